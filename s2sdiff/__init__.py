@@ -1,0 +1,15 @@
+"""s2sdiff: source-to-source automatic differentiation for Python.
+
+``grad(f)`` reads ``f``'s source, splits it into one primitive per assignment and
+returns a generated Python function that runs the forward sweep and then the reverse
+sweep in the style of hand-written staged backpropagation.  Its ``.source`` is the
+product: read it, step through it, ship it.
+"""
+
+from .api import grad, value_and_grad
+from .errors import (ArgumentError, NotScalarError, S2SDiffError, SourceError,
+                     UnsupportedError)
+
+__all__ = ["grad", "value_and_grad", "S2SDiffError", "UnsupportedError", "SourceError",
+           "NotScalarError", "ArgumentError"]
+__version__ = "0.1.0"

@@ -1,0 +1,66 @@
+"""Activity analysis: which names need an adjoint (or a tangent).
+
+A name is *varied* if it depends differentiably on a requested input and *useful* if
+the output depends on it.  Only *active* names, both varied and useful, get adjoints
+(seed 004: prune the branches the gradient does not need).  Piecewise-constant steps
+(comparisons, ``floor``, ``len``) end variation.  A useful step that mixes in a varied
+argument through a call without a derivative rule is an ``UnsupportedError`` here, at
+generation time, never a silent zero.
+
+After this pass ``Activity.active`` is the set of names to differentiate; the sets are
+only ever tested for membership, so generated code does not depend on set order.
+"""
+
+import ast
+from dataclasses import dataclass
+
+from .normalize import Step
+from .rules import rule_name
+
+
+@dataclass
+class Activity:
+    wrt: list          # parameter names, in the order gradients are returned
+    varied: set
+    useful: set
+
+    def is_active(self, atom):
+        return isinstance(atom, ast.Name) and atom.id in self.varied and atom.id in self.useful
+
+
+def analyze(program, wrt):
+    """The ``Activity`` of ``program`` with respect to the parameters ``wrt``."""
+    varied = set(wrt)
+    for step in program.steps:
+        if step.differentiable and any(_name(a) in varied for a in step.args):
+            varied.add(step.target)
+    useful = {_name(program.output)} - {None}
+    for step in reversed(program.steps):
+        if step.target in useful and step.differentiable:
+            useful.update(n for n in map(_name, step.args) if n is not None)
+    for step in program.steps:
+        if step.target in useful and step.target in varied and step.rule is None:
+            _no_rule(program, step, varied)
+    return Activity(list(wrt), varied, useful)
+
+
+def _name(atom):
+    return atom.id if isinstance(atom, ast.Name) else None
+
+
+def _no_rule(program, step, varied):
+    callee = step.callee
+    what = rule_name(callee) if callee is not None else ast.unparse(step.value)
+    args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
+    if callable(callee) and hasattr(callee, "__code__"):
+        hint = (f"s2sdiff does not differentiate calls to other Python functions yet: "
+                f"inline `{what}` into {program.name}, or call it only on values that do "
+                f"not depend on the differentiated inputs.")
+    else:
+        hint = (f"Write `{what}` with supported operations (README lists them), or call it "
+                f"only on values that do not depend on the differentiated inputs.")
+    raise program.parsed.error(
+        ast.Expr(step.value, lineno=step.lineno),
+        f"s2sdiff has no derivative rule for `{what}`, which {program.name} applies to "
+        f"{args} (a value that depends on the differentiated inputs)",
+        construct=f"call to {what}", hint=hint)

@@ -1,0 +1,115 @@
+"""The public entry points and the pipeline they run.
+
+    parse -> normalize -> activity -> reverse -> optimize -> emit
+
+Each generated function is made once per (function, options) and cached; the user's
+function object is never modified.  ``grad(f)`` returns the generated function itself,
+so calling it costs exactly what the generated code costs.
+"""
+
+import functools
+import inspect
+import threading
+import weakref
+
+from . import activity as activity_pass
+from .emit import build
+from .errors import S2SDiffError
+from .normalize import normalize
+from .optimize import optimize as optimize_pass
+from .parse import parse
+from .reverse import reverse
+
+_cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}
+_lock = threading.RLock()
+
+
+def _decorator(transform):
+    """Let ``transform(f, **options)`` be used bare, with options, or as a call."""
+    @functools.wraps(transform)
+    def entry(f=None, /, **options):
+        if f is None:
+            return lambda g: entry(g, **options)
+        return transform(f, **options)
+    return entry
+
+
+def resolve_wrt(func, wrt):
+    """(parameter names to differentiate, whether a single gradient is returned)."""
+    original = getattr(func, "__s2sdiff_origin__", func)
+    params = _parameter_names(original)
+    if wrt is None:
+        return params, len(params) == 1
+    if isinstance(wrt, (int, str)):
+        return [_parameter(original, params, wrt)], True
+    if isinstance(wrt, (tuple, list)):
+        names = [_parameter(original, params, w) for w in wrt]
+        if len(set(names)) != len(names):
+            raise S2SDiffError(f"wrt={wrt!r} names a parameter twice", construct="wrt")
+        return names, False
+    raise S2SDiffError(f"wrt must be None, an int, a name, or a tuple of them; got {wrt!r}",
+                       construct="wrt")
+
+
+def _parameter_names(func):
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in signature.parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _parameter(func, params, key):
+    name = getattr(func, "__name__", "the function")
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
+        raise S2SDiffError(f"wrt entries must be ints or parameter names, got {key!r}", construct="wrt")
+    if isinstance(key, int):
+        if not -len(params) <= key < len(params):
+            raise S2SDiffError(f"wrt={key} is out of range: {name} has {len(params)} "
+                               f"parameters ({', '.join(params)})", construct="wrt")
+        return params[key]
+    if key not in params:
+        raise S2SDiffError(f"wrt={key!r} is not a parameter of {name} "
+                           f"(parameters: {', '.join(params)})", construct="wrt")
+    return key
+
+
+def _generate(func, kind, wrt, optimize):
+    wrt_names, single = resolve_wrt(func, wrt)
+    options = (kind, tuple(wrt_names), single, bool(optimize))
+    with _lock:
+        try:
+            per_function = _cache.setdefault(func, {})
+        except TypeError:
+            per_function = {}      # not weak-referenceable: parse() will reject it
+        if options in per_function:
+            return per_function[options]
+        program = normalize(parse(func))
+        facts = activity_pass.analyze(program, wrt_names)
+        listing = reverse(program, facts, with_value=(kind == "value_and_grad"), single=single,
+                          name=f"{kind}_{program.name}")
+        if optimize:
+            optimize_pass(listing)
+        generated = build(listing)
+        generated.__s2sdiff_origin__ = func
+        generated.__wrapped__ = func
+        per_function[options] = generated
+        return generated
+
+
+@_decorator
+def grad(f, *, wrt=None, optimize=True):
+    """Reverse-mode gradient of a scalar function, as generated Python code.
+
+    ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
+    otherwise a tuple in parameter order); an int or a name: that gradient alone; a
+    tuple or list: a tuple in that order.  The result has ``.source``.
+    """
+    return _generate(f, "grad", wrt, optimize)
+
+
+@_decorator
+def value_and_grad(f, *, wrt=None, optimize=True):
+    """Like ``grad``, but the generated function returns ``(value, gradients)``."""
+    return _generate(f, "value_and_grad", wrt, optimize)

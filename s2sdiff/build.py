@@ -1,0 +1,111 @@
+"""Build AST expressions with Python operators, for the rule table.
+
+A rule's partials are ordinary Python lambdas such as ``lambda m, out, x, y: (y, x)``.
+Called with ``Expr`` arguments and a ``Namespace`` as ``m`` they return ``Expr`` objects
+that wrap the AST of the partial; called with SymPy symbols and a SymPy namespace they
+return SymPy expressions, which is how the table is checked.  Building is purely
+structural: ``1 * x`` stays ``1 * x`` here and is folded by ``optimize``.
+
+>>> x, y = Expr.name("x"), Expr.name("y")
+>>> str(-x / y ** 2)
+'-x / y ** 2'
+>>> str(Namespace("math").cos(x) * y)
+'math.cos(x) * y'
+"""
+
+import ast
+
+_BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
+           "%": ast.Mod, "//": ast.FloorDiv, "@": ast.MatMult}
+_COMPARE = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+
+
+def as_node(value):
+    """An AST expression for an ``Expr``, an AST node or a Python number."""
+    if isinstance(value, Expr):
+        return value.node
+    if isinstance(value, ast.AST):
+        return value
+    if isinstance(value, (bool, int, float)):
+        if value < 0:
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+        return ast.Constant(value)
+    raise TypeError(f"cannot build an expression from {value!r}")
+
+
+class Expr:
+    """An AST expression that composes with Python's operators."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+    @classmethod
+    def name(cls, identifier):
+        return cls(ast.Name(identifier, ast.Load()))
+
+    def __str__(self):
+        return ast.unparse(self.node)
+
+    __repr__ = __str__
+
+    def _binop(self, op, other, reflected=False):
+        left, right = (other, self) if reflected else (self, other)
+        return Expr(ast.BinOp(as_node(left), _BINOPS[op](), as_node(right)))
+
+    def _compare(self, op, other):
+        return Expr(ast.Compare(self.node, [_COMPARE[op]()], [as_node(other)]))
+
+    def __add__(self, o): return self._binop("+", o)
+    def __radd__(self, o): return self._binop("+", o, True)
+    def __sub__(self, o): return self._binop("-", o)
+    def __rsub__(self, o): return self._binop("-", o, True)
+    def __mul__(self, o): return self._binop("*", o)
+    def __rmul__(self, o): return self._binop("*", o, True)
+    def __truediv__(self, o): return self._binop("/", o)
+    def __rtruediv__(self, o): return self._binop("/", o, True)
+    def __pow__(self, o): return self._binop("**", o)
+    def __rpow__(self, o): return self._binop("**", o, True)
+    def __mod__(self, o): return self._binop("%", o)
+    def __floordiv__(self, o): return self._binop("//", o)
+    def __rfloordiv__(self, o): return self._binop("//", o, True)
+    def __matmul__(self, o): return self._binop("@", o)
+    def __rmatmul__(self, o): return self._binop("@", o, True)
+    def __neg__(self): return Expr(ast.UnaryOp(ast.USub(), self.node))
+    def __pos__(self): return self
+    def __lt__(self, o): return self._compare("<", o)
+    def __le__(self, o): return self._compare("<=", o)
+    def __gt__(self, o): return self._compare(">", o)
+    def __ge__(self, o): return self._compare(">=", o)
+    __hash__ = None
+
+
+class Namespace:
+    """``m`` for code generation: ``m.cos(x)`` builds ``<alias>.cos(x)``.
+
+    A few names are spelled inline rather than called, because the module has no such
+    function or because the inline form is what a person would write:
+    ``m.sign(x)`` is ``(x > 0) - (x < 0)`` and ``m.indicator(c)`` is the comparison
+    ``c`` itself (a bool multiplies like 0 or 1).
+    """
+
+    def __init__(self, alias):
+        self.alias = alias
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args):
+            func = ast.Attribute(ast.Name(self.alias, ast.Load()), name, ast.Load())
+            return Expr(ast.Call(func, [as_node(a) for a in args], []))
+        return call
+
+    @staticmethod
+    def indicator(condition):
+        return condition
+
+    @staticmethod
+    def sign(x):
+        return (x > 0) - (x < 0)

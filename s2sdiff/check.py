@@ -1,0 +1,265 @@
+"""Oracles that check derivatives, shipped as library code.
+
+* ``check_grad``: the generated gradient against finite differences, central
+  ``D0(h)`` or Richardson's ``(4 D0(h) - D0(2h)) / 3`` (seed 002);
+* ``verify``: the generated gradient evaluated on SymPy symbols against ``sympy.diff``
+  of the forward function;
+* ``check_rule``: one row of the rule table against ``sympy.diff``.
+
+Each raises ``AssertionError`` naming the worst component on a mismatch and returns a
+report otherwise.
+"""
+
+import ast
+import math
+import random
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from .api import grad, resolve_wrt
+from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
+
+EPS = np.finfo(float).eps
+
+
+# finite differences -------------------------------------------------------------
+
+@dataclass
+class GradCheck:
+    function: str
+    method: str
+    rows: list = field(default_factory=list)     # (component, analytic, numeric, error)
+    tolerance: float = 0.0
+
+    @property
+    def worst(self):
+        return max(self.rows, key=lambda r: r[3]) if self.rows else None
+
+    def __str__(self):
+        lines = [f"check_grad({self.function}, method={self.method!r}): "
+                 f"{len(self.rows)} components, worst error {self.worst[3]:.3g}"
+                 f" (tolerance {self.tolerance:.3g})" if self.rows else "no components"]
+        for component, analytic, numeric, error in self.rows:
+            lines.append(f"  {component}: generated {analytic!r}, numeric {numeric!r}, error {error:.3g}")
+        return "\n".join(lines)
+
+
+def check_grad(f, *args, wrt=None, method="central", rtol=None, atol=None):
+    """Compare ``grad(f, wrt=wrt)(*args)`` with finite differences of ``f``.
+
+    ``method`` is ``"central"`` (error O(h^2)) or ``"richardson"`` (O(h^4)).  The error
+    of a component is ``|generated - numeric| / (atol/rtol + |numeric|)`` measured in
+    units of ``rtol``; the check fails when the worst exceeds 1.
+    """
+    if method not in ("central", "richardson"):
+        raise ValueError(f"method must be 'central' or 'richardson', got {method!r}")
+    f = getattr(f, "__s2sdiff_origin__", f)
+    names, single = resolve_wrt(f, wrt)
+    params = list(_positional_names(f))
+    analytic = grad(f, wrt=wrt)(*args)
+    analytic = (analytic,) if single else analytic
+    default_rtol, default_atol = (1e-5, 1e-7) if method == "central" else (1e-7, 1e-9)
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    report = GradCheck(getattr(f, "__name__", "f"), method, tolerance=rtol)
+    for name, value in zip(names, analytic):
+        index = params.index(name)
+        numeric = _numeric_gradient(f, args, index, method)
+        generated = np.asarray(value, dtype=float)
+        if generated.shape != numeric.shape:
+            raise AssertionError(f"check_grad({report.function}): gradient for {name} has shape "
+                                 f"{generated.shape}, the argument has shape {numeric.shape}")
+        for position in np.ndindex(numeric.shape):
+            component = name + (str(list(position)) if position else "")
+            g, n = float(generated[position]), float(numeric[position])
+            error = abs(g - n) / (atol + rtol * abs(n)) * rtol
+            if math.isnan(g) != math.isnan(n):
+                error = math.inf
+            report.rows.append((component, g, n, 0.0 if math.isnan(g) and math.isnan(n) else error))
+    if report.rows and report.worst[3] > rtol:
+        component, g, n, error = report.worst
+        raise AssertionError(f"gradient mismatch in {report.function} at {component}: "
+                             f"generated {g!r}, {method} difference {n!r}\n{report}")
+    return report
+
+
+def _positional_names(f):
+    code = f.__code__
+    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+
+
+def _numeric_gradient(f, args, index, method):
+    base = np.array(args[index], dtype=float)
+    scalar = base.ndim == 0
+    result = np.zeros(base.shape)
+    power = 1 / 3 if method == "central" else 1 / 5
+    for position in np.ndindex(base.shape):
+        h = EPS ** power * max(1.0, abs(float(base[position])))
+
+        def at(offset, position=position):
+            moved = base.copy()
+            moved[position] += offset
+            call = list(args)
+            call[index] = float(moved) if scalar else moved
+            return float(f(*call))
+
+        def central(step):
+            return (at(step) - at(-step)) / (2 * step)
+
+        d = central(h)
+        if method == "richardson":
+            d = (4 * d - central(2 * h)) / 3
+        result[position] = d
+    return result
+
+
+# symbolic ---------------------------------------------------------------------
+
+@dataclass
+class Verification:
+    function: str
+    rows: list = field(default_factory=list)   # (parameter, generated, reference, how)
+
+    def __str__(self):
+        lines = [f"verify({self.function}): {len(self.rows)} partial derivatives agree with sympy.diff"]
+        for name, generated, reference, how in self.rows:
+            lines.append(f"  d/d{name}: {reference}   [{how}]")
+        return "\n".join(lines)
+
+
+def verify(f, wrt=None, samples=12, seed=0):
+    """Check the generated gradient of ``f`` against ``sympy.diff``; return the report.
+
+    The generated code runs on real SymPy symbols; each component must simplify to the
+    derivative SymPy computes from the forward function.  When simplification is
+    inconclusive (piecewise functions, float constants such as 2/sqrt(pi)) the two are
+    compared to 30 digits at ``samples`` random points instead, and the report says so.
+    """
+    f = getattr(f, "__s2sdiff_origin__", f)
+    names, single = resolve_wrt(f, wrt)
+    params = list(_positional_names(f))
+    symbols = [sympy.Symbol(p, real=True) for p in params]
+    forward = _on_symbols(f, f.__code__)(*symbols)
+    generated_func = grad(f, wrt=wrt)
+    generated = _generated_on_symbols(generated_func)(*symbols)
+    generated = (generated,) if single else generated
+    report = Verification(f.__name__)
+    rng = random.Random(seed)
+    for name, value in zip(names, generated):
+        symbol = symbols[params.index(name)]
+        reference = derivative(forward, symbol)
+        how = _compare(sympy.sympify(value), reference, symbols, rng, samples, f.__name__, name)
+        report.rows.append((name, value, reference, how))
+    return report
+
+
+def _on_symbols(func, code, extra=None):
+    """``func`` rebuilt so that math functions and builtins mean their SymPy versions."""
+    namespace = sympy_globals(func.__globals__)
+    namespace.update(extra or {})
+    cells = tuple(types.CellType(for_sympy(c.cell_contents)) for c in func.__closure__ or ())
+    return types.FunctionType(code, namespace, func.__name__, func.__defaults__, cells or None)
+
+
+def _generated_on_symbols(generated):
+    tree = ast.parse(generated.source)
+    tree = ast.fix_missing_locations(IndicatorCompares("s2sdiff_indicator").visit(tree))
+    free = dict(zip(generated.__code__.co_freevars, generated.__closure__ or ()))
+    namespace = sympy_globals(generated.__globals__)
+    for name, cell in free.items():
+        value = cell.cell_contents
+        namespace[name] = (lambda *a, **k: None) if name.startswith("check_arguments") \
+            else for_sympy(value)
+    namespace["s2sdiff_indicator"] = SYMPY.indicator
+    scope = {}
+    exec(compile(tree, f"<verify {generated.__name__}>", "exec"), namespace, scope)
+    return scope[generated.__name__]
+
+
+def _compare(generated, reference, symbols, rng, samples, function, name):
+    if _simplifies_to_zero(generated - reference):
+        return "simplified to 0"
+    checked = 0
+    for _ in range(samples * 20):
+        if checked == samples:
+            break
+        point = {s: sympy.Rational(rng.randint(-3000, 3000), 1000) for s in symbols}
+        g = _evaluate(generated, point)
+        r = _evaluate(reference, point)
+        if g is None or r is None:
+            continue
+        checked += 1
+        if abs(g - r) > 1e-20 * max(1, abs(r)):
+            raise AssertionError(
+                f"verify({function}): d/d{name} differs from sympy.diff at "
+                f"{ {str(k): float(v) for k, v in point.items()} }: generated {float(g)!r}, "
+                f"sympy {float(r)!r}\n  generated: {generated}\n  sympy:     {reference}")
+    if checked < 3:
+        raise AssertionError(f"verify({function}): d/d{name} could not be compared: the "
+                             f"derivative is not real at the sample points")
+    return f"equal to 30 digits at {checked} random points"
+
+
+def _evaluate(expr, point):
+    try:
+        value = sympy.N(expr.subs(point), 30)
+    except (TypeError, ValueError, ZeroDivisionError, RecursionError):
+        return None
+    if not value.is_real or not value.is_finite:
+        return None
+    return value
+
+
+def check_rule(rule, samples=8, seed=0):
+    """Check one row of the rule table against ``sympy.diff``; return how it agreed."""
+    n = rule.arity or 3
+    symbols = sympy.symbols(f"x0:{n}", real=True)
+    forward = rule.forward(SYMPY, *symbols)
+    partials = rule.partials(SYMPY, forward, *symbols)
+    rng = random.Random(seed)
+    results = []
+    for symbol, partial in zip(symbols, partials):
+        reference = derivative(forward, symbol)
+        low, high = rule.domain
+        points = []
+        for _ in range(samples):
+            points.append({s: sympy.Rational(round(rng.uniform(low, high) * 1000), 1000)
+                           for s in symbols})
+        how = _compare_at(sympy.sympify(partial), reference, points, rule.name, str(symbol))
+        results.append(how)
+    return results
+
+
+_PIECEWISE = (sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Max, sympy.Min, sympy.Abs,
+              sympy.DiracDelta, sympy.floor, sympy.Subs, sympy.Derivative)
+
+
+def _simplifies_to_zero(difference):
+    """Whether SymPy proves ``difference`` is 0; False when it is not worth trying.
+
+    Piecewise expressions and float constants that are not short rationals (such as
+    1/ln 2 written as a float) make ``simplify`` slow and inconclusive, so those are left
+    to the numerical comparison.
+    """
+    if difference.has(*_PIECEWISE):
+        return False
+    rational = sympy.nsimplify(difference, rational=True)
+    if any(r.q > 1000 for r in rational.atoms(sympy.Rational)):
+        return False
+    return sympy.simplify(rational) == 0
+
+
+def _compare_at(generated, reference, points, function, name):
+    if _simplifies_to_zero(generated - reference):
+        return "simplified to 0"
+    for point in points:
+        g, r = _evaluate(generated, point), _evaluate(reference, point)
+        if g is None or r is None or abs(g - r) > 1e-12 * max(1, abs(r)):
+            raise AssertionError(f"rule {function}: partial d/d{name} is {generated}, "
+                                 f"sympy.diff gives {reference}; they differ at {point}")
+    return f"equal at {len(points)} points"
+
+

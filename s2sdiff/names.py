@@ -1,0 +1,42 @@
+"""Deterministic fresh names that never collide with anything the user wrote."""
+
+import ast
+
+
+class Namer:
+    """Hands out identifiers not used by the function, its free names or each other.
+
+    ``fresh("x")`` gives ``x`` if free, then ``x_2``, ``x_3``...; no set is iterated and
+    nothing is random, so the same function always gets the same names.
+    """
+
+    def __init__(self, reserved=()):
+        self.taken = set(reserved)
+
+    @classmethod
+    def for_function(cls, node):
+        return cls(n.id for n in ast.walk(node) if isinstance(n, ast.Name)) \
+            ._with(a.arg for a in ast.walk(node) if isinstance(a, ast.arg))
+
+    def _with(self, names):
+        self.taken.update(names)
+        return self
+
+    def reserve(self, name):
+        self.taken.add(name)
+        return name
+
+    def fresh(self, base, sep="_"):
+        if base not in self.taken:
+            return self.reserve(base)
+        k = 2
+        while f"{base}{sep}{k}" in self.taken:
+            k += 1
+        return self.reserve(f"{base}{sep}{k}")
+
+    def numbered(self, base):
+        """``base1``, ``base2``...: the first of these that is free."""
+        k = 1
+        while f"{base}{k}" in self.taken:
+            k += 1
+        return self.reserve(f"{base}{k}")

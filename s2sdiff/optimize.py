@@ -1,0 +1,263 @@
+"""Clean a generated listing without changing what it computes.
+
+Repeated to a fixed point:
+
+* literal arithmetic is folded (``2 - 1`` is ``1``, ``-(1.0)`` is ``-1.0``);
+* identities that hold for every float and array go: ``x * 1``, ``1 * x``, ``x / 1``,
+  ``x + 0``, ``x - 0``, ``x ** 1``, ``--x``; ``x * -1`` becomes ``-x``, ``a + -b``
+  becomes ``a - b`` and ``d += -e`` becomes ``d -= e``;
+* a derivative assigned once from a literal is substituted into its uses, and so is a
+  derivative that merely copies another name, unless it is the derivative of a user
+  variable (``dsigx = dden`` stays: the user will look for ``dsigx``);
+* derivative assignments nobody reads are removed, and so are comments left heading
+  an empty block.
+
+Nothing that could change a shape or hide a NaN is folded: ``0 * x`` stays, the forward
+sweep is never touched (its statements may raise, and they compute the value).
+
+>>> import ast
+>>> print(ast.unparse(fold(ast.parse("2 * xpy ** (2 - 1) * 1.0", mode="eval").body)))
+2 * xpy
+"""
+
+import ast
+import math
+
+from .listing import Comment, Line
+
+
+def optimize(listing):
+    """Optimise ``listing`` in place (see the module docstring) and return it."""
+    protected = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
+    derivatives = listing.derivative_names
+    changed = True
+    while changed:
+        changed = False
+        for line in _lines(listing.body):
+            before = ast.dump(line.stmt)
+            line.stmt = _fold_statement(line.stmt)
+            changed |= ast.dump(line.stmt) != before
+        changed |= _propagate(listing, derivatives, protected)
+        changed |= _remove_dead(listing, derivatives, protected)
+    listing.body = _drop_empty_comments(listing.body)
+    return listing
+
+
+def _lines(body):
+    return [item for item in body if isinstance(item, Line)]
+
+
+# folding ------------------------------------------------------------------------
+
+def _number(node):
+    """The value of a numeric literal node, else None."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    return None
+
+
+def _is(node, value):
+    number = _number(node)
+    return number is not None and number == value
+
+
+class _Fold(ast.NodeTransformer):
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        operand = node.operand
+        if isinstance(node.op, ast.UAdd) and _number(operand) is not None:
+            return operand
+        if isinstance(node.op, ast.USub):
+            if _number(operand) is not None:
+                return ast.Constant(-operand.value)
+            if isinstance(operand, ast.UnaryOp) and isinstance(operand.op, ast.USub):
+                return operand.operand
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right, op = node.left, node.right, node.op
+        folded = _fold_literals(left, op, right)
+        if folded is not None:
+            return folded
+        if isinstance(op, ast.Mult):
+            if _is(right, 1) and _keeps_type(left, right):
+                return left
+            if _is(left, 1) and _keeps_type(right, left):
+                return right
+            if _is(right, -1):
+                return _negate(left)
+            if _is(left, -1):
+                return _negate(right)
+        if isinstance(op, ast.Div):
+            if _is(right, 1):
+                return left
+            if _is(right, -1):
+                return _negate(left)
+        if isinstance(op, ast.Add):
+            if _is(right, 0):
+                return left
+            if _is(left, 0):
+                return right
+            if _is_negation(right):
+                return ast.BinOp(left, ast.Sub(), right.operand)
+        if isinstance(op, ast.Sub):
+            if _is(right, 0):
+                return left
+            if _is(left, 0):
+                return _negate(right)
+            if _is_negation(right):
+                return ast.BinOp(left, ast.Add(), right.operand)
+        if isinstance(op, ast.Pow) and _is(right, 1):
+            return left
+        return node
+
+
+def _integral(node):
+    """Whether ``node`` may be a bool or int however the inputs are typed."""
+    if isinstance(node, ast.Compare):
+        return True
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (bool, int)
+    if isinstance(node, ast.UnaryOp):
+        return _integral(node.operand)
+    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Div):
+        return _integral(node.left) and _integral(node.right)
+    return False
+
+
+def _keeps_type(kept, one):
+    """Dropping ``* one`` keeps the type: ``(x > 0) * 1.0`` must stay a float."""
+    return not (_integral(kept) and isinstance(one.value, float))
+
+
+def _is_negation(node):
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+
+
+def _negate(node):
+    if _number(node) is not None:
+        return ast.Constant(-node.value)
+    if _is_negation(node):
+        return node.operand
+    return ast.UnaryOp(ast.USub(), node)
+
+
+_ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+               ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+               ast.Pow: lambda a, b: a ** b}
+
+
+def _fold_literals(left, op, right):
+    a, b = _number(left), _number(right)
+    if a is None or b is None or type(op) not in _ARITHMETIC:
+        return None
+    if isinstance(op, ast.Div) and b == 0:
+        return None                                  # keep the ZeroDivisionError
+    if isinstance(op, ast.Pow) and (abs(b) > 4 or (a == 0 and b < 0)):
+        return None
+    try:
+        value = _ARITHMETIC[type(op)](a, b)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return None
+    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if isinstance(value, float) and value == int(value) and type(a) is int and type(b) is int \
+            and not isinstance(op, ast.Div):
+        value = int(value)
+    return ast.Constant(value)
+
+
+def fold(expr):
+    """``expr`` with literal arithmetic and identities folded, to a fixed point."""
+    while True:
+        before = ast.dump(expr)
+        expr = _Fold().visit(expr)
+        if ast.dump(expr) == before:
+            return expr
+
+
+def _fold_statement(stmt):
+    stmt.value = fold(stmt.value)
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and _is_negation(stmt.value):
+        return ast.AugAssign(stmt.target, ast.Sub(), stmt.value.operand, lineno=0)
+    return stmt
+
+
+# propagation and dead code ---------------------------------------------------------
+
+def _written(stmt):
+    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
+    return target.id if isinstance(target, ast.Name) else None
+
+
+def _propagate(listing, derivatives, protected):
+    lines = _lines(listing.body)
+    writes = {}
+    for line in lines:
+        name = _written(line.stmt)
+        writes[name] = writes.get(name, 0) + 1
+    for index, line in enumerate(lines):
+        stmt = line.stmt
+        name = _written(stmt)
+        if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
+                and name not in protected):
+            continue
+        value = stmt.value
+        if _number(value) is not None:
+            pass
+        elif isinstance(value, ast.Name) and name not in listing.kept:
+            later = lines[index + 1:]
+            if any(_written(other.stmt) == value.id for other in later):
+                continue
+        else:
+            continue
+        for other in lines[index + 1:]:
+            _Substitute(name, value).visit(other.stmt)
+        listing.body.remove(line)
+        return True
+    return False
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(_clone(self.value), node)
+        return node
+
+
+def _clone(node):
+    return ast.parse(ast.unparse(node), mode="eval").body
+
+
+def _remove_dead(listing, derivatives, protected):
+    lines = _lines(listing.body)
+    read_later = set(protected)
+    dead = []
+    for line in reversed(lines):
+        name = _written(line.stmt)
+        if name in derivatives and name not in read_later:
+            dead.append(line)
+            continue
+        for node in ast.walk(line.stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                read_later.add(node.id)
+        if isinstance(line.stmt, ast.AugAssign):
+            read_later.add(name)
+    for line in dead:
+        listing.body.remove(line)
+    return bool(dead)
+
+
+def _drop_empty_comments(body):
+    kept = []
+    for i, item in enumerate(body):
+        if isinstance(item, Comment) and item.text.startswith(("backprop", "reverse sweep")):
+            following = body[i + 1] if i + 1 < len(body) else None
+            if not isinstance(following, Line):
+                continue
+        kept.append(item)
+    return kept

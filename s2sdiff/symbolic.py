@@ -1,0 +1,88 @@
+"""SymPy stand-ins for ``math`` and the builtins, used only to check derivatives.
+
+``SYMPY`` plays ``m`` in the rule table and ``math`` in user and generated code when
+``verify`` runs them on symbols.  ``for_sympy(value)`` maps what a function's globals
+hold (the ``math`` module, ``math.exp``, ``max``...) to its SymPy counterpart.
+"""
+
+import ast
+import builtins
+import math
+import types
+
+import sympy
+
+
+def _log(x, base=None):
+    return sympy.log(x) if base is None else sympy.log(x) / sympy.log(base)
+
+
+def _indicator(condition):
+    if isinstance(condition, (bool, int)):
+        return int(condition)
+    return sympy.Piecewise((1, condition), (0, True))
+
+
+SYMPY = types.SimpleNamespace(
+    exp=sympy.exp, sqrt=sympy.sqrt, sin=sympy.sin, cos=sympy.cos, tan=sympy.tan,
+    asin=sympy.asin, acos=sympy.acos, atan=sympy.atan, atan2=sympy.atan2,
+    sinh=sympy.sinh, cosh=sympy.cosh, tanh=sympy.tanh,
+    asinh=sympy.asinh, acosh=sympy.acosh, atanh=sympy.atanh,
+    erf=sympy.erf, erfc=sympy.erfc, floor=sympy.floor, ceil=sympy.ceiling,
+    fabs=sympy.Abs, sign=sympy.sign, pi=sympy.pi, e=sympy.E, inf=sympy.oo,
+    log=_log, indicator=_indicator,
+    trunc=lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x)),
+    log1p=lambda x: sympy.log(1 + x),
+    expm1=lambda x: sympy.exp(x) - 1,
+    log2=lambda x: sympy.log(x) / sympy.log(2),
+    log10=lambda x: sympy.log(x) / sympy.log(10),
+    hypot=lambda *xs: sympy.sqrt(sum(x ** 2 for x in xs)),
+    pow=lambda x, y: x ** y,
+    mod=lambda x, y: x - y * sympy.floor(x / y),
+    max=lambda *xs: sympy.Max(*xs),
+    min=lambda *xs: sympy.Min(*xs),
+)
+"""``math`` spelled with SymPy."""
+
+_BUILTINS = {builtins.abs: sympy.Abs, builtins.max: sympy.Max, builtins.min: sympy.Min,
+             builtins.pow: SYMPY.pow, builtins.float: lambda x: x}
+
+
+def for_sympy(value):
+    """The SymPy counterpart of a value found in a function's namespace."""
+    if value is math:
+        return SYMPY
+    if getattr(value, "__module__", None) == "math" or (
+            callable(value) and getattr(math, getattr(value, "__name__", ""), None) is value):
+        return getattr(SYMPY, value.__name__, value)
+    try:
+        return _BUILTINS.get(value, value)
+    except TypeError:
+        return value
+
+
+def sympy_globals(namespace):
+    """A copy of ``namespace`` with every math-like value replaced for SymPy."""
+    result = {name: for_sympy(value) for name, value in namespace.items()}
+    for builtin, replacement in _BUILTINS.items():
+        result.setdefault(builtin.__name__, replacement)
+    return result
+
+
+def derivative(expr, symbol):
+    """``sympy.diff`` with the derivative of floor and ceiling taken as 0 (almost everywhere)."""
+    result = sympy.diff(expr, symbol)
+    return result.replace(
+        lambda e: isinstance(e, (sympy.Subs, sympy.Derivative)) and e.has(sympy.floor, sympy.ceiling),
+        lambda e: sympy.S.Zero).doit()
+
+
+class IndicatorCompares(ast.NodeTransformer):
+    """Wrap each comparison in ``indicator(...)`` so SymPy can multiply it."""
+
+    def __init__(self, indicator_name):
+        self.indicator_name = indicator_name
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        return ast.Call(ast.Name(self.indicator_name, ast.Load()), [node], [])

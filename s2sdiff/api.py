@@ -93,7 +93,6 @@ def _generate(func, kind, wrt, optimize):
             optimize_pass(listing)
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
-        generated.__wrapped__ = func
         per_function[options] = generated
         return generated
 

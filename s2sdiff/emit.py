@@ -62,13 +62,9 @@ def render(listing, signature, checker=CHECK_ARGUMENTS):
 
 def _statement_text(stmt):
     if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple) and stmt.value.elts:
-        return "return " + ", ".join(_element(e) for e in stmt.value.elts)
+        elements = [ast.unparse(e) for e in stmt.value.elts]
+        return "return " + ", ".join(elements) + ("," if len(elements) == 1 else "")
     return ast.unparse(stmt)
-
-
-def _element(node):
-    text = ast.unparse(node)
-    return f"({text})" if isinstance(node, ast.Tuple) else text
 
 
 def signature_of(node):

@@ -300,7 +300,8 @@ class _Normalizer:
                 and suggestion not in self.namer.taken:
             name = self.namer.reserve(suggestion)
         else:
-            name = self.namer.numbered(hint)
+            base = hint if len(hint) <= 6 else "t"
+            name = self.namer.numbered(base + "_" if base[-1].isdigit() else base)
         self.temps.add(name)
         return name
 

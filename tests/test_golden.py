@@ -1,0 +1,75 @@
+"""The generated source is the product: pin it byte for byte.
+
+To update after an intended change: ``S2SDIFF_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py``
+and review the diff of tests/golden/.
+"""
+
+import os
+import pathlib
+import re
+
+import pytest
+
+import golden_functions as g
+from s2sdiff import grad, value_and_grad
+
+GOLDEN = pathlib.Path(__file__).parent / "golden"
+
+CASES = {
+    "seed_staged": lambda: grad(g.f),
+    "seed_staged_unoptimized": lambda: grad(g.f, optimize=False),
+    "seed_one_expression": lambda: grad(g.f_one_expression),
+    "seed003": lambda: grad(g.seed003),
+    "sigmoid_neuron": lambda: grad(g.neuron),
+    "seed_staged_wrt_x": lambda: grad(g.f, wrt="x"),
+    "seed_staged_value_and_grad": lambda: value_and_grad(g.f),
+    "imported_names": lambda: grad(g.imported_names),
+    "adjoint_like_names": lambda: grad(g.adjoint_like_names),
+}
+
+
+# `1 * x`, `x * 1`, `x + 0`, `x ** 1`, unfolded literal arithmetic, double negation
+NOISE = [r"(?<![\w.])1(\.0)? \* ", r" \* 1(\.0)?\b(?!\.)", r" [+-] 0(\.0)?\b", r"\*\* 1\b",
+         r"\(\d+ - \d+\)", r"--"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_generated_source_matches_golden(case):
+    source = CASES[case]().source
+    path = GOLDEN / f"{case}.py"
+    if os.environ.get("S2SDIFF_UPDATE_GOLDEN"):
+        path.write_text(source)
+    assert source == path.read_text()
+
+
+def test_golden_seed_matches_the_seed_statements():
+    """The seed's own reverse statements (seed 002), without its ``(1) *`` factors."""
+    source = grad(g.f).source
+    for statement in ["dnum = invden", "dinvden = num", "dden = -1.0 / den ** 2 * dinvden",
+                      "dsigx = dden", "dxpysqr = dden", "dxpy = 2 * xpy * dxpysqr",
+                      "dx = dxpy", "dy = dxpy", "dx += (1 - sigx) * sigx * dsigx",
+                      "dx += dnum", "dsigy = dnum", "dy += (1 - sigy) * sigy * dsigy"]:
+        assert statement in source
+    # first write '=', later writes '+=': dx is assigned once and accumulated twice
+    assert source.count("dx = ") == 1 and source.count("dx += ") == 2
+
+
+def test_wrt_x_generates_nothing_for_y():
+    source = grad(g.f, wrt="x").source
+    assert "dy" not in source and "dsigy" not in source
+    assert "return dx\n" in source
+
+
+def test_optimized_source_has_no_noise():
+    for case, make in CASES.items():
+        if case.endswith("unoptimized"):
+            continue
+        body = make().source
+        for noise in NOISE:
+            assert not re.search(noise, body), (case, noise)
+
+
+def test_unoptimized_source_shows_the_naive_transformation():
+    source = grad(g.f, optimize=False).source
+    assert "dsigx = 1 * dden" in source
+    assert "dxpy = 2 * xpy ** (2 - 1) * dxpysqr" in source

@@ -7,9 +7,10 @@ product: read it, step through it, ship it.
 """
 
 from .api import grad, value_and_grad
+from .check import check_grad, verify
 from .errors import (ArgumentError, NotScalarError, S2SDiffError, SourceError,
                      UnsupportedError)
 
-__all__ = ["grad", "value_and_grad", "S2SDiffError", "UnsupportedError", "SourceError",
+__all__ = ["grad", "value_and_grad", "check_grad", "verify", "S2SDiffError", "UnsupportedError", "SourceError",
            "NotScalarError", "ArgumentError"]
 __version__ = "0.1.0"

@@ -63,7 +63,8 @@ def main(argv=None):
         demo()
         return 0
     func = load_function(args.target)
-    wrt = tuple(args.wrt.split(",")) if args.wrt else None
+    names = args.wrt.split(",") if args.wrt else []
+    wrt = None if not names else names[0] if len(names) == 1 else tuple(names)
     try:
         print(grad(func, wrt=wrt).source, end="")
     except S2SDiffError as error:

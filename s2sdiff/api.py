@@ -85,8 +85,11 @@ def _generate(func, kind, wrt, optimize):
             per_function = {}      # not weak-referenceable: parse() will reject it
         if options in per_function:
             return per_function[options]
-        program = normalize(parse(func))
-        facts = activity_pass.analyze(program, wrt_names)
+        try:
+            program = normalize(parse(func))
+            facts = activity_pass.analyze(program, wrt_names)
+        except S2SDiffError as error:
+            raise error.with_traceback(None) from None   # the user's line matters, not ours
         listing = reverse(program, facts, with_value=(kind == "value_and_grad"), single=single,
                           name=f"{kind}_{program.name}")
         if optimize:

@@ -122,6 +122,8 @@ for _name, _hint in (("Match", "`match` statement"), ("TryStar", "`try`/`except*
     if hasattr(ast, _name):
         _CONSTRUCTS[getattr(ast, _name)] = (_hint, "Rewrite it without this statement.")
 
+_GENERIC_HINT = "Rewrite it as assignments of arithmetic and calls of math functions."
+
 _SYMBOL = {ast.Add: "p", ast.Sub: "m", ast.Mult: "t"}
 _NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
                 ast.Not, ast.Invert)
@@ -143,7 +145,7 @@ class _Normalizer:
         self.locals = _assigned_names(self.node)
 
     def error(self, node, what=None, hint=None):
-        construct, default_hint = _CONSTRUCTS.get(type(node), (type(node).__name__, None))
+        construct, default_hint = _CONSTRUCTS.get(type(node), (type(node).__name__, _GENERIC_HINT))
         construct = what or construct
         return self.parsed.error(
             node, f"s2sdiff cannot differentiate {self.node.name}: {construct} is not supported",
@@ -165,10 +167,14 @@ class _Normalizer:
         for i, stmt in enumerate(self.node.body):
             if i == 0 and _is_docstring(stmt):
                 continue
-            if isinstance(stmt, ast.Return):
-                output = self.returned(stmt)
-                break
-            self.statement(stmt)
+            try:
+                if isinstance(stmt, ast.Return):
+                    output = self.returned(stmt)
+                    break
+                self.statement(stmt)
+            except RecursionError:
+                raise self.error(stmt, "expression nested this deeply",
+                                 "Split it into several assignments.") from None
         if output is None:
             raise self.parsed.error(
                 self.node, f"{self.node.name} does not return a value", construct="missing return",
@@ -203,6 +209,8 @@ class _Normalizer:
             if isinstance(stmt.value, ast.Constant):
                 return                  # a bare string or ... is a comment
             call = stmt.value
+            if isinstance(call, (ast.Yield, ast.YieldFrom, ast.Await)):
+                raise self.error(call)
             if isinstance(call, ast.Call) and self._callee_or_none(call.func) is print:
                 self.passive(stmt)
                 return
@@ -215,7 +223,9 @@ class _Normalizer:
         for node in ast.walk(stmt):
             if type(node) in _CONSTRUCTS and not isinstance(node, (ast.JoinedStr, ast.Tuple)):
                 raise self.error(node)
-        self.body.append(Passive(_Rename(self).visit(stmt), stmt.lineno))
+        renamed = _Rename(self).visit(stmt)
+        ast.unparse(renamed)        # emit unparses it: a RecursionError must happen here
+        self.body.append(Passive(renamed, stmt.lineno))
 
     def assign(self, target, value, stmt):
         if isinstance(target, ast.Name):
@@ -262,7 +272,7 @@ class _Normalizer:
 
     def returned(self, stmt):
         value = stmt.value
-        if value is None:
+        if value is None or (isinstance(value, ast.Constant) and value.value is None):
             raise self.parsed.error(stmt, f"{self.node.name} returns None", construct="return",
                                     hint="Return a scalar.", cls=NotScalarError)
         if isinstance(value, (ast.Tuple, ast.List)):
@@ -383,6 +393,9 @@ class _Normalizer:
                 raise self.error(node, f"{rule.name} of a single iterable",
                                  "Pass the values as separate arguments: max(a, b, c).")
             emit(value, args + [k.value for k in keywords], rule, callee)
+        elif isinstance(node, ast.Attribute):
+            raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
+                             "Pass the value in as an argument, or compute it with a function.")
         else:
             raise self.error(node)
         return emitted[0]
@@ -395,6 +408,10 @@ class _Normalizer:
                 raise self.parsed.error(
                     func, f"s2sdiff cannot resolve `{what}` called in {self.node.name}",
                     construct="call", hint=f"Define `{what}` before differentiating {self.node.name}.")
+            if isinstance(func, ast.Name):
+                raise self.error(func, f"call of the local variable `{what}`",
+                                 f"Call a function defined outside {self.node.name}, and do not "
+                                 f"assign to `{what}` inside it.")
             raise self.error(func, f"method call `{what}(...)`",
                              "Call functions of modules (math.sin(x)) rather than methods of values.")
         return value

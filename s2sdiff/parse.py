@@ -133,9 +133,12 @@ def _find_function(tree, func, filename):
         return ast.fix_missing_locations(node)
     for node in ast.walk(tree):
         if isinstance(node, ast.AsyncFunctionDef) and node.name == func.__name__:
-            raise SourceError(f"{func.__qualname__} is an async function",
-                              filename=filename, lineno=node.lineno, construct="async def",
-                              hint="Differentiate a plain def function.")
+            raise UnsupportedError(
+                f"s2sdiff cannot differentiate {func.__qualname__}: it is an async function",
+                filename=filename, lineno=node.lineno, construct="async def",
+                source_line=linecache.getline(filename, node.lineno).rstrip("\n"),
+                hint="Differentiate a plain def function: await the values outside it "
+                     "and pass them in.")
         if isinstance(node, ast.FunctionDef) and node.name == func.__name__:
             node.decorator_list = []
             return node

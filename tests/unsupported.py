@@ -1,0 +1,352 @@
+"""User functions that s2sdiff must reject, one unsupported construct each.
+
+``tests/test_errors.py`` differentiates every function here and checks that the error
+points at the right line of this file.  The expected line is found by searching this
+file's text for a snippet, so functions can be edited and moved freely; keep each
+snippet unique within its function.  Every function would run fine in plain Python
+(or at least compile), so the errors come from s2sdiff and not from the interpreter.
+"""
+
+import contextlib
+import math
+
+
+def helper(t):
+    """A user function without a derivative rule."""
+    return t * 2.0
+
+
+# statements --------------------------------------------------------------------
+
+def uses_with(x):
+    with contextlib.nullcontext():
+        y = x * 2.0
+    return y
+
+
+def uses_try(x):
+    try:
+        y = 1.0 / x
+    except ZeroDivisionError:
+        y = 0.0
+    return y
+
+
+def uses_raise(x):
+    y = x * 2.0
+    raise ValueError("no")
+    return y
+
+
+def defines_class(x):
+    class Box:
+        pass
+    return x
+
+
+def defines_function(x):
+    def inner(t):
+        return t * 2.0
+    return x
+
+
+def uses_global(x):
+    global GLOBAL_COUNTER
+    GLOBAL_COUNTER = x
+    return x
+
+
+def uses_nonlocal(x):
+    def outer():
+        cell = x
+
+        def inner(t):
+            nonlocal cell
+            cell = t
+            return cell
+        return inner
+    return outer()(x)
+
+
+def uses_nonlocal_body(x):
+    """The ``nonlocal`` is the first statement of the function that is differentiated."""
+    cell = x
+
+    def set_cell(t):
+        nonlocal cell
+        cell = t
+    return cell
+
+
+def uses_del(x):
+    y = x * 2.0
+    del y
+    return x
+
+
+def imports_inside(x):
+    import math as m
+    return m.sin(x)
+
+
+def imports_from_inside(x):
+    from math import sin
+    return sin(x)
+
+
+def uses_if(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def uses_for(x):
+    y = x
+    for _ in range(3):
+        y = y * x
+    return y
+
+
+def uses_while(x):
+    y = x
+    while y < 10.0:
+        y = y * 2.0
+    return y
+
+
+def uses_match(x):
+    match x:
+        case 0:
+            return 0.0
+    return x
+
+
+def yields(x):
+    yield x * 2.0
+
+
+def yields_value(x):
+    y = yield x
+    return y
+
+
+def yields_from(x):
+    yield from [x]
+
+
+async def awaits(x):
+    y = await x
+    return y
+
+
+async def async_with(x):
+    async with x as y:
+        return y
+
+
+def with_args(x, *rest):
+    return x
+
+
+def with_kwargs(x, **options):
+    return x
+
+
+def deletes_subscript(x, y):
+    del y[0]
+    return x
+
+
+# expressions -------------------------------------------------------------------
+
+def lambda_in_body(x):
+    g = lambda t: t * 2.0  # noqa: E731
+    return g(x)
+
+
+def list_comprehension(x):
+    y = [t * x for t in (1.0, 2.0)]
+    return y
+
+
+def set_comprehension(x):
+    y = {t * x for t in (1.0, 2.0)}
+    return y
+
+
+def dict_comprehension(x):
+    y = {t: t * x for t in (1.0, 2.0)}
+    return y
+
+
+def generator_expression(x):
+    y = sum(t * x for t in (1.0, 2.0))
+    return y
+
+
+def walrus(x):
+    y = (z := x * 2.0) + 1.0
+    return y + z
+
+
+def conditional_expression(x):
+    y = x if x > 0 else -x
+    return y
+
+
+def boolean_and(x, y):
+    z = x and y
+    return z
+
+
+def boolean_or(x, y):
+    z = x or y
+    return z
+
+
+def indexing(x):
+    y = x[0]
+    return y
+
+
+def attribute_assignment(x, box):
+    box.value = x
+    return x
+
+
+def subscript_assignment(x, y):
+    y[0] = x
+    return x
+
+
+def augmented_subscript_assignment(x, y):
+    y[0] += x
+    return x
+
+
+def list_display(x):
+    y = [x, x]
+    return y
+
+
+def dict_display(x):
+    y = {"x": x}
+    return y
+
+
+def set_display(x):
+    y = {x}
+    return y
+
+
+def f_string(x):
+    s = f"{x}"
+    return x
+
+
+def starred_call(x):
+    y = math.hypot(*x)
+    return y
+
+
+def double_starred_call(x):
+    y = helper(**x)
+    return y
+
+
+def method_call(x):
+    y = x.conjugate()
+    return y
+
+
+def attribute_of_local(x):
+    y = x.real
+    return y
+
+
+def calls_helper(x):
+    y = helper(x) + 1.0
+    return y
+
+
+def calls_helper_on_constant(x):
+    c = helper(2.0)
+    return c * x
+
+
+def calls_undefined(x):
+    y = not_defined_anywhere(x)  # noqa: F821
+    return y
+
+
+def calls_local(x):
+    abs = math.fabs
+    y = abs(x)
+    return y
+
+
+def unpacks_non_tuple(x):
+    a, b = x
+    return a + b
+
+
+def starred_unpacking(x, y):
+    a, *b = x, y
+    return a
+
+
+def discards_call(x):
+    math.sin(x)
+    return x
+
+
+def reads_before_assignment(x):
+    y = x + z
+    z = 1.0
+    return y
+
+
+def string_constant(x):
+    y = x * "abc"
+    return y
+
+
+def complex_constant(x):
+    y = x * 1j
+    return y
+
+
+def none_constant(x):
+    y = None
+    return x + y
+
+
+def multi_line(x):
+    y = (x * 2.0
+         + x[1]
+         + 1.0)
+    return y
+
+
+# outputs -----------------------------------------------------------------------
+
+def returns_tuple(x, y):
+    return x * y, x + y
+
+
+def returns_list(x):
+    return [x, x]
+
+
+def returns_nothing(x):
+    y = x * 2.0  # noqa: F841
+
+
+def returns_bare(x):
+    y = x * 2.0  # noqa: F841
+    return
+
+
+def returns_none(x):
+    y = x * 2.0  # noqa: F841
+    return None

@@ -3,17 +3,7 @@
 import math
 from math import exp, sin
 
-
-def f(x, y):
-    sigy = 1.0 / (1 + math.exp(-y))
-    num = x + sigy
-    sigx = 1.0 / (1 + math.exp(-x))
-    xpy = x + y
-    xpysqr = xpy**2
-    den = sigx + xpysqr
-    invden = 1.0 / den
-    f = num * invden
-    return f
+from s2sdiff.demo import f  # noqa: F401  (seed 002's staged function)
 
 
 def f_one_expression(x, y):

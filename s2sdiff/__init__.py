@@ -2,15 +2,16 @@
 
 ``grad(f)`` reads ``f``'s source, splits it into one primitive per assignment and
 returns a generated Python function that runs the forward sweep and then the reverse
-sweep in the style of hand-written staged backpropagation.  Its ``.source`` is the
-product: read it, step through it, ship it.
+sweep in the style of hand-written staged backpropagation; ``derivative(f)`` and ``jvp``
+generate forward mode, each step followed by its tangent.  The ``.source`` of a generated
+function is the product: read it, step through it, ship it.
 """
 
-from .api import grad, value_and_grad
+from .api import derivative, grad, jvp, value_and_grad
 from .check import check_grad, verify
 from .errors import (ArgumentError, NotScalarError, S2SDiffError, SourceError,
                      UnsupportedError)
 
-__all__ = ["grad", "value_and_grad", "check_grad", "verify", "S2SDiffError", "UnsupportedError", "SourceError",
-           "NotScalarError", "ArgumentError"]
+__all__ = ["grad", "value_and_grad", "jvp", "derivative", "check_grad", "verify", "S2SDiffError",
+           "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError"]
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ import inspect
 import os
 import sys
 
-from . import grad
+from . import derivative, grad
 from .check import check_grad, verify
 from .errors import S2SDiffError
 
@@ -56,8 +56,8 @@ def main(argv=None):
                     "With no arguments, run the demo on seed 002's function.")
     parser.add_argument("target", nargs="?", help="FILE.py:FUNC")
     parser.add_argument("--wrt", help="comma-separated parameter names (default: all)")
-    parser.add_argument("--mode", choices=["reverse"], default="reverse",
-                        help="reverse mode (the gradient)")
+    parser.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
+                        help="reverse mode (grad, the default) or forward mode (derivative)")
     args = parser.parse_args(argv)
     if args.target is None:
         demo()
@@ -66,7 +66,8 @@ def main(argv=None):
     names = args.wrt.split(",") if args.wrt else []
     wrt = None if not names else names[0] if len(names) == 1 else tuple(names)
     try:
-        print(grad(func, wrt=wrt).source, end="")
+        differentiate = derivative if args.mode == "forward" else grad
+        print(differentiate(func, wrt=wrt).source, end="")
     except S2SDiffError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

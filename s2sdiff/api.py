@@ -1,6 +1,6 @@
 """The public entry points and the pipeline they run.
 
-    parse -> normalize -> activity -> reverse -> optimize -> emit
+    parse -> normalize -> activity -> reverse (or forward) -> optimize -> emit
 
 Each generated function is made once per (function, options) and cached; the user's
 function object is never modified.  ``grad(f)`` returns the generated function itself,
@@ -14,7 +14,8 @@ import weakref
 
 from . import activity as activity_pass
 from .emit import build
-from .errors import S2SDiffError
+from .errors import ArgumentError, S2SDiffError
+from .forward import forward
 from .normalize import normalize
 from .optimize import optimize as optimize_pass
 from .parse import parse
@@ -75,7 +76,7 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize):
+def _generate(func, kind, wrt, optimize, differentiate=reverse):
     wrt_names, single = resolve_wrt(func, wrt)
     options = (kind, tuple(wrt_names), single, bool(optimize))
     with _lock:
@@ -90,8 +91,8 @@ def _generate(func, kind, wrt, optimize):
             facts = activity_pass.analyze(program, wrt_names)
         except S2SDiffError as error:
             raise error.with_traceback(None) from None   # the user's line matters, not ours
-        listing = reverse(program, facts, with_value=(kind == "value_and_grad"), single=single,
-                          name=f"{kind}_{program.name}")
+        listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
+                                single=single, name=f"{kind}_{program.name}")
         if optimize:
             optimize_pass(listing)
         generated = build(listing)
@@ -115,3 +116,37 @@ def grad(f, *, wrt=None, optimize=True):
 def value_and_grad(f, *, wrt=None, optimize=True):
     """Like ``grad``, but the generated function returns ``(value, gradients)``."""
     return _generate(f, "value_and_grad", wrt, optimize)
+
+
+@_decorator
+def derivative(f, *, wrt=None, optimize=True):
+    """Forward-mode derivative(s) of a scalar function, returned like ``grad`` returns them.
+
+    The generated code runs one tangent sweep per requested parameter ``p``, interleaved
+    after each forward step: the tangent of ``v`` along ``p`` is ``dv_dp``.
+    """
+    return _generate(f, "derivative", wrt, optimize, differentiate=forward)
+
+
+def jvp(f, primals=None, tangents=None):
+    """``(f(*primals), J @ tangents)`` by forward mode, JAX's convention.
+
+    ``primals`` and ``tangents`` are tuples or lists with one value per parameter of
+    ``f``.  The generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``,
+    is made once per function; ``jvp(f)`` alone returns it (with ``.source``).
+    """
+    generated = _generate(f, "jvp", None, True, differentiate=functools.partial(forward, jvp=True))
+    if primals is None and tangents is None:
+        return generated
+    original = getattr(f, "__s2sdiff_origin__", f)
+    name = getattr(original, "__name__", "the function")
+    params = _parameter_names(original)
+    for what, values in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(values, (tuple, list)):
+            raise ArgumentError(f"jvp: {what} must be a tuple or list with one value per "
+                                f"parameter of {name} ({', '.join(params)}), got "
+                                f"{type(values).__name__}", construct=what)
+        if len(values) != len(params):
+            raise ArgumentError(f"jvp: {what} has length {len(values)}, but {name} has "
+                                f"{len(params)} parameters ({', '.join(params)})", construct=what)
+    return generated(*primals, *tangents)

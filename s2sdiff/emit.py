@@ -50,10 +50,10 @@ def render(listing, signature, checker=CHECK_ARGUMENTS):
             continue
         text = texts[id(item)]
         if item.tag is not None:
-            text = text.ljust(column) + f"# ({item.tag})" if len(text) < column else \
-                f"{text}  # ({item.tag})"
+            text = f"{text.ljust(column - 2)}  # ({item.tag})"
         lines.append(inner + text)
-    params = ", ".join(f"{p}={p}" for p in program.params)
+    names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs]
+    params = ", ".join(f"{p}={p}" for p in names)
     lines.append(f"{INDENT}except TypeError:")
     lines.append(f"{inner}{checker}({program.name!r}, {params})")
     lines.append(f"{inner}raise")
@@ -98,7 +98,8 @@ def build(listing):
     func = parsed.func
     checker = program.namer.fresh(CHECK_ARGUMENTS)
     injected = {**listing.injected, checker: check_arguments}
-    source = render(listing, signature_of(parsed.node), checker)
+    own = listing.signature is None        # the user's parameters, and their defaults
+    source = render(listing, signature_of(parsed.node) if own else listing.signature, checker)
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = f"<s2sdiff {listing.name} {digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -121,8 +122,8 @@ def build(listing):
     cells.update({n: c for n, c in parsed.closure.items() if n not in injected})
     closure = tuple(cells[n] for n in inner.__code__.co_freevars) or None
     result = types.FunctionType(inner.__code__, func.__globals__, listing.name,
-                                func.__defaults__, closure)
-    result.__kwdefaults__ = func.__kwdefaults__
+                                func.__defaults__ if own else None, closure)
+    result.__kwdefaults__ = func.__kwdefaults__ if own else None
     result.__module__ = func.__module__
     result.__qualname__ = listing.name
     result.__doc__ = "\n".join(listing.header)

@@ -4,8 +4,8 @@ Repeated to a fixed point:
 
 * literal arithmetic is folded (``2 - 1`` is ``1``, ``-(1.0)`` is ``-1.0``);
 * identities that hold for every float and array go: ``x * 1``, ``1 * x``, ``x / 1``,
-  ``x + 0``, ``x - 0``, ``x ** 1``, ``--x``; ``x * -1`` becomes ``-x``, ``a + -b``
-  becomes ``a - b`` and ``d += -e`` becomes ``d -= e``;
+  ``x + 0``, ``x - 0``, ``x ** 1``, ``--x``; ``x * -1`` becomes ``-x``, ``a + -b * c``
+  becomes ``a - b * c`` and ``d += -e`` becomes ``d -= e``;
 * a derivative assigned once from a literal is substituted into its uses, and so is a
   derivative that merely copies another name, unless it is the derivative of a user
   variable (``dsigx = dden`` stays: the user will look for ``dsigx``);
@@ -99,15 +99,17 @@ class _Fold(ast.NodeTransformer):
                 return left
             if _is(left, 0):
                 return right
-            if _is_negation(right):
-                return ast.BinOp(left, ast.Sub(), right.operand)
+            positive = _without_sign(right)
+            if positive is not None:
+                return ast.BinOp(left, ast.Sub(), positive)
         if isinstance(op, ast.Sub):
             if _is(right, 0):
                 return left
             if _is(left, 0):
                 return _negate(right)
-            if _is_negation(right):
-                return ast.BinOp(left, ast.Add(), right.operand)
+            positive = _without_sign(right)
+            if positive is not None:
+                return ast.BinOp(left, ast.Add(), positive)
         if isinstance(op, ast.Pow) and _is(right, 1):
             return left
         return node
@@ -133,6 +135,21 @@ def _keeps_type(kept, one):
 
 def _is_negation(node):
     return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+
+
+def _without_sign(node):
+    """``e`` if ``node`` is ``-e``, or a product or quotient led by a negation or a
+    negative literal (``-a / b * c`` gives ``a / b * c``); otherwise None."""
+    if _is_negation(node):
+        return node.operand
+    number = _number(node)
+    if number is not None and number < 0:
+        return ast.Constant(-number)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        left = _without_sign(node.left)
+        if left is not None:
+            return ast.BinOp(left, node.op, node.right)
+    return None
 
 
 def _negate(node):
@@ -179,8 +196,10 @@ def fold(expr):
 
 def _fold_statement(stmt):
     stmt.value = fold(stmt.value)
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and _is_negation(stmt.value):
-        return ast.AugAssign(stmt.target, ast.Sub(), stmt.value.operand, lineno=0)
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
+        positive = _without_sign(stmt.value)
+        if positive is not None:
+            return ast.AugAssign(stmt.target, ast.Sub(), positive, lineno=0)
     return stmt
 
 

@@ -1,0 +1,102 @@
+"""Forward mode: every step followed by its tangent, from the same rule table.
+
+Given a ``Program`` in SSA form and its ``Activity``, ``forward`` produces a ``Listing``:
+
+* every step of the program, in order, tagged ``(k)``, each followed, for each direction,
+  by one statement ``t(target) = p1 * t(a1) + p2 * t(a2) + ...`` tagged with the same
+  ``(k)``; the partials ``p_i`` come from the rule table, the very ones reverse mode
+  reads, and ``t(a)`` is the tangent of the argument ``a`` in that direction;
+* a name has a tangent in a direction only if it is active there (varied by the
+  direction's parameters and reaching the output); an argument without a tangent
+  contributes no term, so no ``0 * x`` is ever written (nor folded away);
+* a return of the output's tangents; an output that does not depend on a direction
+  returns the literal ``0.0`` there.
+
+Directions:
+
+* ``jvp=True``: one direction, chosen by the caller.  The tangent of ``v`` is ``v_dot``;
+  the tangents of the parameters ``activity.wrt`` are extra parameters ``p_dot`` after
+  the user's, and the listing returns ``(out, out_dot)``;
+* otherwise one direction per parameter ``p`` of ``activity.wrt`` (one column of the
+  Jacobian), all interleaved after each step.  The tangent of ``v`` along ``p`` is
+  ``dv_dp``, seeded by ``dp_dp = 1.0``; the derivatives are returned like ``reverse``
+  returns gradients (``single``, ``with_value``).
+
+A tangent name the function already uses gets ``_2``, ``_3``... (``program.namer``).
+The listing is naive (``1 * x_dot``, ``dxpy_dx = 1 * dx_dx``); ``optimize`` folds it.
+"""
+
+import ast
+import functools
+import operator
+
+from .activity import analyze
+from .build import Expr
+from .listing import Line, Listing, assign, header
+from .modules import ModuleAliases
+from .normalize import Step
+
+
+def forward(program, activity, *, jvp=False, with_value=False, single=False, name=None):
+    """The forward-mode ``Listing`` of ``program`` along ``activity.wrt``."""
+    modules = ModuleAliases(program)
+    what = "value and Jacobian-vector product" if jvp else "forward-mode derivative"
+    listing = Listing(name=name or f"{'jvp' if jvp else 'derivative'}_{program.name}",
+                      origin=program, header=header(program, activity, what), body=[],
+                      returns=None)
+    tangent = _TangentNames(program, listing)
+    if jvp:
+        directions = [(None, activity)]
+        params = program.params + [tangent(p, None) for p in activity.wrt]
+        listing.signature = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params],
+                                          vararg=None, kwonlyargs=[], kw_defaults=[],
+                                          kwarg=None, defaults=[])
+    else:
+        directions = [(p, analyze(program, [p])) for p in activity.wrt]
+        for p, _ in directions:
+            listing.body.append(Line(assign(tangent(p, p), ast.Constant(1.0))))
+
+    for item in program.body:
+        if not isinstance(item, Step):
+            listing.body.append(Line(item.stmt))
+            continue
+        listing.body.append(Line(item.statement, item.number))
+        for direction, facts in directions:
+            if not facts.is_active(ast.Name(item.target)):
+                continue
+            m = modules.namespace_for(item)
+            partials = item.rule.partials(m, Expr.name(item.target), *map(Expr, item.args))
+            terms = [partial * Expr.name(tangent(atom.id, direction))
+                     for atom, partial in zip(item.args, partials) if facts.is_active(atom)]
+            value = functools.reduce(operator.add, terms)
+            listing.body.append(Line(assign(tangent(item.target, direction), value.node),
+                                     item.number))
+
+    output = program.output
+    outs = [ast.Name(tangent(output.id, d), ast.Load()) if facts.is_active(output)
+            else ast.Constant(0.0) for d, facts in directions]
+    if jvp:
+        listing.returns = ast.Tuple([output, outs[0]], ast.Load())
+    else:
+        result = outs[0] if single else ast.Tuple(outs, ast.Load())
+        listing.returns = ast.Tuple([output, result], ast.Load()) if with_value else result
+    listing.injected = modules.injected()
+    return listing
+
+
+class _TangentNames:
+    """``v_dot`` (the jvp direction) or ``dv_dp`` (along ``p``); ``_2``... when taken."""
+
+    def __init__(self, program, listing):
+        self.program = program
+        self.listing = listing
+
+    def __call__(self, name, direction):
+        names = self.listing.adjoints
+        key = (name, direction)
+        if key not in names:
+            preferred = f"{name}_dot" if direction is None else f"d{name}_d{direction}"
+            names[key] = self.program.namer.fresh(preferred)
+            if name not in self.program.temps:
+                self.listing.kept.add(names[key])     # the user will look for it
+        return names[key]

@@ -58,6 +58,8 @@ def main(argv=None):
     parser.add_argument("--wrt", help="comma-separated parameter names (default: all)")
     parser.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
                         help="reverse mode (grad, the default) or forward mode (derivative)")
+    parser.add_argument("--explain", action="store_true",
+                        help="comment each reverse statement with its local partial and source line")
     args = parser.parse_args(argv)
     if args.target is None:
         demo()
@@ -65,9 +67,14 @@ def main(argv=None):
     func = load_function(args.target)
     names = args.wrt.split(",") if args.wrt else []
     wrt = None if not names else names[0] if len(names) == 1 else tuple(names)
+    if args.explain and args.mode == "forward":
+        parser.error("--explain annotates the reverse sweep; use it with --mode reverse")
     try:
-        differentiate = derivative if args.mode == "forward" else grad
-        print(differentiate(func, wrt=wrt).source, end="")
+        if args.mode == "forward":
+            generated = derivative(func, wrt=wrt)
+        else:
+            generated = grad(func, wrt=wrt, explain=args.explain)
+        print(generated.source, end="")
     except S2SDiffError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

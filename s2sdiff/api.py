@@ -76,9 +76,9 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize, differentiate=reverse):
+def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
     wrt_names, single = resolve_wrt(func, wrt)
-    options = (kind, tuple(wrt_names), single, bool(optimize))
+    options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain))
     with _lock:
         try:
             per_function = _cache.setdefault(func, {})
@@ -95,6 +95,7 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse):
                                 single=single, name=f"{kind}_{program.name}")
         if optimize:
             optimize_pass(listing)
+        listing.explain = explain
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
         per_function[options] = generated
@@ -102,20 +103,22 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse):
 
 
 @_decorator
-def grad(f, *, wrt=None, optimize=True):
+def grad(f, *, wrt=None, optimize=True, explain=False):
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
     ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
     otherwise a tuple in parameter order); an int or a name: that gradient alone; a
-    tuple or list: a tuple in that order.  The result has ``.source``.
+    tuple or list: a tuple in that order.  The result has ``.source``.  With
+    ``explain=True`` every reverse statement also says which local partial it applies and
+    the line of your source it comes from.
     """
-    return _generate(f, "grad", wrt, optimize)
+    return _generate(f, "grad", wrt, optimize, explain=explain)
 
 
 @_decorator
-def value_and_grad(f, *, wrt=None, optimize=True):
+def value_and_grad(f, *, wrt=None, optimize=True, explain=False):
     """Like ``grad``, but the generated function returns ``(value, gradients)``."""
-    return _generate(f, "value_and_grad", wrt, optimize)
+    return _generate(f, "value_and_grad", wrt, optimize, explain=explain)
 
 
 @_decorator

@@ -51,6 +51,8 @@ def render(listing, signature, checker=CHECK_ARGUMENTS):
         text = texts[id(item)]
         if item.tag is not None:
             text = f"{text.ljust(column - 2)}  # ({item.tag})"
+            if listing.explain and item.note:
+                text += f" {item.note}"
         lines.append(inner + text)
     names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs]
     params = ", ".join(f"{p}={p}" for p in names)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 class Line:
     stmt: ast.stmt
     tag: int = None
+    note: str = None       # explain mode: the local partial applied, and the user's line
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Listing:
     kept: set = field(default_factory=set)         # derivative names kept even as copies
     injected: dict = field(default_factory=dict)   # name -> object the code needs bound
     signature: ast.arguments = None                # when not the user's: jvp adds tangents
+    explain: bool = False                          # render each Line's note
 
     @property
     def derivative_names(self):

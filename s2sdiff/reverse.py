@@ -16,10 +16,12 @@ The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * .
 """
 
 import ast
+import copy
 
-from .build import Expr
+from .build import Expr, as_node
 from .listing import Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
+from .optimize import fold
 
 
 def reverse(program, activity, *, with_value=False, single=False, name=None):
@@ -34,11 +36,11 @@ def reverse(program, activity, *, with_value=False, single=False, name=None):
                             else Line(item.stmt))
     written = set()
 
-    def write(atom, value, tag):
+    def write(atom, value, tag, note=None):
         target = adjoint(atom.id)
         make = accumulate if target in written else assign
         written.add(target)
-        listing.body.append(Line(make(target, value.node), tag))
+        listing.body.append(Line(make(target, value.node), tag, note))
 
     output = program.output
     if activity.is_active(output):
@@ -53,7 +55,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None):
         d_target = Expr.name(adjoint(step.target))
         for atom, partial in zip(step.args, partials):
             if activity.is_active(atom):
-                write(atom, partial * d_target, step.number)
+                write(atom, partial * d_target, step.number, _explain(step, atom, partial))
     for param in activity.wrt:
         if adjoint(param) not in written:
             listing.body.append(Comment(f"{param} does not reach the output"))
@@ -63,6 +65,13 @@ def reverse(program, activity, *, with_value=False, single=False, name=None):
     listing.returns = ast.Tuple([output, result], ast.Load()) if with_value else result
     listing.injected = modules.injected()
     return listing
+
+
+def _explain(step, atom, partial):
+    """``d(1.0 / den)/dden = -1.0 / den ** 2, line 14``: the local partial and its source."""
+    value = ast.unparse(step.value)
+    return (f"d({value})/d{atom.id} = {ast.unparse(fold(copy.deepcopy(as_node(partial))))}, "
+            f"line {step.lineno}")
 
 
 class _AdjointNames:

@@ -45,3 +45,9 @@ def test_errors_are_reported_without_a_traceback():
     assert "Traceback" not in result.stderr
     missing = run(f"{TESTS / 'golden_functions.py'}:nope")
     assert missing.returncode != 0 and "no function 'nope'" in missing.stderr
+
+
+def test_explain_option():
+    result = run(f"{TESTS / 'golden_functions.py'}:f", "--explain")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (TESTS / "golden" / "seed_staged_explain.py").read_text()

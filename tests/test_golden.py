@@ -23,6 +23,7 @@ CASES = {
     "sigmoid_neuron": lambda: grad(g.neuron),
     "seed_staged_wrt_x": lambda: grad(g.f, wrt="x"),
     "seed_staged_value_and_grad": lambda: value_and_grad(g.f),
+    "seed_staged_explain": lambda: grad(g.f, explain=True),
     "imported_names": lambda: grad(g.imported_names),
     "adjoint_like_names": lambda: grad(g.adjoint_like_names),
 }
@@ -73,3 +74,13 @@ def test_unoptimized_source_shows_the_naive_transformation():
     source = grad(g.f, optimize=False).source
     assert "dsigx = 1 * dden" in source
     assert "dxpy = 2 * xpy ** (2 - 1) * dxpysqr" in source
+
+
+def test_explain_names_the_partial_and_the_source_line():
+    source = grad(g.f, explain=True).source
+    line = [ln for ln in source.splitlines() if ln.strip().startswith("dden =")][0]
+    assert line.endswith("# (7) d(1.0 / den)/dden = -1.0 / den ** 2, line 13")
+    # line 13 of the demo module is the user's `invden = 1.0 / den`
+    import inspect
+    import s2sdiff.demo
+    assert inspect.getsource(s2sdiff.demo).splitlines()[12].strip() == "invden = 1.0 / den"

@@ -86,8 +86,8 @@ class Namespace:
 
     A few names are spelled inline rather than called, because the module has no such
     function or because the inline form is what a person would write:
-    ``m.sign(x)`` is ``(x > 0) - (x < 0)`` and ``m.indicator(c)`` is the comparison
-    ``c`` itself (a bool multiplies like 0 or 1).
+    ``m.sign(x)`` is ``(x > 0) - (x < 0)``, ``m.indicator(c)`` is the comparison ``c``
+    itself (a bool multiplies like 0 or 1) and ``m.where(c, a, b)`` is ``a if c else b``.
     """
 
     def __init__(self, alias):
@@ -105,6 +105,15 @@ class Namespace:
     @staticmethod
     def indicator(condition):
         return condition
+
+    @staticmethod
+    def where(condition, if_true, if_false):
+        """``if_true if condition else if_false``."""
+        return Expr(ast.IfExp(as_node(condition), as_node(if_true), as_node(if_false)))
+
+    @staticmethod
+    def nonzero(x):
+        return Expr(ast.Compare(as_node(x), [ast.NotEq()], [ast.Constant(0)]))
 
     @staticmethod
     def sign(x):

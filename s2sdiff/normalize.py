@@ -242,7 +242,10 @@ class _Normalizer:
             bound = []
             for sub_target, sub_value in zip(target.elts, value.elts):
                 if isinstance(sub_target, ast.Name):
-                    name = self._new_version(sub_target.id)
+                    if any(user == sub_target.id for user, _ in bound):   # a, a = x, y
+                        name = self.namer.fresh(sub_target.id)
+                    else:
+                        name = self._new_version(sub_target.id)
                     self.expression(sub_value, name, stmt.lineno)
                     bound.append((sub_target.id, name))
                 else:
@@ -291,6 +294,10 @@ class _Normalizer:
         """An atom for ``node``, emitting steps for any computation it needs."""
         if isinstance(node, ast.Name):
             return self.load(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+                and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
+            value = node.operand.value                  # -2 is a literal, not a step
+            return ast.Constant(-value if isinstance(node.op, ast.USub) else value)
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, (int, float, bool)) or isinstance(node.value, complex):
                 raise self.error(node, f"constant {node.value!r}", "Use real numbers.")

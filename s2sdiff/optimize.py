@@ -2,7 +2,8 @@
 
 Repeated to a fixed point:
 
-* literal arithmetic is folded (``2 - 1`` is ``1``, ``-(1.0)`` is ``-1.0``);
+* literal arithmetic and comparisons are folded (``2 - 1`` is ``1``, ``-(1.0)`` is
+  ``-1.0``, ``a if 2.0 != 0 else b`` is ``a``);
 * identities that hold for every float and array go: ``x * 1``, ``1 * x``, ``x / 1``,
   ``x + 0``, ``x - 0``, ``x ** 1``, ``--x``; ``x * -1`` becomes ``-x``, ``a + -b * c``
   becomes ``a - b * c`` and ``d += -e`` becomes ``d -= e``;
@@ -30,12 +31,15 @@ def optimize(listing):
     """Optimise ``listing`` in place (see the module docstring) and return it."""
     protected = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
     derivatives = listing.derivative_names
+    integral = _integral_names(listing.origin)
     changed = True
     while changed:
         changed = False
         for line in _lines(listing.body):
+            if _written(line.stmt) not in derivatives:
+                continue            # the forward sweep is the user's code: left as written
             before = ast.dump(line.stmt)
-            line.stmt = _fold_statement(line.stmt)
+            line.stmt = _fold_statement(line.stmt, integral)
             changed |= ast.dump(line.stmt) != before
         changed |= _propagate(listing, derivatives, protected)
         changed |= _remove_dead(listing, derivatives, protected)
@@ -61,7 +65,19 @@ def _is(node, value):
     return number is not None and number == value
 
 
+def _integral_names(program):
+    """Names that may hold ints or bools: results of comparisons, floor, len..."""
+    return frozenset(s.target for s in program.steps if not s.differentiable)
+
+
 class _Fold(ast.NodeTransformer):
+    def __init__(self, integral=frozenset()):
+        self.integral = integral
+
+    def _keeps_type(self, kept, one):
+        """Dropping ``* one`` (or ``* -1``) keeps the type: ``(x > 0) * 1.0`` stays a float."""
+        return not (_integral(kept, self.integral) and isinstance(one.value, float))
+
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         operand = node.operand
@@ -74,6 +90,19 @@ class _Fold(ast.NodeTransformer):
                 return operand.operand
         return node
 
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        values = [_number(node.left)] + [_number(c) for c in node.comparators]
+        if len(node.ops) == 1 and None not in values and type(node.ops[0]) in _COMPARISONS:
+            return ast.Constant(_COMPARISONS[type(node.ops[0])](*values))
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and isinstance(node.test.value, bool):
+            return node.body if node.test.value else node.orelse
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right, op = node.left, node.right, node.op
@@ -81,13 +110,13 @@ class _Fold(ast.NodeTransformer):
         if folded is not None:
             return folded
         if isinstance(op, ast.Mult):
-            if _is(right, 1) and _keeps_type(left, right):
+            if _is(right, 1) and self._keeps_type(left, right):
                 return left
-            if _is(left, 1) and _keeps_type(right, left):
+            if _is(left, 1) and self._keeps_type(right, left):
                 return right
-            if _is(right, -1):
+            if _is(right, -1) and self._keeps_type(left, right):
                 return _negate(left)
-            if _is(left, -1):
+            if _is(left, -1) and self._keeps_type(right, left):
                 return _negate(right)
         if isinstance(op, ast.Div):
             if _is(right, 1):
@@ -115,22 +144,25 @@ class _Fold(ast.NodeTransformer):
         return node
 
 
-def _integral(node):
+def _integral(node, names=frozenset()):
     """Whether ``node`` may be a bool or int however the inputs are typed."""
+    if isinstance(node, ast.Name):
+        return node.id in names
     if isinstance(node, ast.Compare):
         return True
+    if isinstance(node, ast.Call):
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        return func in _INTEGER_FUNCTIONS
     if isinstance(node, ast.Constant):
         return type(node.value) in (bool, int)
     if isinstance(node, ast.UnaryOp):
-        return _integral(node.operand)
+        return _integral(node.operand, names)
     if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Div):
-        return _integral(node.left) and _integral(node.right)
+        return _integral(node.left, names) and _integral(node.right, names)
     return False
 
 
-def _keeps_type(kept, one):
-    """Dropping ``* one`` keeps the type: ``(x > 0) * 1.0`` must stay a float."""
-    return not (_integral(kept) and isinstance(one.value, float))
+_INTEGER_FUNCTIONS = {"floor", "ceil", "trunc", "round", "int", "len"}
 
 
 def _is_negation(node):
@@ -160,6 +192,10 @@ def _negate(node):
     return ast.UnaryOp(ast.USub(), node)
 
 
+_COMPARISONS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+                ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+                ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
+
 _ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
                ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
                ast.Pow: lambda a, b: a ** b}
@@ -179,23 +215,28 @@ def _fold_literals(left, op, right):
         return None
     if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
         return None
+    if isinstance(value, int) and abs(value) > 2 ** 53:
+        return None                                  # keep huge integer arithmetic as written
     if isinstance(value, float) and value == int(value) and type(a) is int and type(b) is int \
             and not isinstance(op, ast.Div):
         value = int(value)
     return ast.Constant(value)
 
 
-def fold(expr):
-    """``expr`` with literal arithmetic and identities folded, to a fixed point."""
+def fold(expr, integral=frozenset()):
+    """``expr`` with literal arithmetic and identities folded, to a fixed point.
+
+    ``integral`` names values that may be ints or bools, for which ``* 1.0`` must stay.
+    """
     while True:
         before = ast.dump(expr)
-        expr = _Fold().visit(expr)
+        expr = _Fold(integral).visit(expr)
         if ast.dump(expr) == before:
             return expr
 
 
-def _fold_statement(stmt):
-    stmt.value = fold(stmt.value)
+def _fold_statement(stmt, integral):
+    stmt.value = fold(stmt.value, integral)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
         positive = _without_sign(stmt.value)
         if positive is not None:

@@ -85,7 +85,9 @@ defrule(ast.Add,  lambda m, x, y: x + y,  lambda m, out, x, y: (1, 1))
 defrule(ast.Sub,  lambda m, x, y: x - y,  lambda m, out, x, y: (1, -1))
 defrule(ast.Mult, lambda m, x, y: x * y,  lambda m, out, x, y: (y, x))
 defrule(ast.Div,  lambda m, x, y: x / y,  lambda m, out, x, y: (1 / y, -x / y ** 2))
-defrule(ast.Pow,  lambda m, x, y: x ** y, lambda m, out, x, y: (y * x ** (y - 1), out * m.log(x)),
+# d(x**y)/dy = x**y log x, taken as 0 at x = 0 (its limit for y > 0), where log would raise.
+defrule(ast.Pow,  lambda m, x, y: x ** y,
+        lambda m, out, x, y: (y * x ** (y - 1), m.where(m.nonzero(x), out * m.log(x), 0.0)),
         domain=POSITIVE)
 defrule(ast.Mod,  lambda m, x, y: m.mod(x, y), lambda m, out, x, y: (1, -m.floor(x / y)),
         domain=POSITIVE)

@@ -31,6 +31,8 @@ SYMPY = types.SimpleNamespace(
     erf=sympy.erf, erfc=sympy.erfc, floor=sympy.floor, ceil=sympy.ceiling,
     fabs=sympy.Abs, sign=sympy.sign, pi=sympy.pi, e=sympy.E, inf=sympy.oo,
     log=_log, indicator=_indicator,
+    where=lambda condition, a, b: sympy.Piecewise((a, condition), (b, True)),
+    nonzero=lambda x: sympy.Ne(x, 0),
     trunc=lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x)),
     log1p=lambda x: sympy.log(1 + x),
     expm1=lambda x: sympy.exp(x) - 1,
@@ -45,7 +47,9 @@ SYMPY = types.SimpleNamespace(
 """``math`` spelled with SymPy."""
 
 _BUILTINS = {builtins.abs: sympy.Abs, builtins.max: sympy.Max, builtins.min: sympy.Min,
-             builtins.pow: SYMPY.pow, builtins.float: lambda x: x}
+             builtins.pow: SYMPY.pow, builtins.float: lambda x: x,
+             builtins.round: lambda x, digits=None: sympy.floor(x + sympy.S.Half),
+             builtins.int: SYMPY.trunc}
 
 
 def for_sympy(value):
@@ -70,7 +74,12 @@ def sympy_globals(namespace):
 
 
 def derivative(expr, symbol):
-    """``sympy.diff`` with the derivative of floor and ceiling taken as 0 (almost everywhere)."""
+    """``sympy.diff`` with the derivative of floor and ceiling taken as 0 (almost everywhere).
+
+    ``a % b`` is rewritten as ``a - b*floor(a/b)`` first: SymPy leaves the derivative of
+    ``Mod`` unevaluated.
+    """
+    expr = sympy.sympify(expr).replace(sympy.Mod, lambda a, b: a - b * sympy.floor(a / b))
     result = sympy.diff(expr, symbol)
     return result.replace(
         lambda e: isinstance(e, (sympy.Subs, sympy.Derivative)) and e.has(sympy.floor, sympy.ceiling),
@@ -78,11 +87,33 @@ def derivative(expr, symbol):
 
 
 class IndicatorCompares(ast.NodeTransformer):
-    """Wrap each comparison in ``indicator(...)`` so SymPy can multiply it."""
+    """Make generated code run on SymPy symbols: each comparison used as a number becomes
+    ``indicator(...)`` and each ``a if c else b`` becomes ``where(c, a, b)``."""
 
-    def __init__(self, indicator_name):
+    def __init__(self, indicator_name, where_name):
         self.indicator_name = indicator_name
+        self.where_name = where_name
 
     def visit_Compare(self, node):
         self.generic_visit(node)
         return ast.Call(ast.Name(self.indicator_name, ast.Load()), [node], [])
+
+    def visit_IfExp(self, node):
+        test = _Relational().visit(node.test)
+        return ast.Call(ast.Name(self.where_name, ast.Load()),
+                        [test, self.visit(node.body), self.visit(node.orelse)], [])
+
+
+_RELATIONS = {ast.Lt: "Lt", ast.LtE: "Le", ast.Gt: "Gt", ast.GtE: "Ge", ast.Eq: "Eq",
+              ast.NotEq: "Ne"}
+
+
+class _Relational(ast.NodeTransformer):
+    """``a != b`` as ``sympy.Ne(a, b)``: Python's operators on SymPy objects compare structure."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) != 1 or type(node.ops[0]) not in _RELATIONS:
+            return node
+        func = ast.Attribute(ast.Name("sympy", ast.Load()), _RELATIONS[type(node.ops[0])], ast.Load())
+        return ast.Call(func, [node.left, node.comparators[0]], [])

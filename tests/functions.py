@@ -9,9 +9,7 @@ globals and closures, and piecewise-constant calls (floor, round).
 ``CASES`` is the table the tests read: one ``Case`` per function with a point where the
 function is smooth and well inside its domain (no ties for max/min, no zero for abs, no
 integer boundary for floor/round/%), and for some of them a hand-worked closed form of
-the gradient (always a tuple in parameter order).  ``smooth=False`` marks functions whose
-derivative involves a piecewise-constant primitive (floor, round, %) whose gradient
-type is not promised to be float.
+the gradient (always a tuple in parameter order).
 """
 
 import math
@@ -49,6 +47,10 @@ def power_two_params(x, y):
 
 def modulo(x, y):
     return x % y + (x * y) % 1.5
+
+
+def modulo_plain(x, y):
+    return x % y
 
 
 def unary_minus(x, y):
@@ -151,6 +153,14 @@ def max_of_three(x, y, z):
 
 def min_of_two(x, y):
     return min(x, y) * x
+
+
+def minus_min(x, y):
+    return x - min(x, y)
+
+
+def negated_abs(x):
+    return -abs(x)
 
 
 def max_min_mixed(x, y, z):
@@ -341,7 +351,6 @@ class Case:
     func: object
     point: tuple
     gradient: object = None     # closed form: point -> tuple in parameter order
-    smooth: bool = True
 
     @property
     def name(self):
@@ -360,7 +369,8 @@ CASES = [
          lambda x: (-2 * x ** -3 + 0.5 * x ** -0.5 + 2.0 ** x * math.log(2.0),)),
     Case(power_both_active, (1.6,), lambda x: (x ** x * (math.log(x) + 1),)),
     Case(power_two_params, (1.8, 0.7), lambda x, y: (y * x ** (y - 1), x ** y * math.log(x))),
-    Case(modulo, (2.3, 0.9), smooth=False),
+    Case(modulo, (2.3, 0.9), lambda x, y: (1.0 + y, -math.floor(x / y) + x)),
+    Case(modulo_plain, (2.3, 0.9), lambda x, y: (1.0, -2.0)),
     Case(unary_minus, (0.8, 1.9), lambda x, y: (-y - 1, -x + 1)),
     Case(unary_plus, (0.4,)),
     Case(x_times_x, (-1.7,), lambda x: (2 * x,)),
@@ -387,6 +397,8 @@ CASES = [
     Case(float_call, (1.1,), lambda x: (2.0,)),
     Case(max_of_three, (0.2, 1.7, -0.4), lambda x, y, z: (0.0, 1.0, 0.0)),
     Case(min_of_two, (0.9, 1.6), lambda x, y: (2 * x, 0.0)),
+    Case(minus_min, (1.9, 0.6), lambda x, y: (1.0, -1.0)),
+    Case(negated_abs, (0.5,), lambda x: (-1.0,)),
     Case(max_min_mixed, (0.8, 1.3, 0.5)),
     Case(reassign_params, (0.7, 1.2)),
     Case(augmented_assignments, (1.3, 0.6)),
@@ -418,8 +430,8 @@ CASES = [
     Case(return_second_param, (0.9, -0.2), lambda x, y: (0.0, 1.0)),
     Case(return_constant, (0.9,), lambda x: (0.0,)),
     Case(param_with_default, (0.9, 1.7), lambda x, y: (y, x)),
-    Case(floor_times, (2.5, 1.3), lambda x, y: (0.0, 2.0), smooth=False),
-    Case(round_and_floor, (2.3, 0.8), lambda x, y: (1.0 + y, 2.0 + x), smooth=False),
+    Case(floor_times, (2.5, 1.3), lambda x, y: (0.0, 2.0)),
+    Case(round_and_floor, (2.3, 0.8), lambda x, y: (1.0 + y, 2.0 + x)),
 ]
 
 FUNCTIONS = [case.func for case in CASES]

@@ -7,11 +7,13 @@ generate forward mode, each step followed by its tangent.  The ``.source`` of a 
 function is the product: read it, step through it, ship it.
 """
 
-from .api import derivative, grad, jvp, value_and_grad
+from .api import (derivative, grad, hessian, jacfwd, jacobian, jacrev, jvp, value_and_grad,
+                  vjp)
 from .check import check_grad, verify
 from .errors import (ArgumentError, NotScalarError, S2SDiffError, SourceError,
                      UnsupportedError)
 
-__all__ = ["grad", "value_and_grad", "jvp", "derivative", "check_grad", "verify", "S2SDiffError",
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "derivative", "jacobian", "jacfwd", "jacrev",
+           "hessian", "check_grad", "verify", "S2SDiffError",
            "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError"]
 __version__ = "0.1.0"

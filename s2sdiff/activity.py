@@ -34,7 +34,7 @@ def analyze(program, wrt):
     for step in program.steps:
         if step.differentiable and any(_name(a) in varied for a in step.args):
             varied.add(step.target)
-    useful = {_name(program.output)} - {None}
+    useful = {_name(o) for o in program.outputs} - {None}
     for step in reversed(program.steps):
         if step.target in useful and step.differentiable:
             useful.update(n for n in map(_name, step.args) if n is not None)

@@ -9,6 +9,8 @@ so calling it costs exactly what the generated code costs.
 
 import functools
 import inspect
+
+import numpy as np
 import threading
 import weakref
 
@@ -21,6 +23,7 @@ from .optimize import optimize as optimize_pass
 from .parse import parse
 from .reverse import reverse
 
+SCALAR_KINDS = ("grad", "value_and_grad", "derivative")   # the others allow tuple outputs
 _cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}
 _lock = threading.RLock()
 
@@ -88,6 +91,8 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
             return per_function[options]
         try:
             program = normalize(parse(func))
+            if kind in SCALAR_KINDS:
+                program.require_scalar(kind)
             facts = activity_pass.analyze(program, wrt_names)
         except S2SDiffError as error:
             raise error.with_traceback(None) from None   # the user's line matters, not ours
@@ -98,6 +103,7 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
         listing.explain = explain
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
+        generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
         per_function[options] = generated
         return generated
 
@@ -153,3 +159,95 @@ def jvp(f, primals=None, tangents=None):
             raise ArgumentError(f"jvp: {what} has length {len(values)}, but {name} has "
                                 f"{len(params)} parameters ({', '.join(params)})", construct=what)
     return generated(*primals, *tangents)
+
+
+def vjp(f, *primals):
+    """``(f(*primals), pullback)`` by reverse mode, JAX's convention.
+
+    ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
+    a function returning a tuple, ``cotangent`` is a tuple with one entry per output.  The
+    generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
+    of the seed ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
+    """
+    generated = _generate(f, "vjp", None, True,
+                          differentiate=functools.partial(reverse, cotangents=True))
+    if not primals:
+        return generated
+    original = getattr(f, "__s2sdiff_origin__", f)
+    outputs = generated.__s2sdiff_outputs__
+    value = original(*primals)
+
+    def pullback(cotangent):
+        cotangents = tuple(cotangent) if outputs is not None else (cotangent,)
+        if outputs is not None and len(cotangents) != outputs:
+            raise ArgumentError(f"pullback: the cotangent has {len(cotangents)} entries, but "
+                                f"{original.__name__} returns {outputs} values", construct="cotangent")
+        return generated(*primals, *cotangents)
+
+    return value, pullback
+
+
+def _jacobian_layout(f, columns):
+    """``columns(*args)`` -> nested tuples; shaped as ``out_shape + in_shape``, where a
+    tuple output adds an axis and so does a tuple ``wrt`` (or ``wrt=None`` with several
+    parameters), mirroring ``grad``'s conventions."""
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args, **kwargs):
+        return np.array(columns(*args, **kwargs), dtype=float)[()]
+    return jacobian_at
+
+
+@_decorator
+def jacfwd(f, *, wrt=None):
+    """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
+    generated function (``derivative``'s, extended to tuple outputs)."""
+    generated = _generate(f, "jacfwd", wrt, True, differentiate=forward)
+    result = _jacobian_layout(f, generated)
+    result.source = generated.source
+    return result
+
+
+@_decorator
+def jacrev(f, *, wrt=None):
+    """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output."""
+    names, single = resolve_wrt(f, wrt)
+    generated = _generate(f, "jacrev", wrt, True,
+                          differentiate=functools.partial(reverse, cotangents=True))
+    outputs = generated.__s2sdiff_outputs__
+
+    def rows(*args):
+        if outputs is None:
+            row = generated(*args, 1.0)
+            return row[0] if single else row
+        table = []
+        for i in range(outputs):
+            row = generated(*args, *[1.0 if j == i else 0.0 for j in range(outputs)])
+            table.append(row[0] if single else row)
+        return table
+
+    result = _jacobian_layout(f, rows)
+    result.source = generated.source
+    return result
+
+
+@_decorator
+def jacobian(f, *, wrt=None, mode="auto"):
+    """The Jacobian of ``f``: ``mode="forward"`` (``jacfwd``, by columns),
+    ``"reverse"`` (``jacrev``, by rows) or ``"auto"``: forward when there are no more
+    inputs than outputs, reverse otherwise, since a column costs about one forward sweep
+    and a row one reverse sweep (seed 001)."""
+    if mode not in ("auto", "forward", "reverse"):
+        raise S2SDiffError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}",
+                           construct="mode")
+    if mode == "auto":
+        names, _ = resolve_wrt(f, wrt)
+        program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
+        mode = "forward" if len(names) <= len(program.outputs) else "reverse"
+    return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
+
+
+@_decorator
+def hessian(f, *, wrt=None):
+    """Second derivatives by differentiating generated code again: forward mode (by
+    columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``."""
+    return jacfwd(grad(f, wrt=wrt), wrt=wrt)

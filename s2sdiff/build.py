@@ -112,8 +112,8 @@ class Namespace:
         return Expr(ast.IfExp(as_node(condition), as_node(if_true), as_node(if_false)))
 
     @staticmethod
-    def nonzero(x):
-        return Expr(ast.Compare(as_node(x), [ast.NotEq()], [ast.Constant(0)]))
+    def is_zero(x):
+        return Expr(ast.Compare(as_node(x), [ast.Eq()], [ast.Constant(0)]))
 
     @staticmethod
     def sign(x):

@@ -4,22 +4,26 @@
   ``D0(h)`` or Richardson's ``(4 D0(h) - D0(2h)) / 3`` (seed 002);
 * ``verify``: the generated gradient evaluated on SymPy symbols against ``sympy.diff``
   of the forward function;
-* ``check_rule``: one row of the rule table against ``sympy.diff``.
+* ``check_rule``: one row of the rule table against ``sympy.diff``;
+* ``check_grad_function`` and ``verify_function``: the first two for any function that
+  claims to compute the gradient (an ejected module's, a hand-written one).
 
 Each raises ``AssertionError`` naming the worst component on a mismatch and returns a
 report otherwise.
 """
 
 import ast
+import inspect
 import math
 import random
+import textwrap
 import types
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 
-from .api import grad, resolve_wrt
+from .api import grad, jvp, resolve_wrt, vjp
 from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
 
 EPS = np.finfo(float).eps
@@ -57,6 +61,18 @@ def check_grad(f, *args, wrt=None, method="central", rtol=None, atol=None):
     of a component is ``|generated - numeric| / (atol/rtol + |numeric|)`` measured in
     units of ``rtol``; the check fails when the worst exceeds 1.
     """
+    return _check_differences(f, None, args, wrt, method, rtol, atol)
+
+
+def check_grad_function(f, gradient, *args, wrt=None, method="central", rtol=None, atol=None):
+    """``check_grad`` for a given ``gradient`` function instead of ``grad(f, wrt=wrt)``.
+
+    ``gradient(*args)`` must return what ``grad(f, wrt=wrt)(*args)`` returns.
+    """
+    return _check_differences(f, gradient, args, wrt, method, rtol, atol)
+
+
+def _check_differences(f, gradient, args, wrt, method, rtol, atol):
     if method not in ("central", "richardson"):
         raise ValueError(f"method must be 'central' or 'richardson', got {method!r}")
     f = getattr(f, "__s2sdiff_origin__", f)
@@ -64,7 +80,7 @@ def check_grad(f, *args, wrt=None, method="central", rtol=None, atol=None):
     if wrt is None and len(args) < len(params):
         wrt = tuple(range(len(args)))        # parameters left to their defaults stay fixed
     names, single = resolve_wrt(f, wrt)
-    analytic = grad(f, wrt=wrt)(*args)
+    analytic = (gradient or grad(f, wrt=wrt))(*args)
     analytic = (analytic,) if single else analytic
     default_rtol, default_atol = (1e-5, 1e-7) if method == "central" else (1e-7, 1e-9)
     rtol = default_rtol if rtol is None else rtol
@@ -144,12 +160,25 @@ def verify(f, wrt=None, samples=12, seed=0):
     evaluated with 30 digits at ``samples`` random points and must agree to
     ``NUMERIC_TOLERANCE`` (float literals in generated code are exact only to 1e-16), and the report says so.
     """
+    return _verify(f, None, wrt, samples, seed)
+
+
+def verify_function(f, gradient, wrt=None, samples=12, seed=0):
+    """``verify`` for a given ``gradient`` function instead of ``grad(f, wrt=wrt)``.
+
+    ``gradient`` must return what ``grad(f, wrt=wrt)`` returns; its source (``.source``,
+    or the file it was defined in) is run on SymPy symbols like generated code is.
+    """
+    return _verify(f, gradient, wrt, samples, seed)
+
+
+def _verify(f, gradient, wrt, samples, seed):
     f = getattr(f, "__s2sdiff_origin__", f)
     names, single = resolve_wrt(f, wrt)
     params = list(_positional_names(f))
     symbols = [sympy.Symbol(p, real=True) for p in params]
     forward = _on_symbols(f, f.__code__)(*symbols)
-    generated_func = grad(f, wrt=wrt)
+    generated_func = gradient or grad(f, wrt=wrt)
     generated = _generated_on_symbols(generated_func)(*symbols)
     generated = (generated,) if single else generated
     report = Verification(f.__name__)
@@ -171,7 +200,8 @@ def _on_symbols(func, code, extra=None):
 
 
 def _generated_on_symbols(generated):
-    tree = ast.parse(generated.source)
+    source = getattr(generated, "source", None) or textwrap.dedent(inspect.getsource(generated))
+    tree = ast.parse(source)
     tree = ast.fix_missing_locations(
         IndicatorCompares("s2sdiff_indicator", "s2sdiff_where").visit(tree))
     free = dict(zip(generated.__code__.co_freevars, generated.__closure__ or ()))
@@ -272,3 +302,33 @@ def _compare_at(generated, reference, points, function, name):
     return f"equal at {len(points)} points"
 
 
+
+
+def dot_product_test(f, *args, trials=3, seed=0, rtol=1e-12):
+    """Check forward mode against reverse mode at ``args``: for random tangents ``u`` and
+    cotangents ``v``, ``<v, J u>`` from ``jvp`` must equal ``<J^T v, u>`` from ``vjp``.
+
+    Returns the largest relative difference seen; raises ``AssertionError`` past ``rtol``.
+    """
+    f = getattr(f, "__s2sdiff_origin__", f)
+    rng = random.Random(seed)
+    _, pullback = vjp(f, *args)
+    outputs = vjp(f).__s2sdiff_outputs__
+    worst = 0.0
+    for _ in range(trials):
+        u = [rng.uniform(-1, 1) for _ in args]
+        v = [rng.uniform(-1, 1) for _ in range(outputs or 1)]
+        _, tangent_out = jvp(f, args, u)
+        tangent_out = tangent_out if outputs else (tangent_out,)
+        forward_value = sum(vi * ti for vi, ti in zip(v, tangent_out))
+        gradients = pullback(tuple(v) if outputs else v[0])
+        reverse_value = sum(gi * ui for gi, ui in zip(gradients, u))
+        scale = max(abs(forward_value), abs(reverse_value), 1e-300)
+        difference = abs(forward_value - reverse_value) / scale
+        worst = max(worst, difference)
+        if difference > rtol:
+            raise AssertionError(
+                f"dot-product test failed for {f.__name__} at {args}: <v, J u> = "
+                f"{forward_value!r} by forward mode, <J^T v, u> = {reverse_value!r} by "
+                f"reverse mode (u = {u}, v = {v})")
+    return worst

@@ -9,8 +9,9 @@ Given a ``Program`` in SSA form and its ``Activity``, ``forward`` produces a ``L
 * a name has a tangent in a direction only if it is active there (varied by the
   direction's parameters and reaching the output); an argument without a tangent
   contributes no term, so no ``0 * x`` is ever written (nor folded away);
-* a return of the output's tangents; an output that does not depend on a direction
-  returns the literal ``0.0`` there.
+* a return of the outputs' tangents (for a function returning a tuple, one row per
+  output: the Jacobian); an output that does not depend on a direction returns the
+  literal ``0.0`` there.
 
 Directions:
 
@@ -40,7 +41,9 @@ from .normalize import Step
 def forward(program, activity, *, jvp=False, with_value=False, single=False, name=None):
     """The forward-mode ``Listing`` of ``program`` along ``activity.wrt``."""
     modules = ModuleAliases(program)
-    what = "value and Jacobian-vector product" if jvp else "forward-mode derivative"
+    what = ("value and Jacobian-vector product" if jvp else
+            "Jacobian (by columns, forward mode)" if program.returns_tuple else
+            "forward-mode derivative")
     listing = Listing(name=name or f"{'jvp' if jvp else 'derivative'}_{program.name}",
                       origin=program, header=header(program, activity, what), body=[],
                       returns=None)
@@ -72,14 +75,26 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             listing.body.append(Line(assign(tangent(item.target, direction), value.node),
                                      item.number))
 
-    output = program.output
-    outs = [ast.Name(tangent(output.id, d), ast.Load()) if facts.is_active(output)
-            else ast.Constant(0.0) for d, facts in directions]
+    def tangent_of(output, direction, facts):
+        if facts.is_active(output):
+            return ast.Name(tangent(output.id, direction), ast.Load())
+        return ast.Constant(0.0)
+
+    def packed(values):
+        return ast.Tuple(values, ast.Load()) if program.returns_tuple else values[0]
+
     if jvp:
-        listing.returns = ast.Tuple([output, outs[0]], ast.Load())
+        facts = directions[0][1]
+        listing.returns = ast.Tuple([packed(program.outputs),
+                                     packed([tangent_of(o, None, facts) for o in program.outputs])],
+                                    ast.Load())
     else:
-        result = outs[0] if single else ast.Tuple(outs, ast.Load())
-        listing.returns = ast.Tuple([output, result], ast.Load()) if with_value else result
+        rows = []
+        for output in program.outputs:     # one row of the Jacobian per output
+            row = [tangent_of(output, d, facts) for d, facts in directions]
+            rows.append(row[0] if single else ast.Tuple(row, ast.Load()))
+        result = packed(rows)
+        listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
     listing.injected = modules.injected()
     return listing
 

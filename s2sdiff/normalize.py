@@ -9,7 +9,7 @@ After this pass the body of a ``Program`` is a list of ``Step``s and ``Passive``
                | NAME = callee(atom, ..., kw=atom)
                | NAME = c / (1 + exp(-atom))      (the sigmoid gate of seed 002)
     passive  ::= assert ... | print(...)          (run in the forward sweep, not differentiated)
-    output   ::= atom                             (what the function returns)
+    output   ::= atom | atom, atom, ...           (what the function returns)
     atom     ::= NAME | CONSTANT | free.dotted.name
 
 * every NAME is assigned exactly once (static single assignment); a user variable keeps
@@ -72,13 +72,30 @@ class Program:
     name: str
     params: list
     body: list
-    output: ast.expr
+    outputs: list                                 # atoms returned, in order
     namer: Namer
     temps: set = field(default_factory=set)       # names the pass introduced
+    returns_tuple: bool = False                   # `return a, b` rather than `return a`
+    return_stmt: ast.stmt = None
 
     @property
     def steps(self):
         return [s for s in self.body if isinstance(s, Step)]
+
+    @property
+    def output(self):
+        """The single output of a scalar function (see ``require_scalar``)."""
+        return self.outputs[0]
+
+    def require_scalar(self, transform):
+        """Raise ``NotScalarError`` unless the function returns one value."""
+        if self.returns_tuple:
+            raise self.parsed.error(
+                self.return_stmt, f"{transform} needs a scalar output, but {self.name} returns "
+                f"a tuple of {len(self.outputs)} values", construct="non-scalar return",
+                cls=NotScalarError,
+                hint="Use s2sdiff.vjp(f, *args) for a vector-Jacobian product, s2sdiff.jvp for "
+                     "a Jacobian-vector product, or s2sdiff.jacobian(f) for the whole Jacobian.")
 
 
 _CONSTRUCTS = {
@@ -142,6 +159,8 @@ class _Normalizer:
         self.body = []
         self.temps = set()
         self.version = {}          # user name -> its current SSA name
+        self.returns_tuple = False
+        self.return_stmt = None
         self.locals = _assigned_names(self.node)
 
     def error(self, node, what=None, hint=None):
@@ -180,7 +199,7 @@ class _Normalizer:
                 self.node, f"{self.node.name} does not return a value", construct="missing return",
                 hint="End the function with `return <scalar>`.", cls=NotScalarError)
         program = Program(self.parsed, self.node.name, params, self.body, output,
-                          self.namer, self.temps)
+                          self.namer, self.temps, self.returns_tuple, self.return_stmt)
         validate(program)
         return program
 
@@ -278,15 +297,16 @@ class _Normalizer:
         if value is None or (isinstance(value, ast.Constant) and value.value is None):
             raise self.parsed.error(stmt, f"{self.node.name} returns None", construct="return",
                                     hint="Return a scalar.", cls=NotScalarError)
-        if isinstance(value, (ast.Tuple, ast.List)):
-            raise self.parsed.error(
-                stmt, f"grad needs a scalar output, but {self.node.name} returns a "
-                      f"{type(value).__name__.lower()} of {len(value.elts)} values",
-                construct="non-scalar return", cls=NotScalarError,
-                hint="Use s2sdiff.vjp(f, *args) for a vector-Jacobian product or "
-                     "s2sdiff.jacobian(f) for the whole Jacobian.")
+        self.return_stmt = stmt
         hint = self.node.name if self.node.name.isidentifier() else "out"
-        return self.atom(value, hint, stmt.lineno, output=True)
+        if isinstance(value, (ast.Tuple, ast.List)):
+            if not value.elts or any(isinstance(e, ast.Starred) for e in value.elts):
+                raise self.error(value, "an empty or starred tuple return",
+                                 "Return the values one by one: `return a, b`.")
+            self.returns_tuple = True
+            return [self.atom(element, f"{hint}{i}", stmt.lineno, output=True)
+                    for i, element in enumerate(value.elts)]
+        return [self.atom(value, hint, stmt.lineno, output=True)]
 
     # expressions ----------------------------------------------------------------
 
@@ -559,7 +579,8 @@ def validate(program):
         for arg in item.args:
             _check_atom(arg, defined, program)
         defined.add(item.target)
-    _check_atom(program.output, defined, program)
+    for output in program.outputs:
+        _check_atom(output, defined, program)
 
 
 def _check_atom(atom, defined, program):
@@ -582,6 +603,6 @@ def format_program(program):
             lines.append(f"{ast.unparse(item.statement)}  # ({item.number})")
         else:
             lines.append(ast.unparse(item.stmt))
-    lines.append(f"return {ast.unparse(program.output)}")
+    lines.append("return " + ", ".join(ast.unparse(o) for o in program.outputs))
     return "\n".join(lines)
 

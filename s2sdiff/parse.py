@@ -2,7 +2,8 @@
 
 After this pass:
 
-* ``Parsed.node`` is an ``ast.FunctionDef`` without decorators whose line numbers are
+* ``Parsed.node`` is an ``ast.FunctionDef`` without decorators (nor, for a function
+  s2sdiff generated, its argument-checking ``try``) whose line numbers are
   the line numbers of the file the function lives in (lambdas become a one-statement
   ``def`` named after the lambda's binding, or ``lambda``);
 * ``Parsed.lookup(name)`` resolves a free name the way the function itself would at
@@ -141,7 +142,22 @@ def _find_function(tree, func, filename):
                      "and pass them in.")
         if isinstance(node, ast.FunctionDef) and node.name == func.__name__:
             node.decorator_list = []
+            if hasattr(func, "__s2sdiff_origin__"):
+                _unwrap_generated(node)
             return node
+    hint = "Define the function with def in a file."
+    if hasattr(func, "__wrapped__"):        # functools.wraps: the code is the wrapper's
+        hint = (f"{func.__qualname__} is wrapped by a decorator whose code is `{code.co_name}`; "
+                f"differentiate the undecorated function ({func.__name__}.__wrapped__) "
+                f"or apply the decorator to the gradient.")
     raise SourceError(f"cannot find the definition of {func.__qualname__} in its source",
                       filename=filename, lineno=code.co_firstlineno, construct="source",
-                      hint="Define the function with def in a file.")
+                      hint=hint)
+
+
+def _unwrap_generated(node):
+    """Differentiating generated code again (Hessians): drop the argument-checking
+    ``try``/``except TypeError`` that ``emit`` wraps around the body."""
+    body = node.body
+    if len(body) == 1 and isinstance(body[0], ast.Try) and len(body[0].handlers) == 1:
+        node.body = body[0].body

@@ -3,7 +3,9 @@
 Given a ``Program`` in SSA form and its ``Activity``, ``reverse`` produces a ``Listing``:
 
 * the forward sweep: every step of the program, in order, tagged ``(k)``;
-* ``d<out> = 1.0``, the seed of the output's adjoint;
+* ``d<out> = 1.0``, the seed of the output's adjoint; with ``cotangents=True`` (``vjp``)
+  the seeds are instead extra parameters, one per output, named like the outputs'
+  adjoints, and every requested gradient is returned in a tuple;
 * for each active step, last to first: a ``# backprop <step>`` comment, then for each
   active argument ``a`` one statement ``da = partial * d<target>`` the first time ``da``
   is written and ``da += partial * d<target>`` after that, tagged with the step's ``(k)``;
@@ -24,11 +26,12 @@ from .modules import ModuleAliases
 from .optimize import fold
 
 
-def reverse(program, activity, *, with_value=False, single=False, name=None):
+def reverse(program, activity, *, with_value=False, single=False, name=None, cotangents=False):
     """The gradient ``Listing`` of ``program`` for the parameters in ``activity.wrt``."""
     modules = ModuleAliases(program)
     listing = Listing(name=name or f"grad_{program.name}", origin=program,
-                      header=header(program, activity, "value and gradient" if with_value else "gradient"),
+                      header=header(program, activity, "vector-Jacobian product" if cotangents else
+                                    "value and gradient" if with_value else "gradient"),
                       body=[], returns=None)
     adjoint = _AdjointNames(program, listing)
     for item in program.body:
@@ -42,10 +45,17 @@ def reverse(program, activity, *, with_value=False, single=False, name=None):
         written.add(target)
         listing.body.append(Line(make(target, value.node), tag, note))
 
-    output = program.output
-    if activity.is_active(output):
+    if cotangents:
+        seeds = _seed_parameters(program, activity, adjoint, written)
+        listing.signature = ast.arguments(
+            posonlyargs=[], args=[ast.arg(p) for p in program.params + seeds], vararg=None,
+            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        for output, seed in zip(program.outputs, seeds):
+            if activity.is_active(output) and adjoint(output.id) != seed:
+                write(output, Expr.name(seed), None)
+    elif activity.is_active(program.output):
         listing.body.append(Comment("reverse sweep: the output's adjoint starts at 1"))
-        write(output, Expr(ast.Constant(1.0)), None)
+        write(program.output, Expr(ast.Constant(1.0)), None)
     for step in reversed(program.steps):
         if not (step.target in activity.varied and step.target in activity.useful):
             continue
@@ -61,10 +71,24 @@ def reverse(program, activity, *, with_value=False, single=False, name=None):
             listing.body.append(Comment(f"{param} does not reach the output"))
             write(ast.Name(param), Expr(ast.Constant(0.0)), None)
     grads = [ast.Name(adjoint(p), ast.Load()) for p in activity.wrt]
-    result = grads[0] if single else ast.Tuple(grads, ast.Load())
-    listing.returns = ast.Tuple([output, result], ast.Load()) if with_value else result
+    result = grads[0] if single and not cotangents else ast.Tuple(grads, ast.Load())
+    listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
     listing.injected = modules.injected()
     return listing
+
+
+def _seed_parameters(program, activity, adjoint, written):
+    """One cotangent parameter per output: the output's adjoint name itself the first time
+    an active output appears (so no copy is needed), a fresh ``d<out>`` otherwise."""
+    seeds = []
+    for i, output in enumerate(program.outputs):
+        if activity.is_active(output) and adjoint(output.id) not in written:
+            seeds.append(adjoint(output.id))
+            written.add(seeds[-1])
+        else:
+            base = output.id if isinstance(output, ast.Name) else f"out{i}"
+            seeds.append(program.namer.fresh("d" + base))
+    return seeds
 
 
 def _explain(step, atom, partial):

@@ -85,9 +85,10 @@ defrule(ast.Add,  lambda m, x, y: x + y,  lambda m, out, x, y: (1, 1))
 defrule(ast.Sub,  lambda m, x, y: x - y,  lambda m, out, x, y: (1, -1))
 defrule(ast.Mult, lambda m, x, y: x * y,  lambda m, out, x, y: (y, x))
 defrule(ast.Div,  lambda m, x, y: x / y,  lambda m, out, x, y: (1 / y, -x / y ** 2))
-# d(x**y)/dy = x**y log x, taken as 0 at x = 0 (its limit for y > 0), where log would raise.
+# d(x**y)/dy = x**y log x, taken as 0 at x = 0 (its limit for y > 0) without a branch:
+# log(x + (x == 0)) is log x, or log 1 = 0 where log x would raise.
 defrule(ast.Pow,  lambda m, x, y: x ** y,
-        lambda m, out, x, y: (y * x ** (y - 1), m.where(m.nonzero(x), out * m.log(x), 0.0)),
+        lambda m, out, x, y: (y * x ** (y - 1), out * m.log(x + m.is_zero(x))),
         domain=POSITIVE)
 defrule(ast.Mod,  lambda m, x, y: m.mod(x, y), lambda m, out, x, y: (1, -m.floor(x / y)),
         domain=POSITIVE)

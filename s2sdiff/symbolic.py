@@ -32,7 +32,7 @@ SYMPY = types.SimpleNamespace(
     fabs=sympy.Abs, sign=sympy.sign, pi=sympy.pi, e=sympy.E, inf=sympy.oo,
     log=_log, indicator=_indicator,
     where=lambda condition, a, b: sympy.Piecewise((a, condition), (b, True)),
-    nonzero=lambda x: sympy.Ne(x, 0),
+    is_zero=lambda x: _indicator(sympy.Eq(x, 0)),
     trunc=lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x)),
     log1p=lambda x: sympy.log(1 + x),
     expm1=lambda x: sympy.exp(x) - 1,

@@ -56,26 +56,17 @@ def uses_global(x):
     return x
 
 
-def uses_nonlocal(x):
-    def outer():
-        cell = x
+def _make_uses_nonlocal():
+    cell = 0.0
 
-        def inner(t):
-            nonlocal cell
-            cell = t
-            return cell
-        return inner
-    return outer()(x)
-
-
-def uses_nonlocal_body(x):
-    """The ``nonlocal`` is the first statement of the function that is differentiated."""
-    cell = x
-
-    def set_cell(t):
+    def uses_nonlocal(x):
         nonlocal cell
-        cell = t
-    return cell
+        cell = x
+        return x * 2.0
+    return uses_nonlocal
+
+
+uses_nonlocal = _make_uses_nonlocal()
 
 
 def uses_del(x):
@@ -271,6 +262,11 @@ def calls_helper(x):
 
 def calls_helper_on_constant(x):
     c = helper(2.0)
+    return c * x
+
+
+def calls_helper_on_other(x, y):
+    c = helper(y)
     return c * x
 
 

@@ -22,6 +22,7 @@ sweep is never touched (its statements may raise, and they compute the value).
 """
 
 import ast
+import copy
 import math
 
 from .listing import Comment, Line
@@ -252,63 +253,62 @@ def _written(stmt):
 
 
 def _propagate(listing, derivatives, protected):
+    """Substitute derivatives assigned once from a literal or a copyable name; one pass."""
     lines = _lines(listing.body)
-    writes = {}
-    for line in lines:
+    writes, last_write = {}, {}
+    for index, line in enumerate(lines):
         name = _written(line.stmt)
         writes[name] = writes.get(name, 0) + 1
+        last_write[name] = index
+    substitutions, removed = {}, set()
     for index, line in enumerate(lines):
+        if substitutions:
+            _Substitute(substitutions).visit(line.stmt)
         stmt = line.stmt
         name = _written(stmt)
         if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
                 and name not in protected):
             continue
         value = stmt.value
-        if _number(value) is not None:
-            pass
-        elif isinstance(value, ast.Name) and name not in listing.kept:
-            later = lines[index + 1:]
-            if any(_written(other.stmt) == value.id for other in later):
-                continue
-        else:
-            continue
-        for other in lines[index + 1:]:
-            _Substitute(name, value).visit(other.stmt)
-        listing.body.remove(line)
-        return True
-    return False
+        literal = _number(value) is not None
+        copy = (isinstance(value, ast.Name) and name not in listing.kept
+                and last_write.get(value.id, -1) < index)
+        if literal or copy:
+            substitutions[name] = value
+            removed.add(id(line))
+    _remove(listing, removed)
+    return bool(removed)
 
 
 class _Substitute(ast.NodeTransformer):
-    def __init__(self, name, value):
-        self.name, self.value = name, value
+    def __init__(self, substitutions):
+        self.substitutions = substitutions
 
     def visit_Name(self, node):
-        if node.id == self.name and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(_clone(self.value), node)
+        if isinstance(node.ctx, ast.Load) and node.id in self.substitutions:
+            return ast.copy_location(copy.deepcopy(self.substitutions[node.id]), node)
         return node
 
 
-def _clone(node):
-    return ast.parse(ast.unparse(node), mode="eval").body
+def _remove(listing, ids):
+    if ids:
+        listing.body = [item for item in listing.body if id(item) not in ids]
 
 
 def _remove_dead(listing, derivatives, protected):
-    lines = _lines(listing.body)
     read_later = set(protected)
-    dead = []
-    for line in reversed(lines):
+    dead = set()
+    for line in reversed(_lines(listing.body)):
         name = _written(line.stmt)
         if name in derivatives and name not in read_later:
-            dead.append(line)
+            dead.add(id(line))
             continue
         for node in ast.walk(line.stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 read_later.add(node.id)
         if isinstance(line.stmt, ast.AugAssign):
             read_later.add(name)
-    for line in dead:
-        listing.body.remove(line)
+    _remove(listing, dead)
     return bool(dead)
 
 

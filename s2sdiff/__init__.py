@@ -12,8 +12,9 @@ from .api import (derivative, grad, hessian, jacfwd, jacobian, jacrev, jvp, valu
 from .check import check_grad, verify
 from .errors import (ArgumentError, NotScalarError, S2SDiffError, SourceError,
                      UnsupportedError)
+from .graph import graph
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "derivative", "jacobian", "jacfwd", "jacrev",
            "hessian", "check_grad", "verify", "S2SDiffError",
-           "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError"]
+           "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError", "graph"]
 __version__ = "0.1.0"

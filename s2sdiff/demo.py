@@ -13,3 +13,8 @@ def f(x, y):
     invden = 1.0 / den
     f = num * invden
     return f
+
+
+def polar(r, t):
+    """Polar to Cartesian coordinates: two outputs, for the Jacobian examples."""
+    return r * math.cos(t), r * math.sin(t)

@@ -1,13 +1,20 @@
-"""Command line: ``python -m s2sdiff`` runs the demo; ``python -m s2sdiff FILE.py:FUNC``
-prints the generated derivative source of a function in a file."""
+"""Command line.
+
+    python -m s2sdiff                                   the demo on seed 002's function
+    python -m s2sdiff FILE.py:FUNC [--wrt] [--mode] [--explain]
+                                                        print the generated derivative
+    python -m s2sdiff eject FILE.py:FUNC [-o OUT.py] [--wrt] [--mode]
+                                                        write it as a standalone module
+    python -m s2sdiff check OUT.py...                   re-verify ejected modules
+"""
 
 import argparse
-import importlib.util
 import inspect
 import os
 import sys
 
 from . import derivative, grad
+from . import eject as eject_module
 from .check import check_grad, verify
 from .errors import S2SDiffError
 
@@ -32,32 +39,88 @@ def demo():
 
 
 def load_function(spec):
-    path, sep, name = spec.rpartition(":")
-    if not sep or not path.endswith(".py"):
-        raise SystemExit(f"expected FILE.py:FUNC, got {spec!r}")
-    if not os.path.exists(path):
-        raise SystemExit(f"no such file: {path}")
-    module_name = os.path.splitext(os.path.basename(path))[0]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-    module_spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_name] = module
-    module_spec.loader.exec_module(module)
-    func = getattr(module, name, None)
-    if func is None:
-        raise SystemExit(f"{path} has no function {name!r}")
-    return getattr(func, "__s2sdiff_origin__", func)
+    try:
+        return eject_module.load_function(spec)
+    except S2SDiffError as error:
+        raise SystemExit(str(error)) from None
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m s2sdiff",
-        description="Print the derivative source s2sdiff generates for a function. "
-                    "With no arguments, run the demo on seed 002's function.")
-    parser.add_argument("target", nargs="?", help="FILE.py:FUNC")
+def _wrt(text):
+    names = text.split(",") if text else []
+    return None if not names else names[0] if len(names) == 1 else tuple(names)
+
+
+def _add_options(parser):
     parser.add_argument("--wrt", help="comma-separated parameter names (default: all)")
     parser.add_argument("--mode", choices=["reverse", "forward"], default="reverse",
                         help="reverse mode (grad, the default) or forward mode (derivative)")
+
+
+def eject_command(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m s2sdiff eject",
+        description="Write the derivative of FUNC as a standalone Python module: no s2sdiff "
+                    "and no try/except wrapper, only the imports and constants it needs, and "
+                    "a docstring recording the origin, the options and fingerprints.")
+    parser.add_argument("target", help="FILE.py:FUNC")
+    parser.add_argument("-o", "--output", help="the module to write (default: print it)")
+    _add_options(parser)
+    args = parser.parse_args(argv)
+    func = load_function(args.target)
+    path, _, name = args.target.rpartition(":")
+    where = os.path.dirname(os.path.abspath(args.output)) if args.output else os.getcwd()
+    try:
+        origin = os.path.relpath(os.path.abspath(path), where)
+    except ValueError:          # another drive on Windows
+        origin = os.path.abspath(path)
+    try:
+        text = eject_module.eject(func, wrt=_wrt(args.wrt), mode=args.mode,
+                                  origin=f"{origin}:{name}")
+    except S2SDiffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        print(text, end="")
+        return 0
+    with open(args.output, "w", encoding="utf-8", newline="\n") as file:
+        file.write(text)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def check_command(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m s2sdiff check",
+        description="Re-verify modules written by `python -m s2sdiff eject`: regenerate each "
+                    "from its recorded FILE.py:FUNC and options and report drift, then check "
+                    "the ejected function against SymPy and finite differences. Exit status "
+                    "0 when every check passes, 1 otherwise.")
+    parser.add_argument("modules", nargs="+", metavar="OUT.py", help="an ejected module")
+    args = parser.parse_args(argv)
+    passed = True
+    for path in args.modules:
+        report = eject_module.check_module(path)
+        print(report)
+        passed = passed and report.ok
+    return 0 if passed else 1
+
+
+COMMANDS = {"eject": eject_command, "check": check_command}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m s2sdiff",
+        description="Print the derivative source s2sdiff generates for a function. "
+                    "With no arguments, run the demo on seed 002's function.",
+        epilog="Also: `python -m s2sdiff eject FILE.py:FUNC -o OUT.py` writes the derivative "
+               "as a standalone module, `python -m s2sdiff check OUT.py` re-verifies one "
+               "(each has --help).")
+    parser.add_argument("target", nargs="?", help="FILE.py:FUNC")
+    _add_options(parser)
     parser.add_argument("--explain", action="store_true",
                         help="comment each reverse statement with its local partial and source line")
     args = parser.parse_args(argv)
@@ -65,8 +128,7 @@ def main(argv=None):
         demo()
         return 0
     func = load_function(args.target)
-    names = args.wrt.split(",") if args.wrt else []
-    wrt = None if not names else names[0] if len(names) == 1 else tuple(names)
+    wrt = _wrt(args.wrt)
     if args.explain and args.mode == "forward":
         parser.error("--explain annotates the reverse sweep; use it with --mode reverse")
     try:

@@ -12,7 +12,10 @@ Guarantees:
   (``math`` when the user imported ``from math import sin``) are bound in a closure of
   the generated function alone;
 * a ``TypeError`` raised while it runs is re-examined: if an argument is not a real
-  number the error names that parameter (the ``try`` costs nothing until it raises).
+  number the error names that parameter (the ``try`` costs nothing until it raises);
+* ``render(..., standalone=True)`` gives the same function without that ``try`` (no
+  reference to s2sdiff's argument checker), for ``eject``; ``listing_of(generated)``
+  returns what a built function was rendered from.
 """
 
 import ast
@@ -20,6 +23,7 @@ import hashlib
 import linecache
 import numbers
 import types
+import weakref
 
 from .errors import ArgumentError
 from .listing import Comment, Line
@@ -27,12 +31,14 @@ from .listing import Comment, Line
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
 CHECK_ARGUMENTS = "check_arguments"
+_rendered = weakref.WeakKeyDictionary()    # built function -> (listing, signature)
 
 
-def render(listing, signature, checker=CHECK_ARGUMENTS):
+def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False):
     """The source text of ``listing`` as a function with parameters ``signature``.
 
-    ``checker`` is the name the argument checker is bound to in the generated code.
+    ``checker`` is the name the argument checker is bound to in the generated code;
+    ``standalone=True`` leaves out the ``try``/``except TypeError`` that calls it.
     """
     program = listing.origin
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
@@ -41,8 +47,9 @@ def render(listing, signature, checker=CHECK_ARGUMENTS):
     statements = [(item, _statement_text(item.stmt)) for item in body if isinstance(item, Line)]
     width = max((len(text) for item, text in statements if item.tag is not None), default=0)
     column = min(width, TAG_COLUMN_LIMIT) + 2
-    inner = INDENT * 2
-    lines.append(f"{INDENT}try:")
+    inner = INDENT if standalone else INDENT * 2
+    if not standalone:
+        lines.append(f"{INDENT}try:")
     texts = dict((id(item), text) for item, text in statements)
     for item in body:
         if isinstance(item, Comment):
@@ -54,12 +61,19 @@ def render(listing, signature, checker=CHECK_ARGUMENTS):
             if listing.explain and item.note:
                 text += f" {item.note}"
         lines.append(inner + text)
+    if standalone:
+        return "\n".join(lines) + "\n"
     names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs]
     params = ", ".join(f"{p}={p}" for p in names)
     lines.append(f"{INDENT}except TypeError:")
     lines.append(f"{inner}{checker}({program.name!r}, {params})")
     lines.append(f"{inner}raise")
     return "\n".join(lines) + "\n"
+
+
+def listing_of(generated):
+    """``(listing, signature)`` that the function ``generated`` was rendered from."""
+    return _rendered[generated]
 
 
 def _statement_text(stmt):
@@ -101,7 +115,8 @@ def build(listing):
     checker = program.namer.fresh(CHECK_ARGUMENTS)
     injected = {**listing.injected, checker: check_arguments}
     own = listing.signature is None        # the user's parameters, and their defaults
-    source = render(listing, signature_of(parsed.node) if own else listing.signature, checker)
+    signature = signature_of(parsed.node) if own else listing.signature
+    source = render(listing, signature, checker)
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = f"<s2sdiff {listing.name} {digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -130,6 +145,7 @@ def build(listing):
     result.__qualname__ = listing.name
     result.__doc__ = "\n".join(listing.header)
     result.source = source
+    _rendered[result] = (listing, signature)
     return result
 
 

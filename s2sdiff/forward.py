@@ -23,19 +23,27 @@ Directions:
   ``dv_dp``, seeded by ``dp_dp = 1.0``; the derivatives are returned like ``reverse``
   returns gradients (``single``, ``with_value``).
 
+A local partial that several directions need and that is more than a name or a number
+is computed once, into ``d<target>_d<arg>`` (``dinvden_dden = -1.0 / den ** 2``).
 A tangent name the function already uses gets ``_2``, ``_3``... (``program.namer``).
 The listing is naive (``1 * x_dot``, ``dxpy_dx = 1 * dx_dx``); ``optimize`` folds it.
 """
 
 import ast
+import copy
 import functools
 import operator
 
 from .activity import analyze
-from .build import Expr
+from .build import Expr, as_node
 from .listing import Line, Listing, assign, header
 from .modules import ModuleAliases
 from .normalize import Step
+from .optimize import fold
+
+
+def _is_atom(node):
+    return isinstance(node, (ast.Name, ast.Constant))
 
 
 def forward(program, activity, *, jvp=False, with_value=False, single=False, name=None):
@@ -64,12 +72,21 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             listing.body.append(Line(item.stmt))
             continue
         listing.body.append(Line(item.statement, item.number))
-        for direction, facts in directions:
-            if not facts.is_active(ast.Name(item.target)):
-                continue
-            m = modules.namespace_for(item)
-            partials = item.rule.partials(m, Expr.name(item.target), *map(Expr, item.args))
-            terms = [partial * Expr.name(tangent(atom.id, direction))
+        active = [(d, facts) for d, facts in directions if facts.is_active(ast.Name(item.target))]
+        if not active:
+            continue
+        m = modules.namespace_for(item)
+        partials = [as_node(p) for p in
+                    item.rule.partials(m, Expr.name(item.target), *map(Expr, item.args))]
+        for i, atom in enumerate(item.args):
+            users = sum(facts.is_active(atom) for _, facts in active)
+            if users > 1 and not _is_atom(fold(copy.deepcopy(partials[i]))):
+                # A partial shared by several directions is computed once: d<target>_d<arg>.
+                shared = tangent((item.target, atom.id), "partial")
+                listing.body.append(Line(assign(shared, partials[i]), item.number))
+                partials[i] = ast.Name(shared, ast.Load())
+        for direction, facts in active:
+            terms = [Expr(copy.deepcopy(partial)) * Expr.name(tangent(atom.id, direction))
                      for atom, partial in zip(item.args, partials) if facts.is_active(atom)]
             value = functools.reduce(operator.add, terms)
             listing.body.append(Line(assign(tangent(item.target, direction), value.node),
@@ -110,6 +127,10 @@ class _TangentNames:
         names = self.listing.adjoints
         key = (name, direction)
         if key not in names:
+            if direction == "partial":            # the local partial d target / d arg
+                names[key] = self.program.namer.fresh(f"d{name[0]}_d{name[1]}")
+                self.listing.kept.add(names[key])
+                return names[key]
             preferred = f"{name}_dot" if direction is None else f"d{name}_d{direction}"
             names[key] = self.program.namer.fresh(preferred)
             if name not in self.program.temps:

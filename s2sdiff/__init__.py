@@ -10,11 +10,13 @@ function is the product: read it, step through it, ship it.
 from .api import (derivative, grad, hessian, jacfwd, jacobian, jacrev, jvp, value_and_grad,
                   vjp)
 from .check import check_grad, verify
+from .custom import custom_jvp, custom_vjp, stop_gradient
 from .errors import (ArgumentError, NotScalarError, S2SDiffError, SourceError,
                      UnsupportedError)
 from .graph import graph
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "derivative", "jacobian", "jacfwd", "jacrev",
            "hessian", "check_grad", "verify", "S2SDiffError",
-           "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError", "graph"]
+           "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError", "graph",
+           "custom_vjp", "custom_jvp", "stop_gradient"]
 __version__ = "0.1.0"

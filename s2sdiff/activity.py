@@ -5,7 +5,8 @@ the output depends on it.  Only *active* names, both varied and useful, get adjo
 (seed 004: prune the branches the gradient does not need).  Piecewise-constant steps
 (comparisons, ``floor``, ``len``) end variation.  A useful step that mixes in a varied
 argument through a call without a derivative rule is an ``UnsupportedError`` here, at
-generation time, never a silent zero.
+generation time, never a silent zero; so is such a call of a ``custom_vjp``/``custom_jvp``
+wrapper whose rule was never defined (or whose ``defjvps`` has the wrong length).
 
 After this pass ``Activity.active`` is the set of names to differentiate; the sets are
 only ever tested for membership, so generated code does not depend on set order.
@@ -14,6 +15,7 @@ only ever tested for membership, so generated code does not depend on set order.
 import ast
 from dataclasses import dataclass
 
+from . import custom
 from .normalize import Step
 from .rules import rule_name
 
@@ -39,7 +41,9 @@ def analyze(program, wrt):
         if step.target in useful and step.differentiable:
             useful.update(n for n in map(_name, step.args) if n is not None)
     for step in program.steps:
-        if step.target in useful and step.target in varied and step.rule is None:
+        if step.target in useful and step.target in varied and step.custom is not None:
+            _check_custom_rule(program, step, varied)
+        elif step.target in useful and step.target in varied and step.rule is None:
             _no_rule(program, step, varied)
     return Activity(list(wrt), varied, useful)
 
@@ -64,3 +68,25 @@ def _no_rule(program, step, varied):
         f"s2sdiff has no derivative rule for `{what}`, which {program.name} applies to "
         f"{args} (a value that depends on the differentiated inputs)",
         construct=f"call to {what}", hint=hint)
+
+
+def _check_custom_rule(program, step, varied):
+    """A custom_vjp/custom_jvp wrapper applied to a varied value must have its rule."""
+    name = custom.spelled(step)
+    args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
+    wrapper = step.custom
+    jvps = getattr(wrapper, "jvps", None)
+    if wrapper.defined and (jvps is None or len(jvps) == len(step.args)):
+        return
+    if not wrapper.defined:
+        problem = f"`{name}` is a {wrapper.kind} function whose rule was never defined"
+    else:
+        problem = (f"`{name}.defjvps` was given {len(jvps)} function"
+                   f"{'' if len(jvps) == 1 else 's'} (one per argument), but {program.name} "
+                   f"calls `{name}` with {len(step.args)} arguments")
+    raise program.parsed.error(
+        ast.Expr(step.value, lineno=step.lineno),
+        f"s2sdiff has no derivative rule for `{name}`, which {program.name} applies to {args} "
+        f"(a value that depends on the differentiated inputs): {problem}",
+        construct=f"call to {name}",
+        hint=f"Before differentiating {program.name}, {custom.signature_to_write(step)}.")

@@ -15,8 +15,9 @@ import threading
 import weakref
 
 from . import activity as activity_pass
+from . import custom
 from .emit import build
-from .errors import ArgumentError, S2SDiffError
+from .errors import ArgumentError, S2SDiffError, UnsupportedError
 from .forward import forward
 from .normalize import normalize
 from .optimize import optimize as optimize_pass
@@ -94,18 +95,28 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
             facts = activity_pass.analyze(program, wrt_names)
+            listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
+                                    single=single, name=f"{kind}_{program.name}")
         except S2SDiffError as error:
             raise error.with_traceback(None) from None   # the user's line matters, not ours
-        listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
-                                single=single, name=f"{kind}_{program.name}")
         if optimize:
             optimize_pass(listing)
         listing.explain = explain
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
         generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
+        generated.__s2sdiff_custom__ = custom_rules(program)
         per_function[options] = generated
         return generated
+
+
+def custom_rules(program):
+    """The custom_vjp/custom_jvp functions ``program`` calls, as the user spelled them."""
+    names = []
+    for step in program.steps:
+        if step.custom is not None and custom.spelled(step) not in names:
+            names.append(custom.spelled(step))
+    return tuple(names)
 
 
 @_decorator
@@ -243,11 +254,27 @@ def jacobian(f, *, wrt=None, mode="auto"):
         names, _ = resolve_wrt(f, wrt)
         program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
         mode = "forward" if len(names) <= len(program.outputs) else "reverse"
+        if any(custom.is_vjp(step) for step in program.steps):
+            mode = "reverse"            # a custom_vjp rule defines reverse mode only
     return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
 
 
 @_decorator
 def hessian(f, *, wrt=None):
     """Second derivatives by differentiating generated code again: forward mode (by
-    columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``."""
-    return jacfwd(grad(f, wrt=wrt), wrt=wrt)
+    columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``.  A function
+    that calls a custom rule has none here: s2sdiff never differentiates a rule's code."""
+    gradient = grad(f, wrt=wrt)
+    try:
+        return jacfwd(gradient, wrt=wrt)
+    except S2SDiffError:
+        if not gradient.__s2sdiff_custom__:
+            raise
+    name = getattr(f, "__name__", "the function")
+    rules = ", ".join(f"`{r}`" for r in gradient.__s2sdiff_custom__)
+    raise UnsupportedError(
+        f"hessian({name}): {name} calls the custom rule {rules}; its second derivatives "
+        f"would differentiate the rule's own code, which s2sdiff never does",
+        construct="hessian of a custom rule",
+        hint="Check second derivatives numerically on grad(f), or differentiate a version "
+             "of the function written without the custom rule.")

@@ -3,7 +3,8 @@
 * ``check_grad``: the generated gradient against finite differences, central
   ``D0(h)`` or Richardson's ``(4 D0(h) - D0(2h)) / 3`` (seed 002);
 * ``verify``: the generated gradient evaluated on SymPy symbols against ``sympy.diff``
-  of the forward function;
+  of the forward function (``stop_gradient`` is a SymPy function whose derivative is 0;
+  a function calling a custom_vjp/custom_jvp rule is refused: use ``check_grad``);
 * ``check_rule``: one row of the rule table against ``sympy.diff``;
 * ``check_grad_function`` and ``verify_function``: the first two for any function that
   claims to compute the gradient (an ejected module's, a hand-written one).
@@ -24,6 +25,7 @@ import numpy as np
 import sympy
 
 from .api import grad, jvp, resolve_wrt, vjp
+from .errors import S2SDiffError
 from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
 
 EPS = np.finfo(float).eps
@@ -177,8 +179,17 @@ def _verify(f, gradient, wrt, samples, seed):
     names, single = resolve_wrt(f, wrt)
     params = list(_positional_names(f))
     symbols = [sympy.Symbol(p, real=True) for p in params]
-    forward = _on_symbols(f, f.__code__)(*symbols)
     generated_func = gradient or grad(f, wrt=wrt)
+    rules = getattr(generated_func, "__s2sdiff_custom__", ())
+    if rules:
+        shown = ", ".join(f"`{r}`" for r in rules)
+        raise S2SDiffError(
+            f"verify({f.__name__}) cannot check {f.__name__}: it calls the custom rule {shown}, "
+            f"and SymPy cannot see inside a rule you wrote",
+            construct="verify of a custom rule",
+            hint=f"Check it numerically instead: check_grad({f.__name__}, *args) compares the "
+                 f"generated gradient, custom rules included, with finite differences.")
+    forward = _on_symbols(f, f.__code__)(*symbols)
     generated = _generated_on_symbols(generated_func)(*symbols)
     generated = (generated,) if single else generated
     report = Verification(f.__name__)

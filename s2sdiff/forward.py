@@ -23,6 +23,8 @@ Directions:
   ``dv_dp``, seeded by ``dp_dp = 1.0``; the derivatives are returned like ``reverse``
   returns gradients (``single``, ``with_value``).
 
+A call of a ``custom_jvp`` wrapper gets its tangents from the user's rule, called visibly
+(``_custom_tangents``); a ``custom_vjp`` wrapper on an active value is an error.
 A local partial that several directions need and that is more than a name or a number
 is computed once, into ``d<target>_d<arg>`` (``dinvden_dden = -1.0 / den ** 2``).
 A tangent name the function already uses gets ``_2``, ``_3``... (``program.namer``).
@@ -34,6 +36,7 @@ import copy
 import functools
 import operator
 
+from . import custom
 from .activity import analyze
 from .build import Expr, as_node
 from .listing import Line, Listing, assign, header
@@ -75,6 +78,9 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
         active = [(d, facts) for d, facts in directions if facts.is_active(ast.Name(item.target))]
         if not active:
             continue
+        if item.custom is not None:          # the user's rule, called visibly (custom.py)
+            _custom_tangents(program, item, active, tangent, listing)
+            continue
         m = modules.namespace_for(item)
         partials = [as_node(p) for p in
                     item.rule.partials(m, Expr.name(item.target), *map(Expr, item.args))]
@@ -114,6 +120,45 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
         listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
     listing.injected = modules.injected()
     return listing
+
+
+def _custom_tangents(program, step, active, tangent, listing):
+    """The tangent statements of a call of a custom rule, one per active direction.
+
+    ``defjvps``: ``t(target) = f.jvps[0](t(x), target, x, y) + ...``, the terms summed like
+    the rule table's; ``defjvp``: the forward statement itself becomes
+    ``target, t(target) = f.jvp((x, y), (t(x), t(y)))`` (``0.0`` for an argument without
+    a tangent), and every further direction calls the rule again, ``_, t(target) = ...``.
+    A custom_vjp rule defines no tangents: an ``UnsupportedError``, as in JAX.
+    """
+    if custom.is_vjp(step):
+        name = custom.spelled(step)
+        args = ", ".join(a.id for a in step.args if isinstance(a, ast.Name)
+                         and any(facts.is_active(a) for _, facts in active))
+        raise program.parsed.error(
+            ast.Expr(step.value, lineno=step.lineno),
+            f"s2sdiff cannot differentiate {program.name} in forward mode: it applies `{name}` "
+            f"to {args}, and `{name}` is a custom_vjp function, whose rule defines reverse "
+            f"mode only", construct="custom_vjp in forward mode",
+            hint=f"Use grad, value_and_grad, vjp or jacrev (reverse mode); or define the rule "
+                 f"with s2sdiff.custom_jvp instead (`{name}.defjvp(...)` or "
+                 f"`{name}.defjvps(...)`), which serves both modes, as in JAX.")
+    for k, (direction, facts) in enumerate(active):
+        tangents = [ast.Name(tangent(atom.id, direction), ast.Load()) if facts.is_active(atom)
+                    else None for atom in step.args]
+        target = tangent(step.target, direction)
+        if custom.uses_jvps(step):
+            terms = [Expr(t) for t in custom.linear_terms(step, tangents) if t is not None]
+            value = functools.reduce(operator.add, terms)
+            listing.body.append(Line(assign(target, value.node), step.number))
+            continue
+        call = custom.jvp_call(step, [t or ast.Constant(0.0) for t in tangents])
+        primal = step.target if k == 0 else program.namer.discard()
+        line = Line(custom.unpack([primal, target], call), step.number)
+        if k == 0:
+            listing.body[-1] = line          # replaces `target = f(x, y)`
+        else:
+            listing.body.append(line)
 
 
 class _TangentNames:

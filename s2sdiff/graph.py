@@ -98,10 +98,25 @@ def graph(f, *args, wrt=None):
         if hasattr(program, "require_scalar"):      # normalize accepts `return a, b`
             program.require_scalar("graph")
         facts = activity_pass.analyze(program, wrt_names)
+        _reject_custom_rules(program, facts)
     except S2SDiffError as error:
         raise error.with_traceback(None) from None      # the user's line matters, not ours
     bound = _bind(f, program, args)
     return _Builder(program, facts, bound).run(single)
+
+
+def _reject_custom_rules(program, facts):
+    """A custom_vjp/custom_jvp call on an active value has no local partials to draw."""
+    for step in program.steps:
+        if step.custom is not None and step.target in facts.varied and step.target in facts.useful:
+            name = ast.unparse(step.value.func)
+            raise program.parsed.error(
+                ast.Expr(step.value, lineno=step.lineno),
+                f"graph cannot draw {program.name}: it applies the {step.custom.kind} function "
+                f"`{name}` to a differentiated value, and a custom rule has no local partials "
+                f"to put on the edges", construct=f"{step.custom.kind} in graph",
+                hint="Draw a version of the function without the custom rule, or inspect the "
+                     "rule's calls in grad(f).source.")
 
 
 def _bind(f, program, args):

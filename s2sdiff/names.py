@@ -12,6 +12,7 @@ class Namer:
 
     def __init__(self, reserved=()):
         self.taken = set(reserved)
+        self._discard = None
 
     @classmethod
     def for_function(cls, node):
@@ -33,6 +34,12 @@ class Namer:
         while f"{base}{sep}{k}" in self.taken:
             k += 1
         return self.reserve(f"{base}{sep}{k}")
+
+    def discard(self):
+        """The name for values nobody reads: ``_`` (``__2`` if taken), the same every time."""
+        if self._discard is None:
+            self._discard = self.fresh("_")
+        return self._discard
 
     def numbered(self, base):
         """``base1``, ``base2``...: the first of these that is free."""

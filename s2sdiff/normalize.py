@@ -18,7 +18,8 @@ After this pass the body of a ``Program`` is a list of ``Step``s and ``Passive``
   ``expx`` for ``exp(x)``) or numbered after their target (``f1``, ``f2``);
 * ``callee`` is a free name or dotted free name, resolved to the object it calls;
 * each step records its rule (``None`` for constants and unknown calls), its number
-  ``(k)`` in the forward sweep and the user's source line.
+  ``(k)`` in the forward sweep and the user's source line; a call of a ``custom_vjp`` or
+  ``custom_jvp`` wrapper (``custom.py``) records the wrapper as ``custom`` instead of a rule.
 
 ``validate`` checks these shapes; any other construct raises ``UnsupportedError`` with
 the file, line and source line.
@@ -36,7 +37,7 @@ return f
 import ast
 from dataclasses import dataclass, field
 
-from . import rules
+from . import custom, rules
 from .errors import NotScalarError, UnsupportedError
 from .names import Namer
 from .parse import Parsed, parse  # noqa: F401  (parse is used by the doctest)
@@ -53,6 +54,7 @@ class Step:
     lineno: int
     callee: object = None     # the called object, for calls
     differentiable: bool = True   # False: piecewise constant (comparison, floor, ...)
+    custom: object = None     # the custom_vjp / custom_jvp wrapper called (rule is None)
 
     @property
     def statement(self):
@@ -363,10 +365,11 @@ class _Normalizer:
         hint = target or hint
         emitted = []
 
-        def emit(value, args, rule, callee=None, differentiable=True):
+        def emit(value, args, rule, callee=None, differentiable=True, custom_rule=None):
             name = target or self._temp_name(value, hint)
             number = sum(isinstance(s, Step) for s in self.body) + 1
-            self.body.append(Step(name, value, args, rule, number, lineno, callee, differentiable))
+            self.body.append(Step(name, value, args, rule, number, lineno, callee, differentiable,
+                                  custom_rule))
             emitted.append(name)
 
         gate = self._sigmoid_argument(node)
@@ -407,6 +410,12 @@ class _Normalizer:
             keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
             value = ast.Call(_copy_load(node.func), args, keywords)
             rule = _hashable_lookup(callee, len(args))
+            if custom.rule_of(callee) is not None:
+                if keywords:
+                    raise self.error(node, f"keyword arguments to the {callee.kind} function "
+                                     f"`{ast.unparse(node.func)}`", "Pass the arguments by position.")
+                emit(value, args, None, callee, custom_rule=callee)
+                return emitted[0]
             if rule is rules.NONDIFFERENTIABLE_RULE:
                 emit(value, args + [k.value for k in keywords], None, callee, differentiable=False)
                 return emitted[0]

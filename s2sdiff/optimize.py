@@ -25,6 +25,7 @@ import ast
 import copy
 import math
 
+from .custom import stop_gradient
 from .listing import Comment, Line
 
 
@@ -67,8 +68,10 @@ def _is(node, value):
 
 
 def _integral_names(program):
-    """Names that may hold ints or bools: results of comparisons, floor, len..."""
-    return frozenset(s.target for s in program.steps if not s.differentiable)
+    """Names that may hold ints or bools: results of comparisons, floor, len... (not of
+    ``stop_gradient``, which returns its argument unchanged)."""
+    return frozenset(s.target for s in program.steps
+                     if not s.differentiable and s.callee is not stop_gradient)
 
 
 class _Fold(ast.NodeTransformer):

@@ -25,6 +25,7 @@ import textwrap
 import types
 from dataclasses import dataclass, field
 
+from .custom import rule_of
 from .errors import SourceError, UnsupportedError
 
 _MISSING = object()
@@ -70,10 +71,14 @@ def parse(func):
     """Parse ``func`` (a plain Python function or lambda) into a ``Parsed``."""
     if not isinstance(func, types.FunctionType):
         kind = type(func).__name__
+        hint = "Wrap it in a Python function written with supported operations."
+        if rule_of(func) is not None:
+            name = func.__name__
+            hint = (f"Differentiate a function that calls it, such as `def f(x): return "
+                    f"{name}(x)`: the generated code of grad(f) calls {name}'s rule.")
         raise SourceError(
             f"s2sdiff can only differentiate Python functions, got {kind} {func!r}",
-            construct=kind,
-            hint="Wrap it in a Python function written with supported operations.")
+            construct=kind, hint=hint)
     code = func.__code__
     filename = code.co_filename
     try:

@@ -10,6 +10,9 @@ Given a ``Program`` in SSA form and its ``Activity``, ``reverse`` produces a ``L
   active argument ``a`` one statement ``da = partial * d<target>`` the first time ``da``
   is written and ``da += partial * d<target>`` after that, tagged with the step's ``(k)``;
   the partials come from the rule table;
+* a call of a ``custom_vjp`` wrapper runs ``t, t_res = f.fwd(...)`` in the forward sweep
+  and ``f.bwd(t_res, dt)`` in the reverse sweep; a ``custom_jvp`` call contributes through
+  its rule (``custom.py`` spells these calls out), accumulated like any other contribution;
 * ``dp = 0.0`` for a requested parameter that does not reach the output;
 * a return of the requested gradients (and the value, for ``value_and_grad``).
 
@@ -20,6 +23,7 @@ The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * .
 import ast
 import copy
 
+from . import custom
 from .build import Expr, as_node
 from .listing import Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
@@ -34,7 +38,12 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
                                     "value and gradient" if with_value else "gradient"),
                       body=[], returns=None)
     adjoint = _AdjointNames(program, listing)
+    residuals = {}     # target of an active custom_vjp call -> its residuals' name
     for item in program.body:
+        if hasattr(item, "target") and custom.is_vjp(item) and _active(item, activity):
+            residuals[item.target] = program.namer.fresh(f"{item.target}_res")
+            listing.body.append(Line(custom.vjp_forward(item, residuals[item.target]), item.number))
+            continue
         listing.body.append(Line(item.statement, item.number) if hasattr(item, "target")
                             else Line(item.stmt))
     written = set()
@@ -57,12 +66,16 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
         listing.body.append(Comment("reverse sweep: the output's adjoint starts at 1"))
         write(program.output, Expr(ast.Constant(1.0)), None)
     for step in reversed(program.steps):
-        if not (step.target in activity.varied and step.target in activity.useful):
+        if not _active(step, activity):
             continue
         listing.body.append(Comment(f"backprop {ast.unparse(step.statement)}"))
+        d_target = Expr.name(adjoint(step.target))
+        if step.custom is not None:          # the user's rule, called visibly (custom.py)
+            _backprop_custom(step, activity, d_target, residuals.get(step.target), adjoint,
+                             written, write, listing)
+            continue
         m = modules.namespace_for(step)
         partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
-        d_target = Expr.name(adjoint(step.target))
         for atom, partial in zip(step.args, partials):
             if activity.is_active(atom):
                 write(atom, partial * d_target, step.number, _explain(step, atom, partial))
@@ -75,6 +88,51 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
     listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
     listing.injected = modules.injected()
     return listing
+
+
+def _active(step, activity):
+    return step.target in activity.varied and step.target in activity.useful
+
+
+def _backprop_custom(step, activity, d_target, residual, adjoint, written, write, listing):
+    """The reverse statements of a call of a custom rule (see ``custom.py``).
+
+    custom_jvp: one contribution per active argument, ``write``-accumulated like any other.
+    custom_vjp: one ``f.bwd(residuals, d<target>)`` call; with one active argument its
+    cotangent is ``write``-accumulated (``dx = f.bwd(t_res, dt)[0]``), with several they
+    are unpacked, straight into ``dx`` when it is written first and into ``dx_c`` (then
+    ``dx += dx_c``) when it already holds a contribution; other positions go to ``_``.
+    """
+    active = [activity.is_active(atom) for atom in step.args]
+    member = "bwd" if custom.is_vjp(step) else "jvps" if custom.uses_jvps(step) else "jvp"
+    note = f"custom rule {custom.spelled(step)}.{member}, line {step.lineno}"
+    if not custom.is_vjp(step):
+        seeds = [copy.deepcopy(d_target.node) if a else None for a in active]
+        for atom, term in zip(step.args, custom.linear_terms(step, seeds)):
+            if term is not None:
+                write(atom, Expr(term), step.number, note)
+        return
+    cotangents = custom.vjp_backward(step, residual, d_target.node)
+    if sum(active) == 1:
+        i = active.index(True)
+        write(step.args[i], Expr(ast.Subscript(cotangents, ast.Constant(i), ast.Load())),
+              step.number, note)
+        return
+    names, direct, later = [], set(), []
+    namer = listing.origin.namer
+    for atom, is_active in zip(step.args, active):
+        if not is_active:
+            names.append(namer.discard())
+        elif adjoint(atom.id) not in written and adjoint(atom.id) not in direct:
+            names.append(adjoint(atom.id))
+            direct.add(names[-1])
+        else:
+            names.append(namer.fresh(adjoint(atom.id) + "_c"))
+            later.append((atom, names[-1]))
+    listing.body.append(Line(custom.unpack(names, cotangents), step.number, note))
+    written.update(direct)
+    for atom, name in later:
+        write(atom, Expr.name(name), step.number, note)
 
 
 def _seed_parameters(program, activity, adjoint, written):

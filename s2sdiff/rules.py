@@ -22,7 +22,9 @@ file; ``tests/test_rules.py`` checks every row against SymPy without new test co
 
 ``NONDIFFERENTIABLE`` lists functions whose output is piecewise constant (``floor``,
 ``round``, ``len``, comparisons): their results are treated as constants, exactly like
-JAX does.  A call to anything else with an active argument is a generation-time error.
+JAX does; so is ``stop_gradient`` (the identity, whose result JAX treats as a constant).
+A call to anything else with an active argument is a generation-time error, except a call
+of a ``custom_vjp``/``custom_jvp`` wrapper, whose rule the user defines (``custom.py``).
 """
 
 import ast
@@ -30,6 +32,8 @@ import builtins
 import inspect
 import math
 from dataclasses import dataclass
+
+from .custom import stop_gradient
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ NONDIFFERENTIABLE.update({
     math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
     builtins.round, builtins.int, builtins.bool, builtins.len, builtins.print,
     builtins.range, builtins.isinstance, builtins.type,
+    stop_gradient,
 })
 
 # A plain copy ``a = b`` (tuple unpacking, reassigned names) is the identity primitive.

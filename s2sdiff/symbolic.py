@@ -2,7 +2,8 @@
 
 ``SYMPY`` plays ``m`` in the rule table and ``math`` in user and generated code when
 ``verify`` runs them on symbols.  ``for_sympy(value)`` maps what a function's globals
-hold (the ``math`` module, ``math.exp``, ``max``...) to its SymPy counterpart.
+hold (the ``math`` module, ``math.exp``, ``max``, ``stop_gradient``...) to its SymPy
+counterpart.
 """
 
 import ast
@@ -11,6 +12,8 @@ import math
 import types
 
 import sympy
+
+from .custom import stop_gradient
 
 
 def _log(x, base=None):
@@ -52,10 +55,27 @@ _BUILTINS = {builtins.abs: sympy.Abs, builtins.max: sympy.Max, builtins.min: sym
              builtins.int: SYMPY.trunc}
 
 
+class StopGradient(sympy.Function):
+    """``stop_gradient`` for SymPy: the identity on numbers, with derivative 0."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number:
+            return x
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+
 def for_sympy(value):
     """The SymPy counterpart of a value found in a function's namespace."""
     if value is math:
         return SYMPY
+    if value is stop_gradient:
+        return StopGradient
+    if isinstance(value, types.ModuleType) and getattr(value, "stop_gradient", None) is stop_gradient:
+        return types.SimpleNamespace(**{**vars(value), "stop_gradient": StopGradient})
     if getattr(value, "__module__", None) == "math" or (
             callable(value) and getattr(math, getattr(value, "__name__", ""), None) is value):
         return getattr(SYMPY, value.__name__, value)

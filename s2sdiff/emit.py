@@ -13,6 +13,8 @@ Guarantees:
   the generated function alone;
 * a ``TypeError`` raised while it runs is re-examined: if an argument is not a real
   number the error names that parameter (the ``try`` costs nothing until it raises);
+  parameters that could pass through without a ``TypeError`` (only arithmetic, no math
+  function) get an explicit type test first (``unchecked_parameters``);
 * ``render(..., standalone=True)`` gives the same function without that ``try`` (no
   reference to s2sdiff's argument checker), for ``eject``; ``listing_of(generated)``
   returns what a built function was rendered from.
@@ -34,11 +36,12 @@ CHECK_ARGUMENTS = "check_arguments"
 _rendered = weakref.WeakKeyDictionary()    # built function -> (listing, signature)
 
 
-def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False):
+def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float"):
     """The source text of ``listing`` as a function with parameters ``signature``.
 
     ``checker`` is the name the argument checker is bound to in the generated code;
-    ``standalone=True`` leaves out the ``try``/``except TypeError`` that calls it.
+    ``standalone=True`` leaves out the ``try``/``except TypeError`` that calls it;
+    ``real`` is the name the builtin ``float`` goes by (the function may shadow it).
     """
     program = listing.origin
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
@@ -50,6 +53,13 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False):
     inner = INDENT if standalone else INDENT * 2
     if not standalone:
         lines.append(f"{INDENT}try:")
+        unchecked = unchecked_parameters(program)
+        if unchecked:
+            types_ = " is ".join(f"type({p})" for p in unchecked)
+            lines.append(f"{inner}# nothing below rejects a non-real {', '.join(unchecked)}")
+            lines.append(f"{inner}if not ({types_} is {real}):")
+            keywords = ", ".join(f"{p}={p}" for p in unchecked)
+            lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {keywords})")
     texts = dict((id(item), text) for item, text in statements)
     for item in body:
         if isinstance(item, Comment):
@@ -69,6 +79,34 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False):
     lines.append(f"{inner}{checker}({program.name!r}, {params})")
     lines.append(f"{inner}raise")
     return "\n".join(lines) + "\n"
+
+
+def unchecked_parameters(program):
+    """Parameters a non-real value could pass through without any ``TypeError``.
+
+    ``math.exp("a")`` and ``math.exp(1j)`` raise, and the ``except`` clause then names the
+    argument; ``"a" * 3`` and ``1j + 2.0`` do not.  A parameter is checked by the code
+    itself when it reaches a ``math`` function (or ``float``, or the sigmoid gate) through
+    arithmetic alone, which keeps a string, a complex number or a list what it is.  The
+    others need an explicit type test, which costs a few nanoseconds only where needed.
+    """
+    sources = {p: {p} for p in program.params}
+    checked, used = set(), set()
+    for step in program.steps:
+        names = [a.id for a in step.args if isinstance(a, ast.Name)]
+        used.update(names)
+        reached = set().union(*(sources.get(n, set()) for n in names))
+        if _rejects_non_reals(step):
+            checked |= reached
+        elif isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)):
+            sources[step.target] = reached
+    return [p for p in program.params if p in used and p not in checked]
+
+
+def _rejects_non_reals(step):
+    if step.rule is not None and step.rule.key == "sigmoid":
+        return True
+    return getattr(step.callee, "__module__", None) == "math" or step.callee is float
 
 
 def listing_of(generated):
@@ -114,9 +152,13 @@ def build(listing):
     func = parsed.func
     checker = program.namer.fresh(CHECK_ARGUMENTS)
     injected = {**listing.injected, checker: check_arguments}
+    real = "float"
+    if real in program.namer.taken:          # the function uses the name: bind our own
+        real = program.namer.fresh("float")
+        injected[real] = float
     own = listing.signature is None        # the user's parameters, and their defaults
     signature = signature_of(parsed.node) if own else listing.signature
-    source = render(listing, signature, checker)
+    source = render(listing, signature, checker, real=real)
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = f"<s2sdiff {listing.name} {digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

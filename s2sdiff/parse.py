@@ -161,8 +161,16 @@ def _find_function(tree, func, filename):
 
 
 def _unwrap_generated(node):
-    """Differentiating generated code again (Hessians): drop the argument-checking
-    ``try``/``except TypeError`` that ``emit`` wraps around the body."""
+    """Differentiating generated code again (Hessians): drop the argument checks that
+    ``emit`` adds (the ``try``/``except TypeError`` and any explicit type test)."""
     body = node.body
     if len(body) == 1 and isinstance(body[0], ast.Try) and len(body[0].handlers) == 1:
-        node.body = body[0].body
+        node.body = [stmt for stmt in body[0].body if not _is_argument_check(stmt)]
+
+
+def _is_argument_check(stmt):
+    """``if not (type(x) is float): check_arguments(...)``, which emit writes."""
+    return (isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Expr) and isinstance(stmt.body[0].value, ast.Call)
+            and isinstance(stmt.body[0].value.func, ast.Name)
+            and stmt.body[0].value.func.id.startswith("check_arguments"))

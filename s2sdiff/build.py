@@ -20,6 +20,24 @@ _BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Po
 _COMPARE = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 
+class _ParenthesizeNegativeBases(ast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left = node.left
+        if isinstance(node.op, ast.Pow) and isinstance(left, ast.Constant) \
+                and isinstance(left.value, (int, float)) and left.value < 0:
+            node.left = ast.UnaryOp(ast.USub(), ast.Constant(-left.value))
+        return node
+
+
+def unparse(node):
+    """``ast.unparse``, except that a negative literal base of ``**`` keeps its parentheses:
+    ``ast.unparse`` writes ``Constant(-2.0) ** 2`` as ``-2.0 ** 2``, which Python reads as
+    ``-(2.0 ** 2)``."""
+    import copy
+    return ast.unparse(_ParenthesizeNegativeBases().visit(copy.deepcopy(node)))
+
+
 def as_node(value):
     """An AST expression for an ``Expr``, an AST node or a Python number."""
     if isinstance(value, Expr):

@@ -27,6 +27,7 @@ import numbers
 import types
 import weakref
 
+from .build import unparse
 from .errors import ArgumentError
 from .listing import Comment, Line
 
@@ -116,9 +117,9 @@ def listing_of(generated):
 
 def _statement_text(stmt):
     if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple) and stmt.value.elts:
-        elements = [ast.unparse(e) for e in stmt.value.elts]
+        elements = [unparse(e) for e in stmt.value.elts]
         return "return " + ", ".join(elements) + ("," if len(elements) == 1 else "")
-    return ast.unparse(stmt)
+    return unparse(stmt)
 
 
 def signature_of(node):

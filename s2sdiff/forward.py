@@ -88,7 +88,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             users = sum(facts.is_active(atom) for _, facts in active)
             if users > 1 and not _is_atom(fold(copy.deepcopy(partials[i]))):
                 # A partial shared by several directions is computed once: d<target>_d<arg>.
-                shared = tangent((item.target, atom.id), "partial")
+                shared = tangent((item.target, atom.id, i), "partial")
                 listing.body.append(Line(assign(shared, partials[i]), item.number))
                 partials[i] = ast.Name(shared, ast.Load())
         for direction, facts in active:
@@ -173,7 +173,7 @@ class _TangentNames:
         key = (name, direction)
         if key not in names:
             if direction == "partial":            # the local partial d target / d arg
-                names[key] = self.program.namer.fresh(f"d{name[0]}_d{name[1]}")
+                names[key] = self.program.namer.fresh(f"d{name[0]}_d{name[1]}")   # one per position
                 self.listing.kept.add(names[key])
                 return names[key]
             preferred = f"{name}_dot" if direction is None else f"d{name}_d{direction}"

@@ -38,6 +38,7 @@ import ast
 from dataclasses import dataclass, field
 
 from . import custom, rules
+from .build import unparse
 from .errors import NotScalarError, UnsupportedError
 from .names import Namer
 from .parse import Parsed, parse  # noqa: F401  (parse is used by the doctest)
@@ -609,7 +610,7 @@ def format_program(program):
     lines = []
     for item in program.body:
         if isinstance(item, Step):
-            lines.append(f"{ast.unparse(item.statement)}  # ({item.number})")
+            lines.append(f"{unparse(item.statement)}  # ({item.number})")
         else:
             lines.append(ast.unparse(item.stmt))
     lines.append("return " + ", ".join(ast.unparse(o) for o in program.outputs))

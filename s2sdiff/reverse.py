@@ -24,7 +24,7 @@ import ast
 import copy
 
 from . import custom
-from .build import Expr, as_node
+from .build import Expr, as_node, unparse
 from .listing import Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
 from .optimize import fold
@@ -68,7 +68,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
     for step in reversed(program.steps):
         if not _active(step, activity):
             continue
-        listing.body.append(Comment(f"backprop {ast.unparse(step.statement)}"))
+        listing.body.append(Comment(f"backprop {unparse(step.statement)}"))
         d_target = Expr.name(adjoint(step.target))
         if step.custom is not None:          # the user's rule, called visibly (custom.py)
             _backprop_custom(step, activity, d_target, residuals.get(step.target), adjoint,
@@ -151,8 +151,8 @@ def _seed_parameters(program, activity, adjoint, written):
 
 def _explain(step, atom, partial):
     """``d(1.0 / den)/dden = -1.0 / den ** 2, line 14``: the local partial and its source."""
-    value = ast.unparse(step.value)
-    return (f"d({value})/d{atom.id} = {ast.unparse(fold(copy.deepcopy(as_node(partial))))}, "
+    value = unparse(step.value)
+    return (f"d({value})/d{atom.id} = {unparse(fold(copy.deepcopy(as_node(partial))))}, "
             f"line {step.lineno}")
 
 

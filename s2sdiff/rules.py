@@ -117,8 +117,9 @@ defrule(math.sqrt,  lambda m, x: m.sqrt(x),  lambda m, out, x: (0.5 / out,), dom
 defrule(math.sin,   lambda m, x: m.sin(x),   lambda m, out, x: (m.cos(x),))
 defrule(math.cos,   lambda m, x: m.cos(x),   lambda m, out, x: (-m.sin(x),))
 defrule(math.tan,   lambda m, x: m.tan(x),   lambda m, out, x: (1 + out ** 2,), domain=(-1.2, 1.2))
-defrule(math.asin,  lambda m, x: m.asin(x),  lambda m, out, x: (1 / m.sqrt(1 - x ** 2),), domain=UNIT)
-defrule(math.acos,  lambda m, x: m.acos(x),  lambda m, out, x: (-1 / m.sqrt(1 - x ** 2),), domain=UNIT)
+# (1 - x) * (1 + x) rather than 1 - x ** 2: no cancellation near |x| = 1.
+defrule(math.asin,  lambda m, x: m.asin(x),  lambda m, out, x: (1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
+defrule(math.acos,  lambda m, x: m.acos(x),  lambda m, out, x: (-1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
 defrule(math.atan,  lambda m, x: m.atan(x),  lambda m, out, x: (1 / (1 + x ** 2),))
 defrule(math.atan2, lambda m, y, x: m.atan2(y, x),
         lambda m, out, y, x: (x / (x ** 2 + y ** 2), -y / (x ** 2 + y ** 2)))
@@ -126,9 +127,9 @@ defrule(math.sinh,  lambda m, x: m.sinh(x),  lambda m, out, x: (m.cosh(x),))
 defrule(math.cosh,  lambda m, x: m.cosh(x),  lambda m, out, x: (m.sinh(x),))
 defrule(math.tanh,  lambda m, x: m.tanh(x),  lambda m, out, x: (1 / m.cosh(x) ** 2,))
 defrule(math.asinh, lambda m, x: m.asinh(x), lambda m, out, x: (1 / m.sqrt(x ** 2 + 1),))
-defrule(math.acosh, lambda m, x: m.acosh(x), lambda m, out, x: (1 / m.sqrt(x ** 2 - 1),),
+defrule(math.acosh, lambda m, x: m.acosh(x), lambda m, out, x: (1 / m.sqrt((x - 1) * (x + 1)),),
         domain=(1.1, 3.0))
-defrule(math.atanh, lambda m, x: m.atanh(x), lambda m, out, x: (1 / (1 - x ** 2),), domain=UNIT)
+defrule(math.atanh, lambda m, x: m.atanh(x), lambda m, out, x: (1 / ((1 - x) * (1 + x)),), domain=UNIT)
 defrule(math.erf,   lambda m, x: m.erf(x),   lambda m, out, x: (1.1283791670955126 * m.exp(-x ** 2),))
 defrule(math.erfc,  lambda m, x: m.erfc(x),  lambda m, out, x: (-1.1283791670955126 * m.exp(-x ** 2),))
 defrule(math.pow,   lambda m, x, y: x ** y,  RULES[ast.Pow].partials, domain=POSITIVE)

@@ -371,11 +371,6 @@ NEAR_ONE = [  # points where 1 - x**2 (x**2 - 1) cancels worst, found by a scan 
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rules.py: the partials of asin, acos, atanh and acosh are written with 1 - x ** 2 "
-    "(x ** 2 - 1), which cancels near |x| = 1 and loses about 8 digits: grad(asin) at "
-    "0.9999999926220544 is off by 1.8e-9 relative, atanh at 0.9999999924860801 by 3.6e-9; "
-    "the stable (1 - x) * (1 + x) (and (x - 1) * (x + 1)) is accurate to 2e-16"))
 @pytest.mark.parametrize("func, x, reference", NEAR_ONE, ids=[c[0].__name__ for c in NEAR_ONE])
 def test_inverse_function_derivatives_near_one_are_accurate(func, x, reference):
     assert relative_error(grad(func)(x), reference(mpmath.mpf(x))) <= 1e-13

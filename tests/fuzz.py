@@ -480,7 +480,7 @@ def _(g, d):
     return f"({g.rng.choice(['2.0', '0.5', '3', 'math.e'])} ** {g.bounded(d - 1)})"
 
 
-@template(ast.Mod, smooth=False)
+@template(ast.Mod, smooth=False, weight=2)
 def _(g, d):
     g.piecewise_used()
     divisor = g.rng.choice(["1.5", "0.7", "2", "2.5", "(-1.5)", None])
@@ -864,6 +864,7 @@ class OracleTimeout(Exception):
 
 
 SYMPY_SECONDS = 5.0
+VERIFY_SECONDS = 20.0
 
 
 @contextlib.contextmanager
@@ -924,7 +925,7 @@ def error_of(generated, reference, scale=1.0):
 @dataclass
 class Outcome:
     program: Program
-    status: str = "ok"           # ok, mismatch, error, generation-error, skipped
+    status: str = "ok"           # ok, mismatch, error, generation-error, singular, skipped
     kind: str = None             # of a mismatch: reverse, forward, api, generator
     phase: str = None            # of an error: the call that raised
     where: str = None            # of an error: the generated line that raised
@@ -1022,9 +1023,41 @@ class Checker:
             outcome.status, outcome.phase = "error", self.phase
             outcome.where = _generated_line(error)
             outcome.detail = f"{type(error).__name__}: {error}"
+            if isinstance(error, (ArithmeticError, ValueError)) and outcome.where \
+                    and self.phase.startswith("running") and self._singular(program, func):
+                outcome.status = "singular"
         if outcome.status in ("mismatch", "error"):
             outcome.known = explain(outcome, func)
         return outcome
+
+    def _singular(self, program, func):
+        """Whether the derivative does not exist at the point (atan2 at (0, 0), sqrt at 0,
+        hypot(u, u) at u = 0): a one-sided difference quotient, forward or backward, computed
+        with FD_DPS digits, is not finite or differs from the other side or from the same
+        side at the other step.  An exception is then the right answer (the forward code
+        runs, its derivative does not exist); where the function is smooth it is a finding.
+        """
+        mp_func = types.FunctionType(func.__code__, self.mp_namespace)
+        try:
+            with mpmath.workdps(FD_DPS):
+                args = [mpmath.mpf(p) for p in program.point]
+                at = mpmath.mpf(mp_func(*args))
+                for i in range(len(args)):
+                    sides = []
+                    for step in FD_STEPS:
+                        h = mpmath.mpf(step) * max(1, abs(args[i]))
+                        for sign in (1, -1):
+                            moved = list(args)
+                            moved[i] += sign * h
+                            sides.append((mpmath.mpf(mp_func(*moved)) - at) / (sign * h))
+                    if not all(mpmath.isfinite(d) for d in sides):
+                        return True
+                    low, high = min(sides), max(sides)
+                    if high - low > 1e-6 * (abs(low) + abs(high) + 1):
+                        return True
+        except (ArithmeticError, ValueError):
+            return True
+        return False
 
     def _make(self, what, make):
         self.phase = f"generating {what}"
@@ -1066,10 +1099,14 @@ class Checker:
         if not program.piecewise and self.verify_every and program.index % self.verify_every == 0:
             self.phase = "s2sdiff.verify"
             try:
-                verify(func)
+                with time_limit(VERIFY_SECONDS):
+                    verify(func)
             except AssertionError as error:
                 raise _Mismatch("reverse", f"s2sdiff.verify: {error}") from None
-            outcome.oracles.append("verify")
+            except OracleTimeout as error:
+                outcome.oracle_errors.append(f"verify: OracleTimeout: {error}")
+            else:
+                outcome.oracles.append("verify")
             self.phase = "oracles"
 
         # oracle 2: high-precision central differences at two step sizes
@@ -1208,6 +1245,7 @@ class Summary:
     nonfloat: list = field(default_factory=list)           # right value, type not float
     oracle_errors: list = field(default_factory=list)
     ill_conditioned: list = field(default_factory=list)
+    singular: list = field(default_factory=list)            # an exception, no derivative
     kinks: collections.Counter = field(default_factory=collections.Counter)
     oracles: collections.Counter = field(default_factory=collections.Counter)
     features: collections.Counter = field(default_factory=collections.Counter)
@@ -1242,6 +1280,8 @@ class Summary:
             self.errors.append(outcome)
         elif outcome.status == "generation-error":
             self.generation_errors.append(outcome)
+        elif outcome.status == "singular":
+            self.singular.append(outcome)
 
     def unexplained(self):
         """Mismatches and errors that no KNOWN_BUGS entry explains."""
@@ -1257,6 +1297,7 @@ class Summary:
         by_type = counts(self.errors, lambda o: f"{o.detail.split(':')[0]} in {o.phase}" + (
             f" [known: {o.known}]" if o.known else ""))
         generation = counts(self.generation_errors, lambda o: o.detail.split(":")[0])
+        singular = counts(self.singular, lambda o: o.detail.split(":")[0])
         lines = [
             f"programs:            {self.programs} ({self.smooth} smooth, {self.piecewise} "
             f"piecewise; {self.statements} statements)",
@@ -1265,6 +1306,8 @@ class Summary:
             f"  unexplained:       {len(self.unexplained())} (mismatches and errors no "
             f"KNOWN_BUGS entry explains)",
             f"generation errors:   {len(self.generation_errors)} {generation}".rstrip(),
+            f"singular points:     {len(self.singular)} {singular} (an exception where the "
+            f"derivative does not exist: right)".replace("  (", " ("),
             f"non-float gradients: {len(self.nonfloat)} (value right, type int)",
             f"oracle failures:     {len(self.oracle_errors)} (the oracle could not judge; "
             f"finite differences did)",
@@ -1367,7 +1410,7 @@ def main(argv=None):
         except S2SDiffError as error:
             print(error)
         print(describe(outcome))
-        return 0 if outcome.status in ("ok", "skipped", "generation-error") else 1
+        return 0 if outcome.status in ("ok", "skipped", "singular", "generation-error") else 1
 
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

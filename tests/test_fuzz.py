@@ -179,17 +179,17 @@ def _with_rule(key, partials):
 
 
 @pytest.mark.parametrize("key, partials, count", [
-    (math.sin, lambda m, out, x: (m.cos(x) * 1.0000001,), 60),     # off by 1e-7 relative
-    (math.tanh, lambda m, out, x: (1 / m.cosh(x),), 60),
-    (ast.Div, lambda m, out, x, y: (1 / y, x / y ** 2), 60),
-    (max, lambda m, out, *xs: tuple(m.indicator(x > out) for x in xs), 100),
-    (ast.Mod, lambda m, out, x, y: (-1, -m.floor(x / y)), 150),
+    (math.sin, lambda m, out, x: (m.cos(x) * 1.0000001,), 30),     # off by 1e-7 relative
+    (math.tanh, lambda m, out, x: (1 / m.cosh(x),), 30),
+    (ast.Div, lambda m, out, x, y: (1 / y, x / y ** 2), 30),
+    (max, lambda m, out, *xs: tuple(m.indicator(x > out) for x in xs), 80),
+    (ast.Mod, lambda m, out, x, y: (-1, -m.floor(x / y)), 120),
 ], ids=["sin", "tanh", "div", "max", "mod"])
 def test_a_wrong_rule_is_caught(key, partials, count):
     """Each deliberately wrong row of the table makes the fuzzer report reverse mismatches."""
     old = _with_rule(key, partials)
     try:
-        caught = fuzz.run(count, 11, size="small", sympy_every=2, verify_every=0,
+        caught = fuzz.run(count, 11, size="small", sympy_every=0, verify_every=0,
                           forward_every=0, extra_every=0)
     finally:
         rules.RULES[key] = old

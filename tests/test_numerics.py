@@ -394,9 +394,9 @@ OVERFLOWING_PARTIALS = [
     "x / y, 1 + x ** 2 for atan, x ** 2 + 1 for asinh, -x ** 2 for erf, x ** 2 + y ** 2 for "
     "atan2) and raise OverflowError where the forward value and the derivative are finite: "
     "grad(tanh)(400.0) raises, tanh(400.0) is 1.0 and the derivative 0.0; "
-    "grad(lambda x, y: x / y)(1.0, 1e200) raises, the derivative is (1e-200, -0.0).  Stable "
-    "forms: 1 - out ** 2 only where out is not near 1, or (2 / (exp(x) + exp(-x))) ** 2 "
-    "written to underflow; -out / y for the quotient"))
+    "grad(lambda x, y: x / y)(1.0, 1e200) raises, the derivative is (1e-200, -0.0).  Forms "
+    "that underflow instead: 4 * e / (1 + e) ** 2 with e = exp(-2 * abs(x)) for tanh, "
+    "-out / y for the quotient, (1 / x) ** 2 / (1 + (1 / x) ** 2) for atan at large |x|"))
 @pytest.mark.parametrize("func, args, expected", OVERFLOWING_PARTIALS,
                          ids=[f"{c[0].__name__}{c[1]}" for c in OVERFLOWING_PARTIALS])
 def test_partials_do_not_overflow_where_the_derivative_is_finite(func, args, expected):

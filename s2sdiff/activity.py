@@ -16,7 +16,7 @@ import ast
 from dataclasses import dataclass
 
 from . import custom
-from .normalize import Step
+from .normalize import If, Loop, Step
 from .rules import rule_name
 
 
@@ -31,21 +31,94 @@ class Activity:
 
 
 def analyze(program, wrt):
-    """The ``Activity`` of ``program`` with respect to the parameters ``wrt``."""
+    """The ``Activity`` of ``program`` with respect to the parameters ``wrt``.
+
+    Loops feed values back to their own start, so both sets grow to a fixed point.
+    """
+    steps = program.steps
+    loops = [item for item in _walk(program.body) if isinstance(item, Loop)]
     varied = set(wrt)
-    for step in program.steps:
-        if step.differentiable and any(_name(a) in varied for a in step.args):
-            varied.add(step.target)
+    changed = True
+    while changed:
+        size = len(varied)
+        for step in steps:
+            if step.differentiable and any(_name(a) in varied for a in step.args):
+                varied.add(step.target)
+        for loop in loops:             # an element of a varied sequence is varied
+            for element, sequence in _loop_elements(loop):
+                if sequence in varied:
+                    varied.add(element)
+        changed = len(varied) != size
     useful = {_name(o) for o in program.outputs} - {None}
-    for step in reversed(program.steps):
-        if step.target in useful and step.differentiable:
-            useful.update(n for n in map(_name, step.args) if n is not None)
-    for step in program.steps:
+    changed = True
+    while changed:
+        size = len(useful)
+        for step in reversed(steps):
+            if step.target in useful and step.differentiable:
+                useful.update(n for n in map(_name, step.args) if n is not None)
+        for loop in loops:
+            for element, sequence in _loop_elements(loop):
+                if element in useful:
+                    useful.add(sequence)
+        changed = len(useful) != size
+    for step in steps:
         if step.target in useful and step.target in varied and step.custom is not None:
             _check_custom_rule(program, step, varied)
         elif step.target in useful and step.target in varied and step.rule is None:
             _no_rule(program, step, varied)
+    for loop in loops:
+        _check_loop(program, loop, varied, useful)
     return Activity(list(wrt), varied, useful)
+
+
+def _walk(items):
+    for item in items:
+        yield item
+        if isinstance(item, If):
+            yield from _walk(item.body)
+            yield from _walk(item.orelse)
+        elif isinstance(item, Loop):
+            yield from _walk(item.body)
+
+
+def _loop_elements(loop):
+    """(element, sequence) name pairs a ``for`` loop binds: ``for x in xs``,
+    ``for i, x in enumerate(xs)``, ``for x, y in zip(xs, ys)``."""
+    if loop.kind != "for":
+        return []
+    it, target = loop.iterable, loop.target
+    if isinstance(it, ast.Name):
+        return [(n.id, it.id) for n in ast.walk(target) if isinstance(n, ast.Name)]
+    if isinstance(it, ast.Call):
+        func = getattr(it.func, "id", None)
+        names = [a.id for a in it.args if isinstance(a, ast.Name)]
+        if func == "enumerate" and isinstance(target, ast.Tuple) and names:
+            return [(n.id, names[0]) for n in ast.walk(target.elts[1]) if isinstance(n, ast.Name)]
+        if func == "zip" and isinstance(target, ast.Tuple) and len(target.elts) == len(it.args):
+            return [(t.id, a.id) for t, a in zip(target.elts, it.args)
+                    if isinstance(t, ast.Name) and isinstance(a, ast.Name)]
+        if func == "reversed" and names:
+            return [(n.id, names[0]) for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return []
+
+
+def _check_loop(program, loop, varied, useful):
+    """A loop over an active sequence must bind its elements plainly: each element's
+    adjoint is scattered back by position."""
+    for element, sequence in _loop_elements(loop):
+        active = element in varied and element in useful and sequence in varied
+        if not active:
+            continue
+        func = getattr(getattr(loop.iterable, "func", None), "id", None)
+        plain = isinstance(loop.target, ast.Name) or func in ("enumerate", "zip")
+        if func == "reversed" or not plain:
+            raise program.parsed.error(
+                ast.Expr(loop.iterable, lineno=loop.lineno),
+                f"s2sdiff cannot differentiate {program.name}: a loop over the differentiated "
+                f"sequence `{sequence}` written as `{ast.unparse(loop.iterable)}`",
+                construct="loop over a sequence",
+                hint=f"Loop over indices, `for i in range(len({sequence}))`, and read "
+                     f"`{sequence}[i]`.")
 
 
 def _name(atom):

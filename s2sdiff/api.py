@@ -16,7 +16,7 @@ import weakref
 
 from . import activity as activity_pass
 from . import custom
-from .emit import build
+from .emit import Later, build
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
 from .forward import forward
 from .normalize import normalize
@@ -24,9 +24,10 @@ from .optimize import optimize as optimize_pass
 from .parse import parse
 from .reverse import reverse
 
-SCALAR_KINDS = ("grad", "value_and_grad", "derivative")   # the others allow tuple outputs
+SCALAR_KINDS = ("grad", "value_and_grad", "derivative", "pullback")   # the others allow tuples
 _cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}
 _lock = threading.RLock()
+_pending = {}                              # (id(function), options) -> Later, while generating
 
 
 def _decorator(transform):
@@ -90,6 +91,19 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
             per_function = {}      # not weak-referenceable: parse() will reject it
         if options in per_function:
             return per_function[options]
+        key = (id(func), options)
+        if key in _pending:              # a recursive call: bound once it is built
+            return _pending[key]
+        _pending[key] = Later()
+        try:
+            return _build(func, kind, wrt_names, single, optimize, differentiate, explain,
+                          options, per_function)
+        finally:
+            _pending.pop(key).resolve(per_function.get(options))
+
+
+def _build(func, kind, wrt_names, single, optimize, differentiate, explain, options, per_function):
+    with _lock:
         try:
             program = normalize(parse(func))
             if kind in SCALAR_KINDS:
@@ -108,6 +122,21 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
         generated.__s2sdiff_custom__ = custom_rules(program)
         per_function[options] = generated
         return generated
+
+
+def pullback_of(func, wrt):
+    """The generated pullback of ``func`` for the parameters ``wrt``: ``pullback_f(x, y,
+    df)`` returns ``dx`` (a tuple when ``wrt`` has several).  Generated code that calls
+    ``func`` calls it in its reverse sweep: a user function is differentiated once per
+    set of differentiated parameters, by transformation like the caller."""
+    return _generate(func, "pullback", tuple(wrt), True,
+                     differentiate=functools.partial(reverse, cotangents=True, bare=True))
+
+
+def jvp_of(func, wrt):
+    """The generated jvp of ``func`` along the parameters ``wrt`` (tangents appended to
+    its parameters), for a call of ``func`` in other generated forward-mode code."""
+    return _generate(func, "jvp", tuple(wrt), True, differentiate=functools.partial(forward, jvp=True))
 
 
 def custom_rules(program):
@@ -260,11 +289,25 @@ def jacobian(f, *, wrt=None, mode="auto"):
 
 
 @_decorator
+def _has_blocks_or_calls(generated):
+    from .emit import listing_of
+    from .normalize import has_control_flow
+    from .rules import Structural
+    program = listing_of(generated)[0].origin
+    return has_control_flow(program.body) or any(
+        isinstance(s.rule, Structural) for s in program.steps)
+
+
 def hessian(f, *, wrt=None):
     """Second derivatives by differentiating generated code again: forward mode (by
-    columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``.  A function
+    columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
+    with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  A function
     that calls a custom rule has none here: s2sdiff never differentiates a rule's code."""
     gradient = grad(f, wrt=wrt)
+    if _has_blocks_or_calls(gradient):
+        # the reverse sweep of a loop has a tape and a branch-free recomputation that are
+        # not worth differentiating again: forward over forward, derivative by columns
+        gradient = derivative(f, wrt=wrt)
     try:
         return jacfwd(gradient, wrt=wrt)
     except S2SDiffError:

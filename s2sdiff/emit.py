@@ -29,7 +29,8 @@ import weakref
 
 from .build import unparse
 from .errors import ArgumentError
-from .listing import Comment, Line
+from .listing import Block, Comment, Line
+from .normalize import Step
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -48,10 +49,11 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
     lines += [f"{INDENT}# {text}" for text in listing.header]
     body = [*listing.body, Line(ast.Return(listing.returns))]
-    statements = [(item, _statement_text(item.stmt)) for item in body if isinstance(item, Line)]
-    width = max((len(text) for item, text in statements if item.tag is not None), default=0)
-    column = min(width, TAG_COLUMN_LIMIT) + 2
     inner = INDENT if standalone else INDENT * 2
+    rows = _rows(body, inner)        # (indent, text, tag, note); tag None for comments/heads
+    width = max((len(indent) + len(text) for indent, text, tag, _ in rows if tag is not None),
+                default=0)
+    column = min(width, TAG_COLUMN_LIMIT + len(inner)) + 2
     if not standalone:
         lines.append(f"{INDENT}try:")
         unchecked = unchecked_parameters(program)
@@ -61,25 +63,61 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
             lines.append(f"{inner}if not ({types_} is {real}):")
             keywords = ", ".join(f"{p}={p}" for p in unchecked)
             lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {keywords})")
-    texts = dict((id(item), text) for item, text in statements)
-    for item in body:
-        if isinstance(item, Comment):
-            lines.append(f"{inner}# {item.text}")
-            continue
-        text = texts[id(item)]
-        if item.tag is not None:
-            text = f"{text.ljust(column - 2)}  # ({item.tag})"
-            if listing.explain and item.note:
-                text += f" {item.note}"
-        lines.append(inner + text)
+    for indent, text, tag, note in rows:
+        if tag is not None:
+            text = f"{text.ljust(column - 2 - len(indent))}  # ({tag})"
+            if listing.explain and note:
+                text += f" {note}"
+        lines.append(indent + text)
     if standalone:
         return "\n".join(lines) + "\n"
     names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs]
     params = ", ".join(f"{p}={p}" for p in names)
+    sequences = [p for p in names if p in sequence_parameters(program)]
+    if sequences:             # these may be lists, tuples or arrays of reals
+        params = f"{tuple(sequences)!r}, {params}"
     lines.append(f"{INDENT}except TypeError:")
     lines.append(f"{inner}{checker}({program.name!r}, {params})")
     lines.append(f"{inner}raise")
     return "\n".join(lines) + "\n"
+
+
+def _rows(items, indent):
+    """The rendered lines of ``items``: comments, statements and compound heads."""
+    rows = []
+    if items and not any(isinstance(item, (Line, Block)) for item in items):
+        items = [*items, Line(ast.Pass())]
+    for item in items:
+        if isinstance(item, Comment):
+            rows.append((indent, f"# {item.text}", None, None))
+        elif isinstance(item, Line):
+            rows.append((indent, _statement_text(item.stmt), item.tag, item.note))
+        else:
+            rows.append((indent, _head_text(item.head), None, None))
+            rows += _rows(item.body, indent + INDENT) or [(indent + INDENT, "pass", None, None)]
+            orelse = item.orelse
+            while len(orelse) == 1 and isinstance(orelse[0], Block) \
+                    and isinstance(orelse[0].head, ast.If):      # else: if ... -> elif ...
+                rows.append((indent, "el" + _head_text(orelse[0].head), None, None))
+                rows += _rows(orelse[0].body, indent + INDENT) or [
+                    (indent + INDENT, "pass", None, None)]
+                orelse = orelse[0].orelse
+            if orelse:
+                rows.append((indent, "else:", None, None))
+                rows += _rows(orelse, indent + INDENT)
+    return rows
+
+
+def _head_text(head):
+    """``if c:``, ``for i in range(n):``, ``while x > 1.0:``."""
+    if isinstance(head, ast.If):
+        return f"if {unparse(head.test)}:"
+    if isinstance(head, ast.For):
+        target = head.target
+        names = ", ".join(unparse(e) for e in target.elts) if isinstance(target, ast.Tuple) \
+            else unparse(target)
+        return f"for {names} in {unparse(head.iter)}:"
+    return f"while {unparse(head.test)}:"
 
 
 def unchecked_parameters(program):
@@ -93,6 +131,7 @@ def unchecked_parameters(program):
     """
     sources = {p: {p} for p in program.params}
     checked, used = set(), set()
+    checked |= sequence_parameters(program)
     for step in program.steps:
         names = [a.id for a in step.args if isinstance(a, ast.Name)]
         used.update(names)
@@ -104,10 +143,36 @@ def unchecked_parameters(program):
     return [p for p in program.params if p in used and p not in checked]
 
 
+def sequence_parameters(program):
+    """Parameters indexed or iterated over: lists, tuples or arrays of reals."""
+    from .normalize import Loop, _walk_items
+    from .rules import Structural
+    names = set()
+    for item in _walk_items(program.body):
+        if isinstance(item, Step) and isinstance(item.rule, Structural) and item.args:
+            names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
+        if isinstance(item, Loop) and item.iterable is not None:
+            names.update(n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name))
+    return names & set(program.params)
+
+
 def _rejects_non_reals(step):
     if step.rule is not None and step.rule.key == "sigmoid":
         return True
     return getattr(step.callee, "__module__", None) == "math" or step.callee is float
+
+
+class Later:
+    """A generated function not built yet (a function that calls itself): the closure
+    cells of code calling it are filled in by ``resolve`` once it exists."""
+
+    def __init__(self):
+        self.cells = []
+
+    def resolve(self, generated):
+        for cell in self.cells:
+            cell.cell_contents = generated
+        self.cells = []
 
 
 def listing_of(generated):
@@ -188,11 +253,16 @@ def build(listing):
     result.__qualname__ = listing.name
     result.__doc__ = "\n".join(listing.header)
     result.source = source
+    for name, value in injected.items():
+        if isinstance(value, Later):
+            value.cells.append(cells[name])
     _rendered[result] = (listing, signature)
     return result
 
 
-def _is_real(value):
+def _is_real(value, sequence=False):
+    if sequence and isinstance(value, (list, tuple)):
+        return all(_is_real(v) for v in value)
     if isinstance(value, bool):
         return True
     if isinstance(value, numbers.Real):
@@ -201,13 +271,17 @@ def _is_real(value):
     return dtype is not None and getattr(dtype, "kind", "") in "biuf"
 
 
-def check_arguments(function_name, /, **arguments):
-    """Raise an ``ArgumentError`` naming the first argument that is not a real number."""
+def check_arguments(function_name, sequences=(), /, **arguments):
+    """Raise an ``ArgumentError`` naming the first argument that is not a real number (or,
+    for the parameters named in ``sequences``, a list, tuple or array of reals)."""
     for name, value in arguments.items():
-        if not _is_real(value):
+        if not _is_real(value, name in sequences):
             kind = type(value).__name__
             hint = "complex numbers are not supported" if isinstance(value, complex) else \
                 "pass a real number (int, float or a NumPy real)"
+            if name in sequences:
+                hint = "pass a list, tuple or array of real numbers"
             raise ArgumentError(
-                f"argument {name!r} of {function_name} must be a real number, got {kind} "
+                f"argument {name!r} of {function_name} must be "
+                f"{'a sequence of real numbers' if name in sequences else 'a real number'}, got {kind} "
                 f"{value!r:.60}: {hint}", construct="argument")

@@ -39,9 +39,11 @@ import operator
 from . import custom
 from .activity import analyze
 from .build import Expr, as_node
-from .listing import Line, Listing, assign, header
+from .listing import Block, Line, Listing, assign, header
 from .modules import ModuleAliases
-from .normalize import Step
+from .normalize import If, Jump, Loop, Passive, Step
+from . import rules
+from .rules import Structural
 from .optimize import fold
 
 
@@ -69,18 +71,34 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
         directions = [(p, analyze(program, [p])) for p in activity.wrt]
         for p, _ in directions:
             listing.body.append(Line(assign(tangent(p, p), ast.Constant(1.0))))
+    for direction, facts in directions:
+        # a parameter a loop reassigns from another one varies along it from then on
+        seeded = activity.wrt if direction is None else [direction]
+        for p in program.params:
+            if p not in seeded and facts.is_active(ast.Name(p)):
+                listing.body.append(Line(assign(tangent(p, direction), ast.Constant(0.0))))
 
-    for item in program.body:
-        if not isinstance(item, Step):
-            listing.body.append(Line(item.stmt))
-            continue
-        listing.body.append(Line(item.statement, item.number))
+    def step_tangents(item, out):
+        own = item.target in [getattr(a, "id", None) for a in item.args]
+        if own and isinstance(item.rule, rules.Rule):
+            # `p = p * xpk` in a loop: the tangents read the old p, so they come first
+            tangents = []
+            step_tangents_after(item, tangents)
+            out += tangents[1:] + tangents[:1]
+            return
+        step_tangents_after(item, out)
+
+    def step_tangents_after(item, out):
+        out.append(Line(item.statement, item.number))
         active = [(d, facts) for d, facts in directions if facts.is_active(ast.Name(item.target))]
         if not active:
-            continue
+            return
+        if isinstance(item.rule, Structural):
+            _structural_tangents(program, item, active, tangent, out)
+            return
         if item.custom is not None:          # the user's rule, called visibly (custom.py)
-            _custom_tangents(program, item, active, tangent, listing)
-            continue
+            _custom_tangents(program, item, active, tangent, out)
+            return
         m = modules.namespace_for(item)
         partials = [as_node(p) for p in
                     item.rule.partials(m, Expr.name(item.target), *map(Expr, item.args))]
@@ -89,14 +107,32 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             if users > 1 and not _is_atom(fold(copy.deepcopy(partials[i]))):
                 # A partial shared by several directions is computed once: d<target>_d<arg>.
                 shared = tangent((item.target, atom.id, i), "partial")
-                listing.body.append(Line(assign(shared, partials[i]), item.number))
+                out.append(Line(assign(shared, partials[i]), item.number))
                 partials[i] = ast.Name(shared, ast.Load())
         for direction, facts in active:
             terms = [Expr(copy.deepcopy(partial)) * Expr.name(tangent(atom.id, direction))
                      for atom, partial in zip(item.args, partials) if facts.is_active(atom)]
-            value = functools.reduce(operator.add, terms)
-            listing.body.append(Line(assign(tangent(item.target, direction), value.node),
-                                     item.number))
+            # a name assigned in several places (a branch, a loop) may get a constant here
+            value = functools.reduce(operator.add, terms) if terms else Expr(ast.Constant(0.0))
+            out.append(Line(assign(tangent(item.target, direction), value.node), item.number))
+
+    def items_with_tangents(items):
+        out = []
+        for item in items:
+            if isinstance(item, Step):
+                step_tangents(item, out)
+            elif isinstance(item, Passive):
+                out.append(Line(item.stmt))
+            elif isinstance(item, Jump):
+                out.append(Line(ast.Break() if item.kind == "break" else ast.Continue()))
+            elif isinstance(item, If):
+                out.append(Block(ast.If(item.test, [], []), items_with_tangents(item.body),
+                                 items_with_tangents(item.orelse)))
+            elif isinstance(item, Loop):
+                out.append(Block(_loop_head(item), items_with_tangents(item.body)))
+        return out
+
+    listing.body += items_with_tangents(program.body)
 
     def tangent_of(output, direction, facts):
         if facts.is_active(output):
@@ -118,8 +154,61 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             rows.append(row[0] if single else ast.Tuple(row, ast.Load()))
         result = packed(rows)
         listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
-    listing.injected = modules.injected()
+    listing.injected = {**modules.injected(), **_injected_names(program)}
     return listing
+
+
+def _structural_tangents(program, step, active, tangent, out):
+    """Tangents of moving values (an element's tangent is the tangent's element) and of a
+    call of the user's function (its generated jvp, ``t, t_dot = jvp_g(x, y, x_dot)``)."""
+    key = step.rule.key
+    if key != "call":
+        raise program.parsed.error(
+            ast.Expr(step.value, lineno=step.lineno),
+            f"s2sdiff cannot differentiate {program.name} in forward mode: {step.rule.name} "
+            f"of a differentiated value", construct=f"{step.rule.name} in forward mode",
+            hint="Use grad, value_and_grad, vjp or jacrev (reverse mode), which support lists.")
+    from .api import jvp_of                # the pipeline, run again on the callee
+    import inspect
+    params = list(inspect.signature(step.callee).parameters)
+    for k, (direction, facts) in enumerate(active):
+        wrt = [p for p, a in zip(params, step.args) if facts.is_active(a)]
+        target = tangent(step.target, direction)
+        if not wrt:
+            out.append(Line(assign(target, ast.Constant(0.0)), step.number))
+            continue
+        generated = jvp_of(step.callee, wrt)
+        injected = _injected_names(program)
+        name = next((n for n, f in injected.items() if f is generated), None)
+        if name is None:
+            base = step.callee.__name__
+            name = program.namer.fresh(f"jvp_{base}" if base.isidentifier() else "jvp")
+            injected[name] = generated
+        tangents = [ast.Name(tangent(a.id, direction), ast.Load())
+                    for a in step.args if facts.is_active(a)]
+        call = ast.Call(ast.Name(name, ast.Load()),
+                        [copy.deepcopy(a) for a in step.args] + tangents, [])
+        primal = step.target if k == 0 else program.namer.discard()
+        line = Line(ast.Assign([ast.Tuple([ast.Name(primal, ast.Store()),
+                                           ast.Name(target, ast.Store())], ast.Store())],
+                               call, lineno=0), step.number)
+        if k == 0:
+            out[-1] = line               # replaces `target = g(x, y)`
+        else:
+            out.append(line)
+
+
+def _injected_names(program):
+    if not hasattr(program, "_jvp_callees"):
+        program._jvp_callees = {}
+    return program._jvp_callees
+
+
+def _loop_head(loop):
+    if loop.kind == "for":
+        return ast.For(copy.deepcopy(loop.target), copy.deepcopy(loop.iterable), [], [], lineno=0)
+    test = copy.deepcopy(loop.test) if loop.test is not None else ast.Constant(True)
+    return ast.While(test, [], [])
 
 
 def _custom_tangents(program, step, active, tangent, listing):
@@ -150,15 +239,15 @@ def _custom_tangents(program, step, active, tangent, listing):
         if custom.uses_jvps(step):
             terms = [Expr(t) for t in custom.linear_terms(step, tangents) if t is not None]
             value = functools.reduce(operator.add, terms)
-            listing.body.append(Line(assign(target, value.node), step.number))
+            listing.append(Line(assign(target, value.node), step.number))
             continue
         call = custom.jvp_call(step, [t or ast.Constant(0.0) for t in tangents])
         primal = step.target if k == 0 else program.namer.discard()
         line = Line(custom.unpack([primal, target], call), step.number)
         if k == 0:
-            listing.body[-1] = line          # replaces `target = f(x, y)`
+            listing[-1] = line          # replaces `target = f(x, y)`
         else:
-            listing.body.append(line)
+            listing.append(line)
 
 
 class _TangentNames:

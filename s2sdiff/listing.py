@@ -62,3 +62,26 @@ def header(program, activity, what):
 def _short(filename):
     """The file's base name: generated source must not depend on where a checkout lives."""
     return filename if filename.startswith("<") else os.path.basename(filename)
+
+
+@dataclass
+class Block:
+    """A compound statement of the generated code: ``if``, ``for`` or ``while``.
+
+    ``head`` is the ``ast.If``/``ast.For``/``ast.While`` node whose own ``body`` and
+    ``orelse`` are ignored; the block's statements are the ``Line``s, ``Comment``s and
+    ``Block``s in ``body`` and ``orelse``.
+    """
+    head: ast.stmt
+    body: list
+    orelse: list = field(default_factory=list)
+
+
+def walk_lines(items):
+    """Every ``Line`` in ``items``, nested blocks included, in textual order."""
+    for item in items:
+        if isinstance(item, Line):
+            yield item
+        elif isinstance(item, Block):
+            yield from walk_lines(item.body)
+            yield from walk_lines(item.orelse)

@@ -35,10 +35,13 @@ return f
 """
 
 import ast
+import copy
+import inspect
+import types
 from dataclasses import dataclass, field
 
-from . import custom, rules
-from .build import unparse
+from . import control, custom, rules
+from .build import Expr, Namespace, unparse
 from .errors import NotScalarError, UnsupportedError
 from .names import Namer
 from .parse import Parsed, parse  # noqa: F401  (parse is used by the doctest)
@@ -56,9 +59,16 @@ class Step:
     callee: object = None     # the called object, for calls
     differentiable: bool = True   # False: piecewise constant (comparison, floor, ...)
     custom: object = None     # the custom_vjp / custom_jvp wrapper called (rule is None)
+    store: ast.stmt = None    # a mutation (v[i] = e, v.append(e)): its statement; target is v
+
+    @property
+    def mutates(self):
+        return self.store is not None
 
     @property
     def statement(self):
+        if self.store is not None:
+            return self.store
         return ast.Assign([ast.Name(self.target, ast.Store())], self.value, lineno=self.lineno)
 
 
@@ -67,6 +77,59 @@ class Passive:
     """A statement run in the forward sweep only (``assert``, ``print``)."""
     stmt: ast.stmt
     lineno: int
+
+
+@dataclass
+class If:
+    """``if test: body else: orelse``; ``test`` is an atom.  A name assigned in both arms
+    (or in one arm and before the ``if``) has one SSA name after it, assigned in each arm
+    that falls through (a copy where the arm did not compute it last)."""
+    test: ast.expr
+    body: list
+    orelse: list
+    lineno: int
+
+
+@dataclass
+class Loop:
+    """``for target in iterable: body`` or ``while test: body``.
+
+    ``carried`` are the SSA names of user variables the body assigns: each holds the
+    value at the start of an iteration, is read there, and is assigned again only at the
+    end of the body (or just before a ``break``/``continue``), never read after that in
+    the same iteration.  The body's other names are assigned at most once per iteration.
+    """
+    kind: str                 # "for" or "while"
+    target: ast.expr          # for: a Name or Tuple of Names (SSA names); while: None
+    iterable: ast.expr        # for: an atom or range/enumerate/zip/reversed of atoms
+    test: ast.expr            # while: an atom or a comparison of atoms; None: while True
+    body: list
+    carried: list
+    lineno: int
+    exits: bool = False       # the body contains a break of this loop
+
+
+@dataclass
+class Jump:
+    """``break`` or ``continue``: always the last item of its block."""
+    kind: str
+    lineno: int
+
+
+def walk_steps(items):
+    """Every ``Step`` in ``items`` and their nested blocks, in forward order."""
+    for item in items:
+        if isinstance(item, Step):
+            yield item
+        elif isinstance(item, If):
+            yield from walk_steps(item.body)
+            yield from walk_steps(item.orelse)
+        elif isinstance(item, Loop):
+            yield from walk_steps(item.body)
+
+
+def has_control_flow(items):
+    return any(isinstance(item, (If, Loop)) for item in items)
 
 
 @dataclass
@@ -83,7 +146,8 @@ class Program:
 
     @property
     def steps(self):
-        return [s for s in self.body if isinstance(s, Step)]
+        """Every step, nested ones included, in forward order."""
+        return list(walk_steps(self.body))
 
     @property
     def output(self):
@@ -92,6 +156,16 @@ class Program:
 
     def require_scalar(self, transform):
         """Raise ``NotScalarError`` unless the function returns one value."""
+        output = self.outputs[0]
+        if not self.returns_tuple and isinstance(output, ast.Name) and any(
+                s.target == output.id and isinstance(s.rule, rules.Structural)
+                and (s.rule.key == "display" or s.mutates) for s in self.steps):
+            raise self.parsed.error(
+                self.return_stmt, f"{transform} needs a scalar output, but {self.name} returns "
+                f"the list or tuple `{output.id}`", construct="non-scalar return",
+                cls=NotScalarError,
+                hint="Return a number computed from it, or use s2sdiff.vjp for a "
+                     "vector-Jacobian product of a function returning several values.")
         if self.returns_tuple:
             raise self.parsed.error(
                 self.return_stmt, f"{transform} needs a scalar output, but {self.name} returns "
@@ -114,9 +188,6 @@ _CONSTRUCTS = {
     ast.Delete: ("`del` statement", "Remove the `del`; names go out of scope when the function returns."),
     ast.Import: ("`import` inside the function", "Import at module level."),
     ast.ImportFrom: ("`import` inside the function", "Import at module level."),
-    ast.If: ("`if` statement", "Control flow is not supported yet: write the branch with min, max or abs."),
-    ast.For: ("`for` loop", "Loops are not supported yet: unroll the loop."),
-    ast.While: ("`while` loop", "Loops are not supported yet: unroll the loop."),
     ast.AsyncFor: ("`async for` loop", "Differentiate a plain synchronous function."),
     ast.Lambda: ("lambda expression", "Define the function with def outside the differentiated function."),
     ast.ListComp: ("list comprehension", "Comprehensions are not supported: write the arithmetic out."),
@@ -127,16 +198,11 @@ _CONSTRUCTS = {
     ast.YieldFrom: ("`yield from`", "Generators cannot be differentiated: return a value."),
     ast.Await: ("`await`", "Differentiate a plain synchronous function."),
     ast.NamedExpr: ("assignment expression (:=)", "Assign with a separate `=` statement."),
-    ast.IfExp: ("conditional expression", "Control flow is not supported yet: write the choice with min, max or abs."),
-    ast.BoolOp: ("`and`/`or` expression", "Boolean logic is not supported yet: compute the value without it."),
-    ast.Subscript: ("indexing", "Indexing is not supported yet: pass the elements as separate arguments."),
-    ast.List: ("list display", "Lists are not supported yet: use separate variables."),
-    ast.Tuple: ("tuple", "Tuples are supported only for unpacking: `a, b = x, y`."),
     ast.Set: ("set display", "Sets cannot be differentiated."),
     ast.Dict: ("dict display", "Dicts cannot be differentiated."),
     ast.JoinedStr: ("f-string", "Strings cannot be differentiated: build them outside the function."),
     ast.Starred: ("starred expression", "Pass arguments one by one."),
-    ast.Slice: ("slice", "Slicing is not supported yet."),
+    ast.Slice: ("slice", "Index one element at a time: `v[i]`."),
 }
 for _name, _hint in (("Match", "`match` statement"), ("TryStar", "`try`/`except*` statement")):
     if hasattr(ast, _name):
@@ -165,6 +231,9 @@ class _Normalizer:
         self.returns_tuple = False
         self.return_stmt = None
         self.locals = _assigned_names(self.node)
+        self.loops = []            # the carried names of each enclosing loop, innermost last
+        self.open_blocks = []      # the blocks being built around the current one
+        self.base_names = {}       # SSA version -> the user's name (x_2 -> x)
 
     def error(self, node, what=None, hint=None):
         construct, default_hint = _CONSTRUCTS.get(type(node), (type(node).__name__, _GENERIC_HINT))
@@ -186,7 +255,8 @@ class _Normalizer:
         for p in params:
             self.version[p] = p
         output = None
-        for i, stmt in enumerate(self.node.body):
+        body = control.canonical_body(self.node, self.namer)
+        for i, stmt in enumerate(body):
             if i == 0 and _is_docstring(stmt):
                 continue
             try:
@@ -201,10 +271,180 @@ class _Normalizer:
             raise self.parsed.error(
                 self.node, f"{self.node.name} does not return a value", construct="missing return",
                 hint="End the function with `return <scalar>`.", cls=NotScalarError)
+        _renumber(self.body)
         program = Program(self.parsed, self.node.name, params, self.body, output,
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)
         validate(program)
         return program
+
+    # control flow ---------------------------------------------------------------
+
+    def nested(self, stmts):
+        """Normalise ``stmts`` into a new block: (items, whether it ends in a jump)."""
+        outer, self.body = self.body, []
+        self.open_blocks.append(outer)
+        try:
+            for stmt in stmts:
+                self.statement(stmt)
+            items = self.body
+        finally:
+            self.body = outer
+            self.open_blocks.pop()
+        return items, bool(items) and _terminates(items[-1])
+
+    def if_statement(self, stmt):
+        test = self.atom(stmt.test, "c", stmt.lineno)
+        before = dict(self.version)
+        then, then_jumps = self.nested(stmt.body)
+        then_versions, self.version = self.version, dict(before)
+        orelse, else_jumps = self.nested(stmt.orelse)
+        else_versions = self.version
+        arms = [(then, then_versions)] * (not then_jumps) + [(orelse, else_versions)] * (not else_jumps)
+        merged = dict(before)
+        if len(arms) == 1:
+            merged = dict(arms[0][1])
+        elif len(arms) == 2:
+            users = list(dict.fromkeys([*then_versions, *else_versions]))
+            for user in users:
+                names = [versions.get(user) for _, versions in arms]
+                if names[0] == names[1] or None in names:
+                    merged[user] = names[0] or names[1]
+                    continue
+                created = [n != before.get(user) for n in names]
+                phi = names[0] if created[0] else names[1] if created[1] else self.namer.fresh(user)
+                for (items, _), name, new in zip(arms, names, created):
+                    if name == phi:
+                        continue
+                    if new and _renamable(items, name) and not _has_jump(items):
+                        _rename(items, name, phi)
+                    else:
+                        _append_fallthrough(items, self._copy_step(phi, name, stmt.lineno))
+                merged[user] = phi
+        self.version = merged
+        self.body.append(If(test, then, orelse, stmt.lineno))
+
+    def _copy_step(self, target, source, lineno):
+        atom = ast.Name(source, ast.Load())
+        return Step(target, atom, [atom], rules.RULES["copy"], 0, lineno)
+
+    def loop(self, stmt):
+        if stmt.orelse:
+            raise self.error(stmt, f"`{'for' if isinstance(stmt, ast.For) else 'while'}` ... "
+                             f"`else` clause", "Use a flag variable set before `break`.")
+        target = iterable = test = None
+        if isinstance(stmt, ast.For):
+            iterable = self.iterable(stmt.iter, stmt.lineno)
+        carried = {}
+        for user in _assigned_in(stmt.body, exclude=_target_names(stmt)):
+            before = self.version.get(user)
+            if before is None:
+                carried[user] = self._new_version(user)
+            elif self._reusable(before):
+                carried[user] = before
+            else:
+                carried[user] = self.namer.fresh(user)
+                self.body.append(self._copy_step(carried[user], before, stmt.lineno))
+            self.version[user] = carried[user]
+        if isinstance(stmt, ast.For):
+            target = self.loop_target(stmt.target)
+        body_stmts = list(stmt.body)
+        if isinstance(stmt, ast.While):
+            test, prelude = self.loop_test(stmt.test, stmt.lineno)
+            if prelude is not None:       # while <computed>: → while True: <steps>; if not c: break
+                body_stmts = prelude + [ast.If(
+                    ast.Name(PRELUDE_TEST, ast.Load()), body_stmts,
+                    [ast.Break(lineno=stmt.lineno, col_offset=stmt.col_offset)],
+                    lineno=stmt.lineno, col_offset=stmt.col_offset)]
+        self.loops.append(carried)
+        try:
+            body, _ = self.nested(body_stmts)
+        finally:
+            self.loops.pop()
+        exits = _has_break(body)
+        if not (body and _terminates(body[-1])):
+            self._carry(carried, body, allow_rename=not _has_jump(body))
+        for user, name in carried.items():
+            self.version[user] = name
+        self.body.append(Loop("for" if isinstance(stmt, ast.For) else "while", target, iterable,
+                              test, body, list(carried.values()), stmt.lineno, exits))
+
+    def _carry(self, carried, items, allow_rename=False):
+        """Assign each carried name its current version at the end of ``items``: the
+        step computing that version writes the carried name itself when nothing after it
+        in the body reads either name (``s = s + t`` rather than ``s_2 = s + t; s = s_2``),
+        else a copy is appended."""
+        for user, phi in carried.items():
+            current = self.version.get(user)
+            if current is None or current == phi:
+                continue
+            index = next((i for i, item in enumerate(items)
+                          if isinstance(item, Step) and item.target == current), None)
+            if allow_rename and index is not None and _renamable(items, current) \
+                    and not _reads_name(items[index + 1:], current) \
+                    and not _reads_name(items[index + 1:], phi) \
+                    and not _partials_read_output(items[index]):
+                _rename(items, current, phi)
+            else:
+                last = items[-1] if items else None
+                _append_fallthrough(items, self._copy_step(phi, current,
+                                                           getattr(last, "lineno", 0) or 0))
+
+    def _reusable(self, name):
+        """Whether a loop may assign ``name`` itself: nothing before reads it in the
+        reverse sweep (it is no argument of an earlier step, and its own step's partials
+        do not read it), so the value the loop leaves in it harms no one."""
+        everything = [item for block in [*self.open_blocks, self.body] for item in block]
+        for step in walk_steps(everything):
+            if any(getattr(a, "id", None) == name for a in step.args):
+                return False
+            if step.target == name and _partials_read_output(step):
+                return False
+        return not _reads_name(everything, name, steps=False)
+
+    def jump(self, stmt):
+        if not self.loops:
+            raise self.error(stmt, "`break` or `continue` outside a loop")
+        carried = self.loops[-1]
+        self._carry(carried, self.body)
+        self.body.append(Jump("break" if isinstance(stmt, ast.Break) else "continue", stmt.lineno))
+
+    def iterable(self, node, lineno):
+        """An atom, or a call of range/enumerate/zip/reversed on atoms, evaluated once."""
+        if isinstance(node, ast.Call) and not node.keywords and not any(
+                isinstance(a, ast.Starred) for a in node.args):
+            callee = self._callee_or_none(node.func)
+            if callee in (range, enumerate, zip, reversed):
+                args = [self.atom(a, "n", lineno) for a in node.args]
+                if callee is reversed and not (len(args) == 1):
+                    raise self.error(node, "reversed() with several arguments")
+                return ast.Call(_copy_load(node.func), args, [])
+        return self.atom(node, "seq", lineno)
+
+    def loop_target(self, node):
+        if isinstance(node, ast.Name):
+            name = self._new_version(node.id)
+            self.version[node.id] = name
+            return ast.Name(name, ast.Store())
+        if isinstance(node, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in node.elts):
+            return ast.Tuple([self.loop_target(e) for e in node.elts], ast.Store())
+        raise self.error(node, "loop target that is not a name or a tuple of names",
+                         "Loop over names: `for i, x in enumerate(xs)`.")
+
+    def loop_test(self, node, lineno):
+        """(test, None) when ``node`` is a name or a comparison of names and numbers, which
+        the ``while`` can test itself; else (None, statements computing it first)."""
+        simple = isinstance(node, (ast.Name, ast.Constant)) or (
+            isinstance(node, ast.Compare) and all(
+                isinstance(n, (ast.Name, ast.Constant)) for n in [node.left, *node.comparators]))
+        if simple:
+            if isinstance(node, ast.Compare):
+                return ast.Compare(self.atom(node.left, "c", lineno), node.ops,
+                                   [self.atom(c, "c", lineno) for c in node.comparators]), None
+            return self.atom(node, "c", lineno), None
+        self.namer.reserve(PRELUDE_TEST)
+        assign = ast.Assign([ast.Name(PRELUDE_TEST, ast.Store())], node, lineno=lineno,
+                            col_offset=getattr(node, "col_offset", 0))
+        return None, [assign]
 
     def statement(self, stmt):
         if isinstance(stmt, ast.Assign):
@@ -213,6 +453,10 @@ class _Normalizer:
             self.assign(first, value, stmt)
             for other in others:        # a = b = value: later targets copy the first
                 self.assign(other, ast.Name(self._target_atom(first, stmt).id, ast.Load()), stmt)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+            where = dict(lineno=stmt.lineno, col_offset=stmt.col_offset)
+            read = ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load(), **where)
+            self.assign(stmt.target, ast.BinOp(read, stmt.op, stmt.value, **where), stmt)
         elif isinstance(stmt, ast.AugAssign):
             if not isinstance(stmt.target, ast.Name):
                 raise self.error(stmt.target, "augmented assignment to an element or attribute",
@@ -225,6 +469,12 @@ class _Normalizer:
                 self.assign(stmt.target, stmt.value, stmt)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif isinstance(stmt, ast.If):
+            self.if_statement(stmt)
+        elif isinstance(stmt, (ast.For, ast.While)):
+            self.loop(stmt)
+        elif isinstance(stmt, (ast.Break, ast.Continue)):
+            self.jump(stmt)
         elif isinstance(stmt, ast.Assert):
             self.passive(stmt)
         elif isinstance(stmt, ast.Expr):
@@ -236,6 +486,13 @@ class _Normalizer:
             if isinstance(call, ast.Call) and self._callee_or_none(call.func) is print:
                 self.passive(stmt)
                 return
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                    and call.func.attr == "append" and isinstance(call.func.value, ast.Name) \
+                    and not self._is_free(call.func.value):
+                if len(call.args) != 1 or call.keywords:
+                    raise self.error(call, "append with other than one argument")
+                self.append(call.func.value, call.args[0], stmt)
+                return
             raise self.error(stmt, "expression statement whose result is discarded",
                              "Assign the result to a variable; s2sdiff cannot follow side effects.")
         else:
@@ -243,7 +500,7 @@ class _Normalizer:
 
     def passive(self, stmt):
         for node in ast.walk(stmt):
-            if type(node) in _CONSTRUCTS and not isinstance(node, (ast.JoinedStr, ast.Tuple)):
+            if type(node) in _CONSTRUCTS and not isinstance(node, ast.JoinedStr):
                 raise self.error(node)
         renamed = _Rename(self).visit(stmt)
         ast.unparse(renamed)        # emit unparses it: a RecursionError must happen here
@@ -279,10 +536,42 @@ class _Normalizer:
                     self.version[user] = new
                 else:
                     self.assign(user, new, stmt)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and not self._is_free(target.value):
+            self.set_item(target, value, stmt)
+        elif isinstance(target, ast.Attribute):
+            raise self.error(target, f"assignment to the attribute `{ast.unparse(target)}`",
+                             "s2sdiff differentiates functions of numbers, lists and arrays: "
+                             "return the new value instead of storing it on an object.")
         else:
-            raise self.error(target, "assignment to an element or attribute" if isinstance(
-                target, (ast.Subscript, ast.Attribute)) else None,
-                "Mutation is not supported yet: assign to a new variable.")
+            raise self.error(target, "assignment to an element of a global or attribute"
+                             if isinstance(target, ast.Subscript) else None,
+                             "Assign to a local list or a new variable.")
+
+    def set_item(self, target, value, stmt):
+        """``v[i] = e``: ``v`` is mutated in place, the step's target is ``v`` itself."""
+        sequence = self.load(target.value)
+        index = self.index(target.slice, stmt.lineno)
+        element = self.atom(value, sequence.id, stmt.lineno)
+        store = ast.Assign([ast.Subscript(ast.Name(sequence.id, ast.Load()), index, ast.Store())],
+                           element, lineno=stmt.lineno)
+        self.body.append(Step(sequence.id, ast.Subscript(sequence, index, ast.Load()),
+                              [sequence, index, element], rules.SETITEM, 0, stmt.lineno,
+                              store=store))
+
+    def append(self, name_node, value, stmt):
+        sequence = self.load(name_node)
+        element = self.atom(value, sequence.id, stmt.lineno)
+        call = ast.Call(ast.Attribute(ast.Name(sequence.id, ast.Load()), "append", ast.Load()),
+                        [element], [])
+        self.body.append(Step(sequence.id, call, [sequence, element], rules.APPEND, 0,
+                              stmt.lineno, store=ast.Expr(call, lineno=stmt.lineno)))
+
+    def index(self, node, lineno):
+        if isinstance(node, ast.Slice) or (isinstance(node, ast.Tuple)):
+            raise self.error(node, "slicing a list" if isinstance(node, ast.Slice) else
+                             "indexing with a tuple", "Index one element at a time: `v[i]`.")
+        return self.atom(node, "i", lineno)
 
     def _target_atom(self, target, stmt):
         if not isinstance(target, ast.Name):
@@ -291,7 +580,9 @@ class _Normalizer:
 
     def _new_version(self, user_name):
         if user_name in self.version:
-            return self.namer.fresh(user_name)
+            name = self.namer.fresh(user_name)
+            self.base_names[name] = user_name
+            return name
         self.namer.reserve(user_name)
         return user_name
 
@@ -341,6 +632,7 @@ class _Normalizer:
             name = self.namer.reserve(suggestion)
         else:
             base = hint if len(hint) <= 6 else "t"
+            base = self.base_names.get(base, base)
             name = self.namer.numbered(base + "_" if base[-1].isdigit() else base)
         self.temps.add(name)
         return name
@@ -368,11 +660,15 @@ class _Normalizer:
 
         def emit(value, args, rule, callee=None, differentiable=True, custom_rule=None):
             name = target or self._temp_name(value, hint)
-            number = sum(isinstance(s, Step) for s in self.body) + 1
+            number = 0            # numbered in forward order at the end (_renumber)
             self.body.append(Step(name, value, args, rule, number, lineno, callee, differentiable,
                                   custom_rule))
             emitted.append(name)
 
+        if isinstance(node, ast.IfExp):
+            return self.conditional(node, target, lineno, hint)
+        if isinstance(node, ast.BoolOp):
+            return self.boolean(node, target, lineno, hint)
         gate = self._sigmoid_argument(node)
         if gate is not None:
             u = self.atom(gate, hint, lineno)
@@ -411,6 +707,9 @@ class _Normalizer:
             keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
             value = ast.Call(_copy_load(node.func), args, keywords)
             rule = _hashable_lookup(callee, len(args))
+            if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType):
+                emit(value, self.bind(node, callee, args, keywords), rules.CALL, callee)
+                return emitted[0]
             if custom.rule_of(callee) is not None:
                 if keywords:
                     raise self.error(node, f"keyword arguments to the {callee.kind} function "
@@ -430,12 +729,77 @@ class _Normalizer:
                 raise self.error(node, f"{rule.name} of a single iterable",
                                  "Pass the values as separate arguments: max(a, b, c).")
             emit(value, args + [k.value for k in keywords], rule, callee)
+        elif isinstance(node, (ast.List, ast.Tuple)) and not any(
+                isinstance(e, ast.Starred) for e in node.elts):
+            elements = [self.atom(e, hint, lineno) for e in node.elts]
+            emit(type(node)(elements, ast.Load()), elements, rules.DISPLAY)
+        elif isinstance(node, ast.Subscript):
+            sequence = self.atom(node.value, hint, lineno)
+            if not isinstance(sequence, ast.Name):
+                raise self.error(node, "indexing a constant", "Index a variable.")
+            index = self.index(node.slice, lineno)
+            emit(ast.Subscript(sequence, index, ast.Load()), [sequence, index], rules.GETITEM)
         elif isinstance(node, ast.Attribute):
             raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
                              "Pass the value in as an argument, or compute it with a function.")
         else:
             raise self.error(node)
         return emitted[0]
+
+    def conditional(self, node, target, lineno, hint):
+        """``a if c else b`` as an ``if`` statement assigning one name in both arms."""
+        name = target or self._temp_name(node, hint or "t")
+        where = dict(lineno=lineno, col_offset=getattr(node, "col_offset", 0))
+        arms = [[ast.Assign([ast.Name(name, ast.Store(), **where)], value, **where)]
+                for value in (node.body, node.orelse)]
+        self.if_statement(ast.If(node.test, arms[0], arms[1], **where))
+        self.version.pop(name, None)
+        return name
+
+    def boolean(self, node, target, lineno, hint):
+        """``a and b`` is ``b if a else a`` and ``a or b`` is ``a if a else b``, with ``a``
+        evaluated once and ``b`` only when Python would."""
+        where = dict(lineno=lineno, col_offset=getattr(node, "col_offset", 0))
+        left = node.values[0]
+        for i, right in enumerate(node.values[1:]):
+            first = self.atom(left, "c", lineno)
+            first_node = ast.Name(first.id, ast.Load(), **where) if isinstance(first, ast.Name) \
+                else first
+            if isinstance(node.op, ast.And):
+                choice = ast.IfExp(first_node, right, first_node, **where)
+            else:
+                choice = ast.IfExp(first_node, first_node, right, **where)
+            last = i == len(node.values) - 2
+            left = ast.Name(self.conditional(choice, target if last else None, lineno,
+                                             hint or "c"), ast.Load(), **where)
+        return left.id
+
+    def bind(self, node, callee, args, keywords):
+        """The arguments of a call of the user's ``callee`` in parameter order, defaults
+        filled in as literals: what its generated pullback is called with."""
+        name = ast.unparse(node.func)
+        try:
+            signature = inspect.signature(callee)
+        except (TypeError, ValueError):
+            raise self.error(node, f"call of `{name}`, whose signature cannot be read") from None
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+            raise self.error(node, f"call of `{name}`, which takes *args or **kwargs",
+                             f"Give `{name}` named parameters.")
+        try:
+            bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
+        except TypeError as error:
+            raise self.error(node, f"call of `{name}` that does not match its signature "
+                             f"({error})", "Pass the arguments its parameters name.") from None
+        bound.apply_defaults()
+        values = []
+        for parameter, value in bound.arguments.items():
+            if not isinstance(value, ast.AST):
+                if not (value is None or isinstance(value, (bool, int, float))):
+                    raise self.error(node, f"call of `{name}` using the default "
+                                     f"{parameter}={value!r}", f"Pass `{parameter}` explicitly.")
+                value = ast.Constant(value)
+            values.append(value)
+        return values
 
     def callee(self, func):
         value = self._callee_or_none(func)
@@ -487,6 +851,162 @@ class _Normalizer:
 
 
 _UNRESOLVED = object()
+PRELUDE_TEST = "while_test"      # the name a computed `while` condition is assigned to
+
+
+def _terminates(item):
+    """Whether control never falls through ``item``: a jump, or an ``if`` whose arms
+    both end in one."""
+    if isinstance(item, Jump):
+        return True
+    if isinstance(item, If):
+        return bool(item.body) and bool(item.orelse) and _terminates(item.body[-1]) \
+            and _terminates(item.orelse[-1])
+    return False
+
+
+def _has_jump(items, kinds=("break", "continue")):
+    """A jump of the loop owning ``items`` (not of a loop nested in them)."""
+    for item in items:
+        if isinstance(item, Jump) and item.kind in kinds:
+            return True
+        if isinstance(item, If) and (_has_jump(item.body, kinds) or _has_jump(item.orelse, kinds)):
+            return True
+    return False
+
+
+def _append_fallthrough(items, step):
+    """Append ``step`` where control falls through the end of ``items``: into the arms of
+    a final ``if`` that may jump (each arm that does not end in a jump), so that a
+    statement runs only on the paths that reach it, in the reverse sweep too."""
+    last = items[-1] if items else None
+    if isinstance(last, Jump):
+        return
+    if isinstance(last, If) and _has_jump([last]):
+        _append_fallthrough(last.body, step)
+        _append_fallthrough(last.orelse, copy.copy(step))
+        return
+    items.append(step)
+
+
+def _has_break(items):
+    return _has_jump(items, ("break",))
+
+
+def _walk_items(items):
+    for item in items:
+        yield item
+        if isinstance(item, If):
+            yield from _walk_items(item.body)
+            yield from _walk_items(item.orelse)
+        elif isinstance(item, Loop):
+            yield from _walk_items(item.body)
+
+
+def _item_loads(item):
+    """Names an item reads itself (not those of its nested blocks)."""
+    if isinstance(item, Step):
+        nodes = [item.value]
+    elif isinstance(item, Passive):
+        nodes = [item.stmt]
+    elif isinstance(item, If):
+        nodes = [item.test]
+    elif isinstance(item, Loop):
+        nodes = [n for n in (item.iterable, item.test) if n is not None]
+    else:
+        nodes = []
+    return [n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+
+
+def _reads_name(items, name, steps=True):
+    return any(name in _item_loads(item) for item in _walk_items(items)
+               if steps or not isinstance(item, Step))
+
+
+def _renamable(items, name):
+    """Whether ``name`` is defined in ``items`` by steps only (not as a loop's carried
+    name or target), so every occurrence there can be renamed."""
+    for item in _walk_items(items):
+        if isinstance(item, Loop) and (name in item.carried or name in _store_names(item.target)):
+            return False
+    return True
+
+
+def _store_names(target):
+    if target is None:
+        return []
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+class _RenameName(ast.NodeTransformer):
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def visit_Name(self, node):
+        if node.id == self.old:
+            return ast.Name(self.new, node.ctx)
+        return node
+
+
+def _rename(items, old, new):
+    """Rename ``old`` to ``new`` everywhere in ``items`` (both are SSA names)."""
+    renamer = _RenameName(old, new)
+    for item in _walk_items(items):
+        if isinstance(item, Step):
+            if item.target == old:
+                item.target = new
+            item.value = renamer.visit(item.value)
+            item.args = [renamer.visit(a) for a in item.args]
+        elif isinstance(item, Passive):
+            item.stmt = renamer.visit(item.stmt)
+        elif isinstance(item, If):
+            item.test = renamer.visit(item.test)
+        elif isinstance(item, Loop):
+            item.carried = [new if c == old else c for c in item.carried]
+            for attr in ("iterable", "test", "target"):
+                if getattr(item, attr) is not None:
+                    setattr(item, attr, renamer.visit(getattr(item, attr)))
+
+
+def _partials_read_output(step):
+    """Whether the reverse sweep of ``step`` reads the step's own value (``exp``)."""
+    if isinstance(step.rule, rules.Structural):
+        return False
+    if step.rule is None:
+        return step.custom is not None or step.callee is not None
+    try:
+        partials = step.rule.partials(Namespace("m"), Expr.name(step.target), *map(Expr, step.args))
+    except Exception:          # a rule that cannot be built symbolically: assume it does
+        return True
+    return any(isinstance(n, ast.Name) and n.id == step.target
+               for p in partials for n in ast.walk(getattr(p, "node", ast.Constant(0))))
+
+
+def _assigned_in(stmts, exclude=()):
+    """User names assigned in ``stmts`` (nested blocks included), in order of first
+    assignment; loop targets of nested loops count."""
+    names = []
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
+                    and node.id not in names and node.id not in exclude:
+                names.append(node.id)
+    return names
+
+
+def _target_names(stmt):
+    if isinstance(stmt, ast.For):
+        return [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
+    return []
+
+
+def _renumber(items, counter=None):
+    """Number the steps 1, 2, 3... in forward order."""
+    counter = counter if counter is not None else [0]
+    for step in walk_steps(items):
+        counter[0] += 1
+        step.number = counter[0]
 
 
 def _hashable_lookup(callee, n_args):
@@ -581,16 +1101,39 @@ def _is_one(node):
 def validate(program):
     """Check that ``program`` has the shapes listed in the module docstring."""
     defined = set(program.params)
-    for item in program.body:
+    _validate_block(program.body, defined, program)
+    for output in program.outputs:
+        _check_atom(output, defined | _all_targets(program.body), program)
+
+
+def _validate_block(items, defined, program):
+    for i, item in enumerate(items):
         if isinstance(item, Passive):
             continue
+        if isinstance(item, Jump):
+            assert i == len(items) - 1, "a jump ends its block"
+            continue
+        if isinstance(item, If):
+            _check_atom(item.test, defined, program)
+            _validate_block(item.body, set(defined), program)
+            _validate_block(item.orelse, set(defined), program)
+            defined |= _all_targets(item.body) | _all_targets(item.orelse)
+            continue
+        if isinstance(item, Loop):
+            inner = defined | set(item.carried) | set(_store_names(item.target))
+            _validate_block(item.body, inner, program)
+            defined |= inner | _all_targets(item.body)
+            continue
         assert isinstance(item, Step), item
-        assert item.target.isidentifier() and item.target not in defined, item.target
+        assert item.target.isidentifier(), item.target
+        assert not item.mutates or item.target in defined, item.target
         for arg in item.args:
             _check_atom(arg, defined, program)
         defined.add(item.target)
-    for output in program.outputs:
-        _check_atom(output, defined, program)
+
+
+def _all_targets(items):
+    return {s.target for s in walk_steps(items) if not s.mutates}
 
 
 def _check_atom(atom, defined, program):
@@ -607,12 +1150,29 @@ def _check_atom(atom, defined, program):
 
 def format_program(program):
     """The SSA body as text, one step per line with its number."""
-    lines = []
-    for item in program.body:
-        if isinstance(item, Step):
-            lines.append(f"{unparse(item.statement)}  # ({item.number})")
-        else:
-            lines.append(ast.unparse(item.stmt))
+    lines = _format_block(program.body, "")
     lines.append("return " + ", ".join(ast.unparse(o) for o in program.outputs))
     return "\n".join(lines)
 
+
+def _format_block(items, indent):
+    lines = []
+    for item in items:
+        if isinstance(item, Step):
+            lines.append(f"{indent}{unparse(item.statement)}  # ({item.number})")
+        elif isinstance(item, If):
+            lines.append(f"{indent}if {unparse(item.test)}:")
+            lines += _format_block(item.body, indent + "    ") or [indent + "    pass"]
+            if item.orelse:
+                lines.append(f"{indent}else:")
+                lines += _format_block(item.orelse, indent + "    ")
+        elif isinstance(item, Loop):
+            head = (f"for {unparse(item.target)} in {unparse(item.iterable)}:" if item.kind == "for"
+                    else f"while {unparse(item.test) if item.test is not None else 'True'}:")
+            lines.append(f"{indent}{head}  # carries {', '.join(item.carried) or 'nothing'}")
+            lines += _format_block(item.body, indent + "    ") or [indent + "    pass"]
+        elif isinstance(item, Jump):
+            lines.append(f"{indent}{item.kind}")
+        else:
+            lines.append(indent + ast.unparse(item.stmt))
+    return lines

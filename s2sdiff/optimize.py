@@ -26,7 +26,7 @@ import copy
 import math
 
 from .custom import stop_gradient
-from .listing import Comment, Line
+from .listing import Block, Comment, Line, walk_lines
 
 
 def optimize(listing):
@@ -50,7 +50,22 @@ def optimize(listing):
 
 
 def _lines(body):
+    """Every line, those inside blocks included."""
+    return list(walk_lines(body))
+
+
+def _top_lines(body):
     return [item for item in body if isinstance(item, Line)]
+
+
+def _in_blocks(body):
+    """Names read or written inside blocks: left alone by propagation."""
+    names = set()
+    for item in body:
+        if isinstance(item, Block):
+            for node in [item.head] + [line.stmt for line in walk_lines([item])]:
+                names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+    return names
 
 
 # folding ------------------------------------------------------------------------
@@ -256,8 +271,10 @@ def _written(stmt):
 
 
 def _propagate(listing, derivatives, protected):
-    """Substitute derivatives assigned once from a literal or a copyable name; one pass."""
-    lines = _lines(listing.body)
+    """Substitute derivatives assigned once from a literal or a copyable name; one pass.
+    Only straight-line code outside blocks: a name a loop or branch touches stays."""
+    lines = _top_lines(listing.body)
+    blocked = _in_blocks(listing.body)
     writes, last_write = {}, {}
     for index, line in enumerate(lines):
         name = _written(line.stmt)
@@ -267,12 +284,16 @@ def _propagate(listing, derivatives, protected):
     for index, line in enumerate(lines):
         if substitutions:
             _Substitute(substitutions).visit(line.stmt)
+        if isinstance(line, Block):
+            continue
         stmt = line.stmt
         name = _written(stmt)
         if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
-                and name not in protected):
+                and name not in protected and name not in blocked):
             continue
         value = stmt.value
+        if isinstance(value, ast.Name) and value.id in blocked:
+            continue
         literal = _number(value) is not None
         copy = (isinstance(value, ast.Name) and name not in listing.kept
                 and last_write.get(value.id, -1) < index)
@@ -295,32 +316,80 @@ class _Substitute(ast.NodeTransformer):
 
 def _remove(listing, ids):
     if ids:
-        listing.body = [item for item in listing.body if id(item) not in ids]
+        listing.body = _without(listing.body, ids)
+
+
+def _without(items, ids):
+    kept = []
+    for item in items:
+        if id(item) in ids:
+            continue
+        if isinstance(item, Block):
+            item.body = _without(item.body, ids)
+            item.orelse = _without(item.orelse, ids)
+        kept.append(item)
+    return kept
 
 
 def _remove_dead(listing, derivatives, protected):
+    """Remove derivative assignments nobody reads afterwards (and ``d = d``).  Inside a
+    block "afterwards" may wrap around a loop, so there a line goes only if its name is
+    read nowhere."""
+    read_anywhere = set(protected)
+    for line in _lines(listing.body):
+        read_anywhere.update(_reads(line.stmt))
+    for item in listing.body:
+        if isinstance(item, Block):
+            read_anywhere.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
     read_later = set(protected)
     dead = set()
-    for line in reversed(_lines(listing.body)):
+    for item in reversed(listing.body):
+        if isinstance(item, Block):
+            for line in walk_lines([item]):
+                name = _written(line.stmt)
+                if name in derivatives and name not in read_anywhere:
+                    dead.add(id(line))
+                elif _is_self_copy(line.stmt):
+                    dead.add(id(line))
+            for line in walk_lines([item]):
+                read_later.update(_reads(line.stmt))
+            read_later.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+            continue
+        if not isinstance(item, Line):
+            continue
+        line = item
         name = _written(line.stmt)
-        if name in derivatives and name not in read_later:
+        if (name in derivatives and name not in read_later) or _is_self_copy(line.stmt):
             dead.add(id(line))
             continue
-        for node in ast.walk(line.stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                read_later.add(node.id)
-        if isinstance(line.stmt, ast.AugAssign):
-            read_later.add(name)
+        read_later.update(_reads(line.stmt))
     _remove(listing, dead)
     return bool(dead)
+
+
+def _reads(stmt):
+    names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        names.add(stmt.target.id)
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+        names.update(n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name))
+    return names
+
+
+def _is_self_copy(stmt):
+    return isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) \
+        and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == stmt.value.id
 
 
 def _drop_empty_comments(body):
     kept = []
     for i, item in enumerate(body):
+        if isinstance(item, Block):
+            item.body = _drop_empty_comments(item.body)
+            item.orelse = _drop_empty_comments(item.orelse)
         if isinstance(item, Comment) and item.text.startswith(("backprop", "reverse sweep")):
             following = body[i + 1] if i + 1 < len(body) else None
-            if not isinstance(following, Line):
+            if not isinstance(following, (Line, Block)):
                 continue
         kept.append(item)
     return kept

@@ -22,79 +22,656 @@ The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * .
 
 import ast
 import copy
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import custom
 from .build import Expr, as_node, unparse
-from .listing import Comment, Line, Listing, accumulate, assign, header
+from .listing import Block, Comment, Line, Listing, accumulate, assign, header, walk_lines
 from .modules import ModuleAliases
+from .normalize import If, Jump, Loop, Passive, Step, walk_steps
+from .rules import Structural
 from .optimize import fold
 
 
-def reverse(program, activity, *, with_value=False, single=False, name=None, cotangents=False):
-    """The gradient ``Listing`` of ``program`` for the parameters in ``activity.wrt``."""
-    modules = ModuleAliases(program)
+def reverse(program, activity, *, with_value=False, single=False, name=None, cotangents=False,
+            bare=False):
+    """The gradient ``Listing`` of ``program`` for the parameters in ``activity.wrt``;
+    ``bare``: a single gradient is returned alone even with ``cotangents``."""
     listing = Listing(name=name or f"grad_{program.name}", origin=program,
                       header=header(program, activity, "vector-Jacobian product" if cotangents else
                                     "value and gradient" if with_value else "gradient"),
                       body=[], returns=None)
-    adjoint = _AdjointNames(program, listing)
-    residuals = {}     # target of an active custom_vjp call -> its residuals' name
-    for item in program.body:
-        if hasattr(item, "target") and custom.is_vjp(item) and _active(item, activity):
-            residuals[item.target] = program.namer.fresh(f"{item.target}_res")
-            listing.body.append(Line(custom.vjp_forward(item, residuals[item.target]), item.number))
-            continue
-        listing.body.append(Line(item.statement, item.number) if hasattr(item, "target")
-                            else Line(item.stmt))
-    written = set()
-
-    def write(atom, value, tag, note=None):
-        target = adjoint(atom.id)
-        make = accumulate if target in written else assign
-        written.add(target)
-        listing.body.append(Line(make(target, value.node), tag, note))
-
+    sweep = _Sweeps(program, activity, listing)
+    listing.body = sweep.forward(program.body, taping=True)
+    if sweep.tape_used:
+        listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
+    value = program.output
+    if with_value and isinstance(value, ast.Name) and any(
+            isinstance(item, Loop) for item in _walk(program.body)):
+        # the reverse sweep restores loop variables to their earlier values: keep the result
+        value = ast.Name(program.namer.fresh(f"{value.id}_value"), ast.Load())
+        listing.body.append(Line(assign(value.id, program.output)))
     if cotangents:
-        seeds = _seed_parameters(program, activity, adjoint, written)
+        seeds = _seed_parameters(program, activity, sweep.adjoint, sweep.written)
         listing.signature = ast.arguments(
             posonlyargs=[], args=[ast.arg(p) for p in program.params + seeds], vararg=None,
             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         for output, seed in zip(program.outputs, seeds):
-            if activity.is_active(output) and adjoint(output.id) != seed:
-                write(output, Expr.name(seed), None)
+            if activity.is_active(output) and sweep.adjoint(output.id) != seed:
+                sweep.write(output, Expr.name(seed), None, listing.body)
     elif activity.is_active(program.output):
         listing.body.append(Comment("reverse sweep: the output's adjoint starts at 1"))
-        write(program.output, Expr(ast.Constant(1.0)), None)
-    for step in reversed(program.steps):
-        if not _active(step, activity):
-            continue
-        listing.body.append(Comment(f"backprop {unparse(step.statement)}"))
-        d_target = Expr.name(adjoint(step.target))
-        if step.custom is not None:          # the user's rule, called visibly (custom.py)
-            _backprop_custom(step, activity, d_target, residuals.get(step.target), adjoint,
-                             written, write, listing)
-            continue
-        m = modules.namespace_for(step)
-        partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
-        for atom, partial in zip(step.args, partials):
-            if activity.is_active(atom):
-                write(atom, partial * d_target, step.number, _explain(step, atom, partial))
+        sweep.write(program.output, Expr(ast.Constant(1.0)), None, listing.body)
+    listing.body += sweep.backward(program.body)
     for param in activity.wrt:
-        if adjoint(param) not in written:
+        if sweep.adjoint(param) not in sweep.written:
             listing.body.append(Comment(f"{param} does not reach the output"))
-            write(ast.Name(param), Expr(ast.Constant(0.0)), None)
-    grads = [ast.Name(adjoint(p), ast.Load()) for p in activity.wrt]
-    result = grads[0] if single and not cotangents else ast.Tuple(grads, ast.Load())
-    listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
-    listing.injected = modules.injected()
+            sweep.write(ast.Name(param), Expr(sweep.zero(param)), None, listing.body)
+    grads = [ast.Name(sweep.adjoint(p), ast.Load()) for p in activity.wrt]
+    result = grads[0] if (single and not cotangents) or (bare and len(grads) == 1) \
+        else ast.Tuple(grads, ast.Load())
+    listing.returns = ast.Tuple([value, result], ast.Load()) if with_value else result
+    listing.injected = {**sweep.modules.injected(), **sweep.pullbacks}
+    if sweep.zeros_used:
+        listing.injected[sweep.zeros_name] = zeros_like
     return listing
+
+
+def zeros_like(value):
+    """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array)."""
+    if isinstance(value, np.ndarray):
+        return np.zeros(value.shape)
+    return [0.0] * len(value)
+
+
+class _Sweeps:
+    """The forward and reverse sweeps of a program with blocks.
+
+    Invariants of the code it writes:
+
+    * at every point of the reverse sweep each name holds the value it held at the
+      matching point of the forward sweep: straight-line code is in SSA form, so nothing
+      is overwritten there; a loop pushes on ``tape``, at the start of each iteration,
+      the carried values the reverse of that iteration reads (and nothing else), and the
+      reverse of the iteration pops them, then recomputes from them the body's values it
+      reads (``_recompute``), so values computed inside a loop are never stored;
+    * branch decisions are not stored: the condition is a name that keeps its value;
+    * ``written`` holds the adjoints that hold a value at the current point of the
+      reverse sweep: the first contribution to any other is an assignment, later ones
+      ``+=``; a branch where only one arm writes an adjoint gets ``d = 0.0`` before it.
+    """
+
+    def __init__(self, program, activity, listing):
+        self.program = program
+        self.activity = activity
+        self.listing = listing
+        self.modules = ModuleAliases(program)
+        self.adjoint = _AdjointNames(program, listing)
+        self.residuals = {}
+        self.written = set()
+        self.tape = program.namer.fresh("tape")
+        self.tape_used = False
+        self.zeros_name = None
+        self.zeros_used = False
+        self.plans = {}
+        self.pullbacks = {}          # name -> generated pullback of a called user function
+        self.sequences = _sequences(program)
+        for item in walk_steps(program.body):
+            if custom.is_vjp(item) and self.active(item) and _inside_block(program.body, item):
+                raise program.parsed.error(
+                    ast.Expr(item.value, lineno=item.lineno),
+                    f"s2sdiff cannot differentiate {program.name}: a custom_vjp function "
+                    f"called inside a branch or loop", construct="custom_vjp in a block",
+                    hint="Call it outside the branch or loop, or give it a custom_jvp rule.")
+
+    def active(self, step):
+        return _active(step, self.activity)
+
+    def zero(self, name):
+        if name in self.sequences:
+            if self.zeros_name is None:
+                self.zeros_name = self.program.namer.fresh("zeros_like")
+            self.zeros_used = True
+            return ast.Call(ast.Name(self.zeros_name, ast.Load()), [ast.Name(name, ast.Load())], [])
+        return ast.Constant(0.0)
+
+    def write(self, atom, value, tag, out, note=None, index=None):
+        """Add ``value`` to the adjoint of ``atom`` (assign it if it holds nothing yet);
+        ``index``: to element ``index`` of a sequence's adjoint."""
+        target = self.adjoint(atom.id)
+        if index is not None:
+            if target not in self.written:
+                out.append(Line(assign(target, self.zero(atom.id))))
+                self.written.add(target)
+            element = ast.Subscript(ast.Name(target, ast.Load()), copy.deepcopy(index), ast.Store())
+            out.append(Line(ast.AugAssign(element, ast.Add(), as_node(value), lineno=0), tag, note))
+            return
+        make = accumulate if target in self.written else assign
+        self.written.add(target)
+        out.append(Line(make(target, as_node(value)), tag, note))
+
+    # the forward sweep ------------------------------------------------------------
+
+    def forward(self, items, taping):
+        """The forward statements of ``items``; ``taping``: loops push what their reverse
+        reads (the forward sweep proper, and a recomputation inside a reverse loop)."""
+        out = []
+        for item in items:
+            if isinstance(item, Step):
+                if custom.is_vjp(item) and self.active(item):
+                    self.residuals[item.target] = self.program.namer.fresh(f"{item.target}_res")
+                    out.append(Line(custom.vjp_forward(item, self.residuals[item.target]),
+                                    item.number))
+                else:
+                    out.append(Line(item.statement, item.number))
+            elif isinstance(item, Passive):
+                out.append(Line(item.stmt))
+            elif isinstance(item, Jump):
+                out.append(Line(ast.Break() if item.kind == "break" else ast.Continue()))
+            elif isinstance(item, If):
+                out.append(Block(ast.If(item.test, [], []), self.forward(item.body, taping),
+                                 self.forward(item.orelse, taping)))
+            elif isinstance(item, Loop):
+                out += self.forward_loop(item, taping)
+        return out
+
+    def forward_loop(self, loop, taping):
+        plan = self.plan(loop) if taping else None
+        body = self.forward(loop.body, taping=False)
+        before = []
+        if plan is not None and plan.counter:
+            before.append(Line(assign(plan.counter, ast.Constant(0))))
+            body.insert(0, Line(ast.AugAssign(ast.Name(plan.counter, ast.Store()), ast.Add(),
+                                              ast.Constant(1), lineno=0)))
+        if plan is not None and plan.pushed:
+            self.tape_used = True
+            pushed = _pack(plan.pushed)
+            body.insert(1 if plan.counter else 0, Line(ast.Expr(ast.Call(
+                ast.Attribute(ast.Name(self.tape, ast.Load()), "append", ast.Load()),
+                [pushed], []))))
+        return before + [Block(_loop_head(loop), body)]
+
+    # planning a loop's reverse ------------------------------------------------------
+
+    def plan(self, loop):
+        """What the reverse of ``loop`` needs: its reverse body, the recomputation, the
+        values to push per iteration and whether iterations must be counted."""
+        if id(loop) in self.plans:
+            return self.plans[id(loop)]
+        local = _local_names(loop)
+        outside = {self.adjoint(n) for n in self._adjoint_candidates(loop) if n not in local}
+        saved = self.written
+        self.written = set(outside)
+        try:
+            reverse_body = self.backward(loop.body)
+            unwritten_carried = [c for c in loop.carried
+                                 if self.adjoint(c) in outside and self.adjoint(c) not in self.written
+                                 and self._has_adjoint(c)]
+        finally:
+            self.written = saved
+        touched = _adjoints_in(reverse_body, self.listing.derivative_names)
+        counter = None
+        exits = loop.exits or loop.kind == "while"
+        if reverse_body or unwritten_carried:
+            if exits:
+                counter = self.program.namer.fresh("trips")
+            recompute = _prune(_without_carried_writes(self.forward(loop.body, taping=True),
+                                                       loop.carried), _loads(reverse_body))
+        else:
+            recompute = []
+        reads = set(_loads(reverse_body)) | set(_loads(recompute))
+        entry = list(loop.carried) + (_store_names(loop.target) if exits else [])
+        mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
+        pushed = [n for n in entry if n in reads] + [
+            _Snapshot(n) for n in dict.fromkeys(mutated) if n in set(_loads(recompute))]
+        sequences = self._active_sequences(loop)
+        plan = _Plan(reverse_body, recompute, pushed, counter,
+                     [a for a in self.listing.adjoints.values() if a in touched and a in outside]
+                     + [self.adjoint(c) for c in unwritten_carried],
+                     unwritten_carried, sequences)
+        self.plans[id(loop)] = plan
+        return plan
+
+    def _adjoint_candidates(self, loop):
+        names = []
+        for step in walk_steps(loop.body):
+            names += [a.id for a in step.args if isinstance(a, ast.Name)]
+        for item in _walk(loop.body):
+            if isinstance(item, Loop) and isinstance(item.iterable, (ast.Name, ast.Call)):
+                names += [n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name)]
+        names += list(loop.carried)
+        names += [n.id for n in ast.walk(loop.iterable) if isinstance(n, ast.Name)] \
+            if loop.iterable is not None else []
+        return [n for n in dict.fromkeys(names) if self._has_adjoint(n)]
+
+    def _has_adjoint(self, name):
+        return name in self.activity.varied and name in self.activity.useful
+
+    def _active_sequences(self, loop):
+        """(element name, sequence name) for each loop element whose sequence is active."""
+        pairs = _elements(loop)
+        if pairs is None:
+            return []
+        return [(e, q) for e, q in pairs if self._has_adjoint(q)]
+
+    # the reverse sweep ------------------------------------------------------------
+
+    def backward(self, items):
+        out = []
+        for item in reversed(items):
+            if isinstance(item, Step):
+                if self.active(item) and (item.mutates or any(
+                        self.activity.is_active(a) for a in item.args)):
+                    self.backprop(item, out)
+                elif not item.mutates:
+                    self.written.discard(self.adjoint.get(item.target))
+            elif isinstance(item, If):
+                out += self.backward_if(item)
+            elif isinstance(item, Loop):
+                out += self.backward_loop(item)
+        return out
+
+    def backward_if(self, item):
+        before = set(self.written)
+        for _ in range(2):          # the second pass starts from the initialised adjoints
+            start = set(self.written)
+            then = self.backward(item.body)
+            after_then, self.written = self.written, set(start)
+            orelse = self.backward(item.orelse)
+            after_else = self.written
+            one_sided = sorted(((after_then ^ after_else) - start))
+            if not one_sided:
+                break
+            self.written = start | set(one_sided)
+        if not then and not orelse:
+            self.written = after_then | after_else
+            return []
+        inits = [Line(assign(d, self.zero(self.adjoint.primal(d)))) for d in sorted(start - before)]
+        self.written = after_then | after_else
+        head = ast.If(item.test, [], [])
+        if not then:
+            head = ast.If(ast.UnaryOp(ast.Not(), copy.deepcopy(item.test)), [], [])
+            then, orelse = orelse, []
+        return inits + [Block(head, then, orelse)]
+
+    def backward_loop(self, loop):
+        plan = self.plan(loop)
+        if not plan.reverse_body and not plan.unwritten_carried:
+            return []
+        out = []
+        for name in plan.adjoints:
+            if name not in self.written:
+                out.append(Line(assign(name, self.zero(self.adjoint.primal(name)))))
+                self.written.add(name)
+        body = []
+        if plan.pushed:
+            body.append(Line(ast.Assign([_pack(plan.pushed, ast.Store())], ast.Call(
+                ast.Attribute(ast.Name(self.tape, ast.Load()), "pop", ast.Load()), [], []),
+                lineno=0)))
+        body += plan.recompute
+        body += copy.deepcopy(plan.reverse_body)
+        for carried in plan.unwritten_carried:
+            body.append(Line(assign(self.adjoint(carried), self.zero(carried))))
+        index = None
+        if plan.sequences:
+            index = self.program.namer.fresh("k")
+            for element, sequence in plan.sequences:
+                if self._has_adjoint(element):
+                    body.append(Line(ast.AugAssign(
+                        ast.Subscript(ast.Name(self.adjoint(sequence), ast.Load()),
+                                      ast.Name(index, ast.Load()), ast.Store()),
+                        ast.Add(), ast.Name(self.adjoint(element), ast.Load()), lineno=0)))
+            for _, sequence in plan.sequences:
+                if self.adjoint(sequence) not in self.written:
+                    out.append(Line(assign(self.adjoint(sequence), self.zero(sequence))))
+                    self.written.add(self.adjoint(sequence))
+        out.append(Block(_reverse_head(loop, plan, index), body))
+        return out
+
+    def backprop(self, step, out):
+        out.append(Comment(f"backprop {unparse(step.statement)}"))
+        d_target = Expr.name(self.adjoint(step.target))
+        if step.custom is not None:          # the user's rule, called visibly (custom.py)
+            _backprop_custom(step, self.activity, d_target, self.residuals.get(step.target),
+                             self.adjoint, self.written,
+                             lambda atom, value, tag, note=None: self.write(atom, value, tag, out, note),
+                             out, self.listing)
+            self.written.discard(self.adjoint(step.target))
+            return
+        if isinstance(step.rule, Structural):
+            self.backprop_structure(step, d_target, out)
+            return
+        m = self.modules.namespace_for(step)
+        partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
+        own = []                   # s = s * y in a loop: the new s's adjoint feeds the old s's
+        for atom, partial in zip(step.args, partials):
+            if not self.activity.is_active(atom):
+                continue
+            if atom.id == step.target:
+                own.append(partial)
+                continue
+            self.write(atom, partial * d_target, step.number, out, _explain(step, atom, partial))
+        self.written.discard(self.adjoint(step.target))
+        if own:
+            total = own[0] * d_target
+            for partial in own[1:]:
+                total = total + partial * d_target
+            self.write(step.args[[a.id if isinstance(a, ast.Name) else None
+                                  for a in step.args].index(step.target)],
+                       total, step.number, out, _explain(step, ast.Name(step.target), own[0]))
+
+
+def _backprop_structure(self, step, d_target, out):
+    """Adjoints of moving values: an element's adjoint is the sequence adjoint's entry."""
+    key = step.rule.key
+    d_name = d_target.node.id
+    if key == "getitem":
+        sequence, index = step.args
+        if self.activity.is_active(sequence):
+            self.write(sequence, d_target, step.number, out, f"indexing, line {step.lineno}",
+                       index=index)
+        self.written.discard(d_name)
+    elif key == "display":
+        if d_name in self.written:
+            for i, element in enumerate(step.args):
+                if self.activity.is_active(element):
+                    self.write(element, Expr(ast.Subscript(ast.Name(d_name, ast.Load()),
+                                                           ast.Constant(i), ast.Load())),
+                               step.number, out)
+        self.written.discard(d_name)
+    elif key == "setitem":
+        _, index, element = step.args
+        if d_name not in self.written:
+            return                    # nothing read the sequence after this assignment
+        entry = ast.Subscript(ast.Name(d_name, ast.Load()), copy.deepcopy(index), ast.Load())
+        if self.activity.is_active(element):
+            self.write(element, Expr(entry), step.number, out)
+        out.append(Line(ast.Assign([ast.Subscript(ast.Name(d_name, ast.Load()),
+                                                  copy.deepcopy(index), ast.Store())],
+                                   ast.Constant(0.0), lineno=0), step.number,
+                        "the overwritten element no longer reaches the output"))
+    elif key == "call":
+        self.backprop_call(step, d_target, out)
+    elif key == "append":
+        _, element = step.args
+        if d_name not in self.written:
+            out.append(Line(assign(d_name, self.zero(step.target))))
+            self.written.add(d_name)
+        popped = ast.Call(ast.Attribute(ast.Name(d_name, ast.Load()), "pop", ast.Load()), [], [])
+        if self.activity.is_active(element):
+            self.write(element, Expr(popped), step.number, out)
+        else:
+            out.append(Line(ast.Expr(popped), step.number))
+
+
+def _backprop_call(self, step, d_target, out):
+    """``t = g(x, y)``: ``dx += pullback_g(x, y, dt)``, the pullback generated from ``g``."""
+    from .api import pullback_of         # the pipeline, run again on the callee
+    import inspect
+    params = list(inspect.signature(step.callee).parameters)
+    active = [self.activity.is_active(a) for a in step.args]
+    wrt = [p for p, a in zip(params, active) if a]
+    if not wrt:
+        self.written.discard(d_target.node.id)
+        return
+    pullback = pullback_of(step.callee, wrt)
+    name = next((n for n, f in self.pullbacks.items() if f is pullback), None)
+    if name is None:
+        base = getattr(step.callee, "__name__", "f")
+        name = self.program.namer.fresh(f"pullback_{base}" if base.isidentifier() else "pullback")
+        self.pullbacks[name] = pullback
+    call = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(a) for a in step.args]
+                    + [copy.deepcopy(d_target.node)], [])
+    note = f"generated pullback of {ast.unparse(step.value.func)}, line {step.lineno}"
+    self.written.discard(d_target.node.id)
+    atoms = [a for a, is_active in zip(step.args, active) if is_active]
+    if len(atoms) == 1:
+        self.write(atoms[0], Expr(call), step.number, out, note)
+        return
+    names, later = [], []
+    for atom in atoms:
+        adjoint = self.adjoint(atom.id)
+        if adjoint not in self.written and adjoint not in names:
+            names.append(adjoint)
+        else:
+            names.append(self.program.namer.fresh(adjoint + "_c"))
+            later.append((atom, names[-1]))
+    out.append(Line(ast.Assign([ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())],
+                               call, lineno=0), step.number, note))
+    self.written.update(n for n in names if n not in [m for _, m in later])
+    for atom, value in later:
+        self.write(atom, Expr.name(value), step.number, out, note)
+
+
+_Sweeps.backprop_structure = _backprop_structure
+_Sweeps.backprop_call = _backprop_call
+
+
+@dataclass
+class _Plan:
+    reverse_body: list
+    recompute: list
+    pushed: list              # carried names (and loop targets) pushed per iteration
+    counter: str              # the trip counter's name, or None: the reverse reverses the iterable
+    adjoints: list            # adjoints from outside the loop the reverse body accumulates
+    unwritten_carried: list   # carried names whose adjoint the body does not write
+    sequences: list           # (element, sequence) pairs scattered into the sequence's adjoint
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A list the loop mutates: pushed as a copy, restored in place (``v[:] = ...``)."""
+    name: str
+
+
+def _pack(names, ctx=None):
+    ctx = ctx or ast.Load()
+
+    def one(name):
+        if isinstance(name, _Snapshot):
+            if isinstance(ctx, ast.Load):
+                return ast.Call(ast.Name("list", ast.Load()), [ast.Name(name.name, ast.Load())], [])
+            return ast.Subscript(ast.Name(name.name, ast.Load()), ast.Slice(), ast.Store())
+        return ast.Name(name, ctx)
+    if len(names) == 1:
+        return one(names[0])
+    return ast.Tuple([one(n) for n in names], ctx)
+
+
+def _loop_head(loop):
+    if loop.kind == "for":
+        return ast.For(copy.deepcopy(loop.target), copy.deepcopy(loop.iterable), [], [], lineno=0)
+    test = copy.deepcopy(loop.test) if loop.test is not None else ast.Constant(True)
+    return ast.While(test, [], [])
+
+
+def _reverse_head(loop, plan, index):
+    """``for i in reversed(range(n)):`` when the loop ran over all of its iterable;
+    ``for _ in range(trips):`` when it may have stopped early (its values come off the
+    tape); with an index ``k`` where a sequence's adjoint is scattered into."""
+    if plan.counter:
+        target = ast.Name(index or "_", ast.Store())
+        trips = ast.Call(ast.Name("range", ast.Load()), [ast.Name(plan.counter, ast.Load())], [])
+        if index:
+            trips = ast.Call(ast.Name("reversed", ast.Load()), [trips], [])
+        return ast.For(target, trips, [], [], lineno=0)
+    iterable = copy.deepcopy(loop.iterable)
+    target = copy.deepcopy(loop.target)
+    if index:
+        iterable = ast.Call(ast.Name("enumerate", ast.Load()), [iterable], [])
+        target = ast.Tuple([ast.Name(index, ast.Store()), target], ast.Store())
+    if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", None) == "reversed" \
+            and not index:
+        return ast.For(target, iterable.args[0], [], [], lineno=0)
+    if not (isinstance(iterable, ast.Name) or (isinstance(iterable, ast.Call) and getattr(
+            iterable.func, "id", None) == "range")):
+        iterable = ast.Call(ast.Name("list", ast.Load()), [iterable], [])
+    return ast.For(target, ast.Call(ast.Name("reversed", ast.Load()), [iterable], []), [], [],
+                   lineno=0)
+
+
+def _elements(loop):
+    """(element name, sequence name) pairs of a ``for`` loop over names, or None."""
+    if loop.kind != "for":
+        return None
+    it, target = loop.iterable, loop.target
+    if isinstance(it, ast.Name) and isinstance(target, ast.Name):
+        return [(target.id, it.id)]
+    if isinstance(it, ast.Call) and isinstance(target, ast.Tuple):
+        func = getattr(it.func, "id", None)
+        if func == "enumerate" and isinstance(it.args[0], ast.Name) and len(target.elts) == 2:
+            return [(target.elts[1].id, it.args[0].id)]
+        if func == "zip" and len(target.elts) == len(it.args):
+            return [(t.id, a.id) for t, a in zip(target.elts, it.args) if isinstance(a, ast.Name)]
+    return []
+
+
+def _sequences(program):
+    """Names iterated over or indexed: their adjoints are sequences, not numbers."""
+    names = set()
+    for item in _walk(program.body):
+        if isinstance(item, Loop):
+            for _, sequence in _elements(item) or []:
+                names.add(sequence)
+        if isinstance(item, Step) and isinstance(item.rule, Structural):
+            if item.rule.key == "display" or item.mutates:
+                names.add(item.target)
+            elif item.rule.key == "getitem" and isinstance(item.args[0], ast.Name):
+                names.add(item.args[0].id)
+    return names
+
+
+def _walk(items):
+    for item in items:
+        yield item
+        if isinstance(item, If):
+            yield from _walk(item.body)
+            yield from _walk(item.orelse)
+        elif isinstance(item, Loop):
+            yield from _walk(item.body)
+
+
+def _inside_block(body, step):
+    return not any(item is step for item in body)
+
+
+def _store_names(target):
+    if target is None:
+        return []
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _local_names(loop):
+    """Names whose values live for one iteration of ``loop``: defined in its body (but not
+    carried) or bound by its header."""
+    names = {s.target for s in walk_steps(loop.body) if not s.mutates} \
+        | set(_store_names(loop.target))
+    for item in _walk(loop.body):
+        if isinstance(item, Loop):
+            names |= set(item.carried) | set(_store_names(item.target))
+    return names - set(loop.carried)
+
+
+def _loads(items):
+    names = []
+    for item in items:
+        nodes = []
+        if isinstance(item, Line):
+            nodes = [item.stmt]
+        elif isinstance(item, Block):
+            nodes = [item.head]
+            names += _loads(item.body) + _loads(item.orelse)
+        for node in nodes:
+            for n in ast.walk(node):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    names.append(n.id)
+                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                    names.append(n.target.id)
+    return names
+
+
+def _stores(stmt):
+    """Names ``stmt`` assigns or mutates (``v[i] = e`` and ``v.append(e)`` mutate ``v``)."""
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
+        return [stmt.targets[0].value.id]
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+            and isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append" \
+            and isinstance(stmt.value.func.value, ast.Name):
+        return [stmt.value.func.value.id]
+    if isinstance(stmt, ast.Assign):
+        return [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Store)]
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return [stmt.target.id]
+    return []
+
+
+def _adjoints_in(items, derivatives):
+    found = set()
+    for line in walk_lines(items):
+        for n in ast.walk(line.stmt):
+            if isinstance(n, ast.Name) and n.id in derivatives:
+                found.add(n.id)
+    return found
+
+
+def _without_carried_writes(items, carried):
+    """``items`` without the statements that assign carried names (they would overwrite
+    the iteration's starting values the reverse reads) and without jumps."""
+    out = []
+    for item in items:
+        if isinstance(item, Line):
+            if isinstance(item.stmt, (ast.Break, ast.Continue)):
+                continue
+            if set(_stores(item.stmt)) & set(carried):
+                continue
+            out.append(item)
+        elif isinstance(item, Block):
+            if isinstance(item.head, ast.If):
+                out.append(Block(item.head, _without_carried_writes(item.body, carried),
+                                 _without_carried_writes(item.orelse, carried)))
+            else:
+                out.append(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _prune(items, live):
+    """The statements of ``items`` needed to compute the names in ``live`` (dead code
+    removed, last to first); loops are kept whole or dropped."""
+    live = set(live)
+    kept = []
+    for item in reversed(items):
+        if isinstance(item, Line):
+            stores = _stores(item.stmt)
+            if stores and set(stores) & live:
+                kept.append(item)
+                live -= set(stores)
+                live |= set(_loads([item]))
+        elif isinstance(item, Block) and isinstance(item.head, ast.If):
+            body = _prune(item.body, live)
+            orelse = _prune(item.orelse, live)
+            if body or orelse:
+                kept.append(Block(item.head, body or [Line(ast.Pass())], orelse))
+                live |= set(_loads([item]))
+        elif isinstance(item, Block):
+            defined = {n for line in walk_lines([item]) for n in _stores(line.stmt)}
+            pushes = any(isinstance(line.stmt, ast.Expr) for line in walk_lines([item]))
+            if pushes or defined & live:
+                kept.append(item)
+                live |= set(_loads([item]))
+    kept.reverse()
+    return kept
 
 
 def _active(step, activity):
     return step.target in activity.varied and step.target in activity.useful
 
 
-def _backprop_custom(step, activity, d_target, residual, adjoint, written, write, listing):
+def _backprop_custom(step, activity, d_target, residual, adjoint, written, write, out, listing):
     """The reverse statements of a call of a custom rule (see ``custom.py``).
 
     custom_jvp: one contribution per active argument, ``write``-accumulated like any other.
@@ -129,7 +706,7 @@ def _backprop_custom(step, activity, d_target, residual, adjoint, written, write
         else:
             names.append(namer.fresh(adjoint(atom.id) + "_c"))
             later.append((atom, names[-1]))
-    listing.body.append(Line(custom.unpack(names, cotangents), step.number, note))
+    out.append(Line(custom.unpack(names, cotangents), step.number, note))
     written.update(direct)
     for atom, name in later:
         write(atom, Expr.name(name), step.number, note)
@@ -164,6 +741,12 @@ class _AdjointNames:
         self.listing = listing
         self.user_names = {p for p in program.params} | {
             s.target for s in program.steps if s.target not in program.temps}
+
+    def get(self, name):
+        return self.listing.adjoints.get(name)
+
+    def primal(self, adjoint_name):
+        return next(p for p, d in self.listing.adjoints.items() if d == adjoint_name)
 
     def __call__(self, name):
         names = self.listing.adjoints

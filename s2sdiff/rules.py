@@ -158,3 +158,26 @@ defrule("copy", lambda m, x: x, lambda m, out, x: (1,))
 
 # Functions that make ``1 / (1 + f(-u))`` the sigmoid gate.
 EXP_FUNCTIONS = [math.exp]
+
+
+# --- structure: building and reading sequences ----------------------------------------
+
+@dataclass(frozen=True)
+class Structural:
+    """A primitive without a row of partials.  Most move values rather than compute them:
+    ``[a, b]`` and ``(a, b)`` (key ``"display"``), ``xs[i]`` (``"getitem"``),
+    ``v[i] = e`` (``"setitem"``) and ``v.append(e)`` (``"append"``), whose adjoints are
+    written out element by element by ``reverse`` and ``forward``; ``"call"`` is a call of
+    the user's own Python function, whose derivative is generated code of its own."""
+    key: str
+
+    @property
+    def name(self):
+        return {"display": "a list display", "getitem": "indexing", "setitem": "element assignment",
+                "append": "list.append", "call": "a call of a Python function"}[self.key]
+
+    arity = None
+
+
+DISPLAY, GETITEM, SETITEM, APPEND = (Structural(k) for k in ("display", "getitem", "setitem", "append"))
+CALL = Structural("call")      # a call of the user's own function: differentiated by transformation

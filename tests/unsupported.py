@@ -16,6 +16,14 @@ def helper(t):
     return t * 2.0
 
 
+def variadic_helper(*ts):
+    """A user function s2sdiff cannot bind arguments of."""
+    return ts[0] * 2.0
+
+
+GLOBAL_LIST = [0.0]
+
+
 # statements --------------------------------------------------------------------
 
 def uses_with(x):
@@ -85,23 +93,21 @@ def imports_from_inside(x):
     return sin(x)
 
 
-def uses_if(x):
-    if x > 0:
-        return x
-    return -x
-
-
-def uses_for(x):
+def for_else(x):
     y = x
     for _ in range(3):
         y = y * x
+    else:
+        y = -y
     return y
 
 
-def uses_while(x):
+def while_else(x):
     y = x
     while y < 10.0:
         y = y * 2.0
+    else:
+        y = -y
     return y
 
 
@@ -180,24 +186,16 @@ def walrus(x):
     return y + z
 
 
-def conditional_expression(x):
-    y = x if x > 0 else -x
-    return y
+def slicing(x):
+    y = x[1:]
+    return y[0]
 
 
-def boolean_and(x, y):
-    z = x and y
-    return z
-
-
-def boolean_or(x, y):
-    z = x or y
-    return z
-
-
-def indexing(x):
-    y = x[0]
-    return y
+def loop_over_reversed_input(xs):
+    s = 0.0
+    for v in reversed(xs):
+        s = s * 0.5 + v
+    return s
 
 
 def attribute_assignment(x, box):
@@ -205,13 +203,13 @@ def attribute_assignment(x, box):
     return x
 
 
-def subscript_assignment(x, y):
-    y[0] = x
+def global_subscript_assignment(x):
+    GLOBAL_LIST[0] = x
     return x
 
 
-def augmented_subscript_assignment(x, y):
-    y[0] += x
+def global_augmented_subscript_assignment(x):
+    GLOBAL_LIST[0] += x
     return x
 
 
@@ -256,7 +254,7 @@ def attribute_of_local(x):
 
 
 def calls_helper(x):
-    y = helper(x) + 1.0
+    y = variadic_helper(x) + 1.0
     return y
 
 
@@ -319,7 +317,7 @@ def none_constant(x):
 
 def multi_line(x):
     y = (x * 2.0
-         + x[1]
+         + {x}
          + 1.0)
     return y
 

@@ -37,7 +37,7 @@ return f
 import ast
 from dataclasses import dataclass, field
 
-from . import custom, rules
+from . import arrays, custom, rules
 from .build import unparse
 from .errors import NotScalarError, UnsupportedError
 from .names import Namer
@@ -400,6 +400,13 @@ class _Normalizer:
             left = self.atom(node.left, hint, lineno)
             rest = [self.atom(c, hint, lineno) for c in node.comparators]
             emit(ast.Compare(left, node.ops, rest), [left, *rest], None, differentiable=False)
+        elif isinstance(node, ast.Subscript):            # arrays.py: x[i], x[1:, ::-1], x[mask]
+            arrays.subscript(self, node, emit, hint, lineno)
+        elif isinstance(node, ast.Call) and arrays.is_method_call(self, node):
+            arrays.method_call(self, node, emit, hint, lineno)     # x.sum(axis=0), W.dot(X)
+        elif isinstance(node, ast.Call) and arrays.handles_call(self._callee_or_none(node.func)) \
+                and custom.rule_of(self._callee_or_none(node.func)) is None:
+            arrays.call(self, node, self.callee(node.func), emit, hint, lineno)   # np.sum(x)...
         elif isinstance(node, ast.Call):
             callee = self.callee(node.func)
             for arg in node.args:
@@ -431,8 +438,7 @@ class _Normalizer:
                                  "Pass the values as separate arguments: max(a, b, c).")
             emit(value, args + [k.value for k in keywords], rule, callee)
         elif isinstance(node, ast.Attribute):
-            raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
-                             "Pass the value in as an argument, or compute it with a function.")
+            arrays.attribute(self, node, emit, hint, lineno)        # x.T, x.shape (arrays.py)
         else:
             raise self.error(node)
         return emitted[0]
@@ -567,6 +573,8 @@ def _suggest_name(node):
             return left + ("sqr" if node.right.value == 2 else "cube")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _leaf(node.operand):
         return "neg" + _leaf(node.operand)
+    if arrays.suggest_name(node):
+        return arrays.suggest_name(node)
     if isinstance(node, ast.Call) and len(node.args) == 1 and _leaf(node.args[0]):
         func = node.func.attr if isinstance(node.func, ast.Attribute) else _leaf(node.func)
         if func:

@@ -23,7 +23,7 @@ The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * .
 import ast
 import copy
 
-from . import custom
+from . import arrays, custom
 from .build import Expr, as_node, unparse
 from .listing import Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
@@ -54,6 +54,11 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
         written.add(target)
         listing.body.append(Line(make(target, value.node), tag, note))
 
+    backprop = None
+    if getattr(program, "kinds", None) is not None:     # NumPy arrays: see arrays.py
+        backprop = arrays.Backprop(program, activity, listing, adjoint, modules, _explain)
+        written, write = backprop.written, backprop.write
+
     if cotangents:
         seeds = _seed_parameters(program, activity, adjoint, written)
         listing.signature = ast.arguments(
@@ -74,15 +79,22 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
             _backprop_custom(step, activity, d_target, residuals.get(step.target), adjoint,
                              written, write, listing)
             continue
+        if backprop is not None:
+            backprop.step(step, _explain)
+            continue
         m = modules.namespace_for(step)
         partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
         for atom, partial in zip(step.args, partials):
             if activity.is_active(atom):
                 write(atom, partial * d_target, step.number, _explain(step, atom, partial))
     for param in activity.wrt:
-        if adjoint(param) not in written:
+        if adjoint(param) not in written and backprop is not None:
+            backprop.zero(param)
+        elif adjoint(param) not in written:
             listing.body.append(Comment(f"{param} does not reach the output"))
             write(ast.Name(param), Expr(ast.Constant(0.0)), None)
+    if backprop is not None:
+        backprop.finish(activity.wrt)
     grads = [ast.Name(adjoint(p), ast.Load()) for p in activity.wrt]
     result = grads[0] if single and not cotangents else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result

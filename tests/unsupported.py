@@ -10,6 +10,8 @@ snippet unique within its function.  Every function would run fine in plain Pyth
 import contextlib
 import math
 
+import numpy as np
+
 
 def helper(t):
     """A user function without a derivative rule."""
@@ -195,9 +197,9 @@ def boolean_or(x, y):
     return z
 
 
-def indexing(x):
-    y = x[0]
-    return y
+def array_function_without_rule(x):
+    y = np.cumsum(x)
+    return np.sum(y)
 
 
 def attribute_assignment(x, box):
@@ -319,7 +321,7 @@ def none_constant(x):
 
 def multi_line(x):
     y = (x * 2.0
-         + x[1]
+         + x.real
          + 1.0)
     return y
 

@@ -810,18 +810,19 @@ def dispatcher(func, name, params, specialise):
             return table[key]
 
     def _key(args):
-        return tuple([(a.shape, a.dtype.char) if type(a) is ndarray else type(a) for a in args])
+        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a) for a in args])
 
-    def dispatch(*args, **kwargs):
+    def slow(*args, **kwargs):
         if kwargs or len(args) < n:
             bound = signature.bind(*args[:n], **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments.values()) + args[n:]
-        generated = table.get(tuple([(a.shape, a.dtype.char) if type(a) is ndarray else type(a)
-                                     for a in args]))
+        generated = table.get(_key(args))
         if generated is None:
             generated = make(args)
         return generated(*args)
+
+    dispatch = _fast_path(params, table, slow)
 
     def specialize(*args, **kwargs):
         """The generated function for arguments of these kinds (with ``.source``)."""
@@ -840,6 +841,27 @@ def dispatcher(func, name, params, specialise):
     dispatch.source = (f"# {name} is generated for the shapes and dtypes of its arguments when "
                        f"it is first called;\n# {name}.specialize(*args).source shows the code.\n")
     return dispatch
+
+
+def _fast_path(params, table, slow):
+    """``f(a, b)``: look the kinds of exactly the user's positional arguments up inline (no
+    ``*args`` packing, no loop); anything else (keywords, defaults, the cotangents of a
+    vjp) goes through ``slow``."""
+    names = [f"a{i}" for i in range(len(params))]
+    key = ", ".join(f"({a}.shape, {a}.dtype) if type({a}) is ndarray else type({a})"
+                    for a in names)
+    source = (f"def dispatch({', '.join(names)}, *more, **kwargs):\n"
+              f"    if more or kwargs:\n"
+              f"        return slow({', '.join(names)}, *more, **kwargs)\n"
+              f"    generated = get(({key},))\n"
+              f"    if generated is None:\n"
+              f"        return slow({', '.join(names)})\n"
+              f"    return generated({', '.join(names)})\n")
+    if not names:
+        source = "def dispatch(*more, **kwargs):\n    return slow(*more, **kwargs)\n"
+    namespace = {"ndarray": np.ndarray, "get": table.get, "slow": slow}
+    exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
+    return namespace["dispatch"]
 
 
 def specialiser(func, parsed_program, kind, wrt_names, single, generate):

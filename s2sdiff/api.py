@@ -15,7 +15,7 @@ import threading
 import weakref
 
 from . import activity as activity_pass
-from . import custom
+from . import arrays, custom
 from .emit import Later, build
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
 from .forward import forward
@@ -108,6 +108,11 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
             program = normalize(parse(func))
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
+            if arrays.is_array_program(program):
+                generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
+                                              differentiate, explain)
+                per_function[options] = generated
+                return generated
             facts = activity_pass.analyze(program, wrt_names)
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
                                     single=single, name=f"{kind}_{program.name}")
@@ -137,6 +142,37 @@ def jvp_of(func, wrt):
     """The generated jvp of ``func`` along the parameters ``wrt`` (tangents appended to
     its parameters), for a call of ``func`` in other generated forward-mode code."""
     return _generate(func, "jvp", tuple(wrt), True, differentiate=functools.partial(forward, jvp=True))
+def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differentiate, explain):
+    """NumPy code is generated per argument kind (shapes, dtypes) on first use: arrays.py."""
+    if differentiate is forward or getattr(differentiate, "func", None) is forward:
+        raise arrays.forward_refused(program)
+    activity_pass.analyze(program, wrt_names)      # a missing rule fails here, not at a call
+
+    def generate(program, real_wrt):
+        try:
+            facts = activity_pass.analyze(program, real_wrt)
+            facts.wrt = list(wrt_names)
+            facts.varied -= {n for n, k in program.kinds.items() if k.dtype in "biu" or k.shape is None}
+            listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
+                                    single=single, name=f"{kind}_{program.name}")
+        except S2SDiffError as error:
+            raise error.with_traceback(None) from None
+        if optimize:
+            optimize_pass(listing)
+            arrays.prune_forward(listing)
+        listing.explain = explain
+        generated = build(listing)
+        generated.__s2sdiff_origin__ = func
+        return generated
+
+    parsed = program.parsed
+    specialise = arrays.specialiser(func, lambda: normalize(parsed), kind, wrt_names, single,
+                                    generate)
+    result = arrays.dispatcher(func, f"{kind}_{program.name}", program.params, specialise)
+    result.__s2sdiff_origin__ = func
+    result.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
+    result.__s2sdiff_custom__ = custom_rules(program)
+    return result
 
 
 def custom_rules(program):

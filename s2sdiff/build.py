@@ -91,6 +91,8 @@ class Expr:
     def __matmul__(self, o): return self._binop("@", o)
     def __rmatmul__(self, o): return self._binop("@", o, True)
     def __neg__(self): return Expr(ast.UnaryOp(ast.USub(), self.node))
+    @property
+    def T(self): return Expr(ast.Attribute(self.node, "T", ast.Load()))   # noqa: E301 (arrays)
     def __pos__(self): return self
     def __lt__(self, o): return self._compare("<", o)
     def __le__(self, o): return self._compare("<=", o)

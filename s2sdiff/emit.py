@@ -129,6 +129,8 @@ def unchecked_parameters(program):
     arithmetic alone, which keeps a string, a complex number or a list what it is.  The
     others need an explicit type test, which costs a few nanoseconds only where needed.
     """
+    if getattr(program, "kinds", None) is not None:
+        return []              # arrays.py checked the arguments when it specialised
     sources = {p: {p} for p in program.params}
     checked, used = set(), set()
     checked |= sequence_parameters(program)

@@ -40,7 +40,7 @@ import inspect
 import types
 from dataclasses import dataclass, field
 
-from . import control, custom, rules
+from . import arrays, control, custom, rules
 from .build import Expr, Namespace, unparse
 from .errors import NotScalarError, UnsupportedError
 from .names import Namer
@@ -234,6 +234,7 @@ class _Normalizer:
         self.loops = []            # the carried names of each enclosing loop, innermost last
         self.open_blocks = []      # the blocks being built around the current one
         self.base_names = {}       # SSA version -> the user's name (x_2 -> x)
+        self.array_code = self._uses_array_features()
 
     def error(self, node, what=None, hint=None):
         construct, default_hint = _CONSTRUCTS.get(type(node), (type(node).__name__, _GENERIC_HINT))
@@ -550,6 +551,9 @@ class _Normalizer:
 
     def set_item(self, target, value, stmt):
         """``v[i] = e``: ``v`` is mutated in place, the step's target is ``v`` itself."""
+        if self.array_code:
+            raise self.error(target, "assignment into an element of an array",
+                             "Build the new array with np.where or np.concatenate instead.")
         sequence = self.load(target.value)
         index = self.index(target.slice, stmt.lineno)
         element = self.atom(value, sequence.id, stmt.lineno)
@@ -696,6 +700,13 @@ class _Normalizer:
             left = self.atom(node.left, hint, lineno)
             rest = [self.atom(c, hint, lineno) for c in node.comparators]
             emit(ast.Compare(left, node.ops, rest), [left, *rest], None, differentiable=False)
+        elif isinstance(node, ast.Subscript) and self.array_code:   # x[1:, ::-1], x[mask]...
+            arrays.subscript(self, node, emit, hint, lineno)
+        elif isinstance(node, ast.Call) and arrays.is_method_call(self, node):
+            arrays.method_call(self, node, emit, hint, lineno)     # x.sum(axis=0), W.dot(X)
+        elif isinstance(node, ast.Call) and arrays.handles_call(self._callee_or_none(node.func)) \
+                and custom.rule_of(self._callee_or_none(node.func)) is None:
+            arrays.call(self, node, self.callee(node.func), emit, hint, lineno)   # np.sum(x)...
         elif isinstance(node, ast.Call):
             callee = self.callee(node.func)
             for arg in node.args:
@@ -740,8 +751,7 @@ class _Normalizer:
             index = self.index(node.slice, lineno)
             emit(ast.Subscript(sequence, index, ast.Load()), [sequence, index], rules.GETITEM)
         elif isinstance(node, ast.Attribute):
-            raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
-                             "Pass the value in as an argument, or compute it with a function.")
+            arrays.attribute(self, node, emit, hint, lineno)        # x.T, x.shape (arrays.py)
         else:
             raise self.error(node)
         return emitted[0]
@@ -773,6 +783,30 @@ class _Normalizer:
             left = ast.Name(self.conditional(choice, target if last else None, lineno,
                                              hint or "c"), ast.Load(), **where)
         return left.id
+
+    def _uses_array_features(self):
+        """Whether the function is NumPy code (arrays.py handles its indexing): it calls
+        NumPy, uses ``@``, ``.T`` or methods of local values, or indexes with slices,
+        tuples, masks or ``None``.  Otherwise ``v[i]`` is indexing of a list or tuple."""
+        appends = {id(n.func) for n in ast.walk(self.node) if isinstance(n, ast.Call)
+                   and isinstance(n.func, ast.Attribute) and n.func.attr == "append"}
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+                return True
+            if isinstance(node, ast.Attribute) and not self._is_free(node) \
+                    and id(node) not in appends:
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) \
+                    and self._is_free(node.func) \
+                    and arrays.handles_call(self._callee_or_none(node.func)):
+                return True
+            if isinstance(node, ast.Subscript) and not isinstance(
+                    node.slice, (ast.Name, ast.Constant, ast.UnaryOp, ast.BinOp)):
+                return True
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                    and not isinstance(node.slice.value, int):
+                return True
+        return False
 
     def bind(self, node, callee, args, keywords):
         """The arguments of a call of the user's ``callee`` in parameter order, defaults
@@ -1087,6 +1121,8 @@ def _suggest_name(node):
             return left + ("sqr" if node.right.value == 2 else "cube")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _leaf(node.operand):
         return "neg" + _leaf(node.operand)
+    if arrays.suggest_name(node):
+        return arrays.suggest_name(node)
     if isinstance(node, ast.Call) and len(node.args) == 1 and _leaf(node.args[0]):
         func = node.func.attr if isinstance(node.func, ast.Attribute) else _leaf(node.func)
         if func:

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import custom
+from . import arrays, custom
 from .build import Expr, as_node, unparse
 from .listing import Block, Comment, Line, Listing, accumulate, assign, header, walk_lines
 from .modules import ModuleAliases
-from .normalize import If, Jump, Loop, Passive, Step, walk_steps
+from .normalize import If, Jump, Loop, Passive, Step, has_control_flow, walk_steps
 from .rules import Structural
 from .optimize import fold
 
@@ -39,6 +39,14 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
             bare=False):
     """The gradient ``Listing`` of ``program`` for the parameters in ``activity.wrt``;
     ``bare``: a single gradient is returned alone even with ``cotangents``."""
+    if getattr(program, "kinds", None) is not None:       # NumPy arrays: see arrays.py
+        if has_control_flow(program.body):
+            raise arrays_in_blocks(program)
+        listing = _reverse_arrays(program, activity, with_value=with_value, single=single,
+                                  name=name, cotangents=cotangents)
+        if bare and isinstance(listing.returns, ast.Tuple) and len(listing.returns.elts) == 1:
+            listing.returns = listing.returns.elts[0]
+        return listing
     listing = Listing(name=name or f"grad_{program.name}", origin=program,
                       header=header(program, activity, "vector-Jacobian product" if cotangents else
                                     "value and gradient" if with_value else "gradient"),
@@ -77,6 +85,89 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
     if sweep.zeros_used:
         listing.injected[sweep.zeros_name] = zeros_like
     return listing
+
+
+def _reverse_arrays(program, activity, *, with_value=False, single=False, name=None,
+                    cotangents=False):
+    """``reverse`` of straight-line NumPy code, specialised on argument kinds (arrays.py)."""
+    modules = ModuleAliases(program)
+    listing = Listing(name=name or f"grad_{program.name}", origin=program,
+                      header=header(program, activity, "vector-Jacobian product" if cotangents else
+                                    "value and gradient" if with_value else "gradient"),
+                      body=[], returns=None)
+    adjoint = _AdjointNames(program, listing)
+    residuals = {}     # target of an active custom_vjp call -> its residuals' name
+    for item in program.body:
+        if hasattr(item, "target") and custom.is_vjp(item) and _active(item, activity):
+            residuals[item.target] = program.namer.fresh(f"{item.target}_res")
+            listing.body.append(Line(custom.vjp_forward(item, residuals[item.target]), item.number))
+            continue
+        listing.body.append(Line(item.statement, item.number) if hasattr(item, "target")
+                            else Line(item.stmt))
+    written = set()
+
+    def write(atom, value, tag, note=None):
+        target = adjoint(atom.id)
+        make = accumulate if target in written else assign
+        written.add(target)
+        listing.body.append(Line(make(target, value.node), tag, note))
+
+    backprop = None
+    if getattr(program, "kinds", None) is not None:     # NumPy arrays: see arrays.py
+        backprop = arrays.Backprop(program, activity, listing, adjoint, modules, _explain)
+        written, write = backprop.written, backprop.write
+
+    if cotangents:
+        seeds = _seed_parameters(program, activity, adjoint, written)
+        listing.signature = ast.arguments(
+            posonlyargs=[], args=[ast.arg(p) for p in program.params + seeds], vararg=None,
+            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        for output, seed in zip(program.outputs, seeds):
+            if activity.is_active(output) and adjoint(output.id) != seed:
+                write(output, Expr.name(seed), None)
+    elif activity.is_active(program.output):
+        listing.body.append(Comment("reverse sweep: the output's adjoint starts at 1"))
+        write(program.output, Expr(ast.Constant(1.0)), None)
+    for step in reversed(program.steps):
+        if not _active(step, activity):
+            continue
+        listing.body.append(Comment(f"backprop {unparse(step.statement)}"))
+        d_target = Expr.name(adjoint(step.target))
+        if step.custom is not None:          # the user's rule, called visibly (custom.py)
+            _backprop_custom(step, activity, d_target, residuals.get(step.target), adjoint,
+                             written, write, listing.body, listing)
+            continue
+        if backprop is not None:
+            backprop.step(step, _explain)
+            continue
+        m = modules.namespace_for(step)
+        partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
+        for atom, partial in zip(step.args, partials):
+            if activity.is_active(atom):
+                write(atom, partial * d_target, step.number, _explain(step, atom, partial))
+    for param in activity.wrt:
+        if adjoint(param) not in written and backprop is not None:
+            backprop.zero(param)
+        elif adjoint(param) not in written:
+            listing.body.append(Comment(f"{param} does not reach the output"))
+            write(ast.Name(param), Expr(ast.Constant(0.0)), None)
+    if backprop is not None:
+        backprop.finish(activity.wrt)
+    grads = [ast.Name(adjoint(p), ast.Load()) for p in activity.wrt]
+    result = grads[0] if single and not cotangents else ast.Tuple(grads, ast.Load())
+    listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
+    listing.injected = modules.injected()
+    return listing
+
+
+def arrays_in_blocks(program):
+    first = next(item for item in program.body if isinstance(item, (If, Loop)))
+    return program.parsed.error(
+        ast.Pass(lineno=first.lineno), f"s2sdiff cannot differentiate {program.name}: NumPy "
+        f"array code inside a branch or loop is not supported yet",
+        construct="arrays with control flow",
+        hint="Write the array computation without the branch or loop (np.where, a "
+             "reduction), or differentiate scalar code.")
 
 
 def zeros_like(value):

@@ -66,7 +66,7 @@ def defrule(key, forward, partials, domain=(-2.0, 2.0)):
 
 def lookup(key, n_args):
     """The rule for ``key`` called with ``n_args`` arguments, or None."""
-    return RULES.get((key, n_args)) or RULES.get(key)
+    return RULES.get((key, n_args)) or RULES.get(key) or ARRAY_RULES.get(key)
 
 
 def rule_name(key):
@@ -179,5 +179,186 @@ class Structural:
     arity = None
 
 
+# ----------------------------------------------------------------------------------------
+# Arrays (NumPy).  Two kinds of rows:
+#
+# * elementwise NumPy functions are ordinary rows above (local partials, checked against
+#   SymPy by tests/test_rules.py like every other row); reverse mode multiplies each
+#   partial by the adjoint and sums over broadcast axes (``arrays.py``);
+# * linear algebra, reductions, shape changes and indexing are ``ArrayRule`` rows in
+#   ``ARRAY_RULES``, in the manner of autograd's ``defvjp``: one vector-Jacobian product
+#   per differentiable argument, ``vjp(c)`` where ``c`` (``arrays.Backprop``) gives the
+#   adjoint ``c.g``, the output ``c.out``, the arguments ``c.arg("a")``, static values
+#   ``c.static("axis")``, shapes ``c.shape("a")`` and the NumPy namespace ``c.np``.
+#   ``signature`` is a stub whose parameters name the call's arguments; ``operands`` are
+#   the differentiable ones (the others must not depend on the differentiated inputs).
+# ----------------------------------------------------------------------------------------
+
+import numpy as _np  # noqa: E402
+
+
+@dataclass(frozen=True)
+class ArrayRule:
+    key: object
+    signature: object
+    vjps: dict
+    label: str = None
+
+    @property
+    def name(self):
+        return self.label or rule_name(self.key)
+
+    @property
+    def operands(self):
+        return tuple(self.vjps)
+
+    arity = None
+
+
 DISPLAY, GETITEM, SETITEM, APPEND = (Structural(k) for k in ("display", "getitem", "setitem", "append"))
 CALL = Structural("call")      # a call of the user's own function: differentiated by transformation
+
+
+ARRAY_RULES = {}
+
+
+def defvjp(key, signature, label=None, **vjps):
+    ARRAY_RULES[key] = ArrayRule(key, signature, vjps, label)
+
+
+def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=None):
+    row = RULES[scalar_key]
+    defrule(np_function, forward or row.forward, partials or row.partials, domain or row.domain)
+
+
+for _f, _k in ((_np.exp, math.exp), (_np.log, math.log), (_np.log1p, math.log1p),
+               (_np.sqrt, math.sqrt), (_np.sin, math.sin), (_np.cos, math.cos),
+               (_np.tan, math.tan), (_np.sinh, math.sinh), (_np.cosh, math.cosh),
+               (_np.arctan, math.atan), (_np.log2, math.log2), (_np.log10, math.log10)):
+    _elementwise(_f, _k)
+_elementwise(_np.expm1, math.expm1, partials=lambda m, out, x: (out + 1,))
+# 1 - tanh(x)**2 reuses the output, as hand-written backprop does.
+_elementwise(_np.tanh, math.tanh, partials=lambda m, out, x: (1 - out ** 2,))
+_elementwise(_np.abs, builtins.abs)
+_elementwise(_np.power, ast.Pow)
+_elementwise(_np.maximum, builtins.max, forward=lambda m, x, y: m.max(x, y))
+_elementwise(_np.minimum, builtins.min, forward=lambda m, x, y: m.min(x, y))
+defrule(_np.square, lambda m, x: x ** 2, lambda m, out, x: (2 * x,))
+defrule(_np.negative, lambda m, x: -x, lambda m, out, x: (-1,))
+defrule(_np.reciprocal, lambda m, x: 1 / x, lambda m, out, x: (-out ** 2,), domain=POSITIVE)
+EXP_FUNCTIONS.append(_np.exp)
+
+NONDIFFERENTIABLE.update({
+    _np.zeros, _np.ones, _np.eye, _np.identity, _np.arange, _np.linspace, _np.zeros_like,
+    _np.ones_like, _np.empty, _np.empty_like, _np.full, _np.full_like, _np.shape, _np.ndim,
+    _np.size, _np.argmax, _np.argmin, _np.argsort, _np.floor, _np.ceil, _np.round,
+    _np.rint, _np.sign, _np.isnan, _np.isinf, _np.isfinite, _np.all, _np.any,
+    _np.logical_and, _np.logical_or, _np.logical_not, _np.greater, _np.less,
+    _np.equal, _np.not_equal, _np.tri, _np.triu_indices, _np.tril_indices, _np.nonzero,
+})
+
+
+def _matmul_a(c):
+    a, b, g = c.ndim("a"), c.ndim("b"), c.g
+    if a == 1 and b == 1:
+        return g * c.arg("b")
+    if a == 1:
+        return c.arg("b") @ g
+    if b == 1:
+        return c.np.outer(g, c.arg("b"))
+    if a == 2 and b == 2:
+        return g @ c.arg("b").T
+    return c.sum_to(g @ c.np.swapaxes(c.arg("b"), -1, -2), c.out_shape_of_matmul("a"), "a")
+
+
+def _matmul_b(c):
+    a, b, g = c.ndim("a"), c.ndim("b"), c.g
+    if a == 1 and b == 1:
+        return g * c.arg("a")
+    if b == 1:
+        return c.arg("a").T @ g if a == 2 else c.sum_to(
+            c.np.swapaxes(c.arg("a"), -1, -2) @ g, c.out_shape_of_matmul("b"), "b")
+    if a == 1:
+        return c.np.outer(c.arg("a"), g)
+    if a == 2 and b == 2:
+        return c.arg("a").T @ g
+    return c.sum_to(c.np.swapaxes(c.arg("a"), -1, -2) @ g, c.out_shape_of_matmul("b"), "b")
+
+
+def _dot(operand, other, matmul):
+    def vjp(c):
+        if c.ndim("a") == 0 or c.ndim("b") == 0:     # np.dot with a scalar multiplies
+            return c.sum_to(c.g * c.arg(other), c.out_shape, operand)
+        if max(c.ndim("a"), c.ndim("b")) > 2:
+            c.refuse("np.dot of arrays with more than 2 dimensions", "Use @ (np.matmul).")
+        return matmul(c)
+    return vjp
+
+
+_MATMUL = dict(a=_matmul_a, b=_matmul_b)
+_DOT = dict(a=_dot("a", "b", _matmul_a), b=_dot("b", "a", _matmul_b))
+defvjp(ast.MatMult, lambda a, b: None, label="@", **_MATMUL)
+defvjp(_np.matmul, lambda a, b: None, **_MATMUL)
+defvjp(_np.dot, lambda a, b: None, **_DOT)
+defvjp("method dot", lambda a, b: None, label=".dot", **_DOT)
+defvjp(_np.outer, lambda a, b: None,
+       a=lambda c: c.reshaped(c.g @ c.raveled("b"), "a"),
+       b=lambda c: c.reshaped(c.raveled("a") @ c.g, "b"))
+defvjp(_np.trace, lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")))
+defvjp(_np.inner, lambda a, b: None,
+       a=lambda c: c.g * c.arg("b") if c.ndim("a") == 1 == c.ndim("b") else c.refuse(
+           "np.inner of arrays that are not vectors", "Use @."),
+       b=lambda c: c.g * c.arg("a"))
+
+# Shape changes: the adjoint goes back through the inverse change (views, no copies).
+defvjp("attribute T", lambda a: None, label=".T", a=lambda c: c.g.T)
+defvjp(_np.transpose, lambda a, axes=None: None, a=lambda c: c.transposed_back())
+defvjp("method transpose", lambda a, *axes: None, label=".transpose",
+       a=lambda c: c.transposed_back())
+defvjp(_np.reshape, lambda a, newshape=None, order="C", shape=None: None, a=lambda c: c.reshaped(c.g, "a"))
+defvjp("method reshape", lambda a, *shape, order="C": None, label=".reshape",
+       a=lambda c: c.reshaped(c.g, "a"))
+defvjp(_np.ravel, lambda a: None, a=lambda c: c.reshaped(c.g, "a"))
+defvjp("method ravel", lambda a: None, label=".ravel", a=lambda c: c.reshaped(c.g, "a"))
+defvjp("method flatten", lambda a: None, label=".flatten", a=lambda c: c.reshaped(c.g, "a"))
+defvjp(_np.squeeze, lambda a, axis=None: None, a=lambda c: c.reshaped(c.g, "a"))
+defvjp(_np.expand_dims, lambda a, axis: None, a=lambda c: c.reshaped(c.g, "a"))
+defvjp(_np.atleast_2d, lambda a: None, a=lambda c: c.reshaped(c.g, "a"))
+defvjp("method copy", lambda a: None, label=".copy", a=lambda c: c.g)
+defvjp(_np.copy, lambda a: None, a=lambda c: c.g)
+defvjp(_np.array, lambda a, dtype=None: None, a=lambda c: c.g)
+defvjp(_np.asarray, lambda a, dtype=None: None, a=lambda c: c.g)
+defvjp(_np.concatenate, lambda arrays, axis=0: None, arrays=lambda c: c.split_back(stacked=False))
+defvjp(_np.stack, lambda arrays, axis=0: None, arrays=lambda c: c.split_back(stacked=True))
+
+# Reductions, with axis and keepdims: the adjoint is spread back over the reduced axes.
+_REDUCE = lambda a, axis=None, keepdims=False: None  # noqa: E731
+for _key, _vjp in ((_np.sum, lambda c: c.spread(c.g_lazy)),
+                   (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size())),
+                   (_np.max, lambda c: c.spread_to_extrema()),
+                   (_np.min, lambda c: c.spread_to_extrema()),
+                   (_np.prod, lambda c: c.spread(c.g * c.out, keep_out=True) / c.arg("a"))):
+    defvjp(_key, _REDUCE, a=_vjp)
+    defvjp(f"method {_key.__name__}", _REDUCE, label=f".{_key.__name__}", a=_vjp)
+defvjp(_np.amax, _REDUCE, a=lambda c: c.spread_to_extrema())
+defvjp(_np.amin, _REDUCE, a=lambda c: c.spread_to_extrema())
+defvjp(_np.linalg.norm, lambda x, ord=None, axis=None, keepdims=False: None,
+       x=lambda c: c.norm_back())
+
+# Elementwise choices whose condition or bounds are constants.
+defvjp(_np.where, lambda condition, x, y: None,
+       x=lambda c: c.sum_to(c.np.where(c.arg("condition"), c.g, 0.0), c.out_shape, "x"),
+       y=lambda c: c.sum_to(c.np.where(c.arg("condition"), 0.0, c.g), c.out_shape, "y"))
+defvjp(_np.clip, lambda a, a_min, a_max: None, a=lambda c: c.clip_back())
+defvjp("method clip", lambda a, min=None, max=None: None, label=".clip", a=lambda c: c.clip_back())
+
+# Indexing reads x[i]: scattered back into a zero array of x's shape (arrays.py).
+defvjp("index", lambda a, index: None, label="indexing", a=lambda c: c.scatter_back())
+
+# Methods whose result does not depend on the values (x.shape, x.ndim, len(x)...).
+CONSTANT_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+
+
+def is_array_row(key):
+    """Whether the row is one of the NumPy rows above (covered by tests/test_arrays.py)."""
+    return type(key) is _np.ufunc or getattr(key, "__module__", "").startswith("numpy")

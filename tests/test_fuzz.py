@@ -147,7 +147,7 @@ def test_programs_use_every_row_of_the_rule_table():
         for program in programs:
             used |= fuzz.rule_keys(getattr(module, program.name))
         sys.modules.pop(module.__name__, None)
-    missing = [rules.rule_name(k) for k in rules.RULES if k not in used]
+    missing = [rules.rule_name(k) for k in rules.RULES if k not in used and not rules.is_array_row(k)]
     assert not missing, f"the generator never uses: {', '.join(missing)}"
 
 

@@ -10,6 +10,8 @@ snippet unique within its function.  Every function would run fine in plain Pyth
 import contextlib
 import math
 
+import numpy as np
+
 
 def helper(t):
     """A user function without a derivative rule."""
@@ -186,16 +188,16 @@ def walrus(x):
     return y + z
 
 
-def slicing(x):
-    y = x[1:]
-    return y[0]
-
-
 def loop_over_reversed_input(xs):
     s = 0.0
     for v in reversed(xs):
         s = s * 0.5 + v
     return s
+
+
+def array_function_without_rule(x):
+    y = np.cumsum(x)
+    return np.sum(y)
 
 
 def attribute_assignment(x, box):

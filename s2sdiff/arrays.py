@@ -1,0 +1,896 @@
+"""NumPy arrays: normalisation of array syntax, specialisation on shapes, reverse mode.
+
+A function whose SSA program uses array syntax (``@``, indexing, ``x.T``, ``x.shape``,
+methods such as ``x.sum()``, or any NumPy function) is an *array program*.  Its
+gradient is generated per *argument kind*: the tuple of each argument's shape and dtype
+for arrays, and its type for numbers.  ``grad(f)`` returns a dispatcher whose only work
+per call is to compute that key and look it up; the first call with a new key runs the
+forward program once on the arguments (``infer``) to learn the shape and dtype of every
+SSA value, and generates code that knows them:
+
+* elementwise primitives reuse the scalar rows of ``rules.py`` with the ``np``
+  namespace; the product ``partial * d<target>`` is summed back to the argument's shape
+  (``np.sum(..., axis=0)``) only where the shapes really differ, so code for arrays of
+  equal shapes is exactly the scalar listing;
+* adjoints may stay *lazy*: an adjoint that broadcasts to its value's shape (the seed
+  ``1.0`` spread over ``np.sum(x)``) is not materialised until a non-elementwise rule or
+  a returned gradient needs the full shape; every returned gradient has exactly its
+  parameter's shape (``np.full(x.shape, dx)`` when it was lazy);
+* the first contribution to an adjoint is assigned; later ones accumulate in place
+  (``dx += c``) when the adjoint holds a fresh array of its full shape, and rebind
+  (``dx = dx + c``) when it is a view or an alias of another array, so that no array the
+  code still reads (or the caller passed in) is ever modified;
+* ``ARRAY_RULES`` rows (linear algebra, reductions, shape changes) give one
+  vector-Jacobian product per argument; indexing is scattered back with
+  ``dx[i] += g`` for basic indexes and masks and ``np.add.at(dx, i, g)`` for integer
+  arrays, which may repeat;
+* integer and boolean arrays are constants: no adjoint, and a zero gradient
+  (``np.zeros(p.shape)``) for such a parameter;
+* forward values that neither the reverse sweep nor the result reads are not computed
+  (``prune_forward``).
+
+Forward mode (``jvp``, ``derivative``, ``jacfwd``, ``hessian``) over array programs is
+not implemented yet and fails at generation time with that message.
+"""
+
+import ast
+import copy
+import inspect
+import threading
+
+import numpy as np
+
+from . import rules
+from .build import Expr, Namespace, as_node, unparse
+from .errors import ArgumentError, NotScalarError, S2SDiffError, UnsupportedError
+from .listing import Comment, Line, accumulate, assign
+from .optimize import fold
+
+ARRAY_METHODS = {name[len("method "):] for name in rules.ARRAY_RULES
+                 if isinstance(name, str) and name.startswith("method ")}
+
+
+# normalisation ---------------------------------------------------------------------
+# Called from normalize._Normalizer.expression; ``emit`` is its step emitter.
+
+def _operand(normalizer, node, hint, lineno):
+    """An atom, or a tuple/list/slice of atoms (indexes, shapes, sequences of arrays)."""
+    if isinstance(node, (ast.Tuple, ast.List)):
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            raise normalizer.error(node, "starred expression", "Pass the values one by one.")
+        return type(node)([_operand(normalizer, e, hint, lineno) for e in node.elts], ast.Load())
+    if isinstance(node, ast.Slice):
+        return ast.Slice(*(None if part is None else _operand(normalizer, part, hint, lineno)
+                           for part in (node.lower, node.upper, node.step)))
+    if isinstance(node, ast.Constant) and (node.value is None or node.value is Ellipsis
+                                           or isinstance(node.value, str)):
+        return ast.Constant(node.value)
+    return normalizer.atom(node, hint, lineno)
+
+
+def _names(node):
+    """The local names an operand reads, in order, once each."""
+    seen = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id not in seen:
+            seen.append(sub.id)
+    return [ast.Name(n, ast.Load()) for n in seen]
+
+
+def _args_of(normalizer, value):
+    """Step arguments: the local names read (free names such as ``np.newaxis`` are not)."""
+    return [n for n in _names(value) if not _is_free_name(normalizer, n)]
+
+
+def _is_free_name(normalizer, name):
+    return name.id not in normalizer.locals and name.id not in normalizer.temps \
+        and name.id not in normalizer.version.values()
+
+
+def subscript(normalizer, node, emit, hint, lineno):
+    """``x[i]``: a read of an element, a slice, a mask or a gather."""
+    if not isinstance(node.ctx, ast.Load):
+        raise normalizer.error(node, "assignment to an element", "Build the array with np.where "
+                               "or np.concatenate instead.")
+    base = normalizer.atom(node.value, hint, lineno)
+    index = _operand(normalizer, node.slice, hint, lineno)
+    value = ast.Subscript(base, index, ast.Load())
+    emit(value, _args_of(normalizer, value), rules.ARRAY_RULES["index"])
+
+
+def attribute(normalizer, node, emit, hint, lineno):
+    """``x.T``, and ``x.shape``, ``x.ndim``... which are constants."""
+    if node.attr in rules.CONSTANT_ATTRIBUTES or node.attr == "T":
+        base = normalizer.atom(node.value, hint, lineno)
+        value = ast.Attribute(base, node.attr, ast.Load())
+        if node.attr == "T":
+            emit(value, [base], rules.ARRAY_RULES["attribute T"])
+        else:
+            emit(value, [base], None, differentiable=False)
+        return
+    raise normalizer.error(node, f"attribute `{ast.unparse(node)}` of a local value",
+                           "Pass the value in as an argument, or compute it with a function "
+                           "(arrays: .T, .shape, .ndim, .size and .dtype are supported).")
+
+
+def is_method_call(normalizer, node):
+    return isinstance(node.func, ast.Attribute) and not normalizer._is_free(node.func)
+
+
+def method_call(normalizer, node, emit, hint, lineno):
+    """``x.sum(axis=0)``, ``W.dot(X)``, ``x.reshape(3, 4)``...: the rule ``method <name>``."""
+    name = node.func.attr
+    rule = rules.ARRAY_RULES.get(f"method {name}")
+    if rule is None:
+        what = ast.unparse(node.func)
+        raise normalizer.error(
+            node.func, f"method call `{what}(...)`",
+            f"Call functions of modules (math.sin(x), np.sum(x)) rather than methods of values; "
+            f"the array methods s2sdiff knows are {', '.join(sorted(ARRAY_METHODS))}.")
+    base = normalizer.atom(node.func.value, hint, lineno)
+    value = _call_value(normalizer, node, ast.Attribute(base, name, ast.Load()), hint, lineno)
+    _bind_or_fail(normalizer, node, rule, [base, *value.args], value.keywords)
+    emit(value, _args_of(normalizer, value), rule)
+
+
+def handles_call(callee):
+    """Whether a call of ``callee`` is an array call (a NumPy function or an array rule)."""
+    try:
+        if callee in rules.ARRAY_RULES:
+            return True
+    except TypeError:
+        return False
+    module = getattr(callee, "__module__", None) or ""
+    return module == "numpy" or module.startswith("numpy.") or type(callee) is np.ufunc
+
+
+def call(normalizer, node, callee, emit, hint, lineno):
+    """``np.sum(x, axis=0)``, ``np.concatenate([a, b])``, ``np.zeros((3, 4))``, ``np.exp(x)``."""
+    for arg in node.args:
+        if isinstance(arg, ast.Starred):
+            raise normalizer.error(arg)
+    if any(k.arg is None for k in node.keywords):
+        raise normalizer.error(node, "`**` in a call", "Pass keyword arguments by name.")
+    value = _call_value(normalizer, node, _copy_func(node.func), hint, lineno)
+    args = _args_of(normalizer, value)
+    try:
+        rule = rules.NONDIFFERENTIABLE_RULE if callee in rules.NONDIFFERENTIABLE else \
+            rules.lookup(callee, len(node.args))
+    except TypeError:
+        rule = None
+    if rule is rules.NONDIFFERENTIABLE_RULE:
+        emit(value, args, None, callee, differentiable=False)
+    elif isinstance(rule, rules.ArrayRule):
+        _bind_or_fail(normalizer, node, rule, value.args, value.keywords)
+        emit(value, args, rule, callee)
+    elif rule is not None:              # elementwise: the scalar row, position by position
+        if value.keywords or any(not isinstance(a, (ast.Name, ast.Constant)) for a in value.args):
+            raise normalizer.error(node, f"keyword or sequence arguments to {rule.name}",
+                                   "Pass the arguments by position.")
+        if rule.arity not in (None, len(value.args)):
+            raise normalizer.error(node, f"{rule.name} with {len(value.args)} arguments",
+                                   f"Call it with {rule.arity} arguments.")
+        emit(value, list(value.args), rule, callee)
+    else:                               # no rule: an error if it is ever active (activity.py)
+        emit(value, args, None, callee)
+
+
+def _call_value(normalizer, node, func, hint, lineno):
+    args = [_operand(normalizer, a, hint, lineno) for a in node.args]
+    keywords = [ast.keyword(k.arg, _operand(normalizer, k.value, hint, lineno))
+                for k in node.keywords]
+    return ast.Call(func, args, keywords)
+
+
+def _copy_func(node):
+    if isinstance(node, ast.Attribute):
+        return ast.Attribute(_copy_func(node.value), node.attr, ast.Load())
+    return ast.Name(node.id, ast.Load())
+
+
+def _bind_or_fail(normalizer, node, rule, args, keywords):
+    try:
+        inspect.signature(rule.signature).bind(*args, **{k.arg: k.value for k in keywords})
+    except TypeError as error:
+        raise normalizer.error(node, f"this call of {rule.name} ({error})",
+                               "Call it with the arguments NumPy documents.") from None
+
+
+def suggest_name(node):
+    """A readable temporary name for array syntax: ``Xw`` for ``X @ w``, ``XT`` for ``X.T``."""
+    leaf = lambda n: n.id if isinstance(n, ast.Name) and n.id.isalpha() and len(n.id) <= 4 else None  # noqa: E731
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        left, right = leaf(node.left), leaf(node.right)
+        return left + right if left and right else None
+    if isinstance(node, ast.Attribute) and node.attr == "T" and leaf(node.value):
+        return leaf(node.value) + "T"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
+            and leaf(node.func.value) and node.func.attr in ("sum", "mean", "max", "min"):
+        return node.func.attr + leaf(node.func.value)
+    return None
+
+
+def is_array_program(program):
+    for step in program.steps:
+        if isinstance(step.rule, rules.ArrayRule) or handles_call(step.callee):
+            return True
+        if isinstance(step.value, ast.Attribute) and step.value.attr in rules.CONSTANT_ATTRIBUTES:
+            return True
+    return False
+
+
+# argument kinds and shape inference ---------------------------------------------------
+
+class Kind:
+    """What generation needs to know of a value: shape and dtype kind, whether it is an
+    ndarray, and for small non-array values (ints, tuples...) the value itself."""
+    __slots__ = ("shape", "dtype", "array", "value")
+
+    def __init__(self, shape, dtype, array, value=None):
+        self.shape, self.dtype, self.array, self.value = shape, dtype, array, value
+
+    @property
+    def real(self):
+        return self.dtype in "f"
+
+    def __repr__(self):
+        return f"Kind({self.shape}, {self.dtype!r}, array={self.array})"
+
+
+def kind_of(value):
+    if isinstance(value, np.ndarray):
+        return Kind(value.shape, value.dtype.kind, True)
+    if isinstance(value, (bool, np.bool_)):
+        return Kind((), "b", False, value)
+    if isinstance(value, (int, np.integer)):
+        return Kind((), "i", False, value)
+    if isinstance(value, (float, np.floating)):
+        return Kind((), "f", False)
+    small = value if isinstance(value, (tuple, type(None), str, slice)) else None
+    return Kind(None, "O", False, small)
+
+
+def check_argument(function_name, name, value):
+    """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
+    problem = None
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            problem = f"an array of dtype {value.dtype}"
+        elif value.size == 0:
+            problem = f"an empty array of shape {value.shape}"
+    elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
+        problem = f"{type(value).__name__} {value!r:.60}"
+    if problem:
+        raise ArgumentError(
+            f"argument {name!r} of {function_name} must be a real number or a non-empty "
+            f"array of real numbers, got {problem}", construct="argument")
+
+
+def infer(program, args):
+    """The ``Kind`` of every name of ``program``, by running its steps once on ``args``."""
+    parsed = program.parsed
+    env = dict(parsed.func.__globals__)
+    env.update({n: c.cell_contents for n, c in parsed.closure.items()})
+    env.update(zip(program.params, args))
+    kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
+    for step in program.steps:
+        exec(compile(unparse(step.statement), parsed.filename, "exec"), env)
+        kinds[step.target] = kind_of(env[step.target])
+    return kinds
+
+
+# reverse mode -------------------------------------------------------------------------
+
+class _ArrayNamespace:
+    """The scalar rows' ``m`` over arrays: ``m.sign`` is ``np.sign``, ``m.where`` is
+    ``np.where``; indicators stay comparisons (a boolean array multiplies like 0/1)."""
+
+    def __init__(self, recording):
+        self.ns = recording
+
+    def indicator(self, condition):
+        return condition
+
+    def is_zero(self, x):
+        return Namespace.is_zero(x)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.ns.__getattr__(name)
+
+
+def _broadcast(*shapes):
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+_VIEWS = {"T", "reshape", "broadcast_to", "transpose", "expand_dims", "swapaxes", "ravel"}
+
+
+def _fresh(node):
+    """Whether ``node`` evaluates to a newly allocated array (never a view or an alias)."""
+    if isinstance(node, (ast.Name, ast.Subscript, ast.Constant)):
+        return False
+    if isinstance(node, ast.Attribute):
+        return False
+    if isinstance(node, ast.Call):
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        return func not in _VIEWS
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return _fresh(node.operand)
+    return True
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, values):
+        self.values = values
+
+    def visit_Name(self, node):
+        if node.id in self.values:
+            return copy.deepcopy(self.values[node.id])
+        return node
+
+
+class Backprop:
+    """The reverse sweep of an array program; ``reverse`` calls ``step`` per active step."""
+
+    def __init__(self, program, activity, listing, adjoint, modules, explain):
+        self.program, self.activity, self.listing = program, activity, listing
+        self.adjoint, self.modules, self.explain = adjoint, modules, explain
+        self.kinds = program.kinds
+        self.written = set()
+        self.ashape = {}      # adjoint name -> its shape (broadcasts to the value's)
+        self.owned = {}       # adjoint name -> holds a fresh array of its full shape
+        self.literals = {}    # adjoint name -> literal value (the seed 1.0)
+        self.np = self.modules.namespace(np)
+
+    # writing contributions
+    def shape(self, name):
+        return self.kinds[name].shape
+
+    def write(self, atom, value, tag=None, note=None, shape=None):
+        value = fold(_Substitute(self.literals).visit(copy.deepcopy(as_node(value))))
+        if shape is None:
+            shape = self.expression_shape(value)
+        target = self.adjoint(atom.id)
+        kind = self.kinds.get(atom.id)
+        if target not in self.written:
+            self.written.add(target)
+            self.ashape[target], self.owned[target] = shape, _fresh(value)
+            if isinstance(value, ast.Constant):
+                self.literals[target] = value
+            line = assign(target, value)
+        elif kind is None or not kind.array:
+            line = accumulate(target, value)       # numbers are immutable: += rebinds
+        elif self.owned.get(target) and _broadcast(self.ashape[target], shape) == self.ashape[target]:
+            line = accumulate(target, value)       # in place, into an array we allocated
+        else:
+            line = assign(target, ast.BinOp(ast.Name(target, ast.Load()), ast.Add(), value))
+            self.ashape[target] = _broadcast(self.ashape.get(target, kind.shape), shape)
+            self.owned[target] = True
+        self.listing.body.append(Line(line, tag, note))
+
+    def expression_shape(self, node):
+        shapes = []
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                if sub.id in self.ashape:
+                    shapes.append(self.ashape[sub.id])
+                elif sub.id in self.kinds and self.kinds[sub.id].shape is not None:
+                    shapes.append(self.kinds[sub.id].shape)
+        return _broadcast(*shapes) if shapes else ()
+
+    def materialize(self, atom_name, target_shape, writable=False):
+        """Make the adjoint of ``atom_name`` hold its full shape (a view unless ``writable``)."""
+        name = self.adjoint(atom_name)
+        self.literals.pop(name, None)
+        if self.ashape[name] != tuple(target_shape):
+            view = self.np.broadcast_to(Expr.name(name), Expr(_attr(atom_name, "shape")))
+            value = self.np.full(Expr(_attr(atom_name, "shape")), Expr.name(name)) \
+                if writable else view
+            self.listing.body.append(Line(assign(name, value.node)))
+            self.ashape[name], self.owned[name] = tuple(target_shape), writable
+        elif writable and not self.owned[name]:
+            self.listing.body.append(Line(assign(name, ast.Call(
+                ast.Attribute(ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            self.owned[name] = True
+
+    # one step
+    def step(self, step, note):
+        d_target = self.adjoint(step.target)
+        if d_target not in self.written:
+            return
+        self.ashape.setdefault(d_target, self.shape(step.target))   # a vjp cotangent
+        self.owned.setdefault(d_target, False)
+        if isinstance(step.rule, rules.ArrayRule):
+            return self._array_rule(step, d_target)
+        m = self._namespace_for(step)
+        partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
+        out_shape = self.shape(step.target)
+        for atom, partial in zip(step.args, partials):
+            if not self.activity.is_active(atom):
+                continue
+            value = fold(_Substitute(self.literals).visit(
+                copy.deepcopy((partial * Expr.name(d_target)).node)))
+            shape = self.expression_shape(value)
+            if self.shape(atom.id) != out_shape and shape != out_shape:
+                # broadcasting summed over a lazy adjoint: give it its full shape first
+                self.materialize(step.target, out_shape)
+                value = fold(copy.deepcopy((partial * Expr.name(d_target)).node))
+                shape = self.expression_shape(value)
+            value, shape = self.sum_to(value, shape, self.shape(atom.id))
+            self.write(atom, value, step.number, note(step, atom, partial), shape)
+
+    def _namespace_for(self, step):
+        kinds = [self.kinds.get(a.id) for a in step.args if isinstance(a, ast.Name)]
+        if handles_call(step.callee) or any(k is not None and k.array for k in kinds):
+            return _ArrayNamespace(self.np)
+        return self.modules.namespace_for(step)
+
+    def sum_to(self, node, shape, to):
+        """``node`` (of ``shape``) summed over the axes broadcasting added to ``to``; returns
+        ``(node, shape)``, the shape possibly still smaller than ``to`` (lazy)."""
+        shape, to = tuple(shape), tuple(to)
+        if len(to) < len(shape):
+            lead = len(shape) - len(to)
+        else:
+            lead = 0
+            shape = (1,) * (len(to) - len(shape)) + shape
+        axes = list(range(lead)) + [lead + i for i, n in enumerate(to)
+                                    if n == 1 and shape[lead + i] != 1]
+        rest = shape[lead:]
+        if not axes:
+            return node, _strip(rest, to)
+        if not to:
+            return self.np.sum(Expr(node)).node, ()
+        keep = [a for a in axes if a >= lead]
+        result = tuple(1 if lead + i in keep else n for i, n in enumerate(rest))
+        axis = _axis_node(axes)
+        call = Expr(ast.Call(ast.Attribute(ast.Name(self.np.alias, ast.Load()), "sum", ast.Load()),
+                             [node], [ast.keyword("axis", axis)] +
+                             ([ast.keyword("keepdims", ast.Constant(True))] if keep else [])))
+        self.np.used = True
+        if keep and lead:
+            call = Expr(ast.Call(ast.Attribute(call.node, "reshape", ast.Load()),
+                                 [ast.Constant(result)], []))
+        return call.node, result
+
+    def _array_rule(self, step, d_target):
+        rule = step.rule
+        context = _Context(self, step, d_target)
+        for operand in rule.operands:
+            bound = context.bound.get(operand)
+            if bound is None:
+                continue
+            atoms = bound.elts if isinstance(bound, (ast.Tuple, ast.List)) else [bound]
+            if not any(self.activity.is_active(a) for a in atoms):
+                continue
+            context.result_shape = None
+            result = rule.vjps[operand](context)
+            if isinstance(result, list):         # one contribution per element of a sequence
+                for atom, value in zip(atoms, result):
+                    if self.activity.is_active(atom):
+                        self.write(atom, value, step.number, None, self.shape(atom.id))
+                continue
+            if result is None:                   # scattered (indexing) by the rule itself
+                continue
+            shape = self.shape(bound.id) if context.result_shape is None else context.result_shape
+            self.write(bound, result, step.number, None, shape)
+        for name, node in context.bound.items():
+            if name not in rule.operands and any(self.activity.is_active(a) for a in _names(node)):
+                context.refuse(f"{rule.name} whose `{name}` argument depends on the "
+                               f"differentiated inputs", "Only the array arguments are "
+                               "differentiated; compute that argument from constants.")
+
+    def zero(self, param):
+        kind = self.kinds[param]
+        value = self.np.zeros(Expr(_attr(param, "shape"))).node if kind.array else ast.Constant(0.0)
+        self.listing.body.append(Comment(f"{param} does not reach the output"))
+        self.written.add(self.adjoint(param))
+        self.listing.body.append(Line(assign(self.adjoint(param), value)))
+
+    def finish(self, params):
+        """Every returned gradient with exactly its parameter's shape."""
+        for param in params:
+            kind = self.kinds[param]
+            if kind.array and self.adjoint(param) in self.ashape:
+                self.materialize(param, kind.shape, writable=True) \
+                    if self.ashape[self.adjoint(param)] != kind.shape else None
+
+
+def _strip(shape, to):
+    """``shape`` without leading 1s beyond ``to``'s rank."""
+    while len(shape) > len(to) and shape and shape[0] == 1:
+        shape = shape[1:]
+    return tuple(shape)
+
+
+def _axis_node(axes):
+    return ast.Constant(axes[0]) if len(axes) == 1 else ast.Tuple(
+        [ast.Constant(a) for a in axes], ast.Load())
+
+
+def _attr(name, attribute):
+    return ast.Attribute(ast.Name(name, ast.Load()), attribute, ast.Load())
+
+
+class _Context:
+    """What an ``ArrayRule``'s vjp sees (the ``c`` of ``rules.py``)."""
+
+    def __init__(self, backprop, step, d_target):
+        self.backprop, self.step, self.d_target = backprop, step, d_target
+        self.np = _ArrayNamespace(backprop.np)
+        self.rule = step.rule
+        self.bound = _bind(step)
+        self.result_shape = None
+        self.reduced = "a"        # the reduced argument of a reduction
+
+    @property
+    def g(self):
+        self.backprop.materialize(self.step.target, self.out_shape)
+        return Expr.name(self.d_target)
+
+    @property
+    def g_lazy(self):
+        return Expr.name(self.d_target)
+
+    @property
+    def out(self):
+        return Expr.name(self.step.target)
+
+    @property
+    def out_shape(self):
+        return self.backprop.shape(self.step.target)
+
+    def arg(self, name):
+        return Expr(copy.deepcopy(self.bound[name]))
+
+    def kind(self, name):
+        node = self.bound[name]
+        return self.backprop.kinds[node.id] if isinstance(node, ast.Name) else kind_of(
+            ast.literal_eval(node))
+
+    def shape(self, name):
+        return self.kind(name).shape
+
+    def ndim(self, name):
+        return len(self.shape(name))
+
+    def shape_expr(self, name):
+        return [Expr(_attr(self.bound[name].id, "shape"))]
+
+    def static(self, name, default=None):
+        node = self.bound.get(name)
+        if node is None:
+            return default
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            pass
+        if isinstance(node, ast.Name) and node.id in self.backprop.kinds:
+            kind = self.backprop.kinds[node.id]
+            if kind.value is not None:
+                return kind.value
+        self.refuse(f"{self.rule.name} with a `{name}` that is not a constant",
+                    f"Write `{name}` as a literal.")
+
+    def refuse(self, what, hint):
+        program = self.backprop.program
+        raise program.parsed.error(ast.Expr(self.step.value, lineno=self.step.lineno),
+                                   f"s2sdiff cannot differentiate {program.name}: {what}",
+                                   construct=self.rule.name, hint=hint, cls=UnsupportedError)
+
+    # helpers used by the rows of rules.py
+    def sum_to(self, value, shape, name):
+        node, self.result_shape = self.backprop.sum_to(as_node(value), shape, self.shape(name))
+        return Expr(node)
+
+    def out_shape_of_matmul(self, name):
+        return self.out_shape[:-1] + (self.shape(name)[-1],) if name == "b" and self.ndim("b") > 1 \
+            else self.out_shape[:-1] + (self.shape(name)[-1],) if name == "a" else self.out_shape
+
+    def raveled(self, name):
+        return self.arg(name) if self.ndim(name) == 1 else self.np.ravel(self.arg(name))
+
+    def reshaped(self, value, name):
+        if _shape_of(value, self) == self.shape(name):
+            return value
+        return Expr(ast.Call(ast.Attribute(as_node(value), "reshape", ast.Load()),
+                             [_attr(self.bound[name].id, "shape")], []))
+
+    def transposed_back(self):
+        axes = self.static("axes")
+        if axes is None:
+            return self.g.T
+        inverse = tuple(int(i) for i in np.argsort(axes))
+        return self.np.transpose(self.g, Expr(ast.Constant(inverse)))
+
+    def _axes(self):
+        axis = self.static("axis")
+        nd = self.ndim(self.reduced)
+        if axis is None:
+            return None
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        return tuple(sorted(a % nd for a in axes))
+
+    def reduced_size(self):
+        axes = self._axes()
+        shape = self.shape(self.reduced)
+        return int(np.prod(shape if axes is None else [shape[a] for a in axes]))
+
+    def _expanded(self, value):
+        """``value`` (shaped like the output) with the reduced axes put back as 1s."""
+        axes = self._axes()
+        if axes is None or self.static("keepdims", False) or self.ndim(self.reduced) == 0:
+            return value
+        return self.np.expand_dims(value, Expr(_axis_node(list(axes))))
+
+    def spread(self, value, keep_out=False):
+        if self._axes() is None and not keep_out:
+            self.result_shape = self.backprop.ashape[self.d_target]   # lazy: broadcasts later
+            return value
+        if not keep_out:
+            self.backprop.materialize(self.step.target, self.out_shape)
+        result = self._expanded(value)
+        self.result_shape = self._expanded_shape() if not keep_out else None
+        return result
+
+    def _expanded_shape(self):
+        axes = self._axes()
+        shape = self.shape(self.reduced)
+        return tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+
+    def spread_to_extrema(self):
+        g = self.g
+        out = self._expanded(self.out)
+        return Expr(ast.BinOp(ast.Compare(as_node(self.arg("a")), [ast.Eq()], [as_node(out)]),
+                              ast.Mult(), as_node(self._expanded(g))))
+
+    def norm_back(self):
+        order = self.static("ord")
+        if order not in (None, 2, "fro"):
+            self.refuse(f"np.linalg.norm with ord={order!r}", "Use the 2-norm (ord=None).")
+        axis = self.static("axis")
+        if order == 2 and (axis is None and self.ndim("x") == 2):
+            self.refuse("the spectral norm (ord=2 of a matrix)", "Use ord='fro'.")
+        self.reduced = "x"
+        scale = self._expanded(self.g / self.out)
+        return self.arg("x") * scale
+
+    def clip_back(self):
+        a = self.arg("a")
+        low = self.bound.get("a_min", self.bound.get("min"))
+        high = self.bound.get("a_max", self.bound.get("max"))
+        mask = None
+        for bound, op in ((low, ast.GtE()), (high, ast.LtE())):
+            if bound is None or (isinstance(bound, ast.Constant) and bound.value is None):
+                continue
+            test = ast.Compare(as_node(a), [op], [copy.deepcopy(bound)])
+            mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
+        return self.g if mask is None else Expr(ast.BinOp(mask, ast.Mult(), as_node(self.g)))
+
+    def split_back(self, stacked):
+        axis = self.static("axis", 0)
+        sequence = self.bound["arrays"]
+        g = self.g
+        pieces, offset = [], 0
+        nd = len(self.out_shape)
+        axis = axis % nd
+        for element in sequence.elts:
+            if stacked:
+                part = ast.Constant(len(pieces))
+            else:
+                size = self.backprop.kinds[element.id].shape[axis] if isinstance(
+                    element, ast.Name) else 1
+                part = ast.Slice(ast.Constant(offset), ast.Constant(offset + size))
+                offset += size
+            index = [ast.Slice() for _ in range(axis)] + [part]
+            index = index[0] if len(index) == 1 else ast.Tuple(index, ast.Load())
+            pieces.append(Expr(ast.Subscript(copy.deepcopy(g.node), index, ast.Load())))
+        return pieces
+
+    def scatter_back(self):
+        """``dx[i] += g``, or ``np.add.at(dx, i, g)`` where integer arrays may repeat."""
+        bp = self.backprop
+        base = self.bound["a"]
+        index = self.bound["index"]
+        g = self.g_lazy              # += and np.add.at broadcast it
+        name = bp.adjoint(base.id)
+        if name not in bp.written:
+            bp.written.add(name)
+            bp.listing.body.append(Line(assign(name, bp.np.zeros_like(Expr.name(base.id)).node),
+                                        self.step.number))
+            bp.ashape[name], bp.owned[name] = bp.shape(base.id), True
+        else:
+            bp.materialize(base.id, bp.shape(base.id), writable=True)
+        gathers = any(_integer_array(bp.kinds, n) for n in _index_names(index))
+        if gathers:
+            add_at = ast.Attribute(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "add",
+                                                 ast.Load()), "at", ast.Load())
+            stmt = ast.Expr(ast.Call(add_at, [ast.Name(name, ast.Load()), copy.deepcopy(index),
+                                              g.node], []))
+        else:
+            target = ast.Subscript(ast.Name(name, ast.Load()), copy.deepcopy(index), ast.Store())
+            stmt = ast.AugAssign(target, ast.Add(), g.node)
+        bp.listing.body.append(Line(stmt, self.step.number))
+        return None
+
+
+def _index_names(index):
+    return [n.id for n in ast.walk(index) if isinstance(n, ast.Name)]
+
+
+def _integer_array(kinds, name):
+    kind = kinds.get(name)
+    return kind is not None and kind.array and kind.dtype in "iu"
+
+
+def _shape_of(value, context):
+    node = as_node(value)
+    if isinstance(node, ast.Name) and node.id in context.backprop.ashape:
+        return context.backprop.ashape[node.id]
+    return None
+
+
+def _bind(step):
+    """The rule's parameter names bound to the step's argument nodes."""
+    value = step.value
+    if isinstance(value, ast.BinOp):
+        pos, kw = [value.left, value.right], {}
+    elif isinstance(value, ast.Attribute):
+        pos, kw = [value.value], {}
+    elif isinstance(value, ast.Subscript):
+        pos, kw = [value.value, value.slice], {}
+    elif isinstance(step.rule.key, str) and step.rule.key.startswith("method "):
+        pos, kw = [value.func.value, *value.args], {k.arg: k.value for k in value.keywords}
+    else:
+        pos, kw = list(value.args), {k.arg: k.value for k in value.keywords}
+    bound = inspect.signature(step.rule.signature).bind(*pos, **kw)
+    result = {}
+    for name, node in bound.arguments.items():
+        param = inspect.signature(step.rule.signature).parameters[name]
+        if param.kind is param.VAR_POSITIONAL:
+            if not node:
+                continue
+            node = node[0] if len(node) == 1 else ast.Tuple(list(node), ast.Load())
+        result[name] = node
+    if "newshape" not in result and "shape" in result and step.rule.key is np.reshape:
+        result["newshape"] = result["shape"]
+    return result
+
+
+# pruning the forward sweep --------------------------------------------------------------
+
+def prune_forward(listing):
+    """Drop forward statements whose value nothing later reads (array programs only)."""
+    derivatives = listing.derivative_names
+    read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
+    kept = []
+    for item in reversed(listing.body):
+        if isinstance(item, Line):
+            stmt = item.stmt
+            target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
+                stmt.targets[0], ast.Name) else None
+            if target is not None and target not in derivatives and target not in read:
+                continue
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    read.add(node.id)
+                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                    read.add(node.value.id)
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                read.add(stmt.target.id)
+        kept.append(item)
+    listing.body = list(reversed(kept))
+
+
+# the dispatcher -----------------------------------------------------------------------
+
+def dispatcher(func, name, params, specialise):
+    """``name(*args)``: the code generated for the arguments' kinds, made on first use.
+
+    The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise; the
+    only per-call cost is computing it and one dictionary lookup.
+    """
+    table = {}
+    lock = threading.Lock()
+    ndarray = np.ndarray
+    n = len(params)
+    signature = inspect.signature(func)
+
+    def make(args):
+        with lock:
+            key = _key(args)
+            if key not in table:
+                try:
+                    table[key] = specialise(args)
+                except S2SDiffError as error:
+                    raise error.with_traceback(None) from None
+                dispatch.source = table[key].source
+            return table[key]
+
+    def _key(args):
+        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a) for a in args])
+
+    def slow(*args, **kwargs):
+        if kwargs or len(args) < n:
+            bound = signature.bind(*args[:n], **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values()) + args[n:]
+        generated = table.get(_key(args))
+        if generated is None:
+            generated = make(args)
+        return generated(*args)
+
+    dispatch = _fast_path(params, table, slow)
+
+    def specialize(*args, **kwargs):
+        """The generated function for arguments of these kinds (with ``.source``)."""
+        if kwargs or len(args) < n:
+            bound = signature.bind(*args[:n], **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values()) + args[n:]
+        try:
+            return table[_key(args)]
+        except (KeyError, TypeError):
+            return make(args)
+
+    dispatch.__name__ = dispatch.__qualname__ = name
+    dispatch.specialize = specialize
+    dispatch.specializations = table
+    dispatch.source = (f"# {name} is generated for the shapes and dtypes of its arguments when "
+                       f"it is first called;\n# {name}.specialize(*args).source shows the code.\n")
+    return dispatch
+
+
+def _fast_path(params, table, slow):
+    """``f(a, b)``: look the kinds of exactly the user's positional arguments up inline (no
+    ``*args`` packing, no loop); anything else (keywords, defaults, the cotangents of a
+    vjp) goes through ``slow``."""
+    names = [f"a{i}" for i in range(len(params))]
+    key = ", ".join(f"({a}.shape, {a}.dtype) if type({a}) is ndarray else type({a})"
+                    for a in names)
+    source = (f"def dispatch({', '.join(names)}, *more, **kwargs):\n"
+              f"    if more or kwargs:\n"
+              f"        return slow({', '.join(names)}, *more, **kwargs)\n"
+              f"    generated = get(({key},))\n"
+              f"    if generated is None:\n"
+              f"        return slow({', '.join(names)})\n"
+              f"    return generated({', '.join(names)})\n")
+    if not names:
+        source = "def dispatch(*more, **kwargs):\n    return slow(*more, **kwargs)\n"
+    namespace = {"ndarray": np.ndarray, "get": table.get, "slow": slow}
+    exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
+    return namespace["dispatch"]
+
+
+def specialiser(func, parsed_program, kind, wrt_names, single, generate):
+    """``specialise(args)``: check the arguments, infer kinds, generate and build."""
+    def specialise(args):
+        program = parsed_program()
+        for param, value in zip(program.params, args):
+            check_argument(program.name, param, value)
+        kinds = infer(program, args[:len(program.params)])
+        output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
+        if kind in ("grad", "value_and_grad") and output is not None and output.shape not in (
+                (), None):
+            raise program.parsed.error(
+                program.return_stmt, f"{kind} needs a scalar output, but {program.name} returns an "
+                f"array of shape {output.shape}", construct="non-scalar return",
+                cls=NotScalarError,
+                hint="Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "
+                     "vector-Jacobian product.")
+        program.kinds = kinds
+        return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array])
+    return specialise
+
+
+def forward_refused(program):
+    step = next(s for s in program.steps if isinstance(s.rule, rules.ArrayRule)
+                or handles_call(s.callee) or isinstance(s.value, ast.Attribute))
+    return program.parsed.error(
+        ast.Expr(step.value, lineno=step.lineno),
+        f"s2sdiff cannot differentiate {program.name} in forward mode: it uses NumPy arrays "
+        f"(`{unparse(step.value)}`), which only reverse mode supports so far",
+        construct="arrays in forward mode", cls=UnsupportedError,
+        hint="Use grad, value_and_grad, vjp or jacrev (reverse mode).")

@@ -1,0 +1,282 @@
+"""NumPy arrays (issue 4): every array rule against central differences on random shapes,
+broadcasting both ways, the seeds' closed forms, indexing scatter, shapes and kinds of
+the gradients, lean generated code, and the errors."""
+import ast
+import inspect
+
+import numpy as np
+import pytest
+
+import array_functions as af
+from s2sdiff import ArgumentError, S2SDiffError, check_grad, grad, jvp, value_and_grad, vjp
+from s2sdiff import rules
+from s2sdiff.errors import NotScalarError, UnsupportedError
+from s2sdiff.normalize import normalize
+from s2sdiff.parse import parse
+
+
+def make(spec, rng):
+    out = []
+    for s in spec:
+        if s == ():
+            out.append(float(rng.normal()))
+        elif s == "i":
+            out.append(np.array([0, 2, 2, 1, 3, 0]))
+        elif s == "onehot":
+            out.append(np.eye(3)[[0, 2, 1, 1]])
+        else:
+            out.append(rng.normal(size=s))
+    return out
+
+
+def real_positions(args):
+    return tuple(i for i, a in enumerate(args)
+                 if not (isinstance(a, np.ndarray) and a.dtype.kind in "biu"))
+
+
+@pytest.mark.parametrize("func, spec", af.CASES,
+                         ids=[f"{f.__name__}-{spec}" for f, spec in af.CASES])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_against_central_differences(func, spec, seed):
+    args = make(spec, np.random.default_rng(seed))
+    check_grad(func, *args, wrt=real_positions(args))
+
+
+@pytest.mark.parametrize("func, spec", af.CASES,
+                         ids=[f"{f.__name__}-{spec}" for f, spec in af.CASES])
+def test_every_gradient_has_its_inputs_shape_and_kind(func, spec):
+    args = make(spec, np.random.default_rng(5))
+    grads = grad(func, wrt=tuple(range(len(args))))(*args)
+    for arg, g in zip(args, grads):
+        if isinstance(arg, float):
+            assert isinstance(g, float) and np.ndim(g) == 0
+        else:
+            assert isinstance(g, np.ndarray) and g.shape == arg.shape
+            assert g.dtype.kind == "f"
+            if arg.dtype.kind in "biu":                    # integer arrays are constants
+                assert not g.any()
+
+
+def test_random_shapes_broadcasting():
+    rng = np.random.default_rng(7)
+    for _ in range(6):
+        n, m = rng.integers(1, 5, size=2)
+        for sa, sb in [((n, 1), (m,)), ((n, m), ()), ((), (n, m)), ((1, m), (n, 1)), ((m,), (n, m))]:
+            args = [float(rng.normal()) if s == () else rng.normal(size=s) for s in (sa, sb)]
+            check_grad(af.arithmetic, *args)
+            check_grad(af.elementwise, *args)
+
+
+def test_seed004_inner_product_closed_form():
+    rng = np.random.default_rng(0)
+    x, w, y = rng.normal(size=6), rng.normal(size=6), 0.4
+    dx, dw, dy = grad(af.inner_sq)(x, w, y)
+    b = x @ w - y
+    assert np.allclose(dw, 2 * b * x, rtol=1e-14) and np.allclose(dx, 2 * b * w, rtol=1e-14)
+    assert dy == pytest.approx(-2 * b, rel=1e-14)
+
+
+def test_seed004_least_squares_closed_form():
+    rng = np.random.default_rng(1)
+    X, w, y = rng.normal(size=(8, 3)), rng.normal(size=3), rng.normal(size=8)
+    dw = grad(af.least_squares, wrt="w")(X, w, y)
+    assert np.allclose(dw, 2 * (X @ w - y) @ X, rtol=1e-13)
+    source = grad(af.least_squares, wrt="w").specialize(X, w, y).source
+    assert "dw = X.T @ dr" in source and "np.sum" not in source.split("try:")[1]
+
+
+def test_seed002_staged_dot():
+    rng = np.random.default_rng(2)
+    W, X, C = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    dW, dX, dC = grad(af.staged_dot)(W, X, C)
+    assert np.allclose(dW, C @ X.T, rtol=1e-14)          # dW = dD X^T with dD = C
+    assert np.allclose(dX, W.T @ C, rtol=1e-14)          # dX = W^T dD
+    source = grad(af.staged_dot).specialize(W, X, C).source
+    assert "dW = dD @ X.T" in source and "dX = W.T @ dD" in source
+
+
+def test_mlp_against_hand_written_backprop():
+    rng = np.random.default_rng(3)
+    W1, b1, W2, b2 = rng.normal(size=(6, 5)), rng.normal(size=5), rng.normal(size=(5, 3)), rng.normal(size=3)
+    X, Y = rng.normal(size=(4, 6)), np.eye(3)[[0, 2, 1, 1]]
+    got = grad(af.mlp, wrt=(0, 1, 2, 3))(W1, b1, W2, b2, X, Y)
+    h = np.tanh(X @ W1 + b1)
+    logits = h @ W2 + b2
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    dlogits = (p - Y) / 4
+    dz = dlogits @ W2.T * (1 - h ** 2)
+    for g, e in zip(got, (X.T @ dz, dz.sum(0), h.T @ dlogits, dlogits.sum(0))):
+        assert g.shape == e.shape and np.allclose(g, e, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_stable_for_large_inputs():
+    x, v = np.array([1000.0, 1001.0, 999.0]), np.array([1.0, 2.0, 3.0])
+    dx, dv = grad(af.softmax_weighted)(x, v)
+    p = np.exp(x - 1001.0) / np.exp(x - 1001.0).sum()
+    assert np.all(np.isfinite(dx)) and np.allclose(dv, p) and np.allclose(dx, p * (v - p @ v))
+
+
+def test_value_and_grad_and_vjp():
+    rng = np.random.default_rng(4)
+    X, w, y = rng.normal(size=(5, 2)), rng.normal(size=2), rng.normal(size=5)
+    value, dw = value_and_grad(af.least_squares, wrt=1)(X, w, y)
+    assert value == pytest.approx(np.sum((X @ w - y) ** 2)) and np.allclose(dw, 2 * (X @ w - y) @ X)
+
+    def residual(X, w):
+        return np.tanh(X @ w)
+
+    out, pullback = vjp(residual, X, w)
+    u = rng.normal(size=5)
+    dX, dw = pullback(u)
+    assert np.allclose(dw, X.T @ (u * (1 - out ** 2))) and np.allclose(dX, np.outer(u * (1 - out ** 2), w))
+
+
+def test_indexing_accumulates_repeated_indices():
+    def f(x, i):
+        return np.sum(x[i] * np.arange(1.0, 5.0))
+
+    x, i = np.zeros(3), np.array([0, 2, 0, 0])
+    dx, di = grad(f)(x, i)
+    assert dx.tolist() == [1.0 + 3.0 + 4.0, 0.0, 2.0] and di.tolist() == [0.0] * 4
+    source = grad(f).specialize(x, i).source
+    assert "np.add.at(dx, i, " in source
+
+
+def test_basic_indexing_scatters_in_place():
+    def f(x):
+        return np.sum(x[::-1, 1:] ** 2) + x[0, 0] + np.sum(x[x > 0.5])
+
+    x = np.array([[0.2, 0.7, -1.0], [2.0, 0.1, 0.6]])
+    dx = grad(f)(x)
+    expected = np.zeros_like(x)
+    expected[:, 1:] = 2 * x[:, 1:]
+    expected[0, 0] += 1
+    expected[x > 0.5] += 1
+    assert np.allclose(dx, expected, rtol=1e-15)
+    source = grad(f).specialize(x).source
+    assert "dx[::-1, 1:] += " in source and "add.at" not in source
+
+
+def test_equal_shapes_make_the_scalar_listing():
+    def f(x, y):
+        return np.sum(x * y + np.sin(x))
+
+    x, y = np.ones((2, 3)), np.ones((2, 3))
+    body = grad(f).specialize(x, y).source.split("try:")[1]
+    assert "np.sum(" not in body.split("# backprop")[1] and "broadcast" not in body
+    assert "dx = y + np.cos(x)" in body or "dx = np.cos(x) + y" in body or "dx += " in body
+
+
+def test_broadcast_reduction_only_where_shapes_differ():
+    def f(a, b):
+        return np.sum(a * b)
+
+    source = grad(f).specialize(np.ones((3, 1)), np.ones(4)).source
+    assert "da = np.sum(b * dtp, axis=1, keepdims=True)" in source.replace("atb", "tp") or \
+        "axis=1, keepdims=True" in source
+    assert "axis=0" in source
+
+
+def test_inputs_are_never_modified():
+    def f(x, y):
+        return np.sum(x * y) + np.sum(x) + np.sum(y * y)
+
+    x, y = np.arange(1.0, 4.0), np.arange(4.0, 7.0)
+    before = (x.copy(), y.copy())
+    dx, dy = grad(f)(x, y)
+    assert np.array_equal(x, before[0]) and np.array_equal(y, before[1])
+    assert np.allclose(dx, y + 1) and np.allclose(dy, x + 2 * y)
+
+
+def test_int_and_bool_arrays_are_constants():
+    def f(x, mask, k):
+        return np.sum(np.where(mask, x, 0.0) * k)
+
+    x, mask, k = np.arange(3.0), np.array([True, False, True]), np.array([1, 2, 3])
+    dx, dmask, dk = grad(f)(x, mask, k)
+    assert dx.tolist() == [1.0, 0.0, 3.0]
+    assert dmask.shape == (3,) and dk.shape == (3,) and not dmask.any() and not dk.any()
+
+
+def test_specialises_per_shape_and_reuses():
+    g = grad(af.least_squares, wrt="w")
+    before = len(g.specializations)
+    for m in (13, 15, 13):
+        X, w, y = np.ones((m, 2)), np.ones(2), np.zeros(m)
+        assert np.allclose(g(X, w, y), 2 * (X @ w - y) @ X)
+    assert len(g.specializations) == before + 2
+
+
+@pytest.mark.parametrize("value, what", [
+    (np.array([1.0, "a"], dtype=object), "dtype object"),
+    (np.zeros((0, 3)), "empty array"),
+    ("a", "str"),
+    (np.array([1j]), "complex"),
+])
+def test_bad_array_arguments_name_the_parameter(value, what):
+    with pytest.raises(ArgumentError, match=f"argument 'w' of least_squares.*{what}"):
+        grad(af.least_squares)(np.ones((2, 2)), value, np.ones(2))
+
+
+def test_non_scalar_output_is_refused_with_a_hint():
+    def f(x):
+        return np.sin(x)
+
+    with pytest.raises(NotScalarError, match="(?s)shape \\(3,\\).*vjp"):
+        grad(f)(np.ones(3))
+
+
+def test_unsupported_array_function_fails_at_generation():
+    def f(x):
+        return np.sum(np.cumsum(x))
+
+    with pytest.raises(UnsupportedError) as info:
+        grad(f)
+    assert "numpy.cumsum" in str(info.value) and info.value.lineno == inspect.getsourcelines(f)[1] + 1
+
+
+def test_unsupported_method_and_attribute():
+    def f(x):
+        return np.sum(x.cumsum())
+
+    def g(x):
+        return np.sum(x.real)
+
+    with pytest.raises(UnsupportedError, match="cumsum"):
+        grad(f)
+    with pytest.raises(UnsupportedError, match="x.real"):
+        grad(g)
+
+
+def test_forward_mode_over_arrays_is_refused():
+    with pytest.raises(S2SDiffError, match="forward mode.*NumPy arrays"):
+        jvp(af.least_squares)
+
+
+def test_every_numpy_row_is_exercised():
+    """Each NumPy row of the table (elementwise and ARRAY_RULES) is used by a case above."""
+    used = set()
+    for func, _ in af.CASES:
+        used |= {step.rule.key for step in normalize(parse(func)).steps if step.rule is not None}
+    missing = [rules.rule_name(k) for k in [*rules.RULES, *rules.ARRAY_RULES]
+               if (k in rules.ARRAY_RULES or rules.is_array_row(k)) and k not in used]
+    assert not missing, f"no array case uses {missing}"
+
+
+def test_scalar_functions_keep_the_scalar_path():
+    def f(x, y):
+        return x * y + 1.0
+
+    g = grad(f)
+    assert not hasattr(g, "specialize")      # no dispatcher in the hot path of scalar code
+    assert g(2.0, 3.0) == (3.0, 2.0)
+
+
+@pytest.mark.parametrize("name", ["least_squares", "staged_dot", "mlp"])
+def test_examples_run(name, capsys):
+    import runpy
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    runpy.run_path(str(path), run_name="__main__")
+    assert "def grad_" in capsys.readouterr().out

@@ -271,7 +271,7 @@ def infer(program, args):
     parsed = program.parsed
     env = dict(parsed.func.__globals__)
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})
-    env.update(zip(program.params, args))
+    env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) else a for a in args]))
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
     for step in program.steps:
         exec(compile(unparse(step.statement), parsed.filename, "exec"), env)
@@ -343,6 +343,7 @@ class Backprop:
         self.owned = {}       # adjoint name -> holds a fresh array of its full shape
         self.literals = {}    # adjoint name -> literal value (the seed 1.0)
         self.np = self.modules.namespace(np)
+        self.aliases = {}     # adjoint name -> arrays it may be a view of (not owned)
 
     # writing contributions
     def shape(self, name):
@@ -357,6 +358,8 @@ class Backprop:
         if target not in self.written:
             self.written.add(target)
             self.ashape[target], self.owned[target] = shape, _fresh(value)
+            if not self.owned[target]:          # may share memory with these arrays
+                self.aliases[target] = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
             if isinstance(value, ast.Constant):
                 self.literals[target] = value
             line = assign(target, value)
@@ -482,6 +485,37 @@ class Backprop:
                                f"differentiated inputs", "Only the array arguments are "
                                "differentiated; compute that argument from constants.")
 
+    def set_item(self, step, active):
+        """``a[idx] = e``, in reverse: ``de += da[idx]`` (summed to e's shape),
+        ``da[idx] = 0.0`` (the overwritten elements no longer reach the output), then
+        ``a[idx] = a_saved``, so the steps before it read the values they read forward."""
+        array, element = step.args[0], step.args[1]
+        index = step.store.targets[0].slice
+        d_array = self.adjoint(array.id)
+        self.listing.body.append(Comment(f"backprop {unparse(step.store)}"))
+        if active and d_array in self.written:
+            self.materialize(array.id, self.shape(array.id), writable=True)
+            entry = ast.Subscript(ast.Name(d_array, ast.Load()), copy.deepcopy(index), ast.Load())
+            if self.activity.is_active(element):
+                shape = np.empty(self.shape(array.id))[_static_index(index, self.kinds)].shape
+                if shape != ():          # a view of d_array, which is zeroed next: copy it
+                    entry = ast.Call(ast.Attribute(entry, "copy", ast.Load()), [], [])
+                value, shape = self.sum_to(entry, shape, self.shape(element.id))
+                if self.shape(element.id) == () and shape != ():
+                    value, shape = self.np.sum(Expr(value)).node, ()
+                self.write(element, value, step.number, None, shape)
+            self.listing.body.append(Line(ast.Assign(
+                [ast.Subscript(ast.Name(d_array, ast.Load()), copy.deepcopy(index), ast.Store())],
+                ast.Constant(0.0), lineno=0), step.number))
+        for name, sources in self.aliases.items():      # restoring a must not change them
+            if array.id in sources and not self.owned.get(name):
+                self.listing.body.append(Line(assign(name, ast.Call(
+                    ast.Attribute(ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+                self.owned[name] = True
+        self.listing.body.append(Line(ast.Assign(
+            [ast.Subscript(ast.Name(array.id, ast.Load()), copy.deepcopy(index), ast.Store())],
+            ast.Name(step.saved, ast.Load()), lineno=0), step.number))
+
     def zero(self, param):
         kind = self.kinds[param]
         value = self.np.zeros(Expr(_attr(param, "shape"))).node if kind.array else ast.Constant(0.0)
@@ -496,6 +530,27 @@ class Backprop:
             if kind.array and self.adjoint(param) in self.ashape:
                 self.materialize(param, kind.shape, writable=True) \
                     if self.ashape[self.adjoint(param)] != kind.shape else None
+
+
+def _static_index(index, kinds):
+    """The index ``index`` (atoms, slices) with names replaced by their known values, for
+    working out the shape it selects; an array index is replaced by zeros of its shape."""
+    def value(node):
+        if isinstance(node, ast.Name):
+            kind = kinds.get(node.id)
+            if kind is not None and kind.array:
+                return np.zeros(kind.shape, dtype=bool if kind.dtype == "b" else int)
+            return kind.value if kind is not None and kind.value is not None else 0
+        if isinstance(node, ast.Slice):
+            return slice(*(None if p is None else value(p) for p in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Tuple):
+            return tuple(value(e) for e in node.elts)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+            return -node.operand.value
+        return 0
+    return value(index)
 
 
 def _strip(shape, to):

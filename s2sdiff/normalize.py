@@ -60,6 +60,7 @@ class Step:
     differentiable: bool = True   # False: piecewise constant (comparison, floor, ...)
     custom: object = None     # the custom_vjp / custom_jvp wrapper called (rule is None)
     store: ast.stmt = None    # a mutation (v[i] = e, v.append(e)): its statement; target is v
+    saved: str = None         # a[idx] = e on an array: the name holding the overwritten values
 
     @property
     def mutates(self):
@@ -552,8 +553,7 @@ class _Normalizer:
     def set_item(self, target, value, stmt):
         """``v[i] = e``: ``v`` is mutated in place, the step's target is ``v`` itself."""
         if self.array_code:
-            raise self.error(target, "assignment into an element of an array",
-                             "Build the new array with np.where or np.concatenate instead.")
+            return self.set_array_item(target, value, stmt)
         sequence = self.load(target.value)
         index = self.index(target.slice, stmt.lineno)
         element = self.atom(value, sequence.id, stmt.lineno)
@@ -562,6 +562,28 @@ class _Normalizer:
         self.body.append(Step(sequence.id, ast.Subscript(sequence, index, ast.Load()),
                               [sequence, index, element], rules.SETITEM, 0, stmt.lineno,
                               store=store))
+
+    def set_array_item(self, target, value, stmt):
+        """``a[idx] = e`` on an array: the overwritten elements are saved first
+        (``a_saved = a[idx].copy()``), for the reverse sweep to put them back."""
+        if self.open_blocks:
+            raise self.error(target, "assignment into an array element inside a branch or loop",
+                             "Build the new array with np.where or np.concatenate instead.")
+        array = self.load(target.value)
+        index = arrays._operand(self, target.slice, array.id, stmt.lineno)
+        element = self.atom(value, array.id, stmt.lineno)
+        saved = self.namer.fresh(f"{array.id}_saved")
+        self.temps.add(saved)
+        read = ast.Subscript(ast.Name(array.id, ast.Load()), copy.deepcopy(index), ast.Load())
+        copied = ast.Call(ast.Attribute(read, "copy", ast.Load()), [], [])
+        self.body.append(Step(saved, copied, [array], None, 0, stmt.lineno, differentiable=False))
+        store = ast.Assign([ast.Subscript(ast.Name(array.id, ast.Load()), copy.deepcopy(index),
+                                          ast.Store())], element, lineno=stmt.lineno)
+        index_names = [n for n in arrays._names(index) if n.id in self.version.values()
+                       or n.id in self.temps]
+        self.body.append(Step(array.id, ast.Subscript(array, index, ast.Load()),
+                              [array, element, *index_names], rules.ARRAY_SETITEM, 0,
+                              stmt.lineno, store=store, saved=saved))
 
     def append(self, name_node, value, stmt):
         sequence = self.load(name_node)

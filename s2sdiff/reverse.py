@@ -31,7 +31,7 @@ from .build import Expr, as_node, unparse
 from .listing import Block, Comment, Line, Listing, accumulate, assign, header, walk_lines
 from .modules import ModuleAliases
 from .normalize import If, Jump, Loop, Passive, Step, has_control_flow, walk_steps
-from .rules import Structural
+from .rules import ARRAY_SETITEM, Structural
 from .optimize import fold
 
 
@@ -129,6 +129,15 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
         listing.body.append(Comment("reverse sweep: the output's adjoint starts at 1"))
         write(program.output, Expr(ast.Constant(1.0)), None)
     for step in reversed(program.steps):
+        if step.rule is ARRAY_SETITEM:         # a[idx] = e: its adjoint, then a's old values
+            backprop.set_item(step, _active(step, activity))
+            continue
+        if isinstance(step.rule, Structural):
+            raise program.parsed.error(
+                ast.Expr(step.value, lineno=step.lineno),
+                f"s2sdiff cannot differentiate {program.name}: {step.rule.name} in NumPy "
+                f"code", construct=step.rule.name,
+                hint="Build arrays with NumPy functions (np.stack, np.concatenate, np.where).")
         if not _active(step, activity):
             continue
         listing.body.append(Comment(f"backprop {unparse(step.statement)}"))

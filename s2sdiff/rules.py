@@ -174,7 +174,8 @@ class Structural:
     @property
     def name(self):
         return {"display": "a list display", "getitem": "indexing", "setitem": "element assignment",
-                "append": "list.append", "call": "a call of a Python function"}[self.key]
+                "append": "list.append", "call": "a call of a Python function",
+                "array setitem": "assignment into an array"}[self.key]
 
     arity = None
 
@@ -217,6 +218,7 @@ class ArrayRule:
 
 DISPLAY, GETITEM, SETITEM, APPEND = (Structural(k) for k in ("display", "getitem", "setitem", "append"))
 CALL = Structural("call")      # a call of the user's own function: differentiated by transformation
+ARRAY_SETITEM = Structural("array setitem")   # a[idx] = e on an array, in place (arrays.py)
 
 
 ARRAY_RULES = {}

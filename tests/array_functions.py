@@ -103,6 +103,19 @@ def mixed(x, s):                             # a NumPy scalar, a Python float an
     return np.sum(t * t)
 
 
+def slice_assignment(a, e):                  # a[1:3] += ...: overwritten values restored
+    b = np.sin(a)
+    b[1:3] += e * b[0:2]
+    b[-1] = b[0] * e[1]
+    return np.sum(b * b)
+
+
+def element_assignment(x, y):
+    z = np.exp(x)
+    z[0, 1] = y * z[1, 0]
+    return np.sum(z * x)
+
+
 CASES = [
     (inner_sq, [(5,), (5,), ()]),
     (least_squares, [(7, 3), (3,), (7,)]),
@@ -124,4 +137,12 @@ CASES = [
     (indexing, [(4, 3), "i"]),
     (constants, [(3, 4)]),
     (mixed, [(2, 3), ()]),
+    (slice_assignment, [(4,), (2,)]),
+    (element_assignment, [(2, 3), ()]),
 ]
+
+
+def assigns_into_its_argument(a, y):         # the caller's array is written by f itself
+    t = np.sum(a * y)
+    a[0] = y * 3.0
+    return t + np.sum(a * a)

@@ -280,3 +280,16 @@ def test_examples_run(name, capsys):
     path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
     runpy.run_path(str(path), run_name="__main__")
     assert "def grad_" in capsys.readouterr().out
+
+
+def test_assignment_into_an_argument_is_undone_by_the_gradient():
+    """f writes a[0]; its gradient runs that forward code, then puts the old value back
+    in the reverse sweep (the steps before it read a), so the caller's array is unchanged
+    and the gradient matches f's derivative: d/dy = sum(a) + 2 * 3y * 3."""
+    a, y = np.array([0.1, 0.2, 0.3]), 0.7
+    da, dy = grad(af.assigns_into_its_argument)(a, y)
+    np.testing.assert_array_equal(a, [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(da, [0.7, 2 * 0.2 + 0.7, 2 * 0.3 + 0.7])
+    assert dy == pytest.approx(0.6 + 18 * 0.7)
+    source = grad(af.assigns_into_its_argument).specialize(a, y).source
+    assert "a_saved = a[0].copy()" in source and "a[0] = a_saved" in source

@@ -151,7 +151,8 @@ def sequence_parameters(program):
     from .rules import Structural
     names = set()
     for item in _walk_items(program.body):
-        if isinstance(item, Step) and isinstance(item.rule, Structural) and item.args:
+        if isinstance(item, Step) and isinstance(item.rule, Structural) \
+                and item.rule.key in ("getitem", "setitem", "append"):
             names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
         if isinstance(item, Loop) and item.iterable is not None:
             names.update(n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name))

@@ -1,6 +1,6 @@
 """Split a function body into SSA form: one primitive per assignment.
 
-After this pass the body of a ``Program`` is a list of ``Step``s and ``Passive``s:
+After this pass the body of a ``Program`` is a list of items, each one of:
 
     step     ::= NAME = atom                      (copy)
                | NAME = atom BINOP atom           (+ - * / ** % // @ and bit operators)
@@ -8,15 +8,30 @@ After this pass the body of a ``Program`` is a list of ``Step``s and ``Passive``
                | NAME = atom CMPOP atom ...       (comparison, a constant for AD)
                | NAME = callee(atom, ..., kw=atom)
                | NAME = c / (1 + exp(-atom))      (the sigmoid gate of seed 002)
+               | NAME = [atom, ...] | (atom, ...) | NAME[index]      (lists, tuples)
+               | NAME[index] = atom | NAME.append(atom)            (mutation, in place)
     passive  ::= assert ... | print(...)          (run in the forward sweep, not differentiated)
+    if       ::= if atom: items else: items
+    loop     ::= for target in iterable: items | while test: items
+    jump     ::= break | continue                 (always the last item of its block)
     output   ::= atom | atom, atom, ...           (what the function returns)
     atom     ::= NAME | CONSTANT | free.dotted.name
 
-* every NAME is assigned exactly once (static single assignment); a user variable keeps
-  its name at its first assignment and later assignments get ``x_2``, ``x_3``...;
+* outside blocks every NAME is assigned exactly once (static single assignment); a user
+  variable keeps its name at its first assignment and later ones get ``x_2``, ``x_3``...;
+* inside a block a name is assigned at most once per execution of the block, except:
+  a name assigned in both arms of an ``if`` (or in one arm and before it) is assigned in
+  each arm that falls through, by the step computing it or by a copy; a loop's
+  ``carried`` names hold the values an iteration starts from, are read there and are
+  assigned only at the end of the body (or just before a jump), never read after that
+  in the same iteration (``s = s + t`` writes the carried ``s`` itself when it can);
+* ``return`` appears once, at the end (``control.py`` rewrote the others), so the
+  outputs are the SSA names reaching it; a loop that may stop early is marked ``exits``;
 * temporaries get short names derived from their expression (``xpy`` for ``x + y``,
   ``expx`` for ``exp(x)``) or numbered after their target (``f1``, ``f2``);
-* ``callee`` is a free name or dotted free name, resolved to the object it calls;
+* ``callee`` is a free name or dotted free name, resolved to the object it calls; a call
+  of the user's own Python function gets the rule ``rules.CALL`` and its arguments in
+  parameter order, defaults filled in;
 * each step records its rule (``None`` for constants and unknown calls), its number
   ``(k)`` in the forward sweep and the user's source line; a call of a ``custom_vjp`` or
   ``custom_jvp`` wrapper (``custom.py``) records the wrapper as ``custom`` instead of a rule.

@@ -84,9 +84,20 @@ def _is(node, value):
 
 def _integral_names(program):
     """Names that may hold ints or bools: results of comparisons, floor, len... (not of
-    ``stop_gradient``, which returns its argument unchanged)."""
-    return frozenset(s.target for s in program.steps
-                     if not s.differentiable and s.callee is not stop_gradient)
+    ``stop_gradient``, which returns its argument unchanged), and names every assignment
+    of which is integer arithmetic on those and int literals (``n = 0``, ``n = n + 1``)."""
+    steps = [s for s in program.steps if not s.mutates]
+    piecewise = {s.target for s in steps if not s.differentiable and s.callee is not stop_gradient}
+    integral = {s.target for s in steps}
+    changed = True
+    while changed:
+        changed = False
+        for s in steps:
+            if s.target in integral and s.target not in piecewise \
+                    and not _integral(s.value, frozenset(integral)):
+                integral.discard(s.target)
+                changed = True
+    return frozenset(integral)
 
 
 class _Fold(ast.NodeTransformer):

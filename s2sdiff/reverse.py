@@ -16,6 +16,13 @@ Given a ``Program`` in SSA form and its ``Activity``, ``reverse`` produces a ``L
 * ``dp = 0.0`` for a requested parameter that does not reach the output;
 * a return of the requested gradients (and the value, for ``value_and_grad``).
 
+* an ``if`` becomes an ``if`` on the same condition in the reverse sweep, its arms
+  reversed; a loop becomes a loop running backwards (``reversed(range(n))``, or
+  ``range(trips)`` when it may have stopped early), each iteration popping the values it
+  starts from and recomputing what its reverse reads (``_Sweeps``); a call of the user's
+  function becomes a call of its generated pullback (``pullback_g(x, dt)``);
+* ``v[i] = e`` gives ``de += dv[i]; dv[i] = 0.0`` and ``v.append(e)`` ``de += dv.pop()``.
+
 The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * ...``);
 ``optimize`` folds it.  The adjoint of ``v`` is named ``dv`` unless that name is taken.
 """

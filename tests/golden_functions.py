@@ -29,3 +29,53 @@ def imported_names(x):
 def adjoint_like_names(x, dx):
     ddx = dx * x
     return ddx + x
+
+
+# control flow (issue 3): the tape, branches, early exits, calls, lists ------------------
+
+def recurrence(s, y):
+    for i in range(100):
+        s = s * 0.99 + math.sin(s) * y
+    return s
+
+
+def piecewise(x, y):
+    if x > y:
+        z = x * y
+    elif x > 0:
+        z = math.sin(x)
+    else:
+        return -x
+    return z * z
+
+
+def halving(x):
+    n = 0
+    while x > 1.0:
+        x = x / 2
+        n = n + 1
+    return x * n
+
+
+def first_crossing(x, xs):
+    s = 0.0
+    for v in xs:
+        s = s + math.exp(v * x)
+        if s > 10.0:
+            break
+    return s
+
+
+def _cube(u, scale=1.0):
+    return scale * u * u * u
+
+
+def calls_helper(x, y):
+    return _cube(x, scale=y) + _cube(y)
+
+
+def list_updates(x):
+    v = [x, 2.0 * x]
+    v.append(v[0] * v[1])
+    v[1] = math.sin(v[2])
+    return v[1] + v[2]

@@ -458,15 +458,19 @@ def test_a_tie_of_a_value_with_itself_counts_twice_by_the_convention():
 
 # --- result types ----------------------------------------------------------------------
 
+def test_an_int_local_keeps_the_gradient_a_float():
+    """k = 3 is integer arithmetic all the way (optimize._integral_names), so `k * 1.0`
+    stays: the gradient is the float 3.0, in both modes."""
+    assert type(grad(scaled_by_int_local)(2.0)) is float
+    assert type(derivative(scaled_by_int_local)(2.0)) is float
+
+
 @pytest.mark.xfail(strict=True, reason=(
-    "optimize.py: the adjoint seed 1.0 is substituted and `k * 1.0` folded to `k`, which "
-    "drops the float conversion when the forward value is an int: with k = 3, "
-    "grad(lambda u: u * k)(2.0) returns the int 3 (optimize=False returns 3.0); the same "
-    "with max(x, 3) choosing the int literal, and in forward mode (derivative).  "
-    "_integral() only guards results of non-differentiable steps"))
-@pytest.mark.parametrize("func, args", [(scaled_by_int_local, (2.0,)),
-                                        (times_max_with_int, (1.0, 2.0))],
-                         ids=["u * k", "u * max(x, 3)"])
+    "optimize.py: the adjoint seed 1.0 is substituted and `m * 1.0` folded to `m` when "
+    "m = max(x, 3) may be the int literal: grad(lambda x, u: u * max(x, 3))(1.0, 2.0) "
+    "returns the int 3 for u; _integral() cannot know which argument max returns"))
+@pytest.mark.parametrize("func, args", [(times_max_with_int, (1.0, 2.0))],
+                         ids=["u * max(x, 3)"])
 def test_float_arguments_get_float_gradients(func, args):
     assert all(type(g) is float for g in as_tuple(grad(func)(*args)))
     assert all(type(g) is float for g in as_tuple(derivative(func)(*args)))

@@ -83,42 +83,55 @@ def _walk(items):
 
 def _loop_elements(loop):
     """(element, sequence) name pairs a ``for`` loop binds: ``for x in xs``,
-    ``for i, x in enumerate(xs)``, ``for x, y in zip(xs, ys)``."""
+    ``for i, x in enumerate(xs)``, ``for x, y in zip(xs, ys)``, and nestings of them."""
     if loop.kind != "for":
         return []
-    it, target = loop.iterable, loop.target
-    if isinstance(it, ast.Name):
-        return [(n.id, it.id) for n in ast.walk(target) if isinstance(n, ast.Name)]
-    if isinstance(it, ast.Call):
-        func = getattr(it.func, "id", None)
-        names = [a.id for a in it.args if isinstance(a, ast.Name)]
-        if func == "enumerate" and isinstance(target, ast.Tuple) and names:
-            return [(n.id, names[0]) for n in ast.walk(target.elts[1]) if isinstance(n, ast.Name)]
-        if func == "zip" and isinstance(target, ast.Tuple) and len(target.elts) == len(it.args):
-            return [(t.id, a.id) for t, a in zip(target.elts, it.args)
-                    if isinstance(t, ast.Name) and isinstance(a, ast.Name)]
-        if func == "reversed" and names:
-            return [(n.id, names[0]) for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return [(e, q) for e, q, _ in _elements_of(loop.target, loop.iterable)]
+
+
+def scatter_pairs(loop):
+    """The pairs whose element is a whole entry of its sequence, at the loop's position:
+    the reverse sweep adds the element's adjoint to ``d<sequence>[k]``."""
+    if loop.kind != "for":
+        return []
+    return [(e, q) for e, q, whole in _elements_of(loop.target, loop.iterable) if whole]
+
+
+def _elements_of(target, iterable, reversed_=False):
+    """(element, sequence, whole) triples; ``whole``: the element is entry k of the
+    sequence on the loop's k-th iteration (not part of an entry, not reversed)."""
+    if isinstance(iterable, ast.Name):
+        whole = isinstance(target, ast.Name) and not reversed_
+        return [(n.id, iterable.id, whole) for n in ast.walk(target) if isinstance(n, ast.Name)]
+    if not isinstance(iterable, ast.Call):
+        return []
+    func = getattr(iterable.func, "id", None)
+    if func == "enumerate" and iterable.args and isinstance(target, ast.Tuple) \
+            and len(target.elts) == 2:
+        return _elements_of(target.elts[1], iterable.args[0], reversed_)
+    if func == "zip" and isinstance(target, ast.Tuple) and len(target.elts) == len(iterable.args):
+        return [triple for t, a in zip(target.elts, iterable.args)
+                for triple in _elements_of(t, a, reversed_)]
+    if func == "reversed" and iterable.args:
+        return _elements_of(target, iterable.args[0], True)
     return []
 
 
 def _check_loop(program, loop, varied, useful):
-    """A loop over an active sequence must bind its elements plainly: each element's
-    adjoint is scattered back by position."""
+    """A loop over an active sequence must bind its entries whole (``for x in xs``,
+    ``enumerate``, ``zip``): each entry's adjoint is scattered back by position."""
+    whole = scatter_pairs(loop)
     for element, sequence in _loop_elements(loop):
         active = element in varied and element in useful and sequence in varied
-        if not active:
+        if not active or (element, sequence) in whole:
             continue
-        func = getattr(getattr(loop.iterable, "func", None), "id", None)
-        plain = isinstance(loop.target, ast.Name) or func in ("enumerate", "zip")
-        if func == "reversed" or not plain:
-            raise program.parsed.error(
-                ast.Expr(loop.iterable, lineno=loop.lineno),
-                f"s2sdiff cannot differentiate {program.name}: a loop over the differentiated "
-                f"sequence `{sequence}` written as `{ast.unparse(loop.iterable)}`",
-                construct="loop over a sequence",
-                hint=f"Loop over indices, `for i in range(len({sequence}))`, and read "
-                     f"`{sequence}[i]`.")
+        raise program.parsed.error(
+            ast.Expr(loop.iterable, lineno=loop.lineno),
+            f"s2sdiff cannot differentiate {program.name}: a loop over the differentiated "
+            f"sequence `{sequence}` written as `{ast.unparse(loop.iterable)}`",
+            construct="loop over a sequence",
+            hint=f"Loop over indices, `for i in range(len({sequence}))`, and read "
+                 f"`{sequence}[i]`.")
 
 
 def _name(atom):

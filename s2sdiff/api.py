@@ -17,7 +17,7 @@ import weakref
 from . import activity as activity_pass
 from . import arrays, custom
 from .emit import Later, build
-from .errors import ArgumentError, S2SDiffError, UnsupportedError
+from .errors import ArgumentError, NotScalarError, S2SDiffError, UnsupportedError
 from .forward import forward
 from .normalize import normalize
 from .optimize import optimize as optimize_pass
@@ -28,6 +28,7 @@ SCALAR_KINDS = ("grad", "value_and_grad", "derivative", "pullback")   # the othe
 _cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}
 _lock = threading.RLock()
 _pending = {}                              # (id(function), options) -> Later, while generating
+_LISTING_NAMES = {"pullback_tuple": "pullback"}   # kind -> prefix of the generated name
 
 
 def _decorator(transform):
@@ -43,7 +44,7 @@ def _decorator(transform):
 def resolve_wrt(func, wrt):
     """(parameter names to differentiate, whether a single gradient is returned)."""
     original = getattr(func, "__s2sdiff_origin__", func)
-    params = _parameter_names(original)
+    params = _parameter_names(func) if _named_parameters(func) else _parameter_names(original)
     if wrt is None:
         return params, len(params) == 1
     if isinstance(wrt, (int, str)):
@@ -55,6 +56,17 @@ def resolve_wrt(func, wrt):
         return names, False
     raise S2SDiffError(f"wrt must be None, an int, a name, or a tuple of them; got {wrt!r}",
                        construct="wrt")
+
+
+def _named_parameters(func):
+    """Whether ``func``'s own signature names its parameters (a generated jvp has its
+    tangents too; an array dispatcher takes ``*args``)."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return False
+    return not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                   for p in signature.parameters.values())
 
 
 def _parameter_names(func):
@@ -115,7 +127,7 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
                 return generated
             facts = activity_pass.analyze(program, wrt_names)
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
-                                    single=single, name=f"{kind}_{program.name}")
+                                    single=single, name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
         except S2SDiffError as error:
             raise error.with_traceback(None) from None   # the user's line matters, not ours
         if optimize:
@@ -134,8 +146,12 @@ def pullback_of(func, wrt):
     df)`` returns ``dx`` (a tuple when ``wrt`` has several).  Generated code that calls
     ``func`` calls it in its reverse sweep: a user function is differentiated once per
     set of differentiated parameters, by transformation like the caller."""
-    return _generate(func, "pullback", tuple(wrt), True,
-                     differentiate=functools.partial(reverse, cotangents=True, bare=True))
+    differentiate = functools.partial(reverse, cotangents=True, bare=True)
+    try:
+        return _generate(func, "pullback", tuple(wrt), True, differentiate=differentiate)
+    except NotScalarError:         # a function returning a tuple: one cotangent per entry
+        return _generate(func, "pullback_tuple", tuple(wrt), True,
+                         differentiate=differentiate)
 
 
 def jvp_of(func, wrt):
@@ -340,15 +356,12 @@ def hessian(f, *, wrt=None):
     with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  A function
     that calls a custom rule has none here: s2sdiff never differentiates a rule's code."""
     gradient = grad(f, wrt=wrt)
-    if _has_blocks_or_calls(gradient):
-        # the reverse sweep of a loop has a tape and a branch-free recomputation that are
-        # not worth differentiating again: forward over forward, derivative by columns
-        gradient = derivative(f, wrt=wrt)
-    try:
+    if not gradient.__s2sdiff_custom__:
+        if _has_blocks_or_calls(gradient):
+            # the reverse sweep of a loop has a tape and a recomputation that are not worth
+            # differentiating again: forward over forward, derivative by columns
+            gradient = derivative(f, wrt=wrt)
         return jacfwd(gradient, wrt=wrt)
-    except S2SDiffError:
-        if not gradient.__s2sdiff_custom__:
-            raise
     name = getattr(f, "__name__", "the function")
     rules = ", ".join(f"`{r}`" for r in gradient.__s2sdiff_custom__)
     raise UnsupportedError(

@@ -37,13 +37,14 @@ import functools
 import operator
 
 from . import custom
-from .activity import analyze
+from .activity import _loop_elements, analyze
 from .build import Expr, as_node
 from .listing import Block, Line, Listing, assign, header
 from .modules import ModuleAliases
 from .normalize import If, Jump, Loop, Passive, Step
 from . import rules
 from .rules import Structural
+from .emit import sequence_parameters
 from .optimize import fold
 
 
@@ -68,6 +69,14 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                                           vararg=None, kwonlyargs=[], kw_defaults=[],
                                           kwarg=None, defaults=[])
     else:
+        sequences = sequence_parameters(program)
+        for p in activity.wrt:
+            if p in sequences:
+                raise program.parsed.error(
+                    program.parsed.node, f"s2sdiff cannot differentiate {program.name} in forward "
+                    f"mode with respect to the list `{p}`: one derivative per element",
+                    construct="forward mode over a list parameter",
+                    hint=f"Use grad or jacrev (reverse mode), or jvp with a tangent list for {p}.")
         directions = [(p, analyze(program, [p])) for p in activity.wrt]
         for p, _ in directions:
             listing.body.append(Line(assign(tangent(p, p), ast.Constant(1.0))))
@@ -129,7 +138,22 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                 out.append(Block(ast.If(item.test, [], []), items_with_tangents(item.body),
                                  items_with_tangents(item.orelse)))
             elif isinstance(item, Loop):
-                out.append(Block(_loop_head(item), items_with_tangents(item.body)))
+                head, body = _loop_head(item), items_with_tangents(item.body)
+                pairs = [(e, q, d) for e, q in _loop_elements(item) for d, facts in directions
+                         if facts.is_active(ast.Name(e)) and facts.is_active(ast.Name(q))]
+                own_index = _enumerate_index(head)
+                if pairs and own_index:     # for i, x in enumerate(xs): x_dot = xs_dot[i]
+                    index = own_index
+                elif pairs:                 # for k, x in enumerate(xs): x_dot = xs_dot[k]
+                    index = program.namer.fresh("k")
+                    head.target = ast.Tuple([ast.Name(index, ast.Store()), head.target],
+                                            ast.Store())
+                    head.iter = ast.Call(ast.Name("enumerate", ast.Load()), [head.iter], [])
+                if pairs:
+                    body[:0] = [Line(assign(tangent(e, d), ast.Subscript(
+                        ast.Name(tangent(q, d), ast.Load()), ast.Name(index, ast.Load()),
+                        ast.Load()))) for e, q, d in pairs]
+                out.append(Block(head, body))
         return out
 
     listing.body += items_with_tangents(program.body)
@@ -163,11 +187,9 @@ def _structural_tangents(program, step, active, tangent, out):
     call of the user's function (its generated jvp, ``t, t_dot = jvp_g(x, y, x_dot)``)."""
     key = step.rule.key
     if key != "call":
-        raise program.parsed.error(
-            ast.Expr(step.value, lineno=step.lineno),
-            f"s2sdiff cannot differentiate {program.name} in forward mode: {step.rule.name} "
-            f"of a differentiated value", construct=f"{step.rule.name} in forward mode",
-            hint="Use grad, value_and_grad, vjp or jacrev (reverse mode), which support lists.")
+        for direction, facts in active:
+            _sequence_tangents(step, direction, facts, tangent, out)
+        return
     from .api import jvp_of                # the pipeline, run again on the callee
     import inspect
     params = list(inspect.signature(step.callee).parameters)
@@ -196,6 +218,49 @@ def _structural_tangents(program, step, active, tangent, out):
             out[-1] = line               # replaces `target = g(x, y)`
         else:
             out.append(line)
+
+
+def _sequence_tangents(step, direction, facts, tangent, out):
+    """A list's tangent is a list of its elements' tangents (``0.0`` for a constant one):
+    ``v_dot = [x_dot, 0.0]``, ``t_dot = v_dot[i]``, ``v_dot[i] = e_dot``,
+    ``v_dot.append(e_dot)``."""
+    key = step.rule.key
+
+    def of(atom):
+        if facts.is_active(atom):
+            return ast.Name(tangent(atom.id, direction), ast.Load())
+        return ast.Constant(0.0)
+    target = tangent(step.target, direction)
+    if key == "display":
+        value = type(step.value)([of(a) for a in step.args], ast.Load())
+        out.append(Line(assign(target, value), step.number))
+    elif key == "getitem":
+        sequence, index = step.args
+        value = ast.Subscript(of(sequence), copy.deepcopy(index), ast.Load()) \
+            if facts.is_active(sequence) else ast.Constant(0.0)
+        out.append(Line(assign(target, value), step.number))
+    elif key == "setitem":
+        _, index, element = step.args
+        out.append(Line(ast.Assign([ast.Subscript(ast.Name(target, ast.Load()),
+                                                  copy.deepcopy(index), ast.Store())],
+                                   of(element), lineno=0), step.number))
+    elif key == "append":
+        _, element = step.args
+        out.append(Line(ast.Expr(ast.Call(ast.Attribute(ast.Name(target, ast.Load()), "append",
+                                                        ast.Load()), [of(element)], [])),
+                        step.number))
+
+
+def _enumerate_index(head):
+    """``i`` of ``for i, x in enumerate(xs)`` (no start): already the element's index."""
+    if not isinstance(head, ast.For):
+        return None
+    it, target = head.iter, head.target
+    if isinstance(it, ast.Call) and getattr(it.func, "id", None) == "enumerate" \
+            and len(it.args) == 1 and isinstance(target, ast.Tuple) \
+            and isinstance(target.elts[0], ast.Name):
+        return target.elts[0].id
+    return None
 
 
 def _injected_names(program):

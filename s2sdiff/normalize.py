@@ -425,13 +425,15 @@ class _Normalizer:
         self._carry(carried, self.body)
         self.body.append(Jump("break" if isinstance(stmt, ast.Break) else "continue", stmt.lineno))
 
-    def iterable(self, node, lineno):
-        """An atom, or a call of range/enumerate/zip/reversed on atoms, evaluated once."""
+    def iterable(self, node, lineno, nested=False):
+        """An atom, or calls of range/enumerate/zip/reversed (nested) on atoms."""
         if isinstance(node, ast.Call) and not node.keywords and not any(
                 isinstance(a, ast.Starred) for a in node.args):
             callee = self._callee_or_none(node.func)
             if callee in (range, enumerate, zip, reversed):
-                args = [self.atom(a, "n", lineno) for a in node.args]
+                args = [self.iterable(a, lineno, nested=True) if isinstance(a, ast.Call)
+                        and self._callee_or_none(a.func) in (enumerate, zip, reversed)
+                        else self.atom(a, "n", lineno) for a in node.args]
                 if callee is reversed and not (len(args) == 1):
                     raise self.error(node, "reversed() with several arguments")
                 return ast.Call(_copy_load(node.func), args, [])
@@ -442,7 +444,8 @@ class _Normalizer:
             name = self._new_version(node.id)
             self.version[node.id] = name
             return ast.Name(name, ast.Store())
-        if isinstance(node, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in node.elts):
+        if isinstance(node, (ast.Tuple, ast.List)) and all(
+                isinstance(e, (ast.Name, ast.Tuple, ast.List)) for e in node.elts):
             return ast.Tuple([self.loop_target(e) for e in node.elts], ast.Store())
         raise self.error(node, "loop target that is not a name or a tuple of names",
                          "Loop over names: `for i, x in enumerate(xs)`.")
@@ -531,6 +534,15 @@ class _Normalizer:
         elif isinstance(target, (ast.Tuple, ast.List)):
             if any(isinstance(t, ast.Starred) for t in target.elts):
                 raise self.error(target, "starred assignment", "Unpack into named variables.")
+            if isinstance(value, ast.Call) and all(isinstance(t, ast.Name) for t in target.elts) \
+                    and self._is_user_function(value.func):
+                # a, b = g(x): the call's tuple, then its entries
+                whole = self.atom(value, "t", stmt.lineno)
+                for i, sub_target in enumerate(target.elts):
+                    entry = ast.Subscript(ast.Name(whole.id, ast.Load()), ast.Constant(i),
+                                          ast.Load(), lineno=stmt.lineno, col_offset=0)
+                    self.assign(sub_target, entry, stmt)
+                return
             if not (isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)):
                 raise self.error(target, "tuple unpacking of a value that is not a tuple display",
                                  "Unpack only `a, b = x, y` with as many values as names.")
@@ -755,7 +767,8 @@ class _Normalizer:
             keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
             value = ast.Call(_copy_load(node.func), args, keywords)
             rule = _hashable_lookup(callee, len(args))
-            if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType):
+            if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType) \
+                    and not self._part_of_custom_rule(node.func):
                 emit(value, self.bind(node, callee, args, keywords), rules.CALL, callee)
                 return emitted[0]
             if custom.rule_of(callee) is not None:
@@ -844,6 +857,16 @@ class _Normalizer:
                     and not isinstance(node.slice.value, int):
                 return True
         return False
+
+    def _part_of_custom_rule(self, func):
+        """``f.fwd``, ``f.bwd``, ``f.jvp``...: the user's rule, never differentiated."""
+        return isinstance(func, ast.Attribute) and \
+            custom.rule_of(self._callee_or_none(func.value)) is not None
+
+    def _is_user_function(self, func):
+        callee = self._callee_or_none(func)
+        return isinstance(callee, types.FunctionType) and custom.rule_of(callee) is None \
+            and _hashable_lookup(callee, 0) is None
 
     def bind(self, node, callee, args, keywords):
         """The arguments of a call of the user's ``callee`` in parameter order, defaults
@@ -977,7 +1000,7 @@ def _walk_items(items):
 def _item_loads(item):
     """Names an item reads itself (not those of its nested blocks)."""
     if isinstance(item, Step):
-        nodes = [item.value]
+        nodes = [item.value] + ([item.store] if item.store is not None else [])
     elif isinstance(item, Passive):
         nodes = [item.stmt]
     elif isinstance(item, If):
@@ -1029,6 +1052,8 @@ def _rename(items, old, new):
                 item.target = new
             item.value = renamer.visit(item.value)
             item.args = [renamer.visit(a) for a in item.args]
+            if item.store is not None:
+                item.store = renamer.visit(item.store)
         elif isinstance(item, Passive):
             item.stmt = renamer.visit(item.stmt)
         elif isinstance(item, If):

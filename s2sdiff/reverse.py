@@ -38,6 +38,7 @@ from .build import Expr, as_node, unparse
 from .listing import Block, Comment, Line, Listing, accumulate, assign, header, walk_lines
 from .modules import ModuleAliases
 from .normalize import If, Jump, Loop, Passive, Step, has_control_flow, walk_steps
+from .activity import scatter_pairs
 from .rules import ARRAY_SETITEM, Structural
 from .optimize import fold
 
@@ -529,8 +530,10 @@ def _backprop_call(self, step, d_target, out):
         base = getattr(step.callee, "__name__", "f")
         name = self.program.namer.fresh(f"pullback_{base}" if base.isidentifier() else "pullback")
         self.pullbacks[name] = pullback
-    call = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(a) for a in step.args]
-                    + [copy.deepcopy(d_target.node)], [])
+    seed = copy.deepcopy(d_target.node)
+    if getattr(pullback, "__s2sdiff_outputs__", None):       # one cotangent per entry
+        seed = ast.Starred(seed, ast.Load())
+    call = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(a) for a in step.args] + [seed], [])
     note = f"generated pullback of {ast.unparse(step.value.func)}, line {step.lineno}"
     self.written.discard(d_target.node.id)
     atoms = [a for a, is_active in zip(step.args, active) if is_active]
@@ -620,19 +623,10 @@ def _reverse_head(loop, plan, index):
 
 
 def _elements(loop):
-    """(element name, sequence name) pairs of a ``for`` loop over names, or None."""
+    """(element name, sequence name) pairs of a ``for`` loop over whole entries, or None."""
     if loop.kind != "for":
         return None
-    it, target = loop.iterable, loop.target
-    if isinstance(it, ast.Name) and isinstance(target, ast.Name):
-        return [(target.id, it.id)]
-    if isinstance(it, ast.Call) and isinstance(target, ast.Tuple):
-        func = getattr(it.func, "id", None)
-        if func == "enumerate" and isinstance(it.args[0], ast.Name) and len(target.elts) == 2:
-            return [(target.elts[1].id, it.args[0].id)]
-        if func == "zip" and len(target.elts) == len(it.args):
-            return [(t.id, a.id) for t, a in zip(target.elts, it.args) if isinstance(a, ast.Name)]
-    return []
+    return scatter_pairs(loop)
 
 
 def _sequences(program):

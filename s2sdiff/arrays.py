@@ -364,10 +364,12 @@ class Backprop:
                 self.literals[target] = value
             line = assign(target, value)
         elif kind is None or not kind.array:
+            self.literals.pop(target, None)        # it holds more than the literal now
             line = accumulate(target, value)       # numbers are immutable: += rebinds
         elif self.owned.get(target) and _broadcast(self.ashape[target], shape) == self.ashape[target]:
             line = accumulate(target, value)       # in place, into an array we allocated
         else:
+            self.literals.pop(target, None)
             line = assign(target, ast.BinOp(ast.Name(target, ast.Load()), ast.Add(), value))
             self.ashape[target] = _broadcast(self.ashape.get(target, kind.shape), shape)
             self.owned[target] = True
@@ -434,16 +436,13 @@ class Backprop:
         """``node`` (of ``shape``) summed over the axes broadcasting added to ``to``; returns
         ``(node, shape)``, the shape possibly still smaller than ``to`` (lazy)."""
         shape, to = tuple(shape), tuple(to)
-        if len(to) < len(shape):
-            lead = len(shape) - len(to)
-        else:
-            lead = 0
-            shape = (1,) * (len(to) - len(shape)) + shape
-        axes = list(range(lead)) + [lead + i for i, n in enumerate(to)
-                                    if n == 1 and shape[lead + i] != 1]
+        lead = max(0, len(shape) - len(to))     # leading axes ``to`` lacks: summed away
+        pad = max(0, len(to) - len(shape))      # leading axes the value lacks: broadcast
+        axes = list(range(lead)) + [i for i in range(lead, len(shape))
+                                    if to[i - lead + pad] == 1 and shape[i] != 1]
         rest = shape[lead:]
         if not axes:
-            return node, _strip(rest, to)
+            return node, rest               # its true shape, which broadcasts to ``to``
         if not to:
             return self.np.sum(Expr(node)).node, ()
         keep = [a for a in axes if a >= lead]

@@ -1,6 +1,7 @@
 """Deterministic fresh names that never collide with anything the user wrote."""
 
 import ast
+import keyword
 
 
 class Namer:
@@ -28,7 +29,7 @@ class Namer:
         return name
 
     def fresh(self, base, sep="_"):
-        if base not in self.taken:
+        if base not in self.taken and not keyword.iskeyword(base):
             return self.reserve(base)
         k = 2
         while f"{base}{sep}{k}" in self.taken:

@@ -52,6 +52,7 @@ return f
 import ast
 import copy
 import inspect
+import keyword
 import types
 from dataclasses import dataclass, field
 
@@ -273,6 +274,7 @@ class _Normalizer:
             self.version[p] = p
         output = None
         body = control.canonical_body(self.node, self.namer)
+        self.canonical = body
         for i, stmt in enumerate(body):
             if i == 0 and _is_docstring(stmt):
                 continue
@@ -354,6 +356,8 @@ class _Normalizer:
         carried = {}
         for user in _assigned_in(stmt.body, exclude=_target_names(stmt)):
             before = self.version.get(user)
+            if before is None and self._local_to_body(user, stmt):
+                continue            # assigned before read in every iteration, dead after
             if before is None:
                 carried[user] = self._new_version(user)
             elif self._reusable(before):
@@ -405,6 +409,16 @@ class _Normalizer:
                 last = items[-1] if items else None
                 _append_fallthrough(items, self._copy_step(phi, current,
                                                            getattr(last, "lineno", 0) or 0))
+
+    def _local_to_body(self, name, loop):
+        """Whether each iteration of ``loop`` assigns ``name`` before reading it and
+        nothing outside the loop reads it: then it carries nothing between iterations."""
+        inside = {id(n) for n in ast.walk(loop)}
+        for node in ast.walk(ast.Module(self.canonical, [])):
+            if isinstance(node, ast.Name) and node.id == name and id(node) not in inside:
+                return False
+        exposed, _ = _upward_exposed(loop.body, name, False)
+        return not exposed
 
     def _reusable(self, name):
         """Whether a loop may assign ``name`` itself: nothing before reads it in the
@@ -681,7 +695,7 @@ class _Normalizer:
     def _temp_name(self, node, hint):
         suggestion = _suggest_name(node)
         if suggestion and len(suggestion) <= 8 and suggestion.isidentifier() \
-                and suggestion not in self.namer.taken:
+                and suggestion not in self.namer.taken and not keyword.iskeyword(suggestion):
             name = self.namer.reserve(suggestion)
         else:
             base = hint if len(hint) <= 6 else "t"
@@ -1089,6 +1103,44 @@ def _assigned_in(stmts, exclude=()):
                     and node.id not in names and node.id not in exclude:
                 names.append(node.id)
     return names
+
+
+def _upward_exposed(stmts, name, assigned):
+    """(whether ``stmts`` may read ``name`` before assigning it, whether it is assigned
+    on every path through them), given whether it is assigned on entry."""
+    def reads(node):
+        return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                   for n in ast.walk(node))
+
+    def stores(node):
+        return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                   for n in ast.walk(node))
+    for stmt in stmts:
+        if isinstance(stmt, ast.If):
+            if not assigned and reads(stmt.test):
+                return True, assigned
+            exposed_then, then = _upward_exposed(stmt.body, name, assigned)
+            exposed_else, orelse = _upward_exposed(stmt.orelse, name, assigned)
+            if exposed_then or exposed_else:
+                return True, assigned
+            assigned = then and orelse
+        elif isinstance(stmt, (ast.For, ast.While)):
+            head = stmt.iter if isinstance(stmt, ast.For) else stmt.test
+            if not assigned and reads(head):
+                return True, assigned
+            if isinstance(stmt, ast.For) and stores(stmt.target):
+                inner = True
+            else:
+                inner = assigned
+            exposed, _ = _upward_exposed(stmt.body, name, inner)
+            if exposed:
+                return True, assigned
+        else:
+            if not assigned and (reads(stmt) or (isinstance(stmt, ast.AugAssign)
+                                                 and stores(stmt.target))):
+                return True, assigned
+            assigned = assigned or stores(stmt)
+    return False, assigned
 
 
 def _target_names(stmt):

@@ -29,6 +29,7 @@ The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * .
 
 import ast
 import copy
+import keyword
 from dataclasses import dataclass
 
 import numpy as np
@@ -393,6 +394,12 @@ class _Sweeps:
             if not one_sided:
                 break
             self.written = start | set(one_sided)
+        # an adjoint one arm consumed (the arm assigns its name: a loop's carried name
+        # before `continue`) and the other kept must be zero after the first arm
+        for arm, after, other in ((then, after_then, after_else), (orelse, after_else, after_then)):
+            for name in sorted((other - after) & start):
+                arm.append(Line(assign(name, self.zero(self.adjoint.primal(name)))))
+                after.add(name)
         if not then and not orelse:
             self.written = after_then | after_else
             return []
@@ -439,6 +446,8 @@ class _Sweeps:
         return out
 
     def backprop(self, step, out):
+        if self.adjoint(step.target) not in self.written and not step.mutates:
+            return        # nothing after it on this path reads the value: its adjoint is 0
         out.append(Comment(f"backprop {unparse(step.statement)}"))
         d_target = Expr.name(self.adjoint(step.target))
         if step.custom is not None:          # the user's rule, called visibly (custom.py)
@@ -853,7 +862,7 @@ class _AdjointNames:
         names = self.listing.adjoints
         if name not in names:
             preferred = "d" + name
-            if preferred in self.namer.taken:
+            if preferred in self.namer.taken or keyword.iskeyword(preferred):
                 preferred = self.namer.fresh("d_" + name)
             names[name] = self.namer.reserve(preferred)
             if name in self.user_names:

@@ -116,6 +116,22 @@ def element_assignment(x, y):
     return np.sum(z * x)
 
 
+def copy_times_original(B):                  # fuzzer finding: H = B; H * B lost dH
+    H = B
+    xw = H * B
+    return np.sum(H) + np.sum(xw)
+
+
+def two_reductions(W):                       # fuzzer finding: the second adjoint was dropped
+    t = np.sin(W)
+    return np.sum(t) + np.sum(0.5 * t)
+
+
+def lazy_adjoint_shape(v, s, h):             # fuzzer finding: (2,) adjoint for a (1, 2) value
+    r = (h + s) @ v
+    return np.sum(v * h * r)
+
+
 CASES = [
     (inner_sq, [(5,), (5,), ()]),
     (least_squares, [(7, 3), (3,), (7,)]),
@@ -139,6 +155,10 @@ CASES = [
     (mixed, [(2, 3), ()]),
     (slice_assignment, [(4,), (2,)]),
     (element_assignment, [(2, 3), ()]),
+    (copy_times_original, [()]),
+    (copy_times_original, [(3,)]),
+    (two_reductions, [(3,)]),
+    (lazy_adjoint_shape, [(2,), (2,), (1, 2)]),
 ]
 
 

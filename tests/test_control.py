@@ -461,3 +461,79 @@ def test_a_helper_returning_a_tuple():
     assert dy == pytest.approx(u * u + (2 * y * u + 2 * u) * x)
     assert "dxty, dy = pullback__min_max(xty, y, *dt1)" in \
         grad(calls_helper_returning_a_pair).source
+
+
+# fuzzer findings, each once a wrong gradient or a crash -----------------------------------
+
+SCALE_ABOVE_ONE = 1.25
+
+
+def return_on_first_trip(p):                 # `del` was the adjoint of `el`
+    for el in (0.5, p):
+        return el
+    return p
+
+
+def return_then_branch(q):
+    t = 1.0
+    for e in (q, q):
+        return t
+    if q > 0:
+        q = q * 2.0
+    return q
+
+
+def local_in_untaken_branch(v):              # t is local to the body: nothing carried
+    s = v + 0.5
+    for it in range(2):
+        if s <= 0.5:
+            t = s * 2.0
+            t += 1.0
+            s = s + t
+    return s
+
+
+def return_or_reassign(d):
+    r = d
+    if r < 0.0:
+        return r
+    r = 1.5
+    return r
+
+
+def overwrite_then_continue(x):              # the adjoint of m accumulated once per trip
+    m = 0.0
+    for k in range(4):
+        if k >= 0:
+            m = math.sin(x)
+            continue
+    return m
+
+
+def while_and_overwrite(b, x):
+    s = b
+    n = 0
+    while n < 3 and s < 10.0 and SCALE_ABOVE_ONE > 1:
+        n += 1
+        s = math.sin(x)
+    return s
+
+
+FINDINGS = [
+    (return_on_first_trip, (0.3,), lambda p: (0.0,)),
+    (return_then_branch, (0.3,), lambda q: (0.0,)),
+    (local_in_untaken_branch, (0.03,), lambda v: (1.0,)),
+    (local_in_untaken_branch, (-0.2,), lambda v: (3.0,)),     # one trip: s = 3s + 1
+    (return_or_reassign, (-0.12,), lambda d: (1.0,)),
+    (return_or_reassign, (0.12,), lambda d: (0.0,)),
+    (overwrite_then_continue, (0.3,), lambda x: (math.cos(x),)),
+    (while_and_overwrite, (0.5, 0.3), lambda b, x: (0.0, math.cos(x))),
+]
+
+
+@pytest.mark.parametrize("func, point, gradient", FINDINGS,
+                         ids=[f"{f.__name__}{p}" for f, p, _ in FINDINGS])
+def test_fuzzer_findings(func, point, gradient):
+    got = grad(func, wrt=tuple(range(len(point))))(*point)
+    assert got == pytest.approx(gradient(*point), rel=1e-12, abs=1e-15)
+    check_grad(func, *point)

@@ -31,6 +31,7 @@ from .build import unparse
 from .errors import ArgumentError
 from .listing import Block, Comment, Line
 from .normalize import Step
+from .rules import Structural
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -146,7 +147,8 @@ def unchecked_parameters(program):
 
 
 def sequence_parameters(program):
-    """Parameters indexed or iterated over: lists, tuples or arrays of reals."""
+    """Parameters that may be lists, tuples or arrays of reals: indexed, iterated over,
+    or passed to a function that is not one of the rule table's."""
     from .normalize import Loop, _walk_items
     from .rules import Structural
     names = set()
@@ -156,11 +158,19 @@ def sequence_parameters(program):
             names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
         if isinstance(item, Loop) and item.iterable is not None:
             names.update(n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name))
+        if isinstance(item, Step) and item.callee is not None and item.rule is None \
+                and item.custom is None and item.differentiable:
+            names.update(a.id for a in item.args if isinstance(a, ast.Name))
     return names & set(program.params)
 
 
 def _rejects_non_reals(step):
-    if step.rule is not None and step.rule.key == "sigmoid":
+    """Whether the step raises TypeError for a non-real argument, or passes its arguments
+    to a function that takes what it takes (``map(float, xs)``, the user's helper)."""
+    if step.rule is not None and getattr(step.rule, "key", None) == "sigmoid":
+        return True
+    if step.callee is not None and step.custom is None and (
+            step.rule is None or isinstance(step.rule, Structural)):
         return True
     return getattr(step.callee, "__module__", None) == "math" or step.callee is float
 

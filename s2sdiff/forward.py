@@ -257,7 +257,7 @@ def _enumerate_index(head):
         return None
     it, target = head.iter, head.target
     if isinstance(it, ast.Call) and getattr(it.func, "id", None) == "enumerate" \
-            and len(it.args) == 1 and isinstance(target, ast.Tuple) \
+            and len(it.args) == 1 and not it.keywords and isinstance(target, ast.Tuple) \
             and isinstance(target.elts[0], ast.Name):
         return target.elts[0].id
     return None

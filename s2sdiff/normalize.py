@@ -441,16 +441,20 @@ class _Normalizer:
 
     def iterable(self, node, lineno, nested=False):
         """An atom, or calls of range/enumerate/zip/reversed (nested) on atoms."""
-        if isinstance(node, ast.Call) and not node.keywords and not any(
-                isinstance(a, ast.Starred) for a in node.args):
+        if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args):
             callee = self._callee_or_none(node.func)
+            if node.keywords and not (callee is enumerate and [k.arg for k in node.keywords]
+                                      == ["start"]):
+                callee = None
             if callee in (range, enumerate, zip, reversed):
                 args = [self.iterable(a, lineno, nested=True) if isinstance(a, ast.Call)
                         and self._callee_or_none(a.func) in (enumerate, zip, reversed)
                         else self.atom(a, "n", lineno) for a in node.args]
                 if callee is reversed and not (len(args) == 1):
                     raise self.error(node, "reversed() with several arguments")
-                return ast.Call(_copy_load(node.func), args, [])
+                keywords = [ast.keyword(k.arg, self.atom(k.value, "n", lineno))
+                            for k in node.keywords]
+                return ast.Call(_copy_load(node.func), args, keywords)
         return self.atom(node, "seq", lineno)
 
     def loop_target(self, node):

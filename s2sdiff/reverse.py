@@ -227,6 +227,9 @@ class _Sweeps:
         self.plans = {}
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.sequences = _sequences(program)
+        self.replayable = set(program.params) | {
+            s.target for s in walk_steps(program.body)
+            if isinstance(s.rule, Structural) and s.rule.key == "display"}
         for item in walk_steps(program.body):
             if custom.is_vjp(item) and self.active(item) and _inside_block(program.body, item):
                 raise program.parsed.error(
@@ -322,7 +325,7 @@ class _Sweeps:
             self.written = saved
         touched = _adjoints_in(reverse_body, self.listing.derivative_names)
         counter = None
-        exits = loop.exits or loop.kind == "while"
+        exits = loop.exits or loop.kind == "while" or not _replayable(loop, self.replayable)
         if reverse_body or unwritten_carried:
             if exits:
                 counter = self.program.namer.fresh("trips")
@@ -597,6 +600,16 @@ def _pack(names, ctx=None):
     if len(names) == 1:
         return one(names[0])
     return ast.Tuple([one(n) for n in names], ctx)
+
+
+def _replayable(loop, replayable):
+    """Whether the reverse loop can run over the iterable again, backwards: a ``range``
+    or a name (``reversed(xs)`` raises for an iterator the forward loop used up, rather
+    than running zero times) of a parameter or of a list or tuple the function built
+    (``replayable``).  Other loops count their trips and push their targets."""
+    it = loop.iterable
+    return (isinstance(it, ast.Name) and it.id in replayable) or (
+        isinstance(it, ast.Call) and getattr(it.func, "id", None) == "range")
 
 
 def _loop_head(loop):

@@ -519,7 +519,24 @@ def while_and_overwrite(b, x):
     return s
 
 
+def enumerate_with_start(x, y):
+    s = 0.0
+    for i, t in enumerate([x, y], start=1):
+        s = s + t * i
+    return s
+
+
+def loop_over_an_iterator(xs, w):            # map(...) cannot run backwards: trips counted
+    s = 1.0
+    for a in map(float, xs):
+        s = s * (a * w + 1.0)
+    return s
+
+
 FINDINGS = [
+    (enumerate_with_start, (2.0, 3.0), lambda x, y: (1.0, 2.0)),
+    (loop_over_an_iterator, ([0.5, 2.0], 0.25),
+     lambda xs, w: ((0.5 * 0.25 + 1.0) * 2.0 + (2.0 * 0.25 + 1.0) * 0.5,)),
     (return_on_first_trip, (0.3,), lambda p: (0.0,)),
     (return_then_branch, (0.3,), lambda q: (0.0,)),
     (local_in_untaken_branch, (0.03,), lambda v: (1.0,)),
@@ -534,6 +551,7 @@ FINDINGS = [
 @pytest.mark.parametrize("func, point, gradient", FINDINGS,
                          ids=[f"{f.__name__}{p}" for f, p, _ in FINDINGS])
 def test_fuzzer_findings(func, point, gradient):
-    got = grad(func, wrt=tuple(range(len(point))))(*point)
+    wrt = tuple(i for i, p in enumerate(point) if not isinstance(p, list))
+    got = grad(func, wrt=wrt)(*point)
     assert got == pytest.approx(gradient(*point), rel=1e-12, abs=1e-15)
-    check_grad(func, *point)
+    check_grad(func, *point, wrt=wrt)

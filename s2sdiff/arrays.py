@@ -43,7 +43,7 @@ import numpy as np
 from . import rules
 from .build import Expr, Namespace, as_node, unparse
 from .errors import ArgumentError, NotScalarError, S2SDiffError, UnsupportedError
-from .listing import Comment, Line, accumulate, assign
+from .listing import Block, Comment, Line, accumulate, assign, walk_lines
 from .optimize import fold
 
 ARRAY_METHODS = {name[len("method "):] for name in rules.ARRAY_RULES
@@ -273,10 +273,79 @@ def infer(program, args):
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})
     env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) else a for a in args]))
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
+    from .normalize import has_control_flow
+    if has_control_flow(program.body):
+        return _infer_blocks(program, env, kinds)
     for step in program.steps:
         exec(compile(unparse(step.statement), parsed.filename, "exec"), env)
         kinds[step.target] = kind_of(env[step.target])
     return kinds
+
+
+def _infer_blocks(program, env, kinds):
+    """``infer`` for a program with branches and loops: its forward code runs once,
+    recording the kind of every assignment; a name whose shape or dtype changes from one
+    assignment to the next (an array growing in a loop) cannot be specialised."""
+    from .normalize import If, Jump, Loop, Step
+    lines = [f"def {_INFER}({', '.join(program.params)}):"]
+
+    def emit(items, indent):
+        for item in items:
+            if isinstance(item, Step):
+                lines.append(indent + unparse(item.statement))
+                lines.append(f"{indent}{_RECORD}({item.target!r}, {item.target}, "
+                             f"{item.lineno})")
+            elif isinstance(item, If):
+                lines.append(f"{indent}if {unparse(item.test)}:")
+                emit(item.body, indent + "    ")
+                lines.append(f"{indent}    pass")
+                lines.append(f"{indent}else:")
+                emit(item.orelse, indent + "    ")
+                lines.append(f"{indent}    pass")
+            elif isinstance(item, Loop):
+                head = (f"for {unparse(item.target)} in {unparse(item.iterable)}:"
+                        if item.kind == "for" else
+                        f"while {unparse(item.test) if item.test is not None else 'True'}:")
+                lines.append(indent + head)
+                for name in _store_targets(item.target):
+                    lines.append(f"{indent}    {_RECORD}({name!r}, {name}, {item.lineno})")
+                emit(item.body, indent + "    ")
+                lines.append(f"{indent}    pass")
+            elif isinstance(item, Jump):
+                lines.append(indent + item.kind)
+    emit(program.body, "    ")
+
+    def record(name, value, lineno):
+        kind = kind_of(value)
+        known = kinds.get(name)
+        if known is not None and (known.shape, known.dtype, known.array) != (
+                kind.shape, kind.dtype, kind.array) and name not in program.params:
+            raise program.parsed.error(
+                ast.Pass(lineno=lineno), f"s2sdiff cannot differentiate {program.name}: "
+                f"`{name}` is first {_describe(known)}, then {_describe(kind)}; generated "
+                f"array code is specialised to one shape per name",
+                construct="a shape that changes", cls=UnsupportedError,
+                hint="Keep every variable's shape fixed (preallocate with np.zeros and "
+                     "assign into it, or collect pieces in a list and np.stack them after).")
+        kinds[name] = kind
+    namespace = dict(env)
+    namespace[_RECORD] = record
+    exec(compile("\n".join(lines) + "\n", program.parsed.filename, "exec"), namespace)
+    namespace[_INFER](*[env[p] for p in program.params])
+    return kinds
+
+
+_INFER, _RECORD = "s2sdiff_infer", "s2sdiff_record"
+
+
+def _store_targets(target):
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)] if target is not None else []
+
+
+def _describe(kind):
+    if kind.array:
+        return f"an array of shape {kind.shape}"
+    return {"f": "a float", "i": "an int", "b": "a bool"}.get(kind.dtype, "another value")
 
 
 # reverse mode -------------------------------------------------------------------------
@@ -334,7 +403,8 @@ class _Substitute(ast.NodeTransformer):
 class Backprop:
     """The reverse sweep of an array program; ``reverse`` calls ``step`` per active step."""
 
-    def __init__(self, program, activity, listing, adjoint, modules, explain):
+    def __init__(self, program, activity, listing, adjoint, modules, explain, plain=False):
+        self.plain = plain    # inside branches and loops: no literal seeds, no += in place
         self.program, self.activity, self.listing = program, activity, listing
         self.adjoint, self.modules, self.explain = adjoint, modules, explain
         self.kinds = program.kinds
@@ -360,13 +430,17 @@ class Backprop:
             self.ashape[target], self.owned[target] = shape, _fresh(value)
             if not self.owned[target]:          # may share memory with these arrays
                 self.aliases[target] = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-            if isinstance(value, ast.Constant):
+                if self.plain:                  # and they with it: no writing in place
+                    for name in self.aliases[target]:
+                        self.owned[name] = False
+            if isinstance(value, ast.Constant) and not self.plain:
                 self.literals[target] = value
             line = assign(target, value)
         elif kind is None or not kind.array:
             self.literals.pop(target, None)        # it holds more than the literal now
             line = accumulate(target, value)       # numbers are immutable: += rebinds
-        elif self.owned.get(target) and _broadcast(self.ashape[target], shape) == self.ashape[target]:
+        elif self.owned.get(target) and not self.plain \
+                and _broadcast(self.ashape[target], shape) == self.ashape[target]:
             line = accumulate(target, value)       # in place, into an array we allocated
         else:
             self.literals.pop(target, None)
@@ -514,6 +588,11 @@ class Backprop:
         self.listing.body.append(Line(ast.Assign(
             [ast.Subscript(ast.Name(array.id, ast.Load()), copy.deepcopy(index), ast.Store())],
             ast.Name(step.saved, ast.Load()), lineno=0), step.number))
+
+    def fresh_zero(self, name, primal):
+        """``name = np.zeros(primal.shape)`` was written: a full-shaped array of our own."""
+        self.ashape[name], self.owned[name] = self.shape(primal), True
+        self.literals.pop(name, None)
 
     def zero(self, param):
         kind = self.kinds[param]
@@ -821,7 +900,11 @@ def prune_forward(listing):
     read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
     kept = []
     for item in reversed(listing.body):
-        if isinstance(item, Line):
+        if isinstance(item, Block):         # kept whole; everything it reads is read
+            for line in walk_lines([item]):
+                read.update(n.id for n in ast.walk(line.stmt) if isinstance(n, ast.Name))
+            read.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+        elif isinstance(item, Line):
             stmt = item.stmt
             target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
                 stmt.targets[0], ast.Name) else None

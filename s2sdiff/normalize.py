@@ -403,7 +403,8 @@ class _Normalizer:
             if allow_rename and index is not None and _renamable(items, current) \
                     and not _reads_name(items[index + 1:], current) \
                     and not _reads_name(items[index + 1:], phi) \
-                    and not _partials_read_output(items[index]):
+                    and not _partials_read_output(items[index]) \
+                    and not (self.array_code and phi in _arg_names(items[index])):
                 _rename(items, current, phi)
             else:
                 last = items[-1] if items else None
@@ -999,6 +1000,10 @@ def _append_fallthrough(items, step):
         _append_fallthrough(last.orelse, copy.copy(step))
         return
     items.append(step)
+
+
+def _arg_names(step):
+    return [a.id for a in step.args if isinstance(a, ast.Name)]
 
 
 def _has_break(items):

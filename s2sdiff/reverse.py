@@ -28,6 +28,7 @@ The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * .
 """
 
 import ast
+import contextlib
 import copy
 import keyword
 from dataclasses import dataclass
@@ -48,9 +49,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
             bare=False):
     """The gradient ``Listing`` of ``program`` for the parameters in ``activity.wrt``;
     ``bare``: a single gradient is returned alone even with ``cotangents``."""
-    if getattr(program, "kinds", None) is not None:       # NumPy arrays: see arrays.py
-        if has_control_flow(program.body):
-            raise arrays_in_blocks(program)
+    if getattr(program, "kinds", None) is not None and not has_control_flow(program.body):
         listing = _reverse_arrays(program, activity, with_value=with_value, single=single,
                                   name=name, cotangents=cotangents)
         if bare and isinstance(listing.returns, ast.Tuple) and len(listing.returns.elts) == 1:
@@ -86,6 +85,9 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
         if sweep.adjoint(param) not in sweep.written:
             listing.body.append(Comment(f"{param} does not reach the output"))
             sweep.write(ast.Name(param), Expr(sweep.zero(param)), None, listing.body)
+    if sweep.arrays is not None:
+        sweep.arrays.written = sweep.written
+        sweep.arrays.finish(activity.wrt)      # every gradient with its parameter's shape
     grads = [ast.Name(sweep.adjoint(p), ast.Load()) for p in activity.wrt]
     result = grads[0] if (single and not cotangents) or (bare and len(grads) == 1) \
         else ast.Tuple(grads, ast.Load())
@@ -178,16 +180,6 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
     return listing
 
 
-def arrays_in_blocks(program):
-    first = next(item for item in program.body if isinstance(item, (If, Loop)))
-    return program.parsed.error(
-        ast.Pass(lineno=first.lineno), f"s2sdiff cannot differentiate {program.name}: NumPy "
-        f"array code inside a branch or loop is not supported yet",
-        construct="arrays with control flow",
-        hint="Write the array computation without the branch or loop (np.where, a "
-             "reduction), or differentiate scalar code.")
-
-
 def zeros_like(value):
     """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array)."""
     if isinstance(value, np.ndarray):
@@ -227,6 +219,12 @@ class _Sweeps:
         self.plans = {}
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.sequences = _sequences(program)
+        self.kinds = getattr(program, "kinds", None)
+        self.arrays = None
+        if self.kinds is not None:        # NumPy code with blocks: arrays.Backprop, plainly
+            self.arrays = arrays.Backprop(program, activity, listing, self.adjoint,
+                                          self.modules, _explain, plain=True)
+            self.arrays.written = self.written
         self.replayable = set(program.params) | {
             s.target for s in walk_steps(program.body)
             if isinstance(s.rule, Structural) and s.rule.key == "display"}
@@ -241,7 +239,24 @@ class _Sweeps:
     def active(self, step):
         return _active(step, self.activity)
 
+    @contextlib.contextmanager
+    def into(self, out):
+        """Let ``arrays.Backprop`` (which appends to the listing) write into ``out``, with
+        the adjoints this sweep knows are written."""
+        saved = self.listing.body
+        self.listing.body = out
+        self.arrays.written = self.written
+        try:
+            yield
+        finally:
+            self.listing.body = saved
+
     def zero(self, name):
+        kind = self.kinds.get(name) if self.kinds else None
+        if kind is not None and kind.array:
+            self.arrays.fresh_zero(self.adjoint(name), name)
+            return self.arrays.np.zeros(Expr(ast.Attribute(ast.Name(name, ast.Load()), "shape",
+                                                           ast.Load()))).node
         if name in self.sequences:
             if self.zeros_name is None:
                 self.zeros_name = self.program.namer.fresh("zeros_like")
@@ -252,6 +267,10 @@ class _Sweeps:
     def write(self, atom, value, tag, out, note=None, index=None):
         """Add ``value`` to the adjoint of ``atom`` (assign it if it holds nothing yet);
         ``index``: to element ``index`` of a sequence's adjoint."""
+        if self.arrays is not None and index is None:
+            with self.into(out):
+                self.arrays.write(atom, value, tag, note)
+            return
         target = self.adjoint(atom.id)
         if index is not None:
             if target not in self.written:
@@ -316,6 +335,11 @@ class _Sweeps:
         outside = {self.adjoint(n) for n in self._adjoint_candidates(loop) if n not in local}
         saved = self.written
         self.written = set(outside)
+        if self.arrays is not None:       # written before the loop by then, full-shaped
+            for name in outside:
+                primal = self.adjoint.primal(name)
+                if primal in self.kinds and self.kinds[primal].array:
+                    self.arrays.fresh_zero(name, primal)
         try:
             reverse_body = self.backward(loop.body)
             unwritten_carried = [c for c in loop.carried
@@ -420,9 +444,14 @@ class _Sweeps:
             return []
         out = []
         for name in plan.adjoints:
+            primal = self.adjoint.primal(name)
             if name not in self.written:
-                out.append(Line(assign(name, self.zero(self.adjoint.primal(name)))))
+                out.append(Line(assign(name, self.zero(primal))))
                 self.written.add(name)
+            elif self.arrays is not None and primal in self.kinds and self.kinds[primal].array:
+                # the loop adds into it in place: a full-shaped array of its own first
+                full = ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), self.zero(primal))
+                out.append(Line(assign(name, full)))
         body = []
         if plan.pushed:
             body.append(Line(ast.Assign([_pack(plan.pushed, ast.Store())], ast.Call(
@@ -462,6 +491,11 @@ class _Sweeps:
             return
         if isinstance(step.rule, Structural):
             self.backprop_structure(step, d_target, out)
+            return
+        if self.arrays is not None:
+            with self.into(out):
+                self.arrays.step(step, _explain)
+            self.written.discard(self.adjoint(step.target))
             return
         m = self.modules.namespace_for(step)
         partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))

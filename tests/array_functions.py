@@ -132,6 +132,43 @@ def lazy_adjoint_shape(v, s, h):             # fuzzer finding: (2,) adjoint for 
     return np.sum(v * h * r)
 
 
+def rnn(W, U, xs, h0):                       # arrays through a loop (issue 3 with issue 4)
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t])
+    return np.sum(h * h)
+
+
+def power_iteration(A, v):
+    for k in range(3):
+        v = A @ v
+        v = v / np.linalg.norm(v)
+    return np.sum(v * v * v)
+
+
+def branch_on_arrays(x, w):
+    y = np.sin(x * w)
+    if np.sum(y) > 0:
+        z = y * y
+    else:
+        z = np.exp(y)
+    return np.sum(z)
+
+
+def loop_over_rows(X, w):
+    s = 0.0
+    for row in X:
+        s = s + np.tanh(np.dot(row, w))
+    return s
+
+
+def growing_array(x):                        # refused: a shape that changes in a loop
+    v = x
+    for k in range(2):
+        v = np.concatenate([v, x])
+    return np.sum(v)
+
+
 CASES = [
     (inner_sq, [(5,), (5,), ()]),
     (least_squares, [(7, 3), (3,), (7,)]),
@@ -159,6 +196,10 @@ CASES = [
     (copy_times_original, [(3,)]),
     (two_reductions, [(3,)]),
     (lazy_adjoint_shape, [(2,), (2,), (1, 2)]),
+    (rnn, [(3, 3), (3, 2), (4, 2), (3,)]),
+    (power_iteration, [(3, 3), (3,)]),
+    (branch_on_arrays, [(4,), ()]),
+    (loop_over_rows, [(5, 3), (3,)]),
 ]
 
 

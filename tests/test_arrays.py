@@ -293,3 +293,18 @@ def test_assignment_into_an_argument_is_undone_by_the_gradient():
     assert dy == pytest.approx(0.6 + 18 * 0.7)
     source = grad(af.assigns_into_its_argument).specialize(a, y).source
     assert "a_saved = a[0].copy()" in source and "a[0] = a_saved" in source
+
+
+def test_an_array_whose_shape_changes_in_a_loop_is_refused():
+    with pytest.raises(UnsupportedError, match="first an array of shape \\(3,\\), then an array of shape \\(6,\\)"):
+        grad(af.growing_array)(np.ones(3))
+
+
+def test_arrays_in_a_loop_read_like_backprop_through_time():
+    rng = np.random.default_rng(0)
+    args = rng.normal(size=(3, 3)), rng.normal(size=(3, 2)), rng.normal(size=(4, 2)), \
+        rng.normal(size=3)
+    source = grad(af.rnn).specialize(*args).source
+    for line in ["tape.append(h)", "h = tape.pop()", "dh3 = (1 - h_2 ** 2) * dh_2",
+                 "dU = dU + np.outer(dh2, h1)", "dxs[t] += dh1", "dh = W.T @ dWh"]:
+        assert line in source, line

@@ -176,6 +176,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
         if optimize:
             optimize_pass(listing)
             arrays.prune_forward(listing)
+        arrays.no_writes_through_aliases(listing)
         listing.explain = explain
         generated = build(listing)
         generated.__s2sdiff_origin__ = func

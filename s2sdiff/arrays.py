@@ -894,6 +894,56 @@ def _bind(step):
 
 # pruning the forward sweep --------------------------------------------------------------
 
+def no_writes_through_aliases(listing):
+    """After ``optimize`` (which may fold ``1.0 * s`` to ``s``): an adjoint that is ever
+    bound to another array itself or a view of it (``ds = s``) is never written in place:
+    ``ds += t`` becomes ``ds = ds + t``, and ``ds[i] += t`` first copies ``ds``.  Nothing
+    the caller passed in, and no forward value, is ever modified."""
+    derivatives = listing.derivative_names
+    aliased = set()
+    for line in walk_lines(listing.body):
+        stmt = line.stmt
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id in derivatives and not _fresh(stmt.value):
+            aliased.add(stmt.targets[0].id)
+    if not aliased:
+        return
+
+    def rewrite(items):
+        out = []
+        for item in items:
+            if isinstance(item, Block):
+                item.body, item.orelse = rewrite(item.body), rewrite(item.orelse)
+            elif isinstance(item, Line) and isinstance(item.stmt, ast.AugAssign):
+                target = item.stmt.target
+                if isinstance(target, ast.Name) and target.id in aliased:
+                    item.stmt = assign(target.id, ast.BinOp(ast.Name(target.id, ast.Load()),
+                                                            item.stmt.op, item.stmt.value))
+                elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                        and target.value.id in aliased:
+                    name = target.value.id
+                    out.append(Line(assign(name, ast.Call(ast.Attribute(
+                        ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            elif isinstance(item, Line) and isinstance(item.stmt, ast.Assign) \
+                    and isinstance(item.stmt.targets[0], ast.Subscript) \
+                    and isinstance(item.stmt.targets[0].value, ast.Name) \
+                    and item.stmt.targets[0].value.id in aliased:
+                name = item.stmt.targets[0].value.id
+                out.append(Line(assign(name, ast.Call(ast.Attribute(
+                    ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            out.append(item)
+        return out
+    listing.body = rewrite(listing.body)
+    returned = [n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)]
+    kinds = getattr(listing.origin, "kinds", None) or {}
+    primal_of = {d: p for p, d in listing.adjoints.items()}
+    for name in returned:              # a gradient is an array of its own, never an input
+        kind = kinds.get(primal_of.get(name))
+        if name in aliased and name in derivatives and kind is not None and kind.array:
+            listing.body.append(Line(assign(name, ast.Call(ast.Attribute(
+                ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+
+
 def prune_forward(listing):
     """Drop forward statements whose value nothing later reads (array programs only)."""
     derivatives = listing.derivative_names

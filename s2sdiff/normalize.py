@@ -124,6 +124,7 @@ class Loop:
     carried: list
     lineno: int
     exits: bool = False       # the body contains a break of this loop
+    unbound: list = field(default_factory=list)   # carried names without a value before it
 
 
 @dataclass
@@ -353,13 +354,14 @@ class _Normalizer:
         target = iterable = test = None
         if isinstance(stmt, ast.For):
             iterable = self.iterable(stmt.iter, stmt.lineno)
-        carried = {}
+        carried, unbound = {}, []
         for user in _assigned_in(stmt.body, exclude=_target_names(stmt)):
             before = self.version.get(user)
             if before is None and self._local_to_body(user, stmt):
                 continue            # assigned before read in every iteration, dead after
             if before is None:
                 carried[user] = self._new_version(user)
+                unbound.append(carried[user])
             elif self._reusable(before):
                 carried[user] = before
             else:
@@ -387,7 +389,8 @@ class _Normalizer:
         for user, name in carried.items():
             self.version[user] = name
         self.body.append(Loop("for" if isinstance(stmt, ast.For) else "while", target, iterable,
-                              test, body, list(carried.values()), stmt.lineno, exits))
+                              test, body, list(carried.values()), stmt.lineno, exits,
+                              [c for c in carried.values() if c in unbound]))
 
     def _carry(self, carried, items, allow_rename=False):
         """Assign each carried name its current version at the end of ``items``: the
@@ -603,11 +606,18 @@ class _Normalizer:
         sequence = self.load(target.value)
         index = self.index(target.slice, stmt.lineno)
         element = self.atom(value, sequence.id, stmt.lineno)
+        # the overwritten element, put back by the reverse sweep: a loop before this
+        # statement recomputes from the list's contents
+        saved = self.namer.fresh(f"{sequence.id}_saved")
+        self.temps.add(saved)
+        self.body.append(Step(saved, ast.Subscript(ast.Name(sequence.id, ast.Load()),
+                                                   copy.deepcopy(index), ast.Load()),
+                              [sequence], None, 0, stmt.lineno, differentiable=False))
         store = ast.Assign([ast.Subscript(ast.Name(sequence.id, ast.Load()), index, ast.Store())],
                            element, lineno=stmt.lineno)
         self.body.append(Step(sequence.id, ast.Subscript(sequence, index, ast.Load()),
                               [sequence, index, element], rules.SETITEM, 0, stmt.lineno,
-                              store=store))
+                              store=store, saved=saved))
 
     def set_array_item(self, target, value, stmt):
         """``a[idx] = e`` on an array: the overwritten elements are saved first
@@ -1083,6 +1093,7 @@ def _rename(items, old, new):
             item.test = renamer.visit(item.test)
         elif isinstance(item, Loop):
             item.carried = [new if c == old else c for c in item.carried]
+            item.unbound = [new if c == old else c for c in item.unbound]
             for attr in ("iterable", "test", "target"):
                 if getattr(item, attr) is not None:
                     setattr(item, attr, renamer.visit(getattr(item, attr)))

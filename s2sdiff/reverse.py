@@ -219,6 +219,10 @@ class _Sweeps:
         self.plans = {}
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.sequences = _sequences(program)
+        self.read_in_loops = {a.id for loop in _walk(program.body) if isinstance(loop, Loop)
+                              for s in walk_steps(loop.body) if isinstance(s.rule, Structural)
+                              and s.rule.key == "getitem" for a in s.args[:1]
+                              if isinstance(a, ast.Name)}
         self.kinds = getattr(program, "kinds", None)
         self.arrays = None
         if self.kinds is not None:        # NumPy code with blocks: arrays.Backprop, plainly
@@ -318,6 +322,9 @@ class _Sweeps:
                                               ast.Constant(1), lineno=0)))
         if plan is not None and plan.pushed:
             self.tape_used = True
+            for name in plan.pushed:           # unassigned until an iteration assigns it
+                if name in loop.unbound:
+                    before.append(Line(assign(name, ast.Constant(None))))
             pushed = _pack(plan.pushed)
             body.insert(1 if plan.counter else 0, Line(ast.Expr(ast.Call(
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "append", ast.Load()),
@@ -361,7 +368,8 @@ class _Sweeps:
         entry = list(loop.carried) + (_store_names(loop.target) if exits else [])
         mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
         pushed = [n for n in entry if n in reads] + [
-            _Snapshot(n) for n in dict.fromkeys(mutated) if n in set(_loads(recompute))]
+            _Snapshot(n) for n in dict.fromkeys(mutated)
+            if n in set(_loads(recompute)) or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
         plan = _Plan(reverse_body, recompute, pushed, counter,
                      [a for a in self.listing.adjoints.values() if a in touched and a in outside]
@@ -403,6 +411,8 @@ class _Sweeps:
                     self.backprop(item, out)
                 elif not item.mutates:
                     self.written.discard(self.adjoint.get(item.target))
+                elif item.saved is not None and item.rule.key == "setitem":
+                    _restore(item, item.args[1], out)
             elif isinstance(item, If):
                 out += self.backward_if(item)
             elif isinstance(item, Loop):
@@ -538,6 +548,7 @@ def _backprop_structure(self, step, d_target, out):
     elif key == "setitem":
         _, index, element = step.args
         if d_name not in self.written:
+            _restore(step, index, out)
             return                    # nothing read the sequence after this assignment
         entry = ast.Subscript(ast.Name(d_name, ast.Load()), copy.deepcopy(index), ast.Load())
         if self.activity.is_active(element):
@@ -546,6 +557,7 @@ def _backprop_structure(self, step, d_target, out):
                                                   copy.deepcopy(index), ast.Store())],
                                    ast.Constant(0.0), lineno=0), step.number,
                         "the overwritten element no longer reaches the output"))
+        _restore(step, index, out)
     elif key == "call":
         self.backprop_call(step, d_target, out)
     elif key == "append":
@@ -599,6 +611,14 @@ def _backprop_call(self, step, d_target, out):
     self.written.update(n for n in names if n not in [m for _, m in later])
     for atom, value in later:
         self.write(atom, Expr.name(value), step.number, out, note)
+
+
+def _restore(step, index, out):
+    """``v[i] = v_saved``: the list holds what it held before the assignment again."""
+    container = step.store.targets[0].value
+    out.append(Line(ast.Assign([ast.Subscript(copy.deepcopy(container), copy.deepcopy(index),
+                                              ast.Store())],
+                               ast.Name(step.saved, ast.Load()), lineno=0), step.number))
 
 
 _Sweeps.backprop_structure = _backprop_structure

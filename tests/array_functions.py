@@ -169,6 +169,11 @@ def growing_array(x):                        # refused: a shape that changes in 
     return np.sum(v)
 
 
+def product_with_itself(s):                  # fuzzer finding: ds = s; ds += s wrote into s
+    e = s @ s
+    return np.sum(e)
+
+
 CASES = [
     (inner_sq, [(5,), (5,), ()]),
     (least_squares, [(7, 3), (3,), (7,)]),
@@ -200,6 +205,7 @@ CASES = [
     (power_iteration, [(3, 3), (3,)]),
     (branch_on_arrays, [(4,), ()]),
     (loop_over_rows, [(5, 3), (3,)]),
+    (product_with_itself, [(3,)]),
 ]
 
 

@@ -308,3 +308,12 @@ def test_arrays_in_a_loop_read_like_backprop_through_time():
     for line in ["tape.append(h)", "h = tape.pop()", "dh3 = (1 - h_2 ** 2) * dh_2",
                  "dU = dU + np.outer(dh2, h1)", "dxs[t] += dh1", "dh = W.T @ dWh"]:
         assert line in source, line
+
+
+def test_a_gradient_is_never_the_callers_array():
+    s = np.array([1.0, 2.0, 3.0])
+    g = grad(af.product_with_itself)(s)
+    np.testing.assert_array_equal(s, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(g, [2.0, 4.0, 6.0])
+    assert g is not s
+    np.testing.assert_array_equal(grad(af.product_with_itself)(s), [2.0, 4.0, 6.0])

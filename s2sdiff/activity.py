@@ -64,7 +64,8 @@ def analyze(program, wrt):
     for step in steps:
         if step.target in useful and step.target in varied and step.custom is not None:
             _check_custom_rule(program, step, varied)
-        elif step.target in useful and step.target in varied and step.rule is None:
+        elif step.target in useful and step.target in varied and step.rule is None \
+                and step.differentiable and any(_name(a) in varied for a in step.args):
             _no_rule(program, step, varied)
     for loop in loops:
         _check_loop(program, loop, varied, useful)

@@ -904,7 +904,8 @@ def no_writes_through_aliases(listing):
     for line in walk_lines(listing.body):
         stmt = line.stmt
         if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
-                and stmt.targets[0].id in derivatives and not _fresh(stmt.value):
+                and stmt.targets[0].id in derivatives and not _fresh(stmt.value) \
+                and not isinstance(stmt.value, ast.Constant):
             aliased.add(stmt.targets[0].id)
     if not aliased:
         return

@@ -622,9 +622,6 @@ class _Normalizer:
     def set_array_item(self, target, value, stmt):
         """``a[idx] = e`` on an array: the overwritten elements are saved first
         (``a_saved = a[idx].copy()``), for the reverse sweep to put them back."""
-        if self.open_blocks:
-            raise self.error(target, "assignment into an array element inside a branch or loop",
-                             "Build the new array with np.where or np.concatenate instead.")
         array = self.load(target.value)
         index = arrays._operand(self, target.slice, array.id, stmt.lineno)
         element = self.atom(value, array.id, stmt.lineno)

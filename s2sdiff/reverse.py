@@ -220,8 +220,7 @@ class _Sweeps:
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.sequences = _sequences(program)
         self.read_in_loops = {a.id for loop in _walk(program.body) if isinstance(loop, Loop)
-                              for s in walk_steps(loop.body) if isinstance(s.rule, Structural)
-                              and s.rule.key == "getitem" for a in s.args[:1]
+                              for s in walk_steps(loop.body) for a in s.args
                               if isinstance(a, ast.Name)}
         self.kinds = getattr(program, "kinds", None)
         self.arrays = None
@@ -368,7 +367,8 @@ class _Sweeps:
         entry = list(loop.carried) + (_store_names(loop.target) if exits else [])
         mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
         pushed = [n for n in entry if n in reads] + [
-            _Snapshot(n) for n in dict.fromkeys(mutated)
+            _Snapshot(n, bool(self.kinds and n in self.kinds and self.kinds[n].array))
+            for n in dict.fromkeys(mutated)
             if n in set(_loads(recompute)) or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
         plan = _Plan(reverse_body, recompute, pushed, counter,
@@ -405,7 +405,10 @@ class _Sweeps:
     def backward(self, items):
         out = []
         for item in reversed(items):
-            if isinstance(item, Step):
+            if isinstance(item, Step) and item.rule is ARRAY_SETITEM:
+                with self.into(out):
+                    self.arrays.set_item(item, self.active(item))
+            elif isinstance(item, Step):
                 if self.active(item) and (item.mutates or any(
                         self.activity.is_active(a) for a in item.args)):
                     self.backprop(item, out)
@@ -638,8 +641,10 @@ class _Plan:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """A list the loop mutates: pushed as a copy, restored in place (``v[:] = ...``)."""
+    """A list or array the loop mutates: pushed as a copy, restored in place
+    (``v[:] = ...``)."""
     name: str
+    array: bool = False
 
 
 def _pack(names, ctx=None):
@@ -647,6 +652,9 @@ def _pack(names, ctx=None):
 
     def one(name):
         if isinstance(name, _Snapshot):
+            if isinstance(ctx, ast.Load) and name.array:
+                return ast.Call(ast.Attribute(ast.Name(name.name, ast.Load()), "copy",
+                                              ast.Load()), [], [])
             if isinstance(ctx, ast.Load):
                 return ast.Call(ast.Name("list", ast.Load()), [ast.Name(name.name, ast.Load())], [])
             return ast.Subscript(ast.Name(name.name, ast.Load()), ast.Slice(), ast.Store())

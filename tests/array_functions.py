@@ -174,6 +174,21 @@ def product_with_itself(s):                  # fuzzer finding: ds = s; ds += s w
     return np.sum(e)
 
 
+def running_values(x, w):                    # a[i] = ... inside a loop over an array
+    a = np.zeros(x.shape)
+    a[0] = x[0] * w
+    for i in range(1, x.shape[0]):
+        a[i] = a[i - 1] * w + np.sin(x[i])
+    return np.sum(a * a)
+
+
+def update_rows(X, w):
+    Y = X * 1.0
+    for k in range(2):
+        Y[k, :] += np.tanh(Y[k, :] * w)
+    return np.sum(Y ** 2)
+
+
 CASES = [
     (inner_sq, [(5,), (5,), ()]),
     (least_squares, [(7, 3), (3,), (7,)]),
@@ -206,6 +221,8 @@ CASES = [
     (branch_on_arrays, [(4,), ()]),
     (loop_over_rows, [(5, 3), (3,)]),
     (product_with_itself, [(3,)]),
+    (running_values, [(5,), ()]),
+    (update_rows, [(3, 2), ()]),
 ]
 
 

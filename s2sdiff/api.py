@@ -28,7 +28,7 @@ SCALAR_KINDS = ("grad", "value_and_grad", "derivative", "pullback")   # the othe
 _cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}
 _lock = threading.RLock()
 _pending = {}                              # (id(function), options) -> Later, while generating
-_LISTING_NAMES = {"pullback_tuple": "pullback"}   # kind -> prefix of the generated name
+_LISTING_NAMES = {"pullback_tuple": "pullback", "vjp_arrays": "vjp"}   # kind -> name prefix
 
 
 def _decorator(transform):
@@ -120,14 +120,15 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
             program = normalize(parse(func))
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
-            if arrays.is_array_program(program):
+            if arrays.is_array_program(program) or kind == "vjp_arrays":
                 generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
                                               differentiate, explain)
                 per_function[options] = generated
                 return generated
             facts = activity_pass.analyze(program, wrt_names)
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
-                                    single=single, name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
+                                    single=single,
+                                    name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
         except S2SDiffError as error:
             raise error.with_traceback(None) from None   # the user's line matters, not ours
         if optimize:
@@ -170,7 +171,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
             facts.wrt = list(wrt_names)
             facts.varied -= {n for n, k in program.kinds.items() if k.dtype in "biu" or k.shape is None}
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
-                                    single=single, name=f"{kind}_{program.name}")
+                                    single=single,
+                                    name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
         except S2SDiffError as error:
             raise error.with_traceback(None) from None
         if optimize:
@@ -185,7 +187,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
     parsed = program.parsed
     specialise = arrays.specialiser(func, lambda: normalize(parsed), kind, wrt_names, single,
                                     generate)
-    result = arrays.dispatcher(func, f"{kind}_{program.name}", program.params, specialise)
+    result = arrays.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
+                               program.params, specialise)
     result.__s2sdiff_origin__ = func
     result.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
     result.__s2sdiff_custom__ = custom_rules(program)
@@ -262,7 +265,10 @@ def vjp(f, *primals):
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
     of the seed ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
     """
-    generated = _generate(f, "vjp", None, True,
+    arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)
+    # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
+    # their shapes like NumPy code, so each gradient is summed back to its input's shape
+    generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True,
                           differentiate=functools.partial(reverse, cotangents=True))
     if not primals:
         return generated

@@ -317,3 +317,16 @@ def test_a_gradient_is_never_the_callers_array():
     np.testing.assert_array_equal(g, [2.0, 4.0, 6.0])
     assert g is not s
     np.testing.assert_array_equal(grad(af.product_with_itself)(s), [2.0, 4.0, 6.0])
+
+
+def plain_arithmetic(x, y):                  # no NumPy call: arrays only by the arguments
+    return x * y + x
+
+
+def test_vjp_of_plain_code_on_arrays_sums_broadcasts_back():
+    x, y = np.ones((3, 1)), np.arange(4.0)
+    out, pullback = vjp(plain_arithmetic, x, y)
+    dx, dy = pullback(np.ones((3, 4)))
+    assert out.shape == (3, 4) and dx.shape == (3, 1) and dy.shape == (4,)
+    np.testing.assert_allclose(dx, np.full((3, 1), 0 + 1 + 2 + 3 + 4.0))
+    np.testing.assert_allclose(dy, np.full(4, 3.0))

@@ -689,9 +689,6 @@ class _Context:
     def ndim(self, name):
         return len(self.shape(name))
 
-    def shape_expr(self, name):
-        return [Expr(_attr(self.bound[name].id, "shape"))]
-
     def static(self, name, default=None):
         node = self.bound.get(name)
         if node is None:
@@ -719,8 +716,12 @@ class _Context:
         return Expr(node)
 
     def out_shape_of_matmul(self, name):
-        return self.out_shape[:-1] + (self.shape(name)[-1],) if name == "b" and self.ndim("b") > 1 \
-            else self.out_shape[:-1] + (self.shape(name)[-1],) if name == "a" else self.out_shape
+        """The shape of ``g @ swapaxes(b)`` (``name="a"``) or ``swapaxes(a) @ g`` (``"b"``)
+        in a batched product: the output's batch axes, then the operand's own last axes."""
+        own = self.shape(name)
+        if len(own) == 1:                # a vector: its one axis after the batch axes
+            return self.out_shape[:-1] + own
+        return self.out_shape[:-2] + own[-2:] if len(self.out_shape) >= 2 else own
 
     def raveled(self, name):
         return self.arg(name) if self.ndim(name) == 1 else self.np.ravel(self.arg(name))

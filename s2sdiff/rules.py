@@ -29,6 +29,7 @@ of a ``custom_vjp``/``custom_jvp`` wrapper, whose rule the user defines (``custo
 
 import ast
 import builtins
+from ast import Constant
 import inspect
 import math
 from dataclasses import dataclass
@@ -260,12 +261,23 @@ NONDIFFERENTIABLE.update({
 })
 
 
+def _einsum(c, spec, *operands):
+    from .build import Expr
+    return c.np.einsum(Expr(Constant(spec)), *operands)
+
+
 def _matmul_a(c):
     a, b, g = c.ndim("a"), c.ndim("b"), c.g
     if a == 1 and b == 1:
         return g * c.arg("b")
+    if a == 1 and b > 2:                 # (k,) @ (..., k, m): summed over the batch
+        return c.sum_to(_einsum(c, "...km,...m->...k", c.arg("b"), g),
+                        c.out_shape[:-1] + c.shape("a"), "a")
     if a == 1:
         return c.arg("b") @ g
+    if b == 1 and a > 2:                 # (..., n, k) @ (k,)
+        return c.sum_to(_einsum(c, "...n,k->...nk", g, c.arg("b")),
+                        c.out_shape + c.shape("b"), "a")
     if b == 1:
         return c.np.outer(g, c.arg("b"))
     if a == 2 and b == 2:
@@ -279,7 +291,10 @@ def _matmul_b(c):
         return g * c.arg("a")
     if b == 1:
         return c.arg("a").T @ g if a == 2 else c.sum_to(
-            c.np.swapaxes(c.arg("a"), -1, -2) @ g, c.out_shape_of_matmul("b"), "b")
+            _einsum(c, "...nk,...n->...k", c.arg("a"), g), c.out_shape[:-1] + c.shape("b"), "b")
+    if a == 1 and b > 2:                 # (k,) @ (..., k, m)
+        return c.sum_to(_einsum(c, "k,...m->...km", c.arg("a"), g),
+                        c.out_shape[:-1] + c.shape("a") + c.out_shape[-1:], "b")
     if a == 1:
         return c.np.outer(c.arg("a"), g)
     if a == 2 and b == 2:

@@ -189,6 +189,10 @@ def update_rows(X, w):
     return np.sum(Y ** 2)
 
 
+def batched_products(A, B, v):               # @ with batch axes that broadcast
+    return np.sum((A @ B) ** 2) + np.sum(A @ v)
+
+
 CASES = [
     (inner_sq, [(5,), (5,), ()]),
     (least_squares, [(7, 3), (3,), (7,)]),
@@ -223,6 +227,9 @@ CASES = [
     (product_with_itself, [(3,)]),
     (running_values, [(5,), ()]),
     (update_rows, [(3, 2), ()]),
+    (batched_products, [(2, 3, 4), (4, 5), (4,)]),
+    (batched_products, [(3, 4), (2, 4, 5), (4,)]),
+    (batched_products, [(2, 1, 3, 4), (5, 4, 2), (4,)]),
 ]
 
 

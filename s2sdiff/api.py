@@ -161,11 +161,13 @@ def jvp_of(func, wrt):
     return _generate(func, "jvp", tuple(wrt), True, differentiate=functools.partial(forward, jvp=True))
 def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differentiate, explain):
     """NumPy code is generated per argument kind (shapes, dtypes) on first use: arrays.py."""
-    if differentiate is forward or getattr(differentiate, "func", None) is forward:
-        raise arrays.forward_refused(program)
+    forward_mode = differentiate is forward or getattr(differentiate, "func", None) is forward
+    by_columns = forward_mode and not getattr(differentiate, "keywords", {}).get("jvp")
     activity_pass.analyze(program, wrt_names)      # a missing rule fails here, not at a call
 
     def generate(program, real_wrt):
+        if by_columns and any(program.kinds[p].array for p in wrt_names):
+            raise arrays.forward_refused(program)
         try:
             facts = activity_pass.analyze(program, real_wrt)
             facts.wrt = list(wrt_names)
@@ -363,6 +365,12 @@ def hessian(f, *, wrt=None):
     with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  A function
     that calls a custom rule has none here: s2sdiff never differentiates a rule's code."""
     gradient = grad(f, wrt=wrt)
+    if hasattr(gradient, "specialize"):       # NumPy code: generated per argument shapes
+        raise UnsupportedError(
+            f"hessian({getattr(f, '__name__', 'f')}): second derivatives of NumPy code are "
+            f"not supported yet", construct="hessian of array code",
+            hint="Use jvp on grad's specialised code, or s2sdiff.check on finite differences "
+                 "of grad(f).")
     if not gradient.__s2sdiff_custom__:
         if _has_blocks_or_calls(gradient):
             # the reverse sweep of a loop has a tape and a recomputation that are not worth

@@ -35,6 +35,7 @@ not implemented yet and fails at generation time with that message.
 
 import ast
 import copy
+import functools
 import inspect
 import threading
 
@@ -1079,7 +1080,122 @@ def forward_refused(program):
                 or handles_call(s.callee) or isinstance(s.value, ast.Attribute))
     return program.parsed.error(
         ast.Expr(step.value, lineno=step.lineno),
-        f"s2sdiff cannot differentiate {program.name} in forward mode: it uses NumPy arrays "
-        f"(`{unparse(step.value)}`), which only reverse mode supports so far",
-        construct="arrays in forward mode", cls=UnsupportedError,
-        hint="Use grad, value_and_grad, vjp or jacrev (reverse mode).")
+        f"s2sdiff cannot differentiate {program.name} by columns in forward mode with "
+        f"respect to an array (`{unparse(step.value)}` is NumPy code): one column per entry",
+        construct="arrays in forward mode by columns", cls=UnsupportedError,
+        hint="Use jvp with a tangent array, or grad, vjp or jacrev (reverse mode).")
+
+
+# forward mode ----------------------------------------------------------------------------
+# The tangent of an array row: the row's own expression with operands replaced by their
+# tangents.  Every row but the reductions to extrema, norm, prod and clip is linear in its
+# operands together (``where``, indexing, reshapes, joins) or in each one alone (products:
+# ``a @ b`` gives ``a_dot @ b + a @ b_dot``); those four have their derivative written out.
+
+_BILINEAR = {ast.MatMult, np.matmul, np.dot, "method dot", np.outer, np.inner}
+_EXTREMA = {np.max, np.min, np.amax, np.amin, "method max", "method min"}
+_PRODUCTS = {np.prod, "method prod"}
+
+
+def zeros_of(modules, name):
+    """``np.zeros(name.shape)``."""
+    return modules.namespace(np).zeros(Expr(_attr(name, "shape"))).node
+
+
+def array_namespace(modules, kinds, step):
+    """The namespace the scalar rows' partials use for ``step``: NumPy's when an argument
+    is an array (``m.cos`` is ``np.cos``), else the step's own module."""
+    names = [kinds.get(a.id) for a in step.args if isinstance(a, ast.Name)]
+    if handles_call(step.callee) or any(k is not None and k.array for k in names):
+        return _ArrayNamespace(modules.namespace(np))
+    return modules.namespace_for(step)
+
+
+def tangent_of_row(step, kinds, modules, tangent_of):
+    """The tangent of an ``ArrayRule`` step as an AST expression; ``tangent_of(atom)`` is
+    the atom's tangent expression, or None for a constant."""
+    rule = step.rule
+    np_ = modules.namespace(np)
+    bound = _bind(step)
+    operands = [name for name in rule.operands if name in bound]
+
+    def replaced(replace):
+        return _rebuilt(step.value, replace)
+
+    def tangent_or_zero(atom):
+        t = tangent_of(atom)
+        if t is not None:
+            return t
+        return np_.zeros_like(Expr(copy.deepcopy(atom)), dtype=Expr(ast.Name("float", ast.Load()))).node
+
+    def atoms_of(name):
+        node = bound[name]
+        return node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node]
+
+    active = {id(a) for name in operands for a in atoms_of(name) if tangent_of(a) is not None}
+    if rule.key in _BILINEAR:
+        terms = []
+        for name in operands:
+            atom = bound[name]
+            if id(atom) in active:
+                terms.append(replaced({id(atom): tangent_of(atom)}))
+        return functools.reduce(lambda a, b: ast.BinOp(a, ast.Add(), b), terms)
+    if rule.key in _EXTREMA or rule.key in _PRODUCTS or rule.key is np.linalg.norm:
+        return _nonlinear_tangent(step, bound, np_, tangent_of, kinds)
+    if rule.key in (np.clip, "method clip"):
+        a = bound["a"]
+        low = bound.get("a_min", bound.get("min"))
+        high = bound.get("a_max", bound.get("max"))
+        mask = None
+        for limit, op in ((low, ast.GtE()), (high, ast.LtE())):
+            if limit is None or (isinstance(limit, ast.Constant) and limit.value is None):
+                continue
+            test = ast.Compare(copy.deepcopy(a), [op], [copy.deepcopy(limit)])
+            mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
+        t = tangent_of(a)
+        return t if mask is None else ast.BinOp(mask, ast.Mult(), t)
+    replace = {id(a): tangent_or_zero(a) for name in operands for a in atoms_of(name)}
+    return replaced(replace)
+
+
+def _nonlinear_tangent(step, bound, np_, tangent_of, kinds):
+    """max/min (the tied entries' tangents summed, as reverse mode spreads), prod and the
+    2-norm along ``axis`` (or all of them)."""
+    a = bound.get("a", bound.get("x"))
+    t = tangent_of(a)
+    axis = bound.get("axis")
+    keepdims = bound.get("keepdims")
+    out = ast.Name(step.target, ast.Load())
+    expanded = out
+    keep = isinstance(keepdims, ast.Constant) and keepdims.value
+    if axis is not None and not keep and not (isinstance(axis, ast.Constant) and axis.value is None):
+        expanded = np_.expand_dims(Expr(out), Expr(copy.deepcopy(axis))).node
+    if step.rule.key in _EXTREMA:
+        weighted = ast.BinOp(t, ast.Mult(), ast.Compare(copy.deepcopy(a), [ast.Eq()], [expanded]))
+    elif step.rule.key in _PRODUCTS:
+        weighted = ast.BinOp(ast.BinOp(expanded, ast.Div(), copy.deepcopy(a)), ast.Mult(), t)
+    else:
+        weighted = ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Mult(), t), ast.Div(), expanded)
+    keywords = []
+    if axis is not None:
+        keywords.append(ast.keyword("axis", copy.deepcopy(axis)))
+    if keepdims is not None:
+        keywords.append(ast.keyword("keepdims", copy.deepcopy(keepdims)))
+    np_.used = True
+    return ast.Call(ast.Attribute(ast.Name(np_.alias, ast.Load()), "sum", ast.Load()),
+                    [weighted], keywords)
+
+
+def _rebuilt(node, replace):
+    """A copy of ``node`` in which the nodes whose ids are keys of ``replace`` (the step's
+    own operand nodes) are replaced by copies of their values."""
+    if id(node) in replace:
+        return copy.deepcopy(replace[id(node)])
+    if isinstance(node, list):
+        return [_rebuilt(n, replace) for n in node]
+    if not isinstance(node, ast.AST):
+        return node
+    new = copy.copy(node)
+    for field, value in ast.iter_fields(node):
+        setattr(new, field, _rebuilt(value, replace))
+    return new

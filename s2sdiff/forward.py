@@ -42,7 +42,7 @@ from .build import Expr, as_node
 from .listing import Block, Line, Listing, assign, header
 from .modules import ModuleAliases
 from .normalize import If, Jump, Loop, Passive, Step
-from . import rules
+from . import arrays, rules
 from .rules import Structural
 from .emit import sequence_parameters
 from .optimize import fold
@@ -55,6 +55,7 @@ def _is_atom(node):
 def forward(program, activity, *, jvp=False, with_value=False, single=False, name=None):
     """The forward-mode ``Listing`` of ``program`` along ``activity.wrt``."""
     modules = ModuleAliases(program)
+    kinds = getattr(program, "kinds", None)     # NumPy code, specialised on shapes
     what = ("value and Jacobian-vector product" if jvp else
             "Jacobian (by columns, forward mode)" if program.returns_tuple else
             "forward-mode derivative")
@@ -65,6 +66,11 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
     if jvp:
         directions = [(None, activity)]
         params = program.params + [tangent(p, None) for p in activity.wrt]
+        written_into = {s.target for s in program.steps if s.mutates}
+        for p in activity.wrt:
+            if p in written_into and kinds and kinds[p].array:   # never the caller's array
+                listing.body.append(Line(assign(tangent(p, None), ast.Call(ast.Attribute(
+                    ast.Name(tangent(p, None), ast.Load()), "copy", ast.Load()), [], []))))
         listing.signature = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params],
                                           vararg=None, kwonlyargs=[], kw_defaults=[],
                                           kwarg=None, defaults=[])
@@ -87,6 +93,12 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             if p not in seeded and facts.is_active(ast.Name(p)):
                 listing.body.append(Line(assign(tangent(p, direction), ast.Constant(0.0))))
 
+    def zero_of(name):
+        """A zero tangent: ``0.0``, or zeros of the array's shape in NumPy code."""
+        if kinds and name in kinds and kinds[name].array:
+            return arrays.zeros_of(modules, name)
+        return ast.Constant(0.0)
+
     def step_tangents(item, out):
         own = item.target in [getattr(a, "id", None) for a in item.args]
         if own and isinstance(item.rule, rules.Rule):
@@ -102,13 +114,28 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
         active = [(d, facts) for d, facts in directions if facts.is_active(ast.Name(item.target))]
         if not active:
             return
+        if item.rule is None and not item.differentiable:
+            # a constant (np.zeros(n)) that a later assignment into it makes vary
+            for direction, _ in active:
+                out.append(Line(assign(tangent(item.target, direction), zero_of(item.target)),
+                                item.number))
+            return
         if isinstance(item.rule, Structural):
             _structural_tangents(program, item, active, tangent, out)
             return
         if item.custom is not None:          # the user's rule, called visibly (custom.py)
             _custom_tangents(program, item, active, tangent, out)
             return
-        m = modules.namespace_for(item)
+        if isinstance(item.rule, rules.ArrayRule):     # NumPy rows: arrays.tangent_of_row
+            for direction, facts in active:
+                def of(atom, direction=direction, facts=facts):
+                    if isinstance(atom, ast.Name) and facts.is_active(atom):
+                        return ast.Name(tangent(atom.id, direction), ast.Load())
+                    return None
+                value = arrays.tangent_of_row(item, kinds, modules, of)
+                out.append(Line(assign(tangent(item.target, direction), value), item.number))
+            return
+        m = arrays.array_namespace(modules, kinds, item) if kinds else modules.namespace_for(item)
         partials = [as_node(p) for p in
                     item.rule.partials(m, Expr.name(item.target), *map(Expr, item.args))]
         for i, atom in enumerate(item.args):
@@ -122,7 +149,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             terms = [Expr(copy.deepcopy(partial)) * Expr.name(tangent(atom.id, direction))
                      for atom, partial in zip(item.args, partials) if facts.is_active(atom)]
             # a name assigned in several places (a branch, a loop) may get a constant here
-            value = functools.reduce(operator.add, terms) if terms else Expr(ast.Constant(0.0))
+            value = functools.reduce(operator.add, terms) if terms else Expr(zero_of(item.target))
             out.append(Line(assign(tangent(item.target, direction), value.node), item.number))
 
     def items_with_tangents(items):
@@ -249,6 +276,12 @@ def _sequence_tangents(step, direction, facts, tangent, out):
         out.append(Line(ast.Expr(ast.Call(ast.Attribute(ast.Name(target, ast.Load()), "append",
                                                         ast.Load()), [of(element)], [])),
                         step.number))
+    elif key == "array setitem":
+        element = step.args[1]
+        index = step.store.targets[0].slice
+        out.append(Line(ast.Assign([ast.Subscript(ast.Name(target, ast.Load()),
+                                                  copy.deepcopy(index), ast.Store())],
+                                   of(element), lineno=0), step.number))
 
 
 def _enumerate_index(head):

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 from .api import derivative, grad
 from .emit import listing_of, render
+from .reverse import zeros_like
 from .errors import S2SDiffError
 
 MODES = {"reverse": grad, "forward": derivative}
@@ -89,12 +90,14 @@ def eject(f, wrt=None, mode="reverse", origin=None):
                  f"s2sdiff-source-sha256: {_sha256(_source_text(func))}",
                  f"s2sdiff-generated-sha256: {_sha256(code)}"]
     parts = ['"""' + "\n".join(docstring) + '\n"""\n']
-    imports, constants = _bindings(code, listing)
+    imports, constants, helpers = _bindings(code, listing)
     if imports:
         parts.append("\n".join(imports) + "\n")
     if constants:
         parts.append(f"# the values these names had for {name} when it was ejected\n"
                      + "\n".join(constants) + "\n")
+    if helpers:
+        parts.append("# s2sdiff's run-time helper, copied\n" + "\n\n\n".join(helpers) + "\n")
     return "\n".join(parts) + "\n\n" + code
 
 
@@ -158,7 +161,7 @@ def _bindings(code, listing):
     """(import lines, constant lines) that bind the free names of ``code``."""
     parsed = listing.origin.parsed
     func = parsed.func
-    imports, from_imports, constants = set(), {}, []
+    imports, from_imports, constants, helpers = set(), {}, [], []
     for name in _free_names(code):
         if name == listing.name:
             continue
@@ -167,6 +170,11 @@ def _bindings(code, listing):
             raise EjectError(f"cannot eject {func.__name__}: the name {name!r} it uses is not "
                              f"defined", construct=name)
         if getattr(builtins, name, _MISSING) is value:
+            continue
+        if value is zeros_like:            # s2sdiff's one run-time helper: copied in
+            imports.add("import numpy as np")
+            helpers.append(inspect.getsource(zeros_like).replace(
+                "def zeros_like(", f"def {name}(", 1).rstrip("\n"))
             continue
         if isinstance(value, types.ModuleType):
             module = _importable_module(value.__name__, value)
@@ -193,7 +201,8 @@ def _bindings(code, listing):
                  "imports only the standard library and NumPy: pass the value as an argument "
                  "or make it a numeric constant.")
     return sorted(imports) + [f"from {module} import {', '.join(sorted(names))}"
-                              for module, names in sorted(from_imports.items())], constants
+                              for module, names in sorted(from_imports.items())], \
+        constants, helpers
 
 
 def _importable_module(module_name, module):
@@ -400,9 +409,30 @@ def check_module(path, points=3, seed=0):
     except Exception as error:
         report.add("run", False, f"running the module fails: {type(error).__name__}: {error}")
         return report
-    _check_sympy(report, func, gradient, options["wrt"])
-    _check_numerically(report, func, gradient, options["wrt"], points, seed)
+    shape = _shape_of_code(func)
+    if shape["piecewise"]:
+        report.add("sympy", True, "skipped: branches, loops or lists, which SymPy cannot "
+                                  "follow symbolically (finite differences check them)")
+    else:
+        _check_sympy(report, func, gradient, options["wrt"])
+    _check_numerically(report, func, gradient, options["wrt"], points, seed,
+                       sequences=shape["sequences"])
     return report
+
+
+def _shape_of_code(func):
+    """Whether ``func`` has blocks or list operations, and its sequence parameters."""
+    from .emit import sequence_parameters
+    from .normalize import has_control_flow, normalize
+    from .parse import parse
+    from .rules import Structural
+    try:
+        program = normalize(parse(func))
+    except S2SDiffError:
+        return {"piecewise": False, "sequences": set()}
+    piecewise = has_control_flow(program.body) or any(
+        isinstance(s.rule, Structural) for s in program.steps)
+    return {"piecewise": piecewise, "sequences": sequence_parameters(program)}
 
 
 def _parse_options(text):
@@ -436,16 +466,21 @@ def _check_sympy(report, func, gradient, wrt):
                                         for name, _, _, how in verification.rows))
 
 
-def _check_numerically(report, func, gradient, wrt, points, seed):
-    """Central differences at ``points`` random points where ``func`` can be evaluated."""
+def _check_numerically(report, func, gradient, wrt, points, seed, sequences=()):
+    """Central differences at ``points`` random points where ``func`` can be evaluated
+    (a list of three numbers for a parameter the function indexes or loops over)."""
     from .check import check_grad_function
     rng = random.Random(seed)
     params = func.__code__.co_varnames[:func.__code__.co_argcount]
     worst, checked, failure = None, [], None
+
+    def number():
+        return round(rng.choice((-1, 1)) * rng.uniform(0.5, 2.0), 3)
     for _ in range(100 * points):
         if len(checked) == points:
             break
-        point = tuple(round(rng.choice((-1, 1)) * rng.uniform(0.5, 2.0), 3) for _ in params)
+        point = tuple([number() for _ in range(3)] if p in sequences else number()
+                      for p in params)
         try:
             value = float(func(*point))
             if not math.isfinite(value):

@@ -318,3 +318,21 @@ def test_verify_and_check_grad_take_any_gradient_function():
         verify_function(g.seed003, wrong)
     with pytest.raises(AssertionError, match="at x2"):
         check_grad_function(g.seed003, wrong, 1.5, 0.5)
+
+
+def test_loops_and_lists_eject_and_check(tmp_path):
+    """A loop's tape and a list's zero adjoint need nothing of s2sdiff: the one helper is
+    copied into the module; check skips SymPy (it cannot follow loops) and samples lists."""
+    for function, name in [("recurrence", "grad_recurrence"),
+                           ("first_crossing", "grad_first_crossing")]:
+        out = tmp_path / f"{function}.py"
+        assert main(["eject", f"{TESTS / 'golden_functions.py'}:{function}", "-o", str(out)]) == 0
+        text = out.read_text()
+        assert not refers_to_s2sdiff(text)
+        ejected = load(out)[name]
+        generated = grad(getattr(g, function))
+        point = (0.4, 0.3) if function == "recurrence" else (0.3, [0.5, 1.5, 2.5, 3.5])
+        assert ejected(*point) == generated(*point)
+        report = check_module(out)
+        assert report.ok, str(report)
+        assert "skipped" in str(report)

@@ -44,6 +44,7 @@ def optimize(listing):
             line.stmt = _fold_statement(line.stmt, integral)
             changed |= ast.dump(line.stmt) != before
         changed |= _propagate(listing, derivatives, protected)
+        changed |= _propagate_in_blocks(listing, derivatives, protected)
         changed |= _remove_dead(listing, derivatives, protected)
     listing.body = _drop_empty_comments(listing.body)
     return listing
@@ -313,6 +314,67 @@ def _propagate(listing, derivatives, protected):
             removed.add(id(line))
     _remove(listing, removed)
     return bool(removed)
+
+
+def _propagate_in_blocks(listing, derivatives, protected):
+    """Inside a branch or loop body: ``da = db`` read only by the statements after it in
+    the same body, before ``db`` changes, is substituted (``dtanh = ds`` in a loop)."""
+    writes = {}
+    for line in _lines(listing.body):
+        name = _written(line.stmt)
+        writes[name] = writes.get(name, 0) + 1
+    reads = {}
+    for line in _lines(listing.body):
+        for name in _reads(line.stmt):
+            reads[name] = reads.get(name, 0) + 1
+    for item in listing.body:
+        if isinstance(item, Block):
+            for block in _blocks_in(item):
+                if _propagate_body(block, derivatives, protected, listing.kept, writes, reads):
+                    return True
+    return False
+
+
+def _blocks_in(block):
+    yield block.body
+    yield block.orelse
+    for item in block.body + block.orelse:
+        if isinstance(item, Block):
+            yield from _blocks_in(item)
+
+
+def _propagate_body(body, derivatives, protected, kept, writes, reads):
+    for i, item in enumerate(body):
+        if not isinstance(item, Line):
+            continue
+        stmt = item.stmt
+        name = _written(stmt)
+        if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name)
+                and name in derivatives and name not in kept and name not in protected
+                and writes.get(name) == 1):
+            continue
+        source = stmt.value.id
+        uses = [j for j in range(i + 1, len(body)) if isinstance(body[j], Line)
+                and name in _reads(body[j].stmt)]
+        if len(uses) != reads.get(name, 0) or any(
+                isinstance(body[j], Line) and isinstance(body[j].stmt, ast.AugAssign)
+                and _written(body[j].stmt) == name for j in uses):
+            continue                     # read elsewhere (a nested block, another path)
+        last = uses[-1] if uses else i
+        # the last use may itself assign the source: it reads before it writes
+        if any(source in _written_anywhere(body[j]) for j in range(i + 1, last)):
+            continue
+        for j in uses:
+            _Substitute({name: stmt.value}).visit(body[j].stmt)
+        del body[i]
+        return True
+    return False
+
+
+def _written_anywhere(item):
+    if isinstance(item, Line):
+        return {_written(item.stmt)}
+    return {_written(line.stmt) for line in walk_lines([item])}
 
 
 class _Substitute(ast.NodeTransformer):

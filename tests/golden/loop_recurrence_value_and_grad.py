@@ -21,10 +21,9 @@ def value_and_grad_recurrence(s, y):
             sins = math.sin(s)        # (2)
             # backprop s = s1 + sinsty
             ds1 = ds                  # (4)
-            dsinsty = ds              # (4)
             # backprop sinsty = sins * y
-            dsins = y * dsinsty       # (3)
-            dy += sins * dsinsty      # (3)
+            dsins = y * ds            # (3)
+            dy += sins * ds           # (3)
             # backprop sins = math.sin(s)
             ds = math.cos(s) * dsins  # (2)
             # backprop s1 = s * 0.99

@@ -31,16 +31,14 @@ import ast
 import contextlib
 import copy
 import keyword
-from dataclasses import dataclass
 
 import numpy as np
 
-from . import arrays, custom
+from . import arrays, custom, loops
 from .build import Expr, as_node, unparse
-from .listing import Block, Comment, Line, Listing, accumulate, assign, header, walk_lines
+from .listing import Block, Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
 from .normalize import If, Jump, Loop, Passive, Step, has_control_flow, walk_steps
-from .activity import scatter_pairs
 from .rules import ARRAY_SETITEM, Structural
 from .optimize import fold
 
@@ -65,7 +63,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
         listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
     value = program.output
     if with_value and isinstance(value, ast.Name) and any(
-            isinstance(item, Loop) for item in _walk(program.body)):
+            isinstance(item, Loop) for item in loops.walk(program.body)):
         # the reverse sweep restores loop variables to their earlier values: keep the result
         value = ast.Name(program.namer.fresh(f"{value.id}_value"), ast.Load())
         listing.body.append(Line(assign(value.id, program.output)))
@@ -218,8 +216,8 @@ class _Sweeps:
         self.zeros_used = False
         self.plans = {}
         self.pullbacks = {}          # name -> generated pullback of a called user function
-        self.sequences = _sequences(program)
-        self.read_in_loops = {a.id for loop in _walk(program.body) if isinstance(loop, Loop)
+        self.sequences = loops.sequences(program)
+        self.read_in_loops = {a.id for loop in loops.walk(program.body) if isinstance(loop, Loop)
                               for s in walk_steps(loop.body) for a in s.args
                               if isinstance(a, ast.Name)}
         self.kinds = getattr(program, "kinds", None)
@@ -232,7 +230,7 @@ class _Sweeps:
             s.target for s in walk_steps(program.body)
             if isinstance(s.rule, Structural) and s.rule.key == "display"}
         for item in walk_steps(program.body):
-            if custom.is_vjp(item) and self.active(item) and _inside_block(program.body, item):
+            if custom.is_vjp(item) and self.active(item) and loops.inside_block(program.body, item):
                 raise program.parsed.error(
                     ast.Expr(item.value, lineno=item.lineno),
                     f"s2sdiff cannot differentiate {program.name}: a custom_vjp function "
@@ -324,11 +322,11 @@ class _Sweeps:
             for name in plan.pushed:           # unassigned until an iteration assigns it
                 if name in loop.unbound:
                     before.append(Line(assign(name, ast.Constant(None))))
-            pushed = _pack(plan.pushed)
+            pushed = loops.pack(plan.pushed)
             body.insert(1 if plan.counter else 0, Line(ast.Expr(ast.Call(
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "append", ast.Load()),
                 [pushed], []))))
-        return before + [Block(_loop_head(loop), body)]
+        return before + [Block(loops.loop_head(loop), body)]
 
     # planning a loop's reverse ------------------------------------------------------
 
@@ -337,7 +335,7 @@ class _Sweeps:
         values to push per iteration and whether iterations must be counted."""
         if id(loop) in self.plans:
             return self.plans[id(loop)]
-        local = _local_names(loop)
+        local = loops.local_names(loop)
         outside = {self.adjoint(n) for n in self._adjoint_candidates(loop) if n not in local}
         saved = self.written
         self.written = set(outside)
@@ -353,25 +351,25 @@ class _Sweeps:
                                  and self._has_adjoint(c)]
         finally:
             self.written = saved
-        touched = _adjoints_in(reverse_body, self.listing.derivative_names)
+        touched = loops.adjoints_in(reverse_body, self.listing.derivative_names)
         counter = None
-        exits = loop.exits or loop.kind == "while" or not _replayable(loop, self.replayable)
+        exits = loop.exits or loop.kind == "while" or not loops.replayable(loop, self.replayable)
         if reverse_body or unwritten_carried:
             if exits:
                 counter = self.program.namer.fresh("trips")
-            recompute = _prune(_without_carried_writes(self.forward(loop.body, taping=True),
-                                                       loop.carried), _loads(reverse_body))
+            recompute = loops.prune(loops.without_carried_writes(self.forward(loop.body, taping=True),
+                                                       loop.carried), loops.loads(reverse_body))
         else:
             recompute = []
-        reads = set(_loads(reverse_body)) | set(_loads(recompute))
-        entry = list(loop.carried) + (_store_names(loop.target) if exits else [])
+        reads = set(loops.loads(reverse_body)) | set(loops.loads(recompute))
+        entry = list(loop.carried) + (loops.store_names(loop.target) if exits else [])
         mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
         pushed = [n for n in entry if n in reads] + [
-            _Snapshot(n, bool(self.kinds and n in self.kinds and self.kinds[n].array))
+            loops.Snapshot(n, bool(self.kinds and n in self.kinds and self.kinds[n].array))
             for n in dict.fromkeys(mutated)
-            if n in set(_loads(recompute)) or n in self.read_in_loops]
+            if n in set(loops.loads(recompute)) or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
-        plan = _Plan(reverse_body, recompute, pushed, counter,
+        plan = loops.Plan(reverse_body, recompute, pushed, counter,
                      [a for a in self.listing.adjoints.values() if a in touched and a in outside]
                      + [self.adjoint(c) for c in unwritten_carried],
                      unwritten_carried, sequences)
@@ -382,7 +380,7 @@ class _Sweeps:
         names = []
         for step in walk_steps(loop.body):
             names += [a.id for a in step.args if isinstance(a, ast.Name)]
-        for item in _walk(loop.body):
+        for item in loops.walk(loop.body):
             if isinstance(item, Loop) and isinstance(item.iterable, (ast.Name, ast.Call)):
                 names += [n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name)]
         names += list(loop.carried)
@@ -395,7 +393,7 @@ class _Sweeps:
 
     def _active_sequences(self, loop):
         """(element name, sequence name) for each loop element whose sequence is active."""
-        pairs = _elements(loop)
+        pairs = loops.elements(loop)
         if pairs is None:
             return []
         return [(e, q) for e, q in pairs if self._has_adjoint(q)]
@@ -467,7 +465,7 @@ class _Sweeps:
                 out.append(Line(assign(name, full)))
         body = []
         if plan.pushed:
-            body.append(Line(ast.Assign([_pack(plan.pushed, ast.Store())], ast.Call(
+            body.append(Line(ast.Assign([loops.pack(plan.pushed, ast.Store())], ast.Call(
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "pop", ast.Load()), [], []),
                 lineno=0)))
         body += plan.recompute
@@ -487,7 +485,7 @@ class _Sweeps:
                 if self.adjoint(sequence) not in self.written:
                     out.append(Line(assign(self.adjoint(sequence), self.zero(sequence))))
                     self.written.add(self.adjoint(sequence))
-        out.append(Block(_reverse_head(loop, plan, index), body))
+        out.append(Block(loops.reverse_head(loop, plan, index), body))
         return out
 
     def backprop(self, step, out):
@@ -626,230 +624,6 @@ def _restore(step, index, out):
 
 _Sweeps.backprop_structure = _backprop_structure
 _Sweeps.backprop_call = _backprop_call
-
-
-@dataclass
-class _Plan:
-    reverse_body: list
-    recompute: list
-    pushed: list              # carried names (and loop targets) pushed per iteration
-    counter: str              # the trip counter's name, or None: the reverse reverses the iterable
-    adjoints: list            # adjoints from outside the loop the reverse body accumulates
-    unwritten_carried: list   # carried names whose adjoint the body does not write
-    sequences: list           # (element, sequence) pairs scattered into the sequence's adjoint
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """A list or array the loop mutates: pushed as a copy, restored in place
-    (``v[:] = ...``)."""
-    name: str
-    array: bool = False
-
-
-def _pack(names, ctx=None):
-    ctx = ctx or ast.Load()
-
-    def one(name):
-        if isinstance(name, _Snapshot):
-            if isinstance(ctx, ast.Load) and name.array:
-                return ast.Call(ast.Attribute(ast.Name(name.name, ast.Load()), "copy",
-                                              ast.Load()), [], [])
-            if isinstance(ctx, ast.Load):
-                return ast.Call(ast.Name("list", ast.Load()), [ast.Name(name.name, ast.Load())], [])
-            return ast.Subscript(ast.Name(name.name, ast.Load()), ast.Slice(), ast.Store())
-        return ast.Name(name, ctx)
-    if len(names) == 1:
-        return one(names[0])
-    return ast.Tuple([one(n) for n in names], ctx)
-
-
-def _replayable(loop, replayable):
-    """Whether the reverse loop can run over the iterable again, backwards: a ``range``
-    or a name (``reversed(xs)`` raises for an iterator the forward loop used up, rather
-    than running zero times) of a parameter or of a list or tuple the function built
-    (``replayable``).  Other loops count their trips and push their targets."""
-    it = loop.iterable
-    return (isinstance(it, ast.Name) and it.id in replayable) or (
-        isinstance(it, ast.Call) and getattr(it.func, "id", None) == "range")
-
-
-def _loop_head(loop):
-    if loop.kind == "for":
-        return ast.For(copy.deepcopy(loop.target), copy.deepcopy(loop.iterable), [], [], lineno=0)
-    test = copy.deepcopy(loop.test) if loop.test is not None else ast.Constant(True)
-    return ast.While(test, [], [])
-
-
-def _reverse_head(loop, plan, index):
-    """``for i in reversed(range(n)):`` when the loop ran over all of its iterable;
-    ``for _ in range(trips):`` when it may have stopped early (its values come off the
-    tape); with an index ``k`` where a sequence's adjoint is scattered into."""
-    if plan.counter:
-        target = ast.Name(index or "_", ast.Store())
-        trips = ast.Call(ast.Name("range", ast.Load()), [ast.Name(plan.counter, ast.Load())], [])
-        if index:
-            trips = ast.Call(ast.Name("reversed", ast.Load()), [trips], [])
-        return ast.For(target, trips, [], [], lineno=0)
-    iterable = copy.deepcopy(loop.iterable)
-    target = copy.deepcopy(loop.target)
-    if index:
-        iterable = ast.Call(ast.Name("enumerate", ast.Load()), [iterable], [])
-        target = ast.Tuple([ast.Name(index, ast.Store()), target], ast.Store())
-    if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", None) == "reversed" \
-            and not index:
-        return ast.For(target, iterable.args[0], [], [], lineno=0)
-    if not (isinstance(iterable, ast.Name) or (isinstance(iterable, ast.Call) and getattr(
-            iterable.func, "id", None) == "range")):
-        iterable = ast.Call(ast.Name("list", ast.Load()), [iterable], [])
-    return ast.For(target, ast.Call(ast.Name("reversed", ast.Load()), [iterable], []), [], [],
-                   lineno=0)
-
-
-def _elements(loop):
-    """(element name, sequence name) pairs of a ``for`` loop over whole entries, or None."""
-    if loop.kind != "for":
-        return None
-    return scatter_pairs(loop)
-
-
-def _sequences(program):
-    """Names iterated over or indexed: their adjoints are sequences, not numbers."""
-    names = set()
-    for item in _walk(program.body):
-        if isinstance(item, Loop):
-            for _, sequence in _elements(item) or []:
-                names.add(sequence)
-        if isinstance(item, Step) and isinstance(item.rule, Structural):
-            if item.rule.key == "display" or item.mutates:
-                names.add(item.target)
-            elif item.rule.key == "getitem" and isinstance(item.args[0], ast.Name):
-                names.add(item.args[0].id)
-    return names
-
-
-def _walk(items):
-    for item in items:
-        yield item
-        if isinstance(item, If):
-            yield from _walk(item.body)
-            yield from _walk(item.orelse)
-        elif isinstance(item, Loop):
-            yield from _walk(item.body)
-
-
-def _inside_block(body, step):
-    return not any(item is step for item in body)
-
-
-def _store_names(target):
-    if target is None:
-        return []
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
-
-
-def _local_names(loop):
-    """Names whose values live for one iteration of ``loop``: defined in its body (but not
-    carried) or bound by its header."""
-    names = {s.target for s in walk_steps(loop.body) if not s.mutates} \
-        | set(_store_names(loop.target))
-    for item in _walk(loop.body):
-        if isinstance(item, Loop):
-            names |= set(item.carried) | set(_store_names(item.target))
-    return names - set(loop.carried)
-
-
-def _loads(items):
-    names = []
-    for item in items:
-        nodes = []
-        if isinstance(item, Line):
-            nodes = [item.stmt]
-        elif isinstance(item, Block):
-            nodes = [item.head]
-            names += _loads(item.body) + _loads(item.orelse)
-        for node in nodes:
-            for n in ast.walk(node):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    names.append(n.id)
-                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
-                    names.append(n.target.id)
-    return names
-
-
-def _stores(stmt):
-    """Names ``stmt`` assigns or mutates (``v[i] = e`` and ``v.append(e)`` mutate ``v``)."""
-    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
-        return [stmt.targets[0].value.id]
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
-            and isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append" \
-            and isinstance(stmt.value.func.value, ast.Name):
-        return [stmt.value.func.value.id]
-    if isinstance(stmt, ast.Assign):
-        return [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)
-                and isinstance(n.ctx, ast.Store)]
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-        return [stmt.target.id]
-    return []
-
-
-def _adjoints_in(items, derivatives):
-    found = set()
-    for line in walk_lines(items):
-        for n in ast.walk(line.stmt):
-            if isinstance(n, ast.Name) and n.id in derivatives:
-                found.add(n.id)
-    return found
-
-
-def _without_carried_writes(items, carried):
-    """``items`` without the statements that assign carried names (they would overwrite
-    the iteration's starting values the reverse reads) and without jumps."""
-    out = []
-    for item in items:
-        if isinstance(item, Line):
-            if isinstance(item.stmt, (ast.Break, ast.Continue)):
-                continue
-            if set(_stores(item.stmt)) & set(carried):
-                continue
-            out.append(item)
-        elif isinstance(item, Block):
-            if isinstance(item.head, ast.If):
-                out.append(Block(item.head, _without_carried_writes(item.body, carried),
-                                 _without_carried_writes(item.orelse, carried)))
-            else:
-                out.append(item)
-        else:
-            out.append(item)
-    return out
-
-
-def _prune(items, live):
-    """The statements of ``items`` needed to compute the names in ``live`` (dead code
-    removed, last to first); loops are kept whole or dropped."""
-    live = set(live)
-    kept = []
-    for item in reversed(items):
-        if isinstance(item, Line):
-            stores = _stores(item.stmt)
-            if stores and set(stores) & live:
-                kept.append(item)
-                live -= set(stores)
-                live |= set(_loads([item]))
-        elif isinstance(item, Block) and isinstance(item.head, ast.If):
-            body = _prune(item.body, live)
-            orelse = _prune(item.orelse, live)
-            if body or orelse:
-                kept.append(Block(item.head, body or [Line(ast.Pass())], orelse))
-                live |= set(_loads([item]))
-        elif isinstance(item, Block):
-            defined = {n for line in walk_lines([item]) for n in _stores(line.stmt)}
-            pushes = any(isinstance(line.stmt, ast.Expr) for line in walk_lines([item]))
-            if pushes or defined & live:
-                kept.append(item)
-                live |= set(_loads([item]))
-    kept.reverse()
-    return kept
 
 
 def _active(step, activity):

@@ -1,0 +1,249 @@
+"""Loops in reverse: what an iteration pushes, recomputes and reverses.
+
+``reverse._Sweeps.plan`` builds, for each loop, the reverse body, then asks this module
+for the rest of the loop's ``Plan``:
+
+* ``prune`` keeps, of the body's forward statements, those the reverse body reads (the
+  recomputation: values computed inside an iteration are never stored);
+* the values pushed per iteration are the carried names the reverse and the
+  recomputation read (``Snapshot`` for a list or array the loop writes into), nothing
+  else: a loop whose reverse reads nothing pushes nothing;
+* ``reverse_head`` runs the loop backwards: over ``reversed(range(n))`` or ``reversed(xs)``
+  when the iterable can be replayed (``replayable``), else ``range(trips)`` with the loop
+  targets popped from the tape.
+
+Everything here is a function of the program and the listing; nothing is stateful.
+"""
+
+import ast
+import copy
+from dataclasses import dataclass
+
+from .activity import scatter_pairs
+from .listing import Block, Line, walk_lines
+from .normalize import If, Loop, Step, walk_steps
+from .rules import Structural
+
+
+@dataclass
+class Plan:
+    reverse_body: list
+    recompute: list
+    pushed: list              # carried names (and loop targets) pushed per iteration
+    counter: str              # the trip counter's name, or None: the reverse reverses the iterable
+    adjoints: list            # adjoints from outside the loop the reverse body accumulates
+    unwritten_carried: list   # carried names whose adjoint the body does not write
+    sequences: list           # (element, sequence) pairs scattered into the sequence's adjoint
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A list or array the loop mutates: pushed as a copy, restored in place
+    (``v[:] = ...``)."""
+    name: str
+    array: bool = False
+
+
+def pack(names, ctx=None):
+    ctx = ctx or ast.Load()
+
+    def one(name):
+        if isinstance(name, Snapshot):
+            if isinstance(ctx, ast.Load) and name.array:
+                return ast.Call(ast.Attribute(ast.Name(name.name, ast.Load()), "copy",
+                                              ast.Load()), [], [])
+            if isinstance(ctx, ast.Load):
+                return ast.Call(ast.Name("list", ast.Load()), [ast.Name(name.name, ast.Load())], [])
+            return ast.Subscript(ast.Name(name.name, ast.Load()), ast.Slice(), ast.Store())
+        return ast.Name(name, ctx)
+    if len(names) == 1:
+        return one(names[0])
+    return ast.Tuple([one(n) for n in names], ctx)
+
+
+def replayable(loop, replayable):
+    """Whether the reverse loop can run over the iterable again, backwards: a ``range``
+    or a name (``reversed(xs)`` raises for an iterator the forward loop used up, rather
+    than running zero times) of a parameter or of a list or tuple the function built
+    (``replayable``).  Other loops count their trips and push their targets."""
+    it = loop.iterable
+    return (isinstance(it, ast.Name) and it.id in replayable) or (
+        isinstance(it, ast.Call) and getattr(it.func, "id", None) == "range")
+
+
+def loop_head(loop):
+    if loop.kind == "for":
+        return ast.For(copy.deepcopy(loop.target), copy.deepcopy(loop.iterable), [], [], lineno=0)
+    test = copy.deepcopy(loop.test) if loop.test is not None else ast.Constant(True)
+    return ast.While(test, [], [])
+
+
+def reverse_head(loop, plan, index):
+    """``for i in reversed(range(n)):`` when the loop ran over all of its iterable;
+    ``for _ in range(trips):`` when it may have stopped early (its values come off the
+    tape); with an index ``k`` where a sequence's adjoint is scattered into."""
+    if plan.counter:
+        target = ast.Name(index or "_", ast.Store())
+        trips = ast.Call(ast.Name("range", ast.Load()), [ast.Name(plan.counter, ast.Load())], [])
+        if index:
+            trips = ast.Call(ast.Name("reversed", ast.Load()), [trips], [])
+        return ast.For(target, trips, [], [], lineno=0)
+    iterable = copy.deepcopy(loop.iterable)
+    target = copy.deepcopy(loop.target)
+    if index:
+        iterable = ast.Call(ast.Name("enumerate", ast.Load()), [iterable], [])
+        target = ast.Tuple([ast.Name(index, ast.Store()), target], ast.Store())
+    if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", None) == "reversed" \
+            and not index:
+        return ast.For(target, iterable.args[0], [], [], lineno=0)
+    if not (isinstance(iterable, ast.Name) or (isinstance(iterable, ast.Call) and getattr(
+            iterable.func, "id", None) == "range")):
+        iterable = ast.Call(ast.Name("list", ast.Load()), [iterable], [])
+    return ast.For(target, ast.Call(ast.Name("reversed", ast.Load()), [iterable], []), [], [],
+                   lineno=0)
+
+
+def elements(loop):
+    """(element name, sequence name) pairs of a ``for`` loop over whole entries, or None."""
+    if loop.kind != "for":
+        return None
+    return scatter_pairs(loop)
+
+
+def sequences(program):
+    """Names iterated over or indexed: their adjoints are sequences, not numbers."""
+    names = set()
+    for item in walk(program.body):
+        if isinstance(item, Loop):
+            for _, sequence in elements(item) or []:
+                names.add(sequence)
+        if isinstance(item, Step) and isinstance(item.rule, Structural):
+            if item.rule.key == "display" or item.mutates:
+                names.add(item.target)
+            elif item.rule.key == "getitem" and isinstance(item.args[0], ast.Name):
+                names.add(item.args[0].id)
+    return names
+
+
+def walk(items):
+    for item in items:
+        yield item
+        if isinstance(item, If):
+            yield from walk(item.body)
+            yield from walk(item.orelse)
+        elif isinstance(item, Loop):
+            yield from walk(item.body)
+
+
+def inside_block(body, step):
+    return not any(item is step for item in body)
+
+
+def store_names(target):
+    if target is None:
+        return []
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def local_names(loop):
+    """Names whose values live for one iteration of ``loop``: defined in its body (but not
+    carried) or bound by its header."""
+    names = {s.target for s in walk_steps(loop.body) if not s.mutates} \
+        | set(store_names(loop.target))
+    for item in walk(loop.body):
+        if isinstance(item, Loop):
+            names |= set(item.carried) | set(store_names(item.target))
+    return names - set(loop.carried)
+
+
+def loads(items):
+    names = []
+    for item in items:
+        nodes = []
+        if isinstance(item, Line):
+            nodes = [item.stmt]
+        elif isinstance(item, Block):
+            nodes = [item.head]
+            names += loads(item.body) + loads(item.orelse)
+        for node in nodes:
+            for n in ast.walk(node):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    names.append(n.id)
+                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                    names.append(n.target.id)
+    return names
+
+
+def stores(stmt):
+    """Names ``stmt`` assigns or mutates (``v[i] = e`` and ``v.append(e)`` mutate ``v``)."""
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Subscript):
+        return [stmt.targets[0].value.id]
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+            and isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append" \
+            and isinstance(stmt.value.func.value, ast.Name):
+        return [stmt.value.func.value.id]
+    if isinstance(stmt, ast.Assign):
+        return [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Store)]
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return [stmt.target.id]
+    return []
+
+
+def adjoints_in(items, derivatives):
+    found = set()
+    for line in walk_lines(items):
+        for n in ast.walk(line.stmt):
+            if isinstance(n, ast.Name) and n.id in derivatives:
+                found.add(n.id)
+    return found
+
+
+def without_carried_writes(items, carried):
+    """``items`` without the statements that assign carried names (they would overwrite
+    the iteration's starting values the reverse reads) and without jumps."""
+    out = []
+    for item in items:
+        if isinstance(item, Line):
+            if isinstance(item.stmt, (ast.Break, ast.Continue)):
+                continue
+            if set(stores(item.stmt)) & set(carried):
+                continue
+            out.append(item)
+        elif isinstance(item, Block):
+            if isinstance(item.head, ast.If):
+                out.append(Block(item.head, without_carried_writes(item.body, carried),
+                                 without_carried_writes(item.orelse, carried)))
+            else:
+                out.append(item)
+        else:
+            out.append(item)
+    return out
+
+
+def prune(items, live):
+    """The statements of ``items`` needed to compute the names in ``live`` (dead code
+    removed, last to first); loops are kept whole or dropped."""
+    live = set(live)
+    kept = []
+    for item in reversed(items):
+        if isinstance(item, Line):
+            written = stores(item.stmt)
+            if written and set(written) & live:
+                kept.append(item)
+                live -= set(written)
+                live |= set(loads([item]))
+        elif isinstance(item, Block) and isinstance(item.head, ast.If):
+            body = prune(item.body, live)
+            orelse = prune(item.orelse, live)
+            if body or orelse:
+                kept.append(Block(item.head, body or [Line(ast.Pass())], orelse))
+                live |= set(loads([item]))
+        elif isinstance(item, Block):
+            defined = {n for line in walk_lines([item]) for n in stores(line.stmt)}
+            pushes = any(isinstance(line.stmt, ast.Expr) for line in walk_lines([item]))
+            if pushes or defined & live:
+                kept.append(item)
+                live |= set(loads([item]))
+    kept.reverse()
+    return kept

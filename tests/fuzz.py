@@ -1,4 +1,4 @@
-"""Differential fuzzing of s2sdiff on random straight-line scalar programs.
+"""Differential fuzzing of s2sdiff on random programs of three families.
 
     python -m tests.fuzz N [--seed S] [--size full|small] [--show K] [--keep DIR]
                            [--sympy-every M] [--verify-every M] [--forward-every M]
@@ -8,7 +8,12 @@ generates ``N`` programs (program ``k`` depends only on ``(S, size, k)``, so any
 them is reproduced alone with ``--show k``), writes them as plain ``def`` functions into
 one temporary module file per batch of ``BATCH``, imports the module (so ``inspect``
 reads real source, as for a user's file) and checks every program against oracles that
-share no code with s2sdiff's rule table:
+share no code with s2sdiff's rule table.  Each program belongs to one family, drawn from
+``(S, size, k)`` alone with the shares of ``FAMILIES`` (45 % straight, 40 % control,
+15 % array); a straight-line program ``k`` is the same as before the other families
+existed.
+
+**straight** -- straight-line scalar programs:
 
 * **smooth** programs (no ``abs``/``fabs``/``min``/``max``/``%``/``floor``...): the
   forward function runs on SymPy symbols, ``sympy.diff`` is taken and evaluated at the
@@ -28,7 +33,7 @@ share no code with s2sdiff's rule table:
 * the API (every ``--extra-every``-th program): ``value_and_grad`` returns exactly the
   value and the gradient, ``grad(f, wrt=p)`` its entry, ``grad(f)`` the cached object.
 
-Generated programs use every row of ``s2sdiff.rules.RULES`` (``--coverage`` counts the
+Straight programs use every row of ``s2sdiff.rules.RULES`` (``--coverage`` counts the
 rows by normalising the programs; a row added later gets a generic template), and
 reassignment of parameters and locals, augmented assignment (``+= -= *= /= **=``), tuple
 unpacking and swaps, chained and annotated assignment, constants, module globals,
@@ -38,11 +43,58 @@ with names that look like the temporaries and adjoints s2sdiff makes (``xpy``, `
 ``asin(tanh(u) * 0.9)``...) and each statement is evaluated at the sample point while the
 program is generated (values stay below ``VALUE_LIMIT``), so every program evaluates.
 
+**control** -- the same expressions inside control flow (``ControlGenerator``):
+``if``/``elif``/``else`` and conditional expressions whose conditions compare active
+values, constants (``SCALE > 1``) or loop counters, joined by ``and``/``or``/``not``
+(and a few chained comparisons); a name assigned on one side only and read only under
+the same condition; ``return`` inside branches and loops; ``for`` over ``range`` with 1
+to 3 arguments (0 trips included, ``reversed(range(...))``, a range bounded by an outer
+counter), over list and tuple displays, a local list, ``enumerate`` and ``zip``;
+``while`` loops with a counter and often an active condition (``while n < 3 and s <
+2.0``, the counter incremented first), ``break``/``continue`` under conditions, nested
+loops, loop-carried updates of parameters and locals, accumulators initialised before
+the loop; calls of helper functions defined next to the program (positional, keyword,
+default and keyword-only arguments; sometimes a recursive helper with an int depth);
+local lists (displays, ``v[i]`` reads with constant and loop indices, ``v[i] = ...``,
+``v[i] += ...``, ``v.append(...)``, ``for i in range(len(v))``); the output is a float.
+Values are not tracked while generating: the finished program is run at the point under
+a tracer that rejects any local float beyond ``VALUE_LIMIT``, and regenerated (from the
+same random stream, so still deterministic) if it raises or runs away.  Oracles:
+
+* central differences at two step sizes in mpmath, as for piecewise straight programs
+  (helpers are rebound to compute in mpmath too).  Branch decisions and trip counts are
+  comparisons, so the instrumented copy also reports every comparison (``a < b`` becomes
+  a call that records ``a - b`` and the outcome, in helpers too): the point is skipped
+  when an active comparison (its operands move with the parameters) is within
+  ``KINK_MARGIN`` of switching, or when the run at the moved point takes another path
+  (a different sequence of outcomes: a branch or a trip count changes);
+* forward mode against reverse mode as above, for programs without lists (forward mode
+  does not support lists);
+* the API checks as above.
+
+**array** -- straight-line NumPy programs (``ArrayGenerator``): parameters are float64
+arrays of small shapes or Python floats, in sets that broadcast (``(3, 1)`` with
+``(4,)``, a float with a matrix, ``(1, 3)`` with ``(2, 1)``...) or multiply (``(4, 3)``
+and ``(3, 2)``); statements use elementwise NumPy functions, ``+ - * / **``, ``@``,
+``np.sum``/``np.mean``/``.sum()`` with ``axis`` and ``keepdims``, indexing, slicing and
+``.T``; the output is a scalar reduction.  Every subexpression is evaluated while
+generating, so shapes always fit.  The operations are analytic, so the oracle is the
+complex step, exact to rounding: ``d f / d p[k] = Im f(p + i h e_k) / h`` with ``h =
+1e-30``, one run per input element; the gradient must agree to ``RTOL``, and each entry
+must have exactly its input's shape (an ndarray of floats for an array, a float for a
+float).  The API checks as above; no forward mode (arrays are reverse mode only).
+``ARRAY_REFUSALS`` of the array programs put array code inside an ``if`` or a ``for``:
+s2sdiff refuses that with an ``UnsupportedError`` (when the code is specialised, on the
+first call), counted as *refused*, not as a finding (if it is ever supported, the
+program is checked like the others).
+
 A finding is a *mismatch* (a number that disagrees with an oracle: kind ``reverse``,
-``forward``, ``api`` or ``generator``) or an *error* (an exception where the forward
-code runs).  Findings of known s2sdiff bugs are recognised by ``KNOWN_BUGS`` and labelled.
-The exit status is non-zero on any mismatch and on any exception other than an
-``S2SDiffError`` raised when a derivative is generated.
+``forward``, ``api``, ``shape``, ``generator``, or ``mutation``: the gradient call wrote
+into an argument array) or an *error* (an exception where the
+forward code runs).  Findings of known s2sdiff bugs are recognised by ``KNOWN_BUGS`` and
+labelled.  The summary counts the outcomes per family.  The exit status is non-zero on
+any mismatch and on any exception other than an ``S2SDiffError`` raised when a
+derivative is generated.
 """
 
 import argparse
@@ -64,9 +116,11 @@ import types
 from dataclasses import dataclass, field
 
 import mpmath
+import numpy as np
 import sympy
 
-from s2sdiff import S2SDiffError, derivative, grad, jvp, rules, value_and_grad, verify
+from s2sdiff import (S2SDiffError, UnsupportedError, derivative, grad, jvp, rules, value_and_grad,
+                     verify)
 
 RTOL = 1e-9                 # generated gradient vs an oracle: |g - r| <= RTOL * (|r| + SCALE)
 VALUE_LIMIT = 1e3           # every intermediate value of a program stays below this
@@ -79,6 +133,7 @@ BATCH = 250                 # programs per temporary module
 
 MODULE_HEADER = '''"""Random programs generated by tests/fuzz.py (seed {seed}, batch {batch})."""
 import math
+import numpy as np
 from math import exp, log, sin, sqrt, tanh
 
 SCALE = 1.25
@@ -108,12 +163,17 @@ class Program:
     value: float               # the value the generator computed at ``point``
     piecewise: bool
     features: set = field(default_factory=set)
+    family: str = "straight"   # straight, control or array (see the module docstring)
+    helpers: list = field(default_factory=list)    # source texts of helper functions
+    expect_refusal: bool = False    # array code in a branch or loop: s2sdiff refuses it
+    lists: bool = False        # uses lists (no forward mode)
 
     @property
     def source(self):
         lines = [f"def {self.name}({', '.join(self.params)}):"]
         lines += [f"    {line}" for line in self.body]
-        return "\n".join(lines) + "\n"
+        main = "\n".join(lines) + "\n"
+        return "".join(h + "\n\n" for h in self.helpers) + main
 
 
 class _Rejected(Exception):
@@ -135,8 +195,10 @@ def template(key, smooth=True, weight=1.0):
 # Program sizes: "full" for the command line, "small" for the CI test (each generated
 # derivative costs time roughly in proportion to the program's SSA steps).
 SIZES = {
-    "full": {"statements": [1, 2, 3, 4, 5, 6, 8, 10], "depth": [1, 2, 2, 3], "deep": [5, 6, 7]},
-    "small": {"statements": [1, 2, 2, 3, 3, 4], "depth": [1, 1, 2, 2, 3], "deep": [4, 5]},
+    "full": {"statements": [1, 2, 3, 4, 5, 6, 8, 10], "depth": [1, 2, 2, 3], "deep": [5, 6, 7],
+             "control": [2, 3, 4, 5, 6], "body": [1, 2, 2, 3], "levels": [1, 2, 2, 3]},
+    "small": {"statements": [1, 2, 2, 3, 3, 4], "depth": [1, 1, 2, 2, 3], "deep": [4, 5],
+              "control": [1, 2, 2, 3], "body": [1, 1, 2], "levels": [1, 1, 2]},
 }
 
 NONDIFF_CALLS = ["math.floor", "math.ceil", "math.trunc", "round", "int"]
@@ -694,8 +756,813 @@ for _key in rules.RULES:
             TEMPLATES[_key] = (False, _builder, 1.0)
 
 
+# ----- the control-flow family -----------------------------------------------------------
+
+INT_NAMES = ["i", "j", "n", "ii", "jj", "kk", "it", "cnt", "step"]
+ITEM_NAMES = ["e", "el", "item", "xi", "wi", "ai", "bi", "ci"]
+LIST_NAMES = ["vs", "buf", "acc", "ys", "ws", "lst", "arr", "cs"]
+HELPER_PARAMS = ["a", "b", "c", "p", "q", "u"]
+CONTROL_ATTEMPTS = 30       # regenerations of a control program whose values run away
+
+
+class _Block(Exception):
+    """No statement of the requested kind fits here."""
+
+
+class ControlGenerator(Generator):
+    """Builds one random program with branches, loops, calls and lists.
+
+    Expressions come from the straight-line templates; ``order`` holds the float names
+    that are definitely assigned at the current line (a name assigned in one branch only,
+    or in a loop body, leaves scope after the statement), ``ints`` the int names (loop
+    counters) and ``lists`` the local lists with a lower bound of their length.  Values are
+    not tracked while generating: the finished program is run at the point, and one whose
+    values leave (-VALUE_LIMIT, VALUE_LIMIT) or that raises is generated again.
+    """
+
+    def __init__(self, rng, index, name, size="full", params=None, helper=False):
+        super().__init__(rng, index, name, smooth=rng.random() < 0.7, size=size)
+        if params is not None:
+            self.params = list(params)
+            self.order = list(params)
+            self.unread = set(params)
+            self.point = ()
+        self.helper = helper
+        self.ints = []
+        self.lists = {}
+        self.loops = 0              # loops made so far
+        self.loop_level = 0         # loops around the current line
+        self.level = 0              # compound statements around the current line
+        self.helper_calls = []      # (name, positional, defaults, keyword-only)
+        self.helper_sources = []
+        self.uses_lists = not helper and rng.random() < 0.35
+        self.max_level = rng.choice(self.size["levels"])
+        self.max_loops = rng.choice([1, 2, 2, 3])
+        self.taken = set(self.params) | {name}
+        self.size_name = size
+        self.index_vars = set()     # (list, int name) of the loops over range(len(list))
+        self.made_list = False
+
+    # names ----------------------------------------------------------------------
+
+    def fresh_from(self, names):
+        free = [n for n in names if n not in self.taken]
+        if not free:
+            raise _Block
+        name = self.rng.choice(free)
+        self.taken.add(name)
+        return name
+
+    def fresh_local(self):
+        free = [n for n in LOCAL_NAMES if n not in self.taken]
+        if not free:
+            return None
+        name = self.rng.choice(free)
+        self.taken.add(name)
+        return name
+
+    def float_locals(self):
+        return [n for n in self.order if n not in self.params]
+
+    def leaf(self):
+        r = self.rng.random()
+        if r < 0.08 and self.ints:
+            self.features.add("int operand")
+            return self.rng.choice(self.ints)
+        if r < 0.2 and self.lists:
+            return self.list_read()
+        return super().leaf()
+
+    def list_read(self):
+        name = self.rng.choice(list(self.lists))
+        index = self.list_index(name)
+        self.features.add("list read")
+        return f"{name}[{index}]"
+
+    def list_index(self, name):
+        n = self.lists[name]
+        loops = [i for i in self.ints if (name, i) in self.index_vars]
+        if loops and self.rng.random() < 0.6:
+            return self.rng.choice(loops)
+        return str(self.rng.randrange(-n, n))
+
+    # reading and writing --------------------------------------------------------
+
+    def expr(self, depth=None):
+        text = self.sub(self._depth() if depth is None else depth)
+        self.read(text)
+        return text
+
+    def read(self, text):
+        for node in ast.walk(ast.parse(text.strip())):
+            if isinstance(node, ast.Name):
+                self.unread.discard(node.id)
+
+    def bind(self, name):
+        if name in self.order:
+            self.order.remove(name)
+        self.order.append(name)
+        self.unread.add(name)
+
+    def scope(self):
+        return (list(self.order), list(self.ints), dict(self.lists))
+
+    def restore(self, saved):
+        self.order, self.ints, self.lists = list(saved[0]), list(saved[1]), dict(saved[2])
+
+    # conditions -----------------------------------------------------------------
+
+    def condition(self, nested=0):
+        r = self.rng.random()
+        if nested < 2 and r < 0.22:
+            op = self.rng.choice(["and", "or"])
+            self.features.add(op)
+            left, right = self.condition(nested + 1), self.condition(nested + 1)
+            return f"({left} {op} {right})"
+        if nested < 2 and r < 0.3:
+            self.features.add("not")
+            return f"not {self.comparison()}"
+        return self.comparison()
+
+    def comparison(self):
+        op = self.rng.choice(["<", ">", "<=", ">="])
+        r = self.rng.random()
+        if r < 0.15 and self.ints:
+            i = self.rng.choice(self.ints)
+            self.features.add("int condition")
+            return self.rng.choice([f"{i} {op} {self.rng.randrange(0, 4)}", f"{i} % 2 == 0",
+                                    f"{i} != 1"])
+        if r < 0.22:
+            self.features.add("constant condition")
+            return self.rng.choice(["SCALE > 1", "OFFSET < 0", "SCALE < OFFSET", "2 > 3",
+                                    "math.pi > 3"])
+        self.features.add("active condition")
+        left = self.expr(self.rng.choice([0, 0, 1, 1, 2]))
+        if self.rng.random() < 0.5:
+            right = self.rng.choice(["0", "0.5", "1.0", "-0.5", "2.0", "-1", "SCALE"])
+        else:
+            right = self.expr(self.rng.choice([0, 0, 1]))
+        if right == left:
+            right = "0.25"
+        if self.rng.random() < 0.06:
+            self.features.add("chained comparison")
+            return f"-2.0 < {left} {op.replace('>', '<')} {right}"
+        return f"{left} {op} {right}"
+
+    # statements -----------------------------------------------------------------
+
+    def block(self, count, indent):
+        """``count`` statements at ``indent``; returns (lines, falls_through)."""
+        lines = []
+        for _ in range(count):
+            made, falls = self.cstatement(indent)
+            lines += made
+            if not falls:
+                return lines, False
+        return lines, True
+
+    def cstatement(self, indent):
+        kinds = {"simple": 12, "ifexp": 1.5}
+        if self.level < self.max_level:
+            kinds.update({"if": 4, "one_sided": 0.6})
+            if self.loops < self.max_loops:
+                kinds.update({"for_range": 3, "for_list": 1.2, "for_enumerate": 0.8,
+                              "for_zip": 0.8, "while": 1.5})
+        if self.loop_level:
+            kinds.update({"break": 1.5, "continue": 1.2})
+        kinds["return"] = 0.8
+        if self.uses_lists:
+            kinds.update({"list_new": 2 if not self.lists else 0.5})
+            if self.lists:
+                kinds.update({"list_set": 3, "list_aug": 3, "list_append": 2.5})
+                if self.level < self.max_level and self.loops < self.max_loops:
+                    kinds["for_indices"] = 1.5
+        if self.helper_calls:
+            kinds["call"] = 3
+        names = list(kinds)
+        for _ in range(10):
+            kind = self.rng.choices(names, [kinds[k] for k in names])[0]
+            saved = self.scope()
+            try:
+                lines, falls = getattr(self, "_c_" + kind)(indent)
+            except _Block:
+                self.restore(saved)
+                continue
+            return lines, falls
+        return self._c_simple(indent)
+
+    def _line(self, indent, text):
+        return "    " * indent + text
+
+    def _assignment(self):
+        """(target, text) of one assignment, loop-safe when inside a loop."""
+        r = self.rng.random()
+        locals_ = self.float_locals()
+        if self.loop_level and r < 0.5:
+            # a loop-carried update that stays bounded over a few trips
+            name = self.rng.choice(self.order)
+            self.read(name)
+            self.features.add("loop-carried")
+            form = self.rng.choice([
+                f"{name} = {name} * {self.rng.choice(['0.5', '0.9', '-0.7'])} + {self.bounded(1)}",
+                f"{name} += {self.bounded(1)} * {self.rng.choice(['0.5', '2', 'SCALE'])}",
+                f"{name} = {self.bounded(2)} + {name} / {self.positive(0)}",
+                f"{name} -= {self.expr(1)} * 0.25",
+            ])
+            self.read(form.split("=", 1)[1])
+            return form, name
+        if r < 0.4 or not locals_:
+            name = self.fresh_local()
+            if name is None:
+                name = self.rng.choice(self.order)
+            return f"{name} = {self.expr()}", name
+        if r < 0.6:
+            name = self.rng.choice(self.params if not self.helper else self.order)
+            self.features.add("reassign")
+            text = self.expr()
+            if name not in text and self.rng.random() < 0.7:
+                text = f"({name} + {text})"
+                self.read(name)
+            return f"{name} = {text}", name
+        if r < 0.8:
+            name = self.rng.choice(self.order)
+            op = self.rng.choice(["+=", "-=", "*=", "/="])
+            text = self.positive(1) if op == "/=" else self.expr()
+            self.read(name + " + " + text)
+            self.features.add("augmented")
+            return f"{name} {op} {text}", name
+        name = self.rng.choice(locals_)
+        self.features.add("reassign")
+        return f"{name} = {self.expr()}", name
+
+    def _c_simple(self, indent):
+        line, name = self._assignment()
+        self.bind(name)
+        return [self._line(indent, line)], True
+
+    def _c_ifexp(self, indent):
+        name = self.fresh_local() or self.rng.choice(self.order)
+        a, c, b = self.expr(), self.condition(), self.expr()
+        self.features.add("conditional expression")
+        self.bind(name)
+        return [self._line(indent, f"{name} = {a} if {c} else {b}")], True
+
+    def _c_if(self, indent):
+        before = self.scope()
+        self.level += 1
+        heads = [f"if {self.condition()}:"]
+        for _ in range(self.rng.choice([0, 0, 0, 1, 1, 2])):
+            heads.append(f"elif {self.condition()}:")
+            self.features.add("elif")
+        if self.rng.random() < 0.55:
+            heads.append("else:")
+            self.features.add("else")
+        lines, through = [], []
+        for head in heads:
+            self.restore(before)
+            body, falls = self.block(self.rng.choice(self.size["body"]), indent + 1)
+            lines += [self._line(indent, head)] + body
+            if falls:
+                through.append(self.scope())
+        self.level -= 1
+        if heads[-1] != "else:":
+            through.append(before)
+        self.features.add("if")
+        if not through:                 # every branch returns: drop the last jump
+            raise _Block
+        self.restore(before)
+        common = set.intersection(*(set(s[0]) for s in through))
+        for name in through[0][0]:
+            if name in common and name not in before[0]:
+                self.order.append(name)
+        if len(through) < len(heads) + (heads[-1] != "else:"):
+            self.features.add("branch jumps")
+        return lines, True
+
+    def _c_one_sided(self, indent):
+        """A name assigned on one side only, and read only under the same condition."""
+        cond = self.condition()
+        name = self.fresh_local()
+        if name is None:
+            raise _Block
+        inner = self.expr()
+        target = self.rng.choice(self.order)
+        later = self.expr(1)
+        self.read(target)
+        self.features.add("one-sided")
+        # nothing between the two ifs assigns a name the condition reads
+        lines = [self._line(indent, f"if {cond}:"),
+                 self._line(indent + 1, f"{name} = {inner}"),
+                 self._line(indent, f"if {cond}:"),
+                 self._line(indent + 1, f"{target} = {target} + {name} * {later}")]
+        self.bind(target)
+        return lines, True
+
+    def _loop_body(self, indent, header, pre=(), bound=()):
+        """Lines of a loop with ``header``; ``bound`` are the (name, kind) it binds."""
+        before = self.scope()
+        self.loops += 1
+        self.level += 1
+        self.loop_level += 1
+        for name, kind in bound:
+            if kind == "int":
+                self.ints.append(name)
+            else:
+                self.bind(name)
+        body, _ = self.block(self.rng.choice(self.size["body"]), indent + 1)
+        self.loop_level -= 1
+        self.level -= 1
+        self.restore(before)
+        return list(pre) + [self._line(indent, header)] + body, True
+
+    def _accumulator(self, indent):
+        """Sometimes an accumulator initialised before the loop."""
+        if self.rng.random() < 0.5:
+            return []
+        name = self.fresh_local()
+        if name is None:
+            return []
+        self.bind(name)
+        self.features.add("accumulator")
+        return [self._line(indent, f"{name} = {self.rng.choice(['0.0', '1.0', '0'])}")]
+
+    def _c_for_range(self, indent):
+        var = self.fresh_from(INT_NAMES)
+        r = self.rng.random()
+        outer = [i for i in self.ints]
+        if r < 0.3:
+            args = f"{self.rng.randrange(0, 5)}"
+        elif r < 0.55:
+            a = self.rng.randrange(0, 4)
+            args = f"{a}, {a + self.rng.randrange(-1, 4)}"
+        elif r < 0.75:
+            a, step = self.rng.randrange(0, 6), self.rng.choice([1, 2, -1, -2])
+            args = f"{a}, {a + step * self.rng.randrange(0, 4)}, {step}"
+        elif r < 0.88 and outer:
+            args = f"{self.rng.choice(outer)} + {self.rng.randrange(0, 2)}"
+            self.features.add("dependent range")
+        else:
+            args = f"{self.rng.randrange(0, 4)}"
+        iterator = f"range({args})"
+        if self.rng.random() < 0.1:
+            iterator = f"reversed({iterator})"
+            self.features.add("reversed")
+        self.features.add("for range")
+        if self.loop_level:
+            self.features.add("nested loop")
+        pre = self._accumulator(indent)
+        return self._loop_body(indent, f"for {var} in {iterator}:", pre, [(var, "int")])
+
+    def _display(self, n=None):
+        n = n or self.rng.choice([1, 2, 3, 3, 4])
+        return [self.expr(self.rng.choice([0, 0, 1, 1, 2])) for _ in range(n)]
+
+    def _c_for_list(self, indent):
+        item = self.fresh_from(ITEM_NAMES)
+        r = self.rng.random()
+        if r < 0.2 and self.lists:
+            name = self.rng.choice(list(self.lists))
+            iterable = name
+            self.read(name)
+            self.features.add("for over a list variable")
+        elif r < 0.5:
+            iterable = f"({', '.join(self._display())},)"
+            self.features.add("for over a tuple")
+        else:
+            iterable = f"[{', '.join(self._display())}]"
+            self.features.add("for over a list display")
+        if self.loop_level:
+            self.features.add("nested loop")
+        pre = self._accumulator(indent)
+        return self._loop_body(indent, f"for {item} in {iterable}:", pre, [(item, "float")])
+
+    def _c_for_enumerate(self, indent):
+        var, item = self.fresh_from(INT_NAMES), self.fresh_from(ITEM_NAMES)
+        start = ""          # enumerate(..., start=k) is refused (see the report of issue 7)
+        self.features.add("enumerate")
+        pre = self._accumulator(indent)
+        return self._loop_body(indent, f"for {var}, {item} in enumerate([{', '.join(self._display())}]{start}):",
+                               pre, [(var, "int"), (item, "float")])
+
+    def _c_for_zip(self, indent):
+        a, b = self.fresh_from(ITEM_NAMES), self.fresh_from(ITEM_NAMES)
+        first = self._display(self.rng.choice([2, 3]))
+        second = self._display(self.rng.choice([2, 3]))
+        self.features.add("zip")
+        pre = self._accumulator(indent)
+        return self._loop_body(indent, f"for {a}, {b} in zip([{', '.join(first)}], ({', '.join(second)},)):",
+                               pre, [(a, "float"), (b, "float")])
+
+    def _c_while(self, indent):
+        counter = self.fresh_from(INT_NAMES)
+        bound = self.rng.randrange(1, 6)
+        cond = f"{counter} < {bound}"
+        if self.rng.random() < 0.7:
+            cond += f" and {self.comparison()}"
+            self.features.add("active while")
+        self.features.add("while")
+        pre = [self._line(indent, f"{counter} = 0")] + self._accumulator(indent)
+        before = self.scope()
+        self.ints.append(counter)
+        lines, falls = self._loop_body(indent, f"while {cond}:", pre)
+        # the counter goes first in the body, so that continue cannot skip it
+        lines.insert(len(pre) + 1, self._line(indent + 1, f"{counter} += 1"))
+        self.restore(before)
+        self.ints.append(counter)
+        return lines, falls
+
+    def _c_for_indices(self, indent):
+        name = self.rng.choice(list(self.lists))
+        var = self.fresh_from(INT_NAMES)
+        self.index_vars.add((name, var))
+        self.features.add("for over indices")
+        return self._loop_body(indent, f"for {var} in range(len({name})):", (), [(var, "int")])
+
+    def _jump(self, indent, word):
+        cond = self.condition()
+        lines = [self._line(indent, f"if {cond}:")]
+        if self.rng.random() < 0.3:
+            line, name = self._assignment()
+            lines.append(self._line(indent + 1, line))
+        lines.append(self._line(indent + 1, word))
+        self.features.add(word.split()[0] + (" in loop" if self.loop_level and word.startswith("return") else ""))
+        return lines, True
+
+    def _c_break(self, indent):
+        return self._jump(indent, "break")
+
+    def _c_continue(self, indent):
+        return self._jump(indent, "continue")
+
+    def _c_return(self, indent):
+        if self.level == 0 and self.rng.random() < 0.5:
+            raise _Block         # a return at the top level ends the program: rarely
+        saved = self.scope()
+        text = self.returned_text()
+        self.restore(saved)
+        return self._jump(indent, f"return {text}")
+
+    def _c_list_new(self, indent):
+        name = self.fresh_from(LIST_NAMES)
+        items = self._display(self.rng.choice([1, 2, 3, 4]))
+        self.lists[name] = len(items)
+        self.made_list = True
+        self.features.add("list display")
+        return [self._line(indent, f"{name} = [{', '.join(items)}]")], True
+
+    def _c_list_set(self, indent):
+        name = self.rng.choice(list(self.lists))
+        index = self.list_index(name)
+        self.features.add("list set")
+        return [self._line(indent, f"{name}[{index}] = {self.expr()}")], True
+
+    def _c_list_aug(self, indent):
+        name = self.rng.choice(list(self.lists))
+        index = self.list_index(name)
+        op = self.rng.choice(["+=", "+=", "-=", "*="])
+        text = self.bounded(1) if op == "*=" else self.expr(1)
+        self.features.add("list augmented")
+        return [self._line(indent, f"{name}[{index}] {op} {text}")], True
+
+    def _c_list_append(self, indent):
+        name = self.rng.choice(list(self.lists))
+        self.features.add("append")
+        return [self._line(indent, f"{name}.append({self.expr()})")], True
+
+    def _c_call(self, indent):
+        name, positional, defaults, keyword = self.rng.choice(self.helper_calls)
+        args = [self.expr(self.rng.choice([0, 1, 1, 2])) for _ in positional]
+        texts = list(args)
+        if self.rng.random() < 0.25 and len(positional) > 1:
+            texts = [f"{p}={a}" for p, a in zip(positional, args)]
+            self.rng.shuffle(texts)
+            self.features.add("keyword arguments")
+        for p, _ in defaults + keyword:
+            if self.rng.random() < 0.4:
+                texts.append(f"{p}={self.expr(self.rng.choice([0, 1]))}")
+                self.features.add("keyword arguments")
+        if name.endswith("_rec"):
+            texts = [args[0], str(self.rng.randrange(0, 4))]
+            self.features.add("recursion")
+        target = self.fresh_local() or self.rng.choice(self.order)
+        call = f"{name}({', '.join(texts)})"
+        self.features.add("call")
+        if self.rng.random() < 0.3:
+            call = f"{self.expr(0)} * {call}"
+        self.bind(target)
+        return [self._line(indent, f"{target} = {call}")], True
+
+    # helpers --------------------------------------------------------------------
+
+    def make_helpers(self):
+        count = self.rng.choices([0, 1, 2], [60, 28, 12])[0]
+        for k in range(count):
+            n = self.rng.choice([1, 2, 2, 3])
+            positional = self.rng.sample(HELPER_PARAMS, n)
+            rest = [p for p in HELPER_PARAMS if p not in positional]
+            defaults, keyword = [], []
+            if self.rng.random() < 0.4:
+                defaults.append((rest.pop(), self.rng.choice(["0.5", "2.0", "-1.0"])))
+            if self.rng.random() < 0.25:
+                keyword.append((rest.pop(), self.rng.choice(["1.5", "0.25"])))
+            name = f"{self.name}_h{k}"
+            sub = ControlGenerator(self.rng, self.index, name, self.size_name, helper=True,
+                                   params=positional + [p for p, _ in defaults + keyword])
+            sub.max_level, sub.max_loops = 1, self.rng.choice([0, 1])
+            body, falls = sub.block(self.rng.choice([1, 2, 3]), 1)
+            text, _ = sub.returned_text(), None
+            signature = positional + [f"{p}={v}" for p, v in defaults]
+            if keyword:
+                signature += ["*"] + [f"{p}={v}" for p, v in keyword]
+            lines = [f"def {name}({', '.join(signature)}):"] + body
+            if falls:
+                lines.append(f"    return {text}")
+            self.helper_sources.append("\n".join(lines))
+            self.helper_calls.append((name, positional, defaults, keyword))
+            self.features.add("helper")
+            self.features |= {f for f in sub.features if f in ("if", "for range", "while")}
+        if self.rng.random() < 0.12:
+            name = f"{self.name}_rec"
+            sub = ControlGenerator(self.rng, self.index, name, self.size_name, helper=True,
+                                   params=["a"])
+            base, step = sub.expr(1), sub.bounded(1)
+            extra = sub.expr(1)
+            lines = [f"def {name}(a, depth):", "    if depth <= 0:", f"        return {base}",
+                     f"    return {name}({step}, depth - 1) * {self.rng.choice(['0.5', '-0.8', '1.0'])}"
+                     f" + {extra}"]
+            self.helper_sources.append("\n".join(lines))
+            self.helper_calls.append((name, ["a", "depth"], [], []))
+
+    # the program ----------------------------------------------------------------
+
+    def returned_text(self):
+        live = [n for n in self.order if n in self.unread]
+        self.rng.shuffle(live)
+        parts = live[:3] or [self.rng.choice(self.order)]
+        if self.lists and self.rng.random() < 0.5:
+            parts.append(self.list_read())
+        text = parts[0]
+        for part in parts[1:]:
+            text = f"({text} {self.rng.choice(['+', '-', '*'])} {part})"
+        if self.rng.random() < 0.3:
+            text = f"({text} + {self.sub(1)})"
+        elif self.rng.random() < 0.15:
+            text = f"math.sin({text})"
+        elif self.rng.random() < 0.1:
+            text = f"({text} if {self.condition()} else {self.sub(1)})"
+        self.read(text)
+        return text
+
+    def build_control(self):
+        self.make_helpers()
+        lines = []
+        if self.uses_lists:         # a list from the start, so that the list statements fire
+            lines, _ = self._c_list_new(0)
+        more, falls = self.block(self.rng.choice(self.size["control"]), 0)
+        lines += more
+        if falls:
+            lines.append(f"return {self.returned_text()}")
+        self.features.add("control")
+        if self.made_list:
+            self.features.add("lists")
+        tangent = tuple(round(self.rng.uniform(-1, 1), 3) for _ in self.params)
+        program = Program(self.index, self.name, self.params, lines, self.point, tangent,
+                          None, True, self.features, family="control",
+                          helpers=self.helper_sources)
+        program.lists = self.made_list
+        return program
+
+
+def _limited_values(frame, event, arg):
+    """A tracer: every float in a local variable stays below VALUE_LIMIT."""
+    for value in list(frame.f_locals.values()) + ([arg] if event == "return" else []):
+        items = value if type(value) is list else (value,)
+        for v in items:
+            if type(v) is float and not (abs(v) < VALUE_LIMIT) or type(v) is complex:
+                raise _Rejected
+    return _limited_values
+
+
+def run_program(program, limited=False):
+    """Execute ``program`` at its point in a namespace like the module's; its value."""
+    namespace = {"math": math, **IMPORTED, **MODULE_GLOBALS, "__builtins__": builtins}
+    exec(compile(program.source, f"<fuzz {program.name}>", "exec"), namespace)
+    func = namespace[program.name]
+    if not limited:
+        return func(*program.point)
+    previous = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: _limited_values)
+    try:
+        return func(*program.point)
+    finally:
+        sys.settrace(previous)
+
+
+def generate_control(rng, index, size):
+    for attempt in range(CONTROL_ATTEMPTS):
+        g = ControlGenerator(rng, index, f"fz{index}", size)
+        try:
+            program = g.build_control()
+            value = run_program(program, limited=True)
+        except (_Rejected, ArithmeticError, ValueError, TypeError, RecursionError, IndexError,
+                NameError):     # TypeError: a negative base ** 0.5 is complex
+            continue
+        if type(value) is float and math.isfinite(value) and abs(value) < VALUE_LIMIT:
+            program.value = run_program(program)
+            return program
+    raise AssertionError(f"no control program for index {index} in {CONTROL_ATTEMPTS} attempts")
+
+
+# ----- the NumPy family ------------------------------------------------------------------
+
+ARRAY_PARAM_NAMES = ["X", "W", "A", "B", "x", "y", "s", "b", "v", "M"]
+ARRAY_LOCAL_NAMES = ["H", "Z", "t", "r", "h", "P", "q", "e", "m", "D", "z1", "xw"]
+SHAPE_SETS = [
+    [(3, 1), (4,)], [(), (2, 3)], [(2, 3), ()], [(3,), (3,)], [(2, 3), (3,)],
+    [(4, 3), (3, 2)], [(2, 3), (2, 3), (3,)], [(1, 3), (2, 1)], [(4,)], [(3, 3)],
+    [(2, 4), (4,), ()], [(3,), (2, 3), (2, 1)], [(5,), ()], [(2, 2), (2,), (2, 2)],
+]
+ARRAY_UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.tanh({}))",
+               "np.log(1.5 + {0} * {0})", "np.sqrt(2.0 + {0} ** 2)", "np.log1p({0} * {0})",
+               "np.arctan({})", "np.square({})", "np.exp({} * 0.5)", "(-{})",
+               "(1.0 / (1.0 + np.exp(-{})))", "np.sinh({} / 4)", "np.cosh({} / 3)"]
+ARRAY_REFUSALS = 0.06       # share of array programs with array code in a branch or loop
+
+
+class ArrayGenerator:
+    """Builds one straight-line NumPy program, evaluating every subexpression at the
+    point (so shapes are known and broadcasting always works)."""
+
+    def __init__(self, rng, index, name, size):
+        self.rng, self.index, self.name = rng, index, name
+        shapes = rng.choice(SHAPE_SETS)
+        self.params = rng.sample(ARRAY_PARAM_NAMES, len(shapes))
+        self.point = tuple(self._value(shape) for shape in shapes)
+        self.env = dict(zip(self.params, self.point))
+        self.namespace = {"np": np, **MODULE_GLOBALS, "__builtins__": builtins}
+        self.body = []
+        self.features = {"array"}
+        self.statements = rng.choice([1, 2, 3, 3, 4] if size == "small" else [2, 3, 4, 5, 6])
+
+    def _value(self, shape):
+        if shape == ():
+            return round(self.rng.uniform(-2, 2), 6)
+        count = int(np.prod(shape))
+        return np.array([round(self.rng.uniform(-2, 2), 6) for _ in range(count)]).reshape(shape)
+
+    def evaluate(self, text):
+        with np.errstate(all="raise"):
+            try:
+                value = eval(text, self.namespace, dict(self.env))
+            except (ArithmeticError, ValueError, TypeError, IndexError, AttributeError):
+                raise _Rejected from None
+        if np.iscomplexobj(value) or isinstance(value, complex) or np.size(value) == 0 \
+                or not np.all(np.isfinite(value)) \
+                or np.max(np.abs(value)) > VALUE_LIMIT:
+            raise _Rejected
+        return value
+
+    def leaf(self):
+        if self.rng.random() < 0.12:
+            return self.rng.choice(["2.0", "0.5", "-1.5", "SCALE"])
+        return self.rng.choice(list(self.env))
+
+    def expr(self, depth):
+        """(text, value) of a random array expression of at most ``depth`` levels."""
+        for _ in range(12):
+            try:
+                text = self._expr(depth)
+                return text, self.evaluate(text)
+            except _Rejected:
+                continue
+        name = self.rng.choice(list(self.env))
+        return name, self.env[name]
+
+    def _expr(self, depth):
+        if depth <= 0 or self.rng.random() < 0.2:
+            return self.leaf()
+        r = self.rng.random()
+        if r < 0.3:
+            self.features.add("elementwise")
+            return self.rng.choice(ARRAY_UNARY).format(self._expr(depth - 1))
+        if r < 0.6:
+            op = self.rng.choice(["+", "-", "*", "/", "**"])
+            left = self._expr(depth - 1)
+            if op == "/":
+                right = f"(1.5 + {self._expr(depth - 1)} ** 2)"
+            elif op == "**":
+                self.features.add("power")
+                if self.rng.random() < 0.5:
+                    return f"({left} ** {self.rng.choice(['2', '3', '2.0'])})"
+                return f"((1.5 + {left} ** 2) ** {self.rng.choice(['0.5', '-1', '1.5'])})"
+            else:
+                right = self._expr(depth - 1)
+            text = f"({left} {op} {right})"
+            shapes = {np.shape(self.evaluate(left)), np.shape(self.evaluate(right))}
+            if len(shapes) > 1:
+                self.features.add("broadcasting")
+            return text
+        if r < 0.72:
+            left = self._expr(depth - 1)
+            a = np.shape(self.evaluate(left))
+            partners = [n for n, v in self.env.items() if np.ndim(v) >= 1 and len(a) >= 1
+                        and (np.shape(v)[0] == a[-1])]
+            if not partners:
+                raise _Rejected
+            self.features.add("matmul")
+            return f"({left} @ {self.rng.choice(partners)})"
+        if r < 0.87:
+            inner = self._expr(depth - 1)
+            nd = np.ndim(self.evaluate(inner))
+            if nd == 0:
+                raise _Rejected
+            which = self.rng.choice(["np.sum", "np.mean", "sum-method"])
+            axis = self.rng.choice([None, None] + list(range(-nd, nd)))
+            keep = self.rng.random() < 0.35
+            args = (f", axis={axis}" if axis is not None else "") + (", keepdims=True" if keep else "")
+            self.features.add("reduction" + (" axis" if axis is not None else "") + (" keepdims" if keep else ""))
+            if which == "sum-method":
+                return f"{inner}.sum({args[2:]})" if args else f"{inner}.sum()"
+            return f"{which}({inner}{args})"
+        inner = self._expr(depth - 1)
+        shape = np.shape(self.evaluate(inner))
+        if not shape:
+            raise _Rejected
+        self.features.add("indexing")
+        forms = ["[0]", "[-1]", "[1:]", "[::2]", "[:-1]"]
+        if len(shape) == 2:
+            forms += ["[:, 0]", "[0, -1]", "[1:, :]", "[:, ::-1]", ".T"]
+        form = self.rng.choice(forms)
+        if form == ".T":
+            self.features.add("transpose")
+        if not inner.isidentifier() and not inner.startswith("("):
+            inner = f"({inner})"
+        return f"{inner}{form}"
+
+    def build(self):
+        locals_ = [n for n in ARRAY_LOCAL_NAMES if n not in self.params]
+        self.rng.shuffle(locals_)
+        for k in range(self.statements):
+            name = locals_[k] if self.rng.random() < 0.8 else self.rng.choice(list(self.env))
+            text, value = self.expr(self.rng.choice([1, 2, 2, 3]))
+            self.body.append(f"{name} = {text}")
+            self.env[name] = value
+        refuse = self.rng.random() < ARRAY_REFUSALS
+        if refuse:
+            name = self.rng.choice([n for n in self.env if np.ndim(self.env[n])] or list(self.env))
+            if self.rng.random() < 0.5:
+                self.body += ["if SCALE > 1:",
+                              f"    {name} = {name} * 0.5 + np.sin({name})"]
+            else:
+                self.body += ["for k in range(2):", f"    {name} = {name} * 0.5 + np.sin({name})"]
+            self.env[name] = self.evaluate(f"{name} * 0.5 + np.sin({name})")   # SCALE > 1
+            if self.body[-2].startswith("for"):
+                self.env[name] = self.evaluate(f"{name} * 0.5 + np.sin({name})")
+            self.features.add("array in control flow")
+        for _ in range(12):
+            names = self.rng.sample(list(self.env), min(len(self.env), self.rng.choice([1, 2, 3])))
+            text = " * ".join(names) if self.rng.random() < 0.6 else " + ".join(names)
+            final = self.rng.choice(["np.sum({})", "np.sum({})", "np.mean({})", "({}).sum()"])
+            text = final.format(text)
+            if self.rng.random() < 0.3:
+                extra, _ = self.expr(1)
+                text = f"{text} + np.sum({extra})"
+            try:
+                value = self.evaluate(text)
+            except _Rejected:
+                continue
+            break
+        else:
+            text = "np.sum(" + self.params[0] + ")"
+            value = self.evaluate(text)
+        self.body.append(f"return {text}")
+        tangent = tuple(round(self.rng.uniform(-1, 1), 3) for _ in self.params)
+        return Program(self.index, self.name, self.params, self.body, self.point, tangent,
+                       value, True, self.features, family="array", expect_refusal=refuse)
+
+
+FAMILIES = (("straight", 0.45), ("control", 0.40), ("array", 0.15))
+
+
+def family_of(seed, index, size="full"):
+    """The family of program ``index``: straight, control or array."""
+    r = random.Random(f"s2sdiff-fuzz-family:{seed}:{size}:{index}").random()
+    for family, share in FAMILIES:
+        if r < share:
+            return family
+        r -= share
+    return FAMILIES[-1][0]
+
+
 def generate(seed, index, size="full"):
     """Program ``index`` of the run with ``seed``; the same arguments always give the same."""
+    family = family_of(seed, index, size)
+    if family == "control":
+        return generate_control(random.Random(f"s2sdiff-fuzz-control:{seed}:{size}:{index}"),
+                                index, size)
+    if family == "array":
+        rng = random.Random(f"s2sdiff-fuzz-array:{seed}:{size}:{index}")
+        return ArrayGenerator(rng, index, f"fz{index}", size).build()
     rng = random.Random(f"s2sdiff-fuzz:{seed}:{size}:{index}")
     smooth = rng.random() < 0.5
     return Generator(rng, index, f"fz{index}", smooth, size).build()
@@ -763,6 +1630,13 @@ def mp_namespace(namespace):
         elif getattr(value, "__module__", None) == "math" or value in IMPORTED.values():
             result[name] = getattr(MP_MATH, value.__name__)
     result["float"] = lambda x: x
+    for name, value in namespace.items():
+        # the module's own functions (helpers of control programs) compute in mpmath too
+        if isinstance(value, types.FunctionType) and value.__globals__ is namespace:
+            twin = types.FunctionType(value.__code__, result, value.__name__,
+                                      value.__defaults__, value.__closure__)
+            twin.__kwdefaults__ = value.__kwdefaults__
+            result[name] = twin
     return result
 
 
@@ -776,6 +1650,7 @@ class Margins:
 
     def __init__(self):
         self.notes = []            # (what, margin, arguments)
+        self.path = []             # the outcome of every comparison, in order
 
     def note(self, what, margin, args):
         self.notes.append((what, abs(margin), args))
@@ -801,10 +1676,24 @@ class Margins:
         self.note("%", min(abs(r), abs(abs(y) - abs(r))), (x, y))
         return r
 
+    COMPARISONS = {"Lt": lambda a, b: a < b, "Gt": lambda a, b: a > b,
+                   "LtE": lambda a, b: a <= b, "GtE": lambda a, b: a >= b,
+                   "Eq": lambda a, b: a == b, "NotEq": lambda a, b: a != b}
+
+    def compare(self, a, b, op):
+        """A branch decision (if, elif, while, conditional expression, and/or operand)."""
+        result = self.COMPARISONS[op](a, b)
+        self.path.append(result)
+        self.note("comparison", a - b, (a, b))
+        return result
+
 
 def closest_switch(run, moved):
     """(margin, what) of the closest branch switch among the operations whose arguments
-    differ between the two runs; (inf, None) if there is none."""
+    differ between the two runs; (inf, None) if there is none.  Runs that take different
+    paths (a comparison, hence a branch or a trip count, changes) give (0, "path")."""
+    if run.path != moved.path or len(run.notes) != len(moved.notes):
+        return (0.0, "path")
     closest = (math.inf, None)
     for (what, margin, args), (_, _, moved_args) in zip(run.notes, moved.notes):
         if args != moved_args and margin < closest[0]:
@@ -813,6 +1702,16 @@ def closest_switch(run, moved):
 
 
 class _ModToCall(ast.NodeTransformer):
+    """``x % y`` and every comparison become calls that report their margins."""
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        operands = [node.left] + node.comparators
+        calls = [ast.Call(ast.Name("__margins_compare", ast.Load()),
+                          [a, b, ast.Constant(type(op).__name__)], [])
+                 for a, b, op in zip(operands, operands[1:], node.ops)]
+        return calls[0] if len(calls) == 1 else ast.BoolOp(ast.And(), calls)
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         if isinstance(node.op, ast.Mod):
@@ -842,10 +1741,11 @@ def margin_function(program, module_namespace, margins):
         "min": lambda *xs: (margins.extremum("min", xs), min(*xs))[1],
         "round": lambda x: (margins.integral("round", x, half=True), round(x))[1],
         "int": lambda x: (margins.integral("int", x), int(x))[1],
+        "__margins_compare": margins.compare,
     })
-    scope = {}
-    exec(compile(tree, f"<margins {program.name}>", "exec"), namespace, scope)
-    return scope[program.name]
+    # helpers and the program in one namespace: the helpers report their margins too
+    exec(compile(tree, f"<margins {program.name}>", "exec"), namespace)
+    return namespace[program.name]
 
 
 def central_differences(mp_func, point, index, relative_step):
@@ -945,10 +1845,12 @@ class Known:
     statuses: tuple              # the outcome statuses it produces
     kinds: tuple                 # of a mismatch: the kinds it produces (any for an error)
     where: str                   # what ``pattern`` is searched in: "line" (the generated
-                                 # line that raised), "grad" or "derivative" (the source)
+                                 # line that raised), "detail" (the finding's message),
+                                 # "grad" or "derivative" (the source)
     pattern: str
     description: str
     test: str                    # the strict-xfail test that pins it
+    detail: str = ""             # and a pattern the finding's message must match
 
 
 KNOWN_BUGS = [
@@ -967,8 +1869,12 @@ def explain(outcome, func):
             continue
         if outcome.status == "mismatch" and outcome.kind not in bug.kinds:
             continue
+        if bug.detail and not re.search(bug.detail, outcome.detail or ""):
+            continue
         if bug.where == "line":
             text = outcome.where or ""
+        elif bug.where == "detail":
+            text = outcome.detail or ""
         else:
             try:
                 text = (grad if bug.where == "grad" else derivative)(func).source
@@ -1012,11 +1918,19 @@ class Checker:
         func = getattr(self.module, program.name)
         self.phase = "forward function"
         try:
-            self._check(program, func, outcome)
+            if program.family == "array":
+                self._check_array(program, func, outcome)
+            else:
+                self._check(program, func, outcome)
         except _Mismatch as mismatch:
             outcome.status, outcome.kind, outcome.detail = "mismatch", mismatch.kind, str(mismatch)
         except S2SDiffError as error:
             outcome.status = "generation-error" if self.phase.startswith("generating") else "error"
+            if program.expect_refusal and isinstance(error, UnsupportedError) \
+                    and self.phase.endswith("grad"):
+                # array code in a branch or loop: expected (NumPy code is generated for
+                # the argument kinds of its first call, hence "running grad" too)
+                outcome.status = "refused"
             outcome.phase = self.phase
             outcome.detail = f"{type(error).__name__}: {error}"
         except Exception as error:          # noqa: BLE001 - every other exception is a finding
@@ -1024,6 +1938,7 @@ class Checker:
             outcome.where = _generated_line(error)
             outcome.detail = f"{type(error).__name__}: {error}"
             if isinstance(error, (ArithmeticError, ValueError)) and outcome.where \
+                    and program.family != "array" \
                     and self.phase.startswith("running") and self._singular(program, func):
                 outcome.status = "singular"
         if outcome.status in ("mismatch", "error"):
@@ -1114,9 +2029,13 @@ class Checker:
         if program.piecewise:
             run, moved = Margins(), Margins()
             margin_function(program, self.namespace, run)(*point)
-            margin_function(program, self.namespace, moved)(
-                *(p + 1e-7 * max(1.0, abs(p)) for p in point))
-            closest = closest_switch(run, moved)
+            try:
+                margin_function(program, self.namespace, moved)(
+                    *(p + 1e-7 * max(1.0, abs(p)) for p in point))
+            except (ArithmeticError, ValueError):
+                closest = (0.0, "raises-nearby")
+            else:
+                closest = closest_switch(run, moved)
         if closest[0] < KINK_MARGIN:
             outcome.kink = f"{closest[1]} at {closest[0]:.2g}"
         else:
@@ -1138,7 +2057,7 @@ class Checker:
 
         # forward mode against reverse mode (skipped near kinks too: the tie
         # convention is the same in both modes, and it is what they must agree on)
-        if self.forward_every and program.index % self.forward_every == 0:
+        if self.forward_every and program.index % self.forward_every == 0 and not program.lists:
             forward_func = self._make("derivative", lambda: derivative(func))
             d = as_tuple(forward_func(*point), n)
             self._compare("forward", "derivative (forward mode)", g, d, program, scale,
@@ -1168,6 +2087,60 @@ class Checker:
             self._compare("api", f"grad(wrt={name!r})", (g[i],), (single,), program, scale)
             if grad(func) is not gradient:
                 raise _Mismatch("api", "grad(f) is not the cached function object")
+
+    def _check_array(self, program, func, outcome):
+        """A NumPy program: gradient shapes and kinds, the complex-step oracle, the API."""
+        n = len(program.params)
+        point = program.point
+        value = func(*point)
+        if not _same(value, program.value):
+            raise _Mismatch("generator", f"generator bug: f(...) = {value!r}, the generator "
+                                         f"computed {program.value!r}")
+        pristine = tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in point)
+        gradient = self._make("grad", lambda: grad(func))
+        g = as_tuple(gradient(*point), n)
+        self.phase = "oracles"
+        for name, arg, before in zip(program.params, point, pristine):
+            if isinstance(arg, np.ndarray) and not np.array_equal(arg, before):
+                raise _Mismatch("mutation", f"the gradient call changed the argument {name}: "
+                                            f"{before!r} became {arg!r}")
+        point = pristine
+        for name, arg, entry in zip(program.params, point, g):
+            if isinstance(arg, np.ndarray):
+                right = isinstance(entry, np.ndarray) and entry.shape == arg.shape \
+                    and entry.dtype.kind == "f"
+            else:
+                right = isinstance(entry, float) and np.ndim(entry) == 0
+            if not right:
+                raise _Mismatch("shape", f"d/d{name}: {type(entry).__name__} of shape "
+                                         f"{np.shape(entry)} for an argument of shape "
+                                         f"{np.shape(arg)} ({type(arg).__name__})")
+        flat = np.concatenate([np.ravel(np.asarray(e, dtype=float)) for e in g])
+        scale = max(1.0, float(np.max(np.abs(flat))))
+        reference = complex_step(func, point)
+        self._compare_arrays("reverse", "complex step", g, reference, program, scale)
+        outcome.oracles.append("complex step")
+        if self.extra_every and program.index % self.extra_every == 0:
+            v, g2 = self._make("value_and_grad", lambda: value_and_grad(func))(*point)
+            if not _same(v, value):
+                raise _Mismatch("api", f"value_and_grad value {v!r} != f(...) = {value!r}")
+            self._compare_arrays("api", "value_and_grad", g, as_tuple(g2, n), program, scale)
+            i = program.index % n
+            name = program.params[i]
+            single = self._make(f"grad(wrt={name!r})", lambda: grad(func, wrt=name))(*point)
+            self._compare_arrays("api", f"grad(wrt={name!r})", (g[i],), (single,), program,
+                                 scale, names=[name])
+            if grad(func) is not gradient:
+                raise _Mismatch("api", "grad(f) is not the cached function object")
+
+    def _compare_arrays(self, kind, oracle, generated, reference, program, scale, names=None):
+        for name, gv, rv in zip(names or program.params, generated, reference):
+            gv, rv = np.asarray(gv, dtype=float), np.asarray(rv, dtype=float)
+            if gv.shape != rv.shape:
+                raise _Mismatch(kind, f"d/d{name}: shape {gv.shape}, {oracle} {rv.shape}")
+            errors = np.abs(gv - rv) / (RTOL * (np.abs(rv) + scale))
+            if not np.all(errors <= 1):          # NaN fails too
+                raise _Mismatch(kind, f"d/d{name}: generated\n{gv!r}\n  {oracle}\n{rv!r}")
 
     def _compare(self, kind, oracle, generated, reference, program, scale, exact=None):
         """Raise _Mismatch unless ``generated`` agrees with ``reference``.
@@ -1219,6 +2192,30 @@ def _ignore_arguments(*args, **kwargs):
     """check_arguments for a run on mpmath numbers, which are not numbers.Real."""
 
 
+COMPLEX_STEP = 1e-30
+
+
+def complex_step(func, point):
+    """The gradient of a NumPy program by complex steps: d f / d p[k] = Im f(p + i h e_k) / h
+    to rounding (no cancellation), for programs of analytic operations only."""
+    result = []
+    for i, arg in enumerate(point):
+        if np.ndim(arg) == 0:
+            args = list(point)
+            args[i] = np.complex128(complex(arg, COMPLEX_STEP))   # has .sum() like float64
+            result.append(float(np.imag(func(*args))) / COMPLEX_STEP)
+            continue
+        entry = np.zeros(np.shape(arg))
+        for where in np.ndindex(*np.shape(arg)):
+            moved = np.array(arg, dtype=complex)
+            moved[where] += 1j * COMPLEX_STEP
+            args = list(point)
+            args[i] = moved
+            entry[where] = float(np.imag(func(*args))) / COMPLEX_STEP
+        result.append(entry)
+    return result
+
+
 class _Mismatch(Exception):
     def __init__(self, kind, message):
         super().__init__(message)
@@ -1246,6 +2243,8 @@ class Summary:
     oracle_errors: list = field(default_factory=list)
     ill_conditioned: list = field(default_factory=list)
     singular: list = field(default_factory=list)            # an exception, no derivative
+    refused: list = field(default_factory=list)             # expected generation errors
+    families: dict = field(default_factory=dict)            # family -> Counter of statuses
     kinks: collections.Counter = field(default_factory=collections.Counter)
     oracles: collections.Counter = field(default_factory=collections.Counter)
     features: collections.Counter = field(default_factory=collections.Counter)
@@ -1261,6 +2260,7 @@ class Summary:
         program = outcome.program
         self.programs += 1
         self.statements += len(program.body)
+        self.families.setdefault(program.family, collections.Counter())[outcome.status] += 1
         self.piecewise += program.piecewise
         self.smooth += not program.piecewise
         self.features.update(program.features)
@@ -1282,6 +2282,8 @@ class Summary:
             self.generation_errors.append(outcome)
         elif outcome.status == "singular":
             self.singular.append(outcome)
+        elif outcome.status == "refused":
+            self.refused.append(outcome)
 
     def unexplained(self):
         """Mismatches and errors that no KNOWN_BUGS entry explains."""
@@ -1298,9 +2300,13 @@ class Summary:
             f" [known: {o.known}]" if o.known else ""))
         generation = counts(self.generation_errors, lambda o: o.detail.split(":")[0])
         singular = counts(self.singular, lambda o: o.detail.split(":")[0])
+        families = "; ".join(
+            f"{family} {sum(c.values())} (" + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) + ")"
+            for family, c in sorted(self.families.items()))
         lines = [
             f"programs:            {self.programs} ({self.smooth} smooth, {self.piecewise} "
             f"piecewise; {self.statements} statements)",
+            f"families:            {families}",
             f"mismatches:          {len(self.mismatches)} {mismatches}".rstrip(),
             f"errors:              {len(self.errors)} {by_type}".rstrip(),
             f"  unexplained:       {len(self.unexplained())} (mismatches and errors no "
@@ -1308,6 +2314,7 @@ class Summary:
             f"generation errors:   {len(self.generation_errors)} {generation}".rstrip(),
             f"singular points:     {len(self.singular)} {singular} (an exception where the "
             f"derivative does not exist: right)".replace("  (", " ("),
+            f"refused (expected):  {len(self.refused)} (array code in a branch or loop)",
             f"non-float gradients: {len(self.nonfloat)} (value right, type int)",
             f"oracle failures:     {len(self.oracle_errors)} (the oracle could not judge; "
             f"finite differences did)",
@@ -1336,15 +2343,19 @@ def rule_keys(func):
 
 def run(count, seed=0, *, start=0, batch=BATCH, size="full", sympy_every=1, verify_every=50,
         forward_every=1, extra_every=5, sympy_seconds=SYMPY_SECONDS, coverage=False, keep=None,
-        on_outcome=None):
-    """Generate and check ``count`` programs; return the ``Summary``."""
+        on_outcome=None, families=None):
+    """Generate and check programs ``start`` ... ``start + count - 1`` (only those of the
+    given ``families`` when not None); return the ``Summary``."""
     summary = Summary(rules=collections.Counter() if coverage else None)
     began = time.perf_counter()
     directory = keep or tempfile.mkdtemp(prefix="s2sdiff-fuzz-")
     try:
         for first in range(start, start + count, batch):
             indices = range(first, min(first + batch, start + count))
-            programs = [generate(seed, k, size) for k in indices]
+            programs = [generate(seed, k, size) for k in indices
+                        if families is None or family_of(seed, k, size) in families]
+            if not programs:
+                continue
             module = write_module(programs, directory, seed, first // batch)
             checker = Checker(module, sympy_every=sympy_every, verify_every=verify_every,
                               forward_every=forward_every, extra_every=extra_every,
@@ -1352,7 +2363,7 @@ def run(count, seed=0, *, start=0, batch=BATCH, size="full", sympy_every=1, veri
             for program in programs:
                 outcome = checker.check(program)
                 summary.add(outcome)
-                if coverage:
+                if coverage and program.family == "straight":
                     summary.rules.update(rule_keys(getattr(module, program.name)))
                 if on_outcome is not None:
                     on_outcome(outcome)
@@ -1369,7 +2380,8 @@ def describe(outcome):
     status = outcome.status + (f" ({outcome.kind})" if outcome.kind else "") + (
         f" in {outcome.phase}" if outcome.phase else "") + (
         f" [known bug: {outcome.known}]" if outcome.known else "")
-    lines = [f"--- program {program.index} ({'piecewise' if program.piecewise else 'smooth'}): "
+    lines = [f"--- program {program.index} ({program.family}, "
+             f"{'piecewise' if program.piecewise else 'smooth'}): "
              f"{status}", program.source.rstrip(),
              f"point {program.point!r}, tangent {program.tangent!r}", outcome.detail]
     if outcome.where:
@@ -1410,7 +2422,8 @@ def main(argv=None):
         except S2SDiffError as error:
             print(error)
         print(describe(outcome))
-        return 0 if outcome.status in ("ok", "skipped", "singular", "generation-error") else 1
+        return 0 if outcome.status in ("ok", "skipped", "singular", "generation-error",
+                                       "refused") else 1
 
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

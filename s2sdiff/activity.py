@@ -16,7 +16,7 @@ import ast
 from dataclasses import dataclass
 
 from . import custom
-from .normalize import If, Loop, Step
+from .normalize import Loop, walk_items
 from .rules import rule_name
 
 
@@ -36,7 +36,7 @@ def analyze(program, wrt):
     Loops feed values back to their own start, so both sets grow to a fixed point.
     """
     steps = program.steps
-    loops = [item for item in _walk(program.body) if isinstance(item, Loop)]
+    loops = [item for item in walk_items(program.body) if isinstance(item, Loop)]
     varied = set(wrt)
     changed = True
     while changed:
@@ -70,16 +70,6 @@ def analyze(program, wrt):
     for loop in loops:
         _check_loop(program, loop, varied, useful)
     return Activity(list(wrt), varied, useful)
-
-
-def _walk(items):
-    for item in items:
-        yield item
-        if isinstance(item, If):
-            yield from _walk(item.body)
-            yield from _walk(item.orelse)
-        elif isinstance(item, Loop):
-            yield from _walk(item.body)
 
 
 def _loop_elements(loop):

@@ -149,10 +149,10 @@ def unchecked_parameters(program):
 def sequence_parameters(program):
     """Parameters that may be lists, tuples or arrays of reals: indexed, iterated over,
     or passed to a function that is not one of the rule table's."""
-    from .normalize import Loop, _walk_items
+    from .normalize import Loop, walk_items
     from .rules import Structural
     names = set()
-    for item in _walk_items(program.body):
+    for item in walk_items(program.body):
         if isinstance(item, Step) and isinstance(item.rule, Structural) \
                 and item.rule.key in ("getitem", "setitem", "append"):
             names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))

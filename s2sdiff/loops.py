@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .activity import scatter_pairs
 from .listing import Block, Line, walk_lines
-from .normalize import If, Loop, Step, walk_steps
+from .normalize import Loop, Step, walk_items, walk_steps
 from .rules import Structural
 
 
@@ -113,7 +113,7 @@ def elements(loop):
 def sequences(program):
     """Names iterated over or indexed: their adjoints are sequences, not numbers."""
     names = set()
-    for item in walk(program.body):
+    for item in walk_items(program.body):
         if isinstance(item, Loop):
             for _, sequence in elements(item) or []:
                 names.add(sequence)
@@ -123,16 +123,6 @@ def sequences(program):
             elif item.rule.key == "getitem" and isinstance(item.args[0], ast.Name):
                 names.add(item.args[0].id)
     return names
-
-
-def walk(items):
-    for item in items:
-        yield item
-        if isinstance(item, If):
-            yield from walk(item.body)
-            yield from walk(item.orelse)
-        elif isinstance(item, Loop):
-            yield from walk(item.body)
 
 
 def inside_block(body, step):
@@ -150,7 +140,7 @@ def local_names(loop):
     carried) or bound by its header."""
     names = {s.target for s in walk_steps(loop.body) if not s.mutates} \
         | set(store_names(loop.target))
-    for item in walk(loop.body):
+    for item in walk_items(loop.body):
         if isinstance(item, Loop):
             names |= set(item.carried) | set(store_names(item.target))
     return names - set(loop.carried)

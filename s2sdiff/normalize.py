@@ -134,16 +134,20 @@ class Jump:
     lineno: int
 
 
+def walk_items(items):
+    """Every item of ``items`` and of their nested blocks, in forward (textual) order."""
+    for item in items:
+        yield item
+        if isinstance(item, If):
+            yield from walk_items(item.body)
+            yield from walk_items(item.orelse)
+        elif isinstance(item, Loop):
+            yield from walk_items(item.body)
+
+
 def walk_steps(items):
     """Every ``Step`` in ``items`` and their nested blocks, in forward order."""
-    for item in items:
-        if isinstance(item, Step):
-            yield item
-        elif isinstance(item, If):
-            yield from walk_steps(item.body)
-            yield from walk_steps(item.orelse)
-        elif isinstance(item, Loop):
-            yield from walk_steps(item.body)
+    return (item for item in walk_items(items) if isinstance(item, Step))
 
 
 def has_control_flow(items):
@@ -1017,16 +1021,6 @@ def _has_break(items):
     return _has_jump(items, ("break",))
 
 
-def _walk_items(items):
-    for item in items:
-        yield item
-        if isinstance(item, If):
-            yield from _walk_items(item.body)
-            yield from _walk_items(item.orelse)
-        elif isinstance(item, Loop):
-            yield from _walk_items(item.body)
-
-
 def _item_loads(item):
     """Names an item reads itself (not those of its nested blocks)."""
     if isinstance(item, Step):
@@ -1044,14 +1038,14 @@ def _item_loads(item):
 
 
 def _reads_name(items, name, steps=True):
-    return any(name in _item_loads(item) for item in _walk_items(items)
+    return any(name in _item_loads(item) for item in walk_items(items)
                if steps or not isinstance(item, Step))
 
 
 def _renamable(items, name):
     """Whether ``name`` is defined in ``items`` by steps only (not as a loop's carried
     name or target), so every occurrence there can be renamed."""
-    for item in _walk_items(items):
+    for item in walk_items(items):
         if isinstance(item, Loop) and (name in item.carried or name in _store_names(item.target)):
             return False
     return True
@@ -1076,7 +1070,7 @@ class _RenameName(ast.NodeTransformer):
 def _rename(items, old, new):
     """Rename ``old`` to ``new`` everywhere in ``items`` (both are SSA names)."""
     renamer = _RenameName(old, new)
-    for item in _walk_items(items):
+    for item in walk_items(items):
         if isinstance(item, Step):
             if item.target == old:
                 item.target = new

@@ -38,7 +38,8 @@ from . import arrays, custom, loops
 from .build import Expr, as_node, unparse
 from .listing import Block, Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
-from .normalize import If, Jump, Loop, Passive, Step, has_control_flow, walk_steps
+from .normalize import (If, Jump, Loop, Passive, Step, has_control_flow, walk_items,
+                        walk_steps)
 from .rules import ARRAY_SETITEM, Structural
 from .optimize import fold
 
@@ -63,7 +64,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
         listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
     value = program.output
     if with_value and isinstance(value, ast.Name) and any(
-            isinstance(item, Loop) for item in loops.walk(program.body)):
+            isinstance(item, Loop) for item in walk_items(program.body)):
         # the reverse sweep restores loop variables to their earlier values: keep the result
         value = ast.Name(program.namer.fresh(f"{value.id}_value"), ast.Load())
         listing.body.append(Line(assign(value.id, program.output)))
@@ -217,7 +218,7 @@ class _Sweeps:
         self.plans = {}
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.sequences = loops.sequences(program)
-        self.read_in_loops = {a.id for loop in loops.walk(program.body) if isinstance(loop, Loop)
+        self.read_in_loops = {a.id for loop in walk_items(program.body) if isinstance(loop, Loop)
                               for s in walk_steps(loop.body) for a in s.args
                               if isinstance(a, ast.Name)}
         self.kinds = getattr(program, "kinds", None)
@@ -380,7 +381,7 @@ class _Sweeps:
         names = []
         for step in walk_steps(loop.body):
             names += [a.id for a in step.args if isinstance(a, ast.Name)]
-        for item in loops.walk(loop.body):
+        for item in walk_items(loop.body):
             if isinstance(item, Loop) and isinstance(item.iterable, (ast.Name, ast.Call)):
                 names += [n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name)]
         names += list(loop.carried)

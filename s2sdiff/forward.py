@@ -165,6 +165,11 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                 out.append(Block(ast.If(item.test, [], []), items_with_tangents(item.body),
                                  items_with_tangents(item.orelse)))
             elif isinstance(item, Loop):
+                for name in item.unbound:       # unassigned until an iteration assigns it
+                    out.append(Line(assign(name, ast.Constant(0.0))))
+                    for direction, facts in directions:
+                        if facts.is_active(ast.Name(name)):
+                            out.append(Line(assign(tangent(name, direction), zero_of(name))))
                 head, body = _loop_head(item), items_with_tangents(item.body)
                 pairs = [(e, q, d) for e, q in _loop_elements(item) for d, facts in directions
                          if facts.is_active(ast.Name(e)) and facts.is_active(ast.Name(q))]

@@ -31,6 +31,7 @@ class Plan:
     recompute: list
     pushed: list              # carried names (and loop targets) pushed per iteration
     counter: str              # the trip counter's name, or None: the reverse reverses the iterable
+    elements_written: set     # loop elements whose adjoint the reverse body always writes
     adjoints: list            # adjoints from outside the loop the reverse body accumulates
     unwritten_carried: list   # carried names whose adjoint the body does not write
     sequences: list           # (element, sequence) pairs scattered into the sequence's adjoint

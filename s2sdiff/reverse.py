@@ -318,11 +318,10 @@ class _Sweeps:
             before.append(Line(assign(plan.counter, ast.Constant(0))))
             body.insert(0, Line(ast.AugAssign(ast.Name(plan.counter, ast.Store()), ast.Add(),
                                               ast.Constant(1), lineno=0)))
+        for name in loop.unbound:       # unassigned until an iteration assigns it: copies
+            before.append(Line(assign(name, ast.Constant(0.0))))    # of it must not raise
         if plan is not None and plan.pushed:
             self.tape_used = True
-            for name in plan.pushed:           # unassigned until an iteration assigns it
-                if name in loop.unbound:
-                    before.append(Line(assign(name, ast.Constant(None))))
             pushed = loops.pack(plan.pushed)
             body.insert(1 if plan.counter else 0, Line(ast.Expr(ast.Call(
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "append", ast.Load()),
@@ -350,6 +349,8 @@ class _Sweeps:
             unwritten_carried = [c for c in loop.carried
                                  if self.adjoint(c) in outside and self.adjoint(c) not in self.written
                                  and self._has_adjoint(c)]
+            elements_written = {e for e, _ in self._active_sequences(loop)
+                                if self.adjoint(e) in self.written}
         finally:
             self.written = saved
         touched = loops.adjoints_in(reverse_body, self.listing.derivative_names)
@@ -370,7 +371,7 @@ class _Sweeps:
             for n in dict.fromkeys(mutated)
             if n in set(loops.loads(recompute)) or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
-        plan = loops.Plan(reverse_body, recompute, pushed, counter,
+        plan = loops.Plan(reverse_body, recompute, pushed, counter, elements_written,
                      [a for a in self.listing.adjoints.values() if a in touched and a in outside]
                      + [self.adjoint(c) for c in unwritten_carried],
                      unwritten_carried, sequences)
@@ -477,7 +478,7 @@ class _Sweeps:
         if plan.sequences:
             index = self.program.namer.fresh("k")
             for element, sequence in plan.sequences:
-                if self._has_adjoint(element):
+                if self._has_adjoint(element) and element in plan.elements_written:
                     body.append(Line(ast.AugAssign(
                         ast.Subscript(ast.Name(self.adjoint(sequence), ast.Load()),
                                       ast.Name(index, ast.Load()), ast.Store()),

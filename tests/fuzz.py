@@ -1134,7 +1134,11 @@ class ControlGenerator(Generator):
         if self.loop_level:
             self.features.add("nested loop")
         pre = self._accumulator(indent)
-        return self._loop_body(indent, f"for {item} in {iterable}:", pre, [(item, "float")])
+        hidden = self.lists.pop(iterable, None)     # no append to the list being iterated
+        lines = self._loop_body(indent, f"for {item} in {iterable}:", pre, [(item, "float")])
+        if hidden is not None:
+            self.lists[iterable] = hidden
+        return lines
 
     def _c_for_enumerate(self, indent):
         var, item = self.fresh_from(INT_NAMES), self.fresh_from(ITEM_NAMES)

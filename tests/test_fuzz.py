@@ -112,8 +112,7 @@ def test_no_unexplained_error(summary):
     "known bug tanh-partial-overflow (rules.py): program 527 of seed 2024 takes tanh of "
     "expm1(10.0) * ..., about 3.4e4; tanh is 1.0 there, but the partial 1 / cosh(x) ** 2 "
     "raises OverflowError (see tests/test_numerics.py::"
-    "test_partials_do_not_overflow_where_the_derivative_is_finite); known bug "
-    "tape-saves-unassigned-name: control programs 963 and 1747"))
+    "test_partials_do_not_overflow_where_the_derivative_is_finite)"))
 def test_no_error_where_the_forward_code_runs(summary):
     assert not summary.errors, listed(summary.errors)
 
@@ -329,6 +328,31 @@ def one_sided_in_loop(p):              # seed 2024, program 1747 (small)
 def self_product(s):
     e = s @ s
     return np.sum(e)
+
+
+SCALE = 1.25
+
+
+def assigned_under_false_condition(b):   # seed 7, program 6556 (small), reduced
+    for a in [1.5, 0.1]:
+        if 2 <= SCALE:
+            t = 1.5
+        if 2 <= SCALE:
+            a = t
+    return b * 2.0
+
+
+def zip_item_reassigned(v):             # seed 7, program 8554 (small)
+    for bi, ci in zip([math.log2((1.5 + v * v)), (math.log((2.0 + math.sin(v))) + (3 + -1.5))],
+                      ((v - math.atanh(math.cos(v) * 0.9)), (v / (2.0 + math.sin(v))), v,)):
+        if (ci * ci) >= 2.0:
+            if -0.5 < 0:
+                ci -= math.hypot(math.e, 10.0, 1.25) * 0.25
+                return (bi + (+v))
+        else:
+            ci = math.sin(math.log1p(math.cos(v) * 0.9))
+            v = (v + (ci + math.atanh(math.erf(ci) * 0.9)))
+    return (v + v)
 '''
 
 
@@ -356,3 +380,18 @@ def test_fixed_gradient_does_not_write_into_its_argument(known_bug_module):
     s = fuzz.np.array([1.0, 2.0, 3.0])
     g = grad(known_bug_module.self_product)(s)
     assert list(s) == [1.0, 2.0, 3.0] and list(g) == [2.0, 4.0, 6.0] and g is not s
+
+
+def test_fixed_copy_of_a_name_assigned_under_a_false_condition(known_bug_module):
+    """Once a known bug (fixed: such a name starts the loop as None)."""
+    from s2sdiff import grad
+    assert grad(known_bug_module.assigned_under_false_condition)(0.3) == 2.0
+
+
+def test_fixed_zip_item_reassigned_in_a_branch(known_bug_module):
+    """Once a known bug (fixed: an entry's adjoint is scattered only where it was written)."""
+    from s2sdiff import grad
+    f = known_bug_module.zip_item_reassigned
+    x, h = 5.795722002347048, 1e-6
+    expected = (f(x + h) - f(x - h)) / (2 * h)
+    assert abs(grad(f)(x) - expected) < 1e-6 * (1 + abs(expected))

@@ -287,7 +287,7 @@ def _infer_blocks(program, env, kinds):
     """``infer`` for a program with branches and loops: its forward code runs once,
     recording the kind of every assignment; a name whose shape or dtype changes from one
     assignment to the next (an array growing in a loop) cannot be specialised."""
-    from .normalize import If, Jump, Loop, Step
+    from .normalize import If, Jump, Loop, Step, store_names
     lines = [f"def {_INFER}({', '.join(program.params)}):"]
 
     def emit(items, indent):
@@ -308,7 +308,7 @@ def _infer_blocks(program, env, kinds):
                         if item.kind == "for" else
                         f"while {unparse(item.test) if item.test is not None else 'True'}:")
                 lines.append(indent + head)
-                for name in _store_targets(item.target):
+                for name in store_names(item.target):
                     lines.append(f"{indent}    {_RECORD}({name!r}, {name}, {item.lineno})")
                 emit(item.body, indent + "    ")
                 lines.append(f"{indent}    pass")
@@ -337,10 +337,6 @@ def _infer_blocks(program, env, kinds):
 
 
 _INFER, _RECORD = "s2sdiff_infer", "s2sdiff_record"
-
-
-def _store_targets(target):
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)] if target is not None else []
 
 
 def _describe(kind):

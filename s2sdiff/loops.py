@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .activity import scatter_pairs
 from .listing import Block, Line, walk_lines
-from .normalize import Loop, Step, walk_items, walk_steps
+from .normalize import Loop, Step, store_names, walk_items, walk_steps
 from .rules import Structural
 
 
@@ -128,12 +128,6 @@ def sequences(program):
 
 def inside_block(body, step):
     return not any(item is step for item in body)
-
-
-def store_names(target):
-    if target is None:
-        return []
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
 def local_names(loop):

@@ -1046,12 +1046,13 @@ def _renamable(items, name):
     """Whether ``name`` is defined in ``items`` by steps only (not as a loop's carried
     name or target), so every occurrence there can be renamed."""
     for item in walk_items(items):
-        if isinstance(item, Loop) and (name in item.carried or name in _store_names(item.target)):
+        if isinstance(item, Loop) and (name in item.carried or name in store_names(item.target)):
             return False
     return True
 
 
-def _store_names(target):
+def store_names(target):
+    """The names a loop target binds (``i`` or ``k, (i, x)``), in order."""
     if target is None:
         return []
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
@@ -1281,7 +1282,7 @@ def _validate_block(items, defined, program):
             defined |= _all_targets(item.body) | _all_targets(item.orelse)
             continue
         if isinstance(item, Loop):
-            inner = defined | set(item.carried) | set(_store_names(item.target))
+            inner = defined | set(item.carried) | set(store_names(item.target))
             _validate_block(item.body, inner, program)
             defined |= inner | _all_targets(item.body)
             continue

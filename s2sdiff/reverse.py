@@ -38,8 +38,8 @@ from . import arrays, custom, loops
 from .build import Expr, as_node, unparse
 from .listing import Block, Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
-from .normalize import (If, Jump, Loop, Passive, Step, has_control_flow, walk_items,
-                        walk_steps)
+from .normalize import (If, Jump, Loop, Passive, Step, has_control_flow, store_names,
+                        walk_items, walk_steps)
 from .rules import ARRAY_SETITEM, Structural
 from .optimize import fold
 
@@ -364,7 +364,7 @@ class _Sweeps:
         else:
             recompute = []
         reads = set(loops.loads(reverse_body)) | set(loops.loads(recompute))
-        entry = list(loop.carried) + (loops.store_names(loop.target) if exits else [])
+        entry = list(loop.carried) + (store_names(loop.target) if exits else [])
         mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
         pushed = [n for n in entry if n in reads] + [
             loops.Snapshot(n, bool(self.kinds and n in self.kinds and self.kinds[n].array))

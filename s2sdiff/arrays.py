@@ -354,11 +354,14 @@ class _ArrayNamespace:
     def __init__(self, recording):
         self.ns = recording
 
-    def indicator(self, condition):
-        return condition
+    def indicator(self, condition, nan=None):
+        return condition          # np.maximum's NaN: the comparison, 0 (a documented limit)
 
     def is_zero(self, x):
         return Namespace.is_zero(x)
+
+    def unless_zero(self, y, value):
+        return value              # an array exponent of 0 at a base of 0 gives nan (a limit)
 
     def __getattr__(self, name):
         if name.startswith("__"):

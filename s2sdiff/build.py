@@ -106,8 +106,17 @@ class Namespace:
 
     A few names are spelled inline rather than called, because the module has no such
     function or because the inline form is what a person would write:
-    ``m.sign(x)`` is ``(x > 0) - (x < 0)``, ``m.indicator(c)`` is the comparison ``c``
-    itself (a bool multiplies like 0 or 1) and ``m.where(c, a, b)`` is ``a if c else b``.
+    ``m.sign(x)`` is ``1 if x > 0 else -1 if x < 0 else 0 * x`` (0 at 0, NaN at NaN),
+    ``m.indicator(c)`` is the comparison ``c`` itself (a bool multiplies like 0 or 1), or
+    with ``nan=v`` the comparison unless ``v`` is NaN, and then ``v`` (a NaN stays NaN),
+    and ``m.where(c, a, b)`` is ``a if c else b``.
+
+    >>> x, out = Expr.name("x"), Expr.name("out")
+    >>> m = Namespace("math")
+    >>> str(m.sign(x))
+    '1 if x > 0 else -1 if x < 0 else 0 * x'
+    >>> str(m.indicator(x >= out, nan=out))
+    'x >= out if out == out else out'
     """
 
     def __init__(self, alias):
@@ -123,8 +132,11 @@ class Namespace:
         return call
 
     @staticmethod
-    def indicator(condition):
-        return condition
+    def indicator(condition, nan=None):
+        if nan is None:
+            return condition
+        same = Expr(ast.Compare(as_node(nan), [ast.Eq()], [as_node(nan)]))
+        return Namespace.where(same, condition, nan)
 
     @staticmethod
     def where(condition, if_true, if_false):
@@ -132,9 +144,20 @@ class Namespace:
         return Expr(ast.IfExp(as_node(condition), as_node(if_true), as_node(if_false)))
 
     @staticmethod
+    def unless_zero(y, value):
+        """``value if y else 0``: ``0 * x ** -1`` raises at ``x = 0``, but ``d(x ** 0)/dx`` is 0.
+        A literal ``y`` decides here, so ``x ** 2`` keeps the plain ``2 * x ** (2 - 1)``."""
+        node = as_node(y)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (bool, int, float)):
+            return value if node.value else 0
+        if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+            return value                                   # a negative literal
+        return Namespace.where(y, value, 0)
+
+    @staticmethod
     def is_zero(x):
         return Expr(ast.Compare(as_node(x), [ast.Eq()], [ast.Constant(0)]))
 
     @staticmethod
     def sign(x):
-        return (x > 0) - (x < 0)
+        return Namespace.where(x > 0, 1, Namespace.where(x < 0, -1, 0 * x))

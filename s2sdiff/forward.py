@@ -26,7 +26,7 @@ Directions:
 A call of a ``custom_jvp`` wrapper gets its tangents from the user's rule, called visibly
 (``_custom_tangents``); a ``custom_vjp`` wrapper on an active value is an error.
 A local partial that several directions need and that is more than a name or a number
-is computed once, into ``d<target>_d<arg>`` (``dinvden_dden = -1.0 / den ** 2``).
+is computed once, into ``d<target>_d<arg>`` (``dinvden_dden = -1.0 / den / den``).
 A tangent name the function already uses gets ``_2``, ``_3``... (``program.namer``).
 The listing is naive (``1 * x_dot``, ``dxpy_dx = 1 * dx_dx``); ``optimize`` folds it.
 """

@@ -8,7 +8,7 @@
   (``kind="constant"``); the node of the returned value has ``output=True``;
 * edges go from each argument of a step to the step, in argument order; an edge into an
   active step from an active argument carries the local partial derivative of the rule
-  table, as text (``-1.0 / den ** 2``) and as its value at the point;
+  table, as text (``-1.0 / den / den``) and as its value at the point;
 * every node carries its forward value, and every node reverse mode differentiates (the
   active names, and the requested parameters) its adjoint d out / d node, named as the
   generated gradient names it (``dden``).
@@ -78,7 +78,7 @@ class Edge:
     source: str             # node id
     target: str             # node id of the step
     position: int           # which argument of the step, from 0
-    partial: str = None     # the local partial as reverse mode writes it: "-1.0 / den ** 2"
+    partial: str = None     # the local partial as reverse mode writes it: "-1.0 / den / den"
     value: object = None    # the partial's value at the point; None when not differentiated
 
     @property
@@ -315,7 +315,7 @@ def _primitive(step):
 
 
 def _partial_text(node):
-    """The partial as the optimiser would print it: ``-1.0 / den ** 2``, ``2 * xpy``."""
+    """The partial as the optimiser would print it: ``-1.0 / den / den``, ``2 * xpy``."""
     try:
         return ast.unparse(fold(copy.deepcopy(node)))
     except Exception:           # folding is cosmetic here: show the partial unfolded

@@ -183,7 +183,11 @@ def _integral(node, names=frozenset()):
         return True
     if isinstance(node, ast.Call):
         func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if func in _SELECTING_FUNCTIONS:       # max(x, 3) may return the int 3
+            return any(_integral(a, names) for a in node.args)
         return func in _INTEGER_FUNCTIONS
+    if isinstance(node, ast.IfExp):
+        return _integral(node.body, names) or _integral(node.orelse, names)
     if isinstance(node, ast.Constant):
         return type(node.value) in (bool, int)
     if isinstance(node, ast.UnaryOp):
@@ -194,6 +198,7 @@ def _integral(node, names=frozenset()):
 
 
 _INTEGER_FUNCTIONS = {"floor", "ceil", "trunc", "round", "int", "len"}
+_SELECTING_FUNCTIONS = {"max", "min", "abs"}
 
 
 def _is_negation(node):

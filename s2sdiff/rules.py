@@ -89,13 +89,17 @@ UNIT = (-0.9, 0.9)
 defrule(ast.Add,  lambda m, x, y: x + y,  lambda m, out, x, y: (1, 1))
 defrule(ast.Sub,  lambda m, x, y: x - y,  lambda m, out, x, y: (1, -1))
 defrule(ast.Mult, lambda m, x, y: x * y,  lambda m, out, x, y: (y, x))
-defrule(ast.Div,  lambda m, x, y: x / y,  lambda m, out, x, y: (1 / y, -x / y ** 2))
+# -x / y / y rather than -x / y ** 2: y ** 2 overflows (and raises) for |y| > 1e154.
+defrule(ast.Div,  lambda m, x, y: x / y,  lambda m, out, x, y: (1 / y, -x / y / y))
+# d(x**y)/dx is 0 where y = 0 (x ** 0 is 1 even at x = 0, where 0 * x ** -1 raises).
 # d(x**y)/dy = x**y log x, taken as 0 at x = 0 (its limit for y > 0) without a branch:
 # log(x + (x == 0)) is log x, or log 1 = 0 where log x would raise.
 defrule(ast.Pow,  lambda m, x, y: x ** y,
-        lambda m, out, x, y: (y * x ** (y - 1), out * m.log(x + m.is_zero(x))),
+        lambda m, out, x, y: (m.unless_zero(y, y * x ** (y - 1)), out * m.log(x + m.is_zero(x))),
         domain=POSITIVE)
-defrule(ast.Mod,  lambda m, x, y: m.mod(x, y), lambda m, out, x, y: (1, -m.floor(x / y)),
+# x // y is the quotient % rounds with (x == x // y * y + x % y), and nan rather than an
+# error at inf and nan.
+defrule(ast.Mod,  lambda m, x, y: m.mod(x, y), lambda m, out, x, y: (1, -(x // y)),
         domain=POSITIVE)
 defrule(ast.USub, lambda m, x: -x, lambda m, out, x: (-1,))
 defrule(ast.UAdd, lambda m, x: +x, lambda m, out, x: (1,))
@@ -121,18 +125,22 @@ defrule(math.tan,   lambda m, x: m.tan(x),   lambda m, out, x: (1 + out ** 2,), 
 # (1 - x) * (1 + x) rather than 1 - x ** 2: no cancellation near |x| = 1.
 defrule(math.asin,  lambda m, x: m.asin(x),  lambda m, out, x: (1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
 defrule(math.acos,  lambda m, x: m.acos(x),  lambda m, out, x: (-1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
-defrule(math.atan,  lambda m, x: m.atan(x),  lambda m, out, x: (1 / (1 + x ** 2),))
+# x * x rather than x ** 2 in these rows: float ** raises OverflowError, * gives inf.
+defrule(math.atan,  lambda m, x: m.atan(x),  lambda m, out, x: (1 / (1 + x * x),))
 defrule(math.atan2, lambda m, y, x: m.atan2(y, x),
-        lambda m, out, y, x: (x / (x ** 2 + y ** 2), -y / (x ** 2 + y ** 2)))
+        lambda m, out, y, x: (x / m.hypot(y, x) / m.hypot(y, x), -y / m.hypot(y, x) / m.hypot(y, x)))
 defrule(math.sinh,  lambda m, x: m.sinh(x),  lambda m, out, x: (m.cosh(x),))
 defrule(math.cosh,  lambda m, x: m.cosh(x),  lambda m, out, x: (m.sinh(x),))
-defrule(math.tanh,  lambda m, x: m.tanh(x),  lambda m, out, x: (1 / m.cosh(x) ** 2,))
-defrule(math.asinh, lambda m, x: m.asinh(x), lambda m, out, x: (1 / m.sqrt(x ** 2 + 1),))
+# 1 / cosh(x) ** 2 written with e = exp(-2|x|) <= 1: exact where tanh(x) rounds to +-1
+# (unlike 1 - out ** 2) and never overflows (cosh(x) ** 2 does for |x| > 355).
+defrule(math.tanh,  lambda m, x: m.tanh(x),
+        lambda m, out, x: (4 * m.exp(-2 * m.fabs(x)) / (1 + m.exp(-2 * m.fabs(x))) ** 2,))
+defrule(math.asinh, lambda m, x: m.asinh(x), lambda m, out, x: (1 / m.hypot(x, 1),))
 defrule(math.acosh, lambda m, x: m.acosh(x), lambda m, out, x: (1 / m.sqrt((x - 1) * (x + 1)),),
         domain=(1.1, 3.0))
 defrule(math.atanh, lambda m, x: m.atanh(x), lambda m, out, x: (1 / ((1 - x) * (1 + x)),), domain=UNIT)
-defrule(math.erf,   lambda m, x: m.erf(x),   lambda m, out, x: (1.1283791670955126 * m.exp(-x ** 2),))
-defrule(math.erfc,  lambda m, x: m.erfc(x),  lambda m, out, x: (-1.1283791670955126 * m.exp(-x ** 2),))
+defrule(math.erf,   lambda m, x: m.erf(x),   lambda m, out, x: (1.1283791670955126 * m.exp(-x * x),))
+defrule(math.erfc,  lambda m, x: m.erfc(x),  lambda m, out, x: (-1.1283791670955126 * m.exp(-x * x),))
 defrule(math.pow,   lambda m, x, y: x ** y,  RULES[ast.Pow].partials, domain=POSITIVE)
 defrule(builtins.pow, lambda m, x, y: x ** y, RULES[ast.Pow].partials, domain=POSITIVE)
 defrule(math.hypot, lambda m, *xs: m.hypot(*xs), lambda m, out, *xs: tuple(x / out for x in xs))
@@ -140,11 +148,11 @@ defrule(math.fabs,  lambda m, x: m.fabs(x),  lambda m, out, x: (m.sign(x),))
 defrule(builtins.abs, lambda m, x: m.fabs(x), lambda m, out, x: (m.sign(x),))
 defrule(builtins.float, lambda m, x: x, lambda m, out, x: (1,))
 # Seed 002's convention for max: d max(x, y)/dx = 1(x >= y); at a tie every maximal
-# argument receives the full adjoint.  min mirrors it.
+# argument receives the full adjoint.  min mirrors it.  A NaN result gives NaN partials.
 defrule(builtins.max, lambda m, *xs: m.max(*xs),
-        lambda m, out, *xs: tuple(m.indicator(x >= out) for x in xs))
+        lambda m, out, *xs: tuple(m.indicator(x >= out, nan=out) for x in xs))
 defrule(builtins.min, lambda m, *xs: m.min(*xs),
-        lambda m, out, *xs: tuple(m.indicator(x <= out) for x in xs))
+        lambda m, out, *xs: tuple(m.indicator(x <= out, nan=out) for x in xs))
 
 NONDIFFERENTIABLE_RULE = "nondifferentiable"
 NONDIFFERENTIABLE.update({

@@ -20,7 +20,7 @@ def _log(x, base=None):
     return sympy.log(x) if base is None else sympy.log(x) / sympy.log(base)
 
 
-def _indicator(condition):
+def _indicator(condition, nan=None):
     if isinstance(condition, (bool, int)):
         return int(condition)
     return sympy.Piecewise((1, condition), (0, True))
@@ -33,7 +33,7 @@ SYMPY = types.SimpleNamespace(
     asinh=sympy.asinh, acosh=sympy.acosh, atanh=sympy.atanh,
     erf=sympy.erf, erfc=sympy.erfc, floor=sympy.floor, ceil=sympy.ceiling,
     fabs=sympy.Abs, sign=sympy.sign, pi=sympy.pi, e=sympy.E, inf=sympy.oo,
-    log=_log, indicator=_indicator,
+    log=_log, indicator=_indicator, unless_zero=lambda y, value: value,   # 0 * x**-1 is 0
     where=lambda condition, a, b: sympy.Piecewise((a, condition), (b, True)),
     is_zero=lambda x: _indicator(sympy.Eq(x, 0)),
     trunc=lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x)),
@@ -119,7 +119,10 @@ class IndicatorCompares(ast.NodeTransformer):
         return ast.Call(ast.Name(self.indicator_name, ast.Load()), [node], [])
 
     def visit_IfExp(self, node):
-        test = _Relational().visit(node.test)
+        test = node.test
+        if not isinstance(test, (ast.Compare, ast.BoolOp, ast.UnaryOp)):   # `if n`: n != 0
+            test = ast.Compare(test, [ast.NotEq()], [ast.Constant(0)])
+        test = _Relational().visit(test)
         return ast.Call(ast.Name(self.where_name, ast.Load()),
                         [test, self.visit(node.body), self.visit(node.orelse)], [])
 

@@ -1857,12 +1857,7 @@ class Known:
     detail: str = ""             # and a pattern the finding's message must match
 
 
-KNOWN_BUGS = [
-    Known("tanh-partial-overflow", ("error",), (), "line", r"1 / math\.cosh\(.*\) \*\* 2",
-          "rules.py: the partial of tanh is 1 / cosh(x) ** 2, which raises OverflowError for "
-          "|x| > ~355 where tanh(x) is +-1.0 and the derivative is 0.0",
-          "tests/test_numerics.py::test_partials_do_not_overflow_where_the_derivative_is_finite"),
-]
+KNOWN_BUGS = []       # none open: the last (a tanh partial that overflowed) was fixed
 
 
 def explain(outcome, func):

@@ -228,8 +228,8 @@ def test_source_is_available_to_inspect():
 
 def test_a_partial_shared_by_several_directions_is_computed_once():
     source = derivative(g.f).source
-    assert source.count("-1.0 / den ** 2") == 1
-    assert "dinvden_dden = -1.0 / den ** 2" in source
+    assert source.count("-1.0 / den / den") == 1
+    assert "dinvden_dden = -1.0 / den / den" in source
     assert "dinvden_dx = dinvden_dden * dden_dx" in source
     # one direction: nothing to share, the partial stays inline
     assert "dinvden_dden" not in derivative(g.f, wrt="x").source

@@ -108,11 +108,6 @@ def test_no_unexplained_error(summary):
     assert not summary.unexplained(), listed(summary.unexplained())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug tanh-partial-overflow (rules.py): program 527 of seed 2024 takes tanh of "
-    "expm1(10.0) * ..., about 3.4e4; tanh is 1.0 there, but the partial 1 / cosh(x) ** 2 "
-    "raises OverflowError (see tests/test_numerics.py::"
-    "test_partials_do_not_overflow_where_the_derivative_is_finite)"))
 def test_no_error_where_the_forward_code_runs(summary):
     assert not summary.errors, listed(summary.errors)
 
@@ -152,10 +147,6 @@ def test_every_program_is_judged(summary):
         + summary.skipped_near_kinks + stopped >= summary.programs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug (optimize.py): `k * 1.0` folded to `k` when k holds an int (u * max(x, 3), "
-    "u * k with k = 3): 3 programs of seed 2024 return an int gradient entry, of the right "
-    "value (see tests/test_numerics.py::test_float_arguments_get_float_gradients)"))
 def test_float_arguments_give_float_gradients(summary):
     assert not summary.nonfloat, listed(summary.nonfloat)
 

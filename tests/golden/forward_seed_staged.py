@@ -17,7 +17,7 @@ def derivative_f(x, y):
         dden_dx = dsigx_dx + dxpysqr_dx              # (6)
         dden_dy = dxpysqr_dy                         # (6)
         invden = 1.0 / den                           # (7)
-        dinvden_dden = -1.0 / den ** 2               # (7)
+        dinvden_dden = -1.0 / den / den              # (7)
         dinvden_dx = dinvden_dden * dden_dx          # (7)
         dinvden_dy = dinvden_dden * dden_dy          # (7)
         f = num * invden                             # (8)

@@ -15,7 +15,7 @@ def jvp_f(x, y, x_dot, y_dot):
         den = sigx + xpysqr                          # (6)
         den_dot = sigx_dot + xpysqr_dot              # (6)
         invden = 1.0 / den                           # (7)
-        invden_dot = -1.0 / den ** 2 * den_dot       # (7)
+        invden_dot = -1.0 / den / den * den_dot      # (7)
         f = num * invden                             # (8)
         f_dot = invden * num_dot + num * invden_dot  # (8)
         return f, f_dot

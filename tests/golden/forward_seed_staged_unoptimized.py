@@ -22,7 +22,7 @@ def derivative_f(x, y):
         dden_dx = 1 * dsigx_dx + 1 * dxpysqr_dx      # (6)
         dden_dy = 1 * dxpysqr_dy                     # (6)
         invden = 1.0 / den                           # (7)
-        dinvden_dden = -1.0 / den ** 2               # (7)
+        dinvden_dden = -1.0 / den / den              # (7)
         dinvden_dx = dinvden_dden * dden_dx          # (7)
         dinvden_dy = dinvden_dden * dden_dy          # (7)
         f = num * invden                             # (8)

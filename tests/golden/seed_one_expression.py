@@ -11,7 +11,7 @@ def grad_f_one_expression(x, y):
         f_one_expression = xpsigy / t1     # (7)
         # backprop f_one_expression = xpsigy / t1
         dxpsigy = 1 / t1                   # (7)
-        dt1 = -xpsigy / t1 ** 2            # (7)
+        dt1 = -xpsigy / t1 / t1            # (7)
         # backprop xpysqr = xpy ** 2
         dxpy = 2 * xpy * dt1               # (5)
         # backprop xpy = x + y

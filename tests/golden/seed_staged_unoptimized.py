@@ -16,7 +16,7 @@ def grad_f(x, y):
         dnum = invden * df                   # (8)
         dinvden = num * df                   # (8)
         # backprop invden = 1.0 / den
-        dden = -1.0 / den ** 2 * dinvden     # (7)
+        dden = -1.0 / den / den * dinvden    # (7)
         # backprop den = sigx + xpysqr
         dsigx = 1 * dden                     # (6)
         dxpysqr = 1 * dden                   # (6)

@@ -21,7 +21,8 @@ Given a ``Program`` in SSA form and its ``Activity``, ``reverse`` produces a ``L
   ``range(trips)`` when it may have stopped early), each iteration popping the values it
   starts from and recomputing what its reverse reads (``_Sweeps``); a call of the user's
   function becomes a call of its generated pullback (``pullback_g(x, dt)``);
-* ``v[i] = e`` gives ``de += dv[i]; dv[i] = 0.0`` and ``v.append(e)`` ``de += dv.pop()``.
+* ``v[i] = e`` gives ``de += dv[i]; dv[i] = 0.0`` (then ``v[i]`` gets its old value back)
+  and ``v.append(e)`` gives ``de += dv.pop(); v.pop()``.
 
 The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * ...``);
 ``optimize`` folds it.  The adjoint of ``v`` is named ``dv`` unless that name is taken.
@@ -416,6 +417,8 @@ class _Sweeps:
                     self.written.discard(self.adjoint.get(item.target))
                 elif item.saved is not None and item.rule.key == "setitem":
                     _restore(item, item.args[1], out)
+                elif item.rule.key == "append":
+                    _unappend(item, out)
             elif isinstance(item, If):
                 out += self.backward_if(item)
             elif isinstance(item, Loop):
@@ -424,7 +427,10 @@ class _Sweeps:
 
     def backward_if(self, item):
         before = set(self.written)
-        for _ in range(2):          # the second pass starts from the initialised adjoints
+        # Both arms run again from the adjoints either of them wrote until they agree: an
+        # adjoint may be written only once another exists (dw once dws does), so this can
+        # take more than two rounds; `start` grows every round, so it ends.
+        while True:
             start = set(self.written)
             then = self.backward(item.body)
             after_then, self.written = self.written, set(start)
@@ -573,6 +579,7 @@ def _backprop_structure(self, step, d_target, out):
             self.write(element, Expr(popped), step.number, out)
         else:
             out.append(Line(ast.Expr(popped), step.number))
+        _unappend(step, out)
 
 
 def _backprop_call(self, step, d_target, out):
@@ -614,6 +621,14 @@ def _backprop_call(self, step, d_target, out):
     self.written.update(n for n in names if n not in [m for _, m in later])
     for atom, value in later:
         self.write(atom, Expr.name(value), step.number, out, note)
+
+
+def _unappend(step, out):
+    """``v.pop()``: the list is as long as it was before ``v.append(e)`` again, for the
+    reverse sweep of earlier statements (a loop over ``v`` sees the elements it saw)."""
+    container = step.statement.value.func.value
+    out.append(Line(ast.Expr(ast.Call(ast.Attribute(copy.deepcopy(container), "pop", ast.Load()),
+                                      [], [])), step.number))
 
 
 def _restore(step, index, out):
@@ -688,7 +703,7 @@ def _seed_parameters(program, activity, adjoint, written):
 
 
 def _explain(step, atom, partial):
-    """``d(1.0 / den)/dden = -1.0 / den ** 2, line 14``: the local partial and its source."""
+    """``d(1.0 / den)/dden = -1.0 / den / den, line 14``: the local partial and its source."""
     value = unparse(step.value)
     return (f"d({value})/d{atom.id} = {unparse(fold(copy.deepcopy(as_node(partial))))}, "
             f"line {step.lineno}")

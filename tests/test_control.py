@@ -555,7 +555,36 @@ def assigned_in_some_iterations(p):          # m has no value before the loop's 
     return math.sin(b)
 
 
+def loop_over_a_list_appended_to_later(p):  # the reverse loop sees 3 elements, not 4
+    ys = [p, p, p * 3]
+    for wi in ys:
+        p += wi * 2
+    ys.append(p * 2)
+    return p * ys[2]                         # 11p * 3p
+
+
+def append_to_an_argument(xs, w):
+    s = 0.0
+    for x in xs:
+        s += x * w
+    xs.append(w * w)
+    return s * xs[-1]                        # w ** 3 * sum(xs)
+
+
+def adjoint_written_once_another_is(b, w):    # dw is written in the elif arm only once
+    ws = [w, w]                                  # dws exists, which the first arm writes
+    invy = 0.0
+    if SCALE_ABOVE_ONE > 1:
+        if SCALE_ABOVE_ONE < 0:
+            return b * ws[-1]
+    elif invy - w >= 0:
+        ws[-2] = invy / w
+    return b * b
+
+
 FINDINGS = [
+    (adjoint_written_once_another_is, (0.3, 2.0), lambda b, w: (0.6, 0.0)),
+    (loop_over_a_list_appended_to_later, (1.5,), lambda p: (66 * p,)),
     (list_read_in_loop_then_updated, (0.3,), None),
     (assigned_in_some_iterations, (-1.70515404116039,), None),
     (enumerate_with_start, (2.0, 3.0), lambda x, y: (1.0, 2.0)),
@@ -580,3 +609,11 @@ def test_fuzzer_findings(func, point, gradient):
     if gradient is not None:
         assert got == pytest.approx(gradient(*point), rel=1e-12, abs=1e-15)
     check_grad(func, *point, wrt=wrt)
+
+
+def test_the_reverse_sweep_leaves_an_appended_argument_as_it_was():
+    """Like an element assignment, an append is undone by the reverse sweep: the caller's
+    list is as it was (the function itself grows it, so no finite differences here)."""
+    xs = [0.5, 2.0]
+    assert grad(append_to_an_argument, wrt="w")(xs, 1.5) == pytest.approx(3 * 1.5 ** 2 * 2.5)
+    assert xs == [0.5, 2.0]

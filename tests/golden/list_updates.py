@@ -33,6 +33,7 @@ def grad_list_updates(x):
         dv[2] += dv5              # (7)
         # backprop v.append(v4)
         dv4 = dv.pop()            # (6)
+        v.pop()                   # (6)
         # backprop v4 = v2 * v3
         dv2 = v3 * dv4            # (5)
         dv3 = v2 * dv4            # (5)

@@ -144,6 +144,11 @@ class Namespace:
         return Expr(ast.IfExp(as_node(condition), as_node(if_true), as_node(if_false)))
 
     @staticmethod
+    def abs(x):
+        """The builtin ``abs(x)`` (cheaper than ``math.fabs`` in generated scalar code)."""
+        return Expr(ast.Call(ast.Name("abs", ast.Load()), [as_node(x)], []))
+
+    @staticmethod
     def unless_zero(y, value):
         """``value if y else 0``: ``0 * x ** -1`` raises at ``x = 0``, but ``d(x ** 0)/dx`` is 0.
         A literal ``y`` decides here, so ``x ** 2`` keeps the plain ``2 * x ** (2 - 1)``."""

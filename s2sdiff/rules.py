@@ -131,10 +131,11 @@ defrule(math.atan2, lambda m, y, x: m.atan2(y, x),
         lambda m, out, y, x: (x / m.hypot(y, x) / m.hypot(y, x), -y / m.hypot(y, x) / m.hypot(y, x)))
 defrule(math.sinh,  lambda m, x: m.sinh(x),  lambda m, out, x: (m.cosh(x),))
 defrule(math.cosh,  lambda m, x: m.cosh(x),  lambda m, out, x: (m.sinh(x),))
-# 1 / cosh(x) ** 2 written with e = exp(-2|x|) <= 1: exact where tanh(x) rounds to +-1
-# (unlike 1 - out ** 2) and never overflows (cosh(x) ** 2 does for |x| > 355).
+# sech(x) ** 2 as cosh(x) ** -2: exact where tanh(x) rounds to +-1 (unlike 1 - out ** 2),
+# and it underflows where 1 / cosh(x) ** 2 raises OverflowError (|x| > 355); cosh itself
+# overflows only above 710, where the derivative is 0.0 in floats.
 defrule(math.tanh,  lambda m, x: m.tanh(x),
-        lambda m, out, x: (4 * m.exp(-2 * m.fabs(x)) / (1 + m.exp(-2 * m.fabs(x))) ** 2,))
+        lambda m, out, x: (m.where(m.abs(x) > 710, 0.0, m.cosh(x) ** -2),))
 defrule(math.asinh, lambda m, x: m.asinh(x), lambda m, out, x: (1 / m.hypot(x, 1),))
 defrule(math.acosh, lambda m, x: m.acosh(x), lambda m, out, x: (1 / m.sqrt((x - 1) * (x + 1)),),
         domain=(1.1, 3.0))

@@ -32,7 +32,7 @@ SYMPY = types.SimpleNamespace(
     sinh=sympy.sinh, cosh=sympy.cosh, tanh=sympy.tanh,
     asinh=sympy.asinh, acosh=sympy.acosh, atanh=sympy.atanh,
     erf=sympy.erf, erfc=sympy.erfc, floor=sympy.floor, ceil=sympy.ceiling,
-    fabs=sympy.Abs, sign=sympy.sign, pi=sympy.pi, e=sympy.E, inf=sympy.oo,
+    fabs=sympy.Abs, abs=sympy.Abs, sign=sympy.sign, pi=sympy.pi, e=sympy.E, inf=sympy.oo,
     log=_log, indicator=_indicator, unless_zero=lambda y, value: value,   # 0 * x**-1 is 0
     where=lambda condition, a, b: sympy.Piecewise((a, condition), (b, True)),
     is_zero=lambda x: _indicator(sympy.Eq(x, 0)),

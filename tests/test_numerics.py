@@ -369,6 +369,8 @@ OVERFLOWING_PARTIALS = [
     # (function, arguments, the derivative as floats hold it); the textbook partials
     # square their argument and raise OverflowError here (float ** overflows with an error)
     (tanh_, (400.0,), (0.0,)),                 # not 1 / cosh(x) ** 2: cosh(400) ** 2 overflows
+    (tanh_, (709.0,), (0.0,)),                 # cosh(x) ** -2 underflows
+    (tanh_, (710.5,), (0.0,)),                 # cosh(710.5) overflows: 0.0 by the rule
     (tanh_, (356.0,), (float(4 * mpmath.exp(-712)),)),    # a subnormal, about 2.5e-309
     (tanh_, (-800.0,), (0.0,)),                # cosh(800) overflows
     (quotient, (1.0, 1e200), (1e-200, -0.0)),  # not -x / y ** 2
@@ -389,7 +391,7 @@ def test_partials_do_not_overflow_where_the_forward_value_is_finite(func, args, 
     assert close(derivative(func)(*args), expected)
 
 
-@pytest.mark.parametrize("x", [0.3, -2.0, 5.0, 19.0, 200.0, 354.0, -354.9])
+@pytest.mark.parametrize("x", [0.3, -2.0, 5.0, 19.0, 200.0, 354.0, -354.9, 356.0])
 def test_the_tanh_partial_is_relatively_accurate_everywhere(x):
     reference = 1 / mpmath.cosh(mpmath.mpf(x)) ** 2
     assert relative_error(grad(tanh_)(x), reference) <= 1e-14

@@ -43,7 +43,7 @@ import numpy as np
 
 from . import rules
 from .build import Expr, Namespace, as_node, unparse
-from .errors import ArgumentError, NotScalarError, S2SDiffError, UnsupportedError
+from .errors import ArgumentError, S2SDiffError, UnsupportedError
 from .listing import Block, Comment, Line, accumulate, assign, walk_lines
 from .optimize import fold
 
@@ -1063,12 +1063,10 @@ def specialiser(func, parsed_program, kind, wrt_names, single, generate):
         output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
         if kind in ("grad", "value_and_grad") and output is not None and output.shape not in (
                 (), None):
-            raise program.parsed.error(
-                program.return_stmt, f"{kind} needs a scalar output, but {program.name} returns an "
-                f"array of shape {output.shape}", construct="non-scalar return",
-                cls=NotScalarError,
-                hint="Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "
-                     "vector-Jacobian product.")
+            raise program.not_scalar(
+                kind, f"an array of shape {output.shape}",
+                "Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "
+                "vector-Jacobian product.")
         program.kinds = kinds
         return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array])
     return specialise

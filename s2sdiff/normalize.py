@@ -182,19 +182,21 @@ class Program:
         if not self.returns_tuple and isinstance(output, ast.Name) and any(
                 s.target == output.id and isinstance(s.rule, rules.Structural)
                 and (s.rule.key == "display" or s.mutates) for s in self.steps):
-            raise self.parsed.error(
-                self.return_stmt, f"{transform} needs a scalar output, but {self.name} returns "
-                f"the list or tuple `{output.id}`", construct="non-scalar return",
-                cls=NotScalarError,
-                hint="Return a number computed from it, or use s2sdiff.vjp for a "
-                     "vector-Jacobian product of a function returning several values.")
+            raise self.not_scalar(
+                transform, f"the list or tuple `{output.id}`",
+                "Return a number computed from it, or use s2sdiff.vjp for a "
+                "vector-Jacobian product of a function returning several values.")
         if self.returns_tuple:
-            raise self.parsed.error(
-                self.return_stmt, f"{transform} needs a scalar output, but {self.name} returns "
-                f"a tuple of {len(self.outputs)} values", construct="non-scalar return",
-                cls=NotScalarError,
-                hint="Use s2sdiff.vjp(f, *args) for a vector-Jacobian product, s2sdiff.jvp for "
-                     "a Jacobian-vector product, or s2sdiff.jacobian(f) for the whole Jacobian.")
+            raise self.not_scalar(
+                transform, f"a tuple of {len(self.outputs)} values",
+                "Use s2sdiff.vjp(f, *args) for a vector-Jacobian product, s2sdiff.jvp for "
+                "a Jacobian-vector product, or s2sdiff.jacobian(f) for the whole Jacobian.")
+
+    def not_scalar(self, transform, returned, hint):
+        """The ``NotScalarError`` for ``transform`` of a function returning ``returned``."""
+        return self.parsed.error(
+            self.return_stmt, f"{transform} needs a scalar output, but {self.name} returns "
+            f"{returned}", construct="non-scalar return", cls=NotScalarError, hint=hint)
 
 
 _CONSTRUCTS = {

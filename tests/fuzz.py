@@ -1971,6 +1971,10 @@ class Checker:
                         return True
         except (ArithmeticError, ValueError):
             return True
+        except TypeError as error:   # a complex value nearby: a negative base ** an
+            if "mpc" in str(error) or "complex" in str(error):   # exponent that is an
+                return True              # integer only after rounding to floats
+            raise
         return False
 
     def _make(self, what, make):

@@ -41,7 +41,7 @@ from .activity import _loop_elements, analyze
 from .build import Expr, as_node
 from .listing import Block, Line, Listing, assign, header
 from .modules import ModuleAliases
-from .normalize import If, Jump, Loop, Passive, Step
+from .normalize import If, Jump, Loop, Passive, Step, store_names
 from . import arrays, rules
 from .rules import Structural
 from .emit import sequence_parameters
@@ -185,6 +185,11 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                     body[:0] = [Line(assign(tangent(e, d), ast.Subscript(
                         ast.Name(tangent(q, d), ast.Load()), ast.Name(index, ast.Load()),
                         ast.Load()))) for e, q, d in pairs]
+                # a target the body makes active, bound to a constant: its tangent restarts at 0
+                from_sequence = {(e, d) for e, _, d in pairs}
+                body[:0] = [Line(assign(tangent(name, d), zero_of(name)))
+                            for name in store_names(item.target) for d, facts in directions
+                            if facts.is_active(ast.Name(name)) and (name, d) not in from_sequence]
                 out.append(Block(head, body))
         return out
 

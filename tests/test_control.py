@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 import functions as corpus
-from s2sdiff import grad, value_and_grad
+from s2sdiff import derivative, grad, jvp, value_and_grad
 from s2sdiff.check import check_grad
 
 CASES = corpus.CONTROL_CASES
@@ -582,7 +582,22 @@ def adjoint_written_once_another_is(b, w):    # dw is written in the elif arm on
     return b * b
 
 
+def constant_element_updated_in_inner_loop(x, q):   # ai's tangent restarts at 0 each trip
+    s = 0.0
+    for e, ai in zip([q, x], (10.0, 2.0)):
+        for w in [q, x]:
+            ai += e * w
+        s = s + ai * ai
+    return s
+
+
+def _constant_element_gradient(x, q):
+    first, second = 10.0 + q * (q + x), 2.0 + x * (q + x)
+    return (2 * first * q + 2 * second * (q + 2 * x), 2 * first * (2 * q + x) + 2 * second * x)
+
+
 FINDINGS = [
+    (constant_element_updated_in_inner_loop, (0.3, 0.7), _constant_element_gradient),
     (adjoint_written_once_another_is, (0.3, 2.0), lambda b, w: (0.6, 0.0)),
     (loop_over_a_list_appended_to_later, (1.5,), lambda p: (66 * p,)),
     (list_read_in_loop_then_updated, (0.3,), None),
@@ -617,3 +632,11 @@ def test_the_reverse_sweep_leaves_an_appended_argument_as_it_was():
     xs = [0.5, 2.0]
     assert grad(append_to_an_argument, wrt="w")(xs, 1.5) == pytest.approx(3 * 1.5 ** 2 * 2.5)
     assert xs == [0.5, 2.0]
+
+
+def test_forward_mode_restarts_a_constant_elements_tangent():
+    point = (0.3, 0.7)
+    expected = _constant_element_gradient(*point)
+    assert derivative(constant_element_updated_in_inner_loop)(*point) == pytest.approx(expected)
+    _, tangent = jvp(constant_element_updated_in_inner_loop, point, (1.0, 0.0))
+    assert tangent == pytest.approx(expected[0])

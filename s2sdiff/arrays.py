@@ -41,7 +41,7 @@ import threading
 
 import numpy as np
 
-from . import rules
+from . import rules, runtime
 from .build import Expr, Namespace, as_node, unparse
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
 from .listing import Block, Comment, Line, accumulate, assign, walk_lines
@@ -774,6 +774,10 @@ class _Context:
         shape = self.shape(self.reduced)
         return tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
 
+    def prod_of_others(self):
+        """``prod_of_others(a, axis)`` (runtime.py): d np.prod(a, axis) / da, exact at zeros."""
+        return Expr(_prod_of_others_call(self.backprop.modules, self.bound))
+
     def spread_to_extrema(self):
         g = self.g
         out = self._expanded(self.out)
@@ -1138,7 +1142,7 @@ def tangent_of_row(step, kinds, modules, tangent_of):
                 terms.append(replaced({id(atom): tangent_of(atom)}))
         return functools.reduce(lambda a, b: ast.BinOp(a, ast.Add(), b), terms)
     if rule.key in _EXTREMA or rule.key in _PRODUCTS or rule.key is np.linalg.norm:
-        return _nonlinear_tangent(step, bound, np_, tangent_of, kinds)
+        return _nonlinear_tangent(step, bound, np_, tangent_of, kinds, modules)
     if rule.key in (np.clip, "method clip"):
         a = bound["a"]
         low = bound.get("a_min", bound.get("min"))
@@ -1155,7 +1159,14 @@ def tangent_of_row(step, kinds, modules, tangent_of):
     return replaced(replace)
 
 
-def _nonlinear_tangent(step, bound, np_, tangent_of, kinds):
+def _prod_of_others_call(modules, bound):
+    args = [copy.deepcopy(bound["a"])]
+    if "axis" in bound:
+        args.append(copy.deepcopy(bound["axis"]))
+    return ast.Call(ast.Name(modules.helper(runtime.prod_of_others), ast.Load()), args, [])
+
+
+def _nonlinear_tangent(step, bound, np_, tangent_of, kinds, modules):
     """max/min (the tied entries' tangents summed, as reverse mode spreads), prod and the
     2-norm along ``axis`` (or all of them)."""
     a = bound.get("a", bound.get("x"))
@@ -1170,7 +1181,7 @@ def _nonlinear_tangent(step, bound, np_, tangent_of, kinds):
     if step.rule.key in _EXTREMA:
         weighted = ast.BinOp(t, ast.Mult(), ast.Compare(copy.deepcopy(a), [ast.Eq()], [expanded]))
     elif step.rule.key in _PRODUCTS:
-        weighted = ast.BinOp(ast.BinOp(expanded, ast.Div(), copy.deepcopy(a)), ast.Mult(), t)
+        weighted = ast.BinOp(_prod_of_others_call(modules, bound), ast.Mult(), t)
     else:
         weighted = ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Mult(), t), ast.Div(), expanded)
     keywords = []

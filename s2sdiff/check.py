@@ -290,10 +290,15 @@ _PIECEWISE = (sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Max, sympy.Min
 def _simplifies_to_zero(difference):
     """Whether SymPy proves ``difference`` is 0; False when it is not worth trying.
 
-    Piecewise expressions and float constants that are not short rationals (such as
-    1/ln 2 written as a float) make ``simplify`` slow and inconclusive, so those are left
-    to the numerical comparison.
+    A ``Piecewise`` that stable forms write (the sigmoid's ``1 - out if x < 0 else ...``) is
+    0 when each of its pieces is.  Other piecewise functions and float constants that are
+    not short rationals (such as 1/ln 2 written as a float) make ``simplify`` slow and
+    inconclusive, so those are left to the numerical comparison.
     """
+    if difference.has(sympy.Piecewise):
+        folded = sympy.piecewise_fold(difference)
+        if isinstance(folded, sympy.Piecewise) and len(folded.args) <= 8:
+            return all(_simplifies_to_zero(piece) for piece, _ in folded.args)
     if difference.has(*_PIECEWISE):
         return False
     rational = sympy.nsimplify(difference, rational=True)

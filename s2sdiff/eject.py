@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from .api import derivative, grad
 from .emit import listing_of, render
-from .reverse import zeros_like
+from . import runtime
 from .errors import S2SDiffError
 
 MODES = {"reverse": grad, "forward": derivative}
@@ -69,6 +69,13 @@ def eject(f, wrt=None, mode="reverse", origin=None):
         raise S2SDiffError(f"mode must be 'reverse' or 'forward', got {mode!r}", construct="mode")
     wrt = tuple(wrt) if isinstance(wrt, list) else wrt
     generated = MODES[mode](func, wrt=wrt)
+    if hasattr(generated, "specialize"):
+        name = getattr(func, "__name__", "f")
+        raise EjectError(
+            f"cannot eject {name}: it is NumPy code, whose derivative is generated for the "
+            f"shapes and dtypes of its arguments when it is first called", construct="NumPy code",
+            hint=f"Eject scalar code. For NumPy code, grad({name}).specialize(*args).source is "
+                 f"the generated function for arguments like args.")
     listing, signature = listing_of(generated)
     if listing.signature is None:
         signature = _with_default_values(signature, func)
@@ -171,10 +178,10 @@ def _bindings(code, listing):
                              f"defined", construct=name)
         if getattr(builtins, name, _MISSING) is value:
             continue
-        if value is zeros_like:            # s2sdiff's one run-time helper: copied in
+        if getattr(value, "__module__", None) == runtime.__name__:   # s2sdiff's helpers: copied in
             imports.add("import numpy as np")
-            helpers.append(inspect.getsource(zeros_like).replace(
-                "def zeros_like(", f"def {name}(", 1).rstrip("\n"))
+            helpers.append(inspect.getsource(value).replace(
+                f"def {value.__name__}(", f"def {name}(", 1).rstrip("\n"))
             continue
         if isinstance(value, types.ModuleType):
             module = _importable_module(value.__name__, value)

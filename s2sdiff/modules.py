@@ -15,6 +15,7 @@ class ModuleAliases:
     def __init__(self, program):
         self.program = program
         self.namespaces = {}       # module name -> (Namespace, object, needs injection)
+        self.helpers = {}          # a function of runtime.py -> the name generated code uses
 
     def namespace_for(self, step):
         module = math
@@ -40,9 +41,16 @@ class ModuleAliases:
                 return name, False
         return self.program.namer.fresh(preferred), True
 
+    def helper(self, function):
+        """The name under which generated code calls ``function`` (one of ``runtime.py``)."""
+        if function not in self.helpers:
+            self.helpers[function] = self.program.namer.fresh(function.__name__)
+        return self.helpers[function]
+
     def injected(self):
-        return {ns.alias: module for ns, module, inject in self.namespaces.values()
-                if inject and ns.used}
+        modules = {ns.alias: module for ns, module, inject in self.namespaces.values()
+                   if inject and ns.used}
+        return {**modules, **{name: function for function, name in self.helpers.items()}}
 
 
 def _assigned_locally(program, name):

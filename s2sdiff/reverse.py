@@ -33,8 +33,6 @@ import contextlib
 import copy
 import keyword
 
-import numpy as np
-
 from . import arrays, custom, loops
 from .build import Expr, as_node, unparse
 from .listing import Block, Comment, Line, Listing, accumulate, assign, header
@@ -42,6 +40,7 @@ from .modules import ModuleAliases
 from .normalize import (If, Jump, Loop, Passive, Step, has_control_flow, store_names,
                         walk_items, walk_steps)
 from .rules import ARRAY_SETITEM, Structural
+from .runtime import zeros_like
 from .optimize import fold
 
 
@@ -178,13 +177,6 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
     listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
     listing.injected = modules.injected()
     return listing
-
-
-def zeros_like(value):
-    """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array)."""
-    if isinstance(value, np.ndarray):
-        return np.zeros(value.shape)
-    return [0.0] * len(value)
 
 
 class _Sweeps:

@@ -105,19 +105,24 @@ defrule(ast.USub, lambda m, x: -x, lambda m, out, x: (-1,))
 defrule(ast.UAdd, lambda m, x: +x, lambda m, out, x: (1,))
 
 # The sigmoid gate of seed 002: 1 / (1 + exp(-u)) is one primitive whose partial reuses out.
-defrule("sigmoid", lambda m, x: 1 / (1 + m.exp(-x)), lambda m, out, x: ((1 - out) * out,))
+# Seed 002's out * (1 - out), except where out nears 1 and 1 - out loses its digits (0.0
+# above x = 37): there 1 - out is written exp(-x) * out (with e = exp(-x), 1 - 1 / (1 + e)
+# is e / (1 + e) exactly).  The switch at out = 3/4 is where the two forms' worst errors
+# cross, about 2 units in the last place each (measured against mpmath).
+defrule("sigmoid", lambda m, x: 1 / (1 + m.exp(-x)),
+        lambda m, out, x: (out * m.where(out < 0.75, 1 - out, m.exp(-x) * out),))
 
 # math and builtins.
 defrule(math.exp,   lambda m, x: m.exp(x),   lambda m, out, x: (out,))
 defrule(math.expm1, lambda m, x: m.expm1(x), lambda m, out, x: (m.exp(x),))
 defrule(math.log,   lambda m, x: m.log(x),   lambda m, out, x: (1 / x,), domain=POSITIVE)
 defrule((math.log, 2), lambda m, x, b: m.log(x, b),
-        lambda m, out, x, b: (1 / (x * m.log(b)), -out / (b * m.log(b))), domain=(1.5, 3.0))
+        lambda m, out, x, b: (1 / x / m.log(b), -out / b / m.log(b)), domain=(1.5, 3.0))
 defrule(math.log1p, lambda m, x: m.log1p(x), lambda m, out, x: (1 / (1 + x),), domain=POSITIVE)
-defrule(math.log2,  lambda m, x: m.log2(x),  lambda m, out, x: (1 / (x * 0.6931471805599453),),
-        domain=POSITIVE)                                                    # ln 2
-defrule(math.log10, lambda m, x: m.log10(x), lambda m, out, x: (1 / (x * 2.302585092994046),),
-        domain=POSITIVE)                                                    # ln 10
+defrule(math.log2,  lambda m, x: m.log2(x),  lambda m, out, x: (1.4426950408889634 / x,),
+        domain=POSITIVE)                                                    # 1 / ln 2
+defrule(math.log10, lambda m, x: m.log10(x), lambda m, out, x: (0.4342944819032518 / x,),
+        domain=POSITIVE)                                                    # 1 / ln 10
 defrule(math.sqrt,  lambda m, x: m.sqrt(x),  lambda m, out, x: (0.5 / out,), domain=POSITIVE)
 defrule(math.sin,   lambda m, x: m.sin(x),   lambda m, out, x: (m.cos(x),))
 defrule(math.cos,   lambda m, x: m.cos(x),   lambda m, out, x: (-m.sin(x),))
@@ -125,8 +130,8 @@ defrule(math.tan,   lambda m, x: m.tan(x),   lambda m, out, x: (1 + out ** 2,), 
 # (1 - x) * (1 + x) rather than 1 - x ** 2: no cancellation near |x| = 1.
 defrule(math.asin,  lambda m, x: m.asin(x),  lambda m, out, x: (1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
 defrule(math.acos,  lambda m, x: m.acos(x),  lambda m, out, x: (-1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
-# x * x rather than x ** 2 in these rows: float ** raises OverflowError, * gives inf.
-defrule(math.atan,  lambda m, x: m.atan(x),  lambda m, out, x: (1 / (1 + x * x),))
+# 1 / hypot(1, x) squared, not 1 / (1 + x * x): x * x overflows above 1.3e154.
+defrule(math.atan,  lambda m, x: m.atan(x),  lambda m, out, x: ((1 / m.hypot(1, x)) ** 2,))
 defrule(math.atan2, lambda m, y, x: m.atan2(y, x),
         lambda m, out, y, x: (x / m.hypot(y, x) / m.hypot(y, x), -y / m.hypot(y, x) / m.hypot(y, x)))
 defrule(math.sinh,  lambda m, x: m.sinh(x),  lambda m, out, x: (m.cosh(x),))
@@ -137,9 +142,11 @@ defrule(math.cosh,  lambda m, x: m.cosh(x),  lambda m, out, x: (m.sinh(x),))
 defrule(math.tanh,  lambda m, x: m.tanh(x),
         lambda m, out, x: (m.where(m.abs(x) > 710, 0.0, m.cosh(x) ** -2),))
 defrule(math.asinh, lambda m, x: m.asinh(x), lambda m, out, x: (1 / m.hypot(x, 1),))
-defrule(math.acosh, lambda m, x: m.acosh(x), lambda m, out, x: (1 / m.sqrt((x - 1) * (x + 1)),),
+# Two square roots: (x - 1) * (x + 1) overflows above 1.3e154, where the partial is 1 / x.
+defrule(math.acosh, lambda m, x: m.acosh(x), lambda m, out, x: (1 / m.sqrt(x - 1) / m.sqrt(x + 1),),
         domain=(1.1, 3.0))
 defrule(math.atanh, lambda m, x: m.atanh(x), lambda m, out, x: (1 / ((1 - x) * (1 + x)),), domain=UNIT)
+# x * x, not x ** 2: float ** raises OverflowError where * gives inf (and exp(-inf) is 0).
 defrule(math.erf,   lambda m, x: m.erf(x),   lambda m, out, x: (1.1283791670955126 * m.exp(-x * x),))
 defrule(math.erfc,  lambda m, x: m.erfc(x),  lambda m, out, x: (-1.1283791670955126 * m.exp(-x * x),))
 defrule(math.pow,   lambda m, x, y: x ** y,  RULES[ast.Pow].partials, domain=POSITIVE)
@@ -246,11 +253,13 @@ def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=No
 for _f, _k in ((_np.exp, math.exp), (_np.log, math.log), (_np.log1p, math.log1p),
                (_np.sqrt, math.sqrt), (_np.sin, math.sin), (_np.cos, math.cos),
                (_np.tan, math.tan), (_np.sinh, math.sinh), (_np.cosh, math.cosh),
-               (_np.arctan, math.atan), (_np.log2, math.log2), (_np.log10, math.log10)):
+               (_np.expm1, math.expm1), (_np.arctan, math.atan), (_np.log2, math.log2), (_np.log10, math.log10)):
     _elementwise(_f, _k)
-_elementwise(_np.expm1, math.expm1, partials=lambda m, out, x: (out + 1,))
-# 1 - tanh(x)**2 reuses the output, as hand-written backprop does.
-_elementwise(_np.tanh, math.tanh, partials=lambda m, out, x: (1 - out ** 2,))
+# sech(x) ** 2 = (1 - |out|)(1 + |out|) = exp(-2|x|)(1 + |out|) ** 2: exact where out rounds
+# to +-1 (unlike 1 - out ** 2), never overflows (cosh does above 710, with a warning), and
+# one exp costs less than np.cosh.
+_elementwise(_np.tanh, math.tanh,
+             partials=lambda m, out, x: (m.exp(-2 * m.abs(x)) * (1 + m.abs(out)) ** 2,))
 _elementwise(_np.abs, builtins.abs)
 _elementwise(_np.power, ast.Pow)
 _elementwise(_np.maximum, builtins.max, forward=lambda m, x, y: m.max(x, y))
@@ -363,7 +372,7 @@ for _key, _vjp in ((_np.sum, lambda c: c.spread(c.g_lazy)),
                    (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size())),
                    (_np.max, lambda c: c.spread_to_extrema()),
                    (_np.min, lambda c: c.spread_to_extrema()),
-                   (_np.prod, lambda c: c.spread(c.g * c.out, keep_out=True) / c.arg("a"))):
+                   (_np.prod, lambda c: c.spread(c.g, keep_out=True) * c.prod_of_others())):
     defvjp(_key, _REDUCE, a=_vjp)
     defvjp(f"method {_key.__name__}", _REDUCE, label=f".{_key.__name__}", a=_vjp)
 defvjp(_np.amax, _REDUCE, a=lambda c: c.spread_to_extrema())

@@ -20,7 +20,7 @@ def test_demo_prints_function_gradient_values_and_verdict():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "def f(x, y):" in out and "def grad_f(x, y):" in out
-    assert "dx += (1 - sigx) * sigx * dsigx" in out
+    assert "dx += sigx * (1 - sigx if sigx < 0.75 else math.exp(-x) * sigx) * dsigx" in out
     dx, dy = grad(g.f)(3.0, -4.0)
     assert f"df/dx = {dx!r}" in out and f"df/dy = {dy!r}" in out
     assert "SymPy verdict" in out and "simplified to 0" in out

@@ -59,13 +59,17 @@ def test_generated_source_matches_golden(case):
 
 def test_golden_seed_matches_the_seed_statements():
     """The seed's own reverse statements (seed 002), without its ``(1) *`` factors and with
-    ``-1.0 / den / den`` for its ``-1.0 / (den**2)``: ``den ** 2`` raises OverflowError
-    for den > 1e154, where the quotient rule's two divisions just underflow."""
+    two stable forms: ``-1.0 / den / den`` for its ``-1.0 / (den**2)`` (``den ** 2`` raises
+    OverflowError for den > 1e154, where two divisions just underflow), and the sigmoid's
+    ``1 - sigx`` written ``math.exp(-x) * sigx`` from sigx = 0.75 on (as sigx nears 1,
+    1 - sigx loses its digits; it is 0.0 above x = 37)."""
     source = grad(g.f).source
     for statement in ["dnum = invden", "dinvden = num", "dden = -1.0 / den / den * dinvden",
                       "dsigx = dden", "dxpysqr = dden", "dxpy = 2 * xpy * dxpysqr",
-                      "dx = dxpy", "dy = dxpy", "dx += (1 - sigx) * sigx * dsigx",
-                      "dx += dnum", "dsigy = dnum", "dy += (1 - sigy) * sigy * dsigy"]:
+                      "dx = dxpy", "dy = dxpy", 
+                      "dx += sigx * (1 - sigx if sigx < 0.75 else math.exp(-x) * sigx) * dsigx",
+                      "dx += dnum", "dsigy = dnum", 
+                      "dy += sigy * (1 - sigy if sigy < 0.75 else math.exp(-y) * sigy) * dsigy"]:
         assert statement in source
     # first write '=', later writes '+=': dx is assigned once and accumulated twice
     assert source.count("dx = ") == 1 and source.count("dx += ") == 2

@@ -115,9 +115,9 @@ VALUES, ADJOINTS = by_hand(*POINT)
 
 # (source, target, partial) for every edge of the seed function, in program order.
 SEED_EDGES = [
-    ("y", "sigy", "(1 - sigy) * sigy"),
+    ("y", "sigy", "sigy * (1 - sigy if sigy < 0.75 else math.exp(-y) * sigy)"),
     ("x", "num", "1"), ("sigy", "num", "1"),
-    ("x", "sigx", "(1 - sigx) * sigx"),
+    ("x", "sigx", "sigx * (1 - sigx if sigx < 0.75 else math.exp(-x) * sigx)"),
     ("x", "xpy", "1"), ("y", "xpy", "1"),
     ("xpy", "xpysqr", "2 * xpy"), ("const1", "xpysqr", None),
     ("sigx", "den", "1"), ("xpysqr", "den", "1"),

@@ -1,0 +1,37 @@
+"""The functions generated code may call besides the user's modules.
+
+Generated code binds each under a name of its own (``ModuleAliases.helper``); an ejected
+module gets a copy of its source (``eject``), so every function here uses only NumPy, as
+``np``, and nothing else from this file.
+
+>>> import numpy as np
+>>> prod_of_others(np.array([2.0, 0.0, 5.0]))
+array([ 0., 10.,  0.])
+"""
+
+import numpy as np
+
+
+def zeros_like(value):
+    """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array)."""
+    if isinstance(value, np.ndarray):
+        return np.zeros(value.shape)
+    return [0.0] * len(value)
+
+
+def prod_of_others(a, axis=None):
+    """d np.prod(a, axis) / da: at each entry, the product of the other entries along
+    ``axis`` (all axes for None), as products from the left times products from the right.
+    Exact where ``a`` holds zeros or the whole product underflows, unlike prod(a) / a."""
+    a = np.asarray(a, dtype=float)
+    axes = tuple(range(a.ndim)) if axis is None else tuple(
+        ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
+    last = tuple(range(a.ndim - len(axes), a.ndim))
+    moved = np.moveaxis(a, axes, last)
+    rows = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
+    if rows.shape[-1] == 0:
+        return np.zeros(a.shape)
+    ones = np.ones(rows.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.moveaxis((left * right).reshape(moved.shape), last, axes)

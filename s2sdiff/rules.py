@@ -253,7 +253,8 @@ def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=No
 for _f, _k in ((_np.exp, math.exp), (_np.log, math.log), (_np.log1p, math.log1p),
                (_np.sqrt, math.sqrt), (_np.sin, math.sin), (_np.cos, math.cos),
                (_np.tan, math.tan), (_np.sinh, math.sinh), (_np.cosh, math.cosh),
-               (_np.expm1, math.expm1), (_np.arctan, math.atan), (_np.log2, math.log2), (_np.log10, math.log10)):
+               (_np.expm1, math.expm1), (_np.arctan, math.atan), (_np.log2, math.log2),
+               (_np.log10, math.log10)):
     _elementwise(_f, _k)
 # sech(x) ** 2 = (1 - |out|)(1 + |out|) = exp(-2|x|)(1 + |out|) ** 2: exact where out rounds
 # to +-1 (unlike 1 - out ** 2), never overflows (cosh does above 710, with a warning), and

@@ -76,7 +76,7 @@ same random stream, so still deterministic) if it raises or runs away.  Oracles:
 arrays of small shapes or Python floats, in sets that broadcast (``(3, 1)`` with
 ``(4,)``, a float with a matrix, ``(1, 3)`` with ``(2, 1)``...) or multiply (``(4, 3)``
 and ``(3, 2)``); statements use elementwise NumPy functions, ``+ - * / **``, ``@``,
-``np.sum``/``np.mean``/``.sum()`` with ``axis`` and ``keepdims``, indexing, slicing and
+``np.sum``/``np.mean``/``np.prod``/``.sum()`` with ``axis`` and ``keepdims``, indexing, slicing and
 ``.T``; the output is a scalar reduction.  Every subexpression is evaluated while
 generating, so shapes always fit.  The operations are analytic, so the oracle is the
 complex step, exact to rounding: ``d f / d p[k] = Im f(p + i h e_k) / h`` with ``h =
@@ -1389,7 +1389,8 @@ SHAPE_SETS = [
 ARRAY_UNARY = ["np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(np.tanh({}))",
                "np.log(1.5 + {0} * {0})", "np.sqrt(2.0 + {0} ** 2)", "np.log1p({0} * {0})",
                "np.arctan({})", "np.square({})", "np.exp({} * 0.5)", "(-{})",
-               "(1.0 / (1.0 + np.exp(-{})))", "np.sinh({} / 4)", "np.cosh({} / 3)"]
+               "(1.0 / (1.0 + np.exp(-{})))", "np.sinh({} / 4)", "np.cosh({} / 3)",
+               "np.expm1({} * 0.5)"]
 ARRAY_REFUSALS = 0.06       # share of array programs with array code in a branch or loop
 
 
@@ -1480,7 +1481,7 @@ class ArrayGenerator:
             nd = np.ndim(self.evaluate(inner))
             if nd == 0:
                 raise _Rejected
-            which = self.rng.choice(["np.sum", "np.mean", "sum-method"])
+            which = self.rng.choice(["np.sum", "np.mean", "sum-method", "np.prod"])
             axis = self.rng.choice([None, None] + list(range(-nd, nd)))
             keep = self.rng.random() < 0.35
             args = (f", axis={axis}" if axis is not None else "") + (", keepdims=True" if keep else "")

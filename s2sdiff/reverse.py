@@ -694,11 +694,17 @@ def _seed_parameters(program, activity, adjoint, written):
     return seeds
 
 
-def _explain(step, atom, partial):
-    """``d(1.0 / den)/dden = -1.0 / den / den, line 14``: the local partial and its source."""
-    value = unparse(step.value)
-    return (f"d({value})/d{atom.id} = {unparse(fold(copy.deepcopy(as_node(partial))))}, "
-            f"line {step.lineno}")
+class _explain:
+    """``d(1.0 / den)/dden = -1.0 / den / den, line 14``: the local partial and its source,
+    written out only when explain mode renders it (most listings never do)."""
+
+    def __init__(self, step, atom, partial):
+        self.step, self.atom, self.partial = step, atom, partial
+
+    def __str__(self):
+        value = unparse(self.step.value)
+        partial = unparse(fold(copy.deepcopy(as_node(self.partial))))
+        return f"d({value})/d{self.atom.id} = {partial}, line {self.step.lineno}"
 
 
 class _AdjointNames:

@@ -224,7 +224,8 @@ PROPAGATION = [
     (log_, (INF,), INF, (0.0,)),                             # 1/x
     (sqrt_, (INF,), INF, (0.0,)),                            # 0.5/sqrt(x)
     (sigmoid, (NAN,), NAN, (NAN,)),
-    (sigmoid, (INF,), 1.0, (0.0,)),
+    (sigmoid, (INF,), 1.0, (0.0,)),                          # exp(-x) * out * out
+    (sigmoid, (-INF,), 0.0, (0.0,)),                         # (1 - out) * out
     (reciprocal, (INF,), 0.0, (-0.0,)),                      # -1/x**2
     (reciprocal, (NAN,), NAN, (NAN,)),
     (quotient, (1.0, INF), 0.0, (0.0, -0.0)),                # 1/y, -x/y**2
@@ -232,6 +233,8 @@ PROPAGATION = [
     (tanh_, (NAN,), NAN, (NAN,)),
     (atan_, (INF,), math.pi / 2, (0.0,)),                    # (1/hypot(1, x))**2
     (erf_, (NAN,), NAN, (NAN,)),
+    (acosh_, (INF,), INF, (0.0,)),                           # 1 / sqrt(x - 1) / sqrt(x + 1)
+    (atan_, (NAN,), NAN, (NAN,)),
 ]
 
 

@@ -5,8 +5,16 @@
 Each generated function is made once per (function, options) and cached; the user's
 function object is never modified.  ``grad(f)`` returns the generated function itself,
 so calling it costs exactly what the generated code costs.
+
+The cache cannot keep a generated function only while its user function lives: the
+generated function refers to the user's (``__s2sdiff_origin__``, which ``@grad`` needs),
+and a cache entry outside the user's function would then keep both alive forever.  So
+the cache refers to generated functions weakly, and keeps the ``RECENT`` last used ones
+alive: ``grad(f)(x)`` in a loop generates once, and differentiating new closures in a
+loop holds at most ``RECENT`` of them.
 """
 
+import collections
 import functools
 import inspect
 
@@ -25,7 +33,9 @@ from .parse import parse
 from .reverse import reverse
 
 SCALAR_KINDS = ("grad", "value_and_grad", "derivative", "pullback")   # the others allow tuples
-_cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}
+_cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}, weakly
+_recent = collections.OrderedDict()        # id -> generated: the RECENT last used, kept alive
+RECENT = 256
 _lock = threading.RLock()
 _pending = {}                              # (id(function), options) -> Later, while generating
 _LISTING_NAMES = {"pullback_tuple": "pullback", "vjp_arrays": "vjp"}   # kind -> name prefix
@@ -98,11 +108,12 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
     options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain))
     with _lock:
         try:
-            per_function = _cache.setdefault(func, {})
+            per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
         except TypeError:
             per_function = {}      # not weak-referenceable: parse() will reject it
-        if options in per_function:
-            return per_function[options]
+        generated = per_function.get(options)
+        if generated is not None:
+            return _remember(generated)
         key = (id(func), options)
         if key in _pending:              # a recursive call: bound once it is built
             return _pending[key]
@@ -124,7 +135,7 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
                 generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
                                               differentiate, explain)
                 per_function[options] = generated
-                return generated
+                return _remember(generated)
             facts = activity_pass.analyze(program, wrt_names)
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
                                     single=single,
@@ -139,7 +150,16 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
         generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
         generated.__s2sdiff_custom__ = custom_rules(program)
         per_function[options] = generated
-        return generated
+        return _remember(generated)
+
+
+def _remember(generated):
+    """Keep ``generated`` alive as one of the ``RECENT`` last used; return it."""
+    _recent[id(generated)] = generated
+    _recent.move_to_end(id(generated))
+    while len(_recent) > RECENT:
+        _recent.popitem(last=False)
+    return generated
 
 
 def pullback_of(func, wrt):

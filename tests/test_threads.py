@@ -267,20 +267,51 @@ def make_scaled(k):
     return scaled
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api.py: the cache is a WeakKeyDictionary keyed by the user's function, but its value, "
-    "the generated function, refers back to the key (__s2sdiff_origin__, and the shared "
-    "closure cells), so the entry never dies: a function that was differentiated is never "
-    "freed (grad of closures made in a loop grows memory without bound)"))
-def test_the_cache_does_not_keep_the_users_function_alive():
+def test_the_cache_keeps_only_the_recently_used_functions_alive(monkeypatch):
+    """The generated function refers to the user's (``@grad`` needs that), so the cache
+    keeps the ``RECENT`` last used alive, not every function ever differentiated."""
     import gc
     import weakref
+    monkeypatch.setattr(api, "RECENT", 8)
     f = make_scaled(3.0)
     alive = weakref.ref(f)
     assert grad(f)(1.0) == 3.0
     del f
+    for k in range(8):                       # eight other functions used since
+        assert grad(make_scaled(float(k)))(1.0) == k
     gc.collect()
     assert alive() is None
+
+
+def test_closures_differentiated_in_a_loop_hold_bounded_memory(monkeypatch):
+    import gc
+    import weakref
+    monkeypatch.setattr(api, "RECENT", 8)
+    refs = []
+    for k in range(40):
+        f = make_scaled(float(k))
+        refs.append(weakref.ref(f))
+        assert grad(f)(2.0) == k
+    del f
+    gc.collect()
+    assert sum(r() is not None for r in refs) <= 8
+
+
+def test_a_gradient_is_generated_once_while_used(monkeypatch):
+    """``grad(f)(x)`` in a loop builds one function; one the user holds is reused however
+    many others were differentiated since."""
+    monkeypatch.setattr(api, "RECENT", 8)
+    builds = []
+    real_build = api.build
+    monkeypatch.setattr(api, "build", lambda listing: builds.append(1) or real_build(listing))
+    f = make_scaled(2.0)
+    for x in range(20):
+        assert grad(f)(float(x)) == 2.0
+    assert len(builds) == 1
+    held = grad(make_scaled(5.0))
+    for k in range(20):
+        grad(make_scaled(float(k)))(1.0)
+    assert grad(held.__s2sdiff_origin__) is held
 
 
 def test_a_function_never_differentiated_is_freed():

@@ -349,13 +349,18 @@ def _describe(kind):
 
 class _ArrayNamespace:
     """The scalar rows' ``m`` over arrays: ``m.sign`` is ``np.sign``, ``m.where`` is
-    ``np.where``; indicators stay comparisons (a boolean array multiplies like 0/1)."""
+    ``np.where``; indicators are comparisons (a boolean array multiplies like 0/1)."""
 
     def __init__(self, recording):
         self.ns = recording
 
     def indicator(self, condition, nan=None):
-        return condition          # np.maximum's NaN: the comparison, 0 (a documented limit)
+        """The comparison, or with ``nan=v`` ``np.where(v == v, condition, v)``: a NaN
+        maximum gives NaN partials, as the scalar rows do, not a silent 0."""
+        if nan is None:
+            return condition
+        same = Expr(ast.Compare(as_node(nan), [ast.Eq()], [as_node(nan)]))
+        return self.ns.__getattr__("where")(same, condition, nan)
 
     def is_zero(self, x):
         return Namespace.is_zero(x)

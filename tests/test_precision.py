@@ -329,3 +329,20 @@ def test_the_prod_tangent_agrees_with_the_gradient(a):
     for func in (prod_all, prod_rows):
         _, tangent = jvp(func)(a, direction)
         assert tangent == pytest.approx(np.sum(grad(func)(a) * direction), rel=1e-14)
+
+
+# --- np.maximum / np.minimum at NaN: NaN partials, as the scalar max and min give ---------
+
+def relu_and_min(x, y):
+    return np.sum(np.maximum(x, 0.0) * y + np.minimum(x, y))
+
+
+def test_numpy_maximum_and_minimum_of_nan_do_not_hide_the_nan():
+    from s2sdiff import jvp
+    x, y = np.array([-1.0, 2.0, np.nan, np.inf]), np.ones(4)
+    dx, dy = grad(relu_and_min)(x, y)
+    # d/dx: 1(x <= min) + 1(x >= max(x, 0)) * y, NaN where x is NaN
+    assert np.array_equal(dx, [1.0, 1.0, np.nan, 1.0], equal_nan=True)
+    assert np.array_equal(dy, [0.0, 3.0, np.nan, np.inf], equal_nan=True)
+    value, tangent = jvp(relu_and_min)(x[:3], y[:3], np.array([1.0, 1.0, 0.0]), np.zeros(3))
+    assert np.isnan(value) and np.isnan(tangent)      # the NaN entry's value is NaN too

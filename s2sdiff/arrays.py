@@ -366,7 +366,14 @@ class _ArrayNamespace:
         return Namespace.is_zero(x)
 
     def unless_zero(self, y, value):
-        return value              # an array exponent of 0 at a base of 0 gives nan (a limit)
+        """``np.where(y != 0, value, 0.0)`` (a literal ``y`` decides at once, as for scalars):
+        d(x ** 0)/dx is 0, where ``0 * x ** -1`` is NaN at x = 0."""
+        node = as_node(y)
+        if isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp)
+                                              and isinstance(node.operand, ast.Constant)):
+            return Namespace.unless_zero(y, value)
+        nonzero = Expr(ast.Compare(node, [ast.NotEq()], [ast.Constant(0)]))
+        return self.ns.__getattr__("where")(nonzero, value, 0.0)
 
     def __getattr__(self, name):
         if name.startswith("__"):

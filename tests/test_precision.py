@@ -346,3 +346,18 @@ def test_numpy_maximum_and_minimum_of_nan_do_not_hide_the_nan():
     assert np.array_equal(dy, [0.0, 3.0, np.nan, np.inf], equal_nan=True)
     value, tangent = jvp(relu_and_min)(x[:3], y[:3], np.array([1.0, 1.0, 0.0]), np.zeros(3))
     assert np.isnan(value) and np.isnan(tangent)      # the NaN entry's value is NaN too
+
+
+# --- an array exponent of 0 at a base of 0: d(x ** 0)/dx is 0, as for scalars -------------
+
+def array_power(x, y):
+    return np.sum(x ** y)
+
+
+def test_an_array_exponent_of_zero_at_a_base_of_zero():
+    x, y = np.array([0.0, 2.0, 0.0]), np.array([0.0, 3.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # 0 ** -1 in the branch not taken
+        dx, dy = grad(array_power)(x, y)
+    assert np.array_equal(dx, [0.0, 12.0, 0.0])           # y x ** (y - 1), 0 where y = 0
+    assert np.allclose(dy, [0.0, 8 * math.log(2), 0.0])   # x ** y log x, 0 where x = 0

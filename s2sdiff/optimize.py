@@ -85,18 +85,18 @@ def _is(node, value):
 
 def _integral_names(program):
     """Names that may hold ints or bools: results of comparisons, floor, len... (not of
-    ``stop_gradient``, which returns its argument unchanged), and names every assignment
-    of which is integer arithmetic on those and int literals (``n = 0``, ``n = n + 1``)."""
-    steps = [s for s in program.steps if not s.mutates]
-    piecewise = {s.target for s in steps if not s.differentiable and s.callee is not stop_gradient}
-    integral = {s.target for s in steps}
+    ``stop_gradient``, which returns its argument unchanged), and names one assignment of
+    which is integer arithmetic on those and int literals (``n = 0``, ``n = n + 1``): a
+    name set to ``0`` in one branch and to a float in another holds an int on one path.
+    A list may hold ints when one of its elements is built or set from such a value."""
+    steps = program.steps           # with v[i] = e and v.append(e), whose target is v
+    integral = {s.target for s in steps if not s.differentiable and s.callee is not stop_gradient}
     changed = True
     while changed:
         changed = False
         for s in steps:
-            if s.target in integral and s.target not in piecewise \
-                    and not _integral(s.value, frozenset(integral)):
-                integral.discard(s.target)
+            if s.target not in integral and _integral(s.value, frozenset(integral)):
+                integral.add(s.target)
                 changed = True
     return frozenset(integral)
 
@@ -190,6 +190,10 @@ def _integral(node, names=frozenset()):
         return _integral(node.body, names) or _integral(node.orelse, names)
     if isinstance(node, ast.Constant):
         return type(node.value) in (bool, int)
+    if isinstance(node, (ast.List, ast.Tuple)):   # a display: may it hold an int?
+        return any(_integral(e, names) for e in node.elts)
+    if isinstance(node, ast.Subscript):           # an element of a list that may hold ints
+        return _integral(node.value, names)
     if isinstance(node, ast.UnaryOp):
         return _integral(node.operand, names)
     if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Div):

@@ -164,6 +164,18 @@ def times_max_with_int(x, u):
     return u * max(x, 3)
 
 
+def int_on_one_path(x, b):
+    k = 0                 # an int on the path that skips the branch (fuzzer, seed 7, #681)
+    if b > 1.0:
+        k = math.exp(b)
+    return x * k - b
+
+
+def int_list_element(x, y):
+    ys = [-2, y]          # an int element of a list (fuzzer, seed 7, #2895)
+    return x * ys[0] + ys[1]
+
+
 def shared_quotient(x, y):
     u = x * y
     return u / u
@@ -456,8 +468,10 @@ def test_an_int_local_keeps_the_gradient_a_float():
     assert type(derivative(scaled_by_int_local)(2.0)) is float
 
 
-@pytest.mark.parametrize("func, args", [(times_max_with_int, (1.0, 2.0))],
-                         ids=["u * max(x, 3)"])
+@pytest.mark.parametrize("func, args", [(times_max_with_int, (1.0, 2.0)),
+                                        (int_on_one_path, (1.5, 0.5)),
+                                        (int_list_element, (1.5, 0.5))],
+                         ids=["u * max(x, 3)", "k = 0 on one path", "an int list element"])
 def test_float_arguments_get_float_gradients(func, args):
     assert all(type(g) is float for g in as_tuple(grad(func)(*args)))
     assert all(type(g) is float for g in as_tuple(derivative(func)(*args)))
@@ -466,6 +480,8 @@ def test_float_arguments_get_float_gradients(func, args):
 def test_the_float_type_bug_is_only_a_type():
     assert grad(scaled_by_int_local)(2.0) == 3.0
     assert grad(times_max_with_int)(1.0, 2.0) == (0.0, 3.0)
+    assert grad(int_on_one_path)(1.5, 0.5) == (0.0, -1.0)
+    assert grad(int_list_element)(1.5, 0.5) == (-2.0, 1.0)
 
 
 def test_int_arguments_follow_python_arithmetic():

@@ -6,7 +6,8 @@ textbook partial cancels or overflows (tanh and the sigmoid where they round to 
 and acosh above 1.3e154 where x * x overflows).  Wherever the forward code returns a
 finite value and the exact derivative, computed by mpmath at 50 digits from its closed
 form, is a normal float, the gradient must agree with it to a few units in the last place
-(``TOLERANCE``).  The NumPy rows are checked the same way over arrays of all the points.
+(``TOLERANCE``).  The two-argument rows (quotient, power, atan2, hypot, log with a base)
+are checked on a grid of magnitudes, and the NumPy rows over arrays of all the points.
 Where the exact derivative is subnormal or below, the gradient must be within the smallest
 normal float of it (0.0 is right there: the forward value itself may have underflowed).
 """
@@ -201,6 +202,70 @@ def test_every_partial_is_accurate_over_the_whole_float_range(func, exact, defin
             if value is None or not check(value, reference):
                 bad.append(f"{mode} at {x!r}: {value!r}, exact {mp.nstr(reference, 17)}")
     assert not bad, "\n".join(bad)
+
+
+# --- the two-argument rows over a grid of magnitudes -------------------------------------
+
+def quotient(x, y):
+    return x / y
+
+
+def power(x, y):
+    return x ** y
+
+
+def angle(y, x):
+    return math.atan2(y, x)
+
+
+def hypotenuse(x, y):
+    return math.hypot(x, y)
+
+
+def log_base(x, b):
+    return math.log(x, b)
+
+
+TWO = [  # (function, its exact partials with mpmath, the points it is defined at)
+    (quotient, lambda x, y: (1 / y, -x / (y * y)), lambda x, y: y != 0),
+    (power, lambda x, y: (y * mp.power(x, y - 1), mp.power(x, y) * mp.log(x)),
+     lambda x, y: x > 0),
+    (angle, lambda y, x: (x / (x * x + y * y), -y / (x * x + y * y)),
+     lambda y, x: x != 0 or y != 0),
+    (hypotenuse, lambda x, y: (x / mp.hypot(x, y), y / mp.hypot(x, y)),
+     lambda x, y: x != 0 or y != 0),
+    (log_base, lambda x, b: (1 / (x * mp.log(b)), -mp.log(x) / (b * mp.log(b) ** 2)),
+     lambda x, b: x > 0 and b > 0 and b != 1),
+]
+GRID = sorted({s * 10.0 ** k for k in range(-300, 301, 60) for s in (1.0, -1.0)}
+              | {0.5, 2.0, -3.0})
+
+
+@pytest.mark.parametrize("func, exact, defined", TWO, ids=[c[0].__name__ for c in TWO])
+def test_every_two_argument_partial_is_accurate_over_a_grid(func, exact, defined):
+    gradient = grad(func)
+    bad = []
+    for x in GRID:
+        for y in GRID:
+            if not defined(x, y):
+                continue
+            try:
+                value = func(x, y)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                continue
+            if not math.isfinite(value):
+                continue
+            references = exact(mp.mpf(x), mp.mpf(y))
+            try:
+                values = gradient(x, y)
+            except OverflowError:
+                if all(abs(r) <= sys.float_info.max for r in references):
+                    bad.append(f"at {(x, y)!r}: OverflowError")
+                continue
+            for v, r in zip(values, references):
+                if not check(v, r):
+                    bad.append(f"at {(x, y)!r}: {v!r}, exact {mp.nstr(r, 17)}")
+    assert not bad, "\n".join(bad[:20])
 
 
 # --- the NumPy rows over arrays ---------------------------------------------------------

@@ -92,8 +92,6 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
         else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([value, result], ast.Load()) if with_value else result
     listing.injected = {**sweep.modules.injected(), **sweep.pullbacks}
-    if sweep.zeros_used:
-        listing.injected[sweep.zeros_name] = zeros_like
     return listing
 
 
@@ -206,8 +204,6 @@ class _Sweeps:
         self.written = set()
         self.tape = program.namer.fresh("tape")
         self.tape_used = False
-        self.zeros_name = None
-        self.zeros_used = False
         self.plans = {}
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.sequences = loops.sequences(program)
@@ -253,10 +249,8 @@ class _Sweeps:
             return self.arrays.np.zeros(Expr(ast.Attribute(ast.Name(name, ast.Load()), "shape",
                                                            ast.Load()))).node
         if name in self.sequences:
-            if self.zeros_name is None:
-                self.zeros_name = self.program.namer.fresh("zeros_like")
-            self.zeros_used = True
-            return ast.Call(ast.Name(self.zeros_name, ast.Load()), [ast.Name(name, ast.Load())], [])
+            zeros = self.modules.helper(zeros_like)
+            return ast.Call(ast.Name(zeros, ast.Load()), [ast.Name(name, ast.Load())], [])
         return ast.Constant(0.0)
 
     def write(self, atom, value, tag, out, note=None, index=None):

@@ -359,8 +359,7 @@ class _ArrayNamespace:
         maximum gives NaN partials, as the scalar rows do, not a silent 0."""
         if nan is None:
             return condition
-        same = Expr(ast.Compare(as_node(nan), [ast.Eq()], [as_node(nan)]))
-        return self.ns.__getattr__("where")(same, condition, nan)
+        return self.ns.__getattr__("where")(Namespace.not_nan(nan), condition, nan)
 
     def is_zero(self, x):
         return Namespace.is_zero(x)

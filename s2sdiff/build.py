@@ -135,8 +135,12 @@ class Namespace:
     def indicator(condition, nan=None):
         if nan is None:
             return condition
-        same = Expr(ast.Compare(as_node(nan), [ast.Eq()], [as_node(nan)]))
-        return Namespace.where(same, condition, nan)
+        return Namespace.where(Namespace.not_nan(nan), condition, nan)
+
+    @staticmethod
+    def not_nan(x):
+        """``x == x``: false only where ``x`` is NaN."""
+        return Expr(ast.Compare(as_node(x), [ast.Eq()], [as_node(x)]))
 
     @staticmethod
     def where(condition, if_true, if_false):

@@ -290,7 +290,7 @@ _PIECEWISE = (sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Max, sympy.Min
 def _simplifies_to_zero(difference):
     """Whether SymPy proves ``difference`` is 0; False when it is not worth trying.
 
-    A ``Piecewise`` that stable forms write (the sigmoid's ``1 - out if x < 0 else ...``) is
+    A ``Piecewise`` that stable forms write (the sigmoid's ``1 - out if out < 0.75 else ...``) is
     0 when each of its pieces is.  Other piecewise functions and float constants that are
     not short rationals (such as 1/ln 2 written as a float) make ``simplify`` slow and
     inconclusive, so those are left to the numerical comparison.

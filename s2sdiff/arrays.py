@@ -576,6 +576,15 @@ class Backprop:
         array, element = step.args[0], step.args[1]
         index = step.store.targets[0].slice
         d_array = self.adjoint(array.id)
+        if active and not _distinct_index(index, self.kinds, self.shape(array.id)):
+            raise self.program.parsed.error(
+                step.store, f"s2sdiff cannot differentiate {self.program.name}: the assignment "
+                f"`{unparse(step.store.targets[0])} = ...` writes through an index that may "
+                f"repeat a position (NumPy does not say which write wins)",
+                construct="assignment through an "
+                "integer-array index", cls=UnsupportedError,
+                hint="Assign through slices, ints or boolean masks, or a literal list of "
+                     "distinct positions; or build the array with np.where.")
         self.listing.body.append(Comment(f"backprop {unparse(step.store)}"))
         if active and d_array in self.written:
             self.materialize(array.id, self.shape(array.id), writable=True)
@@ -634,12 +643,29 @@ def _static_index(index, kinds):
             return slice(*(None if p is None else value(p) for p in (node.lower, node.upper, node.step)))
         if isinstance(node, ast.Tuple):
             return tuple(value(e) for e in node.elts)
+        if isinstance(node, ast.List):
+            return [value(e) for e in node.elts]
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
             return -node.operand.value
         return 0
     return value(index)
+
+
+def _distinct_index(index, kinds, shape):
+    """Whether ``index`` selects each position of an array of ``shape`` at most once: a
+    basic index, or one whose integer lists are literals that select distinct positions."""
+    if _basic_index(index, kinds):
+        return True
+    for node in ast.walk(index):
+        if isinstance(node, ast.Name) and not _basic_index(node, kinds):
+            return False
+    try:
+        positions = np.arange(int(np.prod(shape))).reshape(shape)[_static_index(index, kinds)]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return np.unique(positions).size == np.size(positions)
 
 
 def _strip(shape, to):
@@ -852,12 +878,14 @@ class _Context:
             bp.ashape[name], bp.owned[name] = bp.shape(base.id), True
         else:
             bp.materialize(base.id, bp.shape(base.id), writable=True)
-        gathers = any(_integer_array(bp.kinds, n) for n in _index_names(index))
-        if gathers:
+        if not _basic_index(index, bp.kinds):
             add_at = ast.Attribute(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "add",
                                                  ast.Load()), "at", ast.Load())
-            stmt = ast.Expr(ast.Call(add_at, [ast.Name(name, ast.Load()), copy.deepcopy(index),
-                                              g.node], []))
+            where = copy.deepcopy(index)
+            if any(isinstance(n, ast.Slice) for n in ast.walk(where)):   # np.s_[[0, 0], :]
+                where = ast.Subscript(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "s_",
+                                                    ast.Load()), where, ast.Load())
+            stmt = ast.Expr(ast.Call(add_at, [ast.Name(name, ast.Load()), where, g.node], []))
         else:
             target = ast.Subscript(ast.Name(name, ast.Load()), copy.deepcopy(index), ast.Store())
             stmt = ast.AugAssign(target, ast.Add(), g.node)
@@ -865,13 +893,24 @@ class _Context:
         return None
 
 
-def _index_names(index):
-    return [n.id for n in ast.walk(index) if isinstance(n, ast.Name)]
-
-
-def _integer_array(kinds, name):
-    kind = kinds.get(name)
-    return kind is not None and kind.array and kind.dtype in "iu"
+def _basic_index(index, kinds):
+    """Whether ``index`` selects each element at most once: ints, slices, ``None``,
+    ``...`` and boolean masks.  Anything else (a list, an integer array, a name held
+    outside the function) may repeat a position, and is scattered with ``np.add.at``."""
+    if isinstance(index, ast.Tuple):
+        return all(_basic_index(e, kinds) for e in index.elts)
+    if isinstance(index, ast.Slice):
+        return True
+    if isinstance(index, ast.Constant):
+        return index.value is None or index.value is Ellipsis or type(index.value) in (int, bool)
+    if isinstance(index, ast.UnaryOp) and isinstance(index.operand, ast.Constant):
+        return type(index.operand.value) is int
+    if isinstance(index, ast.Attribute):
+        return index.attr == "newaxis"
+    if isinstance(index, ast.Name):
+        kind = kinds.get(index.id)
+        return kind is not None and (kind.dtype == "b" or (kind.dtype == "i" and not kind.array))
+    return False
 
 
 def _shape_of(value, context):

@@ -148,6 +148,9 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
                 hint="Build arrays with NumPy functions (np.stack, np.concatenate, np.where).")
         if not _active(step, activity):
             continue
+        if backprop is not None and step.custom is None and (
+                step.rule is None or not any(activity.is_active(a) for a in step.args)):
+            continue        # `y = np.zeros(3)`, active only by a later `y[i] = e`
         listing.body.append(Comment(f"backprop {unparse(step.statement)}"))
         d_target = Expr.name(adjoint(step.target))
         if step.custom is not None:          # the user's rule, called visibly (custom.py)

@@ -191,7 +191,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
         try:
             facts = activity_pass.analyze(program, real_wrt)
             facts.wrt = list(wrt_names)
-            facts.varied -= {n for n, k in program.kinds.items() if k.dtype in "biu" or k.shape is None}
+            arrays.drop_constants(program, facts)
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
                                     single=single,
                                     name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")

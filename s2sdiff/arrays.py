@@ -766,6 +766,8 @@ class _Context:
     def reshaped(self, value, name):
         if _shape_of(value, self) == self.shape(name):
             return value
+        if not self.kind(name).array:        # a number, whose one element ``value`` holds
+            return self.np.sum(value)
         return Expr(ast.Call(ast.Attribute(as_node(value), "reshape", ast.Load()),
                              [_attr(self.bound[name].id, "shape")], []))
 
@@ -1124,6 +1126,27 @@ def specialiser(func, parsed_program, kind, wrt_names, single, generate):
         program.kinds = kinds
         return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array])
     return specialise
+
+
+def drop_constants(program, facts):
+    """Ints and bools are constants (piecewise constant where they come from floats:
+    comparisons, rounding); so are values that are not numbers or arrays (tuples, None),
+    except the result of a differentiable NumPy call on varied values, which is refused:
+    it would silently be a constant."""
+    kinds = program.kinds
+    for step in program.steps:
+        kind = kinds.get(step.target)
+        if kind is not None and kind.shape is None and step.target in facts.varied \
+                and step.differentiable and step.rule is not None and any(
+                    isinstance(a, ast.Name) and a.id in facts.varied for a in step.args):
+            raise program.parsed.error(
+                ast.Expr(step.value, lineno=step.lineno),
+                f"s2sdiff cannot differentiate {program.name}: `{unparse(step.value)}` returns "
+                f"a {type(kind.value).__name__ if kind.value is not None else 'value'}, not a "
+                f"number or an array", construct=step.rule.name, cls=UnsupportedError,
+                hint="Call it so that it returns an array (without retstep=True or similar "
+                     "options).")
+    facts.varied -= {n for n, k in kinds.items() if k.dtype in "biu" or k.shape is None}
 
 
 def forward_refused(program):

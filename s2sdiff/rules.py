@@ -270,9 +270,12 @@ defrule(_np.negative, lambda m, x: -x, lambda m, out, x: (-1,))
 defrule(_np.reciprocal, lambda m, x: 1 / x, lambda m, out, x: (-out ** 2,), domain=POSITIVE)
 EXP_FUNCTIONS.append(_np.exp)
 
+# Constructors whose values do not depend on the values of their arguments.  np.arange
+# (whose length depends on them), np.linspace, np.full and np.full_like are not here:
+# the last three have rows below, np.arange fails if its arguments are differentiated.
 NONDIFFERENTIABLE.update({
-    _np.zeros, _np.ones, _np.eye, _np.identity, _np.arange, _np.linspace, _np.zeros_like,
-    _np.ones_like, _np.empty, _np.empty_like, _np.full, _np.full_like, _np.shape, _np.ndim,
+    _np.zeros, _np.ones, _np.eye, _np.identity, _np.zeros_like,
+    _np.ones_like, _np.empty, _np.empty_like, _np.shape, _np.ndim,
     _np.size, _np.argmax, _np.argmin, _np.argsort, _np.floor, _np.ceil, _np.round,
     _np.rint, _np.sign, _np.isnan, _np.isinf, _np.isfinite, _np.all, _np.any,
     _np.logical_and, _np.logical_or, _np.logical_not, _np.greater, _np.less,
@@ -359,13 +362,41 @@ defvjp("method ravel", lambda a: None, label=".ravel", a=lambda c: c.reshaped(c.
 defvjp("method flatten", lambda a: None, label=".flatten", a=lambda c: c.reshaped(c.g, "a"))
 defvjp(_np.squeeze, lambda a, axis=None: None, a=lambda c: c.reshaped(c.g, "a"))
 defvjp(_np.expand_dims, lambda a, axis: None, a=lambda c: c.reshaped(c.g, "a"))
+defvjp(_np.atleast_1d, lambda a: None, a=lambda c: c.reshaped(c.g, "a"))
 defvjp(_np.atleast_2d, lambda a: None, a=lambda c: c.reshaped(c.g, "a"))
+defvjp(_np.atleast_3d, lambda a: None, a=lambda c: c.reshaped(c.g, "a"))
 defvjp("method copy", lambda a: None, label=".copy", a=lambda c: c.g)
 defvjp(_np.copy, lambda a: None, a=lambda c: c.g)
 defvjp(_np.array, lambda a, dtype=None: None, a=lambda c: c.g)
 defvjp(_np.asarray, lambda a, dtype=None: None, a=lambda c: c.g)
 defvjp(_np.concatenate, lambda arrays, axis=0: None, arrays=lambda c: c.split_back(stacked=False))
 defvjp(_np.stack, lambda arrays, axis=0: None, arrays=lambda c: c.split_back(stacked=True))
+
+# Constructors filled from numbers: np.linspace(a, b, n)[i] = a + (b - a) * t[i] with
+# t = np.linspace(0.0, 1.0, n) (NumPy sets the last entry to b exactly: t = 1 there).  An
+# integer dtype makes them piecewise constant: such results are constants (arrays.py).
+def _linspace(operand):
+    def vjp(c):
+        from .build import Expr
+        if c.static("retstep", False) or c.shape("start") != () or c.shape("stop") != ():
+            c.refuse("np.linspace with retstep or with array end points",
+                     "Call it with numbers: np.linspace(a, b, n).")
+        t = c.np.linspace(Expr(Constant(0.0)), Expr(Constant(1.0)),
+                          c.arg("num") if "num" in c.bound else Expr(Constant(50)),
+                          **({"endpoint": c.arg("endpoint")} if "endpoint" in c.bound else {}))
+        return c.np.sum(c.g * (t if operand == "stop" else 1.0 - t))
+    return vjp
+
+
+def _fill(c):
+    return c.sum_to(c.g, c.out_shape, "fill_value")
+
+
+defvjp(_np.linspace, lambda start, stop, num=50, endpoint=True, retstep=False, dtype=None,
+       axis=0: None, start=_linspace("start"), stop=_linspace("stop"))
+defvjp(_np.full, lambda shape, fill_value, dtype=None, order="C": None, fill_value=_fill)
+defvjp(_np.full_like, lambda a, fill_value, dtype=None, order="K", subok=True, shape=None: None,
+       a=lambda c: None, fill_value=_fill)   # a gives the shape (and dtype) only
 
 # Reductions, with axis and keepdims: the adjoint is spread back over the reduced axes.
 _REDUCE = lambda a, axis=None, keepdims=False: None  # noqa: E731

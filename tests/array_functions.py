@@ -193,6 +193,11 @@ def batched_products(A, B, v):               # @ with batch axes that broadcast
     return np.sum((A @ B) ** 2) + np.sum(A @ v)
 
 
+def constructors(x, s):                      # arrays filled from numbers, numbers as arrays
+    ramp = np.linspace(s, x[0], 4) * np.full(4, x[1]) + np.full_like(x, s)[:4]
+    return np.sum(ramp ** 2) + np.sum(np.atleast_1d(s) * np.atleast_3d(x) ** 2)
+
+
 CASES = [
     (inner_sq, [(5,), (5,), ()]),
     (least_squares, [(7, 3), (3,), (7,)]),
@@ -230,6 +235,7 @@ CASES = [
     (batched_products, [(2, 3, 4), (4, 5), (4,)]),
     (batched_products, [(3, 4), (2, 4, 5), (4,)]),
     (batched_products, [(2, 1, 3, 4), (5, 4, 2), (4,)]),
+    (constructors, [(5,), ()]),
 ]
 
 

@@ -225,10 +225,11 @@ def is_array_program(program):
 class Kind:
     """What generation needs to know of a value: shape and dtype kind, whether it is an
     ndarray, and for small non-array values (ints, tuples...) the value itself."""
-    __slots__ = ("shape", "dtype", "array", "value")
+    __slots__ = ("shape", "dtype", "array", "value", "exact")
 
-    def __init__(self, shape, dtype, array, value=None):
+    def __init__(self, shape, dtype, array, value=None, exact=None):
         self.shape, self.dtype, self.array, self.value = shape, dtype, array, value
+        self.exact = exact     # np.dtype of an array or NumPy scalar; the type of a number
 
     @property
     def real(self):
@@ -240,13 +241,14 @@ class Kind:
 
 def kind_of(value):
     if isinstance(value, np.ndarray):
-        return Kind(value.shape, value.dtype.kind, True)
+        return Kind(value.shape, value.dtype.kind, True, exact=value.dtype)
+    exact = value.dtype if isinstance(value, np.generic) else type(value)
     if isinstance(value, (bool, np.bool_)):
-        return Kind((), "b", False, value)
+        return Kind((), "b", False, value, exact)
     if isinstance(value, (int, np.integer)):
-        return Kind((), "i", False, value)
+        return Kind((), "i", False, value, exact)
     if isinstance(value, (float, np.floating)):
-        return Kind((), "f", False)
+        return Kind((), "f", False, exact=exact)
     small = value if isinstance(value, (tuple, type(None), str, slice)) else None
     return Kind(None, "O", False, small)
 
@@ -339,6 +341,11 @@ def _infer_blocks(program, env, kinds):
 _INFER, _RECORD = "s2sdiff_infer", "s2sdiff_record"
 
 
+def integral_names(kinds):
+    """The names that hold ints or bools (arrays or numbers)."""
+    return frozenset(n for n, k in kinds.items() if k.dtype in "biu")
+
+
 def _describe(kind):
     if kind.array:
         return f"an array of shape {kind.shape}"
@@ -419,6 +426,7 @@ class Backprop:
         self.program, self.activity, self.listing = program, activity, listing
         self.adjoint, self.modules, self.explain = adjoint, modules, explain
         self.kinds = program.kinds
+        self.integral = integral_names(self.kinds)    # `m * 1.0` keeps its 1.0: a float
         self.written = set()
         self.ashape = {}      # adjoint name -> its shape (broadcasts to the value's)
         self.owned = {}       # adjoint name -> holds a fresh array of its full shape
@@ -431,7 +439,7 @@ class Backprop:
         return self.kinds[name].shape
 
     def write(self, atom, value, tag=None, note=None, shape=None):
-        value = fold(_Substitute(self.literals).visit(copy.deepcopy(as_node(value))))
+        value = fold(_Substitute(self.literals).visit(copy.deepcopy(as_node(value))), self.integral)
         if shape is None:
             shape = self.expression_shape(value)
         target = self.adjoint(atom.id)
@@ -476,7 +484,10 @@ class Backprop:
         self.literals.pop(name, None)
         if self.ashape[name] != tuple(target_shape):
             view = self.np.broadcast_to(Expr.name(name), Expr(_attr(atom_name, "shape")))
-            value = self.np.full(Expr(_attr(atom_name, "shape")), Expr.name(name)) \
+            exact = self.kinds[atom_name].exact
+            dtype = {} if exact == np.float64 or exact.kind != "f" else \
+                {"dtype": Expr(_attr(atom_name, "dtype"))}     # float32 stays float32
+            value = self.np.full(Expr(_attr(atom_name, "shape")), Expr.name(name), **dtype) \
                 if writable else view
             self.listing.body.append(Line(assign(name, value.node)))
             self.ashape[name], self.owned[name] = tuple(target_shape), writable
@@ -501,12 +512,12 @@ class Backprop:
             if not self.activity.is_active(atom):
                 continue
             value = fold(_Substitute(self.literals).visit(
-                copy.deepcopy((partial * Expr.name(d_target)).node)))
+                copy.deepcopy((partial * Expr.name(d_target)).node)), self.integral)
             shape = self.expression_shape(value)
             if self.shape(atom.id) != out_shape and shape != out_shape:
                 # broadcasting summed over a lazy adjoint: give it its full shape first
                 self.materialize(step.target, out_shape)
-                value = fold(copy.deepcopy((partial * Expr.name(d_target)).node))
+                value = fold(copy.deepcopy((partial * Expr.name(d_target)).node), self.integral)
                 shape = self.expression_shape(value)
             value, shape = self.sum_to(value, shape, self.shape(atom.id))
             self.write(atom, value, step.number, note(step, atom, partial), shape)
@@ -622,12 +633,206 @@ class Backprop:
         self.listing.body.append(Line(assign(self.adjoint(param), value)))
 
     def finish(self, params):
-        """Every returned gradient with exactly its parameter's shape."""
+        """Every returned gradient with exactly its parameter's shape, and its dtype: a
+        float array's own (float32 stays float32), a float for a number.  A conversion
+        is written only where ``_dtypes`` cannot show that the gradient has it already."""
         for param in params:
             kind = self.kinds[param]
             if kind.array and self.adjoint(param) in self.ashape:
                 self.materialize(param, kind.shape, writable=True) \
                     if self.ashape[self.adjoint(param)] != kind.shape else None
+        dtypes = _dtypes(self.listing.body, self.kinds)
+        for param in params:
+            kind, name = self.kinds[param], self.adjoint(param)
+            if kind.array and kind.dtype != "f":
+                continue                          # integer arrays: zeros, as documented
+            want = kind.exact if kind.array or isinstance(kind.exact, np.dtype) and \
+                kind.exact.kind == "f" else np.dtype(np.float64)
+            have = dtypes.get(name, _UNKNOWN)
+            if have is not _UNKNOWN and _dtype_of(have) == want:
+                continue
+            if kind.array:
+                value = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "astype", ast.Load()),
+                                 [_attr(param, "dtype")], [])
+            else:
+                value = self.np.__getattr__(want.type.__name__)(Expr.name(name)).node
+            self.listing.body.append(Line(assign(name, value)))
+
+
+# dtypes of the generated code's names -------------------------------------------------
+# Each name gets a *representative*: a one-element array of its dtype (an array or a NumPy
+# scalar: "strong" in NumPy's promotion), a Python number (weak), or ``_UNKNOWN``.
+# Arithmetic and comparisons run on the representatives, so NumPy itself promotes;
+# calls are sorted by what their result's dtype follows.
+
+_UNKNOWN = object()
+_SAME_AS_FIRST = {"reshape", "transpose", "swapaxes", "expand_dims", "broadcast_to", "ravel",
+                  "copy", "squeeze", "flatten", "atleast_1d", "atleast_2d", "atleast_3d",
+                  "zeros_like", "empty_like", "ones_like", "T", "sign", "abs", "negative",
+                  "flip", "diagonal", "cumsum", "sum", "max", "min", "amax", "amin", "prod",
+                  "array", "asarray"}
+_PROMOTING = {"outer", "dot", "matmul", "inner", "maximum", "minimum", "multiply", "add",
+              "subtract", "kron", "where"}
+_FLOATING = {"exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+             "expm1", "arctan", "log2", "log10", "mean", "square", "reciprocal", "norm"}
+
+
+def _representative(kind):
+    exact = kind.exact
+    if isinstance(exact, np.dtype):
+        return np.ones(1, exact)
+    if exact in (float, int, bool):
+        return exact(1)
+    if isinstance(kind.value, tuple) and all(type(v) is int for v in kind.value):
+        return kind.value              # a shape: ints
+    return _UNKNOWN
+
+
+def _dtype_of(value):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype
+    return np.dtype(type(value)) if type(value) in (float, int, bool) else None
+
+
+def _dtypes(body, kinds):
+    """Representatives of the names ``body`` assigns (forward names keep their kinds'),
+    at its end; a name that holds different dtypes on different paths is ``_UNKNOWN``."""
+    forward = {n: _representative(k) for n, k in kinds.items()}
+    return _run(body, dict(forward), forward)
+
+
+def _run(items, env, forward):
+    for item in items:
+        if isinstance(item, Line):
+            _apply(item.stmt, env)
+        elif isinstance(item, Block):
+            if isinstance(item.head, ast.If):
+                env = _merge(_run(item.body, dict(env), forward),
+                             _run(item.orelse, dict(env), forward))
+            else:                         # a loop: its body runs any number of times
+                head = dict(env)
+                if isinstance(item.head, ast.For):
+                    for n in ast.walk(item.head.target):
+                        if isinstance(n, ast.Name):
+                            head[n.id] = forward.get(n.id, _UNKNOWN)
+                once = _merge(head, _run(item.body, dict(head), forward))
+                env = _merge(once, _run(item.body, dict(once), forward))
+                env = _run(item.orelse, env, forward)
+        env.update(forward)
+    return env
+
+
+def _merge(a, b):
+    merged = {}
+    for name in a.keys() | b.keys():
+        x, y = a.get(name, _UNKNOWN), b.get(name, _UNKNOWN)
+        same = x is not _UNKNOWN and y is not _UNKNOWN and _dtype_of(x) == _dtype_of(y)
+        merged[name] = (y if isinstance(y, np.ndarray) else x) if same else _UNKNOWN
+    return merged
+
+
+def _apply(stmt, env):
+    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+        env[stmt.targets[0].id] = _evaluate(stmt.value, env)
+    elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        name = stmt.target.id
+        if not isinstance(env.get(name), np.ndarray):     # in place, an array keeps its dtype
+            env[name] = _evaluate(ast.BinOp(ast.Name(name, ast.Load()), stmt.op, stmt.value), env)
+    elif isinstance(stmt, (ast.Assign, ast.AugAssign)):
+        for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+            if not isinstance(target, ast.Subscript):        # d[i] = ... keeps d's dtype
+                for n in ast.walk(target):
+                    if isinstance(n, ast.Name):
+                        env[n.id] = _UNKNOWN
+
+
+def _evaluate(node, env):
+    """The representative of ``node``'s value, or ``_UNKNOWN``."""
+    try:
+        return _represent(node, env)
+    except Exception:                    # noqa: BLE001 -- anything unforeseen: not known
+        return _UNKNOWN
+
+
+def _represent(node, env):
+    if isinstance(node, ast.Constant):
+        if type(node.value) in (int, float, bool):
+            return node.value
+        raise ValueError(node.value)
+    if isinstance(node, ast.Name):
+        value = env.get(node.id, _UNKNOWN)
+        if value is _UNKNOWN:
+            raise KeyError(node.id)
+        return value
+    if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+        names = {}
+
+        def bound(sub):
+            key = f"v{len(names)}"
+            names[key] = _represent(sub, env)
+            return ast.Name(key, ast.Load())
+        if isinstance(node, ast.BinOp):
+            expr = ast.BinOp(bound(node.left), node.op, bound(node.right))
+        elif isinstance(node, ast.UnaryOp):
+            expr = ast.UnaryOp(node.op, bound(node.operand))
+        else:
+            expr = ast.Compare(bound(node.left), node.ops, [bound(c) for c in node.comparators])
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+            return np.ones(1, np.result_type(*names.values()))
+        return eval(compile(ast.fix_missing_locations(ast.Expression(expr)), "<dtype>", "eval"),
+                    {}, names)
+    if isinstance(node, ast.Subscript):
+        base = _represent(node.value, env)
+        if isinstance(base, tuple):
+            return 1                     # an entry of a shape
+        return base if isinstance(base, np.ndarray) else base
+    if isinstance(node, ast.Attribute):
+        if node.attr in ("T", "real"):
+            return _represent(node.value, env)
+        if node.attr == "shape":
+            return (1,)
+        raise ValueError(node.attr)
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        method = isinstance(func, ast.Attribute) and not (
+            isinstance(func.value, ast.Name) and env.get(func.value.id, _UNKNOWN) is _UNKNOWN
+            and func.value.id not in env)
+        args = ([func.value] if method else []) + list(node.args)
+        keywords = {k.arg: k.value for k in node.keywords}
+        if "dtype" in keywords:
+            dtype = keywords["dtype"]
+            if isinstance(dtype, ast.Attribute) and dtype.attr == "dtype":
+                return np.ones(1, _dtype_of(_represent(dtype.value, env)))
+            raise ValueError("dtype")
+        if name == "astype" and method:
+            raise ValueError("astype")
+        if name in ("zeros", "ones", "empty", "linspace", "eye"):
+            return np.ones(1)
+        if name in ("full", "full_like") and len(args) >= 2:
+            fill = _represent(args[1], env)
+            if name == "full_like":
+                return np.ones(1, _dtype_of(_represent(args[0], env)))
+            return np.ones(1, np.asarray(fill).dtype)   # np.full(shape, 1.0): float64
+        if name in ("concatenate", "stack") and args and isinstance(args[0], (ast.List, ast.Tuple)):
+            return np.ones(1, np.result_type(*[_represent(e, env) for e in args[0].elts]))
+        values = [_represent(a, env) for a in args if not isinstance(a, (ast.Tuple, ast.List))
+                  and not (isinstance(a, ast.Constant) and type(a.value) not in (int, float, bool))]
+        if name in _SAME_AS_FIRST and values:
+            first = values[0]
+            if name in ("sum", "prod", "cumsum") and _dtype_of(first).kind in "bi":
+                return np.ones(1, np.int64)
+            return np.ones(1, np.asarray(first).dtype)
+        if name in _PROMOTING and values:
+            if name == "where":
+                values = values[1:]
+            return np.ones(1, np.result_type(*values))
+        if name in _FLOATING and values:
+            dtype = np.asarray(values[0]).dtype
+            return np.ones(1, dtype if dtype.kind == "f" else np.float64)
+        if name == "einsum" and values:
+            return np.ones(1, np.result_type(*values))
+    raise ValueError(ast.dump(node))
 
 
 def _static_index(index, kinds):

@@ -98,6 +98,9 @@ def _integral_names(program):
             if s.target not in integral and _integral(s.value, frozenset(integral)):
                 integral.add(s.target)
                 changed = True
+    kinds = getattr(program, "kinds", None)     # NumPy code: the dtypes seen (arrays.py)
+    if kinds:
+        integral |= {n for n, k in kinds.items() if k.dtype in "biu"}
     return frozenset(integral)
 
 

@@ -145,6 +145,8 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
         if optimize:
             optimize_pass(listing)
         listing.explain = explain
+        if kind in ("grad", "value_and_grad", "derivative"):
+            listing.scalar_output = kind      # an array argument must not make it an array
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
         generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None

@@ -133,7 +133,8 @@ def unchecked_parameters(program):
     if getattr(program, "kinds", None) is not None:
         return []              # arrays.py checked the arguments when it specialised
     sources = {p: {p} for p in program.params}
-    checked, used = set(), set()
+    checked = set()
+    used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
     checked |= sequence_parameters(program)
     for step in program.steps:
         names = [a.id for a in step.args if isinstance(a, ast.Name)]
@@ -230,7 +231,7 @@ def build(listing):
     parsed = program.parsed
     func = parsed.func
     checker = program.namer.fresh(CHECK_ARGUMENTS)
-    injected = {**listing.injected, checker: check_arguments}
+    injected = {**listing.injected, checker: _checker(listing)}
     real = "float"
     if real in program.namer.taken:          # the function uses the name: bind our own
         real = program.namer.fresh("float")
@@ -282,6 +283,39 @@ def _is_real(value, sequence=False):
         return True
     dtype = getattr(value, "dtype", None)
     return dtype is not None and getattr(dtype, "kind", "") in "biuf"
+
+
+def _checker(listing):
+    """``check_arguments``; for a transform that needs a scalar output (grad), one that also
+    refuses an array (``x.ndim > 0``) passed for a parameter that reaches the output through
+    arithmetic alone (``unchecked_parameters``): code without NumPy calls is generated for
+    numbers, and ``x * 2.0`` of an array is an array.  Only the type test that such a
+    parameter already has calls it: numbers pay nothing."""
+    program = listing.origin
+    if listing.scalar_output is None or getattr(program, "kinds", None) is not None:
+        return check_arguments
+    from .activity import analyze
+    unchecked = unchecked_parameters(program)
+    if not unchecked:
+        return check_arguments
+    facts = analyze(program, unchecked)
+    reaching = [p for p in unchecked if facts.is_active(ast.Name(p, ast.Load()))]
+    if not reaching:
+        return check_arguments
+    transform = listing.scalar_output
+    alternative = "s2sdiff.jvp for a Jacobian-vector product" if transform == "derivative" \
+        else "s2sdiff.vjp(f, *args) for a vector-Jacobian product"
+
+    def check_scalar_output(function_name, sequences=(), /, **arguments):
+        for name in reaching:
+            shape = getattr(arguments.get(name), "shape", ())
+            if isinstance(shape, tuple) and len(shape) > 0:
+                raise program.not_scalar(
+                    transform, f"an array when `{name}` is an array of shape {shape}",
+                    f"Reduce it (np.sum, np.mean), or use {alternative}, or "
+                    f"s2sdiff.jacobian(f) for the whole Jacobian.")
+        return check_arguments(function_name, sequences, **arguments)
+    return check_scalar_output
 
 
 def check_arguments(function_name, sequences=(), /, **arguments):

@@ -34,6 +34,7 @@ class Listing:
     injected: dict = field(default_factory=dict)   # name -> object the code needs bound
     signature: ast.arguments = None                # when not the user's: jvp adds tangents
     explain: bool = False                          # render each Line's note
+    scalar_output: str = None                      # grad...: the transform needing a scalar
 
     @property
     def derivative_names(self):

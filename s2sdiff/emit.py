@@ -294,12 +294,7 @@ def _checker(listing):
     program = listing.origin
     if listing.scalar_output is None or getattr(program, "kinds", None) is not None:
         return check_arguments
-    from .activity import analyze
-    unchecked = unchecked_parameters(program)
-    if not unchecked:
-        return check_arguments
-    facts = analyze(program, unchecked)
-    reaching = [p for p in unchecked if facts.is_active(ast.Name(p, ast.Load()))]
+    reaching = [p for p in unchecked_parameters(program) if p in _reaching_output(program)]
     if not reaching:
         return check_arguments
     transform = listing.scalar_output
@@ -316,6 +311,25 @@ def _checker(listing):
                     f"s2sdiff.jacobian(f) for the whole Jacobian.")
         return check_arguments(function_name, sequences, **arguments)
     return check_scalar_output
+
+
+def _reaching_output(program):
+    """The parameters the output depends on through differentiable steps (comparisons,
+    ``len``... stop a dependence); steps in loops are gone over until nothing changes."""
+    sources = {p: {p} for p in program.params}
+    changed = True
+    while changed:
+        changed = False
+        for step in program.steps:
+            if not step.differentiable:
+                continue
+            reached = set().union(*(sources.get(a.id, set()) for a in step.args
+                                    if isinstance(a, ast.Name)))
+            if not reached <= sources.setdefault(step.target, set()):
+                sources[step.target] |= reached
+                changed = True
+    return set().union(*(sources.get(n.id, set()) for o in program.outputs
+                         for n in ast.walk(o) if isinstance(n, ast.Name)))
 
 
 def check_arguments(function_name, sequences=(), /, **arguments):

@@ -22,10 +22,14 @@ SSA value, and generates code that knows them:
   code still reads (or the caller passed in) is ever modified;
 * ``ARRAY_RULES`` rows (linear algebra, reductions, shape changes) give one
   vector-Jacobian product per argument; indexing is scattered back with
-  ``dx[i] += g`` for basic indexes and masks and ``np.add.at(dx, i, g)`` for integer
-  arrays, which may repeat;
+  ``dx[i] += g`` for basic indexes and masks and ``np.add.at(dx, i, g)`` for anything
+  that may repeat a position (lists, integer arrays, names from outside the function);
+  an assignment ``a[i] = e`` through such an index is refused unless its positions are
+  literal and distinct (NumPy does not say which of repeated writes wins);
 * integer and boolean arrays are constants: no adjoint, and a zero gradient
-  (``np.zeros(p.shape)``) for such a parameter;
+  (``np.zeros(p.shape)``) for such a parameter; every other gradient has its parameter's
+  dtype (float32 stays float32, a number gets a float), converted at the end only where
+  ``_dtypes`` cannot show it already has it;
 * forward values that neither the reverse sweep nor the result reads are not computed
   (``prune_forward``).
 

@@ -631,3 +631,47 @@ def test_the_callers_data_is_left_alone_by_grad():
     xs = [1.5, 2.5]
     grad(parameter_element_read_before_write)(xs)
     assert xs == [1.5, 2.5]
+
+
+def writes_its_argument(x):
+    x[0] = x[0] * x[0]
+    return x[0] * x[1]
+
+
+def writes_its_array_argument(x):
+    y = x * 1.0
+    x[0] = x[1] * x[0]
+    return np.sum(x * y)
+
+
+def test_vjp_pulls_back_at_the_primals_given_when_f_writes_into_them():
+    # f = x0^2 x1: the pullback must not see the x0^2 that f wrote into the list
+    xs = [2.0, 3.0]
+    value, pullback = vjp(writes_its_argument, xs)
+    assert value == 12.0
+    assert pullback(1.0) == ([12.0, 4.0],)
+    assert xs == [2.0, 3.0]
+    # f = x0^2 x1 + x1^2
+    x = np.array([2.0, 3.0])
+    value, pullback = vjp(writes_its_array_argument, x)
+    assert value == 21.0
+    np.testing.assert_allclose(pullback(1.0)[0], [12.0, 10.0])
+    np.testing.assert_array_equal(x, [2.0, 3.0])
+
+
+def helper_reads(v, x):
+    return v[0] * x + v[1]
+
+
+def list_passed_to_a_helper(x):
+    a = [x, 2.0 * x]
+    h = helper_reads(a, x)
+    return a[0] + h
+
+
+def test_a_list_passed_to_a_helper_gets_its_adjoint_added_entry_by_entry():
+    # f = x + x*x + 2x: the helper's list cotangent is added to the list's, not joined
+    assert grad(list_passed_to_a_helper)(1.5) == pytest.approx(3.0 + 2.0 * 1.5)
+    assert derivative(list_passed_to_a_helper)(1.5) == pytest.approx(6.0)
+    assert jvp(list_passed_to_a_helper, (1.5,), (1.0,))[1] == pytest.approx(6.0)
+    assert central(list_passed_to_a_helper, (1.5,), 0) == pytest.approx(6.0, rel=1e-6)

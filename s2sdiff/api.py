@@ -15,6 +15,7 @@ loop holds at most ``RECENT`` of them.
 """
 
 import collections
+import copy
 import functools
 import inspect
 
@@ -23,7 +24,7 @@ import threading
 import weakref
 
 from . import activity as activity_pass
-from . import arrays, custom
+from . import aliases, arrays, custom
 from .emit import Later, build
 from .errors import ArgumentError, NotScalarError, S2SDiffError, UnsupportedError
 from .forward import forward
@@ -298,7 +299,13 @@ def vjp(f, *primals):
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
     outputs = generated.__s2sdiff_outputs__
-    value = original(*primals)
+    written = aliases.writes_arguments(original) if inspect.isfunction(original) else ()
+    if written:      # f writes into an argument: the pullback must see the primals given
+        params = _parameter_names(original)
+        value = original(*[copy.deepcopy(p) if i < len(params) and params[i] in written
+                           else p for i, p in enumerate(primals)])
+    else:
+        value = original(*primals)
 
     def pullback(cotangent):
         cotangents = tuple(cotangent) if outputs is not None else (cotangent,)

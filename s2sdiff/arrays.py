@@ -45,7 +45,7 @@ import threading
 
 import numpy as np
 
-from . import rules, runtime
+from . import aliases, rules, runtime
 from .build import Expr, Namespace, as_node, unparse
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
 from .listing import Block, Comment, Line, accumulate, assign, walk_lines
@@ -1333,6 +1333,7 @@ def specialiser(func, parsed_program, kind, wrt_names, single, generate):
                 "Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "
                 "vector-Jacobian product.")
         program.kinds = kinds
+        aliases.check(program, kinds)
         return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array])
     return specialise
 

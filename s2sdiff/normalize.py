@@ -56,7 +56,7 @@ import keyword
 import types
 from dataclasses import dataclass, field
 
-from . import arrays, control, custom, rules
+from . import aliases, arrays, control, custom, rules
 from .build import Expr, Namespace, unparse
 from .errors import NotScalarError, UnsupportedError
 from .names import Namer
@@ -77,6 +77,7 @@ class Step:
     custom: object = None     # the custom_vjp / custom_jvp wrapper called (rule is None)
     store: ast.stmt = None    # a mutation (v[i] = e, v.append(e)): its statement; target is v
     saved: str = None         # a[idx] = e on an array: the name holding the overwritten values
+    augmented: bool = False   # ``v += e`` on a name: in place when ``v`` holds a list or array
 
     @property
     def mutates(self):
@@ -240,8 +241,14 @@ _NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast
 
 
 def normalize(parsed):
-    """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    return _Normalizer(parsed).run()
+    """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring).
+
+    A program that is not NumPy code is checked for writes through aliases here
+    (``aliases.check``); NumPy code is checked when the argument kinds are known."""
+    program = _Normalizer(parsed).run()
+    if not arrays.is_array_program(program):
+        aliases.check(program)
+    return program
 
 
 class _Normalizer:
@@ -512,6 +519,9 @@ class _Normalizer:
             load = ast.Name(stmt.target.id, ast.Load(), lineno=stmt.lineno, col_offset=stmt.col_offset)
             value = ast.BinOp(load, stmt.op, stmt.value, lineno=stmt.lineno, col_offset=stmt.col_offset)
             self.assign(stmt.target, value, stmt)
+            new = self.version[stmt.target.id]
+            step = next(s for s in reversed(self.body) if isinstance(s, Step) and s.target == new)
+            step.augmented = True      # aliases.py: in place on a list or an array
         elif isinstance(stmt, ast.AnnAssign):
             if stmt.value is not None:
                 self.assign(stmt.target, stmt.value, stmt)

@@ -40,7 +40,7 @@ from .modules import ModuleAliases
 from .normalize import (If, Jump, Loop, Passive, Step, has_control_flow, store_names,
                         walk_items, walk_steps)
 from .rules import ARRAY_SETITEM, Structural
-from .runtime import zeros_like
+from .runtime import add_sequences, zeros_like
 from .optimize import fold
 
 
@@ -270,6 +270,11 @@ class _Sweeps:
                 self.written.add(target)
             element = ast.Subscript(ast.Name(target, ast.Load()), copy.deepcopy(index), ast.Store())
             out.append(Line(ast.AugAssign(element, ast.Add(), as_node(value), lineno=0), tag, note))
+            return
+        if target in self.written and atom.id in self.sequences:    # a list: entry by entry
+            add = ast.Name(self.modules.helper(add_sequences), ast.Load())
+            out.append(Line(assign(target, ast.Call(add, [ast.Name(target, ast.Load()),
+                                                          as_node(value)], [])), tag, note))
             return
         make = accumulate if target in self.written else assign
         self.written.add(target)

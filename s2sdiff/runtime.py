@@ -19,6 +19,13 @@ def zeros_like(value):
     return [0.0] * len(value)
 
 
+def add_sequences(total, more):
+    """``total + more`` entry by entry, for the adjoints of lists (``+`` would join them)."""
+    if isinstance(total, (list, tuple)):
+        return [add_sequences(a, b) for a, b in zip(total, more, strict=True)]
+    return total + more
+
+
 def prod_of_others(a, axis=None):
     """d np.prod(a, axis) / da: at each entry, the product of the other entries along
     ``axis`` (all axes for None), as products from the left times products from the right.

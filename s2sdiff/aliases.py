@@ -1,0 +1,522 @@
+"""Writes through aliases: refuse what the SSA program would get wrong.
+
+The SSA program (``normalize.py``) models a write into a list or an array in place
+(``v[i] = e``, ``v.append(e)``, and ``v += e``, ``v *= e``... on a list or an array) as a
+change of the one name ``v``.  Python changes the object: every other name bound to it
+(``b = a``, ``b, c = a, x``, a loop target over a list of lists, an element read out of a
+list that holds it), every NumPy view of it (basic slices ``y[a:b]``, ``y[:, 0]``,
+``y[None]``, ``.T``, ``.ravel()``, ``.reshape``, ``np.transpose``, ``np.asarray``...) and
+every list holding it sees the write.  ``check`` runs a small points-to analysis over the
+SSA program (flow-insensitive, so conservative: a name "may reach" every object any of
+its assignments may bind, through element reads, views and user helpers' results) and
+guarantees, when it returns, that:
+
+* for every write in place, no name other than the written one (and, for ``v += e``,
+  its new SSA version) that may reach the written storage is read after the write;
+  inside a loop every read anywhere in the loop, its header included, counts as after;
+* no write reaches data the function did not create or receive as an argument
+  (globals, closure variables), which the generated forward sweep would modify;
+* no call writes into its operands: an ``out=`` argument, or a call of one of the
+  user's own functions that writes into a list or array it is passed;
+* ``+`` and ``*`` never join or repeat lists (the rule table's ``+`` adds numbers).
+
+So a program that passes computes, in its SSA form, what Python computes; anything else
+raises ``UnsupportedError`` at generation time, naming the write, its line, and the alias
+that would miss it.  Without argument kinds (code that is not NumPy code, checked at
+``normalize``), a parameter counts as a list or array when the function indexes, iterates
+or writes into it; NumPy code is checked again per argument kinds (``arrays.specialiser``),
+where every name's kind is known from the run that inferred it.
+"""
+
+import ast
+import inspect
+import re
+import threading
+import types
+import weakref
+
+import numpy as np
+
+from . import rules
+from .errors import S2SDiffError, UnsupportedError
+
+# Results that share storage with their first argument (NumPy views, or the object itself).
+VIEWS = {"attribute T", np.transpose, "method transpose", np.reshape, "method reshape",
+         np.ravel, "method ravel", np.squeeze, "method squeeze", np.expand_dims,
+         np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray, np.asanyarray,
+         np.swapaxes, np.moveaxis, np.broadcast_to, "method view", "method swapaxes",
+         np.diagonal, "method diagonal"}
+_MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
+_local = threading.local()
+_lock = threading.Lock()
+_summaries = weakref.WeakKeyDictionary()      # user function -> the parameters it writes
+
+
+def check(program, kinds=None):
+    """Raise ``UnsupportedError`` unless ``program`` is exact under writes through
+    aliases (the module docstring lists what is guaranteed).  ``kinds``: the
+    ``arrays.Kind`` of each name, when known."""
+    _Analysis(program, kinds).run()
+
+
+def writes_arguments(func):
+    """The parameters of the user's function ``func`` whose list or array it may write
+    into (directly, through an alias, or by passing it on), in order."""
+    with _lock:
+        if func in _summaries:
+            return _summaries[func]
+    active = _local.__dict__.setdefault("active", set())
+    key = func.__code__
+    if key in active:                   # recursion: what the body writes is found there
+        return ()
+    active.add(key)
+    try:
+        from .normalize import _Normalizer
+        from .parse import parse
+        program = _Normalizer(parse(func)).run()
+        analysis = _Analysis(program, None, summary=True)
+        analysis.run()
+        written = tuple(p for p in program.params if analysis.written_params.get(p))
+    except S2SDiffError:
+        written = ()                     # its own generation reports what is wrong
+    finally:
+        active.discard(key)
+    with _lock:
+        _summaries[func] = written
+    return written
+
+
+class _Object:
+    """Storage a name may hold: an argument, a global, or what a step allocates."""
+    __slots__ = ("label", "kind", "where", "mutable", "contents", "view_of", "free", "param")
+
+    def __init__(self, label, kind, where, mutable=False, free=False, param=None):
+        self.label, self.kind, self.where, self.mutable = label, kind, where, mutable
+        self.contents = set()            # objects stored in it (elements of a list...)
+        self.view_of = None              # an element that may be a view of this object
+        self.free, self.param = free, param
+
+    def __repr__(self):
+        return f"<{self.label}>"
+
+
+class _Analysis:
+    def __init__(self, program, kinds, summary=False):
+        from .normalize import If, Loop, Step
+        self.If, self.Loop, self.Step = If, Loop, Step
+        self.program, self.kinds, self.summary = program, kinds, summary
+        self.pts = {}                    # name -> set of _Object
+        self.objects = {}                # key -> _Object
+        self.containers = set()          # names indexed, iterated or written into
+        self.written_params = {}
+
+    # kinds ------------------------------------------------------------------------
+
+    def scalar(self, name):
+        """Whether ``name`` is known to hold a number (kinds known and say so)."""
+        if self.kinds is None or name not in self.kinds:
+            return False
+        kind = self.kinds[name]
+        return not kind.array and kind.shape == ()
+
+    def known_mutable(self, name):
+        """True/False when kinds tell whether ``name`` holds a list or array, else None."""
+        if self.kinds is None or name not in self.kinds:
+            return None
+        kind = self.kinds[name]
+        return bool(kind.array) or (kind.shape is None and kind.value is None)
+
+    # objects -----------------------------------------------------------------------
+
+    def obj(self, key, kind, where, mutable=False, free=False, param=None):
+        if key not in self.objects:
+            self.objects[key] = _Object(key if isinstance(key, str) else kind, kind, where,
+                                        mutable, free, param)
+        return self.objects[key]
+
+    def param_object(self, name):
+        known = self.known_mutable(name)
+        whole = self.obj(("param", name), f"argument `{name}`", self.program.parsed.node,
+                         mutable=bool(known), param=name)
+        element = self.obj(("param[]", name), f"an element of `{name}`",
+                           self.program.parsed.node, mutable=bool(known), param=name)
+        whole.contents.add(element)
+        element.contents.add(element)
+        element.view_of = whole
+        return whole
+
+    def free_object(self, dotted):
+        try:
+            value = self.program.parsed.lookup(dotted.split(".")[0])
+            for attr in dotted.split(".")[1:]:
+                value = getattr(value, attr)
+        except (NameError, AttributeError):
+            return None
+        if isinstance(value, (types.ModuleType, types.FunctionType, type)) or callable(value):
+            return None
+        mutable = isinstance(value, _MUTABLE_TYPES)
+        what = "global or closure " + ("array" if isinstance(value, np.ndarray) else
+                                        type(value).__name__)
+        whole = self.obj(("free", dotted), f"{what} `{dotted}`", None, mutable=mutable,
+                         free=True)
+        if isinstance(value, (list, tuple, dict)):
+            element = self.obj(("free[]", dotted), f"an element of `{dotted}`", None,
+                               mutable=True, free=True)
+            whole.contents.add(element)
+            element.contents.add(element)
+        return whole
+
+    def atom(self, node):
+        """The objects the atom ``node`` may hold."""
+        if isinstance(node, ast.Name):
+            if node.id in self.pts:
+                return self.pts[node.id]
+            if node.id in self.program.params:
+                return {self.param_object(node.id)}
+            if node.id not in self.locals:
+                free = self.free_object(node.id)
+                return {free} if free is not None else set()
+            return set()
+        if isinstance(node, ast.Attribute):
+            parts = []
+            while isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            if isinstance(node, ast.Name) and node.id not in self.locals:
+                free = self.free_object(".".join([node.id, *reversed(parts)]))
+                return {free} if free is not None else set()
+        return set()
+
+    def reach(self, objects):
+        seen, todo = set(), list(objects)
+        while todo:
+            o = todo.pop()
+            if o not in seen:
+                seen.add(o)
+                todo.extend(o.contents)
+        return seen
+
+    def add(self, name, objects):
+        if self.scalar(name):
+            return False
+        current = self.pts.setdefault(name, set())
+        before = len(current)
+        current |= objects
+        return len(current) != before
+
+    # the analysis ---------------------------------------------------------------------
+
+    def run(self):
+        from .normalize import _assigned_names
+        self.locals = _assigned_names(self.program.parsed.node)
+        for p in self.program.params:
+            self.pts[p] = {self.param_object(p)} if not self.scalar(p) else set()
+        self.order = []                  # (item, index, outermost enclosing loop span)
+        self.reads = {}                  # name -> [(index, item)]
+        self.defined = {}                # name -> indexes of the items binding it
+        self.carried = set()             # names carried by a loop
+        self._positions(self.program.body, None)
+        self.end = len(self.order)
+        for atom in self.program.outputs:
+            for n in ast.walk(atom):
+                if isinstance(n, ast.Name):
+                    self.reads.setdefault(n.id, []).append((self.end, None))
+        changed = True
+        while changed:
+            changed = self._transfer()
+        self._mark_mutable()
+        for item, index, loop in self.order:
+            if isinstance(item, self.Step):
+                self._check_step(item, index, loop)
+
+    def _positions(self, items, loop):
+        from .normalize import _item_loads
+        from .normalize import store_names
+        for item in items:
+            index = len(self.order)
+            entry = [item, index, loop]
+            self.order.append(entry)
+            if isinstance(item, self.Step) and not item.mutates:
+                self.defined.setdefault(item.target, []).append(index)
+            elif isinstance(item, self.Loop):
+                self.carried.update(item.carried)
+                for name in store_names(item.target):
+                    self.defined.setdefault(name, []).append(index)
+            for name in _item_loads(item):
+                self.reads.setdefault(name, []).append((index, item))
+            if isinstance(item, self.If):
+                self._positions(item.body, loop)
+                self._positions(item.orelse, loop)
+            elif isinstance(item, self.Loop):
+                span = loop or [index, None]
+                self._positions(item.body, span)
+                if loop is None:
+                    span[1] = len(self.order) - 1
+
+    def _iterated(self, node):
+        """The names whose elements a loop's iterable yields."""
+        if isinstance(node, ast.Name):
+            return [node.id]
+        if isinstance(node, ast.Call):
+            func = node.func.id if isinstance(node.func, ast.Name) else None
+            if func == "range":
+                return []
+            return [n for a in node.args for n in self._iterated(a)]
+        return []
+
+    def _transfer(self):
+        changed = False
+        for item, _, _ in self.order:
+            if isinstance(item, self.Loop) and item.kind == "for":
+                sources = set()
+                for name in self._iterated(item.iterable):
+                    self.containers.add(name)
+                    held = self.atom(ast.Name(name, ast.Load()))
+                    sources |= {e for o in held for e in o.contents}
+                    if self.kinds is not None and (name not in self.kinds
+                                                   or self.kinds[name].array):
+                        sources |= held          # the rows of an array are views of it
+                from .normalize import store_names
+                for target in store_names(item.target):
+                    changed |= self.add(target, sources)
+            if not isinstance(item, self.Step):
+                continue
+            changed |= self._step(item)
+        return changed
+
+    def _step(self, step):
+        rule, t, args = step.rule, step.target, step.args
+        value = step.value
+        key = getattr(rule, "key", None)
+        if step.mutates:
+            container = args[0].id
+            self.containers.add(container)
+            element = args[2] if rule is rules.SETITEM else args[1]
+            stored = self.atom(element) if isinstance(element, (ast.Name, ast.Attribute)) \
+                else set()
+            changed = False
+            for o in self.atom(args[0]):
+                before = len(o.contents)
+                o.contents |= stored
+                changed |= len(o.contents) != before
+            return changed
+        if rule is rules.RULES.get("copy") or isinstance(value, (ast.Name, ast.Attribute)) \
+                and not isinstance(rule, rules.ArrayRule):
+            if isinstance(value, ast.Attribute) and not isinstance(value.value, ast.Name):
+                return False
+            return self.add(t, self.atom(value))
+        if rule is rules.DISPLAY:
+            o = self.obj(("step", t, step.lineno), "list" if isinstance(value, ast.List)
+                         else "tuple", step, mutable=isinstance(value, ast.List))
+            before = len(o.contents)
+            for e in args:
+                o.contents |= self.atom(e)
+            return self.add(t, {o}) or len(o.contents) != before
+        if rule is rules.GETITEM:
+            self.containers.add(args[0].id)
+            held = self.atom(args[0])
+            return self.add(t, {e for o in held for e in o.contents})
+        if key == "index":
+            base = args[0]
+            self.containers.add(base.id)
+            held = self.atom(base)
+            elements = {e for o in held for e in o.contents}
+            if self._fancy(value.slice):
+                return self.add(t, {self.fresh(step)} | elements)
+            if self.known_mutable(base.id) and not self.kinds[base.id].array:
+                return self.add(t, elements)     # an entry of a list
+            return self.add(t, held | elements)  # a view, or an entry
+        if key in VIEWS or (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                            and value.func.attr in {"view", "squeeze", "swapaxes"}):
+            return self.add(t, self.atom(args[0]) if args else set())
+        if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
+            return self.add(t, self.atom(args[0]) | {self.fresh(step)})
+        if rule is rules.CALL:
+            reached = self.reach(set().union(*[self.atom(a) for a in args]) if args else set())
+            return self.add(t, {self.fresh(step)} | reached)
+        if isinstance(value, ast.BinOp) and not self.known_mutable(t):
+            o = self.fresh(step)         # a list op (refused) or an unknown kind: holds the
+            before = len(o.contents)     # elements of its operands
+            for a in args:
+                for held in self.atom(a):
+                    o.contents |= held.contents
+            return self.add(t, {o}) or len(o.contents) != before
+        return self.add(t, {self.fresh(step)})
+
+    def fresh(self, step):
+        known = self.known_mutable(step.target)
+        return self.obj(("step", step.target, step.lineno), "array" if known else "value",
+                        step, mutable=bool(known))
+
+    def _fancy(self, index):
+        """Whether an index copies (an integer array, a mask, a list): never a view."""
+        for node in ast.walk(index):
+            if isinstance(node, ast.List):
+                return True
+            if isinstance(node, ast.Name) and self.kinds is not None \
+                    and node.id in self.kinds and self.kinds[node.id].array:
+                return True
+        return False
+
+    def _mark_mutable(self):
+        """Lists and arrays: list displays, what kinds say, and (kinds unknown) whatever a
+        name indexed, iterated or written into may hold; ``+`` of lists gives a list."""
+        for name in self.containers:
+            known = self.known_mutable(name)
+            for o in self.pts.get(name, ()):
+                if known is not False and not o.free:
+                    o.mutable = o.mutable or known is None or known
+        for name, objects in self.pts.items():
+            if self.known_mutable(name):
+                for o in objects:
+                    if not o.free:
+                        o.mutable = True
+        for step in self.program.steps:
+            if isinstance(step.value, ast.BinOp) and isinstance(
+                    step.value.op, (ast.Add, ast.Mult)) and not step.augmented:
+                lists = [a for a in step.args if self._list(a)]
+                if lists:
+                    self.refuse_list_arithmetic(step, lists[0])
+
+    def _list(self, atom):
+        """Whether ``atom`` certainly holds a list built by a list display."""
+        held = self.atom(atom)
+        return bool(held) and all(o.kind == "list" for o in held)
+
+    # the checks --------------------------------------------------------------------------
+
+    def _check_step(self, step, index, loop):
+        value = step.value
+        if isinstance(value, ast.Call):
+            for k in value.keywords:
+                if k.arg == "out":
+                    raise self.error(step, f"`out=` in `{ast.unparse(value)}`, which writes "
+                                     f"into `{ast.unparse(k.value)}` in place",
+                                     "Assign the result to a new name instead: "
+                                     "`y = np.exp(x)`, not `np.exp(x, out=y)`.")
+        if step.rule is rules.CALL and isinstance(step.callee, types.FunctionType):
+            self._check_call(step)
+        if step.mutates:
+            written = {o for o in self.atom(step.args[0])}
+            written |= {e for o in written for e in o.contents
+                        if e.view_of is o and e.mutable}
+            self._check_write(step, index, loop, written, {step.target}, step.args[0].id)
+        elif step.augmented and isinstance(step.args[0], ast.Name):
+            old = step.args[0].id
+            written = {o for o in self.atom(step.args[0]) if o.mutable}
+            if isinstance(step.value, ast.BinOp) and self._list(step.args[0]):
+                self.refuse_list_arithmetic(step, step.args[0])
+            if written:
+                self._check_write(step, index, loop, written, {old, step.target}, old)
+
+    def _check_write(self, step, index, loop, written, lineage, name):
+        what = self._describe_write(step)
+        for o in written:
+            if o.free:
+                raise self.error(step, f"{what} writes into the {o.label}, which the "
+                                 f"generated code would modify for every later call",
+                                 f"Copy it first into a local: `{self.user(name)} = "
+                                 f"{_copy_hint(o)}`, and write into the copy.")
+            if o.param is not None:
+                self.written_params[o.param] = True
+        for reader, uses in self.reads.items():
+            if reader in lineage:
+                continue
+            if reader in self.program.params and not self.pts.get(reader):
+                continue
+            objects = self.pts.get(reader)
+            if objects is None:
+                objects = self.atom(ast.Name(reader, ast.Load()))
+            if not self.reach(objects) & written:
+                continue
+            # a name bound inside the loop (not carried) is bound again before each read
+            around = loop is not None and not (
+                reader not in self.carried and self.defined.get(reader)
+                and all(loop[0] <= p <= loop[1] for p in self.defined[reader]))
+            for position, item in uses:
+                if position > index or (around and loop[0] <= position <= loop[1]):
+                    self.refuse_alias(step, what, name, reader, item)
+
+    def _check_call(self, step):
+        written = writes_arguments(step.callee)
+        if not written:
+            return
+        try:
+            params = list(inspect.signature(step.callee).parameters)
+        except (TypeError, ValueError):
+            return
+        for param, arg in zip(params, step.args):
+            if param in written and any(o.mutable or self.kinds is None
+                                        for o in self.reach(self.atom(arg))):
+                if self.summary:
+                    for o in self.reach(self.atom(arg)):
+                        if o.param is not None:
+                            self.written_params[o.param] = True
+                    continue
+                callee = step.callee.__name__
+                shown = ast.unparse(arg)
+                raise self.error(
+                    step, f"`{ast.unparse(step.value)}` lets `{callee}` write into its "
+                    f"argument `{param}`, the list or array `{self.user(shown)}` here; "
+                    f"s2sdiff follows values, not writes made by other functions",
+                    f"Have `{callee}` build and return a new list or array (`{param} = "
+                    f"{param}.copy()` first in it, or return the new values) instead of "
+                    f"writing into its argument.")
+
+    # messages ------------------------------------------------------------------------------
+
+    def user(self, name):
+        """The user's spelling of an SSA name (``a_2`` is ``a``)."""
+        if name in self.locals or name in self.program.params:
+            return name
+        base = re.sub(r"_\d+$", "", name)
+        return base if base in self.locals else name
+
+    def _describe_write(self, step):
+        if step.augmented:
+            op = _OPS.get(type(step.value.op), "op") if isinstance(step.value, ast.BinOp) else ""
+            return f"`{self.user(step.args[0].id)} {op}= ...`"
+        if step.rule is rules.APPEND:
+            return f"`{self.user(step.target)}.append(...)`"
+        return f"`{self.user(step.target)}[...] = ...`"
+
+    def refuse_alias(self, step, what, name, reader, item):
+        shown = self.user(reader)
+        line = getattr(item, "lineno", None)
+        where = f" (read on line {line})" if line else " (returned)"
+        if self.summary:
+            return
+        lists = any(o.kind == "list" or o.kind == "tuple" for o in self.pts.get(name, ()))
+        hint = (f"Give `{self.user(name)}` storage of its own before writing into it: copy "
+                f"it first (`v = y[0:2].copy()`, `z = y.copy()`, `np.array(y)`); a list: "
+                f"build a new one from its elements.") if not lists else (
+                f"Build a new list instead of sharing one: `{self.user(name)} = "
+                f"[{shown}[0], {shown}[1], ...]`, or write through `{shown}` itself.")
+        raise self.error(
+            step, f"{what} writes in place into storage that `{shown}` also refers to "
+            f"(an alias, a view, or a list holding it){where}; s2sdiff follows each name "
+            f"separately, so `{shown}` would not see the write",
+            hint, construct="write through an alias")
+
+    def refuse_list_arithmetic(self, step, operand):
+        raise self.error(step, f"`{ast.unparse(step.value)}` joins or repeats the list "
+                         f"`{self.user(operand.id)}`", "Append the elements one by one "
+                         "(`v.append(e)`), or build the new list as a display `[a, b, c]`.",
+                         construct="list arithmetic")
+
+    def error(self, step, what, hint, construct="write in place"):
+        if self.summary:
+            raise UnsupportedError(what)
+        parsed = self.program.parsed
+        return parsed.error(ast.Pass(lineno=step.lineno),
+                            f"s2sdiff cannot differentiate {self.program.name}: {what}",
+                            construct=construct, hint=hint)
+
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+        ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
+        ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def _copy_hint(o):
+    return "np.copy(...)" if "array" in o.label else "list(...)"

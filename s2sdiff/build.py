@@ -126,9 +126,10 @@ class Namespace:
         if name.startswith("__"):
             raise AttributeError(name)
 
-        def call(*args):
+        def call(*args, **keywords):
             func = ast.Attribute(ast.Name(self.alias, ast.Load()), name, ast.Load())
-            return Expr(ast.Call(func, [as_node(a) for a in args], []))
+            return Expr(ast.Call(func, [as_node(a) for a in args],
+                                 [ast.keyword(k, as_node(v)) for k, v in keywords.items()]))
         return call
 
     @staticmethod

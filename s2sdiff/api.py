@@ -191,7 +191,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
         try:
             facts = activity_pass.analyze(program, real_wrt)
             facts.wrt = list(wrt_names)
-            facts.varied -= {n for n, k in program.kinds.items() if k.dtype in "biu" or k.shape is None}
+            facts.varied -= {n for n, k in program.kinds.items()      # lists ("S") may vary
+                             if k.dtype in "biu" or (k.shape is None and k.dtype != "S")}
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
                                     single=single,
                                     name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
@@ -210,7 +211,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
     specialise = arrays.specialiser(func, lambda: normalize(parsed), kind, wrt_names, single,
                                     generate)
     result = arrays.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
-                               program.params, specialise)
+                               program.params, specialise, arrays.free_data(program), parsed)
     result.__s2sdiff_origin__ = func
     result.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
     result.__s2sdiff_custom__ = custom_rules(program)

@@ -200,15 +200,32 @@ def call(normalizer, node, callee, emit, hint, lineno):
         _bind_or_fail(normalizer, node, rule, value.args, value.keywords)
         emit(value, args, rule, callee)
     elif rule is not None:              # elementwise: the scalar row, position by position
-        if value.keywords or any(not isinstance(a, (ast.Name, ast.Constant)) for a in value.args):
-            raise normalizer.error(node, f"keyword or sequence arguments to {rule.name}",
+        if value.keywords:
+            raise normalizer.error(node, f"keyword arguments to {rule.name}",
                                    "Pass the arguments by position.")
+        value.args = [_as_array(normalizer, node, a, hint, lineno) if is_display(a) else a
+                      for a in value.args]
         if rule.arity not in (None, len(value.args)):
             raise normalizer.error(node, f"{rule.name} with {len(value.args)} arguments",
                                    f"Call it with {rule.arity} arguments.")
         emit(value, list(value.args), rule, callee)
     else:                               # no rule: an error if it is ever active (activity.py)
         emit(value, args, None, callee)
+
+
+def _as_array(normalizer, node, display, hint, lineno):
+    """``np.exp([x, y])``: the list as a step of its own, ``t = np.asarray([x, y])``, so
+    that the elementwise row applies to an array (``np`` as the user spelled it)."""
+    from .normalize import Step
+    module = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if module is None or normalizer._callee_or_none(module) is not np:
+        raise normalizer.error(node, f"a list or tuple passed to `{ast.unparse(node.func)}`",
+                               "Make it an array first: np.array([...]).")
+    call = ast.Call(ast.Attribute(_copy_func(module), "asarray", ast.Load()), [display], [])
+    name = normalizer._temp_name(call, hint)
+    normalizer.body.append(Step(name, call, _args_of(normalizer, call),
+                                rules.ARRAY_RULES[np.asarray], 0, lineno, np.asarray))
+    return ast.Name(name, ast.Load())
 
 
 def _call_value(normalizer, node, func, hint, lineno):
@@ -283,7 +300,7 @@ def kind_of(value):
     if isinstance(value, (float, np.floating)):
         return Kind((), "f", False)
     small = value if isinstance(value, (tuple, type(None), str, slice)) else None
-    return Kind(None, "O", False, small)
+    return Kind(None, "S" if isinstance(value, (list, tuple)) else "O", False, small)
 
 
 def node_kind(kinds, node):
@@ -340,7 +357,25 @@ def _free_kinds(program, kinds):
     """Add the kinds of the free values the program reads (module globals, closure cells
     and their attributes: ``X``, ``data.X``, ``X.T``), resolved as ``parse`` resolves them,
     keyed by ``atom_key``."""
+    for key, value in _free_values(program, kinds).items():
+        kinds[key] = _free_kind(value)
+    return kinds
+
+
+def free_data(program):
+    """The keys of the free data the program reads, outermost only (``X`` for ``X.T``;
+    ``data.X``): what the dispatcher adds to its key, since the code generated for one
+    shape of ``X`` is wrong for another."""
+    values = _free_values(program, {})
+    return [key for key in values if not any(
+        ".".join(key.split(".")[:i]) in values for i in range(1, key.count(".") + 1))]
+
+
+def _free_values(program, kinds):
+    """``atom_key -> value`` for the free data (arrays, numbers, lists and tuples of
+    them) the program reads, except the keys already in ``kinds``."""
     from .normalize import If, Loop, Step, store_names, walk_items
+    found = {}
     local = set(program.params) | set(program.temps)
     nodes = []
     for item in walk_items(program.body):
@@ -355,7 +390,7 @@ def _free_kinds(program, kinds):
     nodes += program.outputs
     for node in (sub for root in nodes for sub in ast.walk(root)):
         key = atom_key(node)
-        if key is None or key in kinds or key.split(".")[0] in local:
+        if key is None or key in kinds or key in found or key.split(".")[0] in local:
             continue
         root, *attributes = key.split(".")
         value = program.parsed.lookup(root, None)
@@ -364,10 +399,9 @@ def _free_kinds(program, kinds):
                 value = getattr(value, attribute)
         except Exception:           # a property that raises: not data s2sdiff reads
             continue
-        kind = _free_kind(value)
-        if kind is not None:
-            kinds[key] = kind
-    return kinds
+        if _free_kind(value) is not None:
+            found[key] = value
+    return found
 
 
 def check_argument(function_name, name, value):
@@ -893,10 +927,18 @@ class _Context:
 
     def kind_of(self, node):
         kind = node_kind(self.backprop.kinds, node)
+        if kind is not None and kind.dtype == "S":
+            self.refuse_sequence(node)
         if kind is None or kind.shape is None:
             self.refuse(f"{self.rule.name} of `{unparse(node)}`, whose shape s2sdiff cannot "
                         f"tell", "Pass an array, or build it with np.array.")
         return kind
+
+    def refuse_sequence(self, node):
+        self.refuse(f"{self.rule.name} of the list or tuple `{unparse(node)}` built in the "
+                    f"function", "Write its elements in the call (np.array([a, b]), "
+                    "np.stack([a, b])), or preallocate an array with np.zeros and assign "
+                    "into it.")
 
     def shape(self, name):
         return self.kind(name).shape
@@ -1026,6 +1068,8 @@ class _Context:
     def split_back(self, stacked):
         axis = self.static("axis", 0)
         sequence = self.bound["arrays"]
+        if not is_display(sequence):
+            self.refuse_sequence(sequence)
         g = self.g
         pieces, offset = [], 0
         nd = len(self.out_shape)
@@ -1195,11 +1239,13 @@ def prune_forward(listing):
 
 # the dispatcher -----------------------------------------------------------------------
 
-def dispatcher(func, name, params, specialise):
+def dispatcher(func, name, params, specialise, free=(), parsed=None):
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
-    The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise; the
-    only per-call cost is computing it and one dictionary lookup.
+    The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
+    the same of each free data value ``free`` (keys of ``free_data``, read through
+    ``parsed``'s globals and closure cells as the function reads them); the only per-call
+    cost is computing it and one dictionary lookup.
     """
     table = {}
     lock = threading.Lock()
@@ -1219,7 +1265,8 @@ def dispatcher(func, name, params, specialise):
             return table[key]
 
     def _key(args):
-        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a) for a in args])
+        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a)
+                      for a in args]) + free_key()
 
     def slow(*args, **kwargs):
         if kwargs or len(args) < n:
@@ -1231,7 +1278,11 @@ def dispatcher(func, name, params, specialise):
             generated = make(args)
         return generated(*args)
 
-    dispatch = _fast_path(params, table, slow)
+    parameters = list(signature.parameters.values())[:n]
+    required = next((i for i, p in enumerate(parameters) if p.default is not p.empty
+                     or p.kind is p.KEYWORD_ONLY), n)
+    free_key, free_parts, free_names = _free_key(free, parsed)
+    dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
 
     def specialize(*args, **kwargs):
         """The generated function for arguments of these kinds (with ``.source``)."""
@@ -1252,25 +1303,66 @@ def dispatcher(func, name, params, specialise):
     return dispatch
 
 
-def _fast_path(params, table, slow):
+def _free_key(free, parsed):
+    """``(free_key, source, names)``: a function giving the free values' part of the key,
+    the same as a source expression, and the names that expression reads."""
+    names, parts = {"ndarray": np.ndarray, "other": _value_key}, []
+    for key in free:
+        root, *attributes = key.split(".")
+        if root in parsed.closure:
+            names[f"cell{len(parts)}"] = parsed.closure[root]
+            read = f"cell{len(parts)}.cell_contents"
+        elif root in parsed.globals:
+            names["module_globals"] = parsed.globals
+            read = f"module_globals.get({root!r})"
+        else:
+            continue
+        read += "".join(f".{a}" for a in attributes)
+        parts.append(f"(v.shape, v.dtype) if type(v := {read}) is ndarray else other(v)")
+    namespace = dict(names)
+    source = "".join(f"{part}, " for part in parts)
+    exec(compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
+                 "exec"), namespace)
+    return namespace["free_key"], parts, names
+
+
+def _value_key(value):
+    """The key of a free value that is not an array: its type (and a list's length)."""
+    if isinstance(value, (list, tuple)):
+        return type(value), len(value)
+    return type(value)
+
+
+def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None):
     """``f(a, b)``: look the kinds of exactly the user's positional arguments up inline (no
     ``*args`` packing, no loop); anything else (keywords, defaults, the cotangents of a
-    vjp) goes through ``slow``."""
+    vjp) goes through ``slow``.  Parameters from ``required`` on may be left out (they
+    have defaults, or are keyword-only)."""
     names = [f"a{i}" for i in range(len(params))]
-    key = ", ".join(f"({a}.shape, {a}.dtype) if type({a}) is ndarray else type({a})"
-                    for a in names)
-    source = (f"def dispatch({', '.join(names)}, *more, **kwargs):\n"
-              f"    if more or kwargs:\n"
-              f"        return slow({', '.join(names)}, *more, **kwargs)\n"
+    required = len(names) if required is None else required
+    key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is ndarray else type({a})"
+                     for a in names] + list(free_parts))
+    optional = names[required:]
+    heads = names[:required] + [f"{a}=missing" for a in optional]
+    given = ", ".join(names[:required] + [f"*[a for a in ({', '.join(optional)},) "
+                                          f"if a is not missing]"] * bool(optional))
+    test = "".join(f" or {a} is missing" for a in optional)
+    source = (f"def dispatch({', '.join(heads)}, *more, **kwargs):\n"
+              f"    if more or kwargs{test}:\n"
+              f"        return slow({given}, *more, **kwargs)\n"
               f"    generated = get(({key},))\n"
               f"    if generated is None:\n"
               f"        return slow({', '.join(names)})\n"
               f"    return generated({', '.join(names)})\n")
     if not names:
         source = "def dispatch(*more, **kwargs):\n    return slow(*more, **kwargs)\n"
-    namespace = {"ndarray": np.ndarray, "get": table.get, "slow": slow}
+    namespace = {"ndarray": np.ndarray, "get": table.get, "slow": slow, "missing": _MISSING,
+                 **(free_names or {})}
     exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
     return namespace["dispatch"]
+
+
+_MISSING = object()     # an argument left to its default (the dispatcher's fast path)
 
 
 def specialiser(func, parsed_program, kind, wrt_names, single, generate):

@@ -26,6 +26,14 @@ SSA value, and generates code that knows them:
   arrays, which may repeat;
 * integer and boolean arrays are constants: no adjoint, and a zero gradient
   (``np.zeros(p.shape)``) for such a parameter;
+* data held outside the function (module globals, closure cells, their attributes such as
+  ``data.X``, and ``X.T``) are constant operands whose kinds ``infer`` records under
+  their dotted text, resolved as ``parse`` resolves free names; the dispatcher's key
+  includes their shapes, so a global rebound to another shape gets code of its own;
+* a list or tuple display where NumPy takes an array (``np.array([[x, 1.0], [2.0, y]])``,
+  ``np.mean([x, y])``) is the array NumPy makes of it: each element's adjoint is its
+  entry of the array's adjoint (``dx = dA[0, 0]``); a list *variable* passed to NumPy
+  is refused at generation time;
 * forward values that neither the reverse sweep nor the result reads are not computed
   (``prune_forward``).
 
@@ -275,8 +283,9 @@ def is_array_program(program):
 # argument kinds and shape inference ---------------------------------------------------
 
 class Kind:
-    """What generation needs to know of a value: shape and dtype kind, whether it is an
-    ndarray, and for small non-array values (ints, tuples...) the value itself."""
+    """What generation needs to know of a value: shape and dtype kind (``"S"`` for a list
+    or tuple, ``"O"`` for other objects), whether it is an ndarray, and for small
+    non-array values (ints, tuples...) the value itself."""
     __slots__ = ("shape", "dtype", "array", "value")
 
     def __init__(self, shape, dtype, array, value=None):

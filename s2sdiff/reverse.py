@@ -462,7 +462,8 @@ class _Sweeps:
         names = sorted({n for _, shapes, _ in arms for n in shapes})
         merged = dict(arms[0][1])
         for name in names:
-            if len({shapes.get(name) for _, shapes, _ in arms}) == 1:
+            if len({shapes.get(name) for _, shapes, _ in arms}) == 1 \
+                    or name not in self.listing.derivative_names:
                 continue
             primal = self.adjoint.primal(name)
             kind = self.kinds.get(primal)

@@ -550,3 +550,20 @@ def test_code_follows_a_closure_cell_rebound_to_another_shape():
     np.testing.assert_array_equal(g(np.ones(3)), [0.0, 1.0, 2.0])
     rebind(np.ones((2, 3)))
     np.testing.assert_array_equal(g(np.ones(3)), [2.0, 2.0, 2.0])
+
+
+def norm_in_one_arm(x, y):
+    if x > 0:
+        s = np.linalg.norm([x, y])
+    else:
+        s = x * y
+    return s * 2.0
+
+
+def test_a_display_in_one_arm_of_a_branch():
+    for first in (0.3, -0.3):
+        g = grad(norm_in_one_arm)
+        for x in (first, -first):
+            got = g(x, 0.4)
+            want = (2 * x / 0.5, 2 * 0.4 / 0.5) if x > 0 else (0.8, 2 * x)
+            assert got == (pytest.approx(want[0], rel=1e-14), pytest.approx(want[1], rel=1e-14))

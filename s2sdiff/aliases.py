@@ -312,18 +312,19 @@ class _Analysis:
             for e in args:
                 o.contents |= self.atom(e)
             return self.add(t, {o}) or len(o.contents) != before
-        if rule is rules.GETITEM:
-            self.containers.add(args[0].id)
-            held = self.atom(args[0])
-            return self.add(t, {e for o in held for e in o.contents})
-        if key == "index":
-            base = args[0]
-            self.containers.add(base.id)
+        if rule is rules.GETITEM or key == "index":
+            base = value.value                   # a local, or data held outside (X[0])
+            local = isinstance(base, ast.Name) and (base.id in self.locals
+                                                    or base.id in self.program.params)
+            if local:
+                self.containers.add(base.id)
             held = self.atom(base)
             elements = {e for o in held for e in o.contents}
+            if rule is rules.GETITEM:
+                return self.add(t, elements)
             if self._fancy(value.slice):
                 return self.add(t, {self.fresh(step)} | elements)
-            if self.known_mutable(base.id) and not self.kinds[base.id].array:
+            if local and self.known_mutable(base.id) and not self.kinds[base.id].array:
                 return self.add(t, elements)     # an entry of a list
             return self.add(t, held | elements)  # a view, or an entry
         if key in VIEWS or (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)

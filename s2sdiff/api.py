@@ -213,7 +213,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
     specialise = arrays.specialiser(func, lambda: normalize(parsed), kind, wrt_names, single,
                                     generate)
     result = arrays.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
-                               program.params, specialise)
+                               program.params, specialise, arrays.free_data(program), parsed)
     result.__s2sdiff_origin__ = func
     result.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
     result.__s2sdiff_custom__ = custom_rules(program)

@@ -30,6 +30,14 @@ SSA value, and generates code that knows them:
   (``np.zeros(p.shape)``) for such a parameter; every other gradient has its parameter's
   dtype (float32 stays float32, a number gets a float), converted at the end only where
   ``_dtypes`` cannot show it already has it;
+* data held outside the function (module globals, closure cells, their attributes such as
+  ``data.X``, and ``X.T``) are constant operands whose kinds ``infer`` records under
+  their dotted text, resolved as ``parse`` resolves free names; the dispatcher's key
+  includes their shapes, so a global rebound to another shape gets code of its own;
+* a list or tuple display where NumPy takes an array (``np.array([[x, 1.0], [2.0, y]])``,
+  ``np.mean([x, y])``) is the array NumPy makes of it: each element's adjoint is its
+  entry of the array's adjoint (``dx = dA[0, 0]``); a list *variable* passed to NumPy
+  is refused at generation time;
 * forward values that neither the reverse sweep nor the result reads are not computed
   (``prune_forward``).
 
@@ -92,6 +100,40 @@ def _is_free_name(normalizer, name):
         and name.id not in normalizer.version.values()
 
 
+def atom_key(node):
+    """The key of an atom in ``kinds``: its name, or for a dotted free name (``data.X``,
+    ``X.T``) the dotted text; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = atom_key(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def leaves(node, path=()):
+    """``(path, atom)`` for every atom of a (nested) list or tuple display, in order; a
+    node that is no display is its own single leaf at path ``()``."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        for i, element in enumerate(node.elts):
+            yield from leaves(element, path + (i,))
+    else:
+        yield path, node
+
+
+def is_display(node):
+    return isinstance(node, (ast.List, ast.Tuple))
+
+
+def free_array_method(normalizer, func):
+    """Whether ``func`` is ``X.dot``, ``data.X.sum``...: a method with an array rule called
+    on an array held outside the function (a global, a closure cell, an attribute)."""
+    if not (isinstance(func, ast.Attribute) and normalizer._is_free(func)
+            and f"method {func.attr}" in rules.ARRAY_RULES):
+        return False
+    return isinstance(normalizer._callee_or_none(func.value), np.ndarray)
+
+
 def subscript(normalizer, node, emit, hint, lineno):
     """``x[i]``: a read of an element, a slice, a mask or a gather."""
     if not isinstance(node.ctx, ast.Load):
@@ -119,7 +161,8 @@ def attribute(normalizer, node, emit, hint, lineno):
 
 
 def is_method_call(normalizer, node):
-    return isinstance(node.func, ast.Attribute) and not normalizer._is_free(node.func)
+    return isinstance(node.func, ast.Attribute) and (
+        not normalizer._is_free(node.func) or free_array_method(normalizer, node.func))
 
 
 def method_call(normalizer, node, emit, hint, lineno):
@@ -169,15 +212,32 @@ def call(normalizer, node, callee, emit, hint, lineno):
         _bind_or_fail(normalizer, node, rule, value.args, value.keywords)
         emit(value, args, rule, callee)
     elif rule is not None:              # elementwise: the scalar row, position by position
-        if value.keywords or any(not isinstance(a, (ast.Name, ast.Constant)) for a in value.args):
-            raise normalizer.error(node, f"keyword or sequence arguments to {rule.name}",
+        if value.keywords:
+            raise normalizer.error(node, f"keyword arguments to {rule.name}",
                                    "Pass the arguments by position.")
+        value.args = [_as_array(normalizer, node, a, hint, lineno) if is_display(a) else a
+                      for a in value.args]
         if rule.arity not in (None, len(value.args)):
             raise normalizer.error(node, f"{rule.name} with {len(value.args)} arguments",
                                    f"Call it with {rule.arity} arguments.")
         emit(value, list(value.args), rule, callee)
     else:                               # no rule: an error if it is ever active (activity.py)
         emit(value, args, None, callee)
+
+
+def _as_array(normalizer, node, display, hint, lineno):
+    """``np.exp([x, y])``: the list as a step of its own, ``t = np.asarray([x, y])``, so
+    that the elementwise row applies to an array (``np`` as the user spelled it)."""
+    from .normalize import Step
+    module = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if module is None or normalizer._callee_or_none(module) is not np:
+        raise normalizer.error(node, f"a list or tuple passed to `{ast.unparse(node.func)}`",
+                               "Make it an array first: np.array([...]).")
+    call = ast.Call(ast.Attribute(_copy_func(module), "asarray", ast.Load()), [display], [])
+    name = normalizer._temp_name(call, hint)
+    normalizer.body.append(Step(name, call, _args_of(normalizer, call),
+                                rules.ARRAY_RULES[np.asarray], 0, lineno, np.asarray))
+    return ast.Name(name, ast.Load())
 
 
 def _call_value(normalizer, node, func, hint, lineno):
@@ -227,8 +287,9 @@ def is_array_program(program):
 # argument kinds and shape inference ---------------------------------------------------
 
 class Kind:
-    """What generation needs to know of a value: shape and dtype kind, whether it is an
-    ndarray, and for small non-array values (ints, tuples...) the value itself."""
+    """What generation needs to know of a value: shape and dtype kind (``"S"`` for a list
+    or tuple, ``"O"`` for other objects), whether it is an ndarray, and for small
+    non-array values (ints, tuples...) the value itself."""
     __slots__ = ("shape", "dtype", "array", "value", "exact")
 
     def __init__(self, shape, dtype, array, value=None, exact=None):
@@ -254,7 +315,108 @@ def kind_of(value):
     if isinstance(value, (float, np.floating)):
         return Kind((), "f", False, exact=exact)
     small = value if isinstance(value, (tuple, type(None), str, slice)) else None
-    return Kind(None, "O", False, small)
+    return Kind(None, "S" if isinstance(value, (list, tuple)) else "O", False, small)
+
+
+def node_kind(kinds, node):
+    """The ``Kind`` of an operand: an atom's (``kinds``, free values included), a
+    literal's, or a display's (``[x, y]`` where NumPy takes an array is
+    ``np.array([x, y])``); None when it cannot be told."""
+    key = atom_key(node)
+    if key is not None:
+        return kinds.get(key)
+    if is_display(node):
+        return _display_kind(kinds, node)
+    try:
+        return kind_of(ast.literal_eval(node))
+    except (ValueError, TypeError, SyntaxError):
+        return None
+
+
+_DTYPES = {"b": bool, "i": np.int64, "u": np.uint64, "f": np.float64}
+
+
+def _display_kind(kinds, node):
+    """The kind of ``np.array(display)``: worked out on zeros of its elements' kinds."""
+    def zeros(element):
+        if is_display(element):
+            return [zeros(e) for e in element.elts]
+        kind = node_kind(kinds, element)
+        if kind is None or kind.shape is None or kind.dtype not in _DTYPES:
+            raise LookupError
+        return np.zeros(kind.shape, dtype=_DTYPES[kind.dtype])
+    try:
+        return kind_of(np.asarray(zeros(node)))
+    except (LookupError, ValueError):
+        return None
+
+
+def _free_kind(value):
+    """The kind of a value held outside the function, or None if it is no data: an
+    array, a number, or a list or tuple of numbers or arrays (shaped as NumPy reads it)."""
+    if isinstance(value, (np.ndarray, np.generic, int, float)):
+        return kind_of(value)
+    if isinstance(value, (list, tuple)):
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError):
+            array = None
+        if array is None or array.dtype.kind not in _DTYPES:
+            return kind_of(value)
+        return Kind(array.shape, array.dtype.kind, False,
+                    value if isinstance(value, tuple) else None)
+    return None
+
+
+def _free_kinds(program, kinds):
+    """Add the kinds of the free values the program reads (module globals, closure cells
+    and their attributes: ``X``, ``data.X``, ``X.T``), resolved as ``parse`` resolves them,
+    keyed by ``atom_key``."""
+    for key, value in _free_values(program, kinds).items():
+        kinds[key] = _free_kind(value)
+    return kinds
+
+
+def free_data(program):
+    """The keys of the free data the program reads, outermost only (``X`` for ``X.T``;
+    ``data.X``): what the dispatcher adds to its key, since the code generated for one
+    shape of ``X`` is wrong for another."""
+    values = _free_values(program, {})
+    return [key for key in values if not any(
+        ".".join(key.split(".")[:i]) in values for i in range(1, key.count(".") + 1))]
+
+
+def _free_values(program, kinds):
+    """``atom_key -> value`` for the free data (arrays, numbers, lists and tuples of
+    them) the program reads, except the keys already in ``kinds``."""
+    from .normalize import If, Loop, Step, store_names, walk_items
+    found = {}
+    local = set(program.params) | set(program.temps)
+    nodes = []
+    for item in walk_items(program.body):
+        if isinstance(item, Step):
+            local.add(item.target)
+            nodes += [item.value] + ([item.store] if item.store is not None else [])
+        elif isinstance(item, If):
+            nodes.append(item.test)
+        elif isinstance(item, Loop):
+            local.update(item.carried, store_names(item.target))
+            nodes += [n for n in (item.iterable, item.test) if n is not None]
+    nodes += program.outputs
+    for node in (sub for root in nodes for sub in ast.walk(root)):
+        key = atom_key(node)
+        if key is None or key in kinds or key in found or key.split(".")[0] in local:
+            continue
+        root, *attributes = key.split(".")
+        value = program.parsed.lookup(root, None)
+        try:
+            for attribute in attributes:
+                value = getattr(value, attribute)
+        except Exception:           # a property that raises: not data s2sdiff reads
+            continue
+        if _free_kind(value) is not None:
+            found[key] = value
+    return found
 
 
 def check_argument(function_name, name, value):
@@ -282,11 +444,11 @@ def infer(program, args):
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
     from .normalize import has_control_flow
     if has_control_flow(program.body):
-        return _infer_blocks(program, env, kinds)
+        return _free_kinds(program, _infer_blocks(program, env, kinds))
     for step in program.steps:
         exec(compile(unparse(step.statement), parsed.filename, "exec"), env)
         kinds[step.target] = kind_of(env[step.target])
-    return kinds
+    return _free_kinds(program, kinds)
 
 
 def _infer_blocks(program, env, kinds):
@@ -335,11 +497,34 @@ def _infer_blocks(program, env, kinds):
                 hint="Keep every variable's shape fixed (preallocate with np.zeros and "
                      "assign into it, or collect pieces in a list and np.stack them after).")
         kinds[name] = kind
+        values[name] = value
+    values = {}
     namespace = dict(env)
     namespace[_RECORD] = record
     exec(compile("\n".join(lines) + "\n", program.parsed.filename, "exec"), namespace)
     namespace[_INFER](*[env[p] for p in program.params])
+    _infer_untaken(program, env, kinds, values)
     return kinds
+
+
+def _infer_untaken(program, env, kinds, values):
+    """The kinds of the names that the run did not assign (a branch it did not take, a
+    loop it ran no times): their steps run once each, in order, on the values the run
+    left; a step that fails, mutates or calls the user's own functions stays unknown."""
+    import warnings
+    from .normalize import walk_steps
+    scope = {**env, **values}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for step in walk_steps(program.body):
+            if step.target in kinds or step.mutates or step.rule is rules.CALL \
+                    or step.custom is not None:
+                continue
+            try:
+                exec(compile(unparse(step.statement), program.parsed.filename, "exec"), scope)
+            except Exception:        # noqa: BLE001 (a path not taken may well fail)
+                continue
+            kinds[step.target] = kind_of(scope[step.target])
 
 
 _INFER, _RECORD = "s2sdiff_infer", "s2sdiff_record"
@@ -474,12 +659,16 @@ class Backprop:
 
     def expression_shape(self, node):
         shapes = []
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name):
-                if sub.id in self.ashape:
-                    shapes.append(self.ashape[sub.id])
-                elif sub.id in self.kinds and self.kinds[sub.id].shape is not None:
-                    shapes.append(self.kinds[sub.id].shape)
+        todo = [node]
+        while todo:
+            sub = todo.pop()
+            key = atom_key(sub)
+            if key in self.ashape:
+                shapes.append(self.ashape[key])
+            elif key in self.kinds and self.kinds[key].shape is not None:
+                shapes.append(self.kinds[key].shape)     # X.T: not X's shape as well
+            else:
+                todo.extend(ast.iter_child_nodes(sub))
         return _broadcast(*shapes) if shapes else ()
 
     def materialize(self, atom_name, target_shape, writable=False):
@@ -510,7 +699,8 @@ class Backprop:
         if isinstance(step.rule, rules.ArrayRule):
             return self._array_rule(step, d_target)
         m = self._namespace_for(step)
-        partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
+        partials = step.rule.partials(m, Expr.name(step.target),
+                                      *partial_arguments(self.modules, self.kinds, step))
         out_shape = self.shape(step.target)
         for atom, partial in zip(step.args, partials):
             if not self.activity.is_active(atom):
@@ -527,10 +717,7 @@ class Backprop:
             self.write(atom, value, step.number, note(step, atom, partial), shape)
 
     def _namespace_for(self, step):
-        kinds = [self.kinds.get(a.id) for a in step.args if isinstance(a, ast.Name)]
-        if handles_call(step.callee) or any(k is not None and k.array for k in kinds):
-            return _ArrayNamespace(self.np)
-        return self.modules.namespace_for(step)
+        return array_namespace(self.modules, self.kinds, step)
 
     def sum_to(self, node, shape, to):
         """``node`` (of ``shape``) summed over the axes broadcasting added to ``to``; returns
@@ -562,27 +749,56 @@ class Backprop:
         context = _Context(self, step, d_target)
         for operand in rule.operands:
             bound = context.bound.get(operand)
-            if bound is None:
-                continue
-            atoms = bound.elts if isinstance(bound, (ast.Tuple, ast.List)) else [bound]
-            if not any(self.activity.is_active(a) for a in atoms):
+            if bound is None or not self._reaches(bound):
                 continue
             context.result_shape = None
             result = rule.vjps[operand](context)
             if isinstance(result, list):         # one contribution per element of a sequence
-                for atom, value in zip(atoms, result):
-                    if self.activity.is_active(atom):
-                        self.write(atom, value, step.number, None, self.shape(atom.id))
+                for element, value in zip(bound.elts, result):
+                    if self._reaches(element):
+                        self._unstack(element, as_node(value), context.kind_of(element).shape,
+                                      step)
                 continue
             if result is None:                   # scattered (indexing) by the rule itself
                 continue
-            shape = self.shape(bound.id) if context.result_shape is None else context.result_shape
-            self.write(bound, result, step.number, None, shape)
+            shape = context.shape(operand) if context.result_shape is None \
+                else context.result_shape
+            self._unstack(bound, as_node(result), shape, step)
         for name, node in context.bound.items():
             if name not in rule.operands and any(self.activity.is_active(a) for a in _names(node)):
                 context.refuse(f"{rule.name} whose `{name}` argument depends on the "
                                f"differentiated inputs", "Only the array arguments are "
                                "differentiated; compute that argument from constants.")
+
+    def _reaches(self, node):
+        return any(self.activity.is_active(a) for _, a in leaves(node))
+
+    def _unstack(self, node, value, shape, step):
+        """Write ``value`` (of ``shape``, which broadcasts to the operand's) as the adjoint
+        of the operand ``node``: an atom gets it whole; a display ``[a, [b, c]]``, which
+        NumPy reads as ``np.array([a, [b, c]])``, gives each element its entry along the
+        first axis (``value[0]``, ``value[1]``), or all of ``value`` where it does not
+        vary along that axis (a lazy adjoint)."""
+        if not is_display(node):
+            if self.activity.is_active(node):
+                self.write(node, value, step.number, None, tuple(shape))
+            return
+        full = node_kind(self.kinds, node).shape
+        shape = tuple(shape)
+        spans = len(shape) == len(full) and shape[0] != 1
+        active = [e for e in node.elts if self._reaches(e)]
+        if spans and len(active) > 1 and not _is_entry(value):
+            name = self.program.namer.fresh(f"{self.adjoint(step.target)}_array")
+            self.listing.body.append(Line(assign(name, value), step.number))
+            self.ashape[name], self.owned[name] = shape, _fresh(value)
+            value = ast.Name(name, ast.Load())
+        for i, element in enumerate(node.elts):
+            if not self._reaches(element):
+                continue
+            if len(shape) < len(full):       # the same along the first axis
+                self._unstack(element, copy.deepcopy(value), shape, step)
+            else:
+                self._unstack(element, _entry(value, i if spans else 0), shape[1:], step)
 
     def set_item(self, step, active):
         """``a[idx] = e``, in reverse: ``de += da[idx]`` (summed to e's shape),
@@ -839,12 +1055,36 @@ def _represent(node, env):
     raise ValueError(ast.dump(node))
 
 
+def _constant_index(value):
+    """``[0, 1]`` for ``d[0, 1]`` (a name indexed by integer literals), else None."""
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)):
+        return None
+    index = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+    if all(isinstance(e, ast.Constant) and type(e.value) is int for e in index):
+        return [e.value for e in index]
+    return None
+
+
+def _is_entry(value):
+    """A name or an entry of one (``d``, ``d[0, 1]``): indexed again at no cost."""
+    return isinstance(value, ast.Name) or _constant_index(value) is not None
+
+
+def _entry(value, i):
+    """``value[i]``; ``d[0, i]`` rather than ``d[0][i]`` for an entry of an entry."""
+    index = _constant_index(value)
+    if index is not None:
+        return ast.Subscript(ast.Name(value.value.id, ast.Load()), ast.Tuple(
+            [ast.Constant(k) for k in index + [i]], ast.Load()), ast.Load())
+    return ast.Subscript(copy.deepcopy(value), ast.Constant(i), ast.Load())
+
+
 def _static_index(index, kinds):
     """The index ``index`` (atoms, slices) with names replaced by their known values, for
     working out the shape it selects; an array index is replaced by zeros of its shape."""
     def value(node):
-        if isinstance(node, ast.Name):
-            kind = kinds.get(node.id)
+        if atom_key(node) is not None:
+            kind = kinds.get(atom_key(node))
             if kind is not None and kind.array:
                 return np.zeros(kind.shape, dtype=bool if kind.dtype == "b" else int)
             return kind.value if kind is not None and kind.value is not None else 0
@@ -922,12 +1162,30 @@ class _Context:
         return self.backprop.shape(self.step.target)
 
     def arg(self, name):
-        return Expr(copy.deepcopy(self.bound[name]))
+        """The argument's expression; a display (``[x, y]``) or a list held outside the
+        function (``LIST``) as the array NumPy reads."""
+        node = copy.deepcopy(self.bound[name])
+        kind = node_kind(self.backprop.kinds, node)
+        sequence = kind is not None and not kind.array and kind.shape not in (None, ())
+        return self.np.asarray(Expr(node)) if is_display(node) or sequence else Expr(node)
 
     def kind(self, name):
-        node = self.bound[name]
-        return self.backprop.kinds[node.id] if isinstance(node, ast.Name) else kind_of(
-            ast.literal_eval(node))
+        return self.kind_of(self.bound[name])
+
+    def kind_of(self, node):
+        kind = node_kind(self.backprop.kinds, node)
+        if kind is not None and kind.dtype == "S":
+            self.refuse_sequence(node)
+        if kind is None or kind.shape is None:
+            self.refuse(f"{self.rule.name} of `{unparse(node)}`, whose shape s2sdiff cannot "
+                        f"tell", "Pass an array, or build it with np.array.")
+        return kind
+
+    def refuse_sequence(self, node):
+        self.refuse(f"{self.rule.name} of the list or tuple `{unparse(node)}` built in the "
+                    f"function", "Write its elements in the call (np.array([a, b]), "
+                    "np.stack([a, b])), or preallocate an array with np.zeros and assign "
+                    "into it.")
 
     def shape(self, name):
         return self.kind(name).shape
@@ -943,10 +1201,9 @@ class _Context:
             return ast.literal_eval(node)
         except ValueError:
             pass
-        if isinstance(node, ast.Name) and node.id in self.backprop.kinds:
-            kind = self.backprop.kinds[node.id]
-            if kind.value is not None:
-                return kind.value
+        kind = self.backprop.kinds.get(atom_key(node))
+        if kind is not None and kind.value is not None:
+            return kind.value
         self.refuse(f"{self.rule.name} with a `{name}` that is not a constant",
                     f"Write `{name}` as a literal.")
 
@@ -977,8 +1234,10 @@ class _Context:
             return value
         if not self.kind(name).array:        # a number, whose one element ``value`` holds
             return self.np.sum(value)
-        return Expr(ast.Call(ast.Attribute(as_node(value), "reshape", ast.Load()),
-                             [_attr(self.bound[name].id, "shape")], []))
+        node = self.bound[name]
+        shape = ast.Attribute(copy.deepcopy(node), "shape", ast.Load()) \
+            if atom_key(node) is not None else ast.Constant(self.shape(name))
+        return Expr(ast.Call(ast.Attribute(as_node(value), "reshape", ast.Load()), [shape], []))
 
     def transposed_back(self):
         axes = self.static("axes")
@@ -1058,6 +1317,8 @@ class _Context:
     def split_back(self, stacked):
         axis = self.static("axis", 0)
         sequence = self.bound["arrays"]
+        if not is_display(sequence):
+            self.refuse_sequence(sequence)
         g = self.g
         pieces, offset = [], 0
         nd = len(self.out_shape)
@@ -1066,8 +1327,7 @@ class _Context:
             if stacked:
                 part = ast.Constant(len(pieces))
             else:
-                size = self.backprop.kinds[element.id].shape[axis] if isinstance(
-                    element, ast.Name) else 1
+                size = self.kind_of(element).shape[axis]
                 part = ast.Slice(ast.Constant(offset), ast.Constant(offset + size))
                 offset += size
             index = [ast.Slice() for _ in range(axis)] + [part]
@@ -1079,6 +1339,7 @@ class _Context:
         """``dx[i] += g``, or ``np.add.at(dx, i, g)`` where integer arrays may repeat."""
         bp = self.backprop
         base = self.bound["a"]
+        self.kind("a")               # a list built in the function is refused here
         index = self.bound["index"]
         g = self.g_lazy              # += and np.add.at broadcast it
         name = bp.adjoint(base.id)
@@ -1120,7 +1381,7 @@ def _basic_index(index, kinds):
         return index.attr == "newaxis"
     if isinstance(index, ast.Name):
         kind = kinds.get(index.id)
-        return kind is not None and (kind.dtype == "b" or (kind.dtype == "i" and not kind.array))
+        return kind is not None and (kind.dtype == "b" or (kind.dtype == "i" and kind.shape == ()))
     return False
 
 
@@ -1240,11 +1501,13 @@ def prune_forward(listing):
 
 # the dispatcher -----------------------------------------------------------------------
 
-def dispatcher(func, name, params, specialise):
+def dispatcher(func, name, params, specialise, free=(), parsed=None):
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
-    The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise; the
-    only per-call cost is computing it and one dictionary lookup.
+    The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
+    the same of each free data value ``free`` (keys of ``free_data``, read through
+    ``parsed``'s globals and closure cells as the function reads them); the only per-call
+    cost is computing it and one dictionary lookup.
     """
     table = {}
     lock = threading.Lock()
@@ -1264,7 +1527,8 @@ def dispatcher(func, name, params, specialise):
             return table[key]
 
     def _key(args):
-        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a) for a in args])
+        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a)
+                      for a in args]) + free_key()
 
     def slow(*args, **kwargs):
         if kwargs or len(args) < n:
@@ -1276,7 +1540,11 @@ def dispatcher(func, name, params, specialise):
             generated = make(args)
         return generated(*args)
 
-    dispatch = _fast_path(params, table, slow)
+    parameters = list(signature.parameters.values())[:n]
+    required = next((i for i, p in enumerate(parameters) if p.default is not p.empty
+                     or p.kind is p.KEYWORD_ONLY), n)
+    free_key, free_parts, free_names = _free_key(free, parsed)
+    dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
 
     def specialize(*args, **kwargs):
         """The generated function for arguments of these kinds (with ``.source``)."""
@@ -1297,25 +1565,66 @@ def dispatcher(func, name, params, specialise):
     return dispatch
 
 
-def _fast_path(params, table, slow):
+def _free_key(free, parsed):
+    """``(free_key, source, names)``: a function giving the free values' part of the key,
+    the same as a source expression, and the names that expression reads."""
+    names, parts = {"ndarray": np.ndarray, "other": _value_key}, []
+    for key in free:
+        root, *attributes = key.split(".")
+        if root in parsed.closure:
+            names[f"cell{len(parts)}"] = parsed.closure[root]
+            read = f"cell{len(parts)}.cell_contents"
+        elif root in parsed.globals:
+            names["module_globals"] = parsed.globals
+            read = f"module_globals.get({root!r})"
+        else:
+            continue
+        read += "".join(f".{a}" for a in attributes)
+        parts.append(f"(v.shape, v.dtype) if type(v := {read}) is ndarray else other(v)")
+    namespace = dict(names)
+    source = "".join(f"{part}, " for part in parts)
+    exec(compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
+                 "exec"), namespace)
+    return namespace["free_key"], parts, names
+
+
+def _value_key(value):
+    """The key of a free value that is not an array: its type (and a list's length)."""
+    if isinstance(value, (list, tuple)):
+        return type(value), len(value)
+    return type(value)
+
+
+def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None):
     """``f(a, b)``: look the kinds of exactly the user's positional arguments up inline (no
     ``*args`` packing, no loop); anything else (keywords, defaults, the cotangents of a
-    vjp) goes through ``slow``."""
+    vjp) goes through ``slow``.  Parameters from ``required`` on may be left out (they
+    have defaults, or are keyword-only)."""
     names = [f"a{i}" for i in range(len(params))]
-    key = ", ".join(f"({a}.shape, {a}.dtype) if type({a}) is ndarray else type({a})"
-                    for a in names)
-    source = (f"def dispatch({', '.join(names)}, *more, **kwargs):\n"
-              f"    if more or kwargs:\n"
-              f"        return slow({', '.join(names)}, *more, **kwargs)\n"
+    required = len(names) if required is None else required
+    key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is ndarray else type({a})"
+                     for a in names] + list(free_parts))
+    optional = names[required:]
+    heads = names[:required] + [f"{a}=missing" for a in optional]
+    given = ", ".join(names[:required] + [f"*[a for a in ({', '.join(optional)},) "
+                                          f"if a is not missing]"] * bool(optional))
+    test = "".join(f" or {a} is missing" for a in optional)
+    source = (f"def dispatch({', '.join(heads)}, *more, **kwargs):\n"
+              f"    if more or kwargs{test}:\n"
+              f"        return slow({given}, *more, **kwargs)\n"
               f"    generated = get(({key},))\n"
               f"    if generated is None:\n"
               f"        return slow({', '.join(names)})\n"
               f"    return generated({', '.join(names)})\n")
     if not names:
         source = "def dispatch(*more, **kwargs):\n    return slow(*more, **kwargs)\n"
-    namespace = {"ndarray": np.ndarray, "get": table.get, "slow": slow}
+    namespace = {"ndarray": np.ndarray, "get": table.get, "slow": slow, "missing": _MISSING,
+                 **(free_names or {})}
     exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
     return namespace["dispatch"]
+
+
+_MISSING = object()     # an argument left to its default (the dispatcher's fast path)
 
 
 def specialiser(func, parsed_program, kind, wrt_names, single, generate):
@@ -1347,7 +1656,8 @@ def drop_constants(program, facts):
     for step in program.steps:
         kind = kinds.get(step.target)
         if kind is not None and kind.shape is None and step.target in facts.varied \
-                and step.differentiable and step.rule is not None and any(
+                and step.differentiable and step.rule is not None \
+                and not isinstance(step.rule, rules.Structural) and any(
                     isinstance(a, ast.Name) and a.id in facts.varied for a in step.args):
             raise program.parsed.error(
                 ast.Expr(step.value, lineno=step.lineno),
@@ -1356,7 +1666,8 @@ def drop_constants(program, facts):
                 f"number or an array", construct=step.rule.name, cls=UnsupportedError,
                 hint="Call it so that it returns an array (without retstep=True or similar "
                      "options).")
-    facts.varied -= {n for n, k in kinds.items() if k.dtype in "biu" or k.shape is None}
+    facts.varied -= {n for n, k in kinds.items()      # lists ("S") may vary: refused at use
+                     if k.dtype in "biu" or (k.shape is None and k.dtype != "S")}
 
 
 def forward_refused(program):
@@ -1389,10 +1700,24 @@ def zeros_of(modules, name):
 def array_namespace(modules, kinds, step):
     """The namespace the scalar rows' partials use for ``step``: NumPy's when an argument
     is an array (``m.cos`` is ``np.cos``), else the step's own module."""
-    names = [kinds.get(a.id) for a in step.args if isinstance(a, ast.Name)]
+    names = [kinds.get(atom_key(a)) for a in step.args]
     if handles_call(step.callee) or any(k is not None and k.array for k in names):
         return _ArrayNamespace(modules.namespace(np))
     return modules.namespace_for(step)
+
+
+def partial_arguments(modules, kinds, step):
+    """The step's arguments as a scalar row's partials read them; a list or tuple held
+    outside the function (``w * LIST``) as the array NumPy makes of it, ``np.asarray(LIST)``
+    (a list times a number would repeat the list)."""
+    arguments = []
+    for atom in step.args:
+        kind = kinds.get(atom_key(atom))
+        if kind is not None and not kind.array and kind.shape not in (None, ()):
+            arguments.append(modules.namespace(np).asarray(Expr(copy.deepcopy(atom))))
+        else:
+            arguments.append(Expr(atom))
+    return arguments
 
 
 def tangent_of_row(step, kinds, modules, tangent_of):
@@ -1413,21 +1738,28 @@ def tangent_of_row(step, kinds, modules, tangent_of):
         return np_.zeros_like(Expr(copy.deepcopy(atom)), dtype=Expr(ast.Name("float", ast.Load()))).node
 
     def atoms_of(name):
-        node = bound[name]
-        return node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node]
+        return [atom for _, atom in leaves(bound[name])]
 
-    active = {id(a) for name in operands for a in atoms_of(name) if tangent_of(a) is not None}
+    def whole(name):
+        """The operand and its tangent as arrays (a display is ``np.asarray([...])``)."""
+        node = bound[name]
+        if not is_display(node):
+            return node, tangent_of(node)
+        tangents = {id(a): tangent_or_zero(a) for a in atoms_of(name)}
+        return (np_.asarray(Expr(copy.deepcopy(node))).node,
+                np_.asarray(Expr(_rebuilt(node, tangents))).node)
+
     if rule.key in _BILINEAR:
         terms = []
         for name in operands:
-            atom = bound[name]
-            if id(atom) in active:
-                terms.append(replaced({id(atom): tangent_of(atom)}))
+            if any(tangent_of(a) is not None for a in atoms_of(name)):
+                terms.append(replaced({id(a): tangent_or_zero(a) for a in atoms_of(name)}))
         return functools.reduce(lambda a, b: ast.BinOp(a, ast.Add(), b), terms)
     if rule.key in _EXTREMA or rule.key in _PRODUCTS or rule.key is np.linalg.norm:
-        return _nonlinear_tangent(step, bound, np_, tangent_of, kinds, modules)
+        return _nonlinear_tangent(step, bound, np_, *whole("a" if "a" in bound else "x"),
+                                  modules)
     if rule.key in (np.clip, "method clip"):
-        a = bound["a"]
+        a, t = whole("a")
         low = bound.get("a_min", bound.get("min"))
         high = bound.get("a_max", bound.get("max"))
         mask = None
@@ -1436,7 +1768,6 @@ def tangent_of_row(step, kinds, modules, tangent_of):
                 continue
             test = ast.Compare(copy.deepcopy(a), [op], [copy.deepcopy(limit)])
             mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
-        t = tangent_of(a)
         return t if mask is None else ast.BinOp(mask, ast.Mult(), t)
     replace = {id(a): tangent_or_zero(a) for name in operands for a in atoms_of(name)}
     return replaced(replace)
@@ -1449,11 +1780,9 @@ def _prod_of_others_call(modules, bound):
     return ast.Call(ast.Name(modules.helper(runtime.prod_of_others), ast.Load()), args, [])
 
 
-def _nonlinear_tangent(step, bound, np_, tangent_of, kinds, modules):
+def _nonlinear_tangent(step, bound, np_, a, t, modules):
     """max/min (the tied entries' tangents summed, as reverse mode spreads), prod and the
-    2-norm along ``axis`` (or all of them)."""
-    a = bound.get("a", bound.get("x"))
-    t = tangent_of(a)
+    2-norm along ``axis`` (or all of them), of ``a`` whose tangent is ``t``."""
     axis = bound.get("axis")
     keepdims = bound.get("keepdims")
     out = ast.Name(step.target, ast.Load())

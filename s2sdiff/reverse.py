@@ -424,16 +424,21 @@ class _Sweeps:
         # Both arms run again from the adjoints either of them wrote until they agree: an
         # adjoint may be written only once another exists (dw once dws does), so this can
         # take more than two rounds; `start` grows every round, so it ends.
+        shapes = dict(self.arrays.ashape) if self.arrays is not None else None
         while True:
             start = set(self.written)
             then = self.backward(item.body)
             after_then, self.written = self.written, set(start)
+            then_shapes = self._reset_shapes(shapes)
             orelse = self.backward(item.orelse)
             after_else = self.written
+            else_shapes = self._reset_shapes(shapes)
             one_sided = sorted(((after_then ^ after_else) - start))
             if not one_sided:
                 break
             self.written = start | set(one_sided)
+        if self.arrays is not None:
+            self._same_shapes([(then, then_shapes, after_then), (orelse, else_shapes, after_else)])
         # an adjoint one arm consumed (the arm assigns its name: a loop's carried name
         # before `continue`) and the other kept must be zero after the first arm
         for arm, after, other in ((then, after_then, after_else), (orelse, after_else, after_then)):
@@ -450,6 +455,36 @@ class _Sweeps:
             head = ast.If(ast.UnaryOp(ast.Not(), copy.deepcopy(item.test)), [], [])
             then, orelse = orelse, []
         return inits + [Block(head, then, orelse)]
+
+    def _reset_shapes(self, shapes):
+        """The adjoints' shapes an arm left (arrays.Backprop), reset to ``shapes``."""
+        if self.arrays is None:
+            return None
+        left, self.arrays.ashape = self.arrays.ashape, dict(shapes)
+        return left
+
+    def _same_shapes(self, arms):
+        """An adjoint that leaves the arms of an ``if`` with different shapes (a lazy
+        ``dy = 1.0`` in one, a full array in the other) gets its full shape in every arm,
+        so that the code after the ``if`` knows its shape."""
+        names = sorted({n for _, shapes, _ in arms for n in shapes})
+        merged = dict(arms[0][1])
+        for name in names:
+            if len({shapes.get(name) for _, shapes, _ in arms}) == 1 \
+                    or name not in self.listing.derivative_names:
+                continue
+            primal = self.adjoint.primal(name)
+            kind = self.kinds.get(primal)
+            if kind is None or kind.shape is None:
+                continue
+            full = tuple(kind.shape)
+            for out, shapes, written in arms:
+                if name in written and shapes.get(name) != full:
+                    self.arrays.ashape = shapes
+                    with self.into(out):
+                        self.arrays.materialize(primal, full)
+            merged[name] = full
+        self.arrays.ashape = merged
 
     def backward_loop(self, loop):
         plan = self.plan(loop)

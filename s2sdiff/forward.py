@@ -136,8 +136,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                 out.append(Line(assign(tangent(item.target, direction), value), item.number))
             return
         m = arrays.array_namespace(modules, kinds, item) if kinds else modules.namespace_for(item)
-        partials = [as_node(p) for p in
-                    item.rule.partials(m, Expr.name(item.target), *map(Expr, item.args))]
+        partials = [as_node(p) for p in modules.partials(item, m)]
         for i, atom in enumerate(item.args):
             users = sum(facts.is_active(atom) for _, facts in active)
             if users > 1 and not _is_atom(fold(copy.deepcopy(partials[i]))):

@@ -126,10 +126,12 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
             _pending.pop(key).resolve(per_function.get(options))
 
 
-def _build(func, kind, wrt_names, single, optimize, differentiate, explain, options, per_function):
+def _build(func, kind, wrt_names, single, optimize, differentiate, explain, options, per_function,
+           ieee=False):
     with _lock:
         try:
             program = normalize(parse(func))
+            program.ieee = ieee
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
             if arrays.is_array_program(program) or kind == "vjp_arrays":
@@ -148,12 +150,43 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
         listing.explain = explain
         if kind in ("grad", "value_and_grad", "derivative"):
             listing.scalar_output = kind      # an array argument must not make it an array
+        if program.partials_raise and not ieee:
+            retry = IEEERetry(func, kind, wrt_names, single, optimize, differentiate, explain)
+            listing.retry = (program.namer.fresh("ieee_" + listing.name),
+                             program.namer.fresh("error"))
+            listing.injected[listing.retry[0]] = retry
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
         generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
         generated.__s2sdiff_custom__ = custom_rules(program)
         per_function[options] = generated
         return _remember(generated)
+
+
+class IEEERetry:
+    """What a scalar gradient whose partials may raise (``rules.partials_raise``) calls when
+    it raises ZeroDivisionError, OverflowError or ValueError (``except (ArithmeticError,
+    ValueError)``, free until it raises): the same
+    gradient generated again with every partial spelled ``ieee(...)`` (``runtime.ieee``),
+    built on first use and run once more from the start.  Where the forward itself raises
+    (``math.log(-1.0)`` in the user's code) it raises again, and the first error is
+    re-raised as it was; otherwise the partials that raised give IEEE's inf or NaN, as
+    NumPy and JAX do (``d sqrt(x)/dx`` at 0 is inf).  The function's own code runs twice
+    on this path (a ``print`` in it prints twice)."""
+
+    def __init__(self, func, kind, wrt_names, single, optimize, differentiate, explain):
+        self.how = (func, kind, wrt_names, single, optimize, differentiate, explain)
+        self.generated = None
+
+    def __call__(self, error, *args, **kwargs):
+        if self.generated is None:
+            func, kind, wrt_names, single, optimize, differentiate, explain = self.how
+            self.generated = _build(func, kind, wrt_names, single, optimize, differentiate,
+                                    explain, None, {}, ieee=True)
+        try:
+            return self.generated(*args, **kwargs)
+        except (ArithmeticError, ValueError):
+            raise error from None           # the forward raised: the user's own error
 
 
 def _remember(generated):

@@ -557,6 +557,17 @@ class _ArrayNamespace:
             return condition
         return self.ns.__getattr__("where")(Namespace.not_nan(nan), condition, nan)
 
+    def tied_share(self, out, xs, i):
+        """``Namespace.tied_share`` elementwise: ``np.where(out == out, np.where(x == y,
+        0.5, x == out), out)`` for ``np.maximum(x, y)`` (the cheapest form measured)."""
+        where = self.ns.__getattr__("where")
+        x, others = xs[i], xs[:i] + xs[i + 1:]
+        if len(others) == 1:
+            share = where(Namespace.equal(x, others[0]), 0.5, Namespace.equal(x, out))
+        else:
+            share = Namespace.equal(x, out) / sum(Namespace.equal(v, out) for v in xs)
+        return where(Namespace.not_nan(out), share, out)
+
     def is_zero(self, x):
         return Namespace.is_zero(x)
 
@@ -1286,10 +1297,21 @@ class _Context:
         return Expr(_prod_of_others_call(self.backprop.modules, self.bound))
 
     def spread_to_extrema(self):
-        g = self.g
-        out = self._expanded(self.out)
-        return Expr(ast.BinOp(ast.Compare(as_node(self.arg("a")), [ast.Eq()], [as_node(out)]),
-                              ast.Mult(), as_node(self._expanded(g))))
+        """The adjoint of a max/min reduction, shared evenly by the entries of each reduced
+        slice that equal its extremum: ``tied = a == out`` (a line of its own), then
+        ``tied * (g / tied.sum(axis, keepdims=True))``; NaN where the extremum is NaN
+        (no entry equals it: 0 / 0)."""
+        g = self._expanded(self.g)
+        tied = Namespace.equal(self.arg("a"), self._expanded(self.out))
+        if self.ndim(self.reduced) == 0:
+            return Expr(ast.BinOp(tied.node, ast.Mult(), as_node(g)))
+        name = self.backprop.program.namer.fresh("tied")
+        self.backprop.listing.body.append(Line(assign(name, tied.node), self.step.number))
+        axes = self._axes()
+        keywords = [] if axes is None else [ast.keyword("axis", _axis_node(list(axes))),
+                                            ast.keyword("keepdims", ast.Constant(True))]
+        count = ast.Call(_attr(name, "sum"), [], keywords)
+        return Expr.name(name) * Expr(ast.BinOp(as_node(g), ast.Div(), count))
 
     def norm_back(self):
         order = self.static("ord")
@@ -1781,8 +1803,8 @@ def _prod_of_others_call(modules, bound):
 
 
 def _nonlinear_tangent(step, bound, np_, a, t, modules):
-    """max/min (the tied entries' tangents summed, as reverse mode spreads), prod and the
-    2-norm along ``axis`` (or all of them), of ``a`` whose tangent is ``t``."""
+    """max/min (the mean of the tied entries' tangents, as reverse mode spreads), prod and
+    the 2-norm along ``axis`` (or all of them), of ``a`` whose tangent is ``t``."""
     axis = bound.get("axis")
     keepdims = bound.get("keepdims")
     out = ast.Name(step.target, ast.Load())
@@ -1791,7 +1813,8 @@ def _nonlinear_tangent(step, bound, np_, a, t, modules):
     if axis is not None and not keep and not (isinstance(axis, ast.Constant) and axis.value is None):
         expanded = np_.expand_dims(Expr(out), Expr(copy.deepcopy(axis))).node
     if step.rule.key in _EXTREMA:
-        weighted = ast.BinOp(t, ast.Mult(), ast.Compare(copy.deepcopy(a), [ast.Eq()], [expanded]))
+        tied = ast.Compare(copy.deepcopy(a), [ast.Eq()], [expanded])
+        weighted = ast.BinOp(t, ast.Mult(), tied)
     elif step.rule.key in _PRODUCTS:
         weighted = ast.BinOp(_prod_of_others_call(modules, bound), ast.Mult(), t)
     else:
@@ -1802,8 +1825,13 @@ def _nonlinear_tangent(step, bound, np_, a, t, modules):
     if keepdims is not None:
         keywords.append(ast.keyword("keepdims", copy.deepcopy(keepdims)))
     np_.used = True
-    return ast.Call(ast.Attribute(ast.Name(np_.alias, ast.Load()), "sum", ast.Load()),
-                    [weighted], keywords)
+    total = ast.Call(ast.Attribute(ast.Name(np_.alias, ast.Load()), "sum", ast.Load()),
+                     [weighted], keywords)
+    if step.rule.key in _EXTREMA:          # the mean of the tied entries' tangents
+        count = ast.Call(ast.Attribute(ast.Name(np_.alias, ast.Load()), "sum", ast.Load()),
+                         [copy.deepcopy(tied)], copy.deepcopy(keywords))
+        total = ast.BinOp(total, ast.Div(), count)
+    return total
 
 
 def _rebuilt(node, replace):

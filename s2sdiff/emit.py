@@ -15,6 +15,12 @@ Guarantees:
   number the error names that parameter (the ``try`` costs nothing until it raises);
   parameters that could pass through without a ``TypeError`` (only arithmetic, no math
   function) get an explicit type test first (``unchecked_parameters``);
+* a scalar gradient whose partials may raise where the forward does not (``0.5 / sqrt(x)``
+  at 0, ``log(x)`` in ``d(x ** y)/dy`` at x < 0: ``rules.partials_raise``) has a second
+  clause, ``except (ArithmeticError, ValueError)``, that hands its arguments to
+  ``listing.retry`` (``api.IEEERetry``), the IEEE version of the gradient: where the
+  forward finished, the gradient finishes with IEEE's inf or NaN; where the forward raises,
+  its error is re-raised (the clause costs nothing until something raises);
 * ``render(..., standalone=True)`` gives the same function without that ``try`` (no
   reference to s2sdiff's argument checker), for ``eject``; ``listing_of(generated)``
   returns what a built function was rendered from.
@@ -80,6 +86,12 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     lines.append(f"{INDENT}except TypeError:")
     lines.append(f"{inner}{checker}({program.name!r}, {params})")
     lines.append(f"{inner}raise")
+    if listing.retry:
+        retry, error = listing.retry
+        positional = [a.arg for a in signature.posonlyargs + signature.args]
+        passed = [error] + positional + [f"{a.arg}={a.arg}" for a in signature.kwonlyargs]
+        lines.append(f"{INDENT}except (ArithmeticError, ValueError) as {error}:")
+        lines.append(f"{inner}return {retry}({', '.join(passed)})")
     return "\n".join(lines) + "\n"
 
 

@@ -136,9 +136,8 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                 out.append(Line(assign(tangent(item.target, direction), value), item.number))
             return
         m = arrays.array_namespace(modules, kinds, item) if kinds else modules.namespace_for(item)
-        arguments = arrays.partial_arguments(modules, kinds, item) if kinds else map(Expr, item.args)
-        partials = [as_node(p) for p in
-                    item.rule.partials(m, Expr.name(item.target), *arguments)]
+        arguments = arrays.partial_arguments(modules, kinds, item) if kinds else None
+        partials = [as_node(p) for p in modules.partials(item, m, arguments)]
         for i, atom in enumerate(item.args):
             users = sum(facts.is_active(atom) for _, facts in active)
             if users > 1 and not _is_atom(fold(copy.deepcopy(partials[i]))):

@@ -6,9 +6,11 @@ otherwise a fresh name is bound for the generated function alone (``injected``),
 user's globals are never touched.
 """
 
+import ast
 import math
 
-from .build import Namespace
+from . import runtime
+from .build import Expr, Namespace, as_node
 
 
 class ModuleAliases:
@@ -41,6 +43,23 @@ class ModuleAliases:
                 return name, False
         return self.program.namer.fresh(preferred), True
 
+    def partials(self, step, m, arguments=None):
+        """The rule's partials of ``step`` built with ``m`` (on ``arguments``, the step's
+        atoms as ``Expr`` unless given).  Notes in
+        ``program.partials_raise`` whether they may raise where the forward does not
+        (``rules.partials_raise``); in the IEEE version of a gradient (``program.ieee``)
+        every operation that can raise on Python floats is spelled ``ieee(...)`` (``_IEEE``)."""
+        from .rules import partials_raise
+        if arguments is None:
+            arguments = map(Expr, step.args)
+        partials = step.rule.partials(m, Expr.name(step.target), *arguments)
+        if partials_raise(step.rule, step.args):
+            self.program.partials_raise = True
+        if not getattr(self.program, "ieee", False):
+            return partials
+        helper = self.helper(runtime.ieee)
+        return tuple(Expr(_IEEE(helper, m.alias).visit(as_node(p))) for p in partials)
+
     def helper(self, function):
         """The name under which generated code calls ``function`` (one of ``runtime.py``)."""
         if function not in self.helpers:
@@ -68,3 +87,30 @@ class _Recording(Namespace):
         if not name.startswith("__"):
             self.used = True
         return super().__getattr__(name)
+
+
+class _IEEE(ast.NodeTransformer):
+    """``a / b`` as ``ieee('/', a, b)`` (also ``**``, ``//``, ``%``) and ``math.f(v)`` as
+    ``ieee(math.f, v)``: the same value where Python computes one, IEEE's inf or NaN where
+    it raises (``runtime.ieee``)."""
+
+    SYMBOLS = {ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "%"}
+
+    def __init__(self, helper, alias):
+        self.helper, self.alias = helper, alias
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        symbol = self.SYMBOLS.get(type(node.op))
+        if symbol is None:
+            return node
+        return ast.Call(ast.Name(self.helper, ast.Load()),
+                        [ast.Constant(symbol), node.left, node.right], [])
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id == self.alias:
+            return ast.Call(ast.Name(self.helper, ast.Load()), [func, *node.args], node.keywords)
+        return node

@@ -166,6 +166,8 @@ class Program:
     temps: set = field(default_factory=set)       # names the pass introduced
     returns_tuple: bool = False                   # `return a, b` rather than `return a`
     return_stmt: ast.stmt = None
+    ieee: bool = False                            # partials spelled with runtime.ieee (api)
+    partials_raise: bool = False                  # some partial may raise (modules.partials)
 
     @property
     def steps(self):

@@ -162,9 +162,10 @@ def _find_function(tree, func, filename):
 
 def _unwrap_generated(node):
     """Differentiating generated code again (Hessians): drop the argument checks that
-    ``emit`` adds (the ``try``/``except TypeError`` and any explicit type test)."""
+    ``emit`` adds (the ``try``/``except TypeError``, the retry in IEEE arithmetic, and any
+    explicit type test)."""
     body = node.body
-    if len(body) == 1 and isinstance(body[0], ast.Try) and len(body[0].handlers) == 1:
+    if len(body) == 1 and isinstance(body[0], ast.Try) and len(body[0].handlers) in (1, 2):
         node.body = [stmt for stmt in body[0].body if not _is_argument_check(stmt)]
 
 

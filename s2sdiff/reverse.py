@@ -160,8 +160,7 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
         if backprop is not None:
             backprop.step(step, _explain)
             continue
-        m = modules.namespace_for(step)
-        partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
+        partials = modules.partials(step, modules.namespace_for(step))
         for atom, partial in zip(step.args, partials):
             if activity.is_active(atom):
                 write(atom, partial * d_target, step.number, _explain(step, atom, partial))
@@ -545,8 +544,7 @@ class _Sweeps:
                 self.arrays.step(step, _explain)
             self.written.discard(self.adjoint(step.target))
             return
-        m = self.modules.namespace_for(step)
-        partials = step.rule.partials(m, Expr.name(step.target), *map(Expr, step.args))
+        partials = self.modules.partials(step, self.modules.namespace_for(step))
         own = []                   # s = s * y in a loop: the new s's adjoint feeds the old s's
         for atom, partial in zip(step.args, partials):
             if not self.activity.is_active(atom):

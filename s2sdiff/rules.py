@@ -20,6 +20,18 @@ or ``np.cos(x)`` for NumPy code) and a SymPy namespace when checking.  ``domain`
 where the automatic SymPy test samples the row.  Adding a primitive touches only this
 file; ``tests/test_rules.py`` checks every row against SymPy without new test code.
 
+Domain boundaries.  Partials are written for speed on Python floats, where some raise at
+points the forward survives: ``0.5 / out`` for ``sqrt`` at 0, ``x ** (y - 1)`` at 0 or when
+it overflows, ``log x`` in d(x ** y)/dy at x < 0, ``1 / sqrt((1 - x)(1 + x))`` at +-1.  No
+row tests for them: a scalar gradient that raises ``ZeroDivisionError``,
+``OverflowError`` or ``ValueError`` runs again as its IEEE version (``api.IEEERetry``),
+whose partials spell each ``/``, ``**``, ``//``, ``%`` and ``math`` call ``ieee(...)``
+(``runtime.ieee``): the same value where Python computes one, the inf or NaN of NumPy and
+JAX where it raises (d sqrt(x)/dx at 0 is inf, d(x ** y)/dy at x < 0 is NaN).  An error of
+the forward itself is re-raised as the user's own.  NumPy rows are IEEE already (with
+NumPy's RuntimeWarnings).  A zero adjoint times an infinite partial on a path the output
+does not depend on is NaN (0 * inf), as in JAX and PyTorch.
+
 ``NONDIFFERENTIABLE`` lists functions whose output is piecewise constant (``floor``,
 ``round``, ``len``, comparisons): their results are treated as constants, exactly like
 JAX does; so is ``stop_gradient`` (the identity, whose result JAX treats as a constant).
@@ -43,6 +55,7 @@ class Rule:
     forward: object
     partials: object
     domain: tuple = (-2.0, 2.0)
+    raises: object = False       # partials may raise where the forward does not (see above)
 
     @property
     def name(self):
@@ -61,8 +74,37 @@ RULES = {}
 NONDIFFERENTIABLE = set()
 
 
-def defrule(key, forward, partials, domain=(-2.0, 2.0)):
-    RULES[key] = Rule(key, forward, partials, domain)
+def defrule(key, forward, partials, domain=(-2.0, 2.0), raises=False):
+    """``raises``: whether the partials may raise on Python floats at a point where the
+    forward does not; True, or a predicate of the step's argument nodes."""
+    RULES[key] = Rule(key, forward, partials, domain, raises)
+
+
+def partials_raise(rule, args):
+    """Whether the partials of ``rule`` applied to the argument nodes ``args`` may raise
+    where the forward does not (then the gradient gets its IEEE retry, api.IEEERetry)."""
+    raises = getattr(rule, "raises", False)
+    return bool(raises(*args) if callable(raises) else raises)
+
+
+def _exponent_may_raise(x, y):
+    """Whether ``x ** y``'s partials may raise where ``x ** y`` does not.  ``y * x ** (y - 1)``
+    cannot when ``y`` is a literal 0 or at least 1 (``|x| ** (y - 1) <= max(1, |x| ** y)``),
+    nor ``x ** y * log x`` when ``x`` is a positive literal; otherwise d/dx raises at x = 0
+    or overflows, and d/dy's ``log x`` raises at x < 0."""
+    base, exponent = _literal(x), _literal(y)
+    return not (exponent is not None and (exponent == 0 or exponent >= 1)
+                or base is not None and base > 0)
+
+
+def _literal(node):
+    """The number a literal node (``2.0``, ``-0.5``) stands for, or None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node, sign = node.operand, -1
+    if isinstance(node, Constant) and type(node.value) in (int, float):
+        return sign * node.value
+    return None
 
 
 def lookup(key, n_args):
@@ -96,7 +138,7 @@ defrule(ast.Div,  lambda m, x, y: x / y,  lambda m, out, x, y: (1 / y, -x / y / 
 # log(x + (x == 0)) is log x, or log 1 = 0 where log x would raise.
 defrule(ast.Pow,  lambda m, x, y: x ** y,
         lambda m, out, x, y: (m.unless_zero(y, y * x ** (y - 1)), out * m.log(x + m.is_zero(x))),
-        domain=POSITIVE)
+        domain=POSITIVE, raises=_exponent_may_raise)
 # x // y is the quotient % rounds with (x == x // y * y + x % y), and nan rather than an
 # error at inf and nan.
 defrule(ast.Mod,  lambda m, x, y: m.mod(x, y), lambda m, out, x, y: (1, -(x // y)),
@@ -123,17 +165,21 @@ defrule(math.log2,  lambda m, x: m.log2(x),  lambda m, out, x: (1.44269504088896
         domain=POSITIVE)                                                    # 1 / ln 2
 defrule(math.log10, lambda m, x: m.log10(x), lambda m, out, x: (0.4342944819032518 / x,),
         domain=POSITIVE)                                                    # 1 / ln 10
-defrule(math.sqrt,  lambda m, x: m.sqrt(x),  lambda m, out, x: (0.5 / out,), domain=POSITIVE)
+defrule(math.sqrt,  lambda m, x: m.sqrt(x),  lambda m, out, x: (0.5 / out,), domain=POSITIVE,
+        raises=True)                                                        # at 0
 defrule(math.sin,   lambda m, x: m.sin(x),   lambda m, out, x: (m.cos(x),))
 defrule(math.cos,   lambda m, x: m.cos(x),   lambda m, out, x: (-m.sin(x),))
 defrule(math.tan,   lambda m, x: m.tan(x),   lambda m, out, x: (1 + out ** 2,), domain=(-1.2, 1.2))
 # (1 - x) * (1 + x) rather than 1 - x ** 2: no cancellation near |x| = 1.
-defrule(math.asin,  lambda m, x: m.asin(x),  lambda m, out, x: (1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
-defrule(math.acos,  lambda m, x: m.acos(x),  lambda m, out, x: (-1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT)
+defrule(math.asin,  lambda m, x: m.asin(x),  lambda m, out, x: (1 / m.sqrt((1 - x) * (1 + x)),),
+        domain=UNIT, raises=True)                                           # at +-1
+defrule(math.acos,  lambda m, x: m.acos(x),  lambda m, out, x: (-1 / m.sqrt((1 - x) * (1 + x)),),
+        domain=UNIT, raises=True)
 # 1 / hypot(1, x) squared, not 1 / (1 + x * x): x * x overflows above 1.3e154.
 defrule(math.atan,  lambda m, x: m.atan(x),  lambda m, out, x: ((1 / m.hypot(1, x)) ** 2,))
 defrule(math.atan2, lambda m, y, x: m.atan2(y, x),
-        lambda m, out, y, x: (x / m.hypot(y, x) / m.hypot(y, x), -y / m.hypot(y, x) / m.hypot(y, x)))
+        lambda m, out, y, x: (x / m.hypot(y, x) / m.hypot(y, x), -y / m.hypot(y, x) / m.hypot(y, x)),
+        raises=True)                                                        # at (0, 0)
 defrule(math.sinh,  lambda m, x: m.sinh(x),  lambda m, out, x: (m.cosh(x),))
 defrule(math.cosh,  lambda m, x: m.cosh(x),  lambda m, out, x: (m.sinh(x),))
 # sech(x) ** 2 as cosh(x) ** -2: exact where tanh(x) rounds to +-1 (unlike 1 - out ** 2),
@@ -144,23 +190,29 @@ defrule(math.tanh,  lambda m, x: m.tanh(x),
 defrule(math.asinh, lambda m, x: m.asinh(x), lambda m, out, x: (1 / m.hypot(x, 1),))
 # Two square roots: (x - 1) * (x + 1) overflows above 1.3e154, where the partial is 1 / x.
 defrule(math.acosh, lambda m, x: m.acosh(x), lambda m, out, x: (1 / m.sqrt(x - 1) / m.sqrt(x + 1),),
-        domain=(1.1, 3.0))
+        domain=(1.1, 3.0), raises=True)                                     # at 1
 defrule(math.atanh, lambda m, x: m.atanh(x), lambda m, out, x: (1 / ((1 - x) * (1 + x)),), domain=UNIT)
 # x * x, not x ** 2: float ** raises OverflowError where * gives inf (and exp(-inf) is 0).
 defrule(math.erf,   lambda m, x: m.erf(x),   lambda m, out, x: (1.1283791670955126 * m.exp(-x * x),))
 defrule(math.erfc,  lambda m, x: m.erfc(x),  lambda m, out, x: (-1.1283791670955126 * m.exp(-x * x),))
-defrule(math.pow,   lambda m, x, y: x ** y,  RULES[ast.Pow].partials, domain=POSITIVE)
-defrule(builtins.pow, lambda m, x, y: x ** y, RULES[ast.Pow].partials, domain=POSITIVE)
-defrule(math.hypot, lambda m, *xs: m.hypot(*xs), lambda m, out, *xs: tuple(x / out for x in xs))
+defrule(math.pow,   lambda m, x, y: x ** y,  RULES[ast.Pow].partials, domain=POSITIVE,
+        raises=_exponent_may_raise)
+defrule(builtins.pow, lambda m, x, y: x ** y, RULES[ast.Pow].partials, domain=POSITIVE,
+        raises=_exponent_may_raise)
+defrule(math.hypot, lambda m, *xs: m.hypot(*xs), lambda m, out, *xs: tuple(x / out for x in xs),
+        raises=True)                                                        # at 0
 defrule(math.fabs,  lambda m, x: m.fabs(x),  lambda m, out, x: (m.sign(x),))
 defrule(builtins.abs, lambda m, x: m.fabs(x), lambda m, out, x: (m.sign(x),))
 defrule(builtins.float, lambda m, x: x, lambda m, out, x: (1,))
-# Seed 002's convention for max: d max(x, y)/dx = 1(x >= y); at a tie every maximal
-# argument receives the full adjoint.  min mirrors it.  A NaN result gives NaN partials.
+# max and min: seed 002's indicator 1(x >= y), except at exact ties, where the k arguments
+# equal to the result share the adjoint evenly (1/k each, as JAX, autograd and PyTorch do):
+# max(x, x) differentiates to 1, max(x, 3.0) to 1/2 at x = 3.  Each share is a valid
+# subgradient.  Both rows read the same ``m.tied_share`` (equality with ``out``).  A NaN
+# result gives NaN partials.
 defrule(builtins.max, lambda m, *xs: m.max(*xs),
-        lambda m, out, *xs: tuple(m.indicator(x >= out, nan=out) for x in xs))
+        lambda m, out, *xs: tuple(m.tied_share(out, xs, i) for i in range(len(xs))))
 defrule(builtins.min, lambda m, *xs: m.min(*xs),
-        lambda m, out, *xs: tuple(m.indicator(x <= out, nan=out) for x in xs))
+        lambda m, out, *xs: tuple(m.tied_share(out, xs, i) for i in range(len(xs))))
 
 NONDIFFERENTIABLE_RULE = "nondifferentiable"
 NONDIFFERENTIABLE.update({
@@ -247,7 +299,8 @@ def defvjp(key, signature, label=None, **vjps):
 
 def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=None):
     row = RULES[scalar_key]
-    defrule(np_function, forward or row.forward, partials or row.partials, domain or row.domain)
+    defrule(np_function, forward or row.forward, partials or row.partials, domain or row.domain,
+            row.raises)
 
 
 for _f, _k in ((_np.exp, math.exp), (_np.log, math.log), (_np.log1p, math.log1p),

@@ -26,6 +26,32 @@ def add_sequences(total, more):
     return total + more
 
 
+def ieee(function, *args):
+    """``function(*args)`` (a ``math`` function, or an operator named by its symbol), or,
+    where Python raises for it, the IEEE value NumPy gives: ``ieee("/", 0.5, 0.0)`` is inf,
+    ``ieee(math.log, -2.0)`` nan, an overflowing ``**`` +-inf.  Only in the IEEE version of
+    a gradient (``modules._IEEE``), which runs after the fast one raised.
+
+    >>> import math
+    >>> ieee("/", 1.0, 4.0), ieee("/", 0.5, -0.0), ieee(math.log, -2.0)
+    (0.25, -inf, nan)
+    """
+    operators = {"/": lambda a, b: a / b, "**": lambda a, b: a ** b,
+                 "//": lambda a, b: a // b, "%": lambda a, b: a % b}
+    numpy_names = {"/": "true_divide", "**": "power", "//": "floor_divide", "%": "mod",
+                   "asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2",
+                   "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "pow": "power"}
+    try:
+        return operators[function](*args) if isinstance(function, str) else function(*args)
+    except (ArithmeticError, ValueError):
+        name = function if isinstance(function, str) else function.__name__
+        numpy_function = getattr(np, numpy_names.get(name, name), None)
+        if numpy_function is None:
+            raise
+        with np.errstate(all="ignore"):
+            return float(numpy_function(*[np.float64(a) for a in args]))
+
+
 def prod_of_others(a, axis=None):
     """d np.prod(a, axis) / da: at each entry, the product of the other entries along
     ``axis`` (all axes for None), as products from the left times products from the right.

@@ -26,6 +26,11 @@ def _indicator(condition, nan=None):
     return sympy.Piecewise((1, condition), (0, True))
 
 
+def _tied_share(out, xs, i):
+    count = sum(_indicator(sympy.Eq(v, out)) for v in xs)
+    return sympy.Piecewise((1 / count, sympy.Eq(xs[i], out)), (0, True))
+
+
 SYMPY = types.SimpleNamespace(
     exp=sympy.exp, sqrt=sympy.sqrt, sin=sympy.sin, cos=sympy.cos, tan=sympy.tan,
     asin=sympy.asin, acos=sympy.acos, atan=sympy.atan, atan2=sympy.atan2,
@@ -33,7 +38,7 @@ SYMPY = types.SimpleNamespace(
     asinh=sympy.asinh, acosh=sympy.acosh, atanh=sympy.atanh,
     erf=sympy.erf, erfc=sympy.erfc, floor=sympy.floor, ceil=sympy.ceiling,
     fabs=sympy.Abs, abs=sympy.Abs, sign=sympy.sign, pi=sympy.pi, e=sympy.E, inf=sympy.oo,
-    log=_log, indicator=_indicator, unless_zero=lambda y, value: value,   # 0 * x**-1 is 0
+    log=_log, indicator=_indicator, tied_share=_tied_share, unless_zero=lambda y, value: value,   # 0 * x**-1 is 0
     where=lambda condition, a, b: sympy.Piecewise((a, condition), (b, True)),
     is_zero=lambda x: _indicator(sympy.Eq(x, 0)),
     trunc=lambda x: sympy.sign(x) * sympy.floor(sympy.Abs(x)),
@@ -108,15 +113,15 @@ def derivative(expr, symbol):
 
 class IndicatorCompares(ast.NodeTransformer):
     """Make generated code run on SymPy symbols: each comparison used as a number becomes
-    ``indicator(...)`` and each ``a if c else b`` becomes ``where(c, a, b)``."""
+    ``indicator(sympy.Lt(...))`` (or ``Eq``...) and each ``a if c else b`` becomes ``where(c, a, b)``."""
 
     def __init__(self, indicator_name, where_name):
         self.indicator_name = indicator_name
         self.where_name = where_name
 
     def visit_Compare(self, node):
-        self.generic_visit(node)
-        return ast.Call(ast.Name(self.indicator_name, ast.Load()), [node], [])
+        self.generic_visit(node)       # ``x == out`` as sympy.Eq: == on SymPy compares structure
+        return ast.Call(ast.Name(self.indicator_name, ast.Load()), [_Relational().visit(node)], [])
 
     def visit_IfExp(self, node):
         test = node.test

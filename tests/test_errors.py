@@ -400,10 +400,9 @@ def min_of_same(x):
     return min(x, x)
 
 
-def test_min_of_a_value_with_itself_follows_the_tie_convention():
-    # Seed 002's convention: d min(x, y)/dx = 1(x <= y) and d/dy = 1(y <= x), so at a tie
-    # each argument receives the full adjoint; min(x, x) passes it twice (README says so).
-    assert grad(min_of_same)(1.5) == 2.0
+def test_min_of_a_value_with_itself_is_the_identity():
+    # At a tie the two arguments share the adjoint evenly: min(x, x) = x differentiates to 1.
+    assert grad(min_of_same)(1.5) == 1.0
 
 
 # 4. random programs ------------------------------------------------------------------

@@ -133,7 +133,11 @@ def _no_rule(program, step, varied):
     callee = step.callee
     what = rule_name(callee) if callee is not None else ast.unparse(step.value)
     args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
-    if callable(callee) and hasattr(callee, "__code__"):
+    if callee in (list, tuple):
+        sequence = args or "a"
+        hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
+                f"{sequence}[1], ...]`, or index `{sequence}` itself.")
+    elif callable(callee) and hasattr(callee, "__code__"):
         hint = (f"s2sdiff does not differentiate calls to other Python functions yet: "
                 f"inline `{what}` into {program.name}, or call it only on values that do "
                 f"not depend on the differentiated inputs.")

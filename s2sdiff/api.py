@@ -14,6 +14,7 @@ alive: ``grad(f)(x)`` in a loop generates once, and differentiating new closures
 loop holds at most ``RECENT`` of them.
 """
 
+import ast
 import collections
 import copy
 import functools
@@ -130,7 +131,7 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
            ieee=False):
     with _lock:
         try:
-            program = normalize(parse(func))
+            program = normalize(parse(_ieee_version(func) if ieee else func))
             program.ieee = ieee
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
@@ -151,10 +152,9 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
         if kind in ("grad", "value_and_grad", "derivative"):
             listing.scalar_output = kind      # an array argument must not make it an array
         if program.partials_raise and not ieee:
-            retry = IEEERetry(func, kind, wrt_names, single, optimize, differentiate, explain)
-            listing.retry = (program.namer.fresh("ieee_" + listing.name),
-                             program.namer.fresh("error"))
-            listing.injected[listing.retry[0]] = retry
+            _with_retry(listing, program, lambda args: _build(
+                func, kind, wrt_names, single, optimize, differentiate, explain, None, {},
+                ieee=True))
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
         generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
@@ -163,26 +163,47 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
         return _remember(generated)
 
 
-class IEEERetry:
-    """What a scalar gradient whose partials may raise (``rules.partials_raise``) calls when
-    it raises ZeroDivisionError, OverflowError or ValueError (``except (ArithmeticError,
-    ValueError)``, free until it raises): the same
-    gradient generated again with every partial spelled ``ieee(...)`` (``runtime.ieee``),
-    built on first use and run once more from the start.  Where the forward itself raises
-    (``math.log(-1.0)`` in the user's code) it raises again, and the first error is
-    re-raised as it was; otherwise the partials that raised give IEEE's inf or NaN, as
-    NumPy and JAX do (``d sqrt(x)/dx`` at 0 is inf).  The function's own code runs twice
-    on this path (a ``print`` in it prints twice)."""
+def _with_retry(listing, program, build_ieee):
+    """Give ``listing`` its IEEE retry: ``build_ieee(args)`` builds the IEEE version."""
+    listing.retry = (program.namer.fresh("ieee_" + listing.name), program.namer.fresh("error"))
+    listing.injected[listing.retry[0]] = IEEERetry(build_ieee)
 
-    def __init__(self, func, kind, wrt_names, single, optimize, differentiate, explain):
-        self.how = (func, kind, wrt_names, single, optimize, differentiate, explain)
+
+def _ieee_version(func):
+    """The IEEE version of ``func`` if it is generated code with one (its partials spelled
+    ``ieee(...)``), else ``func``: the IEEE version of a second derivative differentiates
+    it, so a gradient that is infinite (d sqrt(x)/dx at 0) is differentiated to inf/NaN."""
+    from .emit import listing_of
+    try:
+        listing = listing_of(func)[0]
+    except (KeyError, TypeError):
+        return func
+    if not listing.retry:
+        return func
+    retry = listing.injected[listing.retry[0]]
+    if retry.generated is None:
+        retry.generated = retry.build(())
+    return retry.generated
+
+
+class IEEERetry:
+    """What a gradient whose partials may raise (``rules.partials_raise``; in NumPy code
+    ``arrays.partials_may_raise``) calls when it raises ZeroDivisionError, OverflowError or
+    ValueError (``except (ArithmeticError, ValueError)``, free until it raises): the same
+    gradient generated again with those partials spelled ``ieee(...)``
+    (``runtime.ieee``), built on first use (``build(args)``) and run once more from the
+    start.  Where the forward itself raises (``math.log(-1.0)`` in the user's code) it
+    raises again, and the first error is re-raised as it was; otherwise the partials that
+    raised give IEEE's inf or NaN, as NumPy and JAX do (``d sqrt(x)/dx`` at 0 is inf).  The
+    function's own code runs twice on this path (a ``print`` in it prints twice)."""
+
+    def __init__(self, build):
+        self.build = build
         self.generated = None
 
     def __call__(self, error, *args, **kwargs):
         if self.generated is None:
-            func, kind, wrt_names, single, optimize, differentiate, explain = self.how
-            self.generated = _build(func, kind, wrt_names, single, optimize, differentiate,
-                                    explain, None, {}, ieee=True)
+            self.generated = self.build(args)
         try:
             return self.generated(*args, **kwargs)
         except (ArithmeticError, ValueError):
@@ -221,9 +242,10 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
     by_columns = forward_mode and not getattr(differentiate, "keywords", {}).get("jvp")
     activity_pass.analyze(program, wrt_names)      # a missing rule fails here, not at a call
 
-    def generate(program, real_wrt):
+    def generate(program, real_wrt, ieee=False):
         if by_columns and any(program.kinds[p].array for p in wrt_names):
             raise arrays.forward_refused(program)
+        program.ieee = ieee
         try:
             facts = activity_pass.analyze(program, real_wrt)
             facts.wrt = list(wrt_names)
@@ -238,6 +260,13 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
             arrays.prune_forward(listing)
         arrays.no_writes_through_aliases(listing)
         listing.explain = explain
+        if listing.signature is None and program.parsed.node.args.kwonlyargs:
+            # the dispatcher binds keywords and defaults, then passes all by position
+            listing.signature = ast.arguments(
+                posonlyargs=[], args=[ast.arg(p) for p in program.params], vararg=None,
+                kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        if program.partials_raise and not ieee:     # a scalar partial of Python numbers
+            _with_retry(listing, program, lambda args: specialise(args, ieee=True))
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
         return generated
@@ -332,13 +361,14 @@ def vjp(f, *primals):
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
     outputs = generated.__s2sdiff_outputs__
+    primals = _every_parameter(original, primals)
     written = aliases.writes_arguments(original) if inspect.isfunction(original) else ()
     if written:      # f writes into an argument: the pullback must see the primals given
         params = _parameter_names(original)
-        value = original(*[copy.deepcopy(p) if i < len(params) and params[i] in written
-                           else p for i, p in enumerate(primals)])
+        value = _call(original, [copy.deepcopy(p) if i < len(params) and params[i] in written
+                                 else p for i, p in enumerate(primals)])
     else:
-        value = original(*primals)
+        value = _call(original, primals)
 
     def pullback(cotangent):
         cotangents = tuple(cotangent) if outputs is not None else (cotangent,)
@@ -348,6 +378,38 @@ def vjp(f, *primals):
         return generated(*primals, *cotangents)
 
     return value, pullback
+
+
+def _every_parameter(func, primals):
+    """``primals`` (one per parameter of ``func`` in order, keyword-only ones included, as
+    the generated code takes them) with the defaults of those left out."""
+    try:
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return primals
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters) \
+            or len(primals) >= len(parameters):
+        return primals
+    missing = [p for p in parameters[len(primals):] if p.default is p.empty]
+    if missing:
+        raise ArgumentError(f"vjp: {func.__name__} has {len(parameters)} parameters "
+                            f"({', '.join(p.name for p in parameters)}); "
+                            f"no value for {', '.join(p.name for p in missing)}",
+                            construct="primals")
+    return tuple(primals) + tuple(p.default for p in parameters[len(primals):])
+
+
+def _call(func, values):
+    """``func`` called with one value per parameter in order, keyword-only ones by name."""
+    try:
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return func(*values)
+    if not any(p.kind is p.KEYWORD_ONLY for p in parameters):
+        return func(*values)
+    positional = [v for p, v in zip(parameters, values) if p.kind is not p.KEYWORD_ONLY]
+    keywords = {p.name: v for p, v in zip(parameters, values) if p.kind is p.KEYWORD_ONLY}
+    return func(*positional, **keywords)
 
 
 def _jacobian_layout(f, columns):

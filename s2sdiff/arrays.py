@@ -37,7 +37,13 @@ SSA value, and generates code that knows them:
 * a list or tuple display where NumPy takes an array (``np.array([[x, 1.0], [2.0, y]])``,
   ``np.mean([x, y])``) is the array NumPy makes of it: each element's adjoint is its
   entry of the array's adjoint (``dx = dA[0, 0]``); a list *variable* passed to NumPy
-  is refused at generation time;
+  is refused at generation time, and so are indexing a list built in the function and
+  assigning into one of its elements (``infer`` sees it is a list);
+* the dispatcher takes the user's parameter names: arguments by position, by name,
+  keyword-only and left to their defaults are bound as the user's function binds them,
+  then passed to the specialised code by position;
+* scalar partials of Python numbers that may raise where the forward does not
+  (``s ** 0.5`` at 0) give the specialised code its IEEE retry (``partials_may_raise``);
 * forward values that neither the reverse sweep nor the result reads are not computed
   (``prune_forward``).
 
@@ -442,16 +448,20 @@ def infer(program, args):
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})
     env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) else a for a in args]))
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
+    program.assigned_at = {}      # name -> the line of its last assignment in the run
+    env[_SEQUENCE_CHECK] = functools.partial(_no_list_item_assignment, program)
+    saving = {s.saved for s in program.steps if s.rule is rules.ARRAY_SETITEM}
     from .normalize import has_control_flow
     if has_control_flow(program.body):
-        return _free_kinds(program, _infer_blocks(program, env, kinds))
+        return _free_kinds(program, _infer_blocks(program, env, kinds, saving))
     for step in program.steps:
-        exec(compile(unparse(step.statement), parsed.filename, "exec"), env)
+        exec(compile(_inferred(step, saving), parsed.filename, "exec"), env)
         kinds[step.target] = kind_of(env[step.target])
+        program.assigned_at[step.target] = step.lineno
     return _free_kinds(program, kinds)
 
 
-def _infer_blocks(program, env, kinds):
+def _infer_blocks(program, env, kinds, saving):
     """``infer`` for a program with branches and loops: its forward code runs once,
     recording the kind of every assignment; a name whose shape or dtype changes from one
     assignment to the next (an array growing in a loop) cannot be specialised."""
@@ -461,7 +471,7 @@ def _infer_blocks(program, env, kinds):
     def emit(items, indent):
         for item in items:
             if isinstance(item, Step):
-                lines.append(indent + unparse(item.statement))
+                lines.extend(indent + line for line in _inferred(item, saving).splitlines())
                 lines.append(f"{indent}{_RECORD}({item.target!r}, {item.target}, "
                              f"{item.lineno})")
             elif isinstance(item, If):
@@ -491,12 +501,14 @@ def _infer_blocks(program, env, kinds):
                 kind.shape, kind.dtype, kind.array) and name not in program.params:
             raise program.parsed.error(
                 ast.Pass(lineno=lineno), f"s2sdiff cannot differentiate {program.name}: "
-                f"`{name}` is first {_describe(known)}, then {_describe(kind)}; generated "
+                f"`{program.user_names.get(name, name)}` is first {_describe(known)}, then {_describe(kind)}; generated "
                 f"array code is specialised to one shape per name",
                 construct="a shape that changes", cls=UnsupportedError,
-                hint="Keep every variable's shape fixed (preallocate with np.zeros and "
-                     "assign into it, or collect pieces in a list and np.stack them after).")
+                hint="Keep every variable's shape fixed: preallocate the result with "
+                     "np.zeros(final shape) and assign each piece into it (`out[i] = ...`), "
+                     "or write the pieces in one call (np.stack([a, b, c])).")
         kinds[name] = kind
+        program.assigned_at[name] = lineno
         values[name] = value
     values = {}
     namespace = dict(env)
@@ -528,6 +540,30 @@ def _infer_untaken(program, env, kinds, values):
 
 
 _INFER, _RECORD = "s2sdiff_infer", "s2sdiff_record"
+_SEQUENCE_CHECK = "s2sdiff_no_list"
+
+
+def _inferred(step, saving):
+    """The source ``infer`` runs for ``step``: its statement, after a check that an
+    element assignment (``a[i] = e``, whose first step saves ``a[i].copy()``: a step of
+    ``saving``, the saved names) writes into an array, not a list."""
+    text = unparse(step.statement)
+    if step.target in saving:
+        array = step.args[0].id
+        text = f"{_SEQUENCE_CHECK}({array!r}, {array}, {step.lineno})\n{text}"
+    return text
+
+
+def _no_list_item_assignment(program, name, value, lineno):
+    """Refuse ``a[i] = e`` on a list or tuple in NumPy code (``infer`` runs this first)."""
+    if isinstance(value, (list, tuple)):
+        user = program.user_names.get(name, name)
+        raise program.parsed.error(
+            ast.Pass(lineno=lineno), f"s2sdiff cannot differentiate {program.name}: "
+            f"assignment to an element of the list `{user}` in NumPy code",
+            construct="list element assignment in NumPy code", cls=UnsupportedError,
+            hint="Build the list with its final elements (`[a * a, b]`, or np.stack([...]) "
+                 "in the call), or preallocate an array with np.zeros and assign into it.")
 
 
 def integral_names(kinds):
@@ -549,6 +585,10 @@ class _ArrayNamespace:
 
     def __init__(self, recording):
         self.ns = recording
+
+    @property
+    def alias(self):
+        return self.ns.alias
 
     def indicator(self, condition, nan=None):
         """The comparison, or with ``nan=v`` ``np.where(v == v, condition, v)``: a NaN
@@ -710,8 +750,8 @@ class Backprop:
         if isinstance(step.rule, rules.ArrayRule):
             return self._array_rule(step, d_target)
         m = self._namespace_for(step)
-        partials = step.rule.partials(m, Expr.name(step.target),
-                                      *partial_arguments(self.modules, self.kinds, step))
+        partials = self.modules.partials(step, m, partial_arguments(self.modules, self.kinds, step),
+                                         partials_may_raise(self.kinds, step, m))
         out_shape = self.shape(step.target)
         for atom, partial in zip(step.args, partials):
             if not self.activity.is_active(atom):
@@ -775,11 +815,7 @@ class Backprop:
             shape = context.shape(operand) if context.result_shape is None \
                 else context.result_shape
             self._unstack(bound, as_node(result), shape, step)
-        for name, node in context.bound.items():
-            if name not in rule.operands and any(self.activity.is_active(a) for a in _names(node)):
-                context.refuse(f"{rule.name} whose `{name}` argument depends on the "
-                               f"differentiated inputs", "Only the array arguments are "
-                               "differentiated; compute that argument from constants.")
+        refuse_varied_options(self.program, step, self.activity.is_active)
 
     def _reaches(self, node):
         return any(self.activity.is_active(a) for _, a in leaves(node))
@@ -1552,11 +1588,19 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None):
         return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a)
                       for a in args]) + free_key()
 
-    def slow(*args, **kwargs):
-        if kwargs or len(args) < n:
+    def positional(args, kwargs):
+        """Every parameter's value in order (keywords and defaults bound), then the rest."""
+        if not kwargs and len(args) >= n:
+            return args
+        try:
             bound = signature.bind(*args[:n], **kwargs)
-            bound.apply_defaults()
-            args = tuple(bound.arguments.values()) + args[n:]
+        except TypeError as error:
+            raise TypeError(f"{name}(): {error}") from None
+        bound.apply_defaults()
+        return tuple(bound.arguments.values()) + args[n:]
+
+    def slow(*args, **kwargs):
+        args = positional(args, kwargs)
         generated = table.get(_key(args))
         if generated is None:
             generated = make(args)
@@ -1570,10 +1614,7 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None):
 
     def specialize(*args, **kwargs):
         """The generated function for arguments of these kinds (with ``.source``)."""
-        if kwargs or len(args) < n:
-            bound = signature.bind(*args[:n], **kwargs)
-            bound.apply_defaults()
-            args = tuple(bound.arguments.values()) + args[n:]
+        args = positional(args, kwargs)
         try:
             return table[_key(args)]
         except (KeyError, TypeError):
@@ -1589,20 +1630,22 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None):
 
 def _free_key(free, parsed):
     """``(free_key, source, names)``: a function giving the free values' part of the key,
-    the same as a source expression, and the names that expression reads."""
-    names, parts = {"ndarray": np.ndarray, "other": _value_key}, []
+    the same as a source expression, and the names that expression reads (all prefixed
+    ``s2sdiff_``: the dispatcher's parameters are the user's names)."""
+    names, parts = {"s2sdiff_ndarray": np.ndarray, "s2sdiff_other": _value_key}, []
     for key in free:
         root, *attributes = key.split(".")
         if root in parsed.closure:
-            names[f"cell{len(parts)}"] = parsed.closure[root]
-            read = f"cell{len(parts)}.cell_contents"
+            names[f"s2sdiff_cell{len(parts)}"] = parsed.closure[root]
+            read = f"s2sdiff_cell{len(parts)}.cell_contents"
         elif root in parsed.globals:
-            names["module_globals"] = parsed.globals
-            read = f"module_globals.get({root!r})"
+            names["s2sdiff_globals"] = parsed.globals
+            read = f"s2sdiff_globals.get({root!r})"
         else:
             continue
         read += "".join(f".{a}" for a in attributes)
-        parts.append(f"(v.shape, v.dtype) if type(v := {read}) is ndarray else other(v)")
+        parts.append(f"(s2sdiff_v.shape, s2sdiff_v.dtype) if type(s2sdiff_v := {read}) is "
+                     f"s2sdiff_ndarray else s2sdiff_other(s2sdiff_v)")
     namespace = dict(names)
     source = "".join(f"{part}, " for part in parts)
     exec(compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
@@ -1618,30 +1661,40 @@ def _value_key(value):
 
 
 def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None):
-    """``f(a, b)``: look the kinds of exactly the user's positional arguments up inline (no
-    ``*args`` packing, no loop); anything else (keywords, defaults, the cotangents of a
-    vjp) goes through ``slow``.  Parameters from ``required`` on may be left out (they
-    have defaults, or are keyword-only)."""
-    names = [f"a{i}" for i in range(len(params))]
+    """``f(a, b)``: look the kinds of exactly the user's arguments up inline (no ``*args``
+    packing, no loop), under the user's parameter names, so that passing them by name
+    takes this path too; anything else (other keywords, defaults, the cotangents of a vjp)
+    goes through ``slow``.  Parameters from ``required`` on may be left out (they have
+    defaults, or are keyword-only).  Every other name in it starts with ``s2sdiff_``."""
+    names = list(params)
     required = len(names) if required is None else required
-    key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is ndarray else type({a})"
+    key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is s2sdiff_ndarray else type({a})"
                      for a in names] + list(free_parts))
     optional = names[required:]
-    heads = names[:required] + [f"{a}=missing" for a in optional]
-    given = ", ".join(names[:required] + [f"*[a for a in ({', '.join(optional)},) "
-                                          f"if a is not missing]"] * bool(optional))
-    test = "".join(f" or {a} is missing" for a in optional)
-    source = (f"def dispatch({', '.join(heads)}, *more, **kwargs):\n"
-              f"    if more or kwargs{test}:\n"
-              f"        return slow({given}, *more, **kwargs)\n"
-              f"    generated = get(({key},))\n"
-              f"    if generated is None:\n"
-              f"        return slow({', '.join(names)})\n"
-              f"    return generated({', '.join(names)})\n")
+    heads = names[:required] + [f"{a}=s2sdiff_missing" for a in optional]
+    # with more positional arguments every optional one was given too; without, those
+    # given are passed on by name (some before them may be missing)
+    given = ", ".join(names[:required] + [
+        f"**{{s2sdiff_k: s2sdiff_v for s2sdiff_k, s2sdiff_v in ("
+        + "".join(f"({a!r}, {a}), " for a in optional)
+        + ") if s2sdiff_v is not s2sdiff_missing}"] * bool(optional))
+    test = "".join(f" or {a} is s2sdiff_missing" for a in optional)
+    source = (f"def dispatch({', '.join(heads)}, *s2sdiff_more, **s2sdiff_kwargs):\n"
+              + (f"    if s2sdiff_more:\n"
+                 f"        return s2sdiff_slow({', '.join(names)}, *s2sdiff_more, "
+                 f"**s2sdiff_kwargs)\n" if optional else "") +
+              f"    if s2sdiff_more or s2sdiff_kwargs{test}:\n"
+              f"        return s2sdiff_slow({given}, "
+              f"{'' if optional else '*s2sdiff_more, '}**s2sdiff_kwargs)\n"
+              f"    s2sdiff_generated = s2sdiff_get(({key},))\n"
+              f"    if s2sdiff_generated is None:\n"
+              f"        return s2sdiff_slow({', '.join(names)})\n"
+              f"    return s2sdiff_generated({', '.join(names)})\n")
     if not names:
-        source = "def dispatch(*more, **kwargs):\n    return slow(*more, **kwargs)\n"
-    namespace = {"ndarray": np.ndarray, "get": table.get, "slow": slow, "missing": _MISSING,
-                 **(free_names or {})}
+        source = ("def dispatch(*s2sdiff_more, **s2sdiff_kwargs):\n"
+                  "    return s2sdiff_slow(*s2sdiff_more, **s2sdiff_kwargs)\n")
+    namespace = {"s2sdiff_ndarray": np.ndarray, "s2sdiff_get": table.get,
+                 "s2sdiff_slow": slow, "s2sdiff_missing": _MISSING, **(free_names or {})}
     exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
     return namespace["dispatch"]
 
@@ -1651,7 +1704,7 @@ _MISSING = object()     # an argument left to its default (the dispatcher's fast
 
 def specialiser(func, parsed_program, kind, wrt_names, single, generate):
     """``specialise(args)``: check the arguments, infer kinds, generate and build."""
-    def specialise(args):
+    def specialise(args, ieee=False):
         program = parsed_program()
         for param, value in zip(program.params, args):
             check_argument(program.name, param, value)
@@ -1662,10 +1715,11 @@ def specialiser(func, parsed_program, kind, wrt_names, single, generate):
             raise program.not_scalar(
                 kind, f"an array of shape {output.shape}",
                 "Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "
-                "vector-Jacobian product.")
+                "vector-Jacobian product.", program.assigned_at.get(program.output.id))
         program.kinds = kinds
         aliases.check(program, kinds)
-        return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array])
+        return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array],
+                        ieee)
     return specialise
 
 
@@ -1681,12 +1735,17 @@ def drop_constants(program, facts):
                 and step.differentiable and step.rule is not None \
                 and not isinstance(step.rule, rules.Structural) and any(
                     isinstance(a, ast.Name) and a.id in facts.varied for a in step.args):
+            sequence = kind.dtype == "S"
+            returned = "list or tuple" if sequence else type(kind.value).__name__ \
+                if kind.value is not None else "value"
             raise program.parsed.error(
                 ast.Expr(step.value, lineno=step.lineno),
                 f"s2sdiff cannot differentiate {program.name}: `{unparse(step.value)}` returns "
-                f"a {type(kind.value).__name__ if kind.value is not None else 'value'}, not a "
-                f"number or an array", construct=step.rule.name, cls=UnsupportedError,
-                hint="Call it so that it returns an array (without retstep=True or similar "
+                f"a {returned}, not a number or an array", construct=step.rule.name,
+                cls=UnsupportedError,
+                hint="Write the elements where NumPy takes them (np.array([a, b]), "
+                     "np.stack([a, b])) and work on that array." if sequence else
+                     "Call it so that it returns an array (without retstep=True or similar "
                      "options).")
     facts.varied -= {n for n, k in kinds.items()      # lists ("S") may vary: refused at use
                      if k.dtype in "biu" or (k.shape is None and k.dtype != "S")}
@@ -1728,6 +1787,21 @@ def array_namespace(modules, kinds, step):
     return modules.namespace_for(step)
 
 
+def partials_may_raise(kinds, step, m):
+    """Whether the partials of ``step``, built with ``m`` (``array_namespace``), may raise
+    where its forward does not (then the gradient gets its IEEE retry, ``api.IEEERetry``):
+    a row that may (``rules.partials_raise``) on numbers with ``math``'s functions, and a
+    NumPy function of Python numbers only, whose partials (``1 / x`` for ``np.log``) are
+    Python arithmetic.  NumPy arithmetic on arrays and NumPy scalars never raises."""
+    if not isinstance(m, _ArrayNamespace):
+        return rules.partials_raise(step.rule, step.args)
+    for atom in step.args:
+        kind = node_kind(kinds, atom)
+        if kind is None or kind.array or kind.exact not in (float, int, bool):
+            return False
+    return True
+
+
 def partial_arguments(modules, kinds, step):
     """The step's arguments as a scalar row's partials read them; a list or tuple held
     outside the function (``w * LIST``) as the array NumPy makes of it, ``np.asarray(LIST)``
@@ -1740,6 +1814,21 @@ def partial_arguments(modules, kinds, step):
         else:
             arguments.append(Expr(atom))
     return arguments
+
+
+def refuse_varied_options(program, step, is_active):
+    """Refuse an ``ArrayRule`` step whose argument other than its differentiated operands
+    (``a_min`` of ``np.clip``, an ``axis``) depends on the differentiated inputs
+    (``is_active``): only the operands are differentiated, in both modes."""
+    for name, node in _bind(step).items():
+        if name not in step.rule.operands and any(is_active(a) for a in _names(node)):
+            raise program.parsed.error(
+                ast.Expr(step.value, lineno=step.lineno),
+                f"s2sdiff cannot differentiate {program.name}: {step.rule.name} whose "
+                f"`{name}` argument depends on the differentiated inputs",
+                construct=step.rule.name, cls=UnsupportedError,
+                hint="Only the array arguments are differentiated; compute that argument "
+                     "from constants.")
 
 
 def tangent_of_row(step, kinds, modules, tangent_of):

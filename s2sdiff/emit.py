@@ -15,8 +15,9 @@ Guarantees:
   number the error names that parameter (the ``try`` costs nothing until it raises);
   parameters that could pass through without a ``TypeError`` (only arithmetic, no math
   function) get an explicit type test first (``unchecked_parameters``);
-* a scalar gradient whose partials may raise where the forward does not (``0.5 / sqrt(x)``
-  at 0, ``log(x)`` in ``d(x ** y)/dy`` at x < 0: ``rules.partials_raise``) has a second
+* a gradient whose partials may raise where the forward does not (``0.5 / sqrt(x)`` at 0,
+  ``log(x)`` in ``d(x ** y)/dy`` at x < 0: ``rules.partials_raise``; in NumPy code only
+  partials of Python numbers, ``arrays.partials_may_raise``) has a second
   clause, ``except (ArithmeticError, ValueError)``, that hands its arguments to
   ``listing.retry`` (``api.IEEERetry``), the IEEE version of the gradient: where the
   forward finished, the gradient finishes with IEEE's inf or NaN; where the forward raises,

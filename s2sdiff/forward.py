@@ -128,6 +128,8 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             return
         if isinstance(item.rule, rules.ArrayRule):     # NumPy rows: arrays.tangent_of_row
             for direction, facts in active:
+                arrays.refuse_varied_options(program, item, facts.is_active)
+            for direction, facts in active:
                 def of(atom, direction=direction, facts=facts):
                     if isinstance(atom, ast.Name) and facts.is_active(atom):
                         return ast.Name(tangent(atom.id, direction), ast.Load())
@@ -137,7 +139,8 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             return
         m = arrays.array_namespace(modules, kinds, item) if kinds else modules.namespace_for(item)
         arguments = arrays.partial_arguments(modules, kinds, item) if kinds else None
-        partials = [as_node(p) for p in modules.partials(item, m, arguments)]
+        may_raise = arrays.partials_may_raise(kinds, item, m) if kinds else None
+        partials = [as_node(p) for p in modules.partials(item, m, arguments, may_raise)]
         for i, atom in enumerate(item.args):
             users = sum(facts.is_active(atom) for _, facts in active)
             if users > 1 and not _is_atom(fold(copy.deepcopy(partials[i]))):

@@ -31,7 +31,8 @@ class ModuleAliases:
         key = module.__name__
         if key not in self.namespaces:
             alias, inject = self._alias(module)
-            self.namespaces[key] = (_Recording(alias), module, inject)
+            shadowed = _assigned_locally(self.program, "abs")
+            self.namespaces[key] = (_Recording(alias, module, shadowed), module, inject)
         return self.namespaces[key][0]
 
     def _alias(self, module):
@@ -43,17 +44,23 @@ class ModuleAliases:
                 return name, False
         return self.program.namer.fresh(preferred), True
 
-    def partials(self, step, m, arguments=None):
+    def partials(self, step, m, arguments=None, may_raise=None):
         """The rule's partials of ``step`` built with ``m`` (on ``arguments``, the step's
-        atoms as ``Expr`` unless given).  Notes in
-        ``program.partials_raise`` whether they may raise where the forward does not
-        (``rules.partials_raise``); in the IEEE version of a gradient (``program.ieee``)
-        every operation that can raise on Python floats is spelled ``ieee(...)`` (``_IEEE``)."""
+        atoms as ``Expr`` unless given).  Notes in ``program.partials_raise`` whether they
+        may raise where the forward does not (``may_raise``, for NumPy code
+        ``arrays.partials_may_raise``; ``rules.partials_raise`` unless given); in the IEEE
+        version of a gradient (``program.ieee``) every operation that can raise on Python
+        floats is spelled ``ieee(...)`` (``_IEEE``): in every partial of scalar code, in
+        the partials that may raise of NumPy code."""
         from .rules import partials_raise
         if arguments is None:
             arguments = map(Expr, step.args)
         partials = step.rule.partials(m, Expr.name(step.target), *arguments)
-        if partials_raise(step.rule, step.args):
+        if may_raise is None:
+            may_raise = partials_raise(step.rule, step.args)
+        elif not may_raise:
+            return partials
+        if may_raise:
             self.program.partials_raise = True
         if not getattr(self.program, "ieee", False):
             return partials
@@ -73,15 +80,23 @@ class ModuleAliases:
 
 
 def _assigned_locally(program, name):
-    return any(getattr(s, "target", None) == name for s in program.body) or name in program.params
+    return any(s.target == name for s in program.steps) or name in program.params
 
 
 class _Recording(Namespace):
-    """A Namespace that remembers whether generated code used it."""
+    """A Namespace that remembers whether generated code used it; where the function binds
+    the name ``abs`` itself, ``m.abs`` is the module's (``math.fabs``, ``np.abs``)."""
 
-    def __init__(self, alias):
+    def __init__(self, alias, module=math, abs_shadowed=False):
         super().__init__(alias)
         self.used = False
+        self.abs_shadowed = abs_shadowed
+        self.module_abs = "fabs" if module is math else "abs"
+
+    def abs(self, x):
+        if self.abs_shadowed:
+            return self.__getattr__(self.module_abs)(x)
+        return Namespace.abs(x)
 
     def __getattr__(self, name):
         if not name.startswith("__"):

@@ -10,6 +10,7 @@ After this pass the body of a ``Program`` is a list of items, each one of:
                | NAME = c / (1 + exp(-atom))      (the sigmoid gate of seed 002)
                | NAME = [atom, ...] | (atom, ...) | NAME[index]      (lists, tuples)
                | NAME[index] = atom | NAME.append(atom)            (mutation, in place)
+               | NAME = ieee(OP, atom, ...)       (the IEEE version of generated code)
     passive  ::= assert ... | print(...)          (run in the forward sweep, not differentiated)
     if       ::= if atom: items else: items
     loop     ::= for target in iterable: items | while test: items
@@ -56,7 +57,7 @@ import keyword
 import types
 from dataclasses import dataclass, field
 
-from . import aliases, arrays, control, custom, rules
+from . import aliases, arrays, control, custom, rules, runtime
 from .build import Expr, Namespace, unparse
 from .errors import NotScalarError, UnsupportedError
 from .names import Namer
@@ -168,6 +169,7 @@ class Program:
     return_stmt: ast.stmt = None
     ieee: bool = False                            # partials spelled with runtime.ieee (api)
     partials_raise: bool = False                  # some partial may raise (modules.partials)
+    user_names: dict = field(default_factory=dict)  # SSA version -> the user's name
 
     @property
     def steps(self):
@@ -195,11 +197,20 @@ class Program:
                 "Use s2sdiff.vjp(f, *args) for a vector-Jacobian product, s2sdiff.jvp for "
                 "a Jacobian-vector product, or s2sdiff.jacobian(f) for the whole Jacobian.")
 
-    def not_scalar(self, transform, returned, hint):
-        """The ``NotScalarError`` for ``transform`` of a function returning ``returned``."""
+    def not_scalar(self, transform, returned, hint, lineno=None):
+        """The ``NotScalarError`` for ``transform`` of a function returning ``returned``, at
+        the line that returned it (``lineno``) if known; otherwise at the last ``return``,
+        saying so when there are several."""
+        where, which = self.return_stmt, ""
+        if lineno is not None:
+            where = ast.Pass(lineno=lineno)
+        else:
+            returns = sum(isinstance(n, ast.Return) for n in _own_nodes(self.parsed.node))
+            if returns > 1:
+                which = f" (at one of its {returns} return statements; the last is shown)"
         return self.parsed.error(
-            self.return_stmt, f"{transform} needs a scalar output, but {self.name} returns "
-            f"{returned}", construct="non-scalar return", cls=NotScalarError, hint=hint)
+            where, f"{transform} needs a scalar output, but {self.name} returns "
+            f"{returned}{which}", construct="non-scalar return", cls=NotScalarError, hint=hint)
 
 
 _CONSTRUCTS = {
@@ -266,7 +277,8 @@ class _Normalizer:
         self.locals = _assigned_names(self.node)
         self.loops = []            # the carried names of each enclosing loop, innermost last
         self.open_blocks = []      # the blocks being built around the current one
-        self.base_names = {}       # SSA version -> the user's name (x_2 -> x)
+        self.base_names = {}       # SSA version -> the user's name (x_2 -> x), for temps
+        self.user_names = {}       # every SSA version -> the user's name, for messages
         self.array_code = self._uses_array_features()
 
     def error(self, node, what=None, hint=None):
@@ -309,6 +321,7 @@ class _Normalizer:
         _renumber(self.body)
         program = Program(self.parsed, self.node.name, params, self.body, output,
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)
+        program.user_names = self.user_names
         validate(program)
         return program
 
@@ -346,7 +359,7 @@ class _Normalizer:
                     merged[user] = names[0] or names[1]
                     continue
                 created = [n != before.get(user) for n in names]
-                phi = names[0] if created[0] else names[1] if created[1] else self.namer.fresh(user)
+                phi = names[0] if created[0] else names[1] if created[1] else self._fresh_version(user)
                 for (items, _), name, new in zip(arms, names, created):
                     if name == phi:
                         continue
@@ -380,7 +393,7 @@ class _Normalizer:
             elif self._reusable(before):
                 carried[user] = before
             else:
-                carried[user] = self.namer.fresh(user)
+                carried[user] = self._fresh_version(user)
                 self.body.append(self._copy_step(carried[user], before, stmt.lineno))
             self.version[user] = carried[user]
         if isinstance(stmt, ast.For):
@@ -677,11 +690,17 @@ class _Normalizer:
 
     def _new_version(self, user_name):
         if user_name in self.version:
-            name = self.namer.fresh(user_name)
+            name = self._fresh_version(user_name)
             self.base_names[name] = user_name
             return name
         self.namer.reserve(user_name)
         return user_name
+
+    def _fresh_version(self, user_name):
+        """A new SSA version of the user's name (``x_2``), noted in ``user_names``."""
+        name = self.namer.fresh(user_name)
+        self.user_names[name] = self.user_names.get(user_name, user_name)
+        return name
 
     def returned(self, stmt):
         value = stmt.value
@@ -800,6 +819,9 @@ class _Normalizer:
         elif isinstance(node, ast.Call) and arrays.handles_call(self._callee_or_none(node.func)) \
                 and custom.rule_of(self._callee_or_none(node.func)) is None:
             arrays.call(self, node, self.callee(node.func), emit, hint, lineno)   # np.sum(x)...
+        elif isinstance(node, ast.Call) and self._callee_or_none(node.func) is runtime.ieee \
+                and node.args and not node.keywords:
+            self.ieee_call(node, emit, hint, lineno)
         elif isinstance(node, ast.Call):
             callee = self.callee(node.func)
             for arg in node.args:
@@ -849,6 +871,22 @@ class _Normalizer:
         else:
             raise self.error(node)
         return emitted[0]
+
+    def ieee_call(self, node, emit, hint, lineno):
+        """``ieee('/', a, b)`` or ``ieee(math.sqrt, a)`` in the IEEE version of generated
+        code (``runtime.ieee``; ``hessian`` differentiates it where a gradient is
+        infinite): the primitive's rule, its forward kept as the IEEE call."""
+        operation, *operands = node.args
+        if isinstance(operation, ast.Constant) and operation.value in _IEEE_OPERATORS:
+            key, callee = _IEEE_OPERATORS[operation.value], None
+        else:
+            key = callee = self.callee(operation)
+        rule = _hashable_lookup(key, len(operands))
+        if rule is None and key is not ast.FloorDiv:
+            raise self.error(node)
+        args = [self.atom(a, hint, lineno) for a in operands]
+        emit(ast.Call(_copy_load(node.func), [_copy_load(operation), *args], []), args, rule,
+             callee, differentiable=rule is not None)
 
     def conditional(self, node, target, lineno, hint):
         """``a if c else b`` as an ``if`` statement assigning one name in both arms."""
@@ -1181,6 +1219,19 @@ def _renumber(items, counter=None):
     for step in walk_steps(items):
         counter[0] += 1
         step.number = counter[0]
+
+
+def _own_nodes(function):
+    """The nodes of ``function``'s body, not those of functions or classes defined in it."""
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+_IEEE_OPERATORS = {"/": ast.Div, "**": ast.Pow, "%": ast.Mod, "//": ast.FloorDiv}
 
 
 def _hashable_lookup(callee, n_args):

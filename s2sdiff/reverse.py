@@ -527,6 +527,9 @@ class _Sweeps:
     def backprop(self, step, out):
         if self.adjoint(step.target) not in self.written and not step.mutates:
             return        # nothing after it on this path reads the value: its adjoint is 0
+        if step.rule is None and step.custom is None and not step.differentiable:
+            self.written.discard(self.adjoint(step.target))
+            return        # `c = a < b` in one arm, `c = a + b` in the other: a constant here
         out.append(Comment(f"backprop {unparse(step.statement)}"))
         d_target = Expr.name(self.adjoint(step.target))
         if step.custom is not None:          # the user's rule, called visibly (custom.py)

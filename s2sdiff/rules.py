@@ -23,12 +23,16 @@ file; ``tests/test_rules.py`` checks every row against SymPy without new test co
 Domain boundaries.  Partials are written for speed on Python floats, where some raise at
 points the forward survives: ``0.5 / out`` for ``sqrt`` at 0, ``x ** (y - 1)`` at 0 or when
 it overflows, ``log x`` in d(x ** y)/dy at x < 0, ``1 / sqrt((1 - x)(1 + x))`` at +-1.  No
-row tests for them: a scalar gradient that raises ``ZeroDivisionError``,
-``OverflowError`` or ``ValueError`` runs again as its IEEE version (``api.IEEERetry``),
+row tests for them: a gradient that raises ``ZeroDivisionError``, ``OverflowError`` or
+``ValueError`` (scalar code; in NumPy code, a partial of Python numbers:
+``arrays.partials_may_raise``) runs again as its IEEE version (``api.IEEERetry``),
 whose partials spell each ``/``, ``**``, ``//``, ``%`` and ``math`` call ``ieee(...)``
 (``runtime.ieee``): the same value where Python computes one, the inf or NaN of NumPy and
 JAX where it raises (d sqrt(x)/dx at 0 is inf, d(x ** y)/dy at x < 0 is NaN).  An error of
-the forward itself is re-raised as the user's own.  NumPy rows are IEEE already (with
+the forward itself is re-raised as the user's own.  A second derivative of generated code
+differentiates, in its own IEEE version, the IEEE version of that code (its ``ieee(...)``
+calls are the primitives they spell: ``normalize``), so ``hessian(sqrt)`` at 0 is -inf.
+NumPy rows on arrays and NumPy scalars are IEEE already (with
 NumPy's RuntimeWarnings).  A zero adjoint times an infinite partial on a path the output
 does not depend on is NaN (0 * inf), as in JAX and PyTorch.
 

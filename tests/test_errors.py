@@ -679,8 +679,11 @@ def test_random_programs_fail_only_with_s2sdiff_errors(tmp_path, capsys):
             failures.append((source, f"{type(err).__name__}: {err}"))
             continue
         outcomes["generated"] += 1
-        if generator.huge or f.__code__.co_kwonlyargcount or re.search(r"\b(max|min)\(", source):
-            continue                 # huge constants; max/min ties: see the xfail above
+        if generator.huge or f.__code__.co_kwonlyargcount:
+            continue                 # huge constants; keyword-only parameters
+        # max/min are judged too: exact ties split evenly (a valid derivative where the
+        # function is smooth, max(x, x)); a tie that is only approximate is a kink, which
+        # _smooth_near sees
         rng = random.Random(i)
         point = [rng.choice([-1, 1]) * rng.uniform(0.2, 2.0) for _ in params]
         verdict = _check_against_finite_differences(f, gradient, point, wrt, params)

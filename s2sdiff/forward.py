@@ -196,6 +196,11 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                 out.append(Block(head, body))
         return out
 
+    for name in program.unbound:          # copied on paths where the user never reads it
+        listing.body.append(Line(assign(name, ast.Constant(0.0))))
+        for direction, facts in directions:
+            if facts.is_active(ast.Name(name)):
+                listing.body.append(Line(assign(tangent(name, direction), zero_of(name))))
     listing.body += items_with_tangents(program.body)
 
     def tangent_of(output, direction, facts):

@@ -25,7 +25,13 @@ After this pass the body of a ``Program`` is a list of items, each one of:
   each arm that falls through, by the step computing it or by a copy; a loop's
   ``carried`` names hold the values an iteration starts from, are read there and are
   assigned only at the end of the body (or just before a jump), never read after that
-  in the same iteration (``s = s + t`` writes the carried ``s`` itself when it can);
+  in the same iteration (``s = s + t`` writes the carried ``s`` itself when it can); a
+  ``for`` target read after the loop (not a ``range`` index) is carried under a name of
+  its own, so the last element gets its adjoint;
+* a name that nothing reads after an ``if`` (a loop variable of one arm, say) is merged
+  by no copy, and its next assignment gets a new name: sibling loops may reuse a loop
+  variable; ``Program.unbound`` lists the names a copy reads on a path where they may be
+  unbound (the user's code never reads them there), which generated code binds first;
 * ``return`` appears once, at the end (``control.py`` rewrote the others), so the
   outputs are the SSA names reaching it; a loop that may stop early is marked ``exits``;
 * temporaries get short names derived from their expression (``xpy`` for ``x + y``,
@@ -170,6 +176,7 @@ class Program:
     ieee: bool = False                            # partials spelled with runtime.ieee (api)
     partials_raise: bool = False                  # some partial may raise (modules.partials)
     user_names: dict = field(default_factory=dict)  # SSA version -> the user's name
+    unbound: list = field(default_factory=list)   # copied where they may be unbound
 
     @property
     def steps(self):
@@ -279,6 +286,10 @@ class _Normalizer:
         self.open_blocks = []      # the blocks being built around the current one
         self.base_names = {}       # SSA version -> the user's name (x_2 -> x), for temps
         self.user_names = {}       # every SSA version -> the user's name, for messages
+        self.frames = []           # [statements, index] of each block being normalised, or
+                                   # a loop statement: what may run after the current one
+        self.retired = set()       # user names whose version was dropped where dead
+        self.targets = set()       # SSA names bound by loop heads
         self.array_code = self._uses_array_features()
 
     def error(self, node, what=None, hint=None):
@@ -303,7 +314,10 @@ class _Normalizer:
         output = None
         body = control.canonical_body(self.node, self.namer)
         self.canonical = body
+        frame = [body, 0]
+        self.frames.append(frame)
         for i, stmt in enumerate(body):
+            frame[1] = i
             if i == 0 and _is_docstring(stmt):
                 continue
             try:
@@ -314,6 +328,7 @@ class _Normalizer:
             except RecursionError:
                 raise self.error(stmt, "expression nested this deeply",
                                  "Split it into several assignments.") from None
+        self.frames.pop()
         if output is None:
             raise self.parsed.error(
                 self.node, f"{self.node.name} does not return a value", construct="missing return",
@@ -322,6 +337,7 @@ class _Normalizer:
         program = Program(self.parsed, self.node.name, params, self.body, output,
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)
         program.user_names = self.user_names
+        program.unbound = _copied_unbound(self.body, set(params))
         validate(program)
         return program
 
@@ -331,16 +347,39 @@ class _Normalizer:
         """Normalise ``stmts`` into a new block: (items, whether it ends in a jump)."""
         outer, self.body = self.body, []
         self.open_blocks.append(outer)
+        frame = [stmts, 0]
+        self.frames.append(frame)
         try:
-            for stmt in stmts:
+            for i, stmt in enumerate(stmts):
+                frame[1] = i
                 self.statement(stmt)
             items = self.body
         finally:
             self.body = outer
             self.open_blocks.pop()
+            self.frames.pop()
         return items, bool(items) and _terminates(items[-1])
 
-    def if_statement(self, stmt):
+    def _live_after(self, name):
+        """Whether the user's ``name`` may be read after the current statement before it
+        is assigned again: by the rest of its block, of the enclosing blocks, or by a
+        further iteration of an enclosing loop."""
+        for frame in reversed(self.frames):
+            if isinstance(frame, ast.stmt):           # the end of a loop's body
+                if _upward_exposed([frame], name, False)[0]:
+                    return True
+                continue
+            stmts, index = frame
+            exposed, assigned = _upward_exposed(stmts[index + 1:], name, False)
+            if exposed:
+                return True
+            if assigned:
+                return False
+        return False
+
+    def if_statement(self, stmt, synthetic=False):
+        """``synthetic``: an ``if`` the pass wrote (``a if c else b``), assigning its
+        own names only."""
         test = self.atom(stmt.test, "c", stmt.lineno)
         before = dict(self.version)
         then, then_jumps = self.nested(stmt.body)
@@ -355,6 +394,10 @@ class _Normalizer:
             users = list(dict.fromkeys([*then_versions, *else_versions]))
             for user in users:
                 names = [versions.get(user) for _, versions in arms]
+                if names[0] != names[1] and not synthetic and not self._live_after(user):
+                    merged.pop(user, None)       # nothing reads it again: no copy, and
+                    self.retired.add(user)       # the next assignment gets a new name
+                    continue
                 if names[0] == names[1] or None in names:
                     merged[user] = names[0] or names[1]
                     continue
@@ -397,7 +440,10 @@ class _Normalizer:
                 self.body.append(self._copy_step(carried[user], before, stmt.lineno))
             self.version[user] = carried[user]
         if isinstance(stmt, ast.For):
+            before = dict(self.version)
             target = self.loop_target(stmt.target)
+            if not _is_range(stmt.iter):
+                self._carry_targets(stmt, carried, unbound, before)
         body_stmts = list(stmt.body)
         if isinstance(stmt, ast.While):
             test, prelude = self.loop_test(stmt.test, stmt.lineno)
@@ -407,10 +453,12 @@ class _Normalizer:
                     [ast.Break(lineno=stmt.lineno, col_offset=stmt.col_offset)],
                     lineno=stmt.lineno, col_offset=stmt.col_offset)]
         self.loops.append(carried)
+        self.frames.append(stmt)
         try:
             body, _ = self.nested(body_stmts)
         finally:
             self.loops.pop()
+            self.frames.pop()
         exits = _has_break(body)
         if not (body and _terminates(body[-1])):
             self._carry(carried, body, allow_rename=not _has_jump(body))
@@ -419,6 +467,20 @@ class _Normalizer:
         self.body.append(Loop("for" if isinstance(stmt, ast.For) else "while", target, iterable,
                               test, body, list(carried.values()), stmt.lineno, exits,
                               [c for c in carried.values() if c in unbound]))
+
+    def _carry_targets(self, stmt, carried, unbound, before):
+        """A loop target read after the loop (``for v in xs: ...`` then ``v * s``) is
+        carried under a name of its own, assigned the target's value at the end of each
+        iteration: the reverse sweep then gives the last element its adjoint."""
+        for user in _target_names(stmt):
+            if user in carried or not self._live_after(user):
+                continue
+            previous = before.get(user)
+            carried[user] = self._fresh_version(user)
+            if previous is None:
+                unbound.append(carried[user])
+            else:
+                self.body.append(self._copy_step(carried[user], previous, stmt.lineno))
 
     def _carry(self, carried, items, allow_rename=False):
         """Assign each carried name its current version at the end of ``items``: the
@@ -432,6 +494,7 @@ class _Normalizer:
             index = next((i for i, item in enumerate(items)
                           if isinstance(item, Step) and item.target == current), None)
             if allow_rename and index is not None and _renamable(items, current) \
+                    and current not in self.targets \
                     and not _reads_name(items[index + 1:], current) \
                     and not _reads_name(items[index + 1:], phi) \
                     and not _partials_read_output(items[index]) \
@@ -444,13 +507,9 @@ class _Normalizer:
 
     def _local_to_body(self, name, loop):
         """Whether each iteration of ``loop`` assigns ``name`` before reading it and
-        nothing outside the loop reads it: then it carries nothing between iterations."""
-        inside = {id(n) for n in ast.walk(loop)}
-        for node in ast.walk(ast.Module(self.canonical, [])):
-            if isinstance(node, ast.Name) and node.id == name and id(node) not in inside:
-                return False
+        nothing after the loop reads it: then it carries nothing between iterations."""
         exposed, _ = _upward_exposed(loop.body, name, False)
-        return not exposed
+        return not exposed and not self._live_after(name)
 
     def _reusable(self, name):
         """Whether a loop may assign ``name`` itself: nothing before reads it in the
@@ -492,6 +551,7 @@ class _Normalizer:
     def loop_target(self, node):
         if isinstance(node, ast.Name):
             name = self._new_version(node.id)
+            self.targets.add(name)
             self.version[node.id] = name
             return ast.Name(name, ast.Store())
         if isinstance(node, (ast.Tuple, ast.List)) and all(
@@ -689,7 +749,7 @@ class _Normalizer:
         return ast.Name(self.version[target.id], ast.Load())
 
     def _new_version(self, user_name):
-        if user_name in self.version:
+        if user_name in self.version or user_name in self.retired:
             name = self._fresh_version(user_name)
             self.base_names[name] = user_name
             return name
@@ -894,7 +954,7 @@ class _Normalizer:
         where = dict(lineno=lineno, col_offset=getattr(node, "col_offset", 0))
         arms = [[ast.Assign([ast.Name(name, ast.Store(), **where)], value, **where)]
                 for value in (node.body, node.orelse)]
-        self.if_statement(ast.If(node.test, arms[0], arms[1], **where))
+        self.if_statement(ast.If(node.test, arms[0], arms[1], **where), synthetic=True)
         self.version.pop(name, None)
         return name
 
@@ -1207,6 +1267,12 @@ def _upward_exposed(stmts, name, assigned):
     return False, assigned
 
 
+def _is_range(node):
+    """``range(...)``: its targets are ints, constants for differentiation."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == "range"
+
+
 def _target_names(stmt):
     if isinstance(stmt, ast.For):
         return [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
@@ -1360,7 +1426,48 @@ def _validate_block(items, defined, program):
 
 
 def _all_targets(items):
-    return {s.target for s in walk_steps(items) if not s.mutates}
+    """Names a step or a loop in ``items`` assigns (on some path)."""
+    names = {s.target for s in walk_steps(items) if not s.mutates}
+    for item in walk_items(items):
+        if isinstance(item, Loop):
+            names.update(item.carried, store_names(item.target))
+    return names
+
+
+def _copied_unbound(items, bound):
+    """The names a copy reads where they may be unbound, in first-read order.
+
+    A variable assigned in one arm of an ``if`` or by a loop that may not run, then
+    assigned again in one arm of a later ``if``, is copied in the other arm (``i_2 = i``)
+    on paths where the user's code never reads it; it may be unbound there.  The
+    generated code binds these names to ``0.0`` first, as for a loop's ``unbound``.
+    """
+    found = []
+
+    def visit(items, bound):
+        """The names bound after ``items`` (None: they end in a jump)."""
+        for item in items:
+            if isinstance(item, Step):
+                if item.rule is rules.RULES["copy"] and isinstance(item.args[0], ast.Name) \
+                        and item.args[0].id not in bound and item.args[0].id not in found:
+                    found.append(item.args[0].id)
+                bound = bound | {item.target}
+            elif isinstance(item, If):
+                arms = [visit(item.body, bound), visit(item.orelse, bound)]
+                arms = [arm for arm in arms if arm is not None]
+                if not arms:
+                    return None
+                bound = set.intersection(*arms)
+            elif isinstance(item, Loop):
+                inner = bound | set(item.carried) | set(store_names(item.target))
+                visit(item.body, inner)
+                bound = bound | set(item.carried)
+            elif isinstance(item, Jump):
+                return None
+        return bound
+    visit(items, bound)
+    assigned = _all_targets(items)
+    return [name for name in found if name in assigned]
 
 
 def _check_atom(atom, defined, program):

@@ -60,6 +60,8 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
                       body=[], returns=None)
     sweep = _Sweeps(program, activity, listing)
     listing.body = sweep.forward(program.body, taping=True)
+    # copied on paths where the user's code never reads them: the copy must not raise
+    listing.body[:0] = [Line(assign(name, ast.Constant(0.0))) for name in program.unbound]
     if sweep.tape_used:
         listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
     value = program.output

@@ -11,12 +11,13 @@ from .api import (derivative, grad, hessian, jacfwd, jacobian, jacrev, jvp, valu
                   vjp)
 from .check import check_grad, verify
 from .custom import custom_jvp, custom_vjp, stop_gradient
-from .errors import (ArgumentError, NotScalarError, S2SDiffError, SourceError,
+from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError, SourceError,
                      UnsupportedError)
 from .graph import graph
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "derivative", "jacobian", "jacfwd", "jacrev",
            "hessian", "check_grad", "verify", "S2SDiffError",
-           "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError", "graph",
+           "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError", "InternalError",
+           "graph",
            "custom_vjp", "custom_jvp", "stop_gradient"]
 __version__ = "0.1.0"

@@ -12,6 +12,12 @@ and a cache entry outside the user's function would then keep both alive forever
 the cache refers to generated functions weakly, and keeps the ``RECENT`` last used ones
 alive: ``grad(f)(x)`` in a loop generates once, and differentiating new closures in a
 loop holds at most ``RECENT`` of them.
+
+Generated code that calls the user's functions checks on entry that their names still
+hold the functions it was generated for; if one was rebound it calls its ``Renewal``,
+which generates the code again for the function as it is now (and replaces the stale
+entry of the cache).  Any exception but an ``S2SDiffError`` escaping generation, here or
+at the first call of NumPy code with new argument kinds, is an ``InternalError``.
 """
 
 import ast
@@ -27,7 +33,8 @@ import weakref
 from . import activity as activity_pass
 from . import aliases, arrays, custom
 from .emit import Later, build
-from .errors import ArgumentError, NotScalarError, S2SDiffError, UnsupportedError
+from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError,
+                     UnsupportedError, firewall)
 from .forward import forward
 from .normalize import normalize
 from .optimize import optimize as optimize_pass
@@ -41,6 +48,7 @@ RECENT = 256
 _lock = threading.RLock()
 _pending = {}                              # (id(function), options) -> Later, while generating
 _LISTING_NAMES = {"pullback_tuple": "pullback", "vjp_arrays": "vjp"}   # kind -> name prefix
+_renewing = threading.local()              # how deep generated code is regenerating itself
 
 
 def _decorator(transform):
@@ -107,6 +115,12 @@ def _parameter(func, params, key):
 
 def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
     wrt_names, single = resolve_wrt(func, wrt)
+    return _cached(func, kind, wrt_names, single, optimize, differentiate, explain)
+
+
+def _cached(func, kind, wrt_names, single, optimize, differentiate, explain, stale=None):
+    """The generated function for these options, from the cache or built now; ``stale``:
+    a function generated before that must not be returned again (``Renewal``)."""
     options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain))
     with _lock:
         try:
@@ -114,17 +128,53 @@ def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
         except TypeError:
             per_function = {}      # not weak-referenceable: parse() will reject it
         generated = per_function.get(options)
-        if generated is not None:
+        if generated is not None and generated is stale:
+            del per_function[options]
+        elif generated is not None:
             return _remember(generated)
         key = (id(func), options)
         if key in _pending:              # a recursive call: bound once it is built
             return _pending[key]
         _pending[key] = Later()
         try:
-            return _build(func, kind, wrt_names, single, optimize, differentiate, explain,
-                          options, per_function)
+            with firewall(func):
+                return _build(func, kind, wrt_names, single, optimize, differentiate, explain,
+                              options, per_function)
         finally:
             _pending.pop(key).resolve(per_function.get(options))
+
+
+class Renewal:
+    """What generated code calls, with its arguments, when a function it calls was
+    rebound since it was generated (``emit.guarded_calls``): the code generated again for
+    the function as it is now, kept for the next calls, called with those arguments."""
+
+    def __init__(self, func, kind, wrt_names, single, optimize, differentiate, explain):
+        self.options = (func, kind, wrt_names, single, optimize, differentiate, explain)
+        self.stale = lambda: None          # the function this renews, weakly: set once built
+        self.fresh = None
+
+    def __call__(self, *args, **kwargs):
+        fresh = self.fresh
+        if fresh is None:
+            with _lock:
+                if self.fresh is None:
+                    self.fresh = _cached(*self.options, stale=self.stale())
+                fresh = self.fresh
+        depth = getattr(_renewing, "depth", 0)
+        if depth > 8:                  # each read of the name gives another function
+            func = self.options[0]
+            code = func.__code__
+            raise UnsupportedError(
+                f"a function that {func.__name__} calls is a different object each time its "
+                f"name is read, so its derivative cannot be generated once", construct="call",
+                filename=code.co_filename, lineno=code.co_firstlineno,
+                hint="Bind the helper to a name once (at module level) and call it by that name.")
+        _renewing.depth = depth + 1
+        try:
+            return fresh(*args, **kwargs)
+        finally:
+            _renewing.depth = depth
 
 
 def _build(func, kind, wrt_names, single, optimize, differentiate, explain, options, per_function,
@@ -144,6 +194,8 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
                                     single=single,
                                     name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
+        except InternalError:
+            raise                    # its cause is the report
         except S2SDiffError as error:
             raise error.with_traceback(None) from None   # the user's line matters, not ours
         if optimize:
@@ -155,7 +207,10 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
             _with_retry(listing, program, lambda args: _build(
                 func, kind, wrt_names, single, optimize, differentiate, explain, None, {},
                 ieee=True))
+        renewal = listing.renew = Renewal(func, kind, wrt_names, single, optimize,
+                                          differentiate, explain)
         generated = build(listing)
+        renewal.stale = weakref.ref(generated)
         generated.__s2sdiff_origin__ = func
         generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
         generated.__s2sdiff_custom__ = custom_rules(program)
@@ -166,7 +221,12 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
 def _with_retry(listing, program, build_ieee):
     """Give ``listing`` its IEEE retry: ``build_ieee(args)`` builds the IEEE version."""
     listing.retry = (program.namer.fresh("ieee_" + listing.name), program.namer.fresh("error"))
-    listing.injected[listing.retry[0]] = IEEERetry(build_ieee)
+    func = program.parsed.func
+
+    def build_behind_firewall(args):       # generation, at the first call that raises
+        with firewall(func):
+            return build_ieee(args)
+    listing.injected[listing.retry[0]] = IEEERetry(build_behind_firewall)
 
 
 def _ieee_version(func):
@@ -241,6 +301,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
     forward_mode = differentiate is forward or getattr(differentiate, "func", None) is forward
     by_columns = forward_mode and not getattr(differentiate, "keywords", {}).get("jvp")
     activity_pass.analyze(program, wrt_names)      # a missing rule fails here, not at a call
+    renewal = Renewal(func, kind, wrt_names, single, optimize, differentiate, explain)
 
     def generate(program, real_wrt, ieee=False):
         if by_columns and any(program.kinds[p].array for p in wrt_names):
@@ -253,6 +314,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
                                     single=single,
                                     name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
+        except InternalError:
+            raise                    # its cause is the report
         except S2SDiffError as error:
             raise error.with_traceback(None) from None
         if optimize:
@@ -267,15 +330,25 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
                 kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         if program.partials_raise and not ieee:     # a scalar partial of Python numbers
             _with_retry(listing, program, lambda args: specialise(args, ieee=True))
+        listing.renew = renewal
         generated = build(listing)
         generated.__s2sdiff_origin__ = func
         return generated
 
     parsed = program.parsed
-    specialise = arrays.specialiser(func, lambda: normalize(parsed), kind, wrt_names, single,
-                                    generate)
+    specialise_kinds = arrays.specialiser(func, lambda: normalize(parsed), kind, wrt_names,
+                                          single, generate)
+
+    def specialise(args, ieee=False):     # generation, at the first call with these kinds
+        try:
+            with firewall(func):
+                return specialise_kinds(args, ieee=ieee)
+        except ArgumentError as error:          # about the function's own parameters
+            line = parsed.node.lineno
+            raise error.at(parsed.filename, line, parsed.source_line(line))
     result = arrays.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                program.params, specialise, arrays.free_data(program), parsed)
+    renewal.stale = weakref.ref(result)
     result.__s2sdiff_origin__ = func
     result.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
     result.__s2sdiff_custom__ = custom_rules(program)
@@ -466,7 +539,8 @@ def jacobian(f, *, wrt=None, mode="auto"):
                            construct="mode")
     if mode == "auto":
         names, _ = resolve_wrt(f, wrt)
-        program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
+        with firewall(f):
+            program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
         mode = "forward" if len(names) <= len(program.outputs) else "reverse"
         if any(custom.is_vjp(step) for step in program.steps):
             mode = "reverse"            # a custom_vjp rule defines reverse mode only

@@ -61,7 +61,7 @@ import numpy as np
 
 from . import aliases, rules, runtime
 from .build import Expr, Namespace, as_node, unparse
-from .errors import ArgumentError, S2SDiffError, UnsupportedError
+from .errors import ArgumentError, InternalError, S2SDiffError, UnsupportedError
 from .listing import Block, Comment, Line, accumulate, assign, walk_lines
 from .optimize import fold
 
@@ -1579,6 +1579,8 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None):
             if key not in table:
                 try:
                     table[key] = specialise(args)
+                except InternalError:
+                    raise                    # its cause is the report
                 except S2SDiffError as error:
                     raise error.with_traceback(None) from None
                 dispatch.source = table[key].source

@@ -22,15 +22,22 @@ Guarantees:
   ``listing.retry`` (``api.IEEERetry``), the IEEE version of the gradient: where the
   forward finished, the gradient finishes with IEEE's inf or NaN; where the forward raises,
   its error is re-raised (the clause costs nothing until something raises);
+* the functions whose derivative the code took from the object a name held when it was
+  generated (``guarded_calls``: the user's helpers, aliases such as ``act = math.tanh``)
+  are checked on entry, one ``is not`` each: if a name was rebound
+  since, the code generates itself again for what the name holds now (``renew``) and
+  returns that; code that calls no such function has no check;
 * ``render(..., standalone=True)`` gives the same function without that ``try`` (no
-  reference to s2sdiff's argument checker), for ``eject``; ``listing_of(generated)``
-  returns what a built function was rendered from.
+  reference to s2sdiff's argument checker) and without the checks, for ``eject``;
+  ``listing_of(generated)`` returns what a built function was rendered from.
 """
 
 import ast
 import hashlib
 import linecache
 import numbers
+import re
+import sys
 import types
 import weakref
 
@@ -43,19 +50,32 @@ from .rules import Structural
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
 CHECK_ARGUMENTS = "check_arguments"
+RENEW = "generate_again"
 _rendered = weakref.WeakKeyDictionary()    # built function -> (listing, signature)
 
 
-def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float"):
+def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float",
+           guards=(), renew=RENEW):
     """The source text of ``listing`` as a function with parameters ``signature``.
 
     ``checker`` is the name the argument checker is bound to in the generated code;
     ``standalone=True`` leaves out the ``try``/``except TypeError`` that calls it;
-    ``real`` is the name the builtin ``float`` goes by (the function may shadow it).
+    ``real`` is the name the builtin ``float`` goes by (the function may shadow it);
+    ``guards``: ``(spelling, name)`` pairs, a called function as the code spells it and
+    the name the object it was generated for is bound to; ``renew`` is called with the
+    arguments when one differs.
     """
     program = listing.origin
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
     lines += [f"{INDENT}# {text}" for text in listing.header]
+    if guards and not standalone:
+        test = " or ".join(f"{unparse(spelling)} is not {name}" for spelling, name in guards)
+        names = [a.arg for a in signature.posonlyargs + signature.args]
+        names += [f"{a.arg}={a.arg}" for a in signature.kwonlyargs]
+        lines.append(f"{INDENT}# if a function called below was rebound since this code was "
+                     f"generated, generate it again")
+        lines.append(f"{INDENT}if {test}:")
+        lines.append(f"{INDENT * 2}return {renew}({', '.join(names)})")
     body = [*listing.body, Line(ast.Return(listing.returns))]
     inner = INDENT if standalone else INDENT * 2
     rows = _rows(body, inner)        # (indent, text, tag, note); tag None for comments/heads
@@ -238,22 +258,65 @@ def _is_literal(node):
         return False
 
 
+def guarded_calls(program):
+    """``(spelling, callee)`` of each call whose derivative depends on what its name held
+    when the code was generated, in order of first call: a call of the user's function
+    (its generated pullback or jvp) or of a function under another name (``act =
+    math.tanh``; not ``math.tanh`` itself nor ``from math import tanh``).  A custom rule
+    needs no check: the code reads its ``fwd``/``bwd`` (or ``jvp``) through the name."""
+    from .normalize import walk_steps
+    from .rules import CALL
+    found = {}
+    for step in walk_steps(program.body):
+        func = getattr(step.value, "func", None) if isinstance(step.value, ast.Call) else None
+        if step.callee is None or not isinstance(func, (ast.Name, ast.Attribute)):
+            continue
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            continue
+        if step.custom is not None:
+            continue
+        if step.rule is not CALL:
+            if isinstance(program.parsed.lookup(root.id, None), types.ModuleType):
+                continue
+            spelled = func.attr if isinstance(func, ast.Attribute) else func.id
+            if spelled == getattr(step.callee, "__name__", None):
+                continue
+        found.setdefault(ast.unparse(func), (func, step.callee))
+    return list(found.values())
+
+
 def build(listing):
-    """Compile ``listing`` into a function with ``.source``; see the module docstring."""
+    """Compile ``listing`` into a function with ``.source``; see the module docstring.
+    ``listing.renew(*args, **kwargs)`` is what the code returns when a function it calls
+    was rebound (``guarded_calls``); without it there are no such checks."""
     program = listing.origin
     parsed = program.parsed
     func = parsed.func
     checker = program.namer.fresh(CHECK_ARGUMENTS)
-    injected = {**listing.injected, checker: _checker(listing)}
+    injected = dict(listing.injected)
     real = "float"
     if real in program.namer.taken:          # the function uses the name: bind our own
         real = program.namer.fresh("float")
         injected[real] = float
+    guards, renewer, renew = [], RENEW, listing.renew
+    if renew is not None:
+        for spelling, callee in guarded_calls(program):
+            base = spelling.attr if isinstance(spelling, ast.Attribute) else spelling.id
+            name = program.namer.fresh(f"{base}_differentiated")
+            injected[name] = callee
+            guards.append((spelling, name))
+        if guards:
+            renewer = program.namer.fresh(RENEW)
+            injected[renewer] = renew
     own = listing.signature is None        # the user's parameters, and their defaults
     signature = signature_of(parsed.node) if own else listing.signature
-    source = render(listing, signature, checker, real=real)
+    source = render(listing, signature, checker, real=real, guards=guards, renew=renewer)
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     filename = f"<s2sdiff {listing.name} {digest}>"
+    injected[checker] = _checker(listing, filename)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
     tree = ast.parse(source, filename)
@@ -298,18 +361,20 @@ def _is_real(value, sequence=False):
     return dtype is not None and getattr(dtype, "kind", "") in "biuf"
 
 
-def _checker(listing):
-    """``check_arguments``; for a transform that needs a scalar output (grad), one that also
+def _checker(listing, filename):
+    """``argument_checker(program, filename)``; for a transform that needs a scalar output
+    (grad), one that also
     refuses an array (``x.ndim > 0``) passed for a parameter that reaches the output through
     arithmetic alone (``unchecked_parameters``): code without NumPy calls is generated for
     numbers, and ``x * 2.0`` of an array is an array.  Only the type test that such a
     parameter already has calls it: numbers pay nothing."""
     program = listing.origin
+    checker = argument_checker(program, filename)
     if listing.scalar_output is None or getattr(program, "kinds", None) is not None:
-        return check_arguments
+        return checker
     reaching = [p for p in unchecked_parameters(program) if p in _reaching_output(program)]
     if not reaching:
-        return check_arguments
+        return checker
     transform = listing.scalar_output
     alternative = "s2sdiff.jvp for a Jacobian-vector product" if transform == "derivative" \
         else "s2sdiff.vjp(f, *args) for a vector-Jacobian product"
@@ -322,7 +387,7 @@ def _checker(listing):
                     transform, f"an array when `{name}` is an array of shape {shape}",
                     f"Reduce it (np.sum, np.mean), or use {alternative}, or "
                     f"s2sdiff.jacobian(f) for the whole Jacobian.")
-        return check_arguments(function_name, sequences, **arguments)
+        return checker(function_name, sequences, **arguments)
     return check_scalar_output
 
 
@@ -345,9 +410,48 @@ def _reaching_output(program):
                          for n in ast.walk(o) if isinstance(n, ast.Name)))
 
 
-def check_arguments(function_name, sequences=(), /, **arguments):
+def argument_checker(program, filename):
+    """``check_arguments`` for the code generated from ``program`` (compiled as
+    ``filename``): its errors carry the file and ``def`` line of the user's function, and an
+    ``ArgumentError`` of a function it calls, about a value the user's function built (a
+    list passed to a helper), is blamed on that call and its line."""
+    parsed = program.parsed
+    where = (parsed.filename, parsed.node.lineno, parsed.source_line(parsed.node.lineno))
+    lines = {step.number: step.lineno for step in program.steps}
+
+    def checker(function_name, sequences=(), /, **arguments):
+        check_arguments(function_name, sequences, where, **arguments)
+        inner = sys.exc_info()[1]          # what the generated code is handling
+        if isinstance(inner, ArgumentError) and inner.function_name not in (None, function_name):
+            raise _blame_call(inner, function_name, filename, lines, where) from inner
+    return checker
+
+
+def _blame_call(inner, function_name, filename, lines, where):
+    """The ``ArgumentError`` for a call, at a line of ``function_name``, that passed a
+    value the callee cannot take."""
+    trace, lineno = inner.__traceback__, None
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == filename:
+            match = re.search(r"# \((\d+)\)", linecache.getline(filename, trace.tb_lineno))
+            lineno = lines.get(int(match.group(1))) if match else None
+        trace = trace.tb_next
+    lineno = lineno or where[1]
+    source_line = linecache.getline(where[0], lineno).rstrip("\n")
+    error = ArgumentError(
+        f"{function_name} calls {inner.function_name} at line {lineno} with a value "
+        f"{inner.function_name} cannot take: {inner.message}", filename=where[0],
+        lineno=lineno, source_line=source_line, construct="argument",
+        hint=f"Pass {inner.function_name} what it takes where {function_name} calls it.")
+    error.function_name = function_name
+    return error
+
+
+def check_arguments(function_name, sequences=(), where=None, /, **arguments):
     """Raise an ``ArgumentError`` naming the first argument that is not a real number (or,
-    for the parameters named in ``sequences``, a list, tuple or array of reals)."""
+    for the parameters named in ``sequences``, a list, tuple or array of reals);
+    ``where``: the function's ``(filename, def line, its text)``."""
+    filename, lineno, source_line = where or (None, None, None)
     for name, value in arguments.items():
         if not _is_real(value, name in sequences):
             kind = type(value).__name__
@@ -355,7 +459,10 @@ def check_arguments(function_name, sequences=(), /, **arguments):
                 "pass a real number (int, float or a NumPy real)"
             if name in sequences:
                 hint = "pass a list, tuple or array of real numbers"
-            raise ArgumentError(
+            error = ArgumentError(
                 f"argument {name!r} of {function_name} must be "
                 f"{'a sequence of real numbers' if name in sequences else 'a real number'}, got {kind} "
-                f"{value!r:.60}: {hint}", construct="argument")
+                f"{value!r:.60}: {hint}", construct="argument", filename=filename,
+                lineno=lineno, source_line=source_line)
+            error.function_name = function_name
+            raise error

@@ -3,7 +3,17 @@
 Errors about user code are raised while a derivative is generated, never later, and
 carry ``filename``, ``lineno``, ``source_line`` and ``construct`` so that the message
 points at the offending line and says what to do instead.
+
+Any other exception escaping generation is a bug of s2sdiff: ``firewall`` re-raises it
+as an ``InternalError`` naming the function and the line being differentiated, with the
+original chained, and records it in ``INTERNAL_ERRORS`` (the tests assert it stays empty).
 """
+
+import contextlib
+import linecache
+import os
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class S2SDiffError(Exception):
@@ -18,6 +28,14 @@ class S2SDiffError(Exception):
         self.construct = construct
         self.hint = hint
         super().__init__(self._render())
+
+    def at(self, filename, lineno, source_line=None):
+        """This error, pointing at ``filename``, line ``lineno`` (unless it points
+        somewhere already)."""
+        if self.filename is None:
+            self.filename, self.lineno, self.source_line = filename, lineno, source_line
+            self.args = (self._render(),)
+        return self
 
     def _render(self):
         parts = [self.message]
@@ -43,4 +61,66 @@ class NotScalarError(S2SDiffError, ValueError):
 
 
 class ArgumentError(S2SDiffError, TypeError):
-    """A differentiated function was called with arguments it cannot take."""
+    """A differentiated function was called with arguments it cannot take; ``filename``
+    and ``lineno`` point at the function's definition (or at the call of a helper that
+    was passed a value the helper cannot take)."""
+
+    function_name = None        # the function whose argument it is
+
+
+class InternalError(S2SDiffError):
+    """An exception from inside s2sdiff while it generated code: a bug, to be reported."""
+
+
+INTERNAL_ERRORS = []     # every InternalError raised: the test suite asserts there is none
+
+
+@contextlib.contextmanager
+def firewall(func):
+    """Re-raise any exception but an ``S2SDiffError`` raised while generating code for
+    ``func`` as an ``InternalError``."""
+    try:
+        yield
+    except S2SDiffError:
+        raise
+    except Exception as error:
+        raise internal_error(func, error) from error
+
+
+def internal_error(func, error):
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+    code = getattr(func, "__code__", None)
+    filename = getattr(code, "co_filename", None)
+    lineno = _line_reached(error, code)
+    where = f", line {lineno}" if lineno is not None else ""
+    text = str(error)
+    original = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    internal = InternalError(
+        f"internal error while differentiating {name}{where}: {original}; please report "
+        f"this as a bug of s2sdiff", filename=filename if lineno is not None else None,
+        lineno=lineno, source_line=linecache.getline(filename, lineno).rstrip("\n")
+        if filename and lineno else None, construct="internal error")
+    INTERNAL_ERRORS.append(internal)
+    return internal
+
+
+def _line_reached(error, code):
+    """The line of the user's function the innermost pass was working on when ``error``
+    was raised (a ``lineno`` of a local of s2sdiff's frames), else its ``def`` line."""
+    if code is None:
+        return None
+    first = code.co_firstlineno
+    last = max((line for _, _, line in code.co_lines() if line is not None), default=first)
+    frames = []
+    trace = error.__traceback__
+    while trace is not None:
+        frames.append(trace.tb_frame)
+        trace = trace.tb_next
+    for frame in reversed(frames):
+        if not frame.f_code.co_filename.startswith(_PACKAGE):
+            continue
+        for value in frame.f_locals.values():
+            line = getattr(value, "lineno", None)
+            if isinstance(line, int) and not isinstance(line, bool) and first < line <= last:
+                return line
+    return first

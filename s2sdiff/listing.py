@@ -36,6 +36,7 @@ class Listing:
     explain: bool = False                          # render each Line's note
     scalar_output: str = None                      # grad...: the transform needing a scalar
     retry: tuple = None          # (name of the api.IEEERetry, name of the error), if any
+    renew: object = None                           # called when a callee was rebound (emit)
 
     @property
     def derivative_names(self):

@@ -8,7 +8,10 @@ After this pass:
   ``def`` named after the lambda's binding, or ``lambda``);
 * ``Parsed.lookup(name)`` resolves a free name the way the function itself would at
   call time: closure cells first, then module globals, then builtins;
-* any failure to read the source raises ``SourceError`` naming the function.
+* any failure to read the source raises ``SourceError`` naming the function, and so
+  does source that no longer matches the code that runs (the file was edited after the
+  module was imported): the definition read from the file is compiled and compared with
+  ``func.__code__`` (bytecode, constants, names; line numbers may differ).
 
 >>> def f(x):
 ...     return x * 2
@@ -17,8 +20,10 @@ After this pass:
 ('f', ['x'])
 """
 
+import __future__
 import ast
 import builtins
+import copy
 import inspect
 import linecache
 import textwrap
@@ -95,6 +100,8 @@ def parse(func):
     tree = _parse_block(text, func, filename, code.co_firstlineno)
     ast.increment_lineno(tree, code.co_firstlineno - 1)
     node = _find_function(tree, func, filename)
+    if not hasattr(func, "__s2sdiff_origin__"):    # generated code: its own linecache entry
+        _check_source_matches(node, tree, func, filename)
     closure = dict(zip(code.co_freevars, func.__closure__ or ()))
     return Parsed(func=func, node=node, filename=filename, closure=closure)
 
@@ -161,12 +168,23 @@ def _find_function(tree, func, filename):
 
 
 def _unwrap_generated(node):
-    """Differentiating generated code again (Hessians): drop the argument checks that
-    ``emit`` adds (the ``try``/``except TypeError``, the retry in IEEE arithmetic, and any
-    explicit type test)."""
+    """Differentiating generated code again (Hessians): drop the checks that ``emit``
+    adds (the rebinding check, the ``try``/``except TypeError``, the retry in IEEE
+    arithmetic, and any explicit type test); the code generated from it checks what it
+    calls itself."""
     body = node.body
+    if body and _is_rebinding_check(body[0]):
+        body = body[1:]
     if len(body) == 1 and isinstance(body[0], ast.Try) and len(body[0].handlers) in (1, 2):
         node.body = [stmt for stmt in body[0].body if not _is_argument_check(stmt)]
+
+
+def _is_rebinding_check(stmt):
+    """``if g is not g_differentiated: return generate_again(x)``, which emit writes."""
+    return (isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Return) and isinstance(stmt.body[0].value, ast.Call)
+            and isinstance(stmt.body[0].value.func, ast.Name)
+            and stmt.body[0].value.func.id.startswith("generate_again"))
 
 
 def _is_argument_check(stmt):
@@ -175,3 +193,121 @@ def _is_argument_check(stmt):
             and isinstance(stmt.body[0], ast.Expr) and isinstance(stmt.body[0].value, ast.Call)
             and isinstance(stmt.body[0].value.func, ast.Name)
             and stmt.body[0].value.func.id.startswith("check_arguments"))
+
+
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+
+def _check_source_matches(node, tree, func, filename):
+    """Raise ``SourceError`` if the definition read from ``filename`` does not compile to
+    the code ``func`` runs: the gradient would follow the file, not the function."""
+    code = func.__code__
+    if _rewritten_by_pytest(code):
+        return                      # assert statements rewritten on import: not comparable
+    try:
+        compiled = _compile_alone(node, tree, func, filename)
+    except RecursionError:
+        return                      # nested too deeply to compile: normalize says so
+    if compiled is None or _same_code(compiled, code):
+        return
+    raise SourceError(
+        f"the source of {func.__qualname__} in {filename} does not match the code that runs: "
+        f"the file was changed after the module was imported, so a gradient generated from "
+        f"it would differentiate code that does not run",
+        filename=filename, lineno=code.co_firstlineno, construct="stale source",
+        source_line=linecache.getline(filename, code.co_firstlineno).rstrip("\n"),
+        hint="Reload the module (importlib.reload) or restart the interpreter, then "
+             "differentiate the function again.")
+
+
+def _compile_alone(node, tree, func, filename):
+    """The code object the definition ``node`` compiles to, in a scope giving it the same
+    free variables (and the same class, for private-name mangling) as ``func``."""
+    code = func.__code__
+    if func.__name__ == "<lambda>":
+        lam = next(n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
+                   and [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs]
+                   == list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]))
+        statement = ast.Expr(copy.deepcopy(lam))
+    else:
+        statement = copy.deepcopy(node)
+    scope = [statement]
+    parts = func.__qualname__.split(".")
+    if len(parts) >= 2 and parts[-2] != "<locals>":      # a method: names are mangled
+        scope = [ast.ClassDef(parts[-2], [], [], scope, [])]
+    cells = [ast.Assign([ast.Name(n, ast.Store())], ast.Constant(None))
+             for n in code.co_freevars if n != "__class__"]
+    bound = scope[0].name if isinstance(scope[0], ast.ClassDef) else getattr(statement, "name", None)
+    if bound is not None and bound not in code.co_freevars:
+        cells.insert(0, ast.Global([bound]))      # it calls itself (or its class) as a global
+    enclosing = ast.FunctionDef(
+        "s2sdiff_enclosing", ast.arguments([], [], None, [], [], None, []),
+        cells + scope + [ast.Return(ast.Constant(None))], [], None, None)
+    # the compiler calls methods of imported modules differently (LOAD_ATTR, 3.11+)
+    imports = [ast.Import([ast.alias(name)]) for name in _imported_names(filename)]
+    module = ast.fix_missing_locations(ast.Module(imports + [enclosing], []))
+    try:
+        compiled = compile(module, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                           dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None                 # not comparable this way; the source was parsed already
+    return _find_code(compiled, code.co_name)
+
+
+def _imported_names(filename):
+    """The names the module in ``filename`` binds by ``import`` at its top level."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return []
+    names, todo = [], list(tree.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"]
+        elif isinstance(node, ast.stmt) and not isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo += [n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt)]
+    return list(dict.fromkeys(names))
+
+
+def _find_code(code, name, depth=0):
+    """The code object called ``name`` nested (at most three levels) in ``code``."""
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_name == name and depth > 0:
+                return const
+            found = _find_code(const, name, depth + 1) if depth < 3 else None
+            if found is not None:
+                return found
+    return None
+
+
+def _same_code(a, b):
+    """Whether two code objects do the same thing: line numbers and qualified names aside."""
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars, a.co_argcount,
+            a.co_kwonlyargcount, a.co_posonlyargcount, a.co_name) != \
+            (b.co_code, b.co_names, b.co_varnames, b.co_freevars, b.co_cellvars, b.co_argcount,
+             b.co_kwonlyargcount, b.co_posonlyargcount, b.co_name):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    return all(_same_constant(x, y) for x, y in zip(a.co_consts, b.co_consts))
+
+
+def _same_constant(a, b):
+    if isinstance(a, types.CodeType) and isinstance(b, types.CodeType):
+        return _same_code(a, b)
+    if isinstance(a, (tuple, frozenset)) and type(a) is type(b) and len(a) == len(b):
+        return all(_same_constant(x, y) for x, y in zip(sorted(a, key=repr) if
+                   isinstance(a, frozenset) else a, sorted(b, key=repr)
+                   if isinstance(b, frozenset) else b))
+    return type(a) is type(b) and repr(a) == repr(b)       # 1 vs 1.0, 0.0 vs -0.0 differ
+
+
+def _rewritten_by_pytest(code):
+    """pytest rewrites ``assert`` statements in test modules: the names it adds."""
+    return any(name.startswith("@py") for name in code.co_names) or any(
+        isinstance(c, types.CodeType) and _rewritten_by_pytest(c) for c in code.co_consts)

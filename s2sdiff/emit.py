@@ -363,11 +363,10 @@ def _is_real(value, sequence=False):
 
 def _checker(listing, filename):
     """``argument_checker(program, filename)``; for a transform that needs a scalar output
-    (grad), one that also
-    refuses an array (``x.ndim > 0``) passed for a parameter that reaches the output through
-    arithmetic alone (``unchecked_parameters``): code without NumPy calls is generated for
-    numbers, and ``x * 2.0`` of an array is an array.  Only the type test that such a
-    parameter already has calls it: numbers pay nothing."""
+    (grad), one that also refuses an array (``x.ndim > 0``) passed for a parameter that
+    reaches the output through arithmetic alone (``unchecked_parameters``): code without
+    NumPy calls is generated for numbers, and ``x * 2.0`` of an array is an array.  Only
+    the type test that such a parameter already has calls it: numbers pay nothing."""
     program = listing.origin
     checker = argument_checker(program, filename)
     if listing.scalar_output is None or getattr(program, "kinds", None) is not None:

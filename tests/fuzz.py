@@ -1694,9 +1694,10 @@ class PatternArrays(ArrayGenerator):
 
     def _expr(self, depth):
         if depth > 0 and self.rng.random() < self.share:
+            self.first = []
             candidates = self.forms(depth)
             self.rng.shuffle(candidates)
-            for feature, text in candidates:
+            for feature, text in self.first + candidates:
                 try:
                     self.check_form(text)
                 except _Rejected:
@@ -1778,7 +1779,7 @@ class FreeData(PatternArrays):
         self.placement = placement
         shapes = [np.shape(v) for v in self.point if np.ndim(v)] or [(3,)]
         prefix = f"FZ{index}_" if placement == "global" else ""
-        self.free = {}
+        self.free, self.partners = {}, {}   # free matrix -> (side, params it multiplies)
         for k in range(rng.choice([1, 2, 2, 3])):
             shape = rng.choice(shapes)
             kind = rng.choice(["same", "same", "right", "left", "index", "list", "float"])
@@ -1795,7 +1796,11 @@ class FreeData(PatternArrays):
                 value = [round(rng.uniform(-2, 2), 3) for _ in range(shape[-1])]
             else:
                 value = round(rng.uniform(-2, 2), 3)
-            self.free[f"{prefix}{['C', 'K', 'Q'][k]}" if kind != "index" else f"{prefix}IDX{k}"] = value
+            name = f"{prefix}{['C', 'K', 'Q'][k]}" if kind != "index" else f"{prefix}IDX{k}"
+            self.free[name] = value
+            if kind in ("right", "left"):
+                self.partners[name] = (kind, [p for p, v in self.env.items()
+                                              if np.shape(v) == shape])
         self.namespace.update(self.free)
 
     def leaf(self):
@@ -1810,6 +1815,17 @@ class FreeData(PatternArrays):
         e, value = self.operand(depth)
         pe = _parenthesized(e)
         result = []
+        for f, (side, partners) in self.partners.items():
+            if partners and self.rng.random() < 0.6:      # a product that fits, first
+                p = self.rng.choice(ARRAY_UNARY + ["{}"] * 4).format(self.rng.choice(partners))
+                if side == "right":
+                    first = [("free @ right", f"({p} @ {f})"), ("np.dot free", f"np.dot({p}, {f})"),
+                             ("free .dot", f"{_parenthesized(p)}.dot({f})")]
+                else:
+                    first = [("free @ left", f"({f} @ {p})"), ("np.dot free", f"np.dot({f}, {p})"),
+                             ("free .dot", f"{f}.dot({p})"), ("free .T", f"({p}.T @ {f}.T)")]
+                self.rng.shuffle(first)
+                self.first = first
         for f, v in self.free.items():
             if isinstance(v, np.ndarray) and v.dtype.kind in "iu":
                 if np.ndim(value):

@@ -125,7 +125,8 @@ programs (complex steps, shapes, dtypes):
   a column, the name itself) written in place (``v *= c``, ``v += e``, ``v[0] = e``,
   ``v[:] = ..``); copies (``list(a)``, ``a[:]``, ``y.copy()``, ``y.flatten()``) as
   controls.  The exact gradient or an ``S2SDiffError`` when the gradient is generated
-  (*refused*) are both right;
+  (*refused*; for code specialised on its first call, raised by that call but not by a
+  generated line) are both right;
 * *helpers: scalar / NumPy*: control programs with at least one helper call; NumPy
   programs calling ``def fz_h0(a, b=0.5)`` helpers (refused today: counted as refused);
 * *ints and bools: scalar / NumPy*: ``x * (x > 0.5)`` (masks away from switching),
@@ -2704,6 +2705,14 @@ def as_tuple(result, n):
     return tuple(result) if n > 1 else (result,)
 
 
+def _from_generated_code(error):
+    """Whether a generated function (not only the dispatcher that specialises code on its
+    first call) is on the traceback of ``error``."""
+    import traceback
+    return any(frame.filename.startswith("<s2sdiff") and frame.filename != "<s2sdiff dispatcher>"
+               for frame in traceback.extract_tb(error.__traceback__))
+
+
 def _generated_line(error):
     """The line of generated code an exception was raised on, if any."""
     import traceback
@@ -2743,9 +2752,11 @@ class Checker:
             outcome.status = "generation-error" if self.phase.startswith("generating") else "error"
             if program.expect_refusal and self.phase.endswith("grad") \
                     and (isinstance(error, UnsupportedError) or program.pattern) \
-                    and (program.arrays or self.phase.startswith("generating")):
-                # expected (NumPy code is generated for the argument kinds of its first
-                # call, hence "running grad" too for arrays)
+                    and (program.arrays or self.phase.startswith("generating")
+                         or not _from_generated_code(error)):
+                # expected (code that may be NumPy code, arrays or a list slice, is
+                # generated for the argument kinds of its first call, hence "running grad"
+                # too, when the error does not come from a generated line)
                 outcome.status = "refused"
             outcome.phase = self.phase
             outcome.detail = f"{type(error).__name__}: {error}"

@@ -1,4 +1,4 @@
-"""Differential fuzzing of s2sdiff on random programs of three families.
+"""Differential fuzzing of s2sdiff on random programs of four families.
 
     python -m tests.fuzz N [--seed S] [--size full|small] [--show K] [--keep DIR]
                            [--sympy-every M] [--verify-every M] [--forward-every M]
@@ -9,9 +9,11 @@ them is reproduced alone with ``--show k``), writes them as plain ``def`` functi
 one temporary module file per batch of ``BATCH``, imports the module (so ``inspect``
 reads real source, as for a user's file) and checks every program against oracles that
 share no code with s2sdiff's rule table.  Each program belongs to one family, drawn from
-``(S, size, k)`` alone with the shares of ``FAMILIES`` (45 % straight, 40 % control,
-15 % array); a straight-line program ``k`` is the same as before the other families
-existed.
+``(S, size, k)`` alone: ``PATTERN_SHARE`` (20 %) of the programs are pattern programs (by
+a draw of their own), the others are shared as ``FAMILIES`` says (45 % straight, 40 %
+control, 15 % array); a program ``k`` of the first three families is the same as before
+the pattern family existed (and a straight-line program ``k`` the same as before the
+control and array families existed).
 
 **straight** -- straight-line scalar programs:
 
@@ -23,7 +25,8 @@ existed.
 * **every** program: central differences of the forward function evaluated in mpmath
   at 50 digits, at two step sizes; both must agree with the generated gradient.  For a
   piecewise program this is the oracle; points where a branch switch is within reach
-  (``|u|`` small in ``abs(u)``, the top two arguments of ``max``/``min`` close, ``x / y``
+  (``|u|`` small in ``abs(u)``, the top two arguments of ``max``/``min`` close but not
+  tied by construction (see *ties* below), ``x / y``
   near an integer in ``x % y``, the argument of ``floor``... near its jump) are skipped
   and counted; they are found by running an instrumented copy of the program at the
   point and at a slightly moved point (operations on constants never switch);
@@ -81,20 +84,66 @@ and ``(3, 2)``); statements use elementwise NumPy functions, ``+ - * / **``, ``@
 generating, so shapes always fit.  The operations are analytic, so the oracle is the
 complex step, exact to rounding: ``d f / d p[k] = Im f(p + i h e_k) / h`` with ``h =
 1e-30``, one run per input element; the gradient must agree to ``RTOL``, and each entry
-must have exactly its input's shape (an ndarray of floats for an array, a float for a
-float).  The API checks as above; no forward mode (arrays are reverse mode only).
+must have exactly its input's shape and dtype (an ndarray of the input's dtype for an
+array, a float for a float).  The API checks as above; no forward mode (arrays are reverse mode only).
 ``ARRAY_REFUSALS`` of the array programs put array code inside an ``if`` or a ``for``:
 s2sdiff refuses that with an ``UnsupportedError`` (when the code is specialised, on the
 first call), counted as *refused*, not as a finding (if it is ever supported, the
 program is checked like the others).
 
+**patterns** -- each program exercises one construct that once broke s2sdiff (issue
+13), one entry of ``PATTERNS``; scalar ones are judged like control programs (central
+differences with kink margins, forward mode without lists), NumPy ones like array
+programs (complex steps, shapes, dtypes):
+
+* *loop variables reused*: control programs whose ``for`` loops draw their variable from
+  ``i``/``j``, so sibling loops, nested loops (``for i`` inside ``for i``) and loops in
+  the branches of successive ``if`` statements share it; sometimes read after the loop;
+* *free data: globals / closure*: arrays, a float and a list kept in module globals or in
+  a factory function that the program is defined in (``def fz_factory(): C = np.array(..)
+  ; def fz(x): ...``), in every operand position: either side of ``@``, ``*``, ``+``,
+  ``-`` (with broadcasting), ``np.dot``, ``.dot``, ``.T``, ``np.concatenate``
+  sequences, ``C[0]``/``C[1:]``, a free index array ``x[IDX]``;
+* *free scalars: globals / closure*: control programs reading a free float and a free
+  list (``coef[1]``, ``for c in coef``);
+* *np.array displays*: ``np.array([u, 2.0, v])``, nested ``np.array([[u, v], [w, u]])``,
+  repeated entries, tuples, and lists passed to NumPy (``np.sum([u, v])``,
+  ``np.mean``, ``np.prod``), the entries active scalars (float parameters, ``x[0]``);
+* *repeated indices*: ``x[[0, 0, 2]]``, ``x[np.array([1, 0, 1])]``, repeated rows,
+  columns and index pairs;
+* *ties: scalar / NumPy*: ties by construction, ``max(u, u)``, ``min(u, u, v)``,
+  ``max(u, u * 1.0)``, ``np.maximum(a, a)``, ``np.max(s + 0.0 * x)``,
+  ``np.max(np.array([u, u, v]))``, ``np.max(np.concatenate((x, x)))``.  The convention
+  is the even split at exact ties, so the derivative is that of the tied expression:
+  central differences and complex steps judge it.  A ``max``/``min`` with an exact tie
+  is a kink only if the tie breaks when one parameter moves alone (``Margins.ties``,
+  ``Checker._tie_holds``); near ties (not exact) are not generated and otherwise skipped;
+* *aliases: lists / views*: ``b = a`` (or ``c = a; b = c``) for a list, then
+  ``b[0] = ..``, ``b[1] += ..``, ``b.append``, ``b.insert``, ``b.pop()``,
+  ``b.extend``, a swap, or a helper that writes into its list argument; a view of a
+  fresh array (``y[1:]``, ``y[::2]``, ``y.ravel()``, ``y.reshape(..)``, ``y.T``, a row,
+  a column, the name itself) written in place (``v *= c``, ``v += e``, ``v[0] = e``,
+  ``v[:] = ..``); copies (``list(a)``, ``a[:]``, ``y.copy()``, ``y.flatten()``) as
+  controls.  The exact gradient or an ``S2SDiffError`` when the gradient is generated
+  (*refused*; for code specialised on its first call, raised by that call but not by a
+  generated line) are both right;
+* *helpers: scalar / NumPy*: control programs with at least one helper call; NumPy
+  programs calling ``def fz_h0(a, b=0.5)`` helpers (refused today: counted as refused);
+* *ints and bools: scalar / NumPy*: ``x * (x > 0.5)`` (masks away from switching),
+  ``True * x``, ``x * False + y``, an int accumulator ``k = 0; k += u``, an int name,
+  ``len``, ``x * np.arange(n)``, ``np.sum(x) * x.shape[0]``, ``x.size``, int arrays
+  and int literals; some NumPy programs take a float32 array (compared to ``rtol
+  1e-4``).  Every gradient has its input's dtype (a ``dtype`` mismatch otherwise) and
+  Python floats give floats (non-float gradients are counted).
+
 A finding is a *mismatch* (a number that disagrees with an oracle: kind ``reverse``,
-``forward``, ``api``, ``shape``, ``generator``, or ``mutation``: the gradient call wrote
-into an argument array) or an *error* (an exception where the
-forward code runs).  Findings of known s2sdiff bugs are recognised by ``KNOWN_BUGS`` and
-labelled.  The summary counts the outcomes per family.  The exit status is non-zero on
-any mismatch and on any exception other than an ``S2SDiffError`` raised when a
-derivative is generated.
+``forward``, ``api``, ``shape``, ``dtype``, ``generator``, or ``mutation``: the gradient
+call wrote into an argument array) or an *error* (an exception where the forward code
+runs).  Findings of known s2sdiff bugs are recognised by ``KNOWN_BUGS`` and labelled.
+An exception in an oracle or in the generator is a *fuzzer error*: reported, and the run
+goes on.  The summary counts the outcomes per family and per pattern.  The exit status
+is non-zero on any mismatch, on any exception other than an ``S2SDiffError`` raised when
+a derivative is generated, and on any fuzzer error.
 """
 
 import argparse
@@ -165,15 +214,26 @@ class Program:
     features: set = field(default_factory=set)
     family: str = "straight"   # straight, control or array (see the module docstring)
     helpers: list = field(default_factory=list)    # source texts of helper functions
-    expect_refusal: bool = False    # array code in a branch or loop: s2sdiff refuses it
+    expect_refusal: bool = False    # a clear S2SDiffError when the gradient is generated
+                                    # is an accepted outcome (array code in control flow,
+                                    # aliases, helpers in NumPy code): counted as refused
     lists: bool = False        # uses lists (no forward mode)
+    pattern: str = None        # of the pattern family: its entry of PATTERNS
+    arrays: bool = False       # a NumPy program: judged by complex steps
+    prelude: list = field(default_factory=list)    # module-level definitions (free data)
+    closure: list = field(default_factory=list)    # the body of a factory around the program
+    rtol: float = RTOL         # looser for float32 inputs
 
     @property
     def source(self):
         lines = [f"def {self.name}({', '.join(self.params)}):"]
         lines += [f"    {line}" for line in self.body]
+        if self.closure:        # defined inside a factory that closes over free data
+            lines = ([f"def {self.name}_factory():"] + [f"    {line}" for line in self.closure]
+                     + [f"    {line}" for line in lines]
+                     + [f"    return {self.name}", "", "", f"{self.name} = {self.name}_factory()"])
         main = "\n".join(lines) + "\n"
-        return "".join(h + "\n\n" for h in self.helpers) + main
+        return "".join(h + "\n\n" for h in self.prelude + self.helpers) + main
 
 
 class _Rejected(Exception):
@@ -802,6 +862,13 @@ class ControlGenerator(Generator):
         self.size_name = size
         self.index_vars = set()     # (list, int name) of the loops over range(len(list))
         self.made_list = False
+        # hooks of the pattern family (off: the random stream is the control family's)
+        self.reuse = False          # for-loop variables drawn from REUSED_LOOP_NAMES
+        self.loop_vars = set()      # for-loop variables used so far
+        self.branches = 0           # if statements around the current line
+        self.min_helpers = 0
+        self.top = None             # statements at the top level (None: drawn)
+        self.prelude, self.closure_lines = [], []
 
     # names ----------------------------------------------------------------------
 
@@ -939,6 +1006,12 @@ class ControlGenerator(Generator):
                     kinds["for_indices"] = 1.5
         if self.helper_calls:
             kinds["call"] = 3
+        if self.reuse:
+            for kind, factor in (("for_range", 3.0), ("for_enumerate", 1.5), ("if", 2.0)):
+                if kind in kinds:
+                    kinds[kind] *= factor
+            if self.level == 0:         # loops and branches at the top, in sequence
+                kinds["simple"] = 3
         names = list(kinds)
         for _ in range(10):
             kind = self.rng.choices(names, [kinds[k] for k in names])[0]
@@ -1010,6 +1083,7 @@ class ControlGenerator(Generator):
     def _c_if(self, indent):
         before = self.scope()
         self.level += 1
+        self.branches += 1
         heads = [f"if {self.condition()}:"]
         for _ in range(self.rng.choice([0, 0, 0, 1, 1, 2])):
             heads.append(f"elif {self.condition()}:")
@@ -1025,6 +1099,7 @@ class ControlGenerator(Generator):
             if falls:
                 through.append(self.scope())
         self.level -= 1
+        self.branches -= 1
         if heads[-1] != "else:":
             through.append(before)
         self.features.add("if")
@@ -1086,8 +1161,23 @@ class ControlGenerator(Generator):
         self.features.add("accumulator")
         return [self._line(indent, f"{name} = {self.rng.choice(['0.0', '1.0', '0'])}")]
 
+    def loop_var(self):
+        """The variable of a for loop: a fresh int name, or in reuse mode one of
+        REUSED_LOOP_NAMES, reused by sibling loops, nested loops and loops in branches."""
+        if not self.reuse:
+            return self.fresh_from(INT_NAMES)
+        name = self.rng.choice(REUSED_LOOP_NAMES)
+        if name in self.ints:
+            self.features.add("reused by a nested loop")
+        elif name in self.loop_vars:
+            self.features.add("reused by a sibling loop")
+        if self.branches:
+            self.features.add("loop in a branch")
+        self.loop_vars.add(name)
+        return name
+
     def _c_for_range(self, indent):
-        var = self.fresh_from(INT_NAMES)
+        var = self.loop_var()
         r = self.rng.random()
         outer = [i for i in self.ints]
         if r < 0.3:
@@ -1111,7 +1201,11 @@ class ControlGenerator(Generator):
         if self.loop_level:
             self.features.add("nested loop")
         pre = self._accumulator(indent)
-        return self._loop_body(indent, f"for {var} in {iterator}:", pre, [(var, "int")])
+        lines = self._loop_body(indent, f"for {var} in {iterator}:", pre, [(var, "int")])
+        if self.reuse and self.rng.random() < 0.25:
+            self.ints.append(var)       # read after the loop (unbound after 0 trips: redrawn)
+            self.features.add("loop variable read after the loop")
+        return lines
 
     def _display(self, n=None):
         n = n or self.rng.choice([1, 2, 3, 3, 4])
@@ -1141,7 +1235,7 @@ class ControlGenerator(Generator):
         return lines
 
     def _c_for_enumerate(self, indent):
-        var, item = self.fresh_from(INT_NAMES), self.fresh_from(ITEM_NAMES)
+        var, item = self.loop_var(), self.fresh_from(ITEM_NAMES)
         start = ""          # enumerate(..., start=k) is refused (see the report of issue 7)
         self.features.add("enumerate")
         pre = self._accumulator(indent)
@@ -1259,7 +1353,7 @@ class ControlGenerator(Generator):
     # helpers --------------------------------------------------------------------
 
     def make_helpers(self):
-        count = self.rng.choices([0, 1, 2], [60, 28, 12])[0]
+        count = max(self.min_helpers, self.rng.choices([0, 1, 2], [60, 28, 12])[0])
         for k in range(count):
             n = self.rng.choice([1, 2, 2, 3])
             positional = self.rng.sample(HELPER_PARAMS, n)
@@ -1322,7 +1416,7 @@ class ControlGenerator(Generator):
         lines = []
         if self.uses_lists:         # a list from the start, so that the list statements fire
             lines, _ = self._c_list_new(0)
-        more, falls = self.block(self.rng.choice(self.size["control"]), 0)
+        more, falls = self.block(self.top or self.rng.choice(self.size["control"]), 0)
         lines += more
         if falls:
             lines.append(f"return {self.returned_text()}")
@@ -1332,7 +1426,8 @@ class ControlGenerator(Generator):
         tangent = tuple(round(self.rng.uniform(-1, 1), 3) for _ in self.params)
         program = Program(self.index, self.name, self.params, lines, self.point, tangent,
                           None, True, self.features, family="control",
-                          helpers=self.helper_sources)
+                          helpers=self.helper_sources, prelude=list(self.prelude),
+                          closure=list(self.closure_lines))
         program.lists = self.made_list
         return program
 
@@ -1349,7 +1444,7 @@ def _limited_values(frame, event, arg):
 
 def run_program(program, limited=False):
     """Execute ``program`` at its point in a namespace like the module's; its value."""
-    namespace = {"math": math, **IMPORTED, **MODULE_GLOBALS, "__builtins__": builtins}
+    namespace = {"math": math, "np": np, **IMPORTED, **MODULE_GLOBALS, "__builtins__": builtins}
     exec(compile(program.source, f"<fuzz {program.name}>", "exec"), namespace)
     func = namespace[program.name]
     if not limited:
@@ -1362,9 +1457,10 @@ def run_program(program, limited=False):
         sys.settrace(previous)
 
 
-def generate_control(rng, index, size):
+def generate_control(rng, index, size, make=None):
+    """A control program; ``make()`` builds its generator (the pattern family's variants)."""
     for attempt in range(CONTROL_ATTEMPTS):
-        g = ControlGenerator(rng, index, f"fz{index}", size)
+        g = make() if make else ControlGenerator(rng, index, f"fz{index}", size)
         try:
             program = g.build_control()
             value = run_program(program, limited=True)
@@ -1398,9 +1494,12 @@ class ArrayGenerator:
     """Builds one straight-line NumPy program, evaluating every subexpression at the
     point (so shapes are known and broadcasting always works)."""
 
+    shape_sets = SHAPE_SETS
+    refusals = ARRAY_REFUSALS
+
     def __init__(self, rng, index, name, size):
         self.rng, self.index, self.name = rng, index, name
-        shapes = rng.choice(SHAPE_SETS)
+        shapes = rng.choice(self.shape_sets)
         self.params = rng.sample(ARRAY_PARAM_NAMES, len(shapes))
         self.point = tuple(self._value(shape) for shape in shapes)
         self.env = dict(zip(self.params, self.point))
@@ -1512,7 +1611,7 @@ class ArrayGenerator:
             text, value = self.expr(self.rng.choice([1, 2, 2, 3]))
             self.body.append(f"{name} = {text}")
             self.env[name] = value
-        refuse = self.rng.random() < ARRAY_REFUSALS
+        refuse = self.rng.random() < self.refusals
         if refuse:
             name = self.rng.choice([n for n in self.env if np.ndim(self.env[n])] or list(self.env))
             if self.rng.random() < 0.5:
@@ -1543,14 +1642,718 @@ class ArrayGenerator:
         self.body.append(f"return {text}")
         tangent = tuple(round(self.rng.uniform(-1, 1), 3) for _ in self.params)
         return Program(self.index, self.name, self.params, self.body, self.point, tangent,
-                       value, True, self.features, family="array", expect_refusal=refuse)
+                       value, True, self.features, family="array", expect_refusal=refuse,
+                       arrays=True)
+
+
+# ----- the pattern family ----------------------------------------------------------------
+#
+# Each program of this family exercises one construct that once broke s2sdiff (issue 13);
+# PATTERNS lists them with their shares and builders.  Scalar programs go through the
+# control family's oracles (central differences, kink margins, forward mode), NumPy
+# programs through the array family's (complex steps, shapes, dtypes).
+
+PATTERN_SHARE = 0.2         # drawn apart from FAMILIES: program k of another family is the
+                            # same as before the pattern family existed
+PATTERN_ATTEMPTS = 30
+REUSED_LOOP_NAMES = ["i", "i", "j"]     # i twice: more reuse
+TIE_GAP = 1e-6              # an inexact tie (a near tie) closer than this is not generated
+
+
+def _parenthesized(text):
+    return text if text.isidentifier() else f"({text})"
+
+
+def _literal(value):
+    """Source text of a free datum: a float, a list of floats, an ndarray."""
+    if isinstance(value, np.ndarray):
+        return f"np.array({value.tolist()!r})"
+    return repr(value)
+
+
+def _free_definitions(program, free, placement):
+    """Put the free data ``free`` (name -> value) in module globals or in a closure."""
+    lines = [f"{name} = {_literal(value)}" for name, value in free.items()]
+    if placement == "closure":
+        program.closure = lines
+    else:
+        program.prelude = ["\n".join(lines)]
+
+
+class PatternArrays(ArrayGenerator):
+    """An array program whose expressions, with probability ``share`` at each level, take
+    one of the pattern's forms (``forms(depth)`` gives (feature, text) candidates; the
+    first that evaluates at the point is kept)."""
+
+    refusals = 0.0
+    share = 0.4
+
+    def __init__(self, rng, index, name, size):
+        super().__init__(rng, index, name, size)
+        self.used = False
+        self.form_texts = []
+
+    def _expr(self, depth):
+        if depth > 0 and self.rng.random() < self.share:
+            self.first = []
+            candidates = self.forms(depth)
+            self.rng.shuffle(candidates)
+            for feature, text in self.first + candidates:
+                try:
+                    self.check_form(text)
+                except _Rejected:
+                    continue
+                self.features.add(feature)
+                self.used = True
+                self.form_texts.append(text)
+                return text
+        return super()._expr(depth)
+
+    def check_form(self, text):
+        self.evaluate(text)
+
+    def operand(self, depth, ndim=0):
+        """(text, value) of a subexpression with at least ``ndim`` dimensions."""
+        for _ in range(6):
+            text = self._expr(depth - 1) if depth > 1 else self.leaf()
+            try:
+                value = self.evaluate(text)
+            except _Rejected:
+                continue
+            if np.ndim(value) >= ndim:
+                return text, value
+        names = [n for n, v in self.env.items() if np.ndim(v) >= ndim]
+        if not names:
+            raise _Rejected
+        name = self.rng.choice(names)
+        return name, self.env[name]
+
+    def scalar(self):
+        """An active scalar expression: a float parameter, an entry, a sum..."""
+        options = []
+        for name, value in self.env.items():
+            if np.ndim(value) == 0:
+                options += [name, name]
+            elif np.ndim(value) == 1:
+                options += [f"{name}[0]", f"{name}[-1]", f"np.sum({name})"]
+            else:
+                options += [f"{name}[0, -1]", f"{name}[-1, 0]"]
+        base = self.rng.choice(options)
+        r = self.rng.random()
+        if r < 0.25:
+            return f"({base} * {self.rng.choice(['2.0', '0.5', '-1.5'])})"
+        if r < 0.45:
+            return self.rng.choice(ARRAY_UNARY).format(base)
+        return base
+
+    def finish(self, pattern, **extra):
+        """The program, its return extended so that every name a pattern form assigned
+        reaches the output."""
+        program = self.build()
+        if not self.used:
+            raise _Rejected
+        returned = program.body[-1][len("return "):]
+        targets = [line.split(" = ")[0] for line in program.body[:-1]
+                   if " = " in line and any(t in line for t in self.form_texts)]
+        missing = [t for t in dict.fromkeys(targets)
+                   if not any(n.id == t for n in ast.walk(ast.parse(returned))
+                              if isinstance(n, ast.Name))]
+        if missing:
+            returned += "".join(f" + np.sum({t})" for t in missing)
+            program.value = self.evaluate(returned)
+            program.body[-1] = f"return {returned}"
+        program.family, program.pattern = "patterns", pattern
+        for key, value in extra.items():
+            setattr(program, key, value)
+        return program
+
+
+DISPLAY_SHAPE_SETS = [[(), (3,)], [(), ()], [(2, 3), ()], [(3,), (3,)], [(), (2, 2)], [(4,)],
+                      [(2, 3)], [(), (), (2,)]]
+
+
+class FreeData(PatternArrays):
+    """Arrays, lists and floats in module globals or a closure, in every operand position."""
+
+    def __init__(self, rng, index, name, size, placement):
+        super().__init__(rng, index, name, size)
+        self.placement = placement
+        shapes = [np.shape(v) for v in self.point if np.ndim(v)] or [(3,)]
+        prefix = f"FZ{index}_" if placement == "global" else ""
+        self.free, self.partners = {}, {}   # free matrix -> (side, params it multiplies)
+        for k in range(rng.choice([1, 2, 2, 3])):
+            shape = rng.choice(shapes)
+            kind = rng.choice(["same", "same", "right", "left", "index", "list", "float"])
+            if kind == "same":
+                value = self._value(shape)
+            elif kind == "right":
+                value = self._value(rng.choice([(shape[-1],), (shape[-1], 2)]))
+            elif kind == "left":
+                value = self._value((2, shape[0]))
+            elif kind == "index":
+                first = rng.randrange(shape[0])
+                value = np.array([first, rng.randrange(shape[0]), first])
+            elif kind == "list":
+                value = [round(rng.uniform(-2, 2), 3) for _ in range(shape[-1])]
+            else:
+                value = round(rng.uniform(-2, 2), 3)
+            name = f"{prefix}{['C', 'K', 'Q'][k]}" if kind != "index" else f"{prefix}IDX{k}"
+            self.free[name] = value
+            if kind in ("right", "left"):
+                self.partners[name] = (kind, [p for p, v in self.env.items()
+                                              if np.shape(v) == shape])
+        self.namespace.update(self.free)
+
+    def leaf(self):
+        if self.rng.random() < 0.15:
+            name = self.rng.choice(list(self.free))
+            if not isinstance(self.free[name], np.ndarray) or self.free[name].dtype.kind == "f":
+                self.used = True
+                return name
+        return super().leaf()
+
+    def forms(self, depth):
+        e, value = self.operand(depth)
+        pe = _parenthesized(e)
+        result = []
+        for f, (side, partners) in self.partners.items():
+            if partners and self.rng.random() < 0.6:      # a product that fits, first
+                p = self.rng.choice(ARRAY_UNARY + ["{}"] * 4).format(self.rng.choice(partners))
+                if side == "right":
+                    first = [("free @ right", f"({p} @ {f})"), ("np.dot free", f"np.dot({p}, {f})"),
+                             ("free .dot", f"{_parenthesized(p)}.dot({f})")]
+                else:
+                    first = [("free @ left", f"({f} @ {p})"), ("np.dot free", f"np.dot({f}, {p})"),
+                             ("free .dot", f"{f}.dot({p})"), ("free .T", f"({p}.T @ {f}.T)")]
+                self.rng.shuffle(first)
+                self.first = first
+        for f, v in self.free.items():
+            if isinstance(v, np.ndarray) and v.dtype.kind in "iu":
+                if np.ndim(value):
+                    result += [("free index array", f"{pe}[{f}]")]
+                continue
+            if not isinstance(v, np.ndarray):
+                result += [(f"free {type(v).__name__} operand", text) for text in
+                           (f"({f} * {e})", f"({e} - {f})", f"({e} + {f})")]
+                continue
+            result += [("free @ left", f"({f} @ {e})"), ("free @ right", f"({e} @ {f})"),
+                       ("free * or +", f"({f} * {e})"), ("free * or +", f"({e} + {f})"),
+                       ("free * or +", f"({f} - {e})"), ("np.dot free", f"np.dot({f}, {e})"),
+                       ("np.dot free", f"np.dot({e}, {f})"), ("free .dot", f"{f}.dot({e})"),
+                       ("free .dot", f"{pe}.dot({f})"), ("free .T", f"({e} @ {f}.T)"),
+                       ("free .T", f"({f}.T @ {e})"), ("free .T", f"({f}.T * {e})"),
+                       ("concatenate free", f"np.concatenate(({f}, {e}, {f}))"),
+                       ("concatenate free", f"np.concatenate([{e}, {f}])"),
+                       ("free indexed", f"({f}[0] * {e})"), ("free indexed", f"({e} + {f}[-1])"),
+                       ("free indexed", f"({e} * {f}[1:])"),
+                       ("free * or +", f"({e} / (1.5 + {f} ** 2))")]
+        return result
+
+    def build_pattern(self, pattern):
+        program = self.finish(pattern)
+        _free_definitions(program, self.free, self.placement)
+        return program
+
+
+class ArrayDisplays(PatternArrays):
+    """``np.array`` displays of active values, flat and nested, and lists of active values
+    passed to NumPy functions."""
+
+    shape_sets = DISPLAY_SHAPE_SETS
+
+    def forms(self, depth):
+        s = [self.scalar() for _ in range(6)]
+        c = self.rng.choice(["2.0", "-0.5", "SCALE"])
+        return [("flat np.array display", f"np.array([{s[0]}, {s[1]}, {s[2]}])"),
+                ("flat np.array display", f"np.array([{s[0]}, {c}, {s[1]}])"),
+                ("repeated entries in a display", f"np.array([{s[0]}, {s[0]}])"),
+                ("nested np.array display", f"np.array([[{s[0]}, {s[1]}, {s[2]}], "
+                                            f"[{s[3]}, {s[4]}, {s[5]}]])"),
+                ("nested np.array display", f"np.array([[{s[0]}, {c}], [{s[1]}, {s[0]}]])"),
+                ("np.array of a tuple", f"np.array(({s[0]}, {s[1]}))"),
+                ("list passed to NumPy", f"np.sum([{s[0]}, {s[1]}])"),
+                ("list passed to NumPy", f"np.mean([{s[0]}, {s[1]}, {s[2]}])"),
+                ("list passed to NumPy", f"np.prod([{s[0]}, {s[1]}])"),
+                ("list passed to NumPy", f"np.sum(np.array([{s[0]}, {s[1]}]) * {s[2]})")]
+
+    def build_pattern(self, pattern):
+        return self.finish(pattern)
+
+
+class RepeatedIndices(PatternArrays):
+    """Fancy indexing with repeated positions, ``x[[0, 0, 2]]``."""
+
+    def forms(self, depth):
+        e, value = self.operand(depth, ndim=1)
+        pe = _parenthesized(e)
+        shape = np.shape(value)
+        a, b = (self.rng.randrange(-shape[0], shape[0]) for _ in range(2))
+        result = [("repeated index list", f"{pe}[[{a}, {a}, {b}]]"),
+                  ("repeated index array", f"{pe}[np.array([{b}, {a}, {b}])]"),
+                  ("repeated index list", f"{pe}[[{a}, {a}]]")]
+        if len(shape) == 2:
+            c, d = (self.rng.randrange(-shape[1], shape[1]) for _ in range(2))
+            result += [("repeated rows", f"{pe}[[{a}, {a}], :]"),
+                       ("repeated columns", f"{pe}[:, [{c}, {c}, {d}]]"),
+                       ("repeated index pairs", f"{pe}[[{a}, {a}, {b}], [{c}, {c}, {d}]]")]
+        return result
+
+    def build_pattern(self, pattern):
+        return self.finish(pattern)
+
+
+def _tie_gap_ok(values):
+    """Exact ties are fine; the top value and the next distinct one must be apart."""
+    flat = sorted(set(np.ravel(np.real(values)).tolist()), reverse=True)
+    if len(flat) < 2:
+        return True
+    low = sorted(flat)
+    return all(abs(p - q) > TIE_GAP * (1 + abs(p)) for p, q in ((flat[0], flat[1]), (low[0], low[1])))
+
+
+class ArrayTies(PatternArrays):
+    """Ties by construction: ``np.maximum(a, a)``, ``np.max(x[0] + 0.0 * x)`` (every entry
+    is the same function), ``np.max(np.array([u, u, v]))``, min likewise."""
+
+    shape_sets = DISPLAY_SHAPE_SETS
+
+    def check_form(self, text):
+        self.evaluate(text)
+        if text.startswith(("np.max(", "np.min(", "np.amax(", "np.amin(")):
+            inner = text[text.index("(") + 1:-1]
+            if not _tie_gap_ok(self.evaluate(inner)):
+                raise _Rejected
+
+    def forms(self, depth):
+        e, value = self.operand(depth)
+        s, t = self.scalar(), self.scalar()
+        result = [("np.maximum(a, a)", f"np.maximum({e}, {e})"),
+                  ("np.maximum(a, a)", f"np.minimum({e}, {e} * 1.0)"),
+                  ("reduction over identical entries", f"np.max(np.array([{s}, {s}, {t}]))"),
+                  ("reduction over identical entries", f"np.min(np.array([{t}, {s}, {s}]))"),
+                  ("reduction over identical entries", f"np.amax(np.array([{s}, {t}, {s}]))")]
+        if np.ndim(value) >= 1:
+            result += [("reduction over a constant-shaped array", f"np.max({s} + 0.0 * {e})"),
+                       ("reduction over a constant-shaped array", f"np.min({e} * 0.0 + {s})"),
+                       ("reduction over a constant-shaped array", f"np.max({e} * 0.0 + 1.5)")]
+        if np.ndim(value) == 1:
+            result += [("reduction of a doubled array", f"np.max(np.concatenate(({e}, {e})))"),
+                       ("reduction of a doubled array", f"np.amin(np.concatenate(({e}, {e})))")]
+        return result
+
+    def build_pattern(self, pattern):
+        return self.finish(pattern)
+
+
+class ArrayHelpers(PatternArrays):
+    """User functions called from NumPy code (refused today: counted, not failed)."""
+
+    def __init__(self, rng, index, name, size):
+        super().__init__(rng, index, name, size)
+        self.helper_sources, self.helpers = [], []
+        for k in range(rng.choice([1, 1, 2])):
+            helper = f"{name}_h{k}"
+            unary = rng.choice(ARRAY_UNARY)
+            if rng.random() < 0.5:
+                source = f"def {helper}(a):\n    return {unary.format('a')} * 2.0 + a"
+                arity = 1
+            else:
+                source = (f"def {helper}(a, b=0.5):\n    t = a * b\n"
+                          f"    return {unary.format('t')} + a")
+                arity = 2
+            exec(source, self.namespace)
+            self.helper_sources.append(source)
+            self.helpers.append((helper, arity))
+
+    def forms(self, depth):
+        e, _ = self.operand(depth)
+        s = self.scalar()
+        result = []
+        for helper, arity in self.helpers:
+            result.append(("NumPy helper call", f"{helper}({e})"))
+            if arity == 2:
+                result += [("NumPy helper call", f"{helper}({e}, {s})"),
+                           ("NumPy helper call", f"{helper}({e}, b={s})")]
+        return result
+
+    def build_pattern(self, pattern):
+        return self.finish(pattern, helpers=self.helper_sources, expect_refusal=True)
+
+
+class ArrayIntsBools(PatternArrays):
+    """Ints and bools mixed into float code; sometimes a float32 parameter (its gradient
+    must stay float32)."""
+
+    def __init__(self, rng, index, name, size):
+        super().__init__(rng, index, name, size)
+        arrays = [i for i, v in enumerate(self.point) if np.ndim(v)]
+        self.float32 = bool(arrays) and rng.random() < 0.3
+        if self.float32:
+            k = rng.choice(arrays)
+            self.point = tuple(v.astype(np.float32) if i == k else v
+                               for i, v in enumerate(self.point))
+            self.env = dict(zip(self.params, self.point))
+            self.features.add("float32 input")
+
+    def check_form(self, text):
+        self.evaluate(text)
+        if text in self.masks:              # the mask must not switch nearby
+            inner, threshold = self.masks[text]
+            if np.min(np.abs(np.real(self.evaluate(inner)) - threshold)) < TIE_GAP:
+                raise _Rejected
+
+    def forms(self, depth):
+        e, value = self.operand(depth)
+        pe = _parenthesized(e)
+        self.masks = {f"({e} * ({e} > 0.5))": (e, 0.5), f"(({e} <= -0.5) * {e})": (e, -0.5),
+                      f"(np.sum({e} > 0.5) * {e})": (e, 0.5)}
+        result = [("bool mask", f"({e} * ({e} > 0.5))"),
+                  ("bool mask", f"(({e} <= -0.5) * {e})"),
+                  ("bool literal", f"(True * {e})"), ("bool literal", f"({e} * False + {e})"),
+                  ("int literal", f"({e} * 2 + 1)"),
+                  ("int count", f"(np.sum({e} > 0.5) * {e})")]
+        if np.ndim(value) >= 1:
+            n = np.shape(value)[-1]
+            result += [("int array", f"({e} * np.arange({n}))"),
+                       ("int array", f"({e} + np.ones({np.shape(value)}, dtype=int))"),
+                       ("shape or size", f"(np.sum({e}) * {pe}.shape[0])"),
+                       ("shape or size", f"({e} * len({pe}))"),
+                       ("shape or size", f"({e} * {pe}.size)"),
+                       ("bool array", f"({e} * (np.arange({n}) % 2 == 0))")]
+        return result
+
+    def build_pattern(self, pattern):
+        return self.finish(pattern, rtol=1e-4 if self.float32 else RTOL)
+
+
+class ViewAliases(ArrayGenerator):
+    """A view of a fresh array (a slice, ``.ravel()``, ``.reshape``, ``.T``, the name
+    itself) written in place, then the array read; copies as controls."""
+
+    shape_sets = [s for s in SHAPE_SETS if any(len(x) for x in s)]
+
+    def build_pattern(self, pattern):
+        rng = self.rng
+        text, value = self.expr(rng.choice([1, 1, 2]))
+        if np.ndim(value) == 0:
+            name = rng.choice([n for n, v in self.env.items() if np.ndim(v)])
+            text, value = f"np.sin({name})", self.evaluate(f"np.sin({name})")
+        base = rng.choice(["y", "H", "Z"])
+        fresh = rng.choice([f"{_parenthesized(text)} * 1.0", f"{_parenthesized(text)} + 0.0",
+                            f"np.tanh({text})"])
+        shape = np.shape(value)
+        n = int(np.prod(shape))
+        views = [("slice view", f"{base}[1:]"), ("slice view", f"{base}[::2]"),
+                 ("slice view", f"{base}[0:2]"), ("ravel view", f"{base}.ravel()"),
+                 ("reshape view", f"{base}.reshape(-1)"), ("reshape view", f"{base}.reshape(1, {n})"),
+                 ("name alias", base), ("full slice view", f"{base}[:]"),
+                 ("copy (no alias)", f"{base}.copy()"), ("copy (no alias)", f"{base}.flatten()"),
+                 ("copy (no alias)", f"np.array({base})"), ("copy (no alias)", f"{base}[[0, 0]]")]
+        if len(shape) == 2:
+            views += [("row view", f"{base}[0]"), ("column view", f"{base}[:, 0]"),
+                      ("transpose view", f"{base}.T"), ("reshape view", f"{base}.reshape({shape[1]}, {shape[0]})")]
+        view_feature, view = rng.choice(views)
+        s = ArrayDisplays.scalar(self)
+        writes = [("*= on a view", "v *= 3.0"), ("*= on a view", f"v *= {s}"),
+                  ("+= on a view", f"v += {s}"), ("-= on a view", "v -= np.sin(v)"),
+                  ("item set on a view", f"v[0] = {s}"), ("item set on a view", "v[-1] += 2.5"),
+                  ("slice set on a view", "v[:] = np.tanh(v)"), ("/= on a view", "v /= 2.0")]
+        write_feature, write = rng.choice(writes)
+        lines = [f"{base} = {fresh}", f"v = {view}", write]
+        if rng.random() < 0.3:
+            lines.append(rng.choice([f"{base} *= 0.5", f"{base}[0] = {s} * 2.0"]))
+            write_feature += ", then the base"
+        final = rng.choice([f"np.sum({base} * {base})", f"np.sum(np.sin({base})) + np.sum(v * v)",
+                            f"np.sum({base}) * 2.0 + np.sum(v)"])
+        env = {k: (np.array(v) if isinstance(v, np.ndarray) else v) for k, v in self.env.items()}
+        with np.errstate(all="raise"):
+            try:
+                for line in lines:
+                    exec(line, self.namespace, env)
+                result = eval(final, self.namespace, env)
+            except (ArithmeticError, ValueError, TypeError, IndexError, AttributeError):
+                raise _Rejected from None
+        if not np.isfinite(result) or abs(result) > VALUE_LIMIT:
+            raise _Rejected
+        self.features |= {"view alias", view_feature, write_feature}
+        tangent = tuple(round(rng.uniform(-1, 1), 3) for _ in self.params)
+        return Program(self.index, self.name, self.params, lines + [f"return {final}"],
+                       self.point, tangent, result, True, self.features, family="patterns",
+                       pattern=pattern, arrays=True, expect_refusal=True)
+
+
+class ScalarTies(Generator):
+    """Straight-line scalar programs with ties by construction: ``max(u, u)``,
+    ``max(x, x, y)``, ``min(u, u * 1.0)``."""
+
+    def statement(self):
+        if self.rng.random() < 0.5:
+            for _ in range(10):
+                try:
+                    line, bindings = self._tie()
+                except _Rejected:
+                    continue
+                self._commit(line, bindings)
+                return
+        super().statement()
+
+    def _tie(self):
+        name = self.fresh_local() or self.variable()
+        a = self.variable() if self.rng.random() < 0.5 else self._expression(self.rng.choice([1, 2]))
+        b = self.sub(1)
+        va, vb = self.evaluate(a), self.evaluate(b)
+        if abs(va - vb) < TIE_GAP * (1 + abs(va)):
+            raise _Rejected
+        which = self.rng.choice(["max", "min"])
+        forms = [("tie of two", f"{which}({a}, {a})"), ("tie and another", f"{which}({a}, {a}, {b})"),
+                 ("tie and another", f"{which}({b}, {a}, {a})"),
+                 ("tie of equal expressions", f"{which}({a}, {a} * 1.0)"),
+                 ("tie inside an expression", f"({b} + {which}({a}, {a}) * 0.5)")]
+        feature, text = self.rng.choice(forms)
+        self.features.add(feature)
+        self.piecewise_used()
+        return f"{name} = {text}", [(name, self.evaluate(text))]
+
+
+class ScalarIntsBools(Generator):
+    """Straight-line scalar programs with ints and bools mixed in: ``x * (x > 0.5)``,
+    ``True * x``, an int accumulator ``k = 0`` then ``k += u``."""
+
+    def statement(self):
+        if self.rng.random() < 0.5:
+            for _ in range(10):
+                try:
+                    lines = self._mixed()
+                except _Rejected:
+                    continue
+                for line, bindings in lines:
+                    self._commit(line, bindings)
+                return
+        super().statement()
+
+    def _mixed(self):
+        name = self.fresh_local()
+        if name is None:
+            raise _Rejected
+        a, b = self._expression(1), self.sub(1)
+        va = self.evaluate(a)
+        kind = self.rng.choice(["mask", "mask", "bool", "accumulator", "int name", "len"])
+        self.features.add({"mask": "bool mask", "bool": "bool literal", "accumulator":
+                           "int accumulator", "int name": "int variable", "len": "len"}[kind])
+        self.piecewise_used()
+        if kind == "mask":
+            c = self.rng.choice(["0.5", "0", "-1.0"])
+            if abs(va - float(c)) < TIE_GAP:
+                raise _Rejected
+            text = self.rng.choice([f"({b} + {a} * ({a} > {c}))", f"({b} + ({a} <= {c}) * 2.5)",
+                                    f"({b} * ({a} > {c}) + {a})"])
+            return [(f"{name} = {text}", [(name, self.evaluate(text))])]
+        if kind == "bool":
+            text = self.rng.choice([f"(True * {a})", f"({a} * False + {b})", f"({b} + True)"])
+            return [(f"{name} = {text}", [(name, self.evaluate(text))])]
+        if kind == "accumulator":
+            op = self.rng.choice(["+=", "-="])
+            value = self.evaluate(f"0 {op[0]} ({a})")
+            return [(f"{name} = 0", [(name, 0)]), (f"{name} {op} {a}", [(name, value)])]
+        if kind == "int name":
+            k = self.rng.choice([2, 3, -1])
+            text = f"{a} * {name}"
+            target = self.fresh_local()
+            if target is None:
+                raise _Rejected
+            return [(f"{name} = {k}", [(name, k)]),
+                    (f"{target} = {text}", [(target, self.evaluate(f"({a}) * {k}"))])]
+        text = f"{a} * len([{a}, {b}])"
+        return [(f"{name} = {text}", [(name, self.evaluate(text))])]
+
+
+class FreeScalars(ControlGenerator):
+    """Control programs that read floats and lists kept in module globals or a closure."""
+
+    def __init__(self, rng, index, name, size, placement):
+        super().__init__(rng, index, name, size)
+        prefix = f"FZ{index}_" if placement == "global" else ""
+        self.free = {f"{prefix}{'K' if prefix else 'k0'}": round(rng.uniform(-2, 2), 3),
+                     f"{prefix}{'COEF' if prefix else 'coef'}":
+                         [round(rng.uniform(-2, 2), 3) for _ in range(rng.choice([2, 3]))]}
+        lines = [f"{n} = {v!r}" for n, v in self.free.items()]
+        if placement == "closure":
+            self.closure_lines = lines
+        else:
+            self.prelude = ["\n".join(lines)]
+        self.namespace.update(self.free)
+        self.used_free = False
+
+    def leaf(self):
+        if self.rng.random() < 0.15:
+            name = self.rng.choice(list(self.free))
+            value = self.free[name]
+            self.used_free = True
+            if isinstance(value, list):
+                self.features.add("free list read")
+                return f"{name}[{self.rng.randrange(-len(value), len(value))}]"
+            self.features.add("free float")
+            return name
+        return super().leaf()
+
+    def _c_for_list(self, indent):
+        if self.rng.random() < 0.5:
+            item = self.fresh_from(ITEM_NAMES)
+            name = [n for n, v in self.free.items() if isinstance(v, list)][0]
+            self.used_free = True
+            self.features.add("for over a free list")
+            pre = self._accumulator(indent)
+            return self._loop_body(indent, f"for {item} in {name}:", pre, [(item, "float")])
+        return super()._c_for_list(indent)
+
+    def build_control(self):
+        program = super().build_control()
+        if not self.used_free:
+            raise _Rejected
+        program.lists = True        # forward mode is not asked about lists
+        return program
+
+
+def _scalar_program(program, pattern, **extra):
+    program.family, program.pattern, program.piecewise = "patterns", pattern, True
+    for key, value in extra.items():
+        setattr(program, key, value)
+    return program
+
+
+def _p_loop_variables(rng, index, size, pattern):
+    def make():
+        g = ControlGenerator(rng, index, f"fz{index}", size)
+        g.reuse = True
+        g.taken |= set(REUSED_LOOP_NAMES)       # not for while counters or list indices
+        g.max_level, g.max_loops = 2, rng.choice([3, 4])
+        g.top = rng.choice([2, 3, 4])
+        return g
+    return _scalar_program(generate_control(rng, index, size, make), pattern)
+
+
+def _p_free_scalars(rng, index, size, pattern):
+    placement = "global" if pattern.endswith("globals") else "closure"
+    program = generate_control(rng, index, size,
+                               lambda: FreeScalars(rng, index, f"fz{index}", size, placement))
+    return _scalar_program(program, pattern)
+
+
+def _p_scalar_helpers(rng, index, size, pattern):
+    def make():
+        g = ControlGenerator(rng, index, f"fz{index}", size)
+        g.min_helpers = 1
+        return g
+    for _ in range(PATTERN_ATTEMPTS):
+        program = generate_control(rng, index, size, make)
+        if "call" in program.features:
+            return _scalar_program(program, pattern)
+    raise _Rejected
+
+
+def _p_straight(cls):
+    def build(rng, index, size, pattern):
+        g = cls(rng, index, f"fz{index}", rng.random() < 0.5, size)
+        program = g.build()
+        return _scalar_program(program, pattern)
+    return build
+
+
+ALIAS_MUTATIONS = ["{b}[0] = {e}", "{b}[1] += {e}", "{b}.append({e})", "{b}[-1] *= 0.5",
+                   "{b}[0], {b}[1] = {b}[1], {b}[0]", "{b}.insert(0, {e})", "{b}.pop()",
+                   "{b}.extend([{e}, {e}])"]
+
+
+def _p_list_aliases(rng, index, size, pattern):
+    """``b = a`` for a list, then ``b[0] = ...``/``b.append(...)``; a helper that writes
+    into its list argument; copies (``list(a)``, ``a[:]``, ``a.copy()``) as controls."""
+    for _ in range(PATTERN_ATTEMPTS):
+        g = Generator(rng, index, f"fz{index}", True, size)
+        e = lambda: g.sub(rng.choice([0, 1, 1, 2]))     # noqa: E731
+        items = [e() for _ in range(rng.choice([2, 3]))]
+        kind = rng.choice(["name", "name", "chain", "through the original", "helper", "copy"])
+        lines, helpers, helper_read = [f"a = [{', '.join(items)}]"], [], ""
+        if kind == "helper":
+            helper = f"fz{index}_h0"
+            write = rng.choice(["v[0] = v[0] * c", "v.append(c)", "v[-1] += c"])
+            helpers.append(f"def {helper}(v, c):\n    {write}\n    return c")
+            lines.append(f"t = {helper}(a, {e()})")
+            feature = "list written by a helper"
+            helper_read = " + t"
+        else:
+            if kind == "copy":
+                lines.append(f"b = {rng.choice(['list(a)', 'a[:]', 'a.copy()'])}")
+            elif kind == "chain":
+                lines += ["c = a", "b = c"]
+            else:
+                lines.append("b = a")
+            target = "a" if kind == "through the original" else "b"
+            mutation = rng.choice(ALIAS_MUTATIONS)
+            lines.append(mutation.format(b=target, e=e()))
+            feature = f"list alias: {kind}" if kind != "copy" else "list copy (no alias)"
+        reads = rng.choice(["a[0] + a[1] * 2.0", "a[-1] * a[0]"]) + helper_read
+        if kind not in ("helper",) and rng.random() < 0.4:
+            reads += " + b[0]"
+        if rng.random() < 0.4:
+            lines += ["s = 0.0", "for el in a:", f"    s = s + el * {rng.choice(['0.5', '1.5'])}"]
+            reads += " + s"
+        lines.append(f"return {reads}")
+        program = Program(index, f"fz{index}", g.params, lines, g.point,
+                          tuple(round(rng.uniform(-1, 1), 3) for _ in g.params), None, True,
+                          {"list alias", feature}, helpers=helpers, lists=True)
+        try:
+            value = run_program(program, limited=True)
+        except (_Rejected, ArithmeticError, ValueError, TypeError, IndexError, NameError,
+                RecursionError):
+            continue
+        if type(value) is float and math.isfinite(value) and abs(value) < VALUE_LIMIT:
+            program.value = run_program(program)
+            return _scalar_program(program, pattern, expect_refusal=True)
+    raise _Rejected
+
+
+def _p_arrays(cls, *args):
+    def build(rng, index, size, pattern):
+        return cls(rng, index, f"fz{index}", size, *args).build_pattern(pattern)
+    return build
+
+
+PATTERNS = [    # name, share, builder(rng, index, size, name) -> Program
+    ("loop variables reused", 3.0, _p_loop_variables),
+    ("free data: globals", 1.5, _p_arrays(FreeData, "global")),
+    ("free data: closure", 1.5, _p_arrays(FreeData, "closure")),
+    ("free scalars: globals", 0.75, _p_free_scalars),
+    ("free scalars: closure", 0.75, _p_free_scalars),
+    ("np.array displays", 2.0, _p_arrays(ArrayDisplays)),
+    ("repeated indices", 1.0, _p_arrays(RepeatedIndices)),
+    ("ties: scalar", 1.5, _p_straight(ScalarTies)),
+    ("ties: NumPy", 1.5, _p_arrays(ArrayTies)),
+    ("aliases: lists", 1.5, _p_list_aliases),
+    ("aliases: views", 2.0, _p_arrays(ViewAliases)),
+    ("helpers: scalar", 1.0, _p_scalar_helpers),
+    ("helpers: NumPy", 1.0, _p_arrays(ArrayHelpers)),
+    ("ints and bools: scalar", 1.0, _p_straight(ScalarIntsBools)),
+    ("ints and bools: NumPy", 1.5, _p_arrays(ArrayIntsBools)),
+]
+
+
+def generate_pattern(rng, index, size):
+    name, _, build = rng.choices(PATTERNS, [share for _, share, _ in PATTERNS])[0]
+    for _ in range(PATTERN_ATTEMPTS):
+        try:
+            return build(rng, index, size, name)
+        except _Rejected:
+            continue
+    raise AssertionError(f"no {name} program for index {index} in {PATTERN_ATTEMPTS} attempts")
 
 
 FAMILIES = (("straight", 0.45), ("control", 0.40), ("array", 0.15))
 
 
 def family_of(seed, index, size="full"):
-    """The family of program ``index``: straight, control or array."""
+    """The family of program ``index``: patterns, straight, control or array."""
+    if random.Random(f"s2sdiff-fuzz-pattern:{seed}:{size}:{index}").random() < PATTERN_SHARE:
+        return "patterns"
     r = random.Random(f"s2sdiff-fuzz-family:{seed}:{size}:{index}").random()
     for family, share in FAMILIES:
         if r < share:
@@ -1562,6 +2365,9 @@ def family_of(seed, index, size="full"):
 def generate(seed, index, size="full"):
     """Program ``index`` of the run with ``seed``; the same arguments always give the same."""
     family = family_of(seed, index, size)
+    if family == "patterns":
+        return generate_pattern(random.Random(f"s2sdiff-fuzz-patterns:{seed}:{size}:{index}"),
+                                index, size)
     if family == "control":
         return generate_control(random.Random(f"s2sdiff-fuzz-control:{seed}:{size}:{index}"),
                                 index, size)
@@ -1632,7 +2438,8 @@ def mp_namespace(namespace):
     for name, value in namespace.items():
         if value is math:
             result[name] = MP_MATH
-        elif getattr(value, "__module__", None) == "math" or value in IMPORTED.values():
+        elif getattr(value, "__module__", None) == "math" \
+                or any(value is f for f in IMPORTED.values()):
             result[name] = getattr(MP_MATH, value.__name__)
     result["float"] = lambda x: x
     for name, value in namespace.items():
@@ -1656,6 +2463,7 @@ class Margins:
     def __init__(self):
         self.notes = []            # (what, margin, arguments)
         self.path = []             # the outcome of every comparison, in order
+        self.ties = []             # (what, positions) of every max/min with an exact tie
 
     def note(self, what, margin, args):
         self.notes.append((what, abs(margin), args))
@@ -1669,8 +2477,14 @@ class Margins:
         return math.fabs(x)
 
     def extremum(self, which, xs):
+        """An exact tie (``max(u, u)``) is no kink when it holds at every nearby point (the
+        tied arguments are the same function: checked by moving each parameter alone);
+        the margin is then the gap to the first argument that is not tied."""
         values = sorted(xs, reverse=(which == "max"))
-        self.note(which, values[0] - values[1], tuple(xs))
+        rest = [v for v in values if v != values[0]]
+        self.note(which, values[0] - rest[0] if rest else math.inf, tuple(xs))
+        if len(rest) < len(values) - 1:
+            self.ties.append((which, tuple(i for i, x in enumerate(xs) if x == values[0])))
 
     def integral(self, what, x, half=False):
         shifted = x - 0.5 if half else x
@@ -1699,6 +2513,8 @@ def closest_switch(run, moved):
     paths (a comparison, hence a branch or a trip count, changes) give (0, "path")."""
     if run.path != moved.path or len(run.notes) != len(moved.notes):
         return (0.0, "path")
+    if run.ties != moved.ties:
+        return (0.0, "tie")
     closest = (math.inf, None)
     for (what, margin, args), (_, _, moved_args) in zip(run.notes, moved.notes):
         if args != moved_args and margin < closest[0]:
@@ -1889,6 +2705,14 @@ def as_tuple(result, n):
     return tuple(result) if n > 1 else (result,)
 
 
+def _from_generated_code(error):
+    """Whether a generated function (not only the dispatcher that specialises code on its
+    first call) is on the traceback of ``error``."""
+    import traceback
+    return any(frame.filename.startswith("<s2sdiff") and frame.filename != "<s2sdiff dispatcher>"
+               for frame in traceback.extract_tb(error.__traceback__))
+
+
 def _generated_line(error):
     """The line of generated code an exception was raised on, if any."""
     import traceback
@@ -1918,7 +2742,7 @@ class Checker:
         func = getattr(self.module, program.name)
         self.phase = "forward function"
         try:
-            if program.family == "array":
+            if program.arrays:
                 self._check_array(program, func, outcome)
             else:
                 self._check(program, func, outcome)
@@ -1926,10 +2750,13 @@ class Checker:
             outcome.status, outcome.kind, outcome.detail = "mismatch", mismatch.kind, str(mismatch)
         except S2SDiffError as error:
             outcome.status = "generation-error" if self.phase.startswith("generating") else "error"
-            if program.expect_refusal and isinstance(error, UnsupportedError) \
-                    and self.phase.endswith("grad"):
-                # array code in a branch or loop: expected (NumPy code is generated for
-                # the argument kinds of its first call, hence "running grad" too)
+            if program.expect_refusal and self.phase.endswith("grad") \
+                    and (isinstance(error, UnsupportedError) or program.pattern) \
+                    and (program.arrays or self.phase.startswith("generating")
+                         or not _from_generated_code(error)):
+                # expected (code that may be NumPy code, arrays or a list slice, is
+                # generated for the argument kinds of its first call, hence "running grad"
+                # too, when the error does not come from a generated line)
                 outcome.status = "refused"
             outcome.phase = self.phase
             outcome.detail = f"{type(error).__name__}: {error}"
@@ -1937,8 +2764,11 @@ class Checker:
             outcome.status, outcome.phase = "error", self.phase
             outcome.where = _generated_line(error)
             outcome.detail = f"{type(error).__name__}: {error}"
+            if self.phase == "oracles" and outcome.where is None:
+                outcome.status = "oracle-crash"     # a bug of the fuzzer, not of s2sdiff
+                return outcome
             if isinstance(error, (ArithmeticError, ValueError)) and outcome.where \
-                    and program.family != "array" \
+                    and not program.arrays \
                     and self.phase.startswith("running") and self._singular(program, func):
                 outcome.status = "singular"
         if outcome.status in ("mismatch", "error"):
@@ -1952,7 +2782,8 @@ class Checker:
         side at the other step.  An exception is then the right answer (the forward code
         runs, its derivative does not exist); where the function is smooth it is a finding.
         """
-        mp_func = types.FunctionType(func.__code__, self.mp_namespace)
+        mp_func = types.FunctionType(func.__code__, self.mp_namespace, None, None,
+                                     func.__closure__)
         try:
             with mpmath.workdps(FD_DPS):
                 args = [mpmath.mpf(p) for p in program.point]
@@ -1977,6 +2808,22 @@ class Checker:
                 return True              # integer only after rounding to floats
             raise
         return False
+
+    def _tie_holds(self, program, point, run):
+        """None when every exact tie of ``run`` holds with each parameter moved alone (the
+        tied arguments are the same function along every axis, so the central differences
+        judge the even split); else (0, "inexact tie")."""
+        for i in range(len(point)):
+            moved = Margins()
+            args = list(point)
+            args[i] += 1e-7 * max(1.0, abs(args[i]))
+            try:
+                margin_function(program, self.namespace, moved)(*args)
+            except (ArithmeticError, ValueError):
+                return (0.0, "raises-nearby")
+            if moved.ties != run.ties or moved.path != run.path:
+                return (0.0, "inexact-tie")
+        return None
 
     def _make(self, what, make):
         self.phase = f"generating {what}"
@@ -2040,10 +2887,13 @@ class Checker:
                 closest = (0.0, "raises-nearby")
             else:
                 closest = closest_switch(run, moved)
+            if run.ties and closest[0] >= KINK_MARGIN:
+                closest = self._tie_holds(program, point, run) or closest
         if closest[0] < KINK_MARGIN:
             outcome.kink = f"{closest[1]} at {closest[0]:.2g}"
         else:
-            mp_func = types.FunctionType(func.__code__, self.mp_namespace)
+            mp_func = types.FunctionType(func.__code__, self.mp_namespace, None, None,
+                                         func.__closure__)
             differences = [[float(central_differences(mp_func, point, i, step))
                             for i in range(n)] for step in FD_STEPS]
             if any(error_of(a, b, scale) > 1e-3 for a, b in zip(*differences)):
@@ -2111,8 +2961,10 @@ class Checker:
         point = pristine
         for name, arg, entry in zip(program.params, point, g):
             if isinstance(arg, np.ndarray):
-                right = isinstance(entry, np.ndarray) and entry.shape == arg.shape \
-                    and entry.dtype.kind == "f"
+                right = isinstance(entry, np.ndarray) and entry.shape == arg.shape
+                if right and entry.dtype != arg.dtype:
+                    raise _Mismatch("dtype", f"d/d{name}: dtype {entry.dtype} for an argument "
+                                             f"of dtype {arg.dtype}: {entry!r}")
             else:
                 right = isinstance(entry, float) and np.ndim(entry) == 0
             if not right:
@@ -2142,7 +2994,7 @@ class Checker:
             gv, rv = np.asarray(gv, dtype=float), np.asarray(rv, dtype=float)
             if gv.shape != rv.shape:
                 raise _Mismatch(kind, f"d/d{name}: shape {gv.shape}, {oracle} {rv.shape}")
-            errors = np.abs(gv - rv) / (RTOL * (np.abs(rv) + scale))
+            errors = np.abs(gv - rv) / (program.rtol * (np.abs(rv) + scale))
             if not np.all(errors <= 1):          # NaN fails too
                 raise _Mismatch(kind, f"d/d{name}: generated\n{gv!r}\n  {oracle}\n{rv!r}")
 
@@ -2203,15 +3055,18 @@ def complex_step(func, point):
     """The gradient of a NumPy program by complex steps: d f / d p[k] = Im f(p + i h e_k) / h
     to rounding (no cancellation), for programs of analytic operations only."""
     result = []
+    # every argument complex, so that an array made from one argument and written in place
+    # with values of another (``y = X * 1.0; y[0] = s``) keeps the step
+    point = [np.array(a, dtype=complex) if np.ndim(a) else np.complex128(a) for a in point]
     for i, arg in enumerate(point):
         if np.ndim(arg) == 0:
             args = list(point)
-            args[i] = np.complex128(complex(arg, COMPLEX_STEP))   # has .sum() like float64
+            args[i] = np.complex128(complex(arg.real, COMPLEX_STEP))   # has .sum() like float64
             result.append(float(np.imag(func(*args))) / COMPLEX_STEP)
             continue
         entry = np.zeros(np.shape(arg))
         for where in np.ndindex(*np.shape(arg)):
-            moved = np.array(arg, dtype=complex)
+            moved = np.array(arg)
             moved[where] += 1j * COMPLEX_STEP
             args = list(point)
             args[i] = moved
@@ -2249,6 +3104,8 @@ class Summary:
     singular: list = field(default_factory=list)            # an exception, no derivative
     refused: list = field(default_factory=list)             # expected generation errors
     families: dict = field(default_factory=dict)            # family -> Counter of statuses
+    patterns: dict = field(default_factory=dict)            # pattern -> Counter of statuses
+    fuzzer_errors: list = field(default_factory=list)       # the fuzzer's own failures
     kinks: collections.Counter = field(default_factory=collections.Counter)
     oracles: collections.Counter = field(default_factory=collections.Counter)
     features: collections.Counter = field(default_factory=collections.Counter)
@@ -2258,10 +3115,20 @@ class Summary:
 
     @property
     def failed(self):
-        return bool(self.mismatches or self.errors)
+        return bool(self.mismatches or self.errors or self.fuzzer_errors)
 
     def add(self, outcome):
         program = outcome.program
+        if program.pattern:
+            counts = self.patterns.setdefault(program.pattern, collections.Counter())
+            counts[outcome.status] += 1
+            if outcome.nonfloat:
+                counts["non-float"] += 1
+        if outcome.status in ("oracle-crash", "fuzzer-error"):
+            self.programs += 1
+            self.families.setdefault(program.family, collections.Counter())[outcome.status] += 1
+            self.fuzzer_errors.append(outcome)
+            return
         self.programs += 1
         self.statements += len(program.body)
         self.families.setdefault(program.family, collections.Counter())[outcome.status] += 1
@@ -2307,6 +3174,12 @@ class Summary:
         families = "; ".join(
             f"{family} {sum(c.values())} (" + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) + ")"
             for family, c in sorted(self.families.items()))
+        def pattern_line(name, c):
+            order = ["ok", "skipped", "refused", "mismatch", "error", "generation-error",
+                     "singular", "non-float", "oracle-crash", "fuzzer-error"]
+            shown = ", ".join(f"{k} {c[k]}" for k in order if c[k])
+            return f"  {name + ':':<28}{sum(c[k] for k in order if k != 'non-float'):>5}  {shown}"
+
         lines = [
             f"programs:            {self.programs} ({self.smooth} smooth, {self.piecewise} "
             f"piecewise; {self.statements} statements)",
@@ -2318,7 +3191,9 @@ class Summary:
             f"generation errors:   {len(self.generation_errors)} {generation}".rstrip(),
             f"singular points:     {len(self.singular)} {singular} (an exception where the "
             f"derivative does not exist: right)".replace("  (", " ("),
-            f"refused (expected):  {len(self.refused)} (array code in a branch or loop)",
+            f"refused (expected):  {len(self.refused)} (a clear S2SDiffError where accepted: "
+            f"array code in control flow, aliases, helpers in NumPy code)",
+            f"fuzzer errors:       {len(self.fuzzer_errors)} (an oracle or the generator raised)",
             f"non-float gradients: {len(self.nonfloat)} (value right, type int)",
             f"oracle failures:     {len(self.oracle_errors)} (the oracle could not judge; "
             f"finite differences did)",
@@ -2329,6 +3204,10 @@ class Summary:
             f"judged by:           " + ", ".join(f"{k} {v}" for k, v in sorted(self.oracles.items())),
             f"features:            " + ", ".join(f"{k} {v}" for k, v in sorted(self.features.items())),
         ]
+        if self.patterns:
+            lines.append("patterns:            (programs: outcomes; non-float: right value, "
+                         "int or bool type)")
+            lines += [pattern_line(name, c) for name, c in sorted(self.patterns.items())]
         if self.rules is not None:
             missing = [rules.rule_name(k) for k in rules.RULES if not self.rules[k]]
             lines.append(f"rule-table rows used: {sum(1 for k in rules.RULES if self.rules[k])}"
@@ -2356,16 +3235,35 @@ def run(count, seed=0, *, start=0, batch=BATCH, size="full", sympy_every=1, veri
     try:
         for first in range(start, start + count, batch):
             indices = range(first, min(first + batch, start + count))
-            programs = [generate(seed, k, size) for k in indices
-                        if families is None or family_of(seed, k, size) in families]
+            programs = []
+            for k in indices:
+                if families is not None and family_of(seed, k, size) not in families:
+                    continue
+                try:
+                    programs.append(generate(seed, k, size))
+                except Exception as error:      # noqa: BLE001 - reported, the run goes on
+                    failed = Program(k, f"fz{k}", [], [], (), (), None, True,
+                                     family=family_of(seed, k, size))
+                    summary.add(Outcome(failed, status="fuzzer-error", phase="generator",
+                                        detail=f"{type(error).__name__}: {error}"))
             if not programs:
                 continue
-            module = write_module(programs, directory, seed, first // batch)
-            checker = Checker(module, sympy_every=sympy_every, verify_every=verify_every,
-                              forward_every=forward_every, extra_every=extra_every,
-                              sympy_seconds=sympy_seconds)
+            try:
+                module = write_module(programs, directory, seed, first // batch)
+                checker = Checker(module, sympy_every=sympy_every, verify_every=verify_every,
+                                  forward_every=forward_every, extra_every=extra_every,
+                                  sympy_seconds=sympy_seconds)
+            except Exception as error:          # noqa: BLE001 - reported, the run goes on
+                for program in programs:
+                    summary.add(Outcome(program, status="fuzzer-error", phase="module",
+                                        detail=f"{type(error).__name__}: {error}"))
+                continue
             for program in programs:
-                outcome = checker.check(program)
+                try:
+                    outcome = checker.check(program)
+                except Exception as error:      # noqa: BLE001 - reported, the run goes on
+                    outcome = Outcome(program, status="fuzzer-error", phase="checker",
+                                      detail=f"{type(error).__name__}: {error}")
                 summary.add(outcome)
                 if coverage and program.family == "straight":
                     summary.rules.update(rule_keys(getattr(module, program.name)))
@@ -2385,6 +3283,7 @@ def describe(outcome):
         f" in {outcome.phase}" if outcome.phase else "") + (
         f" [known bug: {outcome.known}]" if outcome.known else "")
     lines = [f"--- program {program.index} ({program.family}, "
+             + (f"{program.pattern}, " if program.pattern else "") +
              f"{'piecewise' if program.piecewise else 'smooth'}): "
              f"{status}", program.source.rstrip(),
              f"point {program.point!r}, tangent {program.tangent!r}", outcome.detail]
@@ -2423,8 +3322,8 @@ def main(argv=None):
         outcome = Checker(module, verify_every=1, forward_every=1, extra_every=1).check(program)
         try:
             print(grad(getattr(module, program.name)).source)
-        except S2SDiffError as error:
-            print(error)
+        except Exception as error:          # noqa: BLE001 - shown; describe() judges it
+            print(f"{type(error).__name__}: {error}")
         print(describe(outcome))
         return 0 if outcome.status in ("ok", "skipped", "singular", "generation-error",
                                        "refused") else 1
@@ -2433,7 +3332,7 @@ def main(argv=None):
         os.makedirs(args.keep, exist_ok=True)
 
     def show(outcome):
-        if outcome.status in ("mismatch", "error"):
+        if outcome.status in ("mismatch", "error", "oracle-crash", "fuzzer-error"):
             print(describe(outcome), file=sys.stderr)
 
     summary = run(args.count, args.seed, start=args.start, size=args.size,

@@ -1,5 +1,7 @@
 """2,000 random programs through every oracle (tests/fuzz.py): straight-line scalar
-programs, control-flow programs (branches, loops, calls, lists) and NumPy programs.
+programs, control-flow programs (branches, loops, calls, lists), NumPy programs, and
+pattern programs (the constructs of issue 13: reused loop variables, free data, np.array
+displays, repeated indices, ties, aliases, helpers, ints and bools).
 
 The run is deterministic (seed ``SEED``) and sized for CI: small programs; the scalar
 ones (straight and control) checked against 50-digit central differences at two step
@@ -54,8 +56,8 @@ def listed(outcomes):
 def test_the_run_is_big_enough(summary):
     assert summary.programs == COUNT
     sizes = {family: sum(c.values()) for family, c in summary.families.items()}
-    assert sizes["straight"] >= 0.35 * COUNT and sizes["control"] >= 0.3 * COUNT \
-        and sizes["array"] >= 0.1 * COUNT, sizes
+    assert sizes["straight"] >= 0.3 * COUNT and sizes["control"] >= 0.25 * COUNT \
+        and sizes["array"] >= 0.08 * COUNT and sizes["patterns"] >= 0.15 * COUNT, sizes
     assert summary.smooth >= COUNT // 5 and summary.piecewise >= COUNT // 10
     # few points near a branch switch
     assert summary.oracles["fd"] >= 0.95 * (sizes["straight"] + sizes["control"])
@@ -71,8 +73,18 @@ def test_the_run_is_big_enough(summary):
                     "loop-carried", "accumulator", "call", "keyword arguments", "recursion",
                     "list display", "list read", "list set", "list augmented", "append",
                     "for over indices", "broadcasting", "matmul", "reduction axis keepdims",
-                    "indexing", "elementwise", "array in control flow"):
-        assert summary.features[feature] >= 8, feature
+                    "indexing", "elementwise", "array in control flow",
+                    # the pattern family
+                    "reused by a sibling loop", "reused by a nested loop", "loop in a branch",
+                    "free @ left", "free @ right", "free * or +", "free .T",
+                    "concatenate free", "free index array", "flat np.array display",
+                    "nested np.array display", "list passed to NumPy", "repeated index list",
+                    "tie of two", "tie and another", "np.maximum(a, a)",
+                    "reduction over identical entries", "list alias: name", "view alias",
+                    "NumPy helper call", "bool mask", "int array", "float32 input"):
+        assert summary.features[feature] >= 3, feature
+    for name, _, _ in fuzz.PATTERNS:
+        assert sum(summary.patterns.get(name, {}).values()) >= 8, (name, summary.patterns)
 
 
 def test_no_unexplained_wrong_gradient(summary):
@@ -122,15 +134,31 @@ def test_array_code_in_control_flow_is_refused_or_right(summary):
     """Array code in a branch or loop is refused with an UnsupportedError naming arrays
     (issue 4), or, once supported, checked like any other program."""
     assert all(o.program.expect_refusal for o in summary.refused), listed(summary.refused)
-    assert all("NumPy" in o.detail or "array" in o.detail for o in summary.refused), \
-        listed(summary.refused)
+    in_control_flow = [o for o in summary.refused if o.program.family == "array"]
+    assert all("NumPy" in o.detail or "array" in o.detail for o in in_control_flow), \
+        listed(in_control_flow)
     assert summary.features["array in control flow"] >= 8
+
+
+def test_refusals_only_where_a_refusal_is_right(summary):
+    """Aliases and helpers in NumPy code may be refused (an S2SDiffError when the gradient
+    is generated); every other pattern must give its gradient."""
+    refusable = {"aliases: lists", "aliases: views", "helpers: NumPy"}
+    for name, counts in summary.patterns.items():
+        if name not in refusable:
+            assert not counts["refused"], (name, counts)
+
+
+def test_no_fuzzer_error(summary):
+    """The oracles and the generator never raise (an exception there is reported as a
+    fuzzer error and the run goes on)."""
+    assert not summary.fuzzer_errors, listed(summary.fuzzer_errors)
 
 
 def test_each_family_is_judged(summary):
     judged = collections.Counter()
     for family, statuses in summary.families.items():
-        judged[family] = statuses["ok"]
+        judged[family] = statuses["ok"] + (statuses["refused"] if family == "patterns" else 0)
     for family, statuses in summary.families.items():
         assert judged[family] >= 0.85 * sum(statuses.values()), (family, statuses)
 
@@ -197,14 +225,14 @@ def test_generation_is_deterministic():
 
 def test_programs_are_valid_python_that_evaluates_to_the_generated_value():
     programs = [fuzz.generate(3, k) for k in range(150)]
-    assert {p.family for p in programs} == {"straight", "control", "array"}
+    assert {p.family for p in programs} == {"straight", "control", "array", "patterns"}
     with tempfile.TemporaryDirectory() as directory:
         module = fuzz.write_module(programs, directory, 3, "values")
         for program in programs:
             ast.parse(program.source)
             value = getattr(module, program.name)(*program.point)
             assert value == program.value
-            assert type(value) is float or program.family == "array"
+            assert type(value) is float or program.arrays
         sys.modules.pop(module.__name__, None)
 
 
@@ -226,6 +254,80 @@ def test_control_programs_skip_points_next_to_a_branch_switch():
         judged.append((outcome.status, outcome.kink))
     assert judged[0][0] == "skipped" and judged[0][1].startswith("comparison"), judged
     assert judged[1] == ("ok", None), judged
+
+
+def _check_one(name, params, body, point, helpers=(), **fields):
+    """The outcome of checking one hand-written program."""
+    program = fuzz.Program(0, name, params, body, point, tuple(0.5 for _ in point), None, True,
+                           set(), family="patterns", helpers=list(helpers), **fields)
+    with tempfile.TemporaryDirectory() as directory:
+        module = fuzz.write_module([program], directory, 0, name)
+        program.value = getattr(module, name)(*point)
+        outcome = fuzz.Checker(module).check(program)
+        sys.modules.pop(module.__name__, None)
+    return outcome
+
+
+def test_exact_ties_are_judged_and_inexact_ties_skipped():
+    """max(x, x) (the same function on both sides) is no kink: finite differences judge it;
+    max(x, y) at x == y, which breaks when x moves alone, is skipped; so is a near tie."""
+    tie = _check_one("fzt1", ["x", "y"], ["return max(x, x) * y + min(y, y * 1.0, 2.5)"],
+                     (0.7, 0.3))
+    assert tie.kink is None and tie.status in ("ok", "mismatch"), (tie.status, tie.kink)
+    if tie.status == "mismatch":        # the even split at exact ties is not there yet
+        assert "central difference" in tie.detail
+    broken = _check_one("fzt2", ["x", "y"], ["return max(x, y) * 2.0"], (0.3, 0.3))
+    assert broken.status == "skipped" and broken.kink.startswith("inexact-tie"), broken.kink
+    near = _check_one("fzt3", ["x", "y"], ["return max(x, x, y)"], (0.3, 0.3 + 1e-9))
+    assert near.status == "skipped" and near.kink.startswith("max"), near.kink
+
+
+def test_refusals_mismatches_and_internal_errors_are_told_apart(monkeypatch):
+    """Where a refusal is right, an S2SDiffError at generation is counted as refused; a
+    wrong number stays a mismatch and any other exception an error."""
+    body = ["a = [x, 2.0 * x]", "b = a", "b[0] = x * x", "return a[0] + a[1]"]
+
+    def raising(error):
+        def fake_grad(func, **kwargs):
+            raise error
+        return fake_grad
+
+    monkeypatch.setattr(fuzz, "grad", raising(fuzz.S2SDiffError("an alias of a list")))
+    refused = _check_one("fzr1", ["x"], body, (3.0,), pattern="aliases: lists",
+                         expect_refusal=True, lists=True)
+    assert refused.status == "refused", fuzz.describe(refused)
+    not_allowed = _check_one("fzr2", ["x"], body, (3.0,), pattern="ties: scalar", lists=True)
+    assert not_allowed.status == "generation-error"
+    monkeypatch.setattr(fuzz, "grad", raising(KeyError("a")))
+    internal = _check_one("fzr3", ["x"], body, (3.0,), pattern="aliases: lists",
+                          expect_refusal=True, lists=True)
+    assert internal.status == "error" and internal.detail.startswith("KeyError")
+    monkeypatch.setattr(fuzz, "grad", lambda func, **kwargs: (lambda x: 3.0))
+    wrong = _check_one("fzr4", ["x"], body, (3.0,), pattern="aliases: lists",
+                       expect_refusal=True, lists=True)
+    assert wrong.status == "mismatch" and wrong.kind == "reverse", fuzz.describe(wrong)
+
+
+def test_an_oracle_that_raises_is_reported_and_the_run_goes_on(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the oracle broke")
+    monkeypatch.setattr(fuzz, "central_differences", broken)
+    monkeypatch.setattr(fuzz, "complex_step", broken)
+    result = fuzz.run(12, 5, size="small", sympy_every=0, verify_every=0, forward_every=0,
+                      extra_every=0)
+    assert result.programs == 12
+    assert result.fuzzer_errors and result.failed
+    assert all("the oracle broke" in o.detail for o in result.fuzzer_errors)
+    assert "fuzzer errors:" in result.report()
+
+
+def test_pattern_programs_are_deterministic_and_each_pattern_is_drawn():
+    indices = [k for k in range(400) if fuzz.family_of(SEED, k, "small") == "patterns"]
+    first = [fuzz.generate(SEED, k, "small") for k in indices]
+    assert [p.source for p in first] == [fuzz.generate(SEED, k, "small").source for k in indices]
+    assert {p.pattern for p in first} == {name for name, _, _ in fuzz.PATTERNS}
+    closures = [p for p in first if p.closure]
+    assert closures and all(f"def {p.name}_factory():" in p.source for p in closures)
 
 
 def test_array_programs_check_shapes_with_complex_steps():
@@ -278,7 +380,8 @@ def test_command_line_summary_and_exit_status():
                          text=True, timeout=300)
     out = run.stdout
     for label in ("programs:", "families:", "mismatches:", "errors:", "generation errors:",
-                  "refused (expected):", "skipped near kinks:", "time:"):
+                  "refused (expected):", "fuzzer errors:", "skipped near kinks:", "patterns:",
+                  "time:"):
         assert label in out, out
     assert re.search(r"programs: +40 ", out)
     mismatches = int(re.search(r"mismatches: +(\d+)", out).group(1))
@@ -286,13 +389,19 @@ def test_command_line_summary_and_exit_status():
     assert run.returncode == (1 if mismatches or errors else 0), out + run.stderr
 
 
-def test_command_line_show_prints_the_program_and_its_gradient():
+@pytest.mark.parametrize("pattern", [None, "free data: closure"])
+def test_command_line_show_prints_the_program_and_its_gradient(pattern):
+    k = 2 if pattern is None else next(
+        k for k in range(1000) if fuzz.family_of(5, k) == "patterns"
+        and fuzz.generate(5, k).pattern == pattern)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    run = subprocess.run([sys.executable, "-m", "tests.fuzz", "--seed", "5", "--show", "2"],
+    run = subprocess.run([sys.executable, "-m", "tests.fuzz", "--seed", "5", "--show", str(k)],
                          cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300)
-    program = fuzz.generate(5, 2)
+    program = fuzz.generate(5, k)
     assert program.source in run.stdout
-    assert f"def grad_{program.name}(" in run.stdout
+    assert f"--- program {k} " in run.stdout
+    if pattern is None:
+        assert f"def grad_{program.name}(" in run.stdout
 
 
 # --- known bugs the fuzzer found (issue 7), pinned ---------------------------------------

@@ -226,6 +226,8 @@ def prune(items, live):
                 live |= set(loads([item]))
         elif isinstance(item, Block):
             defined = {n for line in walk_lines([item]) for n in stores(line.stmt)}
+            if isinstance(item.head, ast.For):     # the target keeps its last value after
+                defined |= {n.id for n in ast.walk(item.head.target) if isinstance(n, ast.Name)}
             pushes = any(isinstance(line.stmt, ast.Expr) for line in walk_lines([item]))
             if pushes or defined & live:
                 kept.append(item)

@@ -442,8 +442,7 @@ class _Normalizer:
         if isinstance(stmt, ast.For):
             before = dict(self.version)
             target = self.loop_target(stmt.target)
-            if not _is_range(stmt.iter):
-                self._carry_targets(stmt, carried, unbound, before)
+            self._carry_targets(stmt, carried, unbound, before)
         body_stmts = list(stmt.body)
         if isinstance(stmt, ast.While):
             test, prelude = self.loop_test(stmt.test, stmt.lineno)
@@ -471,7 +470,8 @@ class _Normalizer:
     def _carry_targets(self, stmt, carried, unbound, before):
         """A loop target read after the loop (``for v in xs: ...`` then ``v * s``) is
         carried under a name of its own, assigned the target's value at the end of each
-        iteration: the reverse sweep then gives the last element its adjoint."""
+        iteration: the reverse sweep then gives the last element its adjoint, and a loop
+        that runs no trip leaves the value from before it, as in Python."""
         for user in _target_names(stmt):
             if user in carried or not self._live_after(user):
                 continue

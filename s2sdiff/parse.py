@@ -24,6 +24,7 @@ import __future__
 import ast
 import builtins
 import copy
+import functools
 import inspect
 import linecache
 import textwrap
@@ -258,10 +259,17 @@ def _compile_alone(node, tree, func, filename):
 
 def _imported_names(filename):
     """The names the module in ``filename`` binds by ``import`` at its top level."""
+    return _imports_of("".join(linecache.getlines(filename)))
+
+
+@functools.lru_cache(maxsize=64)
+def _imports_of(text):
+    """``_imported_names`` of a module's text, parsed once per text (a module of many
+    functions is not parsed again for each one differentiated)."""
     try:
-        tree = ast.parse("".join(linecache.getlines(filename)))
+        tree = ast.parse(text)
     except (SyntaxError, ValueError):
-        return []
+        return ()
     names, todo = [], list(tree.body)
     while todo:
         node = todo.pop(0)
@@ -270,7 +278,7 @@ def _imported_names(filename):
         elif isinstance(node, ast.stmt) and not isinstance(
                 node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             todo += [n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt)]
-    return list(dict.fromkeys(names))
+    return tuple(dict.fromkeys(names))
 
 
 def _find_code(code, name, depth=0):

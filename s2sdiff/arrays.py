@@ -61,7 +61,7 @@ import numpy as np
 
 from . import aliases, rules, runtime
 from .build import Expr, Namespace, as_node, unparse
-from .errors import ArgumentError, InternalError, S2SDiffError, UnsupportedError
+from .errors import ArgumentError, InternalError, S2SDiffError, UnsupportedError, user_code
 from .listing import Block, Comment, Line, accumulate, assign, walk_lines
 from .optimize import fold
 
@@ -455,7 +455,9 @@ def infer(program, args):
     if has_control_flow(program.body):
         return _free_kinds(program, _infer_blocks(program, env, kinds, saving))
     for step in program.steps:
-        exec(compile(_inferred(step, saving), parsed.filename, "exec"), env)
+        code = compile(_inferred(step, saving), parsed.filename, "exec")
+        with user_code():
+            exec(code, env)
         kinds[step.target] = kind_of(env[step.target])
         program.assigned_at[step.target] = step.lineno
     return _free_kinds(program, kinds)
@@ -514,7 +516,8 @@ def _infer_blocks(program, env, kinds, saving):
     namespace = dict(env)
     namespace[_RECORD] = record
     exec(compile("\n".join(lines) + "\n", program.parsed.filename, "exec"), namespace)
-    namespace[_INFER](*[env[p] for p in program.params])
+    with user_code():
+        namespace[_INFER](*[env[p] for p in program.params])
     _infer_untaken(program, env, kinds, values)
     return kinds
 

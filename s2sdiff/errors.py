@@ -84,7 +84,22 @@ def firewall(func):
     except S2SDiffError:
         raise
     except Exception as error:
+        if getattr(error, "s2sdiff_user_code", False):
+            raise
         raise internal_error(func, error) from error
+
+
+@contextlib.contextmanager
+def user_code():
+    """Mark an exception raised inside as the user's own (their forward code, run while
+    generating to learn shapes, raised it): ``firewall`` lets it through unchanged."""
+    try:
+        yield
+    except S2SDiffError:
+        raise
+    except Exception as error:
+        error.s2sdiff_user_code = True
+        raise
 
 
 def internal_error(func, error):

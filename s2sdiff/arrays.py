@@ -441,8 +441,10 @@ def check_argument(function_name, name, value):
             f"array of real numbers, got {problem}", construct="argument")
 
 
-def infer(program, args):
-    """The ``Kind`` of every name of ``program``, by running its steps once on ``args``."""
+def infer(program, args, scalar=None):
+    """The ``Kind`` of every name of ``program``, by running its steps once on ``args``;
+    ``scalar``: the transform (``"grad"``) for which an output that is an array on a path
+    the run did not take is a ``NotScalarError``."""
     parsed = program.parsed
     env = dict(parsed.func.__globals__)
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})
@@ -453,9 +455,10 @@ def infer(program, args):
     saving = {s.saved for s in program.steps if s.rule is rules.ARRAY_SETITEM}
     from .normalize import has_control_flow
     if has_control_flow(program.body):
-        return _free_kinds(program, _infer_blocks(program, env, kinds, saving))
+        return _free_kinds(program, _infer_blocks(program, env, kinds, saving, scalar))
     for step in program.steps:
-        code = compile(_inferred(step, saving), parsed.filename, "exec")
+        text = _inferred(step, saving).splitlines()
+        code = _compiled(text, [step.lineno] * len(text), parsed.filename)
         with user_code():
             exec(code, env)
         kinds[step.target] = kind_of(env[step.target])
@@ -463,86 +466,270 @@ def infer(program, args):
     return _free_kinds(program, kinds)
 
 
-def _infer_blocks(program, env, kinds, saving):
+def _infer_blocks(program, env, kinds, saving, scalar):
     """``infer`` for a program with branches and loops: its forward code runs once,
-    recording the kind of every assignment; a name whose shape or dtype changes from one
-    assignment to the next (an array growing in a loop) cannot be specialised."""
+    recording the kind of every assignment and the arms (of ``if``s, loop bodies) it
+    entered; a name whose shape or dtype changes from one assignment to the next (an
+    array growing in a loop) cannot be specialised.  The steps the run did not reach are
+    checked by ``_infer_untaken``."""
     from .normalize import If, Jump, Loop, Step, store_names
-    lines = [f"def {_INFER}({', '.join(program.params)}):"]
+    lines, where = [f"def {_INFER}({', '.join(program.params)}):"], [program.parsed.node.lineno]
+    arms, chains = _arms(program.body)
+
+    def add(text, lineno):
+        lines.append(text)
+        where.append(lineno)
 
     def emit(items, indent):
         for item in items:
             if isinstance(item, Step):
-                lines.extend(indent + line for line in _inferred(item, saving).splitlines())
-                lines.append(f"{indent}{_RECORD}({item.target!r}, {item.target}, "
-                             f"{item.lineno})")
+                for line in _inferred(item, saving).splitlines():
+                    add(indent + line, item.lineno)
+                add(f"{indent}{_RECORD}({item.target!r}, {item.target}, {item.lineno}, "
+                    f"{chains[id(item)][0]})", item.lineno)
             elif isinstance(item, If):
-                lines.append(f"{indent}if {unparse(item.test)}:")
+                add(f"{indent}if {unparse(item.test)}:", item.lineno)
+                add(f"{indent}    {_ENTER}({arms[id(item), 'body']})", item.lineno)
                 emit(item.body, indent + "    ")
-                lines.append(f"{indent}    pass")
-                lines.append(f"{indent}else:")
+                add(f"{indent}else:", item.lineno)
+                add(f"{indent}    {_ENTER}({arms[id(item), 'orelse']})", item.lineno)
                 emit(item.orelse, indent + "    ")
-                lines.append(f"{indent}    pass")
             elif isinstance(item, Loop):
                 head = (f"for {unparse(item.target)} in {unparse(item.iterable)}:"
                         if item.kind == "for" else
                         f"while {unparse(item.test) if item.test is not None else 'True'}:")
-                lines.append(indent + head)
+                add(indent + head, item.lineno)
+                add(f"{indent}    {_ENTER}({arms[id(item), 'body']})", item.lineno)
                 for name in store_names(item.target):
-                    lines.append(f"{indent}    {_RECORD}({name!r}, {name}, {item.lineno})")
+                    add(f"{indent}    {_RECORD}({name!r}, {name}, {item.lineno})", item.lineno)
                 emit(item.body, indent + "    ")
-                lines.append(f"{indent}    pass")
             elif isinstance(item, Jump):
-                lines.append(indent + item.kind)
+                add(indent + item.kind, item.lineno)
     emit(program.body, "    ")
 
-    def record(name, value, lineno):
+    def record(name, value, lineno, index=None):
         kind = kind_of(value)
         known = kinds.get(name)
-        if known is not None and (known.shape, known.dtype, known.array) != (
-                kind.shape, kind.dtype, kind.array) and name not in program.params:
-            raise program.parsed.error(
-                ast.Pass(lineno=lineno), f"s2sdiff cannot differentiate {program.name}: "
-                f"`{program.user_names.get(name, name)}` is first {_describe(known)}, then {_describe(kind)}; generated "
-                f"array code is specialised to one shape per name",
-                construct="a shape that changes", cls=UnsupportedError,
-                hint="Keep every variable's shape fixed: preallocate the result with "
-                     "np.zeros(final shape) and assign each piece into it (`out[i] = ...`), "
-                     "or write the pieces in one call (np.stack([a, b, c])).")
+        if known is not None and _differ(known, kind) and name not in program.params:
+            raise _kind_error(program, name, known, kind, lineno)
         kinds[name] = kind
         program.assigned_at[name] = lineno
         values[name] = value
-    values = {}
+        if index is not None:
+            reached.add(index)
+    values, entered, reached = {}, set(), set()
     namespace = dict(env)
-    namespace[_RECORD] = record
-    exec(compile("\n".join(lines) + "\n", program.parsed.filename, "exec"), namespace)
+    namespace[_RECORD], namespace[_ENTER] = record, entered.add
+    exec(_compiled(lines, where, program.parsed.filename), namespace)
     with user_code():
         namespace[_INFER](*[env[p] for p in program.params])
-    _infer_untaken(program, env, kinds, values)
+    _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar)
     return kinds
 
 
-def _infer_untaken(program, env, kinds, values):
-    """The kinds of the names that the run did not assign (a branch it did not take, a
-    loop it ran no times): their steps run once each, in order, on the values the run
-    left; a step that fails, mutates or calls the user's own functions stays unknown."""
+def _compiled(lines, linenos, filename):
+    """The code of the source ``lines``, each numbered as the user's line it runs
+    (``linenos``): an exception the user's forward raises there is shown at its line."""
+    tree = ast.parse("\n".join(lines) + "\n")
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) is not None:
+            node.lineno = node.end_lineno = linenos[node.lineno - 1]
+            node.col_offset, node.end_col_offset = 0, 10 ** 4    # the whole line
+    return compile(tree, filename, "exec")
+
+
+def _arms(items):
+    """``(arms, chains)``: a number for each arm (``(id(item), "body" | "orelse")`` of
+    each ``if`` and loop), and for each step ``id(step) -> (index, chain)``, its index in
+    forward order and the arms enclosing it, outermost first, as ``(arm, item)``."""
+    from .normalize import If, Loop, Step
+    arms, chains = {}, {}
+
+    def walk(items, chain):
+        for item in items:
+            if isinstance(item, Step):
+                chains[id(item)] = (len(chains), chain)
+            elif isinstance(item, (If, Loop)):
+                for which in ("body", "orelse") if isinstance(item, If) else ("body",):
+                    arms[id(item), which] = arm = len(arms)
+                    walk(getattr(item, which), chain + ((arm, item),))
+    walk(items, ())
+    return arms, chains
+
+
+def _differ(a, b):
+    """Whether two kinds of one name need different generated code."""
+    return (a.shape, a.dtype, a.array) != (b.shape, b.dtype, b.array)
+
+
+def _kind_error(program, name, first, then, lineno, paths=None):
+    """The error for a name with two kinds: ``then`` assigned at ``lineno`` after
+    ``first`` in one run, or (``paths``: the line assigning ``first``) on another path."""
+    user = program.user_names.get(name, name)
+    if name == program.name and any(getattr(o, "id", None) == name for o in program.outputs):
+        user = "the value returned"
+    else:
+        user = f"`{user}`"
+    numbers = {first.dtype, then.dtype} <= {"i", "b", "f"} and not (first.array or then.array)
+    if paths is None:
+        what = f"{user} is first {_describe(first)}, then {_describe(then)}"
+    else:
+        what = (f"{user} is {_describe(first)} on one path (line {paths}) and "
+                f"{_describe(then)} on another (line {lineno})")
+    hint = ("Start it as a float (`0.0`, not `0`): ints are constants in NumPy code."
+            if numbers else
+            "Keep every variable's shape fixed: preallocate the result with np.zeros(final "
+            "shape) and assign each piece into it (`out[i] = ...`), or write the pieces in "
+            "one call (np.stack([a, b, c])).")
+    if paths is not None and not numbers:
+        hint = ("Give the variable the same shape on every path (np.full(x.shape, s) for "
+                "a number spread over an array, or reduce the array), use different names "
+                "on the two paths, or branch on shapes (`x.ndim`, `len(x)`) or outside the "
+                "differentiated function.")
+    return program.parsed.error(
+        ast.Pass(lineno=lineno), f"s2sdiff cannot differentiate {program.name}: {what}; "
+        f"generated array code is specialised to one shape per name",
+        construct="a shape that changes" if paths is None else "a shape that depends on the path",
+        cls=UnsupportedError, hint=hint)
+
+
+def _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar):
+    """The kinds of the steps that the run did not reach (a branch it did not take, a
+    loop it ran no times): they run once each, in order, on the values the run left; a
+    step that fails, mutates or calls the user's own functions stays unknown.  A name
+    whose kind there differs from its kind on the path the run took (``y = np.sum(x)``
+    in one arm, ``y = x * 3.0`` in the other) is refused: the code generated for one kind
+    is wrong for the other.  Arms the run could not have entered for these argument
+    kinds (their condition depends only on shapes: ``if x.ndim == 1``, ``for i in
+    range(len(x))``) are not checked."""
     import warnings
     from .normalize import walk_steps
     scope = {**env, **values}
+    fixed = _shape_conditions(program)
+    seen = {}
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         for step in walk_steps(program.body):
-            if step.target in kinds or step.mutates or step.rule is rules.CALL \
+            index, chain = chains[id(step)]
+            if index in reached or step.mutates or step.rule is rules.CALL \
                     or step.custom is not None:
                 continue
+            outer = next((item for arm, item in chain if arm not in entered), None)
             try:
-                exec(compile(unparse(step.statement), program.parsed.filename, "exec"), scope)
+                exec(_compiled([unparse(step.statement)], [step.lineno],
+                               program.parsed.filename), scope)
             except Exception:        # noqa: BLE001 (a path not taken may well fail)
                 continue
-            kinds[step.target] = kind_of(scope[step.target])
+            kind = kind_of(scope[step.target])
+            known = kinds.get(step.target)
+            lineno = step.lineno
+            if isinstance(step.value, ast.Name) and step.value.id in seen:
+                lineno = seen[step.value.id]     # a copy (`y = y_2`): where y_2 was made
+            if known is not None and _differ(known, kind) and step.target not in \
+                    program.params and id(outer) not in fixed:
+                first = program.assigned_at.get(step.target, seen.get(step.target))
+                if scalar and step.target == getattr(program.output, "id", None) and (
+                        kind.shape != () or known.shape != ()):
+                    raise program.not_scalar(
+                        scalar, f"{_describe(kind if kind.shape != () else known)} on one "
+                        "of its paths", _NOT_SCALAR_HINT,
+                        lineno if kind.shape != () else first)
+                raise _kind_error(program, step.target, known, kind, lineno, paths=first)
+            if known is None:
+                kinds[step.target] = kind
+                seen[step.target] = lineno
 
 
-_INFER, _RECORD = "s2sdiff_infer", "s2sdiff_record"
+def _shape_conditions(program):
+    """The ids of the ``if``s and ``for`` loops whose arm taken depends only on the
+    arguments' kinds: their test (iterable) is computed from constants and the
+    ``.shape``, ``.ndim``, ``.size``, ``.dtype``, ``len`` or type of parameters, free data
+    and names assigned once outside blocks."""
+    from .normalize import If, Loop, Step, walk_items
+    steady = set(program.params) | {i.target for i in program.body if isinstance(i, Step)}
+    steps = {}
+    for step in walk_items(program.body):
+        if isinstance(step, Step):
+            steps.setdefault(step.target, []).append(step)
+    derived = set(steps)
+    changed = True
+    while changed:            # the names every assignment of which is shape-derived
+        changed = False
+        for name in list(derived):
+            if not all(not s.mutates and _shape_only(program, s.value, derived, steady)
+                       for s in steps[name]):
+                derived.discard(name)
+                changed = True
+    fixed = set()
+    for item in walk_items(program.body):
+        if isinstance(item, If) and _shape_only(program, item.test, derived, steady):
+            fixed.add(id(item))
+        elif isinstance(item, Loop) and item.kind == "for" and _shape_only(
+                program, item.iterable, derived, steady):
+            fixed.add(id(item))
+    return fixed
+
+
+_SHAPE_CALLS = {len, np.ndim, np.shape, np.size, isinstance, type, np.isscalar}
+_PURE_CALLS = {range, int, float, bool, min, max, abs, round}
+
+
+def _shape_only(program, node, derived, steady):
+    """Whether ``node`` is computed only from constants, ``derived`` names and the
+    kinds of ``steady`` names (``x.shape``, ``len(x)``, ``x.ndim == 1``)."""
+    def resolve(node):
+        key = atom_key(node)
+        if key is None:
+            return None
+        root, *attributes = key.split(".")
+        if root in steady or root in derived or root in program.temps:
+            return None
+        value = program.parsed.lookup(root, None)
+        for attribute in attributes:
+            value = getattr(value, attribute, None)
+        return value
+
+    def kind_only(node):         # an operand whose shape and dtype are fixed
+        if isinstance(node, ast.Name) and node.id in steady:
+            return True
+        return atom_key(node) is not None and resolve(node) is not None
+
+    def ok(node):
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            if node.id in derived:
+                return True
+            value = resolve(node)
+            return isinstance(value, (int, bool, float, type, tuple)) and not isinstance(
+                value, np.ndarray)
+        if isinstance(node, ast.Attribute) and node.attr in rules.CONSTANT_ATTRIBUTES:
+            return kind_only(node.value)
+        if isinstance(node, ast.Attribute):
+            return atom_key(node) is not None and isinstance(resolve(node), (int, float, type))
+        if isinstance(node, ast.Call):
+            try:
+                callee = resolve(node.func)
+                shape_call = callee in _SHAPE_CALLS
+                pure = callee in _PURE_CALLS
+            except TypeError:        # an unhashable callee
+                return False
+            if node.keywords:
+                return False
+            if shape_call:
+                return bool(node.args) and kind_only(node.args[0]) and all(
+                    ok(a) or isinstance(a, (ast.Name, ast.Attribute)) for a in node.args[1:])
+            return pure and all(ok(a) for a in node.args)
+        if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Subscript,
+                             ast.Tuple, ast.Slice, ast.IfExp)):
+            return all(ok(child) for child in ast.iter_child_nodes(node)
+                       if not isinstance(child, (ast.operator, ast.unaryop, ast.cmpop,
+                                                 ast.boolop, ast.expr_context)))
+        return False
+    return ok(node)
+
+
+_INFER, _RECORD, _ENTER = "s2sdiff_infer", "s2sdiff_record", "s2sdiff_enter"
 _SEQUENCE_CHECK = "s2sdiff_no_list"
 
 
@@ -919,7 +1106,8 @@ class Backprop:
             want = kind.exact if kind.array or isinstance(kind.exact, np.dtype) and \
                 kind.exact.kind == "f" else np.dtype(np.float64)
             have = dtypes.get(name, _UNKNOWN)
-            if have is not _UNKNOWN and _dtype_of(have) == want:
+            if have is not _UNKNOWN and _dtype_of(have) == want and (
+                    kind.array or not isinstance(have, np.ndarray)):   # never a 0-d array
                 continue
             if kind.array:
                 value = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "astype", ast.Load()),
@@ -930,10 +1118,13 @@ class Backprop:
 
 
 # dtypes of the generated code's names -------------------------------------------------
-# Each name gets a *representative*: a one-element array of its dtype (an array or a NumPy
-# scalar: "strong" in NumPy's promotion), a Python number (weak), or ``_UNKNOWN``.
-# Arithmetic and comparisons run on the representatives, so NumPy itself promotes;
-# calls are sorted by what their result's dtype follows.
+# Each name gets a *representative*: a one-element array of its dtype (an array), a 0-d
+# array (what np.where and np.asarray make of numbers), a NumPy scalar (both "strong" in
+# NumPy's promotion), a Python number (weak), or ``_UNKNOWN``.  Arithmetic and comparisons
+# run on the representatives, so NumPy itself promotes (and makes scalars of 0-d arrays);
+# calls are sorted by what their result's dtype follows.  A call whose result may be an
+# array where NumPy would give a scalar is represented by an array: the gradient of a
+# number is then converted (``np.float64(da)``), never left a 0-d array.
 
 _UNKNOWN = object()
 _SAME_AS_FIRST = {"reshape", "transpose", "swapaxes", "expand_dims", "broadcast_to", "ravel",
@@ -945,12 +1136,17 @@ _PROMOTING = {"outer", "dot", "matmul", "inner", "maximum", "minimum", "multiply
               "subtract", "kron", "where"}
 _FLOATING = {"exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
              "expm1", "arctan", "log2", "log10", "mean", "square", "reciprocal", "norm"}
+_UFUNCS = {"sign", "abs", "negative", "maximum", "minimum", "multiply", "add", "subtract",
+           "exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+           "expm1", "arctan", "log2", "log10", "square", "reciprocal"}
+_REDUCTIONS = {"sum", "prod", "max", "min", "amax", "amin", "mean", "norm"}
 
 
 def _representative(kind):
     exact = kind.exact
     if isinstance(exact, np.dtype):
-        return np.ones(1, exact)
+        return np.ones(kind.shape if kind.shape == () else 1, exact) if kind.array \
+            else exact.type(1)
     if exact in (float, int, bool):
         return exact(1)
     if isinstance(kind.value, tuple) and all(type(v) is int for v in kind.value):
@@ -1088,20 +1284,23 @@ def _represent(node, env):
             return np.ones(1, np.result_type(*[_represent(e, env) for e in args[0].elts]))
         values = [_represent(a, env) for a in args if not isinstance(a, (ast.Tuple, ast.List))
                   and not (isinstance(a, ast.Constant) and type(a.value) not in (int, float, bool))]
-        if name in _SAME_AS_FIRST and values:
-            first = values[0]
-            if name in ("sum", "prod", "cumsum") and _dtype_of(first).kind in "bi":
-                return np.ones(1, np.int64)
-            return np.ones(1, np.asarray(first).dtype)
-        if name in _PROMOTING and values:
-            if name == "where":
-                values = values[1:]
-            return np.ones(1, np.result_type(*values))
-        if name in _FLOATING and values:
+        if not values or name not in _SAME_AS_FIRST | _PROMOTING | _FLOATING | {"einsum"}:
+            raise ValueError(ast.dump(node))
+        dtype = None
+        if name in _SAME_AS_FIRST:
             dtype = np.asarray(values[0]).dtype
-            return np.ones(1, dtype if dtype.kind == "f" else np.float64)
-        if name == "einsum" and values:
-            return np.ones(1, np.result_type(*values))
+            if name in ("sum", "prod", "cumsum") and dtype.kind in "bi":
+                dtype = np.dtype(np.int64)
+        elif name in _PROMOTING or name == "einsum":
+            dtype = np.result_type(*(values[1:] if name == "where" else values))
+        else:
+            dtype = np.asarray(values[0]).dtype
+            dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+        numbers = not any(isinstance(v, np.ndarray) and v.ndim for v in values)
+        if numbers and name in _UFUNCS and not method or name in _REDUCTIONS and not (
+                {"axis", "keepdims"} & keywords.keys() or len(args) > 1):
+            return dtype.type(1)         # a NumPy scalar, not an array
+        return np.ones(() if numbers else 1, dtype)
     raise ValueError(ast.dump(node))
 
 
@@ -1215,8 +1414,8 @@ class _Context:
         """The argument's expression; a display (``[x, y]``) or a list held outside the
         function (``LIST``) as the array NumPy reads."""
         node = copy.deepcopy(self.bound[name])
-        kind = node_kind(self.backprop.kinds, node)
-        sequence = kind is not None and not kind.array and kind.shape not in (None, ())
+        sequence = _array_like(node_kind(self.backprop.kinds, node)) and not node_kind(
+            self.backprop.kinds, node).array
         return self.np.asarray(Expr(node)) if is_display(node) or sequence else Expr(node)
 
     def kind(self, name):
@@ -1713,19 +1912,21 @@ def specialiser(func, parsed_program, kind, wrt_names, single, generate):
         program = parsed_program()
         for param, value in zip(program.params, args):
             check_argument(program.name, param, value)
-        kinds = infer(program, args[:len(program.params)])
+        scalar = kind if kind in ("grad", "value_and_grad") else None
+        kinds = infer(program, args[:len(program.params)], scalar)
         output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
-        if kind in ("grad", "value_and_grad") and output is not None and output.shape not in (
-                (), None):
-            raise program.not_scalar(
-                kind, f"an array of shape {output.shape}",
-                "Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "
-                "vector-Jacobian product.", program.assigned_at.get(program.output.id))
+        if scalar and output is not None and output.shape not in ((), None):
+            raise program.not_scalar(kind, f"an array of shape {output.shape}",
+                                     _NOT_SCALAR_HINT, program.assigned_at.get(program.output.id))
         program.kinds = kinds
         aliases.check(program, kinds)
         return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array],
                         ieee)
     return specialise
+
+
+_NOT_SCALAR_HINT = ("Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "
+                    "vector-Jacobian product.")
 
 
 def drop_constants(program, facts):
@@ -1787,9 +1988,16 @@ def array_namespace(modules, kinds, step):
     """The namespace the scalar rows' partials use for ``step``: NumPy's when an argument
     is an array (``m.cos`` is ``np.cos``), else the step's own module."""
     names = [kinds.get(atom_key(a)) for a in step.args]
-    if handles_call(step.callee) or any(k is not None and k.array for k in names):
+    if handles_call(step.callee) or any(_array_like(k) for k in names):
         return _ArrayNamespace(modules.namespace(np))
     return modules.namespace_for(step)
+
+
+def _array_like(kind):
+    """Whether NumPy reads a value of ``kind`` as an array of one or more entries: an
+    array, or a list or tuple of numbers held outside the function (``w * LIST`` is
+    ``w * np.asarray(LIST)`` in the partials, ``partial_arguments``)."""
+    return kind is not None and (kind.array or kind.shape not in (None, ()))
 
 
 def partials_may_raise(kinds, step, m):
@@ -1814,11 +2022,40 @@ def partial_arguments(modules, kinds, step):
     arguments = []
     for atom in step.args:
         kind = kinds.get(atom_key(atom))
-        if kind is not None and not kind.array and kind.shape not in (None, ()):
+        if _array_like(kind) and not kind.array:
             arguments.append(modules.namespace(np).asarray(Expr(copy.deepcopy(atom))))
         else:
             arguments.append(Expr(atom))
     return arguments
+
+
+def spread_tangent(modules, kinds, step, terms, value):
+    """``value``, the tangent of an elementwise ``step`` (``terms``: its ``(partial,
+    argument)`` pairs), spread to the step's shape where NumPy's broadcasting gives the
+    forward value more entries than the terms have: ``np.exp(x) + C`` of a number ``x``
+    and an array ``C`` has the tangent ``expx_dot`` in every entry, ``np.full(t.shape,
+    expx_dot)``."""
+    target = kinds.get(step.target)
+    if target is None or not target.array:
+        return value
+    shapes = []
+    for partial, atom in terms:
+        for node in [atom] + list(ast.walk(as_node(partial))):
+            kind = node_kind(kinds, node) if isinstance(node, (ast.Name, ast.Attribute)) \
+                else None
+            if isinstance(node, (ast.Name, ast.Attribute)) and atom_key(node) is not None:
+                if kind is None or kind.shape is None:
+                    shapes = None         # not known: spread to be sure
+                    break
+                shapes.append(kind.shape)
+        if shapes is None:
+            break
+    try:
+        if shapes is not None and _broadcast(*shapes) == target.shape:
+            return value
+    except ValueError:
+        pass
+    return modules.namespace(np).full(Expr(_attr(step.target, "shape")), value)
 
 
 def refuse_varied_options(program, step, is_active):

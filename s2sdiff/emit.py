@@ -465,3 +465,29 @@ def check_arguments(function_name, sequences=(), where=None, /, **arguments):
                 lineno=lineno, source_line=source_line)
             error.function_name = function_name
             raise error
+    if sys.exc_info()[0] is not None:       # the handler of a TypeError in generated code
+        _refuse_complex(sys._getframe(1))
+
+
+def _refuse_complex(frame):
+    """Raise ``UnsupportedError`` at the step whose value is complex in ``frame``, the
+    generated function's: from real arguments, Python makes ``(-8.0) ** (1 / 3)`` a complex
+    number, which the forward may carry on with (``abs`` of it) but no partial can
+    compare.  Runs only when generated code raised a ``TypeError``."""
+    for _ in range(3):                      # check_arguments may be called by a wrapper
+        if frame is None or frame.f_code.co_filename.startswith("<s2sdiff"):
+            break
+        frame = frame.f_back
+    generated = frame and next(
+        (f for f in list(_rendered.keys()) if f.__code__ is frame.f_code), None)
+    if generated is None:
+        return
+    program = _rendered[generated][0].origin
+    steps = {s.target: s for s in getattr(program, "steps", ())}
+    for name, value in frame.f_locals.items():
+        if name in steps and _is_complex(value):
+            raise program.complex_value(name, value, steps[name].lineno)
+
+
+def _is_complex(value):
+    return isinstance(value, complex) or getattr(getattr(value, "dtype", None), "kind", "") == "c"

@@ -153,6 +153,9 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                      for atom, partial in zip(item.args, partials) if facts.is_active(atom)]
             # a name assigned in several places (a branch, a loop) may get a constant here
             value = functools.reduce(operator.add, terms) if terms else Expr(zero_of(item.target))
+            if terms and kinds:          # broadcasting: a tangent has its value's shape
+                value = arrays.spread_tangent(modules, kinds, item, [
+                    (p, a) for a, p in zip(item.args, partials) if facts.is_active(a)], value)
             out.append(Line(assign(tangent(item.target, direction), value.node), item.number))
 
     def items_with_tangents(items):

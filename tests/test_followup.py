@@ -348,7 +348,12 @@ def test_not_scalar_points_at_the_return_that_gave_the_array():
         grad(several_returns, wrt=0)(X, 1.0)
     assert_error(error, "returns an array of shape (3,)",
                  line=line_of(several_returns, "return x * 2.0"))
-    np.testing.assert_allclose(grad(several_returns, wrt=0)(X, -1.0), 2.0 * X)
+    # the path not taken returns an array too: code specialised at k = -1 would give a
+    # wrong number at k = 1, so it is refused as well (issue 13, test_array_paths.py)
+    with pytest.raises(NotScalarError) as error:
+        grad(several_returns, wrt=0)(X, -1.0)
+    assert_error(error, "returns an array of shape (3,) on one of its paths",
+                 line=line_of(several_returns, "return x * 2.0"))
 
 
 def test_not_scalar_in_code_without_numpy_says_which_return_is_shown():

@@ -461,6 +461,8 @@ def infer(program, args, scalar=None):
         code = _compiled(text, [step.lineno] * len(text), parsed.filename)
         with user_code():
             exec(code, env)
+        if _is_complex(env[step.target]):
+            raise program.complex_value(step.target, env[step.target], step.lineno)
         kinds[step.target] = kind_of(env[step.target])
         program.assigned_at[step.target] = step.lineno
     return _free_kinds(program, kinds)
@@ -508,9 +510,11 @@ def _infer_blocks(program, env, kinds, saving, scalar):
     emit(program.body, "    ")
 
     def record(name, value, lineno, index=None):
+        if _is_complex(value):
+            raise program.complex_value(name, value, lineno)
         kind = kind_of(value)
         known = kinds.get(name)
-        if known is not None and _differ(known, kind) and name not in program.params:
+        if known is not None and _differ(known, kind, name in program.params):
             raise _kind_error(program, name, known, kind, lineno)
         kinds[name] = kind
         program.assigned_at[name] = lineno
@@ -525,6 +529,11 @@ def _infer_blocks(program, env, kinds, saving, scalar):
         namespace[_INFER](*[env[p] for p in program.params])
     _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar)
     return kinds
+
+
+def _is_complex(value):
+    return isinstance(value, (complex, np.complexfloating)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "c")
 
 
 def _compiled(lines, linenos, filename):
@@ -557,8 +566,13 @@ def _arms(items):
     return arms, chains
 
 
-def _differ(a, b):
-    """Whether two kinds of one name need different generated code."""
+def _differ(a, b, parameter=False):
+    """Whether two kinds of one name need different generated code; a ``parameter`` (whose
+    first kind is its argument's) may go from an int to a float (``x = x * 1.5`` in a loop
+    called with ``x = 2``)."""
+    if parameter and not (a.array or b.array) and a.shape == b.shape == () and \
+            {a.dtype, b.dtype} <= {"i", "f"}:
+        return False
     return (a.shape, a.dtype, a.array) != (b.shape, b.dtype, b.array)
 
 
@@ -625,9 +639,10 @@ def _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar
             lineno = step.lineno
             if isinstance(step.value, ast.Name) and step.value.id in seen:
                 lineno = seen[step.value.id]     # a copy (`y = y_2`): where y_2 was made
-            if known is not None and _differ(known, kind) and step.target not in \
-                    program.params and id(outer) not in fixed:
-                first = program.assigned_at.get(step.target, seen.get(step.target))
+            if known is not None and _differ(known, kind, step.target in program.params) \
+                    and id(outer) not in fixed:
+                first = program.assigned_at.get(step.target, seen.get(
+                    step.target, program.parsed.node.lineno))     # a parameter: its `def`
                 if scalar and step.target == getattr(program.output, "id", None) and (
                         kind.shape != () or known.shape != ()):
                     raise program.not_scalar(

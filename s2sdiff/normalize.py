@@ -204,6 +204,19 @@ class Program:
                 "Use s2sdiff.vjp(f, *args) for a vector-Jacobian product, s2sdiff.jvp for "
                 "a Jacobian-vector product, or s2sdiff.jacobian(f) for the whole Jacobian.")
 
+    def complex_value(self, name, value, lineno=None):
+        """The ``UnsupportedError`` for the step assigning ``name`` (at ``lineno``) the
+        complex ``value`` from real arguments (``(-8.0) ** (1 / 3)``)."""
+        step = next((s for s in self.steps if s.target == name
+                     and lineno in (None, s.lineno)), None)
+        what = f"`{unparse(step.value)}`" if step is not None else f"`{name}`"
+        return self.parsed.error(
+            ast.Pass(lineno=lineno or (step.lineno if step else self.parsed.node.lineno)),
+            f"s2sdiff cannot differentiate {self.name} here: {what} is the complex number "
+            f"{value!r:.60}; s2sdiff differentiates real functions", construct="complex value",
+            hint="A negative number to a fractional power is complex in Python: keep the "
+                 "base positive (abs(x) ** y), or use math.pow, which raises for it.")
+
     def not_scalar(self, transform, returned, hint, lineno=None):
         """The ``NotScalarError`` for ``transform`` of a function returning ``returned``, at
         the line that returned it (``lineno``) if known; otherwise at the last ``return``,

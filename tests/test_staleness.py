@@ -521,6 +521,32 @@ def reused_after_break(x, y):
     return s + i
 
 
+def inner_loop_runs_no_iteration(x, y):
+    """Fuzzer, program 1784: the inner loop reuses i and runs no iteration, so i keeps
+    the outer loop's value, read after both loops."""
+    s = x
+    for i in range(3):
+        for i in range(0, -1):
+            s = s * y
+        s = s * x + math.sin(y)
+    for j in range(3):
+        if i % 2 == 0:
+            continue
+        s = s * y
+    return s * i
+
+
+def inner_loop_reuses_i(x, y):
+    s = x
+    k = 0
+    for i in range(3):
+        for i in range(k):
+            s = s * y
+        k = k + 1
+        s = s + i * x
+    return s * i + y
+
+
 def one_arm_names(x, mode):
     if mode == 1:
         scale = 2.0 * x
@@ -536,7 +562,8 @@ LOOP_CASES = [
     (read_after_loops_in_branches, (0.7, 1.0)), (read_after_loops_in_branches, (0.7, -1.0)),
     (loops_in_branches_of_a_loop, (0.7, 0.4)), (sibling_whiles, (0.7, 1.1)),
     (reused_elements, (0.7, 0.3)), (reused_after_break, (0.7, 1.1)),
-    (reused_after_break, (2.0, 1.9)),
+    (reused_after_break, (2.0, 1.9)), (inner_loop_runs_no_iteration, (0.7, 1.3)),
+    (inner_loop_reuses_i, (0.7, 1.3)),
 ]
 
 
@@ -597,14 +624,24 @@ def divides(x, y):
     return x / y
 
 
+def injected(source, **names):
+    """The function ``broken`` of ``source``, compiled outside this file: a failure
+    injected into a pass must not look like the user's own computation (this file)."""
+    namespace = dict(names)
+    exec(compile(textwrap.dedent(source), "<injected failure>", "exec"), namespace)
+    return namespace["broken"]
+
+
 @pytest.mark.internal_error
 def test_internal_error_in_a_pass_is_wrapped(monkeypatch):
     """A KeyError from inside a pass becomes an InternalError naming the function and a
     line of it, with the original chained."""
     import s2sdiff.api as api
 
-    def broken(listing):
-        raise KeyError("xpy")
+    broken = injected("""
+        def broken(listing):
+            raise KeyError("xpy")
+    """)
     monkeypatch.setattr(api, "optimize_pass", broken)
     with pytest.raises(InternalError) as info:
         grad(firewall_target)
@@ -624,10 +661,12 @@ def test_internal_error_names_the_line_being_worked_on(monkeypatch):
     import s2sdiff.reverse as reverse_module
     real = reverse_module._Sweeps.backprop
 
-    def broken(self, step, out):
-        if step.callee is math.sin:
-            raise AttributeError("'NoneType' object has no attribute 'partials'")
-        return real(self, step, out)
+    broken = injected("""
+        def broken(self, step, out):
+            if step.callee is math.sin:
+                raise AttributeError("'NoneType' object has no attribute 'partials'")
+            return real(self, step, out)
+    """, real=real, math=math)
     monkeypatch.setattr(reverse_module._Sweeps, "backprop", broken)
     with pytest.raises(InternalError) as info:
         grad(firewall_target)
@@ -642,10 +681,12 @@ def test_internal_error_in_a_called_function_names_it(monkeypatch):
     import s2sdiff.api as api
     real = api.normalize
 
-    def broken(parsed):
-        if parsed.func is firewall_target:
-            raise IndexError("list index out of range")
-        return real(parsed)
+    broken = injected("""
+        def broken(parsed):
+            if parsed.func is target:
+                raise IndexError("list index out of range")
+            return real(parsed)
+    """, real=real, target=firewall_target)
     monkeypatch.setattr(api, "normalize", broken)
     with pytest.raises(InternalError) as info:
         grad(firewall_caller)
@@ -659,8 +700,10 @@ def test_internal_error_in_numpy_specialisation_is_wrapped(monkeypatch):
     firewall."""
     import s2sdiff.arrays as arrays_module
 
-    def broken(listing):
-        raise ValueError("malformed node or string")
+    broken = injected("""
+        def broken(listing):
+            raise ValueError("malformed node or string")
+    """)
     monkeypatch.setattr(arrays_module, "prune_forward", broken)
     gradient = grad(lambda_free_numpy)
     with pytest.raises(InternalError) as info:
@@ -671,6 +714,19 @@ def test_internal_error_in_numpy_specialisation_is_wrapped(monkeypatch):
 
 def lambda_free_numpy(x):
     return np.sum(np.sin(x) * x)
+
+
+def users_log_in_numpy_code(x, s):
+    return np.sum(x) * math.log(s)
+
+
+def test_the_users_own_exceptions_at_specialisation_are_not_wrapped():
+    """NumPy code runs the user's steps once to learn their kinds: math.log(0.0) there is
+    the user's ValueError, as calling the function would raise it."""
+    before = len(INTERNAL_ERRORS)
+    with pytest.raises(ValueError, match="math domain error"):
+        grad(users_log_in_numpy_code)(np.array([1.0, 2.0]), 0.0)
+    assert len(INTERNAL_ERRORS) == before
 
 
 def test_the_users_own_exceptions_are_not_wrapped():
@@ -689,13 +745,12 @@ def test_the_firewall_fixture_fails_a_test_that_reaches_it(tmp_path):
     import subprocess
     here = pathlib.Path(__file__).parent
     (tmp_path / "conftest.py").write_text((here / "conftest.py").read_text())
+    (tmp_path / "user_code.py").write_text("def f(x):\n    return x * x\n")
     (tmp_path / "test_reach.py").write_text(textwrap.dedent("""
         import pytest
         import s2sdiff.api as api
         from s2sdiff import InternalError, grad
-
-        def f(x):
-            return x * x
+        from user_code import f
 
         def test_reaches(monkeypatch):
             monkeypatch.setattr(api, "optimize_pass", lambda listing: {}["boom"])

@@ -1696,6 +1696,17 @@ def _bind(step):
 
 # pruning the forward sweep --------------------------------------------------------------
 
+def _adds_at(stmt):
+    """The name ``np.add.at(name, ...)`` writes into, or None."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func, args = stmt.value.func, stmt.value.args
+        if isinstance(func, ast.Attribute) and func.attr == "at" \
+                and isinstance(func.value, ast.Attribute) and func.value.attr == "add" \
+                and args and isinstance(args[0], ast.Name):
+            return args[0].id
+    return None
+
+
 def no_writes_through_aliases(listing):
     """After ``optimize`` (which may fold ``1.0 * s`` to ``s``): an adjoint that is ever
     bound to another array itself or a view of it (``ds = s``) is never written in place:
@@ -1732,6 +1743,10 @@ def no_writes_through_aliases(listing):
                     and isinstance(item.stmt.targets[0].value, ast.Name) \
                     and item.stmt.targets[0].value.id in aliased:
                 name = item.stmt.targets[0].value.id
+                out.append(Line(assign(name, ast.Call(ast.Attribute(
+                    ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            elif isinstance(item, Line) and _adds_at(item.stmt) in aliased:
+                name = _adds_at(item.stmt)             # np.add.at(d, i, g) writes into d
                 out.append(Line(assign(name, ast.Call(ast.Attribute(
                     ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
             out.append(item)

@@ -531,3 +531,19 @@ def test_float64_code_has_no_conversion():
     for func in (times_mask, times_length, times_arange, plain_sum, masks_then_more):
         source = grad(func).specialize(np.ones(3)).source
         assert "astype" not in source, source
+
+
+def gather_into_an_adjoint_that_aliases_an_argument(x, W):
+    Z = W[np.array([0, 2, 0])]
+    return np.sum(Z * x) + np.sum(x @ W)       # dW starts as x itself
+
+
+def test_a_scatter_into_an_aliased_adjoint_leaves_the_argument_alone():
+    """Fuzzer, seed 11, program 17637: dW = x, then np.add.at(dW, ...) wrote into x."""
+    x, W = np.array([1.5, 0.5, -1.0]), np.array([-1.0, 0.25, 2.0])
+    x0, W0 = x.copy(), W.copy()
+    dx, dW = grad(gather_into_an_adjoint_that_aliases_an_argument)(x, W)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(W, W0)
+    np.testing.assert_allclose(dx, W[[0, 2, 0]] + W, rtol=1e-14)
+    np.testing.assert_allclose(dW, x + np.array([x[0] + x[2], 0.0, x[1]]), rtol=1e-14)

@@ -168,7 +168,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from s2sdiff import (S2SDiffError, UnsupportedError, derivative, grad, jvp, rules, value_and_grad,
+from s2sdiff import (InternalError, S2SDiffError, UnsupportedError, derivative, grad, jvp, rules, value_and_grad,
                      verify)
 
 RTOL = 1e-9                 # generated gradient vs an oracle: |g - r| <= RTOL * (|r| + SCALE)
@@ -2748,6 +2748,8 @@ class Checker:
                 self._check(program, func, outcome)
         except _Mismatch as mismatch:
             outcome.status, outcome.kind, outcome.detail = "mismatch", mismatch.kind, str(mismatch)
+        except InternalError as error:       # a bug of s2sdiff, never a refusal
+            outcome.status, outcome.detail = "error", f"{type(error).__name__}: {error}"
         except S2SDiffError as error:
             outcome.status = "generation-error" if self.phase.startswith("generating") else "error"
             if program.expect_refusal and self.phase.endswith("grad") \

@@ -47,6 +47,11 @@ VIEWS = {"attribute T", np.transpose, "method transpose", np.reshape, "method re
          np.swapaxes, np.moveaxis, np.broadcast_to, "method view", "method swapaxes",
          np.diagonal, "method diagonal"}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
+
+
+def _the(label):
+    """``the global list `X``` or ``an element of `X```: a label with its article."""
+    return label if label.startswith("an ") else f"the {label}"
 _local = threading.local()
 _lock = threading.Lock()
 _summaries = weakref.WeakKeyDictionary()      # user function -> the parameters it writes
@@ -160,8 +165,11 @@ class _Analysis:
         whole = self.obj(("free", dotted), f"{what} `{dotted}`", None, mutable=mutable,
                          free=True)
         if isinstance(value, (list, tuple, dict)):
+            entries = value.values() if isinstance(value, dict) else value
             element = self.obj(("free[]", dotted), f"an element of `{dotted}`", None,
-                               mutable=True, free=True)
+                               mutable=any(isinstance(e, _MUTABLE_TYPES) or
+                                           isinstance(e, (tuple, dict)) for e in entries),
+                               free=True)          # numbers cannot be written into
             whole.contents.add(element)
             element.contents.add(element)
         return whole
@@ -414,7 +422,7 @@ class _Analysis:
         what = self._describe_write(step)
         for o in written:
             if o.free:
-                raise self.error(step, f"{what} writes into the {o.label}, which the "
+                raise self.error(step, f"{what} writes into {_the(o.label)}, which the "
                                  f"generated code would modify for every later call",
                                  f"Copy it first into a local: `{self.user(name)} = "
                                  f"{_copy_hint(o)}`, and write into the copy.")

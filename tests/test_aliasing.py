@@ -675,3 +675,37 @@ def test_a_list_passed_to_a_helper_gets_its_adjoint_added_entry_by_entry():
     assert derivative(list_passed_to_a_helper)(1.5) == pytest.approx(6.0)
     assert jvp(list_passed_to_a_helper, (1.5,), (1.0,))[1] == pytest.approx(6.0)
     assert central(list_passed_to_a_helper, (1.5,), 0) == pytest.approx(6.0, rel=1e-6)
+
+
+COEFFICIENTS = [-1.242, -1.777]
+ROWS = [[1.0, 2.0], [3.0, 4.0]]
+
+
+def augments_a_number_read_from_a_global_list(v, a):
+    s = 0.0
+    for c in (a, COEFFICIENTS[1]):
+        c -= math.sin(v)           # rebinds the float c; the global list is untouched
+        s = s + c * v
+    return s
+
+
+def writes_into_a_row_of_a_global_list(v):
+    row = ROWS[0]
+    row[0] = v
+    return row[0] * v
+
+
+def test_augmenting_a_number_from_a_global_list_is_not_a_write_into_it():
+    """Fuzzer, seed 11, program 5059: `c -= ...` on a float element was refused."""
+    v, a = 1.0, 2.0
+    dv, da = grad(augments_a_number_read_from_a_global_list)(v, a)
+    # s = (a - sin v) v + (C1 - sin v) v
+    assert dv == pytest.approx(a + COEFFICIENTS[1] - 2 * math.sin(v) - 2 * v * math.cos(v),
+                               rel=1e-14)
+    assert da == pytest.approx(v, rel=1e-14)
+    assert COEFFICIENTS == [-1.242, -1.777]
+
+
+def test_writing_into_a_row_of_a_global_list_is_refused():
+    with pytest.raises(UnsupportedError, match=r"writes into an element of `ROWS`"):
+        grad(writes_into_a_row_of_a_global_list)

@@ -6,10 +6,11 @@ Values are checked against central differences (``check_grad``) or closed forms 
 out by hand; errors by type, construct, line and the source line's text.
 """
 
-import inspect
 
 import numpy as np
 import pytest
+
+from source_lines import line_of
 
 from s2sdiff import (NotScalarError, UnsupportedError, check_grad, grad, jvp,
                      value_and_grad, vjp)
@@ -18,9 +19,6 @@ INDEX = [0, 0]                        # indices held outside the function
 INDEX_ARRAY = np.array([2, 2, 1])
 
 
-def line_of(func, snippet):
-    lines, start = inspect.getsourcelines(func)
-    return next(start + i for i, line in enumerate(lines) if snippet in line)
 
 
 def assert_points_at(error, func, snippet, *words):

@@ -14,10 +14,13 @@
 Oracles: central differences, complex steps, closed forms worked out by hand.
 """
 
-import inspect
+import functools
 
 import numpy as np
 import pytest
+
+import source_lines
+from source_lines import line_of
 
 from s2sdiff import (NotScalarError, UnsupportedError, grad, jvp, value_and_grad, vjp)
 
@@ -25,19 +28,7 @@ X = np.array([0.5, -1.0, 2.0])
 N = 2
 
 
-def assert_error(error, *words, line=None):
-    text = str(error.value)
-    for word in words:
-        assert word in text, (word, text)
-    assert error.value.filename == __file__
-    if line is not None:
-        assert error.value.lineno == line, (error.value.lineno, line)
-
-
-def line_of(function, text):
-    """The line number of the first line of ``function`` containing ``text``."""
-    lines, start = inspect.getsourcelines(function)
-    return start + next(i for i, l in enumerate(lines) if text in l)
+assert_error = functools.partial(source_lines.assert_error, filename=__file__)
 
 
 def central(f, x, *rest, h=1e-6):

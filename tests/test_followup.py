@@ -12,11 +12,15 @@
 * Reverse mode over a comparison in one arm of a branch; a parameter named ``abs``.
 """
 
+import functools
 import math
 import warnings
 
 import numpy as np
 import pytest
+
+import source_lines
+from source_lines import line_of
 
 from s2sdiff import (NotScalarError, UnsupportedError, check_grad, derivative, grad,
                      hessian, jvp, value_and_grad, vjp)
@@ -33,20 +37,7 @@ def _quiet():
         yield
 
 
-def assert_error(error, *words, line=None):
-    text = str(error.value)
-    for word in words:
-        assert word in text, (word, text)
-    assert error.value.filename == __file__
-    if line is not None:
-        assert error.value.lineno == line, (error.value.lineno, line)
-
-
-def line_of(function, text):
-    """The line number of the first line of ``function`` containing ``text``."""
-    import inspect
-    lines, start = inspect.getsourcelines(function)
-    return start + next(i for i, l in enumerate(lines) if text in l)
+assert_error = functools.partial(source_lines.assert_error, filename=__file__)
 
 
 # --- 1. domain boundaries in NumPy code ------------------------------------------------

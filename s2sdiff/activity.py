@@ -16,7 +16,7 @@ import ast
 from dataclasses import dataclass
 
 from . import custom
-from .normalize import Loop, walk_items
+from .ir import Loop, walk_items
 from .rules import rule_name
 
 

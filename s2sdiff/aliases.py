@@ -24,7 +24,7 @@ So a program that passes computes, in its SSA form, what Python computes; anythi
 raises ``UnsupportedError`` at generation time, naming the write, its line, and the alias
 that would miss it.  Without argument kinds (code that is not NumPy code, checked at
 ``normalize``), a parameter counts as a list or array when the function indexes, iterates
-or writes into it; NumPy code is checked again per argument kinds (``arrays.specialiser``),
+or writes into it; NumPy code is checked again per argument kinds (``dispatch.specialiser``),
 where every name's kind is known from the run that inferred it.
 """
 
@@ -39,6 +39,7 @@ import numpy as np
 
 from . import rules
 from .errors import S2SDiffError, UnsupportedError
+from .ir import If, Loop, Step, assigned_names, item_loads, store_names
 
 # Results that share storage with their first argument (NumPy views, or the object itself).
 VIEWS = {"attribute T", np.transpose, "method transpose", np.reshape, "method reshape",
@@ -60,7 +61,7 @@ _summaries = weakref.WeakKeyDictionary()      # user function -> the parameters 
 def check(program, kinds=None):
     """Raise ``UnsupportedError`` unless ``program`` is exact under writes through
     aliases (the module docstring lists what is guaranteed).  ``kinds``: the
-    ``arrays.Kind`` of each name, when known."""
+    ``Kind`` of each name, when known."""
     _Analysis(program, kinds).run()
 
 
@@ -107,7 +108,6 @@ class _Object:
 
 class _Analysis:
     def __init__(self, program, kinds, summary=False):
-        from .normalize import If, Loop, Step
         self.If, self.Loop, self.Step = If, Loop, Step
         self.program, self.kinds, self.summary = program, kinds, summary
         self.pts = {}                    # name -> set of _Object
@@ -215,8 +215,7 @@ class _Analysis:
     # the analysis ---------------------------------------------------------------------
 
     def run(self):
-        from .normalize import _assigned_names
-        self.locals = _assigned_names(self.program.parsed.node)
+        self.locals = assigned_names(self.program.parsed.node)
         for p in self.program.params:
             self.pts[p] = {self.param_object(p)} if not self.scalar(p) else set()
         self.order = []                  # (item, index, outermost enclosing loop span)
@@ -238,8 +237,6 @@ class _Analysis:
                 self._check_step(item, index, loop)
 
     def _positions(self, items, loop):
-        from .normalize import _item_loads
-        from .normalize import store_names
         for item in items:
             index = len(self.order)
             entry = [item, index, loop]
@@ -250,7 +247,7 @@ class _Analysis:
                 self.carried.update(item.carried)
                 for name in store_names(item.target):
                     self.defined.setdefault(name, []).append(index)
-            for name in _item_loads(item):
+            for name in item_loads(item):
                 self.reads.setdefault(name, []).append((index, item))
             if isinstance(item, self.If):
                 self._positions(item.body, loop)
@@ -284,7 +281,6 @@ class _Analysis:
                     if self.kinds is not None and (name not in self.kinds
                                                    or self.kinds[name].array):
                         sources |= held          # the rows of an array are views of it
-                from .normalize import store_names
                 for target in store_names(item.target):
                     changed |= self.add(target, sources)
             if not isinstance(item, self.Step):

@@ -30,14 +30,19 @@ import numpy as np
 import threading
 import weakref
 
+from . import dispatch
+from . import forward_arrays
+from . import ir
+
+from .kinds import drop_constants, free_data
 from . import activity as activity_pass
-from . import aliases, arrays, custom
+from . import aliases, custom
 from .emit import Later, build
 from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError,
                      UnsupportedError, firewall)
 from .forward import forward
 from .normalize import normalize
-from .optimize import optimize as optimize_pass
+from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
 from .reverse import reverse
 
@@ -185,7 +190,7 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
             program.ieee = ieee
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
-            if arrays.is_array_program(program) or kind == "vjp_arrays":
+            if ir.is_array_program(program) or kind == "vjp_arrays":
                 generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
                                               differentiate, explain)
                 per_function[options] = generated
@@ -248,7 +253,7 @@ def _ieee_version(func):
 
 class IEEERetry:
     """What a gradient whose partials may raise (``rules.partials_raise``; in NumPy code
-    ``arrays.partials_may_raise``) calls when it raises ZeroDivisionError, OverflowError or
+    ``array_context.partials_may_raise``) calls when it raises ZeroDivisionError, OverflowError or
     ValueError (``except (ArithmeticError, ValueError)``, free until it raises): the same
     gradient generated again with those partials spelled ``ieee(...)``
     (``runtime.ieee``), built on first use (``build(args)``) and run once more from the
@@ -297,7 +302,7 @@ def jvp_of(func, wrt):
     its parameters), for a call of ``func`` in other generated forward-mode code."""
     return _generate(func, "jvp", tuple(wrt), True, differentiate=functools.partial(forward, jvp=True))
 def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differentiate, explain):
-    """NumPy code is generated per argument kind (shapes, dtypes) on first use: arrays.py."""
+    """NumPy code is generated per argument kind (shapes, dtypes) on first use (dispatch.py, kinds.py)."""
     forward_mode = differentiate is forward or getattr(differentiate, "func", None) is forward
     by_columns = forward_mode and not getattr(differentiate, "keywords", {}).get("jvp")
     activity_pass.analyze(program, wrt_names)      # a missing rule fails here, not at a call
@@ -305,12 +310,12 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
 
     def generate(program, real_wrt, ieee=False):
         if by_columns and any(program.kinds[p].array for p in wrt_names):
-            raise arrays.forward_refused(program)
+            raise forward_arrays.forward_refused(program)
         program.ieee = ieee
         try:
             facts = activity_pass.analyze(program, real_wrt)
             facts.wrt = list(wrt_names)
-            arrays.drop_constants(program, facts)
+            drop_constants(program, facts)
             listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
                                     single=single,
                                     name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
@@ -320,8 +325,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
             raise error.with_traceback(None) from None
         if optimize:
             optimize_pass(listing)
-            arrays.prune_forward(listing)
-        arrays.no_writes_through_aliases(listing)
+            prune_forward(listing)
+        no_writes_through_aliases(listing)
         listing.explain = explain
         if listing.signature is None and program.parsed.node.args.kwonlyargs:
             # the dispatcher binds keywords and defaults, then passes all by position
@@ -336,7 +341,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
         return generated
 
     parsed = program.parsed
-    specialise_kinds = arrays.specialiser(func, lambda: normalize(parsed), kind, wrt_names,
+    specialise_kinds = dispatch.specialiser(func, lambda: normalize(parsed), kind, wrt_names,
                                           single, generate)
 
     def specialise(args, ieee=False):     # generation, at the first call with these kinds
@@ -346,8 +351,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
         except ArgumentError as error:          # about the function's own parameters
             line = parsed.node.lineno
             raise error.at(parsed.filename, line, parsed.source_line(line))
-    result = arrays.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
-                               program.params, specialise, arrays.free_data(program), parsed)
+    result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
+                               program.params, specialise, free_data(program), parsed)
     renewal.stale = weakref.ref(result)
     result.__s2sdiff_origin__ = func
     result.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
@@ -550,7 +555,7 @@ def jacobian(f, *, wrt=None, mode="auto"):
 @_decorator
 def _has_blocks_or_calls(generated):
     from .emit import listing_of
-    from .normalize import has_control_flow
+    from .ir import has_control_flow
     from .rules import Structural
     program = listing_of(generated)[0].origin
     return has_control_flow(program.body) or any(

@@ -430,7 +430,8 @@ def check_module(path, points=3, seed=0):
 def _shape_of_code(func):
     """Whether ``func`` has blocks or list operations, and its sequence parameters."""
     from .emit import sequence_parameters
-    from .normalize import has_control_flow, normalize
+    from .ir import has_control_flow
+    from .normalize import normalize
     from .parse import parse
     from .rules import Structural
     try:

@@ -17,7 +17,7 @@ Guarantees:
   function) get an explicit type test first (``unchecked_parameters``);
 * a gradient whose partials may raise where the forward does not (``0.5 / sqrt(x)`` at 0,
   ``log(x)`` in ``d(x ** y)/dy`` at x < 0: ``rules.partials_raise``; in NumPy code only
-  partials of Python numbers, ``arrays.partials_may_raise``) has a second
+  partials of Python numbers, ``array_context.partials_may_raise``) has a second
   clause, ``except (ArithmeticError, ValueError)``, that hands its arguments to
   ``listing.retry`` (``api.IEEERetry``), the IEEE version of the gradient: where the
   forward finished, the gradient finishes with IEEE's inf or NaN; where the forward raises,
@@ -43,8 +43,8 @@ import weakref
 
 from .build import unparse
 from .errors import ArgumentError
+from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line
-from .normalize import Step
 from .rules import Structural
 
 INDENT = "    "
@@ -164,7 +164,7 @@ def unchecked_parameters(program):
     others need an explicit type test, which costs a few nanoseconds only where needed.
     """
     if getattr(program, "kinds", None) is not None:
-        return []              # arrays.py checked the arguments when it specialised
+        return []              # dispatch.py checked the arguments when it specialised
     sources = {p: {p} for p in program.params}
     checked = set()
     used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
@@ -183,7 +183,6 @@ def unchecked_parameters(program):
 def sequence_parameters(program):
     """Parameters that may be lists, tuples or arrays of reals: indexed, iterated over,
     or passed to a function that is not one of the rule table's."""
-    from .normalize import Loop, walk_items
     from .rules import Structural
     names = set()
     for item in walk_items(program.body):
@@ -264,7 +263,6 @@ def guarded_calls(program):
     (its generated pullback or jvp) or of a function under another name (``act =
     math.tanh``; not ``math.tanh`` itself nor ``from math import tanh``).  A custom rule
     needs no check: the code reads its ``fwd``/``bwd`` (or ``jvp``) through the name."""
-    from .normalize import walk_steps
     from .rules import CALL
     found = {}
     for step in walk_steps(program.body):

@@ -36,13 +36,13 @@ import copy
 import functools
 import operator
 
-from . import custom
+from . import array_context, custom, forward_arrays
 from .activity import _loop_elements, analyze
 from .build import Expr, as_node
 from .listing import Block, Line, Listing, assign, header
 from .modules import ModuleAliases
-from .normalize import If, Jump, Loop, Passive, Step, store_names
-from . import arrays, rules
+from .ir import If, Jump, Loop, Passive, Step, store_names
+from . import rules
 from .rules import Structural
 from .emit import sequence_parameters
 from .optimize import fold
@@ -96,7 +96,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
     def zero_of(name):
         """A zero tangent: ``0.0``, or zeros of the array's shape in NumPy code."""
         if kinds and name in kinds and kinds[name].array:
-            return arrays.zeros_of(modules, name)
+            return forward_arrays.zeros_of(modules, name)
         return ast.Constant(0.0)
 
     def step_tangents(item, out):
@@ -126,20 +126,20 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
         if item.custom is not None:          # the user's rule, called visibly (custom.py)
             _custom_tangents(program, item, active, tangent, out)
             return
-        if isinstance(item.rule, rules.ArrayRule):     # NumPy rows: arrays.tangent_of_row
+        if isinstance(item.rule, rules.ArrayRule):     # NumPy rows: forward_arrays.tangent_of_row
             for direction, facts in active:
-                arrays.refuse_varied_options(program, item, facts.is_active)
+                array_context.refuse_varied_options(program, item, facts.is_active)
             for direction, facts in active:
                 def of(atom, direction=direction, facts=facts):
                     if isinstance(atom, ast.Name) and facts.is_active(atom):
                         return ast.Name(tangent(atom.id, direction), ast.Load())
                     return None
-                value = arrays.tangent_of_row(item, kinds, modules, of)
+                value = forward_arrays.tangent_of_row(item, kinds, modules, of)
                 out.append(Line(assign(tangent(item.target, direction), value), item.number))
             return
-        m = arrays.array_namespace(modules, kinds, item) if kinds else modules.namespace_for(item)
-        arguments = arrays.partial_arguments(modules, kinds, item) if kinds else None
-        may_raise = arrays.partials_may_raise(kinds, item, m) if kinds else None
+        m = array_context.array_namespace(modules, kinds, item) if kinds else modules.namespace_for(item)
+        arguments = array_context.partial_arguments(modules, kinds, item) if kinds else None
+        may_raise = array_context.partials_may_raise(kinds, item, m) if kinds else None
         partials = [as_node(p) for p in modules.partials(item, m, arguments, may_raise)]
         for i, atom in enumerate(item.args):
             users = sum(facts.is_active(atom) for _, facts in active)
@@ -154,7 +154,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             # a name assigned in several places (a branch, a loop) may get a constant here
             value = functools.reduce(operator.add, terms) if terms else Expr(zero_of(item.target))
             if terms and kinds:          # broadcasting: a tangent has its value's shape
-                value = arrays.spread_tangent(modules, kinds, item, [
+                value = forward_arrays.spread_tangent(modules, kinds, item, [
                     (p, a) for a, p in zip(item.args, partials) if facts.is_active(a)], value)
             out.append(Line(assign(tangent(item.target, direction), value.node), item.number))
 

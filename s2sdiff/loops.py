@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .activity import scatter_pairs
 from .listing import Block, Line, walk_lines
-from .normalize import Loop, Step, store_names, walk_items, walk_steps
+from .ir import Loop, Step, store_names, walk_items, walk_steps
 from .rules import Structural
 
 

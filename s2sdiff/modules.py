@@ -48,7 +48,7 @@ class ModuleAliases:
         """The rule's partials of ``step`` built with ``m`` (on ``arguments``, the step's
         atoms as ``Expr`` unless given).  Notes in ``program.partials_raise`` whether they
         may raise where the forward does not (``may_raise``, for NumPy code
-        ``arrays.partials_may_raise``; ``rules.partials_raise`` unless given); in the IEEE
+        ``array_context.partials_may_raise``; ``rules.partials_raise`` unless given); in the IEEE
         version of a gradient (``program.ieee``) every operation that can raise on Python
         floats is spelled ``ieee(...)`` (``_IEEE``): in every partial of scalar code, in
         the partials that may raise of NumPy code."""

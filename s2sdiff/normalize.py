@@ -1,22 +1,6 @@
 """Split a function body into SSA form: one primitive per assignment.
 
-After this pass the body of a ``Program`` is a list of items, each one of:
-
-    step     ::= NAME = atom                      (copy)
-               | NAME = atom BINOP atom           (+ - * / ** % // @ and bit operators)
-               | NAME = UNARYOP atom              (- + not ~)
-               | NAME = atom CMPOP atom ...       (comparison, a constant for AD)
-               | NAME = callee(atom, ..., kw=atom)
-               | NAME = c / (1 + exp(-atom))      (the sigmoid gate of seed 002)
-               | NAME = [atom, ...] | (atom, ...) | NAME[index]      (lists, tuples)
-               | NAME[index] = atom | NAME.append(atom)            (mutation, in place)
-               | NAME = ieee(OP, atom, ...)       (the IEEE version of generated code)
-    passive  ::= assert ... | print(...)          (run in the forward sweep, not differentiated)
-    if       ::= if atom: items else: items
-    loop     ::= for target in iterable: items | while test: items
-    jump     ::= break | continue                 (always the last item of its block)
-    output   ::= atom | atom, atom, ...           (what the function returns)
-    atom     ::= NAME | CONSTANT | free.dotted.name
+After this pass the body of a ``Program`` has the shapes listed in ``ir.py`` and:
 
 * outside blocks every NAME is assigned exactly once (static single assignment); a user
   variable keeps its name at its first assignment and later ones get ``x_2``, ``x_3``...;
@@ -43,10 +27,12 @@ After this pass the body of a ``Program`` is a list of items, each one of:
   ``(k)`` in the forward sweep and the user's source line; a call of a ``custom_vjp`` or
   ``custom_jvp`` wrapper (``custom.py``) records the wrapper as ``custom`` instead of a rule.
 
-``validate`` checks these shapes; any other construct raises ``UnsupportedError`` with
+``ir.validate`` checks these shapes; any other construct raises ``UnsupportedError`` with
 the file, line and source line.
 
 >>> import math
+>>> from s2sdiff.ir import format_program
+>>> from s2sdiff.parse import parse
 >>> def f(x, y):
 ...     return math.sin(x * y) + x
 >>> print(format_program(normalize(parse(f))))
@@ -61,176 +47,13 @@ import copy
 import inspect
 import keyword
 import types
-from dataclasses import dataclass, field
 
-from . import aliases, arrays, control, custom, rules, runtime
-from .build import Expr, Namespace, unparse
-from .errors import NotScalarError, UnsupportedError
+from . import aliases, array_syntax, control, custom, ir, rules, runtime
+from .build import Expr, Namespace
+from .errors import NotScalarError
+from .ir import (If, Jump, Loop, Passive, Program, Step, assigned_names, copied_unbound, item_loads,
+                 store_names, validate, walk_items, walk_steps)
 from .names import Namer
-from .parse import Parsed, parse  # noqa: F401  (parse is used by the doctest)
-
-
-@dataclass
-class Step:
-    """``target = value``: one primitive over atoms."""
-    target: str
-    value: ast.expr
-    args: list                # atoms, in the order the rule's partials come
-    rule: object              # rules.Rule, or None for a constant / unknown call
-    number: int
-    lineno: int
-    callee: object = None     # the called object, for calls
-    differentiable: bool = True   # False: piecewise constant (comparison, floor, ...)
-    custom: object = None     # the custom_vjp / custom_jvp wrapper called (rule is None)
-    store: ast.stmt = None    # a mutation (v[i] = e, v.append(e)): its statement; target is v
-    saved: str = None         # a[idx] = e on an array: the name holding the overwritten values
-    augmented: bool = False   # ``v += e`` on a name: in place when ``v`` holds a list or array
-
-    @property
-    def mutates(self):
-        return self.store is not None
-
-    @property
-    def statement(self):
-        if self.store is not None:
-            return self.store
-        return ast.Assign([ast.Name(self.target, ast.Store())], self.value, lineno=self.lineno)
-
-
-@dataclass
-class Passive:
-    """A statement run in the forward sweep only (``assert``, ``print``)."""
-    stmt: ast.stmt
-    lineno: int
-
-
-@dataclass
-class If:
-    """``if test: body else: orelse``; ``test`` is an atom.  A name assigned in both arms
-    (or in one arm and before the ``if``) has one SSA name after it, assigned in each arm
-    that falls through (a copy where the arm did not compute it last)."""
-    test: ast.expr
-    body: list
-    orelse: list
-    lineno: int
-
-
-@dataclass
-class Loop:
-    """``for target in iterable: body`` or ``while test: body``.
-
-    ``carried`` are the SSA names of user variables the body assigns: each holds the
-    value at the start of an iteration, is read there, and is assigned again only at the
-    end of the body (or just before a ``break``/``continue``), never read after that in
-    the same iteration.  The body's other names are assigned at most once per iteration.
-    """
-    kind: str                 # "for" or "while"
-    target: ast.expr          # for: a Name or Tuple of Names (SSA names); while: None
-    iterable: ast.expr        # for: an atom or range/enumerate/zip/reversed of atoms
-    test: ast.expr            # while: an atom or a comparison of atoms; None: while True
-    body: list
-    carried: list
-    lineno: int
-    exits: bool = False       # the body contains a break of this loop
-    unbound: list = field(default_factory=list)   # carried names without a value before it
-
-
-@dataclass
-class Jump:
-    """``break`` or ``continue``: always the last item of its block."""
-    kind: str
-    lineno: int
-
-
-def walk_items(items):
-    """Every item of ``items`` and of their nested blocks, in forward (textual) order."""
-    for item in items:
-        yield item
-        if isinstance(item, If):
-            yield from walk_items(item.body)
-            yield from walk_items(item.orelse)
-        elif isinstance(item, Loop):
-            yield from walk_items(item.body)
-
-
-def walk_steps(items):
-    """Every ``Step`` in ``items`` and their nested blocks, in forward order."""
-    return (item for item in walk_items(items) if isinstance(item, Step))
-
-
-def has_control_flow(items):
-    return any(isinstance(item, (If, Loop)) for item in items)
-
-
-@dataclass
-class Program:
-    parsed: Parsed
-    name: str
-    params: list
-    body: list
-    outputs: list                                 # atoms returned, in order
-    namer: Namer
-    temps: set = field(default_factory=set)       # names the pass introduced
-    returns_tuple: bool = False                   # `return a, b` rather than `return a`
-    return_stmt: ast.stmt = None
-    ieee: bool = False                            # partials spelled with runtime.ieee (api)
-    partials_raise: bool = False                  # some partial may raise (modules.partials)
-    user_names: dict = field(default_factory=dict)  # SSA version -> the user's name
-    unbound: list = field(default_factory=list)   # copied where they may be unbound
-
-    @property
-    def steps(self):
-        """Every step, nested ones included, in forward order."""
-        return list(walk_steps(self.body))
-
-    @property
-    def output(self):
-        """The single output of a scalar function (see ``require_scalar``)."""
-        return self.outputs[0]
-
-    def require_scalar(self, transform):
-        """Raise ``NotScalarError`` unless the function returns one value."""
-        output = self.outputs[0]
-        if not self.returns_tuple and isinstance(output, ast.Name) and any(
-                s.target == output.id and isinstance(s.rule, rules.Structural)
-                and (s.rule.key == "display" or s.mutates) for s in self.steps):
-            raise self.not_scalar(
-                transform, f"the list or tuple `{output.id}`",
-                "Return a number computed from it, or use s2sdiff.vjp for a "
-                "vector-Jacobian product of a function returning several values.")
-        if self.returns_tuple:
-            raise self.not_scalar(
-                transform, f"a tuple of {len(self.outputs)} values",
-                "Use s2sdiff.vjp(f, *args) for a vector-Jacobian product, s2sdiff.jvp for "
-                "a Jacobian-vector product, or s2sdiff.jacobian(f) for the whole Jacobian.")
-
-    def complex_value(self, name, value, lineno=None):
-        """The ``UnsupportedError`` for the step assigning ``name`` (at ``lineno``) the
-        complex ``value`` from real arguments (``(-8.0) ** (1 / 3)``)."""
-        step = next((s for s in self.steps if s.target == name
-                     and lineno in (None, s.lineno)), None)
-        what = f"`{unparse(step.value)}`" if step is not None else f"`{name}`"
-        return self.parsed.error(
-            ast.Pass(lineno=lineno or (step.lineno if step else self.parsed.node.lineno)),
-            f"s2sdiff cannot differentiate {self.name} here: {what} is the complex number "
-            f"{value!r:.60}; s2sdiff differentiates real functions", construct="complex value",
-            hint="A negative number to a fractional power is complex in Python: keep the "
-                 "base positive (abs(x) ** y), or use math.pow, which raises for it.")
-
-    def not_scalar(self, transform, returned, hint, lineno=None):
-        """The ``NotScalarError`` for ``transform`` of a function returning ``returned``, at
-        the line that returned it (``lineno``) if known; otherwise at the last ``return``,
-        saying so when there are several."""
-        where, which = self.return_stmt, ""
-        if lineno is not None:
-            where = ast.Pass(lineno=lineno)
-        else:
-            returns = sum(isinstance(n, ast.Return) for n in _own_nodes(self.parsed.node))
-            if returns > 1:
-                which = f" (at one of its {returns} return statements; the last is shown)"
-        return self.parsed.error(
-            where, f"{transform} needs a scalar output, but {self.name} returns "
-            f"{returned}{which}", construct="non-scalar return", cls=NotScalarError, hint=hint)
 
 
 _CONSTRUCTS = {
@@ -279,7 +102,7 @@ def normalize(parsed):
     A program that is not NumPy code is checked for writes through aliases here
     (``aliases.check``); NumPy code is checked when the argument kinds are known."""
     program = _Normalizer(parsed).run()
-    if not arrays.is_array_program(program):
+    if not ir.is_array_program(program):
         aliases.check(program)
     return program
 
@@ -294,7 +117,7 @@ class _Normalizer:
         self.version = {}          # user name -> its current SSA name
         self.returns_tuple = False
         self.return_stmt = None
-        self.locals = _assigned_names(self.node)
+        self.locals = assigned_names(self.node)
         self.loops = []            # the carried names of each enclosing loop, innermost last
         self.open_blocks = []      # the blocks being built around the current one
         self.base_names = {}       # SSA version -> the user's name (x_2 -> x), for temps
@@ -350,7 +173,7 @@ class _Normalizer:
         program = Program(self.parsed, self.node.name, params, self.body, output,
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)
         program.user_names = self.user_names
-        program.unbound = _copied_unbound(self.body, set(params))
+        program.unbound = copied_unbound(self.body, set(params))
         validate(program)
         return program
 
@@ -727,7 +550,7 @@ class _Normalizer:
         """``a[idx] = e`` on an array: the overwritten elements are saved first
         (``a_saved = a[idx].copy()``), for the reverse sweep to put them back."""
         array = self.load(target.value)
-        index = arrays._operand(self, target.slice, array.id, stmt.lineno)
+        index = array_syntax.operand(self, target.slice, array.id, stmt.lineno)
         element = self.atom(value, array.id, stmt.lineno)
         saved = self.namer.fresh(f"{array.id}_saved")
         self.temps.add(saved)
@@ -736,7 +559,7 @@ class _Normalizer:
         self.body.append(Step(saved, copied, [array], None, 0, stmt.lineno, differentiable=False))
         store = ast.Assign([ast.Subscript(ast.Name(array.id, ast.Load()), copy.deepcopy(index),
                                           ast.Store())], element, lineno=stmt.lineno)
-        index_names = [n for n in arrays._names(index) if n.id in self.version.values()
+        index_names = [n for n in ir.read_names(index) if n.id in self.version.values()
                        or n.id in self.temps]
         self.body.append(Step(array.id, ast.Subscript(array, index, ast.Load()),
                               [array, element, *index_names], rules.ARRAY_SETITEM, 0,
@@ -886,12 +709,12 @@ class _Normalizer:
             rest = [self.atom(c, hint, lineno) for c in node.comparators]
             emit(ast.Compare(left, node.ops, rest), [left, *rest], None, differentiable=False)
         elif isinstance(node, ast.Subscript) and self.array_code:   # x[1:, ::-1], x[mask]...
-            arrays.subscript(self, node, emit, hint, lineno)
-        elif isinstance(node, ast.Call) and arrays.is_method_call(self, node):
-            arrays.method_call(self, node, emit, hint, lineno)     # x.sum(axis=0), W.dot(X)
-        elif isinstance(node, ast.Call) and arrays.handles_call(self._callee_or_none(node.func)) \
+            array_syntax.subscript(self, node, emit, hint, lineno)
+        elif isinstance(node, ast.Call) and array_syntax.is_method_call(self, node):
+            array_syntax.method_call(self, node, emit, hint, lineno)     # x.sum(axis=0), W.dot(X)
+        elif isinstance(node, ast.Call) and rules.is_array_call(self._callee_or_none(node.func)) \
                 and custom.rule_of(self._callee_or_none(node.func)) is None:
-            arrays.call(self, node, self.callee(node.func), emit, hint, lineno)   # np.sum(x)...
+            array_syntax.call(self, node, self.callee(node.func), emit, hint, lineno)   # np.sum(x)...
         elif isinstance(node, ast.Call) and self._callee_or_none(node.func) is runtime.ieee \
                 and node.args and not node.keywords:
             self.ieee_call(node, emit, hint, lineno)
@@ -940,7 +763,7 @@ class _Normalizer:
             index = self.index(node.slice, lineno)
             emit(ast.Subscript(sequence, index, ast.Load()), [sequence, index], rules.GETITEM)
         elif isinstance(node, ast.Attribute):
-            arrays.attribute(self, node, emit, hint, lineno)        # x.T, x.shape (arrays.py)
+            array_syntax.attribute(self, node, emit, hint, lineno)        # x.T, x.shape (array_syntax.py)
         else:
             raise self.error(node)
         return emitted[0]
@@ -990,7 +813,7 @@ class _Normalizer:
         return left.id
 
     def _uses_array_features(self):
-        """Whether the function is NumPy code (arrays.py handles its indexing): it calls
+        """Whether the function is NumPy code (array_syntax.py handles its indexing): it calls
         NumPy, uses ``@``, ``.T`` or methods of local values, or indexes with slices,
         tuples, masks or ``None``.  Otherwise ``v[i]`` is indexing of a list or tuple."""
         appends = {id(n.func) for n in ast.walk(self.node) if isinstance(n, ast.Call)
@@ -1003,7 +826,7 @@ class _Normalizer:
                 return True
             if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) \
                     and self._is_free(node.func) \
-                    and arrays.handles_call(self._callee_or_none(node.func)):
+                    and rules.is_array_call(self._callee_or_none(node.func)):
                 return True
             if isinstance(node, ast.Subscript) and not isinstance(
                     node.slice, (ast.Name, ast.Constant, ast.UnaryOp, ast.BinOp)):
@@ -1146,24 +969,8 @@ def _has_break(items):
     return _has_jump(items, ("break",))
 
 
-def _item_loads(item):
-    """Names an item reads itself (not those of its nested blocks)."""
-    if isinstance(item, Step):
-        nodes = [item.value] + ([item.store] if item.store is not None else [])
-    elif isinstance(item, Passive):
-        nodes = [item.stmt]
-    elif isinstance(item, If):
-        nodes = [item.test]
-    elif isinstance(item, Loop):
-        nodes = [n for n in (item.iterable, item.test) if n is not None]
-    else:
-        nodes = []
-    return [n.id for node in nodes for n in ast.walk(node)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
-
-
 def _reads_name(items, name, steps=True):
-    return any(name in _item_loads(item) for item in walk_items(items)
+    return any(name in item_loads(item) for item in walk_items(items)
                if steps or not isinstance(item, Step))
 
 
@@ -1174,13 +981,6 @@ def _renamable(items, name):
         if isinstance(item, Loop) and (name in item.carried or name in store_names(item.target)):
             return False
     return True
-
-
-def store_names(target):
-    """The names a loop target binds (``i`` or ``k, (i, x)``), in order."""
-    if target is None:
-        return []
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
 class _RenameName(ast.NodeTransformer):
@@ -1300,16 +1100,6 @@ def _renumber(items, counter=None):
         step.number = counter[0]
 
 
-def _own_nodes(function):
-    """The nodes of ``function``'s body, not those of functions or classes defined in it."""
-    todo = list(function.body)
-    while todo:
-        node = todo.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo.extend(ast.iter_child_nodes(node))
-
-
 _IEEE_OPERATORS = {"/": ast.Div, "**": ast.Pow, "%": ast.Mod, "//": ast.FloorDiv}
 
 
@@ -1343,14 +1133,6 @@ class _Rename(ast.NodeTransformer):
         if isinstance(node.ctx, ast.Load):
             return ast.copy_location(self.normalizer.load(node), node)
         return node
-
-
-def _assigned_names(func):
-    names = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)}
-    for node in ast.walk(func):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-    return names
 
 
 def _is_docstring(stmt):
@@ -1391,8 +1173,8 @@ def _suggest_name(node):
             return left + ("sqr" if node.right.value == 2 else "cube")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _leaf(node.operand):
         return "neg" + _leaf(node.operand)
-    if arrays.suggest_name(node):
-        return arrays.suggest_name(node)
+    if array_syntax.suggest_name(node):
+        return array_syntax.suggest_name(node)
     if isinstance(node, ast.Call) and len(node.args) == 1 and _leaf(node.args[0]):
         func = node.func.attr if isinstance(node.func, ast.Attribute) else _leaf(node.func)
         if func:
@@ -1404,122 +1186,3 @@ def _is_one(node):
     return isinstance(node, ast.Constant) and node.value == 1 and not isinstance(node.value, bool)
 
 
-def validate(program):
-    """Check that ``program`` has the shapes listed in the module docstring."""
-    defined = set(program.params)
-    _validate_block(program.body, defined, program)
-    for output in program.outputs:
-        _check_atom(output, defined | _all_targets(program.body), program)
-
-
-def _validate_block(items, defined, program):
-    for i, item in enumerate(items):
-        if isinstance(item, Passive):
-            continue
-        if isinstance(item, Jump):
-            assert i == len(items) - 1, "a jump ends its block"
-            continue
-        if isinstance(item, If):
-            _check_atom(item.test, defined, program)
-            _validate_block(item.body, set(defined), program)
-            _validate_block(item.orelse, set(defined), program)
-            defined |= _all_targets(item.body) | _all_targets(item.orelse)
-            continue
-        if isinstance(item, Loop):
-            inner = defined | set(item.carried) | set(store_names(item.target))
-            _validate_block(item.body, inner, program)
-            defined |= inner | _all_targets(item.body)
-            continue
-        assert isinstance(item, Step), item
-        assert item.target.isidentifier(), item.target
-        assert not item.mutates or item.target in defined, item.target
-        for arg in item.args:
-            _check_atom(arg, defined, program)
-        defined.add(item.target)
-
-
-def _all_targets(items):
-    """Names a step or a loop in ``items`` assigns (on some path)."""
-    names = {s.target for s in walk_steps(items) if not s.mutates}
-    for item in walk_items(items):
-        if isinstance(item, Loop):
-            names.update(item.carried, store_names(item.target))
-    return names
-
-
-def _copied_unbound(items, bound):
-    """The names a copy reads where they may be unbound, in first-read order.
-
-    A variable assigned in one arm of an ``if`` or by a loop that may not run, then
-    assigned again in one arm of a later ``if``, is copied in the other arm (``i_2 = i``)
-    on paths where the user's code never reads it; it may be unbound there.  The
-    generated code binds these names to ``0.0`` first, as for a loop's ``unbound``.
-    """
-    found = []
-
-    def visit(items, bound):
-        """The names bound after ``items`` (None: they end in a jump)."""
-        for item in items:
-            if isinstance(item, Step):
-                if item.rule is rules.RULES["copy"] and isinstance(item.args[0], ast.Name) \
-                        and item.args[0].id not in bound and item.args[0].id not in found:
-                    found.append(item.args[0].id)
-                bound = bound | {item.target}
-            elif isinstance(item, If):
-                arms = [visit(item.body, bound), visit(item.orelse, bound)]
-                arms = [arm for arm in arms if arm is not None]
-                if not arms:
-                    return None
-                bound = set.intersection(*arms)
-            elif isinstance(item, Loop):
-                inner = bound | set(item.carried) | set(store_names(item.target))
-                visit(item.body, inner)
-                bound = bound | set(item.carried)
-            elif isinstance(item, Jump):
-                return None
-        return bound
-    visit(items, bound)
-    assigned = _all_targets(items)
-    return [name for name in found if name in assigned]
-
-
-def _check_atom(atom, defined, program):
-    if isinstance(atom, ast.Constant):
-        return
-    if isinstance(atom, ast.Attribute):
-        while isinstance(atom, ast.Attribute):
-            atom = atom.value
-        assert isinstance(atom, ast.Name) and atom.id not in defined, ast.dump(atom)
-        return
-    assert isinstance(atom, ast.Name), ast.dump(atom)
-    assert atom.id in defined or atom.id not in _assigned_names(program.parsed.node), atom.id
-
-
-def format_program(program):
-    """The SSA body as text, one step per line with its number."""
-    lines = _format_block(program.body, "")
-    lines.append("return " + ", ".join(ast.unparse(o) for o in program.outputs))
-    return "\n".join(lines)
-
-
-def _format_block(items, indent):
-    lines = []
-    for item in items:
-        if isinstance(item, Step):
-            lines.append(f"{indent}{unparse(item.statement)}  # ({item.number})")
-        elif isinstance(item, If):
-            lines.append(f"{indent}if {unparse(item.test)}:")
-            lines += _format_block(item.body, indent + "    ") or [indent + "    pass"]
-            if item.orelse:
-                lines.append(f"{indent}else:")
-                lines += _format_block(item.orelse, indent + "    ")
-        elif isinstance(item, Loop):
-            head = (f"for {unparse(item.target)} in {unparse(item.iterable)}:" if item.kind == "for"
-                    else f"while {unparse(item.test) if item.test is not None else 'True'}:")
-            lines.append(f"{indent}{head}  # carries {', '.join(item.carried) or 'nothing'}")
-            lines += _format_block(item.body, indent + "    ") or [indent + "    pass"]
-        elif isinstance(item, Jump):
-            lines.append(f"{indent}{item.kind}")
-        else:
-            lines.append(indent + ast.unparse(item.stmt))
-    return lines

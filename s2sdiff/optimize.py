@@ -26,7 +26,7 @@ import copy
 import math
 
 from .custom import stop_gradient
-from .listing import Block, Comment, Line, walk_lines
+from .listing import Block, Comment, Line, assign, walk_lines
 
 
 def optimize(listing):
@@ -98,7 +98,7 @@ def _integral_names(program):
             if s.target not in integral and _integral(s.value, frozenset(integral)):
                 integral.add(s.target)
                 changed = True
-    kinds = getattr(program, "kinds", None)     # NumPy code: the dtypes seen (arrays.py)
+    kinds = getattr(program, "kinds", None)     # NumPy code: the dtypes seen (kinds.py)
     if kinds:
         integral |= {n for n, k in kinds.items() if k.dtype in "biu"}
     return frozenset(integral)
@@ -478,3 +478,113 @@ def _drop_empty_comments(body):
                 continue
         kept.append(item)
     return kept
+
+
+VIEWS = {"T", "reshape", "broadcast_to", "transpose", "expand_dims", "swapaxes", "ravel"}
+
+
+def fresh_array(node):
+    """Whether ``node`` evaluates to a newly allocated array (never a view or an alias)."""
+    if isinstance(node, (ast.Name, ast.Subscript, ast.Constant)):
+        return False
+    if isinstance(node, ast.Attribute):
+        return False
+    if isinstance(node, ast.Call):
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        return func not in VIEWS
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return fresh_array(node.operand)
+    return True
+
+
+def _adds_at(stmt):
+    """The name ``np.add.at(name, ...)`` writes into, or None."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func, args = stmt.value.func, stmt.value.args
+        if isinstance(func, ast.Attribute) and func.attr == "at" \
+                and isinstance(func.value, ast.Attribute) and func.value.attr == "add" \
+                and args and isinstance(args[0], ast.Name):
+            return args[0].id
+    return None
+
+
+def no_writes_through_aliases(listing):
+    """After ``optimize`` (which may fold ``1.0 * s`` to ``s``): an adjoint that is ever
+    bound to another array itself or a view of it (``ds = s``) is never written in place:
+    ``ds += t`` becomes ``ds = ds + t``, and ``ds[i] += t`` first copies ``ds``.  Nothing
+    the caller passed in, and no forward value, is ever modified."""
+    derivatives = listing.derivative_names
+    aliased = set()
+    for line in walk_lines(listing.body):
+        stmt = line.stmt
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id in derivatives and not fresh_array(stmt.value) \
+                and not isinstance(stmt.value, ast.Constant):
+            aliased.add(stmt.targets[0].id)
+    if not aliased:
+        return
+
+    def rewrite(items):
+        out = []
+        for item in items:
+            if isinstance(item, Block):
+                item.body, item.orelse = rewrite(item.body), rewrite(item.orelse)
+            elif isinstance(item, Line) and isinstance(item.stmt, ast.AugAssign):
+                target = item.stmt.target
+                if isinstance(target, ast.Name) and target.id in aliased:
+                    item.stmt = assign(target.id, ast.BinOp(ast.Name(target.id, ast.Load()),
+                                                            item.stmt.op, item.stmt.value))
+                elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                        and target.value.id in aliased:
+                    name = target.value.id
+                    out.append(Line(assign(name, ast.Call(ast.Attribute(
+                        ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            elif isinstance(item, Line) and isinstance(item.stmt, ast.Assign) \
+                    and isinstance(item.stmt.targets[0], ast.Subscript) \
+                    and isinstance(item.stmt.targets[0].value, ast.Name) \
+                    and item.stmt.targets[0].value.id in aliased:
+                name = item.stmt.targets[0].value.id
+                out.append(Line(assign(name, ast.Call(ast.Attribute(
+                    ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            elif isinstance(item, Line) and _adds_at(item.stmt) in aliased:
+                name = _adds_at(item.stmt)             # np.add.at(d, i, g) writes into d
+                out.append(Line(assign(name, ast.Call(ast.Attribute(
+                    ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            out.append(item)
+        return out
+    listing.body = rewrite(listing.body)
+    returned = [n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)]
+    kinds = getattr(listing.origin, "kinds", None) or {}
+    primal_of = {d: p for p, d in listing.adjoints.items()}
+    for name in returned:              # a gradient is an array of its own, never an input
+        kind = kinds.get(primal_of.get(name))
+        if name in aliased and name in derivatives and kind is not None and kind.array:
+            listing.body.append(Line(assign(name, ast.Call(ast.Attribute(
+                ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+
+
+def prune_forward(listing):
+    """Drop forward statements whose value nothing later reads (array programs only)."""
+    derivatives = listing.derivative_names
+    read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
+    kept = []
+    for item in reversed(listing.body):
+        if isinstance(item, Block):         # kept whole; everything it reads is read
+            for line in walk_lines([item]):
+                read.update(n.id for n in ast.walk(line.stmt) if isinstance(n, ast.Name))
+            read.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+        elif isinstance(item, Line):
+            stmt = item.stmt
+            target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
+                stmt.targets[0], ast.Name) else None
+            if target is not None and target not in derivatives and target not in read:
+                continue
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    read.add(node.id)
+                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                    read.add(node.value.id)
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                read.add(stmt.target.id)
+        kept.append(item)
+    listing.body = list(reversed(kept))

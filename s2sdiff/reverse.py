@@ -33,12 +33,11 @@ import contextlib
 import copy
 import keyword
 
-from . import arrays, custom, loops
+from . import custom, loops, reverse_arrays
 from .build import Expr, as_node, unparse
 from .listing import Block, Comment, Line, Listing, accumulate, assign, header
 from .modules import ModuleAliases
-from .normalize import (If, Jump, Loop, Passive, Step, has_control_flow, store_names,
-                        walk_items, walk_steps)
+from .ir import If, Jump, Loop, Passive, Step, has_control_flow, store_names, walk_items, walk_steps
 from .rules import ARRAY_SETITEM, Structural
 from .runtime import add_sequences, zeros_like
 from .optimize import fold
@@ -99,7 +98,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
 
 def _reverse_arrays(program, activity, *, with_value=False, single=False, name=None,
                     cotangents=False):
-    """``reverse`` of straight-line NumPy code, specialised on argument kinds (arrays.py)."""
+    """``reverse`` of straight-line NumPy code, specialised on argument kinds (reverse_arrays.py)."""
     modules = ModuleAliases(program)
     listing = Listing(name=name or f"grad_{program.name}", origin=program,
                       header=header(program, activity, "vector-Jacobian product" if cotangents else
@@ -123,8 +122,8 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
         listing.body.append(Line(make(target, value.node), tag, note))
 
     backprop = None
-    if getattr(program, "kinds", None) is not None:     # NumPy arrays: see arrays.py
-        backprop = arrays.Backprop(program, activity, listing, adjoint, modules, _explain)
+    if getattr(program, "kinds", None) is not None:     # NumPy arrays: see reverse_arrays.py
+        backprop = reverse_arrays.Backprop(program, activity, listing, adjoint, modules, _explain)
         written, write = backprop.written, backprop.write
 
     if cotangents:
@@ -216,8 +215,8 @@ class _Sweeps:
                               if isinstance(a, ast.Name)}
         self.kinds = getattr(program, "kinds", None)
         self.arrays = None
-        if self.kinds is not None:        # NumPy code with blocks: arrays.Backprop, plainly
-            self.arrays = arrays.Backprop(program, activity, listing, self.adjoint,
+        if self.kinds is not None:        # NumPy code with blocks: reverse_arrays.Backprop, plainly
+            self.arrays = reverse_arrays.Backprop(program, activity, listing, self.adjoint,
                                           self.modules, _explain, plain=True)
             self.arrays.written = self.written
         self.replayable = set(program.params) | {
@@ -236,7 +235,7 @@ class _Sweeps:
 
     @contextlib.contextmanager
     def into(self, out):
-        """Let ``arrays.Backprop`` (which appends to the listing) write into ``out``, with
+        """Let ``reverse_arrays.Backprop`` (which appends to the listing) write into ``out``, with
         the adjoints this sweep knows are written."""
         saved = self.listing.body
         self.listing.body = out
@@ -458,7 +457,7 @@ class _Sweeps:
         return inits + [Block(head, then, orelse)]
 
     def _reset_shapes(self, shapes):
-        """The adjoints' shapes an arm left (arrays.Backprop), reset to ``shapes``."""
+        """The adjoints' shapes an arm left (reverse_arrays.Backprop), reset to ``shapes``."""
         if self.arrays is None:
             return None
         left, self.arrays.ashape = self.arrays.ashape, dict(shapes)

@@ -25,7 +25,7 @@ points the forward survives: ``0.5 / out`` for ``sqrt`` at 0, ``x ** (y - 1)`` a
 it overflows, ``log x`` in d(x ** y)/dy at x < 0, ``1 / sqrt((1 - x)(1 + x))`` at +-1.  No
 row tests for them: a gradient that raises ``ZeroDivisionError``, ``OverflowError`` or
 ``ValueError`` (scalar code; in NumPy code, a partial of Python numbers:
-``arrays.partials_may_raise``) runs again as its IEEE version (``api.IEEERetry``),
+``array_context.partials_may_raise``) runs again as its IEEE version (``api.IEEERetry``),
 whose partials spell each ``/``, ``**``, ``//``, ``%`` and ``math`` call ``ieee(...)``
 (``runtime.ieee``): the same value where Python computes one, the inf or NaN of NumPy and
 JAX where it raises (d sqrt(x)/dx at 0 is inf, d(x ** y)/dy at x < 0 is NaN).  An error of
@@ -258,10 +258,10 @@ class Structural:
 #
 # * elementwise NumPy functions are ordinary rows above (local partials, checked against
 #   SymPy by tests/test_rules.py like every other row); reverse mode multiplies each
-#   partial by the adjoint and sums over broadcast axes (``arrays.py``);
+#   partial by the adjoint and sums over broadcast axes (``reverse_arrays.py``);
 # * linear algebra, reductions, shape changes and indexing are ``ArrayRule`` rows in
 #   ``ARRAY_RULES``, in the manner of autograd's ``defvjp``: one vector-Jacobian product
-#   per differentiable argument, ``vjp(c)`` where ``c`` (``arrays.Backprop``) gives the
+#   per differentiable argument, ``vjp(c)`` where ``c`` (``array_context.RuleContext``) gives the
 #   adjoint ``c.g``, the output ``c.out``, the arguments ``c.arg("a")``, static values
 #   ``c.static("axis")``, shapes ``c.shape("a")`` and the NumPy namespace ``c.np``.
 #   ``signature`` is a stub whose parameters name the call's arguments; ``operands`` are
@@ -291,7 +291,7 @@ class ArrayRule:
 
 DISPLAY, GETITEM, SETITEM, APPEND = (Structural(k) for k in ("display", "getitem", "setitem", "append"))
 CALL = Structural("call")      # a call of the user's own function: differentiated by transformation
-ARRAY_SETITEM = Structural("array setitem")   # a[idx] = e on an array, in place (arrays.py)
+ARRAY_SETITEM = Structural("array setitem")   # a[idx] = e on an array, in place (reverse_arrays.py)
 
 
 ARRAY_RULES = {}
@@ -431,7 +431,7 @@ defvjp(_np.stack, lambda arrays, axis=0: None, arrays=lambda c: c.split_back(sta
 
 # Constructors filled from numbers: np.linspace(a, b, n)[i] = a + (b - a) * t[i] with
 # t = np.linspace(0.0, 1.0, n) (NumPy sets the last entry to b exactly: t = 1 there).  An
-# integer dtype makes them piecewise constant: such results are constants (arrays.py).
+# integer dtype makes them piecewise constant: such results are constants (kinds.py).
 def _linspace(operand):
     def vjp(c):
         from .build import Expr
@@ -476,7 +476,7 @@ defvjp(_np.where, lambda condition, x, y: None,
 defvjp(_np.clip, lambda a, a_min, a_max: None, a=lambda c: c.clip_back())
 defvjp("method clip", lambda a, min=None, max=None: None, label=".clip", a=lambda c: c.clip_back())
 
-# Indexing reads x[i]: scattered back into a zero array of x's shape (arrays.py).
+# Indexing reads x[i]: scattered back into a zero array of x's shape (reverse_arrays.py).
 defvjp("index", lambda a, index: None, label="indexing", a=lambda c: c.scatter_back())
 
 # Methods whose result does not depend on the values (x.shape, x.ndim, len(x)...).
@@ -486,3 +486,14 @@ CONSTANT_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 def is_array_row(key):
     """Whether the row is one of the NumPy rows above (covered by tests/test_arrays.py)."""
     return type(key) is _np.ufunc or getattr(key, "__module__", "").startswith("numpy")
+
+
+def is_array_call(callee):
+    """Whether a call of ``callee`` is an array call (a NumPy function or an array rule)."""
+    try:
+        if callee in ARRAY_RULES:
+            return True
+    except TypeError:
+        return False
+    module = getattr(callee, "__module__", None) or ""
+    return module == "numpy" or module.startswith("numpy.") or type(callee) is _np.ufunc

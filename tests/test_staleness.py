@@ -698,13 +698,13 @@ def test_internal_error_in_a_called_function_names_it(monkeypatch):
 def test_internal_error_in_numpy_specialisation_is_wrapped(monkeypatch):
     """NumPy code is generated at the first call per argument kind: also behind the
     firewall."""
-    import s2sdiff.arrays as arrays_module
+    import s2sdiff.api as api
 
     broken = injected("""
         def broken(listing):
             raise ValueError("malformed node or string")
     """)
-    monkeypatch.setattr(arrays_module, "prune_forward", broken)
+    monkeypatch.setattr(api, "prune_forward", broken)
     gradient = grad(lambda_free_numpy)
     with pytest.raises(InternalError) as info:
         gradient(np.array([1.0, 2.0]))

@@ -1,0 +1,492 @@
+"""What an array rule's vector-Jacobian product is written against.
+
+``RuleContext`` is the ``c`` of ``rules.ARRAY_RULES`` rows: the step's operands, their
+kinds and shapes, the adjoint ``g`` of the output, and helpers that undo broadcasting
+(``sum_to``), spread a reduction's adjoint back (``spread``), and scatter an index.
+``ArrayNamespace`` is the ``m`` of the scalar rows over arrays (``m.cos`` is ``np.cos``);
+both modes use ``array_namespace``, ``partial_arguments`` and ``partials_may_raise`` to
+apply scalar rows elementwise.
+"""
+
+import ast
+import copy
+import inspect
+
+import numpy as np
+
+from . import rules, runtime
+from .build import Expr, Namespace, as_node, unparse
+from .errors import UnsupportedError
+from .ir import atom_key, is_display, read_names
+from .kinds import node_kind
+from .listing import Line, assign
+
+
+class ArrayNamespace:
+    """The scalar rows' ``m`` over arrays: ``m.sign`` is ``np.sign``, ``m.where`` is
+    ``np.where``; indicators are comparisons (a boolean array multiplies like 0/1)."""
+
+    def __init__(self, recording):
+        self.ns = recording
+
+    @property
+    def alias(self):
+        return self.ns.alias
+
+    def indicator(self, condition, nan=None):
+        """The comparison, or with ``nan=v`` ``np.where(v == v, condition, v)``: a NaN
+        maximum gives NaN partials, as the scalar rows do, not a silent 0."""
+        if nan is None:
+            return condition
+        return self.ns.__getattr__("where")(Namespace.not_nan(nan), condition, nan)
+
+    def tied_share(self, out, xs, i):
+        """``Namespace.tied_share`` elementwise: ``np.where(out == out, np.where(x == y,
+        0.5, x == out), out)`` for ``np.maximum(x, y)`` (the cheapest form measured)."""
+        where = self.ns.__getattr__("where")
+        x, others = xs[i], xs[:i] + xs[i + 1:]
+        if len(others) == 1:
+            share = where(Namespace.equal(x, others[0]), 0.5, Namespace.equal(x, out))
+        else:
+            share = Namespace.equal(x, out) / sum(Namespace.equal(v, out) for v in xs)
+        return where(Namespace.not_nan(out), share, out)
+
+    def is_zero(self, x):
+        return Namespace.is_zero(x)
+
+    def unless_zero(self, y, value):
+        """``np.where(y != 0, value, 0.0)`` (a literal ``y`` decides at once, as for scalars):
+        d(x ** 0)/dx is 0, where ``0 * x ** -1`` is NaN at x = 0."""
+        node = as_node(y)
+        if isinstance(node, ast.Constant) or (isinstance(node, ast.UnaryOp)
+                                              and isinstance(node.operand, ast.Constant)):
+            return Namespace.unless_zero(y, value)
+        nonzero = Expr(ast.Compare(node, [ast.NotEq()], [ast.Constant(0)]))
+        return self.ns.__getattr__("where")(nonzero, value, 0.0)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.ns.__getattr__(name)
+
+
+def broadcast(*shapes):
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+def static_index(index, kinds):
+    """The index ``index`` (atoms, slices) with names replaced by their known values, for
+    working out the shape it selects; an array index is replaced by zeros of its shape."""
+    def value(node):
+        if atom_key(node) is not None:
+            kind = kinds.get(atom_key(node))
+            if kind is not None and kind.array:
+                return np.zeros(kind.shape, dtype=bool if kind.dtype == "b" else int)
+            return kind.value if kind is not None and kind.value is not None else 0
+        if isinstance(node, ast.Slice):
+            return slice(*(None if p is None else value(p) for p in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Tuple):
+            return tuple(value(e) for e in node.elts)
+        if isinstance(node, ast.List):
+            return [value(e) for e in node.elts]
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+            return -node.operand.value
+        return 0
+    return value(index)
+
+
+def distinct_index(index, kinds, shape):
+    """Whether ``index`` selects each position of an array of ``shape`` at most once: a
+    basic index, or one whose integer lists are literals that select distinct positions."""
+    if basic_index(index, kinds):
+        return True
+    for node in ast.walk(index):
+        if isinstance(node, ast.Name) and not basic_index(node, kinds):
+            return False
+    try:
+        positions = np.arange(int(np.prod(shape))).reshape(shape)[static_index(index, kinds)]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return np.unique(positions).size == np.size(positions)
+
+
+def strip_leading_ones(shape, to):
+    """``shape`` without leading 1s beyond ``to``'s rank."""
+    while len(shape) > len(to) and shape and shape[0] == 1:
+        shape = shape[1:]
+    return tuple(shape)
+
+
+def axis_node(axes):
+    return ast.Constant(axes[0]) if len(axes) == 1 else ast.Tuple(
+        [ast.Constant(a) for a in axes], ast.Load())
+
+
+def attribute_node(name, attribute):
+    return ast.Attribute(ast.Name(name, ast.Load()), attribute, ast.Load())
+
+
+class RuleContext:
+    """What an ``ArrayRule``'s vjp sees (the ``c`` of ``rules.py``)."""
+
+    def __init__(self, backprop, step, d_target):
+        self.backprop, self.step, self.d_target = backprop, step, d_target
+        self.np = ArrayNamespace(backprop.np)
+        self.rule = step.rule
+        self.bound = bind(step)
+        self.result_shape = None
+        self.reduced = "a"        # the reduced argument of a reduction
+
+    @property
+    def g(self):
+        self.backprop.materialize(self.step.target, self.out_shape)
+        return Expr.name(self.d_target)
+
+    @property
+    def g_lazy(self):
+        return Expr.name(self.d_target)
+
+    @property
+    def out(self):
+        return Expr.name(self.step.target)
+
+    @property
+    def out_shape(self):
+        return self.backprop.shape(self.step.target)
+
+    def arg(self, name):
+        """The argument's expression; a display (``[x, y]``) or a list held outside the
+        function (``LIST``) as the array NumPy reads."""
+        node = copy.deepcopy(self.bound[name])
+        sequence = array_like(node_kind(self.backprop.kinds, node)) and not node_kind(
+            self.backprop.kinds, node).array
+        return self.np.asarray(Expr(node)) if is_display(node) or sequence else Expr(node)
+
+    def kind(self, name):
+        return self.kind_of(self.bound[name])
+
+    def kind_of(self, node):
+        kind = node_kind(self.backprop.kinds, node)
+        if kind is not None and kind.dtype == "S":
+            self.refuse_sequence(node)
+        if kind is None or kind.shape is None:
+            self.refuse(f"{self.rule.name} of `{unparse(node)}`, whose shape s2sdiff cannot "
+                        f"tell", "Pass an array, or build it with np.array.")
+        return kind
+
+    def refuse_sequence(self, node):
+        self.refuse(f"{self.rule.name} of the list or tuple `{unparse(node)}` built in the "
+                    f"function", "Write its elements in the call (np.array([a, b]), "
+                    "np.stack([a, b])), or preallocate an array with np.zeros and assign "
+                    "into it.")
+
+    def shape(self, name):
+        return self.kind(name).shape
+
+    def ndim(self, name):
+        return len(self.shape(name))
+
+    def static(self, name, default=None):
+        node = self.bound.get(name)
+        if node is None:
+            return default
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            pass
+        kind = self.backprop.kinds.get(atom_key(node))
+        if kind is not None and kind.value is not None:
+            return kind.value
+        self.refuse(f"{self.rule.name} with a `{name}` that is not a constant",
+                    f"Write `{name}` as a literal.")
+
+    def refuse(self, what, hint):
+        program = self.backprop.program
+        raise program.parsed.error(ast.Expr(self.step.value, lineno=self.step.lineno),
+                                   f"s2sdiff cannot differentiate {program.name}: {what}",
+                                   construct=self.rule.name, hint=hint, cls=UnsupportedError)
+
+    # helpers used by the rows of rules.py
+    def sum_to(self, value, shape, name):
+        node, self.result_shape = self.backprop.sum_to(as_node(value), shape, self.shape(name))
+        return Expr(node)
+
+    def out_shape_of_matmul(self, name):
+        """The shape of ``g @ swapaxes(b)`` (``name="a"``) or ``swapaxes(a) @ g`` (``"b"``)
+        in a batched product: the output's batch axes, then the operand's own last axes."""
+        own = self.shape(name)
+        if len(own) == 1:                # a vector: its one axis after the batch axes
+            return self.out_shape[:-1] + own
+        return self.out_shape[:-2] + own[-2:] if len(self.out_shape) >= 2 else own
+
+    def raveled(self, name):
+        return self.arg(name) if self.ndim(name) == 1 else self.np.ravel(self.arg(name))
+
+    def reshaped(self, value, name):
+        if shape_of(value, self) == self.shape(name):
+            return value
+        if not self.kind(name).array:        # a number, whose one element ``value`` holds
+            return self.np.sum(value)
+        node = self.bound[name]
+        shape = ast.Attribute(copy.deepcopy(node), "shape", ast.Load()) \
+            if atom_key(node) is not None else ast.Constant(self.shape(name))
+        return Expr(ast.Call(ast.Attribute(as_node(value), "reshape", ast.Load()), [shape], []))
+
+    def transposed_back(self):
+        axes = self.static("axes")
+        if axes is None:
+            return self.g.T
+        inverse = tuple(int(i) for i in np.argsort(axes))
+        return self.np.transpose(self.g, Expr(ast.Constant(inverse)))
+
+    def _axes(self):
+        axis = self.static("axis")
+        nd = self.ndim(self.reduced)
+        if axis is None:
+            return None
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        return tuple(sorted(a % nd for a in axes))
+
+    def reduced_size(self):
+        axes = self._axes()
+        shape = self.shape(self.reduced)
+        return int(np.prod(shape if axes is None else [shape[a] for a in axes]))
+
+    def _expanded(self, value):
+        """``value`` (shaped like the output) with the reduced axes put back as 1s."""
+        axes = self._axes()
+        if axes is None or self.static("keepdims", False) or self.ndim(self.reduced) == 0:
+            return value
+        return self.np.expand_dims(value, Expr(axis_node(list(axes))))
+
+    def spread(self, value, keep_out=False):
+        if self._axes() is None and not keep_out:
+            self.result_shape = self.backprop.ashape[self.d_target]   # lazy: broadcasts later
+            return value
+        if not keep_out:
+            self.backprop.materialize(self.step.target, self.out_shape)
+        result = self._expanded(value)
+        self.result_shape = self._expanded_shape() if not keep_out else None
+        return result
+
+    def _expanded_shape(self):
+        axes = self._axes()
+        shape = self.shape(self.reduced)
+        return tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+
+    def prod_of_others(self):
+        """``prod_of_others(a, axis)`` (runtime.py): d np.prod(a, axis) / da, exact at zeros."""
+        return Expr(prod_of_others_call(self.backprop.modules, self.bound))
+
+    def spread_to_extrema(self):
+        """The adjoint of a max/min reduction, shared evenly by the entries of each reduced
+        slice that equal its extremum: ``tied = a == out`` (a line of its own), then
+        ``tied * (g / tied.sum(axis, keepdims=True))``; NaN where the extremum is NaN
+        (no entry equals it: 0 / 0)."""
+        g = self._expanded(self.g)
+        tied = Namespace.equal(self.arg("a"), self._expanded(self.out))
+        if self.ndim(self.reduced) == 0:
+            return Expr(ast.BinOp(tied.node, ast.Mult(), as_node(g)))
+        name = self.backprop.program.namer.fresh("tied")
+        self.backprop.listing.body.append(Line(assign(name, tied.node), self.step.number))
+        axes = self._axes()
+        keywords = [] if axes is None else [ast.keyword("axis", axis_node(list(axes))),
+                                            ast.keyword("keepdims", ast.Constant(True))]
+        count = ast.Call(attribute_node(name, "sum"), [], keywords)
+        return Expr.name(name) * Expr(ast.BinOp(as_node(g), ast.Div(), count))
+
+    def norm_back(self):
+        order = self.static("ord")
+        if order not in (None, 2, "fro"):
+            self.refuse(f"np.linalg.norm with ord={order!r}", "Use the 2-norm (ord=None).")
+        axis = self.static("axis")
+        if order == 2 and (axis is None and self.ndim("x") == 2):
+            self.refuse("the spectral norm (ord=2 of a matrix)", "Use ord='fro'.")
+        self.reduced = "x"
+        scale = self._expanded(self.g / self.out)
+        return self.arg("x") * scale
+
+    def clip_back(self):
+        a = self.arg("a")
+        low = self.bound.get("a_min", self.bound.get("min"))
+        high = self.bound.get("a_max", self.bound.get("max"))
+        mask = None
+        for bound, op in ((low, ast.GtE()), (high, ast.LtE())):
+            if bound is None or (isinstance(bound, ast.Constant) and bound.value is None):
+                continue
+            test = ast.Compare(as_node(a), [op], [copy.deepcopy(bound)])
+            mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
+        return self.g if mask is None else Expr(ast.BinOp(mask, ast.Mult(), as_node(self.g)))
+
+    def split_back(self, stacked):
+        axis = self.static("axis", 0)
+        sequence = self.bound["arrays"]
+        if not is_display(sequence):
+            self.refuse_sequence(sequence)
+        g = self.g
+        pieces, offset = [], 0
+        nd = len(self.out_shape)
+        axis = axis % nd
+        for element in sequence.elts:
+            if stacked:
+                part = ast.Constant(len(pieces))
+            else:
+                size = self.kind_of(element).shape[axis]
+                part = ast.Slice(ast.Constant(offset), ast.Constant(offset + size))
+                offset += size
+            index = [ast.Slice() for _ in range(axis)] + [part]
+            index = index[0] if len(index) == 1 else ast.Tuple(index, ast.Load())
+            pieces.append(Expr(ast.Subscript(copy.deepcopy(g.node), index, ast.Load())))
+        return pieces
+
+    def scatter_back(self):
+        """``dx[i] += g``, or ``np.add.at(dx, i, g)`` where integer arrays may repeat."""
+        bp = self.backprop
+        base = self.bound["a"]
+        self.kind("a")               # a list built in the function is refused here
+        index = self.bound["index"]
+        g = self.g_lazy              # += and np.add.at broadcast it
+        name = bp.adjoint(base.id)
+        if name not in bp.written:
+            bp.written.add(name)
+            bp.listing.body.append(Line(assign(name, bp.np.zeros_like(Expr.name(base.id)).node),
+                                        self.step.number))
+            bp.ashape[name], bp.owned[name] = bp.shape(base.id), True
+        else:
+            bp.materialize(base.id, bp.shape(base.id), writable=True)
+        if not basic_index(index, bp.kinds):
+            add_at = ast.Attribute(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "add",
+                                                 ast.Load()), "at", ast.Load())
+            where = copy.deepcopy(index)
+            if any(isinstance(n, ast.Slice) for n in ast.walk(where)):   # np.s_[[0, 0], :]
+                where = ast.Subscript(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "s_",
+                                                    ast.Load()), where, ast.Load())
+            stmt = ast.Expr(ast.Call(add_at, [ast.Name(name, ast.Load()), where, g.node], []))
+        else:
+            target = ast.Subscript(ast.Name(name, ast.Load()), copy.deepcopy(index), ast.Store())
+            stmt = ast.AugAssign(target, ast.Add(), g.node)
+        bp.listing.body.append(Line(stmt, self.step.number))
+        return None
+
+
+def basic_index(index, kinds):
+    """Whether ``index`` selects each element at most once: ints, slices, ``None``,
+    ``...`` and boolean masks.  Anything else (a list, an integer array, a name held
+    outside the function) may repeat a position, and is scattered with ``np.add.at``."""
+    if isinstance(index, ast.Tuple):
+        return all(basic_index(e, kinds) for e in index.elts)
+    if isinstance(index, ast.Slice):
+        return True
+    if isinstance(index, ast.Constant):
+        return index.value is None or index.value is Ellipsis or type(index.value) in (int, bool)
+    if isinstance(index, ast.UnaryOp) and isinstance(index.operand, ast.Constant):
+        return type(index.operand.value) is int
+    if isinstance(index, ast.Attribute):
+        return index.attr == "newaxis"
+    if isinstance(index, ast.Name):
+        kind = kinds.get(index.id)
+        return kind is not None and (kind.dtype == "b" or (kind.dtype == "i" and kind.shape == ()))
+    return False
+
+
+def shape_of(value, context):
+    node = as_node(value)
+    if isinstance(node, ast.Name) and node.id in context.backprop.ashape:
+        return context.backprop.ashape[node.id]
+    return None
+
+
+def bind(step):
+    """The rule's parameter names bound to the step's argument nodes."""
+    value = step.value
+    if isinstance(value, ast.BinOp):
+        pos, kw = [value.left, value.right], {}
+    elif isinstance(value, ast.Attribute):
+        pos, kw = [value.value], {}
+    elif isinstance(value, ast.Subscript):
+        pos, kw = [value.value, value.slice], {}
+    elif isinstance(step.rule.key, str) and step.rule.key.startswith("method "):
+        pos, kw = [value.func.value, *value.args], {k.arg: k.value for k in value.keywords}
+    else:
+        pos, kw = list(value.args), {k.arg: k.value for k in value.keywords}
+    bound = inspect.signature(step.rule.signature).bind(*pos, **kw)
+    result = {}
+    for name, node in bound.arguments.items():
+        param = inspect.signature(step.rule.signature).parameters[name]
+        if param.kind is param.VAR_POSITIONAL:
+            if not node:
+                continue
+            node = node[0] if len(node) == 1 else ast.Tuple(list(node), ast.Load())
+        result[name] = node
+    if "newshape" not in result and "shape" in result and step.rule.key is np.reshape:
+        result["newshape"] = result["shape"]
+    return result
+
+
+def array_namespace(modules, kinds, step):
+    """The namespace the scalar rows' partials use for ``step``: NumPy's when an argument
+    is an array (``m.cos`` is ``np.cos``), else the step's own module."""
+    names = [kinds.get(atom_key(a)) for a in step.args]
+    if rules.is_array_call(step.callee) or any(array_like(k) for k in names):
+        return ArrayNamespace(modules.namespace(np))
+    return modules.namespace_for(step)
+
+
+def array_like(kind):
+    """Whether NumPy reads a value of ``kind`` as an array of one or more entries: an
+    array, or a list or tuple of numbers held outside the function (``w * LIST`` is
+    ``w * np.asarray(LIST)`` in the partials, ``partial_arguments``)."""
+    return kind is not None and (kind.array or kind.shape not in (None, ()))
+
+
+def partials_may_raise(kinds, step, m):
+    """Whether the partials of ``step``, built with ``m`` (``array_namespace``), may raise
+    where its forward does not (then the gradient gets its IEEE retry, ``api.IEEERetry``):
+    a row that may (``rules.partials_raise``) on numbers with ``math``'s functions, and a
+    NumPy function of Python numbers only, whose partials (``1 / x`` for ``np.log``) are
+    Python arithmetic.  NumPy arithmetic on arrays and NumPy scalars never raises."""
+    if not isinstance(m, ArrayNamespace):
+        return rules.partials_raise(step.rule, step.args)
+    for atom in step.args:
+        kind = node_kind(kinds, atom)
+        if kind is None or kind.array or kind.exact not in (float, int, bool):
+            return False
+    return True
+
+
+def partial_arguments(modules, kinds, step):
+    """The step's arguments as a scalar row's partials read them; a list or tuple held
+    outside the function (``w * LIST``) as the array NumPy makes of it, ``np.asarray(LIST)``
+    (a list times a number would repeat the list)."""
+    arguments = []
+    for atom in step.args:
+        kind = kinds.get(atom_key(atom))
+        if array_like(kind) and not kind.array:
+            arguments.append(modules.namespace(np).asarray(Expr(copy.deepcopy(atom))))
+        else:
+            arguments.append(Expr(atom))
+    return arguments
+
+
+def refuse_varied_options(program, step, is_active):
+    """Refuse an ``ArrayRule`` step whose argument other than its differentiated operands
+    (``a_min`` of ``np.clip``, an ``axis``) depends on the differentiated inputs
+    (``is_active``): only the operands are differentiated, in both modes."""
+    for name, node in bind(step).items():
+        if name not in step.rule.operands and any(is_active(a) for a in read_names(node)):
+            raise program.parsed.error(
+                ast.Expr(step.value, lineno=step.lineno),
+                f"s2sdiff cannot differentiate {program.name}: {step.rule.name} whose "
+                f"`{name}` argument depends on the differentiated inputs",
+                construct=step.rule.name, cls=UnsupportedError,
+                hint="Only the array arguments are differentiated; compute that argument "
+                     "from constants.")
+
+
+def prod_of_others_call(modules, bound):
+    args = [copy.deepcopy(bound["a"])]
+    if "axis" in bound:
+        args.append(copy.deepcopy(bound["axis"]))
+    return ast.Call(ast.Name(modules.helper(runtime.prod_of_others), ast.Load()), args, [])

@@ -1,0 +1,184 @@
+"""The specialising dispatcher of NumPy code.
+
+``grad(f)`` of an array program returns a dispatcher whose only work per call is to
+compute the key of its arguments (each argument's shape and dtype, or its type for a
+number, and the shapes of free data the function reads) and look it up; the first call
+with a new key runs ``specialise``: kinds inference (``kinds.infer``) on those arguments
+and generation of code that knows them.  The dispatcher takes the user's parameter
+names: arguments by position, by name, keyword-only and left to their defaults are bound
+as the user's function binds them, then passed to the specialised code by position.
+"""
+
+import ast
+import inspect
+import threading
+
+import numpy as np
+
+from . import aliases
+from .errors import InternalError, S2SDiffError
+from .kinds import NOT_SCALAR_HINT, check_argument, infer
+
+
+def dispatcher(func, name, params, specialise, free=(), parsed=None):
+    """``name(*args)``: the code generated for the arguments' kinds, made on first use.
+
+    The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
+    the same of each free data value ``free`` (keys of ``free_data``, read through
+    ``parsed``'s globals and closure cells as the function reads them); the only per-call
+    cost is computing it and one dictionary lookup.
+    """
+    table = {}
+    lock = threading.Lock()
+    ndarray = np.ndarray
+    n = len(params)
+    signature = inspect.signature(func)
+
+    def make(args):
+        with lock:
+            key = _key(args)
+            if key not in table:
+                try:
+                    table[key] = specialise(args)
+                except InternalError:
+                    raise                    # its cause is the report
+                except S2SDiffError as error:
+                    raise error.with_traceback(None) from None
+                dispatch.source = table[key].source
+            return table[key]
+
+    def _key(args):
+        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a)
+                      for a in args]) + free_key()
+
+    def positional(args, kwargs):
+        """Every parameter's value in order (keywords and defaults bound), then the rest."""
+        if not kwargs and len(args) >= n:
+            return args
+        try:
+            bound = signature.bind(*args[:n], **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{name}(): {error}") from None
+        bound.apply_defaults()
+        return tuple(bound.arguments.values()) + args[n:]
+
+    def slow(*args, **kwargs):
+        args = positional(args, kwargs)
+        generated = table.get(_key(args))
+        if generated is None:
+            generated = make(args)
+        return generated(*args)
+
+    parameters = list(signature.parameters.values())[:n]
+    required = next((i for i, p in enumerate(parameters) if p.default is not p.empty
+                     or p.kind is p.KEYWORD_ONLY), n)
+    free_key, free_parts, free_names = _free_key(free, parsed)
+    dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
+
+    def specialize(*args, **kwargs):
+        """The generated function for arguments of these kinds (with ``.source``)."""
+        args = positional(args, kwargs)
+        try:
+            return table[_key(args)]
+        except (KeyError, TypeError):
+            return make(args)
+
+    dispatch.__name__ = dispatch.__qualname__ = name
+    dispatch.specialize = specialize
+    dispatch.specializations = table
+    dispatch.source = (f"# {name} is generated for the shapes and dtypes of its arguments when "
+                       f"it is first called;\n# {name}.specialize(*args).source shows the code.\n")
+    return dispatch
+
+
+def _free_key(free, parsed):
+    """``(free_key, source, names)``: a function giving the free values' part of the key,
+    the same as a source expression, and the names that expression reads (all prefixed
+    ``s2sdiff_``: the dispatcher's parameters are the user's names)."""
+    names, parts = {"s2sdiff_ndarray": np.ndarray, "s2sdiff_other": _value_key}, []
+    for key in free:
+        root, *attributes = key.split(".")
+        if root in parsed.closure:
+            names[f"s2sdiff_cell{len(parts)}"] = parsed.closure[root]
+            read = f"s2sdiff_cell{len(parts)}.cell_contents"
+        elif root in parsed.globals:
+            names["s2sdiff_globals"] = parsed.globals
+            read = f"s2sdiff_globals.get({root!r})"
+        else:
+            continue
+        read += "".join(f".{a}" for a in attributes)
+        parts.append(f"(s2sdiff_v.shape, s2sdiff_v.dtype) if type(s2sdiff_v := {read}) is "
+                     f"s2sdiff_ndarray else s2sdiff_other(s2sdiff_v)")
+    namespace = dict(names)
+    source = "".join(f"{part}, " for part in parts)
+    exec(compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
+                 "exec"), namespace)
+    return namespace["free_key"], parts, names
+
+
+def _value_key(value):
+    """The key of a free value that is not an array: its type (and a list's length)."""
+    if isinstance(value, (list, tuple)):
+        return type(value), len(value)
+    return type(value)
+
+
+def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None):
+    """``f(a, b)``: look the kinds of exactly the user's arguments up inline (no ``*args``
+    packing, no loop), under the user's parameter names, so that passing them by name
+    takes this path too; anything else (other keywords, defaults, the cotangents of a vjp)
+    goes through ``slow``.  Parameters from ``required`` on may be left out (they have
+    defaults, or are keyword-only).  Every other name in it starts with ``s2sdiff_``."""
+    names = list(params)
+    required = len(names) if required is None else required
+    key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is s2sdiff_ndarray else type({a})"
+                     for a in names] + list(free_parts))
+    optional = names[required:]
+    heads = names[:required] + [f"{a}=s2sdiff_missing" for a in optional]
+    # with more positional arguments every optional one was given too; without, those
+    # given are passed on by name (some before them may be missing)
+    given = ", ".join(names[:required] + [
+        f"**{{s2sdiff_k: s2sdiff_v for s2sdiff_k, s2sdiff_v in ("
+        + "".join(f"({a!r}, {a}), " for a in optional)
+        + ") if s2sdiff_v is not s2sdiff_missing}"] * bool(optional))
+    test = "".join(f" or {a} is s2sdiff_missing" for a in optional)
+    source = (f"def dispatch({', '.join(heads)}, *s2sdiff_more, **s2sdiff_kwargs):\n"
+              + (f"    if s2sdiff_more:\n"
+                 f"        return s2sdiff_slow({', '.join(names)}, *s2sdiff_more, "
+                 f"**s2sdiff_kwargs)\n" if optional else "") +
+              f"    if s2sdiff_more or s2sdiff_kwargs{test}:\n"
+              f"        return s2sdiff_slow({given}, "
+              f"{'' if optional else '*s2sdiff_more, '}**s2sdiff_kwargs)\n"
+              f"    s2sdiff_generated = s2sdiff_get(({key},))\n"
+              f"    if s2sdiff_generated is None:\n"
+              f"        return s2sdiff_slow({', '.join(names)})\n"
+              f"    return s2sdiff_generated({', '.join(names)})\n")
+    if not names:
+        source = ("def dispatch(*s2sdiff_more, **s2sdiff_kwargs):\n"
+                  "    return s2sdiff_slow(*s2sdiff_more, **s2sdiff_kwargs)\n")
+    namespace = {"s2sdiff_ndarray": np.ndarray, "s2sdiff_get": table.get,
+                 "s2sdiff_slow": slow, "s2sdiff_missing": _MISSING, **(free_names or {})}
+    exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
+    return namespace["dispatch"]
+
+
+_MISSING = object()     # an argument left to its default (the dispatcher's fast path)
+
+
+def specialiser(func, parsed_program, kind, wrt_names, single, generate):
+    """``specialise(args)``: check the arguments, infer kinds, generate and build."""
+    def specialise(args, ieee=False):
+        program = parsed_program()
+        for param, value in zip(program.params, args):
+            check_argument(program.name, param, value)
+        scalar = kind if kind in ("grad", "value_and_grad") else None
+        kinds = infer(program, args[:len(program.params)], scalar)
+        output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
+        if scalar and output is not None and output.shape not in ((), None):
+            raise program.not_scalar(kind, f"an array of shape {output.shape}",
+                                     NOT_SCALAR_HINT, program.assigned_at.get(program.output.id))
+        program.kinds = kinds
+        aliases.check(program, kinds)
+        return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array],
+                        ieee)
+    return specialise

@@ -1,0 +1,409 @@
+"""The SSA program every pass after ``normalize.py`` reads, its validator and text form.
+
+A ``Program``'s body is a list of items, each one of:
+
+    step     ::= NAME = atom                      (copy)
+               | NAME = atom BINOP atom           (+ - * / ** % // @ and bit operators)
+               | NAME = UNARYOP atom              (- + not ~)
+               | NAME = atom CMPOP atom ...       (comparison, a constant for AD)
+               | NAME = callee(atom, ..., kw=atom)
+               | NAME = c / (1 + exp(-atom))      (the sigmoid gate of seed 002)
+               | NAME = [atom, ...] | (atom, ...) | NAME[index]      (lists, tuples)
+               | NAME[index] = atom | NAME.append(atom)            (mutation, in place)
+               | NAME = ieee(OP, atom, ...)       (the IEEE version of generated code)
+    passive  ::= assert ... | print(...)          (run in the forward sweep, not differentiated)
+    if       ::= if atom: items else: items
+    loop     ::= for target in iterable: items | while test: items
+    jump     ::= break | continue                 (always the last item of its block)
+    output   ::= atom | atom, atom, ...           (what the function returns)
+    atom     ::= NAME | CONSTANT | free.dotted.name
+
+``validate`` checks these shapes and the single-assignment rules ``normalize.py`` states;
+``format_program`` prints a program one step per line, with its number in the forward
+sweep:
+
+>>> x, y = ast.Name("x"), ast.Name("y")
+>>> program = Program(None, "f", ["x", "y"], [
+...     Step("xty", ast.BinOp(x, ast.Mult(), y), [x, y], None, 1, 2)], [ast.Name("xty")], None)
+>>> print(format_program(program))
+xty = x * y  # (1)
+return xty
+"""
+
+import ast
+from dataclasses import dataclass, field
+
+from . import rules
+from .build import unparse
+from .errors import NotScalarError
+from .names import Namer
+from .parse import Parsed
+
+
+@dataclass
+class Step:
+    """``target = value``: one primitive over atoms."""
+    target: str
+    value: ast.expr
+    args: list                # atoms, in the order the rule's partials come
+    rule: object              # rules.Rule, or None for a constant / unknown call
+    number: int
+    lineno: int
+    callee: object = None     # the called object, for calls
+    differentiable: bool = True   # False: piecewise constant (comparison, floor, ...)
+    custom: object = None     # the custom_vjp / custom_jvp wrapper called (rule is None)
+    store: ast.stmt = None    # a mutation (v[i] = e, v.append(e)): its statement; target is v
+    saved: str = None         # a[idx] = e on an array: the name holding the overwritten values
+    augmented: bool = False   # ``v += e`` on a name: in place when ``v`` holds a list or array
+
+    @property
+    def mutates(self):
+        return self.store is not None
+
+    @property
+    def statement(self):
+        if self.store is not None:
+            return self.store
+        return ast.Assign([ast.Name(self.target, ast.Store())], self.value, lineno=self.lineno)
+
+
+@dataclass
+class Passive:
+    """A statement run in the forward sweep only (``assert``, ``print``)."""
+    stmt: ast.stmt
+    lineno: int
+
+
+@dataclass
+class If:
+    """``if test: body else: orelse``; ``test`` is an atom.  A name assigned in both arms
+    (or in one arm and before the ``if``) has one SSA name after it, assigned in each arm
+    that falls through (a copy where the arm did not compute it last)."""
+    test: ast.expr
+    body: list
+    orelse: list
+    lineno: int
+
+
+@dataclass
+class Loop:
+    """``for target in iterable: body`` or ``while test: body``.
+
+    ``carried`` are the SSA names of user variables the body assigns: each holds the
+    value at the start of an iteration, is read there, and is assigned again only at the
+    end of the body (or just before a ``break``/``continue``), never read after that in
+    the same iteration.  The body's other names are assigned at most once per iteration.
+    """
+    kind: str                 # "for" or "while"
+    target: ast.expr          # for: a Name or Tuple of Names (SSA names); while: None
+    iterable: ast.expr        # for: an atom or range/enumerate/zip/reversed of atoms
+    test: ast.expr            # while: an atom or a comparison of atoms; None: while True
+    body: list
+    carried: list
+    lineno: int
+    exits: bool = False       # the body contains a break of this loop
+    unbound: list = field(default_factory=list)   # carried names without a value before it
+
+
+@dataclass
+class Jump:
+    """``break`` or ``continue``: always the last item of its block."""
+    kind: str
+    lineno: int
+
+
+def walk_items(items):
+    """Every item of ``items`` and of their nested blocks, in forward (textual) order."""
+    for item in items:
+        yield item
+        if isinstance(item, If):
+            yield from walk_items(item.body)
+            yield from walk_items(item.orelse)
+        elif isinstance(item, Loop):
+            yield from walk_items(item.body)
+
+
+def walk_steps(items):
+    """Every ``Step`` in ``items`` and their nested blocks, in forward order."""
+    return (item for item in walk_items(items) if isinstance(item, Step))
+
+
+def has_control_flow(items):
+    return any(isinstance(item, (If, Loop)) for item in items)
+
+
+@dataclass
+class Program:
+    parsed: Parsed
+    name: str
+    params: list
+    body: list
+    outputs: list                                 # atoms returned, in order
+    namer: Namer
+    temps: set = field(default_factory=set)       # names the pass introduced
+    returns_tuple: bool = False                   # `return a, b` rather than `return a`
+    return_stmt: ast.stmt = None
+    ieee: bool = False                            # partials spelled with runtime.ieee (api)
+    partials_raise: bool = False                  # some partial may raise (modules.partials)
+    user_names: dict = field(default_factory=dict)  # SSA version -> the user's name
+    unbound: list = field(default_factory=list)   # copied where they may be unbound
+    kinds: dict = None                            # NumPy code: name -> Kind, set by kinds.infer
+
+    @property
+    def steps(self):
+        """Every step, nested ones included, in forward order."""
+        return list(walk_steps(self.body))
+
+    @property
+    def output(self):
+        """The single output of a scalar function (see ``require_scalar``)."""
+        return self.outputs[0]
+
+    def require_scalar(self, transform):
+        """Raise ``NotScalarError`` unless the function returns one value."""
+        output = self.outputs[0]
+        if not self.returns_tuple and isinstance(output, ast.Name) and any(
+                s.target == output.id and isinstance(s.rule, rules.Structural)
+                and (s.rule.key == "display" or s.mutates) for s in self.steps):
+            raise self.not_scalar(
+                transform, f"the list or tuple `{output.id}`",
+                "Return a number computed from it, or use s2sdiff.vjp for a "
+                "vector-Jacobian product of a function returning several values.")
+        if self.returns_tuple:
+            raise self.not_scalar(
+                transform, f"a tuple of {len(self.outputs)} values",
+                "Use s2sdiff.vjp(f, *args) for a vector-Jacobian product, s2sdiff.jvp for "
+                "a Jacobian-vector product, or s2sdiff.jacobian(f) for the whole Jacobian.")
+
+    def complex_value(self, name, value, lineno=None):
+        """The ``UnsupportedError`` for the step assigning ``name`` (at ``lineno``) the
+        complex ``value`` from real arguments (``(-8.0) ** (1 / 3)``)."""
+        step = next((s for s in self.steps if s.target == name
+                     and lineno in (None, s.lineno)), None)
+        what = f"`{unparse(step.value)}`" if step is not None else f"`{name}`"
+        return self.parsed.error(
+            ast.Pass(lineno=lineno or (step.lineno if step else self.parsed.node.lineno)),
+            f"s2sdiff cannot differentiate {self.name} here: {what} is the complex number "
+            f"{value!r:.60}; s2sdiff differentiates real functions", construct="complex value",
+            hint="A negative number to a fractional power is complex in Python: keep the "
+                 "base positive (abs(x) ** y), or use math.pow, which raises for it.")
+
+    def not_scalar(self, transform, returned, hint, lineno=None):
+        """The ``NotScalarError`` for ``transform`` of a function returning ``returned``, at
+        the line that returned it (``lineno``) if known; otherwise at the last ``return``,
+        saying so when there are several."""
+        where, which = self.return_stmt, ""
+        if lineno is not None:
+            where = ast.Pass(lineno=lineno)
+        else:
+            returns = sum(isinstance(n, ast.Return) for n in own_nodes(self.parsed.node))
+            if returns > 1:
+                which = f" (at one of its {returns} return statements; the last is shown)"
+        return self.parsed.error(
+            where, f"{transform} needs a scalar output, but {self.name} returns "
+            f"{returned}{which}", construct="non-scalar return", cls=NotScalarError, hint=hint)
+
+
+def item_loads(item):
+    """Names an item reads itself (not those of its nested blocks)."""
+    if isinstance(item, Step):
+        nodes = [item.value] + ([item.store] if item.store is not None else [])
+    elif isinstance(item, Passive):
+        nodes = [item.stmt]
+    elif isinstance(item, If):
+        nodes = [item.test]
+    elif isinstance(item, Loop):
+        nodes = [n for n in (item.iterable, item.test) if n is not None]
+    else:
+        nodes = []
+    return [n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+
+
+def store_names(target):
+    """The names a loop target binds (``i`` or ``k, (i, x)``), in order."""
+    if target is None:
+        return []
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def own_nodes(function):
+    """The nodes of ``function``'s body, not those of functions or classes defined in it."""
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def assigned_names(func):
+    names = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def validate(program):
+    """Check that ``program`` has the shapes listed in the module docstring."""
+    defined = set(program.params)
+    _validate_block(program.body, defined, program)
+    for output in program.outputs:
+        _check_atom(output, defined | all_targets(program.body), program)
+
+
+def _validate_block(items, defined, program):
+    for i, item in enumerate(items):
+        if isinstance(item, Passive):
+            continue
+        if isinstance(item, Jump):
+            assert i == len(items) - 1, "a jump ends its block"
+            continue
+        if isinstance(item, If):
+            _check_atom(item.test, defined, program)
+            _validate_block(item.body, set(defined), program)
+            _validate_block(item.orelse, set(defined), program)
+            defined |= all_targets(item.body) | all_targets(item.orelse)
+            continue
+        if isinstance(item, Loop):
+            inner = defined | set(item.carried) | set(store_names(item.target))
+            _validate_block(item.body, inner, program)
+            defined |= inner | all_targets(item.body)
+            continue
+        assert isinstance(item, Step), item
+        assert item.target.isidentifier(), item.target
+        assert not item.mutates or item.target in defined, item.target
+        for arg in item.args:
+            _check_atom(arg, defined, program)
+        defined.add(item.target)
+
+
+def all_targets(items):
+    """Names a step or a loop in ``items`` assigns (on some path)."""
+    names = {s.target for s in walk_steps(items) if not s.mutates}
+    for item in walk_items(items):
+        if isinstance(item, Loop):
+            names.update(item.carried, store_names(item.target))
+    return names
+
+
+def copied_unbound(items, bound):
+    """The names a copy reads where they may be unbound, in first-read order.
+
+    A variable assigned in one arm of an ``if`` or by a loop that may not run, then
+    assigned again in one arm of a later ``if``, is copied in the other arm (``i_2 = i``)
+    on paths where the user's code never reads it; it may be unbound there.  The
+    generated code binds these names to ``0.0`` first, as for a loop's ``unbound``.
+    """
+    found = []
+
+    def visit(items, bound):
+        """The names bound after ``items`` (None: they end in a jump)."""
+        for item in items:
+            if isinstance(item, Step):
+                if item.rule is rules.RULES["copy"] and isinstance(item.args[0], ast.Name) \
+                        and item.args[0].id not in bound and item.args[0].id not in found:
+                    found.append(item.args[0].id)
+                bound = bound | {item.target}
+            elif isinstance(item, If):
+                arms = [visit(item.body, bound), visit(item.orelse, bound)]
+                arms = [arm for arm in arms if arm is not None]
+                if not arms:
+                    return None
+                bound = set.intersection(*arms)
+            elif isinstance(item, Loop):
+                inner = bound | set(item.carried) | set(store_names(item.target))
+                visit(item.body, inner)
+                bound = bound | set(item.carried)
+            elif isinstance(item, Jump):
+                return None
+        return bound
+    visit(items, bound)
+    assigned = all_targets(items)
+    return [name for name in found if name in assigned]
+
+
+def _check_atom(atom, defined, program):
+    if isinstance(atom, ast.Constant):
+        return
+    if isinstance(atom, ast.Attribute):
+        while isinstance(atom, ast.Attribute):
+            atom = atom.value
+        assert isinstance(atom, ast.Name) and atom.id not in defined, ast.dump(atom)
+        return
+    assert isinstance(atom, ast.Name), ast.dump(atom)
+    assert atom.id in defined or atom.id not in assigned_names(program.parsed.node), atom.id
+
+
+def format_program(program):
+    """The SSA body as text, one step per line with its number."""
+    lines = _format_block(program.body, "")
+    lines.append("return " + ", ".join(ast.unparse(o) for o in program.outputs))
+    return "\n".join(lines)
+
+
+def _format_block(items, indent):
+    lines = []
+    for item in items:
+        if isinstance(item, Step):
+            lines.append(f"{indent}{unparse(item.statement)}  # ({item.number})")
+        elif isinstance(item, If):
+            lines.append(f"{indent}if {unparse(item.test)}:")
+            lines += _format_block(item.body, indent + "    ") or [indent + "    pass"]
+            if item.orelse:
+                lines.append(f"{indent}else:")
+                lines += _format_block(item.orelse, indent + "    ")
+        elif isinstance(item, Loop):
+            head = (f"for {unparse(item.target)} in {unparse(item.iterable)}:" if item.kind == "for"
+                    else f"while {unparse(item.test) if item.test is not None else 'True'}:")
+            lines.append(f"{indent}{head}  # carries {', '.join(item.carried) or 'nothing'}")
+            lines += _format_block(item.body, indent + "    ") or [indent + "    pass"]
+        elif isinstance(item, Jump):
+            lines.append(f"{indent}{item.kind}")
+        else:
+            lines.append(indent + ast.unparse(item.stmt))
+    return lines
+
+
+def read_names(node):
+    """The local names an operand reads, in order, once each."""
+    seen = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id not in seen:
+            seen.append(sub.id)
+    return [ast.Name(n, ast.Load()) for n in seen]
+
+
+def atom_key(node):
+    """The key of an atom in ``kinds``: its name, or for a dotted free name (``data.X``,
+    ``X.T``) the dotted text; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = atom_key(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def leaves(node, path=()):
+    """``(path, atom)`` for every atom of a (nested) list or tuple display, in order; a
+    node that is no display is its own single leaf at path ``()``."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        for i, element in enumerate(node.elts):
+            yield from leaves(element, path + (i,))
+    else:
+        yield path, node
+
+
+def is_display(node):
+    return isinstance(node, (ast.List, ast.Tuple))
+
+
+def is_array_program(program):
+    for step in program.steps:
+        if isinstance(step.rule, rules.ArrayRule) or rules.is_array_call(step.callee):
+            return True
+        if isinstance(step.value, ast.Attribute) and step.value.attr in rules.CONSTANT_ATTRIBUTES:
+            return True
+    return False

@@ -14,13 +14,13 @@ import os
 import sys
 
 from . import derivative, grad
+from . import demo as seed
 from . import eject as eject_module
 from .check import check_grad, verify
 from .errors import S2SDiffError
 
 
 def demo():
-    from . import demo as seed
     gradient = grad(seed.f)
     print("The staged function of seed 002:\n")
     print(inspect.getsource(seed.f))

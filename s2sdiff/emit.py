@@ -45,7 +45,7 @@ from .build import unparse
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line
-from .rules import Structural
+from .rules import CALL, Structural
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -183,7 +183,6 @@ def unchecked_parameters(program):
 def sequence_parameters(program):
     """Parameters that may be lists, tuples or arrays of reals: indexed, iterated over,
     or passed to a function that is not one of the rule table's."""
-    from .rules import Structural
     names = set()
     for item in walk_items(program.body):
         if isinstance(item, Step) and isinstance(item.rule, Structural) \
@@ -263,7 +262,6 @@ def guarded_calls(program):
     (its generated pullback or jvp) or of a function under another name (``act =
     math.tanh``; not ``math.tanh`` itself nor ``from math import tanh``).  A custom rule
     needs no check: the code reads its ``fwd``/``bwd`` (or ``jvp``) through the name."""
-    from .rules import CALL
     found = {}
     for step in walk_steps(program.body):
         func = getattr(step.value, "func", None) if isinstance(step.value, ast.Call) else None

@@ -50,6 +50,7 @@ import inspect
 import math
 from dataclasses import dataclass
 
+from .build import Expr
 from .custom import stop_gradient
 
 
@@ -341,7 +342,6 @@ NONDIFFERENTIABLE.update({
 
 
 def _einsum(c, spec, *operands):
-    from .build import Expr
     return c.np.einsum(Expr(Constant(spec)), *operands)
 
 
@@ -434,7 +434,6 @@ defvjp(_np.stack, lambda arrays, axis=0: None, arrays=lambda c: c.split_back(sta
 # integer dtype makes them piecewise constant: such results are constants (kinds.py).
 def _linspace(operand):
     def vjp(c):
-        from .build import Expr
         if c.static("retstep", False) or c.shape("start") != () or c.shape("stop") != ():
             c.refuse("np.linspace with retstep or with array end points",
                      "Call it with numbers: np.linspace(a, b, n).")

@@ -259,7 +259,7 @@ class Structural:
 #
 # * elementwise NumPy functions are ordinary rows above (local partials, checked against
 #   SymPy by tests/test_rules.py like every other row); reverse mode multiplies each
-#   partial by the adjoint and sums over broadcast axes (``reverse_arrays.py``);
+#   partial by the adjoint and sums over broadcast axes (``reverse/arrays.py``);
 # * linear algebra, reductions, shape changes and indexing are ``ArrayRule`` rows in
 #   ``ARRAY_RULES``, in the manner of autograd's ``defvjp``: one vector-Jacobian product
 #   per differentiable argument, ``vjp(c)`` where ``c`` (``array_context.RuleContext``) gives the
@@ -292,7 +292,7 @@ class ArrayRule:
 
 DISPLAY, GETITEM, SETITEM, APPEND = (Structural(k) for k in ("display", "getitem", "setitem", "append"))
 CALL = Structural("call")      # a call of the user's own function: differentiated by transformation
-ARRAY_SETITEM = Structural("array setitem")   # a[idx] = e on an array, in place (reverse_arrays.py)
+ARRAY_SETITEM = Structural("array setitem")   # a[idx] = e on an array, in place (reverse/arrays.py)
 
 
 ARRAY_RULES = {}
@@ -475,7 +475,7 @@ defvjp(_np.where, lambda condition, x, y: None,
 defvjp(_np.clip, lambda a, a_min, a_max: None, a=lambda c: c.clip_back())
 defvjp("method clip", lambda a, min=None, max=None: None, label=".clip", a=lambda c: c.clip_back())
 
-# Indexing reads x[i]: scattered back into a zero array of x's shape (reverse_arrays.py).
+# Indexing reads x[i]: scattered back into a zero array of x's shape (reverse/arrays.py).
 defvjp("index", lambda a, index: None, label="indexing", a=lambda c: c.scatter_back())
 
 # Methods whose result does not depend on the values (x.shape, x.ndim, len(x)...).

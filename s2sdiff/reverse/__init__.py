@@ -33,14 +33,15 @@ import contextlib
 import copy
 import keyword
 
-from . import custom, loops, reverse_arrays
-from .build import Expr, as_node, unparse
-from .listing import Block, Comment, Line, Listing, accumulate, assign, header
-from .modules import ModuleAliases
-from .ir import If, Jump, Loop, Passive, Step, has_control_flow, store_names, walk_items, walk_steps
-from .rules import ARRAY_SETITEM, Structural
-from .runtime import add_sequences, zeros_like
-from .optimize import fold
+from .. import custom
+from . import arrays, loops
+from ..build import Expr, as_node, unparse
+from ..listing import Block, Comment, Line, Listing, accumulate, assign, header
+from ..modules import ModuleAliases
+from ..ir import If, Jump, Loop, Passive, Step, has_control_flow, store_names, walk_items, walk_steps
+from ..rules import ARRAY_SETITEM, Structural
+from ..runtime import add_sequences, zeros_like
+from ..optimize import fold
 
 
 def reverse(program, activity, *, with_value=False, single=False, name=None, cotangents=False,
@@ -98,7 +99,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
 
 def _reverse_arrays(program, activity, *, with_value=False, single=False, name=None,
                     cotangents=False):
-    """``reverse`` of straight-line NumPy code, specialised on argument kinds (reverse_arrays.py)."""
+    """``reverse`` of straight-line NumPy code, specialised on argument kinds (arrays.py)."""
     modules = ModuleAliases(program)
     listing = Listing(name=name or f"grad_{program.name}", origin=program,
                       header=header(program, activity, "vector-Jacobian product" if cotangents else
@@ -122,8 +123,8 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
         listing.body.append(Line(make(target, value.node), tag, note))
 
     backprop = None
-    if getattr(program, "kinds", None) is not None:     # NumPy arrays: see reverse_arrays.py
-        backprop = reverse_arrays.Backprop(program, activity, listing, adjoint, modules, _explain)
+    if getattr(program, "kinds", None) is not None:     # NumPy arrays: see arrays.py
+        backprop = arrays.Backprop(program, activity, listing, adjoint, modules, _explain)
         written, write = backprop.written, backprop.write
 
     if cotangents:
@@ -215,8 +216,8 @@ class _Sweeps:
                               if isinstance(a, ast.Name)}
         self.kinds = getattr(program, "kinds", None)
         self.arrays = None
-        if self.kinds is not None:        # NumPy code with blocks: reverse_arrays.Backprop, plainly
-            self.arrays = reverse_arrays.Backprop(program, activity, listing, self.adjoint,
+        if self.kinds is not None:        # NumPy code with blocks: arrays.Backprop, plainly
+            self.arrays = arrays.Backprop(program, activity, listing, self.adjoint,
                                           self.modules, _explain, plain=True)
             self.arrays.written = self.written
         self.replayable = set(program.params) | {
@@ -235,7 +236,7 @@ class _Sweeps:
 
     @contextlib.contextmanager
     def into(self, out):
-        """Let ``reverse_arrays.Backprop`` (which appends to the listing) write into ``out``, with
+        """Let ``arrays.Backprop`` (which appends to the listing) write into ``out``, with
         the adjoints this sweep knows are written."""
         saved = self.listing.body
         self.listing.body = out
@@ -457,7 +458,7 @@ class _Sweeps:
         return inits + [Block(head, then, orelse)]
 
     def _reset_shapes(self, shapes):
-        """The adjoints' shapes an arm left (reverse_arrays.Backprop), reset to ``shapes``."""
+        """The adjoints' shapes an arm left (arrays.Backprop), reset to ``shapes``."""
         if self.arrays is None:
             return None
         left, self.arrays.ashape = self.arrays.ashape, dict(shapes)
@@ -615,7 +616,7 @@ def _backprop_structure(self, step, d_target, out):
 
 def _backprop_call(self, step, d_target, out):
     """``t = g(x, y)``: ``dx += pullback_g(x, y, dt)``, the pullback generated from ``g``."""
-    from .api import pullback_of         # the pipeline, run again on the callee
+    from ..api import pullback_of         # the pipeline, run again on the callee
     import inspect
     params = list(inspect.signature(step.callee).parameters)
     active = [self.activity.is_active(a) for a in step.args]

@@ -37,17 +37,17 @@ import copy
 
 import numpy as np
 
-from . import rules
-from .array_context import (RuleContext, array_namespace, attribute_node, axis_node, broadcast,
+from .. import rules
+from ..array_context import (RuleContext, array_namespace, attribute_node, axis_node, broadcast,
                             distinct_index, partial_arguments, partials_may_raise,
                             refuse_varied_options, static_index)
-from .build import Expr, as_node, unparse
-from .dtypes import UNKNOWN, dtype_of, static_dtypes
-from .errors import UnsupportedError
-from .ir import atom_key, is_display, leaves
-from .kinds import integral_names, node_kind
-from .listing import Comment, Line, accumulate, assign
-from .optimize import fold, fresh_array
+from ..build import Expr, as_node, unparse
+from ..dtypes import UNKNOWN, dtype_of, static_dtypes
+from ..errors import UnsupportedError
+from ..ir import atom_key, is_display, leaves
+from ..kinds import integral_names, node_kind
+from ..listing import Comment, Line, accumulate, assign
+from ..optimize import fold, fresh_array
 
 
 class _Substitute(ast.NodeTransformer):

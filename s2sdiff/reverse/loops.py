@@ -19,10 +19,10 @@ import ast
 import copy
 from dataclasses import dataclass
 
-from .activity import scatter_pairs
-from .listing import Block, Line, walk_lines
-from .ir import Loop, Step, store_names, walk_items, walk_steps
-from .rules import Structural
+from ..activity import scatter_pairs
+from ..listing import Block, Line, walk_lines
+from ..ir import Loop, Step, store_names, walk_items, walk_steps
+from ..rules import Structural
 
 
 @dataclass

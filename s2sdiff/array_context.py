@@ -131,8 +131,10 @@ def attribute_node(name, attribute):
 class RuleContext:
     """What an ``ArrayRule``'s vjp sees (the ``c`` of ``rules.py``)."""
 
-    def __init__(self, backprop, step, d_target):
+    def __init__(self, backprop, step, d_target, lines):
         self.backprop, self.step, self.d_target = backprop, step, d_target
+        self.adjoints = backprop.adjoints
+        self.lines = lines        # the reverse sweep's statements, which rules add to
         self.np = ArrayNamespace(backprop.np)
         self.rule = step.rule
         self.bound = bind(step)
@@ -141,7 +143,7 @@ class RuleContext:
 
     @property
     def g(self):
-        self.backprop.materialize(self.step.target, self.out_shape)
+        self.adjoints.materialize(self.step.target, self.out_shape, self.lines)
         return Expr.name(self.d_target)
 
     @property
@@ -263,10 +265,10 @@ class RuleContext:
 
     def spread(self, value, keep_out=False):
         if self._axes() is None and not keep_out:
-            self.result_shape = self.backprop.ashape[self.d_target]   # lazy: broadcasts later
+            self.result_shape = self.adjoints.ashape[self.d_target]   # lazy: broadcasts later
             return value
         if not keep_out:
-            self.backprop.materialize(self.step.target, self.out_shape)
+            self.adjoints.materialize(self.step.target, self.out_shape, self.lines)
         result = self._expanded(value)
         self.result_shape = self._expanded_shape() if not keep_out else None
         return result
@@ -290,7 +292,7 @@ class RuleContext:
         if self.ndim(self.reduced) == 0:
             return Expr(ast.BinOp(tied.node, ast.Mult(), as_node(g)))
         name = self.backprop.program.namer.fresh("tied")
-        self.backprop.listing.body.append(Line(assign(name, tied.node), self.step.number))
+        self.lines.append(Line(assign(name, tied.node), self.step.number))
         axes = self._axes()
         keywords = [] if axes is None else [ast.keyword("axis", axis_node(list(axes))),
                                             ast.keyword("keepdims", ast.Constant(True))]
@@ -348,14 +350,7 @@ class RuleContext:
         self.kind("a")               # a list built in the function is refused here
         index = self.bound["index"]
         g = self.g_lazy              # += and np.add.at broadcast it
-        name = bp.adjoint(base.id)
-        if name not in bp.written:
-            bp.written.add(name)
-            bp.listing.body.append(Line(assign(name, bp.np.zeros_like(Expr.name(base.id)).node),
-                                        self.step.number))
-            bp.ashape[name], bp.owned[name] = bp.shape(base.id), True
-        else:
-            bp.materialize(base.id, bp.shape(base.id), writable=True)
+        name = self.adjoints.writable(base.id, self.lines, self.step.number)
         if not basic_index(index, bp.kinds):
             add_at = ast.Attribute(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "add",
                                                  ast.Load()), "at", ast.Load())
@@ -367,7 +362,7 @@ class RuleContext:
         else:
             target = ast.Subscript(ast.Name(name, ast.Load()), copy.deepcopy(index), ast.Store())
             stmt = ast.AugAssign(target, ast.Add(), g.node)
-        bp.listing.body.append(Line(stmt, self.step.number))
+        self.lines.append(Line(stmt, self.step.number))
         return None
 
 
@@ -393,8 +388,8 @@ def basic_index(index, kinds):
 
 def shape_of(value, context):
     node = as_node(value)
-    if isinstance(node, ast.Name) and node.id in context.backprop.ashape:
-        return context.backprop.ashape[node.id]
+    if isinstance(node, ast.Name) and node.id in context.adjoints.ashape:
+        return context.adjoints.ashape[node.id]
     return None
 
 

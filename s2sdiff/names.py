@@ -48,3 +48,30 @@ class Namer:
         while f"{base}{k}" in self.taken:
             k += 1
         return self.reserve(f"{base}{k}")
+
+
+class AdjointNames:
+    """``dv`` for ``v``; ``d_v`` (then ``d_v_2``...) when ``dv`` is taken."""
+
+    def __init__(self, program, listing):
+        self.namer = program.namer
+        self.listing = listing
+        self.user_names = {p for p in program.params} | {
+            s.target for s in program.steps if s.target not in program.temps}
+
+    def get(self, name):
+        return self.listing.adjoints.get(name)
+
+    def primal(self, adjoint_name):
+        return next(p for p, d in self.listing.adjoints.items() if d == adjoint_name)
+
+    def __call__(self, name):
+        names = self.listing.adjoints
+        if name not in names:
+            preferred = "d" + name
+            if preferred in self.namer.taken or keyword.iskeyword(preferred):
+                preferred = self.namer.fresh("d_" + name)
+            names[name] = self.namer.reserve(preferred)
+            if name in self.user_names:
+                self.listing.kept.add(names[name])
+        return names[name]

@@ -658,8 +658,8 @@ def test_internal_error_in_a_pass_is_wrapped(monkeypatch):
 @pytest.mark.internal_error
 def test_internal_error_names_the_line_being_worked_on(monkeypatch):
     """The line reported is the user's line the failing pass was processing."""
-    import s2sdiff.reverse as reverse_module
-    real = reverse_module._Sweeps.backprop
+    import s2sdiff.reverse.sweeps as sweeps_module
+    real = sweeps_module.Sweeps.backprop
 
     broken = injected("""
         def broken(self, step, out):
@@ -667,7 +667,7 @@ def test_internal_error_names_the_line_being_worked_on(monkeypatch):
                 raise AttributeError("'NoneType' object has no attribute 'partials'")
             return real(self, step, out)
     """, real=real, math=math)
-    monkeypatch.setattr(reverse_module._Sweeps, "backprop", broken)
+    monkeypatch.setattr(sweeps_module.Sweeps, "backprop", broken)
     with pytest.raises(InternalError) as info:
         grad(firewall_target)
     assert info.value.lineno == firewall_target.__code__.co_firstlineno + 2   # u = math.sin(t)

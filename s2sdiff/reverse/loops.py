@@ -1,6 +1,6 @@
 """Loops in reverse: what an iteration pushes, recomputes and reverses.
 
-``reverse._Sweeps.plan`` builds, for each loop, the reverse body, then asks this module
+``sweeps.Sweeps.plan`` builds, for each loop, the reverse body, then asks this module
 for the rest of the loop's ``Plan``:
 
 * ``prune`` keeps, of the body's forward statements, those the reverse body reads (the

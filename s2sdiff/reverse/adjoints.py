@@ -1,0 +1,194 @@
+"""The adjoints of the reverse sweep, and the one way a contribution is written to one.
+
+``Adjoints.write`` appends to the list of statements it is given; every step of the
+reverse sweep (scalar, NumPy, lists, calls, custom rules) writes through it, so that:
+
+* the first contribution to an adjoint that holds nothing at this point of the sweep is
+  assigned (``dx = c``), later ones accumulated (``dx += c``); ``written`` holds the
+  adjoints that hold a value at the current point;
+* a list's adjoint is added entry by entry (``add_sequences``), and a contribution to
+  one element goes to ``dv[i] += c``;
+* in NumPy code (``program.kinds``) an adjoint may stay *lazy*, of a shape that
+  broadcasts to its value's (``ashape``), until ``materialize`` gives it the full shape;
+  a contribution is added in place only into an array the sweep allocated itself
+  (``owned``), and rebinds (``dx = dx + c``) an adjoint that may be a view or an alias
+  of another array (``aliases``); ``plain`` (branches and loops) never adds in place
+  and never substitutes literal seeds.
+"""
+
+import ast
+import copy
+
+import numpy as np
+
+from ..array_context import attribute_node, broadcast
+from ..build import Expr, as_node, unparse
+from ..ir import atom_key
+from ..kinds import integral_names
+from ..listing import Comment, Line, accumulate, assign
+from ..names import AdjointNames
+from ..optimize import fold, fresh_array
+from ..runtime import add_sequences, zeros_like
+from .loops import sequences
+
+
+class Adjoints:
+    """Which adjoints hold a value, their names, and for NumPy code their shapes."""
+
+    def __init__(self, program, listing, modules, plain=False):
+        self.name = AdjointNames(program, listing)     # ``dv`` for ``v``
+        self.modules = modules
+        self.kinds = program.kinds
+        self.plain = plain    # inside branches and loops: no literal seeds, no += in place
+        self.sequences = sequences(program)
+        self.written = set()
+        self.ashape = {}      # adjoint name -> its shape (broadcasts to the value's)
+        self.owned = {}       # adjoint name -> holds a fresh array of its full shape
+        self.literals = {}    # adjoint name -> literal value (the seed 1.0)
+        self.aliases = {}     # adjoint name -> arrays it may be a view of (not owned)
+        if self.kinds is not None:
+            self.integral = integral_names(self.kinds)    # `m * 1.0` keeps its 1.0: a float
+            self.np = modules.namespace(np)
+
+    def write(self, atom, value, out, tag=None, note=None, shape=None, index=None):
+        """Add ``value`` to the adjoint of ``atom`` (assign it if it holds nothing yet);
+        ``index``: to element ``index`` of a sequence's adjoint; ``shape``: the value's
+        shape in NumPy code, when the caller knows it."""
+        target = self.name(atom.id)
+        if index is not None:
+            if target not in self.written:
+                out.append(Line(assign(target, self.zero(atom.id))))
+                self.written.add(target)
+            element = ast.Subscript(ast.Name(target, ast.Load()), copy.deepcopy(index), ast.Store())
+            out.append(Line(ast.AugAssign(element, ast.Add(), as_node(value), lineno=0), tag, note))
+        elif self.kinds is not None:
+            out.append(Line(self._add_array(atom, target, value, shape), tag, note))
+        elif target in self.written and atom.id in self.sequences:    # a list: entry by entry
+            add = ast.Name(self.modules.helper(add_sequences), ast.Load())
+            out.append(Line(assign(target, ast.Call(add, [ast.Name(target, ast.Load()),
+                                                          as_node(value)], [])), tag, note))
+        else:
+            make = accumulate if target in self.written else assign
+            self.written.add(target)
+            out.append(Line(make(target, as_node(value)), tag, note))
+
+    def _add_array(self, atom, target, value, shape):
+        """The statement adding ``value`` to ``target``, the adjoint of ``atom``, in NumPy code."""
+        value = self.folded(value)
+        if shape is None:
+            shape = self.expression_shape(value)
+        kind = self.kinds.get(atom.id)
+        if target not in self.written:
+            self.written.add(target)
+            self.ashape[target], self.owned[target] = shape, fresh_array(value)
+            if not self.owned[target]:          # may share memory with these arrays
+                self.aliases[target] = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+                if self.plain:                  # and they with it: no writing in place
+                    for name in self.aliases[target]:
+                        self.owned[name] = False
+            if isinstance(value, ast.Constant) and not self.plain:
+                self.literals[target] = value
+            return assign(target, value)
+        if kind is None or not kind.array:
+            self.literals.pop(target, None)        # it holds more than the literal now
+            return accumulate(target, value)       # numbers are immutable: += rebinds
+        if self.owned.get(target) and not self.plain \
+                and broadcast(self.ashape[target], shape) == self.ashape[target]:
+            return accumulate(target, value)       # in place, into an array we allocated
+        self.literals.pop(target, None)
+        self.ashape[target] = broadcast(self.ashape.get(target, kind.shape), shape)
+        self.owned[target] = True
+        return assign(target, ast.BinOp(ast.Name(target, ast.Load()), ast.Add(), value))
+
+    def folded(self, value):
+        """``value`` with the literal adjoints put in (the seed ``1.0`` for ``dy``), folded."""
+        return fold(_Substitute(self.literals).visit(copy.deepcopy(as_node(value))), self.integral)
+
+    def unreached(self, param, out):
+        """``dp = 0.0`` (of ``p``'s shape) for a parameter that does not reach the output."""
+        out.append(Comment(f"{param} does not reach the output"))
+        self.write(ast.Name(param), Expr(self.zero(param)), out)
+
+    def zero(self, name):
+        """The zero adjoint of ``name``; a NumPy array's is then full-shaped and owned."""
+        kind = self.kinds.get(name) if self.kinds else None
+        if kind is not None and kind.array:
+            self.fresh_zero(self.name(name), name)
+            return self.np.zeros(Expr(attribute_node(name, "shape"))).node
+        if name in self.sequences:
+            zeros = self.modules.helper(zeros_like)
+            return ast.Call(ast.Name(zeros, ast.Load()), [ast.Name(name, ast.Load())], [])
+        return ast.Constant(0.0)
+
+    def fresh_zero(self, name, primal):
+        """``name = np.zeros(primal.shape)`` was written: a full-shaped array of our own."""
+        self.ashape[name], self.owned[name] = self.kinds[primal].shape, True
+        self.literals.pop(name, None)
+
+    def expression_shape(self, node):
+        shapes = []
+        todo = [node]
+        while todo:
+            sub = todo.pop()
+            key = atom_key(sub)
+            if key in self.ashape:
+                shapes.append(self.ashape[key])
+            elif key in self.kinds and self.kinds[key].shape is not None:
+                shapes.append(self.kinds[key].shape)     # X.T: not X's shape as well
+            else:
+                todo.extend(ast.iter_child_nodes(sub))
+        return broadcast(*shapes) if shapes else ()
+
+    def materialize(self, atom_name, target_shape, out, writable=False):
+        """Make the adjoint of ``atom_name`` hold its full shape (a view unless ``writable``)."""
+        name = self.name(atom_name)
+        self.literals.pop(name, None)
+        if self.ashape[name] != tuple(target_shape):
+            view = self.np.broadcast_to(Expr.name(name), Expr(attribute_node(atom_name, "shape")))
+            exact = self.kinds[atom_name].exact
+            dtype = {} if exact == np.float64 or exact.kind != "f" else \
+                {"dtype": Expr(attribute_node(atom_name, "dtype"))}     # float32 stays float32
+            value = self.np.full(Expr(attribute_node(atom_name, "shape")), Expr.name(name), **dtype) \
+                if writable else view
+            out.append(Line(assign(name, value.node)))
+            self.ashape[name], self.owned[name] = tuple(target_shape), writable
+        elif writable and not self.owned[name]:
+            out.append(Line(assign(name, ast.Call(
+                ast.Attribute(ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+            self.owned[name] = True
+
+    def writable(self, primal, out, tag=None):
+        """The adjoint of ``primal`` as a full-shaped array of its own, to add into in
+        place: ``np.zeros_like(primal)`` when it holds nothing yet."""
+        name = self.name(primal)
+        shape = self.kinds[primal].shape
+        if name not in self.written:
+            self.written.add(name)
+            out.append(Line(assign(name, self.np.zeros_like(Expr.name(primal)).node), tag))
+            self.ashape[name], self.owned[name] = shape, True
+        else:
+            self.materialize(primal, shape, out, writable=True)
+        return name
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, values):
+        self.values = values
+
+    def visit_Name(self, node):
+        if node.id in self.values:
+            return copy.deepcopy(self.values[node.id])
+        return node
+
+
+class Explanation:
+    """``d(1.0 / den)/dden = -1.0 / den / den, line 14``: the local partial and its source,
+    written out only when explain mode renders it (most listings never do)."""
+
+    def __init__(self, step, atom, partial):
+        self.step, self.atom, self.partial = step, atom, partial
+
+    def __str__(self):
+        value = unparse(self.step.value)
+        partial = unparse(fold(copy.deepcopy(as_node(self.partial))))
+        return f"d({value})/d{self.atom.id} = {partial}, line {self.step.lineno}"

@@ -1,6 +1,6 @@
 """Writes through aliases: refuse what the SSA program would get wrong.
 
-The SSA program (``normalize.py``) models a write into a list or an array in place
+The SSA program (``normalize``) models a write into a list or an array in place
 (``v[i] = e``, ``v.append(e)``, and ``v += e``, ``v *= e``... on a list or an array) as a
 change of the one name ``v``.  Python changes the object: every other name bound to it
 (``b = a``, ``b, c = a, x``, a loop target over a list of lists, an element read out of a
@@ -22,9 +22,9 @@ guarantees, when it returns, that:
 
 So a program that passes computes, in its SSA form, what Python computes; anything else
 raises ``UnsupportedError`` at generation time, naming the write, its line, and the alias
-that would miss it.  Without argument kinds (code that is not NumPy code, checked at
-``normalize``), a parameter counts as a list or array when the function indexes, iterates
-or writes into it; NumPy code is checked again per argument kinds (``dispatch.specialiser``),
+that would miss it.  Without argument kinds (code that is not NumPy code, checked by the
+driver right after ``normalize``), a parameter counts as a list or array when the function
+indexes, iterates or writes into it; NumPy code is checked again per argument kinds (``dispatch.specialiser``),
 where every name's kind is known from the run that inferred it.
 """
 
@@ -40,6 +40,8 @@ import numpy as np
 from . import rules
 from .errors import S2SDiffError, UnsupportedError
 from .ir import If, Loop, Step, assigned_names, item_loads, store_names
+from .normalize import normalize
+from .parse import parse
 
 # Results that share storage with their first argument (NumPy views, or the object itself).
 VIEWS = {"attribute T", np.transpose, "method transpose", np.reshape, "method reshape",
@@ -77,9 +79,7 @@ def writes_arguments(func):
         return ()
     active.add(key)
     try:
-        from .normalize import _Normalizer
-        from .parse import parse
-        program = _Normalizer(parse(func)).run()
+        program = normalize(parse(func))
         analysis = _Analysis(program, None, summary=True)
         analysis.run()
         written = tuple(p for p in program.params if analysis.written_params.get(p))

@@ -187,6 +187,8 @@ def _build(func, kind, wrt_names, single, optimize, differentiate, explain, opti
     with _lock:
         try:
             program = normalize(parse(_ieee_version(func) if ieee else func))
+            if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
+                aliases.check(program)
             program.ieee = ieee
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)

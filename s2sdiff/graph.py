@@ -38,6 +38,7 @@ import subprocess
 from dataclasses import dataclass
 
 from . import activity as activity_pass
+from . import aliases, ir
 from .api import resolve_wrt
 from .build import Expr, as_node
 from .emit import check_arguments
@@ -95,6 +96,8 @@ def graph(f, *args, wrt=None):
     wrt_names, single = resolve_wrt(f, wrt)
     try:
         program = normalize(parse(f))
+        if not ir.is_array_program(program):        # NumPy code: per argument kinds
+            aliases.check(program)
         if hasattr(program, "require_scalar"):      # normalize accepts `return a, b`
             program.require_scalar("graph")
         facts = activity_pass.analyze(program, wrt_names)

@@ -1,4 +1,4 @@
-"""The SSA program every pass after ``normalize.py`` reads, its validator and text form.
+"""The SSA program every pass after ``normalize`` reads, its validator and text form.
 
 A ``Program``'s body is a list of items, each one of:
 
@@ -18,7 +18,7 @@ A ``Program``'s body is a list of items, each one of:
     output   ::= atom | atom, atom, ...           (what the function returns)
     atom     ::= NAME | CONSTANT | free.dotted.name
 
-``validate`` checks these shapes and the single-assignment rules ``normalize.py`` states;
+``validate`` checks these shapes and the single-assignment rules ``normalize`` states;
 ``format_program`` prints a program one step per line, with its number in the forward
 sweep:
 

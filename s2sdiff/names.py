@@ -1,4 +1,5 @@
-"""Deterministic fresh names that never collide with anything the user wrote."""
+"""Deterministic fresh names that never collide with anything the user wrote, and the
+readable names temporaries are given after what they compute (``suggest_name``)."""
 
 import ast
 import keyword
@@ -48,6 +49,58 @@ class Namer:
         while f"{base}{k}" in self.taken:
             k += 1
         return self.reserve(f"{base}{k}")
+
+
+_SYMBOL = {ast.Add: "p", ast.Sub: "m", ast.Mult: "t"}
+_REDUCTIONS = ("sum", "mean", "max", "min")
+
+
+def suggest_name(node):
+    """A readable name for a temporary computing ``node``, or None: ``xpy`` for ``x + y``,
+    ``invx``, ``sigu`` (the sigmoid gate), ``xsqr``, ``negx``, ``Xw`` for ``X @ w``, ``XT``
+    for ``X.T``, ``sumx`` for ``x.sum()``, ``expx`` for ``exp(x)``."""
+    if isinstance(node, ast.BinOp):
+        left, right = _leaf(node.left), _leaf(node.right)
+        if type(node.op) in _SYMBOL and left and right:
+            return left + _SYMBOL[type(node.op)] + right
+        if isinstance(node.op, ast.Div) and is_one(node.left) and right:
+            return "inv" + right
+        if isinstance(node.op, ast.Div) and is_one(node.left) and isinstance(node.right, ast.BinOp):
+            call = [n for n in (node.right.left, node.right.right) if isinstance(n, ast.Call)]
+            if call and isinstance(call[0].args[0], ast.UnaryOp):
+                argument = _leaf(call[0].args[0].operand)     # the sigmoid gate
+                return "sig" + argument if argument else None
+        if isinstance(node.op, ast.Pow) and left and isinstance(node.right, ast.Constant) \
+                and node.right.value in (2, 3):
+            return left + ("sqr" if node.right.value == 2 else "cube")
+        if isinstance(node.op, ast.MatMult):
+            left, right = _leaf(node.left, 4), _leaf(node.right, 4)
+            return left + right if left and right else None
+        return None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _leaf(node.operand):
+        return "neg" + _leaf(node.operand)
+    if isinstance(node, ast.Attribute) and node.attr == "T" and _leaf(node.value, 4):
+        return _leaf(node.value, 4) + "T"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
+            and _leaf(node.func.value, 4) and node.func.attr in _REDUCTIONS:
+        return node.func.attr + _leaf(node.func.value, 4)
+    if isinstance(node, ast.Call) and len(node.args) == 1 and _leaf(node.args[0]):
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else _leaf(node.func)
+        if func:
+            return func + _leaf(node.args[0])
+    return None
+
+
+def _leaf(node, longest=5):
+    """A name short and plain enough to build other names from."""
+    if isinstance(node, ast.Name) and node.id.isalpha() and len(node.id) <= longest:
+        return node.id
+    return None
+
+
+def is_one(node):
+    """Whether ``node`` is the literal number 1 (``1`` or ``1.0``, not ``True``)."""
+    return isinstance(node, ast.Constant) and node.value == 1 and not isinstance(node.value, bool)
 
 
 class AdjointNames:

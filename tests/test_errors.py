@@ -303,7 +303,7 @@ def test_bad_wrt_is_named(wrt, named):
     assert info.value.construct == "wrt"
 
 
-# regressions for errors fixed in normalize.py and parse.py --------------------------
+# regressions for errors fixed in normalize/ and parse.py --------------------------
 
 def duplicate_targets(x, y):
     a, a = x, y

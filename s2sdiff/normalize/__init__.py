@@ -1,0 +1,56 @@
+"""Split a function body into SSA form: one primitive per assignment.
+
+After this pass the body of a ``Program`` has the shapes listed in ``ir.py`` and:
+
+* outside blocks every NAME is assigned exactly once (static single assignment); a user
+  variable keeps its name at its first assignment and later ones get ``x_2``, ``x_3``...;
+* inside a block a name is assigned at most once per execution of the block, except:
+  a name assigned in both arms of an ``if`` (or in one arm and before it) is assigned in
+  each arm that falls through, by the step computing it or by a copy; a loop's
+  ``carried`` names hold the values an iteration starts from, are read there and are
+  assigned only at the end of the body (or just before a jump), never read after that
+  in the same iteration (``s = s + t`` writes the carried ``s`` itself when it can); a
+  ``for`` target read after the loop (not a ``range`` index) is carried under a name of
+  its own, so the last element gets its adjoint;
+* a name that nothing reads after an ``if`` (a loop variable of one arm, say) is merged
+  by no copy, and its next assignment gets a new name: sibling loops may reuse a loop
+  variable; ``Program.unbound`` lists the names a copy reads on a path where they may be
+  unbound (the user's code never reads them there), which generated code binds first;
+* ``return`` appears once, at the end (``control.py`` rewrote the others), so the
+  outputs are the SSA names reaching it; a loop that may stop early is marked ``exits``;
+* temporaries get short names derived from their expression (``xpy`` for ``x + y``,
+  ``expx`` for ``exp(x)``) or numbered after their target (``f1``, ``f2``);
+* ``callee`` is a free name or dotted free name, resolved to the object it calls; a call
+  of the user's own Python function gets the rule ``rules.CALL`` and its arguments in
+  parameter order, defaults filled in;
+* each step records its rule (``None`` for constants and unknown calls), its number
+  ``(k)`` in the forward sweep and the user's source line; a call of a ``custom_vjp`` or
+  ``custom_jvp`` wrapper (``custom.py``) records the wrapper as ``custom`` instead of a rule.
+
+``ir.validate`` checks these shapes; any other construct raises ``UnsupportedError`` with
+the file, line and source line.  Writes through aliases are checked after this pass
+(``aliases.check``), by the driver.
+
+The pass is a transformer dispatching per AST class: ``statements.py`` (the
+``Normalizer`` and ``statement_<Class>`` handlers), ``control_flow.py`` (``if`` and loops
+into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls) and
+``arrays.py`` (NumPy syntax).
+
+>>> import math
+>>> from s2sdiff.ir import format_program
+>>> from s2sdiff.parse import parse
+>>> def f(x, y):
+...     return math.sin(x * y) + x
+>>> print(format_program(normalize(parse(f))))
+xty = x * y  # (1)
+sinxty = math.sin(xty)  # (2)
+f = sinxty + x  # (3)
+return f
+"""
+
+from .statements import Normalizer
+
+
+def normalize(parsed):
+    """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
+    return Normalizer(parsed).run()

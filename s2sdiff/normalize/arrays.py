@@ -1,0 +1,154 @@
+"""NumPy syntax: operands, subscripts, attributes, methods and calls of NumPy functions
+become steps over atoms (the ``ArraySyntax`` handlers of the normalizer).
+
+Afterwards an array step's value is a NumPy call, method call, subscript or attribute
+whose operands are atoms or tuples/lists/slices of atoms; its ``args`` are the local
+names it reads, in order; its rule is the ``rules.ARRAY_RULES`` row of the callee (or
+the scalar row of a NumPy ufunc).
+"""
+
+import ast
+import inspect
+
+import numpy as np
+
+from .. import rules
+from ..ir import Step, is_display, read_names
+from .expressions import copy_load
+
+
+ARRAY_METHODS = {name[len("method "):] for name in rules.ARRAY_RULES
+                 if isinstance(name, str) and name.startswith("method ")}
+
+
+class ArraySyntax:
+    """The normalizer's handlers of NumPy syntax (mixed into ``Normalizer``)."""
+
+    def array_operand(self, node, hint, lineno):
+        """An atom, or a tuple/list/slice of atoms (indexes, shapes, sequences of arrays)."""
+        if isinstance(node, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in node.elts):
+                raise self.error(node, "starred expression", "Pass the values one by one.")
+            return type(node)([self.array_operand(e, hint, lineno) for e in node.elts], ast.Load())
+        if isinstance(node, ast.Slice):
+            return ast.Slice(*(None if part is None else self.array_operand(part, hint, lineno)
+                               for part in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Constant) and (node.value is None or node.value is Ellipsis
+                                               or isinstance(node.value, str)):
+            return ast.Constant(node.value)
+        return self.atom(node, hint, lineno)
+
+    def array_args(self, value):
+        """Step arguments: the local names read (free names such as ``np.newaxis`` are not)."""
+        return [n for n in read_names(value) if not self._is_free_name(n)]
+
+    def _is_free_name(self, name):
+        return name.id not in self.locals and name.id not in self.temps \
+            and name.id not in self.version.values()
+
+    def _free_array_method(self, func):
+        """Whether ``func`` is ``X.dot``, ``data.X.sum``...: a method with an array rule called
+        on an array held outside the function (a global, a closure cell, an attribute)."""
+        if not (isinstance(func, ast.Attribute) and self.is_free(func)
+                and f"method {func.attr}" in rules.ARRAY_RULES):
+            return False
+        return isinstance(self.resolve(func.value), np.ndarray)
+
+    def is_method_call(self, node):
+        return isinstance(node.func, ast.Attribute) and (
+            not self.is_free(node.func) or self._free_array_method(node.func))
+
+    def array_subscript(self, node, into):
+        """``x[i]``: a read of an element, a slice, a mask or a gather."""
+        if not isinstance(node.ctx, ast.Load):
+            raise self.error(node, "assignment to an element", "Build the array with np.where "
+                             "or np.concatenate instead.")
+        base = self.atom(node.value, into.hint, into.lineno)
+        index = self.array_operand(node.slice, into.hint, into.lineno)
+        value = ast.Subscript(base, index, ast.Load())
+        return into.emit(value, self.array_args(value), rules.ARRAY_RULES["index"])
+
+    def array_attribute(self, node, into):
+        """``x.T``, and ``x.shape``, ``x.ndim``... which are constants."""
+        if node.attr in rules.CONSTANT_ATTRIBUTES or node.attr == "T":
+            base = self.atom(node.value, into.hint, into.lineno)
+            value = ast.Attribute(base, node.attr, ast.Load())
+            if node.attr == "T":
+                return into.emit(value, [base], rules.ARRAY_RULES["attribute T"])
+            return into.emit(value, [base], None, differentiable=False)
+        raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
+                         "Pass the value in as an argument, or compute it with a function "
+                         "(arrays: .T, .shape, .ndim, .size and .dtype are supported).")
+
+    def array_method_call(self, node, into):
+        """``x.sum(axis=0)``, ``W.dot(X)``, ``x.reshape(3, 4)``...: the rule ``method <name>``."""
+        name = node.func.attr
+        rule = rules.ARRAY_RULES.get(f"method {name}")
+        if rule is None:
+            what = ast.unparse(node.func)
+            raise self.error(
+                node.func, f"method call `{what}(...)`",
+                f"Call functions of modules (math.sin(x), np.sum(x)) rather than methods of values; "
+                f"the array methods s2sdiff knows are {', '.join(sorted(ARRAY_METHODS))}.")
+        base = self.atom(node.func.value, into.hint, into.lineno)
+        value = self._call_value(node, ast.Attribute(base, name, ast.Load()), into)
+        self._bind_or_fail(node, rule, [base, *value.args], value.keywords)
+        return into.emit(value, self.array_args(value), rule)
+
+    def array_call(self, node, into):
+        """``np.sum(x, axis=0)``, ``np.concatenate([a, b])``, ``np.zeros((3, 4))``, ``np.exp(x)``."""
+        callee = self.callee(node.func)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error(arg)
+        if any(k.arg is None for k in node.keywords):
+            raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
+        value = self._call_value(node, copy_load(node.func), into)
+        args = self.array_args(value)
+        try:
+            rule = rules.NONDIFFERENTIABLE_RULE if callee in rules.NONDIFFERENTIABLE else \
+                rules.lookup(callee, len(node.args))
+        except TypeError:
+            rule = None
+        if rule is rules.NONDIFFERENTIABLE_RULE:
+            return into.emit(value, args, None, callee, differentiable=False)
+        if isinstance(rule, rules.ArrayRule):
+            self._bind_or_fail(node, rule, value.args, value.keywords)
+            return into.emit(value, args, rule, callee)
+        if rule is not None:              # elementwise: the scalar row, position by position
+            if value.keywords:
+                raise self.error(node, f"keyword arguments to {rule.name}",
+                                 "Pass the arguments by position.")
+            value.args = [self._as_array(node, a, into) if is_display(a) else a
+                          for a in value.args]
+            if rule.arity not in (None, len(value.args)):
+                raise self.error(node, f"{rule.name} with {len(value.args)} arguments",
+                                 f"Call it with {rule.arity} arguments.")
+            return into.emit(value, list(value.args), rule, callee)
+        return into.emit(value, args, None, callee)   # no rule: an error if it is ever active
+
+    def _as_array(self, node, display, into):
+        """``np.exp([x, y])``: the list as a step of its own, ``t = np.asarray([x, y])``, so
+        that the elementwise row applies to an array (``np`` as the user spelled it)."""
+        module = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if module is None or self.resolve(module) is not np:
+            raise self.error(node, f"a list or tuple passed to `{ast.unparse(node.func)}`",
+                             "Make it an array first: np.array([...]).")
+        call = ast.Call(ast.Attribute(copy_load(module), "asarray", ast.Load()), [display], [])
+        name = self.temp_name(call, into.hint)
+        self.body.append(Step(name, call, self.array_args(call),
+                              rules.ARRAY_RULES[np.asarray], 0, into.lineno, np.asarray))
+        return ast.Name(name, ast.Load())
+
+    def _call_value(self, node, func, into):
+        args = [self.array_operand(a, into.hint, into.lineno) for a in node.args]
+        keywords = [ast.keyword(k.arg, self.array_operand(k.value, into.hint, into.lineno))
+                    for k in node.keywords]
+        return ast.Call(func, args, keywords)
+
+    def _bind_or_fail(self, node, rule, args, keywords):
+        try:
+            inspect.signature(rule.signature).bind(*args, **{k.arg: k.value for k in keywords})
+        except TypeError as error:
+            raise self.error(node, f"this call of {rule.name} ({error})",
+                             "Call it with the arguments NumPy documents.") from None

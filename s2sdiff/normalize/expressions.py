@@ -1,0 +1,373 @@
+"""Expressions into steps: one primitive per assignment, operands atoms.
+
+``Expressions.expression`` emits the steps computing an expression into a name: it
+dispatches on the node's class to ``expression_<Class>`` (``expression_BinOp``...), and a
+call to the handler of what it calls (NumPy, a method of an array, ``runtime.ieee``, a
+function); NumPy syntax is handled by ``arrays.ArraySyntax``.  Afterwards each step's
+value is one primitive over atoms (names, numbers, free dotted names), its ``args`` are
+the atoms the rule differentiates, and temporaries are named after what they compute
+(``names.suggest_name``) or numbered after their target.
+"""
+
+import ast
+import inspect
+import keyword
+import types
+
+from .. import custom, rules, runtime
+from ..ir import Step
+from ..names import is_one, suggest_name
+
+
+_NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
+                ast.Not, ast.Invert)
+_IEEE_OPERATORS = {"/": ast.Div, "**": ast.Pow, "%": ast.Mod, "//": ast.FloorDiv}
+_UNRESOLVED = object()       # what ``resolve`` gives for what no free name denotes
+
+
+class Destination:
+    """Where an expression's value goes: ``target`` (None: a temporary named after the
+    value), the ``hint`` its operands' temporaries are named after, its source line."""
+    __slots__ = ("normalizer", "target", "hint", "lineno")
+
+    def __init__(self, normalizer, target, hint, lineno):
+        self.normalizer, self.target, self.hint, self.lineno = normalizer, target, target or hint, lineno
+
+    def emit(self, value, args, rule, callee=None, differentiable=True, custom_rule=None):
+        """Append the step computing ``value``; the name it assigns."""
+        normalizer = self.normalizer
+        name = self.target or normalizer.temp_name(value, self.hint)
+        number = 0            # numbered in forward order at the end (statements.renumber)
+        normalizer.body.append(Step(name, value, args, rule, number, self.lineno, callee,
+                                    differentiable, custom_rule))
+        return name
+
+
+class Expressions:
+    """The normalizer's handlers of expressions (mixed into ``Normalizer``)."""
+
+    def expression(self, node, target, lineno, hint=None):
+        """Emit the steps computing ``node`` into ``target`` (a new temporary if None).
+
+        Returns the name assigned.
+        """
+        return self.handler(node)(node, Destination(self, target, hint, lineno))
+
+    def atom(self, node, hint, lineno, output=False):
+        """An atom for ``node``, emitting steps for any computation it needs."""
+        if isinstance(node, ast.Name):
+            return self.load(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+                and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
+            value = node.operand.value                  # -2 is a literal, not a step
+            return ast.Constant(-value if isinstance(node.op, ast.USub) else value)
+        if isinstance(node, ast.Constant):
+            if not isinstance(node.value, (int, float, bool)) or isinstance(node.value, complex):
+                raise self.error(node, f"constant {node.value!r}", "Use real numbers.")
+            return ast.Constant(node.value)
+        if isinstance(node, ast.Attribute) and self.is_free(node):
+            return copy_load(node)
+        target = self.namer.fresh(hint) if output else None
+        # the handler directly, not through ``expression``: two frames per level of
+        # nesting, so that as deep an expression fits in the recursion limit as before
+        name = self.handler(node)(node, Destination(self, target, hint, lineno))
+        return ast.Name(name, ast.Load())
+
+    def handler(self, node):
+        """The method emitting the steps of ``node``: ``expression_<its class>``, and for a
+        call the handler of what it calls."""
+        if isinstance(node, ast.Call):
+            return self.call_handler(node)
+        return getattr(self, f"expression_{type(node).__name__}", self.unsupported)
+
+    def call_handler(self, node):
+        if self.is_method_call(node):
+            return self.array_method_call         # x.sum(axis=0), W.dot(X)
+        callee = self.resolve(node.func)
+        if rules.is_array_call(callee) and custom.rule_of(callee) is None:
+            return self.array_call                # np.sum(x)...
+        if callee is runtime.ieee and node.args and not node.keywords:
+            return self.ieee_call
+        return self.function_call
+
+    def unsupported(self, node, into):
+        raise self.error(node)
+
+    def temp_name(self, node, hint):
+        suggestion = suggest_name(node)
+        if suggestion and len(suggestion) <= 8 and suggestion.isidentifier() \
+                and suggestion not in self.namer.taken and not keyword.iskeyword(suggestion):
+            name = self.namer.reserve(suggestion)
+        else:
+            base = hint if len(hint) <= 6 else "t"
+            base = self.base_names.get(base, base)
+            name = self.namer.numbered(base + "_" if base[-1].isdigit() else base)
+        self.temps.add(name)
+        return name
+
+    def load(self, node):
+        name = node.id
+        if name in self.locals and name not in self.version:
+            raise self.parsed.error(
+                node, f"{self.node.name} reads `{name}` before assigning it",
+                construct="unbound local", hint="Assign the variable before using it.")
+        return ast.Name(self.version.get(name, name), ast.Load())
+
+    def is_free(self, node):
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id not in self.locals
+
+    # one handler per class of expression -------------------------------------------
+
+    def expression_Name(self, node, into):
+        atom = self.atom(node, into.hint, into.lineno)
+        return into.emit(atom, [atom], rules.RULES["copy"])
+
+    expression_Constant = expression_Name
+
+    def expression_Attribute(self, node, into):
+        if self.is_free(node):
+            return self.expression_Name(node, into)
+        return self.array_attribute(node, into)        # x.T, x.shape (arrays.py)
+
+    def expression_BinOp(self, node, into):
+        gate = self._sigmoid_argument(node)
+        if gate is not None:
+            u = self.atom(gate, into.hint, into.lineno)
+            return into.emit(_with_sigmoid_argument(node, u), [u], rules.RULES["sigmoid"])
+        left = self.atom(node.left, into.hint, into.lineno)
+        right = self.atom(node.right, into.hint, into.lineno)
+        value = ast.BinOp(left, node.op, right)
+        if isinstance(node.op, _NONDIFF_OPS):
+            return into.emit(value, [left, right], None, differentiable=False)
+        return into.emit(value, [left, right], rules.lookup(type(node.op), 2))
+
+    def expression_UnaryOp(self, node, into):
+        operand = self.atom(node.operand, into.hint, into.lineno)
+        value = ast.UnaryOp(node.op, operand)
+        if isinstance(node.op, _NONDIFF_OPS):
+            return into.emit(value, [operand], None, differentiable=False)
+        return into.emit(value, [operand], rules.lookup(type(node.op), 1))
+
+    def expression_Compare(self, node, into):
+        left = self.atom(node.left, into.hint, into.lineno)
+        rest = [self.atom(c, into.hint, into.lineno) for c in node.comparators]
+        return into.emit(ast.Compare(left, node.ops, rest), [left, *rest], None,
+                         differentiable=False)
+
+    def expression_Tuple(self, node, into):
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            raise self.error(node)
+        elements = [self.atom(e, into.hint, into.lineno) for e in node.elts]
+        return into.emit(type(node)(elements, ast.Load()), elements, rules.DISPLAY)
+
+    expression_List = expression_Tuple
+
+    def expression_Subscript(self, node, into):
+        if self.array_code:                             # x[1:, ::-1], x[mask]... (arrays.py)
+            return self.array_subscript(node, into)
+        sequence = self.atom(node.value, into.hint, into.lineno)
+        if not isinstance(sequence, ast.Name):
+            raise self.error(node, "indexing a constant", "Index a variable.")
+        index = self.index(node.slice, into.lineno)
+        return into.emit(ast.Subscript(sequence, index, ast.Load()), [sequence, index],
+                         rules.GETITEM)
+
+    def expression_IfExp(self, node, into):
+        """``a if c else b`` as an ``if`` statement assigning one name in both arms."""
+        name = into.target or self.temp_name(node, into.hint or "t")
+        where = dict(lineno=into.lineno, col_offset=getattr(node, "col_offset", 0))
+        arms = [[ast.Assign([ast.Name(name, ast.Store(), **where)], value, **where)]
+                for value in (node.body, node.orelse)]
+        self.if_statement(ast.If(node.test, arms[0], arms[1], **where), synthetic=True)
+        self.version.pop(name, None)
+        return name
+
+    def expression_BoolOp(self, node, into):
+        """``a and b`` is ``b if a else a`` and ``a or b`` is ``a if a else b``, with ``a``
+        evaluated once and ``b`` only when Python would."""
+        lineno = into.lineno
+        where = dict(lineno=lineno, col_offset=getattr(node, "col_offset", 0))
+        left = node.values[0]
+        for i, right in enumerate(node.values[1:]):
+            first = self.atom(left, "c", lineno)
+            first_node = ast.Name(first.id, ast.Load(), **where) if isinstance(first, ast.Name) \
+                else first
+            if isinstance(node.op, ast.And):
+                choice = ast.IfExp(first_node, right, first_node, **where)
+            else:
+                choice = ast.IfExp(first_node, first_node, right, **where)
+            last = i == len(node.values) - 2
+            choice_into = Destination(self, into.target if last else None, into.hint or "c", lineno)
+            left = ast.Name(self.expression_IfExp(choice, choice_into), ast.Load(), **where)
+        return left.id
+
+    # calls ---------------------------------------------------------------------------
+
+    def function_call(self, node, into):
+        """A call of a math function, a built-in, a custom rule or the user's function."""
+        hint, lineno = into.hint, into.lineno
+        callee = self.callee(node.func)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error(arg)
+        if any(k.arg is None for k in node.keywords):
+            raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
+        args = [self.atom(a, hint, lineno) for a in node.args]
+        keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
+        value = ast.Call(copy_load(node.func), args, keywords)
+        rule = _hashable_lookup(callee, len(args))
+        if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType) \
+                and not self._part_of_custom_rule(node.func):
+            return into.emit(value, self.bind(node, callee, args, keywords), rules.CALL, callee)
+        if custom.rule_of(callee) is not None:
+            if keywords:
+                raise self.error(node, f"keyword arguments to the {callee.kind} function "
+                                 f"`{ast.unparse(node.func)}`", "Pass the arguments by position.")
+            return into.emit(value, args, None, callee, custom_rule=callee)
+        if rule is rules.NONDIFFERENTIABLE_RULE:
+            return into.emit(value, args + [k.value for k in keywords], None, callee,
+                             differentiable=False)
+        if rule is not None and keywords:
+            raise self.error(node, f"keyword arguments to {rule.name}",
+                             "Pass the arguments by position.")
+        if rule is not None and rule.arity not in (None, len(args)):
+            raise self.error(node, f"{rule.name} with {len(args)} arguments",
+                             f"Call it with {rule.arity} arguments.")
+        if rule is not None and rule.arity is None and len(args) < 2:
+            raise self.error(node, f"{rule.name} of a single iterable",
+                             "Pass the values as separate arguments: max(a, b, c).")
+        return into.emit(value, args + [k.value for k in keywords], rule, callee)
+
+    def ieee_call(self, node, into):
+        """``ieee('/', a, b)`` or ``ieee(math.sqrt, a)`` in the IEEE version of generated
+        code (``runtime.ieee``; ``hessian`` differentiates it where a gradient is
+        infinite): the primitive's rule, its forward kept as the IEEE call."""
+        operation, *operands = node.args
+        if isinstance(operation, ast.Constant) and operation.value in _IEEE_OPERATORS:
+            key, callee = _IEEE_OPERATORS[operation.value], None
+        else:
+            key = callee = self.callee(operation)
+        rule = _hashable_lookup(key, len(operands))
+        if rule is None and key is not ast.FloorDiv:
+            raise self.error(node)
+        args = [self.atom(a, into.hint, into.lineno) for a in operands]
+        return into.emit(ast.Call(copy_load(node.func), [copy_load(operation), *args], []), args,
+                         rule, callee, differentiable=rule is not None)
+
+    def _part_of_custom_rule(self, func):
+        """``f.fwd``, ``f.bwd``, ``f.jvp``...: the user's rule, never differentiated."""
+        return isinstance(func, ast.Attribute) and \
+            custom.rule_of(self.resolve(func.value)) is not None
+
+    def is_user_function(self, func):
+        callee = self.resolve(func)
+        return isinstance(callee, types.FunctionType) and custom.rule_of(callee) is None \
+            and _hashable_lookup(callee, 0) is None
+
+    def bind(self, node, callee, args, keywords):
+        """The arguments of a call of the user's ``callee`` in parameter order, defaults
+        filled in as literals: what its generated pullback is called with."""
+        name = ast.unparse(node.func)
+        try:
+            signature = inspect.signature(callee)
+        except (TypeError, ValueError):
+            raise self.error(node, f"call of `{name}`, whose signature cannot be read") from None
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+            raise self.error(node, f"call of `{name}`, which takes *args or **kwargs",
+                             f"Give `{name}` named parameters.")
+        try:
+            bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
+        except TypeError as error:
+            raise self.error(node, f"call of `{name}` that does not match its signature "
+                             f"({error})", "Pass the arguments its parameters name.") from None
+        bound.apply_defaults()
+        values = []
+        for parameter, value in bound.arguments.items():
+            if not isinstance(value, ast.AST):
+                if not (value is None or isinstance(value, (bool, int, float))):
+                    raise self.error(node, f"call of `{name}` using the default "
+                                     f"{parameter}={value!r}", f"Pass `{parameter}` explicitly.")
+                value = ast.Constant(value)
+            values.append(value)
+        return values
+
+    def callee(self, func):
+        value = self.resolve(func)
+        if value is _UNRESOLVED:
+            what = ast.unparse(func)
+            if self.is_free(func):
+                raise self.parsed.error(
+                    func, f"s2sdiff cannot resolve `{what}` called in {self.node.name}",
+                    construct="call", hint=f"Define `{what}` before differentiating {self.node.name}.")
+            if isinstance(func, ast.Name):
+                raise self.error(func, f"call of the local variable `{what}`",
+                                 f"Call a function defined outside {self.node.name}, and do not "
+                                 f"assign to `{what}` inside it.")
+            raise self.error(func, f"method call `{what}(...)`",
+                             "Call functions of modules (math.sin(x)) rather than methods of values.")
+        return value
+
+    def resolve(self, func):
+        """The object the free name or dotted free name ``func`` denotes, or ``_UNRESOLVED``."""
+        if not self.is_free(func):
+            return _UNRESOLVED
+        parts = []
+        while isinstance(func, ast.Attribute):
+            parts.append(func.attr)
+            func = func.value
+        try:
+            value = self.parsed.lookup(func.id)
+            for attr in reversed(parts):
+                value = getattr(value, attr)
+        except (NameError, AttributeError):
+            return _UNRESOLVED
+        return value
+
+    def _sigmoid_argument(self, node):
+        """``u`` if ``node`` is ``1 / (1 + exp(-u))`` (either order of the sum), else None."""
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+                and is_one(node.left) and isinstance(node.right, ast.BinOp)
+                and isinstance(node.right.op, ast.Add)):
+            return None
+        one, call = node.right.left, node.right.right
+        if not is_one(one):
+            one, call = call, one
+        if not (is_one(one) and isinstance(call, ast.Call) and len(call.args) == 1
+                and not call.keywords and isinstance(call.args[0], ast.UnaryOp)
+                and isinstance(call.args[0].op, ast.USub)):
+            return None
+        if self.resolve(call.func) not in rules.EXP_FUNCTIONS:
+            return None
+        return call.args[0].operand
+
+
+
+def _hashable_lookup(callee, n_args):
+    """The rule for ``callee``, ``NONDIFFERENTIABLE_RULE``, or None if it has none."""
+    try:
+        if callee in rules.NONDIFFERENTIABLE:
+            return rules.NONDIFFERENTIABLE_RULE
+        return rules.lookup(callee, n_args)
+    except TypeError:           # an unhashable callee has no rule
+        return None
+
+
+def _with_sigmoid_argument(gate, atom):
+    """The gate ``c / (1 + exp(-u))`` with ``u`` replaced by ``atom``, sum order kept."""
+    total = gate.right
+    call = total.right if isinstance(total.right, ast.Call) else total.left
+    new_call = ast.Call(copy_load(call.func), [ast.UnaryOp(ast.USub(), atom)], [])
+    one = ast.Constant((total.left if call is total.right else total.right).value)
+    pair = (one, new_call) if call is total.right else (new_call, one)
+    return ast.BinOp(ast.Constant(gate.left.value), ast.Div(), ast.BinOp(pair[0], ast.Add(), pair[1]))
+
+
+def copy_load(node):
+    """A fresh load of a name or dotted name (other nodes as they are)."""
+    if isinstance(node, ast.Name):
+        return ast.Name(node.id, ast.Load())
+    if isinstance(node, ast.Attribute):
+        return ast.Attribute(copy_load(node.value), node.attr, ast.Load())
+    return node

@@ -1,0 +1,382 @@
+"""Statements into steps: the ``Normalizer`` and its handlers of statements.
+
+``Normalizer.run`` normalises a function's body statement by statement: ``statement``
+dispatches on the statement's class to ``statement_<Class>`` (``statement_Assign``...;
+blocks are ``control_flow.ControlFlow``'s, expressions ``expressions.Expressions``'s and
+NumPy syntax ``arrays.ArraySyntax``'s), then numbers the steps and validates the program
+(``ir.validate``).  Anything it cannot normalise raises ``UnsupportedError`` naming the
+construct, the line and a hint.
+"""
+
+import ast
+import copy
+
+from .. import control, ir, rules
+from ..errors import NotScalarError
+from ..ir import Passive, Program, Step, assigned_names, copied_unbound, validate, walk_steps
+from ..names import Namer
+from .arrays import ArraySyntax
+from .control_flow import ControlFlow
+from .expressions import Expressions
+
+
+_CONSTRUCTS = {
+    ast.With: ("`with` statement", "Open the resource outside the differentiated function and pass values in."),
+    ast.AsyncWith: ("`async with` statement", "Differentiate a plain synchronous function."),
+    ast.Try: ("`try` statement", "Handle errors outside the differentiated function."),
+    ast.Raise: ("`raise` statement", "Check arguments outside the differentiated function."),
+    ast.ClassDef: ("class definition", "Define classes at module level; differentiate functions of numbers."),
+    ast.FunctionDef: ("nested function definition", "Define the helper outside the differentiated function."),
+    ast.AsyncFunctionDef: ("async function definition", "Differentiate a plain synchronous function."),
+    ast.Global: ("`global` statement", "Pass the value in as an argument and return the result."),
+    ast.Nonlocal: ("`nonlocal` statement", "Pass the value in as an argument and return the result."),
+    ast.Delete: ("`del` statement", "Remove the `del`; names go out of scope when the function returns."),
+    ast.Import: ("`import` inside the function", "Import at module level."),
+    ast.ImportFrom: ("`import` inside the function", "Import at module level."),
+    ast.AsyncFor: ("`async for` loop", "Differentiate a plain synchronous function."),
+    ast.Lambda: ("lambda expression", "Define the function with def outside the differentiated function."),
+    ast.ListComp: ("list comprehension", "Comprehensions are not supported: write the arithmetic out."),
+    ast.SetComp: ("set comprehension", "Comprehensions are not supported: write the arithmetic out."),
+    ast.DictComp: ("dict comprehension", "Comprehensions are not supported: write the arithmetic out."),
+    ast.GeneratorExp: ("generator expression", "Comprehensions are not supported: write the arithmetic out."),
+    ast.Yield: ("`yield`", "Generators cannot be differentiated: return a value."),
+    ast.YieldFrom: ("`yield from`", "Generators cannot be differentiated: return a value."),
+    ast.Await: ("`await`", "Differentiate a plain synchronous function."),
+    ast.NamedExpr: ("assignment expression (:=)", "Assign with a separate `=` statement."),
+    ast.Set: ("set display", "Sets cannot be differentiated."),
+    ast.Dict: ("dict display", "Dicts cannot be differentiated."),
+    ast.JoinedStr: ("f-string", "Strings cannot be differentiated: build them outside the function."),
+    ast.Starred: ("starred expression", "Pass arguments one by one."),
+    ast.Slice: ("slice", "Index one element at a time: `v[i]`."),
+}
+for _name, _hint in (("Match", "`match` statement"), ("TryStar", "`try`/`except*` statement")):
+    if hasattr(ast, _name):
+        _CONSTRUCTS[getattr(ast, _name)] = (_hint, "Rewrite it without this statement.")
+
+_GENERIC_HINT = "Rewrite it as assignments of arithmetic and calls of math functions."
+
+
+class Normalizer(ControlFlow, Expressions, ArraySyntax):
+    """Normalises one parsed function: ``Normalizer(parsed).run()`` is its ``Program``."""
+
+    def __init__(self, parsed):
+        self.parsed = parsed
+        self.node = parsed.node
+        self.namer = Namer.for_function(self.node)
+        self.body = []
+        self.temps = set()
+        self.version = {}          # user name -> its current SSA name
+        self.returns_tuple = False
+        self.return_stmt = None
+        self.locals = assigned_names(self.node)
+        self.loops = []            # the carried names of each enclosing loop, innermost last
+        self.open_blocks = []      # the blocks being built around the current one
+        self.base_names = {}       # SSA version -> the user's name (x_2 -> x), for temps
+        self.user_names = {}       # every SSA version -> the user's name, for messages
+        self.frames = []           # [statements, index] of each block being normalised, or
+                                   # a loop statement: what may run after the current one
+        self.retired = set()       # user names whose version was dropped where dead
+        self.targets = set()       # SSA names bound by loop heads
+        self.array_code = self._uses_array_features()
+
+    def error(self, node, what=None, hint=None):
+        construct, default_hint = _CONSTRUCTS.get(type(node), (type(node).__name__, _GENERIC_HINT))
+        construct = what or construct
+        return self.parsed.error(
+            node, f"s2sdiff cannot differentiate {self.node.name}: {construct} is not supported",
+            construct=construct, hint=hint or default_hint)
+
+    def run(self):
+        args = self.node.args
+        if args.vararg or args.kwarg:
+            star = args.vararg or args.kwarg
+            raise self.parsed.error(
+                star, f"s2sdiff cannot differentiate {self.node.name}: *args/**kwargs parameters are not supported",
+                construct="variadic parameters", hint="Name every parameter.")
+        params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        for p in params:
+            self.version[p] = p
+        output = None
+        body = control.canonical_body(self.node, self.namer)
+        self.canonical = body
+        frame = [body, 0]
+        self.frames.append(frame)
+        for i, stmt in enumerate(body):
+            frame[1] = i
+            if i == 0 and _is_docstring(stmt):
+                continue
+            try:
+                if isinstance(stmt, ast.Return):
+                    output = self.returned(stmt)
+                    break
+                self.statement(stmt)
+            except RecursionError:
+                raise self.error(stmt, "expression nested this deeply",
+                                 "Split it into several assignments.") from None
+        self.frames.pop()
+        if output is None:
+            raise self.parsed.error(
+                self.node, f"{self.node.name} does not return a value", construct="missing return",
+                hint="End the function with `return <scalar>`.", cls=NotScalarError)
+        _renumber(self.body)
+        program = Program(self.parsed, self.node.name, params, self.body, output,
+                          self.namer, self.temps, self.returns_tuple, self.return_stmt)
+        program.user_names = self.user_names
+        program.unbound = copied_unbound(self.body, set(params))
+        validate(program)
+        return program
+
+    # one handler per class of statement ------------------------------------------------
+
+    def statement(self, stmt):
+        handler = getattr(self, f"statement_{type(stmt).__name__}", None)
+        if handler is None:
+            raise self.error(stmt)
+        handler(stmt)
+
+    def statement_Assign(self, stmt):
+        first, *others = stmt.targets
+        self.assign(first, stmt.value, stmt)
+        for other in others:        # a = b = value: later targets copy the first
+            self.assign(other, ast.Name(self._target_atom(first, stmt).id, ast.Load()), stmt)
+
+    def statement_AugAssign(self, stmt):
+        if isinstance(stmt.target, ast.Subscript):
+            where = dict(lineno=stmt.lineno, col_offset=stmt.col_offset)
+            read = ast.Subscript(stmt.target.value, stmt.target.slice, ast.Load(), **where)
+            self.assign(stmt.target, ast.BinOp(read, stmt.op, stmt.value, **where), stmt)
+            return
+        if not isinstance(stmt.target, ast.Name):
+            raise self.error(stmt.target, "augmented assignment to an element or attribute",
+                             "Assign to a plain variable.")
+        load = ast.Name(stmt.target.id, ast.Load(), lineno=stmt.lineno, col_offset=stmt.col_offset)
+        value = ast.BinOp(load, stmt.op, stmt.value, lineno=stmt.lineno, col_offset=stmt.col_offset)
+        self.assign(stmt.target, value, stmt)
+        new = self.version[stmt.target.id]
+        step = next(s for s in reversed(self.body) if isinstance(s, Step) and s.target == new)
+        step.augmented = True      # aliases.py: in place on a list or an array
+
+    def statement_AnnAssign(self, stmt):
+        if stmt.value is not None:
+            self.assign(stmt.target, stmt.value, stmt)
+
+    def statement_Pass(self, stmt):
+        pass
+
+    def statement_Expr(self, stmt):
+        if isinstance(stmt.value, ast.Constant):
+            return                  # a bare string or ... is a comment
+        call = stmt.value
+        if isinstance(call, (ast.Yield, ast.YieldFrom, ast.Await)):
+            raise self.error(call)
+        if isinstance(call, ast.Call) and self.resolve(call.func) is print:
+            self.passive(stmt)
+            return
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr == "append" and isinstance(call.func.value, ast.Name) \
+                and not self.is_free(call.func.value):
+            if len(call.args) != 1 or call.keywords:
+                raise self.error(call, "append with other than one argument")
+            self.append(call.func.value, call.args[0], stmt)
+            return
+        raise self.error(stmt, "expression statement whose result is discarded",
+                         "Assign the result to a variable; s2sdiff cannot follow side effects.")
+
+    def passive(self, stmt):
+        """``assert`` and ``print(...)``: kept as they are, reading the current versions."""
+        for node in ast.walk(stmt):
+            if type(node) in _CONSTRUCTS and not isinstance(node, ast.JoinedStr):
+                raise self.error(node)
+        renamed = _Rename(self).visit(stmt)
+        ast.unparse(renamed)        # emit unparses it: a RecursionError must happen here
+        self.body.append(Passive(renamed, stmt.lineno))
+
+    statement_Assert = passive
+
+    def assign(self, target, value, stmt):
+        if isinstance(target, ast.Name):
+            name = self.new_version(target.id)
+            self.expression(value, name, stmt.lineno)
+            self.version[target.id] = name
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if any(isinstance(t, ast.Starred) for t in target.elts):
+                raise self.error(target, "starred assignment", "Unpack into named variables.")
+            if isinstance(value, ast.Call) and all(isinstance(t, ast.Name) for t in target.elts) \
+                    and self.is_user_function(value.func):
+                # a, b = g(x): the call's tuple, then its entries
+                whole = self.atom(value, "t", stmt.lineno)
+                for i, sub_target in enumerate(target.elts):
+                    entry = ast.Subscript(ast.Name(whole.id, ast.Load()), ast.Constant(i),
+                                          ast.Load(), lineno=stmt.lineno, col_offset=0)
+                    self.assign(sub_target, entry, stmt)
+                return
+            if not (isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)):
+                raise self.error(target, "tuple unpacking of a value that is not a tuple display",
+                                 "Unpack only `a, b = x, y` with as many values as names.")
+            # Evaluate every value with the old versions first, then bind the new ones.
+            bound = []
+            for sub_target, sub_value in zip(target.elts, value.elts):
+                if isinstance(sub_target, ast.Name):
+                    if any(user == sub_target.id for user, _ in bound):   # a, a = x, y
+                        name = self.namer.fresh(sub_target.id)
+                    else:
+                        name = self.new_version(sub_target.id)
+                    self.expression(sub_value, name, stmt.lineno)
+                    bound.append((sub_target.id, name))
+                else:
+                    atom = self.atom(sub_value, sub_target.id if isinstance(sub_target, ast.Name) else "t",
+                                     stmt.lineno)
+                    bound.append((sub_target, atom))
+            for user, new in bound:
+                if isinstance(user, str):
+                    self.version[user] = new
+                else:
+                    self.assign(user, new, stmt)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and not self.is_free(target.value):
+            self.set_item(target, value, stmt)
+        elif isinstance(target, ast.Attribute):
+            raise self.error(target, f"assignment to the attribute `{ast.unparse(target)}`",
+                             "s2sdiff differentiates functions of numbers, lists and arrays: "
+                             "return the new value instead of storing it on an object.")
+        else:
+            raise self.error(target, "assignment to an element of a global or attribute"
+                             if isinstance(target, ast.Subscript) else None,
+                             "Assign to a local list or a new variable.")
+
+    def set_item(self, target, value, stmt):
+        """``v[i] = e``: ``v`` is mutated in place, the step's target is ``v`` itself."""
+        if self.array_code:
+            return self.set_array_item(target, value, stmt)
+        sequence = self.load(target.value)
+        index = self.index(target.slice, stmt.lineno)
+        element = self.atom(value, sequence.id, stmt.lineno)
+        # the overwritten element, put back by the reverse sweep: a loop before this
+        # statement recomputes from the list's contents
+        saved = self.namer.fresh(f"{sequence.id}_saved")
+        self.temps.add(saved)
+        self.body.append(Step(saved, ast.Subscript(ast.Name(sequence.id, ast.Load()),
+                                                   copy.deepcopy(index), ast.Load()),
+                              [sequence], None, 0, stmt.lineno, differentiable=False))
+        store = ast.Assign([ast.Subscript(ast.Name(sequence.id, ast.Load()), index, ast.Store())],
+                           element, lineno=stmt.lineno)
+        self.body.append(Step(sequence.id, ast.Subscript(sequence, index, ast.Load()),
+                              [sequence, index, element], rules.SETITEM, 0, stmt.lineno,
+                              store=store, saved=saved))
+
+    def set_array_item(self, target, value, stmt):
+        """``a[idx] = e`` on an array: the overwritten elements are saved first
+        (``a_saved = a[idx].copy()``), for the reverse sweep to put them back."""
+        array = self.load(target.value)
+        index = self.array_operand(target.slice, array.id, stmt.lineno)
+        element = self.atom(value, array.id, stmt.lineno)
+        saved = self.namer.fresh(f"{array.id}_saved")
+        self.temps.add(saved)
+        read = ast.Subscript(ast.Name(array.id, ast.Load()), copy.deepcopy(index), ast.Load())
+        copied = ast.Call(ast.Attribute(read, "copy", ast.Load()), [], [])
+        self.body.append(Step(saved, copied, [array], None, 0, stmt.lineno, differentiable=False))
+        store = ast.Assign([ast.Subscript(ast.Name(array.id, ast.Load()), copy.deepcopy(index),
+                                          ast.Store())], element, lineno=stmt.lineno)
+        index_names = [n for n in ir.read_names(index) if n.id in self.version.values()
+                       or n.id in self.temps]
+        self.body.append(Step(array.id, ast.Subscript(array, index, ast.Load()),
+                              [array, element, *index_names], rules.ARRAY_SETITEM, 0,
+                              stmt.lineno, store=store, saved=saved))
+
+    def append(self, name_node, value, stmt):
+        sequence = self.load(name_node)
+        element = self.atom(value, sequence.id, stmt.lineno)
+        call = ast.Call(ast.Attribute(ast.Name(sequence.id, ast.Load()), "append", ast.Load()),
+                        [element], [])
+        self.body.append(Step(sequence.id, call, [sequence, element], rules.APPEND, 0,
+                              stmt.lineno, store=ast.Expr(call, lineno=stmt.lineno)))
+
+    def index(self, node, lineno):
+        if isinstance(node, ast.Slice) or (isinstance(node, ast.Tuple)):
+            raise self.error(node, "slicing a list" if isinstance(node, ast.Slice) else
+                             "indexing with a tuple", "Index one element at a time: `v[i]`.")
+        return self.atom(node, "i", lineno)
+
+    def _target_atom(self, target, stmt):
+        if not isinstance(target, ast.Name):
+            raise self.error(target, "chained assignment to several targets", "Assign one name at a time.")
+        return ast.Name(self.version[target.id], ast.Load())
+
+    def new_version(self, user_name):
+        if user_name in self.version or user_name in self.retired:
+            name = self.fresh_version(user_name)
+            self.base_names[name] = user_name
+            return name
+        self.namer.reserve(user_name)
+        return user_name
+
+    def fresh_version(self, user_name):
+        """A new SSA version of the user's name (``x_2``), noted in ``user_names``."""
+        name = self.namer.fresh(user_name)
+        self.user_names[name] = self.user_names.get(user_name, user_name)
+        return name
+
+    def returned(self, stmt):
+        value = stmt.value
+        if value is None or (isinstance(value, ast.Constant) and value.value is None):
+            raise self.parsed.error(stmt, f"{self.node.name} returns None", construct="return",
+                                    hint="Return a scalar.", cls=NotScalarError)
+        self.return_stmt = stmt
+        hint = self.node.name if self.node.name.isidentifier() else "out"
+        if isinstance(value, (ast.Tuple, ast.List)):
+            if not value.elts or any(isinstance(e, ast.Starred) for e in value.elts):
+                raise self.error(value, "an empty or starred tuple return",
+                                 "Return the values one by one: `return a, b`.")
+            self.returns_tuple = True
+            return [self.atom(element, f"{hint}{i}", stmt.lineno, output=True)
+                    for i, element in enumerate(value.elts)]
+        return [self.atom(value, hint, stmt.lineno, output=True)]
+
+    def _uses_array_features(self):
+        """Whether the function is NumPy code (``arrays.py`` handles its indexing): it calls
+        NumPy, uses ``@``, ``.T`` or methods of local values, or indexes with slices,
+        tuples, masks or ``None``.  Otherwise ``v[i]`` is indexing of a list or tuple."""
+        appends = {id(n.func) for n in ast.walk(self.node) if isinstance(n, ast.Call)
+                   and isinstance(n.func, ast.Attribute) and n.func.attr == "append"}
+        for node in ast.walk(self.node):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+                return True
+            if isinstance(node, ast.Attribute) and not self.is_free(node) \
+                    and id(node) not in appends:
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) \
+                    and self.is_free(node.func) \
+                    and rules.is_array_call(self.resolve(node.func)):
+                return True
+            if isinstance(node, ast.Subscript) and not isinstance(
+                    node.slice, (ast.Name, ast.Constant, ast.UnaryOp, ast.BinOp)):
+                return True
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                    and not isinstance(node.slice.value, int):
+                return True
+        return False
+
+
+class _Rename(ast.NodeTransformer):
+    """Point loads of user variables at their current SSA names."""
+
+    def __init__(self, normalizer):
+        self.normalizer = normalizer
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load):
+            return ast.copy_location(self.normalizer.load(node), node)
+        return node
+
+
+def _is_docstring(stmt):
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+        and isinstance(stmt.value.value, str)
+
+
+def _renumber(items, counter=None):
+    """Number the steps 1, 2, 3... in forward order."""
+    counter = counter if counter is not None else [0]
+    for step in walk_steps(items):
+        counter[0] += 1
+        step.number = counter[0]

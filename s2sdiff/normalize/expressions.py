@@ -37,7 +37,7 @@ class Destination:
         """Append the step computing ``value``; the name it assigns."""
         normalizer = self.normalizer
         name = self.target or normalizer.temp_name(value, self.hint)
-        number = 0            # numbered in forward order at the end (statements.renumber)
+        number = 0            # numbered in forward order at the end (Normalizer.run)
         normalizer.body.append(Step(name, value, args, rule, number, self.lineno, callee,
                                     differentiable, custom_rule))
         return name
@@ -81,6 +81,7 @@ class Expressions:
         return getattr(self, f"expression_{type(node).__name__}", self.unsupported)
 
     def call_handler(self, node):
+        """The handler of a call: by what it calls (a method, NumPy, ``ieee``, a function)."""
         if self.is_method_call(node):
             return self.array_method_call         # x.sum(axis=0), W.dot(X)
         callee = self.resolve(node.func)

@@ -24,8 +24,8 @@ So a program that passes computes, in its SSA form, what Python computes; anythi
 raises ``UnsupportedError`` at generation time, naming the write, its line, and the alias
 that would miss it.  Without argument kinds (code that is not NumPy code, checked by the
 driver right after ``normalize``), a parameter counts as a list or array when the function
-indexes, iterates or writes into it; NumPy code is checked again per argument kinds (``dispatch.specialiser``),
-where every name's kind is known from the run that inferred it.
+indexes, iterates or writes into it; NumPy code is checked again per argument kinds
+(``dispatch.specialiser``), where every name's kind is known from the run that inferred it.
 """
 
 import ast

@@ -31,7 +31,8 @@ class Destination:
     __slots__ = ("normalizer", "target", "hint", "lineno")
 
     def __init__(self, normalizer, target, hint, lineno):
-        self.normalizer, self.target, self.hint, self.lineno = normalizer, target, target or hint, lineno
+        self.normalizer, self.target, self.lineno = normalizer, target, lineno
+        self.hint = target or hint
 
     def emit(self, value, args, rule, callee=None, differentiable=True, custom_rule=None):
         """Append the step computing ``value``; the name it assigns."""

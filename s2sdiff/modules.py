@@ -11,6 +11,7 @@ import math
 
 from . import runtime
 from .build import Expr, Namespace, as_node
+from .rules import partials_raise
 
 
 class ModuleAliases:
@@ -52,7 +53,6 @@ class ModuleAliases:
         version of a gradient (``program.ieee``) every operation that can raise on Python
         floats is spelled ``ieee(...)`` (``_IEEE``): in every partial of scalar code, in
         the partials that may raise of NumPy code."""
-        from .rules import partials_raise
         if arguments is None:
             arguments = map(Expr, step.args)
         partials = step.rule.partials(m, Expr.name(step.target), *arguments)

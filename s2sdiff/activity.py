@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from . import custom
 from .ir import Loop, walk_items
-from .rules import rule_name
+from .rules import Function
 
 
 @dataclass
@@ -131,7 +131,7 @@ def _name(atom):
 
 def _no_rule(program, step, varied):
     callee = step.callee
-    what = rule_name(callee) if callee is not None else ast.unparse(step.value)
+    what = Function(callee).name if callee is not None else ast.unparse(step.value)
     args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
     if callee in (list, tuple):
         sequence = args or "a"

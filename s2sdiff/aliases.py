@@ -37,18 +37,20 @@ import weakref
 
 import numpy as np
 
-from . import rules
+from .rules import ArrayRule, Attribute, Function, Method, Syntax
 from .errors import S2SDiffError, UnsupportedError
 from .ir import If, Loop, Step, assigned_names, item_loads, store_names
 from .normalize import normalize
 from .parse import parse
 
 # Results that share storage with their first argument (NumPy views, or the object itself).
-VIEWS = {"attribute T", np.transpose, "method transpose", np.reshape, "method reshape",
-         np.ravel, "method ravel", np.squeeze, "method squeeze", np.expand_dims,
-         np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray, np.asanyarray,
-         np.swapaxes, np.moveaxis, np.broadcast_to, "method view", "method swapaxes",
-         np.diagonal, "method diagonal"}
+VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(np.reshape),
+         Method("reshape"), Function(np.ravel), Method("ravel"), Function(np.squeeze),
+         Method("squeeze"), Function(np.expand_dims), Function(np.atleast_1d),
+         Function(np.atleast_2d), Function(np.atleast_3d), Function(np.asarray),
+         Function(np.asanyarray), Function(np.swapaxes), Function(np.moveaxis),
+         Function(np.broadcast_to), Method("view"), Method("swapaxes"), Function(np.diagonal),
+         Method("diagonal")}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 
 
@@ -295,7 +297,7 @@ class _Analysis:
         if step.mutates:
             container = args[0].id
             self.containers.add(container)
-            element = args[2] if rule is rules.SETITEM else args[1]
+            element = args[2] if key == Syntax("setitem") else args[1]
             stored = self.atom(element) if isinstance(element, (ast.Name, ast.Attribute)) \
                 else set()
             changed = False
@@ -304,19 +306,19 @@ class _Analysis:
                 o.contents |= stored
                 changed |= len(o.contents) != before
             return changed
-        if rule is rules.RULES.get("copy") or isinstance(value, (ast.Name, ast.Attribute)) \
-                and not isinstance(rule, rules.ArrayRule):
+        if key == Syntax("copy") or isinstance(value, (ast.Name, ast.Attribute)) \
+                and not isinstance(rule, ArrayRule):
             if isinstance(value, ast.Attribute) and not isinstance(value.value, ast.Name):
                 return False
             return self.add(t, self.atom(value))
-        if rule is rules.DISPLAY:
+        if key == Syntax("display"):
             o = self.obj(("step", t, step.lineno), "list" if isinstance(value, ast.List)
                          else "tuple", step, mutable=isinstance(value, ast.List))
             before = len(o.contents)
             for e in args:
                 o.contents |= self.atom(e)
             return self.add(t, {o}) or len(o.contents) != before
-        if rule is rules.GETITEM or key == "index":
+        if key in (Syntax("getitem"), Syntax("array getitem")):
             base = value.value                   # a local, or data held outside (X[0])
             local = isinstance(base, ast.Name) and (base.id in self.locals
                                                     or base.id in self.program.params)
@@ -324,7 +326,7 @@ class _Analysis:
                 self.containers.add(base.id)
             held = self.atom(base)
             elements = {e for o in held for e in o.contents}
-            if rule is rules.GETITEM:
+            if key == Syntax("getitem"):
                 return self.add(t, elements)
             if self._fancy(value.slice):
                 return self.add(t, {self.fresh(step)} | elements)
@@ -336,7 +338,7 @@ class _Analysis:
             return self.add(t, self.atom(args[0]) if args else set())
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
             return self.add(t, self.atom(args[0]) | {self.fresh(step)})
-        if rule is rules.CALL:
+        if key == Syntax("call"):
             reached = self.reach(set().union(*[self.atom(a) for a in args]) if args else set())
             return self.add(t, {self.fresh(step)} | reached)
         if isinstance(value, ast.BinOp) and not self.known_mutable(t):
@@ -399,7 +401,8 @@ class _Analysis:
                                      f"into `{ast.unparse(k.value)}` in place",
                                      "Assign the result to a new name instead: "
                                      "`y = np.exp(x)`, not `np.exp(x, out=y)`.")
-        if step.rule is rules.CALL and isinstance(step.callee, types.FunctionType):
+        if getattr(step.rule, "key", None) == Syntax("call") \
+                and isinstance(step.callee, types.FunctionType):
             self._check_call(step)
         if step.mutates:
             written = {o for o in self.atom(step.args[0])}
@@ -481,7 +484,7 @@ class _Analysis:
         if step.augmented:
             op = _OPS.get(type(step.value.op), "op") if isinstance(step.value, ast.BinOp) else ""
             return f"`{self.user(step.args[0].id)} {op}= ...`"
-        if step.rule is rules.APPEND:
+        if getattr(step.rule, "key", None) == Syntax("append"):
             return f"`{self.user(step.target)}.append(...)`"
         return f"`{self.user(step.target)}[...] = ...`"
 

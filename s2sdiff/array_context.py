@@ -1,6 +1,6 @@
 """What an array rule's vector-Jacobian product is written against.
 
-``RuleContext`` is the ``c`` of ``rules.ARRAY_RULES`` rows: the step's operands, their
+``RuleContext`` is the ``c`` of ``rules.ArrayRule`` rows' vjps: the step's operands, their
 kinds and shapes, the adjoint ``g`` of the output, and helpers that undo broadcasting
 (``sum_to``), spread a reduction's adjoint back (``spread``), and scatter an index.
 ``ArrayNamespace`` is the ``m`` of the scalar rows over arrays (``m.cos`` is ``np.cos``);
@@ -402,7 +402,7 @@ def bind(step):
         pos, kw = [value.value], {}
     elif isinstance(value, ast.Subscript):
         pos, kw = [value.value, value.slice], {}
-    elif isinstance(step.rule.key, str) and step.rule.key.startswith("method "):
+    elif isinstance(step.rule.key, rules.Method):
         pos, kw = [value.func.value, *value.args], {k.arg: k.value for k in value.keywords}
     else:
         pos, kw = list(value.args), {k.arg: k.value for k in value.keywords}
@@ -415,7 +415,8 @@ def bind(step):
                 continue
             node = node[0] if len(node) == 1 else ast.Tuple(list(node), ast.Load())
         result[name] = node
-    if "newshape" not in result and "shape" in result and step.rule.key is np.reshape:
+    if "newshape" not in result and "shape" in result \
+            and step.rule.key == rules.Function(np.reshape):
         result["newshape"] = result["shape"]
     return result
 

@@ -45,7 +45,7 @@ from .build import unparse
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line
-from .rules import CALL, Structural
+from .rules import Structural, Syntax
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -186,7 +186,7 @@ def sequence_parameters(program):
     names = set()
     for item in walk_items(program.body):
         if isinstance(item, Step) and isinstance(item.rule, Structural) \
-                and item.rule.key in ("getitem", "setitem", "append"):
+                and item.rule.key in (Syntax("getitem"), Syntax("setitem"), Syntax("append")):
             names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
         if isinstance(item, Loop) and item.iterable is not None:
             names.update(n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name))
@@ -199,7 +199,7 @@ def sequence_parameters(program):
 def _rejects_non_reals(step):
     """Whether the step raises TypeError for a non-real argument, or passes its arguments
     to a function that takes what it takes (``map(float, xs)``, the user's helper)."""
-    if step.rule is not None and getattr(step.rule, "key", None) == "sigmoid":
+    if step.rule is not None and step.rule.key == Syntax("sigmoid"):
         return True
     if step.callee is not None and step.custom is None and (
             step.rule is None or isinstance(step.rule, Structural)):
@@ -274,7 +274,7 @@ def guarded_calls(program):
             continue
         if step.custom is not None:
             continue
-        if step.rule is not CALL:
+        if step.rule is None or step.rule.key != Syntax("call"):
             if isinstance(program.parsed.lookup(root.id, None), types.ModuleType):
                 continue
             spelled = func.attr if isinstance(func, ast.Attribute) else func.id

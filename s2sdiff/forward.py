@@ -43,7 +43,7 @@ from .listing import Block, Line, Listing, assign, header
 from .modules import ModuleAliases
 from .ir import If, Jump, Loop, Passive, Step, store_names
 from . import rules
-from .rules import Structural
+from .rules import Structural, Syntax
 from .emit import sequence_parameters
 from .optimize import fold
 
@@ -101,7 +101,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
 
     def step_tangents(item, out):
         own = item.target in [getattr(a, "id", None) for a in item.args]
-        if own and isinstance(item.rule, rules.Rule):
+        if own and isinstance(item.rule, rules.Partials):
             # `p = p * xpk` in a loop: the tangents read the old p, so they come first
             tangents = []
             step_tangents_after(item, tangents)
@@ -234,7 +234,7 @@ def _structural_tangents(program, step, active, tangent, out):
     """Tangents of moving values (an element's tangent is the tangent's element) and of a
     call of the user's function (its generated jvp, ``t, t_dot = jvp_g(x, y, x_dot)``)."""
     key = step.rule.key
-    if key != "call":
+    if key != Syntax("call"):
         for direction, facts in active:
             _sequence_tangents(step, direction, facts, tangent, out)
         return
@@ -279,25 +279,25 @@ def _sequence_tangents(step, direction, facts, tangent, out):
             return ast.Name(tangent(atom.id, direction), ast.Load())
         return ast.Constant(0.0)
     target = tangent(step.target, direction)
-    if key == "display":
+    if key == Syntax("display"):
         value = type(step.value)([of(a) for a in step.args], ast.Load())
         out.append(Line(assign(target, value), step.number))
-    elif key == "getitem":
+    elif key == Syntax("getitem"):
         sequence, index = step.args
         value = ast.Subscript(of(sequence), copy.deepcopy(index), ast.Load()) \
             if facts.is_active(sequence) else ast.Constant(0.0)
         out.append(Line(assign(target, value), step.number))
-    elif key == "setitem":
+    elif key == Syntax("setitem"):
         _, index, element = step.args
         out.append(Line(ast.Assign([ast.Subscript(ast.Name(target, ast.Load()),
                                                   copy.deepcopy(index), ast.Store())],
                                    of(element), lineno=0), step.number))
-    elif key == "append":
+    elif key == Syntax("append"):
         _, element = step.args
         out.append(Line(ast.Expr(ast.Call(ast.Attribute(ast.Name(target, ast.Load()), "append",
                                                         ast.Load()), [of(element)], [])),
                         step.number))
-    elif key == "array setitem":
+    elif key == Syntax("array setitem"):
         element = step.args[1]
         index = step.store.targets[0].slice
         out.append(Line(ast.Assign([ast.Subscript(ast.Name(target, ast.Load()),

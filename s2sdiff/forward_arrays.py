@@ -20,6 +20,7 @@ from .build import Expr, as_node, unparse
 from .errors import UnsupportedError
 from .ir import atom_key, is_display, leaves
 from .kinds import node_kind
+from .rules import Function, Method, Operator
 
 
 def forward_refused(program):
@@ -33,13 +34,15 @@ def forward_refused(program):
         hint="Use jvp with a tangent array, or grad, vjp or jacrev (reverse mode).")
 
 
-_BILINEAR = {ast.MatMult, np.matmul, np.dot, "method dot", np.outer, np.inner}
+_BILINEAR = {Operator(ast.MatMult), Function(np.matmul), Function(np.dot), Method("dot"),
+             Function(np.outer), Function(np.inner)}
 
 
-_EXTREMA = {np.max, np.min, np.amax, np.amin, "method max", "method min"}
+_EXTREMA = {Function(np.max), Function(np.min), Function(np.amax), Function(np.amin),
+            Method("max"), Method("min")}
 
 
-_PRODUCTS = {np.prod, "method prod"}
+_PRODUCTS = {Function(np.prod), Method("prod")}
 
 
 def zeros_of(modules, name):
@@ -111,10 +114,10 @@ def tangent_of_row(step, kinds, modules, tangent_of):
             if any(tangent_of(a) is not None for a in atoms_of(name)):
                 terms.append(replaced({id(a): tangent_or_zero(a) for a in atoms_of(name)}))
         return functools.reduce(lambda a, b: ast.BinOp(a, ast.Add(), b), terms)
-    if rule.key in _EXTREMA or rule.key in _PRODUCTS or rule.key is np.linalg.norm:
+    if rule.key in _EXTREMA or rule.key in _PRODUCTS or rule.key == Function(np.linalg.norm):
         return _nonlinear_tangent(step, bound, np_, *whole("a" if "a" in bound else "x"),
                                   modules)
-    if rule.key in (np.clip, "method clip"):
+    if rule.key in (Function(np.clip), Method("clip")):
         a, t = whole("a")
         low = bound.get("a_min", bound.get("min"))
         high = bound.get("a_max", bound.get("max"))

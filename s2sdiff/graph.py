@@ -48,6 +48,7 @@ from .normalize import normalize
 from .optimize import fold
 from .parse import parse
 from .reverse import reverse
+from .rules import Syntax
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = ("Install Graphviz, which provides `dot`: `apt-get install graphviz` (Debian, "
@@ -312,7 +313,7 @@ def _located(node, lineno):
 
 
 def _primitive(step):
-    if step.rule is not None and step.rule.key == "sigmoid":
+    if step.rule is not None and step.rule.key == Syntax("sigmoid"):
         return f"sigmoid({ast.unparse(step.args[0])})"
     return ast.unparse(step.value)
 

@@ -164,7 +164,7 @@ class Program:
         output = self.outputs[0]
         if not self.returns_tuple and isinstance(output, ast.Name) and any(
                 s.target == output.id and isinstance(s.rule, rules.Structural)
-                and (s.rule.key == "display" or s.mutates) for s in self.steps):
+                and (s.rule.key == rules.Syntax("display") or s.mutates) for s in self.steps):
             raise self.not_scalar(
                 transform, f"the list or tuple `{output.id}`",
                 "Return a number computed from it, or use s2sdiff.vjp for a "
@@ -302,7 +302,8 @@ def copied_unbound(items, bound):
         """The names bound after ``items`` (None: they end in a jump)."""
         for item in items:
             if isinstance(item, Step):
-                if item.rule is rules.RULES["copy"] and isinstance(item.args[0], ast.Name) \
+                if getattr(item.rule, "key", None) == rules.Syntax("copy") \
+                        and isinstance(item.args[0], ast.Name) \
                         and item.args[0].id not in bound and item.args[0].id not in found:
                     found.append(item.args[0].id)
                 bound = bound | {item.target}
@@ -404,6 +405,7 @@ def is_array_program(program):
     for step in program.steps:
         if isinstance(step.rule, rules.ArrayRule) or rules.is_array_call(step.callee):
             return True
-        if isinstance(step.value, ast.Attribute) and step.value.attr in rules.CONSTANT_ATTRIBUTES:
+        if isinstance(step.value, ast.Attribute) and isinstance(
+                rules.lookup(rules.Attribute(step.value.attr)), rules.Nondifferentiable):
             return True
     return False

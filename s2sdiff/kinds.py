@@ -181,7 +181,8 @@ def infer(program, args, scalar=None):
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
     program.assigned_at = {}      # name -> the line of its last assignment in the run
     env[_SEQUENCE_CHECK] = functools.partial(_no_list_item_assignment, program)
-    saving = {s.saved for s in program.steps if s.rule is rules.ARRAY_SETITEM}
+    saving = {s.saved for s in program.steps
+              if s.rule is not None and s.rule.key == rules.Syntax("array setitem")}
     if has_control_flow(program.body):
         return _free_kinds(program, _infer_blocks(program, env, kinds, saving, scalar))
     for step in program.steps:
@@ -350,8 +351,8 @@ def _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar
         warnings.simplefilter("ignore")
         for step in walk_steps(program.body):
             index, chain = chains[id(step)]
-            if index in reached or step.mutates or step.rule is rules.CALL \
-                    or step.custom is not None:
+            if index in reached or step.mutates or step.custom is not None \
+                    or getattr(step.rule, "key", None) == rules.Syntax("call"):
                 continue
             outer = next((item for arm, item in chain if arm not in entered), None)
             try:
@@ -444,7 +445,8 @@ def _shape_only(program, node, derived, steady):
             value = resolve(node)
             return isinstance(value, (int, bool, float, type, tuple)) and not isinstance(
                 value, np.ndarray)
-        if isinstance(node, ast.Attribute) and node.attr in rules.CONSTANT_ATTRIBUTES:
+        if isinstance(node, ast.Attribute) and isinstance(rules.lookup(rules.Attribute(node.attr)),
+                                                          rules.Nondifferentiable):
             return kind_only(node.value)
         if isinstance(node, ast.Attribute):
             return atom_key(node) is not None and isinstance(resolve(node), (int, float, type))

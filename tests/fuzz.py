@@ -36,7 +36,7 @@ control and array families existed).
 * the API (every ``--extra-every``-th program): ``value_and_grad`` returns exactly the
   value and the gradient, ``grad(f, wrt=p)`` its entry, ``grad(f)`` the cached object.
 
-Straight programs use every row of ``s2sdiff.rules.RULES`` (``--coverage`` counts the
+Straight programs use every scalar row of ``s2sdiff.rules.RULES`` (``--coverage`` counts the
 rows by normalising the programs; a row added later gets a generic template), and
 reassignment of parameters and locals, augmented assignment (``+= -= *= /= **=``), tuple
 unpacking and swaps, chained and annotated assignment, constants, module globals,
@@ -170,6 +170,7 @@ import sympy
 
 from s2sdiff import (InternalError, S2SDiffError, UnsupportedError, derivative, grad, jvp, rules, value_and_grad,
                      verify)
+from s2sdiff.rules import Function, Operator, Syntax
 
 RTOL = 1e-9                 # generated gradient vs an oracle: |g - r| <= RTOL * (|r| + SCALE)
 VALUE_LIMIT = 1e3           # every intermediate value of a program stays below this
@@ -240,8 +241,9 @@ class _Rejected(Exception):
     """The statement being built cannot be evaluated at the sample point."""
 
 
-# Templates: rule key -> (smooth, builder).  A builder gets the generator and the depth
-# left and returns source text; piecewise builders mark the program piecewise.
+# Templates: rule key (or "piecewise constant": the calls of NONDIFF_CALLS) -> (smooth,
+# builder, weight).  A builder gets the generator and the depth left and returns source
+# text; piecewise builders mark the program piecewise.
 TEMPLATES = {}
 
 
@@ -562,12 +564,12 @@ def _pick(g, *forms):
     return g.rng.choice(forms)
 
 
-@template(ast.Add, weight=4)
+@template(Operator(ast.Add), weight=4)
 def _(g, d):
     return f"({g.sub(d)} + {g.sub(d)})"
 
 
-@template(ast.Sub, weight=3)
+@template(Operator(ast.Sub), weight=3)
 def _(g, d):
     left, right = g.sub(d), g.sub(d)
     while right == left:                 # u - u is exactly 0: a singular point of atan2...
@@ -575,12 +577,12 @@ def _(g, d):
     return f"({left} - {right})"
 
 
-@template(ast.Mult, weight=4)
+@template(Operator(ast.Mult), weight=4)
 def _(g, d):
     return f"({g.sub(d)} * {g.sub(d)})"
 
 
-@template(ast.Div, weight=3)
+@template(Operator(ast.Div), weight=3)
 def _(g, d):
     r = g.rng.random()
     if r < 0.6:
@@ -590,7 +592,7 @@ def _(g, d):
     return f"({g.sub(d)} / {g.rng.choice(['2', '3.0', '-1.5', '0.25', 'SCALE'])})"
 
 
-@template(ast.Pow, weight=3)
+@template(Operator(ast.Pow), weight=3)
 def _(g, d):
     r = g.rng.random()
     if r < 0.35:
@@ -602,24 +604,24 @@ def _(g, d):
     return f"({g.rng.choice(['2.0', '0.5', '3', 'math.e'])} ** {g.bounded(d - 1)})"
 
 
-@template(ast.Mod, smooth=False, weight=2)
+@template(Operator(ast.Mod), smooth=False, weight=2)
 def _(g, d):
     g.piecewise_used()
     divisor = g.rng.choice(["1.5", "0.7", "2", "2.5", "(-1.5)", None])
     return f"({g.sub(d)} % {divisor or g.positive(d - 1)})"
 
 
-@template(ast.USub, weight=1.5)
+@template(Operator(ast.USub), weight=1.5)
 def _(g, d):
     return f"(-{g.sub(d)})"
 
 
-@template(ast.UAdd, weight=0.5)
+@template(Operator(ast.UAdd), weight=0.5)
 def _(g, d):
     return f"(+{g.sub(d)})"
 
 
-@template("sigmoid")
+@template(Syntax("sigmoid"))
 def _(g, d):
     a = g.sub(d)
     return _pick(g, f"(1.0 / (1 + math.exp(-{a})))", f"(1 / (math.exp(-{a}) + 1))",
@@ -633,51 +635,51 @@ def _wide(g, d, scale):
     return f"{g.bounded(d - 1)} * {scale}"
 
 
-@template(math.exp)
+@template(Function(math.exp))
 def _(g, d):
     return _pick(g, "math.exp", "exp") + f"({_wide(g, d, 3)})"
 
 
-@template(math.expm1)
+@template(Function(math.expm1))
 def _(g, d):
     return f"math.expm1({_wide(g, d, 2)})"
 
 
-@template(math.log)
+@template(Function(math.log))
 def _(g, d):
     return _pick(g, "math.log", "log") + f"({g.positive(d - 1)})"
 
 
-@template((math.log, 2))
+@template(Function(math.log, arity=2))
 def _(g, d):
     base = g.rng.choice(["2", "10", "0.5", None])
     return f"math.log({g.positive(d - 1)}, {base or g.positive(d - 1, low=0.7)})"
 
 
-@template(math.log1p)
+@template(Function(math.log1p))
 def _(g, d):
     if g.rng.random() < 0.5:
         return f"math.log1p({g.bounded(d - 1)} * 0.9)"
     return f"math.log1p({g.positive(d - 1)})"
 
 
-@template(math.log2)
+@template(Function(math.log2))
 def _(g, d):
     return f"math.log2({g.positive(d - 1)})"
 
 
-@template(math.log10)
+@template(Function(math.log10))
 def _(g, d):
     return f"math.log10({g.positive(d - 1)})"
 
 
-@template(math.sqrt)
+@template(Function(math.sqrt))
 def _(g, d):
     return _pick(g, "math.sqrt", "sqrt") + f"({g.positive(d - 1)})"
 
 
 def _plain(name, *spellings):
-    @template(getattr(math, name))
+    @template(Function(getattr(math, name)))
     def _(g, d):
         return g.rng.choice(spellings or (f"math.{name}",)) + f"({g.sub(d)})"
 
@@ -691,23 +693,23 @@ _plain("erfc")
 _plain("asinh")
 
 
-@template(math.sinh)
+@template(Function(math.sinh))
 def _(g, d):
     return f"math.sinh({_wide(g, d, 3)})"
 
 
-@template(math.cosh)
+@template(Function(math.cosh))
 def _(g, d):
     return f"math.cosh({_wide(g, d, 3)})"
 
 
-@template(math.tan)
+@template(Function(math.tan))
 def _(g, d):
     return f"math.tan({g.bounded(d - 1)} * 1.4)"
 
 
 def _unit(name):
-    @template(getattr(math, name))
+    @template(Function(getattr(math, name)))
     def _(g, d):
         return f"math.{name}({g.bounded(d - 1)} * 0.9)"
 
@@ -717,33 +719,33 @@ _unit("acos")
 _unit("atanh")
 
 
-@template(math.acosh)
+@template(Function(math.acosh))
 def _(g, d):
     return f"math.acosh({g.positive(d - 1, low=0.6)})"
 
 
-@template(math.atan2)
+@template(Function(math.atan2))
 def _(g, d):
     if g.rng.random() < 0.5:
         return f"math.atan2({g.sub(d)}, {g.positive(d - 1)})"
     return f"math.atan2({g.sub(d)}, {g.sub(d)})"
 
 
-@template(math.pow)
+@template(Function(math.pow))
 def _(g, d):
     if g.rng.random() < 0.4:
         return f"math.pow({g.sub(d)}, {g.rng.choice(['2', '3', '2.0'])})"
     return f"math.pow({g.positive(d - 1)}, {g.bounded(d - 1)} * 2)"
 
 
-@template(builtins.pow)
+@template(Function(builtins.pow))
 def _(g, d):
     if g.rng.random() < 0.4:
         return f"pow({g.sub(d)}, {g.rng.choice(['2', '3'])})"
     return f"pow({g.positive(d - 1)}, {g.bounded(d - 1)})"
 
 
-@template(math.hypot)
+@template(Function(math.hypot))
 def _(g, d):
     n = g.rng.choice([2, 2, 3])
     args = [g.sub(d) for _ in range(n)]
@@ -752,25 +754,25 @@ def _(g, d):
     return f"math.hypot({', '.join(args)})"
 
 
-@template(builtins.float, weight=0.5)
+@template(Function(builtins.float), weight=0.5)
 def _(g, d):
     return f"float({g.sub(d)})"
 
 
-@template(math.fabs, smooth=False)
+@template(Function(math.fabs), smooth=False)
 def _(g, d):
     g.piecewise_used()
     return f"math.fabs({g.sub(d)})"
 
 
-@template(builtins.abs, smooth=False)
+@template(Function(builtins.abs), smooth=False)
 def _(g, d):
     g.piecewise_used()
     return f"abs({g.sub(d)})"
 
 
 def _extremum(which):
-    @template(getattr(builtins, which), smooth=False)
+    @template(Function(getattr(builtins, which)), smooth=False)
     def _(g, d):
         g.piecewise_used()
         args = [g.sub(d) for _ in range(g.rng.choice([2, 2, 3]))]
@@ -790,15 +792,16 @@ def _(g, d):
     return f"({g.sub(d)} * {call}({g.sub(d)}))"
 
 
-def _generic(key):
+def _generic(rule):
     """A template for a rule added to the table after this file was written."""
-    func = key[0] if isinstance(key, tuple) else key
+    if not (isinstance(rule, rules.Partials) and isinstance(rule.key, Function)):
+        return None
+    func = rule.key.function
     module = getattr(func, "__module__", None)
     if module not in ("math", "builtins") or not hasattr(func, "__name__"):
         return None
     spelled = f"math.{func.__name__}" if module == "math" else func.__name__
-    rule = rules.RULES[key]
-    n = key[1] if isinstance(key, tuple) else (rule.arity or 2)
+    n = rule.key.arity or rule.arity or 2
     low, high = rule.domain
 
     def build(g, d):
@@ -809,9 +812,9 @@ def _generic(key):
     return build
 
 
-for _key in rules.RULES:
-    if _key not in TEMPLATES and _key != "copy":
-        _builder = _generic(_key)
+for _key, _rule in rules.RULES.items():
+    if _key not in TEMPLATES:
+        _builder = _generic(_rule)
         if _builder is not None:
             TEMPLATES[_key] = (False, _builder, 1.0)
 
@@ -3211,9 +3214,10 @@ class Summary:
                          "int or bool type)")
             lines += [pattern_line(name, c) for name, c in sorted(self.patterns.items())]
         if self.rules is not None:
-            missing = [rules.rule_name(k) for k in rules.RULES if not self.rules[k]]
-            lines.append(f"rule-table rows used: {sum(1 for k in rules.RULES if self.rules[k])}"
-                         f"/{len(rules.RULES)}" + (f" (unused: {', '.join(missing)})" if missing else ""))
+            rows = [r for r in rules.RULES.values() if isinstance(r, rules.Partials)]
+            missing = [r.name for r in rows if not self.rules[r.key]]
+            lines.append(f"rule-table rows used: {len(rows) - len(missing)}/{len(rows)}"
+                         + (f" (unused: {', '.join(missing)})" if missing else ""))
         lines.append(f"time:                {self.seconds:.1f} s "
                      f"({1000 * self.seconds / max(1, self.programs):.1f} ms per program)")
         return "\n".join(lines)

@@ -256,12 +256,12 @@ def test_hessian_of_array_code_is_refused():
 
 
 def test_every_numpy_row_is_exercised():
-    """Each NumPy row of the table (elementwise and ARRAY_RULES) is used by a case above."""
+    """Each NumPy row of the table (``rules.is_numpy_row``) is used by a case above."""
     used = set()
     for func, _ in af.CASES:
         used |= {step.rule.key for step in normalize(parse(func)).steps if step.rule is not None}
-    missing = [rules.rule_name(k) for k in [*rules.RULES, *rules.ARRAY_RULES]
-               if (k in rules.ARRAY_RULES or rules.is_array_row(k)) and k not in used]
+    missing = [rule.name for key, rule in rules.RULES.items()
+               if rules.is_numpy_row(rule) and key not in used]
     assert not missing, f"no array case uses {missing}"
 
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import functions as corpus                                      # noqa: E402
 from s2sdiff import grad, value_and_grad                         # noqa: E402
 from s2sdiff import rules                                        # noqa: E402
+from s2sdiff.rules import Function, Operator, Syntax             # noqa: E402
 from s2sdiff.check import check_grad, verify                     # noqa: E402
 from s2sdiff.normalize import normalize                          # noqa: E402
 from s2sdiff.parse import parse                                  # noqa: E402
@@ -166,28 +167,34 @@ def rules_used_by(func):
     used = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.BinOp, ast.AugAssign, ast.UnaryOp)):
-            used.add(type(node.op))
+            used.add(Operator(type(node.op)))
         if isinstance(node, ast.Call):
             callee = _resolve(func, node.func)
-            if (callee, len(node.args)) in rules.RULES:
-                used.add((callee, len(node.args)))
-            elif callee in rules.RULES:
-                used.add(callee)
+            if Function(callee, len(node.args)) in rules.RULES:
+                used.add(Function(callee, len(node.args)))
+            elif Function(callee) in rules.RULES:
+                used.add(Function(callee))
         if isinstance(node, ast.BinOp):
             call = _is_sigmoid(node)
             if call is not None and _resolve(func, call.func) in rules.EXP_FUNCTIONS:
-                used.add("sigmoid")
+                used.add(Syntax("sigmoid"))
         if isinstance(node, ast.Assign):
             plain = (ast.Name, ast.Constant)
             if isinstance(node.value, plain) or len(node.targets) > 1 or (
                     isinstance(node.value, ast.Tuple) and any(isinstance(e, plain) for e in node.value.elts)):
-                used.add("copy")
+                used.add(Syntax("copy"))
     return used & set(rules.RULES)
+
+
+def _unused_scalar_rows(used):
+    """The names of the scalar ``Partials`` rows whose keys are not in ``used``."""
+    return [rule.name for key, rule in rules.RULES.items() if isinstance(rule, rules.Partials)
+            and not rules.is_numpy_row(rule) and key not in used]
 
 
 def test_corpus_covers_every_rule():
     used = set().union(*(rules_used_by(case.func) for case in CASES))
-    missing = [rules.rule_name(k) for k in rules.RULES if k not in used and not rules.is_array_row(k)]
+    missing = _unused_scalar_rows(used)
     assert not missing, f"no corpus function uses {missing}"
 
 
@@ -195,7 +202,7 @@ def test_pipeline_applies_every_rule():
     """The same coverage as the normaliser sees it (the rules the steps actually carry)."""
     used = {step.rule.key for case in CASES for step in normalize(parse(case.func)).steps
             if step.rule is not None}
-    missing = [rules.rule_name(k) for k in rules.RULES if k not in used and not rules.is_array_row(k)]
+    missing = _unused_scalar_rows(used)
     assert not missing, f"no corpus function makes a step with {missing}"
 
 
@@ -286,12 +293,12 @@ def test_gradient_of_float_is_float(case):
 
 def _wrong(key, partials):
     right = rules.RULES[key]
-    return rules.Rule(key, right.forward, partials, right.domain)
+    return rules.Partials(key, right.forward, partials, right.domain)
 
 
 def test_wrong_sin_rule_is_caught(monkeypatch):
-    monkeypatch.setitem(rules.RULES, math.sin,
-                        _wrong(math.sin, lambda m, out, x: (-m.cos(x),)))
+    monkeypatch.setitem(rules.RULES, Function(math.sin),
+                        _wrong(Function(math.sin), lambda m, out, x: (-m.cos(x),)))
     case = next(c for c in CASES if c.func is corpus.temp_name_collisions)
     f = fresh(case.func)
     assert "-math.cos(x)" in grad(f).source      # the wrong rule is in use
@@ -306,8 +313,8 @@ def test_wrong_sin_rule_is_caught(monkeypatch):
 
 
 def test_wrong_mult_rule_is_caught(monkeypatch):
-    monkeypatch.setitem(rules.RULES, ast.Mult,
-                        _wrong(ast.Mult, lambda m, out, x, y: (x, y)))    # swapped partials
+    monkeypatch.setitem(rules.RULES, Operator(ast.Mult),
+                        _wrong(Operator(ast.Mult), lambda m, out, x, y: (x, y)))  # swapped
     case = next(c for c in CASES if c.func is corpus.integer_literals)
     f = fresh(case.func)
     assert grad(f)(*case.point) != 2.0
@@ -322,7 +329,8 @@ def test_wrong_rule_does_not_leak_into_cached_functions(monkeypatch):
     case = next(c for c in CASES if c.func is corpus.trig)
     right = grad(case.func)(*case.point)
     with monkeypatch.context() as patch:
-        patch.setitem(rules.RULES, math.sin, _wrong(math.sin, lambda m, out, x: (-m.cos(x),)))
+        patch.setitem(rules.RULES, Function(math.sin),
+                      _wrong(Function(math.sin), lambda m, out, x: (-m.cos(x),)))
         assert grad(fresh(case.func))(*case.point) != right
     assert grad(fresh(case.func))(*case.point) == right
     check_grad(case.func, *case.point)

@@ -21,7 +21,7 @@ After this pass the body of a ``Program`` has the shapes listed in ``ir.py`` and
 * temporaries get short names derived from their expression (``xpy`` for ``x + y``,
   ``expx`` for ``exp(x)``) or numbered after their target (``f1``, ``f2``);
 * ``callee`` is a free name or dotted free name, resolved to the object it calls; a call
-  of the user's own Python function gets the rule ``rules.CALL`` and its arguments in
+  of the user's own Python function gets the row ``Syntax("call")`` and its arguments in
   parameter order, defaults filled in;
 * each step records its rule (``None`` for constants and unknown calls), its number
   ``(k)`` in the forward sweep and the user's source line; a call of a ``custom_vjp`` or

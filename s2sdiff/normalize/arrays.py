@@ -3,8 +3,8 @@ become steps over atoms (the ``ArraySyntax`` handlers of the normalizer).
 
 Afterwards an array step's value is a NumPy call, method call, subscript or attribute
 whose operands are atoms or tuples/lists/slices of atoms; its ``args`` are the local
-names it reads, in order; its rule is the ``rules.ARRAY_RULES`` row of the callee (or
-the scalar row of a NumPy ufunc).
+names it reads, in order; its rule is the ``rules.ArrayRule`` row of the callee (or
+the ``rules.Partials`` row of a NumPy ufunc).
 """
 
 import ast
@@ -14,11 +14,11 @@ import numpy as np
 
 from .. import rules
 from ..ir import Step, is_display, read_names
+from ..rules import Attribute, Function, Method, Syntax
 from .expressions import copy_load
 
 
-ARRAY_METHODS = {name[len("method "):] for name in rules.ARRAY_RULES
-                 if isinstance(name, str) and name.startswith("method ")}
+ARRAY_METHODS = {key.method for key in rules.RULES if isinstance(key, Method)}
 
 
 class ArraySyntax:
@@ -50,7 +50,7 @@ class ArraySyntax:
         """Whether ``func`` is ``X.dot``, ``data.X.sum``...: a method with an array rule called
         on an array held outside the function (a global, a closure cell, an attribute)."""
         if not (isinstance(func, ast.Attribute) and self.is_free(func)
-                and f"method {func.attr}" in rules.ARRAY_RULES):
+                and rules.lookup(Method(func.attr)) is not None):
             return False
         return isinstance(self.resolve(func.value), np.ndarray)
 
@@ -66,24 +66,25 @@ class ArraySyntax:
         base = self.atom(node.value, into.hint, into.lineno)
         index = self.array_operand(node.slice, into.hint, into.lineno)
         value = ast.Subscript(base, index, ast.Load())
-        return into.emit(value, self.array_args(value), rules.ARRAY_RULES["index"])
+        return into.emit(value, self.array_args(value), rules.lookup(Syntax("array getitem")))
 
     def array_attribute(self, node, into):
         """``x.T``, and ``x.shape``, ``x.ndim``... which are constants."""
-        if node.attr in rules.CONSTANT_ATTRIBUTES or node.attr == "T":
+        rule = rules.lookup(Attribute(node.attr))
+        if rule is not None:
             base = self.atom(node.value, into.hint, into.lineno)
             value = ast.Attribute(base, node.attr, ast.Load())
-            if node.attr == "T":
-                return into.emit(value, [base], rules.ARRAY_RULES["attribute T"])
-            return into.emit(value, [base], None, differentiable=False)
+            if isinstance(rule, rules.Nondifferentiable):
+                return into.emit(value, [base], None, differentiable=False)
+            return into.emit(value, [base], rule)
         raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
                          "Pass the value in as an argument, or compute it with a function "
                          "(arrays: .T, .shape, .ndim, .size and .dtype are supported).")
 
     def array_method_call(self, node, into):
-        """``x.sum(axis=0)``, ``W.dot(X)``, ``x.reshape(3, 4)``...: the rule ``method <name>``."""
+        """``x.sum(axis=0)``, ``W.dot(X)``, ``x.reshape(3, 4)``...: the row ``Method(name)``."""
         name = node.func.attr
-        rule = rules.ARRAY_RULES.get(f"method {name}")
+        rule = rules.lookup(Method(name))
         if rule is None:
             what = ast.unparse(node.func)
             raise self.error(
@@ -105,12 +106,8 @@ class ArraySyntax:
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
         value = self._call_value(node, copy_load(node.func), into)
         args = self.array_args(value)
-        try:
-            rule = rules.NONDIFFERENTIABLE_RULE if callee in rules.NONDIFFERENTIABLE else \
-                rules.lookup(callee, len(node.args))
-        except TypeError:
-            rule = None
-        if rule is rules.NONDIFFERENTIABLE_RULE:
+        rule = rules.lookup(Function(callee, len(node.args)))
+        if isinstance(rule, rules.Nondifferentiable):
             return into.emit(value, args, None, callee, differentiable=False)
         if isinstance(rule, rules.ArrayRule):
             self._bind_or_fail(node, rule, value.args, value.keywords)
@@ -137,7 +134,7 @@ class ArraySyntax:
         call = ast.Call(ast.Attribute(copy_load(module), "asarray", ast.Load()), [display], [])
         name = self.temp_name(call, into.hint)
         self.body.append(Step(name, call, self.array_args(call),
-                              rules.ARRAY_RULES[np.asarray], 0, into.lineno, np.asarray))
+                              rules.lookup(Function(np.asarray)), 0, into.lineno, np.asarray))
         return ast.Name(name, ast.Load())
 
     def _call_value(self, node, func, into):

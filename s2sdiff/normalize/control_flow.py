@@ -10,6 +10,7 @@ import copy
 from .. import rules
 from ..build import Expr, Namespace
 from ..ir import If, Jump, Loop, Passive, Step, item_loads, store_names, walk_items, walk_steps
+from ..rules import Syntax
 from .expressions import copy_load
 
 
@@ -94,7 +95,7 @@ class ControlFlow:
 
     def _copy_step(self, target, source, lineno):
         atom = ast.Name(source, ast.Load())
-        return Step(target, atom, [atom], rules.RULES["copy"], 0, lineno)
+        return Step(target, atom, [atom], rules.lookup(Syntax("copy")), 0, lineno)
 
     def loop(self, stmt):
         if stmt.orelse:

@@ -17,6 +17,7 @@ import types
 from .. import custom, rules, runtime
 from ..ir import Step
 from ..names import is_one, suggest_name
+from ..rules import Function, Operator, Syntax
 
 
 _NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
@@ -124,7 +125,7 @@ class Expressions:
 
     def expression_Name(self, node, into):
         atom = self.atom(node, into.hint, into.lineno)
-        return into.emit(atom, [atom], rules.RULES["copy"])
+        return into.emit(atom, [atom], rules.lookup(Syntax("copy")))
 
     expression_Constant = expression_Name
 
@@ -137,20 +138,21 @@ class Expressions:
         gate = self._sigmoid_argument(node)
         if gate is not None:
             u = self.atom(gate, into.hint, into.lineno)
-            return into.emit(_with_sigmoid_argument(node, u), [u], rules.RULES["sigmoid"])
+            return into.emit(_with_sigmoid_argument(node, u), [u],
+                             rules.lookup(Syntax("sigmoid")))
         left = self.atom(node.left, into.hint, into.lineno)
         right = self.atom(node.right, into.hint, into.lineno)
         value = ast.BinOp(left, node.op, right)
         if isinstance(node.op, _NONDIFF_OPS):
             return into.emit(value, [left, right], None, differentiable=False)
-        return into.emit(value, [left, right], rules.lookup(type(node.op), 2))
+        return into.emit(value, [left, right], rules.lookup(Operator(type(node.op))))
 
     def expression_UnaryOp(self, node, into):
         operand = self.atom(node.operand, into.hint, into.lineno)
         value = ast.UnaryOp(node.op, operand)
         if isinstance(node.op, _NONDIFF_OPS):
             return into.emit(value, [operand], None, differentiable=False)
-        return into.emit(value, [operand], rules.lookup(type(node.op), 1))
+        return into.emit(value, [operand], rules.lookup(Operator(type(node.op))))
 
     def expression_Compare(self, node, into):
         left = self.atom(node.left, into.hint, into.lineno)
@@ -162,7 +164,8 @@ class Expressions:
         if any(isinstance(e, ast.Starred) for e in node.elts):
             raise self.error(node)
         elements = [self.atom(e, into.hint, into.lineno) for e in node.elts]
-        return into.emit(type(node)(elements, ast.Load()), elements, rules.DISPLAY)
+        return into.emit(type(node)(elements, ast.Load()), elements,
+                         rules.lookup(Syntax("display")))
 
     expression_List = expression_Tuple
 
@@ -174,7 +177,7 @@ class Expressions:
             raise self.error(node, "indexing a constant", "Index a variable.")
         index = self.index(node.slice, into.lineno)
         return into.emit(ast.Subscript(sequence, index, ast.Load()), [sequence, index],
-                         rules.GETITEM)
+                         rules.lookup(Syntax("getitem")))
 
     def expression_IfExp(self, node, into):
         """``a if c else b`` as an ``if`` statement assigning one name in both arms."""
@@ -219,16 +222,17 @@ class Expressions:
         args = [self.atom(a, hint, lineno) for a in node.args]
         keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
         value = ast.Call(copy_load(node.func), args, keywords)
-        rule = _hashable_lookup(callee, len(args))
+        rule = rules.lookup(Function(callee, len(args)))
         if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType) \
                 and not self._part_of_custom_rule(node.func):
-            return into.emit(value, self.bind(node, callee, args, keywords), rules.CALL, callee)
+            return into.emit(value, self.bind(node, callee, args, keywords),
+                             rules.lookup(Syntax("call")), callee)
         if custom.rule_of(callee) is not None:
             if keywords:
                 raise self.error(node, f"keyword arguments to the {callee.kind} function "
                                  f"`{ast.unparse(node.func)}`", "Pass the arguments by position.")
             return into.emit(value, args, None, callee, custom_rule=callee)
-        if rule is rules.NONDIFFERENTIABLE_RULE:
+        if isinstance(rule, rules.Nondifferentiable):
             return into.emit(value, args + [k.value for k in keywords], None, callee,
                              differentiable=False)
         if rule is not None and keywords:
@@ -248,15 +252,17 @@ class Expressions:
         infinite): the primitive's rule, its forward kept as the IEEE call."""
         operation, *operands = node.args
         if isinstance(operation, ast.Constant) and operation.value in _IEEE_OPERATORS:
-            key, callee = _IEEE_OPERATORS[operation.value], None
+            key, callee = Operator(_IEEE_OPERATORS[operation.value]), None
         else:
-            key = callee = self.callee(operation)
-        rule = _hashable_lookup(key, len(operands))
-        if rule is None and key is not ast.FloorDiv:
+            callee = self.callee(operation)
+            key = Function(callee, len(operands))
+        rule = rules.lookup(key)
+        constant = key == Operator(ast.FloorDiv) or isinstance(rule, rules.Nondifferentiable)
+        if rule is None and not constant:
             raise self.error(node)
         args = [self.atom(a, into.hint, into.lineno) for a in operands]
         return into.emit(ast.Call(copy_load(node.func), [copy_load(operation), *args], []), args,
-                         rule, callee, differentiable=rule is not None)
+                         None if constant else rule, callee, differentiable=not constant)
 
     def _part_of_custom_rule(self, func):
         """``f.fwd``, ``f.bwd``, ``f.jvp``...: the user's rule, never differentiated."""
@@ -266,7 +272,7 @@ class Expressions:
     def is_user_function(self, func):
         callee = self.resolve(func)
         return isinstance(callee, types.FunctionType) and custom.rule_of(callee) is None \
-            and _hashable_lookup(callee, 0) is None
+            and rules.lookup(Function(callee)) is None
 
     def bind(self, node, callee, args, keywords):
         """The arguments of a call of the user's ``callee`` in parameter order, defaults
@@ -344,16 +350,6 @@ class Expressions:
             return None
         return call.args[0].operand
 
-
-
-def _hashable_lookup(callee, n_args):
-    """The rule for ``callee``, ``NONDIFFERENTIABLE_RULE``, or None if it has none."""
-    try:
-        if callee in rules.NONDIFFERENTIABLE:
-            return rules.NONDIFFERENTIABLE_RULE
-        return rules.lookup(callee, n_args)
-    except TypeError:           # an unhashable callee has no rule
-        return None
 
 
 def _with_sigmoid_argument(gate, atom):

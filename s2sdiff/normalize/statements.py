@@ -15,6 +15,7 @@ from .. import control, ir, rules
 from ..errors import NotScalarError
 from ..ir import Passive, Program, Step, assigned_names, copied_unbound, validate, walk_steps
 from ..names import Namer
+from ..rules import Syntax
 from .arrays import ArraySyntax
 from .control_flow import ControlFlow
 from .expressions import Expressions
@@ -261,8 +262,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax):
         store = ast.Assign([ast.Subscript(ast.Name(sequence.id, ast.Load()), index, ast.Store())],
                            element, lineno=stmt.lineno)
         self.body.append(Step(sequence.id, ast.Subscript(sequence, index, ast.Load()),
-                              [sequence, index, element], rules.SETITEM, 0, stmt.lineno,
-                              store=store, saved=saved))
+                              [sequence, index, element], rules.lookup(Syntax("setitem")), 0,
+                              stmt.lineno, store=store, saved=saved))
 
     def set_array_item(self, target, value, stmt):
         """``a[idx] = e`` on an array: the overwritten elements are saved first
@@ -280,16 +281,18 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax):
         index_names = [n for n in ir.read_names(index) if n.id in self.version.values()
                        or n.id in self.temps]
         self.body.append(Step(array.id, ast.Subscript(array, index, ast.Load()),
-                              [array, element, *index_names], rules.ARRAY_SETITEM, 0,
-                              stmt.lineno, store=store, saved=saved))
+                              [array, element, *index_names],
+                              rules.lookup(Syntax("array setitem")), 0, stmt.lineno,
+                              store=store, saved=saved))
 
     def append(self, name_node, value, stmt):
         sequence = self.load(name_node)
         element = self.atom(value, sequence.id, stmt.lineno)
         call = ast.Call(ast.Attribute(ast.Name(sequence.id, ast.Load()), "append", ast.Load()),
                         [element], [])
-        self.body.append(Step(sequence.id, call, [sequence, element], rules.APPEND, 0,
-                              stmt.lineno, store=ast.Expr(call, lineno=stmt.lineno)))
+        self.body.append(Step(sequence.id, call, [sequence, element],
+                              rules.lookup(Syntax("append")), 0, stmt.lineno,
+                              store=ast.Expr(call, lineno=stmt.lineno)))
 
     def index(self, node, lineno):
         if isinstance(node, ast.Slice) or (isinstance(node, ast.Tuple)):

@@ -39,7 +39,7 @@ from ..build import Expr, unparse
 from ..ir import Loop, has_control_flow, walk_items
 from ..listing import Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
-from ..rules import ARRAY_SETITEM, Structural
+from ..rules import Structural, Syntax
 from .. import custom
 from .adjoints import Adjoints
 from .arrays import Backprop
@@ -102,7 +102,8 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
     backprop = Backprop(program, activity, adjoints, modules)
     _seed(program, activity, adjoints, listing, cotangents)
     for step in reversed(program.steps):
-        if step.rule is ARRAY_SETITEM:         # a[idx] = e: its adjoint, then a's old values
+        if step.rule is not None and step.rule.key == Syntax("array setitem"):
+            # a[idx] = e: its adjoint, then a's old values
             backprop.set_item(step, active_step(step, activity), listing.body)
             continue
         if isinstance(step.rule, Structural):

@@ -17,7 +17,7 @@ them:
   (``dx += c``) when the adjoint holds a fresh array of its full shape, and rebind
   (``dx = dx + c``) when it is a view or an alias of another array, so that no array the
   code still reads (or the caller passed in) is ever modified (both in ``adjoints.py``);
-* ``ARRAY_RULES`` rows (linear algebra, reductions, shape changes) give one
+* ``rules.ArrayRule`` rows (linear algebra, reductions, shape changes) give one
   vector-Jacobian product per argument; indexing is scattered back with
   ``dx[i] += g`` for basic indexes and masks and ``np.add.at(dx, i, g)`` for anything
   that may repeat a position (lists, integer arrays, names from outside the function);

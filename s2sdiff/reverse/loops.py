@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ..activity import scatter_pairs
 from ..listing import Block, Line, walk_lines
 from ..ir import Loop, Step, store_names, walk_items, walk_steps
-from ..rules import Structural
+from ..rules import Structural, Syntax
 
 
 @dataclass
@@ -119,9 +119,9 @@ def sequences(program):
             for _, sequence in elements(item) or []:
                 names.add(sequence)
         if isinstance(item, Step) and isinstance(item.rule, Structural):
-            if item.rule.key == "display" or item.mutates:
+            if item.rule.key == Syntax("display") or item.mutates:
                 names.add(item.target)
-            elif item.rule.key == "getitem" and isinstance(item.args[0], ast.Name):
+            elif item.rule.key == Syntax("getitem") and isinstance(item.args[0], ast.Name):
                 names.add(item.args[0].id)
     return names
 

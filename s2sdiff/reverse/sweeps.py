@@ -14,7 +14,7 @@ from ..build import Expr, unparse
 from ..ir import If, Jump, Loop, Passive, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign
 from ..modules import ModuleAliases
-from ..rules import ARRAY_SETITEM, Structural
+from ..rules import Structural, Syntax
 from . import loops
 from .adjoints import Adjoints, Explanation
 from .arrays import Backprop
@@ -57,7 +57,7 @@ class Sweeps:
             self.arrays = Backprop(program, activity, self.adjoints, self.modules)
         self.replayable = set(program.params) | {
             s.target for s in walk_steps(program.body)
-            if isinstance(s.rule, Structural) and s.rule.key == "display"}
+            if isinstance(s.rule, Structural) and s.rule.key == Syntax("display")}
         for item in walk_steps(program.body):
             if custom.is_vjp(item) and self.active(item) and loops.inside_block(program.body, item):
                 raise program.parsed.error(
@@ -189,7 +189,8 @@ class Sweeps:
     def backward(self, items):
         out = []
         for item in reversed(items):
-            if isinstance(item, Step) and item.rule is ARRAY_SETITEM:
+            if isinstance(item, Step) and item.rule is not None \
+                    and item.rule.key == Syntax("array setitem"):
                 self.arrays.set_item(item, self.active(item), out)
             elif isinstance(item, Step):
                 if self.active(item) and (item.mutates or any(
@@ -197,9 +198,9 @@ class Sweeps:
                     self.backprop(item, out)
                 elif not item.mutates:
                     self.adjoints.written.discard(self.adjoints.name.get(item.target))
-                elif item.saved is not None and item.rule.key == "setitem":
+                elif item.saved is not None and item.rule.key == Syntax("setitem"):
                     _restore(item, item.args[1], out)
-                elif item.rule.key == "append":
+                elif item.rule.key == Syntax("append"):
                     _unappend(item, out)
             elif isinstance(item, If):
                 out += self.backward_if(item)
@@ -357,20 +358,20 @@ def _backprop_structure(self, step, d_target, out):
     """Adjoints of moving values: an element's adjoint is the sequence adjoint's entry."""
     key = step.rule.key
     d_name = d_target.node.id
-    if key == "getitem":
+    if key == Syntax("getitem"):
         sequence, index = step.args
         if self.activity.is_active(sequence):
             self.adjoints.write(sequence, d_target, out, step.number,
                                 f"indexing, line {step.lineno}", index=index)
         self.adjoints.written.discard(d_name)
-    elif key == "display":
+    elif key == Syntax("display"):
         if d_name in self.adjoints.written:
             for i, element in enumerate(step.args):
                 if self.activity.is_active(element):
                     self.adjoints.write(element, Expr(ast.Subscript(
                         ast.Name(d_name, ast.Load()), ast.Constant(i), ast.Load())), out, step.number)
         self.adjoints.written.discard(d_name)
-    elif key == "setitem":
+    elif key == Syntax("setitem"):
         _, index, element = step.args
         if d_name not in self.adjoints.written:
             _restore(step, index, out)
@@ -383,9 +384,9 @@ def _backprop_structure(self, step, d_target, out):
                                    ast.Constant(0.0), lineno=0), step.number,
                         "the overwritten element no longer reaches the output"))
         _restore(step, index, out)
-    elif key == "call":
+    elif key == Syntax("call"):
         self.backprop_call(step, d_target, out)
-    elif key == "append":
+    elif key == Syntax("append"):
         _, element = step.args
         if d_name not in self.adjoints.written:
             out.append(Line(assign(d_name, self.adjoints.zero(step.target))))

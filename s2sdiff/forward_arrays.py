@@ -1,9 +1,10 @@
 """Forward mode over NumPy code: the tangent of an array row.
 
-The tangent of an array row is the row's own expression with operands replaced by their
-tangents.  Every row but the reductions to extrema, norm, prod and clip is linear in its
-operands together (``where``, indexing, reshapes, joins) or in each one alone (products:
-``a @ b`` gives ``a_dot @ b + a @ b_dot``); those four have their derivative written out.
+The tangent of an array row is what the row's ``jvp`` makes of ``RowTangents``: by
+default (a row linear in its operands together: ``where``, indexing, reshapes, joins) the
+row's own expression with operands replaced by their tangents; ``product_rule`` for a
+row linear in each operand alone (``a @ b`` gives ``a_dot @ b + a @ b_dot``); the
+derivative written out for the reductions to extrema, norm, prod and clip.
 An elementwise row's tangent is spread to the row's shape where broadcasting gives the
 forward value more entries than its terms (``spread_tangent``).
 """
@@ -20,7 +21,6 @@ from .build import Expr, as_node, unparse
 from .errors import UnsupportedError
 from .ir import atom_key, is_display, leaves
 from .kinds import node_kind
-from .rules import Function, Method, Operator
 
 
 def forward_refused(program):
@@ -32,17 +32,6 @@ def forward_refused(program):
         f"respect to an array (`{unparse(step.value)}` is NumPy code): one column per entry",
         construct="arrays in forward mode by columns", cls=UnsupportedError,
         hint="Use jvp with a tangent array, or grad, vjp or jacrev (reverse mode).")
-
-
-_BILINEAR = {Operator(ast.MatMult), Function(np.matmul), Function(np.dot), Method("dot"),
-             Function(np.outer), Function(np.inner)}
-
-
-_EXTREMA = {Function(np.max), Function(np.min), Function(np.amax), Function(np.amin),
-            Method("max"), Method("min")}
-
-
-_PRODUCTS = {Function(np.prod), Method("prod")}
 
 
 def zeros_of(modules, name):
@@ -80,47 +69,85 @@ def spread_tangent(modules, kinds, step, terms, value):
 
 
 def tangent_of_row(step, kinds, modules, tangent_of):
-    """The tangent of an ``ArrayRule`` step as an AST expression; ``tangent_of(atom)`` is
-    the atom's tangent expression, or None for a constant."""
-    rule = step.rule
-    np_ = modules.namespace(np)
-    bound = bind(step)
-    operands = [name for name in rule.operands if name in bound]
+    """The tangent of an ``ArrayRule`` step as an AST expression, by the row's ``jvp``
+    (None: linear); ``tangent_of(atom)`` is the atom's tangent expression, or None for a
+    constant."""
+    tangents = RowTangents(step, modules, tangent_of)
+    return (step.rule.jvp or RowTangents.linear)(tangents)
 
-    def replaced(replace):
-        return _rebuilt(step.value, replace)
 
-    def tangent_or_zero(atom):
-        t = tangent_of(atom)
+class RowTangents:
+    """What an ``ArrayRule``'s jvp sees (the ``t`` of ``rules.py``): the step, its operands
+    bound to the row's parameters, and the tangents of the rows that are not linear."""
+
+    def __init__(self, step, modules, tangent_of):
+        self.step, self.modules, self.tangent_of = step, modules, tangent_of
+        self.np = modules.namespace(np)
+        self.bound = bind(step)
+        self.operands = [name for name in step.rule.operands if name in self.bound]
+
+    def _replaced(self, replace):
+        return _rebuilt(self.step.value, replace)
+
+    def _tangent_or_zero(self, atom):
+        t = self.tangent_of(atom)
         if t is not None:
             return t
-        return np_.zeros_like(Expr(copy.deepcopy(atom)), dtype=Expr(ast.Name("float", ast.Load()))).node
+        return self.np.zeros_like(Expr(copy.deepcopy(atom)),
+                                  dtype=Expr(ast.Name("float", ast.Load()))).node
 
-    def atoms_of(name):
-        return [atom for _, atom in leaves(bound[name])]
+    def _atoms_of(self, name):
+        return [atom for _, atom in leaves(self.bound[name])]
 
-    def whole(name):
+    def _whole(self, name):
         """The operand and its tangent as arrays (a display is ``np.asarray([...])``)."""
-        node = bound[name]
+        node = self.bound[name]
         if not is_display(node):
-            return node, tangent_of(node)
-        tangents = {id(a): tangent_or_zero(a) for a in atoms_of(name)}
-        return (np_.asarray(Expr(copy.deepcopy(node))).node,
-                np_.asarray(Expr(_rebuilt(node, tangents))).node)
+            return node, self.tangent_of(node)
+        tangents = {id(a): self._tangent_or_zero(a) for a in self._atoms_of(name)}
+        return (self.np.asarray(Expr(copy.deepcopy(node))).node,
+                self.np.asarray(Expr(_rebuilt(node, tangents))).node)
 
-    if rule.key in _BILINEAR:
+    def linear(self):
+        """A row linear in its operands together (``where``, indexing, reshapes, joins):
+        the row with each operand replaced by its tangent."""
+        replace = {id(a): self._tangent_or_zero(a) for name in self.operands
+                   for a in self._atoms_of(name)}
+        return self._replaced(replace)
+
+    def product_rule(self):
+        """A row linear in each operand alone: ``a @ b`` gives ``a_dot @ b + a @ b_dot``."""
         terms = []
-        for name in operands:
-            if any(tangent_of(a) is not None for a in atoms_of(name)):
-                terms.append(replaced({id(a): tangent_or_zero(a) for a in atoms_of(name)}))
+        for name in self.operands:
+            if any(self.tangent_of(a) is not None for a in self._atoms_of(name)):
+                terms.append(self._replaced({id(a): self._tangent_or_zero(a)
+                                             for a in self._atoms_of(name)}))
         return functools.reduce(lambda a, b: ast.BinOp(a, ast.Add(), b), terms)
-    if rule.key in _EXTREMA or rule.key in _PRODUCTS or rule.key == Function(np.linalg.norm):
-        return _nonlinear_tangent(step, bound, np_, *whole("a" if "a" in bound else "x"),
-                                  modules)
-    if rule.key in (Function(np.clip), Method("clip")):
-        a, t = whole("a")
-        low = bound.get("a_min", bound.get("min"))
-        high = bound.get("a_max", bound.get("max"))
+
+    def extrema(self):
+        """max/min: the mean of the tied entries' tangents, as reverse mode spreads."""
+        a, t = self._whole("a")
+        tied = ast.Compare(copy.deepcopy(a), [ast.Eq()], [self._expanded_output()])
+        return self._summed(ast.BinOp(t, ast.Mult(), tied), tied)
+
+    def product(self):
+        """prod: ``prod_of_others(a, axis) * t`` summed along ``axis``."""
+        _, t = self._whole("a")
+        return self._summed(ast.BinOp(prod_of_others_call(self.modules, self.bound),
+                                      ast.Mult(), t))
+
+    def norm(self):
+        """The 2-norm: ``a * t / out`` summed along ``axis``."""
+        a, t = self._whole("x")
+        weighted = ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Mult(), t), ast.Div(),
+                             self._expanded_output())
+        return self._summed(weighted)
+
+    def clipped(self):
+        """clip: the tangent where the value lies within the bounds."""
+        a, t = self._whole("a")
+        low = self.bound.get("a_min", self.bound.get("min"))
+        high = self.bound.get("a_max", self.bound.get("max"))
         mask = None
         for limit, op in ((low, ast.GtE()), (high, ast.LtE())):
             if limit is None or (isinstance(limit, ast.Constant) and limit.value is None):
@@ -128,40 +155,32 @@ def tangent_of_row(step, kinds, modules, tangent_of):
             test = ast.Compare(copy.deepcopy(a), [op], [copy.deepcopy(limit)])
             mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
         return t if mask is None else ast.BinOp(mask, ast.Mult(), t)
-    replace = {id(a): tangent_or_zero(a) for name in operands for a in atoms_of(name)}
-    return replaced(replace)
 
+    def _expanded_output(self):
+        """The output with the reduced ``axis`` put back (unless ``keepdims``)."""
+        axis, keepdims = self.bound.get("axis"), self.bound.get("keepdims")
+        out = ast.Name(self.step.target, ast.Load())
+        keep = isinstance(keepdims, ast.Constant) and keepdims.value
+        if axis is not None and not keep and not (isinstance(axis, ast.Constant)
+                                                  and axis.value is None):
+            return self.np.expand_dims(Expr(out), Expr(copy.deepcopy(axis))).node
+        return out
 
-def _nonlinear_tangent(step, bound, np_, a, t, modules):
-    """max/min (the mean of the tied entries' tangents, as reverse mode spreads), prod and
-    the 2-norm along ``axis`` (or all of them), of ``a`` whose tangent is ``t``."""
-    axis = bound.get("axis")
-    keepdims = bound.get("keepdims")
-    out = ast.Name(step.target, ast.Load())
-    expanded = out
-    keep = isinstance(keepdims, ast.Constant) and keepdims.value
-    if axis is not None and not keep and not (isinstance(axis, ast.Constant) and axis.value is None):
-        expanded = np_.expand_dims(Expr(out), Expr(copy.deepcopy(axis))).node
-    if step.rule.key in _EXTREMA:
-        tied = ast.Compare(copy.deepcopy(a), [ast.Eq()], [expanded])
-        weighted = ast.BinOp(t, ast.Mult(), tied)
-    elif step.rule.key in _PRODUCTS:
-        weighted = ast.BinOp(prod_of_others_call(modules, bound), ast.Mult(), t)
-    else:
-        weighted = ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Mult(), t), ast.Div(), expanded)
-    keywords = []
-    if axis is not None:
-        keywords.append(ast.keyword("axis", copy.deepcopy(axis)))
-    if keepdims is not None:
-        keywords.append(ast.keyword("keepdims", copy.deepcopy(keepdims)))
-    np_.used = True
-    total = ast.Call(ast.Attribute(ast.Name(np_.alias, ast.Load()), "sum", ast.Load()),
-                     [weighted], keywords)
-    if step.rule.key in _EXTREMA:          # the mean of the tied entries' tangents
-        count = ast.Call(ast.Attribute(ast.Name(np_.alias, ast.Load()), "sum", ast.Load()),
-                         [copy.deepcopy(tied)], copy.deepcopy(keywords))
-        total = ast.BinOp(total, ast.Div(), count)
-    return total
+    def _summed(self, weighted, tied=None):
+        """``np.sum(weighted, axis, keepdims)``, divided by the number of ``tied`` entries."""
+        keywords = []
+        for name in ("axis", "keepdims"):
+            if self.bound.get(name) is not None:
+                keywords.append(ast.keyword(name, copy.deepcopy(self.bound[name])))
+        self.np.used = True
+        total = ast.Call(ast.Attribute(ast.Name(self.np.alias, ast.Load()), "sum", ast.Load()),
+                         [weighted], keywords)
+        if tied is not None:
+            count = ast.Call(ast.Attribute(ast.Name(self.np.alias, ast.Load()), "sum",
+                                           ast.Load()), [copy.deepcopy(tied)],
+                             copy.deepcopy(keywords))
+            total = ast.BinOp(total, ast.Div(), count)
+        return total
 
 
 def _rebuilt(node, replace):

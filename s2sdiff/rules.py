@@ -20,9 +20,9 @@ A row is one of four kinds of ``Rule``:
 * ``Partials``, ``defrule(key, forward, partials)``: a primitive with one local partial
   per argument, which reverse mode multiplies by the output's adjoint and forward mode
   by the argument's tangent; NumPy applies them elementwise (below);
-* ``ArrayRule``, ``defvjp(key, signature, **vjps)``: linear algebra, reductions, shape
-  changes and indexing of arrays, one vector-Jacobian product per differentiable
-  argument (below);
+* ``ArrayRule``, ``defvjp(key, signature, jvp=..., **vjps)``: linear algebra,
+  reductions, shape changes and indexing of arrays, one vector-Jacobian product per
+  differentiable argument and a tangent rule (below);
 * ``Structural``: a primitive that moves values rather than computes them, or a call of
   the user's function, whose derivative is generated code of its own: ``reverse`` and
   ``forward`` write their derivatives out;
@@ -211,9 +211,11 @@ class Partials(Rule):
 @dataclass(frozen=True)
 class ArrayRule(Rule):
     """An array primitive (below): ``signature`` names the call's arguments, ``vjps`` one
-    vector-Jacobian product per differentiable argument."""
+    vector-Jacobian product per differentiable argument, ``jvp`` its tangent (None: linear
+    in the operands together)."""
     signature: object
     vjps: dict
+    jvp: object = None
 
     @property
     def operands(self):
@@ -425,10 +427,14 @@ for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"
 #   ``c.static("axis")``, shapes ``c.shape("a")`` and the NumPy namespace ``c.np``.
 #   ``signature`` is a stub whose parameters name the call's arguments; ``operands`` are
 #   the differentiable ones (the others must not depend on the differentiated inputs).
+#   Forward mode reads ``jvp(t)`` (``forward_arrays.RowTangents``): None for a row linear
+#   in its operands together (its tangent is the row with each operand replaced by its
+#   tangent), ``t.product_rule()`` for one linear in each operand alone (``a @ b``), and
+#   the derivative written out for the others.
 # ----------------------------------------------------------------------------------------
 
-def defvjp(key, signature, **vjps):
-    _add(ArrayRule(as_key(key), signature, vjps))
+def defvjp(key, signature, *, jvp=None, **vjps):
+    _add(ArrayRule(as_key(key), signature, vjps, jvp))
 
 
 def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=None):
@@ -524,18 +530,22 @@ def _dot(operand, other, matmul):
     return vjp
 
 
+def _product_rule(t):
+    return t.product_rule()
+
+
 _MATMUL = dict(a=_matmul_a, b=_matmul_b)
 _DOT = dict(a=_dot("a", "b", _matmul_a), b=_dot("b", "a", _matmul_b))
 _BINARY = lambda a, b: None  # noqa: E731
-defvjp(Operator(ast.MatMult), _BINARY, **_MATMUL)
-defvjp(Function(_np.matmul), _BINARY, **_MATMUL)
-defvjp(Function(_np.dot), _BINARY, **_DOT)
-defvjp(Method("dot"), _BINARY, **_DOT)
-defvjp(Function(_np.outer), _BINARY,
+defvjp(Operator(ast.MatMult), _BINARY, jvp=_product_rule, **_MATMUL)
+defvjp(Function(_np.matmul), _BINARY, jvp=_product_rule, **_MATMUL)
+defvjp(Function(_np.dot), _BINARY, jvp=_product_rule, **_DOT)
+defvjp(Method("dot"), _BINARY, jvp=_product_rule, **_DOT)
+defvjp(Function(_np.outer), _BINARY, jvp=_product_rule,
        a=lambda c: c.reshaped(c.g @ c.raveled("b"), "a"),
        b=lambda c: c.reshaped(c.raveled("a") @ c.g, "b"))
 defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")))
-defvjp(Function(_np.inner), _BINARY,
+defvjp(Function(_np.inner), _BINARY, jvp=_product_rule,
        a=lambda c: c.g * c.arg("b") if c.ndim("a") == 1 == c.ndim("b") else c.refuse(
            "np.inner of arrays that are not vectors", "Use @."),
        b=lambda c: c.g * c.arg("a"))
@@ -595,24 +605,30 @@ defvjp(Function(_np.full_like), lambda a, fill_value, dtype=None, order="K", sub
 # Reductions, with axis and keepdims: the adjoint is spread back over the reduced axes.
 # Each function's row and its method's (np.sum(x), x.sum()) are the same.
 _REDUCE = lambda a, axis=None, keepdims=False: None  # noqa: E731
-for _function, _vjp in ((_np.sum, lambda c: c.spread(c.g_lazy)),
-                        (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size())),
-                        (_np.max, lambda c: c.spread_to_extrema()),
-                        (_np.min, lambda c: c.spread_to_extrema()),
-                        (_np.prod, lambda c: c.spread(c.g, keep_out=True) * c.prod_of_others())):
-    defvjp(Function(_function), _REDUCE, a=_vjp)
-    defvjp(Method(_function.__name__), _REDUCE, a=_vjp)
-defvjp(Function(_np.amax), _REDUCE, a=lambda c: c.spread_to_extrema())
-defvjp(Function(_np.amin), _REDUCE, a=lambda c: c.spread_to_extrema())
+for _function, _vjp, _jvp in (
+        (_np.sum, lambda c: c.spread(c.g_lazy), None),
+        (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size()), None),
+        (_np.max, lambda c: c.spread_to_extrema(), lambda t: t.extrema()),
+        (_np.min, lambda c: c.spread_to_extrema(), lambda t: t.extrema()),
+        (_np.prod, lambda c: c.spread(c.g, keep_out=True) * c.prod_of_others(),
+         lambda t: t.product())):
+    defvjp(Function(_function), _REDUCE, a=_vjp, jvp=_jvp)
+    defvjp(Method(_function.__name__), _REDUCE, a=_vjp, jvp=_jvp)
+defvjp(Function(_np.amax), _REDUCE, a=lambda c: c.spread_to_extrema(),
+       jvp=lambda t: t.extrema())
+defvjp(Function(_np.amin), _REDUCE, a=lambda c: c.spread_to_extrema(),
+       jvp=lambda t: t.extrema())
 defvjp(Function(_np.linalg.norm), lambda x, ord=None, axis=None, keepdims=False: None,
-       x=lambda c: c.norm_back())
+       x=lambda c: c.norm_back(), jvp=lambda t: t.norm())
 
 # Elementwise choices whose condition or bounds are constants.
 defvjp(Function(_np.where), lambda condition, x, y: None,
        x=lambda c: c.sum_to(c.np.where(c.arg("condition"), c.g, 0.0), c.out_shape, "x"),
        y=lambda c: c.sum_to(c.np.where(c.arg("condition"), 0.0, c.g), c.out_shape, "y"))
-defvjp(Function(_np.clip), lambda a, a_min, a_max: None, a=lambda c: c.clip_back())
-defvjp(Method("clip"), lambda a, min=None, max=None: None, a=lambda c: c.clip_back())
+defvjp(Function(_np.clip), lambda a, a_min, a_max: None, a=lambda c: c.clip_back(),
+       jvp=lambda t: t.clipped())
+defvjp(Method("clip"), lambda a, min=None, max=None: None, a=lambda c: c.clip_back(),
+       jvp=lambda t: t.clipped())
 
 # Indexing reads x[i]: scattered back into a zero array of x's shape (reverse/arrays.py).
 defvjp(Syntax("array getitem"), lambda a, index: None, a=lambda c: c.scatter_back())

@@ -20,9 +20,9 @@ A row is one of four kinds of ``Rule``:
 * ``Partials``, ``defrule(key, forward, partials)``: a primitive with one local partial
   per argument, which reverse mode multiplies by the output's adjoint and forward mode
   by the argument's tangent; NumPy applies them elementwise (below);
-* ``ArrayRule``, ``defvjp(key, signature, jvp=..., **vjps)``: linear algebra,
-  reductions, shape changes and indexing of arrays, one vector-Jacobian product per
-  differentiable argument and a tangent rule (below);
+* ``ArrayRule``, ``defvjp(key, signature, sample=..., jvp=..., **vjps)``: linear
+  algebra, reductions, shape changes and indexing of arrays, one vector-Jacobian product
+  per differentiable argument and a tangent rule (below);
 * ``Structural``: a primitive that moves values rather than computes them, or a call of
   the user's function, whose derivative is generated code of its own: ``reverse`` and
   ``forward`` write their derivatives out;
@@ -40,8 +40,9 @@ returns one local partial per argument; ``out`` is the primitive's own forward v
 ``exp`` reuses it.  ``m`` is ``build.Namespace`` when generating code (``m.cos(x)`` becomes
 ``math.cos(x)``, or ``np.cos(x)`` for NumPy code) and a SymPy namespace when checking.
 ``domain`` says where the automatic SymPy test samples the row.  Adding a primitive
-touches only this file; ``tests/test_rules.py`` checks every ``Partials`` row against
-SymPy without new test code.
+touches only this file: ``tests/test_rules.py`` checks every ``Partials`` row against
+SymPy, and ``tests/test_array_rules.py`` every NumPy row (``is_numpy_row``) against
+central differences, without new test code.
 
 Domain boundaries.  Partials are written for speed on Python floats, where some raise at
 points the forward survives: ``0.5 / out`` for ``sqrt`` at 0, ``x ** (y - 1)`` at 0 or when
@@ -212,9 +213,10 @@ class Partials(Rule):
 class ArrayRule(Rule):
     """An array primitive (below): ``signature`` names the call's arguments, ``vjps`` one
     vector-Jacobian product per differentiable argument, ``jvp`` its tangent (None: linear
-    in the operands together)."""
+    in the operands together), ``sample`` a call to check it at."""
     signature: object
     vjps: dict
+    sample: object
     jvp: object = None
 
     @property
@@ -430,11 +432,32 @@ for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"
 #   Forward mode reads ``jvp(t)`` (``forward_arrays.RowTangents``): None for a row linear
 #   in its operands together (its tangent is the row with each operand replaced by its
 #   tangent), ``t.product_rule()`` for one linear in each operand alone (``a @ b``), and
-#   the derivative written out for the others.
+#   the derivative written out for the others.  ``sample`` is a call to check the row at
+#   (tests/test_array_rules.py, against central differences): its arguments as the call
+#   takes them, ``Array(shape)`` for a random input, anything else a literal.
 # ----------------------------------------------------------------------------------------
 
-def defvjp(key, signature, *, jvp=None, **vjps):
-    _add(ArrayRule(as_key(key), signature, vjps, jvp))
+@dataclass(frozen=True)
+class Array:
+    """A random argument of a ``Sample``: floats of ``shape`` (a Python float for ``()``),
+    differentiated; ``dtype=bool``, a constant mask."""
+    shape: tuple
+    dtype: type = float
+
+
+class Sample:
+    """The arguments of a call of an array row, positional and keyword, that
+    tests/test_array_rules.py checks it at (the receiver first for a method)."""
+
+    def __init__(self, *args, **keywords):
+        self.args, self.keywords = args, keywords
+
+    def __repr__(self):
+        return f"Sample{(*self.args, *(f'{k}={v!r}' for k, v in self.keywords.items()))}"
+
+
+def defvjp(key, signature, *, sample, jvp=None, **vjps):
+    _add(ArrayRule(as_key(key), signature, vjps, sample, jvp))
 
 
 def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=None):
@@ -537,42 +560,59 @@ def _product_rule(t):
 _MATMUL = dict(a=_matmul_a, b=_matmul_b)
 _DOT = dict(a=_dot("a", "b", _matmul_a), b=_dot("b", "a", _matmul_b))
 _BINARY = lambda a, b: None  # noqa: E731
-defvjp(Operator(ast.MatMult), _BINARY, jvp=_product_rule, **_MATMUL)
-defvjp(Function(_np.matmul), _BINARY, jvp=_product_rule, **_MATMUL)
-defvjp(Function(_np.dot), _BINARY, jvp=_product_rule, **_DOT)
-defvjp(Method("dot"), _BINARY, jvp=_product_rule, **_DOT)
+defvjp(Operator(ast.MatMult), _BINARY, jvp=_product_rule, **_MATMUL,
+       sample=Sample(Array((2, 3)), Array((3, 4))))
+defvjp(Function(_np.matmul), _BINARY, jvp=_product_rule, **_MATMUL,
+       sample=Sample(Array((2, 3, 4)), Array((4,))))
+defvjp(Function(_np.dot), _BINARY, jvp=_product_rule, **_DOT,
+       sample=Sample(Array((3, 4)), Array((4, 2))))
+defvjp(Method("dot"), _BINARY, jvp=_product_rule, **_DOT,
+       sample=Sample(Array((3,)), Array((3, 2))))
 defvjp(Function(_np.outer), _BINARY, jvp=_product_rule,
        a=lambda c: c.reshaped(c.g @ c.raveled("b"), "a"),
-       b=lambda c: c.reshaped(c.raveled("a") @ c.g, "b"))
-defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")))
+       b=lambda c: c.reshaped(c.raveled("a") @ c.g, "b"),
+       sample=Sample(Array((3,)), Array((2, 2))))
+defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")),
+       sample=Sample(Array((3, 3))))
 defvjp(Function(_np.inner), _BINARY, jvp=_product_rule,
        a=lambda c: c.g * c.arg("b") if c.ndim("a") == 1 == c.ndim("b") else c.refuse(
            "np.inner of arrays that are not vectors", "Use @."),
-       b=lambda c: c.g * c.arg("a"))
+       b=lambda c: c.g * c.arg("a"),
+       sample=Sample(Array((4,)), Array((4,))))
 
 # Shape changes: the adjoint goes back through the inverse change (views, no copies).
 _RESHAPED = dict(a=lambda c: c.reshaped(c.g, "a"))
-defvjp(Attribute("T"), lambda a: None, a=lambda c: c.g.T)
-defvjp(Function(_np.transpose), lambda a, axes=None: None, a=lambda c: c.transposed_back())
-defvjp(Method("transpose"), lambda a, *axes: None, a=lambda c: c.transposed_back())
-defvjp(Function(_np.reshape), lambda a, newshape=None, order="C", shape=None: None, **_RESHAPED)
-defvjp(Method("reshape"), lambda a, *shape, order="C": None, **_RESHAPED)
-defvjp(Function(_np.ravel), lambda a: None, **_RESHAPED)
-defvjp(Method("ravel"), lambda a: None, **_RESHAPED)
-defvjp(Method("flatten"), lambda a: None, **_RESHAPED)
-defvjp(Function(_np.squeeze), lambda a, axis=None: None, **_RESHAPED)
-defvjp(Function(_np.expand_dims), lambda a, axis: None, **_RESHAPED)
-defvjp(Function(_np.atleast_1d), lambda a: None, **_RESHAPED)
-defvjp(Function(_np.atleast_2d), lambda a: None, **_RESHAPED)
-defvjp(Function(_np.atleast_3d), lambda a: None, **_RESHAPED)
-defvjp(Method("copy"), lambda a: None, a=lambda c: c.g)
-defvjp(Function(_np.copy), lambda a: None, a=lambda c: c.g)
-defvjp(Function(_np.array), lambda a, dtype=None: None, a=lambda c: c.g)
-defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g)
+defvjp(Attribute("T"), lambda a: None, a=lambda c: c.g.T, sample=Sample(Array((2, 3))))
+defvjp(Function(_np.transpose), lambda a, axes=None: None, a=lambda c: c.transposed_back(),
+       sample=Sample(Array((2, 3, 4)), (2, 0, 1)))
+defvjp(Method("transpose"), lambda a, *axes: None, a=lambda c: c.transposed_back(),
+       sample=Sample(Array((2, 3, 4)), 1, 2, 0))
+defvjp(Function(_np.reshape), lambda a, newshape=None, order="C", shape=None: None, **_RESHAPED,
+       sample=Sample(Array((3, 4)), (2, 6)))
+defvjp(Method("reshape"), lambda a, *shape, order="C": None, **_RESHAPED,
+       sample=Sample(Array((3, 4)), 6, 2))
+defvjp(Function(_np.ravel), lambda a: None, **_RESHAPED, sample=Sample(Array((3, 2))))
+defvjp(Method("ravel"), lambda a: None, **_RESHAPED, sample=Sample(Array((3, 2))))
+defvjp(Method("flatten"), lambda a: None, **_RESHAPED, sample=Sample(Array((2, 3))))
+defvjp(Function(_np.squeeze), lambda a, axis=None: None, **_RESHAPED,
+       sample=Sample(Array((3, 1))))
+defvjp(Function(_np.expand_dims), lambda a, axis: None, **_RESHAPED,
+       sample=Sample(Array((3,)), 0))
+defvjp(Function(_np.atleast_1d), lambda a: None, **_RESHAPED, sample=Sample(Array(())))
+defvjp(Function(_np.atleast_2d), lambda a: None, **_RESHAPED, sample=Sample(Array((3,))))
+defvjp(Function(_np.atleast_3d), lambda a: None, **_RESHAPED, sample=Sample(Array((2, 3))))
+defvjp(Method("copy"), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
+defvjp(Function(_np.copy), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
+defvjp(Function(_np.array), lambda a, dtype=None: None, a=lambda c: c.g,
+       sample=Sample(Array((3,))))
+defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g,
+       sample=Sample(Array((2, 2))))
 defvjp(Function(_np.concatenate), lambda arrays, axis=0: None,
-       arrays=lambda c: c.split_back(stacked=False))
+       arrays=lambda c: c.split_back(stacked=False),
+       sample=Sample([Array((2, 3)), Array((2, 2))], axis=1))
 defvjp(Function(_np.stack), lambda arrays, axis=0: None,
-       arrays=lambda c: c.split_back(stacked=True))
+       arrays=lambda c: c.split_back(stacked=True),
+       sample=Sample([Array((3,)), Array((3,))]))
 
 
 # Constructors filled from numbers: np.linspace(a, b, n)[i] = a + (b - a) * t[i] with
@@ -595,43 +635,49 @@ def _fill(c):
 
 
 defvjp(Function(_np.linspace), lambda start, stop, num=50, endpoint=True, retstep=False,
-       dtype=None, axis=0: None, start=_linspace("start"), stop=_linspace("stop"))
+       dtype=None, axis=0: None, start=_linspace("start"), stop=_linspace("stop"),
+       sample=Sample(Array(()), Array(()), 5))
 defvjp(Function(_np.full), lambda shape, fill_value, dtype=None, order="C": None,
-       fill_value=_fill)
+       fill_value=_fill, sample=Sample((2, 3), Array(())))
 defvjp(Function(_np.full_like), lambda a, fill_value, dtype=None, order="K", subok=True,
        shape=None: None,
-       a=lambda c: None, fill_value=_fill)   # a gives the shape (and dtype) only
+       a=lambda c: None, fill_value=_fill,   # a gives the shape (and dtype) only
+       sample=Sample(Array((2, 3)), Array(())))
 
 # Reductions, with axis and keepdims: the adjoint is spread back over the reduced axes.
 # Each function's row and its method's (np.sum(x), x.sum()) are the same.
 _REDUCE = lambda a, axis=None, keepdims=False: None  # noqa: E731
-for _function, _vjp, _jvp in (
-        (_np.sum, lambda c: c.spread(c.g_lazy), None),
-        (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size()), None),
-        (_np.max, lambda c: c.spread_to_extrema(), lambda t: t.extrema()),
-        (_np.min, lambda c: c.spread_to_extrema(), lambda t: t.extrema()),
+for _function, _vjp, _jvp, _sample in (
+        (_np.sum, lambda c: c.spread(c.g_lazy), None, Sample(Array((3, 4)), axis=0)),
+        (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size()), None,
+         Sample(Array((3, 4)), axis=1, keepdims=True)),
+        (_np.max, lambda c: c.spread_to_extrema(), lambda t: t.extrema(),
+         Sample(Array((3, 4)), axis=1)),
+        (_np.min, lambda c: c.spread_to_extrema(), lambda t: t.extrema(), Sample(Array((3, 4)))),
         (_np.prod, lambda c: c.spread(c.g, keep_out=True) * c.prod_of_others(),
-         lambda t: t.product())):
-    defvjp(Function(_function), _REDUCE, a=_vjp, jvp=_jvp)
-    defvjp(Method(_function.__name__), _REDUCE, a=_vjp, jvp=_jvp)
+         lambda t: t.product(), Sample(Array((3, 4)), axis=0))):
+    defvjp(Function(_function), _REDUCE, a=_vjp, jvp=_jvp, sample=_sample)
+    defvjp(Method(_function.__name__), _REDUCE, a=_vjp, jvp=_jvp, sample=_sample)
 defvjp(Function(_np.amax), _REDUCE, a=lambda c: c.spread_to_extrema(),
-       jvp=lambda t: t.extrema())
+       jvp=lambda t: t.extrema(), sample=Sample(Array((3, 4)), axis=0))
 defvjp(Function(_np.amin), _REDUCE, a=lambda c: c.spread_to_extrema(),
-       jvp=lambda t: t.extrema())
+       jvp=lambda t: t.extrema(), sample=Sample(Array((3, 4)), axis=-1, keepdims=True))
 defvjp(Function(_np.linalg.norm), lambda x, ord=None, axis=None, keepdims=False: None,
-       x=lambda c: c.norm_back(), jvp=lambda t: t.norm())
+       x=lambda c: c.norm_back(), jvp=lambda t: t.norm(), sample=Sample(Array((3, 4)), axis=1))
 
 # Elementwise choices whose condition or bounds are constants.
 defvjp(Function(_np.where), lambda condition, x, y: None,
        x=lambda c: c.sum_to(c.np.where(c.arg("condition"), c.g, 0.0), c.out_shape, "x"),
-       y=lambda c: c.sum_to(c.np.where(c.arg("condition"), 0.0, c.g), c.out_shape, "y"))
+       y=lambda c: c.sum_to(c.np.where(c.arg("condition"), 0.0, c.g), c.out_shape, "y"),
+       sample=Sample(Array((3,), bool), Array((3,)), Array((2, 3))))
 defvjp(Function(_np.clip), lambda a, a_min, a_max: None, a=lambda c: c.clip_back(),
-       jvp=lambda t: t.clipped())
+       jvp=lambda t: t.clipped(), sample=Sample(Array((2, 4)), -0.5, 0.5))
 defvjp(Method("clip"), lambda a, min=None, max=None: None, a=lambda c: c.clip_back(),
-       jvp=lambda t: t.clipped())
+       jvp=lambda t: t.clipped(), sample=Sample(Array((5,)), -0.3, None))
 
 # Indexing reads x[i]: scattered back into a zero array of x's shape (reverse/arrays.py).
-defvjp(Syntax("array getitem"), lambda a, index: None, a=lambda c: c.scatter_back())
+defvjp(Syntax("array getitem"), lambda a, index: None, a=lambda c: c.scatter_back(),
+       sample=Sample(Array((4, 3)), (slice(1, None), [0, 2, 2])))
 
 
 def _is_numpy(function):
@@ -641,7 +687,7 @@ def _is_numpy(function):
 
 def is_numpy_row(rule):
     """Whether ``rule`` is one of the NumPy rows above: an ``ArrayRule``, or the partials of
-    a NumPy function (covered by tests/test_arrays.py)."""
+    a NumPy function (tests/test_array_rules.py checks each)."""
     return isinstance(rule, ArrayRule) or isinstance(rule, Partials) and isinstance(
         rule.key, Function) and _is_numpy(rule.key.function)
 

@@ -1,4 +1,5 @@
-"""Array functions for tests/test_arrays.py: every NumPy row of the rule table is used here.
+"""Array functions for tests/test_arrays.py: the seeds' examples, broadcasting, and NumPy rows
+in combination, through loops and branches (tests/test_array_rules.py checks each row alone).
 
 ``CASES`` lists (function, argument shapes); a shape ``()`` is a Python float, ``"i"``
 entries are integer index arrays made by the test.

@@ -1,0 +1,188 @@
+"""Every NumPy row of the rule table against central differences, from the row alone.
+
+For each row (``rules.is_numpy_row``) a function calling the primitive once is written
+from the row's key and its ``sample`` (an elementwise row's sample is its arguments,
+broadcasting, drawn from its ``domain``), and differentiated in both modes: the pullback
+of a random cotangent (``vjp``) against central differences of ``<cotangent, f>``, the
+tangent along a random direction (``jvp``) against the central difference along it, and
+the two against each other (``<v, J u> = <J^T v, u>``).  A new row is checked without
+new test code.
+"""
+
+import ast
+import dataclasses
+import itertools
+import linecache
+
+import numpy as np
+import pytest
+
+from s2sdiff import jvp, rules, vjp
+from s2sdiff.normalize import normalize
+from s2sdiff.parse import parse
+from s2sdiff.rules import (Array, ArrayRule, Attribute, Function, Method, Operator, Partials,
+                           Sample, Syntax)
+
+ROWS = [rule for rule in rules.RULES.values() if rules.is_numpy_row(rule)]
+STEP = 1e-6                 # relative step of the central differences
+RTOL, ATOL = 1e-6, 1e-8
+_NUMBERED = itertools.count()
+
+
+def sample_of(rule):
+    """The row's sample; for an elementwise row, (2, 3) and (3,) arrays that broadcast."""
+    if isinstance(rule, ArrayRule):
+        return rule.sample
+    return Sample(*(Array((2, 3) if i == 0 else (3,)) for i in range(rule.arity)))
+
+
+class RowCall:
+    """A function ``row_<k>(x0, x1, ...)`` calling the row once: the sample's float arrays
+    are its parameters (``primals``), masks are globals, anything else a literal."""
+
+    def __init__(self, rule, seed=0):
+        self.rule, self.rng = rule, np.random.default_rng(seed)
+        self.domain = rule.domain if isinstance(rule, Partials) else None
+        self.params, self.primals, self.constants = [], [], {}
+        sample = sample_of(rule)
+        args = [self.node(a) for a in sample.args]
+        keywords = [ast.keyword(k, self.node(v)) for k, v in sample.keywords.items()]
+        expression = _called(rule.key, args, keywords)
+        name = f"row_{next(_NUMBERED)}"
+        self.source = (f"def {name}({', '.join(self.params)}):\n"
+                       f"    return {ast.unparse(expression)}\n")
+        filename = f"<numpy row {rule.name} {name}>"
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True),
+                                     filename)
+        namespace = {"np": np, **self.constants}
+        exec(compile(self.source, filename, "exec"), namespace)
+        self.function = namespace[name]
+
+    def node(self, value):
+        if isinstance(value, Array) and value.dtype is bool:
+            name = f"mask{len(self.constants)}"
+            self.constants[name] = self.rng.random(value.shape) < 0.5
+            return ast.Name(name, ast.Load())
+        if isinstance(value, Array):
+            self.params.append(f"x{len(self.params)}")
+            self.primals.append(self.random(value.shape))
+            return ast.Name(self.params[-1], ast.Load())
+        if isinstance(value, (list, tuple)):
+            return (ast.List if isinstance(value, list) else ast.Tuple)(
+                [self.node(v) for v in value], ast.Load())
+        if isinstance(value, slice):
+            return ast.Slice(*(None if v is None else self.node(v)
+                               for v in (value.start, value.stop, value.step)))
+        return ast.Constant(value)
+
+    def random(self, shape):
+        """Values in the row's domain (an elementwise row's), else standard normal."""
+        if self.domain is None:
+            value = self.rng.normal(size=shape)
+        else:
+            value = self.rng.uniform(*self.domain, size=shape)
+        return float(value) if shape == () else value
+
+    def like(self, value):
+        """A random direction (a tangent, a cotangent) of ``value``'s shape."""
+        return float(self.rng.normal()) if np.ndim(value) == 0 else \
+            self.rng.normal(size=np.shape(value))
+
+
+def _called(key, args, keywords):
+    """The expression applying the row ``key`` to ``args`` and ``keywords``."""
+    if isinstance(key, Function):
+        spelled = key.function.__module__.replace("numpy", "np", 1) + "." + key.function.__name__
+        assert eval(spelled, {"np": np}) is key.function, f"{key.name} is not {spelled}"
+        return ast.Call(ast.parse(spelled, mode="eval").body, args, keywords)
+    if isinstance(key, Method):
+        return ast.Call(ast.Attribute(args[0], key.method, ast.Load()), args[1:], keywords)
+    if isinstance(key, Attribute):
+        return ast.Attribute(args[0], key.attribute, ast.Load())
+    if isinstance(key, Operator):
+        return ast.BinOp(args[0], key.operator(), args[1])
+    if key == Syntax("array getitem"):
+        return ast.Subscript(args[0], args[1], ast.Load())
+    raise AssertionError(f"no way to call the row {key!r}")
+
+
+def _central(f, primals, i, direction):
+    """(f(.., x_i + h d, ..) - f(.., x_i - h d, ..)) / 2h."""
+    h = STEP * max(1.0, float(np.max(np.abs(primals[i]))))
+    plus, minus = list(primals), list(primals)
+    plus[i] = primals[i] + h * direction
+    minus[i] = primals[i] - h * direction
+    return (np.asarray(f(*plus)) - np.asarray(f(*minus))) / (2 * h)
+
+
+def _unit(value, position):
+    """The direction of one entry of ``value`` (1.0 for a number)."""
+    if np.ndim(value) == 0:
+        return 1.0
+    e = np.zeros(np.shape(value))
+    e[position] = 1.0
+    return e
+
+
+@pytest.mark.parametrize("rule", ROWS, ids=lambda r: r.name)
+def test_the_sample_calls_the_row(rule):
+    call = RowCall(rule)
+    keys = {step.rule.key for step in normalize(parse(call.function)).steps
+            if step.rule is not None}
+    assert rule.key in keys, call.source
+
+
+@pytest.mark.parametrize("rule", ROWS, ids=lambda r: r.name)
+def test_vjp_against_central_differences(rule):
+    call = RowCall(rule)
+    f, primals = call.function, call.primals
+    out, pullback = vjp(f, *primals)
+    np.testing.assert_allclose(out, f(*primals), rtol=1e-15, err_msg=call.source)
+    cotangent = call.like(out)
+    gradients = pullback(cotangent)
+    assert len(gradients) == len(primals)
+    for i, (primal, gradient) in enumerate(zip(primals, gradients)):
+        assert np.shape(gradient) == np.shape(primal), call.source
+        numeric = np.zeros(np.shape(primal))
+        for position in np.ndindex(np.shape(primal)):
+            numeric[position] = np.sum(cotangent * _central(f, primals, i, _unit(primal, position)))
+        np.testing.assert_allclose(gradient, numeric, rtol=RTOL, atol=ATOL,
+                                   err_msg=f"d/d{call.params[i]} of\n{call.source}")
+
+
+@pytest.mark.parametrize("rule", ROWS, ids=lambda r: r.name)
+def test_jvp_against_central_differences_and_the_vjp(rule):
+    call = RowCall(rule)
+    f, primals = call.function, call.primals
+    tangents = [call.like(p) for p in primals]
+    out, tangent_out = jvp(f, primals, tangents)
+    np.testing.assert_allclose(out, f(*primals), rtol=1e-15, err_msg=call.source)
+    assert np.shape(tangent_out) == np.shape(out), call.source
+    numeric = sum(_central(f, primals, i, t) for i, t in enumerate(tangents))
+    np.testing.assert_allclose(tangent_out, numeric, rtol=RTOL, atol=ATOL, err_msg=call.source)
+    cotangent = call.like(out)
+    gradients = vjp(f, *primals)[1](cotangent)
+    forward = np.sum(cotangent * tangent_out)
+    reverse = sum(np.sum(g * t) for g, t in zip(gradients, tangents))
+    assert forward == pytest.approx(reverse, rel=1e-12, abs=1e-14), call.source
+
+
+def _replaced(monkeypatch, key, **changes):
+    monkeypatch.setitem(rules.RULES, key, dataclasses.replace(rules.RULES[key], **changes))
+
+
+def test_a_wrong_vjp_is_caught(monkeypatch):
+    _replaced(monkeypatch, Function(np.sum), vjps={"a": lambda c: c.spread(c.g_lazy * 2.0)})
+    with pytest.raises(AssertionError, match="d/dx0"):
+        test_vjp_against_central_differences(rules.RULES[Function(np.sum)])
+
+
+def test_a_wrong_jvp_is_caught(monkeypatch):
+    _replaced(monkeypatch, Function(np.max), jvp=None)       # max taken for a linear row
+    with pytest.raises(AssertionError):
+        test_jvp_against_central_differences_and_the_vjp(rules.RULES[Function(np.max)])
+
+
+def test_every_array_rule_has_a_sample():
+    """``defvjp`` takes ``sample`` by keyword, without a default: a row cannot lack one."""
+    assert all(isinstance(r.sample, Sample) for r in ROWS if isinstance(r, ArrayRule))

@@ -15,9 +15,9 @@ import threading
 
 import numpy as np
 
-from . import aliases
-from .errors import InternalError, S2SDiffError
-from .kinds import NOT_SCALAR_HINT, check_argument, infer
+from . import activity, aliases
+from .errors import ArgumentError, InternalError, S2SDiffError
+from .kinds import NOT_SCALAR_HINT, check_argument, drop_constants, infer
 
 
 def dispatcher(func, name, params, specialise, free=(), parsed=None):
@@ -179,6 +179,35 @@ def specialiser(func, parsed_program, kind, wrt_names, single, generate):
                                      NOT_SCALAR_HINT, program.assigned_at.get(program.output.id))
         program.kinds = kinds
         aliases.check(program, kinds)
+        integers = [p for p in wrt_names if kinds[p].array and kinds[p].dtype in "iu"]
+        for param in integers:
+            _refuse_active_integers(parsed_program(), args, param)
         return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array],
                         ieee)
     return specialise
+
+
+def _refuse_active_integers(program, args, param):
+    """Raise ``ArgumentError`` if the integer array passed for the differentiated
+    ``param`` would be active were it a float array: its gradient would silently be zero.
+
+    An integer array used only where NumPy needs integers (indices, counts, shapes) stays
+    a constant, as JAX's integer inputs are; one that enters arithmetic reaching the
+    output is refused, the way JAX and PyTorch refuse to differentiate integer inputs.
+    Whether it enters arithmetic is asked of kinds inference and activity analysis run
+    on the same arguments with that array as floats (an index made float fails there)."""
+    index = program.params.index(param)
+    as_floats = list(args)
+    as_floats[index] = args[index].astype(float)
+    try:
+        program.kinds = infer(program, as_floats[:len(program.params)])
+    except Exception:           # it is used where only integers do: an index, a count
+        return
+    facts = activity.analyze(program, [param])
+    drop_constants(program, facts)
+    if param in facts.varied and param in facts.useful:
+        raise ArgumentError(
+            f"argument {param!r} of {program.name} is differentiated, but it is an array of "
+            f"{args[index].dtype} and the output depends on it through arithmetic: its "
+            f"gradient would be zero. Pass an array of floats ({param}.astype(float)), or "
+            f"leave {param!r} out of wrt=", construct="argument")

@@ -31,7 +31,6 @@ import threading
 import weakref
 
 from . import dispatch
-from . import forward_arrays
 from . import ir
 
 from .kinds import drop_constants, free_data
@@ -41,6 +40,7 @@ from .emit import Later, build
 from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError,
                      UnsupportedError, firewall)
 from .forward import forward
+from .forward.arrays import forward_refused
 from .normalize import normalize
 from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
@@ -312,7 +312,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differen
 
     def generate(program, real_wrt, ieee=False):
         if by_columns and any(program.kinds[p].array for p in wrt_names):
-            raise forward_arrays.forward_refused(program)
+            raise forward_refused(program)
         program.ieee = ieee
         try:
             facts = activity_pass.analyze(program, real_wrt)

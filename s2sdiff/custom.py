@@ -188,7 +188,7 @@ def _parameters(step):
 
 
 # code generation ----------------------------------------------------------------
-# Each helper builds the AST of one visible call; reverse.py and forward.py place it.
+# Each helper builds the AST of one visible call; reverse/ and forward/ place it.
 
 def _member(step, attribute):
     """``<callee as the user wrote it>.<attribute>``."""

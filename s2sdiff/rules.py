@@ -429,7 +429,7 @@ for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"
 #   ``c.static("axis")``, shapes ``c.shape("a")`` and the NumPy namespace ``c.np``.
 #   ``signature`` is a stub whose parameters name the call's arguments; ``operands`` are
 #   the differentiable ones (the others must not depend on the differentiated inputs).
-#   Forward mode reads ``jvp(t)`` (``forward_arrays.RowTangents``): None for a row linear
+#   Forward mode reads ``jvp(t)`` (``forward.arrays.RowTangents``): None for a row linear
 #   in its operands together (its tangent is the row with each operand replaced by its
 #   tangent), ``t.product_rule()`` for one linear in each operand alone (``a @ b``), and
 #   the derivative written out for the others.  ``sample`` is a call to check the row at

@@ -36,16 +36,17 @@ import copy
 import functools
 import operator
 
-from . import array_context, custom, forward_arrays
-from .activity import _loop_elements, analyze
-from .build import Expr, as_node
-from .listing import Block, Line, Listing, assign, header
-from .modules import ModuleAliases
-from .ir import If, Jump, Loop, Passive, Step, store_names
-from . import rules
-from .rules import Structural, Syntax
-from .emit import sequence_parameters
-from .optimize import fold
+from .. import array_context, custom
+from ..activity import _loop_elements, analyze
+from ..build import Expr, as_node
+from ..listing import Block, Line, Listing, assign, header
+from ..modules import ModuleAliases
+from ..ir import If, Jump, Loop, Passive, Step, store_names
+from .. import rules
+from ..rules import Structural, Syntax
+from ..emit import sequence_parameters
+from ..optimize import fold
+from . import arrays
 
 
 def _is_atom(node):
@@ -96,7 +97,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
     def zero_of(name):
         """A zero tangent: ``0.0``, or zeros of the array's shape in NumPy code."""
         if kinds and name in kinds and kinds[name].array:
-            return forward_arrays.zeros_of(modules, name)
+            return arrays.zeros_of(modules, name)
         return ast.Constant(0.0)
 
     def step_tangents(item, out):
@@ -126,7 +127,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
         if item.custom is not None:          # the user's rule, called visibly (custom.py)
             _custom_tangents(program, item, active, tangent, out)
             return
-        if isinstance(item.rule, rules.ArrayRule):     # NumPy rows: forward_arrays.tangent_of_row
+        if isinstance(item.rule, rules.ArrayRule):     # NumPy rows: arrays.tangent_of_row
             for direction, facts in active:
                 array_context.refuse_varied_options(program, item, facts.is_active)
             for direction, facts in active:
@@ -134,7 +135,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
                     if isinstance(atom, ast.Name) and facts.is_active(atom):
                         return ast.Name(tangent(atom.id, direction), ast.Load())
                     return None
-                value = forward_arrays.tangent_of_row(item, kinds, modules, of)
+                value = arrays.tangent_of_row(item, kinds, modules, of)
                 out.append(Line(assign(tangent(item.target, direction), value), item.number))
             return
         m = array_context.array_namespace(modules, kinds, item) if kinds else modules.namespace_for(item)
@@ -154,7 +155,7 @@ def forward(program, activity, *, jvp=False, with_value=False, single=False, nam
             # a name assigned in several places (a branch, a loop) may get a constant here
             value = functools.reduce(operator.add, terms) if terms else Expr(zero_of(item.target))
             if terms and kinds:          # broadcasting: a tangent has its value's shape
-                value = forward_arrays.spread_tangent(modules, kinds, item, [
+                value = arrays.spread_tangent(modules, kinds, item, [
                     (p, a) for a, p in zip(item.args, partials) if facts.is_active(a)], value)
             out.append(Line(assign(tangent(item.target, direction), value.node), item.number))
 
@@ -238,7 +239,7 @@ def _structural_tangents(program, step, active, tangent, out):
         for direction, facts in active:
             _sequence_tangents(step, direction, facts, tangent, out)
         return
-    from .api import jvp_of                # the pipeline, run again on the callee
+    from ..api import jvp_of                # the pipeline, run again on the callee
     import inspect
     params = list(inspect.signature(step.callee).parameters)
     for k, (direction, facts) in enumerate(active):

@@ -15,12 +15,12 @@ import functools
 
 import numpy as np
 
-from . import rules
-from .array_context import attribute_node, bind, broadcast, prod_of_others_call
-from .build import Expr, as_node, unparse
-from .errors import UnsupportedError
-from .ir import atom_key, is_display, leaves
-from .kinds import node_kind
+from .. import rules
+from ..array_context import attribute_node, bind, broadcast, prod_of_others_call
+from ..build import Expr, as_node, unparse
+from ..errors import UnsupportedError
+from ..ir import atom_key, is_display, leaves
+from ..kinds import node_kind
 
 
 def forward_refused(program):

@@ -30,7 +30,8 @@ The listing is deliberately naive (``1 * dden``, ``dxpy = 2 * xpy ** (2 - 1) * .
 The package: this module drives the pass (straight-line NumPy code here, anything with
 blocks through ``sweeps.Sweeps``); ``adjoints.py`` owns the adjoints and writes every
 contribution; ``arrays.py`` is the reverse of NumPy steps; ``loops.py`` plans a loop's
-reverse.
+reverse.  The forward sweep's statements are written by ``primal.py``, as forward mode's
+are.
 """
 
 import ast
@@ -39,11 +40,11 @@ from ..build import Expr, unparse
 from ..ir import Loop, has_control_flow, walk_items
 from ..listing import Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
+from ..primal import primal_lines, unbound_line
 from ..rules import Structural, Syntax
-from .. import custom
 from .adjoints import Adjoints
 from .arrays import Backprop
-from .sweeps import Sweeps, active_step, backprop_custom
+from .sweeps import Sweeps, active_step, backprop_custom, forward_step
 
 
 def reverse(program, activity, *, with_value=False, single=False, name=None, cotangents=False,
@@ -61,7 +62,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
     adjoints = sweep.adjoints
     listing.body = sweep.forward(program.body, taping=True)
     # copied on paths where the user's code never reads them: the copy must not raise
-    listing.body[:0] = [Line(assign(name, ast.Constant(0.0))) for name in program.unbound]
+    listing.body[:0] = [unbound_line(name) for name in program.unbound]
     if sweep.tape_used:
         listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
     value = program.output
@@ -91,13 +92,9 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
     modules = ModuleAliases(program)
     listing = _listing(program, activity, name, with_value, cotangents)
     residuals = {}     # target of an active custom_vjp call -> its residuals' name
-    for item in program.body:
-        if hasattr(item, "target") and custom.is_vjp(item) and active_step(item, activity):
-            residuals[item.target] = program.namer.fresh(f"{item.target}_res")
-            listing.body.append(Line(custom.vjp_forward(item, residuals[item.target]), item.number))
-            continue
-        listing.body.append(Line(item.statement, item.number) if hasattr(item, "target")
-                            else Line(item.stmt))
+    listing.body = primal_lines(
+        program.body, lambda step: [forward_step(step, activity, residuals, program.namer)],
+        loop_lines=None)           # straight-line code: no loops
     adjoints = Adjoints(program, listing, modules)
     backprop = Backprop(program, activity, adjoints, modules)
     _seed(program, activity, adjoints, listing, cotangents)

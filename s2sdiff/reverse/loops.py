@@ -72,13 +72,6 @@ def replayable(loop, replayable):
         isinstance(it, ast.Call) and getattr(it.func, "id", None) == "range")
 
 
-def loop_head(loop):
-    if loop.kind == "for":
-        return ast.For(copy.deepcopy(loop.target), copy.deepcopy(loop.iterable), [], [], lineno=0)
-    test = copy.deepcopy(loop.test) if loop.test is not None else ast.Constant(True)
-    return ast.While(test, [], [])
-
-
 def reverse_head(loop, plan, index):
     """``for i in reversed(range(n)):`` when the loop ran over all of its iterable;
     ``for _ in range(trips):`` when it may have stopped early (its values come off the

@@ -11,9 +11,10 @@ import copy
 
 from .. import custom
 from ..build import Expr, unparse
-from ..ir import If, Jump, Loop, Passive, Step, store_names, walk_items, walk_steps
+from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign
 from ..modules import ModuleAliases
+from ..primal import loop_head, primal_lines, step_line, unbound_line
 from ..rules import Structural, Syntax
 from . import loops
 from .adjoints import Adjoints, Explanation
@@ -72,27 +73,12 @@ class Sweeps:
     # the forward sweep ------------------------------------------------------------
 
     def forward(self, items, taping):
-        """The forward statements of ``items``; ``taping``: loops push what their reverse
-        reads (the forward sweep proper, and a recomputation inside a reverse loop)."""
-        out = []
-        for item in items:
-            if isinstance(item, Step):
-                if custom.is_vjp(item) and self.active(item):
-                    self.residuals[item.target] = self.program.namer.fresh(f"{item.target}_res")
-                    out.append(Line(custom.vjp_forward(item, self.residuals[item.target]),
-                                    item.number))
-                else:
-                    out.append(Line(item.statement, item.number))
-            elif isinstance(item, Passive):
-                out.append(Line(item.stmt))
-            elif isinstance(item, Jump):
-                out.append(Line(ast.Break() if item.kind == "break" else ast.Continue()))
-            elif isinstance(item, If):
-                out.append(Block(ast.If(item.test, [], []), self.forward(item.body, taping),
-                                 self.forward(item.orelse, taping)))
-            elif isinstance(item, Loop):
-                out += self.forward_loop(item, taping)
-        return out
+        """The forward statements of ``items`` (``primal.py``); ``taping``: loops push what
+        their reverse reads (the forward sweep proper, and a recomputation inside a reverse
+        loop)."""
+        return primal_lines(items, lambda step: [forward_step(step, self.activity, self.residuals,
+                                                              self.program.namer)],
+                            lambda loop: self.forward_loop(loop, taping))
 
     def forward_loop(self, loop, taping):
         plan = self.plan(loop) if taping else None
@@ -102,15 +88,15 @@ class Sweeps:
             before.append(Line(assign(plan.counter, ast.Constant(0))))
             body.insert(0, Line(ast.AugAssign(ast.Name(plan.counter, ast.Store()), ast.Add(),
                                               ast.Constant(1), lineno=0)))
-        for name in loop.unbound:       # unassigned until an iteration assigns it: copies
-            before.append(Line(assign(name, ast.Constant(0.0))))    # of it must not raise
+        # unassigned until an iteration assigns it: copies of it must not raise
+        before += [unbound_line(name) for name in loop.unbound]
         if plan is not None and plan.pushed:
             self.tape_used = True
             pushed = loops.pack(plan.pushed)
             body.insert(1 if plan.counter else 0, Line(ast.Expr(ast.Call(
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "append", ast.Load()),
                 [pushed], []))))
-        return before + [Block(loops.loop_head(loop), body)]
+        return before + [Block(loop_head(loop), body)]
 
     # planning a loop's reverse ------------------------------------------------------
 
@@ -462,6 +448,15 @@ Sweeps.backprop_call = _backprop_call
 
 def active_step(step, activity):
     return step.target in activity.varied and step.target in activity.useful
+
+
+def forward_step(step, activity, residuals, namer):
+    """The forward statement of ``step``: the step itself, or for a custom_vjp call on an
+    active value ``t, t_res = f.fwd(...)``, its residuals' name recorded in ``residuals``."""
+    if custom.is_vjp(step) and active_step(step, activity):
+        residuals[step.target] = namer.fresh(f"{step.target}_res")
+        return Line(custom.vjp_forward(step, residuals[step.target]), step.number)
+    return step_line(step)
 
 
 def backprop_custom(step, activity, d_target, residual, adjoints, out, namer):

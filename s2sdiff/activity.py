@@ -45,7 +45,7 @@ def analyze(program, wrt):
             if step.differentiable and any(_name(a) in varied for a in step.args):
                 varied.add(step.target)
         for loop in loops:             # an element of a varied sequence is varied
-            for element, sequence in _loop_elements(loop):
+            for element, sequence in loop_elements(loop):
                 if sequence in varied:
                     varied.add(element)
         changed = len(varied) != size
@@ -57,7 +57,7 @@ def analyze(program, wrt):
             if step.target in useful and step.differentiable:
                 useful.update(n for n in map(_name, step.args) if n is not None)
         for loop in loops:
-            for element, sequence in _loop_elements(loop):
+            for element, sequence in loop_elements(loop):
                 if element in useful:
                     useful.add(sequence)
         changed = len(useful) != size
@@ -72,7 +72,7 @@ def analyze(program, wrt):
     return Activity(list(wrt), varied, useful)
 
 
-def _loop_elements(loop):
+def loop_elements(loop):
     """(element, sequence) name pairs a ``for`` loop binds: ``for x in xs``,
     ``for i, x in enumerate(xs)``, ``for x, y in zip(xs, ys)``, and nestings of them."""
     if loop.kind != "for":
@@ -112,7 +112,7 @@ def _check_loop(program, loop, varied, useful):
     """A loop over an active sequence must bind its entries whole (``for x in xs``,
     ``enumerate``, ``zip``): each entry's adjoint is scattered back by position."""
     whole = scatter_pairs(loop)
-    for element, sequence in _loop_elements(loop):
+    for element, sequence in loop_elements(loop):
         active = element in varied and element in useful and sequence in varied
         if not active or (element, sequence) in whole:
             continue

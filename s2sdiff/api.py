@@ -302,10 +302,11 @@ def pullback_of(func, wrt):
 def jvp_of(func, wrt):
     """The generated jvp of ``func`` along the parameters ``wrt`` (tangents appended to
     its parameters), for a call of ``func`` in other generated forward-mode code."""
-    return _generate(func, "jvp", tuple(wrt), True, differentiate=functools.partial(forward, jvp=True))
+    return _generate(func, "jvp", tuple(wrt), True,
+                     differentiate=functools.partial(forward, jvp=True, jvp_of=jvp_of))
 def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differentiate, explain):
     """NumPy code is generated per argument kind (shapes, dtypes) on first use (dispatch.py, kinds.py)."""
-    forward_mode = differentiate is forward or getattr(differentiate, "func", None) is forward
+    forward_mode = getattr(differentiate, "func", None) is forward
     by_columns = forward_mode and not getattr(differentiate, "keywords", {}).get("jvp")
     activity_pass.analyze(program, wrt_names)      # a missing rule fails here, not at a call
     renewal = Renewal(func, kind, wrt_names, single, optimize, differentiate, explain)
@@ -397,7 +398,8 @@ def derivative(f, *, wrt=None, optimize=True):
     The generated code runs one tangent sweep per requested parameter ``p``, interleaved
     after each forward step: the tangent of ``v`` along ``p`` is ``dv_dp``.
     """
-    return _generate(f, "derivative", wrt, optimize, differentiate=forward)
+    return _generate(f, "derivative", wrt, optimize,
+                     differentiate=functools.partial(forward, jvp_of=jvp_of))
 
 
 def jvp(f, primals=None, tangents=None):
@@ -407,7 +409,8 @@ def jvp(f, primals=None, tangents=None):
     ``f``.  The generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``,
     is made once per function; ``jvp(f)`` alone returns it (with ``.source``).
     """
-    generated = _generate(f, "jvp", None, True, differentiate=functools.partial(forward, jvp=True))
+    generated = _generate(f, "jvp", None, True,
+                          differentiate=functools.partial(forward, jvp=True, jvp_of=jvp_of))
     if primals is None and tangents is None:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
@@ -506,7 +509,8 @@ def _jacobian_layout(f, columns):
 def jacfwd(f, *, wrt=None):
     """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
     generated function (``derivative``'s, extended to tuple outputs)."""
-    generated = _generate(f, "jacfwd", wrt, True, differentiate=forward)
+    generated = _generate(f, "jacfwd", wrt, True,
+                          differentiate=functools.partial(forward, jvp_of=jvp_of))
     result = _jacobian_layout(f, generated)
     result.source = generated.source
     return result

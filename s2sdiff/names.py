@@ -1,5 +1,8 @@
-"""Deterministic fresh names that never collide with anything the user wrote, and the
-readable names temporaries are given after what they compute (``suggest_name``)."""
+"""Deterministic fresh names that never collide with anything the user wrote, the
+readable names temporaries are given after what they compute (``suggest_name``), and the
+names of derivatives: ``AdjointNames`` (reverse mode's ``dv``) and ``TangentNames``
+(forward mode's ``v_dot`` and ``dv_dp``), each given once per value and kept in the
+listing's ``adjoints``."""
 
 import ast
 import keyword
@@ -128,3 +131,25 @@ class AdjointNames:
             if name in self.user_names:
                 self.listing.kept.add(names[name])
         return names[name]
+
+
+class TangentNames:
+    """``v_dot`` (the jvp direction) or ``dv_dp`` (along ``p``); ``_2``... when taken."""
+
+    def __init__(self, program, listing):
+        self.program = program
+        self.listing = listing
+
+    def __call__(self, name, direction):
+        names = self.listing.adjoints
+        key = (name, direction)
+        if key not in names:
+            if direction == "partial":            # the local partial d target / d arg
+                names[key] = self.program.namer.fresh(f"d{name[0]}_d{name[1]}")   # one per position
+                self.listing.kept.add(names[key])
+                return names[key]
+            preferred = f"{name}_dot" if direction is None else f"d{name}_d{direction}"
+            names[key] = self.program.namer.fresh(preferred)
+            if name not in self.program.temps:
+                self.listing.kept.add(names[key])     # the user will look for it
+        return names[key]

@@ -180,8 +180,9 @@ def _bindings(code, listing):
             continue
         if getattr(value, "__module__", None) == runtime.__name__:   # s2sdiff's helpers: copied in
             imports.add("import numpy as np")
+            keyword = "class" if isinstance(value, type) else "def"
             helpers.append(inspect.getsource(value).replace(
-                f"def {value.__name__}(", f"def {name}(", 1).rstrip("\n"))
+                f"{keyword} {value.__name__}", f"{keyword} {name}", 1).rstrip("\n"))
             continue
         if isinstance(value, types.ModuleType):
             module = _importable_module(value.__name__, value)

@@ -8,8 +8,12 @@ program through ``primal_lines``, which guarantees:
   replaces it), a passive statement and a ``break``/``continue`` as they are, an ``if``
   on the same condition with both arms written the same way, a loop as the mode writes
   it (``loop_lines``) around a body headed by ``loop_head``, the user's own head;
-* a name that is copied where it may be unbound (``Program.unbound``, ``Loop.unbound``)
-  is bound to ``0.0`` first (``unbound_line``), so that the copy cannot raise.
+* a name that is copied where the user's code never reads it unbound (``Program.unbound``)
+  is bound to ``0.0`` first (``unbound_line``), so that the copy cannot raise; a name
+  only a loop's iterations assign (``Loop.unbound``) is bound to ``Unbound('y')``
+  (``runtime.Unbound``, ``loop_unbound_line``): copies of it do not raise, reading it
+  raises the user's own ``UnboundLocalError`` (a loop that ran no trip), and an output
+  that may be one is checked (``bound_checks``).
 
 Nothing here depends on the mode: what follows a step (tangents) or what a loop pushes
 (the tape) is the caller's.
@@ -18,8 +22,9 @@ Nothing here depends on the mode: what follows a step (tangents) or what a loop 
 import ast
 import copy
 
-from .ir import If, Jump, Loop, Passive, Step
+from .ir import If, Jump, Loop, Passive, Step, walk_items
 from .listing import Block, Line, assign
+from .runtime import Unbound
 
 
 def primal_lines(items, step_lines, loop_lines):
@@ -58,3 +63,25 @@ def loop_head(loop):
 def unbound_line(name):
     """``name = 0.0``: a name copied on paths where the user's code never assigns it."""
     return Line(assign(name, ast.Constant(0.0)))
+
+
+def loop_unbound_line(program, name, modules):
+    """``name = Unbound('y')``: ``name`` (the user's ``y``) before the loop that assigns it."""
+    user = program.user_names.get(name, name)
+    return Line(assign(name, ast.Call(ast.Name(modules.helper(Unbound), ast.Load()),
+                                      [ast.Constant(user)], [])))
+
+
+def bound_checks(program, modules):
+    """``Unbound.check(y)`` for each output only the iterations of a loop assign: the
+    user's function raises there when the loop ran no trip, and so must generated code,
+    which may return the output unread (``grad``)."""
+    unbound = {name for item in walk_items(program.body) if isinstance(item, Loop)
+               for name in item.unbound}
+    names = []
+    for output in program.outputs:
+        if isinstance(output, ast.Name) and output.id in unbound and output.id not in names:
+            names.append(output.id)
+    return [Line(ast.Expr(ast.Call(
+        ast.Attribute(ast.Name(modules.helper(Unbound), ast.Load()), "check", ast.Load()),
+        [ast.Name(name, ast.Load())], []))) for name in names]

@@ -12,6 +12,42 @@ array([ 0., 10.,  0.])
 import numpy as np
 
 
+class Unbound:
+    """What generated code binds a name to that only the iterations of a loop assign,
+    before any has: reading it raises the ``UnboundLocalError`` that the user's function
+    raises there (a loop that ran no trip), where ``0.0`` would have gone on silently.
+    Copying it (a loop's tape, a renaming copy) does not read it."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def read(self, *args, **kwargs):
+        raise UnboundLocalError(
+            f"cannot access local variable {self.name!r} where it is not associated with a "
+            f"value: no iteration of the loop that assigns it ran")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = read
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = read
+    __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __neg__ = __pos__ = __abs__ = read
+    __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __float__ = __int__ = __index__ = read
+    __getitem__ = __iter__ = __len__ = __array__ = __array_ufunc__ = __array_function__ = read
+    __round__ = __trunc__ = __floor__ = __ceil__ = __eq__ = __ne__ = read
+    __hash__ = object.__hash__
+
+    def __getattr__(self, attribute):      # y.sum(), y.shape; not copy's __deepcopy__
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        self.read()
+
+    @staticmethod
+    def check(value):
+        """Raise as reading it would if ``value`` is unbound (an output returned as it is)."""
+        if type(value) is Unbound:
+            value.read()
+
+
 def zeros_like(value):
     """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array)."""
     if isinstance(value, np.ndarray):

@@ -45,6 +45,7 @@ from ..activity import analyze
 from ..emit import sequence_parameters
 from ..listing import Line, Listing, assign, header
 from ..names import TangentNames
+from ..primal import bound_checks
 from .sweep import Sweep
 
 
@@ -94,6 +95,7 @@ def forward(program, activity, *, jvp_of, jvp=False, with_value=False, single=Fa
     # copied on paths where the user never reads it
     listing.body += sweep.unbound_lines(program.unbound)
     listing.body += sweep.lines(program.body)
+    listing.body += bound_checks(program, sweep.modules)
 
     def tangent_of(output, direction, facts):
         if facts.is_active(output):

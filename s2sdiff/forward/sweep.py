@@ -35,7 +35,7 @@ from ..ir import store_names
 from ..listing import Block, Line, assign
 from ..modules import ModuleAliases
 from ..optimize import fold
-from ..primal import loop_head, primal_lines, step_line, unbound_line
+from ..primal import loop_head, loop_unbound_line, primal_lines, step_line, unbound_line
 from ..rules import Structural
 from . import arrays
 from .calls import CalleeJvps, custom_tangents, structural_tangents
@@ -61,12 +61,13 @@ class Sweep:
         """The statements of ``items``, each step followed by its tangents."""
         return primal_lines(items, self.step_lines, self.loop_lines)
 
-    def unbound_lines(self, names):
+    def unbound_lines(self, names, loop=False):
         """``v = 0.0`` and ``t(v)`` a zero in each direction where ``v`` is active, for
-        each name copied where it may be unbound."""
+        each name copied where it may be unbound; before a ``loop``, ``v = Unbound('v')``."""
         out = []
         for name in names:
-            out.append(unbound_line(name))
+            out.append(loop_unbound_line(self.program, name, self.modules) if loop
+                       else unbound_line(name))
             for direction, facts in self.directions:
                 if facts.is_active(ast.Name(name)):
                     out.append(Line(assign(self.tangent(name, direction), self.zero_of(name))))
@@ -154,7 +155,7 @@ class Sweep:
     def loop_lines(self, loop):
         """The loop with the tangents of its elements and of its constant targets at the
         top of its body, after its unbound names."""
-        out = self.unbound_lines(loop.unbound)      # unassigned until an iteration assigns it
+        out = self.unbound_lines(loop.unbound, loop=True)    # no iteration assigned it yet
         head, body = loop_head(loop), self.lines(loop.body)
         pairs = [(e, q, d) for e, q in loop_elements(loop) for d, facts in self.directions
                  if facts.is_active(ast.Name(e)) and facts.is_active(ast.Name(q))]

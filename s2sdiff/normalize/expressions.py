@@ -10,6 +10,7 @@ the atoms the rule differentiates, and temporaries are named after what they com
 """
 
 import ast
+import copy
 import inspect
 import keyword
 import types
@@ -91,6 +92,8 @@ class Expressions:
             return self.array_call                # np.sum(x)...
         if callee is runtime.ieee and node.args and not node.keywords:
             return self.ieee_call
+        if callee is runtime.Unbound:
+            return self.unbound_call
         return self.function_call
 
     def unsupported(self, node, into):
@@ -263,6 +266,12 @@ class Expressions:
         args = [self.atom(a, into.hint, into.lineno) for a in operands]
         return into.emit(ast.Call(copy_load(node.func), [copy_load(operation), *args], []), args,
                          None if constant else rule, callee, differentiable=not constant)
+
+    def unbound_call(self, node, into):
+        """``Unbound('y')`` in generated code (``hessian`` differentiates it): a constant
+        that raises where it is read, kept as it is."""
+        return into.emit(ast.Call(copy_load(node.func), copy.deepcopy(node.args), []), [], None,
+                         runtime.Unbound, differentiable=False)
 
     def _part_of_custom_rule(self, func):
         """``f.fwd``, ``f.bwd``, ``f.jvp``...: the user's rule, never differentiated."""

@@ -11,7 +11,7 @@ construct, the line and a hint.
 import ast
 import copy
 
-from .. import control, ir, rules
+from .. import control, ir, rules, runtime
 from ..errors import NotScalarError
 from ..ir import Passive, Program, Step, assigned_names, copied_unbound, validate, walk_steps
 from ..names import Namer
@@ -170,7 +170,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax):
         call = stmt.value
         if isinstance(call, (ast.Yield, ast.YieldFrom, ast.Await)):
             raise self.error(call)
-        if isinstance(call, ast.Call) and self.resolve(call.func) is print:
+        if isinstance(call, ast.Call) and self.resolve(call.func) in (print, runtime.Unbound.check):
             self.passive(stmt)
             return
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \

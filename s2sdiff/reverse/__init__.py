@@ -40,7 +40,7 @@ from ..build import Expr, unparse
 from ..ir import Loop, has_control_flow, walk_items
 from ..listing import Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
-from ..primal import primal_lines, unbound_line
+from ..primal import bound_checks, primal_lines, unbound_line
 from ..rules import Structural, Syntax
 from .adjoints import Adjoints
 from .arrays import Backprop
@@ -63,6 +63,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
     listing.body = sweep.forward(program.body, taping=True)
     # copied on paths where the user's code never reads them: the copy must not raise
     listing.body[:0] = [unbound_line(name) for name in program.unbound]
+    listing.body += bound_checks(program, sweep.modules)
     if sweep.tape_used:
         listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
     value = program.output

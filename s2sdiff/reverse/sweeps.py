@@ -14,7 +14,7 @@ from ..build import Expr, unparse
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign
 from ..modules import ModuleAliases
-from ..primal import loop_head, primal_lines, step_line, unbound_line
+from ..primal import loop_head, loop_unbound_line, primal_lines, step_line
 from ..rules import Structural, Syntax
 from . import loops
 from .adjoints import Adjoints, Explanation
@@ -88,8 +88,8 @@ class Sweeps:
             before.append(Line(assign(plan.counter, ast.Constant(0))))
             body.insert(0, Line(ast.AugAssign(ast.Name(plan.counter, ast.Store()), ast.Add(),
                                               ast.Constant(1), lineno=0)))
-        # unassigned until an iteration assigns it: copies of it must not raise
-        before += [unbound_line(name) for name in loop.unbound]
+        # unassigned until an iteration assigns it: copies must not raise, reads must
+        before += [loop_unbound_line(self.program, name, self.modules) for name in loop.unbound]
         if plan is not None and plan.pushed:
             self.tape_used = True
             pushed = loops.pack(plan.pushed)

@@ -37,6 +37,7 @@ are.
 import ast
 
 from ..build import Expr, unparse
+from ..emit import sequence_parameters
 from ..ir import Loop, has_control_flow, walk_items
 from ..listing import Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
@@ -64,6 +65,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
     # copied on paths where the user's code never reads them: the copy must not raise
     listing.body[:0] = [unbound_line(name) for name in program.unbound]
     listing.body += bound_checks(program, sweep.modules)
+    checked = {} if cotangents else _scalar_output_check(program, with_value, listing.body)
     if sweep.tape_used:
         listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
     value = program.output
@@ -83,7 +85,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
     result = grads[0] if (single and not cotangents) or (bare and len(grads) == 1) \
         else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([value, result], ast.Load()) if with_value else result
-    listing.injected = {**sweep.modules.injected(), **sweep.pullbacks}
+    listing.injected = {**sweep.modules.injected(), **sweep.pullbacks, **checked}
     return listing
 
 
@@ -130,6 +132,41 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
     listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
     listing.injected = modules.injected()
     return listing
+
+
+def _scalar_output_check(program, with_value, body):
+    """``scalar_output(y)`` after the forward sweep of a gradient whose output ``y`` comes
+    through arithmetic alone from a call of the user's function or from a parameter used
+    as a sequence: given an array, those make ``y`` an array, and a gradient needs a
+    number.  The argument checker cannot tell (the helper may index its argument); the
+    output can, for the price of one call where such a path exists.  Appends it to
+    ``body``; returns what it needs bound."""
+    output = program.output
+    if not isinstance(output, ast.Name):
+        return {}
+    arrays = set(sequence_parameters(program))
+    for _ in range(2):                     # a loop feeds its end back to its start
+        for step in program.steps:
+            if step.rule is not None and step.rule.key == Syntax("call") or (
+                    isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)) and any(
+                        isinstance(a, ast.Name) and a.id in arrays for a in step.args)):
+                arrays.add(step.target)
+    if output.id not in arrays:
+        return {}
+    transform = "value_and_grad" if with_value else "grad"
+
+    def scalar_output(value):
+        shape = getattr(value, "shape", ())
+        if isinstance(shape, tuple) and len(shape) > 0:
+            raise program.not_scalar(
+                transform, f"an array of shape {shape} (from an array argument)",
+                "Reduce it (np.sum, np.mean), or use s2sdiff.vjp(f, *args) for a "
+                "vector-Jacobian product, or s2sdiff.jacobian(f) for the whole Jacobian.")
+
+    name = program.namer.fresh("scalar_output")
+    body.append(Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()),
+                                       [ast.Name(output.id, ast.Load())], []))))
+    return {name: scalar_output}
 
 
 def _listing(program, activity, name, with_value, cotangents):

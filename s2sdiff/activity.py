@@ -171,3 +171,15 @@ def _check_custom_rule(program, step, varied):
         f"(a value that depends on the differentiated inputs): {problem}",
         construct=f"call to {name}",
         hint=f"Before differentiating {program.name}, {custom.signature_to_write(step)}.")
+
+
+def format_activity(facts):
+    """The analysis as text, for pass-level tests: the parameters ``wrt`` in order, then the
+    *active* names (varied and useful), those only varied and those only useful, each
+    line sorted."""
+    lines = [f"wrt: {', '.join(facts.wrt)}"]
+    for label, names in (("active", facts.varied & facts.useful),
+                         ("varied only", facts.varied - facts.useful),
+                         ("useful only", facts.useful - facts.varied)):
+        lines.append(f"{label}: {', '.join(sorted(names)) or '-'}")
+    return "\n".join(lines)

@@ -540,3 +540,29 @@ def drop_constants(program, facts):
                      "options).")
     facts.varied -= {n for n, k in kinds.items()      # lists ("S") may vary: refused at use
                      if k.dtype in "biu" or (k.shape is None and k.dtype != "S")}
+
+
+def format_kinds(kinds):
+    """``kinds`` as text, one ``name: kind`` line per name, sorted, for pass-level tests:
+    ``array (3, 2) float64``; a number's type (``float``, ``float32``...), with its value
+    for ints and bools (``int = 3``); ``sequence`` (a list or tuple, with its shape and
+    dtype kind when NumPy reads it as an array of numbers) or ``object``, with the value
+    kept for small ones (``tuple = (3, 4)``)."""
+    lines = []
+    for name in sorted(kinds):
+        kind = kinds[name]
+        if kind is None:
+            text = "unknown"
+        elif kind.array:
+            text = f"array {kind.shape} {kind.exact}"
+        elif kind.shape == ():
+            text = getattr(kind.exact, "__name__", str(kind.exact))
+        else:
+            text = "sequence" if kind.dtype == "S" or kind.shape is not None else "object"
+            if kind.shape is not None:
+                text += f" {kind.shape} {kind.dtype}"
+        if kind is not None and kind.value is not None:
+            value = kind.value.item() if isinstance(kind.value, np.generic) else kind.value
+            text += f" = {value!r}"
+        lines.append(f"{name}: {text}")
+    return "\n".join(lines)

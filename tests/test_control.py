@@ -307,7 +307,6 @@ def test_value_and_grad(case):
 def test_generated_source_is_deterministic(case):
     source = grad(case.func, wrt=case.wrt).source
     assert grad(fresh(case.func), wrt=case.wrt).source == source
-    assert grad(fresh(case.func), wrt=case.wrt).source == source
     assert grad(fresh(case.func), wrt=case.wrt, optimize=False).source == \
         grad(fresh(case.func), wrt=case.wrt, optimize=False).source
 
@@ -326,9 +325,12 @@ def test_generated_source_is_identical_across_processes():
             c = cases[name]
             print(grad(c.func, wrt=c.wrt).source, value_and_grad(c.func, wrt=c.wrt).source)
     """)
-    outputs = set()
+    cases = {c.name: c for c in corpus.CONTROL_CASES}
+    here = "".join(f"{grad(c.func, wrt=c.wrt).source} {value_and_grad(c.func, wrt=c.wrt).source}\n"
+                   for c in (cases[name] for name in chosen))
+    outputs = {here}        # this process: a random hash seed unless PYTHONHASHSEED is set
     root = str(pathlib.Path(__file__).parent.parent)
-    for seed in ("0", "1", "12345"):
+    for seed in ("0", "12345"):
         env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin", "PYTHONPATH": root}
         run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                              env=env, cwd=root)

@@ -268,7 +268,7 @@ def test_dot_is_deterministic(seed):
     script = ("import sys; sys.path.insert(0, 'tests'); import golden_functions, s2sdiff; "
               "sys.stdout.write(s2sdiff.graph(golden_functions.f, 3.0, -4.0).dot)")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for seed_value in ("0", "1", "12345"):
+    for seed_value in ("0", "12345"):      # and this process (a random seed, above)
         env = dict(os.environ, PYTHONHASHSEED=seed_value)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,

@@ -19,6 +19,7 @@ def test_readme_setup_commands_are_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'pip install -e ".[test]"' in readme and 'pip install --quiet -e ".[test]"' in ci
     assert "python -m pytest -q" in readme and "python -m pytest -q" in ci
+    assert "python -m pytest -q -m fuzz" in readme and "python -m pytest -q -m fuzz" in ci
     assert "python -m s2sdiff" in readme and "python -m s2sdiff" in ci
 
 

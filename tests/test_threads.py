@@ -163,8 +163,10 @@ def sources_digests():
 
 
 def test_generated_source_is_byte_identical_across_hash_seeds():
+    """Two processes with the hash seeds 0 and 4242, and this one (a random seed unless
+    PYTHONHASHSEED is set)."""
     script = SCRIPT.format(tests=str(TESTS))
-    seeds = ["0", "4242", "random"]
+    seeds = ["0", "4242"]
     runs = []
     for seed in seeds:                                    # run concurrently
         env = {"PYTHONHASHSEED": seed, "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

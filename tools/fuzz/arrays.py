@@ -9,7 +9,7 @@ import builtins
 
 import numpy as np
 
-from .programs import MODULE_GLOBALS, VALUE_LIMIT, Program, Rejected
+from .programs import MODULE_GLOBALS, VALUE_LIMIT, Program, Rejected, power_base
 
 
 ARRAY_PARAM_NAMES = ["X", "W", "A", "B", "x", "y", "s", "b", "v", "M"]
@@ -90,12 +90,12 @@ class ArrayGenerator:
             op = self.rng.choice(["+", "-", "*", "/", "**"])
             left = self._expr(depth - 1)
             if op == "/":
-                right = f"(1.5 + {self._expr(depth - 1)} ** 2)"
+                right = f"(1.5 + {power_base(self._expr(depth - 1))} ** 2)"
             elif op == "**":
                 self.features.add("power")
                 if self.rng.random() < 0.5:
                     return f"({left} ** {self.rng.choice(['2', '3', '2.0'])})"
-                return f"((1.5 + {left} ** 2) ** {self.rng.choice(['0.5', '-1', '1.5'])})"
+                return f"((1.5 + {power_base(left)} ** 2) ** {self.rng.choice(['0.5', '-1', '1.5'])})"
             else:
                 right = self._expr(depth - 1)
             text = f"({left} {op} {right})"

@@ -69,6 +69,12 @@ class Program:
         return "".join(h + "\n\n" for h in self.prelude + self.helpers) + main
 
 
+def power_base(text):
+    """``text`` as the base of ``**``: a negative literal in parentheses, since ``-2 ** 2``
+    is ``-(2 ** 2)`` and would make a form meant to be positive negative."""
+    return f"({text})" if text.startswith("-") else text
+
+
 class Rejected(Exception):
     """The statement being built cannot be evaluated at the sample point."""
 

@@ -133,8 +133,8 @@ class Summary:
             f"non-float gradients: {len(self.nonfloat)} (value right, type int)",
             f"oracle failures:     {len(self.oracle_errors)} (the oracle could not judge; "
             f"finite differences did)",
-            f"ill-conditioned:     {len(self.ill_conditioned)} (float result off, the "
-            f"generated code run in mpmath agrees)",
+            f"ill-conditioned:     {len(self.ill_conditioned)} (float result off: the "
+            f"generated code run in mpmath agrees, or inputs moved by 1e-15 move it as far)",
             f"skipped near kinks:  {self.skipped_near_kinks} (finite differences only) "
             f"{dict(sorted(self.kinks.items())) if self.kinks else ''}".rstrip(),
             f"judged by:           " + ", ".join(f"{k} {v}" for k, v in sorted(self.oracles.items())),

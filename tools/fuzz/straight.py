@@ -9,7 +9,7 @@ import ast
 import builtins
 import math
 
-from .programs import IMPORTED, MODULE_GLOBALS, SIZES, VALUE_LIMIT, Program, Rejected
+from .programs import IMPORTED, MODULE_GLOBALS, SIZES, VALUE_LIMIT, Program, Rejected, power_base
 from .templates import NONDIFF_CALLS, TEMPLATES
 
 
@@ -78,7 +78,7 @@ class Generator:
         """An expression > ``low`` + 0.4 whatever its operands."""
         a = self.sub(depth)
         plus = f" + {low}" if low else ""
-        forms = [f"({1.5 + low} + {a} * {a})", f"({1.5 + low} + {a} ** 2)",
+        forms = [f"({1.5 + low} + {a} * {a})", f"({1.5 + low} + {power_base(a)} ** 2)",
                  f"({2.0 + low} + math.sin({a}))", f"(math.exp(math.sin({a})){plus})",
                  f"(math.cosh(math.tanh({a})) + {0.5 + low})",
                  f"({1 + low} + 1.0 / (1 + math.exp(-{a})))"]

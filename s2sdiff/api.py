@@ -1,59 +1,26 @@
-"""The public entry points and the pipeline they run.
+"""The public entry points: ``grad``, ``value_and_grad``, ``derivative``, ``jvp``,
+``vjp``, ``jacfwd``, ``jacrev``, ``jacobian`` and ``hessian``.
 
-    parse -> normalize -> activity -> reverse (or forward) -> optimize -> emit
-
-Each generated function is made once per (function, options) and cached; the user's
-function object is never modified.  ``grad(f)`` returns the generated function itself,
-so calling it costs exactly what the generated code costs.
-
-The cache cannot keep a generated function only while its user function lives: the
-generated function refers to the user's (``__s2sdiff_origin__``, which ``@grad`` needs),
-and a cache entry outside the user's function would then keep both alive forever.  So
-the cache refers to generated functions weakly, and keeps the ``RECENT`` last used ones
-alive: ``grad(f)(x)`` in a loop generates once, and differentiating new closures in a
-loop holds at most ``RECENT`` of them.
-
-Generated code that calls the user's functions checks on entry that their names still
-hold the functions it was generated for; if one was rebound it calls its ``Renewal``,
-which generates the code again for the function as it is now (and replaces the stale
-entry of the cache).  Any exception but an ``S2SDiffError`` escaping generation, here or
-at the first call of NumPy code with new argument kinds, is an ``InternalError``.
+Each reads its options (``wrt`` through ``resolve_wrt``, into parameter names) and asks
+``pipeline.generate`` for the generated function of its kind, made once per (function,
+options) and cached; what a wrapper adds is the calling convention (JAX's for ``jvp`` and
+``vjp``, the Jacobian's layout) around the generated function.  Every wrapper but ``jvp``
+and ``vjp`` may be used bare (``@grad``), with options (``@grad(wrt=0)``) or as a call.
 """
 
-import ast
-import collections
 import copy
 import functools
 import inspect
 
 import numpy as np
-import threading
-import weakref
 
-from . import dispatch
-from . import ir
-
-from .kinds import drop_constants, free_data
-from . import activity as activity_pass
-from . import aliases, custom
-from .emit import Later, build
-from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError,
-                     UnsupportedError, firewall)
-from .forward import forward
-from .forward.arrays import forward_refused
+from . import aliases, custom, pipeline
+from .emit import listing_of
+from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
+from .ir import has_control_flow
 from .normalize import normalize
-from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
-from .reverse import reverse
-
-SCALAR_KINDS = ("grad", "value_and_grad", "derivative", "pullback")   # the others allow tuples
-_cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}, weakly
-_recent = collections.OrderedDict()        # id -> generated: the RECENT last used, kept alive
-RECENT = 256
-_lock = threading.RLock()
-_pending = {}                              # (id(function), options) -> Later, while generating
-_LISTING_NAMES = {"pullback_tuple": "pullback", "vjp_arrays": "vjp"}   # kind -> name prefix
-_renewing = threading.local()              # how deep generated code is regenerating itself
+from .rules import Structural
 
 
 def _decorator(transform):
@@ -118,258 +85,10 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize, differentiate=reverse, explain=False):
+def _generate(func, kind, wrt, optimize, explain=False):
+    """``pipeline.generate`` for the public spelling of ``wrt``."""
     wrt_names, single = resolve_wrt(func, wrt)
-    return _cached(func, kind, wrt_names, single, optimize, differentiate, explain)
-
-
-def _cached(func, kind, wrt_names, single, optimize, differentiate, explain, stale=None):
-    """The generated function for these options, from the cache or built now; ``stale``:
-    a function generated before that must not be returned again (``Renewal``)."""
-    options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain))
-    with _lock:
-        try:
-            per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
-        except TypeError:
-            per_function = {}      # not weak-referenceable: parse() will reject it
-        generated = per_function.get(options)
-        if generated is not None and generated is stale:
-            del per_function[options]
-        elif generated is not None:
-            return _remember(generated)
-        key = (id(func), options)
-        if key in _pending:              # a recursive call: bound once it is built
-            return _pending[key]
-        _pending[key] = Later()
-        try:
-            with firewall(func):
-                return _build(func, kind, wrt_names, single, optimize, differentiate, explain,
-                              options, per_function)
-        finally:
-            _pending.pop(key).resolve(per_function.get(options))
-
-
-class Renewal:
-    """What generated code calls, with its arguments, when a function it calls was
-    rebound since it was generated (``emit.guarded_calls``): the code generated again for
-    the function as it is now, kept for the next calls, called with those arguments."""
-
-    def __init__(self, func, kind, wrt_names, single, optimize, differentiate, explain):
-        self.options = (func, kind, wrt_names, single, optimize, differentiate, explain)
-        self.stale = lambda: None          # the function this renews, weakly: set once built
-        self.fresh = None
-
-    def __call__(self, *args, **kwargs):
-        fresh = self.fresh
-        if fresh is None:
-            with _lock:
-                if self.fresh is None:
-                    self.fresh = _cached(*self.options, stale=self.stale())
-                fresh = self.fresh
-        depth = getattr(_renewing, "depth", 0)
-        if depth > 8:                  # each read of the name gives another function
-            func = self.options[0]
-            code = func.__code__
-            raise UnsupportedError(
-                f"a function that {func.__name__} calls is a different object each time its "
-                f"name is read, so its derivative cannot be generated once", construct="call",
-                filename=code.co_filename, lineno=code.co_firstlineno,
-                hint="Bind the helper to a name once (at module level) and call it by that name.")
-        _renewing.depth = depth + 1
-        try:
-            return fresh(*args, **kwargs)
-        finally:
-            _renewing.depth = depth
-
-
-def _build(func, kind, wrt_names, single, optimize, differentiate, explain, options, per_function,
-           ieee=False):
-    with _lock:
-        try:
-            program = normalize(parse(_ieee_version(func) if ieee else func))
-            if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
-                aliases.check(program)
-            program.ieee = ieee
-            if kind in SCALAR_KINDS:
-                program.require_scalar(kind)
-            if ir.is_array_program(program) or kind == "vjp_arrays":
-                generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
-                                              differentiate, explain)
-                per_function[options] = generated
-                return _remember(generated)
-            facts = activity_pass.analyze(program, wrt_names)
-            listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
-                                    single=single,
-                                    name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
-        except InternalError:
-            raise                    # its cause is the report
-        except S2SDiffError as error:
-            raise error.with_traceback(None) from None   # the user's line matters, not ours
-        if optimize:
-            optimize_pass(listing)
-        listing.explain = explain
-        if kind in ("grad", "value_and_grad", "derivative"):
-            listing.scalar_output = kind      # an array argument must not make it an array
-        if program.partials_raise and not ieee:
-            _with_retry(listing, program, lambda args: _build(
-                func, kind, wrt_names, single, optimize, differentiate, explain, None, {},
-                ieee=True))
-        renewal = listing.renew = Renewal(func, kind, wrt_names, single, optimize,
-                                          differentiate, explain)
-        generated = build(listing)
-        renewal.stale = weakref.ref(generated)
-        generated.__s2sdiff_origin__ = func
-        generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
-        generated.__s2sdiff_custom__ = custom_rules(program)
-        per_function[options] = generated
-        return _remember(generated)
-
-
-def _with_retry(listing, program, build_ieee):
-    """Give ``listing`` its IEEE retry: ``build_ieee(args)`` builds the IEEE version."""
-    listing.retry = (program.namer.fresh("ieee_" + listing.name), program.namer.fresh("error"))
-    func = program.parsed.func
-
-    def build_behind_firewall(args):       # generation, at the first call that raises
-        with firewall(func):
-            return build_ieee(args)
-    listing.injected[listing.retry[0]] = IEEERetry(build_behind_firewall)
-
-
-def _ieee_version(func):
-    """The IEEE version of ``func`` if it is generated code with one (its partials spelled
-    ``ieee(...)``), else ``func``: the IEEE version of a second derivative differentiates
-    it, so a gradient that is infinite (d sqrt(x)/dx at 0) is differentiated to inf/NaN."""
-    from .emit import listing_of
-    try:
-        listing = listing_of(func)[0]
-    except (KeyError, TypeError):
-        return func
-    if not listing.retry:
-        return func
-    retry = listing.injected[listing.retry[0]]
-    if retry.generated is None:
-        retry.generated = retry.build(())
-    return retry.generated
-
-
-class IEEERetry:
-    """What a gradient whose partials may raise (``rules.partials_raise``; in NumPy code
-    ``array_context.partials_may_raise``) calls when it raises ZeroDivisionError, OverflowError or
-    ValueError (``except (ArithmeticError, ValueError)``, free until it raises): the same
-    gradient generated again with those partials spelled ``ieee(...)``
-    (``runtime.ieee``), built on first use (``build(args)``) and run once more from the
-    start.  Where the forward itself raises (``math.log(-1.0)`` in the user's code) it
-    raises again, and the first error is re-raised as it was; otherwise the partials that
-    raised give IEEE's inf or NaN, as NumPy and JAX do (``d sqrt(x)/dx`` at 0 is inf).  The
-    function's own code runs twice on this path (a ``print`` in it prints twice)."""
-
-    def __init__(self, build):
-        self.build = build
-        self.generated = None
-
-    def __call__(self, error, *args, **kwargs):
-        if self.generated is None:
-            self.generated = self.build(args)
-        try:
-            return self.generated(*args, **kwargs)
-        except (ArithmeticError, ValueError):
-            raise error from None           # the forward raised: the user's own error
-
-
-def _remember(generated):
-    """Keep ``generated`` alive as one of the ``RECENT`` last used; return it."""
-    _recent[id(generated)] = generated
-    _recent.move_to_end(id(generated))
-    while len(_recent) > RECENT:
-        _recent.popitem(last=False)
-    return generated
-
-
-def pullback_of(func, wrt):
-    """The generated pullback of ``func`` for the parameters ``wrt``: ``pullback_f(x, y,
-    df)`` returns ``dx`` (a tuple when ``wrt`` has several).  Generated code that calls
-    ``func`` calls it in its reverse sweep: a user function is differentiated once per
-    set of differentiated parameters, by transformation like the caller."""
-    differentiate = functools.partial(reverse, cotangents=True, bare=True)
-    try:
-        return _generate(func, "pullback", tuple(wrt), True, differentiate=differentiate)
-    except NotScalarError:         # a function returning a tuple: one cotangent per entry
-        return _generate(func, "pullback_tuple", tuple(wrt), True,
-                         differentiate=differentiate)
-
-
-def jvp_of(func, wrt):
-    """The generated jvp of ``func`` along the parameters ``wrt`` (tangents appended to
-    its parameters), for a call of ``func`` in other generated forward-mode code."""
-    return _generate(func, "jvp", tuple(wrt), True,
-                     differentiate=functools.partial(forward, jvp=True, jvp_of=jvp_of))
-def _array_dispatcher(func, program, kind, wrt_names, single, optimize, differentiate, explain):
-    """NumPy code is generated per argument kind (shapes, dtypes) on first use (dispatch.py, kinds.py)."""
-    forward_mode = getattr(differentiate, "func", None) is forward
-    by_columns = forward_mode and not getattr(differentiate, "keywords", {}).get("jvp")
-    activity_pass.analyze(program, wrt_names)      # a missing rule fails here, not at a call
-    renewal = Renewal(func, kind, wrt_names, single, optimize, differentiate, explain)
-
-    def generate(program, real_wrt, ieee=False):
-        if by_columns and any(program.kinds[p].array for p in wrt_names):
-            raise forward_refused(program)
-        program.ieee = ieee
-        try:
-            facts = activity_pass.analyze(program, real_wrt)
-            facts.wrt = list(wrt_names)
-            drop_constants(program, facts)
-            listing = differentiate(program, facts, with_value=(kind == "value_and_grad"),
-                                    single=single,
-                                    name=f"{_LISTING_NAMES.get(kind, kind)}_{program.name}")
-        except InternalError:
-            raise                    # its cause is the report
-        except S2SDiffError as error:
-            raise error.with_traceback(None) from None
-        if optimize:
-            optimize_pass(listing)
-            prune_forward(listing)
-        no_writes_through_aliases(listing)
-        listing.explain = explain
-        if listing.signature is None and program.parsed.node.args.kwonlyargs:
-            # the dispatcher binds keywords and defaults, then passes all by position
-            listing.signature = ast.arguments(
-                posonlyargs=[], args=[ast.arg(p) for p in program.params], vararg=None,
-                kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-        if program.partials_raise and not ieee:     # a scalar partial of Python numbers
-            _with_retry(listing, program, lambda args: specialise(args, ieee=True))
-        listing.renew = renewal
-        generated = build(listing)
-        generated.__s2sdiff_origin__ = func
-        return generated
-
-    parsed = program.parsed
-    specialise_kinds = dispatch.specialiser(func, lambda: normalize(parsed), kind, wrt_names,
-                                          single, generate)
-
-    def specialise(args, ieee=False):     # generation, at the first call with these kinds
-        try:
-            with firewall(func):
-                return specialise_kinds(args, ieee=ieee)
-        except ArgumentError as error:          # about the function's own parameters
-            line = parsed.node.lineno
-            raise error.at(parsed.filename, line, parsed.source_line(line))
-    result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
-                               program.params, specialise, free_data(program), parsed)
-    renewal.stale = weakref.ref(result)
-    result.__s2sdiff_origin__ = func
-    result.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
-    result.__s2sdiff_custom__ = custom_rules(program)
-    return result
-
-
-def custom_rules(program):
-    """The custom_vjp/custom_jvp functions ``program`` calls, as the user spelled them."""
-    names = []
-    for step in program.steps:
-        if step.custom is not None and custom.spelled(step) not in names:
-            names.append(custom.spelled(step))
-    return tuple(names)
+    return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
 
 
 @_decorator
@@ -398,8 +117,7 @@ def derivative(f, *, wrt=None, optimize=True):
     The generated code runs one tangent sweep per requested parameter ``p``, interleaved
     after each forward step: the tangent of ``v`` along ``p`` is ``dv_dp``.
     """
-    return _generate(f, "derivative", wrt, optimize,
-                     differentiate=functools.partial(forward, jvp_of=jvp_of))
+    return _generate(f, "derivative", wrt, optimize)
 
 
 def jvp(f, primals=None, tangents=None):
@@ -409,8 +127,7 @@ def jvp(f, primals=None, tangents=None):
     ``f``.  The generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``,
     is made once per function; ``jvp(f)`` alone returns it (with ``.source``).
     """
-    generated = _generate(f, "jvp", None, True,
-                          differentiate=functools.partial(forward, jvp=True, jvp_of=jvp_of))
+    generated = _generate(f, "jvp", None, True)
     if primals is None and tangents is None:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
@@ -438,8 +155,7 @@ def vjp(f, *primals):
     arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)
     # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
     # their shapes like NumPy code, so each gradient is summed back to its input's shape
-    generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True,
-                          differentiate=functools.partial(reverse, cotangents=True))
+    generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True)
     if not primals:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
@@ -509,8 +225,7 @@ def _jacobian_layout(f, columns):
 def jacfwd(f, *, wrt=None):
     """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
     generated function (``derivative``'s, extended to tuple outputs)."""
-    generated = _generate(f, "jacfwd", wrt, True,
-                          differentiate=functools.partial(forward, jvp_of=jvp_of))
+    generated = _generate(f, "jacfwd", wrt, True)
     result = _jacobian_layout(f, generated)
     result.source = generated.source
     return result
@@ -520,8 +235,7 @@ def jacfwd(f, *, wrt=None):
 def jacrev(f, *, wrt=None):
     """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output."""
     names, single = resolve_wrt(f, wrt)
-    generated = _generate(f, "jacrev", wrt, True,
-                          differentiate=functools.partial(reverse, cotangents=True))
+    generated = _generate(f, "jacrev", wrt, True)
     outputs = generated.__s2sdiff_outputs__
 
     def rows(*args):
@@ -558,16 +272,14 @@ def jacobian(f, *, wrt=None, mode="auto"):
     return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
 
 
-@_decorator
 def _has_blocks_or_calls(generated):
-    from .emit import listing_of
-    from .ir import has_control_flow
-    from .rules import Structural
+    """Whether the program ``generated`` was made from has branches, loops or calls."""
     program = listing_of(generated)[0].origin
     return has_control_flow(program.body) or any(
         isinstance(s.rule, Structural) for s in program.steps)
 
 
+@_decorator
 def hessian(f, *, wrt=None):
     """Second derivatives by differentiating generated code again: forward mode (by
     columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function

@@ -439,7 +439,7 @@ def array_like(kind):
 
 def partials_may_raise(kinds, step, m):
     """Whether the partials of ``step``, built with ``m`` (``array_namespace``), may raise
-    where its forward does not (then the gradient gets its IEEE retry, ``api.IEEERetry``):
+    where its forward does not (then the gradient gets its IEEE retry, ``pipeline.IEEERetry``):
     a row that may (``rules.partials_raise``) on numbers with ``math``'s functions, and a
     NumPy function of Python numbers only, whose partials (``1 / x`` for ``np.log``) are
     Python arithmetic.  NumPy arithmetic on arrays and NumPy scalars never raises."""

@@ -165,8 +165,10 @@ def _fast_path(params, table, slow, required=None, free_parts=(), free_names=Non
 _MISSING = object()     # an argument left to its default (the dispatcher's fast path)
 
 
-def specialiser(func, parsed_program, kind, wrt_names, single, generate):
-    """``specialise(args)``: check the arguments, infer kinds, generate and build."""
+def specialiser(parsed_program, kind, wrt_names, generate):
+    """``specialise(args)``: check the arguments, infer kinds (``program.kinds``), check
+    the aliases with them, refuse integer arrays given for ``wrt_names`` where their
+    gradient would silently be zero, then ``generate(program, ieee)``."""
     def specialise(args, ieee=False):
         program = parsed_program()
         for param, value in zip(program.params, args):
@@ -182,8 +184,7 @@ def specialiser(func, parsed_program, kind, wrt_names, single, generate):
         integers = [p for p in wrt_names if kinds[p].array and kinds[p].dtype in "iu"]
         for param in integers:
             _refuse_active_integers(parsed_program(), args, param)
-        return generate(program, [p for p in wrt_names if kinds[p].real or not kinds[p].array],
-                        ieee)
+        return generate(program, ieee)
     return specialise
 
 

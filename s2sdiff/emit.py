@@ -19,7 +19,7 @@ Guarantees:
   ``log(x)`` in ``d(x ** y)/dy`` at x < 0: ``rules.partials_raise``; in NumPy code only
   partials of Python numbers, ``array_context.partials_may_raise``) has a second
   clause, ``except (ArithmeticError, ValueError)``, that hands its arguments to
-  ``listing.retry`` (``api.IEEERetry``), the IEEE version of the gradient: where the
+  ``listing.retry`` (``pipeline.IEEERetry``), the IEEE version of the gradient: where the
   forward finished, the gradient finishes with IEEE's inf or NaN; where the forward raises,
   its error is re-raised (the clause costs nothing until something raises);
 * the functions whose derivative the code took from the object a name held when it was
@@ -284,7 +284,7 @@ def guarded_calls(program):
     return list(found.values())
 
 
-def build(listing):
+def compile_listing(listing):
     """Compile ``listing`` into a function with ``.source``; see the module docstring.
     ``listing.renew(*args, **kwargs)`` is what the code returns when a function it calls
     was rebound (``guarded_calls``); without it there are no such checks."""

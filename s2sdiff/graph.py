@@ -47,6 +47,7 @@ from .modules import ModuleAliases
 from .normalize import normalize
 from .optimize import fold
 from .parse import parse
+from .pipeline import pullback_of
 from .reverse import reverse
 from .rules import Syntax
 
@@ -161,7 +162,7 @@ class _Builder:
             self._run_step(step)
 
         partials = self._partials()         # before reverse() reserves names of its own
-        names = reverse(program, facts).adjoints
+        names = reverse(program, facts, pullback_of=pullback_of).adjoints
         self._add_nodes_and_edges(partials)
         self._accumulate(names)
         out = self._output_node()

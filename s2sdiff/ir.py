@@ -143,7 +143,7 @@ class Program:
     temps: set = field(default_factory=set)       # names the pass introduced
     returns_tuple: bool = False                   # `return a, b` rather than `return a`
     return_stmt: ast.stmt = None
-    ieee: bool = False                            # partials spelled with runtime.ieee (api)
+    ieee: bool = False                            # partials spelled with runtime.ieee (pipeline)
     partials_raise: bool = False                  # some partial may raise (modules.partials)
     user_names: dict = field(default_factory=dict)  # SSA version -> the user's name
     unbound: list = field(default_factory=list)   # copied where they may be unbound

@@ -35,7 +35,7 @@ class Listing:
     signature: ast.arguments = None                # when not the user's: jvp adds tangents
     explain: bool = False                          # render each Line's note
     scalar_output: str = None                      # grad...: the transform needing a scalar
-    retry: tuple = None          # (name of the api.IEEERetry, name of the error), if any
+    retry: tuple = None          # (name of the pipeline.IEEERetry, name of the error), if any
     renew: object = None                           # called when a callee was rebound (emit)
 
     @property

@@ -49,7 +49,7 @@ points the forward survives: ``0.5 / out`` for ``sqrt`` at 0, ``x ** (y - 1)`` a
 it overflows, ``log x`` in d(x ** y)/dy at x < 0, ``1 / sqrt((1 - x)(1 + x))`` at +-1.  No
 row tests for them: a gradient that raises ``ZeroDivisionError``, ``OverflowError`` or
 ``ValueError`` (scalar code; in NumPy code, a partial of Python numbers:
-``array_context.partials_may_raise``) runs again as its IEEE version (``api.IEEERetry``),
+``array_context.partials_may_raise``) runs again as its IEEE version (``pipeline.IEEERetry``),
 whose partials spell each ``/``, ``**``, ``//``, ``%`` and ``math`` call ``ieee(...)``
 (``runtime.ieee``): the same value where Python computes one, the inf or NaN of NumPy and
 JAX where it raises (d sqrt(x)/dx at 0 is inf, d(x ** y)/dy at x < 0 is NaN).  An error of
@@ -271,7 +271,7 @@ def nondifferentiable(*keys):
 
 def partials_raise(rule, args):
     """Whether the partials of ``rule`` applied to the argument nodes ``args`` may raise
-    where the forward does not (then the gradient gets its IEEE retry, api.IEEERetry)."""
+    where the forward does not (then the gradient gets its IEEE retry, pipeline.IEEERetry)."""
     raises = getattr(rule, "raises", False)
     return bool(raises(*args) if callable(raises) else raises)
 

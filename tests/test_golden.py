@@ -39,7 +39,7 @@ CASES = {
 
 def _pullback(function):
     """The generated pullback the gradient of ``function`` calls: readable on its own."""
-    from s2sdiff.api import pullback_of
+    from s2sdiff.pipeline import pullback_of
     return pullback_of(g._cube, ["u", "scale"])
 
 

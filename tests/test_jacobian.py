@@ -146,6 +146,37 @@ def test_hessian_is_symmetric_and_matches_grad_of_grad():
     assert grad(grad(f, wrt=1), wrt=0)(3.0, -4.0) == pytest.approx(H[1, 0], rel=1e-14)
 
 
+def test_hessian_as_a_decorator_with_options():
+    """``@hessian(wrt=...)`` works like ``@grad(wrt=...)``.  For
+    f = x**3 y + y**2 sin(x): f_xx = 6xy - y**2 sin(x), f_xy = 3x**2 + 2y cos(x),
+    f_yy = 2 sin(x)."""
+    @hessian(wrt=0)
+    def by_index(x, y):
+        return x ** 3 * y + y ** 2 * math.sin(x)
+
+    @hessian(wrt="y")
+    def by_name(x, y):
+        return x ** 3 * y + y ** 2 * math.sin(x)
+
+    @hessian(wrt=("x", "y"))
+    def by_tuple(x, y):
+        return x ** 3 * y + y ** 2 * math.sin(x)
+
+    @hessian
+    def bare(x, y):
+        return x ** 3 * y + y ** 2 * math.sin(x)
+
+    for x, y in ((0.7, -1.3), (2.0, 0.5)):
+        fxx = 6 * x * y - y ** 2 * math.sin(x)
+        fxy = 3 * x ** 2 + 2 * y * math.cos(x)
+        fyy = 2 * math.sin(x)
+        assert by_index(x, y) == pytest.approx(fxx, rel=1e-13)
+        assert by_name(x, y) == pytest.approx(fyy, rel=1e-13)
+        full = [[fxx, fxy], [fxy, fyy]]
+        assert np.allclose(by_tuple(x, y), full, rtol=1e-13, atol=0)
+        assert np.allclose(bare(x, y), full, rtol=1e-13, atol=0)
+
+
 def test_third_derivative_of_a_polynomial():
     # cubic(x) = x**4 + 3x**3 - 2x + 1: f''' = 24x + 18
     third = grad(grad(grad(mo.cubic)))

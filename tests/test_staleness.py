@@ -636,13 +636,13 @@ def injected(source, **names):
 def test_internal_error_in_a_pass_is_wrapped(monkeypatch):
     """A KeyError from inside a pass becomes an InternalError naming the function and a
     line of it, with the original chained."""
-    import s2sdiff.api as api
+    import s2sdiff.pipeline as pipeline
 
     broken = injected("""
         def broken(listing):
             raise KeyError("xpy")
     """)
-    monkeypatch.setattr(api, "optimize_pass", broken)
+    monkeypatch.setattr(pipeline, "optimize_pass", broken)
     with pytest.raises(InternalError) as info:
         grad(firewall_target)
     error = info.value
@@ -678,8 +678,8 @@ def test_internal_error_names_the_line_being_worked_on(monkeypatch):
 def test_internal_error_in_a_called_function_names_it(monkeypatch):
     """Generating the pullback of a helper (recursion through pullback_of) fails: the
     error names the helper, and passes through the caller's firewall unchanged."""
-    import s2sdiff.api as api
-    real = api.normalize
+    import s2sdiff.pipeline as pipeline
+    real = pipeline.normalize
 
     broken = injected("""
         def broken(parsed):
@@ -687,7 +687,7 @@ def test_internal_error_in_a_called_function_names_it(monkeypatch):
                 raise IndexError("list index out of range")
             return real(parsed)
     """, real=real, target=firewall_target)
-    monkeypatch.setattr(api, "normalize", broken)
+    monkeypatch.setattr(pipeline, "normalize", broken)
     with pytest.raises(InternalError) as info:
         grad(firewall_caller)
     assert "while differentiating firewall_target" in str(info.value)
@@ -698,13 +698,13 @@ def test_internal_error_in_a_called_function_names_it(monkeypatch):
 def test_internal_error_in_numpy_specialisation_is_wrapped(monkeypatch):
     """NumPy code is generated at the first call per argument kind: also behind the
     firewall."""
-    import s2sdiff.api as api
+    import s2sdiff.pipeline as pipeline
 
     broken = injected("""
         def broken(listing):
             raise ValueError("malformed node or string")
     """)
-    monkeypatch.setattr(api, "prune_forward", broken)
+    monkeypatch.setattr(pipeline, "prune_forward", broken)
     gradient = grad(lambda_free_numpy)
     with pytest.raises(InternalError) as info:
         gradient(np.array([1.0, 2.0]))
@@ -748,12 +748,12 @@ def test_the_firewall_fixture_fails_a_test_that_reaches_it(tmp_path):
     (tmp_path / "user_code.py").write_text("def f(x):\n    return x * x\n")
     (tmp_path / "test_reach.py").write_text(textwrap.dedent("""
         import pytest
-        import s2sdiff.api as api
+        import s2sdiff.pipeline as pipeline
         from s2sdiff import InternalError, grad
         from user_code import f
 
         def test_reaches(monkeypatch):
-            monkeypatch.setattr(api, "optimize_pass", lambda listing: {}["boom"])
+            monkeypatch.setattr(pipeline, "optimize_pass", lambda listing: {}["boom"])
             with pytest.raises(InternalError):
                 grad(f)
     """))

@@ -2,7 +2,8 @@
 
 * 8 threads differentiate the same and different functions at once: every thread gets
   the same generated function object for a function and options, each is generated
-  exactly once (counted at ``emit.build``), and the results equal a single-threaded run;
+  exactly once (counted at ``emit.compile_listing``), and the results equal a
+  single-threaded run;
 * generated source is byte-identical across processes with different ``PYTHONHASHSEED``
   for every function of the corpus (``tests/functions.py``), in reverse and forward mode;
 * differentiating and running the gradient leaves the user's function (code, defaults,
@@ -25,7 +26,7 @@ import numpy as np
 import pytest
 
 import functions as corpus
-import s2sdiff.api as api
+import s2sdiff.pipeline as pipeline
 from s2sdiff import derivative, grad, jvp, value_and_grad
 
 TESTS = pathlib.Path(__file__).parent
@@ -58,13 +59,13 @@ def test_threads_share_one_generated_function_per_function_and_options(monkeypat
     cases = corpus.CASES
     funcs = [fresh(case.func) for case in cases]          # nothing cached for these yet
     builds = []
-    build = api.build
+    build = pipeline.compile_listing
 
     def counting_build(listing):
         builds.append(listing.name)
         return build(listing)
 
-    monkeypatch.setattr(api, "build", counting_build)
+    monkeypatch.setattr(pipeline, "compile_listing", counting_build)
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)                           # switch threads as often as possible
     barrier = threading.Barrier(THREADS)
@@ -274,7 +275,7 @@ def test_the_cache_keeps_only_the_recently_used_functions_alive(monkeypatch):
     keeps the ``RECENT`` last used alive, not every function ever differentiated."""
     import gc
     import weakref
-    monkeypatch.setattr(api, "RECENT", 8)
+    monkeypatch.setattr(pipeline, "RECENT", 8)
     f = make_scaled(3.0)
     alive = weakref.ref(f)
     assert grad(f)(1.0) == 3.0
@@ -288,7 +289,7 @@ def test_the_cache_keeps_only_the_recently_used_functions_alive(monkeypatch):
 def test_closures_differentiated_in_a_loop_hold_bounded_memory(monkeypatch):
     import gc
     import weakref
-    monkeypatch.setattr(api, "RECENT", 8)
+    monkeypatch.setattr(pipeline, "RECENT", 8)
     refs = []
     for k in range(40):
         f = make_scaled(float(k))
@@ -302,10 +303,10 @@ def test_closures_differentiated_in_a_loop_hold_bounded_memory(monkeypatch):
 def test_a_gradient_is_generated_once_while_used(monkeypatch):
     """``grad(f)(x)`` in a loop builds one function; one the user holds is reused however
     many others were differentiated since."""
-    monkeypatch.setattr(api, "RECENT", 8)
+    monkeypatch.setattr(pipeline, "RECENT", 8)
     builds = []
-    real_build = api.build
-    monkeypatch.setattr(api, "build", lambda listing: builds.append(1) or real_build(listing))
+    real_build = pipeline.compile_listing
+    monkeypatch.setattr(pipeline, "compile_listing", lambda listing: builds.append(1) or real_build(listing))
     f = make_scaled(2.0)
     for x in range(20):
         assert grad(f)(float(x)) == 2.0

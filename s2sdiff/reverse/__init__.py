@@ -48,10 +48,12 @@ from .arrays import Backprop
 from .sweeps import Sweeps, active_step, backprop_custom, forward_step
 
 
-def reverse(program, activity, *, with_value=False, single=False, name=None, cotangents=False,
-            bare=False):
+def reverse(program, activity, *, pullback_of, with_value=False, single=False, name=None,
+            cotangents=False, bare=False):
     """The gradient ``Listing`` of ``program`` for the parameters in ``activity.wrt``;
-    ``bare``: a single gradient is returned alone even with ``cotangents``."""
+    ``bare``: a single gradient is returned alone even with ``cotangents``;
+    ``pullback_of(func, wrt)``: the generated pullback of a user function ``program``
+    calls (``pipeline.pullback_of``)."""
     if program.kinds is not None and not has_control_flow(program.body):
         listing = _reverse_arrays(program, activity, with_value=with_value, single=single,
                                   name=name, cotangents=cotangents)
@@ -59,7 +61,7 @@ def reverse(program, activity, *, with_value=False, single=False, name=None, cot
             listing.returns = listing.returns.elts[0]
         return listing
     listing = _listing(program, activity, name, with_value, cotangents)
-    sweep = Sweeps(program, activity, listing)
+    sweep = Sweeps(program, activity, listing, pullback_of)
     adjoints = sweep.adjoints
     listing.body = sweep.forward(program.body, taping=True)
     # copied on paths where the user's code never reads them: the copy must not raise

@@ -8,6 +8,7 @@ method is given, and NumPy steps go to ``arrays.Backprop``.
 
 import ast
 import copy
+import inspect
 
 from .. import custom
 from ..build import Expr, unparse
@@ -38,7 +39,7 @@ class Sweeps:
       gets ``d = 0.0`` before it, and each arm starts from the same set.
     """
 
-    def __init__(self, program, activity, listing):
+    def __init__(self, program, activity, listing, pullback_of):
         self.program = program
         self.activity = activity
         self.listing = listing
@@ -47,6 +48,7 @@ class Sweeps:
         self.tape = program.namer.fresh("tape")
         self.tape_used = False
         self.plans = {}
+        self.pullback_of = pullback_of    # (func, wrt) -> its generated pullback
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.read_in_loops = {a.id for loop in walk_items(program.body) if isinstance(loop, Loop)
                               for s in walk_steps(loop.body) for a in s.args
@@ -387,15 +389,13 @@ def _backprop_structure(self, step, d_target, out):
 
 def _backprop_call(self, step, d_target, out):
     """``t = g(x, y)``: ``dx += pullback_g(x, y, dt)``, the pullback generated from ``g``."""
-    from ..api import pullback_of         # the pipeline, run again on the callee
-    import inspect
     params = list(inspect.signature(step.callee).parameters)
     active = [self.activity.is_active(a) for a in step.args]
     wrt = [p for p, a in zip(params, active) if a]
     if not wrt:
         self.adjoints.written.discard(d_target.node.id)
         return
-    pullback = pullback_of(step.callee, wrt)
+    pullback = self.pullback_of(step.callee, wrt)
     name = next((n for n, f in self.pullbacks.items() if f is pullback), None)
     if name is None:
         base = getattr(step.callee, "__name__", "f")

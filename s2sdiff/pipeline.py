@@ -1,0 +1,333 @@
+"""Generation and its cache: the pipeline every public wrapper (``api.py``) runs.
+
+The driver, ``_build``, reads top to bottom; each step hands the next:
+
+1. ``parse``: the user's function -> ``Parsed``, its AST with the lines of the real file,
+   its globals and closure cells resolved;
+2. ``normalize``: ``Parsed`` -> ``Program``, SSA with one primitive per assignment,
+   validated against the grammar of ``ir.py``;
+3. ``aliases.check``: ``Program`` -> nothing new; refuses writes in place another name
+   would miss;
+4. ``activity.analyze``: ``Program`` and the parameters to differentiate -> ``Activity``,
+   the varied and useful names (a call without a rule on an active value fails here);
+5. ``reverse`` or ``forward`` (``_differentiate``, by the kind of function asked for):
+   ``Program`` and ``Activity`` -> a naive ``Listing`` of statements;
+6. ``optimize``: the ``Listing``, folded and without dead code, in place;
+7. ``emit.compile_listing``: ``Listing`` -> the generated function, with ``.source``.
+
+NumPy code (``ir.is_array_program``) stops after step 2 and gets a dispatcher
+(``_array_dispatcher``): at the first call with new argument kinds (shapes, dtypes),
+``dispatch.specialiser`` infers them (``kinds.infer``) and runs step 3 with them, then
+``_array_dispatcher``'s ``generate`` runs steps 4 to 7 for those kinds, with
+``optimize.prune_forward`` and ``optimize.no_writes_through_aliases`` after step 6.
+A user function called by differentiated code goes through the same pipeline:
+``reverse`` and ``forward`` are given ``pullback_of`` and ``jvp_of``.
+
+Each generated function is made once per (function, options) and cached; the user's
+function object is never modified.  ``grad(f)`` returns the generated function itself,
+so calling it costs exactly what the generated code costs.
+
+The cache cannot keep a generated function only while its user function lives: the
+generated function refers to the user's (``__s2sdiff_origin__``, which ``@grad`` needs),
+and a cache entry outside the user's function would then keep both alive forever.  So
+the cache refers to generated functions weakly, and keeps the ``RECENT`` last used ones
+alive: ``grad(f)(x)`` in a loop generates once, and differentiating new closures in a
+loop holds at most ``RECENT`` of them.
+
+Generated code that calls the user's functions checks on entry that their names still
+hold the functions it was generated for; if one was rebound it calls its ``Renewal``,
+which generates the code again for the function as it is now (and replaces the stale
+entry of the cache).  Any exception but an ``S2SDiffError`` escaping generation, here or
+at the first call of NumPy code with new argument kinds, is an ``InternalError``.
+"""
+
+import ast
+import collections
+import threading
+import weakref
+
+from . import activity, aliases, custom, dispatch, ir
+from .emit import Later, compile_listing, listing_of
+from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
+    UnsupportedError, firewall
+from .forward import forward
+from .forward.arrays import forward_refused
+from .kinds import drop_constants, free_data
+from .normalize import normalize
+from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
+from .parse import parse
+from .reverse import reverse
+
+# the kinds of generated function: grad, value_and_grad, derivative, jvp, vjp, vjp_arrays
+# (vjp of code without NumPy calls given arrays), jacfwd, jacrev, pullback, pullback_tuple
+SCALAR_KINDS = ("grad", "value_and_grad", "derivative", "pullback")   # the others allow tuples
+FORWARD_KINDS = ("derivative", "jacfwd", "jvp")                       # the others: reverse mode
+COTANGENT_KINDS = ("vjp", "vjp_arrays", "jacrev", "pullback", "pullback_tuple")
+_LISTING_NAMES = {"pullback_tuple": "pullback", "vjp_arrays": "vjp"}   # kind -> name prefix
+_cache = weakref.WeakKeyDictionary()       # user function -> {options: generated}, weakly
+_recent = collections.OrderedDict()        # id -> generated: the RECENT last used, kept alive
+RECENT = 256
+_lock = threading.RLock()
+_pending = {}                              # (id(function), options) -> Later, while generating
+_renewing = threading.local()              # how deep generated code is regenerating itself
+
+
+def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None):
+    """The generated function of ``kind`` for ``func`` and the parameters ``wrt_names``
+    (``single``: one gradient returned alone), from the cache or built now; ``stale``: a
+    function generated before that must not be returned again (``Renewal``)."""
+    options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain))
+    with _lock:
+        try:
+            per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
+        except TypeError:
+            per_function = {}      # not weak-referenceable: parse() will reject it
+        generated = per_function.get(options)
+        if generated is not None and generated is stale:
+            del per_function[options]
+        elif generated is not None:
+            return _remember(generated)
+        key = (id(func), options)
+        if key in _pending:              # a recursive call: bound once it is built
+            return _pending[key]
+        _pending[key] = Later()
+        try:
+            with firewall(func):
+                return _build(func, kind, wrt_names, single, optimize, explain, options,
+                              per_function)
+        finally:
+            _pending.pop(key).resolve(per_function.get(options))
+
+
+def pullback_of(func, wrt):
+    """The generated pullback of ``func`` for the parameters ``wrt``: ``pullback_f(x, y,
+    df)`` returns ``dx`` (a tuple when ``wrt`` has several).  Generated code that calls
+    ``func`` calls it in its reverse sweep: a user function is differentiated once per
+    set of differentiated parameters, by transformation like the caller."""
+    try:
+        return generate(func, "pullback", wrt, False)
+    except NotScalarError:         # a function returning a tuple: one cotangent per entry
+        return generate(func, "pullback_tuple", wrt, False)
+
+
+def jvp_of(func, wrt):
+    """The generated jvp of ``func`` along the parameters ``wrt`` (tangents appended to
+    its parameters), for a call of ``func`` in other generated forward-mode code."""
+    return generate(func, "jvp", wrt, False)
+
+
+def _build(func, kind, wrt_names, single, optimize, explain, options, per_function,
+           ieee=False):
+    """The pipeline (see the module docstring); the result is cached in ``per_function``."""
+    with _lock:
+        try:
+            program = normalize(parse(_ieee_version(func) if ieee else func))
+            if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
+                aliases.check(program)
+            program.ieee = ieee
+            if kind in SCALAR_KINDS:
+                program.require_scalar(kind)
+            if ir.is_array_program(program) or kind == "vjp_arrays":
+                generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
+                                              explain)
+                per_function[options] = generated
+                return _remember(generated)
+            facts = activity.analyze(program, wrt_names)
+            listing = _differentiate(program, facts, kind, single)
+        except InternalError:
+            raise                    # its cause is the report
+        except S2SDiffError as error:
+            raise error.with_traceback(None) from None   # the user's line matters, not ours
+        if optimize:
+            optimize_pass(listing)
+        listing.explain = explain
+        if kind in ("grad", "value_and_grad", "derivative"):
+            listing.scalar_output = kind      # an array argument must not make it an array
+        if program.partials_raise and not ieee:
+            _with_retry(listing, program, lambda args: _build(
+                func, kind, wrt_names, single, optimize, explain, None, {}, ieee=True))
+        renewal = listing.renew = Renewal(func, kind, wrt_names, single, optimize, explain)
+        generated = compile_listing(listing)
+        renewal.stale = weakref.ref(generated)
+        _describe(generated, func, program)
+        per_function[options] = generated
+        return _remember(generated)
+
+
+def _differentiate(program, facts, kind, single):
+    """The ``Listing`` of ``kind``: forward mode for ``FORWARD_KINDS`` (``jvp`` with its
+    tangents as parameters), reverse mode otherwise (cotangents as parameters for
+    ``COTANGENT_KINDS``; a pullback returns a single gradient alone)."""
+    name = f"{_LISTING_NAMES.get(kind, kind)}_{program.name}"
+    with_value = kind == "value_and_grad"
+    if kind in FORWARD_KINDS:
+        return forward(program, facts, jvp=kind == "jvp", with_value=with_value,
+                       single=single, name=name, jvp_of=jvp_of)
+    return reverse(program, facts, with_value=with_value, single=single, name=name,
+                   cotangents=kind in COTANGENT_KINDS,
+                   bare=kind in ("pullback", "pullback_tuple"), pullback_of=pullback_of)
+
+
+def _describe(generated, func, program):
+    """What the public wrappers read of a generated function (or dispatcher)."""
+    generated.__s2sdiff_origin__ = func
+    generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
+    generated.__s2sdiff_custom__ = custom_rules(program)
+
+
+def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain):
+    """NumPy code is generated per argument kind (shapes, dtypes) on first use (dispatch.py,
+    kinds.py): steps 4 to 7 of the pipeline run in ``generate`` for each new kind."""
+    activity.analyze(program, wrt_names)      # a missing rule fails here, not at a call
+    renewal = Renewal(func, kind, wrt_names, single, optimize, explain)
+
+    def generate(program, ieee=False):
+        if kind in ("derivative", "jacfwd") and any(program.kinds[p].array for p in wrt_names):
+            raise forward_refused(program)     # by columns: one derivative per element
+        program.ieee = ieee
+        try:
+            kinds = program.kinds
+            facts = activity.analyze(program, [p for p in wrt_names
+                                               if kinds[p].real or not kinds[p].array])
+            facts.wrt = list(wrt_names)
+            drop_constants(program, facts)
+            listing = _differentiate(program, facts, kind, single)
+        except InternalError:
+            raise                    # its cause is the report
+        except S2SDiffError as error:
+            raise error.with_traceback(None) from None
+        if optimize:
+            optimize_pass(listing)
+            prune_forward(listing)
+        no_writes_through_aliases(listing)
+        listing.explain = explain
+        if listing.signature is None and program.parsed.node.args.kwonlyargs:
+            # the dispatcher binds keywords and defaults, then passes all by position
+            listing.signature = ast.arguments(
+                posonlyargs=[], args=[ast.arg(p) for p in program.params], vararg=None,
+                kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        if program.partials_raise and not ieee:     # a scalar partial of Python numbers
+            _with_retry(listing, program, lambda args: specialise(args, ieee=True))
+        listing.renew = renewal
+        generated = compile_listing(listing)
+        generated.__s2sdiff_origin__ = func
+        return generated
+
+    parsed = program.parsed
+    specialise_kinds = dispatch.specialiser(lambda: normalize(parsed), kind, wrt_names,
+                                            generate)
+
+    def specialise(args, ieee=False):     # generation, at the first call with these kinds
+        try:
+            with firewall(func):
+                return specialise_kinds(args, ieee=ieee)
+        except ArgumentError as error:          # about the function's own parameters
+            line = parsed.node.lineno
+            raise error.at(parsed.filename, line, parsed.source_line(line))
+    result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
+                                 program.params, specialise, free_data(program), parsed)
+    renewal.stale = weakref.ref(result)
+    _describe(result, func, program)
+    return result
+
+
+def custom_rules(program):
+    """The custom_vjp/custom_jvp functions ``program`` calls, as the user spelled them."""
+    names = []
+    for step in program.steps:
+        if step.custom is not None and custom.spelled(step) not in names:
+            names.append(custom.spelled(step))
+    return tuple(names)
+
+
+class Renewal:
+    """What generated code calls, with its arguments, when a function it calls was
+    rebound since it was generated (``emit.guarded_calls``): the code generated again for
+    the function as it is now, kept for the next calls, called with those arguments."""
+
+    def __init__(self, func, kind, wrt_names, single, optimize, explain):
+        self.options = (func, kind, wrt_names, single, optimize, explain)
+        self.stale = lambda: None          # the function this renews, weakly: set once built
+        self.fresh = None
+
+    def __call__(self, *args, **kwargs):
+        fresh = self.fresh
+        if fresh is None:
+            with _lock:
+                if self.fresh is None:
+                    self.fresh = generate(*self.options, stale=self.stale())
+                fresh = self.fresh
+        depth = getattr(_renewing, "depth", 0)
+        if depth > 8:                  # each read of the name gives another function
+            func = self.options[0]
+            code = func.__code__
+            raise UnsupportedError(
+                f"a function that {func.__name__} calls is a different object each time its "
+                f"name is read, so its derivative cannot be generated once", construct="call",
+                filename=code.co_filename, lineno=code.co_firstlineno,
+                hint="Bind the helper to a name once (at module level) and call it by that name.")
+        _renewing.depth = depth + 1
+        try:
+            return fresh(*args, **kwargs)
+        finally:
+            _renewing.depth = depth
+
+
+def _with_retry(listing, program, build_ieee):
+    """Give ``listing`` its IEEE retry: ``build_ieee(args)`` builds the IEEE version."""
+    listing.retry = (program.namer.fresh("ieee_" + listing.name), program.namer.fresh("error"))
+    func = program.parsed.func
+
+    def build_behind_firewall(args):       # generation, at the first call that raises
+        with firewall(func):
+            return build_ieee(args)
+    listing.injected[listing.retry[0]] = IEEERetry(build_behind_firewall)
+
+
+def _ieee_version(func):
+    """The IEEE version of ``func`` if it is generated code with one (its partials spelled
+    ``ieee(...)``), else ``func``: the IEEE version of a second derivative differentiates
+    it, so a gradient that is infinite (d sqrt(x)/dx at 0) is differentiated to inf/NaN."""
+    try:
+        listing = listing_of(func)[0]
+    except (KeyError, TypeError):
+        return func
+    if not listing.retry:
+        return func
+    retry = listing.injected[listing.retry[0]]
+    if retry.generated is None:
+        retry.generated = retry.build(())
+    return retry.generated
+
+
+class IEEERetry:
+    """What a gradient whose partials may raise (``rules.partials_raise``; in NumPy code
+    ``array_context.partials_may_raise``) calls when it raises ZeroDivisionError, OverflowError or
+    ValueError (``except (ArithmeticError, ValueError)``, free until it raises): the same
+    gradient generated again with those partials spelled ``ieee(...)``
+    (``runtime.ieee``), built on first use (``build(args)``) and run once more from the
+    start.  Where the forward itself raises (``math.log(-1.0)`` in the user's code) it
+    raises again, and the first error is re-raised as it was; otherwise the partials that
+    raised give IEEE's inf or NaN, as NumPy and JAX do (``d sqrt(x)/dx`` at 0 is inf).  The
+    function's own code runs twice on this path (a ``print`` in it prints twice)."""
+
+    def __init__(self, build):
+        self.build = build
+        self.generated = None
+
+    def __call__(self, error, *args, **kwargs):
+        if self.generated is None:
+            self.generated = self.build(args)
+        try:
+            return self.generated(*args, **kwargs)
+        except (ArithmeticError, ValueError):
+            raise error from None           # the forward raised: the user's own error
+
+
+def _remember(generated):
+    """Keep ``generated`` alive as one of the ``RECENT`` last used; return it."""
+    _recent[id(generated)] = generated
+    _recent.move_to_end(id(generated))
+    while len(_recent) > RECENT:
+        _recent.popitem(last=False)
+    return generated

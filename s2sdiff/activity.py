@@ -8,8 +8,9 @@ argument through a call without a derivative rule is an ``UnsupportedError`` her
 generation time, never a silent zero; so is such a call of a ``custom_vjp``/``custom_jvp``
 wrapper whose rule was never defined (or whose ``defjvps`` has the wrong length).
 
-After this pass ``Activity.active`` is the set of names to differentiate; the sets are
-only ever tested for membership, so generated code does not depend on set order.
+``analyze`` returns the final ``Activity``: nothing edits it afterwards.
+``Activity.is_active(atom)`` says whether an atom gets an adjoint (a tangent); the sets
+are only ever tested for membership, so generated code does not depend on set order.
 """
 
 import ast
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from . import custom
 from .ir import Loop, walk_items
+from .kinds import constant_names
 from .rules import Function
 
 
@@ -30,14 +32,19 @@ class Activity:
         return isinstance(atom, ast.Name) and atom.id in self.varied and atom.id in self.useful
 
 
-def analyze(program, wrt):
+def analyze(program, wrt, kinds=None):
     """The ``Activity`` of ``program`` with respect to the parameters ``wrt``.
 
     Loops feed values back to their own start, so both sets grow to a fixed point.
+    ``kinds`` (NumPy code specialised on its arguments, ``kinds.infer``): variation starts
+    only at the parameters in ``wrt`` that are numbers or arrays of floats, and names
+    whose kind makes them constants (``kinds.constant_names``) are not varied; ``wrt``
+    stays the parameters whose gradients are returned.
     """
     steps = program.steps
     loops = [item for item in walk_items(program.body) if isinstance(item, Loop)]
-    varied = set(wrt)
+    varied = set(wrt) if kinds is None else {
+        p for p in wrt if kinds[p].real or not kinds[p].array}
     changed = True
     while changed:
         size = len(varied)
@@ -69,6 +76,8 @@ def analyze(program, wrt):
             _no_rule(program, step, varied)
     for loop in loops:
         _check_loop(program, loop, varied, useful)
+    if kinds is not None:
+        varied -= constant_names(program, kinds, varied)
     return Activity(list(wrt), varied, useful)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import activity, aliases
 from .errors import ArgumentError, InternalError, S2SDiffError
-from .kinds import NOT_SCALAR_HINT, check_argument, drop_constants, infer
+from .kinds import NOT_SCALAR_HINT, check_argument, infer
 
 
 def dispatcher(func, name, params, specialise, free=(), parsed=None):
@@ -204,8 +204,7 @@ def _refuse_active_integers(program, args, param):
         program.kinds = infer(program, as_floats[:len(program.params)])
     except Exception:           # it is used where only integers do: an index, a count
         return
-    facts = activity.analyze(program, [param])
-    drop_constants(program, facts)
+    facts = activity.analyze(program, [param], kinds=program.kinds)
     if param in facts.varied and param in facts.useful:
         raise ArgumentError(
             f"argument {param!r} of {program.name} is differentiated, but it is an array of "

@@ -7,7 +7,7 @@ every SSA value (``program.kinds``), the kinds of data held outside the function
 their dotted text (``data.X``), and refuses at generation time what the kinds show is
 not exact (a value changing kind across loop iterations or branches, a list indexed or
 written in NumPy code, a NumPy call returning a non-number).  Ints and bools are
-constants (``drop_constants``).
+constants (``constant_names``, which ``activity.analyze`` takes out of the varied names).
 """
 
 import ast
@@ -514,18 +514,18 @@ NOT_SCALAR_HINT = ("Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for
                     "vector-Jacobian product.")
 
 
-def drop_constants(program, facts):
-    """Ints and bools are constants (piecewise constant where they come from floats:
-    comparisons, rounding); so are values that are not numbers or arrays (tuples, None),
+def constant_names(program, kinds, varied):
+    """The names of ``program`` that are constants by their ``kinds`` although they may be
+    ``varied``: ints and bools (piecewise constant where they come from floats:
+    comparisons, rounding), and values that are not numbers or arrays (tuples, None),
     except the result of a differentiable NumPy call on varied values, which is refused:
     it would silently be a constant."""
-    kinds = program.kinds
     for step in program.steps:
         kind = kinds.get(step.target)
-        if kind is not None and kind.shape is None and step.target in facts.varied \
+        if kind is not None and kind.shape is None and step.target in varied \
                 and step.differentiable and step.rule is not None \
                 and not isinstance(step.rule, rules.Structural) and any(
-                    isinstance(a, ast.Name) and a.id in facts.varied for a in step.args):
+                    isinstance(a, ast.Name) and a.id in varied for a in step.args):
             sequence = kind.dtype == "S"
             returned = "list or tuple" if sequence else type(kind.value).__name__ \
                 if kind.value is not None else "value"
@@ -538,8 +538,8 @@ def drop_constants(program, facts):
                      "np.stack([a, b])) and work on that array." if sequence else
                      "Call it so that it returns an array (without retstep=True or similar "
                      "options).")
-    facts.varied -= {n for n, k in kinds.items()      # lists ("S") may vary: refused at use
-                     if k.dtype in "biu" or (k.shape is None and k.dtype != "S")}
+    return {n for n, k in kinds.items()      # lists ("S") may vary: refused at use
+            if k.dtype in "biu" or (k.shape is None and k.dtype != "S")}
 
 
 def format_kinds(kinds):

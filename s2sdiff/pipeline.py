@@ -52,7 +52,7 @@ from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, 
     UnsupportedError, firewall
 from .forward import forward
 from .forward.arrays import forward_refused
-from .kinds import drop_constants, free_data
+from .kinds import free_data
 from .normalize import normalize
 from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
@@ -186,11 +186,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain)
             raise forward_refused(program)     # by columns: one derivative per element
         program.ieee = ieee
         try:
-            kinds = program.kinds
-            facts = activity.analyze(program, [p for p in wrt_names
-                                               if kinds[p].real or not kinds[p].array])
-            facts.wrt = list(wrt_names)
-            drop_constants(program, facts)
+            facts = activity.analyze(program, wrt_names, kinds=program.kinds)
             listing = _differentiate(program, facts, kind, single)
         except InternalError:
             raise                    # its cause is the report

@@ -138,7 +138,7 @@ def _fast_path(params, table, slow, required=None, free_parts=(), free_names=Non
     # with more positional arguments every optional one was given too; without, those
     # given are passed on by name (some before them may be missing)
     given = ", ".join(names[:required] + [
-        f"**{{s2sdiff_k: s2sdiff_v for s2sdiff_k, s2sdiff_v in ("
+        "**{s2sdiff_k: s2sdiff_v for s2sdiff_k, s2sdiff_v in ("
         + "".join(f"({a!r}, {a}), " for a in optional)
         + ") if s2sdiff_v is not s2sdiff_missing}"] * bool(optional))
     test = "".join(f" or {a} is s2sdiff_missing" for a in optional)

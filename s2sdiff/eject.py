@@ -39,10 +39,15 @@ import textwrap
 import types
 from dataclasses import dataclass, field
 
-from .api import derivative, grad
-from .emit import listing_of, render
 from . import runtime
+from .api import derivative, grad
+from .check import check_grad_function, verify_function
+from .emit import listing_of, render, sequence_parameters
 from .errors import S2SDiffError
+from .ir import has_control_flow
+from .normalize import normalize
+from .parse import parse
+from .rules import Structural
 
 MODES = {"reverse": grad, "forward": derivative}
 FIELDS = ("origin", "options", "source-sha256", "generated-sha256")
@@ -430,11 +435,6 @@ def check_module(path, points=3, seed=0):
 
 def _shape_of_code(func):
     """Whether ``func`` has blocks or list operations, and its sequence parameters."""
-    from .emit import sequence_parameters
-    from .ir import has_control_flow
-    from .normalize import normalize
-    from .parse import parse
-    from .rules import Structural
     try:
         program = normalize(parse(func))
     except S2SDiffError:
@@ -461,7 +461,6 @@ def _ejected_def(tree):
 
 
 def _check_sympy(report, func, gradient, wrt):
-    from .check import verify_function
     try:
         verification = verify_function(func, gradient, wrt)
     except AssertionError as error:
@@ -478,7 +477,6 @@ def _check_sympy(report, func, gradient, wrt):
 def _check_numerically(report, func, gradient, wrt, points, seed, sequences=()):
     """Central differences at ``points`` random points where ``func`` can be evaluated
     (a list of three numbers for a parameter the function indexes or loops over)."""
-    from .check import check_grad_function
     rng = random.Random(seed)
     params = func.__code__.co_varnames[:func.__code__.co_argcount]
     worst, checked, failure = None, [], None

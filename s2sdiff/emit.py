@@ -163,7 +163,7 @@ def unchecked_parameters(program):
     arithmetic alone, which keeps a string, a complex number or a list what it is.  The
     others need an explicit type test, which costs a few nanoseconds only where needed.
     """
-    if getattr(program, "kinds", None) is not None:
+    if program.kinds is not None:
         return []              # dispatch.py checked the arguments when it specialised
     sources = {p: {p} for p in program.params}
     checked = set()
@@ -365,7 +365,7 @@ def _checker(listing, filename):
     the type test that such a parameter already has calls it: numbers pay nothing."""
     program = listing.origin
     checker = argument_checker(program, filename)
-    if listing.scalar_output is None or getattr(program, "kinds", None) is not None:
+    if listing.scalar_output is None or program.kinds is not None:
         return checker
     reaching = [p for p in unchecked_parameters(program) if p in _reaching_output(program)]
     if not reaching:

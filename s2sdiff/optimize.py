@@ -98,7 +98,7 @@ def _integral_names(program):
             if s.target not in integral and _integral(s.value, frozenset(integral)):
                 integral.add(s.target)
                 changed = True
-    kinds = getattr(program, "kinds", None)     # NumPy code: the dtypes seen (kinds.py)
+    kinds = program.kinds     # NumPy code: the dtypes seen (kinds.py)
     if kinds:
         integral |= {n for n, k in kinds.items() if k.dtype in "biu"}
     return frozenset(integral)
@@ -554,7 +554,7 @@ def no_writes_through_aliases(listing):
         return out
     listing.body = rewrite(listing.body)
     returned = [n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)]
-    kinds = getattr(listing.origin, "kinds", None) or {}
+    kinds = listing.origin.kinds or {}
     primal_of = {d: p for p, d in listing.adjoints.items()}
     for name in returned:              # a gradient is an array of its own, never an input
         kind = kinds.get(primal_of.get(name))

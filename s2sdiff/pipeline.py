@@ -15,13 +15,14 @@ The driver, ``_build``, reads top to bottom; each step hands the next:
 6. ``optimize``: the ``Listing``, folded and without dead code, in place;
 7. ``emit.compile_listing``: ``Listing`` -> the generated function, with ``.source``.
 
-NumPy code (``ir.is_array_program``) stops after step 2 and gets a dispatcher
-(``_array_dispatcher``): at the first call with new argument kinds (shapes, dtypes),
-``dispatch.specialiser`` infers them (``kinds.infer``) and runs step 3 with them, then
-``_array_dispatcher``'s ``generate`` runs steps 4 to 7 for those kinds, with
-``optimize.prune_forward`` and ``optimize.no_writes_through_aliases`` after step 6.
-A user function called by differentiated code goes through the same pipeline:
-``reverse`` and ``forward`` are given ``pullback_of`` and ``jvp_of``.
+NumPy code (``ir.is_array_program``, and any code ``vjp`` is given arrays for) stops
+after step 2 and gets a dispatcher (``_array_dispatcher``): at the first call with new
+argument kinds (shapes, dtypes), ``dispatch.specialiser`` infers them (``kinds.infer``)
+and runs step 3 with them, then ``_array_dispatcher``'s ``generate`` runs steps 4 to 7
+for those kinds, with ``optimize.prune_forward`` and ``optimize.no_writes_through_aliases``
+after step 6.
+A user function called by differentiated code goes through the same pipeline: ``reverse``
+and ``forward`` are given ``pullback_of`` and ``jvp_of`` for it.
 
 Each generated function is made once per (function, options) and cached; the user's
 function object is never modified.  ``grad(f)`` returns the generated function itself,

@@ -1,7 +1,6 @@
 """NumPy arrays (issue 4): every array rule against central differences on random shapes,
 broadcasting both ways, the seeds' closed forms, indexing scatter, shapes and kinds of
 the gradients, lean generated code, and the errors."""
-import ast
 import inspect
 
 import numpy as np

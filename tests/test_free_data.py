@@ -16,7 +16,7 @@ import types
 import numpy as np
 import pytest
 
-from s2sdiff import S2SDiffError, derivative, grad, jvp, value_and_grad, vjp
+from s2sdiff import derivative, grad, jvp, value_and_grad, vjp
 from s2sdiff.errors import UnsupportedError
 
 RNG = np.random.default_rng(13)

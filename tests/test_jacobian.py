@@ -1,7 +1,6 @@
 """vjp, Jacobians in both orders and Hessians by differentiating generated code again."""
 
 import math
-import random
 
 import numpy as np
 import pytest

@@ -81,7 +81,7 @@ def forward(program, activity, *, jvp_of, jvp=False, with_value=False, single=Fa
                     f"mode with respect to the list `{p}`: one derivative per element",
                     construct="forward mode over a list parameter",
                     hint=f"Use grad or jacrev (reverse mode), or jvp with a tangent list for {p}.")
-        directions = [(p, analyze(program, [p])) for p in activity.wrt]
+        directions = [(p, analyze(program, [p], program.kinds)) for p in activity.wrt]
         for p, _ in directions:
             listing.body.append(Line(assign(tangent(p, p), ast.Constant(1.0))))
     for direction, facts in directions:

@@ -137,8 +137,8 @@ class Summary:
             f"generated code run in mpmath agrees, or inputs moved by 1e-15 move it as far)",
             f"skipped near kinks:  {self.skipped_near_kinks} (finite differences only) "
             f"{dict(sorted(self.kinks.items())) if self.kinks else ''}".rstrip(),
-            f"judged by:           " + ", ".join(f"{k} {v}" for k, v in sorted(self.oracles.items())),
-            f"features:            " + ", ".join(f"{k} {v}" for k, v in sorted(self.features.items())),
+            "judged by:           " + ", ".join(f"{k} {v}" for k, v in sorted(self.oracles.items())),
+            "features:            " + ", ".join(f"{k} {v}" for k, v in sorted(self.features.items())),
         ]
         if self.patterns:
             lines.append("patterns:            (programs: outcomes; non-float: right value, "

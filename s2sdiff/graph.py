@@ -42,7 +42,7 @@ from . import aliases, ir
 from .api import resolve_wrt
 from .build import Expr, as_node
 from .emit import check_arguments
-from .errors import ArgumentError, S2SDiffError
+from .errors import ArgumentError, InternalError, S2SDiffError, firewall
 from .modules import ModuleAliases
 from .normalize import normalize
 from .optimize import fold
@@ -97,13 +97,15 @@ def graph(f, *args, wrt=None):
     """
     wrt_names, single = resolve_wrt(f, wrt)
     try:
-        program = normalize(parse(f))
-        if not ir.is_array_program(program):        # NumPy code: per argument kinds
-            aliases.check(program)
-        if hasattr(program, "require_scalar"):      # normalize accepts `return a, b`
-            program.require_scalar("graph")
-        facts = activity_pass.analyze(program, wrt_names)
-        _reject_custom_rules(program, facts)
+        with firewall(f):                            # a bug of ours is an InternalError
+            program = normalize(parse(f))
+            if not ir.is_array_program(program):    # NumPy code: per argument kinds
+                aliases.check(program)
+            program.require_scalar("graph")         # normalize accepts `return a, b`
+            facts = activity_pass.analyze(program, wrt_names)
+            _reject_custom_rules(program, facts)
+    except InternalError:
+        raise                                        # its cause is the report
     except S2SDiffError as error:
         raise error.with_traceback(None) from None      # the user's line matters, not ours
     bound = _bind(f, program, args)

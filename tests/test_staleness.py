@@ -821,3 +821,19 @@ def test_a_list_built_inside_is_blamed_on_the_helper_call():
                                  f"{call_line} with a value rows_total cannot take")
     assert "return rows_total([[x, y], [y, t]])" in str(error)
     assert isinstance(error.__cause__, ArgumentError)
+
+
+@pytest.mark.internal_error
+def test_internal_error_while_drawing_the_graph_is_wrapped(monkeypatch):
+    """``graph`` generates too: an exception of s2sdiff's own there is an InternalError."""
+    graph_module = sys.modules["s2sdiff.graph"]     # s2sdiff.graph is the function
+
+    broken = injected("""
+        def broken(program, wrt, kinds=None):
+            raise KeyError("xpy")
+    """)
+    monkeypatch.setattr(graph_module.activity_pass, "analyze", broken)
+    with pytest.raises(InternalError) as info:
+        graph_module.graph(firewall_target, 0.5, 2.0)
+    assert "while differentiating firewall_target" in str(info.value)
+    assert isinstance(info.value.__cause__, KeyError)

@@ -17,19 +17,15 @@ entry should be removed.
 
 import ast
 import builtins
-import contextlib
 import inspect
 import math
 import pathlib
-import signal
 import sys
 import textwrap
-import threading
 import time
 import types
 
 import pytest
-import sympy
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
@@ -38,6 +34,7 @@ from s2sdiff import grad, value_and_grad                         # noqa: E402
 from s2sdiff import rules                                        # noqa: E402
 from s2sdiff.rules import Function, Operator, Syntax             # noqa: E402
 from s2sdiff.check import check_grad, verify                     # noqa: E402
+from tools.fuzz.oracles import time_limit                      # noqa: E402
 from s2sdiff.normalize import normalize                          # noqa: E402
 from s2sdiff.parse import parse                                  # noqa: E402
 
@@ -85,28 +82,6 @@ def fresh(f):
     """A new function object with f's code, globals and closure: nothing cached for it."""
     return types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
                               f.__closure__)
-
-
-@contextlib.contextmanager
-def time_limit(seconds, what):
-    """Raise TimeoutError in the main thread after ``seconds`` (no limit elsewhere)."""
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise TimeoutError(f"{what} did not finish within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except TimeoutError:
-        sympy.core.cache.clear_cache()     # SymPy was interrupted mid-computation
-        raise
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # the corpus itself --------------------------------------------------------------------

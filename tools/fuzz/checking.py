@@ -318,17 +318,8 @@ class Checker:
             self._compare("forward", "jvp", (tangent_out,), (expected,), program, scale,
                           exact=exact_jvp)
 
-        if self.extra_every and program.index % self.extra_every == 0:
-            v, g2 = self._make("value_and_grad", lambda: value_and_grad(func))(*point)
-            if not _same(v, value):
-                raise _Mismatch("api", f"value_and_grad value {v!r} != f{point} = {value!r}")
-            self._compare("api", "value_and_grad", g, as_tuple(g2, n), program, scale)
-            i = program.index % n
-            name = program.params[i]
-            single = self._make(f"grad(wrt={name!r})", lambda: grad(func, wrt=name))(*point)
-            self._compare("api", f"grad(wrt={name!r})", (g[i],), (single,), program, scale)
-            if grad(func) is not gradient:
-                raise _Mismatch("api", "grad(f) is not the cached function object")
+        self._check_api(program, func, point, value, g, gradient, lambda oracle, a, b, names:
+                        self._compare("api", oracle, a, b, program, scale))
 
     def _check_array(self, program, func, outcome):
         """A NumPy program: gradient shapes and kinds, the complex-step oracle, the API."""
@@ -369,18 +360,25 @@ class Checker:
                 raise
             outcome.ill_conditioned.append(f"complex step: {mismatch}")
         outcome.oracles.append("complex step")
-        if self.extra_every and program.index % self.extra_every == 0:
-            v, g2 = self._make("value_and_grad", lambda: value_and_grad(func))(*point)
-            if not _same(v, value):
-                raise _Mismatch("api", f"value_and_grad value {v!r} != f(...) = {value!r}")
-            self._compare_arrays("api", "value_and_grad", g, as_tuple(g2, n), program, scale)
-            i = program.index % n
-            name = program.params[i]
-            single = self._make(f"grad(wrt={name!r})", lambda: grad(func, wrt=name))(*point)
-            self._compare_arrays("api", f"grad(wrt={name!r})", (g[i],), (single,), program,
-                                 scale, names=[name])
-            if grad(func) is not gradient:
-                raise _Mismatch("api", "grad(f) is not the cached function object")
+        self._check_api(program, func, point, value, g, gradient, lambda oracle, a, b, names:
+                        self._compare_arrays("api", oracle, a, b, program, scale, names))
+
+    def _check_api(self, program, func, point, value, g, gradient, compare):
+        """Every ``extra_every``-th program: value_and_grad and grad(wrt=one) agree with
+        grad, and grad(f) is the cached object; ``compare(oracle, ours, theirs, names)``."""
+        if not (self.extra_every and program.index % self.extra_every == 0):
+            return
+        n = len(program.params)
+        v, g2 = self._make("value_and_grad", lambda: value_and_grad(func))(*point)
+        if not _same(v, value):
+            raise _Mismatch("api", f"value_and_grad value {v!r} != f(...) = {value!r}")
+        compare("value_and_grad", g, as_tuple(g2, n), None)
+        i = program.index % n
+        name = program.params[i]
+        single = self._make(f"grad(wrt={name!r})", lambda: grad(func, wrt=name))(*point)
+        compare(f"grad(wrt={name!r})", (g[i],), (single,), [name])
+        if grad(func) is not gradient:
+            raise _Mismatch("api", "grad(f) is not the cached function object")
 
     def _rounding_moves(self, gradient, point, g, program, scale):
         """Whether moving the arrays of ``point`` by a few ulps (a relative 1e-15) moves the

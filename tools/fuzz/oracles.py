@@ -208,8 +208,8 @@ def central_differences(mp_func, point, index, relative_step):
         return (mpmath.mpf(mp_func(*plus)) - mpmath.mpf(mp_func(*minus))) / (2 * h)
 
 
-class OracleTimeout(Exception):
-    """SymPy took longer than SYMPY_SECONDS."""
+class OracleTimeout(TimeoutError):
+    """SymPy (or anything run under ``time_limit``) took longer than allowed."""
 
 
 SYMPY_SECONDS = 5.0
@@ -217,14 +217,14 @@ VERIFY_SECONDS = 20.0
 
 
 @contextlib.contextmanager
-def time_limit(seconds):
+def time_limit(seconds, what="the oracle"):
     """Raise OracleTimeout after ``seconds`` (main thread with SIGALRM only; else no limit)."""
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def expire(signum, frame):
-        raise OracleTimeout(f"no answer within {seconds} s")
+        raise OracleTimeout(f"{what} did not finish within {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -79,7 +79,7 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     _seed(program, activity, adjoints, listing, cotangents)
     listing.body += sweep.backward(program.body)
     for param in activity.wrt:
-        if adjoints.name(param) not in adjoints.written:
+        if not adjoints.holds(adjoints.name(param)):
             adjoints.unreached(param, listing.body)
     if sweep.arrays is not None:
         sweep.arrays.finish(activity.wrt, listing.body)   # every gradient with its parameter's shape
@@ -126,7 +126,7 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
             continue
         backprop.step(step, listing.body)
     for param in activity.wrt:
-        if adjoints.name(param) not in adjoints.written:
+        if not adjoints.holds(adjoints.name(param)):
             adjoints.unreached(param, listing.body)
     backprop.finish(activity.wrt, listing.body)
     grads = [ast.Name(adjoints.name(p), ast.Load()) for p in activity.wrt]
@@ -199,9 +199,9 @@ def _seed_parameters(program, activity, adjoints):
     an active output appears (so no copy is needed), a fresh ``d<out>`` otherwise."""
     seeds = []
     for i, output in enumerate(program.outputs):
-        if activity.is_active(output) and adjoints.name(output.id) not in adjoints.written:
+        if activity.is_active(output) and not adjoints.holds(adjoints.name(output.id)):
             seeds.append(adjoints.name(output.id))
-            adjoints.written.add(seeds[-1])
+            adjoints.mark_held(seeds[-1])
         else:
             base = output.id if isinstance(output, ast.Name) else f"out{i}"
             seeds.append(program.namer.fresh("d" + base))

@@ -4,8 +4,7 @@
 reverse sweep (scalar, NumPy, lists, calls, custom rules) writes through it, so that:
 
 * the first contribution to an adjoint that holds nothing at this point of the sweep is
-  assigned (``dx = c``), later ones accumulated (``dx += c``); ``written`` holds the
-  adjoints that hold a value at the current point;
+  assigned (``dx = c``), later ones accumulated (``dx += c``);
 * a list's adjoint is added entry by entry (``add_sequences``), and a contribution to
   one element goes to ``dv[i] += c``;
 * in NumPy code (``program.kinds``) an adjoint may stay *lazy*, of a shape that
@@ -14,9 +13,17 @@ reverse sweep (scalar, NumPy, lists, calls, custom rules) writes through it, so 
   (``owned``), and rebinds (``dx = dx + c``) an adjoint that may be a view or an alias
   of another array (``aliases``); ``plain`` (branches and loops) never adds in place
   and never substitutes literal seeds.
+
+Only ``Adjoints`` changes which adjoints hold a value at the current point of the
+reverse sweep: the set is private, and the sweeps ask ``holds`` and say what happened
+through named methods (``mark_held`` for a statement written outside ``write``,
+``forget`` once a step's adjoint is consumed, ``snapshot``/``restore``/``merge_arms``
+around the arms of an ``if``, ``assuming`` while planning a loop's reverse body).
+``snapshot`` is a frozenset: no other object holds a reference to the mutable set.
 """
 
 import ast
+import contextlib
 import copy
 
 import numpy as np
@@ -41,7 +48,7 @@ class Adjoints:
         self.kinds = program.kinds
         self.plain = plain    # inside branches and loops: no literal seeds, no += in place
         self.sequences = sequences(program)
-        self.written = set()
+        self._held = set()    # adjoint names that hold a value at this point of the sweep
         self.ashape = {}      # adjoint name -> its shape (broadcasts to the value's)
         self.owned = {}       # adjoint name -> holds a fresh array of its full shape
         self.literals = {}    # adjoint name -> literal value (the seed 1.0)
@@ -50,26 +57,69 @@ class Adjoints:
             self.integral = integral_names(self.kinds)    # `m * 1.0` keeps its 1.0: a float
             self.np = modules.namespace(np)
 
+    # which adjoints hold a value at this point of the reverse sweep ------------------
+
+    def holds(self, name):
+        """The adjoint ``name`` holds a value here: a contribution to it accumulates."""
+        return name in self._held
+
+    def mark_held(self, *names):
+        """``names`` were assigned by a statement written outside ``write`` (a zero before
+        a loop, a tuple of cotangents, a cotangent parameter): they hold a value from here."""
+        self._held.update(names)
+
+    def forget(self, name):
+        """The adjoint ``name`` holds nothing before this point: the step assigning its
+        primal was backpropagated (``None``, a name without an adjoint: nothing to do)."""
+        self._held.discard(name)
+
+    def snapshot(self):
+        """The adjoints that hold a value here, frozen (to compare, or to ``restore``)."""
+        return frozenset(self._held)
+
+    def restore(self, snapshot):
+        """Exactly the adjoints of ``snapshot`` hold a value again (an arm of an ``if``
+        starts from the state before it)."""
+        self._held = set(snapshot)
+
+    def merge_arms(self, after_then, after_else):
+        """After both arms of an ``if`` (in the reverse sweep), what either arm left
+        holding a value: the sweep has written a zero into the arm that consumed one."""
+        self._held = set(after_then) | set(after_else)
+
+    @contextlib.contextmanager
+    def assuming(self, held):
+        """Within the block exactly ``held`` hold a value (planning a loop's reverse body
+        as if those were written before it); afterwards the state is as before the block."""
+        saved = self._held
+        self._held = set(held)
+        try:
+            yield
+        finally:
+            self._held = saved
+
+    # writing contributions ---------------------------------------------------------
+
     def write(self, atom, value, out, tag=None, note=None, shape=None, index=None):
         """Add ``value`` to the adjoint of ``atom`` (assign it if it holds nothing yet);
         ``index``: to element ``index`` of a sequence's adjoint; ``shape``: the value's
         shape in NumPy code, when the caller knows it."""
         target = self.name(atom.id)
         if index is not None:
-            if target not in self.written:
+            if target not in self._held:
                 out.append(Line(assign(target, self.zero(atom.id))))
-                self.written.add(target)
+                self._held.add(target)
             element = ast.Subscript(ast.Name(target, ast.Load()), copy.deepcopy(index), ast.Store())
             out.append(Line(ast.AugAssign(element, ast.Add(), as_node(value), lineno=0), tag, note))
         elif self.kinds is not None:
             out.append(Line(self._add_array(atom, target, value, shape), tag, note))
-        elif target in self.written and atom.id in self.sequences:    # a list: entry by entry
+        elif target in self._held and atom.id in self.sequences:    # a list: entry by entry
             add = ast.Name(self.modules.helper(add_sequences), ast.Load())
             out.append(Line(assign(target, ast.Call(add, [ast.Name(target, ast.Load()),
                                                           as_node(value)], [])), tag, note))
         else:
-            make = accumulate if target in self.written else assign
-            self.written.add(target)
+            make = accumulate if target in self._held else assign
+            self._held.add(target)
             out.append(Line(make(target, as_node(value)), tag, note))
 
     def _add_array(self, atom, target, value, shape):
@@ -78,8 +128,8 @@ class Adjoints:
         if shape is None:
             shape = self.expression_shape(value)
         kind = self.kinds.get(atom.id)
-        if target not in self.written:
-            self.written.add(target)
+        if target not in self._held:
+            self._held.add(target)
             self.ashape[target], self.owned[target] = shape, fresh_array(value)
             if not self.owned[target]:          # may share memory with these arrays
                 self.aliases[target] = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
@@ -162,8 +212,8 @@ class Adjoints:
         place: ``np.zeros_like(primal)`` when it holds nothing yet."""
         name = self.name(primal)
         shape = self.kinds[primal].shape
-        if name not in self.written:
-            self.written.add(name)
+        if name not in self._held:
+            self._held.add(name)
             out.append(Line(assign(name, self.np.zeros_like(Expr.name(primal)).node), tag))
             self.ashape[name], self.owned[name] = shape, True
         else:

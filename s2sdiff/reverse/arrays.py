@@ -67,7 +67,7 @@ class Backprop:
         """The contributions of one active step to its arguments' adjoints, appended to ``out``."""
         adjoints = self.adjoints
         d_target = adjoints.name(step.target)
-        if d_target not in adjoints.written:
+        if not adjoints.holds(d_target):
             return
         adjoints.ashape.setdefault(d_target, self.shape(step.target))   # a vjp cotangent
         adjoints.owned.setdefault(d_target, False)
@@ -188,7 +188,7 @@ class Backprop:
                 hint="Assign through slices, ints or boolean masks, or a literal list of "
                      "distinct positions; or build the array with np.where.")
         out.append(Comment(f"backprop {unparse(step.store)}"))
-        if active and d_array in adjoints.written:
+        if active and adjoints.holds(d_array):
             adjoints.materialize(array.id, self.shape(array.id), out, writable=True)
             entry = ast.Subscript(ast.Name(d_array, ast.Load()), copy.deepcopy(index), ast.Load())
             if self.activity.is_active(element):

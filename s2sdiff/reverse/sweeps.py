@@ -34,9 +34,10 @@ class Sweeps:
       reverse of the iteration pops them, then recomputes from them the body's values it
       reads (``_recompute``), so values computed inside a loop are never stored;
     * branch decisions are not stored: the condition is a name that keeps its value;
-    * ``adjoints.written`` holds the adjoints that hold a value at the current point of
-      the reverse sweep (``adjoints.py``); a branch where only one arm writes an adjoint
-      gets ``d = 0.0`` before it, and each arm starts from the same set.
+    * only ``self.adjoints`` changes which adjoints hold a value at the current point
+      of the reverse sweep (``adjoints.py``): the sweeps ask it (``holds``) and keep
+      only its frozen snapshots; a branch where only one arm writes an adjoint gets
+      ``d = 0.0`` before it, and each arm starts from the same snapshot.
     """
 
     def __init__(self, program, activity, listing, pullback_of):
@@ -109,22 +110,18 @@ class Sweeps:
             return self.plans[id(loop)]
         local = loops.local_names(loop)
         outside = {self.adjoints.name(n) for n in self._adjoint_candidates(loop) if n not in local}
-        saved = self.adjoints.written
-        self.adjoints.written = set(outside)
-        if self.arrays is not None:       # written before the loop by then, full-shaped
-            for name in outside:
-                primal = self.adjoints.name.primal(name)
-                if primal in self.kinds and self.kinds[primal].array:
-                    self.adjoints.fresh_zero(name, primal)
-        try:
+        with self.adjoints.assuming(outside):
+            if self.arrays is not None:       # written before the loop by then, full-shaped
+                for name in outside:
+                    primal = self.adjoints.name.primal(name)
+                    if primal in self.kinds and self.kinds[primal].array:
+                        self.adjoints.fresh_zero(name, primal)
             reverse_body = self.backward(loop.body)
-            unwritten_carried = [c for c in loop.carried
-                                 if self.adjoints.name(c) in outside and self.adjoints.name(c) not in self.adjoints.written
+            unwritten_carried = [c for c in loop.carried if self.adjoints.name(c) in outside
+                                 and not self.adjoints.holds(self.adjoints.name(c))
                                  and self._has_adjoint(c)]
             elements_written = {e for e, _ in self._active_sequences(loop)
-                                if self.adjoints.name(e) in self.adjoints.written}
-        finally:
-            self.adjoints.written = saved
+                                if self.adjoints.holds(self.adjoints.name(e))}
         touched = loops.adjoints_in(reverse_body, self.listing.derivative_names)
         counter = None
         exits = loop.exits or loop.kind == "while" or not loops.replayable(loop, self.replayable)
@@ -185,7 +182,7 @@ class Sweeps:
                         self.activity.is_active(a) for a in item.args)):
                     self.backprop(item, out)
                 elif not item.mutates:
-                    self.adjoints.written.discard(self.adjoints.name.get(item.target))
+                    self.adjoints.forget(self.adjoints.name.get(item.target))
                 elif item.saved is not None and item.rule.key == Syntax("setitem"):
                     _restore(item, item.args[1], out)
                 elif item.rule.key == Syntax("append"):
@@ -197,36 +194,36 @@ class Sweeps:
         return out
 
     def backward_if(self, item):
-        before = set(self.adjoints.written)
+        before = self.adjoints.snapshot()
         # Both arms run again from the adjoints either of them wrote until they agree: an
         # adjoint may be written only once another exists (dw once dws does), so this can
         # take more than two rounds; `start` grows every round, so it ends.
         shapes = dict(self.adjoints.ashape) if self.arrays is not None else None
         while True:
-            start = set(self.adjoints.written)
+            start = self.adjoints.snapshot()
             then = self.backward(item.body)
-            after_then, self.adjoints.written = self.adjoints.written, set(start)
+            after_then = self.adjoints.snapshot()
+            self.adjoints.restore(start)
             then_shapes = self._reset_shapes(shapes)
             orelse = self.backward(item.orelse)
-            after_else = self.adjoints.written
+            after_else = self.adjoints.snapshot()
             else_shapes = self._reset_shapes(shapes)
             one_sided = sorted(((after_then ^ after_else) - start))
             if not one_sided:
                 break
-            self.adjoints.written = start | set(one_sided)
+            self.adjoints.restore(start | set(one_sided))
         if self.arrays is not None:
             self._same_shapes([(then, then_shapes, after_then), (orelse, else_shapes, after_else)])
         # an adjoint one arm consumed (the arm assigns its name: a loop's carried name
-        # before `continue`) and the other kept must be zero after the first arm
+        # before `continue`) and the other kept must be zero after the first arm (so
+        # that both arms leave it holding a value, as merge_arms records)
         for arm, after, other in ((then, after_then, after_else), (orelse, after_else, after_then)):
             for name in sorted((other - after) & start):
                 arm.append(Line(assign(name, self.adjoints.zero(self.adjoints.name.primal(name)))))
-                after.add(name)
+        self.adjoints.merge_arms(after_then, after_else)
         if not then and not orelse:
-            self.adjoints.written = after_then | after_else
             return []
         inits = [Line(assign(d, self.adjoints.zero(self.adjoints.name.primal(d)))) for d in sorted(start - before)]
-        self.adjoints.written = after_then | after_else
         head = ast.If(item.test, [], [])
         if not then:
             head = ast.If(ast.UnaryOp(ast.Not(), copy.deepcopy(item.test)), [], [])
@@ -269,9 +266,9 @@ class Sweeps:
         out = []
         for name in plan.adjoints:
             primal = self.adjoints.name.primal(name)
-            if name not in self.adjoints.written:
+            if not self.adjoints.holds(name):
                 out.append(Line(assign(name, self.adjoints.zero(primal))))
-                self.adjoints.written.add(name)
+                self.adjoints.mark_held(name)
             elif self.arrays is not None and primal in self.kinds and self.kinds[primal].array:
                 # the loop adds into it in place: a full-shaped array of its own first
                 full = ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), self.adjoints.zero(primal))
@@ -295,31 +292,31 @@ class Sweeps:
                                       ast.Name(index, ast.Load()), ast.Store()),
                         ast.Add(), ast.Name(self.adjoints.name(element), ast.Load()), lineno=0)))
             for _, sequence in plan.sequences:
-                if self.adjoints.name(sequence) not in self.adjoints.written:
+                if not self.adjoints.holds(self.adjoints.name(sequence)):
                     out.append(Line(assign(self.adjoints.name(sequence), self.adjoints.zero(sequence))))
-                    self.adjoints.written.add(self.adjoints.name(sequence))
+                    self.adjoints.mark_held(self.adjoints.name(sequence))
         out.append(Block(loops.reverse_head(loop, plan, index), body))
         return out
 
     def backprop(self, step, out):
-        if self.adjoints.name(step.target) not in self.adjoints.written and not step.mutates:
+        if not self.adjoints.holds(self.adjoints.name(step.target)) and not step.mutates:
             return        # nothing after it on this path reads the value: its adjoint is 0
         if step.rule is None and step.custom is None and not step.differentiable:
-            self.adjoints.written.discard(self.adjoints.name(step.target))
+            self.adjoints.forget(self.adjoints.name(step.target))
             return        # `c = a < b` in one arm, `c = a + b` in the other: a constant here
         out.append(Comment(f"backprop {unparse(step.statement)}"))
         d_target = Expr.name(self.adjoints.name(step.target))
         if step.custom is not None:          # the user's rule, called visibly (custom.py)
             backprop_custom(step, self.activity, d_target, self.residuals.get(step.target),
                             self.adjoints, out, self.program.namer)
-            self.adjoints.written.discard(self.adjoints.name(step.target))
+            self.adjoints.forget(self.adjoints.name(step.target))
             return
         if isinstance(step.rule, Structural):
             self.backprop_structure(step, d_target, out)
             return
         if self.arrays is not None:
             self.arrays.step(step, out)
-            self.adjoints.written.discard(self.adjoints.name(step.target))
+            self.adjoints.forget(self.adjoints.name(step.target))
             return
         partials = self.modules.partials(step, self.modules.namespace_for(step))
         own = []                   # s = s * y in a loop: the new s's adjoint feeds the old s's
@@ -331,7 +328,7 @@ class Sweeps:
                 continue
             self.adjoints.write(atom, partial * d_target, out, step.number,
                                 Explanation(step, atom, partial))
-        self.adjoints.written.discard(self.adjoints.name(step.target))
+        self.adjoints.forget(self.adjoints.name(step.target))
         if own:
             total = own[0] * d_target
             for partial in own[1:]:
@@ -351,17 +348,17 @@ def _backprop_structure(self, step, d_target, out):
         if self.activity.is_active(sequence):
             self.adjoints.write(sequence, d_target, out, step.number,
                                 f"indexing, line {step.lineno}", index=index)
-        self.adjoints.written.discard(d_name)
+        self.adjoints.forget(d_name)
     elif key == Syntax("display"):
-        if d_name in self.adjoints.written:
+        if self.adjoints.holds(d_name):
             for i, element in enumerate(step.args):
                 if self.activity.is_active(element):
                     self.adjoints.write(element, Expr(ast.Subscript(
                         ast.Name(d_name, ast.Load()), ast.Constant(i), ast.Load())), out, step.number)
-        self.adjoints.written.discard(d_name)
+        self.adjoints.forget(d_name)
     elif key == Syntax("setitem"):
         _, index, element = step.args
-        if d_name not in self.adjoints.written:
+        if not self.adjoints.holds(d_name):
             _restore(step, index, out)
             return                    # nothing read the sequence after this assignment
         entry = ast.Subscript(ast.Name(d_name, ast.Load()), copy.deepcopy(index), ast.Load())
@@ -376,9 +373,9 @@ def _backprop_structure(self, step, d_target, out):
         self.backprop_call(step, d_target, out)
     elif key == Syntax("append"):
         _, element = step.args
-        if d_name not in self.adjoints.written:
+        if not self.adjoints.holds(d_name):
             out.append(Line(assign(d_name, self.adjoints.zero(step.target))))
-            self.adjoints.written.add(d_name)
+            self.adjoints.mark_held(d_name)
         popped = ast.Call(ast.Attribute(ast.Name(d_name, ast.Load()), "pop", ast.Load()), [], [])
         if self.activity.is_active(element):
             self.adjoints.write(element, Expr(popped), out, step.number)
@@ -393,7 +390,7 @@ def _backprop_call(self, step, d_target, out):
     active = [self.activity.is_active(a) for a in step.args]
     wrt = [p for p, a in zip(params, active) if a]
     if not wrt:
-        self.adjoints.written.discard(d_target.node.id)
+        self.adjoints.forget(d_target.node.id)
         return
     pullback = self.pullback_of(step.callee, wrt)
     name = next((n for n, f in self.pullbacks.items() if f is pullback), None)
@@ -406,7 +403,7 @@ def _backprop_call(self, step, d_target, out):
         seed = ast.Starred(seed, ast.Load())
     call = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(a) for a in step.args] + [seed], [])
     note = f"generated pullback of {ast.unparse(step.value.func)}, line {step.lineno}"
-    self.adjoints.written.discard(d_target.node.id)
+    self.adjoints.forget(d_target.node.id)
     atoms = [a for a, is_active in zip(step.args, active) if is_active]
     if len(atoms) == 1:
         self.adjoints.write(atoms[0], Expr(call), out, step.number, note)
@@ -414,14 +411,14 @@ def _backprop_call(self, step, d_target, out):
     names, later = [], []
     for atom in atoms:
         adjoint = self.adjoints.name(atom.id)
-        if adjoint not in self.adjoints.written and adjoint not in names:
+        if not self.adjoints.holds(adjoint) and adjoint not in names:
             names.append(adjoint)
         else:
             names.append(self.program.namer.fresh(adjoint + "_c"))
             later.append((atom, names[-1]))
     out.append(Line(ast.Assign([ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())],
                                call, lineno=0), step.number, note))
-    self.adjoints.written.update(n for n in names if n not in [m for _, m in later])
+    self.adjoints.mark_held(*(n for n in names if n not in [m for _, m in later]))
     for atom, value in later:
         self.adjoints.write(atom, Expr.name(value), out, step.number, note)
 
@@ -487,7 +484,7 @@ def backprop_custom(step, activity, d_target, residual, adjoints, out, namer):
     for atom, is_active in zip(step.args, active):
         if not is_active:
             names.append(namer.discard())
-        elif adjoints.name(atom.id) not in adjoints.written \
+        elif not adjoints.holds(adjoints.name(atom.id)) \
                 and adjoints.name(atom.id) not in direct:
             names.append(adjoints.name(atom.id))
             direct.add(names[-1])
@@ -495,6 +492,6 @@ def backprop_custom(step, activity, d_target, residual, adjoints, out, namer):
             names.append(namer.fresh(adjoints.name(atom.id) + "_c"))
             later.append((atom, names[-1]))
     out.append(Line(custom.unpack(names, cotangents), step.number, note))
-    adjoints.written.update(direct)
+    adjoints.mark_held(*direct)
     for atom, name in later:
         adjoints.write(atom, Expr.name(name), out, step.number, note)

@@ -20,11 +20,14 @@ through named methods (``mark_held`` for a statement written outside ``write``,
 ``forget`` once a step's adjoint is consumed, ``snapshot``/``restore``/``merge_arms``
 around the arms of an ``if``, ``assuming`` while planning a loop's reverse body).
 ``snapshot`` is a frozenset: no other object holds a reference to the mutable set.
+Likewise an ``if``'s arms start from the same adjoint shapes through ``shape_snapshot``
+(read-only) and ``restore_shapes``, never by swapping ``ashape`` for another dict.
 """
 
 import ast
 import contextlib
 import copy
+import types
 
 import numpy as np
 
@@ -97,6 +100,14 @@ class Adjoints:
             yield
         finally:
             self._held = saved
+
+    def shape_snapshot(self):
+        """The adjoints' shapes here (NumPy code), a read-only copy to ``restore_shapes``."""
+        return types.MappingProxyType(dict(self.ashape))
+
+    def restore_shapes(self, shapes):
+        """The adjoints have the shapes of ``shapes`` (a ``shape_snapshot``) again."""
+        self.ashape = dict(shapes)
 
     # writing contributions ---------------------------------------------------------
 

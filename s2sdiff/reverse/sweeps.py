@@ -35,9 +35,10 @@ class Sweeps:
       reads (``_recompute``), so values computed inside a loop are never stored;
     * branch decisions are not stored: the condition is a name that keeps its value;
     * only ``self.adjoints`` changes which adjoints hold a value at the current point
-      of the reverse sweep (``adjoints.py``): the sweeps ask it (``holds``) and keep
-      only its frozen snapshots; a branch where only one arm writes an adjoint gets
-      ``d = 0.0`` before it, and each arm starts from the same snapshot.
+      of the reverse sweep, and their shapes (``adjoints.py``): the sweeps ask it
+      (``holds``) and keep only its read-only snapshots; a branch where only one arm
+      writes an adjoint gets ``d = 0.0`` before it, and each arm starts from the same
+      snapshot.
     """
 
     def __init__(self, program, activity, listing, pullback_of):
@@ -198,7 +199,7 @@ class Sweeps:
         # Both arms run again from the adjoints either of them wrote until they agree: an
         # adjoint may be written only once another exists (dw once dws does), so this can
         # take more than two rounds; `start` grows every round, so it ends.
-        shapes = dict(self.adjoints.ashape) if self.arrays is not None else None
+        shapes = self.adjoints.shape_snapshot() if self.arrays is not None else None
         while True:
             start = self.adjoints.snapshot()
             then = self.backward(item.body)
@@ -234,7 +235,8 @@ class Sweeps:
         """The adjoints' shapes an arm left (arrays.Backprop), reset to ``shapes``."""
         if self.arrays is None:
             return None
-        left, self.adjoints.ashape = self.adjoints.ashape, dict(shapes)
+        left = self.adjoints.shape_snapshot()
+        self.adjoints.restore_shapes(shapes)
         return left
 
     def _same_shapes(self, arms):
@@ -254,10 +256,10 @@ class Sweeps:
             full = tuple(kind.shape)
             for out, shapes, written in arms:
                 if name in written and shapes.get(name) != full:
-                    self.adjoints.ashape = shapes
+                    self.adjoints.restore_shapes(shapes)      # as that arm left them
                     self.adjoints.materialize(primal, full, out)
             merged[name] = full
-        self.adjoints.ashape = merged
+        self.adjoints.restore_shapes(merged)
 
     def backward_loop(self, loop):
         plan = self.plan(loop)

@@ -479,7 +479,7 @@ def _refuse_complex(frame):
     if generated is None:
         return
     program = _rendered[generated][0].origin
-    steps = {s.target: s for s in getattr(program, "steps", ())}
+    steps = {s.target: s for s in program.steps}
     for name, value in frame.f_locals.items():
         if name in steps and _is_complex(value):
             raise program.complex_value(name, value, steps[name].lineno)

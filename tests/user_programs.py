@@ -1,0 +1,315 @@
+"""Programs written the way users write them: ported from public examples (autograd's
+examples, JAX tutorials written in plain NumPy, textbook exercises), each with a point
+and the parameters to differentiate.  tests/test_user_programs.py checks every one's
+gradient against central differences computed here, not by s2sdiff."""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RNG = np.random.default_rng(0)
+
+# --- data kept in globals, as scripts do -----------------------------------------------
+
+X_TRAIN = RNG.normal(size=(30, 4))
+Y_TRAIN = (X_TRAIN @ np.array([1.0, -2.0, 0.5, 0.0]) > 0).astype(float)
+TIMES = np.linspace(0.0, 1.0, 12)
+OBSERVED = np.exp(-1.3 * TIMES) + 0.01 * RNG.normal(size=12)
+
+
+# --- regression and classification (autograd: logistic_regression.py) ------------------
+
+def sigmoid(z):
+    return 0.5 * (np.tanh(z / 2.0) + 1.0)
+
+
+def logistic_predictions(weights, inputs):
+    return sigmoid(np.dot(inputs, weights))
+
+
+def logistic_loss(weights):
+    preds = 1.0 / (1.0 + np.exp(-(X_TRAIN @ weights)))
+    label_probabilities = preds * Y_TRAIN + (1 - preds) * (1 - Y_TRAIN)
+    return -np.sum(np.log(label_probabilities))
+
+
+def ridge(w, X, y, lam=0.1):
+    r = X @ w - y
+    return 0.5 * np.dot(r, r) / len(y) + lam * np.sum(w ** 2)
+
+
+def huber(w, X, y, delta=1.0):
+    r = X @ w - y
+    a = np.abs(r)
+    quad = np.minimum(a, delta)
+    lin = a - quad
+    return np.mean(0.5 * quad ** 2 + delta * lin)
+
+
+def softmax_cross_entropy(W, X, labels):
+    logits = X @ W
+    logits = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))
+    return -np.mean(np.sum(log_probs * labels, axis=1))
+
+
+def poisson_regression(beta, X, counts):
+    eta = X @ beta
+    return np.sum(np.exp(eta) - counts * eta)
+
+
+def hinge_svm(w, b, X, y, C=1.0):
+    margins = y * (X @ w + b)
+    return 0.5 * np.dot(w, w) + C * np.sum(np.maximum(0.0, 1.0 - margins))
+
+
+# --- neural networks with separate parameters (autograd: neural_net.py) -----------------
+
+def mlp_loss(W1, b1, W2, b2, X, y):
+    hidden = np.tanh(X @ W1 + b1)
+    out = hidden @ W2 + b2
+    return np.mean((out.ravel() - y) ** 2)
+
+
+def relu_net(W1, W2, X):
+    h = np.maximum(X @ W1, 0.0)
+    return np.sum((h @ W2) ** 2)
+
+
+def log_sum_exp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def layer_norm(x, gamma, beta):
+    mu = np.mean(x)
+    var = np.mean((x - mu) ** 2)
+    xhat = (x - mu) / np.sqrt(var + 1e-5)
+    return np.sum((gamma * xhat + beta) ** 2)
+
+
+def rnn_unrolled(Wx, Wh, xs):
+    h = np.zeros(3)
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wx @ xs[t] + Wh @ h)
+    return np.sum(h ** 2)
+
+
+# --- statistics (autograd: gaussian_process.py, gmm.py, black_box_svi.py) --------------
+
+def gaussian_log_likelihood(mu, log_sigma, data):
+    sigma = np.exp(log_sigma)
+    z = (data - mu) / sigma
+    return np.sum(-0.5 * z ** 2 - log_sigma - 0.5 * math.log(2 * math.pi))
+
+
+def mixture_log_likelihood(means, log_weights, data):
+    weights = np.exp(log_weights) / np.sum(np.exp(log_weights))
+    total = 0.0
+    for k in range(2):
+        total = total + weights[k] * np.exp(-0.5 * (data - means[k]) ** 2)
+    return np.sum(np.log(total))
+
+
+def kl_diag_gaussians(mu, log_var):
+    return 0.5 * np.sum(np.exp(log_var) + mu ** 2 - 1.0 - log_var)
+
+
+def elbo_reparam(mean, log_std, eps):
+    samples = mean + np.exp(log_std) * eps
+    log_p = -0.5 * np.sum(samples ** 2, axis=1)
+    entropy = np.sum(log_std)
+    return np.mean(log_p) + entropy
+
+
+def rbf_kernel_sum(lengthscale, X):
+    sq = np.sum(X ** 2, axis=1)
+    d2 = sq[:, None] + sq[None, :] - 2.0 * X @ X.T
+    return np.sum(np.exp(-0.5 * d2 / lengthscale ** 2))
+
+
+def exponential_fit(rate, amplitude):
+    model = amplitude * np.exp(-rate * TIMES)
+    return np.sum((model - OBSERVED) ** 2)
+
+
+# --- scalar code: physics, finance, textbook exercises ---------------------------------
+
+def projectile_range(v, angle):
+    g = 9.81
+    return v * v * math.sin(2.0 * angle) / g
+
+
+def pendulum_energy(theta, omega, length=1.0):
+    g = 9.81
+    return 0.5 * length ** 2 * omega ** 2 + g * length * (1.0 - math.cos(theta))
+
+
+def euler_decay(k, y0):
+    y = y0
+    dt = 0.1
+    for _ in range(20):
+        y = y - dt * k * y
+    return y
+
+
+def spring_simulation(k, damping):
+    x, v = 1.0, 0.0
+    dt = 0.05
+    for step in range(40):
+        a = -k * x - damping * v
+        v = v + dt * a
+        x = x + dt * v
+    return x * x + v * v
+
+
+def black_scholes_call(S, K, T, r, sigma):
+    d1 = (math.log(S / K) + (r + 0.5 * sigma ** 2) * T) / (sigma * math.sqrt(T))
+    d2 = d1 - sigma * math.sqrt(T)
+    cdf = lambda z: 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))  # noqa: E731
+    return S * (0.5 * (1.0 + math.erf(d1 / math.sqrt(2.0)))) - \
+        K * math.exp(-r * T) * (0.5 * (1.0 + math.erf(d2 / math.sqrt(2.0))))
+
+
+def compound_interest(rate, years):
+    balance = 100.0
+    for year in range(int(years)):
+        balance *= 1.0 + rate
+    return balance
+
+
+def newton_sqrt(a):
+    x = a
+    for _ in range(8):
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def rosenbrock(x, y):
+    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+
+def rosenbrock_nd(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def himmelblau(x, y):
+    return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
+
+
+def piecewise_tax(income):
+    if income < 10.0:
+        return 0.1 * income
+    elif income < 40.0:
+        return 1.0 + 0.2 * (income - 10.0)
+    return 7.0 + 0.4 * (income - 40.0)
+
+
+def polynomial_horner(x, coefficients):
+    result = 0.0
+    for c in coefficients:
+        result = result * x + c
+    return result
+
+
+def running_max_drawdown(prices):
+    peak = prices[0]
+    worst = 0.0
+    for p in prices:
+        peak = max(peak, p)
+        worst = max(worst, (peak - p) / peak)
+    return worst
+
+
+def logsumexp_scalar(a, b, c):
+    m = max(a, b, c)
+    return m + math.log(math.exp(a - m) + math.exp(b - m) + math.exp(c - m))
+
+
+def bisection_free_quadratic_root(p, q):
+    disc = p * p / 4.0 - q
+    return -p / 2.0 + math.sqrt(disc)
+
+
+def trapezoid_integral(a):
+    n = 50
+    h = 1.0 / n
+    total = 0.5 * (math.exp(-a * 0.0) + math.exp(-a * 1.0))
+    for i in range(1, n):
+        total += math.exp(-a * (i * h))
+    return total * h
+
+
+def geometric_series(r):
+    s = 0.0
+    term = 1.0
+    while term > 1e-6:
+        s += term
+        term *= r
+    return s
+
+
+# --- the table -------------------------------------------------------------------------
+
+@dataclass
+class Program:
+    function: object
+    args: tuple
+    wrt: object = None              # as grad's wrt
+    note: str = ""
+
+
+W4 = RNG.normal(size=4)
+X8 = RNG.normal(size=(8, 4))
+Y8 = RNG.normal(size=8)
+LABELS = np.eye(3)[[0, 2, 1, 1, 0, 2, 1, 0]]
+DATA = RNG.normal(size=10)
+
+PROGRAMS = [
+    Program(logistic_loss, (0.3 * W4,)),
+    Program(ridge, (W4, X8, Y8), wrt="w"),
+    Program(huber, (W4, X8, 3.0 * Y8), wrt="w"),
+    Program(softmax_cross_entropy, (RNG.normal(size=(4, 3)), X8, LABELS), wrt="W"),
+    Program(poisson_regression, (0.1 * W4, X8, np.abs(np.round(3 * Y8))), wrt="beta"),
+    Program(hinge_svm, (W4, 0.2, X8, np.sign(Y8)), wrt=("w", "b")),
+    Program(mlp_loss, (RNG.normal(size=(4, 5)), RNG.normal(size=5), RNG.normal(size=(5, 1)),
+                       np.array([0.1]), X8, Y8), wrt=(0, 1, 2, 3)),
+    Program(relu_net, (RNG.normal(size=(4, 6)), RNG.normal(size=(6, 2)), X8), wrt=(0, 1)),
+    Program(log_sum_exp, (RNG.normal(size=7),)),
+    Program(layer_norm, (RNG.normal(size=6), RNG.normal(size=6), RNG.normal(size=6))),
+    Program(rnn_unrolled, (0.5 * RNG.normal(size=(3, 2)), 0.5 * RNG.normal(size=(3, 3)),
+                           RNG.normal(size=(5, 2))), wrt=(0, 1)),
+    Program(gaussian_log_likelihood, (0.2, -0.1, DATA), wrt=(0, 1)),
+    Program(kl_diag_gaussians, (RNG.normal(size=5), 0.3 * RNG.normal(size=5))),
+    Program(elbo_reparam, (RNG.normal(size=3), 0.2 * RNG.normal(size=3),
+                           RNG.normal(size=(16, 3))), wrt=(0, 1)),
+    Program(rbf_kernel_sum, (1.3, RNG.normal(size=(5, 2))), wrt="lengthscale"),
+    Program(exponential_fit, (1.1, 0.9)),
+    Program(projectile_range, (20.0, 0.6)),
+    Program(pendulum_energy, (0.4, 1.2), wrt=(0, 1)),
+    Program(euler_decay, (0.7, 2.0)),
+    Program(spring_simulation, (4.0, 0.3)),
+    Program(compound_interest, (0.05, 10), wrt="rate"),
+    Program(newton_sqrt, (2.0,)),
+    Program(rosenbrock, (-1.2, 1.0)),
+    Program(rosenbrock_nd, (np.array([-1.2, 1.0, 0.5, 0.3]),)),
+    Program(himmelblau, (1.0, 2.0)),
+    Program(piecewise_tax, (25.0,)),
+    Program(polynomial_horner, (0.7, [1.0, -2.0, 0.5, 3.0]), wrt=(0, 1)),
+    Program(running_max_drawdown, ([10.0, 12.0, 9.0, 11.0, 8.5, 13.0],)),
+    Program(logsumexp_scalar, (0.3, -1.0, 0.9)),
+    Program(bisection_free_quadratic_root, (-3.0, 1.0)),
+    Program(trapezoid_integral, (1.5,)),
+    Program(geometric_series, (0.5,)),
+]
+
+# Written as users write them, refused today with a clear error (issue 15 lifts these):
+# (program, the construct the error names)
+REFUSED = [
+    (Program(logistic_predictions, (W4, X8[0]), wrt="weights"),
+     "a call of a Python function in NumPy code"),
+    (Program(mixture_log_likelihood, (np.array([-1.0, 1.0]), np.array([0.2, -0.3]), DATA),
+             wrt=(0, 1)), "first a float, then an array"),
+    (Program(black_scholes_call, (100.0, 95.0, 0.5, 0.02, 0.25)), "lambda expression"),
+]

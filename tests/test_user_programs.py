@@ -77,7 +77,7 @@ def test_training_with_scipy_minimize_jac_true():
     """value_and_grad as scipy's fun with jac=True reaches the optimum that scipy finds
     with its own finite-difference gradient, in fewer function evaluations."""
     scipy_optimize = pytest.importorskip("scipy.optimize")
-    from user_programs import W4, X8, Y8, ridge
+    from user_programs import X8, Y8, ridge
 
     def objective(w):
         return ridge(w, X8, Y8)

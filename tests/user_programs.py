@@ -4,7 +4,7 @@ and the parameters to differentiate.  tests/test_user_programs.py checks every o
 gradient against central differences computed here, not by s2sdiff."""
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -168,8 +168,7 @@ def black_scholes_call(S, K, T, r, sigma):
     d1 = (math.log(S / K) + (r + 0.5 * sigma ** 2) * T) / (sigma * math.sqrt(T))
     d2 = d1 - sigma * math.sqrt(T)
     cdf = lambda z: 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))  # noqa: E731
-    return S * (0.5 * (1.0 + math.erf(d1 / math.sqrt(2.0)))) - \
-        K * math.exp(-r * T) * (0.5 * (1.0 + math.erf(d2 / math.sqrt(2.0))))
+    return S * cdf(d1) - K * math.exp(-r * T) * cdf(d2)
 
 
 def compound_interest(rate, years):

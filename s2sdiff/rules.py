@@ -396,7 +396,7 @@ defrule(Function(builtins.min), lambda m, *xs: m.min(*xs),
 nondifferentiable(
     math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
     builtins.round, builtins.int, builtins.bool, builtins.len, builtins.print,
-    builtins.range, builtins.isinstance, builtins.type,
+    builtins.range, builtins.isinstance, builtins.type, builtins.any, builtins.all,
     stop_gradient,
 )
 

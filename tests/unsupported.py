@@ -164,7 +164,7 @@ def lambda_in_body(x):
 
 
 def list_comprehension(x):
-    y = [t * x for t in (1.0, 2.0)]
+    y = x if x > 0 else sum([t * x for t in (1.0, 2.0)])
     return y
 
 
@@ -178,8 +178,8 @@ def dict_comprehension(x):
     return y
 
 
-def generator_expression(x):
-    y = sum(t * x for t in (1.0, 2.0))
+def generator_expression(xs):
+    y = max(t * 2.0 for t in xs)
     return y
 
 
@@ -279,16 +279,6 @@ def calls_local(x):
     abs = math.fabs
     y = abs(x)
     return y
-
-
-def unpacks_non_tuple(x):
-    a, b = x
-    return a + b
-
-
-def starred_unpacking(x, y):
-    a, *b = x, y
-    return a
 
 
 def discards_call(x):

@@ -34,7 +34,8 @@ the file, line and source line.  Writes through aliases are checked after this p
 The pass is a transformer dispatching per AST class: ``statements.py`` (the
 ``Normalizer`` and ``statement_<Class>`` handlers), ``control_flow.py`` (``if`` and loops
 into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls) and
-``arrays.py`` (NumPy syntax).
+``arrays.py`` (NumPy syntax); ``comprehensions.py`` first rewrites comprehensions,
+``sum``/``max``/``min`` of iterables and unpackings into loops, lists and indexing.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -48,9 +49,10 @@ f = sinxty + x  # (3)
 return f
 """
 
+from .comprehensions import desugar
 from .statements import Normalizer
 
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    return Normalizer(parsed).run()
+    return Normalizer(desugar(parsed)).run()

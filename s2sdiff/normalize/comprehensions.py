@@ -1,0 +1,525 @@
+"""Comprehensions, reductions over iterables and unpacking, rewritten into the loops,
+lists and indexing the normalizer already differentiates, before it runs.
+
+``desugar(parsed)`` gives a ``Parsed`` whose function has none of these left (or
+``parsed`` itself when it had none), with the same values on every path:
+
+* ``[e for v in xs if c]`` and ``(e for v in xs)`` become a list built by a ``for`` loop
+  and ``append`` just before the statement reading them (several ``for`` clauses nest);
+  a comprehension's loop variable is renamed (``v_2``) when the function uses that name
+  elsewhere, so it neither leaks nor clobbers a variable of the user's;
+* ``sum(...)`` becomes a loop accumulating into a variable; ``max``/``min`` of one
+  iterable whose length is known here (a display, a comprehension over one) become the
+  call with the elements as arguments, whose rule splits ties evenly; ``zip(*rows)``
+  becomes a list of the columns;
+* ``a, b = v`` (a list, tuple, 1-D array or ``X.shape``), ``first, *rest = v``: an
+  ``assert`` of the length, then ``a = v[0]``... (``rest`` a list of the others).
+
+A comprehension evaluated only on some paths (in an arm of ``a if c else b``, after
+``and``/``or``, in a ``while`` condition) and ``max``/``min`` of an iterable of unknown
+length are refused with ``UnsupportedError``; dict and set comprehensions are refused
+by the normalizer.
+"""
+
+import ast
+import copy
+import dataclasses
+import types
+
+from .. import custom, rules
+from ..ir import assigned_names
+from ..names import Namer
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
+_BLOCK_FIELDS = ("body", "orelse")
+
+
+def desugar(parsed):
+    """``parsed`` with its comprehensions, reductions and unpackings rewritten (see the
+    module docstring), or ``parsed`` itself when it has none."""
+    if not any(_rewritable(node) for node in ast.walk(parsed.node)):
+        return parsed
+    node = copy.copy(parsed.node)
+    desugarer, body = _Desugarer(parsed, node), []
+    for stmt in node.body:
+        try:
+            body.extend(ast.fix_missing_locations(new)
+                        for new in desugarer.statement(copy.deepcopy(stmt)))
+        except RecursionError:
+            raise parsed.error(stmt, f"s2sdiff cannot differentiate {node.name}: expression "
+                               f"nested this deeply is not supported",
+                               construct="expression nested this deeply",
+                               hint="Split it into several assignments.") from None
+    node.body = body
+    return dataclasses.replace(parsed, node=node)
+
+
+def _rewritable(node):
+    if isinstance(node, _COMPREHENSIONS):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id in ("sum", "max", "min", "zip"):
+        return True
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, (ast.Tuple, ast.List)) and (
+            any(isinstance(e, ast.Starred) for e in t.elts)
+            or not isinstance(node.value, (ast.Tuple, ast.List))) for t in node.targets)
+    return False
+
+
+class _Desugarer:
+    def __init__(self, parsed, node):
+        self.parsed = parsed
+        self.function = node
+        self.locals = assigned_names(node)
+        self.namer = Namer.for_function(node)
+        self.user_names = _names_outside_comprehensions(node)
+        self.bound = set()         # loop variables of the comprehensions being rewritten
+
+    def error(self, node, construct, hint):
+        return self.parsed.error(
+            node, f"s2sdiff cannot differentiate {self.function.name}: {construct} is not "
+                  f"supported", construct=construct, hint=hint)
+
+    def resolve(self, func):
+        """The builtin or global a free name denotes (None for locals and the unknown)."""
+        if isinstance(func, ast.Name) and func.id not in self.locals:
+            return self.parsed.lookup(func.id, None)
+        return None
+
+    # statements -----------------------------------------------------------------------
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt):
+        """``stmt`` rewritten, preceded by the statements its expressions need."""
+        before = []
+        hoister = _Hoister(self, before, stmt)
+        if isinstance(stmt, ast.While):
+            _refuse_inside(self, stmt.test, "a `while` condition")
+        elif isinstance(stmt, ast.For) and _is_transpose(stmt.iter) \
+                and self.resolve(stmt.iter.func) is zip:
+            return before + self.block(self.columns(stmt))
+        elif isinstance(stmt, (ast.If, ast.For)):
+            field = "test" if isinstance(stmt, ast.If) else "iter"
+            setattr(stmt, field, hoister.visit(getattr(stmt, field)))
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and self._reduction_into(stmt):
+            return before + self.reduction(stmt.value, stmt.targets[0].id, stmt, before)
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and self._builds_into(stmt):
+            self.comprehension(stmt.value, stmt, before, into=stmt.targets[0].id)
+            return before
+        elif isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr,
+                               ast.Return, ast.Assert)):
+            for field in ("value", "test", "msg"):
+                if getattr(stmt, field, None) is not None:
+                    setattr(stmt, field, hoister.visit(getattr(stmt, field)))
+        for field in _BLOCK_FIELDS:
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, self.block(getattr(stmt, field)))
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and self._needs_unpacking(stmt.targets[0], stmt.value):
+            return before + self.block(self.unpack(stmt.targets[0], stmt.value, stmt))
+        return before + [stmt]
+
+    def _reduction_into(self, stmt):
+        """``s = sum(...)`` not reading ``s``: the loop may accumulate into ``s`` itself."""
+        value, name = stmt.value, stmt.targets[0].id
+        return self._reduced(value) is not None and self.display(value.args[0]) is None \
+            and not any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(value))
+
+    def _builds_into(self, stmt):
+        """``ys = [e for v in xs]`` not reading ``ys``: the loop appends to ``ys`` itself."""
+        value, name = stmt.value, stmt.targets[0].id
+        return isinstance(value, _COMPREHENSIONS) and not _unrollable(value) and not any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(value))
+
+    def _reduced(self, node):
+        """The ``sum`` call ``node`` is, if it is one over one iterable."""
+        if isinstance(node, ast.Call) and self.resolve(node.func) is sum and not node.keywords \
+                and len(node.args) in (1, 2) and not any(isinstance(a, ast.Starred)
+                                                          for a in node.args):
+            return node
+        return None
+
+    # sum, max, min ----------------------------------------------------------------------
+
+    def reduction(self, call, total, stmt, before):
+        """``total = start; for v in xs: total = total + v`` (the comprehension's own
+        loops when ``xs`` is one, adding its element); the statements."""
+        where = _where(stmt)
+        start = call.args[1] if len(call.args) == 2 else ast.Constant(0.0)
+        start = _Hoister(self, before, stmt).visit(start)
+        init = ast.Assign([ast.Name(total, ast.Store())], start, **where)
+        iterable = call.args[0]
+
+        def add(element):
+            value = ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), element)
+            return [ast.Assign([ast.Name(total, ast.Store())], value, **where)]
+        if isinstance(iterable, _COMPREHENSIONS):
+            return [init] + self.block(self.loops(iterable, add, stmt))
+        items = _Hoister(self, before, stmt).visit(iterable)
+        item = self.namer.fresh("item")
+        loop = ast.For(ast.Name(item, ast.Store()), items, add(ast.Name(item, ast.Load())), [],
+                       **where)
+        return [init] + self.block([loop])
+
+    def extremum(self, call, stmt, before):
+        """``max(e for v in [a, b])`` → ``max(items[0], items[1])``, ties split evenly by
+        the rule of ``max`` with several arguments."""
+        iterable = call.args[0]
+        length = _static_length(iterable)
+        name = call.func.id
+        if length is None or length == 0:
+            raise self.error(call, f"{name} of an iterable whose length is not known when "
+                                   f"the code is generated",
+                             f"Pass the values as separate arguments ({name}(a, b, c)) or take "
+                             f"the {name} of a list display or of a comprehension over one.")
+        items = _Hoister(self, before, stmt).visit(iterable)
+        if isinstance(items, (ast.List, ast.Tuple)):
+            elements = items.elts
+        else:
+            elements = [ast.Subscript(ast.Name(items.id, ast.Load()), ast.Constant(i), ast.Load())
+                        for i in range(length)]
+        if length == 1:
+            return elements[0]
+        return ast.Call(ast.Name(name, ast.Load()), elements, [])
+
+    def display(self, node):
+        """The elements of a display, or of a comprehension over a display of names
+        (``[v * v for v in [x, y]]`` → ``[x * x, y * y]``); else None."""
+        if isinstance(node, (ast.List, ast.Tuple)) and not any(
+                isinstance(e, ast.Starred) for e in node.elts):
+            return list(node.elts)
+        if isinstance(node, _COMPREHENSIONS) and _unrollable(node):
+            return [self._substitute(node, e) for e in node.generators[0].iter.elts]
+        return None
+
+    # comprehensions ---------------------------------------------------------------------
+
+    def comprehension(self, node, stmt, before, into=None):
+        """A list display or the name of the list ``node`` builds, with its loops
+        appended to ``before``."""
+        if _unrollable(node):
+            return self.hoisted(ast.List(self.display(node), ast.Load()), stmt, before)
+        name = into or self.namer.fresh(_list_name(node))
+        where = _where(stmt)
+
+        def append(element):
+            call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()),
+                            [element], [])
+            return [ast.Expr(call, **where)]
+        before.append(ast.Assign([ast.Name(name, ast.Store())], ast.List([], ast.Load()), **where))
+        before.extend(self.block(self.loops(node, append, stmt)))
+        return ast.Name(name, ast.Load())
+
+    def hoisted(self, node, stmt, before):
+        return _Hoister(self, before, stmt).visit(node)
+
+    def _substitute(self, node, element):
+        target = node.generators[0].target.id
+        return _Substitute({target: element}).visit(copy.deepcopy(node.elt))
+
+    def loops(self, node, innermost, stmt):
+        """The nested ``for``/``if`` statements of ``node``'s clauses, its loop variables
+        renamed where needed, ``innermost(element)`` in the innermost."""
+        where = _where(stmt)
+        renames = {}
+        for generator in node.generators:
+            for target in ast.walk(generator.target):
+                if isinstance(target, ast.Name) and target.id not in renames and (
+                        target.id in self.user_names or target.id in self.bound):
+                    renames[target.id] = self.namer.fresh(target.id)
+        if any(not isinstance(t, (ast.Name, ast.Tuple, ast.List, ast.Store, ast.Load))
+               for g in node.generators for t in ast.walk(g.target)):
+            raise self.error(node, "comprehension target that is not a name or a tuple of names",
+                             "Loop over names: `for i, x in enumerate(xs)`.")
+        renamer = _Substitute({old: ast.Name(new, ast.Load()) for old, new in renames.items()})
+        node = copy.deepcopy(node)
+        for i, generator in enumerate(node.generators):
+            if generator.is_async:
+                raise self.error(node, "async comprehension", "Use a plain comprehension.")
+            generator.target = _Substitute.store(renamer.visit(generator.target))
+            if i:
+                generator.iter = renamer.visit(generator.iter)
+            generator.ifs = [renamer.visit(c) for c in generator.ifs]
+        element = renamer.visit(node.elt)
+        names = {n.id for g in node.generators for n in ast.walk(g.target)
+                 if isinstance(n, ast.Name)}
+        self.bound |= names
+        body = innermost(element)
+        for generator in reversed(node.generators):
+            for test in reversed(generator.ifs):
+                body = [ast.If(test, body, [], **where)]
+            body = [self._for(generator.target, generator.iter, body, where)]
+        return body
+
+    def columns(self, loop):
+        """``for c in zip(*rows): body`` as ``for j in range(width): c = [row[j] for row in
+        rows]; body``, ``width`` the length of the shortest row: the statements."""
+        where, out = _where(loop), []
+        rows = loop.iter.args[0].value
+        if not isinstance(rows, ast.Name):
+            name = self.namer.fresh("rows")
+            out.append(ast.Assign([ast.Name(name, ast.Store())], rows, **where))
+            rows = ast.Name(name, ast.Load())
+        width, row, j = (self.namer.fresh(n) for n in ("width", "row", "j"))
+        source = (f"{width} = len({rows.id}[0]) if len({rows.id}) > 0 else 0\n"
+                  f"for {row} in {rows.id}:\n"
+                  f"    {width} = min({width}, len({row}))\n"
+                  f"for {j} in range({width}):\n"
+                  f"    _ = [{row}[{j}] for {row} in {rows.id}]\n")
+        head, shortest, loop_columns = (_relocated(stmt, where)
+                                        for stmt in ast.parse(source).body)
+        loop_columns.body[0].targets = [loop.target]
+        loop_columns.body.extend(loop.body)
+        return out + [head, shortest, loop_columns]
+
+    def _for(self, target, iterable, body, where):
+        """``for target in iterable: body``; over ``reversed(xs)`` by index, which the
+        normalizer differentiates for any ``xs``."""
+        if isinstance(iterable, ast.Call) and self.resolve(iterable.func) is reversed \
+                and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
+                and not iterable.keywords:
+            sequence = iterable.args[0].id
+            index = self.namer.fresh("i")
+            indices = ast.parse(f"reversed(range(len({sequence})))", mode="eval").body
+            read = ast.Subscript(ast.Name(sequence, ast.Load()), ast.Name(index, ast.Load()),
+                                 ast.Load())
+            body = [ast.Assign([target], read, **where)] + body
+            return ast.For(ast.Name(index, ast.Store()), indices, body, [], **where)
+        return ast.For(target, iterable, body, [], **where)
+
+    # unpacking --------------------------------------------------------------------------
+
+    def _needs_unpacking(self, target, value):
+        """Whether ``target = value`` is an unpacking the normalizer does not do itself
+        (it does ``a, b = x, y`` and ``a, b = g(x)`` of the user's function)."""
+        if not isinstance(target, (ast.Tuple, ast.List)):
+            return False
+        starred = any(isinstance(t, ast.Starred) for t in target.elts)
+        if isinstance(value, (ast.Tuple, ast.List)) and not starred:
+            return False
+        if isinstance(value, ast.Call) and not starred and self._calls_user_function(value):
+            return False
+        return True
+
+    def _calls_user_function(self, call):
+        callee = self.resolve(call.func)
+        if isinstance(call.func, ast.Attribute):
+            return False
+        return isinstance(callee, types.FunctionType) and custom.rule_of(callee) is None \
+            and rules.lookup(rules.Function(callee)) is None
+
+    def unpack(self, target, value, stmt):
+        """``a, *rest, b = v`` as ``assert len(v) >= 2``, ``a = v[0]``, ``rest = [...]``,
+        ``b = v[len(v) - 1]``: the statements."""
+        where = _where(stmt)
+        out = []
+        reads_target = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} & {
+            n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        if not (isinstance(value, ast.Name) or _is_shape(value)) or reads_target:
+            whole = self.namer.fresh("unpacked")
+            out.append(ast.Assign([ast.Name(whole, ast.Store())], value, **where))
+            value = ast.Name(whole, ast.Load())
+        stars = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
+        count = len(target.elts) - len(stars)
+        length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(value)], [])
+        check = ast.Compare(length, [ast.GtE() if stars else ast.Eq()], [ast.Constant(count)])
+        message = f"{'at least ' if stars else ''}{count} values to unpack"
+        out.append(ast.Assert(check, ast.Constant(message), **where))
+        star = stars[0] if stars else len(target.elts)
+        for i, element in enumerate(target.elts):
+            if i < star:
+                index = ast.Constant(i)
+            elif i > star:         # counted from the end: v[len(v) - 2]
+                index = ast.BinOp(copy.deepcopy(length), ast.Sub(),
+                                  ast.Constant(len(target.elts) - i))
+            else:
+                position = self.namer.fresh("i")
+                stop = ast.BinOp(copy.deepcopy(length), ast.Sub(),
+                                 ast.Constant(len(target.elts) - 1 - star))
+                picked = ast.ListComp(
+                    ast.Subscript(copy.deepcopy(value), ast.Name(position, ast.Load()), ast.Load()),
+                    [ast.comprehension(ast.Name(position, ast.Store()), ast.Call(
+                        ast.Name("range", ast.Load()), [ast.Constant(star), stop], []), [], 0)])
+                out.append(ast.Assign([element.value], picked, **where))
+                continue
+            read = ast.Subscript(copy.deepcopy(value), index, ast.Load())
+            out.append(ast.Assign([element], read, **where))
+        return out
+
+
+class _Hoister(ast.NodeTransformer):
+    """Rewrites one statement's expression, appending to ``before`` what it needs."""
+
+    def __init__(self, desugarer, before, stmt):
+        self.desugarer, self.before, self.stmt = desugarer, before, stmt
+
+    def visit_ListComp(self, node):
+        return self.desugarer.comprehension(node, self.stmt, self.before)
+
+    visit_GeneratorExp = visit_ListComp
+
+    def visit_IfExp(self, node):
+        node.test = self.visit(node.test)
+        for arm in (node.body, node.orelse):
+            _refuse_inside(self.desugarer, arm, "an arm of `a if c else b`")
+        return node
+
+    def visit_BoolOp(self, node):
+        node.values[0] = self.visit(node.values[0])
+        for value in node.values[1:]:
+            _refuse_inside(self.desugarer, value, "an operand of `and`/`or` after the first")
+        return node
+
+    def visit_Lambda(self, node):
+        return node                     # refused by the normalizer, as are these two
+
+    visit_DictComp = visit_SetComp = visit_Lambda
+
+    def visit_Call(self, node):
+        desugarer = self.desugarer
+        callee = desugarer.resolve(node.func)
+        simple = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
+        if callee is sum and desugarer._reduced(node) is not None:
+            elements = desugarer.display(node.args[0])
+            if elements is not None:          # sum([a, b]) → a + b
+                terms = [self.visit(e) for e in node.args[1:] + elements] or [ast.Constant(0)]
+                total = terms[0]
+                for term in terms[1:]:
+                    total = ast.BinOp(total, ast.Add(), term)
+                return total
+            total = desugarer.namer.fresh("total")
+            self.before.extend(desugarer.reduction(node, total, self.stmt, self.before))
+            return ast.Name(total, ast.Load())
+        if callee in (max, min) and simple and len(node.args) == 1:
+            return desugarer.extremum(node, self.stmt, self.before)
+        if callee is zip and _is_transpose(node):
+            raise desugarer.error(node, "`zip(*rows)` other than as what a `for` loops over",
+                                  "Loop over it: `for column in zip(*rows): ...`.")
+        return self.generic_visit(node)
+
+
+class _Substitute(ast.NodeTransformer):
+    """Replace loads of names by expressions, respecting nested comprehensions' scopes."""
+
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
+        return node
+
+    def _scoped(self, node):
+        bound = {n.id for g in node.generators for n in ast.walk(g.target)
+                 if isinstance(n, ast.Name)}
+        node.generators[0].iter = self.visit(node.generators[0].iter)
+        inner = _Substitute({k: v for k, v in self.mapping.items() if k not in bound})
+        for i, generator in enumerate(node.generators):
+            if i:
+                generator.iter = inner.visit(generator.iter)
+            generator.ifs = [inner.visit(c) for c in generator.ifs]
+        for field in ("elt", "key", "value"):
+            if getattr(node, field, None) is not None:
+                setattr(node, field, inner.visit(getattr(node, field)))
+        return node
+
+    visit_ListComp = visit_GeneratorExp = visit_SetComp = visit_DictComp = _scoped
+
+    @staticmethod
+    def store(target):
+        for n in ast.walk(target):
+            if isinstance(n, (ast.Name, ast.Tuple, ast.List)):
+                n.ctx = ast.Store()
+        return target
+
+
+def _refuse_inside(desugarer, node, where):
+    """Refuse what would be rewritten into statements in ``node``, which runs on some
+    paths only: a comprehension, ``sum`` or ``max``/``min`` of one iterable."""
+    for inner in ast.walk(node):
+        reduction = isinstance(inner, ast.Call) and (
+            desugarer._reduced(inner) is not None
+            or (desugarer.resolve(inner.func) in (max, min) and len(inner.args) == 1))
+        if isinstance(inner, _COMPREHENSIONS) or reduction:
+            what = "comprehension" if not reduction else f"`{inner.func.id}` of an iterable"
+            raise desugarer.error(inner, f"{what} in {where}",
+                                  "Compute it into a variable first, with an `if` statement "
+                                  "where it runs on some paths only.")
+
+
+def _names_outside_comprehensions(function):
+    """The names the function binds or reads outside comprehensions' own scopes."""
+    names = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (*_COMPREHENSIONS, ast.SetComp, ast.DictComp)):
+            todo.append(node.generators[0].iter)
+            continue
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _is_transpose(node):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+        node.func.id == "zip" and not node.keywords and len(node.args) == 1 and \
+        isinstance(node.args[0], ast.Starred)
+
+
+def _unrollable(node):
+    """``[e for v in [a, b]]``: one clause over a display, no condition, a name target."""
+    if len(node.generators) != 1:
+        return False
+    generator = node.generators[0]
+    return not generator.ifs and isinstance(generator.target, ast.Name) and \
+        isinstance(generator.iter, (ast.List, ast.Tuple)) and \
+        not any(isinstance(e, ast.Starred) for e in generator.iter.elts) and \
+        all(isinstance(e, (ast.Name, ast.Constant)) for e in generator.iter.elts)
+
+
+def _static_length(node):
+    """The number of elements ``node`` yields, when its text alone tells it."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            return None
+        return len(node.elts)
+    if isinstance(node, _COMPREHENSIONS) and len(node.generators) == 1 \
+            and not node.generators[0].ifs:
+        return _static_length(node.generators[0].iter)
+    return None
+
+
+def _is_shape(node):
+    return isinstance(node, ast.Attribute) and node.attr == "shape" and \
+        isinstance(node.value, ast.Name)
+
+
+def _list_name(node):
+    element = node.elt
+    if isinstance(element, ast.Name):
+        return f"{element.id}s"
+    return "items"
+
+
+def _where(stmt):
+    return dict(lineno=stmt.lineno, col_offset=getattr(stmt, "col_offset", 0))
+
+
+def _relocated(stmt, where):
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.stmt, ast.expr)):
+            node.lineno, node.col_offset = where["lineno"], where["col_offset"]
+            node.end_lineno, node.end_col_offset = where["lineno"], where["col_offset"]
+    return stmt

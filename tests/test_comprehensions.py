@@ -188,7 +188,7 @@ def conditional(x, xs):
 
 def dictionary(x, y):
     d = {k: v * 2 for k, v in zip("ab", [x, y])}
-    return d["a"] + d["b"]
+    return d["a"] + d["b"] + d["c"]
 
 
 @pytest.mark.parametrize("func, construct", [
@@ -233,3 +233,22 @@ def test_reduction_on_some_paths_only_is_refused():
 
     with pytest.raises(UnsupportedError, match="`sum` of an iterable in an arm"):
         grad(guarded)
+
+
+def test_dicts_of_known_keys_become_variables():
+    def comprehension(x, y):
+        d = {k: v * 2 for k, v in zip("ab", [x, y])}
+        return d["a"] + d["b"] * y
+
+    def display(x, y):
+        d = {"a": x, "b": x * y}
+        return d["a"] * d["b"]
+
+    def enumerated(x, y):
+        d = {i: v * v for i, v in enumerate([x, y])}
+        return d[0] * d[1]
+
+    assert grad(comprehension)(2.0, 3.0) == (2.0, 12.0)      # 2x + 2y^2
+    assert "d_b = y * 2" in grad(comprehension).source
+    assert grad(display)(2.0, 3.0) == (12.0, 4.0)            # x^2 y
+    assert grad(enumerated)(2.0, 3.0) == (2 * 2.0 * 9.0, 4.0 * 2 * 3.0)

@@ -12,13 +12,15 @@ lists and indexing the normalizer already differentiates, before it runs.
   iterable whose length is known here (a display, a comprehension over one) become the
   call with the elements as arguments, whose rule splits ties evenly; ``zip(*rows)``
   becomes a list of the columns;
+* a dict of keys known here (``{k: v * 2 for k, v in zip("ab", [x, y])}``) read only at
+  those keys becomes one variable per key (``dicts.py``);
 * ``a, b = v`` (a list, tuple, 1-D array or ``X.shape``), ``first, *rest = v``: an
   ``assert`` of the length, then ``a = v[0]``... (``rest`` a list of the others).
 
 A comprehension evaluated only on some paths (in an arm of ``a if c else b``, after
 ``and``/``or``, in a ``while`` condition) and ``max``/``min`` of an iterable of unknown
-length are refused with ``UnsupportedError``; dict and set comprehensions are refused
-by the normalizer.
+length are refused with ``UnsupportedError``; other dicts and set comprehensions are
+refused by the normalizer.
 """
 
 import ast
@@ -29,6 +31,7 @@ import types
 from .. import custom, rules
 from ..ir import assigned_names
 from ..names import Namer
+from . import dicts
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
@@ -41,22 +44,32 @@ def desugar(parsed):
     if not any(_rewritable(node) for node in ast.walk(parsed.node)):
         return parsed
     node = copy.copy(parsed.node)
+    if any(isinstance(n, (ast.Dict, ast.DictComp)) for n in ast.walk(node)):
+        try:
+            node = copy.deepcopy(parsed.node)
+        except RecursionError:
+            raise _too_deep(parsed, node) from None
+        node.body = dicts.scalarize(node, Namer.for_function(node))
     desugarer, body = _Desugarer(parsed, node), []
     for stmt in node.body:
         try:
             body.extend(ast.fix_missing_locations(new)
                         for new in desugarer.statement(copy.deepcopy(stmt)))
         except RecursionError:
-            raise parsed.error(stmt, f"s2sdiff cannot differentiate {node.name}: expression "
-                               f"nested this deeply is not supported",
-                               construct="expression nested this deeply",
-                               hint="Split it into several assignments.") from None
+            raise _too_deep(parsed, stmt) from None
     node.body = body
     return dataclasses.replace(parsed, node=node)
 
 
+def _too_deep(parsed, node):
+    return parsed.error(node, f"s2sdiff cannot differentiate {parsed.node.name}: expression "
+                              f"nested this deeply is not supported",
+                        construct="expression nested this deeply",
+                        hint="Split it into several assignments.")
+
+
 def _rewritable(node):
-    if isinstance(node, _COMPREHENSIONS):
+    if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
         return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
             node.func.id in ("sum", "max", "min", "zip"):

@@ -1,0 +1,164 @@
+"""Dicts with keys known when the code is generated, as one variable per key.
+
+``scalarize(function, namer)`` rewrites a dict assigned once (``d = {"a": x, "b": y}``
+or a dict comprehension over displays, ``{k: v * 2 for k, v in zip("ab", [x, y])}``)
+whose every use reads a key it has (``d["a"]``) into one assignment per key
+(``d_a = x``) and those reads into the names: the same values, with nothing left for the
+normalizer to refuse.  Any other dict is left as it is, and the normalizer refuses it.
+"""
+
+import ast
+import copy
+
+
+def scalarize(function, namer):
+    """``function``'s body with its dicts of known keys scalarized (see the module
+    docstring); the body unchanged when it has none."""
+    stores, loads = {}, {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name):
+            (stores if isinstance(node.ctx, ast.Store) else loads).setdefault(node.id, []).append(node)
+    params = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    reads = {id(n.value): n for n in ast.walk(function)
+             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)}
+    variables = {}
+    for stmt in ast.walk(function):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        name = stmt.targets[0].id
+        entries = _entries(stmt.value)
+        if entries is None or len(stores.get(name, [])) != 1 or name in params:
+            continue
+        keys = {key for key, _ in entries}
+        uses = [reads.get(id(load)) for load in loads.get(name, [])]
+        if all(use is not None and isinstance(use.slice, ast.Constant)
+               and use.slice.value in keys and isinstance(use.ctx, ast.Load) for use in uses):
+            names = {key: namer.fresh(f"{name}_{_spelled(key)}") for key, _ in entries}
+            variables[name] = (stmt, entries, names)
+    if not variables:
+        return function.body
+    return _Rewrite(variables).block(function.body)
+
+
+def _entries(value):
+    """[(key, expression)] of a dict display with constant keys or of a dict comprehension
+    over displays; None for any other value."""
+    if isinstance(value, ast.Dict):
+        if all(isinstance(k, ast.Constant) for k in value.keys):
+            return [(k.value, v) for k, v in zip(value.keys, value.values)]
+        return None
+    if not (isinstance(value, ast.DictComp) and len(value.generators) == 1
+            and not value.generators[0].ifs):
+        return None
+    generator = value.generators[0]
+    rows = _rows(generator.iter)
+    if rows is None:
+        return None
+    entries = []
+    for row in rows:
+        mapping = _bind(generator.target, row)
+        if mapping is None:
+            return None
+        key = _Substitute(mapping).visit(copy.deepcopy(value.key))
+        if not isinstance(key, ast.Constant):
+            return None
+        entries.append((key.value, _Substitute(mapping).visit(copy.deepcopy(value.value))))
+    return entries
+
+
+def _rows(node):
+    """The elements ``node`` yields, each a name or a constant, when its text tells them:
+    a display, a string, ``zip`` or ``enumerate`` of those."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        if all(isinstance(e, (ast.Name, ast.Constant)) for e in node.elts):
+            return list(node.elts)
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [ast.Constant(c) for c in node.value]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        columns = [_rows(a) for a in node.args]
+        if any(c is None for c in columns) or not columns:
+            return None
+        if node.func.id == "zip":
+            return [ast.Tuple(list(row), ast.Load()) for row in zip(*columns)]
+        if node.func.id == "enumerate" and len(columns) == 1:
+            return [ast.Tuple([ast.Constant(i), e], ast.Load()) for i, e in enumerate(columns[0])]
+    return None
+
+
+def _bind(target, row):
+    if isinstance(target, ast.Name):
+        return {target.id: row}
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(row, ast.Tuple) \
+            and len(target.elts) == len(row.elts):
+        mapping = {}
+        for sub_target, element in zip(target.elts, row.elts):
+            inner = _bind(sub_target, element)
+            if inner is None:
+                return None
+            mapping.update(inner)
+        return mapping
+    return None
+
+
+def _spelled(key):
+    text = str(key)
+    return text if text.isidentifier() or text.isdigit() else "key"
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
+        return node
+
+    def visit_Lambda(self, node):
+        return node
+
+    visit_ListComp = visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_Lambda
+
+
+class _Rewrite(ast.NodeTransformer):
+    """The assignments of the dicts into one per key, their reads into the names."""
+
+    def __init__(self, variables):
+        self.variables = variables
+        self.assignments = {id(stmt): name for name, (stmt, _, _) in variables.items()}
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            name = self.assignments.get(id(stmt))
+            if name is None:
+                out.append(self.visit(stmt))
+                continue
+            _, entries, names = self.variables[name]
+            for key, value in entries:
+                out.append(ast.copy_location(ast.Assign(
+                    [ast.Name(names[key], ast.Store())], self.visit(value)), stmt))
+        return out
+
+    def generic_visit(self, node):
+        for field in ("body", "orelse"):
+            if isinstance(getattr(node, field, None), list) and isinstance(node, ast.stmt):
+                setattr(node, field, self.block(getattr(node, field)))
+        for field, value in ast.iter_fields(node):
+            if field in ("body", "orelse") and isinstance(node, ast.stmt):
+                continue
+            if isinstance(value, ast.AST):
+                setattr(node, field, self.visit(value))
+            elif isinstance(value, list):
+                setattr(node, field, [self.visit(v) if isinstance(v, ast.AST) else v
+                                      for v in value])
+        return node
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, ast.Name) and node.value.id in self.variables \
+                and isinstance(node.slice, ast.Constant):
+            names = self.variables[node.value.id][2]
+            return ast.copy_location(ast.Name(names[node.slice.value], ast.Load()), node)
+        return self.generic_visit(node)

@@ -33,8 +33,9 @@ the file, line and source line.  Writes through aliases are checked after this p
 
 The pass is a transformer dispatching per AST class: ``statements.py`` (the
 ``Normalizer`` and ``statement_<Class>`` handlers), ``control_flow.py`` (``if`` and loops
-into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls) and
-``arrays.py`` (NumPy syntax).
+into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arrays.py``
+(NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
+functions and lambdas inlined, function-valued parameters).
 
 >>> import math
 >>> from s2sdiff.ir import format_program

@@ -11,6 +11,7 @@ and ``vjp`` may be used bare (``@grad``), with options (``@grad(wrt=0)``) or as 
 import copy
 import functools
 import inspect
+import types
 
 import numpy as np
 
@@ -37,7 +38,8 @@ def resolve_wrt(func, wrt):
     """(parameter names to differentiate, whether a single gradient is returned)."""
     original = getattr(func, "__s2sdiff_origin__", func)
     params = _parameter_names(func) if _named_parameters(func) else _parameter_names(original)
-    if wrt is None:
+    if wrt is None:         # a parameter whose default is a function is not differentiated
+        params = [p for p in params if not _function_default(original, p)]
         return params, len(params) == 1
     if isinstance(wrt, (int, str)):
         return [_parameter(original, params, wrt)], True
@@ -48,6 +50,14 @@ def resolve_wrt(func, wrt):
         return names, False
     raise S2SDiffError(f"wrt must be None, an int, a name, or a tuple of them; got {wrt!r}",
                        construct="wrt")
+
+
+def _function_default(func, name):
+    try:
+        default = inspect.signature(func).parameters[name].default
+    except (TypeError, ValueError, KeyError):
+        return False
+    return callable(default) and not isinstance(default, type)
 
 
 def _named_parameters(func):
@@ -86,8 +96,13 @@ def _parameter(func, params, key):
 
 
 def _generate(func, kind, wrt, optimize, explain=False):
-    """``pipeline.generate`` for the public spelling of ``wrt``."""
+    """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
+    (``grad(model.loss)``) is generated for its function and bound to its instance, which
+    is data (``wrt`` counts the parameters after ``self``)."""
     wrt_names, single = resolve_wrt(func, wrt)
+    if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
+        generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain)
+        return types.MethodType(generated, func.__self__)
     return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
 
 

@@ -20,13 +20,14 @@ from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
 
 
-def dispatcher(func, name, params, specialise, free=(), parsed=None):
+def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=()):
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
     The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
     the same of each free data value ``free`` (keys of ``free_data``, read through
     ``parsed``'s globals and closure cells as the function reads them); the only per-call
-    cost is computing it and one dictionary lookup.
+    cost is computing it and one dictionary lookup.  ``parameter_reads``: attributes of
+    parameters the function reads as data (``self.w``), keyed the same way.
     """
     table = {}
     lock = threading.Lock()
@@ -47,9 +48,13 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None):
                 dispatch.source = table[key].source
             return table[key]
 
+    reads = [(list(params).index(key.split(".")[0]), key.split(".")[1:])
+             for key in parameter_reads]
+
     def _key(args):
         return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a)
-                      for a in args]) + free_key()
+                      for a in args]) + free_key() + tuple(
+            [_read_key(args[index], attributes) for index, attributes in reads])
 
     def positional(args, kwargs):
         """Every parameter's value in order (keywords and defaults bound), then the rest."""
@@ -73,6 +78,9 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None):
     required = next((i for i, p in enumerate(parameters) if p.default is not p.empty
                      or p.kind is p.KEYWORD_ONLY), n)
     free_key, free_parts, free_names = _free_key(free, parsed)
+    free_parts = list(free_parts) + [
+        f"(s2sdiff_v.shape, s2sdiff_v.dtype) if type(s2sdiff_v := {key}) is s2sdiff_ndarray "
+        f"else s2sdiff_other(s2sdiff_v)" for key in parameter_reads]
     dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
 
     def specialize(*args, **kwargs):
@@ -114,6 +122,13 @@ def _free_key(free, parsed):
     exec(compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
                  "exec"), namespace)
     return namespace["free_key"], parts, names
+
+
+def _read_key(value, attributes):
+    """The key of the attribute chain ``attributes`` of the argument ``value``."""
+    for attribute in attributes:
+        value = getattr(value, attribute)
+    return (value.shape, value.dtype) if type(value) is np.ndarray else _value_key(value)
 
 
 def _value_key(value):
@@ -172,7 +187,8 @@ def specialiser(parsed_program, kind, wrt_names, generate):
     def specialise(args, ieee=False):
         program = parsed_program()
         for param, value in zip(program.params, args):
-            check_argument(program.name, param, value)
+            if param not in program.opaque_params:     # an object or a function (callables.py)
+                check_argument(program.name, param, value)
         scalar = kind if kind in ("grad", "value_and_grad") else None
         kinds = infer(program, args[:len(program.params)], scalar)
         output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None

@@ -99,7 +99,8 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
         lines.append(indent + text)
     if standalone:
         return "\n".join(lines) + "\n"
-    names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs]
+    names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs
+             if a.arg not in program.opaque_params]      # objects and functions: not reals
     params = ", ".join(f"{p}={p}" for p in names)
     sequences = [p for p in names if p in sequence_parameters(program)]
     if sequences:             # these may be lists, tuples or arrays of reals
@@ -177,7 +178,8 @@ def unchecked_parameters(program):
             checked |= reached
         elif isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)):
             sources[step.target] = reached
-    return [p for p in program.params if p in used and p not in checked]
+    return [p for p in program.params if p in used and p not in checked
+            and p not in program.opaque_params]
 
 
 def sequence_parameters(program):
@@ -260,7 +262,8 @@ def guarded_calls(program):
     """``(spelling, callee)`` of each call whose derivative depends on what its name held
     when the code was generated, in order of first call: a call of the user's function
     (its generated pullback or jvp) or of a function under another name (``act =
-    math.tanh``; not ``math.tanh`` itself nor ``from math import tanh``).  A custom rule
+    math.tanh``; not ``math.tanh`` itself nor ``from math import tanh``), or of a parameter
+    whose default is a function (``f(x)`` with ``f=np.tanh``).  A custom rule
     needs no check: the code reads its ``fwd``/``bwd`` (or ``jvp``) through the name."""
     found = {}
     for step in walk_steps(program.body):
@@ -273,6 +276,9 @@ def guarded_calls(program):
         if not isinstance(root, ast.Name):
             continue
         if step.custom is not None:
+            continue
+        if root.id in program.opaque_params:      # f(x), f a parameter: f is its default
+            found.setdefault(ast.unparse(func), (func, step.callee))
             continue
         if step.rule is None or step.rule.key != Syntax("call"):
             if isinstance(program.parsed.lookup(root.id, None), types.ModuleType):

@@ -148,6 +148,8 @@ class Program:
     user_names: dict = field(default_factory=dict)  # SSA version -> the user's name
     unbound: list = field(default_factory=list)   # copied where they may be unbound
     kinds: dict = None                            # NumPy code: name -> Kind, set by kinds.infer
+    opaque_params: dict = field(default_factory=dict)   # objects and functions: param -> node
+    parameter_reads: list = field(default_factory=list)  # attributes of params read ("cfg.lr")
 
     @property
     def steps(self):

@@ -44,7 +44,9 @@ at the first call of NumPy code with new argument kinds, is an ``InternalError``
 
 import ast
 import collections
+import inspect
 import threading
+import types
 import weakref
 
 from . import activity, aliases, custom, dispatch, ir
@@ -133,6 +135,7 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
                                               explain)
                 per_function[options] = generated
                 return _remember(generated)
+            refuse_opaque_wrt(program, wrt_names)
             facts = activity.analyze(program, wrt_names)
             listing = _differentiate(program, facts, kind, single)
         except InternalError:
@@ -179,6 +182,7 @@ def _describe(generated, func, program):
 def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain):
     """NumPy code is generated per argument kind (shapes, dtypes) on first use (dispatch.py,
     kinds.py): steps 4 to 7 of the pipeline run in ``generate`` for each new kind."""
+    refuse_opaque_wrt(program, wrt_names)
     activity.analyze(program, wrt_names)      # a missing rule fails here, not at a call
     renewal = Renewal(func, kind, wrt_names, single, optimize, explain)
 
@@ -222,10 +226,31 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain)
             line = parsed.node.lineno
             raise error.at(parsed.filename, line, parsed.source_line(line))
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
-                                 program.params, specialise, free_data(program), parsed)
+                                 program.params, specialise, free_data(program), parsed,
+                                 program.parameter_reads)
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
     return result
+
+
+def refuse_opaque_wrt(program, wrt_names):
+    """Raise ``UnsupportedError`` if a differentiated parameter is read as an object (an
+    attribute, ``cfg.lr``) or called (``f=np.tanh``): its reads are constants."""
+    for param in wrt_names:
+        node = program.opaque_params.get(param)
+        if node is None:
+            continue
+        if isinstance(node, ast.Attribute):
+            what = f"`{ast.unparse(node)}` reads an attribute of the differentiated parameter `{param}`"
+            hint = (f"Leave `{param}` out of wrt= (its attributes are then data), or pass its "
+                    f"fields as parameters and differentiate those.")
+            construct = f"attribute `{ast.unparse(node)}` of a differentiated parameter"
+        else:
+            what = f"the differentiated parameter `{param}` is called as a function"
+            hint = f"Leave `{param}` out of wrt=: a function has no gradient."
+            construct = "call of a differentiated parameter"
+        raise program.parsed.error(node, f"s2sdiff cannot differentiate {program.name}: {what}",
+                                   construct=construct, hint=hint)
 
 
 def custom_rules(program):
@@ -240,7 +265,10 @@ def custom_rules(program):
 class Renewal:
     """What generated code calls, with its arguments, when a function it calls was
     rebound since it was generated (``emit.guarded_calls``): the code generated again for
-    the function as it is now, kept for the next calls, called with those arguments."""
+    the function as it is now, kept for the next calls, called with those arguments.  When
+    the arguments pass another function for a parameter whose default is a function
+    (``act=math.tanh``), the code generated for a copy of the function with that default
+    instead, kept per function passed."""
 
     def __init__(self, func, kind, wrt_names, single, optimize, explain):
         self.options = (func, kind, wrt_names, single, optimize, explain)
@@ -248,6 +276,9 @@ class Renewal:
         self.fresh = None
 
     def __call__(self, *args, **kwargs):
+        variant = _with_passed_functions(self.options[0], args, kwargs)
+        if variant is not None:
+            return self._variant(variant)(*args, **kwargs)
         fresh = self.fresh
         if fresh is None:
             with _lock:
@@ -268,6 +299,50 @@ class Renewal:
             return fresh(*args, **kwargs)
         finally:
             _renewing.depth = depth
+
+
+    def _variant(self, variant):
+        """The code generated for ``variant`` (the function with other functions for its
+        defaults), kept for the next calls with the same functions."""
+        func, defaults = variant
+        with _lock:
+            if not hasattr(self, "variants"):
+                self.variants = {}
+            known = self.variants.get(defaults)
+            if known is None:
+                known = self.variants[defaults] = (func, generate(func, *self.options[1:]))
+                while len(self.variants) > RECENT:
+                    self.variants.pop(next(iter(self.variants)))
+            return known[1]
+
+
+def _with_passed_functions(func, args, kwargs):
+    """``(copy of func, key)``: ``func`` with the functions passed for its function-valued
+    parameters as their defaults, when one differs from its default; else None."""
+    try:
+        signature = inspect.signature(func)
+        bound = signature.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    passed = {name: value for name, value in bound.arguments.items()
+              if _is_function(signature.parameters[name].default)
+              and value is not signature.parameters[name].default}
+    if not passed:
+        return None
+    defaults = [passed.get(p.name, p.default) for p in signature.parameters.values()
+                if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY]
+    keywords = {p.name: passed.get(p.name, p.default) for p in signature.parameters.values()
+                if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
+    variant = types.FunctionType(func.__code__, func.__globals__, func.__name__,
+                                 tuple(defaults) or None, func.__closure__)
+    variant.__kwdefaults__ = keywords or None
+    variant.__qualname__, variant.__module__ = func.__qualname__, func.__module__
+    return variant, tuple((name, id(value)) for name, value in passed.items())
+
+
+def _is_function(default):
+    """Whether a parameter's default is a function the code may call (not a class)."""
+    return callable(default) and not isinstance(default, type)
 
 
 def _with_retry(listing, program, build_ieee):

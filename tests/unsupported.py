@@ -56,8 +56,10 @@ def defines_class(x):
 
 def defines_function(x):
     def inner(t):
-        return t * 2.0
-    return x
+        for _ in range(2):
+            t = t * 2.0
+        return t
+    return inner(x)
 
 
 def uses_global(x):
@@ -159,8 +161,8 @@ def deletes_subscript(x, y):
 # expressions -------------------------------------------------------------------
 
 def lambda_in_body(x):
-    g = lambda t: t * 2.0  # noqa: E731
-    return g(x)
+    fs = [lambda t: t * 2.0]
+    return fs[0](x)
 
 
 def list_comprehension(x):

@@ -33,9 +33,11 @@ the file, line and source line.  Writes through aliases are checked after this p
 
 The pass is a transformer dispatching per AST class: ``statements.py`` (the
 ``Normalizer`` and ``statement_<Class>`` handlers), ``control_flow.py`` (``if`` and loops
-into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls) and
-``arrays.py`` (NumPy syntax); ``comprehensions.py`` first rewrites comprehensions,
-``sum``/``max``/``min`` of iterables and unpackings into loops, lists and indexing.
+into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arrays.py``
+(NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
+functions and lambdas inlined, function-valued parameters); ``comprehensions.py`` first
+rewrites comprehensions, ``sum``/``max``/``min`` of iterables and unpackings into loops,
+lists and indexing.
 
 >>> import math
 >>> from s2sdiff.ir import format_program

@@ -80,6 +80,8 @@ class Expressions:
         """The method emitting the steps of ``node``: ``expression_<its class>``, and for a
         call the handler of what it calls."""
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id in self.local_functions:
+                return self.local_function_call       # def sq(u): ... inside (callables.py)
             return self.call_handler(node)
         return getattr(self, f"expression_{type(node).__name__}", self.unsupported)
 
@@ -113,6 +115,9 @@ class Expressions:
 
     def load(self, node):
         name = node.id
+        if name in self.local_functions:
+            raise self.error(node, f"the nested function `{name}` used as a value",
+                             f"Call `{name}` directly, or define it at module level.")
         if name in self.locals and name not in self.version:
             raise self.parsed.error(
                 node, f"{self.node.name} reads `{name}` before assigning it",
@@ -135,6 +140,8 @@ class Expressions:
     def expression_Attribute(self, node, into):
         if self.is_free(node):
             return self.expression_Name(node, into)
+        if self.parameter_root(node) is not None:
+            return self.parameter_attribute(node, into)    # cfg.lr (callables.py)
         return self.array_attribute(node, into)        # x.T, x.shape (arrays.py)
 
     def expression_BinOp(self, node, into):
@@ -328,6 +335,9 @@ class Expressions:
 
     def resolve(self, func):
         """The object the free name or dotted free name ``func`` denotes, or ``_UNRESOLVED``."""
+        if isinstance(func, ast.Name) and self.function_parameter(func.id) is not None:
+            self.opaque_params.setdefault(func.id, func)
+            return self.function_parameter(func.id)     # f=np.tanh (callables.py)
         if not self.is_free(func):
             return _UNRESOLVED
         parts = []

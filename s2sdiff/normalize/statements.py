@@ -17,6 +17,7 @@ from ..ir import Passive, Program, Step, assigned_names, copied_unbound, validat
 from ..names import Namer
 from ..rules import Syntax
 from .arrays import ArraySyntax
+from .callables import Callables
 from .control_flow import ControlFlow
 from .expressions import Expressions
 
@@ -27,7 +28,6 @@ _CONSTRUCTS = {
     ast.Try: ("`try` statement", "Handle errors outside the differentiated function."),
     ast.Raise: ("`raise` statement", "Check arguments outside the differentiated function."),
     ast.ClassDef: ("class definition", "Define classes at module level; differentiate functions of numbers."),
-    ast.FunctionDef: ("nested function definition", "Define the helper outside the differentiated function."),
     ast.AsyncFunctionDef: ("async function definition", "Differentiate a plain synchronous function."),
     ast.Global: ("`global` statement", "Pass the value in as an argument and return the result."),
     ast.Nonlocal: ("`nonlocal` statement", "Pass the value in as an argument and return the result."),
@@ -35,7 +35,7 @@ _CONSTRUCTS = {
     ast.Import: ("`import` inside the function", "Import at module level."),
     ast.ImportFrom: ("`import` inside the function", "Import at module level."),
     ast.AsyncFor: ("`async for` loop", "Differentiate a plain synchronous function."),
-    ast.Lambda: ("lambda expression", "Define the function with def outside the differentiated function."),
+    ast.Lambda: ("lambda expression", "Bind the lambda to a name and call it (`sq = lambda u: u * u`), or define the function with def."),
     ast.ListComp: ("list comprehension here", "Compute the comprehension into a variable first."),
     ast.SetComp: ("set comprehension", "Sets cannot be differentiated: build a list with a list comprehension."),
     ast.DictComp: ("dict comprehension here", 'Assign a dict once, with keys written in the source, and read it only at those keys: `d["a"]`.'),
@@ -57,7 +57,7 @@ for _name, _hint in (("Match", "`match` statement"), ("TryStar", "`try`/`except*
 _GENERIC_HINT = "Rewrite it as assignments of arithmetic and calls of math functions."
 
 
-class Normalizer(ControlFlow, Expressions, ArraySyntax):
+class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
     """Normalises one parsed function: ``Normalizer(parsed).run()`` is its ``Program``."""
 
     def __init__(self, parsed):
@@ -78,6 +78,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax):
                                    # a loop statement: what may run after the current one
         self.retired = set()       # user names whose version was dropped where dead
         self.targets = set()       # SSA names bound by loop heads
+        self.init_callables()
         self.array_code = self._uses_array_features()
 
     def error(self, node, what=None, hint=None):
@@ -123,6 +124,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax):
         program = Program(self.parsed, self.node.name, params, self.body, output,
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)
         program.user_names = self.user_names
+        program.opaque_params = self.opaque_params
+        program.parameter_reads = self.parameter_reads
         program.unbound = copied_unbound(self.body, set(params))
         validate(program)
         return program
@@ -195,7 +198,10 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax):
     statement_Assert = passive
 
     def assign(self, target, value, stmt):
-        if isinstance(target, ast.Name):
+        if isinstance(target, ast.Name) and isinstance(value, ast.Lambda):
+            self.define_local_function(target.id, value.args,
+                                       [ast.Return(value.body, lineno=value.lineno)], stmt)
+        elif isinstance(target, ast.Name):
             name = self.new_version(target.id)
             self.expression(value, name, stmt.lineno)
             self.version[target.id] = name
@@ -345,7 +351,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax):
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                 return True
             if isinstance(node, ast.Attribute) and not self.is_free(node) \
-                    and id(node) not in appends:
+                    and id(node) not in appends and self.parameter_root(node) is None:
                 return True
             if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) \
                     and self.is_free(node.func) \

@@ -67,6 +67,26 @@ def check(program, kinds=None):
     aliases (the module docstring lists what is guaranteed).  ``kinds``: the
     ``Kind`` of each name, when known."""
     _Analysis(program, kinds).run()
+    if kinds is None:                   # scalar code (NumPy code: lists of arrays are kinds')
+        _refuse_lists_of_lists(program)
+
+
+def _refuse_lists_of_lists(program):
+    """A list or tuple display holding another built from variables has no adjoint layout
+    in scalar code: refused at its line (a table of literals is data)."""
+    display = Syntax("display")
+    displays = {s.target: s for s in program.steps
+                if s.rule is not None and s.rule.key == display}
+    for step in displays.values():
+        for arg in step.args:
+            inner = displays.get(getattr(arg, "id", None))
+            if inner is not None and any(isinstance(a, ast.Name) for a in inner.args):
+                raise program.parsed.error(
+                    ast.Pass(lineno=step.lineno),
+                    f"s2sdiff cannot differentiate {program.name}: a list or tuple of lists "
+                    f"or tuples is not supported", construct="a list of lists",
+                    hint="Keep one list per row and read each by name, or make it a NumPy "
+                         "array (`np.array([[x, y], [y, x]])`), whose rows s2sdiff follows.")
 
 
 def writes_arguments(func):

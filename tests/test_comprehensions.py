@@ -252,3 +252,27 @@ def test_dicts_of_known_keys_become_variables():
     assert "d_b = y * 2" in grad(comprehension).source
     assert grad(display)(2.0, 3.0) == (12.0, 4.0)            # x^2 y
     assert grad(enumerated)(2.0, 3.0) == (2 * 2.0 * 9.0, 4.0 * 2 * 3.0)
+
+
+def test_a_list_of_lists_of_variables_is_refused_clearly_constants_are_data():
+    """Lists of lists of differentiated values have no adjoint layout yet: a clear error
+    at the display (they once raised a bare TypeError inside the generated code); a
+    nested display of literals is data."""
+    from s2sdiff import UnsupportedError
+
+    def rows_loop(x, y):
+        rows = [[x, y], [y, x]]
+        s = 0.0
+        for r in rows:
+            s = s + r[0] * r[1]
+        return s
+
+    with pytest.raises(UnsupportedError, match="list or tuple of lists") as caught:
+        grad(rows_loop)(2.0, 3.0)
+    assert "rows = [[x, y], [y, x]]" in str(caught.value)
+
+    def constant_table(x):
+        W = [[1.0, 2.0], [3.0, -4.0]]
+        return W[0][1] * x + W[1][1] * x * x
+
+    assert grad(constant_table)(2.0) == 2.0 - 16.0

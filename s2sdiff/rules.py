@@ -460,6 +460,11 @@ def defvjp(key, signature, *, sample, jvp=None, **vjps):
     _add(ArrayRule(as_key(key), signature, vjps, sample, jvp))
 
 
+def _constant(value):
+    """A literal in generated code (an axis, a shape)."""
+    return Expr(Constant(value))
+
+
 def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=None):
     row = RULES[scalar_key]
     defrule(Function(np_function), forward or row.forward, partials or row.partials,
@@ -593,11 +598,27 @@ defvjp(Function(_np.outer), _BINARY, jvp=_product_rule,
        sample=Sample(Array((3,)), Array((2, 2))))
 defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")),
        sample=Sample(Array((3, 3))))
-defvjp(Function(_np.inner), _BINARY, jvp=_product_rule,
-       a=lambda c: c.g * c.arg("b") if c.ndim("a") == 1 == c.ndim("b") else c.refuse(
-           "np.inner of arrays that are not vectors", "Use @."),
-       b=lambda c: c.g * c.arg("a"),
-       sample=Sample(Array((4,)), Array((4,))))
+
+
+def _inner(operand, other):
+    """``np.inner(a, b)``'s adjoint for ``operand``: the output's axes are ``a``'s but the
+    last, then ``b``'s but the last; ``g`` contracted with the other operand over the
+    other's, which leaves ``operand``'s free axes then the shared last axis."""
+    def vjp(c):
+        if c.ndim("a") == 0 or c.ndim("b") == 0:     # a number multiplies
+            return c.sum_to(c.g * c.arg(other), c.out_shape, operand)
+        if c.ndim("a") == 1 == c.ndim("b"):
+            return c.g * c.arg(other)
+        free_a, free_b = c.ndim("a") - 1, c.ndim("b") - 1
+        own = range(free_a) if operand == "a" else range(free_a, free_a + free_b)
+        contracted = [i for i in range(free_a + free_b) if i not in own]
+        return c.np.tensordot(c.g, c.arg(other), axes=_constant(
+            (contracted, list(range(len(contracted))))))
+    return vjp
+
+
+defvjp(Function(_np.inner), _BINARY, jvp=_product_rule, a=_inner("a", "b"), b=_inner("b", "a"),
+       sample=Sample(Array((2, 3)), Array((4, 3))))
 
 
 def _kron(operand):
@@ -692,10 +713,6 @@ defvjp(Function(_np.concatenate), lambda arrays, axis=0: None,
 defvjp(Function(_np.stack), lambda arrays, axis=0: None,
        arrays=lambda c: c.split_back(stacked=True),
        sample=Sample([Array((3,)), Array((3,))]))
-
-def _constant(value):
-    return Expr(Constant(value))
-
 
 def _negated(value):
     """``-value``, of a number or a tuple of them (``np.roll``'s shift)."""

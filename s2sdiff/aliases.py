@@ -50,7 +50,7 @@ VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(n
          Function(np.atleast_2d), Function(np.atleast_3d), Function(np.asarray),
          Function(np.asanyarray), Function(np.swapaxes), Function(np.moveaxis),
          Function(np.broadcast_to), Method("view"), Method("swapaxes"), Function(np.diagonal),
-         Method("diagonal")}
+         Method("diagonal"), Function(np.flip), Function(np.fliplr), Function(np.flipud)}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 
 

@@ -2,7 +2,9 @@
 
 ``RuleContext`` is the ``c`` of ``rules.ArrayRule`` rows' vjps: the step's operands, their
 kinds and shapes, the adjoint ``g`` of the output, and helpers that undo broadcasting
-(``sum_to``), spread a reduction's adjoint back (``spread``), and scatter an index.
+(``sum_to``), spread a reduction's adjoint back (``spread``, ``variance_back``), split a
+join's adjoint into its pieces (``split_back``), and scatter an index (``scatter_back``,
+``take_back``).
 ``ArrayNamespace`` is the ``m`` of the scalar rows over arrays (``m.cos`` is ``np.cos``);
 both modes use ``array_namespace``, ``partial_arguments`` and ``partials_may_raise`` to
 apply scalar rows elementwise.
@@ -310,6 +312,19 @@ class RuleContext:
         scale = self._expanded(self.g / self.out)
         return self.arg("x") * scale
 
+    def variance_back(self, std):
+        """``np.var``'s adjoint, ``g * 2 (a - mean) / (N - ddof)`` with the reduced axes put
+        back; ``np.std``'s (``std``), ``g * (a - mean) / ((N - ddof) out)``."""
+        count = self.reduced_size() - self.static("ddof", 0)
+        a, axes = self.arg("a"), self._axes()
+        kept = {"keepdims": True} if axes is None else {"axis": Expr(axis_node(list(axes))),
+                                                          "keepdims": True}
+        deviation = a - self.np.mean(a, **kept)
+        g = self._expanded(self.g)
+        if std:
+            return deviation * (g / (self._expanded(self.out) * count))
+        return deviation * (g * (2.0 / count))
+
     def clip_back(self):
         a = self.arg("a")
         low = self.bound.get("a_min", self.bound.get("min"))
@@ -322,9 +337,12 @@ class RuleContext:
             mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
         return self.g if mask is None else Expr(ast.BinOp(mask, ast.Mult(), as_node(self.g)))
 
-    def split_back(self, stacked):
-        axis = self.static("axis", 0)
-        sequence = self.bound["arrays"]
+    def split_back(self, stacked, name="arrays", promote=None, axis=None):
+        """The adjoint of a join of the display ``name``, one piece per entry: ``g[i]``
+        (``stacked``) or a slice along ``axis`` (default the ``axis`` argument); an entry
+        that ``promote(shape)`` gives more axes before the join gets its own shape back."""
+        axis = self.static("axis", 0) if axis is None else axis
+        sequence = self.bound[name]
         if not is_display(sequence):
             self.refuse_sequence(sequence)
         g = self.g
@@ -332,23 +350,51 @@ class RuleContext:
         nd = len(self.out_shape)
         axis = axis % nd
         for element in sequence.elts:
+            shape = self.kind_of(element).shape
+            joined = promote(shape) if promote else shape
             if stacked:
                 part = ast.Constant(len(pieces))
             else:
-                size = self.kind_of(element).shape[axis]
+                size = joined[axis]
                 part = ast.Slice(ast.Constant(offset), ast.Constant(offset + size))
                 offset += size
             index = [ast.Slice() for _ in range(axis)] + [part]
             index = index[0] if len(index) == 1 else ast.Tuple(index, ast.Load())
-            pieces.append(Expr(ast.Subscript(copy.deepcopy(g.node), index, ast.Load())))
+            piece = Expr(ast.Subscript(copy.deepcopy(g.node), index, ast.Load()))
+            pieces.append(piece if tuple(joined) == tuple(shape) else
+                          self.np.reshape(piece, Expr(ast.Constant(tuple(shape)))))
         return pieces
 
-    def scatter_back(self):
-        """``dx[i] += g``, or ``np.add.at(dx, i, g)`` where integer arrays may repeat."""
+    def take_back(self):
+        """``np.take(a, indices, axis)``'s adjoint: ``g`` scattered back by the index
+        ``a[..., indices]`` (``axis``) or ``a[np.unravel_index(indices, a.shape)]`` (no
+        axis), repeated indices accumulating (``np.add.at``)."""
+        axis, indices = self.static("axis"), copy.deepcopy(self.bound["indices"])
+        if axis is None and self.ndim("a") > 1:
+            shape = tuple(self.shape("a"))
+            try:
+                negative = bool(np.any(np.asarray(ast.literal_eval(indices)) < 0))
+            except ValueError:
+                negative = True                      # a name: maybe
+            flat = self.np.mod(Expr(indices), int(np.prod(shape))) if negative else Expr(indices)
+            return self.scatter_back(self.np.unravel_index(flat, Expr(ast.Constant(shape))).node)
+        if axis is None or axis % self.ndim("a") == 0:
+            return self.scatter_back(indices)
+        slices = [ast.Slice() for _ in range(axis % self.ndim("a"))]
+        return self.scatter_back(ast.Tuple(slices + [indices], ast.Load()))
+
+    def statics(self, *names):
+        """The keyword arguments ``name=value`` of those of ``names`` the call passes, as
+        constants (``np.flip(g, axis=1)``)."""
+        return {n: Expr(ast.Constant(self.static(n))) for n in names if n in self.bound}
+
+    def scatter_back(self, index=None):
+        """``dx[i] += g``, or ``np.add.at(dx, i, g)`` where integer arrays may repeat;
+        ``index`` (default the step's own) is what the output read of ``a``."""
         bp = self.backprop
         base = self.bound["a"]
         self.kind("a")               # a list built in the function is refused here
-        index = self.bound["index"]
+        index = self.bound["index"] if index is None else index
         g = self.g_lazy              # += and np.add.at broadcast it
         name = self.adjoints.writable(base.id, self.lines, self.step.number)
         if not basic_index(index, bp.kinds):

@@ -19,23 +19,26 @@ _SAME_AS_FIRST = {"reshape", "transpose", "swapaxes", "expand_dims", "broadcast_
                   "copy", "squeeze", "flatten", "atleast_1d", "atleast_2d", "atleast_3d",
                   "zeros_like", "empty_like", "ones_like", "T", "sign", "abs", "negative",
                   "flip", "diagonal", "cumsum", "sum", "max", "min", "amax", "amin", "prod",
-                  "array", "asarray"}
+                  "array", "asarray", "cumprod", "diff", "fliplr", "flipud", "roll", "moveaxis",
+                  "repeat", "tile", "sort", "take"}
 
 
 _PROMOTING = {"outer", "dot", "matmul", "inner", "maximum", "minimum", "multiply", "add",
-              "subtract", "kron", "where"}
+              "subtract", "kron", "where", "tensordot"}
 
 
 _FLOATING = {"exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
-             "expm1", "arctan", "log2", "log10", "mean", "square", "reciprocal", "norm"}
+             "expm1", "arctan", "log2", "log10", "mean", "square", "reciprocal", "norm",
+             "var", "std", "exp2", "deg2rad", "radians", "rad2deg", "degrees"}
 
 
 _UFUNCS = {"sign", "abs", "negative", "maximum", "minimum", "multiply", "add", "subtract",
            "exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
-           "expm1", "arctan", "log2", "log10", "square", "reciprocal"}
+           "expm1", "arctan", "log2", "log10", "square", "reciprocal", "exp2", "deg2rad",
+           "radians", "rad2deg", "degrees"}
 
 
-_REDUCTIONS = {"sum", "prod", "max", "min", "amax", "amin", "mean", "norm"}
+_REDUCTIONS = {"sum", "prod", "max", "min", "amax", "amin", "mean", "norm", "var", "std"}
 
 
 def _representative(kind):
@@ -185,7 +188,7 @@ def _represent(node, env):
         dtype = None
         if name in _SAME_AS_FIRST:
             dtype = np.asarray(values[0]).dtype
-            if name in ("sum", "prod", "cumsum") and dtype.kind in "bi":
+            if name in ("sum", "prod", "cumsum", "cumprod") and dtype.kind in "bi":
                 dtype = np.dtype(np.int64)
         elif name in _PROMOTING or name == "einsum":
             dtype = np.result_type(*(values[1:] if name == "where" else values))

@@ -480,7 +480,8 @@ def _drop_empty_comments(body):
     return kept
 
 
-VIEWS = {"T", "reshape", "broadcast_to", "transpose", "expand_dims", "swapaxes", "ravel"}
+VIEWS = {"T", "reshape", "broadcast_to", "transpose", "expand_dims", "swapaxes", "ravel",
+         "moveaxis", "flip", "fliplr", "flipud", "squeeze"}
 
 
 def fresh_array(node):

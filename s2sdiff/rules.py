@@ -460,6 +460,11 @@ def defvjp(key, signature, *, sample, jvp=None, **vjps):
     _add(ArrayRule(as_key(key), signature, vjps, sample, jvp))
 
 
+def _constant(value):
+    """A literal in generated code (an axis, a shape)."""
+    return Expr(Constant(value))
+
+
 def _elementwise(np_function, scalar_key, forward=None, partials=None, domain=None):
     row = RULES[scalar_key]
     defrule(Function(np_function), forward or row.forward, partials or row.partials,
@@ -485,6 +490,25 @@ defrule(Function(_np.square), lambda m, x: x ** 2, lambda m, out, x: (2 * x,))
 defrule(Function(_np.negative), lambda m, x: -x, lambda m, out, x: (-1,))
 defrule(Function(_np.reciprocal), lambda m, x: 1 / x, lambda m, out, x: (-out ** 2,),
         domain=POSITIVE)
+# log(e^x + e^y) and log2(2^x + 2^y): partials e^(x - out) and 2^(x - out), which never
+# overflow (x - out <= 0).  Their forwards here are only for the SymPy check.
+defrule(Function(_np.logaddexp), lambda m, x, y: m.log(m.exp(x) + m.exp(y)),
+        lambda m, out, x, y: (m.exp(x - out), m.exp(y - out)))
+defrule(Function(_np.logaddexp2), lambda m, x, y: m.log(2 ** x + 2 ** y) / m.log(2),
+        lambda m, out, x, y: (2 ** (x - out), 2 ** (y - out)))
+defrule(Function(_np.exp2), lambda m, x: 2 ** x,
+        lambda m, out, x: (0.6931471805599453 * out,))                      # ln 2
+# sinc(x) = sin(pi x) / (pi x): (cos(pi x) - sinc(x)) / x, 0 at x = 0 (its limit), where
+# the division is by 1 instead.
+defrule(Function(_np.sinc), lambda m, x: m.sin(3.141592653589793 * x) / (3.141592653589793 * x),
+        lambda m, out, x: (m.unless_zero(x, (m.cos(3.141592653589793 * x) - out)
+                                         / (x + m.is_zero(x))),))
+for _f in (_np.deg2rad, _np.radians):
+    defrule(Function(_f), lambda m, x: x * 0.017453292519943295,          # pi / 180
+            lambda m, out, x: (0.017453292519943295,))
+for _f in (_np.rad2deg, _np.degrees):
+    defrule(Function(_f), lambda m, x: x * 57.29577951308232,             # 180 / pi
+            lambda m, out, x: (57.29577951308232,))
 EXP_FUNCTIONS.append(_np.exp)
 
 # Constructors whose values do not depend on the values of their arguments.  np.arange
@@ -574,11 +598,87 @@ defvjp(Function(_np.outer), _BINARY, jvp=_product_rule,
        sample=Sample(Array((3,)), Array((2, 2))))
 defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")),
        sample=Sample(Array((3, 3))))
-defvjp(Function(_np.inner), _BINARY, jvp=_product_rule,
-       a=lambda c: c.g * c.arg("b") if c.ndim("a") == 1 == c.ndim("b") else c.refuse(
-           "np.inner of arrays that are not vectors", "Use @."),
-       b=lambda c: c.g * c.arg("a"),
-       sample=Sample(Array((4,)), Array((4,))))
+
+
+def _inner(operand, other):
+    """``np.inner(a, b)``'s adjoint for ``operand``: the output's axes are ``a``'s but the
+    last, then ``b``'s but the last; ``g`` contracted with the other operand over the
+    other's, which leaves ``operand``'s free axes then the shared last axis."""
+    def vjp(c):
+        if c.ndim("a") == 0 or c.ndim("b") == 0:     # a number multiplies
+            return c.sum_to(c.g * c.arg(other), c.out_shape, operand)
+        if c.ndim("a") == 1 == c.ndim("b"):
+            return c.g * c.arg(other)
+        free_a, free_b = c.ndim("a") - 1, c.ndim("b") - 1
+        own = range(free_a) if operand == "a" else range(free_a, free_a + free_b)
+        contracted = [i for i in range(free_a + free_b) if i not in own]
+        return c.np.tensordot(c.g, c.arg(other), axes=_constant(
+            (contracted, list(range(len(contracted))))))
+    return vjp
+
+
+defvjp(Function(_np.inner), _BINARY, jvp=_product_rule, a=_inner("a", "b"), b=_inner("b", "a"),
+       sample=Sample(Array((2, 3)), Array((4, 3))))
+
+
+def _kron(operand):
+    """``np.kron(a, b)``'s adjoint for ``operand``: ``g`` split into (a entry, b entry)
+    pairs of axes, contracted with the other operand (both taken to the same rank)."""
+    def vjp(c):
+        a, b = tuple(c.shape("a")), tuple(c.shape("b"))
+        d = max(len(a), len(b))
+        a, b = (1,) * (d - len(a)) + a, (1,) * (d - len(b)) + b
+        split = c.np.reshape(c.g, _constant(tuple(n for pair in zip(a, b) for n in pair)))
+        other = c.np.reshape(c.arg("b" if operand == "a" else "a"), _constant(
+            b if operand == "a" else a))
+        own, others = tuple(range(0, 2 * d, 2)), tuple(range(1, 2 * d, 2))
+        if operand == "a":
+            value = c.np.tensordot(split, other, axes=_constant((others, tuple(range(d)))))
+        else:
+            value = c.np.tensordot(other, split, axes=_constant((tuple(range(d)), own)))
+        return c.reshaped(value, operand)
+    return vjp
+
+
+def _tensordot_axes(c):
+    """The contracted axes of ``np.tensordot(a, b, axes)``, as two lists of nonnegative
+    axes of ``a`` and of ``b``."""
+    axes, na, nb = c.static("axes", 2), c.ndim("a"), c.ndim("b")
+    if isinstance(axes, int):
+        return list(range(na - axes, na)), list(range(axes))
+    first, second = axes
+    first = [first] if isinstance(first, int) else list(first)
+    second = [second] if isinstance(second, int) else list(second)
+    return [i % na for i in first], [i % nb for i in second]
+
+
+def _tensordot(operand):
+    """``np.tensordot(a, b, axes)``'s adjoint for ``operand``: ``g`` contracted with the
+    other operand over the other's free axes, then the axes put in ``operand``'s order.
+    The output's axes are ``a``'s free axes, then ``b``'s."""
+    def vjp(c):
+        on_a, on_b = _tensordot_axes(c)
+        free_a = [i for i in range(c.ndim("a")) if i not in on_a]
+        free_b = [i for i in range(c.ndim("b")) if i not in on_b]
+        if operand == "a":
+            g_axes = list(range(len(free_a), len(free_a) + len(free_b)))
+            value = c.np.tensordot(c.g, c.arg("b"), axes=_constant((g_axes, free_b)))
+            order = free_a + [on_a[on_b.index(j)] for j in sorted(on_b)]
+        else:
+            value = c.np.tensordot(c.arg("a"), c.g,
+                                   axes=_constant((free_a, list(range(len(free_a))))))
+            order = [on_b[on_a.index(i)] for i in sorted(on_a)] + free_b
+        if order == sorted(order):
+            return value
+        return c.np.transpose(value, _constant(tuple(int(i) for i in _np.argsort(order))))
+    return vjp
+
+
+defvjp(Function(_np.kron), _BINARY, jvp=_product_rule, a=_kron("a"), b=_kron("b"),
+       sample=Sample(Array((2, 3)), Array((3, 2))))
+defvjp(Function(_np.tensordot), lambda a, b, axes=2: None, jvp=_product_rule,
+       a=_tensordot("a"), b=_tensordot("b"),
+       sample=Sample(Array((2, 3, 4)), Array((4, 3, 2)), axes=([1, 2], [1, 0])))
 
 # Shape changes: the adjoint goes back through the inverse change (views, no copies).
 _RESHAPED = dict(a=lambda c: c.reshaped(c.g, "a"))
@@ -613,6 +713,124 @@ defvjp(Function(_np.concatenate), lambda arrays, axis=0: None,
 defvjp(Function(_np.stack), lambda arrays, axis=0: None,
        arrays=lambda c: c.split_back(stacked=True),
        sample=Sample([Array((3,)), Array((3,))]))
+
+def _negated(value):
+    """``-value``, of a number or a tuple of them (``np.roll``'s shift)."""
+    return tuple(-v for v in value) if isinstance(value, (tuple, list)) else -value
+
+
+def _cumsum_back(c, value):
+    """The adjoint of ``np.cumsum(a, axis)`` for the output adjoint ``value``: its sums
+    from the end, ``np.flip(np.cumsum(np.flip(value, axis), axis), axis)``, of the
+    flattened array when ``axis`` is None (then given ``a``'s shape)."""
+    axis = c.statics("axis")
+    back = c.np.flip(c.np.cumsum(c.np.flip(value, **axis), **axis), **axis)
+    return back if axis or c.ndim("a") == 1 else c.reshaped(back, "a")
+
+
+def _diff_back(c):
+    """The adjoint of ``np.diff(a, n, axis)``: ``-np.diff(g, axis, prepend=0, append=0)``,
+    n times (``prepend`` and ``append`` of the call itself are not taken)."""
+    n, axis = c.static("n", 1), c.static("axis", -1)
+    if not (type(n) is int and n >= 0):
+        c.refuse(f"np.diff with n={n!r}", "Pass a nonnegative integer n.")
+    value = c.g
+    for _ in range(n):
+        value = c.np.diff(value, axis=_constant(axis), prepend=_constant(0.0),
+                          append=_constant(0.0))
+    return -value if n % 2 else value
+
+
+def _repeat_back(c):
+    """``np.repeat(a, r, axis)``'s adjoint: ``g`` with each run of ``r`` copies summed."""
+    repeats, axis, shape = c.static("repeats"), c.static("axis"), c.shape("a")
+    if type(repeats) is not int:
+        c.refuse(f"{c.rule.name} with repeats {repeats!r}",
+                 "Repeat every entry the same number of times (an integer).")
+    if axis is None:
+        grouped = c.np.reshape(c.g, _constant((int(_np.prod(shape)), repeats)))
+        return c.reshaped(c.np.sum(grouped, axis=_constant(1)), "a")
+    axis %= len(shape)
+    grouped = c.np.reshape(c.g, _constant(shape[:axis] + (shape[axis], repeats)
+                                          + shape[axis + 1:]))
+    return c.np.sum(grouped, axis=_constant(axis + 1))
+
+
+def _tile_back(c):
+    """``np.tile(A, reps)``'s adjoint: each axis of ``g`` split into (tile, entry) and the
+    tiles summed."""
+    reps, shape = c.static("reps"), tuple(c.shape("A"))
+    reps = tuple(reps) if isinstance(reps, (tuple, list)) else (reps,)
+    d = max(len(shape), len(reps))
+    own = (1,) * (d - len(shape)) + shape
+    reps = (1,) * (d - len(reps)) + reps
+    split = tuple(n for pair in zip(reps, own) for n in pair)
+    summed = c.np.sum(c.np.reshape(c.g, _constant(split)),
+                      axis=_constant(tuple(range(0, 2 * d, 2))))
+    return summed if own == shape else c.reshaped(summed, "A")
+
+
+defvjp(Method("squeeze"), lambda a, axis=None: None, **_RESHAPED,
+       sample=Sample(Array((1, 3, 1)), axis=0))
+defvjp(Function(_np.broadcast_to), lambda array, shape: None,
+       array=lambda c: c.sum_to(c.g, c.out_shape, "array"),
+       sample=Sample(Array((3, 1)), (2, 3, 4)))
+# Reorderings: the adjoint goes back through the inverse reordering.
+defvjp(Function(_np.flip), lambda m, axis=None: None,
+       m=lambda c: c.np.flip(c.g, **c.statics("axis")), sample=Sample(Array((2, 3)), axis=1))
+defvjp(Function(_np.fliplr), lambda m: None, m=lambda c: c.np.fliplr(c.g),
+       sample=Sample(Array((2, 3))))
+defvjp(Function(_np.flipud), lambda m: None, m=lambda c: c.np.flipud(c.g),
+       sample=Sample(Array((3, 2))))
+defvjp(Function(_np.roll), lambda a, shift, axis=None: None,
+       a=lambda c: c.np.roll(c.g, Expr(Constant(_negated(c.static("shift")))),
+                                  **c.statics("axis")),
+       sample=Sample(Array((3, 4)), (1, -2), axis=(0, 1)))
+defvjp(Function(_np.moveaxis), lambda a, source, destination: None,
+       a=lambda c: c.np.moveaxis(c.g, c.arg("destination"), c.arg("source")),
+       sample=Sample(Array((2, 3, 4)), 0, -1))
+_SWAPPED = dict(a=lambda c: c.np.swapaxes(c.g, c.arg("axis1"), c.arg("axis2")))
+defvjp(Function(_np.swapaxes), lambda a, axis1, axis2: None, **_SWAPPED,
+       sample=Sample(Array((2, 3, 4)), 0, 2))
+defvjp(Method("swapaxes"), lambda a, axis1, axis2: None, **_SWAPPED,
+       sample=Sample(Array((2, 3)), 1, 0))
+# Repetitions: the adjoint of each copy is summed back into its entry.
+defvjp(Function(_np.repeat), lambda a, repeats, axis=None: None, a=_repeat_back,
+       sample=Sample(Array((2, 3)), 2, axis=1))
+defvjp(Method("repeat"), lambda a, repeats, axis=None: None, a=_repeat_back,
+       sample=Sample(Array((3,)), 3))
+defvjp(Function(_np.tile), lambda A, reps: None, A=_tile_back,
+       sample=Sample(Array((2, 3)), (2, 1, 2)))
+# Joins of a list or tuple written in the call, each entry's piece of the adjoint split
+# back and given its own shape (hstack of vectors joins along axis 0, vstack makes a
+# vector a row, column_stack a column, dstack a vector (1, n, 1) and a matrix (m, n, 1)).
+defvjp(Function(_np.hstack), lambda tup: None,
+       tup=lambda c: c.split_back(False, "tup", lambda s: _np.atleast_1d(_np.zeros(s)).shape,
+                                  axis=0 if c.out_shape and len(c.out_shape) == 1 else 1),
+       sample=Sample([Array((2, 3)), Array((2, 1))]))
+defvjp(Function(_np.vstack), lambda tup: None,
+       tup=lambda c: c.split_back(False, "tup", lambda s: _np.atleast_2d(_np.zeros(s)).shape,
+                                  axis=0),
+       sample=Sample([Array((3,)), Array((2, 3))]))
+defvjp(Function(_np.column_stack), lambda tup: None,
+       tup=lambda c: c.split_back(False, "tup", lambda s: s if len(s) > 1 else s + (1,),
+                                  axis=1),
+       sample=Sample([Array((3,)), Array((3, 2))]))
+defvjp(Function(_np.dstack), lambda tup: None,
+       tup=lambda c: c.split_back(False, "tup", lambda s: _np.atleast_3d(_np.zeros(s)).shape,
+                                  axis=2),
+       sample=Sample([Array((2,)), Array((1, 2, 2))]))
+# Cumulative sums and products, and differences, along axis (None: of the flattened array).
+# cumprod's adjoint divides by the entries: NaN (with NumPy's warning) where one is 0.
+_CUMULATIVE = lambda a, axis=None: None  # noqa: E731
+for _key, _sample in ((Function(_np.cumsum), Sample(Array((3, 4)), axis=1)),
+                      (Method("cumsum"), Sample(Array((2, 3))))):
+    defvjp(_key, _CUMULATIVE, a=lambda c: _cumsum_back(c, c.g), sample=_sample)
+for _key, _sample in ((Function(_np.cumprod), Sample(Array((3, 4)), axis=0)),
+                      (Method("cumprod"), Sample(Array((4,))))):
+    defvjp(_key, _CUMULATIVE, a=lambda c: _cumsum_back(c, c.g * c.out) / c.arg("a"), jvp=lambda t: t.cumulative_product(), sample=_sample)
+defvjp(Function(_np.diff), lambda a, n=1, axis=-1: None, a=_diff_back,
+       sample=Sample(Array((3, 5)), 2, axis=1))
 
 
 # Constructors filled from numbers: np.linspace(a, b, n)[i] = a + (b - a) * t[i] with
@@ -662,6 +880,18 @@ defvjp(Function(_np.amax), _REDUCE, a=lambda c: c.spread_to_extrema(),
        jvp=lambda t: t.extrema(), sample=Sample(Array((3, 4)), axis=0))
 defvjp(Function(_np.amin), _REDUCE, a=lambda c: c.spread_to_extrema(),
        jvp=lambda t: t.extrema(), sample=Sample(Array((3, 4)), axis=-1, keepdims=True))
+# Variance and standard deviation, with axis, ddof and keepdims (dtype, out and where are
+# not taken: ddof is keyword-only, as NumPy's third positional parameter is dtype).
+# d var / da = 2 (a - mean) / (N - ddof); d std / da = (a - mean) / ((N - ddof) std), inf or
+# NaN where std is 0 (as in JAX).
+_SPREAD = lambda a, axis=None, *, ddof=0, keepdims=False: None  # noqa: E731
+for _function, _std, _sample, _method_sample in (
+        (_np.var, False, Sample(Array((3, 4)), axis=1, ddof=1), Sample(Array((2, 3)))),
+        (_np.std, True, Sample(Array((3, 4)), axis=0, keepdims=True),
+         Sample(Array((4,)), ddof=1))):
+    for _key, _s in ((Function(_function), _sample), (Method(_function.__name__), _method_sample)):
+        defvjp(_key, _SPREAD, a=lambda c, std=_std: c.variance_back(std),
+               jvp=lambda t, std=_std: t.variance(std), sample=_s)
 defvjp(Function(_np.linalg.norm), lambda x, ord=None, axis=None, keepdims=False: None,
        x=lambda c: c.norm_back(), jvp=lambda t: t.norm(), sample=Sample(Array((3, 4)), axis=1))
 
@@ -678,6 +908,27 @@ defvjp(Method("clip"), lambda a, min=None, max=None: None, a=lambda c: c.clip_ba
 # Indexing reads x[i]: scattered back into a zero array of x's shape (reverse/arrays.py).
 defvjp(Syntax("array getitem"), lambda a, index: None, a=lambda c: c.scatter_back(),
        sample=Sample(Array((4, 3)), (slice(1, None), [0, 2, 2])))
+
+# np.sort: the adjoint of each sorted position goes back to the entry sorted there, by
+# the inverse of the stable argsort (``take_along_axis`` by the ranks).  At ties the
+# function has no derivative; each tied entry then gets the adjoint of one of the
+# positions the tied values fill (the earlier entry the earlier position), as JAX does.
+defvjp(Function(_np.sort), lambda a, axis=-1, kind=None: None, a=lambda c: _sort_back(c),
+       jvp=lambda t: t.sorted_like(), sample=Sample(Array((3, 4)), axis=0))
+# np.take: scattered back with np.add.at, so a repeated index accumulates.
+defvjp(Function(_np.take), lambda a, indices, axis=None: None, a=lambda c: c.take_back(),
+       sample=Sample(Array((3, 4)), [2, 0, 2], axis=1))
+
+
+def _sort_back(c):
+    if "axis" in c.bound and c.static("axis") is None:     # the flattened array, sorted
+        ranks = c.np.argsort(c.np.argsort(c.np.ravel(c.arg("a")), kind=_constant("stable")),
+                             kind=_constant("stable"))
+        return c.reshaped(Expr(ast.Subscript(c.g.node, ranks.node, ast.Load())), "a")
+    axis = _constant(c.static("axis", -1))
+    ranks = c.np.argsort(c.np.argsort(c.arg("a"), axis=axis, kind=_constant("stable")),
+                         axis=axis, kind=_constant("stable"))
+    return c.np.take_along_axis(c.g, ranks, axis=axis)
 
 
 def _is_numpy(function):

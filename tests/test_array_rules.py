@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from s2sdiff import jvp, rules, vjp
+from s2sdiff.errors import UnsupportedError
 from s2sdiff.normalize import normalize
 from s2sdiff.parse import parse
 from s2sdiff.rules import (Array, ArrayRule, Attribute, Function, Method, Operator, Partials,
@@ -186,3 +187,60 @@ def test_a_wrong_jvp_is_caught(monkeypatch):
 def test_every_array_rule_has_a_sample():
     """``defvjp`` takes ``sample`` by keyword, without a default: a row cannot lack one."""
     assert all(isinstance(r.sample, Sample) for r in ROWS if isinstance(r, ArrayRule))
+
+
+def _write_through_flip(x):
+    y = x * 1.0
+    z = np.flip(y)
+    z[0] = 5.0
+    return np.sum(y * y)
+
+
+def _write_through_fliplr(x):
+    y = x * 1.0
+    z = np.fliplr(y)
+    z[0] = 5.0
+    return np.sum(y * y)
+
+
+def _write_through_flipud(x):
+    y = x * 1.0
+    z = np.flipud(y)
+    z[0] = 5.0
+    return np.sum(y * y)
+
+
+def _write_through_moveaxis(x):
+    y = x * 1.0
+    z = np.moveaxis(y, 0, 1)
+    z[0] = 5.0
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize("f", [_write_through_flip, _write_through_fliplr,
+                               _write_through_flipud, _write_through_moveaxis])
+def test_a_write_through_a_view_made_by_a_row_is_refused(f):
+    """np.flip and its kin return views (aliases.VIEWS): a write into one would change
+    ``y`` behind the gradient's back, so it is refused, not differentiated wrongly."""
+    with pytest.raises(UnsupportedError, match="writes in place into storage that `y`"):
+        vjp(f, np.ones((2, 2)))[1](1.0)       # the pullback specialises to the arguments
+
+
+def _write_through_broadcast(x):
+    b = np.broadcast_to(x, (3, 3))
+    b[0] = 1.0
+    return np.sum(b)
+
+
+def test_a_write_through_broadcast_to_stays_refused():
+    """np.broadcast_to's view is read-only: the write raises NumPy's own error."""
+    with pytest.raises(ValueError, match="read-only"):
+        vjp(_write_through_broadcast, np.ones(3))
+
+
+def test_sort_gives_tied_entries_the_gradients_of_the_positions_they_fill():
+    def weighted_sort(x):
+        return np.sum(np.sort(x) * np.array([1.0, 2.0, 3.0]))
+    x = np.array([1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(vjp(weighted_sort, x)[1](1.0)[0], [2.0, 3.0, 1.0])
+    assert jvp(weighted_sort, (x,), (np.array([1.0, 0.0, 0.0]),))[1] == 2.0

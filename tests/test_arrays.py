@@ -227,21 +227,21 @@ def test_non_scalar_output_is_refused_with_a_hint():
 
 def test_unsupported_array_function_fails_at_generation():
     def f(x):
-        return np.sum(np.cumsum(x))
+        return np.sum(np.median(x))
 
     with pytest.raises(UnsupportedError) as info:
         grad(f)
-    assert "numpy.cumsum" in str(info.value) and info.value.lineno == inspect.getsourcelines(f)[1] + 1
+    assert "numpy.median" in str(info.value) and info.value.lineno == inspect.getsourcelines(f)[1] + 1
 
 
 def test_unsupported_method_and_attribute():
     def f(x):
-        return np.sum(x.cumsum())
+        return np.sum(x.trace())
 
     def g(x):
         return np.sum(x.real)
 
-    with pytest.raises(UnsupportedError, match="cumsum"):
+    with pytest.raises(UnsupportedError, match="trace"):
         grad(f)
     with pytest.raises(UnsupportedError, match="x.real"):
         grad(g)

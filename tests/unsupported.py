@@ -198,7 +198,7 @@ def loop_over_reversed_input(xs):
 
 
 def array_function_without_rule(x):
-    y = np.cumsum(x)
+    y = np.median(x)
     return np.sum(y)
 
 

@@ -4,7 +4,8 @@ The tangent of an array row is what the row's ``jvp`` makes of ``RowTangents``: 
 default (a row linear in its operands together: ``where``, indexing, reshapes, joins) the
 row's own expression with operands replaced by their tangents; ``product_rule`` for a
 row linear in each operand alone (``a @ b`` gives ``a_dot @ b + a @ b_dot``); the
-derivative written out for the reductions to extrema, norm, prod and clip.
+derivative written out for the reductions to extrema, norm, prod, var and std, for clip,
+cumprod and sort.
 An elementwise row's tangent is spread to the row's shape where broadcasting gives the
 forward value more entries than its terms (``spread_tangent``).
 """
@@ -142,6 +143,42 @@ class RowTangents:
         weighted = ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Mult(), t), ast.Div(),
                              self._expanded_output())
         return self._summed(weighted)
+
+    def variance(self, std):
+        """var: ``2 sum((a - mean) t) / (N - ddof)``, ``N`` the entries reduced into one
+        (``np.size(a) / np.size(out)``); std: ``sum((a - mean) t) / ((N - ddof) out)``."""
+        a, t = self._whole("a")
+        keywords = {"keepdims": True}
+        if self.bound.get("axis") is not None:
+            keywords["axis"] = Expr(copy.deepcopy(self.bound["axis"]))
+        mean = self.np.mean(Expr(copy.deepcopy(a)), **keywords)
+        summed = Expr(self._summed(ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Sub(), mean.node),
+                                             ast.Mult(), t)))
+        out = Expr(ast.Name(self.step.target, ast.Load()))
+        count = self.np.size(Expr(copy.deepcopy(a))) / self.np.size(out) - Expr(
+            copy.deepcopy(self.bound.get("ddof", ast.Constant(0))))
+        return (summed / (count * out) if std else 2.0 * summed / count).node
+
+    def cumulative_product(self):
+        """cumprod: ``out * np.cumsum(t / a, axis)`` (NaN where an entry is 0)."""
+        a, t = self._whole("a")
+        axis = {} if self.bound.get("axis") is None else {
+            "axis": Expr(copy.deepcopy(self.bound["axis"]))}
+        ratio = Expr(ast.BinOp(t, ast.Div(), copy.deepcopy(a)))
+        return (Expr(ast.Name(self.step.target, ast.Load())) * self.np.cumsum(ratio, **axis)).node
+
+    def sorted_like(self):
+        """sort: the tangent reordered as the values are, by the stable argsort of ``a``
+        (of the flattened ``a`` when ``axis`` is None), the order reverse mode undoes."""
+        a, t = self._whole("a")
+        stable = Expr(ast.Constant("stable"))
+        axis = self.bound.get("axis", ast.Constant(-1))
+        if isinstance(axis, ast.Constant) and axis.value is None:
+            order = self.np.argsort(self.np.ravel(Expr(copy.deepcopy(a))), kind=stable)
+            return ast.Subscript(self.np.ravel(Expr(t)).node, order.node, ast.Load())
+        order = self.np.argsort(Expr(copy.deepcopy(a)), axis=Expr(copy.deepcopy(axis)),
+                                kind=stable)
+        return self.np.take_along_axis(Expr(t), order, axis=Expr(copy.deepcopy(axis))).node
 
     def clipped(self):
         """clip: the tangent where the value lies within the bounds."""

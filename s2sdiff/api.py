@@ -15,7 +15,7 @@ import types
 
 import numpy as np
 
-from . import aliases, custom, pipeline
+from . import aliases, custom, pipeline, trees
 from .emit import listing_of
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
 from .ir import has_control_flow
@@ -98,11 +98,14 @@ def _parameter(func, params, key):
 def _generate(func, kind, wrt, optimize, explain=False):
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
-    is data (``wrt`` counts the parameters after ``self``)."""
+    is data (``wrt`` counts the parameters after ``self``); ``grad`` and
+    ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``)."""
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
         generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain)
         return types.MethodType(generated, func.__self__)
+    if kind in ("grad", "value_and_grad"):
+        return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain)
     return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
 
 
@@ -156,6 +159,7 @@ def jvp(f, primals=None, tangents=None):
         if len(values) != len(params):
             raise ArgumentError(f"jvp: {what} has length {len(values)}, but {name} has "
                                 f"{len(params)} parameters ({', '.join(params)})", construct=what)
+    _refuse_trees("jvp", f, tuple(primals) + tuple(tangents))
     return generated(*primals, *tangents)
 
 
@@ -167,6 +171,7 @@ def vjp(f, *primals):
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
     of the seed ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
     """
+    _refuse_trees("vjp", f, primals)
     arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)
     # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
     # their shapes like NumPy code, so each gradient is summed back to its input's shape
@@ -192,6 +197,16 @@ def vjp(f, *primals):
         return generated(*primals, *cotangents)
 
     return value, pullback
+
+
+def _refuse_trees(transform, f, values):
+    """An ``ArgumentError`` if one of ``values`` is a tree (``trees.structure``)."""
+    for value in values:
+        if trees.structure(value) is not None:
+            name = getattr(getattr(f, "__s2sdiff_origin__", f), "__name__", "the function")
+            raise ArgumentError(f"{transform}({name}, ...) was given a tree "
+                                f"({type(value).__name__}): {trees.FLAT_ONLY}",
+                                construct="tree argument")
 
 
 def _every_parameter(func, primals):

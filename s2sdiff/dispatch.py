@@ -20,20 +20,24 @@ from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
 
 
-def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=()):
+def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=(),
+               flat=False):
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
     The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
     the same of each free data value ``free`` (keys of ``free_data``, read through
     ``parsed``'s globals and closure cells as the function reads them); the only per-call
     cost is computing it and one dictionary lookup.  ``parameter_reads``: attributes of
-    parameters the function reads as data (``self.w``), keyed the same way.
+    parameters the function reads as data (``self.w``), keyed the same way.  ``flat``:
+    ``params`` are the leaves of tree parameters (``trees.flatten``), each passed by
+    position.
     """
     table = {}
     lock = threading.Lock()
     ndarray = np.ndarray
     n = len(params)
-    signature = inspect.signature(func)
+    signature = inspect.signature(func) if not flat else inspect.Signature(
+        [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params])
 
     def make(args):
         with lock:

@@ -460,6 +460,11 @@ def check_arguments(function_name, sequences=(), where=None, /, **arguments):
                 "pass a real number (int, float or a NumPy real)"
             if name in sequences:
                 hint = "pass a list, tuple or array of real numbers"
+            if isinstance(value, dict) or hasattr(value, "__dataclass_fields__") \
+                    or hasattr(type(value), "_fields"):
+                hint = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for "
+                        "now; grad and value_and_grad take trees (read their leaves with "
+                        "constant keys)")
             error = ArgumentError(
                 f"argument {name!r} of {function_name} must be "
                 f"{'a sequence of real numbers' if name in sequences else 'a real number'}, got {kind} "

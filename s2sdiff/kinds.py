@@ -18,6 +18,7 @@ import numpy as np
 from . import rules
 from .build import unparse
 from .errors import ArgumentError, UnsupportedError, user_code
+from .trees import FLAT_ONLY
 from .ir import (If, Jump, Loop, Step, atom_key, has_control_flow, is_display, store_names,
                  walk_items, walk_steps)
 
@@ -165,9 +166,12 @@ def check_argument(function_name, name, value):
     elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
         problem = f"{type(value).__name__} {value!r:.60}"
     if problem:
+        tree = isinstance(value, dict) or hasattr(value, "__dataclass_fields__") \
+            or hasattr(type(value), "_fields")
         raise ArgumentError(
             f"argument {name!r} of {function_name} must be a real number or a non-empty "
-            f"array of real numbers, got {problem}", construct="argument")
+            f"array of real numbers, got {problem}" + (f" ({FLAT_ONLY})" if tree else ""),
+            construct="argument")
 
 
 def infer(program, args, scalar=None):

@@ -49,7 +49,7 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, custom, dispatch, ir
+from . import activity, aliases, custom, dispatch, ir, trees
 from .emit import Later, compile_listing, listing_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -75,11 +75,14 @@ _pending = {}                              # (id(function), options) -> Later, w
 _renewing = threading.local()              # how deep generated code is regenerating itself
 
 
-def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None):
+def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None,
+             layout=()):
     """The generated function of ``kind`` for ``func`` and the parameters ``wrt_names``
     (``single``: one gradient returned alone), from the cache or built now; ``stale``: a
-    function generated before that must not be returned again (``Renewal``)."""
-    options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain))
+    function generated before that must not be returned again (``Renewal``); ``layout``:
+    ``(parameter, structure)`` of the tree parameters, for the function of their leaves
+    (``trees.flatten``)."""
+    options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain), layout)
     with _lock:
         try:
             per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
@@ -97,9 +100,38 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
         try:
             with firewall(func):
                 return _build(func, kind, wrt_names, single, optimize, explain, options,
-                              per_function)
+                              per_function, layout=layout)
         finally:
             _pending.pop(key).resolve(per_function.get(options))
+
+
+def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=False):
+    """What ``grad``/``value_and_grad`` return for ``func``: a ``trees.TreeDispatcher``
+    when its body reads a parameter as a tree (``trees.candidates``), the generated
+    function otherwise; cached like ``generate``'s."""
+    origin = getattr(func, "__s2sdiff_origin__", None)
+    tree_params = ()
+    if origin is None and isinstance(func, types.FunctionType):
+        with firewall(func):
+            try:
+                parsed = parse(func)
+            except S2SDiffError:
+                parsed = None                # generate() raises it where it belongs
+            if parsed is not None:
+                tree_params = sorted(trees.candidates(parsed.node, wrt_names))
+    if not tree_params:
+        return generate(func, kind, wrt_names, single, optimize, explain)
+    options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain))
+    with _lock:
+        per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
+        dispatcher = per_function.get(options)
+        if dispatcher is None:
+            dispatcher = per_function[options] = trees.TreeDispatcher(
+                func, parsed, kind, wrt_names, single, tree_params,
+                lambda: generate(func, kind, wrt_names, single, optimize, explain),
+                lambda layout, flat: generate(func, kind, flat, False, optimize, explain,
+                                              layout=layout))
+        return _remember(dispatcher)
 
 
 def pullback_of(func, wrt):
@@ -120,11 +152,12 @@ def jvp_of(func, wrt):
 
 
 def _build(func, kind, wrt_names, single, optimize, explain, options, per_function,
-           ieee=False):
+           ieee=False, layout=()):
     """The pipeline (see the module docstring); the result is cached in ``per_function``."""
     with _lock:
         try:
-            program = normalize(parse(_ieee_version(func) if ieee else func))
+            parsed = parse(_ieee_version(func) if ieee else func)
+            program = normalize(trees.flatten(parsed, layout) if layout else parsed)
             if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
                 aliases.check(program)
             program.ieee = ieee
@@ -132,7 +165,7 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
                 program.require_scalar(kind)
             if ir.is_array_program(program) or kind == "vjp_arrays":
                 generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
-                                              explain)
+                                              explain, layout)
                 per_function[options] = generated
                 return _remember(generated)
             refuse_opaque_wrt(program, wrt_names)
@@ -149,8 +182,10 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
             listing.scalar_output = kind      # an array argument must not make it an array
         if program.partials_raise and not ieee:
             _with_retry(listing, program, lambda args: _build(
-                func, kind, wrt_names, single, optimize, explain, None, {}, ieee=True))
-        renewal = listing.renew = Renewal(func, kind, wrt_names, single, optimize, explain)
+                func, kind, wrt_names, single, optimize, explain, None, {}, ieee=True,
+                layout=layout))
+        renewal = listing.renew = Renewal(func, kind, wrt_names, single, optimize, explain,
+                                          layout)
         generated = compile_listing(listing)
         renewal.stale = weakref.ref(generated)
         _describe(generated, func, program)
@@ -179,12 +214,12 @@ def _describe(generated, func, program):
     generated.__s2sdiff_custom__ = custom_rules(program)
 
 
-def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain):
+def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain, layout=()):
     """NumPy code is generated per argument kind (shapes, dtypes) on first use (dispatch.py,
     kinds.py): steps 4 to 7 of the pipeline run in ``generate`` for each new kind."""
     refuse_opaque_wrt(program, wrt_names)
     activity.analyze(program, wrt_names)      # a missing rule fails here, not at a call
-    renewal = Renewal(func, kind, wrt_names, single, optimize, explain)
+    renewal = Renewal(func, kind, wrt_names, single, optimize, explain, layout)
 
     def generate(program, ieee=False):
         if kind in ("derivative", "jacfwd") and any(program.kinds[p].array for p in wrt_names):
@@ -227,7 +262,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain)
             raise error.at(parsed.filename, line, parsed.source_line(line))
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                  program.params, specialise, free_data(program), parsed,
-                                 program.parameter_reads)
+                                 program.parameter_reads, flat=bool(layout))
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
     return result
@@ -270,8 +305,9 @@ class Renewal:
     (``act=math.tanh``), the code generated for a copy of the function with that default
     instead, kept per function passed."""
 
-    def __init__(self, func, kind, wrt_names, single, optimize, explain):
+    def __init__(self, func, kind, wrt_names, single, optimize, explain, layout=()):
         self.options = (func, kind, wrt_names, single, optimize, explain)
+        self.layout = layout
         self.stale = lambda: None          # the function this renews, weakly: set once built
         self.fresh = None
 
@@ -283,7 +319,8 @@ class Renewal:
         if fresh is None:
             with _lock:
                 if self.fresh is None:
-                    self.fresh = generate(*self.options, stale=self.stale())
+                    self.fresh = generate(*self.options, stale=self.stale(),
+                                          layout=self.layout)
                 fresh = self.fresh
         depth = getattr(_renewing, "depth", 0)
         if depth > 8:                  # each read of the name gives another function

@@ -1,0 +1,525 @@
+"""Parameters that are trees (JAX's pytrees): nested dicts, lists, tuples, namedtuples and
+dataclasses whose leaves are floats or float arrays.
+
+Code is specialised on a tree's structure, as NumPy code is on shapes:
+
+* ``structure(value)`` is the hashable structure of an argument (container types, keys,
+  field names, lengths, and of each leaf whether it is differentiated), or ``None`` for
+  a value that is not a tree: a number, an array, or a list or tuple of plain numbers
+  (those stay sequence parameters, with their gradient list);
+* ``flatten(parsed, layout)`` rewrites the function before normalisation: each tree
+  parameter becomes one parameter per leaf (``params["W"]`` is read as ``params_W``), or
+  raises an ``S2SDiffError`` at the read it cannot resolve statically (a computed key,
+  the whole tree passed on, iteration over it, a write into it);
+* ``dispatcher`` is what ``grad``/``value_and_grad`` return for a function that reads a
+  parameter as a tree: at each call it computes the structures of those arguments; for
+  new ones it generates, once, an entry (readable source) that reads the leaves into
+  locals, calls the code generated for the flat function, and returns each gradient in
+  the structure of its argument.
+
+Leaf rules: a Python float, a NumPy floating scalar or an array of floats is
+differentiated; an int, a bool or an array of ints is a constant read by the code, with
+``None`` in the gradient; ``None`` and strings are constants built into the code, with
+``None`` in the gradient; an empty container gets an empty container.
+"""
+
+import ast
+import copy
+import dataclasses
+import hashlib
+import inspect
+import linecache
+import re
+import threading
+import weakref
+
+import numpy as np
+
+from .errors import ArgumentError, S2SDiffError
+
+FLAT_ONLY = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for now "
+             "(numbers, arrays, lists of numbers); grad and value_and_grad take trees")
+# attributes an array parameter has: reading them does not make the parameter a tree
+ARRAY_ATTRIBUTES = frozenset(n for n in dir(np.ndarray) if not n.startswith("_"))
+DIFFERENTIATED, CONSTANT = "differentiated", "constant"
+
+
+def _is_namedtuple(value):
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")
+
+
+def _is_plain_real(value):
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        or isinstance(value, bool)
+
+
+def _leaf(value):
+    """The structure of a leaf: differentiated, a constant parameter, or a built-in value."""
+    if isinstance(value, (float, np.floating)):
+        return (DIFFERENTIATED,)
+    if isinstance(value, np.ndarray):
+        return (DIFFERENTIATED,) if value.dtype.kind == "f" else (CONSTANT,)
+    if isinstance(value, (bool, int, np.integer)):
+        return (CONSTANT,)
+    if value is None or isinstance(value, str):
+        return ("value", value)
+    raise ArgumentError(f"a tree leaf must be a float, a float array, an int, a bool, None or "
+                        f"a string, got {type(value).__name__} {value!r:.60}",
+                        construct="tree leaf")
+
+
+_LEAVES = {float: (DIFFERENTIATED,), int: (CONSTANT,), bool: (CONSTANT,),
+           type(None): ("value", None)}
+_REALS = (float, int, bool)
+
+
+def _node(value):
+    """The structure of ``value`` as a tree (a leaf's when it is not a container)."""
+    kind = type(value)
+    leaf = _LEAVES.get(kind)
+    if leaf is not None:
+        return leaf
+    if kind is np.ndarray:
+        return (DIFFERENTIATED,) if value.dtype.kind == "f" else (CONSTANT,)
+    if kind is dict:
+        return (dict, tuple(value), tuple(map(_node, value.values())))
+    if kind is list or kind is tuple:
+        return (kind, len(value), tuple(map(_node, value)))
+    if isinstance(value, dict):
+        return (dict, tuple(value), tuple(_node(v) for v in value.values()))
+    if _is_namedtuple(value):
+        return (type(value), type(value)._fields, tuple(_node(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return (type(value), len(value), tuple(_node(v) for v in value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        if any(not f.init for f in fields):
+            raise ArgumentError(f"the dataclass {type(value).__name__} has a field that its "
+                                f"constructor does not take, so its gradient cannot be built",
+                                construct="tree")
+        names = tuple(f.name for f in fields)
+        return (type(value), names, tuple(_node(getattr(value, n)) for n in names))
+    return _leaf(value)
+
+
+def structure(value):
+    """The structure of the argument ``value`` if it is a tree, else ``None``."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        if all(type(v) in _REALS for v in value) \
+                or all(_is_plain_real(v) for v in value):
+            return None             # a sequence parameter, as before trees
+        return _node(value)
+    if kind is dict:
+        return _node(value)
+    if isinstance(value, (dict, list, tuple)) or (
+            dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        return _node(value)
+    return None
+
+
+def _is_leaf(node):
+    return isinstance(node[0], str)
+
+
+def _children(node):
+    """``(key, child)`` pairs of a container: keys for dicts, field names, indices."""
+    kind, keys, children = node
+    if isinstance(keys, int):
+        return list(enumerate(children))
+    return list(zip(keys, children))
+
+
+def leaves(name, node, taken):
+    """``[(path, local name, leaf)]`` of the tree parameter ``name``, in order; local
+    names are ``name`` and the keys joined by ``_``, made unique against ``taken``."""
+    found = []
+
+    def walk(node, path):
+        if _is_leaf(node):
+            base = "_".join([name] + [re.sub(r"\W", "_", str(k)) for k in path])
+            local = base
+            suffix = 1
+            while local in taken:
+                local = f"{base}_{suffix}"
+                suffix += 1
+            taken.add(local)
+            found.append((path, local, node))
+            return
+        for key, child in _children(node):
+            walk(child, path + (key,))
+    walk(node, ())
+    return found
+
+
+def candidates(node, wrt_names):
+    """The parameters of the FunctionDef ``node`` that its body reads as trees: with a
+    string key (``p["W"]``) or an attribute an array does not have (``p.W``, not called:
+    ``p.exp(x)`` is a method), anywhere in
+    a chain of reads (``p[0]["W"]``).  A parameter only unpacked (``W, b = p``) or indexed
+    by numbers is not one: it stays a sequence parameter, refused or not as before.  Nor
+    is a parameter outside ``wrt_names`` read only by attributes: that is data
+    (``cfg.lr``, ``self.w``), read as constants."""
+    params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    found = set()
+    called = {id(sub.func) for sub in ast.walk(node) if isinstance(sub, ast.Call)}
+    for sub in ast.walk(node):
+        read = isinstance(getattr(sub, "ctx", None), ast.Load) and id(sub) not in called
+        keyed = isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) \
+            and isinstance(sub.slice.value, str)
+        if read and (keyed or isinstance(sub, ast.Attribute)
+                     and sub.attr not in ARRAY_ATTRIBUTES):
+            root = sub.value
+            while isinstance(root, (ast.Subscript, ast.Attribute)):
+                root = root.value
+            if isinstance(root, ast.Name) and (keyed or root.id in wrt_names):
+                found.add(root.id)
+    return found & params
+
+
+class _Flattener(ast.NodeTransformer):
+    """Reads of tree parameters with constant keys -> the leaves' locals."""
+
+    def __init__(self, parsed, trees):
+        self.parsed = parsed
+        self.trees = trees            # parameter -> (structure, {path: local})
+
+    def refuse(self, node, message, hint=None):
+        return self.parsed.error(
+            node, message, construct="tree parameter",
+            hint=hint or "Read each leaf with a constant key (params[\"W\"], params.W, "
+                         "params[0]) or unpack a tuple (W, b = params); pass a helper the "
+                         "leaves, not the tree.")
+
+    def resolve(self, node):
+        """``(parameter, structure, path)`` if ``node`` reads a part of a tree parameter
+        by constant keys, else ``None``."""
+        if isinstance(node, ast.Name):
+            if node.id in self.trees:
+                return node.id, self.trees[node.id][0], ()
+            return None
+        if isinstance(node, ast.Subscript):
+            key = _constant(node.slice)
+        elif isinstance(node, ast.Attribute):
+            key = node.attr
+        else:
+            return None
+        inner = self.resolve(node.value)
+        if inner is None or _is_leaf(inner[1]):
+            return None             # a read of a leaf's own part: params["W"].T
+        name, tree, path = inner
+        if key is _NOT_CONSTANT:
+            raise self.refuse(node, f"{ast.unparse(node)} reads the tree parameter {name} with "
+                                    f"a key that is not a constant")
+        kind, keys, children = tree
+        if isinstance(node, ast.Attribute):
+            if isinstance(keys, int) or kind is dict or node.attr not in keys:
+                raise self.refuse(node, f"{ast.unparse(node)}: {_describe(tree)} has no "
+                                        f"field {node.attr!r}")
+            return name, children[keys.index(node.attr)], path + (node.attr,)
+        if isinstance(keys, int) or (isinstance(key, int) and not kind is dict
+                                     and kind.__dict__.get("_fields") is not None):
+            count = keys if isinstance(keys, int) else len(keys)
+            if not isinstance(key, int) or isinstance(key, bool) or not -count <= key < count:
+                raise self.refuse(node, f"{ast.unparse(node)}: {_describe(tree)} has no "
+                                        f"entry {key!r}")
+            index = key % count
+            return name, children[index], path + ((keys[index] if not isinstance(keys, int)
+                                                   else index),)
+        if kind is not dict or key not in keys:
+            raise self.refuse(node, f"{ast.unparse(node)}: {_describe(tree)} has no key "
+                                    f"{key!r}")
+        return name, children[keys.index(key)], path + (key,)
+
+    def replace(self, node, found):
+        name, tree, path = found
+        if not _is_leaf(tree):
+            raise self.refuse(node, f"{ast.unparse(node)} uses {_describe(tree)} as a whole "
+                                    f"(tree parameter {name}); s2sdiff reads trees leaf by "
+                                    f"leaf")
+        if tree[0] == "value":
+            return ast.copy_location(ast.Constant(tree[1]), node)
+        return ast.copy_location(ast.Name(self.trees[name][1][path], ast.Load()), node)
+
+    def visit_Subscript(self, node):
+        return self._read(node)
+
+    def visit_Attribute(self, node):
+        return self._read(node)
+
+    def visit_Name(self, node):
+        if node.id in self.trees:
+            if not isinstance(node.ctx, ast.Load):
+                raise self.refuse(node, f"{node.id} is a tree parameter; assigning it is not "
+                                        f"supported", "Assign to a new name.")
+            return self.replace(node, self.resolve(node))
+        return node
+
+    def _read(self, node):
+        found = self.resolve(node)
+        if found is None:
+            return self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load):
+            raise self.refuse(node, f"{ast.unparse(node)} writes into the tree parameter "
+                                    f"{found[0]}", "Build a new value instead of writing "
+                                                   "into the tree.")
+        return self.replace(node, found)
+
+    def visit_Assign(self, node):
+        found = self.resolve(node.value)
+        if found is None or _is_leaf(found[1]) or len(node.targets) != 1 \
+                or not isinstance(node.targets[0], (ast.Tuple, ast.List)):
+            return self.generic_visit(node)
+        statements = []
+        self._unpack(node, node.targets[0], node.value, statements)
+        return statements
+
+    def _unpack(self, statement, target, value, statements):
+        """``W, b = params`` -> ``W = params_0`` and ``b = params_1``, nested too."""
+        found = self.resolve(value)
+        if isinstance(target, (ast.Tuple, ast.List)) and found is not None \
+                and not _is_leaf(found[1]):
+            count = len(_children(found[1]))
+            if len(target.elts) != count or any(isinstance(e, ast.Starred) for e in target.elts):
+                raise self.refuse(statement, f"{ast.unparse(statement)} unpacks "
+                                             f"{_describe(found[1])} into {len(target.elts)} names")
+            for index, element in enumerate(target.elts):
+                part = ast.copy_location(ast.Subscript(value, ast.Constant(index), ast.Load()),
+                                         value)
+                if found[1][0] is dict:
+                    raise self.refuse(statement, "unpacking a dict gives its keys, not its leaves")
+                self._unpack(statement, element, part, statements)
+            return
+        statements.append(ast.copy_location(
+            ast.Assign(targets=[target], value=self.visit(value)), statement))
+
+
+_NOT_CONSTANT = object()
+
+
+def _constant(node):
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
+            and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int):
+        return -node.operand.value
+    return _NOT_CONSTANT
+
+
+def _describe(tree):
+    kind, keys, _ = tree
+    if kind is dict:
+        return f"the dict with keys {', '.join(map(repr, keys)) or 'none'}"
+    if isinstance(keys, int):
+        return f"the {kind.__name__} of length {keys}"
+    return f"the {kind.__name__} with fields {', '.join(keys)}"
+
+
+def local_names(node, layout):
+    """``{parameter: [(path, local, leaf)]}`` for the tree parameters of ``layout``."""
+    taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    taken |= {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+    return {name: leaves(name, tree, taken) for name, tree in layout}
+
+
+def flatten(parsed, layout):
+    """``parsed`` with the tree parameters of ``layout`` (``(name, structure)`` pairs)
+    replaced by their leaves' parameters (every parameter positional, no defaults: the
+    entry passes each one), named ``NAME_leaves``."""
+    node = parsed.node
+    if node.args.vararg or node.args.kwarg:
+        raise parsed.error(node, f"{node.name} takes *args or **kwargs; tree parameters need "
+                                 f"named parameters", construct="tree parameter")
+    names = local_names(node, layout)
+    trees = {name: (tree, {path: local for path, local, _ in names[name]})
+             for name, tree in layout}
+    flat = _Flattener(parsed, trees).visit(copy.deepcopy(node))
+    params = []
+    for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+        if arg.arg in trees:
+            params += [ast.arg(local) for _, local, leaf in names[arg.arg] if leaf[0] != "value"]
+        else:
+            params.append(ast.arg(arg.arg))
+    flat.name = f"{node.name}_leaves"        # grad_loss calls grad_loss_leaves
+    flat.args = ast.arguments(posonlyargs=[], args=params, vararg=None, kwonlyargs=[],
+                              kw_defaults=[], kwarg=None, defaults=[])
+    ast.fix_missing_locations(flat)
+    return dataclasses.replace(parsed, node=flat)
+
+
+def flat_wrt(layout, locals_, wrt_names):
+    """The flat parameters to differentiate: the differentiated leaves of each tree."""
+    trees = dict(layout)
+    flat = []
+    for name in wrt_names:
+        if name in trees:
+            flat += [local for _, local, leaf in locals_[name] if leaf == (DIFFERENTIATED,)]
+        else:
+            flat.append(name)
+    return flat
+
+
+def _read(name, path, tree):
+    """The source that reads the leaf at ``path`` of the tree parameter ``name``."""
+    text = name
+    for key in path:
+        kind = tree[0]
+        if kind is dict or isinstance(tree[1], int):
+            text += f"[{key!r}]"
+        else:
+            text += f".{key}"
+        tree = dict(_children(tree))[key]
+    return text
+
+
+def _rebuild(tree, path, adjoints, classes):
+    """The source that builds the gradient of ``tree`` from the leaves' ``adjoints``."""
+    if _is_leaf(tree):
+        return adjoints.get(path, "None")
+    kind, keys, _ = tree
+    parts = [(key, _rebuild(child, path + (key,), adjoints, classes))
+             for key, child in _children(tree)]
+    if kind is dict:
+        return "{" + ", ".join(f"{key!r}: {text}" for key, text in parts) + "}"
+    if kind is list:
+        return "[" + ", ".join(text for _, text in parts) + "]"
+    if kind is tuple:
+        return "(" + ", ".join(text for _, text in parts) + ("," if len(parts) == 1 else "") + ")"
+    spelled = classes.setdefault(kind, _fresh(kind.__name__, set(classes.values())))
+    return f"{spelled}(" + ", ".join(f"{key}={text}" for key, text in parts) + ")"
+
+
+def _fresh(base, taken):
+    name = base if base.isidentifier() else "tree_type"
+    suffix = 1
+    while name in taken:
+        name = f"{base}_{suffix}"
+        suffix += 1
+    return name
+
+
+def entry_source(name, leaves_name, params, layout, locals_, kind, wrt_names, single,
+                 flat_wrt_names):
+    """The entry of ``kind`` (``"grad"`` or ``"value_and_grad"``) for the tree parameters
+    of ``layout``, and the classes its source names: it reads the leaves into locals,
+    calls ``leaves_name`` and returns each gradient in its argument's structure."""
+    trees = dict(layout)
+    taken = set(params) | {leaves_name} | {local for found in locals_.values()
+                                          for _, local, _ in found}
+    lines = [f"def {name}({', '.join(params)}):"]
+    for param in params:
+        if param in trees:
+            lines.append(f"    # {param} is a tree: the code below reads its leaves")
+            lines += [f"    {local} = {_read(param, path, trees[param])}"
+                      for path, local, leaf in locals_[param] if leaf[0] != "value"]
+    adjoint = {n: _fresh(f"d{n}", taken) for n in flat_wrt_names}
+    taken |= set(adjoint.values())
+    arguments = []
+    for param in params:
+        arguments += [local for _, local, leaf in locals_[param] if leaf[0] != "value"] \
+            if param in trees else [param]
+    received = ", ".join(adjoint[n] for n in flat_wrt_names) + (
+        "," if len(flat_wrt_names) == 1 else "")
+    call = f"{leaves_name}({', '.join(arguments)})"
+    if kind == "value_and_grad":
+        value = _fresh("value", taken)
+        lines.append(f"    {value}, ({received}) = {call}")
+    else:
+        lines.append(f"    {received} = {call}" if flat_wrt_names else f"    {call}")
+    classes = {}
+    gradients = []
+    for param in wrt_names:
+        if param in trees:
+            by_path = {path: adjoint[local] for path, local, _ in locals_[param]
+                       if local in adjoint}
+            gradients.append(_rebuild(trees[param], (), by_path, classes))
+        else:
+            gradients.append(adjoint[param])
+    returned = gradients[0] if single else "(" + ", ".join(gradients) + \
+        ("," if len(gradients) == 1 else "") + ")"
+    if kind == "value_and_grad":
+        returned = f"{value}, {returned}"
+    lines.append(f"    return {returned}")
+    return "\n".join(lines) + "\n", {spelled: cls for cls, spelled in classes.items()}
+
+
+class TreeDispatcher:
+    """What ``grad`` and ``value_and_grad`` return for a function that reads parameters
+    as trees: code generated per structure of those arguments (``structure``), made once.
+    Arguments that are not trees go to the code generated as before (``plain()``)."""
+
+    def __init__(self, func, parsed, kind, wrt_names, single, tree_params, plain,
+                 generate_leaves):
+        self.__s2sdiff_origin__ = func
+        self.__s2sdiff_outputs__ = None
+        self.__s2sdiff_custom__ = ()
+        self.__name__ = self.__qualname__ = f"{kind}_{func.__name__}"
+        self.__wrapped__ = func                # inspect.signature: the user's parameters
+        self.parsed, self.kind, self.wrt_names, self.single = parsed, kind, wrt_names, single
+        self.signature = inspect.signature(func)
+        self.params = list(self.signature.parameters)
+        self.tree_indices = [self.params.index(p) for p in tree_params]
+        self.plain, self.generate_leaves = plain, generate_leaves
+        self.table = {}
+        self.lock = threading.Lock()
+        self.latest = None
+
+    @property
+    def source(self):
+        if self.latest is None:
+            return (f"# {self.__name__} is generated for the structure of its tree arguments "
+                    f"when it is first called;\n# {self.__name__}.specialize(*args).source "
+                    f"shows the code.\n")
+        return self.latest.entry_source + "\n" + getattr(self.latest.leaves, "source", "")
+
+    def specialize(self, *args, **kwargs):
+        """The generated entry for arguments of these structures (with ``.source``)."""
+        values = self._bound(args, kwargs)
+        return self._entry(values, tuple(structure(values[i]) for i in self.tree_indices))
+
+    def _bound(self, args, kwargs):
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{self.__name__}(): {error}") from None
+        bound.apply_defaults()
+        return list(bound.arguments.values())
+
+    def __call__(self, *args, **kwargs):
+        values = args if not kwargs and len(args) == len(self.params) \
+            else self._bound(args, kwargs)
+        key = tuple(structure(values[i]) for i in self.tree_indices)
+        if not any(key):
+            return self.plain()(*args, **kwargs)
+        entry = self.table.get(key)
+        if entry is None:
+            entry = self._entry(values, key)
+        self.latest = entry
+        return entry(*values)
+
+    def _entry(self, values, key):
+        if not any(key):
+            return self.plain()
+        with self.lock:
+            if key not in self.table:
+                self.table[key] = self._build(key)
+            return self.table[key]
+
+    def _build(self, key):
+        layout = tuple((self.params[i], tree) for i, tree in zip(self.tree_indices, key)
+                       if tree is not None)
+        locals_ = local_names(self.parsed.node, layout)
+        flat_names = flat_wrt(layout, locals_, self.wrt_names)
+        leaves_function = self.generate_leaves(layout, flat_names)
+        leaves_name = f"{self.__name__}_leaves"
+        source, classes = entry_source(self.__name__, leaves_name, self.params, layout, locals_,
+                                       self.kind, self.wrt_names, self.single, flat_names)
+        digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+        filename = f"<s2sdiff {self.__name__} tree entry {digest}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = {leaves_name: leaves_function, **classes}
+        exec(compile(source, filename, "exec"), namespace)
+        entry = namespace[self.__name__]
+        entry.leaves = leaves_function
+        entry.entry_source = entry.source = source
+        return entry

@@ -249,6 +249,64 @@ def geometric_series(r):
     return s
 
 
+# --- everyday idioms: comprehensions, unpacking, methods, local helpers, defaults ------
+
+COEFFS = [1.0, -0.5, 0.25, 2.0]
+
+
+def positive_energy(xs, w):
+    return sum(w * v * v for v in xs if v > 0)
+
+
+def mean_squared_error(predictions, targets):
+    return sum((p - t) ** 2 for p, t in zip(predictions, targets)) / len(targets)
+
+
+def power_series(x):
+    return sum(c * x ** i for i, c in enumerate(COEFFS))
+
+
+def quadratic_form(theta):
+    a, b, c = theta
+    return a * a + 3.0 * a * b + c ** 3
+
+
+def mean_row_norm(X, w):
+    n, d = X.shape
+    return np.sum((X @ w) ** 2) / n + 0.0 * d
+
+
+def largest_square(a, b):
+    return max(v * v for v in [a, b])
+
+
+def named_terms(x, y):
+    terms = {"kinetic": 0.5 * x * x, "potential": 9.81 * y}
+    return terms["kinetic"] + terms["potential"]
+
+
+def spring_chain_energy(x1, x2, k):
+    def spring(stretch):
+        return 0.5 * k * stretch * stretch
+    return spring(x1) + spring(x2 - x1)
+
+
+def tanh_layer(W, x, act=np.tanh):
+    return np.sum(act(W @ x) ** 2)
+
+
+class Oscillator:
+    def __init__(self, mass, stiffness):
+        self.mass = mass
+        self.stiffness = stiffness
+
+    def energy(self, position, velocity):
+        return 0.5 * self.mass * velocity ** 2 + 0.5 * self.stiffness * position ** 2
+
+
+OSCILLATOR = Oscillator(2.0, 5.0)
+
+
 # --- the table -------------------------------------------------------------------------
 
 @dataclass
@@ -301,6 +359,16 @@ PROGRAMS = [
     Program(bisection_free_quadratic_root, (-3.0, 1.0)),
     Program(trapezoid_integral, (1.5,)),
     Program(geometric_series, (0.5,)),
+    Program(positive_energy, ([1.0, -2.0, 3.0], 0.5)),
+    Program(mean_squared_error, ([0.5, 1.5, -0.2], [0.0, 2.0, 0.1]), wrt="predictions"),
+    Program(power_series, (0.7,)),
+    Program(quadratic_form, (np.array([0.5, -1.0, 2.0]),)),
+    Program(mean_row_norm, (X8, W4), wrt="w"),
+    Program(largest_square, (1.5, -0.5)),
+    Program(named_terms, (1.2, 0.3)),
+    Program(spring_chain_energy, (0.3, 1.1, 4.0)),
+    Program(tanh_layer, (0.5 * RNG.normal(size=(3, 4)), RNG.normal(size=4)), wrt="W"),
+    Program(OSCILLATOR.energy, (0.4, -1.3)),
     Program(black_scholes_call, (100.0, 95.0, 0.5, 0.02, 0.25)),     # its lambda is inlined
 ]
 

@@ -31,11 +31,10 @@ import inspect
 import linecache
 import re
 import threading
-import weakref
 
 import numpy as np
 
-from .errors import ArgumentError, S2SDiffError
+from .errors import ArgumentError
 
 FLAT_ONLY = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for now "
              "(numbers, arrays, lists of numbers); grad and value_and_grad take trees")

@@ -24,6 +24,7 @@ import inspect
 
 from .. import rules
 from ..rules import Attribute
+from .substitute import Substitute
 
 _INLINE_BODY = (ast.Assign, ast.AnnAssign, ast.Return)
 _OWN_SCOPES = (ast.Lambda, ast.FunctionDef, ast.ListComp, ast.SetComp, ast.DictComp,
@@ -167,24 +168,12 @@ class Callables:
         self.inlining.append(function.name)
         try:
             for target, value in function.assignments:
-                bound[target] = self.atom(_Substitute(bound).visit(copy.deepcopy(value)),
+                bound[target] = self.atom(Substitute(bound).visit(copy.deepcopy(value)),
                                           target, into.lineno)
-            returned = _Substitute(bound).visit(copy.deepcopy(function.returned))
+            returned = Substitute(bound).visit(copy.deepcopy(function.returned))
             return self.handler(returned)(returned, into)
         finally:
             self.inlining.pop()
-
-
-class _Substitute(ast.NodeTransformer):
-    """Loads of the local function's parameters and locals replaced by their atoms."""
-
-    def __init__(self, bound):
-        self.bound = bound
-
-    def visit_Name(self, node):
-        if isinstance(node.ctx, ast.Load) and node.id in self.bound:
-            return ast.copy_location(copy.deepcopy(self.bound[node.id]), node)
-        return node
 
 
 def _is_docstring(stmt):

@@ -32,6 +32,7 @@ from .. import custom, rules
 from ..ir import assigned_names
 from ..names import Namer
 from . import dicts
+from .substitute import Substitute
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
@@ -238,7 +239,7 @@ class _Desugarer:
 
     def _substitute(self, node, element):
         target = node.generators[0].target.id
-        return _Substitute({target: element}).visit(copy.deepcopy(node.elt))
+        return Substitute({target: element}).visit(copy.deepcopy(node.elt))
 
     def loops(self, node, innermost, stmt):
         """The nested ``for``/``if`` statements of ``node``'s clauses, its loop variables
@@ -254,12 +255,12 @@ class _Desugarer:
                for g in node.generators for t in ast.walk(g.target)):
             raise self.error(node, "comprehension target that is not a name or a tuple of names",
                              "Loop over names: `for i, x in enumerate(xs)`.")
-        renamer = _Substitute({old: ast.Name(new, ast.Load()) for old, new in renames.items()})
+        renamer = Substitute({old: ast.Name(new, ast.Load()) for old, new in renames.items()})
         node = copy.deepcopy(node)
         for i, generator in enumerate(node.generators):
             if generator.is_async:
                 raise self.error(node, "async comprehension", "Use a plain comprehension.")
-            generator.target = _Substitute.store(renamer.visit(generator.target))
+            generator.target = Substitute.store(renamer.visit(generator.target))
             if i:
                 generator.iter = renamer.visit(generator.iter)
             generator.ifs = [renamer.visit(c) for c in generator.ifs]
@@ -419,41 +420,6 @@ class _Hoister(ast.NodeTransformer):
             raise desugarer.error(node, "`zip(*rows)` other than as what a `for` loops over",
                                   "Loop over it: `for column in zip(*rows): ...`.")
         return self.generic_visit(node)
-
-
-class _Substitute(ast.NodeTransformer):
-    """Replace loads of names by expressions, respecting nested comprehensions' scopes."""
-
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
-        return node
-
-    def _scoped(self, node):
-        bound = {n.id for g in node.generators for n in ast.walk(g.target)
-                 if isinstance(n, ast.Name)}
-        node.generators[0].iter = self.visit(node.generators[0].iter)
-        inner = _Substitute({k: v for k, v in self.mapping.items() if k not in bound})
-        for i, generator in enumerate(node.generators):
-            if i:
-                generator.iter = inner.visit(generator.iter)
-            generator.ifs = [inner.visit(c) for c in generator.ifs]
-        for field in ("elt", "key", "value"):
-            if getattr(node, field, None) is not None:
-                setattr(node, field, inner.visit(getattr(node, field)))
-        return node
-
-    visit_ListComp = visit_GeneratorExp = visit_SetComp = visit_DictComp = _scoped
-
-    @staticmethod
-    def store(target):
-        for n in ast.walk(target):
-            if isinstance(n, (ast.Name, ast.Tuple, ast.List)):
-                n.ctx = ast.Store()
-        return target
 
 
 def _refuse_inside(desugarer, node, where):

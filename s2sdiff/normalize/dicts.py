@@ -10,6 +10,8 @@ normalizer to refuse.  Any other dict is left as it is, and the normalizer refus
 import ast
 import copy
 
+from .substitute import Substitute
+
 
 def scalarize(function, namer):
     """``function``'s body with its dicts of known keys scalarized (see the module
@@ -60,10 +62,10 @@ def _entries(value):
         mapping = _bind(generator.target, row)
         if mapping is None:
             return None
-        key = _Substitute(mapping).visit(copy.deepcopy(value.key))
+        key = Substitute(mapping).visit(copy.deepcopy(value.key))
         if not isinstance(key, ast.Constant):
             return None
-        entries.append((key.value, _Substitute(mapping).visit(copy.deepcopy(value.value))))
+        entries.append((key.value, Substitute(mapping).visit(copy.deepcopy(value.value))))
     return entries
 
 
@@ -105,21 +107,6 @@ def _bind(target, row):
 def _spelled(key):
     text = str(key)
     return text if text.isidentifier() or text.isdigit() else "key"
-
-
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
-        return node
-
-    def visit_Lambda(self, node):
-        return node
-
-    visit_ListComp = visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_Lambda
 
 
 class _Rewrite(ast.NodeTransformer):

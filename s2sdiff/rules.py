@@ -863,8 +863,9 @@ defvjp(Function(_np.full_like), lambda a, fill_value, dtype=None, order="K", sub
        sample=Sample(Array((2, 3)), Array(())))
 
 # Reductions, with axis and keepdims: the adjoint is spread back over the reduced axes.
-# Each function's row and its method's (np.sum(x), x.sum()) are the same.
-_REDUCE = lambda a, axis=None, keepdims=False: None  # noqa: E731
+# Each function's row and its method's (np.sum(x), x.sum()) are the same. keepdims is
+# keyword-only: NumPy's third positional parameter is dtype (sum) or out (max), not taken.
+_REDUCE = lambda a, axis=None, *, keepdims=False: None  # noqa: E731
 for _function, _vjp, _jvp, _sample in (
         (_np.sum, lambda c: c.spread(c.g_lazy), None, Sample(Array((3, 4)), axis=0)),
         (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size()), None,

@@ -545,3 +545,18 @@ def test_a_scatter_into_an_aliased_adjoint_leaves_the_argument_alone():
     np.testing.assert_array_equal(W, W0)
     np.testing.assert_allclose(dx, W[[0, 2, 0]] + W, rtol=1e-14)
     np.testing.assert_allclose(dW, x + np.array([x[0] + x[2], 0.0, x[1]]), rtol=1e-14)
+
+
+def test_a_reduction_refuses_positional_dtype_and_out():
+    """NumPy's third positional parameter of a reduction is dtype (sum) or out (max), not
+    keepdims: refused clearly rather than bound to keepdims; keepdims by name works."""
+    def positional(x):
+        return np.sum(np.sum(x, 0, None))
+
+    def by_name(x):
+        return np.sum(np.max(x, 0, keepdims=True) * 2.0)
+
+    with pytest.raises(UnsupportedError, match="too many positional arguments"):
+        grad(positional)(np.ones((2, 3)))
+    assert np.array_equal(grad(by_name)(np.arange(6.0).reshape(2, 3)),
+                          [[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]])

@@ -7,8 +7,8 @@ generate forward mode, each step followed by its tangent.  The ``.source`` of a 
 function is the product: read it, step through it, ship it.
 """
 
-from .api import (derivative, grad, hessian, jacfwd, jacobian, jacrev, jvp, value_and_grad,
-                  vjp)
+from .api import (derivative, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
+                  value_and_grad, vjp)
 from .check import check_grad, verify
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError, SourceError,
@@ -16,7 +16,7 @@ from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError,
 from .graph import graph
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "derivative", "jacobian", "jacfwd", "jacrev",
-           "hessian", "check_grad", "verify", "S2SDiffError",
+           "hessian", "hvp", "check_grad", "verify", "S2SDiffError",
            "UnsupportedError", "SourceError", "NotScalarError", "ArgumentError", "InternalError",
            "graph",
            "custom_vjp", "custom_jvp", "stop_gradient"]

@@ -1,11 +1,13 @@
 """The public entry points: ``grad``, ``value_and_grad``, ``derivative``, ``jvp``,
-``vjp``, ``jacfwd``, ``jacrev``, ``jacobian`` and ``hessian``.
+``vjp``, ``jacfwd``, ``jacrev``, ``jacobian``, ``hessian`` and ``hvp``.
 
 Each reads its options (``wrt`` through ``resolve_wrt``, into parameter names) and asks
 ``pipeline.generate`` for the generated function of its kind, made once per (function,
 options) and cached; what a wrapper adds is the calling convention (JAX's for ``jvp`` and
-``vjp``, the Jacobian's layout) around the generated function.  Every wrapper but ``jvp``
-and ``vjp`` may be used bare (``@grad``), with options (``@grad(wrt=0)``) or as a call.
+``vjp``, the Jacobian's layout) around the generated function.  With array arguments (or
+NumPy code) the Jacobians, ``hessian`` and ``hvp`` run generated jvp or vjp code once per
+entry (``array_jacobians``).  Every wrapper but ``jvp``, ``vjp`` and ``hvp`` may be used
+bare (``@grad``), with options (``@grad(wrt=0)``) or as a call.
 """
 
 import copy
@@ -15,10 +17,10 @@ import types
 
 import numpy as np
 
-from . import aliases, custom, pipeline, trees
+from . import aliases, array_jacobians, custom, pipeline, trees
 from .emit import listing_of
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
-from .ir import has_control_flow
+from .ir import has_control_flow, is_array_program
 from .normalize import normalize
 from .parse import parse
 from .rules import Structural
@@ -148,19 +150,50 @@ def jvp(f, primals=None, tangents=None):
     generated = _generate(f, "jvp", None, True)
     if primals is None and tangents is None:
         return generated
+    _check_per_parameter("jvp", f, primals, tangents)
+    return generated(*primals, *tangents)
+
+
+def hvp(f, primals, tangents):
+    """``H @ tangents``, the Hessian-vector product of the scalar function ``f`` at
+    ``primals``, without building the Hessian: reverse mode over ``f``'s generated jvp (the
+    gradient of ``f_dot = <grad f, tangents>``, the tangents held fixed).
+
+    ``primals`` and ``tangents`` are tuples or lists with one value per parameter of ``f``,
+    as in ``jvp``; the product is returned like ``grad`` returns gradients (alone for a
+    one-parameter function, else a tuple in parameter order).
+    """
+    names, single = resolve_wrt(f, None)
+    params = _check_per_parameter("hvp", f, primals, tangents)
+    generated = _generate(f, "jvp", tuple(names), True)
+    _refuse_custom("hvp", f, generated)
+    positions = [params.index(n) for n in names]
+    product = array_jacobians.hessian_products(generated, tuple(primals), names, positions,
+                                               _name(f))([tangents[p] for p in positions])
+    return product[0] if single else tuple(product)
+
+
+def _name(f):
+    return getattr(getattr(f, "__s2sdiff_origin__", f), "__name__", "the function")
+
+
+def _check_per_parameter(transform, f, primals, tangents):
+    """``f``'s parameter names, once ``primals`` and ``tangents`` are checked to be flat
+    tuples or lists with one value per parameter (else an ``ArgumentError``)."""
     original = getattr(f, "__s2sdiff_origin__", f)
-    name = getattr(original, "__name__", "the function")
+    name = _name(f)
     params = _parameter_names(original)
     for what, values in (("primals", primals), ("tangents", tangents)):
         if not isinstance(values, (tuple, list)):
-            raise ArgumentError(f"jvp: {what} must be a tuple or list with one value per "
-                                f"parameter of {name} ({', '.join(params)}), got "
+            raise ArgumentError(f"{transform}: {what} must be a tuple or list with one value "
+                                f"per parameter of {name} ({', '.join(params)}), got "
                                 f"{type(values).__name__}", construct=what)
         if len(values) != len(params):
-            raise ArgumentError(f"jvp: {what} has length {len(values)}, but {name} has "
-                                f"{len(params)} parameters ({', '.join(params)})", construct=what)
-    _refuse_trees("jvp", f, tuple(primals) + tuple(tangents))
-    return generated(*primals, *tangents)
+            raise ArgumentError(f"{transform}: {what} has length {len(values)}, but {name} "
+                                f"has {len(params)} parameters ({', '.join(params)})",
+                                construct=what)
+    _refuse_trees(transform, f, tuple(primals) + tuple(tangents))
+    return params
 
 
 def vjp(f, *primals):
@@ -251,19 +284,54 @@ def _jacobian_layout(f, columns):
     return jacobian_at
 
 
+def _array_call(generated, args, kwargs):
+    """Whether a Jacobian of ``generated``'s function at these arguments is assembled per
+    entry (``array_jacobians``): NumPy code, or an array argument."""
+    return hasattr(generated, "specialize") or any(
+        isinstance(a, np.ndarray) and a.ndim > 0 for a in (*args, *kwargs.values()))
+
+
+def _bound_values(f, args, kwargs):
+    """(parameter names, one value per parameter in order, keyword-only ones and defaults
+    included: generated code takes them all by position)."""
+    original = getattr(f, "__s2sdiff_origin__", f)
+    signature = inspect.signature(f if _named_parameters(f) else original)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise ArgumentError(f"{_name(f)}(): {error}", construct="arguments") from None
+    bound.apply_defaults()
+    return list(bound.arguments), tuple(bound.arguments.values())
+
+
 @_decorator
 def jacfwd(f, *, wrt=None):
     """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
-    generated function (``derivative``'s, extended to tuple outputs)."""
+    generated function (``derivative``'s, extended to tuple outputs); with array arguments
+    or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
+    each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``)."""
     generated = _generate(f, "jacfwd", wrt, True)
-    result = _jacobian_layout(f, generated)
-    result.source = generated.source
-    return result
+    names, single = resolve_wrt(f, wrt)
+    by_columns = _jacobian_layout(f, generated)
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args, **kwargs):
+        if not _array_call(generated, args, kwargs):
+            return by_columns(*args, **kwargs)
+        params, values = _bound_values(f, args, kwargs)
+        jvp_code = _generate(f, "jvp", tuple(names), True)
+        return array_jacobians.by_columns(jvp_code, values, [params.index(n) for n in names],
+                                          generated.__s2sdiff_outputs__ is not None, single)
+
+    jacobian_at.source = generated.source
+    return jacobian_at
 
 
 @_decorator
 def jacrev(f, *, wrt=None):
-    """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output."""
+    """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
+    arguments or NumPy code, one per entry of each output with a unit cotangent
+    (``array_jacobians.by_rows``)."""
     names, single = resolve_wrt(f, wrt)
     generated = _generate(f, "jacrev", wrt, True)
     outputs = generated.__s2sdiff_outputs__
@@ -278,9 +346,20 @@ def jacrev(f, *, wrt=None):
             table.append(row[0] if single else row)
         return table
 
-    result = _jacobian_layout(f, rows)
-    result.source = generated.source
-    return result
+    by_rows = _jacobian_layout(f, rows)
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args, **kwargs):
+        if not _array_call(generated, args, kwargs):
+            return by_rows(*args, **kwargs)
+        params, values = _bound_values(f, args, kwargs)
+        pullback = _generate(f, "vjp_arrays", tuple(names), True)
+        return array_jacobians.by_rows(pullback, values, [params.index(n) for n in names],
+                                       _call(f, array_jacobians.copies(values)),
+                                       outputs is not None, single)
+
+    jacobian_at.source = generated.source
+    return jacobian_at
 
 
 @_decorator
@@ -288,18 +367,66 @@ def jacobian(f, *, wrt=None, mode="auto"):
     """The Jacobian of ``f``: ``mode="forward"`` (``jacfwd``, by columns),
     ``"reverse"`` (``jacrev``, by rows) or ``"auto"``: forward when there are no more
     inputs than outputs, reverse otherwise, since a column costs about one forward sweep
-    and a row one reverse sweep (seed 001)."""
+    and a row one reverse sweep (seed 001); counted in entries for NumPy code, at each
+    call.  ``auto`` never picks a mode that cannot run: when the code for one mode is
+    refused (forward mode over a list, a ``custom_vjp`` rule), it takes the other."""
     if mode not in ("auto", "forward", "reverse"):
         raise S2SDiffError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}",
                            construct="mode")
-    if mode == "auto":
-        names, _ = resolve_wrt(f, wrt)
-        with firewall(f):
-            program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
-        mode = "forward" if len(names) <= len(program.outputs) else "reverse"
-        if any(custom.is_vjp(step) for step in program.steps):
-            mode = "reverse"            # a custom_vjp rule defines reverse mode only
-    return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
+    if mode != "auto":
+        return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
+    names, _ = resolve_wrt(f, wrt)
+    with firewall(f):
+        program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
+    if any(custom.is_vjp(step) for step in program.steps):
+        return jacrev(f, wrt=wrt)       # a custom_vjp rule defines reverse mode only
+    if is_array_program(program):
+        return _jacobian_by_sizes(f, wrt, names, program.returns_tuple)
+    preferred, other = (jacfwd, jacrev) if len(names) <= len(program.outputs) \
+        else (jacrev, jacfwd)
+    return _runnable(lambda mode: mode(f, wrt=wrt), preferred, other)
+
+
+def _runnable(attempt, preferred, other):
+    """``attempt(preferred)``, or ``attempt(other)`` when the first is refused
+    (``UnsupportedError``); the first refusal if both are."""
+    try:
+        return attempt(preferred)
+    except UnsupportedError as refusal:
+        first = refusal
+    try:
+        return attempt(other)
+    except UnsupportedError:
+        raise first from None
+
+
+def _jacobian_by_sizes(f, wrt, names, returns_tuple):
+    """``jacobian(f, mode="auto")`` of NumPy code: at each call, forward mode when the
+    differentiated inputs have no more entries than the outputs, else reverse mode (either
+    one alone when the other's code is refused)."""
+    made, refusal = {}, None
+    for mode in (jacfwd, jacrev):
+        try:
+            made[mode] = mode(f, wrt=wrt)
+        except UnsupportedError as error:
+            refusal = refusal or error
+    if not made:
+        raise refusal
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args, **kwargs):
+        params, values = _bound_values(f, args, kwargs)
+        outputs = _call(f, array_jacobians.copies(values))
+        inputs = sum(np.size(values[params.index(n)]) for n in names)
+        entries = sum(np.size(o) for o in (outputs if returns_tuple else [outputs]))
+        order = [jacfwd, jacrev] if inputs <= entries else [jacrev, jacfwd]
+        modes = [made[m] for m in order if m in made]
+        if len(modes) == 1:
+            return modes[0](*args, **kwargs)
+        return _runnable(lambda mode: mode(*args, **kwargs), *modes)
+
+    jacobian_at.source = next(iter(made.values())).source
+    return jacobian_at
 
 
 def _has_blocks_or_calls(generated):
@@ -313,26 +440,47 @@ def _has_blocks_or_calls(generated):
 def hessian(f, *, wrt=None):
     """Second derivatives by differentiating generated code again: forward mode (by
     columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
-    with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  A function
-    that calls a custom rule has none here: s2sdiff never differentiates a rule's code."""
+    with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  NumPy
+    code: one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
+    ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
+    never differentiates a rule's code."""
     gradient = grad(f, wrt=wrt)
+    _refuse_custom("hessian", f, gradient)
     if hasattr(gradient, "specialize"):       # NumPy code: generated per argument shapes
-        raise UnsupportedError(
-            f"hessian({getattr(f, '__name__', 'f')}): second derivatives of NumPy code are "
-            f"not supported yet", construct="hessian of array code",
-            hint="Use jvp on grad's specialised code, or s2sdiff.check on finite differences "
-                 "of grad(f).")
-    if not gradient.__s2sdiff_custom__:
-        if _has_blocks_or_calls(gradient):
-            # the reverse sweep of a loop has a tape and a recomputation that are not worth
-            # differentiating again: forward over forward, derivative by columns
-            gradient = derivative(f, wrt=wrt)
-        return jacfwd(gradient, wrt=wrt)
-    name = getattr(f, "__name__", "the function")
-    rules = ", ".join(f"`{r}`" for r in gradient.__s2sdiff_custom__)
+        return _hessian_by_entries(f, wrt)
+    if _has_blocks_or_calls(gradient):
+        # the reverse sweep of a loop has a tape and a recomputation that are not worth
+        # differentiating again: forward over forward, derivative by columns
+        gradient = derivative(f, wrt=wrt)
+    return jacfwd(gradient, wrt=wrt)
+
+
+def _hessian_by_entries(f, wrt):
+    """The Hessian of NumPy code, one Hessian-vector product per entry of each input."""
+    names, single = resolve_wrt(f, wrt)
+    jvp_code = _generate(f, "jvp", tuple(names), True)
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def hessian_at(*args, **kwargs):
+        params, values = _bound_values(f, args, kwargs)
+        return array_jacobians.hessian_by_columns(
+            jvp_code, values, names, [params.index(n) for n in names], single, _name(f))
+
+    hessian_at.source = jvp_code.source
+    return hessian_at
+
+
+def _refuse_custom(transform, f, generated):
+    """An ``UnsupportedError`` if ``generated``'s function calls a custom rule: its second
+    derivatives would differentiate the rule's own code."""
+    rules = getattr(generated, "__s2sdiff_custom__", ())
+    if not rules:
+        return
+    name = _name(f)
+    spelled = ", ".join(f"`{r}`" for r in rules)
     raise UnsupportedError(
-        f"hessian({name}): {name} calls the custom rule {rules}; its second derivatives "
+        f"{transform}({name}): {name} calls the custom rule {spelled}; its second derivatives "
         f"would differentiate the rule's own code, which s2sdiff never does",
-        construct="hessian of a custom rule",
+        construct=f"{transform} of a custom rule",
         hint="Check second derivatives numerically on grad(f), or differentiate a version "
              "of the function written without the custom rule.")

@@ -247,10 +247,12 @@ def test_unsupported_method_and_attribute():
         grad(g)
 
 
-def test_hessian_of_array_code_is_refused():
+def test_hessian_of_array_code_is_twice_the_normal_matrix():
+    """least squares ||Xw - y||^2 has the Hessian 2 X^T X in w, exactly."""
     from s2sdiff import hessian
-    with pytest.raises(S2SDiffError, match="second derivatives of NumPy code"):
-        hessian(af.least_squares)
+    X = np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.25]])
+    H = hessian(af.least_squares, wrt="w")(X, np.array([0.3, -0.7]), np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(H, 2 * X.T @ X, rtol=1e-13)
 
 
 def test_scalar_functions_keep_the_scalar_path():

@@ -32,7 +32,8 @@ def forward_refused(program):
         f"s2sdiff cannot differentiate {program.name} by columns in forward mode with "
         f"respect to an array (`{unparse(step.value)}` is NumPy code): one column per entry",
         construct="arrays in forward mode by columns", cls=UnsupportedError,
-        hint="Use jvp with a tangent array, or grad, vjp or jacrev (reverse mode).")
+        hint="Use jvp with a tangent array, jacfwd or jacobian (one jvp per entry), or "
+             "grad, vjp or jacrev (reverse mode).")
 
 
 def zeros_of(modules, name):

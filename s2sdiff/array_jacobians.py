@@ -1,0 +1,163 @@
+"""Jacobians, Hessians and Hessian-vector products of functions of arrays, assembled from
+generated code run once per entry.
+
+* ``by_columns``: the Jacobian from a generated jvp run once per entry of each
+  differentiated input, with a unit tangent (exact: no step size);
+* ``by_rows``: the Jacobian from a generated pullback run once per entry of each output,
+  with a unit cotangent;
+* ``hessian_products``: ``H @ v`` of a scalar function by reverse mode over its
+  generated jvp (the gradient of ``<grad f(x), v>`` = ``f_dot`` along ``x``, with ``v``
+  data), so the Hessian is never built;
+* ``hessian_by_columns``: the Hessian from that product run once per entry.
+
+Layout, as in JAX: the block of output ``o`` and input ``i`` has shape
+``o.shape + i.shape`` (a Hessian block ``i.shape + j.shape``); a function returning a tuple
+gets a tuple over its outputs, several differentiated inputs a tuple over them.  When every
+block is a number (numbers in, numbers out) the blocks are one float array instead, the
+layout of the scalar Jacobians (an axis for a tuple output, one for several inputs).
+Every entry comes from generated code; nothing here differentiates numerically.
+"""
+
+import inspect
+
+import numpy as np
+
+from . import pipeline
+from .errors import NotScalarError
+
+
+def _shape(value):
+    return np.shape(value)
+
+
+def _unit(value, index):
+    """A tangent shaped like ``value`` with 1.0 at ``index``, 0.0 elsewhere (a Python float
+    for a number)."""
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        return 1.0
+    unit = np.zeros(value.shape)
+    unit[index] = 1.0
+    return unit
+
+
+def _zero(value):
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        return 0.0
+    return np.zeros(value.shape)
+
+
+def _filled(value, shape):
+    """``value`` (a tangent or gradient; ``0.0`` where the code found none) as a float
+    array of ``shape``."""
+    return np.broadcast_to(np.asarray(value, dtype=float), shape)
+
+
+def _block(entries, row_shape, column_shape):
+    """The block whose ``k``-th column (in C order over ``column_shape``) is ``entries[k]``,
+    shaped ``row_shape + column_shape``."""
+    stacked = np.stack([_filled(e, row_shape) for e in entries], axis=-1)
+    return stacked.reshape(tuple(row_shape) + tuple(column_shape))
+
+
+def _arranged(blocks, tuple_output, single):
+    """``blocks[o][i]`` in the public layout (module docstring)."""
+    per_output = [row[0] if single else tuple(row) for row in blocks]
+    result = tuple(per_output) if tuple_output else per_output[0]
+    if all(np.shape(b) == () for row in blocks for b in row):
+        return np.array(result, dtype=float)[()]
+    return result
+
+
+def copies(values):
+    """Fresh copies of the array arguments for each run: a function may write into one."""
+    return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+
+def _outputs(value, tuple_output):
+    return list(value) if tuple_output else [value]
+
+
+def by_columns(jvp, values, positions, tuple_output, single):
+    """The Jacobian of ``f`` at ``values`` (one per parameter, in order) with respect to the
+    parameters at ``positions``; ``jvp(*values, *tangents)`` is ``f``'s generated jvp along
+    them, returning ``(out, out_dot)``."""
+    columns = []                 # per input: the out_dot of each of its entries
+    outputs = None
+    for k, position in enumerate(positions):
+        entries = []
+        for index in np.ndindex(_shape(values[position])):
+            tangents = [_zero(values[p]) for p in positions]
+            tangents[k] = _unit(values[position], index)
+            out, out_dot = jvp(*copies(values), *tangents)
+            outputs = _outputs(out, tuple_output)
+            entries.append(_outputs(out_dot, tuple_output))
+        columns.append(entries)
+    blocks = [[_block([e[o] for e in columns[k]], _shape(outputs[o]),
+                      _shape(values[position])) for k, position in enumerate(positions)]
+              for o in range(len(outputs))]
+    return _arranged(blocks, tuple_output, single)
+
+
+def by_rows(pullback, values, positions, outputs, tuple_output, single):
+    """The Jacobian of ``f`` at ``values`` with respect to the parameters at ``positions``;
+    ``outputs``: ``f(*values)``; ``pullback(*values, *cotangents)`` is ``f``'s generated
+    vjp for those parameters, returning one gradient per position."""
+    outputs = _outputs(outputs, tuple_output)
+    blocks = []
+    for o, output in enumerate(outputs):
+        rows = []                # per entry of the output: one gradient per input
+        for index in np.ndindex(_shape(output)):
+            cotangents = [_zero(other) for other in outputs]
+            cotangents[o] = _unit(output, index)
+            rows.append(pullback(*copies(values), *cotangents))
+        blocks.append([np.stack([_filled(row[k], _shape(values[p])) for row in rows])
+                       .reshape(_shape(output) + _shape(values[p]))
+                       for k, p in enumerate(positions)])
+    return _arranged(blocks, tuple_output, single)
+
+
+def hessian_products(jvp, values, names, positions, name):
+    """``product(tangents)``: ``H @ tangents`` of the scalar ``f`` at ``values``, one entry
+    per parameter of ``names`` (at ``positions`` in ``values``; the tangents: one per
+    position).  ``jvp`` is ``f``'s generated jvp along those parameters; the gradient of its
+    tangent output along them, by reverse mode over its code (specialised for these
+    arguments when it is NumPy code), is the product.  ``f``'s output is checked to be a
+    number once, here: the seed of that gradient is a number."""
+    instance = (jvp.__self__,) if inspect.ismethod(jvp) else ()   # f a bound method
+    unbound = jvp.__func__ if instance else jvp
+    out, _ = jvp(*copies(values), *[_zero(values[p]) for p in positions])
+    if np.shape(out) != () or isinstance(out, tuple):
+        raise NotScalarError(f"hessian and hvp of {name} need a scalar output; {name} returns "
+                             f"{'a tuple' if isinstance(out, tuple) else 'an array'}",
+                             construct="non-scalar output",
+                             hint="Use jacobian for a Jacobian, or reduce the output first.")
+
+    def product(tangents):
+        arguments = (*copies(values), *tangents)
+        code = unbound.specialize(*instance, *arguments) if hasattr(unbound, "specialize") \
+            else unbound
+        given_arrays = any(isinstance(a, np.ndarray) and a.ndim > 0 for a in arguments)
+        kind = "vjp_arrays" if given_arrays or code is not unbound else "vjp"
+        reverse = pipeline.generate(code, kind, names, False)
+        products = reverse(*instance, *arguments, 0.0, 1.0)   # seeds: value 0, tangent 1
+        return [float(p) if _shape(values[position]) == () else
+                _filled(p, _shape(values[position])) for p, position in zip(products, positions)]
+    return product
+
+
+def hessian_by_columns(jvp, values, names, positions, single, name):
+    """The Hessian of the scalar ``f`` with respect to the parameters at ``positions``: one
+    ``hessian_products`` product per entry; block ``(i, j)`` has shape
+    ``i.shape + j.shape``."""
+    product = hessian_products(jvp, values, names, positions, name)
+    columns = []                 # per input j: the products with each of its unit entries
+    for k, position in enumerate(positions):
+        entries = []
+        for index in np.ndindex(_shape(values[position])):
+            tangents = [_zero(values[p]) for p in positions]
+            tangents[k] = _unit(values[position], index)
+            entries.append(product(tangents))
+        columns.append(entries)
+    blocks = [[_block([e[i] for e in columns[j]], _shape(values[row]), _shape(values[column]))
+               for j, column in enumerate(positions)] for i, row in enumerate(positions)]
+    return _arranged(blocks, not single, single)

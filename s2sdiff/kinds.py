@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from . import rules
+from . import rules, syntax
 from .build import unparse
 from .errors import ArgumentError, UnsupportedError, user_code
 from .trees import FLAT_ONLY
@@ -271,12 +271,12 @@ def _is_complex(value):
 def _compiled(lines, linenos, filename):
     """The code of the source ``lines``, each numbered as the user's line it runs
     (``linenos``): an exception the user's forward raises there is shown at its line."""
-    tree = ast.parse("\n".join(lines) + "\n")
+    tree = syntax.parse("\n".join(lines) + "\n")
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) is not None:
             node.lineno = node.end_lineno = linenos[node.lineno - 1]
             node.col_offset, node.end_col_offset = 0, 10 ** 4    # the whole line
-    return compile(tree, filename, "exec")
+    return syntax.compile(tree, filename, "exec")
 
 
 def _arms(items):

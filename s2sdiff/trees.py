@@ -35,6 +35,7 @@ import threading
 import numpy as np
 
 from .errors import ArgumentError
+from . import syntax
 
 FLAT_ONLY = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for now "
              "(numbers, arrays, lists of numbers); grad and value_and_grad take trees")
@@ -517,7 +518,7 @@ class TreeDispatcher:
         filename = f"<s2sdiff {self.__name__} tree entry {digest}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         namespace = {leaves_name: leaves_function, **classes}
-        exec(compile(source, filename, "exec"), namespace)
+        exec(syntax.compile(source, filename, "exec"), namespace)
         entry = namespace[self.__name__]
         entry.leaves = leaves_function
         entry.entry_source = entry.source = source

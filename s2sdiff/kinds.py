@@ -166,8 +166,7 @@ def check_argument(function_name, name, value):
     elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
         problem = f"{type(value).__name__} {value!r:.60}"
     if problem:
-        tree = isinstance(value, dict) or hasattr(value, "__dataclass_fields__") \
-            or hasattr(type(value), "_fields")
+        tree = isinstance(value, (dict, list, tuple)) or hasattr(value, "__dataclass_fields__")
         raise ArgumentError(
             f"argument {name!r} of {function_name} must be a real number or a non-empty "
             f"array of real numbers, got {problem}" + (f" ({FLAT_ONLY})" if tree else ""),

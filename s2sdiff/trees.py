@@ -306,9 +306,20 @@ class _Flattener(ast.NodeTransformer):
         return statements
 
     def visit_For(self, node):
-        """``for W, b in params:`` over a tree of known length -> the body once per
-        entry, each after ``W, b = params[i]``."""
-        found = self.resolve(node.iter)
+        """``for W, b in params:`` over a tree of known length (or a slice of it with
+        constant bounds, ``params[:-1]``) -> the body once per entry, each after
+        ``W, b = params[i]``."""
+        sequence, window = node.iter, slice(None)
+        if isinstance(sequence, ast.Subscript) and isinstance(sequence.slice, ast.Slice):
+            bounds = [None if part is None else _constant(part) for part in
+                      (sequence.slice.lower, sequence.slice.upper, sequence.slice.step)]
+            if self.resolve(sequence.value) is not None:
+                if any(b is _NOT_CONSTANT or not (b is None or isinstance(b, int))
+                       for b in bounds):
+                    raise self.refuse(node, f"the loop over {ast.unparse(sequence)} slices a "
+                                            f"tree with bounds that are not constants")
+                sequence, window = sequence.value, slice(*bounds)
+        found = self.resolve(sequence)
         if found is None or _is_leaf(found[1]):
             return self.generic_visit(node)
         if found[1][0] is dict:
@@ -322,12 +333,24 @@ class _Flattener(ast.NodeTransformer):
                               "Loop over the tree without them, or over range(len(...)) "
                               "with constant bounds.")
         statements = []
-        for index in range(len(_children(found[1]))):
-            part = ast.copy_location(ast.Subscript(copy.deepcopy(node.iter), ast.Constant(index),
+        alias = node.target.id if isinstance(node.target, ast.Name) else None
+        if alias is not None and any(isinstance(n, ast.Name) and n.id == alias and not
+                                     isinstance(n.ctx, ast.Load)
+                                     for stmt in node.body for n in ast.walk(stmt)):
+            raise self.refuse(node, f"the loop over the tree parameter {found[0]} assigns "
+                                    f"its variable {alias} in its body", "Assign to a new name.")
+        for index in range(len(_children(found[1])))[window]:
+            part = ast.copy_location(ast.Subscript(copy.deepcopy(sequence), ast.Constant(index),
                                                    ast.Load()), node.iter)
-            self._unpack(node, copy.deepcopy(node.target), part, statements)
-            for stmt in node.body:
-                visited = self.visit(copy.deepcopy(stmt))
+            entry = self.resolve(part)
+            body = [copy.deepcopy(stmt) for stmt in node.body]
+            if alias is not None and not _is_leaf(entry[1]):
+                # `for layer in layers:` with subtrees: `layer` reads layers[i] in the body
+                body = [_Renamed(alias, part).visit(stmt) for stmt in body]
+            else:
+                self._unpack(node, copy.deepcopy(node.target), part, statements)
+            for stmt in body:
+                visited = self.visit(stmt)
                 statements += visited if isinstance(visited, list) else [visited]
         return statements
 
@@ -349,6 +372,18 @@ class _Flattener(ast.NodeTransformer):
             return
         statements.append(ast.copy_location(
             ast.Assign(targets=[target], value=self.visit(value)), statement))
+
+
+class _Renamed(ast.NodeTransformer):
+    """Reads of the name ``alias`` -> copies of the expression ``part``."""
+
+    def __init__(self, alias, part):
+        self.alias, self.part = alias, part
+
+    def visit_Name(self, node):
+        if node.id == self.alias:
+            return ast.copy_location(copy.deepcopy(self.part), node)
+        return node
 
 
 _NOT_CONSTANT = object()

@@ -439,6 +439,7 @@ class _Analysis:
 
     def _check_write(self, step, index, loop, written, lineage, name):
         what = self._describe_write(step)
+        lineage = self._later_versions(lineage)
         for o in written:
             if o.free:
                 raise self.error(step, f"{what} writes into {_the(o.label)}, which the "
@@ -464,6 +465,21 @@ class _Analysis:
             for position, item in uses:
                 if position > index or (around and loop[0] <= position <= loop[1]):
                     self.refuse_alias(step, what, name, reader, item)
+
+    def _later_versions(self, lineage):
+        """``lineage`` with the SSA names that later writes in place give the same variable
+        (``y += a; y += b``: ``y_3`` from ``y_2``), which see every earlier write."""
+        lineage = set(lineage)
+        grown = True
+        while grown:
+            grown = False
+            for later in self.program.steps:
+                if (later.augmented or later.mutates) and later.target not in lineage \
+                        and later.args and isinstance(later.args[0], ast.Name) \
+                        and later.args[0].id in lineage:
+                    lineage.add(later.target)
+                    grown = True
+        return lineage
 
     def _check_call(self, step):
         written = writes_arguments(step.callee)

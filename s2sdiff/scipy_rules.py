@@ -70,7 +70,7 @@ def _bessel(kind, order):
 
 _SYMPY_SPECIAL = types.SimpleNamespace(
     expit=lambda x: 1 / (1 + sympy.exp(-x)), logit=lambda p: sympy.log(p / (1 - p)),
-    erf=sympy.erf, erfc=sympy.erfc, erfinv=sympy.erfinv, erfcinv=sympy.erfcinv,
+    erf=sympy.erf, erfc=sympy.erfc, erfinv=sympy.erfinv, erfcinv=lambda y: sympy.erfinv(1 - y),
     gammaln=sympy.loggamma, gamma=sympy.gamma, digamma=sympy.digamma,
     polygamma=sympy.polygamma, xlogy=lambda x, y: x * sympy.log(y),
     xlog1py=lambda x, y: x * sympy.log(1 + y),

@@ -36,7 +36,7 @@ import sympy
 
 from . import rules
 from .array_context import ArrayNamespace, attribute_node
-from .build import Expr
+from .build import Expr, as_node
 from .errors import UnsupportedError
 from .ir import atom_key, is_display
 from .kinds import node_kind
@@ -282,6 +282,18 @@ def _per_scale(value, scale):
     return value if _is(scale, 1) else value / scale
 
 
+def _neg(value):
+    """``-value``, with ``-(-u / s)`` written ``u / s`` (generated code is read)."""
+    if isinstance(value, Expr):
+        node = value.node
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return Expr(node.operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)) \
+                and isinstance(node.left, ast.UnaryOp) and isinstance(node.left.op, ast.USub):
+            return Expr(ast.BinOp(node.left.operand, node.op, node.right))
+    return -value
+
+
 def _is(value, number):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == number
 
@@ -319,7 +331,7 @@ def _family(name, shapes, log_density, d_log_density, cdf, sample, cdf_sample, s
 
     def logpdf_partials(m, out, x, *rest):
         z, dx, dshapes, loc, scale = local(m, x, rest)
-        return (dx, *dshapes, -dx, _per_scale(-1, scale) - z * dx)
+        return (dx, *dshapes, _neg(dx), _per_scale(-1, scale) - z * dx)
 
     def pdf_partials(m, out, x, *rest):
         return tuple(out * p for p in logpdf_partials(m, out, x, *rest))
@@ -330,7 +342,7 @@ def _family(name, shapes, log_density, d_log_density, cdf, sample, cdf_sample, s
             z = _standard(x, loc, scale)
             log_pdf = logpdf(m, x, *rest)
             dx = sign * m.exp(log_pdf - out if log else log_pdf)
-            return (dx, *(None for _ in shapes), -dx, -z * dx)
+            return (dx, *(None for _ in shapes), _neg(dx), _neg(z * dx))
         return partials
 
     def cdf_of(m, x, *rest):
@@ -500,3 +512,312 @@ _order_row("yv", lambda m, s, out, n, x: (s.yv(n - 1, x) - s.yv(n + 1, x)) / 2, 
 _order_row("iv", lambda m, s, out, n, x: (s.iv(n - 1, x) + s.iv(n + 1, x)) / 2, 1.5)
 _order_row("ive", lambda m, s, out, n, x: (s.ive(n - 1, x) + s.ive(n + 1, x)) / 2
            - _sign(m, x) * out, 1, (-2.0, 2.0))
+
+
+# --- logsumexp, softmax, log_softmax ------------------------------------------------------
+
+def _axis(bound):
+    """``axis=...`` as the call passes it (nothing for all axes)."""
+    axis = bound.get("axis")
+    if axis is None or isinstance(axis, ast.Constant) and axis.value is None:
+        return {}
+    return {"axis": Expr(copy.deepcopy(axis))}
+
+
+def _kept_sum(ns, value, bound):
+    """``np.sum(value, axis, keepdims=True)``: a sum that broadcasts against ``value``."""
+    return ns.sum(value, **_axis(bound), keepdims=Expr(ast.Constant(True)))
+
+
+def _logsumexp_checked(c):
+    if c.static("return_sign", False):
+        c.refuse("scipy.special.logsumexp with return_sign=True",
+                 "Differentiate logsumexp without return_sign (b > 0).")
+    if "b" in c.bound and tuple(np.broadcast_shapes(c.shape("a"), c.shape("b"))) \
+            != tuple(c.shape("a")):
+        c.refuse("scipy.special.logsumexp whose b has more entries than a",
+                 "Give b the shape of a (or one that broadcasts to it).")
+    c.reduced = "a"
+    return c.np.exp(c.arg("a") - c._expanded(c.out)) * c._expanded(c.g)
+
+
+def _logsumexp_a(c):
+    weighted = _logsumexp_checked(c)
+    return weighted * c.arg("b") if "b" in c.bound else weighted
+
+
+def _logsumexp_b(c):
+    return c.sum_to(_logsumexp_checked(c), c.shape("a"), "b")
+
+
+def _logsumexp_jvp(t):
+    a, a_dot = t._whole("a")
+    weights = t.np.exp(Expr(copy.deepcopy(a)) - Expr(t._expanded_output()))
+    terms = []
+    if a_dot is not None:
+        terms.append(Expr(a_dot) * Expr(copy.deepcopy(t.bound["b"])) if "b" in t.bound
+                     else Expr(a_dot))
+    if "b" in t.operands:
+        _, b_dot = t._whole("b")
+        if b_dot is not None:
+            terms.append(Expr(b_dot))
+    return t._summed((weights * functools.reduce(operator.add, terms)).node)
+
+
+defvjp(_spell(_sp.logsumexp, "scipy.special.logsumexp"),
+       lambda a, axis=None, b=None, keepdims=False, return_sign=False: None,
+       a=_logsumexp_a, b=_logsumexp_b, jvp=_logsumexp_jvp,
+       sample=Sample(Array((2, 3)), axis=1, b=Within((3,), (0.5, 2.0)), keepdims=True))
+
+
+def _softmax_vjp(c):
+    out, g = c.out, c.g
+    return out * (g - _kept_sum(c.np, g * out, c.bound))
+
+
+def _softmax_jvp(t):
+    _, x_dot = t._whole("x")
+    out = Expr.name(t.step.target)
+    return (out * (Expr(x_dot) - _kept_sum(t.np, out * Expr(x_dot), t.bound))).node
+
+
+def _log_softmax_vjp(c):
+    return c.g - c.np.exp(c.out) * _kept_sum(c.np, c.g, c.bound)
+
+
+def _log_softmax_jvp(t):
+    _, x_dot = t._whole("x")
+    out = Expr.name(t.step.target)
+    return (Expr(x_dot) - _kept_sum(t.np, t.np.exp(out) * Expr(x_dot), t.bound)).node
+
+
+defvjp(_spell(_sp.softmax, "scipy.special.softmax"), lambda x, axis=None: None,
+       x=_softmax_vjp, jvp=_softmax_jvp, sample=Sample(Array((2, 3)), axis=0))
+defvjp(_spell(_sp.log_softmax, "scipy.special.log_softmax"), lambda x, axis=None: None,
+       x=_log_softmax_vjp, jvp=_log_softmax_jvp, sample=Sample(Array((2, 3)), axis=-1))
+
+
+# --- multivariate_normal and dirichlet ----------------------------------------------------
+# Both work in either context: ``c`` of a vjp (RuleContext) or ``t`` of a tangent
+# (RowTangents), whose shapes come from the program's kinds.
+
+def _shape_in(ctx, name):
+    kind = node_kind(ctx.modules.program.kinds, ctx.bound[name]) if hasattr(ctx, "modules") \
+        else ctx.kind(name)
+    return None if kind is None or kind.shape is None else tuple(kind.shape)
+
+
+def _refuse_in(ctx, what, hint):
+    if not hasattr(ctx, "modules"):
+        ctx.refuse(what, hint)
+    step, program = ctx.step, ctx.modules.program
+    raise program.parsed.error(ast.Expr(step.value, lineno=step.lineno),
+                               f"s2sdiff cannot differentiate {program.name}: {what}",
+                               construct=step.rule.name, hint=hint, cls=UnsupportedError)
+
+
+def _value(ctx, name):
+    return ctx.arg(name) if hasattr(ctx, "arg") else Expr(ctx._whole(name)[0])
+
+
+def _mvn_shapes(ctx):
+    """``(d, points)``: the dimension and whether ``x`` holds several points (a 2-D
+    ``x``), after refusing what scipy reads otherwise than these rows do."""
+    hint = ("Pass x of shape (d,) or (n, d), mean of shape (d,) and cov a (d, d) matrix "
+            "with d >= 2, without allow_singular.")
+    name = ctx.step.rule.name
+    cov = _shape_in(ctx, "cov") if "cov" in ctx.bound else None
+    x = _shape_in(ctx, "x")
+    if cov is None or len(cov) != 2 or cov[0] != cov[1] or cov[0] < 2 \
+            or x is None or len(x) not in (1, 2) or x[-1] != cov[0]:
+        _refuse_in(ctx, f"{name} of these shapes (x {x}, cov {cov})", hint)
+    singular = ctx.bound.get("allow_singular")
+    if singular is not None and not (isinstance(singular, ast.Constant)
+                                     and singular.value is False):
+        _refuse_in(ctx, f"{name} with allow_singular", hint)
+    if "mean" in ctx.bound:
+        mean = _shape_in(ctx, "mean")
+        if mean is not None and mean != (cov[0],):
+            _refuse_in(ctx, f"{name} with a mean of shape {mean}", hint)
+    return cov[0], len(x) == 2
+
+
+def _has_mean(ctx):
+    mean = ctx.bound.get("mean")
+    return mean is not None and not (isinstance(mean, ast.Constant) and mean.value is None)
+
+
+def _linalg(ns, function, *args):
+    """``np.linalg.<function>(*args)``, ``np`` as the generated code names NumPy."""
+    recording = ns.ns if isinstance(ns, ArrayNamespace) else ns
+    recording.used = True
+    func = ast.Attribute(ast.Attribute(ast.Name(recording.alias, ast.Load()), "linalg",
+                                       ast.Load()), function, ast.Load())
+    return Expr(ast.Call(func, [as_node(a) for a in args], []))
+
+
+def _symmetric(ns, cov):
+    """The matrix scipy reads from ``cov``: its lower triangle, mirrored."""
+    return ns.tril(cov) + ns.tril(cov, Expr(ast.Constant(-1))).T
+
+
+def _named(c, hint, value):
+    """``value`` assigned to a fresh name in the reverse sweep (shared by the operands)."""
+    from .listing import Line, assign
+    name = c.backprop.program.namer.fresh(hint)
+    c.lines.append(Line(assign(name, value.node), c.step.number))
+    return Expr.name(name)
+
+
+def _mvn_common(c, pdf):
+    """Lines shared by the operands: the symmetric covariance, the solved residuals
+    ``s = cov^-1 (x - mean)`` and the weights ``g`` (times the density for pdf)."""
+    cached = getattr(c, "_mvn", None)
+    if cached is not None:
+        return cached
+    d, points = _mvn_shapes(c)
+    cov = _named(c, "cov_sym", _symmetric(c.np, c.arg("cov")))
+    residual = c.arg("x") - c.arg("mean") if _has_mean(c) else c.arg("x")
+    solved = _named(c, "solved", _linalg(c.np, "solve", cov, residual.T).T if points
+                    else _linalg(c.np, "solve", cov, residual))
+    weights = c.g * c.out if pdf else c.g
+    if points and tuple(c.out_shape) != (_shape_in(c, "x")[0],):     # one point, squeezed
+        weights = c.np.reshape(weights, Expr(ast.Constant((_shape_in(c, "x")[0],))))
+    c._mvn = (cov, solved, weights, points)
+    return c._mvn
+
+
+def _mvn_x(pdf):
+    def vjp(c):
+        cov, solved, weights, points = _mvn_common(c, pdf)
+        return -solved * (_column(weights) if points else weights)
+    return vjp
+
+
+def _column(value):
+    return Expr(ast.Subscript(value.node, ast.Tuple([ast.Slice(), ast.Constant(None)],
+                                                    ast.Load()), ast.Load()))
+
+
+def _mvn_mean(pdf):
+    def vjp(c):
+        cov, solved, weights, points = _mvn_common(c, pdf)
+        return solved.T @ weights if points else solved * weights
+    return vjp
+
+
+def _mvn_cov(pdf):
+    def vjp(c):
+        cov, solved, weights, points = _mvn_common(c, pdf)
+        inverse = _linalg(c.np, "inv", cov)
+        if points:
+            grad = 0.5 * ((solved.T * weights) @ solved - c.np.sum(weights) * inverse)
+        else:
+            grad = 0.5 * weights * (c.np.outer(solved, solved) - inverse)
+        grad = _named(c, "dcov_sym", grad)
+        # scipy reads the lower triangle: an entry below the diagonal stands for two
+        return c.np.tril(grad + grad.T) - c.np.diag(c.np.diag(grad))
+    return vjp
+
+
+def _mvn_jvp(pdf):
+    def jvp(t):
+        d, points = _mvn_shapes(t)
+        ns = ArrayNamespace(t.np)
+        cov = _symmetric(ns, _value(t, "cov"))
+        x = _value(t, "x")
+        residual = x - _value(t, "mean") if _has_mean(t) else x
+        solved = _linalg(ns, "solve", cov, residual.T).T if points \
+            else _linalg(ns, "solve", cov, residual)
+        terms = []
+        _, x_dot = t._whole("x")
+        if x_dot is not None:
+            terms.append(-ns.sum(solved * Expr(x_dot), axis=Expr(ast.Constant(-1))))
+        if "mean" in t.operands and _has_mean(t):
+            _, mean_dot = t._whole("mean")
+            if mean_dot is not None:
+                terms.append(ns.sum(solved * Expr(mean_dot), axis=Expr(ast.Constant(-1))))
+        _, cov_dot = t._whole("cov")
+        if cov_dot is not None:
+            change = _symmetric(ns, Expr(cov_dot))
+            spec = "...i,ij,...j->..."
+            terms.append(0.5 * (ns.einsum(Expr(ast.Constant(spec)), solved, change, solved)
+                                - ns.trace(_linalg(ns, "solve", cov, change))))
+        value = functools.reduce(operator.add, terms)
+        out = Expr.name(t.step.target)
+        value = ns.reshape(value, ns.shape(out)) if points else value
+        return (out * value).node if pdf else value.node
+    return jvp
+
+
+_MVN_SIGNATURE = lambda x, mean=None, cov=1, allow_singular=False: None  # noqa: E731
+_MVN_COV = ((2.0, 0.3, -0.2), (0.3, 1.5, 0.4), (-0.2, 0.4, 1.0))
+for _method, _pdf, _sample in (
+        ("logpdf", False, Sample(Array((4, 3)), Array((3,)), _MVN_COV)),
+        ("pdf", True, Sample(Array((3,)), mean=Array((3,)), cov=_MVN_COV))):
+    defvjp(_spell(getattr(_st.multivariate_normal, _method),
+                  f"scipy.stats.multivariate_normal.{_method}"),
+           _MVN_SIGNATURE, x=_mvn_x(_pdf), mean=_mvn_mean(_pdf), cov=_mvn_cov(_pdf),
+           jvp=_mvn_jvp(_pdf), sample=_sample)
+
+
+# Dirichlet: x holds the components along its first axis (k or (k, n)); the k - 1
+# component form (the last implied) is refused.
+def _dirichlet_shapes(ctx):
+    x, alpha = _shape_in(ctx, "x"), _shape_in(ctx, "alpha")
+    if x is None or alpha is None or len(alpha) != 1 or len(x) not in (1, 2) \
+            or x[0] != alpha[0]:
+        _refuse_in(ctx, f"{ctx.step.rule.name} of these shapes (x {x}, alpha {alpha})",
+                   "Pass alpha of shape (k,) and x of shape (k,) or (k, n), with all k "
+                   "components.")
+    return len(x) == 2
+
+
+def _dirichlet_x(pdf):
+    def vjp(c):
+        points = _dirichlet_shapes(c)
+        alpha, weights = c.arg("alpha"), (c.g * c.out if pdf else c.g)
+        return ((_column(alpha - 1) if points else alpha - 1) / c.arg("x")) * weights
+    return vjp
+
+
+def _dirichlet_alpha(pdf):
+    def vjp(c):
+        points = _dirichlet_shapes(c)
+        s, alpha = _special(c.np), c.arg("alpha")
+        weights = c.g * c.out if pdf else c.g
+        shift = s.digamma(alpha) - s.digamma(c.np.sum(alpha))
+        if points:
+            return c.np.log(c.arg("x")) @ weights - shift * c.np.sum(weights)
+        return (c.np.log(c.arg("x")) - shift) * weights
+    return vjp
+
+
+def _dirichlet_jvp(pdf):
+    def jvp(t):
+        points = _dirichlet_shapes(t)
+        ns = ArrayNamespace(t.np)
+        s, alpha, x = _special(ns), _value(t, "alpha"), _value(t, "x")
+        terms = []
+        _, x_dot = t._whole("x")
+        if x_dot is not None:
+            terms.append(ns.sum((_column(alpha - 1) if points else alpha - 1) / x * Expr(x_dot),
+                                axis=Expr(ast.Constant(0))))
+        _, alpha_dot = t._whole("alpha")
+        if alpha_dot is not None:
+            shift = s.digamma(alpha) - s.digamma(ns.sum(alpha))
+            if points:
+                terms.append(Expr(alpha_dot) @ ns.log(x) - ns.sum(shift * Expr(alpha_dot)))
+            else:
+                terms.append(ns.sum((ns.log(x) - shift) * Expr(alpha_dot)))
+        value = functools.reduce(operator.add, terms)
+        return (Expr.name(t.step.target) * value).node if pdf else value.node
+    return jvp
+
+
+for _method, _pdf, _sample in (
+        ("logpdf", False, Sample(((0.2, 0.5), (0.3, 0.1), (0.5, 0.4)), Within((3,), (0.5, 3.0)))),
+        ("pdf", True, Sample((0.2, 0.3, 0.5), Within((3,), (0.5, 3.0))))):
+    defvjp(_spell(getattr(_st.dirichlet, _method), f"scipy.stats.dirichlet.{_method}"),
+           lambda x, alpha: None, x=_dirichlet_x(_pdf), alpha=_dirichlet_alpha(_pdf),
+           jvp=_dirichlet_jvp(_pdf), sample=_sample)

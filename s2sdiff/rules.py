@@ -977,9 +977,12 @@ def _spelling(function):
 def load_optional_rows():
     """Register the rows of the optional families whose library the process has imported."""
     global _optional_loaded
-    if not _optional_loaded and "scipy" in sys.modules:
+    if not _optional_loaded and sys.modules.get("scipy") is not None:
         _optional_loaded = True
-        from . import scipy_rules  # noqa: F401  (it registers its rows)
+        try:
+            from . import scipy_rules  # noqa: F401  (it registers its rows)
+        except ImportError:        # a SciPy without scipy.special or scipy.stats: no rows
+            pass
 
 
 load_optional_rows()

@@ -34,12 +34,13 @@ import scipy.special as _sp
 import scipy.stats as _st
 import sympy
 
-from . import rules
+from . import rules, runtime
 from .array_context import ArrayNamespace, attribute_node
 from .build import Expr, as_node
 from .errors import UnsupportedError
-from .ir import atom_key, is_display
+from .ir import atom_key
 from .kinds import node_kind
+from .modules import _IEEE
 from .rules import (Array, ArrayRule, Function, Key, Partials, Sample, defrule, defvjp,
                     SPELLINGS)
 from .symbolic import SYMPY
@@ -202,15 +203,43 @@ def _vjp(index, name):
     def vjp(c):
         row = c.rule
         partial = row.partials(c.np, c.out, *_arguments(row, c.bound, c.arg))[index]
+        partial = _ieee(c.backprop.modules, c.step, c.bound, c.np.alias, partial)
         return c.sum_to(partial * c.g, c.out_shape, name)
     return vjp
+
+
+def _ieee(modules, step, bound, alias, partial):
+    """``partial``, spelled with ``ieee(...)`` in the IEEE version of the gradient where
+    the call's arguments are all Python numbers: their arithmetic raises
+    (ZeroDivisionError at scale 0) where NumPy's gives inf or NaN, as the forward does
+    (``pipeline.IEEERetry``, as for the scalar rows)."""
+    program = modules.program
+    for node in bound.values():
+        for atom in ast.walk(node):
+            if atom_key(atom) is not None:
+                kind = node_kind(program.kinds, atom)
+                if kind is None or kind.array or kind.exact not in (float, int, bool):
+                    return partial
+    program.partials_raise = True
+    if not getattr(program, "ieee", False):
+        return partial
+    return Expr(_Operators(modules.helper(runtime.ieee), alias).visit(copy.deepcopy(partial.node)))
+
+
+class _Operators(_IEEE):
+    """``a / b`` as ``ieee('/', a, b)``; NumPy's functions, which do not raise, as they are."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        return node
 
 
 def _jvp(t):
     row, step = t.step.rule, t.step
     m = ArrayNamespace(t.np)
     arguments = _arguments(row, t.bound, lambda p: Expr(t._whole(p)[0]))
-    partials = row.partials(m, Expr.name(step.target), *arguments)
+    partials = [None if p is None else _ieee(t.modules, step, t.bound, t.np.alias, p)
+                for p in row.partials(m, Expr.name(step.target), *arguments)]
     terms = []
     for parameter, partial in zip(inspect.signature(row.signature).parameters, partials):
         if parameter not in t.operands:
@@ -231,15 +260,17 @@ def _jvp(t):
 
 
 def elementwise(function, spelling, signature, forward, partials, sample, scalar,
-                hints=None):
+                hints=None, constants=None):
     """The ``Elementwise`` row of ``function`` (``spelling`` in messages), and its scalar
     form: ``scalar`` maps each parameter fixed in it to its value (the others are SymPy
     symbols drawn from ``scalar["domain"]``)."""
     _spell(function, spelling)
     parameters = inspect.signature(signature).parameters
     defaults = {p: v.default for p, v in parameters.items() if v.default is not v.empty}
-    probe = partials(SYMPY, sympy.Symbol("out"), *sympy.symbols(f"p0:{len(parameters)}"))
-    operands = [p for p, d in zip(parameters, probe) if d is not None]
+    if constants is None:          # the parameters whose partial is None
+        probe = partials(SYMPY, sympy.Symbol("out"), *sympy.symbols(f"p0:{len(parameters)}"))
+        constants = [p for p, d in zip(parameters, probe) if d is None]
+    operands = [p for p in parameters if p not in constants]
     hints = hints or {}
     vjps = {p: _vjp(list(parameters).index(p), p) for p in operands}
     row = Elementwise(Function(function), signature, vjps, sample, _jvp, forward, partials,
@@ -821,3 +852,27 @@ for _method, _pdf, _sample in (
     defvjp(_spell(getattr(_st.dirichlet, _method), f"scipy.stats.dirichlet.{_method}"),
            lambda x, alpha: None, x=_dirichlet_x(_pdf), alpha=_dirichlet_alpha(_pdf),
            jvp=_dirichlet_jvp(_pdf), sample=_sample)
+
+
+# multigammaln(a, d) = d (d - 1) / 4 log(pi) + sum_j gammaln(a - j / 2), j < d: elementwise
+# in a, its partial sum_j digamma(a - j / 2) (the dimension d is a constant integer).
+def _multigammaln_partial(m, a, d):
+    s = _special(m)
+    if m is SYMPY:
+        return sum(s.digamma(a - sympy.Rational(j, 2)) for j in range(int(d)))
+    steps = m.arange(d) / 2.0
+    shifted = m.expand_dims(a, Expr(ast.Constant(-1))) - steps
+    return m.sum(s.digamma(shifted), axis=Expr(ast.Constant(-1)))
+
+
+def _multigammaln_signature(a, d):
+    pass
+
+
+elementwise(_sp.multigammaln, "scipy.special.multigammaln", _multigammaln_signature,
+            lambda m, a, d: (d * (d - 1) / 4 * m.log(sympy.pi)
+                             + sum(sympy.loggamma(a - sympy.Rational(j, 2)) for j in range(d))),
+            lambda m, out, a, d: (_multigammaln_partial(m, a, d), None),
+            Sample(Within((2, 3), (2.0, 4.0)), 3), {"d": 3, "domain": (2.0, 4.0)},
+            {"d": "The dimension of scipy.special.multigammaln is an integer; keep it "
+                  "constant."}, constants=["d"])

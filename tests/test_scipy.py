@@ -150,6 +150,11 @@ def dirichlet_ll(z, alpha):
         x[:, 0], alpha)
 
 
+def scalar_stats(mu, s):
+    return norm.logpdf(0.3, mu, s) + scipy.stats.t.logcdf(mu, 5.0, scale=s) \
+        + sp.multigammaln(s + 2.0, 3) + sp.jn(1, mu)
+
+
 def _positive(*shape):
     return RNG.uniform(0.5, 2.0, size=shape)
 
@@ -171,6 +176,7 @@ CASES = [
     (mvn_built, (RNG.normal(size=(4, 3)), RNG.normal(size=3), RNG.normal(size=(3, 3)))),
     (mvn_raw, (RNG.normal(size=(4, 3)), RNG.normal(size=3), SPD)),
     (dirichlet_ll, (RNG.normal(size=(3, 2)), _positive(3))),
+    (scalar_stats, (0.1, 1.2)),
 ]
 
 
@@ -199,6 +205,16 @@ def test_scalar_code_keeps_floats_and_second_derivatives():
     g = grad(scalar_mix)
     h = 1e-5
     assert hessian(scalar_mix)(a) == pytest.approx((g(a + h) - g(a - h)) / (2 * h), rel=1e-6)
+
+
+def test_a_zero_scale_gives_nan_as_the_density_does():
+    """Partials of Python numbers divide by the scale: at scale 0 the gradient's IEEE
+    version gives NaN, as scipy's density does, rather than ZeroDivisionError."""
+    with np.errstate(all="ignore"):
+        assert np.isnan(scalar_stats(0.1, 0.0))
+        gradients = grad(scalar_stats)(0.1, 0.0)
+        _, tangent = jvp(scalar_stats, (0.1, 0.0), (1.0, 1.0))
+    assert all(np.isnan(g) for g in gradients) and np.isnan(tangent)
 
 
 def test_covariance_gradient_reads_the_lower_triangle_as_scipy_does():

@@ -56,6 +56,10 @@ class ArrayNamespace:
     def is_zero(self, x):
         return Namespace.is_zero(x)
 
+    def module(self, module):
+        """The namespace of another module (``scipy.special``) for the same code."""
+        return self.ns.module(module)
+
     def unless_zero(self, y, value):
         """``np.where(y != 0, value, 0.0)`` (a literal ``y`` decides at once, as for scalars):
         d(x ** 0)/dx is 0, where ``0 * x ** -1`` is NaN at x = 0."""
@@ -523,8 +527,9 @@ def refuse_varied_options(program, step, is_active):
                 f"s2sdiff cannot differentiate {program.name}: {step.rule.name} whose "
                 f"`{name}` argument depends on the differentiated inputs",
                 construct=step.rule.name, cls=UnsupportedError,
-                hint="Only the array arguments are differentiated; compute that argument "
-                     "from constants.")
+                hint=getattr(step.rule, "constant_hints", {}).get(name) or
+                "Only the array arguments are differentiated; compute that argument "
+                "from constants.")
 
 
 def prod_of_others_call(modules, bound):

@@ -33,12 +33,13 @@ class ModuleAliases:
         if key not in self.namespaces:
             alias, inject = self._alias(module)
             shadowed = _assigned_locally(self.program, "abs")
-            self.namespaces[key] = (_Recording(alias, module, shadowed), module, inject)
+            self.namespaces[key] = (_Recording(alias, module, shadowed, self), module, inject)
         return self.namespaces[key][0]
 
     def _alias(self, module):
         parsed = self.program.parsed
-        preferred = {"numpy": "np"}.get(module.__name__, module.__name__)
+        preferred = {"numpy": "np", "scipy.special": "special"}.get(module.__name__,
+                                                                    module.__name__)
         candidates = [preferred] + sorted(n for n in parsed.globals if parsed.globals[n] is module)
         for name in candidates:
             if parsed.lookup(name, None) is module and not _assigned_locally(self.program, name):
@@ -87,9 +88,10 @@ class _Recording(Namespace):
     """A Namespace that remembers whether generated code used it; where the function binds
     the name ``abs`` itself, ``m.abs`` is the module's (``math.fabs``, ``np.abs``)."""
 
-    def __init__(self, alias, module=math, abs_shadowed=False):
+    def __init__(self, alias, module=math, abs_shadowed=False, owner=None):
         super().__init__(alias)
         self.used = False
+        self.owner = owner
         self.abs_shadowed = abs_shadowed
         self.module_abs = "fabs" if module is math else "abs"
 
@@ -97,6 +99,11 @@ class _Recording(Namespace):
         if self.abs_shadowed:
             return self.__getattr__(self.module_abs)(x)
         return Namespace.abs(x)
+
+    def module(self, module):
+        """The namespace of another ``module`` for the same generated function (a row's
+        partials that call ``scipy.special`` as well as NumPy)."""
+        return self.owner.namespace(module)
 
     def __getattr__(self, name):
         if not name.startswith("__"):

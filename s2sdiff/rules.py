@@ -66,6 +66,7 @@ import builtins
 from ast import Constant
 import inspect
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as _np
@@ -110,7 +111,10 @@ class Function(Key):
     def name(self):
         f = self.function
         module = getattr(f, "__module__", None)
-        if module in (None, "builtins") or not hasattr(f, "__name__"):
+        spelled = _spelling(f)
+        if spelled is not None:
+            base = spelled
+        elif module in (None, "builtins") or not hasattr(f, "__name__"):
             base = getattr(f, "__name__", str(f))
         else:
             base = f"{module}.{f.__name__}"
@@ -248,6 +252,7 @@ def lookup(key):
     """The row for ``key``, or None.  ``Function(f, arity=n)``, a call with ``n``
     arguments, finds the row for that arity, else ``Function(f)``'s; an unhashable
     function has no row."""
+    load_optional_rows()
     try:
         row = RULES.get(key)
         if row is None and isinstance(key, Function) and key.arity is not None:
@@ -951,3 +956,33 @@ def is_array_call(callee):
     except TypeError:
         return False
     return isinstance(lookup(Function(callee)), ArrayRule) or _is_numpy(callee)
+
+
+# --- optional families ----------------------------------------------------------------
+# SciPy's rows (scipy_rules.py) are registered once the user's code has imported SciPy:
+# importing scipy.stats for every user would double the time ``import s2sdiff`` takes.
+# ``SPELLINGS`` says how messages (and tests) spell a function whose ``__module__`` does
+# not (``scipy.special.expit``, ``scipy.stats.norm.logpdf``).
+SPELLINGS = {}
+_optional_loaded = False
+
+
+def _spelling(function):
+    try:
+        return SPELLINGS.get(function)
+    except TypeError:
+        return None
+
+
+def load_optional_rows():
+    """Register the rows of the optional families whose library the process has imported."""
+    global _optional_loaded
+    if not _optional_loaded and sys.modules.get("scipy") is not None:
+        _optional_loaded = True
+        try:
+            from . import scipy_rules  # noqa: F401  (it registers its rows)
+        except ImportError:        # a SciPy without scipy.special or scipy.stats: no rows
+            pass
+
+
+load_optional_rows()

@@ -13,6 +13,7 @@ import ast
 import dataclasses
 import itertools
 import linecache
+import sys
 
 import numpy as np
 import pytest
@@ -24,6 +25,11 @@ from s2sdiff.parse import parse
 from s2sdiff.rules import (Array, ArrayRule, Attribute, Function, Method, Operator, Partials,
                            Sample, Syntax)
 
+try:                     # SciPy's rows are registered once SciPy is imported (rules.py)
+    import scipy.special  # noqa: F401
+except ImportError:
+    pass
+rules.load_optional_rows()
 ROWS = [rule for rule in rules.RULES.values() if rules.is_numpy_row(rule)]
 STEP = 1e-6                 # relative step of the central differences
 RTOL, ATOL = 1e-6, 1e-8
@@ -55,7 +61,7 @@ class RowCall:
         filename = f"<numpy row {rule.name} {name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True),
                                      filename)
-        namespace = {"np": np, **self.constants}
+        namespace = {**_NAMESPACE, **self.constants}
         exec(compile(self.source, filename, "exec"), namespace)
         self.function = namespace[name]
 
@@ -66,7 +72,7 @@ class RowCall:
             return ast.Name(name, ast.Load())
         if isinstance(value, Array):
             self.params.append(f"x{len(self.params)}")
-            self.primals.append(self.random(value.shape))
+            self.primals.append(self.random(value.shape, getattr(value, "domain", None)))
             return ast.Name(self.params[-1], ast.Load())
         if isinstance(value, (list, tuple)):
             return (ast.List if isinstance(value, list) else ast.Tuple)(
@@ -76,12 +82,14 @@ class RowCall:
                                for v in (value.start, value.stop, value.step)))
         return ast.Constant(value)
 
-    def random(self, shape):
-        """Values in the row's domain (an elementwise row's), else standard normal."""
-        if self.domain is None:
+    def random(self, shape, domain=None):
+        """Values in the argument's domain (``scipy_rules.Within``) or the row's (an
+        elementwise row's), else standard normal."""
+        domain = domain or self.domain
+        if domain is None:
             value = self.rng.normal(size=shape)
         else:
-            value = self.rng.uniform(*self.domain, size=shape)
+            value = self.rng.uniform(*domain, size=shape)
         return float(value) if shape == () else value
 
     def like(self, value):
@@ -90,11 +98,15 @@ class RowCall:
             self.rng.normal(size=np.shape(value))
 
 
+_NAMESPACE = {"np": np, **({"scipy": sys.modules["scipy"]} if "scipy" in sys.modules else {})}
+
+
 def _called(key, args, keywords):
     """The expression applying the row ``key`` to ``args`` and ``keywords``."""
     if isinstance(key, Function):
-        spelled = key.function.__module__.replace("numpy", "np", 1) + "." + key.function.__name__
-        assert eval(spelled, {"np": np}) is key.function, f"{key.name} is not {spelled}"
+        spelled = rules.SPELLINGS.get(key.function) or (
+            key.function.__module__.replace("numpy", "np", 1) + "." + key.function.__name__)
+        assert eval(spelled, _NAMESPACE) == key.function, f"{key.name} is not {spelled}"
         return ast.Call(ast.parse(spelled, mode="eval").body, args, keywords)
     if isinstance(key, Method):
         return ast.Call(ast.Attribute(args[0], key.method, ast.Load()), args[1:], keywords)

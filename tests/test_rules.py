@@ -9,6 +9,12 @@ from s2sdiff import rules
 from s2sdiff.check import check_rule
 from s2sdiff.rules import RULES, Function, Partials
 
+try:                     # SciPy's rows are registered once SciPy is imported (rules.py)
+    import scipy.special  # noqa: F401
+except ImportError:
+    pass
+rules.load_optional_rows()
+
 
 @pytest.mark.parametrize("rule", [r for r in RULES.values() if isinstance(r, Partials)],
                          ids=lambda r: r.name)

@@ -441,7 +441,7 @@ def shape_of(value, context):
 
 def bind(step):
     """The rule's parameter names bound to the step's argument nodes."""
-    value = step.value
+    value = step.value if step.call is None else step.call   # an Entry: the call's arguments
     if isinstance(value, ast.BinOp):
         pos, kw = [value.left, value.right], {}
     elif isinstance(value, ast.Attribute):

@@ -21,8 +21,8 @@ from s2sdiff import jvp, rules, vjp
 from s2sdiff.errors import UnsupportedError
 from s2sdiff.normalize import normalize
 from s2sdiff.parse import parse
-from s2sdiff.rules import (Array, ArrayRule, Attribute, Function, Method, Operator, Partials,
-                           Sample, Syntax)
+from s2sdiff.rules import (Array, ArrayRule, Attribute, Entry, Function, Method, Operator,
+                           Partials, Sample, Syntax)
 
 ROWS = [rule for rule in rules.RULES.values() if rules.is_numpy_row(rule)]
 STEP = 1e-6                 # relative step of the central differences
@@ -66,7 +66,7 @@ class RowCall:
             return ast.Name(name, ast.Load())
         if isinstance(value, Array):
             self.params.append(f"x{len(self.params)}")
-            self.primals.append(self.random(value.shape))
+            self.primals.append(self.random(value.shape, value.draw))
             return ast.Name(self.params[-1], ast.Load())
         if isinstance(value, (list, tuple)):
             return (ast.List if isinstance(value, list) else ast.Tuple)(
@@ -76,8 +76,12 @@ class RowCall:
                                for v in (value.start, value.stop, value.step)))
         return ast.Constant(value)
 
-    def random(self, shape):
-        """Values in the row's domain (an elementwise row's), else standard normal."""
+    def random(self, shape, draw="normal"):
+        """Values in the row's domain (an elementwise row's), else standard normal (or
+        symmetric positive definite matrices, ``draw="positive definite"``)."""
+        if draw == "positive definite":
+            factor = self.rng.normal(size=shape)
+            return factor @ np.swapaxes(factor, -1, -2) + shape[-1] * np.eye(shape[-1])
         if self.domain is None:
             value = self.rng.normal(size=shape)
         else:
@@ -102,6 +106,9 @@ def _called(key, args, keywords):
         return ast.Attribute(args[0], key.attribute, ast.Load())
     if isinstance(key, Operator):
         return ast.BinOp(args[0], key.operator(), args[1])
+    if isinstance(key, Entry):            # np.linalg.eigh(x0)[1]
+        return ast.Subscript(_called(Function(key.function), args, keywords),
+                             ast.Constant(key.index), ast.Load())
     if key == Syntax("array getitem"):
         return ast.Subscript(args[0], args[1], ast.Load())
     raise AssertionError(f"no way to call the row {key!r}")

@@ -75,6 +75,7 @@ def tangent_of_row(step, kinds, modules, tangent_of):
     (None: linear); ``tangent_of(atom)`` is the atom's tangent expression, or None for a
     constant."""
     tangents = RowTangents(step, modules, tangent_of)
+    tangents.kinds = kinds
     return (step.rule.jvp or RowTangents.linear)(tangents)
 
 

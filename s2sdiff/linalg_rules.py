@@ -83,12 +83,12 @@ class _Row:
             return ast.literal_eval(node)
         except ValueError:
             pass
+        value = _free_value(self.program, node)
+        if value is not _MISSING:
+            return value
         kind = self.kinds.get(atom_key(node))
         if kind is not None and kind.value is not None:
             return kind.value
-        value = _free_value(self.program, node)
-        if value is not None:
-            return value
         self.refuse(f"{self.step.rule.name} with a `{name}` that is not a constant",
                     f"Write `{name}` as a literal.")
 
@@ -136,18 +136,22 @@ class _Row:
         return Expr(ast.Subscript(as_node(x), index, ast.Load()))
 
 
+_MISSING = object()
+
+
 def _free_value(program, node):
-    """The value of a free dotted name (``np.inf``), or None."""
+    """The value of a free name or dotted name (``np.inf``, a closure's ``order``), or
+    ``_MISSING``."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
     if not isinstance(node, ast.Name) or node.id in program.params:
-        return None
-    value = program.parsed.lookup(node.id, None)
+        return _MISSING
+    value = program.parsed.lookup(node.id, _MISSING)
     for part in reversed(parts):
-        value = getattr(value, part, None)
-    return value if isinstance(value, (int, float, str, tuple)) else None
+        value = getattr(value, part, _MISSING)
+    return value if value is None or isinstance(value, (int, float, str, tuple)) else _MISSING
 
 
 def _row(key, signature, sample, jvp, **vjps):
@@ -400,23 +404,68 @@ def _norm_case(r):
     return "vector"
 
 
+def _norm_axes(r):
+    """The reduced axes as a constant (None: all), and ``keepdims``."""
+    axis = r.static("axis")
+    if isinstance(axis, (tuple, list)):
+        axis = tuple(a % r.ndim("x") for a in axis)
+    elif axis is not None:
+        axis = axis % r.ndim("x")
+    return axis, bool(r.static("keepdims", False))
+
+
 def _norm_vjp(r):
-    if _norm_case(r) == "two":
-        c = r.context
-        c.reduced = "x"
-        return c.arg("x") * c._expanded(c.g / c.out)
-    return r.helper(runtime.norm_vjp, r.arg("x"), r.out, r.g,
-                    **r.passed("ord", "axis", "keepdims"))
+    if _norm_case(r) == "two":                 # x * (g / out), the reduced axes put back
+        axis, keepdims = _norm_axes(r)
+        scale = r.g / r.out
+        if axis is not None and not keepdims:
+            scale = r.np("expand_dims", scale, Expr(ast.Constant(axis)))
+        return r.arg("x") * scale
+    return r.helper(runtime.norm_vjp, r.arg("x"), r.out, r.g, **_norm_options(r))
+
+
+def _norm_options(r):
+    axis, keepdims = _norm_axes(r)
+    options = {"ord": Expr(copy.deepcopy(r.bound["ord"]))} if "ord" in r.bound else {}
+    if axis is not None:
+        options["axis"] = Expr(ast.Constant(axis))
+    if keepdims:
+        options["keepdims"] = Expr(ast.Constant(True))
+    return options
 
 
 def _norm_jvp(r):
-    if _norm_case(r) == "two":
-        return Expr(r.context.norm())
-    return r.helper(runtime.norm_jvp, r.arg("x"), r.out, r.tangent("x"),
-                    **r.passed("ord", "axis", "keepdims"))
+    if _norm_case(r) == "two":                 # sum(x * dx) / out along the axes
+        axis, keepdims = _norm_axes(r)
+        options = {} if axis is None else {"axis": Expr(ast.Constant(axis))}
+        if keepdims:
+            options["keepdims"] = Expr(ast.Constant(True))
+        return r.np("sum", r.arg("x") * r.tangent("x"), **options) / r.out
+    return r.helper(runtime.norm_jvp, r.arg("x"), r.out, r.tangent("x"), **_norm_options(r))
 
 
 _row(Function(linalg.norm), lambda x, ord=None, axis=None, keepdims=False: None,
      Sample(Array((3, 4)), axis=1), _norm_jvp, x=_norm_vjp)
 
 assert lookup(Function(linalg.norm)) is not None
+
+
+_GENERAL = ("np.linalg.{} of a general matrix (complex eigenvalues and eigenvectors; s2sdiff "
+            "differentiates real functions) has no rule: for a symmetric matrix use "
+            "np.linalg.{}, whose derivative is exact.")
+_HINTS = {linalg.eig: _GENERAL.format("eig", "eigh"),
+          linalg.eigvals: _GENERAL.format("eigvals", "eigvalsh")}
+_SECOND = ("Second derivatives through np.linalg decompositions (cholesky, eigh, eigvalsh, "
+           "svd, qr), pinv, matrix_power and norms other than the 2-norm are not supported; "
+           "those through inv, det, slogdet and solve are.")
+
+
+def hint_for(callee):
+    """What to do instead of a call without a rule of ``np.linalg`` (activity.py), or None:
+    ``eig`` of a general matrix, or a derivative of ``linalg_runtime`` differentiated again."""
+    if getattr(callee, "__module__", None) == runtime.__name__:
+        return _SECOND
+    try:
+        return _HINTS.get(callee)
+    except TypeError:
+        return None

@@ -7,7 +7,8 @@ Cases:
 - ``ridge``: the validation loss of ridge regression, the weights from the normal
   equations with ``np.linalg.solve``: ``w = solve(X^T X + lam I, X^T y)``, loss
   ``||Xv w - yv||^2``, differentiated with respect to the training data ``X`` and the
-  regularisation ``lam`` (X 2000 x 200, Xv 500 x 200).
+  regularisation ``lam`` (X 2000 x 200, Xv 500 x 200); and with respect to the targets
+  ``y`` and ``lam``, where no product with ``X^T X``'s adjoint is needed.
 - ``attention``: one multi-head attention block written with ``np.einsum``: ``Q, K, V``
   projections of ``X`` (batch 8, 64 tokens, width 128, 4 heads of 32),
   ``softmax(Q K^T / sqrt(d)) V`` with the max subtracted as users write it, a linear
@@ -52,6 +53,14 @@ def ridge_hand(X, y, Xv, yv, lam):
     return dX, np.trace(dA)
 
 
+def ridge_hand_y_lam(X, y, Xv, yv, lam):
+    A = X.T @ X + lam * np.eye(X.shape[1])
+    w = np.linalg.solve(A, X.T @ y)
+    r = Xv @ w - yv
+    s = np.linalg.solve(A, 2.0 * (Xv.T @ r))
+    return X @ s, -(s @ w)
+
+
 HEADS, WIDTH = 4, 32
 
 
@@ -94,6 +103,8 @@ def cases(rng):
                       *(rng.normal(size=(d, HEADS, WIDTH)) / np.sqrt(d) for _ in range(3)),
                       rng.normal(size=(HEADS, WIDTH)))
     return [("ridge (solve), 2000x200, wrt X and lam", ridge, ridge_hand, ridge_args, (0, 4)),
+            ("ridge (solve), 2000x200, wrt y and lam", ridge, ridge_hand_y_lam, ridge_args,
+             (1, 4)),
             ("attention (einsum), 8x64x128, 4 heads, wrt Wq, Wk, Wv", attention,
              attention_hand, attention_args, (1, 2, 3))]
 
@@ -107,11 +118,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7, help="samples per contender (default 7)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    ap.add_argument("--only", metavar="TEXT", help="only the cases whose name contains TEXT")
     opts = ap.parse_args(argv)
     from s2sdiff import grad
 
     contenders, skipped = {}, []
     for name, f, hand, args, wrt in cases(np.random.default_rng(0)):
+        if opts.only and opts.only not in name:
+            continue
         if f is attention and not einsum_has_a_rule():
             skipped.append(f"{name}: skipped (np.einsum has no rule in this build)")
             continue

@@ -27,7 +27,7 @@ import numpy as np
 from . import linalg_runtime as runtime
 from .build import Expr, as_node
 from .errors import UnsupportedError
-from .ir import atom_key
+from .ir import atom_key, is_display
 from .kinds import node_kind
 from .rules import (TUPLE_FIELDS, Array, Entry, Function, Sample, defvjp, lookup,
                     nondifferentiable)
@@ -68,10 +68,17 @@ class _Row:
         return len(self.shape(name))
 
     def arg(self, name):
-        return Expr(copy.deepcopy(self.bound[name]))
+        """The argument; a list display (``np.linalg.norm([x, y])``) as the array NumPy
+        makes of it."""
+        if self.reverse:
+            return self.context.arg(name)
+        node = copy.deepcopy(self.bound[name])
+        return self.np("asarray", Expr(node)) if is_display(node) else Expr(node)
 
     def tangent(self, name):
         """The operand's tangent (forward mode), or None for a constant."""
+        if is_display(self.bound[name]):
+            return Expr(self.context._whole(name)[1])
         node = self.context.tangent_of(self.bound[name])
         return None if node is None else Expr(node)
 

@@ -419,3 +419,27 @@ def inline_entries(a):
 
 def test_entries_inline_in_loops_and_branches():
     check(inline_entries, spd(3, 3))
+
+
+def written_entry(a):
+    w, v = np.linalg.eigh(a)
+    w[0] = 0.0                        # w is its own array: v and the rest are unaffected
+    return np.sum(w ** 2) + np.sum(v ** 3 * v)
+
+
+def test_a_write_into_one_entry():
+    check(written_entry, spd(3, 3))
+
+
+def test_a_write_into_an_entry_read_again_through_the_tuple_is_refused():
+    def aliased(a):
+        res = np.linalg.eigh(a)
+        w = res[0]
+        w[1] = 3.0
+        return np.sum(res.eigenvalues * res.eigenvectors[0] ** 2)
+    with pytest.raises(UnsupportedError, match="writes in place into storage that"):
+        grad(aliased)(spd(3, 3))
+
+
+def test_the_norm_of_a_list_display_in_both_modes():
+    check(lambda x, y: np.linalg.norm([x, y], 1) + np.linalg.norm([x, y]), 0.3, -1.2)

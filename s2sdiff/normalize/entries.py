@@ -50,6 +50,11 @@ def _entry_index(step, name, fields):
     return None
 
 
+def entry_index(step):
+    """The entry of its tuple that a resolved entry step (``Step.call`` set) reads."""
+    return _entry_index(step, step.value.value.id, rules.TUPLE_FIELDS[step.callee])
+
+
 def resolve(program):
     """Rewrite the entries of tuple-valued calls in ``program`` (module docstring)."""
     producers = {s.target: s for s in program.steps if tuple_valued(s)}

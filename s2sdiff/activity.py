@@ -16,7 +16,7 @@ are only ever tested for membership, so generated code does not depend on set or
 import ast
 from dataclasses import dataclass
 
-from . import custom
+from . import custom, linalg_rules
 from .ir import Loop, walk_items
 from .kinds import constant_names
 from .rules import Function
@@ -142,7 +142,9 @@ def _no_rule(program, step, varied):
     callee = step.callee
     what = Function(callee).name if callee is not None else ast.unparse(step.value)
     args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
-    if callee in (list, tuple):
+    if linalg_rules.hint_for(callee) is not None:
+        hint = linalg_rules.hint_for(callee)
+    elif callee in (list, tuple):
         sequence = args or "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")

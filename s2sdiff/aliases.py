@@ -41,6 +41,7 @@ from .rules import ArrayRule, Attribute, Function, Method, Syntax
 from .errors import S2SDiffError, UnsupportedError
 from .ir import If, Loop, Step, assigned_names, item_loads, store_names
 from .normalize import normalize
+from .normalize.entries import entry_index
 from .parse import parse
 
 # Results that share storage with their first argument (NumPy views, or the object itself).
@@ -326,6 +327,9 @@ class _Analysis:
                 o.contents |= stored
                 changed |= len(o.contents) != before
             return changed
+        if step.call is not None:     # w = res[0] of res = np.linalg.eigh(a): entries.py
+            return self.add(t, {self.obj(("entry", value.value.id, entry_index(step)), "array",
+                                         step, mutable=True)})
         if key == Syntax("copy") or isinstance(value, (ast.Name, ast.Attribute)) \
                 and not isinstance(rule, ArrayRule):
             if isinstance(value, ast.Attribute) and not isinstance(value.value, ast.Name):

@@ -305,17 +305,6 @@ class RuleContext:
         count = ast.Call(attribute_node(name, "sum"), [], keywords)
         return Expr.name(name) * Expr(ast.BinOp(as_node(g), ast.Div(), count))
 
-    def norm_back(self):
-        order = self.static("ord")
-        if order not in (None, 2, "fro"):
-            self.refuse(f"np.linalg.norm with ord={order!r}", "Use the 2-norm (ord=None).")
-        axis = self.static("axis")
-        if order == 2 and (axis is None and self.ndim("x") == 2):
-            self.refuse("the spectral norm (ord=2 of a matrix)", "Use ord='fro'.")
-        self.reduced = "x"
-        scale = self._expanded(self.g / self.out)
-        return self.arg("x") * scale
-
     def variance_back(self, std):
         """``np.var``'s adjoint, ``g * 2 (a - mean) / (N - ddof)`` with the reduced axes put
         back; ``np.std``'s (``std``), ``g * (a - mean) / ((N - ddof) out)``."""
@@ -445,7 +434,7 @@ def shape_of(value, context):
 
 def bind(step):
     """The rule's parameter names bound to the step's argument nodes."""
-    value = step.value
+    value = step.value if step.call is None else step.call   # an Entry: the call's arguments
     if isinstance(value, ast.BinOp):
         pos, kw = [value.left, value.right], {}
     elif isinstance(value, ast.Attribute):

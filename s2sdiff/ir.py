@@ -55,6 +55,7 @@ class Step:
     store: ast.stmt = None    # a mutation (v[i] = e, v.append(e)): its statement; target is v
     saved: str = None         # a[idx] = e on an array: the name holding the overwritten values
     augmented: bool = False   # ``v += e`` on a name: in place when ``v`` holds a list or array
+    call: ast.Call = None     # an entry of a tuple-valued call (rules.Entry): that call
 
     @property
     def mutates(self):

@@ -9,6 +9,7 @@ the normaliser found in user code, and its ``name`` is how messages call it:
 * ``Function(math.exp)``: a call of that function object (``math.exp``, ``abs``,
   ``numpy.sum``); ``Function(math.log, arity=2)`` where the number of arguments changes
   the row (``math.log with 2 arguments``): a call with 2 arguments finds it first;
+* ``Entry(numpy.linalg.eigh, 1)``: entry 1 of the tuple a call returns (``w, v = ...``);
 * ``Method("dot")`` and ``Attribute("T")``: ``W.dot(X)`` and ``x.T`` on an array
   (``.dot``, ``.T``);
 * ``Syntax("sigmoid")``, ``Syntax("setitem")``...: a form the normaliser recognises or
@@ -167,6 +168,24 @@ class Syntax(Key):
     @property
     def name(self):
         return _SYNTAX_NAMES[self.form]
+
+
+@dataclass(frozen=True)
+class Entry(Key):
+    """Entry ``index`` of the tuple that ``function`` returns: ``sign, logdet =
+    np.linalg.slogdet(a)`` reads ``Entry(np.linalg.slogdet, 0)`` and ``(..., 1)``, as does
+    ``np.linalg.slogdet(a).logabsdet`` (``normalize/entries.py``).  Its row sees the call's
+    arguments; ``TUPLE_FIELDS`` names the entries of each such function."""
+    function: object
+    index: int
+
+    @property
+    def name(self):
+        return f"{Function(self.function).name}(...)[{self.index}]"
+
+
+# function -> the names of the entries of the tuple it returns (NumPy's namedtuple fields)
+TUPLE_FIELDS = {}
 
 
 def as_key(key):
@@ -448,6 +467,7 @@ class Array:
     differentiated; ``dtype=bool``, a constant mask."""
     shape: tuple
     dtype: type = float
+    draw: str = "normal"      # or "positive definite": symmetric, for np.linalg.cholesky
 
 
 class Sample:
@@ -898,8 +918,6 @@ for _function, _std, _sample, _method_sample in (
     for _key, _s in ((Function(_function), _sample), (Method(_function.__name__), _method_sample)):
         defvjp(_key, _SPREAD, a=lambda c, std=_std: c.variance_back(std),
                jvp=lambda t, std=_std: t.variance(std), sample=_s)
-defvjp(Function(_np.linalg.norm), lambda x, ord=None, axis=None, keepdims=False: None,
-       x=lambda c: c.norm_back(), jvp=lambda t: t.norm(), sample=Sample(Array((3, 4)), axis=1))
 
 # Elementwise choices whose condition or bounds are constants.
 defvjp(Function(_np.where), lambda condition, x, y: None,
@@ -986,3 +1004,7 @@ def load_optional_rows():
 
 
 load_optional_rows()
+
+
+# np.linalg (inv, solve, det, slogdet, eigh, svd, qr, norm...): rows of their own module.
+from . import linalg_rules  # noqa: E402,F401

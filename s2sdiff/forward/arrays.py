@@ -4,7 +4,7 @@ The tangent of an array row is what the row's ``jvp`` makes of ``RowTangents``: 
 default (a row linear in its operands together: ``where``, indexing, reshapes, joins) the
 row's own expression with operands replaced by their tangents; ``product_rule`` for a
 row linear in each operand alone (``a @ b`` gives ``a_dot @ b + a @ b_dot``); the
-derivative written out for the reductions to extrema, norm, prod, var and std, for clip,
+derivative written out for the reductions to extrema, prod, var and std, for clip,
 cumprod and sort.
 An elementwise row's tangent is spread to the row's shape where broadcasting gives the
 forward value more entries than its terms (``spread_tangent``).
@@ -75,6 +75,7 @@ def tangent_of_row(step, kinds, modules, tangent_of):
     (None: linear); ``tangent_of(atom)`` is the atom's tangent expression, or None for a
     constant."""
     tangents = RowTangents(step, modules, tangent_of)
+    tangents.kinds = kinds
     return (step.rule.jvp or RowTangents.linear)(tangents)
 
 
@@ -137,13 +138,6 @@ class RowTangents:
         _, t = self._whole("a")
         return self._summed(ast.BinOp(prod_of_others_call(self.modules, self.bound),
                                       ast.Mult(), t))
-
-    def norm(self):
-        """The 2-norm: ``a * t / out`` summed along ``axis``."""
-        a, t = self._whole("x")
-        weighted = ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Mult(), t), ast.Div(),
-                             self._expanded_output())
-        return self._summed(weighted)
 
     def variance(self, std):
         """var: ``2 sum((a - mean) t) / (N - ddof)``, ``N`` the entries reduced into one

@@ -77,6 +77,9 @@ class ArraySyntax:
             if isinstance(rule, rules.Nondifferentiable):
                 return into.emit(value, [base], None, differentiable=False)
             return into.emit(value, [base], rule)
+        if any(node.attr in fields for fields in rules.TUPLE_FIELDS.values()):
+            base = self.atom(node.value, into.hint, into.lineno)   # res.eigenvalues: entries.py
+            return into.emit(ast.Attribute(base, node.attr, ast.Load()), [base], None)
         raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
                          "Pass the value in as an argument, or compute it with a function "
                          "(arrays: .T, .shape, .ndim, .size and .dtype are supported).")

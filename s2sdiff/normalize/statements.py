@@ -12,6 +12,7 @@ import ast
 import copy
 
 from .. import control, ir, rules, runtime
+from . import entries
 from ..errors import NotScalarError
 from ..ir import Passive, Program, Step, assigned_names, copied_unbound, validate, walk_steps
 from ..names import Namer
@@ -127,6 +128,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         program.opaque_params = self.opaque_params
         program.parameter_reads = self.parameter_reads
         program.unbound = copied_unbound(self.body, set(params))
+        entries.resolve(program)
         validate(program)
         return program
 

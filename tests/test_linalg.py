@@ -358,8 +358,7 @@ def test_the_tuple_used_whole_is_refused():
 
     def passed_on(a):
         res = np.linalg.qr(a)
-        q, r = res[0], list(res)
-        return q
+        return res[0] * len(list(res))
     _refused(passed_on, RNG.normal(size=(3, 3)), match="used whole")
 
 
@@ -443,3 +442,10 @@ def test_a_write_into_an_entry_read_again_through_the_tuple_is_refused():
 
 def test_the_norm_of_a_list_display_in_both_modes():
     check(lambda x, y: np.linalg.norm([x, y], 1) + np.linalg.norm([x, y]), 0.3, -1.2)
+
+
+def test_singular_vectors_of_a_square_matrix_with_full_matrices():
+    def f(a):
+        u, s, vh = np.linalg.svd(a)              # full_matrices=True: square, so exact
+        return np.sum(u ** 2 * s[..., None, :]) + np.sum((vh * s[..., :, None]) ** 4)
+    check(f, RNG.normal(size=(2, 3, 3)))

@@ -137,8 +137,8 @@ class _Row:
 
     @staticmethod
     def index(x, *items):
-        """``x[items]``: ``...`` for Ellipsis, ``None`` for a new axis, ints."""
-        nodes = [ast.Constant(i) for i in items]
+        """``x[items]``: ``...`` for Ellipsis, ``None`` for a new axis, ``:``, ints."""
+        nodes = [ast.Slice() if i == slice(None) else ast.Constant(i) for i in items]
         index = nodes[0] if len(nodes) == 1 else ast.Tuple(nodes, ast.Load())
         return Expr(ast.Subscript(as_node(x), index, ast.Load()))
 
@@ -251,7 +251,8 @@ def _solve_vjp_a(r):
     solved, x, nd = _solved_adjoint(r), r.out, r.ndim("a")
     if _solve_vectors(r):
         value = -r.np("outer", solved, x) if nd == 2 and len(r.context.out_shape) == 1 else \
-            -(r.index(solved, Ellipsis, slice(None), None) * r.index(x, Ellipsis, None, slice(None)))
+            -(r.index(solved, Ellipsis, slice(None), None)
+              * r.index(x, Ellipsis, None, slice(None)))
         shape = r.context.out_shape + r.shape("a")[-1:]
     else:
         value = -(solved @ r.mT(x, len(r.context.out_shape)))

@@ -302,7 +302,8 @@ def _numeric_hessian(f, x):
         e = np.zeros(x.shape)
         e[position] = h
         rows.append((g(x + e) - g(x - e)) / (2 * h))
-    return np.moveaxis(np.array(rows).reshape(x.shape + x.shape), range(x.ndim), range(x.ndim, 2 * x.ndim))
+    rows = np.array(rows).reshape(x.shape + x.shape)
+    return np.moveaxis(rows, range(x.ndim), range(x.ndim, 2 * x.ndim))
 
 
 def inv_loss(a):
@@ -395,6 +396,12 @@ def test_a_field_of_something_else_is_refused():
         return np.sum(b.eigenvalues)
     with pytest.raises(UnsupportedError, match="attribute `b.eigenvalues`"):
         grad(field)(square(2, 2))
+
+
+def test_a_vector_right_hand_side_of_a_stack_reads_plainly():
+    g = grad(lambda a, b: np.sum(np.linalg.solve(a, b) ** 2), wrt="a")
+    g(square(2, 3, 3), np.ones(3))
+    assert "[..., :, None] * " in g.source and "slice(" not in g.source, g.source
 
 
 def test_the_generated_code_reads_like_the_math():

@@ -18,8 +18,8 @@ from ..ir import Loop, If, Passive, Step, walk_items
 
 
 def tuple_valued(step):
-    """Whether ``step`` calls a function of ``linalg_rules.TUPLE_FIELDS`` in a form that returns
-    the tuple (``np.linalg.svd(a, compute_uv=False)`` returns one array)."""
+    """Whether ``step`` calls a function of ``TUPLE_FIELDS`` in a form that returns the
+    tuple (``np.linalg.svd(a, compute_uv=False)`` returns one array)."""
     fields = linalg_rules.TUPLE_FIELDS.get(_hashable(step.callee))
     if fields is None or not isinstance(step.value, ast.Call):
         return False

@@ -1,4 +1,5 @@
-"""Rows of the rule table for ``np.linalg`` (registered by ``rules.py``).
+"""Rows of the rule table for ``np.linalg``, registered when this module is imported
+(``normalize/entries.py`` does, so the package does).
 
 ``inv``, ``pinv``, ``solve``, ``det``, ``slogdet``, ``cholesky``, ``eigh``, ``eigvalsh``,
 ``svd`` (``compute_uv=False`` too), ``qr``, ``matrix_power`` and ``norm`` with every
@@ -27,8 +28,7 @@ import numpy as np
 from . import linalg_runtime as runtime
 from .build import Expr, as_node
 from .errors import UnsupportedError
-from .ir import atom_key, is_display
-from .kinds import node_kind
+from .listing import Line, assign
 from .rules import (TUPLE_FIELDS, Array, Entry, Function, Sample, defvjp, lookup,
                     nondifferentiable)
 
@@ -62,7 +62,7 @@ class _Row:
         return Expr.name(self.step.target)
 
     def shape(self, name):
-        return tuple(node_kind(self.kinds, self.bound[name]).shape)
+        return tuple(self.context.shape(name))
 
     def ndim(self, name):
         return len(self.shape(name))
@@ -73,11 +73,11 @@ class _Row:
         if self.reverse:
             return self.context.arg(name)
         node = copy.deepcopy(self.bound[name])
-        return self.np("asarray", Expr(node)) if is_display(node) else Expr(node)
+        return self.np("asarray", Expr(node)) if _is_display(node) else Expr(node)
 
     def tangent(self, name):
         """The operand's tangent (forward mode), or None for a constant."""
-        if is_display(self.bound[name]):
+        if _is_display(self.bound[name]):
             return Expr(self.context._whole(name)[1])
         node = self.context.tangent_of(self.bound[name])
         return None if node is None else Expr(node)
@@ -93,7 +93,7 @@ class _Row:
         value = _free_value(self.program, node)
         if value is not _MISSING:
             return value
-        kind = self.kinds.get(atom_key(node))
+        kind = self.kinds.get(_atom_key(node))
         if kind is not None and kind.value is not None:
             return kind.value
         self.refuse(f"{self.step.rule.name} with a `{name}` that is not a constant",
@@ -137,13 +137,28 @@ class _Row:
 
     @staticmethod
     def index(x, *items):
-        """``x[items]``: ``...`` for Ellipsis, ``None`` for a new axis, ints."""
-        nodes = [ast.Constant(i) for i in items]
+        """``x[items]``: ``...`` for Ellipsis, ``None`` for a new axis, ``:``, ints."""
+        nodes = [ast.Slice() if i == slice(None) else ast.Constant(i) for i in items]
         index = nodes[0] if len(nodes) == 1 else ast.Tuple(nodes, ast.Load())
         return Expr(ast.Subscript(as_node(x), index, ast.Load()))
 
 
 _MISSING = object()
+
+
+def _is_display(node):
+    return isinstance(node, (ast.List, ast.Tuple))
+
+
+def _atom_key(node):
+    """An atom's key in the kinds (``ir.atom_key``, not imported: ``ir`` imports the
+    rule table): its name, or a free dotted name's text."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _atom_key(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
 
 
 def _free_value(program, node):
@@ -222,7 +237,6 @@ def _solved_adjoint(r):
         value = r.index(r.np("linalg.solve", a_t, r.index(r.g, Ellipsis, None)), Ellipsis, 0)
     else:
         value = r.np("linalg.solve", a_t, r.g)
-    from .listing import Line, assign
     name = r.program.namer.fresh(f"{r.context.d_target}_solved")
     r.context.lines.append(Line(assign(name, value.node), r.step.number))
     r.context.solved_adjoint = Expr.name(name)
@@ -237,7 +251,8 @@ def _solve_vjp_a(r):
     solved, x, nd = _solved_adjoint(r), r.out, r.ndim("a")
     if _solve_vectors(r):
         value = -r.np("outer", solved, x) if nd == 2 and len(r.context.out_shape) == 1 else \
-            -(r.index(solved, Ellipsis, slice(None), None) * r.index(x, Ellipsis, None, slice(None)))
+            -(r.index(solved, Ellipsis, slice(None), None)
+              * r.index(x, Ellipsis, None, slice(None)))
         shape = r.context.out_shape + r.shape("a")[-1:]
     else:
         value = -(solved @ r.mT(x, len(r.context.out_shape)))

@@ -184,7 +184,10 @@ class Entry(Key):
         return f"{Function(self.function).name}(...)[{self.index}]"
 
 
-# function -> the names of the entries of the tuple it returns (NumPy's namedtuple fields)
+# function -> the names of the entries of the tuple it returns (NumPy's namedtuple fields).
+# The np.linalg rows (inv, solve, det, slogdet, eigh, svd, qr, norm...) are in
+# linalg_rules.py, which registers them when imported (by normalize/entries.py, so by the
+# package: rules.py cannot import it back, the import graph has no cycles).
 TUPLE_FIELDS = {}
 
 
@@ -1004,7 +1007,3 @@ def load_optional_rows():
 
 
 load_optional_rows()
-
-
-# np.linalg (inv, solve, det, slogdet, eigh, svd, qr, norm...): rows of their own module.
-from . import linalg_rules  # noqa: E402,F401

@@ -89,6 +89,10 @@ class RowTangents:
         self.bound = bind(step)
         self.operands = [name for name in step.rule.operands if name in self.bound]
 
+    def shape(self, name):
+        """The shape of the argument bound to ``name`` (``kinds`` set by ``tangent_of_row``)."""
+        return node_kind(self.kinds, self.bound[name]).shape
+
     def _replaced(self, replace):
         return _rebuilt(self.step.value, replace)
 

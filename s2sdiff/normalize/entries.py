@@ -12,15 +12,15 @@ not differentiated (its entries carry the dependence).  An entry whose row is
 
 import ast
 
-from .. import rules
+from .. import linalg_rules, rules      # importing linalg_rules registers its rows
 from ..errors import UnsupportedError
 from ..ir import Loop, If, Passive, Step, walk_items
 
 
 def tuple_valued(step):
-    """Whether ``step`` calls a function of ``rules.TUPLE_FIELDS`` in a form that returns
-    the tuple (``np.linalg.svd(a, compute_uv=False)`` returns one array)."""
-    fields = rules.TUPLE_FIELDS.get(_hashable(step.callee))
+    """Whether ``step`` calls a function of ``TUPLE_FIELDS`` in a form that returns the
+    tuple (``np.linalg.svd(a, compute_uv=False)`` returns one array)."""
+    fields = linalg_rules.TUPLE_FIELDS.get(_hashable(step.callee))
     if fields is None or not isinstance(step.value, ast.Call):
         return False
     one_array = getattr(fields, "one_array", None)
@@ -52,7 +52,7 @@ def _entry_index(step, name, fields):
 
 def entry_index(step):
     """The entry of its tuple that a resolved entry step (``Step.call`` set) reads."""
-    return _entry_index(step, step.value.value.id, rules.TUPLE_FIELDS[step.callee])
+    return _entry_index(step, step.value.value.id, linalg_rules.TUPLE_FIELDS[step.callee])
 
 
 def resolve(program):
@@ -69,7 +69,7 @@ def resolve(program):
             if name not in producers:
                 continue
             producer = producers[name]
-            fields = rules.TUPLE_FIELDS[producer.callee]
+            fields = linalg_rules.TUPLE_FIELDS[producer.callee]
             index = _entry_index(item, name, fields) if isinstance(item, Step) else None
             if index is None:
                 raise _whole(program, item, producer, fields)
@@ -93,11 +93,11 @@ def resolve(program):
     for output in program.outputs:
         if isinstance(output, ast.Name) and output.id in producers:
             producer = producers[output.id]
-            raise _whole(program, producer, producer, rules.TUPLE_FIELDS[producer.callee])
+            raise _whole(program, producer, producer, linalg_rules.TUPLE_FIELDS[producer.callee])
 
 
 def _field_names():
-    return {f for fields in rules.TUPLE_FIELDS.values() for f in fields}
+    return {f for fields in linalg_rules.TUPLE_FIELDS.values() for f in fields}
 
 
 def _reads(item):

@@ -440,7 +440,7 @@ for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"
 @dataclass(frozen=True)
 class Array:
     """A random argument of a ``Sample``: floats of ``shape`` (a Python float for ``()``),
-    differentiated; ``dtype=bool``, a constant mask."""
+    differentiated; ``dtype=bool``, a constant mask; ``dtype=int``, constant indices 0 or 1."""
     shape: tuple
     dtype: type = float
 
@@ -951,3 +951,7 @@ def is_array_call(callee):
     except TypeError:
         return False
     return isinstance(lookup(Function(callee)), ArrayRule) or _is_numpy(callee)
+
+
+# More NumPy rows (ufunc aliases, einsum, diagonals, padding, choosing...): shape_rules.py.
+from . import shape_rules  # noqa: E402,F401

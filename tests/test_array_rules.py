@@ -60,9 +60,10 @@ class RowCall:
         self.function = namespace[name]
 
     def node(self, value):
-        if isinstance(value, Array) and value.dtype is bool:
+        if isinstance(value, Array) and value.dtype in (bool, int):
             name = f"mask{len(self.constants)}"
-            self.constants[name] = self.rng.random(value.shape) < 0.5
+            self.constants[name] = self.rng.random(value.shape) < 0.5 if value.dtype is bool \
+                else self.rng.integers(0, 2, value.shape)      # indices valid on any axis
             return ast.Name(name, ast.Load())
         if isinstance(value, Array):
             self.params.append(f"x{len(self.params)}")

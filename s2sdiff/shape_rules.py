@@ -309,9 +309,9 @@ def _pad_back(c):
     shape = tuple(c.shape("array"))
     widths = np.broadcast_to(np.asarray(c.static("pad_width"), dtype=int), (len(shape), 2))
     if mode == "constant":
-        index = ast.Tuple([ast.Slice(ast.Constant(int(before)),
-                                     ast.Constant(int(before) + n)) for (before, _), n in
-                           zip(widths, shape)], ast.Load())
+        parts = [ast.Slice(ast.Constant(int(before)), ast.Constant(int(before) + n))
+                 for (before, _), n in zip(widths, shape)]
+        index = parts[0] if len(parts) == 1 else ast.Tuple(parts, ast.Load())
         return Expr(ast.Subscript(c.g.node, index, ast.Load()))
     size = int(np.prod(shape))
     numbers = c.np.pad(_method(c.np.arange(_constant(size)), "reshape", _constant(shape)),
@@ -510,3 +510,92 @@ def _item_back(c):
 
 
 defvjp(Method("item"), lambda a, *args: None, a=_item_back, sample=Sample(Array((2, 3)), 4))
+
+
+# --- the parts of np.split and its kin -----------------------------------------------------
+# ``a, b = np.split(x, 2)`` is rewritten (normalize/comprehensions.py) into one step per part,
+# ``a = np.split(x, 2)[0]``, whose row has the part's position as the keyword ``part``
+# (array_context.bind): the part is a slice of ``x`` along the axis, so its adjoint is
+# added into that slice (``dx[2:4] += db``); its tangent is the same part of the tangent.
+
+def _split_axis(function):
+    def axis(c):
+        nd = c.ndim("ary")
+        if function is np.hsplit:
+            return 1 if nd > 1 else 0
+        if function is np.vsplit:
+            return 0
+        if function is np.dsplit:
+            return 2
+        return c.static("axis", 0) % nd
+    return axis
+
+
+def split_bounds(length, sections, i):
+    """``(start, stop)`` of part ``i`` of an axis of ``length`` split by ``sections`` (a
+    number of parts or a list of cut points), as ``np.array_split`` cuts it.
+    >>> [split_bounds(7, 3, i) for i in range(3)]
+    [(0, 3), (3, 5), (5, 7)]
+    >>> split_bounds(7, [2, 5], 2)
+    (5, 7)
+    """
+    if isinstance(sections, (list, tuple)):
+        points = [0] + list(sections) + [length]
+    else:
+        each, extra = divmod(length, sections)
+        points = [0]
+        for k in range(sections):
+            points.append(points[-1] + each + (1 if k < extra else 0))
+    return points[i], points[i + 1]
+
+
+def _split_back(function):
+    axis_of = _split_axis(function)
+
+    def vjp(c):
+        sections, part = c.static("indices_or_sections"), c.static("part")
+        axis = axis_of(c)
+        length = c.shape("ary")[axis]
+        count = len(sections) + 1 if isinstance(sections, (list, tuple)) else sections
+        start, stop = split_bounds(length, sections, part % count)
+        start, stop = slice(start, stop).indices(length)[:2]
+        index = [ast.Slice() for _ in range(axis)] + [_slice_node(slice(start, stop))]
+        return c.scatter_back(index[0] if len(index) == 1 else ast.Tuple(index, ast.Load()),
+                              operand="ary")
+    return vjp
+
+
+SPLITS = (np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit)
+for _f, _sample in ((np.split, Sample(Array((4, 3)), 2, part=1)),
+                    (np.array_split, Sample(Array((2, 5)), 3, axis=1, part=2)),
+                    (np.hsplit, Sample(Array((2, 6)), [1, 4], part=1)),
+                    (np.vsplit, Sample(Array((4, 2)), 2, part=0)),
+                    (np.dsplit, Sample(Array((2, 1, 4)), [3], part=-1))):
+    _signature = (lambda ary, indices_or_sections, axis=0, *, part: None) \
+        if _f in (np.split, np.array_split) else \
+        (lambda ary, indices_or_sections, *, part: None)
+    defvjp(Function(_f), _signature, ary=_split_back(_f), sample=_sample)
+
+
+# --- what stays out, said clearly --------------------------------------------------------
+
+_COMPLEX = ("s2sdiff differentiates real functions: complex numbers are not supported",
+            "Keep the computation real (write |z|^2 as re^2 + im^2 of real arrays); of a "
+            "real array, np.real is the array itself and np.imag is zero.")
+NO_RULE_HINTS = {f: _COMPLEX for f in (np.real, np.imag, np.conj, np.angle, np.real_if_close,
+                                       np.iscomplex, np.iscomplexobj)}
+NO_RULE_HINTS.update({f: ("its result is a list of arrays",
+                          f"Unpack the parts, `a, b = np.{f.__name__}(x, 2)`, or index the "
+                          f"call, `np.{f.__name__}(x, 2)[0]`.") for f in SPLITS})
+
+
+def no_rule_hint(callee):
+    """``(why, what to do)`` for a NumPy function s2sdiff leaves out on purpose, or None."""
+    try:
+        hint = NO_RULE_HINTS.get(callee)
+    except TypeError:
+        return None
+    module = getattr(callee, "__module__", None) or ""
+    if hint is None and module.startswith("numpy.fft"):
+        return _COMPLEX[0] + " (np.fft)", _COMPLEX[1]
+    return hint

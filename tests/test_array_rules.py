@@ -96,7 +96,10 @@ def _called(key, args, keywords):
     if isinstance(key, Function):
         spelled = key.function.__module__.replace("numpy", "np", 1) + "." + key.function.__name__
         assert eval(spelled, {"np": np}) is key.function, f"{key.name} is not {spelled}"
-        return ast.Call(ast.parse(spelled, mode="eval").body, args, keywords)
+        part = [k.value for k in keywords if k.arg == "part"]    # np.split(x, 2)[part]
+        call = ast.Call(ast.parse(spelled, mode="eval").body, args,
+                        [k for k in keywords if k.arg != "part"])
+        return ast.Subscript(call, part[0], ast.Load()) if part else call
     if isinstance(key, Method):
         return ast.Call(ast.Attribute(args[0], key.method, ast.Load()), args[1:], keywords)
     if isinstance(key, Attribute):

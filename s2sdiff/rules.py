@@ -571,10 +571,25 @@ def _dot(operand, other, matmul):
     def vjp(c):
         if c.ndim("a") == 0 or c.ndim("b") == 0:     # np.dot with a scalar multiplies
             return c.sum_to(c.g * c.arg(other), c.out_shape, operand)
-        if max(c.ndim("a"), c.ndim("b")) > 2:
-            c.refuse("np.dot of arrays with more than 2 dimensions", "Use @ (np.matmul).")
+        if max(c.ndim("a"), c.ndim("b")) > 2:        # a sum over a's last axis and b's
+            return _tensordot(operand)(_DotAxes(c))  # second-to-last: a tensordot
         return matmul(c)
     return vjp
+
+
+class _DotAxes:
+    """``c`` with the ``axes`` of the tensordot that ``np.dot(a, b)`` of N-d arrays is."""
+
+    def __init__(self, c):
+        self._c = c
+
+    def static(self, name, default=None):
+        if name == "axes":
+            return [self._c.ndim("a") - 1], [max(self._c.ndim("b") - 2, 0)]
+        return self._c.static(name, default)
+
+    def __getattr__(self, attribute):
+        return getattr(self._c, attribute)
 
 
 def _product_rule(t):

@@ -19,6 +19,7 @@ import string
 import numpy as np
 
 from .build import Expr
+from .listing import Line, assign
 from .ir import is_display, leaves
 from .rules import (RULES, Array, Attribute, Function, Method, Operator, Sample, _constant,
                     _elementwise, defrule, defvjp)
@@ -599,3 +600,59 @@ def no_rule_hint(callee):
     if hint is None and module.startswith("numpy.fft"):
         return _COMPLEX[0] + " (np.fft)", _COMPLEX[1]
     return hint
+
+
+# --- np.gradient -------------------------------------------------------------------------
+# Linear along one axis: central differences inside, one-sided (edge_order 1 or 2) at the
+# ends.  Its adjoint adds each output entry's adjoint, times its coefficients, into the
+# entries it read: a few slice updates of a zero array (``dfx[2:] += dy[1:-1] / 2.0``).
+
+def _gradient_back(c):
+    shape = tuple(c.shape("f"))
+    if c.out_shape is None or (len(shape) > 1 and "axis" not in c.bound):
+        c.refuse("np.gradient of an array of several dimensions without an axis (a list "
+                 "of arrays)", "Call it once per axis: np.gradient(f, axis=0).")
+    axis = c.static("axis", 0)
+    if not isinstance(axis, int):
+        c.refuse("np.gradient with several axes (a list of arrays)",
+                 "Call it once per axis: np.gradient(f, axis=0).")
+    axis %= len(shape)
+    spacing = c.static("varargs", 1.0) if "varargs" in c.bound else 1.0
+    if isinstance(spacing, tuple) and len(spacing) == 1:
+        spacing = spacing[0]
+    if isinstance(spacing, bool) or not isinstance(spacing, (int, float)):
+        c.refuse("np.gradient with coordinate arrays or several spacings",
+                 "Pass one spacing as a number: np.gradient(f, 0.5, axis=0).")
+    order = c.static("edge_order", 1)
+    n, h = shape[axis], float(spacing)
+    g = c.g
+    name = c.backprop.program.namer.fresh(f"{c.d_target}_{c.bound['f'].id}"
+                                          if isinstance(c.bound["f"], ast.Name) else "dgrad")
+
+    def along(start, stop):
+        index = [ast.Slice() for _ in range(axis)] + [_slice_node(slice(start, stop))]
+        return index[0] if len(index) == 1 else ast.Tuple(index, ast.Load())
+
+    def add(into, read, factor):
+        value = ast.BinOp(ast.Subscript(g.node, along(*read), ast.Load()), ast.Mult(),
+                          ast.Constant(factor))
+        c.lines.append(Line(ast.AugAssign(ast.Subscript(ast.Name(name, ast.Load()),
+                                                        along(*into), ast.Store()),
+                                          ast.Add(), value), c.step.number))
+    c.lines.append(Line(assign(name, c.np.zeros(_constant(shape)).node), c.step.number))
+    if n > 2:
+        add((2, n), (1, n - 1), 0.5 / h)
+        add((0, n - 2), (1, n - 1), -0.5 / h)
+    if order == 1:
+        coefficients = (-1 / h, 1 / h, 0.0)
+    else:
+        coefficients = (-1.5 / h, 2 / h, -0.5 / h)
+    for k, a in enumerate(coefficients):
+        if a:
+            add((k, k + 1), (0, 1), a)
+            add((n - 1 - k, n - k), (n - 1, n), -a)
+    return Expr.name(name)
+
+
+defvjp(Function(np.gradient), lambda f, *varargs, axis=None, edge_order=1: None,
+       f=_gradient_back, sample=Sample(Array((3, 5)), 0.5, axis=1, edge_order=2))

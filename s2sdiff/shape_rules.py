@@ -21,8 +21,8 @@ import numpy as np
 from .build import Expr
 from .listing import Line, assign
 from .ir import is_display, leaves
-from .rules import (RULES, Array, Attribute, Function, Method, Operator, Sample, _constant,
-                    _elementwise, defrule, defvjp)
+from .rules import (RULES, Array, Function, Method, Operator, Sample, _constant, _elementwise,
+                    defrule, defvjp, nondifferentiable)
 
 # --- elementwise: ufunc aliases of rows the table has -----------------------------------
 # (np.true_divide is np.divide, np.mod is np.remainder: one row each.)
@@ -578,13 +578,22 @@ for _f, _sample in ((np.split, Sample(Array((4, 3)), 2, part=1)),
     defvjp(Function(_f), _signature, ary=_split_back(_f), sample=_sample)
 
 
+# Piecewise-constant functions (integer or boolean results, as autograd lists them): their
+# results are constants, as np.floor's are.
+nondifferentiable(*(f for f in (
+    np.floor_divide, np.fix, np.trunc, np.around, np.argpartition, np.argwhere,
+    np.flatnonzero, np.count_nonzero, np.searchsorted, np.digitize, np.logical_xor,
+    np.isneginf, np.isposinf, np.allclose, np.isclose, np.array_equal, np.array_equiv,
+    np.greater_equal, np.less_equal, np.iscomplex, np.iscomplexobj, np.isreal,
+    np.isscalar, np.result_type, np.signbit) if Function(f) not in RULES))
+
+
 # --- what stays out, said clearly --------------------------------------------------------
 
 _COMPLEX = ("s2sdiff differentiates real functions: complex numbers are not supported",
             "Keep the computation real (write |z|^2 as re^2 + im^2 of real arrays); of a "
             "real array, np.real is the array itself and np.imag is zero.")
-NO_RULE_HINTS = {f: _COMPLEX for f in (np.real, np.imag, np.conj, np.angle, np.real_if_close,
-                                       np.iscomplex, np.iscomplexobj)}
+NO_RULE_HINTS = {f: _COMPLEX for f in (np.real, np.imag, np.conj, np.angle, np.real_if_close)}
 NO_RULE_HINTS.update({f: ("its result is a list of arrays",
                           f"Unpack the parts, `a, b = np.{f.__name__}(x, 2)`, or index the "
                           f"call, `np.{f.__name__}(x, 2)[0]`.") for f in SPLITS})
@@ -656,3 +665,25 @@ def _gradient_back(c):
 
 defvjp(Function(np.gradient), lambda f, *varargs, axis=None, edge_order=1: None,
        f=_gradient_back, sample=Sample(Array((3, 5)), 0.5, axis=1, edge_order=2))
+
+
+# np.cross of 3-vectors along ``axis`` (the last by default): <g, a x b> = <a, b x g>
+# = <b, g x a>, summed over the axes broadcasting added.
+def _cross(operand):
+    def vjp(c):
+        if any(k in c.bound for k in ("axisa", "axisb", "axisc")):
+            c.refuse("np.cross with axisa, axisb or axisc", "Use axis=, or move the axes first.")
+        axis = c.static("axis", -1)
+        if c.shape("a")[axis] != 3 or c.shape("b")[axis] != 3:
+            c.refuse("np.cross of 2-vectors", "Append a zero third entry to both vectors.")
+        keywords = {"axis": _constant(axis)} if "axis" in c.bound else {}
+        a, b = c.arg("a"), c.arg("b")
+        value = c.np.cross(b, c.g, **keywords) if operand == "a" else \
+            c.np.cross(c.g, a, **keywords)
+        return c.sum_to(value, c.out_shape, operand)
+    return vjp
+
+
+defvjp(Function(np.cross), lambda a, b, axisa=-1, axisb=-1, axisc=-1, axis=None: None,
+       a=_cross("a"), b=_cross("b"), jvp=lambda t: t.product_rule(),
+       sample=Sample(Array((2, 3)), Array((3,))))

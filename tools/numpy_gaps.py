@@ -15,6 +15,7 @@ import numpy as np
 
 from s2sdiff import rules
 from s2sdiff.rules import Attribute, Function, Method
+from s2sdiff.shape_rules import no_rule_hint
 
 ITEM_1 = """
 add subtract multiply divide true_divide remainder mod fabs power float_power negative
@@ -53,20 +54,27 @@ def missing(names):
     return out
 
 
-def main(argv):
+def gaps(autograd_path=None):
+    """``(missing, refused)``: the names without a row, and the complex functions among
+    them, which are refused with a clear error (shape_rules.no_rule_hint)."""
     names = set(ITEM_1)
-    if len(argv) > 1:
-        names |= autograd_names(argv[1])
-    gaps = missing(names)
-    gaps += [f".{m}()" for m in METHODS if rules.lookup(Method(m)) is None]
-    gaps += [f".{a}" for a in ATTRIBUTES if rules.lookup(Attribute(a)) is None]
-    refused = [g for g in gaps if g[3:] in COMPLEX]
-    gaps = [g for g in gaps if g not in refused]
-    for gap in gaps:
+    if autograd_path is not None:
+        names |= autograd_names(autograd_path)
+    found = missing(names)
+    found += [f".{m}()" for m in METHODS if rules.lookup(Method(m)) is None]
+    found += [f".{a}" for a in ATTRIBUTES if rules.lookup(Attribute(a)) is None]
+    refused = [g for g in found if g[3:] in COMPLEX
+               and no_rule_hint(getattr(np, g[3:])) is not None]
+    return [g for g in found if g not in refused], refused
+
+
+def main(argv):
+    gaps_, refused = gaps(argv[1] if len(argv) > 1 else None)
+    for gap in gaps_:
         print(gap)
-    print(f"{len(gaps)} missing; refused with a clear error (complex): {', '.join(refused)}",
+    print(f"{len(gaps_)} missing; refused with a clear error (complex): {', '.join(refused)}",
           file=sys.stderr)
-    return 1 if gaps else 0
+    return 1 if gaps_ else 0
 
 
 if __name__ == "__main__":

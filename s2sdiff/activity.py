@@ -20,7 +20,7 @@ from . import custom
 from .ir import Loop, walk_items
 from .kinds import constant_names
 from .rules import Function
-from .shape_rules import no_rule_hint
+from .split_rules import no_rule_hint
 
 
 @dataclass

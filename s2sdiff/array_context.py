@@ -443,7 +443,7 @@ def bind(step):
     """The rule's parameter names bound to the step's argument nodes."""
     value = step.value
     if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
-        # a part of np.split and its kin, np.split(x, 2)[0] (shape_rules.py)
+        # a part of np.split and its kin, np.split(x, 2)[0] (split_rules.py)
         pos = list(value.value.args)
         kw = {k.arg: k.value for k in value.value.keywords}
         kw["part"] = value.slice

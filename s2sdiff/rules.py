@@ -967,6 +967,3 @@ def is_array_call(callee):
         return False
     return isinstance(lookup(Function(callee)), ArrayRule) or _is_numpy(callee)
 
-
-# More NumPy rows (ufunc aliases, einsum, diagonals, padding, choosing...): shape_rules.py.
-from . import shape_rules  # noqa: E402,F401

@@ -15,7 +15,7 @@ import numpy as np
 
 from s2sdiff import rules
 from s2sdiff.rules import Attribute, Function, Method
-from s2sdiff.shape_rules import no_rule_hint
+from s2sdiff.split_rules import no_rule_hint
 
 ITEM_1 = """
 add subtract multiply divide true_divide remainder mod fabs power float_power negative
@@ -56,7 +56,7 @@ def missing(names):
 
 def gaps(autograd_path=None):
     """``(missing, refused)``: the names without a row, and the complex functions among
-    them, which are refused with a clear error (shape_rules.no_rule_hint)."""
+    them, which are refused with a clear error (split_rules.no_rule_hint)."""
     names = set(ITEM_1)
     if autograd_path is not None:
         names |= autograd_names(autograd_path)

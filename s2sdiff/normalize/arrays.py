@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from .. import rules, shape_rules
+from .. import rules, split_rules
 from ..ir import Step, is_display, read_names
 from ..rules import Attribute, Function, Method, Syntax
 from .expressions import copy_load
@@ -103,7 +103,7 @@ class ArraySyntax:
                 and self.is_free(node.value.func)):
             return False
         callee = self.resolve(node.value.func)
-        return any(callee is f for f in shape_rules.SPLITS)
+        return any(callee is f for f in split_rules.SPLITS)
 
     def array_split_part(self, node, into):
         """``np.split(x, 2)[0]``: one step, the row of ``np.split`` with ``part=0``."""
@@ -128,7 +128,7 @@ class ArraySyntax:
         value.keywords = [k for k in value.keywords if not _is_none_out(k)]
         args = self.array_args(value)
         rule = rules.lookup(Function(callee, len(node.args)))
-        if any(callee is f for f in shape_rules.SPLITS) or any(
+        if any(callee is f for f in split_rules.SPLITS) or any(
                 k.arg == "out" for k in value.keywords):
             rule = None   # a list of parts, or a write into out= (activity.py, aliases.py)
         if isinstance(rule, rules.Nondifferentiable):

@@ -28,7 +28,7 @@ import copy
 import dataclasses
 import types
 
-from .. import custom, rules, shape_rules, syntax
+from .. import custom, rules, split_rules, syntax
 from ..ir import assigned_names
 from ..names import Namer
 from . import dicts
@@ -348,7 +348,7 @@ class _Desugarer:
         callee = self.resolve(func)
         for attribute in reversed(dotted):
             callee = getattr(callee, attribute, None)
-        return any(callee is f for f in shape_rules.SPLITS)
+        return any(callee is f for f in split_rules.SPLITS)
 
     def split_parts(self, target, call, stmt):
         """``a, b = np.split(x, 2)`` as ``a = np.split(x, 2)[0]``, ``b = np.split(x, 2)[1]``

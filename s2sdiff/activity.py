@@ -20,6 +20,7 @@ from . import custom, linalg_rules
 from .ir import Loop, walk_items
 from .kinds import constant_names
 from .rules import Function
+from .split_rules import no_rule_hint
 
 
 @dataclass
@@ -155,10 +156,14 @@ def _no_rule(program, step, varied):
     else:
         hint = (f"Write `{what}` with supported operations (README lists them), or call it "
                 f"only on values that do not depend on the differentiated inputs.")
+    why = no_rule_hint(callee)                # left out on purpose: complex, lists of parts
+    if why is not None:
+        hint = why[1]
     raise program.parsed.error(
         ast.Expr(step.value, lineno=step.lineno),
         f"s2sdiff has no derivative rule for `{what}`, which {program.name} applies to "
-        f"{args} (a value that depends on the differentiated inputs)",
+        f"{args} (a value that depends on the differentiated inputs)"
+        + ("" if why is None else f": {why[0]}"),
         construct=f"call to {what}", hint=hint)
 
 

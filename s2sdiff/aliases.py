@@ -51,7 +51,10 @@ VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(n
          Function(np.atleast_2d), Function(np.atleast_3d), Function(np.asarray),
          Function(np.asanyarray), Function(np.swapaxes), Function(np.moveaxis),
          Function(np.broadcast_to), Method("view"), Method("swapaxes"), Function(np.diagonal),
-         Method("diagonal"), Function(np.flip), Function(np.fliplr), Function(np.flipud)}
+         Method("diagonal"), Function(np.flip), Function(np.fliplr), Function(np.flipud),
+         Function(np.diag), Function(np.rot90), Function(np.rollaxis), Function(np.split),
+         Function(np.array_split), Function(np.hsplit), Function(np.vsplit),
+         Function(np.dsplit)}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 
 

@@ -381,12 +381,12 @@ class RuleContext:
         constants (``np.flip(g, axis=1)``)."""
         return {n: Expr(ast.Constant(self.static(n))) for n in names if n in self.bound}
 
-    def scatter_back(self, index=None):
+    def scatter_back(self, index=None, operand="a"):
         """``dx[i] += g``, or ``np.add.at(dx, i, g)`` where integer arrays may repeat;
-        ``index`` (default the step's own) is what the output read of ``a``."""
+        ``index`` (default the step's own) is what the output read of ``operand``."""
         bp = self.backprop
-        base = self.bound["a"]
-        self.kind("a")               # a list built in the function is refused here
+        base = self.bound[operand]
+        self.kind(operand)           # a list built in the function is refused here
         index = self.bound["index"] if index is None else index
         g = self.g_lazy              # += and np.add.at broadcast it
         name = self.adjoints.writable(base.id, self.lines, self.step.number)
@@ -435,7 +435,12 @@ def shape_of(value, context):
 def bind(step):
     """The rule's parameter names bound to the step's argument nodes."""
     value = step.value if step.call is None else step.call   # an Entry: the call's arguments
-    if isinstance(value, ast.BinOp):
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
+        # a part of np.split and its kin, np.split(x, 2)[0] (split_rules.py)
+        pos = list(value.value.args)
+        kw = {k.arg: k.value for k in value.value.keywords}
+        kw["part"] = value.slice
+    elif isinstance(value, ast.BinOp):
         pos, kw = [value.left, value.right], {}
     elif isinstance(value, ast.Attribute):
         pos, kw = [value.value], {}

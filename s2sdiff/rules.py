@@ -467,7 +467,7 @@ for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"
 @dataclass(frozen=True)
 class Array:
     """A random argument of a ``Sample``: floats of ``shape`` (a Python float for ``()``),
-    differentiated; ``dtype=bool``, a constant mask."""
+    differentiated; ``dtype=bool``, a constant mask; ``dtype=int``, constant indices 0 or 1."""
     shape: tuple
     dtype: type = float
     draw: str = "normal"      # or "positive definite": symmetric, for np.linalg.cholesky
@@ -599,10 +599,25 @@ def _dot(operand, other, matmul):
     def vjp(c):
         if c.ndim("a") == 0 or c.ndim("b") == 0:     # np.dot with a scalar multiplies
             return c.sum_to(c.g * c.arg(other), c.out_shape, operand)
-        if max(c.ndim("a"), c.ndim("b")) > 2:
-            c.refuse("np.dot of arrays with more than 2 dimensions", "Use @ (np.matmul).")
+        if max(c.ndim("a"), c.ndim("b")) > 2:        # a sum over a's last axis and b's
+            return _tensordot(operand)(_DotAxes(c))  # second-to-last: a tensordot
         return matmul(c)
     return vjp
+
+
+class _DotAxes:
+    """``c`` with the ``axes`` of the tensordot that ``np.dot(a, b)`` of N-d arrays is."""
+
+    def __init__(self, c):
+        self._c = c
+
+    def static(self, name, default=None):
+        if name == "axes":
+            return [self._c.ndim("a") - 1], [max(self._c.ndim("b") - 2, 0)]
+        return self._c.static(name, default)
+
+    def __getattr__(self, attribute):
+        return getattr(self._c, attribute)
 
 
 def _product_rule(t):
@@ -850,7 +865,7 @@ defvjp(Function(_np.dstack), lambda tup: None,
        sample=Sample([Array((2,)), Array((1, 2, 2))]))
 # Cumulative sums and products, and differences, along axis (None: of the flattened array).
 # cumprod's adjoint divides by the entries: NaN (with NumPy's warning) where one is 0.
-_CUMULATIVE = lambda a, axis=None: None  # noqa: E731
+_CUMULATIVE = lambda a, axis=None, dtype=None: None  # noqa: E731
 for _key, _sample in ((Function(_np.cumsum), Sample(Array((3, 4)), axis=1)),
                       (Method("cumsum"), Sample(Array((2, 3))))):
     defvjp(_key, _CUMULATIVE, a=lambda c: _cumsum_back(c, c.g), sample=_sample)
@@ -893,7 +908,7 @@ defvjp(Function(_np.full_like), lambda a, fill_value, dtype=None, order="K", sub
 # Reductions, with axis and keepdims: the adjoint is spread back over the reduced axes.
 # Each function's row and its method's (np.sum(x), x.sum()) are the same. keepdims is
 # keyword-only: NumPy's third positional parameter is dtype (sum) or out (max), not taken.
-_REDUCE = lambda a, axis=None, *, keepdims=False: None  # noqa: E731
+_REDUCE = lambda a, axis=None, *, keepdims=False, dtype=None: None  # noqa: E731
 for _function, _vjp, _jvp, _sample in (
         (_np.sum, lambda c: c.spread(c.g_lazy), None, Sample(Array((3, 4)), axis=0)),
         (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size()), None,
@@ -913,7 +928,7 @@ defvjp(Function(_np.amin), _REDUCE, a=lambda c: c.spread_to_extrema(),
 # not taken: ddof is keyword-only, as NumPy's third positional parameter is dtype).
 # d var / da = 2 (a - mean) / (N - ddof); d std / da = (a - mean) / ((N - ddof) std), inf or
 # NaN where std is 0 (as in JAX).
-_SPREAD = lambda a, axis=None, *, ddof=0, keepdims=False: None  # noqa: E731
+_SPREAD = lambda a, axis=None, *, ddof=0, keepdims=False, dtype=None: None  # noqa: E731
 for _function, _std, _sample, _method_sample in (
         (_np.var, False, Sample(Array((3, 4)), axis=1, ddof=1), Sample(Array((2, 3)))),
         (_np.std, True, Sample(Array((3, 4)), axis=0, keepdims=True),

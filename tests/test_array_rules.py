@@ -66,9 +66,10 @@ class RowCall:
         self.function = namespace[name]
 
     def node(self, value):
-        if isinstance(value, Array) and value.dtype is bool:
+        if isinstance(value, Array) and value.dtype in (bool, int):
             name = f"mask{len(self.constants)}"
-            self.constants[name] = self.rng.random(value.shape) < 0.5
+            self.constants[name] = self.rng.random(value.shape) < 0.5 if value.dtype is bool \
+                else self.rng.integers(0, 2, value.shape)      # indices valid on any axis
             return ast.Name(name, ast.Load())
         if isinstance(value, Array):
             self.params.append(f"x{len(self.params)}")
@@ -112,7 +113,10 @@ def _called(key, args, keywords):
         spelled = rules.SPELLINGS.get(key.function) or (
             key.function.__module__.replace("numpy", "np", 1) + "." + key.function.__name__)
         assert eval(spelled, _NAMESPACE) == key.function, f"{key.name} is not {spelled}"
-        return ast.Call(ast.parse(spelled, mode="eval").body, args, keywords)
+        part = [k.value for k in keywords if k.arg == "part"]    # np.split(x, 2)[part]
+        call = ast.Call(ast.parse(spelled, mode="eval").body, args,
+                        [k for k in keywords if k.arg != "part"])
+        return ast.Subscript(call, part[0], ast.Load()) if part else call
     if isinstance(key, Method):
         return ast.Call(ast.Attribute(args[0], key.method, ast.Load()), args[1:], keywords)
     if isinstance(key, Attribute):

@@ -180,6 +180,8 @@ class Expressions:
     expression_List = expression_Tuple
 
     def expression_Subscript(self, node, into):
+        if self.split_part(node):                       # np.split(x, 2)[0] (arrays.py)
+            return self.array_split_part(node, into)
         if self.array_code:                             # x[1:, ::-1], x[mask]... (arrays.py)
             return self.array_subscript(node, into)
         sequence = self.atom(node.value, into.hint, into.lineno)

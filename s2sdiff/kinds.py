@@ -41,9 +41,24 @@ class Kind:
         return f"Kind({self.shape}, {self.dtype!r}, array={self.array})"
 
 
+def is_array_like(value):
+    """Whether ``value`` is an array of another library that generated NumPy code runs on
+    unchanged: a non-NumPy array with a ``shape`` and a NumPy ``dtype`` that implements
+    NumPy's protocols (``__array_function__`` and ``__array_ufunc__``: Dask, CuPy) or the
+    Array API (``__array_namespace__``).  Its kind is an array's; the dispatcher keys it
+    on its type, shape and dtype, so the gradient comes back in its own library."""
+    kind = type(value)
+    return kind is not np.ndarray and not isinstance(value, (np.ndarray, np.generic)) and (
+        hasattr(kind, "__array_function__") and hasattr(kind, "__array_ufunc__")
+        or hasattr(kind, "__array_namespace__")) and hasattr(kind, "shape") and hasattr(
+        kind, "dtype") and isinstance(getattr(value, "dtype", None), np.dtype)
+
+
 def kind_of(value):
     if isinstance(value, np.ndarray):
         return Kind(value.shape, value.dtype.kind, True, exact=value.dtype)
+    if is_array_like(value):
+        return Kind(tuple(value.shape), value.dtype.kind, True, exact=value.dtype)
     exact = value.dtype if isinstance(value, np.generic) else type(value)
     if isinstance(value, (bool, np.bool_)):
         return Kind((), "b", False, value, exact)
@@ -158,7 +173,11 @@ def _free_values(program, kinds):
 def check_argument(function_name, name, value):
     """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
     problem = None
-    if isinstance(value, np.ndarray):
+    if is_array_like(value) and not all(isinstance(n, (int, np.integer)) for n in value.shape):
+        problem = (f"{type(value).__name__} of unknown shape {value.shape} (generated code is "
+                   f"specialised to shapes: compute its chunk sizes first, as Dask's "
+                   f"x.compute_chunk_sizes() does)")
+    elif isinstance(value, np.ndarray) or is_array_like(value):
         if value.dtype.kind not in "biuf":
             problem = f"an array of dtype {value.dtype}"
         elif value.size == 0:
@@ -181,7 +200,8 @@ def infer(program, args, scalar=None):
     parsed = program.parsed
     env = dict(parsed.func.__globals__)
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})
-    env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) else a for a in args]))
+    env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) or is_array_like(a)
+                                    else a for a in args]))
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
     program.assigned_at = {}      # name -> the line of its last assignment in the run
     env[_SEQUENCE_CHECK] = functools.partial(_no_list_item_assignment, program)
@@ -265,7 +285,7 @@ def _infer_blocks(program, env, kinds, saving, scalar):
 
 def _is_complex(value):
     return isinstance(value, (complex, np.complexfloating)) or (
-        isinstance(value, np.ndarray) and value.dtype.kind == "c")
+        (isinstance(value, np.ndarray) or is_array_like(value)) and value.dtype.kind == "c")
 
 
 def _compiled(lines, linenos, filename):

@@ -54,10 +54,18 @@ def is_array_like(value):
         kind, "dtype") and isinstance(getattr(value, "dtype", None), np.dtype)
 
 
+def foreign_array(values):
+    """The type of the first array of another library among ``values`` (None if none):
+    generated code then spells what NumPy would do eagerly in that library's terms."""
+    return next((type(v) for v in values if is_array_like(v)), None)
+
+
 def kind_of(value):
     if isinstance(value, np.ndarray):
         return Kind(value.shape, value.dtype.kind, True, exact=value.dtype)
     if is_array_like(value):
+        if value.shape == ():     # as NumPy's scalars: what NumPy code makes of it is the same
+            return Kind((), value.dtype.kind, False, exact=value.dtype)
         return Kind(tuple(value.shape), value.dtype.kind, True, exact=value.dtype)
     exact = value.dtype if isinstance(value, np.generic) else type(value)
     if isinstance(value, (bool, np.bool_)):
@@ -203,6 +211,7 @@ def infer(program, args, scalar=None):
     env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) or is_array_like(a)
                                     else a for a in args]))
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
+    program.foreign = foreign_array(list(args) + list(_free_values(program, {}).values()))
     program.assigned_at = {}      # name -> the line of its last assignment in the run
     env[_SEQUENCE_CHECK] = functools.partial(_no_list_item_assignment, program)
     saving = {s.saved for s in program.steps

@@ -1,0 +1,197 @@
+"""Arrays of other libraries (issue 17, items 3 and 4): Dask arrays go through the default
+backend unchanged.  The gradient comes back as a lazy Dask array (nothing is computed
+before ``.compute()``: a scheduler that raises is in force while it is built), equal to
+the NumPy gradient on the same data and to closed forms; locally and on a
+``dask.distributed`` cluster.  What cannot stay lazy is refused at generation time."""
+import numpy as np
+import pytest
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+
+from s2sdiff import ArgumentError, grad, value_and_grad                   # noqa: E402
+from s2sdiff.errors import UnsupportedError                               # noqa: E402
+
+
+def logistic_loss(w, X, y):
+    Xw = X @ w
+    return np.sum(Xw + np.log1p(np.exp(-Xw))) - y @ Xw
+
+
+def logistic_with_bias(w, b, X, y):
+    z = X @ w + b
+    return np.mean(np.logaddexp(0.0, z) - y * z)
+
+
+def least_squares(w, X, y):
+    r = X @ w - y
+    return np.sum(r ** 2) / X.shape[0]
+
+
+def mlp_layer(W, b, v, X, y):
+    h = np.tanh(X @ W + b)
+    out = h @ v
+    return np.sum((out - y) ** 2)
+
+
+def rnn(W, xs, h0):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    return np.sum(h * h)
+
+
+def gather(x, i):
+    return np.sum(x[i] ** 2)
+
+
+def _refuse_to_compute(*args, **kwargs):
+    raise AssertionError("a Dask graph was computed while the gradient was being built")
+
+
+def lazily(f, *args):
+    """``f(*args)`` with a scheduler that refuses to compute anything."""
+    with dask.config.set(scheduler=_refuse_to_compute):
+        return f(*args)
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    n, p = 20_000, 10
+    X = rng.normal(size=(n, p))
+    y = (rng.random(n) < sigmoid(X @ rng.normal(size=p))).astype(float)
+    w = 0.1 * rng.normal(size=p)
+    return X, y, w, da.from_array(X, chunks=(1_000, p)), da.from_array(y, chunks=1_000)
+
+
+def test_logistic_gradient_is_lazy_and_equals_numpy(data):
+    X, y, w, dX, dy = data
+    assert dX.numblocks[0] == 20            # far larger than one chunk
+    dloss = grad(logistic_loss, wrt="w")
+    lazy = lazily(dloss, w, dX, dy)
+    assert isinstance(lazy, da.Array) and lazy.shape == w.shape
+    # not computed yet: every chunk of X is still an input task of its graph
+    assert len(lazy.__dask_graph__()) > dX.numblocks[0]
+    computed = lazy.compute()
+    assert isinstance(computed, np.ndarray) and computed.dtype == np.float64
+    expected = dloss(w, X, y)
+    np.testing.assert_allclose(computed, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(computed, X.T @ (sigmoid(X @ w) - y), rtol=1e-10)
+
+
+def test_value_and_grad_both_lazy(data):
+    X, y, w, dX, dy = data
+    value, gradient = lazily(value_and_grad(logistic_loss, wrt="w"), w, dX, dy)
+    assert isinstance(value, da.Array) and value.shape == ()
+    assert isinstance(gradient, da.Array)
+    value, gradient = dask.compute(value, gradient)
+    np.testing.assert_allclose(value, logistic_loss(w, X, y), rtol=1e-12)
+    np.testing.assert_allclose(gradient, grad(logistic_loss, wrt="w")(w, X, y), rtol=1e-12)
+
+
+def test_every_parameter_lazy_with_a_float_bias(data):
+    """The gradient of a float parameter is a lazy 0-d array (np.float64 would compute it);
+    the gradients of the Dask data have their chunks."""
+    X, y, w, dX, dy = data
+    gradients = lazily(grad(logistic_with_bias), w, 0.3, dX, dy)
+    assert all(isinstance(g, da.Array) for g in gradients)
+    dw, db, dXg, dyg = gradients
+    assert db.shape == () and dXg.chunks == dX.chunks
+    computed = dask.compute(*gradients)
+    expected = grad(logistic_with_bias)(w, 0.3, X, y)
+    for got, want in zip(computed, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-15)
+    residual = sigmoid(X @ w + 0.3) - y
+    np.testing.assert_allclose(computed[1], np.mean(residual), rtol=1e-10)
+    np.testing.assert_allclose(computed[2], np.outer(residual, w) / len(y), rtol=1e-10)
+
+
+@pytest.mark.parametrize("program", [least_squares, mlp_layer])
+def test_other_programs_equal_numpy(program, data):
+    X, y, w, dX, dy = data
+    rng = np.random.default_rng(1)
+    if program is least_squares:
+        args, dargs = (w, X, y), (w, dX, dy)
+    else:
+        W, b, v = rng.normal(size=(10, 6)) / 3, rng.normal(size=6), rng.normal(size=6)
+        args, dargs = (W, b, v, X, y), (W, b, v, dX, dy)
+    wrt = tuple(range(len(args) - 2))         # the weights, not the data
+    dprogram = grad(program, wrt=wrt)
+    lazy = lazily(dprogram, *dargs)
+    assert all(isinstance(g, da.Array) for g in lazy)
+    for got, want in zip(dask.compute(*lazy), dprogram(*args)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    if program is least_squares:
+        np.testing.assert_allclose(dask.compute(*lazy)[0], 2 * X.T @ (X @ w - y) / len(y),
+                                   rtol=1e-10)
+
+
+def test_a_loop_over_dask_arrays_equals_numpy():
+    rng = np.random.default_rng(2)
+    W, xs, h0 = rng.normal(size=(3, 3)) / 2, rng.normal(size=(5, 3)), rng.normal(size=3)
+    dW, dxs, dh0 = (da.from_array(a, chunks=2) for a in (W, xs, h0))
+    lazy = lazily(grad(rnn), dW, dxs, dh0)
+    assert all(isinstance(g, da.Array) for g in lazy)
+    for got, want in zip(dask.compute(*lazy), grad(rnn)(W, xs, h0)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_specialised_on_type_shape_and_dtype(data):
+    X, y, w, dX, dy = data
+    dloss = grad(logistic_loss, wrt="w")
+    dloss(w, X, y)
+    lazily(dloss, w, dX, dy)
+    lazily(dloss, w, dX[:5_000], dy[:5_000])                      # another shape
+    lazily(dloss, w.astype(np.float32), dX.astype(np.float32), dy.astype(np.float32))
+    keys = list(dloss.specializations)
+    assert len(keys) == 4
+    assert sum(isinstance(k[1], tuple) and k[1][0] is da.Array for k in keys) == 3
+    # the same shape with other chunks reuses the code: it does not depend on chunks
+    lazily(dloss, w, dX.rechunk((7_000, 10)), dy.rechunk(7_000))
+    assert len(dloss.specializations) == 4
+    small = dloss(w, dX[:5_000], dy[:5_000]).compute()
+    np.testing.assert_allclose(small, dloss(w, X[:5_000], y[:5_000]), rtol=1e-12)
+    single = dloss(w.astype(np.float32), dX.astype(np.float32), dy.astype(np.float32))
+    assert single.dtype == np.float32
+
+
+def test_argument_checks_still_name_the_parameter(data):
+    X, y, w, dX, dy = data
+    dloss = grad(logistic_loss, wrt="w")
+    with pytest.raises(ArgumentError, match="argument 'X' of logistic_loss .* got str"):
+        dloss(w, "X", y)
+    with pytest.raises(ArgumentError, match="argument 'y' of logistic_loss .*complex128"):
+        dloss(w, dX, dy.astype(complex))
+    unknown = dX[dX[:, 0] > 0]                   # shape (nan, 10) until computed
+    with pytest.raises(ArgumentError, match="argument 'X' .*unknown shape.*compute_chunk_sizes"):
+        dloss(w, unknown, dy)
+
+
+def test_scatter_into_a_dask_array_is_refused_at_generation():
+    x = da.from_array(np.arange(6.0).reshape(3, 2), chunks=1)
+    with pytest.raises(UnsupportedError, match=r"x\[i\].*dask.array.core.Array.*np.add.at") \
+            as error:
+        lazily(grad(gather, wrt="x"), x, np.array([0, 2, 2]))
+    assert error.value.lineno == gather.__code__.co_firstlineno + 1
+    # the same with NumPy arrays: the repeated row accumulates
+    np.testing.assert_allclose(grad(gather, wrt="x")(np.arange(6.0).reshape(3, 2),
+                                                     np.array([0, 2, 2])),
+                               [[0, 2], [0, 0], [16, 20]])
+
+
+def test_on_a_distributed_cluster(data):
+    distributed = pytest.importorskip("distributed", exc_type=ImportError)
+    X, y, w, dX, dy = data
+    dloss = grad(logistic_loss, wrt="w")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        lazy = dloss(w, dX, dy)
+        assert isinstance(lazy, da.Array)
+        future = client.compute(lazy)
+        np.testing.assert_allclose(future.result(), dloss(w, X, y), rtol=1e-12)

@@ -195,3 +195,20 @@ def test_on_a_distributed_cluster(data):
         assert isinstance(lazy, da.Array)
         future = client.compute(lazy)
         np.testing.assert_allclose(future.result(), dloss(w, X, y), rtol=1e-12)
+
+
+def test_example_runs(capsys):
+    """examples/dask_logistic.py, on 60,000 x 20 in 6 chunks (it defaults to 4,000,000)."""
+    import runpy
+    import sys
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "examples" / "dask_logistic.py"
+    argv = sys.argv
+    sys.argv = [str(path), "--rows", "60000", "--chunk", "10000"]
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.argv = argv
+    out = capsys.readouterr().out
+    assert "def grad_loss" in out and "in 6 chunks of 10,000 rows" in out
+    assert "equal to the NumPy gradient on the first 60,000 rows" in out

@@ -56,7 +56,8 @@ def _leaf(value):
     """The structure of a leaf: differentiated, a constant parameter, or a built-in value."""
     if isinstance(value, (float, np.floating)):
         return (DIFFERENTIATED,)
-    if isinstance(value, np.ndarray):
+    from .kinds import is_array_like          # kinds imports this module
+    if isinstance(value, np.ndarray) or is_array_like(value):     # NumPy's, Dask's...
         return (DIFFERENTIATED,) if value.dtype.kind == "f" else (CONSTANT,)
     if isinstance(value, (bool, int, np.integer)):
         return (CONSTANT,)

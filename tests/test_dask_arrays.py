@@ -9,7 +9,7 @@ import pytest
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
-from s2sdiff import ArgumentError, grad, value_and_grad                   # noqa: E402
+from s2sdiff import ArgumentError, grad, jvp, value_and_grad, vjp         # noqa: E402
 from s2sdiff.errors import UnsupportedError                               # noqa: E402
 
 
@@ -43,6 +43,14 @@ def rnn(W, xs, h0):
 
 def gather(x, i):
     return np.sum(x[i] ** 2)
+
+
+def layer(w, s, X):
+    return np.tanh(X @ w) * s
+
+
+def tree_loss(params, X, y):
+    return np.sum((np.tanh(X @ params["w"]) + params["b"] - y) ** 2)
 
 
 def _refuse_to_compute(*args, **kwargs):
@@ -139,6 +147,37 @@ def test_a_loop_over_dask_arrays_equals_numpy():
     assert all(isinstance(g, da.Array) for g in lazy)
     for got, want in zip(dask.compute(*lazy), grad(rnn)(W, xs, h0)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_vjp_and_jvp_stay_lazy():
+    """Reverse with a cotangent, and forward mode (whose tangent of a broadcast step is
+    zeros of the array's library plus the value, not np.full), against NumPy."""
+    rng = np.random.default_rng(3)
+    w, X, u, v = rng.normal(size=3), rng.normal(size=(8, 3)), rng.normal(size=8), rng.normal(size=3)
+    dX = da.from_array(X, chunks=(4, 3))
+    out, pullback = lazily(vjp, layer, w, 1.5, dX)
+    cotangents = lazily(pullback, da.from_array(u, chunks=4))
+    assert isinstance(out, da.Array) and all(isinstance(c, da.Array) for c in cotangents)
+    for got, want in zip(dask.compute(*cotangents), vjp(layer, w, 1.5, X)[1](u)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    value, tangent = lazily(jvp, layer, (w, 1.5, dX), (v, 0.5, dX * 0.0))
+    assert isinstance(tangent, da.Array)
+    np.testing.assert_allclose(tangent.compute(), jvp(layer, (w, 1.5, X), (v, 0.5, X * 0.0))[1],
+                               rtol=1e-12)
+    # <u, J v> both ways
+    reverse = sum(np.dot(c, t) for c, t in zip(dask.compute(*cotangents)[:2], (v, 0.5)))
+    np.testing.assert_allclose(np.dot(u, tangent.compute()), reverse, rtol=1e-10)
+
+
+def test_tree_parameters_with_dask_leaves(data):
+    X, y, w, dX, dy = data
+    params = {"w": da.from_array(w, chunks=5), "b": 0.25}
+    gradient = lazily(grad(tree_loss, wrt="params"), params, dX, dy)
+    assert set(gradient) == {"w", "b"} and isinstance(gradient["w"], da.Array)
+    expected = grad(tree_loss, wrt="params")({"w": w, "b": 0.25}, X, y)
+    for key in ("w", "b"):
+        np.testing.assert_allclose(np.asarray(gradient[key].compute() if hasattr(
+            gradient[key], "compute") else gradient[key]), expected[key], rtol=1e-10)
 
 
 def test_specialised_on_type_shape_and_dtype(data):

@@ -402,10 +402,10 @@ class RuleContext:
                 if isinstance(n, ast.Name))):
             self.refuse(f"the gradient of `{unparse(self.step.value)}` with {foreign.__module__}."
                         f"{foreign.__name__} arrays: it adds into the positions an index array "
-                        f"or mask selects (np.add.at, a masked write), which such arrays do not "
-                        f"support in place", "Index them with ints and slices, select with a "
-                        f"product (np.where(mask, x, 0.0), a one-hot matrix @ x), or pass "
-                        f"NumPy arrays.")
+                        f"or mask selects (np.add.at, a masked write), which s2sdiff writes "
+                        f"only for NumPy arrays (Dask arrays support neither)",
+                        "Index them with ints and slices, select with a product "
+                        "(np.where(mask, x, 0.0), a one-hot matrix @ x), or pass NumPy arrays.")
         name = self.adjoints.writable(base.id, self.lines, self.step.number)
         if not basic_index(index, bp.kinds):
             add_at = ast.Attribute(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "add",

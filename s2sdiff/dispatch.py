@@ -17,7 +17,8 @@ import numpy as np
 
 from . import activity, aliases
 from .errors import ArgumentError, InternalError, S2SDiffError
-from .kinds import NOT_SCALAR_HINT, check_argument, infer, is_array_like
+from .kinds import NOT_SCALAR_HINT, check_argument, infer
+from .libraries import is_array_like
 
 
 def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=(),

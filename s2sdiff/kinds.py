@@ -18,6 +18,7 @@ import numpy as np
 from . import rules
 from .build import unparse
 from .errors import ArgumentError, UnsupportedError, user_code
+from .libraries import is_array_like
 from .trees import FLAT_ONLY
 from .ir import (If, Jump, Loop, Step, atom_key, has_control_flow, is_display, store_names,
                  walk_items, walk_steps)
@@ -39,19 +40,6 @@ class Kind:
 
     def __repr__(self):
         return f"Kind({self.shape}, {self.dtype!r}, array={self.array})"
-
-
-def is_array_like(value):
-    """Whether ``value`` is an array of another library that generated NumPy code runs on
-    unchanged: a non-NumPy array with a ``shape`` and a NumPy ``dtype`` that implements
-    NumPy's protocols (``__array_function__`` and ``__array_ufunc__``: Dask, CuPy) or the
-    Array API (``__array_namespace__``).  Its kind is an array's; the dispatcher keys it
-    on its type, shape and dtype, so the gradient comes back in its own library."""
-    kind = type(value)
-    return kind is not np.ndarray and not isinstance(value, (np.ndarray, np.generic)) and (
-        hasattr(kind, "__array_function__") and hasattr(kind, "__array_ufunc__")
-        or hasattr(kind, "__array_namespace__")) and hasattr(kind, "shape") and hasattr(
-        kind, "dtype") and isinstance(getattr(value, "dtype", None), np.dtype)
 
 
 def foreign_array(values):

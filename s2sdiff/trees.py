@@ -35,6 +35,7 @@ import threading
 import numpy as np
 
 from .errors import ArgumentError
+from .libraries import is_array_like
 
 FLAT_ONLY = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for now "
              "(numbers, arrays, lists of numbers); grad and value_and_grad take trees")
@@ -56,7 +57,6 @@ def _leaf(value):
     """The structure of a leaf: differentiated, a constant parameter, or a built-in value."""
     if isinstance(value, (float, np.floating)):
         return (DIFFERENTIATED,)
-    from .kinds import is_array_like          # kinds imports this module
     if isinstance(value, np.ndarray) or is_array_like(value):     # NumPy's, Dask's...
         return (DIFFERENTIATED,) if value.dtype.kind == "f" else (CONSTANT,)
     if isinstance(value, (bool, int, np.integer)):

@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from . import activity, aliases
+from . import activity, aliases, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
 from .libraries import is_array_like
@@ -124,7 +124,7 @@ def _free_key(free, parsed):
                      f"s2sdiff_ndarray else s2sdiff_other(s2sdiff_v)")
     namespace = dict(names)
     source = "".join(f"{part}, " for part in parts)
-    exec(compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
+    exec(syntax.compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
                  "exec"), namespace)
     return namespace["free_key"], parts, names
 
@@ -188,7 +188,7 @@ def _fast_path(params, table, slow, required=None, free_parts=(), free_names=Non
                   "    return s2sdiff_slow(*s2sdiff_more, **s2sdiff_kwargs)\n")
     namespace = {"s2sdiff_ndarray": np.ndarray, "s2sdiff_get": table.get,
                  "s2sdiff_slow": slow, "s2sdiff_missing": _MISSING, **(free_names or {})}
-    exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
+    exec(syntax.compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
     return namespace["dispatch"]
 
 

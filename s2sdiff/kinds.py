@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from . import rules
+from . import rules, syntax
 from .build import unparse
 from .errors import ArgumentError, UnsupportedError, user_code
 from .libraries import is_array_like
@@ -181,8 +181,7 @@ def check_argument(function_name, name, value):
     elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
         problem = f"{type(value).__name__} {value!r:.60}"
     if problem:
-        tree = isinstance(value, dict) or hasattr(value, "__dataclass_fields__") \
-            or hasattr(type(value), "_fields")
+        tree = isinstance(value, (dict, list, tuple)) or hasattr(value, "__dataclass_fields__")
         raise ArgumentError(
             f"argument {name!r} of {function_name} must be a real number or a non-empty "
             f"array of real numbers, got {problem}" + (f" ({FLAT_ONLY})" if tree else ""),
@@ -288,12 +287,12 @@ def _is_complex(value):
 def _compiled(lines, linenos, filename):
     """The code of the source ``lines``, each numbered as the user's line it runs
     (``linenos``): an exception the user's forward raises there is shown at its line."""
-    tree = ast.parse("\n".join(lines) + "\n")
+    tree = syntax.parse("\n".join(lines) + "\n")
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) is not None:
             node.lineno = node.end_lineno = linenos[node.lineno - 1]
             node.col_offset, node.end_col_offset = 0, 10 ** 4    # the whole line
-    return compile(tree, filename, "exec")
+    return syntax.compile(tree, filename, "exec")
 
 
 def _arms(items):

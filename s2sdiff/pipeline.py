@@ -118,7 +118,8 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
             except S2SDiffError:
                 parsed = None                # generate() raises it where it belongs
             if parsed is not None:
-                tree_params = sorted(trees.candidates(parsed.node, wrt_names))
+                tree_params = sorted(trees.candidates(parsed.node, wrt_names,
+                                                      trees.uses_numpy(parsed)))
     if not tree_params:
         return generate(func, kind, wrt_names, single, optimize, explain)
     options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain))

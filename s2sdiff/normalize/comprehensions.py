@@ -28,7 +28,7 @@ import copy
 import dataclasses
 import types
 
-from .. import custom, rules
+from .. import custom, rules, syntax
 from ..ir import assigned_names
 from ..names import Namer
 from . import dicts
@@ -291,7 +291,7 @@ class _Desugarer:
                   f"for {j} in range({width}):\n"
                   f"    _ = [{row}[{j}] for {row} in {rows.id}]\n")
         head, shortest, loop_columns = (_relocated(stmt, where)
-                                        for stmt in ast.parse(source).body)
+                                        for stmt in syntax.parse(source).body)
         loop_columns.body[0].targets = [loop.target]
         loop_columns.body.extend(loop.body)
         return out + [head, shortest, loop_columns]
@@ -304,7 +304,7 @@ class _Desugarer:
                 and not iterable.keywords:
             sequence = iterable.args[0].id
             index = self.namer.fresh("i")
-            indices = ast.parse(f"reversed(range(len({sequence})))", mode="eval").body
+            indices = syntax.parse(f"reversed(range(len({sequence})))", mode="eval").body
             read = ast.Subscript(ast.Name(sequence, ast.Load()), ast.Name(index, ast.Load()),
                                  ast.Load())
             body = [ast.Assign([target], read, **where)] + body

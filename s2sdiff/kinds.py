@@ -18,7 +18,7 @@ import numpy as np
 from . import rules, syntax
 from .build import unparse
 from .errors import ArgumentError, UnsupportedError, user_code
-from .libraries import is_array_like
+from .libraries import is_array_like, only_array_api
 from .trees import FLAT_ONLY
 from .ir import (If, Jump, Loop, Step, atom_key, has_control_flow, is_display, store_names,
                  walk_items, walk_steps)
@@ -173,6 +173,11 @@ def check_argument(function_name, name, value):
         problem = (f"{type(value).__name__} of unknown shape {value.shape} (generated code is "
                    f"specialised to shapes: compute its chunk sizes first, as Dask's "
                    f"x.compute_chunk_sizes() does)")
+    elif only_array_api(value):
+        problem = (f"{type(value).__module__}.{type(value).__name__}, an Array API array "
+                   f"without NumPy's protocols (__array_function__, __array_ufunc__): "
+                   f"generated code calls NumPy functions on it; pass a NumPy array or "
+                   f"one of a library that implements them (Dask, CuPy)")
     elif isinstance(value, np.ndarray) or is_array_like(value):
         if value.dtype.kind not in "biuf":
             problem = f"an array of dtype {value.dtype}"

@@ -240,6 +240,20 @@ def test_argument_checks_still_name_the_parameter(data):
         dloss(w, unknown, dy)
 
 
+class ArrayAPIOnly:
+    """An array of the Array API alone: NumPy functions do not dispatch to it."""
+    shape, dtype = (3,), np.dtype(np.float64)
+
+    def __array_namespace__(self, api_version=None):
+        return np
+
+
+def test_an_array_api_array_without_numpys_protocols_is_refused_by_name():
+    with pytest.raises(ArgumentError, match="argument 'X' of logistic_loss .*ArrayAPIOnly, "
+                                            "an Array API array without NumPy's protocols"):
+        grad(logistic_loss, wrt="w")(np.ones(3), ArrayAPIOnly(), np.ones(3))
+
+
 def test_scatter_into_a_dask_array_is_refused_at_generation():
     x = da.from_array(np.arange(6.0).reshape(3, 2), chunks=1)
     with pytest.raises(UnsupportedError, match=r"x\[i\].*dask.array.core.Array.*np.add.at") \

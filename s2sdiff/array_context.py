@@ -389,6 +389,16 @@ class RuleContext:
         self.kind(operand)           # a list built in the function is refused here
         index = self.bound["index"] if index is None else index
         g = self.g_lazy              # += and np.add.at broadcast it
+        foreign = getattr(bp.program, "foreign", None)
+        if foreign is not None and not (basic_index(index, bp.kinds) and not any(
+                getattr(bp.kinds.get(n.id), "array", False) for n in ast.walk(index)
+                if isinstance(n, ast.Name))):
+            self.refuse(f"the gradient of `{unparse(self.step.value)}` with {foreign.__module__}."
+                        f"{foreign.__name__} arrays: it adds into the positions an index array "
+                        f"or mask selects (np.add.at, a masked write), which s2sdiff writes "
+                        f"only for NumPy arrays (Dask arrays support neither)",
+                        "Index them with ints and slices, select with a product "
+                        "(np.where(mask, x, 0.0), a one-hot matrix @ x), or pass NumPy arrays.")
         name = self.adjoints.writable(base.id, self.lines, self.step.number)
         if not basic_index(index, bp.kinds):
             add_at = ast.Attribute(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "add",

@@ -18,6 +18,7 @@ import numpy as np
 from . import activity, aliases, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
+from .libraries import is_array_like
 
 
 def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=(),
@@ -56,7 +57,7 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_r
              for key in parameter_reads]
 
     def _key(args):
-        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a)
+        return tuple([(a.shape, a.dtype) if type(a) is ndarray else _argument_key(a)
                       for a in args]) + free_key() + tuple(
             [_read_key(args[index], attributes) for index, attributes in reads])
 
@@ -135,11 +136,21 @@ def _read_key(value, attributes):
     return (value.shape, value.dtype) if type(value) is np.ndarray else _value_key(value)
 
 
+def _argument_key(value):
+    """The key of an argument that is not an ndarray: its type, and the shape and dtype of
+    another library's array (``kinds.is_array_like``).  The fast path keys such an array
+    on its type alone, which no entry has: it takes the slow path, keyed here."""
+    if is_array_like(value):
+        return type(value), tuple(value.shape), value.dtype
+    return type(value)
+
+
 def _value_key(value):
-    """The key of a free value that is not an array: its type (and a list's length)."""
+    """The key of a free value that is not an ndarray: its type (and a list's length, and
+    another library's array's shape and dtype)."""
     if isinstance(value, (list, tuple)):
         return type(value), len(value)
-    return type(value)
+    return _argument_key(value)
 
 
 def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None):

@@ -18,6 +18,7 @@ import numpy as np
 from . import rules, syntax
 from .build import unparse
 from .errors import ArgumentError, UnsupportedError, user_code
+from .libraries import is_array_like, only_array_api
 from .trees import FLAT_ONLY
 from .ir import (If, Jump, Loop, Step, atom_key, has_control_flow, is_display, store_names,
                  walk_items, walk_steps)
@@ -41,9 +42,19 @@ class Kind:
         return f"Kind({self.shape}, {self.dtype!r}, array={self.array})"
 
 
+def foreign_array(values):
+    """The type of the first array of another library among ``values`` (None if none):
+    generated code then spells what NumPy would do eagerly in that library's terms."""
+    return next((type(v) for v in values if is_array_like(v)), None)
+
+
 def kind_of(value):
     if isinstance(value, np.ndarray):
         return Kind(value.shape, value.dtype.kind, True, exact=value.dtype)
+    if is_array_like(value):
+        if value.shape == ():     # as NumPy's scalars: what NumPy code makes of it is the same
+            return Kind((), value.dtype.kind, False, exact=value.dtype)
+        return Kind(tuple(value.shape), value.dtype.kind, True, exact=value.dtype)
     exact = value.dtype if isinstance(value, np.generic) else type(value)
     if isinstance(value, (bool, np.bool_)):
         return Kind((), "b", False, value, exact)
@@ -158,7 +169,16 @@ def _free_values(program, kinds):
 def check_argument(function_name, name, value):
     """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
     problem = None
-    if isinstance(value, np.ndarray):
+    if is_array_like(value) and not all(isinstance(n, (int, np.integer)) for n in value.shape):
+        problem = (f"{type(value).__name__} of unknown shape {value.shape} (generated code is "
+                   f"specialised to shapes: compute its chunk sizes first, as Dask's "
+                   f"x.compute_chunk_sizes() does)")
+    elif only_array_api(value):
+        problem = (f"{type(value).__module__}.{type(value).__name__}, an Array API array "
+                   f"without NumPy's protocols (__array_function__, __array_ufunc__): "
+                   f"generated code calls NumPy functions on it; pass a NumPy array or "
+                   f"one of a library that implements them (Dask, CuPy)")
+    elif isinstance(value, np.ndarray) or is_array_like(value):
         if value.dtype.kind not in "biuf":
             problem = f"an array of dtype {value.dtype}"
         elif value.size == 0:
@@ -180,8 +200,10 @@ def infer(program, args, scalar=None):
     parsed = program.parsed
     env = dict(parsed.func.__globals__)
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})
-    env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) else a for a in args]))
+    env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) or is_array_like(a)
+                                    else a for a in args]))
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
+    program.foreign = foreign_array(list(args) + list(_free_values(program, {}).values()))
     program.assigned_at = {}      # name -> the line of its last assignment in the run
     env[_SEQUENCE_CHECK] = functools.partial(_no_list_item_assignment, program)
     saving = {s.saved for s in program.steps
@@ -264,7 +286,7 @@ def _infer_blocks(program, env, kinds, saving, scalar):
 
 def _is_complex(value):
     return isinstance(value, (complex, np.complexfloating)) or (
-        isinstance(value, np.ndarray) and value.dtype.kind == "c")
+        (isinstance(value, np.ndarray) or is_array_like(value)) and value.dtype.kind == "c")
 
 
 def _compiled(lines, linenos, filename):

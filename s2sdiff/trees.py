@@ -38,6 +38,7 @@ import numpy as np
 
 from .errors import ArgumentError
 from . import syntax
+from .libraries import is_array_like
 
 FLAT_ONLY = ("a tree (dict, list, tuple, namedtuple or dataclass of arrays) is differentiated "
              "when the function reads its leaves with constant keys (params[\"W\"], "
@@ -61,7 +62,7 @@ def _leaf(value):
     """The structure of a leaf: differentiated, a constant parameter, or a built-in value."""
     if isinstance(value, (float, np.floating)):
         return (DIFFERENTIATED,)
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_array_like(value):     # NumPy's, Dask's...
         return (DIFFERENTIATED,) if value.dtype.kind == "f" else (CONSTANT,)
     if isinstance(value, (bool, int, np.integer)):
         return (CONSTANT,)

@@ -37,8 +37,13 @@ def forward_refused(program):
 
 
 def zeros_of(modules, name):
-    """``np.zeros(name.shape)``."""
-    return modules.namespace(np).zeros(Expr(attribute_node(name, "shape"))).node
+    """``np.zeros(name.shape)``; ``np.zeros_like(name, dtype=np.float64)`` for the arrays
+    of another library (``kinds.foreign_array``): zeros in that library."""
+    m = modules.namespace(np)
+    if getattr(modules.program, "foreign", None) is not None:
+        return m.zeros_like(Expr.name(name), dtype=Expr(ast.Attribute(
+            ast.Name(m.alias, ast.Load()), "float64", ast.Load()))).node
+    return m.zeros(Expr(attribute_node(name, "shape"))).node
 
 
 def spread_tangent(modules, kinds, step, terms, value):
@@ -67,6 +72,8 @@ def spread_tangent(modules, kinds, step, terms, value):
             return value
     except ValueError:
         pass
+    if getattr(modules.program, "foreign", None) is not None:     # lazy: not np.full
+        return modules.namespace(np).zeros_like(Expr.name(step.target)) + value
     return modules.namespace(np).full(Expr(attribute_node(step.target, "shape")), value)
 
 

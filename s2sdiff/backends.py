@@ -237,6 +237,7 @@ def _numba(generated, kind):
     checker = _unwrap_checks(func)
     _NumbaLoops().visit(func)
     tape = _preallocate_tape(func)
+    _typed_lists(func)
     header = _header(original) + ["# compiled by numba.njit (nopython mode) from this text"]
     source = _render(func, original, header)
     namespace = _namespace(generated)
@@ -247,6 +248,7 @@ def _numba(generated, kind):
     for key, value in list(namespace.items()):
         if value is _ZEROS_LIKE:
             namespace[key] = _numba_zeros_like()
+    namespace["TypedList"] = numba.typed.List
     python_version, filename = _exec(source, name, namespace, "numba")
     compiled = numba.njit(error_model="numpy")(python_version)
     compiled._can_compile = False       # new argument types compile in ``slow`` only
@@ -415,6 +417,19 @@ def _preallocate_tape(func):
             continue
         return _rewrite_tape(func, tape, loop, push, pop_owner, pop, values)
     return None
+
+
+def _typed_lists(func):
+    """``tape = []`` -> ``tape = TypedList()`` (numba's typed list) for the tapes left."""
+    pushed = {node.func.value.id for node in ast.walk(func) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Attribute) and node.func.attr == "append"
+              and isinstance(node.func.value, ast.Name)}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List) \
+                and not node.value.elts and len(node.targets) == 1 \
+                and getattr(node.targets[0], "id", None) in pushed:
+            node.value = _call("TypedList")
+            _new(node)
 
 
 def _is_push(stmt, tape):
@@ -596,12 +611,15 @@ class _JaxSpecialisation:
         _unwrap_checks(func)
         _JaxWrites(original, self.name).visit(func)
         ast.fix_missing_locations(func)
-        header = _header(original) + ["# run as jax.numpy under jax.jit from this text"]
-        self.source = _render(func, original, header)
         namespace = _namespace(python)
-        for key, value in list(namespace.items()):
-            if value is np:
-                namespace[key] = jnp
+        numpy_names = sorted(key for key, value in namespace.items() if value is np and any(
+            isinstance(n, ast.Name) and n.id == key for n in ast.walk(func)))
+        for key in numpy_names:
+            namespace[key] = jnp
+        header = _header(original) + [
+            f"# run under jax.jit from this text, {', '.join(numpy_names) or 'np'} being "
+            f"jax.numpy"]
+        self.source = _render(func, original, header)
         traced, self.filename = _exec(self.source, func.name, namespace, "jax")
         self.jitted = jax.jit(traced)
         self.errors = (jax.errors.JAXTypeError if hasattr(jax.errors, "JAXTypeError") else (),

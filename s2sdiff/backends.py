@@ -65,14 +65,41 @@ def _new(node):
     return node
 
 
-def _unwrap_checks(func):
+def _user_line(origin, pattern):
+    """(file, line, text) of the first line of ``origin``'s source matching ``pattern``."""
+    try:
+        lines, first = inspect.getsourcelines(origin)
+        filename = inspect.getsourcefile(origin)
+    except (OSError, TypeError):
+        return None, None, None
+    for offset, line in enumerate(lines[1:], 1):
+        if re.search(pattern, line):
+            return filename, first + offset, line.rstrip()
+    return None, None, None
+
+
+def _unwrap_checks(func, backend, origin, original):
     """Take the body out of the generated ``try: ... except TypeError: check(...)``
-    wrapper and drop ``if not (type(x) is float): check(...)`` guards; return the
-    checker call (an ``ast.Call``) or None.  An IEEE retry handler (``except
-    (ArithmeticError, ValueError)``) goes too: the compiled code computes in IEEE
-    arithmetic, so the partials that would raise in Python give inf or NaN."""
-    checker = None
+    wrapper and drop ``if not (type(x) is float): check(...)`` guards and the
+    ``scalar_output(y)`` check; return the checker call (an ``ast.Call``) or None.  An
+    IEEE retry handler (``except (ArithmeticError, ValueError)``) goes too: the compiled
+    code computes in IEEE arithmetic, so the partials that would raise in Python give inf
+    or NaN.  Code that calls other user functions (its entry checks they were not
+    rebound) is refused: their generated code is Python."""
     body = func.body
+    name = getattr(origin, "__name__", "the function")
+    for stmt in body:
+        if isinstance(stmt, ast.If) and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Return) \
+                and isinstance(stmt.test, ast.Compare) and isinstance(stmt.test.ops[0], ast.IsNot):
+            helper = ast.unparse(stmt.test.left)
+            filename, lineno, text = _user_line(origin, rf"\b{re.escape(helper)}\s*\(")
+            raise UnsupportedError(
+                f"backend={backend!r} cannot compile {name}: it calls the Python function "
+                f"`{helper}`, whose generated derivative is Python code",
+                construct=f"call of a user function under backend={backend!r}",
+                filename=filename, lineno=lineno, source_line=text,
+                hint=f"Write `{helper}`'s body inline, or use the default backend='python'.")
+    checker = None
     if len(body) == 1 and isinstance(body[0], ast.Try) and not body[0].finalbody:
         handlers = body[0].handlers
         for handler in handlers:
@@ -86,7 +113,11 @@ def _unwrap_checks(func):
         return (isinstance(stmt, ast.If) and len(stmt.body) == 1 and not stmt.orelse
                 and isinstance(stmt.body[0], ast.Expr) and isinstance(stmt.body[0].value, ast.Call)
                 and getattr(stmt.body[0].value.func, "id", None) == checker_name)
-    func.body = [s for s in body if not is_guard(s)]
+
+    def is_output_check(stmt):
+        return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                and getattr(stmt.value.func, "id", "").startswith("scalar_output"))
+    func.body = [s for s in body if not is_guard(s) and not is_output_check(s)]
     return checker
 
 
@@ -218,7 +249,6 @@ _NUMBA_HINT = ("backend='numba' compiles scalar and loop code over floats, lists
 
 def _numba(generated, kind):
     import numba
-    from numba.core.errors import NumbaError
 
     name = generated.__name__
     origin = getattr(generated, "__s2sdiff_origin__", generated)
@@ -234,7 +264,7 @@ def _numba(generated, kind):
     original = generated.source
     tree = ast.parse(original)
     func = tree.body[0]
-    checker = _unwrap_checks(func)
+    checker = _unwrap_checks(func, "numba", origin, original)
     _NumbaLoops().visit(func)
     tape = _preallocate_tape(func)
     _typed_lists(func)
@@ -250,6 +280,7 @@ def _numba(generated, kind):
             namespace[key] = _numba_zeros_like()
     namespace["TypedList"] = numba.typed.List
     python_version, filename = _exec(source, name, namespace, "numba")
+    _refuse_python_names(func, namespace, source, filename, origin.__name__)
     compiled = numba.njit(error_model="numpy")(python_version)
     compiled._can_compile = False       # new argument types compile in ``slow`` only
     sequences = _sequence_parameters(checker)
@@ -260,25 +291,75 @@ def _numba(generated, kind):
 
     lock = threading.Lock()
 
-    def slow(*args):
-        """A call with argument types not compiled yet: compile them (the tape's types
-        checked, ``_check_tape``), or refuse clearly."""
+    def prepare(*args):
+        """Compile for these argument types (the tape's types checked, ``_check_tape``), or
+        refuse clearly: an ``ArgumentError`` returned for arguments numba is not given,
+        an ``UnsupportedError`` raised for code numba cannot compile."""
+        from numba.core import types
+
+        kinds = [compiled.typeof_pyval(a) for a in args]
+        for param, value, kind in zip(params, args, kinds):
+            fits = isinstance(kind, (types.Float, types.Integer, types.Boolean))
+            wanted = "a real number"
+            if param in sequences:
+                fits = fits or isinstance(kind, types.Array) and kind.ndim == 1 and isinstance(
+                    kind.dtype, (types.Float, types.Integer))
+                wanted = "a real number, or a list or 1-D array of them"
+            if not fits:
+                return ArgumentError(
+                    f"argument {param!r} of {name} (backend='numba') must be {wanted}, got "
+                    f"{type(value).__name__}", construct="argument")
         with lock:
             compiled._can_compile = True
             try:
                 before = len(compiled.overloads)
-                result = compiled(*args)
-                if tape is not None and len(compiled.overloads) != before:
-                    _check_tape(compiled, tape, origin.__name__, source, filename)
-                return result
+                compiled.compile(tuple(kinds))
+            except Exception as error:          # numba's compiler refuses the code
+                raise refuse(error) from None
             finally:
                 compiled._can_compile = False
+            if tape is not None and len(compiled.overloads) != before:
+                _check_tape(compiled, tape, origin.__name__, source, filename)
+        return None
 
-    entry = _numba_entry(name, params, sequences, checker, namespace, compiled, slow,
-                         NumbaError, refuse)
+    entry = _numba_entry(name, params, sequences, checker, namespace, compiled, prepare)
     functools.update_wrapper(entry, generated, assigned=("__module__", "__doc__"))
     entry.compiled = compiled
     return _describe(entry, generated, source)
+
+
+_NUMBA_MODULES = ("math", "cmath", "numpy")
+
+
+def _refuse_python_names(func, namespace, source, filename, name):
+    """Refuse, at generation, a name the compiled code would read from Python that numba
+    cannot compile: a Python function or object, a module other than math, cmath and
+    NumPy, a list or an array (numba would freeze its contents at compile time)."""
+    import numba
+
+    local = {a.arg for a in func.args.args} | {
+        n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Name) or node.id in local or node.id not in namespace:
+            continue
+        value = namespace[node.id]
+        if isinstance(value, (bool, int, float)) or isinstance(value, numba.core.dispatcher.Dispatcher) \
+                or value is numba.typed.List:
+            continue
+        if inspect.ismodule(value) and value.__name__ in _NUMBA_MODULES:
+            continue
+        what = ("the module" if inspect.ismodule(value) else "the Python function"
+                if callable(value) else f"the {type(value).__name__}")
+        lineno = next((i for i, line in enumerate(source.splitlines(), 1)
+                       if re.search(rf"\b{node.id}\b", line) and not line.lstrip().startswith(("#", "def "))),
+                      None)
+        raise UnsupportedError(
+            f"backend='numba' cannot compile {name}: it reads {what} `{node.id}`, which "
+            f"numba's nopython mode cannot use", construct=f"`{node.id}` under backend='numba'",
+            filename=filename if lineno else None, lineno=lineno,
+            source_line=source.splitlines()[lineno - 1] if lineno else None,
+            hint="Pass it as a parameter (numbers, 1-D arrays), call math or NumPy "
+                 "functions, or use the default backend='python'.")
 
 
 def _sequence_parameters(checker):
@@ -288,12 +369,11 @@ def _sequence_parameters(checker):
     return tuple(e.value for e in checker.args[1].elts if isinstance(e, ast.Constant))
 
 
-def _numba_entry(name, params, sequences, checker, namespace, compiled, first_compile,
-                 NumbaError, refuse):
+def _numba_entry(name, params, sequences, checker, namespace, compiled, prepare):
     """The function the user calls: lists given for sequence parameters become arrays
-    (numba's reflected lists are slow and deprecated), then the compiled code runs; when
-    numba refuses the arguments, the generated argument check names the bad one, else the
-    refusal names the generated line numba could not compile."""
+    (numba's reflected lists are slow and deprecated), then the compiled code runs; the
+    first call with new argument types compiles them (``prepare``), and when numba is not
+    given numbers the generated argument check names the bad argument."""
     listed = ", ".join(params)
     convert = "".join(f"    if type({p}) is list:\n        {p} = s2sdiff_asarray({p}, "
                       f"dtype=float)\n" for p in sequences)
@@ -303,13 +383,12 @@ def _numba_entry(name, params, sequences, checker, namespace, compiled, first_co
               f"        return s2sdiff_compiled({listed})\n"
               f"    except TypeError:\n"
               f"        pass\n"
-              f"    try:\n"
-              f"        return s2sdiff_first({listed})\n"
-              f"    except s2sdiff_NumbaError as s2sdiff_error:\n{check}"
-              f"        raise s2sdiff_refuse(s2sdiff_error) from None\n")
+              f"    s2sdiff_refused = s2sdiff_prepare({listed})\n"
+              f"    if s2sdiff_refused is not None:\n{check}"
+              f"        raise s2sdiff_refused\n"
+              f"    return s2sdiff_compiled({listed})\n")
     scope = {"s2sdiff_asarray": np.asarray, "s2sdiff_compiled": compiled,
-             "s2sdiff_first": first_compile, "s2sdiff_NumbaError": NumbaError,
-             "s2sdiff_refuse": refuse}
+             "s2sdiff_prepare": prepare}
     if checker is not None:
         scope[checker.func.id] = namespace[checker.func.id]
     exec(compile(source, f"<s2sdiff numba entry {name}>", "exec"), scope)
@@ -373,7 +452,7 @@ def _descending(args):
         if isinstance(args[0], ast.Constant) and type(args[0].value) is int:
             start = ast.Constant(args[0].value - 1)
         return _call("range", start, ast.Constant(-1), ast.Constant(-1))
-    lo, hi = args[0], args[1]
+    lo = args[0]
     step = args[2] if len(args) == 3 else ast.Constant(1)
     count = _call("len", _call("range", *args))
     last = ast.BinOp(lo, ast.Add(), ast.BinOp(ast.BinOp(count, ast.Sub(), ast.Constant(1)),
@@ -608,7 +687,7 @@ class _JaxSpecialisation:
         original = python.source
         tree = ast.parse(original)
         func = tree.body[0]
-        _unwrap_checks(func)
+        _unwrap_checks(func, "jax", origin, original)
         _JaxWrites(original, self.name).visit(func)
         ast.fix_missing_locations(func)
         namespace = _namespace(python)

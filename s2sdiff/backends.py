@@ -261,15 +261,6 @@ def _numba(generated, kind):
         raise UnsupportedError(f"backend='numba' cannot compile {name}: it is not a plain "
                                f"generated function", construct="backend='numba'",
                                hint=_NUMBA_HINT)
-    original = generated.source
-    tree = ast.parse(original)
-    func = tree.body[0]
-    checker = _unwrap_checks(func, "numba", origin, original)
-    _NumbaLoops().visit(func)
-    tape = _preallocate_tape(func)
-    _typed_lists(func)
-    header = _header(original) + ["# compiled by numba.njit (nopython mode) from this text"]
-    source = _render(func, original, header)
     namespace = _namespace(generated)
     namespace.setdefault("np", np)
     if namespace["np"] is not np:
@@ -279,53 +270,182 @@ def _numba(generated, kind):
         if value is _ZEROS_LIKE:
             namespace[key] = _numba_zeros_like()
     namespace["TypedList"] = numba.typed.List
-    python_version, filename = _exec(source, name, namespace, "numba")
-    _refuse_python_names(func, namespace, source, filename, origin.__name__)
-    compiled = numba.njit(error_model="numpy")(python_version)
-    compiled._can_compile = False       # new argument types compile in ``slow`` only
-    sequences = _sequence_parameters(checker)
-    params = [a.arg for a in func.args.args]
-
-    def refuse(error):
-        return _refusal("numba", origin.__name__, str(error), source, filename, _NUMBA_HINT)
-
+    build = _NumbaBuild(generated, origin, namespace)
     lock = threading.Lock()
 
     def prepare(*args):
-        """Compile for these argument types (the tape's types checked, ``_check_tape``), or
-        refuse clearly: an ``ArgumentError`` returned for arguments numba is not given,
-        an ``UnsupportedError`` raised for code numba cannot compile."""
+        """Compile for these argument types, or refuse clearly: an ``ArgumentError``
+        returned for arguments numba is not given, an ``UnsupportedError`` raised for code
+        numba cannot compile.  A preallocated tape is float first; when numba types a
+        value stored on it otherwise (an int counter), the code is made again with a typed
+        list to learn the stored types, then with a tape of those dtypes (``.source``
+        shows what runs)."""
         from numba.core import types
 
-        kinds = [compiled.typeof_pyval(a) for a in args]
-        for param, value, kind in zip(params, args, kinds):
+        current = build.current
+        kinds = [current.compiled.typeof_pyval(a) for a in args]
+        for param, value, kind in zip(build.params, args, kinds):
             fits = isinstance(kind, (types.Float, types.Integer, types.Boolean))
             wanted = "a real number"
-            if param in sequences:
+            if param in build.sequences:
                 fits = fits or isinstance(kind, types.Array) and kind.ndim == 1 and isinstance(
                     kind.dtype, (types.Float, types.Integer))
                 wanted = "a real number, or a list or 1-D array of them"
             if not fits:
                 return ArgumentError(
-                    f"argument {param!r} of {name} (backend='numba') must be {wanted}, got "
-                    f"{type(value).__name__}", construct="argument")
+                    f"argument {param!r} of {build.origin.__name__} (backend='numba') must "
+                    f"be {wanted}, got {type(value).__name__}", construct="argument")
         with lock:
-            compiled._can_compile = True
             try:
-                before = len(compiled.overloads)
-                compiled.compile(tuple(kinds))
-            except Exception as error:          # numba's compiler refuses the code
-                raise refuse(error) from None
-            finally:
-                compiled._can_compile = False
-            if tape is not None and len(compiled.overloads) != before:
-                _check_tape(compiled, tape, origin.__name__, source, filename)
+                current.compile(kinds)
+                exact = current.dtypes == "float" and current.stores_non_floats()
+            except UnsupportedError:
+                if current.dtypes != "float":
+                    raise
+                exact = True        # perhaps a value of the float tape used as an index
+            if exact:
+                listed = build.make("list")
+                install(listed)
+                listed.compile(kinds)
+                dtypes = listed.list_dtypes()
+                if dtypes is not None:
+                    typed = build.make(dtypes)
+                    typed.compile(kinds)
+                    install(typed)
+            elif current.dtypes not in ("float", None) and current.stores_non_floats(
+                    current.dtypes):
+                raise current.tape_refusal()
         return None
 
-    entry = _numba_entry(name, params, sequences, checker, namespace, compiled, prepare)
+    def install(code):
+        build.current = code
+        entry.__globals__["s2sdiff_compiled"] = code.compiled
+        entry.source = code.source
+        entry.compiled = code.compiled
+
+    entry = _numba_entry(name, build.params, build.sequences, build.checker, namespace,
+                         build.current.compiled, prepare)
     functools.update_wrapper(entry, generated, assigned=("__module__", "__doc__"))
-    entry.compiled = compiled
-    return _describe(entry, generated, source)
+    entry.compiled = build.current.compiled
+    return _describe(entry, generated, build.current.source)
+
+
+class _NumbaBuild:
+    """The generated source rewritten for numba (``make``), with its tape's dtypes."""
+
+    def __init__(self, generated, origin, namespace):
+        self.generated, self.origin, self.namespace = generated, origin, namespace
+        self.current = self.make("float")
+        func = self.current.func
+        self.checker = self.current.checker
+        self.sequences = _sequence_parameters(self.checker)
+        self.params = [a.arg for a in func.args.args]
+
+    def make(self, dtypes):
+        return _NumbaCode(self, dtypes)
+
+
+class _NumbaCode:
+    """One rewriting: ``source``, its ``numba.njit`` (compiled per argument types in
+    ``compile``), the tape it preallocated (``tape``: its name and the values stored)."""
+
+    def __init__(self, build, dtypes):
+        import numba
+
+        original = build.generated.source
+        self.name = build.origin.__name__
+        func = self.func = ast.parse(original).body[0]
+        self.checker = _unwrap_checks(func, "numba", build.origin, original)
+        self.func_source = ast.unparse(func)
+        _NumbaLoops().visit(func)
+        self.tape = _preallocate_tape(func, dtypes) if dtypes != "list" else None
+        self.dtypes = dtypes if self.tape is not None else None
+        _typed_lists(func)
+        header = _header(original) + ["# compiled by numba.njit (nopython mode) from this text"]
+        self.source = _render(func, original, header)
+        python_version, self.filename = _exec(self.source, build.generated.__name__,
+                                              dict(build.namespace), "numba")
+        _refuse_python_names(func, build.namespace, self.source, self.filename, self.name)
+        self.compiled = numba.njit(error_model="numpy")(python_version)
+        self.compiled._can_compile = False       # new argument types compile in ``compile``
+
+    def compile(self, kinds):
+        self.compiled._can_compile = True
+        try:
+            self.compiled.compile(tuple(kinds))
+        except Exception as error:          # numba's compiler refuses the code
+            raise _refusal("numba", self.name, str(error), self.source, self.filename,
+                           _NUMBA_HINT) from None
+        finally:
+            self.compiled._can_compile = False
+
+    def _typed(self):
+        """{stored name: set of kinds ("float", "int", "bool", other) of its versions}."""
+        from numba.core import types
+
+        found = {}
+        for overload in self.compiled.overloads.values():
+            for variable, kind in overload.type_annotation.typemap.items():
+                base = variable.split(".")[0]
+                if base in self.tape[1]:
+                    found.setdefault(base, set()).add(_kind_name(kind, types))
+        return found
+
+    def stores_non_floats(self, dtypes=None):
+        """Whether a value stored on the preallocated tape is typed other than as a float
+        (``dtypes``: other than the dtype its array has)."""
+        if self.tape is None:
+            return False
+        for base, kinds in self._typed().items():
+            wanted = dtypes.get(base, "float") if dtypes else "float"
+            if kinds - {wanted}:
+                return True
+        return False
+
+    def list_dtypes(self):
+        """{stored name: dtype} from the typed list's item type, when every item is a
+        float, int or bool (else None: the typed list stays)."""
+        from numba.core import types
+
+        tapes = [n for n in ast.walk(self.func) if isinstance(n, ast.Call)
+                 and getattr(n.func, "id", None) == "TypedList"]
+        if len(tapes) != 1:
+            return None
+        for overload in self.compiled.overloads.values():
+            item = None
+            for variable, kind in overload.type_annotation.typemap.items():
+                if isinstance(kind, types.ListType) and variable.split(".")[0].startswith("tape"):
+                    item = kind.item_type
+            if item is None:
+                return None
+            items = list(item) if isinstance(item, types.BaseTuple) else [item]
+            kinds = [_kind_name(k, types) for k in items]
+            if any(k not in _DTYPES for k in kinds):
+                return None
+            probe = _NumbaLoops().visit(ast.parse(self.func_source).body[0])
+            found = _preallocate_tape(probe, "float")
+            if found is None or len(found[1]) != len(kinds):
+                return None
+            return dict(zip(found[1], kinds))
+        return None
+
+    def tape_refusal(self):
+        lineno = next((i for i, line in enumerate(self.source.splitlines(), 1)
+                       if "np.empty(" in line), None)
+        what = ", ".join(f"`{n}` typed {', '.join(sorted(k))}" for n, k in self._typed().items())
+        return UnsupportedError(
+            f"backend='numba' cannot compile {self.name} for these argument types: the loop's "
+            f"tape stores {what}, but its arrays were typed at the first call",
+            construct="tape of other types", filename=self.filename if lineno else None,
+            lineno=lineno, source_line=self.source.splitlines()[lineno - 1] if lineno else None,
+            hint="Call it with arguments of the types of the first call (1.0, not 1), or use "
+                 "the default backend='python'.")
+
+
+def _kind_name(kind, types):
+    return ("float" if isinstance(kind, types.Float) else "int"
+            if isinstance(kind, types.Integer) else "bool"
+            if isinstance(kind, types.Boolean) else str(kind))
 
 
 _NUMBA_MODULES = ("math", "cmath", "numpy")
@@ -461,7 +581,7 @@ def _descending(args):
                  ast.UnaryOp(ast.USub(), step))
 
 
-def _preallocate_tape(func):
+def _preallocate_tape(func, dtypes="float"):
     """Give the tape of a loop whose trip count is known before it runs (a ``for`` over a
     ``range`` at the top of the function, without ``break``) a preallocated float array
     with a counter; other tapes stay lists (numba's typed lists).  Returns (tape name,
@@ -494,7 +614,9 @@ def _preallocate_tape(func):
         values = pushed.elts if isinstance(pushed, ast.Tuple) else [pushed]
         if not all(isinstance(v, ast.Name) for v in values):
             continue
-        return _rewrite_tape(func, tape, loop, push, pop_owner, pop, values)
+        if isinstance(dtypes, dict) and any(d not in _DTYPES for d in dtypes.values()):
+            return None                     # arrays, tuples: a typed list
+        return _rewrite_tape(func, tape, loop, push, pop_owner, pop, values, dtypes)
     return None
 
 
@@ -523,50 +645,34 @@ def _is_pop(stmt, tape):
             and getattr(stmt.value.func.value, "id", None) == tape)
 
 
-def _rewrite_tape(func, tape, loop, push, pop_owner, pop, values):
+_DTYPES = {"float": "", "int": ", np.int64", "bool": ", np.bool_"}
+
+
+def _rewrite_tape(func, tape, loop, push, pop_owner, pop, values, dtypes):
+    """One preallocated array per stored value (``tape_x``, float unless ``dtypes`` says
+    otherwise) and a counter, ``tape_top``, in place of ``tape.append``/``tape.pop``."""
     counter = f"{tape}_top"
-    width = len(values)
-    trips = _call("len", _call("range", *loop.iter.args))
-    shape = trips if width == 1 else ast.Tuple([trips, ast.Constant(width)], ast.Load())
+    trips = ast.unparse(_call("len", _call("range", *loop.iter.args)))
     func.body = [s for s in func.body if not (isinstance(s, ast.Assign) and isinstance(
         s.value, ast.List) and getattr(s.targets[0], "id", None) == tape)]
+    names = [v.id for v in values]
+    arrays = [f"{tape}_{n}" for n in names]
     at = func.body.index(loop)
-    func.body[at:at] = [_new(ast.parse(f"{tape} = np.empty({ast.unparse(shape)})").body[0]),
-                        _new(ast.parse(f"{counter} = 0").body[0])]
-
-    def slot(i):
-        return f"{tape}[{counter}]" if width == 1 else f"{tape}[{counter}, {i}]"
-    stores = [_new(ast.parse(f"{slot(i)} = {v.id}").body[0]) for i, v in enumerate(values)]
+    func.body[at:at] = [_new(ast.parse(
+        f"{array} = np.empty({trips}{_DTYPES[dtypes[n] if isinstance(dtypes, dict) else 'float']})"
+    ).body[0]) for array, n in zip(arrays, names)] + [_new(ast.parse(f"{counter} = 0").body[0])]
+    stores = [_new(ast.parse(f"{array}[{counter}] = {n}").body[0])
+              for array, n in zip(arrays, names)]
     stores.append(_new(ast.parse(f"{counter} += 1").body[0]))
     where = loop.body.index(push)
     loop.body[where:where + 1] = stores
     targets = pop.targets[0].elts if isinstance(pop.targets[0], ast.Tuple) else [pop.targets[0]]
     loads = [_new(ast.parse(f"{counter} -= 1").body[0])]
-    loads += [_new(ast.parse(f"{ast.unparse(t)} = {slot(i)}").body[0])
-              for i, t in enumerate(targets)]
+    loads += [_new(ast.parse(f"{ast.unparse(t)} = {array}[{counter}]").body[0])
+              for t, array in zip(targets, arrays)]
     where = pop_owner.body.index(pop)
     pop_owner.body[where:where + 1] = loads
-    return tape, [v.id for v in values]
-
-
-def _check_tape(compiled, tape, name, source, filename):
-    """Refuse a preallocated float tape that stores a value numba typed as other than a
-    float (an int or an array would be converted on the way in)."""
-    from numba.core import types
-
-    _, pushed = tape
-    for overload in compiled.overloads.values():
-        typemap = overload.type_annotation.typemap
-        for variable, kind in typemap.items():
-            if variable.split(".")[0] in pushed and not isinstance(kind, types.Float):
-                raise UnsupportedError(
-                    f"backend='numba' cannot compile {name}: the loop's tape holds "
-                    f"`{variable.split('.')[0]}`, typed {kind}, where a float is stored",
-                    construct="tape of a non-float", filename=filename, lineno=next(
-                        (i for i, line in enumerate(source.splitlines(), 1)
-                         if f"{tape[0]}[" in line), None),
-                    hint="Pass floats (1.0, not 1) for the loop's values, or use the "
-                         "default backend='python'.")
+    return tape, names
 
 
 _ZEROS_LIKE = None      # runtime.zeros_like, bound on import below

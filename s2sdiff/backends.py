@@ -22,9 +22,11 @@ import inspect
 import linecache
 import re
 import threading
+import types
 
 import numpy as np
 
+from . import runtime
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
 
 # name -> (module to import, extra to install); None: nothing to import
@@ -675,7 +677,7 @@ def _rewrite_tape(func, tape, loop, push, pop_owner, pop, values, dtypes):
     return tape, names
 
 
-_ZEROS_LIKE = None      # runtime.zeros_like, bound on import below
+_ZEROS_LIKE = runtime.zeros_like
 _numba_helpers = {}
 
 
@@ -691,13 +693,6 @@ def _numba_zeros_like():
     return _numba_helpers["zeros_like"]
 
 
-def _bind_runtime():
-    global _ZEROS_LIKE
-    from .runtime import zeros_like
-    _ZEROS_LIKE = zeros_like
-
-
-_bind_runtime()
 
 
 # --- jax -----------------------------------------------------------------------------------
@@ -801,6 +796,11 @@ class _JaxSpecialisation:
             isinstance(n, ast.Name) and n.id == key for n in ast.walk(func)))
         for key in numpy_names:
             namespace[key] = jnp
+        for key, value in list(namespace.items()):
+            if inspect.isfunction(value) and value.__module__ == runtime.__name__:
+                # the runtime's helpers use only NumPy, as np: the same code over jax.numpy
+                namespace[key] = types.FunctionType(value.__code__, {**vars(runtime), "np": jnp},
+                                                    value.__name__, value.__defaults__)
         header = _header(original) + [
             f"# run under jax.jit from this text, {', '.join(numpy_names) or 'np'} being "
             f"jax.numpy"]

@@ -80,6 +80,13 @@ def _user_line(origin, pattern):
     return None, None, None
 
 
+def _tagged(node):
+    """Mark ``node`` as rewritten from the generated statement on its line (whose tag,
+    ``# (3)``, it keeps)."""
+    node.s2sdiff_tagged = True
+    return _new(node)
+
+
 def _unwrap_checks(func, backend, origin, original):
     """Take the body out of the generated ``try: ... except TypeError: check(...)``
     wrapper and drop ``if not (type(x) is float): check(...)`` guards and the
@@ -151,7 +158,7 @@ def _render(func, original, header):
     def block(stmts, indent):
         for stmt in stmts:
             text = original_text(stmt)
-            if text is not None:
+            if text is not None or getattr(stmt, "s2sdiff_tagged", False):
                 out.extend(comments_before(stmt, indent))
             if isinstance(stmt, (ast.For, ast.While, ast.If)):
                 if text is None or not text.endswith(":") and "#" not in text:
@@ -176,7 +183,12 @@ def _render(func, original, header):
             elif text is not None and stmt.end_lineno == stmt.lineno:
                 out.append(indent + text)
             else:
-                out.extend(indent + line for line in ast.unparse(stmt).splitlines())
+                text = ast.unparse(stmt).splitlines()
+                tag = re.search(r"#\s*\(\d+\)\s*$", lines[stmt.lineno - 1]) \
+                    if getattr(stmt, "s2sdiff_tagged", False) else None
+                if tag and len(text) == 1:
+                    text[0] += "  " + tag.group(0)
+                out.extend(indent + line for line in text)
     block(func.body, "    ")
     return "\n".join(out) + "\n"
 
@@ -790,8 +802,13 @@ class _JaxSpecialisation:
         func = tree.body[0]
         _unwrap_checks(func, "jax", origin, original)
         _JaxWrites(original, self.name).visit(func)
-        ast.fix_missing_locations(func)
         namespace = _namespace(python)
+        module = next((k for k in ("np", "numpy", "xp") if namespace.get(k) is np), None)
+        if module is None and "np" not in namespace:
+            module, namespace["np"] = "np", np
+        if module is not None:
+            _JaxMatmuls(_ndims(python), module).visit(func)
+        ast.fix_missing_locations(func)
         numpy_names = sorted(key for key, value in namespace.items() if value is np and any(
             isinstance(n, ast.Name) and n.id == key for n in ast.walk(func)))
         for key in numpy_names:
@@ -838,6 +855,63 @@ class _JaxSpecialisation:
             f"backend='jax' cannot run {self.name} under jax.jit: {type(error).__name__}: "
             f"{first}", filename=self.filename if lineno else None, lineno=lineno,
             source_line=text, construct="code jax.jit cannot trace", hint=_JAX_HINT)
+
+
+def _ndims(python):
+    """{name: number of dimensions} of the specialisation's primals and their adjoints."""
+    from .emit import listing_of
+
+    try:
+        listing = listing_of(python)[0]
+    except (KeyError, TypeError):
+        return {}
+    kinds = getattr(listing.origin, "kinds", None) or {}
+    ndims = {n: len(k.shape) for n, k in kinds.items() if getattr(k, "shape", None) is not None}
+    for primal, adjoint in listing.adjoints.items():
+        if isinstance(primal, str) and isinstance(adjoint, str) and primal in ndims:
+            ndims.setdefault(adjoint, ndims[primal])
+    return ndims
+
+
+class _JaxMatmuls(ast.NodeTransformer):
+    """``A.T @ B`` -> ``np.tensordot(A, B, axes=(0, 0))`` and ``B @ A.T`` ->
+    ``np.tensordot(B, A, axes=(k, 1))`` for a matrix ``A`` and a vector or matrix ``B``
+    (their dimensions known from the specialisation): the same product, which XLA on a CPU
+    runs without copying the transpose of ``A`` first."""
+
+    def __init__(self, ndims, module):
+        self.ndims, self.module = ndims, module
+
+    def _ndim(self, node):
+        return self.ndims.get(node.id) if isinstance(node, ast.Name) else None
+
+    def _statement(self, node):
+        self.changed = False
+        self.generic_visit(node)
+        return _tagged(node) if self.changed else node
+
+    visit_Assign = visit_AugAssign = visit_Return = visit_Expr = _statement
+
+    def _transposed_matrix(self, node):
+        return (isinstance(node, ast.Attribute) and node.attr == "T"
+                and self._ndim(node.value) == 2)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.MatMult):
+            return node
+        left, right = node.left, node.right
+        if self._transposed_matrix(left) and self._ndim(right) in (1, 2):
+            return self._tensordot(left.value, right, 0, 0)
+        if self._transposed_matrix(right) and self._ndim(left) in (1, 2):
+            return self._tensordot(left, right.value, self._ndim(left) - 1, 1)
+        return node
+
+    def _tensordot(self, a, b, i, j):
+        self.changed = True
+        axes = ast.keyword("axes", ast.Tuple([ast.Constant(i), ast.Constant(j)], ast.Load()))
+        return ast.Call(ast.Attribute(ast.Name(self.module, ast.Load()), "tensordot",
+                                      ast.Load()), [a, b], [axes])
 
 
 class _JaxWrites(ast.NodeTransformer):
@@ -902,4 +976,4 @@ class _JaxWrites(ast.NodeTransformer):
             ast.Name(name, ast.Load()), "at", ast.Load()), target.slice, ast.Load()),
             method, ast.Load()), [value], [])
         new = ast.Assign([ast.Name(name, ast.Store())], update, lineno=node.lineno)
-        return _new(new)
+        return _tagged(new)

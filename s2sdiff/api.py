@@ -17,7 +17,7 @@ import types
 
 import numpy as np
 
-from . import aliases, array_jacobians, custom, pipeline, trees
+from . import aliases, array_jacobians, backends, custom, pipeline, trees
 from .emit import listing_of
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
 from .ir import has_control_flow, is_array_program
@@ -98,57 +98,65 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize, explain=False):
+def _generate(func, kind, wrt, optimize, explain=False, backend="python"):
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
     is data (``wrt`` counts the parameters after ``self``); ``grad`` and
-    ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``)."""
+    ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
+    (``backends.py``) other than ``"python"``: the generated code compiled by it."""
+    backends.check(backend)
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
-        generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain)
+        generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain,
+                                      backend=backend)
         return types.MethodType(generated, func.__self__)
+    if backend != "python":
+        return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
+                                 backend=backend)
     if kind in ("grad", "value_and_grad"):
         return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain)
     return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
 
 
 @_decorator
-def grad(f, *, wrt=None, optimize=True, explain=False):
+def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
     ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
     otherwise a tuple in parameter order); an int or a name: that gradient alone; a
     tuple or list: a tuple in that order.  The result has ``.source``.  With
     ``explain=True`` every reverse statement also says which local partial it applies and
-    the line of your source it comes from.
+    the line of your source it comes from.  ``backend``: ``"python"`` (the generated
+    Python runs as it is), ``"numba"`` (scalar and loop code compiled by ``numba.njit``)
+    or ``"jax"`` (NumPy code run as ``jax.numpy`` under ``jax.jit``); see ``backends.py``.
     """
-    return _generate(f, "grad", wrt, optimize, explain=explain)
+    return _generate(f, "grad", wrt, optimize, explain=explain, backend=backend)
 
 
 @_decorator
-def value_and_grad(f, *, wrt=None, optimize=True, explain=False):
+def value_and_grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
     """Like ``grad``, but the generated function returns ``(value, gradients)``."""
-    return _generate(f, "value_and_grad", wrt, optimize, explain=explain)
+    return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend)
 
 
 @_decorator
-def derivative(f, *, wrt=None, optimize=True):
+def derivative(f, *, wrt=None, optimize=True, backend="python"):
     """Forward-mode derivative(s) of a scalar function, returned like ``grad`` returns them.
 
     The generated code runs one tangent sweep per requested parameter ``p``, interleaved
     after each forward step: the tangent of ``v`` along ``p`` is ``dv_dp``.
     """
-    return _generate(f, "derivative", wrt, optimize)
+    return _generate(f, "derivative", wrt, optimize, backend=backend)
 
 
-def jvp(f, primals=None, tangents=None):
+def jvp(f, primals=None, tangents=None, *, backend="python"):
     """``(f(*primals), J @ tangents)`` by forward mode, JAX's convention.
 
     ``primals`` and ``tangents`` are tuples or lists with one value per parameter of
     ``f``.  The generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``,
     is made once per function; ``jvp(f)`` alone returns it (with ``.source``).
     """
-    generated = _generate(f, "jvp", None, True)
+    generated = _generate(f, "jvp", None, True, backend=backend)
     if primals is None and tangents is None:
         return generated
     tree = _check_per_parameter("jvp", f, primals, tangents)
@@ -205,7 +213,7 @@ def _check_per_parameter(transform, f, primals, tangents):
     return tree
 
 
-def vjp(f, *primals):
+def vjp(f, *primals, backend="python"):
     """``(f(*primals), pullback)`` by reverse mode, JAX's convention.
 
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
@@ -223,7 +231,8 @@ def vjp(f, *primals):
     arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)
     # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
     # their shapes like NumPy code, so each gradient is summed back to its input's shape
-    generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True)
+    generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True,
+                          backend=backend)
     if not primals:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)

@@ -375,8 +375,6 @@ PROGRAMS = [
 # Written as users write them, refused today with a clear error (issue 15 lifts these):
 # (program, the construct the error names)
 REFUSED = [
-    (Program(logistic_predictions, (W4, X8[0]), wrt="weights"),
-     "a call of a Python function in NumPy code"),
     (Program(mixture_log_likelihood, (np.array([-1.0, 1.0]), np.array([0.2, -0.3]), DATA),
              wrt=(0, 1)), "first a float, then an array"),
 ]

@@ -47,6 +47,7 @@ import ast
 import copy
 import dataclasses
 import inspect
+import os
 import sys
 import sysconfig
 import types
@@ -68,10 +69,16 @@ def inline_helpers(parsed):
             isinstance(n, ast.Call) for n in ast.walk(parsed.node)):
         return parsed
     inliner = _Inliner(parsed)
-    node = copy.deepcopy(parsed.node)
-    if not inliner.wanted(node):
+    if not inliner.wanted(parsed.node):
         return parsed
-    node.body = inliner.block(node.body, stack=())
+    try:
+        node = copy.deepcopy(parsed.node)
+        node.body = inliner.block(node.body, stack=())
+    except RecursionError:
+        raise parsed.error(parsed.node, f"s2sdiff cannot differentiate {parsed.node.name}: "
+                                        f"expression nested this deeply is not supported",
+                           construct="expression nested this deeply",
+                           hint="Split it into several assignments.") from None
     ast.fix_missing_locations(node)
     closure = dict(parsed.closure)
     closure.update(inliner.cells)
@@ -90,14 +97,17 @@ def is_helper(value):
     if custom.rule_of(value) is not None or rules.lookup(Function(value)) is not None:
         return False
     root = (getattr(value, "__module__", None) or "").split(".")[0]
-    if root == "s2sdiff" or root in sys.stdlib_module_names:
+    if root in sys.stdlib_module_names:
         return False
     filename = value.__code__.co_filename
+    if filename.startswith(_PACKAGE):
+        return False
     if "site-packages" in filename or "dist-packages" in filename:
         return False
     return not any(filename.startswith(p) for p in _LIBRARY_PATHS)
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _LIBRARY_PATHS = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib")}
                        if p)
 
@@ -113,10 +123,16 @@ class _Inliner:
         self.opaque = {}            # caller's parameter called as a function -> its node
         self.handles = {}           # id(globals dict) -> the caller's name for that module
         self._arrays = {}           # function -> whether it reaches NumPy code
-        self.array_caller = _is_array_code(parsed)
+        self._array_caller = None
         self.params = _param_names(parsed.node)
 
     # deciding -----------------------------------------------------------------------
+
+    @property
+    def array_caller(self):
+        if self._array_caller is None:
+            self._array_caller = _is_array_code(self.parsed)
+        return self._array_caller
 
     def wanted(self, node):
         """Whether ``node`` calls a helper this pass inlines."""

@@ -490,6 +490,16 @@ def _unsupported_in_helper(node):
         return ("`yield` (a generator)", "Return a list or an array instead of yielding.")
     if isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):
         return ("`async`", "Write a plain function.")
+    if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        return ("`try`", "Test the condition with `if` before computing, or move the "
+                         "`try` around the call of the gradient.")
+    if isinstance(node, ast.With):
+        return ("`with`", "Move the `with` around the call of the gradient.")
+    if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return ("an attribute write", "Return the new value instead of storing it on an "
+                                      "object.")
+    if isinstance(node, ast.ClassDef):
+        return ("a class definition", "Define the class at module level.")
     return None
 
 

@@ -508,3 +508,39 @@ def test_another_function_passed_for_a_function_default():
                        rtol=1e-6)
     with pytest.raises(S2SDiffError):
         grad(activation_default, wrt="act")(W3, X3)
+
+
+class Model:
+    def __call__(self, x):
+        return np.tanh(x)
+
+
+MODEL = Model()
+PARTIAL_MAXIMUM = __import__("functools").partial(np.maximum, 0.0)
+VECTORIZED = np.vectorize(lambda u: 2.0 * u)
+
+
+def calls_instance(x):
+    return np.sum(MODEL(x))
+
+
+def calls_partial(x):
+    return np.sum(PARTIAL_MAXIMUM(x))
+
+
+def calls_vectorized(x):
+    return np.sum(VECTORIZED(x))
+
+
+@pytest.mark.parametrize("function, spelled, kind", [
+    (calls_instance, "MODEL", "Model"),
+    (calls_partial, "PARTIAL_MAXIMUM", "partial"),
+    (calls_vectorized, "VECTORIZED", "vectorize"),
+])
+def test_callable_objects_without_readable_code_are_refused(function, spelled, kind):
+    with pytest.raises(UnsupportedError) as caught:
+        grad(function)(X3)
+    message = str(caught.value)
+    assert f"`{spelled}`" in message and f"a {kind} object" in message
+    assert caught.value.filename == __file__
+    assert spelled in caught.value.source_line

@@ -462,6 +462,9 @@ def test_helper_in_another_module_reads_its_globals_live(tmp_path):
     assert "other.SCALE" in source and "np.tanh" in source
     other.SCALE = np.array([-1.0, 0.5, 4.0])      # same shape: the same code, new values
     assert np.allclose(gradient(x), central(user.loss, (x,), 0), rtol=1e-6)
+    other.SCALE = np.array([[1.0], [-2.0]])       # a new shape: generated again
+    assert np.allclose(gradient(x), central(user.loss, (x,), 0), rtol=1e-6)
+    assert len(gradient.specializations) == 2
 
 
 def test_redefined_helper_is_inlined_again(tmp_path):

@@ -14,7 +14,6 @@ are only ever tested for membership, so generated code does not depend on set or
 """
 
 import ast
-import types
 from dataclasses import dataclass
 
 from . import custom
@@ -147,9 +146,9 @@ def _no_rule(program, step, varied):
         sequence = args or "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")
-    elif callee is not None and not isinstance(callee, (type, types.FunctionType, types.MethodType,
-                                                        types.BuiltinFunctionType)) \
-            and type(callee).__name__ != "ufunc" and isinstance(getattr(step.value, "func", None), (ast.Name, ast.Attribute)):
+    elif callee is not None and not isinstance(callee, type) and (
+            not hasattr(callee, "__name__") or type(callee).__name__ == "vectorize") \
+            and isinstance(getattr(step.value, "func", None), (ast.Name, ast.Attribute)):
         # a callable object (an instance with __call__, functools.partial, np.vectorize):
         # no source that s2sdiff reads, no rule
         what = ast.unparse(step.value.func)

@@ -56,6 +56,7 @@ from .. import custom, rules, control
 from ..names import Namer
 from ..parse import parse
 from ..rules import Function
+from .statements import Normalizer
 
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _LITERALS = (type(None), bool, int, float, complex, str)
@@ -276,6 +277,14 @@ class _Inliner:
                 raise parsed.error(
                     sub, f"s2sdiff cannot differentiate {self.name}: it calls {what}, "
                          f"which uses {problem[0]}", construct=problem[0], hint=problem[1])
+        returning = _return_in_loop(node)
+        if returning is not None:
+            raise parsed.error(
+                returning, f"s2sdiff cannot differentiate {self.name}: it calls {what}, "
+                           f"which returns from inside a loop",
+                construct="`return` inside a loop of a helper called from NumPy code",
+                hint="Assign the result to a variable before the loop, update it in the "
+                     "loop and `break`, then return it after the loop.")
         try:
             bound = inspect.signature(helper).bind(
                 *call.args, **{k.arg: k.value for k in call.keywords})
@@ -503,6 +512,24 @@ def _unsupported_in_helper(node):
     return None
 
 
+def _return_in_loop(node):
+    """The first ``return`` inside a loop of the function ``node`` (not of a nested
+    function), or None."""
+    def search(stmts, in_loop):
+        for stmt in stmts:
+            if isinstance(stmt, ast.Return) and in_loop:
+                return stmt
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            loop = in_loop or isinstance(stmt, (ast.For, ast.While, ast.AsyncFor))
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                found = search(getattr(stmt, field, []) or [], loop)
+                if found is not None:
+                    return found
+        return None
+    return search(node.body, False)
+
+
 def _as_def(stmt):
     """``name = lambda args: e`` as ``def name(args): return e``."""
     lam = stmt.value
@@ -559,7 +586,6 @@ def _resolve_in(parsed, func, local):
 
 
 def _is_array_code(parsed):
-    from .statements import Normalizer
     try:
         return Normalizer(parsed).array_code
     except Exception:

@@ -22,8 +22,9 @@ After this pass:
   for it, so helpers passed around are inlined in turn;
 * helpers called by helpers are inlined too; a recursive helper is refused, as are calls
   in a ``while`` condition, in an arm of ``x if c else y`` or after the first operand of
-  ``and``/``or`` (Python might not evaluate them there), and in a lambda not bound to a
-  name;
+  ``and``/``or`` (Python might not evaluate them there), in a lambda not bound to a
+  name, and helpers that ``return`` from inside a loop, ``yield``, write globals,
+  nonlocals or attributes, or use ``try``, ``with`` or ``async`` (at the helper's line);
 * ``parsed.inlined`` lists ``(spelling, function)`` for each helper inlined, spelled as
   the generated code can read it, so that the generated code checks on entry that the
   name still holds that function and generates again otherwise (``emit.guarded_calls``).
@@ -58,7 +59,6 @@ from ..parse import parse
 from ..rules import Function
 from .statements import Normalizer
 
-_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _LITERALS = (type(None), bool, int, float, complex, str)
 
 

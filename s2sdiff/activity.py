@@ -149,10 +149,21 @@ def _no_rule(program, step, varied):
         sequence = args or "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")
+    elif callee is not None and not isinstance(callee, type) and (
+            not hasattr(callee, "__name__") or type(callee).__name__ == "vectorize") \
+            and isinstance(getattr(step.value, "func", None), (ast.Name, ast.Attribute)):
+        # a callable object (an instance with __call__, functools.partial, np.vectorize):
+        # no source that s2sdiff reads, no rule
+        what = ast.unparse(step.value.func)
+        hint = (f"`{what}` is a {type(callee).__name__} object, whose code s2sdiff does not "
+                f"read: call a function defined with `def` in your files instead (s2sdiff "
+                f"inlines those), or call `{what}` only on values that do not depend on the "
+                f"differentiated inputs.")
     elif callable(callee) and hasattr(callee, "__code__"):
-        hint = (f"s2sdiff does not differentiate calls to other Python functions yet: "
-                f"inline `{what}` into {program.name}, or call it only on values that do "
-                f"not depend on the differentiated inputs.")
+        hint = (f"s2sdiff inlines your own functions, not those of the standard library or "
+                f"of installed packages: write `{what}` as a function of your own with "
+                f"supported operations, or call it only on values that do not depend on the "
+                f"differentiated inputs.")
     else:
         hint = (f"Write `{what}` with supported operations (README lists them), or call it "
                 f"only on values that do not depend on the differentiated inputs.")

@@ -288,6 +288,8 @@ def guarded_calls(program):
             if spelled == getattr(step.callee, "__name__", None):
                 continue
         found.setdefault(ast.unparse(func), (func, step.callee))
+    for func, callee in program.inlined:          # helpers inlined (normalize/helpers.py)
+        found.setdefault(ast.unparse(func), (func, callee))
     return list(found.values())
 
 

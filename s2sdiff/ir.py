@@ -151,6 +151,7 @@ class Program:
     kinds: dict = None                            # NumPy code: name -> Kind, set by kinds.infer
     opaque_params: dict = field(default_factory=dict)   # objects and functions: param -> node
     parameter_reads: list = field(default_factory=list)  # attributes of params read ("cfg.lr")
+    inlined: tuple = ()          # (spelling, function) of the helpers inlined (normalize/helpers.py)
 
     @property
     def steps(self):

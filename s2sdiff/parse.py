@@ -44,6 +44,8 @@ class Parsed:
     node: ast.FunctionDef
     filename: str
     closure: dict = field(default_factory=dict)   # free name -> cell
+    inlined: tuple = ()     # (spelling, function) of each helper inlined (normalize/helpers.py)
+    opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
 
     @property
     def globals(self):

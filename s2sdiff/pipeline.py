@@ -49,7 +49,7 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, backends, custom, dispatch, ir, trees
+from . import activity, aliases, backends, custom, dispatch, ir, tree_flatten, trees
 from .emit import Later, compile_listing, listing_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -167,7 +167,7 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
     with _lock:
         try:
             parsed = parse(_ieee_version(func) if ieee else func)
-            program = normalize(trees.flatten(parsed, layout) if layout else parsed)
+            program = normalize(tree_flatten.flatten(parsed, layout) if layout else parsed)
             if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
                 aliases.check(program)
             program.ieee = ieee

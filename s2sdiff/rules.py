@@ -64,6 +64,7 @@ does not depend on is NaN (0 * inf), as in JAX and PyTorch.
 
 import ast
 import builtins
+import importlib
 from ast import Constant
 import inspect
 import math
@@ -1015,8 +1016,8 @@ def load_optional_rows():
     global _optional_loaded
     if not _optional_loaded and sys.modules.get("scipy") is not None:
         _optional_loaded = True
-        try:
-            from . import scipy_rules  # noqa: F401  (it registers its rows)
+        try:                       # by name: scipy_rules imports this module
+            importlib.import_module(f"{__package__}.scipy_rules")   # it registers its rows
         except ImportError:        # a SciPy without scipy.special or scipy.stats: no rows
             pass
 

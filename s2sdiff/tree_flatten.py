@@ -14,8 +14,9 @@ it, a loop with ``break``.
 >>> def loss(p, x):
 ...     return np.sum(p["W"] * x) + p["b"]
 >>> layout = (("p", structure({"W": np.ones(2), "b": 1.0})),)
->>> print(ast.unparse(flatten(parse(loss), layout).node).splitlines()[:2])
-['def loss_leaves(p_W, p_b, x):', "    return np.sum(p_W * x) + p_b"]
+>>> print(ast.unparse(flatten(parse(loss), layout).node))
+def loss_leaves(p_W, p_b, x):
+    return np.sum(p_W * x) + p_b
 """
 
 import ast

@@ -10,7 +10,7 @@ checked-in page to equal this output, so the page follows the table.
 import sys
 
 from . import rules
-from .rules import ArrayRule, Attribute, Function, Method, Nondifferentiable, Partials
+from .rules import Attribute, Function, Method, Nondifferentiable, Partials
 
 HEADER = """\
 # Rule coverage

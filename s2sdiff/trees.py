@@ -26,14 +26,13 @@ differentiated; an int, a bool or an array of ints is a constant read by the cod
 import ast
 import copy
 import dataclasses
-import hashlib
 import inspect
-import linecache
 import re
 import threading
 
 import numpy as np
 
+from . import sources
 from .errors import ArgumentError
 
 FLAT_ONLY = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for now "
@@ -513,9 +512,7 @@ class TreeDispatcher:
         leaves_name = f"{self.__name__}_leaves"
         source, classes = entry_source(self.__name__, leaves_name, self.params, layout, locals_,
                                        self.kind, self.wrt_names, self.single, flat_names)
-        digest = hashlib.sha1(source.encode()).hexdigest()[:12]
-        filename = f"<s2sdiff {self.__name__} tree entry {digest}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        filename = sources.register(f"{self.__name__}_entry", source)
         namespace = {leaves_name: leaves_function, **classes}
         exec(compile(source, filename, "exec"), namespace)
         entry = namespace[self.__name__]

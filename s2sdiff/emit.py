@@ -33,6 +33,7 @@ Guarantees:
 """
 
 import ast
+import functools
 import linecache
 import numbers
 import re
@@ -343,6 +344,7 @@ def compile_listing(listing):
     result.__qualname__ = listing.name
     result.__doc__ = "\n".join(listing.header)
     result.source = source
+    result._repr_markdown_ = functools.partial(sources.markdown, source)     # Jupyter
     for name, value in injected.items():
         if isinstance(value, Later):
             value.cells.append(cells[name])

@@ -70,3 +70,9 @@ def register(name, source):
 def is_generated(filename):
     """Whether code compiled under ``filename`` is generated code (``register``'s)."""
     return filename in _files or filename.startswith("<s2sdiff ")
+
+
+def markdown(source):
+    """``source`` as a Markdown code block: what Jupyter shows (highlighted) when a
+    generated function is the last expression of a cell (its ``_repr_markdown_``)."""
+    return f"```python\n{source.rstrip()}\n```\n"

@@ -462,6 +462,10 @@ class TreeDispatcher:
         self.lock = threading.Lock()
         self.latest = None
 
+    def _repr_markdown_(self):
+        """Jupyter shows the source, highlighted."""
+        return sources.markdown(self.source)
+
     @property
     def source(self):
         if self.latest is None:

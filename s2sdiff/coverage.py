@@ -79,9 +79,9 @@ def _display(rule):
 ORDER = ["Operators and constructs", "Builtins", "`math`", "`numpy`"]
 
 
-def table():
+def table() -> str:
     """The page's Markdown text: the header, then one table per section."""
-    sections = {}
+    sections: dict[str, list] = {}
     for rule in rules.RULES.values():
         sections.setdefault(_section(rule), []).append(rule)
     names = sorted(sections, key=lambda s: (ORDER.index(s) if s in ORDER else len(ORDER),

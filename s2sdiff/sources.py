@@ -12,16 +12,18 @@ set to the empty string, the name is ``<s2sdiff name digest>``, in ``linecache``
 ``S2SDIFF_SOURCE_DIR`` may also name another directory.
 """
 
+from __future__ import annotations
+
 import hashlib
 import linecache
 import os
 import stat
 import tempfile
 
-_files = set()
+_files: set[str] = set()
 
 
-def _directory():
+def _directory() -> str | None:
     """The directory for source files, or None when there is none we can trust."""
     chosen = os.environ.get("S2SDIFF_SOURCE_DIR")
     if chosen == "":
@@ -38,7 +40,7 @@ def _directory():
     return path
 
 
-def _write(path, source):
+def _write(path: str, source: str) -> bool:
     if os.path.exists(path):
         return True
     try:
@@ -51,7 +53,7 @@ def _write(path, source):
         return False
 
 
-def register(name, source):
+def register(name: str, source: str) -> str:
     """The file name to compile ``source`` (the code of the function ``name``) under,
     with its lines in ``linecache``."""
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
@@ -67,12 +69,12 @@ def register(name, source):
     return filename
 
 
-def is_generated(filename):
+def is_generated(filename: str) -> bool:
     """Whether code compiled under ``filename`` is generated code (``register``'s)."""
     return filename in _files or filename.startswith("<s2sdiff ")
 
 
-def markdown(source):
+def markdown(source: str) -> str:
     """``source`` as a Markdown code block: what Jupyter shows (highlighted) when a
     generated function is the last expression of a cell (its ``_repr_markdown_``)."""
     return f"```python\n{source.rstrip()}\n```\n"

@@ -29,7 +29,7 @@ def test_wheel_and_sdist_install_into_a_fresh_virtualenv(tmp_path):
     subprocess.run([sys.executable, "-m", "build", "--outdir", str(tmp_path / "dist"), str(ROOT)],
                    check=True, capture_output=True)
     built = sorted((tmp_path / "dist").iterdir())
-    assert [p.suffix for p in built] == [".gz", ".whl"]
+    assert sorted(p.suffix for p in built) == [".gz", ".whl"]
     (tmp_path / "smoke.py").write_text(SMOKE)
     from s2sdiff import __version__
     for artifact in built:

@@ -202,7 +202,7 @@ def vjp(f, *primals):
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
     a function returning a tuple, ``cotangent`` is a tuple with one entry per output.  The
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
-    of the seed ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
+    of the output adjoint ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
     """
     _refuse_trees("vjp", f, primals)
     arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)
@@ -367,7 +367,7 @@ def jacobian(f, *, wrt=None, mode="auto"):
     """The Jacobian of ``f``: ``mode="forward"`` (``jacfwd``, by columns),
     ``"reverse"`` (``jacrev``, by rows) or ``"auto"``: forward when there are no more
     inputs than outputs, reverse otherwise, since a column costs about one forward sweep
-    and a row one reverse sweep (seed 001); counted in entries for NumPy code, at each
+    and a row one reverse sweep; counted in entries for NumPy code, at each
     call.  ``auto`` never picks a mode that cannot run: when the code for one mode is
     refused (forward mode over a list, a ``custom_vjp`` rule), it takes the other."""
     if mode not in ("auto", "forward", "reverse"):

@@ -219,7 +219,7 @@ def vjp(f, *primals, backend="python"):
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
     a function returning a tuple, ``cotangent`` is a tuple with one entry per output.  The
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
-    of the seed ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
+    of the output adjoint ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
     """
     if primals:
         original = getattr(f, "__s2sdiff_origin__", f)
@@ -436,7 +436,7 @@ def jacobian(f, *, wrt=None, mode="auto"):
     """The Jacobian of ``f``: ``mode="forward"`` (``jacfwd``, by columns),
     ``"reverse"`` (``jacrev``, by rows) or ``"auto"``: forward when there are no more
     inputs than outputs, reverse otherwise, since a column costs about one forward sweep
-    and a row one reverse sweep (seed 001); counted in entries for NumPy code, at each
+    and a row one reverse sweep; counted in entries for NumPy code, at each
     call.  ``auto`` never picks a mode that cannot run: when the code for one mode is
     refused (forward mode over a list, a ``custom_vjp`` rule), it takes the other."""
     if mode not in ("auto", "forward", "reverse"):

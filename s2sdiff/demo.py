@@ -1,4 +1,4 @@
-"""The staged example of seed 002, used by ``python -m s2sdiff``."""
+"""The staged example function (backpropagation lecture notes), used by ``python -m s2sdiff``."""
 
 import math
 

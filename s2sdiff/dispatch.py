@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from . import activity, aliases, syntax
+from . import activity, aliases, sources, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
 from .libraries import is_array_like
@@ -99,6 +99,7 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_r
     dispatch.__name__ = dispatch.__qualname__ = name
     dispatch.specialize = specialize
     dispatch.specializations = table
+    dispatch._repr_markdown_ = lambda: sources.markdown(dispatch.source)    # Jupyter
     dispatch.source = (f"# {name} is generated for the shapes and dtypes of its arguments when "
                        f"it is first called;\n# {name}.specialize(*args).source shows the code.\n")
     return dispatch

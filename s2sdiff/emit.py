@@ -4,9 +4,9 @@ Guarantees:
 
 * the source is produced by ``ast.unparse``, one statement per line, with the tag
   ``# (k)`` aligned in one column, and is byte-identical for the same listing;
-* the function is compiled from exactly that text, registered in ``linecache`` under a
-  name derived from its content, so ``inspect.getsource``, tracebacks and ``pdb`` show
-  the generated lines;
+* the function is compiled from exactly that text, registered in ``linecache`` and
+  written to a file named after its content (``sources.register``), so
+  ``inspect.getsource``, Python's default traceback and ``pdb`` show the generated lines;
 * it runs in the user's module globals (read live, never written) and shares the user
   function's closure cells; names the code needs that the user's module does not bind
   (``math`` when the user imported ``from math import sin``) are bound in a closure of
@@ -33,7 +33,7 @@ Guarantees:
 """
 
 import ast
-import hashlib
+import functools
 import linecache
 import numbers
 import re
@@ -41,6 +41,7 @@ import sys
 import types
 import weakref
 
+from . import sources
 from .build import unparse
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
@@ -319,10 +320,8 @@ def compile_listing(listing):
     own = listing.signature is None        # the user's parameters, and their defaults
     signature = signature_of(parsed.node) if own else listing.signature
     source = render(listing, signature, checker, real=real, guards=guards, renew=renewer)
-    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
-    filename = f"<s2sdiff {listing.name} {digest}>"
+    filename = sources.register(listing.name, source)
     injected[checker] = _checker(listing, filename)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
     tree = syntax.parse(source, filename)
     outer_params = list(injected) + [n for n in parsed.closure if n not in injected]
@@ -348,6 +347,7 @@ def compile_listing(listing):
     result.__qualname__ = listing.name
     result.__doc__ = "\n".join(listing.header)
     result.source = source
+    result._repr_markdown_ = functools.partial(sources.markdown, source)     # Jupyter
     for name, value in injected.items():
         if isinstance(value, Later):
             value.cells.append(cells[name])
@@ -485,7 +485,7 @@ def _refuse_complex(frame):
     number, which the forward may carry on with (``abs`` of it) but no partial can
     compare.  Runs only when generated code raised a ``TypeError``."""
     for _ in range(3):                      # check_arguments may be called by a wrapper
-        if frame is None or frame.f_code.co_filename.startswith("<s2sdiff"):
+        if frame is None or sources.is_generated(frame.f_code.co_filename):
             break
         frame = frame.f_back
     generated = frame and next(

@@ -27,14 +27,13 @@ differentiated; an int, a bool or an array of ints is a constant read by the cod
 
 import ast
 import dataclasses
-import hashlib
 import inspect
-import linecache
 import re
 import threading
 
 import numpy as np
 
+from . import sources
 from .errors import ArgumentError
 from . import syntax
 from .libraries import is_array_like
@@ -344,6 +343,10 @@ class TreeDispatcher:
         self.lock = threading.Lock()
         self.latest = None
 
+    def _repr_markdown_(self):
+        """Jupyter shows the source, highlighted."""
+        return sources.markdown(self.source)
+
     @property
     def source(self):
         if self.latest is None:
@@ -394,9 +397,7 @@ class TreeDispatcher:
         leaves_name = f"{self.__name__}_leaves"
         source, classes = entry_source(self.__name__, leaves_name, self.params, layout, locals_,
                                        self.kind, self.wrt_names, self.single, flat_names)
-        digest = hashlib.sha1(source.encode()).hexdigest()[:12]
-        filename = f"<s2sdiff {self.__name__} tree entry {digest}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        filename = sources.register(f"{self.__name__}_entry", source)
         namespace = {leaves_name: leaves_function, **classes}
         exec(syntax.compile(source, filename, "exec"), namespace)
         entry = namespace[self.__name__]

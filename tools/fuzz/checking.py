@@ -18,6 +18,7 @@ import numpy as np
 
 from s2sdiff import (InternalError, S2SDiffError, UnsupportedError, derivative, grad, jvp,
                      value_and_grad, verify)
+from s2sdiff.sources import is_generated
 from s2sdiff.symbolic import sympy_globals
 
 from .oracles import (FD_DPS, FD_STEPS, KINK_MARGIN, MP_MATH, SYMPY_SECONDS, VERIFY_SECONDS,
@@ -97,14 +98,14 @@ def as_tuple(result, n):
 def _from_generated_code(error):
     """Whether a generated function (not only the dispatcher that specialises code on its
     first call) is on the traceback of ``error``."""
-    return any(frame.filename.startswith("<s2sdiff") and frame.filename != "<s2sdiff dispatcher>"
+    return any(is_generated(frame.filename) and frame.filename != "<s2sdiff dispatcher>"
                for frame in traceback.extract_tb(error.__traceback__))
 
 
 def _generated_line(error):
     """The line of generated code an exception was raised on, if any."""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if frame.filename.startswith("<s2sdiff"):
+        if is_generated(frame.filename):
             return (frame.line or "").strip()
     return None
 

@@ -7,7 +7,7 @@ import types
 
 import numpy as np
 
-from .. import runtime
+from .. import runtime, syntax
 from ..emit import listing_of
 from ..errors import ArgumentError, UnsupportedError
 from .source import _describe, _exec, _header, _namespace, _render, _tagged, _unwrap_checks
@@ -102,7 +102,7 @@ class _JaxSpecialisation:
         self.python = python
         self.name = getattr(origin, "__name__", "the function")
         original = python.source
-        tree = ast.parse(original)
+        tree = syntax.parse(original)
         func = tree.body[0]
         _unwrap_checks(func, "jax", origin, original)
         _JaxWrites(original, self.name).visit(func)

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 
-from .. import runtime
+from .. import runtime, syntax
 from ..errors import ArgumentError, UnsupportedError
 from .source import _describe, _exec, _header, _namespace, _new, _refusal, _render, _unwrap_checks
 
@@ -124,7 +124,7 @@ class _NumbaCode:
 
         original = build.generated.source
         self.name = build.origin.__name__
-        func = self.func = ast.parse(original).body[0]
+        func = self.func = syntax.parse(original).body[0]
         self.checker = _unwrap_checks(func, "numba", build.origin, original)
         self.func_source = ast.unparse(func)
         _NumbaLoops().visit(func)
@@ -192,7 +192,7 @@ class _NumbaCode:
             kinds = [_kind_name(k, types) for k in items]
             if any(k not in _DTYPES for k in kinds):
                 return None
-            probe = _NumbaLoops().visit(ast.parse(self.func_source).body[0])
+            probe = _NumbaLoops().visit(syntax.parse(self.func_source).body[0])
             found = _preallocate_tape(probe, "float")
             if found is None or len(found[1]) != len(kinds):
                 return None
@@ -281,7 +281,7 @@ def _numba_entry(name, params, sequences, checker, namespace, compiled, prepare)
              "s2sdiff_prepare": prepare}
     if checker is not None:
         scope[checker.func.id] = namespace[checker.func.id]
-    exec(compile(source, f"<s2sdiff numba entry {name}>", "exec"), scope)
+    exec(syntax.compile(source, f"<s2sdiff numba entry {name}>", "exec"), scope)
     return scope[name]
 
 
@@ -428,17 +428,17 @@ def _rewrite_tape(func, tape, loop, push, pop_owner, pop, values, dtypes):
     names = [v.id for v in values]
     arrays = [f"{tape}_{n}" for n in names]
     at = func.body.index(loop)
-    func.body[at:at] = [_new(ast.parse(
+    func.body[at:at] = [_new(syntax.parse(
         f"{array} = np.empty({trips}{_DTYPES[dtypes[n] if isinstance(dtypes, dict) else 'float']})"
-    ).body[0]) for array, n in zip(arrays, names)] + [_new(ast.parse(f"{counter} = 0").body[0])]
-    stores = [_new(ast.parse(f"{array}[{counter}] = {n}").body[0])
+    ).body[0]) for array, n in zip(arrays, names)] + [_new(syntax.parse(f"{counter} = 0").body[0])]
+    stores = [_new(syntax.parse(f"{array}[{counter}] = {n}").body[0])
               for array, n in zip(arrays, names)]
-    stores.append(_new(ast.parse(f"{counter} += 1").body[0]))
+    stores.append(_new(syntax.parse(f"{counter} += 1").body[0]))
     where = loop.body.index(push)
     loop.body[where:where + 1] = stores
     targets = pop.targets[0].elts if isinstance(pop.targets[0], ast.Tuple) else [pop.targets[0]]
-    loads = [_new(ast.parse(f"{counter} -= 1").body[0])]
-    loads += [_new(ast.parse(f"{ast.unparse(t)} = {array}[{counter}]").body[0])
+    loads = [_new(syntax.parse(f"{counter} -= 1").body[0])]
+    loads += [_new(syntax.parse(f"{ast.unparse(t)} = {array}[{counter}]").body[0])
               for t, array in zip(targets, arrays)]
     where = pop_owner.body.index(pop)
     pop_owner.body[where:where + 1] = loads

@@ -6,6 +6,7 @@ import inspect
 import linecache
 import re
 
+from .. import syntax
 from ..errors import UnsupportedError
 
 
@@ -169,7 +170,7 @@ def _exec(source, name, namespace, label):
     """Compile ``source`` (registered in ``linecache``) in ``namespace``; its function."""
     filename = f"<s2sdiff {label} {name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
+    exec(syntax.compile(source, filename, "exec"), namespace)
     return namespace[name], filename
 
 

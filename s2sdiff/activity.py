@@ -16,10 +16,11 @@ are only ever tested for membership, so generated code does not depend on set or
 import ast
 from dataclasses import dataclass
 
-from . import custom
+from . import custom, linalg_rules
 from .ir import Loop, walk_items
 from .kinds import constant_names
 from .rules import Function
+from .split_rules import no_rule_hint
 
 
 @dataclass
@@ -142,21 +143,38 @@ def _no_rule(program, step, varied):
     callee = step.callee
     what = Function(callee).name if callee is not None else ast.unparse(step.value)
     args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
-    if callee in (list, tuple):
+    if linalg_rules.hint_for(callee) is not None:
+        hint = linalg_rules.hint_for(callee)
+    elif callee in (list, tuple):
         sequence = args or "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")
+    elif callee is not None and not isinstance(callee, type) and (
+            not hasattr(callee, "__name__") or type(callee).__name__ == "vectorize") \
+            and isinstance(getattr(step.value, "func", None), (ast.Name, ast.Attribute)):
+        # a callable object (an instance with __call__, functools.partial, np.vectorize):
+        # no source that s2sdiff reads, no rule
+        what = ast.unparse(step.value.func)
+        hint = (f"`{what}` is a {type(callee).__name__} object, whose code s2sdiff does not "
+                f"read: call a function defined with `def` in your files instead (s2sdiff "
+                f"inlines those), or call `{what}` only on values that do not depend on the "
+                f"differentiated inputs.")
     elif callable(callee) and hasattr(callee, "__code__"):
-        hint = (f"s2sdiff does not differentiate calls to other Python functions yet: "
-                f"inline `{what}` into {program.name}, or call it only on values that do "
-                f"not depend on the differentiated inputs.")
+        hint = (f"s2sdiff inlines your own functions, not those of the standard library or "
+                f"of installed packages: write `{what}` as a function of your own with "
+                f"supported operations, or call it only on values that do not depend on the "
+                f"differentiated inputs.")
     else:
         hint = (f"Write `{what}` with supported operations (README lists them), or call it "
                 f"only on values that do not depend on the differentiated inputs.")
+    why = no_rule_hint(callee)                # left out on purpose: complex, lists of parts
+    if why is not None:
+        hint = why[1]
     raise program.parsed.error(
         ast.Expr(step.value, lineno=step.lineno),
         f"s2sdiff has no derivative rule for `{what}`, which {program.name} applies to "
-        f"{args} (a value that depends on the differentiated inputs)",
+        f"{args} (a value that depends on the differentiated inputs)"
+        + ("" if why is None else f": {why[0]}"),
         construct=f"call to {what}", hint=hint)
 
 

@@ -41,6 +41,7 @@ from .rules import ArrayRule, Attribute, Function, Method, Syntax
 from .errors import S2SDiffError, UnsupportedError
 from .ir import If, Loop, Step, assigned_names, item_loads, store_names
 from .normalize import normalize
+from .normalize.entries import entry_index
 from .parse import parse
 
 # Results that share storage with their first argument (NumPy views, or the object itself).
@@ -50,7 +51,10 @@ VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(n
          Function(np.atleast_2d), Function(np.atleast_3d), Function(np.asarray),
          Function(np.asanyarray), Function(np.swapaxes), Function(np.moveaxis),
          Function(np.broadcast_to), Method("view"), Method("swapaxes"), Function(np.diagonal),
-         Method("diagonal"), Function(np.flip), Function(np.fliplr), Function(np.flipud)}
+         Method("diagonal"), Function(np.flip), Function(np.fliplr), Function(np.flipud),
+         Function(np.diag), Function(np.rot90), Function(np.rollaxis), Function(np.split),
+         Function(np.array_split), Function(np.hsplit), Function(np.vsplit),
+         Function(np.dsplit)}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 
 
@@ -326,6 +330,9 @@ class _Analysis:
                 o.contents |= stored
                 changed |= len(o.contents) != before
             return changed
+        if step.call is not None:     # w = res[0] of res = np.linalg.eigh(a): entries.py
+            return self.add(t, {self.obj(("entry", value.value.id, entry_index(step)), "array",
+                                         step, mutable=True)})
         if key == Syntax("copy") or isinstance(value, (ast.Name, ast.Attribute)) \
                 and not isinstance(rule, ArrayRule):
             if isinstance(value, ast.Attribute) and not isinstance(value.value, ast.Name):
@@ -439,6 +446,7 @@ class _Analysis:
 
     def _check_write(self, step, index, loop, written, lineage, name):
         what = self._describe_write(step)
+        lineage = self._later_versions(lineage)
         for o in written:
             if o.free:
                 raise self.error(step, f"{what} writes into {_the(o.label)}, which the "
@@ -464,6 +472,21 @@ class _Analysis:
             for position, item in uses:
                 if position > index or (around and loop[0] <= position <= loop[1]):
                     self.refuse_alias(step, what, name, reader, item)
+
+    def _later_versions(self, lineage):
+        """``lineage`` with the SSA names that later writes in place give the same variable
+        (``y += a; y += b``: ``y_3`` from ``y_2``), which see every earlier write."""
+        lineage = set(lineage)
+        grown = True
+        while grown:
+            grown = False
+            for later in self.program.steps:
+                if (later.augmented or later.mutates) and later.target not in lineage \
+                        and later.args and isinstance(later.args[0], ast.Name) \
+                        and later.args[0].id in lineage:
+                    lineage.add(later.target)
+                    grown = True
+        return lineage
 
     def _check_call(self, step):
         written = writes_arguments(step.callee)

@@ -17,13 +17,14 @@ import types
 
 import numpy as np
 
-from . import aliases, array_jacobians, custom, pipeline, trees
+from . import aliases, array_jacobians, backends, custom, pipeline, trees
 from .emit import listing_of
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
 from .ir import has_control_flow, is_array_program
 from .normalize import normalize
 from .parse import parse
 from .rules import Structural
+from .tree_calls import TreeCall, reads_trees
 
 
 def _decorator(transform):
@@ -97,60 +98,70 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize, explain=False):
+def _generate(func, kind, wrt, optimize, explain=False, backend="python"):
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
     is data (``wrt`` counts the parameters after ``self``); ``grad`` and
-    ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``)."""
+    ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
+    (``backends.py``) other than ``"python"``: the generated code compiled by it."""
+    backends.check(backend)
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
-        generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain)
+        generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain,
+                                      backend=backend)
         return types.MethodType(generated, func.__self__)
+    if backend != "python":
+        return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
+                                 backend=backend)
     if kind in ("grad", "value_and_grad"):
         return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain)
     return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
 
 
 @_decorator
-def grad(f, *, wrt=None, optimize=True, explain=False):
+def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
     ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
     otherwise a tuple in parameter order); an int or a name: that gradient alone; a
     tuple or list: a tuple in that order.  The result has ``.source``.  With
     ``explain=True`` every reverse statement also says which local partial it applies and
-    the line of your source it comes from.
+    the line of your source it comes from.  ``backend``: ``"python"`` (the generated
+    Python runs as it is), ``"numba"`` (scalar and loop code compiled by ``numba.njit``)
+    or ``"jax"`` (NumPy code run as ``jax.numpy`` under ``jax.jit``); see ``backends.py``.
     """
-    return _generate(f, "grad", wrt, optimize, explain=explain)
+    return _generate(f, "grad", wrt, optimize, explain=explain, backend=backend)
 
 
 @_decorator
-def value_and_grad(f, *, wrt=None, optimize=True, explain=False):
+def value_and_grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
     """Like ``grad``, but the generated function returns ``(value, gradients)``."""
-    return _generate(f, "value_and_grad", wrt, optimize, explain=explain)
+    return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend)
 
 
 @_decorator
-def derivative(f, *, wrt=None, optimize=True):
+def derivative(f, *, wrt=None, optimize=True, backend="python"):
     """Forward-mode derivative(s) of a scalar function, returned like ``grad`` returns them.
 
     The generated code runs one tangent sweep per requested parameter ``p``, interleaved
     after each forward step: the tangent of ``v`` along ``p`` is ``dv_dp``.
     """
-    return _generate(f, "derivative", wrt, optimize)
+    return _generate(f, "derivative", wrt, optimize, backend=backend)
 
 
-def jvp(f, primals=None, tangents=None):
+def jvp(f, primals=None, tangents=None, *, backend="python"):
     """``(f(*primals), J @ tangents)`` by forward mode, JAX's convention.
 
     ``primals`` and ``tangents`` are tuples or lists with one value per parameter of
     ``f``.  The generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``,
     is made once per function; ``jvp(f)`` alone returns it (with ``.source``).
     """
-    generated = _generate(f, "jvp", None, True)
+    generated = _generate(f, "jvp", None, True, backend=backend)
     if primals is None and tangents is None:
         return generated
-    _check_per_parameter("jvp", f, primals, tangents)
+    tree = _check_per_parameter("jvp", f, primals, tangents)
+    if tree is not None:
+        return tree.jvp(tangents)
     return generated(*primals, *tangents)
 
 
@@ -164,7 +175,10 @@ def hvp(f, primals, tangents):
     one-parameter function, else a tuple in parameter order).
     """
     names, single = resolve_wrt(f, None)
-    params = _check_per_parameter("hvp", f, primals, tangents)
+    tree = _check_per_parameter("hvp", f, primals, tangents)
+    if tree is not None:
+        return tree.hvp(tangents, _name(f), single)
+    params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
     generated = _generate(f, "jvp", tuple(names), True)
     _refuse_custom("hvp", f, generated)
     positions = [params.index(n) for n in names]
@@ -178,8 +192,9 @@ def _name(f):
 
 
 def _check_per_parameter(transform, f, primals, tangents):
-    """``f``'s parameter names, once ``primals`` and ``tangents`` are checked to be flat
-    tuples or lists with one value per parameter (else an ``ArgumentError``)."""
+    """A ``TreeCall`` when ``f`` reads parameters given as trees as trees, else ``None``,
+    once ``primals`` and ``tangents`` are checked to be tuples or lists with one value per
+    parameter (else an ``ArgumentError``); other trees are refused."""
     original = getattr(f, "__s2sdiff_origin__", f)
     name = _name(f)
     params = _parameter_names(original)
@@ -192,11 +207,13 @@ def _check_per_parameter(transform, f, primals, tangents):
             raise ArgumentError(f"{transform}: {what} has length {len(values)}, but {name} "
                                 f"has {len(params)} parameters ({', '.join(params)})",
                                 construct=what)
-    _refuse_trees(transform, f, tuple(primals) + tuple(tangents))
-    return params
+    tree = TreeCall.of(f, params, primals, resolve_wrt(f, None)[0])
+    if tree is None:
+        _refuse_trees(transform, f, tuple(primals) + tuple(tangents))
+    return tree
 
 
-def vjp(f, *primals):
+def vjp(f, *primals, backend="python"):
     """``(f(*primals), pullback)`` by reverse mode, JAX's convention.
 
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
@@ -204,11 +221,18 @@ def vjp(f, *primals):
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
     of the seed ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
     """
+    if primals:
+        original = getattr(f, "__s2sdiff_origin__", f)
+        tree = TreeCall.of(f, _parameter_names(original), _every_parameter(original, primals),
+                           resolve_wrt(f, None)[0])
+        if tree is not None:
+            return tree.vjp(_call(original, primals))
     _refuse_trees("vjp", f, primals)
     arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)
     # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
     # their shapes like NumPy code, so each gradient is summed back to its input's shape
-    generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True)
+    generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True,
+                          backend=backend)
     if not primals:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
@@ -284,6 +308,35 @@ def _jacobian_layout(f, columns):
     return jacobian_at
 
 
+def _for_trees(f, wrt, at_trees, plain):
+    """What a Jacobian or Hessian transform returns for ``f`` when it reads a parameter as
+    a tree (``tree_calls.reads_trees``): at each call, ``at_trees(tree, values)`` when
+    tree arguments are given, else the function ``plain()`` makes.  ``plain()`` runs now,
+    so its errors come at generation as elsewhere, unless it is refused: ``f`` may read
+    the parameter in a way only a tree allows (``params.W``); then its refusal comes at a
+    call without trees."""
+    names, _ = resolve_wrt(f, wrt)
+    try:
+        made, refusal = plain(), None
+    except S2SDiffError as error:
+        made, refusal = None, error
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def transform_at(*args, **kwargs):
+        params, values = _bound_values(f, args, kwargs)
+        tree = TreeCall.of(f, params, values, names)
+        if tree is not None:
+            return at_trees(tree, values)
+        if made is None:
+            raise refusal
+        return made(*args, **kwargs)
+
+    transform_at.source = made.source if made is not None else (
+        "# code is generated for the structure of the tree arguments at each new "
+        "structure\n")
+    return transform_at
+
+
 def _array_call(generated, args, kwargs):
     """Whether a Jacobian of ``generated``'s function at these arguments is assembled per
     entry (``array_jacobians``): NumPy code, or an array argument."""
@@ -309,9 +362,17 @@ def jacfwd(f, *, wrt=None):
     """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
     generated function (``derivative``'s, extended to tuple outputs); with array arguments
     or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
-    each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``)."""
-    generated = _generate(f, "jacfwd", wrt, True)
+    each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``); tree
+    parameters give trees of blocks (``tree_calls``)."""
     names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.jacfwd(single),
+                          lambda: _jacfwd(f, wrt, names, single))
+    return _jacfwd(f, wrt, names, single)
+
+
+def _jacfwd(f, wrt, names, single):
+    generated = _generate(f, "jacfwd", wrt, True)
     by_columns = _jacobian_layout(f, generated)
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
@@ -331,8 +392,16 @@ def jacfwd(f, *, wrt=None):
 def jacrev(f, *, wrt=None):
     """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
     arguments or NumPy code, one per entry of each output with a unit cotangent
-    (``array_jacobians.by_rows``)."""
+    (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
     names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.jacrev(
+            _call(f, array_jacobians.copies(values)), single),
+            lambda: _jacrev(f, wrt, names, single))
+    return _jacrev(f, wrt, names, single)
+
+
+def _jacrev(f, wrt, names, single):
     generated = _generate(f, "jacrev", wrt, True)
     outputs = generated.__s2sdiff_outputs__
 
@@ -375,7 +444,15 @@ def jacobian(f, *, wrt=None, mode="auto"):
                            construct="mode")
     if mode != "auto":
         return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
-    names, _ = resolve_wrt(f, wrt)
+    names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.jacobian(
+            lambda: _call(f, array_jacobians.copies(values)), single),
+            lambda: _jacobian_auto(f, wrt, names))
+    return _jacobian_auto(f, wrt, names)
+
+
+def _jacobian_auto(f, wrt, names):
     with firewall(f):
         program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
     if any(custom.is_vjp(step) for step in program.steps):
@@ -458,6 +535,13 @@ def hessian(f, *, wrt=None):
 def _hessian_by_entries(f, wrt):
     """The Hessian of NumPy code, one Hessian-vector product per entry of each input."""
     names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.hessian(_name(f), single),
+                          lambda: _hessian_at_entries(f, names, single))
+    return _hessian_at_entries(f, names, single)
+
+
+def _hessian_at_entries(f, names, single):
     jvp_code = _generate(f, "jvp", tuple(names), True)
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))

@@ -305,17 +305,6 @@ class RuleContext:
         count = ast.Call(attribute_node(name, "sum"), [], keywords)
         return Expr.name(name) * Expr(ast.BinOp(as_node(g), ast.Div(), count))
 
-    def norm_back(self):
-        order = self.static("ord")
-        if order not in (None, 2, "fro"):
-            self.refuse(f"np.linalg.norm with ord={order!r}", "Use the 2-norm (ord=None).")
-        axis = self.static("axis")
-        if order == 2 and (axis is None and self.ndim("x") == 2):
-            self.refuse("the spectral norm (ord=2 of a matrix)", "Use ord='fro'.")
-        self.reduced = "x"
-        scale = self._expanded(self.g / self.out)
-        return self.arg("x") * scale
-
     def variance_back(self, std):
         """``np.var``'s adjoint, ``g * 2 (a - mean) / (N - ddof)`` with the reduced axes put
         back; ``np.std``'s (``std``), ``g * (a - mean) / ((N - ddof) out)``."""
@@ -392,14 +381,24 @@ class RuleContext:
         constants (``np.flip(g, axis=1)``)."""
         return {n: Expr(ast.Constant(self.static(n))) for n in names if n in self.bound}
 
-    def scatter_back(self, index=None):
+    def scatter_back(self, index=None, operand="a"):
         """``dx[i] += g``, or ``np.add.at(dx, i, g)`` where integer arrays may repeat;
-        ``index`` (default the step's own) is what the output read of ``a``."""
+        ``index`` (default the step's own) is what the output read of ``operand``."""
         bp = self.backprop
-        base = self.bound["a"]
-        self.kind("a")               # a list built in the function is refused here
+        base = self.bound[operand]
+        self.kind(operand)           # a list built in the function is refused here
         index = self.bound["index"] if index is None else index
         g = self.g_lazy              # += and np.add.at broadcast it
+        foreign = getattr(bp.program, "foreign", None)
+        if foreign is not None and not (basic_index(index, bp.kinds) and not any(
+                getattr(bp.kinds.get(n.id), "array", False) for n in ast.walk(index)
+                if isinstance(n, ast.Name))):
+            self.refuse(f"the gradient of `{unparse(self.step.value)}` with {foreign.__module__}."
+                        f"{foreign.__name__} arrays: it adds into the positions an index array "
+                        f"or mask selects (np.add.at, a masked write), which s2sdiff writes "
+                        f"only for NumPy arrays (Dask arrays support neither)",
+                        "Index them with ints and slices, select with a product "
+                        "(np.where(mask, x, 0.0), a one-hot matrix @ x), or pass NumPy arrays.")
         name = self.adjoints.writable(base.id, self.lines, self.step.number)
         if not basic_index(index, bp.kinds):
             add_at = ast.Attribute(ast.Attribute(ast.Name(bp.np.alias, ast.Load()), "add",
@@ -445,8 +444,13 @@ def shape_of(value, context):
 
 def bind(step):
     """The rule's parameter names bound to the step's argument nodes."""
-    value = step.value
-    if isinstance(value, ast.BinOp):
+    value = step.value if step.call is None else step.call   # an Entry: the call's arguments
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
+        # a part of np.split and its kin, np.split(x, 2)[0] (split_rules.py)
+        pos = list(value.value.args)
+        kw = {k.arg: k.value for k in value.value.keywords}
+        kw["part"] = value.slice
+    elif isinstance(value, ast.BinOp):
         pos, kw = [value.left, value.right], {}
     elif isinstance(value, ast.Attribute):
         pos, kw = [value.value], {}

@@ -27,6 +27,7 @@ import sympy
 from .api import grad, jvp, resolve_wrt, vjp
 from .errors import S2SDiffError
 from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
+from . import syntax
 
 EPS = np.finfo(float).eps
 # Generated code carries float literals (ln 2, 2/sqrt(pi), the seed 1.0), exact only to
@@ -212,7 +213,7 @@ def _on_symbols(func, code, extra=None):
 
 def _generated_on_symbols(generated):
     source = getattr(generated, "source", None) or textwrap.dedent(inspect.getsource(generated))
-    tree = ast.parse(source)
+    tree = syntax.parse(source)
     tree = ast.fix_missing_locations(
         IndicatorCompares("s2sdiff_indicator", "s2sdiff_where").visit(tree))
     free = dict(zip(generated.__code__.co_freevars, generated.__closure__ or ()))
@@ -225,7 +226,7 @@ def _generated_on_symbols(generated):
     namespace["s2sdiff_where"] = SYMPY.where
     namespace["sympy"] = sympy
     scope = {}
-    exec(compile(tree, f"<verify {generated.__name__}>", "exec"), namespace, scope)
+    exec(syntax.compile(tree, f"<verify {generated.__name__}>", "exec"), namespace, scope)
     return scope[generated.__name__]
 
 

@@ -15,9 +15,10 @@ import threading
 
 import numpy as np
 
-from . import activity, aliases
+from . import activity, aliases, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
+from .libraries import is_array_like
 
 
 def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=(),
@@ -56,7 +57,7 @@ def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_r
              for key in parameter_reads]
 
     def _key(args):
-        return tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a)
+        return tuple([(a.shape, a.dtype) if type(a) is ndarray else _argument_key(a)
                       for a in args]) + free_key() + tuple(
             [_read_key(args[index], attributes) for index, attributes in reads])
 
@@ -123,7 +124,7 @@ def _free_key(free, parsed):
                      f"s2sdiff_ndarray else s2sdiff_other(s2sdiff_v)")
     namespace = dict(names)
     source = "".join(f"{part}, " for part in parts)
-    exec(compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
+    exec(syntax.compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
                  "exec"), namespace)
     return namespace["free_key"], parts, names
 
@@ -135,11 +136,21 @@ def _read_key(value, attributes):
     return (value.shape, value.dtype) if type(value) is np.ndarray else _value_key(value)
 
 
+def _argument_key(value):
+    """The key of an argument that is not an ndarray: its type, and the shape and dtype of
+    another library's array (``kinds.is_array_like``).  The fast path keys such an array
+    on its type alone, which no entry has: it takes the slow path, keyed here."""
+    if is_array_like(value):
+        return type(value), tuple(value.shape), value.dtype
+    return type(value)
+
+
 def _value_key(value):
-    """The key of a free value that is not an array: its type (and a list's length)."""
+    """The key of a free value that is not an ndarray: its type (and a list's length, and
+    another library's array's shape and dtype)."""
     if isinstance(value, (list, tuple)):
         return type(value), len(value)
-    return type(value)
+    return _argument_key(value)
 
 
 def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None):
@@ -177,7 +188,7 @@ def _fast_path(params, table, slow, required=None, free_parts=(), free_names=Non
                   "    return s2sdiff_slow(*s2sdiff_more, **s2sdiff_kwargs)\n")
     namespace = {"s2sdiff_ndarray": np.ndarray, "s2sdiff_get": table.get,
                  "s2sdiff_slow": slow, "s2sdiff_missing": _MISSING, **(free_names or {})}
-    exec(compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
+    exec(syntax.compile(source, "<s2sdiff dispatcher>", "exec"), namespace)
     return namespace["dispatch"]
 
 

@@ -10,6 +10,7 @@ import ast
 import numpy as np
 
 from .listing import Block, Line
+from . import syntax
 
 
 UNKNOWN = object()
@@ -144,7 +145,7 @@ def _represent(node, env):
             expr = ast.Compare(bound(node.left), node.ops, [bound(c) for c in node.comparators])
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
             return np.ones(1, np.result_type(*names.values()))
-        return eval(compile(ast.fix_missing_locations(ast.Expression(expr)), "<dtype>", "eval"),
+        return eval(syntax.compile(ast.fix_missing_locations(ast.Expression(expr)), "<dtype>", "eval"),
                     {}, names)
     if isinstance(node, ast.Subscript):
         base = _represent(node.value, env)

@@ -39,7 +39,7 @@ import textwrap
 import types
 from dataclasses import dataclass, field
 
-from . import runtime
+from . import runtime, syntax
 from .api import derivative, grad
 from .check import check_grad_function, verify_function
 from .emit import listing_of, render, sequence_parameters
@@ -154,7 +154,7 @@ def _literal_node(value, what, func):
     if text is None:
         raise EjectError(f"cannot eject {func.__name__}: {what} is {type(value).__name__} "
                          f"{value!r:.60}, which is not a number", construct="default")
-    return ast.parse(text, mode="eval").body
+    return syntax.parse(text, mode="eval").body
 
 
 def _free_names(code):
@@ -300,7 +300,7 @@ def load_function(spec, base=None):
             importlib.util.spec_from_file_location(module_name, found))
         sys.modules[module_name] = module
         with open(found, "rb") as file:        # not a cached .pyc: the file may just have changed
-            code = compile(file.read(), found, "exec", dont_inherit=True)
+            code = syntax.compile(file.read(), found, "exec", dont_inherit=True)
         exec(code, module.__dict__)
     finally:
         sys.path[:] = saved_path
@@ -359,7 +359,7 @@ def check_module(path, points=3, seed=0):
     try:
         with open(path, encoding="utf-8", newline="") as file:
             text = file.read()
-        tree = ast.parse(text, path)
+        tree = syntax.parse(text, path)
     except (OSError, SyntaxError, ValueError) as error:
         report.add("module", False, f"cannot read it: {error}")
         return report
@@ -417,7 +417,7 @@ def check_module(path, points=3, seed=0):
     # (b) SymPy and (c) finite differences, on the function as it is in the file
     try:
         namespace = {"__name__": "s2sdiff_ejected", "__file__": path}
-        exec(compile(text, path, "exec"), namespace)
+        exec(syntax.compile(text, path, "exec"), namespace)
         gradient = namespace[node.name]
     except Exception as error:
         report.add("run", False, f"running the module fails: {type(error).__name__}: {error}")
@@ -445,7 +445,7 @@ def _shape_of_code(func):
 
 
 def _parse_options(text):
-    call = ast.parse(f"options({text})", mode="eval").body
+    call = syntax.parse(f"options({text})", mode="eval").body
     options = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
     if set(options) != {"mode", "wrt"} or options["mode"] not in MODES:
         raise ValueError("expected mode='reverse' or 'forward' and wrt=...")

@@ -46,6 +46,7 @@ from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line
 from .rules import Structural, Syntax
+from . import syntax
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -287,6 +288,8 @@ def guarded_calls(program):
             if spelled == getattr(step.callee, "__name__", None):
                 continue
         found.setdefault(ast.unparse(func), (func, step.callee))
+    for func, callee in program.inlined:          # helpers inlined (normalize/helpers.py)
+        found.setdefault(ast.unparse(func), (func, callee))
     return list(found.values())
 
 
@@ -321,7 +324,7 @@ def compile_listing(listing):
     injected[checker] = _checker(listing, filename)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
-    tree = ast.parse(source, filename)
+    tree = syntax.parse(source, filename)
     outer_params = list(injected) + [n for n in parsed.closure if n not in injected]
     factory = ast.FunctionDef(
         name="s2sdiff_factory",
@@ -332,7 +335,7 @@ def compile_listing(listing):
     module = ast.Module([factory], type_ignores=[])
     ast.fix_missing_locations(module)
     namespace = {}
-    exec(compile(module, filename, "exec"), func.__globals__, namespace)
+    exec(syntax.compile(module, filename, "exec"), func.__globals__, namespace)
     values = [injected.get(n) for n in outer_params]
     inner = namespace["s2sdiff_factory"](*values)
     cells = dict(zip(inner.__code__.co_freevars, inner.__closure__ or ()))

@@ -37,7 +37,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from . import activity as activity_pass
+from . import activity as activity_pass, syntax
 from . import aliases, ir
 from .api import resolve_wrt
 from .build import Expr, as_node
@@ -178,7 +178,7 @@ class _Builder:
 
     def _run_step(self, step):
         module = ast.Module([_located(step.statement, step.lineno)], type_ignores=[])
-        code = compile(module, self.parsed.filename, "exec")
+        code = syntax.compile(module, self.parsed.filename, "exec")
         try:
             exec(code, self.parsed.globals, self.env)
         except Exception as exc:
@@ -195,7 +195,7 @@ class _Builder:
         lineno = step.lineno if step is not None else self.parsed.node.lineno
         expression = ast.Expression(_located(node, lineno))
         try:
-            return eval(compile(expression, self.parsed.filename, "eval"), self.parsed.globals,
+            return eval(syntax.compile(expression, self.parsed.filename, "eval"), self.parsed.globals,
                         self.env)
         except Exception as exc:
             where = "the returned value" if step is None else (

@@ -55,6 +55,7 @@ class Step:
     store: ast.stmt = None    # a mutation (v[i] = e, v.append(e)): its statement; target is v
     saved: str = None         # a[idx] = e on an array: the name holding the overwritten values
     augmented: bool = False   # ``v += e`` on a name: in place when ``v`` holds a list or array
+    call: ast.Call = None     # an entry of a tuple-valued call (rules.Entry): that call
 
     @property
     def mutates(self):
@@ -150,6 +151,7 @@ class Program:
     kinds: dict = None                            # NumPy code: name -> Kind, set by kinds.infer
     opaque_params: dict = field(default_factory=dict)   # objects and functions: param -> node
     parameter_reads: list = field(default_factory=list)  # attributes of params read ("cfg.lr")
+    inlined: tuple = ()          # (spelling, function) of the helpers inlined (normalize/helpers.py)
 
     @property
     def steps(self):

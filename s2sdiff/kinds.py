@@ -15,9 +15,10 @@ import functools
 
 import numpy as np
 
-from . import rules
+from . import rules, syntax
 from .build import unparse
 from .errors import ArgumentError, UnsupportedError, user_code
+from .libraries import is_array_like, only_array_api
 from .trees import FLAT_ONLY
 from .ir import (If, Jump, Loop, Step, atom_key, has_control_flow, is_display, store_names,
                  walk_items, walk_steps)
@@ -41,9 +42,19 @@ class Kind:
         return f"Kind({self.shape}, {self.dtype!r}, array={self.array})"
 
 
+def foreign_array(values):
+    """The type of the first array of another library among ``values`` (None if none):
+    generated code then spells what NumPy would do eagerly in that library's terms."""
+    return next((type(v) for v in values if is_array_like(v)), None)
+
+
 def kind_of(value):
     if isinstance(value, np.ndarray):
         return Kind(value.shape, value.dtype.kind, True, exact=value.dtype)
+    if is_array_like(value):
+        if value.shape == ():     # as NumPy's scalars: what NumPy code makes of it is the same
+            return Kind((), value.dtype.kind, False, exact=value.dtype)
+        return Kind(tuple(value.shape), value.dtype.kind, True, exact=value.dtype)
     exact = value.dtype if isinstance(value, np.generic) else type(value)
     if isinstance(value, (bool, np.bool_)):
         return Kind((), "b", False, value, exact)
@@ -158,7 +169,16 @@ def _free_values(program, kinds):
 def check_argument(function_name, name, value):
     """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
     problem = None
-    if isinstance(value, np.ndarray):
+    if is_array_like(value) and not all(isinstance(n, (int, np.integer)) for n in value.shape):
+        problem = (f"{type(value).__name__} of unknown shape {value.shape} (generated code is "
+                   f"specialised to shapes: compute its chunk sizes first, as Dask's "
+                   f"x.compute_chunk_sizes() does)")
+    elif only_array_api(value):
+        problem = (f"{type(value).__module__}.{type(value).__name__}, an Array API array "
+                   f"without NumPy's protocols (__array_function__, __array_ufunc__): "
+                   f"generated code calls NumPy functions on it; pass a NumPy array or "
+                   f"one of a library that implements them (Dask, CuPy)")
+    elif isinstance(value, np.ndarray) or is_array_like(value):
         if value.dtype.kind not in "biuf":
             problem = f"an array of dtype {value.dtype}"
         elif value.size == 0:
@@ -166,8 +186,7 @@ def check_argument(function_name, name, value):
     elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
         problem = f"{type(value).__name__} {value!r:.60}"
     if problem:
-        tree = isinstance(value, dict) or hasattr(value, "__dataclass_fields__") \
-            or hasattr(type(value), "_fields")
+        tree = isinstance(value, (dict, list, tuple)) or hasattr(value, "__dataclass_fields__")
         raise ArgumentError(
             f"argument {name!r} of {function_name} must be a real number or a non-empty "
             f"array of real numbers, got {problem}" + (f" ({FLAT_ONLY})" if tree else ""),
@@ -181,8 +200,10 @@ def infer(program, args, scalar=None):
     parsed = program.parsed
     env = dict(parsed.func.__globals__)
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})
-    env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) else a for a in args]))
+    env.update(zip(program.params, [a.copy() if isinstance(a, np.ndarray) or is_array_like(a)
+                                    else a for a in args]))
     kinds = {p: kind_of(a) for p, a in zip(program.params, args)}
+    program.foreign = foreign_array(list(args) + list(_free_values(program, {}).values()))
     program.assigned_at = {}      # name -> the line of its last assignment in the run
     env[_SEQUENCE_CHECK] = functools.partial(_no_list_item_assignment, program)
     saving = {s.saved for s in program.steps
@@ -265,18 +286,18 @@ def _infer_blocks(program, env, kinds, saving, scalar):
 
 def _is_complex(value):
     return isinstance(value, (complex, np.complexfloating)) or (
-        isinstance(value, np.ndarray) and value.dtype.kind == "c")
+        (isinstance(value, np.ndarray) or is_array_like(value)) and value.dtype.kind == "c")
 
 
 def _compiled(lines, linenos, filename):
     """The code of the source ``lines``, each numbered as the user's line it runs
     (``linenos``): an exception the user's forward raises there is shown at its line."""
-    tree = ast.parse("\n".join(lines) + "\n")
+    tree = syntax.parse("\n".join(lines) + "\n")
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) is not None:
             node.lineno = node.end_lineno = linenos[node.lineno - 1]
             node.col_offset, node.end_col_offset = 0, 10 ** 4    # the whole line
-    return compile(tree, filename, "exec")
+    return syntax.compile(tree, filename, "exec")
 
 
 def _arms(items):

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from .custom import rule_of
 from .errors import SourceError, UnsupportedError
+from . import syntax
 
 _MISSING = object()
 
@@ -43,6 +44,8 @@ class Parsed:
     node: ast.FunctionDef
     filename: str
     closure: dict = field(default_factory=dict)   # free name -> cell
+    inlined: tuple = ()     # (spelling, function) of each helper inlined (normalize/helpers.py)
+    opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
 
     @property
     def globals(self):
@@ -109,7 +112,7 @@ def parse(func):
 
 def _parse_block(text, func, filename, lineno):
     try:
-        return ast.parse(text)
+        return syntax.parse(text)
     except SyntaxError:
         pass
     # A lambda inside a larger expression: its block is a fragment; parse its line.
@@ -118,7 +121,7 @@ def _parse_block(text, func, filename, lineno):
             fragment = "\n".join(text.splitlines()[:end]).strip()
             for candidate in (fragment, fragment.rstrip(",)]} "), "(" + fragment + ")"):
                 try:
-                    return ast.parse(candidate)
+                    return syntax.parse(candidate)
                 except SyntaxError:
                     continue
     raise SourceError(f"cannot parse the source of {func.__qualname__}",
@@ -250,7 +253,7 @@ def _compile_alone(node, tree, func, filename):
     imports = [ast.Import([ast.alias(name)]) for name in _imported_names(filename)]
     module = ast.fix_missing_locations(ast.Module(imports + [enclosing], []))
     try:
-        compiled = compile(module, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+        compiled = syntax.compile(module, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)
     except (SyntaxError, ValueError):
         return None                 # not comparable this way; the source was parsed already
@@ -267,7 +270,7 @@ def _imports_of(text):
     """``_imported_names`` of a module's text, parsed once per text (a module of many
     functions is not parsed again for each one differentiated)."""
     try:
-        tree = ast.parse(text)
+        tree = syntax.parse(text)
     except (SyntaxError, ValueError):
         return ()
     names, todo = [], list(tree.body)

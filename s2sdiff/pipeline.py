@@ -49,7 +49,7 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, custom, dispatch, ir, trees
+from . import activity, aliases, backends, custom, dispatch, ir, trees
 from .emit import Later, compile_listing, listing_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -76,13 +76,15 @@ _renewing = threading.local()              # how deep generated code is regenera
 
 
 def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None,
-             layout=()):
+             layout=(), backend="python"):
     """The generated function of ``kind`` for ``func`` and the parameters ``wrt_names``
     (``single``: one gradient returned alone), from the cache or built now; ``stale``: a
     function generated before that must not be returned again (``Renewal``); ``layout``:
     ``(parameter, structure)`` of the tree parameters, for the function of their leaves
-    (``trees.flatten``)."""
+    (``trees.flatten``); ``backend``: what runs it (``backends.py``), part of the key."""
     options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain), layout)
+    if backend != "python":
+        options += (backend,)
     with _lock:
         try:
             per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
@@ -98,6 +100,13 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
             return _pending[key]
         _pending[key] = Later()
         try:
+            if backend != "python":        # the Python code, then compiled by the backend
+                python = generate(func, kind, wrt_names, single, optimize, explain,
+                                  layout=layout)
+                with firewall(func):
+                    compiled = backends.compile_for(python, backend, kind)
+                per_function[options] = compiled
+                return _remember(compiled)
             with firewall(func):
                 return _build(func, kind, wrt_names, single, optimize, explain, options,
                               per_function, layout=layout)
@@ -118,7 +127,8 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
             except S2SDiffError:
                 parsed = None                # generate() raises it where it belongs
             if parsed is not None:
-                tree_params = sorted(trees.candidates(parsed.node, wrt_names))
+                tree_params = sorted(trees.candidates(parsed.node, wrt_names,
+                                                      trees.uses_numpy(parsed)))
     if not tree_params:
         return generate(func, kind, wrt_names, single, optimize, explain)
     options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain))

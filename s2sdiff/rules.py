@@ -9,6 +9,7 @@ the normaliser found in user code, and its ``name`` is how messages call it:
 * ``Function(math.exp)``: a call of that function object (``math.exp``, ``abs``,
   ``numpy.sum``); ``Function(math.log, arity=2)`` where the number of arguments changes
   the row (``math.log with 2 arguments``): a call with 2 arguments finds it first;
+* ``Entry(numpy.linalg.eigh, 1)``: entry 1 of the tuple a call returns (``w, v = ...``);
 * ``Method("dot")`` and ``Attribute("T")``: ``W.dot(X)`` and ``x.T`` on an array
   (``.dot``, ``.T``);
 * ``Syntax("sigmoid")``, ``Syntax("setitem")``...: a form the normaliser recognises or
@@ -167,6 +168,27 @@ class Syntax(Key):
     @property
     def name(self):
         return _SYNTAX_NAMES[self.form]
+
+
+@dataclass(frozen=True)
+class Entry(Key):
+    """Entry ``index`` of the tuple that ``function`` returns: ``sign, logdet =
+    np.linalg.slogdet(a)`` reads ``Entry(np.linalg.slogdet, 0)`` and ``(..., 1)``, as does
+    ``np.linalg.slogdet(a).logabsdet`` (``normalize/entries.py``).  Its row sees the call's
+    arguments; ``TUPLE_FIELDS`` names the entries of each such function."""
+    function: object
+    index: int
+
+    @property
+    def name(self):
+        return f"{Function(self.function).name}(...)[{self.index}]"
+
+
+# function -> the names of the entries of the tuple it returns (NumPy's namedtuple fields).
+# The np.linalg rows (inv, solve, det, slogdet, eigh, svd, qr, norm...) are in
+# linalg_rules.py, which registers them when imported (by normalize/entries.py, so by the
+# package: rules.py cannot import it back, the import graph has no cycles).
+TUPLE_FIELDS = {}
 
 
 def as_key(key):
@@ -445,9 +467,10 @@ for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"
 @dataclass(frozen=True)
 class Array:
     """A random argument of a ``Sample``: floats of ``shape`` (a Python float for ``()``),
-    differentiated; ``dtype=bool``, a constant mask."""
+    differentiated; ``dtype=bool``, a constant mask; ``dtype=int``, constant indices 0 or 1."""
     shape: tuple
     dtype: type = float
+    draw: str = "normal"      # or "positive definite": symmetric, for np.linalg.cholesky
 
 
 class Sample:
@@ -576,10 +599,25 @@ def _dot(operand, other, matmul):
     def vjp(c):
         if c.ndim("a") == 0 or c.ndim("b") == 0:     # np.dot with a scalar multiplies
             return c.sum_to(c.g * c.arg(other), c.out_shape, operand)
-        if max(c.ndim("a"), c.ndim("b")) > 2:
-            c.refuse("np.dot of arrays with more than 2 dimensions", "Use @ (np.matmul).")
+        if max(c.ndim("a"), c.ndim("b")) > 2:        # a sum over a's last axis and b's
+            return _tensordot(operand)(_DotAxes(c))  # second-to-last: a tensordot
         return matmul(c)
     return vjp
+
+
+class _DotAxes:
+    """``c`` with the ``axes`` of the tensordot that ``np.dot(a, b)`` of N-d arrays is."""
+
+    def __init__(self, c):
+        self._c = c
+
+    def static(self, name, default=None):
+        if name == "axes":
+            return [self._c.ndim("a") - 1], [max(self._c.ndim("b") - 2, 0)]
+        return self._c.static(name, default)
+
+    def __getattr__(self, attribute):
+        return getattr(self._c, attribute)
 
 
 def _product_rule(t):
@@ -827,7 +865,7 @@ defvjp(Function(_np.dstack), lambda tup: None,
        sample=Sample([Array((2,)), Array((1, 2, 2))]))
 # Cumulative sums and products, and differences, along axis (None: of the flattened array).
 # cumprod's adjoint divides by the entries: NaN (with NumPy's warning) where one is 0.
-_CUMULATIVE = lambda a, axis=None: None  # noqa: E731
+_CUMULATIVE = lambda a, axis=None, dtype=None: None  # noqa: E731
 for _key, _sample in ((Function(_np.cumsum), Sample(Array((3, 4)), axis=1)),
                       (Method("cumsum"), Sample(Array((2, 3))))):
     defvjp(_key, _CUMULATIVE, a=lambda c: _cumsum_back(c, c.g), sample=_sample)
@@ -870,7 +908,7 @@ defvjp(Function(_np.full_like), lambda a, fill_value, dtype=None, order="K", sub
 # Reductions, with axis and keepdims: the adjoint is spread back over the reduced axes.
 # Each function's row and its method's (np.sum(x), x.sum()) are the same. keepdims is
 # keyword-only: NumPy's third positional parameter is dtype (sum) or out (max), not taken.
-_REDUCE = lambda a, axis=None, *, keepdims=False: None  # noqa: E731
+_REDUCE = lambda a, axis=None, *, keepdims=False, dtype=None: None  # noqa: E731
 for _function, _vjp, _jvp, _sample in (
         (_np.sum, lambda c: c.spread(c.g_lazy), None, Sample(Array((3, 4)), axis=0)),
         (_np.mean, lambda c: c.spread(c.g_lazy / c.reduced_size()), None,
@@ -890,7 +928,7 @@ defvjp(Function(_np.amin), _REDUCE, a=lambda c: c.spread_to_extrema(),
 # not taken: ddof is keyword-only, as NumPy's third positional parameter is dtype).
 # d var / da = 2 (a - mean) / (N - ddof); d std / da = (a - mean) / ((N - ddof) std), inf or
 # NaN where std is 0 (as in JAX).
-_SPREAD = lambda a, axis=None, *, ddof=0, keepdims=False: None  # noqa: E731
+_SPREAD = lambda a, axis=None, *, ddof=0, keepdims=False, dtype=None: None  # noqa: E731
 for _function, _std, _sample, _method_sample in (
         (_np.var, False, Sample(Array((3, 4)), axis=1, ddof=1), Sample(Array((2, 3)))),
         (_np.std, True, Sample(Array((3, 4)), axis=0, keepdims=True),
@@ -898,8 +936,6 @@ for _function, _std, _sample, _method_sample in (
     for _key, _s in ((Function(_function), _sample), (Method(_function.__name__), _method_sample)):
         defvjp(_key, _SPREAD, a=lambda c, std=_std: c.variance_back(std),
                jvp=lambda t, std=_std: t.variance(std), sample=_s)
-defvjp(Function(_np.linalg.norm), lambda x, ord=None, axis=None, keepdims=False: None,
-       x=lambda c: c.norm_back(), jvp=lambda t: t.norm(), sample=Sample(Array((3, 4)), axis=1))
 
 # Elementwise choices whose condition or bounds are constants.
 defvjp(Function(_np.where), lambda condition, x, y: None,

@@ -49,10 +49,25 @@ class Unbound:
 
 
 def zeros_like(value):
-    """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array)."""
+    """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array,
+    in its own library for a Dask or CuPy array)."""
     if isinstance(value, np.ndarray):
         return np.zeros(value.shape)
+    if not isinstance(value, (list, tuple)) and hasattr(value, "__array_function__"):
+        return np.zeros_like(value, dtype=np.float64)
     return [0.0] * len(value)
+
+
+def to_dtype(value, dtype):
+    """``value`` as a number of ``dtype``; a 0-d array of another library (a lazy Dask
+    array) stays one, of that dtype: making a NumPy number of it would compute it.
+
+    >>> to_dtype(2, np.dtype("float64"))
+    np.float64(2.0)
+    """
+    if isinstance(value, (int, float, np.generic, np.ndarray)):
+        return dtype.type(value)
+    return value.astype(dtype)
 
 
 def add_sequences(total, more):
@@ -92,7 +107,10 @@ def prod_of_others(a, axis=None):
     """d np.prod(a, axis) / da: at each entry, the product of the other entries along
     ``axis`` (all axes for None), as products from the left times products from the right.
     Exact where ``a`` holds zeros or the whole product underflows, unlike prod(a) / a."""
-    a = np.asarray(a, dtype=float)
+    if isinstance(a, np.ndarray) or not hasattr(a, "__array_function__"):
+        a = np.asarray(a, dtype=float)
+    elif a.dtype.kind != "f":              # a Dask or CuPy array stays in its library
+        a = a.astype(np.float64)
     axes = tuple(range(a.ndim)) if axis is None else tuple(
         ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
     last = tuple(range(a.ndim - len(axes), a.ndim))
@@ -100,7 +118,7 @@ def prod_of_others(a, axis=None):
     rows = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
     if rows.shape[-1] == 0:
         return np.zeros(a.shape)
-    ones = np.ones(rows.shape[:-1] + (1,))
+    ones = np.ones_like(rows[..., :1])     # in rows' library (NumPy, Dask...)
     left = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return np.moveaxis((left * right).reshape(moved.shape), last, axes)

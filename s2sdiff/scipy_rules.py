@@ -60,7 +60,7 @@ class _Within(Array):
 def Within(shape, domain):
     """A random argument of a ``Sample`` of ``shape`` drawn uniformly from ``domain`` (a
     positive scale, a probability)."""
-    return _Within(shape, float, tuple(domain))
+    return _Within(shape, float, domain=tuple(domain))
 
 
 # --- scipy.special spelled in SymPy (the checks) and in generated code -------------------

@@ -10,12 +10,14 @@ Code is specialised on a tree's structure, as NumPy code is on shapes:
 * ``flatten(parsed, layout)`` rewrites the function before normalisation: each tree
   parameter becomes one parameter per leaf (``params["W"]`` is read as ``params_W``), or
   raises an ``S2SDiffError`` at the read it cannot resolve statically (a computed key,
-  the whole tree passed on, iteration over it, a write into it);
+  the whole tree passed on, a write into it; a loop over a list or tuple is unrolled);
 * ``dispatcher`` is what ``grad``/``value_and_grad`` return for a function that reads a
   parameter as a tree: at each call it computes the structures of those arguments; for
   new ones it generates, once, an entry (readable source) that reads the leaves into
   locals, calls the code generated for the flat function, and returns each gradient in
   the structure of its argument.
+  ``vjp``, ``jvp``, the Jacobians, ``hessian`` and ``hvp`` call the same flat function
+  through ``tree_calls``.
 
 Leaf rules: a Python float, a NumPy floating scalar or an array of floats is
 differentiated; an int, a bool or an array of ints is a constant read by the code, with
@@ -35,9 +37,13 @@ import threading
 import numpy as np
 
 from .errors import ArgumentError
+from . import syntax
+from .libraries import is_array_like
 
-FLAT_ONLY = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for now "
-             "(numbers, arrays, lists of numbers); grad and value_and_grad take trees")
+FLAT_ONLY = ("a tree (dict, list, tuple, namedtuple or dataclass of arrays) is differentiated "
+             "when the function reads its leaves with constant keys (params[\"W\"], "
+             "params[0], params.W), unpacks it (W, b = params) or loops over it "
+             "(for W, b in params); lists and tuples of arrays so only in NumPy code")
 # attributes an array parameter has: reading them does not make the parameter a tree
 ARRAY_ATTRIBUTES = frozenset(n for n in dir(np.ndarray) if not n.startswith("_"))
 DIFFERENTIATED, CONSTANT = "differentiated", "constant"
@@ -56,7 +62,7 @@ def _leaf(value):
     """The structure of a leaf: differentiated, a constant parameter, or a built-in value."""
     if isinstance(value, (float, np.floating)):
         return (DIFFERENTIATED,)
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_array_like(value):     # NumPy's, Dask's...
         return (DIFFERENTIATED,) if value.dtype.kind == "f" else (CONSTANT,)
     if isinstance(value, (bool, int, np.integer)):
         return (CONSTANT,)
@@ -151,12 +157,14 @@ def leaves(name, node, taken):
     return found
 
 
-def candidates(node, wrt_names):
+def candidates(node, wrt_names, sequences=False):
     """The parameters of the FunctionDef ``node`` that its body reads as trees: with a
     string key (``p["W"]``) or an attribute an array does not have (``p.W``, not called:
     ``p.exp(x)`` is a method), anywhere in
     a chain of reads (``p[0]["W"]``).  A parameter only unpacked (``W, b = p``) or indexed
-    by numbers is not one: it stays a sequence parameter, refused or not as before.  Nor
+    by numbers is not one: it stays a sequence parameter, refused or not as before, unless
+    ``sequences`` (NumPy code, where a list of arrays is a tree: ``uses_numpy``), when
+    reading ``p[0]``, unpacking ``W, b = p`` and ``for W, b in p`` make it one too.  Nor
     is a parameter outside ``wrt_names`` read only by attributes: that is data
     (``cfg.lr``, ``self.w``), read as constants."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
@@ -173,7 +181,32 @@ def candidates(node, wrt_names):
                 root = root.value
             if isinstance(root, ast.Name) and (keyed or root.id in wrt_names):
                 found.add(root.id)
+        if not sequences:
+            continue
+        if read and isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) \
+                and _constant(sub.slice) is not _NOT_CONSTANT \
+                and isinstance(_constant(sub.slice), int):
+            found.add(sub.value.id)
+        elif isinstance(sub, (ast.Assign, ast.For)) and isinstance(sub.value if isinstance(
+                sub, ast.Assign) else sub.iter, ast.Name):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            if isinstance(sub, ast.For) or any(isinstance(t, (ast.Tuple, ast.List))
+                                               for t in targets):
+                found.add((sub.value if isinstance(sub, ast.Assign) else sub.iter).id)
     return found & params
+
+
+def uses_numpy(parsed):
+    """Whether the function of ``parsed`` names NumPy (the module or one of its
+    functions) in its body."""
+    for sub in ast.walk(parsed.node):
+        if isinstance(sub, ast.Name) and sub.id in parsed.globals:
+            value = parsed.globals[sub.id]
+            module = getattr(value, "__name__", "") if isinstance(value, type(np)) \
+                else getattr(value, "__module__", None) or ""
+            if module == "numpy" or module.startswith("numpy."):
+                return True
+    return False
 
 
 class _Flattener(ast.NodeTransformer):
@@ -273,6 +306,55 @@ class _Flattener(ast.NodeTransformer):
         self._unpack(node, node.targets[0], node.value, statements)
         return statements
 
+    def visit_For(self, node):
+        """``for W, b in params:`` over a tree of known length (or a slice of it with
+        constant bounds, ``params[:-1]``) -> the body once per entry, each after
+        ``W, b = params[i]``."""
+        sequence, window = node.iter, slice(None)
+        if isinstance(sequence, ast.Subscript) and isinstance(sequence.slice, ast.Slice):
+            bounds = [None if part is None else _constant(part) for part in
+                      (sequence.slice.lower, sequence.slice.upper, sequence.slice.step)]
+            if self.resolve(sequence.value) is not None:
+                if any(b is _NOT_CONSTANT or not (b is None or isinstance(b, int))
+                       for b in bounds):
+                    raise self.refuse(node, f"the loop over {ast.unparse(sequence)} slices a "
+                                            f"tree with bounds that are not constants")
+                sequence, window = sequence.value, slice(*bounds)
+        found = self.resolve(sequence)
+        if found is None or _is_leaf(found[1]):
+            return self.generic_visit(node)
+        if found[1][0] is dict:
+            raise self.refuse(node, "iterating a dict gives its keys, not its leaves",
+                              "Iterate over `params.values()` written out, or read each "
+                              "key by name.")
+        if node.orelse or any(isinstance(s, (ast.Break, ast.Continue))
+                              for stmt in node.body for s in ast.walk(stmt)):
+            raise self.refuse(node, f"the loop over the tree parameter {found[0]} has a "
+                                    f"`break`, `continue` or `else`",
+                              "Loop over the tree without them, or over range(len(...)) "
+                              "with constant bounds.")
+        statements = []
+        alias = node.target.id if isinstance(node.target, ast.Name) else None
+        if alias is not None and any(isinstance(n, ast.Name) and n.id == alias and not
+                                     isinstance(n.ctx, ast.Load)
+                                     for stmt in node.body for n in ast.walk(stmt)):
+            raise self.refuse(node, f"the loop over the tree parameter {found[0]} assigns "
+                                    f"its variable {alias} in its body", "Assign to a new name.")
+        for index in range(len(_children(found[1])))[window]:
+            part = ast.copy_location(ast.Subscript(copy.deepcopy(sequence), ast.Constant(index),
+                                                   ast.Load()), node.iter)
+            entry = self.resolve(part)
+            body = [copy.deepcopy(stmt) for stmt in node.body]
+            if alias is not None and not _is_leaf(entry[1]):
+                # `for layer in layers:` with subtrees: `layer` reads layers[i] in the body
+                body = [_Renamed(alias, part).visit(stmt) for stmt in body]
+            else:
+                self._unpack(node, copy.deepcopy(node.target), part, statements)
+            for stmt in body:
+                visited = self.visit(stmt)
+                statements += visited if isinstance(visited, list) else [visited]
+        return statements
+
     def _unpack(self, statement, target, value, statements):
         """``W, b = params`` -> ``W = params_0`` and ``b = params_1``, nested too."""
         found = self.resolve(value)
@@ -291,6 +373,18 @@ class _Flattener(ast.NodeTransformer):
             return
         statements.append(ast.copy_location(
             ast.Assign(targets=[target], value=self.visit(value)), statement))
+
+
+class _Renamed(ast.NodeTransformer):
+    """Reads of the name ``alias`` -> copies of the expression ``part``."""
+
+    def __init__(self, alias, part):
+        self.alias, self.part = alias, part
+
+    def visit_Name(self, node):
+        if node.id == self.alias:
+            return ast.copy_location(copy.deepcopy(self.part), node)
+        return node
 
 
 _NOT_CONSTANT = object()
@@ -517,7 +611,7 @@ class TreeDispatcher:
         filename = f"<s2sdiff {self.__name__} tree entry {digest}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         namespace = {leaves_name: leaves_function, **classes}
-        exec(compile(source, filename, "exec"), namespace)
+        exec(syntax.compile(source, filename, "exec"), namespace)
         entry = namespace[self.__name__]
         entry.leaves = leaves_function
         entry.entry_source = entry.source = source

@@ -22,8 +22,8 @@ from s2sdiff import jvp, rules, vjp
 from s2sdiff.errors import UnsupportedError
 from s2sdiff.normalize import normalize
 from s2sdiff.parse import parse
-from s2sdiff.rules import (Array, ArrayRule, Attribute, Function, Method, Operator, Partials,
-                           Sample, Syntax)
+from s2sdiff.rules import (Array, ArrayRule, Attribute, Entry, Function, Method, Operator,
+                           Partials, Sample, Syntax)
 
 try:                     # SciPy's rows are registered once SciPy is imported (rules.py)
     import scipy.special  # noqa: F401
@@ -66,13 +66,15 @@ class RowCall:
         self.function = namespace[name]
 
     def node(self, value):
-        if isinstance(value, Array) and value.dtype is bool:
+        if isinstance(value, Array) and value.dtype in (bool, int):
             name = f"mask{len(self.constants)}"
-            self.constants[name] = self.rng.random(value.shape) < 0.5
+            self.constants[name] = self.rng.random(value.shape) < 0.5 if value.dtype is bool \
+                else self.rng.integers(0, 2, value.shape)      # indices valid on any axis
             return ast.Name(name, ast.Load())
         if isinstance(value, Array):
             self.params.append(f"x{len(self.params)}")
-            self.primals.append(self.random(value.shape, getattr(value, "domain", None)))
+            self.primals.append(self.random(value.shape, getattr(value, "domain", None),
+                                            getattr(value, "draw", "normal")))
             return ast.Name(self.params[-1], ast.Load())
         if isinstance(value, (list, tuple)):
             return (ast.List if isinstance(value, list) else ast.Tuple)(
@@ -82,9 +84,13 @@ class RowCall:
                                for v in (value.start, value.stop, value.step)))
         return ast.Constant(value)
 
-    def random(self, shape, domain=None):
+    def random(self, shape, domain=None, draw="normal"):
         """Values in the argument's domain (``scipy_rules.Within``) or the row's (an
-        elementwise row's), else standard normal."""
+        elementwise row's), else standard normal (or symmetric positive definite matrices,
+        ``draw="positive definite"``)."""
+        if draw == "positive definite":
+            factor = self.rng.normal(size=shape)
+            return factor @ np.swapaxes(factor, -1, -2) + shape[-1] * np.eye(shape[-1])
         domain = domain or self.domain
         if domain is None:
             value = self.rng.normal(size=shape)
@@ -107,13 +113,19 @@ def _called(key, args, keywords):
         spelled = rules.SPELLINGS.get(key.function) or (
             key.function.__module__.replace("numpy", "np", 1) + "." + key.function.__name__)
         assert eval(spelled, _NAMESPACE) == key.function, f"{key.name} is not {spelled}"
-        return ast.Call(ast.parse(spelled, mode="eval").body, args, keywords)
+        part = [k.value for k in keywords if k.arg == "part"]    # np.split(x, 2)[part]
+        call = ast.Call(ast.parse(spelled, mode="eval").body, args,
+                        [k for k in keywords if k.arg != "part"])
+        return ast.Subscript(call, part[0], ast.Load()) if part else call
     if isinstance(key, Method):
         return ast.Call(ast.Attribute(args[0], key.method, ast.Load()), args[1:], keywords)
     if isinstance(key, Attribute):
         return ast.Attribute(args[0], key.attribute, ast.Load())
     if isinstance(key, Operator):
         return ast.BinOp(args[0], key.operator(), args[1])
+    if isinstance(key, Entry):            # np.linalg.eigh(x0)[1]
+        return ast.Subscript(_called(Function(key.function), args, keywords),
+                             ast.Constant(key.index), ast.Load())
     if key == Syntax("array getitem"):
         return ast.Subscript(args[0], args[1], ast.Load())
     raise AssertionError(f"no way to call the row {key!r}")

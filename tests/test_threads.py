@@ -325,3 +325,40 @@ def test_a_function_never_differentiated_is_freed():
     del f
     gc.collect()
     assert alive() is None
+
+
+def test_parsing_in_threads_survives_collections_that_switch_threads():
+    """CPython 3.11 counts syntax-tree conversion depth per interpreter: a collection
+    running a finalizer in the middle of ``ast.parse`` lets another thread parse and the
+    first one fails with ``SystemError`` (about once in 8 threads here with plain
+    ``ast.parse``).  ``s2sdiff.syntax`` serialises them."""
+    from s2sdiff import syntax
+    source = "\n".join(f"def f{i}(x):\n    return ((x + 1) * (x - 2)) / (x + {i})"
+                       for i in range(200))
+    failures = []
+
+    class Cyclic:
+        def __del__(self):
+            sum(range(100))                   # Python code: the interpreter may switch
+
+    def work():
+        try:
+            for _ in range(40):
+                for _ in range(300):
+                    a, b = Cyclic(), Cyclic()
+                    a.other, b.other = b, a   # garbage only a collection frees
+                syntax.parse(source)
+        except BaseException as error:
+            failures.append(error)
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        sys.setswitchinterval(previous)
+    assert not failures, failures

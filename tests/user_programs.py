@@ -375,8 +375,175 @@ PROGRAMS = [
 # Written as users write them, refused today with a clear error (issue 15 lifts these):
 # (program, the construct the error names)
 REFUSED = [
-    (Program(logistic_predictions, (W4, X8[0]), wrt="weights"),
-     "a call of a Python function in NumPy code"),
     (Program(mixture_log_likelihood, (np.array([-1.0, 1.0]), np.array([0.2, -0.3]), DATA),
              wrt=(0, 1)), "first a float, then an array"),
+]
+
+
+# --- the user's helpers called from NumPy code (issue 15, item 4: inlined) ---------------
+# autograd's neural_net.py, logistic_regression.py, rnn.py, lstm.py, gmm.py and
+# black_box_svi.py call small helpers of their own; so do these.
+
+def relu(x):
+    return np.maximum(0.0, x)
+
+
+def logsumexp(X, axis=1):
+    max_ = np.max(X, axis=axis, keepdims=True)
+    return max_ + np.log(np.sum(np.exp(X - max_), axis=axis, keepdims=True))
+
+
+def neural_net_predict(W1, b1, W2, b2, inputs):
+    hidden = relu(inputs @ W1 + b1)
+    outputs = hidden @ W2 + b2
+    return outputs - logsumexp(outputs)
+
+
+def neural_net_log_likelihood(W1, b1, W2, b2, inputs, targets):
+    log_probs = neural_net_predict(W1, b1, W2, b2, inputs)
+    return -np.sum(log_probs * targets) / inputs.shape[0]
+
+
+def logistic_training_loss(weights):
+    preds = logistic_predictions(weights, X_TRAIN)
+    label_probabilities = preds * Y_TRAIN + (1 - preds) * (1 - Y_TRAIN)
+    return -np.sum(np.log(label_probabilities))
+
+
+def rnn_cell(hidden, x, Wx, Wh, b):
+    return np.tanh(Wx @ x + Wh @ hidden + b)
+
+
+def rnn_sequence_loss(Wx, Wh, b, Wout, xs, ys):
+    hidden = np.zeros(Wh.shape[0])
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        hidden = rnn_cell(hidden, xs[t], Wx, Wh, b)
+        loss = loss + (Wout @ hidden - ys[t]) ** 2
+    return loss / xs.shape[0]
+
+
+def normal_logpdf(x, mean, log_std):
+    return -0.5 * ((x - mean) / np.exp(log_std)) ** 2 - log_std - 0.5 * np.log(2 * np.pi)
+
+
+def gmm_log_likelihood(means, log_stds, log_weights, data):
+    log_pdfs = normal_logpdf(data[:, None], means[None, :], log_stds[None, :])
+    log_mix = log_weights - logsumexp(log_weights, axis=0)
+    return np.sum(logsumexp(log_pdfs + log_mix[None, :]))
+
+
+def dense(W, x, activation):
+    return activation(x @ W)
+
+
+def identity(x):
+    return x
+
+
+def mlp_with_activation(W1, W2, X, y, activation=np.tanh):
+    hidden = dense(W1, X, activation)
+    out = dense(W2, hidden, identity)
+    return np.mean((out[:, 0] - y) ** 2)
+
+
+def mlp_relu(W1, W2, X, y):
+    return mlp_with_activation(W1, W2, X, y, activation=relu)
+
+
+def sigmoid_gate(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def lstm_step(h, c, x, W, U):
+    n = h.shape[0]
+    gates = W @ x + U @ h
+    forget = sigmoid_gate(gates[:n])
+    ingate = sigmoid_gate(gates[n:2 * n])
+    outgate = sigmoid_gate(gates[2 * n:3 * n])
+    change = np.tanh(gates[3 * n:])
+    c = forget * c + ingate * change
+    return outgate * np.tanh(c), c
+
+
+def lstm_final_state_loss(W, U, xs):
+    h = np.zeros(2)
+    c = np.zeros(2)
+    for x in xs:
+        h, c = lstm_step(h, c, x, W, U)
+    return np.sum(h ** 2) + np.sum(c)
+
+
+def diag_gaussian_entropy(log_std):
+    return 0.5 * log_std.shape[0] * (1.0 + np.log(2 * np.pi)) + np.sum(log_std)
+
+
+def banana_log_density(samples):
+    x, y = samples[:, 0], samples[:, 1]
+    return -0.5 * x ** 2 - 0.5 * (y - 0.5 * x ** 2) ** 2
+
+
+def black_box_elbo(mean, log_std, eps):
+    samples = eps * np.exp(log_std) + mean
+    return diag_gaussian_entropy(log_std) + np.mean(banana_log_density(samples))
+
+
+def softmax(logits):
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def cross_entropy(probs, labels):
+    return -np.mean(np.sum(labels * np.log(probs), axis=1))
+
+
+def softmax_regression(W, b, X, labels):
+    return cross_entropy(softmax(X @ W + b), labels)
+
+
+def layer_norm_rows(x, gamma, beta, eps=1e-5):
+    mean = np.mean(x, axis=1, keepdims=True)
+    var = np.mean((x - mean) ** 2, axis=1, keepdims=True)
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def normalized_two_layer(W1, gamma, W2, X):
+    hidden = relu(layer_norm_rows(X @ W1, gamma, 0.1))
+    return np.sum(np.tanh(hidden @ W2) ** 2)
+
+
+def smooth_l1(residual, beta=1.0):
+    a = np.abs(residual)
+    return np.where(a < beta, 0.5 * a ** 2 / beta, a - 0.5 * beta)
+
+
+def robust_linear_fit(w, b, X, y):
+    return np.mean(smooth_l1(X @ w + b - y, beta=0.5))
+
+
+HIDDEN_SEQ = RNG.normal(size=(6, 2))
+PROGRAMS += [
+    Program(logistic_predictions, (W4, X8[0]), wrt="weights"),
+    Program(neural_net_log_likelihood, (0.5 * RNG.normal(size=(4, 5)), 0.1 * RNG.normal(size=5),
+                                        0.5 * RNG.normal(size=(5, 3)), 0.1 * RNG.normal(size=3),
+                                        X8, LABELS), wrt=(0, 1, 2, 3)),
+    Program(logistic_training_loss, (0.3 * W4,)),
+    Program(rnn_sequence_loss, (0.5 * RNG.normal(size=(3, 2)), 0.5 * RNG.normal(size=(3, 3)),
+                                0.1 * RNG.normal(size=3), RNG.normal(size=3), HIDDEN_SEQ,
+                                RNG.normal(size=6)), wrt=(0, 1, 2, 3)),
+    Program(gmm_log_likelihood, (np.array([-1.0, 0.5, 2.0]), 0.2 * RNG.normal(size=3),
+                                 0.3 * RNG.normal(size=3), DATA), wrt=(0, 1, 2)),
+    Program(mlp_with_activation, (RNG.normal(size=(4, 5)), RNG.normal(size=(5, 1)), X8, Y8),
+            wrt=(0, 1)),
+    Program(mlp_relu, (RNG.normal(size=(4, 5)), RNG.normal(size=(5, 1)), X8, Y8), wrt=(0, 1)),
+    Program(lstm_final_state_loss, (0.5 * RNG.normal(size=(8, 2)), 0.5 * RNG.normal(size=(8, 2)),
+                                    HIDDEN_SEQ), wrt=(0, 1)),
+    Program(black_box_elbo, (RNG.normal(size=2), 0.2 * RNG.normal(size=2),
+                             RNG.normal(size=(16, 2))), wrt=(0, 1)),
+    Program(softmax_regression, (RNG.normal(size=(4, 3)), RNG.normal(size=3), X8, LABELS),
+            wrt=(0, 1)),
+    Program(normalized_two_layer, (RNG.normal(size=(4, 5)), 1.0 + 0.1 * RNG.normal(size=5),
+                                   RNG.normal(size=(5, 2)), X8), wrt=(0, 1, 2)),
+    Program(robust_linear_fit, (W4, 0.1, X8, 2.0 * Y8), wrt=(0, 1)),
 ]

@@ -4,7 +4,7 @@ The tangent of an array row is what the row's ``jvp`` makes of ``RowTangents``: 
 default (a row linear in its operands together: ``where``, indexing, reshapes, joins) the
 row's own expression with operands replaced by their tangents; ``product_rule`` for a
 row linear in each operand alone (``a @ b`` gives ``a_dot @ b + a @ b_dot``); the
-derivative written out for the reductions to extrema, norm, prod, var and std, for clip,
+derivative written out for the reductions to extrema, prod, var and std, for clip,
 cumprod and sort.
 An elementwise row's tangent is spread to the row's shape where broadcasting gives the
 forward value more entries than its terms (``spread_tangent``).
@@ -37,8 +37,13 @@ def forward_refused(program):
 
 
 def zeros_of(modules, name):
-    """``np.zeros(name.shape)``."""
-    return modules.namespace(np).zeros(Expr(attribute_node(name, "shape"))).node
+    """``np.zeros(name.shape)``; ``np.zeros_like(name, dtype=np.float64)`` for the arrays
+    of another library (``kinds.foreign_array``): zeros in that library."""
+    m = modules.namespace(np)
+    if getattr(modules.program, "foreign", None) is not None:
+        return m.zeros_like(Expr.name(name), dtype=Expr(ast.Attribute(
+            ast.Name(m.alias, ast.Load()), "float64", ast.Load()))).node
+    return m.zeros(Expr(attribute_node(name, "shape"))).node
 
 
 def spread_tangent(modules, kinds, step, terms, value):
@@ -67,6 +72,8 @@ def spread_tangent(modules, kinds, step, terms, value):
             return value
     except ValueError:
         pass
+    if getattr(modules.program, "foreign", None) is not None:     # lazy: not np.full
+        return modules.namespace(np).zeros_like(Expr.name(step.target)) + value
     return modules.namespace(np).full(Expr(attribute_node(step.target, "shape")), value)
 
 
@@ -75,6 +82,7 @@ def tangent_of_row(step, kinds, modules, tangent_of):
     (None: linear); ``tangent_of(atom)`` is the atom's tangent expression, or None for a
     constant."""
     tangents = RowTangents(step, modules, tangent_of)
+    tangents.kinds = kinds
     return (step.rule.jvp or RowTangents.linear)(tangents)
 
 
@@ -87,6 +95,10 @@ class RowTangents:
         self.np = modules.namespace(np)
         self.bound = bind(step)
         self.operands = [name for name in step.rule.operands if name in self.bound]
+
+    def shape(self, name):
+        """The shape of the argument bound to ``name`` (``kinds`` set by ``tangent_of_row``)."""
+        return node_kind(self.kinds, self.bound[name]).shape
 
     def _replaced(self, replace):
         return _rebuilt(self.step.value, replace)
@@ -137,13 +149,6 @@ class RowTangents:
         _, t = self._whole("a")
         return self._summed(ast.BinOp(prod_of_others_call(self.modules, self.bound),
                                       ast.Mult(), t))
-
-    def norm(self):
-        """The 2-norm: ``a * t / out`` summed along ``axis``."""
-        a, t = self._whole("x")
-        weighted = ast.BinOp(ast.BinOp(copy.deepcopy(a), ast.Mult(), t), ast.Div(),
-                             self._expanded_output())
-        return self._summed(weighted)
 
     def variance(self, std):
         """var: ``2 sum((a - mean) t) / (N - ddof)``, ``N`` the entries reduced into one

@@ -37,7 +37,8 @@ into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arr
 (NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
 functions and lambdas inlined, function-valued parameters); ``comprehensions.py`` first
 rewrites comprehensions, ``sum``/``max``/``min`` of iterables and unpackings into loops,
-lists and indexing.
+lists and indexing, then ``helpers.py`` inlines the user's functions that NumPy code
+calls.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -52,9 +53,14 @@ return f
 """
 
 from .comprehensions import desugar
+from .helpers import inline_helpers
 from .statements import Normalizer
 
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    return Normalizer(desugar(parsed)).run()
+    parsed = desugar(parsed)
+    inlined = inline_helpers(parsed)
+    if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
+        parsed = desugar(inlined)
+    return Normalizer(parsed).run()

@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from .. import rules
+from .. import rules, split_rules
 from ..ir import Step, is_display, read_names
 from ..rules import Attribute, Function, Method, Syntax
 from .expressions import copy_load
@@ -77,6 +77,9 @@ class ArraySyntax:
             if isinstance(rule, rules.Nondifferentiable):
                 return into.emit(value, [base], None, differentiable=False)
             return into.emit(value, [base], rule)
+        if any(node.attr in fields for fields in rules.TUPLE_FIELDS.values()):
+            base = self.atom(node.value, into.hint, into.lineno)   # res.eigenvalues: entries.py
+            return into.emit(ast.Attribute(base, node.attr, ast.Load()), [base], None)
         raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
                          "Pass the value in as an argument, or compute it with a function "
                          "(arrays: .T, .shape, .ndim, .size and .dtype are supported).")
@@ -93,8 +96,28 @@ class ArraySyntax:
                 f"the array methods s2sdiff knows are {', '.join(sorted(ARRAY_METHODS))}.")
         base = self.atom(node.func.value, into.hint, into.lineno)
         value = self._call_value(node, ast.Attribute(base, name, ast.Load()), into)
+        value.keywords = [k for k in value.keywords if not _is_none_out(k)]
         self._bind_or_fail(node, rule, [base, *value.args], value.keywords)
         return into.emit(value, self.array_args(value), rule)
+
+    def split_part(self, node):
+        """Whether ``node`` is a part of np.split or its kin, ``np.split(x, 2)[0]``."""
+        if not (isinstance(node.value, ast.Call) and _int_literal(node.slice) is not None
+                and self.is_free(node.value.func)):
+            return False
+        callee = self.resolve(node.value.func)
+        return any(callee is f for f in split_rules.SPLITS)
+
+    def array_split_part(self, node, into):
+        """``np.split(x, 2)[0]``: one step, the row of ``np.split`` with ``part=0``."""
+        call = node.value
+        callee = self.callee(call.func)
+        value = self._call_value(call, copy_load(call.func), into)
+        rule = rules.lookup(Function(callee))
+        self._bind_or_fail(call, rule, value.args, value.keywords + [
+            ast.keyword("part", node.slice)])
+        value = ast.Subscript(value, ast.Constant(_int_literal(node.slice)), ast.Load())
+        return into.emit(value, self.array_args(value), rule, callee)
 
     def array_call(self, node, into):
         """``np.sum(x, axis=0)``, ``np.concatenate([a, b])``, ``np.zeros((3, 4))``, ``np.exp(x)``."""
@@ -105,8 +128,12 @@ class ArraySyntax:
         if any(k.arg is None for k in node.keywords):
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
         value = self._call_value(node, copy_load(node.func), into)
+        value.keywords = [k for k in value.keywords if not _is_none_out(k)]
         args = self.array_args(value)
         rule = rules.lookup(Function(callee, len(node.args)))
+        if any(callee is f for f in split_rules.SPLITS) or any(
+                k.arg == "out" for k in value.keywords):
+            rule = None   # a list of parts, or a write into out= (activity.py, aliases.py)
         if isinstance(rule, rules.Nondifferentiable):
             return into.emit(value, args, None, callee, differentiable=False)
         if isinstance(rule, rules.ArrayRule):
@@ -149,3 +176,19 @@ class ArraySyntax:
         except TypeError as error:
             raise self.error(node, f"this call of {rule.name} ({error})",
                              "Call it with the arguments NumPy documents.") from None
+
+
+def _is_none_out(keyword):
+    """``out=None``, NumPy's default, which every row accepts (another ``out`` is refused)."""
+    return keyword.arg == "out" and isinstance(keyword.value, ast.Constant) \
+        and keyword.value.value is None
+
+
+def _int_literal(node):
+    """The int a literal index (``1``, ``-1``) stands for, or None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node, sign = node.operand, -1
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return sign * node.value
+    return None

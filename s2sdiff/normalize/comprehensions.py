@@ -28,7 +28,7 @@ import copy
 import dataclasses
 import types
 
-from .. import custom, rules
+from .. import custom, rules, split_rules, syntax
 from ..ir import assigned_names
 from ..names import Namer
 from . import dicts
@@ -137,6 +137,9 @@ class _Desugarer:
         for field in _BLOCK_FIELDS:
             if isinstance(getattr(stmt, field, None), list):
                 setattr(stmt, field, self.block(getattr(stmt, field)))
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and self._splits(stmt.targets[0], stmt.value):
+            return before + self.block(self.split_parts(stmt.targets[0], stmt.value, stmt))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and self._needs_unpacking(stmt.targets[0], stmt.value):
             return before + self.block(self.unpack(stmt.targets[0], stmt.value, stmt))
@@ -291,7 +294,7 @@ class _Desugarer:
                   f"for {j} in range({width}):\n"
                   f"    _ = [{row}[{j}] for {row} in {rows.id}]\n")
         head, shortest, loop_columns = (_relocated(stmt, where)
-                                        for stmt in ast.parse(source).body)
+                                        for stmt in syntax.parse(source).body)
         loop_columns.body[0].targets = [loop.target]
         loop_columns.body.extend(loop.body)
         return out + [head, shortest, loop_columns]
@@ -304,7 +307,7 @@ class _Desugarer:
                 and not iterable.keywords:
             sequence = iterable.args[0].id
             index = self.namer.fresh("i")
-            indices = ast.parse(f"reversed(range(len({sequence})))", mode="eval").body
+            indices = syntax.parse(f"reversed(range(len({sequence})))", mode="eval").body
             read = ast.Subscript(ast.Name(sequence, ast.Load()), ast.Name(index, ast.Load()),
                                  ast.Load())
             body = [ast.Assign([target], read, **where)] + body
@@ -331,6 +334,50 @@ class _Desugarer:
             return False
         return isinstance(callee, types.FunctionType) and custom.rule_of(callee) is None \
             and rules.lookup(rules.Function(callee)) is None
+
+    def _splits(self, target, value):
+        """Whether ``target = value`` is ``a, b = np.split(x, 2)`` (or array_split, hsplit,
+        vsplit, dsplit) into names or other targets, none starred."""
+        if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Call)
+                and not any(isinstance(t, ast.Starred) for t in target.elts)):
+            return False
+        func, dotted = value.func, []
+        while isinstance(func, ast.Attribute):
+            dotted.append(func.attr)
+            func = func.value
+        callee = self.resolve(func)
+        for attribute in reversed(dotted):
+            callee = getattr(callee, attribute, None)
+        return any(callee is f for f in split_rules.SPLITS)
+
+    def split_parts(self, target, call, stmt):
+        """``a, b = np.split(x, 2)`` as ``a = np.split(x, 2)[0]``, ``b = np.split(x, 2)[1]``
+        (one step each, a slice of ``x``: normalize/arrays.py), with an array that is not
+        a name computed once first, and, unless the literal sections give as many parts as
+        names, ``assert len(np.split(x, 2)) == 2`` as the unpacking checks."""
+        where = _where(stmt)
+        out = []
+        if call.args and not isinstance(call.args[0], ast.Name):
+            whole = self.namer.fresh("whole")
+            out.append(ast.Assign([ast.Name(whole, ast.Store())], call.args[0], **where))
+            call = ast.Call(call.func, [ast.Name(whole, ast.Load())] + call.args[1:],
+                            call.keywords)
+        count = len(target.elts)
+        sections = call.args[1] if len(call.args) > 1 else next(
+            (k.value for k in call.keywords if k.arg == "indices_or_sections"), None)
+        try:
+            literal = ast.literal_eval(sections)
+            parts = len(literal) + 1 if isinstance(literal, (list, tuple)) else literal
+        except (ValueError, TypeError, SyntaxError):
+            parts = None
+        if parts != count:
+            length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(call)], [])
+            out.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(count)]),
+                                  ast.Constant(f"{count} values to unpack"), **where))
+        for i, element in enumerate(target.elts):
+            read = ast.Subscript(copy.deepcopy(call), ast.Constant(i), ast.Load())
+            out.append(ast.Assign([element], read, **where))
+        return out
 
     def unpack(self, target, value, stmt):
         """``a, *rest, b = v`` as ``assert len(v) >= 2``, ``a = v[0]``, ``rest = [...]``,

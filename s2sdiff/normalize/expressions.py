@@ -180,6 +180,8 @@ class Expressions:
     expression_List = expression_Tuple
 
     def expression_Subscript(self, node, into):
+        if self.split_part(node):                       # np.split(x, 2)[0] (arrays.py)
+            return self.array_split_part(node, into)
         if self.array_code:                             # x[1:, ::-1], x[mask]... (arrays.py)
             return self.array_subscript(node, into)
         sequence = self.atom(node.value, into.hint, into.lineno)
@@ -233,6 +235,9 @@ class Expressions:
         keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
         value = ast.Call(copy_load(node.func), args, keywords)
         rule = rules.lookup(Function(callee, len(args)))
+        if getattr(callee, "__module__", None) == "s2sdiff.linalg_runtime":
+            # a derivative of np.linalg in generated code, differentiated again: no rule
+            return into.emit(value, args + [k.value for k in keywords], None, callee)
         if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType) \
                 and not self._part_of_custom_rule(node.func):
             return into.emit(value, self.bind(node, callee, args, keywords),

@@ -12,6 +12,7 @@ import ast
 import copy
 
 from .. import control, ir, rules, runtime
+from . import entries
 from ..errors import NotScalarError
 from ..ir import Passive, Program, Step, assigned_names, copied_unbound, validate, walk_steps
 from ..names import Namer
@@ -79,6 +80,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.retired = set()       # user names whose version was dropped where dead
         self.targets = set()       # SSA names bound by loop heads
         self.init_callables()
+        self.opaque_params.update(parsed.opaque)      # act(x), act=relu inlined (helpers.py)
         self.array_code = self._uses_array_features()
 
     def error(self, node, what=None, hint=None):
@@ -126,7 +128,9 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         program.user_names = self.user_names
         program.opaque_params = self.opaque_params
         program.parameter_reads = self.parameter_reads
+        program.inlined = self.parsed.inlined
         program.unbound = copied_unbound(self.body, set(params))
+        entries.resolve(program)
         validate(program)
         return program
 

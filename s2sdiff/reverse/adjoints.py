@@ -51,6 +51,7 @@ class Adjoints:
         self.kinds = program.kinds
         self.plain = plain    # inside branches and loops: no literal seeds, no += in place
         self.sequences = sequences(program)
+        self.foreign = getattr(program, "foreign", None)   # another library's arrays
         self._held = set()    # adjoint names that hold a value at this point of the sweep
         self.ashape = {}      # adjoint name -> its shape (broadcasts to the value's)
         self.owned = {}       # adjoint name -> holds a fresh array of its full shape
@@ -175,11 +176,16 @@ class Adjoints:
         kind = self.kinds.get(name) if self.kinds else None
         if kind is not None and kind.array:
             self.fresh_zero(self.name(name), name)
+            if self.foreign is not None:        # zeros in the library of the arguments
+                return self.np.zeros_like(Expr.name(name), dtype=self.float64()).node
             return self.np.zeros(Expr(attribute_node(name, "shape"))).node
         if name in self.sequences:
             zeros = self.modules.helper(zeros_like)
             return ast.Call(ast.Name(zeros, ast.Load()), [ast.Name(name, ast.Load())], [])
         return ast.Constant(0.0)
+
+    def float64(self):
+        return Expr(ast.Attribute(ast.Name(self.np.alias, ast.Load()), "float64", ast.Load()))
 
     def fresh_zero(self, name, primal):
         """``name = np.zeros(primal.shape)`` was written: a full-shaped array of our own."""
@@ -211,6 +217,10 @@ class Adjoints:
                 {"dtype": Expr(attribute_node(atom_name, "dtype"))}     # float32 stays float32
             value = self.np.full(Expr(attribute_node(atom_name, "shape")), Expr.name(name), **dtype) \
                 if writable else view
+            if writable and self.foreign is not None:
+                # np.full would make a NumPy array of a lazy value: zeros of its library
+                value = self.np.zeros_like(Expr.name(atom_name), dtype=dtype.get(
+                    "dtype", self.float64())) + Expr.name(name)
             out.append(Line(assign(name, value.node)))
             self.ashape[name], self.owned[name] = tuple(target_shape), writable
         elif writable and not self.owned[name]:

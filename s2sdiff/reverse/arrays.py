@@ -49,6 +49,7 @@ from ..ir import is_display, leaves
 from ..kinds import node_kind
 from ..listing import Comment, Line, assign
 from ..optimize import fold, fresh_array
+from ..runtime import to_dtype
 from .adjoints import Explanation
 
 
@@ -236,6 +237,11 @@ class Backprop:
             if kind.array:
                 value = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "astype", ast.Load()),
                                  [attribute_node(param, "dtype")], [])
+            elif getattr(self.program, "foreign", None) is not None:
+                # np.float64(d) would compute a lazy 0-d array: to_dtype keeps it lazy
+                value = ast.Call(ast.Name(self.modules.helper(to_dtype), ast.Load()), [
+                    ast.Name(name, ast.Load()), self.np.dtype(
+                        Expr(ast.Constant(want.str))).node], [])
             else:
                 value = self.np.__getattr__(want.type.__name__)(Expr.name(name)).node
             body.append(Line(assign(name, value)))

@@ -1,0 +1,28 @@
+"""``ast.parse`` and ``compile`` behind one lock, for generation in threads.
+
+CPython 3.11 counts the depth of its conversions between C and Python syntax trees
+(``ast.parse``, ``compile`` of a tree) in one counter per interpreter, not per thread.
+A conversion that lets another thread run in the middle of it (a garbage collection
+running a weakref callback suffices) while that thread converts too fails with
+``SystemError: AST constructor recursion depth mismatch``.  Every parse and compile of
+s2sdiff goes through here, so two never overlap; nothing is called back while the lock
+is held but finalizers, which may parse again in the same thread.
+"""
+
+import ast
+import builtins
+import threading
+
+_lock = threading.RLock()         # re-entrant: a finalizer run by a collection may parse
+
+
+def parse(source, filename="<unknown>", mode="exec"):
+    """``ast.parse(source, filename, mode)``."""
+    with _lock:
+        return ast.parse(source, filename, mode)
+
+
+def compile(source, filename, mode, **options):
+    """``compile(source, filename, mode, **options)`` of a string or a tree."""
+    with _lock:
+        return builtins.compile(source, filename, mode, **options)

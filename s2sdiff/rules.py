@@ -1000,7 +1000,6 @@ def is_array_call(callee):
 # ``SPELLINGS`` says how messages (and tests) spell a function whose ``__module__`` does
 # not (``scipy.special.expit``, ``scipy.stats.norm.logpdf``).
 SPELLINGS = {}
-_optional_loaded = False
 
 
 def _spelling(function):
@@ -1010,15 +1009,12 @@ def _spelling(function):
         return None
 
 
+# Loaders of the optional families (optional.py appends them; this module imports none
+# of them: the import graph has no cycles), each registering its rows once.
+OPTIONAL_LOADERS = []
+
+
 def load_optional_rows():
     """Register the rows of the optional families whose library the process has imported."""
-    global _optional_loaded
-    if not _optional_loaded and sys.modules.get("scipy") is not None:
-        _optional_loaded = True
-        try:
-            from . import scipy_rules  # noqa: F401  (it registers its rows)
-        except ImportError:        # a SciPy without scipy.special or scipy.stats: no rows
-            pass
-
-
-load_optional_rows()
+    for load in OPTIONAL_LOADERS:
+        load()

@@ -40,6 +40,7 @@ from .build import Expr, as_node
 from .errors import UnsupportedError
 from .ir import atom_key
 from .kinds import node_kind
+from .listing import Line, assign
 from .modules import _IEEE
 from .rules import (Array, ArrayRule, Function, Key, Partials, Sample, defrule, defvjp,
                     SPELLINGS)
@@ -728,7 +729,6 @@ def _symmetric(ns, cov):
 
 def _named(c, hint, value):
     """``value`` assigned to a fresh name in the reverse sweep (shared by the operands)."""
-    from .listing import Line, assign
     name = c.backprop.program.namer.fresh(hint)
     c.lines.append(Line(assign(name, value.node), c.step.number))
     return Expr.name(name)

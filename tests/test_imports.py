@@ -7,7 +7,7 @@ import ast
 import pathlib
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "s2sdiff"
-RULE_TABLES = {"s2sdiff.rules"}
+RULE_TABLES = {"s2sdiff.rules", "s2sdiff.scipy_rules"}
 LONGEST = 600
 
 

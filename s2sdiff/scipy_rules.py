@@ -818,7 +818,8 @@ def _mvn_jvp(pdf):
 _MVN_SIGNATURE = lambda x, mean=None, cov=1, allow_singular=False: None  # noqa: E731
 _MVN_COV = ((2.0, 0.3, -0.2), (0.3, 1.5, 0.4), (-0.2, 0.4, 1.0))
 for _method, _pdf, _sample in (
-        ("logpdf", False, Sample(Array((4, 3)), Array((3,)), _MVN_COV)),
+        ("logpdf", False, Sample(Array((4, 3)), Array((3,)),
+                                 Array((3, 3), draw="positive definite"))),
         ("pdf", True, Sample(Array((3,)), mean=Array((3,)), cov=_MVN_COV))):
     defvjp(_spell(getattr(_st.multivariate_normal, _method),
                   f"scipy.stats.multivariate_normal.{_method}"),

@@ -485,7 +485,8 @@ _family("gamma", ["a"], _gamma_log_density, _gamma_d_log_density,
         lambda m, y, a: _SYMPY_SPECIAL.gammainc(a, y),
         Sample(Within((2, 3), (3.0, 5.0)), Within((3,), (1.0, 4.0)), loc=Within((), (0.0, 1.0)),
                scale=Within((), (0.5, 2.0))),
-        Sample(Within((2, 3), (2.0, 4.0)), 2.5, Within((), (0.0, 1.0)), scale=Within((3,), (1.0, 2.0))),
+        Sample(Within((2, 3), (2.0, 4.0)), 2.5, Within((), (0.0, 1.0)),
+               scale=Within((3,), (1.0, 2.0))),
         {"domain": (0.5, 2.0), "loc": -1.0}, {"domain": (0.5, 2.0), "loc": -1.0,
                                                "a": sympy.Rational(5, 2)})
 

@@ -14,6 +14,7 @@ from .custom import custom_jvp, custom_vjp, stop_gradient
 from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError, SourceError,
                      UnsupportedError)
 from .graph import graph
+from . import optional  # noqa: F401  (registers SciPy's rows once SciPy is imported)
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "derivative", "jacobian", "jacfwd", "jacrev",
            "hessian", "hvp", "check_grad", "verify", "S2SDiffError",

@@ -7,6 +7,7 @@ forward mode do, and which test checks it.  ``tests/test_coverage.py`` requires 
 checked-in page to equal this output, so the page follows the table.
 """
 
+import importlib
 import sys
 
 from . import rules
@@ -80,7 +81,14 @@ ORDER = ["Operators and constructs", "Builtins", "`math`", "`numpy`"]
 
 
 def table() -> str:
-    """The page's Markdown text: the header, then one table per section."""
+    """The page's Markdown text: the header, then one table per section; SciPy's rows
+    are listed when SciPy is installed (they are registered once it is imported)."""
+    for module in ("scipy.special", "scipy.stats"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            break
+    rules.load_optional_rows()
     sections: dict[str, list] = {}
     for rule in rules.RULES.values():
         sections.setdefault(_section(rule), []).append(rule)

@@ -64,11 +64,9 @@ does not depend on is NaN (0 * inf), as in JAX and PyTorch.
 
 import ast
 import builtins
-import importlib
 from ast import Constant
 import inspect
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as _np
@@ -1001,7 +999,6 @@ def is_array_call(callee):
 # ``SPELLINGS`` says how messages (and tests) spell a function whose ``__module__`` does
 # not (``scipy.special.expit``, ``scipy.stats.norm.logpdf``).
 SPELLINGS = {}
-_optional_loaded = False
 
 
 def _spelling(function):
@@ -1011,15 +1008,12 @@ def _spelling(function):
         return None
 
 
+# Loaders of the optional families (optional.py appends them; this module imports none
+# of them: the import graph has no cycles), each registering its rows once.
+OPTIONAL_LOADERS = []
+
+
 def load_optional_rows():
     """Register the rows of the optional families whose library the process has imported."""
-    global _optional_loaded
-    if not _optional_loaded and sys.modules.get("scipy") is not None:
-        _optional_loaded = True
-        try:                       # by name: scipy_rules imports this module
-            importlib.import_module(f"{__package__}.scipy_rules")   # it registers its rows
-        except ImportError:        # a SciPy without scipy.special or scipy.stats: no rows
-            pass
-
-
-load_optional_rows()
+    for load in OPTIONAL_LOADERS:
+        load()

@@ -40,6 +40,7 @@ from .build import Expr, as_node
 from .errors import UnsupportedError
 from .ir import atom_key
 from .kinds import node_kind
+from .listing import Line, assign
 from .modules import _IEEE
 from .rules import (Array, ArrayRule, Function, Key, Partials, Sample, defrule, defvjp,
                     SPELLINGS)
@@ -202,10 +203,36 @@ def _arguments(row, bound, argument):
 def _vjp(index, name):
     def vjp(c):
         row = c.rule
-        partial = row.partials(c.np, c.out, *_arguments(row, c.bound, c.arg))[index]
+        m = getattr(c, "_scipy_lines", None)
+        if m is None:
+            m = c._scipy_lines = _Lines(c)
+        partial = row.partials(m, c.out, *_arguments(row, c.bound, c.arg))[index]
         partial = _ieee(c.backprop.modules, c.step, c.bound, c.np.alias, partial)
         return c.sum_to(partial * c.g, c.out_shape, name)
     return vjp
+
+
+class _Lines(ArrayNamespace):
+    """The ``m`` of an ``Elementwise`` row's vjps: NumPy's, with ``m.named(hint, value)``
+    giving a value the partials of several operands share (``z = (x - loc) / scale``) a
+    line and a name of its own in the reverse sweep, once per step."""
+
+    def __init__(self, c):
+        super().__init__(c.np.ns)
+        self.c, self.names = c, {}
+
+    def named(self, hint, value):
+        key = ast.dump(value.node)
+        if key not in self.names:
+            c = self.c
+            value = _ieee(c.backprop.modules, c.step, c.bound, c.np.alias, value)
+            self.names[key] = _named(c, hint, value)
+        return self.names[key]
+
+
+def _named_in(m, hint, value):
+    """``value``, named in the reverse sweep where ``m`` can (``_Lines``)."""
+    return m.named(hint, value) if isinstance(m, _Lines) and isinstance(value, Expr) else value
 
 
 def _ieee(modules, step, bound, alias, partial):
@@ -325,6 +352,10 @@ def _neg(value):
     return -value
 
 
+def _signed(sign, value):
+    return value if sign > 0 else -value
+
+
 def _is(value, number):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == number
 
@@ -355,7 +386,7 @@ def _family(name, shapes, log_density, d_log_density, cdf, sample, cdf_sample, s
 
     def local(m, x, rest):
         *shape_values, loc, scale = rest
-        z = _standard(x, loc, scale)
+        z = _named_in(m, "z", _standard(x, loc, scale))
         dz, *dshapes = d_log_density(m, z, *shape_values)
         dx = _per_scale(dz, scale)
         return z, dx, dshapes, loc, scale
@@ -370,11 +401,15 @@ def _family(name, shapes, log_density, d_log_density, cdf, sample, cdf_sample, s
     def cdf_partials(sign, log):
         def partials(m, out, x, *rest):
             *shape_values, loc, scale = rest
-            z = _standard(x, loc, scale)
-            log_pdf = logpdf(m, x, *rest)
-            dx = sign * m.exp(log_pdf - out if log else log_pdf)
+            z = _named_in(m, "z", _standard(x, loc, scale))
+            log_pdf = log_density(m, z, *shape_values) - _log_scale(m, scale)
+            dx = _named_in(m, "dx_" + method_name(log, sign),
+                           _signed(sign, m.exp(log_pdf - out if log else log_pdf)))
             return (dx, *(None for _ in shapes), _neg(dx), _neg(z * dx))
         return partials
+
+    def method_name(log, sign):
+        return ("log" if log else "") + ("cdf" if sign > 0 else "sf")
 
     def cdf_of(m, x, *rest):
         *shape_values, loc, scale = rest
@@ -450,7 +485,8 @@ _family("gamma", ["a"], _gamma_log_density, _gamma_d_log_density,
         lambda m, y, a: _SYMPY_SPECIAL.gammainc(a, y),
         Sample(Within((2, 3), (3.0, 5.0)), Within((3,), (1.0, 4.0)), loc=Within((), (0.0, 1.0)),
                scale=Within((), (0.5, 2.0))),
-        Sample(Within((2, 3), (2.0, 4.0)), 2.5, Within((), (0.0, 1.0)), scale=Within((3,), (1.0, 2.0))),
+        Sample(Within((2, 3), (2.0, 4.0)), 2.5, Within((), (0.0, 1.0)),
+               scale=Within((3,), (1.0, 2.0))),
         {"domain": (0.5, 2.0), "loc": -1.0}, {"domain": (0.5, 2.0), "loc": -1.0,
                                                "a": sympy.Rational(5, 2)})
 
@@ -694,7 +730,6 @@ def _symmetric(ns, cov):
 
 def _named(c, hint, value):
     """``value`` assigned to a fresh name in the reverse sweep (shared by the operands)."""
-    from .listing import Line, assign
     name = c.backprop.program.namer.fresh(hint)
     c.lines.append(Line(assign(name, value.node), c.step.number))
     return Expr.name(name)
@@ -784,7 +819,8 @@ def _mvn_jvp(pdf):
 _MVN_SIGNATURE = lambda x, mean=None, cov=1, allow_singular=False: None  # noqa: E731
 _MVN_COV = ((2.0, 0.3, -0.2), (0.3, 1.5, 0.4), (-0.2, 0.4, 1.0))
 for _method, _pdf, _sample in (
-        ("logpdf", False, Sample(Array((4, 3)), Array((3,)), _MVN_COV)),
+        ("logpdf", False, Sample(Array((4, 3)), Array((3,)),
+                                 Array((3, 3), draw="positive definite"))),
         ("pdf", True, Sample(Array((3,)), mean=Array((3,)), cov=_MVN_COV))):
     defvjp(_spell(getattr(_st.multivariate_normal, _method),
                   f"scipy.stats.multivariate_normal.{_method}"),

@@ -13,8 +13,23 @@ Repeated to a fixed point:
 * derivative assignments nobody reads are removed, and so are comments left heading
   an empty block.
 
-Nothing that could change a shape or hide a NaN is folded: ``0 * x`` stays, the forward
-sweep is never touched (its statements may raise, and they compute the value).
+Nothing that could change a shape or hide a NaN is folded: ``0 * x`` stays, and the
+forward sweep is never rewritten.
+
+``prune_forward`` (after ``optimize``, for reverse mode: ``grad``, the pullbacks of
+``vjp``, ``jacrev``...; forward mode keeps its sweep) then leaves out the forward
+statements whose values neither the reverse sweep nor the returned values read: ``grad``
+of ``math.log(x1) + x1 * x2 - math.sin(x2)`` computes only ``1 / x1 + x2`` and
+``x1 - math.cos(x2)``.  ``value_and_grad`` returns the value, so everything it needs
+stays.  A loop or branch is kept whole with what it reads.  The decision on errors: a
+left-out statement is not evaluated, so an error only it would raise is not raised: the
+gradient is computed where the forward would have failed (``grad`` of that function at
+``x1 = -1.0`` returns ``1 / x1 + x2``, where ``math.log(-1.0)`` raises), as JAX's
+dead-code elimination does.  ``optimize=False`` and ``value_and_grad`` run the whole
+forward and raise its errors; so does the IEEE retry of a gradient whose partials raised
+(``pipeline.IEEERetry``), which is generated without pruning so that the user's own
+error is re-raised as it was.  Statements the reverse sweep reads (``math.log(x)`` of
+``log(x) * y``) are always evaluated, errors included.
 
 >>> import ast
 >>> print(ast.unparse(fold(ast.parse("2 * xpy ** (2 - 1) * 1.0", mode="eval").body)))
@@ -641,7 +656,7 @@ def no_writes_through_aliases(listing):
 
 
 def prune_forward(listing):
-    """Drop forward statements whose value nothing later reads (array programs only)."""
+    """Drop forward statements whose value nothing later reads (see the module docstring)."""
     derivatives = listing.derivative_names
     read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
     kept = []

@@ -1,0 +1,100 @@
+"""``optimize=True`` leaves out forward statements that neither the reverse sweep nor the
+returned values read (optimize.prune_forward), in ``grad`` and the pullbacks of ``vjp``;
+``value_and_grad`` keeps what the value needs.  The decision (optimize.py's docstring): a
+left-out statement is not evaluated, so an error it alone would raise (``math.log`` of a
+negative number) is not raised, and the gradient is computed where the forward would
+have failed, as in JAX; ``optimize=False`` and ``value_and_grad`` raise it."""
+
+import math
+
+import pytest
+
+import golden_functions as g
+from s2sdiff import grad, value_and_grad, vjp
+
+
+def central(f, args, i, h=1e-6):
+    up, down = list(args), list(args)
+    up[i] += h
+    down[i] -= h
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+def halves(x, y):
+    start = math.exp(x) * y
+    s = start
+    for _ in range(3):
+        s = s * 0.5 + math.sin(x * y)
+    if s > 0:
+        s = s * x
+    return s
+
+
+def reads_its_middle(x, y):
+    a = math.log(x)                   # read by the partial of b
+    b = a * y
+    c = math.sqrt(b)                  # read by the partial of sqrt (its out)
+    return c + x
+
+
+CASES = [(g.seed003, (2.0, 5.0)), (g.seed003, (0.3, -1.7)), (g.f, (0.4, -0.6)),
+         (g.recurrence, (0.2, 0.5)), (g.piecewise, (0.7, 0.2)), (g.piecewise, (0.7, 1.2)), (g.piecewise, (-1.3, 0.5)),
+         (halves, (0.8, 1.1)), (reads_its_middle, (1.5, 2.5)), (g.list_updates, (0.9,))]
+
+
+@pytest.mark.parametrize("f, point", CASES)
+def test_pruned_gradient_is_the_gradient(f, point):
+    """Against central differences, and equal to the unoptimised gradient."""
+    pruned, full = grad(f)(*point), grad(f, optimize=False)(*point)
+    pruned = pruned if isinstance(pruned, tuple) else (pruned,)
+    full = full if isinstance(full, tuple) else (full,)
+    for i, (a, b) in enumerate(zip(pruned, full)):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-14)
+        assert a == pytest.approx(central(f, point, i), rel=1e-6, abs=1e-8)
+
+
+def code(generated):
+    """The generated source without its comments."""
+    return "\n".join(line.split("#")[0] for line in generated.source.splitlines())
+
+
+def test_seed003_gradient_computes_no_forward_value():
+    source = code(grad(g.seed003))
+    for forward in ("math.log(x1)", "math.sin(x2)", "x1 * x2", "t3 - t4"):
+        assert f"= {forward}" not in source
+    assert "= math.log(x1)" in code(grad(g.seed003, optimize=False))
+
+
+def test_value_and_grad_keeps_what_the_value_needs():
+    value, (dx1, dx2) = value_and_grad(g.seed003)(2.0, 5.0)
+    assert value == g.seed003(2.0, 5.0)
+    assert (dx1, dx2) == pytest.approx((1 / 2.0 + 5.0, 2.0 - math.cos(5.0)), rel=1e-15)
+
+
+def test_statements_read_by_the_reverse_sweep_stay():
+    source = code(grad(reads_its_middle))
+    assert "a = math.log(x)" in source and "c = math.sqrt(b)" in source
+    assert "reads_its_middle = c + x" not in source
+    assert "reads_its_middle = c + x" in code(grad(reads_its_middle, optimize=False))
+    # a loop is kept whole, and so is what it reads (start, read by the loop through s)
+    assert "start = expx * y" in code(grad(halves))
+
+
+def test_vjp_pullback_is_pruned_and_right():
+    value, pullback = vjp(g.seed003, 2.0, 5.0)
+    assert value == g.seed003(2.0, 5.0)
+    assert pullback(3.0) == pytest.approx((3.0 * (1 / 2.0 + 5.0), 3.0 * (2.0 - math.cos(5.0))))
+    assert "math.log" not in code(vjp(g.seed003))
+
+
+def test_outside_the_domain_the_gradient_is_the_formula():
+    """log(-1) raises in the forward; the optimised gradient never evaluates it and
+    returns 1 / x1 + x2 there (documented); unoptimised, and value_and_grad, raise."""
+    with pytest.raises(ValueError):
+        g.seed003(-1.0, 2.0)
+    dx1, dx2 = grad(g.seed003)(-1.0, 2.0)
+    assert (dx1, dx2) == (1 / -1.0 + 2.0, -1.0 - math.cos(2.0))
+    with pytest.raises(ValueError, match="math domain error"):
+        grad(g.seed003, optimize=False)(-1.0, 2.0)
+    with pytest.raises(ValueError, match="math domain error"):
+        value_and_grad(g.seed003)(-1.0, 2.0)

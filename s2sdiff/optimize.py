@@ -16,20 +16,7 @@ Repeated to a fixed point:
 Nothing that could change a shape or hide a NaN is folded: ``0 * x`` stays, and the
 forward sweep is never rewritten.
 
-``prune_forward`` (after ``optimize``, for reverse mode: ``grad``, the pullbacks of
-``vjp``, ``jacrev``...; forward mode keeps its sweep) then leaves out the forward
-statements whose values neither the reverse sweep nor the returned values read: ``grad``
-of ``math.log(x1) + x1 * x2 - math.sin(x2)`` computes only ``1 / x1 + x2`` and
-``x1 - math.cos(x2)``.  ``value_and_grad`` returns the value, so everything it needs
-stays.  A loop or branch is kept whole with what it reads.  The decision on errors: a
-left-out statement is not evaluated, so an error only it would raise is not raised: the
-gradient is computed where the forward would have failed (``grad`` of that function at
-``x1 = -1.0`` returns ``1 / x1 + x2``, where ``math.log(-1.0)`` raises), as JAX's
-dead-code elimination does.  ``optimize=False`` and ``value_and_grad`` run the whole
-forward and raise its errors; so does the IEEE retry of a gradient whose partials raised
-(``pipeline.IEEERetry``), which is generated without pruning so that the user's own
-error is re-raised as it was.  Statements the reverse sweep reads (``math.log(x)`` of
-``log(x) * y``) are always evaluated, errors included.
+The forward statements nobody reads go in ``liveness.prune_forward``, after ``optimize``.
 
 >>> import ast
 >>> print(ast.unparse(fold(ast.parse("2 * xpy ** (2 - 1) * 1.0", mode="eval").body)))
@@ -42,6 +29,7 @@ import math
 
 from .custom import stop_gradient
 from .listing import Block, Comment, Line, assign, walk_lines
+from .liveness import Memo as _Memo, prune_forward  # noqa: F401  (pipeline imports it here)
 
 
 def optimize(listing):
@@ -68,43 +56,6 @@ def optimize(listing):
         changed |= _remove_dead(listing, derivatives, protected, memo)
     listing.body = _drop_empty_comments(listing.body)
     return listing
-
-
-class _Memo:
-    """What the passes know of each statement (the names it reads, the names in it,
-    whether folding leaves it as it is), kept until a pass changes the statement: each
-    round of ``optimize`` then costs in proportion to what changed, not to the listing."""
-
-    def __init__(self):
-        self.entries = {}           # id(stmt) -> [stmt, reads, names, folded]
-
-    def _entry(self, stmt):
-        entry = self.entries.get(id(stmt))
-        if entry is None or entry[0] is not stmt:
-            entry = self.entries[id(stmt)] = [stmt, None, None, False]
-        return entry
-
-    def reads(self, stmt):
-        entry = self._entry(stmt)
-        if entry[1] is None:
-            entry[1] = _reads(stmt)
-        return entry[1]
-
-    def names(self, stmt):
-        entry = self._entry(stmt)
-        if entry[2] is None:
-            entry[2] = {n.id for n in _nodes(stmt) if isinstance(n, ast.Name)}
-        return entry[2]
-
-    def is_folded(self, stmt):
-        entry = self.entries.get(id(stmt))
-        return entry is not None and entry[0] is stmt and entry[3]
-
-    def folded(self, stmt):
-        self._entry(stmt)[3] = True
-
-    def forget(self, stmt):
-        self.entries.pop(id(stmt), None)
 
 
 def _lines(body):
@@ -543,32 +494,6 @@ def _remove_dead(listing, derivatives, protected, memo):
     return bool(dead)
 
 
-def _reads(stmt):
-    names = {n.id for n in _nodes(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-        names.add(stmt.target.id)
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
-        names.update(n.id for n in _nodes(stmt.target) if isinstance(n, ast.Name))
-    return names
-
-
-def _nodes(node):
-    """Every node under ``node``, in no particular order: ``ast.walk`` without its
-    generators (a third of the cost of ``optimize`` on long functions)."""
-    out, todo = [], [node]
-    AST = ast.AST
-    while todo:
-        node = todo.pop()
-        out.append(node)
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if isinstance(value, AST):
-                todo.append(value)
-            elif isinstance(value, list):
-                todo.extend(v for v in value if isinstance(v, AST))
-    return out
-
-
 def _is_self_copy(stmt):
     return isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) \
         and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == stmt.value.id
@@ -670,30 +595,3 @@ def no_writes_through_aliases(listing):
         if name in aliased and name in derivatives and kind is not None and kind.array:
             listing.body.append(Line(assign(name, ast.Call(ast.Attribute(
                 ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
-
-
-def prune_forward(listing):
-    """Drop forward statements whose value nothing later reads (see the module docstring)."""
-    derivatives = listing.derivative_names
-    read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
-    kept = []
-    for item in reversed(listing.body):
-        if isinstance(item, Block):         # kept whole; everything it reads is read
-            for line in walk_lines([item]):
-                read.update(n.id for n in ast.walk(line.stmt) if isinstance(n, ast.Name))
-            read.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
-        elif isinstance(item, Line):
-            stmt = item.stmt
-            target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
-                stmt.targets[0], ast.Name) else None
-            if target is not None and target not in derivatives and target not in read:
-                continue
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    read.add(node.id)
-                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-                    read.add(node.value.id)
-            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-                read.add(stmt.target.id)
-        kept.append(item)
-    listing.body = list(reversed(kept))

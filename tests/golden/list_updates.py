@@ -15,6 +15,8 @@ def grad_list_updates(x):
         v6 = math.sin(v5)         # (8)
         v_saved = v[1]            # (9)
         v[1] = v6                 # (10)
+        t1 = v[1]                 # (11)
+        t2 = v[2]                 # (12)
         # backprop t2 = v[2]
         dv = zeros_like(v)
         dv[2] += 1.0              # (12)

@@ -11,6 +11,7 @@ def grad_halving(x):
             trips += 1
             x = x / 2      # (2)
             n = n + 1      # (3)
+        halving = x * n    # (4)
         # backprop halving = x * n
         dx = n * 1.0       # (4)
         for _ in range(trips):

@@ -20,7 +20,7 @@ import types
 from pathlib import Path
 
 import peer_functions
-from seed_functions import FUNCTIONS
+from seed_functions import FUNCTIONS, seed003_log_sin
 
 # A checkout that is not installed still runs; an installed s2sdiff takes precedence.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
@@ -48,10 +48,21 @@ def fresh(f):
     return types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
 
 
+def seed003_minimal_hand(x1, x2):
+    """Seed 003's gradient with no forward value at all (issue 18): what dead-code
+    elimination of the forward sweep should reach."""
+    return 1 / x1 + x2, x1 - math.cos(x2)
+
+
+# rows timed for s2sdiff against their hand-written gradient only (no peers)
+S2SDIFF_ONLY = {"seed003_log_sin vs minimal": (seed003_log_sin, seed003_minimal_hand, (2.0, 5.0))}
+ALL = {**FUNCTIONS, **S2SDIFF_ONLY}
+
+
 # --- contenders: each maker returns {function name: (callable, args)} -------------------
 
 def s2sdiff_contenders(grad):
-    return {name: (grad(f), point) for name, (f, _, point) in FUNCTIONS.items()}
+    return {name: (grad(f), point) for name, (f, _, point) in ALL.items()}
 
 
 def autograd_contenders():
@@ -173,7 +184,7 @@ def main(argv=None):
     except ImportError as e:
         sys.exit(f"error: cannot import s2sdiff.grad: {e}")
 
-    by_contender = {"hand-written": {n: (h, p) for n, (_, h, p) in FUNCTIONS.items()},
+    by_contender = {"hand-written": {n: (h, p) for n, (_, h, p) in ALL.items()},
                     "s2sdiff": s2sdiff_contenders(grad)}
     versions = {"python": platform.python_version(), "s2sdiff": version("s2sdiff")}
     for peer, make in PEERS.items():
@@ -186,9 +197,11 @@ def main(argv=None):
 
     # correctness first: every contender against the hand-written gradient
     bad = []
-    for name, (_, hand, point) in FUNCTIONS.items():
+    for name, (_, hand, point) in ALL.items():
         expected = to_floats(hand(*point))
         for who, fns in by_contender.items():
+            if name not in fns:
+                continue
             fn, args = fns[name]
             got = to_floats(fn(*args))
             if len(got) != len(expected) or not all(
@@ -198,7 +211,8 @@ def main(argv=None):
         print("error: gradients disagree with the hand-written ones:", *bad, sep="\n  ", file=sys.stderr)
         return 1
 
-    contenders = {(name, who): fns[name] for name in FUNCTIONS for who, fns in by_contender.items()}
+    contenders = {(name, who): fns[name] for name in ALL for who, fns in by_contender.items()
+                  if name in fns}
     samples, numbers = measure(contenders, opts.repeats)
     results = []
     for (name, who), ts in samples.items():

@@ -13,8 +13,10 @@ Repeated to a fixed point:
 * derivative assignments nobody reads are removed, and so are comments left heading
   an empty block.
 
-Nothing that could change a shape or hide a NaN is folded: ``0 * x`` stays, the forward
-sweep is never touched (its statements may raise, and they compute the value).
+Nothing that could change a shape or hide a NaN is folded: ``0 * x`` stays, and the
+forward sweep is never rewritten.
+
+The forward statements nobody reads go in ``liveness.prune_forward``, after ``optimize``.
 
 >>> import ast
 >>> print(ast.unparse(fold(ast.parse("2 * xpy ** (2 - 1) * 1.0", mode="eval").body)))
@@ -27,6 +29,7 @@ import math
 
 from .custom import stop_gradient
 from .listing import Block, Comment, Line, assign, walk_lines
+from .liveness import Memo as _Memo, prune_forward  # noqa: F401  (pipeline imports it here)
 
 
 def optimize(listing):
@@ -34,18 +37,23 @@ def optimize(listing):
     protected = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
     derivatives = listing.derivative_names
     integral = _integral_names(listing.origin)
+    memo = _Memo()
     changed = True
     while changed:
         changed = False
         for line in _lines(listing.body):
-            if _written(line.stmt) not in derivatives:
+            if _written(line.stmt) not in derivatives or memo.is_folded(line.stmt):
                 continue            # the forward sweep is the user's code: left as written
-            before = ast.dump(line.stmt)
-            line.stmt = _fold_statement(line.stmt, integral)
-            changed |= ast.dump(line.stmt) != before
-        changed |= _propagate(listing, derivatives, protected)
-        changed |= _propagate_in_blocks(listing, derivatives, protected)
-        changed |= _remove_dead(listing, derivatives, protected)
+            stmt, folded = _fold_statement(line.stmt, integral)
+            if folded:
+                memo.forget(line.stmt)
+                line.stmt = stmt
+                changed = True
+            else:
+                memo.folded(stmt)
+        changed |= _propagate(listing, derivatives, protected, memo)
+        changed |= _propagate_in_blocks(listing, derivatives, protected, memo)
+        changed |= _remove_dead(listing, derivatives, protected, memo)
     listing.body = _drop_empty_comments(listing.body)
     return listing
 
@@ -59,13 +67,14 @@ def _top_lines(body):
     return [item for item in body if isinstance(item, Line)]
 
 
-def _in_blocks(body):
+def _in_blocks(body, memo):
     """Names read or written inside blocks: left alone by propagation."""
     names = set()
     for item in body:
         if isinstance(item, Block):
-            for node in [item.head] + [line.stmt for line in walk_lines([item])]:
-                names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+            names.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+            for line in walk_lines([item]):
+                names.update(memo.names(line.stmt))
     return names
 
 
@@ -107,6 +116,13 @@ def _integral_names(program):
 class _Fold(ast.NodeTransformer):
     def __init__(self, integral=frozenset()):
         self.integral = integral
+        self.changed = False
+
+    def visit(self, node):
+        new = super().visit(node)
+        if new is not node:
+            self.changed = True
+        return new
 
     def _keeps_type(self, kept, one):
         """Dropping ``* one`` (or ``* -1``) keeps the type: ``(x > 0) * 1.0`` stays a float."""
@@ -271,20 +287,28 @@ def fold(expr, integral=frozenset()):
 
     ``integral`` names values that may be ints or bools, for which ``* 1.0`` must stay.
     """
+    return _fold(expr, integral)[0]
+
+
+def _fold(expr, integral):
+    """``fold``, and whether anything was folded (every rewrite returns a new node)."""
+    folded = False
     while True:
-        before = ast.dump(expr)
-        expr = _Fold(integral).visit(expr)
-        if ast.dump(expr) == before:
-            return expr
+        folder = _Fold(integral)
+        expr = folder.visit(expr)
+        if not folder.changed:
+            return expr, folded
+        folded = True
 
 
 def _fold_statement(stmt, integral):
-    stmt.value = fold(stmt.value, integral)
+    """The statement folded (its value in place), and whether anything changed."""
+    stmt.value, folded = _fold(stmt.value, integral)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
         positive = _without_sign(stmt.value)
         if positive is not None:
-            return ast.AugAssign(stmt.target, ast.Sub(), positive, lineno=0)
-    return stmt
+            return ast.AugAssign(stmt.target, ast.Sub(), positive, lineno=0), True
+    return stmt, folded
 
 
 # propagation and dead code ---------------------------------------------------------
@@ -294,11 +318,11 @@ def _written(stmt):
     return target.id if isinstance(target, ast.Name) else None
 
 
-def _propagate(listing, derivatives, protected):
+def _propagate(listing, derivatives, protected, memo):
     """Substitute derivatives assigned once from a literal or a copyable name; one pass.
     Only straight-line code outside blocks: a name a loop or branch touches stays."""
     lines = _top_lines(listing.body)
-    blocked = _in_blocks(listing.body)
+    blocked = _in_blocks(listing.body, memo)
     writes, last_write = {}, {}
     for index, line in enumerate(lines):
         name = _written(line.stmt)
@@ -306,10 +330,9 @@ def _propagate(listing, derivatives, protected):
         last_write[name] = index
     substitutions, removed = {}, set()
     for index, line in enumerate(lines):
-        if substitutions:
+        if substitutions and not substitutions.keys().isdisjoint(memo.reads(line.stmt)):
             _Substitute(substitutions).visit(line.stmt)
-        if isinstance(line, Block):
-            continue
+            memo.forget(line.stmt)
         stmt = line.stmt
         name = _written(stmt)
         if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
@@ -328,23 +351,23 @@ def _propagate(listing, derivatives, protected):
     return bool(removed)
 
 
-def _propagate_in_blocks(listing, derivatives, protected):
+def _propagate_in_blocks(listing, derivatives, protected, memo):
     """Inside a branch or loop body: ``da = db`` read only by the statements after it in
     the same body, before ``db`` changes, is substituted (``dtanh = ds`` in a loop)."""
     writes = {}
+    reads = {}
     for line in _lines(listing.body):
         name = _written(line.stmt)
         writes[name] = writes.get(name, 0) + 1
-    reads = {}
-    for line in _lines(listing.body):
-        for name in _reads(line.stmt):
+        for name in memo.reads(line.stmt):
             reads[name] = reads.get(name, 0) + 1
+    changed = False
     for item in listing.body:
         if isinstance(item, Block):
             for block in _blocks_in(item):
-                if _propagate_body(block, derivatives, protected, listing.kept, writes, reads):
-                    return True
-    return False
+                changed |= _propagate_body(block, derivatives, protected, listing.kept,
+                                           writes, reads, memo)
+    return changed
 
 
 def _blocks_in(block):
@@ -355,8 +378,14 @@ def _blocks_in(block):
             yield from _blocks_in(item)
 
 
-def _propagate_body(body, derivatives, protected, kept, writes, reads):
-    for i, item in enumerate(body):
+def _propagate_body(body, derivatives, protected, kept, writes, reads, memo):
+    """Every substitution of ``_propagate_in_blocks`` in ``body``, in order; ``writes`` and
+    ``reads`` (statements writing, reading each name) are kept up to date."""
+    changed = False
+    i = 0
+    while i < len(body):
+        item = body[i]
+        i += 1
         if not isinstance(item, Line):
             continue
         stmt = item.stmt
@@ -366,21 +395,34 @@ def _propagate_body(body, derivatives, protected, kept, writes, reads):
                 and writes.get(name) == 1):
             continue
         source = stmt.value.id
-        uses = [j for j in range(i + 1, len(body)) if isinstance(body[j], Line)
-                and name in _reads(body[j].stmt)]
-        if len(uses) != reads.get(name, 0) or any(
-                isinstance(body[j], Line) and isinstance(body[j].stmt, ast.AugAssign)
+        wanted = reads.get(name, 0)
+        uses = []
+        for j in range(i, len(body)):
+            if len(uses) == wanted:
+                break
+            if isinstance(body[j], Line) and name in memo.reads(body[j].stmt):
+                uses.append(j)
+        if len(uses) != wanted or any(
+                isinstance(body[j].stmt, ast.AugAssign)
                 and _written(body[j].stmt) == name for j in uses):
             continue                     # read elsewhere (a nested block, another path)
-        last = uses[-1] if uses else i
+        last = uses[-1] if uses else i - 1
         # the last use may itself assign the source: it reads before it writes
-        if any(source in _written_anywhere(body[j]) for j in range(i + 1, last)):
+        if any(source in _written_anywhere(body[j]) for j in range(i, last)):
             continue
         for j in uses:
-            _Substitute({name: stmt.value}).visit(body[j].stmt)
+            use = body[j].stmt
+            if source not in memo.reads(use):
+                reads[source] = reads.get(source, 0) + 1
+            _Substitute({name: stmt.value}).visit(use)
+            memo.forget(use)
+        reads[name] = 0
+        reads[source] = reads.get(source, 0) - 1
+        writes[name] = 0
+        i -= 1
         del body[i]
-        return True
-    return False
+        changed = True
+    return changed
 
 
 def _written_anywhere(item):
@@ -416,13 +458,13 @@ def _without(items, ids):
     return kept
 
 
-def _remove_dead(listing, derivatives, protected):
+def _remove_dead(listing, derivatives, protected, memo):
     """Remove derivative assignments nobody reads afterwards (and ``d = d``).  Inside a
     block "afterwards" may wrap around a loop, so there a line goes only if its name is
     read nowhere."""
     read_anywhere = set(protected)
     for line in _lines(listing.body):
-        read_anywhere.update(_reads(line.stmt))
+        read_anywhere.update(memo.reads(line.stmt))
     for item in listing.body:
         if isinstance(item, Block):
             read_anywhere.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
@@ -437,7 +479,7 @@ def _remove_dead(listing, derivatives, protected):
                 elif _is_self_copy(line.stmt):
                     dead.add(id(line))
             for line in walk_lines([item]):
-                read_later.update(_reads(line.stmt))
+                read_later.update(memo.reads(line.stmt))
             read_later.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
             continue
         if not isinstance(item, Line):
@@ -447,18 +489,9 @@ def _remove_dead(listing, derivatives, protected):
         if (name in derivatives and name not in read_later) or _is_self_copy(line.stmt):
             dead.add(id(line))
             continue
-        read_later.update(_reads(line.stmt))
+        read_later.update(memo.reads(line.stmt))
     _remove(listing, dead)
     return bool(dead)
-
-
-def _reads(stmt):
-    names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-        names.add(stmt.target.id)
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
-        names.update(n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name))
-    return names
 
 
 def _is_self_copy(stmt):
@@ -562,30 +595,3 @@ def no_writes_through_aliases(listing):
         if name in aliased and name in derivatives and kind is not None and kind.array:
             listing.body.append(Line(assign(name, ast.Call(ast.Attribute(
                 ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
-
-
-def prune_forward(listing):
-    """Drop forward statements whose value nothing later reads (array programs only)."""
-    derivatives = listing.derivative_names
-    read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
-    kept = []
-    for item in reversed(listing.body):
-        if isinstance(item, Block):         # kept whole; everything it reads is read
-            for line in walk_lines([item]):
-                read.update(n.id for n in ast.walk(line.stmt) if isinstance(n, ast.Name))
-            read.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
-        elif isinstance(item, Line):
-            stmt = item.stmt
-            target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
-                stmt.targets[0], ast.Name) else None
-            if target is not None and target not in derivatives and target not in read:
-                continue
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    read.add(node.id)
-                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-                    read.add(node.value.id)
-            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-                read.add(stmt.target.id)
-        kept.append(item)
-    listing.body = list(reversed(kept))

@@ -29,6 +29,7 @@ import inspect
 import linecache
 import textwrap
 import types
+import weakref
 from dataclasses import dataclass, field
 
 from .custom import rule_of
@@ -104,10 +105,19 @@ def parse(func):
     tree = _parse_block(text, func, filename, code.co_firstlineno)
     ast.increment_lineno(tree, code.co_firstlineno - 1)
     node = _find_function(tree, func, filename)
-    if not hasattr(func, "__s2sdiff_origin__"):    # generated code: its own linecache entry
-        _check_source_matches(node, tree, func, filename)
+    if not hasattr(func, "__s2sdiff_origin__") and _checked.get(func) != (code, text):
+        _check_source_matches(node, tree, func, filename)    # generated code: its own linecache
+        try:
+            _checked[func] = (code, text)
+        except TypeError:
+            pass
     closure = dict(zip(code.co_freevars, func.__closure__ or ()))
     return Parsed(func=func, node=node, filename=filename, closure=closure)
+
+
+# function -> (code, source text) already found to match: each further wrt, and the
+# pipeline's second parse, skip compiling the definition again
+_checked = weakref.WeakKeyDictionary()
 
 
 def _parse_block(text, func, filename, lineno):

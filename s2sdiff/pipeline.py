@@ -12,7 +12,8 @@ The driver, ``_build``, reads top to bottom; each step hands the next:
    the varied and useful names (a call without a rule on an active value fails here);
 5. ``reverse`` or ``forward`` (``_differentiate``, by the kind of function asked for):
    ``Program`` and ``Activity`` -> a naive ``Listing`` of statements;
-6. ``optimize``: the ``Listing``, folded and without dead code, in place;
+6. ``optimize``: the ``Listing``, folded and without dead code, in place; in reverse
+   mode then ``liveness.prune_forward``: no forward value the gradient does not read;
 7. ``emit.compile_listing``: ``Listing`` -> the generated function, with ``.source``.
 
 NumPy code (``ir.is_array_program``, and any code ``vjp`` is given arrays for) stops
@@ -187,6 +188,8 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
             raise error.with_traceback(None) from None   # the user's line matters, not ours
         if optimize:
             optimize_pass(listing)
+            if kind not in FORWARD_KINDS and not ieee:    # the retry keeps the forward's errors
+                prune_forward(listing, safe=True)
         listing.explain = explain
         if kind in ("grad", "value_and_grad", "derivative"):
             listing.scalar_output = kind      # an array argument must not make it an array

@@ -11,7 +11,7 @@ import re
 import pytest
 
 import golden_functions as g
-from s2sdiff import grad, value_and_grad
+from s2sdiff import grad, value_and_grad, vjp
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 
@@ -20,6 +20,9 @@ CASES = {
     "seed_staged_unoptimized": lambda: grad(g.f, optimize=False),
     "seed_one_expression": lambda: grad(g.f_one_expression),
     "seed003": lambda: grad(g.seed003),
+    "seed003_unoptimized": lambda: grad(g.seed003, optimize=False),
+    "seed003_value_and_grad": lambda: value_and_grad(g.seed003),
+    "seed003_vjp": lambda: vjp(g.seed003),
     "sigmoid_neuron": lambda: grad(g.neuron),
     "seed_staged_wrt_x": lambda: grad(g.f, wrt="x"),
     "seed_staged_value_and_grad": lambda: value_and_grad(g.f),

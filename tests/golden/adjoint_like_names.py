@@ -5,13 +5,11 @@ def grad_adjoint_like_names(x, dx):
         # nothing below rejects a non-real x, dx
         if not (type(x) is type(dx) is float):
             check_arguments('adjoint_like_names', x=x, dx=dx)
-        ddx = dx * x                  # (1)
-        adjoint_like_names = ddx + x  # (2)
         # backprop adjoint_like_names = ddx + x
-        d_x = 1.0                     # (2)
+        d_x = 1.0  # (2)
         # backprop ddx = dx * x
-        d_dx = x                      # (1)
-        d_x += dx                     # (1)
+        d_dx = x   # (1)
+        d_x += dx  # (1)
         return d_x, d_dx
     except TypeError:
         check_arguments('adjoint_like_names', x=x, dx=dx)

@@ -7,7 +7,6 @@ def pullback__cube(u, scale, d_cube):
             check_arguments('_cube', u=u, scale=scale)
         scaletu = scale * u      # (1)
         _cube1 = scaletu * u     # (2)
-        _cube = _cube1 * u       # (3)
         # backprop _cube = _cube1 * u
         d_cube1 = u * d_cube     # (3)
         du = _cube1 * d_cube     # (3)

@@ -8,7 +8,6 @@ def grad_uses_softplus(x, y):
         xty = x * y                         # (1)
         z1, z1_res = softplus.fwd(xty)      # (2)
         z = z1 + x                          # (3)
-        uses_softplus = z * y               # (4)
         # backprop uses_softplus = z * y
         dz = y                              # (4)
         dy = z                              # (4)

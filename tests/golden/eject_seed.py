@@ -9,7 +9,7 @@ f and of grad_f.
 s2sdiff-origin: ../golden_functions.py:f
 s2sdiff-options: mode='reverse', wrt=None
 s2sdiff-source-sha256: c68daef53a2764fde1ba41ea0a74951a37487690d14bdc7e882f202f6e474b23
-s2sdiff-generated-sha256: 769209b1ad4df0962057dd273501153a4fb19f5e10df5363f490e55594dfb572
+s2sdiff-generated-sha256: 830b308671051b180ab8aac8ca9017891a76a0365969bf0346596ff2298a9ec6
 """
 
 import math
@@ -25,7 +25,6 @@ def grad_f(x, y):
     xpysqr = xpy ** 2                                             # (5)
     den = sigx + xpysqr                                           # (6)
     invden = 1.0 / den                                            # (7)
-    f = num * invden                                              # (8)
     # backprop f = num * invden
     dnum = invden                                                 # (8)
     dinvden = num                                                 # (8)

@@ -17,7 +17,6 @@ def grad_list_updates(x):
         v[1] = v6                 # (10)
         t1 = v[1]                 # (11)
         t2 = v[2]                 # (12)
-        list_updates = t1 + t2    # (13)
         # backprop t2 = v[2]
         dv = zeros_like(v)
         dv[2] += 1.0              # (12)

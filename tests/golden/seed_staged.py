@@ -9,7 +9,6 @@ def grad_f(x, y):
         xpysqr = xpy ** 2                                             # (5)
         den = sigx + xpysqr                                           # (6)
         invden = 1.0 / den                                            # (7)
-        f = num * invden                                              # (8)
         # backprop f = num * invden
         dnum = invden                                                 # (8)
         dinvden = num                                                 # (8)

@@ -1,0 +1,140 @@
+"""What statements read, and the forward statements nobody reads.
+
+``Memo`` keeps the names of each statement for ``optimize``'s passes until a pass changes
+the statement, so that each round costs in proportion to what changed.
+
+``prune_forward`` runs after ``optimize`` in reverse mode (``grad``, the pullbacks of
+``vjp``, ``jacrev``; forward mode keeps its sweep): it leaves out the forward statements
+whose values neither the reverse sweep nor the returned values read.  ``value_and_grad``
+returns the value, so what the value needs stays; a loop or branch is kept whole with
+what it reads.
+
+The decision on errors (issue 18): in scalar code a statement nobody reads is left out
+only if it cannot raise: ``+``, ``-``, ``*``, unary ``-``, comparisons, of literals and of
+names bound on every path (not assigned in a loop or branch, which may not run).  A call
+(``math.log(x1)`` raises for x1 <= 0), ``/``, ``**``, ``%``, indexing stays and raises as
+the user's code does: the gradient never returns a number where the function raises.
+So ``grad`` of ``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps ``math.log`` and
+``math.sin`` and drops the product, the sum and the output.  (Adding an int too large
+for a float to a float raises OverflowError; such ints do not occur as differentiated
+values.)  NumPy code (``safe=False``) drops any statement nobody reads: its primitives
+return inf or NaN with a RuntimeWarning rather than raise.
+"""
+
+import ast
+
+from .listing import Block, Line, walk_lines
+
+_SAFE_OPERATORS = (ast.Add, ast.Sub, ast.Mult)
+
+
+def _cannot_raise(node, unbound):
+    """Whether evaluating ``node`` cannot raise on numbers (see the module docstring)."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, float, bool)
+    if isinstance(node, ast.Name):
+        return node.id not in unbound
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, _SAFE_OPERATORS) and _cannot_raise(node.left, unbound) \
+            and _cannot_raise(node.right, unbound)
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, (ast.USub, ast.UAdd)) and _cannot_raise(node.operand, unbound)
+    if isinstance(node, ast.Compare):
+        return all(_cannot_raise(n, unbound) for n in [node.left] + node.comparators)
+    return False
+
+
+class Memo:
+    """What the passes know of each statement (the names it reads, the names in it,
+    whether folding leaves it as it is), kept until a pass changes the statement: each
+    round of ``optimize`` then costs in proportion to what changed, not to the listing."""
+
+    def __init__(self):
+        self.entries = {}           # id(stmt) -> [stmt, reads, names, folded]
+
+    def _entry(self, stmt):
+        entry = self.entries.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            entry = self.entries[id(stmt)] = [stmt, None, None, False]
+        return entry
+
+    def reads(self, stmt):
+        entry = self._entry(stmt)
+        if entry[1] is None:
+            entry[1] = reads(stmt)
+        return entry[1]
+
+    def names(self, stmt):
+        entry = self._entry(stmt)
+        if entry[2] is None:
+            entry[2] = {n.id for n in nodes(stmt) if isinstance(n, ast.Name)}
+        return entry[2]
+
+    def is_folded(self, stmt):
+        entry = self.entries.get(id(stmt))
+        return entry is not None and entry[0] is stmt and entry[3]
+
+    def folded(self, stmt):
+        self._entry(stmt)[3] = True
+
+    def forget(self, stmt):
+        self.entries.pop(id(stmt), None)
+
+
+def reads(stmt):
+    """The names ``stmt`` reads (an augmented target too)."""
+    names = {n.id for n in nodes(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        names.add(stmt.target.id)
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+        names.update(n.id for n in nodes(stmt.target) if isinstance(n, ast.Name))
+    return names
+
+
+def nodes(node):
+    """Every node under ``node``, in no particular order: ``ast.walk`` without its
+    generators (a third of the cost of ``optimize`` on long functions)."""
+    out, todo = [], [node]
+    AST = ast.AST
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(v for v in value if isinstance(v, AST))
+    return out
+
+
+def prune_forward(listing, safe=False):
+    """Drop forward statements whose value nothing later reads; with ``safe`` (scalar
+    code) only those that cannot raise (``_cannot_raise``)."""
+    derivatives = listing.derivative_names
+    read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
+    unbound = {line.stmt.targets[0].id for item in listing.body if isinstance(item, Block)
+               for line in walk_lines([item]) if isinstance(line.stmt, ast.Assign)
+               and isinstance(line.stmt.targets[0], ast.Name)}     # may be unbound after it
+    kept = []
+    for item in reversed(listing.body):
+        if isinstance(item, Block):         # kept whole; everything it reads is read
+            for line in walk_lines([item]):
+                read.update(n.id for n in ast.walk(line.stmt) if isinstance(n, ast.Name))
+            read.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+        elif isinstance(item, Line):
+            stmt = item.stmt
+            target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
+                stmt.targets[0], ast.Name) else None
+            if target is not None and target not in derivatives and target not in read \
+                    and (not safe or _cannot_raise(stmt.value, unbound)):
+                continue
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    read.add(node.id)
+                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                    read.add(node.value.id)
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                read.add(stmt.target.id)
+        kept.append(item)
+    listing.body = list(reversed(kept))

@@ -1,0 +1,116 @@
+"""``optimize=True`` leaves out forward statements that neither the reverse sweep nor the
+returned values read (liveness.prune_forward), in ``grad`` and the pullbacks of ``vjp``;
+``value_and_grad`` keeps what the value needs.  The decision (liveness.py's docstring): in
+scalar code only statements that cannot raise are left out, so the gradient raises
+where the function raises (``math.log`` of a negative number stays)."""
+
+import math
+
+import pytest
+
+import golden_functions as g
+from s2sdiff import grad, value_and_grad, vjp
+
+
+def central(f, args, i, h=1e-6):
+    up, down = list(args), list(args)
+    up[i] += h
+    down[i] -= h
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+def halves(x, y):
+    start = math.exp(x) * y
+    s = start
+    for _ in range(3):
+        s = s * 0.5 + math.sin(x * y)
+    if s > 0:
+        s = s * x
+    return s
+
+
+def reads_its_middle(x, y):
+    a = math.log(x)                   # read by the partial of b
+    b = a * y
+    c = math.sqrt(b)                  # read by the partial of sqrt (its out)
+    return c + x
+
+
+CASES = [(g.seed003, (2.0, 5.0)), (g.seed003, (0.3, -1.7)), (g.f, (0.4, -0.6)),
+         (g.recurrence, (0.2, 0.5)), (g.piecewise, (0.7, 0.2)), (g.piecewise, (0.7, 1.2)), (g.piecewise, (-1.3, 0.5)),
+         (halves, (0.8, 1.1)), (reads_its_middle, (1.5, 2.5)), (g.list_updates, (0.9,))]
+
+
+@pytest.mark.parametrize("f, point", CASES)
+def test_pruned_gradient_is_the_gradient(f, point):
+    """Against central differences, and equal to the unoptimised gradient."""
+    pruned, full = grad(f)(*point), grad(f, optimize=False)(*point)
+    pruned = pruned if isinstance(pruned, tuple) else (pruned,)
+    full = full if isinstance(full, tuple) else (full,)
+    for i, (a, b) in enumerate(zip(pruned, full)):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-14)
+        assert a == pytest.approx(central(f, point, i), rel=1e-6, abs=1e-8)
+
+
+def code(generated):
+    """The generated source without its comments."""
+    return "\n".join(line.split("#")[0] for line in generated.source.splitlines())
+
+
+def test_seed003_gradient_computes_no_forward_value():
+    source = code(grad(g.seed003))
+    for forward in ("x1 * x2", "t1 + t2", "t3 - t4"):
+        assert f"= {forward}" not in source
+        assert f"= {forward}" in code(grad(g.seed003, optimize=False))
+    for may_raise in ("math.log(x1)", "math.sin(x2)"):      # kept: they raise as f does
+        assert f"= {may_raise}" in source
+
+
+def test_value_and_grad_keeps_what_the_value_needs():
+    value, (dx1, dx2) = value_and_grad(g.seed003)(2.0, 5.0)
+    assert value == g.seed003(2.0, 5.0)
+    assert (dx1, dx2) == pytest.approx((1 / 2.0 + 5.0, 2.0 - math.cos(5.0)), rel=1e-15)
+
+
+def test_statements_read_by_the_reverse_sweep_stay():
+    source = code(grad(reads_its_middle))
+    assert "a = math.log(x)" in source and "c = math.sqrt(b)" in source
+    assert "reads_its_middle = c + x" not in source
+    assert "reads_its_middle = c + x" in code(grad(reads_its_middle, optimize=False))
+    # a loop is kept whole, and so is what it reads (start, read by the loop through s)
+    assert "start = expx * y" in code(grad(halves))
+
+
+def test_vjp_pullback_is_pruned_and_right():
+    value, pullback = vjp(g.seed003, 2.0, 5.0)
+    assert value == g.seed003(2.0, 5.0)
+    assert pullback(3.0) == pytest.approx((3.0 * (1 / 2.0 + 5.0), 3.0 * (2.0 - math.cos(5.0))))
+    assert "t2 = x1 * x2" not in code(vjp(g.seed003))
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_outside_the_domain_the_gradient_raises_like_the_function(optimize):
+    """log(-1) raises in the forward: the optimised gradient keeps it, and raises the same."""
+    with pytest.raises(ValueError, match="math domain error"):
+        g.seed003(-1.0, 2.0)
+    with pytest.raises(ValueError, match="math domain error"):
+        grad(g.seed003, optimize=optimize)(-1.0, 2.0)
+    with pytest.raises(ValueError, match="math domain error"):
+        vjp(g.seed003, -1.0, 2.0)
+    with pytest.raises(ValueError, match="math domain error"):
+        value_and_grad(g.seed003, optimize=optimize)(-1.0, 2.0)
+
+
+def after_a_loop(x, n):
+    for _ in range(n):
+        y = x * x
+    z = y + x                 # nobody reads z, but y is unbound when the loop does not run
+    return x * 2.0
+
+
+def test_a_name_a_loop_may_leave_unbound_is_still_read():
+    assert grad(after_a_loop, wrt="x")(1.5, 2) == 2.0
+    with pytest.raises(UnboundLocalError):
+        after_a_loop(1.5, 0)
+    with pytest.raises(UnboundLocalError):
+        grad(after_a_loop, wrt="x")(1.5, 0)

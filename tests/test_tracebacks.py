@@ -72,8 +72,8 @@ def test_pdb_steps_through_the_generated_lines():
     assert "grad_staged()" in shown
     stepped = [line[3:].split("#")[0].strip() for line in shown.splitlines()
                if line.startswith("-> ")]
-    assert stepped == ["try:", "t = x * 2.0", "logt = math.log(t)", "staged = logt * x",
-                       "dx = logt", "dt = 1 / t * x", "dx += 2.0 * dt"], shown
+    assert stepped == ["try:", "t = x * 2.0", "logt = math.log(t)",
+                       "dx = logt", "dt = 1 / t * x", "dx += 2.0 * dt", "return dx"], shown
 
 
 def test_without_a_directory_the_source_is_in_linecache_only(monkeypatch):

@@ -14,7 +14,7 @@ import ast
 
 from .. import linalg_rules, rules      # importing linalg_rules registers its rows
 from ..errors import UnsupportedError
-from ..ir import Loop, If, Passive, Step, walk_items
+from ..ir import Passive, Step, item_loads, walk_items
 
 
 def tuple_valued(step):
@@ -64,7 +64,7 @@ def resolve(program):
             continue
         if isinstance(item, Passive):
             continue                     # ``assert len(unpacked) == 2`` of an unpacking
-        reads = _reads(item)
+        reads = item_loads(item)
         for name in reads:
             if name not in producers:
                 continue
@@ -98,19 +98,6 @@ def resolve(program):
 
 def _field_names():
     return {f for fields in linalg_rules.TUPLE_FIELDS.values() for f in fields}
-
-
-def _reads(item):
-    if isinstance(item, Step):
-        nodes = [item.value] + ([item.store] if item.store is not None else [])
-    elif isinstance(item, If):
-        nodes = [item.test]
-    elif isinstance(item, Loop):
-        nodes = [n for n in (item.iterable, item.test) if n is not None]
-    else:
-        nodes = []
-    return [n.id for node in nodes for n in ast.walk(node)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
 
 
 def _whole(program, item, producer, fields):

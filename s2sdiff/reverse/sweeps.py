@@ -255,7 +255,9 @@ class Sweeps:
                 continue
             full = tuple(kind.shape)
             for out, shapes, written in arms:
-                if name in written and shapes.get(name) != full:
+                # no shape: the arm did not write it, it holds the zero made before the
+                # `if` (full-shaped for an array: ``Adjoints.zero``)
+                if name in written and shapes.get(name) not in (None, full):
                     self.adjoints.restore_shapes(shapes)      # as that arm left them
                     self.adjoints.materialize(primal, full, out)
             merged[name] = full

@@ -558,8 +558,24 @@ def _einsum(c, spec, *operands):
     return c.np.einsum(Expr(Constant(spec)), *operands)
 
 
+def _gram(c):
+    """Whether the step is ``X.T @ X`` of a matrix ``X`` (``a`` bound to a step
+    ``XT = X.T``, ``b`` to ``X``): its adjoint ``X @ (g + g.T)`` is one product where the
+    two operands' rules would make two (``dXT = g @ X.T``, then ``dX += XT.T @ g``)."""
+    a, b = c.bound.get("a"), c.bound.get("b")
+    if not (isinstance(a, ast.Name) and isinstance(b, ast.Name)) or c.ndim("b") != 2:
+        return False
+    program = c.backprop.program
+    found = [s for s in program.steps if s.target == a.id]
+    return len(found) == 1 and isinstance(found[0].value, ast.Attribute) \
+        and found[0].value.attr == "T" and isinstance(found[0].value.value, ast.Name) \
+        and found[0].value.value.id == b.id
+
+
 def _matmul_a(c):
     a, b, g = c.ndim("a"), c.ndim("b"), c.g
+    if a == 2 and b == 2 and _gram(c):
+        return None                      # X.T @ X: operand b adds both (_matmul_b)
     if a == 1 and b == 1:
         return g * c.arg("b")
     if a == 1 and b > 2:                 # (k,) @ (..., k, m): summed over the batch
@@ -579,6 +595,8 @@ def _matmul_a(c):
 
 def _matmul_b(c):
     a, b, g = c.ndim("a"), c.ndim("b"), c.g
+    if a == 2 and b == 2 and _gram(c):
+        return c.arg("b") @ (g + g.T)
     if a == 1 and b == 1:
         return g * c.arg("a")
     if b == 1:

@@ -319,7 +319,10 @@ class Sweeps:
             self.backprop_structure(step, d_target, out)
             return
         if self.arrays is not None:
+            before = len(out)
             self.arrays.step(step, out)
+            if len(out) == before:           # nothing to write (X.T of a Gram product)
+                out.pop()
             self.adjoints.forget(self.adjoints.name(step.target))
             return
         partials = self.modules.partials(step, self.modules.namespace_for(step))

@@ -5,6 +5,7 @@
 import numpy as np
 import pytest
 
+from differences import central
 from s2sdiff import grad, jvp
 
 RNG = np.random.default_rng(4)
@@ -25,17 +26,6 @@ def gram_and_projection(X, y):
 
 def not_a_gram(X, Z):
     return np.sum(np.tanh(X.T @ Z) * WEIGHTS)
-
-
-def central(f, args, k, h=1e-6):
-    out = np.zeros_like(args[k])
-    for i in np.ndindex(args[k].shape):
-        step = np.zeros_like(args[k])
-        step[i] = h
-        up, down = list(args), list(args)
-        up[k], down[k] = args[k] + step, args[k] - step
-        out[i] = (f(*up) - f(*down)) / (2 * h)
-    return out
 
 
 @pytest.mark.parametrize("f, args", [

@@ -5,6 +5,7 @@ adjoint, seeded in the returning arm, had no shape in the other arm."""
 import numpy as np
 import pytest
 
+from differences import central
 from s2sdiff import grad
 
 
@@ -32,18 +33,6 @@ def accumulates_until(x, w):
             return total * w[0]
         x = x + 0.5
     return total
-
-
-def central(f, args, k, h=1e-6):
-    args = [np.array(a, dtype=float) for a in args]
-    out = np.zeros_like(args[k])
-    for i in np.ndindex(args[k].shape):
-        step = np.zeros_like(args[k])
-        step[i] = h
-        up, down = list(args), list(args)
-        up[k], down[k] = args[k] + step, args[k] - step
-        out[i] = (f(*up) - f(*down)) / (2 * h)
-    return out
 
 
 @pytest.mark.parametrize("f, args", [

@@ -29,6 +29,8 @@ from .errors import ArgumentError, S2SDiffError
 from .parse import parse
 
 _candidates = weakref.WeakKeyDictionary()      # function -> {wrt: parameters read as trees}
+_nodes = weakref.WeakKeyDictionary()           # function -> its FunctionDef (no reference
+                                               # back to it: the function stays collectable)
 
 
 def _tree_parameters(func, wrt_names):
@@ -38,6 +40,7 @@ def _tree_parameters(func, wrt_names):
     if wrt_names not in known:
         try:
             parsed = parse(func)
+            _nodes[func] = parsed.node
             known[wrt_names] = frozenset(trees.candidates(parsed.node, wrt_names,
                                                           trees.uses_numpy(parsed)))
         except S2SDiffError:
@@ -86,7 +89,8 @@ class TreeCall:
 
     def __init__(self, func, params, values, wrt_names, layout):
         self.func, self.params, self.wrt_names, self.layout = func, params, wrt_names, layout
-        self.locals = trees.local_names(parse(func).node, layout)
+        node = _nodes.get(func) or parse(func).node
+        self.locals = trees.local_names(node, layout)
         structures = dict(layout)
         self.flat_params, self.flat_values = [], []
         for name, value in zip(params, values):

@@ -1,8 +1,8 @@
 """``optimize=True`` leaves out forward statements that neither the reverse sweep nor the
 returned values read (liveness.prune_forward), in ``grad`` and the pullbacks of ``vjp``;
 ``value_and_grad`` keeps what the value needs.  The decision (liveness.py's docstring): in
-scalar code only statements that cannot raise are left out, so the gradient raises
-where the function raises (``math.log`` of a negative number stays)."""
+scalar code statements that can raise stay, as a guard where their rule states where they
+raise (``if x1 <= 0: math.log(x1)``), so the gradient raises where the function raises."""
 
 import math
 
@@ -62,8 +62,9 @@ def test_seed003_gradient_computes_no_forward_value():
     for forward in ("x1 * x2", "t1 + t2", "t3 - t4"):
         assert f"= {forward}" not in source
         assert f"= {forward}" in code(grad(g.seed003, optimize=False))
-    for may_raise in ("math.log(x1)", "math.sin(x2)"):      # kept: they raise as f does
-        assert f"= {may_raise}" in source
+    for guard, may_raise in (("x1 <= 0", "math.log(x1)"), ("math.isinf(x2)", "math.sin(x2)")):
+        assert f"= {may_raise}" not in source     # no value: a guard that raises as f does
+        assert f"if {guard}:\n            {may_raise}" in source
 
 
 def test_value_and_grad_keeps_what_the_value_needs():

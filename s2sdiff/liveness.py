@@ -166,21 +166,34 @@ class _GuardNamespace(Namespace):
 def _guard(value, step, unbound, shadowed):
     """``if <fails>:`` for a statement ``value`` of ``step`` whose rule says where it
     raises (``rules.Partials.fails``), on arguments that cannot raise; else None."""
-    fails = getattr(getattr(step, "rule", None), "fails", None)
-    if fails is None:
+    rule = getattr(step, "rule", None)
+    condition = fails_condition(value, rule, shadowed)
+    if condition is None or not all(_cannot_raise(a, unbound) for a in _arguments(value)):
         return None
-    if isinstance(value, ast.Call) and not value.keywords:
-        args, func = value.args, value.func
-        alias = func.value.id if isinstance(func, ast.Attribute) \
-            and isinstance(func.value, ast.Name) and func.value.id not in shadowed else None
-    elif isinstance(value, ast.BinOp):
-        args, alias = [value.left, value.right], None
-    else:
+    return ast.If(condition, [], [])
+
+
+def fails_condition(value, rule, shadowed=()):
+    """The condition ``rule.fails`` states for ``value``, a call of the rule's function
+    (``math.log(x1)``: ``x1 <= 0``) or its operator (``a / b``: ``b == 0``), or None when
+    the rule states none or the condition needs a module the call does not name."""
+    fails = getattr(rule, "fails", None)
+    args = _arguments(value)
+    if fails is None or args is None or len(args) != rule.arity:
         return None
-    if len(args) != step.rule.arity or not all(_cannot_raise(a, unbound) for a in args):
-        return None
+    alias = None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and isinstance(value.func.value, ast.Name) and value.func.value.id not in shadowed:
+        alias = value.func.value.id
     try:
-        condition = fails(_GuardNamespace(alias), *(Expr(a) for a in args))
+        return as_node(fails(_GuardNamespace(alias), *(Expr(a) for a in args)))
     except _NoGuard:
         return None
-    return ast.If(as_node(condition), [], [])
+
+
+def _arguments(value):
+    if isinstance(value, ast.Call) and not value.keywords:
+        return value.args
+    if isinstance(value, ast.BinOp):
+        return [value.left, value.right]
+    return None

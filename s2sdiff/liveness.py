@@ -157,10 +157,19 @@ class _GuardNamespace(Namespace):
     """``m`` for a ``fails`` condition: the module the guarded call names (``math`` in
     ``math.log(x)``), or none, and then a condition that needs one is not built."""
 
+    def __init__(self, alias, shadowed):
+        super().__init__(alias)
+        self.shadowed = shadowed
+
     def __getattr__(self, name):
         if self.alias is None and not name.startswith("__"):
             raise _NoGuard(name)
         return super().__getattr__(name)
+
+    def abs(self, x):
+        if "abs" in self.shadowed:          # the function binds ``abs`` itself
+            raise _NoGuard("abs")
+        return Namespace.abs(x)
 
 
 def _guard(value, step, unbound, shadowed):
@@ -186,7 +195,7 @@ def fails_condition(value, rule, shadowed=()):
             and isinstance(value.func.value, ast.Name) and value.func.value.id not in shadowed:
         alias = value.func.value.id
     try:
-        return as_node(fails(_GuardNamespace(alias), *(Expr(a) for a in args)))
+        return as_node(fails(_GuardNamespace(alias, shadowed), *(Expr(a) for a in args)))
     except _NoGuard:
         return None
 

@@ -403,8 +403,9 @@ def _checker(listing, filename):
                     transform, f"an array when `{name}` is an array of shape {shape}",
                     f"Reduce it (np.sum, np.mean), or use {alternative}, or "
                     f"s2sdiff.jacobian(f) for the whole Jacobian.")
-        # the others only branch (`if x > 0`): an array there fails or has no gradient
-        error = array_argument(function_name, {n: arguments.get(n) for n in others})
+        # the others only decide branches (`if x > 0`): NumPy refuses more than one number
+        error = array_argument(function_name, {n: arguments.get(n) for n in others
+                                               if getattr(arguments.get(n), "size", 1) > 1})
         if error is not None:
             raise error.at(*checker.where)
         return checker(function_name, sequences, **arguments)

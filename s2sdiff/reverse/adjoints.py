@@ -33,7 +33,7 @@ import numpy as np
 
 from ..array_context import attribute_node, broadcast
 from ..build import Expr, as_node, unparse
-from ..ir import atom_key
+from ..ir import Loop, atom_key, walk_items
 from ..kinds import integral_names
 from ..listing import Comment, Line, accumulate, assign
 from ..names import AdjointNames
@@ -52,6 +52,8 @@ class Adjoints:
         self.plain = plain    # inside branches and loops: no literal seeds, no += in place
         self.sequences = sequences(program)
         self.foreign = getattr(program, "foreign", None)   # another library's arrays
+        self.maybe_unbound = set(program.unbound).union(*(
+            item.unbound for item in walk_items(program.body) if isinstance(item, Loop)))
         self._held = set()    # adjoint names that hold a value at this point of the sweep
         self.ashape = {}      # adjoint name -> its shape (broadcasts to the value's)
         self.owned = {}       # adjoint name -> holds a fresh array of its full shape
@@ -178,6 +180,8 @@ class Adjoints:
             self.fresh_zero(self.name(name), name)
             if self.foreign is not None:        # zeros in the library of the arguments
                 return self.np.zeros_like(Expr.name(name), dtype=self.float64()).node
+            if name in self.maybe_unbound:      # Unbound until a loop assigns it: its shape
+                return self.np.zeros(Expr(ast.Constant(tuple(kind.shape)))).node
             return self.np.zeros(Expr(attribute_node(name, "shape"))).node
         if name in self.sequences:
             zeros = self.modules.helper(zeros_like)

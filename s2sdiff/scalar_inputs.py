@@ -111,7 +111,9 @@ def refuse_arrays_in_numpy_code(program, args, error):
     """In NumPy code run on ``args`` (``kinds.infer``), the ``ArgumentError`` for the array
     argument that reaches the line where ``error`` (``needs_number``) was raised, at that
     line; None if ``error`` is another, or no argument is an array."""
-    if not needs_number(error):
+    unsized = isinstance(error, TypeError) and (
+        "len() of unsized object" in str(error) or "has no len()" in str(error))
+    if not needs_number(error) and not unsized:
         return None
     lineno, trace = None, error.__traceback__
     while trace is not None:
@@ -120,12 +122,34 @@ def refuse_arrays_in_numpy_code(program, args, error):
         trace = trace.tb_next
     arguments = dict(zip(program.params, args))
     reaching = reaching_line(program, lineno) if lineno is not None else []
+    if unsized:
+        return _number_for_array(program, arguments, reaching, lineno, error)
     what = f"line {lineno} needs one number there: {type(error).__name__}: {error}"
     refusal = array_argument(program.name, {p: arguments[p] for p in reaching}, (), what) \
         or array_argument(program.name, arguments, (), what)
     if refusal is None:
         return None
     lineno = lineno or program.parsed.node.lineno
+    return refusal.at(program.parsed.filename, lineno, program.parsed.source_line(lineno))
+
+
+def _number_for_array(program, arguments, reaching, lineno, error):
+    """The ``ArgumentError`` for a number (or 0-d array) among ``reaching`` (else among
+    all ``arguments``) whose length line ``lineno`` takes; None if there is none."""
+    numbers = [p for p in reaching or arguments if np.ndim(arguments[p]) == 0
+               and isinstance(arguments[p], (int, float, np.number, np.ndarray))
+               and not isinstance(arguments[p], bool)]
+    if not numbers or lineno is None:
+        return None
+    name = numbers[0]
+    refusal = ArgumentError(
+        f"argument {name!r} of {program.name} is "
+        f"{'a 0-d array' if isinstance(arguments[name], np.ndarray) else 'a number'} "
+        f"({type(arguments[name]).__name__}), "
+        f"where line {lineno} takes the length of an array ({type(error).__name__}: {error})",
+        construct="number argument", hint=f"Pass an array of one or more dimensions for "
+                                          f"{name!r} (np.atleast_1d({name})).")
+    refusal.function_name = program.name
     return refusal.at(program.parsed.filename, lineno, program.parsed.source_line(lineno))
 
 

@@ -96,6 +96,10 @@ def np_reduced(x):
     return np.sum(np.exp(x) * np.log(x))
 
 
+def np_length(x):
+    return np.sum(np.exp(x)) * len(x)
+
+
 def np_branch_on_second(w, c):
     y = np.sum(np.exp(w))
     if c > 0:
@@ -251,3 +255,13 @@ def test_reduced_elementwise_code_is_differentiated(x):
 def test_unreduced_elementwise_code_points_to_reducing():
     with pytest.raises(NotScalarError, match=r"np.sum"):
         grad(np_scalar)(np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("x, what", [(np.array(1.5), "a 0-d array"), (1.5, "a number"),
+                                     (np.float32(1.5), "a number")])
+def test_a_number_where_the_code_takes_a_length_is_named(x, what):
+    with pytest.raises(ArgumentError, match=rf"argument 'x' of np_length is {what} .*takes the "
+                                            rf"length"):
+        grad(np_length)(x)
+    x = np.array([0.5, 1.5])
+    np.testing.assert_allclose(grad(np_length)(x), 2 * np.exp(x))

@@ -126,3 +126,17 @@ def test_vjp_of_numpy_code_returning_an_array_from_inside_a_loop(x, scale):
     np.testing.assert_allclose(got, central(lambda x: np.dot(returns_an_array_from_a_loop(x),
                                                              cotangent), (x,), 0),
                                rtol=1e-5, atol=1e-7)
+
+
+def test_with_dask_arrays_a_returned_array_is_refused_clearly():
+    """Dask's zeros of the returned array would be made from it before the loop ran: a
+    clear error at generation (with NumPy arrays the zeros take the kind's shape)."""
+    da = pytest.importorskip("dask.array")
+    from s2sdiff import S2SDiffError
+    with pytest.raises(S2SDiffError, match=r"for dask arrays: `shrink_out` is an array that "
+                                           r"only the iterations of a loop assign") as caught:
+        grad(uses_shrink)(da.from_array(np.array([0.3, 0.4])))
+    assert caught.value.source_line.strip() == "return np.sum(np.sin(shrink(x * 3.0)))"
+    x = da.from_array(np.array([0.1, 0.9, 2.0]))        # a number returned: lazily right
+    np.testing.assert_allclose(grad(uses_first_above)(x).compute(),
+                               grad(uses_first_above)(x.compute()), rtol=1e-12)

@@ -111,8 +111,11 @@ def _check_differences(f, gradient, args, wrt, method, rtol, atol):
 
 
 def _positional_names(f):
+    """The parameters of ``f`` as its callers pass them: a bound method's ``self`` is not
+    one (``check_grad(model.loss, w)`` passes ``w`` first)."""
     code = f.__code__
-    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return names[1:] if inspect.ismethod(f) else names
 
 
 def _numeric_gradient(f, args, index, method):
@@ -190,8 +193,14 @@ def _verify(f, gradient, wrt, samples, seed):
             construct="verify of a custom rule",
             hint=f"Check it numerically instead: check_grad({f.__name__}, *args) compares the "
                  f"generated gradient, custom rules included, with finite differences.")
-    forward = _on_symbols(f, f.__code__)(*symbols)
-    generated = _generated_on_symbols(generated_func)(*symbols)
+    forward_function = _on_symbols(f, f.__code__)
+    generated_function = _generated_on_symbols(generated_func)
+    if inspect.ismethod(f):                 # a bound method: its instance is data
+        forward_function = types.MethodType(forward_function, f.__self__)
+    if inspect.ismethod(generated_func):
+        generated_function = types.MethodType(generated_function, generated_func.__self__)
+    forward = forward_function(*symbols)
+    generated = generated_function(*symbols)
     generated = (generated,) if single else generated
     report = Verification(f.__name__)
     rng = random.Random(seed)

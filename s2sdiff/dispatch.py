@@ -19,6 +19,7 @@ from . import activity, aliases, sources, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
 from .libraries import is_array_like
+from .scalar_inputs import refuse_arrays_in_numpy_code
 
 
 def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=(),
@@ -206,7 +207,13 @@ def specialiser(parsed_program, kind, wrt_names, generate):
             if param not in program.opaque_params:     # an object or a function (callables.py)
                 check_argument(program.name, param, value)
         scalar = kind if kind in ("grad", "value_and_grad") else None
-        kinds = infer(program, args[:len(program.params)], scalar)
+        try:
+            kinds = infer(program, args[:len(program.params)], scalar)
+        except (TypeError, ValueError) as error:      # an array where Python needs a number
+            refusal = refuse_arrays_in_numpy_code(program, args, error)
+            if refusal is None:
+                raise
+            raise refusal from None
         output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
         if scalar and output is not None and output.shape not in ((), None):
             raise program.not_scalar(kind, f"an array of shape {output.shape}",

@@ -61,6 +61,7 @@ from .normalize import normalize
 from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
 from .reverse import reverse
+from .scalar_inputs import no_writes_into_parameters
 
 # the kinds of generated function: grad, value_and_grad, derivative, jvp, vjp, vjp_arrays
 # (vjp of code without NumPy calls given arrays), jacfwd, jacrev, pullback, pullback_tuple
@@ -190,6 +191,7 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
             optimize_pass(listing)
             if kind not in FORWARD_KINDS and not ieee:    # the retry keeps the forward's errors
                 prune_forward(listing, safe=True)
+        no_writes_into_parameters(listing)       # a 0-d array argument is mutable
         listing.explain = explain
         if kind in ("grad", "value_and_grad", "derivative"):
             listing.scalar_output = kind      # an array argument must not make it an array
@@ -438,6 +440,7 @@ class IEEERetry:
     def __init__(self, build):
         self.build = build
         self.generated = None
+        self.refuse_arrays = None     # code for numbers: emit.argument_checker's
 
     def __call__(self, error, *args, **kwargs):
         if self.generated is None:
@@ -445,6 +448,8 @@ class IEEERetry:
         try:
             return self.generated(*args, **kwargs)
         except (ArithmeticError, ValueError):
+            if self.refuse_arrays is not None:      # an array where numbers go: say so
+                self.refuse_arrays(error, args, kwargs)
             raise error from None           # the forward raised: the user's own error
 
 

@@ -12,7 +12,7 @@ def grad_seed003(x1, x2):
         dx1 = x2             # (2)
         dx2 += x1            # (2)
         # backprop t1 = math.log(x1)
-        dx1 += 1 / x1        # (1)
+        dx1 = dx1 + 1 / x1   # (1)
         return dx1, dx2
     except TypeError:
         check_arguments('seed003', x1=x1, x2=x2)

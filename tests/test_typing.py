@@ -57,3 +57,39 @@ def test_mypy_rejects_each_wrong_call(cache, tmp_path):
             reported.setdefault(int(match.group(1)), set()).add(match.group(2))
     assert result.returncode == 1, result.stdout + result.stderr
     assert {n: {code} for n, code in expected.items()} == reported, result.stdout
+
+
+def _unannotated(func):
+    """The parameters of ``func`` without an annotation, and ``return`` if it has none."""
+    import inspect
+    func = inspect.unwrap(func)
+    signature = inspect.signature(func)
+    missing = [p.name for p in signature.parameters.values()
+               if p.annotation is p.empty and p.name not in ("self", "cls")]
+    return missing + ["return"] * (signature.return_annotation is signature.empty)
+
+
+def test_every_public_entry_point_is_annotated():
+    import importlib
+    import inspect
+
+    import s2sdiff
+    from s2sdiff import dispatch, eject, trees
+    graph = importlib.import_module("s2sdiff.graph")     # s2sdiff.graph is the function
+    from s2sdiff.check import check_grad_function, check_rule, dot_product_test, verify_function
+    entries = [getattr(s2sdiff, name) for name in s2sdiff.__all__]
+    entries += [eject.eject, eject.check_module, eject.load_function, eject.EjectCheck,
+                graph.Graph, check_grad_function, verify_function, check_rule,
+                dot_product_test, trees.structure, trees.TreeDispatcher, dispatch.dispatcher]
+    missing = {}
+    for entry in entries:
+        functions = [entry] if not inspect.isclass(entry) else [
+            member for name, member in vars(entry).items()
+            if inspect.isfunction(member) and (not name.startswith("_") or name in (
+                "__init__", "__call__")) and member.__module__.startswith("s2sdiff")]
+        functions += [member.fget for member in vars(entry).values()
+                      if isinstance(member, property)] if inspect.isclass(entry) else []
+        for function in functions:
+            if _unannotated(function):
+                missing[function.__qualname__] = _unannotated(function)
+    assert missing == {}

@@ -331,7 +331,8 @@ def _jacobian_layout(f: Callable[..., Any], columns: Callable[..., Any]) -> Call
 
 
 def _for_trees(f: Callable[..., Any], wrt: Wrt,
-               at_trees: Callable[[TreeCall, tuple[Any, ...]], Any], plain: Callable[[], Any]) -> Any:
+               at_trees: Callable[[TreeCall, tuple[Any, ...]], Any],
+               plain: Callable[[], Any]) -> Any:
     """What a Jacobian or Hessian transform returns for ``f`` when it reads a parameter as
     a tree (``tree_calls.reads_trees``): at each call, ``at_trees(tree, values)`` when
     tree arguments are given, else the function ``plain()`` makes.  ``plain()`` runs now,

@@ -62,8 +62,9 @@ class GradCheck:
         return "\n".join(lines)
 
 
-def check_grad(f: Callable[..., Any], *args: ArrayLike, wrt: Wrt = None, method: CheckMethod = "central",
-               rtol: float | None = None, atol: float | None = None) -> GradCheck:
+def check_grad(f: Callable[..., Any], *args: ArrayLike, wrt: Wrt = None,
+               method: CheckMethod = "central", rtol: float | None = None,
+               atol: float | None = None) -> GradCheck:
     """Compare ``grad(f, wrt=wrt)(*args)`` with finite differences of ``f``.
 
     ``method`` is ``"central"`` (error O(h^2)) or ``"richardson"`` (O(h^4)).  The error
@@ -73,9 +74,9 @@ def check_grad(f: Callable[..., Any], *args: ArrayLike, wrt: Wrt = None, method:
     return _check_differences(f, None, args, wrt, method, rtol, atol)
 
 
-def check_grad_function(f: Callable[..., Any], gradient: Callable[..., Any], *args: ArrayLike, wrt: Wrt = None,
-                        method: CheckMethod = "central", rtol: float | None = None,
-                        atol: float | None = None) -> GradCheck:
+def check_grad_function(f: Callable[..., Any], gradient: Callable[..., Any], *args: ArrayLike,
+                        wrt: Wrt = None, method: CheckMethod = "central",
+                        rtol: float | None = None, atol: float | None = None) -> GradCheck:
     """``check_grad`` for a given ``gradient`` function instead of ``grad(f, wrt=wrt)``.
 
     ``gradient(*args)`` must return what ``grad(f, wrt=wrt)(*args)`` returns.
@@ -83,8 +84,9 @@ def check_grad_function(f: Callable[..., Any], gradient: Callable[..., Any], *ar
     return _check_differences(f, gradient, args, wrt, method, rtol, atol)
 
 
-def _check_differences(f: Callable[..., Any], gradient: Callable[..., Any] | None, args: tuple[ArrayLike, ...], wrt: Wrt,
-                       method: str, rtol: float | None, atol: float | None) -> GradCheck:
+def _check_differences(f: Callable[..., Any], gradient: Callable[..., Any] | None,
+                       args: tuple[ArrayLike, ...], wrt: Wrt, method: str, rtol: float | None,
+                       atol: float | None) -> GradCheck:
     if method not in ("central", "richardson"):
         raise ValueError(f"method must be 'central' or 'richardson', got {method!r}")
     f = getattr(f, "__s2sdiff_origin__", f)
@@ -165,7 +167,8 @@ class Verification:
         return "\n".join(lines)
 
 
-def verify(f: Callable[..., Any], wrt: Wrt = None, samples: int = 12, seed: int = 0) -> Verification:
+def verify(f: Callable[..., Any], wrt: Wrt = None, samples: int = 12,
+           seed: int = 0) -> Verification:
     """Check the generated gradient of ``f`` against ``sympy.diff``; return the report.
 
     The generated code runs on real SymPy symbols; each component must simplify to the
@@ -177,8 +180,8 @@ def verify(f: Callable[..., Any], wrt: Wrt = None, samples: int = 12, seed: int 
     return _verify(f, None, wrt, samples, seed)
 
 
-def verify_function(f: Callable[..., Any], gradient: Callable[..., Any], wrt: Wrt = None, samples: int = 12,
-                    seed: int = 0) -> Verification:
+def verify_function(f: Callable[..., Any], gradient: Callable[..., Any], wrt: Wrt = None,
+                    samples: int = 12, seed: int = 0) -> Verification:
     """``verify`` for a given ``gradient`` function instead of ``grad(f, wrt=wrt)``.
 
     ``gradient`` must return what ``grad(f, wrt=wrt)`` returns; its source (``.source``,
@@ -283,7 +286,7 @@ def check_rule(rule: Partials, samples: int = 8, seed: int = 0) -> list[str]:
     """Check one row of the rule table against ``sympy.diff``; return how it agreed."""
     n = rule.arity or 3
     symbols = sympy.symbols(f"x0:{n}", real=True)
-    forward = rule.forward(SYMPY, *symbols)  # type: ignore[operator]  # Partials.forward: a function
+    forward = rule.forward(SYMPY, *symbols)  # type: ignore[operator]
     partials = rule.partials(SYMPY, forward, *symbols)  # type: ignore[operator]
     rng = random.Random(seed)
     results = []

@@ -76,7 +76,8 @@ class InternalError(S2SDiffError):
     """An exception from inside s2sdiff while it generated code: a bug, to be reported."""
 
 
-INTERNAL_ERRORS: list[InternalError] = []     # every InternalError raised: the test suite asserts there is none
+# every InternalError raised: the test suite asserts there is none
+INTERNAL_ERRORS: list[InternalError] = []
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import copy
 import functools
 import inspect
 import types
+from typing import Any, Callable, Concatenate, Sequence, overload
 
 import numpy as np
 
@@ -25,19 +26,22 @@ from .normalize import normalize
 from .parse import parse
 from .rules import Structural
 from .tree_calls import TreeCall, reads_trees
+from .typing import (Backend, GeneratedFunction, JacobianMode, P, Primals, Pullback, Transform,
+                     Wrt)
 
 
-def _decorator(transform):
+def _decorator(transform: Callable[Concatenate[Callable[..., Any], P], GeneratedFunction[...]]
+               ) -> Transform[P]:
     """Let ``transform(f, **options)`` be used bare, with options, or as a call."""
     @functools.wraps(transform)
-    def entry(f=None, /, **options):
+    def entry(f: Callable[..., Any] | None = None, /, **options: Any) -> Any:
         if f is None:
             return lambda g: entry(g, **options)
-        return transform(f, **options)
-    return entry
+        return transform(f, **options)  # type: ignore[call-arg]  # P: keywords only
+    return entry  # type: ignore[return-value]  # matches typing.Transform
 
 
-def resolve_wrt(func, wrt):
+def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[list[str], bool]:
     """(parameter names to differentiate, whether a single gradient is returned)."""
     original = getattr(func, "__s2sdiff_origin__", func)
     params = _parameter_names(func) if _named_parameters(func) else _parameter_names(original)
@@ -55,7 +59,7 @@ def resolve_wrt(func, wrt):
                        construct="wrt")
 
 
-def _function_default(func, name):
+def _function_default(func: Callable[..., Any], name: str) -> bool:
     try:
         default = inspect.signature(func).parameters[name].default
     except (TypeError, ValueError, KeyError):
@@ -63,7 +67,7 @@ def _function_default(func, name):
     return callable(default) and not isinstance(default, type)
 
 
-def _named_parameters(func):
+def _named_parameters(func: Callable[..., Any]) -> bool:
     """Whether ``func``'s own signature names its parameters (a generated jvp has its
     tangents too; an array dispatcher takes ``*args``)."""
     try:
@@ -74,7 +78,7 @@ def _named_parameters(func):
                    for p in signature.parameters.values())
 
 
-def _parameter_names(func):
+def _parameter_names(func: Callable[..., Any]) -> list[str]:
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
@@ -83,7 +87,7 @@ def _parameter_names(func):
             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
-def _parameter(func, params, key):
+def _parameter(func: Callable[..., Any], params: list[str], key: int | str) -> str:
     name = getattr(func, "__name__", "the function")
     if isinstance(key, bool) or not isinstance(key, (int, str)):
         raise S2SDiffError(f"wrt entries must be ints or parameter names, got {key!r}", construct="wrt")
@@ -98,7 +102,8 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize, explain=False, backend="python"):
+def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, explain: bool = False,
+              backend: Backend = "python") -> Any:
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
     is data (``wrt`` counts the parameters after ``self``); ``grad`` and
@@ -119,7 +124,8 @@ def _generate(func, kind, wrt, optimize, explain=False, backend="python"):
 
 
 @_decorator
-def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
+def grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True, explain: bool = False,
+         backend: Backend = "python") -> GeneratedFunction[...]:
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
     ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
@@ -134,13 +140,15 @@ def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
 
 
 @_decorator
-def value_and_grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
+def value_and_grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True,
+                   explain: bool = False, backend: Backend = "python") -> GeneratedFunction[...]:
     """Like ``grad``, but the generated function returns ``(value, gradients)``."""
     return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend)
 
 
 @_decorator
-def derivative(f, *, wrt=None, optimize=True, backend="python"):
+def derivative(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True,
+               backend: Backend = "python") -> GeneratedFunction[...]:
     """Forward-mode derivative(s) of a scalar function, returned like ``grad`` returns them.
 
     The generated code runs one tangent sweep per requested parameter ``p``, interleaved
@@ -149,7 +157,14 @@ def derivative(f, *, wrt=None, optimize=True, backend="python"):
     return _generate(f, "derivative", wrt, optimize, backend=backend)
 
 
-def jvp(f, primals=None, tangents=None, *, backend="python"):
+@overload
+def jvp(f: Callable[..., Any], primals: None = None, tangents: None = None, *,
+        backend: Backend = "python") -> GeneratedFunction[...]: ...
+@overload
+def jvp(f: Callable[..., Any], primals: Primals, tangents: Primals, *,
+        backend: Backend = "python") -> tuple[Any, Any]: ...
+def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
+        backend: Backend = "python") -> GeneratedFunction[...] | tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` by forward mode, JAX's convention.
 
     ``primals`` and ``tangents`` are tuples or lists with one value per parameter of
@@ -165,7 +180,7 @@ def jvp(f, primals=None, tangents=None, *, backend="python"):
     return generated(*primals, *tangents)
 
 
-def hvp(f, primals, tangents):
+def hvp(f: Callable[..., Any], primals: Primals, tangents: Primals) -> Any:
     """``H @ tangents``, the Hessian-vector product of the scalar function ``f`` at
     ``primals``, without building the Hessian: reverse mode over ``f``'s generated jvp (the
     gradient of ``f_dot = <grad f, tangents>``, the tangents held fixed).
@@ -187,11 +202,12 @@ def hvp(f, primals, tangents):
     return product[0] if single else tuple(product)
 
 
-def _name(f):
+def _name(f: Callable[..., Any]) -> str:
     return getattr(getattr(f, "__s2sdiff_origin__", f), "__name__", "the function")
 
 
-def _check_per_parameter(transform, f, primals, tangents):
+def _check_per_parameter(transform: str, f: Callable[..., Any], primals: Any,
+                         tangents: Any) -> TreeCall | None:
     """A ``TreeCall`` when ``f`` reads parameters given as trees as trees, else ``None``,
     once ``primals`` and ``tangents`` are checked to be tuples or lists with one value per
     parameter (else an ``ArgumentError``); other trees are refused."""
@@ -213,7 +229,13 @@ def _check_per_parameter(transform, f, primals, tangents):
     return tree
 
 
-def vjp(f, *primals, backend="python"):
+@overload
+def vjp(f: Callable[..., Any], *, backend: Backend = "python") -> GeneratedFunction[...]: ...
+@overload
+def vjp(f: Callable[..., Any], primal: Any, /, *primals: Any,
+        backend: Backend = "python") -> tuple[Any, Pullback]: ...
+def vjp(f: Callable[..., Any], *primals: Any,
+        backend: Backend = "python") -> GeneratedFunction[...] | tuple[Any, Pullback]:
     """``(f(*primals), pullback)`` by reverse mode, JAX's convention.
 
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
@@ -246,7 +268,7 @@ def vjp(f, *primals, backend="python"):
     else:
         value = _call(original, primals)
 
-    def pullback(cotangent):
+    def pullback(cotangent: Any) -> Any:
         cotangents = tuple(cotangent) if outputs is not None else (cotangent,)
         if outputs is not None and len(cotangents) != outputs:
             raise ArgumentError(f"pullback: the cotangent has {len(cotangents)} entries, but "
@@ -256,7 +278,7 @@ def vjp(f, *primals, backend="python"):
     return value, pullback
 
 
-def _refuse_trees(transform, f, values):
+def _refuse_trees(transform: str, f: Callable[..., Any], values: Sequence[Any]) -> None:
     """An ``ArgumentError`` if one of ``values`` is a tree (``trees.structure``)."""
     for value in values:
         if trees.structure(value) is not None:
@@ -266,7 +288,7 @@ def _refuse_trees(transform, f, values):
                                 construct="tree argument")
 
 
-def _every_parameter(func, primals):
+def _every_parameter(func: Callable[..., Any], primals: tuple[Any, ...]) -> tuple[Any, ...]:
     """``primals`` (one per parameter of ``func`` in order, keyword-only ones included, as
     the generated code takes them) with the defaults of those left out."""
     try:
@@ -285,7 +307,7 @@ def _every_parameter(func, primals):
     return tuple(primals) + tuple(p.default for p in parameters[len(primals):])
 
 
-def _call(func, values):
+def _call(func: Callable[..., Any], values: Sequence[Any]) -> Any:
     """``func`` called with one value per parameter in order, keyword-only ones by name."""
     try:
         parameters = list(inspect.signature(func).parameters.values())
@@ -298,17 +320,19 @@ def _call(func, values):
     return func(*positional, **keywords)
 
 
-def _jacobian_layout(f, columns):
+def _jacobian_layout(f: Callable[..., Any], columns: Callable[..., Any]) -> Callable[..., Any]:
     """``columns(*args)`` -> nested tuples; shaped as ``out_shape + in_shape``, where a
     tuple output adds an axis and so does a tuple ``wrt`` (or ``wrt=None`` with several
     parameters), mirroring ``grad``'s conventions."""
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
         return np.array(columns(*args, **kwargs), dtype=float)[()]
     return jacobian_at
 
 
-def _for_trees(f, wrt, at_trees, plain):
+def _for_trees(f: Callable[..., Any], wrt: Wrt,
+               at_trees: Callable[[TreeCall, tuple[Any, ...]], Any],
+               plain: Callable[[], Any]) -> Any:
     """What a Jacobian or Hessian transform returns for ``f`` when it reads a parameter as
     a tree (``tree_calls.reads_trees``): at each call, ``at_trees(tree, values)`` when
     tree arguments are given, else the function ``plain()`` makes.  ``plain()`` runs now,
@@ -322,29 +346,30 @@ def _for_trees(f, wrt, at_trees, plain):
         made, refusal = None, error
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def transform_at(*args, **kwargs):
+    def transform_at(*args: Any, **kwargs: Any) -> Any:
         params, values = _bound_values(f, args, kwargs)
         tree = TreeCall.of(f, params, values, names)
         if tree is not None:
             return at_trees(tree, values)
         if made is None:
-            raise refusal
+            raise refusal  # type: ignore[misc]  # set when nothing was made
         return made(*args, **kwargs)
 
-    transform_at.source = made.source if made is not None else (
+    transform_at.source = made.source if made is not None else (  # type: ignore[attr-defined]
         "# code is generated for the structure of the tree arguments at each new "
         "structure\n")
     return transform_at
 
 
-def _array_call(generated, args, kwargs):
+def _array_call(generated: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether a Jacobian of ``generated``'s function at these arguments is assembled per
     entry (``array_jacobians``): NumPy code, or an array argument."""
     return hasattr(generated, "specialize") or any(
         isinstance(a, np.ndarray) and a.ndim > 0 for a in (*args, *kwargs.values()))
 
 
-def _bound_values(f, args, kwargs):
+def _bound_values(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+                  ) -> tuple[list[str], tuple[Any, ...]]:
     """(parameter names, one value per parameter in order, keyword-only ones and defaults
     included: generated code takes them all by position)."""
     original = getattr(f, "__s2sdiff_origin__", f)
@@ -358,7 +383,7 @@ def _bound_values(f, args, kwargs):
 
 
 @_decorator
-def jacfwd(f, *, wrt=None):
+def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
     generated function (``derivative``'s, extended to tuple outputs); with array arguments
     or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
@@ -371,12 +396,12 @@ def jacfwd(f, *, wrt=None):
     return _jacfwd(f, wrt, names, single)
 
 
-def _jacfwd(f, wrt, names, single):
+def _jacfwd(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> Any:
     generated = _generate(f, "jacfwd", wrt, True)
     by_columns = _jacobian_layout(f, generated)
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
         if not _array_call(generated, args, kwargs):
             return by_columns(*args, **kwargs)
         params, values = _bound_values(f, args, kwargs)
@@ -384,12 +409,12 @@ def _jacfwd(f, wrt, names, single):
         return array_jacobians.by_columns(jvp_code, values, [params.index(n) for n in names],
                                           generated.__s2sdiff_outputs__ is not None, single)
 
-    jacobian_at.source = generated.source
+    jacobian_at.source = generated.source  # type: ignore[attr-defined]
     return jacobian_at
 
 
 @_decorator
-def jacrev(f, *, wrt=None):
+def jacrev(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
     arguments or NumPy code, one per entry of each output with a unit cotangent
     (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
@@ -401,11 +426,11 @@ def jacrev(f, *, wrt=None):
     return _jacrev(f, wrt, names, single)
 
 
-def _jacrev(f, wrt, names, single):
+def _jacrev(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> Any:
     generated = _generate(f, "jacrev", wrt, True)
     outputs = generated.__s2sdiff_outputs__
 
-    def rows(*args):
+    def rows(*args: Any) -> Any:
         if outputs is None:
             row = generated(*args, 1.0)
             return row[0] if single else row
@@ -418,7 +443,7 @@ def _jacrev(f, wrt, names, single):
     by_rows = _jacobian_layout(f, rows)
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
         if not _array_call(generated, args, kwargs):
             return by_rows(*args, **kwargs)
         params, values = _bound_values(f, args, kwargs)
@@ -427,12 +452,13 @@ def _jacrev(f, wrt, names, single):
                                        _call(f, array_jacobians.copies(values)),
                                        outputs is not None, single)
 
-    jacobian_at.source = generated.source
+    jacobian_at.source = generated.source  # type: ignore[attr-defined]
     return jacobian_at
 
 
 @_decorator
-def jacobian(f, *, wrt=None, mode="auto"):
+def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
+             mode: JacobianMode = "auto") -> GeneratedFunction[...]:
     """The Jacobian of ``f``: ``mode="forward"`` (``jacfwd``, by columns),
     ``"reverse"`` (``jacrev``, by rows) or ``"auto"``: forward when there are no more
     inputs than outputs, reverse otherwise, since a column costs about one forward sweep
@@ -452,7 +478,7 @@ def jacobian(f, *, wrt=None, mode="auto"):
     return _jacobian_auto(f, wrt, names)
 
 
-def _jacobian_auto(f, wrt, names):
+def _jacobian_auto(f: Callable[..., Any], wrt: Wrt, names: list[str]) -> Any:
     with firewall(f):
         program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
     if any(custom.is_vjp(step) for step in program.steps):
@@ -464,7 +490,7 @@ def _jacobian_auto(f, wrt, names):
     return _runnable(lambda mode: mode(f, wrt=wrt), preferred, other)
 
 
-def _runnable(attempt, preferred, other):
+def _runnable(attempt: Callable[[Any], Any], preferred: Any, other: Any) -> Any:
     """``attempt(preferred)``, or ``attempt(other)`` when the first is refused
     (``UnsupportedError``); the first refusal if both are."""
     try:
@@ -477,7 +503,8 @@ def _runnable(attempt, preferred, other):
         raise first from None
 
 
-def _jacobian_by_sizes(f, wrt, names, returns_tuple):
+def _jacobian_by_sizes(f: Callable[..., Any], wrt: Wrt, names: list[str],
+                       returns_tuple: bool) -> Any:
     """``jacobian(f, mode="auto")`` of NumPy code: at each call, forward mode when the
     differentiated inputs have no more entries than the outputs, else reverse mode (either
     one alone when the other's code is refused)."""
@@ -488,10 +515,10 @@ def _jacobian_by_sizes(f, wrt, names, returns_tuple):
         except UnsupportedError as error:
             refusal = refusal or error
     if not made:
-        raise refusal
+        raise refusal  # type: ignore[misc]  # set when nothing was made
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
         params, values = _bound_values(f, args, kwargs)
         outputs = _call(f, array_jacobians.copies(values))
         inputs = sum(np.size(values[params.index(n)]) for n in names)
@@ -502,11 +529,11 @@ def _jacobian_by_sizes(f, wrt, names, returns_tuple):
             return modes[0](*args, **kwargs)
         return _runnable(lambda mode: mode(*args, **kwargs), *modes)
 
-    jacobian_at.source = next(iter(made.values())).source
+    jacobian_at.source = next(iter(made.values())).source  # type: ignore[attr-defined]
     return jacobian_at
 
 
-def _has_blocks_or_calls(generated):
+def _has_blocks_or_calls(generated: GeneratedFunction[...]) -> bool:
     """Whether the program ``generated`` was made from has branches, loops or calls."""
     program = listing_of(generated)[0].origin
     return has_control_flow(program.body) or any(
@@ -514,7 +541,7 @@ def _has_blocks_or_calls(generated):
 
 
 @_decorator
-def hessian(f, *, wrt=None):
+def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     """Second derivatives by differentiating generated code again: forward mode (by
     columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
     with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  NumPy
@@ -532,7 +559,7 @@ def hessian(f, *, wrt=None):
     return jacfwd(gradient, wrt=wrt)
 
 
-def _hessian_by_entries(f, wrt):
+def _hessian_by_entries(f: Callable[..., Any], wrt: Wrt) -> Any:
     """The Hessian of NumPy code, one Hessian-vector product per entry of each input."""
     names, single = resolve_wrt(f, wrt)
     if reads_trees(f, names):
@@ -541,20 +568,20 @@ def _hessian_by_entries(f, wrt):
     return _hessian_at_entries(f, names, single)
 
 
-def _hessian_at_entries(f, names, single):
+def _hessian_at_entries(f: Callable[..., Any], names: list[str], single: bool) -> Any:
     jvp_code = _generate(f, "jvp", tuple(names), True)
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def hessian_at(*args, **kwargs):
+    def hessian_at(*args: Any, **kwargs: Any) -> Any:
         params, values = _bound_values(f, args, kwargs)
         return array_jacobians.hessian_by_columns(
             jvp_code, values, names, [params.index(n) for n in names], single, _name(f))
 
-    hessian_at.source = jvp_code.source
+    hessian_at.source = jvp_code.source  # type: ignore[attr-defined]
     return hessian_at
 
 
-def _refuse_custom(transform, f, generated):
+def _refuse_custom(transform: str, f: Callable[..., Any], generated: Any) -> None:
     """An ``UnsupportedError`` if ``generated``'s function calls a custom rule: its second
     derivatives would differentiate the rule's own code."""
     rules = getattr(generated, "__s2sdiff_custom__", ())

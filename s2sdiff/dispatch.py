@@ -12,6 +12,7 @@ as the user's function binds them, then passed to the specialised code by positi
 import ast
 import inspect
 import threading
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -20,10 +21,12 @@ from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
 from .libraries import is_array_like
 from .scalar_inputs import refuse_arrays_in_numpy_code
+from .typing import Dispatcher
 
 
-def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=(),
-               flat=False):
+def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
+               specialise: Callable[..., Any], free: Sequence[str] = (), parsed: Any = None,
+               parameter_reads: Sequence[str] = (), flat: bool = False) -> Dispatcher[...]:
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
     The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then

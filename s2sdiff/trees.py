@@ -30,6 +30,7 @@ import dataclasses
 import inspect
 import re
 import threading
+from typing import Any, Callable
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from . import sources
 from .errors import ArgumentError
 from . import syntax
 from .libraries import is_array_like
+from .typing import GeneratedFunction
 
 FLAT_ONLY = ("a tree (dict, list, tuple, namedtuple or dataclass of arrays) is differentiated "
              "when the function reads its leaves with constant keys (params[\"W\"], "
@@ -105,7 +107,7 @@ def _node(value):
     return _leaf(value)
 
 
-def structure(value):
+def structure(value: Any) -> tuple[Any, ...] | None:
     """The structure of the argument ``value`` if it is a tree, else ``None``."""
     kind = type(value)
     if kind is list or kind is tuple:
@@ -327,8 +329,9 @@ class TreeDispatcher:
     as trees: code generated per structure of those arguments (``structure``), made once.
     Arguments that are not trees go to the code generated as before (``plain()``)."""
 
-    def __init__(self, func, parsed, kind, wrt_names, single, tree_params, plain,
-                 generate_leaves):
+    def __init__(self, func: Callable[..., Any], parsed: Any, kind: str, wrt_names: list[str],
+                 single: bool, tree_params: list[str], plain: Callable[[], Any],
+                 generate_leaves: Callable[..., Any]) -> None:
         self.__s2sdiff_origin__ = func
         self.__s2sdiff_outputs__ = None
         self.__s2sdiff_custom__ = ()
@@ -339,23 +342,23 @@ class TreeDispatcher:
         self.params = list(self.signature.parameters)
         self.tree_indices = [self.params.index(p) for p in tree_params]
         self.plain, self.generate_leaves = plain, generate_leaves
-        self.table = {}
+        self.table: dict[Any, Any] = {}
         self.lock = threading.Lock()
         self.latest = None
 
-    def _repr_markdown_(self):
+    def _repr_markdown_(self) -> str:
         """Jupyter shows the source, highlighted."""
         return sources.markdown(self.source)
 
     @property
-    def source(self):
+    def source(self) -> str:
         if self.latest is None:
             return (f"# {self.__name__} is generated for the structure of its tree arguments "
                     f"when it is first called;\n# {self.__name__}.specialize(*args).source "
                     f"shows the code.\n")
         return self.latest.entry_source + "\n" + getattr(self.latest.leaves, "source", "")
 
-    def specialize(self, *args, **kwargs):
+    def specialize(self, *args: Any, **kwargs: Any) -> GeneratedFunction[...]:
         """The generated entry for arguments of these structures (with ``.source``)."""
         values = self._bound(args, kwargs)
         return self._entry(values, tuple(structure(values[i]) for i in self.tree_indices))
@@ -368,7 +371,7 @@ class TreeDispatcher:
         bound.apply_defaults()
         return list(bound.arguments.values())
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         values = args if not kwargs and len(args) == len(self.params) \
             else self._bound(args, kwargs)
         key = tuple(structure(values[i]) for i in self.tree_indices)

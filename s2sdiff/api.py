@@ -430,7 +430,11 @@ def _jacrev(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> 
     generated = _generate(f, "jacrev", wrt, True)
     outputs = generated.__s2sdiff_outputs__
 
-    def rows(*args: Any) -> Any:
+    every = len(inspect.signature(getattr(f, "__s2sdiff_origin__", f)).parameters)
+
+    def rows(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != every:
+            args = _bound_values(f, args, kwargs)[1]   # keywords and defaults, by position
         if outputs is None:
             row = generated(*args, 1.0)
             return row[0] if single else row

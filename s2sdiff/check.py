@@ -209,8 +209,8 @@ def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt
             construct="verify of a custom rule",
             hint=f"Check it numerically instead: check_grad({f.__name__}, *args) compares the "
                  f"generated gradient, custom rules included, with finite differences.")
-    forward_function = _on_symbols(f, f.__code__)
-    generated_function = _generated_on_symbols(generated_func)
+    forward_function: Callable[..., Any] = _on_symbols(f, f.__code__)
+    generated_function: Callable[..., Any] = _generated_on_symbols(generated_func)
     if inspect.ismethod(f):                 # a bound method: its instance is data
         forward_function = types.MethodType(forward_function, f.__self__)
     if inspect.ismethod(generated_func):

@@ -11,7 +11,7 @@ Code is specialised on a tree's structure, as NumPy code is on shapes:
   parameter becomes one parameter per leaf (``params["W"]`` is read as ``params_W``), or
   raises an ``S2SDiffError`` at the read it cannot resolve statically (a computed key,
   the whole tree passed on, a write into it; a loop over a list or tuple is unrolled);
-* ``dispatcher`` is what ``grad``/``value_and_grad`` return for a function that reads a
+* ``dispatcher`` is what ``grad``/``value_and_grad``/``derivative`` return for a function that reads a
   parameter as a tree: at each call it computes the structures of those arguments; for
   new ones it generates, once, an entry (readable source) that reads the leaves into
   locals, calls the code generated for the flat function, and returns each gradient in

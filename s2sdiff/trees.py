@@ -179,8 +179,18 @@ def candidates(node, wrt_names, sequences=False):
                 root = root.value
             if isinstance(root, ast.Name) and (keyed or root.id in wrt_names):
                 found.add(root.id)
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
+                and sub.func.id == "zip" and len(sub.args) == 1 \
+                and isinstance(sub.args[0], ast.Starred) \
+                and isinstance(sub.args[0].value, ast.Name):
+            found.add(sub.args[0].value.id)         # zip(*pairs): a list of tuples
         if not sequences:
             continue
+        for iterated in _iterated(sub):
+            while isinstance(iterated, ast.Subscript) and isinstance(iterated.slice, ast.Slice):
+                iterated = iterated.value
+            if isinstance(iterated, ast.Name):
+                found.add(iterated.id)
         if read and isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) \
                 and _constant(sub.slice) is not _NOT_CONSTANT \
                 and isinstance(_constant(sub.slice), int):
@@ -192,6 +202,21 @@ def candidates(node, wrt_names, sequences=False):
                                                for t in targets):
                 found.add((sub.value if isinstance(sub, ast.Assign) else sub.iter).id)
     return found & params
+
+
+def _iterated(node):
+    """What ``node`` iterates or unpacks with ``*``: a loop's or a comprehension's
+    sequence, ``*s``, the arguments of ``reversed``/``zip``/``enumerate``/``list``/``tuple``."""
+    if isinstance(node, ast.For):
+        return [node.iter]
+    if isinstance(node, ast.comprehension):
+        return [node.iter]
+    if isinstance(node, ast.Starred):
+        return [node.value]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+            "reversed", "zip", "enumerate", "list", "tuple"):
+        return [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+    return []
 
 
 def uses_numpy(parsed):

@@ -72,6 +72,9 @@ def _too_deep(parsed, node):
 def _rewritable(node):
     if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
         return True
+    if isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and isinstance(
+            node.iter.func, ast.Name) and node.iter.func.id == "reversed":
+        return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
             node.func.id in ("sum", "max", "min", "zip"):
         return True
@@ -119,6 +122,10 @@ class _Desugarer:
         elif isinstance(stmt, ast.For) and _is_transpose(stmt.iter) \
                 and self.resolve(stmt.iter.func) is zip:
             return before + self.block(self.columns(stmt))
+        elif isinstance(stmt, ast.For) and self._reversed_name(stmt.iter):
+            loop = self._for(stmt.target, stmt.iter, stmt.body, _where(stmt))
+            loop.orelse = stmt.orelse
+            return before + self.statement(loop)
         elif isinstance(stmt, (ast.If, ast.For)):
             field = "test" if isinstance(stmt, ast.If) else "iter"
             setattr(stmt, field, hoister.visit(getattr(stmt, field)))
@@ -299,12 +306,15 @@ class _Desugarer:
         loop_columns.body.extend(loop.body)
         return out + [head, shortest, loop_columns]
 
+    def _reversed_name(self, iterable):
+        return isinstance(iterable, ast.Call) and self.resolve(iterable.func) is reversed \
+            and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
+            and not iterable.keywords
+
     def _for(self, target, iterable, body, where):
         """``for target in iterable: body``; over ``reversed(xs)`` by index, which the
         normalizer differentiates for any ``xs``."""
-        if isinstance(iterable, ast.Call) and self.resolve(iterable.func) is reversed \
-                and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
-                and not iterable.keywords:
+        if self._reversed_name(iterable):
             sequence = iterable.args[0].id
             index = self.namer.fresh("i")
             indices = syntax.parse(f"reversed(range(len({sequence})))", mode="eval").body

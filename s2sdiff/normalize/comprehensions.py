@@ -122,6 +122,11 @@ class _Desugarer:
         elif isinstance(stmt, ast.For) and _is_transpose(stmt.iter) \
                 and self.resolve(stmt.iter.func) is zip:
             return before + self.block(self.columns(stmt))
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], (ast.Tuple, ast.List)) \
+                and not any(isinstance(t, ast.Starred) for t in stmt.targets[0].elts) \
+                and _is_transpose(stmt.value) and self.resolve(stmt.value.func) is zip:
+            return before + self.block(self.unzipped(stmt.targets[0], stmt.value, stmt))
         elif isinstance(stmt, ast.For) and self._reversed_name(stmt.iter):
             loop = self._for(stmt.target, stmt.iter, stmt.body, _where(stmt))
             loop.orelse = stmt.orelse
@@ -311,6 +316,28 @@ class _Desugarer:
             and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
             and not iterable.keywords
 
+    def unzipped(self, target, call, stmt):
+        """``a, b = zip(*rows)`` as ``a = [row[0] for row in rows]``, ``b = [row[1] for
+        row in rows]`` after checking that the shortest row has 2 entries (lists where
+        Python gives tuples): the statements."""
+        where, out = _where(stmt), []
+        rows = call.args[0].value
+        if not isinstance(rows, ast.Name):
+            name = self.namer.fresh("rows")
+            out.append(ast.Assign([ast.Name(name, ast.Store())], rows, **where))
+            rows = ast.Name(name, ast.Load())
+        width, row = (self.namer.fresh(n) for n in ("width", "row"))
+        count = len(target.elts)
+        source = (f"{width} = len({rows.id}[0]) if len({rows.id}) > 0 else 0\n"
+                  f"for {row} in {rows.id}:\n"
+                  f"    {width} = min({width}, len({row}))\n"
+                  f"assert {width} == {count}, '{count} values to unpack'\n")
+        out += [_relocated(s, where) for s in syntax.parse(source).body]
+        for index, element in enumerate(target.elts):
+            column = syntax.parse(f"[{row}[{index}] for {row} in {rows.id}]", mode="eval").body
+            out.append(_relocated(ast.Assign([element], column), where))
+        return out
+
     def _for(self, target, iterable, body, where):
         """``for target in iterable: body``; over ``reversed(xs)`` by index, which the
         normalizer differentiates for any ``xs``."""
@@ -474,8 +501,12 @@ class _Hoister(ast.NodeTransformer):
         if callee in (max, min) and simple and len(node.args) == 1:
             return desugarer.extremum(node, self.stmt, self.before)
         if callee is zip and _is_transpose(node):
-            raise desugarer.error(node, "`zip(*rows)` other than as what a `for` loops over",
-                                  "Loop over it: `for column in zip(*rows): ...`.")
+            raise desugarer.error(node, "`zip(*rows)` of rows whose number is not known when "
+                                        "the code is generated, other than unpacked "
+                                        "(`a, b = zip(*rows)`) or looped over",
+                                  "Unpack it into names (`xs, ys = zip(*pairs)`), loop over "
+                                  "it (`for column in zip(*rows): ...`), or pass the rows as "
+                                  "a list or tuple (a tree), whose length is known.")
         return self.generic_visit(node)
 
 

@@ -26,6 +26,7 @@ refused by the normalizer.
 import ast
 import copy
 import dataclasses
+import inspect
 import types
 
 from .. import custom, rules, split_rules, syntax
@@ -78,6 +79,11 @@ def _rewritable(node):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
             node.func.id in ("sum", "max", "min", "zip"):
         return True
+    if isinstance(node, (ast.List, ast.Tuple)) and isinstance(node.ctx, ast.Load) and any(
+            isinstance(e, ast.Starred) for e in node.elts):
+        return True
+    if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
+        return True
     if isinstance(node, ast.Assign):
         return any(isinstance(t, (ast.Tuple, ast.List)) and (
             any(isinstance(e, ast.Starred) for e in t.elts)
@@ -127,6 +133,15 @@ class _Desugarer:
                 and not any(isinstance(t, ast.Starred) for t in stmt.targets[0].elts) \
                 and _is_transpose(stmt.value) and self.resolve(stmt.value.func) is zip:
             return before + self.block(self.unzipped(stmt.targets[0], stmt.value, stmt))
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, (ast.List, ast.Tuple)) \
+                and any(isinstance(e, ast.Starred) for e in stmt.value.elts) \
+                and not any(isinstance(n, ast.Name) and n.id == stmt.targets[0].id
+                            for n in ast.walk(stmt.value)):
+            hoister.into = stmt.targets[0].id        # zs = [*xs, y]: appends to zs itself
+            hoister.visit(stmt.value)
+            return before
         elif isinstance(stmt, ast.For) and self._reversed_name(stmt.iter):
             loop = self._for(stmt.target, stmt.iter, stmt.body, _where(stmt))
             loop.orelse = stmt.orelse
@@ -460,6 +475,7 @@ class _Hoister(ast.NodeTransformer):
 
     def __init__(self, desugarer, before, stmt):
         self.desugarer, self.before, self.stmt = desugarer, before, stmt
+        self.into = None           # the name a display with `*` entries is built into
 
     def visit_ListComp(self, node):
         return self.desugarer.comprehension(node, self.stmt, self.before)
@@ -483,8 +499,100 @@ class _Hoister(ast.NodeTransformer):
 
     visit_DictComp = visit_SetComp = visit_Lambda
 
+    def visit_List(self, node):
+        """``[*xs, y]``: a list built by appending the entries of ``xs``, then ``y``."""
+        if not isinstance(node.ctx, ast.Load) or not any(
+                isinstance(e, ast.Starred) for e in node.elts):
+            return self.generic_visit(node)
+        desugarer, where = self.desugarer, _where(self.stmt)
+        name, self.into = self.into or desugarer.namer.fresh("items"), None
+        self.before.append(ast.Assign([ast.Name(name, ast.Store())], ast.List([], ast.Load()),
+                                      **where))
+
+        def append(element):
+            call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()),
+                            [element], [])
+            return ast.Expr(call, **where)
+        for element in node.elts:
+            if isinstance(element, ast.Starred):
+                items = self.visit(element.value)
+                item = desugarer.namer.fresh("item")
+                loop = ast.For(ast.Name(item, ast.Store()), items,
+                               [append(ast.Name(item, ast.Load()))], [], **where)
+                self.before.extend(desugarer.block([loop]))
+            else:
+                self.before.append(append(self.visit(element)))
+        return ast.Name(name, ast.Load())
+
+    visit_Tuple = visit_List
+
+    def stacked(self, node):
+        """``np.array([*a, b, c])`` (or ``np.stack``) as ``np.concatenate([a,
+        np.array([b, c])])``: the entries of ``a`` stacked with ``b`` and ``c``."""
+        elements = node.args[0].elts
+        parts, run = [], []
+        for element in elements:
+            if isinstance(element, ast.Starred):
+                if run:
+                    parts.append(ast.Call(copy.deepcopy(node.func), [ast.List(run, ast.Load())],
+                                          []))
+                    run = []
+                parts.append(element.value)
+            else:
+                run.append(element)
+        if run:
+            parts.append(ast.Call(copy.deepcopy(node.func), [ast.List(run, ast.Load())], []))
+        numpy = node.func.value
+        concatenate = ast.Attribute(copy.deepcopy(numpy), "concatenate", ast.Load())
+        return self.visit(ast.Call(concatenate, [ast.List(parts, ast.Load())], []))
+
+    def spread(self, node):
+        """``h(a, *args)`` of the user's function ``h`` of positional parameters without
+        defaults: ``h(a, args[0], args[1])`` after checking ``len(args)``."""
+        desugarer, where = self.desugarer, _where(self.stmt)
+        callee = desugarer.resolve(node.func)
+        *fixed, starred = node.args
+        params = list(inspect.signature(callee).parameters.values())
+        count = len(params) - len(fixed)
+        sequence = self.visit(starred.value)
+        if not isinstance(sequence, ast.Name):
+            name = desugarer.namer.fresh("args")
+            self.before.append(ast.Assign([ast.Name(name, ast.Store())], sequence, **where))
+            sequence = ast.Name(name, ast.Load())
+        length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(sequence)], [])
+        self.before.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(count)]),
+                                      ast.Constant(f"{callee.__name__}() takes {len(params)} "
+                                                   f"arguments"), **where))
+        node.args = [self.visit(a) for a in fixed] + [
+            ast.Subscript(copy.deepcopy(sequence), ast.Constant(i), ast.Load())
+            for i in range(count)]
+        return node
+
+    def _spreadable(self, node):
+        if node.keywords or not node.args or not isinstance(node.args[-1], ast.Starred) \
+                or any(isinstance(a, ast.Starred) for a in node.args[:-1]):
+            return False
+        callee = self.desugarer.resolve(node.func)
+        if not self.desugarer._calls_user_function(node):
+            return False
+        try:
+            params = list(inspect.signature(callee).parameters.values())
+        except (TypeError, ValueError):
+            return False
+        return all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.default is
+                   inspect.Parameter.empty for p in params) and len(params) >= len(node.args) - 1
+
     def visit_Call(self, node):
         desugarer = self.desugarer
+        if any(isinstance(a, ast.Starred) and isinstance(a.value, (ast.List, ast.Tuple))
+               for a in node.args):            # f(*[a, b]) -> f(a, b)
+            node.args = [e for a in node.args for e in (
+                a.value.elts if isinstance(a, ast.Starred)
+                and isinstance(a.value, (ast.List, ast.Tuple)) else [a])]
+        if _stacks(desugarer, node):
+            return self.stacked(node)
+        if self._spreadable(node):
+            return self.spread(node)
         callee = desugarer.resolve(node.func)
         simple = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
         if callee is sum and desugarer._reduced(node) is not None:
@@ -508,6 +616,19 @@ class _Hoister(ast.NodeTransformer):
                                   "it (`for column in zip(*rows): ...`), or pass the rows as "
                                   "a list or tuple (a tree), whose length is known.")
         return self.generic_visit(node)
+
+
+def _stacks(desugarer, node):
+    """Whether ``node`` is ``np.array([*a, b])`` or ``np.stack([...])`` of a display with
+    ``*`` entries, nothing else passed."""
+    func = node.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            and func.attr in ("array", "stack") and len(node.args) == 1 and not node.keywords
+            and isinstance(node.args[0], (ast.List, ast.Tuple))
+            and any(isinstance(e, ast.Starred) for e in node.args[0].elts)):
+        return False
+    module = desugarer.resolve(func.value)
+    return module is not None and getattr(module, "__name__", None) == "numpy"
 
 
 def _refuse_inside(desugarer, node, where):

@@ -135,11 +135,12 @@ class _Desugarer:
             return before + self.block(self.unzipped(stmt.targets[0], stmt.value, stmt))
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], ast.Name) \
-                and isinstance(stmt.value, (ast.List, ast.Tuple)) \
-                and any(isinstance(e, ast.Starred) for e in stmt.value.elts) \
+                and (isinstance(stmt.value, (ast.List, ast.Tuple)) and any(
+                    isinstance(e, ast.Starred) for e in stmt.value.elts)
+) \
                 and not any(isinstance(n, ast.Name) and n.id == stmt.targets[0].id
                             for n in ast.walk(stmt.value)):
-            hoister.into = stmt.targets[0].id        # zs = [*xs, y]: appends to zs itself
+            hoister.into = stmt.targets[0].id   # zs = [*xs, y]: appends to zs itself
             hoister.visit(stmt.value)
             return before
         elif isinstance(stmt, ast.For) and self._reversed_name(stmt.iter):
@@ -546,6 +547,51 @@ class _Hoister(ast.NodeTransformer):
         concatenate = ast.Attribute(copy.deepcopy(numpy), "concatenate", ast.Load())
         return self.visit(ast.Call(concatenate, [ast.List(parts, ast.Load())], []))
 
+    def rows(self, node):
+        """``np.array([f(r) for r in X])`` (or ``np.stack``) as a loop writing each row
+        into a preallocated array (zeros shaped after the first row, its dtype promoted
+        to float), checking that the rows have one shape and that there is one; the
+        expression is a copy of that array."""
+        desugarer, where = self.desugarer, _where(self.stmt)
+        comprehension = node.args[0]
+        generator = comprehension.generators[0]
+        names = {n: desugarer.namer.fresh(n) for n in ("rows", "first", "shape", "stacked",
+                                                       "i", "row")}
+        sequence = self.visit(generator.iter)
+        if not isinstance(sequence, ast.Name):
+            self.before.append(ast.Assign([ast.Name(names["rows"], ast.Store())], sequence,
+                                          **where))
+            sequence = ast.Name(names["rows"], ast.Load())
+        target = desugarer.namer.fresh(generator.target.id)
+        element = Substitute({generator.target.id: ast.Name(target, ast.Load())}).visit(
+            copy.deepcopy(comprehension.elt))
+        numpy = ast.unparse(node.func.value)
+        call = ast.unparse(node.func)
+        rows, first, shape, out, i, row = (names[n] for n in ("rows", "first", "shape",
+                                                              "stacked", "i", "row"))
+        rows = sequence.id
+        source = (f"assert len({rows}) > 0, '{call} of an empty comprehension: s2sdiff "
+                  f"shapes the result after its first row'\n"
+                  f"{target} = {rows}[0]\n"
+                  f"{first} = ELEMENT\n"
+                  f"{shape} = {numpy}.shape({first})\n"
+                  f"{out} = {numpy}.zeros((len({rows}),) + {shape}, "
+                  f"dtype={numpy}.result_type({first}, 0.0))\n"
+                  f"{out}[0] = {first}\n"
+                  f"for {i} in range(1, len({rows})):\n"
+                  f"    {target} = {rows}[{i}]\n"
+                  f"    {row} = ELEMENT\n"
+                  f"    assert {numpy}.shape({row}) == {shape}, '{call} of rows of different "
+                  f"shapes'\n"
+                  f"    {out}[{i}] = {row}\n")
+        statements = syntax.parse(source).body
+        statements[2].value = copy.deepcopy(element)
+        statements[-1].body[1].value = copy.deepcopy(element)
+        self.before.extend(desugarer.block([_relocated(s, where) for s in statements]))
+        # a copy: the loop's reverse sweep restores `stacked` in place, which views of the
+        # result must not see
+        return ast.Call(ast.Attribute(ast.Name(out, ast.Load()), "copy", ast.Load()), [], [])
+
     def spread(self, node):
         """``h(a, *args)`` of the user's function ``h`` of positional parameters without
         defaults: ``h(a, args[0], args[1])`` after checking ``len(args)``."""
@@ -591,6 +637,8 @@ class _Hoister(ast.NodeTransformer):
                 and isinstance(a.value, (ast.List, ast.Tuple)) else [a])]
         if _stacks(desugarer, node):
             return self.stacked(node)
+        if _stacks(desugarer, node, comprehension=True):
+            return self.rows(node)
         if self._spreadable(node):
             return self.spread(node)
         callee = desugarer.resolve(node.func)
@@ -618,14 +666,23 @@ class _Hoister(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _stacks(desugarer, node):
+def _stacks(desugarer, node, comprehension=False):
     """Whether ``node`` is ``np.array([*a, b])`` or ``np.stack([...])`` of a display with
-    ``*`` entries, nothing else passed."""
+    ``*`` entries (``comprehension``: of a comprehension with one ``for`` over a sequence
+    and no ``if``, not unrolled), nothing else passed."""
     func = node.func
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-            and func.attr in ("array", "stack") and len(node.args) == 1 and not node.keywords
-            and isinstance(node.args[0], (ast.List, ast.Tuple))
-            and any(isinstance(e, ast.Starred) for e in node.args[0].elts)):
+            and func.attr in ("array", "stack") and len(node.args) == 1 and not node.keywords):
+        return False
+    argument = node.args[0]
+    if comprehension:
+        if not isinstance(argument, _COMPREHENSIONS) or _unrollable(argument) \
+                or len(argument.generators) != 1 or argument.generators[0].ifs \
+                or argument.generators[0].is_async \
+                or not isinstance(argument.generators[0].target, ast.Name):
+            return False
+    elif not (isinstance(argument, (ast.List, ast.Tuple))
+              and any(isinstance(e, ast.Starred) for e in argument.elts)):
         return False
     module = desugarer.resolve(func.value)
     return module is not None and getattr(module, "__name__", None) == "numpy"

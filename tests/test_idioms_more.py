@@ -59,3 +59,227 @@ def test_derivative_of_array_trees_is_refused_like_flat_arrays():
     p = {"W": np.ones((2, 3)), "b": np.zeros(2)}
     with pytest.raises(UnsupportedError, match="by columns in forward mode"):
         derivative(loss, wrt="params")(p, np.ones(3))
+
+
+# --- zip(*rows) outside a for header ----------------------------------------------------
+
+def columns_of_rows(rows):
+    cols = list(zip(*rows))
+    return sum(c[0] * c[1] * c[2] for c in cols) + math.sin(cols[1][2])
+
+
+def unzipped_pairs(pairs, w):
+    xs, ys = zip(*pairs)
+    return sum(w * x * y + math.sin(x) for x, y in zip(xs, ys))
+
+
+def unzipped_layers(layers, x):
+    Ws, bs = zip(*layers)
+    h = x
+    for W, b in zip(Ws, bs):
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2) + np.sum(bs[0])
+
+
+def stacked_columns(rows):
+    cols = list(zip(*rows))
+    return np.sum(np.stack(cols[0]) * np.stack(cols[1]))
+
+
+LAYERS = [(np.arange(6.0).reshape(3, 2) / 9 - 0.2, np.array([0.1, -0.2, 0.3])),
+          (np.arange(9.0).reshape(3, 3) / 20 - 0.2, np.array([0.05, 0.0, -0.1]))]
+
+
+def test_zip_star_of_a_list_of_lists_of_scalars_gives_columns():
+    rows = [[0.5, 1.5], [2.0, -1.0], [0.3, 0.7]]
+    gradient = grad(columns_of_rows)(rows)
+    # c0 = (0.5, 2, 0.3), c1 = (1.5, -1, 0.7): d/drows[i][j] = product of the others in
+    # column j, plus cos(c1[2]) at rows[2][1]
+    assert gradient[0] == pytest.approx([0.6, -0.7])
+    assert gradient[2] == pytest.approx([1.0, -1.5 + math.cos(0.7)])
+    check_tree_gradient(columns_of_rows, (rows,))
+
+
+def test_zip_star_unpacked_from_a_list_of_tuples_and_from_an_array():
+    pairs = [(1.0, 2.0), (3.0, 4.0), (0.5, -1.0)]
+    assert grad(unzipped_pairs, wrt="pairs")(pairs, 0.5)[0] == pytest.approx(
+        (0.5 * 2.0 + math.cos(1.0), 0.5 * 1.0))
+    check_tree_gradient(unzipped_pairs, (pairs, 0.5))
+    P = np.array(pairs)
+    gP, gw = grad(unzipped_pairs)(P, 0.5)
+    assert np.allclose(gP, np.array(grad(unzipped_pairs, wrt="pairs")(pairs, 0.5)))
+    assert gw == pytest.approx(sum(x * y for x, y in pairs))
+    with pytest.raises(AssertionError, match="2 values to unpack"):
+        grad(unzipped_pairs)(np.ones((3, 3)), 0.5)
+
+
+def test_zip_star_of_tree_layers_and_rows():
+    check_tree_gradient(unzipped_layers, (LAYERS, np.array([0.4, -0.6])))
+    rows = [(np.array([1.0, 2.0]), np.array([0.5, -0.5])),
+            (np.array([0.3, 0.1]), np.array([2.0, 1.0]))]
+    check_tree_gradient(stacked_columns, (rows,))
+    source = grad(unzipped_layers).specialize(LAYERS, np.ones(2)).source
+    assert "zip(" not in source                  # unrolled: one step per layer
+
+
+def test_zip_star_whose_rows_are_not_known_is_refused():
+    with pytest.raises(UnsupportedError, match=r"`zip\(\*rows\)` of rows whose number") as e:
+        grad(columns_of_rows)(np.ones((3, 3)))
+    assert "cols = list(zip(*rows))" in str(e.value)
+
+    def arrays(xs):
+        a, b = zip(*xs)
+        return np.sum(a[0] * b[0])
+    with pytest.raises(UnsupportedError, match="lengths are not known"):
+        grad(arrays)([np.ones(2), np.ones(2)])
+
+
+# --- for v in reversed(xs) --------------------------------------------------------------
+
+def reversed_scalars(xs):
+    s = 0.0
+    for v in reversed(xs):
+        s = s * 0.5 + math.sin(v)
+    return s
+
+
+def reversed_layers(layers, x):
+    h = x
+    for W, b in reversed(layers):
+        h = np.tanh(W.T @ h + 0.1 * np.sum(b))
+    return np.sum(h ** 2)
+
+
+def reversed_rows(X, w):
+    h = 0.0
+    for row in reversed(X):
+        h = np.tanh(row @ w + 0.5 * h)
+    return h
+
+
+def enumerated_reversed_slice(layers, x):
+    total = 0.0
+    for k, (W, b) in enumerate(reversed(layers[:2])):
+        total = total + (k + 1) * np.sum(np.tanh(W[:, :2] @ x[:2] + b))
+    return total
+
+
+def test_reversed_over_a_differentiated_list_of_scalars():
+    xs = [0.3, 1.1, -0.7]
+    assert grad(reversed_scalars)(xs) == pytest.approx(
+        [math.cos(0.3), 0.5 * math.cos(1.1), 0.25 * math.cos(-0.7)])
+    check_tree_gradient(reversed_scalars, (np.array(xs),))
+
+
+def test_reversed_over_tree_lists_and_array_rows():
+    check_tree_gradient(reversed_layers, (LAYERS, np.array([0.2, 0.5, -0.3])))
+    X, w = np.arange(6.0).reshape(3, 2) / 7, np.array([0.3, -0.5])
+    check_tree_gradient(reversed_rows, (X, w))
+    check_tree_gradient(enumerated_reversed_slice, (LAYERS, np.array([0.4, -0.6, 0.1])),
+                        wrt="layers")
+
+
+# --- np.array / np.stack of a comprehension ---------------------------------------------
+
+def unit(v):
+    return v / np.sqrt(np.sum(v ** 2))
+
+
+def array_of_rows(X, W):
+    H = np.array([np.tanh(W @ row) for row in X])
+    return np.sum(H ** 2 * np.arange(H.size).reshape(H.shape))
+
+
+def stack_of_helper_rows(X):
+    Y = np.stack([unit(row) for row in X])
+    return np.sum(Y * Y[0]) + np.sum(Y[-1] ** 3)
+
+
+def array_of_scalars(X, w):
+    norms = np.array([np.sum((row - w) ** 2) for row in X])
+    return np.sum(np.exp(-norms))
+
+
+def stack_over_tree(Ws, x):
+    outs = np.stack([np.tanh(W @ x) for W in Ws])
+    return np.sum(outs ** 2 * np.array([1.0, 2.0])[:, None])
+
+
+def array_over_range(x):
+    return np.sum(np.array([x ** k for k in range(1, 4)]))
+
+
+def test_array_of_a_comprehension_over_rows():
+    rng = np.random.default_rng(0)
+    X, W = rng.normal(size=(4, 3)), rng.normal(size=(2, 3)) / 2
+    check_tree_gradient(array_of_rows, (X, W))
+    check_tree_gradient(stack_of_helper_rows, (X + 2.0,))
+    check_tree_gradient(array_of_scalars, (X, rng.normal(size=3)))
+    check_tree_gradient(stack_over_tree, ([W, W[::-1] * 0.5], rng.normal(size=3)))
+    assert grad(array_over_range)(0.5) == pytest.approx(1 + 2 * 0.5 + 3 * 0.25)
+
+
+def test_array_of_a_comprehension_checks_its_rows_at_run_time():
+    def powers(x, n):
+        return np.sum(np.array([x ** k for k in range(n)]))
+    assert grad(powers, wrt="x")(2.0, 3) == pytest.approx(1.0 + 2 * 2.0)
+    with pytest.raises(AssertionError, match="empty comprehension"):
+        grad(powers, wrt="x")(2.0, 0)
+
+    def ragged(x):
+        return np.sum(np.array([x[:k] for k in range(1, 3)]))
+    with pytest.raises(AssertionError, match="rows of different shapes"):
+        grad(ragged)(np.ones(3))
+
+    def filtered(X):
+        return np.sum(np.array([row for row in X if row[0] > 0]))
+    with pytest.raises(UnsupportedError, match="numpy.array of the list or tuple"):
+        grad(filtered)(np.ones((2, 2)))
+
+
+# --- starred unpacking -------------------------------------------------------------------
+
+def array_with_starred(a, b):
+    v = np.array([*a, b, 2 * b])
+    return np.sum(v ** 2 * np.arange(5.0))
+
+
+def stack_with_starred(A, b):
+    v = np.stack([*A, b])
+    return np.sum(np.tanh(v) * np.arange(8.0).reshape(4, 2))
+
+
+def list_with_starred(xs, y):
+    zs = [*xs, y]
+    return sum(z * z for z in zs) * zs[0]
+
+
+def dot_tanh(a, b):
+    return np.sum(a * np.tanh(b))
+
+
+def spread_calls(a, b):
+    return dot_tanh(*[a, b]) + dot_tanh(a, *[b])
+
+
+def spread_rows(ab):
+    return dot_tanh(*ab)
+
+
+def starred_tree(xs, layer, y):
+    v = np.stack([*xs, y])
+    return np.sum(v ** 2) * dot_tanh(*layer)
+
+
+def test_starred_entries_in_arrays_lists_and_calls():
+    check_tree_gradient(array_with_starred, (np.array([1.0, 2.0, 3.0]), 0.5))
+    check_tree_gradient(stack_with_starred, (np.arange(6.0).reshape(3, 2) / 7,
+                                              np.array([0.2, -0.3])))
+    assert grad(list_with_starred)([1.0, 2.0], 3.0) == ([16.0, 4.0], 6.0)
+    check_tree_gradient(spread_calls, (np.array([1.0, 2.0]), np.array([0.3, 0.4])))
+    check_tree_gradient(spread_rows, (np.array([[1.0, 2.0], [0.3, 0.4]]),))
+    check_tree_gradient(starred_tree, ([np.array([1.0, 2.0]), np.array([0.5, -1.0])],
+                                       (np.array([0.3, 0.1]), np.array([1.0, 2.0])),
+                                       np.array([0.2, 0.4])))
+    with pytest.raises(AssertionError, match="takes 2 arguments"):
+        grad(spread_rows)(np.ones((3, 2)))

@@ -285,3 +285,39 @@ def test_starred_entries_in_arrays_lists_and_calls():
                                        np.array([0.2, 0.4])))
     with pytest.raises(AssertionError, match="takes 2 arguments"):
         grad(spread_rows)(np.ones((3, 2)))
+
+
+# --- the checked entry (the fast path of tree arguments) --------------------------------
+
+def dict_loss(p, x):
+    return np.sum(p["w"] * x) + p["b"] ** 2
+
+
+def layers_loss(layers, x):
+    for W in layers:
+        x = np.tanh(W @ x)
+    return np.sum(x)
+
+
+def test_checked_entry_falls_back_when_the_structure_changes():
+    g = grad(dict_loss, wrt="p")
+    x = np.array([1.0, 2.0])
+    first = g({"w": np.array([1.0, 1.0]), "b": 2.0}, x)
+    assert "tree_fallback" in g.latest.fast_source
+    assert np.array_equal(first["w"], x) and first["b"] == 4.0
+    swapped = g({"b": 2.0, "w": np.array([1.0, 1.0])}, x)
+    assert list(swapped) == ["b", "w"] and swapped["b"] == 4.0
+    assert g({"w": np.array([1, 1]), "b": 2.0}, x)["w"] is None        # an int array leaf
+    assert g({"w": np.array([1.0, 1.0]), "b": 2}, x)["b"] is None      # an int leaf
+    assert g({"w": np.array([1.0, 1.0]), "b": np.float64(3.0)}, x)["b"] == 6.0
+    assert g({"w": np.array([1.0, 1.0]), "b": 2.0, "c": None}, x)["c"] is None
+    again = g({"w": np.array([1.0, 1.0]), "b": 2.0}, x)
+    assert list(again) == ["w", "b"] and again["b"] == 4.0
+    with pytest.raises(UnsupportedError, match="has no key 'b'"):
+        g({"w": np.array([1.0, 1.0])}, x)
+    h = grad(layers_loss, wrt="layers")
+    W = np.array([[0.5, -0.2], [0.1, 0.3]])
+    assert len(h([W, W], np.ones(2))) == 2
+    check_tree_gradient(layers_loss, ([W, W, 2 * W], np.ones(2)), wrt="layers")
+    assert len(h([W], np.ones(2))) == 1
+    assert len(h((W, W), np.ones(2))) == 2 and isinstance(h((W, W), np.ones(2)), tuple)

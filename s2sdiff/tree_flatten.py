@@ -2,11 +2,21 @@
 (``flatten``), which ``grad``'s tree entry and ``tree_calls`` call.
 
 Each read of a tree parameter with constant keys (``params["W"]``, ``params[0]``,
-``params.W``), each unpacking (``W, b = params``) and each loop over a list or tuple of it
-(``for W, b in params:``, ``for layer in params[:-1]:``, unrolled: one copy of the body per
+``params.W``), each unpacking (``W, b = params``, ``first, *rest = params``) and each loop
+over a list or tuple of it (``for W, b in params:``, unrolled: one copy of the body per
 entry) becomes a read of a leaf's local (``params_W``); anything else that reads the tree
 raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a write into
 it, a loop with ``break``.
+
+Sequences whose entries are known here, because a tree's lengths are, are written out:
+a list or tuple (part of a) tree, a constant slice of one (``params[:-1]``), ``reversed``,
+``enumerate``, ``list``, ``tuple``, ``zip`` of such sequences and ``zip(*params)``, and
+displays with ``*params`` entries.  Loops and comprehensions over them are unrolled (no
+``if`` clause), ``len`` of them is a constant, ``*s`` in a call or display is spelled
+entry by entry, and a name assigned one of them once, outside ``if`` and ``while``
+(``Ws, bs = zip(*params)``, ``cols = list(zip(*rows))``), is bound to its entries: its
+reads become reads of the leaves.  Entries that are neither constants nor reads of the
+tree are computed once, into new variables, where Python evaluates them.
 
 >>> import ast, numpy as np
 >>> from s2sdiff.parse import parse
@@ -41,10 +51,10 @@ class _Flattener(ast.NodeTransformer):
         stores = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)
                   and not isinstance(n.ctx, ast.Load)]
         self.assigned = set(stores) | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+        called = {id(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
         mutated = {n.value.id for n in ast.walk(node) if isinstance(n, (ast.Attribute,
                    ast.Subscript)) and isinstance(n.value, ast.Name)
-                   and (not isinstance(n.ctx, ast.Load) or any(
-                       isinstance(c, ast.Call) and c.func is n for c in ast.walk(node)))}
+                   and (not isinstance(n.ctx, ast.Load) or id(n) in called)}
         self.once = {name for name in self.assigned if stores.count(name) == 1} - mutated
         self.depth = 0                # inside an `if`, `while` or loop not unrolled
 

@@ -10,8 +10,17 @@ lists and indexing the normalizer already differentiates, before it runs.
   elsewhere, so it neither leaks nor clobbers a variable of the user's;
 * ``sum(...)`` becomes a loop accumulating into a variable; ``max``/``min`` of one
   iterable whose length is known here (a display, a comprehension over one) become the
-  call with the elements as arguments, whose rule splits ties evenly; ``zip(*rows)``
-  becomes a list of the columns;
+  call with the elements as arguments, whose rule splits ties evenly; ``for c in
+  zip(*rows)`` loops over the columns, ``a, b = zip(*rows)`` builds one list per name
+  after checking the rows' width (rows that are a tree are written out before, by
+  ``tree_flatten``); ``for v in reversed(xs)`` loops over the indices backwards;
+* ``np.array([f(r) for r in X])`` and ``np.stack([...])`` (one ``for``, no ``if``)
+  become a loop writing each row into an array preallocated after the first row (its
+  shape checked for each row, an empty comprehension refused when it runs), copied;
+* ``[*xs, y]`` becomes a list built by ``append``; ``np.array([*a, b])`` (or
+  ``np.stack``) ``np.concatenate([a, np.array([b])])``; ``f(*[a, b])`` ``f(a, b)``;
+  ``h(*args)`` of the user's function of positional parameters ``h(args[0], args[1])``
+  after checking ``len(args)``;
 * a dict of keys known here (``{k: v * 2 for k, v in zip("ab", [x, y])}``) read only at
   those keys becomes one variable per key (``dicts.py``);
 * ``a, b = v`` (a list, tuple, 1-D array or ``X.shape``), ``first, *rest = v``: an

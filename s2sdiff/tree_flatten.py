@@ -36,7 +36,7 @@ import dataclasses
 
 from .names import Namer
 from .normalize.substitute import Substitute
-from .trees import _NOT_CONSTANT, _children, _constant, _is_leaf, local_names
+from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
 
 
 class _Flattener(ast.NodeTransformer):

@@ -426,6 +426,7 @@ class TreeDispatcher:
         self.table = {}
         self.lock = threading.Lock()
         self.latest = self.fast = None
+        self.plain_called = False
 
     def _repr_markdown_(self):
         """Jupyter shows the source, highlighted."""
@@ -433,6 +434,8 @@ class TreeDispatcher:
 
     @property
     def source(self):
+        if self.latest is None and self.plain_called:
+            return self.plain().source            # the latest call had no tree argument
         if self.latest is None:
             return (f"# {self.__name__} is generated for the structure of its tree arguments "
                     f"when it is first called;\n# {self.__name__}.specialize(*args).source "
@@ -442,7 +445,11 @@ class TreeDispatcher:
     def specialize(self, *args, **kwargs):
         """The generated entry for arguments of these structures (with ``.source``)."""
         values = self._bound(args, kwargs)
-        return self._entry(values, tuple(structure(values[i]) for i in self.tree_indices))
+        key = tuple(structure(values[i]) for i in self.tree_indices)
+        if not any(key):
+            plain = self.plain()
+            return plain.specialize(*args, **kwargs) if hasattr(plain, "specialize") else plain
+        return self._entry(values, key)
 
     def _bound(self, args, kwargs):
         try:
@@ -463,13 +470,12 @@ class TreeDispatcher:
             else self._bound(args, kwargs)
         key = tuple(structure(values[i]) for i in self.tree_indices)
         if not any(key):
-            self.fast = None
+            self.fast, self.latest, self.plain_called = None, None, True
             return self.plain()(*args, **kwargs)
         entry = self.table.get(key)
         if entry is None:
             entry = self._entry(values, key)
-        self.latest = entry
-        self.fast = entry.fast
+        self.latest, self.fast, self.plain_called = entry, entry.fast, False
         return entry(*values)
 
     def _entry(self, values, key):

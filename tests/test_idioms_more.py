@@ -321,3 +321,46 @@ def test_checked_entry_falls_back_when_the_structure_changes():
     check_tree_gradient(layers_loss, ([W, W, 2 * W], np.ones(2)), wrt="layers")
     assert len(h([W], np.ones(2))) == 1
     assert len(h((W, W), np.ones(2))) == 2 and isinstance(h((W, W), np.ones(2)), tuple)
+
+
+# --- names reassigned before the rewrites read them ---------------------------------------
+
+def unzip_reassigned(W, X):
+    P = X @ W
+    P = np.tanh(P)
+    a, b = zip(*P)
+    return sum(x * y for x, y in zip(a, b))
+
+
+def spread_reassigned(ab):
+    ab = ab * 2.0
+    ab = np.tanh(ab)
+    return dot_tanh(*ab)
+
+
+def rows_of_reassigned(W, X):
+    h = X @ W
+    h = h @ W.T
+    return np.sum(np.array([np.sum(row ** 2) for row in h]))
+
+
+def guide_example(params, X, y):
+    Ws, bs = zip(*params)
+    h = X
+    for W, b in zip(Ws, bs):
+        h = np.tanh(h @ W + b)
+    for W in reversed(Ws[1:]):
+        h = h @ W.T
+    scores = np.array([np.sum(row ** 2) for row in h])
+    return np.sum((scores - y) ** 2) + 0.01 * sum(np.sum(W ** 2) for W in Ws)
+
+
+def test_rewrites_reading_reassigned_names():
+    rng = np.random.default_rng(1)
+    W, X = rng.normal(size=(3, 2)), rng.normal(size=(4, 3))
+    check_tree_gradient(unzip_reassigned, (W, X))
+    check_tree_gradient(spread_reassigned, (rng.normal(size=(2, 3)),))
+    check_tree_gradient(rows_of_reassigned, (rng.normal(size=(3, 3)) / 2, X))
+    params = [(rng.normal(size=(3, 4)), np.zeros(4)), (rng.normal(size=(4, 2)), np.zeros(2))]
+    check_tree_gradient(guide_example, (params, rng.normal(size=(5, 3)), rng.normal(size=5)),
+                        wrt="params")

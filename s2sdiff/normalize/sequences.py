@@ -22,12 +22,13 @@ def unzipped(desugarer, target, call, stmt):
         name = desugarer.namer.fresh("rows")
         out.append(ast.Assign([ast.Name(name, ast.Store())], rows, **where))
         rows = ast.Name(name, ast.Load())
-    width, row = (desugarer.namer.fresh(n) for n in ("width", "row"))
+    width, row, shortest = (desugarer.namer.fresh(n) for n in ("width", "row", "shortest"))
     count = len(target.elts)
     source = (f"{width} = len({rows.id}[0]) if len({rows.id}) > 0 else 0\n"
               f"for {row} in {rows.id}:\n"
               f"    {width} = min({width}, len({row}))\n"
-              f"assert {width} == {count}, '{count} values to unpack'\n")
+              f"{shortest} = {width}\n"     # an assert reading a reassigned name is not safe
+              f"assert {shortest} == {count}, '{count} values to unpack'\n")
     out += [_relocated(s, where) for s in syntax.parse(source).body]
     for index, element in enumerate(target.elts):
         column = syntax.parse(f"[{row}[{index}] for {row} in {rows.id}]", mode="eval").body
@@ -93,8 +94,8 @@ class Rewrites:
         desugarer, where = self.desugarer, _where(self.stmt)
         comprehension = node.args[0]
         generator = comprehension.generators[0]
-        names = {n: desugarer.namer.fresh(n) for n in ("rows", "first", "shape", "stacked",
-                                                       "i", "row")}
+        names = {n: desugarer.namer.fresh(n) for n in ("rows", "count", "first", "shape",
+                                                       "stacked", "i", "row", "row_shape")}
         sequence = self.visit(generator.iter)
         if not isinstance(sequence, ast.Name):
             self.before.append(ast.Assign([ast.Name(names["rows"], ast.Store())], sequence,
@@ -105,25 +106,28 @@ class Rewrites:
             copy.deepcopy(comprehension.elt))
         numpy = ast.unparse(node.func.value)
         call = ast.unparse(node.func)
-        rows, first, shape, out, i, row = (names[n] for n in ("rows", "first", "shape",
-                                                              "stacked", "i", "row"))
+        count, first, shape, out, i, row, row_shape = (names[n] for n in (
+            "count", "first", "shape", "stacked", "i", "row", "row_shape"))
         rows = sequence.id
-        source = (f"assert len({rows}) > 0, '{call} of an empty comprehension: s2sdiff "
+        # the checks read new names only: an assert reading a reassigned name is not safe
+        source = (f"{count} = len({rows})\n"
+                  f"assert {count} > 0, '{call} of an empty comprehension: s2sdiff "
                   f"shapes the result after its first row'\n"
                   f"{target} = {rows}[0]\n"
                   f"{first} = ELEMENT\n"
                   f"{shape} = {numpy}.shape({first})\n"
-                  f"{out} = {numpy}.zeros((len({rows}),) + {shape}, "
+                  f"{out} = {numpy}.zeros(({count},) + {shape}, "
                   f"dtype={numpy}.result_type({first}, 0.0))\n"
                   f"{out}[0] = {first}\n"
-                  f"for {i} in range(1, len({rows})):\n"
+                  f"for {i} in range(1, {count}):\n"
                   f"    {target} = {rows}[{i}]\n"
                   f"    {row} = ELEMENT\n"
-                  f"    assert {numpy}.shape({row}) == {shape}, '{call} of rows of different "
+                  f"    {row_shape} = {numpy}.shape({row})\n"
+                  f"    assert {row_shape} == {shape}, '{call} of rows of different "
                   f"shapes'\n"
                   f"    {out}[{i}] = {row}\n")
         statements = syntax.parse(source).body
-        statements[2].value = copy.deepcopy(element)
+        statements[3].value = copy.deepcopy(element)
         statements[-1].body[1].value = copy.deepcopy(element)
         self.before.extend(desugarer.block([_relocated(s, where) for s in statements]))
         # a copy: the loop's reverse sweep restores `stacked` in place, which views of the
@@ -143,8 +147,11 @@ class Rewrites:
             name = desugarer.namer.fresh("args")
             self.before.append(ast.Assign([ast.Name(name, ast.Store())], sequence, **where))
             sequence = ast.Name(name, ast.Load())
-        length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(sequence)], [])
-        self.before.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(count)]),
+        length = desugarer.namer.fresh("count")
+        self.before.append(ast.Assign([ast.Name(length, ast.Store())], ast.Call(
+            ast.Name("len", ast.Load()), [copy.deepcopy(sequence)], []), **where))
+        self.before.append(ast.Assert(ast.Compare(ast.Name(length, ast.Load()), [ast.Eq()],
+                                                  [ast.Constant(count)]),
                                       ast.Constant(f"{callee.__name__}() takes {len(params)} "
                                                    f"arguments"), **where))
         node.args = [self.visit(a) for a in fixed] + [

@@ -364,3 +364,19 @@ def test_rewrites_reading_reassigned_names():
     params = [(rng.normal(size=(3, 4)), np.zeros(4)), (rng.normal(size=(4, 2)), np.zeros(2))]
     check_tree_gradient(guide_example, (params, rng.normal(size=(5, 3)), rng.normal(size=5)),
                         wrt="params")
+
+
+def unpack_reassigned(theta):
+    theta = theta * 2.0
+    theta = np.tanh(theta)
+    a, b = theta
+    return a * b
+
+
+def test_unpacking_a_reassigned_array():
+    """Its length check once read an SSA name nothing assigned (NameError)."""
+    theta = np.array([0.3, 0.5])
+    assert np.allclose(grad(unpack_reassigned)(theta), [
+        2 * (1 - np.tanh(0.6) ** 2) * np.tanh(1.0), 2 * (1 - np.tanh(1.0) ** 2) * np.tanh(0.6)])
+    with pytest.raises(AssertionError, match="2 values to unpack"):
+        grad(unpack_reassigned)(np.array([0.3, 0.5, 0.1]))

@@ -411,8 +411,11 @@ class _Desugarer:
             parts = len(literal) + 1 if isinstance(literal, (list, tuple)) else literal
         except (ValueError, TypeError, SyntaxError):
             parts = None
-        if parts != count:
-            length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(call)], [])
+        if parts != count:      # the assert reads a new name: see sequences.py
+            size = self.namer.fresh("size")
+            out.append(ast.Assign([ast.Name(size, ast.Store())], ast.Call(
+                ast.Name("len", ast.Load()), [copy.deepcopy(call)], []), **where))
+            length = ast.Name(size, ast.Load())
             out.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(count)]),
                                   ast.Constant(f"{count} values to unpack"), **where))
         for i, element in enumerate(target.elts):
@@ -434,7 +437,10 @@ class _Desugarer:
         stars = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
         count = len(target.elts) - len(stars)
         length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(value)], [])
-        check = ast.Compare(length, [ast.GtE() if stars else ast.Eq()], [ast.Constant(count)])
+        size = self.namer.fresh("size")       # the assert reads a new name: sequences.py
+        out.append(ast.Assign([ast.Name(size, ast.Store())], copy.deepcopy(length), **where))
+        check = ast.Compare(ast.Name(size, ast.Load()), [ast.GtE() if stars else ast.Eq()],
+                            [ast.Constant(count)])
         message = f"{'at least ' if stars else ''}{count} values to unpack"
         out.append(ast.Assert(check, ast.Constant(message), **where))
         star = stars[0] if stars else len(target.elts)

@@ -380,3 +380,23 @@ def test_unpacking_a_reassigned_array():
         2 * (1 - np.tanh(0.6) ** 2) * np.tanh(1.0), 2 * (1 - np.tanh(1.0) ** 2) * np.tanh(0.6)])
     with pytest.raises(AssertionError, match="2 values to unpack"):
         grad(unpack_reassigned)(np.array([0.3, 0.5, 0.1]))
+
+
+def test_vjp_and_hvp_of_the_new_tree_idioms_agree_with_grad():
+    from s2sdiff import hvp, vjp
+    x = np.array([0.4, -0.6])
+    value, pullback = vjp(unzipped_layers, LAYERS, x)
+    assert value == pytest.approx(unzipped_layers(LAYERS, x))
+    by_vjp = pullback(1.0)
+    by_grad = grad(unzipped_layers)(LAYERS, x)
+    for (dW, db), (gW, gb) in zip(by_vjp[0], by_grad[0]):
+        assert np.allclose(dW, gW) and np.allclose(db, gb)
+    tangent = [(np.ones_like(W), np.zeros_like(b)) for W, b in LAYERS]
+    product = hvp(unzipped_layers, (LAYERS, x), (tangent, np.zeros(2)))
+    step = 1e-5
+    up = [(W + step * t, b) for (W, b), (t, _) in zip(LAYERS, tangent)]
+    down = [(W - step * t, b) for (W, b), (t, _) in zip(LAYERS, tangent)]
+    g_up, g_down = grad(unzipped_layers)(up, x)[0], grad(unzipped_layers)(down, x)[0]
+    for (pW, pb), (uW, ub), (dW, db) in zip(product[0], g_up, g_down):
+        assert np.allclose(pW, (uW - dW) / (2 * step), atol=1e-6)
+        assert np.allclose(pb, (ub - db) / (2 * step), atol=1e-6)

@@ -309,14 +309,11 @@ class _Flattener(ast.NodeTransformer):
         """``elements`` with each ``*s`` of a sequence built from a tree written out."""
         out = []
         for element in elements:
-            if isinstance(element, ast.Starred) and self.derived(element.value):
-                sequence = self.sequence(element.value)
-                if sequence is None:
-                    raise self.refuse(element, f"{ast.unparse(element)} unpacks a value "
-                                               f"whose length is not known when the code "
-                                               f"is generated")
+            sequence = self.sequence(element.value) if isinstance(element, ast.Starred) \
+                and self.derived(element.value) else None
+            if sequence is not None:
                 out += [copy.deepcopy(e) for e in sequence.elements]
-            else:
+            else:           # *leaf: an array, spread by the normalizer's rewrites, or refused
                 out.append(element)
         return out
 

@@ -400,3 +400,13 @@ def test_vjp_and_hvp_of_the_new_tree_idioms_agree_with_grad():
     for (pW, pb), (uW, ub), (dW, db) in zip(product[0], g_up, g_down):
         assert np.allclose(pW, (uW - dW) / (2 * step), atol=1e-6)
         assert np.allclose(pb, (ub - db) / (2 * step), atol=1e-6)
+
+
+def starred_leaf(params, x):
+    v = np.array([*params["w"], params["b"]])
+    return np.sum(np.tanh(v * x))
+
+
+def test_starred_leaf_array_of_a_tree():
+    check_tree_gradient(starred_leaf, ({"w": np.array([0.1, 0.2]), "b": 0.3},
+                                       np.array([1.0, 2.0, 3.0])), wrt="params")

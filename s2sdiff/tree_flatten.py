@@ -327,11 +327,27 @@ class _Flattener(ast.NodeTransformer):
         """``[e for v in s]`` over a sequence built from a tree: the display of ``e`` for
         each entry (no ``if`` clause)."""
         if not self.derived(ast.Module([ast.Expr(g.iter) for g in node.generators], [])):
-            return self.generic_visit(node)
+            return self._scope(node)
         entries = self._unrolled(node, node.generators, {})
         return self.visit(ast.copy_location(ast.List(entries, ast.Load()), node))
 
     visit_GeneratorExp = visit_ListComp
+
+    def _scope(self, node):
+        """A comprehension or lambda: the names it binds are its own, not names bound to
+        parts of a tree outside it."""
+        if isinstance(node, ast.Lambda):
+            own = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        else:
+            own = {n.id for g in node.generators for n in ast.walk(g.target)
+                   if isinstance(n, ast.Name)}
+        hidden = {name: self.virtual.pop(name) for name in own if name in self.virtual}
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.virtual.update(hidden)
+
+    visit_SetComp = visit_DictComp = visit_Lambda = _scope
 
     def _unrolled(self, node, generators, bound):
         if not generators:
@@ -373,6 +389,12 @@ class _Flattener(ast.NodeTransformer):
 
     # statements ---------------------------------------------------------------------
 
+    def bindable(self, name):
+        """Whether an assignment to ``name`` here may bind it to its value's entries: it
+        is assigned once, outside ``if`` and ``while``, never written into or called a
+        method of, and is not a tree parameter."""
+        return name in self.once and not self.depth and name not in self.trees
+
     def visit_If(self, node):
         self.depth += 1
         try:
@@ -392,7 +414,7 @@ class _Flattener(ast.NodeTransformer):
                 statements = []
                 self._unpack(node, target, self.capture(node.value, statements), statements)
                 return statements
-            if isinstance(target, ast.Name) and target.id in self.once and not self.depth \
+            if isinstance(target, ast.Name) and self.bindable(target.id) \
                     and (sequence is not None or (found is not None and not _is_leaf(found[1]))):
                 statements = []
                 self.virtual[target.id] = self.capture(node.value, statements)
@@ -483,8 +505,7 @@ class _Flattener(ast.NodeTransformer):
                     self._unpack(statement, element.value, ast.List(
                         sequence.elements[star:star + rest], ast.Load()), statements)
             return
-        if isinstance(target, ast.Name) and target.id in self.once and not self.depth \
-                and self._subtree(value):
+        if isinstance(target, ast.Name) and self.bindable(target.id) and self._subtree(value):
             self.virtual[target.id] = value
             return
         statements.append(ast.copy_location(

@@ -410,3 +410,11 @@ def starred_leaf(params, x):
 def test_starred_leaf_array_of_a_tree():
     check_tree_gradient(starred_leaf, ({"w": np.array([0.1, 0.2]), "b": 0.3},
                                        np.array([1.0, 2.0, 3.0])), wrt="params")
+
+
+def test_a_tree_parameter_reassigned_from_itself_stays_refused():
+    def reordered(params, x):
+        params = list(reversed(params))
+        return np.sum(params[0] @ x)
+    with pytest.raises(UnsupportedError, match="assigning it is not supported"):
+        grad(reordered, wrt="params")([np.eye(2), 2 * np.eye(2)], np.ones(2))

@@ -407,9 +407,12 @@ def _guards(expr, node, names, locals_=None, path=()):
 
 
 class TreeDispatcher:
-    """What ``grad`` and ``value_and_grad`` return for a function that reads parameters
-    as trees: code generated per structure of those arguments (``structure``), made once.
-    Arguments that are not trees go to the code generated as before (``plain()``)."""
+    """What ``grad``, ``value_and_grad`` and ``derivative`` return for a function that
+    reads parameters as trees: code generated per structure of those arguments
+    (``structure``), made once.  Arguments that are not trees go to the code generated as
+    before (``plain()``).  A call goes first to the checked copy of the latest entry
+    (``entry_source(..., guarded=...)``), which tests the structure inline (types, keys,
+    lengths, leaf kinds) instead of computing it, and falls back to ``_call`` on a miss."""
 
     def __init__(self, func, parsed, kind, wrt_names, single, tree_params, plain,
                  generate_leaves):

@@ -33,6 +33,7 @@ refused by the normalizer.
 """
 
 import ast
+import collections
 import copy
 import dataclasses
 import types
@@ -108,6 +109,14 @@ class _Desugarer:
         self.namer = Namer.for_function(node)
         self.user_names = _names_outside_comprehensions(node)
         self.bound = set()         # loop variables of the comprehensions being rewritten
+        self.stores = collections.Counter(n.id for n in ast.walk(node) if isinstance(
+            n, ast.Name) and isinstance(n.ctx, ast.Store))
+        self.params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+
+    def _reassigned(self, name):
+        """Whether ``name`` has several SSA versions: assigned twice, or a parameter's."""
+        stores = self.stores.get(name, 0)
+        return stores >= 2 or (stores and name in self.params)
 
     def error(self, node, construct, hint):
         return self.parsed.error(
@@ -411,11 +420,8 @@ class _Desugarer:
             parts = len(literal) + 1 if isinstance(literal, (list, tuple)) else literal
         except (ValueError, TypeError, SyntaxError):
             parts = None
-        if parts != count:      # the assert reads a new name: see sequences.py
-            size = self.namer.fresh("size")
-            out.append(ast.Assign([ast.Name(size, ast.Store())], ast.Call(
-                ast.Name("len", ast.Load()), [copy.deepcopy(call)], []), **where))
-            length = ast.Name(size, ast.Load())
+        if parts != count:
+            length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(call)], [])
             out.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(count)]),
                                   ast.Constant(f"{count} values to unpack"), **where))
         for i, element in enumerate(target.elts):
@@ -437,10 +443,13 @@ class _Desugarer:
         stars = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
         count = len(target.elts) - len(stars)
         length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(value)], [])
-        size = self.namer.fresh("size")       # the assert reads a new name: sequences.py
-        out.append(ast.Assign([ast.Name(size, ast.Store())], copy.deepcopy(length), **where))
-        check = ast.Compare(ast.Name(size, ast.Load()), [ast.GtE() if stars else ast.Eq()],
-                            [ast.Constant(count)])
+        size = copy.deepcopy(length)
+        root = value.value if _is_shape(value) else value
+        if self._reassigned(root.id):  # an assert reading a reassigned name is not safe
+            size = ast.Name(self.namer.fresh("size"), ast.Load())
+            out.append(ast.Assign([ast.Name(size.id, ast.Store())], copy.deepcopy(length),
+                                  **where))
+        check = ast.Compare(size, [ast.GtE() if stars else ast.Eq()], [ast.Constant(count)])
         message = f"{'at least ' if stars else ''}{count} values to unpack"
         out.append(ast.Assert(check, ast.Constant(message), **where))
         star = stars[0] if stars else len(target.elts)

@@ -106,8 +106,8 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
               backend: Backend = "python") -> Any:
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
-    is data (``wrt`` counts the parameters after ``self``); ``grad`` and
-    ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
+    is data (``wrt`` counts the parameters after ``self``); ``grad``,
+    ``value_and_grad`` and ``derivative`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
     (``backends.py``) other than ``"python"``: the generated code compiled by it."""
     backends.check(backend)
     wrt_names, single = resolve_wrt(func, wrt)
@@ -118,7 +118,7 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
     if backend != "python":
         return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
                                  backend=backend)
-    if kind in ("grad", "value_and_grad"):
+    if kind in ("grad", "value_and_grad", "derivative"):
         return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain)
     return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
 

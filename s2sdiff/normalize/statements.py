@@ -211,7 +211,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         for node in ast.walk(stmt):
             if type(node) in _CONSTRUCTS and not isinstance(node, ast.JoinedStr):
                 raise self.error(node)
-        renamed = _Rename(self).visit(stmt)
+        renamed = _Rename(self).visit(copy.deepcopy(stmt))    # the parsed tree is normalised again per kind
         ast.unparse(renamed)        # emit unparses it: a RecursionError must happen here
         self.body.append(Passive(renamed, stmt.lineno))
 

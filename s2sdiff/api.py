@@ -18,6 +18,7 @@ import types
 import numpy as np
 
 from . import aliases, array_jacobians, backends, custom, pipeline, trees
+from .reverse import schedules
 from .emit import listing_of
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
 from .ir import has_control_flow, is_array_program
@@ -98,28 +99,35 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize, explain=False, backend="python"):
+def _generate(func, kind, wrt, optimize, explain=False, backend="python", checkpoint=None):
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
     is data (``wrt`` counts the parameters after ``self``); ``grad`` and
     ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
-    (``backends.py``) other than ``"python"``: the generated code compiled by it."""
+    (``backends.py``) other than ``"python"``: the generated code compiled by it;
+    ``checkpoint``: the loop checkpointing schedule (``reverse/schedules.py``)."""
     backends.check(backend)
+    checkpoint = schedules.spec(checkpoint)
+    if checkpoint is not None and backend != "python":
+        raise S2SDiffError(f"checkpoint= runs with the default backend only, not "
+                           f"backend={backend!r}", construct="checkpoint")
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
         generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain,
-                                      backend=backend)
+                                      backend=backend, checkpoint=checkpoint)
         return types.MethodType(generated, func.__self__)
     if backend != "python":
         return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
                                  backend=backend)
     if kind in ("grad", "value_and_grad"):
-        return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain)
-    return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
+        return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain,
+                                           checkpoint=checkpoint)
+    return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
+                             checkpoint=checkpoint)
 
 
 @_decorator
-def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
+def grad(f, *, wrt=None, optimize=True, explain=False, backend="python", checkpoint=None):
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
     ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
@@ -129,14 +137,28 @@ def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
     the line of your source it comes from.  ``backend``: ``"python"`` (the generated
     Python runs as it is), ``"numba"`` (scalar and loop code compiled by ``numba.njit``)
     or ``"jax"`` (NumPy code run as ``jax.numpy`` under ``jax.jit``); see ``backends.py``.
+
+    ``checkpoint``: how the loops at the top level of ``f`` keep what their reverse
+    needs.  ``None``: a tape, one entry per step.  ``"sqrt"``: a snapshot of the loop's
+    state every ``ceil(sqrt(n))`` steps, each segment run again taped during the reverse
+    sweep (every step runs once more).  ``("binomial", s)``: at most ``s`` snapshots,
+    placed by Griewank's revolve schedule, with the fewest steps run again that ``s``
+    allows.  The gradient is the tape's; the schedule is visible in ``.source`` and
+    costed by ``.checkpoint_report``.  A loop the schedule cannot drive (``while``, not
+    over ``range``, ``break``, writes in place, inside a branch) and a function without a
+    loop are refused when the code is generated.
     """
-    return _generate(f, "grad", wrt, optimize, explain=explain, backend=backend)
+    return _generate(f, "grad", wrt, optimize, explain=explain, backend=backend,
+                     checkpoint=checkpoint)
 
 
 @_decorator
-def value_and_grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
-    """Like ``grad``, but the generated function returns ``(value, gradients)``."""
-    return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend)
+def value_and_grad(f, *, wrt=None, optimize=True, explain=False, backend="python",
+                   checkpoint=None):
+    """Like ``grad``, but the generated function returns ``(value, gradients)``;
+    ``checkpoint`` as for ``grad``."""
+    return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend,
+                     checkpoint=checkpoint)
 
 
 @_decorator
@@ -213,13 +235,14 @@ def _check_per_parameter(transform, f, primals, tangents):
     return tree
 
 
-def vjp(f, *primals, backend="python"):
+def vjp(f, *primals, backend="python", checkpoint=None):
     """``(f(*primals), pullback)`` by reverse mode, JAX's convention.
 
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
     a function returning a tuple, ``cotangent`` is a tuple with one entry per output.  The
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
     of the output adjoint ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
+    ``checkpoint`` as for ``grad``: the pullback runs the checkpointed loops.
     """
     if primals:
         original = getattr(f, "__s2sdiff_origin__", f)
@@ -232,7 +255,7 @@ def vjp(f, *primals, backend="python"):
     # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
     # their shapes like NumPy code, so each gradient is summed back to its input's shape
     generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True,
-                          backend=backend)
+                          backend=backend, checkpoint=checkpoint)
     if not primals:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)

@@ -92,7 +92,7 @@ def refuse_unsupported(program, top_loops):
                          "steps, and this one may stop early (break or return)",
                          "checkpointed loop with break",
                          "Run every step and keep the state unchanged in the steps after "
-                         "the stop (x = np.where(done, x, new_x)), or leave out checkpoint=.")
+                         "the stop (x = x if done else new_x), or leave out checkpoint=.")
         written = [s.target for s in walk_steps(loop.body) if s.mutates]
         if written:
             raise _error(program, loop, f"checkpoint= restores the loop's state from "

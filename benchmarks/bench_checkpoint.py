@@ -7,8 +7,9 @@ Two user functions, ``--n`` steps (100,000) each:
 * ``scalar_loop(x, a)``: ``x = x + 1e-5 * math.sin(a * x)``, one float of state;
 * ``array_loop(x, a)``: the same with ``np.sin`` on an array of ``--size`` (100) floats.
 
-Contenders: ``grad(f)`` (the plain tape, one state per step), ``checkpoint="sqrt"`` and
-``checkpoint=("binomial", s)`` for a few snapshot counts.  For each: the peak of
+Contenders: ``grad(f)`` (the plain tape, one state per step), ``checkpoint="sqrt"``,
+``checkpoint=("binomial", s)`` for a few snapshot counts, and ``("binomial", s, 10)``
+(revolve over blocks of 10 steps, each reversed from a tape of 10 steps).  For each: the peak of
 tracemalloc during one call (memory is counted, not timed, so it is exact and stable),
 the median time of ``--repeats`` calls taken round-robin, both as ratios against the
 plain tape of the same run, and the steps run again (``g.checkpoint_report``).  Every
@@ -31,7 +32,7 @@ sys.path.append(str(Path(__file__).resolve().parent.parent))
 from s2sdiff import grad  # noqa: E402
 
 SCHEDULES = [None, "sqrt", ("binomial", 10), ("binomial", 20), ("binomial", 50),
-             ("binomial", 200)]
+             ("binomial", 200), ("binomial", 20, 10), ("binomial", 50, 10)]
 
 
 def scalar_loop(x, a, n):
@@ -56,8 +57,9 @@ def peak(function, args):
 
 
 def label(schedule):
-    return "plain tape" if schedule is None else \
-        "sqrt" if schedule == "sqrt" else f"binomial {schedule[1]}"
+    if schedule is None or schedule == "sqrt":
+        return schedule or "plain tape"
+    return f"binomial {schedule[1]}" + (f", tape {schedule[2]}" if len(schedule) > 2 else "")
 
 
 def run(name, func, args, n, repeats):
@@ -78,7 +80,7 @@ def run(name, func, args, n, repeats):
     times = {s: statistics.median(v) for s, v in samples.items()}
     rows = []
     print(f"\n{name}: {n:,} steps, gradient w.r.t. x and a, median of {repeats}")
-    print(f"{'schedule':<13}{'peak memory':>14}{'ratio':>9}{'time':>11}{'ratio':>8}"
+    print(f"{'schedule':<21}{'peak memory':>14}{'ratio':>9}{'time':>11}{'ratio':>8}"
           f"{'snapshots':>11}{'steps run again':>17}")
     for schedule in SCHEDULES:
         report = getattr(gradients[schedule], "checkpoint_report", None)
@@ -89,7 +91,7 @@ def run(name, func, args, n, repeats):
                    time_ratio=times[schedule] / times[None], snapshots=snapshots,
                    recomputed=again)
         rows.append(row)
-        print(f"{row['schedule']:<13}{peaks[schedule] / 1e6:>11.3f} MB{row['memory_ratio']:>9.4f}"
+        print(f"{row['schedule']:<21}{peaks[schedule] / 1e6:>11.3f} MB{row['memory_ratio']:>9.4f}"
               f"{times[schedule] * 1e3:>8.1f} ms{row['time_ratio']:>7.2f}x"
               f"{snapshots:>11,}{again:>17,}")
     return rows

@@ -27,7 +27,7 @@ from s2sdiff.reverse.schedules import Report, Revolve, revolve_advances, sqrt_se
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 SCHEDULES = ["sqrt", ("binomial", 1), ("binomial", 2), ("binomial", 3), ("binomial", 5),
-             ("binomial", 500)]
+             ("binomial", 500), ("binomial", 2, 3), ("binomial", 3, 4)]
 TRIPS = [0, 1, 2, 7, 10, 11, 100]
 
 
@@ -110,6 +110,7 @@ def test_the_report_counts_snapshots_tape_and_recomputation():
     assert (sqrt.snapshots(0), sqrt.tape_steps(0), sqrt.recomputed(0)) == (0, 0, 0)
     binomial = grad(cf.logistic, checkpoint=("binomial", 3)).checkpoint_report
     assert (binomial.snapshots(100), binomial.tape_steps(100)) == (3, 1)
+    assert Report("binomial", 3, 8).tape_steps(100) == 8
     assert binomial.recomputed(100) == revolve_advances(100, 3)
     assert "binomial" in str(binomial) and "sqrt" in str(sqrt)
     dispatcher = grad(cf.array_state, checkpoint=("binomial", 4))
@@ -131,10 +132,11 @@ def test_the_cache_keeps_schedules_apart():
 
 # 2. the binomial schedule ------------------------------------------------------
 
-def simulate(n, s):
-    """Run ``Revolve(n, s)`` on integer states; returns (untaped runs per step, most
-    snapshots held); asserts every step is reversed once, last to first, from its state."""
-    schedule = Revolve(n, s)
+def simulate(n, s, tape=1):
+    """Run ``Revolve(n, s, tape)`` on integer states; returns (untaped runs per step, most
+    snapshots held); asserts every step is reversed once, last to first, from its state,
+    from a tape of at most ``tape`` steps."""
+    schedule = Revolve(n, s, tape)
     stack, state, runs, reversed_steps, peak = [], 0, [0] * n, [], 0
 
     def apply(action, start, stop):
@@ -153,8 +155,8 @@ def simulate(n, s):
         elif action == "drop":
             assert stack.pop() == start
         else:
-            assert action == "reverse" and state == start and stop == start + 1
-            reversed_steps.append(start)
+            assert action == "reverse" and state == start < stop <= start + tape
+            reversed_steps.extend(range(stop - 1, start - 1, -1))
             state = None
         peak = max(peak, len(stack))
 
@@ -162,8 +164,8 @@ def simulate(n, s):
         assert action[0] in ("store", "advance")
         apply(*action)
     if n:
-        assert state == schedule.last == n - 1
-        reversed_steps.append(n - 1)          # taped by the forward sweep
+        assert state == schedule.last and n - tape <= schedule.last < n
+        reversed_steps.extend(range(n - 1, schedule.last - 1, -1))   # taped by the forward
         state = None
     for action in schedule.reverse:
         apply(*action)
@@ -194,10 +196,22 @@ def test_revolve_is_optimal_and_within_its_snapshots(s):
         assert max(runs, default=0) <= r      # no step runs more often than r times
 
 
+@pytest.mark.parametrize("s, tape", [(1, 3), (2, 2), (3, 5), (4, 7)])
+def test_revolve_over_blocks_keeps_its_bounds(s, tape):
+    for n in range(0, 120):
+        runs, peak = simulate(n, s, tape)
+        assert peak <= s
+        assert sum(runs) == Report("binomial", s, tape).recomputed(n)
+        if n % tape == 0:                 # revolve over whole blocks
+            assert sum(runs) == tape * revolve_advances(n // tape, s)
+
+
 def test_revolve_on_a_long_loop():
     runs, peak = simulate(100_000, 20)
     assert peak == 20
     assert sum(runs) == revolve_advances(100_000, 20) < 6 * 100_000
+    runs, peak = simulate(100_000, 20, 10)
+    assert peak <= 20 and sum(runs) < 4 * 100_000
 
 
 def test_sqrt_segment():
@@ -271,6 +285,8 @@ def test_numpy_loops_writing_in_place_are_refused_when_specialised():
     (("binomial", 0), "at least 1"),
     (("binomial", True), "at least 1"),
     (("binomial", 2.5), "at least 1"),
+    (("binomial", 2, 0), "tape length must be an int of at least 1"),
+    (("binomial", 2, 3, 4), "must be None"),
     ("log", "must be None"),
     (3, "must be None"),
     (("sqrt", 3), "must be None"),

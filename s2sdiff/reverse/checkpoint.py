@@ -13,7 +13,8 @@ the driving loops around them change:
   and ``k`` steps of tape are held at once; each step runs once more than with the tape.
 * ``("binomial", s)``: a driver walks the actions of ``schedules.Revolve`` (store,
   advance, restore, drop, reverse), at most ``s`` snapshots and one step of tape, with
-  the fewest steps run again that ``s`` snapshots allow.
+  the fewest steps run again that ``s`` snapshots allow; ``("binomial", s, k)``: the
+  same over blocks of ``k`` steps, each reversed from a tape of ``k`` steps.
 
 Guarantees: the gradient is the plain tape's (each step's reverse body runs from the same
 state, in the same order); loops the schedule cannot drive are refused at generation time
@@ -186,21 +187,22 @@ class _Rewrite:
     def _binomial(self):
         schedule, action, stop = (self.namer.fresh(n) for n in ("schedule", "action", "stop"))
         helper = self._inject("revolve", Revolve)
-        limit = self.report.limit
+        limit, tape = self.report.limit, self.report.tape
         piece = f"{self.steps}[{self.start}:{stop}]"
         last = f"{self.steps}[{schedule}.last:]"
         walk = f"for {action}, {self.start}, {stop} in {schedule}.%s:"
         advance = self._loop(piece, self.untaped)
         forward = [
             Comment(f"checkpointing (binomial, revolve): at most {limit} snapshots of the "
-                    f"state ({self.state}) in place of the tape"),
+                    f"state ({self.state}) and {tape} step{'s' * (tape > 1)} of tape"),
             Line(_stmt(f"{self.steps} = {unparse(self.loop.iterable)}")),
-            Line(_stmt(f"{schedule} = {helper}(len({self.steps}), {limit})")),
+            Line(_stmt(f"{schedule} = {helper}(len({self.steps}), {limit}"
+                       + (f", {tape})" if tape > 1 else ")"))),
             Line(_stmt(f"{self.snapshots} = []")),
             Block(_head(walk % "forward"), [
                 Block(_head(f"if {action} == 'store':"), [self._store()],
                       [Comment("'advance': steps start..stop-1, untaped"), advance])]),
-            Comment("the last step, taped: the reverse sweep starts with it"),
+            Comment("the last steps, taped: the reverse sweep starts with them"),
             self._loop(last, self.taped)]
         arms = [("advance", [copy.deepcopy(advance)]), ("store", [self._store()]),
                 ("restore", [Line(_stmt(f"{self.state} = {self.snapshots}[-1]"))]),

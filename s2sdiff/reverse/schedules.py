@@ -4,12 +4,14 @@
 one entry per step, by snapshots of the loop's state taken every so often and steps run
 again from them.  This module is the part that does not depend on the program:
 
-* ``spec(value)`` validates the public option: ``None``, ``"sqrt"`` or
-  ``("binomial", snapshots)``;
+* ``spec(value)`` validates the public option: ``None``, ``"sqrt"``,
+  ``("binomial", snapshots)`` or ``("binomial", snapshots, tape)``;
 * ``sqrt_segment(n)``: the segment length ``ceil(sqrt(n))`` of ``"sqrt"``;
-* ``Revolve(n, snapshots)``: Griewank's binomial schedule (revolve), as the actions the
-  generated driver walks; it stores at most ``snapshots`` states and runs
-  ``revolve_advances(n, snapshots)`` untaped steps, the known minimum;
+* ``Revolve(n, snapshots, tape=1)``: Griewank's binomial schedule (revolve), as the
+  actions the generated driver walks; it stores at most ``snapshots`` states and the
+  tape of at most ``tape`` steps; with ``tape=1`` it runs ``revolve_advances(n,
+  snapshots)`` untaped steps, the known minimum, and with ``tape=k`` the same schedule
+  over blocks of ``k`` steps (fewer actions to walk, for cheap steps);
 * ``Report``: what a schedule costs for ``n`` steps (``g.checkpoint_report``).
 
 Everything here is plain integer arithmetic; nothing is stateful but a ``Revolve``.
@@ -32,16 +34,16 @@ def spec(value):
         raise S2SDiffError(
             'checkpoint="binomial" needs a snapshot count: checkpoint=("binomial", 20)',
             construct="checkpoint")
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == "binomial":
-        count = value[1]
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise S2SDiffError(
-                f"checkpoint=('binomial', {count!r}): the snapshot count must be an int of "
-                f"at least 1", construct="checkpoint")
-        return ("binomial", count)
+    if isinstance(value, tuple) and len(value) in (2, 3) and value[0] == "binomial":
+        for what, count in zip(("snapshot count", "tape length"), value[1:]):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise S2SDiffError(
+                    f"checkpoint={value!r}: the {what} must be an int of at least 1",
+                    construct="checkpoint")
+        return ("binomial", value[1], value[2] if len(value) == 3 else 1)
     raise S2SDiffError(
-        f'checkpoint must be None, "sqrt" or ("binomial", snapshots); got {value!r}',
-        construct="checkpoint")
+        f'checkpoint must be None, "sqrt", ("binomial", snapshots) or ("binomial", '
+        f'snapshots, tape steps); got {value!r}', construct="checkpoint")
 
 
 def sqrt_segment(n):
@@ -81,7 +83,8 @@ def _split(n, s):
 
 
 class Revolve:
-    """Binomial checkpointing of ``n`` steps with at most ``snapshots`` stored states.
+    """Binomial checkpointing of ``n`` steps with at most ``snapshots`` stored states and
+    the tape of at most ``tape`` steps.
 
     The actions are ``(action, start, stop)`` tuples:
 
@@ -92,21 +95,24 @@ class Revolve:
     * ``("reverse", a, b)``: run steps ``a .. b-1`` taped, then their reverse sweep.
 
     ``forward`` holds the actions before the first reverse (stores and advances up to step
-    ``last = n - 1``); the forward sweep runs them, then step ``last`` taped, so the loop
-    ends in its final state.  ``reverse`` iterates, lazily, over the rest, which the
-    reverse sweep runs after reversing step ``last``.  Each ``Revolve`` is walked once.
+    ``last``, ``n - 1`` with ``tape=1``); the forward sweep runs them, then steps ``last``
+    to ``n - 1`` taped, so the loop ends in its final state.  ``reverse`` iterates,
+    lazily, over the rest, which the reverse sweep runs after reversing those steps.  The
+    steps ``a .. b-1`` with ``b - a <= tape`` are reversed from one tape; longer stretches
+    are split where revolve splits their count of ``tape``-step blocks.  Each ``Revolve``
+    is walked once.
     """
 
-    def __init__(self, n, snapshots):
-        if snapshots < 1:
-            raise ValueError("binomial checkpointing needs at least one snapshot")
-        self.n, self.snapshots = n, snapshots
+    def __init__(self, n, snapshots, tape=1):
+        if snapshots < 1 or tape < 1:
+            raise ValueError("binomial checkpointing needs a snapshot and a step of tape")
+        self.n, self.snapshots, self.tape = n, snapshots, tape
         actions = self._actions()
         self.forward = []
         self.last = 0
         for action in actions:
             if action[0] == "reverse":
-                self.last = action[1]          # (n - 1, n): the forward sweep's last step
+                self.last = action[1]          # (last, n): the forward sweep's last steps
                 break
             self.forward.append(action)
         self.reverse = actions
@@ -116,6 +122,7 @@ class Revolve:
         n = self.n
         if n == 0:
             return
+        leaf = self.tape                       # the most steps reversed from one tape
         current = None                         # the step whose state is current, if known
         pending = [("drop", 0, 0), ("treeverse", 0, n, self.snapshots), ("store", 0, 0)]
         while pending:
@@ -127,22 +134,23 @@ class Revolve:
                     yield task
             elif kind == "treeverse":         # reverse steps a..b-1; a's state is stored
                 b, s = task[2], task[3]
-                if b - a == 1:
+                if b - a <= leaf:
                     pending += [("reverse", a, b), ("restore", a, a)]
-                elif s == 1:                   # one snapshot: from a to each step in turn
+                elif s == 1:                   # one snapshot: from a to each leaf in turn
                     pending.append(("sequential", a, b))
-                else:
-                    m = a + _split(b - a, s)
+                else:                          # in leaves: the last one may be shorter
+                    m = a + leaf * _split(-(-(b - a) // leaf), s)
                     pending += [("treeverse", a, m, s), ("drop", m, m),
                                 ("treeverse", m, b, s - 1), ("store", m, m),
                                 ("advance", a, m), ("restore", a, a)]
-            elif kind == "sequential":        # reverse b-1, then sequential(a, b-1)
+            elif kind == "sequential":        # reverse the last leaf, then the others
                 b = task[2]
-                if b - 1 > a:
-                    pending.append(("sequential", a, b - 1))
-                pending.append(("reverse", b - 1, b))
-                if b - 1 > a:
-                    pending.append(("advance", a, b - 1))
+                c = a + leaf * ((b - a - 1) // leaf)
+                if c > a:
+                    pending.append(("sequential", a, c))
+                pending.append(("reverse", c, b))
+                if c > a:
+                    pending.append(("advance", a, c))
                 pending.append(("restore", a, a))
             else:
                 if kind == "advance":
@@ -161,6 +169,7 @@ class Report:
     counted are runs of the loop's body; a snapshot is one copy of the loop's state."""
     schedule: str              # "sqrt" or "binomial"
     limit: int = None          # binomial: the most snapshots stored at once
+    tape: int = 1              # binomial: the most steps reversed from one tape
 
     def snapshots(self, n):
         """The most snapshots stored at once."""
@@ -170,21 +179,29 @@ class Report:
 
     def tape_steps(self, n):
         """The most steps whose tape is kept at once."""
-        return min(sqrt_segment(n), n) if self.schedule == "sqrt" else min(n, 1)
+        return min(sqrt_segment(n), n) if self.schedule == "sqrt" else min(n, self.tape)
 
     def recomputed(self, n):
-        """Steps run untaped on top of the plain tape's ``n`` taped steps."""
+        """Steps run untaped on top of the plain tape's ``n`` taped steps (with a tape
+        of several steps: counted by walking the schedule)."""
         if self.schedule == "sqrt":
             return n
-        return revolve_advances(n, self.limit)
+        if self.tape == 1:
+            return revolve_advances(n, self.limit)
+        schedule = Revolve(n, self.limit, self.tape)
+        return sum(b - a for kind, a, b in schedule.forward + list(schedule.reverse)
+                   if kind == "advance")
 
     def formula(self):
         if self.schedule == "sqrt":
             return ("sqrt: ceil(n/k) snapshots, k = ceil(sqrt(n)) steps of tape, "
                     "n steps recomputed")
-        return (f"binomial: at most {self.limit} snapshots, 1 step of tape, "
-                f"r*n - C({self.limit}+r, {self.limit}+1) steps recomputed "
-                f"(C({self.limit}+r-1, {self.limit}) < n <= C({self.limit}+r, {self.limit}))")
+        s = self.limit
+        if self.tape > 1:
+            return (f"binomial: at most {s} snapshots, {self.tape} steps of tape, revolve "
+                    f"over blocks of {self.tape} steps")
+        return (f"binomial: at most {s} snapshots, 1 step of tape, r*n - C({s}+r, {s}+1) "
+                f"steps recomputed (C({s}+r-1, {s}) < n <= C({s}+r, {s}))")
 
     def __str__(self):
         return f"checkpoint {self.formula()}"

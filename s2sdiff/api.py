@@ -249,6 +249,9 @@ def vjp(f, *primals, backend="python", checkpoint=None):
         tree = TreeCall.of(f, _parameter_names(original), _every_parameter(original, primals),
                            resolve_wrt(f, None)[0])
         if tree is not None:
+            if checkpoint is not None:
+                raise S2SDiffError("vjp(..., checkpoint=...) takes arrays and numbers, not "
+                                   "trees: use grad(f, checkpoint=...)", construct="checkpoint")
             return tree.vjp(_call(original, primals))
     _refuse_trees("vjp", f, primals)
     arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)

@@ -132,3 +132,24 @@ def constant_loop(x, n):
     for i in range(n):
         total = total + i
     return x * total
+
+
+def stepping(x, n):
+    i = 1
+    for i in range(n - 1, -1, -2):
+        x = x + 0.01 * i * math.sin(x)
+    return x * (i + 2)
+
+
+def last_value(x, n):
+    for i in range(n):
+        y = math.sin(x)
+        x = x + 0.1 * y
+    return x + y
+
+
+def with_tree(p, n):
+    x = p["x"]
+    for i in range(n):
+        x = x * p["a"] + 0.1 * math.sin(x)
+    return x

@@ -53,6 +53,7 @@ SCALAR_CASES = [
     (cf.skipping, (0.2, 0.3), ("x", "a")),
     (cf.before_and_after, (0.3,), ("a",)),
     (cf.two_loops, (0.5, 0.8), ("x", "y")),
+    (cf.stepping, (0.4,), ("x",)),
 ]
 
 
@@ -100,6 +101,25 @@ def test_numpy_state_matches_the_tape_and_central_differences(schedule):
         assert_same(rnn_checked(W, b, x4, n), want)
         for k in range(3):
             assert close(want[k], central(lambda *p: cf.rnn(*p, n), [W, b, x4], k), 1e-6)
+
+
+@pytest.mark.parametrize("schedule", ["sqrt", ("binomial", 2, 2)], ids=str)
+def test_options_and_argument_forms_keep_the_gradient(schedule):
+    for n in (1, 5, 12):
+        want = grad(cf.logistic, wrt=("x", "r"))(0.3, 2.5, n)
+        assert_same(grad(cf.logistic, wrt=("x", "r"), optimize=False,
+                         checkpoint=schedule)(0.3, 2.5, n), want)
+        assert_same(grad(cf.logistic, wrt=("x", "r"), explain=True,
+                         checkpoint=schedule)(0.3, 2.5, n), want)
+        assert_same(grad(cf.last_value, checkpoint=schedule)(0.3, n), grad(cf.last_value)(0.3, n))
+        tree = {"x": 0.3, "a": 0.9}
+        got = grad(cf.with_tree, wrt="p", checkpoint=schedule)(tree, n)
+        want = grad(cf.with_tree, wrt="p")(tree, n)
+        assert got.keys() == want.keys() and all(close(got[k], want[k]) for k in got)
+    with pytest.raises(S2SDiffError, match="not trees"):
+        vjp(cf.with_tree, {"x": 0.3, "a": 0.9}, 3, checkpoint=schedule)
+    with pytest.raises(UnboundLocalError):     # y unbound, as in the user's function
+        grad(cf.last_value, checkpoint=schedule)(0.3, 0)
 
 
 def test_the_report_counts_snapshots_tape_and_recomputation():

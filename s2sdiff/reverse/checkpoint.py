@@ -67,7 +67,6 @@ def refuse_unsupported(program, top_loops):
         raise _error(program, program.parsed.node, "it has no loop to checkpoint",
                      "checkpoint= on a function without a loop",
                      "Leave out checkpoint=: without a loop the gradient keeps no tape.")
-    top = {id(loop) for loop, _, _ in top_loops}
     for item in program.body:
         if isinstance(item, If):
             for inner in walk_items(item.body + item.orelse):
@@ -78,7 +77,7 @@ def refuse_unsupported(program, top_loops):
                                  "Move the loop out of the if (compute both cases, or put "
                                  "the branch inside the loop), or leave out checkpoint=.")
     for loop, plan, _ in top_loops:
-        if id(loop) not in top or plan is None or not plan.pushed:
+        if plan is None or not plan.pushed:
             continue
         if loop.kind != "for" or not _is_range(loop.iterable):
             what = "a while loop" if loop.kind == "while" else "a for loop over " \

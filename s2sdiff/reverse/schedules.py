@@ -140,9 +140,13 @@ class Revolve:
                     pending.append(("sequential", a, b))
                 else:                          # in leaves: the last one may be shorter
                     m = a + leaf * _split(-(-(b - a) // leaf), s)
-                    pending += [("treeverse", a, m, s), ("drop", m, m),
-                                ("treeverse", m, b, s - 1), ("store", m, m),
-                                ("advance", a, m), ("restore", a, a)]
+                    if b - m <= leaf:          # reversed at once: no snapshot of m needed
+                        pending += [("treeverse", a, m, s), ("reverse", m, b),
+                                    ("advance", a, m), ("restore", a, a)]
+                    else:
+                        pending += [("treeverse", a, m, s), ("drop", m, m),
+                                    ("treeverse", m, b, s - 1), ("store", m, m),
+                                    ("advance", a, m), ("restore", a, a)]
             elif kind == "sequential":        # reverse the last leaf, then the others
                 b = task[2]
                 c = a + leaf * ((b - a - 1) // leaf)

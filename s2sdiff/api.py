@@ -143,8 +143,9 @@ def grad(f, *, wrt=None, optimize=True, explain=False, backend="python", checkpo
     state every ``ceil(sqrt(n))`` steps, each segment run again taped during the reverse
     sweep (every step runs once more).  ``("binomial", s)``: at most ``s`` snapshots,
     placed by Griewank's revolve schedule, with the fewest steps run again that ``s``
-    allows.  The gradient is the tape's; the schedule is visible in ``.source`` and
-    costed by ``.checkpoint_report``.  A loop the schedule cannot drive (``while``, not
+    allows; ``("binomial", s, k)``: the same over blocks of ``k`` steps, each reversed
+    from a tape of ``k`` steps.  The gradient is the tape's; the schedule is in ``.source``,
+    its cost in ``.checkpoint_report``.  A loop the schedule cannot drive (``while``, not
     over ``range``, ``break``, writes in place, inside a branch) and a function without a
     loop are refused when the code is generated.
     """

@@ -153,3 +153,13 @@ def with_tree(p, n):
     for i in range(n):
         x = x * p["a"] + 0.1 * math.sin(x)
     return x
+
+
+def _damped(u, a):
+    return math.sin(u) * a + u
+
+
+def calls_helper(x, a, n):
+    for i in range(n):
+        x = _damped(x, a) * 0.5
+    return x

@@ -54,6 +54,7 @@ SCALAR_CASES = [
     (cf.before_and_after, (0.3,), ("a",)),
     (cf.two_loops, (0.5, 0.8), ("x", "y")),
     (cf.stepping, (0.4,), ("x",)),
+    (cf.calls_helper, (0.3, 0.8), ("x", "a")),
 ]
 
 
@@ -116,6 +117,9 @@ def test_options_and_argument_forms_keep_the_gradient(schedule):
         got = grad(cf.with_tree, wrt="p", checkpoint=schedule)(tree, n)
         want = grad(cf.with_tree, wrt="p")(tree, n)
         assert got.keys() == want.keys() and all(close(got[k], want[k]) for k in got)
+    x = np.array([0.3, 0.4])            # scalar code given arrays: specialised on them
+    value, pullback = vjp(cf.logistic, x, 2.5, 7, checkpoint=schedule)
+    assert_same(pullback(np.ones(2)), vjp(cf.logistic, x, 2.5, 7)[1](np.ones(2)))
     with pytest.raises(S2SDiffError, match="not trees"):
         vjp(cf.with_tree, {"x": 0.3, "a": 0.9}, 3, checkpoint=schedule)
     with pytest.raises(UnboundLocalError):     # y unbound, as in the user's function

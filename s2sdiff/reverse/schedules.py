@@ -17,6 +17,7 @@ again from them.  This module is the part that does not depend on the program:
 Everything here is plain integer arithmetic; nothing is stateful but a ``Revolve``.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -75,6 +76,7 @@ def revolve_advances(n, s):
     return r * n - _beta(s + 1, r - 1)
 
 
+@functools.lru_cache(maxsize=4096)         # short stretches recur all along a long loop
 def _split(n, s):
     """Where the optimal schedule for ``n`` steps and ``s`` snapshots takes its next
     snapshot, counted from its first step (the smallest optimal distance)."""

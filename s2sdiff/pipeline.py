@@ -238,6 +238,8 @@ def _describe(generated, func, program):
     generated.__s2sdiff_origin__ = func
     generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
     generated.__s2sdiff_custom__ = custom_rules(program)
+    generated.__s2sdiff_fails__ = {s.target: s.rule for s in program.steps if s.store is None
+                                   and getattr(s.rule, "fails", None) is not None}
 
 
 def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain, layout=(),

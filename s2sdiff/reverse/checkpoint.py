@@ -47,16 +47,19 @@ def apply(listing, spec):
         _Rewrite(listing, loop, blocks, report).run()
         rewritten.append(loop)
     for loop in rewritten:
-        listing.header.append(f"checkpointed: the loop of line {loop.lineno} "
-                              f"({report.formula()})")
+        listing.header.append(f"checkpoint={_spelled(report)} on the loop of line "
+                              f"{loop.lineno}: {report.formula()}")
     if not rewritten:
-        listing.header.append(f"checkpoint={_spelled(spec)}: no loop stores values per "
+        listing.header.append(f"checkpoint={_spelled(report)}: no loop stores values per "
                               f"step, nothing to checkpoint")
     return report
 
 
-def _spelled(spec):
-    return '"sqrt"' if spec[0] == "sqrt" else repr(spec)
+def _spelled(report):
+    if report.schedule == "sqrt":
+        return '"sqrt"'
+    tape = f", {report.tape}" if report.tape > 1 else ""
+    return f'("binomial", {report.limit}{tape})'
 
 
 def refuse_unsupported(program, top_loops):
@@ -168,16 +171,16 @@ class _Rewrite:
         segments = f"range(0, len({self.steps}), {segment})"
         piece = f"{self.steps}[{self.start}:{self.start} + {segment}]"
         forward = [
-            Comment(f"checkpointing (sqrt): the state ({self.state}) stored every {segment} "
-                    f"steps, in place of the tape"),
+            Comment(f"sqrt checkpointing: no tape, a snapshot of ({self.state}) every "
+                    f"{segment} = ceil(sqrt(n)) steps"),
             Line(_stmt(f"{self.steps} = {unparse(self.loop.iterable)}")),
             Line(_stmt(f"{segment} = {helper}(len({self.steps}))")),
             Line(_stmt(f"{self.snapshots} = []")),
             Block(_head(f"for {self.start} in {segments}:"),
                   [self._store(), self._loop(piece, self.untaped)])]
         backward = [
-            Comment("checkpointing (sqrt): each segment, last to first, run again from its "
-                    "snapshot with its tape, then reversed"),
+            Comment("sqrt checkpointing: each segment, last to first, run again taped from "
+                    "its snapshot, then reversed"),
             Block(_head(f"for {self.start} in reversed({segments}):"),
                   [Line(_stmt(f"{self.state} = {self.snapshots}.pop()"))]
                   + self._segment(piece))]
@@ -192,8 +195,8 @@ class _Rewrite:
         walk = f"for {action}, {self.start}, {stop} in {schedule}.%s:"
         advance = self._loop(piece, self.untaped)
         forward = [
-            Comment(f"checkpointing (binomial, revolve): at most {limit} snapshots of the "
-                    f"state ({self.state}) and {tape} step{'s' * (tape > 1)} of tape"),
+            Comment(f"binomial checkpointing (revolve): at most {limit} snapshots of "
+                    f"({self.state}), a tape of {tape} step{'s' * (tape > 1)}"),
             Line(_stmt(f"{self.steps} = {unparse(self.loop.iterable)}")),
             Line(_stmt(f"{schedule} = {helper}(len({self.steps}), {limit}"
                        + (f", {tape})" if tape > 1 else ")"))),
@@ -212,7 +215,7 @@ class _Rewrite:
             chain = [Block(_head(f"if {action} == {name!r}:"), body, chain)]
         backward = [
             self._loop(f"reversed({last})", self.backward.body),
-            Comment("checkpointing (binomial): the rest of the schedule"),
+            Comment("binomial checkpointing: the rest of the schedule"),
             Block(_head(walk % "reverse"), chain)]
         return forward, backward
 

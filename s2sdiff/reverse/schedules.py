@@ -200,14 +200,13 @@ class Report:
 
     def formula(self):
         if self.schedule == "sqrt":
-            return ("sqrt: ceil(n/k) snapshots, k = ceil(sqrt(n)) steps of tape, "
-                    "n steps recomputed")
+            return "ceil(n/k) snapshots, a tape of k = ceil(sqrt(n)) steps, n steps run again"
         s = self.limit
         if self.tape > 1:
-            return (f"binomial: at most {s} snapshots, {self.tape} steps of tape, revolve "
-                    f"over blocks of {self.tape} steps")
-        return (f"binomial: at most {s} snapshots, 1 step of tape, r*n - C({s}+r, {s}+1) "
-                f"steps recomputed (C({s}+r-1, {s}) < n <= C({s}+r, {s}))")
+            return (f"at most {s} snapshots, a tape of {self.tape} steps, revolve over "
+                    f"blocks of {self.tape} steps")
+        return (f"at most {s} snapshots, a tape of 1 step, r*n - C({s}+r, {s}+1) steps run "
+                f"again, where C({s}+r-1, {s}) < n <= C({s}+r, {s})")
 
     def __str__(self):
-        return f"checkpoint {self.formula()}"
+        return f"checkpoint {self.schedule}: {self.formula()}"

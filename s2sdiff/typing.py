@@ -12,7 +12,7 @@ changes what s2sdiff does at run time.
 from typing import (Any, Callable, Literal, ParamSpec, Protocol, TypeAlias,
                     TypeVar, overload, runtime_checkable)
 
-__all__ = ["Backend", "JacobianMode", "EjectMode", "CheckMethod", "Wrt", "Primals",
+__all__ = ["Backend", "Checkpoint", "JacobianMode", "EjectMode", "CheckMethod", "Wrt", "Primals",
            "GeneratedFunction", "Dispatcher", "Pullback", "Transform"]
 
 P = ParamSpec("P")
@@ -22,6 +22,12 @@ R_co = TypeVar("R_co", covariant=True)
 Backend: TypeAlias = Literal["python", "numba", "jax"]
 """Where the generated code runs: ``backend=`` of ``grad``, ``value_and_grad``,
 ``derivative``, ``jvp`` and ``vjp``."""
+
+Checkpoint: TypeAlias = (Literal["sqrt"] | tuple[Literal["binomial"], int]
+                         | tuple[Literal["binomial"], int, int] | None)
+"""``checkpoint=`` of ``grad``, ``value_and_grad`` and ``vjp``: the tape of loops
+(``None``), ``"sqrt"`` segments, or revolve with ``s`` snapshots (and ``k`` steps taped
+per block)."""
 
 JacobianMode: TypeAlias = Literal["auto", "forward", "reverse"]
 """``mode=`` of ``jacobian``."""

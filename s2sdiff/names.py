@@ -18,6 +18,7 @@ class Namer:
     def __init__(self, reserved=()):
         self.taken = set(reserved)
         self._discard = None
+        self._counters = {}        # (base, sep) -> a k such that every smaller one is taken
 
     @classmethod
     def for_function(cls, node):
@@ -35,9 +36,10 @@ class Namer:
     def fresh(self, base, sep="_"):
         if base not in self.taken and not keyword.iskeyword(base):
             return self.reserve(base)
-        k = 2
+        k = self._counters.get((base, sep), 2)
         while f"{base}{sep}{k}" in self.taken:
             k += 1
+        self._counters[base, sep] = k + 1
         return self.reserve(f"{base}{sep}{k}")
 
     def discard(self):
@@ -48,9 +50,10 @@ class Namer:
 
     def numbered(self, base):
         """``base1``, ``base2``...: the first of these that is free."""
-        k = 1
+        k = self._counters.get((base, None), 1)
         while f"{base}{k}" in self.taken:
             k += 1
+        self._counters[base, None] = k + 1
         return self.reserve(f"{base}{k}")
 
 

@@ -45,6 +45,8 @@ at the first call of NumPy code with new argument kinds, is an ``InternalError``
 
 import ast
 import collections
+import contextlib
+import gc
 import inspect
 import threading
 import types
@@ -74,6 +76,28 @@ RECENT = 256
 _lock = threading.RLock()
 _pending = {}                              # (id(function), options) -> Later, while generating
 _renewing = threading.local()              # how deep generated code is regenerating itself
+_paused = [0, False]                       # generations under way, whether gc was enabled
+
+
+@contextlib.contextmanager
+def collection_paused():
+    """Generation allocates millions of small objects (syntax trees, steps) that live
+    until it ends; meanwhile CPython's cyclic collector would traverse every object of
+    the process again and again (about 40% of the time of a long function, once NumPy and
+    SciPy are imported).  It is paused while generating and resumes after, where it
+    collects what generation left once."""
+    with _lock:
+        if _paused[0] == 0:
+            _paused[1] = gc.isenabled()
+            gc.disable()
+        _paused[0] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _paused[0] -= 1
+            if _paused[0] == 0 and _paused[1]:
+                gc.enable()
 
 
 def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None,
@@ -86,7 +110,7 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
     options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain), layout)
     if backend != "python":
         options += (backend,)
-    with _lock:
+    with _lock, collection_paused():
         try:
             per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
         except TypeError:
@@ -122,7 +146,7 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
     origin = getattr(func, "__s2sdiff_origin__", None)
     tree_params = ()
     if origin is None and isinstance(func, types.FunctionType):
-        with firewall(func):
+        with firewall(func), collection_paused():
             try:
                 parsed = parse(func)
             except S2SDiffError:
@@ -268,7 +292,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
 
     def specialise(args, ieee=False):     # generation, at the first call with these kinds
         try:
-            with firewall(func):
+            with firewall(func), collection_paused():
                 return specialise_kinds(args, ieee=ieee)
         except ArgumentError as error:          # about the function's own parameters
             line = parsed.node.lineno

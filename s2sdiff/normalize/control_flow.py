@@ -71,7 +71,11 @@ class ControlFlow:
         if len(arms) == 1:
             merged = dict(arms[0][1])
         elif len(arms) == 2:
-            users = list(dict.fromkeys([*then_versions, *else_versions]))
+            # the users whose version an arm changed, in order (the others keep theirs)
+            changed = {user for user, _ in then_versions.items() ^ before.items()}
+            changed.update(user for user, _ in else_versions.items() ^ before.items())
+            users = list(filter(changed.__contains__,
+                                dict.fromkeys([*then_versions, *else_versions])))
             for user in users:
                 names = [versions.get(user) for _, versions in arms]
                 if names[0] != names[1] and not synthetic and not self._live_after(user):

@@ -5,6 +5,7 @@ names of derivatives: ``AdjointNames`` (reverse mode's ``dv``) and ``TangentName
 listing's ``adjoints``."""
 
 import ast
+import itertools
 import keyword
 
 
@@ -121,8 +122,24 @@ class AdjointNames:
     def get(self, name):
         return self.listing.adjoints.get(name)
 
+    def _index(self):
+        """adjoint -> (its primal, its position in ``listing.adjoints``), brought up to
+        date with the entries added since (entries are only ever added)."""
+        names = self.listing.adjoints
+        index = self.__dict__.setdefault("_positions", {})
+        if len(index) != len(names):
+            for position, (p, d) in enumerate(itertools.islice(names.items(), len(index), None),
+                                              len(index)):
+                index.setdefault(d, (p, position))
+        return index
+
     def primal(self, adjoint_name):
-        return next(p for p, d in self.listing.adjoints.items() if d == adjoint_name)
+        return self._index()[adjoint_name][0]
+
+    def in_order(self, adjoint_names):
+        """``adjoint_names`` (adjoints in ``listing.adjoints``) in the order of that dict."""
+        index = self._index()
+        return sorted(adjoint_names, key=lambda d: index[d][1])
 
     def __call__(self, name):
         names = self.listing.adjoints

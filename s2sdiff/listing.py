@@ -40,7 +40,13 @@ class Listing:
 
     @property
     def derivative_names(self):
-        return set(self.adjoints.values())
+        """The adjoint (or tangent) names, a frozenset made again only when ``adjoints``
+        grew (entries are only ever added)."""
+        cached = self.__dict__.get("_derivative_names")
+        if cached is None or cached[0] != len(self.adjoints):
+            cached = self._derivative_names = (len(self.adjoints),
+                                               frozenset(self.adjoints.values()))
+        return cached[1]
 
 
 def assign(name, value):

@@ -5,7 +5,6 @@ names of derivatives: ``AdjointNames`` (reverse mode's ``dv``) and ``TangentName
 listing's ``adjoints``."""
 
 import ast
-import itertools
 import keyword
 
 
@@ -123,15 +122,16 @@ class AdjointNames:
         return self.listing.adjoints.get(name)
 
     def _index(self):
-        """adjoint -> (its primal, its position in ``listing.adjoints``), brought up to
-        date with the entries added since (entries are only ever added)."""
+        """adjoint -> (its primal, its position in ``listing.adjoints``), kept on the
+        listing and brought up to date by ``__call__`` (built again if it missed entries)."""
         names = self.listing.adjoints
-        index = self.__dict__.setdefault("_positions", {})
-        if len(index) != len(names):
-            for position, (p, d) in enumerate(itertools.islice(names.items(), len(index), None),
-                                              len(index)):
-                index.setdefault(d, (p, position))
-        return index
+        index = getattr(self.listing, "_adjoint_index", None)
+        if index is None or index[0] != len(names):
+            positions = {}
+            for position, (p, d) in enumerate(names.items()):
+                positions.setdefault(d, (p, position))
+            index = self.listing._adjoint_index = [len(names), positions]
+        return index[1]
 
     def primal(self, adjoint_name):
         return self._index()[adjoint_name][0]
@@ -148,6 +148,10 @@ class AdjointNames:
             if preferred in self.namer.taken or keyword.iskeyword(preferred):
                 preferred = self.namer.fresh("d_" + name)
             names[name] = self.namer.reserve(preferred)
+            index = getattr(self.listing, "_adjoint_index", None)
+            if index is not None and index[0] == len(names) - 1:
+                index[1].setdefault(names[name], (name, index[0]))
+                index[0] += 1
             if name in self.user_names:
                 self.listing.kept.add(names[name])
         return names[name]

@@ -329,10 +329,11 @@ def compile_listing(listing):
         name="s2sdiff_factory",
         args=ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in outer_params], vararg=None,
                            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-        body=[tree.body[0], ast.Return(ast.Name(listing.name, ast.Load()))],
+        body=[ast.Return(ast.Name(listing.name, ast.Load()))],
         decorator_list=[], returns=None, type_comment=None, lineno=1, col_offset=0)
+    ast.fix_missing_locations(factory)      # the parsed function has its locations already
+    factory.body.insert(0, tree.body[0])
     module = ast.Module([factory], type_ignores=[])
-    ast.fix_missing_locations(module)
     namespace = {}
     exec(syntax.compile(module, filename, "exec"), func.__globals__, namespace)
     values = [injected.get(n) for n in outer_params]

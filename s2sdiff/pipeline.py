@@ -76,6 +76,7 @@ RECENT = 256
 _lock = threading.RLock()
 _pending = {}                              # (id(function), options) -> Later, while generating
 _renewing = threading.local()              # how deep generated code is regenerating itself
+_handoff = threading.local()               # .parsed: (function, Parsed) for _build to reuse
 _paused = [0, False]                       # generations under way, whether gc was enabled
 
 
@@ -144,7 +145,7 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
     when its body reads a parameter as a tree (``trees.candidates``), the generated
     function otherwise; cached like ``generate``'s."""
     origin = getattr(func, "__s2sdiff_origin__", None)
-    tree_params = ()
+    tree_params, parsed = (), None
     if origin is None and isinstance(func, types.FunctionType):
         with firewall(func), collection_paused():
             try:
@@ -155,7 +156,11 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
                 tree_params = sorted(trees.candidates(parsed.node, wrt_names,
                                                       trees.uses_numpy(parsed)))
     if not tree_params:
-        return generate(func, kind, wrt_names, single, optimize, explain)
+        _handoff.parsed = (func, parsed)
+        try:
+            return generate(func, kind, wrt_names, single, optimize, explain)
+        finally:
+            _handoff.parsed = None
     options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain))
     with _lock:
         per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
@@ -191,7 +196,12 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
     """The pipeline (see the module docstring); the result is cached in ``per_function``."""
     with _lock:
         try:
-            parsed = parse(_ieee_version(func) if ieee else func)
+            handed, _handoff.parsed = getattr(_handoff, "parsed", None), None
+            if handed is not None and handed[0] is func and handed[1] is not None \
+                    and not ieee:
+                parsed = handed[1]        # generate_for_trees parsed it just now, unchanged
+            else:
+                parsed = parse(_ieee_version(func) if ieee else func)
             program = normalize(tree_flatten.flatten(parsed, layout) if layout else parsed)
             if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
                 aliases.check(program)

@@ -51,7 +51,7 @@ def optimize(listing):
                 changed = True
             else:
                 memo.folded(stmt)
-        changed |= _propagate(listing, derivatives, protected, memo)
+        changed |= _propagate(listing, derivatives, protected, memo, integral)
         changed |= _propagate_in_blocks(listing, derivatives, protected, memo)
         changed |= _remove_dead(listing, derivatives, protected, memo)
     listing.body = _drop_empty_comments(listing.body)
@@ -314,13 +314,15 @@ def _fold_statement(stmt, integral):
 # propagation and dead code ---------------------------------------------------------
 
 def _written(stmt):
-    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
-    return target.id if isinstance(target, ast.Name) else None
+    target = stmt.targets[0] if stmt.__class__ is ast.Assign else getattr(stmt, "target", None)
+    return target.id if target.__class__ is ast.Name else None
 
 
-def _propagate(listing, derivatives, protected, memo):
+def _propagate(listing, derivatives, protected, memo, integral=None):
     """Substitute derivatives assigned once from a literal or a copyable name; one pass.
-    Only straight-line code outside blocks: a name a loop or branch touches stays."""
+    Only straight-line code outside blocks: a name a loop or branch touches stays.  A
+    derivative substituted into is folded at once (given ``integral``), so that a literal
+    it becomes is substituted further in this same pass, not one round later."""
     lines = _top_lines(listing.body)
     blocked = _in_blocks(listing.body, memo)
     writes, last_write = {}, {}
@@ -333,6 +335,8 @@ def _propagate(listing, derivatives, protected, memo):
         if substitutions and not substitutions.keys().isdisjoint(memo.reads(line.stmt)):
             _Substitute(substitutions).visit(line.stmt)
             memo.forget(line.stmt)
+            if integral is not None and _written(line.stmt) in derivatives:
+                line.stmt = _fold_statement(line.stmt, integral)[0]
         stmt = line.stmt
         name = _written(stmt)
         if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
@@ -354,6 +358,8 @@ def _propagate(listing, derivatives, protected, memo):
 def _propagate_in_blocks(listing, derivatives, protected, memo):
     """Inside a branch or loop body: ``da = db`` read only by the statements after it in
     the same body, before ``db`` changes, is substituted (``dtanh = ds`` in a loop)."""
+    if not any(isinstance(item, Block) for item in listing.body):
+        return False
     writes = {}
     reads = {}
     for line in _lines(listing.body):

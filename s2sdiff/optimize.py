@@ -29,7 +29,7 @@ import math
 
 from .custom import stop_gradient
 from .listing import Block, Comment, Line, assign, walk_lines
-from .liveness import Memo as _Memo, prune_forward  # noqa: F401  (pipeline imports it here)
+from .liveness import Memo as _Memo, nodes as _nodes, prune_forward  # noqa: F401  (pipeline imports it here)
 
 
 def optimize(listing):
@@ -303,12 +303,17 @@ def _fold(expr, integral):
 
 def _fold_statement(stmt, integral):
     """The statement folded (its value in place), and whether anything changed."""
+    if not any(isinstance(n, _FOLDABLE) for n in _nodes(stmt.value)):
+        return stmt, False          # every rule needs a literal or a sign to act on
     stmt.value, folded = _fold(stmt.value, integral)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
         positive = _without_sign(stmt.value)
         if positive is not None:
             return ast.AugAssign(stmt.target, ast.Sub(), positive, lineno=0), True
     return stmt, folded
+
+
+_FOLDABLE = (ast.Constant, ast.UnaryOp)
 
 
 # propagation and dead code ---------------------------------------------------------

@@ -22,8 +22,13 @@ class Namer:
 
     @classmethod
     def for_function(cls, node):
-        return cls(n.id for n in ast.walk(node) if isinstance(n, ast.Name)) \
-            ._with(a.arg for a in ast.walk(node) if isinstance(a, ast.arg))
+        names = set()          # one walk: the names and the parameters' names
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name):
+                names.add(n.id)
+            elif isinstance(n, ast.arg):
+                names.add(n.arg)
+        return cls(names)
 
     def _with(self, names):
         self.taken.update(names)

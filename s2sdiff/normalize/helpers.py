@@ -556,9 +556,11 @@ def _param_names(node):
 def _bound_names(node):
     """Every name bound anywhere in ``node``: parameters (its own and of nested
     functions and lambdas), assignment targets, nested ``def`` names, imports."""
-    names = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+    names = set()
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+        if isinstance(sub, ast.arg):
+            names.add(sub.arg)
+        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
             names.add(sub.id)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
                 and sub is not node:

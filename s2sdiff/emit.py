@@ -104,7 +104,8 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs
              if a.arg not in program.opaque_params]      # objects and functions: not reals
     params = ", ".join(f"{p}={p}" for p in names)
-    sequences = [p for p in names if p in sequence_parameters(program)]
+    found = sequence_parameters(program)
+    sequences = [p for p in names if p in found]
     if sequences:             # these may be lists, tuples or arrays of reals
         params = f"{tuple(sequences)!r}, {params}"
     lines.append(f"{INDENT}except TypeError:")

@@ -78,6 +78,7 @@ _pending = {}                              # (id(function), options) -> Later, w
 _renewing = threading.local()              # how deep generated code is regenerating itself
 _handoff = threading.local()               # .parsed: (function, Parsed) for _build to reuse
 _paused = [0, False]                       # generations under way, whether gc was enabled
+_paused_lock = threading.Lock()            # held only to count them (never while generating)
 
 
 @contextlib.contextmanager
@@ -87,7 +88,7 @@ def collection_paused():
     the process again and again (about 40% of the time of a long function, once NumPy and
     SciPy are imported).  It is paused while generating and resumes after, where it
     collects what generation left once."""
-    with _lock:
+    with _paused_lock:
         if _paused[0] == 0:
             _paused[1] = gc.isenabled()
             gc.disable()
@@ -95,7 +96,7 @@ def collection_paused():
     try:
         yield
     finally:
-        with _lock:
+        with _paused_lock:
             _paused[0] -= 1
             if _paused[0] == 0 and _paused[1]:
                 gc.enable()

@@ -117,7 +117,7 @@ class _Inliner:
     def __init__(self, parsed):
         self.parsed = parsed
         self.name = parsed.node.name
-        self.namer = Namer.for_function(parsed.node)
+        self._namer = None          # made when a helper is inlined (``namer``)
         self.locals = _bound_names(parsed.node)
         self.cells = {}             # new free name -> cell
         self.inlined = []           # (spelling, function)
@@ -126,6 +126,14 @@ class _Inliner:
         self._arrays = {}           # function -> whether it reaches NumPy code
         self._array_caller = None
         self.params = _param_names(parsed.node)
+
+    @property
+    def namer(self):
+        """The caller's names, found only once a helper is inlined (most functions call
+        none: a walk of the function less)."""
+        if self._namer is None:
+            self._namer = Namer.for_function(self.parsed.node)
+        return self._namer
 
     # deciding -----------------------------------------------------------------------
 

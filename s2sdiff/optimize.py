@@ -63,10 +63,6 @@ def _lines(body):
     return list(walk_lines(body))
 
 
-def _top_lines(body):
-    return [item for item in body if isinstance(item, Line)]
-
-
 def _in_blocks(body, memo):
     """Names read or written inside blocks: left alone by propagation."""
     names = set()
@@ -303,7 +299,7 @@ def _fold(expr, integral):
 
 def _fold_statement(stmt, integral):
     """The statement folded (its value in place), and whether anything changed."""
-    if not any(isinstance(n, _FOLDABLE) for n in _nodes(stmt.value)):
+    if not any(isinstance(n, (ast.Constant, ast.UnaryOp)) for n in _nodes(stmt.value)):
         return stmt, False          # every rule needs a literal or a sign to act on
     stmt.value, folded = _fold(stmt.value, integral)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
@@ -311,9 +307,6 @@ def _fold_statement(stmt, integral):
         if positive is not None:
             return ast.AugAssign(stmt.target, ast.Sub(), positive, lineno=0), True
     return stmt, folded
-
-
-_FOLDABLE = (ast.Constant, ast.UnaryOp)
 
 
 # propagation and dead code ---------------------------------------------------------
@@ -324,11 +317,10 @@ def _written(stmt):
 
 
 def _propagate(listing, derivatives, protected, memo, integral=None):
-    """Substitute derivatives assigned once from a literal or a copyable name; one pass.
-    Only straight-line code outside blocks: a name a loop or branch touches stays.  A
-    derivative substituted into is folded at once (given ``integral``), so that a literal
-    it becomes is substituted further in this same pass, not one round later."""
-    lines = _top_lines(listing.body)
+    """Substitute derivatives assigned once from a literal or a copyable name; one pass,
+    each folded once substituted into (a literal it becomes goes on in the same pass).
+    Only straight-line code outside blocks: a name a loop or branch touches stays."""
+    lines = [item for item in listing.body if isinstance(item, Line)]
     blocked = _in_blocks(listing.body, memo)
     writes, last_write = {}, {}
     for index, line in enumerate(lines):

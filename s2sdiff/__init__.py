@@ -7,8 +7,8 @@ generate forward mode, each step followed by its tangent.  The ``.source`` of a 
 function is the product: read it, step through it, ship it.
 """
 
-from .api import (derivative, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
-                  value_and_grad, vjp)
+from .api import derivative, grad, jvp, value_and_grad, vjp
+from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
 from .check import check_grad, verify
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .errors import (ArgumentError, InternalError, NotScalarError, S2SDiffError, SourceError,

@@ -1,5 +1,5 @@
-"""The public entry points: ``grad``, ``value_and_grad``, ``derivative``, ``jvp``,
-``vjp``, ``jacfwd``, ``jacrev``, ``jacobian``, ``hessian`` and ``hvp``.
+"""The public entry points: ``grad``, ``value_and_grad``, ``derivative``, ``jvp`` and
+``vjp`` (the Jacobians, ``hessian`` and ``hvp`` are in ``jacobians.py``).
 
 Each reads its options (``wrt`` through ``resolve_wrt``, into parameter names) and asks
 ``pipeline.generate`` for the generated function of its kind, made once per (function,
@@ -14,30 +14,30 @@ import copy
 import functools
 import inspect
 import types
+from typing import Any, Callable, Concatenate, Sequence, overload
 
 import numpy as np
 
-from . import aliases, array_jacobians, backends, custom, pipeline, trees
-from .emit import listing_of
-from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
-from .ir import has_control_flow, is_array_program
-from .normalize import normalize
-from .parse import parse
-from .rules import Structural
-from .tree_calls import TreeCall, reads_trees
+from . import aliases, backends, pipeline, trees
+from .reverse import schedules
+from .errors import ArgumentError, S2SDiffError
+from .tree_calls import TreeCall
+from .typing import (Backend, Checkpoint, GeneratedFunction, P, Primals, Pullback, Transform,
+                     Wrt)
 
 
-def _decorator(transform):
+def _decorator(transform: Callable[Concatenate[Callable[..., Any], P], GeneratedFunction[...]]
+               ) -> Transform[P]:
     """Let ``transform(f, **options)`` be used bare, with options, or as a call."""
     @functools.wraps(transform)
-    def entry(f=None, /, **options):
+    def entry(f: Callable[..., Any] | None = None, /, **options: Any) -> Any:
         if f is None:
             return lambda g: entry(g, **options)
-        return transform(f, **options)
-    return entry
+        return transform(f, **options)  # type: ignore[call-arg]  # P: keywords only
+    return entry  # type: ignore[return-value]  # matches typing.Transform
 
 
-def resolve_wrt(func, wrt):
+def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[list[str], bool]:
     """(parameter names to differentiate, whether a single gradient is returned)."""
     original = getattr(func, "__s2sdiff_origin__", func)
     params = _parameter_names(func) if _named_parameters(func) else _parameter_names(original)
@@ -55,7 +55,7 @@ def resolve_wrt(func, wrt):
                        construct="wrt")
 
 
-def _function_default(func, name):
+def _function_default(func: Callable[..., Any], name: str) -> bool:
     try:
         default = inspect.signature(func).parameters[name].default
     except (TypeError, ValueError, KeyError):
@@ -63,7 +63,7 @@ def _function_default(func, name):
     return callable(default) and not isinstance(default, type)
 
 
-def _named_parameters(func):
+def _named_parameters(func: Callable[..., Any]) -> bool:
     """Whether ``func``'s own signature names its parameters (a generated jvp has its
     tangents too; an array dispatcher takes ``*args``)."""
     try:
@@ -74,7 +74,7 @@ def _named_parameters(func):
                    for p in signature.parameters.values())
 
 
-def _parameter_names(func):
+def _parameter_names(func: Callable[..., Any]) -> list[str]:
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
@@ -83,7 +83,7 @@ def _parameter_names(func):
             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
-def _parameter(func, params, key):
+def _parameter(func: Callable[..., Any], params: list[str], key: int | str) -> str:
     name = getattr(func, "__name__", "the function")
     if isinstance(key, bool) or not isinstance(key, (int, str)):
         raise S2SDiffError(f"wrt entries must be ints or parameter names, got {key!r}", construct="wrt")
@@ -98,28 +98,37 @@ def _parameter(func, params, key):
     return key
 
 
-def _generate(func, kind, wrt, optimize, explain=False, backend="python"):
+def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, explain: bool = False,
+              backend: Backend = "python", checkpoint: Checkpoint = None) -> Any:
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
-    is data (``wrt`` counts the parameters after ``self``); ``grad`` and
-    ``value_and_grad`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
-    (``backends.py``) other than ``"python"``: the generated code compiled by it."""
+    is data (``wrt`` counts the parameters after ``self``); ``grad``,
+    ``value_and_grad`` and ``derivative`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
+    (``backends.py``) other than ``"python"``: the generated code compiled by it;
+    ``checkpoint``: the loop checkpointing schedule (``reverse/schedules.py``)."""
     backends.check(backend)
+    checkpoint = schedules.spec(checkpoint)
+    if checkpoint is not None and backend != "python":
+        raise S2SDiffError(f"checkpoint= runs with the default backend only, not "
+                           f"backend={backend!r}", construct="checkpoint")
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
         generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain,
-                                      backend=backend)
+                                      backend=backend, checkpoint=checkpoint)
         return types.MethodType(generated, func.__self__)
     if backend != "python":
         return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
                                  backend=backend)
-    if kind in ("grad", "value_and_grad"):
-        return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain)
-    return pipeline.generate(func, kind, wrt_names, single, optimize, explain)
+    if kind in ("grad", "value_and_grad", "derivative"):
+        return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain,
+                                           checkpoint=checkpoint)
+    return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
+                             checkpoint=checkpoint)
 
 
 @_decorator
-def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
+def grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True, explain: bool = False,
+         backend: Backend = "python", checkpoint: Checkpoint = None) -> GeneratedFunction[...]:
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
     ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
@@ -129,18 +138,35 @@ def grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
     the line of your source it comes from.  ``backend``: ``"python"`` (the generated
     Python runs as it is), ``"numba"`` (scalar and loop code compiled by ``numba.njit``)
     or ``"jax"`` (NumPy code run as ``jax.numpy`` under ``jax.jit``); see ``backends.py``.
+
+    ``checkpoint``: how the loops at the top level of ``f`` keep what their reverse
+    needs.  ``None``: a tape, one entry per step.  ``"sqrt"``: a snapshot of the loop's
+    state every ``ceil(sqrt(n))`` steps, each segment run again taped during the reverse
+    sweep (every step runs once more).  ``("binomial", s)``: at most ``s`` snapshots,
+    placed by Griewank's revolve schedule, with the fewest steps run again that ``s``
+    allows; ``("binomial", s, k)``: the same over blocks of ``k`` steps, each reversed
+    from a tape of ``k`` steps.  The gradient is the tape's; the schedule is in ``.source``,
+    its cost in ``.checkpoint_report``.  A loop the schedule cannot drive (``while``, not
+    over ``range``, ``break``, writes in place, inside a branch) and a function without a
+    loop are refused when the code is generated.
     """
-    return _generate(f, "grad", wrt, optimize, explain=explain, backend=backend)
+    return _generate(f, "grad", wrt, optimize, explain=explain, backend=backend,
+                     checkpoint=checkpoint)
 
 
 @_decorator
-def value_and_grad(f, *, wrt=None, optimize=True, explain=False, backend="python"):
-    """Like ``grad``, but the generated function returns ``(value, gradients)``."""
-    return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend)
+def value_and_grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True,
+                   explain: bool = False, backend: Backend = "python",
+                   checkpoint: Checkpoint = None) -> GeneratedFunction[...]:
+    """Like ``grad``, but the generated function returns ``(value, gradients)``;
+    ``checkpoint`` as for ``grad``."""
+    return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend,
+                     checkpoint=checkpoint)
 
 
 @_decorator
-def derivative(f, *, wrt=None, optimize=True, backend="python"):
+def derivative(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True,
+               backend: Backend = "python") -> GeneratedFunction[...]:
     """Forward-mode derivative(s) of a scalar function, returned like ``grad`` returns them.
 
     The generated code runs one tangent sweep per requested parameter ``p``, interleaved
@@ -149,7 +175,14 @@ def derivative(f, *, wrt=None, optimize=True, backend="python"):
     return _generate(f, "derivative", wrt, optimize, backend=backend)
 
 
-def jvp(f, primals=None, tangents=None, *, backend="python"):
+@overload
+def jvp(f: Callable[..., Any], primals: None = None, tangents: None = None, *,
+        backend: Backend = "python") -> GeneratedFunction[...]: ...
+@overload
+def jvp(f: Callable[..., Any], primals: Primals, tangents: Primals, *,
+        backend: Backend = "python") -> tuple[Any, Any]: ...
+def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
+        backend: Backend = "python") -> GeneratedFunction[...] | tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` by forward mode, JAX's convention.
 
     ``primals`` and ``tangents`` are tuples or lists with one value per parameter of
@@ -165,33 +198,12 @@ def jvp(f, primals=None, tangents=None, *, backend="python"):
     return generated(*primals, *tangents)
 
 
-def hvp(f, primals, tangents):
-    """``H @ tangents``, the Hessian-vector product of the scalar function ``f`` at
-    ``primals``, without building the Hessian: reverse mode over ``f``'s generated jvp (the
-    gradient of ``f_dot = <grad f, tangents>``, the tangents held fixed).
-
-    ``primals`` and ``tangents`` are tuples or lists with one value per parameter of ``f``,
-    as in ``jvp``; the product is returned like ``grad`` returns gradients (alone for a
-    one-parameter function, else a tuple in parameter order).
-    """
-    names, single = resolve_wrt(f, None)
-    tree = _check_per_parameter("hvp", f, primals, tangents)
-    if tree is not None:
-        return tree.hvp(tangents, _name(f), single)
-    params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
-    generated = _generate(f, "jvp", tuple(names), True)
-    _refuse_custom("hvp", f, generated)
-    positions = [params.index(n) for n in names]
-    product = array_jacobians.hessian_products(generated, tuple(primals), names, positions,
-                                               _name(f))([tangents[p] for p in positions])
-    return product[0] if single else tuple(product)
-
-
-def _name(f):
+def _name(f: Callable[..., Any]) -> str:
     return getattr(getattr(f, "__s2sdiff_origin__", f), "__name__", "the function")
 
 
-def _check_per_parameter(transform, f, primals, tangents):
+def _check_per_parameter(transform: str, f: Callable[..., Any], primals: Any,
+                         tangents: Any) -> TreeCall | None:
     """A ``TreeCall`` when ``f`` reads parameters given as trees as trees, else ``None``,
     once ``primals`` and ``tangents`` are checked to be tuples or lists with one value per
     parameter (else an ``ArgumentError``); other trees are refused."""
@@ -213,26 +225,37 @@ def _check_per_parameter(transform, f, primals, tangents):
     return tree
 
 
-def vjp(f, *primals, backend="python"):
+@overload
+def vjp(f: Callable[..., Any], *, backend: Backend = "python",
+        checkpoint: Checkpoint = None) -> GeneratedFunction[...]: ...
+@overload
+def vjp(f: Callable[..., Any], primal: Any, /, *primals: Any, backend: Backend = "python",
+        checkpoint: Checkpoint = None) -> tuple[Any, Pullback]: ...
+def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
+        checkpoint: Checkpoint = None) -> GeneratedFunction[...] | tuple[Any, Pullback]:
     """``(f(*primals), pullback)`` by reverse mode, JAX's convention.
 
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
     a function returning a tuple, ``cotangent`` is a tuple with one entry per output.  The
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
     of the output adjoint ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
+    ``checkpoint`` as for ``grad``: the pullback runs the checkpointed loops.
     """
     if primals:
         original = getattr(f, "__s2sdiff_origin__", f)
         tree = TreeCall.of(f, _parameter_names(original), _every_parameter(original, primals),
                            resolve_wrt(f, None)[0])
         if tree is not None:
+            if checkpoint is not None:
+                raise S2SDiffError("vjp(..., checkpoint=...) takes arrays and numbers, not "
+                                   "trees: use grad(f, checkpoint=...)", construct="checkpoint")
             return tree.vjp(_call(original, primals))
     _refuse_trees("vjp", f, primals)
     arrays_given = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in primals)
     # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
     # their shapes like NumPy code, so each gradient is summed back to its input's shape
     generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True,
-                          backend=backend)
+                          backend=backend, checkpoint=checkpoint)
     if not primals:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
@@ -246,7 +269,7 @@ def vjp(f, *primals, backend="python"):
     else:
         value = _call(original, primals)
 
-    def pullback(cotangent):
+    def pullback(cotangent: Any) -> Any:
         cotangents = tuple(cotangent) if outputs is not None else (cotangent,)
         if outputs is not None and len(cotangents) != outputs:
             raise ArgumentError(f"pullback: the cotangent has {len(cotangents)} entries, but "
@@ -256,7 +279,7 @@ def vjp(f, *primals, backend="python"):
     return value, pullback
 
 
-def _refuse_trees(transform, f, values):
+def _refuse_trees(transform: str, f: Callable[..., Any], values: Sequence[Any]) -> None:
     """An ``ArgumentError`` if one of ``values`` is a tree (``trees.structure``)."""
     for value in values:
         if trees.structure(value) is not None:
@@ -266,7 +289,7 @@ def _refuse_trees(transform, f, values):
                                 construct="tree argument")
 
 
-def _every_parameter(func, primals):
+def _every_parameter(func: Callable[..., Any], primals: tuple[Any, ...]) -> tuple[Any, ...]:
     """``primals`` (one per parameter of ``func`` in order, keyword-only ones included, as
     the generated code takes them) with the defaults of those left out."""
     try:
@@ -285,7 +308,7 @@ def _every_parameter(func, primals):
     return tuple(primals) + tuple(p.default for p in parameters[len(primals):])
 
 
-def _call(func, values):
+def _call(func: Callable[..., Any], values: Sequence[Any]) -> Any:
     """``func`` called with one value per parameter in order, keyword-only ones by name."""
     try:
         parameters = list(inspect.signature(func).parameters.values())
@@ -298,273 +321,3 @@ def _call(func, values):
     return func(*positional, **keywords)
 
 
-def _jacobian_layout(f, columns):
-    """``columns(*args)`` -> nested tuples; shaped as ``out_shape + in_shape``, where a
-    tuple output adds an axis and so does a tuple ``wrt`` (or ``wrt=None`` with several
-    parameters), mirroring ``grad``'s conventions."""
-    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
-        return np.array(columns(*args, **kwargs), dtype=float)[()]
-    return jacobian_at
-
-
-def _for_trees(f, wrt, at_trees, plain):
-    """What a Jacobian or Hessian transform returns for ``f`` when it reads a parameter as
-    a tree (``tree_calls.reads_trees``): at each call, ``at_trees(tree, values)`` when
-    tree arguments are given, else the function ``plain()`` makes.  ``plain()`` runs now,
-    so its errors come at generation as elsewhere, unless it is refused: ``f`` may read
-    the parameter in a way only a tree allows (``params.W``); then its refusal comes at a
-    call without trees."""
-    names, _ = resolve_wrt(f, wrt)
-    try:
-        made, refusal = plain(), None
-    except S2SDiffError as error:
-        made, refusal = None, error
-
-    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def transform_at(*args, **kwargs):
-        params, values = _bound_values(f, args, kwargs)
-        tree = TreeCall.of(f, params, values, names)
-        if tree is not None:
-            return at_trees(tree, values)
-        if made is None:
-            raise refusal
-        return made(*args, **kwargs)
-
-    transform_at.source = made.source if made is not None else (
-        "# code is generated for the structure of the tree arguments at each new "
-        "structure\n")
-    return transform_at
-
-
-def _array_call(generated, args, kwargs):
-    """Whether a Jacobian of ``generated``'s function at these arguments is assembled per
-    entry (``array_jacobians``): NumPy code, or an array argument."""
-    return hasattr(generated, "specialize") or any(
-        isinstance(a, np.ndarray) and a.ndim > 0 for a in (*args, *kwargs.values()))
-
-
-def _bound_values(f, args, kwargs):
-    """(parameter names, one value per parameter in order, keyword-only ones and defaults
-    included: generated code takes them all by position)."""
-    original = getattr(f, "__s2sdiff_origin__", f)
-    signature = inspect.signature(f if _named_parameters(f) else original)
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as error:
-        raise ArgumentError(f"{_name(f)}(): {error}", construct="arguments") from None
-    bound.apply_defaults()
-    return list(bound.arguments), tuple(bound.arguments.values())
-
-
-@_decorator
-def jacfwd(f, *, wrt=None):
-    """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
-    generated function (``derivative``'s, extended to tuple outputs); with array arguments
-    or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
-    each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``); tree
-    parameters give trees of blocks (``tree_calls``)."""
-    names, single = resolve_wrt(f, wrt)
-    if reads_trees(f, names):
-        return _for_trees(f, wrt, lambda tree, values: tree.jacfwd(single),
-                          lambda: _jacfwd(f, wrt, names, single))
-    return _jacfwd(f, wrt, names, single)
-
-
-def _jacfwd(f, wrt, names, single):
-    generated = _generate(f, "jacfwd", wrt, True)
-    by_columns = _jacobian_layout(f, generated)
-
-    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
-        if not _array_call(generated, args, kwargs):
-            return by_columns(*args, **kwargs)
-        params, values = _bound_values(f, args, kwargs)
-        jvp_code = _generate(f, "jvp", tuple(names), True)
-        return array_jacobians.by_columns(jvp_code, values, [params.index(n) for n in names],
-                                          generated.__s2sdiff_outputs__ is not None, single)
-
-    jacobian_at.source = generated.source
-    return jacobian_at
-
-
-@_decorator
-def jacrev(f, *, wrt=None):
-    """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
-    arguments or NumPy code, one per entry of each output with a unit cotangent
-    (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
-    names, single = resolve_wrt(f, wrt)
-    if reads_trees(f, names):
-        return _for_trees(f, wrt, lambda tree, values: tree.jacrev(
-            _call(f, array_jacobians.copies(values)), single),
-            lambda: _jacrev(f, wrt, names, single))
-    return _jacrev(f, wrt, names, single)
-
-
-def _jacrev(f, wrt, names, single):
-    generated = _generate(f, "jacrev", wrt, True)
-    outputs = generated.__s2sdiff_outputs__
-
-    def rows(*args):
-        if outputs is None:
-            row = generated(*args, 1.0)
-            return row[0] if single else row
-        table = []
-        for i in range(outputs):
-            row = generated(*args, *[1.0 if j == i else 0.0 for j in range(outputs)])
-            table.append(row[0] if single else row)
-        return table
-
-    by_rows = _jacobian_layout(f, rows)
-
-    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
-        if not _array_call(generated, args, kwargs):
-            return by_rows(*args, **kwargs)
-        params, values = _bound_values(f, args, kwargs)
-        pullback = _generate(f, "vjp_arrays", tuple(names), True)
-        return array_jacobians.by_rows(pullback, values, [params.index(n) for n in names],
-                                       _call(f, array_jacobians.copies(values)),
-                                       outputs is not None, single)
-
-    jacobian_at.source = generated.source
-    return jacobian_at
-
-
-@_decorator
-def jacobian(f, *, wrt=None, mode="auto"):
-    """The Jacobian of ``f``: ``mode="forward"`` (``jacfwd``, by columns),
-    ``"reverse"`` (``jacrev``, by rows) or ``"auto"``: forward when there are no more
-    inputs than outputs, reverse otherwise, since a column costs about one forward sweep
-    and a row one reverse sweep; counted in entries for NumPy code, at each
-    call.  ``auto`` never picks a mode that cannot run: when the code for one mode is
-    refused (forward mode over a list, a ``custom_vjp`` rule), it takes the other."""
-    if mode not in ("auto", "forward", "reverse"):
-        raise S2SDiffError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}",
-                           construct="mode")
-    if mode != "auto":
-        return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
-    names, single = resolve_wrt(f, wrt)
-    if reads_trees(f, names):
-        return _for_trees(f, wrt, lambda tree, values: tree.jacobian(
-            lambda: _call(f, array_jacobians.copies(values)), single),
-            lambda: _jacobian_auto(f, wrt, names))
-    return _jacobian_auto(f, wrt, names)
-
-
-def _jacobian_auto(f, wrt, names):
-    with firewall(f):
-        program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
-    if any(custom.is_vjp(step) for step in program.steps):
-        return jacrev(f, wrt=wrt)       # a custom_vjp rule defines reverse mode only
-    if is_array_program(program):
-        return _jacobian_by_sizes(f, wrt, names, program.returns_tuple)
-    preferred, other = (jacfwd, jacrev) if len(names) <= len(program.outputs) \
-        else (jacrev, jacfwd)
-    return _runnable(lambda mode: mode(f, wrt=wrt), preferred, other)
-
-
-def _runnable(attempt, preferred, other):
-    """``attempt(preferred)``, or ``attempt(other)`` when the first is refused
-    (``UnsupportedError``); the first refusal if both are."""
-    try:
-        return attempt(preferred)
-    except UnsupportedError as refusal:
-        first = refusal
-    try:
-        return attempt(other)
-    except UnsupportedError:
-        raise first from None
-
-
-def _jacobian_by_sizes(f, wrt, names, returns_tuple):
-    """``jacobian(f, mode="auto")`` of NumPy code: at each call, forward mode when the
-    differentiated inputs have no more entries than the outputs, else reverse mode (either
-    one alone when the other's code is refused)."""
-    made, refusal = {}, None
-    for mode in (jacfwd, jacrev):
-        try:
-            made[mode] = mode(f, wrt=wrt)
-        except UnsupportedError as error:
-            refusal = refusal or error
-    if not made:
-        raise refusal
-
-    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def jacobian_at(*args, **kwargs):
-        params, values = _bound_values(f, args, kwargs)
-        outputs = _call(f, array_jacobians.copies(values))
-        inputs = sum(np.size(values[params.index(n)]) for n in names)
-        entries = sum(np.size(o) for o in (outputs if returns_tuple else [outputs]))
-        order = [jacfwd, jacrev] if inputs <= entries else [jacrev, jacfwd]
-        modes = [made[m] for m in order if m in made]
-        if len(modes) == 1:
-            return modes[0](*args, **kwargs)
-        return _runnable(lambda mode: mode(*args, **kwargs), *modes)
-
-    jacobian_at.source = next(iter(made.values())).source
-    return jacobian_at
-
-
-def _has_blocks_or_calls(generated):
-    """Whether the program ``generated`` was made from has branches, loops or calls."""
-    program = listing_of(generated)[0].origin
-    return has_control_flow(program.body) or any(
-        isinstance(s.rule, Structural) for s in program.steps)
-
-
-@_decorator
-def hessian(f, *, wrt=None):
-    """Second derivatives by differentiating generated code again: forward mode (by
-    columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
-    with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  NumPy
-    code: one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
-    ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
-    never differentiates a rule's code."""
-    gradient = grad(f, wrt=wrt)
-    _refuse_custom("hessian", f, gradient)
-    if hasattr(gradient, "specialize"):       # NumPy code: generated per argument shapes
-        return _hessian_by_entries(f, wrt)
-    if _has_blocks_or_calls(gradient):
-        # the reverse sweep of a loop has a tape and a recomputation that are not worth
-        # differentiating again: forward over forward, derivative by columns
-        gradient = derivative(f, wrt=wrt)
-    return jacfwd(gradient, wrt=wrt)
-
-
-def _hessian_by_entries(f, wrt):
-    """The Hessian of NumPy code, one Hessian-vector product per entry of each input."""
-    names, single = resolve_wrt(f, wrt)
-    if reads_trees(f, names):
-        return _for_trees(f, wrt, lambda tree, values: tree.hessian(_name(f), single),
-                          lambda: _hessian_at_entries(f, names, single))
-    return _hessian_at_entries(f, names, single)
-
-
-def _hessian_at_entries(f, names, single):
-    jvp_code = _generate(f, "jvp", tuple(names), True)
-
-    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
-    def hessian_at(*args, **kwargs):
-        params, values = _bound_values(f, args, kwargs)
-        return array_jacobians.hessian_by_columns(
-            jvp_code, values, names, [params.index(n) for n in names], single, _name(f))
-
-    hessian_at.source = jvp_code.source
-    return hessian_at
-
-
-def _refuse_custom(transform, f, generated):
-    """An ``UnsupportedError`` if ``generated``'s function calls a custom rule: its second
-    derivatives would differentiate the rule's own code."""
-    rules = getattr(generated, "__s2sdiff_custom__", ())
-    if not rules:
-        return
-    name = _name(f)
-    spelled = ", ".join(f"`{r}`" for r in rules)
-    raise UnsupportedError(
-        f"{transform}({name}): {name} calls the custom rule {spelled}; its second derivatives "
-        f"would differentiate the rule's own code, which s2sdiff never does",
-        construct=f"{transform} of a custom rule",
-        hint="Check second derivatives numerically on grad(f), or differentiate a version "
-             "of the function written without the custom rule.")

@@ -20,14 +20,18 @@ import random
 import textwrap
 import types
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 import sympy
 
 from .api import grad, jvp, resolve_wrt, vjp
 from .errors import S2SDiffError
 from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
 from . import syntax
+from .rules import Partials
+from .typing import CheckMethod, Wrt
 
 EPS = np.finfo(float).eps
 # Generated code carries float literals (ln 2, 2/sqrt(pi), the seed 1.0), exact only to
@@ -41,23 +45,26 @@ NUMERIC_TOLERANCE = 1e-12
 class GradCheck:
     function: str
     method: str
-    rows: list = field(default_factory=list)     # (component, analytic, numeric, error)
+    rows: list[tuple[str, float, float, float]] = field(default_factory=list)
+    # (component, analytic, numeric, error)
     tolerance: float = 0.0
 
     @property
-    def worst(self):
+    def worst(self) -> tuple[str, float, float, float] | None:
         return max(self.rows, key=lambda r: r[3]) if self.rows else None
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"check_grad({self.function}, method={self.method!r}): "
-                 f"{len(self.rows)} components, worst error {self.worst[3]:.3g}"
+                 f"{len(self.rows)} components, worst error {self.worst[3]:.3g}"  # type: ignore[index]
                  f" (tolerance {self.tolerance:.3g})" if self.rows else "no components"]
         for component, analytic, numeric, error in self.rows:
             lines.append(f"  {component}: generated {analytic!r}, numeric {numeric!r}, error {error:.3g}")
         return "\n".join(lines)
 
 
-def check_grad(f, *args, wrt=None, method="central", rtol=None, atol=None):
+def check_grad(f: Callable[..., Any], *args: ArrayLike, wrt: Wrt = None,
+               method: CheckMethod = "central", rtol: float | None = None,
+               atol: float | None = None) -> GradCheck:
     """Compare ``grad(f, wrt=wrt)(*args)`` with finite differences of ``f``.
 
     ``method`` is ``"central"`` (error O(h^2)) or ``"richardson"`` (O(h^4)).  The error
@@ -67,7 +74,9 @@ def check_grad(f, *args, wrt=None, method="central", rtol=None, atol=None):
     return _check_differences(f, None, args, wrt, method, rtol, atol)
 
 
-def check_grad_function(f, gradient, *args, wrt=None, method="central", rtol=None, atol=None):
+def check_grad_function(f: Callable[..., Any], gradient: Callable[..., Any], *args: ArrayLike,
+                        wrt: Wrt = None, method: CheckMethod = "central",
+                        rtol: float | None = None, atol: float | None = None) -> GradCheck:
     """``check_grad`` for a given ``gradient`` function instead of ``grad(f, wrt=wrt)``.
 
     ``gradient(*args)`` must return what ``grad(f, wrt=wrt)(*args)`` returns.
@@ -75,7 +84,9 @@ def check_grad_function(f, gradient, *args, wrt=None, method="central", rtol=Non
     return _check_differences(f, gradient, args, wrt, method, rtol, atol)
 
 
-def _check_differences(f, gradient, args, wrt, method, rtol, atol):
+def _check_differences(f: Callable[..., Any], gradient: Callable[..., Any] | None,
+                       args: tuple[ArrayLike, ...], wrt: Wrt, method: str, rtol: float | None,
+                       atol: float | None) -> GradCheck:
     if method not in ("central", "richardson"):
         raise ValueError(f"method must be 'central' or 'richardson', got {method!r}")
     f = getattr(f, "__s2sdiff_origin__", f)
@@ -103,19 +114,23 @@ def _check_differences(f, gradient, args, wrt, method, rtol, atol):
             if math.isnan(g) != math.isnan(n):
                 error = math.inf
             report.rows.append((component, g, n, 0.0 if math.isnan(g) and math.isnan(n) else error))
-    if report.rows and report.worst[3] > rtol:
-        component, g, n, error = report.worst
+    if report.rows and report.worst[3] > rtol:  # type: ignore[index]
+        component, g, n, error = report.worst  # type: ignore[misc]
         raise AssertionError(f"gradient mismatch in {report.function} at {component}: "
                              f"generated {g!r}, {method} difference {n!r}\n{report}")
     return report
 
 
-def _positional_names(f):
+def _positional_names(f: Callable[..., Any]) -> tuple[str, ...]:
+    """The parameters of ``f`` as its callers pass them: a bound method's ``self`` is not
+    one (``check_grad(model.loss, w)`` passes ``w`` first)."""
     code = f.__code__
-    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return names[1:] if inspect.ismethod(f) else names
 
 
-def _numeric_gradient(f, args, index, method):
+def _numeric_gradient(f: Callable[..., Any], args: tuple[ArrayLike, ...], index: int,
+                      method: str) -> NDArray[np.float64]:
     base = np.array(args[index], dtype=float)
     scalar = base.ndim == 0
     result = np.zeros(base.shape)
@@ -123,14 +138,14 @@ def _numeric_gradient(f, args, index, method):
     for position in np.ndindex(base.shape):
         h = EPS ** power * max(1.0, abs(float(base[position])))
 
-        def at(offset, position=position):
+        def at(offset: float, position: tuple[int, ...] = position) -> float:
             moved = base.copy()
             moved[position] += offset
             call = list(args)
             call[index] = float(moved) if scalar else moved
             return float(f(*call))
 
-        def central(step):
+        def central(step: float) -> float:
             return (at(step) - at(-step)) / (2 * step)
 
         d = central(h)
@@ -145,16 +160,18 @@ def _numeric_gradient(f, args, index, method):
 @dataclass
 class Verification:
     function: str
-    rows: list = field(default_factory=list)   # (parameter, generated, reference, how)
+    rows: list[tuple[str, Any, Any, str]] = field(default_factory=list)
+    # (parameter, generated, reference, how)
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"verify({self.function}): {len(self.rows)} partial derivatives agree with sympy.diff"]
         for name, generated, reference, how in self.rows:
             lines.append(f"  d/d{name}: {reference}   [{how}]")
         return "\n".join(lines)
 
 
-def verify(f, wrt=None, samples=12, seed=0):
+def verify(f: Callable[..., Any], wrt: Wrt = None, samples: int = 12,
+           seed: int = 0) -> Verification:
     """Check the generated gradient of ``f`` against ``sympy.diff``; return the report.
 
     The generated code runs on real SymPy symbols; each component must simplify to the
@@ -166,7 +183,8 @@ def verify(f, wrt=None, samples=12, seed=0):
     return _verify(f, None, wrt, samples, seed)
 
 
-def verify_function(f, gradient, wrt=None, samples=12, seed=0):
+def verify_function(f: Callable[..., Any], gradient: Callable[..., Any], wrt: Wrt = None,
+                    samples: int = 12, seed: int = 0) -> Verification:
     """``verify`` for a given ``gradient`` function instead of ``grad(f, wrt=wrt)``.
 
     ``gradient`` must return what ``grad(f, wrt=wrt)`` returns; its source (``.source``,
@@ -175,7 +193,8 @@ def verify_function(f, gradient, wrt=None, samples=12, seed=0):
     return _verify(f, gradient, wrt, samples, seed)
 
 
-def _verify(f, gradient, wrt, samples, seed):
+def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt, samples: int,
+            seed: int) -> Verification:
     f = getattr(f, "__s2sdiff_origin__", f)
     names, single = resolve_wrt(f, wrt)
     params = list(_positional_names(f))
@@ -190,8 +209,14 @@ def _verify(f, gradient, wrt, samples, seed):
             construct="verify of a custom rule",
             hint=f"Check it numerically instead: check_grad({f.__name__}, *args) compares the "
                  f"generated gradient, custom rules included, with finite differences.")
-    forward = _on_symbols(f, f.__code__)(*symbols)
-    generated = _generated_on_symbols(generated_func)(*symbols)
+    forward_function: Callable[..., Any] = _on_symbols(f, f.__code__)
+    generated_function: Callable[..., Any] = _generated_on_symbols(generated_func)
+    if inspect.ismethod(f):                 # a bound method: its instance is data
+        forward_function = types.MethodType(forward_function, f.__self__)
+    if inspect.ismethod(generated_func):
+        generated_function = types.MethodType(generated_function, generated_func.__self__)
+    forward = forward_function(*symbols)
+    generated = generated_function(*symbols)
     generated = (generated,) if single else generated
     report = Verification(f.__name__)
     rng = random.Random(seed)
@@ -203,7 +228,8 @@ def _verify(f, gradient, wrt, samples, seed):
     return report
 
 
-def _on_symbols(func, code, extra=None):
+def _on_symbols(func: Callable[..., Any], code: types.CodeType,
+                extra: dict[str, Any] | None = None) -> types.FunctionType:
     """``func`` rebuilt so that math functions and builtins mean their SymPy versions."""
     namespace = sympy_globals(func.__globals__)
     namespace.update(extra or {})
@@ -211,9 +237,9 @@ def _on_symbols(func, code, extra=None):
     return types.FunctionType(code, namespace, func.__name__, func.__defaults__, cells or None)
 
 
-def _generated_on_symbols(generated):
+def _generated_on_symbols(generated: Callable[..., Any]) -> Callable[..., Any]:
     source = getattr(generated, "source", None) or textwrap.dedent(inspect.getsource(generated))
-    tree = syntax.parse(source)
+    tree = _Unguarded().visit(syntax.parse(source))
     tree = ast.fix_missing_locations(
         IndicatorCompares("s2sdiff_indicator", "s2sdiff_where").visit(tree))
     free = dict(zip(generated.__code__.co_freevars, generated.__closure__ or ()))
@@ -225,12 +251,25 @@ def _generated_on_symbols(generated):
     namespace["s2sdiff_indicator"] = SYMPY.indicator
     namespace["s2sdiff_where"] = SYMPY.where
     namespace["sympy"] = sympy
-    scope = {}
+    scope: dict[str, Any] = {}
     exec(syntax.compile(tree, f"<verify {generated.__name__}>", "exec"), namespace, scope)
     return scope[generated.__name__]
 
 
-def _compare(generated, reference, symbols, rng, samples, function, name):
+class _Unguarded(ast.NodeTransformer):
+    """Without the guards ``if x <= 0: math.log(x)`` (``liveness.prune_forward``): they
+    only raise where the function raises, and SymPy's symbols have no sign to test."""
+
+    def visit_If(self, node: ast.If) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.body) == 1 and isinstance(node.body[0], ast.Expr) and not node.orelse \
+                and isinstance(node.body[0].value, (ast.Call, ast.BinOp)):
+            return ast.Pass()
+        return node
+
+
+def _compare(generated: Any, reference: Any, symbols: list[Any], rng: random.Random, samples: int,
+             function: str, name: str) -> str:
     if _simplifies_to_zero(generated - reference):
         return "simplified to 0"
     checked = 0
@@ -254,7 +293,7 @@ def _compare(generated, reference, symbols, rng, samples, function, name):
     return f"equal to {NUMERIC_TOLERANCE:.0e} at {checked} random points"
 
 
-def _evaluate(expr, point):
+def _evaluate(expr: Any, point: dict[Any, Any]) -> Any:
     try:
         value = sympy.N(expr.subs(point), 30)
     except (TypeError, ValueError, ZeroDivisionError, RecursionError):
@@ -264,12 +303,12 @@ def _evaluate(expr, point):
     return value
 
 
-def check_rule(rule, samples=8, seed=0):
+def check_rule(rule: Partials, samples: int = 8, seed: int = 0) -> list[str]:
     """Check one row of the rule table against ``sympy.diff``; return how it agreed."""
     n = rule.arity or 3
     symbols = sympy.symbols(f"x0:{n}", real=True)
-    forward = rule.forward(SYMPY, *symbols)
-    partials = rule.partials(SYMPY, forward, *symbols)
+    forward = rule.forward(SYMPY, *symbols)  # type: ignore[operator]
+    partials = rule.partials(SYMPY, forward, *symbols)  # type: ignore[operator]
     rng = random.Random(seed)
     results = []
     for symbol, partial in zip(symbols, partials):
@@ -288,7 +327,7 @@ _PIECEWISE = (sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Max, sympy.Min
               sympy.DiracDelta, sympy.floor, sympy.Subs, sympy.Derivative)
 
 
-def _simplifies_to_zero(difference):
+def _simplifies_to_zero(difference: Any) -> bool:
     """Whether SymPy proves ``difference`` is 0; False when it is not worth trying.
 
     A ``Piecewise`` that stable forms write (the sigmoid's ``1 - out if out < 0.75 else ...``) is
@@ -311,7 +350,8 @@ def _simplifies_to_zero(difference):
     return rational.has(sympy.sinh, sympy.cosh, sympy.tanh) and sympy.simplify(rational.rewrite(sympy.exp)) == 0
 
 
-def _compare_at(generated, reference, points, function, name):
+def _compare_at(generated: Any, reference: Any, points: list[dict[Any, Any]], function: str,
+                name: str) -> str:
     if _simplifies_to_zero(generated - reference):
         return "simplified to 0"
     for point in points:
@@ -324,7 +364,8 @@ def _compare_at(generated, reference, points, function, name):
 
 
 
-def dot_product_test(f, *args, trials=3, seed=0, rtol=1e-12):
+def dot_product_test(f: Callable[..., Any], *args: float, trials: int = 3, seed: int = 0,
+                     rtol: float = 1e-12) -> float:
     """Check forward mode against reverse mode at ``args``: for random tangents ``u`` and
     cotangents ``v``, ``<v, J u>`` from ``jvp`` must equal ``<J^T v, u>`` from ``vjp``.
 
@@ -333,7 +374,7 @@ def dot_product_test(f, *args, trials=3, seed=0, rtol=1e-12):
     f = getattr(f, "__s2sdiff_origin__", f)
     rng = random.Random(seed)
     _, pullback = vjp(f, *args)
-    outputs = vjp(f).__s2sdiff_outputs__
+    outputs = vjp(f).__s2sdiff_outputs__  # type: ignore[attr-defined]
     worst = 0.0
     for _ in range(trials):
         u = [rng.uniform(-1, 1) for _ in args]

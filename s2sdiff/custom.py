@@ -38,36 +38,42 @@ import ast
 import copy
 import functools
 import inspect
+from typing import Any, Callable, Generic, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+JvpRule = TypeVar("JvpRule", bound=Callable[..., Any])
 
 
-def stop_gradient(x):
+def stop_gradient(x: T) -> T:
     """``x`` itself; differentiation treats the result as a constant (JAX's stop_gradient)."""
     return x
 
 
-class _CustomRule:
+class _CustomRule(Generic[P, R]):
     """A function together with a user-defined derivative rule."""
 
-    kind = None
+    kind: str | None = None
 
-    def __init__(self, fun):
+    def __init__(self, fun: Callable[P, R]) -> None:
         if not callable(fun):
             raise TypeError(f"{self.kind} needs a function, got {type(fun).__name__} {fun!r}")
         self.fun = fun
         functools.update_wrapper(self, fun)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fun(*args, **kwargs)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.kind} {getattr(self.fun, '__qualname__', self.fun)!r}>"
 
     @property
-    def defined(self):
+    def defined(self) -> bool:
         raise NotImplementedError
 
 
-class custom_vjp(_CustomRule):
+class custom_vjp(_CustomRule[P, R]):
     """``fun`` with a reverse-mode rule, as ``jax.custom_vjp``.
 
     ``f = custom_vjp(fun)``; ``f.defvjp(fwd, bwd)`` with ``fwd(*args)`` returning
@@ -79,12 +85,13 @@ class custom_vjp(_CustomRule):
 
     kind = "custom_vjp"
 
-    def __init__(self, fun):
+    def __init__(self, fun: Callable[P, R]) -> None:
         super().__init__(fun)
-        self.fwd = None
-        self.bwd = None
+        self.fwd: Callable[P, tuple[R, Any]] | None = None
+        self.bwd: Callable[[Any, Any], tuple[Any, ...]] | None = None
 
-    def defvjp(self, fwd, bwd):
+    def defvjp(self, fwd: Callable[P, tuple[R, Any]],
+               bwd: Callable[[Any, Any], tuple[Any, ...]]) -> None:
         """Define the rule: ``fwd(*args) -> (out, residuals)``, ``bwd(residuals, g) -> tuple``."""
         for name, rule in (("fwd", fwd), ("bwd", bwd)):
             if not callable(rule):
@@ -93,11 +100,11 @@ class custom_vjp(_CustomRule):
         self.fwd, self.bwd = fwd, bwd
 
     @property
-    def defined(self):
+    def defined(self) -> bool:
         return self.fwd is not None
 
 
-class custom_jvp(_CustomRule):
+class custom_jvp(_CustomRule[P, R]):
     """``fun`` with a forward-mode rule, as ``jax.custom_jvp``; serves both modes.
 
     ``f.defjvp(rule)`` with ``rule(primals, tangents) -> (out, tangent_out)`` (usable as a
@@ -108,12 +115,12 @@ class custom_jvp(_CustomRule):
 
     kind = "custom_jvp"
 
-    def __init__(self, fun):
+    def __init__(self, fun: Callable[P, R]) -> None:
         super().__init__(fun)
-        self.jvp = None
-        self.jvps = None
+        self.jvp: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[R, Any]] | None = None
+        self.jvps: tuple[Callable[..., Any] | None, ...] | None = None
 
-    def defjvp(self, jvp):
+    def defjvp(self, jvp: JvpRule) -> JvpRule:
         """Define the rule ``jvp(primals, tangents) -> (out, tangent_out)``; returns it."""
         if not callable(jvp):
             raise TypeError(f"{self.__name__}.defjvp: the rule must be a function, "
@@ -121,7 +128,7 @@ class custom_jvp(_CustomRule):
         self.jvp, self.jvps = jvp, None
         return jvp
 
-    def defjvps(self, *jvps):
+    def defjvps(self, *jvps: Callable[..., Any] | None) -> None:
         """Define one ``jvp_i(g, ans, *args)`` per argument, linear in ``g``, or ``None``."""
         for i, rule in enumerate(jvps):
             if rule is not None and not callable(rule):
@@ -129,39 +136,39 @@ class custom_jvp(_CustomRule):
                                 f"None, got {type(rule).__name__}")
         fun = self.fun
 
-        def jvp(primals, tangents):
-            out = fun(*primals)
+        def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+            out = fun(*primals)  # type: ignore[call-arg]
             terms = [rule(t, out, *primals) for rule, t in zip(jvps, tangents) if rule is not None]
-            return out, sum(terms[1:], terms[0]) if terms else 0.0 * out
+            return out, sum(terms[1:], terms[0]) if terms else 0.0 * out  # type: ignore[operator]
 
         self.jvp, self.jvps = jvp, tuple(jvps)
 
     @property
-    def defined(self):
+    def defined(self) -> bool:
         return self.jvp is not None
 
 
-def rule_of(callee):
+def rule_of(callee: object) -> _CustomRule[..., Any] | None:
     """The ``custom_vjp``/``custom_jvp`` wrapper ``callee``, or None."""
     return callee if isinstance(callee, _CustomRule) else None
 
 
-def is_vjp(step):
+def is_vjp(step: Any) -> bool:
     return isinstance(step.custom, custom_vjp)
 
 
-def uses_jvps(step):
+def uses_jvps(step: Any) -> bool:
     return isinstance(step.custom, custom_jvp) and step.custom.jvps is not None
 
 
 # messages -----------------------------------------------------------------------
 
-def spelled(step):
+def spelled(step: Any) -> str:
     """The callee as the user wrote it: ``softplus``, ``rules.softplus``."""
     return ast.unparse(step.value.func)
 
 
-def signature_to_write(step):
+def signature_to_write(step: Any) -> str:
     """What to define for the wrapper called in ``step``, with its real parameter names."""
     name, params = spelled(step), _parameters(step)
     args = ", ".join(params)
@@ -176,7 +183,7 @@ def signature_to_write(step):
             f"`lambda g, ans, {args}: ...` per argument, linear in g")
 
 
-def _parameters(step):
+def _parameters(step: Any) -> list[str]:
     try:
         params = [p.name for p in inspect.signature(step.custom.fun).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -190,47 +197,47 @@ def _parameters(step):
 # code generation ----------------------------------------------------------------
 # Each helper builds the AST of one visible call; reverse/ and forward/ place it.
 
-def _member(step, attribute):
+def _member(step: Any, attribute: str) -> ast.Attribute:
     """``<callee as the user wrote it>.<attribute>``."""
     return ast.Attribute(copy.deepcopy(step.value.func), attribute, ast.Load())
 
 
-def _targets(names):
+def _targets(names: list[str]) -> ast.Tuple:
     return ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
 
 
-def _args(step):
+def _args(step: Any) -> list[ast.expr]:
     return [copy.deepcopy(a) for a in step.args]
 
 
-def vjp_forward(step, residual):
+def vjp_forward(step: Any, residual: str) -> ast.Assign:
     """``target, residual = f.fwd(args)``: the forward statement of an active custom_vjp call."""
     return ast.Assign([_targets([step.target, residual])],
                       ast.Call(_member(step, "fwd"), _args(step), []), lineno=step.lineno)
 
 
-def vjp_backward(step, residual, d_target):
+def vjp_backward(step: Any, residual: str, d_target: ast.expr) -> ast.Call:
     """``f.bwd(residual, d_target)``: the tuple of cotangents, one per argument."""
     return ast.Call(_member(step, "bwd"), [ast.Name(residual, ast.Load()), d_target], [])
 
 
-def unpack(names, value):
+def unpack(names: list[str], value: ast.expr) -> ast.Assign:
     """``a, b = value``."""
     return ast.Assign([_targets(names)], value, lineno=0)
 
 
-def jvp_call(step, tangents):
+def jvp_call(step: Any, tangents: list[Any]) -> ast.Call:
     """``f.jvp((args), (tangents))``; ``tangents`` holds an AST per argument."""
     return ast.Call(_member(step, "jvp"), [ast.Tuple(_args(step), ast.Load()),
                                            ast.Tuple(tangents, ast.Load())], [])
 
 
-def linear_terms(step, seeds):
+def linear_terms(step: Any, seeds: list[ast.expr | None]) -> list[ast.expr | None]:
     """The contribution of each argument of a custom_jvp call, for the linear input ``seeds``
     (one AST or None per argument): ``f.jvps[i](seed, target, *args)`` after ``defjvps``
     (``0.0`` for a ``None`` entry); ``f.jvp((args), unit_i)[1] * seed`` after ``defjvp``.
     None where the seed is None."""
-    terms = []
+    terms: list[ast.expr | None] = []
     for i, seed in enumerate(seeds):
         if seed is None:
             terms.append(None)

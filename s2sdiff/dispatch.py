@@ -12,6 +12,7 @@ as the user's function binds them, then passed to the specialised code by positi
 import ast
 import inspect
 import threading
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -19,10 +20,13 @@ from . import activity, aliases, sources, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError
 from .kinds import NOT_SCALAR_HINT, check_argument, infer
 from .libraries import is_array_like
+from .scalar_inputs import refuse_arrays_in_numpy_code
+from .typing import Dispatcher
 
 
-def dispatcher(func, name, params, specialise, free=(), parsed=None, parameter_reads=(),
-               flat=False):
+def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
+               specialise: Callable[..., Any], free: Sequence[str] = (), parsed: Any = None,
+               parameter_reads: Sequence[str] = (), flat: bool = False) -> Dispatcher[...]:
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
     The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
@@ -206,7 +210,13 @@ def specialiser(parsed_program, kind, wrt_names, generate):
             if param not in program.opaque_params:     # an object or a function (callables.py)
                 check_argument(program.name, param, value)
         scalar = kind if kind in ("grad", "value_and_grad") else None
-        kinds = infer(program, args[:len(program.params)], scalar)
+        try:
+            kinds = infer(program, args[:len(program.params)], scalar)
+        except (TypeError, ValueError) as error:      # an array where Python needs a number
+            refusal = refuse_arrays_in_numpy_code(program, args, error)
+            if refusal is None:
+                raise
+            raise refusal from None
         output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
         if scalar and output is not None and output.shape not in ((), None):
             raise program.not_scalar(kind, f"an array of shape {output.shape}",

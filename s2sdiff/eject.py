@@ -38,6 +38,7 @@ import sys
 import textwrap
 import types
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from . import runtime, syntax
 from .api import derivative, grad
@@ -48,6 +49,7 @@ from .ir import has_control_flow
 from .normalize import normalize
 from .parse import parse
 from .rules import Structural
+from .typing import EjectMode, Wrt
 
 MODES = {"reverse": grad, "forward": derivative}
 FIELDS = ("origin", "options", "source-sha256", "generated-sha256")
@@ -61,7 +63,8 @@ class EjectError(S2SDiffError):
 
 # eject ----------------------------------------------------------------------------
 
-def eject(f, wrt=None, mode="reverse", origin=None):
+def eject(f: Callable[..., Any], wrt: Wrt = None, mode: EjectMode = "reverse",
+          origin: str | None = None) -> str:
     """The text of a standalone module holding the derivative of ``f``.
 
     ``mode`` is ``"reverse"`` (``grad``) or ``"forward"`` (``derivative``); ``wrt`` as for
@@ -276,7 +279,7 @@ def _describe(value):
 
 # loading a FILE.py:FUNC -------------------------------------------------------------
 
-def load_function(spec, base=None):
+def load_function(spec: str, base: str | None = None) -> Callable[..., Any]:
     """The function named FUNC in FILE.py for ``spec`` ``"FILE.py:FUNC"``.
 
     A relative FILE is looked up in ``base`` first (the directory of an ejected module),
@@ -297,7 +300,7 @@ def load_function(spec, base=None):
     sys.path.insert(0, os.path.dirname(os.path.abspath(found)))
     try:
         module = importlib.util.module_from_spec(
-            importlib.util.spec_from_file_location(module_name, found))
+            importlib.util.spec_from_file_location(module_name, found))  # type: ignore[arg-type]
         sys.modules[module_name] = module
         with open(found, "rb") as file:        # not a cached .pyc: the file may just have changed
             code = syntax.compile(file.read(), found, "exec", dont_inherit=True)
@@ -307,7 +310,7 @@ def load_function(spec, base=None):
         if saved_module is _MISSING:
             sys.modules.pop(module_name, None)
         else:
-            sys.modules[module_name] = saved_module
+            sys.modules[module_name] = saved_module  # type: ignore[assignment]
     func = getattr(module, name, None)
     if func is None:
         raise S2SDiffError(f"{path} has no function {name!r}", construct="origin")
@@ -319,20 +322,20 @@ def load_function(spec, base=None):
 @dataclass
 class EjectCheck:
     path: str
-    function: str = None                          # the ejected function's name
-    origin: str = None                            # FILE.py:FUNC as recorded
-    options: str = None                           # "mode=..., wrt=..." as recorded
-    results: list = field(default_factory=list)   # (check, passed, message)
+    function: str | None = None                   # the ejected function's name
+    origin: str | None = None                     # FILE.py:FUNC as recorded
+    options: str | None = None                    # "mode=..., wrt=..." as recorded
+    results: list[tuple[str, bool, str]] = field(default_factory=list)  # (check, passed, message)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return bool(self.results) and all(passed for _, passed, _ in self.results)
 
-    def add(self, check, passed, message):
+    def add(self, check: str, passed: bool, message: str) -> bool:
         self.results.append((check, passed, message))
         return passed
 
-    def __str__(self):
+    def __str__(self) -> str:
         what = f": {self.function} from {self.origin} with {self.options}" if self.origin else ""
         lines = [f"check {self.path}{what}"]
         for check, passed, message in self.results:
@@ -345,7 +348,7 @@ class EjectCheck:
         return "\n".join(lines)
 
 
-def check_module(path, points=3, seed=0):
+def check_module(path: str | os.PathLike[str], points: int = 3, seed: int = 0) -> EjectCheck:
     """Re-verify the ejected module at ``path``; return an ``EjectCheck`` report.
 
     Checks, in order: the ejected function still matches its fingerprint (not edited by
@@ -511,9 +514,9 @@ def _check_numerically(report, func, gradient, wrt, points, seed, sequences=()):
         report.add("finite differences", False, f"{func.__name__} could not be evaluated at "
                                                 f"any of {100 * points} random points")
     else:
-        error = f"worst error {worst[3]:.2g} on {worst[0]}, tolerance {tolerance:.2g}" \
+        summary = f"worst error {worst[3]:.2g} on {worst[0]}, tolerance {tolerance:.2g}" \
             if worst else "no components"
-        report.add("finite differences", True, f"agree at {len(checked)} random points ({error})")
+        report.add("finite differences", True, f"agree at {len(checked)} random points ({summary})")
 
 
 def _point_text(params, point):

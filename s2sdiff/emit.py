@@ -47,6 +47,7 @@ from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line
 from .rules import Structural, Syntax
+from .scalar_inputs import array_argument, truth_tested
 from . import syntax
 
 INDENT = "    "
@@ -108,7 +109,10 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     sequences = [p for p in names if p in found]
     if sequences:             # these may be lists, tuples or arrays of reals
         params = f"{tuple(sequences)!r}, {params}"
-    lines.append(f"{INDENT}except TypeError:")
+    # an array reaching an `if` raises ValueError: the checker names it (no retry takes it)
+    tested = not listing.retry and program.kinds is None and any(
+        p not in unchecked for p in truth_tested(program))
+    lines.append(f"{INDENT}except {'(TypeError, ValueError)' if tested else 'TypeError'}:")
     lines.append(f"{inner}{checker}({program.name!r}, {params})")
     lines.append(f"{inner}raise")
     if listing.retry:
@@ -323,6 +327,12 @@ def compile_listing(listing):
     source = render(listing, signature, checker, real=real, guards=guards, renew=renewer)
     filename = sources.register(listing.name, source)
     injected[checker] = _checker(listing, filename)
+    if listing.retry and program.kinds is None:     # where the retry fails too
+        refuse = argument_checker(program, filename).refuse_arrays
+        params = [a.arg for a in signature.posonlyargs + signature.args]
+        sequences = sequence_parameters(program)
+        injected[listing.retry[0]].refuse_arrays = lambda error, args, kwargs: refuse(
+            error, program.name, sequences, {**dict(zip(params, args)), **kwargs})
 
     tree = syntax.parse(source, filename)
     outer_params = list(injected) + [n for n in parsed.closure if n not in injected]
@@ -378,8 +388,10 @@ def _checker(listing, filename):
     checker = argument_checker(program, filename)
     if listing.scalar_output is None or program.kinds is not None:
         return checker
-    reaching = [p for p in unchecked_parameters(program) if p in _reaching_output(program)]
-    if not reaching:
+    unchecked = unchecked_parameters(program)
+    reaching = [p for p in unchecked if p in _reaching_output(program)]
+    others = [p for p in unchecked if p not in reaching and p not in sequence_parameters(program)]
+    if not reaching and not others:
         return checker
     transform = listing.scalar_output
     alternative = "s2sdiff.jvp for a Jacobian-vector product" if transform == "derivative" \
@@ -393,6 +405,11 @@ def _checker(listing, filename):
                     transform, f"an array when `{name}` is an array of shape {shape}",
                     f"Reduce it (np.sum, np.mean), or use {alternative}, or "
                     f"s2sdiff.jacobian(f) for the whole Jacobian.")
+        # the others only decide branches (`if x > 0`): NumPy refuses more than one number
+        error = array_argument(function_name, {n: arguments.get(n) for n in others
+                                               if getattr(arguments.get(n), "size", 1) > 1})
+        if error is not None:
+            raise error.at(*checker.where)
         return checker(function_name, sequences, **arguments)
     return check_scalar_output
 
@@ -430,19 +447,28 @@ def argument_checker(program, filename):
         inner = sys.exc_info()[1]          # what the generated code is handling
         if isinstance(inner, ArgumentError) and inner.function_name not in (None, function_name):
             raise _blame_call(inner, function_name, filename, lines, where) from inner
+        if inner is not None and program.kinds is None:      # code generated for numbers
+            refuse_arrays(inner, function_name, sequences, arguments)
+
+    def refuse_arrays(inner, function_name, sequences, arguments):
+        """Raise the error for an array passed where the code failed on it (``inner``:
+        what it raised), at the user's line that raised, if there is one."""
+        lineno = _line_of(inner, filename, lines) or where[1]
+        error = array_argument(function_name, arguments, sequences,
+                               f"line {lineno} raised {type(inner).__name__}: {inner}")
+        if error is None:
+            return
+        raise error.at(where[0], lineno, linecache.getline(where[0], lineno).rstrip("\n")) \
+            from None
+    checker.where = where
+    checker.refuse_arrays = refuse_arrays
     return checker
 
 
 def _blame_call(inner, function_name, filename, lines, where):
     """The ``ArgumentError`` for a call, at a line of ``function_name``, that passed a
     value the callee cannot take."""
-    trace, lineno = inner.__traceback__, None
-    while trace is not None:
-        if trace.tb_frame.f_code.co_filename == filename:
-            match = re.search(r"# \((\d+)\)", linecache.getline(filename, trace.tb_lineno))
-            lineno = lines.get(int(match.group(1))) if match else None
-        trace = trace.tb_next
-    lineno = lineno or where[1]
+    lineno = _line_of(inner, filename, lines) or where[1]
     source_line = linecache.getline(where[0], lineno).rstrip("\n")
     error = ArgumentError(
         f"{function_name} calls {inner.function_name} at line {lineno} with a value "
@@ -451,6 +477,18 @@ def _blame_call(inner, function_name, filename, lines, where):
         hint=f"Pass {inner.function_name} what it takes where {function_name} calls it.")
     error.function_name = function_name
     return error
+
+
+def _line_of(error, filename, lines):
+    """The user's line (``lines``: tag -> line) of the innermost line of the generated
+    ``filename`` that ``error`` went through, or None."""
+    trace, lineno = error.__traceback__, None
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == filename:
+            match = re.search(r"# \((\d+)\)", linecache.getline(filename, trace.tb_lineno))
+            lineno = lines.get(int(match.group(1))) if match else None
+        trace = trace.tb_next
+    return lineno
 
 
 def check_arguments(function_name, sequences=(), where=None, /, **arguments):

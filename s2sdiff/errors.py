@@ -12,15 +12,19 @@ original chained, and records it in ``INTERNAL_ERRORS`` (the tests assert it sta
 import contextlib
 import linecache
 import os
+from types import CodeType
+from typing import Any, Iterator, TypeVar
 
+_E = TypeVar("_E", bound="S2SDiffError")
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class S2SDiffError(Exception):
     """Base class of every error s2sdiff raises."""
 
-    def __init__(self, message, *, filename=None, lineno=None, source_line=None,
-                 construct=None, hint=None):
+    def __init__(self, message: str, *, filename: str | None = None, lineno: int | None = None,
+                 source_line: str | None = None, construct: str | None = None,
+                 hint: str | None = None) -> None:
         self.message = message
         self.filename = filename
         self.lineno = lineno
@@ -29,7 +33,7 @@ class S2SDiffError(Exception):
         self.hint = hint
         super().__init__(self._render())
 
-    def at(self, filename, lineno, source_line=None):
+    def at(self: _E, filename: str, lineno: int, source_line: str | None = None) -> _E:
         """This error, pointing at ``filename``, line ``lineno`` (unless it points
         somewhere already)."""
         if self.filename is None:
@@ -37,7 +41,7 @@ class S2SDiffError(Exception):
             self.args = (self._render(),)
         return self
 
-    def _render(self):
+    def _render(self) -> str:
         parts = [self.message]
         if self.filename is not None and self.lineno is not None:
             parts.append(f'  File "{self.filename}", line {self.lineno}')
@@ -65,18 +69,19 @@ class ArgumentError(S2SDiffError, TypeError):
     and ``lineno`` point at the function's definition (or at the call of a helper that
     was passed a value the helper cannot take)."""
 
-    function_name = None        # the function whose argument it is
+    function_name: str | None = None        # the function whose argument it is
 
 
 class InternalError(S2SDiffError):
     """An exception from inside s2sdiff while it generated code: a bug, to be reported."""
 
 
-INTERNAL_ERRORS = []     # every InternalError raised: the test suite asserts there is none
+# every InternalError raised: the test suite asserts there is none
+INTERNAL_ERRORS: list[InternalError] = []
 
 
 @contextlib.contextmanager
-def firewall(func):
+def firewall(func: Any) -> Iterator[None]:
     """Re-raise any exception but an ``S2SDiffError`` raised while generating code for
     ``func`` as an ``InternalError``."""
     try:
@@ -90,7 +95,7 @@ def firewall(func):
 
 
 @contextlib.contextmanager
-def user_code():
+def user_code() -> Iterator[None]:
     """Mark an exception raised inside as the user's own (their forward code, run while
     generating to learn shapes, raised it): ``firewall`` lets it through unchanged."""
     try:
@@ -98,11 +103,11 @@ def user_code():
     except S2SDiffError:
         raise
     except Exception as error:
-        error.s2sdiff_user_code = True
+        error.s2sdiff_user_code = True  # type: ignore[attr-defined]
         raise
 
 
-def internal_error(func, error):
+def internal_error(func: Any, error: BaseException) -> InternalError:
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
     code = getattr(func, "__code__", None)
     filename = getattr(code, "co_filename", None)
@@ -119,7 +124,7 @@ def internal_error(func, error):
     return internal
 
 
-def _line_reached(error, code):
+def _line_reached(error: BaseException, code: CodeType | None) -> int | None:
     """The line of the user's function the innermost pass was working on when ``error``
     was raised (a ``lineno`` of a local of s2sdiff's frames), else its ``def`` line."""
     if code is None:

@@ -32,10 +32,12 @@ import ast
 import copy
 import inspect
 import numbers
+import os
 import pathlib
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from . import activity as activity_pass, syntax
 from . import aliases, ir
@@ -50,6 +52,7 @@ from .parse import parse
 from .pipeline import pullback_of
 from .reverse import reverse
 from .rules import Syntax
+from .typing import Wrt
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = ("Install Graphviz, which provides `dot`: `apt-get install graphviz` (Debian, "
@@ -64,12 +67,12 @@ class Node:
     name: str               # the variable name, or the constant as written (1.0, math.pi)
     kind: str               # "input", "step" or "constant"
     value: object           # forward value at the point
-    op: str = None          # the primitive, for steps: "num * invden", "sigmoid(y)"
+    op: str | None = None   # the primitive, for steps: "num * invden", "sigmoid(y)"
     adjoint: object = None  # d out / d node; None where reverse mode computes none
-    adjoint_name: str = None    # the adjoint's name in the generated gradient: "dden"
-    number: int = None      # the step's (k) in the forward sweep
-    lineno: int = None      # the user's source line of a step
-    statement: str = None   # the SSA statement of a step: "den = sigx + xpysqr"
+    adjoint_name: str | None = None    # the adjoint's name in the generated gradient: "dden"
+    number: int | None = None   # the step's (k) in the forward sweep
+    lineno: int | None = None   # the user's source line of a step
+    statement: str | None = None    # the SSA statement of a step: "den = sigx + xpysqr"
     active: bool = False    # reverse mode computes its adjoint: a wrt parameter, or a step
                             # varied by wrt that reaches the output
     output: bool = False    # the returned value
@@ -81,15 +84,15 @@ class Edge:
     source: str             # node id
     target: str             # node id of the step
     position: int           # which argument of the step, from 0
-    partial: str = None     # the local partial as reverse mode writes it: "-1.0 / den / den"
+    partial: str | None = None  # the local partial as reverse mode writes it: "-1.0 / den / den"
     value: object = None    # the partial's value at the point; None when not differentiated
 
     @property
-    def active(self):
+    def active(self) -> bool:
         return self.partial is not None
 
 
-def graph(f, *args, wrt=None):
+def graph(f: Callable[..., Any], *args: Any, wrt: Wrt = None) -> "Graph":
     """The computation graph of ``f``'s SSA form at ``args`` (see the module docstring).
 
     ``wrt`` selects the parameters to differentiate, as in ``grad``; the other parameters
@@ -329,7 +332,7 @@ def _partial_text(node):
         return ast.unparse(node)
 
 
-def format_value(value, digits=4):
+def format_value(value: Any, digits: int = 4) -> str:
     """A short text for a value on a node or edge: ``0.5121``, ``3``, ``1`` for True,
     ``[30, 48]`` for a short vector, ``array of shape (3, 4)`` otherwise."""
     if isinstance(value, bool) or type(value).__name__ == "bool_":
@@ -357,7 +360,8 @@ def _full(value):
 class Graph:
     """The computation graph returned by ``graph``: ``.nodes``, ``.edges``, ``.dot``."""
 
-    def __init__(self, *, function, params, args, wrt, nodes, edges, output, gradient):
+    def __init__(self, *, function: str, params: list[str], args: dict[str, Any], wrt: list[str],
+                 nodes: list[Node], edges: list[Edge], output: str, gradient: Any) -> None:
         self.function = function    # the function's name
         self.params = params        # its parameter names
         self.args = args            # parameter -> value at the point
@@ -367,7 +371,7 @@ class Graph:
         self.output = output        # id of the output node
         self.gradient = gradient    # the adjoints of wrt, shaped like grad's result
 
-    def node(self, ident):
+    def node(self, ident: str) -> Node:
         """The node with this id (a parameter or SSA name, const1...)."""
         for node in self.nodes:
             if node.id == ident:
@@ -375,11 +379,11 @@ class Graph:
         raise KeyError(ident)
 
     @property
-    def value(self):
+    def value(self) -> Any:
         """The function's value at the point: the output node's value."""
         return self.node(self.output).value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         point = ", ".join(f"{p}={format_value(v)}" for p, v in self.args.items())
         return (f"<s2sdiff.Graph of {self.function}({point}): {len(self.nodes)} nodes, "
                 f"{len(self.edges)} edges>")
@@ -387,11 +391,11 @@ class Graph:
     # DOT --------------------------------------------------------------------------
 
     @property
-    def dot(self):
+    def dot(self) -> str:
         """Graphviz DOT text of the graph; the same graph always gives the same text."""
         return self.to_dot()
 
-    def to_dot(self, digits=4, constants=True):
+    def to_dot(self, digits: int = 4, constants: bool = True) -> str:
         """DOT text with values rounded to ``digits`` significant digits (tooltips keep
         full precision); ``constants=False`` leaves out the constant nodes."""
         point = ", ".join(f"{p}={format_value(v, digits)}" for p, v in self.args.items())
@@ -429,7 +433,8 @@ class Graph:
 
     # rendering --------------------------------------------------------------------
 
-    def render(self, path, format=None):
+    def render(self, path: str | os.PathLike[str],
+               format: str | None = None) -> pathlib.Path:
         """Write the graph drawn by Graphviz to ``path`` and return the path.
 
         ``format`` is ``"svg"``, ``"png"`` or ``"pdf"``; by default the suffix of
@@ -446,13 +451,13 @@ class Graph:
         path.write_bytes(self._run_dot(format))
         return path
 
-    def _repr_svg_(self):
+    def _repr_svg_(self) -> str | None:
         """SVG for Jupyter, when Graphviz's ``dot`` is installed (else None: text repr)."""
         if shutil.which("dot") is None:
             return None
         return self._run_dot("svg").decode("utf-8")
 
-    def _run_dot(self, format):
+    def _run_dot(self, format: str) -> bytes:
         program = shutil.which("dot")
         if program is None:
             raise S2SDiffError("Graph.render needs the `dot` program of Graphviz, which is not "

@@ -352,6 +352,10 @@ def _kind_error(program, name, first, then, lineno, paths=None):
                 "a number spread over an array, or reduce the array), use different names "
                 "on the two paths, or branch on shapes (`x.ndim`, `len(x)`) or outside the "
                 "differentiated function.")
+    if first.shape == then.shape == () and first.array != then.array:
+        hint = ("NumPy's functions and arithmetic turn a 0-d array into a NumPy scalar "
+                "(np.exp of it is an np.float64), so a 0-d array argument changes kind: pass "
+                "a number instead (x.item(), float(x)), or an array of shape (1,).")
     return program.parsed.error(
         ast.Pass(lineno=lineno), f"s2sdiff cannot differentiate {program.name}: {what}; "
         f"generated array code is specialised to one shape per name",

@@ -37,6 +37,8 @@ class Listing:
     scalar_output: str = None                      # grad...: the transform needing a scalar
     retry: tuple = None          # (name of the pipeline.IEEERetry, name of the error), if any
     renew: object = None                           # called when a callee was rebound (emit)
+    loops: list = field(default_factory=list)      # reverse: (Loop, Plan, blocks) at top level
+    tape: str = None                               # reverse: the tape's name
 
     @property
     def derivative_names(self):

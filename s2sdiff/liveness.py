@@ -14,8 +14,10 @@ only if it cannot raise: ``+``, ``-``, ``*``, unary ``-``, comparisons, of liter
 names bound on every path (not assigned in a loop or branch, which may not run).  A call
 (``math.log(x1)`` raises for x1 <= 0), ``/``, ``**``, ``%``, indexing stays and raises as
 the user's code does: the gradient never returns a number where the function raises.
-So ``grad`` of ``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps ``math.log`` and
-``math.sin`` and drops the product, the sum and the output.  (Adding an int too large
+A statement that can raise whose rule states where (``rules.Partials.fails``) becomes a
+guard that raises the same error and costs a comparison elsewhere: ``grad`` of
+``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps ``if x1 <= 0: math.log(x1)`` and
+``if math.isinf(x2): math.sin(x2)`` and drops the product, the sum and the output.  (Adding an int too large
 for a float to a float raises OverflowError; such ints do not occur as differentiated
 values.)  NumPy code (``safe=False``) drops any statement nobody reads: its primitives
 return inf or NaN with a RuntimeWarning rather than raise.
@@ -23,6 +25,7 @@ return inf or NaN with a RuntimeWarning rather than raise.
 
 import ast
 
+from .build import Expr, Namespace, as_node
 from .listing import Block, Line, walk_lines
 
 _SAFE_OPERATORS = (ast.Add, ast.Sub, ast.Mult)
@@ -116,6 +119,8 @@ def prune_forward(listing, safe=False):
     unbound = {line.stmt.targets[0].id for item in listing.body if isinstance(item, Block)
                for line in walk_lines([item]) if isinstance(line.stmt, ast.Assign)
                and isinstance(line.stmt.targets[0], ast.Name)}     # may be unbound after it
+    steps = {s.target: s for s in listing.origin.steps if s.store is None} if safe else {}
+    shadowed = set(listing.origin.params) | set(steps)
     kept = []
     for item in reversed(listing.body):
         if isinstance(item, Block):         # kept whole; everything it reads is read
@@ -126,9 +131,13 @@ def prune_forward(listing, safe=False):
             stmt = item.stmt
             target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
                 stmt.targets[0], ast.Name) else None
-            if target is not None and target not in derivatives and target not in read \
-                    and (not safe or _cannot_raise(stmt.value, unbound)):
-                continue
+            if target is not None and target not in derivatives and target not in read:
+                if not safe or _cannot_raise(stmt.value, unbound):
+                    continue
+                guard = _guard(stmt.value, steps.get(target), unbound, shadowed)
+                if guard is not None:
+                    item = Block(guard, [Line(ast.Expr(stmt.value), item.tag, item.note)])
+                    stmt = item.body[0].stmt
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                     read.add(node.id)
@@ -138,3 +147,62 @@ def prune_forward(listing, safe=False):
                 read.add(stmt.target.id)
         kept.append(item)
     listing.body = list(reversed(kept))
+
+
+class _NoGuard(Exception):
+    """The condition needs a module the statement does not name."""
+
+
+class _GuardNamespace(Namespace):
+    """``m`` for a ``fails`` condition: the module the guarded call names (``math`` in
+    ``math.log(x)``), or none, and then a condition that needs one is not built."""
+
+    def __init__(self, alias, shadowed):
+        super().__init__(alias)
+        self.shadowed = shadowed
+
+    def __getattr__(self, name):
+        if self.alias is None and not name.startswith("__"):
+            raise _NoGuard(name)
+        return super().__getattr__(name)
+
+    def abs(self, x):
+        if "abs" in self.shadowed:          # the function binds ``abs`` itself
+            raise _NoGuard("abs")
+        return Namespace.abs(x)
+
+
+def _guard(value, step, unbound, shadowed):
+    """``if <fails>:`` for a statement ``value`` of ``step`` whose rule says where it
+    raises (``rules.Partials.fails``), on arguments that cannot raise; else None."""
+    rule = getattr(step, "rule", None)
+    condition = fails_condition(value, rule, shadowed)
+    if condition is None or not all(_cannot_raise(a, unbound) for a in _arguments(value)):
+        return None
+    return ast.If(condition, [], [])
+
+
+def fails_condition(value, rule, shadowed=()):
+    """The condition ``rule.fails`` states for ``value``, a call of the rule's function
+    (``math.log(x1)``: ``x1 <= 0``) or its operator (``a / b``: ``b == 0``), or None when
+    the rule states none or the condition needs a module the call does not name."""
+    fails = getattr(rule, "fails", None)
+    args = _arguments(value)
+    if fails is None or args is None or len(args) != rule.arity:
+        return None
+    alias = None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and isinstance(value.func.value, ast.Name) and value.func.value.id not in shadowed:
+        alias = value.func.value.id
+    try:
+        return as_node(fails(_GuardNamespace(alias, shadowed), *(Expr(a) for a in args)))
+    except _NoGuard:
+        return None
+
+
+def _arguments(value):
+    if isinstance(value, ast.Call) and not value.keywords:
+        return value.args
+    if isinstance(value, ast.BinOp):
+        return [value.left, value.right]
+    return None

@@ -63,6 +63,9 @@ from .normalize import normalize
 from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
 from .reverse import reverse
+from .reverse.checkpoint import apply as checkpoint_loops, refuse_unsupported as refuse_unchecked
+from .reverse.schedules import Report
+from .scalar_inputs import no_writes_into_parameters
 
 # the kinds of generated function: grad, value_and_grad, derivative, jvp, vjp, vjp_arrays
 # (vjp of code without NumPy calls given arrays), jacfwd, jacrev, pullback, pullback_tuple
@@ -103,15 +106,18 @@ def collection_paused():
 
 
 def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None,
-             layout=(), backend="python"):
+             layout=(), backend="python", checkpoint=None):
     """The generated function of ``kind`` for ``func`` and the parameters ``wrt_names``
     (``single``: one gradient returned alone), from the cache or built now; ``stale``: a
     function generated before that must not be returned again (``Renewal``); ``layout``:
     ``(parameter, structure)`` of the tree parameters, for the function of their leaves
-    (``trees.flatten``); ``backend``: what runs it (``backends.py``), part of the key."""
+    (``trees.flatten``); ``backend``: what runs it (``backends.py``), part of the key;
+    ``checkpoint``: a loop checkpointing schedule (``reverse.schedules.spec``), in the key."""
     options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain), layout)
     if backend != "python":
         options += (backend,)
+    if checkpoint is not None:
+        options += (("checkpoint",) + checkpoint,)
     with _lock, collection_paused():
         try:
             per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
@@ -136,12 +142,13 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
                 return _remember(compiled)
             with firewall(func):
                 return _build(func, kind, wrt_names, single, optimize, explain, options,
-                              per_function, layout=layout)
+                              per_function, layout=layout, checkpoint=checkpoint)
         finally:
             _pending.pop(key).resolve(per_function.get(options))
 
 
-def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=False):
+def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=False,
+                       checkpoint=None):
     """What ``grad``/``value_and_grad`` return for ``func``: a ``trees.TreeDispatcher``
     when its body reads a parameter as a tree (``trees.candidates``), the generated
     function otherwise; cached like ``generate``'s."""
@@ -159,19 +166,22 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
     if not tree_params:
         _handoff.parsed = (func, parsed)
         try:
-            return generate(func, kind, wrt_names, single, optimize, explain)
+            return generate(func, kind, wrt_names, single, optimize, explain,
+                            checkpoint=checkpoint)
         finally:
             _handoff.parsed = None
-    options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain))
+    options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain),
+               checkpoint)
     with _lock:
         per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
         dispatcher = per_function.get(options)
         if dispatcher is None:
             dispatcher = per_function[options] = trees.TreeDispatcher(
                 func, parsed, kind, wrt_names, single, tree_params,
-                lambda: generate(func, kind, wrt_names, single, optimize, explain),
+                lambda: generate(func, kind, wrt_names, single, optimize, explain,
+                                 checkpoint=checkpoint),
                 lambda layout, flat: generate(func, kind, flat, False, optimize, explain,
-                                              layout=layout))
+                                              layout=layout, checkpoint=checkpoint))
         return _remember(dispatcher)
 
 
@@ -193,7 +203,7 @@ def jvp_of(func, wrt):
 
 
 def _build(func, kind, wrt_names, single, optimize, explain, options, per_function,
-           ieee=False, layout=()):
+           ieee=False, layout=(), checkpoint=None):
     """The pipeline (see the module docstring); the result is cached in ``per_function``."""
     with _lock:
         try:
@@ -209,9 +219,11 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
             program.ieee = ieee
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
+            if checkpoint is not None:        # no loop, a loop in a branch: refused here
+                refuse_unchecked(program, ())
             if ir.is_array_program(program) or kind == "vjp_arrays":
                 generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
-                                              explain, layout)
+                                              explain, layout, checkpoint)
                 per_function[options] = generated
                 return _remember(generated)
             refuse_opaque_wrt(program, wrt_names)
@@ -225,16 +237,20 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
             optimize_pass(listing)
             if kind not in FORWARD_KINDS and not ieee:    # the retry keeps the forward's errors
                 prune_forward(listing, safe=True)
+        no_writes_into_parameters(listing)       # a 0-d array argument is mutable
+        report = checkpoint_loops(listing, checkpoint) if checkpoint is not None else None
         listing.explain = explain
         if kind in ("grad", "value_and_grad", "derivative"):
             listing.scalar_output = kind      # an array argument must not make it an array
         if program.partials_raise and not ieee:
             _with_retry(listing, program, lambda args: _build(
                 func, kind, wrt_names, single, optimize, explain, None, {}, ieee=True,
-                layout=layout))
+                layout=layout, checkpoint=checkpoint))
         renewal = listing.renew = Renewal(func, kind, wrt_names, single, optimize, explain,
-                                          layout)
+                                          layout, checkpoint)
         generated = compile_listing(listing)
+        if report is not None:
+            generated.checkpoint_report = report
         renewal.stale = weakref.ref(generated)
         _describe(generated, func, program)
         per_function[options] = generated
@@ -260,14 +276,17 @@ def _describe(generated, func, program):
     generated.__s2sdiff_origin__ = func
     generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
     generated.__s2sdiff_custom__ = custom_rules(program)
+    generated.__s2sdiff_fails__ = {s.target: s.rule for s in program.steps if s.store is None
+                                   and getattr(s.rule, "fails", None) is not None}
 
 
-def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain, layout=()):
+def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain, layout=(),
+                      checkpoint=None):
     """NumPy code is generated per argument kind (shapes, dtypes) on first use (dispatch.py,
     kinds.py): steps 4 to 7 of the pipeline run in ``generate`` for each new kind."""
     refuse_opaque_wrt(program, wrt_names)
     activity.analyze(program, wrt_names)      # a missing rule fails here, not at a call
-    renewal = Renewal(func, kind, wrt_names, single, optimize, explain, layout)
+    renewal = Renewal(func, kind, wrt_names, single, optimize, explain, layout, checkpoint)
 
     def generate(program, ieee=False):
         if kind in ("derivative", "jacfwd") and any(program.kinds[p].array for p in wrt_names):
@@ -284,6 +303,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
             optimize_pass(listing)
             prune_forward(listing)
         no_writes_through_aliases(listing)
+        if checkpoint is not None:
+            checkpoint_loops(listing, checkpoint)
         listing.explain = explain
         if listing.signature is None and program.parsed.node.args.kwonlyargs:
             # the dispatcher binds keywords and defaults, then passes all by position
@@ -313,6 +334,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
                                  program.parameter_reads, flat=bool(layout))
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
+    if checkpoint is not None:
+        result.checkpoint_report = Report(*checkpoint)
     return result
 
 
@@ -353,9 +376,10 @@ class Renewal:
     (``act=math.tanh``), the code generated for a copy of the function with that default
     instead, kept per function passed."""
 
-    def __init__(self, func, kind, wrt_names, single, optimize, explain, layout=()):
+    def __init__(self, func, kind, wrt_names, single, optimize, explain, layout=(),
+                 checkpoint=None):
         self.options = (func, kind, wrt_names, single, optimize, explain)
-        self.layout = layout
+        self.layout, self.checkpoint = layout, checkpoint
         self.stale = lambda: None          # the function this renews, weakly: set once built
         self.fresh = None
 
@@ -368,7 +392,7 @@ class Renewal:
             with _lock:
                 if self.fresh is None:
                     self.fresh = generate(*self.options, stale=self.stale(),
-                                          layout=self.layout)
+                                          layout=self.layout, checkpoint=self.checkpoint)
                 fresh = self.fresh
         depth = getattr(_renewing, "depth", 0)
         if depth > 8:                  # each read of the name gives another function
@@ -395,7 +419,8 @@ class Renewal:
                 self.variants = {}
             known = self.variants.get(defaults)
             if known is None:
-                known = self.variants[defaults] = (func, generate(func, *self.options[1:]))
+                known = self.variants[defaults] = (func, generate(
+                    func, *self.options[1:], checkpoint=self.checkpoint))
                 while len(self.variants) > RECENT:
                     self.variants.pop(next(iter(self.variants)))
             return known[1]
@@ -471,6 +496,7 @@ class IEEERetry:
     def __init__(self, build):
         self.build = build
         self.generated = None
+        self.refuse_arrays = None     # code for numbers: emit.argument_checker's
 
     def __call__(self, error, *args, **kwargs):
         if self.generated is None:
@@ -478,6 +504,8 @@ class IEEERetry:
         try:
             return self.generated(*args, **kwargs)
         except (ArithmeticError, ValueError):
+            if self.refuse_arrays is not None:      # an array where numbers go: say so
+                self.refuse_arrays(error, args, kwargs)
             raise error from None           # the forward raised: the user's own error
 
 

@@ -11,7 +11,7 @@ Code is specialised on a tree's structure, as NumPy code is on shapes:
   parameter becomes one parameter per leaf (``params["W"]`` is read as ``params_W``), or
   raises an ``S2SDiffError`` at the read it cannot resolve statically (a computed key,
   the whole tree passed on, a write into it; a loop over a list or tuple is unrolled);
-* ``dispatcher`` is what ``grad``/``value_and_grad`` return for a function that reads a
+* ``dispatcher`` is what ``grad``/``value_and_grad``/``derivative`` return for a function that reads a
   parameter as a tree: at each call it computes the structures of those arguments; for
   new ones it generates, once, an entry (readable source) that reads the leaves into
   locals, calls the code generated for the flat function, and returns each gradient in
@@ -30,6 +30,7 @@ import dataclasses
 import inspect
 import re
 import threading
+from typing import Any, Callable
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from . import sources
 from .errors import ArgumentError
 from . import syntax
 from .libraries import is_array_like
+from .typing import GeneratedFunction
 
 FLAT_ONLY = ("a tree (dict, list, tuple, namedtuple or dataclass of arrays) is differentiated "
              "when the function reads its leaves with constant keys (params[\"W\"], "
@@ -105,7 +107,7 @@ def _node(value):
     return _leaf(value)
 
 
-def structure(value):
+def structure(value: Any) -> tuple[Any, ...] | None:
     """The structure of the argument ``value`` if it is a tree, else ``None``."""
     kind = type(value)
     if kind is list or kind is tuple:
@@ -181,8 +183,18 @@ def candidates(node, wrt_names, sequences=False):
                 root = root.value
             if isinstance(root, ast.Name) and (keyed or root.id in wrt_names):
                 found.add(root.id)
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
+                and sub.func.id == "zip" and len(sub.args) == 1 \
+                and isinstance(sub.args[0], ast.Starred) \
+                and isinstance(sub.args[0].value, ast.Name):
+            found.add(sub.args[0].value.id)         # zip(*pairs): a list of tuples
         if not sequences:
             continue
+        for iterated in _iterated(sub):
+            while isinstance(iterated, ast.Subscript) and isinstance(iterated.slice, ast.Slice):
+                iterated = iterated.value
+            if isinstance(iterated, ast.Name):
+                found.add(iterated.id)
         if read and isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) \
                 and _constant(sub.slice) is not _NOT_CONSTANT \
                 and isinstance(_constant(sub.slice), int):
@@ -194,6 +206,21 @@ def candidates(node, wrt_names, sequences=False):
                                                for t in targets):
                 found.add((sub.value if isinstance(sub, ast.Assign) else sub.iter).id)
     return found & params
+
+
+def _iterated(node):
+    """What ``node`` iterates or unpacks with ``*``: a loop's or a comprehension's
+    sequence, ``*s``, the arguments of ``reversed``/``zip``/``enumerate``/``list``/``tuple``."""
+    if isinstance(node, ast.For):
+        return [node.iter]
+    if isinstance(node, ast.comprehension):
+        return [node.iter]
+    if isinstance(node, ast.Starred):
+        return [node.value]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+            "reversed", "zip", "enumerate", "list", "tuple"):
+        return [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+    return []
 
 
 def uses_numpy(parsed):
@@ -280,19 +307,35 @@ def _fresh(base, taken):
 
 
 def entry_source(name, leaves_name, params, layout, locals_, kind, wrt_names, single,
-                 flat_wrt_names):
-    """The entry of ``kind`` (``"grad"`` or ``"value_and_grad"``) for the tree parameters
-    of ``layout``, and the classes its source names: it reads the leaves into locals,
-    calls ``leaves_name`` and returns each gradient in its argument's structure."""
+                 flat_wrt_names, guarded=None):
+    """The entry of ``kind`` (``"grad"``, ``"value_and_grad"`` or ``"derivative"``) for
+    the tree parameters of ``layout``, and the classes its source names: it reads the
+    leaves into locals, calls ``leaves_name`` and returns each gradient in its argument's
+    structure.  ``guarded``: ``(parameters, structures)`` of the key: the source is then
+    of a copy that first checks that its arguments have those structures (types, keys,
+    lengths, leaf kinds) and returns ``tree_fallback(...)`` of them if not; the classes
+    then include the constants the checks read."""
     trees = dict(layout)
     taken = set(params) | {leaves_name} | {local for found in locals_.values()
                                           for _, local, _ in found}
     lines = [f"def {name}({', '.join(params)}):"]
+    fallback = f"        return tree_fallback({', '.join(params)})"
+    names, leaf_checks = {}, []
+    if guarded is not None:
+        containers = []
+        for param, node in zip(*guarded):
+            paths = {path: local for path, local, _ in locals_.get(param, ())}
+            more, leaf = _guards(param, node, names, paths)
+            containers += more
+            leaf_checks += leaf
+        lines += [f"    if not ({' and '.join(containers)}):", fallback]
     for param in params:
         if param in trees:
             lines.append(f"    # {param} is a tree: the code below reads its leaves")
             lines += [f"    {local} = {_read(param, path, trees[param])}"
                       for path, local, leaf in locals_[param] if leaf[0] != "value"]
+    if leaf_checks:
+        lines += [f"    if not ({' and '.join(leaf_checks)}):", fallback]
     adjoint = {n: _fresh(f"d{n}", taken) for n in flat_wrt_names}
     taken |= set(adjoint.values())
     arguments = []
@@ -321,16 +364,63 @@ def entry_source(name, leaves_name, params, layout, locals_, kind, wrt_names, si
     if kind == "value_and_grad":
         returned = f"{value}, {returned}"
     lines.append(f"    return {returned}")
-    return "\n".join(lines) + "\n", {spelled: cls for cls, spelled in classes.items()}
+    constants = {spelled: cls for cls, spelled in classes.items()}
+    if guarded is not None:
+        constants.update({spelled: what[1] if isinstance(what, tuple) else what
+                          for what, spelled in names.items()})
+        constants["tree_ndarray"] = np.ndarray
+    return "\n".join(lines) + "\n", constants
+
+
+def _guards(expr, node, names, locals_=None, path=()):
+    """``(containers, leaves)``: conditions (source) under which the value read by
+    ``expr`` has the structure ``node``: the containers' first (so that the leaves can be
+    read), then the leaves' (read from their locals, ``locals_``: path -> name).
+    ``names``: the constants the conditions read -> their spelling (filled in)."""
+    if node is None:                       # not a tree: an array or a float
+        return [f"(type({expr}) is tree_ndarray or type({expr}) is float)"], []
+    if _is_leaf(node):
+        local = (locals_ or {}).get(path, expr)
+        if node == (DIFFERENTIATED,):
+            return [], [f"(type({local}) is tree_ndarray and {local}.dtype.kind == 'f' "
+                        f"or type({local}) is float)"]
+        if node == (CONSTANT,):
+            return [], [f"(type({local}) is int or type({local}) is bool or type({local}) "
+                        f"is tree_ndarray and {local}.dtype.kind != 'f')"]
+        value = node[1]
+        return [], [f"{expr} is None" if value is None
+                    else f"(type({expr}) is str and {expr} == {value!r})"]
+    kind, keys, _ = node
+    spelled = names.setdefault(kind, f"tree_type_{len(names)}")
+    containers = [f"type({expr}) is {spelled}"]
+    keyed = issubclass(kind, dict)
+    if keyed:
+        plain = all(type(k) in (str, int) for k in keys)
+        spelled_keys = repr(keys) if plain else names.setdefault(
+            ("keys", keys), f"tree_keys_{len(names)}")
+        containers.append(f"tuple({expr}) == {spelled_keys}")
+    elif isinstance(keys, int):
+        containers.append(f"len({expr}) == {keys}")
+    leaves = []
+    for key, child in _children(node):
+        inner = f"{expr}[{key!r}]" if keyed or isinstance(keys, int) else f"{expr}.{key}"
+        more, leaf = _guards(inner, child, names, locals_, path + (key,))
+        containers += more
+        leaves += leaf
+    return containers, leaves
 
 
 class TreeDispatcher:
-    """What ``grad`` and ``value_and_grad`` return for a function that reads parameters
-    as trees: code generated per structure of those arguments (``structure``), made once.
-    Arguments that are not trees go to the code generated as before (``plain()``)."""
+    """What ``grad``, ``value_and_grad`` and ``derivative`` return for a function that
+    reads parameters as trees: code generated per structure of those arguments
+    (``structure``), made once.  Arguments that are not trees go to the code generated as
+    before (``plain()``).  A call goes first to the checked copy of the latest entry
+    (``entry_source(..., guarded=...)``), which tests the structure inline (types, keys,
+    lengths, leaf kinds) instead of computing it, and falls back to ``_call`` on a miss."""
 
-    def __init__(self, func, parsed, kind, wrt_names, single, tree_params, plain,
-                 generate_leaves):
+    def __init__(self, func: Callable[..., Any], parsed: Any, kind: str, wrt_names: list[str],
+                 single: bool, tree_params: list[str], plain: Callable[[], Any],
+                 generate_leaves: Callable[..., Any]) -> None:
         self.__s2sdiff_origin__ = func
         self.__s2sdiff_outputs__ = None
         self.__s2sdiff_custom__ = ()
@@ -341,26 +431,33 @@ class TreeDispatcher:
         self.params = list(self.signature.parameters)
         self.tree_indices = [self.params.index(p) for p in tree_params]
         self.plain, self.generate_leaves = plain, generate_leaves
-        self.table = {}
+        self.table: dict[Any, Any] = {}
         self.lock = threading.Lock()
-        self.latest = None
+        self.latest = self.fast = None
+        self.plain_called = False
 
-    def _repr_markdown_(self):
+    def _repr_markdown_(self) -> str:
         """Jupyter shows the source, highlighted."""
         return sources.markdown(self.source)
 
     @property
-    def source(self):
+    def source(self) -> str:
+        if self.latest is None and self.plain_called:
+            return self.plain().source            # the latest call had no tree argument
         if self.latest is None:
             return (f"# {self.__name__} is generated for the structure of its tree arguments "
                     f"when it is first called;\n# {self.__name__}.specialize(*args).source "
                     f"shows the code.\n")
         return self.latest.entry_source + "\n" + getattr(self.latest.leaves, "source", "")
 
-    def specialize(self, *args, **kwargs):
+    def specialize(self, *args: Any, **kwargs: Any) -> GeneratedFunction[...]:
         """The generated entry for arguments of these structures (with ``.source``)."""
         values = self._bound(args, kwargs)
-        return self._entry(values, tuple(structure(values[i]) for i in self.tree_indices))
+        key = tuple(structure(values[i]) for i in self.tree_indices)
+        if not any(key):
+            plain = self.plain()
+            return plain.specialize(*args, **kwargs) if hasattr(plain, "specialize") else plain
+        return self._entry(values, key)
 
     def _bound(self, args, kwargs):
         try:
@@ -370,16 +467,23 @@ class TreeDispatcher:
         bound.apply_defaults()
         return list(bound.arguments.values())
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fast = self.fast          # the entry of the latest structures, checking them
+        if fast is not None and not kwargs and len(args) == len(self.params):
+            return fast(*args)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args, **kwargs):
         values = args if not kwargs and len(args) == len(self.params) \
             else self._bound(args, kwargs)
         key = tuple(structure(values[i]) for i in self.tree_indices)
         if not any(key):
+            self.fast, self.latest, self.plain_called = None, None, True
             return self.plain()(*args, **kwargs)
         entry = self.table.get(key)
         if entry is None:
             entry = self._entry(values, key)
-        self.latest = entry
+        self.latest, self.fast, self.plain_called = entry, entry.fast, False
         return entry(*values)
 
     def _entry(self, values, key):
@@ -405,4 +509,14 @@ class TreeDispatcher:
         entry = namespace[self.__name__]
         entry.leaves = leaves_function
         entry.entry_source = entry.source = source
+        # the same entry checking the structures first, which calls skip computing
+        key_params = [self.params[i] for i in self.tree_indices]
+        fast, constants = entry_source(self.__name__, leaves_name, self.params, layout,
+                                       locals_, self.kind, self.wrt_names, self.single,
+                                       flat_names, guarded=(key_params, key))
+        namespace = {leaves_name: leaves_function, "tree_fallback": self._call, **constants}
+        exec(syntax.compile(fast, sources.register(f"{self.__name__}_checked", fast), "exec"),
+             namespace)
+        entry.fast = namespace[self.__name__]
+        entry.fast_source = fast
         return entry

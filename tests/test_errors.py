@@ -92,7 +92,7 @@ CATALOGUE = [
     ("awaits", "async def awaits", UnsupportedError, "async"),
     ("async_with", "async def async_with", UnsupportedError, "async"),
     ("walrus", ":=", UnsupportedError, ":="),
-    ("loop_over_reversed_input", "for v in reversed(xs)", UnsupportedError, "sequence"),
+    ("loop_over_reversed_input", "enumerate(reversed(xs))", UnsupportedError, "sequence"),
     ("array_function_without_rule", "np.median(x)", UnsupportedError, "median"),
     ("attribute_assignment", "box.value = x", UnsupportedError, "attribute"),
     ("global_subscript_assignment", "GLOBAL_LIST[0] = x", UnsupportedError, "global"),

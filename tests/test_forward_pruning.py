@@ -1,15 +1,17 @@
 """``optimize=True`` leaves out forward statements that neither the reverse sweep nor the
 returned values read (liveness.prune_forward), in ``grad`` and the pullbacks of ``vjp``;
 ``value_and_grad`` keeps what the value needs.  The decision (liveness.py's docstring): in
-scalar code only statements that cannot raise are left out, so the gradient raises
-where the function raises (``math.log`` of a negative number stays)."""
+scalar code statements that can raise stay, as a guard where their rule states where they
+raise (``if x1 <= 0: math.log(x1)``), so the gradient raises where the function raises."""
 
 import math
+import math as mm
+from math import log, sin
 
 import pytest
 
 import golden_functions as g
-from s2sdiff import grad, value_and_grad, vjp
+from s2sdiff import grad, hessian, value_and_grad, vjp
 
 
 def central(f, args, i, h=1e-6):
@@ -62,8 +64,9 @@ def test_seed003_gradient_computes_no_forward_value():
     for forward in ("x1 * x2", "t1 + t2", "t3 - t4"):
         assert f"= {forward}" not in source
         assert f"= {forward}" in code(grad(g.seed003, optimize=False))
-    for may_raise in ("math.log(x1)", "math.sin(x2)"):      # kept: they raise as f does
-        assert f"= {may_raise}" in source
+    for guard, may_raise in (("x1 <= 0", "math.log(x1)"), ("math.isinf(x2)", "math.sin(x2)")):
+        assert f"= {may_raise}" not in source     # no value: a guard that raises as f does
+        assert f"if {guard}:\n            {may_raise}" in source
 
 
 def test_value_and_grad_keeps_what_the_value_needs():
@@ -114,3 +117,57 @@ def test_a_name_a_loop_may_leave_unbound_is_still_read():
         after_a_loop(1.5, 0)
     with pytest.raises(UnboundLocalError):
         grad(after_a_loop, wrt="x")(1.5, 0)
+
+
+# --- guards: statements that can raise, left out but for the check ----------------------
+
+def bare_names(x, y):
+    a = log(x) + sin(y)                 # from math import log, sin: sin has no guard
+    b = mm.acos(y / 3.0)                # import math as mm: the guard calls mm
+    return x * y + a * 0.0 + b * 0.0
+
+
+def shadows_abs(x, abs):
+    a = math.asin(x)                    # its guard would read abs: kept as it is
+    return x * abs
+
+
+def divides(x, y):
+    q = x / y                           # unread: if y == 0: x / y
+    return x * y + q * 0.0
+
+
+def test_guards_use_the_names_the_function_uses():
+    source = code(grad(bare_names))
+    assert "if x <= 0:\n            log(x)" in source
+    assert "siny = sin(y)" in source                      # no module to call isinf on
+    assert "if abs(b1) > 1:\n            mm.acos(b1)" in source
+    assert "a = math.asin(x)" in code(grad(shadows_abs))
+    assert "if y == 0:\n            x / y" in code(grad(divides))
+
+
+@pytest.mark.parametrize("f, point", [(bare_names, (1.5, 0.5)), (bare_names, (-1.0, 0.5)),
+                                      (bare_names, (1.5, 4.0)), (divides, (1.0, 0.0)),
+                                      (divides, (2.0, 3.0)), (shadows_abs, (2.0, 1.0))])
+def test_guarded_gradients_raise_exactly_where_the_function_raises(f, point):
+    def outcome(call):
+        try:
+            return call()
+        except (ValueError, ZeroDivisionError) as error:
+            return type(error), str(error)
+    expected = outcome(lambda: f(*point))
+    got = outcome(lambda: grad(f)(*point))
+    if isinstance(expected, tuple):
+        assert got == expected
+    else:
+        for i, d in enumerate(got):
+            assert d == pytest.approx(central(f, point, i), rel=1e-6, abs=1e-8)
+
+
+def test_second_derivatives_read_through_the_guards():
+    """hessian differentiates the generated gradient, guards included (they are passive)."""
+    H = hessian(g.seed003)(2.0, 5.0)
+    assert [list(row) for row in H] == [pytest.approx([-1 / 4.0, 1.0], rel=1e-12),
+                                        pytest.approx([1.0, math.sin(5.0)], rel=1e-12)]
+    with pytest.raises(ValueError, match="math domain error"):
+        hessian(g.seed003)(-2.0, 5.0)

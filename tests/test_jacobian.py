@@ -186,3 +186,28 @@ def test_third_derivative_of_a_polynomial():
 def test_second_derivatives_also_pass_finite_differences():
     from s2sdiff.demo import f
     check_grad(grad(f, wrt=0), 3.0, -4.0)
+
+
+def scaled_pair(x, y, *, scale=2.0):
+    return x * y * scale, math.sin(x) + y
+
+
+def pair(x, y):
+    return x * y, x + y
+
+
+@pytest.mark.parametrize("f, args, kwargs", [
+    (scaled_pair, (1.0, 2.0), {}), (scaled_pair, (1.0, 2.0), {"scale": 3.0}),
+    (pair, (1.0,), {"y": 2.0}), (pair, (), {"x": 1.0, "y": 2.0})])
+def test_keyword_arguments_and_defaults_in_both_orders(f, args, kwargs):
+    """Keywords, keyword-only parameters and defaults reach the rows of jacrev as they
+    reach jacfwd's columns: both agree, and with central differences."""
+    forward = jacfwd(f)(*args, **kwargs)
+    np.testing.assert_allclose(jacrev(f)(*args, **kwargs), forward, rtol=1e-14)
+    np.testing.assert_allclose(jacobian(f)(*args, **kwargs), forward, rtol=1e-14)
+    if f is scaled_pair:                            # columns for x, y and scale
+        expected = numeric_jacobian(lambda a, b, c: scaled_pair(a, b, scale=c),
+                                    (1.0, 2.0, kwargs.get("scale", 2.0)))
+    else:
+        expected = numeric_jacobian(pair, (1.0, 2.0))
+    np.testing.assert_allclose(forward, expected, rtol=1e-6, atol=1e-8)

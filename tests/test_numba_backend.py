@@ -268,3 +268,56 @@ def test_ieee_arithmetic_where_python_retries():
         return math.sqrt(x)
     assert grad(root, backend="numba")(0.0) == math.inf
     assert grad(root)(0.0) == math.inf
+
+
+def logs_in_a_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sqrt(x - i) / x + math.log(x + i)
+    return s
+
+
+def read_and_unread(x, y):
+    a = math.log(x)             # read by nothing the gradient needs: a guard
+    b = math.asin(y)            # its partial reads y only: a guard
+    c = math.acosh(x + 1.0)     # kept: read by nothing, but a statement of the forward
+    return a + b + c * y
+
+
+def sine(x, y):
+    return math.sin(y) + x * y
+
+
+DOMAIN_CASES = [
+    (read_and_unread, (-1.0, 0.5)), (read_and_unread, (0.0, 0.5)), (read_and_unread, (2.0, 1.5)),
+    (read_and_unread, (-2.5, 0.5)), (logs_in_a_loop, (2.0, 4)), (logs_in_a_loop, (0.0, 1)),
+    (sine, (1.0, math.inf)), (sine, (1.0, -math.inf)),
+]
+
+
+def _outcome(call):
+    try:
+        return call()
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        return type(error), str(error)
+
+
+@pytest.mark.parametrize("f, point", DOMAIN_CASES)
+def test_raises_what_python_raises_where_the_forward_raises(f, point):
+    """numba's math.log(-1.0) is NaN, 1.0 / 0.0 inf: the compiled gradient still raises
+    the error the Python function raises, where it raises it (guards before the forward
+    statements whose rule states where they fail)."""
+    expected = _outcome(lambda: f(*point))
+    wrt = "x" if f is logs_in_a_loop else None
+    assert isinstance(expected, tuple)                      # each case leaves the domain
+    assert _outcome(lambda: grad(f, wrt=wrt)(*point)) == expected
+    assert _outcome(lambda: grad(f, wrt=wrt, backend="numba")(*point)) == expected
+    assert _outcome(lambda: value_and_grad(f, wrt=wrt, backend="numba")(*point)) == expected
+
+
+@pytest.mark.parametrize("f, point", [(read_and_unread, (2.0, 0.5)), (logs_in_a_loop, (5.0, 3))])
+def test_inside_the_domain_the_guards_change_nothing(f, point):
+    wrt = "x" if f is logs_in_a_loop else None
+    assert grad(f, wrt=wrt, backend="numba")(*point) == pytest.approx(grad(f, wrt=wrt)(*point),
+                                                                      rel=1e-14)
+    assert "raise ValueError('math domain error')" in grad(f, wrt=wrt, backend="numba").source

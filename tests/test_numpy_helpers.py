@@ -330,7 +330,6 @@ def conditional_arm(x):
     (recursive, "recursive call of your function `power`"),
     (while_condition, "a call of your function in a `while` condition"),
     (conditional_arm, "a call of your function in an arm of `x if c else y`"),
-    (uses_return_in_loop, "which returns from inside a loop"),
 ])
 def test_refused_in_the_caller(function, construct):
     with pytest.raises(UnsupportedError) as caught:

@@ -6,6 +6,7 @@ import pathlib
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import pytest
 
@@ -15,8 +16,12 @@ SMOKE = textwrap.dedent("""
     import math, pathlib, s2sdiff
     from s2sdiff import grad, verify
     assert pathlib.Path(s2sdiff.__file__).parent.joinpath("py.typed").exists()
+    from s2sdiff.typing import Backend, GeneratedFunction
     def f(x, y):
         return math.sin(x) * y
+    backend: Backend = "python"
+    g: GeneratedFunction = grad(f, backend=backend)
+    assert g(0.0, 3.0) == (3.0, 0.0) and "def grad_f(x, y):" in g.source
     assert grad(f)(0.0, 2.0) == (2.0, 0.0)
     verify(f)
     print(s2sdiff.__version__)
@@ -30,6 +35,10 @@ def test_wheel_and_sdist_install_into_a_fresh_virtualenv(tmp_path):
                    check=True, capture_output=True)
     built = sorted((tmp_path / "dist").iterdir())
     assert sorted(p.suffix for p in built) == [".gz", ".whl"]
+    wheel = next(p for p in built if p.suffix == ".whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"s2sdiff/py.typed", "s2sdiff/typing.py", "s2sdiff/api.py"} <= set(names)
+    assert not any(n.startswith(("tests/", "tools/")) for n in names)
     (tmp_path / "smoke.py").write_text(SMOKE)
     from s2sdiff import __version__
     for artifact in built:

@@ -218,3 +218,46 @@ PROGRAMS = [
     (damped_spring, ({"k": 4.0, "c": 0.3}, 40, 0.05), "params"),
     (ridge_dict, ({"w": RNG.normal(size=4), "b": 0.2}, INPUTS, RNG.normal(size=8)), "params"),
 ]
+
+
+# --- the last idioms of issue 15 on trees: reversed, zip(*params), comprehensions -------
+
+def tied_autoencoder(params, X):
+    """Encode through the layers, decode back through them in reverse, transposed."""
+    h = X
+    for W, b in params:
+        h = np.tanh(h @ W + b)
+    for W, _ in reversed(params):
+        h = h @ W.T
+    return np.mean((h - X) ** 2)
+
+
+def unzipped_weight_decay(params, inputs, targets):
+    """autograd's neural_net objective with the weights and biases unzipped."""
+    Ws, bs = zip(*params)
+    log_prior = -L2_REG * sum(np.sum(W ** 2) for W in Ws)
+    for W, b in zip(Ws, bs):
+        inputs = np.tanh(inputs @ W + b)
+    return -log_prior + np.sum((inputs - targets) ** 2)
+
+
+def ensemble_mean(weights, X, y):
+    """A committee of linear models, stacked from a list comprehension."""
+    predictions = np.stack([np.tanh(X @ w) for w in weights])
+    return np.mean((np.mean(predictions, axis=0) - y) ** 2)
+
+
+def line_fit_dict(params, points):
+    """Scalar code: (x, y) pairs unzipped, the line's coefficients in a dict."""
+    xs, ys = zip(*points)
+    return sum((params["slope"] * x + params["intercept"] - y) ** 2 for x, y in zip(xs, ys))
+
+
+PROGRAMS += [
+    (tied_autoencoder, (_layers([4, 3, 2]), INPUTS), "params"),
+    (unzipped_weight_decay, (_layers([4, 5, 3]), INPUTS, TARGETS), "params"),
+    (ensemble_mean, ([RNG.normal(size=4) for _ in range(3)], INPUTS, RNG.normal(size=8)),
+     "weights"),
+    (line_fit_dict, ({"slope": 1.5, "intercept": 0.1},
+                     [(0.0, 0.3), (0.5, 1.4), (1.0, 2.2)]), "params"),
+]

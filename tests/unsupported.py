@@ -192,7 +192,7 @@ def walrus(x):
 
 def loop_over_reversed_input(xs):
     s = 0.0
-    for v in reversed(xs):
+    for i, v in enumerate(reversed(xs)):
         s = s * 0.5 + v
     return s
 

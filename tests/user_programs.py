@@ -547,3 +547,52 @@ PROGRAMS += [
                                    RNG.normal(size=(5, 2)), X8), wrt=(0, 1, 2)),
     Program(robust_linear_fit, (W4, 0.1, X8, 2.0 * Y8), wrt=(0, 1)),
 ]
+
+
+# --- the last idioms of issue 15: zip(*rows), reversed, np.array of a comprehension,
+# starred entries (tests/test_idioms_more.py has their edge cases) ------------------------
+
+def discounted_return(rewards, gamma):
+    """REINFORCE's return, accumulated backwards over the episode."""
+    G = 0.0
+    for r in reversed(rewards):
+        G = r + gamma * G
+    return G
+
+
+def line_fit_from_pairs(a, b, points):
+    """Least squares through (x, y) pairs, unzipped into columns."""
+    xs, ys = zip(*points)
+    return sum((a * x + b - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+
+
+def rbf_features(centre, X, y):
+    """One feature per sample, computed row by row, as textbooks write kernels."""
+    features = np.array([np.exp(-np.sum((row - centre) ** 2)) for row in X])
+    return np.sum((features - y) ** 2)
+
+
+def softmax_row(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+def per_row_softmax_loss(W, X, labels):
+    probs = np.stack([softmax_row(x @ W) for x in X])
+    return -np.sum(labels * np.log(probs))
+
+
+def bias_trick(w, x, bias):
+    """The bias folded into the weights: x extended by a constant entry."""
+    return np.tanh(np.array([*x, bias]) @ w)
+
+
+POINTS = np.column_stack([np.linspace(0.0, 1.0, 6), 2.0 * np.linspace(0.0, 1.0, 6) + 0.3
+                          + 0.05 * RNG.normal(size=6)])
+PROGRAMS += [
+    Program(discounted_return, ([1.0, 0.0, -0.5, 2.0, 0.3], 0.9)),
+    Program(line_fit_from_pairs, (1.5, 0.1, POINTS), wrt=(0, 1)),
+    Program(rbf_features, (0.3 * W4, X8, 0.5 * np.abs(Y8)), wrt="centre"),
+    Program(per_row_softmax_loss, (0.5 * RNG.normal(size=(4, 3)), X8, LABELS), wrt="W"),
+    Program(bias_trick, (RNG.normal(size=5), W4, 1.0), wrt=(0, 1)),
+]

@@ -3,6 +3,7 @@
 import ast
 import functools
 import inspect
+import math
 import re
 import threading
 
@@ -10,6 +11,8 @@ import numpy as np
 
 from .. import runtime, syntax
 from ..errors import ArgumentError, UnsupportedError
+from ..liveness import fails_condition
+from ..rules import Function, Operator, lookup
 from .source import _describe, _exec, _header, _namespace, _new, _refusal, _render, _unwrap_checks
 
 
@@ -126,6 +129,8 @@ class _NumbaCode:
         self.name = build.origin.__name__
         func = self.func = syntax.parse(original).body[0]
         self.checker = _unwrap_checks(func, "numba", build.origin, original)
+        _RaiseWhereFails(getattr(build.generated, "__s2sdiff_fails__", {}),
+                         build.namespace).visit(func)
         self.func_source = ast.unparse(func)
         _NumbaLoops().visit(func)
         self.tape = _preallocate_tape(func, dtypes) if dtypes != "list" else None
@@ -210,6 +215,66 @@ class _NumbaCode:
             lineno=lineno, source_line=self.source.splitlines()[lineno - 1] if lineno else None,
             hint="Call it with arguments of the types of the first call (1.0, not 1), or use "
                  "the default backend='python'.")
+
+
+class _RaiseWhereFails(ast.NodeTransformer):
+    """numba computes ``math.log(-1.0)`` as NaN and ``1.0 / 0.0`` as inf where Python
+    raises: before each forward statement whose rule states where it raises
+    (``rules.Partials.fails``), and in place of the call in each guard of the Python code
+    (``if x <= 0: math.log(x)``), ``if <fails>: raise <the error Python raises there>``.
+    The reverse sweep's partials stay IEEE, as the Python gradient's retry computes them."""
+
+    def __init__(self, fails, namespace):
+        self.fails = fails          # forward statement's target -> its rule
+        self.namespace = namespace
+
+    def visit_Assign(self, node):
+        target = node.targets[0]
+        rule = self.fails.get(target.id) if isinstance(target, ast.Name) else None
+        condition = fails_condition(node.value, rule)
+        if condition is None:
+            return node
+        return [_new(ast.If(condition, [_raise(rule)], [])), node]
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if len(node.body) == 1 and isinstance(node.body[0], ast.Expr) and not node.orelse:
+            rule = self._rule(node.body[0].value)
+            if fails_condition(node.body[0].value, rule) is not None:
+                node.body = [_raise(rule)]
+                node.s2sdiff_new = True
+        return node
+
+    def _rule(self, value):
+        """The row of ``value``, a call ``module.f(...)`` or an operation ``a / b``."""
+        if isinstance(value, ast.BinOp):
+            return lookup(Operator(type(value.op)))
+        func = getattr(value, "func", None)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            module = self.namespace.get(func.value.id)
+            function = getattr(module, func.attr, None)
+            return lookup(Function(function)) if function is not None else None
+        return None
+
+
+def _raise(rule):
+    """``raise ValueError('math domain error')``: the error the Python forward of ``rule``
+    raises where its ``fails`` holds (found by calling it there, so it follows Python's
+    messages)."""
+    error = _python_error(rule)
+    return _new(ast.Raise(ast.Call(ast.Name(type(error).__name__, ast.Load()),
+                                   [ast.Constant(str(error))], []), None))
+
+
+@functools.lru_cache(maxsize=None)
+def _python_error(rule):
+    function = getattr(rule.key, "function", None) or (lambda x, y: x / y)   # or ``/``
+    for point in (-1.0, 0.0, math.inf):
+        try:
+            function(*(point,) * rule.arity)
+        except (ValueError, ZeroDivisionError, OverflowError) as error:
+            return error
+    raise AssertionError(f"no point where {rule.name} raises")      # tests/test_rules.py
 
 
 def _kind_name(kind, types):

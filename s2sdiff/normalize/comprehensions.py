@@ -10,8 +10,17 @@ lists and indexing the normalizer already differentiates, before it runs.
   elsewhere, so it neither leaks nor clobbers a variable of the user's;
 * ``sum(...)`` becomes a loop accumulating into a variable; ``max``/``min`` of one
   iterable whose length is known here (a display, a comprehension over one) become the
-  call with the elements as arguments, whose rule splits ties evenly; ``zip(*rows)``
-  becomes a list of the columns;
+  call with the elements as arguments, whose rule splits ties evenly; ``for c in
+  zip(*rows)`` loops over the columns, ``a, b = zip(*rows)`` builds one list per name
+  after checking the rows' width (rows that are a tree are written out before, by
+  ``tree_flatten``); ``for v in reversed(xs)`` loops over the indices backwards;
+* ``np.array([f(r) for r in X])`` and ``np.stack([...])`` (one ``for``, no ``if``)
+  become a loop writing each row into an array preallocated after the first row (its
+  shape checked for each row, an empty comprehension refused when it runs), copied;
+* ``[*xs, y]`` becomes a list built by ``append``; ``np.array([*a, b])`` (or
+  ``np.stack``) ``np.concatenate([a, np.array([b])])``; ``f(*[a, b])`` ``f(a, b)``;
+  ``h(*args)`` of the user's function of positional parameters ``h(args[0], args[1])``
+  after checking ``len(args)``;
 * a dict of keys known here (``{k: v * 2 for k, v in zip("ab", [x, y])}``) read only at
   those keys becomes one variable per key (``dicts.py``);
 * ``a, b = v`` (a list, tuple, 1-D array or ``X.shape``), ``first, *rest = v``: an
@@ -24,6 +33,7 @@ refused by the normalizer.
 """
 
 import ast
+import collections
 import copy
 import dataclasses
 import types
@@ -33,9 +43,10 @@ from ..ir import assigned_names
 from ..names import Namer
 from . import dicts
 from .substitute import Substitute
+from . import sequences
+from .sequences import _COMPREHENSIONS, _relocated, _unrollable, _where
 
 
-_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
 _BLOCK_FIELDS = ("body", "orelse")
 
 
@@ -72,8 +83,16 @@ def _too_deep(parsed, node):
 def _rewritable(node):
     if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
         return True
+    if isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and isinstance(
+            node.iter.func, ast.Name) and node.iter.func.id == "reversed":
+        return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
             node.func.id in ("sum", "max", "min", "zip"):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple)) and isinstance(node.ctx, ast.Load) and any(
+            isinstance(e, ast.Starred) for e in node.elts):
+        return True
+    if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
         return True
     if isinstance(node, ast.Assign):
         return any(isinstance(t, (ast.Tuple, ast.List)) and (
@@ -90,6 +109,14 @@ class _Desugarer:
         self.namer = Namer.for_function(node)
         self.user_names = _names_outside_comprehensions(node)
         self.bound = set()         # loop variables of the comprehensions being rewritten
+        self.stores = collections.Counter(n.id for n in ast.walk(node) if isinstance(
+            n, ast.Name) and isinstance(n.ctx, ast.Store))
+        self.params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+
+    def _reassigned(self, name):
+        """Whether ``name`` has several SSA versions: assigned twice, or a parameter's."""
+        stores = self.stores.get(name, 0)
+        return stores >= 2 or (stores and name in self.params)
 
     def error(self, node, construct, hint):
         return self.parsed.error(
@@ -119,6 +146,26 @@ class _Desugarer:
         elif isinstance(stmt, ast.For) and _is_transpose(stmt.iter) \
                 and self.resolve(stmt.iter.func) is zip:
             return before + self.block(self.columns(stmt))
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], (ast.Tuple, ast.List)) \
+                and not any(isinstance(t, ast.Starred) for t in stmt.targets[0].elts) \
+                and _is_transpose(stmt.value) and self.resolve(stmt.value.func) is zip:
+            return before + self.block(sequences.unzipped(self, stmt.targets[0], stmt.value,
+                                                          stmt))
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) \
+                and (isinstance(stmt.value, (ast.List, ast.Tuple)) and any(
+                    isinstance(e, ast.Starred) for e in stmt.value.elts)
+) \
+                and not any(isinstance(n, ast.Name) and n.id == stmt.targets[0].id
+                            for n in ast.walk(stmt.value)):
+            hoister.into = stmt.targets[0].id   # zs = [*xs, y]: appends to zs itself
+            hoister.visit(stmt.value)
+            return before
+        elif isinstance(stmt, ast.For) and self._reversed_name(stmt.iter):
+            loop = self._for(stmt.target, stmt.iter, stmt.body, _where(stmt))
+            loop.orelse = stmt.orelse
+            return before + self.statement(loop)
         elif isinstance(stmt, (ast.If, ast.For)):
             field = "test" if isinstance(stmt, ast.If) else "iter"
             setattr(stmt, field, hoister.visit(getattr(stmt, field)))
@@ -299,12 +346,15 @@ class _Desugarer:
         loop_columns.body.extend(loop.body)
         return out + [head, shortest, loop_columns]
 
+    def _reversed_name(self, iterable):
+        return isinstance(iterable, ast.Call) and self.resolve(iterable.func) is reversed \
+            and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
+            and not iterable.keywords
+
     def _for(self, target, iterable, body, where):
         """``for target in iterable: body``; over ``reversed(xs)`` by index, which the
         normalizer differentiates for any ``xs``."""
-        if isinstance(iterable, ast.Call) and self.resolve(iterable.func) is reversed \
-                and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
-                and not iterable.keywords:
+        if self._reversed_name(iterable):
             sequence = iterable.args[0].id
             index = self.namer.fresh("i")
             indices = syntax.parse(f"reversed(range(len({sequence})))", mode="eval").body
@@ -393,7 +443,13 @@ class _Desugarer:
         stars = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
         count = len(target.elts) - len(stars)
         length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(value)], [])
-        check = ast.Compare(length, [ast.GtE() if stars else ast.Eq()], [ast.Constant(count)])
+        size = copy.deepcopy(length)
+        root = value.value if _is_shape(value) else value
+        if self._reassigned(root.id):  # an assert reading a reassigned name is not safe
+            size = ast.Name(self.namer.fresh("size"), ast.Load())
+            out.append(ast.Assign([ast.Name(size.id, ast.Store())], copy.deepcopy(length),
+                                  **where))
+        check = ast.Compare(size, [ast.GtE() if stars else ast.Eq()], [ast.Constant(count)])
         message = f"{'at least ' if stars else ''}{count} values to unpack"
         out.append(ast.Assert(check, ast.Constant(message), **where))
         star = stars[0] if stars else len(target.elts)
@@ -418,11 +474,12 @@ class _Desugarer:
         return out
 
 
-class _Hoister(ast.NodeTransformer):
+class _Hoister(sequences.Rewrites, ast.NodeTransformer):
     """Rewrites one statement's expression, appending to ``before`` what it needs."""
 
     def __init__(self, desugarer, before, stmt):
         self.desugarer, self.before, self.stmt = desugarer, before, stmt
+        self.into = None           # the name a display with `*` entries is built into
 
     def visit_ListComp(self, node):
         return self.desugarer.comprehension(node, self.stmt, self.before)
@@ -448,6 +505,17 @@ class _Hoister(ast.NodeTransformer):
 
     def visit_Call(self, node):
         desugarer = self.desugarer
+        if any(isinstance(a, ast.Starred) and isinstance(a.value, (ast.List, ast.Tuple))
+               for a in node.args):            # f(*[a, b]) -> f(a, b)
+            node.args = [e for a in node.args for e in (
+                a.value.elts if isinstance(a, ast.Starred)
+                and isinstance(a.value, (ast.List, ast.Tuple)) else [a])]
+        if sequences.stacks(desugarer, node):
+            return self.stacked(node)
+        if sequences.stacks(desugarer, node, comprehension=True):
+            return self.rows(node)
+        if self._spreadable(node):
+            return self.spread(node)
         callee = desugarer.resolve(node.func)
         simple = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
         if callee is sum and desugarer._reduced(node) is not None:
@@ -464,8 +532,12 @@ class _Hoister(ast.NodeTransformer):
         if callee in (max, min) and simple and len(node.args) == 1:
             return desugarer.extremum(node, self.stmt, self.before)
         if callee is zip and _is_transpose(node):
-            raise desugarer.error(node, "`zip(*rows)` other than as what a `for` loops over",
-                                  "Loop over it: `for column in zip(*rows): ...`.")
+            raise desugarer.error(node, "`zip(*rows)` of rows whose number is not known when "
+                                        "the code is generated, other than unpacked "
+                                        "(`a, b = zip(*rows)`) or looped over",
+                                  "Unpack it into names (`xs, ys = zip(*pairs)`), loop over "
+                                  "it (`for column in zip(*rows): ...`), or pass the rows as "
+                                  "a list or tuple (a tree), whose length is known.")
         return self.generic_visit(node)
 
 
@@ -504,17 +576,6 @@ def _is_transpose(node):
         isinstance(node.args[0], ast.Starred)
 
 
-def _unrollable(node):
-    """``[e for v in [a, b]]``: one clause over a display, no condition, a name target."""
-    if len(node.generators) != 1:
-        return False
-    generator = node.generators[0]
-    return not generator.ifs and isinstance(generator.target, ast.Name) and \
-        isinstance(generator.iter, (ast.List, ast.Tuple)) and \
-        not any(isinstance(e, ast.Starred) for e in generator.iter.elts) and \
-        all(isinstance(e, (ast.Name, ast.Constant)) for e in generator.iter.elts)
-
-
 def _static_length(node):
     """The number of elements ``node`` yields, when its text alone tells it."""
     if isinstance(node, (ast.List, ast.Tuple)):
@@ -537,15 +598,3 @@ def _list_name(node):
     if isinstance(element, ast.Name):
         return f"{element.id}s"
     return "items"
-
-
-def _where(stmt):
-    return dict(lineno=stmt.lineno, col_offset=getattr(stmt, "col_offset", 0))
-
-
-def _relocated(stmt, where):
-    for node in ast.walk(stmt):
-        if isinstance(node, (ast.stmt, ast.expr)):
-            node.lineno, node.col_offset = where["lineno"], where["col_offset"]
-            node.end_lineno, node.end_col_offset = where["lineno"], where["col_offset"]
-    return stmt

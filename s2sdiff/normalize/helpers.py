@@ -23,8 +23,9 @@ After this pass:
 * helpers called by helpers are inlined too; a recursive helper is refused, as are calls
   in a ``while`` condition, in an arm of ``x if c else y`` or after the first operand of
   ``and``/``or`` (Python might not evaluate them there), in a lambda not bound to a
-  name, and helpers that ``return`` from inside a loop, ``yield``, write globals,
-  nonlocals or attributes, or use ``try``, ``with`` or ``async`` (at the helper's line);
+  name, and helpers that ``yield``, write globals, nonlocals or attributes, or use
+  ``try``, ``with`` or ``async`` (at the helper's line); a ``return`` inside a helper's
+  loop is a ``break`` with a flag, as in the caller (``control.canonical_body``);
 * ``parsed.inlined`` lists ``(spelling, function)`` for each helper inlined, spelled as
   the generated code can read it, so that the generated code checks on entry that the
   name still holds that function and generates again otherwise (``emit.guarded_calls``).
@@ -285,14 +286,6 @@ class _Inliner:
                 raise parsed.error(
                     sub, f"s2sdiff cannot differentiate {self.name}: it calls {what}, "
                          f"which uses {problem[0]}", construct=problem[0], hint=problem[1])
-        returning = _return_in_loop(node)
-        if returning is not None:
-            raise parsed.error(
-                returning, f"s2sdiff cannot differentiate {self.name}: it calls {what}, "
-                           f"which returns from inside a loop",
-                construct="`return` inside a loop of a helper called from NumPy code",
-                hint="Assign the result to a variable before the loop, update it in the "
-                     "loop and `break`, then return it after the loop.")
         try:
             bound = inspect.signature(helper).bind(
                 *call.args, **{k.arg: k.value for k in call.keywords})
@@ -336,6 +329,8 @@ class _Inliner:
             mapping[name] = self.free_name(parsed, name, label, where)
         for name in sorted(locals_ - set(mapping)):
             base = "out" if name == node.name else name
+            if name.startswith(f"{node.name}_returned"):     # canonical_body's flag
+                base = name[len(node.name) + 1:]
             mapping[name] = ast.Name(self.namer.fresh(f"{label}_{base}"), ast.Load())
             self.locals.add(mapping[name].id)
         renamed = [_Rename(mapping).visit(copy.deepcopy(s)) for s in body]
@@ -518,24 +513,6 @@ def _unsupported_in_helper(node):
     if isinstance(node, ast.ClassDef):
         return ("a class definition", "Define the class at module level.")
     return None
-
-
-def _return_in_loop(node):
-    """The first ``return`` inside a loop of the function ``node`` (not of a nested
-    function), or None."""
-    def search(stmts, in_loop):
-        for stmt in stmts:
-            if isinstance(stmt, ast.Return) and in_loop:
-                return stmt
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            loop = in_loop or isinstance(stmt, (ast.For, ast.While, ast.AsyncFor))
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                found = search(getattr(stmt, field, []) or [], loop)
-                if found is not None:
-                    return found
-        return None
-    return search(node.body, False)
 
 
 def _as_def(stmt):

@@ -177,7 +177,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         call = stmt.value
         if isinstance(call, (ast.Yield, ast.YieldFrom, ast.Await)):
             raise self.error(call)
-        if isinstance(call, ast.Call) and self.resolve(call.func) in (print, runtime.Unbound.check):
+        if isinstance(call, ast.Call) and self.resolve(call.func) in (print, runtime.Unbound.check) \
+                or self.is_guarded_primitive(call):
             self.passive(stmt)
             return
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
@@ -190,12 +191,27 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         raise self.error(stmt, "expression statement whose result is discarded",
                          "Assign the result to a variable; s2sdiff cannot follow side effects.")
 
+    def is_guarded_primitive(self, value):
+        """``math.log(x)`` or ``x / y`` alone: the body of a guard of generated code
+        (``if x <= 0: math.log(x)``, ``liveness.prune_forward``), there to raise where the
+        forward raises; its value is discarded, so it is passive.  In the user's own
+        code such a statement is refused (its result is lost: a likely slip)."""
+        if not hasattr(self.parsed.func, "__s2sdiff_origin__"):
+            return False
+        if isinstance(value, ast.BinOp):
+            key = rules.Operator(type(value.op))
+        elif isinstance(value, ast.Call) and not value.keywords:
+            key = rules.Function(self.resolve(value.func))
+        else:
+            return False
+        return getattr(rules.lookup(key), "fails", None) is not None
+
     def passive(self, stmt):
         """``assert`` and ``print(...)``: kept as they are, reading the current versions."""
         for node in ast.walk(stmt):
             if type(node) in _CONSTRUCTS and not isinstance(node, ast.JoinedStr):
                 raise self.error(node)
-        renamed = _Rename(self).visit(stmt)
+        renamed = _Rename(self).visit(copy.deepcopy(stmt))    # the parsed tree is normalised again per kind
         ast.unparse(renamed)        # emit unparses it: a RecursionError must happen here
         self.body.append(Passive(renamed, stmt.lineno))
 

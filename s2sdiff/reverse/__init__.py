@@ -88,6 +88,9 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
         else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([value, result], ast.Load()) if with_value else result
     listing.injected = {**sweep.modules.injected(), **sweep.pullbacks, **checked}
+    listing.tape = sweep.tape        # what checkpoint.py needs to rewrite a top-level loop
+    listing.loops = [(item, sweep.plans.get(id(item)), sweep.blocks.get(id(item), {}))
+                     for item in program.body if isinstance(item, Loop)]
     return listing
 
 

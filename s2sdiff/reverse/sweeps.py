@@ -50,6 +50,7 @@ class Sweeps:
         self.tape = program.namer.fresh("tape")
         self.tape_used = False
         self.plans = {}
+        self.blocks = {}             # id(loop) -> {"forward": Block, "reverse": Block}
         self.pullback_of = pullback_of    # (func, wrt) -> its generated pullback
         self.pullbacks = {}          # name -> generated pullback of a called user function
         self.read_in_loops = {a.id for loop in walk_items(program.body) if isinstance(loop, Loop)
@@ -100,7 +101,8 @@ class Sweeps:
             body.insert(1 if plan.counter else 0, Line(ast.Expr(ast.Call(
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "append", ast.Load()),
                 [pushed], []))))
-        return before + [Block(loop_head(loop), body)]
+        block = self.blocks.setdefault(id(loop), {})["forward"] = Block(loop_head(loop), body)
+        return before + [block]
 
     # planning a loop's reverse ------------------------------------------------------
 
@@ -300,6 +302,7 @@ class Sweeps:
                     out.append(Line(assign(self.adjoints.name(sequence), self.adjoints.zero(sequence))))
                     self.adjoints.mark_held(self.adjoints.name(sequence))
         out.append(Block(loops.reverse_head(loop, plan, index), body))
+        self.blocks.setdefault(id(loop), {})["reverse"] = out[-1]
         return out
 
     def backprop(self, step, out):

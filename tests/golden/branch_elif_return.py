@@ -36,6 +36,6 @@ def grad_piecewise(x, y):
             # backprop piecewise = -x
             dx = -dpiecewise       # (7)
         return dx, dy
-    except TypeError:
+    except (TypeError, ValueError):
         check_arguments('piecewise', x=x, y=y)
         raise

@@ -16,7 +16,7 @@ def grad_uses_softplus(x, y):
         # backprop z1 = softplus(xty)
         dxty = softplus.bwd(z1_res, dz)[0]  # (2)
         # backprop xty = x * y
-        dx += y * dxty                      # (1)
+        dx = dx + y * dxty                  # (1)
         dy += x * dxty                      # (1)
         return dx, dy
     except TypeError:

@@ -42,6 +42,6 @@ def grad_first_crossing(x, xs):
             dx += v * dvtx          # (2)
             dxs[k] += dv
         return dx, dxs
-    except TypeError:
+    except (TypeError, ValueError):
         check_arguments('first_crossing', ('xs',), x=x, xs=xs)
         raise

@@ -13,7 +13,7 @@ def value_and_grad_seed003(x1, x2):
         dx1 = x2             # (2)
         dx2 += x1            # (2)
         # backprop t1 = math.log(x1)
-        dx1 += 1 / x1        # (1)
+        dx1 = dx1 + 1 / x1   # (1)
         return seed003, (dx1, dx2)
     except TypeError:
         check_arguments('seed003', x1=x1, x2=x2)

@@ -1,0 +1,331 @@
+"""The Jacobians and second derivatives: ``jacfwd`` (by columns, forward mode),
+``jacrev`` (by rows, reverse mode), ``jacobian`` (the cheaper of the two), ``hessian``
+(forward mode over generated reverse code) and ``hvp``.
+
+Each asks ``api._generate`` for generated jvp or vjp code and lays the results out as
+JAX does: a block ``out.shape + in.shape`` per output and input, a tuple output or a
+tuple ``wrt`` adding an axis.  With array arguments (or NumPy code) the generated code
+runs once per entry (``array_jacobians``); tree parameters give trees of blocks
+(``tree_calls``).
+"""
+
+import functools
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from . import array_jacobians, custom
+from .api import (_call, _check_per_parameter, _decorator, _generate, _name,
+                  _named_parameters, _parameter_names, derivative, grad, resolve_wrt)
+from .emit import listing_of
+from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
+from .ir import has_control_flow, is_array_program
+from .normalize import normalize
+from .parse import parse
+from .rules import Structural
+from .tree_calls import TreeCall, reads_trees
+from .typing import GeneratedFunction, JacobianMode, Primals, Wrt
+
+
+def hvp(f: Callable[..., Any], primals: Primals, tangents: Primals) -> Any:
+    """``H @ tangents``, the Hessian-vector product of the scalar function ``f`` at
+    ``primals``, without building the Hessian: reverse mode over ``f``'s generated jvp (the
+    gradient of ``f_dot = <grad f, tangents>``, the tangents held fixed).
+
+    ``primals`` and ``tangents`` are tuples or lists with one value per parameter of ``f``,
+    as in ``jvp``; the product is returned like ``grad`` returns gradients (alone for a
+    one-parameter function, else a tuple in parameter order).
+    """
+    names, single = resolve_wrt(f, None)
+    tree = _check_per_parameter("hvp", f, primals, tangents)
+    if tree is not None:
+        return tree.hvp(tangents, _name(f), single)
+    params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
+    generated = _generate(f, "jvp", tuple(names), True)
+    _refuse_custom("hvp", f, generated)
+    positions = [params.index(n) for n in names]
+    product = array_jacobians.hessian_products(generated, tuple(primals), names, positions,
+                                               _name(f))([tangents[p] for p in positions])
+    return product[0] if single else tuple(product)
+
+
+def _jacobian_layout(f: Callable[..., Any], columns: Callable[..., Any]) -> Callable[..., Any]:
+    """``columns(*args)`` -> nested tuples; shaped as ``out_shape + in_shape``, where a
+    tuple output adds an axis and so does a tuple ``wrt`` (or ``wrt=None`` with several
+    parameters), mirroring ``grad``'s conventions."""
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        return np.array(columns(*args, **kwargs), dtype=float)[()]
+    return jacobian_at
+
+
+def _for_trees(f: Callable[..., Any], wrt: Wrt,
+               at_trees: Callable[[TreeCall, tuple[Any, ...]], Any],
+               plain: Callable[[], Any]) -> Any:
+    """What a Jacobian or Hessian transform returns for ``f`` when it reads a parameter as
+    a tree (``tree_calls.reads_trees``): at each call, ``at_trees(tree, values)`` when
+    tree arguments are given, else the function ``plain()`` makes.  ``plain()`` runs now,
+    so its errors come at generation as elsewhere, unless it is refused: ``f`` may read
+    the parameter in a way only a tree allows (``params.W``); then its refusal comes at a
+    call without trees."""
+    names, _ = resolve_wrt(f, wrt)
+    try:
+        made, refusal = plain(), None
+    except S2SDiffError as error:
+        made, refusal = None, error
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def transform_at(*args: Any, **kwargs: Any) -> Any:
+        params, values = _bound_values(f, args, kwargs)
+        tree = TreeCall.of(f, params, values, names)
+        if tree is not None:
+            return at_trees(tree, values)
+        if made is None:
+            raise refusal  # type: ignore[misc]  # set when nothing was made
+        return made(*args, **kwargs)
+
+    transform_at.source = made.source if made is not None else (  # type: ignore[attr-defined]
+        "# code is generated for the structure of the tree arguments at each new "
+        "structure\n")
+    return transform_at
+
+
+def _array_call(generated: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a Jacobian of ``generated``'s function at these arguments is assembled per
+    entry (``array_jacobians``): NumPy code, or an array argument."""
+    return hasattr(generated, "specialize") or any(
+        isinstance(a, np.ndarray) and a.ndim > 0 for a in (*args, *kwargs.values()))
+
+
+def _bound_values(f: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+                  ) -> tuple[list[str], tuple[Any, ...]]:
+    """(parameter names, one value per parameter in order, keyword-only ones and defaults
+    included: generated code takes them all by position)."""
+    original = getattr(f, "__s2sdiff_origin__", f)
+    signature = inspect.signature(f if _named_parameters(f) else original)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise ArgumentError(f"{_name(f)}(): {error}", construct="arguments") from None
+    bound.apply_defaults()
+    return list(bound.arguments), tuple(bound.arguments.values())
+
+
+@_decorator
+def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
+    """The Jacobian by columns: one forward-mode tangent sweep per input, all in one
+    generated function (``derivative``'s, extended to tuple outputs); with array arguments
+    or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
+    each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``); tree
+    parameters give trees of blocks (``tree_calls``)."""
+    names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.jacfwd(single),
+                          lambda: _jacfwd(f, wrt, names, single))
+    return _jacfwd(f, wrt, names, single)
+
+
+def _jacfwd(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> Any:
+    generated = _generate(f, "jacfwd", wrt, True)
+    by_columns = _jacobian_layout(f, generated)
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        if not _array_call(generated, args, kwargs):
+            return by_columns(*args, **kwargs)
+        params, values = _bound_values(f, args, kwargs)
+        jvp_code = _generate(f, "jvp", tuple(names), True)
+        return array_jacobians.by_columns(jvp_code, values, [params.index(n) for n in names],
+                                          generated.__s2sdiff_outputs__ is not None, single)
+
+    jacobian_at.source = generated.source  # type: ignore[attr-defined]
+    return jacobian_at
+
+
+@_decorator
+def jacrev(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
+    """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
+    arguments or NumPy code, one per entry of each output with a unit cotangent
+    (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
+    names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.jacrev(
+            _call(f, array_jacobians.copies(values)), single),
+            lambda: _jacrev(f, wrt, names, single))
+    return _jacrev(f, wrt, names, single)
+
+
+def _jacrev(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> Any:
+    generated = _generate(f, "jacrev", wrt, True)
+    outputs = generated.__s2sdiff_outputs__
+
+    every = len(inspect.signature(getattr(f, "__s2sdiff_origin__", f)).parameters)
+
+    def rows(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != every:
+            args = _bound_values(f, args, kwargs)[1]   # keywords and defaults, by position
+        if outputs is None:
+            row = generated(*args, 1.0)
+            return row[0] if single else row
+        table = []
+        for i in range(outputs):
+            row = generated(*args, *[1.0 if j == i else 0.0 for j in range(outputs)])
+            table.append(row[0] if single else row)
+        return table
+
+    by_rows = _jacobian_layout(f, rows)
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        if not _array_call(generated, args, kwargs):
+            return by_rows(*args, **kwargs)
+        params, values = _bound_values(f, args, kwargs)
+        pullback = _generate(f, "vjp_arrays", tuple(names), True)
+        return array_jacobians.by_rows(pullback, values, [params.index(n) for n in names],
+                                       _call(f, array_jacobians.copies(values)),
+                                       outputs is not None, single)
+
+    jacobian_at.source = generated.source  # type: ignore[attr-defined]
+    return jacobian_at
+
+
+@_decorator
+def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
+             mode: JacobianMode = "auto") -> GeneratedFunction[...]:
+    """The Jacobian of ``f``: ``mode="forward"`` (``jacfwd``, by columns),
+    ``"reverse"`` (``jacrev``, by rows) or ``"auto"``: forward when there are no more
+    inputs than outputs, reverse otherwise, since a column costs about one forward sweep
+    and a row one reverse sweep; counted in entries for NumPy code, at each
+    call.  ``auto`` never picks a mode that cannot run: when the code for one mode is
+    refused (forward mode over a list, a ``custom_vjp`` rule), it takes the other."""
+    if mode not in ("auto", "forward", "reverse"):
+        raise S2SDiffError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}",
+                           construct="mode")
+    if mode != "auto":
+        return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
+    names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.jacobian(
+            lambda: _call(f, array_jacobians.copies(values)), single),
+            lambda: _jacobian_auto(f, wrt, names))
+    return _jacobian_auto(f, wrt, names)
+
+
+def _jacobian_auto(f: Callable[..., Any], wrt: Wrt, names: list[str]) -> Any:
+    with firewall(f):
+        program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
+    if any(custom.is_vjp(step) for step in program.steps):
+        return jacrev(f, wrt=wrt)       # a custom_vjp rule defines reverse mode only
+    if is_array_program(program):
+        return _jacobian_by_sizes(f, wrt, names, program.returns_tuple)
+    preferred, other = (jacfwd, jacrev) if len(names) <= len(program.outputs) \
+        else (jacrev, jacfwd)
+    return _runnable(lambda mode: mode(f, wrt=wrt), preferred, other)
+
+
+def _runnable(attempt: Callable[[Any], Any], preferred: Any, other: Any) -> Any:
+    """``attempt(preferred)``, or ``attempt(other)`` when the first is refused
+    (``UnsupportedError``); the first refusal if both are."""
+    try:
+        return attempt(preferred)
+    except UnsupportedError as refusal:
+        first = refusal
+    try:
+        return attempt(other)
+    except UnsupportedError:
+        raise first from None
+
+
+def _jacobian_by_sizes(f: Callable[..., Any], wrt: Wrt, names: list[str],
+                       returns_tuple: bool) -> Any:
+    """``jacobian(f, mode="auto")`` of NumPy code: at each call, forward mode when the
+    differentiated inputs have no more entries than the outputs, else reverse mode (either
+    one alone when the other's code is refused)."""
+    made, refusal = {}, None
+    for mode in (jacfwd, jacrev):
+        try:
+            made[mode] = mode(f, wrt=wrt)
+        except UnsupportedError as error:
+            refusal = refusal or error
+    if not made:
+        raise refusal  # type: ignore[misc]  # set when nothing was made
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        params, values = _bound_values(f, args, kwargs)
+        outputs = _call(f, array_jacobians.copies(values))
+        inputs = sum(np.size(values[params.index(n)]) for n in names)
+        entries = sum(np.size(o) for o in (outputs if returns_tuple else [outputs]))
+        order = [jacfwd, jacrev] if inputs <= entries else [jacrev, jacfwd]
+        modes = [made[m] for m in order if m in made]
+        if len(modes) == 1:
+            return modes[0](*args, **kwargs)
+        return _runnable(lambda mode: mode(*args, **kwargs), *modes)
+
+    jacobian_at.source = next(iter(made.values())).source  # type: ignore[attr-defined]
+    return jacobian_at
+
+
+def _has_blocks_or_calls(generated: GeneratedFunction[...]) -> bool:
+    """Whether the program ``generated`` was made from has branches, loops or calls."""
+    program = listing_of(generated)[0].origin
+    return has_control_flow(program.body) or any(
+        isinstance(s.rule, Structural) for s in program.steps)
+
+
+@_decorator
+def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
+    """Second derivatives by differentiating generated code again: forward mode (by
+    columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
+    with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  NumPy
+    code: one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
+    ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
+    never differentiates a rule's code."""
+    gradient = grad(f, wrt=wrt)
+    _refuse_custom("hessian", f, gradient)
+    if hasattr(gradient, "specialize"):       # NumPy code: generated per argument shapes
+        return _hessian_by_entries(f, wrt)
+    if _has_blocks_or_calls(gradient):
+        # the reverse sweep of a loop has a tape and a recomputation that are not worth
+        # differentiating again: forward over forward, derivative by columns
+        gradient = derivative(f, wrt=wrt)
+    return jacfwd(gradient, wrt=wrt)
+
+
+def _hessian_by_entries(f: Callable[..., Any], wrt: Wrt) -> Any:
+    """The Hessian of NumPy code, one Hessian-vector product per entry of each input."""
+    names, single = resolve_wrt(f, wrt)
+    if reads_trees(f, names):
+        return _for_trees(f, wrt, lambda tree, values: tree.hessian(_name(f), single),
+                          lambda: _hessian_at_entries(f, names, single))
+    return _hessian_at_entries(f, names, single)
+
+
+def _hessian_at_entries(f: Callable[..., Any], names: list[str], single: bool) -> Any:
+    jvp_code = _generate(f, "jvp", tuple(names), True)
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def hessian_at(*args: Any, **kwargs: Any) -> Any:
+        params, values = _bound_values(f, args, kwargs)
+        return array_jacobians.hessian_by_columns(
+            jvp_code, values, names, [params.index(n) for n in names], single, _name(f))
+
+    hessian_at.source = jvp_code.source  # type: ignore[attr-defined]
+    return hessian_at
+
+
+def _refuse_custom(transform: str, f: Callable[..., Any], generated: Any) -> None:
+    """An ``UnsupportedError`` if ``generated``'s function calls a custom rule: its second
+    derivatives would differentiate the rule's own code."""
+    rules = getattr(generated, "__s2sdiff_custom__", ())
+    if not rules:
+        return
+    name = _name(f)
+    spelled = ", ".join(f"`{r}`" for r in rules)
+    raise UnsupportedError(
+        f"{transform}({name}): {name} calls the custom rule {spelled}; its second derivatives "
+        f"would differentiate the rule's own code, which s2sdiff never does",
+        construct=f"{transform} of a custom rule",
+        hint="Check second derivatives numerically on grad(f), or differentiate a version "
+             "of the function written without the custom rule.")

@@ -1,0 +1,193 @@
+"""Code generated for numbers (no NumPy calls) given NumPy values it was not written for.
+
+Such code runs unchanged on NumPy scalars and 0-d arrays, which NumPy's arithmetic and
+``math`` treat as numbers, with one exception this pass removes: a 0-d array is mutable,
+so a derivative first bound to a parameter itself (``dy = y``, after ``1.0 * y`` is
+folded) and then accumulated in place (``dy += t``) would write into the caller's array
+and return it as the derivative.  ``no_writes_into_parameters`` spells such
+accumulations ``dy = dy + t`` (the same cost for floats).
+
+An array of one or more dimensions where such code (or NumPy code, on a line that
+needs one number: ``if a > 0``, ``math.exp(a)``) fails on it gets ``array_argument``'s
+error, naming the parameter and what to write instead, not NumPy's ``ValueError``.
+"""
+
+import ast
+
+import numpy as np
+
+from .errors import ArgumentError
+from .libraries import is_array_like
+from .ir import If, Loop, walk_items, walk_steps
+from .listing import Block, Line, assign
+
+
+def no_writes_into_parameters(listing):
+    """Rewrite ``d += t`` as ``d = d + t`` for every derivative ``d`` of code generated for
+    numbers that is ever bound to a parameter (itself, or a plain copy of it): nothing the
+    caller passed in is written into, whatever number type it is."""
+    if listing.origin.kinds is not None:
+        return                      # NumPy code: optimize.no_writes_through_aliases
+    signature = listing.signature
+    params = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs] \
+        if signature is not None else list(listing.origin.params)
+    copies = _assignments(listing.body)
+    sources = set(params)
+    changed = True
+    while changed:              # plain copies of parameters (`z = y`) hold them too
+        changed = False
+        for target, value in copies:
+            if isinstance(value, ast.Name) and value.id in sources and target not in sources:
+                sources.add(target)
+                changed = True
+    derivatives = listing.derivative_names
+    aliased = {target for target, value in copies if target in derivatives
+               and isinstance(value, ast.Name) and value.id in sources}
+    if aliased:
+        _rewrite(listing.body, aliased)
+
+
+def _rewrite(items, aliased):
+    for item in items:
+        if isinstance(item, Block):
+            _rewrite(item.body, aliased)
+            _rewrite(item.orelse, aliased)
+        elif isinstance(item, Line) and isinstance(item.stmt, ast.AugAssign) \
+                and isinstance(item.stmt.target, ast.Name) and item.stmt.target.id in aliased:
+            name = item.stmt.target.id
+            item.stmt = assign(name, ast.BinOp(ast.Name(name, ast.Load()), item.stmt.op,
+                                               item.stmt.value))
+
+
+def _assignments(items):
+    """``(target, value)`` of every ``name = value`` in ``items``, blocks included."""
+    found = []
+    for item in items:
+        if isinstance(item, Block):
+            found += _assignments(item.body) + _assignments(item.orelse)
+        elif isinstance(item, Line) and isinstance(item.stmt, ast.Assign) \
+                and len(item.stmt.targets) == 1 and isinstance(item.stmt.targets[0], ast.Name):
+            found.append((item.stmt.targets[0].id, item.stmt.value))
+    return found
+
+
+def array_argument(function_name, arguments, sequences=(), what=None):
+    """The ``ArgumentError`` for the first of ``arguments`` (name -> value) that is an
+    array of one or more dimensions, where the code of ``function_name`` takes a number
+    (not one of ``sequences``), or None if there is none.  ``what``: the failure seen."""
+    for name, value in arguments.items():
+        if name in sequences or not (isinstance(value, np.ndarray) or is_array_like(value)):
+            continue
+        shape = tuple(value.shape)
+        if len(shape) == 0:
+            continue
+        error = ArgumentError(
+            f"argument {name!r} of {function_name} is an array of shape {shape}, where "
+            f"{function_name} works on one number: "
+            + (what or "its code calls math functions or branches on the value"),
+            construct="array argument",
+            hint=f"Pass a number for {name!r} (call the gradient once per element), or write "
+                 f"{function_name} for arrays: NumPy functions (np.exp, np.log) instead of "
+                 f"math's, np.where(cond, a, b) instead of `if`, np.maximum instead of max, "
+                 f"and reduce the result (np.sum) for grad, or use s2sdiff.vjp or "
+                 f"s2sdiff.jacobian for an array result.")
+        error.function_name = function_name
+        return error
+    return None
+
+
+_NUMBER_EXPECTED = ("truth value of an array", "only 0-dimensional arrays",
+                    "only length-1 arrays", "only size-1 arrays")
+
+
+def needs_number(error):
+    """Whether ``error`` is NumPy's for an array used where Python needs one number
+    (``if a > 0``, ``math.exp(a)``, ``float(a)``)."""
+    return isinstance(error, (TypeError, ValueError)) and any(
+        text in str(error) for text in _NUMBER_EXPECTED)
+
+
+def refuse_arrays_in_numpy_code(program, args, error):
+    """In NumPy code run on ``args`` (``kinds.infer``), the ``ArgumentError`` for the array
+    argument that reaches the line where ``error`` (``needs_number``) was raised, at that
+    line; None if ``error`` is another, or no argument is an array."""
+    unsized = isinstance(error, TypeError) and (
+        "len() of unsized object" in str(error) or "has no len()" in str(error))
+    if not needs_number(error) and not unsized:
+        return None
+    lineno, trace = None, error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == program.parsed.filename:
+            lineno = trace.tb_lineno
+        trace = trace.tb_next
+    arguments = dict(zip(program.params, args))
+    reaching = reaching_line(program, lineno) if lineno is not None else []
+    if unsized:
+        return _number_for_array(program, arguments, reaching, lineno, error)
+    what = f"line {lineno} needs one number there: {type(error).__name__}: {error}"
+    refusal = array_argument(program.name, {p: arguments[p] for p in reaching}, (), what) \
+        or array_argument(program.name, arguments, (), what)
+    if refusal is None:
+        return None
+    lineno = lineno or program.parsed.node.lineno
+    return refusal.at(program.parsed.filename, lineno, program.parsed.source_line(lineno))
+
+
+def _number_for_array(program, arguments, reaching, lineno, error):
+    """The ``ArgumentError`` for a number (or 0-d array) among ``reaching`` (else among
+    all ``arguments``) whose length line ``lineno`` takes; None if there is none."""
+    numbers = [p for p in reaching or arguments if np.ndim(arguments[p]) == 0
+               and isinstance(arguments[p], (int, float, np.number, np.ndarray))
+               and not isinstance(arguments[p], bool)]
+    if not numbers or lineno is None:
+        return None
+    name = numbers[0]
+    refusal = ArgumentError(
+        f"argument {name!r} of {program.name} is "
+        f"{'a 0-d array' if isinstance(arguments[name], np.ndarray) else 'a number'} "
+        f"({type(arguments[name]).__name__}), "
+        f"where line {lineno} takes the length of an array ({type(error).__name__}: {error})",
+        construct="number argument", hint=f"Pass an array of one or more dimensions for "
+                                          f"{name!r} (np.atleast_1d({name})).")
+    refusal.function_name = program.name
+    return refusal.at(program.parsed.filename, lineno, program.parsed.source_line(lineno))
+
+
+def reaching_line(program, lineno):
+    """The parameters whose value reaches, through any steps, what line ``lineno`` reads."""
+    holds = _holds(program)
+    read = [a for step in walk_steps(program.body) if step.lineno == lineno for a in step.args]
+    read += [item.test for item in walk_items(program.body) if isinstance(item, (If, Loop))
+             and item.lineno == lineno and getattr(item, "test", None) is not None]
+    found = set().union(*(holds.get(n.id, set()) for a in read for n in ast.walk(a)
+                          if isinstance(n, ast.Name)))
+    return [p for p in program.params if p in found]
+
+
+def truth_tested(program):
+    """The parameters whose value reaches, through any steps, the test of an ``if`` or
+    ``while`` or a call of ``max``/``min``: an array there raises NumPy's ``ValueError``
+    ("the truth value of an array ... is ambiguous")."""
+    holds = _holds(program)
+    tests = [item.test for item in walk_items(program.body)
+             if isinstance(item, (If, Loop)) and getattr(item, "test", None) is not None]
+    tests += [a for step in walk_steps(program.body) if step.callee in (max, min)
+              for a in step.args]
+    found = set().union(*(holds.get(n.id, set()) for t in tests for n in ast.walk(t)
+                          if isinstance(n, ast.Name)))
+    return [p for p in program.params if p in found]
+
+
+def _holds(program):
+    """name -> the parameters whose value it may depend on (through any step)."""
+    holds = {p: {p} for p in program.params}
+    changed = True
+    while changed:
+        changed = False
+        for step in walk_steps(program.body):
+            reached = set().union(*(holds.get(n.id, set()) for a in step.args
+                                    for n in ast.walk(a) if isinstance(n, ast.Name)))
+            if not reached <= holds.setdefault(step.target, set()):
+                holds[step.target] |= reached
+                changed = True
+    return holds

@@ -15,9 +15,12 @@ names bound on every path (not assigned in a loop or branch, which may not run).
 (``math.log(x1)`` raises for x1 <= 0), ``/``, ``**``, ``%``, indexing stays and raises as
 the user's code does: the gradient never returns a number where the function raises.
 A statement that can raise whose rule states where (``rules.Partials.fails``) becomes a
-guard that raises the same error and costs a comparison elsewhere: ``grad`` of
-``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps ``if x1 <= 0: math.log(x1)`` and
-``if math.isinf(x2): math.sin(x2)`` and drops the product, the sum and the output.  (Adding an int too large
+guard that raises the same error and costs a type test and a comparison elsewhere:
+``grad`` of ``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps
+``if type(x1) is not float or x1 <= 0: math.log(x1)`` and
+``if type(x2) is not float or math.isinf(x2): math.sin(x2)`` and drops the product, the
+sum and the output (anything but a float runs the call, which refuses what the function
+refuses: a string, an array of one or more dimensions).  (Adding an int too large
 for a float to a float raises OverflowError; such ints do not occur as differentiated
 values.)  NumPy code (``safe=False``) drops any statement nobody reads: its primitives
 return inf or NaN with a RuntimeWarning rather than raise.
@@ -173,13 +176,22 @@ class _GuardNamespace(Namespace):
 
 
 def _guard(value, step, unbound, shadowed):
-    """``if <fails>:`` for a statement ``value`` of ``step`` whose rule says where it
-    raises (``rules.Partials.fails``), on arguments that cannot raise; else None."""
+    """``if type(x) is not float or <fails>:`` for a statement ``value`` of ``step`` whose
+    rule says where it raises (``rules.Partials.fails``), on arguments that cannot raise;
+    else None.  Anything but a float runs the call, so a value the function would refuse
+    (a string, a list, an array of one or more dimensions: ``TypeError``) is refused too,
+    and the ``except TypeError`` of the generated code names it."""
     rule = getattr(step, "rule", None)
     condition = fails_condition(value, rule, shadowed)
-    if condition is None or not all(_cannot_raise(a, unbound) for a in _arguments(value)):
+    args = _arguments(value)
+    if condition is None or not all(_cannot_raise(a, unbound) for a in args) \
+            or "type" in shadowed or "float" in shadowed:
         return None
-    return ast.If(condition, [], [])
+    names = list(dict.fromkeys(a.id for a in args if isinstance(a, ast.Name)))
+    not_floats = [ast.Compare(ast.Call(ast.Name("type", ast.Load()), [ast.Name(n, ast.Load())], []),
+                              [ast.IsNot()], [ast.Name("float", ast.Load())]) for n in names]
+    test = ast.BoolOp(ast.Or(), not_floats + [condition]) if not_floats else condition
+    return ast.If(test, [], [])
 
 
 def fails_condition(value, rule, shadowed=()):

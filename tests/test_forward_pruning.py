@@ -2,12 +2,14 @@
 returned values read (liveness.prune_forward), in ``grad`` and the pullbacks of ``vjp``;
 ``value_and_grad`` keeps what the value needs.  The decision (liveness.py's docstring): in
 scalar code statements that can raise stay, as a guard where their rule states where they
-raise (``if x1 <= 0: math.log(x1)``), so the gradient raises where the function raises."""
+raise (``if type(x1) is not float or x1 <= 0: math.log(x1)``), so the gradient raises where
+the function raises."""
 
 import math
 import math as mm
 from math import log, sin
 
+import numpy as np
 import pytest
 
 import golden_functions as g
@@ -64,7 +66,8 @@ def test_seed003_gradient_computes_no_forward_value():
     for forward in ("x1 * x2", "t1 + t2", "t3 - t4"):
         assert f"= {forward}" not in source
         assert f"= {forward}" in code(grad(g.seed003, optimize=False))
-    for guard, may_raise in (("x1 <= 0", "math.log(x1)"), ("math.isinf(x2)", "math.sin(x2)")):
+    for guard, may_raise in (("type(x1) is not float or x1 <= 0", "math.log(x1)"),
+                             ("type(x2) is not float or math.isinf(x2)", "math.sin(x2)")):
         assert f"= {may_raise}" not in source     # no value: a guard that raises as f does
         assert f"if {guard}:\n            {may_raise}" in source
 
@@ -139,11 +142,12 @@ def divides(x, y):
 
 def test_guards_use_the_names_the_function_uses():
     source = code(grad(bare_names))
-    assert "if x <= 0:\n            log(x)" in source
+    assert "if type(x) is not float or x <= 0:\n            log(x)" in source
     assert "siny = sin(y)" in source                      # no module to call isinf on
-    assert "if abs(b1) > 1:\n            mm.acos(b1)" in source
+    assert "if type(b1) is not float or abs(b1) > 1:\n            mm.acos(b1)" in source
     assert "a = math.asin(x)" in code(grad(shadows_abs))
-    assert "if y == 0:\n            x / y" in code(grad(divides))
+    assert "if type(x) is not float or type(y) is not float or y == 0:\n            x / y" \
+        in code(grad(divides))
 
 
 @pytest.mark.parametrize("f, point", [(bare_names, (1.5, 0.5)), (bare_names, (-1.0, 0.5)),
@@ -171,3 +175,20 @@ def test_second_derivatives_read_through_the_guards():
                                         pytest.approx([1.0, math.sin(5.0)], rel=1e-12)]
     with pytest.raises(ValueError, match="math domain error"):
         hessian(g.seed003)(-2.0, 5.0)
+
+
+@pytest.mark.parametrize("value", [np.array([2.0]), np.array([[2.0, 3.0]]), "2.0", [2.0]])
+def test_a_value_the_function_refuses_is_refused_by_its_guard(value):
+    """Anything but a float runs the guarded call: math.log of an array of one or more
+    dimensions raises TypeError in f, and so in its gradient, which names the argument."""
+    with pytest.raises(TypeError):
+        g.seed003(value, 1.0)
+    with pytest.raises(TypeError, match="x1"):
+        grad(g.seed003)(value, 1.0)
+
+
+def test_numpy_scalars_and_ints_run_the_guarded_call_and_pass():
+    for x1 in (np.float64(2.0), 2, np.array(2.0)):
+        d1, d2 = grad(g.seed003)(x1, 5.0)
+        assert float(d1) == pytest.approx(1 / 2.0 + 5.0) and float(d2) == pytest.approx(
+            2.0 - math.cos(5.0))

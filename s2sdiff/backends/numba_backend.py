@@ -240,8 +240,9 @@ class _RaiseWhereFails(ast.NodeTransformer):
         self.generic_visit(node)
         if len(node.body) == 1 and isinstance(node.body[0], ast.Expr) and not node.orelse:
             rule = self._rule(node.body[0].value)
-            if fails_condition(node.body[0].value, rule) is not None:
-                node.body = [_raise(rule)]
+            condition = fails_condition(node.body[0].value, rule)
+            if condition is not None:          # without the type tests: numba types it
+                node.test, node.body = condition, [_raise(rule)]
                 node.s2sdiff_new = True
         return node
 

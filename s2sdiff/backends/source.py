@@ -62,7 +62,8 @@ def _unwrap_checks(func, backend, origin, original):
     if len(body) == 1 and isinstance(body[0], ast.Try) and not body[0].finalbody:
         handlers = body[0].handlers
         for handler in handlers:
-            if isinstance(handler.type, ast.Name) and handler.type.id == "TypeError" \
+            caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            if any(isinstance(c, ast.Name) and c.id == "TypeError" for c in caught) \
                     and isinstance(handler.body[0], ast.Expr):
                 checker = handler.body[0].value
         body = body[0].body

@@ -56,6 +56,9 @@ VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(n
          Function(np.array_split), Function(np.hsplit), Function(np.vsplit),
          Function(np.dsplit)}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
+# the forms ``_step`` tests, made once (it runs for every step in every round)
+_SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL = (
+    Syntax(form) for form in ("setitem", "copy", "display", "getitem", "array getitem", "call"))
 
 
 def _the(label):
@@ -321,7 +324,7 @@ class _Analysis:
         if step.mutates:
             container = args[0].id
             self.containers.add(container)
-            element = args[2] if key == Syntax("setitem") else args[1]
+            element = args[2] if key == _SETITEM else args[1]
             stored = self.atom(element) if isinstance(element, (ast.Name, ast.Attribute)) \
                 else set()
             changed = False
@@ -333,19 +336,19 @@ class _Analysis:
         if step.call is not None:     # w = res[0] of res = np.linalg.eigh(a): entries.py
             return self.add(t, {self.obj(("entry", value.value.id, entry_index(step)), "array",
                                          step, mutable=True)})
-        if key == Syntax("copy") or isinstance(value, (ast.Name, ast.Attribute)) \
+        if key == _COPY or isinstance(value, (ast.Name, ast.Attribute)) \
                 and not isinstance(rule, ArrayRule):
             if isinstance(value, ast.Attribute) and not isinstance(value.value, ast.Name):
                 return False
             return self.add(t, self.atom(value))
-        if key == Syntax("display"):
+        if key == _DISPLAY:
             o = self.obj(("step", t, step.lineno), "list" if isinstance(value, ast.List)
                          else "tuple", step, mutable=isinstance(value, ast.List))
             before = len(o.contents)
             for e in args:
                 o.contents |= self.atom(e)
             return self.add(t, {o}) or len(o.contents) != before
-        if key in (Syntax("getitem"), Syntax("array getitem")):
+        if key in (_GETITEM, _ARRAY_GETITEM):
             base = value.value                   # a local, or data held outside (X[0])
             local = isinstance(base, ast.Name) and (base.id in self.locals
                                                     or base.id in self.program.params)
@@ -353,7 +356,7 @@ class _Analysis:
                 self.containers.add(base.id)
             held = self.atom(base)
             elements = {e for o in held for e in o.contents}
-            if key == Syntax("getitem"):
+            if key == _GETITEM:
                 return self.add(t, elements)
             if self._fancy(value.slice):
                 return self.add(t, {self.fresh(step)} | elements)
@@ -365,7 +368,7 @@ class _Analysis:
             return self.add(t, self.atom(args[0]) if args else set())
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
             return self.add(t, self.atom(args[0]) | {self.fresh(step)})
-        if key == Syntax("call"):
+        if key == _CALL:
             reached = self.reach(set().union(*[self.atom(a) for a in args]) if args else set())
             return self.add(t, {self.fresh(step)} | reached)
         if isinstance(value, ast.BinOp) and not self.known_mutable(t):

@@ -34,9 +34,10 @@ def unparse(node):
     """``ast.unparse``, except that a negative literal base of ``**`` keeps its parentheses:
     ``ast.unparse`` writes ``Constant(-2.0) ** 2`` as ``-2.0 ** 2``, which Python reads as
     ``-(2.0 ** 2)``."""
-    if not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
-               and isinstance(n.left, ast.Constant) for n in ast.walk(node)):
-        return ast.unparse(node)        # nothing to parenthesise: no copy needed
+    text = ast.unparse(node)
+    if "**" not in text or not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
+                                   and isinstance(n.left, ast.Constant) for n in ast.walk(node)):
+        return text                     # nothing to parenthesise: no copy needed
     import copy
     return ast.unparse(_ParenthesizeNegativeBases().visit(copy.deepcopy(node)))
 

@@ -105,7 +105,8 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs
              if a.arg not in program.opaque_params]      # objects and functions: not reals
     params = ", ".join(f"{p}={p}" for p in names)
-    sequences = [p for p in names if p in sequence_parameters(program)]
+    found = sequence_parameters(program)
+    sequences = [p for p in names if p in found]
     if sequences:             # these may be lists, tuples or arrays of reals
         params = f"{tuple(sequences)!r}, {params}"
     # an array reaching an `if` raises ValueError: the checker names it (no retry takes it)
@@ -339,10 +340,11 @@ def compile_listing(listing):
         name="s2sdiff_factory",
         args=ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in outer_params], vararg=None,
                            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-        body=[tree.body[0], ast.Return(ast.Name(listing.name, ast.Load()))],
+        body=[ast.Return(ast.Name(listing.name, ast.Load()))],
         decorator_list=[], returns=None, type_comment=None, lineno=1, col_offset=0)
+    ast.fix_missing_locations(factory)      # the parsed function has its locations already
+    factory.body.insert(0, tree.body[0])
     module = ast.Module([factory], type_ignores=[])
-    ast.fix_missing_locations(module)
     namespace = {}
     exec(syntax.compile(module, filename, "exec"), func.__globals__, namespace)
     values = [injected.get(n) for n in outer_params]

@@ -252,6 +252,7 @@ def assigned_names(func):
 def validate(program):
     """Check that ``program`` has the shapes listed in the module docstring."""
     defined = set(program.params)
+    program._assigned_names = None
     _validate_block(program.body, defined, program)
     for output in program.outputs:
         _check_atom(output, defined | all_targets(program.body), program)
@@ -304,13 +305,14 @@ def copied_unbound(items, bound):
 
     def visit(items, bound):
         """The names bound after ``items`` (None: they end in a jump)."""
+        bound = set(bound)                 # this block's own, added to in place
         for item in items:
             if isinstance(item, Step):
                 if getattr(item.rule, "key", None) == rules.Syntax("copy") \
                         and isinstance(item.args[0], ast.Name) \
                         and item.args[0].id not in bound and item.args[0].id not in found:
                     found.append(item.args[0].id)
-                bound = bound | {item.target}
+                bound.add(item.target)
             elif isinstance(item, If):
                 arms = [visit(item.body, bound), visit(item.orelse, bound)]
                 arms = [arm for arm in arms if arm is not None]
@@ -320,7 +322,7 @@ def copied_unbound(items, bound):
             elif isinstance(item, Loop):
                 inner = bound | set(item.carried) | set(store_names(item.target))
                 visit(item.body, inner)
-                bound = bound | set(item.carried)
+                bound.update(item.carried)
             elif isinstance(item, Jump):
                 return None
         return bound
@@ -338,7 +340,13 @@ def _check_atom(atom, defined, program):
         assert isinstance(atom, ast.Name) and atom.id not in defined, ast.dump(atom)
         return
     assert isinstance(atom, ast.Name), ast.dump(atom)
-    assert atom.id in defined or atom.id not in assigned_names(program.parsed.node), atom.id
+    if atom.id in defined:
+        return
+    node = program.parsed.node        # its assigned names, found once per validation
+    cached = getattr(program, "_assigned_names", None)
+    if cached is None or cached[0] is not node:
+        cached = program._assigned_names = (node, assigned_names(node))
+    assert atom.id not in cached[1], atom.id
 
 
 def format_program(program):

@@ -42,7 +42,13 @@ class Listing:
 
     @property
     def derivative_names(self):
-        return set(self.adjoints.values())
+        """The adjoint (or tangent) names, a frozenset made again only when ``adjoints``
+        grew (entries are only ever added)."""
+        cached = self.__dict__.get("_derivative_names")
+        if cached is None or cached[0] != len(self.adjoints):
+            cached = self._derivative_names = (len(self.adjoints),
+                                               frozenset(self.adjoints.values()))
+        return cached[1]
 
 
 def assign(name, value):
@@ -90,3 +96,33 @@ def walk_lines(items):
         elif isinstance(item, Block):
             yield from walk_lines(item.body)
             yield from walk_lines(item.orelse)
+
+
+def copy_tree(node):
+    """A copy of the syntax tree ``node``, as ``copy.deepcopy`` gives (nodes and lists are
+    copied, other values shared: they are numbers, strings and tuples), several times faster."""
+    new = node.__class__.__new__(node.__class__)
+    for key, value in node.__dict__.items():
+        if isinstance(value, ast.AST):
+            value = copy_tree(value)
+        elif isinstance(value, list):
+            value = [copy_tree(v) if isinstance(v, ast.AST) else v for v in value]
+        new.__dict__[key] = value
+    return new
+
+
+def copy_items(items):
+    """A copy of ``items`` (``Line``, ``Comment`` and ``Block``) and of their statements."""
+    out = []
+    for item in items:
+        if isinstance(item, Line):
+            item = Line(copy_tree(item.stmt), item.tag, item.note)
+        elif isinstance(item, Block):
+            item = Block(copy_tree(item.head), copy_items(item.body), copy_items(item.orelse))
+        elif isinstance(item, Comment):
+            item = Comment(item.text)
+        else:
+            raise TypeError(item)
+        out.append(item)
+    return out
+

@@ -18,11 +18,17 @@ class Namer:
     def __init__(self, reserved=()):
         self.taken = set(reserved)
         self._discard = None
+        self._counters = {}        # (base, sep) -> a k such that every smaller one is taken
 
     @classmethod
     def for_function(cls, node):
-        return cls(n.id for n in ast.walk(node) if isinstance(n, ast.Name)) \
-            ._with(a.arg for a in ast.walk(node) if isinstance(a, ast.arg))
+        names = set()          # one walk: the names and the parameters' names
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name):
+                names.add(n.id)
+            elif isinstance(n, ast.arg):
+                names.add(n.arg)
+        return cls(names)
 
     def _with(self, names):
         self.taken.update(names)
@@ -35,9 +41,10 @@ class Namer:
     def fresh(self, base, sep="_"):
         if base not in self.taken and not keyword.iskeyword(base):
             return self.reserve(base)
-        k = 2
+        k = self._counters.get((base, sep), 2)
         while f"{base}{sep}{k}" in self.taken:
             k += 1
+        self._counters[base, sep] = k + 1
         return self.reserve(f"{base}{sep}{k}")
 
     def discard(self):
@@ -48,9 +55,10 @@ class Namer:
 
     def numbered(self, base):
         """``base1``, ``base2``...: the first of these that is free."""
-        k = 1
+        k = self._counters.get((base, None), 1)
         while f"{base}{k}" in self.taken:
             k += 1
+        self._counters[base, None] = k + 1
         return self.reserve(f"{base}{k}")
 
 
@@ -118,8 +126,25 @@ class AdjointNames:
     def get(self, name):
         return self.listing.adjoints.get(name)
 
+    def _index(self):
+        """adjoint -> (its primal, its position in ``listing.adjoints``), kept on the
+        listing and brought up to date by ``__call__`` (built again if it missed entries)."""
+        names = self.listing.adjoints
+        index = getattr(self.listing, "_adjoint_index", None)
+        if index is None or index[0] != len(names):
+            positions = {}
+            for position, (p, d) in enumerate(names.items()):
+                positions.setdefault(d, (p, position))
+            index = self.listing._adjoint_index = [len(names), positions]
+        return index[1]
+
     def primal(self, adjoint_name):
-        return next(p for p, d in self.listing.adjoints.items() if d == adjoint_name)
+        return self._index()[adjoint_name][0]
+
+    def in_order(self, adjoint_names):
+        """``adjoint_names`` (adjoints in ``listing.adjoints``) in the order of that dict."""
+        index = self._index()
+        return sorted(adjoint_names, key=lambda d: index[d][1])
 
     def __call__(self, name):
         names = self.listing.adjoints
@@ -128,6 +153,10 @@ class AdjointNames:
             if preferred in self.namer.taken or keyword.iskeyword(preferred):
                 preferred = self.namer.fresh("d_" + name)
             names[name] = self.namer.reserve(preferred)
+            index = getattr(self.listing, "_adjoint_index", None)
+            if index is not None and index[0] == len(names) - 1:
+                index[1].setdefault(names[name], (name, index[0]))
+                index[0] += 1
             if name in self.user_names:
                 self.listing.kept.add(names[name])
         return names[name]

@@ -29,7 +29,7 @@ import math
 
 from .custom import stop_gradient
 from .listing import Block, Comment, Line, assign, walk_lines
-from .liveness import Memo as _Memo, prune_forward  # noqa: F401  (pipeline imports it here)
+from .liveness import Memo as _Memo, nodes as _nodes, prune_forward  # noqa: F401  (pipeline imports it here)
 
 
 def optimize(listing):
@@ -51,7 +51,7 @@ def optimize(listing):
                 changed = True
             else:
                 memo.folded(stmt)
-        changed |= _propagate(listing, derivatives, protected, memo)
+        changed |= _propagate(listing, derivatives, protected, memo, integral)
         changed |= _propagate_in_blocks(listing, derivatives, protected, memo)
         changed |= _remove_dead(listing, derivatives, protected, memo)
     listing.body = _drop_empty_comments(listing.body)
@@ -61,10 +61,6 @@ def optimize(listing):
 def _lines(body):
     """Every line, those inside blocks included."""
     return list(walk_lines(body))
-
-
-def _top_lines(body):
-    return [item for item in body if isinstance(item, Line)]
 
 
 def _in_blocks(body, memo):
@@ -303,6 +299,8 @@ def _fold(expr, integral):
 
 def _fold_statement(stmt, integral):
     """The statement folded (its value in place), and whether anything changed."""
+    if not any(isinstance(n, (ast.Constant, ast.UnaryOp)) for n in _nodes(stmt.value)):
+        return stmt, False          # every rule needs a literal or a sign to act on
     stmt.value, folded = _fold(stmt.value, integral)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
         positive = _without_sign(stmt.value)
@@ -314,14 +312,15 @@ def _fold_statement(stmt, integral):
 # propagation and dead code ---------------------------------------------------------
 
 def _written(stmt):
-    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
-    return target.id if isinstance(target, ast.Name) else None
+    target = stmt.targets[0] if stmt.__class__ is ast.Assign else getattr(stmt, "target", None)
+    return target.id if target.__class__ is ast.Name else None
 
 
-def _propagate(listing, derivatives, protected, memo):
-    """Substitute derivatives assigned once from a literal or a copyable name; one pass.
+def _propagate(listing, derivatives, protected, memo, integral=None):
+    """Substitute derivatives assigned once from a literal or a copyable name; one pass,
+    each folded once substituted into (a literal it becomes goes on in the same pass).
     Only straight-line code outside blocks: a name a loop or branch touches stays."""
-    lines = _top_lines(listing.body)
+    lines = [item for item in listing.body if isinstance(item, Line)]
     blocked = _in_blocks(listing.body, memo)
     writes, last_write = {}, {}
     for index, line in enumerate(lines):
@@ -333,6 +332,8 @@ def _propagate(listing, derivatives, protected, memo):
         if substitutions and not substitutions.keys().isdisjoint(memo.reads(line.stmt)):
             _Substitute(substitutions).visit(line.stmt)
             memo.forget(line.stmt)
+            if integral is not None and _written(line.stmt) in derivatives:
+                line.stmt = _fold_statement(line.stmt, integral)[0]
         stmt = line.stmt
         name = _written(stmt)
         if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
@@ -354,6 +355,8 @@ def _propagate(listing, derivatives, protected, memo):
 def _propagate_in_blocks(listing, derivatives, protected, memo):
     """Inside a branch or loop body: ``da = db`` read only by the statements after it in
     the same body, before ``db`` changes, is substituted (``dtanh = ds`` in a loop)."""
+    if not any(isinstance(item, Block) for item in listing.body):
+        return False
     writes = {}
     reads = {}
     for line in _lines(listing.body):

@@ -103,7 +103,6 @@ def parse(func):
     block = inspect.getblock(lines[code.co_firstlineno - 1:])
     text = textwrap.dedent("".join(block))
     tree = _parse_block(text, func, filename, code.co_firstlineno)
-    ast.increment_lineno(tree, code.co_firstlineno - 1)
     node = _find_function(tree, func, filename)
     if not hasattr(func, "__s2sdiff_origin__") and _checked.get(func) != (code, text):
         _check_source_matches(node, tree, func, filename)    # generated code: its own linecache
@@ -121,8 +120,10 @@ _checked = weakref.WeakKeyDictionary()
 
 
 def _parse_block(text, func, filename, lineno):
+    """The tree of ``text``, its line numbers those of the file (``text`` starts at
+    ``lineno``): parsed after ``lineno - 1`` empty lines, rather than shifted after."""
     try:
-        return syntax.parse(text)
+        return syntax.parse("\n" * (lineno - 1) + text)
     except SyntaxError:
         pass
     # A lambda inside a larger expression: its block is a fragment; parse its line.
@@ -131,9 +132,10 @@ def _parse_block(text, func, filename, lineno):
             fragment = "\n".join(text.splitlines()[:end]).strip()
             for candidate in (fragment, fragment.rstrip(",)]} "), "(" + fragment + ")"):
                 try:
-                    return syntax.parse(candidate)
+                    tree = syntax.parse(candidate)
                 except SyntaxError:
                     continue
+                return ast.increment_lineno(tree, lineno - 1)
     raise SourceError(f"cannot parse the source of {func.__qualname__}",
                       filename=filename, lineno=lineno, construct="source",
                       hint="Define the function with def in a file.")
@@ -244,24 +246,28 @@ def _compile_alone(node, tree, func, filename):
         lam = next(n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
                    and [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs]
                    == list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]))
-        statement = ast.Expr(copy.deepcopy(lam))
+        statement = ast.fix_missing_locations(ast.Expr(copy.deepcopy(lam)))
     else:
-        statement = copy.deepcopy(node)
+        statement = node          # compiled as it is: compile() leaves a tree unchanged
+    # the nodes around it get locations here (fixing the whole tree would walk all of it)
     scope = [statement]
     parts = func.__qualname__.split(".")
     if len(parts) >= 2 and parts[-2] != "<locals>":      # a method: names are mangled
-        scope = [ast.ClassDef(parts[-2], [], [], scope, [])]
-    cells = [ast.Assign([ast.Name(n, ast.Store())], ast.Constant(None))
+        scope = [ast.fix_missing_locations(ast.ClassDef(parts[-2], [], [], [], []))]
+        scope[0].body = [statement]
+    cells = [ast.fix_missing_locations(ast.Assign([ast.Name(n, ast.Store())], ast.Constant(None)))
              for n in code.co_freevars if n != "__class__"]
     bound = scope[0].name if isinstance(scope[0], ast.ClassDef) else getattr(statement, "name", None)
     if bound is not None and bound not in code.co_freevars:
-        cells.insert(0, ast.Global([bound]))      # it calls itself (or its class) as a global
-    enclosing = ast.FunctionDef(
+        cells.insert(0, ast.fix_missing_locations(ast.Global([bound])))   # it calls itself (or its class) as a global
+    enclosing = ast.fix_missing_locations(ast.FunctionDef(
         "s2sdiff_enclosing", ast.arguments([], [], None, [], [], None, []),
-        cells + scope + [ast.Return(ast.Constant(None))], [], None, None)
+        [ast.Return(ast.Constant(None))], [], None, None))
+    enclosing.body[:0] = cells + scope
     # the compiler calls methods of imported modules differently (LOAD_ATTR, 3.11+)
-    imports = [ast.Import([ast.alias(name)]) for name in _imported_names(filename)]
-    module = ast.fix_missing_locations(ast.Module(imports + [enclosing], []))
+    imports = [ast.fix_missing_locations(ast.Import([ast.alias(name)]))
+               for name in _imported_names(filename)]
+    module = ast.Module(imports + [enclosing], [])
     try:
         compiled = syntax.compile(module, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)

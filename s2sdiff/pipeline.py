@@ -45,6 +45,8 @@ at the first call of NumPy code with new argument kinds, is an ``InternalError``
 
 import ast
 import collections
+import contextlib
+import gc
 import inspect
 import threading
 import types
@@ -77,6 +79,30 @@ RECENT = 256
 _lock = threading.RLock()
 _pending = {}                              # (id(function), options) -> Later, while generating
 _renewing = threading.local()              # how deep generated code is regenerating itself
+_handoff = threading.local()               # .parsed: (function, Parsed) for _build to reuse
+_paused = [0, False]                       # generations under way, whether gc was enabled
+_paused_lock = threading.Lock()            # held only to count them (never while generating)
+
+
+@contextlib.contextmanager
+def collection_paused():
+    """Generation allocates millions of small objects (syntax trees, steps) that live
+    until it ends; meanwhile CPython's cyclic collector would traverse every object of
+    the process again and again (about 40% of the time of a long function, once NumPy and
+    SciPy are imported).  It is paused while generating and resumes after, where it
+    collects what generation left once."""
+    with _paused_lock:
+        if _paused[0] == 0:
+            _paused[1] = gc.isenabled()
+            gc.disable()
+        _paused[0] += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused[0] -= 1
+            if _paused[0] == 0 and _paused[1]:
+                gc.enable()
 
 
 def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None,
@@ -92,7 +118,7 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
         options += (backend,)
     if checkpoint is not None:
         options += (("checkpoint",) + checkpoint,)
-    with _lock:
+    with _lock, collection_paused():
         try:
             per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
         except TypeError:
@@ -127,9 +153,9 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
     when its body reads a parameter as a tree (``trees.candidates``), the generated
     function otherwise; cached like ``generate``'s."""
     origin = getattr(func, "__s2sdiff_origin__", None)
-    tree_params = ()
+    tree_params, parsed = (), None
     if origin is None and isinstance(func, types.FunctionType):
-        with firewall(func):
+        with firewall(func), collection_paused():
             try:
                 parsed = parse(func)
             except S2SDiffError:
@@ -138,7 +164,12 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
                 tree_params = sorted(trees.candidates(parsed.node, wrt_names,
                                                       trees.uses_numpy(parsed)))
     if not tree_params:
-        return generate(func, kind, wrt_names, single, optimize, explain, checkpoint=checkpoint)
+        _handoff.parsed = (func, parsed)
+        try:
+            return generate(func, kind, wrt_names, single, optimize, explain,
+                            checkpoint=checkpoint)
+        finally:
+            _handoff.parsed = None
     options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain),
                checkpoint)
     with _lock:
@@ -176,7 +207,12 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
     """The pipeline (see the module docstring); the result is cached in ``per_function``."""
     with _lock:
         try:
-            parsed = parse(_ieee_version(func) if ieee else func)
+            handed, _handoff.parsed = getattr(_handoff, "parsed", None), None
+            if handed is not None and handed[0] is func and handed[1] is not None \
+                    and not ieee:
+                parsed = handed[1]        # generate_for_trees parsed it just now, unchanged
+            else:
+                parsed = parse(_ieee_version(func) if ieee else func)
             program = normalize(tree_flatten.flatten(parsed, layout) if layout else parsed)
             if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
                 aliases.check(program)
@@ -288,7 +324,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
 
     def specialise(args, ieee=False):     # generation, at the first call with these kinds
         try:
-            with firewall(func):
+            with firewall(func), collection_paused():
                 return specialise_kinds(args, ieee=ieee)
         except ArgumentError as error:          # about the function's own parameters
             line = parsed.node.lineno

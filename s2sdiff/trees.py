@@ -169,8 +169,10 @@ def candidates(node, wrt_names, sequences=False):
     (``cfg.lr``, ``self.w``), read as constants."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     found = set()
-    called = {id(sub.func) for sub in ast.walk(node) if isinstance(sub, ast.Call)}
+    called = set()          # ast.walk visits a call before its function: one walk
     for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            called.add(id(sub.func))
         read = isinstance(getattr(sub, "ctx", None), ast.Load) and id(sub) not in called
         keyed = isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) \
             and isinstance(sub.slice.value, str)

@@ -5,7 +5,9 @@ end of its body (or just before a jump), loop targets read after the loop carrie
 """
 
 import ast
+import bisect
 import copy
+import functools
 
 from .. import rules
 from ..build import Expr, Namespace
@@ -41,13 +43,14 @@ class ControlFlow:
         """Whether the user's ``name`` may be read after the current statement before it
         is assigned again: by the rest of its block, of the enclosing blocks, or by a
         further iteration of an enclosing loop."""
+        names = self.mentions()
         for frame in reversed(self.frames):
             if isinstance(frame, ast.stmt):           # the end of a loop's body
-                if _upward_exposed([frame], name, False)[0]:
+                if _upward_exposed([frame], name, False, names=names)[0]:
                     return True
                 continue
             stmts, index = frame
-            exposed, assigned = _upward_exposed(stmts[index + 1:], name, False)
+            exposed, assigned = _upward_exposed(stmts, name, False, index + 1, names)
             if exposed:
                 return True
             if assigned:
@@ -68,7 +71,11 @@ class ControlFlow:
         if len(arms) == 1:
             merged = dict(arms[0][1])
         elif len(arms) == 2:
-            users = list(dict.fromkeys([*then_versions, *else_versions]))
+            # the users whose version an arm changed, in order (the others keep theirs)
+            changed = {user for user, _ in then_versions.items() ^ before.items()}
+            changed.update(user for user, _ in else_versions.items() ^ before.items())
+            users = list(filter(changed.__contains__,
+                                dict.fromkeys([*then_versions, *else_versions])))
             for user in users:
                 names = [versions.get(user) for _, versions in arms]
                 if names[0] != names[1] and not synthetic and not self._live_after(user):
@@ -186,23 +193,37 @@ class ControlFlow:
                 _append_fallthrough(items, self._copy_step(phi, current,
                                                            getattr(last, "lineno", 0) or 0))
 
+    def mentions(self):
+        """The ``Mentions`` of the user's statements, made once per normalisation."""
+        if getattr(self, "_mentions", None) is None:
+            self._mentions = Mentions()
+        return self._mentions
+
     def _local_to_body(self, name, loop):
         """Whether each iteration of ``loop`` assigns ``name`` before reading it and
         nothing after the loop reads it: then it carries nothing between iterations."""
-        exposed, _ = _upward_exposed(loop.body, name, False)
+        exposed, _ = _upward_exposed(loop.body, name, False, names=self.mentions())
         return not exposed and not self._live_after(name)
 
     def _reusable(self, name):
         """Whether a loop may assign ``name`` itself: nothing before reads it in the
         reverse sweep (it is no argument of an earlier step, and its own step's partials
-        do not read it), so the value the loop leaves in it harms no one."""
-        everything = [item for block in [*self.open_blocks, self.body] for item in block]
-        for step in walk_steps(everything):
-            if any(getattr(a, "id", None) == name for a in step.args):
+        do not read it), so the value the loop leaves in it harms no one.  The blocks are
+        searched from the end back to the step assigning ``name`` at the top of one of
+        them: nothing before that step reads it (SSA), unless an enclosing loop carries it."""
+        carried = any(name in loop.values() for loop in self.loops)
+        for top in (item for block in reversed([*self.open_blocks, self.body])
+                    for item in reversed(block)):
+            for step in walk_steps([top]):
+                if any(getattr(a, "id", None) == name for a in step.args):
+                    return False
+                if step.target == name and _partials_read_output(step):
+                    return False
+            if _reads_name([top], name, steps=False):
                 return False
-            if step.target == name and _partials_read_output(step):
-                return False
-        return not _reads_name(everything, name, steps=False)
+            if isinstance(top, Step) and top.target == name and not carried:
+                return True
+        return True
 
     def jump(self, stmt):
         if not self.loops:
@@ -376,22 +397,66 @@ def _assigned_in(stmts, exclude=()):
     return names
 
 
-def _upward_exposed(stmts, name, assigned):
-    """(whether ``stmts`` may read ``name`` before assigning it, whether it is assigned
-    on every path through them), given whether it is assigned on entry."""
-    def reads(node):
-        return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-                   for n in ast.walk(node))
+class Mentions:
+    """The names the user's statements read and assign, found once per node, and for each
+    list of statements the positions of those that mention each name: the normaliser asks
+    whether a name is read later for every loop and branch, so ``_upward_exposed`` visits
+    only the statements that mention it.  The user's statements are not changed while
+    normalising; each node and list is kept here so that its id is not reused."""
 
-    def stores(node):
-        return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-                   for n in ast.walk(node))
-    for stmt in stmts:
+    def __init__(self):
+        self.nodes = {}          # id(node) -> (node, names read, names assigned)
+        self.lists = {}          # id(list) -> (list, {name: positions mentioning it})
+
+    def of(self, node):
+        entry = self.nodes.get(id(node))
+        if entry is None:
+            loads, stores = set(), set()
+            for n in ast.walk(node):
+                if isinstance(n, ast.Name):
+                    if isinstance(n.ctx, ast.Load):
+                        loads.add(n.id)
+                    elif isinstance(n.ctx, ast.Store):
+                        stores.add(n.id)
+            entry = self.nodes[id(node)] = (node, loads, stores)
+        return entry
+
+    def reads(self, node, name):
+        return name in self.of(node)[1]
+
+    def stores(self, node, name):
+        return name in self.of(node)[2]
+
+    def positions(self, stmts, name, start):
+        """The positions from ``start`` on of the statements of ``stmts`` mentioning ``name``."""
+        entry = self.lists.get(id(stmts))
+        if entry is None:
+            where = {}
+            for i, stmt in enumerate(stmts):
+                _, loads, stores = self.of(stmt)
+                for n in loads | stores:
+                    where.setdefault(n, []).append(i)
+            entry = self.lists[id(stmts)] = (stmts, where)
+        found = entry[1].get(name, ())
+        return found[bisect.bisect_left(found, start):]
+
+
+def _upward_exposed(stmts, name, assigned, start=0, names=None):
+    """(whether ``stmts[start:]`` may read ``name`` before assigning it, whether it is
+    assigned on every path through them), given whether it is assigned on entry; a
+    statement that does not mention ``name`` changes neither (``names``: a ``Mentions``)."""
+    if names is None:
+        names = Mentions()
+    reads = functools.partial(names.reads, name=name)
+    stores = functools.partial(names.stores, name=name)
+    for i in names.positions(stmts, name, start) if len(stmts) - start > 4 \
+            else range(start, len(stmts)):
+        stmt = stmts[i]
         if isinstance(stmt, ast.If):
             if not assigned and reads(stmt.test):
                 return True, assigned
-            exposed_then, then = _upward_exposed(stmt.body, name, assigned)
-            exposed_else, orelse = _upward_exposed(stmt.orelse, name, assigned)
+            exposed_then, then = _upward_exposed(stmt.body, name, assigned, names=names)
+            exposed_else, orelse = _upward_exposed(stmt.orelse, name, assigned, names=names)
             if exposed_then or exposed_else:
                 return True, assigned
             assigned = then and orelse
@@ -403,7 +468,7 @@ def _upward_exposed(stmts, name, assigned):
                 inner = True
             else:
                 inner = assigned
-            exposed, _ = _upward_exposed(stmt.body, name, inner)
+            exposed, _ = _upward_exposed(stmt.body, name, inner, names=names)
             if exposed:
                 return True, assigned
         else:

@@ -118,7 +118,7 @@ class _Inliner:
     def __init__(self, parsed):
         self.parsed = parsed
         self.name = parsed.node.name
-        self.namer = Namer.for_function(parsed.node)
+        self._namer = None          # made when a helper is inlined (``namer``)
         self.locals = _bound_names(parsed.node)
         self.cells = {}             # new free name -> cell
         self.inlined = []           # (spelling, function)
@@ -127,6 +127,14 @@ class _Inliner:
         self._arrays = {}           # function -> whether it reaches NumPy code
         self._array_caller = None
         self.params = _param_names(parsed.node)
+
+    @property
+    def namer(self):
+        """The caller's names, found only once a helper is inlined (most functions call
+        none: a walk of the function less)."""
+        if self._namer is None:
+            self._namer = Namer.for_function(self.parsed.node)
+        return self._namer
 
     # deciding -----------------------------------------------------------------------
 
@@ -533,9 +541,11 @@ def _param_names(node):
 def _bound_names(node):
     """Every name bound anywhere in ``node``: parameters (its own and of nested
     functions and lambdas), assignment targets, nested ``def`` names, imports."""
-    names = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+    names = set()
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+        if isinstance(sub, ast.arg):
+            names.add(sub.arg)
+        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
             names.add(sub.id)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
                 and sub is not node:

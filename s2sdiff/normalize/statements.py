@@ -365,9 +365,11 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         """Whether the function is NumPy code (``arrays.py`` handles its indexing): it calls
         NumPy, uses ``@``, ``.T`` or methods of local values, or indexes with slices,
         tuples, masks or ``None``.  Otherwise ``v[i]`` is indexing of a list or tuple."""
-        appends = {id(n.func) for n in ast.walk(self.node) if isinstance(n, ast.Call)
-                   and isinstance(n.func, ast.Attribute) and n.func.attr == "append"}
+        appends = set()      # ast.walk visits a call before its function: one walk
         for node in ast.walk(self.node):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "append":
+                appends.add(id(node.func))
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                 return True
             if isinstance(node, ast.Attribute) and not self.is_free(node) \

@@ -13,7 +13,7 @@ import inspect
 from .. import custom
 from ..build import Expr, unparse
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
-from ..listing import Block, Comment, Line, assign
+from ..listing import Block, Comment, Line, assign, copy_items
 from ..modules import ModuleAliases
 from ..primal import loop_head, loop_unbound_line, primal_lines, step_line
 from ..rules import Structural, Syntax
@@ -144,7 +144,7 @@ class Sweeps:
             if n in set(loops.loads(recompute)) or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
         plan = loops.Plan(reverse_body, recompute, pushed, counter, elements_written,
-                     [a for a in self.listing.adjoints.values() if a in touched and a in outside]
+                     self.adjoints.name.in_order(set(touched) & outside)
                      + [self.adjoints.name(c) for c in unwritten_carried],
                      unwritten_carried, sequences)
         self.plans[id(loop)] = plan
@@ -285,7 +285,7 @@ class Sweeps:
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "pop", ast.Load()), [], []),
                 lineno=0)))
         body += plan.recompute
-        body += copy.deepcopy(plan.reverse_body)
+        body += copy_items(plan.reverse_body)
         for carried in plan.unwritten_carried:
             body.append(Line(assign(self.adjoints.name(carried), self.adjoints.zero(carried))))
         index = None

@@ -44,7 +44,7 @@ from . import aliases, ir
 from .api import resolve_wrt
 from .build import Expr, as_node
 from .emit import check_arguments
-from .errors import ArgumentError, InternalError, S2SDiffError, firewall
+from .errors import ArgumentError, InternalError, S2SDiffError, add_note, firewall
 from .modules import ModuleAliases
 from .normalize import normalize
 from .optimize import fold
@@ -190,8 +190,8 @@ class _Builder:
                     check_arguments(self.program.name, **self.bound)
                 except ArgumentError as error:
                     raise error.with_traceback(None) from None
-            exc.add_note(f"while s2sdiff.graph ran step ({step.number}) "
-                         f"{ast.unparse(step.statement)}, line {step.lineno}")
+            add_note(exc, f"while s2sdiff.graph ran step ({step.number}) "
+                     f"{ast.unparse(step.statement)}, line {step.lineno}")
             raise
 
     def _evaluate(self, node, step, what):
@@ -203,7 +203,7 @@ class _Builder:
         except Exception as exc:
             where = "the returned value" if step is None else (
                 f"step ({step.number}) {ast.unparse(step.statement)}, line {step.lineno}")
-            exc.add_note(f"while s2sdiff.graph evaluated {what} of {where}")
+            add_note(exc, f"while s2sdiff.graph evaluated {what} of {where}")
             raise
 
     # local partials ---------------------------------------------------------------

@@ -42,7 +42,7 @@ from typing import Any, Callable
 from . import activity as activity_pass, syntax
 from . import aliases, ir
 from .api import resolve_wrt
-from .build import Expr, as_node
+from .build import Expr, as_node, unparse
 from .emit import check_arguments
 from .errors import ArgumentError, InternalError, S2SDiffError, add_note, firewall
 from .modules import ModuleAliases
@@ -191,7 +191,7 @@ class _Builder:
                 except ArgumentError as error:
                     raise error.with_traceback(None) from None
             add_note(exc, f"while s2sdiff.graph ran step ({step.number}) "
-                     f"{ast.unparse(step.statement)}, line {step.lineno}")
+                     f"{unparse(step.statement)}, line {step.lineno}")
             raise
 
     def _evaluate(self, node, step, what):
@@ -202,7 +202,7 @@ class _Builder:
                         self.env)
         except Exception as exc:
             where = "the returned value" if step is None else (
-                f"step ({step.number}) {ast.unparse(step.statement)}, line {step.lineno}")
+                f"step ({step.number}) {unparse(step.statement)}, line {step.lineno}")
             add_note(exc, f"while s2sdiff.graph evaluated {what} of {where}")
             raise
 
@@ -251,7 +251,7 @@ class _Builder:
                     sources.append(None)    # a constant of an inactive step is not drawn
             node = self._add(Node(step.target, step.target, "step", self.env[step.target],
                                   op=_primitive(step), number=step.number, lineno=step.lineno,
-                                  statement=ast.unparse(step.statement), active=active))
+                                  statement=unparse(step.statement), active=active))
             for position, source in enumerate(sources):
                 if source is not None:
                     text, value = partials.get((step.number, position), (None, None))

@@ -72,7 +72,12 @@ def unparse(node):
     """``ast.unparse``, the same text on every Python version s2sdiff supports (3.10 writes
     ``(a, b) = t`` where 3.11+ write ``a, b = t``), except that a negative literal base of
     ``**`` keeps its parentheses: ``ast.unparse`` writes ``Constant(-2.0) ** 2`` as
-    ``-2.0 ** 2``, which Python reads as ``-(2.0 ** 2)``."""
+    ``-2.0 ** 2``, which Python reads as ``-(2.0 ** 2)``.
+
+    >>> print(unparse(ast.parse("for (i, x) in e:\\n    (a, b) = (x, i)")))
+    for i, x in e:
+        a, b = (x, i)
+    """
     text = _unparse(node)
     if "**" not in text or not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
                                    and isinstance(n.left, ast.Constant) for n in ast.walk(node)):

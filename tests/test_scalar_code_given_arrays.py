@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from differences import central
+from differences import SIZE_1_ARRAYS_ARE_NUMBERS, central
 from s2sdiff import S2SDiffError, grad, value_and_grad
 from s2sdiff.errors import ArgumentError, NotScalarError
 
@@ -173,20 +173,6 @@ def test_the_zero_d_path_change_says_what_to_pass():
 # ---- arrays of one or more dimensions: NumPy's error becomes s2sdiff's --------------------
 
 ARRAYS = [np.array([1.0, 2.0]), np.array([1.5]), np.array([[1.5, 0.5]])]
-
-
-def _size_1_arrays_are_numbers():
-    """NumPy 2.2 and older (the newest for Python 3.10) read a size-1 array as its number
-    in ``math.sin``, ``float()``, ``if``, with a DeprecationWarning; newer NumPy raises."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            return float(np.array([1.5])) == 1.5
-        except TypeError:
-            return False
-
-
-SIZE_1_ARRAYS_ARE_NUMBERS = _size_1_arrays_are_numbers()
 REFUSED = [seed, halve_while, math_loop, math_branch, builtin_max, to_float, np_branch,
            np_while, np_max, np_math_mix, np_float, np_loop, np_scalar]
 

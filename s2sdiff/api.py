@@ -106,11 +106,11 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
     ``value_and_grad`` and ``derivative`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
     (``backends.py``) other than ``"python"``: the generated code compiled by it;
     ``checkpoint``: the loop checkpointing schedule (``reverse/schedules.py``)."""
-    backends.check(backend)
     checkpoint = schedules.spec(checkpoint)
-    if checkpoint is not None and backend != "python":
+    if checkpoint is not None and backend != "python":     # before the backend's own checks
         raise S2SDiffError(f"checkpoint= runs with the default backend only, not "
                            f"backend={backend!r}", construct="checkpoint")
+    backends.check(backend)
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
         generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain,

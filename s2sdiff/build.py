@@ -14,6 +14,7 @@ structural: ``1 * x`` stays ``1 * x`` here and is folded by ``optimize``.
 """
 
 import ast
+import sys
 
 _BINOPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow,
            "%": ast.Mod, "//": ast.FloorDiv, "@": ast.MatMult}
@@ -30,16 +31,59 @@ class _ParenthesizeNegativeBases(ast.NodeTransformer):
         return node
 
 
+if sys.version_info >= (3, 11):
+    _unparse = ast.unparse
+else:
+    from ast import _Precedence
+
+    class _Unparser(ast._Unparser):
+        """Python 3.10's unparser writing what 3.11+ write: no parentheses around a tuple
+        target (``a, b = t``, ``for i, x in ...``) and ``lambda: 1``, not ``lambda : 1``."""
+
+        def visit_Tuple(self, node):
+            with self.delimit_if("(", ")", len(node.elts) == 0
+                                 or self.get_precedence(node) > _Precedence.TUPLE):
+                self.items_view(self.traverse, node.elts)
+
+        def visit_Assign(self, node):
+            for target in node.targets:
+                self.set_precedence(_Precedence.TUPLE, target)
+            super().visit_Assign(node)
+
+        def _for_helper(self, fill, node):
+            self.set_precedence(_Precedence.TUPLE, node.target)
+            super()._for_helper(fill, node)
+
+        def visit_Lambda(self, node):
+            with self.require_parens(_Precedence.TEST, node):
+                self.write("lambda")
+                arguments = type(self)().visit(node.args)
+                if arguments:
+                    self.write(" " + arguments)
+                self.write(": ")
+                self.set_precedence(_Precedence.TEST, node.body)
+                self.traverse(node.body)
+
+    def _unparse(node):
+        return _Unparser().visit(node)
+
+
 def unparse(node):
-    """``ast.unparse``, except that a negative literal base of ``**`` keeps its parentheses:
-    ``ast.unparse`` writes ``Constant(-2.0) ** 2`` as ``-2.0 ** 2``, which Python reads as
-    ``-(2.0 ** 2)``."""
-    text = ast.unparse(node)
+    """``ast.unparse``, the same text on every Python version s2sdiff supports (3.10 writes
+    ``(a, b) = t`` where 3.11+ write ``a, b = t``), except that a negative literal base of
+    ``**`` keeps its parentheses: ``ast.unparse`` writes ``Constant(-2.0) ** 2`` as
+    ``-2.0 ** 2``, which Python reads as ``-(2.0 ** 2)``.
+
+    >>> print(unparse(ast.parse("for (i, x) in e:\\n    (a, b) = (x, i)")))
+    for i, x in e:
+        a, b = (x, i)
+    """
+    text = _unparse(node)
     if "**" not in text or not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
                                    and isinstance(n.left, ast.Constant) for n in ast.walk(node)):
         return text                     # nothing to parenthesise: no copy needed
     import copy
-    return ast.unparse(_ParenthesizeNegativeBases().visit(copy.deepcopy(node)))
+    return _unparse(_ParenthesizeNegativeBases().visit(copy.deepcopy(node)))
 
 
 def as_node(value):
@@ -68,7 +112,7 @@ class Expr:
         return cls(ast.Name(identifier, ast.Load()))
 
     def __str__(self):
-        return ast.unparse(self.node)
+        return unparse(self.node)
 
     __repr__ = __str__
 

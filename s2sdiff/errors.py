@@ -12,6 +12,7 @@ original chained, and records it in ``INTERNAL_ERRORS`` (the tests assert it sta
 import contextlib
 import linecache
 import os
+import sys
 from types import CodeType
 from typing import Any, Iterator, TypeVar
 
@@ -105,6 +106,20 @@ def user_code() -> Iterator[None]:
     except Exception as error:
         error.s2sdiff_user_code = True  # type: ignore[attr-defined]
         raise
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)`` on Python 3.11+. Python 3.10 has no notes: ``note`` is
+    appended to ``error.__notes__`` (as 3.11 would) and, where the message is the error's
+    one string argument (``ValueError('math domain error')``), to that message, so that
+    the traceback shows it; other errors (``KeyError``, ``OSError``) keep their arguments."""
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+        return
+    setattr(error, "__notes__", [*getattr(error, "__notes__", ()), note])
+    if len(error.args) == 1 and isinstance(error.args[0], str) \
+            and type(error).__str__ is BaseException.__str__:
+        error.args = (f"{error.args[0]}\n{note}",)
 
 
 def internal_error(func: Any, error: BaseException) -> InternalError:

@@ -42,9 +42,9 @@ from typing import Any, Callable
 from . import activity as activity_pass, syntax
 from . import aliases, ir
 from .api import resolve_wrt
-from .build import Expr, as_node
+from .build import Expr, as_node, unparse
 from .emit import check_arguments
-from .errors import ArgumentError, InternalError, S2SDiffError, firewall
+from .errors import ArgumentError, InternalError, S2SDiffError, add_note, firewall
 from .modules import ModuleAliases
 from .normalize import normalize
 from .optimize import fold
@@ -190,8 +190,8 @@ class _Builder:
                     check_arguments(self.program.name, **self.bound)
                 except ArgumentError as error:
                     raise error.with_traceback(None) from None
-            exc.add_note(f"while s2sdiff.graph ran step ({step.number}) "
-                         f"{ast.unparse(step.statement)}, line {step.lineno}")
+            add_note(exc, f"while s2sdiff.graph ran step ({step.number}) "
+                     f"{unparse(step.statement)}, line {step.lineno}")
             raise
 
     def _evaluate(self, node, step, what):
@@ -202,8 +202,8 @@ class _Builder:
                         self.env)
         except Exception as exc:
             where = "the returned value" if step is None else (
-                f"step ({step.number}) {ast.unparse(step.statement)}, line {step.lineno}")
-            exc.add_note(f"while s2sdiff.graph evaluated {what} of {where}")
+                f"step ({step.number}) {unparse(step.statement)}, line {step.lineno}")
+            add_note(exc, f"while s2sdiff.graph evaluated {what} of {where}")
             raise
 
     # local partials ---------------------------------------------------------------
@@ -251,7 +251,7 @@ class _Builder:
                     sources.append(None)    # a constant of an inactive step is not drawn
             node = self._add(Node(step.target, step.target, "step", self.env[step.target],
                                   op=_primitive(step), number=step.number, lineno=step.lineno,
-                                  statement=ast.unparse(step.statement), active=active))
+                                  statement=unparse(step.statement), active=active))
             for position, source in enumerate(sources):
                 if source is not None:
                     text, value = partials.get((step.number, position), (None, None))

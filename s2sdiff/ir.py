@@ -375,7 +375,7 @@ def _format_block(items, indent):
         elif isinstance(item, Jump):
             lines.append(f"{indent}{item.kind}")
         else:
-            lines.append(indent + ast.unparse(item.stmt))
+            lines.append(indent + unparse(item.stmt))
     return lines
 
 

@@ -27,6 +27,7 @@ import copy
 import functools
 import inspect
 import linecache
+import sys
 import textwrap
 import types
 import weakref
@@ -226,7 +227,7 @@ def _check_source_matches(node, tree, func, filename):
         compiled = _compile_alone(node, tree, func, filename)
     except RecursionError:
         return                      # nested too deeply to compile: normalize says so
-    if compiled is None or _same_code(compiled, code):
+    if compiled is None or _same_code(compiled, code, _qualname_prefixes(func)):
         return
     raise SourceError(
         f"the source of {func.__qualname__} in {filename} does not match the code that runs: "
@@ -312,8 +313,25 @@ def _find_code(code, name, depth=0):
     return None
 
 
-def _same_code(a, b):
-    """Whether two code objects do the same thing: line numbers and qualified names aside."""
+def _qualname_prefixes(func):
+    """Before Python 3.11 a nested function's qualified name is a constant of the code that
+    defines it: ``(prefix in the code _compile_alone compiles, prefix in func's code)``."""
+    if sys.version_info >= (3, 11):
+        return None
+    parts = func.__qualname__.split(".")
+    cls = parts[-2] if len(parts) >= 2 and parts[-2] != "<locals>" else None
+    bound = cls if cls is not None else None if func.__name__ == "<lambda>" else func.__name__
+    # the scope _compile_alone builds: the definition (or its class) is declared global there
+    # unless it is one of func's free variables
+    head = "" if bound is not None and bound not in func.__code__.co_freevars \
+        else "s2sdiff_enclosing.<locals>."
+    compiled = head + (f"{cls}." if cls is not None else "") + func.__name__
+    return f"{compiled}.", f"{func.__qualname__}."
+
+
+def _same_code(a, b, qualnames=None):
+    """Whether two code objects do the same thing: line numbers and qualified names aside
+    (``qualnames``: a pair of prefixes of qualified-name constants, see _qualname_prefixes)."""
     if (a.co_code, a.co_names, a.co_varnames, a.co_freevars, a.co_cellvars, a.co_argcount,
             a.co_kwonlyargcount, a.co_posonlyargcount, a.co_name) != \
             (b.co_code, b.co_names, b.co_varnames, b.co_freevars, b.co_cellvars, b.co_argcount,
@@ -321,16 +339,19 @@ def _same_code(a, b):
         return False
     if len(a.co_consts) != len(b.co_consts):
         return False
-    return all(_same_constant(x, y) for x, y in zip(a.co_consts, b.co_consts))
+    return all(_same_constant(x, y, qualnames) for x, y in zip(a.co_consts, b.co_consts))
 
 
-def _same_constant(a, b):
+def _same_constant(a, b, qualnames=None):
     if isinstance(a, types.CodeType) and isinstance(b, types.CodeType):
-        return _same_code(a, b)
+        return _same_code(a, b, qualnames)
     if isinstance(a, (tuple, frozenset)) and type(a) is type(b) and len(a) == len(b):
-        return all(_same_constant(x, y) for x, y in zip(sorted(a, key=repr) if
+        return all(_same_constant(x, y, qualnames) for x, y in zip(sorted(a, key=repr) if
                    isinstance(a, frozenset) else a, sorted(b, key=repr)
                    if isinstance(b, frozenset) else b))
+    if qualnames is not None and isinstance(a, str) and isinstance(b, str) \
+            and a.startswith(qualnames[0]) and b.startswith(qualnames[1]):
+        return a[len(qualnames[0]):] == b[len(qualnames[1]):]
     return type(a) is type(b) and repr(a) == repr(b)       # 1 vs 1.0, 0.0 vs -0.0 differ
 
 

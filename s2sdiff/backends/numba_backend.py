@@ -10,6 +10,7 @@ import threading
 import numpy as np
 
 from .. import runtime, syntax
+from ..build import unparse
 from ..errors import ArgumentError, UnsupportedError
 from ..liveness import fails_condition
 from ..rules import Function, Operator, lookup
@@ -131,7 +132,7 @@ class _NumbaCode:
         self.checker = _unwrap_checks(func, "numba", build.origin, original)
         _RaiseWhereFails(getattr(build.generated, "__s2sdiff_fails__", {}),
                          build.namespace).visit(func)
-        self.func_source = ast.unparse(func)
+        self.func_source = unparse(func)
         _NumbaLoops().visit(func)
         self.tape = _preallocate_tape(func, dtypes) if dtypes != "list" else None
         self.dtypes = dtypes if self.tape is not None else None

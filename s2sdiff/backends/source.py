@@ -7,6 +7,7 @@ import linecache
 import re
 
 from .. import syntax
+from ..build import unparse
 from ..errors import UnsupportedError
 
 
@@ -113,7 +114,7 @@ def _render(func, original, header):
                 out.extend(comments_before(stmt, indent))
             if isinstance(stmt, (ast.For, ast.While, ast.If)):
                 if text is None or not text.endswith(":") and "#" not in text:
-                    head = ast.unparse(stmt).splitlines()[0]
+                    head = unparse(stmt).splitlines()[0]
                 else:
                     head = text
                 if isinstance(stmt, ast.If) and head.startswith("elif "):
@@ -134,7 +135,7 @@ def _render(func, original, header):
             elif text is not None and stmt.end_lineno == stmt.lineno:
                 out.append(indent + text)
             else:
-                text = ast.unparse(stmt).splitlines()
+                text = unparse(stmt).splitlines()
                 tag = re.search(r"#\s*\(\d+\)\s*$", lines[stmt.lineno - 1]) \
                     if getattr(stmt, "s2sdiff_tagged", False) else None
                 if tag and len(text) == 1:

@@ -7,54 +7,8 @@ gradient of the same data and closed forms."""
 import numpy as np
 import pytest
 
+from duck_arrays import Duck
 from s2sdiff import ArgumentError, grad, jvp, value_and_grad, vjp
-
-
-class Wrapped(np.lib.mixins.NDArrayOperatorsMixin):
-    """The smallest "other library" array: it wraps an ndarray, answers NumPy's protocols
-    with Wrapped results, and refuses to be converted to an ndarray silently."""
-
-    def __init__(self, data):
-        self.data = np.asarray(data)
-
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
-    T = property(lambda self: Wrapped(self.data.T))
-
-    def __array__(self, *args, **kwargs):
-        raise AssertionError("a Wrapped array was converted to a NumPy array")
-
-    @staticmethod
-    def _unwrap(values):
-        return [Wrapped._unwrap(v) if isinstance(v, (list, tuple)) else
-                v.data if isinstance(v, Wrapped) else v for v in values]
-
-    @staticmethod
-    def _wrap(result):
-        return Wrapped(result) if isinstance(result, (np.ndarray, np.generic)) else result
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        out = kwargs.get("out")
-        if out is not None:
-            kwargs["out"] = tuple(self._unwrap(out))
-            getattr(ufunc, method)(*self._unwrap(inputs), **kwargs)
-            return out[0] if len(out) == 1 else out
-        return self._wrap(getattr(ufunc, method)(*self._unwrap(inputs), **kwargs))
-
-    def __array_function__(self, func, types, args, kwargs):
-        return self._wrap(func(*self._unwrap(args),
-                               **dict(zip(kwargs, self._unwrap(kwargs.values())))))
-
-    def __getitem__(self, index):
-        return self._wrap(self.data[index])
-
-    def copy(self):
-        return Wrapped(self.data.copy())
-
-    def astype(self, dtype):
-        return Wrapped(self.data.astype(dtype))
 
 
 def _cupy():
@@ -67,11 +21,11 @@ def _cupy():
     return cupy
 
 
-@pytest.fixture(params=["wrapped", "cupy"])
+@pytest.fixture(params=["duck", "cupy"])
 def library(request):
     """``(array type, to it from NumPy, from it to NumPy)``."""
-    if request.param == "wrapped":
-        return Wrapped, Wrapped, lambda a: a.data
+    if request.param == "duck":
+        return Duck, Duck, lambda a: a.data
     cupy = _cupy()
     return cupy.ndarray, cupy.asarray, cupy.asnumpy
 

@@ -111,6 +111,7 @@ CATALOGUE = [
     ("calls_undefined", "not_defined_anywhere(x)", UnsupportedError, "call"),
     ("calls_local", "abs(x)", UnsupportedError, "local variable"),
     ("discards_call", "math.sin(x)", UnsupportedError, "discarded"),
+    ("calls_a_lambda_in_place", "return (lambda t: t * t)(x)", UnsupportedError, "lambda"),
     ("reads_before_assignment", "y = x + z", UnsupportedError, "unbound"),
     ("string_constant", '"abc"', UnsupportedError, "'abc'"),
     ("complex_constant", "1j", UnsupportedError, "1j"),

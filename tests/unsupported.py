@@ -338,3 +338,7 @@ def returns_bare(x):
 def returns_none(x):
     y = x * 2.0  # noqa: F841
     return None
+
+
+def calls_a_lambda_in_place(x):
+    return (lambda t: t * t)(x)

@@ -334,6 +334,14 @@ class Expressions:
                 raise self.error(func, f"call of the local variable `{what}`",
                                  f"Call a function defined outside {self.node.name}, and do not "
                                  f"assign to `{what}` inside it.")
+            if isinstance(func, ast.Lambda):
+                raise self.error(func, "call of a lambda where it is written",
+                                 "Bind it to a name first (`square = lambda t: t * t`, then "
+                                 "`square(x)`), which s2sdiff inlines, or write its body inline.")
+            if not isinstance(func, ast.Attribute):
+                raise self.error(func, f"call of the value of `{what}`",
+                                 "Call a function by its name (math.sin(x), a function you "
+                                 "defined), not a value computed in the expression.")
             raise self.error(func, f"method call `{what}(...)`",
                              "Call functions of modules (math.sin(x)) rather than methods of values.")
         return value

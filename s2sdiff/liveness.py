@@ -17,7 +17,7 @@ the user's code does: the gradient never returns a number where the function rai
 A statement that can raise whose rule states where (``rules.Partials.fails``) becomes a
 guard that raises the same error and costs a type test and a comparison elsewhere:
 ``grad`` of ``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps
-``if type(x1) is not float or x1 <= 0: math.log(x1)`` and
+``if type(x1) is not float or x1 <= 0.0: math.log(x1)`` and
 ``if math.isinf(x2): math.sin(x2)`` and drops the product, the sum and the output
 (anything but a float runs the call, which refuses what the function refuses: a string,
 an array of one or more dimensions; ``math.isinf`` refuses the same values as
@@ -214,7 +214,7 @@ def _converts_like(condition, value):
 
 def fails_condition(value, rule, shadowed=()):
     """The condition ``rule.fails`` states for ``value``, a call of the rule's function
-    (``math.log(x1)``: ``x1 <= 0``) or its operator (``a / b``: ``b == 0``), or None when
+    (``math.log(x1)``: ``x1 <= 0.0``) or its operator (``a / b``: ``b == 0.0``), or None when
     the rule states none or the condition needs a module the call does not name."""
     fails = getattr(rule, "fails", None)
     args = _arguments(value)

@@ -2,7 +2,7 @@
 returned values read (liveness.prune_forward), in ``grad`` and the pullbacks of ``vjp``;
 ``value_and_grad`` keeps what the value needs.  The decision (liveness.py's docstring): in
 scalar code statements that can raise stay, as a guard where their rule states where they
-raise (``if type(x1) is not float or x1 <= 0: math.log(x1)``), so the gradient raises where
+raise (``if type(x1) is not float or x1 <= 0.0: math.log(x1)``), so the gradient raises where
 the function raises."""
 
 import math
@@ -68,7 +68,7 @@ def test_seed003_gradient_computes_no_forward_value():
     for forward in ("x1 * x2", "t1 + t2", "t3 - t4"):
         assert f"= {forward}" not in source
         assert f"= {forward}" in code(grad(g.seed003, optimize=False))
-    for guard, may_raise in (("type(x1) is not float or x1 <= 0", "math.log(x1)"),
+    for guard, may_raise in (("type(x1) is not float or x1 <= 0.0", "math.log(x1)"),
                              ("math.isinf(x2)", "math.sin(x2)")):
         assert f"= {may_raise}" not in source     # no value: a guard that raises as f does
         assert f"if {guard}:\n            {may_raise}" in source
@@ -138,17 +138,17 @@ def shadows_abs(x, abs):
 
 
 def divides(x, y):
-    q = x / y                           # unread: if y == 0: x / y
+    q = x / y                           # unread: if y == 0.0: x / y
     return x * y + q * 0.0
 
 
 def test_guards_use_the_names_the_function_uses():
     source = code(grad(bare_names))
-    assert "if type(x) is not float or x <= 0:\n            log(x)" in source
+    assert "if type(x) is not float or x <= 0.0:\n            log(x)" in source
     assert "siny = sin(y)" in source                      # no module to call isinf on
-    assert "if type(b1) is not float or abs(b1) > 1:\n            mm.acos(b1)" in source
+    assert "if type(b1) is not float or abs(b1) > 1.0:\n            mm.acos(b1)" in source
     assert "a = math.asin(x)" in code(grad(shadows_abs))
-    assert "if type(x) is not float or type(y) is not float or y == 0:\n            x / y" \
+    assert "if type(x) is not float or type(y) is not float or y == 0.0:\n            x / y" \
         in code(grad(divides))
 
 

@@ -193,7 +193,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
 
     def is_guarded_primitive(self, value):
         """``math.log(x)`` or ``x / y`` alone: the body of a guard of generated code
-        (``if x <= 0: math.log(x)``, ``liveness.prune_forward``), there to raise where the
+        (``if x <= 0.0: math.log(x)``, ``liveness.prune_forward``), there to raise where the
         forward raises; its value is discarded, so it is passive.  In the user's own
         code such a statement is refused (its result is lost: a likely slip)."""
         if not hasattr(self.parsed.func, "__s2sdiff_origin__"):

@@ -161,7 +161,8 @@ def candidates(node, wrt_names, sequences=False):
     """The parameters of the FunctionDef ``node`` that its body reads as trees: with a
     string key (``p["W"]``) or an attribute an array does not have (``p.W``, not called:
     ``p.exp(x)`` is a method), anywhere in
-    a chain of reads (``p[0]["W"]``).  A parameter only unpacked (``W, b = p``) or indexed
+    a chain of reads (``p[0]["W"]``), or whose ``items()``, ``values()`` or ``keys()`` it
+    calls.  A parameter only unpacked (``W, b = p``) or indexed
     by numbers is not one: it stays a sequence parameter, refused or not as before, unless
     ``sequences`` (NumPy code, where a list of arrays is a tree: ``uses_numpy``), when
     reading ``p[0]``, unpacking ``W, b = p`` and ``for W, b in p`` make it one too.  Nor
@@ -188,6 +189,11 @@ def candidates(node, wrt_names, sequences=False):
                 and isinstance(sub.args[0], ast.Starred) \
                 and isinstance(sub.args[0].value, ast.Name):
             found.add(sub.args[0].value.id)         # zip(*pairs): a list of tuples
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                and sub.func.attr in ("items", "values", "keys") and not sub.args \
+                and not sub.keywords and isinstance(sub.func.value, ast.Name) \
+                and sub.func.value.id in params:
+            found.add(sub.func.value.id)            # params.items(): a dict
         if not sequences:
             continue
         for iterated in _iterated(sub):

@@ -52,7 +52,7 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, backends, custom, dispatch, ir, tree_flatten, trees
+from . import activity, aliases, backends, custom, dispatch, ir, tree_flatten, tree_helpers, trees
 from .emit import Later, compile_listing, listing_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -161,8 +161,7 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
             except S2SDiffError:
                 parsed = None                # generate() raises it where it belongs
             if parsed is not None:
-                tree_params = sorted(trees.candidates(parsed.node, wrt_names,
-                                                      trees.uses_numpy(parsed)))
+                tree_params = sorted(tree_helpers.tree_parameters(parsed, wrt_names))
     if not tree_params:
         _handoff.parsed = (func, parsed)
         try:

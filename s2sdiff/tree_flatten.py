@@ -38,6 +38,7 @@ import dataclasses
 
 from .names import Namer
 from .normalize.substitute import Substitute
+from .tree_helpers import inline_tree_helpers
 from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
 
 
@@ -64,8 +65,8 @@ class _Flattener(ast.NodeTransformer):
         return self.parsed.error(
             node, message, construct="tree parameter",
             hint=hint or "Read each leaf with a constant key (params[\"W\"], params.W, "
-                         "params[0]) or unpack a tuple (W, b = params); pass a helper the "
-                         "leaves, not the tree.")
+                         "params[0]) or unpack a tuple (W, b = params); a function of "
+                         "yours given the tree is inlined, a library's is not.")
 
     def resolve(self, node):
         """``(parameter, structure, path)`` if ``node`` reads a part of a tree parameter
@@ -566,7 +567,9 @@ def _describe(tree):
 def flatten(parsed, layout):
     """``parsed`` with the tree parameters of ``layout`` (``(name, structure)`` pairs)
     replaced by their leaves' parameters (every parameter positional, no defaults: the
-    entry passes each one), named ``NAME_leaves``."""
+    entry passes each one), named ``NAME_leaves``; helpers given a part of a tree are
+    inlined first (``tree_helpers.py``)."""
+    parsed = inline_tree_helpers(parsed, [name for name, _ in layout])
     node = parsed.node
     if node.args.vararg or node.args.kwarg:
         raise parsed.error(node, f"{node.name} takes *args or **kwargs; tree parameters need "

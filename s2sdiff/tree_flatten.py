@@ -9,9 +9,9 @@ raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a w
 it, a loop with ``break``.
 
 Sequences whose entries are known here, because a tree's lengths are, are written out:
-a list or tuple (part of a) tree, ``items()``, ``values()`` or ``keys()`` of a dict one
-(its order; a key bound by a loop is a constant in each copy), a constant slice of one
-(``params[:-1]``), ``reversed``,
+a list or tuple (part of a) tree, ``items()``, ``values()``, ``keys()`` of a dict one (a
+key bound by a loop is a constant in each copy), a constant slice (``params[:-1]``),
+``range(len(params))`` if the loop indexes the tree with its variable, ``reversed``,
 ``enumerate``, ``list``, ``tuple``, ``zip`` of such sequences and ``zip(*params)``, and
 displays with ``*params`` entries.  Loops and comprehensions over them are unrolled (no
 ``if`` clause), ``len`` of them is a constant, ``*s`` in a call or display is spelled
@@ -38,7 +38,7 @@ import dataclasses
 
 from .names import Namer
 from .normalize.substitute import Substitute
-from .tree_helpers import inline_tree_helpers
+from .tree_helpers import constant_range, inline_tree_helpers
 from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
 
 
@@ -464,6 +464,8 @@ class _Flattener(ast.NodeTransformer):
                               "Iterate over `params.values()` or `params.items()`, or "
                               "read each key by name.")
         sequence = self.sequence(node.iter) if self.derived(node.iter) else None
+        if sequence is None and constant_range(self, node) is not None:
+            sequence = _Sequence("range", constant_range(self, node))
         if sequence is None:
             self.depth += 1
             try:
@@ -488,7 +490,8 @@ class _Flattener(ast.NodeTransformer):
         for entry in entries:
             bound = {}
             self._bind_names(node, node.target, entry, bound)
-            leaves = {n: v for n, v in bound.items() if not self._subtree(v)}
+            leaves = {n: v for n, v in bound.items()
+                      if not self._subtree(v) and sequence.kind != "range"}
             for target, value in leaves.items():
                 statements.append(ast.copy_location(ast.Assign(
                     [ast.Name(target, ast.Store())], self.visit(copy.deepcopy(value))), node))
@@ -498,6 +501,9 @@ class _Flattener(ast.NodeTransformer):
                     copy.deepcopy(stmt)
                 visited = self.visit(stmt)
                 statements += visited if isinstance(visited, list) else [visited]
+        if sequence.kind == "range" and entries:       # the loop variable after the loop
+            statements.append(ast.copy_location(ast.Assign(
+                [ast.Name(node.target.id, ast.Store())], entries[-1]), node))
         return statements
 
     def _subtree(self, value):
@@ -552,7 +558,6 @@ class _Sequence:
 class _Renamed(Substitute):
     """Reads of the names of ``mapping`` -> copies of their expressions (parts of trees),
     in the scopes where the names mean the loop's variables."""
-
 
 
 def _describe(tree):

@@ -31,6 +31,7 @@ def loss(params, x):
 """
 
 import ast
+import copy
 import inspect
 
 from .errors import S2SDiffError
@@ -152,3 +153,34 @@ def _derived_names(node, names):
                             derived.add(n.id)
                             changed = True
     return derived
+
+
+_FOLDABLE = (ast.Expression, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult,
+             ast.FloorDiv, ast.USub, ast.UAdd)
+
+
+def constant_range(flattener, loop):
+    """``for i in range(len(params) - 1):`` whose body indexes a tree with ``i``
+    (``W, b = params[i]``): the loop's values as constants (the tree rewrite unrolls it,
+    ``i`` a constant in each copy), when the bounds are constants once ``len`` of trees
+    is (else None)."""
+    call, target = loop.iter, loop.target
+    if not (isinstance(call, ast.Call) and flattener.builtin(call.func, "range")
+            and not call.keywords and 1 <= len(call.args) <= 3
+            and isinstance(target, ast.Name) and not loop.orelse):
+        return None
+    indexed = any(isinstance(n, ast.Subscript) and flattener.derived(n.value)
+                  and any(isinstance(m, ast.Name) and m.id == target.id
+                          for m in ast.walk(n.slice))
+                  for stmt in loop.body for n in ast.walk(stmt))
+    if not indexed:
+        return None
+    bounds = []
+    for arg in call.args:
+        folded = flattener.visit(copy.deepcopy(arg))     # len(params) -> a constant
+        expression = ast.Expression(folded)
+        if not all(isinstance(n, _FOLDABLE) for n in ast.walk(expression)) or not all(
+                type(n.value) is int for n in ast.walk(expression) if isinstance(n, ast.Constant)):
+            return None
+        bounds.append(eval(compile(ast.fix_missing_locations(expression), "<range>", "eval")))
+    return [ast.Constant(v) for v in range(*bounds)]

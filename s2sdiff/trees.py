@@ -245,12 +245,22 @@ def uses_numpy(parsed):
 _NOT_CONSTANT = object()
 
 
+_INDEX_ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                     ast.Mult: lambda a, b: a * b}
+
+
 def _constant(node):
+    """The value of a literal key or index, ``-1`` and integer arithmetic of literals
+    (``i - 1`` once a loop over ``range`` made ``i`` a constant) included."""
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
             and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int):
         return -node.operand.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _INDEX_ARITHMETIC:
+        left, right = _constant(node.left), _constant(node.right)
+        if type(left) is int and type(right) is int:
+            return _INDEX_ARITHMETIC[type(node.op)](left, right)
     return _NOT_CONSTANT
 
 

@@ -133,6 +133,7 @@ class Sweeps:
                 counter = self.program.namer.fresh("trips")
             recompute = loops.prune(loops.without_carried_writes(self.forward(loop.body, taping=True),
                                                        loop.carried), loops.loads(reverse_body))
+            loops.refuse_redrawn(self.program, loop, recompute)
         else:
             recompute = []
         reads = set(loops.loads(reverse_body)) | set(loops.loads(recompute))

@@ -36,6 +36,17 @@ def loop_with_generator(w, n):
     return total
 
 
+def jitter():
+    return 1.0 + 0.01 * random.random()
+
+
+def loop_calling_a_helper_that_draws(x, n):
+    s = x
+    for i in range(n):
+        s = s * jitter() * x
+    return s
+
+
 def noise_drawn_before_the_loop(x, n):
     noise = RNG.normal(size=n)
     s = x
@@ -51,7 +62,8 @@ def draw_outside_loops(w):
 
 @pytest.mark.parametrize("f, point", [(loop_with_gauss, (1.0, 5)),
                                       (loop_with_numpy_draw, (1.0, 5)),
-                                      (loop_with_generator, (np.ones(3), 4))])
+                                      (loop_with_generator, (np.ones(3), 4)),
+                                      (loop_calling_a_helper_that_draws, (1.5, 3))])
 def test_a_draw_the_loops_reverse_would_redraw_is_refused(f, point):
     with pytest.raises(UnsupportedError, match="gives a new value at each call") as raised:
         grad(f, wrt=0)(*point)

@@ -207,8 +207,8 @@ def specialiser(parsed_program, kind, wrt_names, generate):
     def specialise(args, ieee=False):
         program = parsed_program()
         for param, value in zip(program.params, args):
-            if param not in program.opaque_params:     # an object or a function (callables.py)
-                check_argument(program.name, param, value)
+            if param not in program.opaque_params or (value is None and param in wrt_names):
+                check_argument(program.name, param, value)   # not objects nor functions
         scalar = kind if kind in ("grad", "value_and_grad") else None
         try:
             kinds = infer(program, args[:len(program.params)], scalar)

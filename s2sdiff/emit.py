@@ -94,6 +94,9 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
             lines.append(f"{inner}if not ({types_} is {real}):")
             keywords = ", ".join(f"{p}={p}" for p in unchecked)
             lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {keywords})")
+        for p in getattr(program, "none_tested_wrt", ()):    # differentiated: not None
+            lines.append(f"{inner}if {p} is None:")
+            lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {p}={p})")
     for indent, text, tag, note in rows:
         if tag is not None:
             text = f"{text.ljust(column - 2 - len(indent))}  # ({tag})"

@@ -340,22 +340,36 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
 
 def refuse_opaque_wrt(program, wrt_names):
     """Raise ``UnsupportedError`` if a differentiated parameter is read as an object (an
-    attribute, ``cfg.lr``) or called (``f=np.tanh``): its reads are constants."""
+    attribute, ``cfg.lr``), called (``f=np.tanh``) or compared with a string or None
+    (``mode == "mean"``): its reads are constants."""
+    program.none_tested_wrt = tuple(p for p in wrt_names if p in program.opaque_params
+                                    and _tests_none(program.opaque_params[p]))
     for param in wrt_names:
         node = program.opaque_params.get(param)
-        if node is None:
-            continue
+        if node is None or _tests_none(node):    # b is not None: an optional array,
+            continue                             # refused when None (emit, dispatch)
         if isinstance(node, ast.Attribute):
             what = f"`{ast.unparse(node)}` reads an attribute of the differentiated parameter `{param}`"
             hint = (f"Leave `{param}` out of wrt= (its attributes are then data), or pass its "
                     f"fields as parameters and differentiate those.")
             construct = f"attribute `{ast.unparse(node)}` of a differentiated parameter"
+        elif isinstance(node, ast.Compare):
+            what = (f"the differentiated parameter `{param}` is compared with a string or "
+                    f"None (`{ast.unparse(node)}`)")
+            hint = f"Leave `{param}` out of wrt=: it holds data (a mode, an option), not a number."
+            construct = "differentiated parameter compared with a string or None"
         else:
             what = f"the differentiated parameter `{param}` is called as a function"
             hint = f"Leave `{param}` out of wrt=: a function has no gradient."
             construct = "call of a differentiated parameter"
         raise program.parsed.error(node, f"s2sdiff cannot differentiate {program.name}: {what}",
                                    construct=construct, hint=hint)
+
+
+def _tests_none(node):
+    return isinstance(node, ast.Compare) and not any(
+        isinstance(c, ast.Constant) and isinstance(c.value, str)
+        for c in [node.left, *node.comparators])
 
 
 def custom_rules(program):

@@ -116,6 +116,7 @@ CATALOGUE = [
     ("string_constant", '"abc"', UnsupportedError, "'abc'"),
     ("complex_constant", "1j", UnsupportedError, "1j"),
     ("none_constant", "y = None", UnsupportedError, "None"),
+    ("nested_list_write", "m[1][0] = m[0][1] * 3.0", UnsupportedError, "nested list"),
     ("multi_line", "+ {x}", UnsupportedError, "set"),
     ("returns_tuple", "return x * y, x + y", NotScalarError, "return"),
     ("returns_list", "return [x, x]", NotScalarError, "return"),

@@ -342,3 +342,9 @@ def returns_none(x):
 
 def calls_a_lambda_in_place(x):
     return (lambda t: t * t)(x)
+
+
+def nested_list_write(x):
+    m = [[x, 2.0 * x], [x * x, 1.0]]
+    m[1][0] = m[0][1] * 3.0
+    return m[1][0] + m[0][0]

@@ -10,7 +10,8 @@ lists and indexing the normalizer already differentiates, before it runs.
   elsewhere, so it neither leaks nor clobbers a variable of the user's;
 * ``sum(...)`` becomes a loop accumulating into a variable; ``max``/``min`` of one
   iterable whose length is known here (a display, a comprehension over one) become the
-  call with the elements as arguments, whose rule splits ties evenly; ``for c in
+  call with the elements as arguments, whose rule splits ties evenly, of another one
+  ``max(xs)`` of a name (``s2sdiff/extrema.py``, the same ties); ``for c in
   zip(*rows)`` loops over the columns, ``a, b = zip(*rows)`` builds one list per name
   after checking the rows' width (rows that are a tree are written out before, by
   ``tree_flatten``); ``for v in reversed(xs)`` loops over the indices backwards;
@@ -27,9 +28,8 @@ lists and indexing the normalizer already differentiates, before it runs.
   ``assert`` of the length, then ``a = v[0]``... (``rest`` a list of the others).
 
 A comprehension evaluated only on some paths (in an arm of ``a if c else b``, after
-``and``/``or``, in a ``while`` condition) and ``max``/``min`` of an iterable of unknown
-length are refused with ``UnsupportedError``; other dicts and set comprehensions are
-refused by the normalizer.
+``and``/``or``, in a ``while`` condition) is refused with ``UnsupportedError``; other
+dicts and set comprehensions are refused by the normalizer.
 """
 
 import ast
@@ -238,15 +238,15 @@ class _Desugarer:
     def extremum(self, call, stmt, before):
         """``max(e for v in [a, b])`` → ``max(items[0], items[1])``, ties split evenly by
         the rule of ``max`` with several arguments."""
-        iterable = call.args[0]
+        iterable, name = call.args[0], call.func.id
         length = _static_length(iterable)
-        name = call.func.id
-        if length is None or length == 0:
-            raise self.error(call, f"{name} of an iterable whose length is not known when "
-                                   f"the code is generated",
-                             f"Pass the values as separate arguments ({name}(a, b, c)) or take "
-                             f"the {name} of a list display or of a comprehension over one.")
         items = _Hoister(self, before, stmt).visit(iterable)
+        if not length and not isinstance(items, ast.Name):     # max(xs) of a list: one
+            before.append(ast.Assign([ast.Name(self.namer.fresh("items"), ast.Store())], items,
+                                     **_where(stmt)))      # step (s2sdiff/extrema.py)
+            items = ast.Name(before[-1].targets[0].id, ast.Load())
+        if not length:
+            return ast.Call(ast.Name(name, ast.Load()), [items], [])
         if isinstance(items, (ast.List, ast.Tuple)):
             elements = items.elts
         else:

@@ -180,8 +180,8 @@ def dict_comprehension(x):
     return y
 
 
-def generator_expression(xs):
-    y = max(t * 2.0 for t in xs)
+def max_with_key(xs):
+    y = max((t * 2.0 for t in xs), key=abs)
     return y
 
 

@@ -52,9 +52,10 @@ def step(normalizer, node, callee, args, keywords, into):
     made = next((s for s in reversed(normalizer.body) if getattr(s, "target", None)
                  == args[0].id), None)
     if made is not None and isinstance(made.rule, rules.Partials):
-        raise normalizer.error(node, f"{name} of a number (arithmetic or a math function, "
-                                     f"which Python cannot iterate over)",
-                               f"Pass the values as separate arguments: {name}(a, b).")
+        raise normalizer.error(node, f"{name} of a number",
+                               f"Python cannot iterate over the number that arithmetic or a "
+                               f"math function gives: pass the values as separate "
+                               f"arguments, {name}(a, b).")
     value = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(args[0])], [])
     return into.emit(value, [args[0]], rules.lookup(KEYS[callee]))
 

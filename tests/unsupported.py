@@ -194,6 +194,7 @@ def loop_over_reversed_input(xs):
     s = 0.0
     for i, v in enumerate(reversed(xs)):
         s = s * 0.5 + v
+        xs = [s, v]       # rebinds the list the loop reads backwards
     return s
 
 

@@ -14,7 +14,8 @@ lists and indexing the normalizer already differentiates, before it runs.
   ``max(xs)`` of a name (``s2sdiff/extrema.py``, the same ties); ``for c in
   zip(*rows)`` loops over the columns, ``a, b = zip(*rows)`` builds one list per name
   after checking the rows' width (rows that are a tree are written out before, by
-  ``tree_flatten``); ``for v in reversed(xs)`` loops over the indices backwards;
+  ``tree_flatten``); ``for v in reversed(xs)`` and ``enumerate(reversed(xs))`` loop
+  over indices (``headers.py``);
 * ``np.array([f(r) for r in X])`` and ``np.stack([...])`` (one ``for``, no ``if``)
   become a loop writing each row into an array preallocated after the first row (its
   shape checked for each row, an empty comprehension refused when it runs), copied;
@@ -41,7 +42,7 @@ import types
 from .. import custom, rules, split_rules, syntax
 from ..ir import assigned_names
 from ..names import Namer
-from . import dicts
+from . import dicts, headers
 from .substitute import Substitute
 from . import sequences
 from .sequences import _COMPREHENSIONS, _relocated, _unrollable, _where
@@ -83,8 +84,7 @@ def _too_deep(parsed, node):
 def _rewritable(node):
     if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
         return True
-    if isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and isinstance(
-            node.iter.func, ast.Name) and node.iter.func.id == "reversed":
+    if isinstance(node, ast.For) and headers.candidate(node.iter):
         return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
             node.func.id in ("sum", "max", "min", "zip"):
@@ -162,8 +162,8 @@ class _Desugarer:
             hoister.into = stmt.targets[0].id   # zs = [*xs, y]: appends to zs itself
             hoister.visit(stmt.value)
             return before
-        elif isinstance(stmt, ast.For) and self._reversed_name(stmt.iter):
-            loop = self._for(stmt.target, stmt.iter, stmt.body, _where(stmt))
+        elif isinstance(stmt, ast.For) and (loop := headers.loop(
+                self, stmt.target, stmt.iter, stmt.body, _where(stmt))) is not None:
             loop.orelse = stmt.orelse
             return before + self.statement(loop)
         elif isinstance(stmt, (ast.If, ast.For)):
@@ -346,23 +346,10 @@ class _Desugarer:
         loop_columns.body.extend(loop.body)
         return out + [head, shortest, loop_columns]
 
-    def _reversed_name(self, iterable):
-        return isinstance(iterable, ast.Call) and self.resolve(iterable.func) is reversed \
-            and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
-            and not iterable.keywords
-
     def _for(self, target, iterable, body, where):
-        """``for target in iterable: body``; over ``reversed(xs)`` by index, which the
-        normalizer differentiates for any ``xs``."""
-        if self._reversed_name(iterable):
-            sequence = iterable.args[0].id
-            index = self.namer.fresh("i")
-            indices = syntax.parse(f"reversed(range(len({sequence})))", mode="eval").body
-            read = ast.Subscript(ast.Name(sequence, ast.Load()), ast.Name(index, ast.Load()),
-                                 ast.Load())
-            body = [ast.Assign([target], read, **where)] + body
-            return ast.For(ast.Name(index, ast.Store()), indices, body, [], **where)
-        return ast.For(target, iterable, body, [], **where)
+        """``for target in iterable: body``; over ``reversed(xs)`` by index (headers.py)."""
+        return headers.loop(self, target, iterable, body, where) \
+            or ast.For(target, iterable, body, [], **where)
 
     # unpacking --------------------------------------------------------------------------
 

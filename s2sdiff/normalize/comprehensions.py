@@ -16,9 +16,10 @@ lists and indexing the normalizer already differentiates, before it runs.
   after checking the rows' width (rows that are a tree are written out before, by
   ``tree_flatten``); ``for v in reversed(xs)`` and ``enumerate(reversed(xs))`` loop
   over indices (``headers.py``);
-* ``np.array([f(r) for r in X])`` and ``np.stack([...])`` (one ``for``, no ``if``)
-  become a loop writing each row into an array preallocated after the first row (its
-  shape checked for each row, an empty comprehension refused when it runs), copied;
+* ``np.array([f(r) for r in X])`` and ``np.stack([...])`` (one ``for``) become a loop
+  writing each row into an array preallocated after the first row (its shape checked
+  for each row, an empty comprehension refused when it runs), copied; with ``if``
+  clauses refused (``filtered.py``: the number of rows would depend on the data);
 * ``[*xs, y]`` becomes a list built by ``append``; ``np.array([*a, b])`` (or
   ``np.stack``) ``np.concatenate([a, np.array([b])])``; ``f(*[a, b])`` ``f(a, b)``;
   ``h(*args)`` of the user's function of positional parameters ``h(args[0], args[1])``
@@ -42,7 +43,7 @@ import types
 from .. import custom, rules, split_rules, syntax
 from ..ir import assigned_names
 from ..names import Namer
-from . import dicts, headers
+from . import dicts, filtered, headers
 from .substitute import Substitute
 from . import sequences
 from .sequences import _COMPREHENSIONS, _relocated, _unrollable, _where
@@ -499,6 +500,7 @@ class _Hoister(sequences.Rewrites, ast.NodeTransformer):
                 and isinstance(a.value, (ast.List, ast.Tuple)) else [a])]
         if sequences.stacks(desugarer, node):
             return self.stacked(node)
+        filtered.refuse(desugarer, node)                # np.array([... if c]): data's shape
         if sequences.stacks(desugarer, node, comprehension=True):
             return self.rows(node)
         if self._spreadable(node):

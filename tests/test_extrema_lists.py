@@ -54,6 +54,38 @@ def hinge(xs, w):
     return worst
 
 
+def mutated_after(xs, y):
+    m = max(xs)
+    xs[0] = y * m
+    return max(xs) * m
+
+
+def in_branches(xs, t):
+    if t > 0.0:
+        r = max(xs) * t
+    else:
+        r = min(xs) * t
+    return r
+
+
+def in_a_while_loop(xs):
+    s = 0.0
+    k = 0
+    while s < 10.0 and k < 20:
+        s = s + max(xs) * 0.5 + min(xs) ** 2
+        k += 1
+    return s
+
+
+def growing_list(xs, n):
+    ys = [x for x in xs]
+    s = 0.0
+    for k in range(n):
+        ys.append(math.sin(ys[k]) * 2.0)
+        s = s + max(ys) - min(ys)
+    return s
+
+
 def closed_form(xs):
     return max(xs) * math.sin(min(xs))
 
@@ -70,11 +102,16 @@ def of_list_min(xs):
     return min(xs) ** 2
 
 
+def fresh(args):
+    """``args`` with each list copied: ``mutated_after`` writes into its list."""
+    return tuple(list(a) if isinstance(a, list) else a for a in args)
+
+
 def central(f, args, position, h=1e-6):
     """Central differences of ``f`` in each entry of the list ``args[position]``
     (or in the number there)."""
     def at(value):
-        return f(*args[:position], value, *args[position + 1:])
+        return f(*fresh(args[:position]), value, *fresh(args[position + 1:]))
     arg = args[position]
     if not isinstance(arg, list):
         return (at(arg + h) - at(arg - h)) / (2 * h)
@@ -97,28 +134,40 @@ PROGRAMS = [
     (hinge, ([0.4, -1.3, 2.2, 0.9], 0.7)),
     (closed_form, ([0.4, -1.3, 2.2],)),
     (of_list_min, ([0.4, -1.3, 2.2],)),
+    (mutated_after, ([1.0, 3.0, 2.0], 0.7)),
+    (in_branches, ([1.0, 3.0, 2.0], 0.7)),
+    (in_branches, ([1.0, 3.0, 2.0], -0.7)),
+    (in_a_while_loop, ([1.0, 3.1, 2.0],)),
 ]
 
 
-@pytest.mark.parametrize("f, args", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
+def test_a_list_growing_in_a_loop():
+    xs, n = [0.3, 1.2, -0.4], 6
+    gradient = grad(growing_list, wrt=0)(xs, n)
+    assert np.allclose(gradient, central(growing_list, (xs, n), 0), rtol=1e-6, atol=1e-7)
+    _, tangent = jvp(growing_list, (xs, n), ([0.2, -0.1, 0.4], 0))
+    assert tangent == pytest.approx(float(np.dot(gradient, [0.2, -0.1, 0.4])), rel=1e-12)
+
+
+@pytest.mark.parametrize("f, args", PROGRAMS)
 def test_gradient_against_central_differences(f, args):
-    value, gradient = value_and_grad(f)(*args)
-    assert value == f(*args)
+    value, gradient = value_and_grad(f)(*fresh(args))
+    assert value == f(*fresh(args))
     gradient = gradient if len(args) > 1 else (gradient,)
     for position, got in enumerate(gradient):
         assert np.allclose(got, central(f, args, position), rtol=1e-6, atol=1e-7), position
 
 
-@pytest.mark.parametrize("f, args", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
+@pytest.mark.parametrize("f, args", PROGRAMS)
 def test_forward_mode_agrees_with_reverse_mode(f, args):
     rng = random.Random(f.__name__)
     tangents = tuple([rng.uniform(-1, 1) for _ in a] if isinstance(a, list) else rng.uniform(-1, 1)
                      for a in args)
-    gradient = grad(f)(*args)
+    gradient = grad(f)(*fresh(args))
     gradient = gradient if len(args) > 1 else (gradient,)
     expected = sum(float(np.dot(g, t)) for g, t in zip(gradient, tangents))
-    out, tangent = jvp(f, args, tangents)
-    assert out == f(*args)
+    out, tangent = jvp(f, fresh(args), tangents)
+    assert out == f(*fresh(args))
     assert tangent == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 

@@ -180,8 +180,8 @@ def dict_comprehension(x):
     return y
 
 
-def generator_expression(xs):
-    y = max(t * 2.0 for t in xs)
+def max_with_key(xs):
+    y = max((t * 2.0 for t in xs), key=abs)
     return y
 
 
@@ -194,6 +194,7 @@ def loop_over_reversed_input(xs):
     s = 0.0
     for i, v in enumerate(reversed(xs)):
         s = s * 0.5 + v
+        xs = [s, v]       # rebinds the list the loop reads backwards
     return s
 
 

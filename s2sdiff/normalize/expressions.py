@@ -15,7 +15,7 @@ import inspect
 import keyword
 import types
 
-from .. import custom, rules, runtime
+from .. import custom, extrema, rules, runtime
 from ..ir import Step
 from ..names import is_one, suggest_name
 from ..rules import Function, Operator, Syntax
@@ -244,6 +244,8 @@ class Expressions:
         keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
         value = ast.Call(copy_load(node.func), args, keywords)
         rule = rules.lookup(Function(callee, len(args)))
+        if callee in extrema.KEYS and len(args) == 1:        # max(xs): extrema.py
+            return extrema.step(self, node, callee, args, keywords, into)
         if getattr(callee, "__module__", None) == "s2sdiff.linalg_runtime":
             # a derivative of np.linalg in generated code, differentiated again: no rule
             return into.emit(value, args + [k.value for k in keywords], None, callee)

@@ -19,7 +19,7 @@ import ast
 import copy
 from dataclasses import dataclass
 
-from .. import purity
+from .. import extrema, purity
 from ..activity import scatter_pairs
 from ..listing import Block, Line, walk_lines
 from ..ir import Loop, Step, store_names, walk_items, walk_steps
@@ -115,7 +115,8 @@ def sequences(program):
         if isinstance(item, Step) and isinstance(item.rule, Structural):
             if item.rule.key == Syntax("display") or item.mutates:
                 names.add(item.target)
-            elif item.rule.key == Syntax("getitem") and isinstance(item.args[0], ast.Name):
+            elif (item.rule.key == Syntax("getitem") or item.rule.key in extrema.FORMS) \
+                    and isinstance(item.args[0], ast.Name):
                 names.add(item.args[0].id)
     return names
 

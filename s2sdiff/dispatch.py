@@ -92,6 +92,25 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
         f"else s2sdiff_other(s2sdiff_v)" for key in parameter_reads]
     dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
 
+    by_data = {}
+
+    def specialise_again(shapes, *args):
+        """The code for ``args`` whose values of data-dependent shape (``X[mask]``,
+        ``data_shapes.py``) have ``shapes`` (up to the first that differed from the code
+        that calls this), generated once per such shapes."""
+        args = positional(args, {})
+        key = (_key(args), tuple(tuple(s) for s in shapes))
+        generated = by_data.get(key)
+        if generated is None:
+            with lock:
+                try:
+                    generated = by_data[key] = specialise(args)
+                except InternalError:
+                    raise
+                except S2SDiffError as error:
+                    raise error.with_traceback(None) from None
+        return generated(*args)
+
     def specialize(*args, **kwargs):
         """The generated function for arguments of these kinds (with ``.source``)."""
         args = positional(args, kwargs)
@@ -102,6 +121,7 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
 
     dispatch.__name__ = dispatch.__qualname__ = name
     dispatch.specialize = specialize
+    dispatch.specialise_again = specialise_again
     dispatch.specializations = table
     dispatch._repr_markdown_ = lambda: sources.markdown(dispatch.source)    # Jupyter
     dispatch.source = (f"# {name} is generated for the shapes and dtypes of its arguments when "

@@ -52,7 +52,8 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, backends, custom, dispatch, ir, tree_flatten, tree_helpers, trees
+from . import activity, aliases, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
+    tree_helpers, trees
 from .emit import Later, compile_listing, listing_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -312,12 +313,21 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
                 kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         if program.partials_raise and not ieee:     # a scalar partial of Python numbers
             _with_retry(listing, program, lambda args: specialise(args, ieee=True))
+        shapes = data_shapes.dependent_steps(program)
+        if shapes:                  # X[mask]: code per shape the data gives it
+            again = program.namer.fresh(data_shapes.AGAIN)
+            params = [a.arg for a in listing.signature.args] if listing.signature \
+                else list(program.params)
+            data_shapes.guard(listing, shapes, params, again)
+            listing.injected[again] = lambda seen, *args: dispatched[0].specialise_again(
+                seen, *args)
         listing.renew = renewal
         generated = compile_listing(listing)
         generated.__s2sdiff_origin__ = func
         return generated
 
     parsed = program.parsed
+    dispatched = []                 # the dispatcher, once made: its specialise_again
     specialise_kinds = dispatch.specialiser(lambda: normalize(parsed), kind, wrt_names,
                                             generate)
 
@@ -331,6 +341,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                  program.params, specialise, free_data(program), parsed,
                                  program.parameter_reads, flat=bool(layout))
+    dispatched.append(result)
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
     if checkpoint is not None:

@@ -287,6 +287,12 @@ def check_argument(function_name, name, value):
             problem = f"an empty array of shape {value.shape}"
     elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
         problem = f"{type(value).__name__} {value!r:.60}"
+    if problem and _numbers_only(value):       # a list of numbers, differentiated
+        raise ArgumentError(
+            f"argument {name!r} of {function_name} is a {type(value).__name__} of numbers, "
+            f"which NumPy code differentiates as an array: pass np.array({name}) (its "
+            f"gradient is then an array), or leave {name!r} out of wrt= to read it as data",
+            construct="argument")
     if problem:
         tree = isinstance(value, (dict, list, tuple)) or hasattr(value, "__dataclass_fields__")
         raise ArgumentError(

@@ -28,34 +28,50 @@ import copy
 import math
 
 from .custom import stop_gradient
-from .listing import Block, Comment, Line, assign, walk_lines
-from .liveness import Memo as _Memo, nodes as _nodes, prune_forward  # noqa: F401  (pipeline imports it here)
+from .listing import Block, Comment, Line, assign, copy_tree, walk_lines
+from .liveness import Memo as _Memo, prune_forward, scan, written as _written  # noqa: F401
+# (pipeline imports prune_forward here)
 
 
 def optimize(listing):
     """Optimise ``listing`` in place (see the module docstring) and return it."""
-    protected = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
+    protected = _names_in(listing.returns)
     derivatives = listing.derivative_names
     integral = _integral_names(listing.origin)
     memo = _Memo()
+    entries, entry = memo.entries, memo.entry
     changed = True
     while changed:
         changed = False
-        for line in _lines(listing.body):
-            if _written(line.stmt) not in derivatives or memo.is_folded(line.stmt):
-                continue            # the forward sweep is the user's code: left as written
-            stmt, folded = _fold_statement(line.stmt, integral)
+        for line in walk_lines(listing.body):
+            stmt = line.stmt
+            known = entries.get(id(stmt))
+            if known is None or known[0] is not stmt:
+                known = entry(stmt)
+            if known[3]:
+                continue            # folded already
+            if known[5] not in derivatives:
+                known[3] = True     # the forward sweep is the user's code: left as written
+                continue
+            new, folded = _fold_statement(stmt, integral, memo)
             if folded:
-                memo.forget(line.stmt)
-                line.stmt = stmt
+                memo.forget(stmt)
+                line.stmt = new
                 changed = True
             else:
-                memo.folded(stmt)
+                known[3] = True
         changed |= _propagate(listing, derivatives, protected, memo, integral)
         changed |= _propagate_in_blocks(listing, derivatives, protected, memo)
         changed |= _remove_dead(listing, derivatives, protected, memo)
     listing.body = _drop_empty_comments(listing.body)
     return listing
+
+
+def _names_in(node):
+    """Every name in ``node``."""
+    names = set()
+    scan(node, names, names)
+    return names
 
 
 def _lines(body):
@@ -68,7 +84,7 @@ def _in_blocks(body, memo):
     names = set()
     for item in body:
         if isinstance(item, Block):
-            names.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+            scan(item.head, names, names)
             for line in walk_lines([item]):
                 names.update(memo.names(line.stmt))
     return names
@@ -109,13 +125,34 @@ def _integral_names(program):
     return frozenset(integral)
 
 
-class _Fold(ast.NodeTransformer):
+class _Fold:
+    """One bottom-up pass of the rewrites (``fold`` repeats it): each node's children
+    first, replaced in place, then the node itself; ``changed`` when any node was
+    replaced.  What an ``ast.NodeTransformer`` with ``visit_UnaryOp``... would do, without
+    its per-node dispatch (the folder runs on every derivative statement)."""
+
     def __init__(self, integral=frozenset()):
         self.integral = integral
         self.changed = False
 
     def visit(self, node):
-        new = super().visit(node)
+        cls = node.__class__
+        if cls is _Name or cls is _Constant:
+            return node
+        fields = _CHILD_FIELDS.get(cls) or _child_fields(cls)
+        visit = self.visit
+        for field in fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        value[i] = visit(item)
+            elif isinstance(value, ast.AST):
+                setattr(node, field, visit(value))
+        rewrite = _REWRITES.get(cls)
+        if rewrite is None:
+            return node
+        new = rewrite(self, node)
         if new is not node:
             self.changed = True
         return new
@@ -125,7 +162,6 @@ class _Fold(ast.NodeTransformer):
         return not (_integral(kept, self.integral) and isinstance(one.value, float))
 
     def visit_UnaryOp(self, node):
-        self.generic_visit(node)
         operand = node.operand
         if isinstance(node.op, ast.UAdd) and _number(operand) is not None:
             return operand
@@ -137,20 +173,17 @@ class _Fold(ast.NodeTransformer):
         return node
 
     def visit_Compare(self, node):
-        self.generic_visit(node)
         values = [_number(node.left)] + [_number(c) for c in node.comparators]
         if len(node.ops) == 1 and None not in values and type(node.ops[0]) in _COMPARISONS:
             return ast.Constant(_COMPARISONS[type(node.ops[0])](*values))
         return node
 
     def visit_IfExp(self, node):
-        self.generic_visit(node)
         if isinstance(node.test, ast.Constant) and isinstance(node.test.value, bool):
             return node.body if node.test.value else node.orelse
         return node
 
     def visit_BinOp(self, node):
-        self.generic_visit(node)
         left, right, op = node.left, node.right, node.op
         folded = _fold_literals(left, op, right)
         if folded is not None:
@@ -188,6 +221,21 @@ class _Fold(ast.NodeTransformer):
         if isinstance(op, ast.Pow) and _is(right, 1):
             return left
         return node
+
+
+_Name, _Constant = ast.Name, ast.Constant
+_REWRITES = {ast.UnaryOp: _Fold.visit_UnaryOp, ast.Compare: _Fold.visit_Compare,
+             ast.IfExp: _Fold.visit_IfExp, ast.BinOp: _Fold.visit_BinOp}
+# fields whose nodes the rewrites never replace: operators and contexts (no children)
+_OPERATOR_FIELDS = {"ctx", "op", "ops"}
+_CHILD_FIELDS = {}
+
+
+def _child_fields(cls):
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _OPERATOR_FIELDS)
+    return fields
 
 
 def _integral(node, names=frozenset()):
@@ -297,24 +345,23 @@ def _fold(expr, integral):
         folded = True
 
 
-def _fold_statement(stmt, integral):
-    """The statement folded (its value in place), and whether anything changed."""
-    if not any(isinstance(n, (ast.Constant, ast.UnaryOp)) for n in _nodes(stmt.value)):
+def _fold_statement(stmt, integral, memo):
+    """The statement folded (its value in place), and whether anything changed; ``memo``
+    forgets it when it changed."""
+    if not memo.has_literal(stmt):
         return stmt, False          # every rule needs a literal or a sign to act on
     stmt.value, folded = _fold(stmt.value, integral)
+    if folded:
+        memo.forget(stmt)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
         positive = _without_sign(stmt.value)
         if positive is not None:
+            memo.forget(stmt)
             return ast.AugAssign(stmt.target, ast.Sub(), positive, lineno=0), True
     return stmt, folded
 
 
 # propagation and dead code ---------------------------------------------------------
-
-def _written(stmt):
-    target = stmt.targets[0] if stmt.__class__ is ast.Assign else getattr(stmt, "target", None)
-    return target.id if target.__class__ is ast.Name else None
-
 
 def _propagate(listing, derivatives, protected, memo, integral=None):
     """Substitute derivatives assigned once from a literal or a copyable name; one pass,
@@ -322,28 +369,35 @@ def _propagate(listing, derivatives, protected, memo, integral=None):
     Only straight-line code outside blocks: a name a loop or branch touches stays."""
     lines = [item for item in listing.body if isinstance(item, Line)]
     blocked = _in_blocks(listing.body, memo)
+    entries, entry = memo.entries, memo.entry
     writes, last_write = {}, {}
     for index, line in enumerate(lines):
-        name = _written(line.stmt)
+        name = entry(line.stmt)[5]
         writes[name] = writes.get(name, 0) + 1
         last_write[name] = index
     substitutions, removed = {}, set()
+    kept = listing.kept
     for index, line in enumerate(lines):
-        if substitutions and not substitutions.keys().isdisjoint(memo.reads(line.stmt)):
-            _Substitute(substitutions).visit(line.stmt)
-            memo.forget(line.stmt)
-            if integral is not None and _written(line.stmt) in derivatives:
-                line.stmt = _fold_statement(line.stmt, integral)[0]
         stmt = line.stmt
-        name = _written(stmt)
-        if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
+        known = entries.get(id(stmt))
+        if known is None or known[0] is not stmt:
+            known = entry(stmt)
+        if substitutions and not substitutions.keys().isdisjoint(known[1]):
+            _substitute(stmt, substitutions)
+            memo.forget(stmt)
+            if integral is not None and known[5] in derivatives:
+                line.stmt = _fold_statement(stmt, integral, memo)[0]
+            stmt = line.stmt
+            known = entry(stmt)
+        name = known[5]
+        if not (stmt.__class__ is ast.Assign and name in derivatives and writes[name] == 1
                 and name not in protected and name not in blocked):
             continue
         value = stmt.value
         if isinstance(value, ast.Name) and value.id in blocked:
             continue
         literal = _number(value) is not None
-        copy = (isinstance(value, ast.Name) and name not in listing.kept
+        copy = (isinstance(value, ast.Name) and name not in kept
                 and last_write.get(value.id, -1) < index)
         if literal or copy:
             substitutions[name] = value
@@ -417,7 +471,7 @@ def _propagate_body(body, derivatives, protected, kept, writes, reads, memo):
             use = body[j].stmt
             if source not in memo.reads(use):
                 reads[source] = reads.get(source, 0) + 1
-            _Substitute({name: stmt.value}).visit(use)
+            _substitute(use, {name: stmt.value})
             memo.forget(use)
         reads[name] = 0
         reads[source] = reads.get(source, 0) - 1
@@ -434,14 +488,27 @@ def _written_anywhere(item):
     return {_written(line.stmt) for line in walk_lines([item])}
 
 
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, substitutions):
-        self.substitutions = substitutions
+def _substitute(node, substitutions):
+    """Replace, in place, each name ``node`` reads that ``substitutions`` maps by a copy of
+    its value (``node`` itself is never a name: it is a statement or an expression)."""
+    for field in _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__):
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            for i, item in enumerate(value):
+                if item.__class__ is _Name:
+                    value[i] = _substituted(item, substitutions)
+                elif isinstance(item, ast.AST):
+                    _substitute(item, substitutions)
+        elif value.__class__ is _Name:
+            setattr(node, field, _substituted(value, substitutions))
+        elif isinstance(value, ast.AST):
+            _substitute(value, substitutions)
 
-    def visit_Name(self, node):
-        if isinstance(node.ctx, ast.Load) and node.id in self.substitutions:
-            return ast.copy_location(copy.deepcopy(self.substitutions[node.id]), node)
-        return node
+
+def _substituted(name, substitutions):
+    if name.id in substitutions and isinstance(name.ctx, ast.Load):
+        return ast.copy_location(copy_tree(substitutions[name.id]), name)
+    return name
 
 
 def _remove(listing, ids):
@@ -465,41 +532,47 @@ def _remove_dead(listing, derivatives, protected, memo):
     """Remove derivative assignments nobody reads afterwards (and ``d = d``).  Inside a
     block "afterwards" may wrap around a loop, so there a line goes only if its name is
     read nowhere."""
-    read_anywhere = set(protected)
-    for line in _lines(listing.body):
-        read_anywhere.update(memo.reads(line.stmt))
-    for item in listing.body:
-        if isinstance(item, Block):
-            read_anywhere.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+    read_anywhere = None                # computed at the first block
     read_later = set(protected)
+    entries, entry = memo.entries, memo.entry
     dead = set()
     for item in reversed(listing.body):
         if isinstance(item, Block):
+            if read_anywhere is None:
+                read_anywhere = set(protected)
+                for line in walk_lines(listing.body):
+                    read_anywhere.update(entry(line.stmt)[1])
+                for other in listing.body:
+                    if isinstance(other, Block):
+                        scan(other.head, read_anywhere, read_anywhere)
             for line in walk_lines([item]):
-                name = _written(line.stmt)
+                name = entry(line.stmt)[5]
                 if name in derivatives and name not in read_anywhere:
                     dead.add(id(line))
                 elif _is_self_copy(line.stmt):
                     dead.add(id(line))
             for line in walk_lines([item]):
-                read_later.update(memo.reads(line.stmt))
-            read_later.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+                read_later.update(entry(line.stmt)[1])
+            scan(item.head, read_later, read_later)
             continue
-        if not isinstance(item, Line):
+        if item.__class__ is not Line:
             continue
-        line = item
-        name = _written(line.stmt)
-        if (name in derivatives and name not in read_later) or _is_self_copy(line.stmt):
-            dead.add(id(line))
+        stmt = item.stmt
+        known = entries.get(id(stmt))
+        if known is None or known[0] is not stmt:
+            known = entry(stmt)
+        name = known[5]
+        if (name in derivatives and name not in read_later) or _is_self_copy(stmt):
+            dead.add(id(item))
             continue
-        read_later.update(memo.reads(line.stmt))
+        read_later.update(known[1])
     _remove(listing, dead)
     return bool(dead)
 
 
 def _is_self_copy(stmt):
-    return isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) \
-        and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == stmt.value.id
+    return stmt.__class__ is ast.Assign and stmt.value.__class__ is _Name \
+        and stmt.targets[0].__class__ is _Name and stmt.targets[0].id == stmt.value.id
 
 
 def _drop_empty_comments(body):

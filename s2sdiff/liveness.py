@@ -60,6 +60,20 @@ class Memo:
 
     def __init__(self):
         self.entries = {}           # id(stmt) -> the entry
+        self.touched = []           # Lines whose statement a pass changed (to fold again)
+        self.removed = set()        # id of each Line a pass removed (optimize makes no Line:
+                                    # no id is reused while it runs)
+
+    def take_touched(self):
+        """The Lines changed since the last call, once each, those removed left out."""
+        touched, self.touched = self.touched, []
+        seen = set(self.removed)
+        out = []
+        for line in touched:
+            if id(line) not in seen:
+                seen.add(id(line))
+                out.append(line)
+        return out
 
     def entry(self, stmt):
         entry = self.entries.get(id(stmt))
@@ -137,8 +151,8 @@ def nodes(node):
 
 
 AST = ast.AST
-_Name, _Load, _Constant, _UnaryOp, _Subscript = (ast.Name, ast.Load, ast.Constant, ast.UnaryOp,
-                                                  ast.Subscript)
+_Name, _Load, _Store, _Constant, _UnaryOp, _Subscript = (
+    ast.Name, ast.Load, ast.Store, ast.Constant, ast.UnaryOp, ast.Subscript)
 # fields that never hold a name, a literal or a unary operation (operators, contexts, strings)
 _LEAF_FIELDS = {"ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment", "name",
                 "module", "names", "level", "conversion", "is_async", "simple"}
@@ -185,6 +199,47 @@ def scan(node, loads, names, bases=None):
             elif isinstance(value, AST):
                 push(value)
     return literal
+
+
+def loads_in_order(node, out):
+    """Append to ``out`` the id of each ``Name`` read (``Load``) under ``node``, in the
+    order of ``ast.walk`` (breadth first), repeats included."""
+    todo = [node]
+    for node in todo:                  # grows as it goes: breadth first
+        cls = node.__class__
+        if cls is _Name:
+            if getattr(node, "ctx", None).__class__ is _Load:
+                out.append(node.id)
+            continue
+        for field in _FIELDS.get(cls) or _fields(cls):
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                todo.extend(v for v in value if isinstance(v, AST))
+            elif isinstance(value, AST):
+                todo.append(value)
+    return out
+
+
+def stores(node, out):
+    """Add to ``out`` the id of each ``Name`` bound (``Store``) under ``node``."""
+    todo = [node]
+    pop, push = todo.pop, todo.append
+    while todo:
+        node = pop()
+        cls = node.__class__
+        if cls is _Name:
+            if getattr(node, "ctx", None).__class__ is _Store:
+                out.add(node.id)
+            continue
+        for field in _FIELDS.get(cls) or _fields(cls):
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return out
 
 
 def prune_forward(listing, safe=False):

@@ -41,9 +41,10 @@ def optimize(listing):
     memo = _Memo()
     entries, entry = memo.entries, memo.entry
     changed = True
+    lines = walk_lines(listing.body)
     while changed:
         changed = False
-        for line in walk_lines(listing.body):
+        for line in lines:
             stmt = line.stmt
             known = entries.get(id(stmt))
             if known is None or known[0] is not stmt:
@@ -57,12 +58,14 @@ def optimize(listing):
             if folded:
                 memo.forget(stmt)
                 line.stmt = new
+                memo.touched.append(line)
                 changed = True
             else:
                 known[3] = True
         changed |= _propagate(listing, derivatives, protected, memo, integral)
         changed |= _propagate_in_blocks(listing, derivatives, protected, memo)
         changed |= _remove_dead(listing, derivatives, protected, memo)
+        lines = memo.take_touched()     # the next round folds only the lines changed since
     listing.body = _drop_empty_comments(listing.body)
     return listing
 
@@ -116,7 +119,7 @@ def _integral_names(program):
     while changed:
         changed = False
         for s in steps:
-            if s.target not in integral and _integral(s.value, frozenset(integral)):
+            if s.target not in integral and _integral(s.value, integral):
                 integral.add(s.target)
                 changed = True
     kinds = program.kinds     # NumPy code: the dtypes seen (kinds.py)
@@ -223,7 +226,7 @@ class _Fold:
         return node
 
 
-_Name, _Constant = ast.Name, ast.Constant
+_Name, _Constant, _Assign = ast.Name, ast.Constant, ast.Assign
 _REWRITES = {ast.UnaryOp: _Fold.visit_UnaryOp, ast.Compare: _Fold.visit_Compare,
              ast.IfExp: _Fold.visit_IfExp, ast.BinOp: _Fold.visit_BinOp}
 # fields whose nodes the rewrites never replace: operators and contexts (no children)
@@ -367,14 +370,19 @@ def _propagate(listing, derivatives, protected, memo, integral=None):
     """Substitute derivatives assigned once from a literal or a copyable name; one pass,
     each folded once substituted into (a literal it becomes goes on in the same pass).
     Only straight-line code outside blocks: a name a loop or branch touches stays."""
-    lines = [item for item in listing.body if isinstance(item, Line)]
     blocked = _in_blocks(listing.body, memo)
     entries, entry = memo.entries, memo.entry
-    writes, last_write = {}, {}
-    for index, line in enumerate(lines):
-        name = entry(line.stmt)[5]
-        writes[name] = writes.get(name, 0) + 1
-        last_write[name] = index
+    lines, writes, last_write = [], {}, {}
+    for item in listing.body:
+        if item.__class__ is Line:
+            stmt = item.stmt
+            known = entries.get(id(stmt))
+            if known is None or known[0] is not stmt:
+                known = entry(stmt)
+            name = known[5]
+            writes[name] = writes.get(name, 0) + 1
+            last_write[name] = len(lines)
+            lines.append(item)
     substitutions, removed = {}, set()
     kept = listing.kept
     for index, line in enumerate(lines):
@@ -385,10 +393,13 @@ def _propagate(listing, derivatives, protected, memo, integral=None):
         if substitutions and not substitutions.keys().isdisjoint(known[1]):
             _substitute(stmt, substitutions)
             memo.forget(stmt)
+            memo.touched.append(line)
+            folded = False
             if integral is not None and known[5] in derivatives:
-                line.stmt = _fold_statement(stmt, integral, memo)[0]
+                line.stmt, folded = _fold_statement(stmt, integral, memo)
             stmt = line.stmt
             known = entry(stmt)
+            known[3] = not folded and integral is not None   # folding it again changes nothing
         name = known[5]
         if not (stmt.__class__ is ast.Assign and name in derivatives and writes[name] == 1
                 and name not in protected and name not in blocked):
@@ -402,7 +413,7 @@ def _propagate(listing, derivatives, protected, memo, integral=None):
         if literal or copy:
             substitutions[name] = value
             removed.add(id(line))
-    _remove(listing, removed)
+    _remove(listing, removed, memo)
     return bool(removed)
 
 
@@ -473,10 +484,12 @@ def _propagate_body(body, derivatives, protected, kept, writes, reads, memo):
                 reads[source] = reads.get(source, 0) + 1
             _substitute(use, {name: stmt.value})
             memo.forget(use)
+            memo.touched.append(body[j])
         reads[name] = 0
         reads[source] = reads.get(source, 0) - 1
         writes[name] = 0
         i -= 1
+        memo.removed.add(id(body[i]))
         del body[i]
         changed = True
     return changed
@@ -511,8 +524,9 @@ def _substituted(name, substitutions):
     return name
 
 
-def _remove(listing, ids):
+def _remove(listing, ids, memo):
     if ids:
+        memo.removed |= ids
         listing.body = _without(listing.body, ids)
 
 
@@ -562,11 +576,13 @@ def _remove_dead(listing, derivatives, protected, memo):
         if known is None or known[0] is not stmt:
             known = entry(stmt)
         name = known[5]
-        if (name in derivatives and name not in read_later) or _is_self_copy(stmt):
+        if (name in derivatives and name not in read_later) or (
+                stmt.__class__ is _Assign and stmt.value.__class__ is _Name
+                and _is_self_copy(stmt)):
             dead.add(id(item))
             continue
         read_later.update(known[1])
-    _remove(listing, dead)
+    _remove(listing, dead, memo)
     return bool(dead)
 
 

@@ -54,9 +54,12 @@ class Memo:
     """What the passes know of each statement (the names it reads, the names in it, the
     name it assigns, whether folding leaves it as it is), kept until a pass changes the
     statement: each round of ``optimize`` then costs in proportion to what changed, not
-    to the listing.  ``entry(stmt)`` is ``[stmt, reads, names, settled, literal,
-    written]``: ``settled`` once folding has nothing to do on it, ``literal`` whether its
-    value holds a literal or a unary operation, ``written`` the name it assigns or None."""
+    to the listing.  ``entry(stmt)`` is ``[stmt, reads, names, settled, literal, written,
+    bases]``: ``settled`` once folding has nothing to do on it, ``literal`` whether its
+    value holds a literal or a unary operation, ``written`` the name it assigns or None,
+    ``bases`` the names it subscripts.  A pass that changes a statement in place calls
+    ``forget``; ``optimize`` leaves its ``Memo`` to ``prune_forward`` (``listing._memo``),
+    which runs right after it."""
 
     def __init__(self):
         self.entries = {}           # id(stmt) -> the entry
@@ -78,20 +81,20 @@ class Memo:
     def entry(self, stmt):
         entry = self.entries.get(id(stmt))
         if entry is None or entry[0] is not stmt:
-            loads, names = set(), set()
+            loads, names, bases = set(), set(), set()
             value = getattr(stmt, "value", None)
-            literal = scan(value, loads, names) if isinstance(value, AST) else False
+            literal = scan(value, loads, names, bases) if isinstance(value, AST) else False
             for field in _fields(stmt.__class__):
                 if field != "value":
                     child = getattr(stmt, field, None)
                     if child.__class__ is list:
                         for c in child:
                             if isinstance(c, AST):
-                                scan(c, loads, names)
+                                scan(c, loads, names, bases)
                     elif isinstance(child, AST):
-                        scan(child, loads, names)
+                        scan(child, loads, names, bases)
             entry = self.entries[id(stmt)] = [stmt, _augmented(stmt, loads), names, False,
-                                              literal, written(stmt)]
+                                              literal, written(stmt), bases]
         return entry
 
     def reads(self, stmt):
@@ -246,6 +249,8 @@ def prune_forward(listing, safe=False):
     """Drop forward statements whose value nothing later reads; with ``safe`` (scalar
     code) only those that cannot raise (``_cannot_raise``)."""
     derivatives = listing.derivative_names
+    memo = listing.__dict__.pop("_memo", None)     # optimize's, if it ran just before
+    entries = memo.entries if memo is not None else {}
     read = set()
     scan(listing.returns, read, read)
     unbound = {line.stmt.targets[0].id for item in listing.body if isinstance(item, Block)
@@ -257,7 +262,11 @@ def prune_forward(listing, safe=False):
     for item in reversed(listing.body):
         if isinstance(item, Block):         # kept whole; everything it reads is read
             for line in walk_lines([item]):
-                scan(line.stmt, read, read)
+                known = entries.get(id(line.stmt))
+                if known is not None and known[0] is line.stmt:
+                    read |= known[2]
+                else:
+                    scan(line.stmt, read, read)
             scan(item.head, read, read)
         elif isinstance(item, Line):
             stmt = item.stmt
@@ -270,9 +279,15 @@ def prune_forward(listing, safe=False):
                 if guard is not None:
                     item = Block(guard, [Line(ast.Expr(stmt.value), item.tag, item.note)])
                     stmt = item.body[0].stmt
-            scan(stmt, read, set(), read)
-            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-                read.add(stmt.target.id)
+            known = entries.get(id(stmt))
+            if known is not None and known[0] is stmt and not (
+                    stmt.__class__ is ast.AugAssign and stmt.target.__class__ is not _Name):
+                read |= known[1]        # what it loads (and ``d`` of ``d += e``) and what
+                read |= known[6]        # it subscripts: what scanning it gives
+            else:
+                scan(stmt, read, set(), read)
+                if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                    read.add(stmt.target.id)
         kept.append(item)
     listing.body = list(reversed(kept))
 

@@ -67,6 +67,7 @@ def optimize(listing):
         changed |= _remove_dead(listing, derivatives, protected, memo)
         lines = memo.take_touched()     # the next round folds only the lines changed since
     listing.body = _drop_empty_comments(listing.body)
+    listing._memo = memo            # for prune_forward, which runs next (pipeline.py)
     return listing
 
 

@@ -24,7 +24,7 @@ The forward statements nobody reads go in ``liveness.prune_forward``, after ``op
 """
 
 import ast
-import copy
+import collections
 import math
 
 from .custom import stop_gradient
@@ -86,11 +86,16 @@ def _lines(body):
 def _in_blocks(body, memo):
     """Names read or written inside blocks: left alone by propagation."""
     names = set()
+    entries, entry = memo.entries, memo.entry
     for item in body:
-        if isinstance(item, Block):
+        if item.__class__ is Block:
             scan(item.head, names, names)
-            for line in walk_lines([item]):
-                names.update(memo.names(line.stmt))
+            for line in walk_lines((item,)):
+                stmt = line.stmt
+                known = entries.get(id(stmt))
+                if known is None or known[0] is not stmt:
+                    known = entry(stmt)
+                names |= known[2]
     return names
 
 
@@ -423,13 +428,15 @@ def _propagate_in_blocks(listing, derivatives, protected, memo):
     the same body, before ``db`` changes, is substituted (``dtanh = ds`` in a loop)."""
     if not any(isinstance(item, Block) for item in listing.body):
         return False
-    writes = {}
-    reads = {}
-    for line in _lines(listing.body):
-        name = _written(line.stmt)
-        writes[name] = writes.get(name, 0) + 1
-        for name in memo.reads(line.stmt):
-            reads[name] = reads.get(name, 0) + 1
+    writes, reads = collections.Counter(), collections.Counter()
+    entries, entry = memo.entries, memo.entry
+    for line in walk_lines(listing.body):
+        stmt = line.stmt
+        known = entries.get(id(stmt))
+        if known is None or known[0] is not stmt:
+            known = entry(stmt)
+        writes[known[5]] += 1
+        reads.update(known[1])
     changed = False
     for item in listing.body:
         if isinstance(item, Block):
@@ -556,18 +563,25 @@ def _remove_dead(listing, derivatives, protected, memo):
             if read_anywhere is None:
                 read_anywhere = set(protected)
                 for line in walk_lines(listing.body):
-                    read_anywhere.update(entry(line.stmt)[1])
+                    stmt = line.stmt
+                    known = entries.get(id(stmt))
+                    if known is None or known[0] is not stmt:
+                        known = entry(stmt)
+                    read_anywhere |= known[1]
                 for other in listing.body:
                     if isinstance(other, Block):
                         scan(other.head, read_anywhere, read_anywhere)
-            for line in walk_lines([item]):
-                name = entry(line.stmt)[5]
+            for line in walk_lines((item,)):
+                stmt = line.stmt
+                known = entries.get(id(stmt))
+                if known is None or known[0] is not stmt:
+                    known = entry(stmt)
+                name = known[5]
                 if name in derivatives and name not in read_anywhere:
                     dead.add(id(line))
-                elif _is_self_copy(line.stmt):
+                elif stmt.__class__ is _Assign and _is_self_copy(stmt):
                     dead.add(id(line))
-            for line in walk_lines([item]):
-                read_later.update(entry(line.stmt)[1])
+                read_later |= known[1]
             scan(item.head, read_later, read_later)
             continue
         if item.__class__ is not Line:

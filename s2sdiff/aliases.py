@@ -127,8 +127,7 @@ def _assigned_names(func):
     return stores(func, {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)})
 
 
-def _item_loads(item):
-    """``ir.item_loads`` (the names an item reads itself, in the same order), faster."""
+def _item_loads(item):                 # ir.item_loads (the same names, in the same order), faster
     out = []
     if isinstance(item, Step):
         loads_in_order(item.value, out)

@@ -39,7 +39,8 @@ import numpy as np
 
 from .rules import ArrayRule, Attribute, Function, Method, Syntax
 from .errors import S2SDiffError, UnsupportedError
-from .ir import If, Loop, Step, assigned_names, item_loads, store_names
+from .ir import If, Loop, Passive, Step, store_names
+from .liveness import loads_in_order, stores
 from .normalize import normalize
 from .normalize.entries import entry_index
 from .parse import parse
@@ -119,6 +120,28 @@ def writes_arguments(func):
     with _lock:
         _summaries[func] = written
     return written
+
+
+def _assigned_names(func):
+    """``ir.assigned_names`` (the parameters and every name bound), by a faster walk."""
+    return stores(func, {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)})
+
+
+def _item_loads(item):                 # ir.item_loads (the same names, in the same order), faster
+    out = []
+    if isinstance(item, Step):
+        loads_in_order(item.value, out)
+        if item.store is not None:
+            loads_in_order(item.store, out)
+    elif isinstance(item, Passive):
+        loads_in_order(item.stmt, out)
+    elif isinstance(item, If):
+        loads_in_order(item.test, out)
+    elif isinstance(item, Loop):
+        for node in (item.iterable, item.test):
+            if node is not None:
+                loads_in_order(node, out)
+    return out
 
 
 class _Object:
@@ -244,7 +267,7 @@ class _Analysis:
     # the analysis ---------------------------------------------------------------------
 
     def run(self):
-        self.locals = assigned_names(self.program.parsed.node)
+        self.locals = _assigned_names(self.program.parsed.node)
         for p in self.program.params:
             self.pts[p] = {self.param_object(p)} if not self.scalar(p) else set()
         self.order = []                  # (item, index, outermost enclosing loop span)
@@ -276,7 +299,7 @@ class _Analysis:
                 self.carried.update(item.carried)
                 for name in store_names(item.target):
                     self.defined.setdefault(name, []).append(index)
-            for name in item_loads(item):
+            for name in _item_loads(item):
                 self.reads.setdefault(name, []).append((index, item))
             if isinstance(item, self.If):
                 self._positions(item.body, loop)
@@ -321,10 +344,11 @@ class _Analysis:
         rule, t, args = step.rule, step.target, step.args
         value = step.value
         key = getattr(rule, "key", None)
-        if step.mutates:
+        syntax = key.__class__ is Syntax     # (only a Syntax equals one: spares __eq__ calls)
+        if step.store is not None:           # step.mutates
             container = args[0].id
             self.containers.add(container)
-            element = args[2] if key == _SETITEM else args[1]
+            element = args[2] if syntax and key == _SETITEM else args[1]
             stored = self.atom(element) if isinstance(element, (ast.Name, ast.Attribute)) \
                 else set()
             changed = False
@@ -336,19 +360,19 @@ class _Analysis:
         if step.call is not None:     # w = res[0] of res = np.linalg.eigh(a): entries.py
             return self.add(t, {self.obj(("entry", value.value.id, entry_index(step)), "array",
                                          step, mutable=True)})
-        if key == _COPY or isinstance(value, (ast.Name, ast.Attribute)) \
+        if syntax and key == _COPY or isinstance(value, (ast.Name, ast.Attribute)) \
                 and not isinstance(rule, ArrayRule):
             if isinstance(value, ast.Attribute) and not isinstance(value.value, ast.Name):
                 return False
             return self.add(t, self.atom(value))
-        if key == _DISPLAY:
+        if syntax and key == _DISPLAY:
             o = self.obj(("step", t, step.lineno), "list" if isinstance(value, ast.List)
                          else "tuple", step, mutable=isinstance(value, ast.List))
             before = len(o.contents)
             for e in args:
                 o.contents |= self.atom(e)
             return self.add(t, {o}) or len(o.contents) != before
-        if key in (_GETITEM, _ARRAY_GETITEM):
+        if syntax and key in (_GETITEM, _ARRAY_GETITEM):
             base = value.value                   # a local, or data held outside (X[0])
             local = isinstance(base, ast.Name) and (base.id in self.locals
                                                     or base.id in self.program.params)
@@ -368,7 +392,7 @@ class _Analysis:
             return self.add(t, self.atom(args[0]) if args else set())
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
             return self.add(t, self.atom(args[0]) | {self.fresh(step)})
-        if key == _CALL:
+        if syntax and key == _CALL:
             reached = self.reach(set().union(*[self.atom(a) for a in args]) if args else set())
             return self.add(t, {self.fresh(step)} | reached)
         if isinstance(value, ast.BinOp) and not self.known_mutable(t):

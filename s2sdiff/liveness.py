@@ -52,50 +52,89 @@ def _cannot_raise(node, unbound):
 
 
 class Memo:
-    """What the passes know of each statement (the names it reads, the names in it,
-    whether folding leaves it as it is), kept until a pass changes the statement: each
-    round of ``optimize`` then costs in proportion to what changed, not to the listing."""
+    """What the passes know of each statement (the names it reads, the names in it, the
+    name it assigns, whether folding leaves it as it is), kept until a pass changes the
+    statement: each round of ``optimize`` then costs in proportion to what changed, not
+    to the listing.  ``entry(stmt)`` is ``[stmt, reads, names, settled, literal, written,
+    bases]``: ``settled`` once folding has nothing to do on it, ``literal`` whether its
+    value holds a literal or a unary operation, ``written`` the name it assigns or None,
+    ``bases`` the names it subscripts.  A pass that changes a statement in place calls
+    ``forget``; ``optimize`` leaves its ``Memo`` to ``prune_forward`` (``listing._memo``),
+    which runs right after it."""
 
     def __init__(self):
-        self.entries = {}           # id(stmt) -> [stmt, reads, names, folded]
+        self.entries = {}           # id(stmt) -> the entry
+        self.touched = []           # Lines whose statement a pass changed (to fold again)
+        self.removed = set()        # id of each Line a pass removed (optimize makes no Line:
+                                    # no id is reused while it runs)
 
-    def _entry(self, stmt):
+    def take_touched(self):
+        """The Lines changed since the last call, once each, those removed left out."""
+        touched, self.touched = self.touched, []
+        seen = set(self.removed)
+        out = []
+        for line in touched:
+            if id(line) not in seen:
+                seen.add(id(line))
+                out.append(line)
+        return out
+
+    def entry(self, stmt):
         entry = self.entries.get(id(stmt))
         if entry is None or entry[0] is not stmt:
-            entry = self.entries[id(stmt)] = [stmt, None, None, False]
+            loads, names, bases = set(), set(), set()
+            value = getattr(stmt, "value", None)
+            literal = scan(value, loads, names, bases) if isinstance(value, AST) else False
+            for field in _fields(stmt.__class__):
+                if field != "value":
+                    child = getattr(stmt, field, None)
+                    if child.__class__ is list:
+                        for c in child:
+                            if isinstance(c, AST):
+                                scan(c, loads, names, bases)
+                    elif isinstance(child, AST):
+                        scan(child, loads, names, bases)
+            entry = self.entries[id(stmt)] = [stmt, _augmented(stmt, loads), names, False,
+                                              literal, written(stmt), bases]
         return entry
 
     def reads(self, stmt):
-        entry = self._entry(stmt)
-        if entry[1] is None:
-            entry[1] = reads(stmt)
-        return entry[1]
+        return self.entry(stmt)[1]
 
     def names(self, stmt):
-        entry = self._entry(stmt)
-        if entry[2] is None:
-            entry[2] = {n.id for n in nodes(stmt) if isinstance(n, ast.Name)}
-        return entry[2]
+        return self.entry(stmt)[2]
 
-    def is_folded(self, stmt):
-        entry = self.entries.get(id(stmt))
-        return entry is not None and entry[0] is stmt and entry[3]
-
-    def folded(self, stmt):
-        self._entry(stmt)[3] = True
+    def has_literal(self, stmt):
+        """Whether ``stmt.value`` holds a literal or a unary operator (what folding needs)."""
+        return self.entry(stmt)[4]
 
     def forget(self, stmt):
         self.entries.pop(id(stmt), None)
 
 
+def written(stmt):
+    """The name ``stmt`` assigns (``d`` of ``d = e``, ``d += e``), or None."""
+    target = stmt.targets[0] if stmt.__class__ is ast.Assign else getattr(stmt, "target", None)
+    return target.id if target.__class__ is ast.Name else None
+
+
+def _augmented(stmt, loads):
+    """``loads`` with what an augmented assignment's target reads (``d`` of ``d += e``,
+    every name of ``d[i] += e``)."""
+    if stmt.__class__ is ast.AugAssign:
+        target = stmt.target
+        if target.__class__ is ast.Name:
+            loads.add(target.id)
+        elif target.__class__ is ast.Subscript:
+            scan(target, loads, loads)
+    return loads
+
+
 def reads(stmt):
     """The names ``stmt`` reads (an augmented target too)."""
-    names = {n.id for n in nodes(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-        names.add(stmt.target.id)
-    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
-        names.update(n.id for n in nodes(stmt.target) if isinstance(n, ast.Name))
-    return names
+    loads = set()
+    scan(stmt, loads, set())
+    return _augmented(stmt, loads)
 
 
 def nodes(node):
@@ -115,11 +154,106 @@ def nodes(node):
     return out
 
 
+AST = ast.AST
+_Name, _Load, _Store, _Constant, _UnaryOp, _Subscript = (
+    ast.Name, ast.Load, ast.Store, ast.Constant, ast.UnaryOp, ast.Subscript)
+# fields that never hold a name, a literal or a unary operation (operators, contexts, strings)
+_LEAF_FIELDS = {"ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment", "name",
+                "module", "names", "level", "conversion", "is_async", "simple"}
+_FIELDS = {ast.Constant: ()}
+
+
+def _fields(cls):
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
+def scan(node, loads, names, bases=None):
+    """Add the ids of the ``Name`` nodes under ``node`` to ``names``, those read (``Load``)
+    to ``loads`` too, and to ``bases`` (if given) the names subscripted (``v`` of
+    ``v[i]``); return whether a literal (``Constant``) or a ``UnaryOp`` occurs.  The one
+    walk every pass asks its questions of (``ast.walk`` costs several times more)."""
+    literal = False
+    todo = [node]
+    pop, push = todo.pop, todo.append
+    while todo:
+        node = pop()
+        cls = node.__class__
+        if cls is _Name:
+            names.add(node.id)
+            if getattr(node, "ctx", None).__class__ is _Load:
+                loads.add(node.id)
+            continue
+        if cls is _Constant:
+            literal = True
+            continue
+        if cls is _UnaryOp:
+            literal = True
+        elif cls is _Subscript and bases is not None and node.value.__class__ is _Name:
+            bases.add(node.value.id)
+        fields = _FIELDS.get(cls) or _fields(cls)
+        for field in fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return literal
+
+
+def loads_in_order(node, out):
+    """Append to ``out`` the id of each ``Name`` read (``Load``) under ``node``, in the
+    order of ``ast.walk`` (breadth first), repeats included."""
+    todo = [node]
+    for node in todo:                  # grows as it goes: breadth first
+        cls = node.__class__
+        if cls is _Name:
+            if getattr(node, "ctx", None).__class__ is _Load:
+                out.append(node.id)
+            continue
+        for field in _FIELDS.get(cls) or _fields(cls):
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                todo.extend(v for v in value if isinstance(v, AST))
+            elif isinstance(value, AST):
+                todo.append(value)
+    return out
+
+
+def stores(node, out):
+    """Add to ``out`` the id of each ``Name`` bound (``Store``) under ``node``."""
+    todo = [node]
+    pop, push = todo.pop, todo.append
+    while todo:
+        node = pop()
+        cls = node.__class__
+        if cls is _Name:
+            if getattr(node, "ctx", None).__class__ is _Store:
+                out.add(node.id)
+            continue
+        for field in _FIELDS.get(cls) or _fields(cls):
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, AST):
+                        push(v)
+            elif isinstance(value, AST):
+                push(value)
+    return out
+
+
 def prune_forward(listing, safe=False):
     """Drop forward statements whose value nothing later reads; with ``safe`` (scalar
     code) only those that cannot raise (``_cannot_raise``)."""
     derivatives = listing.derivative_names
-    read = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
+    memo = listing.__dict__.pop("_memo", None)     # optimize's, if it ran just before
+    entries = memo.entries if memo is not None else {}
+    read = set()
+    scan(listing.returns, read, read)
     unbound = {line.stmt.targets[0].id for item in listing.body if isinstance(item, Block)
                for line in walk_lines([item]) if isinstance(line.stmt, ast.Assign)
                and isinstance(line.stmt.targets[0], ast.Name)}     # may be unbound after it
@@ -129,8 +263,12 @@ def prune_forward(listing, safe=False):
     for item in reversed(listing.body):
         if isinstance(item, Block):         # kept whole; everything it reads is read
             for line in walk_lines([item]):
-                read.update(n.id for n in ast.walk(line.stmt) if isinstance(n, ast.Name))
-            read.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+                known = entries.get(id(line.stmt))
+                if known is not None and known[0] is line.stmt:
+                    read |= known[2]
+                else:
+                    scan(line.stmt, read, read)
+            scan(item.head, read, read)
         elif isinstance(item, Line):
             stmt = item.stmt
             target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
@@ -142,13 +280,15 @@ def prune_forward(listing, safe=False):
                 if guard is not None:
                     item = Block(guard, [Line(ast.Expr(stmt.value), item.tag, item.note)])
                     stmt = item.body[0].stmt
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    read.add(node.id)
-                if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-                    read.add(node.value.id)
-            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
-                read.add(stmt.target.id)
+            known = entries.get(id(stmt))
+            if known is not None and known[0] is stmt and not (
+                    stmt.__class__ is ast.AugAssign and stmt.target.__class__ is not _Name):
+                read |= known[1]        # what it loads (and ``d`` of ``d += e``) and what
+                read |= known[6]        # it subscripts: what scanning it gives
+            else:
+                scan(stmt, read, set(), read)
+                if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                    read.add(stmt.target.id)
         kept.append(item)
     listing.body = list(reversed(kept))
 

@@ -3,7 +3,7 @@
 Repeated to a fixed point:
 
 * literal arithmetic and comparisons are folded (``2 - 1`` is ``1``, ``-(1.0)`` is
-  ``-1.0``, ``a if 2.0 != 0 else b`` is ``a``);
+  ``-1.0``, ``a if 2.0 != 0 else b`` is ``a``; ``folding.py``);
 * identities that hold for every float and array go: ``x * 1``, ``1 * x``, ``x / 1``,
   ``x + 0``, ``x - 0``, ``x ** 1``, ``--x``; ``x * -1`` becomes ``-x``, ``a + -b * c``
   becomes ``a - b * c`` and ``d += -e`` becomes ``d -= e``;
@@ -24,69 +24,78 @@ The forward statements nobody reads go in ``liveness.prune_forward``, after ``op
 """
 
 import ast
-import copy
-import math
+import collections
 
 from .custom import stop_gradient
-from .listing import Block, Comment, Line, assign, walk_lines
-from .liveness import Memo as _Memo, nodes as _nodes, prune_forward  # noqa: F401  (pipeline imports it here)
+from .folding import (_CHILD_FIELDS, _Assign, _Name, _child_fields, _fold, _integral, _number,
+                      _without_sign, fold)  # noqa: F401  (others import fold from here)
+from .listing import Block, Comment, Line, assign, copy_tree, walk_lines
+from .liveness import Memo as _Memo, prune_forward, scan, written as _written  # noqa: F401
+# (pipeline imports prune_forward here)
 
 
 def optimize(listing):
     """Optimise ``listing`` in place (see the module docstring) and return it."""
-    protected = {n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)}
+    protected = _names_in(listing.returns)
     derivatives = listing.derivative_names
     integral = _integral_names(listing.origin)
     memo = _Memo()
+    entries, entry = memo.entries, memo.entry
     changed = True
+    lines = walk_lines(listing.body)
     while changed:
         changed = False
-        for line in _lines(listing.body):
-            if _written(line.stmt) not in derivatives or memo.is_folded(line.stmt):
-                continue            # the forward sweep is the user's code: left as written
-            stmt, folded = _fold_statement(line.stmt, integral)
+        for line in lines:
+            stmt = line.stmt
+            known = entries.get(id(stmt))
+            if known is None or known[0] is not stmt:
+                known = entry(stmt)
+            if known[3]:
+                continue            # folded already
+            if known[5] not in derivatives:
+                known[3] = True     # the forward sweep is the user's code: left as written
+                continue
+            new, folded = _fold_statement(stmt, integral, memo)
             if folded:
-                memo.forget(line.stmt)
-                line.stmt = stmt
+                memo.forget(stmt)
+                line.stmt = new
+                memo.touched.append(line)
                 changed = True
             else:
-                memo.folded(stmt)
+                known[3] = True
         changed |= _propagate(listing, derivatives, protected, memo, integral)
         changed |= _propagate_in_blocks(listing, derivatives, protected, memo)
         changed |= _remove_dead(listing, derivatives, protected, memo)
+        lines = memo.take_touched()     # the next round folds only the lines changed since
     listing.body = _drop_empty_comments(listing.body)
+    listing._memo = memo            # for prune_forward, which runs next (pipeline.py)
     return listing
 
 
-def _lines(body):
-    """Every line, those inside blocks included."""
-    return list(walk_lines(body))
+def _names_in(node):
+    """Every name in ``node``."""
+    names = set()
+    scan(node, names, names)
+    return names
 
 
 def _in_blocks(body, memo):
     """Names read or written inside blocks: left alone by propagation."""
     names = set()
+    entries, entry = memo.entries, memo.entry
     for item in body:
-        if isinstance(item, Block):
-            names.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
-            for line in walk_lines([item]):
-                names.update(memo.names(line.stmt))
+        if item.__class__ is Block:
+            scan(item.head, names, names)
+            for line in walk_lines((item,)):
+                stmt = line.stmt
+                known = entries.get(id(stmt))
+                if known is None or known[0] is not stmt:
+                    known = entry(stmt)
+                names |= known[2]
     return names
 
 
 # folding ------------------------------------------------------------------------
-
-def _number(node):
-    """The value of a numeric literal node, else None."""
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return node.value
-    return None
-
-
-def _is(node, value):
-    number = _number(node)
-    return number is not None and number == value
-
 
 def _integral_names(program):
     """Names that may hold ints or bools: results of comparisons, floor, len... (not of
@@ -100,7 +109,7 @@ def _integral_names(program):
     while changed:
         changed = False
         for s in steps:
-            if s.target not in integral and _integral(s.value, frozenset(integral)):
+            if s.target not in integral and _integral(s.value, integral):
                 integral.add(s.target)
                 changed = True
     kinds = program.kinds     # NumPy code: the dtypes seen (kinds.py)
@@ -109,246 +118,72 @@ def _integral_names(program):
     return frozenset(integral)
 
 
-class _Fold(ast.NodeTransformer):
-    def __init__(self, integral=frozenset()):
-        self.integral = integral
-        self.changed = False
-
-    def visit(self, node):
-        new = super().visit(node)
-        if new is not node:
-            self.changed = True
-        return new
-
-    def _keeps_type(self, kept, one):
-        """Dropping ``* one`` (or ``* -1``) keeps the type: ``(x > 0) * 1.0`` stays a float."""
-        return not (_integral(kept, self.integral) and isinstance(one.value, float))
-
-    def visit_UnaryOp(self, node):
-        self.generic_visit(node)
-        operand = node.operand
-        if isinstance(node.op, ast.UAdd) and _number(operand) is not None:
-            return operand
-        if isinstance(node.op, ast.USub):
-            if _number(operand) is not None:
-                return ast.Constant(-operand.value)
-            if isinstance(operand, ast.UnaryOp) and isinstance(operand.op, ast.USub):
-                return operand.operand
-        return node
-
-    def visit_Compare(self, node):
-        self.generic_visit(node)
-        values = [_number(node.left)] + [_number(c) for c in node.comparators]
-        if len(node.ops) == 1 and None not in values and type(node.ops[0]) in _COMPARISONS:
-            return ast.Constant(_COMPARISONS[type(node.ops[0])](*values))
-        return node
-
-    def visit_IfExp(self, node):
-        self.generic_visit(node)
-        if isinstance(node.test, ast.Constant) and isinstance(node.test.value, bool):
-            return node.body if node.test.value else node.orelse
-        return node
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        left, right, op = node.left, node.right, node.op
-        folded = _fold_literals(left, op, right)
-        if folded is not None:
-            return folded
-        if isinstance(op, ast.Mult):
-            if _is(right, 1) and self._keeps_type(left, right):
-                return left
-            if _is(left, 1) and self._keeps_type(right, left):
-                return right
-            if _is(right, -1) and self._keeps_type(left, right):
-                return _negate(left)
-            if _is(left, -1) and self._keeps_type(right, left):
-                return _negate(right)
-        if isinstance(op, ast.Div):
-            if _is(right, 1):
-                return left
-            if _is(right, -1):
-                return _negate(left)
-        if isinstance(op, ast.Add):
-            if _is(right, 0):
-                return left
-            if _is(left, 0):
-                return right
-            positive = _without_sign(right)
-            if positive is not None:
-                return ast.BinOp(left, ast.Sub(), positive)
-        if isinstance(op, ast.Sub):
-            if _is(right, 0):
-                return left
-            if _is(left, 0):
-                return _negate(right)
-            positive = _without_sign(right)
-            if positive is not None:
-                return ast.BinOp(left, ast.Add(), positive)
-        if isinstance(op, ast.Pow) and _is(right, 1):
-            return left
-        return node
-
-
-def _integral(node, names=frozenset()):
-    """Whether ``node`` may be a bool or int however the inputs are typed."""
-    if isinstance(node, ast.Name):
-        return node.id in names
-    if isinstance(node, ast.Compare):
-        return True
-    if isinstance(node, ast.Call):
-        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        if func in _SELECTING_FUNCTIONS:       # max(x, 3) may return the int 3
-            return any(_integral(a, names) for a in node.args)
-        return func in _INTEGER_FUNCTIONS
-    if isinstance(node, ast.IfExp):
-        return _integral(node.body, names) or _integral(node.orelse, names)
-    if isinstance(node, ast.Constant):
-        return type(node.value) in (bool, int)
-    if isinstance(node, (ast.List, ast.Tuple)):   # a display: may it hold an int?
-        return any(_integral(e, names) for e in node.elts)
-    if isinstance(node, ast.Subscript):           # an element of a list that may hold ints
-        return _integral(node.value, names)
-    if isinstance(node, ast.UnaryOp):
-        return _integral(node.operand, names)
-    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Div):
-        return _integral(node.left, names) and _integral(node.right, names)
-    return False
-
-
-_INTEGER_FUNCTIONS = {"floor", "ceil", "trunc", "round", "int", "len"}
-_SELECTING_FUNCTIONS = {"max", "min", "abs"}
-
-
-def _is_negation(node):
-    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
-
-
-def _without_sign(node):
-    """``e`` if ``node`` is ``-e``, or a product or quotient led by a negation or a
-    negative literal (``-a / b * c`` gives ``a / b * c``); otherwise None."""
-    if _is_negation(node):
-        return node.operand
-    number = _number(node)
-    if number is not None and number < 0:
-        return ast.Constant(-number)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
-        left = _without_sign(node.left)
-        if left is not None:
-            return ast.BinOp(left, node.op, node.right)
-    return None
-
-
-def _negate(node):
-    if _number(node) is not None:
-        return ast.Constant(-node.value)
-    if _is_negation(node):
-        return node.operand
-    return ast.UnaryOp(ast.USub(), node)
-
-
-_COMPARISONS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
-                ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
-                ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
-
-_ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-               ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
-               ast.Pow: lambda a, b: a ** b}
-
-
-def _fold_literals(left, op, right):
-    a, b = _number(left), _number(right)
-    if a is None or b is None or type(op) not in _ARITHMETIC:
-        return None
-    if isinstance(op, ast.Div) and b == 0:
-        return None                                  # keep the ZeroDivisionError
-    if isinstance(op, ast.Pow) and (abs(b) > 4 or (a == 0 and b < 0)):
-        return None
-    try:
-        value = _ARITHMETIC[type(op)](a, b)
-    except (OverflowError, ZeroDivisionError, ValueError):
-        return None
-    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    if isinstance(value, int) and abs(value) > 2 ** 53:
-        return None                                  # keep huge integer arithmetic as written
-    if isinstance(value, float) and value == int(value) and type(a) is int and type(b) is int \
-            and not isinstance(op, ast.Div):
-        value = int(value)
-    return ast.Constant(value)
-
-
-def fold(expr, integral=frozenset()):
-    """``expr`` with literal arithmetic and identities folded, to a fixed point.
-
-    ``integral`` names values that may be ints or bools, for which ``* 1.0`` must stay.
-    """
-    return _fold(expr, integral)[0]
-
-
-def _fold(expr, integral):
-    """``fold``, and whether anything was folded (every rewrite returns a new node)."""
-    folded = False
-    while True:
-        folder = _Fold(integral)
-        expr = folder.visit(expr)
-        if not folder.changed:
-            return expr, folded
-        folded = True
-
-
-def _fold_statement(stmt, integral):
-    """The statement folded (its value in place), and whether anything changed."""
-    if not any(isinstance(n, (ast.Constant, ast.UnaryOp)) for n in _nodes(stmt.value)):
+def _fold_statement(stmt, integral, memo):
+    """The statement folded (its value in place), and whether anything changed; ``memo``
+    forgets it when it changed."""
+    if not memo.has_literal(stmt):
         return stmt, False          # every rule needs a literal or a sign to act on
     stmt.value, folded = _fold(stmt.value, integral)
+    if folded:
+        memo.forget(stmt)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
         positive = _without_sign(stmt.value)
         if positive is not None:
+            memo.forget(stmt)
             return ast.AugAssign(stmt.target, ast.Sub(), positive, lineno=0), True
     return stmt, folded
 
 
 # propagation and dead code ---------------------------------------------------------
 
-def _written(stmt):
-    target = stmt.targets[0] if stmt.__class__ is ast.Assign else getattr(stmt, "target", None)
-    return target.id if target.__class__ is ast.Name else None
-
-
 def _propagate(listing, derivatives, protected, memo, integral=None):
     """Substitute derivatives assigned once from a literal or a copyable name; one pass,
     each folded once substituted into (a literal it becomes goes on in the same pass).
     Only straight-line code outside blocks: a name a loop or branch touches stays."""
-    lines = [item for item in listing.body if isinstance(item, Line)]
     blocked = _in_blocks(listing.body, memo)
-    writes, last_write = {}, {}
-    for index, line in enumerate(lines):
-        name = _written(line.stmt)
-        writes[name] = writes.get(name, 0) + 1
-        last_write[name] = index
+    entries, entry = memo.entries, memo.entry
+    lines, writes, last_write = [], {}, {}
+    for item in listing.body:
+        if item.__class__ is Line:
+            stmt = item.stmt
+            known = entries.get(id(stmt))
+            if known is None or known[0] is not stmt:
+                known = entry(stmt)
+            name = known[5]
+            writes[name] = writes.get(name, 0) + 1
+            last_write[name] = len(lines)
+            lines.append(item)
     substitutions, removed = {}, set()
+    kept = listing.kept
     for index, line in enumerate(lines):
-        if substitutions and not substitutions.keys().isdisjoint(memo.reads(line.stmt)):
-            _Substitute(substitutions).visit(line.stmt)
-            memo.forget(line.stmt)
-            if integral is not None and _written(line.stmt) in derivatives:
-                line.stmt = _fold_statement(line.stmt, integral)[0]
         stmt = line.stmt
-        name = _written(stmt)
-        if not (isinstance(stmt, ast.Assign) and name in derivatives and writes[name] == 1
+        known = entries.get(id(stmt))
+        if known is None or known[0] is not stmt:
+            known = entry(stmt)
+        if substitutions and not substitutions.keys().isdisjoint(known[1]):
+            _substitute(stmt, substitutions)
+            memo.forget(stmt)
+            memo.touched.append(line)
+            folded = False
+            if integral is not None and known[5] in derivatives:
+                line.stmt, folded = _fold_statement(stmt, integral, memo)
+            stmt = line.stmt
+            known = entry(stmt)
+            known[3] = not folded and integral is not None   # folding it again changes nothing
+        name = known[5]
+        if not (stmt.__class__ is ast.Assign and name in derivatives and writes[name] == 1
                 and name not in protected and name not in blocked):
             continue
         value = stmt.value
         if isinstance(value, ast.Name) and value.id in blocked:
             continue
         literal = _number(value) is not None
-        copy = (isinstance(value, ast.Name) and name not in listing.kept
+        copy = (isinstance(value, ast.Name) and name not in kept
                 and last_write.get(value.id, -1) < index)
         if literal or copy:
             substitutions[name] = value
             removed.add(id(line))
-    _remove(listing, removed)
+    _remove(listing, removed, memo)
     return bool(removed)
 
 
@@ -357,13 +192,15 @@ def _propagate_in_blocks(listing, derivatives, protected, memo):
     the same body, before ``db`` changes, is substituted (``dtanh = ds`` in a loop)."""
     if not any(isinstance(item, Block) for item in listing.body):
         return False
-    writes = {}
-    reads = {}
-    for line in _lines(listing.body):
-        name = _written(line.stmt)
-        writes[name] = writes.get(name, 0) + 1
-        for name in memo.reads(line.stmt):
-            reads[name] = reads.get(name, 0) + 1
+    writes, reads = collections.Counter(), collections.Counter()
+    entries, entry = memo.entries, memo.entry
+    for line in walk_lines(listing.body):
+        stmt = line.stmt
+        known = entries.get(id(stmt))
+        if known is None or known[0] is not stmt:
+            known = entry(stmt)
+        writes[known[5]] += 1
+        reads.update(known[1])
     changed = False
     for item in listing.body:
         if isinstance(item, Block):
@@ -417,12 +254,14 @@ def _propagate_body(body, derivatives, protected, kept, writes, reads, memo):
             use = body[j].stmt
             if source not in memo.reads(use):
                 reads[source] = reads.get(source, 0) + 1
-            _Substitute({name: stmt.value}).visit(use)
+            _substitute(use, {name: stmt.value})
             memo.forget(use)
+            memo.touched.append(body[j])
         reads[name] = 0
         reads[source] = reads.get(source, 0) - 1
         writes[name] = 0
         i -= 1
+        memo.removed.add(id(body[i]))
         del body[i]
         changed = True
     return changed
@@ -434,18 +273,32 @@ def _written_anywhere(item):
     return {_written(line.stmt) for line in walk_lines([item])}
 
 
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, substitutions):
-        self.substitutions = substitutions
+def _substitute(node, substitutions):
+    """Replace, in place, each name ``node`` reads that ``substitutions`` maps by a copy of
+    its value (``node`` itself is never a name: it is a statement or an expression)."""
+    for field in _CHILD_FIELDS.get(node.__class__) or _child_fields(node.__class__):
+        value = getattr(node, field, None)
+        if value.__class__ is list:
+            for i, item in enumerate(value):
+                if item.__class__ is _Name:
+                    value[i] = _substituted(item, substitutions)
+                elif isinstance(item, ast.AST):
+                    _substitute(item, substitutions)
+        elif value.__class__ is _Name:
+            setattr(node, field, _substituted(value, substitutions))
+        elif isinstance(value, ast.AST):
+            _substitute(value, substitutions)
 
-    def visit_Name(self, node):
-        if isinstance(node.ctx, ast.Load) and node.id in self.substitutions:
-            return ast.copy_location(copy.deepcopy(self.substitutions[node.id]), node)
-        return node
+
+def _substituted(name, substitutions):
+    if name.id in substitutions and isinstance(name.ctx, ast.Load):
+        return ast.copy_location(copy_tree(substitutions[name.id]), name)
+    return name
 
 
-def _remove(listing, ids):
+def _remove(listing, ids, memo):
     if ids:
+        memo.removed |= ids
         listing.body = _without(listing.body, ids)
 
 
@@ -465,41 +318,56 @@ def _remove_dead(listing, derivatives, protected, memo):
     """Remove derivative assignments nobody reads afterwards (and ``d = d``).  Inside a
     block "afterwards" may wrap around a loop, so there a line goes only if its name is
     read nowhere."""
-    read_anywhere = set(protected)
-    for line in _lines(listing.body):
-        read_anywhere.update(memo.reads(line.stmt))
-    for item in listing.body:
-        if isinstance(item, Block):
-            read_anywhere.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+    read_anywhere = None                # computed at the first block
     read_later = set(protected)
+    entries, entry = memo.entries, memo.entry
     dead = set()
     for item in reversed(listing.body):
         if isinstance(item, Block):
-            for line in walk_lines([item]):
-                name = _written(line.stmt)
+            if read_anywhere is None:
+                read_anywhere = set(protected)
+                for line in walk_lines(listing.body):
+                    stmt = line.stmt
+                    known = entries.get(id(stmt))
+                    if known is None or known[0] is not stmt:
+                        known = entry(stmt)
+                    read_anywhere |= known[1]
+                for other in listing.body:
+                    if isinstance(other, Block):
+                        scan(other.head, read_anywhere, read_anywhere)
+            for line in walk_lines((item,)):
+                stmt = line.stmt
+                known = entries.get(id(stmt))
+                if known is None or known[0] is not stmt:
+                    known = entry(stmt)
+                name = known[5]
                 if name in derivatives and name not in read_anywhere:
                     dead.add(id(line))
-                elif _is_self_copy(line.stmt):
+                elif stmt.__class__ is _Assign and _is_self_copy(stmt):
                     dead.add(id(line))
-            for line in walk_lines([item]):
-                read_later.update(memo.reads(line.stmt))
-            read_later.update(n.id for n in ast.walk(item.head) if isinstance(n, ast.Name))
+                read_later |= known[1]
+            scan(item.head, read_later, read_later)
             continue
-        if not isinstance(item, Line):
+        if item.__class__ is not Line:
             continue
-        line = item
-        name = _written(line.stmt)
-        if (name in derivatives and name not in read_later) or _is_self_copy(line.stmt):
-            dead.add(id(line))
+        stmt = item.stmt
+        known = entries.get(id(stmt))
+        if known is None or known[0] is not stmt:
+            known = entry(stmt)
+        name = known[5]
+        if (name in derivatives and name not in read_later) or (
+                stmt.__class__ is _Assign and stmt.value.__class__ is _Name
+                and _is_self_copy(stmt)):
+            dead.add(id(item))
             continue
-        read_later.update(memo.reads(line.stmt))
-    _remove(listing, dead)
+        read_later.update(known[1])
+    _remove(listing, dead, memo)
     return bool(dead)
 
 
 def _is_self_copy(stmt):
-    return isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) \
-        and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == stmt.value.id
+    return stmt.__class__ is ast.Assign and stmt.value.__class__ is _Name \
+        and stmt.targets[0].__class__ is _Name and stmt.targets[0].id == stmt.value.id
 
 
 def _drop_empty_comments(body):

@@ -198,7 +198,8 @@ def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt
     f = getattr(f, "__s2sdiff_origin__", f)
     names, single = resolve_wrt(f, wrt)
     params = list(_positional_names(f))
-    symbols = [sympy.Symbol(p, real=True) for p in params]
+    defaults = _string_defaults(f)             # a mode (kind="l2"): its default, not a symbol
+    symbols = [defaults[p] if p in defaults else sympy.Symbol(p, real=True) for p in params]
     generated_func = gradient or grad(f, wrt=wrt)
     rules = getattr(generated_func, "__s2sdiff_custom__", ())
     if rules:
@@ -226,6 +227,14 @@ def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt
         how = _compare(sympy.sympify(value), reference, symbols, rng, samples, f.__name__, name)
         report.rows.append((name, value, reference, how))
     return report
+
+
+def _string_defaults(f: Callable[..., Any]) -> dict[str, str]:
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if isinstance(p.default, str)}
 
 
 def _on_symbols(func: Callable[..., Any], code: types.CodeType,

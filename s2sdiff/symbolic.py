@@ -51,6 +51,8 @@ SYMPY = types.SimpleNamespace(
     mod=lambda x, y: x - y * sympy.floor(x / y),
     max=lambda *xs: sympy.Max(*xs),
     min=lambda *xs: sympy.Min(*xs),
+    prod=lambda xs, start=1: sympy.Mul(start, *xs),
+    fsum=lambda xs: sympy.Add(*xs),
 )
 """``math`` spelled with SymPy."""
 
@@ -120,6 +122,8 @@ class IndicatorCompares(ast.NodeTransformer):
         self.where_name = where_name
 
     def visit_Compare(self, node):
+        if _compares_data(node):       # mode == "l2", b is None: Python's comparison of data
+            return node
         self.generic_visit(node)       # ``x == out`` as sympy.Eq: == on SymPy compares structure
         return ast.Call(ast.Name(self.indicator_name, ast.Load()), [_Relational().visit(node)], [])
 
@@ -130,6 +134,12 @@ class IndicatorCompares(ast.NodeTransformer):
         test = _Relational().visit(test)
         return ast.Call(ast.Name(self.where_name, ast.Load()),
                         [test, self.visit(node.body), self.visit(node.orelse)], [])
+
+
+def _compares_data(node):
+    """A comparison with a string, ``None`` or a tuple literal: of data, not of numbers."""
+    return any(isinstance(n, ast.Constant) and (n.value is None or isinstance(n.value, (str, tuple)))
+               for n in [node.left, *node.comparators])
 
 
 _RELATIONS = {ast.Lt: "Lt", ast.LtE: "Le", ast.Gt: "Gt", ast.GtE: "Ge", ast.Eq: "Eq",

@@ -110,3 +110,11 @@ def test_a_differentiated_argument_that_is_none_is_refused_by_name(call):
     """Its gradient would be meaningless (0.0 before): an error names the argument."""
     with pytest.raises(S2SDiffError, match="got NoneType None"):
         call()
+
+
+def test_verify_takes_a_string_parameter_at_its_default():
+    """SymPy checks the branch the default selects (verify raises if it disagrees)."""
+    from s2sdiff import verify
+    report = verify(grad(penalty, wrt="x"))
+    assert [row[0] for row in report.rows] == ["x"]
+    assert str(report.rows[0][2]) == "2*x"

@@ -55,3 +55,9 @@ def test_gradients_are_the_closed_forms(f, args, expected):
 
 def test_an_empty_list_gives_the_start():
     assert value_and_grad(of_a_list_with_start)([], 2.5) == (2.5, ([], 1.0))
+
+
+def test_verify_reads_math_prod_with_sympy():
+    from s2sdiff import verify
+    report = verify(of_a_display)
+    assert [str(row[2]) for row in report.rows] == ["2.0*y", "2.0*x"]

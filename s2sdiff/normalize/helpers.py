@@ -67,11 +67,14 @@ def inline_helpers(parsed):
     """``parsed`` with its helpers inlined (see the module docstring), or ``parsed``
     itself when it calls none that need it."""
     func = parsed.func
-    if hasattr(func, "__s2sdiff_origin__") or not any(
-            isinstance(n, ast.Call) for n in ast.walk(parsed.node)):
+    if hasattr(func, "__s2sdiff_origin__"):
         return parsed
-    inliner = _Inliner(parsed)
-    if not inliner.wanted(parsed.node):
+    nodes = list(ast.walk(parsed.node))       # one walk for the three scans of the caller
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    if not calls:
+        return parsed
+    inliner = _Inliner(parsed, nodes)
+    if not any(inliner.helper_of(n.func) is not None for n in calls):    # wanted()
         return parsed
     try:
         node = copy.deepcopy(parsed.node)
@@ -115,11 +118,11 @@ _LIBRARY_PATHS = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdli
 
 
 class _Inliner:
-    def __init__(self, parsed):
+    def __init__(self, parsed, nodes=None):
         self.parsed = parsed
         self.name = parsed.node.name
         self._namer = None          # made when a helper is inlined (``namer``)
-        self.locals = _bound_names(parsed.node)
+        self.locals = _bound_names(parsed.node, nodes)
         self.cells = {}             # new free name -> cell
         self.inlined = []           # (spelling, function)
         self.opaque = {}            # caller's parameter called as a function -> its node
@@ -538,11 +541,12 @@ def _param_names(node):
     return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
 
 
-def _bound_names(node):
+def _bound_names(node, nodes=None):
     """Every name bound anywhere in ``node``: parameters (its own and of nested
-    functions and lambdas), assignment targets, nested ``def`` names, imports."""
+    functions and lambdas), assignment targets, nested ``def`` names, imports.
+    ``nodes``: ``node``'s, if walked already."""
     names = set()
-    for sub in ast.walk(node):
+    for sub in (ast.walk(node) if nodes is None else nodes):
         if isinstance(sub, ast.arg):
             names.add(sub.arg)
         elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):

@@ -55,6 +55,7 @@ import sysconfig
 import types
 
 from .. import custom, rules, control
+from ..ir import nodes_of
 from ..names import Namer
 from ..parse import parse
 from ..rules import Function
@@ -69,7 +70,7 @@ def inline_helpers(parsed):
     func = parsed.func
     if hasattr(func, "__s2sdiff_origin__"):
         return parsed
-    nodes = list(ast.walk(parsed.node))       # one walk for the three scans of the caller
+    nodes = nodes_of(parsed.node)       # one walk for the three scans of the caller
     calls = [n for n in nodes if isinstance(n, ast.Call)]
     if not calls:
         return parsed

@@ -2,7 +2,8 @@
 
 Guarantees:
 
-* the source is produced by ``ast.unparse``, one statement per line, with the tag
+* the source is produced by ``build.unparse`` (``ast.unparse``'s text, written faster
+  for the nodes generated code is made of), one statement per line, with the tag
   ``# (k)`` aligned in one column, and is byte-identical for the same listing;
 * the function is compiled from exactly that text, registered in ``linecache`` and
   written to a file named after its content (``sources.register``), so

@@ -32,7 +32,9 @@ def _shape(value):
 
 def _unit(value, index):
     """A tangent shaped like ``value`` with 1.0 at ``index``, 0.0 elsewhere (a Python float
-    for a number)."""
+    for a number, a list for a list or tuple of numbers)."""
+    if isinstance(value, (list, tuple)):
+        return [_unit(v, index[1:]) if i == index[0] else _zero(v) for i, v in enumerate(value)]
     if not isinstance(value, np.ndarray) or value.ndim == 0:
         return 1.0
     unit = np.zeros(value.shape)
@@ -41,6 +43,8 @@ def _unit(value, index):
 
 
 def _zero(value):
+    if isinstance(value, (list, tuple)):
+        return [_zero(v) for v in value]
     if not isinstance(value, np.ndarray) or value.ndim == 0:
         return 0.0
     return np.zeros(value.shape)
@@ -70,7 +74,7 @@ def _arranged(blocks, tuple_output, single):
 
 def copies(values):
     """Fresh copies of the array arguments for each run: a function may write into one."""
-    return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+    return [v.copy() if isinstance(v, (np.ndarray, list)) else v for v in values]
 
 
 def _outputs(value, tuple_output):

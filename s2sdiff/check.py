@@ -257,7 +257,7 @@ def _generated_on_symbols(generated: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _Unguarded(ast.NodeTransformer):
-    """Without the guards ``if x <= 0: math.log(x)`` (``liveness.prune_forward``): they
+    """Without the guards ``if x <= 0.0: math.log(x)`` (``liveness.prune_forward``): they
     only raise where the function raises, and SymPy's symbols have no sign to test."""
 
     def visit_If(self, node: ast.If) -> ast.AST:

@@ -279,18 +279,23 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
     """Second derivatives by differentiating generated code again: forward mode (by
     columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
     with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  NumPy
-    code: one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
+    code, and a list parameter (which forward mode takes as a tangent list): one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
     ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
     never differentiates a rule's code."""
     gradient = grad(f, wrt=wrt)
     _refuse_custom("hessian", f, gradient)
     if hasattr(gradient, "specialize"):       # NumPy code: generated per argument shapes
         return _hessian_by_entries(f, wrt)
-    if _has_blocks_or_calls(gradient):
-        # the reverse sweep of a loop has a tape and a recomputation that are not worth
-        # differentiating again: forward over forward, derivative by columns
-        gradient = derivative(f, wrt=wrt)
-    return jacfwd(gradient, wrt=wrt)
+    try:
+        if _has_blocks_or_calls(gradient):
+            # the reverse sweep of a loop has a tape and a recomputation that are not worth
+            # differentiating again: forward over forward, derivative by columns
+            gradient = derivative(f, wrt=wrt)
+        return jacfwd(gradient, wrt=wrt)
+    except UnsupportedError as refusal:
+        if refusal.construct != "forward mode over a list parameter":
+            raise
+    return _hessian_by_entries(f, wrt)      # a list parameter: one hvp per entry
 
 
 def _hessian_by_entries(f: Callable[..., Any], wrt: Wrt) -> Any:

@@ -17,10 +17,11 @@ the user's code does: the gradient never returns a number where the function rai
 A statement that can raise whose rule states where (``rules.Partials.fails``) becomes a
 guard that raises the same error and costs a type test and a comparison elsewhere:
 ``grad`` of ``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps
-``if type(x1) is not float or x1 <= 0: math.log(x1)`` and
-``if type(x2) is not float or math.isinf(x2): math.sin(x2)`` and drops the product, the
-sum and the output (anything but a float runs the call, which refuses what the function
-refuses: a string, an array of one or more dimensions).  (Adding an int too large
+``if type(x1) is not float or x1 <= 0.0: math.log(x1)`` and
+``if math.isinf(x2): math.sin(x2)`` and drops the product, the sum and the output
+(anything but a float runs the call, which refuses what the function refuses: a string,
+an array of one or more dimensions; ``math.isinf`` refuses the same values as
+``math.sin``, so its guard needs no type test).  (Adding an int too large
 for a float to a float raises OverflowError; such ints do not occur as differentiated
 values.)  NumPy code (``safe=False``) drops any statement nobody reads: its primitives
 return inf or NaN with a RuntimeWarning rather than raise.
@@ -180,12 +181,18 @@ def _guard(value, step, unbound, shadowed):
     rule says where it raises (``rules.Partials.fails``), on arguments that cannot raise;
     else None.  Anything but a float runs the call, so a value the function would refuse
     (a string, a list, an array of one or more dimensions: ``TypeError``) is refused too,
-    and the ``except TypeError`` of the generated code names it."""
+    and the ``except TypeError`` of the generated code names it.  A condition that is a
+    call of the guarded call's own module (``math.isinf(x)`` for ``math.sin(x)``) converts
+    its argument as the call does, raising the same error on the same values, so it needs
+    no type test: ``if math.isinf(x): math.sin(x)``."""
     rule = getattr(step, "rule", None)
     condition = fails_condition(value, rule, shadowed)
     args = _arguments(value)
-    if condition is None or not all(_cannot_raise(a, unbound) for a in args) \
-            or "type" in shadowed or "float" in shadowed:
+    if condition is None or not all(_cannot_raise(a, unbound) for a in args):
+        return None
+    if _converts_like(condition, value):
+        return ast.If(condition, [], [])
+    if "type" in shadowed or "float" in shadowed:
         return None
     names = list(dict.fromkeys(a.id for a in args if isinstance(a, ast.Name)))
     not_floats = [ast.Compare(ast.Call(ast.Name("type", ast.Load()), [ast.Name(n, ast.Load())], []),
@@ -194,9 +201,20 @@ def _guard(value, step, unbound, shadowed):
     return ast.If(test, [], [])
 
 
+def _converts_like(condition, value):
+    """Whether ``condition`` is a call of the module ``value`` calls (``math.isinf(x)``
+    and ``math.sin(x)``): both convert their argument to a float the same way."""
+    def module(node):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name):
+            return node.func.value.id
+        return None
+    return module(condition) is not None and module(condition) == module(value)
+
+
 def fails_condition(value, rule, shadowed=()):
     """The condition ``rule.fails`` states for ``value``, a call of the rule's function
-    (``math.log(x1)``: ``x1 <= 0``) or its operator (``a / b``: ``b == 0``), or None when
+    (``math.log(x1)``: ``x1 <= 0.0``) or its operator (``a / b``: ``b == 0.0``), or None when
     the rule states none or the condition needs a module the call does not name."""
     fails = getattr(rule, "fails", None)
     args = _arguments(value)

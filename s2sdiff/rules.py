@@ -62,9 +62,10 @@ NumPy's RuntimeWarnings).  A zero adjoint times an infinite partial on a path th
 does not depend on is NaN (0 * inf), as in JAX and PyTorch.
 
 Where the forward raises.  ``fails(m, *args)`` is a comparison that holds at every point
-where the forward raises on Python numbers (``x <= 0`` for ``log``): a gradient that does
-not read ``log(x1)`` keeps only ``if x1 <= 0: math.log(x1)``, which raises what the
-user's code raises and costs one comparison where it does not.  The condition may hold
+where the forward raises on Python numbers (``x <= 0.0`` for ``log``: float literals,
+which CPython compares with a float faster than ints): a gradient that does not read
+``log(x1)`` keeps only ``if x1 <= 0.0: math.log(x1)``, which raises what the user's code
+raises and costs one comparison where it does not.  The condition may hold
 where the forward succeeds (``log(nan)``): the guarded call then runs and returns.
 """
 
@@ -157,6 +158,8 @@ _SYNTAX_NAMES = {
     "call": "a call of a Python function",       # the user's own function
     "array getitem": "indexing",                 # x[i] of an array
     "array setitem": "assignment into an array", # a[idx] = e on an array, in place
+    "max of a list": "max of a list",            # max(xs), xs of any length (extrema.py)
+    "min of a list": "min of a list",            # min(xs)
 }
 
 
@@ -341,7 +344,7 @@ defrule(Operator(ast.Sub),  lambda m, x, y: x - y,  lambda m, out, x, y: (1, -1)
 defrule(Operator(ast.Mult), lambda m, x, y: x * y,  lambda m, out, x, y: (y, x))
 # -x / y / y rather than -x / y ** 2: y ** 2 overflows (and raises) for |y| > 1e154.
 defrule(Operator(ast.Div),  lambda m, x, y: x / y,  lambda m, out, x, y: (1 / y, -x / y / y),
-        fails=lambda m, x, y: m.equal(y, 0))
+        fails=lambda m, x, y: m.equal(y, 0.0))
 # d(x**y)/dx is 0 where y = 0 (x ** 0 is 1 even at x = 0, where 0 * x ** -1 raises).
 # d(x**y)/dy = x**y log x, taken as 0 at x = 0 (its limit for y > 0) without a branch:
 # log(x + (x == 0)) is log x, or log 1 = 0 where log x would raise.
@@ -368,17 +371,17 @@ defrule(Syntax("sigmoid"), lambda m, x: 1 / (1 + m.exp(-x)),
 defrule(Function(math.exp),   lambda m, x: m.exp(x),   lambda m, out, x: (out,))
 defrule(Function(math.expm1), lambda m, x: m.expm1(x), lambda m, out, x: (m.exp(x),))
 defrule(Function(math.log),   lambda m, x: m.log(x),   lambda m, out, x: (1 / x,), domain=POSITIVE,
-        fails=lambda m, x: x <= 0)
+        fails=lambda m, x: x <= 0.0)
 defrule(Function(math.log, arity=2), lambda m, x, b: m.log(x, b),
         lambda m, out, x, b: (1 / x / m.log(b), -out / b / m.log(b)), domain=(1.5, 3.0))
 defrule(Function(math.log1p), lambda m, x: m.log1p(x), lambda m, out, x: (1 / (1 + x),),
-        domain=POSITIVE, fails=lambda m, x: x <= -1)
+        domain=POSITIVE, fails=lambda m, x: x <= -1.0)
 defrule(Function(math.log2),  lambda m, x: m.log2(x),  lambda m, out, x: (1.4426950408889634 / x,),
-        domain=POSITIVE, fails=lambda m, x: x <= 0)                                                    # 1 / ln 2
+        domain=POSITIVE, fails=lambda m, x: x <= 0.0)                                                    # 1 / ln 2
 defrule(Function(math.log10), lambda m, x: m.log10(x), lambda m, out, x: (0.4342944819032518 / x,),
-        domain=POSITIVE, fails=lambda m, x: x <= 0)                                                    # 1 / ln 10
+        domain=POSITIVE, fails=lambda m, x: x <= 0.0)                                                    # 1 / ln 10
 defrule(Function(math.sqrt),  lambda m, x: m.sqrt(x),  lambda m, out, x: (0.5 / out,),
-        domain=POSITIVE, raises=True, fails=lambda m, x: x < 0)             # at 0
+        domain=POSITIVE, raises=True, fails=lambda m, x: x < 0.0)             # at 0
 # sin, cos and tan raise at +-inf (and on ints too large for a float, as isinf does).
 defrule(Function(math.sin),   lambda m, x: m.sin(x),   lambda m, out, x: (m.cos(x),),
         fails=lambda m, x: m.isinf(x))
@@ -389,10 +392,10 @@ defrule(Function(math.tan),   lambda m, x: m.tan(x),   lambda m, out, x: (1 + ou
 # (1 - x) * (1 + x) rather than 1 - x ** 2: no cancellation near |x| = 1.
 defrule(Function(math.asin),  lambda m, x: m.asin(x),
         lambda m, out, x: (1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT, raises=True,  # at +-1
-        fails=lambda m, x: m.abs(x) > 1)
+        fails=lambda m, x: m.abs(x) > 1.0)
 defrule(Function(math.acos),  lambda m, x: m.acos(x),
         lambda m, out, x: (-1 / m.sqrt((1 - x) * (1 + x)),), domain=UNIT, raises=True,
-        fails=lambda m, x: m.abs(x) > 1)
+        fails=lambda m, x: m.abs(x) > 1.0)
 # 1 / hypot(1, x) squared, not 1 / (1 + x * x): x * x overflows above 1.3e154.
 defrule(Function(math.atan),  lambda m, x: m.atan(x),  lambda m, out, x: ((1 / m.hypot(1, x)) ** 2,))
 defrule(Function(math.atan2), lambda m, y, x: m.atan2(y, x),
@@ -409,9 +412,9 @@ defrule(Function(math.asinh), lambda m, x: m.asinh(x), lambda m, out, x: (1 / m.
 # Two square roots: (x - 1) * (x + 1) overflows above 1.3e154, where the partial is 1 / x.
 defrule(Function(math.acosh), lambda m, x: m.acosh(x),
         lambda m, out, x: (1 / m.sqrt(x - 1) / m.sqrt(x + 1),), domain=(1.1, 3.0),
-        raises=True, fails=lambda m, x: x < 1)                              # at 1
+        raises=True, fails=lambda m, x: x < 1.0)                              # at 1
 defrule(Function(math.atanh), lambda m, x: m.atanh(x), lambda m, out, x: (1 / ((1 - x) * (1 + x)),),
-        domain=UNIT, fails=lambda m, x: m.abs(x) >= 1)
+        domain=UNIT, fails=lambda m, x: m.abs(x) >= 1.0)
 # x * x, not x ** 2: float ** raises OverflowError where * gives inf (and exp(-inf) is 0).
 defrule(Function(math.erf),   lambda m, x: m.erf(x),
         lambda m, out, x: (1.1283791670955126 * m.exp(-x * x),))
@@ -454,8 +457,10 @@ EXP_FUNCTIONS = [math.exp]
 # ``[a, b]`` and ``(a, b)``, ``xs[i]``, ``v[i] = e`` and ``v.append(e)`` on lists, whose
 # derivatives ``reverse`` and ``forward`` write out element by element; a call of the
 # user's own Python function, differentiated by transformation; ``a[idx] = e`` on an array,
-# in place (``reverse/arrays.py``).
-for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"):
+# in place (``reverse/arrays.py``); ``max(xs)``/``min(xs)`` of a list of any length, whose
+# derivative ``extrema.py`` writes with the partials of the ``max(a, b, c)`` row above.
+for _form in ("display", "getitem", "setitem", "append", "call", "array setitem",
+              "max of a list", "min of a list"):
     _add(Structural(Syntax(_form)))
 
 

@@ -2,7 +2,7 @@
 returned values read (liveness.prune_forward), in ``grad`` and the pullbacks of ``vjp``;
 ``value_and_grad`` keeps what the value needs.  The decision (liveness.py's docstring): in
 scalar code statements that can raise stay, as a guard where their rule states where they
-raise (``if type(x1) is not float or x1 <= 0: math.log(x1)``), so the gradient raises where
+raise (``if type(x1) is not float or x1 <= 0.0: math.log(x1)``), so the gradient raises where
 the function raises."""
 
 import math
@@ -68,8 +68,8 @@ def test_seed003_gradient_computes_no_forward_value():
     for forward in ("x1 * x2", "t1 + t2", "t3 - t4"):
         assert f"= {forward}" not in source
         assert f"= {forward}" in code(grad(g.seed003, optimize=False))
-    for guard, may_raise in (("type(x1) is not float or x1 <= 0", "math.log(x1)"),
-                             ("type(x2) is not float or math.isinf(x2)", "math.sin(x2)")):
+    for guard, may_raise in (("type(x1) is not float or x1 <= 0.0", "math.log(x1)"),
+                             ("math.isinf(x2)", "math.sin(x2)")):
         assert f"= {may_raise}" not in source     # no value: a guard that raises as f does
         assert f"if {guard}:\n            {may_raise}" in source
 
@@ -138,17 +138,17 @@ def shadows_abs(x, abs):
 
 
 def divides(x, y):
-    q = x / y                           # unread: if y == 0: x / y
+    q = x / y                           # unread: if y == 0.0: x / y
     return x * y + q * 0.0
 
 
 def test_guards_use_the_names_the_function_uses():
     source = code(grad(bare_names))
-    assert "if type(x) is not float or x <= 0:\n            log(x)" in source
+    assert "if type(x) is not float or x <= 0.0:\n            log(x)" in source
     assert "siny = sin(y)" in source                      # no module to call isinf on
-    assert "if type(b1) is not float or abs(b1) > 1:\n            mm.acos(b1)" in source
+    assert "if type(b1) is not float or abs(b1) > 1.0:\n            mm.acos(b1)" in source
     assert "a = math.asin(x)" in code(grad(shadows_abs))
-    assert "if type(x) is not float or type(y) is not float or y == 0:\n            x / y" \
+    assert "if type(x) is not float or type(y) is not float or y == 0.0:\n            x / y" \
         in code(grad(divides))
 
 
@@ -179,7 +179,8 @@ def test_second_derivatives_read_through_the_guards():
         hessian(g.seed003)(-2.0, 5.0)
 
 
-@pytest.mark.parametrize("value", [np.array([2.0]), np.array([[2.0, 3.0]]), "2.0", [2.0]])
+@pytest.mark.parametrize("value", [np.array([2.0]), np.array([[2.0, 3.0]]), "2.0", [2.0],
+                                   None, 1 + 2j])
 def test_a_value_the_function_refuses_is_refused_by_its_guard(value):
     """Anything but a float runs the guarded call: math.log of an array of one or more
     dimensions raises TypeError in f, and so in its gradient, which names the argument."""
@@ -194,6 +195,30 @@ def test_a_value_the_function_refuses_is_refused_by_its_guard(value):
         g.seed003(value, 1.0)
     with pytest.raises(TypeError, match="x1"):
         grad(g.seed003)(value, 1.0)
+    with pytest.raises(TypeError):          # x2 meets the guard math.isinf(x2) first
+        g.seed003(1.0, value)
+    with pytest.raises(TypeError, match="x2"):
+        grad(g.seed003)(1.0, value)
+
+
+@pytest.mark.parametrize("value", ["2.0", None, 1 + 2j, 10 ** 400, np.array([1.0]),
+                                   np.array([1.0, 2.0]), np.array(1.0), np.float32(2.0),
+                                   float("inf"), float("nan"), 3, True, [1.0]])
+@pytest.mark.parametrize("function", [math.sin, math.cos, math.tan])
+def test_isinf_refuses_what_sin_refuses(function, value):
+    """Why ``if math.isinf(x): math.sin(x)`` needs no type test: on every value either
+    both raise the same error, or isinf passes and sin returns or raises ValueError."""
+    def outcome(call):
+        try:
+            call()
+            return "ok"
+        except Exception as error:          # noqa: BLE001 - the error is the datum
+            return type(error), str(error)
+    guard, call = outcome(lambda: math.isinf(value)), outcome(lambda: function(value))
+    if guard == "ok":
+        assert call == "ok" or call[0] is ValueError
+    else:
+        assert guard == call
 
 
 def test_numpy_scalars_and_ints_run_the_guarded_call_and_pass():

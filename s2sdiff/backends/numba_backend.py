@@ -222,7 +222,7 @@ class _RaiseWhereFails(ast.NodeTransformer):
     """numba computes ``math.log(-1.0)`` as NaN and ``1.0 / 0.0`` as inf where Python
     raises: before each forward statement whose rule states where it raises
     (``rules.Partials.fails``), and in place of the call in each guard of the Python code
-    (``if x <= 0: math.log(x)``), ``if <fails>: raise <the error Python raises there>``.
+    (``if x <= 0.0: math.log(x)``), ``if <fails>: raise <the error Python raises there>``.
     The reverse sweep's partials stay IEEE, as the Python gradient's retry computes them."""
 
     def __init__(self, fails, namespace):

@@ -199,7 +199,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
 
     def is_guarded_primitive(self, value):
         """``math.log(x)`` or ``x / y`` alone: the body of a guard of generated code
-        (``if x <= 0: math.log(x)``, ``liveness.prune_forward``), there to raise where the
+        (``if x <= 0.0: math.log(x)``, ``liveness.prune_forward``), there to raise where the
         forward raises; its value is discarded, so it is passive.  In the user's own
         code such a statement is refused (its result is lost: a likely slip)."""
         if not hasattr(self.parsed.func, "__s2sdiff_origin__"):
@@ -272,6 +272,11 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             raise self.error(target, f"assignment to the attribute `{ast.unparse(target)}`",
                              "s2sdiff differentiates functions of numbers, lists and arrays: "
                              "return the new value instead of storing it on an object.")
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript):
+            raise self.error(target, f"assignment to an element of a nested list "
+                                     f"`{ast.unparse(target)}`",
+                             "Keep the rows as lists of their own (`row1[0] = ...`), or use "
+                             "a NumPy array and write `m[1, 0] = ...`.")
         else:
             raise self.error(target, "assignment to an element of a global or attribute"
                              if isinstance(target, ast.Subscript) else None,

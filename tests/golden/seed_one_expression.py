@@ -8,7 +8,7 @@ def grad_f_one_expression(x, y):
         xpy = x + y                                                   # (4)
         xpysqr = xpy ** 2                                             # (5)
         t1 = sigx + xpysqr                                            # (6)
-        if type(xpsigy) is not float or type(t1) is not float or t1 == 0:
+        if type(xpsigy) is not float or type(t1) is not float or t1 == 0.0:
             xpsigy / t1                                               # (7)
         # backprop f_one_expression = xpsigy / t1
         dxpsigy = 1 / t1                                              # (7)

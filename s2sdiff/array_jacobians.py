@@ -140,8 +140,8 @@ def hessian_products(jvp, values, names, positions, name):
         arguments = (*copies(values), *tangents)
         code = unbound.specialize(*instance, *arguments) if hasattr(unbound, "specialize") \
             else unbound
-        given_arrays = any(isinstance(a, np.ndarray) and a.ndim > 0 for a in arguments)
-        kind = "vjp_arrays" if given_arrays or code is not unbound else "vjp"
+        # scalar code (no specialisation) given arrays takes them as sequences (x[0] ** 2)
+        kind = "vjp_arrays" if code is not unbound else "vjp"
         reverse = pipeline.generate(code, kind, names, False)
         products = reverse(*instance, *arguments, 0.0, 1.0)   # seeds: value 0, tangent 1
         return [float(p) if _shape(values[position]) == () else

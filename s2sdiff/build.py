@@ -72,18 +72,251 @@ def unparse(node):
     """``ast.unparse``, the same text on every Python version s2sdiff supports (3.10 writes
     ``(a, b) = t`` where 3.11+ write ``a, b = t``), except that a negative literal base of
     ``**`` keeps its parentheses: ``ast.unparse`` writes ``Constant(-2.0) ** 2`` as
-    ``-2.0 ** 2``, which Python reads as ``-(2.0 ** 2)``.
+    ``-2.0 ** 2``, which Python reads as ``-(2.0 ** 2)``.  The statements and expressions
+    generated code is made of are written by ``_Text`` (the same text, several times
+    faster); any other node by Python's unparser.
 
     >>> print(unparse(ast.parse("for (i, x) in e:\\n    (a, b) = (x, i)")))
     for i, x in e:
         a, b = (x, i)
     """
-    text = _unparse(node)
-    if "**" not in text or not any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
-                                   and isinstance(n.left, ast.Constant) for n in ast.walk(node)):
-        return text                     # nothing to parenthesise: no copy needed
+    try:
+        writer = _Text()
+        writer.statement(node)
+        text = "".join(writer.out)
+        if not writer.powers:
+            return text                 # no literal base of **: nothing to parenthesise
+    except (_Other, RecursionError):
+        text = _unparse(node)
+        if "**" not in text or not any(
+                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
+                and isinstance(n.left, ast.Constant) for n in ast.walk(node)):
+            return text                 # nothing to parenthesise: no copy needed
     import copy
     return _unparse(_ParenthesizeNegativeBases().visit(copy.deepcopy(node)))
+
+
+class _Other(Exception):
+    """A node ``_Text`` leaves to Python's unparser."""
+
+
+# Python's unparser's precedences (ast._Precedence), in its order
+(_NAMED_EXPR, _TUPLE, _YIELD, _TEST, _OR, _AND, _NOT, _CMP, _EXPR, _BXOR, _BAND, _SHIFT,
+ _ARITH, _TERM, _FACTOR, _POWER, _AWAIT, _ATOM) = range(1, 19)
+_BINOP_TEXT = {ast.Add: (" + ", _ARITH), ast.Sub: (" - ", _ARITH), ast.Mult: (" * ", _TERM),
+               ast.MatMult: (" @ ", _TERM), ast.Div: (" / ", _TERM), ast.Mod: (" % ", _TERM),
+               ast.FloorDiv: (" // ", _TERM), ast.LShift: (" << ", _SHIFT),
+               ast.RShift: (" >> ", _SHIFT), ast.BitOr: (" | ", _EXPR),
+               ast.BitXor: (" ^ ", _BXOR), ast.BitAnd: (" & ", _BAND),
+               ast.Pow: (" ** ", _POWER)}
+_UNARY_TEXT = {ast.USub: ("-", _FACTOR), ast.UAdd: ("+", _FACTOR), ast.Invert: ("~", _FACTOR),
+               ast.Not: ("not ", _NOT)}
+_COMPARE_TEXT = {ast.Eq: " == ", ast.NotEq: " != ", ast.Lt: " < ", ast.LtE: " <= ",
+                 ast.Gt: " > ", ast.GtE: " >= ", ast.Is: " is ", ast.IsNot: " is not ",
+                 ast.In: " in ", ast.NotIn: " not in "}
+_AUG_TEXT = {op: f" {text.strip()}= " for op, (text, _) in _BINOP_TEXT.items()}
+_INF = "1e" + repr(sys.float_info.max_10_exp + 1)
+_REPR = (int, bool, str, type(None))
+
+
+class _Text:
+    """Python 3.11's ``ast.unparse`` of the nodes generated code is made of, to the
+    character: the same precedences, kept per node in a dict as there (a node shared by
+    two parents is written with the precedence the last parent gave it, as there), and
+    ``_Other`` raised for any other node.  ``powers``: whether a ``**`` has a literal base
+    (``unparse`` then parenthesises a negative one)."""
+
+    __slots__ = ("out", "precedence", "powers")
+
+    def __init__(self):
+        self.out = []
+        self.precedence = {}
+        self.powers = False
+
+    def statement(self, node):
+        kind, out = type(node), self.out
+        if kind is ast.Assign:
+            if node.type_comment is not None:
+                raise _Other
+            for target in node.targets:
+                self.precedence[target] = _TUPLE
+                self.expression(target)
+                out.append(" = ")
+            self.expression(node.value)
+        elif kind is ast.AugAssign:
+            self.expression(node.target)
+            out.append(_AUG_TEXT[type(node.op)])
+            self.expression(node.value)
+        elif kind is ast.Return:
+            out.append("return")
+            if node.value:
+                out.append(" ")
+                self.expression(node.value)
+        elif kind is ast.Expr:
+            self.precedence[node.value] = _YIELD
+            self.expression(node.value)
+        elif kind is ast.Pass:
+            out.append("pass")
+        elif isinstance(node, ast.expr):
+            self.expression(node)
+        else:
+            raise _Other
+
+    def expression(self, node):
+        kind, out, precedence = type(node), self.out, self.precedence
+        if kind is ast.Name:
+            out.append(node.id)
+        elif kind is ast.Constant:
+            value = node.value
+            if node.kind is not None:
+                raise _Other
+            if type(value) is float or type(value) is complex:
+                out.append(repr(value).replace("inf", _INF).replace("nan", f"({_INF}-{_INF})"))
+            elif type(value) in _REPR:
+                out.append(repr(value))
+            else:
+                raise _Other
+        elif kind is ast.BinOp:
+            text, own = _BINOP_TEXT[type(node.op)]
+            parens = precedence.get(node, _TEST) > own
+            if parens:
+                out.append("(")
+            after = own + 1 if own < _ATOM else own
+            if own == _POWER:
+                precedence[node.left] = after
+                if type(node.left) is ast.Constant:
+                    self.powers = True
+            else:
+                precedence[node.left] = own
+            self.expression(node.left)
+            out.append(text)
+            precedence[node.right] = own if own == _POWER else after
+            self.expression(node.right)
+            if parens:
+                out.append(")")
+        elif kind is ast.Call:
+            precedence[node.func] = _ATOM
+            self.expression(node.func)
+            out.append("(")
+            comma = False
+            for argument in node.args:
+                if comma:
+                    out.append(", ")
+                comma = True
+                if type(argument) is ast.Starred:
+                    raise _Other
+                self.expression(argument)
+            for keyword in node.keywords:
+                if comma:
+                    out.append(", ")
+                comma = True
+                out.append("**" if keyword.arg is None else keyword.arg + "=")
+                self.expression(keyword.value)
+            out.append(")")
+        elif kind is ast.Attribute:
+            value = node.value
+            precedence[value] = _ATOM
+            self.expression(value)
+            if type(value) is ast.Constant and isinstance(value.value, int):
+                out.append(" ")
+            out.append(".")
+            out.append(node.attr)
+        elif kind is ast.UnaryOp:
+            text, own = _UNARY_TEXT[type(node.op)]
+            parens = precedence.get(node, _TEST) > own
+            if parens:
+                out.append("(")
+            out.append(text)
+            precedence[node.operand] = own
+            self.expression(node.operand)
+            if parens:
+                out.append(")")
+        elif kind is ast.Subscript:
+            precedence[node.value] = _ATOM
+            self.expression(node.value)
+            out.append("[")
+            index = node.slice
+            if type(index) is ast.Tuple and index.elts:
+                self.items(index.elts)
+            else:
+                self.expression(index)
+            out.append("]")
+        elif kind is ast.Compare:
+            parens = precedence.get(node, _TEST) > _CMP
+            if parens:
+                out.append("(")
+            precedence[node.left] = _CMP + 1
+            for comparator in node.comparators:
+                precedence[comparator] = _CMP + 1
+            self.expression(node.left)
+            for op, comparator in zip(node.ops, node.comparators):
+                out.append(_COMPARE_TEXT[type(op)])
+                self.expression(comparator)
+            if parens:
+                out.append(")")
+        elif kind is ast.IfExp:
+            parens = precedence.get(node, _TEST) > _TEST
+            if parens:
+                out.append("(")
+            precedence[node.body] = precedence[node.test] = _TEST + 1
+            self.expression(node.body)
+            out.append(" if ")
+            self.expression(node.test)
+            out.append(" else ")
+            precedence[node.orelse] = _TEST
+            self.expression(node.orelse)
+            if parens:
+                out.append(")")
+        elif kind is ast.BoolOp:
+            own = _AND if type(node.op) is ast.And else _OR
+            parens = precedence.get(node, _TEST) > own
+            if parens:
+                out.append("(")
+            text = " and " if own == _AND else " or "
+            for i, value in enumerate(node.values):
+                if i:
+                    out.append(text)
+                own = own + 1 if own < _ATOM else own      # as ast's: rising per operand
+                precedence[value] = own
+                self.expression(value)
+            if parens:
+                out.append(")")
+        elif kind is ast.Tuple:
+            parens = not node.elts or precedence.get(node, _TEST) > _TUPLE
+            if parens:
+                out.append("(")
+            self.items(node.elts)
+            if parens:
+                out.append(")")
+        elif kind is ast.List:
+            out.append("[")
+            for i, element in enumerate(node.elts):
+                if i:
+                    out.append(", ")
+                self.expression(element)
+            out.append("]")
+        elif kind is ast.Slice:
+            if node.lower:
+                self.expression(node.lower)
+            out.append(":")
+            if node.upper:
+                self.expression(node.upper)
+            if node.step:
+                out.append(":")
+                self.expression(node.step)
+        else:
+            raise _Other
+
+    def items(self, elements):
+        """A tuple's items (``ast._Unparser.items_view``): ``a,`` for one."""
+        if len(elements) == 1:
+            self.expression(elements[0])
+            self.out.append(",")
+            return
+        for i, element in enumerate(elements):
+            if i:
+                self.out.append(", ")
+            self.expression(element)
 
 
 def as_node(value):

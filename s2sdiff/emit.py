@@ -2,7 +2,8 @@
 
 Guarantees:
 
-* the source is produced by ``ast.unparse``, one statement per line, with the tag
+* the source is produced by ``build.unparse`` (``ast.unparse``'s text, written faster
+  for the nodes generated code is made of), one statement per line, with the tag
   ``# (k)`` aligned in one column, and is byte-identical for the same listing;
 * the function is compiled from exactly that text, registered in ``linecache`` and
   written to a file named after its content (``sources.register``), so
@@ -58,7 +59,7 @@ _rendered = weakref.WeakKeyDictionary()    # built function -> (listing, signatu
 
 
 def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float",
-           guards=(), renew=RENEW):
+           guards=(), renew=RENEW, unchecked=None):
     """The source text of ``listing`` as a function with parameters ``signature``.
 
     ``checker`` is the name the argument checker is bound to in the generated code;
@@ -66,7 +67,8 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     ``real`` is the name the builtin ``float`` goes by (the function may shadow it);
     ``guards``: ``(spelling, name)`` pairs, a called function as the code spells it and
     the name the object it was generated for is bound to; ``renew`` is called with the
-    arguments when one differs.
+    arguments when one differs; ``unchecked``: ``unchecked_parameters(listing.origin)``,
+    if found already.
     """
     program = listing.origin
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
@@ -87,7 +89,8 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     column = min(width, TAG_COLUMN_LIMIT + len(inner)) + 2
     if not standalone:
         lines.append(f"{INDENT}try:")
-        unchecked = unchecked_parameters(program)
+        if unchecked is None:
+            unchecked = unchecked_parameters(program)
         if unchecked:
             types_ = " is ".join(f"type({p})" for p in unchecked)
             lines.append(f"{inner}# nothing below rejects a non-real {', '.join(unchecked)}")
@@ -328,9 +331,11 @@ def compile_listing(listing):
             injected[renewer] = renew
     own = listing.signature is None        # the user's parameters, and their defaults
     signature = signature_of(parsed.node) if own else listing.signature
-    source = render(listing, signature, checker, real=real, guards=guards, renew=renewer)
+    unchecked = unchecked_parameters(program)        # for the type test and the checker
+    source = render(listing, signature, checker, real=real, guards=guards, renew=renewer,
+                    unchecked=unchecked)
     filename = sources.register(listing.name, source)
-    injected[checker] = _checker(listing, filename)
+    injected[checker] = _checker(listing, filename, unchecked)
     if listing.retry and program.kinds is None:     # where the retry fails too
         refuse = argument_checker(program, filename).refuse_arrays
         params = [a.arg for a in signature.posonlyargs + signature.args]
@@ -385,7 +390,7 @@ def _is_real(value, sequence=False):
     return dtype is not None and getattr(dtype, "kind", "") in "biuf"
 
 
-def _checker(listing, filename):
+def _checker(listing, filename, unchecked):
     """``argument_checker(program, filename)``; for a transform that needs a scalar output
     (grad), one that also refuses an array (``x.ndim > 0``) passed for a parameter that
     reaches the output through arithmetic alone (``unchecked_parameters``): code without
@@ -395,8 +400,8 @@ def _checker(listing, filename):
     checker = argument_checker(program, filename)
     if listing.scalar_output is None or program.kinds is not None:
         return checker
-    unchecked = unchecked_parameters(program)
-    reaching = [p for p in unchecked if p in _reaching_output(program)]
+    reached = _reaching_output(program) if unchecked else set()
+    reaching = [p for p in unchecked if p in reached]
     others = [p for p in unchecked if p not in reaching and p not in sequence_parameters(program)]
     if not reaching and not others:
         return checker

@@ -113,15 +113,43 @@ class Jump:
     lineno: int
 
 
+def nodes_of(node):
+    """``list(ast.walk(node))``, the same nodes in the same order, found faster (no
+    generator per node); for trees nothing changes while they are read."""
+    found = [node]
+    for node in found:                  # breadth first, as ast.walk
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                found.append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        found.append(item)
+    return found
+
+
 def walk_items(items):
-    """Every item of ``items`` and of their nested blocks, in forward (textual) order."""
-    for item in items:
-        yield item
-        if isinstance(item, If):
-            yield from walk_items(item.body)
-            yield from walk_items(item.orelse)
-        elif isinstance(item, Loop):
-            yield from walk_items(item.body)
+    """Every item of ``items`` and of their nested blocks, in forward (textual) order.
+    Each list is read when the walk reaches it, as a recursive walk would (one generator
+    and a stack, not one generator per block)."""
+    stack = [iter(items)]
+    while stack:
+        top = stack[-1]
+        if type(top) is tuple:          # an ``if`` whose body is walked: now its orelse
+            stack[-1] = iter(top[0].orelse)
+            continue
+        for item in top:
+            yield item
+            if isinstance(item, If):
+                stack.append((item,))
+                stack.append(iter(item.body))
+                break
+            if isinstance(item, Loop):
+                stack.append(iter(item.body))
+                break
+        else:
+            stack.pop()
 
 
 def walk_steps(items):
@@ -220,7 +248,7 @@ def item_loads(item):
         nodes = [n for n in (item.iterable, item.test) if n is not None]
     else:
         nodes = []
-    return [n.id for node in nodes for n in ast.walk(node)
+    return [n.id for node in nodes for n in nodes_of(node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
 
 
@@ -243,7 +271,7 @@ def own_nodes(function):
 
 def assigned_names(func):
     names = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)}
-    for node in ast.walk(func):
+    for node in nodes_of(func):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
     return names

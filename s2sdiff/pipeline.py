@@ -214,14 +214,15 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
             else:
                 parsed = parse(_ieee_version(func) if ieee else func)
             program = normalize(tree_flatten.flatten(parsed, layout) if layout else parsed)
-            if not ir.is_array_program(program):    # NumPy code: per argument kinds (dispatch.py)
+            array_program = ir.is_array_program(program)
+            if not array_program:          # NumPy code: per argument kinds (dispatch.py)
                 aliases.check(program)
             program.ieee = ieee
             if kind in SCALAR_KINDS:
                 program.require_scalar(kind)
             if checkpoint is not None:        # no loop, a loop in a branch: refused here
                 refuse_unchecked(program, ())
-            if ir.is_array_program(program) or kind == "vjp_arrays":
+            if array_program or kind == "vjp_arrays":
                 generated = _array_dispatcher(func, program, kind, wrt_names, single, optimize,
                                               explain, layout, checkpoint)
                 per_function[options] = generated

@@ -168,11 +168,13 @@ def truth_tested(program):
     """The parameters whose value reaches, through any steps, the test of an ``if`` or
     ``while`` or a call of ``max``/``min``: an array there raises NumPy's ``ValueError``
     ("the truth value of an array ... is ambiguous")."""
-    holds = _holds(program)
     tests = [item.test for item in walk_items(program.body)
              if isinstance(item, (If, Loop)) and getattr(item, "test", None) is not None]
     tests += [a for step in walk_steps(program.body) if step.callee in (max, min)
               for a in step.args]
+    if not tests:
+        return []
+    holds = _holds(program)
     found = set().union(*(holds.get(n.id, set()) for t in tests for n in ast.walk(t)
                           if isinstance(n, ast.Name)))
     return [p for p in program.params if p in found]
@@ -186,7 +188,8 @@ def _holds(program):
         changed = False
         for step in walk_steps(program.body):
             reached = set().union(*(holds.get(n.id, set()) for a in step.args
-                                    for n in ast.walk(a) if isinstance(n, ast.Name)))
+                                    for n in ([a] if type(a) is ast.Name else ast.walk(a))
+                                    if isinstance(n, ast.Name)))
             if not reached <= holds.setdefault(step.target, set()):
                 holds[step.target] |= reached
                 changed = True

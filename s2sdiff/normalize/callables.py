@@ -44,11 +44,18 @@ class Callables:
     """The normalizer's handlers of parameter attributes and local functions (mixed into
     ``Normalizer``)."""
 
-    def init_callables(self):
+    def init_callables(self, stores):
+        """``stores``: the names stored anywhere in the function (the body's, unless a
+        decorator, a default or an annotation stores one with ``:=``)."""
         args = self.node.args
         self.param_names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-        self.rebound = {n.id for stmt in self.node.body for n in ast.walk(stmt)
-                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        node = self.node
+        if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+               for part in (node.args, *node.decorator_list, node.returns) if part is not None
+               for n in ast.walk(part)):
+            stores = {n.id for stmt in node.body for n in ast.walk(stmt)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.rebound = stores
         self.opaque_params = {}        # parameter -> the first node reading it as an object
         self.parameter_reads = []      # dotted parameter attributes read ("self.w")
         self.local_functions = {}      # name -> LocalFunction

@@ -11,7 +11,8 @@ import functools
 
 from .. import rules
 from ..build import Expr, Namespace
-from ..ir import If, Jump, Loop, Passive, Step, item_loads, store_names, walk_items, walk_steps
+from ..ir import If, Jump, Loop, Passive, Step, item_loads, nodes_of, store_names, walk_items, \
+    walk_steps
 from ..rules import Syntax
 from .expressions import copy_load
 
@@ -412,7 +413,7 @@ class Mentions:
         entry = self.nodes.get(id(node))
         if entry is None:
             loads, stores = set(), set()
-            for n in ast.walk(node):
+            for n in nodes_of(node):
                 if isinstance(n, ast.Name):
                     if isinstance(n.ctx, ast.Load):
                         loads.add(n.id)

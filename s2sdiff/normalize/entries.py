@@ -64,7 +64,7 @@ def resolve(program):
             continue
         if isinstance(item, Passive):
             continue                     # ``assert len(unpacked) == 2`` of an unpacking
-        reads = item_loads(item)
+        reads = item_loads(item) if producers else ()      # no tuple: nothing to rewrite
         for name in reads:
             if name not in producers:
                 continue

@@ -53,6 +53,7 @@ import sys
 import types
 
 from .. import numpy_definitions, control
+from ..ir import nodes_of
 from ..names import Namer
 from ..parse import parse
 from .inline_folds import fold_none_tests, hashable
@@ -67,12 +68,15 @@ def inline_helpers(parsed, force=None):
     itself when it calls none that need it.  ``force(call)``: inline only the calls for
     which it holds, in scalar code too (helpers given trees, ``tree_helpers.py``)."""
     func = parsed.func
-    if hasattr(func, "__s2sdiff_origin__") or not any(
-            isinstance(n, ast.Call) for n in ast.walk(parsed.node)):
+    if hasattr(func, "__s2sdiff_origin__"):
         return parsed
-    inliner = _Inliner(parsed)
+    nodes = nodes_of(parsed.node)       # one walk for the three scans of the caller
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    if not calls:
+        return parsed
+    inliner = _Inliner(parsed, nodes)
     inliner.force = force
-    if not inliner.wanted(parsed.node):
+    if not any(inliner.helper_of(n.func, n) is not None for n in calls):    # wanted()
         return parsed
     try:
         node = copy.deepcopy(parsed.node)
@@ -92,11 +96,11 @@ def inline_helpers(parsed, force=None):
 
 
 class _Inliner:
-    def __init__(self, parsed):
+    def __init__(self, parsed, nodes=None):
         self.parsed = parsed
         self.name = parsed.node.name
         self._namer = None          # made when a helper is inlined (``namer``)
-        self.locals = _bound_names(parsed.node)
+        self.locals = _bound_names(parsed.node, nodes)
         self.cells = {}             # new free name -> cell
         self.inlined = []           # (spelling, function)
         self.opaque = {}            # caller's parameter called as a function -> its node
@@ -545,11 +549,12 @@ def _param_names(node):
     return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
 
 
-def _bound_names(node):
+def _bound_names(node, nodes=None):
     """Every name bound anywhere in ``node``: parameters (its own and of nested
-    functions and lambdas), assignment targets, nested ``def`` names, imports."""
+    functions and lambdas), assignment targets, nested ``def`` names, imports.
+    ``nodes``: ``node``'s, if walked already."""
     names = set()
-    for sub in ast.walk(node):
+    for sub in (ast.walk(node) if nodes is None else nodes):
         if isinstance(sub, ast.arg):
             names.add(sub.arg)
         elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):

@@ -14,7 +14,7 @@ import copy
 from .. import control, ir, rules, runtime
 from . import entries
 from ..errors import NotScalarError
-from ..ir import Passive, Program, Step, assigned_names, copied_unbound, validate, walk_steps
+from ..ir import Passive, Program, Step, copied_unbound, nodes_of, validate, walk_steps
 from ..names import Namer
 from ..rules import Syntax
 from .arrays import ArraySyntax
@@ -64,13 +64,19 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
     def __init__(self, parsed):
         self.parsed = parsed
         self.node = parsed.node
-        self.namer = Namer.for_function(self.node)
+        # one walk of the function for the scans below (``ast.walk``'s order, which
+        # ``_uses_array_features`` relies on): its names, stores and array features
+        nodes = nodes_of(self.node)
+        self.namer = Namer(_names(nodes))        # Namer.for_function(self.node)
         self.body = []
         self.temps = set()
         self.version = {}          # user name -> its current SSA name
         self.returns_tuple = False
         self.return_stmt = None
-        self.locals = assigned_names(self.node)
+        stores = {n.id for n in nodes
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.locals = stores | {a.arg for a in ast.walk(self.node.args)   # assigned_names
+                                if isinstance(a, ast.arg)}
         self.loops = []            # the carried names of each enclosing loop, innermost last
         self.open_blocks = []      # the blocks being built around the current one
         self.base_names = {}       # SSA version -> the user's name (x_2 -> x), for temps
@@ -79,9 +85,9 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                                    # a loop statement: what may run after the current one
         self.retired = set()       # user names whose version was dropped where dead
         self.targets = set()       # SSA names bound by loop heads
-        self.init_callables()
+        self.init_callables(stores)
         self.opaque_params.update(parsed.opaque)      # act(x), act=relu inlined (helpers.py)
-        self.array_code = self._uses_array_features()
+        self.array_code = self._uses_array_features(nodes)
 
     def error(self, node, what=None, hint=None):
         construct, default_hint = _CONSTRUCTS.get(type(node), (type(node).__name__, _GENERIC_HINT))
@@ -366,12 +372,13 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                     for i, element in enumerate(value.elts)]
         return [self.atom(value, hint, stmt.lineno, output=True)]
 
-    def _uses_array_features(self):
+    def _uses_array_features(self, nodes):
         """Whether the function is NumPy code (``arrays.py`` handles its indexing): it calls
         NumPy, uses ``@``, ``.T`` or methods of local values, or indexes with slices,
-        tuples, masks or ``None``.  Otherwise ``v[i]`` is indexing of a list or tuple."""
+        tuples, masks or ``None``.  Otherwise ``v[i]`` is indexing of a list or tuple.
+        ``nodes``: the function's, in ``ast.walk``'s order."""
         appends = set()      # ast.walk visits a call before its function: one walk
-        for node in ast.walk(self.node):
+        for node in nodes:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "append":
                 appends.add(id(node.func))
@@ -403,6 +410,17 @@ class _Rename(ast.NodeTransformer):
         if isinstance(node.ctx, ast.Load):
             return ast.copy_location(self.normalizer.load(node), node)
         return node
+
+
+def _names(nodes):
+    """The names and parameter names among ``nodes`` (``Namer.for_function``'s)."""
+    names = set()
+    for n in nodes:
+        if isinstance(n, ast.Name):
+            names.add(n.id)
+        elif isinstance(n, ast.arg):
+            names.add(n.arg)
+    return names
 
 
 def _is_docstring(stmt):

@@ -150,9 +150,12 @@ def _scalar_output_check(program, with_value, body):
     if not isinstance(output, ast.Name):
         return {}
     arrays = set(sequence_parameters(program))
+    steps, call = program.steps, Syntax("call")
+    if not arrays and not any(s.rule is not None and s.rule.key == call for s in steps):
+        return {}                          # nothing can make the output an array
     for _ in range(2):                     # a loop feeds its end back to its start
-        for step in program.steps:
-            if step.rule is not None and step.rule.key == Syntax("call") or (
+        for step in steps:
+            if step.rule is not None and step.rule.key == call or (
                     isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)) and any(
                         isinstance(a, ast.Name) and a.id in arrays for a in step.args)):
                 arrays.add(step.target)

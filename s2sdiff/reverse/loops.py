@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .. import extrema, purity
 from ..activity import scatter_pairs
 from ..listing import Block, Line, walk_lines
-from ..ir import Loop, Step, store_names, walk_items, walk_steps
+from ..ir import Loop, Step, nodes_of, store_names, walk_items, walk_steps
 from ..rules import Structural, Syntax
 
 
@@ -146,7 +146,7 @@ def loads(items):
             nodes = [item.head]
             names += loads(item.body) + loads(item.orelse)
         for node in nodes:
-            for n in ast.walk(node):
+            for n in nodes_of(node):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                     names.append(n.id)
                 if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
@@ -173,7 +173,7 @@ def stores(stmt):
 def adjoints_in(items, derivatives):
     found = set()
     for line in walk_lines(items):
-        for n in ast.walk(line.stmt):
+        for n in nodes_of(line.stmt):
             if isinstance(n, ast.Name) and n.id in derivatives:
                 found.add(n.id)
     return found

@@ -22,6 +22,9 @@ from .adjoints import Adjoints, Explanation
 from .arrays import Backprop
 
 
+_ARRAY_SETITEM = Syntax("array setitem")
+
+
 class Sweeps:
     """The forward and reverse sweeps of a program with blocks.
 
@@ -128,21 +131,23 @@ class Sweeps:
         touched = loops.adjoints_in(reverse_body, self.listing.derivative_names)
         counter = None
         exits = loop.exits or loop.kind == "while" or not loops.replayable(loop, self.replayable)
+        reverse_reads = loops.loads(reverse_body)
         if reverse_body or unwritten_carried:
             if exits:
                 counter = self.program.namer.fresh("trips")
             recompute = loops.prune(loops.without_carried_writes(self.forward(loop.body, taping=True),
-                                                       loop.carried), loops.loads(reverse_body))
+                                                       loop.carried), reverse_reads)
             loops.refuse_redrawn(self.program, loop, recompute)
         else:
             recompute = []
-        reads = set(loops.loads(reverse_body)) | set(loops.loads(recompute))
+        recomputed_reads = set(loops.loads(recompute))
+        reads = set(reverse_reads) | recomputed_reads
         entry = list(loop.carried) + (store_names(loop.target) if exits else [])
         mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
         pushed = [n for n in entry if n in reads] + [
             loops.Snapshot(n, bool(self.kinds and n in self.kinds and self.kinds[n].array))
             for n in dict.fromkeys(mutated)
-            if n in set(loops.loads(recompute)) or n in self.read_in_loops]
+            if n in recomputed_reads or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
         plan = loops.Plan(reverse_body, recompute, pushed, counter, elements_written,
                      self.adjoints.name.in_order(set(touched) & outside)
@@ -179,7 +184,7 @@ class Sweeps:
         out = []
         for item in reversed(items):
             if isinstance(item, Step) and item.rule is not None \
-                    and item.rule.key == Syntax("array setitem"):
+                    and item.rule.key == _ARRAY_SETITEM:
                 self.arrays.set_item(item, self.active(item), out)
             elif isinstance(item, Step):
                 if self.active(item) and (item.mutates or any(

@@ -59,6 +59,7 @@ from ..names import Namer
 from ..parse import parse
 from ..rules import Function
 from .statements import Normalizer
+from . import methods
 
 _LITERALS = (type(None), bool, int, float, complex, str)
 
@@ -182,6 +183,9 @@ class _Inliner:
     def resolve(self, func):
         """The object the caller's free name or dotted name ``func`` denotes (a parameter
         whose default is a function: that default), or None."""
+        method = methods.resolve(self.parsed, func)     # type(self).m (methods.py)
+        if method is not None:
+            return method
         root = func
         while isinstance(root, ast.Attribute):
             root = root.value
@@ -268,7 +272,7 @@ class _Inliner:
                              f"({chain}) from NumPy code",
                              f"Write `{helper.__name__}` with a loop instead of recursion, or "
                              f"call it from code without NumPy calls.")
-        parsed = parse(helper)
+        parsed = methods.rewrite(parse(helper))     # a method's self.m(x) (methods.py)
         node = parsed.node
         label = node.name if node.name.isidentifier() else "helper"
         what = f"your function `{label}`"
@@ -352,6 +356,8 @@ class _Inliner:
         default is the helper: the parameter)."""
         if isinstance(func, ast.Name) and func.id in self.params:
             self.opaque.setdefault(func.id, func)
+        if methods.instance_call(func):         # type(self).m: self is an object
+            self.opaque.setdefault(methods.instance_call(func), func)
         return _load(func)
 
     def free_name(self, parsed, name, label, where):

@@ -1,0 +1,260 @@
+"""Calls of methods of ``self`` inside a bound method: ``grad(model.loss)`` where ``loss``
+calls ``self.predict(w, x)``.
+
+Which function ``self.predict`` is depends on the instance's class (a subclass may
+override it), so a bound method is generated per class: ``specialised(func, cls)`` is
+a copy of ``func`` (same code, globals, closure) that knows ``cls``, made once per
+(function, class) and cached weakly; the pipeline's cache keys on it.  Then:
+
+* ``rewrite(parsed)`` (first step of ``normalize``) turns each ``self.m(a, b)`` of a
+  specialised function, ``self`` its first parameter never reassigned, into
+  ``type(self).m(self, a, b)`` (a staticmethod: ``type(self).m(a, b)``): an ordinary call of
+  the user's function ``m`` with the instance as a passive argument, which scalar code
+  differentiates through ``m``'s generated pullback or jvp and NumPy code inlines
+  (``helpers.py``), both as for any helper;
+* ``resolve`` gives what such a call calls: ``specialised(m, cls)``, so that ``m``'s own
+  calls of methods of ``self`` resolve for the same class (chains), or a staticmethod's
+  function;
+* the generated code checks on entry that ``type(self).m`` is still the function it was
+  generated from (``emit.guarded_calls``, with ``unspecialised``) and, for instances that
+  have a ``__dict__``, that no instance attribute ``m`` shadows it (``shadow_tests``);
+  when a check fails the code is generated again (a method rebound in the class) or,
+  when the instance itself no longer matches (an attribute shadowing the method, its
+  class changed), ``check_instance`` refuses with an ``UnsupportedError``;
+* refused when generated, at the line of the call: a classmethod, a property or another
+  descriptor called, ``super().m(...)``, a class overriding ``__getattribute__``.
+"""
+
+import ast
+import inspect
+import types
+import weakref
+
+from ..errors import UnsupportedError
+
+_variants = weakref.WeakKeyDictionary()     # function -> {class -> specialised function}
+
+
+def specialised(func, cls):
+    """``func`` for instances of ``cls``: a copy of it that ``class_of`` maps to ``cls``."""
+    per_class = _variants.setdefault(func, weakref.WeakKeyDictionary())
+    variant = per_class.get(cls)
+    if variant is None:
+        variant = types.FunctionType(func.__code__, func.__globals__, func.__name__,
+                                     func.__defaults__, func.__closure__)
+        variant.__kwdefaults__ = func.__kwdefaults__
+        variant.__qualname__, variant.__module__ = func.__qualname__, func.__module__
+        variant.__doc__ = func.__doc__
+        variant.__s2sdiff_class__ = weakref.ref(cls)
+        variant.__s2sdiff_unspecialised__ = weakref.ref(func)
+        per_class[cls] = variant
+    return variant
+
+
+def for_bound_method(method):
+    """The function to generate for the bound method ``method``: its function specialised
+    on the instance's class when it may call methods of ``self``, else the function."""
+    func = method.__func__
+    cls = type(method.__self__)
+    if not any(_is_method(inspect.getattr_static(cls, name, None)) for name in _names(func.__code__)):
+        return func
+    return specialised(func, cls)
+
+
+def class_of(func):
+    """The class ``func`` is specialised on, or None."""
+    ref = getattr(func, "__s2sdiff_class__", None)
+    return ref() if ref is not None else None
+
+
+def unspecialised(func):
+    """The function ``func`` was specialised from (what ``type(self).m`` reads), or ``func``."""
+    ref = getattr(func, "__s2sdiff_unspecialised__", None)
+    return ref() if ref is not None else func
+
+
+def _names(code):
+    """The attribute and global names ``code`` and the code nested in it read."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _is_method(value):
+    return isinstance(value, (types.FunctionType, staticmethod, classmethod, property))
+
+
+def _instance_name(parsed):
+    """The name of the first parameter of a specialised function, if never reassigned."""
+    args = parsed.node.args
+    positional = args.posonlyargs + args.args
+    if not positional:
+        return None
+    name = positional[0].arg
+    for node in ast.walk(parsed.node):
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return None
+    return name
+
+
+def rewrite(parsed):
+    """``parsed`` with ``self.m(...)`` written ``type(self).m(self, ...)`` (see the module
+    docstring); ``parsed`` itself when its function is not specialised on a class."""
+    cls = class_of(parsed.func)
+    if cls is None:
+        return parsed
+    me = _instance_name(parsed)
+    if me is None:
+        return parsed
+    _Rewriter(parsed, cls, me).visit(parsed.node)
+    return parsed
+
+
+def _spelling(me, name):
+    call = ast.Call(ast.Name("type", ast.Load()), [ast.Name(me, ast.Load())], [])
+    call.s2sdiff_instance = me          # made here: resolve() trusts only these
+    return ast.Attribute(call, name, ast.Load())
+
+
+class _Rewriter(ast.NodeTransformer):
+    def __init__(self, parsed, cls, me):
+        self.parsed, self.cls, self.me = parsed, cls, me
+
+    def refuse(self, node, what, hint):
+        return self.parsed.error(
+            node, f"s2sdiff cannot differentiate {self.parsed.node.name}: {what} is not supported",
+            construct=what, hint=hint)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
+                and isinstance(func.value.func, ast.Name) and func.value.func.id == "super":
+            raise self.refuse(node, f"`super().{func.attr}(...)`",
+                              f"Call the parent's method by its class, or give the method a "
+                              f"name of its own in the subclass ({self.me}.{func.attr}_base(...)).")
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.value.id == self.me):
+            return node
+        name, cls = func.attr, self.cls
+        found = inspect.getattr_static(cls, name, None)
+        call = f"`{self.me}.{name}(...)`"
+        if found is None or not _is_method(found):
+            return node         # not a method of the class: the normalizer's own error
+        if cls.__getattribute__ is not object.__getattribute__:
+            raise self.refuse(node, f"method call {call} on a class that defines __getattribute__",
+                              f"Define `{name}` as a plain method without a custom "
+                              f"__getattribute__, or call a module-level function.")
+        if isinstance(found, property):
+            raise self.refuse(node, f"call of the property {call}",
+                              "Read the property into a variable first, or make it a method.")
+        if isinstance(found, classmethod):
+            raise self.refuse(node, f"call of the classmethod {call}",
+                              f"Make `{name}` a plain method or a staticmethod, or a "
+                              f"module-level function.")
+        if self.parsed.lookup("type", None) is not type:
+            raise self.refuse(node, f"method call {call} where `type` is rebound",
+                              "Do not rebind the name `type` in the module.")
+        args = list(node.args)
+        if isinstance(found, types.FunctionType):
+            args.insert(0, ast.Name(self.me, ast.Load()))
+        return ast.fix_missing_locations(ast.copy_location(
+            ast.Call(_spelling(self.me, name), args, node.keywords), node))
+
+
+def instance_call(func):
+    """The instance name of a ``type(self).m`` that ``rewrite`` made, else None."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        return getattr(func.value, "s2sdiff_instance", None)
+    return None
+
+
+def resolve(parsed, func):
+    """What ``type(self).m`` (made by ``rewrite``, ``self`` the instance parameter of
+    ``parsed``'s specialised function) calls: ``m`` specialised on the class, or a
+    staticmethod's function; None for anything else."""
+    me = instance_call(func)
+    cls = class_of(parsed.func)
+    if me is None or cls is None or me != _instance_name(parsed):
+        return None
+    found = inspect.getattr_static(cls, func.attr, None)
+    if isinstance(found, staticmethod):
+        return found.__func__
+    if isinstance(found, types.FunctionType):
+        return specialised(found, cls)
+    return None
+
+
+def shadow_tests(program, guards):
+    """``'m' in self.__dict__`` for each guarded ``type(self).m`` (``guards``: the
+    ``(spelling, name)`` pairs of ``emit``), when the class's instances have a ``__dict__``:
+    an instance attribute ``m`` would be what ``self.m`` calls."""
+    cls = class_of(program.parsed.func)
+    if cls is None or not getattr(cls, "__dictoffset__", 0):
+        return []
+    tests = []
+    for spelling, _ in guards:
+        me = instance_call(spelling)
+        if me is not None:
+            test = ast.Compare(ast.Constant(spelling.attr), [ast.In()],
+                               [ast.Attribute(ast.Name(me, ast.Load()), "__dict__", ast.Load())])
+            tests.append((test, None))
+    return tests
+
+
+def check_instance(func, args):
+    """Refuse, before code specialised on a class is generated again (``pipeline.Renewal``),
+    an instance that it does not describe: of another class, or with an attribute that
+    shadows a method the code calls (``self.m`` would call the attribute)."""
+    cls = class_of(func)
+    if cls is None or not args:
+        return
+    instance = args[0]
+    code = func.__code__
+    where = dict(filename=code.co_filename, lineno=code.co_firstlineno)
+    if type(instance) is not cls:
+        raise UnsupportedError(
+            f"the code generated for {func.__qualname__} was generated for instances of "
+            f"{cls.__qualname__}, and was called with an instance of "
+            f"{type(instance).__qualname__} (its class was changed after the gradient was made)",
+            construct="class of the instance changed",
+            hint="Differentiate the bound method of the instance as it is now: grad(obj.method).",
+            **where)
+    shadowing = sorted(n for n in getattr(instance, "__dict__", {}) if n in _names(code)
+                       and _is_method(inspect.getattr_static(cls, n, None)))
+    if shadowing:
+        name = shadowing[0]
+        raise UnsupportedError(
+            f"{func.__qualname__} calls `self.{name}`, and this {cls.__qualname__} instance "
+            f"has an attribute `{name}` that shadows the method {cls.__qualname__}.{name}: "
+            f"s2sdiff differentiates methods defined in the class",
+            construct="instance attribute shadowing a method",
+            hint=f"Delete the instance attribute (del obj.{name}), or define the new "
+                 f"behaviour as a method of a subclass.", **where)
+
+
+def unresolved(parsed, func):
+    """``(construct, hint)`` for ``p.m(...)`` that no rewrite resolved, ``p`` a parameter
+    of ``parsed``'s function; else None."""
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return None
+    args = parsed.node.args
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    owner, name = func.value.id, func.attr
+    if owner not in positional:
+        return None
+    call = f"method call `{owner}.{name}(...)`"
+    cls = class_of(parsed.func)
+    if cls is None or owner != positional[0]:
+        return call, (f"Differentiate the bound method (grad(obj.{parsed.node.name}), the "
+                      f"method called on `{owner}` inside it): s2sdiff resolves "
+                      f"`{owner}.{name}` for the class of the instance; or call a "
+                      f"module-level function.")
+    if _instance_name(parsed) is None:
+        return call, f"Do not assign to `{owner}` inside {parsed.node.name}."
+    return (f"call of `{owner}.{name}`, which is not a method of {cls.__qualname__} "
+            f"(an instance attribute?)",
+            f"Define `{name}` as a method of {cls.__qualname__}, or call a module-level "
+            f"function (a function parameter with a default, act=np.tanh, works too).")

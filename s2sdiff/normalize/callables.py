@@ -24,6 +24,7 @@ import inspect
 
 from .. import rules
 from ..rules import Attribute
+from . import methods
 from .substitute import Substitute
 
 _INLINE_BODY = (ast.Assign, ast.AnnAssign, ast.Return)
@@ -57,7 +58,10 @@ class Callables:
     # attributes of parameters ----------------------------------------------------------
 
     def parameter_root(self, node):
-        """The parameter an attribute chain (not an array attribute) reads, or None."""
+        """The parameter an attribute chain (not an array attribute) reads, or None; for
+        ``type(self).m`` (``methods.py``), ``self``."""
+        if methods.instance_call(node) is not None:
+            return methods.instance_call(node)
         if not isinstance(node, ast.Attribute) or rules.lookup(Attribute(node.attr)) is not None:
             return None
         root = node

@@ -88,7 +88,7 @@ class Expressions:
 
     def call_handler(self, node):
         """The handler of a call: by what it calls (a method, NumPy, ``ieee``, a function)."""
-        if methods.instance_call(node.func):
+        if methods.instance_call(node.func) or methods.unresolved(self.parsed, node.func):
             return self.function_call             # type(self).m(self, x) (methods.py)
         if self.is_method_call(node):
             return self.array_method_call         # x.sum(axis=0), W.dot(X)

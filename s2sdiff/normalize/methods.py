@@ -45,6 +45,7 @@ def specialised(func, cls):
         variant.__kwdefaults__ = func.__kwdefaults__
         variant.__qualname__, variant.__module__ = func.__qualname__, func.__module__
         variant.__doc__ = func.__doc__
+        variant.__dict__.update(func.__dict__)       # generated code's __s2sdiff_origin__...
         variant.__s2sdiff_class__ = weakref.ref(cls)
         variant.__s2sdiff_unspecialised__ = weakref.ref(func)
         per_class[cls] = variant
@@ -53,12 +54,9 @@ def specialised(func, cls):
 
 def for_bound_method(method):
     """The function to generate for the bound method ``method``: its function specialised
-    on the instance's class when it may call methods of ``self``, else the function."""
-    func = method.__func__
-    cls = type(method.__self__)
-    if not any(_is_method(inspect.getattr_static(cls, name, None)) for name in _names(func.__code__)):
-        return func
-    return specialised(func, cls)
+    on the instance's class (the code is the same for every class when the method calls
+    no other method of ``self``)."""
+    return specialised(method.__func__, type(method.__self__))
 
 
 def class_of(func):
@@ -80,6 +78,22 @@ def _names(code):
         if isinstance(const, types.CodeType):
             names |= _names(const)
     return names
+
+
+def _called(cls, code):
+    """The names of the methods of ``cls`` that ``code`` may call, directly or through
+    other methods of ``cls``."""
+    found, todo = set(), [code]
+    while todo:
+        for name in _names(todo.pop()):
+            method = inspect.getattr_static(cls, name, None)
+            if name not in found and _is_method(method):
+                found.add(name)
+                inner = method.__func__ if isinstance(method, (staticmethod, classmethod)) \
+                    else method.fget if isinstance(method, property) else method
+                if isinstance(inner, types.FunctionType):
+                    todo.append(inner.__code__)
+    return found
 
 
 def _is_method(value):
@@ -122,6 +136,23 @@ class _Rewriter(ast.NodeTransformer):
     def __init__(self, parsed, cls, me):
         self.parsed, self.cls, self.me = parsed, cls, me
 
+    def written(self, node):
+        """Whether ``node`` is ``type(self).m(self, ...)`` as written (in code generated
+        from a method, say), or ``type(self).s(...)`` of a staticmethod ``s``."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call)
+                and isinstance(func.value.func, ast.Name) and func.value.func.id == "type"
+                and len(func.value.args) == 1 and not func.value.keywords
+                and isinstance(func.value.args[0], ast.Name)
+                and func.value.args[0].id == self.me
+                and self.parsed.lookup("type", None) is type):
+            return False
+        found = inspect.getattr_static(self.cls, func.attr, None)
+        if isinstance(found, staticmethod):
+            return True
+        return isinstance(found, types.FunctionType) and bool(node.args) \
+            and isinstance(node.args[0], ast.Name) and node.args[0].id == self.me
+
     def refuse(self, node, what, hint):
         return self.parsed.error(
             node, f"s2sdiff cannot differentiate {self.parsed.node.name}: {what} is not supported",
@@ -130,6 +161,9 @@ class _Rewriter(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
+        if self.written(node):
+            func.value.s2sdiff_instance = self.me
+            return node
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
                 and isinstance(func.value.func, ast.Name) and func.value.func.id == "super":
             raise self.refuse(node, f"`super().{func.attr}(...)`",
@@ -222,8 +256,8 @@ def check_instance(func, args):
             construct="class of the instance changed",
             hint="Differentiate the bound method of the instance as it is now: grad(obj.method).",
             **where)
-    shadowing = sorted(n for n in getattr(instance, "__dict__", {}) if n in _names(code)
-                       and _is_method(inspect.getattr_static(cls, n, None)))
+    called = _called(cls, code)
+    shadowing = sorted(n for n in getattr(instance, "__dict__", {}) if n in called)
     if shadowing:
         name = shadowing[0]
         raise UnsupportedError(
@@ -243,11 +277,14 @@ def unresolved(parsed, func):
     args = parsed.node.args
     positional = [a.arg for a in args.posonlyargs + args.args]
     owner, name = func.value.id, func.attr
-    if owner not in positional:
+    if not positional or owner != positional[0]:
         return None
     call = f"method call `{owner}.{name}(...)`"
     cls = class_of(parsed.func)
-    if cls is None or owner != positional[0]:
+    qualname = parsed.func.__qualname__.split(".")
+    if cls is None:
+        if len(qualname) < 2 or qualname[-2] == "<locals>":
+            return None              # not a function defined in a class
         return call, (f"Differentiate the bound method (grad(obj.{parsed.node.name}), the "
                       f"method called on `{owner}` inside it): s2sdiff resolves "
                       f"`{owner}.{name}` for the class of the instance; or call a "

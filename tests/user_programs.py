@@ -596,3 +596,7 @@ PROGRAMS += [
     Program(per_row_softmax_loss, (0.5 * RNG.normal(size=(4, 3)), X8, LABELS), wrt="W"),
     Program(bias_trick, (RNG.normal(size=5), W4, 1.0), wrt=(0, 1)),
 ]
+
+# --- classes whose methods call each other (tests/method_programs.py) -------------------
+from method_programs import METHOD_PROGRAMS  # noqa: E402
+PROGRAMS += [Program(f, args, wrt=wrt) for f, args, wrt in METHOD_PROGRAMS]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from differences import central
-from s2sdiff import derivative, grad, hessian, jvp, value_and_grad, vjp
+from s2sdiff import derivative, grad, hessian, hvp, jvp, value_and_grad, vjp
 from s2sdiff.check import check_grad
 from s2sdiff.errors import S2SDiffError, UnsupportedError
 
@@ -254,6 +254,70 @@ def test_check_grad_of_a_method_calling_methods():
     model = Chain()
     result = check_grad(model.loss, 0.3, 0.6, 0.4)     # raises where they differ
     assert len(result.rows) == 3 and result.worst[3] <= 1
+
+
+class Assorted:
+    """Private, recursive and tuple-returning methods, and an instance only passed on."""
+
+    def __init__(self):
+        self.k = 0.5
+
+    def __cube(self, x):
+        return self.k * x ** 3
+
+    def private(self, x):
+        return self.__cube(x) + 1.0
+
+    def power(self, x, n):
+        if n == 0:
+            return 1.0
+        return x * self.power(x, n - 1)
+
+    def recursive(self, x):
+        return self.k * self.power(x, 4)
+
+    def pair(self, x):
+        return math.sin(x) * self.k, math.cos(x)
+
+    def from_pair(self, x):
+        a, b = self.pair(x)
+        return a * b
+
+    def square(self, x):
+        return x * x
+
+    def passed_on(self, x):
+        return math.exp(self.square(x))
+
+
+class MoreAssorted(Assorted):
+    pass
+
+
+@pytest.mark.parametrize("cls", [Assorted, MoreAssorted])
+@pytest.mark.parametrize("name, expected", [
+    ("private", lambda x: 1.5 * x * x),
+    ("recursive", lambda x: 2.0 * x ** 3),
+    ("from_pair", lambda x: 0.5 * math.cos(2 * x)),
+    ("passed_on", lambda x: 2 * x * math.exp(x * x)),
+])
+def test_private_recursive_tuple_and_passed_on(cls, name, expected):
+    method = getattr(cls(), name)
+    assert grad(method)(0.4) == pytest.approx(expected(0.4), rel=1e-12)
+    assert derivative(method)(0.4) == pytest.approx(expected(0.4), rel=1e-12)
+
+
+def test_hvp_of_methods_calling_methods():
+    model = Model(2.0)
+    h = hvp(model.one, (0.7, 0.3, 0.2), (1.0, 0.0, 0.0))
+    t = math.tanh(0.21)
+    s = 1 - t * t
+    exact = 2 * (2 * 0.3 * s) ** 2 + 2 * (2 * t - 0.2) * 2 * 0.09 * (-2 * t * s)
+    assert h[0] == pytest.approx(exact, rel=1e-10)
+    net = Net(1.5)
+    v = RNG.normal(size=3)
+    product = hvp(net.loss, (W3, X53, Y5), (v, np.zeros_like(X53), np.zeros(5)))[0]
+    assert np.allclose(product, hessian(net.loss, wrt="W")(W3, X53, Y5) @ v, rtol=1e-10)
 
 
 # the entry checks ----------------------------------------------------------------------

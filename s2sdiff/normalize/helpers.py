@@ -87,7 +87,7 @@ def inline_helpers(parsed):
     closure.update(inliner.cells)
     result = dataclasses.replace(parsed, node=node, closure=closure)
     result.inlined = inliner.inlined
-    result.opaque = inliner.opaque
+    result.opaque = {**parsed.opaque, **inliner.opaque}
     return result
 
 
@@ -356,8 +356,6 @@ class _Inliner:
         default is the helper: the parameter)."""
         if isinstance(func, ast.Name) and func.id in self.params:
             self.opaque.setdefault(func.id, func)
-        if methods.instance_call(func):         # type(self).m: self is an object
-            self.opaque.setdefault(methods.instance_call(func), func)
         return _load(func)
 
     def free_name(self, parsed, name, label, where):

@@ -123,7 +123,19 @@ def rewrite(parsed):
     if me is None:
         return parsed
     _Rewriter(parsed, cls, me).visit(parsed.node)
+    first = (parsed.node.args.posonlyargs + parsed.node.args.args)[0]
+    parsed.opaque = {me: first, **parsed.opaque}     # the instance: an object, not a number
     return parsed
+
+
+def _mangled(name, func):
+    """``name`` as Python mangles it in the class that defines ``func`` (``__f`` in
+    ``Model`` is ``_Model__f``)."""
+    parts = func.__qualname__.split(".")
+    if name.startswith("__") and not name.endswith("__") and len(parts) >= 2 \
+            and parts[-2] != "<locals>" and parts[-2].strip("_"):
+        return f"_{parts[-2].lstrip('_')}{name}"
+    return name
 
 
 def _spelling(me, name):
@@ -172,9 +184,9 @@ class _Rewriter(ast.NodeTransformer):
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
                 and func.value.id == self.me):
             return node
-        name, cls = func.attr, self.cls
+        name, cls = _mangled(func.attr, self.parsed.func), self.cls
         found = inspect.getattr_static(cls, name, None)
-        call = f"`{self.me}.{name}(...)`"
+        call = f"`{self.me}.{func.attr}(...)`"
         if found is None or not _is_method(found):
             return node         # not a method of the class: the normalizer's own error
         if cls.__getattribute__ is not object.__getattribute__:

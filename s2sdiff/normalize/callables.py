@@ -75,6 +75,7 @@ class Callables:
     def parameter_attribute(self, node, into):
         """``cfg.lr``: a constant step reading the attribute of the parameter ``cfg``."""
         root = self.parameter_root(node)
+        methods.check_read(self.parsed, node)      # a property that writes (methods.py)
         self.opaque_params.setdefault(root, node)
         value = self._mangled(node)
         key = ast.unparse(value)

@@ -27,6 +27,8 @@ a copy of ``func`` (same code, globals, closure) that knows ``cls``, made once p
 
 import ast
 import inspect
+import linecache
+import textwrap
 import types
 import weakref
 
@@ -203,6 +205,11 @@ class _Rewriter(ast.NodeTransformer):
         if self.parsed.lookup("type", None) is not type:
             raise self.refuse(node, f"method call {call} where `type` is rebound",
                               "Do not rebind the name `type` in the module.")
+        function = found.__func__ if isinstance(found, staticmethod) else found
+        if not linecache.getlines(function.__code__.co_filename):
+            raise self.refuse(node, f"method call {call}, whose source cannot be read",
+                              f"Define `{name}` in a file (or a notebook cell), not with "
+                              f"exec() or at the interactive prompt.")
         args = list(node.args)
         if isinstance(found, types.FunctionType):
             args.insert(0, ast.Name(self.me, ast.Load()))
@@ -303,7 +310,61 @@ def unresolved(parsed, func):
                       f"module-level function.")
     if _instance_name(parsed) is None:
         return call, f"Do not assign to `{owner}` inside {parsed.node.name}."
+    found = inspect.getattr_static(cls, _mangled(name, parsed.func), None)
+    if found is not None:
+        return (f"call of `{owner}.{name}`, a {type(found).__name__} of {cls.__qualname__} "
+                f"rather than a method s2sdiff can read",
+                f"Define `{name}` as a plain method (def {name}(self, ...)) without a "
+                f"decorator, or call a module-level function.")
     return (f"call of `{owner}.{name}`, which is not a method of {cls.__qualname__} "
             f"(an instance attribute?)",
             f"Define `{name}` as a method of {cls.__qualname__}, or call a module-level "
             f"function (a function parameter with a default, act=np.tanh, works too).")
+
+
+_MUTATORS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
+             "setdefault", "add", "discard", "sort", "reverse", "fill", "resize", "put",
+             "write", "send"}
+
+
+def check_read(parsed, node):
+    """Refuse ``self.p`` (``node``, a read of an attribute of the instance of a function
+    specialised on a class) when ``p`` is a property whose getter writes: the generated
+    code may read it more often than the method does (the reverse sweep recomputes)."""
+    cls = class_of(parsed.func)
+    me = _instance_name(parsed) if cls is not None else None
+    while isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+        node = node.value
+    if me is None or not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                          and node.value.id == me):
+        return
+    found = inspect.getattr_static(cls, _mangled(node.attr, parsed.func), None)
+    if not isinstance(found, property) or not isinstance(found.fget, types.FunctionType):
+        return
+    writes = _writes(found.fget)
+    if writes:
+        raise parsed.error(
+            node, f"s2sdiff cannot differentiate {parsed.node.name}: the property "
+                  f"`{me}.{node.attr}` {writes}, and generated code may read it more often "
+                  f"than {parsed.node.name} does", construct="property with side effects",
+            hint=f"Read `{me}.{node.attr}` once before calling the gradient and pass the "
+                 f"value as a parameter, or make the property free of side effects.")
+
+
+def _writes(getter):
+    """What ``getter`` writes (an attribute, an item, a global...), or None."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(getter)))
+    except (OSError, TypeError, SyntaxError):
+        return "cannot be read"
+    for sub in ast.walk(tree):
+        if isinstance(sub, (ast.Global, ast.Nonlocal)):
+            return "writes a global or nonlocal name"
+        targets = sub.targets if isinstance(sub, ast.Assign) else \
+            [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
+            return "assigns an attribute or an item"
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                and sub.func.attr in _MUTATORS:
+            return f"calls `.{sub.func.attr}(...)`"
+    return None

@@ -130,6 +130,17 @@ def rewrite(parsed):
     return parsed
 
 
+def _defining_class(func):
+    """The class whose body defines ``func``, found by its qualified name, or None."""
+    parts = func.__qualname__.split(".")
+    if len(parts) < 2 or "<locals>" in parts:
+        return None
+    value = func.__globals__.get(parts[0])
+    for part in parts[1:-1]:
+        value = getattr(value, part, None)
+    return value if isinstance(value, type) else None
+
+
 def _mangled(name, func):
     """``name`` as Python mangles it in the class that defines ``func`` (``__f`` in
     ``Model`` is ``_Model__f``)."""
@@ -151,17 +162,13 @@ class _Rewriter(ast.NodeTransformer):
         self.parsed, self.cls, self.me = parsed, cls, me
 
     def written(self, node):
-        """Whether ``node`` is ``type(self).m(self, ...)`` as written (in code generated
-        from a method, say), or ``type(self).s(...)`` of a staticmethod ``s``."""
+        """Whether ``node`` is ``type(self).m(self, ...)`` or ``super(C, type(self)).m(self,
+        ...)`` as written (in code generated from a method, say), or such a call of a
+        staticmethod without ``self``."""
         func = node.func
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call)
-                and isinstance(func.value.func, ast.Name) and func.value.func.id == "type"
-                and len(func.value.args) == 1 and not func.value.keywords
-                and isinstance(func.value.args[0], ast.Name)
-                and func.value.args[0].id == self.me
-                and self.parsed.lookup("type", None) is type):
+        if not isinstance(func, ast.Attribute):
             return False
-        found = inspect.getattr_static(self.cls, func.attr, None)
+        found = _lookup(self.parsed, self.cls, self.me, func)
         if isinstance(found, staticmethod):
             return True
         return isinstance(found, types.FunctionType) and bool(node.args) \
@@ -175,26 +182,32 @@ class _Rewriter(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
+        if not isinstance(func, ast.Attribute):
+            return node
         if self.written(node):
             func.value.s2sdiff_instance = self.me
             return node
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
-                and isinstance(func.value.func, ast.Name) and func.value.func.id == "super":
-            raise self.refuse(node, f"`super().{func.attr}(...)`",
-                              f"Call the parent's method by its class, or give the method a "
-                              f"name of its own in the subclass ({self.me}.{func.attr}_base(...)).")
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id == self.me):
-            return node
         name, cls = _mangled(func.attr, self.parsed.func), self.cls
-        found = inspect.getattr_static(cls, name, None)
-        call = f"`{self.me}.{func.attr}(...)`"
-        if found is None or not _is_method(found):
-            return node         # not a method of the class: the normalizer's own error
-        if cls.__getattribute__ is not object.__getattribute__:
-            raise self.refuse(node, f"method call {call} on a class that defines __getattribute__",
-                              f"Define `{name}` as a plain method without a custom "
-                              f"__getattribute__, or call a module-level function.")
+        if _is_call_of(func.value, "super"):
+            defining = self.super_class(node, func.value)
+            found = _after(cls, defining, name)
+            call = f"`{ast.unparse(func)}(...)`"
+            if not _is_method(found):
+                raise self.refuse(node, f"call {call} of what is not a method s2sdiff can read",
+                                  f"Call a method defined in a base class of {cls.__qualname__}.")
+        elif isinstance(func.value, ast.Name) and func.value.id == self.me:
+            defining = None
+            found = inspect.getattr_static(cls, name, None)
+            call = f"`{self.me}.{func.attr}(...)`"
+            if not _is_method(found):
+                return node         # not a method of the class: the normalizer's own error
+            if cls.__getattribute__ is not object.__getattribute__:
+                raise self.refuse(node, f"method call {call} on a class that defines "
+                                  f"__getattribute__", f"Define `{name}` as a plain method "
+                                  f"without a custom __getattribute__, or call a module-level "
+                                  f"function.")
+        else:
+            return node
         if isinstance(found, property):
             raise self.refuse(node, f"call of the property {call}",
                               "Read the property into a variable first, or make it a method.")
@@ -213,8 +226,77 @@ class _Rewriter(ast.NodeTransformer):
         args = list(node.args)
         if isinstance(found, types.FunctionType):
             args.insert(0, ast.Name(self.me, ast.Load()))
+        spelling = _spelling(self.me, name) if defining is None else \
+            self.super_spelling(defining, name)
         return ast.fix_missing_locations(ast.copy_location(
-            ast.Call(_spelling(self.me, name), args, node.keywords), node))
+            ast.Call(spelling, args, node.keywords), node))
+
+    def super_class(self, node, call):
+        """The class ``super()`` or ``super(C, self)`` starts after."""
+        defining = None
+        if self.parsed.lookup("super", None) is super:
+            if not call.args and not call.keywords and "__class__" in self.parsed.closure:
+                try:
+                    defining = self.parsed.closure["__class__"].cell_contents
+                except ValueError:
+                    pass
+            elif len(call.args) == 2 and not call.keywords \
+                    and all(isinstance(a, ast.Name) for a in call.args) \
+                    and call.args[1].id == self.me:
+                defining = self.parsed.lookup(call.args[0].id, None)
+        if not isinstance(defining, type) or defining not in self.cls.__mro__:
+            raise self.refuse(node, f"`{ast.unparse(call)}` other than super() or "
+                              f"super(C, {self.me})", f"Call `super().{node.func.attr}(...)` "
+                              f"inside a method of the class.")
+        return defining
+
+    def super_spelling(self, defining, name):
+        """``super(C, type(self)).m``: what ``super().m`` finds, without binding it."""
+        label = defining.__name__ if defining.__name__.isidentifier() else "base"
+        if self.parsed.lookup(label, None) is not defining:
+            used = {n.id for n in ast.walk(self.parsed.node) if isinstance(n, ast.Name)}
+            label = f"{label}_class"
+            while label in used or self.parsed.lookup(label, None) is not None:
+                label += "_"
+            self.parsed.closure[label] = types.CellType(defining)
+        call = ast.Call(ast.Name("super", ast.Load()), [
+            ast.Name(label, ast.Load()),
+            ast.Call(ast.Name("type", ast.Load()), [ast.Name(self.me, ast.Load())], [])], [])
+        call.s2sdiff_instance = self.me
+        return ast.Attribute(call, name, ast.Load())
+
+
+def _is_call_of(node, builtin):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == builtin
+
+
+def _after(cls, defining, name):
+    """What ``super(defining, cls).name`` finds, read statically, or None."""
+    mro = cls.__mro__
+    for klass in mro[mro.index(defining) + 1:]:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
+def _lookup(parsed, cls, me, func):
+    """What ``type(me).m`` or ``super(C, type(me)).m`` (``func``) reads from the class
+    ``cls``, statically; None for other expressions."""
+    owner = func.value
+    if _is_call_of(owner, "type") and len(owner.args) == 1 and not owner.keywords \
+            and isinstance(owner.args[0], ast.Name) and owner.args[0].id == me \
+            and parsed.lookup("type", None) is type:
+        return inspect.getattr_static(cls, func.attr, None)
+    if _is_call_of(owner, "super") and len(owner.args) == 2 and not owner.keywords \
+            and isinstance(owner.args[0], ast.Name) and _is_call_of(owner.args[1], "type") \
+            and len(owner.args[1].args) == 1 and isinstance(owner.args[1].args[0], ast.Name) \
+            and owner.args[1].args[0].id == me and parsed.lookup("super", None) is super \
+            and parsed.lookup("type", None) is type:
+        defining = parsed.lookup(owner.args[0].id, None)
+        if isinstance(defining, type) and defining in cls.__mro__:
+            return _after(cls, defining, func.attr)
+    return None
 
 
 def instance_call(func):
@@ -225,14 +307,14 @@ def instance_call(func):
 
 
 def resolve(parsed, func):
-    """What ``type(self).m`` (made by ``rewrite``, ``self`` the instance parameter of
-    ``parsed``'s specialised function) calls: ``m`` specialised on the class, or a
-    staticmethod's function; None for anything else."""
+    """What ``type(self).m`` or ``super(C, type(self)).m`` (made by ``rewrite``, ``self``
+    the instance parameter of ``parsed``'s specialised function) calls: ``m`` specialised
+    on the class, or a staticmethod's function; None for anything else."""
     me = instance_call(func)
     cls = class_of(parsed.func)
     if me is None or cls is None or me != _instance_name(parsed):
         return None
-    found = inspect.getattr_static(cls, func.attr, None)
+    found = _lookup(parsed, cls, me, func)
     if isinstance(found, staticmethod):
         return found.__func__
     if isinstance(found, types.FunctionType):
@@ -250,7 +332,7 @@ def shadow_tests(program, guards):
     tests = []
     for spelling, _ in guards:
         me = instance_call(spelling)
-        if me is not None:
+        if me is not None and _is_call_of(spelling.value, "type"):      # not super()
             test = ast.Compare(ast.Constant(spelling.attr), [ast.In()],
                                [ast.Attribute(ast.Name(me, ast.Load()), "__dict__", ast.Load())])
             tests.append((test, None))
@@ -300,10 +382,11 @@ def unresolved(parsed, func):
         return None
     call = f"method call `{owner}.{name}(...)`"
     cls = class_of(parsed.func)
-    qualname = parsed.func.__qualname__.split(".")
     if cls is None:
-        if len(qualname) < 2 or qualname[-2] == "<locals>":
-            return None              # not a function defined in a class
+        owner_class = _defining_class(parsed.func)
+        if owner_class is None or not _is_method(inspect.getattr_static(
+                owner_class, _mangled(name, parsed.func), None)):
+            return None              # not a method of the class defining the function
         return call, (f"Differentiate the bound method (grad(obj.{parsed.node.name}), the "
                       f"method called on `{owner}` inside it): s2sdiff resolves "
                       f"`{owner}.{name}` for the class of the instance; or call a "

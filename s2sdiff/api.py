@@ -114,8 +114,8 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
     backends.check(backend)
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
-        generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single, optimize, explain,
-                                      backend=backend, checkpoint=checkpoint)
+        generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single, optimize,
+                                      explain, backend=backend, checkpoint=checkpoint)
         return types.MethodType(generated, func.__self__)
     if backend != "python":
         return pipeline.generate(func, kind, wrt_names, single, optimize, explain,

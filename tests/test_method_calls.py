@@ -509,6 +509,64 @@ def test_numpy_shadowing_after_generation_is_refused():
         g(W3, X53, Y5)
 
 
+class Recurrent:
+    """An RNN whose cell is a method, called in a loop over the rows of self.X."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def cell(self, Wh, Wx, h, x):
+        return np.tanh(Wh @ h + Wx @ x)
+
+    def loss(self, Wh, Wx):
+        h = np.zeros(3)
+        for t in range(len(self.X)):
+            h = self.cell(Wh, Wx, h, self.X[t])
+        return np.sum(h ** 2)
+
+
+def test_numpy_method_called_in_a_loop():
+    model = Recurrent(RNG.normal(size=(4, 2)))
+    Wh, Wx = 0.5 * RNG.normal(size=(3, 3)), RNG.normal(size=(3, 2))
+    dWh, dWx = grad(model.loss)(Wh, Wx)
+    assert np.allclose(dWh, central(model.loss, [Wh, Wx], 0), rtol=1e-6, atol=1e-9)
+    assert np.allclose(dWx, central(model.loss, [Wh, Wx], 1), rtol=1e-6, atol=1e-9)
+
+
+def test_numpy_method_rebound_in_the_class_regenerates():
+    net = Net(1.5)
+    g = grad(net.loss, wrt="W")
+    g(W3, X53, Y5)
+    original = Net.layer
+    try:
+        Net.layer = lambda self, W, X: np.sin(X @ W)
+        assert np.allclose(g(W3, X53, Y5), central(net.loss, [W3, X53, Y5], 0),
+                           rtol=1e-6, atol=1e-9)
+    finally:
+        Net.layer = original
+    assert np.allclose(g(W3, X53, Y5), central(net.loss, [W3, X53, Y5], 0),
+                       rtol=1e-6, atol=1e-9)
+
+
+class Writes:
+    def predict(self, w):
+        self.last = w
+        return w * w
+
+    def loss(self, w):
+        return self.predict(w) + 1.0
+
+    def array_loss(self, w):
+        return np.sum(self.predict(w))
+
+
+@pytest.mark.parametrize("name, value", [("loss", 0.3), ("array_loss", np.ones(2))])
+def test_a_called_method_writing_an_attribute_is_refused(name, value):
+    with pytest.raises(UnsupportedError) as caught:
+        grad(getattr(Writes(), name))(value)
+    assert "self.last = w" in str(caught.value) and "attribute" in str(caught.value)
+
+
 # golden source -------------------------------------------------------------------------
 
 GOLDEN = """\

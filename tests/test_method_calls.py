@@ -4,8 +4,10 @@ scalar and NumPy code, chains, loops, overriding subclasses, every transform, th
 checks (a method rebound in the class, an instance attribute shadowing it, a changed
 class) and what stays refused."""
 
+import dataclasses
 import functools
 import math
+import typing
 
 import numpy as np
 import pytest
@@ -374,6 +376,44 @@ def test_super_in_a_class_defined_in_a_function():
     assert grad(Local().loss)(x) == pytest.approx(3 * p * p * tanh_prime(x), rel=1e-12)
 
 
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    scale: float
+
+    def predict(self, x):
+        return self.scale * math.sin(x)
+
+    def loss(self, x):
+        return self.predict(x) ** 2
+
+
+class Pair(typing.NamedTuple):
+    scale: float
+
+    def predict(self, x):
+        return self.scale * math.sin(x)
+
+    def loss(self, x):
+        return self.predict(x) ** 2
+
+
+@pytest.mark.parametrize("model", [Frozen(2.0), Pair(2.0)], ids=["dataclass", "namedtuple"])
+def test_dataclass_and_namedtuple_methods(model):
+    g = grad(model.loss)
+    assert g(0.3) == pytest.approx(8 * math.sin(0.3) * math.cos(0.3), rel=1e-12)
+    assert ("__dict__" in g.source) == isinstance(model, Frozen)     # a tuple has none
+
+
+class Factory:
+    @classmethod
+    def square(cls, x):
+        return x * x
+
+
+def test_a_classmethod_bound_to_its_class_is_differentiated_as_before():
+    assert grad(Factory.square)(0.3) == pytest.approx(0.6, rel=1e-12)
+
+
 # the entry checks ----------------------------------------------------------------------
 
 class Patched:
@@ -680,6 +720,22 @@ def test_refused_with_the_line_and_what_to_do(name, construct):
     assert construct in message, message
     assert "test_method_calls.py" in message
     assert caught.value.hint
+
+
+class Intercepting:
+    def __getattribute__(self, name):
+        return object.__getattribute__(self, name)
+
+    def plain(self, x):
+        return x * x
+
+    def calls(self, x):
+        return self.plain(x)
+
+
+def test_a_class_overriding_getattribute_is_refused():
+    with pytest.raises(UnsupportedError, match="on a class that defines __getattribute__"):
+        grad(Intercepting().calls)(0.5)
 
 
 def test_the_unbound_function_is_refused_with_a_hint():

@@ -57,7 +57,9 @@ def specialised(func, cls):
 def for_bound_method(method):
     """The function to generate for the bound method ``method``: its function specialised
     on the instance's class (the code is the same for every class when the method calls
-    no other method of ``self``)."""
+    no other method of ``self``); a classmethod's function as it is."""
+    if isinstance(method.__self__, type):
+        return method.__func__
     return specialised(method.__func__, type(method.__self__))
 
 
@@ -201,7 +203,8 @@ class _Rewriter(ast.NodeTransformer):
             call = f"`{self.me}.{func.attr}(...)`"
             if not _is_method(found):
                 return node         # not a method of the class: the normalizer's own error
-            if cls.__getattribute__ is not object.__getattribute__:
+            if not isinstance(inspect.getattr_static(cls, "__getattribute__", None),
+                              types.WrapperDescriptorType):      # written in Python
                 raise self.refuse(node, f"method call {call} on a class that defines "
                                   f"__getattribute__", f"Define `{name}` as a plain method "
                                   f"without a custom __getattribute__, or call a module-level "

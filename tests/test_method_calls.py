@@ -179,6 +179,14 @@ def test_methods_called_in_a_loop():
     assert dy0 == pytest.approx((1 - 0.05 * 0.8) ** 40, rel=1e-12)    # linear in y0
 
 
+def test_checkpointed_loop_calling_methods_equals_the_tape():
+    model = Integrator(0.05)
+    taped = grad(model.final, wrt=("k", "y0"))(0.8, 1.3, 40)
+    for checkpoint in ("sqrt", ("binomial", 3)):
+        g = grad(model.final, wrt=("k", "y0"), checkpoint=checkpoint)
+        assert g(0.8, 1.3, 40) == pytest.approx(taped, rel=1e-12)
+
+
 class Keywords:
     def __init__(self):
         self.bias = 0.25

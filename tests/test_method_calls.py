@@ -730,6 +730,35 @@ def test_refused_with_the_line_and_what_to_do(name, construct):
     assert caught.value.hint
 
 
+class Layer:
+    def __init__(self):
+        self.k = 2.0
+
+    def forward(self, x):
+        return self.k * math.tanh(x)
+
+
+class Composed:
+    def __init__(self):
+        self.layer = Layer()
+        self.W = np.array([1.0, -2.0])
+
+    def loss(self, x):
+        return self.layer.forward(x) ** 2
+
+    def through_the_class(self, x):
+        return Layer.forward(self.layer, x) ** 2 + self.W[0] * x
+
+
+def test_a_method_of_an_attribute_is_refused_with_the_workaround():
+    with pytest.raises(UnsupportedError) as caught:
+        grad(Composed().loss)(0.3)
+    assert "method call `self.layer.forward(...)` of the object `self.layer`" in str(caught.value)
+    assert "ItsClass.forward(self.layer, ...)" in caught.value.hint
+    expected = 2 * 2 * math.tanh(0.3) * 2 * tanh_prime(0.3) + 1.0
+    assert grad(Composed().through_the_class)(0.3) == pytest.approx(expected, rel=1e-12)
+
+
 class Intercepting:
     def __getattribute__(self, name):
         return object.__getattribute__(self, name)

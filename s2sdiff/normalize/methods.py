@@ -32,7 +32,9 @@ import textwrap
 import types
 import weakref
 
+from .. import rules
 from ..errors import UnsupportedError
+from ..rules import Method
 
 _variants = weakref.WeakKeyDictionary()     # function -> {class -> specialised function}
 
@@ -376,6 +378,8 @@ def check_instance(func, args):
 def unresolved(parsed, func):
     """``(construct, hint)`` for ``p.m(...)`` that no rewrite resolved, ``p`` a parameter
     of ``parsed``'s function; else None."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
+        return _attribute_method(parsed, func)
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return None
     args = parsed.node.args
@@ -406,6 +410,23 @@ def unresolved(parsed, func):
             f"(an instance attribute?)",
             f"Define `{name}` as a method of {cls.__qualname__}, or call a module-level "
             f"function (a function parameter with a default, act=np.tanh, works too).")
+
+
+def _attribute_method(parsed, func):
+    """``(construct, hint)`` for ``self.layer.forward(...)`` in a function specialised on a
+    class (not an array method such as ``self.W.sum()``), else None."""
+    root = func.value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    me = _instance_name(parsed) if class_of(parsed.func) is not None else None
+    if me is None or not isinstance(root, ast.Name) or root.id != me \
+            or rules.lookup(Method(func.attr)) is not None:
+        return None
+    owner = ast.unparse(func.value)
+    return (f"method call `{ast.unparse(func)}(...)` of the object `{owner}`",
+            f"s2sdiff resolves methods of `{me}` only: call it through its class "
+            f"(`ItsClass.{func.attr}({owner}, ...)`), or make "
+            f"`{func.attr}` a method of {class_of(parsed.func).__qualname__}.")
 
 
 _MUTATORS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",

@@ -8,21 +8,27 @@ a copy of ``func`` (same code, globals, closure) that knows ``cls``, made once p
 
 * ``rewrite(parsed)`` (first step of ``normalize``) turns each ``self.m(a, b)`` of a
   specialised function, ``self`` its first parameter never reassigned, into
-  ``type(self).m(self, a, b)`` (a staticmethod: ``type(self).m(a, b)``): an ordinary call of
-  the user's function ``m`` with the instance as a passive argument, which scalar code
-  differentiates through ``m``'s generated pullback or jvp and NumPy code inlines
-  (``helpers.py``), both as for any helper;
+  ``type(self).m(self, a, b)`` (a staticmethod: ``type(self).m(a, b)``; ``super().m(a)``:
+  ``super(C, type(self)).m(self, a)``, ``C`` the class defining the method): an ordinary
+  call of the user's function ``m`` with the instance as a passive argument, which scalar
+  code differentiates through ``m``'s generated pullback or jvp and NumPy code inlines
+  (``helpers.py``), both as for any helper; the instance is recorded as an object
+  (``opaque``), never a number;
 * ``resolve`` gives what such a call calls: ``specialised(m, cls)``, so that ``m``'s own
-  calls of methods of ``self`` resolve for the same class (chains), or a staticmethod's
-  function;
+  calls of methods of ``self`` resolve for the same class (chains, overrides in
+  subclasses), or a staticmethod's function;
 * the generated code checks on entry that ``type(self).m`` is still the function it was
   generated from (``emit.guarded_calls``, with ``unspecialised``) and, for instances that
   have a ``__dict__``, that no instance attribute ``m`` shadows it (``shadow_tests``);
   when a check fails the code is generated again (a method rebound in the class) or,
   when the instance itself no longer matches (an attribute shadowing the method, its
   class changed), ``check_instance`` refuses with an ``UnsupportedError``;
-* refused when generated, at the line of the call: a classmethod, a property or another
-  descriptor called, ``super().m(...)``, a class overriding ``__getattribute__``.
+* refused when generated, at the line of the call (``unresolved``, ``check_read``): a
+  classmethod, a property or another descriptor called, a method whose source cannot be
+  read, ``super()`` with other arguments than ``(C, self)``, a class whose
+  ``__getattribute__`` is written in Python, a method of an attribute
+  (``self.layer.forward(x)``), a property read whose getter writes, and ``self.m(...)``
+  in a function that is not differentiated as a bound method.
 """
 
 import ast
@@ -107,15 +113,19 @@ def _is_method(value):
 
 
 def _instance_name(parsed):
-    """The name of the first parameter of a specialised function, if never reassigned."""
+    """The name of the first parameter of a specialised function, if never reassigned
+    (found once per tree)."""
+    known = getattr(parsed.node, "s2sdiff_instance", False)
+    if known is not False:
+        return known
     args = parsed.node.args
     positional = args.posonlyargs + args.args
-    if not positional:
-        return None
-    name = positional[0].arg
-    for node in ast.walk(parsed.node):
+    name = positional[0].arg if positional else None
+    for node in ast.walk(parsed.node) if name is not None else ():
         if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-            return None
+            name = None
+            break
+    parsed.node.s2sdiff_instance = name
     return name
 
 

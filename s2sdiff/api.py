@@ -42,7 +42,7 @@ def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[list[str], bool]:
     """(parameter names to differentiate, whether a single gradient is returned)."""
     original = getattr(func, "__s2sdiff_origin__", func)
     params = _parameter_names(func) if _named_parameters(func) else _parameter_names(original)
-    if wrt is None:         # a parameter whose default is a function is not differentiated
+    if wrt is None:         # nor is one whose default is a function or a string (a mode)
         params = [p for p in params if not _function_default(original, p)]
         return params, len(params) == 1
     if isinstance(wrt, (int, str)):
@@ -61,7 +61,7 @@ def _function_default(func: Callable[..., Any], name: str) -> bool:
         default = inspect.signature(func).parameters[name].default
     except (TypeError, ValueError, KeyError):
         return False
-    return callable(default) and not isinstance(default, type)
+    return (callable(default) and not isinstance(default, type)) or isinstance(default, str)
 
 
 def _named_parameters(func: Callable[..., Any]) -> bool:

@@ -92,6 +92,25 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
         f"else s2sdiff_other(s2sdiff_v)" for key in parameter_reads]
     dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
 
+    by_data = {}
+
+    def specialise_again(shapes, *args):
+        """The code for ``args`` whose values of data-dependent shape (``X[mask]``,
+        ``data_shapes.py``) have ``shapes`` (up to the first that differed from the code
+        that calls this), generated once per such shapes."""
+        args = positional(args, {})
+        key = (_key(args), tuple(tuple(s) for s in shapes))
+        generated = by_data.get(key)
+        if generated is None:
+            with lock:
+                try:
+                    generated = by_data[key] = specialise(args)
+                except InternalError:
+                    raise
+                except S2SDiffError as error:
+                    raise error.with_traceback(None) from None
+        return generated(*args)
+
     def specialize(*args, **kwargs):
         """The generated function for arguments of these kinds (with ``.source``)."""
         args = positional(args, kwargs)
@@ -102,6 +121,7 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
 
     dispatch.__name__ = dispatch.__qualname__ = name
     dispatch.specialize = specialize
+    dispatch.specialise_again = specialise_again
     dispatch.specializations = table
     dispatch._repr_markdown_ = lambda: sources.markdown(dispatch.source)    # Jupyter
     dispatch.source = (f"# {name} is generated for the shapes and dtypes of its arguments when "
@@ -144,16 +164,30 @@ def _read_key(value, attributes):
 def _argument_key(value):
     """The key of an argument that is not an ndarray: its type, and the shape and dtype of
     another library's array (``kinds.is_array_like``).  The fast path keys such an array
-    on its type alone, which no entry has: it takes the slow path, keyed here."""
+    on its type alone, which no entry has: it takes the slow path, keyed here.  An int or
+    a bool is keyed on its value too, and so is a list or tuple of numbers: generation
+    reads them (``np.zeros(n)``, ``x[:n]``, ``np.array(edges)``), as ``jax.jit`` does
+    its static arguments."""
     if is_array_like(value):
         return type(value), tuple(value.shape), value.dtype
-    return type(value)
+    kind = type(value)
+    if kind is int or kind is bool:
+        return kind, value
+    if isinstance(value, np.integer):
+        return kind, int(value)
+    if (kind is list or kind is tuple) and _numbers_only(value):
+        return kind, _frozen(value)
+    return kind
+
+
+def _frozen(value):
+    return tuple(_frozen(v) if isinstance(v, (list, tuple)) else (type(v), v) for v in value)
 
 
 def _value_key(value):
-    """The key of a free value that is not an ndarray: its type (and a list's length, and
-    another library's array's shape and dtype)."""
-    if isinstance(value, (list, tuple)):
+    """The key of a free value that is not an ndarray: ``_argument_key``'s, and a list's
+    length."""
+    if isinstance(value, (list, tuple)) and not _numbers_only(value):
         return type(value), len(value)
     return _argument_key(value)
 
@@ -166,7 +200,8 @@ def _fast_path(params, table, slow, required=None, free_parts=(), free_names=Non
     defaults, or are keyword-only).  Every other name in it starts with ``s2sdiff_``."""
     names = list(params)
     required = len(names) if required is None else required
-    key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is s2sdiff_ndarray else type({a})"
+    key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is s2sdiff_ndarray else "
+                     f"(type({a}), {a}) if type({a}) is int or type({a}) is bool else type({a})"
                      for a in names] + list(free_parts))
     optional = names[required:]
     heads = names[:required] + [f"{a}=s2sdiff_missing" for a in optional]
@@ -207,8 +242,10 @@ def specialiser(parsed_program, kind, wrt_names, generate):
     def specialise(args, ieee=False):
         program = parsed_program()
         for param, value in zip(program.params, args):
-            if param not in program.opaque_params:     # an object or a function (callables.py)
-                check_argument(program.name, param, value)
+            if param not in wrt_names and _numbers_only(value):
+                continue                        # data: edges = [(0, 1), (1, 2)]
+            if param not in program.opaque_params or (value is None and param in wrt_names):
+                check_argument(program.name, param, value)   # not objects nor functions
         scalar = kind if kind in ("grad", "value_and_grad") else None
         try:
             kinds = infer(program, args[:len(program.params)], scalar)
@@ -228,6 +265,15 @@ def specialiser(parsed_program, kind, wrt_names, generate):
             _refuse_active_integers(parsed_program(), args, param)
         return generate(program, ieee)
     return specialise
+
+
+def _numbers_only(value):
+    """A list or tuple of Python numbers, nested (``[(0, 1), (1, 2)]``): data the code
+    reads by index when it is not differentiated."""
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_numbers_only(v) or type(v) in (int, float, bool)
+                                   for v in value)
+    return False
 
 
 def _refuse_active_integers(program, args, param):

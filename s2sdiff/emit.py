@@ -41,7 +41,7 @@ import sys
 import types
 import weakref
 
-from . import sources
+from . import extrema, sources
 from .build import unparse
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
@@ -96,6 +96,9 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
             lines.append(f"{inner}if not ({types_} is {real}):")
             keywords = ", ".join(f"{p}={p}" for p in unchecked)
             lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {keywords})")
+        for p in getattr(program, "none_tested_wrt", ()):    # differentiated: not None
+            lines.append(f"{inner}if {p} is None:")
+            lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {p}={p})")
     for indent, text, tag, note in rows:
         if tag is not None:
             text = f"{text.ljust(column - 2 - len(indent))}  # ({tag})"
@@ -197,7 +200,8 @@ def sequence_parameters(program):
     names = set()
     for item in walk_items(program.body):
         if isinstance(item, Step) and isinstance(item.rule, Structural) \
-                and item.rule.key in (Syntax("getitem"), Syntax("setitem"), Syntax("append")):
+                and item.rule.key in (Syntax("getitem"), Syntax("setitem"), Syntax("append"),
+                                      *extrema.FORMS):
             names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
         if isinstance(item, Loop) and item.iterable is not None:
             names.update(n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name))

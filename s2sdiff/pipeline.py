@@ -52,7 +52,8 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, backends, custom, dispatch, ir, tree_flatten, trees
+from . import activity, aliases, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
+    tree_helpers, trees
 from .emit import Later, compile_listing, listing_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -162,8 +163,7 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
             except S2SDiffError:
                 parsed = None                # generate() raises it where it belongs
             if parsed is not None:
-                tree_params = sorted(trees.candidates(parsed.node, wrt_names,
-                                                      trees.uses_numpy(parsed)))
+                tree_params = sorted(tree_helpers.tree_parameters(parsed, wrt_names))
     if not tree_params:
         _handoff.parsed = (func, parsed)
         try:
@@ -314,12 +314,21 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
                 kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         if program.partials_raise and not ieee:     # a scalar partial of Python numbers
             _with_retry(listing, program, lambda args: specialise(args, ieee=True))
+        shapes = data_shapes.dependent_steps(program)
+        if shapes:                  # X[mask]: code per shape the data gives it
+            again = program.namer.fresh(data_shapes.AGAIN)
+            params = [a.arg for a in listing.signature.args] if listing.signature \
+                else list(program.params)
+            data_shapes.guard(listing, shapes, params, again)
+            listing.injected[again] = lambda seen, *args: dispatched[0].specialise_again(
+                seen, *args)
         listing.renew = renewal
         generated = compile_listing(listing)
         generated.__s2sdiff_origin__ = func
         return generated
 
     parsed = program.parsed
+    dispatched = []                 # the dispatcher, once made: its specialise_again
     specialise_kinds = dispatch.specialiser(lambda: normalize(parsed), kind, wrt_names,
                                             generate)
 
@@ -333,6 +342,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                  program.params, specialise, free_data(program), parsed,
                                  program.parameter_reads, flat=bool(layout))
+    dispatched.append(result)
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
     if checkpoint is not None:
@@ -342,22 +352,36 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
 
 def refuse_opaque_wrt(program, wrt_names):
     """Raise ``UnsupportedError`` if a differentiated parameter is read as an object (an
-    attribute, ``cfg.lr``) or called (``f=np.tanh``): its reads are constants."""
+    attribute, ``cfg.lr``), called (``f=np.tanh``) or compared with a string or None
+    (``mode == "mean"``): its reads are constants."""
+    program.none_tested_wrt = tuple(p for p in wrt_names if p in program.opaque_params
+                                    and _tests_none(program.opaque_params[p]))
     for param in wrt_names:
         node = program.opaque_params.get(param)
-        if node is None:
-            continue
+        if node is None or _tests_none(node):    # b is not None: an optional array,
+            continue                             # refused when None (emit, dispatch)
         if isinstance(node, ast.Attribute):
             what = f"`{ast.unparse(node)}` reads an attribute of the differentiated parameter `{param}`"
             hint = (f"Leave `{param}` out of wrt= (its attributes are then data), or pass its "
                     f"fields as parameters and differentiate those.")
             construct = f"attribute `{ast.unparse(node)}` of a differentiated parameter"
+        elif isinstance(node, ast.Compare):
+            what = (f"the differentiated parameter `{param}` is compared with a string or "
+                    f"None (`{ast.unparse(node)}`)")
+            hint = f"Leave `{param}` out of wrt=: it holds data (a mode, an option), not a number."
+            construct = "differentiated parameter compared with a string or None"
         else:
             what = f"the differentiated parameter `{param}` is called as a function"
             hint = f"Leave `{param}` out of wrt=: a function has no gradient."
             construct = "call of a differentiated parameter"
         raise program.parsed.error(node, f"s2sdiff cannot differentiate {program.name}: {what}",
                                    construct=construct, hint=hint)
+
+
+def _tests_none(node):
+    return isinstance(node, ast.Compare) and not any(
+        isinstance(c, ast.Constant) and isinstance(c.value, str)
+        for c in [node.left, *node.comparators])
 
 
 def custom_rules(program):

@@ -158,6 +158,8 @@ _SYNTAX_NAMES = {
     "call": "a call of a Python function",       # the user's own function
     "array getitem": "indexing",                 # x[i] of an array
     "array setitem": "assignment into an array", # a[idx] = e on an array, in place
+    "max of a list": "max of a list",            # max(xs), xs of any length (extrema.py)
+    "min of a list": "min of a list",            # min(xs)
 }
 
 
@@ -455,8 +457,10 @@ EXP_FUNCTIONS = [math.exp]
 # ``[a, b]`` and ``(a, b)``, ``xs[i]``, ``v[i] = e`` and ``v.append(e)`` on lists, whose
 # derivatives ``reverse`` and ``forward`` write out element by element; a call of the
 # user's own Python function, differentiated by transformation; ``a[idx] = e`` on an array,
-# in place (``reverse/arrays.py``).
-for _form in ("display", "getitem", "setitem", "append", "call", "array setitem"):
+# in place (``reverse/arrays.py``); ``max(xs)``/``min(xs)`` of a list of any length, whose
+# derivative ``extrema.py`` writes with the partials of the ``max(a, b, c)`` row above.
+for _form in ("display", "getitem", "setitem", "append", "call", "array setitem",
+              "max of a list", "min of a list"):
     _add(Structural(Syntax(_form)))
 
 

@@ -24,7 +24,7 @@ import weakref
 
 import numpy as np
 
-from . import array_jacobians, pipeline, trees
+from . import array_jacobians, pipeline, tree_helpers, trees
 from .errors import ArgumentError, S2SDiffError
 from .parse import parse
 
@@ -41,8 +41,7 @@ def _tree_parameters(func, wrt_names):
         try:
             parsed = parse(func)
             _nodes[func] = parsed.node
-            known[wrt_names] = frozenset(trees.candidates(parsed.node, wrt_names,
-                                                          trees.uses_numpy(parsed)))
+            known[wrt_names] = frozenset(tree_helpers.tree_parameters(parsed, wrt_names))
         except S2SDiffError:
             known[wrt_names] = frozenset()     # generation reports it where it belongs
     return known[wrt_names]

@@ -9,7 +9,9 @@ raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a w
 it, a loop with ``break``.
 
 Sequences whose entries are known here, because a tree's lengths are, are written out:
-a list or tuple (part of a) tree, a constant slice of one (``params[:-1]``), ``reversed``,
+a list or tuple (part of a) tree, ``items()``, ``values()``, ``keys()`` of a dict one (a
+key bound by a loop is a constant in each copy), a constant slice (``params[:-1]``),
+``range(len(params))`` if the loop indexes the tree with its variable, ``reversed``,
 ``enumerate``, ``list``, ``tuple``, ``zip`` of such sequences and ``zip(*params)``, and
 displays with ``*params`` entries.  Loops and comprehensions over them are unrolled (no
 ``if`` clause), ``len`` of them is a constant, ``*s`` in a call or display is spelled
@@ -36,6 +38,7 @@ import dataclasses
 
 from .names import Namer
 from .normalize.substitute import Substitute
+from .tree_helpers import constant_range, inline_tree_helpers
 from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
 
 
@@ -62,8 +65,8 @@ class _Flattener(ast.NodeTransformer):
         return self.parsed.error(
             node, message, construct="tree parameter",
             hint=hint or "Read each leaf with a constant key (params[\"W\"], params.W, "
-                         "params[0]) or unpack a tuple (W, b = params); pass a helper the "
-                         "leaves, not the tree.")
+                         "params[0]) or unpack a tuple (W, b = params); a function of "
+                         "yours given the tree is inlined, a library's is not.")
 
     def resolve(self, node):
         """``(parameter, structure, path)`` if ``node`` reads a part of a tree parameter
@@ -223,6 +226,9 @@ class _Flattener(ast.NodeTransformer):
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         args = node.args
+        view = self.dict_view(node)
+        if view is not None:
+            return view
         plain = not any(isinstance(a, ast.Starred) for a in args)
         for name in ("reversed", "list", "tuple"):
             if self.builtin(node.func, name) and len(args) == 1 and plain:
@@ -254,6 +260,29 @@ class _Flattener(ast.NodeTransformer):
             return _Sequence("list", [ast.Tuple([c.elements[j] for c in columns], ast.Load())
                                       for j in range(width)])
         return None
+
+    def dict_view(self, node):
+        """``params.items()``, ``.values()`` or ``.keys()`` of a dict (part of a) tree: its
+        ``(key, leaf)`` pairs, leaves or keys in the dict's order; else None."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("items", "values", "keys")
+                and not node.args and not node.keywords):
+            return None
+        found = self.part(func.value)
+        if found is None or _is_leaf(found[1]) or not issubclass(found[1][0], dict):
+            return None
+        keys = found[1][1]
+        if not all(type(k) in (str, int, float, bool) for k in keys):
+            raise self.refuse(node, f"{ast.unparse(node)}: the keys of {_describe(found[1])} "
+                                    f"are not strings or numbers",
+                              "Key the dict with strings or numbers, or read each leaf by its key.")
+
+        def read(key):
+            return ast.copy_location(ast.Subscript(copy.deepcopy(func.value), ast.Constant(key),
+                                                   ast.Load()), node)
+        entries = {"keys": [ast.Constant(k) for k in keys], "values": [read(k) for k in keys],
+                   "items": [ast.Tuple([ast.Constant(k), read(k)], ast.Load()) for k in keys]}
+        return _Sequence("list", entries[func.attr])
 
     def display(self, sequence):
         """A list or tuple display of the entries of ``sequence``."""
@@ -296,9 +325,9 @@ class _Flattener(ast.NodeTransformer):
             sequence = self.sequence(node.args[0])
             if sequence is not None:
                 return ast.copy_location(ast.Constant(len(sequence.elements)), node)
-        if any(isinstance(f, ast.Name) and f.id in ("zip", "reversed", "enumerate", "list",
-                                                    "tuple") for f in [node.func]) \
-                and self.derived(node):
+        if (any(isinstance(f, ast.Name) and f.id in ("zip", "reversed", "enumerate", "list",
+                                                     "tuple") for f in [node.func])
+                or self.dict_view(node) is not None) and self.derived(node):
             sequence = self.sequence(node)
             if sequence is not None:      # used as a value: the display of its entries
                 return self.visit(ast.copy_location(self.display(sequence), node))
@@ -432,9 +461,11 @@ class _Flattener(ast.NodeTransformer):
         found = self.part(node.iter) if not isinstance(node.iter, ast.Call) else None
         if found is not None and not _is_leaf(found[1]) and found[1][0] is dict:
             raise self.refuse(node, "iterating a dict gives its keys, not its leaves",
-                              "Iterate over `params.values()` written out, or read each "
-                              "key by name.")
+                              "Iterate over `params.values()` or `params.items()`, or "
+                              "read each key by name.")
         sequence = self.sequence(node.iter) if self.derived(node.iter) else None
+        if sequence is None and constant_range(self, node) is not None:
+            sequence = _Sequence("range", constant_range(self, node))
         if sequence is None:
             self.depth += 1
             try:
@@ -459,7 +490,8 @@ class _Flattener(ast.NodeTransformer):
         for entry in entries:
             bound = {}
             self._bind_names(node, node.target, entry, bound)
-            leaves = {n: v for n, v in bound.items() if not self._subtree(v)}
+            leaves = {n: v for n, v in bound.items()
+                      if not self._subtree(v) and sequence.kind != "range"}
             for target, value in leaves.items():
                 statements.append(ast.copy_location(ast.Assign(
                     [ast.Name(target, ast.Store())], self.visit(copy.deepcopy(value))), node))
@@ -469,6 +501,9 @@ class _Flattener(ast.NodeTransformer):
                     copy.deepcopy(stmt)
                 visited = self.visit(stmt)
                 statements += visited if isinstance(visited, list) else [visited]
+        if sequence.kind == "range" and entries:       # the loop variable after the loop
+            statements.append(ast.copy_location(ast.Assign(
+                [ast.Name(node.target.id, ast.Store())], entries[-1]), node))
         return statements
 
     def _subtree(self, value):
@@ -477,7 +512,8 @@ class _Flattener(ast.NodeTransformer):
         if found is not None:
             return not _is_leaf(found[1])
         return isinstance(value, (ast.List, ast.Tuple)) or (
-            isinstance(value, ast.Name) and value.id in self.virtual)
+            isinstance(value, ast.Name) and value.id in self.virtual) or (
+            isinstance(value, ast.Constant) and isinstance(value.value, str))   # a dict key
 
     def _unpack(self, statement, target, value, statements):
         """``W, b = params`` -> ``W = params_0`` and ``b = params_1``, nested too."""
@@ -524,7 +560,6 @@ class _Renamed(Substitute):
     in the scopes where the names mean the loop's variables."""
 
 
-
 def _describe(tree):
     kind, keys, _ = tree
     if kind is dict:
@@ -537,7 +572,9 @@ def _describe(tree):
 def flatten(parsed, layout):
     """``parsed`` with the tree parameters of ``layout`` (``(name, structure)`` pairs)
     replaced by their leaves' parameters (every parameter positional, no defaults: the
-    entry passes each one), named ``NAME_leaves``."""
+    entry passes each one), named ``NAME_leaves``; helpers given a part of a tree are
+    inlined first (``tree_helpers.py``)."""
+    parsed = inline_tree_helpers(parsed, [name for name, _ in layout])
     node = parsed.node
     if node.args.vararg or node.args.kwarg:
         raise parsed.error(node, f"{node.name} takes *args or **kwargs; tree parameters need "

@@ -161,7 +161,8 @@ def candidates(node, wrt_names, sequences=False):
     """The parameters of the FunctionDef ``node`` that its body reads as trees: with a
     string key (``p["W"]``) or an attribute an array does not have (``p.W``, not called:
     ``p.exp(x)`` is a method), anywhere in
-    a chain of reads (``p[0]["W"]``).  A parameter only unpacked (``W, b = p``) or indexed
+    a chain of reads (``p[0]["W"]``), or whose ``items()``, ``values()`` or ``keys()`` it
+    calls.  A parameter only unpacked (``W, b = p``) or indexed
     by numbers is not one: it stays a sequence parameter, refused or not as before, unless
     ``sequences`` (NumPy code, where a list of arrays is a tree: ``uses_numpy``), when
     reading ``p[0]``, unpacking ``W, b = p`` and ``for W, b in p`` make it one too.  Nor
@@ -188,6 +189,11 @@ def candidates(node, wrt_names, sequences=False):
                 and isinstance(sub.args[0], ast.Starred) \
                 and isinstance(sub.args[0].value, ast.Name):
             found.add(sub.args[0].value.id)         # zip(*pairs): a list of tuples
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                and sub.func.attr in ("items", "values", "keys") and not sub.args \
+                and not sub.keywords and isinstance(sub.func.value, ast.Name) \
+                and sub.func.value.id in params:
+            found.add(sub.func.value.id)            # params.items(): a dict
         if not sequences:
             continue
         for iterated in _iterated(sub):
@@ -239,12 +245,22 @@ def uses_numpy(parsed):
 _NOT_CONSTANT = object()
 
 
+_INDEX_ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+                     ast.Mult: lambda a, b: a * b}
+
+
 def _constant(node):
+    """The value of a literal key or index, ``-1`` and integer arithmetic of literals
+    (``i - 1`` once a loop over ``range`` made ``i`` a constant) included."""
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
             and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int):
         return -node.operand.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _INDEX_ARITHMETIC:
+        left, right = _constant(node.left), _constant(node.right)
+        if type(left) is int and type(right) is int:
+            return _INDEX_ARITHMETIC[type(node.op)](left, right)
     return _NOT_CONSTANT
 
 

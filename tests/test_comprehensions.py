@@ -178,10 +178,6 @@ def test_any_all_are_constants():
     assert grad(gated)([1.0, 0.5]) == [0.0, 0.0]
 
 
-def maximum_of_list(xs):
-    return max(xs)
-
-
 def conditional(x, xs):
     return x if x > 0 else sum(v for v in xs)
 
@@ -192,7 +188,6 @@ def dictionary(x, y):
 
 
 @pytest.mark.parametrize("func, construct", [
-    (maximum_of_list, "max of an iterable whose length is not known"),
     (conditional, "in an arm of `a if c else b`"),
     (dictionary, "dict comprehension"),
 ])

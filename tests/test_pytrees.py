@@ -133,9 +133,13 @@ def test_reads_that_cannot_be_resolved_are_refused():
         grad(computed, wrt=0)({"w": 1.0, "v": 2.0}, "v")
 
     def whole(params):
-        return helper(params) * params["w"]
+        return np.stack(params) * params["w"]
     with pytest.raises(S2SDiffError, match="as a whole"):
         grad(whole)({"w": 1.0})
+
+    def given_to_a_helper(params):          # tree_helpers.py: the helper is inlined
+        return helper(params) * params["w"]
+    assert grad(given_to_a_helper)({"w": 3.0}) == {"w": 6.0}
 
     def missing(params):
         return params["nope"] * params["w"]

@@ -180,8 +180,8 @@ def dict_comprehension(x):
     return y
 
 
-def generator_expression(xs):
-    y = max(t * 2.0 for t in xs)
+def max_with_key(xs):
+    y = max((t * 2.0 for t in xs), key=abs)
     return y
 
 
@@ -194,6 +194,7 @@ def loop_over_reversed_input(xs):
     s = 0.0
     for i, v in enumerate(reversed(xs)):
         s = s * 0.5 + v
+        xs = [s, v]       # rebinds the list the loop reads backwards
     return s
 
 
@@ -342,3 +343,9 @@ def returns_none(x):
 
 def calls_a_lambda_in_place(x):
     return (lambda t: t * t)(x)
+
+
+def nested_list_write(x):
+    m = [[x, 2.0 * x], [x * x, 1.0]]
+    m[1][0] = m[0][1] * 3.0
+    return m[1][0] + m[0][0]

@@ -597,6 +597,45 @@ PROGRAMS += [
     Program(bias_trick, (RNG.normal(size=5), W4, 1.0), wrt=(0, 1)),
 ]
 
+
+# --- max and min of lists of any length (s2sdiff/extrema.py) -----------------------------
+
+def stable_log_sum_exp(scores):
+    """log(sum(exp(s))) shifted by the largest score, as numerically careful code does."""
+    top = max(scores)
+    return top + math.log(sum(math.exp(s - top) for s in scores))
+
+
+def multiclass_hinge(scores, correct):
+    """Crammer-Singer hinge: the best wrong class against the right one, plus a margin."""
+    wrong = [s for i, s in enumerate(scores) if i != correct]
+    return max(0.0, 1.0 + max(wrong) - scores[correct])
+
+
+def min_max_scaled_energy(values, weight):
+    """Values rescaled to [0, 1] by their range, then a weighted energy."""
+    low, high = min(values), max(values)
+    scaled = []
+    for v in values:
+        scaled.append((v - low) / (high - low))
+    return weight * sum(s * s for s in scaled)
+
+
+def worst_case_loss(losses, temperature):
+    """The largest of per-sample losses computed in a loop, tempered."""
+    tempered = []
+    for loss in losses:
+        tempered.append(math.tanh(loss / temperature))
+    return max(tempered) * temperature
+
+
+PROGRAMS += [
+    Program(stable_log_sum_exp, ([0.3, -1.2, 2.5, 0.9],)),
+    Program(multiclass_hinge, ([0.3, 1.1, 0.8, -0.4], 2), wrt="scores"),
+    Program(min_max_scaled_energy, ([0.3, -1.2, 2.5, 0.9, 1.7], 0.7)),
+    Program(worst_case_loss, ([0.3, 1.9, 0.8, 1.2], 1.5)),
+]
+
 # --- classes whose methods call each other (tests/method_programs.py) -------------------
 from method_programs import METHOD_PROGRAMS  # noqa: E402
 PROGRAMS += [Program(f, args, wrt=wrt) for f, args, wrt in METHOD_PROGRAMS]

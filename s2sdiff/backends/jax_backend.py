@@ -130,7 +130,8 @@ class _JaxSpecialisation:
         self.jitted = jax.jit(traced)
         self.errors = (jax.errors.JAXTypeError if hasattr(jax.errors, "JAXTypeError") else (),
                        jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
-                       jax.errors.TracerIntegerConversionError, TypeError, NotImplementedError)
+                       jax.errors.TracerIntegerConversionError, TypeError, NotImplementedError,
+                       getattr(jax.errors, "NonConcreteBooleanIndexError", ()))   # X[mask]
         self.ready = False
 
     def call(self, *args):

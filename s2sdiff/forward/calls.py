@@ -20,7 +20,7 @@ import functools
 import inspect
 import operator
 
-from .. import custom
+from .. import custom, extrema
 from ..build import Expr
 from ..listing import Line, assign
 from ..rules import Syntax
@@ -50,6 +50,9 @@ def structural_tangents(program, step, active, tangent, callees, out):
     """Tangents of moving values (an element's tangent is the tangent's element) and of a
     call of the user's function (its generated jvp, ``t, t_dot = jvp_g(x, y, x_dot)``)."""
     key = step.rule.key
+    if key in extrema.FORMS:                 # max(xs) of a list (extrema.py)
+        extrema.tangents(program, step, active, tangent, out)
+        return
     if key != Syntax("call"):
         for direction, facts in active:
             _sequence_tangents(step, direction, facts, tangent, out)

@@ -10,13 +10,16 @@ lists and indexing the normalizer already differentiates, before it runs.
   elsewhere, so it neither leaks nor clobbers a variable of the user's;
 * ``sum(...)`` becomes a loop accumulating into a variable; ``max``/``min`` of one
   iterable whose length is known here (a display, a comprehension over one) become the
-  call with the elements as arguments, whose rule splits ties evenly; ``for c in
+  call with the elements as arguments, whose rule splits ties evenly, of another one
+  ``max(xs)`` of a name (``s2sdiff/extrema.py``, the same ties); ``for c in
   zip(*rows)`` loops over the columns, ``a, b = zip(*rows)`` builds one list per name
   after checking the rows' width (rows that are a tree are written out before, by
-  ``tree_flatten``); ``for v in reversed(xs)`` loops over the indices backwards;
-* ``np.array([f(r) for r in X])`` and ``np.stack([...])`` (one ``for``, no ``if``)
-  become a loop writing each row into an array preallocated after the first row (its
-  shape checked for each row, an empty comprehension refused when it runs), copied;
+  ``tree_flatten``); ``for v in reversed(xs)`` and ``enumerate(reversed(xs))`` loop
+  over indices (``headers.py``);
+* ``np.array([f(r) for r in X])`` and ``np.stack([...])`` (one ``for``) become a loop
+  writing each row into an array preallocated after the first row (its shape checked
+  for each row, an empty comprehension refused when it runs), copied; with ``if``
+  clauses refused (``filtered.py``: the number of rows would depend on the data);
 * ``[*xs, y]`` becomes a list built by ``append``; ``np.array([*a, b])`` (or
   ``np.stack``) ``np.concatenate([a, np.array([b])])``; ``f(*[a, b])`` ``f(a, b)``;
   ``h(*args)`` of the user's function of positional parameters ``h(args[0], args[1])``
@@ -27,9 +30,8 @@ lists and indexing the normalizer already differentiates, before it runs.
   ``assert`` of the length, then ``a = v[0]``... (``rest`` a list of the others).
 
 A comprehension evaluated only on some paths (in an arm of ``a if c else b``, after
-``and``/``or``, in a ``while`` condition) and ``max``/``min`` of an iterable of unknown
-length are refused with ``UnsupportedError``; other dicts and set comprehensions are
-refused by the normalizer.
+``and``/``or``, in a ``while`` condition) is refused with ``UnsupportedError``; other
+dicts and set comprehensions are refused by the normalizer.
 """
 
 import ast
@@ -41,7 +43,7 @@ import types
 from .. import custom, rules, split_rules, syntax
 from ..ir import assigned_names
 from ..names import Namer
-from . import dicts
+from . import dicts, filtered, headers
 from .substitute import Substitute
 from . import sequences
 from .sequences import _COMPREHENSIONS, _relocated, _unrollable, _where
@@ -83,8 +85,7 @@ def _too_deep(parsed, node):
 def _rewritable(node):
     if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
         return True
-    if isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and isinstance(
-            node.iter.func, ast.Name) and node.iter.func.id == "reversed":
+    if isinstance(node, ast.For) and headers.candidate(node.iter):
         return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
             node.func.id in ("sum", "max", "min", "zip"):
@@ -162,8 +163,8 @@ class _Desugarer:
             hoister.into = stmt.targets[0].id   # zs = [*xs, y]: appends to zs itself
             hoister.visit(stmt.value)
             return before
-        elif isinstance(stmt, ast.For) and self._reversed_name(stmt.iter):
-            loop = self._for(stmt.target, stmt.iter, stmt.body, _where(stmt))
+        elif isinstance(stmt, ast.For) and (loop := headers.loop(
+                self, stmt.target, stmt.iter, stmt.body, _where(stmt))) is not None:
             loop.orelse = stmt.orelse
             return before + self.statement(loop)
         elif isinstance(stmt, (ast.If, ast.For)):
@@ -238,15 +239,15 @@ class _Desugarer:
     def extremum(self, call, stmt, before):
         """``max(e for v in [a, b])`` → ``max(items[0], items[1])``, ties split evenly by
         the rule of ``max`` with several arguments."""
-        iterable = call.args[0]
+        iterable, name = call.args[0], call.func.id
         length = _static_length(iterable)
-        name = call.func.id
-        if length is None or length == 0:
-            raise self.error(call, f"{name} of an iterable whose length is not known when "
-                                   f"the code is generated",
-                             f"Pass the values as separate arguments ({name}(a, b, c)) or take "
-                             f"the {name} of a list display or of a comprehension over one.")
         items = _Hoister(self, before, stmt).visit(iterable)
+        if not length and not isinstance(items, ast.Name):     # max(xs) of a list: one
+            before.append(ast.Assign([ast.Name(self.namer.fresh("items"), ast.Store())], items,
+                                     **_where(stmt)))      # step (s2sdiff/extrema.py)
+            items = ast.Name(before[-1].targets[0].id, ast.Load())
+        if not length:
+            return ast.Call(ast.Name(name, ast.Load()), [items], [])
         if isinstance(items, (ast.List, ast.Tuple)):
             elements = items.elts
         else:
@@ -346,23 +347,10 @@ class _Desugarer:
         loop_columns.body.extend(loop.body)
         return out + [head, shortest, loop_columns]
 
-    def _reversed_name(self, iterable):
-        return isinstance(iterable, ast.Call) and self.resolve(iterable.func) is reversed \
-            and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
-            and not iterable.keywords
-
     def _for(self, target, iterable, body, where):
-        """``for target in iterable: body``; over ``reversed(xs)`` by index, which the
-        normalizer differentiates for any ``xs``."""
-        if self._reversed_name(iterable):
-            sequence = iterable.args[0].id
-            index = self.namer.fresh("i")
-            indices = syntax.parse(f"reversed(range(len({sequence})))", mode="eval").body
-            read = ast.Subscript(ast.Name(sequence, ast.Load()), ast.Name(index, ast.Load()),
-                                 ast.Load())
-            body = [ast.Assign([target], read, **where)] + body
-            return ast.For(ast.Name(index, ast.Store()), indices, body, [], **where)
-        return ast.For(target, iterable, body, [], **where)
+        """``for target in iterable: body``; over ``reversed(xs)`` by index (headers.py)."""
+        return headers.loop(self, target, iterable, body, where) \
+            or ast.For(target, iterable, body, [], **where)
 
     # unpacking --------------------------------------------------------------------------
 
@@ -512,6 +500,7 @@ class _Hoister(sequences.Rewrites, ast.NodeTransformer):
                 and isinstance(a.value, (ast.List, ast.Tuple)) else [a])]
         if sequences.stacks(desugarer, node):
             return self.stacked(node)
+        filtered.refuse(desugarer, node)                # np.array([... if c]): data's shape
         if sequences.stacks(desugarer, node, comprehension=True):
             return self.rows(node)
         if self._spreadable(node):

@@ -15,7 +15,7 @@ import inspect
 import keyword
 import types
 
-from .. import custom, rules, runtime
+from .. import custom, extrema, rules, runtime
 from ..ir import Step
 from ..names import is_one, suggest_name
 from ..rules import Function, Operator, Syntax
@@ -168,8 +168,17 @@ class Expressions:
         return into.emit(value, [operand], rules.lookup(Operator(type(node.op))))
 
     def expression_Compare(self, node, into):
-        left = self.atom(node.left, into.hint, into.lineno)
-        rest = [self.atom(c, into.hint, into.lineno) for c in node.comparators]
+        """``a < b``; a string or ``None`` compared (``mode == "mean"``, ``kind in ("l1",
+        "abs")``, ``b is None``) is a literal, and a parameter compared with one holds data,
+        not a real (``opaque_params``)."""
+        data = [_data_literal(n) for n in [node.left, *node.comparators]]
+        left, *rest = [d if d is not None else self.atom(n, into.hint, into.lineno)
+                       for d, n in zip(data, [node.left, *node.comparators])]
+        operands = [left, *rest]
+        if any(d is not None for d in data):
+            for a in operands:
+                if isinstance(a, ast.Name) and a.id in self.param_names:
+                    self.opaque_params.setdefault(a.id, node)
         return into.emit(ast.Compare(left, node.ops, rest), [left, *rest], None,
                          differentiable=False)
 
@@ -238,6 +247,8 @@ class Expressions:
         keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
         value = ast.Call(copy_load(node.func), args, keywords)
         rule = rules.lookup(Function(callee, len(args)))
+        if callee in extrema.KEYS and len(args) == 1:        # max(xs): extrema.py
+            return extrema.step(self, node, callee, args, keywords, into)
         if getattr(callee, "__module__", None) == "s2sdiff.linalg_runtime":
             # a derivative of np.linalg in generated code, differentiated again: no rule
             return into.emit(value, args + [k.value for k in keywords], None, callee)
@@ -411,3 +422,17 @@ def copy_load(node):
     if isinstance(node, ast.Attribute):
         return ast.Attribute(copy_load(node.value), node.attr, ast.Load())
     return node
+
+
+def _data_literal(node):
+    """``node`` itself if it is a string or ``None`` literal, or a display of literals
+    with one of them; else None."""
+    def literal(n):
+        return isinstance(n, ast.Constant) and (n.value is None or isinstance(n.value, str))
+    if literal(node):
+        return copy.deepcopy(node)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts \
+            and all(isinstance(e, ast.Constant) for e in node.elts) \
+            and any(literal(e) for e in node.elts):
+        return ast.Constant(tuple(e.value for e in node.elts))     # an atom: one constant
+    return None

@@ -64,14 +64,16 @@ from . import methods
 _LITERALS = (type(None), bool, int, float, complex, str)
 
 
-def inline_helpers(parsed):
+def inline_helpers(parsed, force=None):
     """``parsed`` with its helpers inlined (see the module docstring), or ``parsed``
-    itself when it calls none that need it."""
+    itself when it calls none that need it.  ``force(call)``: inline only the calls for
+    which it holds, in scalar code too (helpers given trees, ``tree_helpers.py``)."""
     func = parsed.func
     if hasattr(func, "__s2sdiff_origin__") or not any(
             isinstance(n, ast.Call) for n in ast.walk(parsed.node)):
         return parsed
     inliner = _Inliner(parsed)
+    inliner.force = force
     if not inliner.wanted(parsed.node):
         return parsed
     try:
@@ -86,7 +88,7 @@ def inline_helpers(parsed):
     closure = dict(parsed.closure)
     closure.update(inliner.cells)
     result = dataclasses.replace(parsed, node=node, closure=closure)
-    result.inlined = inliner.inlined
+    result.inlined = tuple(parsed.inlined) + tuple(inliner.inlined)   # earlier passes' too
     result.opaque = {**parsed.opaque, **inliner.opaque}
     return result
 
@@ -128,6 +130,7 @@ class _Inliner:
         self._arrays = {}           # function -> whether it reaches NumPy code
         self._array_caller = None
         self.params = _param_names(parsed.node)
+        self.force = None           # inline_helpers' ``force``
 
     @property
     def namer(self):
@@ -147,14 +150,16 @@ class _Inliner:
 
     def wanted(self, node):
         """Whether ``node`` calls a helper this pass inlines."""
-        return any(isinstance(n, ast.Call) and self.helper_of(n.func) is not None
+        return any(isinstance(n, ast.Call) and self.helper_of(n.func, n) is not None
                    for n in ast.walk(node))
 
-    def helper_of(self, func):
+    def helper_of(self, func, call=None):
         """The helper the call of ``func`` inlines, or None."""
         value = self.resolve(func)
         if not is_helper(value):
             return None
+        if self.force is not None:
+            return value if call is not None and self.force(call) else None
         if self.array_caller or self.reaches_arrays(value, ()):
             return value
         return None
@@ -260,7 +265,7 @@ class _Inliner:
         return hoisted + [stmt]
 
     def calls_helper(self, node):
-        return any(isinstance(n, ast.Call) and self.helper_of(n.func) is not None
+        return any(isinstance(n, ast.Call) and self.helper_of(n.func, n) is not None
                    for n in ast.walk(node))
 
     def inline(self, call, helper, hoisted, stack, where):
@@ -431,7 +436,7 @@ class _Expressions(ast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        helper = self.inliner.helper_of(node.func)
+        helper = self.inliner.helper_of(node.func, node)
         if helper is None:
             return node
         return self.inliner.inline(node, helper, self.hoisted, self.stack, self.stmt)

@@ -266,6 +266,11 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             raise self.error(target, f"assignment to the attribute `{ast.unparse(target)}`",
                              "s2sdiff differentiates functions of numbers, lists and arrays: "
                              "return the new value instead of storing it on an object.")
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript):
+            raise self.error(target, f"assignment to an element of a nested list "
+                                     f"`{ast.unparse(target)}`",
+                             "Keep the rows as lists of their own (`row1[0] = ...`), or use "
+                             "a NumPy array and write `m[1, 0] = ...`.")
         else:
             raise self.error(target, "assignment to an element of a global or attribute"
                              if isinstance(target, ast.Subscript) else None,

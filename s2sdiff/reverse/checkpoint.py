@@ -27,6 +27,7 @@ A loop that stores nothing per step is left as it is.
 import ast
 import copy
 
+from .. import purity
 from ..build import unparse
 from ..ir import If, Loop, walk_items, walk_steps
 from ..listing import Block, Comment, Line
@@ -80,6 +81,10 @@ def refuse_unsupported(program, top_loops):
                                  "Move the loop out of the if (compute both cases, or put "
                                  "the branch inside the loop), or leave out checkpoint=.")
     for loop, plan, _ in top_loops:
+        purity.refuse_redrawn(program, walk_steps(loop.body),
+                              "checkpoint= runs the loop's steps again from its snapshots",
+                              "Draw the numbers before the loop (`noise = rng.normal(size=n)`) "
+                              "and read `noise[i]` in it, or leave out checkpoint=.")
         if plan is None or not plan.pushed:
             continue
         if loop.kind != "for" or not _is_range(loop.iterable):

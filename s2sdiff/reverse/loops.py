@@ -19,6 +19,7 @@ import ast
 import copy
 from dataclasses import dataclass
 
+from .. import extrema, purity
 from ..activity import scatter_pairs
 from ..listing import Block, Line, walk_lines
 from ..ir import Loop, Step, store_names, walk_items, walk_steps
@@ -114,7 +115,8 @@ def sequences(program):
         if isinstance(item, Step) and isinstance(item.rule, Structural):
             if item.rule.key == Syntax("display") or item.mutates:
                 names.add(item.target)
-            elif item.rule.key == Syntax("getitem") and isinstance(item.args[0], ast.Name):
+            elif (item.rule.key == Syntax("getitem") or item.rule.key in extrema.FORMS) \
+                    and isinstance(item.args[0], ast.Name):
                 names.add(item.args[0].id)
     return names
 
@@ -197,6 +199,17 @@ def without_carried_writes(items, carried):
         else:
             out.append(item)
     return out
+
+
+def refuse_redrawn(program, loop, recompute):
+    """An error if the recomputation calls a random draw (``purity.py``): recomputed, it
+    would differ from the forward's."""
+    tags = {line.tag for line in walk_lines(recompute)}
+    purity.refuse_redrawn(
+        program, [s for s in walk_steps(loop.body) if s.number in tags],
+        "the reverse sweep of its loop computes the iteration's values again",
+        "Draw the numbers before the loop (`noise = rng.normal(size=n)`) and read "
+        "`noise[i]` in it, or pass them in as an argument.")
 
 
 def prune(items, live):

@@ -10,7 +10,7 @@ import ast
 import copy
 import inspect
 
-from .. import custom
+from .. import custom, extrema
 from ..build import Expr, unparse
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign, copy_items
@@ -133,6 +133,7 @@ class Sweeps:
                 counter = self.program.namer.fresh("trips")
             recompute = loops.prune(loops.without_carried_writes(self.forward(loop.body, taping=True),
                                                        loop.carried), loops.loads(reverse_body))
+            loops.refuse_redrawn(self.program, loop, recompute)
         else:
             recompute = []
         reads = set(loops.loads(reverse_body)) | set(loops.loads(recompute))
@@ -381,6 +382,8 @@ def _backprop_structure(self, step, d_target, out):
         _restore(step, index, out)
     elif key == Syntax("call"):
         self.backprop_call(step, d_target, out)
+    elif key in extrema.FORMS:
+        extrema.backprop(self, step, d_target, out)
     elif key == Syntax("append"):
         _, element = step.args
         if not self.adjoints.holds(d_name):

@@ -1,0 +1,111 @@
+"""``max(xs)`` and ``min(xs)`` of a list whose length is not known when the code is
+generated: one step each, whose derivative both modes write out here.
+
+The derivative is the one the rule table gives ``max(a, b, c)`` (rules.py), applied to
+the entries of ``xs``: the entries exactly equal to the result (the ``k`` tied ones)
+share the adjoint evenly, ``1/k`` each, the others get nothing, and a NaN result gives
+every entry a NaN derivative.  The generated code reads::
+
+    m = max(xs)
+    ...
+    # backprop m = max(xs)
+    count = sum([v == m for v in xs])
+    for i, v in enumerate(xs):
+        dxs[i] += (1 / count if v == m else 0.0 if m == m else m) * dm
+
+the partial spelled as the rule table's ``max(a, b, c)`` row spells it; in forward mode
+``t(m) = sum((1 / count if ...) * t(xs)[i] for i, v in enumerate(xs))``, the terms of the
+row's tangent ``p_a * t(a) + p_b * t(b) + ...`` in the same order.  ``max(xs)`` itself
+stays the user's call: an empty list raises Python's own ``ValueError``.
+
+Only scalar code: in NumPy code ``max`` of a list of arrays is not NumPy's maximum, and
+the normalizer refuses it (``step``); ``key=`` and ``default=`` are refused too.
+"""
+
+import ast
+import builtins
+import copy
+
+from . import rules
+from .build import Expr
+from .listing import Block, Line, assign
+from .rules import Syntax
+
+KEYS = {builtins.max: Syntax("max of a list"), builtins.min: Syntax("min of a list")}
+FORMS = frozenset(KEYS.values())
+
+
+def step(normalizer, node, callee, args, keywords, into):
+    """The step ``m = max(xs)`` for the call ``node`` with one argument (a list, tuple
+    or 1-D array of numbers), or an ``UnsupportedError``."""
+    name = callee.__name__
+    if keywords:
+        raise normalizer.error(node, f"{name} with `{keywords[0].arg}=`",
+                               f"Compute the values to compare in a list first "
+                               f"({name}([g(v) for v in xs])).")
+    if normalizer.array_code:
+        raise normalizer.error(node, f"{name} of one list or array in NumPy code",
+                               f"Use np.{name}(x) of an array, np.{name}imum(a, b) of two, or "
+                               f"Python's {name}(a, b, c) of separate numbers.")
+    if not isinstance(args[0], ast.Name):
+        raise normalizer.error(node, f"{name} of a constant", "Take it of a variable.")
+    made = next((s for s in reversed(normalizer.body) if getattr(s, "target", None)
+                 == args[0].id), None)
+    if made is not None and isinstance(made.rule, rules.Partials):
+        raise normalizer.error(node, f"{name} of a number",
+                               f"Python cannot iterate over the number that arithmetic or a "
+                               f"math function gives: pass the values as separate "
+                               f"arguments, {name}(a, b).")
+    value = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(args[0])], [])
+    return into.emit(value, [args[0]], rules.lookup(KEYS[callee]))
+
+
+def _count(namer, sequence, result, where):
+    """``count = sum([v == m for v in xs])``, the number of tied entries: its name and line."""
+    count, entry = namer.fresh("count"), namer.fresh("v")
+    text = f"{count} = sum([{entry} == {result} for {entry} in {sequence}])"
+    return count, Line(ast.parse(text).body[0], where)
+
+
+def _share(count, entry, result):
+    """The rule table's partial of ``max(a, b, c)`` for the entry ``entry``:
+    ``1 / count if v == m else 0.0 if m == m else m``."""
+    return ast.parse(f"1 / {count} if {entry} == {result} else 0.0 if {result} == {result} "
+                     f"else {result}", mode="eval").body
+
+
+def backprop(sweeps, step, d_target, out):
+    """The reverse of ``m = max(xs)``: ``dxs[i] += share * dm`` for each entry."""
+    sequence = step.args[0]
+    adjoints, namer = sweeps.adjoints, sweeps.program.namer
+    if sweeps.activity.is_active(sequence):
+        count, line = _count(namer, sequence.id, step.target, step.number)
+        out.append(line)
+        d_sequence = adjoints.name(sequence.id)
+        if not adjoints.holds(d_sequence):
+            out.append(Line(assign(d_sequence, adjoints.zero(sequence.id))))
+            adjoints.mark_held(d_sequence)
+        index, entry = namer.fresh("i"), namer.fresh("v")
+        body = []
+        adjoints.write(sequence, Expr(_share(count, entry, step.target)) * d_target, body,
+                       step.number, f"{step.value.func.id} of a list, line {step.lineno}",
+                       index=ast.Name(index, ast.Load()))
+        head = ast.parse(f"for {index}, {entry} in enumerate({sequence.id}): pass").body[0]
+        head.body = []
+        out.append(Block(head, body))
+    adjoints.forget(d_target.node.id)
+
+
+def tangents(program, step, active, tangent, out):
+    """The tangent of ``m = max(xs)`` along each active direction:
+    ``dm = sum((1 / count if v == m else ...) * dxs[i] for i, v in enumerate(xs))``."""
+    sequence = step.args[0].id
+    count, line = _count(program.namer, sequence, step.target, step.number)
+    out.append(line)
+    index, entry = program.namer.fresh("i"), program.namer.fresh("v")
+    share = ast.unparse(_share(count, entry, step.target))
+    for direction, facts in active:
+        text = (f"sum(({share}) * {tangent(sequence, direction)}[{index}] "
+                f"for {index}, {entry} in enumerate({sequence}))")
+        out.append(Line(assign(tangent(step.target, direction),
+                               ast.parse(text, mode="eval").body), step.number))

@@ -1,0 +1,100 @@
+"""Loop headers rewritten into those the normalizer differentiates (``comprehensions.py``
+calls ``loop`` for ``for`` statements and comprehension clauses):
+
+* ``for v in reversed(xs): body`` becomes ``for i in reversed(range(len(xs))): v = xs[i];
+  body``;
+* ``for i, v in enumerate(reversed(xs)): body`` becomes ``for i in range(len(xs)):
+  v = xs[-1 - i]; body`` (with ``start=s``, a literal integer or a name,
+  ``for i in range(s, s + len(xs))`` and ``xs[s - 1 - i]``);
+* ``for p in enumerate(xs)`` (or ``zip(xs, ys)``), one name bound to each tuple, becomes
+  ``for p_0, p_1 in enumerate(xs): p = (p_0, p_1)``, whose elements the normalizer
+  follows (the tuple itself has no adjoint layout in a loop header).
+
+The normalizer differentiates indexing for any ``xs`` (a list of any length, a tuple,
+the rows of an array or a tree of arrays).  The element is read before the body runs, as
+Python binds it; a body that assigns ``xs`` itself (or the start's name) is left as it is
+and refused by the normalizer, since the index loop would read the new list.
+"""
+
+import ast
+
+from .. import syntax
+
+
+def candidate(iterable):
+    """Whether ``iterable`` is spelled ``reversed(...)`` or ``enumerate(reversed(...))``."""
+    def named(node, name):
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id == name and node.args
+    return named(iterable, "reversed") or named(iterable, "enumerate") or named(iterable, "zip")
+
+
+def reversed_name(desugarer, iterable):
+    """Whether ``iterable`` is ``reversed(xs)`` of a name ``xs``."""
+    return isinstance(iterable, ast.Call) and desugarer.resolve(iterable.func) is reversed \
+        and len(iterable.args) == 1 and isinstance(iterable.args[0], ast.Name) \
+        and not iterable.keywords
+
+
+def loop(desugarer, target, iterable, body, where):
+    """``for target in iterable: body`` over indices (module docstring), or None when
+    ``iterable`` is not one of the two forms."""
+    if reversed_name(desugarer, iterable):
+        sequence = iterable.args[0].id
+        index = desugarer.namer.fresh("i")
+        indices = syntax.parse(f"reversed(range(len({sequence})))", mode="eval").body
+        read = ast.Subscript(ast.Name(sequence, ast.Load()), ast.Name(index, ast.Load()),
+                             ast.Load())
+        body = [ast.Assign([target], read, **where)] + body
+        return ast.For(ast.Name(index, ast.Store()), indices, body, [], **where)
+    if isinstance(target, ast.Name) and isinstance(iterable, ast.Call) and not any(
+            isinstance(a, ast.Starred) for a in iterable.args) and (
+            (desugarer.resolve(iterable.func) is zip and not iterable.keywords)
+            or (desugarer.resolve(iterable.func) is enumerate and len(iterable.args) == 1)):
+        count = 2 if desugarer.resolve(iterable.func) is enumerate else len(iterable.args)
+        names = [desugarer.namer.fresh(f"{target.id}_{k}") for k in range(count)]
+        pack = ast.Assign([ast.Name(target.id, ast.Store())],
+                          ast.Tuple([ast.Name(n, ast.Load()) for n in names], ast.Load()), **where)
+        pair = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+        return loop(desugarer, pair, iterable, [pack] + body, where) \
+            or ast.For(pair, iterable, [pack] + body, [], **where)
+    start = _enumerated(desugarer, iterable, target)
+    if start is None:
+        return None
+    sequence = iterable.args[0].args[0].id
+    written = {n.id for s in body for n in ast.walk(s)
+               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if sequence in written or (start.isidentifier() and start in written):
+        return None
+    index, element = target.elts
+    if start == "0":
+        indices, position = f"range(len({sequence}))", f"-1 - {index.id}"
+    else:
+        indices = f"range({start}, {start} + len({sequence}))"
+        position = f"{start} - 1 - {index.id}"
+    read = syntax.parse(f"{sequence}[{position}]", mode="eval").body
+    head = syntax.parse(indices, mode="eval").body
+    return ast.For(ast.Name(index.id, ast.Store()), head,
+                   [ast.Assign([element], read, **where)] + body, [], **where)
+
+
+def _enumerated(desugarer, iterable, target):
+    """The start of ``enumerate(reversed(xs)[, start])`` as source text (``"0"`` when
+    omitted) when ``iterable`` is that, ``xs`` a name, the start a literal integer or a
+    name, and ``target`` a pair whose index is a name; else None."""
+    if not (isinstance(iterable, ast.Call) and desugarer.resolve(iterable.func) is enumerate
+            and 1 <= len(iterable.args) <= 2 and reversed_name(desugarer, iterable.args[0])
+            and isinstance(target, ast.Tuple) and len(target.elts) == 2
+            and isinstance(target.elts[0], ast.Name)):
+        return None
+    starts = iterable.args[1:] + [k.value for k in iterable.keywords]
+    if any(k.arg != "start" for k in iterable.keywords) or len(starts) > 1:
+        return None
+    if not starts:
+        return "0"
+    start = starts[0]
+    if isinstance(start, ast.Constant) and type(start.value) is int:
+        return str(start.value)
+    if isinstance(start, ast.Name):
+        return start.id
+    return None

@@ -1,0 +1,70 @@
+"""Calls whose value differs from one call to the next (random draws, clocks).
+
+Generated reverse-mode code may evaluate a forward statement again: a loop's reverse
+recomputes the values of an iteration from what it pushed (``reverse/loops.py``), and
+``checkpoint=`` re-runs whole segments of steps (``reverse/checkpoint.py``).  A call that
+draws a new random number each time would then differ from the forward's value and the
+gradient would silently belong to other draws, so such a call where it would be
+evaluated again is refused (``refuse_redrawn``), and so is a call of a helper of yours
+that makes one.  A draw outside a loop is evaluated once
+and stays allowed: its gradient is the gradient for that draw.
+
+>>> import random, math, numpy as np
+>>> [draws_anew(f) for f in (random.gauss, np.random.normal, np.random.default_rng(0).normal,
+...                           math.sin, np.sum, len)]
+[True, True, True, False, False, False]
+"""
+
+import ast
+import os
+import random
+import time
+
+import numpy as np
+
+from .errors import S2SDiffError
+from .normalize.helpers import _bound_names, _resolve_in, is_helper
+from .parse import parse
+
+_MODULES = ("random", "secrets", "time", "uuid", "numpy.random")
+_STATEFUL = (random.Random, np.random.Generator, np.random.RandomState, np.random.BitGenerator)
+_FUNCTIONS = (os.urandom, time.time, time.perf_counter, time.monotonic)
+
+
+def draws_anew(callee):
+    """Whether ``callee`` is a random draw or a clock: a function of ``random``,
+    ``numpy.random``, ``secrets``, ``time`` or ``uuid``, or a method of a random
+    generator object."""
+    if isinstance(getattr(callee, "__self__", None), _STATEFUL) or callee in _FUNCTIONS:
+        return True
+    module = getattr(callee, "__module__", None) or ""
+    return any(module == m or module.startswith(m + ".") for m in _MODULES)
+
+
+def calls_a_draw(callee, seen=()):
+    """Whether ``callee`` draws anew, or is the user's helper (``normalize.helpers``) that
+    calls one, directly or through its own helpers."""
+    if draws_anew(callee):
+        return True
+    if not is_helper(callee) or callee in seen:
+        return False
+    try:
+        parsed = parse(callee)
+    except S2SDiffError:
+        return False
+    local = _bound_names(parsed.node)
+    return any(isinstance(n, ast.Call)
+               and calls_a_draw(_resolve_in(parsed, n.func, local), seen + (callee,))
+               for n in ast.walk(parsed.node))
+
+
+def refuse_redrawn(program, steps, why, hint):
+    """An ``UnsupportedError`` at the first of ``steps`` that calls a ``draws_anew``
+    function; ``why``: where the code would evaluate it again."""
+    for step in steps:
+        if step.callee is not None and calls_a_draw(step.callee):
+            raise program.parsed.error(
+                ast.Expr(step.value, lineno=step.lineno),
+                f"s2sdiff cannot differentiate {program.name}: `{ast.unparse(step.value)}` "
+                f"gives a new value at each call, and {why}",
+                construct="random draw evaluated again", hint=hint)

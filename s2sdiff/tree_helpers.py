@@ -1,0 +1,186 @@
+"""Helpers given trees: ``neural_net_predict(params, inputs)`` called from
+``log_posterior(params, inputs, targets)``, as in autograd's neural-net example.
+
+A tree is read leaf by leaf (``tree_flatten``), and a helper's parameters are not its
+caller's, so a helper given a tree, or a part of one, is inlined into the caller before
+the tree rewrite (``normalize/helpers.py``, which NumPy code uses anyway; here scalar
+code too):
+
+* ``tree_parameters(parsed, wrt_names)``: the parameters read as trees, by the function
+  or by the helpers it passes them to (``tree_arguments``);
+* ``tree_arguments(parsed, wrt_names, sequences)``: the caller's parameters that it
+  passes whole to a helper reading that parameter as a tree (``trees.candidates`` of the
+  helper, and of the helpers it passes it on to): parameters of the caller that are trees
+  although its own body only passes them on;
+* ``inline_tree_helpers(parsed, tree_params)``: ``parsed`` with the calls of helpers
+  inlined whose arguments are rooted in a tree parameter or in a name bound from one
+  (``for layer in params: h = apply(layer, h)``); the helpers stay in ``parsed.inlined``,
+  so the generated code checks that their names still hold them (``emit.guarded_calls``).
+
+>>> import ast, numpy as np
+>>> from s2sdiff.parse import parse
+>>> def predict(params, x):
+...     return np.tanh(x @ params["W"] + params["b"])
+>>> def loss(params, x):
+...     return np.sum(predict(params, x) ** 2)
+>>> sorted(tree_arguments(parse(loss), ["params"], True))
+['params']
+>>> print(ast.unparse(inline_tree_helpers(parse(loss), ["params"]).node))
+def loss(params, x):
+    return np.sum(np.tanh(x @ params['W'] + params['b']) ** 2)
+"""
+
+import ast
+import copy
+import inspect
+
+from .errors import S2SDiffError
+from .normalize.helpers import _bound_names, _resolve_in, inline_helpers, is_helper
+from .parse import parse
+from .trees import candidates, uses_numpy
+
+
+def tree_parameters(parsed, wrt_names):
+    """The parameters ``parsed``'s function reads as trees (``trees.candidates``) or
+    passes whole to a helper that does (``tree_arguments``)."""
+    sequences = uses_numpy(parsed)
+    return candidates(parsed.node, wrt_names, sequences) | tree_arguments(
+        parsed, wrt_names, sequences)
+
+
+def tree_arguments(parsed, wrt_names, sequences, seen=()):
+    """The parameters of ``parsed``'s function that it passes whole, as an argument, to
+    a helper whose corresponding parameter that helper reads as a tree."""
+    node = parsed.node
+    args = node.args
+    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                and not isinstance(n.ctx, ast.Load)}
+    passed = [p for p in params if p not in assigned]
+    if not passed:
+        return set()
+    local = _bound_names(node)
+    found = set()
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or not any(
+                isinstance(a, ast.Name) and a.id in passed
+                for a in call.args + [k.value for k in call.keywords]):
+            continue
+        callee = _resolve_in(parsed, call.func, local)
+        if not is_helper(callee) or callee in seen:
+            continue
+        named = _matched(callee, call, passed)
+        if not named:
+            continue
+        try:
+            inner = parse(callee)
+        except S2SDiffError:
+            continue                  # refused where it is called, as before
+        inner_sequences = sequences or uses_numpy(inner)
+        for param, own in named.items():
+            wrt = [own] if param in wrt_names else []
+            if own in candidates(inner.node, wrt, inner_sequences) or own in tree_arguments(
+                    inner, wrt, inner_sequences, seen + (callee,)):
+                found.add(param)
+    return found
+
+
+def _matched(callee, call, passed):
+    """``{caller's parameter: the callee's parameter it is passed for}``."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords):
+        return {}
+    try:
+        bound = inspect.signature(callee).bind_partial(
+            *call.args, **{k.arg: k.value for k in call.keywords})
+    except (TypeError, ValueError):
+        return {}
+    return {value.id: own for own, value in bound.arguments.items()
+            if isinstance(value, ast.Name) and value.id in passed}
+
+
+def inline_tree_helpers(parsed, tree_params, rounds=32):
+    """``parsed`` with the helpers inlined that are given a part of a tree (module
+    docstring), or ``parsed`` itself.  A helper inlined may hand a part of the tree on to
+    another (``model(params)`` calling ``dense(layer, h)``): the names are found again
+    after each round, for at most ``rounds`` (a helper that recurses on a tree keeps its
+    last call, which the tree rewrite refuses)."""
+    for _ in range(rounds):
+        inlined = _inline_round(parsed, tree_params)
+        if inlined is parsed:
+            break
+        parsed = inlined
+    return parsed
+
+
+def _inline_round(parsed, tree_params):
+    derived = _derived_names(parsed.node, set(tree_params))
+
+    def given_a_tree(call):
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords):
+            return False      # h(*layer): the tree rewrite spells its entries out first
+        for arg in call.args + [k.value for k in call.keywords]:
+            while isinstance(arg, (ast.Subscript, ast.Attribute)):
+                arg = arg.value
+            if isinstance(arg, ast.Name) and arg.id in derived:
+                return True
+        return False
+    return inline_helpers(parsed, force=given_a_tree)
+
+
+def _derived_names(node, names):
+    """``names`` and every name bound from a value that reads one of them (assignment
+    and loop targets, comprehension variables), to a fixed point."""
+    bindings = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Assign):
+            bindings.append((sub.targets, sub.value))
+        elif isinstance(sub, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) \
+                and sub.value is not None:
+            bindings.append(([sub.target], sub.value))
+        elif isinstance(sub, (ast.For, ast.comprehension)):
+            bindings.append(([sub.target], sub.iter))
+    derived = set(names)
+    changed = True
+    while changed:
+        changed = False
+        for targets, value in bindings:
+            if any(isinstance(n, ast.Name) and n.id in derived for n in ast.walk(value)):
+                for target in targets:
+                    for n in ast.walk(target):
+                        if isinstance(n, ast.Name) and n.id not in derived:
+                            derived.add(n.id)
+                            changed = True
+    return derived
+
+
+_FOLDABLE = (ast.Expression, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult,
+             ast.FloorDiv, ast.USub, ast.UAdd)
+
+
+def constant_range(flattener, loop):
+    """``for i in range(len(params) - 1):`` whose body indexes a tree with ``i``
+    (``W, b = params[i]``): the loop's values as constants (the tree rewrite unrolls it,
+    ``i`` a constant in each copy), when the bounds are constants once ``len`` of trees
+    is (else None)."""
+    call, target = loop.iter, loop.target
+    if not (isinstance(call, ast.Call) and flattener.builtin(call.func, "range")
+            and not call.keywords and 1 <= len(call.args) <= 3
+            and isinstance(target, ast.Name) and not loop.orelse):
+        return None
+    indexed = any(isinstance(n, ast.Subscript) and flattener.derived(n.value)
+                  and any(isinstance(m, ast.Name) and m.id == target.id
+                          for m in ast.walk(n.slice))
+                  for stmt in loop.body for n in ast.walk(stmt))
+    if not indexed:
+        return None
+    bounds = []
+    for arg in call.args:
+        folded = flattener.visit(copy.deepcopy(arg))     # len(params) -> a constant
+        expression = ast.Expression(folded)
+        if not all(isinstance(n, _FOLDABLE) for n in ast.walk(expression)) or not all(
+                type(n.value) is int for n in ast.walk(expression) if isinstance(n, ast.Constant)):
+            return None
+        bounds.append(eval(compile(ast.fix_missing_locations(expression), "<range>", "eval")))
+    return [ast.Constant(v) for v in range(*bounds)]

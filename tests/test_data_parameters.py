@@ -1,0 +1,112 @@
+"""Parameters that hold data rather than numbers: a mode compared with a string
+(``reduction="mean"``), an optional array tested against None (``b=None``).  The
+comparison is part of the generated code, the parameter is not differentiated (an
+error names it if wrt= asks for it), and ``wrt=None`` leaves out a parameter whose
+default is a string.  Gradients against closed forms and central differences."""
+
+import math
+
+import numpy as np
+import pytest
+
+from s2sdiff import grad, hessian, value_and_grad
+from s2sdiff.errors import S2SDiffError
+
+RNG = np.random.default_rng(2)
+
+
+def penalty(x, kind="l2"):
+    if kind == "l2":
+        return x * x
+    elif kind in ("l1", "abs"):
+        return abs(x)
+    return math.log(1.0 + x * x)
+
+
+def loss(w, X, y, reduction="mean"):
+    r = X @ w - y
+    if reduction == "mean":
+        return np.mean(r ** 2)
+    if reduction == "sum":
+        return np.sum(r ** 2)
+    return np.max(r ** 2)
+
+
+def layer(W, x, b=None, act="tanh"):
+    z = W @ x
+    if b is not None:
+        z = z + b
+    if act == "tanh":
+        return np.sum(np.tanh(z))
+    return np.sum(np.maximum(z, 0.0))
+
+
+def central(f, x, h=1e-6):
+    x = np.asarray(x, dtype=float)
+    out = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[index] = h
+        out[index] = (f(x + e) - f(x - e)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("kind, expected", [("l2", 3.0), ("l1", 1.0), ("abs", 1.0),
+                                            ("log", 2 * 1.5 / (1 + 1.5 ** 2))])
+def test_a_mode_string_selects_the_branch(kind, expected):
+    assert grad(penalty)(1.5, kind) == pytest.approx(expected, rel=1e-15)
+    assert hessian(penalty, wrt="x")(1.5, kind) == pytest.approx(
+        {"l2": 2.0, "l1": 0.0, "abs": 0.0}.get(kind, 2 * (1 - 1.5 ** 2) / (1 + 1.5 ** 2) ** 2),
+        rel=1e-12, abs=1e-15)
+
+
+def test_wrt_none_leaves_out_a_parameter_whose_default_is_a_string():
+    assert grad(penalty)(2.0) == 4.0                   # alone: the one differentiated
+    value, gradient = value_and_grad(penalty)(2.0, "l1")
+    assert (value, gradient) == (2.0, 1.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "max"])
+def test_a_reduction_string_in_numpy_code(reduction):
+    X, y, w = RNG.normal(size=(6, 3)), RNG.normal(size=6), RNG.normal(size=3)
+    g = grad(loss, wrt="w")(w, X, y, reduction)
+    assert np.allclose(g, central(lambda v: loss(v, X, y, reduction), w), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+@pytest.mark.parametrize("act", ["tanh", "relu"])
+def test_an_optional_array_tested_against_none(with_bias, act):
+    W, x, b = RNG.normal(size=(3, 2)), RNG.normal(size=2), RNG.normal(size=3)
+    bias = b if with_bias else None
+    g = grad(layer, wrt="W")(W, x, bias, act)
+    assert np.allclose(g, central(lambda V: layer(V, x, bias, act), W), rtol=1e-6, atol=1e-8)
+    if with_bias:
+        gb = grad(layer, wrt="b")(W, x, b, act)
+        assert np.allclose(gb, central(lambda c: layer(W, x, c, act), b), rtol=1e-6, atol=1e-8)
+
+
+def test_differentiating_the_mode_is_refused_by_name():
+    with pytest.raises(S2SDiffError, match="`kind` is compared with a string or None"):
+        grad(penalty, wrt="kind")(1.0, "l2")
+
+
+def scaled(x, s=None):
+    if s is None:
+        s = 2.0
+    return s * x * x
+
+
+def test_an_optional_number_tested_against_none():
+    assert grad(scaled, wrt="x")(1.5) == 6.0
+    assert grad(scaled, wrt="x")(1.5, 3.0) == 9.0
+    assert grad(scaled)(1.5, 3.0) == (9.0, 2.25)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: grad(scaled)(1.5),                                   # wrt=None includes s
+    lambda: grad(scaled, wrt="s")(1.5, None),
+    lambda: grad(layer, wrt="b")(np.ones((2, 2)), np.ones(2), None)])
+def test_a_differentiated_argument_that_is_none_is_refused_by_name(call):
+    """Its gradient would be meaningless (0.0 before): an error names the argument."""
+    with pytest.raises(S2SDiffError, match="got NoneType None"):
+        call()

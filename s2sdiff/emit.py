@@ -374,6 +374,9 @@ def compile_listing(listing):
         if isinstance(value, Later):
             value.cells.append(cells[name])
     _rendered[result] = (listing, signature)
+    if guards:                 # parse.current: code made from this code checks these too
+        result.__s2sdiff_checks__ = tuple(guarded_calls(program))
+        result.__s2sdiff_renewal__ = renew
     return result
 
 

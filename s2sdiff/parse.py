@@ -79,7 +79,11 @@ class Parsed:
 
 
 def parse(func):
-    """Parse ``func`` (a plain Python function or lambda) into a ``Parsed``."""
+    """Parse ``func`` (a plain Python function or lambda) into a ``Parsed``.  Generated
+    code is read as it is now: if a function it checks was rebound since it was made, its
+    regenerated version is read (``current``), and the code made from it checks what it
+    checked (``Parsed.inlined``), so a second derivative follows the helpers."""
+    func = current(func)
     if not isinstance(func, types.FunctionType):
         kind = type(func).__name__
         hint = "Wrap it in a Python function written with supported operations."
@@ -112,7 +116,41 @@ def parse(func):
         except TypeError:
             pass
     closure = dict(zip(code.co_freevars, func.__closure__ or ()))
-    return Parsed(func=func, node=node, filename=filename, closure=closure)
+    parsed = Parsed(func=func, node=node, filename=filename, closure=closure)
+    parsed.inlined = tuple(getattr(func, "__s2sdiff_checks__", ()))
+    return parsed
+
+
+def current(func):
+    """``func``, or for generated code a rebound function of which it checks, the code
+    generated again for the function as it is now (its ``Renewal``)."""
+    seen = set()
+    while id(func) not in seen:       # each rebinding since adds one renewal to follow
+        seen.add(id(func))
+        checks = getattr(func, "__s2sdiff_checks__", ())
+        renewal = getattr(func, "__s2sdiff_renewal__", None)
+        if renewal is None or all(_holds(func, spelling, callee) for spelling, callee in checks):
+            return func
+        func = renewal.current()
+    return func
+
+
+def _holds(func, spelling, callee):
+    """Whether ``spelling`` (a name or dotted name) still denotes ``callee`` for ``func``."""
+    parts = []
+    while isinstance(spelling, ast.Attribute):
+        parts.append(spelling.attr)
+        spelling = spelling.value
+    code = func.__code__
+    cells = dict(zip(code.co_freevars, func.__closure__ or ()))
+    try:
+        value = cells[spelling.id].cell_contents if spelling.id in cells \
+            else func.__globals__[spelling.id]
+        for attribute in reversed(parts):
+            value = getattr(value, attribute)
+    except (KeyError, ValueError, AttributeError):
+        return False
+    return value is callee
 
 
 # function -> (code, source text) already found to match: each further wrt, and the
@@ -187,13 +225,21 @@ def _find_function(tree, func, filename):
 def _unwrap_generated(node):
     """Differentiating generated code again (Hessians): drop the checks that ``emit``
     adds (the rebinding check, the ``try``/``except TypeError``, the retry in IEEE
-    arithmetic, and any explicit type test); the code generated from it checks what it
-    calls itself."""
+    arithmetic, any explicit type test, the scalar output test); the code generated from
+    it checks what it calls itself, and what this code checked (``parse``)."""
     body = node.body
     if body and _is_rebinding_check(body[0]):
         body = body[1:]
     if len(body) == 1 and isinstance(body[0], ast.Try) and len(body[0].handlers) in (1, 2):
-        node.body = [stmt for stmt in body[0].body if not _is_argument_check(stmt)]
+        node.body = [stmt for stmt in body[0].body
+                     if not _is_argument_check(stmt) and not _is_output_check(stmt)]
+
+
+def _is_output_check(stmt):
+    """``scalar_output(f)``, which emit writes where ``grad`` needs a number."""
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id.startswith("scalar_output"))
 
 
 def _is_rebinding_check(stmt):

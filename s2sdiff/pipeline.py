@@ -408,18 +408,21 @@ class Renewal:
         self.stale = lambda: None          # the function this renews, weakly: set once built
         self.fresh = None
 
+    def current(self):
+        """The code generated again for the function as it is now (made once)."""
+        if self.fresh is None:
+            with _lock:
+                if self.fresh is None:
+                    self.fresh = generate(*self.options, stale=self.stale(),
+                                          layout=self.layout, checkpoint=self.checkpoint)
+        return self.fresh
+
     def __call__(self, *args, **kwargs):
         check_instance(self.options[0], args)     # a method's instance (normalize/methods.py)
         variant = _with_passed_functions(self.options[0], args, kwargs)
         if variant is not None:
             return self._variant(variant)(*args, **kwargs)
-        fresh = self.fresh
-        if fresh is None:
-            with _lock:
-                if self.fresh is None:
-                    self.fresh = generate(*self.options, stale=self.stale(),
-                                          layout=self.layout, checkpoint=self.checkpoint)
-                fresh = self.fresh
+        fresh = self.current()
         depth = getattr(_renewing, "depth", 0)
         if depth > 8:                  # each read of the name gives another function
             func = self.options[0]

@@ -38,6 +38,7 @@ import ast
 import collections
 import copy
 import dataclasses
+import math
 import types
 
 from .. import custom, rules, split_rules, syntax
@@ -46,7 +47,8 @@ from ..names import Namer
 from . import dicts, filtered, headers
 from .substitute import Substitute
 from . import sequences
-from .sequences import _COMPREHENSIONS, _relocated, _unrollable, _where
+from .sequences import _COMPREHENSIONS, _relocated, _start_and_operator, _unrollable, \
+    _where
 
 
 _BLOCK_FIELDS = ("body", "orelse")
@@ -87,8 +89,8 @@ def _rewritable(node):
         return True
     if isinstance(node, ast.For) and headers.candidate(node.iter):
         return True
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-            node.func.id in ("sum", "max", "min", "zip"):
+    if isinstance(node, ast.Call) and (getattr(node.func, "id", None) in (
+            "sum", "max", "min", "zip", "prod") or getattr(node.func, "attr", None) == "prod"):
         return True
     if isinstance(node, (ast.List, ast.Tuple)) and isinstance(node.ctx, ast.Load) and any(
             isinstance(e, ast.Starred) for e in node.elts):
@@ -125,7 +127,9 @@ class _Desugarer:
                   f"supported", construct=construct, hint=hint)
 
     def resolve(self, func):
-        """The builtin or global a free name denotes (None for locals and the unknown)."""
+        """What a free name (``sum``) or dotted name (``math.prod``) denotes, or None."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            return getattr(self.resolve(func.value), func.attr, None)
         if isinstance(func, ast.Name) and func.id not in self.locals:
             return self.parsed.lookup(func.id, None)
         return None
@@ -207,10 +211,14 @@ class _Desugarer:
             isinstance(n, ast.Name) and n.id == name for n in ast.walk(value))
 
     def _reduced(self, node):
-        """The ``sum`` call ``node`` is, if it is one over one iterable."""
-        if isinstance(node, ast.Call) and self.resolve(node.func) is sum and not node.keywords \
-                and len(node.args) in (1, 2) and not any(isinstance(a, ast.Starred)
-                                                          for a in node.args):
+        """The ``sum`` (or ``math.prod``) call ``node`` is, if it is one over one iterable."""
+        if not isinstance(node, ast.Call) or any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        callee = self.resolve(node.func)
+        if callee is sum and not node.keywords and len(node.args) in (1, 2):
+            return node
+        if callee is math.prod and len(node.args) == 1 \
+                and all(k.arg == "start" for k in node.keywords):
             return node
         return None
 
@@ -220,13 +228,13 @@ class _Desugarer:
         """``total = start; for v in xs: total = total + v`` (the comprehension's own
         loops when ``xs`` is one, adding its element); the statements."""
         where = _where(stmt)
-        start = call.args[1] if len(call.args) == 2 else ast.Constant(0.0)
+        start, op = _start_and_operator(self, call)
         start = _Hoister(self, before, stmt).visit(start)
         init = ast.Assign([ast.Name(total, ast.Store())], start, **where)
         iterable = call.args[0]
 
         def add(element):
-            value = ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), element)
+            value = ast.BinOp(ast.Name(total, ast.Load()), op, element)
             return [ast.Assign([ast.Name(total, ast.Store())], value, **where)]
         if isinstance(iterable, _COMPREHENSIONS):
             return [init] + self.block(self.loops(iterable, add, stmt))
@@ -507,13 +515,15 @@ class _Hoister(sequences.Rewrites, ast.NodeTransformer):
             return self.spread(node)
         callee = desugarer.resolve(node.func)
         simple = not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
-        if callee is sum and desugarer._reduced(node) is not None:
+        if callee in (sum, math.prod) and desugarer._reduced(node) is not None:
             elements = desugarer.display(node.args[0])
-            if elements is not None:          # sum([a, b]) → a + b
-                terms = [self.visit(e) for e in node.args[1:] + elements] or [ast.Constant(0)]
+            if elements is not None:          # sum([a, b]) → a + b, math.prod([a, b]) → a * b
+                start, op = _start_and_operator(desugarer, node)
+                terms = [self.visit(e) for e in node.args[1:] + [k.value for k in node.keywords]
+                         + elements] or [start]
                 total = terms[0]
                 for term in terms[1:]:
-                    total = ast.BinOp(total, ast.Add(), term)
+                    total = ast.BinOp(total, op, term)
                 return total
             total = desugarer.namer.fresh("total")
             self.before.extend(desugarer.reduction(node, total, self.stmt, self.before))
@@ -538,7 +548,8 @@ def _refuse_inside(desugarer, node, where):
             desugarer._reduced(inner) is not None
             or (desugarer.resolve(inner.func) in (max, min) and len(inner.args) == 1))
         if isinstance(inner, _COMPREHENSIONS) or reduction:
-            what = "comprehension" if not reduction else f"`{inner.func.id}` of an iterable"
+            what = "comprehension" if not reduction else \
+                f"`{ast.unparse(inner.func)}` of an iterable"
             raise desugarer.error(inner, f"{what} in {where}",
                                   "Compute it into a variable first, with an `if` statement "
                                   "where it runs on some paths only.")

@@ -3,6 +3,7 @@ expression: ``a, b = zip(*rows)``, ``[*xs, y]``, ``np.array([*a, b])``,
 ``np.array([f(r) for r in X])`` and ``h(*args)`` (see that module's docstring)."""
 
 import ast
+import math
 import copy
 import inspect
 
@@ -217,3 +218,11 @@ def _relocated(stmt, where):
             node.lineno, node.col_offset = where["lineno"], where["col_offset"]
             node.end_lineno, node.end_col_offset = where["lineno"], where["col_offset"]
     return stmt
+
+
+def _start_and_operator(desugarer, call):
+    """``sum``: its start (0.0 if none) and ``+``; ``math.prod``: its start (1) and ``*``."""
+    if desugarer.resolve(call.func) is math.prod:
+        start = next((k.value for k in call.keywords if k.arg == "start"), ast.Constant(1))
+        return start, ast.Mult()
+    return (call.args[1] if len(call.args) == 2 else ast.Constant(0.0)), ast.Add()

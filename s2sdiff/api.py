@@ -19,7 +19,7 @@ from typing import Any, Callable, Concatenate, Sequence, overload
 import numpy as np
 
 from . import aliases, backends, pipeline, trees
-from .normalize.methods import for_bound_method
+from .methods import for_bound_method
 from .reverse import schedules
 from .errors import ArgumentError, S2SDiffError
 from .tree_calls import TreeCall

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import pipeline
 from .errors import NotScalarError
-from .normalize.methods import specialised
+from .methods import specialised
 
 
 def _shape(value):

@@ -49,7 +49,7 @@ from .listing import Block, Comment, Line
 from .rules import Structural, Syntax
 from .scalar_inputs import array_argument, truth_tested
 from . import syntax
-from .normalize import methods
+from . import methods
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60

@@ -54,7 +54,7 @@ return f
 
 from .comprehensions import desugar
 from .helpers import inline_helpers
-from .methods import rewrite as rewrite_methods
+from ..methods import rewrite as rewrite_methods
 from .statements import Normalizer
 
 

@@ -24,7 +24,7 @@ import inspect
 
 from .. import rules
 from ..rules import Attribute
-from . import methods
+from .. import methods
 from .substitute import Substitute
 
 _INLINE_BODY = (ast.Assign, ast.AnnAssign, ast.Return)

@@ -19,7 +19,7 @@ from .. import custom, extrema, rules, runtime
 from ..ir import Step
 from ..names import is_one, suggest_name
 from ..rules import Function, Operator, Syntax
-from . import methods
+from .. import methods
 
 
 _NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,

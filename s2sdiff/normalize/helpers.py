@@ -59,7 +59,7 @@ from ..names import Namer
 from ..parse import parse
 from ..rules import Function
 from .statements import Normalizer
-from . import methods
+from .. import methods
 
 _LITERALS = (type(None), bool, int, float, complex, str)
 

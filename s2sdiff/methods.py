@@ -32,15 +32,16 @@ a copy of ``func`` (same code, globals, closure) that knows ``cls``, made once p
 """
 
 import ast
+import builtins
 import inspect
 import linecache
 import textwrap
 import types
 import weakref
 
-from .. import rules
-from ..errors import UnsupportedError
-from ..rules import Method
+from . import rules
+from .errors import UnsupportedError
+from .rules import Method
 
 _variants = weakref.WeakKeyDictionary()     # function -> {class -> specialised function}
 
@@ -72,9 +73,13 @@ def for_bound_method(method):
 
 
 def class_of(func):
-    """The class ``func`` is specialised on, or None."""
+    """The class ``func`` is specialised on (code generated from a specialised function:
+    that function's), or None."""
     ref = getattr(func, "__s2sdiff_class__", None)
-    return ref() if ref is not None else None
+    if ref is not None:
+        return ref()
+    origin = getattr(func, "__s2sdiff_origin__", None)
+    return class_of(origin) if origin is not None and origin is not func else None
 
 
 def unspecialised(func):
@@ -335,6 +340,36 @@ def resolve(parsed, func):
     if isinstance(found, types.FunctionType):
         return specialised(found, cls)
     return None
+
+
+def holds(func, spelling, callee):
+    """Whether ``type(self).m`` or ``super(C, type(self)).m`` (``spelling``) still reads
+    ``callee`` from the class ``func`` is specialised on (``parse.current``)."""
+    cls, me = class_of(func), instance_call(spelling)
+    if cls is None or me is None:
+        return False
+    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
+    found = _lookup(_Names(func, cells), cls, me, spelling)
+    if isinstance(found, staticmethod):
+        found = found.__func__
+    return found is not None and found is callee
+
+
+class _Names:
+    """``Parsed.lookup`` for a function that is not parsed."""
+
+    def __init__(self, func, cells):
+        self.func, self.cells = func, cells
+
+    def lookup(self, name, default=None):
+        try:
+            if name in self.cells:
+                return self.cells[name].cell_contents
+        except ValueError:
+            return default
+        if name in self.func.__globals__:
+            return self.func.__globals__[name]
+        return getattr(builtins, name, default)
 
 
 def shadow_tests(program, guards):

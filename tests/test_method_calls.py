@@ -448,6 +448,20 @@ def test_a_method_rebound_in_the_class_regenerates():
     assert g(0.5, 0.3) == pytest.approx(2.0 * 0.3 * tanh_prime(0.15), rel=1e-12)
 
 
+def test_a_hessian_follows_a_method_rebound_in_the_class():
+    model = Patched()
+    h = hessian(model.loss, wrt="w")
+    t = math.tanh(0.15)
+    assert h(0.5, 0.3) == pytest.approx(2.0 * 0.09 * (-2 * t * (1 - t * t)), rel=1e-10)
+    original = Patched.act
+    try:
+        Patched.act = lambda self, u: u ** 3
+        assert h(0.5, 0.3) == pytest.approx(2.0 * 6 * 0.15 * 0.09, rel=1e-10)
+    finally:
+        Patched.act = original
+    assert h(0.5, 0.3) == pytest.approx(2.0 * 0.09 * (-2 * t * (1 - t * t)), rel=1e-10)
+
+
 def test_an_instance_attribute_shadowing_the_method_after_generation_is_refused():
     model = Patched()
     g = grad(model.loss, wrt="w")

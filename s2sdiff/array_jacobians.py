@@ -141,8 +141,8 @@ def hessian_products(jvp, values, names, positions, name):
         arguments = (*copies(values), *tangents)
         code = unbound.specialize(*instance, *arguments) if hasattr(unbound, "specialize") \
             else unbound
-        given_arrays = any(isinstance(a, np.ndarray) and a.ndim > 0 for a in arguments)
-        kind = "vjp_arrays" if given_arrays or code is not unbound else "vjp"
+        # scalar code (no specialisation) given arrays takes them as sequences (x[0] ** 2)
+        kind = "vjp_arrays" if code is not unbound else "vjp"
         if instance:            # self.m(...) resolves for the instance's class (methods.py)
             code = specialised(code, type(instance[0]))
         reverse = pipeline.generate(code, kind, names, False)

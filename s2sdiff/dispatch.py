@@ -18,9 +18,10 @@ import numpy as np
 
 from . import activity, aliases, sources, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError
-from .kinds import NOT_SCALAR_HINT, check_argument, infer
-from .libraries import is_array_like
+from .kinds import NOT_SCALAR_HINT, infer
+from .libraries import is_array_like, only_array_api
 from .scalar_inputs import refuse_arrays_in_numpy_code
+from .trees import FLAT_ONLY
 from .typing import Dispatcher
 
 
@@ -92,7 +93,7 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
         f"else s2sdiff_other(s2sdiff_v)" for key in parameter_reads]
     dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
 
-    by_data = {}
+    by_data: dict[Any, Any] = {}
 
     def specialise_again(shapes, *args):
         """The code for ``args`` whose values of data-dependent shape (``X[mask]``,
@@ -265,6 +266,39 @@ def specialiser(parsed_program, kind, wrt_names, generate):
             _refuse_active_integers(parsed_program(), args, param)
         return generate(program, ieee)
     return specialise
+
+
+def check_argument(function_name, name, value):
+    """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
+    problem = None
+    if is_array_like(value) and not all(isinstance(n, (int, np.integer)) for n in value.shape):
+        problem = (f"{type(value).__name__} of unknown shape {value.shape} (generated code is "
+                   f"specialised to shapes: compute its chunk sizes first, as Dask's "
+                   f"x.compute_chunk_sizes() does)")
+    elif only_array_api(value):
+        problem = (f"{type(value).__module__}.{type(value).__name__}, an Array API array "
+                   f"without NumPy's protocols (__array_function__, __array_ufunc__): "
+                   f"generated code calls NumPy functions on it; pass a NumPy array or "
+                   f"one of a library that implements them (Dask, CuPy)")
+    elif isinstance(value, np.ndarray) or is_array_like(value):
+        if value.dtype.kind not in "biuf":
+            problem = f"an array of dtype {value.dtype}"
+        elif value.size == 0:
+            problem = f"an empty array of shape {value.shape}"
+    elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
+        problem = f"{type(value).__name__} {value!r:.60}"
+    if problem and _numbers_only(value):       # a list of numbers, differentiated
+        raise ArgumentError(
+            f"argument {name!r} of {function_name} is a {type(value).__name__} of numbers, "
+            f"which NumPy code differentiates as an array: pass np.array({name}) (its "
+            f"gradient is then an array), or leave {name!r} out of wrt= to read it as data",
+            construct="argument")
+    if problem:
+        tree = isinstance(value, (dict, list, tuple)) or hasattr(value, "__dataclass_fields__")
+        raise ArgumentError(
+            f"argument {name!r} of {function_name} must be a real number or a non-empty "
+            f"array of real numbers, got {problem}" + (f" ({FLAT_ONLY})" if tree else ""),
+            construct="argument")
 
 
 def _numbers_only(value):

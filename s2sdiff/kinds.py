@@ -17,11 +17,10 @@ import numpy as np
 
 from . import rules, syntax
 from .build import unparse
-from .errors import ArgumentError, UnsupportedError, user_code
-from .libraries import is_array_like, only_array_api
-from .trees import FLAT_ONLY
-from .ir import (If, Jump, Loop, Step, atom_key, has_control_flow, is_display, store_names,
-                 walk_items, walk_steps)
+from .errors import UnsupportedError, user_code
+from .libraries import is_array_like
+from .ir import (If, Jump, Loop, Passive, Step, atom_key, has_control_flow, is_display,
+                 store_names, walk_items, walk_steps)
 
 
 class Kind:
@@ -166,33 +165,6 @@ def _free_values(program, kinds):
     return found
 
 
-def check_argument(function_name, name, value):
-    """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
-    problem = None
-    if is_array_like(value) and not all(isinstance(n, (int, np.integer)) for n in value.shape):
-        problem = (f"{type(value).__name__} of unknown shape {value.shape} (generated code is "
-                   f"specialised to shapes: compute its chunk sizes first, as Dask's "
-                   f"x.compute_chunk_sizes() does)")
-    elif only_array_api(value):
-        problem = (f"{type(value).__module__}.{type(value).__name__}, an Array API array "
-                   f"without NumPy's protocols (__array_function__, __array_ufunc__): "
-                   f"generated code calls NumPy functions on it; pass a NumPy array or "
-                   f"one of a library that implements them (Dask, CuPy)")
-    elif isinstance(value, np.ndarray) or is_array_like(value):
-        if value.dtype.kind not in "biuf":
-            problem = f"an array of dtype {value.dtype}"
-        elif value.size == 0:
-            problem = f"an empty array of shape {value.shape}"
-    elif isinstance(value, complex) or not isinstance(value, (int, float, np.number, bool)):
-        problem = f"{type(value).__name__} {value!r:.60}"
-    if problem:
-        tree = isinstance(value, (dict, list, tuple)) or hasattr(value, "__dataclass_fields__")
-        raise ArgumentError(
-            f"argument {name!r} of {function_name} must be a real number or a non-empty "
-            f"array of real numbers, got {problem}" + (f" ({FLAT_ONLY})" if tree else ""),
-            construct="argument")
-
-
 def infer(program, args, scalar=None):
     """The ``Kind`` of every name of ``program``, by running its steps once on ``args``;
     ``scalar``: the transform (``"grad"``) for which an output that is an array on a path
@@ -210,7 +182,13 @@ def infer(program, args, scalar=None):
               if s.rule is not None and s.rule.key == rules.Syntax("array setitem")}
     if has_control_flow(program.body):
         return _free_kinds(program, _infer_blocks(program, env, kinds, saving, scalar))
-    for step in program.steps:
+    for step in program.body:
+        if _is_assert(step):                  # the run fails where the function fails
+            with user_code():
+                exec(_compiled([unparse(step.stmt)], [step.stmt.lineno], parsed.filename), env)
+            continue
+        if not isinstance(step, Step):
+            continue
         text = _inferred(step, saving).splitlines()
         code = _compiled(text, [step.lineno] * len(text), parsed.filename)
         with user_code():
@@ -260,6 +238,8 @@ def _infer_blocks(program, env, kinds, saving, scalar):
                 emit(item.body, indent + "    ")
             elif isinstance(item, Jump):
                 add(indent + item.kind, item.lineno)
+            elif _is_assert(item):
+                add(indent + unparse(item.stmt), item.stmt.lineno)
     emit(program.body, "    ")
 
     def record(name, value, lineno, index=None):
@@ -282,6 +262,10 @@ def _infer_blocks(program, env, kinds, saving, scalar):
         namespace[_INFER](*[env[p] for p in program.params])
     _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar)
     return kinds
+
+
+def _is_assert(item):
+    return isinstance(item, Passive) and isinstance(item.stmt, ast.Assert)
 
 
 def _is_complex(value):

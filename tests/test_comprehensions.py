@@ -187,8 +187,13 @@ def dictionary(x, y):
     return d["a"] + d["b"] + d["c"]
 
 
+def test_a_reduction_in_an_arm_runs_where_python_runs_it():
+    """(Refused before; tests/test_short_circuit.py.)"""
+    assert grad(conditional)(2.0, [1.0, 2.0]) == (1.0, [0.0, 0.0])
+    assert grad(conditional)(-2.0, [1.0, 2.0]) == (0.0, [1.0, 1.0])
+
+
 @pytest.mark.parametrize("func, construct", [
-    (conditional, "in an arm of `a if c else b`"),
     (dictionary, "dict comprehension"),
 ])
 def test_refused_clearly(func, construct):
@@ -222,12 +227,21 @@ def test_starred_unpacking_of_a_display_and_shape_with_discard():
     assert np.allclose(grad(three)(np.ones((2, 3, 1))), 6.0)
 
 
-def test_reduction_on_some_paths_only_is_refused():
+def test_reduction_on_some_paths_only_runs_on_those_paths():
     def guarded(xs):
         return xs[0] if len(xs) == 1 else sum(xs)
 
-    with pytest.raises(UnsupportedError, match="`sum` of an iterable in an arm"):
-        grad(guarded)
+    assert grad(guarded)([4.0]) == [1.0]
+    assert grad(guarded)([4.0, 5.0, 6.0]) == [1.0, 1.0, 1.0]
+
+    def in_a_while(xs):
+        total = 0.0
+        while sum(v for v in xs) > total:
+            total = total + 1.0
+        return total * xs[0]
+
+    with pytest.raises(UnsupportedError, match="in a `while` condition"):
+        grad(in_a_while)
 
 
 def test_dicts_of_known_keys_become_variables():

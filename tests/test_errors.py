@@ -81,7 +81,7 @@ CATALOGUE = [
     ("for_else", "for _ in range", UnsupportedError, "else"),
     ("while_else", "while y < 10.0", UnsupportedError, "else"),
     ("uses_match", "match x", UnsupportedError, "match"),
-    ("list_comprehension", "[t * x for t", UnsupportedError, "in an arm"),
+    ("list_comprehension", "[t * y for t", UnsupportedError, "in a `while` condition"),
     ("set_comprehension", "{t * x for t", UnsupportedError, "set comprehension"),
     ("dict_comprehension", "{t: t * x for t", UnsupportedError, "dict comprehension"),
     ("max_with_key", "max((t * 2.0 for t", UnsupportedError, "max with `key=`"),

@@ -98,3 +98,15 @@ def test_the_argument_list_is_not_changed():
 def test_forward_mode_by_columns_over_a_list_stays_refused():
     with pytest.raises(UnsupportedError, match="one derivative per element"):
         jacfwd(rosenbrock)([1.0, 2.0])
+
+
+def product_of_entries(x):
+    return x[0] ** 2 * x[1]
+
+
+def test_scalar_code_given_an_array_indexes_it_as_a_sequence():
+    """x[0] ** 2 * x[1] calls no NumPy function: scalar code, its jvp too; given an array
+    the Hessian runs reverse mode over that jvp with the array as a sequence."""
+    H = hessian(product_of_entries)(np.array([1.5, 2.0]))
+    assert np.allclose(H, [[2 * 2.0, 2 * 1.5], [2 * 1.5, 0.0]], rtol=1e-14)
+    assert np.allclose(hessian(product_of_entries)([1.5, 2.0]), H, rtol=1e-14)

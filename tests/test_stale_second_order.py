@@ -5,13 +5,11 @@ next call, but the Hessian, made from the old code, kept the old helper and retu
 wrong value (4.0 where 36.0 was right).  Now generated code is read as it is now
 (``parse.current``) and code made from it checks what it checked."""
 
-import importlib.util
-import textwrap
-
 import numpy as np
 import pytest
 
 from s2sdiff import derivative, grad, hessian
+from source_modules import load_source_module
 
 MODULE = """
 import numpy as np
@@ -38,12 +36,7 @@ def quartic(u):
 
 @pytest.fixture
 def module(tmp_path):
-    path = tmp_path / "rebound_helpers.py"
-    path.write_text(textwrap.dedent(MODULE))
-    spec = importlib.util.spec_from_file_location("rebound_helpers", path)
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
+    return load_source_module(tmp_path, "rebound_helpers", MODULE)
 
 
 def test_hessian_after_a_nested_helper_is_rebound(module):

@@ -66,3 +66,15 @@ def test_a_global_int_read_by_the_function():
             assert np.allclose(gradient(X), central(by_global, X), rtol=1e-6, atol=1e-8)
     finally:
         module.N = 2
+
+
+def sum_of_squares(xs):
+    a = np.asarray(xs)
+    return np.sum(a * a)
+
+
+def test_a_differentiated_list_of_numbers_in_numpy_code_is_refused_with_what_to_pass():
+    from s2sdiff.errors import ArgumentError
+    with pytest.raises(ArgumentError, match=r"pass np.array\(xs\)"):
+        grad(sum_of_squares)([1.0, 2.0])
+    assert np.allclose(grad(sum_of_squares)(np.array([1.0, 2.0])), [2.0, 4.0])

@@ -4,15 +4,14 @@ the JAX MLP tutorial, ``predict(params, image)`` called from ``loss``.  Each gra
 checked leaf by leaf against central differences, and against the same program written
 without the helper."""
 
-import importlib.util
 import math
-import textwrap
 
 import numpy as np
 import pytest
 
 from s2sdiff import grad, value_and_grad, vjp
 from s2sdiff.errors import S2SDiffError
+from source_modules import load_source_module
 
 RNG = np.random.default_rng(7)
 INPUTS = RNG.normal(size=(6, 3))
@@ -208,11 +207,7 @@ def loss(params, x):
 
 
 def test_a_helper_rebound_after_generation_is_inlined_again(tmp_path):
-    path = tmp_path / "tree_helper_module.py"
-    path.write_text(textwrap.dedent(MODULE))
-    spec = importlib.util.spec_from_file_location("tree_helper_module", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_source_module(tmp_path, "tree_helper_module", MODULE)
     params, x = {"W": np.array([[1.0], [2.0]]), "b": np.array([0.5])}, np.array([[1.0, -1.0]])
     gradient = grad(module.loss, wrt="params")
     residual = (x @ params["W"] + params["b"])[0, 0]          # -0.5

@@ -166,7 +166,9 @@ def lambda_in_body(x):
 
 
 def list_comprehension(x):
-    y = x if x > 0 else sum([t * x for t in (1.0, 2.0)])
+    y = x
+    while sum([t * y for t in (1.0, 2.0)]) < 10.0:
+        y = y * 2.0
     return y
 
 

@@ -482,18 +482,6 @@ class _Hoister(sequences.Rewrites, ast.NodeTransformer):
 
     visit_GeneratorExp = visit_ListComp
 
-    def visit_IfExp(self, node):
-        node.test = self.visit(node.test)
-        for arm in (node.body, node.orelse):
-            _refuse_inside(self.desugarer, arm, "an arm of `a if c else b`")
-        return node
-
-    def visit_BoolOp(self, node):
-        node.values[0] = self.visit(node.values[0])
-        for value in node.values[1:]:
-            _refuse_inside(self.desugarer, value, "an operand of `and`/`or` after the first")
-        return node
-
     def visit_Lambda(self, node):
         return node                     # refused by the normalizer, as are these two
 

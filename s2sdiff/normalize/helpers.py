@@ -54,10 +54,11 @@ import sys
 import sysconfig
 import types
 
-from .. import custom, rules, control
+from .. import custom, numpy_definitions, rules, control
 from ..names import Namer
 from ..parse import parse
 from ..rules import Function
+from .inline_folds import fold_none_tests, hashable
 from .statements import Normalizer
 from .. import methods
 
@@ -154,8 +155,13 @@ class _Inliner:
                    for n in ast.walk(node))
 
     def helper_of(self, func, call=None):
-        """The helper the call of ``func`` inlines, or None."""
+        """The helper the call of ``func`` inlines, or None; in NumPy code, a NumPy
+        function s2sdiff differentiates through its definition (``numpy_definitions``)."""
         value = self.resolve(func)
+        if self.force is None and (value in numpy_definitions.OWN or hashable(value)
+                                   and value in numpy_definitions.DEFINITIONS):
+            definition = numpy_definitions.DEFINITIONS.get(value, value)
+            return definition if self.array_caller or self.reaches_arrays(value, ()) else None
         if not is_helper(value):
             return None
         if self.force is not None:
@@ -342,7 +348,7 @@ class _Inliner:
                 base = name[len(node.name) + 1:]
             mapping[name] = ast.Name(self.namer.fresh(f"{label}_{base}"), ast.Load())
             self.locals.add(mapping[name].id)
-        renamed = [_Rename(mapping).visit(copy.deepcopy(s)) for s in body]
+        renamed = fold_none_tests([_Rename(mapping).visit(copy.deepcopy(s)) for s in body])
         for stmt in prelude + renamed:
             for sub in ast.walk(stmt):
                 if "lineno" in sub._attributes:
@@ -353,7 +359,8 @@ class _Inliner:
         hoisted.extend(prelude)
         hoisted.extend(self.block(statements, inner))
         expressions = _Expressions(self, hoisted, inner, where)
-        self.inlined.append((self.spelling(call.func), helper))
+        if helper not in numpy_definitions.OWN:      # NumPy's: not the user's to rebind
+            self.inlined.append((self.spelling(call.func), helper))
         return expressions.visit(last.value)
 
     def spelling(self, func):

@@ -38,7 +38,47 @@ def unzipped(desugarer, target, call, stmt):
 
 
 class Rewrites:
-    """The methods of ``comprehensions._Hoister`` for these sequences."""
+    """The methods of ``comprehensions._Hoister`` for these sequences, and for ``and``,
+    ``or`` and ``a if c else b`` whose later operands need statements (a comprehension,
+    ``sum`` of one): ``t = a`` then ``if t: t = b`` (``or``: ``if not t``), or an ``if``
+    statement assigning ``t`` in each arm, so that each runs only where Python runs it."""
+
+    def visit_BoolOp(self, node):
+        node.values[0] = self.visit(node.values[0])
+        if not any(self._needs_statements(v) for v in node.values[1:]):
+            return node
+        where = _where(self.stmt)
+        name = self.desugarer.namer.fresh("both" if isinstance(node.op, ast.And) else "either")
+        self.before.append(ast.Assign([ast.Name(name, ast.Store())], node.values[0], **where))
+        for value in node.values[1:]:
+            test = ast.Name(name, ast.Load())
+            if isinstance(node.op, ast.Or):
+                test = ast.UnaryOp(ast.Not(), test)
+            self.before.append(ast.If(test, self._assigned(name, value), [], **where))
+        return ast.Name(name, ast.Load())
+
+    def visit_IfExp(self, node):
+        node.test = self.visit(node.test)
+        if not (self._needs_statements(node.body) or self._needs_statements(node.orelse)):
+            return node
+        name = self.desugarer.namer.fresh("chosen")
+        self.before.append(ast.If(node.test, self._assigned(name, node.body),
+                                  self._assigned(name, node.orelse), **_where(self.stmt)))
+        return ast.Name(name, ast.Load())
+
+    def _assigned(self, name, value):
+        """The statements computing ``value`` into ``name``, what it needs first."""
+        before = []
+        rewritten = type(self)(self.desugarer, before, self.stmt).visit(value)
+        return before + [ast.Assign([ast.Name(name, ast.Store())], rewritten,
+                                    **_where(self.stmt))]
+
+    def _needs_statements(self, node):
+        desugarer = self.desugarer
+        return any(isinstance(n, _COMPREHENSIONS) or (isinstance(n, ast.Call) and (
+            desugarer._reduced(n) is not None
+            or (desugarer.resolve(n.func) in (max, min) and len(n.args) == 1)))
+            for n in ast.walk(node))
 
     def visit_List(self, node):
         """``[*xs, y]``: a list built by appending the entries of ``xs``, then ``y``."""

@@ -1,0 +1,79 @@
+"""NumPy functions s2sdiff differentiates through a definition in NumPy code it already
+differentiates, written as NumPy computes them (the same operations in the same order,
+so the value is NumPy's own, bit for bit).
+
+A call of one of these in NumPy code (``np.average(x, weights=w)``) is inlined like a
+helper of yours (``normalize/helpers.py``): the generated code shows the definition's
+steps under its names (``average_a``...), and its derivative follows from theirs.  A use
+the definition does not cover fails its ``assert`` at the call, with what to do.
+``tests/test_numpy_definitions.py`` checks each against NumPy's value and central
+differences.
+
+>>> import numpy as np
+>>> DEFINITIONS[np.nanmean] is nanmean
+True
+"""
+
+import numpy as np
+
+
+def nansum(a, axis=None):
+    return np.sum(np.where(np.isnan(a), 0.0, a), axis=axis)
+
+
+def nanmean(a, axis=None):
+    missing = np.isnan(a)
+    return np.sum(np.where(missing, 0.0, a), axis=axis) / np.sum(~missing, axis=axis)
+
+
+def average(a, axis=None, weights=None):
+    if weights is None:
+        return np.mean(a, axis=axis)
+    assert np.shape(weights) == np.shape(a), \
+        "np.average: s2sdiff takes weights of the shape of a (np.broadcast_to them)"
+    return np.sum(np.multiply(a, weights), axis=axis) / np.sum(weights, axis=axis)
+
+
+def polyval(p, x):
+    y = np.zeros_like(x) + 0.0          # a NumPy scalar for a number x, as y * x becomes
+    for coefficient in p:
+        y = y * x + coefficient
+    return y
+
+
+def trapezoid(y, x=None, dx=1.0):
+    assert np.ndim(y) == 1, "np.trapezoid: s2sdiff takes one-dimensional y"
+    if x is not None:
+        return np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2.0)
+    return np.sum(dx * (y[1:] + y[:-1]) / 2.0)
+
+
+def median(a, axis=None):
+    assert axis is None, "np.median: s2sdiff takes the median of the whole array (axis=None)"
+    ordered = np.sort(a, axis=None)
+    middle = np.size(a) // 2
+    if np.size(a) % 2 == 1:
+        return np.mean(ordered[middle:middle + 1])
+    return np.mean(ordered[middle - 1:middle + 1])
+
+
+def cov(m):
+    assert np.ndim(m) == 2 and np.shape(m)[0] > 1, \
+        "np.cov: s2sdiff takes a two-dimensional m of two or more variables, one per row"
+    X = m - np.mean(m, axis=1, keepdims=True)
+    return np.dot(X, X.T) * np.true_divide(1, np.shape(m)[1] - 1)
+
+
+def corrcoef(x):
+    c = cov(x)
+    stddev = np.sqrt(np.diag(c))
+    c = c / stddev[:, None]
+    c = c / stddev[None, :]
+    return np.clip(c, -1, 1)
+
+
+DEFINITIONS = {np.nansum: nansum, np.nanmean: nanmean, np.average: average,
+               np.polyval: polyval, np.median: median, np.cov: cov, np.corrcoef: corrcoef}
+if hasattr(np, "trapezoid"):                   # NumPy 2
+    DEFINITIONS[np.trapezoid] = trapezoid
+OWN = frozenset(DEFINITIONS.values())          # the definitions, called by each other too

@@ -72,7 +72,16 @@ def corrcoef(x):
     return np.clip(c, -1, 1)
 
 
-DEFINITIONS = {np.nansum: nansum, np.nanmean: nanmean, np.average: average,
+def interp(x, xp, fp):
+    assert np.ndim(xp) == 1 and np.size(xp) > 1, \
+        "np.interp: s2sdiff takes two or more increasing points xp"
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    inside = slope * (x - xp[j]) + fp[j]
+    return np.where(x < xp[0], fp[0], np.where(x >= xp[-1], fp[-1], inside))
+
+
+DEFINITIONS = {np.nansum: nansum, np.interp: interp, np.nanmean: nanmean, np.average: average,
                np.polyval: polyval, np.median: median, np.cov: cov, np.corrcoef: corrcoef}
 if hasattr(np, "trapezoid"):                   # NumPy 2
     DEFINITIONS[np.trapezoid] = trapezoid

@@ -64,7 +64,20 @@ def correlation(m):
     return np.sum(np.corrcoef(m) ** 2)
 
 
-CASES = [(nansum_axis, A, np.nansum), (nanmean_all, V, np.nanmean),
+XP, FP = np.array([0.0, 1.0, 2.5, 4.0]), np.array([1.0, 3.0, -1.0, 0.5])
+POINTS = np.array([-0.5, 0.3, 1.7, 2.2, 3.9, 4.5])
+
+
+def interp_points(x):
+    return np.sum(np.interp(x, XP, FP) ** 2)
+
+
+def interp_values(fp):
+    return np.sum(np.interp(POINTS, XP, fp) * np.arange(6.0))
+
+
+CASES = [(interp_points, POINTS, np.interp), (interp_values, FP, np.interp),
+         (nansum_axis, A, np.nansum), (nanmean_all, V, np.nanmean),
          (average_weighted, A, np.average), (average_plain, A, np.average),
          (polyval_coefficients, V, np.polyval), (polyval_points, V, np.polyval),
          (trapezoid_default, V, "trapezoid"), (trapezoid_spacing, V, "trapezoid"),

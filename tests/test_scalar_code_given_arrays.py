@@ -251,8 +251,8 @@ def test_an_array_only_tested_in_a_branch_is_named():
 @pytest.mark.parametrize("f", SCALAR, ids=lambda f: f.__name__)
 def test_lists_are_refused_naming_the_parameter(f):
     args = [[1.0, 2.0]] + [0.7] * (len(_point(f)) - 1)
-    with pytest.raises(ArgumentError, match=rf"argument 'x' of {f.__name__} must be a real "
-                                            rf"number"):
+    with pytest.raises(ArgumentError, match=rf"argument 'x' of {f.__name__} (must be a real "
+                                            rf"number|is a list of numbers)"):
         grad(f)(*args)
 
 

@@ -60,3 +60,37 @@ def test_a_conditional_expression_with_a_reduction_in_each_arm():
     xs = [1.0, -2.0, 3.0]
     assert grad(chosen, wrt=("xs", "y"))(xs, 2.0, True) == ([4.0, 4.0, 4.0], 2 * 2.0 * 2.0)
     assert grad(chosen, wrt=("xs", "y"))(xs, 2.0, False) == ([0.0, 0.0, 4.0], 2 * 3.0 * 2.0)
+
+
+# --- helpers called in NumPy code on some paths only -------------------------------------
+
+import numpy as np  # noqa: E402
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def activation(z, kind):
+    return np.tanh(z) if kind == "tanh" else relu(z)
+
+
+def net(W, x, kind="tanh"):
+    h = activation(W @ x, kind)
+    ok = np.all(h < 10.0) and np.sum(relu(h)) > 0.0
+    return np.sum(h ** 2) if ok else np.sum(relu(h))
+
+
+@pytest.mark.parametrize("kind", ["tanh", "relu"])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_helpers_in_arms_and_later_operands(kind, sign):
+    W, x = sign * np.array([[0.5, -1.0], [0.3, 0.2]]), np.array([1.0, 2.0])
+    g = grad(net, wrt="W")(W, x, kind)
+    expected = np.zeros_like(W)
+    for index in np.ndindex(W.shape):
+        e = np.zeros_like(W)
+        e[index] = 1e-6
+        expected[index] = (net(W + e, x, kind) - net(W - e, x, kind)) / 2e-6
+    assert np.allclose(g, expected, rtol=1e-6, atol=1e-8)
+    source = grad(net, wrt="W").specialize(W, x, kind).source
+    assert "if c1:\n            chosen = np.tanh(activation_z)" in source

@@ -19,6 +19,7 @@ from typing import Any, Callable, Concatenate, Sequence, overload
 import numpy as np
 
 from . import aliases, backends, pipeline, trees
+from .methods import for_bound_method
 from .reverse import schedules
 from .errors import ArgumentError, S2SDiffError
 from .tree_calls import TreeCall
@@ -113,8 +114,8 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
     backends.check(backend)
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
-        generated = pipeline.generate(func.__func__, kind, wrt_names, single, optimize, explain,
-                                      backend=backend, checkpoint=checkpoint)
+        generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single, optimize,
+                                      explain, backend=backend, checkpoint=checkpoint)
         return types.MethodType(generated, func.__self__)
     if backend != "python":
         return pipeline.generate(func, kind, wrt_names, single, optimize, explain,

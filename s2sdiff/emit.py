@@ -50,6 +50,7 @@ from .listing import Block, Comment, Line
 from .rules import Structural, Syntax
 from .scalar_inputs import array_argument, truth_tested
 from . import syntax
+from . import methods
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -74,7 +75,8 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
     lines += [f"{INDENT}# {text}" for text in listing.header]
     if guards and not standalone:
-        test = " or ".join(f"{unparse(spelling)} is not {name}" for spelling, name in guards)
+        test = " or ".join(unparse(spelling) if name is None else  # a test (methods.py)
+                           f"{unparse(spelling)} is not {name}" for spelling, name in guards)
         names = [a.arg for a in signature.posonlyargs + signature.args]
         names += [f"{a.arg}={a.arg}" for a in signature.kwonlyargs]
         lines.append(f"{INDENT}# if a function called below was rebound since this code was "
@@ -284,6 +286,9 @@ def guarded_calls(program):
         func = getattr(step.value, "func", None) if isinstance(step.value, ast.Call) else None
         if step.callee is None or not isinstance(func, (ast.Name, ast.Attribute)):
             continue
+        if methods.instance_call(func):         # type(self).m: what it was generated from
+            found.setdefault(ast.unparse(func), (func, methods.unspecialised(step.callee)))
+            continue
         root = func
         while isinstance(root, ast.Attribute):
             root = root.value
@@ -302,7 +307,7 @@ def guarded_calls(program):
                 continue
         found.setdefault(ast.unparse(func), (func, step.callee))
     for func, callee in program.inlined:          # helpers inlined (normalize/helpers.py)
-        found.setdefault(ast.unparse(func), (func, callee))
+        found.setdefault(ast.unparse(func), (func, methods.unspecialised(callee)))
     return list(found.values())
 
 
@@ -326,6 +331,7 @@ def compile_listing(listing):
             name = program.namer.fresh(f"{base}_differentiated")
             injected[name] = callee
             guards.append((spelling, name))
+        guards += methods.shadow_tests(program, guards)     # 'm' in self.__dict__
         if guards:
             renewer = program.namer.fresh(RENEW)
             injected[renewer] = renew

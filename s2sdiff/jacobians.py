@@ -269,7 +269,7 @@ def _jacobian_by_sizes(f: Callable[..., Any], wrt: Wrt, names: list[str],
 
 def _has_blocks_or_calls(generated: GeneratedFunction[...]) -> bool:
     """Whether the program ``generated`` was made from has branches, loops or calls."""
-    program = listing_of(generated)[0].origin
+    program = listing_of(getattr(generated, "__func__", generated))[0].origin   # bound: its function
     return has_control_flow(program.body) or any(
         isinstance(s.rule, Structural) for s in program.steps)
 

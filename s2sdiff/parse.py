@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from .custom import rule_of
 from .errors import SourceError, UnsupportedError
+from . import methods
 from . import syntax
 
 _MISSING = object()
@@ -124,6 +125,7 @@ def parse(func):
 def current(func):
     """``func``, or for generated code a rebound function of which it checks, the code
     generated again for the function as it is now (its ``Renewal``)."""
+    cls = methods.class_of(func)      # code specialised on a class stays specialised
     seen = set()
     while id(func) not in seen:       # each rebinding since adds one renewal to follow
         seen.add(id(func))
@@ -131,12 +133,15 @@ def current(func):
         renewal = getattr(func, "__s2sdiff_renewal__", None)
         if renewal is None or all(_holds(func, spelling, callee) for spelling, callee in checks):
             return func
-        func = renewal.current()
+        func = renewal.current() if cls is None else methods.specialised(renewal.current(), cls)
     return func
 
 
 def _holds(func, spelling, callee):
     """Whether ``spelling`` (a name or dotted name) still denotes ``callee`` for ``func``."""
+    if not isinstance(spelling, (ast.Name, ast.Attribute)) or isinstance(
+            getattr(spelling, "value", None), ast.Call):
+        return methods.holds(func, spelling, callee)
     parts = []
     while isinstance(spelling, ast.Attribute):
         parts.append(spelling.attr)

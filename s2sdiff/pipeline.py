@@ -61,6 +61,7 @@ from .forward import forward
 from .forward.arrays import forward_refused
 from .kinds import free_data
 from .normalize import normalize
+from .methods import check_instance
 from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
 from .reverse import reverse
@@ -418,6 +419,7 @@ class Renewal:
         return self.fresh
 
     def __call__(self, *args, **kwargs):
+        check_instance(self.options[0], args)     # a method's instance (methods.py)
         variant = _with_passed_functions(self.options[0], args, kwargs)
         if variant is not None:
             return self._variant(variant)(*args, **kwargs)

@@ -635,3 +635,7 @@ PROGRAMS += [
     Program(min_max_scaled_energy, ([0.3, -1.2, 2.5, 0.9, 1.7], 0.7)),
     Program(worst_case_loss, ([0.3, 1.9, 0.8, 1.2], 1.5)),
 ]
+
+# --- classes whose methods call each other (tests/method_programs.py) -------------------
+from method_programs import METHOD_PROGRAMS  # noqa: E402
+PROGRAMS += [Program(f, args, wrt=wrt) for f, args, wrt in METHOD_PROGRAMS]

@@ -54,12 +54,13 @@ return f
 
 from .comprehensions import desugar
 from .helpers import inline_helpers
+from ..methods import rewrite as rewrite_methods
 from .statements import Normalizer
 
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    parsed = desugar(parsed)
+    parsed = desugar(rewrite_methods(parsed))     # self.m(x) of a bound method (methods.py)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(inlined)

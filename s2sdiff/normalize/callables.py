@@ -24,6 +24,7 @@ import inspect
 
 from .. import rules
 from ..rules import Attribute
+from .. import methods
 from .substitute import Substitute
 
 _INLINE_BODY = (ast.Assign, ast.AnnAssign, ast.Return)
@@ -64,7 +65,10 @@ class Callables:
     # attributes of parameters ----------------------------------------------------------
 
     def parameter_root(self, node):
-        """The parameter an attribute chain (not an array attribute) reads, or None."""
+        """The parameter an attribute chain (not an array attribute) reads, or None; for
+        ``type(self).m`` (``methods.py``), ``self``."""
+        if methods.instance_call(node) is not None:
+            return methods.instance_call(node)
         if not isinstance(node, ast.Attribute) or rules.lookup(Attribute(node.attr)) is not None:
             return None
         root = node
@@ -78,6 +82,7 @@ class Callables:
     def parameter_attribute(self, node, into):
         """``cfg.lr``: a constant step reading the attribute of the parameter ``cfg``."""
         root = self.parameter_root(node)
+        methods.check_read(self.parsed, node)      # a property that writes (methods.py)
         self.opaque_params.setdefault(root, node)
         value = self._mangled(node)
         key = ast.unparse(value)

@@ -19,6 +19,7 @@ from .. import custom, extrema, rules, runtime
 from ..ir import Step
 from ..names import is_one, suggest_name
 from ..rules import Function, Operator, Syntax
+from .. import methods
 
 
 _NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
@@ -87,6 +88,8 @@ class Expressions:
 
     def call_handler(self, node):
         """The handler of a call: by what it calls (a method, NumPy, ``ieee``, a function)."""
+        if methods.instance_call(node.func) or methods.unresolved(self.parsed, node.func):
+            return self.function_call             # type(self).m(self, x) (methods.py)
         if self.is_method_call(node):
             return self.array_method_call         # x.sum(axis=0), W.dot(X)
         callee = self.resolve(node.func)
@@ -353,12 +356,19 @@ class Expressions:
                 raise self.error(func, f"call of the value of `{what}`",
                                  "Call a function by its name (math.sin(x), a function you "
                                  "defined), not a value computed in the expression.")
+            method = methods.unresolved(self.parsed, func)    # self.m(x) (methods.py)
+            if method is not None:
+                raise self.error(func, *method)
             raise self.error(func, f"method call `{what}(...)`",
                              "Call functions of modules (math.sin(x)) rather than methods of values.")
         return value
 
     def resolve(self, func):
         """The object the free name or dotted free name ``func`` denotes, or ``_UNRESOLVED``."""
+        method = methods.resolve(self.parsed, func)       # type(self).m (methods.py)
+        if method is not None:
+            self.opaque_params.setdefault(methods.instance_call(func), func)
+            return method
         if isinstance(func, ast.Name) and self.function_parameter(func.id) is not None:
             self.opaque_params.setdefault(func.id, func)
             return self.function_parameter(func.id)     # f=np.tanh (callables.py)

@@ -59,6 +59,7 @@ from ..parse import parse
 from .inline_folds import fold_none_tests, hashable
 from .user_functions import is_helper
 from .statements import Normalizer
+from .. import methods
 
 _LITERALS = (type(None), bool, int, float, complex, str)
 
@@ -171,6 +172,9 @@ class _Inliner:
     def resolve(self, func):
         """The object the caller's free name or dotted name ``func`` denotes (a parameter
         whose default is a function: that default), or None."""
+        method = methods.resolve(self.parsed, func)     # type(self).m (methods.py)
+        if method is not None:
+            return method
         root = func
         while isinstance(root, ast.Attribute):
             root = root.value
@@ -257,7 +261,7 @@ class _Inliner:
                              f"({chain}) from NumPy code",
                              f"Write `{helper.__name__}` with a loop instead of recursion, or "
                              f"call it from code without NumPy calls.")
-        parsed = parse(helper)
+        parsed = methods.rewrite(parse(helper))     # a method's self.m(x) (methods.py)
         node = parsed.node
         label = node.name if node.name.isidentifier() else "helper"
         what = f"your function `{label}`"

@@ -1,0 +1,522 @@
+"""Calls of methods of ``self`` inside a bound method: ``grad(model.loss)`` where ``loss``
+calls ``self.predict(w, x)``.
+
+Which function ``self.predict`` is depends on the instance's class (a subclass may
+override it), so a bound method is generated per class: ``specialised(func, cls)`` is
+a copy of ``func`` (same code, globals, closure) that knows ``cls``, made once per
+(function, class) and cached weakly; the pipeline's cache keys on it.  Then:
+
+* ``rewrite(parsed)`` (first step of ``normalize``) turns each ``self.m(a, b)`` of a
+  specialised function, ``self`` its first parameter never reassigned, into
+  ``type(self).m(self, a, b)`` (a staticmethod: ``type(self).m(a, b)``; ``super().m(a)``:
+  ``super(C, type(self)).m(self, a)``, ``C`` the class defining the method): an ordinary
+  call of the user's function ``m`` with the instance as a passive argument, which scalar
+  code differentiates through ``m``'s generated pullback or jvp and NumPy code inlines
+  (``helpers.py``), both as for any helper; the instance is recorded as an object
+  (``opaque``), never a number;
+* ``resolve`` gives what such a call calls: ``specialised(m, cls)``, so that ``m``'s own
+  calls of methods of ``self`` resolve for the same class (chains, overrides in
+  subclasses), or a staticmethod's function;
+* the generated code checks on entry that ``type(self).m`` is still the function it was
+  generated from (``emit.guarded_calls``, with ``unspecialised``) and, for instances that
+  have a ``__dict__``, that no instance attribute ``m`` shadows it (``shadow_tests``);
+  when a check fails the code is generated again (a method rebound in the class) or,
+  when the instance itself no longer matches (an attribute shadowing the method, its
+  class changed), ``check_instance`` refuses with an ``UnsupportedError``;
+* refused when generated, at the line of the call (``unresolved``, ``check_read``): a
+  classmethod, a property or another descriptor called, a method whose source cannot be
+  read, ``super()`` with other arguments than ``(C, self)``, a class whose
+  ``__getattribute__`` is written in Python, a method of an attribute
+  (``self.layer.forward(x)``), a property read whose getter writes, and ``self.m(...)``
+  in a function that is not differentiated as a bound method.
+"""
+
+import ast
+import builtins
+import inspect
+import linecache
+import textwrap
+import types
+import weakref
+
+from . import rules
+from .errors import UnsupportedError
+from .rules import Method
+
+_variants = weakref.WeakKeyDictionary()     # function -> {class -> specialised function}
+
+
+def specialised(func, cls):
+    """``func`` for instances of ``cls``: a copy of it that ``class_of`` maps to ``cls``."""
+    per_class = _variants.setdefault(func, weakref.WeakKeyDictionary())
+    variant = per_class.get(cls)
+    if variant is None:
+        variant = types.FunctionType(func.__code__, func.__globals__, func.__name__,
+                                     func.__defaults__, func.__closure__)
+        variant.__kwdefaults__ = func.__kwdefaults__
+        variant.__qualname__, variant.__module__ = func.__qualname__, func.__module__
+        variant.__doc__ = func.__doc__
+        variant.__dict__.update(func.__dict__)       # generated code's __s2sdiff_origin__...
+        variant.__s2sdiff_class__ = weakref.ref(cls)
+        variant.__s2sdiff_unspecialised__ = weakref.ref(func)
+        per_class[cls] = variant
+    return variant
+
+
+def for_bound_method(method):
+    """The function to generate for the bound method ``method``: its function specialised
+    on the instance's class (the code is the same for every class when the method calls
+    no other method of ``self``); a classmethod's function as it is."""
+    if isinstance(method.__self__, type):
+        return method.__func__
+    return specialised(method.__func__, type(method.__self__))
+
+
+def class_of(func):
+    """The class ``func`` is specialised on (code generated from a specialised function:
+    that function's), or None."""
+    ref = getattr(func, "__s2sdiff_class__", None)
+    if ref is not None:
+        return ref()
+    origin = getattr(func, "__s2sdiff_origin__", None)
+    return class_of(origin) if origin is not None and origin is not func else None
+
+
+def unspecialised(func):
+    """The function ``func`` was specialised from (what ``type(self).m`` reads), or ``func``."""
+    ref = getattr(func, "__s2sdiff_unspecialised__", None)
+    return ref() if ref is not None else func
+
+
+def _names(code):
+    """The attribute and global names ``code`` and the code nested in it read."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _called(cls, code):
+    """The names of the methods of ``cls`` that ``code`` may call, directly or through
+    other methods of ``cls``."""
+    found, todo = set(), [code]
+    while todo:
+        for name in _names(todo.pop()):
+            method = inspect.getattr_static(cls, name, None)
+            if name not in found and _is_method(method):
+                found.add(name)
+                inner = method.__func__ if isinstance(method, (staticmethod, classmethod)) \
+                    else method.fget if isinstance(method, property) else method
+                if isinstance(inner, types.FunctionType):
+                    todo.append(inner.__code__)
+    return found
+
+
+def _is_method(value):
+    return isinstance(value, (types.FunctionType, staticmethod, classmethod, property))
+
+
+def _instance_name(parsed):
+    """The name of the first parameter of a specialised function, if never reassigned
+    (found once per tree)."""
+    known = getattr(parsed.node, "s2sdiff_instance", False)
+    if known is not False:
+        return known
+    args = parsed.node.args
+    positional = args.posonlyargs + args.args
+    name = positional[0].arg if positional else None
+    for node in ast.walk(parsed.node) if name is not None else ():
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            name = None
+            break
+    parsed.node.s2sdiff_instance = name
+    return name
+
+
+def rewrite(parsed):
+    """``parsed`` with ``self.m(...)`` written ``type(self).m(self, ...)`` (see the module
+    docstring); ``parsed`` itself when its function is not specialised on a class."""
+    cls = class_of(parsed.func)
+    if cls is None:
+        return parsed
+    me = _instance_name(parsed)
+    if me is None:
+        return parsed
+    _Rewriter(parsed, cls, me).visit(parsed.node)
+    first = (parsed.node.args.posonlyargs + parsed.node.args.args)[0]
+    parsed.opaque = {me: first, **parsed.opaque}     # the instance: an object, not a number
+    return parsed
+
+
+def _defining_class(func):
+    """The class whose body defines ``func``, found by its qualified name, or None."""
+    parts = func.__qualname__.split(".")
+    if len(parts) < 2 or "<locals>" in parts:
+        return None
+    value = func.__globals__.get(parts[0])
+    for part in parts[1:-1]:
+        value = getattr(value, part, None)
+    return value if isinstance(value, type) else None
+
+
+def _mangled(name, func):
+    """``name`` as Python mangles it in the class that defines ``func`` (``__f`` in
+    ``Model`` is ``_Model__f``)."""
+    parts = func.__qualname__.split(".")
+    if name.startswith("__") and not name.endswith("__") and len(parts) >= 2 \
+            and parts[-2] != "<locals>" and parts[-2].strip("_"):
+        return f"_{parts[-2].lstrip('_')}{name}"
+    return name
+
+
+def _spelling(me, name):
+    call = ast.Call(ast.Name("type", ast.Load()), [ast.Name(me, ast.Load())], [])
+    call.s2sdiff_instance = me          # made here: resolve() trusts only these
+    return ast.Attribute(call, name, ast.Load())
+
+
+class _Rewriter(ast.NodeTransformer):
+    def __init__(self, parsed, cls, me):
+        self.parsed, self.cls, self.me = parsed, cls, me
+
+    def written(self, node):
+        """Whether ``node`` is ``type(self).m(self, ...)`` or ``super(C, type(self)).m(self,
+        ...)`` as written (in code generated from a method, say), or such a call of a
+        staticmethod without ``self``."""
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return False
+        found = _lookup(self.parsed, self.cls, self.me, func)
+        if isinstance(found, staticmethod):
+            return True
+        return isinstance(found, types.FunctionType) and bool(node.args) \
+            and isinstance(node.args[0], ast.Name) and node.args[0].id == self.me
+
+    def refuse(self, node, what, hint):
+        return self.parsed.error(
+            node, f"s2sdiff cannot differentiate {self.parsed.node.name}: {what} is not supported",
+            construct=what, hint=hint)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return node
+        if self.written(node):
+            func.value.s2sdiff_instance = self.me
+            return node
+        name, cls = _mangled(func.attr, self.parsed.func), self.cls
+        if _is_call_of(func.value, "super"):
+            defining = self.super_class(node, func.value)
+            found = _after(cls, defining, name)
+            call = f"`{ast.unparse(func)}(...)`"
+            if not _is_method(found):
+                raise self.refuse(node, f"call {call} of what is not a method s2sdiff can read",
+                                  f"Call a method defined in a base class of {cls.__qualname__}.")
+        elif isinstance(func.value, ast.Name) and func.value.id == self.me:
+            defining = None
+            found = inspect.getattr_static(cls, name, None)
+            call = f"`{self.me}.{func.attr}(...)`"
+            if not _is_method(found):
+                return node         # not a method of the class: the normalizer's own error
+            if not isinstance(inspect.getattr_static(cls, "__getattribute__", None),
+                              types.WrapperDescriptorType):      # written in Python
+                raise self.refuse(node, f"method call {call} on a class that defines "
+                                  f"__getattribute__", f"Define `{name}` as a plain method "
+                                  f"without a custom __getattribute__, or call a module-level "
+                                  f"function.")
+        else:
+            return node
+        if isinstance(found, property):
+            raise self.refuse(node, f"call of the property {call}",
+                              "Read the property into a variable first, or make it a method.")
+        if isinstance(found, classmethod):
+            raise self.refuse(node, f"call of the classmethod {call}",
+                              f"Make `{name}` a plain method or a staticmethod, or a "
+                              f"module-level function.")
+        if self.parsed.lookup("type", None) is not type:
+            raise self.refuse(node, f"method call {call} where `type` is rebound",
+                              "Do not rebind the name `type` in the module.")
+        function = found.__func__ if isinstance(found, staticmethod) else found
+        if not linecache.getlines(function.__code__.co_filename):
+            raise self.refuse(node, f"method call {call}, whose source cannot be read",
+                              f"Define `{name}` in a file (or a notebook cell), not with "
+                              f"exec() or at the interactive prompt.")
+        args = list(node.args)
+        if isinstance(found, types.FunctionType):
+            args.insert(0, ast.Name(self.me, ast.Load()))
+        spelling = _spelling(self.me, name) if defining is None else \
+            self.super_spelling(defining, name)
+        return ast.fix_missing_locations(ast.copy_location(
+            ast.Call(spelling, args, node.keywords), node))
+
+    def super_class(self, node, call):
+        """The class ``super()`` or ``super(C, self)`` starts after."""
+        defining = None
+        if self.parsed.lookup("super", None) is super:
+            if not call.args and not call.keywords and "__class__" in self.parsed.closure:
+                try:
+                    defining = self.parsed.closure["__class__"].cell_contents
+                except ValueError:
+                    pass
+            elif len(call.args) == 2 and not call.keywords \
+                    and all(isinstance(a, ast.Name) for a in call.args) \
+                    and call.args[1].id == self.me:
+                defining = self.parsed.lookup(call.args[0].id, None)
+        if not isinstance(defining, type) or defining not in self.cls.__mro__:
+            raise self.refuse(node, f"`{ast.unparse(call)}` other than super() or "
+                              f"super(C, {self.me})", f"Call `super().{node.func.attr}(...)` "
+                              f"inside a method of the class.")
+        return defining
+
+    def super_spelling(self, defining, name):
+        """``super(C, type(self)).m``: what ``super().m`` finds, without binding it."""
+        label = defining.__name__ if defining.__name__.isidentifier() else "base"
+        if self.parsed.lookup(label, None) is not defining:
+            used = {n.id for n in ast.walk(self.parsed.node) if isinstance(n, ast.Name)}
+            label = f"{label}_class"
+            while label in used or self.parsed.lookup(label, None) is not None:
+                label += "_"
+            self.parsed.closure[label] = types.CellType(defining)
+        call = ast.Call(ast.Name("super", ast.Load()), [
+            ast.Name(label, ast.Load()),
+            ast.Call(ast.Name("type", ast.Load()), [ast.Name(self.me, ast.Load())], [])], [])
+        call.s2sdiff_instance = self.me
+        return ast.Attribute(call, name, ast.Load())
+
+
+def _is_call_of(node, builtin):
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+        and node.func.id == builtin
+
+
+def _after(cls, defining, name):
+    """What ``super(defining, cls).name`` finds, read statically, or None."""
+    mro = cls.__mro__
+    for klass in mro[mro.index(defining) + 1:]:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
+def _lookup(parsed, cls, me, func):
+    """What ``type(me).m`` or ``super(C, type(me)).m`` (``func``) reads from the class
+    ``cls``, statically; None for other expressions."""
+    owner = func.value
+    if _is_call_of(owner, "type") and len(owner.args) == 1 and not owner.keywords \
+            and isinstance(owner.args[0], ast.Name) and owner.args[0].id == me \
+            and parsed.lookup("type", None) is type:
+        return inspect.getattr_static(cls, func.attr, None)
+    if _is_call_of(owner, "super") and len(owner.args) == 2 and not owner.keywords \
+            and isinstance(owner.args[0], ast.Name) and _is_call_of(owner.args[1], "type") \
+            and len(owner.args[1].args) == 1 and isinstance(owner.args[1].args[0], ast.Name) \
+            and owner.args[1].args[0].id == me and parsed.lookup("super", None) is super \
+            and parsed.lookup("type", None) is type:
+        defining = parsed.lookup(owner.args[0].id, None)
+        if isinstance(defining, type) and defining in cls.__mro__:
+            return _after(cls, defining, func.attr)
+    return None
+
+
+def instance_call(func):
+    """The instance name of a ``type(self).m`` that ``rewrite`` made, else None."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        return getattr(func.value, "s2sdiff_instance", None)
+    return None
+
+
+def resolve(parsed, func):
+    """What ``type(self).m`` or ``super(C, type(self)).m`` (made by ``rewrite``, ``self``
+    the instance parameter of ``parsed``'s specialised function) calls: ``m`` specialised
+    on the class, or a staticmethod's function; None for anything else."""
+    me = instance_call(func)
+    cls = class_of(parsed.func)
+    if me is None or cls is None or me != _instance_name(parsed):
+        return None
+    found = _lookup(parsed, cls, me, func)
+    if isinstance(found, staticmethod):
+        return found.__func__
+    if isinstance(found, types.FunctionType):
+        return specialised(found, cls)
+    return None
+
+
+def holds(func, spelling, callee):
+    """Whether ``type(self).m`` or ``super(C, type(self)).m`` (``spelling``) still reads
+    ``callee`` from the class ``func`` is specialised on (``parse.current``)."""
+    cls, me = class_of(func), instance_call(spelling)
+    if cls is None or me is None:
+        return False
+    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
+    found = _lookup(_Names(func, cells), cls, me, spelling)
+    if isinstance(found, staticmethod):
+        found = found.__func__
+    return found is not None and found is callee
+
+
+class _Names:
+    """``Parsed.lookup`` for a function that is not parsed."""
+
+    def __init__(self, func, cells):
+        self.func, self.cells = func, cells
+
+    def lookup(self, name, default=None):
+        try:
+            if name in self.cells:
+                return self.cells[name].cell_contents
+        except ValueError:
+            return default
+        if name in self.func.__globals__:
+            return self.func.__globals__[name]
+        return getattr(builtins, name, default)
+
+
+def shadow_tests(program, guards):
+    """``'m' in self.__dict__`` for each guarded ``type(self).m`` (``guards``: the
+    ``(spelling, name)`` pairs of ``emit``), when the class's instances have a ``__dict__``:
+    an instance attribute ``m`` would be what ``self.m`` calls."""
+    cls = class_of(program.parsed.func)
+    if cls is None or not getattr(cls, "__dictoffset__", 0):
+        return []
+    tests = []
+    for spelling, _ in guards:
+        me = instance_call(spelling)
+        if me is not None and _is_call_of(spelling.value, "type"):      # not super()
+            test = ast.Compare(ast.Constant(spelling.attr), [ast.In()],
+                               [ast.Attribute(ast.Name(me, ast.Load()), "__dict__", ast.Load())])
+            tests.append((test, None))
+    return tests
+
+
+def check_instance(func, args):
+    """Refuse, before code specialised on a class is generated again (``pipeline.Renewal``),
+    an instance that it does not describe: of another class, or with an attribute that
+    shadows a method the code calls (``self.m`` would call the attribute)."""
+    cls = class_of(func)
+    if cls is None or not args:
+        return
+    instance = args[0]
+    code = func.__code__
+    where = dict(filename=code.co_filename, lineno=code.co_firstlineno)
+    if type(instance) is not cls:
+        raise UnsupportedError(
+            f"the code generated for {func.__qualname__} was generated for instances of "
+            f"{cls.__qualname__}, and was called with an instance of "
+            f"{type(instance).__qualname__} (its class was changed after the gradient was made)",
+            construct="class of the instance changed",
+            hint="Differentiate the bound method of the instance as it is now: grad(obj.method).",
+            **where)
+    called = _called(cls, code)
+    shadowing = sorted(n for n in getattr(instance, "__dict__", {}) if n in called)
+    if shadowing:
+        name = shadowing[0]
+        raise UnsupportedError(
+            f"{func.__qualname__} calls `self.{name}`, and this {cls.__qualname__} instance "
+            f"has an attribute `{name}` that shadows the method {cls.__qualname__}.{name}: "
+            f"s2sdiff differentiates methods defined in the class",
+            construct="instance attribute shadowing a method",
+            hint=f"Delete the instance attribute (del obj.{name}), or define the new "
+                 f"behaviour as a method of a subclass.", **where)
+
+
+def unresolved(parsed, func):
+    """``(construct, hint)`` for ``p.m(...)`` that no rewrite resolved, ``p`` a parameter
+    of ``parsed``'s function; else None."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
+        return _attribute_method(parsed, func)
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return None
+    args = parsed.node.args
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    owner, name = func.value.id, func.attr
+    if not positional or owner != positional[0]:
+        return None
+    call = f"method call `{owner}.{name}(...)`"
+    cls = class_of(parsed.func)
+    if cls is None:
+        owner_class = _defining_class(parsed.func)
+        if owner_class is None or not _is_method(inspect.getattr_static(
+                owner_class, _mangled(name, parsed.func), None)):
+            return None              # not a method of the class defining the function
+        return call, (f"Differentiate the bound method (grad(obj.{parsed.node.name}), the "
+                      f"method called on `{owner}` inside it): s2sdiff resolves "
+                      f"`{owner}.{name}` for the class of the instance; or call a "
+                      f"module-level function.")
+    if _instance_name(parsed) is None:
+        return call, f"Do not assign to `{owner}` inside {parsed.node.name}."
+    found = inspect.getattr_static(cls, _mangled(name, parsed.func), None)
+    if found is not None:
+        return (f"call of `{owner}.{name}`, a {type(found).__name__} of {cls.__qualname__} "
+                f"rather than a method s2sdiff can read",
+                f"Define `{name}` as a plain method (def {name}(self, ...)) without a "
+                f"decorator, or call a module-level function.")
+    return (f"call of `{owner}.{name}`, which is not a method of {cls.__qualname__} "
+            f"(an instance attribute?)",
+            f"Define `{name}` as a method of {cls.__qualname__}, or call a module-level "
+            f"function (a function parameter with a default, act=np.tanh, works too).")
+
+
+def _attribute_method(parsed, func):
+    """``(construct, hint)`` for ``self.layer.forward(...)`` in a function specialised on a
+    class (not an array method such as ``self.W.sum()``), else None."""
+    root = func.value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    me = _instance_name(parsed) if class_of(parsed.func) is not None else None
+    if me is None or not isinstance(root, ast.Name) or root.id != me \
+            or rules.lookup(Method(func.attr)) is not None:
+        return None
+    owner = ast.unparse(func.value)
+    return (f"method call `{ast.unparse(func)}(...)` of the object `{owner}`",
+            f"s2sdiff resolves methods of `{me}` only: call it through its class "
+            f"(`ItsClass.{func.attr}({owner}, ...)`), or make "
+            f"`{func.attr}` a method of {class_of(parsed.func).__qualname__}.")
+
+
+_MUTATORS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
+             "setdefault", "add", "discard", "sort", "reverse", "fill", "resize", "put",
+             "write", "send"}
+
+
+def check_read(parsed, node):
+    """Refuse ``self.p`` (``node``, a read of an attribute of the instance of a function
+    specialised on a class) when ``p`` is a property whose getter writes: the generated
+    code may read it more often than the method does (the reverse sweep recomputes)."""
+    cls = class_of(parsed.func)
+    me = _instance_name(parsed) if cls is not None else None
+    while isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+        node = node.value
+    if me is None or not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                          and node.value.id == me):
+        return
+    found = inspect.getattr_static(cls, _mangled(node.attr, parsed.func), None)
+    if not isinstance(found, property) or not isinstance(found.fget, types.FunctionType):
+        return
+    writes = _writes(found.fget)
+    if writes:
+        raise parsed.error(
+            node, f"s2sdiff cannot differentiate {parsed.node.name}: the property "
+                  f"`{me}.{node.attr}` {writes}, and generated code may read it more often "
+                  f"than {parsed.node.name} does", construct="property with side effects",
+            hint=f"Read `{me}.{node.attr}` once before calling the gradient and pass the "
+                 f"value as a parameter, or make the property free of side effects.")
+
+
+def _writes(getter):
+    """What ``getter`` writes (an attribute, an item, a global...), or None."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(getter)))
+    except (OSError, TypeError, SyntaxError):
+        return "cannot be read"
+    for sub in ast.walk(tree):
+        if isinstance(sub, (ast.Global, ast.Nonlocal)):
+            return "writes a global or nonlocal name"
+        targets = sub.targets if isinstance(sub, ast.Assign) else \
+            [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
+            return "assigns an attribute or an item"
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                and sub.func.attr in _MUTATORS:
+            return f"calls `.{sub.func.attr}(...)`"
+    return None

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 import sympy
 
 from .api import grad, jvp, resolve_wrt, vjp
+from .normalize.user_functions import is_helper
 from .errors import S2SDiffError
 from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
 from . import syntax
@@ -239,28 +240,50 @@ def _string_defaults(f: Callable[..., Any]) -> dict[str, str]:
 
 def _on_symbols(func: Callable[..., Any], code: types.CodeType,
                 extra: dict[str, Any] | None = None) -> types.FunctionType:
-    """``func`` rebuilt so that math functions and builtins mean their SymPy versions."""
+    """``func`` rebuilt so that math functions and builtins mean their SymPy versions, and
+    the helpers of yours it calls are rebuilt so too."""
     namespace = sympy_globals(func.__globals__)
     namespace.update(extra or {})
+    rebuilt = {}
+    for name in code.co_names:
+        value = namespace.get(name)
+        if is_helper(value) and value is not func:
+            rebuilt[name] = _on_symbols(value, value.__code__)
+    namespace.update(rebuilt)
     cells = tuple(types.CellType(for_sympy(c.cell_contents)) for c in func.__closure__ or ())
     return types.FunctionType(code, namespace, func.__name__, func.__defaults__, cells or None)
 
 
-def _generated_on_symbols(generated: Callable[..., Any]) -> Callable[..., Any]:
+def _generated_on_symbols(generated: Callable[..., Any],
+                          made: dict[Any, Any] | None = None) -> Callable[..., Any]:
+    """``generated`` run on SymPy symbols: its guards and checks left out, and the
+    generated code it calls (the pullback of a helper of yours) run on symbols too."""
+    made = {} if made is None else made
+    if generated in made:
+        return made[generated]
     source = getattr(generated, "source", None) or textwrap.dedent(inspect.getsource(generated))
     tree = _Unguarded().visit(syntax.parse(source))
     tree = ast.fix_missing_locations(
         IndicatorCompares("s2sdiff_indicator", "s2sdiff_where").visit(tree))
     free = dict(zip(generated.__code__.co_freevars, generated.__closure__ or ()))
     namespace = sympy_globals(generated.__globals__)
+    scope: dict[str, Any] = {}
+    made[generated] = lambda *args: scope[generated.__name__](*args)     # recursion
     for name, cell in free.items():
         value = cell.cell_contents
-        namespace[name] = (lambda *a, **k: None) if name.startswith("check_arguments") \
-            else for_sympy(value)
+        if name.startswith("check_arguments"):
+            namespace[name] = lambda *a, **k: None
+        elif isinstance(value, types.FunctionType) and hasattr(value, "source") \
+                and hasattr(value, "__s2sdiff_origin__"):
+            namespace[name] = _generated_on_symbols(value, made)
+        else:
+            namespace[name] = for_sympy(value)
+    for name in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}:
+        if is_helper(namespace.get(name)):          # the forward's call of a helper of yours
+            namespace[name] = _on_symbols(namespace[name], namespace[name].__code__)
     namespace["s2sdiff_indicator"] = SYMPY.indicator
     namespace["s2sdiff_where"] = SYMPY.where
     namespace["sympy"] = sympy
-    scope: dict[str, Any] = {}
     exec(syntax.compile(tree, f"<verify {generated.__name__}>", "exec"), namespace, scope)
     return scope[generated.__name__]
 
@@ -274,6 +297,10 @@ class _Unguarded(ast.NodeTransformer):
         if len(node.body) == 1 and isinstance(node.body[0], ast.Expr) and not node.orelse \
                 and isinstance(node.body[0].value, (ast.Call, ast.BinOp)):
             return ast.Pass()
+        if len(node.body) == 1 and isinstance(node.body[0], ast.Return) and not node.orelse \
+                and isinstance(node.body[0].value, ast.Call) \
+                and getattr(node.body[0].value.func, "id", "").startswith("generate_again"):
+            return ast.Pass()                 # the rebinding check: the code as it is
         return node
 
 

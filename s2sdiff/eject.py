@@ -84,6 +84,8 @@ def eject(f: Callable[..., Any], wrt: Wrt = None, mode: EjectMode = "reverse",
             f"shapes and dtypes of its arguments when it is first called", construct="NumPy code",
             hint=f"Eject scalar code. For NumPy code, grad({name}).specialize(*args).source is "
                  f"the generated function for arguments like args.")
+    if inspect.ismethod(generated):      # grad(model.loss): the function, self its first parameter
+        generated = generated.__func__
     listing, signature = listing_of(generated)
     if listing.signature is None:
         signature = _with_default_values(signature, func)

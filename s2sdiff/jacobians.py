@@ -213,8 +213,8 @@ def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
 
 
 def _jacobian_auto(f: Callable[..., Any], wrt: Wrt, names: list[str]) -> Any:
-    with firewall(f):
-        program = normalize(parse(getattr(f, "__s2sdiff_origin__", f)))
+    with firewall(f):            # a bound method: its function's program (self is data)
+        program = normalize(parse(getattr(f, "__s2sdiff_origin__", getattr(f, "__func__", f))))
     if any(custom.is_vjp(step) for step in program.steps):
         return jacrev(f, wrt=wrt)       # a custom_vjp rule defines reverse mode only
     if is_array_program(program):

@@ -50,12 +50,30 @@ class Unbound:
 
 def zeros_like(value):
     """A zero adjoint for a sequence: a list of ``0.0`` (an array of zeros for an array,
-    in its own library for a Dask or CuPy array)."""
+    in its own library for a Dask or CuPy array); for a sequence of sequences (the
+    ``(values, tangents)`` of a generated jvp), a list of their zero adjoints, whose
+    ``+=`` adds entry by entry (a list's would append).
+
+    >>> d = zeros_like(((1.0, 2.0), (3.0, 4.0)))
+    >>> d[1] += [0.5, 0.25]
+    >>> d
+    [[0.0, 0.0], [0.5, 0.25]]
+    """
     if isinstance(value, np.ndarray):
         return np.zeros(value.shape)
     if not isinstance(value, (list, tuple)) and hasattr(value, "__array_function__"):
         return np.zeros_like(value, dtype=np.float64)
-    return [0.0] * len(value)
+    return [_Adjoints(zeros_like(v)) if isinstance(v, (list, tuple)) else
+            zeros_like(v) if hasattr(v, "__array_function__") else 0.0 for v in value]
+
+
+class _Adjoints(list):
+    """The adjoint of a sequence inside a sequence: ``+=`` adds entry by entry."""
+
+    def __iadd__(self, other):
+        for i, v in enumerate(other):
+            self[i] = self[i] + v
+        return self
 
 
 def to_dtype(value, dtype):

@@ -345,3 +345,20 @@ def test_numpy_code_is_refused_with_what_to_do_instead(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot eject f: it is NumPy code" in err and "grad(f).specialize(*args).source" in err
     assert not (tmp_path / "out.py").exists()
+
+
+class Scaled:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x, y):
+        return self.k * x * y + math.sin(x)
+
+
+def test_a_bound_method_is_ejected_as_its_function_taking_self():
+    from s2sdiff.eject import eject
+    model = Scaled(2.0)
+    namespace = {}
+    exec(eject(model.energy), namespace)
+    assert "def grad_energy(self, x, y):" in eject(model.energy)
+    assert namespace["grad_energy"](model, 1.0, 2.0) == pytest.approx((4.0 + math.cos(1.0), 2.0))

@@ -110,3 +110,20 @@ def test_scalar_code_given_an_array_indexes_it_as_a_sequence():
     H = hessian(product_of_entries)(np.array([1.5, 2.0]))
     assert np.allclose(H, [[2 * 2.0, 2 * 1.5], [2 * 1.5, 0.0]], rtol=1e-14)
     assert np.allclose(hessian(product_of_entries)([1.5, 2.0]), H, rtol=1e-14)
+
+
+def pair_of(u):
+    return u * u, u + 1.0
+
+
+def uses_a_pair(x):
+    a, b = pair_of(x)
+    return a * b                      # (x^2)(x + 1): second derivative 6x + 2
+
+
+def test_hvp_through_a_helper_returning_a_tuple():
+    """Reverse mode over the jvp of a tuple-valued helper: the adjoint of its nested
+    (values, tangents) pair adds entry by entry (an internal TypeError before)."""
+    assert hvp(uses_a_pair, (1.5,), (1.0,)) == pytest.approx(6 * 1.5 + 2)
+    assert hvp(uses_a_pair, (1.5,), (2.0,)) == pytest.approx(2 * (6 * 1.5 + 2))
+    assert hessian(uses_a_pair)(1.5) == pytest.approx(6 * 1.5 + 2)

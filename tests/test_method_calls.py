@@ -794,3 +794,23 @@ def test_the_unbound_function_is_refused_with_a_hint():
         grad(Refused.calls, wrt="x")(Refused(), 0.5)
     assert "method call `self.plain(...)`" in str(caught.value)
     assert "grad(obj.calls)" in caught.value.hint
+
+
+class Pair:
+    def __init__(self, k):
+        self.k = k
+
+    def both(self, x, y):
+        return x * y * self.k, x + y
+
+    def one(self, x, y):
+        return self.k * x * y + math.sin(x)
+
+
+def test_jacobians_of_bound_methods():
+    from s2sdiff import jacobian, jacfwd, jacrev
+    p = Pair(2.0)
+    expected = np.array([[4.0, 2.0], [1.0, 1.0]])
+    for transform in (jacobian, jacfwd, jacrev):
+        assert np.allclose(np.array(transform(p.both)(1.0, 2.0), dtype=float), expected)
+    assert np.allclose(np.array(jacobian(p.one)(1.0, 2.0), dtype=float), [4.0 + math.cos(1.0), 2.0])

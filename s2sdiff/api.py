@@ -100,14 +100,18 @@ def _parameter(func: Callable[..., Any], params: list[str], key: int | str) -> s
 
 
 def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, explain: bool = False,
-              backend: Backend = "python", checkpoint: Checkpoint = None) -> Any:
+              backend: Backend = "python", checkpoint: Checkpoint = None,
+              has_aux: bool = False) -> Any:
     """``pipeline.generate`` for the public spelling of ``wrt``; a bound method
     (``grad(model.loss)``) is generated for its function and bound to its instance, which
     is data (``wrt`` counts the parameters after ``self``); ``grad``,
     ``value_and_grad`` and ``derivative`` take tree parameters (``pipeline.generate_for_trees``); ``backend``
     (``backends.py``) other than ``"python"``: the generated code compiled by it;
-    ``checkpoint``: the loop checkpointing schedule (``reverse/schedules.py``)."""
+    ``checkpoint``: the loop checkpointing schedule (``reverse/schedules.py``); ``has_aux``:
+    ``func`` returns ``(output, aux)`` (``aux.py``)."""
     checkpoint = schedules.spec(checkpoint)
+    if has_aux is not False:
+        _check_has_aux(has_aux, backend, checkpoint)
     if checkpoint is not None and backend != "python":     # before the backend's own checks
         raise S2SDiffError(f"checkpoint= runs with the default backend only, not "
                            f"backend={backend!r}", construct="checkpoint")
@@ -115,21 +119,36 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
         generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single, optimize,
-                                      explain, backend=backend, checkpoint=checkpoint)
+                                      explain, backend=backend, checkpoint=checkpoint,
+                                      has_aux=has_aux)
         return types.MethodType(generated, func.__self__)
     if backend != "python":
         return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
                                  backend=backend)
     if kind in ("grad", "value_and_grad", "derivative"):
         return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain,
-                                           checkpoint=checkpoint)
+                                           checkpoint=checkpoint, has_aux=has_aux)
     return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
                              checkpoint=checkpoint)
 
 
+def _check_has_aux(has_aux: Any, backend: Backend, checkpoint: Any) -> None:
+    if not isinstance(has_aux, bool):
+        raise S2SDiffError(f"has_aux must be True or False, got {has_aux!r}",
+                           construct="has_aux")
+    if has_aux and backend != "python":
+        raise S2SDiffError(f"has_aux=True runs with the default backend only, not "
+                           f"backend={backend!r}", construct="has_aux",
+                           hint="Drop backend=, or return the loss alone.")
+    if has_aux and checkpoint is not None:
+        raise S2SDiffError("has_aux=True does not combine with checkpoint=",
+                           construct="has_aux", hint="Drop checkpoint=, or return the loss alone.")
+
+
 @_decorator
 def grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True, explain: bool = False,
-         backend: Backend = "python", checkpoint: Checkpoint = None) -> GeneratedFunction[...]:
+         backend: Backend = "python", checkpoint: Checkpoint = None,
+         has_aux: bool = False) -> GeneratedFunction[...]:
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
     ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
@@ -150,19 +169,24 @@ def grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True, expla
     its cost in ``.checkpoint_report``.  A loop the schedule cannot drive (``while``, not
     over ``range``, ``break``, writes in place, inside a branch) and a function without a
     loop are refused when the code is generated.
+
+    ``has_aux=True`` (JAX's convention): ``f`` returns a pair ``(output, aux)``, with
+    ``output`` a scalar; the generated function returns ``(gradients, aux)``, ``aux`` as the
+    forward sweep computed it (once), never differentiated.  A number, an array, or tuple,
+    list and dict displays of those (constant keys) at every ``return``.
     """
     return _generate(f, "grad", wrt, optimize, explain=explain, backend=backend,
-                     checkpoint=checkpoint)
+                     checkpoint=checkpoint, has_aux=has_aux)
 
 
 @_decorator
 def value_and_grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True,
                    explain: bool = False, backend: Backend = "python",
-                   checkpoint: Checkpoint = None) -> GeneratedFunction[...]:
+                   checkpoint: Checkpoint = None, has_aux: bool = False) -> GeneratedFunction[...]:
     """Like ``grad``, but the generated function returns ``(value, gradients)``;
-    ``checkpoint`` as for ``grad``."""
+    ``checkpoint`` as for ``grad``; with ``has_aux=True``, ``((value, aux), gradients)``."""
     return _generate(f, "value_and_grad", wrt, optimize, explain=explain, backend=backend,
-                     checkpoint=checkpoint)
+                     checkpoint=checkpoint, has_aux=has_aux)
 
 
 @_decorator

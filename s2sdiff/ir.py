@@ -180,6 +180,7 @@ class Program:
     opaque_params: dict = field(default_factory=dict)   # objects and functions: param -> node
     parameter_reads: list = field(default_factory=list)  # attributes of params read ("cfg.lr")
     inlined: tuple = ()          # (spelling, function) of the helpers inlined (normalize/helpers.py)
+    aux: object = None           # has_aux: aux.Spec, the aux returned beside the gradient
 
     @property
     def steps(self):

@@ -52,7 +52,7 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
+from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
     tree_helpers, trees
 from .emit import Later, compile_listing, listing_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
@@ -108,14 +108,17 @@ def collection_paused():
 
 
 def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=None,
-             layout=(), backend="python", checkpoint=None):
+             layout=(), backend="python", checkpoint=None, has_aux=False):
     """The generated function of ``kind`` for ``func`` and the parameters ``wrt_names``
     (``single``: one gradient returned alone), from the cache or built now; ``stale``: a
     function generated before that must not be returned again (``Renewal``); ``layout``:
     ``(parameter, structure)`` of the tree parameters, for the function of their leaves
     (``trees.flatten``); ``backend``: what runs it (``backends.py``), part of the key;
-    ``checkpoint``: a loop checkpointing schedule (``reverse.schedules.spec``), in the key."""
+    ``checkpoint``: a loop checkpointing schedule (``reverse.schedules.spec``), in the key;
+    ``has_aux``: the function returns ``(output, aux)`` (``aux.py``), in the key."""
     options = (kind, tuple(wrt_names), single, bool(optimize), bool(explain), layout)
+    if has_aux:
+        options += ("has_aux",)
     if backend != "python":
         options += (backend,)
     if checkpoint is not None:
@@ -137,20 +140,21 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
         try:
             if backend != "python":        # the Python code, then compiled by the backend
                 python = generate(func, kind, wrt_names, single, optimize, explain,
-                                  layout=layout)
+                                  layout=layout, has_aux=has_aux)
                 with firewall(func):
                     compiled = backends.compile_for(python, backend, kind)
                 per_function[options] = compiled
                 return _remember(compiled)
             with firewall(func):
                 return _build(func, kind, wrt_names, single, optimize, explain, options,
-                              per_function, layout=layout, checkpoint=checkpoint)
+                              per_function, layout=layout, checkpoint=checkpoint,
+                              has_aux=has_aux)
         finally:
             _pending.pop(key).resolve(per_function.get(options))
 
 
 def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=False,
-                       checkpoint=None):
+                       checkpoint=None, has_aux=False):
     """What ``grad``/``value_and_grad`` return for ``func``: a ``trees.TreeDispatcher``
     when its body reads a parameter as a tree (``trees.candidates``), the generated
     function otherwise; cached like ``generate``'s."""
@@ -168,11 +172,11 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
         _handoff.parsed = (func, parsed)
         try:
             return generate(func, kind, wrt_names, single, optimize, explain,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, has_aux=has_aux)
         finally:
             _handoff.parsed = None
     options = ("trees", kind, tuple(wrt_names), single, bool(optimize), bool(explain),
-               checkpoint)
+               checkpoint) + (("has_aux",) if has_aux else ())
     with _lock:
         per_function = _cache.setdefault(func, weakref.WeakValueDictionary())
         dispatcher = per_function.get(options)
@@ -180,9 +184,10 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
             dispatcher = per_function[options] = trees.TreeDispatcher(
                 func, parsed, kind, wrt_names, single, tree_params,
                 lambda: generate(func, kind, wrt_names, single, optimize, explain,
-                                 checkpoint=checkpoint),
+                                 checkpoint=checkpoint, has_aux=has_aux),
                 lambda layout, flat: generate(func, kind, flat, False, optimize, explain,
-                                              layout=layout, checkpoint=checkpoint))
+                                              layout=layout, checkpoint=checkpoint,
+                                              has_aux=has_aux), has_aux=has_aux)
         return _remember(dispatcher)
 
 
@@ -204,7 +209,7 @@ def jvp_of(func, wrt):
 
 
 def _build(func, kind, wrt_names, single, optimize, explain, options, per_function,
-           ieee=False, layout=(), checkpoint=None):
+           ieee=False, layout=(), checkpoint=None, has_aux=False):
     """The pipeline (see the module docstring); the result is cached in ``per_function``."""
     with _lock:
         try:
@@ -214,7 +219,11 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
                 parsed = handed[1]        # generate_for_trees parsed it just now, unchanged
             else:
                 parsed = parse(_ieee_version(func) if ieee else func)
-            program = normalize(tree_flatten.flatten(parsed, layout) if layout else parsed)
+            source = tree_flatten.flatten(parsed, layout) if layout else parsed
+            spec = None
+            if has_aux:               # `return out, aux`: out the output, aux passed through
+                source, spec = aux.split(source)
+            program = aux.detach(normalize(source), spec)
             array_program = ir.is_array_program(program)
             if not array_program:          # NumPy code: per argument kinds (dispatch.py)
                 aliases.check(program)
@@ -247,9 +256,9 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
         if program.partials_raise and not ieee:
             _with_retry(listing, program, lambda args: _build(
                 func, kind, wrt_names, single, optimize, explain, None, {}, ieee=True,
-                layout=layout, checkpoint=checkpoint))
+                layout=layout, checkpoint=checkpoint, has_aux=has_aux))
         renewal = listing.renew = Renewal(func, kind, wrt_names, single, optimize, explain,
-                                          layout, checkpoint)
+                                          layout, checkpoint, has_aux)
         generated = compile_listing(listing)
         if report is not None:
             generated.checkpoint_report = report
@@ -288,7 +297,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     kinds.py): steps 4 to 7 of the pipeline run in ``generate`` for each new kind."""
     refuse_opaque_wrt(program, wrt_names)
     activity.analyze(program, wrt_names)      # a missing rule fails here, not at a call
-    renewal = Renewal(func, kind, wrt_names, single, optimize, explain, layout, checkpoint)
+    renewal = Renewal(func, kind, wrt_names, single, optimize, explain, layout, checkpoint,
+                      program.aux is not None)
 
     def generate(program, ieee=False):
         if kind in ("derivative", "jacfwd") and any(program.kinds[p].array for p in wrt_names):
@@ -330,8 +340,9 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
 
     parsed = program.parsed
     dispatched = []                 # the dispatcher, once made: its specialise_again
-    specialise_kinds = dispatch.specialiser(lambda: normalize(parsed), kind, wrt_names,
-                                            generate)
+    spec = program.aux
+    specialise_kinds = dispatch.specialiser(lambda: aux.detach(normalize(parsed), spec), kind,
+                                            wrt_names, generate)
 
     def specialise(args, ieee=False):     # generation, at the first call with these kinds
         try:
@@ -403,9 +414,9 @@ class Renewal:
     instead, kept per function passed."""
 
     def __init__(self, func, kind, wrt_names, single, optimize, explain, layout=(),
-                 checkpoint=None):
+                 checkpoint=None, has_aux=False):
         self.options = (func, kind, wrt_names, single, optimize, explain)
-        self.layout, self.checkpoint = layout, checkpoint
+        self.layout, self.checkpoint, self.has_aux = layout, checkpoint, has_aux
         self.stale = lambda: None          # the function this renews, weakly: set once built
         self.fresh = None
 
@@ -415,7 +426,8 @@ class Renewal:
             with _lock:
                 if self.fresh is None:
                     self.fresh = generate(*self.options, stale=self.stale(),
-                                          layout=self.layout, checkpoint=self.checkpoint)
+                                          layout=self.layout, checkpoint=self.checkpoint,
+                                          has_aux=self.has_aux)
         return self.fresh
 
     def __call__(self, *args, **kwargs):
@@ -450,7 +462,8 @@ class Renewal:
             known = self.variants.get(defaults)
             if known is None:
                 known = self.variants[defaults] = (func, generate(
-                    func, *self.options[1:], checkpoint=self.checkpoint))
+                    func, *self.options[1:], checkpoint=self.checkpoint,
+                    has_aux=self.has_aux))
                 while len(self.variants) > RECENT:
                     self.variants.pop(next(iter(self.variants)))
             return known[1]

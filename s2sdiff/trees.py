@@ -323,14 +323,15 @@ def _fresh(base, taken):
 
 
 def entry_source(name, leaves_name, params, layout, locals_, kind, wrt_names, single,
-                 flat_wrt_names, guarded=None):
+                 flat_wrt_names, guarded=None, has_aux=False):
     """The entry of ``kind`` (``"grad"``, ``"value_and_grad"`` or ``"derivative"``) for
     the tree parameters of ``layout``, and the classes its source names: it reads the
     leaves into locals, calls ``leaves_name`` and returns each gradient in its argument's
     structure.  ``guarded``: ``(parameters, structures)`` of the key: the source is then
     of a copy that first checks that its arguments have those structures (types, keys,
     lengths, leaf kinds) and returns ``tree_fallback(...)`` of them if not; the classes
-    then include the constants the checks read."""
+    then include the constants the checks read.  ``has_aux``: the flat function returns
+    ``aux`` too (``aux.py``), which the entry passes on as JAX does."""
     trees = dict(layout)
     taken = set(params) | {leaves_name} | {local for found in locals_.values()
                                           for _, local, _ in found}
@@ -361,9 +362,13 @@ def entry_source(name, leaves_name, params, layout, locals_, kind, wrt_names, si
     received = ", ".join(adjoint[n] for n in flat_wrt_names) + (
         "," if len(flat_wrt_names) == 1 else "")
     call = f"{leaves_name}({', '.join(arguments)})"
+    aux = _fresh("aux", taken | {"value"}) if has_aux else None
     if kind == "value_and_grad":
         value = _fresh("value", taken)
-        lines.append(f"    {value}, ({received}) = {call}")
+        pair = f"({value}, {aux})" if has_aux else value
+        lines.append(f"    {pair}, ({received}) = {call}")
+    elif has_aux:
+        lines.append(f"    ({received}), {aux} = {call}")
     else:
         lines.append(f"    {received} = {call}" if flat_wrt_names else f"    {call}")
     classes = {}
@@ -378,7 +383,9 @@ def entry_source(name, leaves_name, params, layout, locals_, kind, wrt_names, si
     returned = gradients[0] if single else "(" + ", ".join(gradients) + \
         ("," if len(gradients) == 1 else "") + ")"
     if kind == "value_and_grad":
-        returned = f"{value}, {returned}"
+        returned = f"({value}, {aux}), {returned}" if has_aux else f"{value}, {returned}"
+    elif has_aux:
+        returned = f"{returned}, {aux}"
     lines.append(f"    return {returned}")
     constants = {spelled: cls for cls, spelled in classes.items()}
     if guarded is not None:
@@ -436,7 +443,7 @@ class TreeDispatcher:
 
     def __init__(self, func: Callable[..., Any], parsed: Any, kind: str, wrt_names: list[str],
                  single: bool, tree_params: list[str], plain: Callable[[], Any],
-                 generate_leaves: Callable[..., Any]) -> None:
+                 generate_leaves: Callable[..., Any], has_aux: bool = False) -> None:
         self.__s2sdiff_origin__ = func
         self.__s2sdiff_outputs__ = None
         self.__s2sdiff_custom__ = ()
@@ -447,6 +454,7 @@ class TreeDispatcher:
         self.params = list(self.signature.parameters)
         self.tree_indices = [self.params.index(p) for p in tree_params]
         self.plain, self.generate_leaves = plain, generate_leaves
+        self.has_aux = has_aux
         self.table: dict[Any, Any] = {}
         self.lock = threading.Lock()
         self.latest = self.fast = None
@@ -518,7 +526,8 @@ class TreeDispatcher:
         leaves_function = self.generate_leaves(layout, flat_names)
         leaves_name = f"{self.__name__}_leaves"
         source, classes = entry_source(self.__name__, leaves_name, self.params, layout, locals_,
-                                       self.kind, self.wrt_names, self.single, flat_names)
+                                       self.kind, self.wrt_names, self.single, flat_names,
+                                       has_aux=self.has_aux)
         filename = sources.register(f"{self.__name__}_entry", source)
         namespace = {leaves_name: leaves_function, **classes}
         exec(syntax.compile(source, filename, "exec"), namespace)
@@ -529,7 +538,8 @@ class TreeDispatcher:
         key_params = [self.params[i] for i in self.tree_indices]
         fast, constants = entry_source(self.__name__, leaves_name, self.params, layout,
                                        locals_, self.kind, self.wrt_names, self.single,
-                                       flat_names, guarded=(key_params, key))
+                                       flat_names, guarded=(key_params, key),
+                                       has_aux=self.has_aux)
         namespace = {leaves_name: leaves_function, "tree_fallback": self._call, **constants}
         exec(syntax.compile(fast, sources.register(f"{self.__name__}_checked", fast), "exec"),
              namespace)

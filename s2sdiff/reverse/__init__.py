@@ -36,6 +36,7 @@ are.
 
 import ast
 
+from .. import aux as has_aux
 from ..build import Expr, unparse
 from ..emit import sequence_parameters
 from ..ir import Loop, has_control_flow, walk_items
@@ -76,6 +77,7 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
         # the reverse sweep restores loop variables to their earlier values: keep the result
         value = ast.Name(program.namer.fresh(f"{value.id}_value"), ast.Load())
         listing.body.append(Line(assign(value.id, program.output)))
+    aux = has_aux.kept(program, listing.body, Line, assign)      # has_aux: the aux's values
     _seed(program, activity, adjoints, listing, cotangents)
     listing.body += sweep.backward(program.body)
     for param in activity.wrt:
@@ -87,6 +89,7 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     result = grads[0] if (single and not cotangents) or (bare and len(grads) == 1) \
         else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([value, result], ast.Load()) if with_value else result
+    listing.returns = has_aux.returned(listing.returns, aux, program, with_value)
     listing.injected = {**sweep.modules.injected(), **sweep.pullbacks, **checked}
     listing.tape = sweep.tape        # what checkpoint.py needs to rewrite a top-level loop
     listing.loops = [(item, sweep.plans.get(id(item)), sweep.blocks.get(id(item), {}))
@@ -135,6 +138,8 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
     grads = [ast.Name(adjoints.name(p), ast.Load()) for p in activity.wrt]
     result = grads[0] if single and not cotangents else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
+    listing.returns = has_aux.returned(listing.returns, has_aux.kept(program, None, Line, assign),
+                                       program, with_value)
     listing.injected = modules.injected()
     return listing
 

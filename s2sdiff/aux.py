@@ -16,7 +16,8 @@ first entry alone and ``aux`` is ordinary forward code:
   output and keeps the leaves' SSA names in ``program.aux``;
 * ``reverse`` returns ``returned(...)``: ``(gradients, aux)``, or ``((value, aux),
   gradients)`` for ``value_and_grad``, with ``aux`` rebuilt as a display of the leaves;
-  ``kept(...)`` first copies leaves a loop's reverse sweep would restore.
+  ``kept(...)`` first copies the leaves the reverse sweep would change (loop variables,
+  lists and arrays written in place).
 
 So ``aux`` is computed once, by the forward sweep, and never differentiated; the
 optimiser keeps it because the final ``return`` reads it.
@@ -122,20 +123,30 @@ def detach(program, spec):
 
 
 def kept(program, body, line, assign):
-    """The aux's atoms, copied (``body += line(assign(copy, atom))``) when the program has
-    loops: the reverse sweep restores loop variables to their earlier values.  ``None``
-    without ``has_aux``."""
-    aux = getattr(program, "aux", None)
+    """The aux's atoms, each copied after the forward sweep (``body += line(assign(copy,
+    value))``) when the reverse sweep would change it: a name a loop assigns (restored to
+    its earlier values) is copied, a list or array written in place (``v[i] = e``, whose
+    old entries come back) is copied with ``list(v)`` or ``v.copy()``.  ``None`` without
+    ``has_aux``."""
+    aux = program.aux
     if aux is None:
         return None
-    from .ir import Loop, walk_items
-    if not any(isinstance(item, Loop) for item in walk_items(program.body)):
-        return aux.atoms
+    from .ir import Loop, all_targets, walk_items
+    in_loops = set()
+    for item in walk_items(program.body):
+        if isinstance(item, Loop):
+            in_loops |= all_targets([item])
+    written = {s.target for s in program.steps if s.mutates or s.augmented}
     atoms = []
     for atom in aux.atoms:
-        if isinstance(atom, ast.Name) and atom.id not in program.params:
+        if isinstance(atom, ast.Name) and (atom.id in written or atom.id in in_loops):
             name = program.namer.fresh(f"{atom.id}_aux")
-            body.append(line(assign(name, ast.Name(atom.id, ast.Load()))))
+            value = ast.Name(atom.id, ast.Load())
+            if atom.id in written and program.kinds is not None:
+                value = ast.Call(ast.Attribute(value, "copy", ast.Load()), [], [])
+            elif atom.id in written:
+                value = ast.Call(ast.Name("list", ast.Load()), [value], [])
+            body.append(line(assign(name, value)))
             atom = ast.Name(name, ast.Load())
         atoms.append(atom)
     return atoms

@@ -108,6 +108,7 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
         loop_lines=None)           # straight-line code: no loops
     adjoints = Adjoints(program, listing, modules)
     backprop = Backprop(program, activity, adjoints, modules)
+    aux = has_aux.kept(program, listing.body, Line, assign)      # has_aux: the aux's values
     _seed(program, activity, adjoints, listing, cotangents)
     for step in reversed(program.steps):
         if step.rule is not None and step.rule.key == Syntax("array setitem"):
@@ -138,8 +139,7 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
     grads = [ast.Name(adjoints.name(p), ast.Load()) for p in activity.wrt]
     result = grads[0] if single and not cotangents else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([program.output, result], ast.Load()) if with_value else result
-    listing.returns = has_aux.returned(listing.returns, has_aux.kept(program, None, Line, assign),
-                                       program, with_value)
+    listing.returns = has_aux.returned(listing.returns, aux, program, with_value)
     listing.injected = modules.injected()
     return listing
 

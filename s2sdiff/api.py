@@ -14,7 +14,7 @@ import copy
 import functools
 import inspect
 import types
-from typing import Any, Callable, Concatenate, Sequence, overload
+from typing import Any, Callable, Concatenate, Literal, Sequence, overload
 
 import numpy as np
 
@@ -129,7 +129,7 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
         return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain,
                                            checkpoint=checkpoint, has_aux=has_aux)
     return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
-                             checkpoint=checkpoint)
+                             checkpoint=checkpoint, has_aux=has_aux)
 
 
 def _check_has_aux(has_aux: Any, backend: Backend, checkpoint: Any) -> None:
@@ -252,12 +252,17 @@ def _check_per_parameter(transform: str, f: Callable[..., Any], primals: Any,
 
 @overload
 def vjp(f: Callable[..., Any], *, backend: Backend = "python",
-        checkpoint: Checkpoint = None) -> GeneratedFunction[...]: ...
+        checkpoint: Checkpoint = None, has_aux: bool = False) -> GeneratedFunction[...]: ...
 @overload
 def vjp(f: Callable[..., Any], primal: Any, /, *primals: Any, backend: Backend = "python",
-        checkpoint: Checkpoint = None) -> tuple[Any, Pullback]: ...
+        checkpoint: Checkpoint = None, has_aux: Literal[False] = False
+        ) -> tuple[Any, Pullback]: ...
+@overload
+def vjp(f: Callable[..., Any], primal: Any, /, *primals: Any, backend: Backend = "python",
+        checkpoint: Checkpoint = None, has_aux: Literal[True]) -> tuple[Any, Pullback, Any]: ...
 def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
-        checkpoint: Checkpoint = None) -> GeneratedFunction[...] | tuple[Any, Pullback]:
+        checkpoint: Checkpoint = None, has_aux: bool = False
+        ) -> GeneratedFunction[...] | tuple[Any, Pullback] | tuple[Any, Pullback, Any]:
     """``(f(*primals), pullback)`` by reverse mode, JAX's convention.
 
     ``pullback(cotangent)`` returns a tuple with one gradient per parameter of ``f``; for
@@ -265,12 +270,20 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
     generated code, ``vjp_f(x, y, df)``, takes the cotangents as extra parameters in place
     of the output adjoint ``df = 1.0`` of ``grad``; ``vjp(f)`` alone returns it.
     ``checkpoint`` as for ``grad``: the pullback runs the checkpointed loops.
+    ``has_aux=True`` (JAX's convention): ``f`` returns ``(output, aux)``; the result is
+    ``(output, pullback, aux)``, from one call of ``f`` (numbers and arrays, not trees).
     """
+    if has_aux is not False:
+        _check_has_aux(has_aux, backend, checkpoint)
     if primals:
         original = getattr(f, "__s2sdiff_origin__", f)
         tree = TreeCall.of(f, _parameter_names(original), _every_parameter(original, primals),
                            resolve_wrt(f, None)[0])
         if tree is not None:
+            if has_aux:
+                raise S2SDiffError("vjp(..., has_aux=True) takes arrays and numbers, not "
+                                   "trees: use grad(f, has_aux=True) or "
+                                   "value_and_grad(f, has_aux=True)", construct="has_aux")
             if checkpoint is not None:
                 raise S2SDiffError("vjp(..., checkpoint=...) takes arrays and numbers, not "
                                    "trees: use grad(f, checkpoint=...)", construct="checkpoint")
@@ -280,7 +293,7 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
     # arrays given to code without NumPy calls (`x * y`) still broadcast: specialise on
     # their shapes like NumPy code, so each gradient is summed back to its input's shape
     generated = _generate(f, "vjp_arrays" if arrays_given else "vjp", None, True,
-                          backend=backend, checkpoint=checkpoint)
+                          backend=backend, checkpoint=checkpoint, has_aux=has_aux)
     if not primals:
         return generated
     original = getattr(f, "__s2sdiff_origin__", f)
@@ -301,6 +314,9 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
                                 f"{original.__name__} returns {outputs} values", construct="cotangent")
         return generated(*primals, *cotangents)
 
+    if has_aux:              # generation checked that every return is a pair
+        value, aux_value = value
+        return value, pullback, aux_value
     return value, pullback
 
 

@@ -43,6 +43,7 @@ class Spec:
     after ``detach``, ``atoms``: the program's atoms for them."""
     structure: object
     leaves: list
+    outputs: int = 1           # ``return (a, b), aux`` (vjp): the outputs ``a, b``
     atoms: list = None
 
 
@@ -91,7 +92,11 @@ def split(parsed):
             assigns.append(_located(ast.Assign([ast.Name(leaf_name, ast.Store())], expr), site))
             reads.append(leaf_name)
         if user_return:
-            elts = [loss] + [ast.Name(r, ast.Load()) for r in reads]
+            if isinstance(loss, ast.Tuple) and len(loss.elts) > 1 and reads:    # vjp: outputs
+                outputs = loss.elts
+            else:
+                outputs = [loss]
+            elts = outputs + [ast.Name(r, ast.Load()) for r in reads]
             value = ast.Tuple(elts, ast.Load()) if len(elts) > 1 else loss
             replaced[id(site)] = assigns + [_located(ast.Return(value), site)]
             leaves[:] = reads
@@ -100,12 +105,13 @@ def split(parsed):
             new.value = loss
             replaced[id(site)] = [new] + assigns
     body = _replace(body, replaced)
+    n_outputs = len(outputs) if user_return else 1
     if not user_return and leaves:
         body[-1] = _located(ast.Return(ast.Tuple(
             [final.value] + [ast.Name(n, ast.Load()) for n in leaves], ast.Load())), final)
     node.body = body
     ast.fix_missing_locations(node)
-    return dataclasses.replace(parsed, node=node), Spec(structure, leaves)
+    return dataclasses.replace(parsed, node=node), Spec(structure, leaves, n_outputs)
 
 
 def detach(program, spec):
@@ -113,11 +119,11 @@ def detach(program, spec):
     output; the leaves' atoms go to ``program.aux`` (a copy of ``spec``)."""
     if spec is None:
         return program
-    n = len(spec.leaves)
-    atoms = list(program.outputs[1:]) if n else []
+    n, k = len(spec.leaves), spec.outputs
+    atoms = list(program.outputs[k:]) if n else []
     if n:
-        program.outputs = program.outputs[:1]
-        program.returns_tuple = False
+        program.outputs = program.outputs[:k]
+        program.returns_tuple = k > 1
     program.aux = dataclasses.replace(spec, atoms=atoms)
     return program
 

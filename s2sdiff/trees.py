@@ -447,7 +447,9 @@ class TreeDispatcher:
         self.__s2sdiff_origin__ = func
         self.__s2sdiff_outputs__ = None
         self.__s2sdiff_custom__ = ()
-        self.__name__ = self.__qualname__ = f"{kind}_{func.__name__}"
+        # a lambda is named after its binding (parse.py): the entry's source defines it
+        named = parsed.node.name if parsed is not None else func.__name__
+        self.__name__ = self.__qualname__ = re.sub(r"\W", "", f"{kind}_{named}")
         self.__wrapped__ = func                # inspect.signature: the user's parameters
         self.parsed, self.kind, self.wrt_names, self.single = parsed, kind, wrt_names, single
         self.signature = inspect.signature(func)

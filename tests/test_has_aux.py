@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from differences import central
-from s2sdiff import S2SDiffError, grad, value_and_grad
+from s2sdiff import S2SDiffError, grad, value_and_grad, vjp
 from s2sdiff.errors import NotScalarError, UnsupportedError
 
 
@@ -401,3 +401,49 @@ def test_bad_options():
         grad(staged, has_aux=True, backend="numba")
     with pytest.raises(S2SDiffError, match="checkpoint"):
         grad(loop_carried, has_aux=True, checkpoint="sqrt")
+
+
+def test_lambda_with_tree_parameter():
+    """A lambda's tree entry is named after its binding (its source defines it)."""
+    loss = lambda params: (params["a"] ** 2 * params["b"], params["a"])   # noqa: E731
+    g, aux = grad(loss, has_aux=True)({"a": 3.0, "b": 0.5})
+    assert g == {"a": 3.0, "b": 9.0} and aux == 3.0
+    plain = lambda params: params["a"] ** 2   # noqa: E731
+    assert grad(plain)({"a": 1.5}) == {"a": 3.0}
+
+
+def test_vjp_scalar():
+    def f(x, y):
+        z = x * y
+        return z + math.sin(x), {"z": z}
+
+    out, pullback, aux = vjp(f, 0.7, -1.1, has_aux=True)
+    same(out, f(0.7, -1.1)[0])
+    same(aux, f(0.7, -1.1)[1])
+    dx, dy = pullback(2.0)
+    assert dx == pytest.approx(2.0 * numeric(f, (0.7, -1.1), 0), rel=1e-7)
+    assert dy == pytest.approx(2.0 * numeric(f, (0.7, -1.1), 1), rel=1e-7)
+
+
+def test_vjp_several_outputs_and_arrays():
+    def f(x, w):
+        h = np.tanh(x * w)
+        return (h, np.sum(h * x)), {"h": h, "n": 2}
+
+    x, w = np.array([0.3, -0.8, 1.2]), 0.9
+    out, pullback, aux = vjp(f, x, w, has_aux=True)
+    same(out, f(x, w)[0])
+    same(aux, f(x, w)[1])
+    u = np.array([0.5, -1.0, 2.0])
+    dx, dw = pullback((u, 3.0))
+    scalar = lambda x, w: (float(u @ f(x, w)[0][0] + 3.0 * f(x, w)[0][1]), None)  # noqa: E731
+    np.testing.assert_allclose(dx, numeric(scalar, (x, w), 0), rtol=1e-6)
+    assert dw == pytest.approx(numeric(scalar, (x, w), 1), rel=1e-6)
+    assert "        return dx, dw\n" in vjp(f, has_aux=True).specialize(x, w, u, 3.0).source
+
+
+def test_vjp_errors():
+    with pytest.raises(NotScalarError, match="not a pair"):
+        vjp(_scalar, 1.0, has_aux=True)
+    with pytest.raises(S2SDiffError, match="not trees"):
+        vjp(lambda p: (p["a"] * 2.0, 1.0), {"a": 1.0}, has_aux=True)

@@ -73,6 +73,10 @@ def value_and_grad_loss(x: float, y: float) -> float:
     return x * x * y
 
 
+def loss_with_aux(x: float, y: float) -> tuple[float, dict[str, float]]:
+    return x * y, {"product": x * y}
+
+
 def main() -> None:
     """The calls mypy checks, run and checked against closed forms."""
     x, y = 0.5, 2.0
@@ -91,6 +95,10 @@ def main() -> None:
     assert grad_loss(3.0, 4.0) == (4.0, 3.0)
     assert value_and_grad_loss(2.0, 3.0) == (12.0, 12.0)
     assert math.isclose(derivative(loss, wrt=0)(x, y), dx)
+    (value_aux, aux), (ax, ay) = value_and_grad(loss_with_aux, has_aux=True)(x, y)
+    assert value_aux == x * y and aux == {"product": x * y} and (ax, ay) == (y, x)
+    out_aux, pullback_aux, aux_vjp = vjp(loss_with_aux, x, y, has_aux=True)
+    assert out_aux == x * y and aux_vjp == aux and pullback_aux(1.0) == (y, x)
 
     jvp_loss = jvp(loss)
     assert_type(jvp_loss, GeneratedFunction[...])
@@ -157,6 +165,8 @@ def wrong_calls(f: Any) -> None:
     value_and_grad_loss("2", 3.0)  # type: ignore[arg-type]
     hvp(loss, 0.5, 1.0)  # type: ignore[arg-type]
     verify(loss, samples="all")  # type: ignore[arg-type]
+    grad(loss, has_aux="yes")  # type: ignore[call-overload]
+    vjp(loss, 0.5, 2.0, has_aux=1)  # type: ignore[call-overload]
 
 
 if __name__ == "__main__":

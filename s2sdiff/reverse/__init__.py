@@ -77,7 +77,8 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
         # the reverse sweep restores loop variables to their earlier values: keep the result
         value = ast.Name(program.namer.fresh(f"{value.id}_value"), ast.Load())
         listing.body.append(Line(assign(value.id, program.output)))
-    aux = has_aux.kept(program, listing.body, Line, assign)      # has_aux: the aux's values
+    # has_aux: the aux's values (a vjp's pullback does not return it)
+    aux = None if cotangents else has_aux.kept(program, listing.body, Line, assign)
     _seed(program, activity, adjoints, listing, cotangents)
     listing.body += sweep.backward(program.body)
     for param in activity.wrt:
@@ -108,7 +109,8 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
         loop_lines=None)           # straight-line code: no loops
     adjoints = Adjoints(program, listing, modules)
     backprop = Backprop(program, activity, adjoints, modules)
-    aux = has_aux.kept(program, listing.body, Line, assign)      # has_aux: the aux's values
+    # has_aux: the aux's values (a vjp's pullback does not return it)
+    aux = None if cotangents else has_aux.kept(program, listing.body, Line, assign)
     _seed(program, activity, adjoints, listing, cotangents)
     for step in reversed(program.steps):
         if step.rule is not None and step.rule.key == Syntax("array setitem"):

@@ -76,7 +76,8 @@ def split(parsed):
         out = final.value.id   # control.py: `out = value` at each return, `return out`
         sites = [s for s in _statements(body) if isinstance(s, ast.Assign)
                  and isinstance(s.targets[0], ast.Name) and s.targets[0].id == out]
-    shapes = [_shape(parsed, name, site, site.value) for site in sites]
+    dicts = _dict_variables(node)
+    shapes = [_shape(parsed, name, site, site.value, dicts) for site in sites]
     structure = _merge(parsed, name, sites, shapes)
     leaves = []
     _name_leaves(structure, (), leaves, namer)
@@ -209,7 +210,26 @@ def _located(new, site):
     return ast.copy_location(new, site)
 
 
-def _shape(parsed, name, site, value):
+def _dict_variables(node):
+    """Names assigned once, to a dict display with constant keys: ``metrics = {...}`` then
+    ``return loss, metrics`` returns ``{"k": metrics["k"], ...}``, which
+    ``normalize/dicts.py`` reads key by key."""
+    stores = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    found = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 \
+                and isinstance(n.targets[0], ast.Name) and stores[n.targets[0].id] == 1 \
+                and isinstance(n.value, ast.Dict) and n.value.keys and all(
+                    isinstance(k, ast.Constant) and isinstance(k.value, (str, int))
+                    for k in n.value.keys):
+            found[n.targets[0].id] = [k.value for k in n.value.keys]
+    return found
+
+
+def _shape(parsed, name, site, value, dicts):
     """``(output, aux structure)`` of one returned pair, the leaves holding expressions."""
     if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != 2 \
             or any(isinstance(e, ast.Starred) for e in value.elts):
@@ -217,10 +237,16 @@ def _shape(parsed, name, site, value):
                 else f"`{ast.unparse(value)}`, not a pair (output, aux)")
         raise parsed.error(site, f"has_aux=True: {name} returns {what}",
                            construct="has_aux return", hint=_PAIR_HINT, cls=NotScalarError)
-    return value.elts[0], _aux_shape(parsed, name, value.elts[1])
+    return value.elts[0], _aux_shape(parsed, name, value.elts[1], dicts)
 
 
-def _aux_shape(parsed, name, expr):
+def _aux_shape(parsed, name, expr, dicts):
+    if isinstance(expr, ast.Name) and expr.id in dicts:       # a dict built before
+        keys = dicts[expr.id]
+        expr = ast.copy_location(ast.Dict(
+            [ast.Constant(k) for k in keys],
+            [ast.Subscript(ast.Name(expr.id, ast.Load()), ast.Constant(k), ast.Load())
+             for k in keys]), expr)
     if isinstance(expr, ast.Dict):
         if not all(isinstance(k, ast.Constant) and isinstance(k.value, (str, int))
                    for k in expr.keys):
@@ -229,14 +255,15 @@ def _aux_shape(parsed, name, expr):
                                hint="Spell the aux dict with constant keys: "
                                     "`{\"mae\": mae, \"pred\": pred}`.")
         keys = tuple(k.value for k in expr.keys)
-        return ("dict", keys, tuple(_aux_shape(parsed, name, v) for v in expr.values))
+        return ("dict", keys, tuple(_aux_shape(parsed, name, v, dicts) for v in expr.values))
     if isinstance(expr, (ast.Tuple, ast.List)):
         if any(isinstance(e, ast.Starred) for e in expr.elts):
             raise parsed.error(expr, f"has_aux=True: the aux of {name} unpacks a sequence "
                                f"(`*`)", construct="aux starred",
                                hint="List the aux values one by one.")
         kind = "tuple" if isinstance(expr, ast.Tuple) else "list"
-        return (kind, len(expr.elts), tuple(_aux_shape(parsed, name, e) for e in expr.elts))
+        return (kind, len(expr.elts), tuple(_aux_shape(parsed, name, e, dicts)
+                                            for e in expr.elts))
     return expr                                     # a leaf: any expression
 
 
@@ -285,6 +312,8 @@ def _name_leaves(structure, path, leaves, namer):
         if parts and isinstance(path[0], str) and all(p.isidentifier() or p.isdigit()
                                                       for p in parts):
             base = "_".join(parts)
+            if base in namer.taken:            # not `h_2`, which reads as a version of h
+                base = f"aux_{base}"
         else:
             base = "_".join(["aux"] + [p if p.isidentifier() or p.isdigit() else "k"
                                        for p in parts])

@@ -447,3 +447,46 @@ def test_vjp_errors():
         vjp(_scalar, 1.0, has_aux=True)
     with pytest.raises(S2SDiffError, match="not trees"):
         vjp(lambda p: (p["a"] * 2.0, 1.0), {"a": 1.0}, has_aux=True)
+
+
+def metrics_variable(x):
+    h = np.tanh(x)
+    metrics = {"h": h, "mean": np.mean(h)}
+    if metrics["mean"] > 0:
+        return np.sum(h ** 2), metrics
+    return np.sum(h), metrics
+
+
+def _helper(a, b):
+    return a * math.sin(b)
+
+
+def calls_helper(x, y):
+    t = _helper(x, y)
+    return t * t, {"t": t}
+
+
+def stats_scalar(x):
+    stats = {"a": x, "b": 2.0 * x}
+    return x * x, stats
+
+
+@pytest.mark.parametrize("f, points", [
+    (metrics_variable, [(np.array([0.5, 1.0]),), (np.array([-0.5, -1.0]),)]),
+    (calls_helper, [(1.0, 2.0), (-0.3, 0.4)]),
+    (stats_scalar, [(1.5,)]),
+])
+def test_dict_variables_and_helpers(f, points):
+    g = grad(f, has_aux=True)
+    for args in points:
+        gradients, aux = g(*args)
+        same(aux, f(*args)[1])
+        if len(args) == 1:
+            gradients = (gradients,)
+        for k, gradient in enumerate(gradients):
+            np.testing.assert_allclose(gradient, numeric(f, args, k), rtol=1e-6, atol=1e-9)
+
+
+def test_aux_named_after_its_keys():
+    source = grad(metrics_variable, has_aux=True).specialize(np.ones(2)).source
+    assert "return dx, {'h': aux_h, 'mean': mean}" in source

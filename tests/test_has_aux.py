@@ -490,3 +490,25 @@ def test_dict_variables_and_helpers(f, points):
 def test_aux_named_after_its_keys():
     source = grad(metrics_variable, has_aux=True).specialize(np.ones(2)).source
     assert "return dx, {'h': aux_h, 'mean': mean}" in source
+
+
+def _scale(a):
+    return a * 2.0
+
+
+def uses_scale(x):
+    t = _scale(x)
+    return t * x, t
+
+
+def test_rebound_helper_regenerates_with_aux():
+    global _scale
+    g = grad(uses_scale, has_aux=True)
+    assert g(3.0) == (12.0, 6.0)
+    original = _scale
+    try:
+        def _scale(a):
+            return a * 3.0
+        assert g(3.0) == (18.0, 9.0)
+    finally:
+        _scale = original

@@ -69,7 +69,7 @@ def split(parsed):
         raise parsed.error(final or node, f"{name} does not return a pair (output, aux)",
                            construct="has_aux return", hint=_PAIR_HINT, cls=NotScalarError)
     user_return = bool(node.body) and final is node.body[-1]   # one return, at the end
-    sites = []                 # (statement, value) of each place the function returns
+    sites = []                 # the statements where the function returns its pair
     if user_return:
         sites.append(final)
     else:

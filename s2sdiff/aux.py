@@ -29,6 +29,7 @@ import dataclasses
 
 from . import control
 from .errors import NotScalarError
+from .ir import Loop, all_targets, walk_items
 from .names import Namer
 
 _PAIR_HINT = ("With has_aux=True the function must end every path with `return output, aux`: "
@@ -138,7 +139,6 @@ def kept(program, body, line, assign):
     aux = program.aux
     if aux is None:
         return None
-    from .ir import Loop, all_targets, walk_items
     in_loops = set()
     for item in walk_items(program.body):
         if isinstance(item, Loop):

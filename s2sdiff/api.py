@@ -220,6 +220,10 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     tree = _check_per_parameter("jvp", f, primals, tangents)
     if tree is not None:
         return tree.jvp(tangents)
+    names, _ = resolve_wrt(f, None)        # a function or string default is data: no tangent
+    params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
+    if len(names) < len(params) and len(tangents) == len(params):
+        tangents = [t for p, t in zip(params, tangents) if p in names]
     return generated(*primals, *tangents)
 
 

@@ -118,3 +118,11 @@ def test_verify_takes_a_string_parameter_at_its_default():
     report = verify(grad(penalty, wrt="x"))
     assert [row[0] for row in report.rows] == ["x"]
     assert str(report.rows[0][2]) == "2*x"
+
+
+def test_jvp_takes_a_tangent_per_primal_and_ignores_the_modes():
+    from s2sdiff import jvp
+    value, tangent = jvp(penalty, (1.5, "l1"), (2.0, 0.0))
+    assert (value, tangent) == (1.5, 2.0)
+    value, tangent = jvp(penalty, (1.5, "l2"), (2.0, 0.0))
+    assert (value, tangent) == (2.25, 6.0)

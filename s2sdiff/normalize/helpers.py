@@ -432,7 +432,8 @@ class _Expressions(ast.NodeTransformer):
         node.test = self.visit(node.test)
         if not (self.inliner.calls_helper(node.body) or self.inliner.calls_helper(node.orelse)):
             return node
-        name = self._fresh("chosen")
+        returned = isinstance(self.stmt, ast.Return) and self.stmt.value is node
+        name = self._fresh(self.inliner.name if returned else "chosen")   # the output's name
         self._hoist(ast.If(node.test, [self._assign(name, node.body)],
                            [self._assign(name, node.orelse)]))
         return ast.Name(name, ast.Load())

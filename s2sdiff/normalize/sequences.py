@@ -61,7 +61,8 @@ class Rewrites:
         node.test = self.visit(node.test)
         if not (self._needs_statements(node.body) or self._needs_statements(node.orelse)):
             return node
-        name = self.desugarer.namer.fresh("chosen")
+        returned = isinstance(self.stmt, ast.Return) and self.stmt.value is node
+        name = self.desugarer.namer.fresh(self.desugarer.function.name if returned else "chosen")
         self.before.append(ast.If(node.test, self._assigned(name, node.body),
                                   self._assigned(name, node.orelse), **_where(self.stmt)))
         return ast.Name(name, ast.Load())

@@ -40,16 +40,14 @@ def optimize(listing):
     derivatives = listing.derivative_names
     integral = _integral_names(listing.origin)
     memo = _Memo()
-    entries, entry = memo.entries, memo.entry
+    entry = memo.entry
     changed = True
     lines = walk_lines(listing.body)
     while changed:
         changed = False
         for line in lines:
             stmt = line.stmt
-            known = entries.get(id(stmt))
-            if known is None or known[0] is not stmt:
-                known = entry(stmt)
+            known = entry(stmt)
             if known[3]:
                 continue            # folded already
             if known[5] not in derivatives:
@@ -82,15 +80,13 @@ def _names_in(node):
 def _in_blocks(body, memo):
     """Names read or written inside blocks: left alone by propagation."""
     names = set()
-    entries, entry = memo.entries, memo.entry
+    entry = memo.entry
     for item in body:
         if item.__class__ is Block:
             scan(item.head, names, names)
             for line in walk_lines((item,)):
                 stmt = line.stmt
-                known = entries.get(id(stmt))
-                if known is None or known[0] is not stmt:
-                    known = entry(stmt)
+                known = entry(stmt)
                 names |= known[2]
     return names
 
@@ -141,14 +137,12 @@ def _propagate(listing, derivatives, protected, memo, integral=None):
     each folded once substituted into (a literal it becomes goes on in the same pass).
     Only straight-line code outside blocks: a name a loop or branch touches stays."""
     blocked = _in_blocks(listing.body, memo)
-    entries, entry = memo.entries, memo.entry
+    entry = memo.entry
     lines, writes, last_write = [], {}, {}
     for item in listing.body:
         if item.__class__ is Line:
             stmt = item.stmt
-            known = entries.get(id(stmt))
-            if known is None or known[0] is not stmt:
-                known = entry(stmt)
+            known = entry(stmt)
             name = known[5]
             writes[name] = writes.get(name, 0) + 1
             last_write[name] = len(lines)
@@ -157,9 +151,7 @@ def _propagate(listing, derivatives, protected, memo, integral=None):
     kept = listing.kept
     for index, line in enumerate(lines):
         stmt = line.stmt
-        known = entries.get(id(stmt))
-        if known is None or known[0] is not stmt:
-            known = entry(stmt)
+        known = entry(stmt)
         if substitutions and not substitutions.keys().isdisjoint(known[1]):
             _substitute(stmt, substitutions)
             memo.forget(stmt)
@@ -193,12 +185,10 @@ def _propagate_in_blocks(listing, derivatives, protected, memo):
     if not any(isinstance(item, Block) for item in listing.body):
         return False
     writes, reads = collections.Counter(), collections.Counter()
-    entries, entry = memo.entries, memo.entry
+    entry = memo.entry
     for line in walk_lines(listing.body):
         stmt = line.stmt
-        known = entries.get(id(stmt))
-        if known is None or known[0] is not stmt:
-            known = entry(stmt)
+        known = entry(stmt)
         writes[known[5]] += 1
         reads.update(known[1])
     changed = False
@@ -320,7 +310,7 @@ def _remove_dead(listing, derivatives, protected, memo):
     read nowhere."""
     read_anywhere = None                # computed at the first block
     read_later = set(protected)
-    entries, entry = memo.entries, memo.entry
+    entry = memo.entry
     dead = set()
     for item in reversed(listing.body):
         if isinstance(item, Block):
@@ -328,18 +318,14 @@ def _remove_dead(listing, derivatives, protected, memo):
                 read_anywhere = set(protected)
                 for line in walk_lines(listing.body):
                     stmt = line.stmt
-                    known = entries.get(id(stmt))
-                    if known is None or known[0] is not stmt:
-                        known = entry(stmt)
+                    known = entry(stmt)
                     read_anywhere |= known[1]
                 for other in listing.body:
                     if isinstance(other, Block):
                         scan(other.head, read_anywhere, read_anywhere)
             for line in walk_lines((item,)):
                 stmt = line.stmt
-                known = entries.get(id(stmt))
-                if known is None or known[0] is not stmt:
-                    known = entry(stmt)
+                known = entry(stmt)
                 name = known[5]
                 if name in derivatives and name not in read_anywhere:
                     dead.add(id(line))
@@ -351,9 +337,7 @@ def _remove_dead(listing, derivatives, protected, memo):
         if item.__class__ is not Line:
             continue
         stmt = item.stmt
-        known = entries.get(id(stmt))
-        if known is None or known[0] is not stmt:
-            known = entry(stmt)
+        known = entry(stmt)
         name = known[5]
         if (name in derivatives and name not in read_later) or (
                 stmt.__class__ is _Assign and stmt.value.__class__ is _Name

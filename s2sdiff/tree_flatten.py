@@ -464,8 +464,8 @@ class _Flattener(ast.NodeTransformer):
                               "Iterate over `params.values()` or `params.items()`, or "
                               "read each key by name.")
         sequence = self.sequence(node.iter) if self.derived(node.iter) else None
-        if sequence is None and constant_range(self, node) is not None:
-            sequence = _Sequence("range", constant_range(self, node))
+        if sequence is None and (values := constant_range(self, node)) is not None:
+            sequence = _Sequence("range", values)
         if sequence is None:
             self.depth += 1
             try:

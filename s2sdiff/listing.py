@@ -39,6 +39,7 @@ class Listing:
     renew: object = None                           # called when a callee was rebound (emit)
     loops: list = field(default_factory=list)      # reverse: (Loop, Plan, blocks) at top level
     tape: str = None                               # reverse: the tape's name
+    sequences: frozenset = frozenset()   # reverse: parameters whose adjoints are lists
 
     @property
     def derivative_names(self):

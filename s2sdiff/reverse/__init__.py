@@ -93,6 +93,7 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     listing.returns = has_aux.returned(listing.returns, aux, program, with_value)
     listing.injected = {**sweep.modules.injected(), **sweep.pullbacks, **checked}
     listing.tape = sweep.tape        # what checkpoint.py needs to rewrite a top-level loop
+    listing.sequences = frozenset(adjoints.sequences & set(program.params))
     listing.loops = [(item, sweep.plans.get(id(item)), sweep.blocks.get(id(item), {}))
                      for item in program.body if isinstance(item, Loop)]
     return listing

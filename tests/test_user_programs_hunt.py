@@ -11,7 +11,9 @@ import inspect
 import numpy as np
 import pytest
 
-from s2sdiff import (S2SDiffError, grad, hessian, jvp, value_and_grad, vjp)
+from s2sdiff import (S2SDiffError, check_grad, grad, hessian, jvp, value_and_grad, verify,
+                     vjp)
+from s2sdiff.check import check_grad_function
 from s2sdiff.api import resolve_wrt
 from user_programs_hunt import PROGRAMS, REFUSED
 
@@ -125,3 +127,66 @@ def test_refused_with_a_clear_error(program, construct):
 
 def test_the_corpus_is_large_enough():
     assert len(PROGRAMS) + len(REFUSED) >= 40
+
+
+# --- raise inside an if: the gradient raises the user's exception where f raises -------------
+
+@pytest.mark.parametrize("function, args, error", [
+    ("parameter_check_raises", (0.7, -1.0), ValueError),
+    ("raise_in_else_arm", (-2.0,), ValueError),
+    ("raise_in_numpy_loop", (np.array([0.1, 0.2]), 0), ValueError),
+    ("raise_in_numpy_loop", (np.array([0.1, 2e6]), 2), FloatingPointError),
+])
+def test_the_gradient_raises_where_the_function_raises(function, args, error):
+    import user_programs_hunt
+    function = getattr(user_programs_hunt, function)
+    with pytest.raises(error) as expected:
+        function(*args)
+    wrt = "x" if function.__name__ == "raise_in_numpy_loop" else None
+    for transform in (grad, value_and_grad):
+        with pytest.raises(error) as caught:
+            transform(function, wrt=wrt)(*args)
+        assert str(caught.value) == str(expected.value)
+
+
+# --- the oracles shipped in the library, on every program --------------------------------
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
+def test_check_grad_passes_trees_included(program):
+    """check_grad takes what grad takes: dicts, lists of layers and dataclasses are
+    compared leaf by leaf (a raw TypeError from np.array(dict) before)."""
+    report = check_grad(program.function, *copy.deepcopy(program.args), wrt=program.wrt)
+    assert report.rows
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
+def test_verify_agrees_or_refuses_clearly(program):
+    """verify runs functions of numbers on SymPy symbols; NumPy code, trees, lists, loop
+    counts and branches are refused with an S2SDiffError (raw KeyError, AttributeError
+    or TypeError before) that points at the user's line where there is one."""
+    try:
+        report = verify(program.function, wrt=program.wrt)
+    except S2SDiffError as error:
+        assert "check_grad" in str(error)
+        assert error.filename is not None and error.lineno is not None, str(error)
+    else:
+        assert report.rows
+
+
+def test_verify_reads_keyword_only_defaults_of_helpers():
+    """A helper with keyword-only defaults, rebuilt for SymPy, kept them (a TypeError
+    'missing 2 required keyword-only arguments' before)."""
+    from user_programs_hunt import keyword_calls_module_helper
+    assert [row[0] for row in verify(keyword_calls_module_helper).rows] == ["x", "y"]
+
+
+def test_check_grad_catches_a_wrong_leaf_of_a_tree():
+    import user_programs_hunt as programs
+    args = next(p for p in PROGRAMS if p.name == "mlp_dict_params").args
+
+    def wrong(params, X, y):
+        gradient = grad(programs.mlp_dict_params, wrt="params")(params, X, y)
+        return {**gradient, "b1": gradient["b1"] * 1.01}
+
+    with pytest.raises(AssertionError, match=r"params\['b1'\]"):
+        check_grad_function(programs.mlp_dict_params, wrong, *args, wrt="params")

@@ -422,6 +422,250 @@ def math_numpy_mixed(x, y):
     return math.sqrt(x * x + 1.0) * np.exp(y) + np.sin(x) * math.cos(y)
 
 
+# --- second batch: more NumPy idioms -----------------------------------------------------
+
+def iir_filter(x, a):
+    """y[i] = a y[i-1] + x[i], written into a copy in a loop."""
+    y = x.copy()
+    for i in range(1, len(x)):
+        y[i] = a * y[i - 1] + x[i]
+    return np.sum(y ** 2)
+
+
+def leaky_relu_net(W, X=FEATURES):
+    z = X @ W
+    h = np.where(z > 0, z, 0.01 * z)
+    return np.mean(h ** 2)
+
+
+def reversed_and_strided(x):
+    back = x[::-1]
+    evens = x[::2]
+    return np.sum(back * x) + np.sum(evens ** 3) + x[-1] * x[0]
+
+
+def gram_trace(A):
+    G = A.T @ A
+    return np.trace(G) + np.sum(np.diag(G) ** 2)
+
+
+def outer_energy(u, v):
+    M = np.outer(u, v)
+    return np.sum(M ** 2) - np.sum(M.T @ u)
+
+
+def einsum_batch(A, B):
+    C = np.einsum("bij,bjk->bik", A, B)
+    return np.sum(np.tanh(C))
+
+
+def norm_penalty(w, lam=0.5):
+    return np.linalg.norm(w) + lam * np.sum(np.abs(w))
+
+
+def gp_negative_log_likelihood(log_ell, log_noise, X=FEATURES[:6, :1], y=TARGETS[:6]):
+    ell = np.exp(log_ell)
+    d2 = (X - X.T) ** 2
+    K = np.exp(-0.5 * d2 / ell ** 2) + np.exp(log_noise) * np.eye(X.shape[0])
+    alpha = np.linalg.solve(K, y)
+    sign, logdet = np.linalg.slogdet(K)
+    return 0.5 * y @ alpha + 0.5 * logdet
+
+
+def kalman_like(q, r, observations=TARGETS[:6]):
+    """A scalar Kalman filter's negative log-likelihood over a sequence."""
+    mean, var = 0.0, 1.0
+    nll = 0.0
+    for z in observations:
+        var = var + q
+        s = var + r
+        nll += 0.5 * (math.log(2 * math.pi * s) + (z - mean) ** 2 / s)
+        gain = var / s
+        mean = mean + gain * (z - mean)
+        var = (1.0 - gain) * var
+    return nll
+
+
+def three_d_means(T):
+    m0 = T.mean(axis=0)
+    m12 = T.mean(axis=(1, 2))
+    return np.sum(m0 ** 2) + np.sum(m12 ** 3) + np.sum(T, axis=(0, 2)) @ np.ones(T.shape[1])
+
+
+def power_with_array_exponent(x, p):
+    return np.sum(x ** p)
+
+
+def softmax_last_axis(Z):
+    e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    probs = e / e.sum(axis=-1, keepdims=True)
+    return np.sum(probs[:, 0] * np.log(probs[:, 0]))
+
+
+def abs_and_sqrt(x):
+    return np.sum(abs(x) ** 1.5) + np.sqrt(x @ x)
+
+
+def log_cosh_loss(pred, target):
+    return np.mean(np.log(np.cosh(pred - target)))
+
+
+def cumulative_returns(r):
+    wealth = np.cumprod(1.0 + r)
+    return wealth[-1] - 0.5 * np.sum(np.cumsum(r) ** 2)
+
+
+def finite_difference_gradient_penalty(u, h=0.2):
+    du = np.diff(u) / h
+    return np.sum(du ** 2) * h
+
+
+def inverse_and_det(A):
+    return np.sum(np.linalg.inv(A)) + np.log(np.abs(np.linalg.det(A)))
+
+
+# --- second batch: Python structure ------------------------------------------------------
+
+def parameter_check_raises(x, scale):
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    return math.log(scale) + x / scale
+
+
+def while_with_counter_and_break(x):
+    total = 0.0
+    term = x
+    k = 1
+    while True:
+        total += term
+        k += 1
+        term = term * x / k
+        if abs(term) < 1e-14 or k > 60:
+            break
+    return total                 # exp(x) - 1
+
+
+def nested_helper_early_return(xs):
+    def clipped(v):
+        if v > 1.0:
+            return 1.0
+        if v < -1.0:
+            return -1.0
+        return v
+
+    return sum(clipped(v) * v for v in xs)
+
+
+def clipped(v):
+    if v > 1.0:
+        return 1.0
+    if v < -1.0:
+        return -1.0
+    return v
+
+
+def module_helper_early_return(xs):
+    return sum(clipped(v) * v for v in xs)
+
+
+def raise_in_else_arm(x):
+    if x > 0:
+        y = math.log(x)
+    else:
+        raise ValueError("x must be positive")
+    return y * y
+
+
+def raise_in_numpy_loop(x, n):
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    for _ in range(n):
+        if np.any(np.abs(x) > 1e6):
+            raise FloatingPointError("diverged")
+        x = np.tanh(x) + 0.1 * x
+    return np.sum(x ** 2)
+
+
+def always_raises(x):
+    y = 2.0 * x
+    raise NotImplementedError(f"not yet: {y}")
+
+
+def l2_over_params_items(params, x):
+    out = params["a"] * x ** 2 + params["b"] * x + params["c"]
+    penalty = 0.0
+    for name, value in params.items():
+        penalty += value ** 2
+    return out ** 2 + 0.1 * penalty
+
+
+@dataclass
+class Layer:
+    W: np.ndarray
+    b: np.ndarray
+
+
+@dataclass
+class Net:
+    hidden: Layer
+    output: Layer
+
+
+def nested_dataclass_net(net, X):
+    h = np.tanh(X @ net.hidden.W + net.hidden.b)
+    y = h @ net.output.W + net.output.b
+    return np.sum(y ** 2)
+
+
+class Quadratic:
+    """A model with fixed data as attributes and a method taking the parameters."""
+
+    def __init__(self, A, b):
+        self.A = A
+        self.b = b
+
+    def residual(self, x):
+        return self.A @ x - self.b
+
+    def objective(self, x):
+        r = self.residual(x)
+        return 0.5 * r @ r
+
+
+QUADRATIC = Quadratic(RNG.normal(size=(4, 3)), RNG.normal(size=4))
+
+
+def float_and_int_conversions(x, n):
+    steps = int(n)
+    h = float(x) / steps
+    return sum(math.sin(h * k) for k in range(steps + 1)) * h
+
+
+def tuple_unpacking_swap(a, b):
+    for _ in range(3):
+        a, b = b, a + 0.5 * b
+    return a * b
+
+
+def chained_comparison_piecewise(x):
+    if 0.0 <= x < 1.0:
+        return x * x
+    elif 1.0 <= x < 2.0:
+        return 2.0 * x - 1.0
+    return 3.0 + math.log(x - 1.0)
+
+
+def min_max_builtins(a, b, c):
+    return max(a, b) * min(b, c) + max(a, b, c) - min(a, 0.0)
+
+
+def matrix_power_loop(A, n=3):
+    P = np.eye(A.shape[0])
+    for _ in range(n):
+        P = P @ A
+    return np.sum(P)
+
+
 # --- the table -------------------------------------------------------------------------
 
 @dataclass
@@ -506,8 +750,50 @@ PROGRAMS = [
     Program(math_numpy_mixed, (0.7, -0.3)),
 ]
 
+SPD = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, -0.2], [0.1, -0.2, 1.8]])
+PROGRAMS += [
+    Program(iir_filter, (RNG.normal(size=6), 0.6)),
+    Program(leaky_relu_net, (RNG.normal(size=(3, 2)),), wrt="W"),
+    Program(reversed_and_strided, (RNG.normal(size=7),)),
+    Program(gram_trace, (RNG.normal(size=(4, 3)),)),
+    Program(outer_energy, (RNG.normal(size=3), RNG.normal(size=4))),
+    Program(einsum_batch, (RNG.normal(size=(2, 3, 4)), RNG.normal(size=(2, 4, 2)))),
+    Program(norm_penalty, (RNG.normal(size=5),), wrt="w"),
+    Program(gp_negative_log_likelihood, (0.2, -1.0), wrt=("log_ell", "log_noise")),
+    Program(kalman_like, (0.3, 0.5), wrt=("q", "r")),
+    Program(three_d_means, (RNG.normal(size=(2, 3, 4)),)),
+    Program(power_with_array_exponent, (np.abs(RNG.normal(size=4)) + 0.5,
+                                        np.array([1.5, 2.0, 0.5, 3.0]))),
+    Program(softmax_last_axis, (RNG.normal(size=(3, 4)),)),
+    Program(abs_and_sqrt, (RNG.normal(size=5),)),
+    Program(log_cosh_loss, (RNG.normal(size=5), RNG.normal(size=5)), wrt="pred"),
+    Program(cumulative_returns, (0.05 * RNG.normal(size=6),)),
+    Program(finite_difference_gradient_penalty, (U,), wrt="u"),
+    Program(inverse_and_det, (SPD,)),
+    Program(parameter_check_raises, (0.7, 1.9)),
+    Program(while_with_counter_and_break, (0.8,)),
+    Program(module_helper_early_return, ([0.3, 1.7, -2.0, -0.4],)),
+    Program(raise_in_else_arm, (2.0,)),
+    Program(raise_in_numpy_loop, (np.array([0.1, 0.2, 0.3]), 3), wrt="x"),
+    Program(l2_over_params_items, ({"a": 0.5, "b": -1.0, "c": 0.3}, 1.2), wrt="params"),
+    Program(nested_dataclass_net, (Net(Layer(RNG.normal(size=(3, 4)), RNG.normal(size=4)),
+                                       Layer(RNG.normal(size=(4, 2)), RNG.normal(size=2))),
+                                   FEATURES), wrt="net"),
+    Program(QUADRATIC.objective, (RNG.normal(size=3),)),
+    Program(float_and_int_conversions, (1.3, 8), wrt="x"),
+    Program(tuple_unpacking_swap, (0.4, 1.1)),
+    Program(chained_comparison_piecewise, (0.5,), label="chained_first"),
+    Program(chained_comparison_piecewise, (1.5,), label="chained_second"),
+    Program(chained_comparison_piecewise, (2.5,), label="chained_third"),
+    Program(min_max_builtins, (0.3, 1.2, -0.4)),
+    Program(matrix_power_loop, (0.5 * RNG.normal(size=(3, 3)),), wrt="A"),
+]
+
 # Written as users write them, refused with a clear error: (program, the construct named)
 REFUSED = [
     (Program(zip_and_reversed, ([1.0, 2.0, 3.0], [0.5, -1.0, 2.0])), "reversed(ys)"),
     (Program(keyword_calls, (0.8, 1.3)), "keyword-only parameters"),
+    (Program(nested_helper_early_return, ([0.3, 1.7, -2.0, -0.4],)),
+     "statements other than assignments and a final return"),
+    (Program(always_raises, (1.0,)), "`raise` statement that always runs"),
 ]

@@ -27,7 +27,7 @@ _CONSTRUCTS = {
     ast.With: ("`with` statement", "Open the resource outside the differentiated function and pass values in."),
     ast.AsyncWith: ("`async with` statement", "Differentiate a plain synchronous function."),
     ast.Try: ("`try` statement", "Handle errors outside the differentiated function."),
-    ast.Raise: ("`raise` statement", "Check arguments outside the differentiated function."),
+    ast.Raise: ("`raise` statement that always runs", "Raise inside an `if` (`if s <= 0: raise ValueError(...)`) or outside the differentiated function."),
     ast.ClassDef: ("class definition", "Define classes at module level; differentiate functions of numbers."),
     ast.AsyncFunctionDef: ("async function definition", "Differentiate a plain synchronous function."),
     ast.Global: ("`global` statement", "Pass the value in as an argument and return the result."),
@@ -213,15 +213,24 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         return getattr(rules.lookup(key), "fails", None) is not None
 
     def passive(self, stmt):
-        """``assert`` and ``print(...)``: kept as they are, reading the current versions."""
+        """``assert``, ``raise`` and ``print(...)``: kept as they are, reading the current
+        versions (the forward sweep raises where the function raises)."""
         for node in ast.walk(stmt):
-            if type(node) in _CONSTRUCTS and not isinstance(node, ast.JoinedStr):
+            if type(node) in _CONSTRUCTS and not isinstance(node, ast.JoinedStr) \
+                    and node is not stmt:
                 raise self.error(node)
         renamed = _Rename(self).visit(copy.deepcopy(stmt))    # the parsed tree is normalised again per kind
         ast.unparse(renamed)        # emit unparses it: a RecursionError must happen here
         self.body.append(Passive(renamed, stmt.lineno))
 
     statement_Assert = passive
+
+    def statement_Raise(self, stmt):
+        """``raise`` inside an ``if`` or a loop (an argument check) is passive; one that
+        always runs is refused: the function has no derivative anywhere."""
+        if len(self.frames) <= 1:
+            raise self.error(stmt)
+        self.passive(stmt)
 
     def assign(self, target, value, stmt):
         if isinstance(target, ast.Name) and isinstance(value, ast.Lambda):

@@ -331,8 +331,8 @@ def _branches_refused(f: Callable[..., Any]) -> Iterator[None]:
     except Exception as error:
         frames = [t for t in traceback.extract_tb(error.__traceback__)
                   if not t.filename.startswith(_PACKAGE)
-                  and not t.filename.startswith(_SYMPY)] or [None]
-        where = frames[-1]
+                  and not t.filename.startswith(_SYMPY)]
+        where = frames[-1] if frames else None
         if "truth value of Relational" in str(error):
             what = "it branches on a value computed from its parameters, and SymPy's " \
                    "symbols have no value to branch on"

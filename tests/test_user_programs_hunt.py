@@ -11,8 +11,8 @@ import inspect
 import numpy as np
 import pytest
 
-from s2sdiff import (S2SDiffError, check_grad, grad, hessian, jvp, value_and_grad, verify,
-                     vjp)
+from s2sdiff import (S2SDiffError, check_grad, grad, hessian, jacobian, jvp, value_and_grad,
+                     verify, vjp)
 from s2sdiff.check import check_grad_function
 from s2sdiff.api import resolve_wrt
 from user_programs_hunt import PROGRAMS, REFUSED
@@ -190,3 +190,29 @@ def test_check_grad_catches_a_wrong_leaf_of_a_tree():
 
     with pytest.raises(AssertionError, match=r"params\['b1'\]"):
         check_grad_function(programs.mlp_dict_params, wrong, *args, wrt="params")
+
+
+# --- vjp of scalar code given arrays (generated per argument kind) ------------------------
+
+SELF_UPDATING = ["stencil_with_loop", "running_product", "squared_recurrence",
+                 "continued_fraction", "decay_in_place"]
+
+
+@pytest.mark.parametrize("name", SELF_UPDATING)
+def test_vjp_of_scalar_code_given_arrays_sums_every_iteration(name):
+    """`total += u[i] ** 2` in a loop of code without NumPy calls, given an array: the
+    pullback generated for arrays wrote `dtotal += dtotal` then zeroed it, so only the
+    last iteration reached the gradient (silently wrong before)."""
+    program = next(p for p in PROGRAMS if p.name == name)
+    args = copy.deepcopy(program.args)
+    value, pullback = vjp(program.function, *args)
+    assert value == pytest.approx(program.function(*args))
+    for position, (ours, arg) in enumerate(zip(pullback(1.0), args)):
+        theirs = central(program.function, args, position, ())
+        assert np.allclose(ours, theirs, rtol=1e-6, atol=1e-7), (position, ours, theirs)
+    doubled = pullback(2.0)
+    for ours, once in zip(doubled, pullback(1.0)):
+        assert np.allclose(ours, 2.0 * np.asarray(once))
+    if len(args) == 1:
+        assert np.allclose(jacobian(program.function)(*args), central(program.function, args, 0, ()),
+                           rtol=1e-6, atol=1e-7)

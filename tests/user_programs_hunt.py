@@ -659,6 +659,34 @@ def min_max_builtins(a, b, c):
     return max(a, b) * min(b, c) + max(a, b, c) - min(a, 0.0)
 
 
+def running_product(x):
+    s = 1.0
+    for i in range(len(x)):
+        s = s * x[i]
+    return s
+
+
+def squared_recurrence(x):
+    s = 0.5
+    for i in range(len(x)):
+        s = s * s + x[i]
+    return s
+
+
+def continued_fraction(x):
+    s = 2.0
+    for v in x:
+        s = v / s + s
+    return s
+
+
+def decay_in_place(x, y):
+    s = y
+    for i in range(3):
+        s -= x[i] * s
+    return s
+
+
 def matrix_power_loop(A, n=3):
     P = np.eye(A.shape[0])
     for _ in range(n):
@@ -787,6 +815,10 @@ PROGRAMS += [
     Program(chained_comparison_piecewise, (2.5,), label="chained_third"),
     Program(min_max_builtins, (0.3, 1.2, -0.4)),
     Program(matrix_power_loop, (0.5 * RNG.normal(size=(3, 3)),), wrt="A"),
+    Program(running_product, (np.array([0.5, 1.5, -0.7]),)),
+    Program(squared_recurrence, (np.array([0.5, 1.5, -0.7]),)),
+    Program(continued_fraction, (np.array([0.5, 1.5, -0.7]),)),
+    Program(decay_in_place, (np.array([0.5, 1.5, -0.7]), 0.3)),
 ]
 
 # Written as users write them, refused with a clear error: (program, the construct named)

@@ -44,7 +44,7 @@ from ..array_context import (RuleContext, array_namespace, attribute_node, axis_
                              refuse_varied_options, static_index)
 from ..build import Expr, as_node, unparse
 from ..dtypes import UNKNOWN, dtype_of, static_dtypes
-from ..errors import UnsupportedError
+from ..errors import InternalError, UnsupportedError
 from ..ir import is_display, leaves
 from ..kinds import node_kind
 from ..listing import Comment, Line, assign
@@ -65,19 +65,27 @@ class Backprop:
         return self.kinds[name].shape
 
     def step(self, step, out):
-        """The contributions of one active step to its arguments' adjoints, appended to ``out``."""
+        """The contributions of one active step to its arguments' adjoints, appended to
+        ``out``; returns those to the adjoint of the step's own target when it reads it
+        (``s = s + t`` of scalar code given arrays): ``(atom, value, shape, explanation)``
+        to write once the new value's adjoint is forgotten, as the caller does."""
         adjoints = self.adjoints
         d_target = adjoints.name(step.target)
         if not adjoints.holds(d_target):
-            return
+            return []
         adjoints.ashape.setdefault(d_target, self.shape(step.target))   # a vjp cotangent
         adjoints.owned.setdefault(d_target, False)
         if isinstance(step.rule, rules.ArrayRule):
-            return self._array_rule(step, d_target, out)
+            if any(isinstance(a, ast.Name) and a.id == step.target for a in step.args):
+                raise InternalError(f"array rule {step.rule.name} reads its own target "
+                                    f"{step.target} (normalize keeps NumPy code in SSA)")
+            self._array_rule(step, d_target, out)
+            return []
         m = self._namespace_for(step)
         partials = self.modules.partials(step, m, partial_arguments(self.modules, self.kinds, step),
                                          partials_may_raise(self.kinds, step, m))
         out_shape = self.shape(step.target)
+        own = []
         for atom, partial in zip(step.args, partials):
             if not self.activity.is_active(atom):
                 continue
@@ -89,7 +97,11 @@ class Backprop:
                 value = fold(copy.deepcopy((partial * Expr.name(d_target)).node), adjoints.integral)
                 shape = adjoints.expression_shape(value)
             value, shape = self.sum_to(value, shape, self.shape(atom.id))
+            if atom.id == step.target:         # read by the reverse of the others first
+                own.append((atom, value, shape, Explanation(step, atom, partial)))
+                continue
             adjoints.write(atom, value, out, step.number, Explanation(step, atom, partial), shape)
+        return own
 
     def _namespace_for(self, step):
         return array_namespace(self.modules, self.kinds, step)

@@ -331,10 +331,16 @@ class Sweeps:
             return
         if self.arrays is not None:
             before = len(out)
-            self.arrays.step(step, out)
-            if len(out) == before:           # nothing to write (X.T of a Gram product)
+            own = self.arrays.step(step, out)
+            if len(out) == before and not own:   # nothing to write (X.T of a Gram product)
                 out.pop()
             self.adjoints.forget(self.adjoints.name(step.target))
+            if own:                # s = s + t: the new s's adjoint gives the old s's
+                atom, total, shape, explanation = own[0]
+                for _, value, _, _ in own[1:]:
+                    total = ast.BinOp(total, ast.Add(), value)
+                self.adjoints.write(atom, Expr(total), out, step.number, explanation,
+                                    shape if len(own) == 1 else None)
             return
         partials = self.modules.partials(step, self.modules.namespace_for(step))
         own = []                   # s = s * y in a loop: the new s's adjoint feeds the old s's

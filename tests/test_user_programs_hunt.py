@@ -51,7 +51,7 @@ def replaced(tree, path, value):
         return dataclasses.replace(tree, **{key: replaced(getattr(tree, key), rest, value)})
     items = list(tree)
     items[key] = replaced(items[key], rest, value)
-    return type(tree)(items)
+    return type(tree)(*items) if hasattr(type(tree), "_fields") else type(tree)(items)
 
 
 def central(function, args, position, path):
@@ -216,3 +216,36 @@ def test_vjp_of_scalar_code_given_arrays_sums_every_iteration(name):
     if len(args) == 1:
         assert np.allclose(jacobian(program.function)(*args), central(program.function, args, 0, ()),
                            rtol=1e-6, atol=1e-7)
+
+
+# --- backends keep the user's signature ---------------------------------------------------
+
+CALLS = [((), {}), ((2,), {}), ((2, 1.5), {}), ((), {"scale": 1.5}), ((), {"n": 4}),
+         ((1,), {"scale": 0.5})]
+
+
+@pytest.mark.parametrize("backend", ["numba", "jax"])
+def test_backends_take_defaults_and_keywords(backend):
+    """backend="numba" called the compiled code without the user's defaults (a raw
+    TypeError "missing 1 required positional argument"), and took no keyword arguments;
+    backend="jax" traced a passed int (range(n) failed) and ran keyword-only parameters
+    without their defaults."""
+    pytest.importorskip(backend)
+    import user_programs_hunt as programs
+    function = programs.damped_map if backend == "numba" else programs.damped_map_numpy
+    x = 0.3 if backend == "numba" else np.array([0.3, -0.2])
+    ours = grad(function, wrt="x", backend=backend)
+    python = grad(function, wrt="x")
+    for args, kwargs in CALLS:
+        expected = python(x, *args, **kwargs)
+        assert np.allclose(np.asarray(ours(x, *args, **kwargs), dtype=float), expected,
+                           rtol=1e-6), (args, kwargs)
+        assert np.allclose(expected, central(lambda v: function(v, *args, **kwargs), (x,), 0, ()),
+                           rtol=1e-5, atol=1e-6)
+    keyword_only = programs.scaled_keyword_only if backend == "numba" else \
+        programs.numpy_keyword_only
+    ours = grad(keyword_only, wrt="x", backend=backend)
+    python = grad(keyword_only, wrt="x")
+    for kwargs in ({}, {"scale": 3.0}):
+        assert np.allclose(np.asarray(ours(x, **kwargs), dtype=float), python(x, **kwargs),
+                           rtol=1e-6)

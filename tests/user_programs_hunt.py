@@ -829,3 +829,25 @@ REFUSED = [
      "statements other than assignments and a final return"),
     (Program(always_raises, (1.0,)), "`raise` statement that always runs"),
 ]
+
+
+# --- backends: the user's signature (defaults, keywords, keyword-only) --------------------
+
+def damped_map(x, n=3, scale=2.0):
+    for _ in range(n):
+        x = math.sin(x) * scale
+    return x
+
+
+def scaled_keyword_only(x, *, scale=2.0, power=2):
+    return scale * x ** power
+
+
+def damped_map_numpy(x, n=3, scale=2.0):
+    for _ in range(n):
+        x = np.sin(x) * scale
+    return np.sum(x)
+
+
+def numpy_keyword_only(x, *, scale=2.0):
+    return np.sum(scale * x ** 2)

@@ -47,14 +47,11 @@ class _JaxDispatcher:
 
     def entry(self):
         table, build = self.table, self.build
-
-        def key_of(a):
-            shape = getattr(a, "shape", None)
-            return (shape, str(a.dtype)) if shape is not None else type(a)
+        count = len(self.signature.parameters) if self.signature is not None else None
 
         def run(*args, **kwargs):
-            if kwargs:
-                args = self.bind(args, kwargs)
+            if kwargs or (count is not None and len(args) < count):
+                args = self.bind(args, kwargs)      # defaults and keywords, as Python does
             jitted = table.get(tuple(map(key_of, args)))
             if jitted is None:
                 jitted = build(args)
@@ -80,22 +77,39 @@ class _JaxDispatcher:
         return tuple(bound.arguments.values())
 
     def build(self, args):
-        key = tuple((a.shape, str(a.dtype)) if getattr(a, "shape", None) is not None
-                    else type(a) for a in args)
+        key = tuple(map(key_of, args))
         if key in self.table:
             return self.table[key]
         stand_ins = tuple(np.zeros(a.shape, np.dtype(a.dtype))
                           if getattr(a, "shape", None) is not None and not isinstance(a, np.ndarray)
                           else a for a in args)
         python = self.generated.specialize(*stand_ins)
-        self.table[key] = made = _JaxSpecialisation(python, self.origin)
+        static = tuple(i for i, a in enumerate(args) if _static(a))
+        self.table[key] = made = _JaxSpecialisation(python, self.origin, static)
         return made
+
+
+def _static(value):
+    """Python ints, bools, strings and None: static arguments of ``jax.jit`` (the NumPy
+    code was generated for their values: a loop count, a mode), not traced."""
+    return value is None or isinstance(value, (bool, int, str))
+
+
+def key_of(value):
+    """What the specialisation for ``value`` depends on: its shape and dtype, a static
+    argument's value, else its type."""
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return shape, str(value.dtype)
+    if _static(value):
+        return type(value), value
+    return type(value)
 
 
 class _JaxSpecialisation:
     """One specialisation: the rewritten source, its ``jax.jit``, the refusals."""
 
-    def __init__(self, python, origin):
+    def __init__(self, python, origin, static=()):
         import jax
         import jax.numpy as jnp
 
@@ -127,7 +141,7 @@ class _JaxSpecialisation:
             f"jax.numpy"]
         self.source = _render(func, original, header)
         traced, self.filename = _exec(self.source, func.name, namespace, "jax")
-        self.jitted = jax.jit(traced)
+        self.jitted = jax.jit(traced, static_argnums=static)
         self.errors = (jax.errors.JAXTypeError if hasattr(jax.errors, "JAXTypeError") else (),
                        jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
                        jax.errors.TracerIntegerConversionError, TypeError, NotImplementedError,

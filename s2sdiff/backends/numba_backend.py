@@ -98,7 +98,9 @@ def compile_numba(generated, kind):
         entry.compiled = code.compiled
 
     entry = _numba_entry(name, build.params, build.sequences, build.checker, namespace,
-                         build.current.compiled, prepare)
+                         build.current.compiled, prepare, build.keyword_only)
+    entry.__defaults__ = generated.__defaults__        # the user's defaults, as the
+    entry.__kwdefaults__ = generated.__kwdefaults__    # Python version has them
     functools.update_wrapper(entry, generated, assigned=("__module__", "__doc__"))
     entry.compiled = build.current.compiled
     return _describe(entry, generated, build.current.source)
@@ -114,6 +116,7 @@ class _NumbaBuild:
         self.checker = self.current.checker
         self.sequences = _sequence_parameters(self.checker)
         self.params = [a.arg for a in func.args.args]
+        self.keyword_only = self.current.keyword_only
 
     def make(self, dtypes):
         return _NumbaCode(self, dtypes)
@@ -129,6 +132,12 @@ class _NumbaCode:
         original = build.generated.source
         self.name = build.origin.__name__
         func = self.func = syntax.parse(original).body[0]
+        # every parameter positional and without a default for numba: the entry the user
+        # calls has the user's signature (defaults, keyword-only) and passes them all
+        self.keyword_only = [a.arg for a in func.args.kwonlyargs]
+        func.args = ast.arguments(posonlyargs=[], args=func.args.posonlyargs + func.args.args
+                                  + func.args.kwonlyargs, vararg=None, kwonlyargs=[],
+                                  kw_defaults=[], kwarg=None, defaults=[])
         self.checker = _unwrap_checks(func, "numba", build.origin, original)
         _RaiseWhereFails(getattr(build.generated, "__s2sdiff_fails__", {}),
                          build.namespace).visit(func)
@@ -326,16 +335,20 @@ def _sequence_parameters(checker):
     return tuple(e.value for e in checker.args[1].elts if isinstance(e, ast.Constant))
 
 
-def _numba_entry(name, params, sequences, checker, namespace, compiled, prepare):
+def _numba_entry(name, params, sequences, checker, namespace, compiled, prepare,
+                 keyword_only=()):
     """The function the user calls: lists given for sequence parameters become arrays
     (numba's reflected lists are slow and deprecated), then the compiled code runs; the
     first call with new argument types compiles them (``prepare``), and when numba is not
-    given numbers the generated argument check names the bad argument."""
+    given numbers the generated argument check names the bad argument.  Its signature is
+    the user's (``keyword_only`` after a ``*``; the caller sets the defaults)."""
     listed = ", ".join(params)
+    positional = [p for p in params if p not in keyword_only]
+    signature = ", ".join(positional + (["*"] + list(keyword_only) if keyword_only else []))
     convert = "".join(f"    if type({p}) is list:\n        {p} = s2sdiff_asarray({p}, "
                       f"dtype=float)\n" for p in sequences)
     check = f"        {ast.unparse(checker)}\n" if checker is not None else ""
-    source = (f"def {name}({listed}):\n{convert}"
+    source = (f"def {name}({signature}):\n{convert}"
               f"    try:\n"
               f"        return s2sdiff_compiled({listed})\n"
               f"    except TypeError:\n"

@@ -591,6 +591,20 @@ def always_raises(x):
     raise NotImplementedError(f"not yet: {y}")
 
 
+def loop_over_key_tuple(params):
+    total = 0.0
+    for key in ("w", "b"):
+        total += np.sum(params[key] ** 2)
+    return total
+
+
+def loop_over_values(params):
+    total = 0.0
+    for value in params.values():
+        total += np.sum(value ** 2)
+    return total
+
+
 def l2_over_params_items(params, x):
     out = params["a"] * x ** 2 + params["b"] * x + params["c"]
     penalty = 0.0
@@ -802,6 +816,7 @@ PROGRAMS += [
     Program(while_with_counter_and_break, (0.8,)),
     Program(module_helper_early_return, ([0.3, 1.7, -2.0, -0.4],)),
     Program(raise_in_else_arm, (2.0,)),
+    Program(loop_over_values, ({"w": np.array([0.5, -1.0]), "b": np.array([0.3])},)),
     Program(raise_in_numpy_loop, (np.array([0.1, 0.2, 0.3]), 3), wrt="x"),
     Program(l2_over_params_items, ({"a": 0.5, "b": -1.0, "c": 0.3}, 1.2), wrt="params"),
     Program(nested_dataclass_net, (Net(Layer(RNG.normal(size=(3, 4)), RNG.normal(size=4)),
@@ -828,6 +843,8 @@ REFUSED = [
     (Program(nested_helper_early_return, ([0.3, 1.7, -2.0, -0.4],)),
      "statements other than assignments and a final return"),
     (Program(always_raises, (1.0,)), "`raise` statement that always runs"),
+    (Program(loop_over_key_tuple, ({"w": np.array([0.5, -1.0]), "b": np.array([0.3])},)),
+     "params.items() or params.values()"),
 ]
 
 

@@ -67,7 +67,11 @@ class Expressions:
             return ast.Constant(-value if isinstance(node.op, ast.USub) else value)
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, (int, float, bool)) or isinstance(node.value, complex):
-                raise self.error(node, f"constant {node.value!r}", "Use real numbers.")
+                hint = ("Use real numbers." if not isinstance(node.value, str) else
+                        "Strings cannot be differentiated; to read the leaves of a dict "
+                        "parameter, write each key at its read (params[\"w\"]) or loop over "
+                        "params.items() or params.values(), not over a tuple of its keys.")
+                raise self.error(node, f"constant {node.value!r}", hint)
             return ast.Constant(node.value)
         if isinstance(node, ast.Attribute) and self.is_free(node):
             return copy_load(node)

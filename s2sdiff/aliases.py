@@ -487,6 +487,11 @@ class _Analysis:
                 continue
             if reader in self.program.params and not self.pts.get(reader):
                 continue
+            defined = self.defined.get(reader)
+            if defined and reader not in self.carried and reader not in self.program.params \
+                    and all(p > index for p in defined):
+                continue     # bound after the write (`Y[0] *= 2; Y[1] *= 3`): it sees the
+                #              written storage, as its SSA value does
             objects = self.pts.get(reader)
             if objects is None:
                 objects = self.atom(ast.Name(reader, ast.Load()))

@@ -673,6 +673,31 @@ def min_max_builtins(a, b, c):
     return max(a, b) * min(b, c) + max(a, b, c) - min(a, 0.0)
 
 
+def scale_columns_then_rows(X):
+    """Two writes into different parts of a copy (refused before: the view of the
+    second write, made after the first, was taken for an alias that misses it)."""
+    Y = X.copy()
+    Y[:, 0] *= 2.0
+    Y[1, :] += Y[0, :]
+    return np.sum(Y ** 2)
+
+
+def per_row_gains(X, gains):
+    Y = X.copy()
+    Y[0] *= gains[0]
+    Y[1] *= gains[1]
+    Y[2] = Y[2] - Y[0] * gains[2]
+    return np.sum(np.tanh(Y))
+
+
+def stale_view_after_write(X):
+    """A view taken before a write and read after it: refused (SSA would miss it)."""
+    Y = X.copy()
+    first = Y[0]
+    Y[0] = 2.0 * X[1]
+    return np.sum(first * X[2])
+
+
 def running_product(x):
     s = 1.0
     for i in range(len(x)):
@@ -831,6 +856,8 @@ PROGRAMS += [
     Program(min_max_builtins, (0.3, 1.2, -0.4)),
     Program(matrix_power_loop, (0.5 * RNG.normal(size=(3, 3)),), wrt="A"),
     Program(running_product, (np.array([0.5, 1.5, -0.7]),)),
+    Program(scale_columns_then_rows, (RNG.normal(size=(3, 2)),)),
+    Program(per_row_gains, (RNG.normal(size=(3, 2)), np.array([0.5, 2.0, -1.0]))),
     Program(squared_recurrence, (np.array([0.5, 1.5, -0.7]),)),
     Program(continued_fraction, (np.array([0.5, 1.5, -0.7]),)),
     Program(decay_in_place, (np.array([0.5, 1.5, -0.7]), 0.3)),
@@ -843,6 +870,7 @@ REFUSED = [
     (Program(nested_helper_early_return, ([0.3, 1.7, -2.0, -0.4],)),
      "statements other than assignments and a final return"),
     (Program(always_raises, (1.0,)), "`raise` statement that always runs"),
+    (Program(stale_view_after_write, (RNG.normal(size=(3, 2)),)), "writes in place"),
     (Program(loop_over_key_tuple, ({"w": np.array([0.5, -1.0]), "b": np.array([0.3])},)),
      "params.items() or params.values()"),
 ]

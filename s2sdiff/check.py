@@ -389,12 +389,20 @@ def _on_symbols(func: Callable[..., Any], code: types.CodeType,
         value = namespace.get(name)
         if is_helper(value) and value is not func:
             rebuilt[name] = _on_symbols(value, value.__code__)
+        elif _is_generated(value):          # a gradient made by s2sdiff, called by f
+            rebuilt[name] = _generated_on_symbols(value)
     namespace.update(rebuilt)
     cells = tuple(types.CellType(for_sympy(c.cell_contents)) for c in func.__closure__ or ())
     rebuilt_func = types.FunctionType(code, namespace, func.__name__, func.__defaults__,
                                       cells or None)
     rebuilt_func.__kwdefaults__ = func.__kwdefaults__
     return rebuilt_func
+
+
+def _is_generated(value: Any) -> bool:
+    """Whether ``value`` is code s2sdiff generated for numbers (it has its ``.source``)."""
+    return isinstance(value, types.FunctionType) and hasattr(value, "source") \
+        and hasattr(value, "__s2sdiff_origin__")
 
 
 def _generated_on_symbols(generated: Callable[..., Any],
@@ -416,14 +424,15 @@ def _generated_on_symbols(generated: Callable[..., Any],
         value = cell.cell_contents
         if name.startswith("check_arguments"):
             namespace[name] = lambda *a, **k: None
-        elif isinstance(value, types.FunctionType) and hasattr(value, "source") \
-                and hasattr(value, "__s2sdiff_origin__"):
+        elif _is_generated(value):
             namespace[name] = _generated_on_symbols(value, made)
         else:
             namespace[name] = for_sympy(value)
     for name in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}:
         if is_helper(namespace.get(name)):          # the forward's call of a helper of yours
             namespace[name] = _on_symbols(namespace[name], namespace[name].__code__)
+        elif _is_generated(namespace.get(name)) and name not in free:   # a gradient it calls
+            namespace[name] = _generated_on_symbols(namespace[name], made)
     namespace["s2sdiff_indicator"] = SYMPY.indicator
     namespace["s2sdiff_where"] = SYMPY.where
     namespace["sympy"] = sympy

@@ -4,9 +4,13 @@ tests/test_user_programs_hunt.py checks every gradient against central differenc
 taken there, leaf by leaf for dicts, lists and dataclasses."""
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit, logsumexp
+
+from s2sdiff import grad
 
 RNG = np.random.default_rng(2026)
 
@@ -733,6 +737,442 @@ def matrix_power_loop(A, n=3):
     return np.sum(P)
 
 
+# --- third batch: idioms tried one by one (all checked as the others) ------------------
+
+LABELS4 = np.array([0, 2, 1, 1])
+NODES = [-0.7745966692414834, 0.0, 0.7745966692414834]
+WEIGHTS = [5 / 9, 8 / 9, 5 / 9]
+
+
+def nested_lists(A):
+    total = 0.0
+    for i in range(len(A)):
+        for j in range(len(A[i])):
+            total += A[i][j] ** 2 * (i + 1)
+    return total
+
+
+def dict_built_inside(x, y):
+    d = {"a": x * 2.0, "b": math.sin(y)}
+    return d["a"] * d["b"] + d["a"] ** 2
+
+
+def inner_break(xs):
+    total = 0.0
+    for i in range(len(xs)):
+        for j in range(i, len(xs)):
+            if xs[j] < 0:
+                break
+            total += xs[i] * xs[j]
+    return total
+
+
+def unrolled_gd(w0, X, y, lr=0.1, steps=5):
+    w = w0
+    for _ in range(steps):
+        r = X @ w - y
+        g = X.T @ r / len(y)
+        w = w - lr * g
+    return np.sum((X @ w - y) ** 2)
+
+
+def branch_on_element(x):
+    total = 0.0
+    for i in range(len(x)):
+        if x[i] > 0:
+            total += x[i] ** 2
+        else:
+            total -= 0.5 * x[i]
+    return total
+
+
+def with_continue(xs):
+    total = 0.0
+    for x in xs:
+        if abs(x) < 0.2:
+            continue
+        total += x ** 3
+    return total
+
+
+def enumerate_zip(xs, ys):
+    total = 0.0
+    for i, (a, b) in enumerate(zip(xs, ys)):
+        total += (i + 1) * a * b
+    return total
+
+
+def conditional_expression(x, y):
+    a = x if x > y else y
+    b = (x > 0) * x + 0.5
+    return a * b - (-x)
+
+
+def output_named_like_param(x):
+    x = x * 2.0
+    x = math.sin(x) + x
+    return x
+
+
+def user_names_like_adjoints(x, dx):
+    d = x * dx
+    dd = d ** 2
+    ddx = dd + dx
+    return ddx * x
+
+
+def sum_with_start(xs):
+    return sum((x ** 2 for x in xs), 1.0)
+
+
+def reassign_param_numpy(w, X):
+    w = w / np.linalg.norm(w)
+    w = np.tanh(X @ w)
+    return np.sum(w)
+
+
+def bool_mult_numpy(x):
+    return np.sum((x > 0) * x ** 2 + (x <= 0) * np.exp(x))
+
+
+def negative_base_powers(x):
+    return x ** 3 + x ** 2 + 1.0 / x + x ** -2
+
+
+def nested_function_closure_loop(xs, scale):
+    def term(v):
+        return scale * v * v
+    total = 0.0
+    for v in xs:
+        total += term(v)
+    return total
+
+
+def tuple_helper_in_loop(xs):
+    def split(v):
+        return v * v, math.sin(v)
+    total = 0.0
+    for v in xs:
+        a, b = split(v)
+        total += a * b
+    return total
+
+
+def two_d_array_loop_assign(X):
+    out = np.zeros_like(X)
+    for i in range(X.shape[0]):
+        out[i] = np.tanh(X[i]) * (i + 1)
+    return np.sum(out ** 2)
+
+
+def while_array_state(x):
+    it = 0
+    while np.max(np.abs(x)) > 0.1 and it < 50:
+        x = 0.5 * x + 0.01 * np.sin(x)
+        it += 1
+    return np.sum(x)
+
+
+def stacked_list_of_params(a, b, c):
+    v = np.array([a, b, c])
+    return v @ v + np.prod(v)
+
+
+def array_from_list_of_arrays(x, y):
+    M = np.array([x, y])
+    return np.sum(M.T @ M)
+
+
+def matmul_chain_shapes(A, x):
+    return x @ A @ x + np.sum(A @ A.T) + np.trace(A.T @ A)
+
+
+def max_with_key(xs):
+    return max(xs, key=abs) ** 2
+
+
+def xent_int_labels(W, X):
+    logits = X @ W
+    logp = logits - logsumexp(logits, axis=1, keepdims=True)
+    return -np.mean(logp[np.arange(len(LABELS4)), LABELS4])
+
+
+def take_along(W, X):
+    logits = X @ W
+    logp = logits - np.log(np.sum(np.exp(logits), axis=-1, keepdims=True))
+    picked = np.take_along_axis(logp, LABELS4[:, None], axis=1)
+    return -np.sum(picked)
+
+
+def onehot_eye(W, X):
+    Y = np.eye(3)[LABELS4]
+    p = expit(X @ W)
+    return -np.sum(Y * np.log(p) + (1 - Y) * np.log(1 - p))
+
+
+def pairwise_offdiag(X):
+    D = X[:, None, :] - X[None, :, :]
+    r2 = np.sum(D ** 2, axis=-1) + np.eye(X.shape[0])
+    return np.sum(np.triu(1.0 / np.sqrt(r2), 1))
+
+
+def batch_matmul(A, B):
+    return np.sum(np.matmul(A, B) ** 2) + np.sum(A @ B[0])
+
+
+def einsum_rowdot(X, Y):
+    return np.sum(np.einsum("ij,ij->i", X, Y) ** 2) + np.einsum("ii", X[:2, :2])
+
+
+def solve_2d_rhs(A, B):
+    return np.sum(np.linalg.solve(A, B) ** 2)
+
+
+def accumulate_rows(X):
+    acc = np.zeros(X.shape[1])
+    for i in range(X.shape[0]):
+        acc += X[i] * (i + 1)
+    return np.sum(acc ** 2)
+
+
+def negative_axes(T):
+    return np.sum(np.mean(T, axis=-1) ** 2) + np.sum(np.max(T, axis=-2))
+
+
+def mixed_scalar_array(w, b):
+    z = np.dot(w, w) + b
+    return math.tanh(z) if z < 10 else 1.0
+
+
+def stack_axis1(a, b):
+    M = np.stack([a, b], axis=1)
+    C = np.concatenate([M, M ** 2], axis=0)
+    return np.sum(C @ np.array([1.0, -1.0]))
+
+
+def huber_where(r, delta=0.5):
+    a = np.abs(r)
+    return np.sum(np.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta)))
+
+
+def sigmoid_bce_logits(z, y):
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def arange_weights(x):
+    w = np.arange(len(x)) / len(x)
+    return np.sum(w * x ** 2) + np.sum(np.cumsum(x) * w)
+
+
+def reshape_transpose_3d(x):
+    T = x.reshape(2, 3, 2).transpose(1, 0, 2)
+    return np.sum(T[0] * T[2]) + np.sum(T.reshape(-1, 4) ** 2)
+
+
+def swap_axes(X):
+    return np.sum(np.swapaxes(X[None], 0, 1) ** 3) + np.sum(np.moveaxis(X, 0, -1) @ X)
+
+
+def rbf_vectorised(centres, X, gamma=0.5):
+    d2 = np.sum((X[:, None, :] - centres[None, :, :]) ** 2, axis=2)
+    K = np.exp(-gamma * d2)
+    return np.sum(K @ np.ones(centres.shape[0]))
+
+
+def kl_categorical(logits_p, logits_q):
+    p = np.exp(logits_p - logsumexp(logits_p))
+    return np.sum(p * (logits_p - logsumexp(logits_p) - logits_q + logsumexp(logits_q)))
+
+
+def list_append_arrays(x):
+    parts = []
+    for i in range(3):
+        parts.append(np.sin(x * (i + 1)))
+    return np.sum(np.stack(parts) ** 2)
+
+
+def list_of_arrays_sum(x):
+    parts = [x * i for i in range(1, 4)]
+    total = sum(parts)
+    return np.sum(total ** 2)
+
+
+def gauss_legendre(a):
+    return sum(w * math.exp(-a * x * x) for x, w in zip(NODES, WEIGHTS))
+
+
+def secant_root(c):
+    x0, x1 = 0.0, 1.0
+    f0 = x0 ** 3 + c * x0 - 1.0
+    f1 = x1 ** 3 + c * x1 - 1.0
+    while abs(f1) > 1e-12:
+        x0, x1 = x1, x1 - f1 * (x1 - x0) / (f1 - f0)
+        f0, f1 = f1, x1 ** 3 + c * x1 - 1.0
+    return x1
+
+
+def tuple_state_ode(k, x0):
+    state = (x0, 0.0)
+    dt = 0.05
+    for _ in range(20):
+        x, v = state
+        a = -k * x - 0.1 * v
+        state = (x + dt * v, v + dt * a)
+    x, v = state
+    return x * x + v * v
+
+
+def fast_power(x, n):
+    if n == 0:
+        return 1.0
+    half = fast_power(x, n // 2)
+    if n % 2 == 0:
+        return half * half
+    return half * half * x
+
+
+@dataclass
+class Line:
+    slope: float
+    intercept: float
+
+    def predict(self, x):
+        return self.slope * x + self.intercept
+
+
+def dataclass_method_loss(line, xs, ys):
+    return sum((line.predict(x) - y) ** 2 for x, y in zip(xs, ys))
+
+
+class Circuit:
+    R = 2.0
+
+    @staticmethod
+    def power(i, r):
+        return i * i * r
+
+    def total(self, i1, i2):
+        return self.power(i1, self.R) + Circuit.power(i2, 3.0)
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+
+    @property
+    def stiffness(self):
+        return 2.0 * self.k
+
+    def energy(self, x):
+        return 0.5 * self.stiffness * x * x
+
+
+def namedtuple_loss(p, x):
+    return np.sum(np.tanh(p.w * x + p.b) ** 2)
+
+
+def nested_tuple_param(pair, x):
+    (a, b), c = pair
+    return a * x + b * x ** 2 + c
+
+
+def dict_of_lists(p, x):
+    return sum(c * x ** i for i, c in enumerate(p["coeffs"])) + p["bias"]
+
+
+def chained_helpers(x):
+    return outer_helper(x) + 1.0
+
+
+def outer_helper(x):
+    return inner_helper(x) * math.cos(x)
+
+
+def inner_helper(x):
+    return math.exp(x) if x < 1.0 else x * math.e
+
+
+def default_mutable_list(x, coeffs=[1.0, 2.0, 3.0]):
+    return sum(c * x ** i for i, c in enumerate(coeffs))
+
+
+def abs_min_max_mixed(x, y):
+    return abs(x - y) + min(x, y, 0.5) * max(abs(x), abs(y))
+
+
+def integer_division_index(xs):
+    mid = len(xs) // 2
+    return xs[mid] ** 2 + xs[-mid] * xs[0]
+
+
+def float_range_loop(h):
+    t = 0.0
+    total = 0.0
+    while t < 1.0:
+        total += math.sin(t) * h
+        t += h
+    return total
+
+
+def string_mode(x, kind="l2"):
+    if kind == "l1":
+        return abs(x)
+    elif kind == "l2":
+        return x * x
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def early_exit_loop(xs, limit):
+    total = 0.0
+    for x in xs:
+        total += x * x
+        if total > limit:
+            return limit + math.log(total - limit + 1.0)
+    return total
+
+
+def sum_of_squares_enumerate_start(xs):
+    return sum(i * x * x for i, x in enumerate(xs, start=1))
+
+
+def pow_builtin(x, y):
+    return pow(x, 3) + pow(y, 0.5) * pow(2.0, x)
+
+
+def math_functions_zoo(x):
+    return (math.erf(x) + math.expm1(x) + math.log10(1 + x * x) + math.log2(2 + x) +
+            math.atan(x) + math.asinh(x) + math.sinh(x) + math.cosh(x) / 3 + math.log(2 + x, 3))
+
+
+CIRCUIT = Circuit()
+SPRING = Spring(1.5)
+Params = namedtuple("Params", ["w", "b"])
+
+
+def sin_cubed(x):
+    return math.sin(x) * x ** 3
+
+
+SIN_CUBED_SLOPE = grad(sin_cubed)
+
+
+def slope_penalty(a):
+    """A gradient made at module level, called inside another differentiated function."""
+    d = SIN_CUBED_SLOPE(a)
+    return d * d + a
+
+
+def tanh_energy(x):
+    return np.sum(np.tanh(x) ** 2)
+
+
+TANH_ENERGY_GRADIENT = grad(tanh_energy)
+
+
+def gradient_penalty(v):
+    return np.sum(TANH_ENERGY_GRADIENT(v) ** 2)
+
+
 # --- the table -------------------------------------------------------------------------
 
 @dataclass
@@ -896,3 +1336,82 @@ def damped_map_numpy(x, n=3, scale=2.0):
 
 def numpy_keyword_only(x, *, scale=2.0):
     return np.sum(scale * x ** 2)
+
+R3 = np.random.default_rng(7)
+PROGRAMS += [
+    Program(nested_lists, ([[0.5, -1.0], [2.0, 0.3, 0.1]],)),
+    Program(dict_built_inside, (0.5, 1.2)),
+    Program(inner_break, ([0.5, 1.0, -2.0, 0.3],)),
+    Program(unrolled_gd, (np.array([0.1, -0.2]), np.array([[1.0, 0.5], [0.2, -1.0], [0.3, 0.3]]),
+                          np.array([1.0, 0.0, 2.0])), wrt="w0"),
+    Program(branch_on_element, (np.array([0.5, -1.0, 2.0]),)),
+    Program(with_continue, ([0.5, 0.1, -2.0, 0.3],)),
+    Program(enumerate_zip, ([0.5, 0.1, -2.0], [1.0, 2.0, 3.0])),
+    Program(conditional_expression, (0.5, 0.2), label="conditional_expression_first"),
+    Program(conditional_expression, (-0.5, 0.2), label="conditional_expression_second"),
+    Program(output_named_like_param, (0.4,)),
+    Program(user_names_like_adjoints, (0.4, 1.3)),
+    Program(sum_with_start, ([0.5, 0.1, -2.0],)),
+    Program(reassign_param_numpy, (np.array([0.5, 0.1]), np.array([[1.0, 0.5], [0.2, -1.0]])),
+            wrt="w"),
+    Program(bool_mult_numpy, (np.array([0.5, -0.1, 2.0]),)),
+    Program(negative_base_powers, (-0.7,)),
+    Program(nested_function_closure_loop, ([0.5, 0.1, -2.0], 1.5)),
+    Program(tuple_helper_in_loop, ([0.5, 0.1, -2.0],)),
+    Program(two_d_array_loop_assign, (np.array([[0.5, 0.1], [-2.0, 0.3]]),)),
+    Program(while_array_state, (np.array([0.5, -0.8]),)),
+    Program(stacked_list_of_params, (0.7, 0.2, -0.4)),
+    Program(array_from_list_of_arrays, (np.array([0.7, 0.2]), np.array([0.1, -0.4]))),
+    Program(matmul_chain_shapes, (np.array([[0.7, 0.2], [0.1, -0.4]]), np.array([0.3, 0.9]))),
+    Program(xent_int_labels, (R3.normal(size=(2, 3)), R3.normal(size=(4, 2))), wrt="W"),
+    Program(take_along, (R3.normal(size=(2, 3)), R3.normal(size=(4, 2))), wrt="W"),
+    Program(onehot_eye, (0.3 * R3.normal(size=(2, 3)), R3.normal(size=(4, 2))), wrt="W"),
+    Program(pairwise_offdiag, (R3.normal(size=(4, 2)),)),
+    Program(batch_matmul, (R3.normal(size=(2, 3, 4)), R3.normal(size=(2, 4, 2)))),
+    Program(einsum_rowdot, (R3.normal(size=(3, 3)), R3.normal(size=(3, 3)))),
+    Program(solve_2d_rhs, (2.0 * np.eye(3) + 0.1 * R3.normal(size=(3, 3)), R3.normal(size=(3, 2)))),
+    Program(accumulate_rows, (R3.normal(size=(3, 2)),)),
+    Program(negative_axes, (R3.normal(size=(2, 3, 4)),)),
+    Program(mixed_scalar_array, (np.array([0.3, 0.4]), 0.1)),
+    Program(stack_axis1, (np.array([0.3, 0.4, -1.0]), np.array([0.1, 0.2, 0.5]))),
+    Program(huber_where, (np.array([0.3, -0.9, 0.1, 2.0]),), wrt="r"),
+    Program(sigmoid_bce_logits, (np.array([0.3, -0.9, 0.1, 2.0]), np.array([1.0, 0.0, 1.0, 0.0])),
+            wrt="z"),
+    Program(arange_weights, (np.array([0.3, -0.9, 0.1, 2.0]),)),
+    Program(reshape_transpose_3d, (R3.normal(size=12),)),
+    Program(swap_axes, (R3.normal(size=(3, 3)),)),
+    Program(rbf_vectorised, (R3.normal(size=(2, 3)), R3.normal(size=(4, 3))), wrt="centres"),
+    Program(kl_categorical, (np.array([0.3, -0.9, 0.1]), np.array([0.2, 0.1, -0.5]))),
+    Program(gauss_legendre, (0.7,)),
+    Program(secant_root, (0.5,)),
+    Program(tuple_state_ode, (2.0, 1.0)),
+    Program(fast_power, (1.3, 7), wrt="x"),
+    Program(CIRCUIT.total, (0.7, 1.2)),
+    Program(SPRING.energy, (0.7,)),
+    Program(namedtuple_loss, (Params(np.array([0.5, -0.2]), 0.1), np.array([1.0, 2.0])), wrt="p"),
+    Program(nested_tuple_param, (((0.5, -0.2), 0.1), 0.7), wrt="pair"),
+    Program(dict_of_lists, ({"coeffs": [0.5, -0.2, 0.3], "bias": 0.1}, 0.7), wrt="p"),
+    Program(chained_helpers, (0.4,), label="chained_helpers_below"),
+    Program(chained_helpers, (1.4,), label="chained_helpers_above"),
+    Program(default_mutable_list, (0.7,)),
+    Program(abs_min_max_mixed, (0.7, -0.3)),
+    Program(integer_division_index, ([0.5, -0.2, 0.3, 0.9, 1.1],)),
+    Program(float_range_loop, (0.13,)),
+    Program(string_mode, (0.7,)),
+    Program(early_exit_loop, ([0.5, -0.2, 0.3, 0.9, 1.1], 0.5), wrt="xs",
+            label="early_exit_loop_exits"),
+    Program(early_exit_loop, ([0.5, -0.2, 0.3, 0.9, 1.1], 5.0), wrt="xs",
+            label="early_exit_loop_runs_through"),
+    Program(sum_of_squares_enumerate_start, ([0.5, -0.2, 0.3],)),
+    Program(pow_builtin, (0.7, 1.3)),
+    Program(math_functions_zoo, (0.7,)),
+    Program(slope_penalty, (0.7,)),
+]
+REFUSED += [
+    (Program(max_with_key, ([0.5, 0.1, -2.0],)), "max with `key=`"),
+    (Program(list_of_arrays_sum, (np.array([0.3, -0.9]),)), "first a float, then an array"),
+    (Program(list_append_arrays, (np.array([0.3, -0.9]),)), "numpy.stack of the list"),
+    (Program(dataclass_method_loss, (Line(0.5, -0.2), [0.0, 1.0, 2.0], [0.1, 0.4, 1.2]),
+             wrt="line"), "method call `line.predict(...)`"),
+    (Program(gradient_penalty, (np.array([0.3, -0.2]),)), "hessian"),
+]

@@ -322,6 +322,12 @@ class Expressions:
         except (TypeError, ValueError):
             raise self.error(node, f"call of `{name}`, whose signature cannot be read") from None
         if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+            if hasattr(callee, "__s2sdiff_origin__"):    # generated for each argument kind
+                raise self.error(
+                    node, f"call of `{name}`, a derivative s2sdiff generates for the shapes "
+                          f"of its arguments at its first call (NumPy code)",
+                    "Differentiate the original function to second order instead: "
+                    "s2sdiff.hessian(f) or s2sdiff.hvp(f, primals, tangents).")
             raise self.error(node, f"call of `{name}`, which takes *args or **kwargs",
                              f"Give `{name}` named parameters.")
         try:

@@ -310,6 +310,8 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
                                  else p for i, p in enumerate(primals)])
     else:
         value = _call(original, primals)
+    # the pullback is f's at these primals, even if the caller writes into them later
+    primals = tuple(snapshot(p) for p in primals)
 
     def pullback(cotangent: Any) -> Any:
         cotangents = tuple(cotangent) if outputs is not None else (cotangent,)
@@ -322,6 +324,15 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
         value, aux_value = value
         return value, pullback, aux_value
     return value, pullback
+
+
+def snapshot(value: Any) -> Any:
+    """A NumPy array or a list (of numbers or arrays) copied; anything else as it is."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return copy.deepcopy(value)
+    return value
 
 
 def _refuse_trees(transform: str, f: Callable[..., Any], values: Sequence[Any]) -> None:

@@ -261,7 +261,7 @@ def specialiser(parsed_program, kind, wrt_names, generate):
                                      NOT_SCALAR_HINT, program.assigned_at.get(program.output.id))
         program.kinds = kinds
         aliases.check(program, kinds)
-        integers = [p for p in wrt_names if kinds[p].array and kinds[p].dtype in "iu"]
+        integers = [p for p in wrt_names if kinds[p].dtype in "iu"]    # arrays and numbers
         for param in integers:
             _refuse_active_integers(parsed_program(), args, param)
         return generate(program, ieee)
@@ -321,15 +321,19 @@ def _refuse_active_integers(program, args, param):
     on the same arguments with that array as floats (an index made float fails there)."""
     index = program.params.index(param)
     as_floats = list(args)
-    as_floats[index] = args[index].astype(float)
+    value = args[index]
+    as_floats[index] = value.astype(float) if hasattr(value, "astype") else float(value)
     try:
         program.kinds = infer(program, as_floats[:len(program.params)])
     except Exception:           # it is used where only integers do: an index, a count
         return
     facts = activity.analyze(program, [param], kinds=program.kinds)
     if param in facts.varied and param in facts.useful:
+        if isinstance(value, np.ndarray):
+            what, fix = f"an array of {value.dtype}", f"an array of floats ({param}.astype(float))"
+        else:
+            what, fix = f"the {type(value).__name__} {value!r}", f"a float ({float(value)!r})"
         raise ArgumentError(
-            f"argument {param!r} of {program.name} is differentiated, but it is an array of "
-            f"{args[index].dtype} and the output depends on it through arithmetic: its "
-            f"gradient would be zero. Pass an array of floats ({param}.astype(float)), or "
-            f"leave {param!r} out of wrt=", construct="argument")
+            f"argument {param!r} of {program.name} is differentiated, but it is {what} and "
+            f"the output depends on it through arithmetic: its gradient would be zero. Pass "
+            f"{fix}, or leave {param!r} out of wrt=", construct="argument")

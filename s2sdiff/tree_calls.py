@@ -167,7 +167,8 @@ class TreeCall:
         arrays = any(isinstance(v, np.ndarray) and v.ndim > 0 for v in self.flat_values)
         generated = self.generate("vjp_arrays" if arrays else "vjp")
         outputs = generated.__s2sdiff_outputs__
-        flat_values = list(self.flat_values)
+        from .api import snapshot          # the pullback is f's at these values (api.vjp)
+        flat_values = [snapshot(v) for v in self.flat_values]
 
         def pullback(cotangent):
             cotangents = tuple(cotangent) if outputs is not None else (cotangent,)

@@ -262,3 +262,47 @@ def test_verify_follows_a_gradient_called_inside_the_function():
     from user_programs_hunt import slope_penalty
     report = verify(slope_penalty)
     assert report.rows[0][3] == "simplified to 0"
+
+
+# --- arguments: ints for differentiated parameters of NumPy code; pullbacks keep their point
+
+def test_an_int_for_a_differentiated_number_in_numpy_code_is_refused():
+    """grad(f)(x, 2) with f(x, y) = np.sum(np.exp(x) * y) returned 0.0 for dy (the int
+    was a static argument, a constant): refused as int arrays are, naming the parameter;
+    an int used as a loop count stays a constant."""
+    from user_programs_hunt import damped_map_numpy
+
+    def scaled(x, y):
+        return np.sum(np.exp(x) * y)
+
+    x = np.array([0.1, 0.2])
+    for value in (2, np.int64(2)):
+        with pytest.raises(S2SDiffError) as caught:
+            grad(scaled)(x, value)
+        assert "'y'" in str(caught.value) and "2.0" in str(caught.value)
+    dx, dy = grad(scaled)(x, 2.0)
+    assert dy == pytest.approx(np.sum(np.exp(x)))
+    assert np.allclose(grad(scaled, wrt="x")(x, 2), 2.0 * np.exp(x))
+    dx, dn, dscale = grad(damped_map_numpy)(x, 3, 2.0)
+    assert np.allclose(dx, central(lambda v: damped_map_numpy(v, 3, 2.0), (x,), 0, ()))
+
+
+def test_a_pullback_keeps_the_point_it_was_made_at():
+    """vjp's pullback recomputed the forward from the caller's arrays when it was called:
+    writing into them in between changed the gradient (silently)."""
+    from user_programs_hunt import mlp_dict_params
+
+    def vector(x):
+        return np.tanh(x) * x[0]
+
+    x = np.array([0.1, 0.2])
+    _, pullback = vjp(vector, x)
+    before = pullback(np.array([1.0, 0.5]))[0]
+    x[:] = [5.0, 6.0]
+    assert np.array_equal(pullback(np.array([1.0, 0.5]))[0], before)
+    params = copy.deepcopy(next(p for p in PROGRAMS if p.name == "mlp_dict_params").args[0])
+    data = next(p for p in PROGRAMS if p.name == "mlp_dict_params").args[1:]
+    _, pullback = vjp(mlp_dict_params, params, *data)
+    before = pullback(1.0)[0]["W1"].copy()
+    params["W1"] *= 3.0
+    assert np.array_equal(pullback(1.0)[0]["W1"], before)

@@ -268,7 +268,8 @@ def prune_forward(listing, safe=False):
                     read |= known[2]
                 else:
                     scan(line.stmt, read, read)
-            scan(item.head, read, read)
+            for head in _heads(item):       # `for i in range(n)` of nested loops too
+                scan(head, read, read)
         elif isinstance(item, Line):
             stmt = item.stmt
             target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
@@ -291,6 +292,14 @@ def prune_forward(listing, safe=False):
                     read.add(stmt.target.id)
         kept.append(item)
     listing.body = list(reversed(kept))
+
+
+def _heads(block):
+    """The heads of ``block`` and of every block nested in it."""
+    yield block.head
+    for item in block.body + block.orelse:
+        if isinstance(item, Block):
+            yield from _heads(item)
 
 
 class _NoGuard(Exception):

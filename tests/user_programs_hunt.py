@@ -702,6 +702,34 @@ def stale_view_after_write(X):
     return np.sum(first * X[2])
 
 
+def pair_forces(pos0, vel0, k, steps=4, dt=0.05):
+    """Spring forces between every pair, a nested loop inside the time loop whose bound
+    is computed before it (the generated code lost `n = pos.shape[0]`: a NameError)."""
+    pos = pos0.copy()
+    vel = vel0.copy()
+    n = pos.shape[0]
+    for _ in range(steps):
+        force = np.zeros_like(pos)
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    d = pos[i] - pos[j]
+                    force[i] -= k * d
+        vel += dt * force
+        pos += dt * vel
+    return np.sum(pos ** 2) + 0.5 * np.sum(vel ** 2)
+
+
+def sweeps_of_a_scalar_grid(xs, sweeps=2):
+    """The same shape in scalar code: a bound that cannot raise, read by an inner loop."""
+    n = 2 * 2
+    total = 0.0
+    for _ in range(sweeps):
+        for i in range(n):
+            total += xs[i % len(xs)] * (i + 1)
+    return total * total
+
+
 def running_product(x):
     s = 1.0
     for i in range(len(x)):
@@ -1296,6 +1324,10 @@ PROGRAMS += [
     Program(min_max_builtins, (0.3, 1.2, -0.4)),
     Program(matrix_power_loop, (0.5 * RNG.normal(size=(3, 3)),), wrt="A"),
     Program(running_product, (np.array([0.5, 1.5, -0.7]),)),
+    Program(pair_forces, (np.array([[0.0, 0.1], [1.0, -0.2], [0.3, 0.9]]),
+                          np.array([[0.1, 0.0], [0.0, 0.2], [-0.1, 0.1]]), 1.5),
+            wrt=("pos0", "vel0", "k")),
+    Program(sweeps_of_a_scalar_grid, ([0.5, -0.2, 0.3],), wrt="xs"),
     Program(scale_columns_then_rows, (RNG.normal(size=(3, 2)),)),
     Program(per_row_gains, (RNG.normal(size=(3, 2)), np.array([0.5, 2.0, -1.0]))),
     Program(squared_recurrence, (np.array([0.5, 1.5, -0.7]),)),

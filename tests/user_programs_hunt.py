@@ -1201,6 +1201,93 @@ def gradient_penalty(v):
     return np.sum(TANH_ENERGY_GRADIENT(v) ** 2)
 
 
+# --- fourth batch: nested control flow whose bounds come from before the loops ---------
+
+def nested_while_in_for(x):
+    limit = 3 * 1
+    tol = 0.5 ** 2
+    s = 0.0
+    for _ in range(2):
+        k = 0
+        while k < limit:
+            s = s + math.sin(x * k)
+            k += 1
+        if s > tol:
+            s = s * 0.9
+    return s
+
+def if_head_in_loop_np(x):
+    m = x.shape[0]
+    half = m // 2
+    out = 0.0
+    for _ in range(2):
+        for i in range(m):
+            if i < half:
+                out = out + np.sum(x[i] ** 2)
+            else:
+                out = out - np.sum(x[i])
+    return out
+
+def break_in_inner(x):
+    n = len(x)
+    cap = 1.5 + 0.0
+    total = 0.0
+    for t in range(3):
+        for i in range(n):
+            total = total + x[i] * (t + 1)
+            if total > cap:
+                break
+    return total
+
+def while_head_np(x):
+    n = x.shape[0]
+    thresh = 0.01 * n
+    y = x.copy()
+    for _ in range(2):
+        it = 0
+        while np.max(np.abs(y)) > thresh and it < 20:
+            y = 0.5 * y
+            it += 1
+    return np.sum(y)
+
+def triple_nested(A):
+    n, m = A.shape
+    s = 0.0
+    for _ in range(2):
+        for i in range(n):
+            for j in range(m):
+                s = s + A[i, j] ** 2 * (i + j)
+    return s
+
+def nested_helper_bound(x):
+    count = helper_count(x)
+    s = 0.0
+    for _ in range(2):
+        for i in range(count):
+            s = s + x[i] ** 3
+    return s
+
+def helper_count(x):
+    return len(x) - 1
+
+def comprehension_in_loop(xs):
+    n = len(xs)
+    s = 0.0
+    for t in range(2):
+        s = s + sum(xs[i] * (t + i) for i in range(n))
+    return s * s
+
+def range_start_step(x):
+    lo = 1
+    hi = x.shape[0]
+    step = 2
+    s = 0.0
+    for _ in range(2):
+        for i in range(lo, hi, step):
+            s = s + np.sum(x[i] ** 2)
+    return s
+
+
 # --- the table -------------------------------------------------------------------------
 
 @dataclass
@@ -1446,4 +1533,17 @@ REFUSED += [
     (Program(dataclass_method_loss, (Line(0.5, -0.2), [0.0, 1.0, 2.0], [0.1, 0.4, 1.2]),
              wrt="line"), "method call `line.predict(...)`"),
     (Program(gradient_penalty, (np.array([0.3, -0.2]),)), "hessian"),
+]
+
+PROGRAMS += [
+    Program(nested_while_in_for, (0.7,)),
+    Program(if_head_in_loop_np, (np.array([0.3, -0.2, 0.5, 0.9]),)),
+    Program(break_in_inner, ([0.3, 0.5, 0.4],), label="break_in_inner_list"),
+    Program(break_in_inner, (np.array([0.3, 0.5, 0.4]),), label="break_in_inner_array"),
+    Program(while_head_np, (np.array([0.3, -0.2, 0.5]),)),
+    Program(triple_nested, (np.array([[0.3, -0.2], [0.5, 0.9]]),)),
+    Program(nested_helper_bound, (np.array([0.3, -0.2, 0.5]),), label="nested_helper_bound_array"),
+    Program(nested_helper_bound, ([0.3, -0.2, 0.5],), label="nested_helper_bound_list"),
+    Program(comprehension_in_loop, ([0.3, -0.2, 0.5],)),
+    Program(range_start_step, (np.array([0.3, -0.2, 0.5, 0.9, 1.2]),)),
 ]

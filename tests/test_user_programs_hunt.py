@@ -306,3 +306,14 @@ def test_a_pullback_keeps_the_point_it_was_made_at():
     before = pullback(1.0)[0]["W1"].copy()
     params["W1"] *= 3.0
     assert np.array_equal(pullback(1.0)[0]["W1"], before)
+
+
+def test_jvp_of_a_recursion_along_other_parameters():
+    """jvp(fast_power, (x, n), ...) calls the jvp along x alone for `fast_power(x, n // 2)`;
+    it was emitted under the generated function's own name, which called itself with a
+    missing tangent (a raw TypeError)."""
+    from user_programs_hunt import fast_power
+    value, tangent = jvp(fast_power, (1.3, 7), (1.0, 0.0))
+    assert value == pytest.approx(1.3 ** 7)
+    assert tangent == pytest.approx(7 * 1.3 ** 6)
+    assert hessian(fast_power, wrt="x")(1.3, 7) == pytest.approx(42 * 1.3 ** 5)

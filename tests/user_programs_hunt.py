@@ -1547,3 +1547,13 @@ PROGRAMS += [
     Program(comprehension_in_loop, ([0.3, -0.2, 0.5],)),
     Program(range_start_step, (np.array([0.3, -0.2, 0.5, 0.9, 1.2]),)),
 ]
+
+
+def power_times_exponent(x, m):
+    """A recursive helper given a float exponent: its pullback along (x, n) calls the
+    pullback along x alone (n // 2 is not varied), which had the same name and so called
+    itself (a raw TypeError `float += tuple`)."""
+    return fast_power(x, m) * m
+
+
+PROGRAMS += [Program(power_times_exponent, (1.3, 7.0))]

@@ -91,7 +91,7 @@ def forward(program, activity, *, jvp_of, jvp=False, with_value=False, single=Fa
             if p not in seeded and facts.is_active(ast.Name(p)):
                 listing.body.append(Line(assign(tangent(p, direction), ast.Constant(0.0))))
 
-    sweep = Sweep(program, directions, tangent, jvp_of)
+    sweep = Sweep(program, directions, tangent, jvp_of, listing.name)
     # copied on paths where the user never reads it
     listing.body += sweep.unbound_lines(program.unbound)
     listing.body += sweep.lines(program.body)

@@ -22,6 +22,7 @@ import operator
 
 from .. import custom, extrema
 from ..build import Expr
+from ..emit import Later
 from ..listing import Line, assign
 from ..rules import Syntax
 
@@ -30,10 +31,11 @@ class CalleeJvps:
     """The generated jvps of the user's functions the program calls, by the name the
     generated code calls them (``injected``); ``jvp_of(func, wrt)`` generates one."""
 
-    def __init__(self, namer, jvp_of):
+    def __init__(self, namer, jvp_of, own_name=None):
         self.namer = namer
         self.jvp_of = jvp_of
         self.injected = {}
+        self.own_name = own_name      # the generated function's name: a call of itself only
 
     def name(self, func, wrt):
         """The name of the generated jvp of ``func`` along its parameters ``wrt``."""
@@ -42,6 +44,10 @@ class CalleeJvps:
         if name is None:
             base = func.__name__
             name = self.namer.fresh(f"jvp_{base}" if base.isidentifier() else "jvp")
+            if name == self.own_name and not isinstance(generated, Later):
+                # the jvp of the same function along other parameters (a recursive call
+                # whose `n // 2` is not varied): the own name would call itself
+                name = self.namer.fresh(name)
             self.injected[name] = generated
         return name
 

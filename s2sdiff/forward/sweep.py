@@ -49,13 +49,13 @@ class Sweep:
     user's function the program calls, bound in the generated code under the names
     ``callees.injected`` gives."""
 
-    def __init__(self, program, directions, tangent, jvp_of):
+    def __init__(self, program, directions, tangent, jvp_of, own_name=None):
         self.program = program
         self.directions = directions
         self.tangent = tangent
         self.modules = ModuleAliases(program)
         self.kinds = program.kinds       # NumPy code, specialised on shapes
-        self.callees = CalleeJvps(program.namer, jvp_of)
+        self.callees = CalleeJvps(program.namer, jvp_of, own_name)
 
     def lines(self, items):
         """The statements of ``items``, each step followed by its tangents."""

@@ -12,7 +12,7 @@ import inspect
 
 from .. import custom, extrema
 from ..build import Expr, unparse
-from ..emit import listing_of
+from ..emit import Later, listing_of
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign, copy_items
 from ..modules import ModuleAliases
@@ -423,6 +423,8 @@ def _backprop_call(self, step, d_target, out):
     if name is None:
         base = getattr(step.callee, "__name__", "f")
         name = self.program.namer.fresh(f"pullback_{base}" if base.isidentifier() else "pullback")
+        if name == self.listing.name and not isinstance(pullback, Later):
+            name = self.program.namer.fresh(name)   # another pullback of this function
         self.pullbacks[name] = pullback
     seed = copy.deepcopy(d_target.node)
     if getattr(pullback, "__s2sdiff_outputs__", None):       # one cotangent per entry

@@ -22,7 +22,7 @@ from . import aliases, backends, pipeline, trees
 from .methods import for_bound_method
 from .reverse import schedules
 from .errors import ArgumentError, S2SDiffError
-from .tree_calls import TreeCall
+from .tree_calls import TreeCall, snapshot
 from .typing import (Backend, Checkpoint, GeneratedFunction, P, Primals, Pullback, Transform,
                      Wrt)
 
@@ -324,15 +324,6 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
         value, aux_value = value
         return value, pullback, aux_value
     return value, pullback
-
-
-def snapshot(value: Any) -> Any:
-    """A NumPy array or a list (of numbers or arrays) copied; anything else as it is."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, list):
-        return copy.deepcopy(value)
-    return value
 
 
 def _refuse_trees(transform: str, f: Callable[..., Any], values: Sequence[Any]) -> None:

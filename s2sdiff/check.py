@@ -384,7 +384,7 @@ def _on_symbols(func: Callable[..., Any], code: types.CodeType,
     the helpers of yours it calls are rebuilt so too."""
     namespace = sympy_globals(func.__globals__)
     namespace.update(extra or {})
-    rebuilt = {}
+    rebuilt: dict[str, Callable[..., Any]] = {}
     for name in code.co_names:
         value = namespace.get(name)
         if is_helper(value) and value is not func:

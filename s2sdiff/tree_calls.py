@@ -18,6 +18,7 @@ The leaf rules are ``trees``': a constant leaf (int, bool, int array) gets ``Non
 generated code; nothing here differentiates.
 """
 
+import copy
 import dataclasses
 import types
 import weakref
@@ -167,8 +168,7 @@ class TreeCall:
         arrays = any(isinstance(v, np.ndarray) and v.ndim > 0 for v in self.flat_values)
         generated = self.generate("vjp_arrays" if arrays else "vjp")
         outputs = generated.__s2sdiff_outputs__
-        from .api import snapshot          # the pullback is f's at these values (api.vjp)
-        flat_values = [snapshot(v) for v in self.flat_values]
+        flat_values = [snapshot(v) for v in self.flat_values]   # f's point, kept
 
         def pullback(cotangent):
             cotangents = tuple(cotangent) if outputs is not None else (cotangent,)
@@ -235,3 +235,13 @@ class TreeCall:
                                                    self.flat_wrt, self.positions, name)
         results = self.per_parameter(product(self.flat_tangents(tangents)))
         return results[0] if single else tuple(results)
+
+
+def snapshot(value):
+    """A NumPy array or a list (of numbers or arrays) copied, anything else as it is: what
+    a pullback keeps of the point it was made at (the caller may write into it later)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return copy.deepcopy(value)
+    return value

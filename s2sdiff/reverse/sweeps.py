@@ -473,7 +473,8 @@ def _passed_sequences(self):
     entry by entry (``+=`` would join two lists) and zero as ``zeros_like``."""
     names = set()
     for step in walk_steps(self.program.body):
-        if not (isinstance(step.rule, Structural) and step.rule.key == Syntax("call")):
+        if not (isinstance(step.rule, Structural) and step.rule.key == Syntax("call")) \
+                or not active_step(step, self.activity):
             continue
         active = [isinstance(a, ast.Name) and self.activity.is_active(a) for a in step.args]
         if not any(active):

@@ -54,7 +54,8 @@ VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(n
          Function(np.broadcast_to), Method("view"), Method("swapaxes"), Function(np.diagonal),
          Method("diagonal"), Function(np.flip), Function(np.fliplr), Function(np.flipud),
          Function(np.diag), Function(np.rot90), Function(np.rollaxis), Function(np.split),
-         Function(np.array_split), Function(np.hsplit), Function(np.vsplit), Function(np.dsplit)}
+         Function(np.array_split), Function(np.hsplit), Function(np.vsplit),
+         Function(np.dsplit)}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 # the forms ``_step`` tests, made once (it runs for every step in every round)
 _SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL = (
@@ -213,7 +214,8 @@ class _Analysis:
         mutable = isinstance(value, _MUTABLE_TYPES)
         what = "global or closure " + ("array" if isinstance(value, np.ndarray) else
                                         type(value).__name__)
-        whole = self.obj(("free", dotted), f"{what} `{dotted}`", None, mutable=mutable, free=True)
+        whole = self.obj(("free", dotted), f"{what} `{dotted}`", None, mutable=mutable,
+                         free=True)
         if isinstance(value, (list, tuple, dict)):
             entries = value.values() if isinstance(value, dict) else value
             element = self.obj(("free[]", dotted), f"an element of `{dotted}`", None,
@@ -483,10 +485,8 @@ class _Analysis:
         for reader, uses in self.reads.items():
             if reader in lineage:
                 continue
-            defined = self.defined.get(reader) if reader not in self.program.params else None
-            if defined is None and reader in self.program.params and not self.pts.get(reader) \
-                    or defined and reader not in self.carried and min(defined) > index:
-                continue                          # or bound after the write: sees it, as SSA
+            if reader in self.program.params and not self.pts.get(reader):
+                continue
             objects = self.pts.get(reader)
             if objects is None:
                 objects = self.atom(ast.Name(reader, ast.Load()))

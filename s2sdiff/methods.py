@@ -144,6 +144,7 @@ def rewrite(parsed):
     if me is None:
         return parsed
     _Rewriter(parsed, cls, me).visit(parsed.node)
+    parsed.forget_nodes()
     first = (parsed.node.args.posonlyargs + parsed.node.args.args)[0]
     parsed.opaque = {me: first, **parsed.opaque}     # the instance: an object, not a number
     return parsed

@@ -57,10 +57,10 @@ _BLOCK_FIELDS = ("body", "orelse")
 def desugar(parsed):
     """``parsed`` with its comprehensions, reductions and unpackings rewritten (see the
     module docstring), or ``parsed`` itself when it has none."""
-    if not any(_rewritable(node) for node in ast.walk(parsed.node)):
+    if not any(_rewritable(node) for node in parsed.nodes()):
         return parsed
     node = copy.copy(parsed.node)
-    if any(isinstance(n, (ast.Dict, ast.DictComp)) for n in ast.walk(node)):
+    if any(isinstance(n, (ast.Dict, ast.DictComp)) for n in parsed.nodes()):
         try:
             node = copy.deepcopy(parsed.node)
         except RecursionError:

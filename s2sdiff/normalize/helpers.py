@@ -53,7 +53,6 @@ import sys
 import types
 
 from .. import numpy_definitions, control
-from ..ir import nodes_of
 from ..names import Namer
 from ..parse import parse
 from .inline_folds import fold_none_tests, hashable
@@ -71,7 +70,7 @@ def inline_helpers(parsed, force=None):
     func = parsed.func
     if hasattr(func, "__s2sdiff_origin__"):
         return parsed
-    nodes = nodes_of(parsed.node)       # one walk for the three scans of the caller
+    nodes = parsed.nodes()              # one walk for the three scans of the caller
     calls = [n for n in nodes if isinstance(n, ast.Call)]
     if not calls:
         return parsed

@@ -14,7 +14,7 @@ import copy
 from .. import control, ir, rules, runtime
 from . import entries
 from ..errors import NotScalarError
-from ..ir import Passive, Program, Step, copied_unbound, nodes_of, validate, walk_steps
+from ..ir import Passive, Program, Step, copied_unbound, validate, walk_steps
 from ..names import Namer
 from ..rules import Syntax
 from .arrays import ArraySyntax
@@ -66,7 +66,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.node = parsed.node
         # one walk of the function for the scans below (``ast.walk``'s order, which
         # ``_uses_array_features`` relies on): its names, stores and array features
-        nodes = nodes_of(self.node)
+        nodes = parsed.nodes()
+        parsed.forget_nodes()      # normalizing may change the tree
         self.namer = Namer(_names(nodes))        # Namer.for_function(self.node)
         self.body = []
         self.temps = set()

@@ -39,7 +39,7 @@ import numpy as np
 
 from .rules import ArrayRule, Attribute, Function, Method, Syntax
 from .errors import S2SDiffError, UnsupportedError
-from .ir import If, Loop, Passive, Step, store_names
+from .ir import If, Loop, Passive, Step, store_names, walk_steps
 from .liveness import loads_in_order, stores
 from .normalize import normalize
 from .normalize.entries import entry_index
@@ -74,9 +74,25 @@ def check(program, kinds=None):
     """Raise ``UnsupportedError`` unless ``program`` is exact under writes through
     aliases (the module docstring lists what is guaranteed).  ``kinds``: the
     ``Kind`` of each name, when known."""
-    _Analysis(program, kinds).run()
+    if any(map(_may_write, walk_steps(program.body))):
+        _Analysis(program, kinds).run()
     if kinds is None:                   # scalar code (NumPy code: lists of arrays are kinds')
         _refuse_lists_of_lists(program)
+
+
+def _may_write(step):
+    """Whether the analysis has anything to check on ``step``: a write in place
+    (``xs[i] = v``, ``xs.append(v)``, ``v += e``), ``out=``, a call of a user's function
+    (which may write into its arguments), a list display (``a + [x]`` joins lists: see
+    ``_mark_mutable``).  Code without any such step writes nothing another name could
+    miss, and skips the analysis."""
+    if step.mutates or step.augmented:
+        return True
+    value = step.value
+    if value.__class__ is ast.Call and value.keywords:
+        return True
+    key = getattr(step.rule, "key", None)
+    return key == _DISPLAY or key == _CALL and isinstance(step.callee, types.FunctionType)
 
 
 def _refuse_lists_of_lists(program):

@@ -185,12 +185,15 @@ def unchecked_parameters(program):
     checked = set()
     used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
     checked |= sequence_parameters(program)
+    candidates = set(program.params) - set(program.opaque_params)
     for step in program.steps:
         names = [a.id for a in step.args if isinstance(a, ast.Name)]
         used.update(names)
         reached = set().union(*(sources.get(n, set()) for n in names))
         if _rejects_non_reals(step):
             checked |= reached
+            if checked >= candidates:
+                return []          # every parameter checked: the rest changes nothing
         elif isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)):
             sources[step.target] = reached
     return [p for p in program.params if p in used and p not in checked

@@ -74,6 +74,7 @@ import builtins
 from ast import Constant
 import inspect
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as _np
@@ -238,10 +239,21 @@ class Partials(Rule):
     @property
     def arity(self):
         """Number of arguments, or None for a variadic primitive."""
-        params = list(inspect.signature(self.forward).parameters.values())[1:]
-        if any(p.kind is p.VAR_POSITIONAL for p in params):
-            return None
-        return len(params)
+        return _arity(self.forward)
+
+
+_arities = weakref.WeakKeyDictionary()     # a rule's forward -> its arity
+
+
+def _arity(forward):
+    """``Partials.arity`` of the rule whose forward is ``forward`` (its signature read
+    once: normalizing asks for every call)."""
+    known = _arities.get(forward)
+    if known is None:
+        params = list(inspect.signature(forward).parameters.values())[1:]
+        known = -1 if any(p.kind is p.VAR_POSITIONAL for p in params) else len(params)
+        _arities[forward] = known
+    return None if known == -1 else known
 
 
 @dataclass(frozen=True)

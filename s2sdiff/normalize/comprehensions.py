@@ -84,7 +84,14 @@ def _too_deep(parsed, node):
                         hint="Split it into several assignments.")
 
 
+# the classes of the nodes ``_rewritable`` may accept (a cheap test first: it sees them all)
+_MAYBE_REWRITABLE = frozenset((*_COMPREHENSIONS, ast.Dict, ast.DictComp, ast.For, ast.Call,
+                               ast.List, ast.Tuple, ast.Assign))
+
+
 def _rewritable(node):
+    if node.__class__ not in _MAYBE_REWRITABLE:
+        return False
     if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
         return True
     if isinstance(node, ast.For) and headers.candidate(node.iter):

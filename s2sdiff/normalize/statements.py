@@ -380,6 +380,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         ``nodes``: the function's, in ``ast.walk``'s order."""
         appends = set()      # ast.walk visits a call before its function: one walk
         for node in nodes:
+            if node.__class__ not in _ARRAY_FEATURE_CLASSES:
+                continue
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "append":
                 appends.add(id(node.func))
@@ -399,6 +401,9 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                     and not isinstance(node.slice.value, int):
                 return True
         return False
+
+
+_ARRAY_FEATURE_CLASSES = frozenset((ast.Call, ast.BinOp, ast.Attribute, ast.Subscript))
 
 
 class _Rename(ast.NodeTransformer):

@@ -44,6 +44,7 @@ from .liveness import loads_in_order, stores
 from .normalize import normalize
 from .normalize.entries import entry_index
 from .parse import parse
+from .scalar_inputs import refuse_lists_of_lists
 
 # Results that share storage with their first argument (NumPy views, or the object itself).
 VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(np.reshape),
@@ -77,40 +78,17 @@ def check(program, kinds=None):
     if any(map(_may_write, walk_steps(program.body))):
         _Analysis(program, kinds).run()
     if kinds is None:                   # scalar code (NumPy code: lists of arrays are kinds')
-        _refuse_lists_of_lists(program)
+        refuse_lists_of_lists(program)
 
 
 def _may_write(step):
-    """Whether the analysis has anything to check on ``step``: a write in place
-    (``xs[i] = v``, ``xs.append(v)``, ``v += e``), ``out=``, a call of a user's function
-    (which may write into its arguments), a list display (``a + [x]`` joins lists: see
-    ``_mark_mutable``).  Code without any such step writes nothing another name could
-    miss, and skips the analysis."""
-    if step.mutates or step.augmented:
-        return True
-    value = step.value
-    if value.__class__ is ast.Call and value.keywords:
+    """Whether the analysis has anything to check on ``step`` (code without such a step
+    skips it): a write in place (``xs[i] = v``, ``xs.append(v)``, ``v += e``), ``out=``, a
+    user's function (it may write into its arguments), a list display (``a + [x]``)."""
+    if step.mutates or step.augmented or step.value.__class__ is ast.Call and step.value.keywords:
         return True
     key = getattr(step.rule, "key", None)
     return key == _DISPLAY or key == _CALL and isinstance(step.callee, types.FunctionType)
-
-
-def _refuse_lists_of_lists(program):
-    """A list or tuple display holding another built from variables has no adjoint layout
-    in scalar code: refused at its line (a table of literals is data)."""
-    display = Syntax("display")
-    displays = {s.target: s for s in program.steps
-                if s.rule is not None and s.rule.key == display}
-    for step in displays.values():
-        for arg in step.args:
-            inner = displays.get(getattr(arg, "id", None))
-            if inner is not None and any(isinstance(a, ast.Name) for a in inner.args):
-                raise program.parsed.error(
-                    ast.Pass(lineno=step.lineno),
-                    f"s2sdiff cannot differentiate {program.name}: a list or tuple of lists "
-                    f"or tuples is not supported", construct="a list of lists",
-                    hint="Keep one list per row and read each by name, or make it a NumPy "
-                         "array (`np.array([[x, y], [y, x]])`), whose rows s2sdiff follows.")
 
 
 def writes_arguments(func):

@@ -265,11 +265,36 @@ def assigned_names(func):
 
 def validate(program):
     """Check that ``program`` has the shapes listed in the module docstring."""
-    defined = set(program.params)
+    defined = _Scope(None, program.params)
     program._assigned_names = None
     _validate_block(program.body, defined, program)
+    defined.update(all_targets(program.body))
     for output in program.outputs:
-        _check_atom(output, defined | all_targets(program.body), program)
+        _check_atom(output, defined, program)
+
+
+class _Scope:
+    """Names bound: a block's own, then its enclosing blocks' (a block's names are not
+    copied into each block nested in it: a long function has hundreds)."""
+
+    __slots__ = ("own", "outer")
+
+    def __init__(self, outer, own=()):
+        self.own, self.outer = set(own), outer
+
+    def __contains__(self, name):
+        scope = self
+        while scope is not None:
+            if name in scope.own:
+                return True
+            scope = scope.outer
+        return False
+
+    def add(self, name):
+        self.own.add(name)
+
+    def update(self, names):
+        self.own.update(names)
 
 
 def _validate_block(items, defined, program):
@@ -281,14 +306,14 @@ def _validate_block(items, defined, program):
             continue
         if isinstance(item, If):
             _check_atom(item.test, defined, program)
-            _validate_block(item.body, set(defined), program)
-            _validate_block(item.orelse, set(defined), program)
-            defined |= all_targets(item.body) | all_targets(item.orelse)
+            _validate_block(item.body, _Scope(defined), program)
+            _validate_block(item.orelse, _Scope(defined), program)
+            defined.update(all_targets(item.body) | all_targets(item.orelse))
             continue
         if isinstance(item, Loop):
-            inner = defined | set(item.carried) | set(store_names(item.target))
+            inner = _Scope(defined, set(item.carried) | set(store_names(item.target)))
             _validate_block(item.body, inner, program)
-            defined |= inner | all_targets(item.body)
+            defined.update(inner.own | all_targets(item.body))
             continue
         assert isinstance(item, Step), item
         assert item.target.isidentifier(), item.target
@@ -317,9 +342,10 @@ def copied_unbound(items, bound):
     """
     found = []
 
-    def visit(items, bound):
-        """The names bound after ``items`` (None: they end in a jump)."""
-        bound = set(bound)                 # this block's own, added to in place
+    def visit(items, outer):
+        """The names ``items`` bind on every path through them (None: they end in a
+        jump); ``outer``: those bound before them."""
+        bound = _Scope(outer)
         for item in items:
             if isinstance(item, Step):
                 if getattr(item.rule, "key", None) == rules.Syntax("copy") \
@@ -332,15 +358,14 @@ def copied_unbound(items, bound):
                 arms = [arm for arm in arms if arm is not None]
                 if not arms:
                     return None
-                bound = set.intersection(*arms)
+                bound.update(set.intersection(*arms))
             elif isinstance(item, Loop):
-                inner = bound | set(item.carried) | set(store_names(item.target))
-                visit(item.body, inner)
+                visit(item.body, _Scope(bound, set(item.carried) | set(store_names(item.target))))
                 bound.update(item.carried)
             elif isinstance(item, Jump):
                 return None
-        return bound
-    visit(items, bound)
+        return bound.own
+    visit(items, _Scope(None, bound))
     assigned = all_targets(items)
     return [name for name in found if name in assigned]
 

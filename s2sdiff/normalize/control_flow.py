@@ -439,7 +439,9 @@ class Mentions:
                     where.setdefault(n, []).append(i)
             entry = self.lists[id(stmts)] = (stmts, where)
         found = entry[1].get(name, ())
-        return found[bisect.bisect_left(found, start):]
+        # lazily: the caller stops at the first that reads or assigns the name (a slice
+        # would copy every later position, for each loop and branch of a long function)
+        return (found[k] for k in range(bisect.bisect_left(found, start), len(found)))
 
 
 def _upward_exposed(stmts, name, assigned, start=0, names=None):

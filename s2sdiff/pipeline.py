@@ -61,7 +61,7 @@ from .forward import forward
 from .forward.arrays import forward_refused
 from .kinds import free_data
 from .normalize import normalize
-from .methods import check_instance
+from .methods import check_instance, instance_variant
 from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
 from .reverse import reverse
@@ -432,6 +432,10 @@ class Renewal:
 
     def __call__(self, *args, **kwargs):
         check_instance(self.options[0], args)     # a method's instance (methods.py)
+        other = instance_variant(self.options[0], args)   # its attributes' classes changed
+        if other is not None:
+            return generate(other, *self.options[1:], layout=self.layout,
+                            checkpoint=self.checkpoint, has_aux=self.has_aux)(*args, **kwargs)
         variant = _with_passed_functions(self.options[0], args, kwargs)
         if variant is not None:
             return self._variant(variant)(*args, **kwargs)

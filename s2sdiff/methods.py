@@ -193,9 +193,9 @@ class _Rewriter(ast.NodeTransformer):
         found = _lookup(self.parsed, self.cls, self.me, func)
         if isinstance(found, staticmethod):
             return True
-        target = _type_target(self.parsed, self.cls, self.me, func.value)
+        target = _receiver(self.parsed, self.cls, self.me, func.value)
         if isinstance(found, types.FunctionType) and node.args and target and target[1]:
-            return _same_object(self.parsed, node.args[0], func.value.args[0])
+            return _same_object(self.parsed, node.args[0], _load(self.me, target[1]))
         return isinstance(found, types.FunctionType) and bool(node.args) \
             and isinstance(node.args[0], ast.Name) and node.args[0].id == self.me
 
@@ -354,15 +354,23 @@ def _lookup(parsed, cls, me, func):
     target = _type_target(parsed, cls, me, owner)
     if target is not None:
         return inspect.getattr_static(target[0], func.attr, None)
-    if _is_call_of(owner, "super") and len(owner.args) == 2 and not owner.keywords \
-            and isinstance(owner.args[0], ast.Name) and _is_call_of(owner.args[1], "type") \
-            and len(owner.args[1].args) == 1 and isinstance(owner.args[1].args[0], ast.Name) \
-            and owner.args[1].args[0].id == me and parsed.lookup("super", None) is super \
-            and parsed.lookup("type", None) is type:
+    target = _receiver(parsed, cls, me, owner)
+    if target is not None:                  # super(C, type(me)) or super(C, type(me.l1))
         defining = parsed.lookup(owner.args[0].id, None)
-        if isinstance(defining, type) and defining in cls.__mro__:
-            return _after(cls, defining, func.attr)
+        if isinstance(defining, type) and defining in target[0].__mro__:
+            return _after(target[0], defining, func.attr)
     return None
+
+
+def _receiver(parsed, cls, me, owner):
+    """``(class, path)`` of the instance of ``type(me.path)`` or ``super(C, type(me.path))``
+    (``owner``), else None."""
+    if _is_call_of(owner, "super") and len(owner.args) == 2 and not owner.keywords \
+            and isinstance(owner.args[0], ast.Name) and parsed.lookup("super", None) is super:
+        owner = owner.args[1]
+    elif _is_call_of(owner, "super"):
+        return None
+    return _type_target(parsed, cls, me, owner)
 
 
 def instance_call(func):
@@ -403,7 +411,7 @@ def resolve(parsed, func):
         return found.__func__
     if isinstance(found, types.FunctionType):
         attributes = attributes_of(parsed.func)
-        target = _type_target(parsed, cls, me, func.value)
+        target = _receiver(parsed, cls, me, func.value)
         if target is not None and target[1]:         # type(self.l1).forward
             return specialised(found, target[0], sub_key(attributes, target[1]))
         return specialised(found, cls, attributes)

@@ -273,6 +273,7 @@ def _differentiate(program, facts, kind, single):
     tangents as parameters), reverse mode otherwise (cotangents as parameters for
     ``COTANGENT_KINDS``; a pullback returns a single gradient alone)."""
     name = f"{_LISTING_NAMES.get(kind, kind)}_{program.name}"
+    program.namer.reserve(name)      # a callee of the same name (a layer's forward): another
     with_value = kind == "value_and_grad"
     if kind in FORWARD_KINDS:
         return forward(program, facts, jvp=kind == "jvp", with_value=with_value,

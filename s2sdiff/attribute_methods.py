@@ -313,6 +313,35 @@ def refusal(parsed, func, me, cls):
             f"through its class (`ItsClass.{func.attr}({owner_text}, ...)`).")
 
 
+def taken_from(parsed, func, me):
+    """``(construct, hint)`` for ``layer.m(...)``, ``layer`` a local variable taken from
+    an attribute of ``me`` (``for layer in self.layers``, ``layer = self.l1``), else None."""
+    owner = func.value.id
+    if parsed.lookup(owner, _MISSING) is not _MISSING:
+        return None                           # a global or a closure's: not a local
+    for node in ast.walk(parsed.node):
+        if isinstance(node, ast.For):
+            target, source = node.target, node.iter
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, source = node.targets[0], node.value
+        else:
+            continue
+        root = source
+        while isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        if isinstance(target, ast.Name) and target.id == owner and isinstance(root, ast.Name) \
+                and root.id == me and source is not root:
+            instead = f"give each object its own attribute and call them in turn " \
+                f"({me}.l1.{func.attr}(h), {me}.l2.{func.attr}(h))" \
+                if isinstance(node, ast.For) else \
+                f"call `{ast.unparse(source)}.{func.attr}(...)` where it is called"
+            return (f"method call `{ast.unparse(func)}(...)` of `{owner}`, an object taken "
+                    f"from `{ast.unparse(source)}`",
+                    f"s2sdiff resolves methods of `{me}` and of objects in its attributes, "
+                    f"called through them: {instead}; or call a module-level function.")
+    return None
+
+
 _MUTATORS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
              "setdefault", "add", "discard", "sort", "reverse", "fill", "resize", "put",
              "write", "send"}

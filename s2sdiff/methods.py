@@ -40,7 +40,7 @@ import weakref
 
 from . import rules
 from .attribute_methods import attributes_of, chain_of, check_shadowing, class_tests, \
-    classes, key_for, label, matches, plain_getattribute, refusal, source_function, \
+    classes, key_for, label, matches, plain_getattribute, refusal, source_function, taken_from, \
     sub_key, writes as _writes
 from .attribute_methods import is_method as _is_method, mangled as _mangled
 from .errors import UnsupportedError
@@ -531,7 +531,9 @@ def unresolved(parsed, func):
     positional = [a.arg for a in args.posonlyargs + args.args]
     owner, name = func.value.id, func.attr
     if not positional or owner != positional[0]:
-        return None
+        me = _instance_name(parsed) if class_of(parsed.func) is not None else None
+        return taken_from(parsed, func, me) if me is not None and owner != me \
+            and rules.lookup(Method(name)) is None else None
     call = f"method call `{owner}.{name}(...)`"
     cls = class_of(parsed.func)
     if cls is None:

@@ -440,8 +440,8 @@ class HoldsFactory:
 
 @pytest.mark.parametrize("make, name, construct", [
     (Holder, "via_property", "of the property `self.act`"),
-    (Holder, "via_list", "method call `layer.forward(...)`"),
-    (Holder, "via_local", "method call `layer.apply(...)`"),
+    (Holder, "via_list", "method call `layer.forward(...)` of `layer`, an object taken from `self.layers`"),
+    (Holder, "via_local", "method call `layer.apply(...)` of `layer`, an object taken from `self._act`"),
     (Holder, "via_missing", "method call `self.nothing.forward(...)` of the object"),
     (HoldsFactory, "calls", "call of the classmethod `self.factory.make(...)`"),
 ])

@@ -510,12 +510,14 @@ def instance_variant(func, args):
         return None
     origin = unspecialised(func)
     if source_function(origin) is not origin or class_of(func) is not type(args[0]):
-        code = func.__code__
+        user = unspecialised(source_function(origin))
+        code = user.__code__
         raise UnsupportedError(
-            f"the code generated for {func.__qualname__} was generated for attributes of "
-            f"other classes than those of this instance (an attribute was rebound after "
-            f"it was made)", construct="class of an attribute changed",
-            hint="Differentiate the bound method of the instance as it is now.",
+            f"the code generated from {user.__qualname__} (a derivative of a derivative) "
+            f"was generated for attributes of other classes than those of this instance "
+            f"(an attribute was rebound since)", construct="class of an attribute changed",
+            hint=f"Differentiate the bound method of the instance as it is now again "
+                 f"(hessian(obj.{user.__name__})).",
             filename=code.co_filename, lineno=code.co_firstlineno)
     return specialised(origin, type(args[0]), key_for(origin, args[0]))
 

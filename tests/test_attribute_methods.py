@@ -458,3 +458,115 @@ def test_an_attribute_assigned_inside_the_function_is_refused():
     with pytest.raises(S2SDiffError) as caught:
         grad(Holder().reassigns)(0.5)
     assert "self._act = SinAct(1.0)" in str(caught.value)
+
+
+def test_a_second_derivative_after_an_attribute_is_rebound_is_refused():
+    model = Scalar(TanhAct(2.0))
+    h = hessian(model.loss, wrt="w")
+    assert h(0.7, 0.3, 0.2) == pytest.approx(
+        numeric2(lambda w: model.loss(w, 0.3, 0.2), 0.7), rel=1e-5)
+    model.act = SinAct(0.5)
+    with pytest.raises(UnsupportedError) as caught:
+        h(0.7, 0.3, 0.2)
+    assert "attributes of other classes" in str(caught.value)
+    assert "test_attribute_methods.py" in str(caught.value)
+    assert hessian(model.loss, wrt="w")(0.7, 0.3, 0.2) == pytest.approx(      # made again
+        numeric2(lambda w: model.loss(w, 0.3, 0.2), 0.7), rel=1e-5)
+    model.act = TanhAct(2.0)
+    assert h(0.7, 0.3, 0.2) == pytest.approx(                                 # as it was
+        numeric2(lambda w: model.loss(w, 0.3, 0.2), 0.7), rel=1e-5)
+
+
+# assorted attribute objects -----------------------------------------------------------
+
+class Squarer:
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    @staticmethod
+    def square(u):
+        return u * u
+
+    def scaled(self, u, *, shift=0.0):
+        return self.k * self.square(u + shift)
+
+
+class Assorted:
+    shared = Squarer(0.5)                      # a class attribute
+
+    def __init__(self):
+        self.__private = Squarer(2.0)          # mangled: _Assorted__private
+        self.slotted = Squarer(3.0)
+        self.alias = self.slotted              # the same object under two names
+
+    def loss(self, x):
+        return (self.__private.scaled(x) + self.slotted.scaled(x, shift=0.5)
+                + self.alias.square(x) + self.shared.scaled(math.sin(x)))
+
+
+def assorted_value(x):
+    return 2.0 * x * x + 3.0 * (x + 0.5) ** 2 + x * x + 0.5 * math.sin(x) ** 2
+
+
+def test_slots_staticmethods_keywords_private_shared_and_class_attributes():
+    model = Assorted()
+    expected = numeric(assorted_value, 0.4)
+    assert grad(model.loss)(0.4) == pytest.approx(expected, rel=1e-7)
+    assert derivative(model.loss)(0.4) == pytest.approx(expected, rel=1e-7)
+    assert "__dict__" not in grad(model.loss).source.splitlines()[4]     # slots: no shadowing
+
+
+class Tupled:
+    def __init__(self):
+        self.pair = PairMaker()
+
+    def loss(self, x):
+        a, b = self.pair.both(x)
+        return a * b
+
+
+class PairMaker:
+    def both(self, x):
+        return math.sin(x), math.cos(x)
+
+
+def test_an_attributes_method_returning_a_tuple():
+    assert grad(Tupled().loss)(0.3) == pytest.approx(math.cos(0.6), rel=1e-12)
+
+
+class Counting:
+    def __init__(self):
+        self.n = 0
+        self.k = 2.0
+
+    @property
+    def scale(self):
+        self.n += 1
+        return self.k
+
+    def apply(self, x):
+        return self.scale * x
+
+
+class ReadsCounting:
+    def __init__(self):
+        self.inner = Counting()
+
+    def through(self, x):
+        return self.inner.apply(x) * x
+
+
+def test_a_property_that_writes_read_in_an_attributes_method_is_refused():
+    with pytest.raises(UnsupportedError) as caught:
+        grad(ReadsCounting().through)(0.5)
+    assert "property with side effects" in str(caught.value.construct)
+    assert "assigns an attribute" in str(caught.value)
+
+
+def test_check_grad_of_a_model_of_layers():
+    from s2sdiff.check import check_grad
+    model = Model()
+    result = check_grad(model.loss, X, Y)
+    assert result.worst[3] <= 1

@@ -570,3 +570,138 @@ def test_check_grad_of_a_model_of_layers():
     model = Model()
     result = check_grad(model.loss, X, Y)
     assert result.worst[3] <= 1
+
+
+# programs written in that style --------------------------------------------------------
+
+class Cell:
+    def __init__(self, n_in, n_hidden):
+        self.Wh = 0.5 * RNG.normal(size=(n_hidden, n_hidden))
+        self.Wx = RNG.normal(size=(n_in, n_hidden))
+        self.b = 0.1 * RNG.normal(size=n_hidden)
+
+    def forward(self, h, x):
+        return np.tanh(h @ self.Wh + x @ self.Wx + self.b)
+
+
+class Readout:
+    def __init__(self, n_hidden):
+        self.V = RNG.normal(size=(n_hidden, 2))
+
+    def forward(self, h):
+        return h @ self.V
+
+
+class RNN:
+    """A recurrent network whose cell and readout are objects; the cell runs in a loop."""
+
+    def __init__(self):
+        self.cell, self.readout = Cell(2, 3), Readout(3)
+
+    def loss(self, xs, h0):
+        h = h0
+        for t in range(xs.shape[0]):
+            h = self.cell.forward(h, xs[t])
+        return np.sum(self.readout.forward(h) ** 2)
+
+
+class HardSpring:
+    def __init__(self, k, c):
+        self.k, self.c = k, c
+
+    def force(self, x):
+        return -self.k * x - self.c * x ** 3
+
+
+class QuadraticDrag:
+    def __init__(self, mu):
+        self.mu = mu
+
+    def force(self, v):
+        return -self.mu * v * abs(v)
+
+
+class LinearDrag(QuadraticDrag):
+    def force(self, v):
+        return -self.mu * v
+
+
+class Oscillator:
+    """Semi-implicit Euler of x'' = spring(x) + drag(x'), the forces objects (scalar code)."""
+
+    def __init__(self, drag):
+        self.spring, self.drag, self.dt = HardSpring(2.0, 0.3), drag, 0.05
+
+    def energy(self, x, v):
+        return 0.5 * v * v + 0.5 * self.spring.k * x * x
+
+    def simulate(self, x0, v0, n):
+        x, v = x0, v0
+        for _ in range(n):
+            v = v + self.dt * (self.spring.force(x) + self.drag.force(v))
+            x = x + self.dt * v
+        return self.energy(x, v)
+
+
+class LayerNorm:
+    def __init__(self, eps):
+        self.eps = eps
+
+    def apply(self, X):
+        mu = np.mean(X, axis=1, keepdims=True)
+        var = np.mean((X - mu) ** 2, axis=1, keepdims=True)
+        return (X - mu) / np.sqrt(var + self.eps)
+
+
+class Attention:
+    def __init__(self, d):
+        self.Wq, self.Wk, self.Wv = (RNG.normal(size=(d, d)) / d for _ in range(3))
+
+    def scores(self, X):
+        S = (X @ self.Wq) @ (X @ self.Wk).T
+        E = np.exp(S - np.max(S, axis=1, keepdims=True))
+        return E / np.sum(E, axis=1, keepdims=True)
+
+    def forward(self, X):
+        return self.scores(X) @ (X @ self.Wv)
+
+
+class Block:
+    def __init__(self, d):
+        self.norm, self.attn = LayerNorm(1e-5), Attention(d)
+
+    def forward(self, X):
+        return X + self.attn.forward(self.norm.apply(X))
+
+
+class Transformer:
+    """A pre-norm attention block: methods of attributes of attributes (self.block.attn)."""
+
+    def __init__(self, d):
+        self.block = Block(d)
+
+    def loss(self, X):
+        return np.sum(np.tanh(self.block.forward(X)) ** 2)
+
+
+def test_program_recurrent_network():
+    model = RNN()
+    xs, h0 = RNG.normal(size=(4, 2)), RNG.normal(size=3)
+    dxs, dh0 = grad(model.loss)(xs, h0)
+    assert np.allclose(dxs, central(model.loss, [xs, h0], 0), rtol=1e-6, atol=1e-9)
+    assert np.allclose(dh0, central(model.loss, [xs, h0], 1), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("drag", [QuadraticDrag(0.4), LinearDrag(0.4)],
+                         ids=["quadratic", "linear"])
+def test_program_oscillator(drag):
+    model = Oscillator(drag)
+    dx0, dv0 = grad(model.simulate, wrt=("x0", "v0"))(0.8, -0.3, 30)
+    assert dx0 == pytest.approx(numeric(lambda x: model.simulate(x, -0.3, 30), 0.8), rel=1e-6)
+    assert dv0 == pytest.approx(numeric(lambda v: model.simulate(0.8, v, 30), -0.3), rel=1e-6)
+
+
+def test_program_attention_block():
+    model = Transformer(3)
+    X = RNG.normal(size=(4, 3))
+    assert np.allclose(grad(model.loss)(X), central(model.loss, [X], 0), rtol=1e-6, atol=1e-8)

@@ -105,7 +105,7 @@ def _calls(func):
     found = []
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
+    except Exception:       # unreadable (exec, a prompt...): nothing followed; refused later
         tree = None
     node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda,
                  ast.AsyncFunctionDef))), None) if tree is not None else None

@@ -26,9 +26,11 @@ a copy of ``func`` (same code, globals, closure) that knows ``cls``, made once p
 * refused when generated, at the line of the call (``unresolved``, ``check_read``): a
   classmethod, a property or another descriptor called, a method whose source cannot be
   read, ``super()`` with other arguments than ``(C, self)``, a class whose
-  ``__getattribute__`` is written in Python, a method of an attribute
-  (``self.layer.forward(x)``), a property read whose getter writes, and ``self.m(...)``
-  in a function that is not differentiated as a bound method.
+  ``__getattribute__`` is written in Python, a property read whose getter writes, and
+  ``self.m(...)`` in a function that is not differentiated as a bound method;
+* ``self.l1.forward(x)``, a method of an object held in an attribute, is resolved the
+  same way for the classes of the attributes of the instance at hand, which the key of
+  ``specialised`` includes (``attribute_methods.py``): ``type(self.l1).forward(self.l1, x)``.
 """
 
 import ast

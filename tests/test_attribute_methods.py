@@ -705,3 +705,28 @@ def test_program_attention_block():
     model = Transformer(3)
     X = RNG.normal(size=(4, 3))
     assert np.allclose(grad(model.loss)(X), central(model.loss, [X], 0), rtol=1e-6, atol=1e-8)
+
+
+def test_classes_defined_in_a_function_are_read_through_cells():
+    class Cube:
+        def __init__(self, k):
+            self.k = k
+
+        def apply(self, z):
+            return self.k * z ** 3
+
+    class Local:
+        def __init__(self, act):
+            self.act = act
+
+        def loss(self, x):
+            return self.act.apply(x) + x
+
+    cube, tanh = Local(Cube(2.0)), Local(TanhAct(1.5))
+    g = grad(cube.loss)
+    assert g(0.5) == pytest.approx(2.0 * 3 * 0.25 + 1.0, rel=1e-12)
+    assert grad(tanh.loss)(0.5) == pytest.approx(1.5 * tanh_prime(0.5) + 1.0, rel=1e-12)
+    guard = g.source.splitlines()[4]
+    assert "type(self.act) is not Cube_class" in guard and "Cube_class.apply" in guard, guard
+    cube.act = TanhAct(1.5)
+    assert g(0.5) == pytest.approx(1.5 * tanh_prime(0.5) + 1.0, rel=1e-12)

@@ -354,13 +354,25 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
             raise error.at(parsed.filename, line, parsed.source_line(line))
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                  program.params, specialise, free_data(program), parsed,
-                                 program.parameter_reads, flat=bool(layout))
+                                 program.parameter_reads, flat=bool(layout),
+                                 missing=_other_attributes(func, renewal))
     dispatched.append(result)
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
     if checkpoint is not None:
         result.checkpoint_report = Report(*checkpoint)
     return result
+
+
+def _other_attributes(func, renewal):
+    """``missing`` of the dispatcher of a method calling methods of attributes: an
+    instance whose attributes are of other classes goes to the code for them (through
+    ``renewal``, which checks it); any other missing attribute is the user's error."""
+    def missing(args, error):
+        if instance_variant(func, args) is None:
+            raise error
+        return renewal(*args)
+    return missing
 
 
 def refuse_opaque_wrt(program, wrt_names):

@@ -730,3 +730,27 @@ def test_classes_defined_in_a_function_are_read_through_cells():
     assert "type(self.act) is not Cube_class" in guard and "Cube_class.apply" in guard, guard
     cube.act = TanhAct(1.5)
     assert g(0.5) == pytest.approx(1.5 * tanh_prime(0.5) + 1.0, rel=1e-12)
+
+
+class Wave:
+    """A layer of another class, with other attribute names than Dense."""
+
+    def __init__(self, n):
+        self.s = np.linspace(0.5, 1.5, n)
+
+    def forward(self, x):
+        return np.sin(x * self.s)
+
+
+def test_numpy_an_attribute_rebound_to_an_object_with_other_attributes():
+    model = Model()
+    g = grad(model.loss, wrt="x")
+    assert np.allclose(g(X, Y), central(model.loss, [X, Y], 0), rtol=1e-6, atol=1e-9)
+    model.hidden = Wave(4)             # the code read self.hidden.W: Wave has none
+    for _ in range(2):
+        assert np.allclose(g(X, Y), central(model.loss, [X, Y], 0), rtol=1e-6, atol=1e-9)
+    model.hidden = Dense(4, 4)
+    assert np.allclose(g(X, Y), central(model.loss, [X, Y], 0), rtol=1e-6, atol=1e-9)
+    del model.hidden.W                 # the user's own error: stands as it is
+    with pytest.raises(AttributeError):
+        g(X, Y)

@@ -290,6 +290,7 @@ def guarded_calls(program):
         if step.callee is None or not isinstance(func, (ast.Name, ast.Attribute)):
             continue
         if methods.instance_call(func):         # type(self).m: what it was generated from
+            func = methods.guard_spelling(program.parsed, func)     # type(self.l1).m: C.m
             found.setdefault(ast.unparse(func), (func, methods.unspecialised(step.callee)))
             continue
         root = func
@@ -310,6 +311,7 @@ def guarded_calls(program):
                 continue
         found.setdefault(ast.unparse(func), (func, step.callee))
     for func, callee in program.inlined:          # helpers inlined (normalize/helpers.py)
+        func = methods.guard_spelling(program.parsed, func)
         found.setdefault(ast.unparse(func), (func, methods.unspecialised(callee)))
     return list(found.values())
 

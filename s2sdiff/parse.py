@@ -156,7 +156,8 @@ def current(func):
         renewal = getattr(func, "__s2sdiff_renewal__", None)
         if renewal is None or all(_holds(func, spelling, callee) for spelling, callee in checks):
             return func
-        func = renewal.current() if cls is None else methods.specialised(renewal.current(), cls)
+        func = renewal.current() if cls is None else methods.specialised(
+            renewal.current(), cls, methods.attributes_of(func))
     return func
 
 

@@ -30,7 +30,7 @@ Guarantees:
   returns that; code that calls no such function has no check;
 * ``render(..., standalone=True)`` gives the same function without that ``try`` (no
   reference to s2sdiff's argument checker) and without the checks, for ``eject``;
-  ``listing_of(generated)`` returns what a built function was rendered from.
+  ``listing.listing_of(generated)`` returns what a built function was rendered from.
 """
 
 import ast
@@ -40,13 +40,12 @@ import numbers
 import re
 import sys
 import types
-import weakref
 
 from . import extrema, sources
 from .build import unparse
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
-from .listing import Block, Comment, Line
+from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
 from .scalar_inputs import array_argument, truth_tested
 from . import syntax
@@ -56,7 +55,6 @@ INDENT = "    "
 TAG_COLUMN_LIMIT = 60
 CHECK_ARGUMENTS = "check_arguments"
 RENEW = "generate_again"
-_rendered = weakref.WeakKeyDictionary()    # built function -> (listing, signature)
 
 
 def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float",
@@ -241,11 +239,6 @@ class Later:
         self.cells = []
 
 
-def listing_of(generated):
-    """``(listing, signature)`` that the function ``generated`` was rendered from."""
-    return _rendered[generated]
-
-
 def _statement_text(stmt):
     if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple) and stmt.value.elts:
         elements = [unparse(e) for e in stmt.value.elts]
@@ -383,7 +376,7 @@ def compile_listing(listing):
     for name, value in injected.items():
         if isinstance(value, Later):
             value.cells.append(cells[name])
-    _rendered[result] = (listing, signature)
+    register(result, listing, signature)
     if guards:                 # parse.current: code made from this code checks these too
         result.__s2sdiff_checks__ = tuple(guarded_calls(program))
         result.__s2sdiff_renewal__ = renew
@@ -551,11 +544,10 @@ def _refuse_complex(frame):
         if frame is None or sources.is_generated(frame.f_code.co_filename):
             break
         frame = frame.f_back
-    generated = frame and next(
-        (f for f in list(_rendered.keys()) if f.__code__ is frame.f_code), None)
+    generated = frame and built_with(frame.f_code)
     if generated is None:
         return
-    program = _rendered[generated][0].origin
+    program = program_of(generated)
     steps = {s.target: s for s in program.steps}
     for name, value in frame.f_locals.items():
         if name in steps and _is_complex(value):

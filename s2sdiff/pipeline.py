@@ -54,7 +54,8 @@ import weakref
 
 from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
     tree_helpers, trees
-from .emit import Later, compile_listing, listing_of
+from .emit import Later, compile_listing
+from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
 from .forward import forward
@@ -209,8 +210,10 @@ def jvp_of(func, wrt):
 
 
 def _build(func, kind, wrt_names, single, optimize, explain, options, per_function,
-           ieee=False, layout=(), checkpoint=None, has_aux=False):
-    """The pipeline (see the module docstring); the result is cached in ``per_function``."""
+           ieee=False, layout=(), checkpoint=None, has_aux=False, keep=False):
+    """The pipeline (see the module docstring); the result is cached in ``per_function``.
+    Its listing is released (``listing.release``) unless ``keep``: what ``listing_of`` builds
+    again when asked."""
     with _lock:
         try:
             handed, _handoff.parsed = getattr(_handoff, "parsed", None), None
@@ -265,6 +268,14 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
         renewal.stale = weakref.ref(generated)
         _describe(generated, func, program)
         per_function[options] = generated
+        if keep:
+            return generated
+
+        def rebuild():
+            with _lock, collection_paused(), firewall(func):
+                return _build(func, kind, wrt_names, single, optimize, explain, None, {}, ieee,
+                              layout, checkpoint, has_aux, keep=True)
+        release(generated, rebuild)
         return _remember(generated)
 
 
@@ -531,12 +542,12 @@ def _ieee_version(func):
     ``ieee(...)``), else ``func``: the IEEE version of a second derivative differentiates
     it, so a gradient that is infinite (d sqrt(x)/dx at 0) is differentiated to inf/NaN."""
     try:
-        listing = listing_of(func)[0]
+        found = retry_of(func)
     except (KeyError, TypeError):
         return func
-    if not listing.retry:
+    if found is None:
         return func
-    retry = listing.injected[listing.retry[0]]
+    retry = found[1]
     if retry.generated is None:
         retry.generated = retry.build(())
     return retry.generated

@@ -344,8 +344,9 @@ def compile_listing(listing):
         refuse = argument_checker(program, filename).refuse_arrays
         params = [a.arg for a in signature.posonlyargs + signature.args]
         sequences = sequence_parameters(program)
+        name = program.name
         injected[listing.retry[0]].refuse_arrays = lambda error, args, kwargs: refuse(
-            error, program.name, sequences, {**dict(zip(params, args)), **kwargs})
+            error, name, sequences, {**dict(zip(params, args)), **kwargs})
 
     tree = syntax.parse(source, filename)
     outer_params = list(injected) + [n for n in parsed.closure if n not in injected]
@@ -412,12 +413,13 @@ def _checker(listing, filename, unchecked):
     transform = listing.scalar_output
     alternative = "s2sdiff.jvp for a Jacobian-vector product" if transform == "derivative" \
         else "s2sdiff.vjp(f, *args) for a vector-Jacobian product"
+    not_scalar = program.not_scalar_error()      # the program itself is not kept
 
     def check_scalar_output(function_name, sequences=(), /, **arguments):
         for name in reaching:
             shape = getattr(arguments.get(name), "shape", ())
             if isinstance(shape, tuple) and len(shape) > 0:
-                raise program.not_scalar(
+                raise not_scalar(
                     transform, f"an array when `{name}` is an array of shape {shape}",
                     f"Reduce it (np.sum, np.mean), or use {alternative}, or "
                     f"s2sdiff.jacobian(f) for the whole Jacobian.")
@@ -457,13 +459,14 @@ def argument_checker(program, filename):
     parsed = program.parsed
     where = (parsed.filename, parsed.node.lineno, parsed.source_line(parsed.node.lineno))
     lines = {step.number: step.lineno for step in program.steps}
+    numbers = program.kinds is None          # code generated for numbers (the program is not kept)
 
     def checker(function_name, sequences=(), /, **arguments):
         check_arguments(function_name, sequences, where, **arguments)
         inner = sys.exc_info()[1]          # what the generated code is handling
         if isinstance(inner, ArgumentError) and inner.function_name not in (None, function_name):
             raise _blame_call(inner, function_name, filename, lines, where) from inner
-        if inner is not None and program.kinds is None:      # code generated for numbers
+        if inner is not None and numbers:
             refuse_arrays(inner, function_name, sequences, arguments)
 
     def refuse_arrays(inner, function_name, sequences, arguments):

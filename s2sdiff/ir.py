@@ -206,20 +206,34 @@ class Program:
             hint="A negative number to a fractional power is complex in Python: keep the "
                  "base positive (abs(x) ** y), or use math.pow, which raises for it.")
 
+    def has_blocks_or_calls(self):
+        """Whether the program has branches, loops or calls (steps without partials)."""
+        return has_control_flow(self.body) or any(
+            isinstance(s.rule, rules.Structural) for s in self.steps)
+
     def not_scalar(self, transform, returned, hint, lineno=None):
         """The ``NotScalarError`` for ``transform`` of a function returning ``returned``, at
         the line that returned it (``lineno``) if known; otherwise at the last ``return``,
         saying so when there are several."""
-        where, which = self.return_stmt, ""
-        if lineno is not None:
-            where = ast.Pass(lineno=lineno)
-        else:
+        return self.not_scalar_error(lineno)(transform, returned, hint)
+
+    def not_scalar_error(self, lineno=None):
+        """``not_scalar`` with the place found now: a function of ``(transform, returned,
+        hint)`` that holds neither the program nor its trees (generated code keeps it)."""
+        which = ""
+        if lineno is None:
+            lineno = getattr(self.return_stmt, "lineno", self.parsed.node.lineno)
             returns = sum(isinstance(n, ast.Return) for n in own_nodes(self.parsed.node))
             if returns > 1:
                 which = f" (at one of its {returns} return statements; the last is shown)"
-        return self.parsed.error(
-            where, f"{transform} needs a scalar output, but {self.name} returns "
-            f"{returned}{which}", construct="non-scalar return", cls=NotScalarError, hint=hint)
+        filename, name, line = self.parsed.filename, self.name, self.parsed.source_line(lineno)
+
+        def error(transform, returned, hint):
+            return NotScalarError(
+                f"{transform} needs a scalar output, but {name} returns {returned}{which}",
+                filename=filename, lineno=lineno, source_line=line,
+                construct="non-scalar return", hint=hint)
+        return error
 
 
 def item_loads(item):

@@ -137,14 +137,15 @@ def copy_items(items):
 
 
 class _Released:
-    """What ``release`` keeps of a built function's listing: its signature, program and
-    IEEE retry, and how to build it again."""
+    """What ``release`` keeps of a built function's listing: its signature, IEEE retry,
+    whether its program has branches, loops or calls, and how to build it again."""
 
-    __slots__ = ("rebuild", "signature", "origin", "retry")
+    __slots__ = ("rebuild", "signature", "retry", "blocks_or_calls")
 
     def __init__(self, rebuild, listing, signature):
-        self.rebuild, self.signature, self.origin = rebuild, signature, listing.origin
+        self.rebuild, self.signature = rebuild, signature
         self.retry = listing.retry and (listing.retry, listing.injected[listing.retry[0]])
+        self.blocks_or_calls = listing.origin.has_blocks_or_calls()
 
 
 def release(generated, rebuild):
@@ -181,8 +182,15 @@ def listing_of(generated):
 
 def program_of(generated):
     """The ``Program`` the function ``generated`` was built from."""
+    return listing_of(generated)[0].origin
+
+
+def has_blocks_or_calls(generated):
+    """``Program.has_blocks_or_calls`` of the program ``generated`` was built from."""
     entry = _rendered[generated]
-    return entry.origin if isinstance(entry, _Released) else entry[0].origin
+    if isinstance(entry, _Released):
+        return entry.blocks_or_calls
+    return entry[0].origin.has_blocks_or_calls()
 
 
 def retry_of(generated):

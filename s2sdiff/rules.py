@@ -694,6 +694,37 @@ defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.s
        sample=Sample(Array((3, 3))))
 
 
+def _full_cotangent(c, correlate):
+    """``g`` of ``np.convolve(a, v, mode)`` (``correlate``: ``np.correlate``) placed where
+    its entries sit in the ``"full"`` output, zeros around: both are slices of it."""
+    (n,), (m,) = c.shape("a"), c.shape("v")
+    mode = c.static("mode", "valid" if correlate else "full")
+    length = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
+    offset = {"full": 0, "valid": min(n, m) - 1,
+              "same": n // 2 if correlate and n < m else (min(n, m) - 1) // 2}[mode]
+    if length == n + m - 1:
+        return c.g
+    return c.np.pad(c.g, _constant((offset, n + m - 1 - offset - length)))
+
+
+# np.convolve(a, v) is the "full" sum over a[i] v[k - i], np.correlate(a, v) that of
+# a[i] flip(v)[k - i]; "same" and "valid" slice it.  Each operand's cotangent correlates
+# the full cotangent with the other operand ("valid": one entry per entry of the operand).
+def _correlated(c, correlate, other):
+    """``np.correlate(full cotangent, other operand, "valid")``."""
+    return c.np.correlate(_full_cotangent(c, correlate), other, _constant("valid"))
+
+
+defvjp(Function(_np.convolve), lambda a, v, mode="full": None, jvp=_product_rule,
+       a=lambda c: _correlated(c, False, c.arg("v")),
+       v=lambda c: _correlated(c, False, c.arg("a")),
+       sample=Sample(Array((5,)), Array((3,)), mode="same"))
+defvjp(Function(_np.correlate), lambda a, v, mode="valid": None, jvp=_product_rule,
+       a=lambda c: _correlated(c, True, c.np.flip(c.arg("v"))),
+       v=lambda c: c.np.flip(_correlated(c, True, c.arg("a"))),
+       sample=Sample(Array((3,)), Array((5,)), mode="same"))
+
+
 def _inner(operand, other):
     """``np.inner(a, b)``'s adjoint for ``operand``: the output's axes are ``a``'s but the
     last, then ``b``'s but the last; ``g`` contracted with the other operand over the

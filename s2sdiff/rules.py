@@ -1039,6 +1039,11 @@ defvjp(Syntax("array getitem"), lambda a, index: None, a=lambda c: c.scatter_bac
 # positions the tied values fill (the earlier entry the earlier position), as JAX does.
 defvjp(Function(_np.sort), lambda a, axis=-1, kind=None: None, a=lambda c: _sort_back(c),
        jvp=lambda t: t.sorted_like(), sample=Sample(Array((3, 4)), axis=0))
+# np.bincount(x, weights=w): the sum of the weights at each index; back, each weight
+# reads its index's cotangent (the output's length depends on the data: data_shapes.py).
+defvjp(Function(_np.bincount), lambda x, weights=None, minlength=0: None,
+       weights=lambda c: Expr(ast.Subscript(c.g.node, c.arg("x").node, ast.Load())),
+       sample=Sample([0, 2, 2, 1], weights=Array((4,)), minlength=4))
 # np.take: scattered back with np.add.at, so a repeated index accumulates.
 defvjp(Function(_np.take), lambda a, indices, axis=None: None, a=lambda c: c.take_back(),
        sample=Sample(Array((3, 4)), [2, 0, 2], axis=1))

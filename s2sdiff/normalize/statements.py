@@ -195,6 +195,14 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                 raise self.error(call, "append with other than one argument")
             self.append(call.func.value, call.args[0], stmt)
             return
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr == "at" and call.args \
+                and type(self.resolve(call.func.value)).__name__ == "ufunc":
+            out = ast.unparse(call.args[0])
+            raise self.error(stmt, f"`{ast.unparse(call.func)}(...)`, which writes into `{out}` "
+                             f"in place", f"Build the result as a new array: for `np.add.at({out}, "
+                             f"idx, w)` with a one-dimensional `{out}`, `{out} = {out} + "
+                             f"np.bincount(idx, weights=w, minlength={out}.size)`.")
         raise self.error(stmt, "expression statement whose result is discarded",
                          "Assign the result to a variable; s2sdiff cannot follow side effects.")
 

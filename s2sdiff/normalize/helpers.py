@@ -559,16 +559,20 @@ def _bound_names(node, nodes=None):
     ``nodes``: ``node``'s, if walked already."""
     names = set()
     for sub in (ast.walk(node) if nodes is None else nodes):
-        if isinstance(sub, ast.arg):
+        cls = sub.__class__
+        if cls is ast.Name:
+            if sub.ctx.__class__ is not ast.Load:
+                names.add(sub.id)
+        elif cls is ast.arg:
             names.add(sub.arg)
-        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-            names.add(sub.id)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and sub is not node:
+        elif cls in _DEFINITIONS and sub is not node:
             names.add(sub.name)
-        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+        elif cls is ast.Import or cls is ast.ImportFrom:
             names.update((a.asname or a.name).split(".")[0] for a in sub.names)
     return names
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _resolve_in(parsed, func, local):

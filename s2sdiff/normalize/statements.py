@@ -430,9 +430,10 @@ def _names(nodes):
     """The names and parameter names among ``nodes`` (``Namer.for_function``'s)."""
     names = set()
     for n in nodes:
-        if isinstance(n, ast.Name):
+        cls = n.__class__
+        if cls is ast.Name:
             names.add(n.id)
-        elif isinstance(n, ast.arg):
+        elif cls is ast.arg:
             names.add(n.arg)
     return names
 

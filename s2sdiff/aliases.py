@@ -39,11 +39,12 @@ import numpy as np
 
 from .rules import ArrayRule, Attribute, Function, Method, Syntax
 from .errors import S2SDiffError, UnsupportedError
-from .ir import If, Loop, Passive, Step, store_names
+from .ir import If, Loop, Passive, Step, store_names, walk_steps
 from .liveness import loads_in_order, stores
 from .normalize import normalize
 from .normalize.entries import entry_index
 from .parse import parse
+from .scalar_inputs import refuse_lists_of_lists
 
 # Results that share storage with their first argument (NumPy views, or the object itself).
 VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(np.reshape),
@@ -74,27 +75,20 @@ def check(program, kinds=None):
     """Raise ``UnsupportedError`` unless ``program`` is exact under writes through
     aliases (the module docstring lists what is guaranteed).  ``kinds``: the
     ``Kind`` of each name, when known."""
-    _Analysis(program, kinds).run()
+    if any(map(_may_write, walk_steps(program.body))):
+        _Analysis(program, kinds).run()
     if kinds is None:                   # scalar code (NumPy code: lists of arrays are kinds')
-        _refuse_lists_of_lists(program)
+        refuse_lists_of_lists(program)
 
 
-def _refuse_lists_of_lists(program):
-    """A list or tuple display holding another built from variables has no adjoint layout
-    in scalar code: refused at its line (a table of literals is data)."""
-    display = Syntax("display")
-    displays = {s.target: s for s in program.steps
-                if s.rule is not None and s.rule.key == display}
-    for step in displays.values():
-        for arg in step.args:
-            inner = displays.get(getattr(arg, "id", None))
-            if inner is not None and any(isinstance(a, ast.Name) for a in inner.args):
-                raise program.parsed.error(
-                    ast.Pass(lineno=step.lineno),
-                    f"s2sdiff cannot differentiate {program.name}: a list or tuple of lists "
-                    f"or tuples is not supported", construct="a list of lists",
-                    hint="Keep one list per row and read each by name, or make it a NumPy "
-                         "array (`np.array([[x, y], [y, x]])`), whose rows s2sdiff follows.")
+def _may_write(step):
+    """Whether the analysis has anything to check on ``step`` (code without such a step
+    skips it): a write in place (``xs[i] = v``, ``xs.append(v)``, ``v += e``), ``out=``, a
+    user's function (it may write into its arguments), a list display (``a + [x]``)."""
+    if step.mutates or step.augmented or step.value.__class__ is ast.Call and step.value.keywords:
+        return True
+    key = getattr(step.rule, "key", None)
+    return key == _DISPLAY or key == _CALL and isinstance(step.callee, types.FunctionType)
 
 
 def writes_arguments(func):

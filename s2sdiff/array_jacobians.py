@@ -24,7 +24,7 @@ import numpy as np
 
 from . import pipeline
 from .errors import NotScalarError
-from .methods import specialised
+from .methods import attributes_of, specialised
 
 
 def _shape(value):
@@ -144,7 +144,7 @@ def hessian_products(jvp, values, names, positions, name):
         # scalar code (no specialisation) given arrays takes them as sequences (x[0] ** 2)
         kind = "vjp_arrays" if code is not unbound else "vjp"
         if instance:            # self.m(...) resolves for the instance's class (methods.py)
-            code = specialised(code, type(instance[0]))
+            code = specialised(code, type(instance[0]), attributes_of(unbound))
         reverse = pipeline.generate(code, kind, names, False)
         products = reverse(*instance, *arguments, 0.0, 1.0)   # seeds: value 0, tangent 1
         return [float(p) if _shape(values[position]) == () else

@@ -3,13 +3,14 @@
 NumPy code is generated for the kinds (shapes, dtypes) of its arguments, from a run on
 the first call's values (``kinds.infer``).  ``X[X[:, 0] > 0]`` keeps as many rows as the
 mask has ``True`` entries, and ``np.nonzero``, ``np.flatnonzero``, ``np.argwhere``,
-``np.unique``, ``np.extract``, ``np.compress`` and ``np.where`` with one argument return
-as many entries as the data calls for: code generated for one count would fold that
-count into what follows (``np.mean``'s ``1 / n``, an adjoint's broadcast) and be wrong
-for another.  ``guard`` therefore follows each such value in the forward sweep with a
-test of its shape against the one the code was generated for; on a mismatch the code
-returns ``specialise_again(shapes, *args)``: the dispatcher's code for these arguments
-and these data shapes, generated once per shapes seen (``dispatch.py``).
+``np.unique``, ``np.extract``, ``np.compress``, ``np.bincount`` and ``np.where`` with one
+argument return as many entries as the data calls for: code generated for one count
+would fold that count into what follows (``np.mean``'s ``1 / n``, an adjoint's
+broadcast) and be wrong for another.  ``guard`` therefore follows each such value in
+the forward sweep with a test of its shape against the one the code was generated for;
+on a mismatch the code returns ``specialise_again(shapes, *args)``: the dispatcher's
+code for these arguments and these data shapes, generated once per shapes seen
+(``dispatch.py``).
 
 The guard reads::
 
@@ -26,7 +27,8 @@ from .ir import walk_steps
 from .listing import Block, Comment, Line
 
 AGAIN = "specialise_again"
-_COUNTED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.extract, np.compress}
+_COUNTED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.extract, np.compress,
+            np.bincount}
 
 
 def dependent_steps(program):

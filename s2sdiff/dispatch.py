@@ -27,7 +27,8 @@ from .typing import Dispatcher
 
 def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
                specialise: Callable[..., Any], free: Sequence[str] = (), parsed: Any = None,
-               parameter_reads: Sequence[str] = (), flat: bool = False) -> Dispatcher[...]:
+               parameter_reads: Sequence[str] = (), flat: bool = False,
+               missing: Callable[..., Any] | None = None) -> Dispatcher[...]:
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
     The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
@@ -36,7 +37,9 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
     cost is computing it and one dictionary lookup.  ``parameter_reads``: attributes of
     parameters the function reads as data (``self.w``), keyed the same way.  ``flat``:
     ``params`` are the leaves of tree parameters (``trees.flatten``), each passed by
-    position.
+    position.  ``missing(args, error)``: what a call whose key reads an attribute the
+    argument lacks returns (``self.l1.W`` of a model whose ``l1`` is now of another
+    class, ``attribute_methods.py``); without it the ``AttributeError`` stands.
     """
     table = {}
     lock = threading.Lock()
@@ -79,7 +82,13 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
 
     def slow(*args, **kwargs):
         args = positional(args, kwargs)
-        generated = table.get(_key(args))
+        try:
+            key = _key(args)
+        except AttributeError as error:
+            if missing is None:
+                raise
+            return missing(args, error)
+        generated = table.get(key)
         if generated is None:
             generated = make(args)
         return generated(*args)
@@ -91,7 +100,8 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
     free_parts = list(free_parts) + [
         f"(s2sdiff_v.shape, s2sdiff_v.dtype) if type(s2sdiff_v := {key}) is s2sdiff_ndarray "
         f"else s2sdiff_other(s2sdiff_v)" for key in parameter_reads]
-    dispatch = _fast_path(params, table, slow, required, free_parts, free_names)
+    dispatch = _fast_path(params, table, slow, required, free_parts, free_names,
+                          missing is not None)
 
     by_data: dict[Any, Any] = {}
 
@@ -193,12 +203,15 @@ def _value_key(value):
     return _argument_key(value)
 
 
-def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None):
+def _fast_path(params, table, slow, required=None, free_parts=(), free_names=None,
+               attributes=False):
     """``f(a, b)``: look the kinds of exactly the user's arguments up inline (no ``*args``
     packing, no loop), under the user's parameter names, so that passing them by name
     takes this path too; anything else (other keywords, defaults, the cotangents of a vjp)
     goes through ``slow``.  Parameters from ``required`` on may be left out (they have
-    defaults, or are keyword-only).  Every other name in it starts with ``s2sdiff_``."""
+    defaults, or are keyword-only).  Every other name in it starts with ``s2sdiff_``.
+    ``attributes``: the key reads attributes an argument may lack (``dispatcher``'s
+    ``missing``), and ``slow`` takes such a call."""
     names = list(params)
     required = len(names) if required is None else required
     key = ", ".join([f"({a}.shape, {a}.dtype) if type({a}) is s2sdiff_ndarray else "
@@ -220,7 +233,11 @@ def _fast_path(params, table, slow, required=None, free_parts=(), free_names=Non
               f"    if s2sdiff_more or s2sdiff_kwargs{test}:\n"
               f"        return s2sdiff_slow({given}, "
               f"{'' if optional else '*s2sdiff_more, '}**s2sdiff_kwargs)\n"
-              f"    s2sdiff_generated = s2sdiff_get(({key},))\n"
+              + (f"    try:\n"
+                 f"        s2sdiff_generated = s2sdiff_get(({key},))\n"
+                 f"    except AttributeError:\n"
+                 f"        return s2sdiff_slow({', '.join(names)})\n" if attributes else
+                 f"    s2sdiff_generated = s2sdiff_get(({key},))\n") +
               f"    if s2sdiff_generated is None:\n"
               f"        return s2sdiff_slow({', '.join(names)})\n"
               f"    return s2sdiff_generated({', '.join(names)})\n")

@@ -30,7 +30,7 @@ Guarantees:
   returns that; code that calls no such function has no check;
 * ``render(..., standalone=True)`` gives the same function without that ``try`` (no
   reference to s2sdiff's argument checker) and without the checks, for ``eject``;
-  ``listing_of(generated)`` returns what a built function was rendered from.
+  ``listing.listing_of(generated)`` returns what a built function was rendered from.
 """
 
 import ast
@@ -40,13 +40,12 @@ import numbers
 import re
 import sys
 import types
-import weakref
 
 from . import extrema, sources
 from .build import unparse
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
-from .listing import Block, Comment, Line
+from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
 from .scalar_inputs import array_argument, truth_tested
 from . import syntax
@@ -56,7 +55,6 @@ INDENT = "    "
 TAG_COLUMN_LIMIT = 60
 CHECK_ARGUMENTS = "check_arguments"
 RENEW = "generate_again"
-_rendered = weakref.WeakKeyDictionary()    # built function -> (listing, signature)
 
 
 def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float",
@@ -185,12 +183,15 @@ def unchecked_parameters(program):
     checked = set()
     used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
     checked |= sequence_parameters(program)
+    candidates = set(program.params) - set(program.opaque_params)
     for step in program.steps:
         names = [a.id for a in step.args if isinstance(a, ast.Name)]
         used.update(names)
         reached = set().union(*(sources.get(n, set()) for n in names))
         if _rejects_non_reals(step):
             checked |= reached
+            if checked >= candidates:
+                return []          # every parameter checked: the rest changes nothing
         elif isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)):
             sources[step.target] = reached
     return [p for p in program.params if p in used and p not in checked
@@ -238,11 +239,6 @@ class Later:
         self.cells = []
 
 
-def listing_of(generated):
-    """``(listing, signature)`` that the function ``generated`` was rendered from."""
-    return _rendered[generated]
-
-
 def _statement_text(stmt):
     if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple) and stmt.value.elts:
         elements = [unparse(e) for e in stmt.value.elts]
@@ -287,6 +283,7 @@ def guarded_calls(program):
         if step.callee is None or not isinstance(func, (ast.Name, ast.Attribute)):
             continue
         if methods.instance_call(func):         # type(self).m: what it was generated from
+            func = methods.guard_spelling(program.parsed, func)     # type(self.l1).m: C.m
             found.setdefault(ast.unparse(func), (func, methods.unspecialised(step.callee)))
             continue
         root = func
@@ -307,6 +304,7 @@ def guarded_calls(program):
                 continue
         found.setdefault(ast.unparse(func), (func, step.callee))
     for func, callee in program.inlined:          # helpers inlined (normalize/helpers.py)
+        func = methods.guard_spelling(program.parsed, func)
         found.setdefault(ast.unparse(func), (func, methods.unspecialised(callee)))
     return list(found.values())
 
@@ -346,8 +344,9 @@ def compile_listing(listing):
         refuse = argument_checker(program, filename).refuse_arrays
         params = [a.arg for a in signature.posonlyargs + signature.args]
         sequences = sequence_parameters(program)
+        name = program.name
         injected[listing.retry[0]].refuse_arrays = lambda error, args, kwargs: refuse(
-            error, program.name, sequences, {**dict(zip(params, args)), **kwargs})
+            error, name, sequences, {**dict(zip(params, args)), **kwargs})
 
     tree = syntax.parse(source, filename)
     outer_params = list(injected) + [n for n in parsed.closure if n not in injected]
@@ -378,7 +377,7 @@ def compile_listing(listing):
     for name, value in injected.items():
         if isinstance(value, Later):
             value.cells.append(cells[name])
-    _rendered[result] = (listing, signature)
+    register(result, listing, signature)
     if guards:                 # parse.current: code made from this code checks these too
         result.__s2sdiff_checks__ = tuple(guarded_calls(program))
         result.__s2sdiff_renewal__ = renew
@@ -414,12 +413,13 @@ def _checker(listing, filename, unchecked):
     transform = listing.scalar_output
     alternative = "s2sdiff.jvp for a Jacobian-vector product" if transform == "derivative" \
         else "s2sdiff.vjp(f, *args) for a vector-Jacobian product"
+    not_scalar = program.not_scalar_error()      # the program itself is not kept
 
     def check_scalar_output(function_name, sequences=(), /, **arguments):
         for name in reaching:
             shape = getattr(arguments.get(name), "shape", ())
             if isinstance(shape, tuple) and len(shape) > 0:
-                raise program.not_scalar(
+                raise not_scalar(
                     transform, f"an array when `{name}` is an array of shape {shape}",
                     f"Reduce it (np.sum, np.mean), or use {alternative}, or "
                     f"s2sdiff.jacobian(f) for the whole Jacobian.")
@@ -459,13 +459,14 @@ def argument_checker(program, filename):
     parsed = program.parsed
     where = (parsed.filename, parsed.node.lineno, parsed.source_line(parsed.node.lineno))
     lines = {step.number: step.lineno for step in program.steps}
+    numbers = program.kinds is None          # code generated for numbers (the program is not kept)
 
     def checker(function_name, sequences=(), /, **arguments):
         check_arguments(function_name, sequences, where, **arguments)
         inner = sys.exc_info()[1]          # what the generated code is handling
         if isinstance(inner, ArgumentError) and inner.function_name not in (None, function_name):
             raise _blame_call(inner, function_name, filename, lines, where) from inner
-        if inner is not None and program.kinds is None:      # code generated for numbers
+        if inner is not None and numbers:
             refuse_arrays(inner, function_name, sequences, arguments)
 
     def refuse_arrays(inner, function_name, sequences, arguments):
@@ -546,11 +547,10 @@ def _refuse_complex(frame):
         if frame is None or sources.is_generated(frame.f_code.co_filename):
             break
         frame = frame.f_back
-    generated = frame and next(
-        (f for f in list(_rendered.keys()) if f.__code__ is frame.f_code), None)
+    generated = frame and built_with(frame.f_code)
     if generated is None:
         return
-    program = _rendered[generated][0].origin
+    program = program_of(generated)
     steps = {s.target: s for s in program.steps}
     for name, value in frame.f_locals.items():
         if name in steps and _is_complex(value):

@@ -38,6 +38,7 @@ from .build import unparse
 from .errors import NotScalarError
 from .names import Namer
 from .parse import Parsed
+from .syntax import nodes_of
 
 
 @dataclass
@@ -111,22 +112,6 @@ class Jump:
     """``break`` or ``continue``: always the last item of its block."""
     kind: str
     lineno: int
-
-
-def nodes_of(node):
-    """``list(ast.walk(node))``, the same nodes in the same order, found faster (no
-    generator per node); for trees nothing changes while they are read."""
-    found = [node]
-    for node in found:                  # breadth first, as ast.walk
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                found.append(value)
-            elif isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        found.append(item)
-    return found
 
 
 def walk_items(items):
@@ -221,20 +206,34 @@ class Program:
             hint="A negative number to a fractional power is complex in Python: keep the "
                  "base positive (abs(x) ** y), or use math.pow, which raises for it.")
 
+    def has_blocks_or_calls(self):
+        """Whether the program has branches, loops or calls (steps without partials)."""
+        return has_control_flow(self.body) or any(
+            isinstance(s.rule, rules.Structural) for s in self.steps)
+
     def not_scalar(self, transform, returned, hint, lineno=None):
         """The ``NotScalarError`` for ``transform`` of a function returning ``returned``, at
         the line that returned it (``lineno``) if known; otherwise at the last ``return``,
         saying so when there are several."""
-        where, which = self.return_stmt, ""
-        if lineno is not None:
-            where = ast.Pass(lineno=lineno)
-        else:
+        return self.not_scalar_error(lineno)(transform, returned, hint)
+
+    def not_scalar_error(self, lineno=None):
+        """``not_scalar`` with the place found now: a function of ``(transform, returned,
+        hint)`` that holds neither the program nor its trees (generated code keeps it)."""
+        which = ""
+        if lineno is None:
+            lineno = getattr(self.return_stmt, "lineno", self.parsed.node.lineno)
             returns = sum(isinstance(n, ast.Return) for n in own_nodes(self.parsed.node))
             if returns > 1:
                 which = f" (at one of its {returns} return statements; the last is shown)"
-        return self.parsed.error(
-            where, f"{transform} needs a scalar output, but {self.name} returns "
-            f"{returned}{which}", construct="non-scalar return", cls=NotScalarError, hint=hint)
+        filename, name, line = self.parsed.filename, self.name, self.parsed.source_line(lineno)
+
+        def error(transform, returned, hint):
+            return NotScalarError(
+                f"{transform} needs a scalar output, but {name} returns {returned}{which}",
+                filename=filename, lineno=lineno, source_line=line,
+                construct="non-scalar return", hint=hint)
+        return error
 
 
 def item_loads(item):
@@ -280,11 +279,36 @@ def assigned_names(func):
 
 def validate(program):
     """Check that ``program`` has the shapes listed in the module docstring."""
-    defined = set(program.params)
+    defined = _Scope(None, program.params)
     program._assigned_names = None
     _validate_block(program.body, defined, program)
+    defined.update(all_targets(program.body))
     for output in program.outputs:
-        _check_atom(output, defined | all_targets(program.body), program)
+        _check_atom(output, defined, program)
+
+
+class _Scope:
+    """Names bound: a block's own, then its enclosing blocks' (a block's names are not
+    copied into each block nested in it: a long function has hundreds)."""
+
+    __slots__ = ("own", "outer")
+
+    def __init__(self, outer, own=()):
+        self.own, self.outer = set(own), outer
+
+    def __contains__(self, name):
+        scope = self
+        while scope is not None:
+            if name in scope.own:
+                return True
+            scope = scope.outer
+        return False
+
+    def add(self, name):
+        self.own.add(name)
+
+    def update(self, names):
+        self.own.update(names)
 
 
 def _validate_block(items, defined, program):
@@ -296,14 +320,14 @@ def _validate_block(items, defined, program):
             continue
         if isinstance(item, If):
             _check_atom(item.test, defined, program)
-            _validate_block(item.body, set(defined), program)
-            _validate_block(item.orelse, set(defined), program)
-            defined |= all_targets(item.body) | all_targets(item.orelse)
+            _validate_block(item.body, _Scope(defined), program)
+            _validate_block(item.orelse, _Scope(defined), program)
+            defined.update(all_targets(item.body) | all_targets(item.orelse))
             continue
         if isinstance(item, Loop):
-            inner = defined | set(item.carried) | set(store_names(item.target))
+            inner = _Scope(defined, set(item.carried) | set(store_names(item.target)))
             _validate_block(item.body, inner, program)
-            defined |= inner | all_targets(item.body)
+            defined.update(inner.own | all_targets(item.body))
             continue
         assert isinstance(item, Step), item
         assert item.target.isidentifier(), item.target
@@ -332,9 +356,10 @@ def copied_unbound(items, bound):
     """
     found = []
 
-    def visit(items, bound):
-        """The names bound after ``items`` (None: they end in a jump)."""
-        bound = set(bound)                 # this block's own, added to in place
+    def visit(items, outer):
+        """The names ``items`` bind on every path through them (None: they end in a
+        jump); ``outer``: those bound before them."""
+        bound = _Scope(outer)
         for item in items:
             if isinstance(item, Step):
                 if getattr(item.rule, "key", None) == rules.Syntax("copy") \
@@ -347,15 +372,14 @@ def copied_unbound(items, bound):
                 arms = [arm for arm in arms if arm is not None]
                 if not arms:
                     return None
-                bound = set.intersection(*arms)
+                bound.update(set.intersection(*arms))
             elif isinstance(item, Loop):
-                inner = bound | set(item.carried) | set(store_names(item.target))
-                visit(item.body, inner)
+                visit(item.body, _Scope(bound, set(item.carried) | set(store_names(item.target))))
                 bound.update(item.carried)
             elif isinstance(item, Jump):
                 return None
-        return bound
-    visit(items, bound)
+        return bound.own
+    visit(items, _Scope(None, bound))
     assigned = all_targets(items)
     return [name for name in found if name in assigned]
 

@@ -18,12 +18,11 @@ import numpy as np
 from . import array_jacobians, custom
 from .api import (_call, _check_per_parameter, _decorator, _generate, _name,
                   _named_parameters, _parameter_names, derivative, grad, resolve_wrt)
-from .emit import listing_of
+from .listing import has_blocks_or_calls
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
-from .ir import has_control_flow, is_array_program
+from .ir import is_array_program
 from .normalize import normalize
 from .parse import parse
-from .rules import Structural
 from .tree_calls import TreeCall, reads_trees
 from .typing import GeneratedFunction, JacobianMode, Primals, Wrt
 
@@ -269,9 +268,7 @@ def _jacobian_by_sizes(f: Callable[..., Any], wrt: Wrt, names: list[str],
 
 def _has_blocks_or_calls(generated: GeneratedFunction[...]) -> bool:
     """Whether the program ``generated`` was made from has branches, loops or calls."""
-    program = listing_of(getattr(generated, "__func__", generated))[0].origin   # bound: its function
-    return has_control_flow(program.body) or any(
-        isinstance(s.rule, Structural) for s in program.steps)
+    return has_blocks_or_calls(getattr(generated, "__func__", generated))   # bound: its function
 
 
 @_decorator

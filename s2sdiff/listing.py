@@ -3,11 +3,20 @@
 ``reverse`` and ``forward`` build a ``Listing``, ``optimize`` rewrites its statements,
 ``emit`` turns it into source.  A ``Line`` is one statement with the number ``(k)`` of
 the forward statement it belongs to; a ``Comment`` is a full-line comment.
+
+``register`` keeps, for each function ``emit`` builds, the listing it was rendered from
+(``listing_of``), which ``release`` lets go of: a large gradient then keeps a third of the
+objects it kept, and ``listing_of`` builds the listing again when asked (``eject``).
 """
 
 import ast
 import os
+import weakref
 from dataclasses import dataclass, field
+
+from .errors import SourceError
+
+_rendered = weakref.WeakKeyDictionary()    # built function -> (listing, signature)
 
 
 @dataclass
@@ -127,3 +136,68 @@ def copy_items(items):
         out.append(item)
     return out
 
+
+class _Released:
+    """What ``release`` keeps of a built function's listing: its signature, IEEE retry,
+    whether its program has branches, loops or calls, and how to build it again."""
+
+    __slots__ = ("rebuild", "signature", "retry", "blocks_or_calls")
+
+    def __init__(self, rebuild, listing, signature):
+        self.rebuild, self.signature = rebuild, signature
+        self.retry = listing.retry and (listing.retry, listing.injected[listing.retry[0]])
+        self.blocks_or_calls = listing.origin.has_blocks_or_calls()
+
+
+def release(generated, rebuild):
+    """Let go of the listing ``generated`` was rendered from (most of the objects a large
+    gradient keeps, which the garbage collector would walk again and again): ``listing_of``
+    asks ``rebuild()`` for the function built again, and takes that one's."""
+    listing, signature = _rendered[generated]
+    _rendered[generated] = _Released(rebuild, listing, signature)
+
+
+def register(generated, listing, signature):
+    """Remember that ``generated`` was rendered from ``listing`` with ``signature``."""
+    _rendered[generated] = (listing, signature)
+
+
+def built_with(code):
+    """The built function whose code object is ``code``, or None."""
+    return next((f for f in list(_rendered.keys()) if f.__code__ is code), None)
+
+
+def listing_of(generated):
+    """``(listing, signature)`` that the function ``generated`` was rendered from; built
+    again after ``release``, and refused if that no longer gives the same code."""
+    entry = _rendered[generated]
+    if isinstance(entry, _Released):
+        again = entry.rebuild()
+        if again.source != generated.source:
+            raise SourceError(f"{generated.__name__} was generated from code that has changed "
+                              f"since (its function, or one it calls)", construct="stale code",
+                              hint="Generate it again (grad(f) and the like) and use the new one.")
+        entry = _rendered[generated] = _rendered[again]
+    return entry
+
+
+def program_of(generated):
+    """The ``Program`` the function ``generated`` was built from."""
+    return listing_of(generated)[0].origin
+
+
+def has_blocks_or_calls(generated):
+    """``Program.has_blocks_or_calls`` of the program ``generated`` was built from."""
+    entry = _rendered[generated]
+    if isinstance(entry, _Released):
+        return entry.blocks_or_calls
+    return entry[0].origin.has_blocks_or_calls()
+
+
+def retry_of(generated):
+    """``(names, IEEERetry)`` of the IEEE retry of ``generated``, or None."""
+    entry = _rendered[generated]
+    if isinstance(entry, _Released):
+        return entry.retry or None
+    listing = entry[0]
+    return (listing.retry, listing.injected[listing.retry[0]]) if listing.retry else None

@@ -26,30 +26,37 @@ a copy of ``func`` (same code, globals, closure) that knows ``cls``, made once p
 * refused when generated, at the line of the call (``unresolved``, ``check_read``): a
   classmethod, a property or another descriptor called, a method whose source cannot be
   read, ``super()`` with other arguments than ``(C, self)``, a class whose
-  ``__getattribute__`` is written in Python, a method of an attribute
-  (``self.layer.forward(x)``), a property read whose getter writes, and ``self.m(...)``
-  in a function that is not differentiated as a bound method.
+  ``__getattribute__`` is written in Python, a property read whose getter writes, and
+  ``self.m(...)`` in a function that is not differentiated as a bound method;
+* ``self.l1.forward(x)``, a method of an object held in an attribute, is resolved the
+  same way for the classes of the attributes of the instance at hand, which the key of
+  ``specialised`` includes (``attribute_methods.py``): ``type(self.l1).forward(self.l1, x)``.
 """
 
 import ast
 import builtins
 import inspect
 import linecache
-import textwrap
 import types
 import weakref
 
 from . import rules
+from .attribute_methods import attributes_of, chain_of, check_shadowing, class_tests, \
+    classes, key_for, label, matches, plain_getattribute, refusal, source_function, taken_from, \
+    sub_key, writes as _writes
+from .attribute_methods import is_method as _is_method, mangled as _mangled
 from .errors import UnsupportedError
 from .rules import Method
 
 _variants = weakref.WeakKeyDictionary()     # function -> {class -> specialised function}
 
 
-def specialised(func, cls):
-    """``func`` for instances of ``cls``: a copy of it that ``class_of`` maps to ``cls``."""
+def specialised(func, cls, attributes=()):
+    """``func`` for instances of ``cls`` whose attributes are ``attributes``
+    (``attribute_methods.py``): a copy of it that ``class_of`` maps to ``cls``."""
     per_class = _variants.setdefault(func, weakref.WeakKeyDictionary())
-    variant = per_class.get(cls)
+    per_key = per_class.setdefault(cls, {})
+    variant = per_key.get(attributes)
     if variant is None:
         variant = types.FunctionType(func.__code__, func.__globals__, func.__name__,
                                      func.__defaults__, func.__closure__)
@@ -59,7 +66,8 @@ def specialised(func, cls):
         variant.__dict__.update(func.__dict__)       # generated code's __s2sdiff_origin__...
         variant.__s2sdiff_class__ = weakref.ref(cls)
         variant.__s2sdiff_unspecialised__ = weakref.ref(func)
-        per_class[cls] = variant
+        variant.__s2sdiff_attributes__ = attributes
+        per_key[attributes] = variant
     return variant
 
 
@@ -67,9 +75,12 @@ def for_bound_method(method):
     """The function to generate for the bound method ``method``: its function specialised
     on the instance's class (the code is the same for every class when the method calls
     no other method of ``self``); a classmethod's function as it is."""
-    if isinstance(method.__self__, type):
-        return method.__func__
-    return specialised(method.__func__, type(method.__self__))
+    func, instance = method.__func__, method.__self__
+    if isinstance(instance, type):
+        return func
+    attributes = key_for(func, instance) if source_function(func) is func \
+        else attributes_of(func)
+    return specialised(func, type(instance), attributes)
 
 
 def class_of(func):
@@ -113,10 +124,6 @@ def _called(cls, code):
     return found
 
 
-def _is_method(value):
-    return isinstance(value, (types.FunctionType, staticmethod, classmethod, property))
-
-
 def _instance_name(parsed):
     """The name of the first parameter of a specialised function, if never reassigned
     (found once per tree)."""
@@ -144,6 +151,7 @@ def rewrite(parsed):
     if me is None:
         return parsed
     _Rewriter(parsed, cls, me).visit(parsed.node)
+    parsed.forget_nodes()
     first = (parsed.node.args.posonlyargs + parsed.node.args.args)[0]
     parsed.opaque = {me: first, **parsed.opaque}     # the instance: an object, not a number
     return parsed
@@ -160,18 +168,15 @@ def _defining_class(func):
     return value if isinstance(value, type) else None
 
 
-def _mangled(name, func):
-    """``name`` as Python mangles it in the class that defines ``func`` (``__f`` in
-    ``Model`` is ``_Model__f``)."""
-    parts = func.__qualname__.split(".")
-    if name.startswith("__") and not name.endswith("__") and len(parts) >= 2 \
-            and parts[-2] != "<locals>" and parts[-2].strip("_"):
-        return f"_{parts[-2].lstrip('_')}{name}"
-    return name
+def _load(me, path):
+    node = ast.Name(me, ast.Load())
+    for part in path:
+        node = ast.Attribute(node, part, ast.Load())
+    return node
 
 
-def _spelling(me, name):
-    call = ast.Call(ast.Name("type", ast.Load()), [ast.Name(me, ast.Load())], [])
+def _spelling(me, name, path=()):
+    call = ast.Call(ast.Name("type", ast.Load()), [_load(me, path)], [])
     call.s2sdiff_instance = me          # made here: resolve() trusts only these
     return ast.Attribute(call, name, ast.Load())
 
@@ -190,6 +195,9 @@ class _Rewriter(ast.NodeTransformer):
         found = _lookup(self.parsed, self.cls, self.me, func)
         if isinstance(found, staticmethod):
             return True
+        target = _receiver(self.parsed, self.cls, self.me, func.value)
+        if isinstance(found, types.FunctionType) and node.args and target and target[1]:
+            return _same_object(self.parsed, node.args[0], _load(self.me, target[1]))
         return isinstance(found, types.FunctionType) and bool(node.args) \
             and isinstance(node.args[0], ast.Name) and node.args[0].id == self.me
 
@@ -206,8 +214,20 @@ class _Rewriter(ast.NodeTransformer):
         if self.written(node):
             func.value.s2sdiff_instance = self.me
             return node
-        name, cls = _mangled(func.attr, self.parsed.func), self.cls
-        if _is_call_of(func.value, "super"):
+        name, cls, path = _mangled(func.attr, self.parsed.func), self.cls, ()
+        chain = chain_of(func.value, self.me)
+        if chain:                                   # self.l1.forward(x) (attribute_methods)
+            path = tuple(_mangled(part, self.parsed.func) for part in chain)
+            cls = classes(self.parsed.func).get(path)
+            found = inspect.getattr_static(cls, name, None) if cls is not None else None
+            if not _is_method(found):
+                return node         # an array method, or refused (unresolved)
+            defining, call = None, f"`{ast.unparse(func)}(...)`"
+            if not plain_getattribute(cls):
+                raise self.refuse(node, f"method call {call} of a {cls.__qualname__}, which "
+                                  f"defines __getattribute__", "Use a class without a custom "
+                                  "__getattribute__, or call a module-level function.")
+        elif _is_call_of(func.value, "super"):
             defining = self.super_class(node, func.value)
             found = _after(cls, defining, name)
             call = f"`{ast.unparse(func)}(...)`"
@@ -245,8 +265,8 @@ class _Rewriter(ast.NodeTransformer):
                               f"exec() or at the interactive prompt.")
         args = list(node.args)
         if isinstance(found, types.FunctionType):
-            args.insert(0, ast.Name(self.me, ast.Load()))
-        spelling = _spelling(self.me, name) if defining is None else \
+            args.insert(0, _load(self.me, path))
+        spelling = _spelling(self.me, name, path) if defining is None else \
             self.super_spelling(defining, name)
         return ast.fix_missing_locations(ast.copy_location(
             ast.Call(spelling, args, node.keywords), node))
@@ -300,30 +320,84 @@ def _after(cls, defining, name):
     return None
 
 
-def _lookup(parsed, cls, me, func):
-    """What ``type(me).m`` or ``super(C, type(me)).m`` (``func``) reads from the class
-    ``cls``, statically; None for other expressions."""
-    owner = func.value
+def _type_target(parsed, cls, me, owner):
+    """``(class, path)`` of ``type(me)`` (``owner``; path ``()``) or ``type(me.l1)``
+    (the class of ``me.l1`` the function is specialised on), else None."""
     if _is_call_of(owner, "type") and len(owner.args) == 1 and not owner.keywords \
-            and isinstance(owner.args[0], ast.Name) and owner.args[0].id == me \
             and parsed.lookup("type", None) is type:
-        return inspect.getattr_static(cls, func.attr, None)
-    if _is_call_of(owner, "super") and len(owner.args) == 2 and not owner.keywords \
-            and isinstance(owner.args[0], ast.Name) and _is_call_of(owner.args[1], "type") \
-            and len(owner.args[1].args) == 1 and isinstance(owner.args[1].args[0], ast.Name) \
-            and owner.args[1].args[0].id == me and parsed.lookup("super", None) is super \
-            and parsed.lookup("type", None) is type:
-        defining = parsed.lookup(owner.args[0].id, None)
-        if isinstance(defining, type) and defining in cls.__mro__:
-            return _after(cls, defining, func.attr)
+        path = chain_of(owner.args[0], me)
+        if path == ():
+            return cls, ()
+        if path and classes(parsed.func).get(path) is not None:
+            return classes(parsed.func)[path], path
     return None
+
+
+def _same_object(parsed, arg, chain):
+    """Whether ``arg`` is the chain ``self.l1`` (``chain``), or a name assigned once, from
+    that chain (generated code hoists it: ``h1 = self.l1``)."""
+    text = ast.unparse(chain)
+    if ast.unparse(arg) == text:
+        return True
+    if not isinstance(arg, ast.Name):
+        return False
+    stores = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Name)
+              and n.id == arg.id and not isinstance(n.ctx, ast.Load)]
+    values = [n.value for n in ast.walk(parsed.node) if isinstance(n, ast.Assign)
+              and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+              and n.targets[0].id == arg.id]
+    return len(stores) == 1 and len(values) == 1 and ast.unparse(values[0]) == text
+
+
+def _lookup(parsed, cls, me, func):
+    """What ``type(me).m``, ``type(me.l1).m`` or ``super(C, type(me)).m`` (``func``)
+    reads from the class, statically; None for other expressions."""
+    owner = func.value
+    target = _type_target(parsed, cls, me, owner)
+    if target is not None:
+        return inspect.getattr_static(target[0], func.attr, None)
+    target = _receiver(parsed, cls, me, owner)
+    if target is not None:                  # super(C, type(me)) or super(C, type(me.l1))
+        defining = parsed.lookup(owner.args[0].id, None)
+        if isinstance(defining, type) and defining in target[0].__mro__:
+            return _after(target[0], defining, func.attr)
+    return None
+
+
+def _receiver(parsed, cls, me, owner):
+    """``(class, path)`` of the instance of ``type(me.path)`` or ``super(C, type(me.path))``
+    (``owner``), else None."""
+    if _is_call_of(owner, "super") and len(owner.args) == 2 and not owner.keywords \
+            and isinstance(owner.args[0], ast.Name) and parsed.lookup("super", None) is super:
+        owner = owner.args[1]
+    elif _is_call_of(owner, "super"):
+        return None
+    return _type_target(parsed, cls, me, owner)
 
 
 def instance_call(func):
-    """The instance name of a ``type(self).m`` that ``rewrite`` made, else None."""
+    """The instance name of a ``type(self).m`` (or ``type(self.l1).m``) that ``rewrite``
+    made, else None: the name the chain starts from (helpers inlined may rename it)."""
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-        return getattr(func.value, "s2sdiff_instance", None)
+        made = getattr(func.value, "s2sdiff_instance", None)
+        args = func.value.args
+        if made is not None and args and _is_call_of(args[-1], "type") and args[-1].args:
+            args = args[-1].args            # super(C, type(self))
+        root = args[0] if made is not None and args else None
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return root.id if isinstance(root, ast.Name) else made
     return None
+
+
+def guard_spelling(parsed, func):
+    """How the entry check spells a called ``type(self.l1).forward``: ``Dense.forward``
+    (the class of ``self.l1`` is checked before it); other spellings as they are."""
+    me = instance_call(func)
+    target = _type_target(parsed, class_of(parsed.func), me, func.value) if me else None
+    if target is None or not target[1]:
+        return func
+    return ast.Attribute(ast.Name(label(parsed, target[0]), ast.Load()), func.attr, ast.Load())
 
 
 def resolve(parsed, func):
@@ -338,7 +412,11 @@ def resolve(parsed, func):
     if isinstance(found, staticmethod):
         return found.__func__
     if isinstance(found, types.FunctionType):
-        return specialised(found, cls)
+        attributes = attributes_of(parsed.func)
+        target = _receiver(parsed, cls, me, func.value)
+        if target is not None and target[1]:         # type(self.l1).forward
+            return specialised(found, target[0], sub_key(attributes, target[1]))
+        return specialised(found, cls, attributes)
     return None
 
 
@@ -377,9 +455,12 @@ def shadow_tests(program, guards):
     ``(spelling, name)`` pairs of ``emit``), when the class's instances have a ``__dict__``:
     an instance attribute ``m`` would be what ``self.m`` calls."""
     cls = class_of(program.parsed.func)
+    me = _instance_name(program.parsed) if cls is not None else None
+    attributes = class_tests(program.parsed, me, attributes_of(program.parsed.func)) \
+        if me is not None else []
     if cls is None or not getattr(cls, "__dictoffset__", 0):
-        return []
-    tests = []
+        return attributes
+    tests = attributes
     for spelling, _ in guards:
         me = instance_call(spelling)
         if me is not None and _is_call_of(spelling.value, "type"):      # not super()
@@ -418,6 +499,29 @@ def check_instance(func, args):
             construct="instance attribute shadowing a method",
             hint=f"Delete the instance attribute (del obj.{name}), or define the new "
                  f"behaviour as a method of a subclass.", **where)
+    if matches(attributes_of(func), instance):
+        check_shadowing(func, attributes_of(func), instance, where)
+
+
+def instance_variant(func, args):
+    """The function to generate for the instance ``args[0]`` when the classes of its
+    attributes differ from those ``func`` is specialised on (``attribute_methods.py``),
+    else None; refused for code generated from generated code (a second derivative)."""
+    attributes = attributes_of(func)
+    if not attributes or not args or matches(attributes, args[0]):
+        return None
+    origin = unspecialised(func)
+    if source_function(origin) is not origin or class_of(func) is not type(args[0]):
+        user = unspecialised(source_function(origin))
+        code = user.__code__
+        raise UnsupportedError(
+            f"the code generated from {user.__qualname__} (a derivative of a derivative) "
+            f"was generated for attributes of other classes than those of this instance "
+            f"(an attribute was rebound since)", construct="class of an attribute changed",
+            hint=f"Differentiate the bound method of the instance as it is now again "
+                 f"(hessian(obj.{user.__name__})).",
+            filename=code.co_filename, lineno=code.co_firstlineno)
+    return specialised(origin, type(args[0]), key_for(origin, args[0]))
 
 
 def unresolved(parsed, func):
@@ -431,7 +535,9 @@ def unresolved(parsed, func):
     positional = [a.arg for a in args.posonlyargs + args.args]
     owner, name = func.value.id, func.attr
     if not positional or owner != positional[0]:
-        return None
+        me = _instance_name(parsed) if class_of(parsed.func) is not None else None
+        return taken_from(parsed, func, me) if me is not None and owner != me \
+            and rules.lookup(Method(name)) is None else None
     call = f"method call `{owner}.{name}(...)`"
     cls = class_of(parsed.func)
     if cls is None:
@@ -460,23 +566,10 @@ def unresolved(parsed, func):
 def _attribute_method(parsed, func):
     """``(construct, hint)`` for ``self.layer.forward(...)`` in a function specialised on a
     class (not an array method such as ``self.W.sum()``), else None."""
-    root = func.value
-    while isinstance(root, ast.Attribute):
-        root = root.value
     me = _instance_name(parsed) if class_of(parsed.func) is not None else None
-    if me is None or not isinstance(root, ast.Name) or root.id != me \
-            or rules.lookup(Method(func.attr)) is not None:
+    if me is None or not chain_of(func.value, me) or rules.lookup(Method(func.attr)) is not None:
         return None
-    owner = ast.unparse(func.value)
-    return (f"method call `{ast.unparse(func)}(...)` of the object `{owner}`",
-            f"s2sdiff resolves methods of `{me}` only: call it through its class "
-            f"(`ItsClass.{func.attr}({owner}, ...)`), or make "
-            f"`{func.attr}` a method of {class_of(parsed.func).__qualname__}.")
-
-
-_MUTATORS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
-             "setdefault", "add", "discard", "sort", "reverse", "fill", "resize", "put",
-             "write", "send"}
+    return refusal(parsed, func, me, class_of(parsed.func))
 
 
 def check_read(parsed, node):
@@ -485,38 +578,19 @@ def check_read(parsed, node):
     code may read it more often than the method does (the reverse sweep recomputes)."""
     cls = class_of(parsed.func)
     me = _instance_name(parsed) if cls is not None else None
-    while isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
-        node = node.value
-    if me is None or not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                          and node.value.id == me):
-        return
-    found = inspect.getattr_static(cls, _mangled(node.attr, parsed.func), None)
-    if not isinstance(found, property) or not isinstance(found.fget, types.FunctionType):
-        return
-    writes = _writes(found.fget)
-    if writes:
-        raise parsed.error(
-            node, f"s2sdiff cannot differentiate {parsed.node.name}: the property "
-                  f"`{me}.{node.attr}` {writes}, and generated code may read it more often "
-                  f"than {parsed.node.name} does", construct="property with side effects",
-            hint=f"Read `{me}.{node.attr}` once before calling the gradient and pass the "
-                 f"value as a parameter, or make the property free of side effects.")
-
-
-def _writes(getter):
-    """What ``getter`` writes (an attribute, an item, a global...), or None."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(getter)))
-    except (OSError, TypeError, SyntaxError):
-        return "cannot be read"
-    for sub in ast.walk(tree):
-        if isinstance(sub, (ast.Global, ast.Nonlocal)):
-            return "writes a global or nonlocal name"
-        targets = sub.targets if isinstance(sub, ast.Assign) else \
-            [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
-        if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
-            return "assigns an attribute or an item"
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
-                and sub.func.attr in _MUTATORS:
-            return f"calls `.{sub.func.attr}(...)`"
-    return None
+    chain = chain_of(node, me) if me is not None else None
+    for k, part in enumerate(chain or ()):         # self.p, then self.l1.p (attributes)
+        owner = cls if k == 0 else classes(parsed.func).get(
+            tuple(_mangled(p, parsed.func) for p in chain[:k]))
+        found = inspect.getattr_static(owner, _mangled(part, parsed.func), None) \
+            if owner is not None else None
+        if not isinstance(found, property) or not isinstance(found.fget, types.FunctionType):
+            continue
+        writes, read = _writes(found.fget), ".".join((me,) + chain[:k + 1])
+        if writes:
+            raise parsed.error(
+                node, f"s2sdiff cannot differentiate {parsed.node.name}: the property "
+                      f"`{read}` {writes}, and generated code may read it more often "
+                      f"than {parsed.node.name} does", construct="property with side effects",
+                hint=f"Read `{read}` once before calling the gradient and pass the "
+                     f"value as a parameter, or make the property free of side effects.")

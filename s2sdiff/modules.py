@@ -8,6 +8,7 @@ user's globals are never touched.
 
 import ast
 import math
+import weakref
 
 from . import runtime
 from .build import Expr, Namespace, as_node
@@ -91,7 +92,7 @@ class _Recording(Namespace):
     def __init__(self, alias, module=math, abs_shadowed=False, owner=None):
         super().__init__(alias)
         self.used = False
-        self.owner = owner
+        self.owner = owner and weakref.ref(owner)    # not a cycle: garbage freed at once
         self.abs_shadowed = abs_shadowed
         self.module_abs = "fabs" if module is math else "abs"
 
@@ -103,7 +104,7 @@ class _Recording(Namespace):
     def module(self, module):
         """The namespace of another ``module`` for the same generated function (a row's
         partials that call ``scipy.special`` as well as NumPy)."""
-        return self.owner.namespace(module)
+        return self.owner().namespace(module)
 
     def __getattr__(self, name):
         if not name.startswith("__"):

@@ -57,6 +57,31 @@ def median(a, axis=None):
     return np.mean(ordered[middle - 1:middle + 1])
 
 
+def quantile(a, q, axis=None):
+    assert axis is None, "np.quantile: s2sdiff takes the quantile of the whole array (axis=None)"
+    assert np.ndim(q) == 0, "np.quantile: s2sdiff takes one q, a number (call it once per q)"
+    ordered = np.sort(a, axis=None)
+    n = np.size(a)
+    virtual = (n - 1) * q                     # method="linear"
+    if virtual >= n - 1:
+        below, above = -1, -1
+    elif virtual < 0:
+        below, above = 0, 0
+    else:
+        below = int(np.floor(virtual))
+        above = below + 1
+    gamma = virtual - below
+    difference = ordered[above] - ordered[below]
+    if gamma >= 0.5:
+        return ordered[above] - difference * (1 - gamma)
+    return ordered[below] + difference * gamma
+
+
+def percentile(a, q, axis=None):
+    assert axis is None, "np.percentile: s2sdiff takes the percentile of the whole array (axis=None)"
+    return quantile(a, np.true_divide(q, 100))
+
+
 def cov(m):
     assert np.ndim(m) == 2 and np.shape(m)[0] > 1, \
         "np.cov: s2sdiff takes a two-dimensional m of two or more variables, one per row"
@@ -82,7 +107,8 @@ def interp(x, xp, fp):
 
 
 DEFINITIONS = {np.nansum: nansum, np.interp: interp, np.nanmean: nanmean, np.average: average,
-               np.polyval: polyval, np.median: median, np.cov: cov, np.corrcoef: corrcoef}
+               np.polyval: polyval, np.median: median, np.cov: cov, np.corrcoef: corrcoef,
+               np.quantile: quantile, np.percentile: percentile}
 if hasattr(np, "trapezoid"):                   # NumPy 2
     DEFINITIONS[np.trapezoid] = trapezoid
 OWN = frozenset(DEFINITIONS.values())          # the definitions, called by each other too

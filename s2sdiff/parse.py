@@ -49,6 +49,19 @@ class Parsed:
     closure: dict = field(default_factory=dict)   # free name -> cell
     inlined: tuple = ()     # (spelling, function) of each helper inlined (normalize/helpers.py)
     opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
+    walked: tuple = field(default=None, repr=False, compare=False)    # (node, nodes_of(node))
+
+    def nodes(self):
+        """``syntax.nodes_of(self.node)``, walked once for the scans that read the tree
+        before normalization changes it (trees, tree helpers, comprehensions, inlining,
+        the normalizer's own scans): a pass that changes ``node`` in place calls
+        ``forget_nodes``; a new ``node`` (``dataclasses.replace``) is walked again."""
+        if self.walked is None or self.walked[0] is not self.node:
+            self.walked = (self.node, syntax.nodes_of(self.node))
+        return self.walked[1]
+
+    def forget_nodes(self):
+        self.walked = None
 
     @property
     def globals(self):
@@ -106,9 +119,19 @@ def parse(func):
             hint="Define the function in a file (or a Jupyter cell) so its source "
                  "can be read; functions typed at the interactive prompt, builtins and "
                  "functions built with exec() have no readable source.") from None
-    block = inspect.getblock(lines[code.co_firstlineno - 1:])
-    text = textwrap.dedent("".join(block))
-    tree = _parse_block(text, func, filename, code.co_firstlineno)
+    tree, block = None, None
+    if func.__name__ != "<lambda>":
+        block = _definition_lines(lines, code.co_firstlineno - 1)
+    if block is not None:
+        text = textwrap.dedent("".join(block))
+        try:
+            tree = syntax.parse("\n" * (code.co_firstlineno - 1) + text)
+        except SyntaxError:
+            tree = None            # a string or brackets reaching the margin: tokenize
+    if tree is None:
+        block = inspect.getblock(lines[code.co_firstlineno - 1:])
+        text = textwrap.dedent("".join(block))
+        tree = _parse_block(text, func, filename, code.co_firstlineno)
     node = _find_function(tree, func, filename)
     if not hasattr(func, "__s2sdiff_origin__") and _checked.get(func) != (code, text):
         _check_source_matches(node, tree, func, filename)    # generated code: its own linecache
@@ -133,7 +156,8 @@ def current(func):
         renewal = getattr(func, "__s2sdiff_renewal__", None)
         if renewal is None or all(_holds(func, spelling, callee) for spelling, callee in checks):
             return func
-        func = renewal.current() if cls is None else methods.specialised(renewal.current(), cls)
+        func = renewal.current() if cls is None else methods.specialised(
+            renewal.current(), cls, methods.attributes_of(func))
     return func
 
 
@@ -161,6 +185,31 @@ def _holds(func, spelling, callee):
 # function -> (code, source text) already found to match: each further wrt, and the
 # pipeline's second parse, skip compiling the definition again
 _checked = weakref.WeakKeyDictionary()
+
+
+def _definition_lines(lines, first):
+    """The lines of the definition whose first line (a decorator's or the ``def``) is
+    ``lines[first]``: up to the first line after the ``def`` line that is not blank, not
+    a comment and indented no deeper than it; or None.  A cut inside a string or brackets
+    that reach the margin does not parse, and the caller tokenizes (``inspect.getblock``,
+    several times slower on long functions)."""
+    head = lines[first]
+    indent = len(head) - len(head.lstrip())
+    index = first
+    while index < len(lines):          # past the decorators
+        line = lines[index]
+        stripped = line.lstrip()
+        if stripped.startswith(("def ", "async def ")) and len(line) - len(stripped) == indent:
+            break
+        index += 1
+    else:
+        return None
+    for end in range(index + 1, len(lines)):
+        line = lines[end]
+        stripped = line.lstrip()
+        if stripped and not stripped.startswith("#") and len(line) - len(stripped) <= indent:
+            return lines[first:end]
+    return lines[first:]
 
 
 def _parse_block(text, func, filename, lineno):

@@ -54,14 +54,15 @@ import weakref
 
 from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
     tree_helpers, trees
-from .emit import Later, compile_listing, listing_of
+from .emit import Later, compile_listing
+from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
 from .forward import forward
 from .forward.arrays import forward_refused
 from .kinds import free_data
 from .normalize import normalize
-from .methods import check_instance
+from .methods import check_instance, instance_variant
 from .optimize import no_writes_through_aliases, optimize as optimize_pass, prune_forward
 from .parse import parse
 from .reverse import reverse
@@ -209,8 +210,10 @@ def jvp_of(func, wrt):
 
 
 def _build(func, kind, wrt_names, single, optimize, explain, options, per_function,
-           ieee=False, layout=(), checkpoint=None, has_aux=False):
-    """The pipeline (see the module docstring); the result is cached in ``per_function``."""
+           ieee=False, layout=(), checkpoint=None, has_aux=False, keep=False):
+    """The pipeline (see the module docstring); the result is cached in ``per_function``.
+    Its listing is released (``listing.release``) unless ``keep``: what ``listing_of`` builds
+    again when asked."""
     with _lock:
         try:
             handed, _handoff.parsed = getattr(_handoff, "parsed", None), None
@@ -265,6 +268,14 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
         renewal.stale = weakref.ref(generated)
         _describe(generated, func, program)
         per_function[options] = generated
+        if keep:
+            return generated
+
+        def rebuild():
+            with _lock, collection_paused(), firewall(func):
+                return _build(func, kind, wrt_names, single, optimize, explain, None, {}, ieee,
+                              layout, checkpoint, has_aux, keep=True)
+        release(generated, rebuild)
         return _remember(generated)
 
 
@@ -273,6 +284,7 @@ def _differentiate(program, facts, kind, single):
     tangents as parameters), reverse mode otherwise (cotangents as parameters for
     ``COTANGENT_KINDS``; a pullback returns a single gradient alone)."""
     name = f"{_LISTING_NAMES.get(kind, kind)}_{program.name}"
+    program.namer.reserve(name)      # a callee of the same name (a layer's forward): another
     with_value = kind == "value_and_grad"
     if kind in FORWARD_KINDS:
         return forward(program, facts, jvp=kind == "jvp", with_value=with_value,
@@ -353,13 +365,25 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
             raise error.at(parsed.filename, line, parsed.source_line(line))
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                  program.params, specialise, free_data(program), parsed,
-                                 program.parameter_reads, flat=bool(layout))
+                                 program.parameter_reads, flat=bool(layout),
+                                 missing=_other_attributes(func, renewal))
     dispatched.append(result)
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
     if checkpoint is not None:
         result.checkpoint_report = Report(*checkpoint)
     return result
+
+
+def _other_attributes(func, renewal):
+    """``missing`` of the dispatcher of a method calling methods of attributes: an
+    instance whose attributes are of other classes goes to the code for them (through
+    ``renewal``, which checks it); any other missing attribute is the user's error."""
+    def missing(args, error):
+        if instance_variant(func, args) is None:
+            raise error
+        return renewal(*args)
+    return missing
 
 
 def refuse_opaque_wrt(program, wrt_names):
@@ -432,6 +456,10 @@ class Renewal:
 
     def __call__(self, *args, **kwargs):
         check_instance(self.options[0], args)     # a method's instance (methods.py)
+        other = instance_variant(self.options[0], args)   # its attributes' classes changed
+        if other is not None:
+            return generate(other, *self.options[1:], layout=self.layout,
+                            checkpoint=self.checkpoint, has_aux=self.has_aux)(*args, **kwargs)
         variant = _with_passed_functions(self.options[0], args, kwargs)
         if variant is not None:
             return self._variant(variant)(*args, **kwargs)
@@ -514,12 +542,12 @@ def _ieee_version(func):
     ``ieee(...)``), else ``func``: the IEEE version of a second derivative differentiates
     it, so a gradient that is infinite (d sqrt(x)/dx at 0) is differentiated to inf/NaN."""
     try:
-        listing = listing_of(func)[0]
+        found = retry_of(func)
     except (KeyError, TypeError):
         return func
-    if not listing.retry:
+    if found is None:
         return func
-    retry = listing.injected[listing.retry[0]]
+    retry = found[1]
     if retry.generated is None:
         retry.generated = retry.build(())
     return retry.generated

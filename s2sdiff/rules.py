@@ -74,6 +74,7 @@ import builtins
 from ast import Constant
 import inspect
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as _np
@@ -238,10 +239,21 @@ class Partials(Rule):
     @property
     def arity(self):
         """Number of arguments, or None for a variadic primitive."""
-        params = list(inspect.signature(self.forward).parameters.values())[1:]
-        if any(p.kind is p.VAR_POSITIONAL for p in params):
-            return None
-        return len(params)
+        return _arity(self.forward)
+
+
+_arities = weakref.WeakKeyDictionary()     # a rule's forward -> its arity
+
+
+def _arity(forward):
+    """``Partials.arity`` of the rule whose forward is ``forward`` (its signature read
+    once: normalizing asks for every call)."""
+    known = _arities.get(forward)
+    if known is None:
+        params = list(inspect.signature(forward).parameters.values())[1:]
+        known = -1 if any(p.kind is p.VAR_POSITIONAL for p in params) else len(params)
+        _arities[forward] = known
+    return None if known == -1 else known
 
 
 @dataclass(frozen=True)
@@ -682,6 +694,37 @@ defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.s
        sample=Sample(Array((3, 3))))
 
 
+def _full_cotangent(c, correlate):
+    """``g`` of ``np.convolve(a, v, mode)`` (``correlate``: ``np.correlate``) placed where
+    its entries sit in the ``"full"`` output, zeros around: both are slices of it."""
+    (n,), (m,) = c.shape("a"), c.shape("v")
+    mode = c.static("mode", "valid" if correlate else "full")
+    length = {"full": n + m - 1, "same": max(n, m), "valid": max(n, m) - min(n, m) + 1}[mode]
+    offset = {"full": 0, "valid": min(n, m) - 1,
+              "same": n // 2 if correlate and n < m else (min(n, m) - 1) // 2}[mode]
+    if length == n + m - 1:
+        return c.g
+    return c.np.pad(c.g, _constant((offset, n + m - 1 - offset - length)))
+
+
+# np.convolve(a, v) is the "full" sum over a[i] v[k - i], np.correlate(a, v) that of
+# a[i] flip(v)[k - i]; "same" and "valid" slice it.  Each operand's cotangent correlates
+# the full cotangent with the other operand ("valid": one entry per entry of the operand).
+def _correlated(c, correlate, other):
+    """``np.correlate(full cotangent, other operand, "valid")``."""
+    return c.np.correlate(_full_cotangent(c, correlate), other, _constant("valid"))
+
+
+defvjp(Function(_np.convolve), lambda a, v, mode="full": None, jvp=_product_rule,
+       a=lambda c: _correlated(c, False, c.arg("v")),
+       v=lambda c: _correlated(c, False, c.arg("a")),
+       sample=Sample(Array((5,)), Array((3,)), mode="same"))
+defvjp(Function(_np.correlate), lambda a, v, mode="valid": None, jvp=_product_rule,
+       a=lambda c: _correlated(c, True, c.np.flip(c.arg("v"))),
+       v=lambda c: c.np.flip(_correlated(c, True, c.arg("a"))),
+       sample=Sample(Array((3,)), Array((5,)), mode="same"))
+
+
 def _inner(operand, other):
     """``np.inner(a, b)``'s adjoint for ``operand``: the output's axes are ``a``'s but the
     last, then ``b``'s but the last; ``g`` contracted with the other operand over the
@@ -996,6 +1039,11 @@ defvjp(Syntax("array getitem"), lambda a, index: None, a=lambda c: c.scatter_bac
 # positions the tied values fill (the earlier entry the earlier position), as JAX does.
 defvjp(Function(_np.sort), lambda a, axis=-1, kind=None: None, a=lambda c: _sort_back(c),
        jvp=lambda t: t.sorted_like(), sample=Sample(Array((3, 4)), axis=0))
+# np.bincount(x, weights=w): the sum of the weights at each index; back, each weight
+# reads its index's cotangent (the output's length depends on the data: data_shapes.py).
+defvjp(Function(_np.bincount), lambda x, weights=None, minlength=0: None,
+       weights=lambda c: Expr(ast.Subscript(c.g.node, c.arg("x").node, ast.Load())),
+       sample=Sample([0, 2, 2, 1], weights=Array((4,)), minlength=4))
 # np.take: scattered back with np.add.at, so a repeated index accumulates.
 defvjp(Function(_np.take), lambda a, indices, axis=None: None, a=lambda c: c.take_back(),
        sample=Sample(Array((3, 4)), [2, 0, 2], axis=1))

@@ -10,6 +10,9 @@ accumulations ``dy = dy + t`` (the same cost for floats).
 An array of one or more dimensions where such code (or NumPy code, on a line that
 needs one number: ``if a > 0``, ``math.exp(a)``) fails on it gets ``array_argument``'s
 error, naming the parameter and what to write instead, not NumPy's ``ValueError``.
+
+A list of lists built from variables has no adjoint layout in such code:
+``refuse_lists_of_lists`` refuses it at its line (``aliases.check`` calls it).
 """
 
 import ast
@@ -20,6 +23,7 @@ from .errors import ArgumentError
 from .libraries import is_array_like
 from .ir import If, Loop, walk_items, walk_steps
 from .listing import Block, Line, assign
+from .rules import Syntax
 
 
 def no_writes_into_parameters(listing):
@@ -194,3 +198,21 @@ def _holds(program):
                 holds[step.target] |= reached
                 changed = True
     return holds
+
+
+def refuse_lists_of_lists(program):
+    """A list or tuple display holding another built from variables has no adjoint layout
+    in scalar code: refused at its line (a table of literals is data)."""
+    display = Syntax("display")
+    displays = {s.target: s for s in program.steps
+                if s.rule is not None and s.rule.key == display}
+    for step in displays.values():
+        for arg in step.args:
+            inner = displays.get(getattr(arg, "id", None))
+            if inner is not None and any(isinstance(a, ast.Name) for a in inner.args):
+                raise program.parsed.error(
+                    ast.Pass(lineno=step.lineno),
+                    f"s2sdiff cannot differentiate {program.name}: a list or tuple of lists "
+                    f"or tuples is not supported", construct="a list of lists",
+                    hint="Keep one list per row and read each by name, or make it a NumPy "
+                         "array (`np.array([[x, y], [y, x]])`), whose rows s2sdiff follows.")

@@ -1,4 +1,5 @@
-"""``ast.parse`` and ``compile`` behind one lock, for generation in threads.
+"""``ast.parse`` and ``compile`` behind one lock, for generation in threads; ``nodes_of``,
+a faster ``ast.walk``.
 
 CPython 3.11 counts the depth of its conversions between C and Python syntax trees
 (``ast.parse``, ``compile`` of a tree) in one counter per interpreter, not per thread.
@@ -26,3 +27,19 @@ def compile(source, filename, mode, **options):
     """``compile(source, filename, mode, **options)`` of a string or a tree."""
     with _lock:
         return builtins.compile(source, filename, mode, **options)
+
+
+def nodes_of(node):
+    """``list(ast.walk(node))``, the same nodes in the same order, found faster (no
+    generator per node); for trees nothing changes while they are read."""
+    found = [node]
+    for node in found:                  # breadth first, as ast.walk
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                found.append(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        found.append(item)
+    return found

@@ -44,7 +44,7 @@ def tree_parameters(parsed, wrt_names):
     """The parameters ``parsed``'s function reads as trees (``trees.candidates``) or
     passes whole to a helper that does (``tree_arguments``)."""
     sequences = uses_numpy(parsed)
-    return candidates(parsed.node, wrt_names, sequences) | tree_arguments(
+    return candidates(parsed.node, wrt_names, sequences, parsed.nodes()) | tree_arguments(
         parsed, wrt_names, sequences)
 
 
@@ -53,19 +53,24 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
     a helper whose corresponding parameter that helper reads as a tree."""
     node = parsed.node
     args = node.args
-    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-    assigned = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-                and not isinstance(n.ctx, ast.Load)}
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    assigned, calls = set(), []
+    for sub in parsed.nodes():
+        if sub.__class__ is ast.Name:
+            if sub.ctx.__class__ is not ast.Load:
+                assigned.add(sub.id)
+        elif sub.__class__ is ast.Call and any(
+                a.__class__ is ast.Name and a.id in params
+                for a in sub.args + [k.value for k in sub.keywords]):
+            calls.append(sub)
     passed = [p for p in params if p not in assigned]
-    if not passed:
+    calls = [c for c in calls if any(a.__class__ is ast.Name and a.id in passed
+                                     for a in c.args + [k.value for k in c.keywords])]
+    if not calls:
         return set()
-    local = _bound_names(node)
+    local = _bound_names(node, parsed.nodes())
     found = set()
-    for call in ast.walk(node):
-        if not isinstance(call, ast.Call) or not any(
-                isinstance(a, ast.Name) and a.id in passed
-                for a in call.args + [k.value for k in call.keywords]):
-            continue
+    for call in calls:
         callee = _resolve_in(parsed, call.func, local)
         if not is_helper(callee) or callee in seen:
             continue
@@ -79,8 +84,8 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
         inner_sequences = sequences or uses_numpy(inner)
         for param, own in named.items():
             wrt = [own] if param in wrt_names else []
-            if own in candidates(inner.node, wrt, inner_sequences) or own in tree_arguments(
-                    inner, wrt, inner_sequences, seen + (callee,)):
+            if own in candidates(inner.node, wrt, inner_sequences, inner.nodes()) \
+                    or own in tree_arguments(inner, wrt, inner_sequences, seen + (callee,)):
                 found.add(param)
     return found
 

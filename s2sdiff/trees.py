@@ -157,7 +157,7 @@ def leaves(name, node, taken):
     return found
 
 
-def candidates(node, wrt_names, sequences=False):
+def candidates(node, wrt_names, sequences=False, nodes=None):
     """The parameters of the FunctionDef ``node`` that its body reads as trees: with a
     string key (``p["W"]``) or an attribute an array does not have (``p.W``, not called:
     ``p.exp(x)`` is a method), anywhere in
@@ -167,11 +167,12 @@ def candidates(node, wrt_names, sequences=False):
     ``sequences`` (NumPy code, where a list of arrays is a tree: ``uses_numpy``), when
     reading ``p[0]``, unpacking ``W, b = p`` and ``for W, b in p`` make it one too.  Nor
     is a parameter outside ``wrt_names`` read only by attributes: that is data
-    (``cfg.lr``, ``self.w``), read as constants."""
+    (``cfg.lr``, ``self.w``), read as constants.  ``nodes``: ``ast.walk(node)``'s, if
+    walked already."""
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     found = set()
     called = set()          # ast.walk visits a call before its function: one walk
-    for sub in ast.walk(node):
+    for sub in (ast.walk(node) if nodes is None else nodes):
         if isinstance(sub, ast.Call):
             called.add(id(sub.func))
         read = isinstance(getattr(sub, "ctx", None), ast.Load) and id(sub) not in called
@@ -232,8 +233,8 @@ def _iterated(node):
 def uses_numpy(parsed):
     """Whether the function of ``parsed`` names NumPy (the module or one of its
     functions) in its body."""
-    for sub in ast.walk(parsed.node):
-        if isinstance(sub, ast.Name) and sub.id in parsed.globals:
+    for sub in parsed.nodes():
+        if sub.__class__ is ast.Name and sub.id in parsed.globals:
             value = parsed.globals[sub.id]
             module = getattr(value, "__name__", "") if isinstance(value, type(np)) \
                 else getattr(value, "__module__", None) or ""

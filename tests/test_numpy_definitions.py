@@ -65,6 +65,18 @@ def correlation(m):
     return np.sum(np.corrcoef(m) ** 2)
 
 
+def quantile_tail(a):
+    return np.quantile(a, 0.9) * 2.0
+
+
+def percentile_low(a):
+    return np.percentile(np.tanh(a), 12.5)
+
+
+def quantile_of_a_vector(v):
+    return np.quantile(v ** 2, 0.3) + np.quantile(v, 1.0)
+
+
 XP, FP = np.array([0.0, 1.0, 2.5, 4.0]), np.array([1.0, 3.0, -1.0, 0.5])
 POINTS = np.array([-0.5, 0.3, 1.7, 2.2, 3.9, 4.5])
 
@@ -83,7 +95,9 @@ CASES = [(interp_points, POINTS, np.interp), (interp_values, FP, np.interp),
          (polyval_coefficients, V, np.polyval), (polyval_points, V, np.polyval),
          (trapezoid_default, V, "trapezoid"), (trapezoid_spacing, V, "trapezoid"),
          (median_odd, V, np.median), (median_even, A, np.median),
-         (covariance, A, np.cov), (correlation, A, np.corrcoef)]
+         (covariance, A, np.cov), (correlation, A, np.corrcoef),
+         (quantile_tail, A, np.quantile), (quantile_of_a_vector, V, np.quantile),
+         (percentile_low, A, np.percentile)]
 
 
 

@@ -8,7 +8,7 @@ import types
 import numpy as np
 
 from .. import runtime, syntax
-from ..emit import listing_of
+from ..listing import listing_of
 from ..errors import ArgumentError, UnsupportedError
 from .source import _describe, _exec, _header, _namespace, _render, _tagged, _unwrap_checks
 

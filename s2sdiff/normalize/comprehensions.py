@@ -57,10 +57,10 @@ _BLOCK_FIELDS = ("body", "orelse")
 def desugar(parsed):
     """``parsed`` with its comprehensions, reductions and unpackings rewritten (see the
     module docstring), or ``parsed`` itself when it has none."""
-    if not any(_rewritable(node) for node in ast.walk(parsed.node)):
+    if not any(_rewritable(node) for node in parsed.nodes()):
         return parsed
     node = copy.copy(parsed.node)
-    if any(isinstance(n, (ast.Dict, ast.DictComp)) for n in ast.walk(node)):
+    if any(isinstance(n, (ast.Dict, ast.DictComp)) for n in parsed.nodes()):
         try:
             node = copy.deepcopy(parsed.node)
         except RecursionError:
@@ -84,7 +84,14 @@ def _too_deep(parsed, node):
                         hint="Split it into several assignments.")
 
 
+# the classes of the nodes ``_rewritable`` may accept (a cheap test first: it sees them all)
+_MAYBE_REWRITABLE = frozenset((*_COMPREHENSIONS, ast.Dict, ast.DictComp, ast.For, ast.Call,
+                               ast.List, ast.Tuple, ast.Assign))
+
+
 def _rewritable(node):
+    if node.__class__ not in _MAYBE_REWRITABLE:
+        return False
     if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
         return True
     if isinstance(node, ast.For) and headers.candidate(node.iter):

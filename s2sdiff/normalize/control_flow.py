@@ -7,7 +7,6 @@ end of its body (or just before a jump), loop targets read after the loop carrie
 import ast
 import bisect
 import copy
-import functools
 
 from .. import rules
 from ..build import Expr, Namespace
@@ -408,6 +407,7 @@ class Mentions:
     def __init__(self):
         self.nodes = {}          # id(node) -> (node, names read, names assigned)
         self.lists = {}          # id(list) -> (list, {name: positions mentioning it})
+        self.suffixes = {}       # (id(list), name, k) -> _upward_exposed from its k-th mention
 
     def of(self, node):
         entry = self.nodes.get(id(node))
@@ -429,7 +429,8 @@ class Mentions:
         return name in self.of(node)[2]
 
     def positions(self, stmts, name, start):
-        """The positions from ``start`` on of the statements of ``stmts`` mentioning ``name``."""
+        """``(positions, k)``: the positions of the statements of ``stmts`` mentioning
+        ``name``, and the index in them of the first at ``start`` or after."""
         entry = self.lists.get(id(stmts))
         if entry is None:
             where = {}
@@ -439,45 +440,66 @@ class Mentions:
                     where.setdefault(n, []).append(i)
             entry = self.lists[id(stmts)] = (stmts, where)
         found = entry[1].get(name, ())
-        return found[bisect.bisect_left(found, start):]
+        return found, bisect.bisect_left(found, start)
 
 
 def _upward_exposed(stmts, name, assigned, start=0, names=None):
     """(whether ``stmts[start:]`` may read ``name`` before assigning it, whether it is
     assigned on every path through them), given whether it is assigned on entry; a
-    statement that does not mention ``name`` changes neither (``names``: a ``Mentions``)."""
+    statement that does not mention ``name`` changes neither (``names``: a ``Mentions``).
+    Once assigned, nothing later can read it first.  The answer from each mention on is
+    kept (``Mentions.suffixes``): a name mentioned by every loop of a long function but
+    never assigned on every path (``for k in range(3)``) is asked about after each loop."""
+    if assigned:
+        return False, True
     if names is None:
         names = Mentions()
-    reads = functools.partial(names.reads, name=name)
-    stores = functools.partial(names.stores, name=name)
-    for i in names.positions(stmts, name, start) if len(stmts) - start > 4 \
-            else range(start, len(stmts)):
-        stmt = stmts[i]
-        if isinstance(stmt, ast.If):
-            if not assigned and reads(stmt.test):
-                return True, assigned
-            exposed_then, then = _upward_exposed(stmt.body, name, assigned, names=names)
-            exposed_else, orelse = _upward_exposed(stmt.orelse, name, assigned, names=names)
-            if exposed_then or exposed_else:
-                return True, assigned
-            assigned = then and orelse
-        elif isinstance(stmt, (ast.For, ast.While)):
-            head = stmt.iter if isinstance(stmt, ast.For) else stmt.test
-            if not assigned and reads(head):
-                return True, assigned
-            if isinstance(stmt, ast.For) and stores(stmt.target):
-                inner = True
-            else:
-                inner = assigned
-            exposed, _ = _upward_exposed(stmt.body, name, inner, names=names)
-            if exposed:
-                return True, assigned
-        else:
-            if not assigned and (reads(stmt) or (isinstance(stmt, ast.AugAssign)
-                                                 and stores(stmt.target))):
-                return True, assigned
-            assigned = assigned or stores(stmt)
-    return False, assigned
+    if len(stmts) - start <= 4:
+        for i in range(start, len(stmts)):
+            result = _exposed_by(stmts[i], name, names)
+            if result is not None:
+                return result
+        return False, False
+    found, first = names.positions(stmts, name, start)
+    memo, visited, result = names.suffixes, [], (False, False)
+    for k in range(first, len(found)):
+        known = memo.get((id(stmts), name, k))
+        if known is not None:
+            result = known
+            break
+        visited.append(k)
+        outcome = _exposed_by(stmts[found[k]], name, names)
+        if outcome is not None:
+            result = outcome
+            break
+    for k in visited:               # each was reached not yet assigned: the same answer
+        memo[id(stmts), name, k] = result
+    return result
+
+
+def _exposed_by(stmt, name, names):
+    """``_upward_exposed``'s answer once ``stmt`` ran, ``name`` not assigned before it:
+    ``(True, False)`` if it may read it first, ``(False, True)`` if it assigns it on every
+    path, None when neither (the statements after it decide)."""
+    if isinstance(stmt, ast.If):
+        if names.reads(stmt.test, name):
+            return True, False
+        exposed_then, then = _upward_exposed(stmt.body, name, False, names=names)
+        exposed_else, orelse = _upward_exposed(stmt.orelse, name, False, names=names)
+        if exposed_then or exposed_else:
+            return True, False
+        return (False, True) if then and orelse else None
+    if isinstance(stmt, (ast.For, ast.While)):
+        head = stmt.iter if isinstance(stmt, ast.For) else stmt.test
+        if names.reads(head, name):
+            return True, False
+        inner = isinstance(stmt, ast.For) and names.stores(stmt.target, name)
+        exposed, _ = _upward_exposed(stmt.body, name, inner, names=names)
+        return (True, False) if exposed else None
+    if names.reads(stmt, name) or (isinstance(stmt, ast.AugAssign)
+                                   and names.stores(stmt.target, name)):
+        return True, False
+    return (False, True) if names.stores(stmt, name) else None
 
 
 def _target_names(stmt):

@@ -53,7 +53,6 @@ import sys
 import types
 
 from .. import numpy_definitions, control
-from ..ir import nodes_of
 from ..names import Namer
 from ..parse import parse
 from .inline_folds import fold_none_tests, hashable
@@ -71,7 +70,7 @@ def inline_helpers(parsed, force=None):
     func = parsed.func
     if hasattr(func, "__s2sdiff_origin__"):
         return parsed
-    nodes = nodes_of(parsed.node)       # one walk for the three scans of the caller
+    nodes = parsed.nodes()              # one walk for the three scans of the caller
     calls = [n for n in nodes if isinstance(n, ast.Call)]
     if not calls:
         return parsed
@@ -560,16 +559,20 @@ def _bound_names(node, nodes=None):
     ``nodes``: ``node``'s, if walked already."""
     names = set()
     for sub in (ast.walk(node) if nodes is None else nodes):
-        if isinstance(sub, ast.arg):
+        cls = sub.__class__
+        if cls is ast.Name:
+            if sub.ctx.__class__ is not ast.Load:
+                names.add(sub.id)
+        elif cls is ast.arg:
             names.add(sub.arg)
-        elif isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-            names.add(sub.id)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and sub is not node:
+        elif cls in _DEFINITIONS and sub is not node:
             names.add(sub.name)
-        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+        elif cls is ast.Import or cls is ast.ImportFrom:
             names.update((a.asname or a.name).split(".")[0] for a in sub.names)
     return names
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _resolve_in(parsed, func, local):

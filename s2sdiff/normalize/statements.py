@@ -14,7 +14,7 @@ import copy
 from .. import control, ir, rules, runtime
 from . import entries
 from ..errors import NotScalarError
-from ..ir import Passive, Program, Step, copied_unbound, nodes_of, validate, walk_steps
+from ..ir import Passive, Program, Step, copied_unbound, validate, walk_steps
 from ..names import Namer
 from ..rules import Syntax
 from .arrays import ArraySyntax
@@ -66,7 +66,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.node = parsed.node
         # one walk of the function for the scans below (``ast.walk``'s order, which
         # ``_uses_array_features`` relies on): its names, stores and array features
-        nodes = nodes_of(self.node)
+        nodes = parsed.nodes()
+        parsed.forget_nodes()      # normalizing may change the tree
         self.namer = Namer(_names(nodes))        # Namer.for_function(self.node)
         self.body = []
         self.temps = set()
@@ -194,6 +195,14 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                 raise self.error(call, "append with other than one argument")
             self.append(call.func.value, call.args[0], stmt)
             return
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr == "at" and call.args \
+                and type(self.resolve(call.func.value)).__name__ == "ufunc":
+            out = ast.unparse(call.args[0])
+            raise self.error(stmt, f"`{ast.unparse(call.func)}(...)`, which writes into `{out}` "
+                             f"in place", f"Build the result as a new array: for `np.add.at({out}, "
+                             f"idx, w)` with a one-dimensional `{out}`, `{out} = {out} + "
+                             f"np.bincount(idx, weights=w, minlength={out}.size)`.")
         raise self.error(stmt, "expression statement whose result is discarded",
                          "Assign the result to a variable; s2sdiff cannot follow side effects.")
 
@@ -388,6 +397,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         ``nodes``: the function's, in ``ast.walk``'s order."""
         appends = set()      # ast.walk visits a call before its function: one walk
         for node in nodes:
+            if node.__class__ not in _ARRAY_FEATURE_CLASSES:
+                continue
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "append":
                 appends.add(id(node.func))
@@ -409,6 +420,9 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         return False
 
 
+_ARRAY_FEATURE_CLASSES = frozenset((ast.Call, ast.BinOp, ast.Attribute, ast.Subscript))
+
+
 class _Rename(ast.NodeTransformer):
     """Point loads of user variables at their current SSA names."""
 
@@ -425,9 +439,10 @@ def _names(nodes):
     """The names and parameter names among ``nodes`` (``Namer.for_function``'s)."""
     names = set()
     for n in nodes:
-        if isinstance(n, ast.Name):
+        cls = n.__class__
+        if cls is ast.Name:
             names.add(n.id)
-        elif isinstance(n, ast.arg):
+        elif cls is ast.arg:
             names.add(n.arg)
     return names
 

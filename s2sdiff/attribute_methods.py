@@ -1,0 +1,366 @@
+"""Calls of methods of attributes of ``self`` in a bound method: ``self.l1.forward(x)``
+in ``grad(model.loss)``, the PyTorch-style model made of layer objects.
+
+Which function ``self.l1.forward`` is depends on the class of the object ``self.l1``,
+a property of the instance, not of the model's class.  So the key a bound method is
+specialised on (``methods.specialised``) is the class of ``self`` and the
+*attributes*: ``((path, class, names), ...)``, for each chain of attributes
+``self.l1`` (path ``("l1",)``; ``self.enc.l1``: ``("enc", "l1")``) that the method,
+the methods of ``self`` it calls, and the methods of attributes they call (at any
+depth) call a method of, with the class of that object on the instance at hand and the
+names of its methods called.  ``key_for`` reads it from the instance (``grad(model.loss)``
+reads ``model``'s).  Then:
+
+* ``methods.rewrite`` writes ``self.l1.forward(x)`` ``type(self.l1).forward(self.l1, x)``,
+  an ordinary call of ``Dense.forward`` specialised on ``Dense`` and the attributes of
+  ``self.l1`` (``sub_key``), with ``self.l1`` a passive argument, as ``self`` is;
+* the generated code checks on entry the class of each such object
+  (``type(self.l1) is not Dense``, ``class_tests``) and that none has an instance
+  attribute shadowing a method called (``'forward' in self.l1.__dict__``); when one
+  fails, ``pipeline.Renewal`` calls the code generated for the key of the instance at
+  hand (``instance_variant``): two models whose layers have different classes each get
+  their own code, and rebinding ``model.l1`` to an object of another class is followed;
+* only plain attributes are followed (an instance's ``__dict__``, ``__slots__``, a
+  namedtuple field, a class attribute that is not a descriptor): a property, a class
+  with a ``__getattribute__`` written in Python, a chain deeper than ``DEPTH``, and a
+  method of an object in a list (``for layer in self.layers``) are refused at
+  generation (``refusal``), at the line of the call.
+"""
+
+import ast
+import inspect
+import textwrap
+import types
+import weakref
+
+from .errors import UnsupportedError
+
+DEPTH = 6                                  # longest chain of attributes followed
+_MISSING = object()
+_scanned = weakref.WeakKeyDictionary()     # code -> its calls (``_calls``)
+
+
+def attributes_of(func):
+    """The attributes ``func`` (or the function the code ``func`` was generated from) is
+    specialised on: ``((path, class, names), ...)``, or ``()``."""
+    seen = set()
+    while func is not None and id(func) not in seen:
+        seen.add(id(func))
+        known = getattr(func, "__s2sdiff_attributes__", None)
+        if known is not None:
+            return known
+        func = getattr(func, "__s2sdiff_origin__", None)
+    return ()
+
+
+def classes(func):
+    """``{path: class}`` of ``attributes_of(func)``."""
+    return {path: cls for path, cls, _ in attributes_of(func)}
+
+
+def sub_key(attributes, path):
+    """The attributes of the object at ``path``, relative to it."""
+    n = len(path)
+    return tuple((p[n:], cls, names) for p, cls, names in attributes
+                 if len(p) > n and p[:n] == path)
+
+
+def is_method(value):
+    return isinstance(value, (types.FunctionType, staticmethod, classmethod, property))
+
+
+def _function(value):
+    value = value.__func__ if isinstance(value, staticmethod) else value
+    return value if isinstance(value, types.FunctionType) else None
+
+
+def mangled(name, func):
+    """``name`` as Python mangles it in the class that defines ``func``."""
+    parts = func.__qualname__.split(".")
+    if name.startswith("__") and not name.endswith("__") and len(parts) >= 2 \
+            and parts[-2] != "<locals>" and parts[-2].strip("_"):
+        return f"_{parts[-2].lstrip('_')}{name}"
+    return name
+
+
+def chain_of(node, me):
+    """``("l1", "W")`` for ``self.l1.W`` (``me`` = ``"self"``), ``()`` for ``self``, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id == me:
+        return tuple(reversed(parts))
+    return None
+
+
+def _calls(func):
+    """``(chain, name)`` of each call ``self.<chain>.name(...)`` in ``func``'s source
+    (``self`` its first parameter; chain ``()``: a method of ``self``; None:
+    ``super().name(...)``), read once per code object."""
+    code = func.__code__
+    known = _scanned.get(code)
+    if known is not None:
+        return known
+    found = []
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except Exception:       # unreadable (exec, a prompt...): nothing followed; refused later
+        tree = None
+    node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda,
+                 ast.AsyncFunctionDef))), None) if tree is not None else None
+    positional = node.args.posonlyargs + node.args.args if node is not None else []
+    me = positional[0].arg if positional else None
+    for sub in ast.walk(node) if me is not None else ():
+        if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)):
+            continue
+        name = mangled(sub.func.attr, func)
+        if isinstance(sub.func.value, ast.Call) and isinstance(sub.func.value.func, ast.Name) \
+                and sub.func.value.func.id == "super":
+            found.append((None, name))
+            continue
+        chain = chain_of(sub.func.value, me)
+        if chain is not None and len(chain) <= DEPTH:
+            found.append((tuple(mangled(part, func) for part in chain), name))
+    found = tuple(dict.fromkeys(found))
+    _scanned[code] = found
+    return found
+
+
+def plain_getattribute(cls):
+    return isinstance(inspect.getattr_static(cls, "__getattribute__", None),
+                      types.WrapperDescriptorType)
+
+
+def read(obj, part):
+    """``obj.part`` when it is a plain attribute (see the module docstring), else
+    ``_MISSING``."""
+    cls = type(obj)
+    if not plain_getattribute(cls):
+        return _MISSING
+    static = inspect.getattr_static(cls, part, _MISSING)
+    if hasattr(type(static), "__set__") or hasattr(type(static), "__delete__"):
+        if isinstance(static, types.MemberDescriptorType) \
+                or type(static).__name__ == "_tuplegetter":       # __slots__, namedtuple
+            return getattr(obj, part, _MISSING)
+        return _MISSING                       # a property or another data descriptor
+    own = getattr(obj, "__dict__", None)
+    if isinstance(own, dict) and part in own:
+        return own[part]
+    if static is _MISSING or hasattr(type(static), "__get__"):
+        return _MISSING                       # a method, a classmethod...: not an object
+    return static
+
+
+def key_for(func, instance):
+    """The attributes of ``instance`` that ``func`` (its unspecialised function) depends
+    on: see the module docstring."""
+    found, seen = {}, set()
+    todo = [(func, instance, ())]
+    while todo:
+        f, obj, path = todo.pop()
+        if (f.__code__, path) in seen:
+            continue
+        seen.add((f.__code__, path))
+        for chain, name in _calls(f):
+            if chain is None:                 # super().name: any definition in the MRO
+                todo += [(fn, obj, path) for klass in type(obj).__mro__
+                         if (fn := _function(vars(klass).get(name))) is not None]
+                continue
+            if len(path) + len(chain) > DEPTH:
+                continue
+            objects, target = [], obj
+            for part in chain:
+                target = read(target, part)
+                if target is _MISSING:
+                    break
+                objects.append(target)
+            else:
+                method = inspect.getattr_static(type(target), name, None)
+                if not is_method(method):
+                    continue
+                for k, value in enumerate(objects):
+                    found.setdefault(path + chain[:k + 1], (type(value), set()))
+                if path + chain:
+                    found[path + chain][1].add(name)
+                if _function(method) is not None:
+                    todo.append((_function(method), target, path + chain))
+    return tuple((path, cls, tuple(sorted(names))) for path, (cls, names)
+                 in sorted(found.items(), key=lambda item: item[0]))
+
+
+def source_function(func):
+    """The user's function ``func`` was generated from (``func`` itself if it is one)."""
+    while getattr(func, "__s2sdiff_origin__", None) not in (None, func):
+        func = func.__s2sdiff_origin__
+    return func
+
+
+def shadowing(attributes, instance):
+    """``(path, name)`` of the first method called on an attribute that an instance
+    attribute shadows (``self.l1.forward = ...``), or None.  The classes along the paths
+    are assumed to be those of ``attributes``."""
+    for path, _, names in attributes:
+        obj = instance
+        for part in path:
+            obj = read(obj, part)
+        own = getattr(obj, "__dict__", None)
+        for name in names:
+            if isinstance(own, dict) and name in own:
+                return path, name
+    return None
+
+
+def matches(attributes, instance):
+    """Whether the objects at the paths of ``attributes`` have those classes."""
+    for path, cls, _ in attributes:          # parents first: sorted by path
+        obj = instance
+        for part in path:
+            obj = read(obj, part)
+            if obj is _MISSING:
+                return False
+        if type(obj) is not cls:
+            return False
+    return True
+
+
+def check_shadowing(func, attributes, instance, where):
+    found = shadowing(attributes, instance)
+    if found is not None:
+        path, name = found
+        owner = ".".join(("self",) + path)
+        raise UnsupportedError(
+            f"{func.__qualname__} calls `{owner}.{name}`, and the object `{owner}` has an "
+            f"instance attribute `{name}` that shadows the method of its class: s2sdiff "
+            f"differentiates methods defined in the class", construct="instance attribute "
+            "shadowing a method", hint=f"Delete the instance attribute (del {owner}.{name}), "
+            f"or define the new behaviour as a method of a subclass.", **where)
+
+
+def label(parsed, cls):
+    """The name the generated code reads ``cls`` by: its own name when the function sees
+    it under that name, else a closure cell ``<Name>_class`` added to ``parsed``."""
+    name = cls.__name__ if cls.__name__.isidentifier() else "attribute"
+    if parsed.lookup(name, None) is cls:
+        return name
+    name = f"{name}_class"
+    while name in parsed.closure or parsed.lookup(name, None) is not None:
+        cell = parsed.closure.get(name)
+        try:
+            if cell is not None and cell.cell_contents is cls:
+                return name
+        except ValueError:
+            pass
+        name += "_"
+    parsed.closure[name] = types.CellType(cls)
+    return name
+
+
+def _load(me, path):
+    node = ast.Name(me, ast.Load())
+    for part in path:
+        node = ast.Attribute(node, part, ast.Load())
+    return node
+
+
+def class_tests(parsed, me, attributes):
+    """The entry tests of code specialised on ``attributes``: ``type(self.l1) is not
+    Dense`` for each path (parents first), then ``'forward' in self.l1.__dict__`` for each
+    method called on an object whose class gives its instances a ``__dict__``."""
+    tests, shadows = [], []
+    for path, cls, names in attributes:
+        tests.append(ast.Compare(ast.Call(ast.Name("type", ast.Load()), [_load(me, path)], []),
+                                 [ast.IsNot()], [ast.Name(label(parsed, cls), ast.Load())]))
+        if getattr(cls, "__dictoffset__", 0):
+            shadows += [ast.Compare(ast.Constant(name), [ast.In()], [
+                ast.Attribute(_load(me, path), "__dict__", ast.Load())]) for name in names]
+    return [(test, None) for test in tests + shadows]
+
+
+def refusal(parsed, func, me, cls):
+    """``(construct, hint)`` for ``self.<chain>.m(...)`` (``func``) that no rewrite
+    resolved, in a function specialised on ``cls``."""
+    call = f"`{ast.unparse(func)}(...)`"
+    chain = chain_of(func.value, me)
+    known = classes(parsed.func)
+    owner, where = cls, me
+    for k, part in enumerate(chain):
+        part = mangled(part, parsed.func)
+        static = inspect.getattr_static(owner, part, None) if owner is not None else None
+        if isinstance(static, property) or (static is not None and hasattr(
+                type(static), "__set__") and not isinstance(static, types.MemberDescriptorType)
+                and type(static).__name__ != "_tuplegetter"):
+            return (f"method call {call} of the property `{where}.{part}`",
+                    f"Store the object in a plain attribute (self.{part} = ...), or call "
+                    f"a module-level function.")
+        if owner is not None and not plain_getattribute(owner):
+            return (f"method call {call} through {owner.__qualname__}, which defines "
+                    f"__getattribute__", "Use classes without a custom __getattribute__.")
+        where, owner = f"{where}.{part}", known.get(tuple(mangled(p, parsed.func)
+                                                           for p in chain[:k + 1]))
+    if owner is not None and not plain_getattribute(owner):
+        return (f"method call {call} of a {owner.__qualname__}, which defines "
+                f"__getattribute__", "Use classes without a custom __getattribute__.")
+    if len(chain) > DEPTH:
+        return (f"method call {call} through more than {DEPTH} attributes",
+                "Give the object a shorter path, or call its method in a method of the "
+                "object in between.")
+    owner_text = ast.unparse(func.value)
+    return (f"method call {call} of the object `{owner_text}`, which is not an object "
+            f"with the method `{func.attr}` (or was not one when the gradient was made)",
+            f"s2sdiff resolves methods of `{me}` and of objects in its attributes: make "
+            f"`{owner_text}` such an object before making the gradient, or call it "
+            f"through its class (`ItsClass.{func.attr}({owner_text}, ...)`).")
+
+
+def taken_from(parsed, func, me):
+    """``(construct, hint)`` for ``layer.m(...)``, ``layer`` a local variable taken from
+    an attribute of ``me`` (``for layer in self.layers``, ``layer = self.l1``), else None."""
+    owner = func.value.id
+    if parsed.lookup(owner, _MISSING) is not _MISSING:
+        return None                           # a global or a closure's: not a local
+    for node in ast.walk(parsed.node):
+        if isinstance(node, ast.For):
+            target, source = node.target, node.iter
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, source = node.targets[0], node.value
+        else:
+            continue
+        root = source
+        while isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        if isinstance(target, ast.Name) and target.id == owner and isinstance(root, ast.Name) \
+                and root.id == me and source is not root:
+            instead = f"give each object its own attribute and call them in turn " \
+                f"({me}.l1.{func.attr}(h), {me}.l2.{func.attr}(h))" \
+                if isinstance(node, ast.For) else \
+                f"call `{ast.unparse(source)}.{func.attr}(...)` where it is called"
+            return (f"method call `{ast.unparse(func)}(...)` of `{owner}`, an object taken "
+                    f"from `{ast.unparse(source)}`",
+                    f"s2sdiff resolves methods of `{me}` and of objects in its attributes, "
+                    f"called through them: {instead}; or call a module-level function.")
+    return None
+
+
+_MUTATORS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
+             "setdefault", "add", "discard", "sort", "reverse", "fill", "resize", "put",
+             "write", "send"}
+
+
+def writes(getter):
+    """What ``getter`` writes (an attribute, an item, a global...), or None."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(getter)))
+    except (OSError, TypeError, SyntaxError):
+        return "cannot be read"
+    for sub in ast.walk(tree):
+        if isinstance(sub, (ast.Global, ast.Nonlocal)):
+            return "writes a global or nonlocal name"
+        targets = sub.targets if isinstance(sub, ast.Assign) else \
+            [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets):
+            return "assigns an attribute or an item"
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                and sub.func.attr in _MUTATORS:
+            return f"calls `.{sub.func.attr}(...)`"
+    return None

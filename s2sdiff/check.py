@@ -33,7 +33,7 @@ import sympy
 
 from .api import grad, jvp, resolve_wrt, vjp
 from .normalize.user_functions import is_helper
-from .emit import listing_of
+from .listing import listing_of
 from .errors import S2SDiffError
 from .symbolic import SYMPY, IndicatorCompares, derivative, for_sympy, sympy_globals
 from . import syntax

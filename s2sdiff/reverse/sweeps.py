@@ -12,7 +12,7 @@ import inspect
 
 from .. import custom, extrema
 from ..build import Expr, unparse
-from ..emit import Later, listing_of
+from ..emit import Later
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign, copy_items
 from ..modules import ModuleAliases
@@ -481,10 +481,8 @@ def _passed_sequences(self):
             continue
         params = list(inspect.signature(step.callee).parameters)
         pullback = self.pullback_of(step.callee, [p for p, a in zip(params, active) if a])
-        try:
-            taken = listing_of(pullback)[0].sequences
-        except (KeyError, TypeError):       # not made from a listing: NumPy code, recursion
-            continue
+        # none known of NumPy code (a dispatcher) or of a recursive call (not built yet)
+        taken = getattr(pullback, "__s2sdiff_sequences__", ())
         names.update(a.id for p, a, is_active in zip(params, step.args, active)
                      if is_active and p in taken)
     return names

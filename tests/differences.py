@@ -1,5 +1,8 @@
-"""Central differences of a function of arrays, the oracle of several test files."""
+"""Central differences of a function of arrays, the oracle of several test files, and
+the leaves of trees (``at``, ``replaced``) they are taken of."""
 
+import copy
+import dataclasses
 import warnings
 
 import numpy as np
@@ -31,3 +34,59 @@ def central(f, args, k, h=1e-6):
         up[k], down[k] = args[k] + step, args[k] - step
         out[i] = (f(*up) - f(*down)) / (2 * h)
     return out
+
+
+def at(tree, path):
+    """The leaf at ``path`` (keys, indices, field names) of ``tree``."""
+    for key in path:
+        tree = getattr(tree, key) if dataclasses.is_dataclass(tree) \
+            or (isinstance(tree, tuple) and isinstance(key, str)) else tree[key]
+    return tree
+
+
+def replaced(tree, path, value):
+    """A copy of ``tree`` with ``value`` at ``path``."""
+    if not path:
+        return value
+    key, rest = path[0], path[1:]
+    if isinstance(tree, dict):
+        return {**tree, key: replaced(tree[key], rest, value)}
+    if dataclasses.is_dataclass(tree):
+        return dataclasses.replace(tree, **{key: replaced(getattr(tree, key), rest, value)})
+    items = list(tree)
+    items[key] = replaced(items[key], rest, value)
+    return type(tree)(*items) if hasattr(type(tree), "_fields") else type(tree)(items)
+
+
+def leaves(tree, path=()):
+    """``[(path, leaf)]`` of the float leaves of ``tree``."""
+    if isinstance(tree, dict):
+        return [found for key, value in tree.items() for found in leaves(value, path + (key,))]
+    if dataclasses.is_dataclass(tree):
+        return [found for field in dataclasses.fields(tree)
+                for found in leaves(getattr(tree, field.name), path + (field.name,))]
+    if isinstance(tree, (list, tuple)):
+        return [found for i, value in enumerate(tree) for found in leaves(value, path + (i,))]
+    if isinstance(tree, float) or isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
+        return [(path, tree)]
+    return []
+
+
+def central_at(function, args, position, path, h=1e-6):
+    """d function / d the leaf at ``path`` of argument ``position``, entry by entry (a
+    step of ``h`` relative to the entry, at least ``h``)."""
+    base = at(args[position], path)
+    array = np.array(base, dtype=float)
+    result = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        moved = []
+        step = h * max(1.0, abs(array[index]))
+        for sign in (1.0, -1.0):
+            shifted = array.copy()
+            shifted[index] += sign * step
+            value = shifted if isinstance(base, np.ndarray) else float(shifted)
+            trial = list(args)
+            trial[position] = replaced(args[position], path, value)
+            moved.append(function(*copy.deepcopy(trial)))
+        result[index] = (moved[0] - moved[1]) / (2 * step)
+    return result

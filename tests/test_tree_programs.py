@@ -5,69 +5,13 @@ parameters against the same loop with a gradient worked out by hand, and
 ``scipy.optimize.minimize(jac=True)`` driven by ``value_and_grad``."""
 
 import copy
-import dataclasses
 
 import numpy as np
 import pytest
 
 from s2sdiff import grad, value_and_grad
+from differences import at, central_at as central, leaves
 from tree_programs import INPUTS, PROGRAMS, logistic_flat, ridge_dict
-
-STEP = 1e-6
-
-
-def leaves(tree, path=()):
-    """``[(path, leaf)]`` of the float leaves of ``tree``."""
-    if isinstance(tree, dict):
-        return [found for key, value in tree.items() for found in leaves(value, path + (key,))]
-    if dataclasses.is_dataclass(tree):
-        return [found for field in dataclasses.fields(tree)
-                for found in leaves(getattr(tree, field.name), path + (field.name,))]
-    if isinstance(tree, (list, tuple)):
-        return [found for i, value in enumerate(tree) for found in leaves(value, path + (i,))]
-    if isinstance(tree, float) or isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
-        return [(path, tree)]
-    return []
-
-
-def at(tree, path):
-    for key in path:
-        tree = getattr(tree, key) if dataclasses.is_dataclass(tree) \
-            or (isinstance(tree, tuple) and isinstance(key, str)) else tree[key]
-    return tree
-
-
-def replaced(tree, path, value):
-    """A copy of ``tree`` with ``value`` at ``path``."""
-    if not path:
-        return value
-    key, rest = path[0], path[1:]
-    if isinstance(tree, dict):
-        return {**tree, key: replaced(tree[key], rest, value)}
-    if dataclasses.is_dataclass(tree):
-        return dataclasses.replace(tree, **{key: replaced(getattr(tree, key), rest, value)})
-    items = list(tree)
-    items[key] = replaced(items[key], rest, value)
-    return type(tree)(*items) if hasattr(type(tree), "_fields") else type(tree)(items)
-
-
-def central(function, args, position, path):
-    base = at(args[position], path)
-    array = np.array(base, dtype=float)
-    result = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        moved = []
-        for sign in (1.0, -1.0):
-            shifted = array.copy()
-            step = STEP * max(1.0, abs(array[index]))
-            shifted[index] += sign * step
-            value = shifted if isinstance(base, np.ndarray) else float(shifted)
-            trial = list(args)
-            trial[position] = replaced(args[position], path, value)
-            moved.append(function(*copy.deepcopy(trial)))
-        result[index] = (moved[0] - moved[1]) / (2 * step)
-    return result
-
 
 @pytest.mark.parametrize("function, args, wrt", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
 def test_tree_gradient_matches_central_differences(function, args, wrt):

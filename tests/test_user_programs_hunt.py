@@ -5,7 +5,6 @@ the user's file.  Then vjp/jvp/hessian on a subset, against central differences 
 gradient or forward-vs-reverse, and calls of one gradient at several shapes and values."""
 
 import copy
-import dataclasses
 import inspect
 
 import numpy as np
@@ -15,63 +14,8 @@ from s2sdiff import (S2SDiffError, check_grad, grad, hessian, jacobian, jvp, val
                      verify, vjp)
 from s2sdiff.check import check_grad_function
 from s2sdiff.api import resolve_wrt
+from differences import at, central_at as central, leaves
 from user_programs_hunt import PROGRAMS, REFUSED
-
-STEP = 1e-6
-
-
-def leaves(tree, path=()):
-    """``[(path, leaf)]`` of the float leaves of ``tree``."""
-    if isinstance(tree, dict):
-        return [found for key, value in tree.items() for found in leaves(value, path + (key,))]
-    if dataclasses.is_dataclass(tree):
-        return [found for field in dataclasses.fields(tree)
-                for found in leaves(getattr(tree, field.name), path + (field.name,))]
-    if isinstance(tree, (list, tuple)):
-        return [found for i, value in enumerate(tree) for found in leaves(value, path + (i,))]
-    if isinstance(tree, float) or isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
-        return [(path, tree)]
-    return []
-
-
-def at(tree, path):
-    for key in path:
-        tree = getattr(tree, key) if dataclasses.is_dataclass(tree) else tree[key]
-    return tree
-
-
-def replaced(tree, path, value):
-    """A copy of ``tree`` with ``value`` at ``path``."""
-    if not path:
-        return value
-    key, rest = path[0], path[1:]
-    if isinstance(tree, dict):
-        return {**tree, key: replaced(tree[key], rest, value)}
-    if dataclasses.is_dataclass(tree):
-        return dataclasses.replace(tree, **{key: replaced(getattr(tree, key), rest, value)})
-    items = list(tree)
-    items[key] = replaced(items[key], rest, value)
-    return type(tree)(*items) if hasattr(type(tree), "_fields") else type(tree)(items)
-
-
-def central(function, args, position, path):
-    """d function / d the leaf at ``path`` of argument ``position``, entry by entry."""
-    base = at(args[position], path)
-    array = np.array(base, dtype=float)
-    result = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        moved = []
-        step = STEP * max(1.0, abs(array[index]))
-        for sign in (1.0, -1.0):
-            shifted = array.copy()
-            shifted[index] += sign * step
-            value = shifted if isinstance(base, np.ndarray) else float(shifted)
-            trial = list(args)
-            trial[position] = replaced(args[position], path, value)
-            moved.append(function(*copy.deepcopy(trial)))
-        result[index] = (moved[0] - moved[1]) / (2 * step)
-    return result
-
 
 def with_defaults(function, args):
     """``args`` completed by the defaults of the parameters not given."""

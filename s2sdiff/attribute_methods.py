@@ -28,6 +28,7 @@ reads ``model``'s).  Then:
 """
 
 import ast
+import copy
 import inspect
 import textwrap
 import types
@@ -36,6 +37,8 @@ import weakref
 from .errors import UnsupportedError
 
 DEPTH = 6                                  # longest chain of attributes followed
+EACH = "*"                                 # ``for layer in self.layers``: each element
+LENGTH = "#len"                            # path step of a list's length in a key
 _MISSING = object()
 _scanned = weakref.WeakKeyDictionary()     # code -> its calls (``_calls``)
 
@@ -76,6 +79,8 @@ def _function(value):
 
 def mangled(name, func):
     """``name`` as Python mangles it in the class that defines ``func``."""
+    if not isinstance(name, str):
+        return name                           # an index into a list (``("layers", 0)``)
     parts = func.__qualname__.split(".")
     if name.startswith("__") and not name.endswith("__") and len(parts) >= 2 \
             and parts[-2] != "<locals>" and parts[-2].strip("_"):
@@ -84,10 +89,18 @@ def mangled(name, func):
 
 
 def chain_of(node, me):
-    """``("l1", "W")`` for ``self.l1.W`` (``me`` = ``"self"``), ``()`` for ``self``, else None."""
+    """``("l1", "W")`` for ``self.l1.W`` (``me`` = ``"self"``), ``()`` for ``self``,
+    ``("layers", 0)`` for ``self.layers[0]``, else None."""
     parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Subscript):
+            index = node.slice
+            if not (isinstance(index, ast.Constant) and type(index.value) is int
+                    and index.value >= 0):
+                return None
+            parts.append(index.value)
+        else:
+            parts.append(node.attr)
         node = node.value
     if isinstance(node, ast.Name) and node.id == me:
         return tuple(reversed(parts))
@@ -111,6 +124,12 @@ def _calls(func):
                  ast.AsyncFunctionDef))), None) if tree is not None else None
     positional = node.args.posonlyargs + node.args.args if node is not None else []
     me = positional[0].arg if positional else None
+    loops = {}                  # for layer in self.layers: layer.m(...) (``unrolled``)
+    for sub in ast.walk(node) if me is not None else ():
+        chain = chain_of(sub.iter, me) if isinstance(sub, ast.For) \
+            and isinstance(sub.target, ast.Name) else None
+        if chain:
+            loops.setdefault(sub.target.id, chain + (EACH,))
     for sub in ast.walk(node) if me is not None else ():
         if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)):
             continue
@@ -120,6 +139,8 @@ def _calls(func):
             found.append((None, name))
             continue
         chain = chain_of(sub.func.value, me)
+        if chain is None and isinstance(sub.func.value, ast.Name):
+            chain = loops.get(sub.func.value.id)
         if chain is not None and len(chain) <= DEPTH:
             found.append((tuple(mangled(part, func) for part in chain), name))
     found = tuple(dict.fromkeys(found))
@@ -136,6 +157,8 @@ def read(obj, part):
     """``obj.part`` when it is a plain attribute (see the module docstring), else
     ``_MISSING``."""
     cls = type(obj)
+    if not isinstance(part, str):             # an index: only into a list or a tuple
+        return obj[part] if cls in (list, tuple) and 0 <= part < len(obj) else _MISSING
     if not plain_getattribute(cls):
         return _MISSING
     static = inspect.getattr_static(cls, part, _MISSING)
@@ -154,7 +177,9 @@ def read(obj, part):
 
 def key_for(func, instance):
     """The attributes of ``instance`` that ``func`` (its unspecialised function) depends
-    on: see the module docstring."""
+    on: see the module docstring.  A list iterated to call methods of its elements
+    (``for layer in self.layers``) adds its length (path ``("layers", LENGTH)``, the
+    length in place of a class) and each element (``("layers", 0)``...)."""
     found, seen = {}, set()
     todo = [(func, instance, ())]
     while todo:
@@ -162,12 +187,30 @@ def key_for(func, instance):
         if (f.__code__, path) in seen:
             continue
         seen.add((f.__code__, path))
-        for chain, name in _calls(f):
+        calls = list(_calls(f))
+        while calls:
+            chain, name = calls.pop(0)
             if chain is None:                 # super().name: any definition in the MRO
                 todo += [(fn, obj, path) for klass in type(obj).__mro__
                          if (fn := _function(vars(klass).get(name))) is not None]
                 continue
             if len(path) + len(chain) > DEPTH:
+                continue
+            if EACH in chain:                 # for layer in self.layers: each element
+                k = chain.index(EACH)
+                items = obj
+                for part in chain[:k]:
+                    items = read(items, part)
+                    if items is _MISSING:
+                        break
+                if type(items) not in (list, tuple) or not any(is_method(
+                        inspect.getattr_static(type(item), name, None)) for item in items):
+                    continue
+                for j in range(k):
+                    found.setdefault(path + chain[:j + 1], (type(read_path(obj, chain[:j + 1])),
+                                                            set()))
+                found[path + chain[:k] + (LENGTH,)] = (len(items), set())
+                calls[:0] = [(chain[:k] + (i,) + chain[k + 1:], name) for i in range(len(items))]
                 continue
             objects, target = [], obj
             for part in chain:
@@ -186,7 +229,130 @@ def key_for(func, instance):
                 if _function(method) is not None:
                     todo.append((_function(method), target, path + chain))
     return tuple((path, cls, tuple(sorted(names))) for path, (cls, names)
-                 in sorted(found.items(), key=lambda item: item[0]))
+                 in sorted(found.items(), key=lambda item: _order(item[0])))
+
+
+def _order(path):
+    """Sort key of paths: parents first, a list's length before its elements."""
+    return tuple((0, part) if isinstance(part, str) else (1, part) for part in path)
+
+
+def read_path(obj, path):
+    for part in path:
+        obj = read(obj, part)
+        if obj is _MISSING:
+            return _MISSING
+    return obj
+
+
+def unrolled(parsed, me):
+    """``parsed``'s tree with each ``for layer in self.layers:`` whose body calls methods
+    of ``layer`` (the length of ``self.layers`` in the key of the function) replaced by
+    one copy of its body per element, ``layer`` written ``self.layers[i]``; refused when
+    that would not be exact."""
+    lengths = {path[:-1]: n for path, n, _ in attributes_of(parsed.func)
+               if path and path[-1] == LENGTH}
+    if not lengths:
+        return
+    for node in list(ast.walk(parsed.node)):
+        for field in ("body", "orelse", "finalbody"):
+            items = getattr(node, field, None)
+            if not isinstance(items, list):
+                continue
+            new = []
+            for item in items:
+                chain = chain_of(item.iter, me) if isinstance(item, ast.For) else None
+                path = tuple(mangled(p, parsed.func) for p in chain) if chain else None
+                if path not in lengths:
+                    new.append(item)
+                    continue
+                _check_unrollable(parsed, me, item, path)
+                for i in range(lengths[path]):
+                    item_node = _load(me, path + (i,))
+                    for statement in item.body:
+                        clone = _Substitute(item.target.id, item_node).visit(
+                            copy.deepcopy(statement))
+                        new.append(ast.fix_missing_locations(clone))
+            setattr(node, field, new)
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, name, element):
+        self.name, self.element = name, element
+
+    def visit_Name(self, node):
+        if node.id == self.name:
+            return ast.copy_location(copy.deepcopy(self.element), node)
+        return node
+
+
+def _check_unrollable(parsed, me, loop, path):
+    """Refuse ``for layer in self.layers`` (``loop``) unless unrolling it is exact."""
+    source = ast.unparse(loop.iter)
+    name = loop.target.id if isinstance(loop.target, ast.Name) else None
+
+    def refuse(node, what, hint):
+        return parsed.error(node, f"s2sdiff cannot differentiate {parsed.node.name}: {what} "
+                            f"is not supported", construct=what, hint=hint)
+
+    plain = f"Write the loop as `for {name or 'layer'} in {source}:` with a body that only " \
+        f"calls methods of `{name or 'layer'}`, or give each object its own attribute."
+    if name is None:
+        raise refuse(loop, f"loop over `{source}` with the target "
+                     f"`{ast.unparse(loop.target)}`", plain)
+    if loop.orelse:
+        raise refuse(loop, f"`for ... else` over `{source}`", plain)
+    for sub in ast.walk(ast.Module(loop.body, [])):
+        if isinstance(sub, (ast.Break, ast.Continue)):
+            raise refuse(sub, f"`{ast.unparse(sub)}` in a loop over `{source}`, whose "
+                         f"methods are called", plain)
+        if isinstance(sub, ast.Name) and sub.id == name and not isinstance(sub.ctx, ast.Load):
+            raise refuse(sub, f"assignment to `{name}` in the loop over `{source}`", plain)
+    body = ast.Module(loop.body, [])
+    uses = {id(sub.func.value) for sub in ast.walk(body)
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+            and isinstance(sub.func.value, ast.Name) and sub.func.value.id == name}
+    inside = {id(sub) for sub in ast.walk(body)}
+    others = {id(sub) for other in ast.walk(parsed.node) if isinstance(other, ast.For)
+              and other is not loop and isinstance(other.target, ast.Name)
+              and other.target.id == name for sub in ast.walk(other)}
+    for sub in ast.walk(parsed.node):
+        if isinstance(sub, ast.Name) and sub.id == name and sub is not loop.target \
+                and id(sub) not in uses and (id(sub) in inside or id(sub) not in others):
+            raise refuse(sub, f"use of `{name}` other than a method call `{name}.m(...)` "
+                         f"(the loop over `{source}` is unrolled)", plain)
+    for sub in ast.walk(parsed.node):
+        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target] \
+            if isinstance(sub, (ast.AugAssign, ast.AnnAssign, ast.For)) else []
+        for target in targets:
+            for part in ast.walk(target):
+                if not isinstance(part, ast.Load) and _reaches(part, me, path):
+                    raise refuse(sub, f"assignment to `{source}` in a function that loops "
+                                 f"over it", plain)
+        if isinstance(sub, ast.Delete) or (isinstance(sub, ast.Call) and isinstance(
+                sub.func, ast.Attribute) and sub.func.attr in _MUTATORS
+                and _reaches(sub.func.value, me, path, load=True)):
+            if not isinstance(sub, ast.Delete) or any(_reaches(t, me, path, load=True)
+                                                      for t in sub.targets):
+                raise refuse(sub, f"`{ast.unparse(sub)}`, which may modify `{source}` "
+                             f"in a function that loops over it", plain)
+
+
+def _reaches(node, me, path, load=False):
+    """Whether ``node`` (written, or read with ``load``) is ``self.layers``, a part of it,
+    or ``self``/a parent of it."""
+    if not load and not isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
+        return False
+    if isinstance(node, ast.Name):
+        return node.id == me
+    chain = chain_of(node, me)
+    while chain is None and isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value                     # self.layers[i].W: self.layers
+        chain = chain_of(node, me)
+    if chain is None:
+        return False
+    n = min(len(chain), len(path))
+    return tuple(chain[:n]) == tuple(path[:n])
 
 
 def source_function(func):
@@ -201,9 +367,9 @@ def shadowing(attributes, instance):
     attribute shadows (``self.l1.forward = ...``), or None.  The classes along the paths
     are assumed to be those of ``attributes``."""
     for path, _, names in attributes:
-        obj = instance
-        for part in path:
-            obj = read(obj, part)
+        if path[-1] == LENGTH:
+            continue
+        obj = read_path(instance, path)
         own = getattr(obj, "__dict__", None)
         for name in names:
             if isinstance(own, dict) and name in own:
@@ -214,12 +380,13 @@ def shadowing(attributes, instance):
 def matches(attributes, instance):
     """Whether the objects at the paths of ``attributes`` have those classes."""
     for path, cls, _ in attributes:          # parents first: sorted by path
-        obj = instance
-        for part in path:
-            obj = read(obj, part)
-            if obj is _MISSING:
+        if path[-1] == LENGTH:
+            obj = read_path(instance, path[:-1])
+            if type(obj) not in (list, tuple) or len(obj) != cls:
                 return False
-        if type(obj) is not cls:
+            continue
+        obj = read_path(instance, path)
+        if obj is _MISSING or type(obj) is not cls:
             return False
     return True
 
@@ -259,7 +426,15 @@ def label(parsed, cls):
 def _load(me, path):
     node = ast.Name(me, ast.Load())
     for part in path:
-        node = ast.Attribute(node, part, ast.Load())
+        node = ast.Attribute(node, part, ast.Load()) if isinstance(part, str) else \
+            element(node, part)
+    return node
+
+
+def element(node, index):
+    """``node[index]``, marked as an element of a list of objects (read as a free value)."""
+    node = ast.Subscript(node, ast.Constant(index), ast.Load())
+    node.s2sdiff_element = True
     return node
 
 
@@ -269,6 +444,10 @@ def class_tests(parsed, me, attributes):
     method called on an object whose class gives its instances a ``__dict__``."""
     tests, shadows = [], []
     for path, cls, names in attributes:
+        if path[-1] == LENGTH:               # len(self.layers) != 3
+            tests.append(ast.Compare(ast.Call(ast.Name(label(parsed, len), ast.Load()), [
+                _load(me, path[:-1])], []), [ast.NotEq()], [ast.Constant(cls)]))
+            continue
         tests.append(ast.Compare(ast.Call(ast.Name("type", ast.Load()), [_load(me, path)], []),
                                  [ast.IsNot()], [ast.Name(label(parsed, cls), ast.Load())]))
         if getattr(cls, "__dictoffset__", 0):
@@ -286,7 +465,8 @@ def refusal(parsed, func, me, cls):
     owner, where = cls, me
     for k, part in enumerate(chain):
         part = mangled(part, parsed.func)
-        static = inspect.getattr_static(owner, part, None) if owner is not None else None
+        static = inspect.getattr_static(owner, part, None) \
+            if owner is not None and isinstance(part, str) else None
         if isinstance(static, property) or (static is not None and hasattr(
                 type(static), "__set__") and not isinstance(static, types.MemberDescriptorType)
                 and type(static).__name__ != "_tuplegetter"):
@@ -296,8 +476,8 @@ def refusal(parsed, func, me, cls):
         if owner is not None and not plain_getattribute(owner):
             return (f"method call {call} through {owner.__qualname__}, which defines "
                     f"__getattribute__", "Use classes without a custom __getattribute__.")
-        where, owner = f"{where}.{part}", known.get(tuple(mangled(p, parsed.func)
-                                                           for p in chain[:k + 1]))
+        where = f"{where}.{part}" if isinstance(part, str) else f"{where}[{part}]"
+        owner = known.get(tuple(mangled(p, parsed.func) for p in chain[:k + 1]))
     if owner is not None and not plain_getattribute(owner):
         return (f"method call {call} of a {owner.__qualname__}, which defines "
                 f"__getattribute__", "Use classes without a custom __getattribute__.")

@@ -61,8 +61,8 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
                 dispatch.source = table[key].source
             return table[key]
 
-    reads = [(list(params).index(key.split(".")[0]), key.split(".")[1:])
-             for key in parameter_reads]
+    reads = [(list(params).index(steps[0]), steps[1:])
+             for steps in map(_steps, parameter_reads)]
 
     def _key(args):
         return tuple([(a.shape, a.dtype) if type(a) is ndarray else _argument_key(a)
@@ -84,7 +84,7 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
         args = positional(args, kwargs)
         try:
             key = _key(args)
-        except AttributeError as error:
+        except (AttributeError, LookupError, TypeError) as error:    # self.layers[2]
             if missing is None:
                 raise
             return missing(args, error)
@@ -165,10 +165,20 @@ def _free_key(free, parsed):
     return namespace["free_key"], parts, names
 
 
+def _steps(key):
+    """``["self", "layers", 0, "W"]`` for the read ``"self.layers[0].W"``."""
+    node, steps = ast.parse(key, mode="eval").body, []
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        steps.append(node.attr if isinstance(node, ast.Attribute) else node.slice.value)
+        node = node.value
+    return [node.id] + steps[::-1]
+
+
 def _read_key(value, attributes):
-    """The key of the attribute chain ``attributes`` of the argument ``value``."""
+    """The key of the attribute chain ``attributes`` of the argument ``value`` (an int:
+    an index into a list, ``attribute_methods.unrolled``)."""
     for attribute in attributes:
-        value = getattr(value, attribute)
+        value = getattr(value, attribute) if isinstance(attribute, str) else value[attribute]
     return (value.shape, value.dtype) if type(value) is np.ndarray else _value_key(value)
 
 
@@ -235,7 +245,7 @@ def _fast_path(params, table, slow, required=None, free_parts=(), free_names=Non
               f"{'' if optional else '*s2sdiff_more, '}**s2sdiff_kwargs)\n"
               + (f"    try:\n"
                  f"        s2sdiff_generated = s2sdiff_get(({key},))\n"
-                 f"    except AttributeError:\n"
+                 f"    except (AttributeError, LookupError, TypeError):\n"
                  f"        return s2sdiff_slow({', '.join(names)})\n" if attributes else
                  f"    s2sdiff_generated = s2sdiff_get(({key},))\n") +
               f"    if s2sdiff_generated is None:\n"

@@ -43,7 +43,7 @@ import weakref
 from . import rules
 from .attribute_methods import attributes_of, chain_of, check_shadowing, class_tests, \
     classes, key_for, label, matches, plain_getattribute, refusal, source_function, taken_from, \
-    sub_key, writes as _writes
+    sub_key, unrolled, element, writes as _writes
 from .attribute_methods import is_method as _is_method, mangled as _mangled
 from .errors import UnsupportedError
 from .rules import Method
@@ -150,6 +150,7 @@ def rewrite(parsed):
     me = _instance_name(parsed)
     if me is None:
         return parsed
+    unrolled(parsed, me)                # for layer in self.layers: layer.forward(h)
     _Rewriter(parsed, cls, me).visit(parsed.node)
     parsed.forget_nodes()
     first = (parsed.node.args.posonlyargs + parsed.node.args.args)[0]
@@ -171,7 +172,8 @@ def _defining_class(func):
 def _load(me, path):
     node = ast.Name(me, ast.Load())
     for part in path:
-        node = ast.Attribute(node, part, ast.Load())
+        node = ast.Attribute(node, part, ast.Load()) if isinstance(part, str) else \
+            element(node, part)
     return node
 
 
@@ -580,6 +582,8 @@ def check_read(parsed, node):
     me = _instance_name(parsed) if cls is not None else None
     chain = chain_of(node, me) if me is not None else None
     for k, part in enumerate(chain or ()):         # self.p, then self.l1.p (attributes)
+        if not isinstance(part, str):
+            continue                                # self.layers[0]: an index
         owner = cls if k == 0 else classes(parsed.func).get(
             tuple(_mangled(p, parsed.func) for p in chain[:k]))
         found = inspect.getattr_static(owner, _mangled(part, parsed.func), None) \

@@ -72,8 +72,8 @@ class Callables:
         if not isinstance(node, ast.Attribute) or rules.lookup(Attribute(node.attr)) is not None:
             return None
         root = node
-        while isinstance(root, ast.Attribute):
-            root = root.value
+        while isinstance(root, ast.Attribute) or getattr(root, "s2sdiff_element", False):
+            root = root.value               # self.layers[0].W (attribute_methods.unrolled)
         if isinstance(root, ast.Name) and root.id in self.param_names \
                 and root.id not in self.rebound:
             return root.id
@@ -94,6 +94,8 @@ class Callables:
         """A load of the chain ``node`` with private names mangled for the method's class."""
         if isinstance(node, ast.Name):
             return ast.Name(node.id, ast.Load())
+        if isinstance(node, ast.Subscript):         # self.layers[0]
+            return ast.Subscript(self._mangled(node.value), node.slice, ast.Load())
         attr = node.attr
         parts = self.parsed.func.__qualname__.split(".")
         if attr.startswith("__") and not attr.endswith("__") and len(parts) >= 2 \

@@ -539,7 +539,7 @@ def _as_def(stmt):
 
 
 def _is_dotted(node):
-    while isinstance(node, ast.Attribute):
+    while isinstance(node, ast.Attribute) or getattr(node, "s2sdiff_element", False):
         node = node.value
     return isinstance(node, ast.Name)
 

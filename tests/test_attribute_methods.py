@@ -408,7 +408,7 @@ class Holder:
 
     def via_list(self, x):
         h = x
-        for layer in self.layers:
+        for layer in self.layers[::-1]:       # unrolled only when iterated as it is
             h = layer.forward(h)
         return h
 
@@ -440,7 +440,7 @@ class HoldsFactory:
 
 @pytest.mark.parametrize("make, name, construct", [
     (Holder, "via_property", "of the property `self.act`"),
-    (Holder, "via_list", "method call `layer.forward(...)` of `layer`, an object taken from `self.layers`"),
+    (Holder, "via_list", "method call `layer.forward(...)` of `layer`, an object taken from `self.layers[::-1]`"),
     (Holder, "via_local", "method call `layer.apply(...)` of `layer`, an object taken from `self._act`"),
     (Holder, "via_missing", "method call `self.nothing.forward(...)` of the object"),
     (HoldsFactory, "calls", "call of the classmethod `self.factory.make(...)`"),

@@ -502,6 +502,11 @@ def taken_from(parsed, func, me):
     for node in ast.walk(parsed.node):
         if isinstance(node, ast.For):
             target, source = node.target, node.iter
+            if isinstance(target, ast.Tuple) and isinstance(source, ast.Call) and any(
+                    isinstance(e, ast.Name) and e.id == owner for e in target.elts):
+                target = ast.Name(owner, ast.Store())   # enumerate(self.layers), zip(...)
+                source = next((a for a in source.args if _reaches(a, me, (), load=True)),
+                              source)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, source = node.targets[0], node.value
         else:
@@ -511,8 +516,9 @@ def taken_from(parsed, func, me):
             root = root.value
         if isinstance(target, ast.Name) and target.id == owner and isinstance(root, ast.Name) \
                 and root.id == me and source is not root:
-            instead = f"give each object its own attribute and call them in turn " \
-                f"({me}.l1.{func.attr}(h), {me}.l2.{func.attr}(h))" \
+            instead = f"loop over the list itself (for {owner} in {me}.<list>: ..." \
+                f"{owner}.{func.attr}(h), unrolled for the instance), or give each object " \
+                f"its own attribute ({me}.l1.{func.attr}(h), {me}.l2.{func.attr}(h))" \
                 if isinstance(node, ast.For) else \
                 f"call `{ast.unparse(source)}.{func.attr}(...)` where it is called"
             return (f"method call `{ast.unparse(func)}(...)` of `{owner}`, an object taken "

@@ -271,3 +271,46 @@ def test_refused_clearly(name, construct):
     assert construct in text
     assert "test_attribute_lists.py" in text
     assert "Internal" not in type(caught.value).__name__
+
+
+def test_forward_mode_and_second_derivative():
+    from s2sdiff import derivative, hessian
+    chain = Chain([TanhAct(1.5), SinAct(0.7)])
+    f = lambda x: scalar_by_hand(chain.acts, x)
+    x, h = 0.3, 1e-4
+    assert derivative(chain.f)(x) == pytest.approx((f(x + 1e-6) - f(x - 1e-6)) / 2e-6, rel=1e-6)
+    second = hessian(chain.f)
+    assert second(x) == pytest.approx((f(x + h) - 2 * f(x) + f(x - h)) / h ** 2, rel=1e-5)
+    chain.acts[0] = SinAct(-0.3)          # right, or refused clearly (a derivative of a derivative)
+    try:
+        value = second(x)
+    except S2SDiffError as error:
+        assert "Internal" not in type(error).__name__
+    else:
+        assert value == pytest.approx((f(x + h) - 2 * f(x) + f(x - h)) / h ** 2, rel=1e-5)
+
+
+class Encoder:
+    def __init__(self, rng, n):
+        self.layers = [Dense(rng.normal(size=(3, 3)), np.zeros(3)) for _ in range(n)]
+
+
+class Nested:
+    def __init__(self, rng, n):
+        self.enc = Encoder(rng, n)
+
+    def loss(self, x):
+        h = x
+        for layer in self.enc.layers:
+            h = layer.forward(h)
+        return np.sum(h ** 2)
+
+
+def test_list_held_by_an_attribute():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 3))
+    for n in (2, 3):
+        model = Nested(rng, n)
+        g = grad(model.loss)
+        np.testing.assert_allclose(g(x), central(model.loss, [x], 0), rtol=1e-5, atol=1e-8)
+        assert f"len(self.enc.layers) != {n}" in g.source

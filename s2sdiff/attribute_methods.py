@@ -22,9 +22,17 @@ reads ``model``'s).  Then:
   their own code, and rebinding ``model.l1`` to an object of another class is followed;
 * only plain attributes are followed (an instance's ``__dict__``, ``__slots__``, a
   namedtuple field, a class attribute that is not a descriptor): a property, a class
-  with a ``__getattribute__`` written in Python, a chain deeper than ``DEPTH``, and a
-  method of an object in a list (``for layer in self.layers``) are refused at
-  generation (``refusal``), at the line of the call.
+  with a ``__getattribute__`` written in Python and a chain deeper than ``DEPTH`` are
+  refused at generation (``refusal``), at the line of the call;
+* ``for layer in self.layers: h = layer.forward(h)`` (a list or tuple attribute, the
+  body calling methods of ``layer``) is unrolled for the instance at hand
+  (``unrolled``): the key holds the list's length (path ``("layers", LENGTH)``) and the
+  class of each element (paths ``("layers", 0)``...), the code calls
+  ``type(self.layers[0]).forward(self.layers[0], h)``... and checks
+  ``len(self.layers) != 2`` and each element's class on entry.  Refused when unrolling
+  would not be exact: ``break``/``continue``/``else`` in the loop, ``layer`` used other
+  than to call its methods or after the loop, the list assigned or mutated in the
+  function; ``enumerate``, ``zip`` and indexing (``self.layers[i]``) stay refused.
 """
 
 import ast

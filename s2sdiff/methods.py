@@ -529,8 +529,8 @@ def instance_variant(func, args):
 def unresolved(parsed, func):
     """``(construct, hint)`` for ``p.m(...)`` that no rewrite resolved, ``p`` a parameter
     of ``parsed``'s function; else None."""
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
-        return _attribute_method(parsed, func)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Attribute, ast.Subscript)):
+        return _attribute_method(parsed, func)         # self.l1.m(...), self.layers[0].m(...)
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
         return None
     args = parsed.node.args

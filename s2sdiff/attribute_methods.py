@@ -276,7 +276,7 @@ def unrolled(parsed, me):
                     continue
                 _check_unrollable(parsed, me, item, path)
                 for i in range(lengths[path]):
-                    item_node = _load(me, path + (i,))
+                    item_node = load(me, path + (i,))
                     for statement in item.body:
                         clone = _Substitute(item.target.id, item_node).visit(
                             copy.deepcopy(statement))
@@ -431,7 +431,8 @@ def label(parsed, cls):
     return name
 
 
-def _load(me, path):
+def load(me, path):
+    """The expression reading ``path`` (attribute names, list indices) from ``me``."""
     node = ast.Name(me, ast.Load())
     for part in path:
         node = ast.Attribute(node, part, ast.Load()) if isinstance(part, str) else \
@@ -454,13 +455,13 @@ def class_tests(parsed, me, attributes):
     for path, cls, names in attributes:
         if path[-1] == LENGTH:               # len(self.layers) != 3
             tests.append(ast.Compare(ast.Call(ast.Name(label(parsed, len), ast.Load()), [
-                _load(me, path[:-1])], []), [ast.NotEq()], [ast.Constant(cls)]))
+                load(me, path[:-1])], []), [ast.NotEq()], [ast.Constant(cls)]))
             continue
-        tests.append(ast.Compare(ast.Call(ast.Name("type", ast.Load()), [_load(me, path)], []),
+        tests.append(ast.Compare(ast.Call(ast.Name("type", ast.Load()), [load(me, path)], []),
                                  [ast.IsNot()], [ast.Name(label(parsed, cls), ast.Load())]))
         if getattr(cls, "__dictoffset__", 0):
             shadows += [ast.Compare(ast.Constant(name), [ast.In()], [
-                ast.Attribute(_load(me, path), "__dict__", ast.Load())]) for name in names]
+                ast.Attribute(load(me, path), "__dict__", ast.Load())]) for name in names]
     return [(test, None) for test in tests + shadows]
 
 

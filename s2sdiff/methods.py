@@ -43,8 +43,8 @@ import weakref
 from . import rules
 from .attribute_methods import attributes_of, chain_of, check_shadowing, class_tests, \
     classes, key_for, label, matches, plain_getattribute, refusal, source_function, taken_from, \
-    sub_key, unrolled, element, writes as _writes
-from .attribute_methods import is_method as _is_method, mangled as _mangled
+    sub_key, unrolled, writes as _writes
+from .attribute_methods import is_method as _is_method, load, mangled as _mangled
 from .errors import UnsupportedError
 from .rules import Method
 
@@ -169,16 +169,8 @@ def _defining_class(func):
     return value if isinstance(value, type) else None
 
 
-def _load(me, path):
-    node = ast.Name(me, ast.Load())
-    for part in path:
-        node = ast.Attribute(node, part, ast.Load()) if isinstance(part, str) else \
-            element(node, part)
-    return node
-
-
 def _spelling(me, name, path=()):
-    call = ast.Call(ast.Name("type", ast.Load()), [_load(me, path)], [])
+    call = ast.Call(ast.Name("type", ast.Load()), [load(me, path)], [])
     call.s2sdiff_instance = me          # made here: resolve() trusts only these
     return ast.Attribute(call, name, ast.Load())
 
@@ -199,7 +191,7 @@ class _Rewriter(ast.NodeTransformer):
             return True
         target = _receiver(self.parsed, self.cls, self.me, func.value)
         if isinstance(found, types.FunctionType) and node.args and target and target[1]:
-            return _same_object(self.parsed, node.args[0], _load(self.me, target[1]))
+            return _same_object(self.parsed, node.args[0], load(self.me, target[1]))
         return isinstance(found, types.FunctionType) and bool(node.args) \
             and isinstance(node.args[0], ast.Name) and node.args[0].id == self.me
 
@@ -267,7 +259,7 @@ class _Rewriter(ast.NodeTransformer):
                               f"exec() or at the interactive prompt.")
         args = list(node.args)
         if isinstance(found, types.FunctionType):
-            args.insert(0, _load(self.me, path))
+            args.insert(0, load(self.me, path))
         spelling = _spelling(self.me, name, path) if defining is None else \
             self.super_spelling(defining, name)
         return ast.fix_missing_locations(ast.copy_location(

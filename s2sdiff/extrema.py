@@ -26,7 +26,7 @@ import ast
 import builtins
 import copy
 
-from . import rules
+from . import rules, sorting
 from .build import Expr
 from .listing import Block, Line, assign
 from .rules import Syntax
@@ -39,10 +39,17 @@ def step(normalizer, node, callee, args, keywords, into):
     """The step ``m = max(xs)`` for the call ``node`` with one argument (a list, tuple
     or 1-D array of numbers), or an ``UnsupportedError``."""
     name = callee.__name__
-    if keywords:
-        raise normalizer.error(node, f"{name} with `{keywords[0].arg}=`",
-                               f"Compute the values to compare in a list first "
-                               f"({name}([g(v) for v in xs])).")
+    words = []
+    for keyword in keywords:
+        if keyword.arg != "key":
+            raise normalizer.error(node, f"{name} with `{keyword.arg}=`",
+                                   f"Test for an empty list first (`{name}(xs) if xs else "
+                                   f"d`)." if keyword.arg == "default" else
+                                   f"Compute the values to compare in a list first "
+                                   f"({name}([g(v) for v in xs])).")
+        if not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None):
+            words.append(ast.keyword("key", sorting.key_function(normalizer, node, keyword,
+                                                                 name)))
     if normalizer.array_code:
         raise normalizer.error(node, f"{name} of one list or array in NumPy code",
                                f"Use np.{name}(x) of an array, np.{name}imum(a, b) of two, or "
@@ -56,7 +63,7 @@ def step(normalizer, node, callee, args, keywords, into):
                                f"Python cannot iterate over the number that arithmetic or a "
                                f"math function gives: pass the values as separate "
                                f"arguments, {name}(a, b).")
-    value = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(args[0])], [])
+    value = ast.Call(ast.Name(name, ast.Load()), [copy.deepcopy(args[0])], words)
     return into.emit(value, [args[0]], rules.lookup(KEYS[callee]))
 
 

@@ -80,6 +80,7 @@ from dataclasses import dataclass
 import numpy as _np
 
 from .build import Expr
+from . import runtime
 from .custom import stop_gradient
 
 
@@ -161,6 +162,8 @@ _SYNTAX_NAMES = {
     "array setitem": "assignment into an array", # a[idx] = e on an array, in place
     "max of a list": "max of a list",            # max(xs), xs of any length (extrema.py)
     "min of a list": "min of a list",            # min(xs)
+    "sorted": "sorted of a list",                # sorted(xs), key=, reverse= (sorting.py)
+    "fsum of a list": "math.fsum of a list",     # math.fsum(xs) (extrema.py)
 }
 
 
@@ -455,7 +458,7 @@ nondifferentiable(
     math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
     builtins.round, builtins.int, builtins.bool, builtins.len, builtins.print,
     builtins.range, builtins.isinstance, builtins.type, builtins.any, builtins.all,
-    stop_gradient,
+    stop_gradient, runtime.argsort,       # the permutation sorted(xs) applies (sorting.py)
 )
 
 # A plain copy ``a = b`` (tuple unpacking, reassigned names) is the identity primitive.
@@ -472,7 +475,7 @@ EXP_FUNCTIONS = [math.exp]
 # in place (``reverse/arrays.py``); ``max(xs)``/``min(xs)`` of a list of any length, whose
 # derivative ``extrema.py`` writes with the partials of the ``max(a, b, c)`` row above.
 for _form in ("display", "getitem", "setitem", "append", "call", "array setitem",
-              "max of a list", "min of a list"):
+              "max of a list", "min of a list", "sorted", "fsum of a list"):
     _add(Structural(Syntax(_form)))
 
 

@@ -183,7 +183,7 @@ def dict_comprehension(x):
 
 
 def max_with_key(xs):
-    y = max((t * 2.0 for t in xs), key=abs)
+    y = max((t * 2.0 for t in xs), key=lambda v: abs(v - xs[0]))
     return y
 
 

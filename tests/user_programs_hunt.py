@@ -1529,8 +1529,8 @@ PROGRAMS += [
     Program(math_functions_zoo, (0.7,)),
     Program(slope_penalty, (0.7,)),
 ]
+PROGRAMS += [Program(max_with_key, ([0.5, 0.1, -2.0],))]      # key=abs: supported now
 REFUSED += [
-    (Program(max_with_key, ([0.5, 0.1, -2.0],)), "max with `key=`"),
     (Program(list_of_arrays_sum, (np.array([0.3, -0.9]),)), "first a float, then an array"),
     (Program(list_append_arrays, (np.array([0.3, -0.9]),)), "numpy.stack of the list"),
     (Program(dataclass_method_loss, (Line(0.5, -0.2), [0.0, 1.0, 2.0], [0.1, 0.4, 1.2]),

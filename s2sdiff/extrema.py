@@ -19,7 +19,14 @@ row's tangent ``p_a * t(a) + p_b * t(b) + ...`` in the same order.  ``max(xs)`` 
 stays the user's call: an empty list raises Python's own ``ValueError``.
 
 Only scalar code: in NumPy code ``max`` of a list of arrays is not NumPy's maximum, and
-the normalizer refuses it (``step``); ``key=`` and ``default=`` are refused too.
+the normalizer refuses it (``step``).  ``key=`` only chooses the entry: it is kept as
+written (``sorting.key_function``), and the entries equal to the result share the
+adjoint as above (``max([3.0, -3.0], key=abs)`` is the first entry, which gets it all);
+``default=`` is refused.
+
+``math.fsum(xs)`` is the same kind of step with the partial 1 for every entry:
+``dxs[i] += dtotal``, and in forward mode ``dtotal_dot = math.fsum(dxs_dot)``, the
+exactly rounded sum of the tangents; its value stays ``math.fsum``'s.
 """
 
 import ast
@@ -32,7 +39,8 @@ from .listing import Block, Line, assign
 from .rules import Syntax
 
 KEYS = {builtins.max: Syntax("max of a list"), builtins.min: Syntax("min of a list")}
-FORMS = frozenset(KEYS.values())
+FSUM = Syntax("fsum of a list")
+FORMS = frozenset(KEYS.values()) | {FSUM}
 
 
 def step(normalizer, node, callee, args, keywords, into):
@@ -67,6 +75,21 @@ def step(normalizer, node, callee, args, keywords, into):
     return into.emit(value, [args[0]], rules.lookup(KEYS[callee]))
 
 
+def fsum_step(normalizer, node, args, keywords, into):
+    """The step ``total = math.fsum(xs)`` for the call ``node``, or an ``UnsupportedError``."""
+    if keywords or len(args) != 1:
+        raise normalizer.error(node, "math.fsum with other than one argument",
+                               "Call math.fsum(xs) with one list.")
+    if normalizer.array_code:
+        raise normalizer.error(node, "math.fsum in NumPy code",
+                               "Use np.sum(x) of an array, or math.fsum of a list of numbers "
+                               "in code without arrays.")
+    if not isinstance(args[0], ast.Name):
+        raise normalizer.error(node, "math.fsum of a constant", "Sum a variable.")
+    value = ast.Call(copy.deepcopy(node.func), [copy.deepcopy(args[0])], [])
+    return into.emit(value, [args[0]], rules.lookup(FSUM))
+
+
 def _count(namer, sequence, result, where):
     """``count = sum([v == m for v in xs])``, the number of tied entries: its name and line."""
     count, entry = namer.fresh("count"), namer.fresh("v")
@@ -85,19 +108,23 @@ def backprop(sweeps, step, d_target, out):
     """The reverse of ``m = max(xs)``: ``dxs[i] += share * dm`` for each entry."""
     sequence = step.args[0]
     adjoints, namer = sweeps.adjoints, sweeps.program.namer
+    fsum = step.rule.key == FSUM
     if sweeps.activity.is_active(sequence):
-        count, line = _count(namer, sequence.id, step.target, step.number)
-        out.append(line)
+        if not fsum:
+            count, line = _count(namer, sequence.id, step.target, step.number)
+            out.append(line)
         d_sequence = adjoints.name(sequence.id)
         if not adjoints.holds(d_sequence):
             out.append(Line(assign(d_sequence, adjoints.zero(sequence.id))))
             adjoints.mark_held(d_sequence)
-        index, entry = namer.fresh("i"), namer.fresh("v")
+        index, entry = namer.fresh("i"), None if fsum else namer.fresh("v")
         body = []
-        adjoints.write(sequence, Expr(_share(count, entry, step.target)) * d_target, body,
-                       step.number, f"{step.value.func.id} of a list, line {step.lineno}",
+        adjoints.write(sequence, d_target if fsum else Expr(_share(count, entry, step.target))
+                       * d_target, body, step.number,
+                       f"{ast.unparse(step.value.func)} of a list, line {step.lineno}",
                        index=ast.Name(index, ast.Load()))
-        head = ast.parse(f"for {index}, {entry} in enumerate({sequence.id}): pass").body[0]
+        head = ast.parse(f"for {index} in range(len({sequence.id})): pass" if fsum else
+                         f"for {index}, {entry} in enumerate({sequence.id}): pass").body[0]
         head.body = []
         out.append(Block(head, body))
     adjoints.forget(d_target.node.id)
@@ -107,6 +134,12 @@ def tangents(program, step, active, tangent, out):
     """The tangent of ``m = max(xs)`` along each active direction:
     ``dm = sum((1 / count if v == m else ...) * dxs[i] for i, v in enumerate(xs))``."""
     sequence = step.args[0].id
+    if step.rule.key == FSUM:
+        for direction, facts in active:
+            value = ast.Call(copy.deepcopy(step.value.func),
+                             [ast.Name(tangent(sequence, direction), ast.Load())], [])
+            out.append(Line(assign(tangent(step.target, direction), value), step.number))
+        return
     count, line = _count(program.namer, sequence, step.target, step.number)
     out.append(line)
     index, entry = program.namer.fresh("i"), program.namer.fresh("v")

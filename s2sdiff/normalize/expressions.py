@@ -13,6 +13,7 @@ import ast
 import copy
 import inspect
 import keyword
+import math
 import types
 
 from .. import custom, extrema, rules, runtime, sorting
@@ -250,6 +251,8 @@ class Expressions:
         args = [self.atom(a, hint, lineno) for a in node.args]
         if callee is sorted:                                 # sorted(xs): sorting.py
             return sorting.step(self, node, args, node.keywords, into)
+        if callee is math.fsum:                              # math.fsum(xs): extrema.py
+            return extrema.fsum_step(self, node, args, node.keywords, into)
         if callee is runtime.argsort:      # its permutation, in generated code: a constant
             return sorting.order_step(self, node, args, into)
         if callee in extrema.KEYS and node.keywords and args:    # max(xs, key=abs)

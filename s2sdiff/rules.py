@@ -835,6 +835,11 @@ defvjp(Function(_np.array), lambda a, dtype=None: None, a=lambda c: c.g,
        sample=Sample(Array((3,))))
 defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g,
        sample=Sample(Array((2, 2))))
+# np.float64(x) and np.float32(x): conversions, the identity's derivative; a float32
+# tangent stays float32 (the row is linear: ``np.float32(x_dot)``), and a gradient takes
+# its parameter's dtype at the end, as every gradient does (dtypes.py).
+defvjp(Function(_np.float64), lambda x: None, x=lambda c: c.g, sample=Sample(Array((3,))))
+defvjp(Function(_np.float32), lambda x: None, x=lambda c: c.g, sample=Sample(Array((3,))))
 defvjp(Function(_np.concatenate), lambda arrays, axis=0: None,
        arrays=lambda c: c.split_back(stacked=False),
        sample=Sample([Array((2, 3)), Array((2, 2))], axis=1))

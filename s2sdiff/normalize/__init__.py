@@ -35,8 +35,9 @@ The pass is a transformer dispatching per AST class: ``statements.py`` (the
 ``Normalizer`` and ``statement_<Class>`` handlers), ``control_flow.py`` (``if`` and loops
 into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arrays.py``
 (NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
-functions and lambdas inlined, function-valued parameters); ``comprehensions.py`` first
-rewrites comprehensions, ``sum``/``max``/``min`` of iterables and unpackings into loops,
+functions and lambdas inlined, function-valued parameters); ``loop_else.py`` first
+rewrites a loop's ``else`` clause into a flag, ``comprehensions.py`` then rewrites
+comprehensions, ``sum``/``max``/``min`` of iterables and unpackings into loops,
 lists and indexing, then ``helpers.py`` inlines the user's functions that NumPy code
 calls.
 
@@ -52,6 +53,7 @@ f = sinxty + x  # (3)
 return f
 """
 
+from . import loop_else
 from .comprehensions import desugar
 from .helpers import inline_helpers
 from ..methods import rewrite as rewrite_methods
@@ -60,7 +62,8 @@ from .statements import Normalizer
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    parsed = desugar(rewrite_methods(parsed))     # self.m(x) of a bound method (methods.py)
+    parsed = rewrite_methods(parsed)              # self.m(x) of a bound method (methods.py)
+    parsed = desugar(loop_else.rewrite(parsed))   # for/while ... else: a flag (loop_else.py)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(inlined)

@@ -77,8 +77,10 @@ def step(normalizer, node, args, keywords, into):
     argument, a list or tuple of numbers, or an ``UnsupportedError``."""
     if normalizer.array_code:
         raise normalizer.error(node, "sorted in NumPy code",
-                               "Use np.sort(x) of an array (np.sort(x)[::-1] for the reverse "
-                               "order), or sort a list of numbers in code without arrays.")
+                               "The function is NumPy code (it calls NumPy, or indexes with "
+                               "slices such as s[1:]): use np.sort(x) of an array "
+                               "(np.sort(x)[::-1] for the reverse order), or sort a list of "
+                               "numbers in code that indexes it with integers only (s[i]).")
     if len(args) != 1:
         raise normalizer.error(node, f"sorted with {len(args)} positional arguments",
                                "Call sorted(xs) with one list.")

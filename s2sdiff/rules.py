@@ -80,7 +80,6 @@ from dataclasses import dataclass
 import numpy as _np
 
 from .build import Expr
-from . import runtime
 from .custom import stop_gradient
 
 
@@ -458,7 +457,7 @@ nondifferentiable(
     math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
     builtins.round, builtins.int, builtins.bool, builtins.len, builtins.print,
     builtins.range, builtins.isinstance, builtins.type, builtins.any, builtins.all,
-    stop_gradient, runtime.argsort,       # the permutation sorted(xs) applies (sorting.py)
+    stop_gradient,
 )
 
 # A plain copy ``a = b`` (tuple unpacking, reassigned names) is the identity primitive.
@@ -473,7 +472,9 @@ EXP_FUNCTIONS = [math.exp]
 # derivatives ``reverse`` and ``forward`` write out element by element; a call of the
 # user's own Python function, differentiated by transformation; ``a[idx] = e`` on an array,
 # in place (``reverse/arrays.py``); ``max(xs)``/``min(xs)`` of a list of any length, whose
-# derivative ``extrema.py`` writes with the partials of the ``max(a, b, c)`` row above.
+# derivative ``extrema.py`` writes with the partials of the ``max(a, b, c)`` row above
+# (``math.fsum(xs)`` too, partial 1 per entry); ``sorted(xs)``, the permutation
+# (``sorting.py``).
 for _form in ("display", "getitem", "setitem", "append", "call", "array setitem",
               "max of a list", "min of a list", "sorted", "fsum of a list"):
     _add(Structural(Syntax(_form)))

@@ -306,6 +306,11 @@ def key_is_a_parameter(xs, key):
     return max(xs, key=key)
 
 
+def sorts_in_place(xs):
+    xs.sort(reverse=True)
+    return xs[0]
+
+
 def max_with_default(xs):
     return max(xs, key=abs, default=0.0)
 
@@ -317,6 +322,7 @@ def max_with_default(xs):
     (key_reads_a_local, "sorted with a `key=` lambda that reads the local variable `c`"),
     (key_is_a_parameter, "max with `key=key`"),
     (max_with_default, "max with `default=`"),
+    (sorts_in_place, "sorting in place (`xs.sort()`)"),
 ])
 def test_what_is_refused(f, construct):
     with pytest.raises(UnsupportedError) as error:
@@ -327,6 +333,12 @@ def test_what_is_refused(f, construct):
     assert error.value.construct == construct
     assert error.value.lineno == f.__code__.co_firstlineno + 1
     assert error.value.hint
+
+
+def test_sorting_in_place_says_what_to_write():
+    with pytest.raises(UnsupportedError) as error:
+        grad(sorts_in_place)
+    assert "xs = sorted(xs, reverse=True)" in error.value.hint
 
 
 def test_key_refusal_says_what_to_write():

@@ -78,8 +78,6 @@ CATALOGUE = [
     ("deletes_subscript", "del y[0]", UnsupportedError, "del"),
     ("imports_inside", "import math as m", UnsupportedError, "import"),
     ("imports_from_inside", "from math import sin", UnsupportedError, "import"),
-    ("for_else", "for _ in range", UnsupportedError, "else"),
-    ("while_else", "while y < 10.0", UnsupportedError, "else"),
     ("uses_match", "match x", UnsupportedError, "match"),
     ("list_comprehension", "[t * y for t", UnsupportedError, "in a `while` condition"),
     ("set_comprehension", "{t * x for t", UnsupportedError, "set comprehension"),

@@ -205,3 +205,29 @@ def test_a_function_without_loop_else_is_left_alone():
         return x
     parsed = parse(plain)
     assert loop_else.rewrite(parsed) is parsed
+
+
+def for_else_always(x):           # formerly in tests/unsupported.py
+    y = x
+    for _ in range(3):
+        y = y * x
+    else:
+        y = -y
+    return y
+
+
+def while_else_always(x):
+    y = x
+    while y < 10.0:
+        y = y * 2.0
+    else:
+        y = -y
+    return y
+
+
+def test_loops_without_break_run_their_else():
+    assert grad(for_else_always)(1.5) == -4 * 1.5 ** 3
+    assert derivative(for_else_always)(1.5) == -4 * 1.5 ** 3
+    assert grad(while_else_always)(1.5) == -8.0            # 1.5 * 8 = 12 >= 10
+    assert derivative(while_else_always)(1.5) == -8.0
+    assert hessian(for_else_always)(1.5) == -12 * 1.5 ** 2

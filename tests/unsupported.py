@@ -97,24 +97,6 @@ def imports_from_inside(x):
     return sin(x)
 
 
-def for_else(x):
-    y = x
-    for _ in range(3):
-        y = y * x
-    else:
-        y = -y
-    return y
-
-
-def while_else(x):
-    y = x
-    while y < 10.0:
-        y = y * 2.0
-    else:
-        y = -y
-    return y
-
-
 def uses_match(x):
     match x:
         case 0:

@@ -128,6 +128,23 @@ def test_float64_conversion_of_a_float32_array():
     assert jvp(array_through_float64, (x,), (np.ones(2, np.float32),))[1] == pytest.approx(-3.0)
 
 
+def float_of_a_numpy_number(x):
+    return float(np.sum(x ** 2)) * 2.0
+
+
+def float_of_a_float64(x):
+    return float(np.float64(np.sum(x)) ** 2)
+
+
+def test_float_of_numpy_numbers_in_numpy_code():
+    x, u = np.array([1.0, -3.0, 2.5]), np.array([0.5, 1.0, -2.0])
+    assert np.array_equal(grad(float_of_a_numpy_number)(x), 4 * x)
+    assert jvp(float_of_a_numpy_number, (x,), (u,))[1] == pytest.approx(4 * x @ u, rel=1e-15)
+    assert np.array_equal(hessian(float_of_a_numpy_number)(x), 4 * np.eye(3))
+    assert np.array_equal(grad(float_of_a_float64)(x), np.full(3, 2 * np.sum(x)))
+    assert np.array_equal(hessian(float_of_a_float64)(x), np.full((3, 3), 2.0))
+
+
 # --- np.clip at its bounds -----------------------------------------------------------------
 
 WEIGHTS = np.arange(1.0, 6.0)

@@ -681,7 +681,7 @@ class Program:
 
     @property
     def name(self):
-        return self.label or self.function.__name__
+        return self.label or getattr(self.function, "__name__", type(self.function).__name__)
 
 
 def spd(n, rng):

@@ -690,8 +690,19 @@ defvjp(Function(_np.outer), _BINARY, jvp=_product_rule,
        a=lambda c: c.reshaped(c.g @ c.raveled("b"), "a"),
        b=lambda c: c.reshaped(c.raveled("a") @ c.g, "b"),
        sample=Sample(Array((3,)), Array((2, 2))))
-defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")),
-       sample=Sample(Array((3, 3))))
+def _trace_back(c):
+    """The adjoint of ``np.trace(a, offset)`` (summed over the first two axes): the identity
+    shifted by ``offset`` in those axes, times ``g`` (the trace of each trailing index)."""
+    shape = c.shape("a")
+    eye = c.np.eye(shape[0], shape[1], **({"k": c.arg("offset")} if "offset" in c.bound
+                                          else {}))
+    if len(shape) > 2:
+        eye = c.np.reshape(eye, Expr(Constant(shape[:2] + (1,) * (len(shape) - 2))))
+    return c.g_lazy * eye
+
+
+defvjp(Function(_np.trace), lambda a, offset=0: None, a=_trace_back,
+       sample=Sample(Array((3, 4, 2)), 1))
 
 
 def _full_cotangent(c, correlate):

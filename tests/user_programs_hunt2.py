@@ -3,6 +3,7 @@ material of autograd, JAX and Tangent (facts and ideas, not code), NumPy idioms,
 idioms and programs that mutate or alias.  tests/test_user_programs_hunt2.py checks every
 gradient against central differences, leaf by leaf."""
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -670,6 +671,456 @@ def cumulative_rows_inplace(A):
     return np.sum(B ** 2)
 
 
+# --- more aliasing, NumPy and Python idioms ----------------------------------------
+
+def step_view_inplace(x):
+    y = x.copy()
+    v = y[::2]
+    v += 1.0
+    return np.sum(y * x)
+
+
+def full_slice_alias(x):
+    y = x.copy()
+    z = y[:]
+    z[0] = 3.0 * x[1]
+    return np.sum(y ** 2)
+
+
+def ellipsis_alias(x):
+    y = x.copy()
+    z = y[...]
+    z[1] = x[0] ** 2
+    return np.sum(y ** 2)
+
+
+def view_method_alias(x):
+    y = x.copy()
+    z = y.view()
+    z[1] = x[0] ** 2
+    return np.sum(y ** 2)
+
+
+def np_reshape_alias(x):
+    y = x.copy()
+    z = np.reshape(y, (2, 2))
+    z[0, 1] = x[3] ** 2
+    return np.sum(y ** 2)
+
+
+def np_ravel_alias(A):
+    B = A.copy()
+    flat = np.ravel(B)
+    flat[2] = A[0, 0] ** 2
+    return np.sum(B ** 2)
+
+
+def transpose_call_alias(A):
+    B = A.copy()
+    C = np.transpose(B)
+    C[0, 1] = A[1, 1] * 3.0
+    return np.sum(B ** 2)
+
+
+def squeeze_alias(A):
+    B = A.copy()
+    C = B.squeeze()
+    C[0] = A[0, 1] * 3.0
+    return np.sum(B ** 2)
+
+
+def newaxis_alias(x):
+    y = x.copy()
+    col = y[:, None]
+    col[0, 0] = x[2] * 4.0
+    return np.sum(y ** 2)
+
+
+def asarray_dtype_alias(x):
+    y = x.copy()
+    z = np.asarray(y, dtype=float)
+    z[0] = x[1] * 4.0
+    return np.sum(y ** 2)
+
+
+def astype_no_copy_alias(x):
+    y = x.copy()
+    z = y.astype(float, copy=False)
+    z[0] = x[1] * 4.0
+    return np.sum(y ** 2)
+
+
+def list_holding_array_write(x):
+    y = x.copy()
+    pair = [y, x]
+    pair[0][0] = x[1] ** 2
+    return np.sum(y ** 2)
+
+
+def dict_holding_array_write(x):
+    y = x.copy()
+    d = {"a": y}
+    d["a"][0] = x[1] ** 2
+    return np.sum(y ** 2)
+
+
+def tuple_unpack_alias(x):
+    y = x.copy()
+    a, b = y, y
+    a[0] = x[1] * 5.0
+    return np.sum(b ** 2)
+
+
+def identity_helper(v):
+    return v
+
+
+def alias_through_helper(x):
+    y = x.copy()
+    z = identity_helper(y)
+    z[0] = x[1] * 5.0
+    return np.sum(y ** 2)
+
+
+def zero_first(v):
+    v[0] = 0.0
+    return v
+
+
+def helper_writes_argument(x):
+    y = x.copy()
+    z = zero_first(y)
+    return np.sum(y ** 2) + np.sum(z * x)
+
+
+def rows_iterated_and_scaled(A):
+    B = A.copy()
+    for row in B:
+        row *= 2.0
+    return np.sum(B * A)
+
+
+def rows_enumerated_written(A):
+    B = A.copy()
+    for i, row in enumerate(B):
+        row[0] = A[i, 1] ** 2
+    return np.sum(B ** 2)
+
+
+def overlapping_shift(x):
+    y = x.copy()
+    y[1:] = y[:-1]
+    return np.sum(y * WEIGHTS[:y.size])
+
+
+def overlapping_reverse(x):
+    y = x.copy()
+    y[::-1] = y
+    return np.sum(y * WEIGHTS[:y.size])
+
+
+def self_add_inplace(x):
+    y = x.copy()
+    y += y
+    y[...] = y * y
+    return np.sum(y)
+
+
+def stale_slice_1d(x):
+    y = x.copy()
+    head = y[0:2]
+    y[0] = 5.0 * x[2]
+    return np.sum(head ** 2)
+
+
+def stale_row_2d(A):
+    B = A.copy()
+    r = B[0]
+    B[0] = A[1] * 3.0
+    return np.sum(r ** 2)
+
+
+def scalar_read_before_write(x):
+    y = x.copy()
+    a = y[0]
+    y[0] = 5.0 * x[2]
+    return a ** 2 + np.sum(y)
+
+
+def out_argument(x):
+    y = np.zeros_like(x)
+    np.multiply(x, 2.0, out=y)
+    return np.sum(y ** 2)
+
+
+def out_argument_assigned(x):
+    y = x.copy()
+    z = np.exp(x, out=y)
+    return np.sum(y) + np.sum(z)
+
+
+def duplicate_fancy_augassign(x):
+    y = np.zeros(3)
+    y[[0, 0, 1]] += x[:3]
+    return np.sum(y * np.array([1.0, 2.0, 3.0])) + np.sum(y ** 2)
+
+
+def duplicate_fancy_assign(x):
+    y = np.zeros(3)
+    y[[0, 0, 1]] = x[:3]
+    return np.sum(y * np.array([1.0, 2.0, 3.0])) + np.sum(y ** 2)
+
+
+def duplicate_gather(x):
+    idx = np.array([2, 0, 2, 2])
+    return np.sum(x[idx] ** 2)
+
+
+def argmax_index(x):
+    return x[np.argmax(x)] * np.sum(x)
+
+
+def prod_with_zero(x):
+    return np.prod(x) + np.sum(np.cumprod(x))
+
+
+def prod_two_zeros(x):
+    return np.prod(x)
+
+
+def linspace_endpoint(a):
+    t = np.linspace(0.0, a, 5)
+    return np.sum(np.sin(t))
+
+
+def full_and_like(x, a):
+    return np.sum(np.full(3, a) * x) + np.sum(np.full_like(x, a) ** 2) + np.sum(np.ones_like(x) * a * x)
+
+
+def diag_both_ways(A, v):
+    return np.sum(np.diag(v) @ A) + np.sum(np.diag(A) * v) + np.trace(A, offset=1) + np.sum(np.diagonal(A, offset=-1))
+
+
+def meshgrid_surface(x, y):
+    X, Y = np.meshgrid(x, y)
+    return np.sum(np.sin(X) * Y ** 2)
+
+
+def pad_edges(x):
+    p = np.pad(x, 2, mode="constant")
+    return np.sum(p[:-1] * p[1:])
+
+
+def split_parts(x):
+    a, b, c = np.split(x, 3)
+    return np.sum(a * b) + np.sum(c ** 2)
+
+
+def broadcast_to_rows(x):
+    B = np.broadcast_to(x, (3, x.size))
+    return np.sum(B * np.arange(3.0)[:, None] * x)
+
+
+def column_dstack_block(a, b):
+    C = np.column_stack([a, b])
+    D = np.block([[C, C], [C, -C]])
+    return np.sum(C ** 2) + np.sum(D[::2] * D[1::2])
+
+
+def mean_axis_tuple(T):
+    return np.sum(np.mean(T, axis=(0, 2)) ** 2) + np.sum(T.max(axis=0, keepdims=True) - T)
+
+
+def average_weighted(x, w):
+    return np.average(x, weights=w) ** 2
+
+
+def median_and_percentile(x):
+    return np.median(x) + np.percentile(x, 75.0)
+
+
+def ptp_amax(x):
+    return np.ptp(x) + np.amax(x) * np.amin(x)
+
+
+def einsum_ellipsis(A, B):
+    return np.sum(np.einsum("...ij,...jk->...ik", A, B) ** 2) + np.sum(np.einsum("bii->b", A @ B) ** 2)
+
+
+def einsum_outer_optimize(u, v):
+    return np.sum(np.einsum("i,j->ij", u, v, optimize=True) ** 2)
+
+
+def linalg_extras(A):
+    s = np.linalg.svd(A, compute_uv=False)
+    w = np.linalg.eigvalsh(A @ A.T)
+    P = np.linalg.pinv(A)
+    M = np.linalg.matrix_power(A, 3)
+    Q, R_ = np.linalg.qr(A)
+    return np.sum(s) + np.sum(w) + np.sum(P ** 2) + np.trace(M) + np.sum(np.abs(np.diag(R_)))
+
+
+def polyval_interp(c, x):
+    return np.sum(np.polyval(c, x)) + np.sum(np.interp(np.array([0.25, 0.6]), np.linspace(0.0, 1.0, c.size), c))
+
+
+def trapezoid_rule(y):
+    return np.trapezoid(y ** 2, dx=0.1)
+
+
+def two_d_slicing(A):
+    return (np.sum(A[1:, ::2] ** 2) + np.sum(A[:, -1] * A[-1, :]) + np.sum(A[..., 0])
+            + np.sum(A[None, :, 1]) + np.sum(A[::-1, ::-1] * A))
+
+
+def vec_mat_products(A, v):
+    return v @ A @ v + np.sum(np.dot(v, A)) + np.sum(np.matmul(A, v) * v) + np.sum(v.T * v)
+
+
+def float_of_numpy_sum(x):
+    total = float(np.sum(x ** 2))
+    return total * 3.0 + np.sum(x)
+
+
+def item_of_numpy(x):
+    return np.sum(x ** 2).item() * 2.0 + x[0].item()
+
+
+def python_max_of_numpy(x):
+    return max(np.sum(x), 0.0) + abs(np.sum(x ** 3)) + min(np.max(x), 1.0)
+
+
+def float_modulo(x):
+    return (x % 1.0) * x + math.fmod(x, 0.3)
+
+
+def walrus_while(a):
+    x = a
+    while (delta := abs(x * x - a)) > 1e-12:
+        x = 0.5 * (x + a / x)
+    return x + delta
+
+
+def while_true_break(x):
+    y = x
+    while True:
+        y = y * 0.5 + 0.1
+        if y < 0.3:
+            break
+    return y * x
+
+
+def for_rows_of_array(A):
+    total = 0.0
+    for row in A:
+        total = total + np.sum(row ** 2) * row[0]
+    return total
+
+
+def zip_star_pairs(pairs):
+    xs, ys = zip(*pairs)
+    return sum(x * y for x, y in zip(xs, ys))
+
+
+def star_args(*xs):
+    return sum(x ** 2 for x in xs)
+
+
+def tuple_return_indexed(x):
+    def both(v):
+        return v ** 2, v ** 3
+    return both(x)[1] + both(x)[0]
+
+
+def ten_power_and_exp2(x):
+    return np.sum(np.power(10.0, x) + np.exp2(x) + np.log10(x + 2.0) + np.float_power(x + 2.0, 1.5)
+                  + np.tan(x) + np.arccos(x / 2.0) + np.heaviside(x, 0.5) * x)
+
+
+def comparisons_times_values(x):
+    return np.sum((x > 0) * x ** 2) + np.sum((x < 0.5).astype(float) * x)
+
+
+def sort_along_axis(A):
+    return np.sum(np.sort(A, axis=0) * np.arange(1.0, 1.0 + A.size).reshape(A.shape)) \
+        + np.sum(np.take_along_axis(A, np.argsort(A, axis=1), axis=1)[:, -1])
+
+
+def min_keepdims_shift(A):
+    return np.sum((A - A.min(axis=1, keepdims=True)) ** 2)
+
+
+class Scaler:
+    def __init__(self, k):
+        self.k = k
+
+    def __call__(self, x):
+        return np.sum(self.k * x ** 2)
+
+    @staticmethod
+    def twice(x):
+        return 2.0 * np.sum(np.sin(x))
+
+    def loss(self, x):
+        return self(x) + Scaler.twice(x)
+
+
+SCALER = Scaler(1.5)
+
+
+def partial_target(x, y, power=2.0):
+    return np.sum(x ** power * y)
+
+
+def decorated_logging(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+    return wrapper
+
+
+@decorated_logging
+def wrapped_function(x):
+    return np.sum(np.exp(x))
+
+
+def np_array_copy_false_alias(x):
+    y = x.copy()
+    z = np.array(y, copy=False)
+    z[0] = x[1] * 4.0
+    return np.sum(y ** 2)
+
+
+def contiguous_alias(x):
+    y = x.copy()
+    z = np.ascontiguousarray(y)
+    z[0] = x[1] * 4.0
+    return np.sum(y ** 2)
+
+
+def astype_copy_true(x):
+    y = x.copy()
+    z = y.astype(float, copy=True)
+    z[0] = x[1] * 4.0
+    return np.sum(y ** 2) + np.sum(z)
+
+
+
+LAMBDA = lambda x: np.sum(np.tanh(x) ** 2)  # noqa: E731
+
+
+def trace_offsets_and_batches(T, A):
+    """np.trace of a stack (summed over the first two axes) and with offsets: a zero
+    gradient of the wrong shape before."""
+    return np.sum(np.trace(T) * np.array([1.0, 2.0, 3.0])) + np.trace(A, offset=1) \
+        + A.trace(-1) ** 2
+
+
+def cumprod_through_zeros(x, P):
+    """np.cumprod where entries are 0: its gradient was NaN there."""
+    return np.sum(np.cumprod(x) * x) + np.sum(np.cumprod(P, axis=1) ** 2) + np.sum(P.cumprod(axis=0))
+
+
 # --- the table -------------------------------------------------------------------------
 
 @dataclass
@@ -690,7 +1141,7 @@ def spd(n, rng):
 
 
 R = np.random.default_rng(99)
-PROGRAMS = [
+ALL = [
     Program(sum_axis_keepdims, (R.normal(size=(3, 4)),)),
     Program(mean_axis0_times_axis1, (R.normal(size=(3, 4)),)),
     Program(var_std_ddof, (R.normal(size=(4, 3)),)),
@@ -722,7 +1173,7 @@ PROGRAMS = [
     Program(einsum_forms, (R.normal(size=(3, 3)), R.normal(size=(3, 2)), R.normal(size=3))),
 ]
 
-PROGRAMS += [
+ALL += [
     Program(mlp_list_of_dicts, (init_mlp([3, 4, 1], R), R.normal(size=(5, 3)), R.normal(size=5)),
             wrt="params"),
     Program(mlp_dict_of_layers, ({"hidden": {"kernel": R.normal(size=(3, 4)), "bias": R.normal(size=4)},
@@ -750,7 +1201,7 @@ PROGRAMS += [
     Program(tangent_numpy_loop_index, (R.normal(size=(3, 2)),)),
 ]
 
-PROGRAMS += [
+ALL += [
     Program(module_helper_in_numpy, (R.normal(size=4),)),
     Program(method_of_global_object, (R.normal(size=3),)),
     Program(closure_over_module_global, (R.normal(size=4),)),
@@ -785,7 +1236,7 @@ PROGRAMS += [
     Program(chain_of_comparisons_in_while, (0.3,)),
 ]
 
-PROGRAMS += [
+ALL += [
     Program(alias_then_write, (R.normal(size=4),)),
     Program(slice_view_inplace, (R.normal(size=4),)),
     Program(transpose_view_written, (R.normal(size=(3, 3)),)),
@@ -815,4 +1266,137 @@ PROGRAMS += [
     Program(cumulative_rows_inplace, (R.normal(size=(3, 2)),)),
 ]
 
-REFUSED = []
+A3 = R.normal(size=(3, 3))
+ALL += [Program(f, a, wrt=w) for f, a, w in [
+    (step_view_inplace, (R.normal(size=5),), None),
+    (full_slice_alias, (R.normal(size=3),), None),
+    (ellipsis_alias, (R.normal(size=3),), None),
+    (view_method_alias, (R.normal(size=3),), None),
+    (np_reshape_alias, (R.normal(size=4),), None),
+    (np_ravel_alias, (R.normal(size=(2, 3)),), None),
+    (transpose_call_alias, (R.normal(size=(2, 2)),), None),
+    (squeeze_alias, (R.normal(size=(1, 3)),), None),
+    (newaxis_alias, (R.normal(size=3),), None),
+    (asarray_dtype_alias, (R.normal(size=3),), None),
+    (astype_no_copy_alias, (R.normal(size=3),), None),
+    (list_holding_array_write, (R.normal(size=3),), None),
+    (dict_holding_array_write, (R.normal(size=3),), None),
+    (tuple_unpack_alias, (R.normal(size=3),), None),
+    (alias_through_helper, (R.normal(size=3),), None),
+    (helper_writes_argument, (R.normal(size=3),), None),
+    (rows_iterated_and_scaled, (R.normal(size=(3, 2)),), None),
+    (rows_enumerated_written, (R.normal(size=(3, 2)),), None),
+    (overlapping_shift, (R.normal(size=4),), None),
+    (overlapping_reverse, (R.normal(size=4),), None),
+    (self_add_inplace, (R.normal(size=3),), None),
+    (stale_slice_1d, (R.normal(size=3),), None),
+    (stale_row_2d, (R.normal(size=(2, 3)),), None),
+    (scalar_read_before_write, (R.normal(size=3),), None),
+    (out_argument, (R.normal(size=3),), None),
+    (out_argument_assigned, (R.normal(size=3),), None),
+    (duplicate_fancy_augassign, (R.normal(size=4),), None),
+    (duplicate_fancy_assign, (R.normal(size=4),), None),
+    (duplicate_gather, (R.normal(size=3),), None),
+    (argmax_index, (np.array([0.3, 1.2, -0.5]),), None),
+    (prod_with_zero, (np.array([0.0, 2.0, 3.0]),), None),
+    (prod_two_zeros, (np.array([0.0, 2.0, 0.0]),), None),
+    (linspace_endpoint, (1.3,), None),
+    (full_and_like, (R.normal(size=3), 0.7), None),
+    (diag_both_ways, (A3, R.normal(size=3)), None),
+    (meshgrid_surface, (R.normal(size=3), R.normal(size=2)), None),
+    (pad_edges, (R.normal(size=4),), None),
+    (split_parts, (R.normal(size=6),), None),
+    (broadcast_to_rows, (R.normal(size=3),), None),
+    (column_dstack_block, (R.normal(size=3), R.normal(size=3)), None),
+    (mean_axis_tuple, (R.normal(size=(2, 3, 4)),), None),
+    (average_weighted, (R.normal(size=4), np.array([0.5, 1.0, 2.0, 0.3])), None),
+    (median_and_percentile, (np.array([0.3, 1.2, -0.5, 0.9, 2.0]),), None),
+    (ptp_amax, (np.array([0.3, 1.2, -0.5, 0.9]),), None),
+    (einsum_ellipsis, (R.normal(size=(2, 3, 3)), R.normal(size=(2, 3, 3))), None),
+    (einsum_outer_optimize, (R.normal(size=3), R.normal(size=2)), None),
+    (linalg_extras, (A3 + 3 * np.eye(3),), None),
+    (polyval_interp, (R.normal(size=4), R.normal(size=3)), None),
+    (trapezoid_rule, (R.normal(size=5),), None),
+    (two_d_slicing, (R.normal(size=(3, 3)),), None),
+    (vec_mat_products, (A3, R.normal(size=3)), None),
+    (float_of_numpy_sum, (R.normal(size=3),), None),
+    (item_of_numpy, (R.normal(size=3),), None),
+    (python_max_of_numpy, (np.array([0.3, 1.2, -0.5]),), None),
+    (float_modulo, (1.7,), None),
+    (walrus_while, (2.0,), None),
+    (while_true_break, (1.5,), None),
+    (for_rows_of_array, (R.normal(size=(3, 2)),), None),
+    (zip_star_pairs, ([(0.5, 1.0), (2.0, -0.3)],), None),
+    (star_args, (0.5, 1.0, 2.0), None),
+    (tuple_return_indexed, (0.7,), None),
+    (ten_power_and_exp2, (np.array([0.3, -0.7, 1.2]),), None),
+    (comparisons_times_values, (np.array([0.3, -0.7, 1.2]),), None),
+    (sort_along_axis, (R.normal(size=(3, 3)),), None),
+    (min_keepdims_shift, (R.normal(size=(3, 3)),), None),
+    (SCALER.loss, (R.normal(size=3),), None),
+    (LAMBDA, (R.normal(size=3),), None),
+    (wrapped_function, (R.normal(size=3),), None),
+]]
+ALL += [Program(f, (R.normal(size=3),)) for f in (np_array_copy_false_alias, contiguous_alias, astype_copy_true)]
+ALL += [
+    Program(trace_offsets_and_batches, (R.normal(size=(3, 3, 3)), R.normal(size=(3, 4)))),
+    Program(cumprod_through_zeros, (np.array([0.5, 0.0, 2.0, 0.0, 3.0]),
+                                    np.array([[1.5, 0.0, 2.0], [0.0, 0.0, 1.0], [2.0, -1.0, 0.5]]))),
+]
+
+# Written as users write them, refused with a clear error: the construct each message names
+CONSTRUCTS = {
+    "mlp_dict_of_layers": "not a constant",
+    "tangent_unpack_in_loop": "pass np.array(xs)",
+    "method_of_global_object": "user_programs_hunt2.loss",
+    "math_functions": "math.gamma",
+    "dict_comprehension_params": "dict comprehension",
+    "dict_get_with_default": "params.get",
+    "string_formatted_key": "f-string",
+    "dataclass_method_call": "method call `g.log_pdf(...)`",
+    "lambda_map_sum": "nested function `f` used as a value",
+    "transpose_view_written": "assignment to an element of a global or attribute",
+    "dict_param_reassigned": "writes into the tree parameter params",
+    "copy_then_fill_diagonal": "result is discarded",
+    "sort_in_place_copy": "result is discarded",
+    "view_method_alias": "method call `y.view(...)`",
+    "list_holding_array_write": "nested list `pair[0][0]`",
+    "out_argument": "result is discarded",
+    "out_argument_assigned": "numpy.exp",
+    "duplicate_fancy_augassign": "may repeat a position",
+    "duplicate_fancy_assign": "may repeat a position",
+    "wrapped_function": "wrapped by a decorator",
+    "meshgrid_surface": "numpy.meshgrid",
+    "column_dstack_block": "numpy.block",
+    "ptp_amax": "numpy.ptp",
+    "float_modulo": "math.fmod",
+    "walrus_while": "assignment expression (:=)",
+    "star_args": "*args/**kwargs",
+    "ten_power_and_exp2": "numpy.heaviside",
+    "loss": "call of the local variable `self`",
+    "np_array_copy_false_alias": "numpy.array",
+}
+for _name in ("alias_then_write", "slice_view_inplace", "reshape_view_written",
+              "asarray_then_write", "list_alias_write", "swap_rows_with_views",
+              "row_view_rescaled", "two_names_one_copy", "ravel_view_write", "step_view_inplace",
+              "full_slice_alias", "ellipsis_alias", "np_reshape_alias", "np_ravel_alias",
+              "transpose_call_alias", "squeeze_alias", "newaxis_alias", "asarray_dtype_alias",
+              "astype_no_copy_alias", "dict_holding_array_write", "tuple_unpack_alias",
+              "alias_through_helper", "helper_writes_argument", "rows_iterated_and_scaled",
+              "rows_enumerated_written", "stale_slice_1d", "stale_row_2d", "contiguous_alias"):
+    CONSTRUCTS[_name] = "writes in place"
+
+PROGRAMS = [p for p in ALL if p.name not in CONSTRUCTS]
+REFUSED = [(p, CONSTRUCTS[p.name]) for p in ALL if p.name in CONSTRUCTS]
+
+
+def cumprod_first(x):
+    return np.cumprod(x)
+
+
+def weighted_traces(T):
+    return np.sum(np.trace(T) * np.arange(1.0, 1.0 + T.shape[2]))
+
+
+def upper_trace(A):
+    return np.trace(A, offset=1)

@@ -37,7 +37,7 @@ import weakref
 
 import numpy as np
 
-from .rules import ArrayRule, Attribute, Function, Method, Syntax
+from .rules import ArrayRule, Syntax
 from .errors import S2SDiffError, UnsupportedError
 from .ir import If, Loop, Passive, Step, store_names, walk_steps
 from .liveness import loads_in_order, stores
@@ -45,18 +45,8 @@ from .normalize import normalize
 from .normalize.entries import entry_index
 from .parse import parse
 from .scalar_inputs import refuse_lists_of_lists
+from .views import shares_storage
 
-# Results that share storage with their first argument (NumPy views, or the object itself).
-VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(np.reshape),
-         Method("reshape"), Function(np.ravel), Method("ravel"), Function(np.squeeze),
-         Method("squeeze"), Function(np.expand_dims), Function(np.atleast_1d),
-         Function(np.atleast_2d), Function(np.atleast_3d), Function(np.asarray),
-         Function(np.asanyarray), Function(np.swapaxes), Function(np.moveaxis),
-         Function(np.broadcast_to), Method("view"), Method("swapaxes"), Function(np.diagonal),
-         Method("diagonal"), Function(np.flip), Function(np.fliplr), Function(np.flipud),
-         Function(np.diag), Function(np.rot90), Function(np.rollaxis), Function(np.split),
-         Function(np.array_split), Function(np.hsplit), Function(np.vsplit),
-         Function(np.dsplit)}
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 # the forms ``_step`` tests, made once (it runs for every step in every round)
 _SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL = (
@@ -381,8 +371,7 @@ class _Analysis:
             if local and self.known_mutable(base.id) and not self.kinds[base.id].array:
                 return self.add(t, elements)     # an entry of a list
             return self.add(t, held | elements)  # a view, or an entry
-        if key in VIEWS or (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-                            and value.func.attr in {"view", "squeeze", "swapaxes"}):
+        if shares_storage(step, key):
             return self.add(t, self.atom(args[0]) if args else set())
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
             return self.add(t, self.atom(args[0]) | {self.fresh(step)})
@@ -542,7 +531,12 @@ class _Analysis:
         if name in self.locals or name in self.program.params:
             return name
         base = re.sub(r"_\d+$", "", name)
-        return base if base in self.locals else name
+        if base in self.locals:
+            return base
+        for step in walk_steps(self.program.body):   # a temporary: what it holds (`B[1]`)
+            if step.target == name and step.store is None:
+                return ast.unparse(step.value)
+        return name
 
     def _describe_write(self, step):
         if step.augmented:

@@ -288,6 +288,11 @@ class RuleContext:
         """``prod_of_others(a, axis)`` (runtime.py): d np.prod(a, axis) / da, exact at zeros."""
         return Expr(prod_of_others_call(self.backprop.modules, self.bound))
 
+    def cumprod_back(self):
+        """``cumprod_back(a, g, axis)`` (runtime.py): np.cumprod's adjoint, exact at zeros."""
+        return Expr(runtime_call(self.backprop.modules, runtime.cumprod_back, self.bound,
+                                 as_node(self.g)))
+
     def spread_to_extrema(self):
         """The adjoint of a max/min reduction, shared evenly by the entries of each reduced
         slice that equal its extremum: ``tied = a == out`` (a line of its own), then
@@ -545,6 +550,13 @@ def clip_factors(np_namespace, a, bound, value):
         factor = np_namespace.where(Expr(tie), Expr(ast.Constant(0.5)), Expr(inside)).node
         result = ast.BinOp(factor, ast.Mult(), result)
     return result
+
+
+def runtime_call(modules, function, bound, *operands):
+    """``function(a, *operands, axis)`` of runtime.py, ``a`` and ``axis`` as bound."""
+    args = [copy.deepcopy(bound["a"]), *operands]
+    keywords = [ast.keyword("axis", copy.deepcopy(bound["axis"]))] if "axis" in bound else []
+    return ast.Call(ast.Name(modules.helper(function), ast.Load()), args, keywords)
 
 
 def prod_of_others_call(modules, bound):

@@ -17,11 +17,13 @@ the user's code does: the gradient never returns a number where the function rai
 A statement that can raise whose rule states where (``rules.Partials.fails``) becomes a
 guard that raises the same error and costs a type test and a comparison elsewhere:
 ``grad`` of ``math.log(x1) + x1 * x2 - math.sin(x2)`` keeps
-``if type(x1) is not float or x1 <= 0.0: math.log(x1)`` and
-``if math.isinf(x2): math.sin(x2)`` and drops the product, the sum and the output
-(anything but a float runs the call, which refuses what the function refuses: a string,
-an array of one or more dimensions; ``math.isinf`` refuses the same values as
-``math.sin``, so its guard needs no type test).  (Adding an int too large
+``if type(x1) is not float or x1 <= 0.0: math.log(x1)`` and drops the product, the sum
+and the output (anything but a float runs the call, which refuses what the function
+refuses: a string, an array of one or more dimensions).  ``math.sin(x2)`` would become
+``if math.isinf(x2): math.sin(x2)`` (``math.isinf`` refuses the same values as
+``math.sin``, so it needs no type test), but the reverse sweep's first statement that can
+raise, ``dx2 = -math.cos(x2)``, raises the same error on the same values: a guard just
+before such a call goes (``_without_repeated_guard``).  (Adding an int too large
 for a float to a float raises OverflowError; such ints do not occur as differentiated
 values.)  NumPy code (``safe=False``) drops any statement nobody reads: its primitives
 return inf or NaN with a RuntimeWarning rather than raise.
@@ -31,6 +33,7 @@ import ast
 
 from .build import Expr, Namespace, as_node
 from .listing import Block, Line, walk_lines
+from .rules import as_key, lookup
 
 _SAFE_OPERATORS = (ast.Add, ast.Sub, ast.Mult)
 
@@ -291,7 +294,85 @@ def prune_forward(listing, safe=False):
                 if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                     read.add(stmt.target.id)
         kept.append(item)
-    listing.body = list(reversed(kept))
+    listing.repeated_guards = {}
+    listing.body = _without_repeated_guard(list(reversed(kept)), listing, shadowed, unbound)
+
+
+def _without_repeated_guard(body, listing, shadowed, unbound):
+    """``body`` without a guard ``if m.isinf(x): m.sin(x)`` after which, before anything
+    else that can raise, a function of the same module with the same ``fails`` condition
+    is called on the same argument (``dx = -math.cos(x)``): that call raises the same
+    error on the same values in Python, so the guard would only repeat it.  Only the last
+    guard can qualify: any other is followed by a guard.  ``listing.repeated_guards`` maps
+    that statement's ``repeating_call`` to the guarded expression's text, for backends
+    whose calls do not raise (numba: ``math.cos(inf)`` is NaN)."""
+    for i, item in enumerate(body):
+        if isinstance(item, Block) and isinstance(item.head, ast.If) and not item.orelse \
+                and len(item.body) == 1 and isinstance(item.body[0], Line) \
+                and isinstance(item.body[0].stmt, ast.Expr) \
+                and _converts_like(item.head.test, item.body[0].stmt.value):
+            statement = _repeated(item.head.test, body[i + 1:], listing.origin, shadowed,
+                                  unbound)
+            if statement is not None:
+                guarded = item.body[0].stmt.value
+                listing.repeated_guards[repeating_call(statement)] = ast.unparse(guarded)
+                return body[:i] + body[i + 1:]
+    return body
+
+
+def _repeated(condition, rest, program, shadowed, unbound):
+    """The first statement of ``rest`` that can raise if it calls a function whose
+    ``fails`` condition is ``condition``, first thing (see ``_without_repeated_guard``),
+    else None."""
+    for following in rest:
+        if isinstance(following, Block):
+            return None
+        if not isinstance(following, Line):
+            continue                    # a comment
+        stmt = following.stmt
+        if not isinstance(stmt, (ast.Assign, ast.AugAssign)) or any(
+                not isinstance(t, ast.Name) or t.id in unbound
+                for t in getattr(stmt, "targets", [getattr(stmt, "target", None)])):
+            return None
+        call = _first_call(stmt.value, unbound)
+        if call is not None:
+            break
+        if not _cannot_raise(stmt.value, unbound):
+            return None
+    else:
+        return None
+    if not _converts_like(condition, call):
+        return None
+    function = getattr(program.parsed.lookup(call.func.value.id, None), call.func.attr, None)
+    rule = lookup(as_key(function)) if callable(function) else None
+    found = fails_condition(call, rule, shadowed)
+    return stmt if found is not None and ast.dump(found) == ast.dump(condition) else None
+
+
+def repeating_call(stmt):
+    """``(target, text of _first_call)`` of an assignment (``('dx', 'math.cos(x)')``), the
+    same for ``d += e`` and ``d = d + e``; None when it calls nothing first."""
+    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else getattr(stmt, "target", None)
+    value = getattr(stmt, "value", None)
+    call = _first_call(value, ()) if isinstance(target, ast.Name) and value is not None else None
+    return (target.id, ast.unparse(call)) if call is not None else None
+
+
+def _first_call(node, unbound):
+    """The call of a module's function (``math.cos(x)``) on names or literals that ``node``
+    evaluates before anything else that can raise, or None."""
+    while True:
+        if isinstance(node, ast.Call):
+            plain = isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+            if plain and not node.keywords and all(_cannot_raise(a, unbound) for a in node.args):
+                return node
+            return None
+        if isinstance(node, ast.UnaryOp):
+            node = node.operand
+        elif isinstance(node, ast.BinOp):
+            node = node.right if _cannot_raise(node.left, unbound) else node.left
+        else:
+            return None
 
 
 def _heads(block):

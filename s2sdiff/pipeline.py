@@ -265,6 +265,7 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
         generated = compile_listing(listing)
         if report is not None:
             generated.checkpoint_report = report
+        generated.__s2sdiff_repeated_guards__ = getattr(listing, "repeated_guards", {})
         renewal.stale = weakref.ref(generated)
         _describe(generated, func, program)
         per_function[options] = generated

@@ -694,8 +694,19 @@ defvjp(Function(_np.outer), _BINARY, jvp=_product_rule,
        a=lambda c: c.reshaped(c.g @ c.raveled("b"), "a"),
        b=lambda c: c.reshaped(c.raveled("a") @ c.g, "b"),
        sample=Sample(Array((3,)), Array((2, 2))))
-defvjp(Function(_np.trace), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")),
-       sample=Sample(Array((3, 3))))
+def _trace_back(c):
+    """The adjoint of ``np.trace(a, offset)`` (summed over the first two axes): the identity
+    shifted by ``offset`` in those axes, times ``g`` (the trace of each trailing index)."""
+    shape = c.shape("a")
+    eye = c.np.eye(shape[0], shape[1], **({"k": c.arg("offset")} if "offset" in c.bound
+                                          else {}))
+    if len(shape) > 2:
+        eye = c.np.reshape(eye, Expr(Constant(shape[:2] + (1,) * (len(shape) - 2))))
+    return c.g_lazy * eye
+
+
+defvjp(Function(_np.trace), lambda a, offset=0: None, a=_trace_back,
+       sample=Sample(Array((3, 4, 2)), 1))
 
 
 def _full_cotangent(c, correlate):
@@ -955,14 +966,15 @@ defvjp(Function(_np.dstack), lambda tup: None,
                                   axis=2),
        sample=Sample([Array((2,)), Array((1, 2, 2))]))
 # Cumulative sums and products, and differences, along axis (None: of the flattened array).
-# cumprod's adjoint divides by the entries: NaN (with NumPy's warning) where one is 0.
+# cumprod's adjoint and tangent (runtime.py) are exact where entries are 0.
 _CUMULATIVE = lambda a, axis=None, dtype=None: None  # noqa: E731
 for _key, _sample in ((Function(_np.cumsum), Sample(Array((3, 4)), axis=1)),
                       (Method("cumsum"), Sample(Array((2, 3))))):
     defvjp(_key, _CUMULATIVE, a=lambda c: _cumsum_back(c, c.g), sample=_sample)
 for _key, _sample in ((Function(_np.cumprod), Sample(Array((3, 4)), axis=0)),
                       (Method("cumprod"), Sample(Array((4,))))):
-    defvjp(_key, _CUMULATIVE, a=lambda c: _cumsum_back(c, c.g * c.out) / c.arg("a"), jvp=lambda t: t.cumulative_product(), sample=_sample)
+    defvjp(_key, _CUMULATIVE, a=lambda c: c.cumprod_back(),
+           jvp=lambda t: t.cumulative_product(), sample=_sample)
 defvjp(Function(_np.diff), lambda a, n=1, axis=-1: None, a=_diff_back,
        sample=Sample(Array((3, 5)), 2, axis=1))
 

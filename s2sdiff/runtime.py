@@ -154,3 +154,55 @@ def prod_of_others(a, axis=None):
     left = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return np.moveaxis((left * right).reshape(moved.shape), last, axes)
+
+
+
+def cumprod_back(a, g, axis=None):
+    """The adjoint of ``np.cumprod(a, axis)`` for the output adjoint ``g``: before a
+    row's first zero, sums of ``g * out`` from the end over the entry; at it, the same
+    sums of the products that skip it; 0 after it.  Exact at zeros, unlike dividing by
+    ``a`` (NaN there).  (Self-contained: ``eject`` copies it alone.)
+
+    >>> cumprod_back(np.array([2.0, 0.0, 5.0]), np.ones(3))
+    array([ 1., 12.,  0.])
+    """
+    if isinstance(a, np.ndarray) or not hasattr(a, "__array_function__"):
+        a = np.asarray(a, dtype=float)
+    moved = None if axis is None else axis % a.ndim
+    rows = np.reshape(a, (-1,)) if axis is None else np.moveaxis(a, moved, -1)
+    g = np.reshape(g, (-1,)) if axis is None else np.moveaxis(
+        np.broadcast_to(g, np.shape(a)), moved, -1)
+    zero = rows == 0
+    n = rows.shape[-1]
+    first = np.where(np.any(zero, axis=-1), np.argmax(zero, axis=-1), n)[..., None]
+    before, at = np.arange(n) < first, np.arange(n) == first
+    skipped = np.cumprod(np.where(at, 1.0, rows), axis=-1)      # the first zero read as 1
+    from_end = lambda v: np.flip(np.cumsum(np.flip(v, axis=-1), axis=-1), axis=-1)  # noqa
+    back = np.where(before, from_end(g * np.where(before, skipped, 0.0))
+                    / np.where(before, rows, 1.0), 0.0) + np.where(at, from_end(g * skipped), 0.0)
+    return np.reshape(back, np.shape(a)) if axis is None else np.moveaxis(back, -1, moved)
+
+
+def cumprod_tangent(a, t, axis=None):
+    """The tangent of ``np.cumprod(a, axis)`` along ``t``: ``out * cumsum(t / a)`` before
+    a row's first zero, then the first zero's tangent times the products that skip it.
+    (Self-contained: ``eject`` copies it alone.)
+
+    >>> cumprod_tangent(np.array([2.0, 0.0, 5.0]), np.array([0.0, 1.0, 0.0]))
+    array([ 0.,  2., 10.])
+    """
+    if isinstance(a, np.ndarray) or not hasattr(a, "__array_function__"):
+        a = np.asarray(a, dtype=float)
+    t = np.broadcast_to(t, np.shape(a))
+    moved = None if axis is None else axis % a.ndim
+    rows = np.reshape(a, (-1,)) if axis is None else np.moveaxis(a, moved, -1)
+    t = np.reshape(t, (-1,)) if axis is None else np.moveaxis(t, moved, -1)
+    zero = rows == 0
+    n = rows.shape[-1]
+    first = np.where(np.any(zero, axis=-1), np.argmax(zero, axis=-1), n)[..., None]
+    before, at = np.arange(n) < first, np.arange(n) == first
+    skipped = np.cumprod(np.where(at, 1.0, rows), axis=-1)      # the first zero read as 1
+    ratio = np.cumsum(np.where(before, t / np.where(before, rows, 1.0), 0.0), axis=-1)
+    at_zero = np.sum(np.where(at, t, 0.0), axis=-1, keepdims=True)
+    value = np.where(before, skipped * ratio, at_zero * skipped)
+    return value if axis is None else np.moveaxis(value, -1, moved)

@@ -23,7 +23,7 @@ import numpy as np
 from .build import Expr
 from .ir import is_display, leaves
 from .rules import (RULES, Array, Function, Method, Operator, Sample, _constant, _elementwise,
-                    defrule, defvjp)
+                    _trace_back, defrule, defvjp)
 
 # --- elementwise: ufunc aliases of rows the table has -----------------------------------
 # (np.true_divide is np.divide, np.mod is np.remainder: one row each.)
@@ -263,8 +263,8 @@ _DIAGONAL_BACK = dict(a=lambda c: _diagonal_back(c, c.static("offset", 0), c.sta
 defvjp(Function(np.diagonal), _DIAGONAL, **_DIAGONAL_BACK,
        sample=Sample(Array((2, 4, 3)), -1, 2, 1))
 defvjp(Method("diagonal"), _DIAGONAL, **_DIAGONAL_BACK, sample=Sample(Array((3, 4)), 1))
-defvjp(Method("trace"), lambda a: None, a=lambda c: c.g_lazy * c.np.eye(*c.shape("a")),
-       sample=Sample(Array((3, 4))))
+defvjp(Method("trace"), lambda a, offset=0: None, a=_trace_back,
+       sample=Sample(Array((3, 4)), -1))
 for _f, _sample in ((np.tril, Sample(Array((3, 4)), -1)), (np.triu, Sample(Array((2, 3, 3)), k=1))):
     defvjp(Function(_f), lambda m, k=0: None,
            m=lambda c, f=_f: getattr(c.np, f.__name__)(c.g, **c.statics("k")), sample=_sample)

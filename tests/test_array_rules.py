@@ -256,7 +256,7 @@ def _write_through_moveaxis(x):
 @pytest.mark.parametrize("f", [_write_through_flip, _write_through_fliplr,
                                _write_through_flipud, _write_through_moveaxis])
 def test_a_write_through_a_view_made_by_a_row_is_refused(f):
-    """np.flip and its kin return views (aliases.VIEWS): a write into one would change
+    """np.flip and its kin return views (views.VIEWS): a write into one would change
     ``y`` behind the gradient's back, so it is refused, not differentiated wrongly."""
     with pytest.raises(UnsupportedError, match="writes in place into storage that `y`"):
         vjp(f, np.ones((2, 2)))[1](1.0)       # the pullback specialises to the arguments

@@ -12,7 +12,7 @@ import numpy as np
 from .. import runtime, syntax
 from ..build import unparse
 from ..errors import ArgumentError, UnsupportedError
-from ..liveness import fails_condition
+from ..liveness import fails_condition, repeating_call
 from ..rules import Function, Operator, lookup
 from .source import _describe, _exec, _header, _namespace, _new, _refusal, _render, _unwrap_checks
 
@@ -139,8 +139,8 @@ class _NumbaCode:
                                   + func.args.kwonlyargs, vararg=None, kwonlyargs=[],
                                   kw_defaults=[], kwarg=None, defaults=[])
         self.checker = _unwrap_checks(func, "numba", build.origin, original)
-        _RaiseWhereFails(getattr(build.generated, "__s2sdiff_fails__", {}),
-                         build.namespace).visit(func)
+        _RaiseWhereFails(getattr(build.generated, "__s2sdiff_fails__", {}), build.namespace,
+                         getattr(build.generated, "__s2sdiff_repeated_guards__", {})).visit(func)
         self.func_source = unparse(func)
         _NumbaLoops().visit(func)
         self.tape = _preallocate_tape(func, dtypes) if dtypes != "list" else None
@@ -232,13 +232,34 @@ class _RaiseWhereFails(ast.NodeTransformer):
     raises: before each forward statement whose rule states where it raises
     (``rules.Partials.fails``), and in place of the call in each guard of the Python code
     (``if x <= 0.0: math.log(x)``), ``if <fails>: raise <the error Python raises there>``.
-    The reverse sweep's partials stay IEEE, as the Python gradient's retry computes them."""
+    The reverse sweep's partials stay IEEE, as the Python gradient's retry computes them,
+    but for the statement before which the Python code needs no guard since it raises
+    there the same (``liveness._without_repeated_guard``): there the raise goes too."""
 
-    def __init__(self, fails, namespace):
+    def __init__(self, fails, namespace, repeated=None):
         self.fails = fails          # forward statement's target -> its rule
         self.namespace = namespace
+        self.repeated = dict(repeated or {})  # repeating_call -> the guarded expression
+
+    def visit_AugAssign(self, node):
+        return self._repeated(node) or node
+
+    def _repeated(self, node):
+        """``[if <fails>: raise ..., node]`` for the first statement whose Python guard went
+        (``liveness.repeating_call``), else None."""
+        guarded = self.repeated.pop(repeating_call(node), None) if self.repeated else None
+        if guarded is not None:
+            value = syntax.parse(guarded, mode="eval").body
+            rule = self._rule(value)
+            condition = fails_condition(value, rule)
+            if condition is not None:
+                return [_new(ast.If(condition, [_raise(rule)], [])), node]
+        return None
 
     def visit_Assign(self, node):
+        repeated = self._repeated(node)
+        if repeated is not None:
+            return repeated
         target = node.targets[0]
         rule = self.fails.get(target.id) if isinstance(target, ast.Name) else None
         condition = fails_condition(node.value, rule)

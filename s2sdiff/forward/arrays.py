@@ -16,9 +16,9 @@ import functools
 
 import numpy as np
 
-from .. import rules
+from .. import rules, runtime
 from ..array_context import (ArrayNamespace, attribute_node, bind, broadcast, clip_factors,
-                             prod_of_others_call)
+                             prod_of_others_call, runtime_call)
 from ..build import Expr, as_node, unparse
 from ..errors import UnsupportedError
 from ..ir import atom_key, is_display, leaves
@@ -167,12 +167,10 @@ class RowTangents:
         return (summed / (count * out) if std else 2.0 * summed / count).node
 
     def cumulative_product(self):
-        """cumprod: ``out * np.cumsum(t / a, axis)`` (NaN where an entry is 0)."""
+        """cumprod: ``cumprod_tangent(a, t, axis)`` (runtime.py), ``out * cumsum(t / a)``
+        made exact where an entry is 0."""
         a, t = self._whole("a")
-        axis = {} if self.bound.get("axis") is None else {
-            "axis": Expr(copy.deepcopy(self.bound["axis"]))}
-        ratio = Expr(ast.BinOp(t, ast.Div(), copy.deepcopy(a)))
-        return (Expr(ast.Name(self.step.target, ast.Load())) * self.np.cumsum(ratio, **axis)).node
+        return runtime_call(self.modules, runtime.cumprod_tangent, {**self.bound, "a": a}, t)
 
     def sorted_like(self):
         """sort: the tangent reordered as the values are, by the stable argsort of ``a``

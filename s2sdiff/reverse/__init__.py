@@ -37,6 +37,7 @@ are.
 import ast
 
 from .. import aux as has_aux
+from .. import runtime
 from ..build import Expr, unparse
 from ..emit import sequence_parameters
 from ..ir import Loop, has_control_flow, walk_items
@@ -98,6 +99,10 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
                      for item in program.body if isinstance(item, Loop)]
     return listing
 
+# what each helper of runtime.py that generated code calls is the derivative of
+_SECOND_ORDER = {"prod_of_others": "np.prod", "cumprod_back": "np.cumprod",
+                 "cumprod_tangent": "np.cumprod"}
+
 
 def _reverse_arrays(program, activity, *, with_value=False, single=False, name=None,
                     cotangents=False):
@@ -118,6 +123,16 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
             # a[idx] = e: its adjoint, then a's old values
             backprop.set_item(step, active_step(step, activity), listing.body)
             continue
+        if isinstance(step.rule, Structural) and getattr(
+                step.callee, "__module__", None) == runtime.__name__:
+            raise program.parsed.error(
+                ast.Expr(step.value, lineno=step.lineno),
+                f"s2sdiff cannot differentiate {program.name}: second derivatives through "
+                f"{_SECOND_ORDER.get(step.callee.__name__, 'this operation')} (whose derivative "
+                f"calls s2sdiff's helper `{step.callee.__name__}`) are not supported",
+                construct="second derivative through " + step.callee.__name__,
+                hint="For positive entries write the product as np.exp(np.sum(np.log(a))) "
+                     "or np.exp(np.cumsum(np.log(a))), whose derivatives differentiate again.")
         if isinstance(step.rule, Structural):
             raise program.parsed.error(
                 ast.Expr(step.value, lineno=step.lineno),

@@ -211,10 +211,17 @@ class Backprop:
                 value, shape = self.sum_to(entry, shape, self.shape(element.id))
                 if self.shape(element.id) == () and shape != ():
                     value, shape = self.np.sum(Expr(value)).node, ()
-                adjoints.write(element, value, out, step.number, None, shape)
+                if element.id == array.id:   # `y[::-1] = y`: y's old value, read before
+                    held = self.program.namer.fresh(f"{d_array}_read")   # the zeroing
+                    out.append(Line(assign(held, value), step.number))
+                    value = ast.Name(held, ast.Load())
+                else:
+                    adjoints.write(element, value, out, step.number, None, shape)
             out.append(Line(ast.Assign(
                 [ast.Subscript(ast.Name(d_array, ast.Load()), copy.deepcopy(index), ast.Store())],
                 ast.Constant(0.0), lineno=0), step.number))
+            if self.activity.is_active(element) and element.id == array.id:
+                adjoints.write(element, value, out, step.number, None, shape)
         for name, sources in adjoints.aliases.items():      # restoring a must not change them
             if array.id in sources and not adjoints.owned.get(name):
                 out.append(Line(assign(name, ast.Call(

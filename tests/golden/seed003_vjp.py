@@ -4,8 +4,6 @@ def vjp_seed003(x1, x2, dseed003):
     try:
         if type(x1) is not float or x1 <= 0.0:
             math.log(x1)          # (1)
-        if math.isinf(x2):
-            math.sin(x2)          # (4)
         # backprop seed003 = t3 - t4
         dt4 = -dseed003           # (5)
         # backprop t4 = math.sin(x2)

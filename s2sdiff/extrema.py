@@ -80,10 +80,6 @@ def fsum_step(normalizer, node, args, keywords, into):
     if keywords or len(args) != 1:
         raise normalizer.error(node, "math.fsum with other than one argument",
                                "Call math.fsum(xs) with one list.")
-    if normalizer.array_code:
-        raise normalizer.error(node, "math.fsum in NumPy code",
-                               "Use np.sum(x) of an array, or math.fsum of a list of numbers "
-                               "in code without arrays.")
     if not isinstance(args[0], ast.Name):
         raise normalizer.error(node, "math.fsum of a constant", "Sum a variable.")
     value = ast.Call(copy.deepcopy(node.func), [copy.deepcopy(args[0])], [])

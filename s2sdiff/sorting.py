@@ -20,7 +20,9 @@ order: ``key=abs`` or a lambda of one element, written where it is used, goes in
 generated code as written (``key_function``).  ``sorted(xs)`` itself stays the user's
 call: an empty list gives an empty list.
 
-Only scalar code: in NumPy code ``np.sort`` is the sort (refused here, ``step``).
+Only scalar code: in NumPy code (``normalize/statements.py``: it calls NumPy or slices)
+``sorted`` is a call without a rule, fine on constants (dictionary keys) and refused on
+differentiated values with ``np.sort`` to use instead (``split_rules.NO_RULE_HINTS``).
 """
 
 import ast
@@ -75,12 +77,6 @@ def _compute_first(name):
 def step(normalizer, node, args, keywords, into):
     """The step ``s = sorted(xs, key=..., reverse=...)`` for the call ``node`` with one
     argument, a list or tuple of numbers, or an ``UnsupportedError``."""
-    if normalizer.array_code:
-        raise normalizer.error(node, "sorted in NumPy code",
-                               "The function is NumPy code (it calls NumPy, or indexes with "
-                               "slices such as s[1:]): use np.sort(x) of an array "
-                               "(np.sort(x)[::-1] for the reverse order), or sort a list of "
-                               "numbers in code that indexes it with integers only (s[i]).")
     if len(args) != 1:
         raise normalizer.error(node, f"sorted with {len(args)} positional arguments",
                                "Call sorted(xs) with one list.")

@@ -8,6 +8,7 @@ it, so the package does).
 """
 
 import ast
+import math
 
 import numpy as np
 
@@ -100,6 +101,16 @@ NO_RULE_HINTS = {f: _COMPLEX for f in (np.real, np.imag, np.conj, np.angle, np.r
 NO_RULE_HINTS.update({f: ("its result is a list of arrays",
                           f"Unpack the parts, `a, b = np.{f.__name__}(x, 2)`, or index the "
                           f"call, `np.{f.__name__}(x, 2)[0]`.") for f in SPLITS})
+
+# differentiated in code without NumPy only (sorting.py, extrema.py)
+NO_RULE_HINTS[sorted] = (
+    "sorted is differentiated in code without NumPy only (this function calls NumPy or "
+    "indexes with slices)", "Use np.sort(x) of an array (np.sort(x)[::-1] for the reverse "
+    "order), or sort a list of numbers in a function that indexes it with integers only.")
+NO_RULE_HINTS[math.fsum] = (
+    "math.fsum is differentiated in code without NumPy only (this function calls NumPy or "
+    "indexes with slices)", "Use np.sum(x) of an array, or math.fsum of a list of numbers "
+    "in a function without NumPy.")
 
 
 def no_rule_hint(callee):

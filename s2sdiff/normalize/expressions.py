@@ -249,9 +249,9 @@ class Expressions:
         if any(k.arg is None for k in node.keywords):
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
         args = [self.atom(a, hint, lineno) for a in node.args]
-        if callee is sorted:                                 # sorted(xs): sorting.py
+        if callee is sorted and not self.array_code:         # sorted(xs): sorting.py
             return sorting.step(self, node, args, node.keywords, into)
-        if callee is math.fsum:                              # math.fsum(xs): extrema.py
+        if callee is math.fsum and not self.array_code:      # math.fsum(xs): extrema.py
             return extrema.fsum_step(self, node, args, node.keywords, into)
         if callee is runtime.argsort:      # its permutation, in generated code: a constant
             return sorting.order_step(self, node, args, into)

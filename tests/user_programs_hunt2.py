@@ -1358,7 +1358,7 @@ CONSTRUCTS = {
     "transpose_view_written": "assignment to an element of a global or attribute",
     "dict_param_reassigned": "writes into the tree parameter params",
     "copy_then_fill_diagonal": "result is discarded",
-    "sort_in_place_copy": "result is discarded",
+    "sort_in_place_copy": "sorting in place (`y.sort()`)",
     "view_method_alias": "method call `y.view(...)`",
     "list_holding_array_write": "nested list `pair[0][0]`",
     "out_argument": "result is discarded",

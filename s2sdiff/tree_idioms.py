@@ -25,6 +25,7 @@ import dataclasses
 import inspect
 import types
 
+from .normalize.comprehensions import desugar
 from .trees import _NOT_CONSTANT, ARRAY_ATTRIBUTES, _constant, _is_leaf
 
 _CONVERSIONS = {-1: format, 115: lambda v, spec: format(str(v), spec),
@@ -281,7 +282,11 @@ def method_calls(parsed, resolver):
     if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                and _root(n.func.value) in resolver.trees for n in parsed.nodes()):
         return parsed
-    return _MethodCalls(parsed, resolver).rewrite()
+    rewritten = _MethodCalls(parsed, resolver)
+    result = rewritten.rewrite()
+    if rewritten.nested:          # in a comprehension: its loop first, for the inliner
+        result = desugar(result)
+    return result
 
 
 def _root(node):
@@ -297,6 +302,8 @@ class _MethodCalls(ast.NodeTransformer):
         self.taken = {n.id for n in parsed.nodes() if isinstance(n, ast.Name)}
         self.spelled = {}
         self.changed = False
+        self.scopes = 0               # comprehensions and lambdas around the node visited
+        self.nested = False           # a call rewritten in one
 
     def rewrite(self):
         node = self.visit(copy.deepcopy(self.parsed.node))
@@ -319,7 +326,17 @@ class _MethodCalls(ast.NodeTransformer):
         spelled = ast.Attribute(ast.Name(self.spelling(cls), ast.Load()), func.attr, ast.Load())
         args = node.args if static else [func.value] + node.args
         self.changed = True
+        self.nested = self.nested or self.scopes > 0
         return ast.copy_location(ast.Call(spelled, args, node.keywords), node)
+
+    def _scope(self, node):
+        self.scopes += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.scopes -= 1
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda = _scope
 
     def spelling(self, cls):
         """A name the generated code reads ``cls`` by."""

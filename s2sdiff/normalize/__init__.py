@@ -36,9 +36,9 @@ The pass is a transformer dispatching per AST class: ``statements.py`` (the
 into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arrays.py``
 (NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
 functions and lambdas inlined, function-valued parameters); ``comprehensions.py`` first
-rewrites comprehensions, ``sum``/``max``/``min`` of iterables and unpackings into loops,
-lists and indexing, then ``helpers.py`` inlines the user's functions that NumPy code
-calls.
+rewrites comprehensions (``map(f, xs)`` one too, ``maps.py``), ``sum``/``max``/``min``
+of iterables and unpackings into loops, lists and indexing, then ``helpers.py`` inlines
+the user's functions that NumPy code calls.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -54,13 +54,14 @@ return f
 
 from .comprehensions import desugar
 from .helpers import inline_helpers
+from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
 from .statements import Normalizer
 
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    parsed = desugar(rewrite_methods(parsed))     # self.m(x) of a bound method (methods.py)
+    parsed = desugar(as_generators(rewrite_methods(parsed)))   # self.m(x) (methods.py), map
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(inlined)

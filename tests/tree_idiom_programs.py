@@ -217,3 +217,15 @@ def two_iterables_map(xs, ys):
 
 def builtin_map_of_math(xs):
     return sum(map(math.exp, xs)) * 2.0
+
+
+def loop_over_map(xs):
+    total = 0.0
+    for s in map(math.sin, xs):
+        total = total + s * s
+    return total
+
+
+def map_bound_to_a_name(xs):
+    m = map(math.sin, xs)
+    return sum(m) + sum(m)          # the second sum is 0: the iterator is spent

@@ -3,8 +3,11 @@ the comprehensions are rewritten (``comprehensions.py``).
 
 ``as_generators(parsed)`` rewrites each call of the builtin ``map`` (not shadowed) with a
 function and one or more iterables, ``map(f, xs, ys)`` into ``(f(v, w) for v, w in
-zip(xs, ys))``: the same values, in the same order, lazily (``map`` stops at the shortest
-iterable, as ``zip`` does).  ``f`` is evaluated once per element, which is the same
+zip(xs, ys))``: the same values, in the same order (``map`` stops at the shortest
+iterable, as ``zip`` does), where it is consumed at once: an argument of a call
+(``sum(map(f, xs))``) or what a loop or comprehension iterates.  A ``map`` bound to a
+name is left as it is (refused): read twice, the iterator is empty the second time,
+which the list a comprehension becomes (``comprehensions.py``) would not be.  ``f`` is evaluated once per element, which is the same
 function when ``f`` is a name or a dotted name (the only forms rewritten: a lambda
 written in the call or a call returning a function stays as it is, and is refused where
 it was before).  The element names are the parameters of ``f`` when it is a lambda or a
@@ -46,7 +49,20 @@ class _Maps(ast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if not (isinstance(node.func, ast.Name) and node.func.id == "map"
+        node.args = [self.rewritten(a) for a in node.args]
+        return node
+
+    def visit_For(self, node):
+        self.generic_visit(node)
+        node.iter = self.rewritten(node.iter)
+        return node
+
+    visit_comprehension = visit_For
+
+    def rewritten(self, node):
+        """``node`` as a generator expression if it is a ``map`` call, else itself."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "map"
                 and len(node.args) >= 2 and not node.keywords
                 and not any(isinstance(a, ast.Starred) for a in node.args)
                 and _dotted(node.args[0])):

@@ -23,7 +23,10 @@ import ast
 import copy
 import dataclasses
 import inspect
+import math
 import types
+
+import numpy as np
 
 from .normalize.comprehensions import desugar
 from .trees import _NOT_CONSTANT, ARRAY_ATTRIBUTES, _constant, _is_leaf
@@ -62,7 +65,8 @@ def extra_candidates(node, params, wrt_names):
     """Parameters that ``trees.candidates`` misses and these idioms read as trees:
     indexed by an f-string or by the variable of a loop over constants or over the
     parameter itself, ``p.get("k")``, and a method of a differentiated parameter that
-    an array does not have (``g.log_pdf(x)``)."""
+    an array does not have and that is not a function of ``math`` or NumPy
+    (``g.log_pdf(x)``, not ``p.exp(x)``: refused where it is generated, as before)."""
     loop_keys = {}          # loop variable -> the parameter iterated, or "" (constants)
     for sub in ast.walk(node):
         if isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.target, ast.Name):
@@ -91,8 +95,9 @@ def extra_candidates(node, params, wrt_names):
             if attr == "get" and sub.args and isinstance(sub.args[0], (ast.Constant,
                                                                         ast.JoinedStr)):
                 found.add(name)
-            elif name in wrt_names and attr not in ARRAY_ATTRIBUTES and attr != "get":
-                found.add(name)
+            elif name in wrt_names and attr not in ARRAY_ATTRIBUTES and attr != "get" \
+                    and not hasattr(math, attr) and not hasattr(np, attr):
+                found.add(name)       # not `math.exp(x)` of a parameter named math
     return found
 
 

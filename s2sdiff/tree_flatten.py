@@ -359,9 +359,17 @@ class _Flattener(Idioms, ast.NodeTransformer):
 
     def visit_ListComp(self, node):
         """``[e for v in s]`` over a sequence built from a tree: the display of ``e`` for
-        each entry (no ``if`` clause)."""
+        each entry (no ``if`` clause); over ``range`` if ``e`` indexes a tree with ``v``."""
+        first = node.generators[0]
         if not self.derived(ast.Module([ast.Expr(g.iter) for g in node.generators], [])):
-            return self._scope(node)
+            loop = ast.For(first.target, first.iter, [ast.Expr(node.elt)], [])
+            values = constant_range(self, loop) if len(node.generators) == 1 \
+                and not first.ifs else None
+            if values is None:
+                return self._scope(node)
+            entries = [Substitute({first.target.id: v}).visit(copy.deepcopy(node.elt))
+                       for v in values]
+            return self.visit(ast.copy_location(ast.List(entries, ast.Load()), node))
         entries = self._unrolled(node, node.generators, {})
         return self.visit(ast.copy_location(ast.List(entries, ast.Load()), node))
 

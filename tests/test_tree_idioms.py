@@ -317,3 +317,8 @@ def test_generated_source_matches_golden(case):
 def test_a_map_bound_to_a_name_is_refused():
     """Read twice, a map is empty the second time; a list would not be: refused."""
     refused(p.map_bound_to_a_name, ([0.5, 1.0],), "`map`")
+
+
+def test_formatted_keys_in_a_generator_over_a_constant_range():
+    gradient = check(p.formatted_keys_in_a_generator, ({"w0": 0.5, "w1": -1.0},))
+    assert gradient == pytest.approx({"w0": 1.0, "w1": -4.0})

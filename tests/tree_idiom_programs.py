@@ -229,3 +229,7 @@ def loop_over_map(xs):
 def map_bound_to_a_name(xs):
     m = map(math.sin, xs)
     return sum(m) + sum(m)          # the second sum is 0: the iterator is spent
+
+
+def formatted_keys_in_a_generator(params):
+    return sum(params[f"w{i}"] ** 2 * (i + 1.0) for i in range(2)) + len([0 for _ in range(3)])

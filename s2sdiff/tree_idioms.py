@@ -148,7 +148,8 @@ class Idioms:
         return [ast.Constant(k) for k in keys]
 
     def sorted_sequence(self, node):
-        """``sorted(s)`` (``reverse=`` a constant) of a sequence of constants known here."""
+        """``sorted(s)`` (``reverse=`` a constant) of a sequence of constants known here,
+        or of ``(key, leaf)`` pairs with distinct keys (``sorted(params.items())``)."""
         if not (self.builtin(node.func, "sorted") and len(node.args) == 1
                 and all(k.arg == "reverse" for k in node.keywords)):
             return None
@@ -156,11 +157,18 @@ class Idioms:
         inner = self.sequence(node.args[0])
         if inner is None or not isinstance(reverse, bool):
             return None
-        if not all(isinstance(e, ast.Constant) for e in inner.elements):
+        def key(e):             # a key, or the pair (key, leaf) of items(): by its key
+            return (e.elts[0] if isinstance(e, ast.Tuple) and e.elts else e).value
+        firsts = [e.elts[0] if isinstance(e, ast.Tuple) and e.elts else e
+                  for e in inner.elements]
+        if not all(isinstance(e, ast.Constant) for e in firsts) or (
+                any(isinstance(e, ast.Tuple) for e in inner.elements)
+                and len({repr(e.value) for e in firsts}) < len(firsts)):
             raise self.refuse(node, f"{ast.unparse(node)} sorts values of a tree",
-                              "Sort the keys (sorted(params)), not the leaves.")
+                              "Sort the keys (sorted(params)) or the items "
+                              "(sorted(params.items())), not the leaves.")
         try:
-            ordered = sorted(inner.elements, key=lambda e: e.value, reverse=reverse)
+            ordered = sorted(inner.elements, key=key, reverse=reverse)
         except TypeError:
             raise self.refuse(node, f"{ast.unparse(node)}: the keys cannot be compared") \
                 from None
@@ -227,28 +235,69 @@ class Idioms:
         display = ast.Dict([e.elts[0] for e in entries], [e.elts[1] for e in entries])
         return self.visit(ast.copy_location(display, node))
 
-    def fold_if(self, node):
-        """The branch an ``if`` takes when its test compares constants (a key a loop
-        made one: ``if "hidden" == "hidden":``), visited; else None."""
-        test = node.test
+    def test_value(self, test):
+        """True or False when ``test`` compares constants (a key a loop made one: ``name ==
+        "hidden"``) or asks whether a dict (part of a) tree has a key (``"scale" in
+        params``, known from the layout); else None."""
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1
                 and type(test.ops[0]) in _COMPARISONS):
             return None
-        left, right = constant_key(test.left), constant_key(test.comparators[0])
-        if isinstance(test.ops[0], (ast.In, ast.NotIn)) and isinstance(
-                test.comparators[0], (ast.Tuple, ast.List)):
-            right = [constant_key(e) for e in test.comparators[0].elts]
+        op, left, right = test.ops[0], constant_key(test.left), test.comparators[0]
+        found = self.part(right) if isinstance(op, (ast.In, ast.NotIn)) and isinstance(
+            right, (ast.Name, ast.Subscript, ast.Attribute)) else None
+        if found is not None and not _is_leaf(found[1]) and found[1][0] is dict:
+            right = found[1][1]                               # the keys of the layout
+        elif isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List)):
+            right = [constant_key(e) for e in right.elts]
             if any(r is _NOT_CONSTANT for r in right):
                 return None
+        else:
+            right = constant_key(right)
         if left is _NOT_CONSTANT or right is _NOT_CONSTANT \
                 or type(left) not in _KEYS or isinstance(right, (float, bool)):
             return None
-        taken = node.body if _COMPARISONS[type(test.ops[0])](left, right) else node.orelse
+        return bool(_COMPARISONS[type(op)](left, right))
+
+    def fold_if(self, node):
+        """The branch an ``if`` takes when ``test_value`` knows its test, visited (the
+        other one may read a key the layout has not); else None."""
+        value = self.test_value(node.test)
+        if value is None:
+            return None
         out = []
-        for stmt in taken:
+        for stmt in node.body if value else node.orelse:
             visited = self.visit(stmt)
             out += visited if isinstance(visited, list) else [visited]
         return out or [ast.copy_location(ast.Pass(), node)]
+
+    def visit_IfExp(self, node):
+        """``params["s"] if "s" in params else 1.0``: the arm taken, when known here."""
+        value = self.test_value(node.test)
+        if value is None:
+            return self.generic_visit(node)
+        return self.visit(node.body if value else node.orelse)
+
+    def visit_Compare(self, node):
+        """``"s" in params`` outside an ``if``: True or False, from the layout."""
+        value = self.test_value(node)
+        if value is None:
+            return self.generic_visit(node)
+        return ast.copy_location(ast.Constant(value), node)
+
+    def property_read(self, node):
+        """``g.variance``, ``g`` (a part of) a dataclass or namedtuple tree whose class
+        has the property ``variance``: ``(class, getter)``; else None."""
+        found = self.part(node.value) if isinstance(node.ctx, ast.Load) else None
+        if found is None or _is_leaf(found[1]) or found[1][0] in (dict, list, tuple) \
+                or isinstance(found[1][1], int) or node.attr in found[1][1]:
+            return None
+        try:
+            attribute = inspect.getattr_static(found[1][0], node.attr)
+        except AttributeError:
+            return None
+        if isinstance(attribute, property) and isinstance(attribute.fget, types.FunctionType):
+            return found[1][0], attribute.fget
+        return None
 
     def method_call(self, node):
         """``g.m(args)``, ``g`` (a part of) a tree of a dataclass or namedtuple whose
@@ -281,11 +330,12 @@ _COMPARISONS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
 
 def method_calls(parsed, resolver):
     """``parsed`` with each call of a method of a dataclass or namedtuple (part of a) tree
-    parameter written ``C.m(g, args)`` (``C`` a name for the class: its global name when
-    it holds it, else a new closure cell), for ``tree_helpers`` to inline; ``parsed``
+    parameter written ``C.m(g, args)``, each read of a property ``C.p.fget(g)`` (``C`` a
+    name for the class: its global name when it holds it, else a new closure cell), for
+    ``tree_helpers`` to inline; ``parsed``
     itself when there is none.  ``resolver``: a flattener of ``parsed`` (``Idioms``)."""
-    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-               and _root(n.func.value) in resolver.trees for n in parsed.nodes()):
+    if not any(isinstance(n, ast.Attribute) and _root(n.value) in resolver.trees
+               for n in parsed.nodes()):
         return parsed
     rewritten = _MethodCalls(parsed, resolver)
     result = rewritten.rewrite()
@@ -333,6 +383,19 @@ class _MethodCalls(ast.NodeTransformer):
         self.changed = True
         self.nested = self.nested or self.scopes > 0
         return ast.copy_location(ast.Call(spelled, args, node.keywords), node)
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if _root(node.value) not in self.trees:
+            return node
+        found = self.resolver.property_read(node)
+        if found is None:
+            return node
+        self.changed = True
+        self.nested = self.nested or self.scopes > 0
+        getter = ast.Attribute(ast.Attribute(ast.Name(self.spelling(found[0]), ast.Load()),
+                                             node.attr, ast.Load()), "fget", ast.Load())
+        return ast.copy_location(ast.Call(getter, [node.value], []), node)
 
     def _scope(self, node):
         self.scopes += 1

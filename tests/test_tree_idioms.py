@@ -113,6 +113,25 @@ def test_other_keys_get_code_of_their_own():
     assert again == pytest.approx(first)
 
 
+def test_membership_of_a_key_is_known_from_the_layout():
+    """`"scale" in params` is a constant of each layout: the arm that reads a key the
+    layout has not is never generated."""
+    g = grad(p.optional_keys, wrt="params")
+    assert g({"w": 0.5}, 1.5) == pytest.approx({"w": 1.5})
+    for tree in ({"w": 0.5}, {"w": 0.5, "scale": 2.0}, {"bias": 3.0, "w": 0.5, "scale": 2.0}):
+        check(p.optional_keys, (tree, 1.5))
+    assert g({"w": 0.5, "bias": 3.0}, 1.5) == pytest.approx({"w": 1.5, "bias": 1.0})
+
+
+def test_sorted_items_follow_the_keys():
+    tree = {"b": 0.3, "a": -0.5, "c": 1.2}
+    check(p.chain_over_sorted_items, (tree, 0.4))
+
+
+def test_sorting_leaves_is_refused():
+    refused(p.sorted_leaves, (ABC,), "sorts values of a tree")
+
+
 def test_a_key_read_after_its_loop_is_refused():
     refused(p.key_used_after_loop, ({"a": 1.0, "b": 2.0},), "used outside the loop")
 
@@ -240,8 +259,16 @@ def test_method_of_a_namedtuple_subclass():
     assert isinstance(gradient, p.Line)
 
 
-def test_a_property_is_refused():
-    refused(p.gaussian_property, (p.Gaussian(0.3, -0.2),), "no field 'variance'", wrt="g")
+def test_a_property_is_read_through_its_getter():
+    g = grad(p.gaussian_property, wrt="g")
+    gradient = check(p.gaussian_property, (p.Gaussian(0.3, -0.2),), wrt="g")
+    assert gradient.log_sigma == pytest.approx(2.0 * math.exp(-0.4)) and gradient.mu == 0.0
+    g(p.Gaussian(0.3, -0.2))
+    assert "Gaussian.variance.fget is not" in g.source      # rebinding it is followed
+
+
+def test_a_method_writing_an_attribute_is_refused():
+    refused(p.mutating_method, (p.Counter(0.5), 1.0), "attribute write", wrt="c")
 
 
 def test_a_method_rebound_on_the_class_is_followed():

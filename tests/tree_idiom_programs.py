@@ -233,3 +233,36 @@ def map_bound_to_a_name(xs):
 
 def formatted_keys_in_a_generator(params):
     return sum(params[f"w{i}"] ** 2 * (i + 1.0) for i in range(2)) + len([0 for _ in range(3)])
+
+
+@dataclass
+class Counter:
+    w: float
+
+    def bump(self, x):
+        self.w = self.w + x
+        return self.w
+
+
+def mutating_method(c, x):
+    return c.bump(x) * 2.0
+
+
+def optional_keys(params, x):
+    s = params["scale"] if "scale" in params else 1.0
+    if "bias" in params:
+        b = params["bias"]
+    else:
+        b = 0.0
+    return params["w"] * x * s + b * ("w" in params)
+
+
+def chain_over_sorted_items(params, x):
+    h = x
+    for k, v in sorted(params.items(), reverse=True):
+        h = v * h + h * h
+    return h
+
+
+def sorted_leaves(params):
+    return sum(sorted(params.values()))

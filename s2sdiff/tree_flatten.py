@@ -9,9 +9,9 @@ raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a w
 it, a loop with ``break``.
 
 Sequences whose entries are known here, because a tree's lengths are, are written out:
-a list or tuple (part of a) tree, ``items()``, ``values()``, ``keys()`` of a dict one (a
-key bound by a loop is a constant in each copy), a constant slice (``params[:-1]``),
-``range(len(params))`` if the loop indexes the tree with its variable, ``reversed``,
+a list or tuple (part of a) tree, a dict one (its keys), its ``items()``, ``values()``,
+``keys()`` (a key bound by a loop is a constant in each copy; more in ``tree_idioms.py``),
+a constant slice, ``range(len(params))`` if the loop indexes the tree with it, ``reversed``,
 ``enumerate``, ``list``, ``tuple``, ``zip`` of such sequences and ``zip(*params)``, and
 displays with ``*params`` entries.  Loops and comprehensions over them are unrolled (no
 ``if`` clause), ``len`` of them is a constant, ``*s`` in a call or display is spelled

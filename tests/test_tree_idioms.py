@@ -96,6 +96,18 @@ def test_sorted_order_differs_from_dict_order_and_is_followed():
         check(f, (tree, 0.3))
 
 
+def test_the_same_keys_in_another_order_get_code_of_their_own():
+    """`for name in params` follows the dict's order, part of the layout."""
+    g = grad(p.chain_over_the_dict, wrt="params")
+    forward = {"u": 0.5, "v": 1.5}
+    backward = {"v": 1.5, "u": 0.5}
+    assert p.chain_over_the_dict(forward, 0.2) != p.chain_over_the_dict(backward, 0.2)
+    first, second = g(forward, 0.2), g(backward, 0.2)
+    assert first["u"] != pytest.approx(second["u"])
+    check(p.chain_over_the_dict, (backward, 0.2))
+    assert g(forward, 0.2) == pytest.approx(first)
+
+
 def test_membership_test_and_len():
     gradient = check(p.membership_test_in_loop, (ABC,))
     assert gradient == pytest.approx({"a": 1.0, "b": 3.0, "c": 1.6})

@@ -7,10 +7,10 @@ zip(xs, ys))``: the same values, in the same order (``map`` stops at the shortes
 iterable, as ``zip`` does), where it is consumed at once: an argument of a call
 (``sum(map(f, xs))``) or what a loop or comprehension iterates.  A ``map`` bound to a
 name is left as it is (refused): read twice, the iterator is empty the second time,
-which the list a comprehension becomes (``comprehensions.py``) would not be.  ``f`` is evaluated once per element, which is the same
-function when ``f`` is a name or a dotted name (the only forms rewritten: a lambda
-written in the call or a call returning a function stays as it is, and is refused where
-it was before).  The element names are the parameters of ``f`` when it is a lambda or a
+which the list a comprehension becomes (``comprehensions.py``) would not be.  ``f`` is
+evaluated once per element, which is the same function when ``f`` is a name or a dotted
+name (the only forms rewritten: a lambda written in the call or a call returning a
+function stays as it is, and is refused where it was before).  The element names are the parameters of ``f`` when it is a lambda or a
 function bound in the function (``f = lambda v: v * v``), else ``item``; the
 comprehension pass renames them when they collide with the user's.
 """

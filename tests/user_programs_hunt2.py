@@ -1346,15 +1346,9 @@ ALL += [
 
 # Written as users write them, refused with a clear error: the construct each message names
 CONSTRUCTS = {
-    "mlp_dict_of_layers": "not a constant",
     "tangent_unpack_in_loop": "pass np.array(xs)",
     "method_of_global_object": "user_programs_hunt2.loss",
     "math_functions": "math.gamma",
-    "dict_comprehension_params": "dict comprehension",
-    "dict_get_with_default": "params.get",
-    "string_formatted_key": "f-string",
-    "dataclass_method_call": "method call `g.log_pdf(...)`",
-    "lambda_map_sum": "nested function `f` used as a value",
     "transpose_view_written": "assignment to an element of a global or attribute",
     "dict_param_reassigned": "writes into the tree parameter params",
     "copy_then_fill_diagonal": "result is discarded",

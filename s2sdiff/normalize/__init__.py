@@ -37,9 +37,9 @@ into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arr
 (NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
 functions and lambdas inlined, function-valued parameters); ``loop_else.py`` first
 rewrites a loop's ``else`` clause into a flag, ``comprehensions.py`` then rewrites
-comprehensions, ``sum``/``max``/``min`` of iterables and unpackings into loops,
-lists and indexing, then ``helpers.py`` inlines the user's functions that NumPy code
-calls.
+comprehensions (``map(f, xs)`` one too, ``maps.py``), ``sum``/``max``/``min`` of
+iterables and unpackings into loops, lists and indexing, then ``helpers.py`` inlines the
+user's functions that NumPy code calls.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -56,6 +56,7 @@ return f
 from . import loop_else
 from .comprehensions import desugar
 from .helpers import inline_helpers
+from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
 from .statements import Normalizer
 
@@ -63,7 +64,8 @@ from .statements import Normalizer
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
     parsed = rewrite_methods(parsed)              # self.m(x) of a bound method (methods.py)
-    parsed = desugar(loop_else.rewrite(parsed))   # for/while ... else: a flag (loop_else.py)
+    parsed = as_generators(loop_else.rewrite(parsed))   # loop else: a flag; map(f, xs)
+    parsed = desugar(parsed)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(inlined)

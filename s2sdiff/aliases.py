@@ -14,6 +14,8 @@ guarantees, when it returns, that:
 * for every write in place, no name other than the written one (and, for ``v += e``,
   its new SSA version) that may reach the written storage is read after the write;
   inside a loop every read anywhere in the loop, its header included, counts as after;
+  a name bound after the write (and its loop) from those versions alone is made from
+  the written values and may be read (``total = h(ys)`` after the appends to ``ys``);
 * no write reaches data the function did not create or receive as an argument
   (globals, closure variables), which the generated forward sweep would modify;
 * no call writes into its operands: an ``out=`` argument, or a call of one of the
@@ -30,7 +32,6 @@ indexes, iterates or writes into it; NumPy code is checked again per argument ki
 
 import ast
 import inspect
-import re
 import threading
 import types
 import weakref
@@ -38,13 +39,14 @@ import weakref
 import numpy as np
 
 from .rules import ArrayRule, Syntax
-from .errors import S2SDiffError, UnsupportedError
+from .errors import S2SDiffError
 from .ir import If, Loop, Passive, Step, store_names, walk_steps
 from .liveness import loads_in_order, stores
 from .normalize import normalize
 from .normalize.entries import entry_index
 from .parse import parse
 from .scalar_inputs import refuse_lists_of_lists
+from .alias_messages import Messages, copy_hint as _copy_hint
 from .views import shares_storage
 
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
@@ -142,7 +144,7 @@ class _Object:
         return f"<{self.label}>"
 
 
-class _Analysis:
+class _Analysis(Messages):
     def __init__(self, program, kinds, summary=False):
         self.If, self.Loop, self.Step = If, Loop, Step
         self.program, self.kinds, self.summary = program, kinds, summary
@@ -465,8 +467,9 @@ class _Analysis:
                                  f"{_copy_hint(o)}`, and write into the copy.")
             if o.param is not None:
                 self.written_params[o.param] = True
+        fresh = self._bound_from(lineage, loop[1] if loop is not None else index)
         for reader, uses in self.reads.items():
-            if reader in lineage:
+            if reader in lineage or reader in fresh:
                 continue
             if reader in self.program.params and not self.pts.get(reader):
                 continue
@@ -482,6 +485,21 @@ class _Analysis:
             for position, item in uses:
                 if position > index or (around and loop[0] <= position <= loop[1]):
                     self.refuse_alias(step, what, name, reader, item)
+
+    def _bound_from(self, lineage, after):
+        """Names bound only after position ``after`` by steps that read no object but
+        through ``lineage`` or other such names (``total = h(ys)`` after the appends to
+        ``ys``): their values are made from the written versions."""
+        fresh = set()
+        for item, _, _ in self.order[after + 1:]:
+            name = getattr(item, "target", None)
+            if not isinstance(item, self.Step) or item.mutates or name in lineage or any(
+                    p <= after for p in self.defined.get(name, ())):
+                continue
+            if all(n in lineage or n in fresh or not self.atom(ast.Name(n, ast.Load()))
+                   for n in _item_loads(item)):
+                fresh.add(name)
+        return fresh
 
     def _later_versions(self, lineage):
         """``lineage`` with the SSA names that later writes in place give the same variable
@@ -523,66 +541,3 @@ class _Analysis:
                     f"Have `{callee}` build and return a new list or array (`{param} = "
                     f"{param}.copy()` first in it, or return the new values) instead of "
                     f"writing into its argument.")
-
-    # messages ------------------------------------------------------------------------------
-
-    def user(self, name):
-        """The user's spelling of an SSA name (``a_2`` is ``a``)."""
-        if name in self.locals or name in self.program.params:
-            return name
-        base = re.sub(r"_\d+$", "", name)
-        if base in self.locals:
-            return base
-        for step in walk_steps(self.program.body):   # a temporary: what it holds (`B[1]`)
-            if step.target == name and step.store is None:
-                return ast.unparse(step.value)
-        return name
-
-    def _describe_write(self, step):
-        if step.augmented:
-            op = _OPS.get(type(step.value.op), "op") if isinstance(step.value, ast.BinOp) else ""
-            return f"`{self.user(step.args[0].id)} {op}= ...`"
-        if getattr(step.rule, "key", None) == Syntax("append"):
-            return f"`{self.user(step.target)}.append(...)`"
-        return f"`{self.user(step.target)}[...] = ...`"
-
-    def refuse_alias(self, step, what, name, reader, item):
-        shown = self.user(reader)
-        line = getattr(item, "lineno", None)
-        where = f" (read on line {line})" if line else " (returned)"
-        if self.summary:
-            return
-        lists = any(o.kind == "list" or o.kind == "tuple" for o in self.pts.get(name, ()))
-        hint = (f"Give `{self.user(name)}` storage of its own before writing into it: copy "
-                f"it first (`v = y[0:2].copy()`, `z = y.copy()`, `np.array(y)`); a list: "
-                f"build a new one from its elements.") if not lists else (
-                f"Build a new list instead of sharing one: `{self.user(name)} = "
-                f"[{shown}[0], {shown}[1], ...]`, or write through `{shown}` itself.")
-        raise self.error(
-            step, f"{what} writes in place into storage that `{shown}` also refers to "
-            f"(an alias, a view, or a list holding it){where}; s2sdiff follows each name "
-            f"separately, so `{shown}` would not see the write",
-            hint, construct="write through an alias")
-
-    def refuse_list_arithmetic(self, step, operand):
-        raise self.error(step, f"`{ast.unparse(step.value)}` joins or repeats the list "
-                         f"`{self.user(operand.id)}`", "Append the elements one by one "
-                         "(`v.append(e)`), or build the new list as a display `[a, b, c]`.",
-                         construct="list arithmetic")
-
-    def error(self, step, what, hint, construct="write in place"):
-        if self.summary:
-            raise UnsupportedError(what)
-        parsed = self.program.parsed
-        return parsed.error(ast.Pass(lineno=step.lineno),
-                            f"s2sdiff cannot differentiate {self.program.name}: {what}",
-                            construct=construct, hint=hint)
-
-
-_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-        ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
-        ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
-
-
-def _copy_hint(o):
-    return "np.copy(...)" if "array" in o.label else "list(...)"

@@ -19,13 +19,17 @@ import ast
 import builtins
 import copy
 import dataclasses
+import types
 
+from ..errors import S2SDiffError
 from ..names import Namer
+from ..parse import parse
 
 
 def as_generators(parsed):
     """``parsed`` with its ``map`` calls rewritten (see the module docstring), or
     ``parsed`` itself when it has none."""
+    refuse_reused_generators(parsed)
     calls = [n for n in parsed.nodes() if isinstance(n, ast.Call)
              and isinstance(n.func, ast.Name) and n.func.id == "map"]
     if not calls or parsed.lookup("map", None) is not builtins.map or any(
@@ -89,3 +93,83 @@ def _dotted(node):
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name)
+
+
+def refuse_reused_generators(parsed):
+    """Refuse a generator expression bound to a name that may be read more than once
+    (read twice, or read in a loop the assignment is not in), or a name bound to one and
+    to something else: Python's generator is empty once read, the list a comprehension
+    becomes (``comprehensions.py``) is not, and the gradient would count it again."""
+    bound, passed = [], []
+    for n in parsed.nodes():
+        if n.__class__ is ast.Assign:
+            if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
+                    and isinstance(n.value, ast.GeneratorExp):
+                bound.append(n)
+        elif n.__class__ is ast.Call and isinstance(n.func, ast.Name) \
+                and any(isinstance(a, ast.GeneratorExp) for a in n.args):
+            passed.append(n)
+    for assign in bound:
+        name = assign.targets[0].id
+        where = _read_again(parsed, name, assign)
+        if where is not None:
+            raise parsed.error(
+                where, f"s2sdiff cannot differentiate {parsed.node.name}: the generator "
+                       f"expression bound to `{name}` may be read more than once (a generator "
+                       f"is used up by its first reader, and then is empty)",
+                construct="generator expression read more than once",
+                hint=f"Make `{name}` a list (`[...]` instead of `(...)`) to read it several "
+                     f"times, or pass the generator expression where it is read.")
+    for call in passed:            # your own function given a generator: read once in it?
+        callee = parsed.lookup(call.func.id, None)
+        if not isinstance(callee, types.FunctionType) or callee.__module__ in ("builtins",):
+            continue
+        try:
+            inner = parse(callee)
+        except S2SDiffError:
+            continue                # refused where it is differentiated
+        params = [a.arg for a in inner.node.args.posonlyargs + inner.node.args.args]
+        for position, arg in enumerate(call.args):
+            if isinstance(arg, ast.GeneratorExp) and position < len(params) and \
+                    _read_again(inner, params[position], None) is not None:
+                raise parsed.error(
+                    call, f"s2sdiff cannot differentiate {parsed.node.name}: "
+                          f"`{call.func.id}` may read its parameter `{params[position]}` more "
+                          f"than once, and it is given a generator expression here (used up "
+                          f"by its first reader, then empty)",
+                    construct="generator expression read more than once",
+                    hint="Pass a list (`[...]` instead of `(...)`) if it should be read "
+                         "several times.")
+
+
+def _read_again(parsed, name, assign):
+    """The second read of ``name`` (bound by ``assign``, or a parameter when None), or a
+    read in a loop ``assign`` is not in, or the assignment when the name is bound twice;
+    None when it is read at most once."""
+    loops = _enclosing_loops(parsed.node)
+    uses = [n for n in parsed.nodes() if isinstance(n, ast.Name) and n.id == name]
+    reads = [n for n in uses if isinstance(n.ctx, ast.Load)]
+    stores = len(uses) - len(reads)
+    inside = loops.get(id(assign), ()) if assign is not None else ()
+    if stores == (1 if assign is not None else 0) and len(reads) <= 1 and all(
+            set(loops.get(id(r), ())) <= set(inside) for r in reads):
+        return None
+    return reads[1] if len(reads) > 1 else reads[0] if reads else assign or parsed.node
+
+
+def _enclosing_loops(function):
+    """id of each node under ``function`` -> the ids of the loops whose body (or else)
+    holds it, outermost first (a loop's header is not in its body)."""
+    out = {}
+
+    def visit(node, loops):
+        for field, value in ast.iter_fields(node):
+            inner = loops + (id(node),) if isinstance(node, (ast.For, ast.While)) \
+                and field in ("body", "orelse") or isinstance(node, ast.While) \
+                and field == "test" else loops
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    out[id(child)] = inner
+                    visit(child, inner)
+    visit(function, ())
+    return out

@@ -1,0 +1,74 @@
+"""The messages of ``aliases.check``: a write, the alias that would miss it, and what to
+write instead, at the user's line (``Messages``, a base of its analysis)."""
+
+import ast
+import re
+
+from .errors import UnsupportedError
+from .ir import walk_steps
+from .rules import Syntax
+
+
+class Messages:
+    """What ``aliases._Analysis`` reports; it provides ``program``, ``locals``, ``pts``
+    and ``summary`` (a summary of a helper reports nothing)."""
+
+    def user(self, name):
+        """The user's spelling of an SSA name (``a_2`` is ``a``)."""
+        if name in self.locals or name in self.program.params:
+            return name
+        base = re.sub(r"_\d+$", "", name)
+        if base in self.locals:
+            return base
+        for step in walk_steps(self.program.body):   # a temporary: what it holds (`B[1]`)
+            if step.target == name and step.store is None:
+                return ast.unparse(step.value)
+        return name
+
+    def _describe_write(self, step):
+        if step.augmented:
+            op = _OPS.get(type(step.value.op), "op") if isinstance(step.value, ast.BinOp) else ""
+            return f"`{self.user(step.args[0].id)} {op}= ...`"
+        if getattr(step.rule, "key", None) == Syntax("append"):
+            return f"`{self.user(step.target)}.append(...)`"
+        return f"`{self.user(step.target)}[...] = ...`"
+
+    def refuse_alias(self, step, what, name, reader, item):
+        shown = self.user(reader)
+        line = getattr(item, "lineno", None)
+        where = f" (read on line {line})" if line else " (returned)"
+        if self.summary:
+            return
+        lists = any(o.kind == "list" or o.kind == "tuple" for o in self.pts.get(name, ()))
+        hint = (f"Give `{self.user(name)}` storage of its own before writing into it: copy "
+                f"it first (`v = y[0:2].copy()`, `z = y.copy()`, `np.array(y)`); a list: "
+                f"build a new one from its elements.") if not lists else (
+                f"Build a new list instead of sharing one: `{self.user(name)} = "
+                f"[{shown}[0], {shown}[1], ...]`, or write through `{shown}` itself.")
+        raise self.error(
+            step, f"{what} writes in place into storage that `{shown}` also refers to "
+            f"(an alias, a view, or a list holding it){where}; s2sdiff follows each name "
+            f"separately, so `{shown}` would not see the write",
+            hint, construct="write through an alias")
+
+    def refuse_list_arithmetic(self, step, operand):
+        raise self.error(step, f"`{ast.unparse(step.value)}` joins or repeats the list "
+                         f"`{self.user(operand.id)}`", "Append the elements one by one "
+                         "(`v.append(e)`), or build the new list as a display `[a, b, c]`.",
+                         construct="list arithmetic")
+
+    def error(self, step, what, hint, construct="write in place"):
+        if self.summary:
+            raise UnsupportedError(what)
+        parsed = self.program.parsed
+        return parsed.error(ast.Pass(lineno=step.lineno),
+                            f"s2sdiff cannot differentiate {self.program.name}: {what}",
+                            construct=construct, hint=hint)
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+        ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
+        ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def copy_hint(o):
+    return "np.copy(...)" if "array" in o.label else "list(...)"

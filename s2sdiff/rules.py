@@ -79,6 +79,7 @@ from dataclasses import dataclass
 
 import numpy as _np
 
+from . import runtime
 from .build import Expr
 from .custom import stop_gradient
 
@@ -438,6 +439,19 @@ defrule(Function(builtins.pow), lambda m, x, y: x ** y, _POW_PARTIALS, domain=PO
         raises=_exponent_may_raise)
 defrule(Function(math.hypot), lambda m, *xs: m.hypot(*xs),
         lambda m, out, *xs: tuple(x / out for x in xs), raises=True)       # at 0
+# Gamma and its logarithm: d log|Gamma(x)|/dx is digamma(x), which generated code calls as
+# s2sdiff's own ``digamma`` (runtime.py; ``math`` has none, SciPy is optional).
+defrule(Function(math.gamma), lambda m, x: m.gamma(x),
+        lambda m, out, x: (out * m.digamma(x),), domain=POSITIVE)
+defrule(Function(math.lgamma), lambda m, x: m.lgamma(x),
+        lambda m, out, x: (m.digamma(x),), domain=POSITIVE)
+defrule(Function(runtime.digamma), lambda m, x: m.digamma(x),     # second derivatives
+        lambda m, out, x: (m.trigamma(x),), domain=POSITIVE)
+# fmod(x, y) = x - n y with n = trunc(x / y) locally constant: d/dy = -n, written
+# -(x - out) / y, the quotient fmod truncated to (not trunc(x / y): 0.9 / 0.3 rounds to 3.0
+# where fmod(0.9, 0.3) takes n = 2), to rounding.
+defrule(Function(math.fmod), lambda m, x, y: m.fmod(x, y),
+        lambda m, out, x, y: (1, -(x - out) / y), domain=POSITIVE)
 defrule(Function(math.fabs),  lambda m, x: m.fabs(x),  lambda m, out, x: (m.sign(x),))
 defrule(Function(builtins.abs), lambda m, x: m.fabs(x), lambda m, out, x: (m.sign(x),))
 defrule(Function(builtins.float), lambda m, x: x, lambda m, out, x: (1,))

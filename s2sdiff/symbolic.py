@@ -53,6 +53,11 @@ SYMPY = types.SimpleNamespace(
     min=lambda *xs: sympy.Min(*xs),
     prod=lambda xs, start=1: sympy.Mul(start, *xs),
     fsum=lambda xs: sympy.Add(*xs),
+    gamma=sympy.gamma, lgamma=sympy.loggamma, digamma=sympy.digamma,
+    trigamma=lambda x: sympy.polygamma(1, x),
+    fmod=lambda x, y: x - y * sympy.Piecewise((sympy.floor(x / y), x / y >= 0),
+                                              (sympy.ceiling(x / y), True)),
+    equal=sympy.Eq,
 )
 """``math`` spelled with SymPy."""
 

@@ -452,6 +452,13 @@ defrule(Function(runtime.digamma), lambda m, x: m.digamma(x),     # second deriv
 # where fmod(0.9, 0.3) takes n = 2), to rounding.
 defrule(Function(math.fmod), lambda m, x, y: m.fmod(x, y),
         lambda m, out, x, y: (1, -(x - out) / y), domain=POSITIVE)
+defrule(Function(math.degrees), lambda m, x: x * 57.29577951308232,        # 180 / pi
+        lambda m, out, x: (57.29577951308232,))
+defrule(Function(math.radians), lambda m, x: x * 0.017453292519943295,     # pi / 180
+        lambda m, out, x: (0.017453292519943295,))
+# copysign(x, y) = |x| with y's sign: d/dx = sign(x) copysign(1, y); piecewise constant in y.
+defrule(Function(math.copysign), lambda m, x, y: m.copysign(x, y),
+        lambda m, out, x, y: (m.sign(x) * m.copysign(1.0, y), 0))
 defrule(Function(math.fabs),  lambda m, x: m.fabs(x),  lambda m, out, x: (m.sign(x),))
 defrule(Function(builtins.abs), lambda m, x: m.fabs(x), lambda m, out, x: (m.sign(x),))
 defrule(Function(builtins.float), lambda m, x: x, lambda m, out, x: (1,))

@@ -57,7 +57,7 @@ SYMPY = types.SimpleNamespace(
     trigamma=lambda x: sympy.polygamma(1, x),
     fmod=lambda x, y: x - y * sympy.Piecewise((sympy.floor(x / y), x / y >= 0),
                                               (sympy.ceiling(x / y), True)),
-    equal=sympy.Eq,
+    equal=sympy.Eq, copysign=lambda x, y: sympy.Abs(x) * sympy.sign(y),
 )
 """``math`` spelled with SymPy."""
 

@@ -448,8 +448,8 @@ defrule(Function(math.lgamma), lambda m, x: m.lgamma(x),
 defrule(Function(runtime.digamma), lambda m, x: m.digamma(x),     # second derivatives
         lambda m, out, x: (m.trigamma(x),), domain=POSITIVE)
 # fmod(x, y) = x - n y with n = trunc(x / y) locally constant: d/dy = -n, written
-# -(x - out) / y, the quotient fmod truncated to (not trunc(x / y): 0.9 / 0.3 rounds to 3.0
-# where fmod(0.9, 0.3) takes n = 2), to rounding.
+# -(x - out) / y, the quotient fmod truncated to (not trunc(x / y): 0.5 / 0.1 rounds to 5.0
+# where fmod(0.5, 0.1) takes n = 4), to rounding.
 defrule(Function(math.fmod), lambda m, x, y: m.fmod(x, y),
         lambda m, out, x, y: (1, -(x - out) / y), domain=POSITIVE)
 defrule(Function(math.degrees), lambda m, x: x * 57.29577951308232,        # 180 / pi

@@ -209,7 +209,7 @@ def digamma(x):
         x = 1.0 - x
     while x < 10.0:
         value -= 1.0 / x
-        x += 1.0
+        x = x + 1.0          # not +=: x may be the caller's 0-d array
     s = (1.0 / x) ** 2
     series = s * (1 / 12 - s * (1 / 120 - s * (1 / 252 - s * (1 / 240 - s * (
         1 / 132 - s * (691 / 32760 - s / 12))))))
@@ -231,7 +231,7 @@ def trigamma(x):
         sign, x = -1.0, 1.0 - x
     while x < 10.0:
         value += sign / (x * x)
-        x += 1.0
+        x = x + 1.0          # not +=: x may be the caller's 0-d array
     s = (1.0 / x) ** 2
     series = 1.0 + 0.5 / x + s * (1 / 6 - s * (1 / 30 - s * (1 / 42 - s * (1 / 30 - s * (
         5 / 66 - s * (691 / 2730 - s * 7 / 6))))))

@@ -216,3 +216,104 @@ def test_ptp_shares_the_adjoint_among_ties_as_max_and_min_do():
     assert np.allclose(grad(ptp_rows)(A), central(ptp_rows, (A,), 0), rtol=1e-6)
     _, along = jvp(ptp_plain, (x,), (np.arange(6.0),))
     assert along == pytest.approx(2.0 * ((1.0 + 2.0) / 2 - (3.0 + 4.0) / 2))
+
+
+# --- assignment expressions (:=) ------------------------------------------------------------
+
+def walrus_newton(a):
+    x = a
+    while (delta := abs(x * x - a)) > 1e-12:
+        x = 0.5 * (x + a / x)
+    return x + delta
+
+
+def walrus_if_elif(x):
+    if (y := math.sin(x) * x) > 0.1:
+        return y * 2.0
+    elif (z := y + x) > 0:
+        return z * y
+    return x * y
+
+
+def walrus_in_expressions(x, y):
+    s = (t := x * y) + t ** 2
+    return s * (u := math.exp((v := t - 1.0) * 0.5)) + u * v
+
+
+def walrus_with_continue(x, n):
+    i, total = 0, 0.0
+    while (k := i * 2) < n:
+        i += 1
+        if k == 2:
+            continue
+        total += x ** k
+    return total + k * x
+
+
+def walrus_numpy(x):
+    if (s := np.sum(x ** 2)) > 1.0:
+        return s * np.sum(x)
+    return np.sum((m := np.tanh(x)) * m)
+
+
+def walrus_for_iterable(xs):
+    total = 0.0
+    for v in (ys := [x * 2.0 for x in xs]):
+        total += v * ys[0]
+    return total
+
+
+WALRUS = [(walrus_newton, (2.0,)), (walrus_if_elif, (0.7,)), (walrus_if_elif, (-0.2,)),
+          (walrus_if_elif, (0.3,)), (walrus_in_expressions, (0.3, 0.8)),
+          (walrus_with_continue, (0.7, 9)), (walrus_numpy, (np.array([0.3, 1.2]),)),
+          (walrus_numpy, (np.array([0.3, 0.2]),))]
+
+
+@pytest.mark.parametrize("function, args", WALRUS,
+                         ids=[f"{f.__name__}-{i}" for i, (f, _) in enumerate(WALRUS)])
+def test_walrus_in_both_modes(function, args):
+    expected = central(function, args, 0)
+    assert np.allclose(grad(function, wrt=0)(*args), expected, rtol=1e-6, atol=1e-8)
+    forward = jacobian(function, wrt=0, mode="forward")
+    assert np.allclose(forward(*args), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_walrus_over_a_list_iterable():
+    assert grad(walrus_for_iterable)([0.5, 1.0]) == [8.0, 2.0]       # 4 x0^2 + 4 x0 x1
+
+
+def test_walrus_is_an_assignment_before_the_test_and_at_the_end_of_the_body():
+    source = grad(walrus_newton).source
+    assert source.count("delta = abs(") + source.count("delta_2 = abs(") >= 2, source
+    assert ":=" not in source
+
+
+def walrus_reads_before(x):
+    return x * (x := x * 2.0)
+
+
+def walrus_after_and(x):
+    if x > 0 and (y := x * 2.0) > 1.0:
+        return y
+    return x
+
+
+def walrus_in_branch(x):
+    return (y := x * 2.0) if x > 0 else x
+
+
+def walrus_in_comprehension(xs):
+    ys = [(y := x * 2.0) for x in xs]
+    return sum(ys) + y
+
+
+@pytest.mark.parametrize("function, why", [
+    (walrus_reads_before, "whose name `x` the expression reads before it"),
+    (walrus_after_and, "after the first operand of `and`"),
+    (walrus_in_branch, "in a branch of a conditional expression"),
+    (walrus_in_comprehension, "in a comprehension")])
+def test_walrus_where_moving_it_first_would_change_the_value_is_refused(function, why):
+    arg = [0.5, 1.0] if function is walrus_in_comprehension else 0.7
+    with pytest.raises(S2SDiffError, match=r"assignment expression \(:=\)") as caught:
+        grad(function)(arg)
+    assert why in str(caught.value) and caught.value.filename == __file__

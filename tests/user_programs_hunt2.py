@@ -1365,7 +1365,6 @@ CONSTRUCTS = {
     "duplicate_fancy_augassign": "may repeat a position",
     "duplicate_fancy_assign": "may repeat a position",
     "wrapped_function": "wrapped by a decorator",
-    "walrus_while": "assignment expression (:=)",
     "star_args": "*args/**kwargs",
     "loss": "call of the local variable `self`",
     "np_array_copy_false_alias": "numpy.array",

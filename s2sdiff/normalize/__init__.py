@@ -35,10 +35,10 @@ The pass is a transformer dispatching per AST class: ``statements.py`` (the
 ``Normalizer`` and ``statement_<Class>`` handlers), ``control_flow.py`` (``if`` and loops
 into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arrays.py``
 (NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
-functions and lambdas inlined, function-valued parameters); ``comprehensions.py`` first
-rewrites comprehensions, ``sum``/``max``/``min`` of iterables and unpackings into loops,
-lists and indexing, then ``helpers.py`` inlines the user's functions that NumPy code
-calls.
+functions and lambdas inlined, function-valued parameters); ``walrus.py`` first writes
+each ``:=`` as an assignment, ``comprehensions.py`` then rewrites comprehensions,
+``sum``/``max``/``min`` of iterables and unpackings into loops, lists and indexing, then
+``helpers.py`` inlines the user's functions that NumPy code calls.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -56,12 +56,14 @@ from .comprehensions import desugar
 from .helpers import inline_helpers
 from ..methods import rewrite as rewrite_methods
 from .statements import Normalizer
+from .walrus import hoist as hoist_walrus
 
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    parsed = desugar(rewrite_methods(parsed))     # self.m(x) of a bound method (methods.py)
+    # self.m(x) of a bound method (methods.py); `:=` as assignments (walrus.py)
+    parsed = desugar(hoist_walrus(rewrite_methods(parsed)))
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
-        parsed = desugar(inlined)
+        parsed = desugar(hoist_walrus(inlined))
     return Normalizer(parsed).run()

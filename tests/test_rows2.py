@@ -317,3 +317,58 @@ def test_walrus_where_moving_it_first_would_change_the_value_is_refused(function
     with pytest.raises(S2SDiffError, match=r"assignment expression \(:=\)") as caught:
         grad(function)(arg)
     assert why in str(caught.value) and caught.value.filename == __file__
+
+
+# --- consecutive pairs of a list: zip of slices -------------------------------------------
+
+def squared_steps(xs):
+    total = 0.0
+    for a, b in zip(xs[:-1], xs[1:]):
+        total += (b - a) ** 2
+    return total
+
+
+def weighted_tail(xs, ws):
+    total = 0.0
+    for x, w in zip(xs[1:], ws):            # stops at the shorter: len(ws)
+        total += w * x ** 3
+    return total
+
+
+def last_three_against_all(xs):
+    total = 0.0
+    for pair in zip(xs[-3:], xs, xs[1:5]):
+        a, b, c = pair
+        total += a * b - math.sin(c)
+    return total
+
+
+def triples(xs):
+    return sum(a * b * c for a, b, c in zip(xs, xs[1:], xs[2:]))
+
+
+def list_central(function, xs, *rest):
+    return central(lambda v: function(list(v), *rest), (np.array(xs),), 0)
+
+
+ZIPPED = [(squared_steps, [0.5, 1.0, -0.3, 2.0], ()), (squared_steps, [0.5], ()),
+          (weighted_tail, [0.5, 1.0, -0.3, 2.0], ([1.5, -2.0],)),
+          (last_three_against_all, [0.5, 1.0, -0.3, 2.0, 0.7], ()),
+          (last_three_against_all, [0.5, 1.0], ()), (triples, [0.5, 1.0, -0.3, 2.0], ())]
+
+
+@pytest.mark.parametrize("function, xs, rest", ZIPPED,
+                         ids=[f"{f.__name__}-{len(xs)}" for f, xs, _ in ZIPPED])
+def test_zip_of_slices_of_a_list_in_both_modes(function, xs, rest):
+    expected = list_central(function, xs, *rest)
+    gradient = grad(function, wrt=0)(xs, *rest)
+    assert isinstance(gradient, list) and np.allclose(gradient, expected, atol=1e-7)
+    t = [0.3 * k - 0.5 for k in range(len(xs))]
+    _, along = jvp(function, (xs, *rest), (t, *([0.0] * len(r) for r in rest)))
+    assert along == pytest.approx(float(np.dot(expected, t)), abs=1e-7)
+    assert grad(function, wrt=0)(np.array(xs), *rest) == pytest.approx(expected, abs=1e-7)
+
+
+def test_zip_of_slices_is_an_index_loop():
+    source = grad(squared_steps).source
+    assert "for i in range(n1):" in source and "xs[i1]" in source and "[1:]" not in source

@@ -1347,7 +1347,6 @@ ALL += [
 # Written as users write them, refused with a clear error: the construct each message names
 CONSTRUCTS = {
     "mlp_dict_of_layers": "not a constant",
-    "tangent_unpack_in_loop": "pass np.array(xs)",
     "method_of_global_object": "user_programs_hunt2.loss",
     "dict_comprehension_params": "dict comprehension",
     "dict_get_with_default": "params.get",

@@ -409,11 +409,10 @@ class _Desugarer:
 
     def split_parts(self, target, call, stmt):
         """``a, b = np.split(x, 2)`` as ``a = np.split(x, 2)[0]``, ``b = np.split(x, 2)[1]``
-        (one step each, a slice of ``x``: normalize/arrays.py), with an array that is not
-        a name computed once first, and, unless the literal sections give as many parts as
-        names, ``assert len(np.split(x, 2)) == 2`` as the unpacking checks."""
-        where = _where(stmt)
-        out = []
+        (one step each: normalize/arrays.py; np.meshgrid's parts too), arrays that are not
+        names computed once first, and, unless the literal sections (or meshgrid's arrays)
+        give as many parts as names, ``assert len(np.split(x, 2)) == 2``."""
+        where, out = _where(stmt), []
         grid = self._callee_of(call) in split_rules.GRIDS     # a part per array argument
         call = ast.Call(call.func, list(call.args), call.keywords)
         for i, arg in enumerate(call.args if grid else call.args[:1]):

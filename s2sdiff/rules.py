@@ -860,7 +860,8 @@ defvjp(Function(_np.atleast_2d), lambda a: None, **_RESHAPED, sample=Sample(Arra
 defvjp(Function(_np.atleast_3d), lambda a: None, **_RESHAPED, sample=Sample(Array((2, 3))))
 defvjp(Method("copy"), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
 defvjp(Function(_np.copy), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
-defvjp(Function(_np.array), lambda a, dtype=None: None, a=lambda c: c.g,
+# np.array(x, copy=False) (or None) may return x itself: an alias (views.py).
+defvjp(Function(_np.array), lambda a, dtype=None, *, copy=True: None, a=lambda c: c.g,
        sample=Sample(Array((3,))))
 defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g,
        sample=Sample(Array((2, 2))))

@@ -372,3 +372,76 @@ def test_zip_of_slices_of_a_list_in_both_modes(function, xs, rest):
 def test_zip_of_slices_is_an_index_loop():
     source = grad(squared_steps).source
     assert "for i in range(n1):" in source and "xs[i1]" in source and "[1:]" not in source
+
+
+# --- messages that named the wrong construct --------------------------------------------------
+
+def array_copy_false(x):
+    y = x.copy()
+    z = np.array(y, copy=False)
+    z[0] = x[1] * 4.0
+    return np.sum(y ** 2)
+
+
+def array_copy_true(x):
+    y = x.copy()
+    z = np.array(y, copy=True)
+    z[0] = x[1] * 4.0
+    return np.sum(y ** 2) + np.sum(z ** 3)
+
+
+def test_np_array_copy_false_is_an_alias_and_copy_true_a_copy():
+    """np.array(y, copy=False) returns y itself: a write into it is a write into y (it said
+    "got an unexpected keyword argument 'copy'")."""
+    x = np.array([0.3, -1.2, 2.0])
+    with pytest.raises(S2SDiffError, match="writes in place into storage that `y`"):
+        grad(array_copy_false)(x)
+    assert np.allclose(grad(array_copy_true)(x), central(array_copy_true, (x,), 0), rtol=1e-6)
+
+
+def transpose_written(A):
+    B = A.copy()
+    B.T[0] = B[:, 0] * 3.0
+    return np.sum(B ** 2)
+
+
+def test_a_write_through_a_transpose_names_the_view():
+    with pytest.raises(S2SDiffError, match=r"`B.T\[0\]`, an element of `B.T` \(a view of `B`\)") \
+            as caught:
+        grad(transpose_written)(np.eye(2))
+    assert "B[:, i] = v" in caught.value.hint and "global" not in str(caught.value)
+
+
+class Affine:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def loss(self, x):
+        return np.sum((self.a * x + self.b) ** 2)
+
+
+AFFINE = Affine(np.array([1.0, -2.0, 0.5]), 0.3)
+
+
+def method_of_module_object(x):
+    return AFFINE.loss(x) * 2.0
+
+
+def affine_loss(a, b, x):
+    return np.sum((a * x + b) ** 2)
+
+
+def as_the_hint_says(x):
+    return affine_loss(AFFINE.a, AFFINE.b, x) * 2.0
+
+
+def test_a_method_of_a_module_level_object_is_named_as_such():
+    """It said "no derivative rule for `test_rows2.loss`": a module function it is not."""
+    x = np.array([0.5, 1.0, -0.3])
+    with pytest.raises(S2SDiffError, match=r"method call `AFFINE.loss\(...\)` of an object") \
+            as caught:
+        grad(method_of_module_object)(x)
+    assert "test_rows2.loss" not in str(caught.value)
+    assert "loss(AFFINE.w, x)" in caught.value.hint
+    assert np.allclose(grad(as_the_hint_says)(x), 2.0 * grad(AFFINE.loss)(x))
+    assert np.allclose(grad(as_the_hint_says)(x), central(as_the_hint_says, (x,), 0), rtol=1e-6)

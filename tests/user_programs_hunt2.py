@@ -1347,13 +1347,13 @@ ALL += [
 # Written as users write them, refused with a clear error: the construct each message names
 CONSTRUCTS = {
     "mlp_dict_of_layers": "not a constant",
-    "method_of_global_object": "user_programs_hunt2.loss",
+    "method_of_global_object": "method call `AFFINE.loss(...)` of an object",
     "dict_comprehension_params": "dict comprehension",
     "dict_get_with_default": "params.get",
     "string_formatted_key": "f-string",
     "dataclass_method_call": "method call `g.log_pdf(...)`",
     "lambda_map_sum": "nested function `f` used as a value",
-    "transpose_view_written": "assignment to an element of a global or attribute",
+    "transpose_view_written": "a view of `B`",
     "dict_param_reassigned": "writes into the tree parameter params",
     "copy_then_fill_diagonal": "result is discarded",
     "sort_in_place_copy": "result is discarded",
@@ -1366,7 +1366,7 @@ CONSTRUCTS = {
     "wrapped_function": "wrapped by a decorator",
     "star_args": "*args/**kwargs",
     "loss": "call of the local variable `self`",
-    "np_array_copy_false_alias": "numpy.array",
+    "np_array_copy_false_alias": "writes in place into storage that `y`",
 }
 for _name in ("alias_then_write", "slice_view_inplace", "reshape_view_written",
               "asarray_then_write", "list_alias_write", "swap_rows_with_views",

@@ -445,3 +445,25 @@ def test_a_method_of_a_module_level_object_is_named_as_such():
     assert "loss(AFFINE.w, x)" in caught.value.hint
     assert np.allclose(grad(as_the_hint_says)(x), 2.0 * grad(AFFINE.loss)(x))
     assert np.allclose(grad(as_the_hint_says)(x), central(as_the_hint_says, (x,), 0), rtol=1e-6)
+
+
+def grid_copy_false_written(x, y):
+    X, Y = np.meshgrid(x, y, copy=False)        # views of x and y: the write reaches y
+    Y[0, 0] = 5.0
+    return np.sum(X * Y) + np.sum(y ** 2)
+
+
+def grid_copy_true_written(x, y):
+    X, Y = np.meshgrid(x, y, copy=True)
+    Y[0, 0] = 5.0
+    return np.sum(X * Y) + np.sum(y ** 2)
+
+
+@pytest.mark.filterwarnings("ignore:Numpy has detected:DeprecationWarning")
+def test_meshgrid_without_copies_is_a_view_of_its_arguments():
+    x, y = np.array([0.5, 1.0, 2.0]), np.array([0.3, -0.4])
+    with pytest.raises(S2SDiffError, match="writes in place into storage that `y`"):
+        grad(grid_copy_false_written)(x, y)
+    dx, dy = grad(grid_copy_true_written)(x, y)
+    assert np.allclose(dx, central(grid_copy_true_written, (x, y), 0), rtol=1e-6)
+    assert np.allclose(dy, central(grid_copy_true_written, (x, y), 1), rtol=1e-6)

@@ -188,7 +188,13 @@ def block_three_deep(A, B):
     return np.sum(T ** 2 * np.arange(T.size).reshape(T.shape))
 
 
-BLOCKS = [(block_2x2, (RNG.normal(size=3), RNG.normal(size=3))),
+def block_with_numbers(A, s):
+    B = np.block([[A, 0.5], [s, s * 2.0, A[:, :1]]])       # numbers are (1, 1) blocks
+    return np.sum(B ** 2 * np.arange(B.size).reshape(B.shape))
+
+
+BLOCKS = [(block_with_numbers, (np.array([[0.5, 1.0]]), 0.7)),
+          (block_2x2, (RNG.normal(size=3), RNG.normal(size=3))),
           (block_flat, (RNG.normal(size=3), RNG.normal(size=2))),
           (block_mixed_ranks, (RNG.normal(size=(2, 3)), RNG.normal(size=4))),
           (block_three_deep, (RNG.normal(size=(1, 2)), RNG.normal(size=(1, 2))))]

@@ -129,7 +129,13 @@ def grid_one(x):
     return np.sum(X ** 2)
 
 
+def grid_sparse(x, y):
+    X, Y = np.meshgrid(x, y, sparse=True)      # (1, 3) and (2, 1)
+    return np.sum(np.sin(X) * Y ** 2)
+
+
 GRIDS = [(grid_xy, (RNG.normal(size=3), RNG.normal(size=4))),
+         (grid_sparse, (RNG.normal(size=3), RNG.normal(size=2))),
          (grid_ij_three, (RNG.normal(size=3), RNG.normal(size=2), RNG.normal(size=4))),
          (grid_indexed, (RNG.normal(size=2), RNG.normal(size=3))),
          (grid_of_a_matrix, (RNG.normal(size=(2, 3)), RNG.normal(size=2))),

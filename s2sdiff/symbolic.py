@@ -13,6 +13,7 @@ import types
 
 import sympy
 
+from . import runtime
 from .custom import stop_gradient
 
 
@@ -58,6 +59,7 @@ SYMPY = types.SimpleNamespace(
     fmod=lambda x, y: x - y * sympy.Piecewise((sympy.floor(x / y), x / y >= 0),
                                               (sympy.ceiling(x / y), True)),
     equal=sympy.Eq, copysign=lambda x, y: sympy.Abs(x) * sympy.sign(y),
+    degrees=lambda x: x * 180 / sympy.pi, radians=lambda x: x * sympy.pi / 180,
 )
 """``math`` spelled with SymPy."""
 
@@ -86,6 +88,10 @@ def for_sympy(value):
         return SYMPY
     if value is stop_gradient:
         return StopGradient
+    if value is runtime.digamma:                 # generated code's (math.gamma's partial)
+        return sympy.digamma
+    if value is runtime.trigamma:
+        return SYMPY.trigamma
     if isinstance(value, types.ModuleType) and getattr(value, "stop_gradient", None) is stop_gradient:
         return types.SimpleNamespace(**{**vars(value), "stop_gradient": StopGradient})
     if getattr(value, "__module__", None) == "math" or (

@@ -15,6 +15,8 @@ the gradient (always a tuple in parameter order).
 import math
 from dataclasses import dataclass
 
+from s2sdiff.runtime import digamma
+
 SCALE = 2.5                 # a module-level constant read by module_constant
 OFFSET = -0.75
 
@@ -125,6 +127,23 @@ def inverse_hyperbolic(x):
 
 def error_functions(x):
     return math.erf(x) * math.erfc(x)
+
+
+def gamma_functions(x):
+    return math.gamma(x) * math.lgamma(x + 1.0)
+
+
+def digamma_of_s2sdiff(x):
+    """The helper generated code calls for math.gamma's partial, differentiated (hessian)."""
+    return digamma(x) * x
+
+
+def float_remainder(x, y):
+    return math.fmod(x, y) * x
+
+
+def angle_units_and_sign(x, y):
+    return math.degrees(x) * math.radians(y) + math.copysign(x, y)
 
 
 def powers_as_calls(x, y):
@@ -390,6 +409,11 @@ CASES = [
     Case(hyperbolic, (0.45,)),
     Case(inverse_hyperbolic, (0.6,)),
     Case(error_functions, (0.3,)),
+    Case(gamma_functions, (1.7,)),
+    Case(digamma_of_s2sdiff, (1.7,)),
+    Case(float_remainder, (2.3, 0.9), lambda x, y: (math.fmod(x, y) + x, -2.0 * x)),
+    Case(angle_units_and_sign, (0.7, -1.3),
+         lambda x, y: (math.degrees(1.0) * math.radians(y) - 1.0, math.degrees(x) * math.pi / 180)),
     Case(powers_as_calls, (1.5, 0.8)),
     Case(hypot_two, (0.6, -1.1), lambda x, y: (x / math.hypot(x, y), y / math.hypot(x, y))),
     Case(hypot_three, (0.6, -1.1, 2.3),

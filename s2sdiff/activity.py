@@ -150,6 +150,10 @@ def _no_rule(program, step, varied):
         sequence = args or "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")
+    elif getattr(callee, "__name__", None) == "trigamma" and callee.__module__.startswith(
+            "s2sdiff"):
+        hint = ("`trigamma` is what the second derivative of math.gamma and math.lgamma "
+                "calls: s2sdiff differentiates them twice, not three times.")
     elif _method_of_an_object(callee, step):
         what = ast.unparse(step.value.func)           # AFFINE.loss, not module.loss
         owner, name = what.rsplit(".", 1)

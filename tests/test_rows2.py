@@ -479,3 +479,16 @@ def test_meshgrid_without_copies_is_a_view_of_its_arguments():
     dx, dy = grad(grid_copy_true_written)(x, y)
     assert np.allclose(dx, central(grid_copy_true_written, (x, y), 0), rtol=1e-6)
     assert np.allclose(dy, central(grid_copy_true_written, (x, y), 1), rtol=1e-6)
+
+
+def through_digamma(x):
+    return digamma(x) * x              # what grad(math.gamma ...) calls, differentiated
+
+
+def test_digamma_differentiates_once_more_and_then_says_so():
+    """digamma has a row (trigamma): hessian(math.gamma) works; trigamma has none, so a
+    third derivative of math.gamma is refused at generation, naming it."""
+    x = 1.7
+    assert grad(through_digamma)(x) == pytest.approx(trigamma(x) * x + digamma(x), rel=1e-13)
+    with pytest.raises(S2SDiffError, match="differentiates them twice, not three times"):
+        hessian(through_digamma)(x)

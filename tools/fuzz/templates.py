@@ -11,7 +11,7 @@ import ast
 import builtins
 import math
 
-from s2sdiff import rules, runtime
+from s2sdiff import rules
 from s2sdiff.rules import Function, Operator, Syntax
 
 
@@ -185,11 +185,6 @@ def _unit(name):
 _unit("asin")
 _unit("acos")
 _unit("atanh")
-
-
-@template(Function(runtime.digamma), weight=0.3)      # what math.gamma's partial calls
-def _(g, d):
-    return f"digamma({g.positive(d - 1)})"
 
 
 @template(Function(math.acosh))

@@ -214,12 +214,12 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     ``f``.  The generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``,
     is made once per function; ``jvp(f)`` alone returns it (with ``.source``).
     """
-    generated = _generate(f, "jvp", None, True, backend=backend)
     if primals is None and tangents is None:
-        return generated
+        return _generate(f, "jvp", None, True, backend=backend)
     tree = _check_per_parameter("jvp", f, primals, tangents)
-    if tree is not None:
+    if tree is not None:          # the code of the leaves: the plain code may be refused
         return tree.jvp(tangents)
+    generated = _generate(f, "jvp", None, True, backend=backend)
     names, _ = resolve_wrt(f, None)        # a function or string default is data: no tangent
     params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
     if len(names) < len(params) and len(tangents) == len(params):

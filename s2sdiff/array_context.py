@@ -324,16 +324,10 @@ class RuleContext:
         return deviation * (g * (2.0 / count))
 
     def clip_back(self):
-        a = self.arg("a")
-        low = self.bound.get("a_min", self.bound.get("min"))
-        high = self.bound.get("a_max", self.bound.get("max"))
-        mask = None
-        for bound, op in ((low, ast.GtE()), (high, ast.LtE())):
-            if bound is None or (isinstance(bound, ast.Constant) and bound.value is None):
-                continue
-            test = ast.Compare(as_node(a), [op], [copy.deepcopy(bound)])
-            mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
-        return self.g if mask is None else Expr(ast.BinOp(mask, ast.Mult(), as_node(self.g)))
+        """clip as ``minimum(maximum(a, low), high)`` (JAX's definition): 1 inside the
+        bounds, 0 outside, and at a bound the ``maximum``/``minimum`` rows' tie share 1/2
+        (1/4 where low == high == a): ``np.where(a == low, 0.5, a > low) * ... * g``."""
+        return Expr(clip_factors(self.np, self.arg("a").node, self.bound, self.g.node))
 
     def split_back(self, stacked, name="arrays", promote=None, axis=None):
         """The adjoint of a join of the display ``name``, one piece per entry: ``g[i]``
@@ -539,6 +533,23 @@ def refuse_varied_options(program, step, is_active):
                 hint=getattr(step.rule, "constant_hints", {}).get(name) or
                 "Only the array arguments are differentiated; compute that argument "
                 "from constants.")
+
+
+def clip_factors(np_namespace, a, bound, value):
+    """``value`` times the derivative of ``np.clip(a, low, high)`` (``bound`` holds the
+    call's arguments by name): one factor per bound that is not None,
+    ``np.where(a == low, 0.5, a > low)`` and ``np.where(a == high, 0.5, a < high)``."""
+    low = bound.get("a_min", bound.get("min"))
+    high = bound.get("a_max", bound.get("max"))
+    result = value
+    for limit, op in ((high, ast.Lt()), (low, ast.Gt())):
+        if limit is None or (isinstance(limit, ast.Constant) and limit.value is None):
+            continue
+        tie = ast.Compare(copy.deepcopy(a), [ast.Eq()], [copy.deepcopy(limit)])
+        inside = ast.Compare(copy.deepcopy(a), [op], [copy.deepcopy(limit)])
+        factor = np_namespace.where(Expr(tie), Expr(ast.Constant(0.5)), Expr(inside)).node
+        result = ast.BinOp(factor, ast.Mult(), result)
+    return result
 
 
 def runtime_call(modules, function, bound, *operands):

@@ -41,7 +41,7 @@ import re
 import sys
 import types
 
-from . import extrema, sources
+from . import extrema, sorting, sources
 from .build import unparse
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
@@ -205,7 +205,7 @@ def sequence_parameters(program):
     for item in walk_items(program.body):
         if isinstance(item, Step) and isinstance(item.rule, Structural) \
                 and item.rule.key in (Syntax("getitem"), Syntax("setitem"), Syntax("append"),
-                                      *extrema.FORMS):
+                                      *extrema.FORMS, sorting.KEY):
             names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
         if isinstance(item, Loop) and item.iterable is not None:
             names.update(n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name))

@@ -162,6 +162,8 @@ _SYNTAX_NAMES = {
     "array setitem": "assignment into an array", # a[idx] = e on an array, in place
     "max of a list": "max of a list",            # max(xs), xs of any length (extrema.py)
     "min of a list": "min of a list",            # min(xs)
+    "sorted": "sorted of a list",                # sorted(xs), key=, reverse= (sorting.py)
+    "fsum of a list": "math.fsum of a list",     # math.fsum(xs) (extrema.py)
 }
 
 
@@ -491,9 +493,11 @@ EXP_FUNCTIONS = [math.exp]
 # derivatives ``reverse`` and ``forward`` write out element by element; a call of the
 # user's own Python function, differentiated by transformation; ``a[idx] = e`` on an array,
 # in place (``reverse/arrays.py``); ``max(xs)``/``min(xs)`` of a list of any length, whose
-# derivative ``extrema.py`` writes with the partials of the ``max(a, b, c)`` row above.
+# derivative ``extrema.py`` writes with the partials of the ``max(a, b, c)`` row above
+# (``math.fsum(xs)`` too, partial 1 per entry); ``sorted(xs)``, the permutation
+# (``sorting.py``).
 for _form in ("display", "getitem", "setitem", "append", "call", "array setitem",
-              "max of a list", "min of a list"):
+              "max of a list", "min of a list", "sorted", "fsum of a list"):
     _add(Structural(Syntax(_form)))
 
 
@@ -865,6 +869,11 @@ defvjp(Function(_np.array), lambda a, dtype=None, *, copy=True: None, a=lambda c
        sample=Sample(Array((3,))))
 defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g,
        sample=Sample(Array((2, 2))))
+# np.float64(x) and np.float32(x): conversions, the identity's derivative; a float32
+# tangent stays float32 (the row is linear: ``np.float32(x_dot)``), and a gradient takes
+# its parameter's dtype at the end, as every gradient does (dtypes.py).
+defvjp(Function(_np.float64), lambda x: None, x=lambda c: c.g, sample=Sample(Array((3,))))
+defvjp(Function(_np.float32), lambda x: None, x=lambda c: c.g, sample=Sample(Array((3,))))
 defvjp(Function(_np.concatenate), lambda arrays, axis=0: None,
        arrays=lambda c: c.split_back(stacked=False),
        sample=Sample([Array((2, 3)), Array((2, 2))], axis=1))

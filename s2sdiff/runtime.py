@@ -88,6 +88,20 @@ def to_dtype(value, dtype):
     return value.astype(dtype)
 
 
+def argsort(values, key=None, reverse=False):
+    """The permutation ``sorted(values, key=key, reverse=reverse)`` applies: entry ``j`` of
+    the sorted list is ``values[argsort(values, ...)[j]]``.  The same keys compared by the
+    same algorithm, so the same order at ties (stable: the earlier entry first, also with
+    ``reverse``) and with NaN.
+
+    >>> argsort([3.0, 1.0, 3.0, 2.0]), argsort([3.0, 1.0, 3.0], reverse=True)
+    ([1, 3, 0, 2], [0, 2, 1])
+    """
+    if key is not None:
+        values = [key(v) for v in values]
+    return sorted(range(len(values)), key=values.__getitem__, reverse=reverse)
+
+
 def add_sequences(total, more):
     """``total + more`` entry by entry, for the adjoints of lists (``+`` would join them)."""
     if isinstance(total, (list, tuple)):

@@ -8,6 +8,7 @@ it, so the package does).
 """
 
 import ast
+import math
 
 import numpy as np
 
@@ -108,6 +109,16 @@ NO_RULE_HINTS.update({f: ("its result is a list of arrays",
 NO_RULE_HINTS[np.meshgrid] = ("its result is a list of arrays",
                               "Unpack the parts, `X, Y = np.meshgrid(x, y)`, or index the call, "
                               "`np.meshgrid(x, y)[0]`.")
+
+# differentiated in code without NumPy only (sorting.py, extrema.py)
+NO_RULE_HINTS[sorted] = (
+    "sorted is differentiated in code without NumPy only (this function calls NumPy or "
+    "indexes with slices)", "Use np.sort(x) of an array (np.sort(x)[::-1] for the reverse "
+    "order), or sort a list of numbers in a function that indexes it with integers only.")
+NO_RULE_HINTS[math.fsum] = (
+    "math.fsum is differentiated in code without NumPy only (this function calls NumPy or "
+    "indexes with slices)", "Use np.sum(x) of an array, or math.fsum of a list of numbers "
+    "in a function without NumPy.")
 
 
 def no_rule_hint(callee):

@@ -9,9 +9,9 @@ raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a w
 it, a loop with ``break``.
 
 Sequences whose entries are known here, because a tree's lengths are, are written out:
-a list or tuple (part of a) tree, ``items()``, ``values()``, ``keys()`` of a dict one (a
-key bound by a loop is a constant in each copy), a constant slice (``params[:-1]``),
-``range(len(params))`` if the loop indexes the tree with its variable, ``reversed``,
+a list or tuple (part of a) tree, a dict one (its keys), its ``items()``, ``values()``,
+``keys()`` (a key bound by a loop is a constant in each copy; more in ``tree_idioms.py``),
+a constant slice, ``range(len(params))`` if the loop indexes the tree with it, ``reversed``,
 ``enumerate``, ``list``, ``tuple``, ``zip`` of such sequences and ``zip(*params)``, and
 displays with ``*params`` entries.  Loops and comprehensions over them are unrolled (no
 ``if`` clause), ``len`` of them is a constant, ``*s`` in a call or display is spelled
@@ -39,10 +39,12 @@ import dataclasses
 from .names import Namer
 from .normalize.substitute import Substitute
 from .tree_helpers import constant_range, inline_tree_helpers
+from .tree_idioms import Idioms, Sequence as _Sequence, constant_key, describe as _describe, \
+    method_calls
 from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
 
 
-class _Flattener(ast.NodeTransformer):
+class _Flattener(Idioms, ast.NodeTransformer):
     """Reads of tree parameters with constant keys -> the leaves' locals."""
 
     def __init__(self, parsed, trees, namer):
@@ -78,7 +80,7 @@ class _Flattener(ast.NodeTransformer):
                 return self.resolve(self.virtual[node.id])
             return None
         if isinstance(node, ast.Subscript):
-            key = _constant(node.slice)
+            key = constant_key(node.slice)
         elif isinstance(node, ast.Attribute):
             key = node.attr
         else:
@@ -188,7 +190,9 @@ class _Flattener(ast.NodeTransformer):
             found = self.part(node)
             if found is not None:
                 tree = found[1]
-                if _is_leaf(tree) or tree[0] is dict or not issubclass(tree[0], (list, tuple)):
+                if not _is_leaf(tree) and tree[0] is dict:       # iterating gives the keys
+                    return _Sequence("list", self.keys_of(node, found))
+                if _is_leaf(tree) or not issubclass(tree[0], (list, tuple)):
                     return None
                 kind = "list" if issubclass(tree[0], list) else "tuple"
                 return _Sequence(kind, [ast.copy_location(ast.Subscript(
@@ -223,6 +227,8 @@ class _Flattener(ast.NodeTransformer):
                 else:
                     elements.append(element)
             return _Sequence("list" if isinstance(node, ast.List) else "tuple", elements)
+        if isinstance(node, ast.Call) and self.sorted_sequence(node) is not None:
+            return self.sorted_sequence(node)
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         args = node.args
@@ -271,11 +277,7 @@ class _Flattener(ast.NodeTransformer):
         found = self.part(func.value)
         if found is None or _is_leaf(found[1]) or not issubclass(found[1][0], dict):
             return None
-        keys = found[1][1]
-        if not all(type(k) in (str, int, float, bool) for k in keys):
-            raise self.refuse(node, f"{ast.unparse(node)}: the keys of {_describe(found[1])} "
-                                    f"are not strings or numbers",
-                              "Key the dict with strings or numbers, or read each leaf by its key.")
+        keys = [k.value for k in self.keys_of(node, found)]
 
         def read(key):
             return ast.copy_location(ast.Subscript(copy.deepcopy(func.value), ast.Constant(key),
@@ -320,13 +322,16 @@ class _Flattener(ast.NodeTransformer):
         return ast.Name(name, ast.Load())
 
     def visit_Call(self, node):
+        got = self.dict_get(node)           # params.get("k", default)
+        if got is not None:
+            return got
         if self.builtin(node.func, "len") and len(node.args) == 1 and not node.keywords \
                 and self.derived(node.args[0]):
             sequence = self.sequence(node.args[0])
             if sequence is not None:
                 return ast.copy_location(ast.Constant(len(sequence.elements)), node)
         if (any(isinstance(f, ast.Name) and f.id in ("zip", "reversed", "enumerate", "list",
-                                                     "tuple") for f in [node.func])
+                                                     "tuple", "sorted") for f in [node.func])
                 or self.dict_view(node) is not None) and self.derived(node):
             sequence = self.sequence(node)
             if sequence is not None:      # used as a value: the display of its entries
@@ -354,9 +359,17 @@ class _Flattener(ast.NodeTransformer):
 
     def visit_ListComp(self, node):
         """``[e for v in s]`` over a sequence built from a tree: the display of ``e`` for
-        each entry (no ``if`` clause)."""
+        each entry (no ``if`` clause); over ``range`` if ``e`` indexes a tree with ``v``."""
+        first = node.generators[0]
         if not self.derived(ast.Module([ast.Expr(g.iter) for g in node.generators], [])):
-            return self._scope(node)
+            loop = ast.For(first.target, first.iter, [ast.Expr(node.elt)], [])
+            values = constant_range(self, loop) if len(node.generators) == 1 \
+                and not first.ifs else None
+            if values is None:
+                return self._scope(node)
+            entries = [Substitute({first.target.id: v}).visit(copy.deepcopy(node.elt))
+                       for v in values]
+            return self.visit(ast.copy_location(ast.List(entries, ast.Load()), node))
         entries = self._unrolled(node, node.generators, {})
         return self.visit(ast.copy_location(ast.List(entries, ast.Load()), node))
 
@@ -376,7 +389,7 @@ class _Flattener(ast.NodeTransformer):
         finally:
             self.virtual.update(hidden)
 
-    visit_SetComp = visit_DictComp = visit_Lambda = _scope
+    visit_SetComp = visit_Lambda = _scope
 
     def _unrolled(self, node, generators, bound):
         if not generators:
@@ -425,6 +438,9 @@ class _Flattener(ast.NodeTransformer):
         return name in self.once and not self.depth and name not in self.trees
 
     def visit_If(self, node):
+        folded = self.fold_if(node)         # if name == "hidden": in an unrolled loop
+        if folded is not None:
+            return folded
         self.depth += 1
         try:
             return self.generic_visit(node)
@@ -458,14 +474,10 @@ class _Flattener(ast.NodeTransformer):
         """``for W, b in params:`` over a tree of known length (a list or tuple, a constant
         slice, ``reversed``, ``zip`` or ``enumerate`` of one) -> the body once per entry,
         each after ``W, b = params[i]``."""
-        found = self.part(node.iter) if not isinstance(node.iter, ast.Call) else None
-        if found is not None and not _is_leaf(found[1]) and found[1][0] is dict:
-            raise self.refuse(node, "iterating a dict gives its keys, not its leaves",
-                              "Iterate over `params.values()` or `params.items()`, or "
-                              "read each key by name.")
         sequence = self.sequence(node.iter) if self.derived(node.iter) else None
         if sequence is None and (values := constant_range(self, node)) is not None:
             sequence = _Sequence("range", values)
+        sequence = sequence or self.literal_loop(node)       # for name in ("a", "b"):
         if sequence is None:
             self.depth += 1
             try:
@@ -487,11 +499,11 @@ class _Flattener(ast.NodeTransformer):
                               "Assign to a new name.")
         statements = []
         entries = [self.capture(e, statements) for e in sequence.elements]
+        constants = sequence.substituted and isinstance(node.target, ast.Name)
         for entry in entries:
             bound = {}
             self._bind_names(node, node.target, entry, bound)
-            leaves = {n: v for n, v in bound.items()
-                      if not self._subtree(v) and sequence.kind != "range"}
+            leaves = {n: v for n, v in bound.items() if not self._subtree(v) and not constants}
             for target, value in leaves.items():
                 statements.append(ast.copy_location(ast.Assign(
                     [ast.Name(target, ast.Store())], self.visit(copy.deepcopy(value))), node))
@@ -501,10 +513,7 @@ class _Flattener(ast.NodeTransformer):
                     copy.deepcopy(stmt)
                 visited = self.visit(stmt)
                 statements += visited if isinstance(visited, list) else [visited]
-        if sequence.kind == "range" and entries:       # the loop variable after the loop
-            statements.append(ast.copy_location(ast.Assign(
-                [ast.Name(node.target.id, ast.Store())], entries[-1]), node))
-        return statements
+        return statements + (self.after_loop(node, entries[-1]) if constants and entries else [])
 
     def _subtree(self, value):
         """Whether ``value`` (pure) is a part of a tree or a display, read by the body."""
@@ -548,33 +557,23 @@ class _Flattener(ast.NodeTransformer):
             ast.Assign(targets=[target], value=self.visit(copy.deepcopy(value))), statement))
 
 
-class _Sequence:
-    """A list or tuple whose entries (expressions) are known when code is generated."""
-
-    def __init__(self, kind, elements):
-        self.kind, self.elements = kind, elements
-
-
 class _Renamed(Substitute):
     """Reads of the names of ``mapping`` -> copies of their expressions (parts of trees),
     in the scopes where the names mean the loop's variables."""
-
-
-def _describe(tree):
-    kind, keys, _ = tree
-    if kind is dict:
-        return f"the dict with keys {', '.join(map(repr, keys)) or 'none'}"
-    if isinstance(keys, int):
-        return f"the {kind.__name__} of length {keys}"
-    return f"the {kind.__name__} with fields {', '.join(keys)}"
 
 
 def flatten(parsed, layout):
     """``parsed`` with the tree parameters of ``layout`` (``(name, structure)`` pairs)
     replaced by their leaves' parameters (every parameter positional, no defaults: the
     entry passes each one), named ``NAME_leaves``; helpers given a part of a tree are
-    inlined first (``tree_helpers.py``)."""
-    parsed = inline_tree_helpers(parsed, [name for name, _ in layout])
+    inlined first (``tree_helpers.py``), methods of dataclass trees too (``tree_idioms``)."""
+    for _ in range(8):                  # an inlined method may call another
+        resolver = _Flattener(parsed, {name: (tree, {}) for name, tree in layout}, None)
+        inlined = inline_tree_helpers(method_calls(parsed, resolver),
+                                      [name for name, _ in layout])
+        if inlined is parsed:
+            break
+        parsed = inlined
     node = parsed.node
     if node.args.vararg or node.args.kwarg:
         raise parsed.error(node, f"{node.name} takes *args or **kwargs; tree parameters need "

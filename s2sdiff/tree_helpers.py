@@ -37,6 +37,7 @@ import inspect
 from .errors import S2SDiffError
 from .normalize.helpers import _bound_names, _resolve_in, inline_helpers, is_helper
 from .parse import parse
+from .tree_idioms import extra_candidates
 from .trees import candidates, uses_numpy
 
 
@@ -44,8 +45,10 @@ def tree_parameters(parsed, wrt_names):
     """The parameters ``parsed``'s function reads as trees (``trees.candidates``) or
     passes whole to a helper that does (``tree_arguments``)."""
     sequences = uses_numpy(parsed)
-    return candidates(parsed.node, wrt_names, sequences, parsed.nodes()) | tree_arguments(
-        parsed, wrt_names, sequences)
+    node = parsed.node
+    params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    return candidates(node, wrt_names, sequences, parsed.nodes()) | tree_arguments(
+        parsed, wrt_names, sequences) | extra_candidates(node, params, wrt_names)
 
 
 def tree_arguments(parsed, wrt_names, sequences, seen=()):

@@ -79,3 +79,23 @@ def list_updates(x):
     v.append(v[0] * v[1])
     v[1] = math.sin(v[2])
     return v[1] + v[2]
+
+
+def top_two(xs):
+    s = sorted(xs, reverse=True)
+    return s[0] + 0.5 * s[1]
+
+
+def sorted_of_three(a, b, c):
+    s = sorted([a, b * b, c])
+    return s[0] * s[2]
+
+
+def first_above_else(xs, t):
+    for v in xs:
+        if v > t:
+            found = v
+            break
+    else:
+        found = t * t
+    return found * t

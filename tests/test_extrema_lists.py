@@ -243,8 +243,8 @@ def test_golden_source():
     assert "# backprop maxxs = max(xs)" in source
 
 
-def with_key(xs):
-    return max(xs, key=abs)
+def with_key(xs, c):
+    return max(xs, key=lambda v: abs(v - c))     # key=abs is supported (test_sorted_and_keys)
 
 
 def with_default(xs):
@@ -260,7 +260,7 @@ def in_numpy_code(xs, w):
 
 
 @pytest.mark.parametrize("f, construct", [
-    (with_key, "max with `key=`"),
+    (with_key, "max with a `key=` lambda that reads the local variable `c`"),
     (with_default, "min with `default=`"),
     (of_a_number, "max of a number"),
     (in_numpy_code, "max of one list or array in NumPy code"),

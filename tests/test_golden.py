@@ -11,7 +11,7 @@ import re
 import pytest
 
 import golden_functions as g
-from s2sdiff import grad, value_and_grad, vjp
+from s2sdiff import derivative, grad, value_and_grad, vjp
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 
@@ -37,6 +37,9 @@ CASES = {
     "call_helper": lambda: grad(g.calls_helper),
     "call_helper_pullback": lambda: grad(g.calls_helper).__closure__ and _pullback(g.calls_helper),
     "list_updates": lambda: grad(g.list_updates),
+    "sorted_top_two": lambda: grad(g.top_two),
+    "sorted_forward": lambda: derivative(g.sorted_of_three),
+    "for_else_first_above": lambda: grad(g.first_above_else),
 }
 
 

@@ -97,24 +97,6 @@ def imports_from_inside(x):
     return sin(x)
 
 
-def for_else(x):
-    y = x
-    for _ in range(3):
-        y = y * x
-    else:
-        y = -y
-    return y
-
-
-def while_else(x):
-    y = x
-    while y < 10.0:
-        y = y * 2.0
-    else:
-        y = -y
-    return y
-
-
 def uses_match(x):
     match x:
         case 0:
@@ -183,7 +165,7 @@ def dict_comprehension(x):
 
 
 def max_with_key(xs):
-    y = max((t * 2.0 for t in xs), key=abs)
+    y = max((t * 2.0 for t in xs), key=lambda v: abs(v - xs[0]))
     return y
 
 

@@ -1433,9 +1433,8 @@ REFUSED = [
     (Program(scale_columns_then_rows, (RNG.normal(size=(3, 2)),)), "writes in place"),
     (Program(per_row_gains, (RNG.normal(size=(3, 2)), np.array([0.5, 2.0, -1.0]))),
      "writes in place"),
-    (Program(loop_over_key_tuple, ({"w": np.array([0.5, -1.0]), "b": np.array([0.3])},)),
-     "params.items() or params.values()"),
 ]
+
 
 
 # --- backends: the user's signature (defaults, keywords, keyword-only) --------------------
@@ -1529,12 +1528,10 @@ PROGRAMS += [
     Program(math_functions_zoo, (0.7,)),
     Program(slope_penalty, (0.7,)),
 ]
+PROGRAMS += [Program(max_with_key, ([0.5, 0.1, -2.0],))]      # key=abs: supported now
 REFUSED += [
-    (Program(max_with_key, ([0.5, 0.1, -2.0],)), "max with `key=`"),
     (Program(list_of_arrays_sum, (np.array([0.3, -0.9]),)), "first a float, then an array"),
     (Program(list_append_arrays, (np.array([0.3, -0.9]),)), "numpy.stack of the list"),
-    (Program(dataclass_method_loss, (Line(0.5, -0.2), [0.0, 1.0, 2.0], [0.1, 0.4, 1.2]),
-             wrt="line"), "method call `line.predict(...)`"),
     (Program(gradient_penalty, (np.array([0.3, -0.2]),)), "hessian"),
 ]
 
@@ -1560,3 +1557,11 @@ def power_times_exponent(x, m):
 
 
 PROGRAMS += [Program(power_times_exponent, (1.3, 7.0))]
+
+# a loop over a tuple of keys is unrolled, a method of a dataclass parameter inlined
+# (s2sdiff/tree_idioms.py)
+PROGRAMS += [
+    Program(loop_over_key_tuple, ({"w": np.array([0.5, -1.0]), "b": np.array([0.3])},)),
+    Program(dataclass_method_loss, (Line(0.5, -0.2), [0.0, 1.0, 2.0], [0.1, 0.4, 1.2]),
+            wrt="line"),
+]

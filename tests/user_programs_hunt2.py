@@ -1346,17 +1346,11 @@ ALL += [
 
 # Written as users write them, refused with a clear error: the construct each message names
 CONSTRUCTS = {
-    "mlp_dict_of_layers": "not a constant",
     "method_of_global_object": "method call `AFFINE.loss(...)` of an object",
-    "dict_comprehension_params": "dict comprehension",
-    "dict_get_with_default": "params.get",
-    "string_formatted_key": "f-string",
-    "dataclass_method_call": "method call `g.log_pdf(...)`",
-    "lambda_map_sum": "nested function `f` used as a value",
     "transpose_view_written": "a view of `B`",
     "dict_param_reassigned": "writes into the tree parameter params",
     "copy_then_fill_diagonal": "result is discarded",
-    "sort_in_place_copy": "result is discarded",
+    "sort_in_place_copy": "sorting in place (`y.sort()`)",
     "view_method_alias": "method call `y.view(...)`",
     "list_holding_array_write": "nested list `pair[0][0]`",
     "out_argument": "result is discarded",

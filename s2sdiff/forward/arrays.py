@@ -17,7 +17,8 @@ import functools
 import numpy as np
 
 from .. import rules, runtime
-from ..array_context import attribute_node, bind, broadcast, prod_of_others_call, runtime_call
+from ..array_context import (ArrayNamespace, attribute_node, bind, broadcast, clip_factors,
+                             prod_of_others_call, runtime_call)
 from ..build import Expr, as_node, unparse
 from ..errors import UnsupportedError
 from ..ir import atom_key, is_display, leaves
@@ -185,17 +186,10 @@ class RowTangents:
         return self.np.take_along_axis(Expr(t), order, axis=Expr(copy.deepcopy(axis))).node
 
     def clipped(self):
-        """clip: the tangent where the value lies within the bounds."""
+        """clip: the tangent inside the bounds, half of it at a bound (the reverse row's
+        factors, ``array_context.clip_factors``)."""
         a, t = self._whole("a")
-        low = self.bound.get("a_min", self.bound.get("min"))
-        high = self.bound.get("a_max", self.bound.get("max"))
-        mask = None
-        for limit, op in ((low, ast.GtE()), (high, ast.LtE())):
-            if limit is None or (isinstance(limit, ast.Constant) and limit.value is None):
-                continue
-            test = ast.Compare(copy.deepcopy(a), [op], [copy.deepcopy(limit)])
-            mask = test if mask is None else ast.BinOp(mask, ast.BitAnd(), test)
-        return t if mask is None else ast.BinOp(mask, ast.Mult(), t)
+        return clip_factors(ArrayNamespace(self.np), a, self.bound, t)
 
     def _expanded_output(self):
         """The output with the reduced ``axis`` put back (unless ``keepdims``)."""

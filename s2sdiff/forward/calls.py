@@ -20,7 +20,7 @@ import functools
 import inspect
 import operator
 
-from .. import custom, extrema
+from .. import custom, extrema, sorting
 from ..build import Expr
 from ..emit import Later
 from ..listing import Line, assign
@@ -52,12 +52,15 @@ class CalleeJvps:
         return name
 
 
-def structural_tangents(program, step, active, tangent, callees, out):
+def structural_tangents(program, step, active, tangent, callees, out, modules=None):
     """Tangents of moving values (an element's tangent is the tangent's element) and of a
     call of the user's function (its generated jvp, ``t, t_dot = jvp_g(x, y, x_dot)``)."""
     key = step.rule.key
     if key in extrema.FORMS:                 # max(xs) of a list (extrema.py)
         extrema.tangents(program, step, active, tangent, out)
+        return
+    if key == sorting.KEY:                   # sorted(xs) (sorting.py)
+        sorting.tangents(program, modules, step, active, tangent, out)
         return
     if key != Syntax("call"):
         for direction, facts in active:

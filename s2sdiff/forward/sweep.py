@@ -104,7 +104,8 @@ class Sweep:
                                        self.zero_of(step.target)), step.number))
             return
         if isinstance(step.rule, Structural):
-            structural_tangents(self.program, step, active, self.tangent, self.callees, out)
+            structural_tangents(self.program, step, active, self.tangent, self.callees, out,
+                                self.modules)
             return
         if step.custom is not None:          # the user's rule, called visibly (custom.py)
             custom_tangents(self.program, step, active, self.tangent, out)

@@ -2,9 +2,10 @@
 
 ``scalarize(function, namer)`` rewrites a dict assigned once (``d = {"a": x, "b": y}``
 or a dict comprehension over displays, ``{k: v * 2 for k, v in zip("ab", [x, y])}``)
-whose every use reads a key it has (``d["a"]``) into one assignment per key
-(``d_a = x``) and those reads into the names: the same values, with nothing left for the
-normalizer to refuse.  Any other dict is left as it is, and the normalizer refuses it.
+whose every use reads a key it has (``d["a"]``) or a view (``d.values()``, ``d.items()``,
+``d.keys()``) into one assignment per key (``d_a = x``), those reads into the names and
+the views into lists of them, in the dict's order: the same values, with nothing left for
+the normalizer to refuse.  Any other dict is left as it is, and the normalizer refuses it.
 """
 
 import ast
@@ -23,6 +24,7 @@ def scalarize(function, namer):
     params = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
     reads = {id(n.value): n for n in ast.walk(function)
              if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)}
+    views = {id(n.func.value) for n in ast.walk(function) if _view(n)}
     variables = {}
     for stmt in ast.walk(function):
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
@@ -33,7 +35,7 @@ def scalarize(function, namer):
         if entries is None or len(stores.get(name, [])) != 1 or name in params:
             continue
         keys = {key for key, _ in entries}
-        uses = [reads.get(id(load)) for load in loads.get(name, [])]
+        uses = [reads.get(id(load)) for load in loads.get(name, []) if id(load) not in views]
         if all(use is not None and isinstance(use.slice, ast.Constant)
                and use.slice.value in keys and isinstance(use.ctx, ast.Load) for use in uses):
             names = {key: namer.fresh(f"{name}_{_spelled(key)}") for key, _ in entries}
@@ -41,6 +43,13 @@ def scalarize(function, namer):
     if not variables:
         return function.body
     return _Rewrite(variables).block(function.body)
+
+
+def _view(node):
+    """Whether ``node`` is ``d.values()``, ``d.items()`` or ``d.keys()`` of a name ``d``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr in ("values", "items", "keys") and not node.args \
+        and not node.keywords and isinstance(node.func.value, ast.Name)
 
 
 def _entries(value):
@@ -142,6 +151,17 @@ class _Rewrite(ast.NodeTransformer):
                 setattr(node, field, [self.visit(v) if isinstance(v, ast.AST) else v
                                       for v in value])
         return node
+
+    def visit_Call(self, node):
+        if _view(node) and node.func.value.id in self.variables:
+            _, entries, names = self.variables[node.func.value.id]
+            parts = {"keys": lambda key: ast.Constant(key),
+                     "values": lambda key: ast.Name(names[key], ast.Load()),
+                     "items": lambda key: ast.Tuple([ast.Constant(key), ast.Name(
+                         names[key], ast.Load())], ast.Load())}[node.func.attr]
+            return ast.copy_location(ast.List([parts(key) for key, _ in entries], ast.Load()),
+                                     node)
+        return self.generic_visit(node)
 
     def visit_Subscript(self, node):
         if isinstance(node.value, ast.Name) and node.value.id in self.variables \

@@ -13,9 +13,10 @@ import ast
 import copy
 import inspect
 import keyword
+import math
 import types
 
-from .. import custom, extrema, rules, runtime
+from .. import custom, extrema, rules, runtime, sorting
 from ..ir import Step
 from ..names import is_one, suggest_name
 from ..rules import Function, Operator, Syntax
@@ -252,6 +253,17 @@ class Expressions:
         if any(k.arg is None for k in node.keywords):
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
         args = [self.atom(a, hint, lineno) for a in node.args]
+        if callee is sorted and not self.array_code:         # sorted(xs): sorting.py
+            return sorting.step(self, node, args, node.keywords, into)
+        if callee is math.fsum and not self.array_code:      # math.fsum(xs): extrema.py
+            return extrema.fsum_step(self, node, args, node.keywords, into)
+        if callee is runtime.argsort:      # its permutation, in generated code: a constant
+            return sorting.order_step(self, node, args, into)
+        if callee in extrema.KEYS and node.keywords and args:    # max(xs, key=abs)
+            if len(args) > 1:                                    # max(a, b, key=abs)
+                args = [ast.Name(self.atom(ast.List(args, ast.Load()), "items", lineno).id,
+                                 ast.Load())]
+            return extrema.step(self, node, callee, args, node.keywords, into)
         keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
         value = ast.Call(copy_load(node.func), args, keywords)
         rule = rules.lookup(Function(callee, len(args)))

@@ -203,6 +203,13 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                              f"in place", f"Build the result as a new array: for `np.add.at({out}, "
                              f"idx, w)` with a one-dimensional `{out}`, `{out} = {out} + "
                              f"np.bincount(idx, weights=w, minlength={out}.size)`.")
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr == "sort" and not self.is_free(call.func):
+            target = ast.unparse(call.func.value)
+            words = "".join(f", {ast.unparse(k)}" for k in call.keywords)
+            raise self.error(stmt, f"sorting in place (`{target}.sort()`)",
+                             f"Sort into a new list, `{target} = sorted({target}{words})`, or "
+                             f"`{target} = np.sort({target})` for an array.")
         raise self.error(stmt, "expression statement whose result is discarded",
                          "Assign the result to a variable; s2sdiff cannot follow side effects.")
 

@@ -19,7 +19,7 @@ import ast
 import copy
 from dataclasses import dataclass
 
-from .. import extrema, purity
+from .. import extrema, purity, sorting
 from ..activity import scatter_pairs
 from ..listing import Block, Line, walk_lines
 from ..ir import Loop, Step, nodes_of, store_names, walk_items, walk_steps
@@ -113,8 +113,10 @@ def sequences(program):
             for _, sequence in elements(item) or []:
                 names.add(sequence)
         if isinstance(item, Step) and isinstance(item.rule, Structural):
-            if item.rule.key == Syntax("display") or item.mutates:
+            if item.rule.key in (Syntax("display"), sorting.KEY) or item.mutates:
                 names.add(item.target)
+            if item.rule.key == sorting.KEY:
+                names.add(item.args[0].id)
             elif (item.rule.key == Syntax("getitem") or item.rule.key in extrema.FORMS) \
                     and isinstance(item.args[0], ast.Name):
                 names.add(item.args[0].id)

@@ -10,7 +10,7 @@ import ast
 import copy
 import inspect
 
-from .. import custom, extrema
+from .. import custom, extrema, sorting
 from ..build import Expr, unparse
 from ..emit import Later
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
@@ -397,6 +397,8 @@ def _backprop_structure(self, step, d_target, out):
         self.backprop_call(step, d_target, out)
     elif key in extrema.FORMS:
         extrema.backprop(self, step, d_target, out)
+    elif key == sorting.KEY:
+        sorting.backprop(self, step, d_target, out)
     elif key == Syntax("append"):
         _, element = step.args
         if not self.adjoints.holds(d_name):

@@ -1,0 +1,91 @@
+"""``map(f, xs)`` as the generator expression it equals, ``(f(v) for v in xs)``, before
+the comprehensions are rewritten (``comprehensions.py``).
+
+``as_generators(parsed)`` rewrites each call of the builtin ``map`` (not shadowed) with a
+function and one or more iterables, ``map(f, xs, ys)`` into ``(f(v, w) for v, w in
+zip(xs, ys))``: the same values, in the same order (``map`` stops at the shortest
+iterable, as ``zip`` does), where it is consumed at once: an argument of a call
+(``sum(map(f, xs))``) or what a loop or comprehension iterates.  A ``map`` bound to a
+name is left as it is (refused): read twice, the iterator is empty the second time,
+which the list a comprehension becomes (``comprehensions.py``) would not be.  ``f`` is
+evaluated once per element, which is the same function when ``f`` is a name or a dotted
+name (the only forms rewritten: a lambda written in the call or a call returning a
+function stays as it is, and is refused where it was before).  The element names are the parameters of ``f`` when it is a lambda or a
+function bound in the function (``f = lambda v: v * v``), else ``item``; the
+comprehension pass renames them when they collide with the user's.
+"""
+
+import ast
+import builtins
+import copy
+import dataclasses
+
+from ..names import Namer
+
+
+def as_generators(parsed):
+    """``parsed`` with its ``map`` calls rewritten (see the module docstring), or
+    ``parsed`` itself when it has none."""
+    calls = [n for n in parsed.nodes() if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Name) and n.func.id == "map"]
+    if not calls or parsed.lookup("map", None) is not builtins.map or any(
+            isinstance(n, ast.Name) and n.id == "map" and not isinstance(n.ctx, ast.Load)
+            for n in parsed.nodes()):
+        return parsed
+    node = _Maps(parsed.node).visit(copy.deepcopy(parsed.node))
+    return dataclasses.replace(parsed, node=ast.fix_missing_locations(node))
+
+
+class _Maps(ast.NodeTransformer):
+    def __init__(self, function):
+        self.namer = Namer.for_function(function)
+        self.params = {}            # a lambda or function bound to a name -> its parameters
+        for sub in ast.walk(function):
+            if isinstance(sub, ast.Assign) and len(sub.targets) == 1 \
+                    and isinstance(sub.targets[0], ast.Name) and isinstance(sub.value, ast.Lambda):
+                self.params[sub.targets[0].id] = sub.value.args
+            elif isinstance(sub, ast.FunctionDef) and sub is not function:
+                self.params[sub.name] = sub.args
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        node.args = [self.rewritten(a) for a in node.args]
+        return node
+
+    def visit_For(self, node):
+        self.generic_visit(node)
+        node.iter = self.rewritten(node.iter)
+        return node
+
+    visit_comprehension = visit_For
+
+    def rewritten(self, node):
+        """``node`` as a generator expression if it is a ``map`` call, else itself."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "map"
+                and len(node.args) >= 2 and not node.keywords
+                and not any(isinstance(a, ast.Starred) for a in node.args)
+                and _dotted(node.args[0])):
+            return node
+        function, iterables = node.args[0], node.args[1:]
+        names = self.element_names(function, len(iterables))
+        call = ast.Call(copy.deepcopy(function), [ast.Name(n, ast.Load()) for n in names], [])
+        if len(iterables) == 1:
+            target, iterable = ast.Name(names[0], ast.Store()), iterables[0]
+        else:
+            target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+            iterable = ast.Call(ast.Name("zip", ast.Load()), iterables, [])
+        generator = ast.comprehension(target, iterable, [], 0)
+        return ast.copy_location(ast.GeneratorExp(call, [generator]), node)
+
+    def element_names(self, function, count):
+        args = self.params.get(function.id) if isinstance(function, ast.Name) else None
+        own = [a.arg for a in args.posonlyargs + args.args] if args is not None else []
+        bases = own[:count] if len(own) >= count else ["item"] * count
+        return [self.namer.fresh(base) for base in bases]
+
+
+def _dotted(node):
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)

@@ -14,6 +14,7 @@ are only ever tested for membership, so generated code does not depend on set or
 """
 
 import ast
+import types
 from dataclasses import dataclass
 
 from . import custom, linalg_rules
@@ -149,6 +150,18 @@ def _no_rule(program, step, varied):
         sequence = args or "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")
+    elif getattr(callee, "__name__", None) == "trigamma" and callee.__module__.startswith(
+            "s2sdiff"):
+        hint = ("`trigamma` is what the second derivative of math.gamma and math.lgamma "
+                "calls: s2sdiff differentiates them twice, not three times.")
+    elif _method_of_an_object(callee, step):
+        what = ast.unparse(step.value.func)           # AFFINE.loss, not module.loss
+        owner, name = what.rsplit(".", 1)
+        hint = (f"`{what}` is a method of `{owner}`, an object {program.name} reads from "
+                f"its module or closure: s2sdiff follows methods of `self` inside a method "
+                f"it differentiates (`grad({what})`), not methods of other objects.  "
+                f"Differentiate the method itself, or write `{name}` as a function of the "
+                f"object's data (`{name}(w, x)`, called as `{name}({owner}.w, x)`).")
     elif callee is not None and not isinstance(callee, type) and (
             not hasattr(callee, "__name__") or type(callee).__name__ == "vectorize") \
             and isinstance(getattr(step.value, "func", None), (ast.Name, ast.Attribute)):
@@ -170,12 +183,25 @@ def _no_rule(program, step, varied):
     why = no_rule_hint(callee)                # left out on purpose: complex, lists of parts
     if why is not None:
         hint = why[1]
+    headline, construct = f"has no derivative rule for `{what}`", f"call to {what}"
+    if _method_of_an_object(callee, step):
+        headline = f"does not follow the method call `{what}(...)` of an object"
+        construct = f"method call `{what}(...)` of an object"
     raise program.parsed.error(
         ast.Expr(step.value, lineno=step.lineno),
-        f"s2sdiff has no derivative rule for `{what}`, which {program.name} applies to "
+        f"s2sdiff {headline}, which {program.name} applies to "
         f"{args} (a value that depends on the differentiated inputs)"
         + ("" if why is None else f": {why[0]}"),
-        construct=f"call to {what}", hint=hint)
+        construct=construct, hint=hint)
+
+
+def _method_of_an_object(callee, step):
+    """Whether ``step`` calls ``obj.m(...)``, a method written in Python of an object
+    (not of a class or module) that the function reads from outside."""
+    return isinstance(callee, types.MethodType) and isinstance(
+        callee.__func__, types.FunctionType) and not isinstance(
+        callee.__self__, (type, types.ModuleType)) and isinstance(
+        getattr(step.value, "func", None), ast.Attribute)
 
 
 def _check_custom_rule(program, step, varied):

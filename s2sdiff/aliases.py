@@ -47,7 +47,7 @@ from .normalize.entries import entry_index
 from .parse import parse
 from .scalar_inputs import refuse_lists_of_lists
 from .alias_messages import Messages, copy_hint as _copy_hint
-from .views import shares_storage
+from .views import EVERY_ARGUMENT, shares_storage
 
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 # the forms ``_step`` tests, made once (it runs for every step in every round)
@@ -374,7 +374,8 @@ class _Analysis(Messages):
                 return self.add(t, elements)     # an entry of a list
             return self.add(t, held | elements)  # a view, or an entry
         if shares_storage(step, key):
-            return self.add(t, self.atom(args[0]) if args else set())
+            return self.add(t, set().union(*map(self.atom, args if key in EVERY_ARGUMENT
+                                                 else args[:1])))
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
             return self.add(t, self.atom(args[0]) | {self.fresh(step)})
         if syntax and key == _CALL:

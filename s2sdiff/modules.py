@@ -85,13 +85,20 @@ def _assigned_locally(program, name):
     return any(s.target == name for s in program.steps) or name in program.params
 
 
+# Functions partials call that the module lacks (``m.digamma``): runtime.py's, called under
+# the name ``ModuleAliases.helper`` gives them.
+SPECIAL_HELPERS = {"digamma": runtime.digamma, "trigamma": runtime.trigamma}
+
+
 class _Recording(Namespace):
     """A Namespace that remembers whether generated code used it; where the function binds
-    the name ``abs`` itself, ``m.abs`` is the module's (``math.fabs``, ``np.abs``)."""
+    the name ``abs`` itself, ``m.abs`` is the module's (``math.fabs``, ``np.abs``).  A
+    function of ``SPECIAL_HELPERS`` the module lacks is runtime.py's."""
 
     def __init__(self, alias, module=math, abs_shadowed=False, owner=None):
         super().__init__(alias)
         self.used = False
+        self.module_object = module
         self.owner = owner and weakref.ref(owner)    # not a cycle: garbage freed at once
         self.abs_shadowed = abs_shadowed
         self.module_abs = "fabs" if module is math else "abs"
@@ -107,6 +114,10 @@ class _Recording(Namespace):
         return self.owner().namespace(module)
 
     def __getattr__(self, name):
+        if name in SPECIAL_HELPERS and not hasattr(self.module_object, name) and self.owner:
+            helper = self.owner().helper(SPECIAL_HELPERS[name])
+            return lambda *args: Expr(ast.Call(ast.Name(helper, ast.Load()),
+                                               [as_node(a) for a in args], []))
         if not name.startswith("__"):
             self.used = True
         return super().__getattr__(name)

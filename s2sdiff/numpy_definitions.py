@@ -34,6 +34,10 @@ def average(a, axis=None, weights=None):
     return np.sum(np.multiply(a, weights), axis=axis) / np.sum(weights, axis=axis)
 
 
+def ptp(a, axis=None, keepdims=False):
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
+
+
 def polyval(p, x):
     y = np.zeros_like(x) + 0.0          # a NumPy scalar for a number x, as y * x becomes
     for coefficient in p:
@@ -108,7 +112,7 @@ def interp(x, xp, fp):
 
 DEFINITIONS = {np.nansum: nansum, np.interp: interp, np.nanmean: nanmean, np.average: average,
                np.polyval: polyval, np.median: median, np.cov: cov, np.corrcoef: corrcoef,
-               np.quantile: quantile, np.percentile: percentile}
+               np.quantile: quantile, np.percentile: percentile, np.ptp: ptp}
 if hasattr(np, "trapezoid"):                   # NumPy 2
     DEFINITIONS[np.trapezoid] = trapezoid
 OWN = frozenset(DEFINITIONS.values())          # the definitions, called by each other too

@@ -79,6 +79,7 @@ from dataclasses import dataclass
 
 import numpy as _np
 
+from . import runtime
 from .build import Expr
 from .custom import stop_gradient
 
@@ -440,6 +441,26 @@ defrule(Function(builtins.pow), lambda m, x, y: x ** y, _POW_PARTIALS, domain=PO
         raises=_exponent_may_raise)
 defrule(Function(math.hypot), lambda m, *xs: m.hypot(*xs),
         lambda m, out, *xs: tuple(x / out for x in xs), raises=True)       # at 0
+# Gamma and its logarithm: d log|Gamma(x)|/dx is digamma(x), which generated code calls as
+# s2sdiff's own ``digamma`` (runtime.py; ``math`` has none, SciPy is optional).
+defrule(Function(math.gamma), lambda m, x: m.gamma(x),
+        lambda m, out, x: (out * m.digamma(x),), domain=POSITIVE)
+defrule(Function(math.lgamma), lambda m, x: m.lgamma(x),
+        lambda m, out, x: (m.digamma(x),), domain=POSITIVE)
+defrule(Function(runtime.digamma), lambda m, x: m.digamma(x),     # second derivatives
+        lambda m, out, x: (m.trigamma(x),), domain=POSITIVE)
+# fmod(x, y) = x - n y with n = trunc(x / y) locally constant: d/dy = -n, written
+# -(x - out) / y, the quotient fmod truncated to (not trunc(x / y): 0.5 / 0.1 rounds to 5.0
+# where fmod(0.5, 0.1) takes n = 4), to rounding.
+defrule(Function(math.fmod), lambda m, x, y: m.fmod(x, y),
+        lambda m, out, x, y: (1, -(x - out) / y), domain=POSITIVE)
+defrule(Function(math.degrees), lambda m, x: x * 57.29577951308232,        # 180 / pi
+        lambda m, out, x: (57.29577951308232,))
+defrule(Function(math.radians), lambda m, x: x * 0.017453292519943295,     # pi / 180
+        lambda m, out, x: (0.017453292519943295,))
+# copysign(x, y) = |x| with y's sign: d/dx = sign(x) copysign(1, y); piecewise constant in y.
+defrule(Function(math.copysign), lambda m, x, y: m.copysign(x, y),
+        lambda m, out, x, y: (m.sign(x) * m.copysign(1.0, y), 0))
 defrule(Function(math.fabs),  lambda m, x: m.fabs(x),  lambda m, out, x: (m.sign(x),))
 defrule(Function(builtins.abs), lambda m, x: m.fabs(x), lambda m, out, x: (m.sign(x),))
 defrule(Function(builtins.float), lambda m, x: x, lambda m, out, x: (1,))
@@ -843,7 +864,8 @@ defvjp(Function(_np.atleast_2d), lambda a: None, **_RESHAPED, sample=Sample(Arra
 defvjp(Function(_np.atleast_3d), lambda a: None, **_RESHAPED, sample=Sample(Array((2, 3))))
 defvjp(Method("copy"), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
 defvjp(Function(_np.copy), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
-defvjp(Function(_np.array), lambda a, dtype=None: None, a=lambda c: c.g,
+# np.array(x, copy=False) (or None) may return x itself: an alias (views.py).
+defvjp(Function(_np.array), lambda a, dtype=None, *, copy=True: None, a=lambda c: c.g,
        sample=Sample(Array((3,))))
 defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g,
        sample=Sample(Array((2, 2))))

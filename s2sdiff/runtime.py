@@ -206,3 +206,48 @@ def cumprod_tangent(a, t, axis=None):
     at_zero = np.sum(np.where(at, t, 0.0), axis=-1, keepdims=True)
     value = np.where(before, skipped * ratio, at_zero * skipped)
     return value if axis is None else np.moveaxis(value, -1, moved)
+
+
+def digamma(x):
+    """psi(x) = d log Gamma(x) / dx of a number ``x`` (the partial of ``math.gamma`` and
+    ``math.lgamma`` without SciPy): the reflection psi(x) = psi(1 - x) - pi / tan(pi x)
+    below 1/2, the recurrence psi(x) = psi(x + 1) - 1 / x up to 10, then the asymptotic
+    series through x ** -14 (its next term is below 1e-16 there).  Self-contained.
+
+    >>> round(float(digamma(1.0)), 15)           # -Euler's gamma
+    -0.577215664901532
+    """
+    number, value = not hasattr(x, "__array__"), 0.0
+    if x < 0.5:
+        value = -np.pi / np.tan(np.pi * x)
+        x = 1.0 - x
+    while x < 10.0:
+        value -= 1.0 / x
+        x = x + 1.0          # not +=: x may be the caller's 0-d array
+    s = (1.0 / x) ** 2
+    series = s * (1 / 12 - s * (1 / 120 - s * (1 / 252 - s * (1 / 240 - s * (
+        1 / 132 - s * (691 / 32760 - s / 12))))))
+    value = value + np.log(x) - 0.5 / x - series
+    return float(value) if number else value
+
+
+def trigamma(x):
+    """psi'(x), the derivative of ``digamma`` (second derivatives of ``math.gamma``): the
+    reflection psi'(x) = pi ** 2 / sin(pi x) ** 2 - psi'(1 - x) below 1/2, the recurrence
+    psi'(x) = psi'(x + 1) + 1 / x ** 2 up to 10, then the asymptotic series.  Self-contained.
+
+    >>> round(float(trigamma(1.0)), 14)   # pi ** 2 / 6
+    1.64493406684823
+    """
+    number, sign, value = not hasattr(x, "__array__"), 1.0, 0.0
+    if x < 0.5:
+        value = (np.pi / np.sin(np.pi * x)) ** 2
+        sign, x = -1.0, 1.0 - x
+    while x < 10.0:
+        value += sign / (x * x)
+        x = x + 1.0          # not +=: x may be the caller's 0-d array
+    s = (1.0 / x) ** 2
+    series = 1.0 + 0.5 / x + s * (1 / 6 - s * (1 / 30 - s * (1 / 42 - s * (1 / 30 - s * (
+        5 / 66 - s * (691 / 2730 - s * 7 / 6))))))
+    value = value + sign * series / x
+    return float(value) if number else value

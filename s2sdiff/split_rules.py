@@ -15,6 +15,7 @@ import numpy as np
 from .build import Expr
 from .listing import Line, assign
 from .rules import RULES, Array, Function, Sample, _constant, defvjp, nondifferentiable
+from . import grid_rules  # noqa: F401  (importing it registers its rows)
 from .shape_rules import _slice_node
 
 # --- the parts of np.split and its kin -----------------------------------------------------
@@ -71,6 +72,10 @@ def _split_back(function):
 
 
 SPLITS = (np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit)
+# Calls whose result is a list of arrays, taken apart one step per part: ``a, b = f(...)``
+# is ``a = f(...)[0]``, ``b = f(...)[1]`` (np.meshgrid's parts: grid_rules.py).
+GRIDS = (np.meshgrid,)
+PARTED = SPLITS + GRIDS
 for _f, _sample in ((np.split, Sample(Array((4, 3)), 2, part=1)),
                     (np.array_split, Sample(Array((2, 5)), 3, axis=1, part=2)),
                     (np.hsplit, Sample(Array((2, 6)), [1, 4], part=1)),
@@ -101,6 +106,9 @@ NO_RULE_HINTS = {f: _COMPLEX for f in (np.real, np.imag, np.conj, np.angle, np.r
 NO_RULE_HINTS.update({f: ("its result is a list of arrays",
                           f"Unpack the parts, `a, b = np.{f.__name__}(x, 2)`, or index the "
                           f"call, `np.{f.__name__}(x, 2)[0]`.") for f in SPLITS})
+NO_RULE_HINTS[np.meshgrid] = ("its result is a list of arrays",
+                              "Unpack the parts, `X, Y = np.meshgrid(x, y)`, or index the call, "
+                              "`np.meshgrid(x, y)[0]`.")
 
 # differentiated in code without NumPy only (sorting.py, extrema.py)
 NO_RULE_HINTS[sorted] = (

@@ -13,6 +13,7 @@ import types
 
 import sympy
 
+from . import runtime
 from .custom import stop_gradient
 
 
@@ -53,6 +54,12 @@ SYMPY = types.SimpleNamespace(
     min=lambda *xs: sympy.Min(*xs),
     prod=lambda xs, start=1: sympy.Mul(start, *xs),
     fsum=lambda xs: sympy.Add(*xs),
+    gamma=sympy.gamma, lgamma=sympy.loggamma, digamma=sympy.digamma,
+    trigamma=lambda x: sympy.polygamma(1, x),
+    fmod=lambda x, y: x - y * sympy.Piecewise((sympy.floor(x / y), x / y >= 0),
+                                              (sympy.ceiling(x / y), True)),
+    equal=sympy.Eq, copysign=lambda x, y: sympy.Abs(x) * sympy.sign(y),
+    degrees=lambda x: x * 180 / sympy.pi, radians=lambda x: x * sympy.pi / 180,
 )
 """``math`` spelled with SymPy."""
 
@@ -81,6 +88,10 @@ def for_sympy(value):
         return SYMPY
     if value is stop_gradient:
         return StopGradient
+    if value is runtime.digamma:                 # generated code's (math.gamma's partial)
+        return sympy.digamma
+    if value is runtime.trigamma:
+        return SYMPY.trigamma
     if isinstance(value, types.ModuleType) and getattr(value, "stop_gradient", None) is stop_gradient:
         return types.SimpleNamespace(**{**vars(value), "stop_gradient": StopGradient})
     if getattr(value, "__module__", None) == "math" or (

@@ -19,6 +19,9 @@ VIEWS = {Attribute("T"), Function(np.transpose), Method("transpose"), Function(n
          Function(np.array_split), Function(np.hsplit), Function(np.vsplit),
          Function(np.dsplit), Function(np.ascontiguousarray), Function(np.asfortranarray)}
 VIEW_FUNCTIONS = [k for k in VIEWS if isinstance(k, Function)]
+# np.meshgrid(x, y, copy=False): each part is a view of its own argument, so the result
+# shares storage with every argument.
+EVERY_ARGUMENT = {Function(np.meshgrid)}
 
 
 def shares_storage(step, key):
@@ -27,6 +30,8 @@ def shares_storage(step, key):
     (``np.ascontiguousarray``), ``x.astype(t, copy=False)`` or ``np.array(x, copy=...)``
     (the argument itself when no conversion is needed)."""
     value = step.value
+    if key in EVERY_ARGUMENT and value.__class__ is ast.Subscript:     # a part of the result
+        value = value.value
     if value.__class__ is not ast.Call:
         return key in VIEWS
     if key is None and step.callee is not None and any(
@@ -35,7 +40,7 @@ def shares_storage(step, key):
     attribute = value.func.attr if isinstance(value.func, ast.Attribute) else None
     if key in VIEWS or attribute in {"view", "squeeze", "swapaxes"}:
         return True
-    if key == Function(np.array) or attribute == "astype":
+    if key == Function(np.array) or attribute == "astype" or key in EVERY_ARGUMENT:
         return any(k.arg == "copy" and not (isinstance(k.value, ast.Constant)
                                             and k.value.value is True) for k in value.keywords)
     return False

@@ -127,6 +127,18 @@ def error_functions(x):
     return math.erf(x) * math.erfc(x)
 
 
+def gamma_functions(x):
+    return math.gamma(x) * math.lgamma(x + 1.0)
+
+
+def float_remainder(x, y):
+    return math.fmod(x, y) * x
+
+
+def angle_units_and_sign(x, y):
+    return math.degrees(x) * math.radians(y) + math.copysign(x, y)
+
+
 def powers_as_calls(x, y):
     return math.pow(x, y) + pow(y, 2.0)
 
@@ -390,6 +402,10 @@ CASES = [
     Case(hyperbolic, (0.45,)),
     Case(inverse_hyperbolic, (0.6,)),
     Case(error_functions, (0.3,)),
+    Case(gamma_functions, (1.7,)),
+    Case(float_remainder, (2.3, 0.9), lambda x, y: (math.fmod(x, y) + x, -2.0 * x)),
+    Case(angle_units_and_sign, (0.7, -1.3),
+         lambda x, y: (math.degrees(1.0) * math.radians(y) - 1.0, math.degrees(x) * math.pi / 180)),
     Case(powers_as_calls, (1.5, 0.8)),
     Case(hypot_two, (0.6, -1.1), lambda x, y: (x / math.hypot(x, y), y / math.hypot(x, y))),
     Case(hypot_three, (0.6, -1.1, 2.3),

@@ -32,7 +32,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from s2sdiff import S2SDiffError, grad, rules, verify
+from s2sdiff import S2SDiffError, grad, rules, runtime, verify
 from s2sdiff.rules import Function, Operator
 from tools.fuzz import checking
 from tools.fuzz.checking import Checker
@@ -230,7 +230,8 @@ def test_programs_use_every_row_of_the_rule_table():
     programs = [generate(SEED, k, "small") for k in range(1000)
                 if family_of(SEED, k, "small") == "straight"][:400]
     needed = {key for key, rule in rules.RULES.items()
-              if isinstance(rule, rules.Partials) and not rules.is_numpy_row(rule)}
+              if isinstance(rule, rules.Partials) and not rules.is_numpy_row(rule)
+              and getattr(key, "function", None) is not runtime.digamma}   # generated code's
     with tempfile.TemporaryDirectory() as directory:
         module = write_module(programs, directory, SEED, "coverage")
         used = set()

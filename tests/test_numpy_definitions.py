@@ -77,6 +77,14 @@ def quantile_of_a_vector(v):
     return np.quantile(v ** 2, 0.3) + np.quantile(v, 1.0)
 
 
+def ptp_rows(a):
+    return np.sum(np.ptp(a, axis=1) ** 2) + np.sum(np.ptp(a ** 2, axis=0, keepdims=True) * A[:1])
+
+
+def ptp_whole(v):
+    return np.ptp(np.sin(v)) * 3.0
+
+
 XP, FP = np.array([0.0, 1.0, 2.5, 4.0]), np.array([1.0, 3.0, -1.0, 0.5])
 POINTS = np.array([-0.5, 0.3, 1.7, 2.2, 3.9, 4.5])
 
@@ -97,7 +105,7 @@ CASES = [(interp_points, POINTS, np.interp), (interp_values, FP, np.interp),
          (median_odd, V, np.median), (median_even, A, np.median),
          (covariance, A, np.cov), (correlation, A, np.corrcoef),
          (quantile_tail, A, np.quantile), (quantile_of_a_vector, V, np.quantile),
-         (percentile_low, A, np.percentile)]
+         (percentile_low, A, np.percentile), (ptp_rows, A, np.ptp), (ptp_whole, V, np.ptp)]
 
 
 

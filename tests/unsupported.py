@@ -170,8 +170,8 @@ def max_with_key(xs):
 
 
 def walrus(x):
-    y = (z := x * 2.0) + 1.0
-    return y + z
+    y = x * (x := x * 2.0)            # reads x before := rebinds it
+    return y + x
 
 
 def loop_over_reversed_input(xs):

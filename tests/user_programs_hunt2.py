@@ -1346,10 +1346,8 @@ ALL += [
 
 # Written as users write them, refused with a clear error: the construct each message names
 CONSTRUCTS = {
-    "tangent_unpack_in_loop": "pass np.array(xs)",
-    "method_of_global_object": "user_programs_hunt2.loss",
-    "math_functions": "math.gamma",
-    "transpose_view_written": "assignment to an element of a global or attribute",
+    "method_of_global_object": "method call `AFFINE.loss(...)` of an object",
+    "transpose_view_written": "a view of `B`",
     "dict_param_reassigned": "writes into the tree parameter params",
     "copy_then_fill_diagonal": "result is discarded",
     "sort_in_place_copy": "sorting in place (`y.sort()`)",
@@ -1360,15 +1358,9 @@ CONSTRUCTS = {
     "duplicate_fancy_augassign": "may repeat a position",
     "duplicate_fancy_assign": "may repeat a position",
     "wrapped_function": "wrapped by a decorator",
-    "meshgrid_surface": "numpy.meshgrid",
-    "column_dstack_block": "numpy.block",
-    "ptp_amax": "numpy.ptp",
-    "float_modulo": "math.fmod",
-    "walrus_while": "assignment expression (:=)",
     "star_args": "*args/**kwargs",
-    "ten_power_and_exp2": "numpy.heaviside",
     "loss": "call of the local variable `self`",
-    "np_array_copy_false_alias": "numpy.array",
+    "np_array_copy_false_alias": "writes in place into storage that `y`",
 }
 for _name in ("alias_then_write", "slice_view_inplace", "reshape_view_written",
               "asarray_then_write", "list_alias_write", "swap_rows_with_views",

@@ -35,11 +35,11 @@ The pass is a transformer dispatching per AST class: ``statements.py`` (the
 ``Normalizer`` and ``statement_<Class>`` handlers), ``control_flow.py`` (``if`` and loops
 into blocks), ``expressions.py`` (``expression_<Class>`` handlers, calls), ``arrays.py``
 (NumPy syntax) and ``callables.py`` (attributes of parameters read as data, nested
-functions and lambdas inlined, function-valued parameters); ``loop_else.py`` first
-rewrites a loop's ``else`` clause into a flag, ``comprehensions.py`` then rewrites
-comprehensions (``map(f, xs)`` one too, ``maps.py``), ``sum``/``max``/``min`` of
-iterables and unpackings into loops, lists and indexing, then ``helpers.py`` inlines the
-user's functions that NumPy code calls.
+functions and lambdas inlined, function-valued parameters); ``walrus.py`` first writes
+each ``:=`` as an assignment, ``loop_else.py`` rewrites a loop's ``else`` clause into a
+flag, ``comprehensions.py`` then rewrites comprehensions (``map(f, xs)`` one too,
+``maps.py``), ``sum``/``max``/``min`` of iterables and unpackings into loops, lists and
+indexing, then ``helpers.py`` inlines the user's functions that NumPy code calls.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -59,14 +59,15 @@ from .helpers import inline_helpers
 from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
 from .statements import Normalizer
+from .walrus import hoist as hoist_walrus
 
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
-    parsed = rewrite_methods(parsed)              # self.m(x) of a bound method (methods.py)
+    parsed = hoist_walrus(rewrite_methods(parsed))  # self.m(x) (methods.py); := (walrus.py)
     parsed = as_generators(loop_else.rewrite(parsed))   # loop else: a flag; map(f, xs)
     parsed = desugar(parsed)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
-        parsed = desugar(inlined)
+        parsed = desugar(hoist_walrus(inlined))
     return Normalizer(parsed).run()

@@ -106,7 +106,7 @@ class ArraySyntax:
                 and self.is_free(node.value.func)):
             return False
         callee = self.resolve(node.value.func)
-        return any(callee is f for f in split_rules.SPLITS)
+        return any(callee is f for f in split_rules.PARTED)
 
     def array_split_part(self, node, into):
         """``np.split(x, 2)[0]``: one step, the row of ``np.split`` with ``part=0``."""
@@ -131,7 +131,7 @@ class ArraySyntax:
         value.keywords = [k for k in value.keywords if not _is_none_out(k)]
         args = self.array_args(value)
         rule = rules.lookup(Function(callee, len(node.args)))
-        if any(callee is f for f in split_rules.SPLITS) or any(
+        if any(callee is f for f in split_rules.PARTED) or any(
                 k.arg == "out" for k in value.keywords):
             rule = None   # a list of parts, or a write into out= (activity.py, aliases.py)
         if isinstance(rule, rules.Nondifferentiable):

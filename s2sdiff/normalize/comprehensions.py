@@ -394,27 +394,31 @@ class _Desugarer:
         if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Call)
                 and not any(isinstance(t, ast.Starred) for t in target.elts)):
             return False
-        func, dotted = value.func, []
+        return any(self._callee_of(value) is f for f in split_rules.PARTED)
+
+    def _callee_of(self, call):
+        """The function ``call`` calls, as far as its dotted name resolves, or None."""
+        func, dotted = call.func, []
         while isinstance(func, ast.Attribute):
             dotted.append(func.attr)
             func = func.value
         callee = self.resolve(func)
         for attribute in reversed(dotted):
             callee = getattr(callee, attribute, None)
-        return any(callee is f for f in split_rules.SPLITS)
+        return callee
 
     def split_parts(self, target, call, stmt):
         """``a, b = np.split(x, 2)`` as ``a = np.split(x, 2)[0]``, ``b = np.split(x, 2)[1]``
-        (one step each, a slice of ``x``: normalize/arrays.py), with an array that is not
-        a name computed once first, and, unless the literal sections give as many parts as
-        names, ``assert len(np.split(x, 2)) == 2`` as the unpacking checks."""
-        where = _where(stmt)
-        out = []
-        if call.args and not isinstance(call.args[0], ast.Name):
-            whole = self.namer.fresh("whole")
-            out.append(ast.Assign([ast.Name(whole, ast.Store())], call.args[0], **where))
-            call = ast.Call(call.func, [ast.Name(whole, ast.Load())] + call.args[1:],
-                            call.keywords)
+        (one step each: normalize/arrays.py; np.meshgrid's parts too), arrays that are not
+        names computed once first, and, unless the literal sections (or meshgrid's arrays)
+        give as many parts as names, ``assert len(np.split(x, 2)) == 2``."""
+        where, out = _where(stmt), []
+        grid = self._callee_of(call) in split_rules.GRIDS     # a part per array argument
+        call = ast.Call(call.func, list(call.args), call.keywords)
+        for i, arg in enumerate(call.args if grid else call.args[:1]):
+            if not isinstance(arg, (ast.Name, ast.Starred)):
+                call.args[i] = ast.Name(self.namer.fresh("whole"), ast.Load())
+                out.append(ast.Assign([ast.Name(call.args[i].id, ast.Store())], arg, **where))
         count = len(target.elts)
         sections = call.args[1] if len(call.args) > 1 else next(
             (k.value for k in call.keywords if k.arg == "indices_or_sections"), None)
@@ -423,6 +427,7 @@ class _Desugarer:
             parts = len(literal) + 1 if isinstance(literal, (list, tuple)) else literal
         except (ValueError, TypeError, SyntaxError):
             parts = None
+        parts = len(call.args) if grid else parts
         if parts != count:
             length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(call)], [])
             out.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(count)]),

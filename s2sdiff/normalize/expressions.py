@@ -20,6 +20,10 @@ from .. import custom, extrema, rules, runtime, sorting
 from ..ir import Step
 from ..names import is_one, suggest_name
 from ..rules import Function, Operator, Syntax
+
+# runtime.py's functions generated code calls whose own derivative s2sdiff does not have:
+# a call without a row (activity.py says so), not a function of the user's to inline.
+_HELPERS_WITHOUT_ROWS = (runtime.trigamma,)
 from .. import methods
 
 
@@ -265,7 +269,8 @@ class Expressions:
         rule = rules.lookup(Function(callee, len(args)))
         if callee in extrema.KEYS and len(args) == 1:        # max(xs): extrema.py
             return extrema.step(self, node, callee, args, keywords, into)
-        if getattr(callee, "__module__", None) == "s2sdiff.linalg_runtime":
+        if getattr(callee, "__module__", None) == "s2sdiff.linalg_runtime" \
+                or callee in _HELPERS_WITHOUT_ROWS:
             # a derivative of np.linalg in generated code, differentiated again: no rule
             return into.emit(value, args + [k.value for k in keywords], None, callee)
         if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType) \

@@ -6,6 +6,9 @@ calls ``loop`` for ``for`` statements and comprehension clauses):
 * ``for i, v in enumerate(reversed(xs)): body`` becomes ``for i in range(len(xs)):
   v = xs[-1 - i]; body`` (with ``start=s``, a literal integer or a name,
   ``for i in range(s, s + len(xs))`` and ``xs[s - 1 - i]``);
+* ``for a, b in zip(xs[:-1], xs[1:]): body`` (slices of names with integer literal bounds,
+  and names) becomes ``for i in range(len(xs) - 1): a = xs[i]; b = xs[i + 1]; body``,
+  over the fewest entries a slice has (``min(...)``), as ``zip`` stops;
 * ``for p in enumerate(xs)`` (or ``zip(xs, ys)``), one name bound to each tuple, becomes
   ``for p_0, p_1 in enumerate(xs): p = (p_0, p_1)``, whose elements the normalizer
   follows (the tuple itself has no adjoint layout in a loop header).
@@ -58,6 +61,9 @@ def loop(desugarer, target, iterable, body, where):
         pair = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         return loop(desugarer, pair, iterable, [pack] + body, where) \
             or ast.For(pair, iterable, [pack] + body, [], **where)
+    zipped = _zipped_slices(desugarer, iterable, target, body, where)
+    if zipped is not None:
+        return zipped
     start = _enumerated(desugarer, iterable, target)
     if start is None:
         return None
@@ -98,3 +104,59 @@ def _enumerated(desugarer, iterable, target):
     if isinstance(start, ast.Name):
         return start.id
     return None
+
+
+def _bound(node):
+    """A slice bound: None, an integer literal (``-1`` too), else False."""
+    if node is None:
+        return None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _bound(node.operand)
+        return -inner if type(inner) is int else False
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else False
+
+
+def _zipped_slices(desugarer, iterable, target, body, where):
+    """``zip`` of names and slices ``xs[lo:hi]`` of names (integer literal bounds, no step),
+    one slice at least, looped over with a tuple of as many targets: the index loop (module
+    docstring), or None.  Left as it is where the body assigns or writes into a sliced
+    name (the slices are copies, the index loop would read the new entries)."""
+    if not (isinstance(iterable, ast.Call) and desugarer.resolve(iterable.func) is zip
+            and iterable.args and not iterable.keywords
+            and isinstance(target, (ast.Tuple, ast.List))
+            and len(target.elts) == len(iterable.args)):
+        return None
+    parts = []
+    for arg in iterable.args:
+        if isinstance(arg, ast.Name):
+            parts.append((arg.id, None, None))
+        elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) \
+                and isinstance(arg.slice, ast.Slice) and arg.slice.step is None \
+                and False not in (_bound(arg.slice.lower), _bound(arg.slice.upper)):
+            parts.append((arg.value.id, _bound(arg.slice.lower), _bound(arg.slice.upper)))
+        else:
+            return None
+    if all(lo is None and hi is None for _, lo, hi in parts):
+        return None
+    written = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)
+               and isinstance(n.ctx, ast.Store)} | {
+        n.value.id for s in body for n in ast.walk(s) if isinstance(n, ast.Subscript)
+        and isinstance(n.ctx, (ast.Store, ast.Del)) and isinstance(n.value, ast.Name)}
+    if written & {name for name, _, _ in parts}:
+        return None
+    index = desugarer.namer.fresh("i")
+    counts, reads = [], []
+    for name, lo, hi in parts:
+        length = f"len({name})"
+        start = "0" if not lo else str(lo) if lo > 0 else f"max({length} - {-lo}, 0)"
+        stop = length if hi is None else f"min({hi}, {length})" if hi >= 0 \
+            else f"{length} - {-hi}"
+        count = stop if start == "0" else f"{stop} - {start}"
+        if count not in counts:
+            counts.append(count)
+        reads.append(f"{name}[{index}]" if start == "0" else f"{name}[{index} + {start}]")
+    head = f"range({counts[0]})" if len(counts) == 1 else f"range(min({', '.join(counts)}))"
+    elements = [ast.Assign([element], syntax.parse(read, mode="eval").body, **where)
+                for element, read in zip(target.elts, reads)]
+    return ast.For(ast.Name(index, ast.Store()), syntax.parse(head, mode="eval").body,
+                   elements + body, [], **where)

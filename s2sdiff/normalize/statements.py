@@ -302,6 +302,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                                      f"`{ast.unparse(target)}`",
                              "Keep the rows as lists of their own (`row1[0] = ...`), or use "
                              "a NumPy array and write `m[1, 0] = ...`.")
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute):
+            raise self.error(target, *_attribute_element(target))
         else:
             raise self.error(target, "assignment to an element of a global or attribute"
                              if isinstance(target, ast.Subscript) else None,
@@ -465,3 +467,19 @@ def _renumber(items, counter=None):
     for step in walk_steps(items):
         counter[0] += 1
         step.number = counter[0]
+
+
+def _attribute_element(target):
+    """(construct, hint) for ``v.attr[i] = e``: a view of an array (``B.T[0] = ...``) or an
+    attribute of an object (``self.w[0] = ...``)."""
+    written, owner = ast.unparse(target), ast.unparse(target.value.value)
+    attribute = target.value.attr
+    if attribute in ("T", "mT", "flat", "real"):
+        return (f"assignment into `{written}`, an element of `{owner}.{attribute}` (a view "
+                f"of `{owner}`)",
+                f"Write into `{owner}` itself (for a matrix, `{owner}.T[i] = v` is "
+                f"`{owner}[:, i] = v`), or build the new values in an array of their own.")
+    return (f"assignment to an element of the attribute `{owner}.{attribute}`",
+            "s2sdiff differentiates functions of numbers, lists and arrays: copy the "
+            "attribute into a local variable (`w = obj.w.copy()`), write into that, and "
+            "return it.")

@@ -141,10 +141,7 @@ class Backprop:
             context.result_shape = None
             result = rule.vjps[operand](context)
             if isinstance(result, list):         # one contribution per element of a sequence
-                for element, value in zip(bound.elts, result):
-                    if self._reaches(element):
-                        self._unstack(element, as_node(value), context.kind_of(element).shape,
-                                      step, out)
+                self._per_element(bound, result, context, step, out)
                 continue
             if result is None:                   # scattered (indexing) by the rule itself
                 continue
@@ -152,6 +149,19 @@ class Backprop:
                 else context.result_shape
             self._unstack(bound, as_node(result), shape, step, out)
         refuse_varied_options(self.program, step, self.activity.is_active)
+
+    def _per_element(self, bound, result, context, step, out):
+        """The contributions ``result`` of a rule, one per element of the display ``bound``:
+        a nested list for nested displays (``np.block``), None for an element it does not
+        reach (a part of ``np.meshgrid``)."""
+        for element, value in zip(bound.elts, result):
+            if value is None or not self._reaches(element):
+                continue
+            if isinstance(value, list):
+                self._per_element(element, value, context, step, out)
+            else:
+                self._unstack(element, as_node(value), context.kind_of(element).shape,
+                              step, out)
 
     def _reaches(self, node):
         return any(self.activity.is_active(a) for _, a in leaves(node))

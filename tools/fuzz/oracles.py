@@ -50,6 +50,18 @@ class _MPMath:
     def pow(x, y):
         return mpmath.power(x, y)
 
+    @staticmethod
+    def lgamma(x):
+        return mpmath.log(abs(mpmath.gamma(x)))
+
+    @staticmethod
+    def fmod(x, y):              # C's, with x's sign (mpmath.fmod(-2.3, 0.9) is 0.4)
+        return x - y * int(x / y)
+
+    @staticmethod
+    def copysign(x, y):
+        return abs(x) if math.copysign(1.0, float(y)) > 0 else -abs(x)
+
     floor = staticmethod(math.floor)
     ceil = staticmethod(lambda x: int(mpmath.ceil(x)))
 

@@ -14,8 +14,8 @@ guarantees, when it returns, that:
 * for every write in place, no name other than the written one (and, for ``v += e``,
   its new SSA version) that may reach the written storage is read after the write;
   inside a loop every read anywhere in the loop, its header included, counts as after;
-  a name bound after the write (and its loop) from those versions alone is made from
-  the written values and may be read (``total = h(ys)`` after the appends to ``ys``);
+  a call of the user's function that returns new values, bound after the write (and its
+  loop) from those versions alone, may be read (``total = h(ys)`` after appends to ``ys``);
 * no write reaches data the function did not create or receive as an argument
   (globals, closure variables), which the generated forward sweep would modify;
 * no call writes into its operands: an ``out=`` argument, or a call of one of the
@@ -106,6 +106,30 @@ def writes_arguments(func):
     with _lock:
         _summaries[func] = written
     return written
+
+
+def _returns_new_values(func):
+    """Whether each ``return`` of the user's function ``func`` returns the result of an
+    operator (``sum(g) * 2.0``) or a literal: never one of its arguments or a view of one."""
+    try:
+        node = parse(func).node if isinstance(func, types.FunctionType) else None
+    except S2SDiffError:
+        return False
+    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)] if node else []
+    return bool(returns) and all(isinstance(v, (ast.BinOp, ast.UnaryOp, ast.Constant,
+                                                ast.Compare)) or _reduces(v) for v in returns)
+
+
+_REDUCTIONS = {"sum", "len", "abs", "float", "mean", "prod", "dot", "vdot", "inner", "trace",
+               "norm", "det", "fsum", "exp", "log", "sqrt", "tanh", "sin", "cos"}
+
+
+def _reduces(node):
+    """``sum(g)``, ``np.sum(g)``, ``math.exp(s)``...: a call that returns a new value."""
+    func = getattr(node, "func", None)
+    name = func.id if isinstance(func, ast.Name) else func.attr \
+        if isinstance(func, ast.Attribute) else None
+    return isinstance(node, ast.Call) and name in _REDUCTIONS
 
 
 def _assigned_names(func):
@@ -488,17 +512,20 @@ class _Analysis(Messages):
                     self.refuse_alias(step, what, name, reader, item)
 
     def _bound_from(self, lineage, after):
-        """Names bound only after position ``after`` by steps that read no object but
-        through ``lineage`` or other such names (``total = h(ys)`` after the appends to
-        ``ys``): their values are made from the written versions."""
+        """Names bound only after position ``after`` by a call of the user's function that
+        returns new values (``_returns_new_values``) and reads no object but through
+        ``lineage`` or other such names (``total = h(ys)`` after the appends to ``ys``):
+        taken for aliases of its arguments by the analysis, they are not.  (A real alias
+        bound after a write would be wrong in the reverse sweep, which undoes the write.)"""
         fresh = set()
         for item, _, _ in self.order[after + 1:]:
             name = getattr(item, "target", None)
             if not isinstance(item, self.Step) or item.mutates or name in lineage or any(
                     p <= after for p in self.defined.get(name, ())):
                 continue
-            if all(n in lineage or n in fresh or not self.atom(ast.Name(n, ast.Load()))
-                   for n in _item_loads(item)):
+            if getattr(item.rule, "key", None) == _CALL and _returns_new_values(item.callee) \
+                    and all(n in lineage or n in fresh or not self.atom(ast.Name(n, ast.Load()))
+                            for n in _item_loads(item)):
                 fresh.add(name)
         return fresh
 

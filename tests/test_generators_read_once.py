@@ -116,3 +116,33 @@ def test_a_list_written_after_a_helper_returned_it_is_still_refused():
     """Python's r is ys itself and sees the append (value 6); s2sdiff follows names."""
     with pytest.raises(S2SDiffError, match="writes in place"):
         grad(written_after_a_helper_returned_it)([1.0, 2.0])
+
+
+def total(g):
+    return sum(g)
+
+
+def summed_by_a_helper(xs):
+    ys = [v * v for v in xs]
+    return total(ys) + total(v * 3.0 for v in xs)
+
+
+def test_a_list_built_then_summed_by_a_helper():
+    assert summed_by_a_helper([1.0, 2.0]) == 14.0
+    assert grad(summed_by_a_helper)([1.0, 2.0]) == pytest.approx([5.0, 7.0], rel=1e-15)
+
+
+def zero_first(v):
+    v[0] = 0.0
+    return v
+
+
+def helper_writes_then_aliased(x):
+    y = list(x)
+    z = zero_first(y)
+    return sum(a * b for a, b in zip(z, x)) + sum(y)
+
+
+def test_a_helper_returning_the_list_it_wrote_is_refused():
+    with pytest.raises(S2SDiffError):
+        grad(helper_writes_then_aliased)([0.3, -1.2, 0.8])

@@ -303,7 +303,8 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
     original = getattr(f, "__s2sdiff_origin__", f)
     outputs = generated.__s2sdiff_outputs__
     primals = _every_parameter(original, primals)
-    written = aliases.writes_arguments(original) if inspect.isfunction(original) else ()
+    written = aliases.writes_arguments(original, augmented=True) \
+        if inspect.isfunction(original) else ()
     if written:      # f writes into an argument: the pullback must see the primals given
         params = _parameter_names(original)
         value = _call(original, [copy.deepcopy(p) if i < len(params) and params[i] in written

@@ -159,7 +159,9 @@ class _NumbaCode:
         try:
             self.compiled.compile(tuple(kinds))
         except Exception as error:          # numba's compiler refuses the code
-            raise _refusal("numba", self.name, str(error), self.source, self.filename,
+            message = str(error).strip() or \
+                f"numba's compiler failed with a {type(error).__name__} and no message"
+            raise _refusal("numba", self.name, message, self.source, self.filename,
                            _NUMBA_HINT) from None
         finally:
             self.compiled._can_compile = False

@@ -225,3 +225,279 @@ def test_backends_agree_or_refuse_clearly(backend, name):
 @pytest.mark.parametrize("name", IDS)
 def test_every_program_through_the_backends(name, backend):
     backend_agrees_or_refuses(name, backend)
+
+
+# --- the new programs: several outputs (vjp with cotangents, jacobian) ------------------
+
+def finite_jacobian(function, args, position, h=1e-6):
+    """(outputs flattened, entries of args[position]) by central differences."""
+    x = np.asarray(args[position], dtype=float)
+    columns = []
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        outs = []
+        for sign in (1.0, -1.0):
+            trial = list(copy.deepcopy(args))
+            trial[position] = x + sign * step if x.ndim else float(x + sign * step)
+            out = function(*trial)
+            outs.append(np.concatenate([np.ravel(o) for o in out]) if isinstance(out, tuple)
+                        else np.ravel(out))
+        columns.append((outs[0] - outs[1]) / (2 * h))
+    return np.stack(columns, axis=-1)
+
+
+MULTI = [(programs.projectile_state, (12.0, 0.7)), (programs.polar_to_cartesian, (1.3, 0.4)),
+         (programs.softmax_vector, (np.array([0.3, -1.2, 0.8, 0.1]),)),
+         (programs.residuals, (np.array([0.3, -0.2, 0.5]),)),
+         (programs.mean_and_spread, (np.array([0.3, -1.2, 0.8, 0.1]),)),
+         (programs.rotate_and_scale, (np.array([1.0, 0.5]), 0.3, 1.7)),
+         (programs.cumulative_discount, (np.array([1.0, 0.5, -0.3, 2.0]), 0.9))]
+
+
+@pytest.mark.parametrize("function, args", MULTI, ids=[f.__name__ for f, _ in MULTI])
+def test_vjp_with_cotangents_jvp_and_jacobian(function, args):
+    args = with_defaults(function, args)
+    rng = np.random.default_rng(1)
+    value, pullback = vjp(function, *copy.deepcopy(args))
+    outputs = value if isinstance(value, tuple) else (value,)
+    cotangents = tuple(rng.normal(size=np.shape(v)) if np.ndim(v) else float(rng.normal())
+                       for v in outputs)
+    back = pullback(cotangents if isinstance(value, tuple) else cotangents[0])
+    seed = np.concatenate([np.ravel(c) for c in cotangents])
+    for position, arg in enumerate(args):
+        if isinstance(arg, int):
+            continue
+        theirs = finite_jacobian(function, args, position)
+        assert np.allclose(np.ravel(back[position]), seed @ theirs, rtol=1e-5, atol=1e-6)
+        tangents = [0 if isinstance(a, int) else np.zeros_like(a) if np.ndim(a) else 0.0
+                    for a in args]
+        tangents[position] = rng.normal(size=np.shape(arg)) if np.ndim(arg) else float(rng.normal())
+        _, along = jvp(function, copy.deepcopy(args), tuple(tangents))
+        along = np.concatenate([np.ravel(a) for a in along]) if isinstance(along, tuple) \
+            else np.ravel(along)
+        assert np.allclose(along, theirs @ np.ravel(tangents[position]), rtol=1e-5, atol=1e-6)
+        # the Jacobian along this parameter: a block per output, out.shape + in.shape
+        blocks = jacobian(function, wrt=position)(*copy.deepcopy(args))
+        blocks = blocks if isinstance(value, tuple) else (blocks,)
+        ours = np.concatenate([np.reshape(b, (np.size(o), np.size(arg)))
+                               for b, o in zip(blocks, outputs)])
+        assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+# --- has_aux=True -----------------------------------------------------------------
+
+W = np.array([0.3, -0.2, 0.5])
+AUX = [(programs.loss_with_predictions, (W,), "w"),
+       (programs.loss_with_metrics, (W, 0.1), ("w", "b")),
+       (programs.scalar_loss_with_count, (0.7, 1.3), ("x", "y")),
+       (programs.branchy_loss_aux, (0.9,), "x"), (programs.branchy_loss_aux, (0.2,), "x")]
+
+
+def same_aux(ours, theirs):
+    assert type(ours) is type(theirs) or np.ndim(theirs) == 0, (ours, theirs)
+    if isinstance(theirs, dict):
+        assert list(ours) == list(theirs)
+        for key in theirs:
+            same_aux(ours[key], theirs[key])
+    elif isinstance(theirs, (tuple, list)):
+        for a, b in zip(ours, theirs, strict=True):
+            same_aux(a, b)
+    else:
+        assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+@pytest.mark.parametrize("function, args, wrt", AUX,
+                         ids=[f"{f.__name__}-{a[0] if np.ndim(a[0]) == 0 else 'w'}" for f, a, _ in AUX])
+def test_has_aux_returns_the_aux_and_the_loss_gradient(function, args, wrt):
+    loss, aux = function(*copy.deepcopy(args))
+    (value, got), gradient = value_and_grad(function, wrt=wrt, has_aux=True)(*copy.deepcopy(args))
+    assert value == pytest.approx(loss, rel=1e-12)
+    same_aux(got, aux)
+    again, got = grad(function, wrt=wrt, has_aux=True)(*copy.deepcopy(args))
+    same_aux(got, aux)
+    names, single = resolve_wrt(function, wrt)
+    params = list(inspect.signature(function).parameters)
+    for name, ours in zip(names, [gradient] if single else gradient):
+        position = params.index(name)
+        theirs = central_at(lambda *a: function(*a)[0], with_defaults(function, args), position, ())
+        assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-6), name
+    value, pullback, got = vjp(function, *copy.deepcopy(args), has_aux=True)
+    same_aux(got, aux)
+    first = pullback(2.0)[params.index(names[0])]
+    assert np.allclose(first, 2.0 * np.asarray(gradient if single else gradient[0]))
+
+
+# --- checkpoint=: the tape's gradient, exactly ------------------------------------------
+
+@pytest.mark.parametrize("function, args, wrt", [
+    (programs.logistic_map, (3.2, 0.3), ("r", "x0")),
+    (programs.damped_pendulum, (0.8, 0.1, 0.3), ("theta0", "omega0", "damping"))])
+def test_checkpoint_schedules_give_the_tape_gradient(function, args, wrt):
+    tape = grad(function, wrt=wrt)(*args)
+    for schedule in ("sqrt", ("binomial", 2), ("binomial", 3, 2)):
+        assert np.array_equal(grad(function, wrt=wrt, checkpoint=schedule)(*args), tape)
+        _, pullback = vjp(function, *args, checkpoint=schedule)
+        assert np.allclose(pullback(1.0)[:len(wrt)], tape, rtol=1e-14, atol=0)
+
+
+def test_checkpoint_refuses_a_loop_writing_into_an_array_it_made():
+    """Conservative: `lap[1:-1] = ...` into an array made in the step is refused."""
+    with pytest.raises(S2SDiffError, match="writes into `lap` in place") as caught:
+        grad(programs.heat_rod, wrt="u0", checkpoint="sqrt")(np.ones(5), 0.2)
+    assert caught.value.lineno is not None
+
+
+# --- hessian: loops, branches, helpers, dicts, NumPy reductions ---------------------------
+
+NEW_HESSIANS = [(programs.helper_in_loop, (0.7, 0.3), "x"),
+                (programs.branch_then_loop, (0.7, 0.3), "x"),
+                (programs.branch_then_loop, (0.7, -0.3), "y"),
+                (programs.while_with_damping, (1.3,), "a"),
+                (programs.reductions_mix, (np.array([0.3, -1.2, 0.8, 0.1]),), "x"),
+                (programs.numpy_loop_accumulate, (np.array([0.3, -1.2, 0.8]),), "x"),
+                (programs.softplus_branch_numpy, (np.array([0.9, -1.2, 0.8]),), "x"),
+                (programs.softplus_branch_numpy, (np.array([0.3, -0.2, 0.1]),), "x"),
+                (programs.dataclass_scalar, (programs.Coefficients(0.7, 1.1), 0.4), "x"),
+                (programs.nested_helpers, (0.7, -0.4), "y"),
+                (programs.logistic_map, (3.2, 0.3), "r"),
+                (programs.heat_rod, (np.sin(np.linspace(0.0, 3.0, 5)), 0.2), "u0")]
+
+
+@pytest.mark.parametrize("function, args, wrt", NEW_HESSIANS,
+                         ids=[f"{f.__name__}-{w}-{k}" for k, (f, _, w) in enumerate(NEW_HESSIANS)])
+def test_hessian_of_new_programs(function, args, wrt):
+    args = with_defaults(function, args)
+    position = list(inspect.signature(function).parameters).index(wrt)
+    ours = np.asarray(hessian(function, wrt=wrt)(*copy.deepcopy(args)))
+    theirs = central_hessian(function, args, position, grad(function, wrt=wrt))
+    assert np.allclose(ours.reshape(theirs.shape), theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("function, params, rest", [
+    (programs.dict_params_scalar, {"a": 0.5, "b": 1.2, "c": -0.3}, (0.8,)),
+    (programs.dict_params_numpy, {"w": np.array([0.3, -0.2, 0.1]), "b": 0.1}, ())])
+def test_hessian_of_dict_parameters(function, params, rest):
+    """Blocks H[k1][k2] of dict parameters against central differences of the gradient's
+    entry k1 along each entry of k2."""
+    ours = hessian(function, wrt="params")(copy.deepcopy(params), *rest)
+    gradient = grad(function, wrt="params")
+    for k1 in params:
+        for k2 in params:
+            x = np.asarray(params[k2], dtype=float)
+            for index in np.ndindex(x.shape):
+                columns = []
+                for sign in (1.0, -1.0):
+                    trial = copy.deepcopy(params)
+                    shifted = x.copy()
+                    shifted[index] += sign * 1e-5
+                    trial[k2] = shifted if x.ndim else float(shifted)
+                    columns.append(np.asarray(gradient(trial, *rest)[k1]))
+                theirs = (columns[0] - columns[1]) / 2e-5
+                block = np.asarray(ours[k1][k2])
+                assert np.allclose(block[(Ellipsis,) + index], theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_hessian_through_np_prod_is_refused_clearly():
+    with pytest.raises(S2SDiffError, match="second derivatives through np.prod"):
+        hessian(programs.norm_and_prod)(np.array([0.3, -1.2, 0.8]))
+
+
+# --- the bugs this hunt fixed, each with its own oracle -----------------------------------
+
+@pytest.mark.parametrize("function", [programs.shifted_square, programs.calls_shifted_square,
+                                      hunt2.inplace_on_parameter])
+def test_vjp_of_a_function_writing_into_its_argument_by_augmented_assignment(function):
+    """`x += 1.0; x *= x` on the caller's array: vjp called the function on the array
+    itself, then took the pullback at the written values (silently wrong); it now calls
+    it on a copy, as for other writes into arguments."""
+    x = np.array([0.3, -0.5, 1.2])
+    expected = grad(function)(x.copy())
+    assert np.allclose(expected, central_at(function, (x,), 0, ()), rtol=1e-6)
+    value, pullback = vjp(function, x)
+    assert np.array_equal(x, [0.3, -0.5, 1.2])
+    assert value == pytest.approx(function(x.copy()))
+    assert np.allclose(pullback(1.5)[0], 1.5 * expected)
+
+
+def test_a_helper_adding_into_a_number_is_not_a_write_into_the_caller():
+    """Scalar code calling a helper that does `a += b` on a number stays accepted."""
+    dx, dy = grad(programs.scalar_caller)(0.3, 0.2)
+    assert dx == pytest.approx(2.0 * np.cos(1.0) + 1.0)
+    assert dy == pytest.approx(2.0 * np.cos(1.0))
+
+
+def test_numba_refuses_a_list_of_lists_naming_the_argument():
+    """A ragged list for a list parameter: a raw ValueError from np.asarray before."""
+    pytest.importorskip("numba")
+    gradient = grad(hunt1.nested_lists, backend="numba")
+    with pytest.raises(S2SDiffError, match="argument 'A'"):
+        gradient([[0.5, -1.0], [2.0, 0.3, 0.1]])
+
+
+def test_numba_compiler_failure_without_a_message_is_named():
+    pytest.importorskip("numba")
+    with pytest.raises(S2SDiffError, match="AssertionError and no message"):
+        grad(hunt1.sum_of_squares_enumerate_start, backend="numba")([0.5, -1.0, 2.0])
+
+
+def test_jax_writes_into_an_adjoint_started_from_a_global_array():
+    """`np.sum(y * WEIGHTS[:3])` then `y[0], y[2] = ...`: the adjoint of y starts as a
+    slice of the global NumPy array, which has no `.at` (a raw AttributeError before)."""
+    pytest.importorskip("jax")
+    x = np.array([0.3, 1.2, -0.5])
+    ours = grad(hunt2.swap_entries_vector, backend="jax")(x)
+    assert np.allclose(np.asarray(ours), grad(hunt2.swap_entries_vector)(x), rtol=1e-6)
+
+
+def test_jax_refuses_a_write_into_a_python_list():
+    pytest.importorskip("jax")
+    with pytest.raises(S2SDiffError, match="Python list `dout`") as caught:
+        grad(hunt2.appended_in_loop, backend="jax")(np.array([0.3, 1.2, -0.5]))
+    assert caught.value.lineno is not None
+
+
+@pytest.mark.parametrize("name", ["where_mask_select", "mask_assign_values"])
+def test_hessian_through_a_mask_differentiates_the_jvp_again(name):
+    """The jvp of NumPy code with `x[mask]` checks its data-dependent shape and calls
+    `specialise_again`; differentiated again that call was refused as a call taking
+    *args.  It is now a ValueError where the shapes differ (this code's own guard fires
+    first), so the Hessian runs."""
+    function = getattr(hunt2, name)
+    x = np.array([0.3, -0.7, 1.2, 0.9, -1.5])
+    ours = hessian(function)(x)
+    theirs = central_hessian(function, (x,), 0, grad(function))
+    assert np.allclose(ours, theirs, atol=1e-5)
+
+
+def test_hessian_through_abs_of_a_numpy_sum():
+    """abs's tangent `(1 if s > 0 else -1 if s < 0 else 0 * s) * s_dot`, differentiated
+    again as NumPy code, was refused as an int on one path and a float on another."""
+    x = np.array([0.3, 1.2, -0.5])
+    ours = hessian(hunt2.python_max_of_numpy)(x)
+    theirs = central_hessian(hunt2.python_max_of_numpy, (x,), 0, grad(hunt2.python_max_of_numpy))
+    assert np.allclose(ours, theirs, atol=1e-5)
+    source = jvp(hunt2.python_max_of_numpy).specialize(x, x).source
+    assert "(1.0 if sumxcube > 0 else -1.0 if sumxcube < 0 else 0 * sumxcube)" in source
+
+
+def test_jacobian_of_a_list_and_a_number_is_a_tuple_of_blocks():
+    """The Jacobian by rows of scalar code with a list parameter beside a number could
+    not be stacked into one array (a raw ValueError from np.array before)."""
+    coefficients, x = [1.0, 2.0, 3.0], 0.5
+    ours = jacobian(programs.horner_and_slope)(coefficients, x)
+    assert isinstance(ours, tuple) and len(ours) == 2
+    for row, output in zip(ours, range(2)):
+        d_coefficients, d_x = row
+        def pick(c, v, output=output):
+            return programs.horner_and_slope(list(c), v)[output]
+        assert np.allclose(d_coefficients, central_at(pick, (np.array(coefficients), x), 0, ()))
+        assert d_x == pytest.approx(float(central_at(pick, (np.array(coefficients), x), 1, ())))
+
+
+def test_jacobian_of_a_method_calling_methods_of_self():
+    """jacobian(POLY.loss) read the method's function alone and refused `self.value(...)`;
+    it now reads it specialised on its class, as grad does."""
+    program = BY_NAME["hunt1-loss"]
+    ours = jacobian(program.function, wrt="coeffs")(*program.args)
+    assert np.allclose(ours, grad(program.function, wrt="coeffs")(*program.args))

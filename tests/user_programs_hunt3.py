@@ -200,3 +200,36 @@ def nested_helpers(x, y):
     def outer(u, v):
         return inner(u) + inner(v) * u
     return outer(x, y) + outer(y, x)
+
+
+# --- the bugs this hunt fixed --------------------------------------------------------
+
+def shifted_square(x):
+    """`x += 1.0` writes into the caller's array: vjp must take its pullback at the
+    point given, not at the array the call wrote into."""
+    x += 1.0
+    x *= x
+    return np.sum(x)
+
+
+def calls_shifted_square(x):
+    return shifted_square(x) * 2.0
+
+
+def add_then_double(a, b):
+    a += b
+    a *= 2.0
+    return a
+
+
+def scalar_caller(x, y):
+    """A helper doing `a += b` on numbers: not a write into the caller's values."""
+    return math.sin(add_then_double(x, y)) + x
+
+
+def horner_and_slope(coefficients, x):
+    value, slope = 0.0, 0.0
+    for c in coefficients:
+        slope = slope * x + value
+        value = value * x + c
+    return value, slope

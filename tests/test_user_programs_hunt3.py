@@ -13,10 +13,10 @@ import inspect
 import numpy as np
 import pytest
 
-from s2sdiff import (S2SDiffError, derivative, grad, hessian, jacobian, jvp, value_and_grad,
+from s2sdiff import (S2SDiffError, grad, hessian, hvp, jacobian, jvp, value_and_grad,
                      vjp)
 from s2sdiff.api import resolve_wrt
-from differences import at, central_at, leaves
+from differences import central_at, leaves
 import user_programs_hunt as hunt1
 import user_programs_hunt2 as hunt2
 import user_programs_hunt3 as programs
@@ -501,3 +501,21 @@ def test_jacobian_of_a_method_calling_methods_of_self():
     program = BY_NAME["hunt1-loss"]
     ours = jacobian(program.function, wrt="coeffs")(*program.args)
     assert np.allclose(ours, grad(program.function, wrt="coeffs")(*program.args))
+
+
+@pytest.mark.parametrize("function, primals, tangents", [
+    (hunt1.fast_power, (1.3, 7), (1.0, 0)), (hunt1.power_times_exponent, (1.3, 0.7), (1.0, 0.5)),
+    (hunt2.recursion_depth, (0.5, 3), (1.0, 0))])
+def test_hvp_of_a_recursive_function(function, primals, tangents):
+    """Reverse mode over the jvp of a function calling itself: the pullback's recursive
+    call passed the pair of cotangents (value, tangent) as one argument (a TypeError,
+    reported as 'generated from code that has changed')."""
+    ours = hvp(function, primals, tangents)
+    params = list(inspect.signature(function).parameters)
+    floats = [k for k, p in enumerate(primals) if isinstance(p, float)]
+    gradient = grad(function, wrt=tuple(params[k] for k in floats))
+    h = 1e-5
+    up = [p + h * t if k in floats else p for k, (p, t) in enumerate(zip(primals, tangents))]
+    down = [p - h * t if k in floats else p for k, (p, t) in enumerate(zip(primals, tangents))]
+    theirs = (np.array(gradient(*up)) - np.array(gradient(*down))) / (2 * h)
+    assert np.allclose([ours[k] for k in floats], theirs, rtol=1e-6, atol=1e-6)

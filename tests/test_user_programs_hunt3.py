@@ -519,3 +519,17 @@ def test_hvp_of_a_recursive_function(function, primals, tangents):
     down = [p - h * t if k in floats else p for k, (p, t) in enumerate(zip(primals, tangents))]
     theirs = (np.array(gradient(*up)) - np.array(gradient(*down))) / (2 * h)
     assert np.allclose([ours[k] for k in floats], theirs, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["numba", "jax"])
+@pytest.mark.parametrize("name", ["hunt1-mlp_dict_params", "hunt1-dataclass_loss",
+                                  "hunt2-dict_get_with_default"])
+def test_backends_refuse_tree_parameters_naming_the_backend(name, backend):
+    """grad(f, backend=...) of a function reading a dict or dataclass parameter said
+    `params.values(...)` or `model.weight` is not supported, which the default backend
+    supports: the refusal now says the backend takes numbers and arrays, not trees."""
+    program = BY_NAME[name]
+    with pytest.raises(S2SDiffError, match=f"backend='{backend}' differentiates numbers and "
+                                           f"arrays, not trees") as caught:
+        grad(program.function, wrt=program.wrt, backend=backend)
+    assert caught.value.lineno is not None and "user_programs_hunt" in caught.value.filename

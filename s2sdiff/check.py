@@ -45,9 +45,7 @@ EPS = np.finfo(float).eps
 # Generated code carries float literals (ln 2, 2/sqrt(pi), the seed 1.0), exact only to
 # about 1e-16; a wrong partial is off by far more than this.
 NUMERIC_TOLERANCE = 1e-12
-# expression nodes past which verify stops: SymPy's trees of long unrolled loops grow
-# exponentially, and simplifying or evaluating them would take minutes
-VERIFY_SIZE_LIMIT = 60000
+VERIFY_SIZE_LIMIT = 60000     # nodes: trees of unrolled loops grow exponentially in SymPy
 
 
 # finite differences -------------------------------------------------------------

@@ -189,14 +189,18 @@ def test_each_family_is_judged(summary):
 
 def test_every_program_is_judged(summary):
     """Finite differences judge every program not near a branch switch; SymPy may give up
-    on a rare program (its automatic evaluation can take a minute), nothing else fails."""
+    on a rare program (its automatic evaluation can take a minute), and on a rare one the
+    function is too rough for two step sizes of central differences to agree
+    (``sin(exp(x * y))`` with a gradient of 1e7): no oracle judges those, nothing else
+    fails."""
     failures = [e for o in summary.oracle_errors for e in o.oracle_errors]
     timeouts = [e for e in failures if "OracleTimeout" in e]
-    assert len(timeouts) <= 3, failures
-    assert failures == timeouts, listed(summary.oracle_errors)
+    rough = [e for e in failures if e.startswith("fd: the steps") and "disagree" in e]
+    assert len(timeouts) + len(rough) <= 3, failures
+    assert sorted(failures) == sorted(timeouts + rough), listed(summary.oracle_errors)
     stopped = len(summary.errors) + len(summary.mismatches)   # checking stops at a finding
     assert summary.oracles["fd"] + summary.oracles["complex step"] + len(summary.refused) \
-        + summary.skipped_near_kinks + stopped >= summary.programs
+        + summary.skipped_near_kinks + stopped + len(rough) >= summary.programs
 
 
 def test_float_arguments_give_float_gradients(summary):

@@ -56,7 +56,7 @@ from .. import numpy_definitions, control
 from ..names import Namer
 from ..parse import parse
 from .inline_folds import fold_none_tests, hashable
-from .user_functions import is_helper
+from ..user_functions import is_helper
 from .statements import Normalizer
 from .. import methods
 
@@ -262,7 +262,7 @@ class _Inliner:
                              f"call it from code without NumPy calls.")
         parsed = methods.rewrite(parse(helper))     # a method's self.m(x) (methods.py)
         node = parsed.node
-        label = node.name if node.name.isidentifier() else "helper"
+        label = node.name.strip("_") or "helper" if node.name.isidentifier() else "helper"
         what = f"your function `{label}`"
         args = node.args
         if args.vararg or args.kwarg:

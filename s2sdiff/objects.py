@@ -33,7 +33,7 @@ import inspect
 import types
 
 from .attribute_methods import _order, chain_of, class_tests, classes, key_for, label, \
-    mangled, plain_getattribute, read_path
+    mangled, plain_getattribute, read_path, sub_key
 from .user_functions import is_helper
 
 MARK = "s2sdiff_object"          # on the ``type(AFFINE)`` call: (name, class, attributes)
@@ -42,14 +42,21 @@ MARK = "s2sdiff_object"          # on the ``type(AFFINE)`` call: (name, class, a
 def rewrite(parsed, cls, me):
     """``parsed`` with the calls of methods of outside objects, and ``self(x)`` (``me`` the
     instance parameter of a function specialised on ``cls``), rewritten in place."""
-    bound = _bound(parsed.node)
-    _Calls(parsed, cls, me, bound).visit(parsed.node)
-    parsed.forget_nodes()
+    calls = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Call)]   # no recursion
+    if calls:
+        rewriter = _Calls(parsed, cls, me, _bound(parsed.node))
+        for call in calls:
+            rewriter.visit_Call(call)
+        parsed.forget_nodes()
     return parsed
 
 
 def _bound(node):
-    names = set()
+    """The names bound anywhere in the function ``node`` (found once per tree)."""
+    known = getattr(node, "s2sdiff_bound", None)
+    if known is not None:
+        return known
+    names = node.s2sdiff_bound = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
             names.add(sub.id)
@@ -73,12 +80,12 @@ def _user_method(cls, name):
     return found if is_helper(function) else None
 
 
-class _Calls(ast.NodeTransformer):
+class _Calls:
     def __init__(self, parsed, cls, me, bound):
         self.parsed, self.cls, self.me, self.bound = parsed, cls, me, bound
 
     def visit_Call(self, node):
-        self.generic_visit(node)
+        """Rewrite the call ``node`` in place."""
         func = node.func
         path = chain_of(func, self.me) if self.me is not None else None
         if path is not None:              # self(x), self.l1(x): self.__call__(x) (methods.py)
@@ -93,17 +100,25 @@ class _Calls(ast.NodeTransformer):
             owner, name = func.value, func.attr
         else:
             return node
-        if owner.id in self.bound or owner.id == self.me:
-            return node
-        obj = self.parsed.lookup(owner.id, None)
-        if obj is None or isinstance(obj, (type, types.ModuleType)):
-            return node
-        cls = type(obj)
-        found = _user_method(cls, name)
-        own = getattr(obj, "__dict__", None)
-        if found is None or (isinstance(own, dict) and name in own) \
-                or not plain_getattribute(cls):
-            return node
+        passed = {param: (cls, dict(per_method)) for param, cls, per_method
+                  in getattr(self.parsed.func, "__s2sdiff_objects__", ())}
+        if owner.id in passed:            # a parameter's (object_parameters.py)
+            cls, per_method = passed[owner.id]
+            found = _user_method(cls, name) if name in per_method else None
+            if found is None:
+                return node
+        else:
+            if owner.id in self.bound or owner.id == self.me:
+                return node
+            obj = self.parsed.lookup(owner.id, None)
+            if obj is None or isinstance(obj, (type, types.ModuleType)):
+                return node
+            cls = type(obj)
+            found = _user_method(cls, name)
+            own = getattr(obj, "__dict__", None)
+            if found is None or (isinstance(own, dict) and name in own) \
+                    or not plain_getattribute(cls):
+                return node
         call = f"`{ast.unparse(func)}(...)`"
         if isinstance(found, property):
             raise self.refuse(node, f"call of the property {call} of an object",
@@ -115,16 +130,19 @@ class _Calls(ast.NodeTransformer):
         if self.parsed.lookup("type", None) is not type:
             raise self.refuse(node, f"method call {call} where `type` is rebound",
                               "Do not rebind the name `type` in the module.")
-        function = found.__func__ if isinstance(found, staticmethod) else found
-        attributes = key_for(function, obj) if isinstance(found, types.FunctionType) else ()
+        if owner.id in passed:
+            attributes = passed[owner.id][1][name]
+        else:
+            attributes = key_for(found, obj) if isinstance(found, types.FunctionType) else ()
         owner_type = ast.Call(ast.Name("type", ast.Load()), [ast.Name(owner.id, ast.Load())], [])
         owner_type.s2sdiff_instance = owner.id          # methods.instance_call reads it
         setattr(owner_type, MARK, (owner.id, cls, attributes))   # what was resolved
-        args = list(node.args)
         if isinstance(found, types.FunctionType):
-            args.insert(0, ast.Name(owner.id, ast.Load()))
-        new = ast.Call(ast.Attribute(owner_type, name, ast.Load()), args, node.keywords)
-        return ast.fix_missing_locations(ast.copy_location(new, node))
+            node.args.insert(0, ast.copy_location(ast.Name(owner.id, ast.Load()), owner))
+        node.func = ast.copy_location(ast.Attribute(owner_type, name, ast.Load()), func)
+        for part in (owner_type, owner_type.func, *owner_type.args):
+            ast.copy_location(part, owner)
+        return node
 
     def refuse(self, node, what, hint):
         return self.parsed.error(
@@ -167,17 +185,30 @@ def _mark_inlined(parsed, func):
     while isinstance(owner, ast.Attribute):
         path.append(owner.attr)
         owner = owner.value
-    if not isinstance(owner, ast.Name) or owner.id in _bound(parsed.node):
-        return None
-    obj = parsed.lookup(owner.id, None)
-    if obj is None or isinstance(obj, (type, types.ModuleType)):
-        return None
-    obj = read_path(obj, tuple(reversed(path)))
-    found = _user_method(type(obj), func.attr)
+    path = tuple(reversed(path))
+    passed = {param: (cls, per_method) for param, cls, per_method
+              in getattr(parsed.func, "__s2sdiff_objects__", ())}
+    if isinstance(owner, ast.Name) and owner.id in passed:     # a parameter's object
+        cls, per_method = passed[owner.id]
+        every = tuple(sorted({entry for _, attributes in per_method for entry in attributes},
+                             key=lambda entry: _order(entry[0])))
+        cls = cls if not path else {p: c for p, c, _ in every}.get(path)
+        found = _user_method(cls, func.attr) if cls is not None else None
+        attributes = sub_key(every, path) if path else every
+    else:
+        if not isinstance(owner, ast.Name) or owner.id in _bound(parsed.node):
+            return None
+        obj = parsed.lookup(owner.id, None)
+        if obj is None or isinstance(obj, (type, types.ModuleType)):
+            return None
+        obj = read_path(obj, path)
+        cls, found = type(obj), _user_method(type(obj), func.attr)
+        attributes = key_for(found, obj) if isinstance(found, types.FunctionType) else ()
     if not isinstance(found, (types.FunctionType, staticmethod)):
         return None
-    attributes = key_for(found, obj) if isinstance(found, types.FunctionType) else ()
-    mark = (ast.unparse(func.value.args[0]), type(obj), attributes)
+    if not isinstance(found, types.FunctionType):
+        attributes = ()
+    mark = (ast.unparse(func.value.args[0]), cls, attributes)
     setattr(func.value, MARK, mark)
     return mark
 

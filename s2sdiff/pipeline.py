@@ -52,8 +52,8 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
-    tree_helpers, trees
+from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, \
+    object_parameters, tree_flatten, tree_helpers, trees
 from .emit import Later, compile_listing
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
@@ -155,20 +155,28 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
 
 
 def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=False,
-                       checkpoint=None, has_aux=False):
+                       checkpoint=None, has_aux=False, follow_objects=True):
     """What ``grad``/``value_and_grad`` return for ``func``: a ``trees.TreeDispatcher``
     when its body reads a parameter as a tree (``trees.candidates``), the generated
     function otherwise; cached like ``generate``'s."""
     origin = getattr(func, "__s2sdiff_origin__", None)
-    tree_params, parsed = (), None
+    tree_params, parsed, objects = (), None, {}
     if origin is None and isinstance(func, types.FunctionType):
         with firewall(func), collection_paused():
             try:
                 parsed = parse(func)
             except S2SDiffError:
                 parsed = None                # generate() raises it where it belongs
-            if parsed is not None:
+            if parsed is not None and follow_objects:
+                objects = object_parameters.called(parsed, wrt_names)
+            if parsed is not None and not objects:
                 tree_params = sorted(tree_helpers.tree_parameters(parsed, wrt_names))
+    if objects:             # model.loss(x), model a parameter: per class (object_parameters)
+        return _remember(object_parameters.dispatcher(
+            _cache.setdefault(func, weakref.WeakValueDictionary()), func, kind, objects,
+            (kind, tuple(wrt_names), single, optimize, explain, checkpoint, has_aux),
+            lambda variant: generate_for_trees(variant, kind, wrt_names, single, optimize,
+                                               explain, checkpoint, has_aux, False)))
     if not tree_params:
         _handoff.parsed = (func, parsed)
         try:
@@ -457,7 +465,8 @@ class Renewal:
 
     def __call__(self, *args, **kwargs):
         check_instance(self.options[0], args)     # a method's instance (methods.py)
-        other = instance_variant(self.options[0], args)   # its attributes' classes changed
+        other = instance_variant(self.options[0], args) or object_parameters.other_variant(
+            self.options[0], args, kwargs)    # its attributes' classes, objects passed changed
         if other is not None:
             return generate(other, *self.options[1:], layout=self.layout,
                             checkpoint=self.checkpoint, has_aux=self.has_aux)(*args, **kwargs)

@@ -419,9 +419,11 @@ def holds(func, spelling, callee):
     """Whether ``type(self).m`` or ``super(C, type(self)).m`` (``spelling``) still reads
     ``callee`` from the class ``func`` is specialised on (``parse.current``)."""
     cls, me = class_of(func), instance_call(spelling)
+    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
+    if objects.marked(spelling) is not None:        # type(AFFINE).m (objects.py)
+        return objects.holds(_Names(func, cells), func, spelling, callee)
     if cls is None or me is None:
         return False
-    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
     found = _lookup(_Names(func, cells), cls, me, spelling)
     if isinstance(found, staticmethod):
         found = found.__func__

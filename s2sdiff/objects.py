@@ -254,3 +254,36 @@ def _on(test, node):
         def visit_Name(self, name):
             return copy.deepcopy(node) if name.id == "self" else name
     return Swap().visit(test)
+
+
+def changed(parsed, guards):
+    """Whether an object whose methods the code calls (``guards`` of ``emit``) is now of
+    another class, or is a parameter's (whose class ``Renewal`` checks): a dispatcher that
+    cannot read the object's data asks for the code again instead."""
+    args = parsed.node.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for spelling, _ in guards:
+        mark = marked(spelling)
+        if mark is None:
+            continue
+        root, *path = mark[0].split(".")
+        if root in params:
+            return True
+        value = read_path(parsed.lookup(root, None), tuple(path))
+        if type(value) is not mark[1]:
+            return True
+    return False
+
+
+def holds(names, func, spelling, callee):
+    """Whether ``type(AFFINE).m`` (``spelling``) still calls ``callee``, for the code
+    ``func`` (``parse.current``): the object the name holds has the class it was resolved
+    for (a parameter's: checked when the code runs), which still defines ``m`` as it."""
+    text, cls, _ = marked(spelling)
+    root, *path = text.split(".")
+    code = func.__code__
+    if root not in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
+        if type(read_path(names.lookup(root, None), tuple(path))) is not cls:
+            return False
+    found = inspect.getattr_static(cls, spelling.attr, None)
+    return (found.__func__ if isinstance(found, staticmethod) else found) is callee

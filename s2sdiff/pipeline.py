@@ -53,8 +53,8 @@ import types
 import weakref
 
 from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, \
-    object_parameters, tree_flatten, tree_helpers, trees
-from .emit import Later, compile_listing
+    object_parameters, objects, tree_flatten, tree_helpers, trees
+from .emit import Later, compile_listing, guarded_calls
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -375,7 +375,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                  program.params, specialise, free_data(program), parsed,
                                  program.parameter_reads, flat=bool(layout),
-                                 missing=_other_attributes(func, renewal))
+                                 missing=_other_attributes(func, renewal, program))
     dispatched.append(result)
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
@@ -384,12 +384,13 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     return result
 
 
-def _other_attributes(func, renewal):
-    """``missing`` of the dispatcher of a method calling methods of attributes: an
-    instance whose attributes are of other classes goes to the code for them (through
+def _other_attributes(func, renewal, program):
+    """``missing`` of the dispatcher: an instance whose attributes are of other classes,
+    an object of another class (``objects.changed``), goes to the code for them (through
     ``renewal``, which checks it); any other missing attribute is the user's error."""
     def missing(args, error):
-        if instance_variant(func, args) is None:
+        if instance_variant(func, args) is None and not objects.changed(
+                program.parsed, guarded_calls(program)):
             raise error
         return renewal(*args)
     return missing

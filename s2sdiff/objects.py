@@ -22,9 +22,12 @@ as ``self.m(x)`` is for a bound method (``methods.py``):
   followed; when one fails the code is generated again for the object the name holds now
   (another class: its methods; no such method: the usual refusal);
 * only objects of the user's own classes (the method's source in the user's files), whose
-  class has no ``__getattribute__`` written in Python, are followed; a classmethod or a
-  property called is refused at the line of the call; a name bound in the function (a
-  parameter, a local) is not an object read from outside and is left alone.
+  class has no ``__getattribute__`` written in Python, are followed; a classmethod called
+  is refused at the line of the call; a property giving a function, an instance
+  attribute holding one, are called as any name is (the function they give is
+  followed); a name bound in the function (a local) is not an object read from outside
+  and is left alone; a parameter is followed when ``object_parameters`` made the
+  function for the class of its argument (``__s2sdiff_objects__``).
 """
 
 import ast
@@ -71,11 +74,11 @@ def _bound(node):
 
 def _user_method(cls, name):
     """What ``cls`` defines for ``name`` when s2sdiff can follow it: a plain function or a
-    staticmethod of the user's, or a classmethod or property (refused); else None."""
+    staticmethod of the user's, or a classmethod (refused); else None (a property giving
+    a function: the callee it gives, as for any name, ``parse.current``)."""
     found = inspect.getattr_static(cls, name, None)
-    if isinstance(found, (classmethod, property)):
-        inner = found.__func__ if isinstance(found, classmethod) else found.fget
-        return found if is_helper(inner) else None
+    if isinstance(found, classmethod):
+        return found if is_helper(found.__func__) else None
     function = found.__func__ if isinstance(found, staticmethod) else found
     return found if is_helper(function) else None
 
@@ -120,9 +123,6 @@ class _Calls:
                     or not plain_getattribute(cls):
                 return node
         call = f"`{ast.unparse(func)}(...)`"
-        if isinstance(found, property):
-            raise self.refuse(node, f"call of the property {call} of an object",
-                              "Read the property into a variable first, or make it a method.")
         if isinstance(found, classmethod):
             raise self.refuse(node, f"call of the classmethod {call}",
                               f"Make `{name}` a plain method or a staticmethod, or a "

@@ -199,9 +199,9 @@ def _mark_inlined(parsed, func):
         if not isinstance(owner, ast.Name) or owner.id in _bound(parsed.node):
             return None
         obj = parsed.lookup(owner.id, None)
-        if obj is None or isinstance(obj, (type, types.ModuleType)):
+        if obj is None or isinstance(obj, type) or isinstance(obj, types.ModuleType) and not path:
             return None
-        obj = read_path(obj, path)
+        obj = read_path(obj, path)           # helpers.OBJ: a helper's object, inlined
         cls, found = type(obj), _user_method(type(obj), func.attr)
         attributes = key_for(found, obj) if isinstance(found, types.FunctionType) else ()
     if not isinstance(found, (types.FunctionType, staticmethod)):
@@ -222,7 +222,8 @@ def entry_tests(parsed, guards):
         mark = marked(spelling)
         if mark is None:
             continue
-        name, cls, attributes = mark
+        _, cls, attributes = mark
+        name = ast.unparse(spelling.value.args[0])     # as inlining renamed it
         _, names, known = objects.setdefault(name, (cls, set(), {}))
         names.add(spelling.attr)
         for path, klass, called in attributes:
@@ -266,10 +267,10 @@ def changed(parsed, guards):
         mark = marked(spelling)
         if mark is None:
             continue
-        root, *path = mark[0].split(".")
-        if root in params:
+        root, path = _chain(spelling)
+        if root is None or root in params:
             return True
-        value = read_path(parsed.lookup(root, None), tuple(path))
+        value = read_path(parsed.lookup(root, None), path)
         if type(value) is not mark[1]:
             return True
     return False
@@ -279,11 +280,21 @@ def holds(names, func, spelling, callee):
     """Whether ``type(AFFINE).m`` (``spelling``) still calls ``callee``, for the code
     ``func`` (``parse.current``): the object the name holds has the class it was resolved
     for (a parameter's: checked when the code runs), which still defines ``m`` as it."""
-    text, cls, _ = marked(spelling)
-    root, *path = text.split(".")
+    _, cls, _ = marked(spelling)
+    root, path = _chain(spelling)
     code = func.__code__
     if root not in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]:
-        if type(read_path(names.lookup(root, None), tuple(path))) is not cls:
+        if root is None or type(read_path(names.lookup(root, None), path)) is not cls:
             return False
     found = inspect.getattr_static(cls, spelling.attr, None)
     return (found.__func__ if isinstance(found, staticmethod) else found) is callee
+
+
+def _chain(spelling):
+    """``(root name, path)`` of the object of ``type(AFFINE.l1).m`` (``spelling``):
+    ``("AFFINE", ("l1",))``; ``(None, ())`` for another expression."""
+    node, path = spelling.value.args[0], []
+    while isinstance(node, ast.Attribute):
+        path.append(node.attr)
+        node = node.value
+    return (node.id, tuple(reversed(path))) if isinstance(node, ast.Name) else (None, ())

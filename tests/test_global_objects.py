@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+import global_object_helpers
 from differences import central
 from s2sdiff import derivative, grad, hessian, jvp, value_and_grad
 from s2sdiff.errors import S2SDiffError, UnsupportedError
@@ -430,3 +431,25 @@ def test_the_dataclass_the_hint_suggests_is_differentiated():
     residual = 0.5 * 2.0 + 0.1 - 1.0
     assert g.w == pytest.approx(2 * residual * 2.0, rel=1e-12)
     assert g.b == pytest.approx(2 * residual, rel=1e-12)
+
+
+# an object of another module, through a helper of that module ----------------------------
+
+def calls_a_helper_of_another_module(x):
+    return np.sum(np.sin(x)) + global_object_helpers.helper(x)
+
+
+def test_an_object_of_the_module_of_an_inlined_helper():
+    f = calls_a_helper_of_another_module
+    g = grad(f)
+    close_to_central(f, X, g(X))
+    assert "type(global_object_helpers.OBJECT) is not" in g.source
+    old = global_object_helpers.OBJECT
+    try:
+        global_object_helpers.OBJECT.a = np.array([2.0, 0.0, 1.0])
+        close_to_central(f, X, g(X))
+        global_object_helpers.OBJECT = global_object_helpers.Scale(np.array([5.0, 0.0, 1.0]))
+        close_to_central(f, X, g(X))
+    finally:
+        old.a = np.array([1.0, 2.0, 3.0])
+        global_object_helpers.OBJECT = old

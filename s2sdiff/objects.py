@@ -86,6 +86,8 @@ def _user_method(cls, name):
 class _Calls:
     def __init__(self, parsed, cls, me, bound):
         self.parsed, self.cls, self.me, self.bound = parsed, cls, me, bound
+        self.passed = {param: (klass, dict(per_method)) for param, klass, per_method
+                       in getattr(parsed.func, "__s2sdiff_objects__", ())}
 
     def visit_Call(self, node):
         """Rewrite the call ``node`` in place."""
@@ -103,8 +105,7 @@ class _Calls:
             owner, name = func.value, func.attr
         else:
             return node
-        passed = {param: (cls, dict(per_method)) for param, cls, per_method
-                  in getattr(self.parsed.func, "__s2sdiff_objects__", ())}
+        passed = self.passed
         if owner.id in passed:            # a parameter's (object_parameters.py)
             cls, per_method = passed[owner.id]
             found = _user_method(cls, name) if name in per_method else None

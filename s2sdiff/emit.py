@@ -326,7 +326,8 @@ def compile_listing(listing):
     if renew is not None:
         for spelling, callee in guarded_calls(program):
             base = spelling.attr if isinstance(spelling, ast.Attribute) else spelling.id
-            name = program.namer.fresh(f"{base.strip('_') or base}_differentiated")
+            base = base.strip("_") if base.endswith("__") else base     # __call__: call
+            name = program.namer.fresh(f"{base}_differentiated")
             injected[name] = callee
             guards.append((spelling, name))
         guards = objects.entry_tests(parsed, guards) + guards   # type(AFFINE) is not Affine

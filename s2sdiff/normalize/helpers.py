@@ -262,7 +262,8 @@ class _Inliner:
                              f"call it from code without NumPy calls.")
         parsed = methods.rewrite(parse(helper))     # a method's self.m(x) (methods.py)
         node = parsed.node
-        label = node.name.strip("_") or "helper" if node.name.isidentifier() else "helper"
+        label = node.name if node.name.isidentifier() else "helper"
+        label = label.strip("_") or "helper" if label.endswith("__") else label  # __call__
         what = f"your function `{label}`"
         args = node.args
         if args.vararg or args.kwarg:

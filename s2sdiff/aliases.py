@@ -83,12 +83,14 @@ def _may_write(step):
     return key == _DISPLAY or key == _CALL and isinstance(step.callee, types.FunctionType)
 
 
-def writes_arguments(func):
+def writes_arguments(func, augmented=False):
     """The parameters of the user's function ``func`` whose list or array it may write
-    into (directly, through an alias, or by passing it on), in order."""
+    into (directly, through an alias, or by passing it on), in order.  ``augmented``:
+    also those it may write into by ``v += e`` (in place when the caller passes an
+    array, a new value when a number; the summary does not know which)."""
     with _lock:
         if func in _summaries:
-            return _summaries[func]
+            return _summaries[func][augmented]
     active = _local.__dict__.setdefault("active", set())
     key = func.__code__
     if key in active:                   # recursion: what the body writes is found there
@@ -99,13 +101,22 @@ def writes_arguments(func):
         analysis = _Analysis(program, None, summary=True)
         analysis.run()
         written = tuple(p for p in program.params if analysis.written_params.get(p))
+        loose = tuple(p for p in program.params
+                      if p in written or p in analysis.augmented_params)
     except S2SDiffError:
-        written = ()                     # its own generation reports what is wrong
+        written = loose = ()             # its own generation reports what is wrong
     finally:
         active.discard(key)
     with _lock:
-        _summaries[func] = written
-    return written
+        _summaries[func] = (written, loose)
+    return _summaries[func][augmented]
+
+
+def _parameters(func):
+    try:
+        return list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return []
 
 
 def _returns_new_values(func):
@@ -176,6 +187,7 @@ class _Analysis(Messages):
         self.objects = {}                # key -> _Object
         self.containers = set()          # names indexed, iterated or written into
         self.written_params = {}
+        self.augmented_params = set()    # summary: written by `v += e` if given an array
 
     # kinds ------------------------------------------------------------------------
 
@@ -475,6 +487,9 @@ class _Analysis(Messages):
             self._check_write(step, index, loop, written, {step.target}, step.args[0].id)
         elif step.augmented and isinstance(step.args[0], ast.Name):
             old = step.args[0].id
+            if self.summary:
+                self.augmented_params.update(o.param for o in self.atom(step.args[0])
+                                             if o.param is not None)
             written = {o for o in self.atom(step.args[0]) if o.mutable}
             if isinstance(step.value, ast.BinOp) and self._list(step.args[0]):
                 self.refuse_list_arithmetic(step, step.args[0])
@@ -545,14 +560,16 @@ class _Analysis(Messages):
         return lineage
 
     def _check_call(self, step):
+        if self.summary:
+            loose = writes_arguments(step.callee, augmented=True)
+            for param, arg in zip(_parameters(step.callee), step.args):
+                if param in loose:
+                    self.augmented_params.update(o.param for o in self.reach(self.atom(arg))
+                                                 if o.param is not None)
         written = writes_arguments(step.callee)
         if not written:
             return
-        try:
-            params = list(inspect.signature(step.callee).parameters)
-        except (TypeError, ValueError):
-            return
-        for param, arg in zip(params, step.args):
+        for param, arg in zip(_parameters(step.callee), step.args):
             if param in written and any(o.mutable or self.kinds is None
                                         for o in self.reach(self.atom(arg))):
                 if self.summary:

@@ -21,8 +21,8 @@ import numpy as np
 from . import aliases, backends, pipeline, trees
 from .methods import for_bound_method
 from .reverse import schedules
-from .errors import ArgumentError, S2SDiffError
-from .tree_calls import TreeCall, snapshot
+from .errors import ArgumentError, S2SDiffError, UnsupportedError
+from .tree_calls import TreeCall, reads_trees, snapshot
 from .typing import (Backend, Checkpoint, GeneratedFunction, P, Primals, Pullback, Transform,
                      Wrt)
 
@@ -123,8 +123,21 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
                                       has_aux=has_aux)
         return types.MethodType(generated, func.__self__)
     if backend != "python":
-        return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
-                                 backend=backend)
+        try:
+            return pipeline.generate(func, kind, wrt_names, single, optimize, explain,
+                                     backend=backend)
+        except S2SDiffError as refusal:
+            if not reads_trees(func, wrt_names):
+                raise
+            raise UnsupportedError(        # the construct is the default backend's tree code
+                f"backend={backend!r} differentiates numbers and arrays, not trees: "
+                f"{_name(func)} reads a parameter as a tree (dict, list, tuple or dataclass), "
+                f"which only the default backend takes apart ({refusal.message})",
+                construct=f"tree parameter under backend={backend!r}",
+                filename=refusal.filename, lineno=refusal.lineno,
+                source_line=refusal.source_line,
+                hint="Drop backend= (the default backend takes trees), or pass the leaves "
+                     "as separate parameters.") from None
     if kind in ("grad", "value_and_grad", "derivative"):
         return pipeline.generate_for_trees(func, kind, wrt_names, single, optimize, explain,
                                            checkpoint=checkpoint, has_aux=has_aux)
@@ -303,7 +316,8 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
     original = getattr(f, "__s2sdiff_origin__", f)
     outputs = generated.__s2sdiff_outputs__
     primals = _every_parameter(original, primals)
-    written = aliases.writes_arguments(original) if inspect.isfunction(original) else ()
+    written = aliases.writes_arguments(original, augmented=True) \
+        if inspect.isfunction(original) else ()
     if written:      # f writes into an argument: the pullback must see the primals given
         params = _parameter_names(original)
         value = _call(original, [copy.deepcopy(p) if i < len(params) and params[i] in written

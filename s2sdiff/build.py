@@ -394,7 +394,8 @@ class Namespace:
 
     A few names are spelled inline rather than called, because the module has no such
     function or because the inline form is what a person would write:
-    ``m.sign(x)`` is ``1 if x > 0 else -1 if x < 0 else 0 * x`` (0 at 0, NaN at NaN),
+    ``m.sign(x)`` is ``1.0 if x > 0 else -1.0 if x < 0 else 0 * x`` (0 at 0, NaN at NaN;
+    floats on every path, so code differentiated again keeps one dtype per name),
     ``m.indicator(c)`` is the comparison ``c`` itself (a bool multiplies like 0 or 1), or
     with ``nan=v`` the comparison unless ``v`` is NaN, and then ``v`` (a NaN stays NaN),
     and ``m.where(c, a, b)`` is ``a if c else b``.
@@ -402,7 +403,7 @@ class Namespace:
     >>> x, out = Expr.name("x"), Expr.name("out")
     >>> m = Namespace("math")
     >>> str(m.sign(x))
-    '1 if x > 0 else -1 if x < 0 else 0 * x'
+    '1.0 if x > 0 else -1.0 if x < 0 else 0 * x'
     >>> str(m.indicator(x >= out, nan=out))
     'x >= out if out == out else out'
     """
@@ -479,4 +480,4 @@ class Namespace:
 
     @staticmethod
     def sign(x):
-        return Namespace.where(x > 0, 1, Namespace.where(x < 0, -1, 0 * x))
+        return Namespace.where(x > 0, 1.0, Namespace.where(x < 0, -1.0, 0 * x))

@@ -11,6 +11,7 @@ runs once per entry (``array_jacobians``); tree parameters give trees of blocks
 
 import functools
 import inspect
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -19,6 +20,7 @@ from . import array_jacobians, custom
 from .api import (_call, _check_per_parameter, _decorator, _generate, _name,
                   _named_parameters, _parameter_names, derivative, grad, resolve_wrt)
 from .listing import has_blocks_or_calls
+from .methods import for_bound_method
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
 from .ir import is_array_program
 from .normalize import normalize
@@ -55,8 +57,17 @@ def _jacobian_layout(f: Callable[..., Any], columns: Callable[..., Any]) -> Call
     parameters), mirroring ``grad``'s conventions."""
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
-        return np.array(columns(*args, **kwargs), dtype=float)[()]
+        return _stacked(columns(*args, **kwargs))
     return jacobian_at
+
+
+def _stacked(blocks: Any) -> Any:
+    """``blocks`` as one float array; blocks of different shapes (the gradient of a list
+    parameter beside a number's) as nested tuples of arrays, as NumPy code lays them out."""
+    try:
+        return np.array(blocks, dtype=float)[()]
+    except ValueError:                      # ragged: np.array cannot stack them
+        return tuple(_stacked(block) for block in blocks)
 
 
 def _for_trees(f: Callable[..., Any], wrt: Wrt,
@@ -212,15 +223,40 @@ def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
 
 
 def _jacobian_auto(f: Callable[..., Any], wrt: Wrt, names: list[str]) -> Any:
-    with firewall(f):            # a bound method: its function's program (self is data)
-        program = normalize(parse(getattr(f, "__s2sdiff_origin__", getattr(f, "__func__", f))))
+    with firewall(f):            # a bound method: its function's program (self is data),
+        if inspect.ismethod(f) and isinstance(f.__func__, types.FunctionType):
+            source = for_bound_method(f)     # specialised on its class, as grad reads it
+        else:
+            source = getattr(f, "__s2sdiff_origin__", getattr(f, "__func__", f))
+        program = normalize(parse(source))
     if any(custom.is_vjp(step) for step in program.steps):
         return jacrev(f, wrt=wrt)       # a custom_vjp rule defines reverse mode only
     if is_array_program(program):
         return _jacobian_by_sizes(f, wrt, names, program.returns_tuple)
-    preferred, other = (jacfwd, jacrev) if len(names) <= len(program.outputs) \
-        else (jacrev, jacfwd)
-    return _runnable(lambda mode: mode(f, wrt=wrt), preferred, other)
+    if len(names) > len(program.outputs):
+        return _runnable(lambda mode: mode(f, wrt=wrt), jacrev, jacfwd)
+    forward = _runnable(lambda mode: mode(f, wrt=wrt), jacfwd, jacrev)
+    return _reverse_for_lists(f, wrt, names, forward)
+
+
+def _reverse_for_lists(f: Callable[..., Any], wrt: Wrt, names: list[str],
+                       forward: Any) -> Any:
+    """``forward``, but ``jacrev`` at a call that passes a list or tuple for a parameter
+    of ``names``: scalar code that hands it on to a helper is only known to take a list
+    when called (forward mode refuses lists: one derivative per element)."""
+    reverse: list[Any] = []
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        params, values = _bound_values(f, args, kwargs)
+        if any(isinstance(values[params.index(n)], (list, tuple)) for n in names):
+            if not reverse:
+                reverse.append(jacrev(f, wrt=wrt))
+            return reverse[0](*args, **kwargs)
+        return forward(*args, **kwargs)
+
+    jacobian_at.source = forward.source  # type: ignore[attr-defined]
+    return jacobian_at
 
 
 def _runnable(attempt: Callable[[Any], Any], preferred: Any, other: Any) -> Any:

@@ -397,6 +397,13 @@ def _adds_at(stmt):
     return None
 
 
+def _is_copy_of(value, name):
+    """Whether ``value`` is ``name.copy()``."""
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and value.func.attr == "copy" and isinstance(value.func.value, ast.Name) \
+        and value.func.value.id == name and not value.args
+
+
 def no_writes_through_aliases(listing):
     """After ``optimize`` (which may fold ``1.0 * s`` to ``s``): an adjoint that is ever
     bound to another array itself or a view of it (``ds = s``) is never written in place:
@@ -414,10 +421,17 @@ def no_writes_through_aliases(listing):
         return
 
     def rewrite(items):
-        out = []
+        out, owned = [], set()          # names holding an array of their own here
+
+        def copied(name):
+            if name not in owned:
+                out.append(Line(assign(name, ast.Call(ast.Attribute(
+                    ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+                owned.add(name)
         for item in items:
             if isinstance(item, Block):
                 item.body, item.orelse = rewrite(item.body), rewrite(item.orelse)
+                owned.clear()           # a loop may run again, a branch may not run
             elif isinstance(item, Line) and isinstance(item.stmt, ast.AugAssign):
                 target = item.stmt.target
                 if isinstance(target, ast.Name) and target.id in aliased:
@@ -425,28 +439,34 @@ def no_writes_through_aliases(listing):
                                                             item.stmt.op, item.stmt.value))
                 elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
                         and target.value.id in aliased:
-                    name = target.value.id
-                    out.append(Line(assign(name, ast.Call(ast.Attribute(
-                        ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+                    copied(target.value.id)
             elif isinstance(item, Line) and isinstance(item.stmt, ast.Assign) \
                     and isinstance(item.stmt.targets[0], ast.Subscript) \
                     and isinstance(item.stmt.targets[0].value, ast.Name) \
                     and item.stmt.targets[0].value.id in aliased:
-                name = item.stmt.targets[0].value.id
-                out.append(Line(assign(name, ast.Call(ast.Attribute(
-                    ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+                copied(item.stmt.targets[0].value.id)
             elif isinstance(item, Line) and _adds_at(item.stmt) in aliased:
-                name = _adds_at(item.stmt)             # np.add.at(d, i, g) writes into d
-                out.append(Line(assign(name, ast.Call(ast.Attribute(
-                    ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))
+                copied(_adds_at(item.stmt))             # np.add.at(d, i, g) writes into d
             out.append(item)
+            if isinstance(item, Line) and isinstance(item.stmt, ast.Assign) \
+                    and isinstance(item.stmt.targets[0], ast.Name):
+                name = item.stmt.targets[0].id      # bound again: its own array or not
+                if _is_copy_of(item.stmt.value, name) or isinstance(
+                        item.stmt.value, (ast.BinOp, ast.UnaryOp)):
+                    owned.add(name)
+                else:
+                    owned.discard(name)
+        last[0] = owned
         return out
+    last = [set()]
     listing.body = rewrite(listing.body)
+    owned_at_end = last[0]              # the top level's, rewritten last
     returned = [n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)]
     kinds = listing.origin.kinds or {}
     primal_of = {d: p for p, d in listing.adjoints.items()}
     for name in returned:              # a gradient is an array of its own, never an input
         kind = kinds.get(primal_of.get(name))
-        if name in aliased and name in derivatives and kind is not None and kind.array:
+        if name in aliased and name in derivatives and kind is not None and kind.array \
+                and name not in owned_at_end:
             listing.body.append(Line(assign(name, ast.Call(ast.Attribute(
                 ast.Name(name, ast.Load()), "copy", ast.Load()), [], []))))

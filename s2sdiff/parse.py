@@ -287,6 +287,31 @@ def _unwrap_generated(node):
     if len(body) == 1 and isinstance(body[0], ast.Try) and len(body[0].handlers) in (1, 2):
         node.body = [stmt for stmt in body[0].body
                      if not _is_argument_check(stmt) and not _is_output_check(stmt)]
+    for stmt in ast.walk(node):
+        if _is_shape_guard(stmt):
+            stmt.body = [_shape_refusal(stmt)]
+
+
+def _is_shape_guard(stmt):
+    """``if m.shape != (2,): return specialise_again([m.shape], x)`` (``data_shapes``):
+    this code was generated for the data shapes of one call."""
+    return (isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Return) and isinstance(stmt.body[0].value, ast.Call)
+            and isinstance(stmt.body[0].value.func, ast.Name)
+            and stmt.body[0].value.func.id.startswith("specialise_again"))
+
+
+def _shape_refusal(guard):
+    """In place of a data-shape guard's ``return`` in code differentiated again: a
+    ``ValueError`` where the data gives other shapes (this code, and so the code generated
+    from it, holds the shapes of the call it was specialised for; the code generated from
+    it has guards of its own before this one)."""
+    shown = ast.unparse(guard.test.left) if isinstance(guard.test, ast.Compare) else "a value"
+    message = (f"{shown} has another shape than the code differentiated again was generated "
+               f"for: differentiate the function at these arguments")
+    raise_ = ast.Raise(ast.Call(ast.Name("ValueError", ast.Load()), [ast.Constant(message)],
+                                []), None)
+    return ast.copy_location(ast.fix_missing_locations(ast.copy_location(raise_, guard)), guard)
 
 
 def _is_output_check(stmt):

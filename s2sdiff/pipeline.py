@@ -137,7 +137,9 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
         key = (id(func), options)
         if key in _pending:              # a recursive call: bound once it is built
             return _pending[key]
-        _pending[key] = Later()
+        later = _pending[key] = Later()
+        if kind == "pullback_tuple":     # a recursive call seeds one cotangent per output
+            later.__s2sdiff_outputs__ = True
         try:
             if backend != "python":        # the Python code, then compiled by the backend
                 python = generate(func, kind, wrt_names, single, optimize, explain,

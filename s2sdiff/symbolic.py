@@ -166,3 +166,14 @@ class _Relational(ast.NodeTransformer):
             return node
         func = ast.Attribute(ast.Name("sympy", ast.Load()), _RELATIONS[type(node.ops[0])], ast.Load())
         return ast.Call(func, [node.left, node.comparators[0]], [])
+
+
+def larger_than(expr, limit):
+    """Whether ``expr`` (a SymPy expression or number) has more than ``limit`` nodes,
+    counted until that many: its tree, not its graph (SymPy's own walks see the tree)."""
+    if not isinstance(expr, sympy.Basic):
+        return False
+    for count, _ in enumerate(sympy.preorder_traversal(expr)):
+        if count >= limit:
+            return True
+    return False

@@ -8,6 +8,7 @@ import os
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 import golden_functions as g
@@ -40,6 +41,7 @@ CASES = {
     "sorted_top_two": lambda: grad(g.top_two),
     "sorted_forward": lambda: derivative(g.sorted_of_three),
     "for_else_first_above": lambda: grad(g.first_above_else),
+    "array_write_into_copy": lambda: grad(g.written_copy).specialize(np.ones(3)),
 }
 
 

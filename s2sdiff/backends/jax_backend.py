@@ -119,7 +119,7 @@ class _JaxSpecialisation:
         tree = syntax.parse(original)
         func = tree.body[0]
         _unwrap_checks(func, "jax", origin, original)
-        _JaxWrites(original, self.name).visit(func)
+        _JaxWrites(original, self.name, _lists(python)).visit(func)
         namespace = _namespace(python)
         module = next((k for k in ("np", "numpy", "xp") if namespace.get(k) is np), None)
         if module is None and "np" not in namespace:
@@ -131,6 +131,11 @@ class _JaxSpecialisation:
             isinstance(n, ast.Name) and n.id == key for n in ast.walk(func)))
         for key in numpy_names:
             namespace[key] = jnp
+        read = {n.id for n in ast.walk(func) if isinstance(n, ast.Name)}
+        for key in sorted(read):
+            if isinstance(namespace.get(key), np.ndarray):
+                # a global array: a jax array, so what is computed from it takes `.at`
+                namespace[key] = jnp.asarray(namespace[key])
         for key, value in list(namespace.items()):
             if inspect.isfunction(value) and value.__module__ == runtime.__name__:
                 # the runtime's helpers use only NumPy, as np: the same code over jax.numpy
@@ -174,6 +179,17 @@ class _JaxSpecialisation:
             f"backend='jax' cannot run {self.name} under jax.jit: {type(error).__name__}: "
             f"{first}", filename=self.filename if lineno else None, lineno=lineno,
             source_line=text, construct="code jax.jit cannot trace", hint=_JAX_HINT)
+
+
+def _lists(python):
+    """The names of the specialisation holding Python lists or tuples, and their adjoints."""
+    try:
+        listing = listing_of(python)[0]
+    except (KeyError, TypeError):
+        return set()
+    kinds = getattr(listing.origin, "kinds", None) or {}
+    found = {n for n, k in kinds.items() if getattr(k, "dtype", None) == "S"}
+    return found | {a for p, a in listing.adjoints.items() if p in found and isinstance(a, str)}
 
 
 def _ndims(python):
@@ -236,9 +252,10 @@ class _JaxWrites(ast.NodeTransformer):
     (and ``-=``); ``np.add.at(x, i, v)`` -> ``x = x.at[i].add(v)``.  Other writes into
     arrays are refused."""
 
-    def __init__(self, source, name):
+    def __init__(self, source, name, lists=()):
         self.lines = source.splitlines()
         self.name = name
+        self.lists = lists
 
     def refuse(self, node, what):
         lineno = getattr(node, "lineno", None)
@@ -289,6 +306,8 @@ class _JaxWrites(ast.NodeTransformer):
 
     def _at(self, node, target, method, value):
         name = target.value.id
+        if name in self.lists:
+            self.refuse(node, f"a write into an element of the Python list `{name}`")
         update = ast.Call(ast.Attribute(ast.Subscript(ast.Attribute(
             ast.Name(name, ast.Load()), "at", ast.Load()), target.slice, ast.Load()),
             method, ast.Load()), [value], [])

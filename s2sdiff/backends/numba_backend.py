@@ -57,7 +57,7 @@ def compile_numba(generated, kind):
         from numba.core import types
 
         current = build.current
-        kinds = [current.compiled.typeof_pyval(a) for a in args]
+        kinds = [_typeof(current.compiled, a) for a in args]
         for param, value, kind in zip(build.params, args, kinds):
             fits = isinstance(kind, (types.Float, types.Integer, types.Boolean))
             wanted = "a real number"
@@ -159,7 +159,9 @@ class _NumbaCode:
         try:
             self.compiled.compile(tuple(kinds))
         except Exception as error:          # numba's compiler refuses the code
-            raise _refusal("numba", self.name, str(error), self.source, self.filename,
+            message = str(error).strip() or \
+                f"numba's compiler failed with a {type(error).__name__} and no message"
+            raise _refusal("numba", self.name, message, self.source, self.filename,
                            _NUMBA_HINT) from None
         finally:
             self.compiled._can_compile = False
@@ -356,6 +358,23 @@ def _sequence_parameters(checker):
     return tuple(e.value for e in checker.args[1].elts if isinstance(e, ast.Constant))
 
 
+def _typeof(compiled, value):
+    """numba's type of ``value``, or None where numba has none (a ragged list)."""
+    try:
+        return compiled.typeof_pyval(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _as_array(values):
+    """A list of numbers as a float array; a list of lists stays (``prepare`` refuses it
+    naming the argument; NumPy raised a ValueError about inhomogeneous shapes)."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (ValueError, TypeError):
+        return values
+
+
 def _numba_entry(name, params, sequences, checker, namespace, compiled, prepare,
                  keyword_only=()):
     """The function the user calls: lists given for sequence parameters become arrays
@@ -366,8 +385,8 @@ def _numba_entry(name, params, sequences, checker, namespace, compiled, prepare,
     listed = ", ".join(params)
     positional = [p for p in params if p not in keyword_only]
     signature = ", ".join(positional + (["*"] + list(keyword_only) if keyword_only else []))
-    convert = "".join(f"    if type({p}) is list:\n        {p} = s2sdiff_asarray({p}, "
-                      f"dtype=float)\n" for p in sequences)
+    convert = "".join(f"    if type({p}) is list:\n        {p} = s2sdiff_asarray({p})\n"
+                      for p in sequences)
     check = f"        {ast.unparse(checker)}\n" if checker is not None else ""
     source = (f"def {name}({signature}):\n{convert}"
               f"    try:\n"
@@ -378,7 +397,7 @@ def _numba_entry(name, params, sequences, checker, namespace, compiled, prepare,
               f"    if s2sdiff_refused is not None:\n{check}"
               f"        raise s2sdiff_refused\n"
               f"    return s2sdiff_compiled({listed})\n")
-    scope = {"s2sdiff_asarray": np.asarray, "s2sdiff_compiled": compiled,
+    scope = {"s2sdiff_asarray": _as_array, "s2sdiff_compiled": compiled,
              "s2sdiff_prepare": prepare}
     if checker is not None:
         scope[checker.func.id] = namespace[checker.func.id]

@@ -174,11 +174,10 @@ def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=Fal
             if parsed is not None and not objects:
                 tree_params = sorted(tree_helpers.tree_parameters(parsed, wrt_names))
     if objects:             # model.loss(x), model a parameter: per class (object_parameters)
-        return _remember(object_parameters.dispatcher(
-            _cache.setdefault(func, weakref.WeakValueDictionary()), func, kind, objects,
-            (kind, tuple(wrt_names), single, optimize, explain, checkpoint, has_aux),
-            lambda variant: generate_for_trees(variant, kind, wrt_names, single, optimize,
-                                               explain, checkpoint, has_aux, False)))
+        options = (kind, tuple(wrt_names), single, optimize, explain, checkpoint, has_aux)
+        return _remember(object_parameters.dispatcher(_cache.setdefault(
+            func, weakref.WeakValueDictionary()), func, kind, objects, options, lambda variant:
+            generate_for_trees(variant, *options[:5], checkpoint, has_aux, False)))
     if not tree_params:
         _handoff.parsed = (func, parsed)
         try:
@@ -387,9 +386,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
 
 
 def _other_attributes(func, renewal, program):
-    """``missing`` of the dispatcher: an instance whose attributes are of other classes,
-    an object of another class (``objects.changed``), goes to the code for them (through
-    ``renewal``, which checks it); any other missing attribute is the user's error."""
+    """``missing`` of the dispatcher: an instance whose attributes are of other classes, an
+    object of another class (``objects.changed``), goes to ``renewal``; else the user's."""
     def missing(args, error):
         if instance_variant(func, args) is None and not objects.changed(
                 program.parsed, guarded_calls(program)):

@@ -139,6 +139,9 @@ def _calls(func):
         if chain:
             loops.setdefault(sub.target.id, chain + (EACH,))
     for sub in ast.walk(node) if me is not None else ():
+        if isinstance(sub, ast.Call) and chain_of(sub.func, me) is not None:
+            found.append((tuple(mangled(part, func) for part in chain_of(sub.func, me)),
+                          "__call__"))                          # self(x), self.l1(x)
         if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)):
             continue
         name = mangled(sub.func.attr, func)

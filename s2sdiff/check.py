@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 import sympy
 
 from .api import grad, jvp, resolve_wrt, vjp
-from .normalize.user_functions import is_helper
+from .user_functions import is_helper
 from .listing import listing_of
 from .errors import S2SDiffError
 from .symbolic import (SYMPY, IndicatorCompares, derivative, for_sympy, larger_than,

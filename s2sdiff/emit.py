@@ -49,7 +49,7 @@ from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
 from .scalar_inputs import array_argument, truth_tested
 from . import syntax
-from . import methods
+from . import methods, objects
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -326,9 +326,11 @@ def compile_listing(listing):
     if renew is not None:
         for spelling, callee in guarded_calls(program):
             base = spelling.attr if isinstance(spelling, ast.Attribute) else spelling.id
+            base = base.strip("_") if base.endswith("__") else base     # __call__: call
             name = program.namer.fresh(f"{base}_differentiated")
             injected[name] = callee
             guards.append((spelling, name))
+        guards = objects.entry_tests(parsed, guards) + guards   # type(AFFINE) is not Affine
         guards += methods.shadow_tests(program, guards)     # 'm' in self.__dict__
         if guards:
             renewer = program.namer.fresh(RENEW)

@@ -40,7 +40,7 @@ import linecache
 import types
 import weakref
 
-from . import rules
+from . import objects, rules
 from .attribute_methods import attributes_of, chain_of, check_shadowing, class_tests, \
     classes, key_for, label, matches, plain_getattribute, refusal, source_function, taken_from, \
     sub_key, unrolled, writes as _writes
@@ -145,9 +145,8 @@ def rewrite(parsed):
     """``parsed`` with ``self.m(...)`` written ``type(self).m(self, ...)`` (see the module
     docstring); ``parsed`` itself when its function is not specialised on a class."""
     cls = class_of(parsed.func)
-    if cls is None:
-        return parsed
-    me = _instance_name(parsed)
+    me = _instance_name(parsed) if cls is not None else None
+    objects.rewrite(parsed, cls, me)        # AFFINE.loss(x), AFFINE(x), self(x) (objects.py)
     if me is None:
         return parsed
     unrolled(parsed, me)                # for layer in self.layers: layer.forward(h)
@@ -398,8 +397,10 @@ def resolve(parsed, func):
     """What ``type(self).m`` or ``super(C, type(self)).m`` (made by ``rewrite``, ``self``
     the instance parameter of ``parsed``'s specialised function) calls: ``m`` specialised
     on the class, or a staticmethod's function; None for anything else."""
-    me = instance_call(func)
-    cls = class_of(parsed.func)
+    me, cls = instance_call(func), class_of(parsed.func)
+    if me is not None and (cls is None or me != _instance_name(parsed)):
+        found = objects.resolve(parsed, func)    # type(AFFINE).m: an outside object's
+        return found and (found[0] if found[1] is None else specialised(*found))
     if me is None or cls is None or me != _instance_name(parsed):
         return None
     found = _lookup(parsed, cls, me, func)
@@ -418,9 +419,11 @@ def holds(func, spelling, callee):
     """Whether ``type(self).m`` or ``super(C, type(self)).m`` (``spelling``) still reads
     ``callee`` from the class ``func`` is specialised on (``parse.current``)."""
     cls, me = class_of(func), instance_call(spelling)
+    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
+    if objects.marked(spelling) is not None:        # type(AFFINE).m (objects.py)
+        return objects.holds(_Names(func, cells), func, spelling, callee)
     if cls is None or me is None:
         return False
-    cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
     found = _lookup(_Names(func, cells), cls, me, spelling)
     if isinstance(found, staticmethod):
         found = found.__func__

@@ -52,9 +52,9 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, tree_flatten, \
-    tree_helpers, trees
-from .emit import Later, compile_listing
+from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, \
+    object_parameters, objects, tree_flatten, tree_helpers, trees
+from .emit import Later, compile_listing, guarded_calls
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -157,20 +157,27 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
 
 
 def generate_for_trees(func, kind, wrt_names, single, optimize=True, explain=False,
-                       checkpoint=None, has_aux=False):
+                       checkpoint=None, has_aux=False, follow_objects=True):
     """What ``grad``/``value_and_grad`` return for ``func``: a ``trees.TreeDispatcher``
     when its body reads a parameter as a tree (``trees.candidates``), the generated
     function otherwise; cached like ``generate``'s."""
     origin = getattr(func, "__s2sdiff_origin__", None)
-    tree_params, parsed = (), None
+    tree_params, parsed, objects = (), None, {}
     if origin is None and isinstance(func, types.FunctionType):
         with firewall(func), collection_paused():
             try:
                 parsed = parse(func)
             except S2SDiffError:
                 parsed = None                # generate() raises it where it belongs
-            if parsed is not None:
+            if parsed is not None and follow_objects:
+                objects = object_parameters.called(parsed, wrt_names)
+            if parsed is not None and not objects:
                 tree_params = sorted(tree_helpers.tree_parameters(parsed, wrt_names))
+    if objects:             # model.loss(x), model a parameter: per class (object_parameters)
+        options = (kind, tuple(wrt_names), single, optimize, explain, checkpoint, has_aux)
+        return _remember(object_parameters.dispatcher(_cache.setdefault(
+            func, weakref.WeakValueDictionary()), func, kind, objects, options, lambda variant:
+            generate_for_trees(variant, *options[:5], checkpoint, has_aux, False)))
     if not tree_params:
         _handoff.parsed = (func, parsed)
         try:
@@ -369,7 +376,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
                                  program.params, specialise, free_data(program), parsed,
                                  program.parameter_reads, flat=bool(layout),
-                                 missing=_other_attributes(func, renewal))
+                                 missing=_other_attributes(func, renewal, program))
     dispatched.append(result)
     renewal.stale = weakref.ref(result)
     _describe(result, func, program)
@@ -378,12 +385,12 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     return result
 
 
-def _other_attributes(func, renewal):
-    """``missing`` of the dispatcher of a method calling methods of attributes: an
-    instance whose attributes are of other classes goes to the code for them (through
-    ``renewal``, which checks it); any other missing attribute is the user's error."""
+def _other_attributes(func, renewal, program):
+    """``missing`` of the dispatcher: an instance whose attributes are of other classes, an
+    object of another class (``objects.changed``), goes to ``renewal``; else the user's."""
     def missing(args, error):
-        if instance_variant(func, args) is None:
+        if instance_variant(func, args) is None and not objects.changed(
+                program.parsed, guarded_calls(program)):
             raise error
         return renewal(*args)
     return missing
@@ -459,7 +466,8 @@ class Renewal:
 
     def __call__(self, *args, **kwargs):
         check_instance(self.options[0], args)     # a method's instance (methods.py)
-        other = instance_variant(self.options[0], args)   # its attributes' classes changed
+        other = instance_variant(self.options[0], args) or object_parameters.other_variant(
+            self.options[0], args, kwargs)    # its attributes' classes, objects passed changed
         if other is not None:
             return generate(other, *self.options[1:], layout=self.layout,
                             checkpoint=self.checkpoint, has_aux=self.has_aux)(*args, **kwargs)

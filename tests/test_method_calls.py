@@ -788,11 +788,18 @@ def test_a_class_overriding_getattribute_is_refused():
         grad(Intercepting().calls)(0.5)
 
 
-def test_the_unbound_function_is_refused_with_a_hint():
+def test_the_unbound_function_with_self_differentiated_is_refused_with_a_hint():
     with pytest.raises(S2SDiffError) as caught:
-        grad(Refused.calls, wrt="x")(Refused(), 0.5)
+        grad(Refused.calls)(Refused(), 0.5)
     assert "method call `self.plain(...)`" in str(caught.value)
     assert "grad(obj.calls)" in caught.value.hint
+
+
+def test_the_unbound_function_with_self_left_out_of_wrt_reads_it_as_data():
+    """``self`` not differentiated: an object passed as data (object_parameters.py)."""
+    obj = Refused()
+    g = grad(Refused.calls, wrt="x")
+    assert g(obj, 0.5) == pytest.approx(numeric(lambda x: obj.calls(x), 0.5), rel=1e-8)
 
 
 class Pair:

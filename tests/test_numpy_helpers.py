@@ -581,8 +581,12 @@ def calls_vectorized(x):
     return np.sum(VECTORIZED(x))
 
 
+def test_an_object_of_a_class_of_yours_is_called_through_its_call_method():
+    """``MODEL(x)``: ``type(MODEL).__call__`` is followed like a method (objects.py)."""
+    assert np.allclose(grad(calls_instance)(X3), 1.0 - np.tanh(X3) ** 2, rtol=1e-12)
+
+
 @pytest.mark.parametrize("function, spelled, kind", [
-    (calls_instance, "MODEL", "Model"),
     (calls_partial, "PARTIAL_MAXIMUM", "partial"),
     (calls_vectorized, "VECTORIZED", "vectorize"),
 ])

@@ -1346,7 +1346,6 @@ ALL += [
 
 # Written as users write them, refused with a clear error: the construct each message names
 CONSTRUCTS = {
-    "method_of_global_object": "method call `AFFINE.loss(...)` of an object",
     "transpose_view_written": "a view of `B`",
     "dict_param_reassigned": "writes into the tree parameter params",
     "copy_then_fill_diagonal": "result is discarded",
@@ -1359,7 +1358,6 @@ CONSTRUCTS = {
     "duplicate_fancy_assign": "may repeat a position",
     "wrapped_function": "wrapped by a decorator",
     "star_args": "*args/**kwargs",
-    "loss": "call of the local variable `self`",
     "np_array_copy_false_alias": "writes in place into storage that `y`",
 }
 for _name in ("alias_then_write", "slice_view_inplace", "reshape_view_written",

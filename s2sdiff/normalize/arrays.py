@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from .. import rules, split_rules
+from .. import object_parameters, rules, split_rules
 from ..ir import Step, is_display, read_names
 from ..rules import Attribute, Function, Method, Syntax
 from .expressions import copy_load
@@ -90,6 +90,9 @@ class ArraySyntax:
         rule = rules.lookup(Method(name))
         if rule is None:
             what = ast.unparse(node.func)
+            passed = object_parameters.refusal(self.parsed, node.func)     # model.loss(x)
+            if passed is not None:
+                raise self.error(node.func, *passed)
             raise self.error(
                 node.func, f"method call `{what}(...)`",
                 f"Call functions of modules (math.sin(x), np.sum(x)) rather than methods of values; "

@@ -16,7 +16,7 @@ import keyword
 import math
 import types
 
-from .. import custom, extrema, rules, runtime, sorting
+from .. import custom, extrema, object_parameters, rules, runtime, sorting
 from ..ir import Step
 from ..names import is_one, suggest_name
 from ..rules import Function, Operator, Syntax
@@ -371,6 +371,9 @@ class Expressions:
                 raise self.parsed.error(
                     func, f"s2sdiff cannot resolve `{what}` called in {self.node.name}",
                     construct="call", hint=f"Define `{what}` before differentiating {self.node.name}.")
+            passed = object_parameters.refusal(self.parsed, func)   # model(x), model.loss(x)
+            if passed is not None and methods.unresolved(self.parsed, func) is None:
+                raise self.error(func, *passed)
             if isinstance(func, ast.Name):
                 raise self.error(func, f"call of the local variable `{what}`",
                                  f"Call a function defined outside {self.node.name}, and do not "

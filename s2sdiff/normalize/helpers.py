@@ -56,7 +56,7 @@ from .. import numpy_definitions, control
 from ..names import Namer
 from ..parse import parse
 from .inline_folds import fold_none_tests, hashable
-from .user_functions import is_helper
+from ..user_functions import is_helper
 from .statements import Normalizer
 from .. import methods
 
@@ -263,6 +263,7 @@ class _Inliner:
         parsed = methods.rewrite(parse(helper))     # a method's self.m(x) (methods.py)
         node = parsed.node
         label = node.name if node.name.isidentifier() else "helper"
+        label = label.strip("_") or "helper" if label.endswith("__") else label  # __call__
         what = f"your function `{label}`"
         args = node.args
         if args.vararg or args.kwarg:

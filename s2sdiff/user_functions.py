@@ -12,8 +12,8 @@ import sys
 import sysconfig
 import types
 
-from .. import custom, rules
-from ..rules import Function
+from . import custom, rules
+from .rules import Function
 
 
 def is_helper(value):
@@ -35,6 +35,6 @@ def is_helper(value):
     return not any(filename.startswith(p) for p in _LIBRARY_PATHS)
 
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LIBRARY_PATHS = tuple(p for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib")}
                        if p)

@@ -562,3 +562,14 @@ def writes(getter):
                 and sub.func.attr in _MUTATORS:
             return f"calls `.{sub.func.attr}(...)`"
     return None
+
+
+def refuse_unusual(refuse, parsed, node, found, call, name):
+    """Raise ``refuse(node, what, hint)`` for a call of a classmethod, or where the module
+    rebinds ``type`` (the generated code calls ``type(obj).m(obj, ...)``)."""
+    if isinstance(found, classmethod):
+        raise refuse(node, f"call of the classmethod {call}", f"Make `{name}` a plain method "
+                     f"or a staticmethod, or a module-level function.")
+    if parsed.lookup("type", None) is not type:
+        raise refuse(node, f"method call {call} where `type` is rebound",
+                     "Do not rebind the name `type` in the module.")

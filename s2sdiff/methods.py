@@ -44,7 +44,7 @@ from . import objects, rules
 from .attribute_methods import attributes_of, chain_of, check_shadowing, class_tests, \
     classes, key_for, label, matches, plain_getattribute, refusal, source_function, taken_from, \
     sub_key, unrolled, writes as _writes
-from .attribute_methods import is_method as _is_method, load, mangled as _mangled
+from .attribute_methods import is_method as _is_method, load, mangled as _mangled, refuse_unusual
 from .errors import UnsupportedError
 from .rules import Method
 
@@ -244,13 +244,7 @@ class _Rewriter(ast.NodeTransformer):
         if isinstance(found, property):
             raise self.refuse(node, f"call of the property {call}",
                               "Read the property into a variable first, or make it a method.")
-        if isinstance(found, classmethod):
-            raise self.refuse(node, f"call of the classmethod {call}",
-                              f"Make `{name}` a plain method or a staticmethod, or a "
-                              f"module-level function.")
-        if self.parsed.lookup("type", None) is not type:
-            raise self.refuse(node, f"method call {call} where `type` is rebound",
-                              "Do not rebind the name `type` in the module.")
+        refuse_unusual(self.refuse, self.parsed, node, found, call, name)
         function = found.__func__ if isinstance(found, staticmethod) else found
         if not linecache.getlines(function.__code__.co_filename):
             raise self.refuse(node, f"method call {call}, whose source cannot be read",

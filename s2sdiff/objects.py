@@ -36,7 +36,7 @@ import inspect
 import types
 
 from .attribute_methods import _order, chain_of, class_tests, classes, key_for, label, \
-    mangled, plain_getattribute, read_path, sub_key
+    mangled, plain_getattribute, read_path, refuse_unusual, sub_key
 from .user_functions import is_helper
 
 MARK = "s2sdiff_object"          # on the ``type(AFFINE)`` call: (name, class, attributes)
@@ -124,13 +124,7 @@ class _Calls:
                     or not plain_getattribute(cls):
                 return node
         call = f"`{ast.unparse(func)}(...)`"
-        if isinstance(found, classmethod):
-            raise self.refuse(node, f"call of the classmethod {call}",
-                              f"Make `{name}` a plain method or a staticmethod, or a "
-                              f"module-level function.")
-        if self.parsed.lookup("type", None) is not type:
-            raise self.refuse(node, f"method call {call} where `type` is rebound",
-                              "Do not rebind the name `type` in the module.")
+        refuse_unusual(self.refuse, self.parsed, node, found, call, name)
         if owner.id in passed:
             attributes = passed[owner.id][1][name]
         else:

@@ -90,3 +90,11 @@ def central_at(function, args, position, path, h=1e-6):
             moved.append(function(*copy.deepcopy(trial)))
         result[index] = (moved[0] - moved[1]) / (2 * step)
     return result
+
+
+def same_tree(a, b):
+    """The same leaves at the same paths, equal bit for bit."""
+    found_a, found_b = leaves(a), leaves(b)
+    assert [p for p, _ in found_a] == [p for p, _ in found_b]
+    for (_, x), (_, y) in zip(found_a, found_b):
+        assert np.array_equal(np.asarray(x), np.asarray(y))

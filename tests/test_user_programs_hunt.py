@@ -14,7 +14,7 @@ from s2sdiff import (S2SDiffError, check_grad, grad, hessian, jacobian, jvp, val
                      verify, vjp)
 from s2sdiff.check import check_grad_function
 from s2sdiff.api import resolve_wrt
-from differences import at, central_at as central, leaves
+from differences import at, central_at as central, leaves, same_tree
 from user_programs_hunt import PROGRAMS, REFUSED
 
 def with_defaults(function, args):
@@ -41,13 +41,6 @@ def check_against_central(function, args, wrt, gradient):
             scale = max(1.0, float(np.max(np.abs(theirs))))
             assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-5 * scale), \
                 (name, path, ours, theirs)
-
-
-def same_tree(a, b):
-    found_a, found_b = leaves(a), leaves(b)
-    assert [p for p, _ in found_a] == [p for p, _ in found_b]
-    for (_, x), (_, y) in zip(found_a, found_b):
-        assert np.array_equal(np.asarray(x), np.asarray(y))
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])

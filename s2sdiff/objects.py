@@ -37,6 +37,7 @@ import types
 
 from .attribute_methods import _order, chain_of, class_tests, classes, key_for, label, \
     mangled, plain_getattribute, read_path, refuse_unusual, sub_key
+from .syntax import nodes_of
 from .user_functions import is_helper
 
 MARK = "s2sdiff_object"          # on the ``type(AFFINE)`` call: (name, class, attributes)
@@ -60,8 +61,11 @@ def _bound(node):
     if known is not None:
         return known
     names = node.s2sdiff_bound = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+    for sub in nodes_of(node):
+        if sub.__class__ is ast.Name:
+            if sub.ctx.__class__ is not ast.Load:
+                names.add(sub.id)
+        elif isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
             names.add(sub.id)
         elif isinstance(sub, ast.arg):
             names.add(sub.arg)

@@ -29,6 +29,7 @@ import types
 import numpy as np
 
 from .normalize.comprehensions import desugar
+from .syntax import nodes_of
 from .trees import _NOT_CONSTANT, ARRAY_ATTRIBUTES, _constant, _is_leaf
 
 _CONVERSIONS = {-1: format, 115: lambda v, spec: format(str(v), spec),
@@ -68,8 +69,10 @@ def extra_candidates(node, params, wrt_names):
     an array does not have and that is not a function of ``math`` or NumPy
     (``g.log_pdf(x)``, not ``p.exp(x)``: refused where it is generated, as before)."""
     loop_keys = {}          # loop variable -> the parameter iterated, or "" (constants)
-    for sub in ast.walk(node):
-        if isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.target, ast.Name):
+    nodes = nodes_of(node)
+    for sub in nodes:
+        if (sub.__class__ is ast.For or sub.__class__ is ast.comprehension) \
+                and isinstance(sub.target, ast.Name):
             iterated = _unwrapped(sub.iter)
             if isinstance(iterated, (ast.List, ast.Tuple)) and iterated.elts and all(
                     isinstance(e, ast.Constant) and type(e.value) in _KEYS
@@ -78,8 +81,11 @@ def extra_candidates(node, params, wrt_names):
             elif isinstance(iterated, ast.Name) and iterated.id in params:
                 loop_keys[sub.target.id] = iterated.id
     found = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Subscript):
+    for sub in nodes:
+        cls = sub.__class__
+        if cls is not ast.Subscript and cls is not ast.Call:
+            continue
+        if cls is ast.Subscript:
             root = sub.value
             while isinstance(root, (ast.Subscript, ast.Attribute)):
                 root = root.value

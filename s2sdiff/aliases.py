@@ -121,26 +121,31 @@ def _parameters(func):
 
 def _returns_new_values(func):
     """Whether each ``return`` of the user's function ``func`` returns the result of an
-    operator (``sum(g) * 2.0``) or a literal: never one of its arguments or a view of one."""
+    operator (``sum(g) * 2.0``), a literal or a call in ``_NEW_VALUE_CALLS``: never one
+    of its arguments or a view of one."""
+    if not isinstance(func, types.FunctionType):
+        return False
     try:
-        node = parse(func).node if isinstance(func, types.FunctionType) else None
+        node = parse(func).node
     except S2SDiffError:
         return False
-    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)] if node else []
+    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)]
     return bool(returns) and all(isinstance(v, (ast.BinOp, ast.UnaryOp, ast.Constant,
-                                                ast.Compare)) or _reduces(v) for v in returns)
+                                                ast.Compare)) or _new_value_call(v)
+                                 for v in returns)
 
 
-_REDUCTIONS = {"sum", "len", "abs", "float", "mean", "prod", "dot", "vdot", "inner", "trace",
-               "norm", "det", "fsum", "exp", "log", "sqrt", "tanh", "sin", "cos"}
+# calls that return a new value, never their argument (a reduction, a math function)
+_NEW_VALUE_CALLS = {"sum", "len", "abs", "float", "mean", "prod", "dot", "vdot", "inner",
+                    "trace", "norm", "det", "fsum", "exp", "log", "sqrt", "tanh", "sin", "cos"}
 
 
-def _reduces(node):
-    """``sum(g)``, ``np.sum(g)``, ``math.exp(s)``...: a call that returns a new value."""
+def _new_value_call(node):
+    """``sum(g)``, ``np.sum(g)``, ``math.exp(s)``...: a call in ``_NEW_VALUE_CALLS``."""
     func = getattr(node, "func", None)
     name = func.id if isinstance(func, ast.Name) else func.attr \
         if isinstance(func, ast.Attribute) else None
-    return isinstance(node, ast.Call) and name in _REDUCTIONS
+    return isinstance(node, ast.Call) and name in _NEW_VALUE_CALLS
 
 
 def _assigned_names(func):
@@ -538,9 +543,9 @@ class _Analysis(Messages):
             if not isinstance(item, self.Step) or item.mutates or name in lineage or any(
                     p <= after for p in self.defined.get(name, ())):
                 continue
-            if getattr(item.rule, "key", None) == _CALL and _returns_new_values(item.callee) \
-                    and all(n in lineage or n in fresh or not self.atom(ast.Name(n, ast.Load()))
-                            for n in _item_loads(item)):
+            if getattr(item.rule, "key", None) == _CALL and all(
+                    n in lineage or n in fresh or not self.atom(ast.Name(n, ast.Load()))
+                    for n in _item_loads(item)) and _returns_new_values(item.callee):
                 fresh.add(name)
         return fresh
 

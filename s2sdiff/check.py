@@ -313,10 +313,10 @@ def _verify(f: Callable[..., Any], gradient: Callable[..., Any] | None, wrt: Wrt
     generated = (generated,) if single else generated
     report = Verification(f.__name__)
     rng = random.Random(seed)
+    too_large = larger_than(forward, VERIFY_SIZE_LIMIT)
     for name, value in zip(names, generated):
         symbol = symbols[params.index(name)]
-        reference = None if larger_than(forward, VERIFY_SIZE_LIMIT) \
-            else derivative(forward, symbol)
+        reference = None if too_large else derivative(forward, symbol)
         if reference is None or larger_than(value, VERIFY_SIZE_LIMIT) \
                 or larger_than(reference, VERIFY_SIZE_LIMIT):
             raise S2SDiffError(

@@ -430,7 +430,7 @@ def no_writes_through_aliases(listing):
                 owned.add(name)
         for item in items:
             if isinstance(item, Block):
-                item.body, item.orelse = rewrite(item.body), rewrite(item.orelse)
+                item.body, item.orelse = rewrite(item.body)[0], rewrite(item.orelse)[0]
                 owned.clear()           # a loop may run again, a branch may not run
             elif isinstance(item, Line) and isinstance(item.stmt, ast.AugAssign):
                 target = item.stmt.target
@@ -456,11 +456,8 @@ def no_writes_through_aliases(listing):
                     owned.add(name)
                 else:
                     owned.discard(name)
-        last[0] = owned
-        return out
-    last = [set()]
-    listing.body = rewrite(listing.body)
-    owned_at_end = last[0]              # the top level's, rewritten last
+        return out, owned
+    listing.body, owned_at_end = rewrite(listing.body)
     returned = [n.id for n in ast.walk(listing.returns) if isinstance(n, ast.Name)]
     kinds = listing.origin.kinds or {}
     primal_of = {d: p for p, d in listing.adjoints.items()}

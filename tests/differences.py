@@ -3,6 +3,7 @@ the leaves of trees (``at``, ``replaced``) they are taken of."""
 
 import copy
 import dataclasses
+import inspect
 import warnings
 
 import numpy as np
@@ -98,3 +99,36 @@ def same_tree(a, b):
     assert [p for p, _ in found_a] == [p for p, _ in found_b]
     for (_, x), (_, y) in zip(found_a, found_b):
         assert np.array_equal(np.asarray(x), np.asarray(y))
+
+
+def with_defaults(function, args):
+    """``args`` completed by the defaults of the parameters not given."""
+    bound = inspect.signature(function).bind(*args)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def check_against_central(function, args, wrt, gradient, counts=False):
+    """Each differentiated parameter's gradient, leaf by leaf, against central differences
+    of ``function`` at ``args``; with ``counts``, an int parameter without float leaves (a
+    loop count) must have the gradient 0."""
+    from s2sdiff.api import resolve_wrt
+    names, single = resolve_wrt(function, wrt)
+    params = list(inspect.signature(function).parameters)
+    args = with_defaults(function, args)
+    gradients = [gradient] if single else list(gradient)
+    assert len(gradients) == len(names)
+    for name, ours_tree in zip(names, gradients):
+        position = params.index(name)
+        found = leaves(args[position])
+        if counts and not found:          # a loop count: a constant, its derivative 0
+            assert isinstance(args[position], int) and ours_tree == 0.0, (name, ours_tree)
+            continue
+        assert found, f"{name} has no float leaves"
+        for path, _ in found:
+            ours = np.asarray(at(ours_tree, path), dtype=float)
+            theirs = central_at(function, args, position, path)
+            assert ours.shape == theirs.shape, (name, path, ours.shape, theirs.shape)
+            scale = max(1.0, float(np.max(np.abs(theirs))))
+            assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-5 * scale), \
+                (name, path, ours, theirs)

@@ -5,7 +5,6 @@ the user's file.  Then vjp/jvp/hessian on a subset, against central differences 
 gradient or forward-vs-reverse, and calls of one gradient at several shapes and values."""
 
 import copy
-import inspect
 
 import numpy as np
 import pytest
@@ -13,35 +12,8 @@ import pytest
 from s2sdiff import (S2SDiffError, check_grad, grad, hessian, jacobian, jvp, value_and_grad,
                      verify, vjp)
 from s2sdiff.check import check_grad_function
-from s2sdiff.api import resolve_wrt
-from differences import at, central_at as central, leaves, same_tree
+from differences import central_at as central, check_against_central, same_tree
 from user_programs_hunt import PROGRAMS, REFUSED
-
-def with_defaults(function, args):
-    """``args`` completed by the defaults of the parameters not given."""
-    bound = inspect.signature(function).bind(*args)
-    bound.apply_defaults()
-    return tuple(bound.arguments.values())
-
-
-def check_against_central(function, args, wrt, gradient):
-    names, single = resolve_wrt(function, wrt)
-    params = list(inspect.signature(function).parameters)
-    args = with_defaults(function, args)
-    gradients = [gradient] if single else list(gradient)
-    assert len(gradients) == len(names)
-    for name, ours_tree in zip(names, gradients):
-        position = params.index(name)
-        found = leaves(args[position])
-        assert found, f"{name} has no float leaves"
-        for path, leaf in found:
-            ours = np.asarray(at(ours_tree, path), dtype=float)
-            theirs = central(function, args, position, path)
-            assert ours.shape == theirs.shape, (name, path)
-            scale = max(1.0, float(np.max(np.abs(theirs))))
-            assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-5 * scale), \
-                (name, path, ours, theirs)
-
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
 def test_gradient_matches_central_differences(program):

@@ -16,7 +16,7 @@ import pytest
 from s2sdiff import (S2SDiffError, grad, hessian, hvp, jacobian, jvp, value_and_grad,
                      vjp)
 from s2sdiff.api import resolve_wrt
-from differences import central_at, leaves
+from differences import central_at, leaves, with_defaults
 import user_programs_hunt as hunt1
 import user_programs_hunt2 as hunt2
 import user_programs_hunt3 as programs
@@ -29,12 +29,6 @@ BY_NAME = {f"{corpus}-{p.name}": p for corpus, p in CORPUS}
 # a list of lists, a nested tuple, or a list to NumPy code, and are refused naming it
 TREE_REFUSED = {"hunt1-weighted_mean_variance", "hunt1-nested_lists", "hunt1-nested_tuple_param",
                 "hunt2-nested_list_params"}
-
-
-def with_defaults(function, args):
-    bound = inspect.signature(function).bind(*args)
-    bound.apply_defaults()
-    return tuple(bound.arguments.values())
 
 
 def tree_map(function, tree, other):

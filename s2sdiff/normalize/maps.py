@@ -109,9 +109,10 @@ def refuse_reused_generators(parsed):
         elif n.__class__ is ast.Call and isinstance(n.func, ast.Name) \
                 and any(isinstance(a, ast.GeneratorExp) for a in n.args):
             passed.append(n)
+    loops = _enclosing_loops(parsed.node) if bound else {}
     for assign in bound:
         name = assign.targets[0].id
-        where = _read_again(parsed, name, assign)
+        where = _read_again(parsed, name, assign, loops)
         if where is not None:
             raise parsed.error(
                 where, f"s2sdiff cannot differentiate {parsed.node.name}: the generator "
@@ -122,16 +123,17 @@ def refuse_reused_generators(parsed):
                      f"times, or pass the generator expression where it is read.")
     for call in passed:            # your own function given a generator: read once in it?
         callee = parsed.lookup(call.func.id, None)
-        if not isinstance(callee, types.FunctionType) or callee.__module__ in ("builtins",):
+        if not isinstance(callee, types.FunctionType):
             continue
         try:
             inner = parse(callee)
         except S2SDiffError:
             continue                # refused where it is differentiated
         params = [a.arg for a in inner.node.args.posonlyargs + inner.node.args.args]
+        inner_loops = _enclosing_loops(inner.node)
         for position, arg in enumerate(call.args):
             if isinstance(arg, ast.GeneratorExp) and position < len(params) and \
-                    _read_again(inner, params[position], None) is not None:
+                    _read_again(inner, params[position], None, inner_loops) is not None:
                 raise parsed.error(
                     call, f"s2sdiff cannot differentiate {parsed.node.name}: "
                           f"`{call.func.id}` may read its parameter `{params[position]}` more "
@@ -142,11 +144,10 @@ def refuse_reused_generators(parsed):
                          "several times.")
 
 
-def _read_again(parsed, name, assign):
+def _read_again(parsed, name, assign, loops):
     """The second read of ``name`` (bound by ``assign``, or a parameter when None), or a
-    read in a loop ``assign`` is not in, or the assignment when the name is bound twice;
-    None when it is read at most once."""
-    loops = _enclosing_loops(parsed.node)
+    read in a loop ``assign`` is not in (``loops``: ``_enclosing_loops``), or the
+    assignment when the name is bound twice; None when it is read at most once."""
     uses = [n for n in parsed.nodes() if isinstance(n, ast.Name) and n.id == name]
     reads = [n for n in uses if isinstance(n.ctx, ast.Load)]
     stores = len(uses) - len(reads)

@@ -51,8 +51,9 @@ from .views import EVERY_ARGUMENT, shares_storage
 
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 # the forms ``_step`` tests, made once (it runs for every step in every round)
-_SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL = (
-    Syntax(form) for form in ("setitem", "copy", "display", "getitem", "array getitem", "call"))
+_SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL, _APPEND = (
+    Syntax(form) for form in ("setitem", "copy", "display", "getitem", "array getitem", "call",
+                              "append"))
 
 
 def _the(label):
@@ -512,7 +513,8 @@ class _Analysis(Messages):
                                  f"{_copy_hint(o)}`, and write into the copy.")
             if o.param is not None:
                 self.written_params[o.param] = True
-        fresh = self._bound_from(lineage, loop[1] if loop is not None else index)
+        fresh = self._bound_from(lineage, loop[1] if loop is not None else index,
+                                 copies=getattr(step.rule, "key", None) == _APPEND)
         for reader, uses in self.reads.items():
             if reader in lineage or reader in fresh:
                 continue
@@ -531,19 +533,24 @@ class _Analysis(Messages):
                 if position > index or (around and loop[0] <= position <= loop[1]):
                     self.refuse_alias(step, what, name, reader, item)
 
-    def _bound_from(self, lineage, after):
+    def _bound_from(self, lineage, after, copies=False):
         """Names bound only after position ``after`` by a call of the user's function that
         returns new values (``_returns_new_values``) and reads no object but through
         ``lineage`` or other such names (``total = h(ys)`` after the appends to ``ys``):
-        taken for aliases of its arguments by the analysis, they are not.  (A real alias
-        bound after a write would be wrong in the reverse sweep, which undoes the write.)"""
+        taken for aliases of its arguments by the analysis, they are not.  With ``copies``
+        (appends), also copies of ``lineage`` (``v = [f(u) for u in v]``: the reverse sweep
+        pops after it reads ``v``; restored array elements could reach an adjoint)."""
         fresh = set()
         for item, _, _ in self.order[after + 1:]:
             name = getattr(item, "target", None)
             if not isinstance(item, self.Step) or item.mutates or name in lineage or any(
                     p <= after for p in self.defined.get(name, ())):
                 continue
-            if getattr(item.rule, "key", None) == _CALL and all(
+            key = getattr(item.rule, "key", None)
+            if copies and key == _COPY and item.args[0].__class__ is ast.Name \
+                    and (item.args[0].id in lineage or item.args[0].id in fresh):
+                fresh.add(name)         # `v = items` after the appends: the written list
+            elif key == _CALL and all(
                     n in lineage or n in fresh or not self.atom(ast.Name(n, ast.Load()))
                     for n in _item_loads(item)) and _returns_new_values(item.callee):
                 fresh.add(name)

@@ -376,6 +376,7 @@ def compile_listing(listing):
     result.__doc__ = "\n".join(listing.header)
     result.source = source
     result.__s2sdiff_sequences__ = listing.sequences    # reverse: its list parameters
+    result.__s2sdiff_list_output__ = getattr(listing, "list_output", False)   # `return ys`
     result._repr_markdown_ = functools.partial(sources.markdown, source)     # Jupyter
     for name, value in injected.items():
         if isinstance(value, Later):

@@ -175,6 +175,11 @@ def _jacrev(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> 
     def rows(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != every:
             args = _bound_values(f, args, kwargs)[1]   # keywords and defaults, by position
+        if outputs is None and getattr(generated, "__s2sdiff_list_output__", False):
+            size = len(f(*args))    # `return ys`: one row per entry, a unit cotangent list
+            rows = (generated(*args, [1.0 if j == i else 0.0 for j in range(size)])
+                    for i in range(size))
+            return [row[0] if single else row for row in rows]
         if outputs is None:
             row = generated(*args, 1.0)
             return row[0] if single else row

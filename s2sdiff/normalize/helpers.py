@@ -2,8 +2,9 @@
 
 ``inline_helpers(parsed)`` returns ``parsed`` with every call of a user's helper (a
 function defined in the user's files, not a library's, without a rule of its own)
-replaced by the helper's body, when the caller is NumPy code or the helper reaches NumPy
-code; scalar code keeps calling helpers through their generated pullbacks (``reverse``).
+replaced by the helper's body, when the caller is NumPy code, the helper reaches NumPy
+code, or the call passes a function (``rk4_step(decay, y, t, h)``); other scalar code keeps
+calling helpers through their generated pullbacks (``reverse``).
 After this pass:
 
 * ``y = h(a, b)`` became the helper's statements, hoisted before the statement that made
@@ -52,10 +53,13 @@ import inspect
 import sys
 import types
 
+import numpy as np
+
 from .. import numpy_definitions, control
 from ..names import Namer
 from ..parse import parse
 from .inline_folds import fold_none_tests, hashable
+from .helper_refusals import unsupported_in_helper
 from ..user_functions import is_helper
 from .statements import Normalizer
 from .. import methods
@@ -145,7 +149,17 @@ class _Inliner:
             return value if call is not None and self.force(call) else None
         if self.array_caller or self.reaches_arrays(value, ()):
             return value
+        if call is not None and any(self.passes_function(a) for a in call.args):
+            return value          # rk4(decay, y): inlined, the callee calls `decay`
         return None
+
+    def passes_function(self, arg):
+        """Whether the argument ``arg`` is the name of a function (``decay``, ``math.exp``),
+        which a helper's pullback could not call: the helper is inlined instead."""
+        if not isinstance(arg, (ast.Name, ast.Attribute)):
+            return False
+        value = self.resolve(arg)
+        return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
 
     def reaches_arrays(self, func, seen):
         """Whether ``func`` or a helper it calls is NumPy code."""
@@ -274,7 +288,7 @@ class _Inliner:
             raise self.error(where, f"`*` or `**` in a call of {what}",
                              "Pass the arguments one by one.")
         for sub in ast.walk(node):
-            problem = _unsupported_in_helper(sub)
+            problem = unsupported_in_helper(sub)
             if problem is not None:
                 raise parsed.error(
                     sub, f"s2sdiff cannot differentiate {self.name}: it calls {what}, "
@@ -506,29 +520,6 @@ class _Rename(ast.NodeTransformer):
             node.name = new.id
         self.generic_visit(node)
         return node
-
-
-def _unsupported_in_helper(node):
-    """(construct, hint) for what a helper may not contain when it is inlined."""
-    if isinstance(node, (ast.Global, ast.Nonlocal)):
-        return (f"`{type(node).__name__.lower()}`",
-                "Pass the value in and return the result instead of writing a variable "
-                "outside the function.")
-    if isinstance(node, (ast.Yield, ast.YieldFrom)):
-        return ("`yield` (a generator)", "Return a list or an array instead of yielding.")
-    if isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):
-        return ("`async`", "Write a plain function.")
-    if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-        return ("`try`", "Test the condition with `if` before computing, or move the "
-                         "`try` around the call of the gradient.")
-    if isinstance(node, ast.With):
-        return ("`with`", "Move the `with` around the call of the gradient.")
-    if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
-        return ("an attribute write", "Return the new value instead of storing it on an "
-                                      "object.")
-    if isinstance(node, ast.ClassDef):
-        return ("a class definition", "Define the class at module level.")
-    return None
 
 
 def _as_def(stmt):

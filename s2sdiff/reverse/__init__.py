@@ -95,6 +95,8 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     listing.injected = {**sweep.modules.injected(), **sweep.pullbacks, **checked}
     listing.tape = sweep.tape        # what checkpoint.py needs to rewrite a top-level loop
     listing.sequences = frozenset(adjoints.sequences & set(program.params))
+    listing.list_output = not program.returns_tuple and any(   # `return ys`, ys a list
+        _copied_from(o, program) & adjoints.sequences for o in program.outputs)
     listing.loops = [(item, sweep.plans.get(id(item)), sweep.blocks.get(id(item), {}))
                      for item in program.body if isinstance(item, Loop)]
     return listing
@@ -235,3 +237,16 @@ def _seed_parameters(program, activity, adjoints):
             base = output.id if isinstance(output, ast.Name) else f"out{i}"
             seeds.append(program.namer.fresh("d" + base))
     return seeds
+
+
+def _copied_from(atom, program):
+    """The names whose value the name ``atom`` may hold through copies (``v_2 = items``)."""
+    found, todo = set(), [atom.id] if isinstance(atom, ast.Name) else []
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo += [s.args[0].id for s in program.steps if s.target == name
+                     and getattr(s.rule, "key", None) == Syntax("copy")
+                     and isinstance(s.args[0], ast.Name)]
+    return found

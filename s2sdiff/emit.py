@@ -350,21 +350,9 @@ def compile_listing(listing):
         injected[listing.retry[0]].refuse_arrays = lambda error, args, kwargs: refuse(
             error, name, sequences, {**dict(zip(params, args)), **kwargs})
 
-    tree = syntax.parse(source, filename)
     outer_params = list(injected) + [n for n in parsed.closure if n not in injected]
-    factory = ast.FunctionDef(
-        name="s2sdiff_factory",
-        args=ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in outer_params], vararg=None,
-                           kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-        body=[ast.Return(ast.Name(listing.name, ast.Load()))],
-        decorator_list=[], returns=None, type_comment=None, lineno=1, col_offset=0)
-    ast.fix_missing_locations(factory)      # the parsed function has its locations already
-    factory.body.insert(0, tree.body[0])
-    module = ast.Module([factory], type_ignores=[])
-    namespace = {}
-    exec(syntax.compile(module, filename, "exec"), func.__globals__, namespace)
-    values = [injected.get(n) for n in outer_params]
-    inner = namespace["s2sdiff_factory"](*values)
+    inner = _define(source, filename, listing.name, outer_params,
+                    [injected.get(n) for n in outer_params], func.__globals__)
     cells = dict(zip(inner.__code__.co_freevars, inner.__closure__ or ()))
     cells.update({n: c for n, c in parsed.closure.items() if n not in injected})
     closure = tuple(cells[n] for n in inner.__code__.co_freevars) or None
@@ -386,6 +374,40 @@ def compile_listing(listing):
         result.__s2sdiff_checks__ = tuple(guarded_calls(program))
         result.__s2sdiff_renewal__ = renew
     return result
+
+
+FACTORY = "s2sdiff_factory"
+
+
+def _define(source, filename, name, outer, values, globals_):
+    """The function ``name`` defined by ``source``, compiled as a function nested in one
+    with parameters ``outer`` (so that these names are its free variables, whose cells
+    hold ``values``), under ``filename``.
+
+    The text compiled is ``def s2sdiff_factory(<outer>):``, a line `` \\`` and ``source``
+    unchanged: the backslash continues the factory's indented line onto the ``def`` of
+    ``source``, so the text is parsed once, every line of ``source`` keeps its columns (the
+    carets of a traceback), and the code is the code ``source`` compiled in a factory gives
+    (the code's line numbers, two more than in ``source``, are moved back: ``_moved``)."""
+    text = f"def {FACTORY}({', '.join(outer)}):\n \\\n{source} return {name}\n"
+    try:
+        code = syntax.compile(text, filename, "exec")
+    except SyntaxError:
+        syntax.compile(source, filename, "exec")    # the error at its line of ``source``
+        raise
+    namespace = {}
+    exec(code, globals_, namespace)
+    inner = namespace[FACTORY](*values)
+    inner.__code__ = _moved(inner.__code__, -2)
+    return inner
+
+
+def _moved(code, lines):
+    """``code`` and the code objects nested in it with their line numbers moved by
+    ``lines`` (a code object's line table counts from its ``co_firstlineno``)."""
+    consts = tuple(_moved(c, lines) if isinstance(c, types.CodeType) else c
+                   for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 def _is_real(value, sequence=False):

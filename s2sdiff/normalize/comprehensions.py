@@ -57,10 +57,10 @@ _BLOCK_FIELDS = ("body", "orelse")
 def desugar(parsed):
     """``parsed`` with its comprehensions, reductions and unpackings rewritten (see the
     module docstring), or ``parsed`` itself when it has none."""
-    if not any(_rewritable(node) for node in parsed.nodes()):
+    if not any(_rewritable(node) for cls in _MAYBE_REWRITABLE for node in parsed.of(cls)):
         return parsed
     node = copy.copy(parsed.node)
-    if any(isinstance(n, (ast.Dict, ast.DictComp)) for n in parsed.nodes()):
+    if parsed.of(ast.Dict, ast.DictComp):
         try:
             node = copy.deepcopy(parsed.node)
         except RecursionError:
@@ -84,9 +84,9 @@ def _too_deep(parsed, node):
                         hint="Split it into several assignments.")
 
 
-# the classes of the nodes ``_rewritable`` may accept (a cheap test first: it sees them all)
-_MAYBE_REWRITABLE = frozenset((*_COMPREHENSIONS, ast.Dict, ast.DictComp, ast.For, ast.Call,
-                               ast.List, ast.Tuple, ast.Assign))
+# the classes of the nodes ``_rewritable`` may accept: ``desugar`` looks at these only
+_MAYBE_REWRITABLE = (*_COMPREHENSIONS, ast.Dict, ast.DictComp, ast.For, ast.Call, ast.List,
+                     ast.Tuple, ast.Assign)
 
 
 def _rewritable(node):

@@ -55,6 +55,7 @@ import types
 from .. import numpy_definitions, control
 from ..names import Namer
 from ..parse import parse
+from ..syntax import by_class
 from .inline_folds import fold_none_tests, hashable
 from ..user_functions import is_helper
 from .statements import Normalizer
@@ -70,11 +71,10 @@ def inline_helpers(parsed, force=None):
     func = parsed.func
     if hasattr(func, "__s2sdiff_origin__"):
         return parsed
-    nodes = parsed.nodes()              # one walk for the three scans of the caller
-    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    calls = parsed.of(ast.Call)         # of the walk the other scans share
     if not calls:
         return parsed
-    inliner = _Inliner(parsed, nodes)
+    inliner = _Inliner(parsed)
     inliner.force = force
     if not any(inliner.helper_of(n.func, n) is not None for n in calls):    # wanted()
         return parsed
@@ -96,11 +96,11 @@ def inline_helpers(parsed, force=None):
 
 
 class _Inliner:
-    def __init__(self, parsed, nodes=None):
+    def __init__(self, parsed):
         self.parsed = parsed
         self.name = parsed.node.name
         self._namer = None          # made when a helper is inlined (``namer``)
-        self.locals = _bound_names(parsed.node, nodes)
+        self.locals = _bound_names(parsed.node, parsed)
         self.cells = {}             # new free name -> cell
         self.inlined = []           # (spelling, function)
         self.opaque = {}            # caller's parameter called as a function -> its node
@@ -554,26 +554,21 @@ def _param_names(node):
     return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
 
 
-def _bound_names(node, nodes=None):
+def _bound_names(node, parsed=None):
     """Every name bound anywhere in ``node``: parameters (its own and of nested
-    functions and lambdas), assignment targets, nested ``def`` names, imports.
-    ``nodes``: ``node``'s, if walked already."""
-    names = set()
-    for sub in (ast.walk(node) if nodes is None else nodes):
-        cls = sub.__class__
-        if cls is ast.Name:
-            if sub.ctx.__class__ is not ast.Load:
-                names.add(sub.id)
-        elif cls is ast.arg:
-            names.add(sub.arg)
-        elif cls in _DEFINITIONS and sub is not node:
-            names.add(sub.name)
-        elif cls is ast.Import or cls is ast.ImportFrom:
-            names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+    functions and lambdas), assignment targets, nested ``def`` names, imports;
+    ``parsed``: the ``Parsed`` whose function ``node`` is (its nodes sorted by class)."""
+    kinds = by_class(ast.walk(node)) if parsed is None else None
+
+    def of(cls):
+        return parsed.of(cls) if parsed is not None else kinds.get(cls, ())
+    names = {n.id for n in of(ast.Name) if n.ctx.__class__ is not ast.Load}
+    names.update(a.arg for a in of(ast.arg))
+    for cls in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        names.update(d.name for d in of(cls) if d is not node)
+    for sub in (*of(ast.Import), *of(ast.ImportFrom)):
+        names.update((a.asname or a.name).split(".")[0] for a in sub.names)
     return names
-
-
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _resolve_in(parsed, func, local):

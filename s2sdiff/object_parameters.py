@@ -40,7 +40,7 @@ def called(parsed, wrt_names):
     params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
     if all(p in wrt_names for p in params):
         return {}                             # no parameter left out: nothing to look for
-    stored = {n.id for n in parsed.of(ast.Name) if n.ctx.__class__ is not ast.Load}
+    stored = parsed.stored()
     try:
         signature = inspect.signature(parsed.func)
     except (TypeError, ValueError):

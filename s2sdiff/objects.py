@@ -37,7 +37,7 @@ import types
 
 from .attribute_methods import _order, chain_of, class_tests, classes, key_for, label, \
     mangled, plain_getattribute, read_path, refuse_unusual, sub_key
-from .syntax import by_class, nodes_of
+from .syntax import bound_names
 from .user_functions import is_helper
 
 MARK = "s2sdiff_object"          # on the ``type(AFFINE)`` call: (name, class, attributes)
@@ -59,22 +59,14 @@ def rewrite(parsed, cls, me):
 
 
 def _bound(node, parsed=None):
-    """The names bound anywhere in the function ``node`` (found once per tree);
-    ``parsed``: the ``Parsed`` whose function ``node`` is (its nodes sorted by class)."""
+    """The names bound anywhere in the function ``node``, its own name included (found
+    once per tree); ``parsed``: as for ``syntax.bound_names``."""
     known = getattr(node, "s2sdiff_bound", None)
-    if known is not None:
-        return known
-    kinds = by_class(nodes_of(node)) if parsed is None or parsed.node is not node else None
-
-    def of(cls):
-        return parsed.of(cls) if kinds is None else kinds.get(cls, ())
-    names = node.s2sdiff_bound = {n.id for n in of(ast.Name) if not isinstance(n.ctx, ast.Load)}
-    names.update(a.arg for a in of(ast.arg))
-    for cls in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-        names.update(sub.name for sub in of(cls))
-    for sub in (*of(ast.Import), *of(ast.ImportFrom)):
-        names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-    return names
+    if known is None:
+        known = node.s2sdiff_bound = bound_names(node, parsed)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            known.add(node.name)
+    return known
 
 
 def _user_method(cls, name):

@@ -49,7 +49,7 @@ class Parsed:
     closure: dict = field(default_factory=dict)   # free name -> cell
     inlined: tuple = ()     # (spelling, function) of each helper inlined (normalize/helpers.py)
     opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
-    walked: list = field(default=None, repr=False, compare=False)   # [node, nodes, by class]
+    walked: list = field(default=None, repr=False, compare=False)  # [node, nodes, by class, stored]
 
     def nodes(self):
         """``syntax.nodes_of(self.node)``, walked once for the scans that read the tree
@@ -58,7 +58,7 @@ class Parsed:
         changes ``node`` in place calls ``forget_nodes``; a new ``node``
         (``dataclasses.replace``) is walked again.  The list is shared: not to be changed."""
         if self.walked is None or self.walked[0] is not self.node:
-            self.walked = [self.node, syntax.nodes_of(self.node), None]
+            self.walked = [self.node, syntax.nodes_of(self.node), None, None]
         return self.walked[1]
 
     def of(self, *classes):
@@ -75,6 +75,14 @@ class Parsed:
         if len(present) > 1:            # several classes: in the order of the walk
             return [n for n in nodes if n.__class__ in classes]
         return present[0] if present else []
+
+    def stored(self):
+        """The names that ``nodes()`` assigns or deletes (``ast.Name`` not in a load
+        context), found once per walk.  The set is shared: not to be changed."""
+        self.nodes()
+        if self.walked[3] is None:
+            self.walked[3] = {n.id for n in self.of(ast.Name) if not isinstance(n.ctx, ast.Load)}
+        return self.walked[3]
 
     def forget_nodes(self):
         self.walked = None

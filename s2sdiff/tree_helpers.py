@@ -62,7 +62,7 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
         for a in c.args + [k.value for k in c.keywords])]
     if not calls:
         return set()
-    assigned = {n.id for n in parsed.of(ast.Name) if n.ctx.__class__ is not ast.Load}
+    assigned = parsed.stored()
     passed = [p for p in params if p not in assigned]
     calls = [c for c in calls if any(a.__class__ is ast.Name and a.id in passed
                                      for a in c.args + [k.value for k in c.keywords])]

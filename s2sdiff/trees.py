@@ -238,11 +238,10 @@ def _iterated(node):
 def uses_numpy(parsed):
     """Whether the function of ``parsed`` names NumPy (the module or one of its
     functions) in its body."""
-    names, seen = parsed.globals, set()
-    for sub in parsed.of(ast.Name):
-        if sub.id in names and sub.id not in seen:
-            seen.add(sub.id)                    # each name once
-            value = names[sub.id]
+    names = parsed.globals
+    for name in dict.fromkeys([n.id for n in parsed.of(ast.Name)]):    # each name once
+        if name in names:
+            value = names[name]
             module = getattr(value, "__name__", "") if isinstance(value, type(np)) \
                 else getattr(value, "__module__", None) or ""
             if module == "numpy" or module.startswith("numpy."):

@@ -55,7 +55,7 @@ import types
 from .. import numpy_definitions, control
 from ..names import Namer
 from ..parse import parse
-from ..syntax import by_class
+from ..syntax import bound_names as _bound_names
 from .inline_folds import fold_none_tests, hashable
 from ..user_functions import is_helper
 from .statements import Normalizer
@@ -76,7 +76,8 @@ def inline_helpers(parsed, force=None):
         return parsed
     inliner = _Inliner(parsed)
     inliner.force = force
-    if not any(inliner.helper_of(n.func, n) is not None for n in calls):    # wanted()
+    known = {}
+    if not any(inliner.wanted_call(n, known) for n in calls):    # wanted()
         return parsed
     try:
         node = copy.deepcopy(parsed.node)
@@ -130,6 +131,22 @@ class _Inliner:
         """Whether ``node`` calls a helper this pass inlines."""
         return any(isinstance(n, ast.Call) and self.helper_of(n.func, n) is not None
                    for n in ast.walk(node))
+
+    def wanted_call(self, call, known):
+        """``helper_of(call.func, call) is not None``, before any inlining; without
+        ``force``, the same for every call of a dotted name (``math.sin``): found once,
+        in ``known`` (dotted name -> the answer).  Inlining binds new names: then the
+        answer may change."""
+        spelling, root = [], call.func
+        while root.__class__ is ast.Attribute:
+            spelling.append(root.attr)
+            root = root.value
+        if self.force is not None or root.__class__ is not ast.Name:
+            return self.helper_of(call.func, call) is not None
+        key = (root.id, *spelling)
+        if key not in known:
+            known[key] = self.helper_of(call.func, call) is not None
+        return known[key]
 
     def helper_of(self, func, call=None):
         """The helper the call of ``func`` inlines, or None; in NumPy code, a NumPy
@@ -552,23 +569,6 @@ def _load(node):
 def _param_names(node):
     args = node.args
     return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-
-
-def _bound_names(node, parsed=None):
-    """Every name bound anywhere in ``node``: parameters (its own and of nested
-    functions and lambdas), assignment targets, nested ``def`` names, imports;
-    ``parsed``: the ``Parsed`` whose function ``node`` is (its nodes sorted by class)."""
-    kinds = by_class(ast.walk(node)) if parsed is None else None
-
-    def of(cls):
-        return parsed.of(cls) if parsed is not None else kinds.get(cls, ())
-    names = {n.id for n in of(ast.Name) if n.ctx.__class__ is not ast.Load}
-    names.update(a.arg for a in of(ast.arg))
-    for cls in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-        names.update(d.name for d in of(cls) if d is not node)
-    for sub in (*of(ast.Import), *of(ast.ImportFrom)):
-        names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-    return names
 
 
 def _resolve_in(parsed, func, local):

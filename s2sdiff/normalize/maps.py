@@ -32,8 +32,8 @@ def as_generators(parsed):
     refuse_reused_generators(parsed)
     calls = [n for n in parsed.of(ast.Call)
              if isinstance(n.func, ast.Name) and n.func.id == "map"]
-    if not calls or parsed.lookup("map", None) is not builtins.map or any(
-            n.id == "map" and not isinstance(n.ctx, ast.Load) for n in parsed.of(ast.Name)):
+    if not calls or parsed.lookup("map", None) is not builtins.map \
+            or "map" in parsed.stored():
         return parsed
     node = _Maps(parsed.node).visit(copy.deepcopy(parsed.node))
     return dataclasses.replace(parsed, node=ast.fix_missing_locations(node))

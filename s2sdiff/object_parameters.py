@@ -36,29 +36,28 @@ def called(parsed, wrt_names):
     without a function as default, whose methods ``parsed``'s function calls
     (``model.loss(x)``, not an array method such as ``x.sum()``) or that it calls
     (``model(x)``: ``__call__``)."""
-    node = parsed.node
-    args = node.args
+    args = parsed.node.args
     params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-    stored = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-              and not isinstance(n.ctx, ast.Load)}
+    if all(p in wrt_names for p in params):
+        return {}                             # no parameter left out: nothing to look for
+    stored = parsed.stored()
     try:
         signature = inspect.signature(parsed.func)
     except (TypeError, ValueError):
         return {}
     found = {}
-    for sub in ast.walk(node):
-        if not isinstance(sub, ast.Call):
-            continue
+    for sub in parsed.of(ast.Call):
         func = sub.func
         if isinstance(func, ast.Name):
             owner, name = func.id, "__call__"
-        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                and lookup(Method(func.attr)) is None:
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             owner, name = func.value.id, func.attr
         else:
             continue
         if owner not in params or owner in wrt_names or owner in stored:
             continue
+        if func.__class__ is ast.Attribute and lookup(Method(name)) is not None:
+            continue                          # an array method: x.sum()
         default = signature.parameters[owner].default
         if default is not inspect.Parameter.empty and callable(default):
             continue                          # f=np.tanh: callables.py

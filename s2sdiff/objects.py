@@ -37,7 +37,7 @@ import types
 
 from .attribute_methods import _order, chain_of, class_tests, classes, key_for, label, \
     mangled, plain_getattribute, read_path, refuse_unusual, sub_key
-from .syntax import nodes_of
+from .syntax import bound_names
 from .user_functions import is_helper
 
 MARK = "s2sdiff_object"          # on the ``type(AFFINE)`` call: (name, class, attributes)
@@ -46,34 +46,27 @@ MARK = "s2sdiff_object"          # on the ``type(AFFINE)`` call: (name, class, a
 def rewrite(parsed, cls, me):
     """``parsed`` with the calls of methods of outside objects, and ``self(x)`` (``me`` the
     instance parameter of a function specialised on ``cls``), rewritten in place."""
-    calls = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Call)]   # no recursion
+    calls = parsed.of(ast.Call)     # the calls there are now: no recursion
     if calls:
-        rewriter = _Calls(parsed, cls, me, _bound(parsed.node))
+        rewriter, changed = _Calls(parsed, cls, me, _bound(parsed.node, parsed)), False
         for call in calls:
+            func = call.func
             rewriter.visit_Call(call)
-        parsed.forget_nodes()
+            changed = changed or call.func is not func     # each rewrite sets a new func
+        if changed:
+            parsed.forget_nodes()
     return parsed
 
 
-def _bound(node):
-    """The names bound anywhere in the function ``node`` (found once per tree)."""
+def _bound(node, parsed=None):
+    """The names bound anywhere in the function ``node``, its own name included (found
+    once per tree); ``parsed``: as for ``syntax.bound_names``."""
     known = getattr(node, "s2sdiff_bound", None)
-    if known is not None:
-        return known
-    names = node.s2sdiff_bound = set()
-    for sub in nodes_of(node):
-        if sub.__class__ is ast.Name:
-            if sub.ctx.__class__ is not ast.Load:
-                names.add(sub.id)
-        elif isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
-            names.add(sub.id)
-        elif isinstance(sub, ast.arg):
-            names.add(sub.arg)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(sub.name)
-        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-    return names
+    if known is None:
+        known = node.s2sdiff_bound = bound_names(node, parsed)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            known.add(node.name)
+    return known
 
 
 def _user_method(cls, name):

@@ -49,16 +49,40 @@ class Parsed:
     closure: dict = field(default_factory=dict)   # free name -> cell
     inlined: tuple = ()     # (spelling, function) of each helper inlined (normalize/helpers.py)
     opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
-    walked: tuple = field(default=None, repr=False, compare=False)    # (node, nodes_of(node))
+    walked: list = field(default=None, repr=False, compare=False)  # [node, nodes, by class, stored]
 
     def nodes(self):
         """``syntax.nodes_of(self.node)``, walked once for the scans that read the tree
-        before normalization changes it (trees, tree helpers, comprehensions, inlining,
-        the normalizer's own scans): a pass that changes ``node`` in place calls
-        ``forget_nodes``; a new ``node`` (``dataclasses.replace``) is walked again."""
+        before normalization changes it (object parameters, trees, tree helpers, methods
+        of objects, the passes of ``normalize``, the normalizer's own scans): a pass that
+        changes ``node`` in place calls ``forget_nodes``; a new ``node``
+        (``dataclasses.replace``) is walked again.  The list is shared: not to be changed."""
         if self.walked is None or self.walked[0] is not self.node:
-            self.walked = (self.node, syntax.nodes_of(self.node))
+            self.walked = [self.node, syntax.nodes_of(self.node), None, None]
         return self.walked[1]
+
+    def of(self, *classes):
+        """The nodes of ``nodes()`` whose class is one of ``classes`` (exactly, as the
+        parser makes them: ``ast.For`` is not ``ast.AsyncFor``), in the order of
+        ``nodes()``.  The nodes are sorted by class once per walk, so a scan for a kind
+        of node the function lacks (``:=``, a loop's ``else``) costs next to nothing.
+        The list may be shared: not to be changed."""
+        nodes = self.nodes()
+        by_class = self.walked[2]
+        if by_class is None:
+            by_class = self.walked[2] = syntax.by_class(nodes)
+        present = [by_class[cls] for cls in classes if cls in by_class]
+        if len(present) > 1:            # several classes: in the order of the walk
+            return [n for n in nodes if n.__class__ in classes]
+        return present[0] if present else []
+
+    def stored(self):
+        """The names that ``nodes()`` assigns or deletes (``ast.Name`` not in a load
+        context), found once per walk.  The set is shared: not to be changed."""
+        self.nodes()
+        if self.walked[3] is None:
+            self.walked[3] = {n.id for n in self.of(ast.Name) if not isinstance(n.ctx, ast.Load)}
+        return self.walked[3]
 
     def forget_nodes(self):
         self.walked = None

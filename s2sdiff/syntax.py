@@ -1,5 +1,5 @@
 """``ast.parse`` and ``compile`` behind one lock, for generation in threads; ``nodes_of``,
-a faster ``ast.walk``.
+a faster ``ast.walk``, ``by_class``, its nodes sorted by class, and ``bound_names``.
 
 CPython 3.11 counts the depth of its conversions between C and Python syntax trees
 (``ast.parse``, ``compile`` of a tree) in one counter per interpreter, not per thread.
@@ -12,6 +12,7 @@ is held but finalizers, which may parse again in the same thread.
 
 import ast
 import builtins
+import collections
 import threading
 
 _lock = threading.RLock()         # re-entrant: a finalizer run by a collection may parse
@@ -43,3 +44,32 @@ def nodes_of(node):
                     if isinstance(item, ast.AST):
                         found.append(item)
     return found
+
+
+def by_class(nodes):
+    """``{class: [its nodes among nodes, in their order]}`` (the exact class of each)."""
+    found = collections.defaultdict(list)
+    for node in nodes:
+        found[node.__class__].append(node)
+    return dict(found)
+
+
+def bound_names(node, parsed=None):
+    """Every name bound anywhere in ``node``: parameters (its own and of nested
+    functions and lambdas), assignment targets, nested ``def`` names (not ``node``'s
+    own), imports.  ``parsed``: a ``Parsed`` whose function ``node`` may be, whose nodes
+    are then read as it sorted them (``Parsed.of``, ``Parsed.stored``)."""
+    if parsed is not None and parsed.node is node:
+        of, names = parsed.of, set(parsed.stored())
+    else:
+        kinds = by_class(nodes_of(node))
+
+        def of(cls):
+            return kinds.get(cls, ())
+        names = {n.id for n in of(ast.Name) if not isinstance(n.ctx, ast.Load)}
+    names.update(a.arg for a in of(ast.arg))
+    for cls in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+        names.update(d.name for d in of(cls) if d is not node)
+    for sub in (*of(ast.Import), *of(ast.ImportFrom)):
+        names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+    return names

@@ -47,8 +47,8 @@ def tree_parameters(parsed, wrt_names):
     sequences = uses_numpy(parsed)
     node = parsed.node
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    return candidates(node, wrt_names, sequences, parsed.nodes()) | tree_arguments(
-        parsed, wrt_names, sequences) | extra_candidates(node, params, wrt_names)
+    return candidates(parsed, wrt_names, sequences) | tree_arguments(
+        parsed, wrt_names, sequences) | extra_candidates(parsed, params, wrt_names)
 
 
 def tree_arguments(parsed, wrt_names, sequences, seen=()):
@@ -57,21 +57,18 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
     node = parsed.node
     args = node.args
     params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    assigned, calls = set(), []
-    for sub in parsed.nodes():
-        if sub.__class__ is ast.Name:
-            if sub.ctx.__class__ is not ast.Load:
-                assigned.add(sub.id)
-        elif sub.__class__ is ast.Call and any(
-                a.__class__ is ast.Name and a.id in params
-                for a in sub.args + [k.value for k in sub.keywords]):
-            calls.append(sub)
+    calls = [c for c in parsed.of(ast.Call) if any(
+        a.__class__ is ast.Name and a.id in params
+        for a in c.args + [k.value for k in c.keywords])]
+    if not calls:
+        return set()
+    assigned = parsed.stored()
     passed = [p for p in params if p not in assigned]
     calls = [c for c in calls if any(a.__class__ is ast.Name and a.id in passed
                                      for a in c.args + [k.value for k in c.keywords])]
     if not calls:
         return set()
-    local = _bound_names(node, parsed.nodes())
+    local = _bound_names(node, parsed)
     found = set()
     for call in calls:
         callee = _resolve_in(parsed, call.func, local)
@@ -87,7 +84,7 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
         inner_sequences = sequences or uses_numpy(inner)
         for param, own in named.items():
             wrt = [own] if param in wrt_names else []
-            if own in candidates(inner.node, wrt, inner_sequences, inner.nodes()) \
+            if own in candidates(inner, wrt, inner_sequences) \
                     or own in tree_arguments(inner, wrt, inner_sequences, seen + (callee,)):
                 found.add(param)
     return found

@@ -29,7 +29,6 @@ import types
 import numpy as np
 
 from .normalize.comprehensions import desugar
-from .syntax import nodes_of
 from .trees import _NOT_CONSTANT, ARRAY_ATTRIBUTES, _constant, _is_leaf
 
 _CONVERSIONS = {-1: format, 115: lambda v, spec: format(str(v), spec),
@@ -62,17 +61,15 @@ def constant_key(node):
     return "".join(text)
 
 
-def extra_candidates(node, params, wrt_names):
+def extra_candidates(parsed, params, wrt_names):
     """Parameters that ``trees.candidates`` misses and these idioms read as trees:
     indexed by an f-string or by the variable of a loop over constants or over the
     parameter itself, ``p.get("k")``, and a method of a differentiated parameter that
     an array does not have and that is not a function of ``math`` or NumPy
     (``g.log_pdf(x)``, not ``p.exp(x)``: refused where it is generated, as before)."""
     loop_keys = {}          # loop variable -> the parameter iterated, or "" (constants)
-    nodes = nodes_of(node)
-    for sub in nodes:
-        if (sub.__class__ is ast.For or sub.__class__ is ast.comprehension) \
-                and isinstance(sub.target, ast.Name):
+    for sub in parsed.of(ast.For, ast.comprehension):      # in order: the last loop wins
+        if isinstance(sub.target, ast.Name):
             iterated = _unwrapped(sub.iter)
             if isinstance(iterated, (ast.List, ast.Tuple)) and iterated.elts and all(
                     isinstance(e, ast.Constant) and type(e.value) in _KEYS
@@ -81,21 +78,18 @@ def extra_candidates(node, params, wrt_names):
             elif isinstance(iterated, ast.Name) and iterated.id in params:
                 loop_keys[sub.target.id] = iterated.id
     found = set()
-    for sub in nodes:
-        cls = sub.__class__
-        if cls is not ast.Subscript and cls is not ast.Call:
+    for sub in parsed.of(ast.Subscript):
+        root = sub.value
+        while isinstance(root, (ast.Subscript, ast.Attribute)):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id not in params:
             continue
-        if cls is ast.Subscript:
-            root = sub.value
-            while isinstance(root, (ast.Subscript, ast.Attribute)):
-                root = root.value
-            if not isinstance(root, ast.Name) or root.id not in params:
-                continue
-            key = sub.slice
-            if isinstance(key, ast.JoinedStr) or isinstance(key, ast.Name) and (
-                    loop_keys.get(key.id, None) in ("", root.id)):
-                found.add(root.id)
-        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+        key = sub.slice
+        if isinstance(key, ast.JoinedStr) or isinstance(key, ast.Name) and (
+                loop_keys.get(key.id, None) in ("", root.id)):
+            found.add(root.id)
+    for sub in parsed.of(ast.Call):
+        if isinstance(sub.func, ast.Attribute) \
                 and isinstance(sub.func.value, ast.Name) and sub.func.value.id in params:
             name, attr = sub.func.value.id, sub.func.attr
             if attr == "get" and sub.args and isinstance(sub.args[0], (ast.Constant,

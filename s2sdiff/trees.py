@@ -157,8 +157,8 @@ def leaves(name, node, taken):
     return found
 
 
-def candidates(node, wrt_names, sequences=False, nodes=None):
-    """The parameters of the FunctionDef ``node`` that its body reads as trees: with a
+def candidates(parsed, wrt_names, sequences=False):
+    """The parameters of ``parsed``'s function that its body reads as trees: with a
     string key (``p["W"]``) or an attribute an array does not have (``p.W``, not called:
     ``p.exp(x)`` is a method), anywhere in
     a chain of reads (``p[0]["W"]``), or whose ``items()``, ``values()`` or ``keys()`` it
@@ -167,51 +167,56 @@ def candidates(node, wrt_names, sequences=False, nodes=None):
     ``sequences`` (NumPy code, where a list of arrays is a tree: ``uses_numpy``), when
     reading ``p[0]``, unpacking ``W, b = p`` and ``for W, b in p`` make it one too.  Nor
     is a parameter outside ``wrt_names`` read only by attributes: that is data
-    (``cfg.lr``, ``self.w``), read as constants.  ``nodes``: ``ast.walk(node)``'s, if
-    walked already."""
+    (``cfg.lr``, ``self.w``), read as constants.  Only the kinds of node these reads
+    are made of are looked at (``Parsed.of``)."""
+    node = parsed.node
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     found = set()
-    called = set()          # ast.walk visits a call before its function: one walk
-    for sub in (ast.walk(node) if nodes is None else nodes):
-        if isinstance(sub, ast.Call):
-            called.add(id(sub.func))
-        read = isinstance(getattr(sub, "ctx", None), ast.Load) and id(sub) not in called
-        keyed = isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant) \
-            and isinstance(sub.slice.value, str)
-        if read and (keyed or isinstance(sub, ast.Attribute)
-                     and sub.attr not in ARRAY_ATTRIBUTES):
-            root = sub.value
-            while isinstance(root, (ast.Subscript, ast.Attribute)):
-                root = root.value
-            if isinstance(root, ast.Name) and (keyed or root.id in wrt_names):
-                found.add(root.id)
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
-                and sub.func.id == "zip" and len(sub.args) == 1 \
+    calls = parsed.of(ast.Call)
+    called = {id(call.func) for call in calls}        # a method called is not a read
+    for cls in (ast.Subscript, ast.Attribute):
+        for sub in parsed.of(cls):
+            if not isinstance(sub.ctx, ast.Load) or id(sub) in called:
+                continue
+            keyed = cls is ast.Subscript and isinstance(sub.slice, ast.Constant) \
+                and isinstance(sub.slice.value, str)
+            if keyed or cls is ast.Attribute and sub.attr not in ARRAY_ATTRIBUTES:
+                root = sub.value
+                while isinstance(root, (ast.Subscript, ast.Attribute)):
+                    root = root.value
+                if isinstance(root, ast.Name) and (keyed or root.id in wrt_names):
+                    found.add(root.id)
+            if sequences and cls is ast.Subscript and isinstance(sub.value, ast.Name) \
+                    and _constant(sub.slice) is not _NOT_CONSTANT \
+                    and isinstance(_constant(sub.slice), int):
+                found.add(sub.value.id)
+    for sub in calls:
+        if isinstance(sub.func, ast.Name) and sub.func.id == "zip" and len(sub.args) == 1 \
                 and isinstance(sub.args[0], ast.Starred) \
                 and isinstance(sub.args[0].value, ast.Name):
             found.add(sub.args[0].value.id)         # zip(*pairs): a list of tuples
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+        if isinstance(sub.func, ast.Attribute) \
                 and sub.func.attr in ("items", "values", "keys") and not sub.args \
                 and not sub.keywords and isinstance(sub.func.value, ast.Name) \
                 and sub.func.value.id in params:
             found.add(sub.func.value.id)            # params.items(): a dict
-        if not sequences:
-            continue
-        for iterated in _iterated(sub):
-            while isinstance(iterated, ast.Subscript) and isinstance(iterated.slice, ast.Slice):
-                iterated = iterated.value
-            if isinstance(iterated, ast.Name):
-                found.add(iterated.id)
-        if read and isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) \
-                and _constant(sub.slice) is not _NOT_CONSTANT \
-                and isinstance(_constant(sub.slice), int):
+    if not sequences:
+        return found & params
+    for cls in (ast.For, ast.comprehension, ast.Starred, ast.Call):
+        for sub in parsed.of(cls):
+            for iterated in _iterated(sub):
+                while isinstance(iterated, ast.Subscript) \
+                        and isinstance(iterated.slice, ast.Slice):
+                    iterated = iterated.value
+                if isinstance(iterated, ast.Name):
+                    found.add(iterated.id)
+    for sub in parsed.of(ast.Assign):           # W, b = p
+        if isinstance(sub.value, ast.Name) and any(isinstance(t, (ast.Tuple, ast.List))
+                                                   for t in sub.targets):
             found.add(sub.value.id)
-        elif isinstance(sub, (ast.Assign, ast.For)) and isinstance(sub.value if isinstance(
-                sub, ast.Assign) else sub.iter, ast.Name):
-            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-            if isinstance(sub, ast.For) or any(isinstance(t, (ast.Tuple, ast.List))
-                                               for t in targets):
-                found.add((sub.value if isinstance(sub, ast.Assign) else sub.iter).id)
+    for sub in parsed.of(ast.For):              # for W, b in p
+        if isinstance(sub.iter, ast.Name):
+            found.add(sub.iter.id)
     return found & params
 
 
@@ -233,9 +238,10 @@ def _iterated(node):
 def uses_numpy(parsed):
     """Whether the function of ``parsed`` names NumPy (the module or one of its
     functions) in its body."""
-    for sub in parsed.nodes():
-        if sub.__class__ is ast.Name and sub.id in parsed.globals:
-            value = parsed.globals[sub.id]
+    names = parsed.globals
+    for name in dict.fromkeys([n.id for n in parsed.of(ast.Name)]):    # each name once
+        if name in names:
+            value = names[name]
             module = getattr(value, "__name__", "") if isinstance(value, type(np)) \
                 else getattr(value, "__module__", None) or ""
             if module == "numpy" or module.startswith("numpy."):

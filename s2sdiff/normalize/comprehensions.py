@@ -57,10 +57,10 @@ _BLOCK_FIELDS = ("body", "orelse")
 def desugar(parsed):
     """``parsed`` with its comprehensions, reductions and unpackings rewritten (see the
     module docstring), or ``parsed`` itself when it has none."""
-    if not any(_rewritable(node) for node in parsed.nodes()):
+    if not any(_rewritable(node) for cls in _MAYBE_REWRITABLE for node in parsed.of(cls)):
         return parsed
     node = copy.copy(parsed.node)
-    if any(isinstance(n, (ast.Dict, ast.DictComp)) for n in parsed.nodes()):
+    if parsed.of(ast.Dict, ast.DictComp):
         try:
             node = copy.deepcopy(parsed.node)
         except RecursionError:
@@ -84,30 +84,30 @@ def _too_deep(parsed, node):
                         hint="Split it into several assignments.")
 
 
-# the classes of the nodes ``_rewritable`` may accept (a cheap test first: it sees them all)
-_MAYBE_REWRITABLE = frozenset((*_COMPREHENSIONS, ast.Dict, ast.DictComp, ast.For, ast.Call,
-                               ast.List, ast.Tuple, ast.Assign))
+# the classes of the nodes ``_rewritable`` may accept: ``desugar`` looks at these only
+_MAYBE_REWRITABLE = (*_COMPREHENSIONS, ast.Dict, ast.DictComp, ast.For, ast.Call, ast.List,
+                     ast.Tuple, ast.Assign)
+_ALWAYS_REWRITTEN = frozenset((*_COMPREHENSIONS, ast.Dict, ast.DictComp))
 
 
 def _rewritable(node):
-    if node.__class__ not in _MAYBE_REWRITABLE:
-        return False
-    if isinstance(node, (*_COMPREHENSIONS, ast.Dict, ast.DictComp)):
+    """Whether ``desugar`` rewrites ``node``, of a class of ``_MAYBE_REWRITABLE``."""
+    cls = node.__class__
+    if cls in _ALWAYS_REWRITTEN:
         return True
-    if isinstance(node, ast.For) and headers.candidate(node.iter):
-        return True
-    if isinstance(node, ast.Call) and (getattr(node.func, "id", None) in (
-            "sum", "max", "min", "zip", "prod") or getattr(node.func, "attr", None) == "prod"):
-        return True
-    if isinstance(node, (ast.List, ast.Tuple)) and isinstance(node.ctx, ast.Load) and any(
-            isinstance(e, ast.Starred) for e in node.elts):
-        return True
-    if isinstance(node, ast.Call) and any(isinstance(a, ast.Starred) for a in node.args):
-        return True
-    if isinstance(node, ast.Assign):
-        return any(isinstance(t, (ast.Tuple, ast.List)) and (
-            any(isinstance(e, ast.Starred) for e in t.elts)
-            or not isinstance(node.value, (ast.Tuple, ast.List))) for t in node.targets)
+    if cls is ast.For:
+        return bool(headers.candidate(node.iter))
+    if cls is ast.Call:             # sum(...), max, min, zip, prod, f(*xs)
+        return getattr(node.func, "id", None) in ("sum", "max", "min", "zip", "prod") or getattr(
+            node.func, "attr", None) == "prod" or any(isinstance(a, ast.Starred) for a in node.args)
+    if cls is ast.List or cls is ast.Tuple:
+        return isinstance(node.ctx, ast.Load) and any(isinstance(e, ast.Starred) for e in node.elts)
+    if cls is ast.Assign:
+        for t in node.targets:           # an unpacking: starred, or of other than a display
+            if isinstance(t, (ast.Tuple, ast.List)) and (
+                    any(isinstance(e, ast.Starred) for e in t.elts)
+                    or not isinstance(node.value, (ast.Tuple, ast.List))):
+                return True
     return False
 
 

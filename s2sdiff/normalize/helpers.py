@@ -58,6 +58,7 @@ import numpy as np
 from .. import numpy_definitions, control
 from ..names import Namer
 from ..parse import parse
+from ..syntax import bound_names as _bound_names
 from .inline_folds import fold_none_tests, hashable
 from .helper_refusals import unsupported_in_helper
 from ..user_functions import is_helper
@@ -74,13 +75,13 @@ def inline_helpers(parsed, force=None):
     func = parsed.func
     if hasattr(func, "__s2sdiff_origin__"):
         return parsed
-    nodes = parsed.nodes()              # one walk for the three scans of the caller
-    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    calls = parsed.of(ast.Call)         # of the walk the other scans share
     if not calls:
         return parsed
-    inliner = _Inliner(parsed, nodes)
+    inliner = _Inliner(parsed)
     inliner.force = force
-    if not any(inliner.helper_of(n.func, n) is not None for n in calls):    # wanted()
+    known = {}
+    if not any(inliner.wanted_call(n, known) for n in calls):    # wanted()
         return parsed
     try:
         node = copy.deepcopy(parsed.node)
@@ -100,11 +101,11 @@ def inline_helpers(parsed, force=None):
 
 
 class _Inliner:
-    def __init__(self, parsed, nodes=None):
+    def __init__(self, parsed):
         self.parsed = parsed
         self.name = parsed.node.name
         self._namer = None          # made when a helper is inlined (``namer``)
-        self.locals = _bound_names(parsed.node, nodes)
+        self.locals = _bound_names(parsed.node, parsed)
         self.cells = {}             # new free name -> cell
         self.inlined = []           # (spelling, function)
         self.opaque = {}            # caller's parameter called as a function -> its node
@@ -134,6 +135,22 @@ class _Inliner:
         """Whether ``node`` calls a helper this pass inlines."""
         return any(isinstance(n, ast.Call) and self.helper_of(n.func, n) is not None
                    for n in ast.walk(node))
+
+    def wanted_call(self, call, known):
+        """``helper_of(call.func, call) is not None``, before any inlining; without
+        ``force``, the same for every call of a dotted name (``math.sin``): found once,
+        in ``known`` (dotted name -> the answer).  Inlining binds new names: then the
+        answer may change."""
+        spelling, root = [], call.func
+        while root.__class__ is ast.Attribute:
+            spelling.append(root.attr)
+            root = root.value
+        if self.force is not None or root.__class__ is not ast.Name:
+            return self.helper_of(call.func, call) is not None
+        key = (root.id, *spelling)
+        if key not in known:
+            known[key] = self.helper_of(call.func, call) is not None
+        return known[key]
 
     def helper_of(self, func, call=None):
         """The helper the call of ``func`` inlines, or None; in NumPy code, a NumPy
@@ -543,28 +560,6 @@ def _load(node):
 def _param_names(node):
     args = node.args
     return [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-
-
-def _bound_names(node, nodes=None):
-    """Every name bound anywhere in ``node``: parameters (its own and of nested
-    functions and lambdas), assignment targets, nested ``def`` names, imports.
-    ``nodes``: ``node``'s, if walked already."""
-    names = set()
-    for sub in (ast.walk(node) if nodes is None else nodes):
-        cls = sub.__class__
-        if cls is ast.Name:
-            if sub.ctx.__class__ is not ast.Load:
-                names.add(sub.id)
-        elif cls is ast.arg:
-            names.add(sub.arg)
-        elif cls in _DEFINITIONS and sub is not node:
-            names.add(sub.name)
-        elif cls is ast.Import or cls is ast.ImportFrom:
-            names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-    return names
-
-
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _resolve_in(parsed, func, local):

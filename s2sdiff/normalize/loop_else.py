@@ -31,7 +31,7 @@ _BLOCKS = ("body", "orelse", "finalbody")
 def rewrite(parsed):
     """``parsed`` with its loops' ``else`` clauses rewritten, or ``parsed`` itself when
     no loop has one."""
-    if not any(isinstance(n, (ast.For, ast.While)) and n.orelse for n in parsed.nodes()):
+    if not any(n.orelse for n in (*parsed.of(ast.For), *parsed.of(ast.While))):
         return parsed
     node = copy.deepcopy(parsed.node)
     namer = Namer.for_function(node)

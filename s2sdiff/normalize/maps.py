@@ -30,11 +30,10 @@ def as_generators(parsed):
     """``parsed`` with its ``map`` calls rewritten (see the module docstring), or
     ``parsed`` itself when it has none."""
     refuse_reused_generators(parsed)
-    calls = [n for n in parsed.nodes() if isinstance(n, ast.Call)
-             and isinstance(n.func, ast.Name) and n.func.id == "map"]
-    if not calls or parsed.lookup("map", None) is not builtins.map or any(
-            isinstance(n, ast.Name) and n.id == "map" and not isinstance(n.ctx, ast.Load)
-            for n in parsed.nodes()):
+    calls = [n for n in parsed.of(ast.Call)
+             if isinstance(n.func, ast.Name) and n.func.id == "map"]
+    if not calls or parsed.lookup("map", None) is not builtins.map \
+            or "map" in parsed.stored():
         return parsed
     node = _Maps(parsed.node).visit(copy.deepcopy(parsed.node))
     return dataclasses.replace(parsed, node=ast.fix_missing_locations(node))
@@ -100,15 +99,12 @@ def refuse_reused_generators(parsed):
     (read twice, or read in a loop the assignment is not in), or a name bound to one and
     to something else: Python's generator is empty once read, the list a comprehension
     becomes (``comprehensions.py``) is not, and the gradient would count it again."""
-    bound, passed = [], []
-    for n in parsed.nodes():
-        if n.__class__ is ast.Assign:
-            if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
-                    and isinstance(n.value, ast.GeneratorExp):
-                bound.append(n)
-        elif n.__class__ is ast.Call and isinstance(n.func, ast.Name) \
-                and any(isinstance(a, ast.GeneratorExp) for a in n.args):
-            passed.append(n)
+    if not parsed.of(ast.GeneratorExp):
+        return
+    bound = [n for n in parsed.of(ast.Assign) if len(n.targets) == 1 and isinstance(
+        n.targets[0], ast.Name) and isinstance(n.value, ast.GeneratorExp)]
+    passed = [n for n in parsed.of(ast.Call) if isinstance(n.func, ast.Name)
+              and any(isinstance(a, ast.GeneratorExp) for a in n.args)]
     loops = _enclosing_loops(parsed.node) if bound else {}
     for assign in bound:
         name = assign.targets[0].id
@@ -148,7 +144,7 @@ def _read_again(parsed, name, assign, loops):
     """The second read of ``name`` (bound by ``assign``, or a parameter when None), or a
     read in a loop ``assign`` is not in (``loops``: ``_enclosing_loops``), or the
     assignment when the name is bound twice; None when it is read at most once."""
-    uses = [n for n in parsed.nodes() if isinstance(n, ast.Name) and n.id == name]
+    uses = [n for n in parsed.of(ast.Name) if n.id == name]
     reads = [n for n in uses if isinstance(n.ctx, ast.Load)]
     stores = len(uses) - len(reads)
     inside = loops.get(id(assign), ()) if assign is not None else ()

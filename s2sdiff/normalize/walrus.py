@@ -26,7 +26,7 @@ _HINT = "Assign the value with `=` in a statement of its own before this one."
 def hoist(parsed):
     """``parsed`` with its ``:=`` written as assignments (module docstring), or ``parsed``
     itself when it has none."""
-    if not any(isinstance(n, ast.NamedExpr) for n in parsed.nodes()):
+    if not parsed.of(ast.NamedExpr):
         return parsed
     node = copy.deepcopy(parsed.node)
     node.body = _Hoister(parsed).block(node.body)

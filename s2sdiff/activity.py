@@ -45,26 +45,38 @@ def analyze(program, wrt, kinds=None):
     """
     steps = program.steps
     loops = [item for item in walk_items(program.body) if isinstance(item, Loop)]
+    # each step's target and the names among its arguments, read once (the passes below
+    # run until nothing changes; a step already counted adds nothing again)
+    differentiable = [(s.target, [a.id for a in s.args if a.__class__ is ast.Name])
+                      for s in steps if s.differentiable]
     varied = set(wrt) if kinds is None else {
         p for p in wrt if kinds[p].real or not kinds[p].array}
     changed = True
     while changed:
         size = len(varied)
-        for step in steps:
-            if step.differentiable and any(_name(a) in varied for a in step.args):
-                varied.add(step.target)
+        for target, names in differentiable:
+            if target not in varied:
+                for name in names:
+                    if name in varied:
+                        varied.add(target)
+                        break
         for loop in loops:             # an element of a varied sequence is varied
             for element, sequence in loop_elements(loop):
                 if sequence in varied:
                     varied.add(element)
         changed = len(varied) != size
     useful = {_name(o) for o in program.outputs} - {None}
+    pending = differentiable[::-1]     # last to first: one pass reaches straight code's end
     changed = True
     while changed:
         size = len(useful)
-        for step in reversed(steps):
-            if step.target in useful and step.differentiable:
-                useful.update(n for n in map(_name, step.args) if n is not None)
+        waiting = []
+        for entry in pending:
+            if entry[0] in useful:
+                useful.update(entry[1])
+            else:
+                waiting.append(entry)
+        pending = waiting
         for loop in loops:
             for element, sequence in loop_elements(loop):
                 if element in useful:

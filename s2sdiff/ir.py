@@ -117,20 +117,22 @@ class Jump:
 def walk_items(items):
     """Every item of ``items`` and of their nested blocks, in forward (textual) order.
     Each list is read when the walk reaches it, as a recursive walk would (one generator
-    and a stack, not one generator per block)."""
+    and a stack, not one generator per block).  Items are told apart by their class
+    (``If``, ``Loop``: nothing subclasses them), the cheapest test per item."""
     stack = [iter(items)]
     while stack:
         top = stack[-1]
-        if type(top) is tuple:          # an ``if`` whose body is walked: now its orelse
+        if top.__class__ is tuple:      # an ``if`` whose body is walked: now its orelse
             stack[-1] = iter(top[0].orelse)
             continue
         for item in top:
             yield item
-            if isinstance(item, If):
+            cls = item.__class__
+            if cls is If:
                 stack.append((item,))
                 stack.append(iter(item.body))
                 break
-            if isinstance(item, Loop):
+            if cls is Loop:
                 stack.append(iter(item.body))
                 break
         else:
@@ -138,8 +140,27 @@ def walk_items(items):
 
 
 def walk_steps(items):
-    """Every ``Step`` in ``items`` and their nested blocks, in forward order."""
-    return (item for item in walk_items(items) if isinstance(item, Step))
+    """Every ``Step`` in ``items`` and their nested blocks, in forward order (read as
+    ``walk_items`` reads them; one generator, not a filter over ``walk_items``)."""
+    stack = [iter(items)]
+    while stack:
+        top = stack[-1]
+        if top.__class__ is tuple:
+            stack[-1] = iter(top[0].orelse)
+            continue
+        for item in top:
+            cls = item.__class__
+            if cls is Step:
+                yield item
+            elif cls is If:
+                stack.append((item,))
+                stack.append(iter(item.body))
+                break
+            elif cls is Loop:
+                stack.append(iter(item.body))
+                break
+        else:
+            stack.pop()
 
 
 def has_control_flow(items):

@@ -184,13 +184,17 @@ class Sweeps:
 
     def backward(self, items):
         out = []
+        varied, useful = self.activity.varied, self.activity.useful
         for item in reversed(items):
-            if isinstance(item, Step) and item.rule is not None \
-                    and item.rule.key == _ARRAY_SETITEM:
+            cls = item.__class__
+            if cls is Step and item.rule is not None and item.rule.key == _ARRAY_SETITEM:
                 self.arrays.set_item(item, self.active(item), out)
-            elif isinstance(item, Step):
-                if self.active(item) and (item.mutates or any(
-                        self.activity.is_active(a) for a in item.args)):
+            elif cls is Step:
+                # active_step, then Activity.is_active of each argument, spelled out
+                if item.target in varied and item.target in useful and (
+                        item.store is not None or any(
+                            a.__class__ is ast.Name and a.id in varied and a.id in useful
+                            for a in item.args)):
                     self.backprop(item, out)
                 elif not item.mutates:
                     self.adjoints.forget(self.adjoints.name.get(item.target))
@@ -198,9 +202,9 @@ class Sweeps:
                     _restore(item, item.args[1], out)
                 elif item.rule.key == Syntax("append"):
                     _unappend(item, out)
-            elif isinstance(item, If):
+            elif cls is If:
                 out += self.backward_if(item)
-            elif isinstance(item, Loop):
+            elif cls is Loop:
                 out += self.backward_loop(item)
         return out
 
@@ -314,17 +318,19 @@ class Sweeps:
         return out
 
     def backprop(self, step, out):
-        if not self.adjoints.holds(self.adjoints.name(step.target)) and not step.mutates:
+        adjoints = self.adjoints
+        d_name = adjoints.name(step.target)
+        if not adjoints.holds(d_name) and step.store is None:
             return        # nothing after it on this path reads the value: its adjoint is 0
         if step.rule is None and step.custom is None and not step.differentiable:
-            self.adjoints.forget(self.adjoints.name(step.target))
+            adjoints.forget(d_name)
             return        # `c = a < b` in one arm, `c = a + b` in the other: a constant here
-        out.append(Comment(f"backprop {unparse(step.statement)}"))
-        d_target = Expr.name(self.adjoints.name(step.target))
+        out.append(Comment(f"backprop {statement_text(step)}"))
+        d_target = Expr.name(d_name)
         if step.custom is not None:          # the user's rule, called visibly (custom.py)
             backprop_custom(step, self.activity, d_target, self.residuals.get(step.target),
-                            self.adjoints, out, self.program.namer)
-            self.adjoints.forget(self.adjoints.name(step.target))
+                            adjoints, out, self.program.namer)
+            adjoints.forget(d_name)
             return
         if isinstance(step.rule, Structural):
             self.backprop_structure(step, d_target, out)
@@ -344,15 +350,16 @@ class Sweeps:
             return
         partials = self.modules.partials(step, self.modules.namespace_for(step))
         own = []                   # s = s * y in a loop: the new s's adjoint feeds the old s's
+        varied, useful = self.activity.varied, self.activity.useful
         for atom, partial in zip(step.args, partials):
-            if not self.activity.is_active(atom):
-                continue
+            if atom.__class__ is not ast.Name or atom.id not in varied or atom.id not in useful:
+                continue           # not active (Activity.is_active)
             if atom.id == step.target:
                 own.append(partial)
                 continue
-            self.adjoints.write(atom, partial * d_target, out, step.number,
-                                Explanation(step, atom, partial))
-        self.adjoints.forget(self.adjoints.name(step.target))
+            adjoints.write(atom, partial * d_target, out, step.number,
+                           Explanation(step, atom, partial))
+        adjoints.forget(d_name)
         if own:
             total = own[0] * d_target
             for partial in own[1:]:
@@ -493,6 +500,14 @@ def _passed_sequences(self):
 Sweeps._passed_sequences = _passed_sequences
 Sweeps.backprop_structure = _backprop_structure
 Sweeps.backprop_call = _backprop_call
+
+
+def statement_text(step):
+    """``unparse(step.statement)``, without building the statement of an assignment: its
+    text is the target, `` = `` and the text of its value."""
+    if step.store is not None:
+        return unparse(step.store)
+    return f"{step.target} = {unparse(step.value)}"
 
 
 def active_step(step, activity):

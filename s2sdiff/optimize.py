@@ -41,10 +41,14 @@ def optimize(listing):
     integral = _integral_names(listing.origin)
     memo = _Memo()
     entry = memo.entry
-    changed = True
     lines = walk_lines(listing.body)
-    while changed:
-        changed = False
+    # The four steps run in turn until each has run on the listing as it is and changed
+    # nothing.  A step that changed nothing on a listing changes nothing on it again, and
+    # so does ``_propagate`` right after its own pass (substitutions go forward within
+    # it), which saves a second pass over the whole listing.
+    quiet = 0
+    while True:
+        folded = False
         for line in lines:
             stmt = line.stmt
             known = entry(stmt)
@@ -53,17 +57,26 @@ def optimize(listing):
             if known[5] not in derivatives:
                 known[3] = True     # the forward sweep is the user's code: left as written
                 continue
-            new, folded = _fold_statement(stmt, integral, memo)
-            if folded:
+            new, changed = _fold_statement(stmt, integral, memo)
+            if changed:
                 memo.forget(stmt)
                 line.stmt = new
                 memo.touched.append(line)
-                changed = True
+                folded = True
             else:
                 known[3] = True
-        changed |= _propagate(listing, derivatives, protected, memo, integral)
-        changed |= _propagate_in_blocks(listing, derivatives, protected, memo)
-        changed |= _remove_dead(listing, derivatives, protected, memo)
+        quiet = 0 if folded else quiet + 1
+        if quiet == 4:
+            break
+        quiet = 1 if _propagate(listing, derivatives, protected, memo, integral) else quiet + 1
+        if quiet == 4:
+            break
+        quiet = 0 if _propagate_in_blocks(listing, derivatives, protected, memo) else quiet + 1
+        if quiet == 4:
+            break
+        quiet = 0 if _remove_dead(listing, derivatives, protected, memo) else quiet + 1
+        if quiet == 4:
+            break
         lines = memo.take_touched()     # the next round folds only the lines changed since
     listing.body = _drop_empty_comments(listing.body)
     listing._memo = memo            # for prune_forward, which runs next (pipeline.py)

@@ -93,8 +93,16 @@ class Memo:
                     child = getattr(stmt, field, None)
                     if child.__class__ is list:
                         for c in child:
-                            if isinstance(c, AST):
+                            if c.__class__ is _Name:     # the target of ``d = e``: no walk
+                                names.add(c.id)
+                                if c.ctx.__class__ is _Load:
+                                    loads.add(c.id)
+                            elif isinstance(c, AST):
                                 scan(c, loads, names, bases)
+                    elif child.__class__ is _Name:
+                        names.add(child.id)
+                        if child.ctx.__class__ is _Load:
+                            loads.add(child.id)
                     elif isinstance(child, AST):
                         scan(child, loads, names, bases)
             entry = self.entries[id(stmt)] = [stmt, _augmented(stmt, loads), names, False,

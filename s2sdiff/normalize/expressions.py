@@ -73,9 +73,10 @@ class Expressions:
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, (int, float, bool)) or isinstance(node.value, complex):
                 hint = ("Use real numbers." if not isinstance(node.value, str) else
-                        "Strings cannot be differentiated; to read the leaves of a dict "
-                        "parameter, write each key at its read (params[\"w\"]) or loop over "
-                        "params.items() or params.values(), not over a tuple of its keys.")
+                        "Strings cannot be differentiated (a key is unrolled away only in "
+                        "a loop over a dict's keys or items whose variables are not read "
+                        "after it nor rebound, with no break or continue); write each key "
+                        "at its read (params[\"w\"]) or loop over params.values().")
                 raise self.error(node, f"constant {node.value!r}", hint)
             return ast.Constant(node.value)
         if isinstance(node, ast.Attribute) and self.is_free(node):

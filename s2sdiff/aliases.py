@@ -47,6 +47,8 @@ from .normalize.entries import entry_index
 from .parse import parse
 from .scalar_inputs import refuse_lists_of_lists
 from .alias_messages import Messages, copy_hint as _copy_hint
+from .alias_passes import EachPass
+from .new_values import returns_new_values as _returns_new_values
 from .views import EVERY_ARGUMENT, shares_storage
 
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
@@ -120,35 +122,6 @@ def _parameters(func):
         return []
 
 
-def _returns_new_values(func):
-    """Whether each ``return`` of the user's function ``func`` returns the result of an
-    operator (``sum(g) * 2.0``), a literal or a call in ``_NEW_VALUE_CALLS``: never one
-    of its arguments or a view of one."""
-    if not isinstance(func, types.FunctionType):
-        return False
-    try:
-        node = parse(func).node
-    except S2SDiffError:
-        return False
-    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)]
-    return bool(returns) and all(isinstance(v, (ast.BinOp, ast.UnaryOp, ast.Constant,
-                                                ast.Compare)) or _new_value_call(v)
-                                 for v in returns)
-
-
-# calls that return a new value, never their argument (a reduction, a math function)
-_NEW_VALUE_CALLS = {"sum", "len", "abs", "float", "mean", "prod", "dot", "vdot", "inner",
-                    "trace", "norm", "det", "fsum", "exp", "log", "sqrt", "tanh", "sin", "cos"}
-
-
-def _new_value_call(node):
-    """``sum(g)``, ``np.sum(g)``, ``math.exp(s)``...: a call in ``_NEW_VALUE_CALLS``."""
-    func = getattr(node, "func", None)
-    name = func.id if isinstance(func, ast.Name) else func.attr \
-        if isinstance(func, ast.Attribute) else None
-    return isinstance(node, ast.Call) and name in _NEW_VALUE_CALLS
-
-
 def _assigned_names(func):
     """``ir.assigned_names`` (the parameters and every name bound), by a faster walk."""
     return stores(func, {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)})
@@ -185,7 +158,7 @@ class _Object:
         return f"<{self.label}>"
 
 
-class _Analysis(Messages):
+class _Analysis(Messages, EachPass):
     def __init__(self, program, kinds, summary=False):
         self.If, self.Loop, self.Step = If, Loop, Step
         self.program, self.kinds, self.summary = program, kinds, summary
@@ -513,8 +486,10 @@ class _Analysis(Messages):
                                  f"{_copy_hint(o)}`, and write into the copy.")
             if o.param is not None:
                 self.written_params[o.param] = True
-        fresh = self._bound_from(lineage, loop[1] if loop is not None else index,
-                                 copies=getattr(step.rule, "key", None) == _APPEND)
+        appends = getattr(step.rule, "key", None) == _APPEND
+        fresh = self._bound_from(lineage, loop[1] if loop is not None else index, copies=appends)
+        if appends and loop is not None:
+            fresh |= self.copied_each_pass(step, index, lineage, written)
         for reader, uses in self.reads.items():
             if reader in lineage or reader in fresh:
                 continue

@@ -1,5 +1,6 @@
-"""A list rebound to a comprehension over itself (``v = [vi / n for vi in v]``), Jacobians
-of functions returning a list they build, and check_grad given an integer argument.
+"""A list rebound to a comprehension over itself (``v = [vi / n for vi in v]``, also in a
+loop), Jacobians of functions returning a list they build, and check_grad given an integer
+argument.
 
 Oracles: closed forms worked out by hand, and refusals where the alias is real."""
 
@@ -80,8 +81,84 @@ def rebound_in_a_loop(v):
     return v[0] * v[1]
 
 
+def rebound_in_a_branch_in_a_loop(v):
+    for i in range(3):
+        if i != 1:
+            v = [vi * 0.5 + vi * vi for vi in v]
+    return v[0] * v[1]
+
+
+def rebound_in_nested_loops(v, n):
+    total = 0.0
+    for _ in range(n):
+        for _ in range(2):
+            v = [vi * 0.5 + vi * vi for vi in v]
+        total = total + v[0] - v[1]
+    return total
+
+
+def _step(t):
+    return 0.5 * t + t * t, 0.5 + 2 * t
+
+
+def _iterated(t, times):
+    """g applied ``times`` times to t, and the derivative (chain rule by hand)."""
+    slope = 1.0
+    for _ in range(times):
+        t, d = _step(t)
+        slope *= d
+    return t, slope
+
+
+def test_list_rebound_to_a_comprehension_over_itself_in_a_loop():
+    a, b = 0.3, -0.7
+    (ga, da), (gb, db) = _iterated(a, 3), _iterated(b, 3)
+    assert grad(rebound_in_a_loop)([a, b]) == pytest.approx([da * gb, ga * db], rel=1e-12)
+    (ga, da), (gb, db) = _iterated(a, 2), _iterated(b, 2)
+    assert grad(rebound_in_a_branch_in_a_loop)([a, b]) == pytest.approx([da * gb, ga * db],
+                                                                         rel=1e-12)
+    # sum over passes k = 1, 2 of g^(2k)(a) - g^(2k)(b)
+    expected = [sum(_iterated(t, 2 * k)[1] for k in (1, 2)) * sign for t, sign in ((a, 1), (b, -1))]
+    got, _ = grad(rebound_in_nested_loops)([a, b], 2)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def appended_after_the_copy(v):
+    for _ in range(2):
+        items = []
+        for vi in v:
+            items.append(vi * 2.0)
+        v = items
+        items.append(v[0])
+    return v[0] + v[-1]
+
+
+def kept_before_the_appends(v):
+    history = []
+    for _ in range(2):
+        items = []
+        history.append(items)
+        for vi in v:
+            items.append(vi * 2.0)
+        v = items
+    return history[0][0] * history[1][1]
+
+
+def copied_while_appending(v):
+    s = 0.0
+    for _ in range(2):
+        items = []
+        for vi in v:
+            s = s + len(v) * vi
+            items.append(vi * 2.0)
+            v = items
+    return s + v[0]
+
+
 @pytest.mark.parametrize("f, line", [(real_alias_then_append, "w.append(u[0] * 3.0)"),
-                                     (rebound_in_a_loop, "v = [vi * 0.5 + vi * vi for vi")])
+                                     (appended_after_the_copy, "items.append(v[0])"),
+                                     (kept_before_the_appends, "items.append(vi * 2.0)"),
+                                     (copied_while_appending, "items.append(vi * 2.0)")])
 def test_aliases_the_analysis_cannot_tell_apart_are_refused(f, line):
     with pytest.raises(S2SDiffError, match="writes in place into storage") as caught:
         grad(f)

@@ -1,0 +1,84 @@
+"""Lists rebuilt on each pass of a loop (``EachPass``, a base of ``aliases._Analysis``).
+
+``v = [f(u) for u in v]`` in a loop becomes ``items = []``, appends into ``items``, and
+``v = items``: the flow-insensitive analysis sees ``v`` and ``items`` share one list, but
+each pass appends into a new list and ``v`` only ever holds a list whose appends are over.
+``copied_each_pass`` finds the names of which that holds, for ``_check_write`` to leave
+out.  The analysis provides ``order``, ``defined``, ``objects``, ``reach`` and the IR
+classes.
+"""
+
+import ast
+
+
+class EachPass:
+    def copied_each_pass(self, step, index, lineage, written):
+        """Names bound to the appended list only by copies made after this append (after the
+        loop or branch holding it) in the block (loop body or branch arm) that binds the
+        list to a new list display (``items = []``, its only binding) before the append:
+        each pass appends into a new list, and a
+        copy holds the list of a pass whose appends are over
+        (``for _ in range(n): v = [f(u) for u in v]``), or copies of such names, or list
+        displays of values that do not reach the written list."""
+        sites = self.defined.get(step.args[0].id, ())
+        if len(sites) != 1 or not (isinstance(self.order[sites[0]][0], self.Step)
+                                   and isinstance(self.order[sites[0]][0].value, ast.List)):
+            return set()
+        block = self._block(sites[0])
+        if block is None:
+            return set()
+        after = last = None          # the end of the block's item holding the append, its end
+        position = block[1]
+        for item in block[0]:
+            end = position + _size([item]) - 1
+            if position <= index <= end:
+                after = end
+            position = end + 1
+        last = position - 1
+        if after is None or index <= sites[0]:
+            return set()
+        copies = {n for n in self.defined if n not in lineage}
+        changed = True
+        while changed:                  # the largest such set: copies may go round a loop
+            changed = False
+            for name in sorted(copies):
+                if not all(self._copy_safe(self.order[p][0], p, after, last, lineage, copies,
+                                           written) for p in self.defined[name]):
+                    copies.discard(name)
+                    changed = True
+        return copies
+
+    def _copy_safe(self, item, position, after, last, lineage, copies, written):
+        """Whether the binding ``item`` (at ``position``) keeps its name a safe copy: a copy
+        of the list made between ``after`` (the end of the loop or branch holding the
+        append, which may run it again) and ``last`` (the block's end), a copy of a safe
+        copy, or a list display nothing written was put in."""
+        if not isinstance(item, self.Step):
+            return False
+        value = item.value
+        if value.__class__ is ast.Name:
+            return value.id in copies or value.id in lineage and after < position <= last
+        held = self.objects.get(("step", item.target, item.lineno))   # what was put in it too
+        return isinstance(value, ast.List) and held is not None \
+            and not self.reach({held}) & written
+
+    def _block(self, position):
+        """(items, position of the first) of the block (a loop's body, a branch's arm) that
+        holds the item at ``position`` itself; None when it is the function's body."""
+        item = self.order[position][0]
+        for first in range(position - 1, -1, -1):
+            block = self.order[first][0]
+            if not isinstance(block, (self.Loop, self.If)):
+                continue
+            start = first + 1
+            for arm in [block.body] + ([block.orelse] if isinstance(block, self.If) else []):
+                if any(i is item for i in arm):
+                    return arm, start
+                start += _size(arm)
+        return None
+
+
+def _size(items):
+    """How many positions ``items`` and the items nested in them take in ``order``."""
+    return sum(1 + _size(getattr(i, "body", [])) + _size(getattr(i, "orelse", []))
+               for i in items)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import array_jacobians, custom
+from . import array_jacobians, custom, object_parameters
 from .api import (_call, _check_per_parameter, _decorator, _generate, _name,
                   _named_parameters, _parameter_names, derivative, grad, resolve_wrt)
 from .listing import has_blocks_or_calls
@@ -101,6 +101,43 @@ def _for_trees(f: Callable[..., Any], wrt: Wrt,
     return transform_at
 
 
+def _per_class(transform: Callable[..., Any], f: Callable[..., Any], wrt: Wrt,
+               **options: Any) -> Any:
+    """When ``f`` calls methods of parameters left out of ``wrt`` (``model.predict(x)``,
+    ``object_parameters.called``): a function that, at each call, applies ``transform``
+    to the copy of ``f`` made for the classes of the objects given
+    (``object_parameters.variant``, made and transformed once per classes), as ``grad``
+    does; else None.  An object of a class not defined in the user's files gets ``f``
+    itself, whose refusal names the call."""
+    if not isinstance(f, types.FunctionType) or hasattr(f, "__s2sdiff_objects__"):
+        return None
+    names, _ = resolve_wrt(f, wrt)
+    with firewall(f):
+        try:
+            methods = object_parameters.called(parse(f), names)
+        except S2SDiffError:
+            return None                 # the transform itself reports it
+    if not methods:
+        return None
+    made: dict[Any, Any] = {}
+
+    @functools.wraps(f)
+    def transform_at(*args: Any, **kwargs: Any) -> Any:
+        values = object_parameters.bound_values(f, args, kwargs)
+        entries = None if values is None else object_parameters.key(f, methods, values)
+        code = made.get(entries)
+        if code is None:
+            target = f if entries is None else object_parameters.variant(f, entries)
+            code = made[entries] = transform(target, wrt=wrt, **options)
+            transform_at.source = code.source  # type: ignore[attr-defined]
+        return code(*args, **kwargs)
+
+    transform_at.source = (  # type: ignore[attr-defined]
+        f"# code is generated for the classes of the objects {f.__name__} is given, at "
+        f"the first call with them\n")
+    return transform_at
+
+
 def _array_call(generated: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether a Jacobian of ``generated``'s function at these arguments is assembled per
     entry (``array_jacobians``): NumPy code, or an array argument."""
@@ -129,6 +166,9 @@ def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
     each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``); tree
     parameters give trees of blocks (``tree_calls``)."""
+    per_class = _per_class(jacfwd, f, wrt)
+    if per_class is not None:
+        return per_class
     names, single = resolve_wrt(f, wrt)
     if reads_trees(f, names):
         return _for_trees(f, wrt, lambda tree, values: tree.jacfwd(single),
@@ -158,6 +198,9 @@ def jacrev(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
     arguments or NumPy code, one per entry of each output with a unit cotangent
     (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
+    per_class = _per_class(jacrev, f, wrt)
+    if per_class is not None:
+        return per_class
     names, single = resolve_wrt(f, wrt)
     if reads_trees(f, names):
         return _for_trees(f, wrt, lambda tree, values: tree.jacrev(
@@ -219,6 +262,9 @@ def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
                            construct="mode")
     if mode != "auto":
         return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
+    per_class = _per_class(jacobian, f, wrt)
+    if per_class is not None:
+        return per_class
     names, single = resolve_wrt(f, wrt)
     if reads_trees(f, names):
         return _for_trees(f, wrt, lambda tree, values: tree.jacobian(
@@ -320,6 +366,9 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
     code, and a list parameter (which forward mode takes as a tangent list): one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
     ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
     never differentiates a rule's code."""
+    per_class = _per_class(hessian, f, wrt)
+    if per_class is not None:
+        return per_class
     gradient = grad(f, wrt=wrt)
     _refuse_custom("hessian", f, gradient)
     if hasattr(gradient, "specialize"):       # NumPy code: generated per argument shapes

@@ -106,7 +106,9 @@ def variant(func, entries):
     return copy
 
 
-def _values(func, args, kwargs):
+def bound_values(func, args, kwargs):
+    """``{param: value}`` of a call of ``func`` (defaults applied), or None when the
+    arguments do not match its parameters."""
     try:
         bound = inspect.signature(func).bind(*args, **kwargs)
     except (TypeError, ValueError):
@@ -120,7 +122,7 @@ def other_variant(func, args, kwargs):
     arguments at hand when ``func`` is a variant for other classes, else None."""
     entries = getattr(func, "__s2sdiff_objects__", None)
     plain = getattr(func, "__s2sdiff_plain__", None)
-    values = _values(func, args, kwargs) if entries is not None else None
+    values = bound_values(func, args, kwargs) if entries is not None else None
     if values is None or plain is None or plain() is None:
         return None
     methods = {param: {name for name, _ in per_method} for param, _, per_method in entries}
@@ -157,7 +159,7 @@ class Dispatcher:
     def specialize(self, *args, **kwargs):
         """The generated function for arguments of these classes (with ``.source``)."""
         func = self.__s2sdiff_origin__
-        values = _values(func, args, kwargs)
+        values = bound_values(func, args, kwargs)
         if values is None:
             raise TypeError(f"{self.__name__}(): the arguments do not match the parameters "
                             f"of {func.__name__}")
@@ -196,11 +198,12 @@ def refusal(parsed, func):
             f"Give `{param}` a function as its default ({param}=np.tanh: the function "
             f"passed is followed), or pass an object of a class defined in your files "
             f"whose `__call__` s2sdiff follows when `{param}` is not differentiated (left "
-            f"out of wrt=), with grad, value_and_grad and derivative.")
+            f"out of wrt=), with grad, value_and_grad, derivative, the Jacobians and hessian.")
     construct = f"method call `{what}(...)` of the parameter `{param}`"
     return construct, (
         f"s2sdiff follows `{what}(...)` when `{param}` is not differentiated (left out of "
         f"wrt=, its attributes are then data) and holds an object of a class defined in "
-        f"your files, with grad, value_and_grad and derivative.  To differentiate with "
-        f"respect to its fields, make its class a @dataclass: s2sdiff differentiates a "
+        f"your files, with grad, value_and_grad, derivative, the Jacobians and hessian.  "
+        f"To differentiate with respect to its fields, make its class a @dataclass: "
+        f"s2sdiff differentiates a "
         f"dataclass parameter as a tree, leaf by leaf, and follows its methods.")

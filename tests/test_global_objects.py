@@ -453,3 +453,38 @@ def test_an_object_of_the_module_of_an_inlined_helper():
     finally:
         old.a = np.array([1.0, 2.0, 3.0])
         global_object_helpers.OBJECT = old
+
+
+class Dense:
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, h):
+        return math.tanh(self.w * h)
+
+
+class Stack:
+    def __init__(self):
+        self.layers = [Dense(0.5), Dense(-1.2)]
+
+    def forward(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h)
+        return h
+
+
+STACK = Stack()
+
+
+def stacked(x):
+    return STACK.forward(x) ** 2
+
+
+def test_a_loop_over_layers_is_refused_with_what_to_write_instead():
+    with pytest.raises(UnsupportedError) as caught:
+        grad(stacked)
+    error = caught.value
+    assert "call of `layer`, a loop variable over functions or objects" in str(error)
+    assert error.source_line.strip() == "h = layer(h)"
+    assert "self.l1(h)" in error.hint and "for W in self.weights" in error.hint

@@ -375,6 +375,16 @@ class Expressions:
             passed = object_parameters.refusal(self.parsed, func)   # model(x), model.loss(x)
             if passed is not None and methods.unresolved(self.parsed, func) is None:
                 raise self.error(func, *passed)
+            if isinstance(func, ast.Name) and any(
+                    isinstance(n, ast.Name) and n.id == what for loop in self.parsed.of(ast.For)
+                    for n in ast.walk(loop.target)):
+                raise self.error(func, f"call of `{what}`, a loop variable over functions "
+                                 f"or objects", f"s2sdiff follows a call it can name when the "
+                                 f"code is generated; a loop over a list of layers or functions "
+                                 f"is not unrolled: call each by name (`h = self.l1(h)`, "
+                                 f"`h = self.l2(h)`), or keep the layers' parameters in a list "
+                                 f"of arrays and loop over those (`for W in self.weights: "
+                                 f"h = np.tanh(h @ W)`).")
             if isinstance(func, ast.Name):
                 raise self.error(func, f"call of the local variable `{what}`",
                                  f"Call a function defined outside {self.node.name}, and do not "

@@ -80,12 +80,15 @@ def broadcast(*shapes):
     return tuple(np.broadcast_shapes(*shapes))
 
 
-def static_index(index, kinds):
+def static_index(index, kinds, selected=False):
     """The index ``index`` (atoms, slices) with names replaced by their known values, for
-    working out the shape it selects; an array index is replaced by zeros of its shape."""
+    working out the shape it selects; an array index is replaced by zeros of its shape
+    (a boolean mask by True values when ``selected``)."""
     def value(node):
         if atom_key(node) is not None:
             kind = kinds.get(atom_key(node))
+            if kind is not None and kind.array and kind.dtype == "b" and selected:
+                return np.ones(kind.shape, dtype=bool)
             if kind is not None and kind.array:
                 return np.zeros(kind.shape, dtype=bool if kind.dtype == "b" else int)
             return kind.value if kind is not None and kind.value is not None else 0
@@ -101,6 +104,24 @@ def static_index(index, kinds):
             return -node.operand.value
         return 0
     return value(index)
+
+
+def assigned_shape(index, kinds, shape, element_shape):
+    """The shape ``a[index]`` selects in ``a[index] = e`` (``a`` of ``shape``), for the
+    reverse sweep to sum ``da[index]`` to ``e``'s shape.  A boolean mask selects as many
+    entries as it holds True values, which only the data tells: when ``e`` has one entry
+    per selected entry NumPy makes that count ``e``'s first dimension; when ``e`` is
+    broadcast along it, a count other than 1 stands for any (the sum over it is then
+    right for every count, 0 and 1 included)."""
+    masks = [n for n in ast.walk(index) if atom_key(n) is not None
+             and kinds.get(atom_key(n)) is not None and kinds[atom_key(n)].array
+             and kinds[atom_key(n)].dtype == "b"]
+    if not masks:
+        return np.empty(shape)[static_index(index, kinds)].shape
+    every = np.empty(shape)[static_index(index, kinds, selected=True)].shape
+    if len(element_shape) == len(every) and element_shape[:1] != (1,) and element_shape:
+        return (element_shape[0],) + every[1:]
+    return (2,) + every[1:]
 
 
 def distinct_index(index, kinds, shape):

@@ -41,7 +41,7 @@ import numpy as np
 from .. import rules
 from ..array_context import (RuleContext, array_namespace, attribute_node, axis_node,
                              distinct_index, partial_arguments, partials_may_raise,
-                             refuse_varied_options, static_index)
+                             refuse_varied_options, assigned_shape)
 from ..build import Expr, as_node, unparse
 from ..dtypes import UNKNOWN, dtype_of, static_dtypes
 from ..errors import InternalError, UnsupportedError
@@ -215,7 +215,8 @@ class Backprop:
             adjoints.materialize(array.id, self.shape(array.id), out, writable=True)
             entry = ast.Subscript(ast.Name(d_array, ast.Load()), copy.deepcopy(index), ast.Load())
             if self.activity.is_active(element):
-                shape = np.empty(self.shape(array.id))[static_index(index, self.kinds)].shape
+                shape = assigned_shape(index, self.kinds, self.shape(array.id),
+                                       self.shape(element.id))
                 if shape != ():          # a view of d_array, which is zeroed next: copy it
                     entry = ast.Call(ast.Attribute(entry, "copy", ast.Load()), [], [])
                 value, shape = self.sum_to(entry, shape, self.shape(element.id))

@@ -1,0 +1,68 @@
+"""Assignments through a boolean mask, ``y[m] = g(x[m])``: the number of entries the mask
+selects is known only from the data; the reverse sweep sums a broadcast value's adjoint
+for any count, and reads the entries back one for one when the value has one per entry.
+
+Oracle: central differences, at arguments whose masks select different counts (the code
+generated for one is run on the others)."""
+
+import numpy as np
+import pytest
+
+from differences import central
+from s2sdiff import grad
+
+
+def squares_where_positive(x):
+    y = np.zeros_like(x)
+    m = x > 0
+    y[m] = x[m] ** 2
+    return np.sum(y)
+
+
+def exp_where_positive(x):
+    y = np.zeros_like(x)
+    m = x > 0
+    y[m] = np.exp(x[m])
+    return np.sum(y * x)
+
+
+def broadcast_number(x):
+    y = x * 1.0
+    s = np.sum(x)
+    y[x > 0.4] = s * s
+    return np.sum(y ** 2)
+
+
+def rows_where_positive(X):
+    Y = np.zeros_like(X)
+    m = X[:, 0] > 0
+    Y[m] = np.tanh(X[m]) * 2.0
+    return np.sum(Y ** 2)
+
+
+def broadcast_row(X):
+    Y = X * 1.0
+    m = X[:, 0] > 0
+    Y[m] = X[0] * 3.0
+    return np.sum(Y ** 2)
+
+
+VECTORS = [np.array([0.5, -1.0, 2.0, 0.3]), np.array([-0.5, -1.0, 2.0, -0.3]),
+           np.array([-0.5, -1.0, -2.0, -0.3]), np.array([0.5, 1.0, 2.0, 0.3])]
+MATRICES = [np.array([[0.5, 1.0], [-0.3, 2.0], [1.2, -0.7]]),
+            np.array([[-0.5, 1.0], [-0.3, 2.0], [1.2, -0.7]]),
+            np.array([[-0.5, 1.0], [-0.3, 2.0], [-1.2, -0.7]])]
+
+
+@pytest.mark.parametrize("f, arguments", [
+    (squares_where_positive, VECTORS), (exp_where_positive, VECTORS),
+    (broadcast_number, VECTORS), (rows_where_positive, MATRICES), (broadcast_row, MATRICES)])
+def test_gradient_through_a_masked_assignment_for_every_count(f, arguments):
+    g = grad(f)
+    for x in arguments:            # 3, 1, 0, 4 entries selected: one generated code
+        np.testing.assert_allclose(g(x), central(f, [x], 0), rtol=1e-6, atol=1e-7)
+
+
+def test_the_selected_entries_are_read_back_without_a_sum():
+    source = grad(squares_where_positive).specialize(VECTORS[0]).source
+    assert "dy2 = dy[m].copy()" in source and "np.sum" not in source.split("# backprop")[2]

@@ -66,3 +66,16 @@ def test_gradient_through_a_masked_assignment_for_every_count(f, arguments):
 def test_the_selected_entries_are_read_back_without_a_sum():
     source = grad(squares_where_positive).specialize(VECTORS[0]).source
     assert "dy2 = dy[m].copy()" in source and "np.sum" not in source.split("# backprop")[2]
+
+
+def indexed_pair(x):
+    return x[0] * x[1], x[1] ** 2
+
+
+def test_reverse_mode_of_list_code_given_arrays_names_the_workaround():
+    from s2sdiff import UnsupportedError, jacobian
+    with pytest.raises(UnsupportedError) as caught:
+        jacobian(indexed_pair)(np.array([1.0, 2.0]))
+    assert "reads them as lists" in str(caught.value)
+    assert "jacobian(f)(list(x))" in caught.value.hint
+    np.testing.assert_allclose(jacobian(indexed_pair)([1.0, 2.0]), [[2.0, 1.0], [0.0, 4.0]])

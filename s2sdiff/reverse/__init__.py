@@ -40,7 +40,7 @@ from .. import aux as has_aux
 from .. import runtime
 from ..build import Expr, unparse
 from ..emit import sequence_parameters
-from ..ir import Loop, has_control_flow, walk_items
+from ..ir import Loop, has_control_flow, is_array_program, walk_items
 from ..listing import Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
 from ..primal import bound_checks, primal_lines, unbound_line
@@ -136,6 +136,15 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
                 hint="For positive entries write the product as np.exp(np.sum(np.log(a))) "
                      "or np.exp(np.cumsum(np.log(a))), whose derivatives differentiate again.")
         if isinstance(step.rule, Structural):
+            if not is_array_program(program):    # x[0] * x[1], given arrays (vjp, jacrev)
+                raise program.parsed.error(
+                    ast.Expr(step.value, lineno=step.lineno),
+                    f"s2sdiff cannot differentiate {program.name} in reverse mode for array "
+                    f"arguments: it reads them as lists ({step.rule.name}, no NumPy "
+                    f"operation)", construct=step.rule.name,
+                    hint="Pass lists (jacobian(f)(list(x)), vjp(f, list(x))), or write the "
+                         "function with NumPy operations (return np.stack([x[0] * x[1], "
+                         "x[1] ** 2])).")
             raise program.parsed.error(
                 ast.Expr(step.value, lineno=step.lineno),
                 f"s2sdiff cannot differentiate {program.name}: {step.rule.name} in NumPy "

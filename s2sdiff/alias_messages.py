@@ -33,13 +33,22 @@ class Messages:
             return f"`{self.user(step.target)}.append(...)`"
         return f"`{self.user(step.target)}[...] = ...`"
 
-    def refuse_alias(self, step, what, name, reader, item):
+    def refuse_alias(self, step, what, name, reader, item, later=False):
         shown = self.user(reader)
         line = getattr(item, "lineno", None)
         where = f" (read on line {line})" if line else " (returned)"
         if self.summary:
             return
         lists = any(o.kind == "list" or o.kind == "tuple" for o in self.pts.get(name, ()))
+        if later and not lists:
+            raise self.error(
+                step, f"{what} writes in place into an array that `{shown}`, made after the "
+                f"write, views{where}; the reverse sweep restores the written entries in "
+                f"place, where values read from `{shown}` would change", (
+                    f"Build `{self.user(name)}` without writing into it: "
+                    f"`np.concatenate(([0.0], u0[1:]))` for a boundary value, "
+                    f"`np.where(mask, value, {self.user(name)})` for a masked one."),
+                construct="write under a later view")
         hint = (f"Give `{self.user(name)}` storage of its own before writing into it: copy "
                 f"it first (`v = y[0:2].copy()`, `z = y.copy()`, `np.array(y)`); a list: "
                 f"build a new one from its elements.") if not lists else (

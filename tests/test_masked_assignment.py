@@ -79,3 +79,27 @@ def test_reverse_mode_of_list_code_given_arrays_names_the_workaround():
     assert "reads them as lists" in str(caught.value)
     assert "jacobian(f)(list(x))" in caught.value.hint
     np.testing.assert_allclose(jacobian(indexed_pair)([1.0, 2.0]), [[2.0, 1.0], [0.0, 4.0]])
+
+
+def boundary_then_stencil(u0):
+    u = u0.copy()
+    u[0] = 0.0
+    lap = u[2:] - 2 * u[1:-1] + u[:-2]
+    return np.sum(lap ** 2)
+
+
+def boundary_by_concatenation(u0):
+    u = np.concatenate(([0.0], u0[1:]))
+    lap = u[2:] - 2 * u[1:-1] + u[:-2]
+    return np.sum(lap ** 2)
+
+
+def test_a_view_made_after_a_write_is_refused_with_a_rewrite_that_works():
+    from s2sdiff import UnsupportedError
+    x = np.array([0.5, -1.0, 2.0, 0.3, 0.7])
+    with pytest.raises(UnsupportedError) as caught:
+        grad(boundary_then_stencil)(x)
+    assert "made after the write" in str(caught.value)
+    assert "np.concatenate(([0.0], u0[1:]))" in caught.value.hint
+    np.testing.assert_allclose(grad(boundary_by_concatenation)(x),
+                               central(boundary_then_stencil, [x], 0), rtol=1e-6, atol=1e-7)

@@ -1,9 +1,11 @@
-"""Assignments through a boolean mask, ``y[m] = g(x[m])``: the number of entries the mask
-selects is known only from the data; the reverse sweep sums a broadcast value's adjoint
-for any count, and reads the entries back one for one when the value has one per entry.
+"""Writes into arrays as users write them.  Assignments through a boolean mask,
+``y[m] = g(x[m])``: the number of entries the mask selects is known only from the data;
+the reverse sweep sums a broadcast value's adjoint for any count, and reads the entries
+back one for one when the value has one per entry.  Refusals that name their cause and a
+rewrite that works: list-indexing code given arrays in reverse mode, a view made after a
+write.
 
-Oracle: central differences, at arguments whose masks select different counts (the code
-generated for one is run on the others)."""
+Oracle: central differences, at arguments whose masks select different counts."""
 
 import numpy as np
 import pytest

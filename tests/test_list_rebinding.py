@@ -222,3 +222,47 @@ def test_check_grad_still_differentiates_an_integer_used_as_a_number():
     report = check_grad(power, 1.5, 3)          # d/dn x^n = x^n ln x
     assert {row[0] for row in report.rows} == {"x", "n"}
     assert grad(power)(1.5, 3)[1] == pytest.approx(1.5 ** 3 * math.log(1.5))
+
+
+def mean_and_square(xs):
+    m = sum(xs) / len(xs)
+    return m, m * m
+
+
+def first_and_list(xs):
+    kept = xs
+    return kept, len(xs)
+
+
+def moments_of_a_comprehension(a, xs):
+    m, v = mean_and_square([a * x for x in xs])
+    return m + v
+
+
+def moments_of_appends(a, xs):
+    ys = []
+    for x in xs:
+        ys.append(a * x)
+    m, v = mean_and_square(ys)
+    return m + v
+
+
+def list_returned_in_a_tuple(a, xs):
+    ys = []
+    for x in xs:
+        ys.append(a * x)
+    kept, n = first_and_list(ys)
+    ys.append(a)
+    return kept[0] * n
+
+
+@pytest.mark.parametrize("f", [moments_of_a_comprehension, moments_of_appends])
+def test_a_helper_returning_a_tuple_of_new_values_from_a_built_list(f):
+    xs, a = [1.0, 2.0, 4.0], 0.7
+    s = sum(xs) / 3                     # m = a s, m + m^2: d/da = s (1 + 2 a s)
+    assert grad(f, wrt="a")(a, xs) == pytest.approx(s * (1 + 2 * a * s), rel=1e-12)
+
+
+def test_a_helper_returning_the_list_itself_in_a_tuple_is_still_an_alias():
+    with pytest.raises(S2SDiffError, match="writes in place into storage"):
+        grad(list_returned_in_a_tuple, wrt="a")

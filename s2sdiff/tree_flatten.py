@@ -359,12 +359,16 @@ class _Flattener(Idioms, ast.NodeTransformer):
 
     def visit_ListComp(self, node):
         """``[e for v in s]`` over a sequence built from a tree: the display of ``e`` for
-        each entry (no ``if`` clause); over ``range`` if ``e`` indexes a tree with ``v``."""
+        each entry (no ``if`` clause); over ``range`` or a literal tuple of keys if ``e``
+        indexes a tree with ``v``."""
         first = node.generators[0]
         if not self.derived(ast.Module([ast.Expr(g.iter) for g in node.generators], [])):
             loop = ast.For(first.target, first.iter, [ast.Expr(node.elt)], [])
             values = constant_range(self, loop) if len(node.generators) == 1 \
                 and not first.ifs else None
+            if values is None and len(node.generators) == 1 and not first.ifs:
+                literal = self.literal_loop(loop)       # for k in ("a", "b"): params[k]
+                values = literal.elements if literal is not None else None
             if values is None:
                 return self._scope(node)
             entries = [Substitute({first.target.id: v}).visit(copy.deepcopy(node.elt))

@@ -137,3 +137,21 @@ def keys_are_tuples(p):
 def test_keys_that_are_not_strings_or_numbers_are_refused():
     with pytest.raises(S2SDiffError, match="not strings or numbers"):
         grad(keys_are_tuples)({("a", 1): 1.0, ("b", 2): 2.0})
+
+
+def generator_over_literal_keys(p):
+    return sum(p[k] ** 2 * WEIGHTS[k] for k in ("a", "c"))
+
+
+def list_over_literal_keys(p):
+    squares = [math.exp(p[k]) for k in ["b", "a"]]
+    return squares[0] * squares[1]
+
+
+def test_comprehensions_over_a_literal_tuple_of_keys_are_unrolled_like_loops():
+    p = {"a": 0.3, "b": -1.2, "c": 0.7}
+    assert grad(generator_over_literal_keys)(p) == pytest.approx(
+        {"a": 2 * 0.3 * 2.0, "b": 0.0, "c": 2 * 0.7 * 3.0}, rel=1e-12)
+    both = math.exp(0.3 - 1.2)
+    assert grad(list_over_literal_keys)(p) == pytest.approx({"a": both, "b": both, "c": 0.0},
+                                                            rel=1e-12)

@@ -12,14 +12,16 @@ as the user's function binds them, then passed to the specialised code by positi
 import ast
 import inspect
 import threading
+import traceback
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from . import activity, aliases, sources, syntax
-from .errors import ArgumentError, InternalError, S2SDiffError
+from .errors import ArgumentError, InternalError, S2SDiffError, UnsupportedError
 from .kinds import NOT_SCALAR_HINT, infer
 from .libraries import is_array_like, only_array_api
+from .numpy_definitions import is_definition_refusal
 from .scalar_inputs import refuse_arrays_in_numpy_code
 from .trees import FLAT_ONLY
 from .typing import Dispatcher
@@ -282,6 +284,10 @@ def specialiser(parsed_program, kind, wrt_names, generate):
             if refusal is None:
                 raise
             raise refusal from None
+        except NotImplementedError as error:          # np.cov(m) of a one-dimensional m
+            if not is_definition_refusal(error):
+                raise
+            raise _definition_refusal(program, error) from None
         output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
         if scalar and output is not None and output.shape not in ((), None):
             raise program.not_scalar(kind, f"an array of shape {output.shape}",
@@ -293,6 +299,20 @@ def specialiser(parsed_program, kind, wrt_names, generate):
             _refuse_active_integers(parsed_program(), args, param)
         return generate(program, ieee)
     return specialise
+
+
+def _definition_refusal(program, error):
+    """The ``UnsupportedError`` of a use of NumPy that ``numpy_definitions`` does not cover,
+    found when the forward ran on these arguments: at the user's line (the inference code
+    is numbered by it)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    lines = [f.lineno for f in frames if f.filename == program.parsed.filename]
+    function, _, takes = str(error).partition(": s2sdiff takes ")
+    return program.parsed.error(
+        ast.Pass(lineno=lines[-1] if lines else program.parsed.node.lineno),
+        f"s2sdiff cannot differentiate {program.name}: {function} with these arguments is "
+        f"not supported", construct=f"{function} with these arguments",
+        hint=f"s2sdiff takes {takes}.", cls=UnsupportedError)
 
 
 def check_argument(function_name, name, value):

@@ -5,7 +5,9 @@ so the value is NumPy's own, bit for bit).
 A call of one of these in NumPy code (``np.average(x, weights=w)``) is inlined like a
 helper of yours (``normalize/helpers.py``): the generated code shows the definition's
 steps under its names (``average_a``...), and its derivative follows from theirs.  A use
-the definition does not cover fails its ``assert`` at the call, with what to do.
+the definition does not cover raises ``NotImplementedError`` naming what it takes (not an
+``assert``, which ``python -O`` strips): refused at generation, at the user's line, as an
+``UnsupportedError`` (``is_definition_refusal``).
 ``tests/test_numpy_definitions.py`` checks each against NumPy's value and central
 differences.
 
@@ -29,8 +31,9 @@ def nanmean(a, axis=None):
 def average(a, axis=None, weights=None):
     if weights is None:
         return np.mean(a, axis=axis)
-    assert np.shape(weights) == np.shape(a), \
-        "np.average: s2sdiff takes weights of the shape of a (np.broadcast_to them)"
+    if np.shape(weights) != np.shape(a):
+        raise NotImplementedError(
+            "np.average: s2sdiff takes weights of the shape of a (np.broadcast_to them)")
     return np.sum(np.multiply(a, weights), axis=axis) / np.sum(weights, axis=axis)
 
 
@@ -46,14 +49,17 @@ def polyval(p, x):
 
 
 def trapezoid(y, x=None, dx=1.0):
-    assert np.ndim(y) == 1, "np.trapezoid: s2sdiff takes one-dimensional y"
+    if np.ndim(y) != 1:
+        raise NotImplementedError("np.trapezoid: s2sdiff takes one-dimensional y")
     if x is not None:
         return np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2.0)
     return np.sum(dx * (y[1:] + y[:-1]) / 2.0)
 
 
 def median(a, axis=None):
-    assert axis is None, "np.median: s2sdiff takes the median of the whole array (axis=None)"
+    if axis is not None:
+        raise NotImplementedError(
+            "np.median: s2sdiff takes the median of the whole array (axis=None)")
     ordered = np.sort(a, axis=None)
     middle = np.size(a) // 2
     if np.size(a) % 2 == 1:
@@ -62,8 +68,12 @@ def median(a, axis=None):
 
 
 def quantile(a, q, axis=None):
-    assert axis is None, "np.quantile: s2sdiff takes the quantile of the whole array (axis=None)"
-    assert np.ndim(q) == 0, "np.quantile: s2sdiff takes one q, a number (call it once per q)"
+    if axis is not None:
+        raise NotImplementedError(
+            "np.quantile: s2sdiff takes the quantile of the whole array (axis=None)")
+    if np.ndim(q) != 0:
+        raise NotImplementedError(
+            "np.quantile: s2sdiff takes one q, a number (call it once per q)")
     ordered = np.sort(a, axis=None)
     n = np.size(a)
     virtual = (n - 1) * q                     # method="linear"
@@ -82,13 +92,16 @@ def quantile(a, q, axis=None):
 
 
 def percentile(a, q, axis=None):
-    assert axis is None, "np.percentile: s2sdiff takes the percentile of the whole array (axis=None)"
+    if axis is not None:
+        raise NotImplementedError(
+            "np.percentile: s2sdiff takes the percentile of the whole array (axis=None)")
     return quantile(a, np.true_divide(q, 100))
 
 
 def cov(m):
-    assert np.ndim(m) == 2 and np.shape(m)[0] > 1, \
-        "np.cov: s2sdiff takes a two-dimensional m of two or more variables, one per row"
+    if np.ndim(m) != 2 or np.shape(m)[0] < 2:
+        raise NotImplementedError(
+            "np.cov: s2sdiff takes a two-dimensional m of two or more variables, one per row")
     X = m - np.mean(m, axis=1, keepdims=True)
     return np.dot(X, X.T) * np.true_divide(1, np.shape(m)[1] - 1)
 
@@ -102,12 +115,18 @@ def corrcoef(x):
 
 
 def interp(x, xp, fp):
-    assert np.ndim(xp) == 1 and np.size(xp) > 1, \
-        "np.interp: s2sdiff takes two or more increasing points xp"
+    if np.ndim(xp) != 1 or np.size(xp) < 2:
+        raise NotImplementedError("np.interp: s2sdiff takes two or more increasing points xp")
     j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)
     slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
     inside = slope * (x - xp[j]) + fp[j]
     return np.where(x < xp[0], fp[0], np.where(x >= xp[-1], fp[-1], inside))
+
+
+def is_definition_refusal(error):
+    """Whether ``error`` is one of the definitions' refusals above."""
+    return isinstance(error, NotImplementedError) and str(error).startswith("np.") \
+        and ": s2sdiff takes " in str(error)
 
 
 DEFINITIONS = {np.nansum: nansum, np.interp: interp, np.nanmean: nanmean, np.average: average,

@@ -3,6 +3,8 @@
 equals central differences, jvp agrees with grad, and the generated code shows the
 definition's steps.  Adding a definition needs only a sample here."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -133,8 +135,42 @@ def test_every_definition_has_a_case():
     assert set(DEFINITIONS) <= covered
 
 
-def test_a_use_the_definition_does_not_cover_fails_at_the_call():
-    def along_an_axis(a):
-        return np.sum(np.median(a, axis=0))
-    with pytest.raises(AssertionError, match="axis=None"):
-        grad(along_an_axis)(A)
+def median_along_an_axis(a):
+    return np.sum(np.median(a, axis=0))
+
+
+def covariance_of_one_variable(x):
+    return np.cov(x)
+
+
+@pytest.mark.parametrize("f, line, takes", [
+    (median_along_an_axis, "return np.sum(np.median(a, axis=0))", "(axis=None)"),
+    (covariance_of_one_variable, "return np.cov(x)", "two or more variables")])
+def test_a_use_the_definition_does_not_cover_is_refused_at_the_call(f, line, takes):
+    from s2sdiff import UnsupportedError
+    with pytest.raises(UnsupportedError) as caught:
+        grad(f)(A[0] if f is covariance_of_one_variable else A)
+    assert caught.value.source_line.strip() == line
+    assert "with these arguments is not supported" in str(caught.value)
+    assert takes in caught.value.hint
+
+
+def test_the_refusal_holds_under_python_O():
+    """Not an ``assert``: ``python -O`` would strip it and differentiate another function."""
+    import subprocess
+    import sys
+    import textwrap
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import numpy as np
+        from s2sdiff import UnsupportedError, grad
+        from test_numpy_definitions import median_along_an_axis
+        try:
+            grad(median_along_an_axis)(np.arange(6.0).reshape(2, 3))
+        except UnsupportedError as error:
+            print("refused", error.construct)
+    """)
+    done = subprocess.run([sys.executable, "-O", "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.strip() == "refused np.median with these arguments", done.stderr

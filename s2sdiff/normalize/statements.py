@@ -245,6 +245,9 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         """``raise`` inside an ``if`` or a loop (an argument check) is passive; one that
         always runs is refused: the function has no derivative anywhere."""
         if len(self.frames) <= 1:
+            refusal = _definition_refusal(stmt)     # a NumPy definition's (axis=0 given)
+            if refusal is not None:
+                raise self.error(stmt, *refusal)
             raise self.error(stmt)
         self.passive(stmt)
 
@@ -454,6 +457,20 @@ def _names(nodes):
         elif cls is ast.arg:
             names.add(n.arg)
     return names
+
+
+def _definition_refusal(stmt):
+    """(construct, hint) of ``raise NotImplementedError("np.median: s2sdiff takes ...")``,
+    a use of NumPy that ``numpy_definitions`` does not cover; else None."""
+    exc = stmt.exc
+    if not (isinstance(exc, ast.Call) and isinstance(exc.func, ast.Name)
+            and exc.func.id == "NotImplementedError" and len(exc.args) == 1
+            and isinstance(exc.args[0], ast.Constant) and isinstance(exc.args[0].value, str)):
+        return None
+    function, _, takes = exc.args[0].value.partition(": s2sdiff takes ")
+    if not function.startswith("np.") or not takes:
+        return None
+    return f"{function} with these arguments", f"s2sdiff takes {takes}."
 
 
 def _is_docstring(stmt):

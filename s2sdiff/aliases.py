@@ -48,6 +48,8 @@ from .parse import parse
 from .scalar_inputs import refuse_lists_of_lists
 from .alias_messages import Messages, copy_hint as _copy_hint
 from .alias_passes import EachPass
+from .argument_writes import syntactic_writes as _syntactic_writes
+from .user_functions import is_helper
 from .new_values import returns_new_values as _returns_new_values
 from .views import EVERY_ARGUMENT, shares_storage
 
@@ -106,8 +108,14 @@ def writes_arguments(func, augmented=False):
         written = tuple(p for p in program.params if analysis.written_params.get(p))
         loose = tuple(p for p in program.params
                       if p in written or p in analysis.augmented_params)
-    except S2SDiffError:
-        written = loose = ()             # its own generation reports what is wrong
+    except S2SDiffError:                 # no SSA program (it returns nothing): its syntax
+        try:                             # (a library's: its own generation reports it)
+            stores, changes = _syntactic_writes(parse(func).node) if is_helper(func) \
+                else ((), ())
+        except S2SDiffError:
+            stores = changes = ()        # no source: its own generation reports it
+        written = tuple(p for p in _parameters(func) if p in stores)
+        loose = tuple(p for p in _parameters(func) if p in stores or p in changes)
     finally:
         active.discard(key)
     with _lock:

@@ -25,6 +25,7 @@ from ..rules import Function, Operator, Syntax
 # a call without a row (activity.py says so), not a function of the user's to inline.
 _HELPERS_WITHOUT_ROWS = (runtime.trigamma,)
 from .. import methods
+from .in_place import in_place_refusal
 
 
 _NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
@@ -379,12 +380,12 @@ class Expressions:
                     isinstance(n, ast.Name) and n.id == what for loop in self.parsed.of(ast.For)
                     for n in ast.walk(loop.target)):
                 raise self.error(func, f"call of `{what}`, a loop variable over functions "
-                                 f"or objects", f"s2sdiff follows a call it can name when the "
-                                 f"code is generated; a loop over a list of layers or functions "
-                                 f"is not unrolled: call each by name (`h = self.l1(h)`, "
-                                 f"`h = self.l2(h)`), or keep the layers' parameters in a list "
-                                 f"of arrays and loop over those (`for W in self.weights: "
-                                 f"h = np.tanh(h @ W)`).")
+                                 f"or objects", "s2sdiff follows a call it can name when the "
+                                 "code is generated; a loop over a list of layers or functions "
+                                 "is not unrolled: call each by name (`h = self.l1(h)`, "
+                                 "`h = self.l2(h)`), or keep the layers' parameters in a list "
+                                 "of arrays and loop over those (`for W in self.weights: "
+                                 "h = np.tanh(h @ W)`).")
             if isinstance(func, ast.Name):
                 raise self.error(func, f"call of the local variable `{what}`",
                                  f"Call a function defined outside {self.node.name}, and do not "
@@ -402,6 +403,9 @@ class Expressions:
                 raise self.error(func, *method)
             raise self.error(func, f"method call `{what}(...)`",
                              "Call functions of modules (math.sin(x)) rather than methods of values.")
+        refusal = in_place_refusal(value, func)
+        if refusal is not None:
+            raise self.error(func, *refusal)
         return value
 
     def resolve(self, func):

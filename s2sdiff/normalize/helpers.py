@@ -363,14 +363,18 @@ class _Inliner:
                 if "lineno" in sub._attributes:
                     sub.lineno = sub.end_lineno = where.lineno
                     sub.col_offset, sub.end_col_offset = 0, 0
-        *statements, last = renamed
+        if renamed and isinstance(renamed[-1], ast.Return) and renamed[-1].value is not None:
+            *statements, last = renamed
+            value = last.value
+        else:                       # no `return` at the end: the call's value is None
+            statements, value = renamed, ast.Constant(None)
         inner = stack + (helper,)
         hoisted.extend(prelude)
         hoisted.extend(self.block(statements, inner))
         expressions = _Expressions(self, hoisted, inner, where)
         if helper not in numpy_definitions.OWN:      # NumPy's: not the user's to rebind
             self.inlined.append((self.spelling(call.func), helper))
-        return expressions.visit(last.value)
+        return expressions.visit(value)
 
     def spelling(self, func):
         """``func`` as the generated code reads it (a parameter of the caller whose

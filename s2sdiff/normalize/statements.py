@@ -211,7 +211,9 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                              f"Sort into a new list, `{target} = sorted({target}{words})`, or "
                              f"`{target} = np.sort({target})` for an array.")
         raise self.error(stmt, "expression statement whose result is discarded",
-                         "Assign the result to a variable; s2sdiff cannot follow side effects.")
+                         "s2sdiff follows values, not side effects: use the result "
+                         "(`y = f(x)`), and have functions return new values rather than "
+                         "write into their arguments or into data outside the function.")
 
     def is_guarded_primitive(self, value):
         """``math.log(x)`` or ``x / y`` alone: the body of a guard of generated code

@@ -237,7 +237,19 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
     if len(names) < len(params) and len(tangents) == len(params):
         tangents = [t for p, t in zip(params, tangents) if p in names]
-    return generated(*primals, *tangents)
+    return _owned(generated(*primals, *tangents), tangents)
+
+
+def _owned(result: Any, given: Sequence[Any]) -> Any:
+    """``result`` with each array in it that may share memory with an array of ``given``
+    (the tangents or cotangents passed) copied: ``x[::-1]``'s tangent is a view of the
+    tangent passed, which the caller may reuse for the next column of a Jacobian."""
+    if isinstance(result, (tuple, list)):
+        return type(result)(_owned(r, given) for r in result)
+    if isinstance(result, np.ndarray) and any(
+            isinstance(g, np.ndarray) and np.may_share_memory(result, g) for g in given):
+        return result.copy()
+    return result
 
 
 def _name(f: Callable[..., Any]) -> str:
@@ -332,7 +344,7 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
         if outputs is not None and len(cotangents) != outputs:
             raise ArgumentError(f"pullback: the cotangent has {len(cotangents)} entries, but "
                                 f"{original.__name__} returns {outputs} values", construct="cotangent")
-        return generated(*primals, *cotangents)
+        return _owned(generated(*primals, *cotangents), cotangents)
 
     if has_aux:              # generation checked that every return is a pair
         value, aux_value = value

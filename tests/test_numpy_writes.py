@@ -105,3 +105,23 @@ def test_a_view_made_after_a_write_is_refused_with_a_rewrite_that_works():
     assert "np.concatenate(([0.0], u0[1:]))" in caught.value.hint
     np.testing.assert_allclose(grad(boundary_by_concatenation)(x),
                                central(boundary_then_stencil, [x], 0), rtol=1e-6, atol=1e-7)
+
+
+def reversed_entries(x):
+    return x[::-1]
+
+
+def test_jvp_and_vjp_results_are_not_views_of_the_vectors_passed():
+    from s2sdiff import jvp, vjp
+    x, e = np.array([1.0, 2.0, 3.0]), np.zeros(3)
+    columns = []
+    for i in range(3):            # one buffer reused for every column, as users write it
+        e[:] = 0.0
+        e[i] = 1.0
+        columns.append(jvp(reversed_entries, (x,), (e,))[1])
+    np.testing.assert_array_equal(np.stack(columns, axis=1), np.eye(3)[::-1])
+    _, pullback = vjp(reversed_entries, x)
+    g = np.array([1.0, 0.0, 0.0])
+    row = pullback(g)[0]
+    g[0] = 5.0
+    np.testing.assert_array_equal(row, [0.0, 0.0, 1.0])

@@ -78,7 +78,7 @@ def test_reverse_mode_of_list_code_given_arrays_names_the_workaround():
     from s2sdiff import UnsupportedError, jacobian
     with pytest.raises(UnsupportedError) as caught:
         jacobian(indexed_pair)(np.array([1.0, 2.0]))
-    assert "reads them as lists" in str(caught.value)
+    assert "read as code on lists" in str(caught.value)
     assert "jacobian(f)(list(x))" in caught.value.hint
     np.testing.assert_allclose(jacobian(indexed_pair)([1.0, 2.0]), [[2.0, 1.0], [0.0, 4.0]])
 
@@ -125,3 +125,22 @@ def test_jvp_and_vjp_results_are_not_views_of_the_vectors_passed():
     row = pullback(g)[0]
     g[0] = 5.0
     np.testing.assert_array_equal(row, [0.0, 0.0, 1.0])
+
+
+def pendulum_rhs(s):
+    ds = np.zeros(2)
+    ds[0] = s[1]
+    ds[1] = -np.sin(s[0]) - 0.1 * s[1]
+    return ds
+
+
+def test_reverse_mode_of_a_filled_and_returned_array():
+    from s2sdiff import jacfwd, jacrev, vjp
+    s = np.array([0.5, 0.2])
+    expected = [[0.0, 1.0], [-np.cos(0.5), -0.1]]
+    np.testing.assert_allclose(jacrev(pendulum_rhs)(s), expected)
+    np.testing.assert_allclose(jacfwd(pendulum_rhs)(s), expected)
+    cotangent = np.array([1.0, 2.0])
+    (row,) = vjp(pendulum_rhs, s)[1](cotangent)
+    np.testing.assert_allclose(row, [-2 * np.cos(0.5), 1.0 - 0.2])
+    np.testing.assert_array_equal(cotangent, [1.0, 2.0])      # the caller's, untouched

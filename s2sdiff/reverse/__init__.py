@@ -140,11 +140,12 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
                 raise program.parsed.error(
                     ast.Expr(step.value, lineno=step.lineno),
                     f"s2sdiff cannot differentiate {program.name} in reverse mode for array "
-                    f"arguments: it reads them as lists ({step.rule.name}, no NumPy "
-                    f"operation)", construct=step.rule.name,
-                    hint="Pass lists (jacobian(f)(list(x)), vjp(f, list(x))), or write the "
-                         "function with NumPy operations (return np.stack([x[0] * x[1], "
-                         "x[1] ** 2])).")
+                    f"arguments: with no NumPy call in it, it was read as code on lists "
+                    f"({step.rule.name})", construct=step.rule.name,
+                    hint="Make it NumPy code by building its arrays with NumPy "
+                         "(`out = np.zeros_like(x)`, `return np.stack([x[0] * x[1], x[1]])`), "
+                         "or pass lists (jacobian(f)(list(x)), vjp(f, list(x))) if it "
+                         "computes on lists.")
             raise program.parsed.error(
                 ast.Expr(step.value, lineno=step.lineno),
                 f"s2sdiff cannot differentiate {program.name}: {step.rule.name} in NumPy "
@@ -242,6 +243,10 @@ def _seed_parameters(program, activity, adjoints):
         if activity.is_active(output) and not adjoints.holds(adjoints.name(output.id)):
             seeds.append(adjoints.name(output.id))
             adjoints.mark_held(seeds[-1])
+            if adjoints.kinds is not None:      # NumPy code: the caller's array, its shape
+                kind = adjoints.kinds.get(output.id)
+                if kind is not None and kind.shape is not None:
+                    adjoints.ashape[seeds[-1]], adjoints.owned[seeds[-1]] = kind.shape, False
         else:
             base = output.id if isinstance(output, ast.Name) else f"out{i}"
             seeds.append(program.namer.fresh("d" + base))

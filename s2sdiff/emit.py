@@ -548,7 +548,11 @@ def check_arguments(function_name, sequences=(), where=None, /, **arguments):
                 "pass a real number (int, float or a NumPy real)"
             if name in sequences:
                 hint = "pass a list, tuple or array of real numbers"
-            if isinstance(value, dict) or hasattr(value, "__dataclass_fields__") \
+            if isinstance(value, dict) and name in sequences:
+                hint = ("the code reads it as a list (iterating it, indexing it with a "
+                        "variable); a dict is differentiated as a tree when its function "
+                        "reads it by constant keys or through .items() and .values()")
+            elif isinstance(value, dict) or hasattr(value, "__dataclass_fields__") \
                     or hasattr(type(value), "_fields"):
                 hint = ("vjp, jvp, derivative, jacobian and hessian take flat parameters for "
                         "now; grad and value_and_grad take trees (read their leaves with "

@@ -61,6 +61,8 @@ def zeros_like(value):
     """
     if isinstance(value, np.ndarray):
         return np.zeros(value.shape)
+    if isinstance(value, dict):        # read as a list, iterated for its keys: refused
+        raise TypeError("a dict where generated code reads a sequence")
     if not isinstance(value, (list, tuple)) and hasattr(value, "__array_function__"):
         return np.zeros_like(value, dtype=np.float64)
     return [_Adjoints(zeros_like(v)) if isinstance(v, (list, tuple)) else

@@ -155,3 +155,26 @@ def test_comprehensions_over_a_literal_tuple_of_keys_are_unrolled_like_loops():
     both = math.exp(0.3 - 1.2)
     assert grad(list_over_literal_keys)(p) == pytest.approx({"a": both, "b": both, "c": 0.0},
                                                             rel=1e-12)
+
+
+def enumerated_keys(p):
+    s = 0.0
+    for i, key in enumerate(p):
+        s += p[key] * (i + 1) * (key + 1)
+    return s
+
+
+def enumerated_items(p):
+    s = 0.0
+    for i, (key, v) in enumerate(p.items()):
+        s += v * (i + 1) * (key + 1)
+    return s
+
+
+def test_a_dict_given_to_code_that_reads_a_list_is_refused_not_misread():
+    from s2sdiff import ArgumentError
+    for d in ({0: 1.0, 1: 2.0}, {5: 1.0, 7: 2.0}):
+        with pytest.raises(ArgumentError, match="reads it as a list"):
+            grad(enumerated_keys)(d)
+        assert grad(enumerated_items)(d) == pytest.approx(
+            {k: (i + 1) * (k + 1) for i, k in enumerate(d)})

@@ -115,6 +115,7 @@ def corrcoef(x):
 
 
 def interp(x, xp, fp):
+    x, xp, fp = np.asarray(x), np.asarray(xp), np.asarray(fp)     # lists, as NumPy takes
     if np.ndim(xp) != 1 or np.size(xp) < 2:
         raise NotImplementedError("np.interp: s2sdiff takes two or more increasing points xp")
     j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.size(xp) - 2)

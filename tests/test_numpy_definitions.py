@@ -99,7 +99,12 @@ def interp_values(fp):
     return np.sum(np.interp(POINTS, XP, fp) * np.arange(6.0))
 
 
+def interp_on_lists(fp):
+    return np.sum(np.interp([0.5, 1.5], [0.0, 1.0, 2.0], fp))
+
+
 CASES = [(interp_points, POINTS, np.interp), (interp_values, FP, np.interp),
+         (interp_on_lists, np.array([1.0, 3.0, 2.0]), np.interp),
          (nansum_axis, A, np.nansum), (nanmean_all, V, np.nanmean),
          (average_weighted, A, np.average), (average_plain, A, np.average),
          (polyval_coefficients, V, np.polyval), (polyval_points, V, np.polyval),

@@ -40,6 +40,17 @@ class Messages:
         if self.summary:
             return
         lists = any(o.kind == "list" or o.kind == "tuple" for o in self.pts.get(name, ()))
+        if shown == self.user(name) and not lists:     # two versions of one variable
+            raise self.error(
+                step, f"{what} writes in place into an array that another version of "
+                f"`{shown}` (from before the write, or from an earlier pass of a loop) "
+                f"still refers to{where}; s2sdiff gives each version a name of its own, so "
+                f"that version would not see the write", (
+                    f"Assign a new array instead of writing into `{shown}`: "
+                    f"`{shown} = np.where(np.arange({shown}.size) == 1, -{shown}, {shown})`, "
+                    f"or build it from its entries (`{shown} = np.array([{shown}[0], "
+                    f"-{shown}[1]])`)."),
+                construct="write through an alias")
         if later and not lists:
             raise self.error(
                 step, f"{what} writes in place into an array that `{shown}`, made after the "

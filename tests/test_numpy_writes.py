@@ -144,3 +144,43 @@ def test_reverse_mode_of_a_filled_and_returned_array():
     (row,) = vjp(pendulum_rhs, s)[1](cotangent)
     np.testing.assert_allclose(row, [-2 * np.cos(0.5), 1.0 - 0.2])
     np.testing.assert_array_equal(cotangent, [1.0, 2.0])      # the caller's, untouched
+
+
+def bounce_in_place(v0, e):
+    pos = np.array([0.0, 1.0])
+    vel = np.array([v0, 0.0])
+    for _ in range(150):
+        vel = vel + 0.01 * np.array([0.0, -9.81])
+        pos = pos + 0.01 * vel
+        if pos[1] < 0:
+            pos[1] = -pos[1]
+            vel[1] = -e * vel[1]
+    return pos[0] + pos[1]
+
+
+def bounce_by_new_arrays(v0, e):
+    pos = np.array([0.0, 1.0])
+    vel = np.array([v0, 0.0])
+    for _ in range(150):
+        vel = vel + 0.01 * np.array([0.0, -9.81])
+        pos = pos + 0.01 * vel
+        if pos[1] < 0:
+            pos = np.where(np.arange(pos.size) == 1, -pos, pos)
+            vel = np.array([vel[0], -e * vel[1]])
+    return pos[0] + pos[1]
+
+
+def test_a_write_into_a_loop_carried_array_names_the_two_versions_and_a_rewrite():
+    from s2sdiff import UnsupportedError
+    with pytest.raises(UnsupportedError) as caught:
+        grad(bounce_in_place, wrt=(0, 1))(1.0, 0.8)
+    assert "another version of `pos`" in str(caught.value)
+    assert "np.where(np.arange(pos.size) == 1, -pos, pos)" in caught.value.hint
+    got = grad(bounce_by_new_arrays, wrt=(0, 1))(1.0, 0.8)
+    for k in range(2):
+        args = [1.0, 0.8]
+        up, down = list(args), list(args)
+        up[k] += 1e-6
+        down[k] -= 1e-6
+        slope = (bounce_in_place(*up) - bounce_in_place(*down)) / 2e-6
+        assert got[k] == pytest.approx(slope, rel=1e-6)

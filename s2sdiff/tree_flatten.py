@@ -5,8 +5,7 @@ Each read of a tree parameter with constant keys (``params["W"]``, ``params[0]``
 ``params.W``), each unpacking (``W, b = params``, ``first, *rest = params``) and each loop
 over a list or tuple of it (``for W, b in params:``, unrolled: one copy of the body per
 entry) becomes a read of a leaf's local (``params_W``); anything else that reads the tree
-raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a write into
-it, a loop with ``break``.
+raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a write, ``break``.
 
 Sequences whose entries are known here, because a tree's lengths are, are written out:
 a list or tuple (part of a) tree, a dict one (its keys), its ``items()``, ``values()``,
@@ -358,17 +357,15 @@ class _Flattener(Idioms, ast.NodeTransformer):
     visit_Tuple = visit_List
 
     def visit_ListComp(self, node):
-        """``[e for v in s]`` over a sequence built from a tree: the display of ``e`` for
-        each entry (no ``if`` clause); over ``range`` or a literal tuple of keys if ``e``
-        indexes a tree with ``v``."""
+        """``[e for v in s]`` over a sequence built from a tree: the display of ``e`` for each
+        entry (no ``if``); over ``range`` or literal keys if ``e`` indexes a tree with ``v``."""
         first = node.generators[0]
         if not self.derived(ast.Module([ast.Expr(g.iter) for g in node.generators], [])):
             loop = ast.For(first.target, first.iter, [ast.Expr(node.elt)], [])
             values = constant_range(self, loop) if len(node.generators) == 1 \
                 and not first.ifs else None
             if values is None and len(node.generators) == 1 and not first.ifs:
-                literal = self.literal_loop(loop)       # for k in ("a", "b"): params[k]
-                values = literal.elements if literal is not None else None
+                values = getattr(self.literal_loop(loop), "elements", None)   # ("a", "b")
             if values is None:
                 return self._scope(node)
             entries = [Substitute({first.target.id: v}).visit(copy.deepcopy(node.elt))

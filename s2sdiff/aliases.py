@@ -515,16 +515,20 @@ class _Analysis(Messages, EachPass):
             for position, item in uses:
                 if position > index or (around and loop[0] <= position <= loop[1]):
                     self.refuse_alias(step, what, name, reader, item, later=self._bound_after(
-                        reader, loop[1] if loop is not None else index))
+                        reader, loop[1] if loop is not None else index, lineage))
 
-    def _bound_after(self, reader, after):
-        """Whether every binding of ``reader`` comes after position ``after`` (and it is no
-        parameter nor carried by a loop): ``z = y[1:3]`` after ``y[0] = 0.0`` sees the write
+    def _bound_after(self, reader, after, lineage):
+        """Whether every binding of ``reader`` comes after position ``after`` and reads a
+        name of ``lineage`` (it is no parameter nor carried by a loop): ``z = y[1:3]`` after
+        ``y[0] = 0.0`` sees the write
         forward, but the reverse sweep restores ``y[0]`` in place, under adjoints that may
         hold ``z``; refused all the same, with a message of its own."""
         positions = self.defined.get(reader)
         return bool(positions) and reader not in self.program.params \
-            and reader not in self.carried and all(p > after for p in positions)
+            and reader not in self.carried and all(
+                p > after and isinstance(self.order[p][0], self.Step) and any(
+                    isinstance(a, ast.Name) and a.id in lineage for a in self.order[p][0].args)
+                for p in positions)
 
     def _bound_from(self, lineage, after, copies=False):
         """Names bound only after position ``after`` by a call of the user's function that

@@ -42,7 +42,7 @@ import sys
 import types
 
 from . import extrema, sorting, sources
-from .build import unparse
+from .build import unparse, unparser
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line, built_with, program_of, register
@@ -130,42 +130,50 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     return "\n".join(lines) + "\n"
 
 
-def _rows(items, indent):
-    """The rendered lines of ``items``: comments, statements and compound heads."""
+def _rows(items, indent, text=None):
+    """The rendered lines of ``items``: comments, statements and compound heads.
+    ``text``: ``build.unparser()``, one writer for every statement."""
+    text = text or unparser()
     rows = []
+    append = rows.append
     if items and not any(isinstance(item, (Line, Block)) for item in items):
         items = [*items, Line(ast.Pass())]
+    deeper = indent + INDENT
     for item in items:
-        if isinstance(item, Comment):
-            rows.append((indent, f"# {item.text}", None, None))
-        elif isinstance(item, Line):
-            rows.append((indent, _statement_text(item.stmt), item.tag, item.note))
+        cls = item.__class__
+        if cls is Line:
+            stmt = item.stmt
+            if stmt.__class__ is ast.Return:
+                append((indent, _statement_text(stmt, text), item.tag, item.note))
+            else:
+                append((indent, text(stmt), item.tag, item.note))
+        elif cls is Comment:
+            append((indent, f"# {item.text}", None, None))
         else:
-            rows.append((indent, _head_text(item.head), None, None))
-            rows += _rows(item.body, indent + INDENT) or [(indent + INDENT, "pass", None, None)]
+            append((indent, _head_text(item.head, text), None, None))
+            rows += _rows(item.body, deeper, text) or [(deeper, "pass", None, None)]
             orelse = item.orelse
             while len(orelse) == 1 and isinstance(orelse[0], Block) \
                     and isinstance(orelse[0].head, ast.If):      # else: if ... -> elif ...
-                rows.append((indent, "el" + _head_text(orelse[0].head), None, None))
-                rows += _rows(orelse[0].body, indent + INDENT) or [
-                    (indent + INDENT, "pass", None, None)]
+                append((indent, "el" + _head_text(orelse[0].head, text), None, None))
+                rows += _rows(orelse[0].body, deeper, text) or [(deeper, "pass", None, None)]
                 orelse = orelse[0].orelse
             if orelse:
-                rows.append((indent, "else:", None, None))
-                rows += _rows(orelse, indent + INDENT)
+                append((indent, "else:", None, None))
+                rows += _rows(orelse, deeper, text)
     return rows
 
 
-def _head_text(head):
+def _head_text(head, text=unparse):
     """``if c:``, ``for i in range(n):``, ``while x > 1.0:``."""
     if isinstance(head, ast.If):
-        return f"if {unparse(head.test)}:"
+        return f"if {text(head.test)}:"
     if isinstance(head, ast.For):
         target = head.target
-        names = ", ".join(unparse(e) for e in target.elts) if isinstance(target, ast.Tuple) \
-            else unparse(target)
-        return f"for {names} in {unparse(head.iter)}:"
-    return f"while {unparse(head.test)}:"
+        names = ", ".join(text(e) for e in target.elts) if isinstance(target, ast.Tuple) \
+            else text(target)
+        return f"for {names} in {text(head.iter)}:"
+    return f"while {text(head.test)}:"
 
 
 def unchecked_parameters(program):
@@ -239,11 +247,11 @@ class Later:
         self.cells = []
 
 
-def _statement_text(stmt):
+def _statement_text(stmt, text=unparse):
     if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple) and stmt.value.elts:
-        elements = [unparse(e) for e in stmt.value.elts]
+        elements = [text(e) for e in stmt.value.elts]
         return "return " + ", ".join(elements) + ("," if len(elements) == 1 else "")
-    return unparse(stmt)
+    return text(stmt)
 
 
 def signature_of(node):

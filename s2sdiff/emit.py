@@ -58,7 +58,7 @@ RENEW = "generate_again"
 
 
 def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float",
-           guards=(), renew=RENEW, unchecked=None):
+           guards=(), renew=RENEW, unchecked=None, sequences=None):
     """The source text of ``listing`` as a function with parameters ``signature``.
 
     ``checker`` is the name the argument checker is bound to in the generated code;
@@ -67,7 +67,7 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     ``guards``: ``(spelling, name)`` pairs, a called function as the code spells it and
     the name the object it was generated for is bound to; ``renew`` is called with the
     arguments when one differs; ``unchecked``: ``unchecked_parameters(listing.origin)``,
-    if found already.
+    and ``sequences``: ``sequence_parameters(listing.origin)``, if found already.
     """
     program = listing.origin
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
@@ -84,7 +84,7 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     body = [*listing.body, Line(ast.Return(listing.returns))]
     inner = INDENT if standalone else INDENT * 2
     rows = _rows(body, inner)        # (indent, text, tag, note); tag None for comments/heads
-    width = max((len(indent) + len(text) for indent, text, tag, _ in rows if tag is not None),
+    width = max([len(indent) + len(text) for indent, text, tag, _ in rows if tag is not None],
                 default=0)
     column = min(width, TAG_COLUMN_LIMIT + len(inner)) + 2
     if not standalone:
@@ -100,18 +100,20 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
         for p in getattr(program, "none_tested_wrt", ()):    # differentiated: not None
             lines.append(f"{inner}if {p} is None:")
             lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {p}={p})")
+    explain, append = listing.explain, lines.append
     for indent, text, tag, note in rows:
-        if tag is not None:
-            text = f"{text.ljust(column - 2 - len(indent))}  # ({tag})"
-            if listing.explain and note:
-                text += f" {note}"
-        lines.append(indent + text)
+        if tag is None:
+            append(indent + text)
+        elif explain and note:
+            append(f"{indent}{text.ljust(column - 2 - len(indent))}  # ({tag}) {note}")
+        else:
+            append(f"{indent}{text.ljust(column - 2 - len(indent))}  # ({tag})")
     if standalone:
         return "\n".join(lines) + "\n"
     names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs
              if a.arg not in program.opaque_params]      # objects and functions: not reals
     params = ", ".join(f"{p}={p}" for p in names)
-    found = sequence_parameters(program)
+    found = sequence_parameters(program) if sequences is None else sequences
     sequences = [p for p in names if p in found]
     if sequences:             # these may be lists, tuples or arrays of reals
         params = f"{tuple(sequences)!r}, {params}"
@@ -176,7 +178,7 @@ def _head_text(head, text=unparse):
     return f"while {text(head.test)}:"
 
 
-def unchecked_parameters(program):
+def unchecked_parameters(program, sequences=None):
     """Parameters a non-real value could pass through without any ``TypeError``.
 
     ``math.exp("a")`` and ``math.exp(1j)`` raise, and the ``except`` clause then names the
@@ -184,13 +186,14 @@ def unchecked_parameters(program):
     itself when it reaches a ``math`` function (or ``float``, or the sigmoid gate) through
     arithmetic alone, which keeps a string, a complex number or a list what it is.  The
     others need an explicit type test, which costs a few nanoseconds only where needed.
+    ``sequences``: ``sequence_parameters(program)``, if found already.
     """
     if program.kinds is not None:
         return []              # dispatch.py checked the arguments when it specialised
     sources = {p: {p} for p in program.params}
     checked = set()
     used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
-    checked |= sequence_parameters(program)
+    checked |= sequence_parameters(program) if sequences is None else sequences
     candidates = set(program.params) - set(program.opaque_params)
     for step in program.steps:
         names = [a.id for a in step.args if isinstance(a, ast.Name)]
@@ -345,15 +348,15 @@ def compile_listing(listing):
             injected[renewer] = renew
     own = listing.signature is None        # the user's parameters, and their defaults
     signature = signature_of(parsed.node) if own else listing.signature
-    unchecked = unchecked_parameters(program)        # for the type test and the checker
+    sequences = sequence_parameters(program)         # for the checks, the checker, the retry
+    unchecked = unchecked_parameters(program, sequences)    # for the type test and the checker
     source = render(listing, signature, checker, real=real, guards=guards, renew=renewer,
-                    unchecked=unchecked)
+                    unchecked=unchecked, sequences=sequences)
     filename = sources.register(listing.name, source)
-    injected[checker] = _checker(listing, filename, unchecked)
+    injected[checker] = _checker(listing, filename, unchecked, sequences)
     if listing.retry and program.kinds is None:     # where the retry fails too
         refuse = argument_checker(program, filename).refuse_arrays
         params = [a.arg for a in signature.posonlyargs + signature.args]
-        sequences = sequence_parameters(program)
         name = program.name
         injected[listing.retry[0]].refuse_arrays = lambda error, args, kwargs: refuse(
             error, name, sequences, {**dict(zip(params, args)), **kwargs})
@@ -429,19 +432,20 @@ def _is_real(value, sequence=False):
     return dtype is not None and getattr(dtype, "kind", "") in "biuf"
 
 
-def _checker(listing, filename, unchecked):
+def _checker(listing, filename, unchecked, sequences):
     """``argument_checker(program, filename)``; for a transform that needs a scalar output
     (grad), one that also refuses an array (``x.ndim > 0``) passed for a parameter that
     reaches the output through arithmetic alone (``unchecked_parameters``): code without
     NumPy calls is generated for numbers, and ``x * 2.0`` of an array is an array.  Only
-    the type test that such a parameter already has calls it: numbers pay nothing."""
+    the type test that such a parameter already has calls it: numbers pay nothing.
+    ``sequences``: ``sequence_parameters(program)``."""
     program = listing.origin
     checker = argument_checker(program, filename)
     if listing.scalar_output is None or program.kinds is not None:
         return checker
     reached = _reaching_output(program) if unchecked else set()
     reaching = [p for p in unchecked if p in reached]
-    others = [p for p in unchecked if p not in reaching and p not in sequence_parameters(program)]
+    others = [p for p in unchecked if p not in reaching and p not in sequences]
     if not reaching and not others:
         return checker
     transform = listing.scalar_output

@@ -197,7 +197,10 @@ def stores(stmt):
             and isinstance(stmt.value.func.value, ast.Name):
         return [stmt.value.func.value.id]
     if isinstance(stmt, ast.Assign):
-        return [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)
+        targets = stmt.targets
+        if len(targets) == 1 and targets[0].__class__ is ast.Name:     # the common case
+            return [targets[0].id] if targets[0].ctx.__class__ is ast.Store else []
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Store)]
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
         return [stmt.target.id]

@@ -290,8 +290,10 @@ def guarded_calls(program):
     needs no check: the code reads its ``fwd``/``bwd`` (or ``jvp``) through the name."""
     found = {}
     for step in walk_steps(program.body):
+        if step.callee is None:                 # an operator, a constant: no call
+            continue
         func = getattr(step.value, "func", None) if isinstance(step.value, ast.Call) else None
-        if step.callee is None or not isinstance(func, (ast.Name, ast.Attribute)):
+        if not isinstance(func, (ast.Name, ast.Attribute)):
             continue
         if methods.instance_call(func):         # type(self).m: what it was generated from
             func = methods.guard_spelling(program.parsed, func)     # type(self.l1).m: C.m

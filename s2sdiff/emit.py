@@ -145,10 +145,8 @@ def _rows(items, indent, text=None):
         cls = item.__class__
         if cls is Line:
             stmt = item.stmt
-            if stmt.__class__ is ast.Return:
-                append((indent, _statement_text(stmt, text), item.tag, item.note))
-            else:
-                append((indent, text(stmt), item.tag, item.note))
+            written = _statement_text(stmt, text) if stmt.__class__ is ast.Return else text(stmt)
+            append((indent, written, item.tag, item.note))
         elif cls is Comment:
             append((indent, f"# {item.text}", None, None))
         else:

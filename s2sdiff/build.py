@@ -80,18 +80,28 @@ def unparse(node):
     for i, x in e:
         a, b = (x, i)
     """
-    try:
-        writer = _Text()
-        writer.statement(node)
-        text = "".join(writer.out)
-        if not writer.powers:
-            return text                 # no literal base of **: nothing to parenthesise
-    except (_Other, RecursionError):
-        text = _unparse(node)
-        if "**" not in text or not any(
-                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
-                and isinstance(n.left, ast.Constant) for n in ast.walk(node)):
-            return text                 # nothing to parenthesise: no copy needed
+    return _Text().text(node)
+
+
+def unparser():
+    """A function giving ``unparse(node)`` of each node it is called with, the same text,
+    faster over many nodes (one writer, its state reset for each node): for ``emit``,
+    which writes every statement of a listing."""
+    return _Text().text
+
+
+def _python_text(node):
+    """``unparse(node)`` by Python's unparser, for a node ``_Text`` leaves to it."""
+    text = _unparse(node)
+    if "**" not in text or not any(
+            isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow)
+            and isinstance(n.left, ast.Constant) for n in ast.walk(node)):
+        return text                 # nothing to parenthesise: no copy needed
+    return _parenthesised(node)
+
+
+def _parenthesised(node):
+    """``node`` by Python's unparser, a negative literal base of ``**`` parenthesised."""
     import copy
     return _unparse(_ParenthesizeNegativeBases().visit(copy.deepcopy(node)))
 
@@ -133,18 +143,37 @@ class _Text:
         self.precedence = {}
         self.powers = False
 
+    def text(self, node):
+        """``unparse(node)``; the writer's state is reset first, so one writer serves
+        any number of nodes."""
+        self.out, self.precedence, self.powers = [], {}, False
+        try:
+            self.statement(node)
+        except (_Other, RecursionError):
+            return _python_text(node)
+        if self.powers:                 # a literal base of **: parenthesise a negative one
+            return _parenthesised(node)
+        return "".join(self.out)
+
     def statement(self, node):
         kind, out = type(node), self.out
         if kind is ast.Assign:
             if node.type_comment is not None:
                 raise _Other
             for target in node.targets:
-                self.precedence[target] = _TUPLE
-                self.expression(target)
+                if type(target) is ast.Name:        # (a name reads no precedence)
+                    out.append(target.id)
+                else:
+                    self.precedence[target] = _TUPLE
+                    self.expression(target)
                 out.append(" = ")
             self.expression(node.value)
         elif kind is ast.AugAssign:
-            self.expression(node.target)
+            target = node.target
+            if type(target) is ast.Name:
+                out.append(target.id)
+            else:
+                self.expression(target)
             out.append(_AUG_TEXT[type(node.op)])
             self.expression(node.value)
         elif kind is ast.Return:
@@ -171,7 +200,10 @@ class _Text:
             if node.kind is not None:
                 raise _Other
             if type(value) is float or type(value) is complex:
-                out.append(repr(value).replace("inf", _INF).replace("nan", f"({_INF}-{_INF})"))
+                text = repr(value)
+                if "n" in text:         # inf, nan: no other float or complex has an n
+                    text = text.replace("inf", _INF).replace("nan", f"({_INF}-{_INF})")
+                out.append(text)
             elif type(value) in _REPR:
                 out.append(repr(value))
             else:
@@ -182,30 +214,44 @@ class _Text:
             if parens:
                 out.append("(")
             after = own + 1 if own < _ATOM else own
-            if own == _POWER:
-                precedence[node.left] = after
-                if type(node.left) is ast.Constant:
-                    self.powers = True
+            left, right = node.left, node.right
+            if type(left) is ast.Name:              # a name reads no precedence
+                out.append(left.id)
             else:
-                precedence[node.left] = own
-            self.expression(node.left)
+                if own == _POWER:
+                    precedence[left] = after
+                    if type(left) is ast.Constant:
+                        self.powers = True
+                else:
+                    precedence[left] = own
+                self.expression(left)
             out.append(text)
-            precedence[node.right] = own if own == _POWER else after
-            self.expression(node.right)
+            if type(right) is ast.Name:
+                out.append(right.id)
+            else:
+                precedence[right] = own if own == _POWER else after
+                self.expression(right)
             if parens:
                 out.append(")")
         elif kind is ast.Call:
-            precedence[node.func] = _ATOM
-            self.expression(node.func)
+            func = node.func
+            if type(func) is ast.Name:
+                out.append(func.id)
+            else:
+                precedence[func] = _ATOM
+                self.expression(func)
             out.append("(")
             comma = False
             for argument in node.args:
                 if comma:
                     out.append(", ")
                 comma = True
-                if type(argument) is ast.Starred:
+                if type(argument) is ast.Name:
+                    out.append(argument.id)
+                elif type(argument) is ast.Starred:
                     raise _Other
-                self.expression(argument)
+                else:
+                    self.expression(argument)
             for keyword in node.keywords:
                 if comma:
                     out.append(", ")
@@ -215,8 +261,11 @@ class _Text:
             out.append(")")
         elif kind is ast.Attribute:
             value = node.value
-            precedence[value] = _ATOM
-            self.expression(value)
+            if type(value) is ast.Name:
+                out.append(value.id)
+            else:
+                precedence[value] = _ATOM
+                self.expression(value)
             if type(value) is ast.Constant and isinstance(value.value, int):
                 out.append(" ")
             out.append(".")

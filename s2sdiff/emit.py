@@ -42,7 +42,7 @@ import sys
 import types
 
 from . import extrema, sorting, sources
-from .build import unparse
+from .build import unparse, unparser
 from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line, built_with, program_of, register
@@ -58,7 +58,7 @@ RENEW = "generate_again"
 
 
 def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="float",
-           guards=(), renew=RENEW, unchecked=None):
+           guards=(), renew=RENEW, unchecked=None, sequences=None):
     """The source text of ``listing`` as a function with parameters ``signature``.
 
     ``checker`` is the name the argument checker is bound to in the generated code;
@@ -67,7 +67,7 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     ``guards``: ``(spelling, name)`` pairs, a called function as the code spells it and
     the name the object it was generated for is bound to; ``renew`` is called with the
     arguments when one differs; ``unchecked``: ``unchecked_parameters(listing.origin)``,
-    if found already.
+    and ``sequences``: ``sequence_parameters(listing.origin)``, if found already.
     """
     program = listing.origin
     lines = [f"def {listing.name}({ast.unparse(signature)}):"]
@@ -84,7 +84,7 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     body = [*listing.body, Line(ast.Return(listing.returns))]
     inner = INDENT if standalone else INDENT * 2
     rows = _rows(body, inner)        # (indent, text, tag, note); tag None for comments/heads
-    width = max((len(indent) + len(text) for indent, text, tag, _ in rows if tag is not None),
+    width = max([len(indent) + len(text) for indent, text, tag, _ in rows if tag is not None],
                 default=0)
     column = min(width, TAG_COLUMN_LIMIT + len(inner)) + 2
     if not standalone:
@@ -100,18 +100,20 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
         for p in getattr(program, "none_tested_wrt", ()):    # differentiated: not None
             lines.append(f"{inner}if {p} is None:")
             lines.append(f"{inner}{INDENT}{checker}({program.name!r}, {p}={p})")
+    explain, append = listing.explain, lines.append
     for indent, text, tag, note in rows:
-        if tag is not None:
-            text = f"{text.ljust(column - 2 - len(indent))}  # ({tag})"
-            if listing.explain and note:
-                text += f" {note}"
-        lines.append(indent + text)
+        if tag is None:
+            append(indent + text)
+        elif explain and note:
+            append(f"{indent}{text.ljust(column - 2 - len(indent))}  # ({tag}) {note}")
+        else:
+            append(f"{indent}{text.ljust(column - 2 - len(indent))}  # ({tag})")
     if standalone:
         return "\n".join(lines) + "\n"
     names = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs
              if a.arg not in program.opaque_params]      # objects and functions: not reals
     params = ", ".join(f"{p}={p}" for p in names)
-    found = sequence_parameters(program)
+    found = sequence_parameters(program) if sequences is None else sequences
     sequences = [p for p in names if p in found]
     if sequences:             # these may be lists, tuples or arrays of reals
         params = f"{tuple(sequences)!r}, {params}"
@@ -130,45 +132,51 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
     return "\n".join(lines) + "\n"
 
 
-def _rows(items, indent):
-    """The rendered lines of ``items``: comments, statements and compound heads."""
+def _rows(items, indent, text=None):
+    """The rendered lines of ``items``: comments, statements and compound heads.
+    ``text``: ``build.unparser()``, one writer for every statement."""
+    text = text or unparser()
     rows = []
+    append = rows.append
     if items and not any(isinstance(item, (Line, Block)) for item in items):
         items = [*items, Line(ast.Pass())]
+    deeper = indent + INDENT
     for item in items:
-        if isinstance(item, Comment):
-            rows.append((indent, f"# {item.text}", None, None))
-        elif isinstance(item, Line):
-            rows.append((indent, _statement_text(item.stmt), item.tag, item.note))
+        cls = item.__class__
+        if cls is Line:
+            stmt = item.stmt
+            written = _statement_text(stmt, text) if stmt.__class__ is ast.Return else text(stmt)
+            append((indent, written, item.tag, item.note))
+        elif cls is Comment:
+            append((indent, f"# {item.text}", None, None))
         else:
-            rows.append((indent, _head_text(item.head), None, None))
-            rows += _rows(item.body, indent + INDENT) or [(indent + INDENT, "pass", None, None)]
+            append((indent, _head_text(item.head, text), None, None))
+            rows += _rows(item.body, deeper, text) or [(deeper, "pass", None, None)]
             orelse = item.orelse
             while len(orelse) == 1 and isinstance(orelse[0], Block) \
                     and isinstance(orelse[0].head, ast.If):      # else: if ... -> elif ...
-                rows.append((indent, "el" + _head_text(orelse[0].head), None, None))
-                rows += _rows(orelse[0].body, indent + INDENT) or [
-                    (indent + INDENT, "pass", None, None)]
+                append((indent, "el" + _head_text(orelse[0].head, text), None, None))
+                rows += _rows(orelse[0].body, deeper, text) or [(deeper, "pass", None, None)]
                 orelse = orelse[0].orelse
             if orelse:
-                rows.append((indent, "else:", None, None))
-                rows += _rows(orelse, indent + INDENT)
+                append((indent, "else:", None, None))
+                rows += _rows(orelse, deeper, text)
     return rows
 
 
-def _head_text(head):
+def _head_text(head, text=unparse):
     """``if c:``, ``for i in range(n):``, ``while x > 1.0:``."""
     if isinstance(head, ast.If):
-        return f"if {unparse(head.test)}:"
+        return f"if {text(head.test)}:"
     if isinstance(head, ast.For):
         target = head.target
-        names = ", ".join(unparse(e) for e in target.elts) if isinstance(target, ast.Tuple) \
-            else unparse(target)
-        return f"for {names} in {unparse(head.iter)}:"
-    return f"while {unparse(head.test)}:"
+        names = ", ".join(text(e) for e in target.elts) if isinstance(target, ast.Tuple) \
+            else text(target)
+        return f"for {names} in {text(head.iter)}:"
+    return f"while {text(head.test)}:"
 
 
-def unchecked_parameters(program):
+def unchecked_parameters(program, sequences=None):
     """Parameters a non-real value could pass through without any ``TypeError``.
 
     ``math.exp("a")`` and ``math.exp(1j)`` raise, and the ``except`` clause then names the
@@ -176,13 +184,14 @@ def unchecked_parameters(program):
     itself when it reaches a ``math`` function (or ``float``, or the sigmoid gate) through
     arithmetic alone, which keeps a string, a complex number or a list what it is.  The
     others need an explicit type test, which costs a few nanoseconds only where needed.
+    ``sequences``: ``sequence_parameters(program)``, if found already.
     """
     if program.kinds is not None:
         return []              # dispatch.py checked the arguments when it specialised
     sources = {p: {p} for p in program.params}
     checked = set()
     used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
-    checked |= sequence_parameters(program)
+    checked |= sequence_parameters(program) if sequences is None else sequences
     candidates = set(program.params) - set(program.opaque_params)
     for step in program.steps:
         names = [a.id for a in step.args if isinstance(a, ast.Name)]
@@ -239,11 +248,11 @@ class Later:
         self.cells = []
 
 
-def _statement_text(stmt):
+def _statement_text(stmt, text=unparse):
     if isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Tuple) and stmt.value.elts:
-        elements = [unparse(e) for e in stmt.value.elts]
+        elements = [text(e) for e in stmt.value.elts]
         return "return " + ", ".join(elements) + ("," if len(elements) == 1 else "")
-    return unparse(stmt)
+    return text(stmt)
 
 
 def signature_of(node):
@@ -279,8 +288,10 @@ def guarded_calls(program):
     needs no check: the code reads its ``fwd``/``bwd`` (or ``jvp``) through the name."""
     found = {}
     for step in walk_steps(program.body):
+        if step.callee is None:                 # an operator, a constant: no call
+            continue
         func = getattr(step.value, "func", None) if isinstance(step.value, ast.Call) else None
-        if step.callee is None or not isinstance(func, (ast.Name, ast.Attribute)):
+        if not isinstance(func, (ast.Name, ast.Attribute)):
             continue
         if methods.instance_call(func):         # type(self).m: what it was generated from
             func = methods.guard_spelling(program.parsed, func)     # type(self.l1).m: C.m
@@ -337,15 +348,15 @@ def compile_listing(listing):
             injected[renewer] = renew
     own = listing.signature is None        # the user's parameters, and their defaults
     signature = signature_of(parsed.node) if own else listing.signature
-    unchecked = unchecked_parameters(program)        # for the type test and the checker
+    sequences = sequence_parameters(program)         # for the checks, the checker, the retry
+    unchecked = unchecked_parameters(program, sequences)    # for the type test and the checker
     source = render(listing, signature, checker, real=real, guards=guards, renew=renewer,
-                    unchecked=unchecked)
+                    unchecked=unchecked, sequences=sequences)
     filename = sources.register(listing.name, source)
-    injected[checker] = _checker(listing, filename, unchecked)
+    injected[checker] = _checker(listing, filename, unchecked, sequences)
     if listing.retry and program.kinds is None:     # where the retry fails too
         refuse = argument_checker(program, filename).refuse_arrays
         params = [a.arg for a in signature.posonlyargs + signature.args]
-        sequences = sequence_parameters(program)
         name = program.name
         injected[listing.retry[0]].refuse_arrays = lambda error, args, kwargs: refuse(
             error, name, sequences, {**dict(zip(params, args)), **kwargs})
@@ -421,19 +432,20 @@ def _is_real(value, sequence=False):
     return dtype is not None and getattr(dtype, "kind", "") in "biuf"
 
 
-def _checker(listing, filename, unchecked):
+def _checker(listing, filename, unchecked, sequences):
     """``argument_checker(program, filename)``; for a transform that needs a scalar output
     (grad), one that also refuses an array (``x.ndim > 0``) passed for a parameter that
     reaches the output through arithmetic alone (``unchecked_parameters``): code without
     NumPy calls is generated for numbers, and ``x * 2.0`` of an array is an array.  Only
-    the type test that such a parameter already has calls it: numbers pay nothing."""
+    the type test that such a parameter already has calls it: numbers pay nothing.
+    ``sequences``: ``sequence_parameters(program)``."""
     program = listing.origin
     checker = argument_checker(program, filename)
     if listing.scalar_output is None or program.kinds is not None:
         return checker
     reached = _reaching_output(program) if unchecked else set()
     reaching = [p for p in unchecked if p in reached]
-    others = [p for p in unchecked if p not in reaching and p not in sequence_parameters(program)]
+    others = [p for p in unchecked if p not in reaching and p not in sequences]
     if not reaching and not others:
         return checker
     transform = listing.scalar_output

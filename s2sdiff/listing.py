@@ -111,13 +111,15 @@ def walk_lines(items):
 def copy_tree(node):
     """A copy of the syntax tree ``node``, as ``copy.deepcopy`` gives (nodes and lists are
     copied, other values shared: they are numbers, strings and tuples), several times faster."""
-    new = node.__class__.__new__(node.__class__)
+    cls = node.__class__
+    new = cls.__new__(cls)
+    fields = new.__dict__
     for key, value in node.__dict__.items():
         if isinstance(value, ast.AST):
             value = copy_tree(value)
         elif isinstance(value, list):
             value = [copy_tree(v) if isinstance(v, ast.AST) else v for v in value]
-        new.__dict__[key] = value
+        fields[key] = value
     return new
 
 

@@ -22,6 +22,8 @@ class ModuleAliases:
         self.helpers = {}          # a function of runtime.py -> the name generated code uses
 
     def namespace_for(self, step):
+        if step.callee is None:            # an operator: math's (Python numbers)
+            return self.namespace(math)
         module = math
         callee_module = getattr(step.callee, "__module__", None)
         if callee_module in ("numpy", "numpy.core.umath") or type(step.callee).__name__ == "ufunc":

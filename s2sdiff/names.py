@@ -148,17 +148,19 @@ class AdjointNames:
 
     def __call__(self, name):
         names = self.listing.adjoints
-        if name not in names:
-            preferred = "d" + name
-            if preferred in self.namer.taken or keyword.iskeyword(preferred):
-                preferred = self.namer.fresh("d_" + name)
-            names[name] = self.namer.reserve(preferred)
-            index = getattr(self.listing, "_adjoint_index", None)
-            if index is not None and index[0] == len(names) - 1:
-                index[1].setdefault(names[name], (name, index[0]))
-                index[0] += 1
-            if name in self.user_names:
-                self.listing.kept.add(names[name])
+        found = names.get(name)
+        if found is not None:
+            return found
+        preferred = "d" + name
+        if preferred in self.namer.taken or keyword.iskeyword(preferred):
+            preferred = self.namer.fresh("d_" + name)
+        names[name] = self.namer.reserve(preferred)
+        index = getattr(self.listing, "_adjoint_index", None)
+        if index is not None and index[0] == len(names) - 1:
+            index[1].setdefault(names[name], (name, index[0]))
+            index[0] += 1
+        if name in self.user_names:
+            self.listing.kept.add(names[name])
         return names[name]
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .. import extrema, purity, sorting
 from ..activity import scatter_pairs
 from ..listing import Block, Line, walk_lines
-from ..ir import Loop, Step, nodes_of, store_names, walk_items, walk_steps
+from ..ir import Loop, Step, store_names, walk_items, walk_steps
 from ..rules import Structural, Syntax
 
 
@@ -139,21 +139,53 @@ def local_names(loop):
 
 
 def loads(items):
+    """The names the statements of ``items`` read (an ``AugAssign``'s target too), once per
+    reading; in no particular order (callers take their set)."""
     names = []
     for item in items:
-        nodes = []
         if isinstance(item, Line):
-            nodes = [item.stmt]
+            node = item.stmt
         elif isinstance(item, Block):
-            nodes = [item.head]
+            node = item.head
             names += loads(item.body) + loads(item.orelse)
-        for node in nodes:
-            for n in nodes_of(node):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    names.append(n.id)
-                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
-                    names.append(n.target.id)
+        else:
+            continue
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            names.append(node.target.id)
+        names += [n.id for n in name_nodes(node) if n.ctx.__class__ is ast.Load]
     return names
+
+
+def name_nodes(node):
+    """The ``Name`` nodes in the tree ``node`` (``node`` itself included), in no particular
+    order: what ``nodes_of`` finds of them, faster for the nodes statements of generated code
+    are made of (their other children, operators and contexts, are not visited)."""
+    found, todo = [], [node]
+    pop, push = todo.pop, todo.append
+    while todo:
+        node = pop()
+        cls = node.__class__
+        if cls is ast.Name:
+            found.append(node)
+        elif cls is ast.Constant:
+            continue
+        elif cls is ast.BinOp:
+            push(node.left)
+            push(node.right)
+        elif cls is ast.Assign or cls is ast.AugAssign:
+            todo += node.targets if cls is ast.Assign else [node.target]
+            push(node.value)
+        elif cls is ast.Call:
+            push(node.func)
+            todo += node.args
+            todo += [k.value for k in node.keywords]
+        elif cls is ast.Attribute or cls is ast.UnaryOp:
+            push(node.value if cls is ast.Attribute else node.operand)
+        else:
+            todo += [n for n in ast.iter_child_nodes(node)
+                     if not isinstance(n, (ast.expr_context, ast.operator, ast.unaryop,
+                                           ast.cmpop, ast.boolop))]
+    return found
 
 
 def stores(stmt):
@@ -165,7 +197,10 @@ def stores(stmt):
             and isinstance(stmt.value.func.value, ast.Name):
         return [stmt.value.func.value.id]
     if isinstance(stmt, ast.Assign):
-        return [n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)
+        targets = stmt.targets
+        if len(targets) == 1 and targets[0].__class__ is ast.Name:     # the common case
+            return [targets[0].id] if targets[0].ctx.__class__ is ast.Store else []
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Store)]
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
         return [stmt.target.id]
@@ -175,8 +210,8 @@ def stores(stmt):
 def adjoints_in(items, derivatives):
     found = set()
     for line in walk_lines(items):
-        for n in nodes_of(line.stmt):
-            if isinstance(n, ast.Name) and n.id in derivatives:
+        for n in name_nodes(line.stmt):
+            if n.id in derivatives:
                 found.add(n.id)
     return found
 

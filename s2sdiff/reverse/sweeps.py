@@ -11,7 +11,7 @@ import copy
 import inspect
 
 from .. import custom, extrema, sorting
-from ..build import Expr, unparse
+from ..build import Expr, unparse, unparser
 from ..emit import Later
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
 from ..listing import Block, Comment, Line, assign, copy_items
@@ -61,6 +61,7 @@ class Sweeps:
                               for s in walk_steps(loop.body) for a in s.args
                               if isinstance(a, ast.Name)}
         self.kinds = program.kinds
+        self.text = unparser()       # the text of each step backpropagated, for its comment
         self.adjoints = Adjoints(program, listing, self.modules, plain=True)
         self.adjoints.sequences |= self._passed_sequences()
         self.arrays = None
@@ -325,7 +326,7 @@ class Sweeps:
         if step.rule is None and step.custom is None and not step.differentiable:
             adjoints.forget(d_name)
             return        # `c = a < b` in one arm, `c = a + b` in the other: a constant here
-        out.append(Comment(f"backprop {statement_text(step)}"))
+        out.append(Comment(f"backprop {statement_text(step, self.text)}"))
         d_target = Expr.name(d_name)
         if step.custom is not None:          # the user's rule, called visibly (custom.py)
             backprop_custom(step, self.activity, d_target, self.residuals.get(step.target),
@@ -502,12 +503,13 @@ Sweeps.backprop_structure = _backprop_structure
 Sweeps.backprop_call = _backprop_call
 
 
-def statement_text(step):
+def statement_text(step, text=unparse):
     """``unparse(step.statement)``, without building the statement of an assignment: its
-    text is the target, `` = `` and the text of its value."""
+    text is the target, `` = `` and the text of its value; ``text``: ``unparse``, or a
+    writer of ``build.unparser``."""
     if step.store is not None:
-        return unparse(step.store)
-    return f"{step.target} = {unparse(step.value)}"
+        return text(step.store)
+    return f"{step.target} = {text(step.value)}"
 
 
 def active_step(step, activity):

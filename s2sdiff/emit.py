@@ -391,15 +391,12 @@ FACTORY = "s2sdiff_factory"
 
 
 def _define(source, filename, name, outer, values, globals_):
-    """The function ``name`` defined by ``source``, compiled as a function nested in one
-    with parameters ``outer`` (so that these names are its free variables, whose cells
-    hold ``values``), under ``filename``.
-
+    """The function ``name`` defined by ``source``, nested in one with parameters ``outer``
+    (its free variables, whose cells hold ``values``), compiled under ``filename``.
     The text compiled is ``def s2sdiff_factory(<outer>):``, a line `` \\`` and ``source``
     unchanged: the backslash continues the factory's indented line onto the ``def`` of
     ``source``, so the text is parsed once, every line of ``source`` keeps its columns (the
-    carets of a traceback), and the code is the code ``source`` compiled in a factory gives
-    (the code's line numbers, two more than in ``source``, are moved back: ``_moved``)."""
+    carets of a traceback); the line numbers, two more than in ``source``, are moved back."""
     text = f"def {FACTORY}({', '.join(outer)}):\n \\\n{source} return {name}\n"
     try:
         code = syntax.compile(text, filename, "exec")

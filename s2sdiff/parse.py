@@ -253,9 +253,32 @@ def _parse_block(text, func, filename, lineno):
                 except SyntaxError:
                     continue
                 return ast.increment_lineno(tree, lineno - 1)
+        found = _lambdas_on(text.splitlines()[0] if text else "")
+        if found:                  # `"sq": lambda x: x * x,` in a display over several lines
+            return ast.increment_lineno(ast.Module([ast.Expr(n) for n in found], []),
+                                        lineno - 1)
     raise SourceError(f"cannot parse the source of {func.__qualname__}",
                       filename=filename, lineno=lineno, construct="source",
                       hint="Define the function with def in a file.")
+
+
+def _lambdas_on(line):
+    """The lambdas written on ``line``, each parsed from its ``lambda`` keyword to the
+    longest end that parses (the rest of the line is another expression's), by column."""
+    found = {}
+    start = line.find("lambda")
+    while start >= 0:
+        for end in range(len(line), start, -1):
+            try:
+                tree = syntax.parse(line[start:end])
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Lambda):
+                    found.setdefault(start + node.col_offset, node)
+            break
+        start = line.find("lambda", start + 1)
+    return [found[column] for column in sorted(found)]
 
 
 def _find_function(tree, func, filename):

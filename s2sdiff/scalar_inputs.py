@@ -159,13 +159,10 @@ def _number_for_array(program, arguments, reaching, lineno, error):
 
 def reaching_line(program, lineno):
     """The parameters whose value reaches, through any steps, what line ``lineno`` reads."""
-    holds = _holds(program)
     read = [a for step in walk_steps(program.body) if step.lineno == lineno for a in step.args]
     read += [item.test for item in walk_items(program.body) if isinstance(item, (If, Loop))
              and item.lineno == lineno and getattr(item, "test", None) is not None]
-    found = set().union(*(holds.get(n.id, set()) for a in read for n in ast.walk(a)
-                          if isinstance(n, ast.Name)))
-    return [p for p in program.params if p in found]
+    return _reaching(program, read)
 
 
 def truth_tested(program):
@@ -178,26 +175,26 @@ def truth_tested(program):
               for a in step.args]
     if not tests:
         return []
-    holds = _holds(program)
-    found = set().union(*(holds.get(n.id, set()) for t in tests for n in ast.walk(t)
-                          if isinstance(n, ast.Name)))
-    return [p for p in program.params if p in found]
+    return _reaching(program, tests)
 
 
-def _holds(program):
-    """name -> the parameters whose value it may depend on (through any step)."""
-    holds = {p: {p} for p in program.params}
-    changed = True
-    while changed:
-        changed = False
-        for step in walk_steps(program.body):
-            reached = set().union(*(holds.get(n.id, set()) for a in step.args
-                                    for n in ([a] if type(a) is ast.Name else ast.walk(a))
-                                    if isinstance(n, ast.Name)))
-            if not reached <= holds.setdefault(step.target, set()):
-                holds[step.target] |= reached
-                changed = True
-    return holds
+def _reaching(program, nodes):
+    """The parameters whose value the names in ``nodes`` may depend on, through any steps:
+    one walk back from those names over the steps assigning them."""
+    sources = {}                      # name -> the names its assignments read
+    for step in walk_steps(program.body):
+        read = sources.setdefault(step.target, set())
+        for a in step.args:
+            read.update(n.id for n in ([a] if type(a) is ast.Name else ast.walk(a))
+                        if isinstance(n, ast.Name))
+    todo = [n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)]
+    seen = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(sources.get(name, ()))
+    return [p for p in program.params if p in seen]
 
 
 def refuse_lists_of_lists(program):

@@ -4,12 +4,12 @@ syntax, for ``aliases.writes_arguments`` (a function returning nothing, such as
 
 Conservative: a parameter counts as written when the function stores into an item of it
 (``v[i] = e``, ``v[i] /= s``; an attribute, ``self.n = x``, is refused where it is
-written, with a message of its own), calls a method of it that
-writes in place (``v.append(e)``, ``a.fill(0.0)``), passes it to a NumPy function that
-writes into an argument (``np.fill_diagonal(a, 0.0)``, ``np.copyto(a, b)``) or as ``out=``,
-or passes it to a function called by name that is no pure builtin (one of yours may write
-into it).  ``v += e`` counts apart
-(``augmented``): in place for a list or an array, a new value for a number.
+written, with a message of its own), calls a method of it that writes in place
+(``v.append(e)``, ``a.fill(0.0)``), passes it to a NumPy function that writes into an
+argument (``np.fill_diagonal(a, 0.0)``, ``np.copyto(a, b)``) or as ``out=``, or passes it
+to a function called by name that is no pure builtin (one of yours may write into it).
+``v += e`` counts apart (``augmented``): in place for a list or an array, a new value for
+a number.
 
 >>> import ast
 >>> syntactic_writes(ast.parse("def f(v, w, s):\\n    v.append(s)\\n    w += s").body[0])
@@ -18,6 +18,8 @@ into it).  ``v += e`` counts apart
 
 import ast
 
+import numpy as np
+
 # methods that write into the object they are called on (lists, arrays, dicts, sets)
 MUTATORS = frozenset(("append", "extend", "insert", "pop", "remove", "sort", "reverse",
                        "clear", "update", "setdefault", "popitem", "add", "discard", "fill",
@@ -25,9 +27,18 @@ MUTATORS = frozenset(("append", "extend", "insert", "pop", "remove", "sort", "re
                        "__iadd__"))
 
 
-# NumPy's functions that write into their first argument
-_NUMPY_IN_PLACE = frozenset(("fill_diagonal", "copyto", "put", "place", "putmask",
-                             "put_along_axis", "shuffle"))
+# NumPy's functions that write into their first argument -> a rewrite into a new array
+# (``normalize/in_place.py`` refuses their calls with it)
+NUMPY_IN_PLACE = {
+    np.fill_diagonal: "`A = np.where(np.eye(len(A), dtype=bool), value, A)`",
+    np.copyto: "`y = np.array(x)` (a new array) instead of copying into `y`",
+    np.put: "an index assignment on an array the function made, `y[[0, 2]] = v`",
+    np.place: "`y = np.where(mask, values, y)`",
+    np.putmask: "`y = np.where(mask, values, y)`",
+    np.put_along_axis: "an index assignment on an array the function made",
+    np.random.shuffle: "`x = rng.permutation(x)` (a new array)",
+}
+_NUMPY_IN_PLACE_NAMES = frozenset(f.__name__ for f in NUMPY_IN_PLACE)
 # builtins that never write into their arguments
 _PURE_BUILTINS = frozenset(("print", "len", "sum", "min", "max", "abs", "float", "int", "bool",
                             "isinstance", "str", "repr", "format", "sorted", "list", "tuple",
@@ -54,7 +65,7 @@ def syntactic_writes(node):
             if isinstance(func, ast.Attribute) and func.attr in MUTATORS:
                 written |= _roots(func.value, params)
             passed = [k.value for k in sub.keywords if k.arg == "out"]
-            if isinstance(func, ast.Attribute) and func.attr in _NUMPY_IN_PLACE and sub.args:
+            if isinstance(func, ast.Attribute) and func.attr in _NUMPY_IN_PLACE_NAMES and sub.args:
                 passed.append(sub.args[0])              # np.fill_diagonal(a, 0.0)
             elif isinstance(func, ast.Name) and func.id not in _PURE_BUILTINS:
                 passed += list(sub.args) + [k.value for k in sub.keywords]   # may write

@@ -21,7 +21,7 @@ from . import activity, aliases, sources, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError, UnsupportedError
 from .kinds import NOT_SCALAR_HINT, infer
 from .libraries import is_array_like, only_array_api
-from .numpy_definitions import is_definition_refusal
+from .numpy_definitions import refusal_parts
 from .scalar_inputs import refuse_arrays_in_numpy_code
 from .trees import FLAT_ONLY
 from .typing import Dispatcher
@@ -285,9 +285,10 @@ def specialiser(parsed_program, kind, wrt_names, generate):
                 raise
             raise refusal from None
         except NotImplementedError as error:          # np.cov(m) of a one-dimensional m
-            if not is_definition_refusal(error):
+            parts = refusal_parts(str(error))
+            if parts is None:
                 raise
-            raise _definition_refusal(program, error) from None
+            raise _definition_refusal(program, error, *parts) from None
         output = kinds.get(program.output.id) if isinstance(program.output, ast.Name) else None
         if scalar and output is not None and output.shape not in ((), None):
             raise program.not_scalar(kind, f"an array of shape {output.shape}",
@@ -301,18 +302,16 @@ def specialiser(parsed_program, kind, wrt_names, generate):
     return specialise
 
 
-def _definition_refusal(program, error):
+def _definition_refusal(program, error, construct, hint):
     """The ``UnsupportedError`` of a use of NumPy that ``numpy_definitions`` does not cover,
     found when the forward ran on these arguments: at the user's line (the inference code
     is numbered by it)."""
     frames = traceback.extract_tb(error.__traceback__)
     lines = [f.lineno for f in frames if f.filename == program.parsed.filename]
-    function, _, takes = str(error).partition(": s2sdiff takes ")
     return program.parsed.error(
         ast.Pass(lineno=lines[-1] if lines else program.parsed.node.lineno),
-        f"s2sdiff cannot differentiate {program.name}: {function} with these arguments is "
-        f"not supported", construct=f"{function} with these arguments",
-        hint=f"s2sdiff takes {takes}.", cls=UnsupportedError)
+        f"s2sdiff cannot differentiate {program.name}: {construct} is not supported",
+        construct=construct, hint=hint, cls=UnsupportedError)
 
 
 def check_argument(function_name, name, value):

@@ -7,7 +7,7 @@ helper of yours (``normalize/helpers.py``): the generated code shows the definit
 steps under its names (``average_a``...), and its derivative follows from theirs.  A use
 the definition does not cover raises ``NotImplementedError`` naming what it takes (not an
 ``assert``, which ``python -O`` strips): refused at generation, at the user's line, as an
-``UnsupportedError`` (``is_definition_refusal``).
+``UnsupportedError`` (``refusal_parts``).
 ``tests/test_numpy_definitions.py`` checks each against NumPy's value and central
 differences.
 
@@ -124,10 +124,13 @@ def interp(x, xp, fp):
     return np.where(x < xp[0], fp[0], np.where(x >= xp[-1], fp[-1], inside))
 
 
-def is_definition_refusal(error):
-    """Whether ``error`` is one of the definitions' refusals above."""
-    return isinstance(error, NotImplementedError) and str(error).startswith("np.") \
-        and ": s2sdiff takes " in str(error)
+def refusal_parts(message):
+    """``(construct, hint)`` of a refusal above, from its message ("np.median: s2sdiff
+    takes ..."); None for any other message."""
+    function, _, takes = message.partition(": s2sdiff takes ")
+    if not function.startswith("np.") or not takes:
+        return None
+    return f"{function} with these arguments", f"s2sdiff takes {takes}."
 
 
 DEFINITIONS = {np.nansum: nansum, np.interp: interp, np.nanmean: nanmean, np.average: average,

@@ -4,8 +4,8 @@ so such a write would be lost, and with it part of the value and of the derivati
 
 * a method that writes in place, bound to a list, dict, set or array the function reads
   from its module or a closure: ``LOG.append(x)``, ``A.fill(x)``, ``CACHE.update(...)``;
-* NumPy's functions that write into their first argument: ``np.fill_diagonal``,
-  ``np.copyto``, ``np.put``, ``np.place``, ``np.putmask``, ``np.put_along_axis``.
+* NumPy's functions that write into their first argument (``argument_writes``'
+  ``NUMPY_IN_PLACE``: ``np.fill_diagonal``, ``np.copyto``, ``np.put``...).
 
 (A method of a local list or array is refused where it is resolved, and the writes of
 the user's own functions by ``aliases``.)
@@ -15,20 +15,9 @@ import ast
 
 import numpy as np
 
-from ..argument_writes import MUTATORS
+from ..argument_writes import MUTATORS, NUMPY_IN_PLACE
 
 _CONTAINERS = (list, dict, set, bytearray, np.ndarray)
-
-# NumPy's in-place functions -> a rewrite into a new array
-_NUMPY_IN_PLACE = {
-    np.fill_diagonal: "`A = np.where(np.eye(len(A), dtype=bool), value, A)`",
-    np.copyto: "`y = np.array(x)` (a new array) instead of copying into `y`",
-    np.put: "an index assignment on an array the function made, `y[[0, 2]] = v`",
-    np.place: "`y = np.where(mask, values, y)`",
-    np.putmask: "`y = np.where(mask, values, y)`",
-    np.put_along_axis: "an index assignment on an array the function made",
-}
-
 
 def in_place_refusal(callee, func):
     """(construct, hint) when calling ``callee`` (spelled ``func``) writes in place into
@@ -43,11 +32,10 @@ def in_place_refusal(callee, func):
                 f"`np.full(shape, x)` for an array) and return it, or keep the state outside "
                 f"the differentiated function.")
     try:
-        rewrite = _NUMPY_IN_PLACE.get(callee)
+        rewrite = NUMPY_IN_PLACE.get(callee)
     except TypeError:                    # unhashable
         return None
     if rewrite is None:
         return None
-    name = f"np.{callee.__name__}"
-    return (f"`{name}(...)`, which writes into its first argument in place",
+    return (f"`{ast.unparse(func)}(...)`, which writes into its first argument in place",
             f"Compute the new array as a value: {rewrite}.")

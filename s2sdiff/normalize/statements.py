@@ -14,6 +14,7 @@ import copy
 from .. import control, ir, rules, runtime
 from . import entries
 from ..errors import NotScalarError
+from ..numpy_definitions import refusal_parts
 from ..ir import Passive, Program, Step, copied_unbound, validate, walk_steps
 from ..names import Namer
 from ..rules import Syntax
@@ -469,10 +470,7 @@ def _definition_refusal(stmt):
             and exc.func.id == "NotImplementedError" and len(exc.args) == 1
             and isinstance(exc.args[0], ast.Constant) and isinstance(exc.args[0].value, str)):
         return None
-    function, _, takes = exc.args[0].value.partition(": s2sdiff takes ")
-    if not function.startswith("np.") or not takes:
-        return None
-    return f"{function} with these arguments", f"s2sdiff takes {takes}."
+    return refusal_parts(exc.args[0].value)
 
 
 def _is_docstring(stmt):

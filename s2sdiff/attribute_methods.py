@@ -25,7 +25,7 @@ reads ``model``'s).  Then:
   with a ``__getattribute__`` written in Python and a chain deeper than ``DEPTH`` are
   refused at generation (``refusal``), at the line of the call;
 * ``for layer in self.layers: h = layer.forward(h)`` (a list or tuple attribute, the
-  body calling methods of ``layer``) is unrolled for the instance at hand
+  body calling methods of ``layer``, or ``layer(h)``: its ``__call__``) is unrolled for the instance at hand
   (``unrolled``): the key holds the list's length (path ``("layers", LENGTH)``) and the
   class of each element (paths ``("layers", 0)``...), the code calls
   ``type(self.layers[0]).forward(self.layers[0], h)``... and checks
@@ -142,6 +142,10 @@ def _calls(func):
         if isinstance(sub, ast.Call) and chain_of(sub.func, me) is not None:
             found.append((tuple(mangled(part, func) for part in chain_of(sub.func, me)),
                           "__call__"))                          # self(x), self.l1(x)
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
+                and sub.func.id in loops:                        # for layer in ...: layer(x)
+            found.append((tuple(mangled(part, func) for part in loops[sub.func.id]),
+                          "__call__"))
         if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)):
             continue
         name = mangled(sub.func.attr, func)
@@ -280,16 +284,30 @@ def unrolled(parsed, me):
                 _check_unrollable(parsed, me, item, path)
                 for i in range(lengths[path]):
                     item_node = load(me, path + (i,))
+                    callable_ = isinstance(inspect.getattr_static(
+                        classes(parsed.func).get(path + (i,)), "__call__", None),
+                        types.FunctionType)
                     for statement in item.body:
-                        clone = _Substitute(item.target.id, item_node).visit(
+                        clone = _Substitute(item.target.id, item_node, callable_).visit(
                             copy.deepcopy(statement))
                         new.append(ast.fix_missing_locations(clone))
             setattr(node, field, new)
 
 
 class _Substitute(ast.NodeTransformer):
-    def __init__(self, name, element):
-        self.name, self.element = name, element
+    """``name`` written ``element``; with ``callable_`` (the element's class defines
+    ``__call__``), ``name(h)`` written ``element.__call__(h)``, a method call."""
+
+    def __init__(self, name, element, callable_=False):
+        self.name, self.element, self.callable = name, element, callable_
+
+    def visit_Call(self, node):
+        called = isinstance(node.func, ast.Name) and node.func.id == self.name
+        self.generic_visit(node)
+        if called and self.callable:
+            node.func = ast.copy_location(ast.Attribute(node.func, "__call__", ast.Load()),
+                                          node.func)
+        return node
 
     def visit_Name(self, node):
         if node.id == self.name:
@@ -307,7 +325,8 @@ def _check_unrollable(parsed, me, loop, path):
                             f"is not supported", construct=what, hint=hint)
 
     plain = f"Write the loop as `for {name or 'layer'} in {source}:` with a body that only " \
-        f"calls methods of `{name or 'layer'}`, or give each object its own attribute."
+        f"calls `{name or 'layer'}` or its methods and reads its attributes, or give each " \
+        f"object its own attribute."
     if name is None:
         raise refuse(loop, f"loop over `{source}` with the target "
                      f"`{ast.unparse(loop.target)}`", plain)
@@ -323,6 +342,11 @@ def _check_unrollable(parsed, me, loop, path):
     uses = {id(sub.func.value) for sub in ast.walk(body)
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
             and isinstance(sub.func.value, ast.Name) and sub.func.value.id == name}
+    uses |= {id(sub.func) for sub in ast.walk(body) if isinstance(sub, ast.Call)
+             and isinstance(sub.func, ast.Name) and sub.func.id == name}    # layer(h)
+    uses |= {id(sub.value) for sub in ast.walk(body) if isinstance(sub, ast.Attribute)
+             and isinstance(sub.ctx, ast.Load) and isinstance(sub.value, ast.Name)
+             and sub.value.id == name}                                     # layer.w
     inside = {id(sub) for sub in ast.walk(body)}
     others = {id(sub) for other in ast.walk(parsed.node) if isinstance(other, ast.For)
               and other is not loop and isinstance(other.target, ast.Name)
@@ -330,7 +354,8 @@ def _check_unrollable(parsed, me, loop, path):
     for sub in ast.walk(parsed.node):
         if isinstance(sub, ast.Name) and sub.id == name and sub is not loop.target \
                 and id(sub) not in uses and (id(sub) in inside or id(sub) not in others):
-            raise refuse(sub, f"use of `{name}` other than a method call `{name}.m(...)` "
+            raise refuse(sub, f"use of `{name}` other than a call `{name}(...)`, "
+                         f"`{name}.m(...)` or a read `{name}.a` "
                          f"(the loop over `{source}` is unrolled)", plain)
     for sub in ast.walk(parsed.node):
         targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target] \

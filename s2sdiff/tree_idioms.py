@@ -299,6 +299,19 @@ class Idioms:
             return found[1][0], attribute.fget
         return None
 
+    def called_object(self, func):
+        """Whether ``func``, called, is (a part of) a tree of a dataclass or namedtuple
+        whose class defines ``__call__`` (``self.l1(x)``: ``self.l1.__call__(x)``)."""
+        if isinstance(func, ast.Attribute):     # a field (self.l1), not a method (self.f)
+            parent = self.part(func.value)
+            if parent is None or _is_leaf(parent[1]) or isinstance(parent[1][1], int) \
+                    or func.attr not in parent[1][1]:
+                return False
+        found = self.part(func)
+        return found is not None and not _is_leaf(found[1]) \
+            and found[1][0] not in (dict, list, tuple) and isinstance(
+                inspect.getattr_static(found[1][0], "__call__", None), types.FunctionType)
+
     def method_call(self, node):
         """``g.m(args)``, ``g`` (a part of) a tree of a dataclass or namedtuple whose
         class has the function ``m``: ``(class, function, staticmethod?)``; else None."""
@@ -330,11 +343,12 @@ _COMPARISONS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
 
 def method_calls(parsed, resolver):
     """``parsed`` with each call of a method of a dataclass or namedtuple (part of a) tree
-    parameter written ``C.m(g, args)``, each read of a property ``C.p.fget(g)`` (``C`` a
+    parameter written ``C.m(g, args)`` (a call ``g(args)``: ``C.__call__(g, args)``), each read of a property ``C.p.fget(g)`` (``C`` a
     name for the class: its global name when it holds it, else a new closure cell), for
     ``tree_helpers`` to inline; ``parsed``
     itself when there is none.  ``resolver``: a flattener of ``parsed`` (``Idioms``)."""
     if not any(isinstance(n, ast.Attribute) and _root(n.value) in resolver.trees
+               or isinstance(n, ast.Call) and _root(n.func) in resolver.trees
                for n in parsed.nodes()):
         return parsed
     rewritten = _MethodCalls(parsed, resolver)
@@ -372,6 +386,10 @@ class _MethodCalls(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
+        if isinstance(func, (ast.Name, ast.Attribute, ast.Subscript)) \
+                and _root(func) in self.trees and self.resolver.called_object(func):
+            node.func = func = ast.copy_location(ast.Attribute(func, "__call__", ast.Load()),
+                                                 func)
         if not isinstance(func, ast.Attribute) or _root(func.value) not in self.trees:
             return node
         found = self.resolver.method_call(node)

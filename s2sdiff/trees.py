@@ -171,9 +171,11 @@ def candidates(parsed, wrt_names, sequences=False):
     are made of are looked at (``Parsed.of``)."""
     node = parsed.node
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-    found = set()
     calls = parsed.of(ast.Call)
-    called = {id(call.func) for call in calls}        # a method called is not a read
+    called = {id(call.func) for call in calls if not (          # a method called is not a
+        isinstance(call.func, ast.Subscript) and isinstance(call.func.slice, ast.Constant)
+        and isinstance(call.func.slice.value, str))}             # read; p["layer"](x) is
+    found = set()
     for cls in (ast.Subscript, ast.Attribute):
         for sub in parsed.of(cls):
             if not isinstance(sub.ctx, ast.Load) or id(sub) in called:

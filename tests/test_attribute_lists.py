@@ -1,5 +1,5 @@
 """Methods of the objects of a list attribute called in a loop (``for layer in
-self.layers: h = layer.forward(h)``), unrolled for the instance at hand
+self.layers: h = layer.forward(h)``, or ``layer(h)`` for a class with ``__call__``), unrolled for the instance at hand
 (``attribute_methods.unrolled``): gradients against central differences in NumPy and
 scalar code, instances with lists of other lengths and classes, an element replaced by an
 object of another class between calls, the entry checks in the generated source, and the
@@ -229,8 +229,10 @@ class Refused:
 
     def other_use(self, x):
         h = x
+        kept = []
         for layer in self.layers:
-            h = layer.forward(h) + np.sum(layer.W)
+            h = layer.forward(h)
+            kept.append(layer)
         return np.sum(h)
 
     def used_after(self, x):
@@ -259,8 +261,8 @@ class Refused:
     ("appending", "`self.layers.append(self.extra)`, which may modify `self.layers`"),
     ("reassigning", "assignment to `self.layers` in a function that loops over it"),
     ("setting_item", "assignment to `self.layers` in a function that loops over it"),
-    ("other_use", "use of `layer` other than a method call"),
-    ("used_after", "use of `layer` other than a method call"),
+    ("other_use", "use of `layer` other than a call `layer(...)`, `layer.m(...)` or a read"),
+    ("used_after", "use of `layer` other than a call `layer(...)`, `layer.m(...)` or a read"),
     ("rebinding", "assignment to `layer` in the loop over `self.layers`"),
 ])
 def test_refused_clearly(name, construct):
@@ -340,3 +342,102 @@ def test_element_without_the_method_and_empty_list_refused(data):
         grad(model.loss)(x, y)
     with pytest.raises(S2SDiffError, match="an object taken from `self.layers`"):
         grad(MLP([3], rng).loss)(x, y)
+
+
+class Tanh:
+    """A PyTorch-style layer: called as ``layer(h)``."""
+
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, h):
+        return np.tanh(self.w * h)
+
+
+class Square:
+    def __init__(self, a):
+        self.a = a
+
+    def __call__(self, h):
+        return self.a * h ** 2
+
+
+class Called:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def loss(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h)
+        return np.sum(h)
+
+    def scaled(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h) * layer.w          # an attribute of the element, read
+        return np.sum(h)
+
+    def body(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h)
+        return h
+
+    def nested(self, x):
+        return np.sum(self.body(x) ** 2)
+
+
+def called_by_hand(layers, x):
+    h = x
+    for layer in layers:
+        h = np.tanh(layer.w * h) if isinstance(layer, Tanh) else layer.a * h ** 2
+    return h
+
+
+def test_layers_called_by_their_call_method():
+    x = np.array([0.3, -0.8, 1.1])
+    model = Called([Tanh(0.5), Square(1.5), Tanh(-2.0)])
+    g = grad(model.loss)
+    np.testing.assert_allclose(g(x), central(lambda v: np.sum(called_by_hand(model.layers, v)),
+                                             [x], 0), rtol=1e-6, atol=1e-9)
+    source = g.specialize(model, x).source
+    assert "type(self.layers[1]) is not Square" in source and "for layer" not in source
+    assert "h3 = self.layers[1].a" in source            # Square.__call__ inlined
+    model.layers.append(Square(0.3))                     # longer: generated again
+    model.layers[0] = Square(2.0)                        # another class
+    np.testing.assert_allclose(g(x), central(lambda v: np.sum(called_by_hand(model.layers, v)),
+                                             [x], 0), rtol=1e-6, atol=1e-9)
+    nested = Called([Tanh(0.7), Tanh(-1.2)])
+    np.testing.assert_allclose(
+        grad(nested.nested)(x),
+        central(lambda v: np.sum(called_by_hand(nested.layers, v) ** 2), [x], 0),
+        rtol=1e-6, atol=1e-9)
+
+
+def test_attributes_of_the_element_read_in_the_loop():
+    x = np.array([0.3, -0.8, 1.1])
+    model = Called([Tanh(0.5), Tanh(1.3)])
+
+    def by_hand(v):
+        h = v
+        for layer in model.layers:
+            h = np.tanh(layer.w * h) * layer.w
+        return np.sum(h)
+    np.testing.assert_allclose(grad(model.scaled)(x), central(by_hand, [x], 0),
+                               rtol=1e-6, atol=1e-9)
+
+
+class Functions:
+    def __init__(self):
+        self.acts = [np.tanh, np.sin]
+
+    def loss(self, x):
+        for act in self.acts:
+            x = act(x)
+        return np.sum(x)
+
+
+def test_a_list_of_functions_stays_refused():
+    with pytest.raises(S2SDiffError, match="call of `act`, a loop variable over functions"):
+        grad(Functions().loss)(np.ones(3))

@@ -265,6 +265,17 @@ def test_methods_of_dataclass_leaves_of_a_dict():
     assert isinstance(gradient["first"], p.Dense)
 
 
+def test_dataclass_layers_called_by_their_call_method():
+    first = p.CallableDense(R.normal(size=(4, 3)), R.normal(size=4))
+    second = p.CallableDense(R.normal(size=(2, 4)), R.normal(size=2))
+    x = R.normal(size=3)
+    gradient = check(p.called_layers, (p.TwoLayers(first, second), x), wrt="model")
+    assert isinstance(gradient.first, p.CallableDense)
+    check(p.called_dict_leaves, ({"first": first, "second": second}, x), wrt="model")
+    refused(p.called_parameter, (first, x), "call of the parameter `layer`", wrt="layer")
+    check(p.called_layers, (p.TwoLayers(first, second), x), wrt="x")
+
+
 def test_method_of_a_namedtuple_subclass():
     xs, ys = [0.0, 1.0, 2.0], [0.5, 1.4, 2.7]
     gradient = check(p.line_residuals, (p.Line(1.2, 0.3), xs, ys), wrt="line")

@@ -185,6 +185,40 @@ def two_dense_layers(model, x):
     return np.sum(model["second"].forward(model["first"].forward(x)) ** 2)
 
 
+@dataclass
+class CallableDense:
+    """An Equinox-style layer: called as ``layer(x)``."""
+    W: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+
+@dataclass
+class TwoLayers:
+    first: CallableDense
+    second: CallableDense
+
+    def __call__(self, x):
+        return self.second(self.first(x))
+
+    def loss(self, x):
+        return np.sum(self(x) ** 2)
+
+
+def called_layers(model, x):
+    return model.loss(x)
+
+
+def called_dict_leaves(model, x):
+    return np.sum(model["second"](model["first"](x)) ** 2)
+
+
+def called_parameter(layer, x):
+    return np.sum(layer(x) ** 2)
+
+
 class Line(namedtuple("Line", "slope intercept")):
     def at(self, x):
         return self.slope * x + self.intercept

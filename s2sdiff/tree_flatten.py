@@ -63,11 +63,10 @@ class _Flattener(Idioms, ast.NodeTransformer):
         self.depth = 0                # inside an `if`, `while` or loop not unrolled
 
     def refuse(self, node, message, hint=None):
-        return self.parsed.error(
-            node, message, construct="tree parameter",
-            hint=hint or "Read each leaf with a constant key (params[\"W\"], params.W, "
-                         "params[0]) or unpack a tuple (W, b = params); a function of "
-                         "yours given the tree is inlined, a library's is not.")
+        return self.parsed.error(node, message, construct="tree parameter", hint=hint or (
+            "Read each leaf with a constant key (params[\"W\"], params.W, params[0]) or "
+            "unpack a tuple (W, b = params); a function of yours given the tree is inlined, "
+            "a library's is not."))
 
     def resolve(self, node):
         """``(parameter, structure, path)`` if ``node`` reads a part of a tree parameter
@@ -228,9 +227,10 @@ class _Flattener(Idioms, ast.NodeTransformer):
             return _Sequence("list" if isinstance(node, ast.List) else "tuple", elements)
         if isinstance(node, ast.Call) and self.sorted_sequence(node) is not None:
             return self.sorted_sequence(node)
-        if not isinstance(node, ast.Call) or node.keywords:
+        if not isinstance(node, ast.Call) or node.keywords and not (self.builtin(
+                node.func, "enumerate") and [k.arg for k in node.keywords] == ["start"]):
             return None
-        args = node.args
+        args = node.args + [k.value for k in node.keywords]      # enumerate(xs, start=1)
         view = self.dict_view(node)
         if view is not None:
             return view

@@ -69,14 +69,19 @@ def extra_candidates(parsed, params, wrt_names):
     (``g.log_pdf(x)``, not ``p.exp(x)``: refused where it is generated, as before)."""
     loop_keys = {}          # loop variable -> the parameter iterated, or "" (constants)
     for sub in parsed.of(ast.For, ast.comprehension):      # in order: the last loop wins
-        if isinstance(sub.target, ast.Name):
-            iterated = _unwrapped(sub.iter)
+        target, iterated = sub.target, sub.iter
+        if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Name) \
+                and iterated.func.id == "enumerate" and iterated.args \
+                and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            target, iterated = target.elts[1], iterated.args[0]     # for i, key in enumerate(p)
+        if isinstance(target, ast.Name):
+            iterated = _unwrapped(iterated)
             if isinstance(iterated, (ast.List, ast.Tuple)) and iterated.elts and all(
                     isinstance(e, ast.Constant) and type(e.value) in _KEYS
                     for e in iterated.elts):
-                loop_keys[sub.target.id] = ""
+                loop_keys[target.id] = ""
             elif isinstance(iterated, ast.Name) and iterated.id in params:
-                loop_keys[sub.target.id] = iterated.id
+                loop_keys[target.id] = iterated.id
     found = set()
     for sub in parsed.of(ast.Subscript):
         root = sub.value

@@ -77,7 +77,9 @@ def test_the_if_on_the_key_is_decided_per_copy():
 
 @pytest.mark.parametrize("function", [p.chain_over_list_literal, p.chain_over_the_dict,
                                       p.chain_over_sorted_keys,
-                                      p.chain_over_reverse_sorted_keys])
+                                      p.chain_over_reverse_sorted_keys,
+                                      p.chain_over_enumerated_sorted_keys,
+                                      p.chain_over_the_enumerated_dict])
 def test_loops_over_keys_in_their_order(function):
     check(function, (SCALARS, 0.3))
     check(function, (SCALARS, 0.3), wrt="x")

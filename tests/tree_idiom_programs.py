@@ -54,6 +54,20 @@ def chain_over_reverse_sorted_keys(params, x):
     return h
 
 
+def chain_over_enumerated_sorted_keys(params, x):
+    h = x
+    for i, name in enumerate(sorted(params)):
+        h = params[name] * h * (i + 1) + math.sin(h)
+    return h
+
+
+def chain_over_the_enumerated_dict(params, x):
+    h = x
+    for i, name in enumerate(params.keys(), start=2):
+        h = math.tanh(params[name] * h) * i + h
+    return h
+
+
 def membership_test_in_loop(params):
     total = 0.0
     for name in params:

@@ -359,6 +359,40 @@ def triples(xs):
     return sum(a * b * c for a, b, c in zip(xs, xs[1:], xs[2:]))
 
 
+def tail_sum(xs):
+    return xs[0] * sum(xs[1:])
+
+
+def loop_over_a_slice(xs):
+    total = 0.0
+    for v in xs[-3:]:
+        total += math.sin(v) * xs[0]
+    return total
+
+
+def comprehension_over_slices(xs):
+    heads = [v * v for v in xs[:-1]]
+    return sum(heads) + sum(math.exp(v) for v in xs[1:10])     # a bound past the end
+
+
+def cosines_built_then_sliced(x):
+    ys = [x]
+    for _ in range(3):
+        ys.append(math.cos(ys[-1]))
+    return sum(ys[1:]) * sum(ys[:2])
+
+
+def strict_steps(xs):
+    total = 0.0
+    for a, b in zip(xs[:-1], xs[1:], strict=True):
+        total += (b - a) ** 2
+    return total
+
+
+def strict_weights(xs, ws):
+    return sum(w * math.sin(x) for x, w in zip(xs, ws, strict=True))
+
+
 def list_central(function, xs, *rest):
     return central(lambda v: function(list(v), *rest), (np.array(xs),), 0)
 
@@ -366,7 +400,11 @@ def list_central(function, xs, *rest):
 ZIPPED = [(squared_steps, [0.5, 1.0, -0.3, 2.0], ()), (squared_steps, [0.5], ()),
           (weighted_tail, [0.5, 1.0, -0.3, 2.0], ([1.5, -2.0],)),
           (last_three_against_all, [0.5, 1.0, -0.3, 2.0, 0.7], ()),
-          (last_three_against_all, [0.5, 1.0], ()), (triples, [0.5, 1.0, -0.3, 2.0], ())]
+          (last_three_against_all, [0.5, 1.0], ()), (triples, [0.5, 1.0, -0.3, 2.0], ()),
+          (tail_sum, [1.0, 2.0, 3.0], ()), (tail_sum, [1.5], ()),
+          (loop_over_a_slice, [0.5, 1.0, -0.3, 2.0, 0.7], ()), (loop_over_a_slice, [0.5, 1.0], ()),
+          (comprehension_over_slices, [0.5, 1.0, -0.3, 2.0], ()),
+          (strict_steps, [0.5, 1.0, -0.3, 2.0], ()), (strict_weights, [0.5, 1.0], ([2.0, -3.0],))]
 
 
 @pytest.mark.parametrize("function, xs, rest", ZIPPED,
@@ -379,6 +417,30 @@ def test_zip_of_slices_of_a_list_in_both_modes(function, xs, rest):
     _, along = jvp(function, (xs, *rest), (t, *([0.0] * len(r) for r in rest)))
     assert along == pytest.approx(float(np.dot(expected, t)), abs=1e-7)
     assert grad(function, wrt=0)(np.array(xs), *rest) == pytest.approx(expected, abs=1e-7)
+
+
+def test_a_list_built_in_the_function_then_sliced():
+    """Pure-Python code slicing a list stays list code (it was taken for NumPy code and
+    refused)."""
+    def by_hand(x):
+        ys = [x]
+        for _ in range(3):
+            ys.append(math.cos(ys[-1]))
+        return sum(ys[1:]) * sum(ys[:2])
+    for x in (0.5, -1.2):
+        h = 1e-6
+        assert grad(cosines_built_then_sliced)(x) == pytest.approx(
+            (by_hand(x + h) - by_hand(x - h)) / (2 * h), rel=1e-7)
+    assert "[1:]" not in grad(tail_sum).source
+
+
+@pytest.mark.parametrize("xs, ws", [([0.5, 1.0], [2.0]), ([0.5], [2.0, 1.0]), ([], [1.0])])
+def test_zip_strict_raises_as_python_does(xs, ws):
+    with pytest.raises(ValueError) as python:
+        strict_weights(xs, ws)
+    with pytest.raises(ValueError) as ours:
+        grad(strict_weights, wrt=0)(xs, ws)
+    assert str(ours.value) == str(python.value)
 
 
 def test_zip_of_slices_is_an_index_loop():

@@ -47,8 +47,7 @@ from ..names import Namer
 from . import dicts, filtered, headers
 from .substitute import Substitute
 from . import sequences
-from .sequences import _COMPREHENSIONS, _relocated, _start_and_operator, _unrollable, \
-    _where
+from .sequences import _COMPREHENSIONS, _relocated, _start_and_operator, _unrollable, _where
 
 
 _BLOCK_FIELDS = ("body", "orelse")
@@ -167,13 +166,14 @@ class _Desugarer:
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], ast.Name) \
                 and (isinstance(stmt.value, (ast.List, ast.Tuple)) and any(
-                    isinstance(e, ast.Starred) for e in stmt.value.elts)
-) \
+                    isinstance(e, ast.Starred) for e in stmt.value.elts)) \
                 and not any(isinstance(n, ast.Name) and n.id == stmt.targets[0].id
                             for n in ast.walk(stmt.value)):
             hoister.into = stmt.targets[0].id   # zs = [*xs, y]: appends to zs itself
             hoister.visit(stmt.value)
             return before
+        elif isinstance(stmt, ast.For) and (checked := headers.strict_zip(self, stmt)):
+            return before + self.block(checked)
         elif isinstance(stmt, ast.For) and (loop := headers.loop(
                 self, stmt.target, stmt.iter, stmt.body, _where(stmt))) is not None:
             loop.orelse = stmt.orelse

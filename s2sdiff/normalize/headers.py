@@ -8,7 +8,9 @@ calls ``loop`` for ``for`` statements and comprehension clauses):
   ``for i in range(s, s + len(xs))`` and ``xs[s - 1 - i]``);
 * ``for a, b in zip(xs[:-1], xs[1:]): body`` (slices of names with integer literal bounds,
   and names) becomes ``for i in range(len(xs) - 1): a = xs[i]; b = xs[i + 1]; body``,
-  over the fewest entries a slice has (``min(...)``), as ``zip`` stops;
+  over the fewest entries a slice has (``min(...)``), as ``zip`` stops; ``for v in
+  xs[1:]`` (and ``sum(xs[1:])``, a comprehension over it) ``for i in range(len(xs) - 1):
+  v = xs[i + 1]``: pure-Python code that slices a list stays code on lists;
 * ``for p in enumerate(xs)`` (or ``zip(xs, ys)``), one name bound to each tuple, becomes
   ``for p_0, p_1 in enumerate(xs): p = (p_0, p_1)``, whose elements the normalizer
   follows (the tuple itself has no adjoint layout in a loop header).
@@ -25,11 +27,20 @@ from .. import syntax
 
 
 def candidate(iterable):
-    """Whether ``iterable`` is spelled ``reversed(...)`` or ``enumerate(reversed(...))``."""
+    """Whether ``iterable`` is spelled ``reversed(...)``, ``enumerate(...)``, ``zip(...)``
+    or ``xs[lo:hi]``."""
     def named(node, name):
         return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
             and node.func.id == name and node.args
-    return named(iterable, "reversed") or named(iterable, "enumerate") or named(iterable, "zip")
+    return named(iterable, "reversed") or named(iterable, "enumerate") \
+        or named(iterable, "zip") or _sliced(iterable)
+
+
+def _sliced(node):
+    """Whether ``node`` is a slice ``xs[lo:hi]`` of a name, integer literal bounds, no step."""
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+        and isinstance(node.slice, ast.Slice) and node.slice.step is None \
+        and False not in (_bound(node.slice.lower), _bound(node.slice.upper))
 
 
 def reversed_name(desugarer, iterable):
@@ -84,6 +95,56 @@ def loop(desugarer, target, iterable, body, where):
                    [ast.Assign([element], read, **where)] + body, [], **where)
 
 
+def _span(name, lo, hi):
+    """The first index and the number of entries (as it may be negative: ``max(0, n)`` is
+    the length) of ``name[lo:hi]``, as source text."""
+    length = f"len({name})"
+    start = "0" if not lo else str(lo) if lo > 0 else f"max({length} - {-lo}, 0)"
+    stop = length if hi is None else f"min({hi}, {length})" if hi >= 0 \
+        else f"{length} - {-hi}"
+    return start, stop if start == "0" else f"{stop} - {start}"
+
+
+def _length(arg):
+    """``len(arg)`` of a name or a slice of one (``_sliced``) as source text, without
+    slicing (a slice makes the function NumPy code)."""
+    if isinstance(arg, ast.Name):
+        return f"len({arg.id})"
+    _, count = _span(arg.value.id, _bound(arg.slice.lower), _bound(arg.slice.upper))
+    return count if count == f"len({arg.value.id})" else f"max({count}, 0)"
+
+
+def strict_zip(desugarer, loop):
+    """``for t in zip(xs, ys[1:], strict=True): body`` (names and slices of names) as
+    ``if len(xs) != len(ys[1:]): raise ValueError(...)`` then the loop without
+    ``strict``; else None.  Python raises the same error, after the shorter is used up."""
+    iterable = loop.iter
+    if not (isinstance(iterable, ast.Call) and desugarer.resolve(iterable.func) is zip
+            and len(iterable.args) >= 2 and [k.arg for k in iterable.keywords] == ["strict"]
+            and isinstance(iterable.keywords[0].value, ast.Constant)
+            and all(isinstance(a, ast.Name) or _sliced(a) for a in iterable.args)):
+        return None
+    plain = ast.Call(iterable.func, iterable.args, [])
+    if iterable.keywords[0].value.value is not True:
+        return [ast.For(loop.target, plain, loop.body, loop.orelse, **_located(loop))]
+    first = _length(iterable.args[0])
+    checks = []
+    for k, arg in enumerate(iterable.args[1:], start=2):
+        before = "argument 1" if k == 2 else f"arguments 1-{k - 1}"
+        source = "\n".join(f"if {_length(arg)} {op} {first}:\n    raise ValueError("
+                            f"'zip() argument {k} is {word} than {before}')"
+                            for op, word in (("<", "shorter"), (">", "longer")))
+        checks += [ast.copy_location(s, loop) for s in syntax.parse(source).body]
+    ast.fix_missing_locations(ast.Module(checks, []))
+    return checks + [ast.For(loop.target, plain, loop.body, loop.orelse, **_located(loop))]
+
+
+def _located(node):
+    return dict(lineno=node.lineno, col_offset=node.col_offset,
+                end_lineno=getattr(node, "end_lineno", None),
+                end_col_offset=getattr(node, "end_col_offset", None))
+
+
 def _enumerated(desugarer, iterable, target):
     """The start of ``enumerate(reversed(xs)[, start])`` as source text (``"0"`` when
     omitted) when ``iterable`` is that, ``xs`` a name, the start a literal integer or a
@@ -121,13 +182,17 @@ def _zipped_slices(desugarer, iterable, target, body, where):
     one slice at least, looped over with a tuple of as many targets: the index loop (module
     docstring), or None.  Left as it is where the body assigns or writes into a sliced
     name (the slices are copies, the index loop would read the new entries)."""
-    if not (isinstance(iterable, ast.Call) and desugarer.resolve(iterable.func) is zip
-            and iterable.args and not iterable.keywords
-            and isinstance(target, (ast.Tuple, ast.List))
-            and len(target.elts) == len(iterable.args)):
+    if _sliced(iterable):                               # for v in xs[1:]: one slice
+        arguments, targets = [iterable], [target]
+    elif isinstance(iterable, ast.Call) and desugarer.resolve(iterable.func) is zip \
+            and iterable.args and not iterable.keywords \
+            and isinstance(target, (ast.Tuple, ast.List)) \
+            and len(target.elts) == len(iterable.args):
+        arguments, targets = iterable.args, target.elts
+    else:
         return None
     parts = []
-    for arg in iterable.args:
+    for arg in arguments:
         if isinstance(arg, ast.Name):
             parts.append((arg.id, None, None))
         elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) \
@@ -147,16 +212,12 @@ def _zipped_slices(desugarer, iterable, target, body, where):
     index = desugarer.namer.fresh("i")
     counts, reads = [], []
     for name, lo, hi in parts:
-        length = f"len({name})"
-        start = "0" if not lo else str(lo) if lo > 0 else f"max({length} - {-lo}, 0)"
-        stop = length if hi is None else f"min({hi}, {length})" if hi >= 0 \
-            else f"{length} - {-hi}"
-        count = stop if start == "0" else f"{stop} - {start}"
+        start, count = _span(name, lo, hi)
         if count not in counts:
             counts.append(count)
         reads.append(f"{name}[{index}]" if start == "0" else f"{name}[{index} + {start}]")
     head = f"range({counts[0]})" if len(counts) == 1 else f"range(min({', '.join(counts)}))"
     elements = [ast.Assign([element], syntax.parse(read, mode="eval").body, **where)
-                for element, read in zip(target.elts, reads)]
+                for element, read in zip(targets, reads)]
     return ast.For(ast.Name(index, ast.Store()), syntax.parse(head, mode="eval").body,
                    elements + body, [], **where)

@@ -166,6 +166,14 @@ def _no_rule(program, step, varied):
             "s2sdiff"):
         hint = ("`trigamma` is what the second derivative of math.gamma and math.lgamma "
                 "calls: s2sdiff differentiates them twice, not three times.")
+    elif isinstance(getattr(callee, "__wrapped__", None), types.FunctionType) \
+            and isinstance(getattr(step.value, "func", None), (ast.Name, ast.Attribute)):
+        what = ast.unparse(step.value.func)           # @functools.lru_cache, @cache...
+        hint = (f"`{what}` is your function `{callee.__wrapped__.__qualname__}` wrapped by "
+                f"a decorator's `{type(callee).__module__}.{type(callee).__name__}`, whose "
+                f"code s2sdiff does not read (a cache such as @functools.lru_cache also hands "
+                f"back values it did not compute): call `{what}.__wrapped__(...)`, the "
+                f"function itself, in the code you differentiate.")
     elif _method_of_an_object(callee, step):
         what = ast.unparse(step.value.func)           # AFFINE.loss, not module.loss
         owner, name = what.rsplit(".", 1)

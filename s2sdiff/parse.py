@@ -125,7 +125,11 @@ def parse(func):
     if not isinstance(func, types.FunctionType):
         kind = type(func).__name__
         hint = "Wrap it in a Python function written with supported operations."
-        if rule_of(func) is not None:
+        if isinstance(getattr(func, "__wrapped__", None), types.FunctionType):
+            hint = (f"It wraps your function {func.__wrapped__.__qualname__} (a decorator "
+                    f"such as @functools.lru_cache): differentiate that function, "
+                    f"`{func.__wrapped__.__name__}.__wrapped__`.")
+        elif rule_of(func) is not None:
             name = func.__name__
             hint = (f"Differentiate a function that calls it, such as `def f(x): return "
                     f"{name}(x)`: the generated code of grad(f) calls {name}'s rule.")

@@ -229,6 +229,31 @@ def test_unreadable_source_raises_source_error(func, mentioned):
     assert mentioned in str(err), str(err)
 
 
+@functools.lru_cache(maxsize=None)
+def _cached_square(x):
+    return x * x
+
+
+def _calls_cached(x):
+    return _cached_square(x) + x
+
+
+def _calls_the_wrapped_function(x):
+    return _cached_square.__wrapped__(x) + x
+
+
+def test_a_cached_helper_is_refused_naming_the_function_it_wraps():
+    with pytest.raises(UnsupportedError) as info:
+        grad(_calls_cached)
+    err = info.value
+    assert err.source_line.strip() == "return _cached_square(x) + x"
+    assert "`_cached_square.__wrapped__(...)`" in err.hint and "lru_cache" in err.hint
+    assert grad(_calls_the_wrapped_function)(3.0) == 7.0       # d(x * x + x)/dx
+    with pytest.raises(SourceError, match=r"`_cached_square.__wrapped__`"):
+        grad(_cached_square)
+    assert grad(_cached_square.__wrapped__)(3.0) == 6.0
+
+
 # 3. bad arguments and bad wrt --------------------------------------------------------
 
 def seed_f(x, y):

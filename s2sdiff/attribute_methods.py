@@ -25,14 +25,14 @@ reads ``model``'s).  Then:
   with a ``__getattribute__`` written in Python and a chain deeper than ``DEPTH`` are
   refused at generation (``refusal``), at the line of the call;
 * ``for layer in self.layers: h = layer.forward(h)`` (a list or tuple attribute, the
-  body calling methods of ``layer``, or ``layer(h)``: its ``__call__``) is unrolled for the instance at hand
-  (``unrolled``): the key holds the list's length (path ``("layers", LENGTH)``) and the
-  class of each element (paths ``("layers", 0)``...), the code calls
-  ``type(self.layers[0]).forward(self.layers[0], h)``... and checks
+  body calling methods of ``layer``, or ``layer(h)``: its ``__call__``) is unrolled for
+  the instance at hand (``unrolled``): the key holds the list's length (path
+  ``("layers", LENGTH)``) and the class of each element (paths ``("layers", 0)``...),
+  the code calls ``type(self.layers[0]).forward(self.layers[0], h)``... and checks
   ``len(self.layers) != 2`` and each element's class on entry.  Refused when unrolling
   would not be exact: ``break``/``continue``/``else`` in the loop, ``layer`` used other
-  than to call its methods or after the loop, the list assigned or mutated in the
-  function; ``enumerate``, ``zip`` and indexing (``self.layers[i]``) stay refused.
+  than to call it or its methods and read its attributes, or after the loop, the list
+  assigned or mutated in the function; ``enumerate``, ``zip`` and indexing (``self.layers[i]``) stay refused.
 """
 
 import ast

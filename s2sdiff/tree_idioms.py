@@ -348,10 +348,10 @@ _COMPARISONS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
 
 def method_calls(parsed, resolver):
     """``parsed`` with each call of a method of a dataclass or namedtuple (part of a) tree
-    parameter written ``C.m(g, args)`` (a call ``g(args)``: ``C.__call__(g, args)``), each read of a property ``C.p.fget(g)`` (``C`` a
-    name for the class: its global name when it holds it, else a new closure cell), for
-    ``tree_helpers`` to inline; ``parsed``
-    itself when there is none.  ``resolver``: a flattener of ``parsed`` (``Idioms``)."""
+    parameter written ``C.m(g, args)`` (a call ``g(args)``: ``C.__call__(g, args)``), each
+    read of a property ``C.p.fget(g)`` (``C`` a name for the class: its global name when it
+    holds it, else a new closure cell), for ``tree_helpers`` to inline; ``parsed`` itself
+    when there is none.  ``resolver``: a flattener of ``parsed`` (``Idioms``)."""
     if not any(isinstance(n, ast.Attribute) and _root(n.value) in resolver.trees
                or isinstance(n, ast.Call) and _root(n.func) in resolver.trees
                for n in parsed.nodes()):

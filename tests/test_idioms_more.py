@@ -418,3 +418,33 @@ def test_a_tree_parameter_reassigned_from_itself_stays_refused():
         return np.sum(params[0] @ x)
     with pytest.raises(UnsupportedError, match="assigning it is not supported"):
         grad(reordered, wrt="params")([np.eye(2), 2 * np.eye(2)], np.ones(2))
+
+
+# --- nested unpacking ------------------------------------------------------------------
+
+def pair_and_square(x):
+    return (x, (x * 2.0, x ** 2))
+
+
+def unpack_nested_call(x):
+    a, (b, c) = pair_and_square(x)
+    return a * b + math.sin(c)
+
+
+def unpack_nested_display(x, y):
+    (a, b), c = (x * y, y), math.exp(x)
+    return a * c - b ** 3
+
+
+def unpack_nested_array_rows(X):
+    (a, b), (c, d) = X
+    return a * d - b * c + np.sum(X ** 2)
+
+
+def test_nested_unpacking():
+    """``a, (b, c) = g(x)`` was refused ("Unpack only `a, b = x, y`")."""
+    for x in (0.7, -1.3):
+        assert grad(unpack_nested_call)(x) == pytest.approx(4 * x + 2 * x * math.cos(x * x),
+                                                            rel=1e-12)
+    check_tree_gradient(unpack_nested_display, (0.4, -1.1))
+    check_tree_gradient(unpack_nested_array_rows, (np.array([[0.5, -1.0], [2.0, 0.3]]),))

@@ -27,7 +27,8 @@ lists and indexing the normalizer already differentiates, before it runs.
 * a dict of keys known here (``{k: v * 2 for k, v in zip("ab", [x, y])}``) read only at
   those keys becomes one variable per key (``dicts.py``);
 * ``a, b = v`` (a list, tuple, 1-D array or ``X.shape``), ``first, *rest = v``: an
-  ``assert`` of the length, then ``a = v[0]``... (``rest`` a list of the others).
+  ``assert`` of the length, then ``a = v[0]``... (``rest`` a list of the others); a
+  nested target (``a, (b, c) = g(x)``) unpacks again each entry it gets.
 
 A comprehension evaluated only on some paths (in an arm of ``a if c else b``, after
 ``and``/``or``, in a ``while`` condition) is refused with ``UnsupportedError``; other
@@ -41,13 +42,13 @@ import dataclasses
 import math
 import types
 
-from .. import custom, rules, split_rules, syntax
+from .. import custom, rules, split_rules
 from ..ir import assigned_names
 from ..names import Namer
 from . import dicts, filtered, headers
 from .substitute import Substitute
 from . import sequences
-from .sequences import _COMPREHENSIONS, _relocated, _start_and_operator, _unrollable, _where
+from .sequences import _COMPREHENSIONS, _start_and_operator, _unrollable, _where
 
 
 _BLOCK_FIELDS = ("body", "orelse")
@@ -104,7 +105,7 @@ def _rewritable(node):
     if cls is ast.Assign:
         for t in node.targets:           # an unpacking: starred, or of other than a display
             if isinstance(t, (ast.Tuple, ast.List)) and (
-                    any(isinstance(e, ast.Starred) for e in t.elts)
+                    any(isinstance(e, (ast.Starred, ast.Tuple, ast.List)) for e in t.elts)
                     or not isinstance(node.value, (ast.Tuple, ast.List))):
                 return True
     return False
@@ -156,7 +157,7 @@ class _Desugarer:
             _refuse_inside(self, stmt.test, "a `while` condition")
         elif isinstance(stmt, ast.For) and _is_transpose(stmt.iter) \
                 and self.resolve(stmt.iter.func) is zip:
-            return before + self.block(self.columns(stmt))
+            return before + self.block(sequences.columns(self, stmt))
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], (ast.Tuple, ast.List)) \
                 and not any(isinstance(t, ast.Starred) for t in stmt.targets[0].elts) \
@@ -341,27 +342,6 @@ class _Desugarer:
             body = [self._for(generator.target, generator.iter, body, where)]
         return body
 
-    def columns(self, loop):
-        """``for c in zip(*rows): body`` as ``for j in range(width): c = [row[j] for row in
-        rows]; body``, ``width`` the length of the shortest row: the statements."""
-        where, out = _where(loop), []
-        rows = loop.iter.args[0].value
-        if not isinstance(rows, ast.Name):
-            name = self.namer.fresh("rows")
-            out.append(ast.Assign([ast.Name(name, ast.Store())], rows, **where))
-            rows = ast.Name(name, ast.Load())
-        width, row, j = (self.namer.fresh(n) for n in ("width", "row", "j"))
-        source = (f"{width} = len({rows.id}[0]) if len({rows.id}) > 0 else 0\n"
-                  f"for {row} in {rows.id}:\n"
-                  f"    {width} = min({width}, len({row}))\n"
-                  f"for {j} in range({width}):\n"
-                  f"    _ = [{row}[{j}] for {row} in {rows.id}]\n")
-        head, shortest, loop_columns = (_relocated(stmt, where)
-                                        for stmt in syntax.parse(source).body)
-        loop_columns.body[0].targets = [loop.target]
-        loop_columns.body.extend(loop.body)
-        return out + [head, shortest, loop_columns]
-
     def _for(self, target, iterable, body, where):
         """``for target in iterable: body``; over ``reversed(xs)`` by index (headers.py)."""
         return headers.loop(self, target, iterable, body, where) \
@@ -370,14 +350,14 @@ class _Desugarer:
     # unpacking --------------------------------------------------------------------------
 
     def _needs_unpacking(self, target, value):
-        """Whether ``target = value`` is an unpacking the normalizer does not do itself
-        (it does ``a, b = x, y`` and ``a, b = g(x)`` of the user's function)."""
+        """Whether ``target = value`` is an unpacking the normalizer does not do itself (it
+        does ``a, b = x, y``, ``a, b = g(x)`` of the user's ``g``; not ``a, (b, c) = ...``)."""
         if not isinstance(target, (ast.Tuple, ast.List)):
             return False
-        starred = any(isinstance(t, ast.Starred) for t in target.elts)
-        if isinstance(value, (ast.Tuple, ast.List)) and not starred:
+        nested = any(isinstance(t, (ast.Starred, ast.Tuple, ast.List)) for t in target.elts)
+        if isinstance(value, (ast.Tuple, ast.List)) and not nested:
             return False
-        if isinstance(value, ast.Call) and not starred and self._calls_user_function(value):
+        if isinstance(value, ast.Call) and not nested and self._calls_user_function(value):
             return False
         return True
 
@@ -441,6 +421,8 @@ class _Desugarer:
         """``a, *rest, b = v`` as ``assert len(v) >= 2``, ``a = v[0]``, ``rest = [...]``,
         ``b = v[len(v) - 1]``: the statements."""
         where = _where(stmt)
+        if (paired := sequences.paired(self, target, value, where)) is not None:
+            return paired
         out = []
         reads_target = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} & {
             n.id for n in ast.walk(value) if isinstance(n, ast.Name)}

@@ -13,6 +13,42 @@ from .substitute import Substitute
 _COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
 
 
+def columns(desugarer, loop):
+    """``for c in zip(*rows): body`` as ``for j in range(width): c = [row[j] for row in
+    rows]; body``, ``width`` the length of the shortest row: the statements."""
+    where, out = _where(loop), []
+    rows = loop.iter.args[0].value
+    if not isinstance(rows, ast.Name):
+        name = desugarer.namer.fresh("rows")
+        out.append(ast.Assign([ast.Name(name, ast.Store())], rows, **where))
+        rows = ast.Name(name, ast.Load())
+    width, row, j = (desugarer.namer.fresh(n) for n in ("width", "row", "j"))
+    source = (f"{width} = len({rows.id}[0]) if len({rows.id}) > 0 else 0\n"
+              f"for {row} in {rows.id}:\n"
+              f"    {width} = min({width}, len({row}))\n"
+              f"for {j} in range({width}):\n"
+              f"    _ = [{row}[{j}] for {row} in {rows.id}]\n")
+    head, shortest, loop_columns = (_relocated(stmt, where)
+                                    for stmt in syntax.parse(source).body)
+    loop_columns.body[0].targets = [loop.target]
+    loop_columns.body.extend(loop.body)
+    return out + [head, shortest, loop_columns]
+
+
+def paired(desugarer, target, value, where):
+    """``(a, b), c = (x * y, y), math.exp(x)``: a nested target given a display of as many
+    values, none starred, as ``unpacked = x * y, y``, ``unpacked_2 = math.exp(x)`` (every
+    value computed before any name is bound, as Python does), then ``(a, b) = unpacked``
+    and ``c = unpacked_2``: the statements; else None."""
+    if not (isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+            and not any(isinstance(e, ast.Starred) for e in target.elts + value.elts)):
+        return None
+    names = [desugarer.namer.fresh("unpacked") for _ in value.elts]
+    return [ast.Assign([ast.Name(n, ast.Store())], v, **where) for n, v in zip(names, value.elts)
+            ] + [ast.Assign([t], ast.Name(n, ast.Load()), **where)
+                 for t, n in zip(target.elts, names)]
+
+
 def unzipped(desugarer, target, call, stmt):
     """``a, b = zip(*rows)`` as ``a = [row[0] for row in rows]``, ``b = [row[1] for
     row in rows]`` after checking that the shortest row has 2 entries (lists where

@@ -22,6 +22,7 @@ from .ir import Loop, walk_items
 from .kinds import constant_names
 from .rules import Function
 from .split_rules import no_rule_hint
+from .user_functions import is_helper
 
 
 @dataclass
@@ -166,7 +167,13 @@ def _no_rule(program, step, varied):
             "s2sdiff"):
         hint = ("`trigamma` is what the second derivative of math.gamma and math.lgamma "
                 "calls: s2sdiff differentiates them twice, not three times.")
-    elif isinstance(getattr(callee, "__wrapped__", None), types.FunctionType) \
+    elif isinstance(callee, types.MethodType) and isinstance(callee.__self__, type) \
+            and is_helper(callee.__func__):                   # Util.cube, a classmethod
+        what = ast.unparse(step.value.func) if isinstance(step.value, ast.Call) else what
+        hint = (f"`{what}` is a classmethod: s2sdiff inlines functions and staticmethods of "
+                f"yours, not classmethods (which receive the class). Make it a "
+                f"@staticmethod that names the class itself, or a function of its module.")
+    elif is_helper(getattr(callee, "__wrapped__", None)) \
             and isinstance(getattr(step.value, "func", None), (ast.Name, ast.Attribute)):
         what = ast.unparse(step.value.func)           # @functools.lru_cache, @cache...
         hint = (f"`{what}` is your function `{callee.__wrapped__.__qualname__}` wrapped by "

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from .custom import rule_of
 from .errors import SourceError, UnsupportedError
+from .user_functions import is_helper
 from . import methods
 from . import syntax
 
@@ -125,14 +126,14 @@ def parse(func):
     if not isinstance(func, types.FunctionType):
         kind = type(func).__name__
         hint = "Wrap it in a Python function written with supported operations."
-        if isinstance(getattr(func, "__wrapped__", None), types.FunctionType):
-            hint = (f"It wraps your function {func.__wrapped__.__qualname__} (a decorator "
-                    f"such as @functools.lru_cache): differentiate that function, "
-                    f"`{func.__wrapped__.__name__}.__wrapped__`.")
-        elif rule_of(func) is not None:
+        if rule_of(func) is not None:
             name = func.__name__
             hint = (f"Differentiate a function that calls it, such as `def f(x): return "
                     f"{name}(x)`: the generated code of grad(f) calls {name}'s rule.")
+        elif is_helper(getattr(func, "__wrapped__", None)):
+            hint = (f"It wraps your function {func.__wrapped__.__qualname__} (a decorator "
+                    f"such as @functools.lru_cache): differentiate that function, "
+                    f"`{func.__wrapped__.__name__}.__wrapped__`.")
         raise SourceError(
             f"s2sdiff can only differentiate Python functions, got {kind} {func!r}",
             construct=kind, hint=hint)

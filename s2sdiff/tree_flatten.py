@@ -293,9 +293,8 @@ class _Flattener(Idioms, ast.NodeTransformer):
     def pure(self, node):
         """Whether ``node`` may be copied to where it is read: a constant, a read of a tree
         parameter or of a name bound to one, a display of those."""
-        if isinstance(node, ast.Constant):
-            return True
-        if isinstance(node, ast.Name) and node.id in self.virtual:
+        if isinstance(node, ast.Constant) or (isinstance(node, ast.Name)
+                                              and node.id in self.virtual):
             return True
         if isinstance(node, (ast.List, ast.Tuple)):
             return all(not isinstance(e, ast.Starred) and self.pure(e) for e in node.elts)
@@ -508,7 +507,8 @@ class _Flattener(Idioms, ast.NodeTransformer):
             for target, value in leaves.items():
                 statements.append(ast.copy_location(ast.Assign(
                     [ast.Name(target, ast.Store())], self.visit(copy.deepcopy(value))), node))
-            subtrees = {n: v for n, v in bound.items() if n not in leaves}
+            subtrees = {n: v for n, v in bound.items()
+                        if n not in leaves or self.int_key(n, v, node)}     # params[3]
             for stmt in node.body:
                 stmt = _Renamed(subtrees).visit(copy.deepcopy(stmt)) if subtrees else \
                     copy.deepcopy(stmt)

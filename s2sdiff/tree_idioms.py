@@ -152,6 +152,15 @@ class Idioms:
                               "its key.")
         return [ast.Constant(k) for k in keys]
 
+    def int_key(self, name, value, loop):
+        """Whether the loop ``loop`` binds ``name`` to the int ``value`` and indexes a tree
+        with it (``for i, key in enumerate(params)``, integer keys): the body reads the
+        constant, ``params[3]``, and ``name`` is assigned too, for after the loop."""
+        return isinstance(value, ast.Constant) and type(value.value) is int and any(
+            isinstance(s, ast.Subscript) and self.derived(s.value) and any(
+                isinstance(n, ast.Name) and n.id == name for n in ast.walk(s.slice))
+            for stmt in loop.body for s in ast.walk(stmt))
+
     def sorted_sequence(self, node):
         """``sorted(s)`` (``reverse=`` a constant) of a sequence of constants known here,
         or of ``(key, leaf)`` pairs with distinct keys (``sorted(params.items())``)."""

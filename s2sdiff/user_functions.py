@@ -24,15 +24,19 @@ def is_helper(value):
         return False
     if custom.rule_of(value) is not None or rules.lookup(Function(value)) is not None:
         return False
+    return not value.__code__.co_filename.startswith(_PACKAGE) and not is_library(value)
+
+
+def is_library(value):
+    """Whether the Python function ``value`` is the standard library's or an installed
+    package's (``statistics.mean``): s2sdiff neither inlines nor differentiates those."""
     root = (getattr(value, "__module__", None) or "").split(".")[0]
     if root in sys.stdlib_module_names:
-        return False
+        return True
     filename = value.__code__.co_filename
-    if filename.startswith(_PACKAGE):
-        return False
     if "site-packages" in filename or "dist-packages" in filename:
-        return False
-    return not any(filename.startswith(p) for p in _LIBRARY_PATHS)
+        return True
+    return any(filename.startswith(p) for p in _LIBRARY_PATHS)
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep

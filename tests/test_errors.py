@@ -18,6 +18,7 @@ import os
 import pathlib
 import random
 import re
+import statistics
 import sys
 import warnings
 
@@ -252,6 +253,36 @@ def test_a_cached_helper_is_refused_naming_the_function_it_wraps():
     with pytest.raises(SourceError, match=r"`_cached_square.__wrapped__`"):
         grad(_cached_square)
     assert grad(_cached_square.__wrapped__)(3.0) == 6.0
+
+
+def _statistics_mean(xs):
+    return statistics.mean(xs) ** 2
+
+
+class _Util:
+    @staticmethod
+    def square(x):
+        return x * x
+
+    @classmethod
+    def cube(cls, x):
+        return x * cls.square(x)
+
+
+def _calls_a_classmethod(x):
+    return _Util.square(x) + _Util.cube(x)
+
+
+def test_library_and_class_functions_are_refused_at_the_users_line():
+    """statistics.mean was inlined as the user's own function and refused inside
+    statistics.py; a classmethod was called a function of the standard library."""
+    with pytest.raises(UnsupportedError) as info:
+        grad(_statistics_mean)
+    assert info.value.source_line.strip() == "return statistics.mean(xs) ** 2"
+    assert "not those of the standard library" in info.value.hint
+    with pytest.raises(UnsupportedError) as info:
+        grad(_calls_a_classmethod)
+    assert "`_Util.cube`" in str(info.value) and "classmethod" in info.value.hint
 
 
 # 3. bad arguments and bad wrt --------------------------------------------------------

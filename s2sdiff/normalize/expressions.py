@@ -26,6 +26,7 @@ from ..rules import Function, Operator, Syntax
 _HELPERS_WITHOUT_ROWS = (runtime.trigamma,)
 from .. import methods
 from .in_place import in_place_refusal
+from ..user_functions import is_library
 
 
 _NONDIFF_OPS = (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift,
@@ -276,7 +277,7 @@ class Expressions:
             # a derivative of np.linalg in generated code, differentiated again: no rule
             return into.emit(value, args + [k.value for k in keywords], None, callee)
         if rule is None and custom.rule_of(callee) is None and isinstance(callee, types.FunctionType) \
-                and not self._part_of_custom_rule(node.func):
+                and not is_library(callee) and not self._part_of_custom_rule(node.func):
             return into.emit(value, self.bind(node, callee, args, keywords),
                              rules.lookup(Syntax("call")), callee)
         if custom.rule_of(callee) is not None:

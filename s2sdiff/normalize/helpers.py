@@ -355,6 +355,8 @@ class _Inliner:
             base = "out" if name == node.name else name
             if name.startswith(f"{node.name}_returned"):     # canonical_body's flag
                 base = name[len(node.name) + 1:]
+            elif name[len(node.name) + 1:].isdigit() and name.startswith(f"{node.name}_"):
+                base = f"out_{name[len(node.name) + 1:]}"    # an entry of its display
             mapping[name] = ast.Name(self.namer.fresh(f"{label}_{base}"), ast.Load())
             self.locals.add(mapping[name].id)
         renamed = fold_none_tests([_Rename(mapping).visit(copy.deepcopy(s)) for s in body])

@@ -37,13 +37,16 @@ def forward_refused(program):
              "grad, vjp or jacrev (reverse mode).")
 
 
-def zeros_of(modules, name):
-    """``np.zeros(name.shape)``; ``np.zeros_like(name, dtype=np.float64)`` for the arrays
-    of another library (``kinds.foreign_array``): zeros in that library."""
+def zeros_of(modules, name, shape=None):
+    """``np.zeros(name.shape)``, or ``np.zeros(shape)`` when given (``name`` may not hold
+    its value yet); ``np.zeros_like(name, dtype=np.float64)`` for the arrays of another
+    library (``kinds.foreign_array``): zeros in that library."""
     m = modules.namespace(np)
     if getattr(modules.program, "foreign", None) is not None:
         return m.zeros_like(Expr.name(name), dtype=Expr(ast.Attribute(
             ast.Name(m.alias, ast.Load()), "float64", ast.Load()))).node
+    if shape is not None:
+        return m.zeros(Expr(ast.Constant(tuple(shape)))).node
     return m.zeros(Expr(attribute_node(name, "shape"))).node
 
 

@@ -63,7 +63,7 @@ def split(parsed):
     docstring), and its ``Spec``; raises ``NotScalarError`` where a return is no pair."""
     node = copy.deepcopy(parsed.node)
     namer = Namer.for_function(node)
-    body = control.canonical_body(node, namer)
+    body = control.canonical_body(node, namer, split=False)
     name = parsed.node.name
     final = body[-1] if body else None
     if not isinstance(final, ast.Return) or final.value is None:

@@ -10,7 +10,11 @@ After ``canonical_body``:
   into the arms that may fall through, so nothing in a block follows a jump;
 * a loop containing a ``return`` sets a flag ``<out>_returned`` before its ``break``;
   the statements after such a loop run under ``if not <out>_returned:`` (and a loop
-  nested in it passes the ``break`` on).
+  nested in it passes the ``break`` on);
+* when every ``return`` gives a tuple (or every one a list) display of the same length,
+  each entry gets a name of its own, ``<out>_0 = a; <out>_1 = b``, and the function ends
+  with ``return (<out>_0, <out>_1)`` (unless ``split=False``): no name holds the tuple, so
+  the derivative's adjoints stay numbers and arrays, one per entry.
 
 A function whose only ``return`` is its last statement is left exactly as written.
 
@@ -36,19 +40,36 @@ import ast
 import copy
 
 
-def canonical_body(func, namer):
+def canonical_body(func, namer, split=True):
     """The body of ``func`` with its exits in canonical form (see the module docstring)."""
     body = list(func.body)
     if not _needs_rewrite(body):
         return body
     hint = func.name if func.name.isidentifier() else "out"
     out = namer.fresh(hint)
-    rewriter = _Rewriter(out, namer)
+    display = _same_displays(body) if split else None
+    entries = None if display is None else \
+        [namer.fresh(f"{out}_{i}") for i in range(len(display.elts))]
+    rewriter = _Rewriter(out, namer, entries)
     rewritten = rewriter.block(body, loop=None)
     last = body[-1] if body else func
-    return rewritten + [ast.Return(ast.Name(out, ast.Load()), lineno=getattr(last, "lineno", 1),
-                                   col_offset=0, end_lineno=getattr(last, "end_lineno", 1),
-                                   end_col_offset=0)]
+    where = dict(lineno=getattr(last, "lineno", 1), col_offset=0,
+                 end_lineno=getattr(last, "end_lineno", 1), end_col_offset=0)
+    value = ast.Name(out, ast.Load(), **where) if entries is None else \
+        type(display)([ast.Name(e, ast.Load(), **where) for e in entries], ast.Load(), **where)
+    return rewritten + [ast.Return(value, **where)]
+
+
+def _same_displays(body):
+    """The first returned display when every ``return`` of ``body`` gives a tuple (or every
+    one a list) display of the same length without ``*``; else None."""
+    values = [n.value for stmt in body for n in _walk_statements(stmt) if isinstance(n, ast.Return)]
+    first = values[0]
+    if not isinstance(first, (ast.Tuple, ast.List)) or not all(
+            type(v) is type(first) and len(v.elts) == len(first.elts)
+            and not any(isinstance(e, ast.Starred) for e in v.elts) for v in values):
+        return None
+    return first
 
 
 def _needs_rewrite(body):
@@ -103,10 +124,17 @@ def _returns_inside(stmt):
 
 
 class _Rewriter:
-    def __init__(self, out, namer):
+    def __init__(self, out, namer, entries=None):
         self.out = out
         self.namer = namer
+        self.entries = entries      # the names of the returned display's entries, or None
         self.flag = None
+
+    def returned(self, stmt):
+        """The assignments replacing ``stmt``, a ``return``."""
+        if self.entries is None:
+            return [_assign(self.out, stmt.value or ast.Constant(None), stmt)]
+        return [_assign(e, v, stmt) for e, v in zip(self.entries, stmt.value.elts)]
 
     def block(self, stmts, loop):
         """``stmts`` rewritten; ``loop`` is the innermost enclosing loop's flag state."""
@@ -114,7 +142,7 @@ class _Rewriter:
         for i, stmt in enumerate(stmts):
             rest = stmts[i + 1:]
             if isinstance(stmt, ast.Return):
-                result.append(_assign(self.out, stmt.value or ast.Constant(None), stmt))
+                result += self.returned(stmt)
                 if loop is not None:
                     result.append(_assign(self.flag, ast.Constant(True), stmt))
                     result.append(ast.Break(lineno=stmt.lineno, col_offset=stmt.col_offset))

@@ -50,6 +50,7 @@ class Parsed:
     closure: dict = field(default_factory=dict)   # free name -> cell
     inlined: tuple = ()     # (spelling, function) of each helper inlined (normalize/helpers.py)
     opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
+    returns: dict = field(default_factory=dict)   # name of an inlined helper's result -> words
     walked: list = field(default=None, repr=False, compare=False)  # [node, nodes, by class, stored]
 
     def nodes(self):

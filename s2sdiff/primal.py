@@ -13,7 +13,8 @@ program through ``primal_lines``, which guarantees:
   only a loop's iterations assign (``Loop.unbound``) is bound to ``Unbound('y')``
   (``runtime.Unbound``, ``loop_unbound_line``): copies of it do not raise, reading it
   raises the user's own ``UnboundLocalError`` (a loop that ran no trip), and an output
-  that may be one is checked (``bound_checks``).
+  that may be one is checked (``bound_checks``); when it is an array of another library
+  (Dask), the zeros of its derivative cannot be made (``unassigned_foreign_array``).
 
 Nothing here depends on the mode: what follows a step (tangents) or what a loop pushes
 (the tape) is the caller's.
@@ -22,7 +23,8 @@ Nothing here depends on the mode: what follows a step (tangents) or what a loop 
 import ast
 import copy
 
-from .ir import If, Jump, Loop, Passive, Step, walk_items
+from .errors import UnsupportedError
+from .ir import If, Jump, Loop, Passive, Step, walk_items, walk_steps
 from .listing import Block, Line, assign
 from .runtime import Unbound
 
@@ -85,3 +87,23 @@ def bound_checks(program, modules):
     return [Line(ast.Expr(ast.Call(
         ast.Attribute(ast.Name(modules.helper(Unbound), ast.Load()), "check", ast.Load()),
         [ast.Name(name, ast.Load())], []))) for name in names]
+
+
+def unassigned_foreign_array(program, name):
+    """The error for an array of another library that only a loop's iterations assign
+    (a ``return`` inside a loop): its zeros would be made from the value itself."""
+    step = next((s for s in walk_steps(program.body) if s.target == name), None)
+    user = program.user_names.get(name, name)
+    user = "the value returned" if user == program.name else \
+        program.parsed.returns.get(user, f"`{user}`")
+    return program.parsed.error(
+        ast.Pass(lineno=step.lineno if step else program.parsed.node.lineno),
+        f"s2sdiff cannot differentiate {program.name} for "
+        f"{program.foreign.__module__.split('.')[0]} arrays: "
+        f"{user} is an array that only the iterations of a loop assign (a `return` "
+        f"inside a loop), and the zeros of its derivative would be made from it before "
+        f"the loop has run", construct="array assigned only inside a loop",
+        cls=UnsupportedError,
+        hint="Assign the array before the loop (np.zeros_like of an argument of its "
+             "shape), update it in the loop and `break`, then return it after the loop; "
+             "or call with NumPy arrays.")

@@ -133,8 +133,9 @@ def test_with_dask_arrays_a_returned_array_is_refused_clearly():
     clear error at generation (with NumPy arrays the zeros take the kind's shape)."""
     da = pytest.importorskip("dask.array")
     from s2sdiff import S2SDiffError
-    with pytest.raises(S2SDiffError, match=r"for dask arrays: `shrink_out` is an array that "
-                                           r"only the iterations of a loop assign") as caught:
+    with pytest.raises(S2SDiffError, match=r"for dask arrays: the value `shrink` returns is an "
+                                           r"array that only the iterations of a loop "
+                                           r"assign") as caught:
         grad(uses_shrink)(da.from_array(np.array([0.3, 0.4])))
     assert caught.value.source_line.strip() == "return np.sum(np.sin(shrink(x * 3.0)))"
     x = da.from_array(np.array([0.1, 0.9, 2.0]))        # a number returned: lazily right

@@ -23,6 +23,7 @@ from ..build import Expr, as_node, unparse
 from ..errors import UnsupportedError
 from ..ir import atom_key, is_display, leaves
 from ..kinds import node_kind
+from ..primal import unassigned_foreign_array
 
 
 def forward_refused(program):
@@ -37,13 +38,18 @@ def forward_refused(program):
              "grad, vjp or jacrev (reverse mode).")
 
 
-def zeros_of(modules, name):
-    """``np.zeros(name.shape)``; ``np.zeros_like(name, dtype=np.float64)`` for the arrays
-    of another library (``kinds.foreign_array``): zeros in that library."""
+def zeros_of(modules, name, shape=None):
+    """``np.zeros(name.shape)``, or ``np.zeros(shape)`` when given (``name`` may not hold
+    its value yet); ``np.zeros_like(name, dtype=np.float64)`` for the arrays of another
+    library (``kinds.foreign_array``): zeros in that library, refused without the value."""
     m = modules.namespace(np)
     if getattr(modules.program, "foreign", None) is not None:
+        if shape is not None:
+            raise unassigned_foreign_array(modules.program, name)
         return m.zeros_like(Expr.name(name), dtype=Expr(ast.Attribute(
             ast.Name(m.alias, ast.Load()), "float64", ast.Load()))).node
+    if shape is not None:
+        return m.zeros(Expr(ast.Constant(tuple(shape)))).node
     return m.zeros(Expr(attribute_node(name, "shape"))).node
 
 

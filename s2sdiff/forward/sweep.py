@@ -70,13 +70,16 @@ class Sweep:
                        else unbound_line(name))
             for direction, facts in self.directions:
                 if facts.is_active(ast.Name(name)):
-                    out.append(Line(assign(self.tangent(name, direction), self.zero_of(name))))
+                    out.append(Line(assign(self.tangent(name, direction),
+                                           self.zero_of(name, unbound=loop))))
         return out
 
-    def zero_of(self, name):
-        """A zero tangent: ``0.0``, or zeros of the array's shape in NumPy code."""
+    def zero_of(self, name, unbound=False):
+        """A zero tangent: ``0.0``, or zeros of the array's shape in NumPy code (of its
+        kind's shape when ``name`` is ``unbound``: ``Unbound`` has none)."""
         if self.kinds and name in self.kinds and self.kinds[name].array:
-            return arrays.zeros_of(self.modules, name)
+            shape = self.kinds[name].shape if unbound else None
+            return arrays.zeros_of(self.modules, name, shape)
         return ast.Constant(0.0)
 
     # steps --------------------------------------------------------------------------

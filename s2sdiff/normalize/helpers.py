@@ -27,6 +27,8 @@ After this pass:
   name, and helpers that ``yield``, write globals, nonlocals or attributes, or use
   ``try``, ``with`` or ``async`` (at the helper's line); a ``return`` inside a helper's
   loop is a ``break`` with a flag, as in the caller (``control.canonical_body``);
+* ``parsed.returns`` says what a name holding a helper's returned value holds (``the
+  value `shrink` returns``), for messages;
 * ``parsed.inlined`` lists ``(spelling, function)`` for each helper inlined, spelled as
   the generated code can read it, so that the generated code checks on entry that the
   name still holds that function and generates again otherwise (``emit.guarded_calls``).
@@ -97,6 +99,7 @@ def inline_helpers(parsed, force=None):
     result = dataclasses.replace(parsed, node=node, closure=closure)
     result.inlined = tuple(parsed.inlined) + tuple(inliner.inlined)   # earlier passes' too
     result.opaque = {**parsed.opaque, **inliner.opaque}
+    result.returns = {**parsed.returns, **inliner.returns}
     return result
 
 
@@ -108,6 +111,7 @@ class _Inliner:
         self.locals = _bound_names(parsed.node, parsed)
         self.cells = {}             # new free name -> cell
         self.inlined = []           # (spelling, function)
+        self.returns = {}           # new name -> what it holds, for messages
         self.opaque = {}            # caller's parameter called as a function -> its node
         self.handles = {}           # id(globals dict) -> the caller's name for that module
         self._arrays = {}           # function -> whether it reaches NumPy code
@@ -353,9 +357,15 @@ class _Inliner:
             mapping[name] = self.free_name(parsed, name, label, where)
         for name in sorted(locals_ - set(mapping)):
             base = "out" if name == node.name else name
+            entry = name[len(node.name) + 1:]
             if name.startswith(f"{node.name}_returned"):     # canonical_body's flag
-                base = name[len(node.name) + 1:]
+                base = entry
+            elif entry.isdigit() and name.startswith(f"{node.name}_"):
+                base = f"out_{entry}"                        # an entry of its display
             mapping[name] = ast.Name(self.namer.fresh(f"{label}_{base}"), ast.Load())
+            if base.startswith("out") and base != name:
+                self.returns[mapping[name].id] = f"the value `{label}` returns" \
+                    if base == "out" else f"entry {entry} of the tuple `{label}` returns"
             self.locals.add(mapping[name].id)
         renamed = fold_none_tests([_Rename(mapping).visit(copy.deepcopy(s)) for s in body])
         for stmt in prelude + renamed:

@@ -33,12 +33,12 @@ import numpy as np
 
 from ..array_context import attribute_node, broadcast
 from ..build import Expr, as_node, unparse
-from ..errors import UnsupportedError
-from ..ir import Loop, atom_key, walk_items, walk_steps
+from ..ir import Loop, atom_key, walk_items
 from ..kinds import integral_names
 from ..listing import Comment, Line, accumulate, assign
 from ..names import AdjointNames
 from ..optimize import fold, fresh_array
+from ..primal import unassigned_foreign_array
 from ..runtime import add_sequences, zeros_like
 from .loops import sequences
 
@@ -181,7 +181,7 @@ class Adjoints:
         if kind is not None and kind.array:
             self.fresh_zero(self.name(name), name)
             if self.foreign is not None and name in self.maybe_unbound:
-                raise self._no_library_zeros(name)
+                raise unassigned_foreign_array(self.program, name)
             if self.foreign is not None:        # zeros in the library of the arguments
                 return self.np.zeros_like(Expr.name(name), dtype=self.float64()).node
             if name in self.maybe_unbound:      # Unbound until a loop assigns it: its shape
@@ -191,25 +191,6 @@ class Adjoints:
             zeros = self.modules.helper(zeros_like)
             return ast.Call(ast.Name(zeros, ast.Load()), [ast.Name(name, ast.Load())], [])
         return ast.Constant(0.0)
-
-    def _no_library_zeros(self, name):
-        """The error for an array of another library that only a loop's iterations assign
-        (a ``return`` inside a loop): its zeros would be made from the value itself."""
-        program = self.program
-        step = next((s for s in walk_steps(program.body) if s.target == name), None)
-        user = program.user_names.get(name, name)
-        user = "the value returned" if user == program.name else f"`{user}`"
-        return program.parsed.error(
-            ast.Pass(lineno=step.lineno if step else program.parsed.node.lineno),
-            f"s2sdiff cannot differentiate {program.name} for "
-            f"{self.foreign.__module__.split('.')[0]} arrays: "
-            f"{user} is an array that only the iterations of a loop assign (a `return` "
-            f"inside a loop), and the zeros of its derivative would be made from it before "
-            f"the loop has run", construct="array assigned only inside a loop",
-            cls=UnsupportedError,
-            hint="Assign the array before the loop (np.zeros_like of an argument of its "
-                 "shape), update it in the loop and `break`, then return it after the loop; "
-                 "or call with NumPy arrays.")
 
     def float64(self):
         return Expr(ast.Attribute(ast.Name(self.np.alias, ast.Load()), "float64", ast.Load()))

@@ -120,6 +120,21 @@ def sequences(program):
             elif (item.rule.key == Syntax("getitem") or item.rule.key in extrema.FORMS) \
                     and isinstance(item.args[0], ast.Name):
                 names.add(item.args[0].id)
+    return _through_copies(names, program)
+
+
+def _through_copies(names, program):
+    """``names`` and the names copied from or into one of them (``t = t_2``, the merge of
+    a tuple after a loop): a copy's adjoint is its source's, a sequence too."""
+    pairs = [(s.target, s.args[0].id) for s in walk_steps(program.body)
+             if getattr(s.rule, "key", None) == Syntax("copy") and isinstance(s.args[0], ast.Name)]
+    grown = True
+    while grown:
+        grown = False
+        for target, source in pairs:
+            if (target in names) != (source in names):
+                names |= {target, source}
+                grown = True
     return names
 
 

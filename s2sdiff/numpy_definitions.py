@@ -16,6 +16,8 @@ differences.
 True
 """
 
+import inspect
+
 import numpy as np
 
 
@@ -139,3 +141,18 @@ DEFINITIONS = {np.nansum: nansum, np.interp: interp, np.nanmean: nanmean, np.ave
 if hasattr(np, "trapezoid"):                   # NumPy 2
     DEFINITIONS[np.trapezoid] = trapezoid
 OWN = frozenset(DEFINITIONS.values())          # the definitions, called by each other too
+
+
+def call_refusal(helper, error, what):
+    """The message and hint of a call of ``helper`` (described as ``what``) that does not
+    bind to its signature (``error``, the TypeError): for one of these definitions, what
+    s2sdiff's definition takes, not "your function"."""
+    if helper not in OWN:
+        return (f"a call of {what} that does not match its signature ({error})",
+                "Pass the arguments its parameters name.")
+    short = next(f.__name__ for f, d in DEFINITIONS.items() if d is helper)
+    tip = {"cov": " (np.cov(X.T) for rowvar=False)",
+           "corrcoef": " (np.corrcoef(np.stack([x, y])) for two arrays)"}.get(short, "")
+    return (f"this call of np.{short} ({error})",
+            f"s2sdiff differentiates np.{short}{inspect.signature(helper)}, its own "
+            f"definition of it: write the call with those arguments{tip}.")

@@ -27,6 +27,7 @@ import copy
 import functools
 import inspect
 import linecache
+import os
 import sys
 import textwrap
 import types
@@ -112,10 +113,26 @@ class Parsed:
         return linecache.getline(self.filename, lineno).rstrip("\n")
 
     def error(self, node, message, construct, hint=None, cls=UnsupportedError):
-        """An error pointing at ``node`` in the user's file."""
+        """An error pointing at ``node`` in the user's file, naming the user's function
+        (not ``loss_leaves``, its tree parameters' leaves: ``tree_flatten``)."""
         lineno = getattr(node, "lineno", self.node.lineno)
+        name = getattr(self.func, "__name__", None)
+        if name and self.node.name == f"{name}_leaves":
+            message = message.replace(f"differentiate {self.node.name}:",
+                                      f"differentiate {name}:")
+        inlined = getattr(node, "s2sdiff_at", None)      # a helper's line, inlined here
+        if inlined is not None and inlined[2] is not None \
+                and not inlined[0].startswith(_OWN_FILES):   # not numpy_definitions' lines
+            filename, helper, line = inlined
+            return cls(f"{message} (in `{helper}`, called at line {lineno} of "
+                       f"{os.path.basename(self.filename)})", filename=filename, lineno=line,
+                       source_line=linecache.getline(filename, line).rstrip("\n"),
+                       construct=construct, hint=hint)
         return cls(message, filename=self.filename, lineno=lineno,
                    source_line=self.source_line(lineno), construct=construct, hint=hint)
+
+
+_OWN_FILES = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def parse(func):

@@ -285,6 +285,26 @@ def test_library_and_class_functions_are_refused_at_the_users_line():
     assert "`_Util.cube`" in str(info.value) and "classmethod" in info.value.hint
 
 
+def _helper_with_a_local_method(x):
+    y = x * 2.0
+    return y.conjugate() + 1.0
+
+
+def _calls_the_helper(x):
+    return _helper_with_a_local_method(x) ** 2
+
+
+def test_an_error_inside_an_inlined_helper_names_its_line_and_the_call():
+    with pytest.raises(UnsupportedError) as info:
+        grad(_calls_the_helper)
+    err = info.value
+    assert err.source_line.strip() == "return y.conjugate() + 1.0"
+    assert err.lineno == _helper_with_a_local_method.__code__.co_firstlineno + 2
+    call = _calls_the_helper.__code__.co_firstlineno + 1
+    assert f"(in `_helper_with_a_local_method`, called at line {call} of test_errors.py)" \
+        in str(err)
+
+
 # 3. bad arguments and bad wrt --------------------------------------------------------
 
 def seed_f(x, y):

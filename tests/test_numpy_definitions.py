@@ -160,6 +160,41 @@ def test_a_use_the_definition_does_not_cover_is_refused_at_the_call(f, line, tak
     assert takes in caught.value.hint
 
 
+def covariance_of_columns(X):
+    return np.sum(np.cov(X, rowvar=False) ** 2)
+
+
+def difference_with_prepend(X):
+    return np.sum(np.diff(X, axis=0, prepend=0.0))
+
+
+def one_argument_where(x):
+    return np.sum(x[np.where(x > 0)] ** 2)
+
+
+@pytest.mark.parametrize("f, message, hint", [
+    (covariance_of_columns, "this call of np.cov (got an unexpected keyword argument "
+                            "'rowvar')", "np.cov(X.T) for rowvar=False"),
+    (difference_with_prepend, "the argument `prepend=` of np.diff",
+     "s2sdiff differentiates np.diff(a, n=1, axis=-1)"),
+    (one_argument_where, "this call of np.where", "Index with the mask itself")])
+def test_numpy_options_left_out_are_named_as_numpy_s(f, message, hint):
+    """Documented NumPy calls were told "a call of your function `cov`" or "Call it with
+    the arguments NumPy documents"."""
+    from s2sdiff import UnsupportedError
+    with pytest.raises(UnsupportedError) as caught:
+        grad(f)(A)
+    assert message in str(caught.value) and hint in caught.value.hint
+    assert "your function" not in str(caught.value)
+
+
+def test_the_suggested_covariance_of_columns_is_right():
+    def columns(X):
+        return np.sum(np.cov(X.T) ** 2)
+    np.testing.assert_allclose(grad(columns)(A), central(covariance_of_columns, [A], 0),
+                               rtol=1e-6, atol=1e-9)
+
+
 def test_the_refusal_holds_under_python_O():
     """Not an ``assert``: ``python -O`` would strip it and differentiate another function."""
     import subprocess

@@ -177,8 +177,16 @@ class ArraySyntax:
         try:
             inspect.signature(rule.signature).bind(*args, **{k.arg: k.value for k in keywords})
         except TypeError as error:
-            raise self.error(node, f"this call of {rule.name} ({error})",
-                             "Call it with the arguments NumPy documents.") from None
+            signature = inspect.signature(rule.signature)
+            extra = [f"`{k.arg}=`" for k in keywords if k.arg not in signature.parameters]
+            spelled = rule.name.replace("numpy.", "np.", 1)
+            hint = f"s2sdiff differentiates {spelled}{signature}: write the call with those " \
+                f"arguments (NumPy's other options as separate steps before or after it)."
+            if rule.name == "numpy.where" and len(args) == 1 and not keywords:
+                hint = "Index with the mask itself, `x[cond]`, or use np.where(cond, x, y)."
+            what = f"the argument{'s' * (len(extra) > 1)} {', '.join(extra)} of {spelled}" \
+                if extra else f"this call of {spelled} ({error})"
+            raise self.error(node, what, hint) from None
 
 
 def _is_none_out(keyword):

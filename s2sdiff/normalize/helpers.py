@@ -4,8 +4,7 @@
 function defined in the user's files, not a library's, without a rule of its own)
 replaced by the helper's body, when the caller is NumPy code, the helper reaches NumPy
 code, or the call passes a function (``rk4_step(decay, y, t, h)``); other scalar code keeps
-calling helpers through their generated pullbacks (``reverse``).
-After this pass:
+calling helpers through their generated pullbacks (``reverse``).  After this pass:
 
 * ``y = h(a, b)`` became the helper's statements, hoisted before the statement that made
   the call, then the statement with the call replaced by the helper's returned expression;
@@ -33,8 +32,8 @@ After this pass:
   the generated code can read it, so that the generated code checks on entry that the
   name still holds that function and generates again otherwise (``emit.guarded_calls``).
 
-Inlined statements carry the line of the call, so errors inside them name the caller's
-line; the generated code shows the helper's computation with the helper's names.
+Inlined statements carry the line of the call, and their own (``s2sdiff_at``): an error
+names the helper's line and the call's; the generated code uses the helper's names.
 
 >>> import numpy as np
 >>> def sigmoid(z):
@@ -318,8 +317,7 @@ class _Inliner:
             bound = inspect.signature(helper).bind(
                 *call.args, **{k.arg: k.value for k in call.keywords})
         except TypeError as error:
-            raise self.error(where, f"a call of {what} that does not match its signature "
-                             f"({error})", "Pass the arguments its parameters name.") from None
+            raise self.error(where, *numpy_definitions.call_refusal(helper, error, what)) from None
         bound.apply_defaults()
         body = control.canonical_body(node, Namer.for_function(node))
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -370,7 +368,9 @@ class _Inliner:
         renamed = fold_none_tests([_Rename(mapping).visit(copy.deepcopy(s)) for s in body])
         for stmt in prelude + renamed:
             for sub in ast.walk(stmt):
-                if "lineno" in sub._attributes:
+                if "lineno" in sub._attributes:         # errors: the helper's line (parse.py)
+                    sub.s2sdiff_at = getattr(sub, "s2sdiff_at", None) or (
+                        parsed.filename, node.name, getattr(sub, "lineno", None))
                     sub.lineno = sub.end_lineno = where.lineno
                     sub.col_offset, sub.end_col_offset = 0, 0
         if renamed and isinstance(renamed[-1], ast.Return) and renamed[-1].value is not None:
@@ -422,8 +422,7 @@ class _Inliner:
             new = self.namer.fresh(f"{label}_{name}")
             self.cells[new] = types.CellType(value)
             return ast.Name(new, ast.Load())
-        return ast.Attribute(ast.Name(self.module_handle(helper), ast.Load()), name,
-                             ast.Load())
+        return ast.Attribute(ast.Name(self.module_handle(helper), ast.Load()), name, ast.Load())
 
     def namer_new_names(self):
         return self.cells.keys()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from differences import central
-from s2sdiff import S2SDiffError, derivative, grad, hessian, jacobian, jvp, vjp
+from s2sdiff import S2SDiffError, derivative, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from s2sdiff.runtime import digamma, trigamma
 
 RNG = np.random.default_rng(7)
@@ -391,6 +391,43 @@ def strict_steps(xs):
 
 def strict_weights(xs, ws):
     return sum(w * math.sin(x) for x, w in zip(xs, ws, strict=True))
+
+
+def against_reversed(xs):
+    return sum(a * b for a, b in zip(xs, xs[::-1]))
+
+
+def odd_entries(xs):
+    return sum(math.sin(v) for v in xs[1::2])
+
+
+def backwards_from_the_second_last(xs):
+    return sum(v * v for v in xs[-2::-1])
+
+
+def down_by_two(xs):
+    total = 0.0
+    for v in xs[5:1:-2]:
+        total += v ** 3
+    return total
+
+
+def every_third_but_the_last(xs):
+    return sum(math.exp(v) for v in xs[:-1:3]) * xs[0]
+
+
+STEPPED = [against_reversed, odd_entries, backwards_from_the_second_last, down_by_two,
+           every_third_but_the_last]
+
+
+@pytest.mark.parametrize("function", STEPPED, ids=[f.__name__ for f in STEPPED])
+def test_loops_over_slices_with_a_step(function):
+    """Python's clamping of the bounds, for every length from 1 to 7."""
+    for n in range(1, 8):
+        xs = [0.3 * k - 0.7 for k in range(n)]
+        value, gradient = value_and_grad(function)(xs)
+        assert value == pytest.approx(function(xs), rel=1e-14, abs=1e-14)
+        assert np.allclose(gradient, list_central(function, xs), atol=1e-7), n
 
 
 def list_central(function, xs, *rest):

@@ -37,10 +37,21 @@ def candidate(iterable):
 
 
 def _sliced(node):
-    """Whether ``node`` is a slice ``xs[lo:hi]`` of a name, integer literal bounds, no step."""
+    """Whether ``node`` is a slice ``xs[lo:hi:step]`` of a name, integer literal bounds and
+    step (``xs[1:]``, ``xs[::-1]``, ``xs[1::2]``)."""
     return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
-        and isinstance(node.slice, ast.Slice) and node.slice.step is None \
-        and False not in (_bound(node.slice.lower), _bound(node.slice.upper))
+        and isinstance(node.slice, ast.Slice) and _bound(node.slice.step) != 0 \
+        and False not in (_bound(node.slice.lower), _bound(node.slice.upper),
+                          _bound(node.slice.step))
+
+
+def _parts(node):
+    """``(name, lo, hi, step)`` of a name (``(xs, None, None, None)``) or a ``_sliced``
+    slice of one."""
+    if isinstance(node, ast.Name):
+        return node.id, None, None, None
+    bounds = node.slice
+    return node.value.id, _bound(bounds.lower), _bound(bounds.upper), _bound(bounds.step)
 
 
 def reversed_name(desugarer, iterable):
@@ -95,14 +106,33 @@ def loop(desugarer, target, iterable, body, where):
                    [ast.Assign([element], read, **where)] + body, [], **where)
 
 
-def _span(name, lo, hi):
-    """The first index and the number of entries (as it may be negative: ``max(0, n)`` is
-    the length) of ``name[lo:hi]``, as source text."""
-    length = f"len({name})"
+def _span(name, lo, hi, step=None):
+    """The first index and the number of entries (it may be negative: ``max(0, n)`` is the
+    length) of ``name[lo:hi:step]``, as source text, as Python clamps the bounds."""
+    length, step = f"len({name})", step or 1
+    if step < 0:                      # from the end: the last index n - 1, down to -1
+        start = f"{length} - 1" if lo is None else f"min({lo}, {length} - 1)" if lo >= 0 \
+            else f"{length} - {-lo}"
+        stop = "-1" if hi is None else f"min({hi}, {length} - 1)" if hi >= 0 \
+            else f"max({length} - {-hi}, -1)"
+        entries = length if lo is None and hi is None else f"{start} + 1" if hi is None \
+            else f"{start} - {stop}"
+        return start, entries if step == -1 else f"({entries} + {-step - 1}) // {-step}"
     start = "0" if not lo else str(lo) if lo > 0 else f"max({length} - {-lo}, 0)"
     stop = length if hi is None else f"min({hi}, {length})" if hi >= 0 \
         else f"{length} - {-hi}"
-    return start, stop if start == "0" else f"{stop} - {start}"
+    count = stop if start == "0" else f"{stop} - {start}"
+    return start, count if step == 1 else f"({count} + {step - 1}) // {step}"
+
+
+def _read(name, start, step, index):
+    """``name[i]``, ``name[i + 2]``, ``name[len(name) - 1 - i]``, ``name[2 * i + 1]``... as
+    source text: the entry the loop's ``index`` reads."""
+    step = step or 1
+    offset = index if abs(step) == 1 else f"{abs(step)} * {index}"
+    if step < 0:
+        return f"{name}[{start} - {offset}]"
+    return f"{name}[{offset}]" if start == "0" else f"{name}[{offset} + {start}]"
 
 
 def _length(arg):
@@ -110,7 +140,7 @@ def _length(arg):
     slicing (a slice makes the function NumPy code)."""
     if isinstance(arg, ast.Name):
         return f"len({arg.id})"
-    _, count = _span(arg.value.id, _bound(arg.slice.lower), _bound(arg.slice.upper))
+    _, count = _span(*_parts(arg))
     return count if count == f"len({arg.value.id})" else f"max({count}, 0)"
 
 
@@ -191,31 +221,24 @@ def _zipped_slices(desugarer, iterable, target, body, where):
         arguments, targets = iterable.args, target.elts
     else:
         return None
-    parts = []
-    for arg in arguments:
-        if isinstance(arg, ast.Name):
-            parts.append((arg.id, None, None))
-        elif isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name) \
-                and isinstance(arg.slice, ast.Slice) and arg.slice.step is None \
-                and False not in (_bound(arg.slice.lower), _bound(arg.slice.upper)):
-            parts.append((arg.value.id, _bound(arg.slice.lower), _bound(arg.slice.upper)))
-        else:
-            return None
-    if all(lo is None and hi is None for _, lo, hi in parts):
+    if not all(isinstance(a, ast.Name) or _sliced(a) for a in arguments):
+        return None
+    parts = [_parts(a) for a in arguments]
+    if all(lo is None and hi is None and step is None for _, lo, hi, step in parts):
         return None
     written = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)
                and isinstance(n.ctx, ast.Store)} | {
         n.value.id for s in body for n in ast.walk(s) if isinstance(n, ast.Subscript)
         and isinstance(n.ctx, (ast.Store, ast.Del)) and isinstance(n.value, ast.Name)}
-    if written & {name for name, _, _ in parts}:
+    if written & {name for name, _, _, _ in parts}:
         return None
     index = desugarer.namer.fresh("i")
     counts, reads = [], []
-    for name, lo, hi in parts:
-        start, count = _span(name, lo, hi)
+    for name, lo, hi, step in parts:
+        start, count = _span(name, lo, hi, step)
         if count not in counts:
             counts.append(count)
-        reads.append(f"{name}[{index}]" if start == "0" else f"{name}[{index} + {start}]")
+        reads.append(_read(name, start, step, index))
     head = f"range({counts[0]})" if len(counts) == 1 else f"range(min({', '.join(counts)}))"
     elements = [ast.Assign([element], syntax.parse(read, mode="eval").body, **where)
                 for element, read in zip(targets, reads)]

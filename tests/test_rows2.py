@@ -416,6 +416,10 @@ def every_third_but_the_last(xs):
     return sum(math.exp(v) for v in xs[:-1:3]) * xs[0]
 
 
+def largest_of_the_tail(xs):
+    return max(xs[1:]) * xs[0] + min(xs[::2])
+
+
 STEPPED = [against_reversed, odd_entries, backwards_from_the_second_last, down_by_two,
            every_third_but_the_last]
 
@@ -441,7 +445,8 @@ ZIPPED = [(squared_steps, [0.5, 1.0, -0.3, 2.0], ()), (squared_steps, [0.5], ())
           (tail_sum, [1.0, 2.0, 3.0], ()), (tail_sum, [1.5], ()),
           (loop_over_a_slice, [0.5, 1.0, -0.3, 2.0, 0.7], ()), (loop_over_a_slice, [0.5, 1.0], ()),
           (comprehension_over_slices, [0.5, 1.0, -0.3, 2.0], ()),
-          (strict_steps, [0.5, 1.0, -0.3, 2.0], ()), (strict_weights, [0.5, 1.0], ([2.0, -3.0],))]
+          (strict_steps, [0.5, 1.0, -0.3, 2.0], ()), (strict_weights, [0.5, 1.0], ([2.0, -3.0],)),
+          (largest_of_the_tail, [0.5, 1.0, -0.3, 2.0, 0.7], ())]
 
 
 @pytest.mark.parametrize("function, xs, rest", ZIPPED,

@@ -256,6 +256,10 @@ class _Desugarer:
         """``max(e for v in [a, b])`` → ``max(items[0], items[1])``, ties split evenly by
         the rule of ``max`` with several arguments."""
         iterable, name = call.args[0], call.func.id
+        if headers.candidate(iterable) and isinstance(iterable, ast.Subscript):   # xs[1:]
+            entry = ast.Name(self.namer.fresh("entry"), ast.Store())
+            iterable = ast.ListComp(ast.Name(entry.id, ast.Load()),
+                                    [ast.comprehension(entry, iterable, [], 0)])
         length = _static_length(iterable)
         items = _Hoister(self, before, stmt).visit(iterable)
         if not length and not isinstance(items, ast.Name):     # max(xs) of a list: one

@@ -420,13 +420,26 @@ def largest_of_the_tail(xs):
     return max(xs[1:]) * xs[0] + min(xs[::2])
 
 
+def moving_window(xs):
+    total = 0.0
+    for i in range(len(xs)):
+        total += (sum(xs[i - 2:i + 1]) / 3) ** 2       # i - 2 < 0 wraps around, as in Python
+    return total
+
+
+def strided_window(xs):
+    k = 1
+    return sum(v * v for v in xs[k:k + 4:2])
+
+
 STEPPED = [against_reversed, odd_entries, backwards_from_the_second_last, down_by_two,
-           every_third_but_the_last]
+           every_third_but_the_last, moving_window, strided_window]
 
 
 @pytest.mark.parametrize("function", STEPPED, ids=[f.__name__ for f in STEPPED])
 def test_loops_over_slices_with_a_step(function):
-    """Python's clamping of the bounds, for every length from 1 to 7."""
+    """Python's clamping of the bounds (literal, or names plus literals), for every length
+    from 1 to 7."""
     for n in range(1, 8):
         xs = [0.3 * k - 0.7 for k in range(n)]
         value, gradient = value_and_grad(function)(xs)

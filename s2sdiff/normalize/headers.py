@@ -39,10 +39,14 @@ def candidate(iterable):
 def _sliced(node):
     """Whether ``node`` is a slice ``xs[lo:hi:step]`` of a name, integer literal bounds and
     step (``xs[1:]``, ``xs[::-1]``, ``xs[1::2]``)."""
-    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
-        and isinstance(node.slice, ast.Slice) and _bound(node.slice.step) != 0 \
-        and False not in (_bound(node.slice.lower), _bound(node.slice.upper),
-                          _bound(node.slice.step))
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+            and isinstance(node.slice, ast.Slice)):
+        return False
+    step = _bound(node.slice.step)
+    return step is None or type(step) is int and step > 0 and False not in (
+        _bound(node.slice.lower, True), _bound(node.slice.upper, True)) or (
+        type(step) is int and step < 0 and False not in (_bound(node.slice.lower),
+                                                         _bound(node.slice.upper)))
 
 
 def _parts(node):
@@ -51,7 +55,8 @@ def _parts(node):
     if isinstance(node, ast.Name):
         return node.id, None, None, None
     bounds = node.slice
-    return node.value.id, _bound(bounds.lower), _bound(bounds.upper), _bound(bounds.step)
+    return (node.value.id, _bound(bounds.lower, True), _bound(bounds.upper, True),
+            _bound(bounds.step))
 
 
 def reversed_name(desugarer, iterable):
@@ -107,8 +112,9 @@ def loop(desugarer, target, iterable, body, where):
 
 
 def _span(name, lo, hi, step=None):
-    """The first index and the number of entries (it may be negative: ``max(0, n)`` is the
-    length) of ``name[lo:hi:step]``, as source text, as Python clamps the bounds."""
+    """The first index, the index it stops before and the number of entries (it may be
+    negative: ``max(0, n)`` is the length) of ``name[lo:hi:step]``, as source text, as
+    Python clamps the bounds: ``range(start, stop, step)`` gives its indices."""
     length, step = f"len({name})", step or 1
     if step < 0:                      # from the end: the last index n - 1, down to -1
         start = f"{length} - 1" if lo is None else f"min({lo}, {length} - 1)" if lo >= 0 \
@@ -117,12 +123,16 @@ def _span(name, lo, hi, step=None):
             else f"max({length} - {-hi}, -1)"
         entries = length if lo is None and hi is None else f"{start} + 1" if hi is None \
             else f"{start} - {stop}"
-        return start, entries if step == -1 else f"({entries} + {-step - 1}) // {-step}"
-    start = "0" if not lo else str(lo) if lo > 0 else f"max({length} - {-lo}, 0)"
-    stop = length if hi is None else f"min({hi}, {length})" if hi >= 0 \
-        else f"{length} - {-hi}"
+        return start, stop, entries if step == -1 \
+            else f"({entries} + {-step - 1}) // {-step}"
+    def clamped(bound):               # i + 3, of any sign, as Python clamps it
+        return f"min(max({bound} + {length} * ({bound} < 0), 0), {length})"
+    start = clamped(lo) if isinstance(lo, str) else "0" if not lo else str(lo) if lo > 0 \
+        else f"max({length} - {-lo}, 0)"
+    stop = clamped(hi) if isinstance(hi, str) else length if hi is None \
+        else f"min({hi}, {length})" if hi >= 0 else f"{length} - {-hi}"
     count = stop if start == "0" else f"{stop} - {start}"
-    return start, count if step == 1 else f"({count} + {step - 1}) // {step}"
+    return start, stop, count if step == 1 else f"({count} + {step - 1}) // {step}"
 
 
 def _read(name, start, step, index):
@@ -140,7 +150,7 @@ def _length(arg):
     slicing (a slice makes the function NumPy code)."""
     if isinstance(arg, ast.Name):
         return f"len({arg.id})"
-    _, count = _span(*_parts(arg))
+    _, _, count = _span(*_parts(arg))
     return count if count == f"len({arg.value.id})" else f"max({count}, 0)"
 
 
@@ -197,19 +207,26 @@ def _enumerated(desugarer, iterable, target):
     return None
 
 
-def _bound(node):
-    """A slice bound: None, an integer literal (``-1`` too), else False."""
+def _bound(node, variable=False):
+    """A slice bound: None, an integer literal (``-1`` too); with ``variable``, the source
+    text of names and integer literals added or subtracted (``i + 3``); else False."""
     if node is None:
         return None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = _bound(node.operand)
         return -inner if type(inner) is int else False
-    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else False
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if variable and all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.Add, ast.Sub,
+                                       ast.Load, ast.UnaryOp, ast.USub)) for n in ast.walk(node)) \
+            and all(type(n.value) is int for n in ast.walk(node) if isinstance(n, ast.Constant)):
+        return f"({ast.unparse(node)})"
+    return False
 
 
 def _zipped_slices(desugarer, iterable, target, body, where):
-    """``zip`` of names and slices ``xs[lo:hi]`` of names (integer literal bounds, no step),
-    one slice at least, looped over with a tuple of as many targets: the index loop (module
+    """A slice ``xs[lo:hi:step]`` (``_sliced``), or ``zip`` of names and such slices, one
+    slice at least, looped over with a tuple of as many targets: the index loop (module
     docstring), or None.  Left as it is where the body assigns or writes into a sliced
     name (the slices are copies, the index loop would read the new entries)."""
     if _sliced(iterable):                               # for v in xs[1:]: one slice
@@ -230,12 +247,23 @@ def _zipped_slices(desugarer, iterable, target, body, where):
                and isinstance(n.ctx, ast.Store)} | {
         n.value.id for s in body for n in ast.walk(s) if isinstance(n, ast.Subscript)
         and isinstance(n.ctx, (ast.Store, ast.Del)) and isinstance(n.value, ast.Name)}
-    if written & {name for name, _, _, _ in parts}:
-        return None
+    bounds = {n.id for a in arguments if isinstance(a, ast.Subscript)
+              for n in ast.walk(a.slice) if isinstance(n, ast.Name)}
+    if written & ({name for name, _, _, _ in parts} | bounds):
+        return None               # the slice is taken once, before the loop; the reads each time
     index = desugarer.namer.fresh("i")
+    if len(parts) == 1:                       # for i in range(1, len(xs)): v = xs[i]
+        name, lo, hi, step = parts[0]
+        start, stop, _ = _span(name, lo, hi, step)
+        bounds = [stop] if start == "0" and (step or 1) == 1 else [start, stop] \
+            + [str(step)] * ((step or 1) != 1)
+        head = syntax.parse(f"range({', '.join(bounds)})", mode="eval").body
+        read = syntax.parse(f"{name}[{index}]", mode="eval").body
+        return ast.For(ast.Name(index, ast.Store()), head,
+                       [ast.Assign([targets[0]], read, **where)] + body, [], **where)
     counts, reads = [], []
     for name, lo, hi, step in parts:
-        start, count = _span(name, lo, hi, step)
+        start, _, count = _span(name, lo, hi, step)
         if count not in counts:
             counts.append(count)
         reads.append(_read(name, start, step, index))

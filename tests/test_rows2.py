@@ -447,6 +447,19 @@ def test_loops_over_slices_with_a_step(function):
         assert np.allclose(gradient, list_central(function, xs), atol=1e-7), n
 
 
+def tail_from_a_call(xs):
+    return sum(xs[len(xs) - 2:]) * 2.0
+
+
+def test_a_slice_bound_other_than_names_plus_literals_stays_numpy_indexing():
+    """A bound the index loop does not spell (a call) once read as 0: every entry summed,
+    [2.0, 2.0, 2.0]; it is NumPy indexing, refused for a list and right for an array."""
+    from s2sdiff import ArgumentError
+    with pytest.raises(ArgumentError, match="pass np.array"):
+        grad(tail_from_a_call)([1.0, 2.0, 3.0])
+    assert grad(tail_from_a_call)(np.array([1.0, 2.0, 3.0])).tolist() == [0.0, 2.0, 2.0]
+
+
 def list_central(function, xs, *rest):
     return central(lambda v: function(list(v), *rest), (np.array(xs),), 0)
 

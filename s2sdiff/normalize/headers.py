@@ -9,8 +9,9 @@ calls ``loop`` for ``for`` statements and comprehension clauses):
 * ``for a, b in zip(xs[:-1], xs[1:]): body`` (slices of names with integer literal bounds,
   and names) becomes ``for i in range(len(xs) - 1): a = xs[i]; b = xs[i + 1]; body``,
   over the fewest entries a slice has (``min(...)``), as ``zip`` stops; ``for v in
-  xs[1:]`` (and ``sum(xs[1:])``, a comprehension over it) ``for i in range(len(xs) - 1):
-  v = xs[i + 1]``: pure-Python code that slices a list stays code on lists;
+  xs[1:]`` (and ``sum(xs[1:])``, a comprehension over it) ``for i in range(1, len(xs)):
+  v = xs[i]``, over the indices Python's slice takes (``_span``: steps, negative bounds,
+  bounds ``i + 3`` of any sign): pure-Python code that slices a list stays code on lists;
 * ``for p in enumerate(xs)`` (or ``zip(xs, ys)``), one name bound to each tuple, becomes
   ``for p_0, p_1 in enumerate(xs): p = (p_0, p_1)``, whose elements the normalizer
   follows (the tuple itself has no adjoint layout in a loop header).
@@ -37,16 +38,17 @@ def candidate(iterable):
 
 
 def _sliced(node):
-    """Whether ``node`` is a slice ``xs[lo:hi:step]`` of a name, integer literal bounds and
-    step (``xs[1:]``, ``xs[::-1]``, ``xs[1::2]``)."""
+    """Whether ``node`` is a slice ``xs[lo:hi:step]`` of a name, the step an integer
+    literal, the bounds integer literals or, for a positive step, names plus literals
+    (``xs[1:]``, ``xs[::-1]``, ``xs[1::2]``, ``xs[i:i + 3]``)."""
     if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
             and isinstance(node.slice, ast.Slice)):
         return False
     step = _bound(node.slice.step)
-    return step is None or type(step) is int and step > 0 and False not in (
-        _bound(node.slice.lower, True), _bound(node.slice.upper, True)) or (
-        type(step) is int and step < 0 and False not in (_bound(node.slice.lower),
-                                                         _bound(node.slice.upper)))
+    if step is None or type(step) is int and step > 0:
+        return False not in (_bound(node.slice.lower, True), _bound(node.slice.upper, True))
+    return type(step) is int and step < 0 and False not in (_bound(node.slice.lower),
+                                                            _bound(node.slice.upper))
 
 
 def _parts(node):
@@ -155,8 +157,8 @@ def _length(arg):
 
 
 def strict_zip(desugarer, loop):
-    """``for t in zip(xs, ys[1:], strict=True): body`` (names and slices of names) as
-    ``if len(xs) != len(ys[1:]): raise ValueError(...)`` then the loop without
+    """``for t in zip(xs, ys[1:], strict=True): body`` (names and ``_sliced`` slices) as
+    ``if len(ys) - 1 < len(xs): raise ValueError(...)`` (and ``>``) then the loop without
     ``strict``; else None.  Python raises the same error, after the shorter is used up."""
     iterable = loop.iter
     if not (isinstance(iterable, ast.Call) and desugarer.resolve(iterable.func) is zip

@@ -67,7 +67,8 @@ def syntactic_writes(node):
             passed = [k.value for k in sub.keywords if k.arg == "out"]
             if isinstance(func, ast.Attribute) and func.attr in _NUMPY_IN_PLACE_NAMES and sub.args:
                 passed.append(sub.args[0])              # np.fill_diagonal(a, 0.0)
-            elif isinstance(func, ast.Name) and func.id not in _PURE_BUILTINS:
+            elif isinstance(func, ast.Name) and func.id not in _PURE_BUILTINS \
+                    and func.id not in params:      # a parameter called: refused itself
                 passed += list(sub.args) + [k.value for k in sub.keywords]   # may write
             for value in passed:
                 written |= _roots(value, params)

@@ -441,3 +441,23 @@ class Functions:
 def test_a_list_of_functions_stays_refused():
     with pytest.raises(S2SDiffError, match="call of `act`, a loop variable over functions"):
         grad(Functions().loss)(np.ones(3))
+
+
+def apply_layer(layer, h):
+    return layer(h)
+
+
+class Passed(Called):
+    def loss(self, x):
+        h = x
+        for layer in self.layers:
+            h = apply_layer(layer, h)
+        return np.sum(h)
+
+
+def test_a_layer_passed_to_a_helper_is_refused_saying_what_is_unrolled():
+    """It said `apply_layer` might write into `h`."""
+    with pytest.raises(S2SDiffError, match="call of `layer`, a loop variable") as caught:
+        grad(Passed([Tanh(0.5)]).loss)(np.ones(3))
+    assert "write into" not in str(caught.value)
+    assert "`for layer in self.layers: h = layer(h)`" in caught.value.hint

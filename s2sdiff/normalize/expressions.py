@@ -382,10 +382,11 @@ class Expressions:
                     for n in ast.walk(loop.target)):
                 raise self.error(func, f"call of `{what}`, a loop variable over functions "
                                  f"or objects", "s2sdiff follows a call it can name when the "
-                                 "code is generated; a loop over a list of layers or functions "
-                                 "is not unrolled: call each by name (`h = self.l1(h)`, "
-                                 "`h = self.l2(h)`), or keep the layers' parameters in a list "
-                                 "of arrays and loop over those (`for W in self.weights: "
+                                 "code is generated: in a method, `for layer in self.layers: "
+                                 "h = layer(h)` (or `layer.forward(h)`, the call in the loop "
+                                 "itself) is unrolled; otherwise call each by name (`h = "
+                                 "self.l1(h)`), or keep the layers' parameters in a list of "
+                                 "arrays and loop over those (`for W in self.weights: "
                                  "h = np.tanh(h @ W)`).")
             if isinstance(func, ast.Name):
                 raise self.error(func, f"call of the local variable `{what}`",

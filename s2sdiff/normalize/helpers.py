@@ -60,7 +60,7 @@ from .. import numpy_definitions, control
 from ..names import Namer
 from ..parse import parse
 from ..syntax import bound_names as _bound_names
-from .inline_folds import fold_none_tests, hashable
+from .inline_folds import fold_none_tests, hashable, with_origin
 from .helper_refusals import unsupported_in_helper
 from ..user_functions import is_helper
 from .statements import Normalizer
@@ -365,12 +365,11 @@ class _Inliner:
                 self.returns[mapping[name].id] = f"the value `{label}` returns" \
                     if base == "out" else f"entry {entry} of the tuple `{label}` returns"
             self.locals.add(mapping[name].id)
-        renamed = fold_none_tests([_Rename(mapping).visit(copy.deepcopy(s)) for s in body])
+        renamed = fold_none_tests([_Rename(mapping).visit(with_origin(
+            copy.deepcopy(s), parsed.filename, node.name)) for s in body])
         for stmt in prelude + renamed:
             for sub in ast.walk(stmt):
-                if "lineno" in sub._attributes:         # errors: the helper's line (parse.py)
-                    sub.s2sdiff_at = getattr(sub, "s2sdiff_at", None) or (
-                        parsed.filename, node.name, getattr(sub, "lineno", None))
+                if "lineno" in sub._attributes:
                     sub.lineno = sub.end_lineno = where.lineno
                     sub.col_offset, sub.end_col_offset = 0, 0
         if renamed and isinstance(renamed[-1], ast.Return) and renamed[-1].value is not None:

@@ -1,4 +1,5 @@
-"""Small rewrites of a helper's body as it is inlined (``helpers.py``).
+"""Small rewrites of a helper's body as it is inlined (``helpers.py``), and the mark of
+its statements' own lines (``with_origin``).
 
 ``fold_none_tests``: ``if b is not None:`` where the argument is a literal (``b=None``
 left to its default, or a number): the arm Python takes, the other dropped, so that code
@@ -15,6 +16,17 @@ import ast
 
 def fold_none_tests(stmts):
     return _NoneTests().fold(stmts)
+
+
+def with_origin(stmt, filename, helper):
+    """``stmt``, a copy of a statement of ``helper`` (in ``filename``), each node marked
+    ``s2sdiff_at = (filename, helper, line)`` before it takes the line of the call: errors
+    name the helper's own line (``parse.Parsed.error``).  Nodes inlined earlier keep
+    theirs."""
+    for sub in ast.walk(stmt):
+        if "lineno" in sub._attributes and not hasattr(sub, "s2sdiff_at"):
+            sub.s2sdiff_at = (filename, helper, getattr(sub, "lineno", None))
+    return stmt
 
 
 class _NoneTests(ast.NodeTransformer):

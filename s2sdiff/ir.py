@@ -187,6 +187,7 @@ class Program:
     parameter_reads: list = field(default_factory=list)  # attributes of params read ("cfg.lr")
     inlined: tuple = ()          # (spelling, function) of the helpers inlined (normalize/helpers.py)
     aux: object = None           # has_aux: aux.Spec, the aux returned beside the gradient
+    reads_arrays: bool = False   # a global, closure or attribute array: NumPy code
 
     @property
     def steps(self):
@@ -488,6 +489,8 @@ def is_display(node):
 
 
 def is_array_program(program):
+    if program.reads_arrays:
+        return True
     for step in program.steps:
         if isinstance(step.rule, rules.ArrayRule) or rules.is_array_call(step.callee):
             return True

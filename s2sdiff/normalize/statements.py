@@ -10,6 +10,8 @@ construct, the line and a hint.
 
 import ast
 import copy
+import inspect
+import types
 
 from .. import control, ir, rules, runtime
 from . import entries
@@ -89,6 +91,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.targets = set()       # SSA names bound by loop heads
         self.init_callables(stores)
         self.opaque_params.update(parsed.opaque)      # act(x), act=relu inlined (helpers.py)
+        self.reads_arrays = False  # an array the function does not take (ir.is_array_program)
         self.array_code = self._uses_array_features(nodes)
 
     def error(self, node, what=None, hint=None):
@@ -134,6 +137,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         program = Program(self.parsed, self.node.name, params, self.body, output,
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)
         program.user_names = self.user_names
+        program.reads_arrays = self.reads_arrays
         program.opaque_params = self.opaque_params
         program.parameter_reads = self.parameter_reads
         program.inlined = self.parsed.inlined
@@ -405,15 +409,43 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                     for i, element in enumerate(value.elts)]
         return [self.atom(value, hint, stmt.lineno, output=True)]
 
+    def _free_array(self, node, known):
+        """Whether the free name or dotted name ``node`` holds a NumPy array (``known``:
+        the answers so far, by spelling), or an object of a library implementing NumPy's
+        protocols, of one dimension or more."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        key = (node.id, *reversed(parts))
+        if key not in known:
+            value = self.resolve(ast.Name(node.id, ast.Load())) if not parts else None
+            if parts:
+                value = self.parsed.lookup(node.id, None)
+                for attr in key[1:]:
+                    value = inspect.getattr_static(value, attr, None) if not isinstance(
+                        value, types.ModuleType) else getattr(value, attr, None)
+                    if value is None:
+                        break
+            known[key] = getattr(value, "ndim", 0) != 0 and hasattr(value, "__array_ufunc__")
+        return known[key]
+
     def _uses_array_features(self, nodes):
         """Whether the function is NumPy code (``arrays.py`` handles its indexing): it calls
         NumPy, uses ``@``, ``.T`` or methods of local values, or indexes with slices,
-        tuples, masks or ``None``.  Otherwise ``v[i]`` is indexing of a list or tuple.
-        ``nodes``: the function's, in ``ast.walk``'s order."""
+        tuples, masks or ``None``, or reads an array it does not take as a parameter (a
+        global, a closure variable, an attribute of one: ``XS * w``, which NumPy code
+        differentiates with its broadcasting).  Otherwise ``v[i]`` is indexing of a list
+        or tuple.  ``nodes``: the function's, in ``ast.walk``'s order."""
         appends = set()      # ast.walk visits a call before its function: one walk
+        data = {}            # free name or dotted name -> whether it holds an array
         for node in nodes:
             if node.__class__ not in _ARRAY_FEATURE_CLASSES:
                 continue
+            if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \
+                    and self.is_free(node) and self._free_array(node, data):
+                self.reads_arrays = True
+                return True
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "append":
                 appends.add(id(node.func))
@@ -435,7 +467,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         return False
 
 
-_ARRAY_FEATURE_CLASSES = frozenset((ast.Call, ast.BinOp, ast.Attribute, ast.Subscript))
+_ARRAY_FEATURE_CLASSES = frozenset((ast.Call, ast.BinOp, ast.Attribute, ast.Subscript,
+                                    ast.Name))
 
 
 class _Rename(ast.NodeTransformer):

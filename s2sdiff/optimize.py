@@ -382,7 +382,10 @@ def _drop_empty_comments(body):
 
 
 VIEWS = {"T", "reshape", "broadcast_to", "transpose", "expand_dims", "swapaxes", "ravel",
-         "moveaxis", "flip", "fliplr", "flipud", "squeeze"}
+         "moveaxis", "flip", "fliplr", "flipud", "squeeze",
+         "diag", "diagonal",       # of a 2-D array: a read-only view of its diagonal
+         "asarray", "asanyarray", "ascontiguousarray", "atleast_1d", "atleast_2d",
+         "atleast_3d", "real", "imag", "view"}     # the array itself, or a view of it
 
 
 def fresh_array(node):

@@ -1,0 +1,28 @@
+"""Programs from the second user-program hunt (/tmp/hunt2 on the machine that ran it),
+each checked against central differences or a closed form."""
+
+import numpy as np
+import pytest
+
+from differences import central
+from s2sdiff import grad
+
+B = np.arange(9.0).reshape(3, 3)
+
+
+def diag_term_last(x):
+    return np.sum(x ** 2) + np.sum(np.diag(x) @ B)
+
+
+def diagonal_term_last(A):
+    return np.sum(A ** 2) + np.sum(np.diagonal(A) * 3.0) + np.sum(np.atleast_2d(A[0]))
+
+
+def test_an_adjoint_first_given_a_read_only_view_is_copied_before_adding_into_it():
+    """``dx = np.diag(ddiagx)`` is a read-only view of the matrix's diagonal: the next
+    ``dx += 2 * x`` raised "output array is read-only" (bug_09)."""
+    x = np.array([0.5, -1.0, 2.0])
+    assert np.allclose(grad(diag_term_last)(x), 2 * x + B.sum(axis=1))
+    A = np.arange(9.0).reshape(3, 3) / 4
+    assert np.allclose(grad(diagonal_term_last)(A), central(diagonal_term_last, [A], 0),
+                       rtol=1e-6, atol=1e-8)

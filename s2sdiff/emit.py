@@ -47,7 +47,7 @@ from .errors import ArgumentError
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
-from .scalar_inputs import array_argument, truth_tested
+from .scalar_inputs import NUMBERS_ONLY, array_argument, indexed_parameters, truth_tested
 from . import syntax
 from . import methods, objects
 
@@ -257,11 +257,10 @@ def _statement_text(stmt, text=unparse):
 
 def signature_of(node):
     """The user's parameters without annotations; defaults kept if all are literals."""
-    args = ast.arguments(
-        posonlyargs=[ast.arg(a.arg) for a in node.args.posonlyargs],
-        args=[ast.arg(a.arg) for a in node.args.args],
-        vararg=None, kwonlyargs=[ast.arg(a.arg) for a in node.args.kwonlyargs],
-        kw_defaults=[], kwarg=None, defaults=[])
+    args = ast.arguments(posonlyargs=[ast.arg(a.arg) for a in node.args.posonlyargs],
+                         args=[ast.arg(a.arg) for a in node.args.args],
+                         vararg=None, kwonlyargs=[ast.arg(a.arg) for a in node.args.kwonlyargs],
+                         kw_defaults=[], kwarg=None, defaults=[])
     defaults = node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
     if all(_is_literal(d) for d in defaults):
         args.defaults = list(node.args.defaults)
@@ -449,18 +448,19 @@ def _checker(listing, filename, unchecked, sequences):
     alternative = "s2sdiff.jvp for a Jacobian-vector product" if transform == "derivative" \
         else "s2sdiff.vjp(f, *args) for a vector-Jacobian product"
     not_scalar = program.not_scalar_error()      # the program itself is not kept
+    indexed = [p for p in reaching if p in indexed_parameters(program)]    # p = xs * w; p[0]
 
     def check_scalar_output(function_name, sequences=(), /, **arguments):
         for name in reaching:
             shape = getattr(arguments.get(name), "shape", ())
-            if isinstance(shape, tuple) and len(shape) > 0:
-                raise not_scalar(
-                    transform, f"an array when `{name}` is an array of shape {shape}",
-                    f"Reduce it (np.sum, np.mean), or use {alternative}, or "
-                    f"s2sdiff.jacobian(f) for the whole Jacobian.")
+            if isinstance(shape, tuple) and len(shape) > 0 and name not in indexed:
+                raise not_scalar(transform, f"an array when `{name}` is an array of shape {shape}",
+                                 f"Reduce it (np.sum, np.mean), or use {alternative}, or "
+                                 f"s2sdiff.jacobian(f) for the whole Jacobian.")
         # the others only decide branches (`if x > 0`): NumPy refuses more than one number
-        error = array_argument(function_name, {n: arguments.get(n) for n in others
-                                               if getattr(arguments.get(n), "size", 1) > 1})
+        error = array_argument(function_name, {n: arguments.get(n) for n in others + indexed
+                                               if getattr(arguments.get(n), "size", 1) > 1},
+                               what=NUMBERS_ONLY if indexed else None)
         if error is not None:
             raise error.at(*checker.where)
         return checker(function_name, sequences, **arguments)

@@ -23,7 +23,7 @@ from .errors import ArgumentError
 from .libraries import is_array_like
 from .ir import If, Loop, walk_items, walk_steps
 from .listing import Block, Line, assign
-from .rules import Syntax
+from .rules import Structural, Syntax
 
 
 def no_writes_into_parameters(listing):
@@ -163,6 +163,18 @@ def reaching_line(program, lineno):
     read += [item.test for item in walk_items(program.body) if isinstance(item, (If, Loop))
              and item.lineno == lineno and getattr(item, "test", None) is not None]
     return _reaching(program, read)
+
+
+NUMBERS_ONLY = ("it calls no NumPy function, so its code is generated for numbers and lists "
+                "of them, and it indexes this value")
+
+
+def indexed_parameters(program):
+    """The parameters whose value reaches, through any steps, a name the program indexes
+    (``p = xs * w; p[0]``): given an array, such code may still return a number."""
+    indexed = [step.args[0] for step in walk_steps(program.body)
+               if isinstance(step.rule, Structural) and step.rule.key == Syntax("getitem")]
+    return set(_reaching(program, indexed)) if indexed else set()
 
 
 def truth_tested(program):

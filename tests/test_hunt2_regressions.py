@@ -26,3 +26,16 @@ def test_an_adjoint_first_given_a_read_only_view_is_copied_before_adding_into_it
     A = np.arange(9.0).reshape(3, 3) / 4
     assert np.allclose(grad(diagonal_term_last)(A), central(diagonal_term_last, [A], 0),
                        rtol=1e-6, atol=1e-8)
+
+
+def indexed_product(w, xs):
+    p = xs * w
+    return p[0] * p[1]              # a number, even for an array xs
+
+
+def test_an_array_given_to_code_on_numbers_that_indexes_it_is_not_called_an_array_output():
+    """It was refused with a false NotScalarError ("returns an array when `xs` is an
+    array"); the code is generated for numbers and lists, and says so (bug_12)."""
+    from s2sdiff import ArgumentError
+    with pytest.raises(ArgumentError, match="it calls no NumPy function"):
+        grad(indexed_product, wrt=0)(1.5, np.array([1.0, 2.0, 4.0]))

@@ -168,7 +168,14 @@ def _free_values(program, kinds):
 def infer(program, args, scalar=None):
     """The ``Kind`` of every name of ``program``, by running its steps once on ``args``;
     ``scalar``: the transform (``"grad"``) for which an output that is an array on a path
-    the run did not take is a ``NotScalarError``."""
+    the run did not take is a ``NotScalarError``.  The random generators the steps draw
+    from are put back as they were (``purity.draws_undone``)."""
+    from .purity import draws_undone        # purity reads the user's helpers (parse)
+    with draws_undone(program):
+        return _infer(program, args, scalar)
+
+
+def _infer(program, args, scalar):
     parsed = program.parsed
     env = dict(parsed.func.__globals__)
     env.update({n: c.cell_contents for n, c in parsed.closure.items()})

@@ -16,6 +16,7 @@ and stays allowed: its gradient is the gradient for that draw.
 """
 
 import ast
+import contextlib
 import os
 import random
 import time
@@ -68,3 +69,42 @@ def refuse_redrawn(program, steps, why, hint):
                 f"s2sdiff cannot differentiate {program.name}: `{ast.unparse(step.value)}` "
                 f"gives a new value at each call, and {why}",
                 construct="random draw evaluated again", hint=hint)
+
+
+@contextlib.contextmanager
+def draws_undone(program):
+    """Run the block (kinds inference runs the function's steps once, ``kinds.infer``) and
+    put every random generator ``program`` draws from back in the state it had: the
+    generators its steps call methods of, NumPy's global one and Python's ``random``.
+    Generating code then leaves the user's draws where they were."""
+    callees = [s.callee for s in program.steps if s.callee is not None and draws_anew(s.callee)]
+    if not callees:
+        yield
+        return
+    kept = [(owner, _state(owner)) for owner in dict.fromkeys(
+        getattr(c, "__self__", None) for c in callees) if isinstance(owner, _STATEFUL)]
+    kept += [(np.random.mtrand._rand, np.random.get_state()), (random._inst, random.getstate())]
+    try:
+        yield
+    finally:
+        for owner, state in kept:
+            _restore(owner, state)
+
+
+def _state(owner):
+    if isinstance(owner, np.random.Generator):
+        return owner.bit_generator.state
+    if isinstance(owner, np.random.BitGenerator):
+        return owner.state
+    return owner.get_state() if isinstance(owner, np.random.RandomState) else owner.getstate()
+
+
+def _restore(owner, state):
+    if isinstance(owner, np.random.Generator):
+        owner.bit_generator.state = state
+    elif isinstance(owner, np.random.BitGenerator):
+        owner.state = state
+    elif isinstance(owner, np.random.RandomState):
+        owner.set_state(state)
+    else:
+        owner.setstate(state)

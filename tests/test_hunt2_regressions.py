@@ -39,3 +39,29 @@ def test_an_array_given_to_code_on_numbers_that_indexes_it_is_not_called_an_arra
     from s2sdiff import ArgumentError
     with pytest.raises(ArgumentError, match="it calls no NumPy function"):
         grad(indexed_product, wrt=0)(1.5, np.array([1.0, 2.0, 4.0]))
+
+
+RNG = np.random.default_rng(0)
+
+
+def noisy(x):
+    return np.sum(x * RNG.normal(size=3))
+
+
+def noisy_global(x):
+    return np.sum(x * np.random.normal(size=3))
+
+
+def test_generating_code_leaves_the_random_generators_where_they_were():
+    """Kinds inference ran the draw once more on the first call: the gradient used the
+    second draw and every later draw of the program was shifted (bug_06)."""
+    from s2sdiff import value_and_grad
+    reference = np.random.default_rng(0)
+    x = np.ones(3)
+    _, gradient = value_and_grad(noisy)(x)
+    assert np.array_equal(gradient, reference.normal(size=3))
+    assert np.array_equal(RNG.normal(size=3), reference.normal(size=3))
+    np.random.seed(3)
+    expected = np.random.normal(size=3)
+    np.random.seed(3)
+    assert np.array_equal(grad(noisy_global)(x), expected)

@@ -156,7 +156,7 @@ def _name(atom):
 def _no_rule(program, step, varied):
     callee = step.callee
     what = Function(callee).name if callee is not None else ast.unparse(step.value)
-    args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
+    args = ", ".join(f"`{program.spelled(a)}`" for a in step.args if _name(a) in varied)
     if linalg_rules.hint_for(callee) is not None:
         hint = linalg_rules.hint_for(callee)
     elif callee in (list, tuple):
@@ -234,7 +234,7 @@ def _method_of_an_object(callee, step):
 def _check_custom_rule(program, step, varied):
     """A custom_vjp/custom_jvp wrapper applied to a varied value must have its rule."""
     name = custom.spelled(step)
-    args = ", ".join(_name(a) for a in step.args if _name(a) in varied)
+    args = ", ".join(f"`{program.spelled(a)}`" for a in step.args if _name(a) in varied)
     wrapper = step.custom
     jvps = getattr(wrapper, "jvps", None)
     if wrapper.defined and (jvps is None or len(jvps) == len(step.args)):

@@ -72,7 +72,7 @@ class Messages:
             hint, construct="write through an alias")
 
     def refuse_list_arithmetic(self, step, operand):
-        raise self.error(step, f"`{ast.unparse(step.value)}` joins or repeats the list "
+        raise self.error(step, f"`{self.program.spelled(step.value)}` joins or repeats the list "
                          f"`{self.user(operand.id)}`", "Append the elements one by one "
                          "(`v.append(e)`), or build the new list as a display `[a, b, c]`.",
                          construct="list arithmetic")

@@ -31,6 +31,7 @@ return xty
 """
 
 import ast
+import copy
 from dataclasses import dataclass, field
 
 from . import rules
@@ -198,6 +199,20 @@ class Program:
     def output(self):
         """The single output of a scalar function (see ``require_scalar``)."""
         return self.outputs[0]
+
+    def spelled(self, node, depth=4):
+        """``node`` (an atom or a step's value) as the user wrote it, for messages: a name
+        the normalizer introduced is written out as the expression it holds (``x * 2.0 +
+        y`` for ``f1_2``), a version of a user's name as that name (``x`` for ``x_2``)."""
+        defined = {s.target: s.value for s in walk_steps(self.body)} if depth else {}
+
+        class Spell(ast.NodeTransformer):
+            def visit_Name(inner, name):
+                if name.id in self.temps and name.id in defined:
+                    return ast.parse(self.spelled(defined[name.id], depth - 1),
+                                     mode="eval").body
+                return ast.Name(self.user_names.get(name.id, name.id), ast.Load())
+        return ast.unparse(Spell().visit(copy.deepcopy(node)))
 
     def require_scalar(self, transform):
         """Raise ``NotScalarError`` unless the function returns one value."""

@@ -267,7 +267,7 @@ def test_missing_jvp_rule_shows_both_forms():
 
 def test_a_missing_rule_is_fine_on_values_that_are_not_differentiated():
     assert grad(c.uses_no_vjp_rule_inactively, wrt="x")(1.0, 2.0) == 4.0
-    with pytest.raises(UnsupportedError, match="applies to c"):
+    with pytest.raises(UnsupportedError, match="applies to `c`"):
         grad(c.uses_no_vjp_rule_inactively)
 
 

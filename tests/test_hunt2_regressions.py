@@ -65,3 +65,22 @@ def test_generating_code_leaves_the_random_generators_where_they_were():
     expected = np.random.normal(size=3)
     np.random.seed(3)
     assert np.array_equal(grad(noisy_global)(x), expected)
+
+
+def fmod_of_an_expression(x, y):
+    return np.sum(np.fmod(x * 2.0 + y, 1.5))
+
+
+def repeated_list(xs):
+    ys = [0.0] * len(xs)
+    ys[0] = xs[0] * 2.0
+    return ys[0]
+
+
+def test_messages_spell_the_user_s_expression_not_internal_names():
+    """They said "applies to f1_2" and "`ys1 * lenxs` joins or repeats" (bug_04)."""
+    from s2sdiff import UnsupportedError
+    with pytest.raises(UnsupportedError, match=r"applies to `x \* 2\.0 \+ y`"):
+        grad(fmod_of_an_expression)(np.ones(2), np.ones(2))
+    with pytest.raises(UnsupportedError, match=r"`\[0\.0\] \* len\(xs\)` joins or repeats"):
+        grad(repeated_list)([1.0, 2.0])

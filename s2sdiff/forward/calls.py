@@ -136,7 +136,7 @@ def custom_tangents(program, step, active, tangent, out):
     """
     if custom.is_vjp(step):
         name = custom.spelled(step)
-        args = ", ".join(a.id for a in step.args if isinstance(a, ast.Name)
+        args = ", ".join(f"`{program.spelled(a)}`" for a in step.args if isinstance(a, ast.Name)
                          and any(facts.is_active(a) for _, facts in active))
         raise program.parsed.error(
             ast.Expr(step.value, lineno=step.lineno),

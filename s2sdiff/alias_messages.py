@@ -22,7 +22,7 @@ class Messages:
             return base
         for step in walk_steps(self.program.body):   # a temporary: what it holds (`B[1]`)
             if step.target == name and step.store is None:
-                return ast.unparse(step.value)
+                return self.program.spelled(step.value)
         return name
 
     def _describe_write(self, step):
@@ -57,8 +57,12 @@ class Messages:
                 f"write, views{where}; the reverse sweep restores the written entries in "
                 f"place, where values read from `{shown}` would change", (
                     f"Build `{self.user(name)}` without writing into it: "
-                    f"`np.concatenate(([0.0], u0[1:]))` for a boundary value, "
-                    f"`np.where(mask, value, {self.user(name)})` for a masked one."),
+                    f"`np.concatenate(([0.0], {self.user(name)}[1:]))` for a boundary value, "
+                    f"`np.where(mask, value, {self.user(name)})` for a masked one; or carry "
+                    f"the state in a variable of its own and accumulate what the output "
+                    f"needs from it (`s = s + 0.1 * np.sin(s)`, `total = total + "
+                    f"np.sum(s ** 2)`), not reading rows back from `{self.user(name)}` "
+                    f"(`.copy()` of a row still reads it)."),
                 construct="write under a later view")
         hint = (f"Give `{self.user(name)}` storage of its own before writing into it: copy "
                 f"it first (`v = y[0:2].copy()`, `z = y.copy()`, `np.array(y)`); a list: "

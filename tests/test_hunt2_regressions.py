@@ -84,3 +84,31 @@ def test_messages_spell_the_user_s_expression_not_internal_names():
         grad(fmod_of_an_expression)(np.ones(2), np.ones(2))
     with pytest.raises(UnsupportedError, match=r"`\[0\.0\] \* len\(xs\)` joins or repeats"):
         grad(repeated_list)([1.0, 2.0])
+
+
+def trajectory(x, n):
+    traj = np.zeros((n, 3))
+    traj[0] = x
+    for t in range(1, n):
+        traj[t] = traj[t - 1] + 0.1 * np.sin(traj[t - 1])
+    return np.sum(traj[-1] ** 2)
+
+
+def carried_state(x, n):
+    s = x
+    for _ in range(1, n):
+        s = s + 0.1 * np.sin(s)
+    return np.sum(s ** 2)
+
+
+def test_a_trajectory_buffer_read_back_is_refused_with_a_rewrite_that_works():
+    """The message named `traj[traj3]` and hinted at a `u0` the code does not have
+    (bug_15)."""
+    from s2sdiff import UnsupportedError
+    x = np.array([0.5, -1.0, 2.0])
+    with pytest.raises(UnsupportedError) as caught:
+        grad(trajectory, wrt=0)(x, 5)
+    assert "`traj[t - 1]`" in str(caught.value) and "u0" not in caught.value.hint
+    assert "s = s + 0.1 * np.sin(s)" in caught.value.hint
+    assert np.allclose(grad(carried_state, wrt=0)(x, 5),
+                       central(lambda v: trajectory(v, 5), [x], 0), rtol=1e-6)

@@ -272,8 +272,10 @@ def specialiser(parsed_program, kind, wrt_names, generate):
     def specialise(args, ieee=False):
         program = parsed_program()
         for param, value in zip(program.params, args):
-            if param not in wrt_names and _numbers_only(value):
-                continue                        # data: edges = [(0, 1), (1, 2)]
+            if param not in wrt_names and (_numbers_only(value) or (
+                    isinstance(value, np.ndarray) and value.size == 0
+                    and value.dtype.kind in "biuf")):
+                continue                        # data: edges = [(0, 1), (1, 2)], np.zeros((0, 3))
             if param not in program.opaque_params or (value is None and param in wrt_names):
                 check_argument(program.name, param, value)   # not objects nor functions
         scalar = kind if kind in ("grad", "value_and_grad") else None

@@ -112,3 +112,21 @@ def test_a_trajectory_buffer_read_back_is_refused_with_a_rewrite_that_works():
     assert "s = s + 0.1 * np.sin(s)" in caught.value.hint
     assert np.allclose(grad(carried_state, wrt=0)(x, 5),
                        central(lambda v: trajectory(v, 5), [x], 0), rtol=1e-6)
+
+
+def least_squares(w, X, y):
+    return np.sum((X @ w - y) ** 2)
+
+
+def test_an_empty_data_array_is_data():
+    """An empty minibatch given for a parameter left out of wrt= was refused (bug_14);
+    a differentiated empty array still is."""
+    from s2sdiff import ArgumentError, value_and_grad
+    w = np.array([0.5, -0.2, 1.0])
+    value, gradient = value_and_grad(least_squares, wrt=0)(w, np.zeros((0, 3)), np.zeros(0))
+    assert value == 0.0 and np.array_equal(gradient, np.zeros(3))
+    X = np.arange(6.0).reshape(2, 3)
+    assert np.allclose(grad(least_squares, wrt=0)(w, X, np.ones(2)),
+                       2 * X.T @ (X @ w - np.ones(2)))
+    with pytest.raises(ArgumentError, match="empty array"):
+        grad(least_squares, wrt=1)(w, np.zeros((0, 3)), np.zeros(0))

@@ -19,6 +19,7 @@ from . import rules, syntax
 from .build import unparse
 from .errors import UnsupportedError, user_code
 from .libraries import is_array_like
+from .purity import draws_undone
 from .ir import (If, Jump, Loop, Passive, Step, atom_key, has_control_flow, is_display,
                  store_names, walk_items, walk_steps)
 
@@ -170,7 +171,6 @@ def infer(program, args, scalar=None):
     ``scalar``: the transform (``"grad"``) for which an output that is an array on a path
     the run did not take is a ``NotScalarError``.  The random generators the steps draw
     from are put back as they were (``purity.draws_undone``)."""
-    from .purity import draws_undone        # purity reads the user's helpers (parse)
     with draws_undone(program):
         return _infer(program, args, scalar)
 

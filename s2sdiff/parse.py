@@ -28,6 +28,7 @@ import functools
 import inspect
 import linecache
 import os
+import re
 import sys
 import textwrap
 import types
@@ -35,7 +36,8 @@ import weakref
 from dataclasses import dataclass, field
 
 from .custom import rule_of
-from .errors import SourceError, UnsupportedError
+from .errors import S2SDiffError, SourceError, UnsupportedError
+from .listing import program_of
 from .user_functions import is_helper
 from . import methods
 from . import syntax
@@ -112,6 +114,19 @@ class Parsed:
     def source_line(self, lineno):
         return linecache.getline(self.filename, lineno).rstrip("\n")
 
+    def _user_line(self, lineno):
+        """For generated code differentiated again (a Hessian), ``(filename, name, line)``
+        of the user's line that ``lineno`` comes from (its tag ``# (k)``), else None."""
+        if getattr(self.func, "__s2sdiff_origin__", None) is None:
+            return None
+        tag = re.search(r"# \((\d+)\)", self.source_line(lineno))
+        try:
+            program = program_of(self.func) if tag else None
+        except (KeyError, TypeError, S2SDiffError):
+            return None
+        step = next((s for s in getattr(program, "steps", ()) if s.number == int(tag[1])), None)
+        return None if step is None else (program.parsed.filename, program.name, step.lineno)
+
     def error(self, node, message, construct, hint=None, cls=UnsupportedError):
         """An error pointing at ``node`` in the user's file, naming the user's function
         (not ``loss_leaves``, its tree parameters' leaves: ``tree_flatten``)."""
@@ -120,6 +135,13 @@ class Parsed:
         if name and self.node.name == f"{name}_leaves":
             message = message.replace(f"differentiate {self.node.name}:",
                                       f"differentiate {name}:")
+        generated = None if hasattr(node, "s2sdiff_at") else self._user_line(lineno)
+        if generated is not None:                       # a derivative differentiated again
+            filename, name, line = generated
+            message = message.replace(f"differentiate {self.node.name}",
+                                      f"differentiate the derivative of {name}", 1)
+            return cls(message, filename=filename, lineno=line, construct=construct, hint=hint,
+                       source_line=linecache.getline(filename, line).rstrip("\n"))
         inlined = getattr(node, "s2sdiff_at", None)      # a helper's line, inlined here
         if inlined is not None and inlined[2] is not None \
                 and not inlined[0].startswith(_OWN_FILES):   # not numpy_definitions' lines

@@ -130,3 +130,18 @@ def test_an_empty_data_array_is_data():
                        2 * X.T @ (X @ w - np.ones(2)))
     with pytest.raises(ArgumentError, match="empty array"):
         grad(least_squares, wrt=1)(w, np.zeros((0, 3)), np.zeros(0))
+
+
+def product_of_three(x):
+    return np.prod(x[:3]) + np.sum(x ** 2)
+
+
+def test_an_error_differentiating_a_derivative_points_at_the_user_s_line():
+    """It pointed into the generated jvp_p4-....py and named `jvp_p4` (bug_07)."""
+    from s2sdiff import UnsupportedError, hessian
+    with pytest.raises(UnsupportedError) as caught:
+        hessian(product_of_three)(np.array([0.5, -1.2, 2.0, 0.3]))
+    error = caught.value
+    assert error.filename == __file__
+    assert error.source_line.strip() == "return np.prod(x[:3]) + np.sum(x ** 2)"
+    assert "the derivative of product_of_three" in str(error)

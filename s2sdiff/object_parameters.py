@@ -22,7 +22,7 @@ import threading
 import types
 import weakref
 
-from . import sources
+from . import defaults, sources
 from .attribute_methods import key_for, plain_getattribute
 from .rules import Method, lookup
 from .user_functions import is_helper
@@ -94,7 +94,7 @@ def variant(func, entries):
     (``__s2sdiff_objects__``), made once per key."""
     per_key = _variants.setdefault(func, {})
     copy = per_key.get(entries)
-    if copy is None:
+    if not defaults.current(copy, func):          # new, or the function's defaults replaced
         copy = types.FunctionType(func.__code__, func.__globals__, func.__name__,
                                   func.__defaults__, func.__closure__)
         copy.__kwdefaults__ = func.__kwdefaults__

@@ -188,6 +188,32 @@ def _line(code):
     return linecache.getline(code.co_filename, code.co_firstlineno).rstrip("\n") or None
 
 
+def without_tests(stmt):
+    """``stmt``, or for the entry test of generated code (``if ...: return
+    generate_again(...)``) the same without the tests of defaults (None if nothing is
+    left): a backend's compiled code is entered through a function that binds them."""
+    if not (isinstance(stmt, ast.If) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], ast.Return)):
+        return stmt
+    test = stmt.test
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) \
+        else [test]
+    kept = [t for t in tests if not _of_defaults(t)]
+    if len(kept) == len(tests):
+        return stmt
+    if not kept:
+        return None
+    return ast.If(kept[0] if len(kept) == 1 else ast.BoolOp(ast.Or(), kept), stmt.body, [])
+
+
+def _of_defaults(test):
+    """Whether ``test`` is one ``entry_tests`` writes."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        test = test.values[-1]
+    return isinstance(test, ast.Compare) and isinstance(test.left, ast.Attribute) \
+        and test.left.attr in ("__defaults__", "__kwdefaults__")
+
+
 def comment(guards):
     """The comment above the entry tests ``guards``."""
     if any("__defaults__" in ast.unparse(s) or "__kwdefaults__" in ast.unparse(s)

@@ -184,3 +184,11 @@ def test_code_without_defaults_has_no_entry_test():
     def f(x, y):
         return math.sin(x) * y
     assert "generate_again" not in grad(f).source
+
+
+def test_backend_code_is_generated_again_for_new_defaults():
+    pytest.importorskip("numba")
+    cubic = make_cubic()
+    assert grad(cubic, wrt="x", backend="numba")(1.0) == pytest.approx(3.0)
+    cubic.__defaults__ = (5.0,)
+    assert grad(cubic, wrt="x", backend="numba")(1.0) == pytest.approx(15.0)

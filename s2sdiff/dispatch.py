@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import activity, aliases, sources, syntax
+from . import activity, aliases, defaults, sources, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError, UnsupportedError
 from .kinds import NOT_SCALAR_HINT, infer
 from .libraries import is_array_like, only_array_api
@@ -49,6 +49,7 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
     n = len(params)
     signature = inspect.signature(func) if not flat else inspect.Signature(
         [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params])
+    live = [None, None]            # the signature with the defaults the function has now
 
     def make(args):
         with lock:
@@ -76,7 +77,8 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
         if not kwargs and len(args) >= n:
             return args
         try:
-            bound = signature.bind(*args[:n], **kwargs)
+            bound = (signature if flat else defaults.signature(func, live)).bind(
+                *args[:n], **kwargs)
         except TypeError as error:
             raise TypeError(f"{name}(): {error}") from None
         bound.apply_defaults()

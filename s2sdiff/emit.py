@@ -49,7 +49,7 @@ from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
 from .scalar_inputs import NUMBERS_ONLY, array_argument, indexed_parameters, truth_tested
 from . import syntax
-from . import methods, objects
+from . import defaults, methods, objects
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -77,8 +77,7 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
                            f"{unparse(spelling)} is not {name}" for spelling, name in guards)
         names = [a.arg for a in signature.posonlyargs + signature.args]
         names += [f"{a.arg}={a.arg}" for a in signature.kwonlyargs]
-        lines.append(f"{INDENT}# if a function called below was rebound since this code was "
-                     f"generated, generate it again")
+        lines.append(f"{INDENT}# {defaults.comment(guards)}")
         lines.append(f"{INDENT}if {test}:")
         lines.append(f"{INDENT * 2}return {renew}({', '.join(names)})")
     body = [*listing.body, Line(ast.Return(listing.returns))]
@@ -255,29 +254,6 @@ def _statement_text(stmt, text=unparse):
     return text(stmt)
 
 
-def signature_of(node):
-    """The user's parameters without annotations; defaults kept if all are literals."""
-    args = ast.arguments(posonlyargs=[ast.arg(a.arg) for a in node.args.posonlyargs],
-                         args=[ast.arg(a.arg) for a in node.args.args],
-                         vararg=None, kwonlyargs=[ast.arg(a.arg) for a in node.args.kwonlyargs],
-                         kw_defaults=[], kwarg=None, defaults=[])
-    defaults = node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
-    if all(_is_literal(d) for d in defaults):
-        args.defaults = list(node.args.defaults)
-        args.kw_defaults = list(node.args.kw_defaults)
-    else:
-        args.kw_defaults = [None] * len(args.kwonlyargs)
-    return args
-
-
-def _is_literal(node):
-    try:
-        ast.literal_eval(node)
-        return True
-    except ValueError:
-        return False
-
-
 def guarded_calls(program):
     """``(spelling, callee)`` of each call whose derivative depends on what its name held
     when the code was generated, in order of first call: a call of the user's function
@@ -333,6 +309,9 @@ def compile_listing(listing):
         real = program.namer.fresh("float")
         injected[real] = float
     guards, renewer, renew = [], RENEW, listing.renew
+    own = listing.signature is None        # the user's parameters, and their defaults
+    signature = defaults.signature_of(parsed.node, func) if own else listing.signature
+    values = defaults.private(func.__defaults__) if own else None    # bound by the code
     if renew is not None:
         for spelling, callee in guarded_calls(program):
             base = spelling.attr if isinstance(spelling, ast.Attribute) else spelling.id
@@ -342,11 +321,11 @@ def compile_listing(listing):
             guards.append((spelling, name))
         guards = objects.entry_tests(parsed, guards) + guards   # type(AFFINE) is not Affine
         guards += methods.shadow_tests(program, guards)     # 'm' in self.__dict__
+        guards += defaults.entry_tests(program, guards, injected, own and func, signature,
+                                        renew, values)
         if guards:
             renewer = program.namer.fresh(RENEW)
             injected[renewer] = renew
-    own = listing.signature is None        # the user's parameters, and their defaults
-    signature = signature_of(parsed.node) if own else listing.signature
     sequences = sequence_parameters(program)         # for the checks, the checker, the retry
     unchecked = unchecked_parameters(program, sequences)    # for the type test and the checker
     source = render(listing, signature, checker, real=real, guards=guards, renew=renewer,
@@ -367,7 +346,7 @@ def compile_listing(listing):
     cells.update({n: c for n, c in parsed.closure.items() if n not in injected})
     closure = tuple(cells[n] for n in inner.__code__.co_freevars) or None
     result = types.FunctionType(inner.__code__, func.__globals__, listing.name,
-                                func.__defaults__ if own else None, closure)
+                                values, closure)
     result.__kwdefaults__ = func.__kwdefaults__ if own else None
     result.__module__ = func.__module__
     result.__qualname__ = listing.name

@@ -40,7 +40,7 @@ import linecache
 import types
 import weakref
 
-from . import objects, rules
+from . import defaults, objects, rules
 from .attribute_methods import attributes_of, chain_of, check_shadowing, class_tests, \
     classes, key_for, label, matches, plain_getattribute, refusal, source_function, taken_from, \
     sub_key, unrolled, writes as _writes
@@ -57,7 +57,7 @@ def specialised(func, cls, attributes=()):
     per_class = _variants.setdefault(func, weakref.WeakKeyDictionary())
     per_key = per_class.setdefault(cls, {})
     variant = per_key.get(attributes)
-    if variant is None:
+    if not defaults.current(variant, func):       # new, or the method's defaults replaced
         variant = types.FunctionType(func.__code__, func.__globals__, func.__name__,
                                      func.__defaults__, func.__closure__)
         variant.__kwdefaults__ = func.__kwdefaults__

@@ -22,9 +22,11 @@ import threading
 import types
 import weakref
 
-from . import sources
+import numpy as np
+
+from . import defaults, sources
 from .attribute_methods import key_for, plain_getattribute
-from .rules import Method, lookup
+from .rules import RULES, Method, lookup
 from .user_functions import is_helper
 
 _variants = weakref.WeakKeyDictionary()     # function -> {key: variant}
@@ -94,7 +96,7 @@ def variant(func, entries):
     (``__s2sdiff_objects__``), made once per key."""
     per_key = _variants.setdefault(func, {})
     copy = per_key.get(entries)
-    if copy is None:
+    if not defaults.current(copy, func):          # new, or the function's defaults replaced
         copy = types.FunctionType(func.__code__, func.__globals__, func.__name__,
                                   func.__defaults__, func.__closure__)
         copy.__kwdefaults__ = func.__kwdefaults__
@@ -184,6 +186,19 @@ def dispatcher(cache, func, kind, methods, options, generate):
         return found
 
 
+def _array_method_hint(param, method):
+    """What to write instead of ``param.method()`` on an array, a method without a row."""
+    known = ", ".join(sorted(k.method for k in RULES if isinstance(k, Method)))
+    if method in ("tolist", "tobytes"):
+        instead = (f"index the array itself instead of converting it: `{param}[i]`, "
+                   f"`for v in {param}`, or NumPy functions of the whole array "
+                   f"(np.sum({param} ** 2))")
+    else:
+        instead = f"call the NumPy function instead (np.{method}({param}, ...) where NumPy has one)"
+    return (f"If `{param}` is a NumPy array: s2sdiff has no rule for the array method "
+            f"`.{method}()`; {instead}.  The array methods s2sdiff knows are {known}.")
+
+
 def refusal(parsed, func):
     """``(construct, hint)`` for ``model.loss(...)`` or ``model(...)`` (``func``), ``model``
     a parameter of ``parsed``'s function, that nothing resolved; else None."""
@@ -200,6 +215,8 @@ def refusal(parsed, func):
             f"whose `__call__` s2sdiff follows when `{param}` is not differentiated (left "
             f"out of wrt=), with grad, value_and_grad, derivative, the Jacobians and hessian.")
     construct = f"method call `{what}(...)` of the parameter `{param}`"
+    if hasattr(np.ndarray, func.attr) and lookup(Method(func.attr)) is None:   # x.tolist()
+        return construct, _array_method_hint(param, func.attr)
     return construct, (
         f"s2sdiff follows `{what}(...)` when `{param}` is not differentiated (left out of "
         f"wrt=, its attributes are then data) and holds an object of a class defined in "

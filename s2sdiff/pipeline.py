@@ -47,12 +47,11 @@ import ast
 import collections
 import contextlib
 import gc
-import inspect
 import threading
 import types
 import weakref
 
-from . import activity, aliases, aux, backends, custom, data_shapes, dispatch, ir, \
+from . import activity, aliases, aux, backends, custom, data_shapes, defaults, dispatch, ir, \
     object_parameters, objects, tree_flatten, tree_helpers, trees
 from .emit import Later, compile_listing, guarded_calls
 from .listing import release, retry_of
@@ -130,7 +129,8 @@ def generate(func, kind, wrt_names, single, optimize=True, explain=False, stale=
         except TypeError:
             per_function = {}      # not weak-referenceable: parse() will reject it
         generated = per_function.get(options)
-        if generated is not None and generated is stale:
+        if generated is not None and (generated is stale or defaults.changed(
+                getattr(generated, "__s2sdiff_defaults__", None))):
             del per_function[options]
         elif generated is not None:
             return _remember(generated)
@@ -307,6 +307,7 @@ def _differentiate(program, facts, kind, single):
 def _describe(generated, func, program):
     """What the public wrappers read of a generated function (or dispatcher)."""
     generated.__s2sdiff_origin__ = func
+    generated.__s2sdiff_defaults__ = defaults.seen(func)    # the cache's, a derivative's
     generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
     generated.__s2sdiff_custom__ = custom_rules(program)
     generated.__s2sdiff_fails__ = {s.target: s.rule for s in program.steps if s.store is None
@@ -453,6 +454,7 @@ class Renewal:
         self.layout, self.checkpoint, self.has_aux = layout, checkpoint, has_aux
         self.stale = lambda: None          # the function this renews, weakly: set once built
         self.fresh = None
+        self.own = None                    # its defaults, for defaults.refuse_stale
 
     def current(self):
         """The code generated again for the function as it is now (made once)."""
@@ -465,13 +467,15 @@ class Renewal:
         return self.fresh
 
     def __call__(self, *args, **kwargs):
+        if self.own is not None:          # a default left out that was replaced: refused
+            defaults.refuse_stale(self.own, self.options[1], args, kwargs)
         check_instance(self.options[0], args)     # a method's instance (methods.py)
         other = instance_variant(self.options[0], args) or object_parameters.other_variant(
             self.options[0], args, kwargs)    # its attributes' classes, objects passed changed
         if other is not None:
             return generate(other, *self.options[1:], layout=self.layout,
                             checkpoint=self.checkpoint, has_aux=self.has_aux)(*args, **kwargs)
-        variant = _with_passed_functions(self.options[0], args, kwargs)
+        variant = defaults.with_passed_functions(self.options[0], args, kwargs)
         if variant is not None:
             return self._variant(variant)(*args, **kwargs)
         fresh = self.current()
@@ -506,35 +510,6 @@ class Renewal:
                 while len(self.variants) > RECENT:
                     self.variants.pop(next(iter(self.variants)))
             return known[1]
-
-
-def _with_passed_functions(func, args, kwargs):
-    """``(copy of func, key)``: ``func`` with the functions passed for its function-valued
-    parameters as their defaults, when one differs from its default; else None."""
-    try:
-        signature = inspect.signature(func)
-        bound = signature.bind(*args, **kwargs)
-    except (TypeError, ValueError):
-        return None
-    passed = {name: value for name, value in bound.arguments.items()
-              if _is_function(signature.parameters[name].default)
-              and value is not signature.parameters[name].default}
-    if not passed:
-        return None
-    defaults = [passed.get(p.name, p.default) for p in signature.parameters.values()
-                if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY]
-    keywords = {p.name: passed.get(p.name, p.default) for p in signature.parameters.values()
-                if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
-    variant = types.FunctionType(func.__code__, func.__globals__, func.__name__,
-                                 tuple(defaults) or None, func.__closure__)
-    variant.__kwdefaults__ = keywords or None
-    variant.__qualname__, variant.__module__ = func.__qualname__, func.__module__
-    return variant, tuple((name, id(value)) for name, value in passed.items())
-
-
-def _is_function(default):
-    """Whether a parameter's default is a function the code may call (not a class)."""
-    return callable(default) and not isinstance(default, type)
 
 
 def _with_retry(listing, program, build_ieee):

@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import sources
+from . import defaults, sources
 from .errors import ArgumentError
 from . import syntax
 from .libraries import is_array_like
@@ -475,6 +475,7 @@ class TreeDispatcher:
         self.__wrapped__ = func                # inspect.signature: the user's parameters
         self.parsed, self.kind, self.wrt_names, self.single = parsed, kind, wrt_names, single
         self.signature = inspect.signature(func)
+        self.live = [None, None]       # the signature with the function's defaults now
         self.params = list(self.signature.parameters)
         self.tree_indices = [self.params.index(p) for p in tree_params]
         self.plain, self.generate_leaves = plain, generate_leaves
@@ -509,7 +510,7 @@ class TreeDispatcher:
 
     def _bound(self, args, kwargs):
         try:
-            bound = self.signature.bind(*args, **kwargs)
+            bound = defaults.signature(self.__wrapped__, self.live).bind(*args, **kwargs)
         except TypeError as error:
             raise TypeError(f"{self.__name__}(): {error}") from None
         bound.apply_defaults()

@@ -6,7 +6,7 @@ import inspect
 import linecache
 import re
 
-from .. import syntax
+from .. import defaults, syntax
 from ..build import unparse
 from ..errors import UnsupportedError
 
@@ -46,7 +46,7 @@ def _unwrap_checks(func, backend, origin, original):
     code computes in IEEE arithmetic, so the partials that would raise in Python give inf
     or NaN.  Code that calls other user functions (its entry checks they were not
     rebound) is refused: their generated code is Python."""
-    body = func.body
+    body = func.body = [s for s in map(defaults.without_tests, func.body) if s is not None]
     name = getattr(origin, "__name__", "the function")
     for stmt in body:
         if isinstance(stmt, ast.If) and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Return) \

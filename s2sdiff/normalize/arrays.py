@@ -100,6 +100,8 @@ class ArraySyntax:
         base = self.atom(node.func.value, into.hint, into.lineno)
         value = self._call_value(node, ast.Attribute(base, name, ast.Load()), into)
         value.keywords = [k for k in value.keywords if not _is_none_out(k)]
+        if isinstance(rule, rules.Nondifferentiable):      # x.all(): a constant
+            return into.emit(value, self.array_args(value), None, differentiable=False)
         self._bind_or_fail(node, rule, [base, *value.args], value.keywords)
         return into.emit(value, self.array_args(value), rule)
 

@@ -160,7 +160,7 @@ def _no_rule(program, step, varied):
     if linalg_rules.hint_for(callee) is not None:
         hint = linalg_rules.hint_for(callee)
     elif callee in (list, tuple):
-        sequence = args or "a"
+        sequence = args.replace("`", "") if args and "," not in args else "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")
     elif getattr(callee, "__name__", None) == "trigamma" and callee.__module__.startswith(

@@ -419,14 +419,10 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             node = node.value
         key = (node.id, *reversed(parts))
         if key not in known:
-            value = self.resolve(ast.Name(node.id, ast.Load())) if not parts else None
-            if parts:
-                value = self.parsed.lookup(node.id, None)
-                for attr in key[1:]:
-                    value = inspect.getattr_static(value, attr, None) if not isinstance(
-                        value, types.ModuleType) else getattr(value, attr, None)
-                    if value is None:
-                        break
+            value = self.parsed.lookup(node.id, None)
+            for attr in key[1:]:             # no property runs: an instance's own attributes
+                value = getattr(value, attr, None) if isinstance(value, types.ModuleType) \
+                    else inspect.getattr_static(value, attr, None)
             known[key] = getattr(value, "ndim", 0) != 0 and hasattr(value, "__array_ufunc__")
         return known[key]
 

@@ -145,3 +145,17 @@ def test_an_error_differentiating_a_derivative_points_at_the_user_s_line():
     assert error.filename == __file__
     assert error.source_line.strip() == "return np.prod(x[:3]) + np.sum(x ** 2)"
     assert "the derivative of product_of_three" in str(error)
+
+
+def generator_made_inside(x):
+    r = np.random.default_rng(0)
+    noise = r.normal(size=x.shape)
+    return np.sum((x + noise) ** 2)
+
+
+def test_a_generator_made_inside_the_function_says_where_to_make_it():
+    """The hint listed NumPy's array methods (bug_05)."""
+    from s2sdiff import UnsupportedError
+    with pytest.raises(UnsupportedError, match="of a random generator made in") as caught:
+        grad(generator_made_inside)(np.ones(3))
+    assert "RNG = np.random.default_rng(0)" in caught.value.hint

@@ -84,6 +84,15 @@ class ArraySyntax:
                          "Pass the value in as an argument, or compute it with a function "
                          "(arrays: .T, .shape, .ndim, .size and .dtype are supported).")
 
+    def _made_generator(self, node):
+        """Whether ``node`` is a local name assigned a new random generator
+        (``np.random.default_rng(0)``, ``random.Random(1)``)."""
+        return isinstance(node, ast.Name) and any(
+            isinstance(a.value, ast.Call) and getattr(self.resolve(a.value.func), "__name__", "")
+            in ("default_rng", "RandomState", "Generator", "Random")
+            and any(isinstance(t, ast.Name) and t.id == node.id for t in a.targets)
+            for a in self.parsed.of(ast.Assign))
+
     def array_method_call(self, node, into):
         """``x.sum(axis=0)``, ``W.dot(X)``, ``x.reshape(3, 4)``...: the row ``Method(name)``."""
         name = node.func.attr
@@ -93,6 +102,13 @@ class ArraySyntax:
             passed = object_parameters.refusal(self.parsed, node.func)     # model.loss(x)
             if passed is not None:
                 raise self.error(node.func, *passed)
+            if self._made_generator(node.func.value):            # r = default_rng(0)
+                raise self.error(
+                    node.func, f"method call `{what}(...)` of a random generator made in "
+                    f"{self.node.name}", "Make the generator once, outside the function "
+                    "(`RNG = np.random.default_rng(0)` at module level), and draw from it "
+                    "(`RNG.normal(size=3)`: outside loops, evaluated once), or pass the "
+                    "noise in as an argument.")
             raise self.error(
                 node.func, f"method call `{what}(...)`",
                 f"Call functions of modules (math.sin(x), np.sum(x)) rather than methods of values; "

@@ -159,3 +159,30 @@ def test_a_generator_made_inside_the_function_says_where_to_make_it():
     with pytest.raises(UnsupportedError, match="of a random generator made in") as caught:
         grad(generator_made_inside)(np.ones(3))
     assert "RNG = np.random.default_rng(0)" in caught.value.hint
+
+
+class Fit:
+    def __init__(self):
+        self.X = np.array([1.0, 2.0, 4.0])
+        self.k = 0.5
+
+    def loss(self, w):
+        pred = self.X * w
+        return (pred[0] - 1.0) ** 2 + (pred[1] - 2.0) ** 2 + self.k * pred[2]
+
+    def loss_numpy(self, w):
+        pred = np.multiply(self.X, w)
+        return (pred[0] - 1.0) ** 2 + (pred[1] - 2.0) ** 2 + self.k * pred[2]
+
+
+def test_an_array_attribute_in_code_on_numbers_is_refused_not_misread():
+    """`self.X * w` in code calling no NumPy function returned per-entry partials
+    silently; the code now checks what it reads (a float costs one type test), and the
+    NumPy spelling its message gives is right."""
+    from s2sdiff import ArgumentError
+    model = Fit()
+    expected = 2 * (1.0 * 1.5 - 1.0) * 1.0 + 2 * (2.0 * 1.5 - 2.0) * 2.0 + 0.5 * 4.0
+    with pytest.raises(ArgumentError, match="`self.X` is an array of shape") as caught:
+        grad(model.loss)(1.5)
+    assert "np.multiply(self.X, w)" in caught.value.hint
+    assert float(grad(model.loss_numpy)(1.5)) == pytest.approx(expected, rel=1e-12)

@@ -38,10 +38,11 @@ import ast
 
 from .. import aux as has_aux
 from .. import runtime
+from ..errors import ArgumentError
 from ..build import Expr, unparse
 from ..emit import sequence_parameters
 from ..ir import Loop, has_control_flow, is_array_program, walk_items
-from ..listing import Comment, Line, Listing, assign, header
+from ..listing import Block, Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
 from ..primal import bound_checks, primal_lines, unbound_line
 from ..rules import Structural, Syntax
@@ -70,6 +71,7 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     listing.body[:0] = [unbound_line(name) for name in program.unbound]
     listing.body += bound_checks(program, sweep.modules)
     checked = {} if cotangents else _scalar_output_check(program, with_value, listing.body)
+    checked.update(_numbers_only_check(program, listing.body))
     if sweep.tape_used:
         listing.body.insert(0, Line(assign(sweep.tape, ast.List([], ast.Load()))))
     value = program.output
@@ -210,6 +212,48 @@ def _scalar_output_check(program, with_value, body):
     body.append(Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()),
                                        [ast.Name(output.id, ast.Load())], []))))
     return {name: scalar_output}
+
+
+def _numbers_only_check(program, body):
+    """``numbers_only('self.X', X, ...)`` after the forward sweep of code generated for
+    numbers (no NumPy call) that reads an attribute of a parameter (``self.X``) and
+    computes with it whole: an array there would be broadcast against the numbers the
+    sweep takes, giving per-entry partials, and what the attribute holds is only known
+    when the code runs.  Reads outside loops and branches only (always bound); appends
+    the check to ``body`` and returns what it needs bound."""
+    if program.kinds is not None or not program.parameter_reads \
+            or {"type", "float"} & (set(program.params) | program.parsed.stored()):
+        return {}
+    reads = {s.target: unparse(s.value) for s in program.body if getattr(s, "value", None)
+             is not None and isinstance(s.value, (ast.Attribute, ast.Subscript))
+             and s.rule is None and unparse(s.value) in program.parameter_reads}
+    whole = [t for t in reads if any(
+        isinstance(s.value, (ast.BinOp, ast.UnaryOp, ast.Call)) and not isinstance(
+            s.rule, Structural) and any(getattr(a, "id", None) == t for a in s.args)
+        for s in program.steps)]
+    if not whole:
+        return {}
+
+    def numbers_only(*pairs):
+        for spelled, value in zip(pairs[::2], pairs[1::2]):
+            if getattr(value, "ndim", 0) and hasattr(value, "__array_ufunc__"):
+                raise program.parsed.error(
+                    program.parsed.node, f"`{spelled}` is an array of shape {value.shape}, "
+                    f"which {program.name} computes with, and its code is generated for "
+                    f"numbers (it calls no NumPy function)", construct="array attribute",
+                    hint=f"Make {program.name} NumPy code: compute with NumPy functions "
+                         f"(`np.multiply({spelled}, w)`, `np.sum(...)`); or index "
+                         f"`{spelled}` entry by entry.", cls=ArgumentError)
+
+    name = program.namer.fresh("numbers_only")
+    arguments = [a for t in whole for a in (ast.Constant(reads[t]), ast.Name(t, ast.Load()))]
+    not_floats = [ast.Compare(ast.Call(ast.Name("type", ast.Load()), [ast.Name(t, ast.Load())],
+                                       []), [ast.IsNot()], [ast.Name("float", ast.Load())])
+                  for t in whole]                       # a float costs one type test
+    body.append(Block(ast.If(ast.BoolOp(ast.Or(), not_floats) if len(not_floats) > 1
+                             else not_floats[0], [], []),
+                      [Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()), arguments, [])))]))
+    return {name: numbers_only}
 
 
 def _listing(program, activity, name, with_value, cotangents):

@@ -407,10 +407,16 @@ def _shape_refusal(guard):
 
 
 def _is_output_check(stmt):
-    """``scalar_output(f)``, which emit writes where ``grad`` needs a number."""
+    """``scalar_output(f)``, which emit writes where ``grad`` needs a number, or ``if
+    type(X) is not float: numbers_only(...)`` (``reverse._numbers_only_check``)."""
+    if isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1:
+        stmt = stmt.body[0]
+        prefix = "numbers_only"
+    else:
+        prefix = "scalar_output"
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
             and isinstance(stmt.value.func, ast.Name)
-            and stmt.value.func.id.startswith("scalar_output"))
+            and stmt.value.func.id.startswith(prefix))
 
 
 def _is_rebinding_check(stmt):

@@ -227,7 +227,7 @@ def _numbers_only_check(program, body):
     reads = {s.target: unparse(s.value) for s in program.body if getattr(s, "value", None)
              is not None and isinstance(s.value, (ast.Attribute, ast.Subscript))
              and s.rule is None and unparse(s.value) in program.parameter_reads}
-    whole = [t for t in reads if any(
+    whole = [t for t in dict((spelled, t) for t, spelled in reads.items()).values() if any(
         isinstance(s.value, (ast.BinOp, ast.UnaryOp, ast.Call)) and not isinstance(
             s.rule, Structural) and any(getattr(a, "id", None) == t for a in s.args)
         for s in program.steps)]
@@ -250,9 +250,11 @@ def _numbers_only_check(program, body):
     not_floats = [ast.Compare(ast.Call(ast.Name("type", ast.Load()), [ast.Name(t, ast.Load())],
                                        []), [ast.IsNot()], [ast.Name("float", ast.Load())])
                   for t in whole]                       # a float costs one type test
-    body.append(Block(ast.If(ast.BoolOp(ast.Or(), not_floats) if len(not_floats) > 1
-                             else not_floats[0], [], []),
-                      [Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()), arguments, [])))]))
+    check = Block(ast.If(ast.BoolOp(ast.Or(), not_floats) if len(not_floats) > 1
+                         else not_floats[0], [], []),
+                  [Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()), arguments, [])))])
+    check.check = True              # left out of ejected modules (emit.render)
+    body.append(check)
     return {name: numbers_only}
 
 

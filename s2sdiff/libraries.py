@@ -23,6 +23,12 @@ def is_array_like(value):
         hasattr(kind, "shape") and isinstance(getattr(value, "dtype", None), np.dtype)
 
 
+def is_array_of_entries(value):
+    """Whether ``value`` is an array, NumPy's or ``is_array_like``, of one dimension or
+    more: what code generated for numbers must not take for a number."""
+    return (isinstance(value, np.ndarray) or is_array_like(value)) and len(value.shape) > 0
+
+
 def only_array_api(value):
     """Whether ``value`` is an Array API array (``__array_namespace__``) that does not
     implement NumPy's protocols: ``np.exp`` of it would not stay in its library."""

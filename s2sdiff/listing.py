@@ -11,6 +11,7 @@ objects it kept, and ``listing_of`` builds the listing again when asked (``eject
 
 import ast
 import os
+import re
 import weakref
 from dataclasses import dataclass, field
 
@@ -96,6 +97,7 @@ class Block:
     head: ast.stmt
     body: list
     orelse: list = field(default_factory=list)
+    check: bool = False      # a run-time check of the arguments, left out of ejected modules
 
 
 def walk_lines(items):
@@ -186,6 +188,22 @@ def listing_of(generated):
 def program_of(generated):
     """The ``Program`` the function ``generated`` was built from."""
     return listing_of(generated)[0].origin
+
+
+def tagged_line(generated, lines):
+    """``(filename, function name, line)`` of the user's statement that the last line of
+    ``lines`` (text of ``generated``'s code) comes from, by the closest tag ``# (k)`` at or
+    above it (an ``if c1:`` has none), or None."""
+    tag = next((m for m in map(_TAG.search, reversed(lines)) if m), None)
+    try:
+        program = program_of(generated) if tag else None
+    except (KeyError, TypeError, SourceError):
+        return None
+    step = next((s for s in getattr(program, "steps", ()) if s.number == int(tag[1])), None)
+    return None if step is None else (program.parsed.filename, program.name, step.lineno)
+
+
+_TAG = re.compile(r"# \((\d+)\)")
 
 
 def has_blocks_or_calls(generated):

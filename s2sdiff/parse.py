@@ -28,7 +28,6 @@ import functools
 import inspect
 import linecache
 import os
-import re
 import sys
 import textwrap
 import types
@@ -36,9 +35,9 @@ import weakref
 from dataclasses import dataclass, field
 
 from .custom import rule_of
-from .errors import S2SDiffError, SourceError, UnsupportedError
-from .listing import program_of
-from .user_functions import is_helper
+from .errors import SourceError, UnsupportedError
+from .listing import tagged_line
+from .user_functions import is_helper, is_own_file
 from . import methods
 from . import syntax
 
@@ -116,16 +115,10 @@ class Parsed:
 
     def _user_line(self, lineno):
         """For generated code differentiated again (a Hessian), ``(filename, name, line)``
-        of the user's line that ``lineno`` comes from (its tag ``# (k)``), else None."""
+        of the user's line that ``lineno`` comes from (``listing.tagged_line``), else None."""
         if getattr(self.func, "__s2sdiff_origin__", None) is None:
             return None
-        tag = re.search(r"# \((\d+)\)", self.source_line(lineno))
-        try:
-            program = program_of(self.func) if tag else None
-        except (KeyError, TypeError, S2SDiffError):
-            return None
-        step = next((s for s in getattr(program, "steps", ()) if s.number == int(tag[1])), None)
-        return None if step is None else (program.parsed.filename, program.name, step.lineno)
+        return tagged_line(self.func, [self.source_line(lineno)])
 
     def error(self, node, message, construct, hint=None, cls=UnsupportedError):
         """An error pointing at ``node`` in the user's file, naming the user's function
@@ -144,7 +137,7 @@ class Parsed:
                        source_line=linecache.getline(filename, line).rstrip("\n"))
         inlined = getattr(node, "s2sdiff_at", None)      # a helper's line, inlined here
         if inlined is not None and inlined[2] is not None \
-                and not inlined[0].startswith(_OWN_FILES):   # not numpy_definitions' lines
+                and not is_own_file(inlined[0]):           # not numpy_definitions' lines
             filename, helper, line = inlined
             return cls(f"{message} (in `{helper}`, called at line {lineno} of "
                        f"{os.path.basename(self.filename)})", filename=filename, lineno=line,
@@ -152,9 +145,6 @@ class Parsed:
                        construct=construct, hint=hint)
         return cls(message, filename=self.filename, lineno=lineno,
                    source_line=self.source_line(lineno), construct=construct, hint=hint)
-
-
-_OWN_FILES = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def parse(func):

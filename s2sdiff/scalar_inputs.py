@@ -20,7 +20,7 @@ import ast
 import numpy as np
 
 from .errors import ArgumentError
-from .libraries import is_array_like
+from .libraries import is_array_of_entries
 from .ir import If, Loop, walk_items, walk_steps
 from .listing import Block, Line, assign
 from .rules import Structural, Syntax
@@ -80,11 +80,9 @@ def array_argument(function_name, arguments, sequences=(), what=None):
     array of one or more dimensions, where the code of ``function_name`` takes a number
     (not one of ``sequences``), or None if there is none.  ``what``: the failure seen."""
     for name, value in arguments.items():
-        if name in sequences or not (isinstance(value, np.ndarray) or is_array_like(value)):
+        if name in sequences or not is_array_of_entries(value):
             continue
         shape = tuple(value.shape)
-        if len(shape) == 0:
-            continue
         error = ArgumentError(
             f"argument {name!r} of {function_name} is an array of shape {shape}, where "
             f"{function_name} works on one number: "

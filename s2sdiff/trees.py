@@ -169,17 +169,17 @@ def candidates(parsed, wrt_names, sequences=False):
     is a parameter outside ``wrt_names`` read only by attributes: that is data
     (``cfg.lr``, ``self.w``), read as constants.  A parameter in ``wrt_names`` that the
     function calls, ``net(X)`` (an Equinox-style model whose class defines ``__call__``),
-    is one unless its default is a function (``act=np.tanh``, followed as a function).  Only the kinds of node these reads
-    are made of are looked at (``Parsed.of``)."""
+    is one unless its default is a function (``act=np.tanh``, followed as a function).
+    Only the kinds of node these reads are made of are looked at (``Parsed.of``)."""
     node = parsed.node
     params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
     calls = parsed.of(ast.Call)
     called = {id(call.func) for call in calls if not (          # a method called is not a
         isinstance(call.func, ast.Subscript) and isinstance(call.func.slice, ast.Constant)
         and isinstance(call.func.slice.value, str))}             # read; p["layer"](x) is
-    defaults = _function_defaults(parsed.func)
+    functions = _function_defaults(parsed.func)
     found = {call.func.id for call in calls if isinstance(call.func, ast.Name)
-             and call.func.id in wrt_names and call.func.id not in defaults}   # net(X)
+             and call.func.id in wrt_names and call.func.id not in functions}   # net(X)
     for cls in (ast.Subscript, ast.Attribute):
         for sub in parsed.of(cls):
             if not isinstance(sub.ctx, ast.Load) or id(sub) in called:
@@ -256,12 +256,13 @@ def uses_numpy(parsed):
 
 
 def _function_defaults(func):
-    """The parameters of ``func`` whose default is callable."""
+    """The parameters of ``func`` whose default is a function (``defaults.is_function``)."""
     try:
         parameters = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):
         return set()
-    return {p.name for p in parameters if p.default is not p.empty and callable(p.default)}
+    return {p.name for p in parameters if p.default is not p.empty
+            and defaults.is_function(p.default)}
 
 
 _NOT_CONSTANT = object()

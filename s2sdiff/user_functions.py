@@ -24,7 +24,12 @@ def is_helper(value):
         return False
     if custom.rule_of(value) is not None or rules.lookup(Function(value)) is not None:
         return False
-    return not value.__code__.co_filename.startswith(_PACKAGE) and not is_library(value)
+    return not is_own_file(value.__code__.co_filename) and not is_library(value)
+
+
+def is_own_file(filename):
+    """Whether ``filename`` is one of s2sdiff's own modules."""
+    return filename.startswith(_PACKAGE)
 
 
 def is_library(value):

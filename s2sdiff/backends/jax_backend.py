@@ -4,14 +4,13 @@
 import ast
 import inspect
 import linecache
-import re
 import types
 
 import numpy as np
 
 from .. import runtime, syntax
-from ..listing import listing_of, program_of
-from ..errors import ArgumentError, S2SDiffError, UnsupportedError
+from ..listing import listing_of, tagged_line
+from ..errors import ArgumentError, UnsupportedError
 from .source import _describe, _exec, _header, _namespace, _render, _tagged, _unwrap_checks
 
 
@@ -178,27 +177,14 @@ class _JaxSpecialisation:
         text = self.source.splitlines()[lineno - 1] if lineno else None
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         filename = self.filename if lineno else None
-        user = self.user_line(lineno) if lineno else None
+        user = tagged_line(self.python, self.source.splitlines()[:lineno]) if lineno else None
         if user is not None:                 # the user's line the generated one comes from
-            filename, lineno = user
+            filename, _, lineno = user
             text = linecache.getline(filename, lineno).rstrip("\n")
         return UnsupportedError(
             f"backend='jax' cannot run {self.name} under jax.jit: {type(error).__name__}: "
             f"{first}", filename=filename, lineno=lineno,
             source_line=text, construct="code jax.jit cannot trace", hint=_JAX_HINT)
-
-    def user_line(self, lineno):
-        """``(filename, line)`` of the user's statement that the generated line ``lineno``
-        (or the closest tagged ``# (k)`` line above it, for an ``if c1:``) comes from."""
-        lines = self.source.splitlines()[:lineno]
-        tag = next((m for m in map(re.compile(r"# \((\d+)\)").search, reversed(lines)) if m),
-                   None)
-        try:
-            program = program_of(self.python) if tag else None
-        except (KeyError, TypeError, S2SDiffError):
-            return None
-        step = next((s for s in getattr(program, "steps", ()) if s.number == int(tag[1])), None)
-        return None if step is None else (program.parsed.filename, step.lineno)
 
 
 def _lists(python):

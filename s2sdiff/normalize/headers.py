@@ -166,9 +166,10 @@ def strict_zip(desugarer, loop):
             and isinstance(iterable.keywords[0].value, ast.Constant)
             and all(isinstance(a, ast.Name) or _sliced(a) for a in iterable.args)):
         return None
-    plain = ast.Call(iterable.func, iterable.args, [])
+    plain = ast.copy_location(ast.For(loop.target, ast.Call(iterable.func, iterable.args, []),
+                                      loop.body, loop.orelse), loop)
     if iterable.keywords[0].value.value is not True:
-        return [ast.For(loop.target, plain, loop.body, loop.orelse, **_located(loop))]
+        return [plain]
     first = _length(iterable.args[0])
     checks = []
     for k, arg in enumerate(iterable.args[1:], start=2):
@@ -178,13 +179,7 @@ def strict_zip(desugarer, loop):
                             for op, word in (("<", "shorter"), (">", "longer")))
         checks += [ast.copy_location(s, loop) for s in syntax.parse(source).body]
     ast.fix_missing_locations(ast.Module(checks, []))
-    return checks + [ast.For(loop.target, plain, loop.body, loop.orelse, **_located(loop))]
-
-
-def _located(node):
-    return dict(lineno=node.lineno, col_offset=node.col_offset,
-                end_lineno=getattr(node, "end_lineno", None),
-                end_col_offset=getattr(node, "end_col_offset", None))
+    return checks + [plain]
 
 
 def _enumerated(desugarer, iterable, target):

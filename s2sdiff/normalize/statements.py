@@ -18,6 +18,7 @@ from . import entries
 from ..errors import NotScalarError
 from ..numpy_definitions import refusal_parts
 from ..ir import Passive, Program, Step, copied_unbound, validate, walk_steps
+from ..libraries import is_array_of_entries
 from ..names import Namer
 from ..rules import Syntax
 from .arrays import ArraySyntax
@@ -410,9 +411,9 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         return [self.atom(value, hint, stmt.lineno, output=True)]
 
     def _free_array(self, node, known):
-        """Whether the free name or dotted name ``node`` holds a NumPy array (``known``:
-        the answers so far, by spelling), or an object of a library implementing NumPy's
-        protocols, of one dimension or more."""
+        """Whether the free name or dotted name ``node`` holds an array of one dimension or
+        more (``libraries.is_array_of_entries``); ``known``: the answers so far, by
+        spelling."""
         parts = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
@@ -423,7 +424,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             for attr in key[1:]:             # no property runs: an instance's own attributes
                 value = getattr(value, attr, None) if isinstance(value, types.ModuleType) \
                     else inspect.getattr_static(value, attr, None)
-            known[key] = getattr(value, "ndim", 0) != 0 and hasattr(value, "__array_ufunc__")
+            known[key] = is_array_of_entries(value)
         return known[key]
 
     def _uses_array_features(self, nodes):

@@ -42,6 +42,7 @@ from ..errors import ArgumentError
 from ..build import Expr, unparse
 from ..emit import sequence_parameters
 from ..ir import Loop, has_control_flow, is_array_program, walk_items
+from ..libraries import is_array_of_entries
 from ..listing import Block, Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
 from ..primal import bound_checks, primal_lines, unbound_line
@@ -236,7 +237,7 @@ def _numbers_only_check(program, body):
 
     def numbers_only(*pairs):
         for spelled, value in zip(pairs[::2], pairs[1::2]):
-            if getattr(value, "ndim", 0) and hasattr(value, "__array_ufunc__"):
+            if is_array_of_entries(value):
                 raise program.parsed.error(
                     program.parsed.node, f"`{spelled}` is an array of shape {value.shape}, "
                     f"which {program.name} computes with, and its code is generated for "
@@ -252,8 +253,8 @@ def _numbers_only_check(program, body):
                   for t in whole]                       # a float costs one type test
     check = Block(ast.If(ast.BoolOp(ast.Or(), not_floats) if len(not_floats) > 1
                          else not_floats[0], [], []),
-                  [Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()), arguments, [])))])
-    check.check = True              # left out of ejected modules (emit.render)
+                  [Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()), arguments, [])))],
+                  check=True)
     body.append(check)
     return {name: numbers_only}
 

@@ -153,14 +153,21 @@ def _name(atom):
     return atom.id if isinstance(atom, ast.Name) else None
 
 
+def _spelled_arguments(program, step, varied):
+    """The arguments of ``step`` that depend on the differentiated inputs, as the user
+    wrote them (``Program.spelled``)."""
+    return [program.spelled(a) for a in step.args if _name(a) in varied]
+
+
 def _no_rule(program, step, varied):
     callee = step.callee
     what = Function(callee).name if callee is not None else ast.unparse(step.value)
-    args = ", ".join(f"`{program.spelled(a)}`" for a in step.args if _name(a) in varied)
+    spelled = _spelled_arguments(program, step, varied)
+    args = ", ".join(f"`{a}`" for a in spelled)
     if linalg_rules.hint_for(callee) is not None:
         hint = linalg_rules.hint_for(callee)
     elif callee in (list, tuple):
-        sequence = args.replace("`", "") if args and "," not in args else "a"
+        sequence = spelled[0] if len(spelled) == 1 else "a"
         hint = (f"Write the new {callee.__name__}'s elements out, `[{sequence}[0], "
                 f"{sequence}[1], ...]`, or index `{sequence}` itself.")
     elif getattr(callee, "__name__", None) == "trigamma" and callee.__module__.startswith(
@@ -234,7 +241,7 @@ def _method_of_an_object(callee, step):
 def _check_custom_rule(program, step, varied):
     """A custom_vjp/custom_jvp wrapper applied to a varied value must have its rule."""
     name = custom.spelled(step)
-    args = ", ".join(f"`{program.spelled(a)}`" for a in step.args if _name(a) in varied)
+    args = ", ".join(f"`{a}`" for a in _spelled_arguments(program, step, varied))
     wrapper = step.custom
     jvps = getattr(wrapper, "jvps", None)
     if wrapper.defined and (jvps is None or len(jvps) == len(step.args)):

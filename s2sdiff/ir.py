@@ -200,19 +200,22 @@ class Program:
         """The single output of a scalar function (see ``require_scalar``)."""
         return self.outputs[0]
 
-    def spelled(self, node, depth=4):
+    def spelled(self, node):
         """``node`` (an atom or a step's value) as the user wrote it, for messages: a name
         the normalizer introduced is written out as the expression it holds (``x * 2.0 +
-        y`` for ``f1_2``), a version of a user's name as that name (``x`` for ``x_2``)."""
-        defined = {s.target: s.value for s in walk_steps(self.body)} if depth else {}
+        y`` for ``f1_2``, four levels deep), a version of a user's name as that name."""
+        defined = {s.target: s.value for s in walk_steps(self.body)}
+        program = self
 
         class Spell(ast.NodeTransformer):
-            def visit_Name(inner, name):
-                if name.id in self.temps and name.id in defined:
-                    return ast.parse(self.spelled(defined[name.id], depth - 1),
-                                     mode="eval").body
-                return ast.Name(self.user_names.get(name.id, name.id), ast.Load())
-        return ast.unparse(Spell().visit(copy.deepcopy(node)))
+            def __init__(self, depth):
+                self.depth = depth
+
+            def visit_Name(self, name):
+                if self.depth and name.id in program.temps and name.id in defined:
+                    return Spell(self.depth - 1).visit(copy.deepcopy(defined[name.id]))
+                return ast.Name(program.user_names.get(name.id, name.id), ast.Load())
+        return ast.unparse(Spell(4).visit(copy.deepcopy(node)))
 
     def require_scalar(self, transform):
         """Raise ``NotScalarError`` unless the function returns one value."""

@@ -186,3 +186,42 @@ def test_an_array_attribute_in_code_on_numbers_is_refused_not_misread():
         grad(model.loss)(1.5)
     assert "np.multiply(self.X, w)" in caught.value.hint
     assert float(grad(model.loss_numpy)(1.5)) == pytest.approx(expected, rel=1e-12)
+
+
+class Looped:
+    def __init__(self, X, n=3):
+        self.X = X
+        self.n = n
+
+    def loss(self, w):
+        s = 0.0
+        for i in range(self.n):
+            s = s + self.X * w * i
+        return s
+
+    def branched(self, w, flag):
+        if flag:
+            s = self.X * w
+        else:
+            s = w * 3.0
+        return s
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_an_array_attribute_read_only_inside_a_loop_or_branch_is_checked_too(n):
+    """The check covered reads at the top level only: `self.X * w` inside a loop or a
+    branch returned per-entry partials of an array output, silently.  A read that never
+    ran (no trip, the other branch) used nothing and passes."""
+    from s2sdiff import ArgumentError
+    array = Looped(np.array([1.0, 2.0, 3.0]), n)
+    if n:
+        with pytest.raises(ArgumentError, match="`self.X` is an array of shape"):
+            grad(array.loss)(2.0)
+    else:
+        assert grad(array.loss)(2.0) == 0.0
+    with pytest.raises(ArgumentError, match="`self.X` is an array of shape"):
+        grad(array.branched, wrt="w")(2.0, True)
+    assert grad(array.branched, wrt="w")(2.0, False) == 3.0
+    number = Looped(1.5, n)
+    assert grad(number.loss)(2.0) == pytest.approx(1.5 * sum(range(n)), rel=1e-15)
+    assert grad(number.branched, wrt="w")(2.0, True) == 1.5

@@ -41,7 +41,7 @@ from .. import runtime
 from ..errors import ArgumentError
 from ..build import Expr, unparse
 from ..emit import sequence_parameters
-from ..ir import Loop, has_control_flow, is_array_program, walk_items
+from ..ir import Loop, has_control_flow, is_array_program, walk_items, walk_steps
 from ..libraries import is_array_of_entries
 from ..listing import Block, Comment, Line, Listing, assign, header
 from ..modules import ModuleAliases
@@ -220,20 +220,32 @@ def _numbers_only_check(program, body):
     numbers (no NumPy call) that reads an attribute of a parameter (``self.X``) and
     computes with it whole: an array there would be broadcast against the numbers the
     sweep takes, giving per-entry partials, and what the attribute holds is only known
-    when the code runs.  Reads outside loops and branches only (always bound); appends
-    the check to ``body`` and returns what it needs bound."""
+    when the code runs.  An attribute read at the top level is checked once; one read only
+    inside loops or branches is checked at each of its reads' names, bound to ``0.0``
+    first (a read that never ran used nothing).  Appends the check to ``body``, prepends
+    those bindings, and returns what the check needs bound."""
     if program.kinds is not None or not program.parameter_reads \
             or {"type", "float"} & (set(program.params) | program.parsed.stored()):
         return {}
-    reads = {s.target: unparse(s.value) for s in program.body if getattr(s, "value", None)
-             is not None and isinstance(s.value, (ast.Attribute, ast.Subscript))
-             and s.rule is None and unparse(s.value) in program.parameter_reads}
-    whole = [t for t in dict((spelled, t) for t, spelled in reads.items()).values() if any(
+    top = {id(s) for s in program.body}
+    reads, nested = {}, set()
+    for s in walk_steps(program.body):
+        if getattr(s, "value", None) is not None and s.rule is None \
+                and isinstance(s.value, (ast.Attribute, ast.Subscript)) \
+                and unparse(s.value) in program.parameter_reads:
+            reads[s.target] = unparse(s.value)
+            if id(s) not in top:
+                nested.add(s.target)
+    at_top = {spelled: t for t, spelled in reads.items() if t not in nested}
+    candidates = list(at_top.values()) + [t for t in reads if t in nested
+                                          and reads[t] not in at_top]
+    whole = [t for t in candidates if any(
         isinstance(s.value, (ast.BinOp, ast.UnaryOp, ast.Call)) and not isinstance(
             s.rule, Structural) and any(getattr(a, "id", None) == t for a in s.args)
         for s in program.steps)]
     if not whole:
         return {}
+    body[:0] = [unbound_line(t) for t in whole if t in nested]
 
     def numbers_only(*pairs):
         for spelled, value in zip(pairs[::2], pairs[1::2]):

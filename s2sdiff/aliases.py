@@ -73,7 +73,9 @@ def check(program, kinds=None):
     aliases (the module docstring lists what is guaranteed).  ``kinds``: the
     ``Kind`` of each name, when known."""
     if any(map(_may_write, walk_steps(program.body))):
-        _Analysis(program, kinds).run()
+        analysis = _Analysis(program, kinds)
+        analysis.run()
+        program.written_in_place = analysis.written_params   # argument_aliases.guard
     if kinds is None:                   # scalar code (NumPy code: lists of arrays are kinds')
         refuse_lists_of_lists(program)
 
@@ -493,7 +495,7 @@ class _Analysis(Messages, EachPass):
                                  f"Copy it first into a local: `{self.user(name)} = "
                                  f"{_copy_hint(o)}`, and write into the copy.")
             if o.param is not None:
-                self.written_params[o.param] = True
+                self.written_params.setdefault(o.param, step)
         appends = getattr(step.rule, "key", None) == _APPEND
         fresh = self._bound_from(lineage, loop[1] if loop is not None else index, copies=appends)
         if appends and loop is not None:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Concatenate, Literal, Sequence, overload
 
 import numpy as np
 
-from . import aliases, backends, pipeline, trees
+from . import aliases, argument_aliases, backends, pipeline, trees
 from .methods import for_bound_method
 from .reverse import schedules
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
@@ -332,6 +332,7 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
         if inspect.isfunction(original) else ()
     if written:      # f writes into an argument: the pullback must see the primals given
         params = _parameter_names(original)
+        argument_aliases.refuse_shared(_name(original), params, primals, written)
         value = _call(original, [copy.deepcopy(p) if i < len(params) and params[i] in written
                                  else p for i, p in enumerate(primals)])
     else:

@@ -23,6 +23,7 @@ import inspect
 import numpy as np
 
 from . import pipeline
+from .argument_aliases import overlap
 from .errors import NotScalarError
 from .methods import attributes_of, specialised
 
@@ -74,7 +75,13 @@ def _arranged(blocks, tuple_output, single):
 
 
 def copies(values):
-    """Fresh copies of the array arguments for each run: a function may write into one."""
+    """Fresh copies of the array arguments for each run: a function may write into one.
+    Arguments that share memory stay as they are: the generated code of a function that
+    writes into one refuses them before it writes (``argument_aliases``), and the code of
+    one that does not write never changes them."""
+    mutable = [v for v in values if isinstance(v, (np.ndarray, list))]
+    if any(overlap(a, b) for i, a in enumerate(mutable) for b in mutable[i + 1:]):
+        return list(values)
     return [v.copy() if isinstance(v, (np.ndarray, list)) else v for v in values]
 
 

@@ -467,6 +467,10 @@ def _reaching_output(program):
                          for n in ast.walk(o) if isinstance(n, ast.Name)))
 
 
+# what the checks generated code runs raise (argument_aliases, reverse._numbers_only_check)
+RUN_TIME_REFUSALS = frozenset(("aliased arguments", "array attribute"))
+
+
 def argument_checker(program, filename):
     """``check_arguments`` for the code generated from ``program`` (compiled as
     ``filename``): its errors carry the file and ``def`` line of the user's function, and an
@@ -478,8 +482,10 @@ def argument_checker(program, filename):
     numbers = program.kinds is None          # code generated for numbers (the program is not kept)
 
     def checker(function_name, sequences=(), /, **arguments):
-        check_arguments(function_name, sequences, where, **arguments)
         inner = sys.exc_info()[1]          # what the generated code is handling
+        if isinstance(inner, ArgumentError) and inner.construct in RUN_TIME_REFUSALS:
+            return                         # the code's own check of its arguments: complete
+        check_arguments(function_name, sequences, where, **arguments)
         if isinstance(inner, ArgumentError) and inner.function_name not in (None, function_name):
             raise _blame_call(inner, function_name, filename, lines, where) from inner
         if inner is not None and numbers:

@@ -189,6 +189,7 @@ class Program:
     inlined: tuple = ()          # (spelling, function) of the helpers inlined (normalize/helpers.py)
     aux: object = None           # has_aux: aux.Spec, the aux returned beside the gradient
     reads_arrays: bool = False   # a global, closure or attribute array: NumPy code
+    written_in_place: dict = field(default_factory=dict)  # param -> a step writing into it
 
     @property
     def steps(self):

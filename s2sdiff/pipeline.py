@@ -51,8 +51,8 @@ import threading
 import types
 import weakref
 
-from . import activity, aliases, aux, backends, custom, data_shapes, defaults, dispatch, ir, \
-    object_parameters, objects, tree_flatten, tree_helpers, trees
+from . import activity, aliases, argument_aliases, aux, backends, custom, data_shapes, \
+    defaults, dispatch, ir, object_parameters, objects, tree_flatten, tree_helpers, trees
 from .emit import Later, compile_listing, guarded_calls
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
@@ -261,6 +261,7 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
             if kind not in FORWARD_KINDS and not ieee:    # the retry keeps the forward's errors
                 prune_forward(listing, safe=True)
         no_writes_into_parameters(listing)       # a 0-d array argument is mutable
+        argument_aliases.guard(listing)          # loss(a, a), loss writing into one
         report = checkpoint_loops(listing, checkpoint) if checkpoint is not None else None
         listing.explain = explain
         if kind in ("grad", "value_and_grad", "derivative"):
@@ -338,6 +339,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
             optimize_pass(listing)
             prune_forward(listing)
         no_writes_through_aliases(listing)
+        argument_aliases.guard(listing)
         if checkpoint is not None:
             checkpoint_loops(listing, checkpoint)
         listing.explain = explain

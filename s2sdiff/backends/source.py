@@ -82,7 +82,8 @@ def _unwrap_checks(func, backend, origin, original):
                     "numbers_only"):
                 return True         # left out, as from ejected modules: it calls s2sdiff
         return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-                and getattr(stmt.value.func, "id", "").startswith("scalar_output"))
+                and getattr(stmt.value.func, "id", "").startswith(("scalar_output",
+                                                                   "distinct_arguments")))
     func.body = [s for s in body if not is_guard(s) and not is_output_check(s)]
     return checker
 

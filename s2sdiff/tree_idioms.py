@@ -252,7 +252,18 @@ class Idioms:
     def test_value(self, test):
         """True or False when ``test`` compares constants (a key a loop made one: ``name ==
         "hidden"``) or asks whether a dict (part of a) tree has a key (``"scale" in
-        params``, known from the layout); else None."""
+        params``, known from the layout), tests a constant string (``name.startswith("w")``)
+        or negates or joins these (``not``, ``and``, ``or``); else None."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            value = self.test_value(test.operand)
+            return None if value is None else not value
+        if isinstance(test, ast.BoolOp):
+            values = [self.test_value(v) for v in test.values]
+            if None in values:
+                return None
+            return all(values) if isinstance(test.op, ast.And) else any(values)
+        if isinstance(test, ast.Call):
+            return _string_test(test)
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1
                 and type(test.ops[0]) in _COMPARISONS):
             return None
@@ -353,6 +364,28 @@ class Idioms:
 
 _COMPARISONS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
                 ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+_STRING_TESTS = frozenset(("startswith", "endswith", "isdigit", "isalpha", "isalnum",
+                           "islower", "isupper", "isidentifier"))
+
+
+def _string_test(call):
+    """``key.startswith("w")`` (a tuple of prefixes too) and the other tests of
+    ``_STRING_TESTS`` on a constant string with constant arguments: True or False; else
+    None."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in _STRING_TESTS
+            and not call.keywords):
+        return None
+    receiver = constant_key(func.value)
+    args = [tuple(constant_key(e) for e in a.elts) if isinstance(a, ast.Tuple)
+            else constant_key(a) for a in call.args]
+    if type(receiver) is not str or any(
+            a is _NOT_CONSTANT or isinstance(a, tuple) and _NOT_CONSTANT in a for a in args):
+        return None
+    try:
+        return bool(getattr(receiver, func.attr)(*args))
+    except (TypeError, ValueError):
+        return None               # wrong arguments: the code reports it where it runs
 
 
 def method_calls(parsed, resolver):

@@ -375,3 +375,18 @@ def test_a_map_bound_to_a_name_is_refused():
 def test_formatted_keys_in_a_generator_over_a_constant_range():
     gradient = check(p.formatted_keys_in_a_generator, ({"w0": 0.5, "w1": -1.0},))
     assert gradient == pytest.approx({"w0": 1.0, "w1": -4.0})
+
+
+def test_string_tests_and_len_of_a_key_are_decided_per_copy():
+    """`name.startswith("w")` and `len(key)` of a key a loop made a constant: decided
+    where the loop is unrolled (they were refused as a method call, a string constant)."""
+    params = {"w1": np.array([0.5, -1.0]), "b": np.array(0.3), "w2_frozen": np.array([2.0]),
+              "k": np.array([1.5])}
+    x = np.array([1.0, 2.0])
+    check(p.decay_of_weights, (params, x))
+    gradient = grad(p.decay_of_weights, wrt="params")(copy.deepcopy(params), x)
+    assert np.array_equal(gradient["w2_frozen"], [0.0])          # not decayed: no term
+    assert np.allclose(gradient["k"], 0.2 * params["k"])
+    lengths = {"ab": 1.5, "c": -2.0, "def": 0.5}
+    assert grad(p.weighted_by_key_length)(lengths) == pytest.approx(
+        {"ab": 2 * 2 * 1.5, "c": 2 * 1 * -2.0, "def": 2 * 3 * 0.5}, rel=1e-15)

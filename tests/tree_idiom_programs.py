@@ -314,3 +314,18 @@ def chain_over_sorted_items(params, x):
 
 def sorted_leaves(params):
     return sum(sorted(params.values()))
+
+
+def decay_of_weights(params, x):
+    loss = np.sum((params["w1"] * x + params["b"]) ** 2)
+    for name, value in params.items():
+        if name.startswith(("w", "k")) and not name.endswith("_frozen"):
+            loss = loss + 0.1 * np.sum(value ** 2)
+    return loss
+
+
+def weighted_by_key_length(params):
+    total = 0.0
+    for key, value in params.items():
+        total += value * value * len(key)
+    return total

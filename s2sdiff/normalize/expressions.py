@@ -255,6 +255,11 @@ class Expressions:
                 raise self.error(arg)
         if any(k.arg is None for k in node.keywords):
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
+        if callee is len and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            # len(key) of a dict's key, unrolled to its literal: a literal too
+            return self.expression_Constant(
+                ast.copy_location(ast.Constant(len(node.args[0].value)), node), into)
         args = [self.atom(a, hint, lineno) for a in node.args]
         if callee is sorted and not self.array_code:         # sorted(xs): sorting.py
             return sorting.step(self, node, args, node.keywords, into)

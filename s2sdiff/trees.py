@@ -165,7 +165,8 @@ def candidates(parsed, wrt_names, sequences=False):
     calls.  A parameter only unpacked (``W, b = p``) or indexed
     by numbers is not one: it stays a sequence parameter, refused or not as before, unless
     ``sequences`` (NumPy code, where a list of arrays is a tree: ``uses_numpy``), when
-    reading ``p[0]``, unpacking ``W, b = p`` and ``for W, b in p`` make it one too.  Nor
+    reading ``p[0]`` or ``p[i]`` (``i`` a loop's over ``range``), unpacking ``W, b = p``
+    and ``for W, b in p`` make it one too (an array passed for it stays an array).  Nor
     is a parameter outside ``wrt_names`` read only by attributes: that is data
     (``cfg.lr``, ``self.w``), read as constants.  A parameter in ``wrt_names`` that the
     function calls, ``net(X)`` (an Equinox-style model whose class defines ``__call__``),
@@ -180,6 +181,10 @@ def candidates(parsed, wrt_names, sequences=False):
     functions = _function_defaults(parsed.func)
     found = {call.func.id for call in calls if isinstance(call.func, ast.Name)
              and call.func.id in wrt_names and call.func.id not in functions}   # net(X)
+    counters = {loop.target.id for loop in parsed.of(ast.For)        # for i in range(...)
+                if isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Call)
+                and isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "range"} \
+        if sequences else ()
     for cls in (ast.Subscript, ast.Attribute):
         for sub in parsed.of(cls):
             if not isinstance(sub.ctx, ast.Load) or id(sub) in called:
@@ -192,10 +197,10 @@ def candidates(parsed, wrt_names, sequences=False):
                     root = root.value
                 if isinstance(root, ast.Name) and (keyed or root.id in wrt_names):
                     found.add(root.id)
-            if sequences and cls is ast.Subscript and isinstance(sub.value, ast.Name) \
-                    and _constant(sub.slice) is not _NOT_CONSTANT \
-                    and isinstance(_constant(sub.slice), int):
-                found.add(sub.value.id)
+            if sequences and cls is ast.Subscript and isinstance(sub.value, ast.Name) and (
+                    isinstance(_constant(sub.slice), int) or isinstance(sub.slice, ast.Name)
+                    and sub.slice.id in counters):
+                found.add(sub.value.id)     # p[0]; p[i] in `for i in range(len(ps))`
     for sub in calls:
         if isinstance(sub.func, ast.Name) and sub.func.id == "zip" and len(sub.args) == 1 \
                 and isinstance(sub.args[0], ast.Starred) \

@@ -78,3 +78,51 @@ def test_offsets_of_the_index_and_the_variable_after_the_loop():
 def test_a_break_in_such_a_loop_is_refused_clearly():
     with pytest.raises(S2SDiffError, match="break"):
         grad(with_break)([{"x": 1.0}, {"x": 2.0}])
+
+
+def indexed_lists(Ws, bs, x):
+    h = x
+    for i in range(len(Ws)):
+        h = np.tanh(Ws[i] @ h + bs[i])
+    return np.sum(h ** 2)
+
+
+def zipped_lists(Ws, bs, x):
+    h = x
+    for W, b in zip(Ws, bs):
+        h = np.tanh(W @ h + b)
+    return np.sum(h ** 2)
+
+
+def indexed_rows(X, w):
+    s = 0.0
+    for i in range(len(X)):
+        s = s + np.sum(np.sin(X[i]) * w)
+    return s
+
+
+def test_lists_of_arrays_indexed_by_the_loop_variable_are_trees():
+    """`Ws[i] @ h` in `for i in range(len(Ws))` with a list of arrays: read as the list's
+    entries (it was generated for an array `Ws` and refused the list at the call); the
+    loop over `zip(Ws, bs)` is the oracle, and central differences for one entry."""
+    Ws = [RNG.normal(size=(3, 2)), RNG.normal(size=(2, 3))]
+    bs = [RNG.normal(size=3), RNG.normal(size=2)]
+    x = RNG.normal(size=2)
+    a = grad(indexed_lists, wrt=("Ws", "bs"))(Ws, bs, x)
+    b = grad(zipped_lists, wrt=("Ws", "bs"))(Ws, bs, x)
+    for ours, theirs in zip(a[0] + a[1], b[0] + b[1]):
+        assert np.allclose(ours, theirs, rtol=1e-13, atol=1e-15)
+    h = 1e-6
+    up = [W.copy() for W in Ws]
+    down = [W.copy() for W in Ws]
+    up[1][0, 2] += h
+    down[1][0, 2] -= h
+    numeric = (indexed_lists(up, bs, x) - indexed_lists(down, bs, x)) / (2 * h)
+    assert a[0][1][0, 2] == pytest.approx(numeric, rel=1e-6)
+
+
+def test_an_array_indexed_by_the_loop_variable_stays_an_array():
+    X, w = RNG.normal(size=(4, 3)), RNG.normal(size=3)
+    dX, dw = grad(indexed_rows)(X, w)
+    assert np.allclose(dX, np.cos(X) * w, rtol=1e-13)
+    assert np.allclose(dw, np.sin(X).sum(axis=0), rtol=1e-13)

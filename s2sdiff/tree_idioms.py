@@ -64,16 +64,25 @@ def constant_key(node):
 def extra_candidates(parsed, params, wrt_names):
     """Parameters that ``trees.candidates`` misses and these idioms read as trees:
     indexed by an f-string or by the variable of a loop over constants or over the
-    parameter itself, ``p.get("k")``, and a method of a differentiated parameter that
+    parameter itself, indexed by the key of a loop over a dict parameter's keys or items
+    (``scale[k]`` in ``for k in p: ... p[k]`` or ``for k, v in p.items()``), ``p.get("k")``, and a method of a differentiated parameter that
     an array does not have and that is not a function of ``math`` or NumPy
     (``g.log_pdf(x)``, not ``p.exp(x)``: refused where it is generated, as before)."""
     loop_keys = {}          # loop variable -> the parameter iterated, or "" (constants)
+    dict_keys = {}          # loop variable -> the parameter whose items() the loop runs over
     for sub in parsed.of(ast.For, ast.comprehension):      # in order: the last loop wins
         target, iterated = sub.target, sub.iter
         if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Name) \
                 and iterated.func.id == "enumerate" and iterated.args \
                 and isinstance(target, ast.Tuple) and len(target.elts) == 2:
             target, iterated = target.elts[1], iterated.args[0]     # for i, key in enumerate(p)
+        if isinstance(target, ast.Tuple) and len(target.elts) == 2 \
+                and isinstance(target.elts[0], ast.Name):
+            items = _unwrapped(iterated)       # for k, v in p.items(), sorted(p.items())
+            if isinstance(items, ast.Call) and isinstance(items.func, ast.Attribute) \
+                    and items.func.attr == "items" and not items.args \
+                    and isinstance(items.func.value, ast.Name) and items.func.value.id in params:
+                dict_keys[target.elts[0].id] = items.func.value.id
         if isinstance(target, ast.Name):
             iterated = _unwrapped(iterated)
             if isinstance(iterated, (ast.List, ast.Tuple)) and iterated.elts and all(
@@ -93,6 +102,12 @@ def extra_candidates(parsed, params, wrt_names):
         if isinstance(key, ast.JoinedStr) or isinstance(key, ast.Name) and (
                 loop_keys.get(key.id, None) in ("", root.id)):
             found.add(root.id)
+    for sub in parsed.of(ast.Subscript):     # scale[k], k a key of the dict p: keyed too
+        key = sub.slice
+        if isinstance(sub.value, ast.Name) and sub.value.id in params \
+                and isinstance(key, ast.Name) \
+                and (key.id in dict_keys or loop_keys.get(key.id) in found):
+            found.add(sub.value.id)
     for sub in parsed.of(ast.Call):
         if isinstance(sub.func, ast.Attribute) \
                 and isinstance(sub.func.value, ast.Name) and sub.func.value.id in params:

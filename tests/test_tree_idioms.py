@@ -390,3 +390,13 @@ def test_string_tests_and_len_of_a_key_are_decided_per_copy():
     lengths = {"ab": 1.5, "c": -2.0, "def": 0.5}
     assert grad(p.weighted_by_key_length)(lengths) == pytest.approx(
         {"ab": 2 * 2 * 1.5, "c": 2 * 1 * -2.0, "def": 2 * 3 * 0.5}, rel=1e-15)
+
+
+def test_a_data_dict_read_with_the_key_of_a_loop_over_another_dict():
+    """`scale[k]` with `k` a key of `params` (not differentiated): a constant key in
+    each copy; `scale` was taken for a number and refused at the call."""
+    params, scale = {"a": 0.5, "b": 1.5}, {"a": 2.0, "b": 3.0}
+    assert grad(p.scaled_by_key, wrt="params")(params, scale) == pytest.approx(
+        {"a": 2 * 2.0 * 0.5, "b": 2 * 3.0 * 1.5}, rel=1e-15)
+    arrays = {"u": R.normal(size=2), "v": R.normal(size=2)}
+    check(p.scaled_by_item, (arrays, {"u": 0.5, "v": -2.0}, R.normal(size=2)))

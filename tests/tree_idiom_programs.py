@@ -329,3 +329,17 @@ def weighted_by_key_length(params):
     for key, value in params.items():
         total += value * value * len(key)
     return total
+
+
+def scaled_by_key(params, scale):
+    total = 0.0
+    for k in params:
+        total += scale[k] * params[k] ** 2
+    return total
+
+
+def scaled_by_item(params, scale, x):
+    total = 0.0
+    for name, W in sorted(params.items()):
+        total = total + scale[name] * np.sum((W * x) ** 2)
+    return total

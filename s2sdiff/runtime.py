@@ -66,6 +66,8 @@ def zeros_like(value):
         return value
     if isinstance(value, np.ndarray):
         return np.zeros(value.shape)
+    if isinstance(value, (str, bytes)):      # len(mode) of a mode string: data, no entries
+        return 0.0
     if isinstance(value, dict):        # read as a list, iterated for its keys: refused
         raise TypeError("a dict where generated code reads a sequence")
     if not isinstance(value, (list, tuple)) and hasattr(value, "__array_function__"):

@@ -106,12 +106,16 @@ def elements(loop):
 
 
 def sequences(program):
-    """Names iterated over or indexed: their adjoints are sequences, not numbers."""
+    """Names iterated over, indexed or measured (``len(ys)``): their adjoints are
+    sequences, not numbers (a list whose entries never reach the output has zeros)."""
     names = set()
     for item in walk_items(program.body):
         if isinstance(item, Loop):
             for _, sequence in elements(item) or []:
                 names.add(sequence)
+        if isinstance(item, Step) and item.callee is len and len(item.args) == 1 \
+                and isinstance(item.args[0], ast.Name):
+            names.add(item.args[0].id)
         if isinstance(item, Step) and isinstance(item.rule, Structural):
             if item.rule.key in (Syntax("display"), sorting.KEY) or item.mutates:
                 names.add(item.target)

@@ -216,11 +216,17 @@ def _of_defaults(test):
 
 def comment(guards):
     """The comment above the entry tests ``guards``."""
+    numbers = [s for s, name in guards if getattr(s, "s2sdiff_number", False)]
     if any("__defaults__" in ast.unparse(s) or "__kwdefaults__" in ast.unparse(s)
            for s, name in guards if name is None):
-        return ("if a function called below or a default was replaced since this code was "
-                "generated, generate it again")
-    return "if a function called below was rebound since this code was generated, generate it again"
+        what = "a function called below or a default was replaced"
+    else:
+        what = "a function called below was rebound"
+    if numbers:
+        names = ", ".join(ast.unparse(s.left.args[0]) for s in numbers)
+        what = f"the type of {names} changed" if len(numbers) == len(guards) \
+            else f"{what}, or the type of {names} changed,"
+    return f"if {what} since this code was generated, generate it again"
 
 
 def with_passed_functions(func, args, kwargs):

@@ -323,6 +323,7 @@ def compile_listing(listing):
             guards.append((spelling, name))
         guards = objects.entry_tests(parsed, guards) + guards   # type(AFFINE) is not Affine
         guards += methods.shadow_tests(program, guards)     # 'm' in self.__dict__
+        guards += objects.number_tests(program, real)         # type(D) is not float
         guards += defaults.entry_tests(program, guards, injected, own and func, signature,
                                         renew, values)
         if guards:

@@ -72,6 +72,12 @@ def fmod_of_an_expression(x, y):
 
 
 def repeated_list(xs):
+    ys = [0.0, 1.0] * len(xs)
+    ys[0] = xs[0] * 2.0
+    return ys[0]
+
+
+def repeated_one(xs):
     ys = [0.0] * len(xs)
     ys[0] = xs[0] * 2.0
     return ys[0]
@@ -82,8 +88,9 @@ def test_messages_spell_the_user_s_expression_not_internal_names():
     from s2sdiff import UnsupportedError
     with pytest.raises(UnsupportedError, match=r"applies to `x \* 2\.0 \+ y`"):
         grad(fmod_of_an_expression)(np.ones(2), np.ones(2))
-    with pytest.raises(UnsupportedError, match=r"`\[0\.0\] \* len\(xs\)` joins or repeats"):
+    with pytest.raises(UnsupportedError, match=r"`\[0\.0, 1\.0\] \* len\(xs\)` joins or repeats"):
         grad(repeated_list)([1.0, 2.0])
+    assert grad(repeated_one)([1.0, 2.0]) == [2.0, 0.0]     # [0.0] * n: list_idioms.py
 
 
 def trajectory(x, n):

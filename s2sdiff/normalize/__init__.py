@@ -39,8 +39,8 @@ functions and lambdas inlined, function-valued parameters); ``walrus.py`` first 
 each ``:=`` as an assignment, ``loop_else.py`` rewrites a loop's ``else`` clause into a
 flag, ``comprehensions.py`` then rewrites comprehensions (``map(f, xs)`` one too,
 ``maps.py``), ``sum``/``max``/``min`` of iterables and unpackings into loops, lists and
-indexing (after ``tuples.py`` split a name holding only tuple displays into one name per
-entry), then ``helpers.py`` inlines the user's functions that NumPy code calls.
+indexing (after ``list_idioms.py`` wrote ``[0.0] * n``, ``list(xs)`` as comprehensions and
+``tuples.py`` split a name holding only tuple displays into one name per entry), then ``helpers.py`` inlines the user's functions that NumPy code calls.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -59,6 +59,7 @@ from .comprehensions import desugar
 from .helpers import inline_helpers
 from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
+from .list_idioms import rewrite as rewrite_list_idioms
 from .statements import Normalizer
 from .tuples import split as split_tuples
 from .walrus import hoist as hoist_walrus
@@ -68,7 +69,7 @@ def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
     parsed = hoist_walrus(rewrite_methods(parsed))  # self.m(x) (methods.py); := (walrus.py)
     parsed = as_generators(loop_else.rewrite(parsed))   # loop else: a flag; map(f, xs)
-    parsed = desugar(split_tuples(parsed))     # state = (h, c): one name per entry
+    parsed = desugar(split_tuples(rewrite_list_idioms(parsed)))  # [0.0] * n; state = (h, c)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(split_tuples(hoist_walrus(inlined)))

@@ -1,0 +1,126 @@
+"""Everyday spellings of lists written as the comprehensions they equal, before the
+normaliser runs (``comprehensions.py`` then writes those as loops):
+
+* ``[0.0] * n`` and ``n * [0.0]`` (one number in the display) are
+  ``[0.0 for _ in range(n)]``: a new list of ``n`` entries (none when ``n <= 0``);
+* ``list(xs)`` is ``[e for e in xs]``, a new list of the same entries (``list(xs[1:])``,
+  ``list(reversed(xs))`` too), in code that calls no NumPy function (NumPy code reads ``list(x)`` of an array
+  as its rows, which the normaliser handles or refuses itself);
+* ``sum(xs, start=s)`` is ``sum(xs, s)``.
+
+Only the builtins: a function that binds ``list``, ``range`` or ``sum`` itself (a
+parameter too), or reads
+them from its module rebound, is left as it is.  The comprehension's variable is a name
+the function does not use.
+
+>>> import ast
+>>> from s2sdiff.parse import parse
+>>> def f(xs):
+...     ys = [0.0] * len(xs)
+...     return sum(list(xs), start=1.0) + ys[0]
+>>> print(ast.unparse(rewrite(parse(f)).node.body[0]))
+ys = [0.0 for _ in range(len(xs))]
+"""
+
+import ast
+import builtins
+import copy
+import dataclasses
+
+from ..trees import uses_numpy
+
+
+def rewrite(parsed):
+    """``parsed`` with these spellings rewritten (module docstring), or ``parsed`` itself."""
+    found = _found(parsed)
+    if not found:
+        return parsed
+    node = copy.deepcopy(parsed.node)
+    taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} \
+        | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+    node.body = [_Rewrite(found, taken).visit(stmt) for stmt in node.body]
+    ast.fix_missing_locations(node)
+    return dataclasses.replace(parsed, node=node)
+
+
+def _builtin(parsed, name):
+    args = parsed.node.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    return name not in parsed.stored() and name not in params \
+        and parsed.lookup(name, None) is getattr(builtins, name)
+
+
+def _found(parsed):
+    """The spellings to rewrite that the function has, by kind."""
+    found = set()
+    if _builtin(parsed, "range") and any(_repeated(b) is not None
+                                         for b in parsed.of(ast.BinOp)):
+        found.add("repeat")
+    calls = parsed.of(ast.Call)
+    names = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
+    if "list" in names and _builtin(parsed, "list") and not uses_numpy(parsed):
+        found.add("list")
+    if "sum" in names and _builtin(parsed, "sum"):
+        found.add("sum")
+    return found
+
+
+def _repeated(node):
+    """``(number, count)`` of ``[number] * count`` or ``count * [number]``; else None."""
+    if not isinstance(node.op, ast.Mult):
+        return None
+    for display, count in ((node.left, node.right), (node.right, node.left)):
+        if isinstance(display, ast.List) and len(display.elts) == 1:
+            element = display.elts[0]
+            if isinstance(element, ast.UnaryOp) and isinstance(element.op, ast.USub):
+                element = element.operand
+            if isinstance(element, ast.Constant) and type(element.value) in (int, float):
+                return display.elts[0], count
+    return None
+
+
+def _copied(node):
+    """Whether ``list(node)`` copies a sequence the function holds: ``xs``, ``xs[1:]``,
+    ``reversed(xs)`` (not ``list(zip(...))``, whose normaliser reads it whole)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id == "reversed" and len(node.args) == 1 and not node.keywords:
+        node = node.args[0]
+    return isinstance(node, (ast.Name, ast.Subscript))
+
+
+class _Rewrite(ast.NodeTransformer):
+    def __init__(self, found, taken):
+        self.found, self.taken = found, taken
+
+    def fresh(self, base):
+        name = base
+        while name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        return name
+
+    def comprehension(self, element, target, iterable, node):
+        loop = ast.comprehension(ast.Name(target, ast.Store()), iterable, [], 0)
+        return ast.copy_location(ast.ListComp(element, [loop]), node)
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        pair = _repeated(node) if "repeat" in self.found else None
+        if pair is None:
+            return node
+        number, count = pair
+        iterable = ast.Call(ast.Name("range", ast.Load()), [count], [])
+        return self.comprehension(number, self.fresh("_"), iterable, node)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func.id if isinstance(node.func, ast.Name) else None
+        if func == "list" and "list" in self.found and len(node.args) == 1 \
+                and not node.keywords and _copied(node.args[0]):
+            entry = self.fresh("e")
+            return self.comprehension(ast.Name(entry, ast.Load()), entry, node.args[0], node)
+        if func == "sum" and "sum" in self.found and len(node.args) == 1 \
+                and [k.arg for k in node.keywords] == ["start"]:
+            return ast.copy_location(
+                ast.Call(node.func, [node.args[0], node.keywords[0].value], []), node)
+        return node

@@ -28,6 +28,7 @@ import functools
 import inspect
 import linecache
 import os
+import re
 import sys
 import textwrap
 import types
@@ -125,9 +126,9 @@ class Parsed:
         (not ``loss_leaves``, its tree parameters' leaves: ``tree_flatten``)."""
         lineno = getattr(node, "lineno", self.node.lineno)
         name = getattr(self.func, "__name__", None)
-        if name and self.node.name == f"{name}_leaves":
-            message = message.replace(f"differentiate {self.node.name}:",
-                                      f"differentiate {name}:")
+        if name and self.node.name == f"{name}_leaves":     # the user's name everywhere
+            message = re.sub(rf"\b{re.escape(self.node.name)}\b", name, message)
+            hint = hint and re.sub(rf"\b{re.escape(self.node.name)}\b", name, hint)
         generated = None if hasattr(node, "s2sdiff_at") else self._user_line(lineno)
         if generated is not None:                       # a derivative differentiated again
             filename, name, line = generated

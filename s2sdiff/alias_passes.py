@@ -4,14 +4,52 @@
 ``v = items``: the flow-insensitive analysis sees ``v`` and ``items`` share one list, but
 each pass appends into a new list and ``v`` only ever holds a list whose appends are over.
 ``copied_each_pass`` finds the names of which that holds, for ``_check_write`` to leave
-out.  The analysis provides ``order``, ``defined``, ``objects``, ``reach`` and the IR
-classes.
+out; ``_bound_after``, ``_later_versions`` and ``sums`` are its other tests of what a write
+may reach.  The analysis provides ``order``, ``defined``, ``objects``, ``reach``,
+``program``, ``carried`` and the IR classes.
 """
 
 import ast
 
 
 class EachPass:
+    def _bound_after(self, reader, after, lineage):
+        """Whether every binding of ``reader`` comes after position ``after`` and reads a
+        name of ``lineage`` (it is no parameter nor carried by a loop): ``z = y[1:3]`` after
+        ``y[0] = 0.0`` sees the write
+        forward, but the reverse sweep restores ``y[0]`` in place, under adjoints that may
+        hold ``z``; refused all the same, with a message of its own."""
+        positions = self.defined.get(reader)
+        return bool(positions) and reader not in self.program.params \
+            and reader not in self.carried and all(
+                p > after and isinstance(self.order[p][0], self.Step) and any(
+                    isinstance(a, ast.Name) and a.id in lineage for a in self.order[p][0].args)
+                for p in positions)
+
+    def _later_versions(self, lineage):
+        """``lineage`` with the SSA names that later writes in place give the same variable
+        (``y += a; y += b``: ``y_3`` from ``y_2``), which see every earlier write."""
+        lineage = set(lineage)
+        grown = True
+        while grown:
+            grown = False
+            for later in self.program.steps:
+                if (later.augmented or later.mutates) and later.target not in lineage \
+                        and later.args and isinstance(later.args[0], ast.Name) \
+                        and later.args[0].id in lineage:
+                    lineage.add(later.target)
+                    grown = True
+        return lineage
+
+    def sums(self, item):
+        """Whether ``item`` only adds its operands (``t + 2.0``, ``t - u``, ``-t``) into a
+        new value: no derivative reads them, so a view among them (``y[2:] += 2`` after
+        ``y[:2] += 1``) is safe to restore under."""
+        value = getattr(item, "value", None)
+        return isinstance(item, self.Step) and not item.augmented and (
+            isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub))
+            or isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)))
+
     def copied_each_pass(self, step, index, lineage, written):
         """Names bound to the appended list only by copies made after this append (after the
         loop or branch holding it) in the block (loop body or branch arm) that binds the

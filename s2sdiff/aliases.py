@@ -514,23 +514,15 @@ class _Analysis(Messages, EachPass):
             around = loop is not None and not (
                 reader not in self.carried and self.defined.get(reader)
                 and all(loop[0] <= p <= loop[1] for p in self.defined[reader]))
+            later = None
             for position, item in uses:
                 if position > index or (around and loop[0] <= position <= loop[1]):
-                    self.refuse_alias(step, what, name, reader, item, later=self._bound_after(
-                        reader, loop[1] if loop is not None else index, lineage))
-
-    def _bound_after(self, reader, after, lineage):
-        """Whether every binding of ``reader`` comes after position ``after`` and reads a
-        name of ``lineage`` (it is no parameter nor carried by a loop): ``z = y[1:3]`` after
-        ``y[0] = 0.0`` sees the write
-        forward, but the reverse sweep restores ``y[0]`` in place, under adjoints that may
-        hold ``z``; refused all the same, with a message of its own."""
-        positions = self.defined.get(reader)
-        return bool(positions) and reader not in self.program.params \
-            and reader not in self.carried and all(
-                p > after and isinstance(self.order[p][0], self.Step) and any(
-                    isinstance(a, ast.Name) and a.id in lineage for a in self.order[p][0].args)
-                for p in positions)
+                    if later is None:
+                        later = self._bound_after(reader, loop[1] if loop is not None
+                                                  else index, lineage)
+                    if later and all(self.sums(u) for _, u in uses):
+                        break           # y[2:] += 2 after y[:2] += 1: its value is not read
+                    self.refuse_alias(step, what, name, reader, item, later=later)
 
     def _bound_from(self, lineage, after, copies=False):
         """Names bound only after position ``after`` by a call of the user's function that
@@ -554,21 +546,6 @@ class _Analysis(Messages, EachPass):
                     for n in _item_loads(item)) and _returns_new_values(item.callee):
                 fresh.add(name)
         return fresh
-
-    def _later_versions(self, lineage):
-        """``lineage`` with the SSA names that later writes in place give the same variable
-        (``y += a; y += b``: ``y_3`` from ``y_2``), which see every earlier write."""
-        lineage = set(lineage)
-        grown = True
-        while grown:
-            grown = False
-            for later in self.program.steps:
-                if (later.augmented or later.mutates) and later.target not in lineage \
-                        and later.args and isinstance(later.args[0], ast.Name) \
-                        and later.args[0].id in lineage:
-                    lineage.add(later.target)
-                    grown = True
-        return lineage
 
     def _check_call(self, step):
         if self.summary:

@@ -547,6 +547,10 @@ def check_arguments(function_name, sequences=(), where=None, /, **arguments):
                 "pass a real number (int, float or a NumPy real)"
             if name in sequences:
                 hint = "pass a list, tuple or array of real numbers"
+            if value is None:
+                hint = (f"pass a number; None is data only in a parameter left out of wrt= "
+                        f"(as wrt=None leaves out one whose default is None) that the code "
+                        f"computes nothing with")
             if isinstance(value, dict) and name in sequences:
                 hint = ("the code reads it as a list (iterating it, indexing it with a "
                         "variable); a dict is differentiated as a tree when its function "

@@ -42,8 +42,8 @@ def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[list[str], bool]:
     """(parameter names to differentiate, whether a single gradient is returned)."""
     original = getattr(func, "__s2sdiff_origin__", func)
     params = _parameter_names(func) if _named_parameters(func) else _parameter_names(original)
-    if wrt is None:         # nor is one whose default is a function or a string (a mode)
-        params = [p for p in params if not _function_default(original, p)]
+    if wrt is None:         # nor is one whose default is data: a function, a string, None
+        params = [p for p in params if not _data_default(original, p)]
         return params, len(params) == 1
     if isinstance(wrt, (int, str)):
         return [_parameter(original, params, wrt)], True
@@ -56,12 +56,15 @@ def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[list[str], bool]:
                        construct="wrt")
 
 
-def _function_default(func: Callable[..., Any], name: str) -> bool:
+def _data_default(func: Callable[..., Any], name: str) -> bool:
+    """Whether the default of ``func``'s parameter ``name`` says it holds data: a function
+    (``act=np.tanh``), a string (a mode) or None (``axis=None``, an optional array)."""
     try:
         default = inspect.signature(func).parameters[name].default
     except (TypeError, ValueError, KeyError):
         return False
-    return (callable(default) and not isinstance(default, type)) or isinstance(default, str)
+    return (callable(default) and not isinstance(default, type)) or isinstance(default, str) \
+        or default is None
 
 
 def _named_parameters(func: Callable[..., Any]) -> bool:
@@ -164,9 +167,10 @@ def grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True, expla
          has_aux: bool = False) -> GeneratedFunction[...]:
     """Reverse-mode gradient of a scalar function, as generated Python code.
 
-    ``wrt=None``: every parameter (a one-parameter function gets its gradient alone,
-    otherwise a tuple in parameter order); an int or a name: that gradient alone; a
-    tuple or list: a tuple in that order.  The result has ``.source``.  With
+    ``wrt=None``: every parameter but those whose default is data (a function, a string
+    or None: ``act=np.tanh``, ``mode="mean"``, ``axis=None``), a gradient alone for one
+    such parameter, otherwise a tuple in parameter order; an int or a name: that gradient
+    alone; a tuple or list: a tuple in that order.  The result has ``.source``.  With
     ``explain=True`` every reverse statement also says which local partial it applies and
     the line of your source it comes from.  ``backend``: ``"python"`` (the generated
     Python runs as it is), ``"numba"`` (scalar and loop code compiled by ``numba.njit``)
@@ -233,7 +237,7 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     if tree is not None:          # the code of the leaves: the plain code may be refused
         return tree.jvp(tangents)
     generated = _generate(f, "jvp", None, True, backend=backend)
-    names, _ = resolve_wrt(f, None)        # a function or string default is data: no tangent
+    names, _ = resolve_wrt(f, None)        # a function, string or None default: no tangent
     params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
     if len(names) < len(params) and len(tangents) == len(params):
         tangents = [t for p, t in zip(params, tangents) if p in names]

@@ -272,12 +272,12 @@ def specialiser(parsed_program, kind, wrt_names, generate):
     the aliases with them, refuse integer arrays given for ``wrt_names`` where their
     gradient would silently be zero, then ``generate(program, ieee)``."""
     def specialise(args, ieee=False):
-        program = parsed_program()
+        program = parsed_program(args)
         for param, value in zip(program.params, args):
-            if param not in wrt_names and (_numbers_only(value) or (
+            if param not in wrt_names and (value is None or _numbers_only(value) or (
                     isinstance(value, np.ndarray) and value.size == 0
                     and value.dtype.kind in "biuf")):
-                continue                        # data: edges = [(0, 1), (1, 2)], np.zeros((0, 3))
+                continue          # data: axis=None, edges = [(0, 1), (1, 2)], np.zeros((0, 3))
             if param not in program.opaque_params or (value is None and param in wrt_names):
                 check_argument(program.name, param, value)   # not objects nor functions
         scalar = kind if kind in ("grad", "value_and_grad") else None
@@ -301,7 +301,7 @@ def specialiser(parsed_program, kind, wrt_names, generate):
         aliases.check(program, kinds)
         integers = [p for p in wrt_names if kinds[p].dtype in "iu"]    # arrays and numbers
         for param in integers:
-            _refuse_active_integers(parsed_program(), args, param)
+            _refuse_active_integers(parsed_program(args), args, param)
         return generate(program, ieee)
     return specialise
 
@@ -321,6 +321,12 @@ def _definition_refusal(program, error, construct, hint):
 def check_argument(function_name, name, value):
     """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
     problem = None
+    if value is None:
+        raise ArgumentError(
+            f"argument {name!r} of {function_name} is None, but it is differentiated: None "
+            f"is data, not a number. Pass a number or an array for it, or leave {name!r} out "
+            f"of wrt= to read None as data (wrt=None leaves out a parameter whose default is "
+            f"None)", construct="argument")
     if is_array_like(value) and not all(isinstance(n, (int, np.integer)) for n in value.shape):
         problem = (f"{type(value).__name__} of unknown shape {value.shape} (generated code is "
                    f"specialised to shapes: compute its chunk sizes first, as Dask's "

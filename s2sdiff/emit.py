@@ -218,7 +218,10 @@ def sequence_parameters(program):
                                       *extrema.FORMS, sorting.KEY):
             names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
         if isinstance(item, Loop) and item.iterable is not None:
-            names.update(n.id for n in ast.walk(item.iterable) if isinstance(n, ast.Name))
+            counts = {id(a) for n in ast.walk(item.iterable) if isinstance(n, ast.Call)
+                      and getattr(n.func, "id", None) == "range" for a in n.args}
+            names.update(n.id for n in ast.walk(item.iterable)      # range(steps): a count
+                         if isinstance(n, ast.Name) and id(n) not in counts)
         if isinstance(item, Step) and item.callee is not None and item.rule is None \
                 and item.custom is None and item.differentiable:
             names.update(a.id for a in item.args if isinstance(a, ast.Name))
@@ -545,6 +548,10 @@ def check_arguments(function_name, sequences=(), where=None, /, **arguments):
                 "pass a real number (int, float or a NumPy real)"
             if name in sequences:
                 hint = "pass a list, tuple or array of real numbers"
+            if value is None:
+                hint = (f"pass a number; None is data only in a parameter left out of wrt= "
+                        f"(as wrt=None leaves out one whose default is None) that the code "
+                        f"computes nothing with")
             if isinstance(value, dict) and name in sequences:
                 hint = ("the code reads it as a list (iterating it, indexing it with a "
                         "variable); a dict is differentiated as a tree when its function "

@@ -52,7 +52,8 @@ import types
 import weakref
 
 from . import activity, aliases, argument_aliases, aux, backends, custom, data_shapes, \
-    defaults, dispatch, ir, object_parameters, objects, tree_flatten, tree_helpers, trees
+    defaults, dispatch, ir, none_arguments, object_parameters, objects, tree_flatten, \
+    tree_helpers, trees
 from .emit import Later, compile_listing, guarded_calls
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
@@ -366,8 +367,10 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
     parsed = program.parsed
     dispatched = []                 # the dispatcher, once made: its specialise_again
     spec = program.aux
-    specialise_kinds = dispatch.specialiser(lambda: aux.detach(normalize(parsed), spec), kind,
-                                            wrt_names, generate)
+    def parsed_program(args=()):     # specialised on the data parameters given None
+        nones = none_arguments.given_none(parsed, wrt_names, args)
+        return aux.detach(normalize(none_arguments.read_as_none(parsed, nones)), spec)
+    specialise_kinds = dispatch.specialiser(parsed_program, kind, wrt_names, generate)
 
     def specialise(args, ieee=False):     # generation, at the first call with these kinds
         try:

@@ -42,5 +42,5 @@ def grad_logistic(x, r, n):
                 dx += r * drtx  # (1)
         return dx, dr
     except TypeError:
-        check_arguments('logistic', ('n',), x=x, r=r, n=n)
+        check_arguments('logistic', x=x, r=r, n=n)
         raise

@@ -444,8 +444,9 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
             # differentiating again: forward over forward, derivative by columns
             gradient = derivative(f, wrt=wrt)
         made = jacfwd(gradient, wrt=wrt)
-        if getattr(made, "__s2sdiff_refusal__", None) is not None:
-            raise made.__s2sdiff_refusal__      # lists: the Hessian by entries, below
+        refused = getattr(made, "__s2sdiff_refusal__", None)
+        if refused is not None:
+            raise refused                       # lists: the Hessian by entries, below
         return made
     except UnsupportedError as refusal:
         if refusal.construct != "forward mode over a list parameter":

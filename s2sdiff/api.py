@@ -20,6 +20,7 @@ import numpy as np
 
 from . import aliases, argument_aliases, backends, pipeline, trees
 from .methods import for_bound_method
+from .output_leaves import reads_as_lists
 from .reverse import schedules
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
 from .tree_calls import TreeCall, reads_trees, snapshot
@@ -341,6 +342,11 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
                                  else p for i, p in enumerate(primals)])
     else:
         value = _call(original, primals)
+    if arrays_given and reads_as_lists(generated, primals, value[0] if has_aux else value):
+        # code without NumPy calls at 1-D arrays it reads as lists (x[0] * x[1]) runs as
+        # at lists: grad's code, not the per-shape code that refuses its list reads
+        generated = _generate(f, "vjp", None, True, backend=backend, checkpoint=checkpoint,
+                              has_aux=has_aux)
     # the pullback is f's at these primals, even if the caller writes into them later
     primals = tuple(snapshot(p) for p in primals)
 

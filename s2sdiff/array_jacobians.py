@@ -26,6 +26,7 @@ from . import pipeline
 from .argument_aliases import overlap
 from .errors import NotScalarError
 from .methods import attributes_of, specialised
+from .output_leaves import leaves, rebuilt
 
 
 def _shape(value):
@@ -65,13 +66,23 @@ def _block(entries, row_shape, column_shape):
     return stacked.reshape(tuple(row_shape) + tuple(column_shape))
 
 
-def _arranged(blocks, tuple_output, single):
-    """``blocks[o][i]`` in the public layout (module docstring)."""
+def _arranged(blocks, structure, single):
+    """``blocks[o][i]`` in the public layout (module docstring); ``structure``: the output
+    when it is a tuple (its leaves are the ``o``), else None."""
     per_output = [row[0] if single else tuple(row) for row in blocks]
-    result = tuple(per_output) if tuple_output else per_output[0]
+    result = per_output[0] if structure is None else rebuilt(structure, per_output, nodes=(tuple,))
     if all(np.shape(b) == () for row in blocks for b in row):
-        return np.array(result, dtype=float)[()]
+        return _floats(result)
     return result
+
+
+def _floats(result):
+    """Number blocks as one float array; nested tuples of them (a nested tuple output)
+    as tuples of such arrays where they do not stack."""
+    try:
+        return np.array(result, dtype=float)[()]
+    except ValueError:                      # ragged: np.array cannot stack them
+        return tuple(_floats(entry) for entry in result)
 
 
 def copies(values):
@@ -85,8 +96,10 @@ def copies(values):
     return [v.copy() if isinstance(v, (np.ndarray, list)) else v for v in values]
 
 
-def _outputs(value, tuple_output):
-    return list(value) if tuple_output else [value]
+def _outputs(value, tuple_output, like=None):
+    """The leaves of a tuple output (nested tuples taken apart; a list is an array),
+    else ``[value]``."""
+    return leaves(value, like, (tuple,)) if tuple_output else [value]
 
 
 def by_columns(jvp, values, positions, tuple_output, single):
@@ -102,30 +115,33 @@ def by_columns(jvp, values, positions, tuple_output, single):
             tangents[k] = _unit(values[position], index)
             out, out_dot = jvp(*copies(values), *tangents)
             outputs = _outputs(out, tuple_output)
-            entries.append(_outputs(out_dot, tuple_output))
+            entries.append(_outputs(out_dot, tuple_output, out))
         columns.append(entries)
     blocks = [[_block([e[o] for e in columns[k]], _shape(outputs[o]),
                       _shape(values[position])) for k, position in enumerate(positions)]
               for o in range(len(outputs))]
-    return _arranged(blocks, tuple_output, single)
+    return _arranged(blocks, out if tuple_output else None, single)
 
 
 def by_rows(pullback, values, positions, outputs, tuple_output, single):
     """The Jacobian of ``f`` at ``values`` with respect to the parameters at ``positions``;
     ``outputs``: ``f(*values)``; ``pullback(*values, *cotangents)`` is ``f``'s generated
-    vjp for those parameters, returning one gradient per position."""
-    outputs = _outputs(outputs, tuple_output)
+    vjp for those parameters, returning one gradient per position.  A nested tuple output
+    has one block per leaf, its cotangents the output's structure."""
+    value, outputs = outputs, _outputs(outputs, tuple_output)
     blocks = []
     for o, output in enumerate(outputs):
         rows = []                # per entry of the output: one gradient per input
         for index in np.ndindex(_shape(output)):
             cotangents = [_zero(other) for other in outputs]
             cotangents[o] = _unit(output, index)
+            if tuple_output:     # one per entry of the output, each shaped like it
+                cotangents = list(rebuilt(value, cotangents, nodes=(tuple,)))
             rows.append(pullback(*copies(values), *cotangents))
         blocks.append([np.stack([_filled(row[k], _shape(values[p])) for row in rows])
                        .reshape(_shape(output) + _shape(values[p]))
                        for k, p in enumerate(positions)])
-    return _arranged(blocks, tuple_output, single)
+    return _arranged(blocks, value if tuple_output else None, single)
 
 
 def hessian_products(jvp, values, names, positions, name):
@@ -174,4 +190,4 @@ def hessian_by_columns(jvp, values, names, positions, single, name):
         columns.append(entries)
     blocks = [[_block([e[i] for e in columns[j]], _shape(values[row]), _shape(values[column]))
                for j, column in enumerate(positions)] for i, row in enumerate(positions)]
-    return _arranged(blocks, not single, single)
+    return _arranged(blocks, None if single else tuple(positions), single)

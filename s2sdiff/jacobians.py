@@ -24,6 +24,7 @@ from .methods import for_bound_method
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
 from .ir import is_array_program
 from .normalize import normalize
+from .output_leaves import NODES, leaves, nested, reads_as_lists, rebuilt, transposed, unit_cotangents
 from .parse import parse
 from .tree_calls import TreeCall, reads_trees
 from .typing import GeneratedFunction, JacobianMode, Primals, Wrt
@@ -177,8 +178,23 @@ def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
 
 
 def _jacfwd(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> Any:
-    generated = _generate(f, "jacfwd", wrt, True)
-    by_columns = _jacobian_layout(f, generated)
+    try:
+        generated = _generate(f, "jacfwd", wrt, True)
+    except UnsupportedError as refusal:
+        if refusal.construct != "forward mode over a list parameter":
+            raise
+        return _columns_at_arrays(f, names, single, refusal)
+    outputs = generated.__s2sdiff_outputs__
+
+    def columns(*args: Any, **kwargs: Any) -> Any:
+        table = generated(*args, **kwargs)
+        if outputs is None or single:
+            return table
+        # a nested entry's tangents (one per input, each shaped like the entry): per leaf
+        return tuple(transposed(entry) if any(isinstance(c, NODES) for c in entry) else entry
+                     for entry in table)
+
+    by_columns = _jacobian_layout(f, columns)
 
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
@@ -187,9 +203,44 @@ def _jacfwd(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> 
         params, values = _bound_values(f, args, kwargs)
         jvp_code = _generate(f, "jvp", tuple(names), True)
         return array_jacobians.by_columns(jvp_code, values, [params.index(n) for n in names],
-                                          generated.__s2sdiff_outputs__ is not None, single)
+                                          outputs is not None, single)
 
     jacobian_at.source = generated.source  # type: ignore[attr-defined]
+    return jacobian_at
+
+
+def _columns_at_arrays(f: Callable[..., Any], names: list[str], single: bool,
+                       refusal: UnsupportedError) -> Any:
+    """``jacfwd`` of code without NumPy calls that reads a parameter as a list: refused
+    for lists (one derivative per element, ``refusal``), but at 1-D arrays it runs as at
+    lists (``output_leaves.reads_as_lists``), and its generated jvp, run once per entry
+    with a unit tangent, gives the columns.  ``refusal`` (kept as
+    ``__s2sdiff_refusal__``, for ``jacobian`` and ``hessian`` to take the other way)
+    at other arguments."""
+    jvp_code = _generate(f, "jvp", tuple(names), True)
+    name = _name(f)
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def jacobian_at(*args: Any, **kwargs: Any) -> Any:
+        params, values = _bound_values(f, args, kwargs)
+        positions = [params.index(n) for n in names]
+        if any(isinstance(values[p], (list, tuple)) for p in positions) or not any(
+                isinstance(values[p], np.ndarray) and values[p].ndim > 0 for p in positions):
+            raise refusal
+        if not reads_as_lists(jvp_code, values, _call(f, array_jacobians.copies(values))):
+            raise UnsupportedError(
+                f"jacfwd({name}): {name} calls no NumPy function, so its code is generated "
+                f"for numbers and lists of numbers; it reads an array as a list when the "
+                f"array is 1-D and {name} returns numbers, not at these arguments",
+                construct="array for code on lists", filename=refusal.filename,
+                lineno=refusal.lineno, source_line=refusal.source_line,
+                hint="Make it NumPy code by building its outputs with NumPy "
+                     "(`return np.stack([x[0] * x[1], x[1] ** 2])`).")
+        return array_jacobians.by_columns(jvp_code, values, positions,
+                                          jvp_code.__s2sdiff_outputs__ is not None, single)
+
+    jacobian_at.source = jvp_code.source  # type: ignore[attr-defined]
+    jacobian_at.__s2sdiff_refusal__ = refusal  # type: ignore[attr-defined]
     return jacobian_at
 
 
@@ -226,6 +277,10 @@ def _jacrev(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> 
         if outputs is None:
             row = generated(*args, 1.0)
             return row[0] if single else row
+        value = _call(f, array_jacobians.copies(args))
+        if nested(value):       # `return a, (b, c)`: a row per leaf, in that structure
+            return rebuilt(value, [(lambda row: row[0] if single else row)(
+                generated(*args, *cotangent)) for cotangent in unit_cotangents(value)])
         table = []
         for i in range(outputs):
             row = generated(*args, *[1.0 if j == i else 0.0 for j in range(outputs)])
@@ -239,10 +294,12 @@ def _jacrev(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> 
         if not _array_call(generated, args, kwargs):
             return by_rows(*args, **kwargs)
         params, values = _bound_values(f, args, kwargs)
-        pullback = _generate(f, "vjp_arrays", tuple(names), True)
+        value = _call(f, array_jacobians.copies(values))
+        # code without NumPy calls at 1-D arrays it reads as lists runs as at lists
+        pullback = generated if reads_as_lists(generated, values, value) else _generate(
+            f, "vjp_arrays", tuple(names), True)
         return array_jacobians.by_rows(pullback, values, [params.index(n) for n in names],
-                                       _call(f, array_jacobians.copies(values)),
-                                       outputs is not None, single)
+                                       value, outputs is not None, single)
 
     jacobian_at.source = generated.source  # type: ignore[attr-defined]
     return jacobian_at
@@ -313,13 +370,20 @@ def _reverse_for_lists(f: Callable[..., Any], wrt: Wrt, names: list[str],
 def _runnable(attempt: Callable[[Any], Any], preferred: Any, other: Any) -> Any:
     """``attempt(preferred)``, or ``attempt(other)`` when the first is refused
     (``UnsupportedError``); the first refusal if both are."""
+    deferred = None          # made, but refusing some arguments (_columns_at_arrays)
     try:
-        return attempt(preferred)
+        made = attempt(preferred)
+        first = getattr(made, "__s2sdiff_refusal__", None)
+        if first is None:
+            return made
+        deferred = made
     except UnsupportedError as refusal:
         first = refusal
     try:
         return attempt(other)
     except UnsupportedError:
+        if deferred is not None:
+            return deferred
         raise first from None
 
 
@@ -342,7 +406,8 @@ def _jacobian_by_sizes(f: Callable[..., Any], wrt: Wrt, names: list[str],
         params, values = _bound_values(f, args, kwargs)
         outputs = _call(f, array_jacobians.copies(values))
         inputs = sum(np.size(values[params.index(n)]) for n in names)
-        entries = sum(np.size(o) for o in (outputs if returns_tuple else [outputs]))
+        entries = sum(np.size(o) for o in (leaves(outputs, None, (tuple,)) if returns_tuple
+                                           else [outputs]))   # nested tuples: their leaves
         order = [jacfwd, jacrev] if inputs <= entries else [jacrev, jacfwd]
         modes = [made[m] for m in order if m in made]
         if len(modes) == 1:
@@ -378,7 +443,11 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
             # the reverse sweep of a loop has a tape and a recomputation that are not worth
             # differentiating again: forward over forward, derivative by columns
             gradient = derivative(f, wrt=wrt)
-        return jacfwd(gradient, wrt=wrt)
+        made = jacfwd(gradient, wrt=wrt)
+        refused = getattr(made, "__s2sdiff_refusal__", None)
+        if refused is not None:
+            raise refused                       # lists: the Hessian by entries, below
+        return made
     except UnsupportedError as refusal:
         if refusal.construct != "forward mode over a list parameter":
             raise

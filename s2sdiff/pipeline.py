@@ -54,7 +54,7 @@ import weakref
 from . import activity, aliases, argument_aliases, aux, backends, custom, data_shapes, \
     defaults, dispatch, ir, none_arguments, object_parameters, objects, tree_flatten, \
     tree_helpers, trees
-from .emit import Later, compile_listing, guarded_calls
+from .emit import Later, compile_listing, guarded_calls, sequence_parameters
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -311,6 +311,9 @@ def _describe(generated, func, program):
     generated.__s2sdiff_origin__ = func
     generated.__s2sdiff_defaults__ = defaults.seen(func)    # the cache's, a derivative's
     generated.__s2sdiff_outputs__ = len(program.outputs) if program.returns_tuple else None
+    sequences = sequence_parameters(program)    # read as lists (output_leaves.reads_as_lists)
+    generated.__s2sdiff_lists__ = None if ir.is_array_program(program) else tuple(
+        p in sequences for p in program.params)
     generated.__s2sdiff_custom__ = custom_rules(program)
     generated.__s2sdiff_fails__ = {s.target: s.rule for s in program.steps if s.store is None
                                    and getattr(s.rule, "fails", None) is not None}

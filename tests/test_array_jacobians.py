@@ -153,12 +153,13 @@ def test_auto_picks_forward_for_fewer_inputs_and_reverse_for_fewer_outputs(monke
 
 
 def test_auto_takes_the_mode_that_runs():
-    """Two inputs, two outputs: forward mode by columns, which refuses a list parameter;
-    auto takes reverse mode instead of failing."""
+    """Two inputs, two outputs: forward mode by columns, which refuses a list parameter
+    (at a call with a list: at a 1-D array it runs); auto takes reverse mode instead of
+    failing."""
     def first_two(xs, a):
         return xs[0] * a, xs[1] * a
     with pytest.raises(UnsupportedError, match="list"):
-        jacfwd(first_two)
+        jacfwd(first_two)([2.0, 3.0], 0.5)
     J = jacobian(first_two, wrt="a")([2.0, 3.0], 0.5)
     np.testing.assert_allclose(J, [2.0, 3.0])
 

@@ -61,3 +61,49 @@ def test_a_module_int_does_not_make_the_gradient_an_int():
     """`COUNT * x` with `COUNT = 3`: the gradient was the int 3 (bug_03), not a float."""
     gradient = grad(times_module_int)(1.0)
     assert gradient == 3.0 and type(gradient) is float
+
+
+def product_of_first_two(x):
+    return x[0] * x[1]
+
+
+def sum_of_squared_entries(xs):
+    s = 0.0
+    for v in xs:
+        s = s + v * v
+    return s
+
+
+def test_a_2d_array_given_to_code_on_lists_is_not_a_gradient_of_a_sum():
+    """Code on numbers and lists given a 2-D array: its entries are rows and the output
+    an array; grad returned the gradient of the output's sum silently (found by
+    helper-72).  A 1-D array's entries are numbers: exact."""
+    from s2sdiff import NotScalarError
+    X = np.arange(6.0).reshape(3, 2)
+    for f in (product_of_first_two, sum_of_squared_entries):
+        with pytest.raises(NotScalarError, match="an array of shape"):
+            grad(f)(X)
+    assert np.array_equal(grad(product_of_first_two)(np.array([2.0, 3.0])), [3.0, 2.0])
+    assert np.array_equal(grad(sum_of_squared_entries)(np.array([2.0, 3.0])), [4.0, 6.0])
+
+
+def slice_held_in_a_name(xs):
+    ys = [x * 2.0 for x in xs]
+    zs = ys[1:]
+    return sum(zs)
+
+
+def slice_summed_where_read(xs):
+    ys = [x * 2.0 for x in xs]
+    return sum(ys[1:])
+
+
+def test_a_list_refused_by_numpy_code_says_what_made_it_numpy_code():
+    """A list slice held in a name reads as NumPy code, which then refused the list
+    argument without saying why; the message names the slice and its line, and the
+    rewrite it gives is exact."""
+    from s2sdiff import ArgumentError
+    with pytest.raises(ArgumentError, match=r"NumPy code because of `ys\[1:\]` on line") as caught:
+        grad(slice_held_in_a_name)([1.0, 2.0, 3.0])
+    assert "sum(xs[1:])" in str(caught.value)
+    assert grad(slice_summed_where_read)([1.0, 2.0, 3.0]) == [0.0, 2.0, 2.0]

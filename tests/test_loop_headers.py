@@ -121,6 +121,7 @@ def test_golden_source():
         "            s1 = s * 0.5",
         "            vti = v * i",
         "            s = s1 + vti",
+        "        scalar_output(s)",              # a 2-D array's rows would make s an array
         "        ds = 1.0",
         "        dxs = zeros_like(xs)",
         "        for i in reversed(range(lenxs)):",

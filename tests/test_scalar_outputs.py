@@ -47,5 +47,14 @@ def test_a_helper_result_indexed_is_a_number():
 
 
 def test_the_check_is_one_visible_line_only_where_needed():
+    """An entry of the helper's result is a row when the argument is a 2-D array: checked
+    too (it used to have no check, and gave the gradient of the row's sum)."""
     assert "scalar_output(through_a_helper)" in grad(through_a_helper).source
-    assert "scalar_output(" not in grad(helper_result_indexed).source
+    assert "scalar_output(helper_result_indexed)" in grad(helper_result_indexed).source
+    with pytest.raises(NotScalarError, match=r"array of shape \(2,\)"):
+        grad(helper_result_indexed)(np.ones((3, 2)))
+    assert "scalar_output(" not in grad(square_of_a_number).source
+
+
+def square_of_a_number(x, y):
+    return x * x + y

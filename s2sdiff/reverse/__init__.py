@@ -49,6 +49,7 @@ from ..primal import bound_checks, primal_lines, unbound_line
 from ..rules import Structural, Syntax
 from .adjoints import Adjoints
 from .arrays import Backprop
+from .loops import elements
 from .sweeps import Sweeps, active_step, backprop_custom, forward_step
 
 
@@ -179,9 +180,9 @@ def _reverse_arrays(program, activity, *, with_value=False, single=False, name=N
 
 def _scalar_output_check(program, with_value, body):
     """``scalar_output(y)`` after the forward sweep of a gradient whose output ``y`` comes
-    through arithmetic alone from a call of the user's function or from a parameter used
-    as a sequence: given an array, those make ``y`` an array, and a gradient needs a
-    number.  The argument checker cannot tell (the helper may index its argument); the
+    through arithmetic, indexing and loops over entries alone from a call of the user's
+    function or from a parameter used as a sequence: given an array (2-D, for the entries
+    of a sequence), those make ``y`` an array, and a gradient needs a number.  The argument checker cannot tell (the helper may index its argument); the
     output can, for the price of one call where such a path exists.  Appends it to
     ``body``; returns what it needs bound."""
     output = program.output
@@ -191,12 +192,15 @@ def _scalar_output_check(program, with_value, body):
     steps, call = program.steps, Syntax("call")
     if not arrays and not any(s.rule is not None and s.rule.key == call for s in steps):
         return {}                          # nothing can make the output an array
+    loops = [item for item in walk_items(program.body) if isinstance(item, Loop)]
     for _ in range(2):                     # a loop feeds its end back to its start
+        for loop in loops:                 # for v in xs: a row of a 2-D array xs
+            arrays.update(v for v, seq in elements(loop) or [] if seq in arrays)
         for step in steps:
             if step.rule is not None and step.rule.key == call or (
-                    isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)) and any(
-                        isinstance(a, ast.Name) and a.id in arrays for a in step.args)):
-                arrays.add(step.target)
+                    isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Subscript))
+                    and any(isinstance(a, ast.Name) and a.id in arrays for a in step.args)):
+                arrays.add(step.target)    # x[0] of a 2-D array x is a row too
     if output.id not in arrays:
         return {}
     transform = "value_and_grad" if with_value else "grad"

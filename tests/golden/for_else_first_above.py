@@ -24,6 +24,7 @@ def grad_first_above_else(xs, t):
         else:
             found_3 = found             # (8)
         first_above_else = found_3 * t  # (9)
+        scalar_output(first_above_else)
         # backprop first_above_else = found_3 * t
         dfound_3 = t                    # (9)
         dt = found_3                    # (9)

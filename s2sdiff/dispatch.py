@@ -279,7 +279,8 @@ def specialiser(parsed_program, kind, wrt_names, generate):
                     and value.dtype.kind in "biuf")):
                 continue          # data: axis=None, edges = [(0, 1), (1, 2)], np.zeros((0, 3))
             if param not in program.opaque_params or (value is None and param in wrt_names):
-                check_argument(program.name, param, value)   # not objects nor functions
+                check_argument(program.name, param, value,   # not objects nor functions
+                               program.array_reason)
         scalar = kind if kind in ("grad", "value_and_grad") else None
         try:
             kinds = infer(program, args[:len(program.params)], scalar)
@@ -318,8 +319,9 @@ def _definition_refusal(program, error, construct, hint):
         construct=construct, hint=hint, cls=UnsupportedError)
 
 
-def check_argument(function_name, name, value):
-    """An ``ArgumentError`` naming the parameter for a value arrays code cannot take."""
+def check_argument(function_name, name, value, reason=None):
+    """An ``ArgumentError`` naming the parameter for a value arrays code cannot take;
+    ``reason``: the user's node that makes the function NumPy code, if known."""
     problem = None
     if value is None:
         raise ArgumentError(
@@ -347,14 +349,26 @@ def check_argument(function_name, name, value):
         raise ArgumentError(
             f"argument {name!r} of {function_name} is a {type(value).__name__} of numbers, "
             f"which NumPy code differentiates as an array: pass np.array({name}) (its "
-            f"gradient is then an array), or leave {name!r} out of wrt= to read it as data",
-            construct="argument")
+            f"gradient is then an array), or leave {name!r} out of wrt= to read it as data"
+            + _numpy_because(function_name, reason), construct="argument")
     if problem:
         tree = isinstance(value, (dict, list, tuple)) or hasattr(value, "__dataclass_fields__")
         raise ArgumentError(
             f"argument {name!r} of {function_name} must be a real number or a non-empty "
             f"array of real numbers, got {problem}" + (f" ({FLAT_ONLY})" if tree else ""),
             construct="argument")
+
+
+def _numpy_because(function_name, reason):
+    """Why ``function_name`` is NumPy code, when what makes it so is no NumPy call: a list
+    slice held in a name (``zs = xs[1:]``) reads as one."""
+    if reason is None or isinstance(reason, ast.Call):
+        return ""
+    slice_ = isinstance(reason, ast.Subscript) and isinstance(reason.slice, ast.Slice)
+    return (f" ({function_name} is NumPy code because of `{ast.unparse(reason)}` on line "
+            f"{getattr(reason, 'lineno', '?')}" + ("; to keep it code on lists, loop over the "
+            "slice where it is read (`for z in xs[1:]`, `sum(xs[1:])`) instead of holding it "
+            "in a name" if slice_ else "") + ")")
 
 
 def _numbers_only(value):

@@ -190,6 +190,7 @@ class Program:
     aux: object = None           # has_aux: aux.Spec, the aux returned beside the gradient
     reads_arrays: bool = False   # a global, closure or attribute array: NumPy code
     written_in_place: dict = field(default_factory=dict)  # param -> a step writing into it
+    array_reason: ast.AST = None  # the user's node that makes it NumPy code, for messages
 
     @property
     def steps(self):

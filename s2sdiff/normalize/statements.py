@@ -93,6 +93,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.init_callables(stores)
         self.opaque_params.update(parsed.opaque)      # act(x), act=relu inlined (helpers.py)
         self.reads_arrays = False  # an array the function does not take (ir.is_array_program)
+        self.array_reason = None   # the node that makes it NumPy code, for messages
         self.array_code = self._uses_array_features(nodes)
 
     def error(self, node, what=None, hint=None):
@@ -139,6 +140,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)
         program.user_names = self.user_names
         program.reads_arrays = self.reads_arrays
+        program.array_reason = self.array_reason
         program.opaque_params = self.opaque_params
         program.parameter_reads = self.parameter_reads
         program.inlined = self.parsed.inlined
@@ -443,26 +445,31 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \
                     and self.is_free(node) and self._free_array(node, data):
                 self.reads_arrays = True
-                return True
+                return self._because(node)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "append":
                 appends.add(id(node.func))
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
-                return True
+                return self._because(node)
             if isinstance(node, ast.Attribute) and not self.is_free(node) \
                     and id(node) not in appends and self.parameter_root(node) is None:
-                return True
+                return self._because(node)
             if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) \
                     and self.is_free(node.func) \
                     and rules.is_array_call(self.resolve(node.func)):
-                return True
+                return self._because(node)
             if isinstance(node, ast.Subscript) and not isinstance(
                     node.slice, (ast.Name, ast.Constant, ast.UnaryOp, ast.BinOp)):
-                return True
+                return self._because(node)
             if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
                     and not isinstance(node.slice.value, int):
-                return True
+                return self._because(node)
         return False
+
+    def _because(self, node):
+        """True, noting ``node`` as what makes the function NumPy code (for messages)."""
+        self.array_reason = node
+        return True
 
 
 _ARRAY_FEATURE_CLASSES = frozenset((ast.Call, ast.BinOp, ast.Attribute, ast.Subscript,

@@ -39,7 +39,7 @@ from .custom import rule_of
 from .errors import SourceError, UnsupportedError
 from .listing import tagged_line
 from .user_functions import is_helper, is_own_file
-from . import methods
+from . import methods, reductions
 from . import syntax
 
 _MISSING = object()
@@ -202,7 +202,7 @@ def parse(func):
     closure = dict(zip(code.co_freevars, func.__closure__ or ()))
     parsed = Parsed(func=func, node=node, filename=filename, closure=closure)
     parsed.inlined = tuple(getattr(func, "__s2sdiff_checks__", ()))
-    return parsed
+    return reductions.rewrite(parsed)       # functools.reduce(f, xs): the loop it runs
 
 
 def current(func):

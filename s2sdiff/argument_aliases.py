@@ -38,7 +38,7 @@ def guard(listing):
     name = program.namer.fresh(CALL)
     params = written + others
     call = ast.Call(ast.Name(name, ast.Load()), [ast.Name(p, ast.Load()) for p in params], [])
-    listing.body.insert(0, Line(ast.Expr(call)))
+    listing.body.insert(0, Line(ast.Expr(call), check=True))     # not in ejected modules
     listing.injected = {**listing.injected, name: _checker(program, written, params)}
 
 

@@ -82,7 +82,7 @@ def render(listing, signature, checker=CHECK_ARGUMENTS, standalone=False, real="
         lines.append(f"{INDENT * 2}return {renew}({', '.join(names)})")
     body = [*listing.body, Line(ast.Return(listing.returns))]
     if standalone:                  # the run-time checks of the arguments' kinds go too
-        body = [item for item in body if not (isinstance(item, Block) and item.check)]
+        body = [item for item in body if not getattr(item, "check", False)]
     inner = INDENT if standalone else INDENT * 2
     rows = _rows(body, inner)        # (indent, text, tag, note); tag None for comments/heads
     width = max([len(indent) + len(text) for indent, text, tag, _ in rows if tag is not None],

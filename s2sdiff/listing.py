@@ -25,6 +25,7 @@ class Line:
     stmt: ast.stmt
     tag: int = None
     note: str = None       # explain mode: the local partial applied, and the user's line
+    check: bool = False    # a run-time check (arguments, output): not in ejected modules
 
 
 @dataclass

@@ -107,3 +107,14 @@ def test_a_list_refused_by_numpy_code_says_what_made_it_numpy_code():
         grad(slice_held_in_a_name)([1.0, 2.0, 3.0])
     assert "sum(xs[1:])" in str(caught.value)
     assert grad(slice_summed_where_read)([1.0, 2.0, 3.0]) == [0.0, 2.0, 2.0]
+
+
+def test_an_ejected_loop_over_a_list_has_no_run_time_check():
+    """The output check (`scalar_output`) calls into s2sdiff: ejected modules leave it
+    out, like the argument checks, and run without s2sdiff."""
+    from s2sdiff.eject import eject
+    module = eject(sum_of_squared_entries)
+    assert "scalar_output" not in module and "import s2sdiff" not in module
+    namespace = {}
+    exec(module, namespace)
+    assert namespace["grad_sum_of_squared_entries"]([2.0, 3.0]) == [4.0, 6.0]

@@ -215,7 +215,7 @@ def _scalar_output_check(program, with_value, body):
 
     name = program.namer.fresh("scalar_output")
     body.append(Line(ast.Expr(ast.Call(ast.Name(name, ast.Load()),
-                                       [ast.Name(output.id, ast.Load())], []))))
+                                       [ast.Name(output.id, ast.Load())], [])), check=True))
     return {name: scalar_output}
 
 

@@ -450,10 +450,15 @@ OTHER = [
     (helper_writes_list, 3.0, "helper_writes(a, x)", "a"),
     (helper_writes_through_another, 3.0, "helper_passes_on(a, x)", "a"),
     (helper_appends_to_list, 3.0, "helper_appends(a, x)", "a"),
-    (list_joined, 3.0, "a + [x]", "a"),
     (list_augmented, 3.0, "a += [x]", "a"),
     (list_repeated, 3.0, "a * 2", "a"),
 ]
+
+
+def test_a_list_joined_with_a_display_is_a_new_list():
+    """`a + [x]` was refused as list arithmetic; it is a new list now
+    (normalize/list_idioms.py), and c[2] is x."""
+    assert grad(list_joined)(3.0) == 1.0
 
 
 def test_a_helper_writing_into_an_array_of_numpy_code_is_inlined():

@@ -76,3 +76,34 @@ def test_a_rebound_list_is_left_as_it_is():
     """`list` a parameter whose default is a function: that function is called, not a
     copy made (d/dxs sum(2 xs) = 2)."""
     assert grad(shadowing_list, wrt="xs")([1.0, 2.0]) == [2.0, 2.0]
+
+
+def prepended(xs):
+    ys = [0.0] + [x * 2.0 for x in xs]
+    return ys[1] * ys[2]
+
+
+def appended_twice(xs, w):
+    ys = xs + [w] + [w * w]
+    return sum(y * y for y in ys)
+
+
+def growing_path(x):
+    p = [x]
+    for i in range(3):
+        p = p + [p[-1] * 0.5 + 1.0]
+    return sum(p)
+
+
+def joined_into_itself(xs):
+    xs = [1.0] + xs
+    return xs[0] * xs[1] + xs[2]
+
+
+def test_lists_joined_with_plus():
+    """`[0.0] + ys`, `xs + [w]`: every operand read before the name is bound (they were
+    refused as list arithmetic)."""
+    assert grad(prepended)([1.0, 2.0]) == [8.0, 4.0]                  # 4 x0 x1
+    assert grad(appended_twice)([1.0, 2.0], 3.0) == ([2.0, 4.0], 2 * 3.0 + 4 * 27.0)
+    assert grad(growing_path)(2.0) == 1.0 + 0.5 + 0.25 + 0.125
+    assert grad(joined_into_itself)([2.0, 3.0]) == [1.0, 1.0]

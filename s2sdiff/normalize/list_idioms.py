@@ -6,7 +6,10 @@ normaliser runs (``comprehensions.py`` then writes those as loops):
 * ``list(xs)`` is ``[e for e in xs]``, a new list of the same entries (``list(xs[1:])``,
   ``list(reversed(xs))`` too), in code that calls no NumPy function (NumPy code reads ``list(x)`` of an array
   as its rows, which the normaliser handles or refuses itself);
-* ``sum(xs, start=s)`` is ``sum(xs, s)``.
+* ``sum(xs, start=s)`` is ``sum(xs, s)``;
+* ``ys = [0.0] + xs`` (a list display or comprehension among the operands of ``+``, in
+  code without NumPy) is ``joined = [0.0]``, then ``for e in xs: joined.append(e)``, then
+  ``ys = joined``.
 
 Only the builtins: a function that binds ``list``, ``range`` or ``sum`` itself (a
 parameter too), or reads
@@ -38,7 +41,10 @@ def rewrite(parsed):
     node = copy.deepcopy(parsed.node)
     taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} \
         | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
-    node.body = [_Rewrite(found, taken).visit(stmt) for stmt in node.body]
+    rewriter = _Rewrite(found, taken)
+    node.body = [rewriter.visit(stmt) for stmt in node.body]
+    if "join" in found:
+        node.body = rewriter.joins(node.body)
     ast.fix_missing_locations(node)
     return dataclasses.replace(parsed, node=node)
 
@@ -62,7 +68,22 @@ def _found(parsed):
         found.add("list")
     if "sum" in names and _builtin(parsed, "sum"):
         found.add("sum")
+    if not uses_numpy(parsed) and any(_joined(a.value) for a in parsed.of(ast.Assign)):
+        found.add("join")
     return found
+
+
+def _joined(node):
+    """The operands of ``a + b + ...`` when one of them is a list display or a list
+    comprehension (so the sum joins lists); else None."""
+    operands = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        operands.insert(0, node.right)
+        node = node.left
+    operands.insert(0, node)
+    if len(operands) > 1 and any(isinstance(o, (ast.List, ast.ListComp)) for o in operands):
+        return operands
+    return None
 
 
 def _repeated(node):
@@ -102,6 +123,40 @@ class _Rewrite(ast.NodeTransformer):
     def comprehension(self, element, target, iterable, node):
         loop = ast.comprehension(ast.Name(target, ast.Store()), iterable, [], 0)
         return ast.copy_location(ast.ListComp(element, [loop]), node)
+
+    def joins(self, statements):
+        """``ys = [0.0] + xs`` (one target) as ``joined = [0.0]``, ``for e in xs:
+        joined.append(e)``, ``ys = joined``: every operand is read before ``ys`` is
+        bound, as in Python; in nested blocks too."""
+        out = []
+        for stmt in statements:
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    setattr(stmt, field, self.joins(inner))
+            operands = _joined(stmt.value) if isinstance(stmt, ast.Assign) \
+                and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
+            if operands is None:
+                out.append(stmt)
+                continue
+            joined = self.fresh("joined")
+            first = operands[0]
+            if not isinstance(first, (ast.List, ast.ListComp)):
+                entry = self.fresh("e")
+                first = self.comprehension(ast.Name(entry, ast.Load()), entry, first, stmt)
+            out.append(ast.copy_location(ast.Assign([ast.Name(joined, ast.Store())], first),
+                                         stmt))
+            for operand in operands[1:]:
+                entry = self.fresh("e")
+                append = ast.Expr(ast.Call(ast.Attribute(ast.Name(joined, ast.Load()),
+                                                         "append", ast.Load()),
+                                           [ast.Name(entry, ast.Load())], []))
+                out.append(ast.copy_location(ast.For(ast.Name(entry, ast.Store()), operand,
+                                                     [ast.copy_location(append, stmt)], []),
+                                             stmt))
+            out.append(ast.copy_location(ast.Assign(stmt.targets, ast.Name(joined, ast.Load())),
+                                         stmt))
+        return out
 
     def visit_BinOp(self, node):
         self.generic_visit(node)

@@ -191,19 +191,29 @@ def _line(code):
 def without_tests(stmt):
     """``stmt``, or for the entry test of generated code (``if ...: return
     generate_again(...)``) the same without the tests of defaults (None if nothing is
-    left): a backend's compiled code is entered through a function that binds them."""
+    left): a backend's compiled code is entered through a function that binds them; and
+    without the tests of numbers read from outside (``type(D) is not float``), which a
+    backend compiles as constants, as ejected modules do."""
     if not (isinstance(stmt, ast.If) and len(stmt.body) == 1
             and isinstance(stmt.body[0], ast.Return)):
         return stmt
     test = stmt.test
     tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) \
         else [test]
-    kept = [t for t in tests if not _of_defaults(t)]
+    kept = [t for t in tests if not _of_defaults(t) and not _of_numbers(t)]
     if len(kept) == len(tests):
         return stmt
     if not kept:
         return None
     return ast.If(kept[0] if len(kept) == 1 else ast.BoolOp(ast.Or(), kept), stmt.body, [])
+
+
+def _of_numbers(test):
+    """Whether ``test`` is one ``module_numbers.number_tests`` writes."""
+    return isinstance(test, ast.Compare) and isinstance(test.left, ast.Call) \
+        and isinstance(test.left.func, ast.Name) and test.left.func.id == "type" \
+        and isinstance(test.ops[0], ast.IsNot) and isinstance(test.comparators[0], ast.Name) \
+        and test.comparators[0].id.rstrip("_0123456789") in ("float", "int")
 
 
 def _of_defaults(test):

@@ -49,7 +49,7 @@ from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
 from .scalar_inputs import NUMBERS_ONLY, array_argument, indexed_parameters, truth_tested
 from . import syntax
-from . import defaults, methods, objects
+from . import defaults, methods, module_numbers, objects
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -326,7 +326,7 @@ def compile_listing(listing):
             guards.append((spelling, name))
         guards = objects.entry_tests(parsed, guards) + guards   # type(AFFINE) is not Affine
         guards += methods.shadow_tests(program, guards)     # 'm' in self.__dict__
-        guards += objects.number_tests(program, real)         # type(D) is not float
+        guards += module_numbers.number_tests(program, real)  # type(D) is not float
         guards += defaults.entry_tests(program, guards, injected, own and func, signature,
                                         renew, values)
         if guards:
@@ -549,9 +549,9 @@ def check_arguments(function_name, sequences=(), where=None, /, **arguments):
             if name in sequences:
                 hint = "pass a list, tuple or array of real numbers"
             if value is None:
-                hint = (f"pass a number; None is data only in a parameter left out of wrt= "
-                        f"(as wrt=None leaves out one whose default is None) that the code "
-                        f"computes nothing with")
+                hint = ("pass a number; None is data only in a parameter left out of wrt= "
+                        "(as wrt=None leaves out one whose default is None) that the code "
+                        "computes nothing with")
             if isinstance(value, dict) and name in sequences:
                 hint = ("the code reads it as a list (iterating it, indexing it with a "
                         "variable); a dict is differentiated as a tree when its function "

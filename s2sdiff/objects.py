@@ -21,10 +21,6 @@ as ``self.m(x)`` is for a bound method (``methods.py``):
   instance attribute shadows the methods called and the classes of the attributes
   followed; when one fails the code is generated again for the object the name holds now
   (another class: its methods; no such method: the usual refusal);
-* ``number_tests``: code generated for numbers that computes with a float or int it reads
-  from its module or a closure (``D * x``) checks on entry that the name still holds
-  one of that type (``type(D) is not float``): rebound to an array, the code is generated
-  again, as NumPy code;
 * only objects of the user's own classes (the method's source in the user's files), whose
   class has no ``__getattribute__`` written in Python, are followed; a classmethod called
   is refused at the line of the call; a property giving a function, an instance
@@ -294,37 +290,3 @@ def _chain(spelling):
         path.append(node.attr)
         node = node.value
     return (node.id, tuple(reversed(path))) if isinstance(node, ast.Name) else (None, ())
-
-
-def free_numbers(program):
-    """``{name: float or int}`` for the free names of code generated for numbers that a
-    differentiable step computes with and that hold a float or an int now (not a bool)."""
-    if program.kinds is not None:
-        return {}                    # NumPy code: specialised on its free data's kinds
-    steps = program.steps
-    local = set(program.params)
-    local.update(s.target for s in steps)
-    found = {}
-    for step in steps:
-        if step.differentiable:
-            for arg in step.args:
-                if arg.__class__ is ast.Name and arg.id not in local and arg.id not in found:
-                    found[arg.id] = type(program.parsed.lookup(arg.id, None))
-    return {name: kind for name, kind in found.items() if kind in (float, int)}
-
-
-def number_tests(program, real):
-    """``(type(D) is not float, None)`` guards (``entry_tests``'s form) for each of
-    ``free_numbers``; ``real``: the name ``float`` goes by in the generated code."""
-    if "type" in program.namer.taken:
-        return []
-    spelled = {float: real, int: "int"}
-    tests = []
-    for name, kind in free_numbers(program).items():
-        if spelled[kind] in program.namer.taken:
-            continue                 # ``int`` shadowed in the function
-        test = ast.Compare(ast.Call(ast.Name("type", ast.Load()), [ast.Name(name, ast.Load())],
-                                    []), [ast.IsNot()], [ast.Name(spelled[kind], ast.Load())])
-        test.s2sdiff_number = True              # for the comment above (defaults.comment)
-        tests.append((test, None))
-    return tests

@@ -30,7 +30,7 @@ from .custom import stop_gradient
 from .folding import (_CHILD_FIELDS, _Assign, _Name, _child_fields, _fold, _integral, _number,
                       _without_sign, fold)  # noqa: F401  (others import fold from here)
 from .listing import Block, Comment, Line, assign, copy_tree, walk_lines
-from .objects import free_numbers
+from .module_numbers import free_numbers
 from .liveness import Memo as _Memo, prune_forward, scan, written as _written  # noqa: F401
 # (pipeline imports prune_forward here)
 
@@ -126,7 +126,9 @@ def _integral_names(program):
     if kinds:
         integral |= {n for n, k in kinds.items() if k.dtype in "biu"}
     # an int read from the module (K = 3), checked on entry (objects.number_tests)
-    integral |= {n for n, kind in free_numbers(program).items() if kind is int}
+    ints = {read for read, kind in free_numbers(program).items() if kind is int}
+    integral |= ints | {s.target for s in steps if s.value is not None and isinstance(
+        s.value, (ast.Subscript, ast.Attribute)) and ast.unparse(s.value) in ints}  # LST[0]
     return frozenset(integral)
 
 

@@ -19,6 +19,7 @@ from ..errors import NotScalarError
 from ..numpy_definitions import refusal_parts
 from ..ir import Passive, Program, Step, copied_unbound, validate, walk_steps
 from ..libraries import is_array_of_entries
+from ..module_numbers import constant_read
 from ..names import Namer
 from ..rules import Syntax
 from .arrays import ArraySyntax
@@ -463,6 +464,11 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                 return self._because(node)
             if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
                     and not isinstance(node.slice.value, int):
+                return self._because(node)
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                    and isinstance(node.ctx, ast.Load) and self.is_free(node.value) \
+                    and is_array_of_entries(constant_read(self.parsed, node)):
+                self.reads_arrays = True             # LST[0], an array in a global list
                 return self._because(node)
         return False
 

@@ -1,0 +1,87 @@
+"""Numbers code generated for numbers reads from outside the function: a float or int in
+a global or closure variable (``D * x``), or an entry or attribute of one read with
+constant keys (``LST[0]``, ``CFG.scale``).
+
+``free_numbers`` finds them; ``number_tests`` gives the entry tests (``type(D) is not
+float``, ``emit.compile_listing`` puts them with the rebinding checks) that make the code
+generate itself again when one holds something else (rebound to an array: NumPy code);
+``optimize`` keeps ``K * 1.0`` for an int ``K``, so the gradient stays a float.  Backends
+and ejected modules leave the tests out (``defaults.without_tests``).
+"""
+
+import ast
+import inspect
+import types
+
+from .ir import Loop, walk_items
+
+
+def free_numbers(program):
+    """``{spelling: float or int}`` for what code generated for numbers computes with from
+    outside and holds a float or an int now (not a bool): a free name a differentiable
+    step reads (``D``), or an entry or attribute of one read with constant keys
+    (``LST[0]``, ``CFG.scale``).  Loop variables are the function's own, never free."""
+    if program.kinds is not None:
+        return {}                    # NumPy code: specialised on its free data's kinds
+    steps = program.steps
+    local = set(program.params)
+    local.update(s.target for s in steps)
+    local.update(n.id for item in walk_items(program.body) if isinstance(item, Loop)
+                 and item.target is not None for n in ast.walk(item.target)
+                 if isinstance(n, ast.Name))
+    found = {}
+    for step in steps:
+        if not step.differentiable:
+            continue
+        if isinstance(step.value, (ast.Subscript, ast.Attribute)) \
+                and _root(step.value) not in local:
+            reads = [step.value]             # g1 = LST[0]: an entry of data from outside
+        else:
+            reads = [a for a in step.args if a.__class__ is ast.Name]
+        for node in reads:
+            spelled = ast.unparse(node)
+            if spelled not in found and _root(node) not in local:
+                found[spelled] = type(constant_read(program.parsed, node))
+    return {spelled: kind for spelled, kind in found.items() if kind in (float, int)}
+
+
+def _root(node):
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def constant_read(parsed, node):
+    """What ``node`` (a free name, and entries or attributes of it with constant keys)
+    holds now; None when it cannot be read without running code."""
+    if isinstance(node, ast.Name):
+        return parsed.lookup(node.id, None)
+    inner = constant_read(parsed, node.value) if isinstance(
+        node, (ast.Subscript, ast.Attribute)) else None
+    try:
+        if isinstance(node, ast.Attribute) and not isinstance(inner, types.ModuleType):
+            return inspect.getattr_static(inner, node.attr, None) if inner is not None else None
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(inner, (list, tuple, dict)):
+            return inner[node.slice.value]
+    except (LookupError, TypeError):
+        pass
+    return None
+
+
+def number_tests(program, real):
+    """``(type(D) is not float, None)`` guards (``entry_tests``'s form) for each of
+    ``free_numbers``; ``real``: the name ``float`` goes by in the generated code."""
+    if "type" in program.namer.taken:
+        return []
+    spelled = {float: real, int: "int"}
+    tests = []
+    for read, kind in free_numbers(program).items():
+        if spelled[kind] in program.namer.taken:
+            continue                 # ``int`` shadowed in the function
+        test = ast.Compare(ast.Call(ast.Name("type", ast.Load()),
+                                    [ast.parse(read, mode="eval").body], []),
+                           [ast.IsNot()], [ast.Name(spelled[kind], ast.Load())])
+        test.s2sdiff_number = True              # for the comment above (defaults.comment)
+        tests.append((test, None))
+    return tests

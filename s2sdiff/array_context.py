@@ -261,6 +261,8 @@ class RuleContext:
         node = self.bound[name]
         shape = ast.Attribute(copy.deepcopy(node), "shape", ast.Load()) \
             if atom_key(node) is not None else ast.Constant(self.shape(name))
+        if shape_of(value, self) in ((), None):      # the adjoint of a 0-d output: a float
+            return self.np.reshape(value, Expr(shape))
         return Expr(ast.Call(ast.Attribute(as_node(value), "reshape", ast.Load()), [shape], []))
 
     def transposed_back(self):

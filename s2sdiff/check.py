@@ -25,6 +25,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import numpy as np
 import sympy
 
 from .api import grad, jvp, resolve_wrt, vjp
@@ -369,26 +370,29 @@ def _compare_at(generated: Any, reference: Any, points: list[dict[Any, Any]], fu
 
 
 
-def dot_product_test(f: Callable[..., Any], *args: float, trials: int = 3, seed: int = 0,
+def dot_product_test(f: Callable[..., Any], *args: Any, trials: int = 3, seed: int = 0,
                      rtol: float = 1e-12) -> float:
-    """Check forward mode against reverse mode at ``args``: for random tangents ``u`` and
-    cotangents ``v``, ``<v, J u>`` from ``jvp`` must equal ``<J^T v, u>`` from ``vjp``.
+    """Check forward mode against reverse mode at ``args`` (numbers, arrays, lists of
+    numbers): for random tangents ``u`` shaped like the arguments and cotangents ``v``
+    shaped like the outputs, ``<v, J u>`` from ``jvp`` must equal ``<J^T v, u>`` from
+    ``vjp``.
 
     Returns the largest relative difference seen; raises ``AssertionError`` past ``rtol``.
     """
     f = getattr(f, "__s2sdiff_origin__", f)
     rng = random.Random(seed)
-    _, pullback = vjp(f, *args)
+    value, pullback = vjp(f, *args)
     outputs = vjp(f).__s2sdiff_outputs__  # type: ignore[attr-defined]
+    values = tuple(value) if outputs else (value,)
     worst = 0.0
     for _ in range(trials):
-        u = [rng.uniform(-1, 1) for _ in args]
-        v = [rng.uniform(-1, 1) for _ in range(outputs or 1)]
+        u = [_random_like(a, rng) for a in args]
+        v = [_random_like(o, rng) for o in values]
         _, tangent_out = jvp(f, args, u)
         tangent_out = tangent_out if outputs else (tangent_out,)
-        forward_value = sum(vi * ti for vi, ti in zip(v, tangent_out))
+        forward_value = sum(_inner(vi, ti) for vi, ti in zip(v, tangent_out))
         gradients = pullback(tuple(v) if outputs else v[0])
-        reverse_value = sum(gi * ui for gi, ui in zip(gradients, u))
+        reverse_value = sum(_inner(gi, ui) for gi, ui in zip(gradients, u))
         scale = max(abs(forward_value), abs(reverse_value), 1e-300)
         difference = abs(forward_value - reverse_value) / scale
         worst = max(worst, difference)
@@ -398,3 +402,22 @@ def dot_product_test(f: Callable[..., Any], *args: float, trials: int = 3, seed:
                 f"{forward_value!r} by forward mode, <J^T v, u> = {reverse_value!r} by "
                 f"reverse mode (u = {u}, v = {v})")
     return worst
+
+
+def _random_like(value: Any, rng: random.Random) -> Any:
+    """Uniform draws in [-1, 1) with the structure of ``value`` (a number, an array, a
+    list or tuple of those)."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_random_like(v, rng) for v in value)
+    shape = getattr(value, "shape", ())
+    if shape:
+        return np.array([rng.uniform(-1, 1) for _ in range(int(np.prod(shape)))]
+                        ).reshape(shape)
+    return rng.uniform(-1, 1)
+
+
+def _inner(a: Any, b: Any) -> float:
+    """The sum of the products of the entries of ``a`` and ``b`` (same structure)."""
+    if isinstance(a, (list, tuple)):
+        return sum(_inner(x, y) for x, y in zip(a, b))
+    return float(np.sum(np.asarray(a, dtype=float) * np.asarray(b, dtype=float)))

@@ -59,13 +59,14 @@ def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[list[str], bool]:
 
 def _data_default(func: Callable[..., Any], name: str) -> bool:
     """Whether the default of ``func``'s parameter ``name`` says it holds data: a function
-    (``act=np.tanh``), a string (a mode) or None (``axis=None``, an optional array)."""
+    (``act=np.tanh``), a string (a mode), None (``axis=None``, an optional array) or a
+    bool (a flag, ``normalize=False``)."""
     try:
         default = inspect.signature(func).parameters[name].default
     except (TypeError, ValueError, KeyError):
         return False
     return (callable(default) and not isinstance(default, type)) or isinstance(default, str) \
-        or default is None
+        or default is None or isinstance(default, bool)
 
 
 def _named_parameters(func: Callable[..., Any]) -> bool:

@@ -365,10 +365,16 @@ def _numpy_because(function_name, reason):
     if reason is None or isinstance(reason, ast.Call):
         return ""
     slice_ = isinstance(reason, ast.Subscript) and isinstance(reason.slice, ast.Slice)
+    if slice_ and isinstance(reason.ctx, ast.Store):
+        rewrite = ("; to keep it code on lists, assign entry by entry (`for i in "
+                   "range(len(xs)): ys[i] = xs[i]`) or build a new list (`ys = list(xs)`)")
+    elif slice_:
+        rewrite = ("; to keep it code on lists, loop over the slice where it is read (`for z "
+                   "in xs[1:]`, `sum(xs[1:])`) instead of holding it in a name")
+    else:
+        rewrite = ""
     return (f" ({function_name} is NumPy code because of `{ast.unparse(reason)}` on line "
-            f"{getattr(reason, 'lineno', '?')}" + ("; to keep it code on lists, loop over the "
-            "slice where it is read (`for z in xs[1:]`, `sum(xs[1:])`) instead of holding it "
-            "in a name" if slice_ else "") + ")")
+            f"{getattr(reason, 'lineno', '?')}{rewrite})")
 
 
 def _numbers_only(value):

@@ -508,12 +508,17 @@ def is_display(node):
     return isinstance(node, (ast.List, ast.Tuple))
 
 
+_ARRAY_SETITEM = rules.Syntax("array setitem")
+
+
 def is_array_program(program):
     if program.reads_arrays:
         return True
     for step in program.steps:
         if isinstance(step.rule, rules.ArrayRule) or rules.is_array_call(step.callee):
             return True
+        if step.rule is not None and step.rule.key == _ARRAY_SETITEM:
+            return True                         # ys[:] = xs: NumPy's slice assignment
         if isinstance(step.value, ast.Attribute) and isinstance(
                 rules.lookup(rules.Attribute(step.value.attr)), rules.Nondifferentiable):
             return True

@@ -118,3 +118,25 @@ def test_numba_compiles_a_function_reading_a_module_number():
     code, which reads `K` as a constant; it was taken for a call of a Python function."""
     pytest.importorskip("numba")
     assert grad(k_times_sine, backend="numba")(0.5) == pytest.approx(95.0 * math.cos(0.5))
+
+
+def slice_assigned(xs):
+    ys = [0.0] * len(xs)
+    ys[:] = xs
+    return sum(y * y for y in ys)
+
+
+def copied_by_list(xs):
+    ys = list(xs)
+    return sum(y * y for y in ys)
+
+
+def test_a_slice_assignment_into_a_list_is_a_clear_error_with_a_rewrite_that_works():
+    """`ys[:] = xs` raised InternalError ('NoneType' has no attribute 'set_item',
+    bug_07): the assignment is NumPy's, so the function is NumPy code, which refuses the
+    list argument and says why; the rewrite it gives is exact."""
+    from s2sdiff import ArgumentError
+    with pytest.raises(ArgumentError, match=r"because of `ys\[:\]`") as caught:
+        grad(slice_assigned)([0.5, 1.5])
+    assert "ys = list(xs)" in str(caught.value)
+    assert grad(copied_by_list)([0.5, 1.5]) == [1.0, 3.0]

@@ -7,17 +7,15 @@ over a list or tuple of it (``for W, b in params:``, unrolled: one copy of the b
 entry) becomes a read of a leaf's local (``params_W``); anything else that reads the tree
 raises an ``S2SDiffError`` at its line: a computed key, the tree used whole, a write, ``break``.
 
-Sequences whose entries are known here, because a tree's lengths are, are written out:
-a list or tuple (part of a) tree, a dict one (its keys), its ``items()``, ``values()``,
+Sequences whose entries are known here, because a tree's lengths are, are written out: a
+list or tuple (part of a) tree, a dict one (its keys), its ``items()``, ``values()``,
 ``keys()`` (a key bound by a loop is a constant in each copy; more in ``tree_idioms.py``),
-a constant slice, ``range(len(params))`` if the loop indexes the tree with it, ``reversed``,
-``enumerate``, ``list``, ``tuple``, ``zip`` of such sequences and ``zip(*params)``, and
-displays with ``*params`` entries.  Loops and comprehensions over them are unrolled (no
-``if`` clause), ``len`` of them is a constant, ``*s`` in a call or display is spelled
-entry by entry, and a name assigned one of them once, outside ``if`` and ``while``
-(``Ws, bs = zip(*params)``, ``cols = list(zip(*rows))``), is bound to its entries: its
-reads become reads of the leaves.  Entries that are neither constants nor reads of the
-tree are computed once, into new variables, where Python evaluates them.
+a constant slice, ``range(len(params))`` if the loop indexes the tree with it,
+``reversed``, ``enumerate``, ``list``, ``tuple``, ``zip`` of such sequences and
+``zip(*params)``, and displays with ``*params`` entries.  Loops and comprehensions over
+them are unrolled (an ``if`` clause on a key is decided per copy), ``len`` of them is a
+constant, ``*s`` is spelled entry by entry, a name assigned one of them once (``Ws, bs =
+zip(*params)``) is bound to its entries, and other entries are computed once, in order.
 
 >>> import ast, numpy as np
 >>> from s2sdiff.parse import parse
@@ -38,8 +36,8 @@ import dataclasses
 from .names import Namer
 from .normalize.substitute import Substitute
 from .tree_helpers import constant_range, inline_tree_helpers
-from .tree_idioms import Idioms, Sequence as _Sequence, constant_key, describe as _describe, \
-    method_calls
+from .tree_idioms import UNROLLABLE, Idioms, Sequence as _Sequence, constant_key, \
+    describe as _describe, method_calls
 from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
 
 
@@ -397,17 +395,18 @@ class _Flattener(Idioms, ast.NodeTransformer):
         generator, rest = generators[0], generators[1:]
         iterable = Substitute(bound).visit(copy.deepcopy(generator.iter))
         sequence = self.sequence(iterable) if self.derived(iterable) else None
-        if sequence is None or generator.ifs or generator.is_async:
-            raise self.refuse(node, f"the comprehension {ast.unparse(node)} loops over a tree "
-                                    f"with {'an `if` clause' if generator.ifs else 'a clause'} "
-                                    f"s2sdiff cannot unroll",
-                              "Loop over the tree itself (or a constant slice, zip, "
-                              "enumerate or reversed of it) without `if`; filter after.")
         entries = []
-        for element in sequence.elements:
-            inner = dict(bound)
-            self._bind_names(node, generator.target, element, inner)
-            entries += self._unrolled(node, rest, inner)
+        for element in (sequence.elements if sequence and not generator.is_async else [None]):
+            inner, kept = dict(bound), [None]   # `if k.startswith("w")`: decided per key
+            if sequence:
+                self._bind_names(node, generator.target, element, inner)
+                kept = [self.test_value(Substitute(inner).visit(copy.deepcopy(test)))
+                        for test in generator.ifs]
+            if None in kept:
+                raise self.refuse(node, f"the comprehension {ast.unparse(node)} loops over a "
+                                  f"tree with a clause s2sdiff cannot unroll", UNROLLABLE)
+            if all(kept):
+                entries += self._unrolled(node, rest, inner)
         return entries
 
     def _bind_names(self, statement, target, element, bound):

@@ -377,6 +377,9 @@ class Idioms:
                           "Call a plain method of the class, or a function of the fields.")
 
 
+# the hint of a comprehension over a tree that cannot be unrolled (tree_flatten._unrolled)
+UNROLLABLE = ("Loop over the tree itself (or a constant slice, zip, enumerate or reversed of "
+              "it); an `if` clause may test its keys only.")
 _COMPARISONS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
                 ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 _STRING_TESTS = frozenset(("startswith", "endswith", "isdigit", "isalpha", "isalnum",

@@ -205,8 +205,10 @@ def test_comprehensions_and_views_of_arrays():
     check(p.penalty_by_views, (params, R.normal(size=(4, 3))))
 
 
-def test_dict_comprehension_with_an_if_clause_is_refused():
-    refused(p.comprehension_with_filter, (ABC,), "`if` clause")
+def test_dict_comprehension_with_an_if_clause_on_the_keys():
+    """It was refused; the clause is decided per key now."""
+    assert grad(p.comprehension_with_filter)(ABC) == {"a": 0.0, "b": 1.0, "c": 0.0}
+    check(p.comprehension_with_filter, (ABC,))
 
 
 def test_forward_mode_through_a_dict_comprehension():
@@ -400,3 +402,12 @@ def test_a_data_dict_read_with_the_key_of_a_loop_over_another_dict():
         {"a": 2 * 2.0 * 0.5, "b": 2 * 3.0 * 1.5}, rel=1e-15)
     arrays = {"u": R.normal(size=2), "v": R.normal(size=2)}
     check(p.scaled_by_item, (arrays, {"u": 0.5, "v": -2.0}, R.normal(size=2)))
+
+
+def test_an_if_clause_on_the_keys_in_a_comprehension():
+    """`sum(... for k, v in params.items() if k.startswith("w"))` (weight decay on the
+    weights only): the clause is decided in each copy, as in a loop body (it was refused)."""
+    params = {"w1": np.array([0.5, -1.0]), "b": np.array(0.3), "w2": np.array([2.0])}
+    x = np.array([1.0, 2.0])
+    gradient = check(p.decay_by_comprehension, (params, x))
+    assert np.allclose(gradient["w2"], 0.2 * params["w2"])

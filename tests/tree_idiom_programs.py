@@ -343,3 +343,8 @@ def scaled_by_item(params, scale, x):
     for name, W in sorted(params.items()):
         total = total + scale[name] * np.sum((W * x) ** 2)
     return total
+
+
+def decay_by_comprehension(params, x):
+    fit = np.sum((params["w1"] * x + params["b"]) ** 2)
+    return fit + 0.1 * sum(np.sum(v ** 2) for k, v in params.items() if k.startswith("w"))

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import activity, aliases, defaults, sources, syntax
+from . import activity, aliases, defaults, rules, sources, syntax
 from .errors import ArgumentError, InternalError, S2SDiffError, UnsupportedError
 from .kinds import NOT_SCALAR_HINT, infer
 from .libraries import is_array_like, only_array_api
@@ -280,7 +280,7 @@ def specialiser(parsed_program, kind, wrt_names, generate):
                 continue          # data: axis=None, edges = [(0, 1), (1, 2)], np.zeros((0, 3))
             if param not in program.opaque_params or (value is None and param in wrt_names):
                 check_argument(program.name, param, value,   # not objects nor functions
-                               program.array_reason)
+                               program.array_reason or _array_step(program))
         scalar = kind if kind in ("grad", "value_and_grad") else None
         try:
             kinds = infer(program, args[:len(program.params)], scalar)
@@ -359,9 +359,18 @@ def check_argument(function_name, name, value, reason=None):
             construct="argument")
 
 
+def _array_step(program):
+    """The value of the first step that makes ``program`` NumPy code by its rule (a
+    method of arrays, ``xs.copy()``), for messages; None if there is none."""
+    return next((s.value for s in program.steps if isinstance(s.rule, rules.ArrayRule)), None)
+
+
 def _numpy_because(function_name, reason):
     """Why ``function_name`` is NumPy code, when what makes it so is no NumPy call: a list
     slice held in a name (``zs = xs[1:]``) reads as one."""
+    if isinstance(reason, ast.Call) and isinstance(reason.func, ast.Attribute) \
+            and reason.func.attr == "copy":
+        reason = reason.func                     # xs.copy(): a method of arrays
     if reason is None or isinstance(reason, ast.Call):
         return ""
     slice_ = isinstance(reason, ast.Subscript) and isinstance(reason.slice, ast.Slice)
@@ -371,6 +380,8 @@ def _numpy_because(function_name, reason):
     elif slice_:
         rewrite = ("; to keep it code on lists, loop over the slice where it is read (`for z "
                    "in xs[1:]`, `sum(xs[1:])`) instead of holding it in a name")
+    elif isinstance(reason, ast.Attribute) and reason.attr == "copy":
+        rewrite = f"; to keep it code on lists, copy with `list({ast.unparse(reason.value)})`"
     else:
         rewrite = ""
     return (f" ({function_name} is NumPy code because of `{ast.unparse(reason)}` on line "

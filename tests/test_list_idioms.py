@@ -107,3 +107,31 @@ def test_lists_joined_with_plus():
     assert grad(appended_twice)([1.0, 2.0], 3.0) == ([2.0, 4.0], 2 * 3.0 + 4 * 27.0)
     assert grad(growing_path)(2.0) == 1.0 + 0.5 + 0.25 + 0.125
     assert grad(joined_into_itself)([2.0, 3.0]) == [1.0, 1.0]
+
+
+def extended(xs):
+    ys = list(xs)
+    ys.extend([1.0, xs[0]])
+    return sum(y * y for y in ys)
+
+
+def copied_by_method(xs):
+    ys = xs.copy()
+    ys[0] = ys[0] ** 2
+    return sum(ys)
+
+
+def copied_by_list(xs):
+    ys = list(xs)
+    ys[0] = ys[0] ** 2
+    return sum(ys)
+
+
+def test_extend_and_the_copy_of_a_list():
+    """`ys.extend(zs)` was refused ("result is discarded"); `xs.copy()` reads as NumPy
+    code, and the refusal of the list now names it with the copy that works."""
+    from s2sdiff import ArgumentError
+    assert grad(extended)([0.5, 1.5]) == [2.0, 3.0]       # sum x^2 + 1 + x0^2
+    with pytest.raises(ArgumentError, match=r"copy with `list\(xs\)`"):
+        grad(copied_by_method)([0.5, 1.5])
+    assert grad(copied_by_list)([0.5, 1.5]) == [1.0, 1.0]

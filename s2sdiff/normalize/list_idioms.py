@@ -9,7 +9,7 @@ normaliser runs (``comprehensions.py`` then writes those as loops):
 * ``sum(xs, start=s)`` is ``sum(xs, s)``;
 * ``ys = [0.0] + xs`` (a list display or comprehension among the operands of ``+``, in
   code without NumPy) is ``joined = [0.0]``, then ``for e in xs: joined.append(e)``, then
-  ``ys = joined``.
+  ``ys = joined``; ``ys.extend(zs)`` is ``for e in zs: ys.append(e)``.
 
 Only the builtins: a function that binds ``list``, ``range`` or ``sum`` itself (a
 parameter too), or reads
@@ -68,9 +68,21 @@ def _found(parsed):
         found.add("list")
     if "sum" in names and _builtin(parsed, "sum"):
         found.add("sum")
-    if not uses_numpy(parsed) and any(_joined(a.value) for a in parsed.of(ast.Assign)):
+    if not uses_numpy(parsed) and (any(_joined(a.value) for a in parsed.of(ast.Assign))
+                                   or any(_extended(e) for e in parsed.of(ast.Expr))):
         found.add("join")
     return found
+
+
+def _extended(stmt):
+    """``(name, iterable)`` of the statement ``name.extend(iterable)``; else None."""
+    call = stmt.value
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+            and call.func.attr == "extend" and isinstance(call.func.value, ast.Name) \
+            and len(call.args) == 1 and not call.keywords \
+            and not isinstance(call.args[0], ast.Starred):
+        return call.func.value.id, call.args[0]
+    return None
 
 
 def _joined(node):
@@ -134,6 +146,10 @@ class _Rewrite(ast.NodeTransformer):
                 inner = getattr(stmt, field, None)
                 if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
                     setattr(stmt, field, self.joins(inner))
+            extended = _extended(stmt) if isinstance(stmt, ast.Expr) else None
+            if extended is not None:       # ys.extend(zs): for e in zs: ys.append(e)
+                out.append(self.appends(extended[0], extended[1], stmt))
+                continue
             operands = _joined(stmt.value) if isinstance(stmt, ast.Assign) \
                 and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
             if operands is None:
@@ -147,16 +163,18 @@ class _Rewrite(ast.NodeTransformer):
             out.append(ast.copy_location(ast.Assign([ast.Name(joined, ast.Store())], first),
                                          stmt))
             for operand in operands[1:]:
-                entry = self.fresh("e")
-                append = ast.Expr(ast.Call(ast.Attribute(ast.Name(joined, ast.Load()),
-                                                         "append", ast.Load()),
-                                           [ast.Name(entry, ast.Load())], []))
-                out.append(ast.copy_location(ast.For(ast.Name(entry, ast.Store()), operand,
-                                                     [ast.copy_location(append, stmt)], []),
-                                             stmt))
+                out.append(self.appends(joined, operand, stmt))
             out.append(ast.copy_location(ast.Assign(stmt.targets, ast.Name(joined, ast.Load())),
                                          stmt))
         return out
+
+    def appends(self, name, iterable, stmt):
+        """``for e in iterable: name.append(e)``, at ``stmt``'s line."""
+        entry = self.fresh("e")
+        append = ast.Expr(ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append",
+                                                 ast.Load()), [ast.Name(entry, ast.Load())], []))
+        return ast.copy_location(ast.For(ast.Name(entry, ast.Store()), iterable,
+                                         [ast.copy_location(append, stmt)], []), stmt)
 
     def visit_BinOp(self, node):
         self.generic_visit(node)

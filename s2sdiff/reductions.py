@@ -40,6 +40,8 @@ import dataclasses
 import functools
 import operator
 
+from .syntax import Unused
+
 _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
                 ast.GeneratorExp)
 _SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr)
@@ -53,9 +55,7 @@ def rewrite(parsed):
     if not calls:
         return parsed
     node = copy.deepcopy(parsed.node)
-    taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} \
-        | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
-    node.body = _Loops(parsed, taken).block(node.body)
+    node.body = _Loops(parsed, Unused(node)).block(node.body)
     ast.fix_missing_locations(node)
     return dataclasses.replace(parsed, node=node)
 
@@ -74,15 +74,8 @@ def _is_reduce(parsed, call):
 
 
 class _Loops:
-    def __init__(self, parsed, taken):
-        self.parsed, self.taken = parsed, taken
-
-    def fresh(self, base):
-        name = base
-        while name in self.taken:
-            name += "_"
-        self.taken.add(name)
-        return name
+    def __init__(self, parsed, names):
+        self.parsed, self.fresh = parsed, names.fresh
 
     def block(self, statements):
         out = []

@@ -1,5 +1,6 @@
 """``ast.parse`` and ``compile`` behind one lock, for generation in threads; ``nodes_of``,
-a faster ``ast.walk``, ``by_class``, its nodes sorted by class, and ``bound_names``.
+a faster ``ast.walk``, ``by_class``, its nodes sorted by class, ``bound_names``, and
+``Unused``, names a rewrite may add to a function.
 
 CPython 3.11 counts the depth of its conversions between C and Python syntax trees
 (``ast.parse``, ``compile`` of a tree) in one counter per interpreter, not per thread.
@@ -73,3 +74,19 @@ def bound_names(node, parsed=None):
     for sub in (*of(ast.Import), *of(ast.ImportFrom)):
         names.update((a.asname or a.name).split(".")[0] for a in sub.names)
     return names
+
+
+class Unused:
+    """Names ``node`` does not use (its names and parameters): ``fresh("acc")`` is ``acc``,
+    or ``acc_``, ``acc__``... when taken; each one given is taken from then on."""
+
+    def __init__(self, node):
+        self.taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} \
+            | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+
+    def fresh(self, base):
+        name = base
+        while name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        return name

@@ -30,6 +30,7 @@ import builtins
 import copy
 import dataclasses
 
+from ..syntax import Unused
 from ..trees import uses_numpy
 
 
@@ -39,9 +40,7 @@ def rewrite(parsed):
     if not found:
         return parsed
     node = copy.deepcopy(parsed.node)
-    taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} \
-        | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
-    rewriter = _Rewrite(found, taken)
+    rewriter = _Rewrite(found, Unused(node))
     node.body = [rewriter.visit(stmt) for stmt in node.body]
     if "join" in found:
         node.body = rewriter.joins(node.body)
@@ -122,15 +121,8 @@ def _copied(node):
 
 
 class _Rewrite(ast.NodeTransformer):
-    def __init__(self, found, taken):
-        self.found, self.taken = found, taken
-
-    def fresh(self, base):
-        name = base
-        while name in self.taken:
-            name += "_"
-        self.taken.add(name)
-        return name
+    def __init__(self, found, names):
+        self.found, self.fresh = found, names.fresh
 
     def comprehension(self, element, target, iterable, node):
         loop = ast.comprehension(ast.Name(target, ast.Store()), iterable, [], 0)

@@ -37,6 +37,8 @@ import ast
 import copy
 import dataclasses
 
+from ..syntax import Unused
+
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -46,17 +48,9 @@ def split(parsed):
     if not lengths:
         return parsed
     node = copy.deepcopy(parsed.node)
-    taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} \
-        | {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
-    entries = {}
-    for name, length in lengths.items():
-        entries[name] = []
-        for i in range(length):
-            fresh = f"{name}_{i}"
-            while fresh in taken:
-                fresh += "_"
-            taken.add(fresh)
-            entries[name].append(fresh)
+    names = Unused(node)
+    entries = {name: [names.fresh(f"{name}_{i}") for i in range(length)]
+               for name, length in lengths.items()}
     node.body = [_Split(entries).visit(stmt) for stmt in node.body]
     ast.fix_missing_locations(node)
     return dataclasses.replace(parsed, node=node)

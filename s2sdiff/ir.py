@@ -191,6 +191,7 @@ class Program:
     reads_arrays: bool = False   # a global, closure or attribute array: NumPy code
     written_in_place: dict = field(default_factory=dict)  # param -> a step writing into it
     array_reason: ast.AST = None  # the user's node that makes it NumPy code, for messages
+    free_numbers: tuple = None    # (kinds, module_numbers.free_numbers of them): its cache
 
     @property
     def steps(self):
@@ -508,7 +509,7 @@ def is_display(node):
     return isinstance(node, (ast.List, ast.Tuple))
 
 
-_ARRAY_SETITEM = rules.Syntax("array setitem")
+_ARRAY_SETITEM = rules.lookup(rules.Syntax("array setitem"))     # its row
 
 
 def is_array_program(program):
@@ -517,7 +518,7 @@ def is_array_program(program):
     for step in program.steps:
         if isinstance(step.rule, rules.ArrayRule) or rules.is_array_call(step.callee):
             return True
-        if step.rule is not None and step.rule.key == _ARRAY_SETITEM:
+        if step.rule is _ARRAY_SETITEM:
             return True                         # ys[:] = xs: NumPy's slice assignment
         if isinstance(step.value, ast.Attribute) and isinstance(
                 rules.lookup(rules.Attribute(step.value.attr)), rules.Nondifferentiable):

@@ -21,6 +21,13 @@ def free_numbers(program):
     outside and holds a float or an int now (not a bool): a free name a differentiable
     step reads (``D``), or an entry or attribute of one read with constant keys
     (``LST[0]``, ``CFG.scale``).  Loop variables are the function's own, never free."""
+    cached = getattr(program, "free_numbers", None)      # optimize and emit both ask
+    if cached is None or cached[0] is not program.kinds:
+        program.free_numbers = cached = (program.kinds, _free_numbers(program))
+    return cached[1]
+
+
+def _free_numbers(program):
     if program.kinds is not None:
         return {}                    # NumPy code: specialised on its free data's kinds
     steps = program.steps
@@ -30,19 +37,23 @@ def free_numbers(program):
                  and item.target is not None for n in ast.walk(item.target)
                  if isinstance(n, ast.Name))
     found = {}
+    parsed = program.parsed
     for step in steps:
         if not step.differentiable:
             continue
-        if isinstance(step.value, (ast.Subscript, ast.Attribute)) \
-                and _root(step.value) not in local:
-            reads = [step.value]             # g1 = LST[0]: an entry of data from outside
-        else:
-            reads = [a for a in step.args if a.__class__ is ast.Name]
-        for node in reads:
-            spelled = ast.unparse(node)
-            if spelled not in found and _root(node) not in local:
-                found[spelled] = type(constant_read(program.parsed, node))
+        value = step.value
+        if value.__class__ in _READS and _root(value) not in local:
+            spelled = ast.unparse(value)     # g1 = LST[0]: an entry of data from outside
+            if spelled not in found:
+                found[spelled] = type(constant_read(parsed, value))
+            continue
+        for arg in step.args:
+            if arg.__class__ is ast.Name and arg.id not in local and arg.id not in found:
+                found[arg.id] = type(parsed.lookup(arg.id, None))
     return {spelled: kind for spelled, kind in found.items() if kind in (float, int)}
+
+
+_READS = (ast.Subscript, ast.Attribute)
 
 
 def _root(node):

@@ -51,7 +51,9 @@ _OPERATORS = ((operator.add, ast.Add), (operator.sub, ast.Sub), (operator.mul, a
 
 def rewrite(parsed):
     """``parsed`` with its ``reduce`` calls written as loops, or ``parsed`` itself."""
-    calls = [c for c in parsed.of(ast.Call) if _is_reduce(parsed, c)]
+    calls = [c for c in parsed.of(ast.Call) if getattr(c.func, "attr", None) == "reduce"
+             or getattr(c.func, "id", None) == "reduce"]     # spelled so, then resolved
+    calls = [c for c in calls if _is_reduce(parsed, c)]
     if not calls:
         return parsed
     node = copy.deepcopy(parsed.node)

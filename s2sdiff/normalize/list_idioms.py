@@ -63,12 +63,13 @@ def _found(parsed):
         found.add("repeat")
     calls = parsed.of(ast.Call)
     names = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
-    if "list" in names and _builtin(parsed, "list") and not uses_numpy(parsed):
+    numpy = uses_numpy(parsed)
+    if "list" in names and _builtin(parsed, "list") and not numpy:
         found.add("list")
     if "sum" in names and _builtin(parsed, "sum"):
         found.add("sum")
-    if not uses_numpy(parsed) and (any(_joined(a.value) for a in parsed.of(ast.Assign))
-                                   or any(_extended(e) for e in parsed.of(ast.Expr))):
+    if not numpy and (any(_joined(a.value) for a in parsed.of(ast.Assign))
+                      or any(_extended(e) for e in parsed.of(ast.Expr))):
         found.add("join")
     return found
 

@@ -243,7 +243,23 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     params = _parameter_names(getattr(f, "__s2sdiff_origin__", f))
     if len(names) < len(params) and len(tangents) == len(params):
         tangents = [t for p, t in zip(params, tangents) if p in names]
+    primal_of = dict(zip(params, primals))
+    _same_shapes("jvp: the tangent of", [primal_of.get(n) for n in names], tangents, names)
     return _owned(generated(*primals, *tangents), tangents)
+
+
+def _same_shapes(what: str, values: Sequence[Any], given: Sequence[Any],
+                 names: Sequence[str]) -> None:
+    """An ``ArgumentError`` when a tangent or cotangent in ``given`` has another shape than
+    the number or array it goes with in ``values`` (NumPy would broadcast it into a result
+    of the wrong shape, or fail inside the generated code)."""
+    for name, value, other in zip(names, values, given):
+        if isinstance(value, (np.ndarray, np.number, float, int)) \
+                and isinstance(other, (np.ndarray, np.number, float, int)) \
+                and np.shape(value) != np.shape(other):
+            raise ArgumentError(f"{what} {name} has shape {np.shape(other)}, but {name} has "
+                                f"shape {np.shape(value)}", construct="tangent shape",
+                                hint="Pass one entry per entry of it, with its shape.")
 
 
 def _owned(result: Any, given: Sequence[Any]) -> Any:
@@ -356,6 +372,10 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
         if outputs is not None and len(cotangents) != outputs:
             raise ArgumentError(f"pullback: the cotangent has {len(cotangents)} entries, but "
                                 f"{original.__name__} returns {outputs} values", construct="cotangent")
+        results = tuple(value) if outputs is not None else (value,)
+        _same_shapes("pullback: the cotangent of", results, cotangents,
+                     [f"output {k}" for k in range(len(results))] if outputs is not None
+                     else [f"the output of {original.__name__}"])
         return _owned(generated(*primals, *cotangents), cotangents)
 
     if has_aux:              # generation checked that every return is a pair

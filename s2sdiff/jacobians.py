@@ -18,7 +18,8 @@ import numpy as np
 
 from . import array_jacobians, custom, object_parameters
 from .api import (_call, _check_per_parameter, _decorator, _generate, _name,
-                  _named_parameters, _parameter_names, derivative, grad, resolve_wrt)
+                  _named_parameters, _parameter_names, _same_shapes, derivative, grad,
+                  resolve_wrt)
 from .listing import has_blocks_or_calls
 from .methods import for_bound_method
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
@@ -47,6 +48,8 @@ def hvp(f: Callable[..., Any], primals: Primals, tangents: Primals) -> Any:
     generated = _generate(f, "jvp", tuple(names), True)
     _refuse_custom("hvp", f, generated)
     positions = [params.index(n) for n in names]
+    _same_shapes("hvp: the tangent of", [primals[p] for p in positions],
+                 [tangents[p] for p in positions], names)
     product = array_jacobians.hessian_products(generated, tuple(primals), names, positions,
                                                _name(f))([tangents[p] for p in positions])
     return product[0] if single else tuple(product)

@@ -140,3 +140,28 @@ def test_a_slice_assignment_into_a_list_is_a_clear_error_with_a_rewrite_that_wor
         grad(slice_assigned)([0.5, 1.5])
     assert "ys = list(xs)" in str(caught.value)
     assert grad(copied_by_list)([0.5, 1.5]) == [1.0, 3.0]
+
+
+def squares(x):
+    return x ** 2
+
+
+def copied_energy(x):
+    return np.sum(x.copy() ** 2)
+
+
+def test_tangents_and_cotangents_of_another_shape_are_refused():
+    """A (2, 4) cotangent for a (4,) output gave a (2, 4) "gradient"; other shapes failed
+    inside the generated code (bug_03).  Each must have its value's shape."""
+    from s2sdiff import ArgumentError, hvp, jvp, vjp
+    x = np.array([0.3, -1.2, 0.8, 1.5])
+    _, pullback = vjp(squares, x)
+    for wrong in (np.ones((2, 4)), np.ones(3)):
+        with pytest.raises(ArgumentError, match="cotangent of the output of squares has shape"):
+            pullback(wrong)
+        with pytest.raises(ArgumentError, match="tangent of x has shape"):
+            jvp(squares, (x,), (wrong,))
+    with pytest.raises(ArgumentError, match="hvp: the tangent of x has shape"):
+        hvp(copied_energy, (x,), (np.ones(3),))
+    assert np.array_equal(pullback(np.ones(4))[0], 2 * x)
+    assert np.array_equal(hvp(copied_energy, (x,), (np.ones(4),)), 2 * np.ones(4))

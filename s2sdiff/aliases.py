@@ -563,7 +563,7 @@ class _Analysis(Messages, EachPass):
                 if self.summary:
                     for o in self.reach(self.atom(arg)):
                         if o.param is not None:
-                            self.written_params[o.param] = True
+                            self.written_params.setdefault(o.param, step)
                     continue
                 callee = step.callee.__name__
                 shown = ast.unparse(arg)

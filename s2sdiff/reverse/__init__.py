@@ -182,9 +182,10 @@ def _scalar_output_check(program, with_value, body):
     """``scalar_output(y)`` after the forward sweep of a gradient whose output ``y`` comes
     through arithmetic, indexing and loops over entries alone from a call of the user's
     function or from a parameter used as a sequence: given an array (2-D, for the entries
-    of a sequence), those make ``y`` an array, and a gradient needs a number.  The argument checker cannot tell (the helper may index its argument); the
-    output can, for the price of one call where such a path exists.  Appends it to
-    ``body``; returns what it needs bound."""
+    of a sequence), those make ``y`` an array, and a gradient needs a number.  The
+    argument checker cannot tell (the helper may index its argument); the output can, for
+    the price of one call where such a path exists.  Appends it to ``body``; returns what
+    it needs bound."""
     output = program.output
     if not isinstance(output, ast.Name):
         return {}

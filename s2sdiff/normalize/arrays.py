@@ -15,6 +15,7 @@ import numpy as np
 from .. import object_parameters, rules, split_rules
 from ..ir import Step, is_display, read_names
 from ..rules import Attribute, Function, Method, Syntax
+from . import records
 from .expressions import copy_load
 
 
@@ -80,6 +81,9 @@ class ArraySyntax:
         if any(node.attr in fields for fields in rules.TUPLE_FIELDS.values()):
             base = self.atom(node.value, into.hint, into.lineno)   # res.eigenvalues: entries.py
             return into.emit(ast.Attribute(base, node.attr, ast.Load()), [base], None)
+        record = records.refusal(self.parsed, node)      # v = Vec(a, b), then v.x
+        if record is not None:
+            raise self.error(node, *record)
         raise self.error(node, f"attribute `{ast.unparse(node)}` of a local value",
                          "Pass the value in as an argument, or compute it with a function "
                          "(arrays: .T, .shape, .ndim, .size and .dtype are supported).")
@@ -102,6 +106,9 @@ class ArraySyntax:
             passed = object_parameters.refusal(self.parsed, node.func)     # model.loss(x)
             if passed is not None:
                 raise self.error(node.func, *passed)
+            record = records.refusal(self.parsed, node.func)     # v = Vec(a, b), v.norm()
+            if record is not None:
+                raise self.error(node.func, *record)
             if self._made_generator(node.func.value):            # r = default_rng(0)
                 raise self.error(
                     node.func, f"method call `{what}(...)` of a random generator made in "

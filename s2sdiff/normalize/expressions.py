@@ -25,6 +25,7 @@ from ..rules import Function, Operator, Syntax
 # a call without a row (activity.py says so), not a function of the user's to inline.
 _HELPERS_WITHOUT_ROWS = (runtime.trigamma,)
 from .. import methods
+from . import records
 from .in_place import in_place_refusal
 from ..user_functions import is_library
 
@@ -408,6 +409,9 @@ class Expressions:
             method = methods.unresolved(self.parsed, func)    # self.m(x) (methods.py)
             if method is not None:
                 raise self.error(func, *method)
+            record = records.refusal(self.parsed, func)     # v = Vec(a, b), v.norm()
+            if record is not None:
+                raise self.error(func, *record)
             raise self.error(func, f"method call `{what}(...)`",
                              "Call functions of modules (math.sin(x)) rather than methods of values.")
         refusal = in_place_refusal(value, func)

@@ -1,0 +1,186 @@
+"""A NamedTuple or dataclass built inside the differentiated function (normalize/records.py):
+its fields become names of their own.  Every gradient against central differences of the
+program itself; refusals name what the user wrote."""
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+
+from differences import central
+from s2sdiff import S2SDiffError, grad, jvp, value_and_grad
+
+RNG = np.random.default_rng(11)
+
+
+class Vec(NamedTuple):
+    x: float
+    y: float
+
+    def norm(self):
+        return math.hypot(self.x, self.y)
+
+
+@dataclass
+class State:
+    x: float
+    v: float = 0.0
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: float
+    b: float = 2.0
+
+
+@dataclass
+class Doubled:
+    a: float
+
+    def __post_init__(self):
+        self.a = self.a * 2.0
+
+
+def hypot_of_record(a, b):
+    v = Vec(a, b)
+    return math.hypot(v.x, v.y)
+
+
+def oscillator(k):
+    s = State(1.0)
+    for _ in range(10):
+        s = State(s.x + 0.1 * s.v, s.v - 0.1 * k * s.x)
+    return 0.5 * s.v ** 2 + 0.5 * k * s.x ** 2
+
+
+def keywords_out_of_order(a, b):
+    p = Pair(b=math.sin(b), a=math.cos(a))
+    return p.a * p.b
+
+
+def defaults_and_keywords(a, b):
+    p = Pair(b=b, a=a)
+    q = Pair(a * b)
+    return p.a * p.b + q.b * q.a
+
+
+def in_branches(a, b):
+    if a > 0:
+        v = Vec(a, b)
+    else:
+        v = Vec(b, a)
+    return v.x ** 2 * v.y
+
+
+def in_a_while_loop(a, b):
+    v = Vec(a, b)
+    t = 0.0
+    while t < 1.0:
+        v = Vec(v.x * 0.5 + v.y, v.y * 0.9)
+        t += 0.25
+    return v.x + v.y
+
+
+def rotate(s, dt):
+    return Vec(s.x + dt * s.y, s.y - dt * s.x)
+
+
+def numpy_with_helper(w):
+    s = Vec(np.sum(w), np.sum(w ** 2))
+    for _ in range(3):
+        s = rotate(s, 0.1)
+    return s.x * s.y
+
+
+def numpy_unpacked(w):
+    p = Vec(np.tanh(w), w * 3.0)
+    x, y = p
+    return np.sum(x * y) + np.sum(p[0])
+
+
+@pytest.mark.parametrize("function, args", [
+    (hypot_of_record, (3.0, 4.0)),
+    (oscillator, (1.3,)),
+    (keywords_out_of_order, (0.3, 0.7)),
+    (defaults_and_keywords, (0.3, 0.7)),
+    (in_branches, (0.5, 2.0)),
+    (in_branches, (-0.5, 2.0)),
+    (in_a_while_loop, (0.5, 2.0)),
+    (numpy_with_helper, (RNG.normal(size=3),)),
+    (numpy_unpacked, (RNG.normal(size=3),)),
+])
+def test_the_gradient_is_the_central_difference(function, args):
+    gradients = grad(function)(*args)
+    gradients = gradients if isinstance(gradients, tuple) else (gradients,)
+    for k, gradient in enumerate(gradients):
+        assert np.allclose(gradient, central(function, args, k), rtol=1e-6, atol=1e-8)
+    value, _ = value_and_grad(function)(*args)
+    assert value == pytest.approx(function(*args), rel=1e-13)
+
+
+def test_forward_mode_agrees():
+    _, tangent = jvp(defaults_and_keywords, (0.3, 0.7), (1.0, 0.0))
+    assert tangent == pytest.approx(grad(defaults_and_keywords)(0.3, 0.7)[0], rel=1e-12)
+
+
+def test_the_fields_are_names_and_keyword_arguments_keep_their_order():
+    source = grad(keywords_out_of_order).source
+    assert "p_a" in source and "p_b" in source and "p[" not in source
+    lines = [line.strip().split("#")[0].strip() for line in source.splitlines()]
+    assert lines.index("p_b_arg = math.sin(b)") < lines.index("p_a_arg = math.cos(a)")
+
+
+def test_a_rebound_class_gets_new_code(tmp_path, monkeypatch):
+    """The code checks on entry that `Pair` is still the class it read: a class with
+    other fields (or another order) makes it generate again."""
+    module = tmp_path / "records_rebound.py"
+    module.write_text(
+        "from dataclasses import dataclass\n\n"
+        "@dataclass\nclass P:\n    a: float\n    b: float = 2.0\n\n"
+        "def f(a, b):\n    p = P(b, a)\n    return p.a * p.b ** 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import records_rebound as m
+    g = grad(m.f)
+    assert g(0.3, 0.7) == pytest.approx((2 * 0.7 * 0.3, 0.3 ** 2))   # p.a = b, p.b = a
+
+    @dataclass
+    class P:
+        b: float
+        a: float = 3.0
+
+    m.P = P                                       # now p.b = b, p.a = a
+    assert g(0.3, 0.7) == pytest.approx((0.7 ** 2, 2 * 0.7 * 0.3))
+
+
+def post_init(a):
+    p = Doubled(a)
+    return p.a
+
+
+def method_of_record(a, b):
+    v = Vec(a, b)
+    return v.norm()
+
+
+@pytest.mark.parametrize("function, args, words", [
+    (post_init, (1.5,), ["`p.a` of `p`, a Doubled built in post_init", "not a plain record"]),
+    (method_of_record, (3.0, 4.0), ["`v.norm` of `v`, a Vec", "not its methods"]),
+])
+def test_records_left_as_they_are_are_refused_with_the_users_words(function, args, words):
+    with pytest.raises(S2SDiffError) as caught:
+        grad(function)(*args)
+    message = str(caught.value)
+    for word in words:
+        assert word in message
+    assert "_x" not in message.split("\n")[0]
+
+
+def test_a_record_not_built_in_the_function_is_not_a_record():
+    assert dataclasses.is_dataclass(State)
+    from s2sdiff.normalize.records import fields_of
+    assert fields_of(State) is not None and fields_of(Doubled) is None
+    assert [field for field, _ in fields_of(Vec)] == ["x", "y"]
+    assert fields_of(tuple) is None and fields_of(int) is None

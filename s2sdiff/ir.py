@@ -516,7 +516,8 @@ def is_array_program(program):
     if program.reads_arrays:
         return True
     for step in program.steps:
-        if isinstance(step.rule, rules.ArrayRule) or rules.is_array_call(step.callee):
+        if isinstance(step.rule, rules.ArrayRule) or step.callee is not None \
+                and rules.is_array_call(step.callee):
             return True
         if step.rule is _ARRAY_SETITEM:
             return True                         # ys[:] = xs: NumPy's slice assignment

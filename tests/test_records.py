@@ -29,6 +29,17 @@ class State:
     x: float
     v: float = 0.0
 
+    def step(self, dt, k):
+        return State(self.x + dt * self.v, self.v - dt * k * self.x)
+
+    def energy(self, k):
+        half = 0.5 * self.v ** 2
+        return half + 0.5 * k * self.x ** 2
+
+    @property
+    def speed(self):
+        return abs(self.v)
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -84,6 +95,25 @@ def in_a_while_loop(a, b):
     return v.x + v.y
 
 
+def oscillator_by_methods(k):
+    s = State(1.0, 0.0)
+    for _ in range(10):
+        s = s.step(0.1, k)
+    return s.energy(k)
+
+
+def method_of_record(a, b):
+    v = Vec(a, b)
+    return v.norm()
+
+
+def scalar_with_helper(a, b):
+    s = Vec(a, b)
+    for _ in range(4):
+        s = rotate(s, 0.2)
+    return s.x * s.y + s.x
+
+
 def rotate(s, dt):
     return Vec(s.x + dt * s.y, s.y - dt * s.x)
 
@@ -109,6 +139,9 @@ def numpy_unpacked(w):
     (in_branches, (0.5, 2.0)),
     (in_branches, (-0.5, 2.0)),
     (in_a_while_loop, (0.5, 2.0)),
+    (oscillator_by_methods, (1.3,)),
+    (method_of_record, (3.0, 4.0)),
+    (scalar_with_helper, (0.4, -0.8)),
     (numpy_with_helper, (RNG.normal(size=3),)),
     (numpy_unpacked, (RNG.normal(size=3),)),
 ])
@@ -124,6 +157,15 @@ def test_the_gradient_is_the_central_difference(function, args):
 def test_forward_mode_agrees():
     _, tangent = jvp(defaults_and_keywords, (0.3, 0.7), (1.0, 0.0))
     assert tangent == pytest.approx(grad(defaults_and_keywords)(0.3, 0.7)[0], rel=1e-12)
+
+
+def test_methods_and_helpers_are_inlined_and_checked_on_entry():
+    source = grad(oscillator_by_methods).source
+    checks = next(line for line in source.splitlines() if "State.step is not" in line)
+    assert checks.index("State is not") < checks.index("State.step is not")   # class first
+    assert "State.energy is not" in checks
+    assert "s_x" in source and ".step(" not in source
+    assert "rotate is not" in grad(scalar_with_helper).source
 
 
 def test_the_fields_are_names_and_keyword_arguments_keep_their_order():
@@ -160,14 +202,14 @@ def post_init(a):
     return p.a
 
 
-def method_of_record(a, b):
-    v = Vec(a, b)
-    return v.norm()
+def property_of_record(a):
+    s = State(a, -a)
+    return s.speed * s.x
 
 
 @pytest.mark.parametrize("function, args, words", [
     (post_init, (1.5,), ["`p.a` of `p`, a Doubled built in post_init", "not a plain record"]),
-    (method_of_record, (3.0, 4.0), ["`v.norm` of `v`, a Vec", "not its methods"]),
+    (property_of_record, (3.0,), ["`s.speed` of `s`, a State", "not its methods"]),
 ])
 def test_records_left_as_they_are_are_refused_with_the_users_words(function, args, words):
     with pytest.raises(S2SDiffError) as caught:
@@ -184,3 +226,25 @@ def test_a_record_not_built_in_the_function_is_not_a_record():
     assert fields_of(State) is not None and fields_of(Doubled) is None
     assert [field for field, _ in fields_of(Vec)] == ["x", "y"]
     assert fields_of(tuple) is None and fields_of(int) is None
+
+
+def test_a_rebound_class_without_the_method_is_checked_before_the_method(tmp_path,
+                                                                         monkeypatch):
+    module = tmp_path / "records_rebound_method.py"
+    module.write_text(
+        "from typing import NamedTuple\n\n"
+        "class V(NamedTuple):\n    x: float\n    y: float\n\n"
+        "    def area(self):\n        return self.x * self.y\n\n"
+        "def f(a, b):\n    v = V(a, b)\n    return v.area() + v.x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import records_rebound_method as m
+    g = grad(m.f)
+    assert g(0.3, 0.7) == pytest.approx((1.7, 0.3))
+
+    class V(NamedTuple):
+        x: float
+        y: float
+
+    m.V = V                 # no `area` any more: generated again, and refused there
+    with pytest.raises(S2SDiffError, match="`v.area` of `v`, a V"):
+        g(0.3, 0.7)

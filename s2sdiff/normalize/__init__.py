@@ -61,6 +61,7 @@ from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
 from .list_idioms import rewrite as rewrite_list_idioms
 from .statements import Normalizer
+from .record_calls import inline_record_calls
 from .records import as_tuples
 from .tuples import split as split_tuples
 from .walrus import hoist as hoist_walrus
@@ -70,7 +71,7 @@ def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
     parsed = hoist_walrus(rewrite_methods(parsed))  # self.m(x) (methods.py); := (walrus.py)
     parsed = as_generators(loop_else.rewrite(parsed))   # loop else: a flag; map(f, xs)
-    parsed = rewrite_list_idioms(parsed)                # [0.0] * n
+    parsed = inline_record_calls(rewrite_list_idioms(parsed))   # [0.0] * n; v.norm()
     parsed = desugar(split_tuples(as_tuples(parsed)))   # v = Vec(a, b); state = (h, c)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...

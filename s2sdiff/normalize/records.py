@@ -34,6 +34,7 @@ return v_x * w_x + v_y * v_y + w_y
 import ast
 import copy
 import dataclasses
+import types
 
 from ..syntax import Unused
 from .tuples import _Split
@@ -55,20 +56,21 @@ def as_tuples(parsed):
     node.body = _AsTuples(classes, names).visit(node).body
     node.body = [_Split(entries).visit(stmt) for stmt in node.body]
     ast.fix_missing_locations(node)
-    spellings = {spelling: cls for spelling, (cls, _) in _spellings(parsed, classes).items()}
-    # the code no longer calls the class: it checks on entry that the name still holds it
-    checked = tuple((ast.Name(spelling, ast.Load()), cls) for spelling, cls in spellings.items())
-    return dataclasses.replace(parsed, node=node, inlined=tuple(parsed.inlined) + checked)
+    # the code no longer calls the class: it checks on entry that the name still holds
+    # it, before the checks of its methods inlined (record_calls.py), which read it
+    checked = tuple((copy.deepcopy(func), cls) for func, (cls, _)
+                    in _spellings(parsed, classes).values())
+    return dataclasses.replace(parsed, node=node, inlined=checked + tuple(parsed.inlined))
 
 
 def _spellings(parsed, classes):
-    """``{the name the function calls the class by: (class, fields)}``, in the order of the
-    function's assignments."""
+    """``{how the function spells a record class: (that spelling, (class, fields))}``, in
+    the order of the function's assignments."""
     out = {}
     for stmt in parsed.of(ast.Assign):
         target = stmt.targets[0]
         if isinstance(target, ast.Name) and target.id in classes:
-            out.setdefault(stmt.value.func.id, classes[target.id])
+            out.setdefault(ast.unparse(stmt.value.func), (stmt.value.func, classes[target.id]))
     return out
 
 
@@ -96,6 +98,24 @@ def fields_of(cls):
         return None
     return [(f.name, _MISSING if f.default is dataclasses.MISSING else f.default)
             for f in fields]
+
+
+def constructor_class(parsed, value):
+    """The record class ``value`` builds (``Vec(a, b)``, ``shapes.Vec(a, b)``, its
+    arguments fit for a display), or None."""
+    if not isinstance(value, ast.Call):
+        return None
+    func, attributes = value.func, []
+    while isinstance(func, ast.Attribute):
+        attributes.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name) or func.id in parsed.stored():
+        return None
+    cls = parsed.lookup(func.id, None)
+    for attribute in reversed(attributes):      # through modules only: nothing runs
+        cls = getattr(cls, attribute, None) if isinstance(cls, types.ModuleType) else None
+    fields = fields_of(cls)
+    return cls if fields is not None and _entries(value, fields) is not None else None
 
 
 def _is_tuple_class(cls):
@@ -128,16 +148,11 @@ def _entries(call, fields):
 def _candidates(parsed):
     """``{name: (class, fields)}`` of the names whose records may be written as tuples."""
     built = {}                              # name -> the classes it is given
-    stored = parsed.stored()
     for stmt in parsed.of(ast.Assign):
-        value = stmt.value
-        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
-                and value.func.id not in stored:
-            cls = parsed.lookup(value.func.id, None)
-            fields = fields_of(cls)
-            if fields is not None and _entries(value, fields) is not None:
-                built.setdefault(stmt.targets[0].id, []).append((cls, fields))
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            cls = constructor_class(parsed, stmt.value)
+            if cls is not None:
+                built.setdefault(stmt.targets[0].id, []).append((cls, fields_of(cls)))
                 continue
         for target in stmt.targets:
             if isinstance(target, ast.Name):

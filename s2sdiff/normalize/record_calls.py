@@ -40,12 +40,12 @@ import inspect
 import types
 
 from .helpers import inline_helpers
-from .records import constructor_class, fields_of
+from .records import builds_records, constructor_class, fields_of
 
 
 def inline_record_calls(parsed):
     """``parsed`` with the calls above inlined (module docstring), or ``parsed`` itself."""
-    records = _records(parsed)
+    records = _records(parsed) if builds_records(parsed) else None
     if not records:
         return parsed
     methods = [c for c in parsed.of(ast.Call) if _method_of(c, records) is not None]

@@ -46,7 +46,7 @@ _MISSING = object()
 def as_tuples(parsed):
     """``parsed`` with each such name's records written as tuples (module docstring), or
     ``parsed`` itself."""
-    classes = _candidates(parsed)
+    classes = _candidates(parsed) if builds_records(parsed) else None
     if not classes:
         return parsed
     node = copy.deepcopy(parsed.node)
@@ -100,22 +100,44 @@ def fields_of(cls):
             for f in fields]
 
 
+def builds_records(parsed):
+    """Whether the function calls a record class anywhere (a quick test first: most
+    functions call none)."""
+    known = {}
+    return any(_record_class(parsed, call.func, known) is not None
+               for call in parsed.of(ast.Call))
+
+
 def constructor_class(parsed, value):
     """The record class ``value`` builds (``Vec(a, b)``, ``shapes.Vec(a, b)``, its
     arguments fit for a display), or None."""
     if not isinstance(value, ast.Call):
         return None
-    func, attributes = value.func, []
-    while isinstance(func, ast.Attribute):
+    cls = _record_class(parsed, value.func)
+    return cls if cls is not None and _entries(value, fields_of(cls)) is not None else None
+
+
+def _record_class(parsed, func, known=None):
+    """The record class the free name or dotted name ``func`` denotes, or None;
+    ``known``: spelling -> the answer, for repeated spellings (``math.sin``)."""
+    attributes = []
+    while func.__class__ is ast.Attribute:
         attributes.append(func.attr)
         func = func.value
-    if not isinstance(func, ast.Name) or func.id in parsed.stored():
+    if func.__class__ is not ast.Name:
         return None
-    cls = parsed.lookup(func.id, None)
-    for attribute in reversed(attributes):      # through modules only: nothing runs
-        cls = getattr(cls, attribute, None) if isinstance(cls, types.ModuleType) else None
-    fields = fields_of(cls)
-    return cls if fields is not None and _entries(value, fields) is not None else None
+    key = (func.id, *attributes)
+    if known is not None and key in known:
+        return known[key]
+    cls = None
+    if func.id not in parsed.stored():
+        cls = parsed.lookup(func.id, None)
+        for attribute in reversed(attributes):      # through modules only: nothing runs
+            cls = getattr(cls, attribute, None) if isinstance(cls, types.ModuleType) else None
+        cls = cls if fields_of(cls) is not None else None
+    if known is not None:
+        known[key] = cls
+    return cls
 
 
 def _is_tuple_class(cls):

@@ -845,15 +845,37 @@ defvjp(Function(_np.tensordot), lambda a, b, axes=2: None, jvp=_product_rule,
 
 # Shape changes: the adjoint goes back through the inverse change (views, no copies).
 _RESHAPED = dict(a=lambda c: c.reshaped(c.g, "a"))
+
+
+def _reshape_back(c):
+    """``g`` given ``a``'s shape in the order the reshape read ``a`` (``order="F"``: the
+    same order back); ``order="A"`` depends on the memory layout, unknown here: refused."""
+    order = c.static("order", "C")
+    if order == "C":
+        return c.reshaped(c.g, "a")
+    if order != "F":
+        c.refuse(f"{c.rule.name} with order={order!r}", "Pass order=\"C\" or order=\"F\": "
+                 "which one \"A\" means depends on how the array is stored.")
+    return c.np.reshape(c.g, Expr(Constant(tuple(c.shape("a")))), order=Expr(Constant("F")))
+
+
+def _reshape_jvp(t):
+    """The tangent reshaped the same way; ``order="A"`` is refused as in reverse mode (the
+    tangent need not be stored as the value is)."""
+    order = t.bound.get("order")
+    if order is not None and not (isinstance(order, Constant) and order.value in ("C", "F")):
+        t.refuse(f"{t.step.rule.name} with order={ast.unparse(order)}",
+                 "Pass order=\"C\" or order=\"F\" as a literal.")
+    return t.linear()
 defvjp(Attribute("T"), lambda a: None, a=lambda c: c.g.T, sample=Sample(Array((2, 3))))
 defvjp(Function(_np.transpose), lambda a, axes=None: None, a=lambda c: c.transposed_back(),
        sample=Sample(Array((2, 3, 4)), (2, 0, 1)))
 defvjp(Method("transpose"), lambda a, *axes: None, a=lambda c: c.transposed_back(),
        sample=Sample(Array((2, 3, 4)), 1, 2, 0))
-defvjp(Function(_np.reshape), lambda a, newshape=None, order="C", shape=None: None, **_RESHAPED,
-       sample=Sample(Array((3, 4)), (2, 6)))
-defvjp(Method("reshape"), lambda a, *shape, order="C": None, **_RESHAPED,
-       sample=Sample(Array((3, 4)), 6, 2))
+defvjp(Function(_np.reshape), lambda a, newshape=None, order="C", shape=None: None,
+       a=_reshape_back, jvp=_reshape_jvp, sample=Sample(Array((3, 4)), (2, 6), order="F"))
+defvjp(Method("reshape"), lambda a, *shape, order="C": None, a=_reshape_back,
+       jvp=_reshape_jvp, sample=Sample(Array((3, 4)), 6, 2))
 defvjp(Function(_np.ravel), lambda a: None, **_RESHAPED, sample=Sample(Array((3, 2))))
 defvjp(Method("ravel"), lambda a: None, **_RESHAPED, sample=Sample(Array((3, 2))))
 defvjp(Method("flatten"), lambda a: None, **_RESHAPED, sample=Sample(Array((2, 3))))
@@ -892,7 +914,7 @@ def _cumsum_back(c, value):
     """The adjoint of ``np.cumsum(a, axis)`` for the output adjoint ``value``: its sums
     from the end, ``np.flip(np.cumsum(np.flip(value, axis), axis), axis)``, of the
     flattened array when ``axis`` is None (then given ``a``'s shape)."""
-    axis = c.statics("axis")
+    axis = c.statics("axis") if c.static("axis") is not None else {}   # axis=None: flat
     back = c.np.flip(c.np.cumsum(c.np.flip(value, **axis), **axis), **axis)
     return back if axis or c.ndim("a") == 1 else c.reshaped(back, "a")
 

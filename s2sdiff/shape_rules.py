@@ -265,9 +265,16 @@ defvjp(Function(np.diagonal), _DIAGONAL, **_DIAGONAL_BACK,
 defvjp(Method("diagonal"), _DIAGONAL, **_DIAGONAL_BACK, sample=Sample(Array((3, 4)), 1))
 defvjp(Method("trace"), lambda a, offset=0: None, a=_trace_back,
        sample=Sample(Array((3, 4)), -1))
+def _triangle_back(c, f):
+    """``np.triu(g, k)``; a vector ``m`` was broadcast to the rows of a square matrix
+    first (as NumPy does): its adjoint sums those rows."""
+    back = getattr(c.np, f.__name__)(c.g, **c.statics("k"))
+    return c.np.sum(back, axis=Expr(ast.Constant(0))) if c.ndim("m") == 1 else back
+
+
 for _f, _sample in ((np.tril, Sample(Array((3, 4)), -1)), (np.triu, Sample(Array((2, 3, 3)), k=1))):
-    defvjp(Function(_f), lambda m, k=0: None,
-           m=lambda c, f=_f: getattr(c.np, f.__name__)(c.g, **c.statics("k")), sample=_sample)
+    defvjp(Function(_f), lambda m, k=0: None, m=lambda c, f=_f: _triangle_back(c, f),
+           sample=_sample)
 
 
 # --- reorderings and padding -------------------------------------------------------------
@@ -308,6 +315,9 @@ def _pad_back(c):
     mode = c.static("mode", "constant")
     if mode not in _PAD_MODES:
         c.refuse(f"np.pad with mode={mode!r}", f"Use one of the modes {', '.join(_PAD_MODES)}.")
+    if c.static("reflect_type", "even") != "even":    # 2 * edge - mirrored: not a copy
+        c.refuse("np.pad with reflect_type='odd'", "Pad with reflect_type='even' (the "
+                 "default); forward mode (jvp, jacfwd) differentiates the odd reflection.")
     shape = tuple(c.shape("array"))
     widths = np.broadcast_to(np.asarray(c.static("pad_width"), dtype=int), (len(shape), 2))
     if mode == "constant":
@@ -325,9 +335,14 @@ def _pad_back(c):
 
 
 def _pad_jvp(t):
-    """The tangent padded the same way, with zeros where the padding is a constant."""
+    """The tangent padded the same way (the modes s2sdiff differentiates are linear), with
+    zeros where the padding is a constant."""
+    mode = t.bound.get("mode")
+    if mode is not None and not (isinstance(mode, ast.Constant) and mode.value in _PAD_MODES):
+        t.refuse(f"np.pad with mode={ast.unparse(mode)}",
+                 f"Use one of the modes {', '.join(_PAD_MODES)}, written as a literal.")
     _, tangent = t._whole("array")
-    keywords = {k: Expr(copy.deepcopy(t.bound[k])) for k in ("pad_width", "mode")
+    keywords = {k: Expr(copy.deepcopy(t.bound[k])) for k in ("pad_width", "mode", "reflect_type")
                 if k in t.bound}
     pad_width = keywords.pop("pad_width")
     return t.np.pad(Expr(tangent), pad_width, **keywords).node

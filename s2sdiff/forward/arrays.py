@@ -103,6 +103,14 @@ class RowTangents:
         self.bound = bind(step)
         self.operands = [name for name in step.rule.operands if name in self.bound]
 
+    def refuse(self, what, hint):
+        """An ``UnsupportedError`` at the step's line (a row with no tangent for a case)."""
+        program = self.modules.program
+        raise program.parsed.error(ast.Expr(self.step.value, lineno=self.step.lineno),
+                                   f"s2sdiff cannot differentiate {program.name} in forward "
+                                   f"mode: {what}", construct=self.step.rule.name, hint=hint,
+                                   cls=UnsupportedError)
+
     def shape(self, name):
         """The shape of the argument bound to ``name`` (``kinds`` set by ``tangent_of_row``)."""
         return node_kind(self.kinds, self.bound[name]).shape

@@ -1,0 +1,106 @@
+"""Silent wrong values found by the fifth hunt of user programs (/tmp/hunt5), each checked
+against central differences of the program itself, in reverse and forward mode."""
+
+import numpy as np
+import pytest
+
+from differences import central
+from s2sdiff import S2SDiffError, grad, jacfwd, jacrev, jvp
+
+RNG = np.random.default_rng(55)
+A = RNG.normal(size=(3, 4))
+W6 = RNG.normal(size=(2, 6))
+W12 = RNG.normal(size=12)
+W33 = RNG.normal(size=(3, 3))
+
+
+def reshape_fortran(A):
+    return np.sum(A.reshape(2, 6, order="F") * W6)
+
+
+def np_reshape_fortran(A):
+    return np.sum(np.reshape(A, (12,), order="F") * W12)
+
+
+def cumsum_flat(A):
+    return np.sum(np.cumsum(A, axis=None) * W12)
+
+
+def cumsum_method_flat(A):
+    return np.sum(A.cumsum(axis=None) * W12)
+
+
+def cumprod_flat(A):
+    return np.sum(np.cumprod(A, axis=None) * W12)
+
+
+def triu_of_vector(x):
+    return np.sum(np.triu(x) * W33)
+
+
+def tril_of_vector(x):
+    return np.sum(np.tril(x, -1) * W33)
+
+
+@pytest.mark.parametrize("function, x", [
+    (reshape_fortran, A), (np_reshape_fortran, A), (cumsum_flat, A),
+    (cumsum_method_flat, A), (cumprod_flat, A), (triu_of_vector, RNG.normal(size=3)),
+    (tril_of_vector, RNG.normal(size=3)),
+])
+def test_reverse_and_forward_mode_match_central_differences(function, x):
+    expected = central(function, [x], 0)
+    gradient = grad(function)(x)
+    assert gradient.shape == x.shape
+    assert np.allclose(gradient, expected, rtol=1e-6, atol=1e-8)
+    forward = jacfwd(function)(x)
+    assert np.allclose(forward, expected, rtol=1e-6, atol=1e-8)
+
+
+def triu(x):
+    return np.triu(x)
+
+
+def cumsum(x):
+    return np.cumsum(x, axis=None)
+
+
+def fortran(x):
+    return x.reshape(12, order="F")
+
+
+@pytest.mark.parametrize("function, x", [(triu, RNG.normal(size=3)), (cumsum, A), (fortran, A)])
+def test_jacobians_in_both_orders_agree(function, x):
+    assert np.allclose(jacrev(function)(x), jacfwd(function)(x))
+
+
+def reshape_any_order(A):
+    return np.sum(np.reshape(A.T, (12,), order="A") * W12)
+
+
+def pad_maximum(x):
+    return np.pad(x, 1, mode="maximum")
+
+
+def pad_odd(x):
+    return np.sum(np.pad(x, 2, mode="reflect", reflect_type="odd") * np.arange(1.0, 10.0))
+
+
+def test_order_a_is_refused_in_both_modes():
+    with pytest.raises(S2SDiffError, match="order='A'"):
+        grad(reshape_any_order)(A)
+    with pytest.raises(S2SDiffError, match="order='A'"):
+        jacfwd(reshape_any_order)(A)
+
+
+def test_a_statistic_padding_is_refused_in_forward_mode_as_in_reverse():
+    x = np.array([0.5, 3.0, -1.0, 2.0])
+    with pytest.raises(S2SDiffError, match="mode='maximum'"):
+        jvp(pad_maximum, (x,), (np.ones(4),))
+
+
+def test_odd_reflection_forward_mode_is_exact_and_reverse_refuses():
+    x = np.array([0.5, 3.0, -1.0, 2.0, 1.5])
+    expected = central(pad_odd, [x], 0)
+    assert np.allclose(jacfwd(pad_odd)(x), expected, rtol=1e-6, atol=1e-8)
+    with pytest.raises(S2SDiffError, match="reflect_type='odd'"):
+        grad(pad_odd)(x)

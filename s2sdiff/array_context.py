@@ -354,19 +354,22 @@ class RuleContext:
 
     def split_back(self, stacked, name="arrays", promote=None, axis=None):
         """The adjoint of a join of the display ``name``, one piece per entry: ``g[i]``
-        (``stacked``) or a slice along ``axis`` (default the ``axis`` argument); an entry
-        that ``promote(shape)`` gives more axes before the join gets its own shape back."""
+        (``stacked``) or a slice along ``axis`` (default the ``axis`` argument; ``None``:
+        of the flattened entries); an entry that ``promote(shape)`` gives more axes before
+        the join gets its own shape back."""
         axis = self.static("axis", 0) if axis is None else axis
         sequence = self.bound[name]
         if not is_display(sequence):
             self.refuse_sequence(sequence)
         g = self.g
         pieces, offset = [], 0
-        nd = len(self.out_shape)
-        axis = axis % nd
+        flat = axis is None and not stacked         # np.concatenate(..., axis=None)
+        axis = 0 if flat else axis % len(self.out_shape)
         for element in sequence.elts:
             shape = self.kind_of(element).shape
             joined = promote(shape) if promote else shape
+            if flat:
+                joined = (int(np.prod(shape)),)     # each entry flattened, then joined
             if stacked:
                 part = ast.Constant(len(pieces))
             else:

@@ -34,6 +34,10 @@ def cumprod_flat(A):
     return np.sum(np.cumprod(A, axis=None) * W12)
 
 
+def concatenate_flat(A):
+    return np.sum(np.concatenate([A, A[:1] ** 2], axis=None) * np.arange(16.0))
+
+
 def triu_of_vector(x):
     return np.sum(np.triu(x) * W33)
 
@@ -44,7 +48,7 @@ def tril_of_vector(x):
 
 @pytest.mark.parametrize("function, x", [
     (reshape_fortran, A), (np_reshape_fortran, A), (cumsum_flat, A),
-    (cumsum_method_flat, A), (cumprod_flat, A), (triu_of_vector, RNG.normal(size=3)),
+    (cumsum_method_flat, A), (cumprod_flat, A), (concatenate_flat, A), (triu_of_vector, RNG.normal(size=3)),
     (tril_of_vector, RNG.normal(size=3)),
 ])
 def test_reverse_and_forward_mode_match_central_differences(function, x):

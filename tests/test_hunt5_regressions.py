@@ -108,3 +108,39 @@ def test_odd_reflection_forward_mode_is_exact_and_reverse_refuses():
     assert np.allclose(jacfwd(pad_odd)(x), expected, rtol=1e-6, atol=1e-8)
     with pytest.raises(S2SDiffError, match="reflect_type='odd'"):
         grad(pad_odd)(x)
+
+
+def nested_tuple_helper(x):
+    def h(z):
+        return z ** 2, np.sin(z)
+    a, b = h(x)
+    return np.sum(a * b)
+
+
+def nested_tuple_lambda_in_loop(x):
+    step = lambda z, w: (z * w, np.tanh(z))  # noqa: E731
+    total = 0.0
+    for k in range(3):
+        a, b = step(x, k + 1.0)
+        total = total + np.sum(a * b)
+    return total
+
+
+def nested_tuple_of_parameters(x, y):
+    def swap(p, q):
+        return q, p * 2.0
+    a, b = swap(x, y)
+    return np.sum(a * np.exp(b))
+
+
+@pytest.mark.parametrize("function, args", [
+    (nested_tuple_helper, (RNG.normal(size=3),)),
+    (nested_tuple_lambda_in_loop, (RNG.normal(size=3),)),
+    (nested_tuple_of_parameters, (RNG.normal(size=3), RNG.normal(size=3))),
+])
+def test_a_nested_helper_returning_a_tuple_in_numpy_code(function, args):
+    """It was refused naming the generated `unpacked` (hunt 5 bug_06)."""
+    gradients = grad(function)(*args)
+    gradients = gradients if isinstance(gradients, tuple) else (gradients,)
+    for k, gradient in enumerate(gradients):
+        assert np.allclose(gradient, central(function, args, k), rtol=1e-6, atol=1e-8)

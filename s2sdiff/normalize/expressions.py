@@ -25,7 +25,7 @@ from ..rules import Function, Operator, Syntax
 # a call without a row (activity.py says so), not a function of the user's to inline.
 _HELPERS_WITHOUT_ROWS = (runtime.trigamma,)
 from .. import methods
-from . import records
+from . import records, tuple_entries
 from .in_place import in_place_refusal
 from ..user_functions import is_library
 
@@ -199,14 +199,19 @@ class Expressions:
         if any(isinstance(e, ast.Starred) for e in node.elts):
             raise self.error(node)
         elements = [self.atom(e, into.hint, into.lineno) for e in node.elts]
-        return into.emit(type(node)(elements, ast.Load()), elements,
+        name = into.emit(type(node)(elements, ast.Load()), elements,
                          rules.lookup(Syntax("display")))
+        if self.array_code and type(node) is ast.Tuple and name == into.target:
+            tuple_entries.note(self, name, elements)      # a, b = h(x): tuple_entries.py
+        return name
 
     expression_List = expression_Tuple
 
     def expression_Subscript(self, node, into):
         if self.split_part(node):                       # np.split(x, 2)[0] (arrays.py)
             return self.array_split_part(node, into)
+        if self.array_code and (entry := tuple_entries.entry(self, node)) is not None:
+            return into.emit(copy.deepcopy(entry), [entry], rules.lookup(Syntax("copy")))
         if self.array_code:                             # x[1:, ::-1], x[mask]... (arrays.py)
             return self.array_subscript(node, into)
         sequence = self.atom(node.value, into.hint, into.lineno)

@@ -14,7 +14,7 @@ import inspect
 import types
 
 from .. import control, ir, rules, runtime
-from . import entries
+from . import entries, tuple_entries
 from ..errors import NotScalarError
 from ..numpy_definitions import refusal_parts
 from ..ir import Passive, Program, Step, copied_unbound, validate, walk_steps
@@ -76,6 +76,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.namer = Namer(_names(nodes))        # Namer.for_function(self.node)
         self.body = []
         self.temps = set()
+        self.tuple_displays = {}   # a name bound once to a tuple display -> its atoms
         self.version = {}          # user name -> its current SSA name
         self.returns_tuple = False
         self.return_stmt = None
@@ -136,6 +137,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             raise self.parsed.error(
                 self.node, f"{self.node.name} does not return a value", construct="missing return",
                 hint="End the function with `return <scalar>`.", cls=NotScalarError)
+        self.body = tuple_entries.drop_unread(self.body, self.tuple_displays)
         _renumber(self.body)
         program = Program(self.parsed, self.node.name, params, self.body, output,
                           self.namer, self.temps, self.returns_tuple, self.return_stmt)

@@ -123,3 +123,72 @@ def test_nested_entry_and_closure_entry_are_keyed():
     got = g(x)
     assert got.shape == x.shape
     np.testing.assert_allclose(got, central(f, x), rtol=1e-6)
+
+
+# -- bug_02: Jacobians and Hessians have their inputs' dtype -------------------------
+
+W3 = np.array([1.0, 2.0, 3.0])       # float64 data: the output is float64
+
+
+def tanh_twice(x):
+    return np.tanh(x) * 2.0
+
+
+def tanh_weighted(x):
+    return np.tanh(x) * W3
+
+
+def tanh_energy(x):
+    return np.sum(np.tanh(x) ** 2)
+
+
+def weighted_sum(x, y):
+    return np.sum(x * y ** 2)
+
+
+def sin_mix(a, b):
+    return a * math.sin(b) + b ** 2
+
+
+W32 = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+
+
+@pytest.mark.parametrize("transform", [jacobian, jacfwd, jacrev])
+@pytest.mark.parametrize("f", [tanh_twice, tanh_weighted])
+def test_jacobian_of_a_float32_array_is_float32(transform, f):
+    got = transform(f)(W32)
+    assert got.dtype == np.float32
+    expected = np.diag((2.0 if f is tanh_twice else W3) / np.cosh(W32.astype(float)) ** 2)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert transform(f)(W32.astype(float)).dtype == np.float64
+
+
+@pytest.mark.parametrize("transform", [jacobian, jacfwd, jacrev])
+def test_each_jacobian_block_has_its_inputs_dtype(transform):
+    y = np.array([1.0, -2.0, 0.5])
+    dx, dy = transform(weighted_sum, wrt=(0, 1))(W32, y)
+    assert (dx.dtype, dy.dtype) == (np.float32, np.float64)
+    np.testing.assert_allclose(dx, y ** 2, rtol=1e-6)
+    np.testing.assert_allclose(dy, 2 * W32 * y, rtol=1e-6)
+
+
+def test_hessian_of_a_float32_array_is_float32():
+    got = hessian(tanh_energy)(W32)
+    assert got.dtype == np.float32
+    x = W32.astype(float)
+    t = np.tanh(x)       # d2/dx2 tanh(x)**2 = 2 sech^4 - 4 tanh^2 sech^2
+    np.testing.assert_allclose(got, np.diag(2 * (1 - t ** 2) ** 2 - 4 * t ** 2 * (1 - t ** 2)),
+                               rtol=1e-5, atol=1e-6)
+    assert hessian(tanh_energy)(x).dtype == np.float64
+
+
+@pytest.mark.parametrize("transform", [jacobian, jacfwd, jacrev, hessian])
+def test_jacobians_of_code_on_numbers_at_float32_scalars_are_float32(transform):
+    a, b = np.float32(0.5), np.float32(0.2)
+    got = transform(sin_mix)(a, b)
+    assert got.dtype == np.float32
+    at_floats = transform(sin_mix)(0.5, 0.2)
+    assert at_floats.dtype == np.float64
+    np.testing.assert_allclose(got, at_floats, rtol=1e-6)
+    if transform is not hessian:
+        np.testing.assert_allclose(at_floats, [math.sin(0.2), 0.5 * math.cos(0.2) + 0.4])

@@ -570,6 +570,8 @@ class IEEERetry:
             self.generated = self.build(args)
         try:
             return self.generated(*args, **kwargs)
+        except NotScalarError:          # an array output at arrays: grad's own refusal
+            raise
         except (ArithmeticError, ValueError):
             if self.refuse_arrays is not None:      # an array where numbers go: say so
                 self.refuse_arrays(error, args, kwargs)

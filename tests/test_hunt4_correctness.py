@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from s2sdiff import grad, hessian, jacfwd, jacobian, jacrev, jvp, vjp
-from s2sdiff.errors import NotScalarError
+from s2sdiff.errors import ArgumentError, NotScalarError
 
 
 def central(f, x, h=1e-6):
@@ -192,3 +192,73 @@ def test_jacobians_of_code_on_numbers_at_float32_scalars_are_float32(transform):
     np.testing.assert_allclose(got, at_floats, rtol=1e-6)
     if transform is not hessian:
         np.testing.assert_allclose(at_floats, [math.sin(0.2), 0.5 * math.cos(0.2) + 0.4])
+
+
+# -- bug_20: jvp leaves trailing defaulted parameters to their defaults ---------------
+
+def log_softmax(x, axis=None):
+    m = np.max(x, axis=axis, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+
+
+def scaled_square(x, s=2.0):
+    return s * x ** 2
+
+
+def keyword_cube(x, *, s=2.0, mode="a"):
+    return s * x ** 3
+
+
+def product(x, y):
+    return x * y
+
+
+def test_jvp_uses_a_none_default_as_vjp_does():
+    x = np.array([0.3, -1.2, 0.8])
+    u = np.array([1.0, 0.0, 0.0])
+    value, tangent = jvp(log_softmax, (x,), (u,))
+    np.testing.assert_allclose(value, log_softmax(x))
+    h = 1e-6
+    np.testing.assert_allclose(tangent, (log_softmax(x + h * u) - log_softmax(x - h * u)) / (2 * h),
+                               rtol=1e-6, atol=1e-9)
+    explicit = jvp(log_softmax, (x, None), (u, None))[1]
+    np.testing.assert_allclose(tangent, explicit)
+    # forward against reverse: <J u, e_k> = <u, J^T e_k>
+    _, pullback = vjp(log_softmax, x)
+    for k in range(3):
+        e = np.eye(3)[k]
+        assert tangent[k] == pytest.approx(pullback(e)[0] @ u, rel=1e-12, abs=1e-12)
+
+
+def test_jvp_holds_a_number_default_constant():
+    assert jvp(scaled_square, (3.0,), (1.0,)) == pytest.approx((18.0, 12.0))
+    assert jvp(scaled_square, (3.0, 5.0), (1.0, 0.0)) == pytest.approx((45.0, 30.0))
+    assert jvp(keyword_cube, (2.0,), (1.0,)) == pytest.approx((16.0, 24.0))
+
+
+def test_jvp_still_needs_parameters_without_defaults():
+    with pytest.raises(ArgumentError, match="no value for y"):
+        jvp(product, (1.0,), (1.0,))
+    with pytest.raises(ArgumentError, match="primals has length 1"):
+        jvp(product, (1.0,), (1.0, 2.0))
+
+
+# -- bug_10: a non-scalar output of two parameters ------------------------------------
+
+def power(x, n):
+    return x ** n
+
+
+def branchy_power(x, n):
+    y = x ** n
+    if y > 1.0:
+        return y * 2.0
+    return y
+
+
+@pytest.mark.parametrize("f", [power, branchy_power])
+def test_grad_of_an_array_output_of_two_parameters_is_not_scalar_error(f):
+    with pytest.raises(NotScalarError, match=f"but {f.__name__} returns an array") as caught:
+        grad(f, wrt=0)(np.array([1.0, 2.0]), 2)
+    assert "check_arguments" not in str(caught.value)
+    assert grad(f, wrt=0)(1.5, 2) == pytest.approx(3.0 if f is power else 6.0)

@@ -230,11 +230,15 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     """``(f(*primals), J @ tangents)`` by forward mode, JAX's convention.
 
     ``primals`` and ``tangents`` are tuples or lists with one value per parameter of
-    ``f``.  The generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``,
-    is made once per function; ``jvp(f)`` alone returns it (with ``.source``).
+    ``f``; trailing parameters with defaults may be left out of both (as ``vjp`` and
+    ``f(*primals)`` leave them), which then hold their defaults, constants along the
+    tangent (``jvp(log_softmax, (x,), (u,))`` for ``log_softmax(x, axis=None)``).  The
+    generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``, is made
+    once per function; ``jvp(f)`` alone returns it (with ``.source``).
     """
     if primals is None and tangents is None:
         return _generate(f, "jvp", None, True, backend=backend)
+    primals, tangents = _with_defaults(f, primals, tangents)
     tree = _check_per_parameter("jvp", f, primals, tangents)
     if tree is not None:          # the code of the leaves: the plain code may be refused
         return tree.jvp(tangents)
@@ -246,6 +250,30 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     primal_of = dict(zip(params, primals))
     _same_shapes("jvp: the tangent of", [primal_of.get(n) for n in names], tangents, names)
     return _owned(generated(*primals, *tangents), tangents)
+
+
+def _with_defaults(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
+    """``primals`` and ``tangents`` completed with the defaults of the trailing parameters
+    they leave out (both of one length), each with a zero tangent; else as given."""
+    original = getattr(f, "__s2sdiff_origin__", f)
+    if not (isinstance(primals, (tuple, list)) and isinstance(tangents, (tuple, list))) \
+            or len(primals) != len(tangents) or not inspect.isfunction(original):
+        return primals, tangents
+    every = _every_parameter(original, tuple(primals), "jvp")
+    if len(every) == len(primals):
+        return primals, tangents
+    return every, tuple(tangents) + tuple(_zero_tangent(v) for v in every[len(primals):])
+
+
+def _zero_tangent(value: Any) -> Any:
+    """The tangent of a default held constant: zeros shaped like it, None for data."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_zero_tangent(v) for v in value)
+    if isinstance(value, (np.ndarray, np.floating)):
+        return np.zeros_like(value, dtype=value.dtype if value.dtype.kind == "f" else float)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return 0.0
+    return None
 
 
 def _same_shapes(what: str, values: Sequence[Any], given: Sequence[Any],
@@ -394,7 +422,8 @@ def _refuse_trees(transform: str, f: Callable[..., Any], values: Sequence[Any]) 
                                 construct="tree argument")
 
 
-def _every_parameter(func: Callable[..., Any], primals: tuple[Any, ...]) -> tuple[Any, ...]:
+def _every_parameter(func: Callable[..., Any], primals: tuple[Any, ...],
+                     transform: str = "vjp") -> tuple[Any, ...]:
     """``primals`` (one per parameter of ``func`` in order, keyword-only ones included, as
     the generated code takes them) with the defaults of those left out."""
     try:
@@ -406,7 +435,7 @@ def _every_parameter(func: Callable[..., Any], primals: tuple[Any, ...]) -> tupl
         return primals
     missing = [p for p in parameters[len(primals):] if p.default is p.empty]
     if missing:
-        raise ArgumentError(f"vjp: {func.__name__} has {len(parameters)} parameters "
+        raise ArgumentError(f"{transform}: {func.__name__} has {len(parameters)} parameters "
                             f"({', '.join(p.name for p in parameters)}); "
                             f"no value for {', '.join(p.name for p in missing)}",
                             construct="primals")

@@ -16,6 +16,10 @@ gets a tuple over its outputs, several differentiated inputs a tuple over them. 
 block is a number (numbers in, numbers out) the blocks are one float array instead, the
 layout of the scalar Jacobians (an axis for a tuple output, one for several inputs).
 Every entry comes from generated code; nothing here differentiates numerically.
+
+dtypes: a block has its input's dtype when that is a NumPy float dtype (a float32 array
+gives float32 blocks, its unit tangents and cotangents are float32 too), else float64;
+blocks stacked into one array take the inputs' common dtype (``np.result_type``).
 """
 
 import inspect
@@ -33,14 +37,22 @@ def _shape(value):
     return np.shape(value)
 
 
+def _dtype(value):
+    """The dtype of ``value``'s derivatives: its own for a NumPy float array or scalar,
+    else float64 (Python numbers, ints, lists)."""
+    dtype = getattr(value, "dtype", None)
+    return dtype if isinstance(value, (np.ndarray, np.generic)) and dtype.kind == "f" \
+        else np.dtype(float)
+
+
 def _unit(value, index):
     """A tangent shaped like ``value`` with 1.0 at ``index``, 0.0 elsewhere (a Python float
-    for a number, a list for a list or tuple of numbers)."""
+    for a number, a list for a list or tuple of numbers), of ``value``'s dtype."""
     if isinstance(value, (list, tuple)):
         return [_unit(v, index[1:]) if i == index[0] else _zero(v) for i, v in enumerate(value)]
     if not isinstance(value, np.ndarray) or value.ndim == 0:
         return 1.0
-    unit = np.zeros(value.shape)
+    unit = np.zeros(value.shape, _dtype(value))
     unit[index] = 1.0
     return unit
 
@@ -50,39 +62,45 @@ def _zero(value):
         return [_zero(v) for v in value]
     if not isinstance(value, np.ndarray) or value.ndim == 0:
         return 0.0
-    return np.zeros(value.shape)
+    return np.zeros(value.shape, _dtype(value))
 
 
-def _filled(value, shape):
-    """``value`` (a tangent or gradient; ``0.0`` where the code found none) as a float
-    array of ``shape``."""
-    return np.broadcast_to(np.asarray(value, dtype=float), shape)
+def _filled(value, shape, dtype=float):
+    """``value`` (a tangent or gradient; ``0.0`` where the code found none) as an array of
+    ``shape`` and ``dtype``."""
+    return np.broadcast_to(np.asarray(value, dtype=dtype), shape)
 
 
-def _block(entries, row_shape, column_shape):
+def _block(entries, row_shape, column_shape, dtype=float):
     """The block whose ``k``-th column (in C order over ``column_shape``) is ``entries[k]``,
     shaped ``row_shape + column_shape``."""
-    stacked = np.stack([_filled(e, row_shape) for e in entries], axis=-1)
+    stacked = np.stack([_filled(e, row_shape, dtype) for e in entries], axis=-1)
     return stacked.reshape(tuple(row_shape) + tuple(column_shape))
 
 
-def _arranged(blocks, structure, single):
+def _arranged(blocks, structure, single, dtype=float):
     """``blocks[o][i]`` in the public layout (module docstring); ``structure``: the output
-    when it is a tuple (its leaves are the ``o``), else None."""
+    when it is a tuple (its leaves are the ``o``), else None; ``dtype``: that of number
+    blocks stacked into one array."""
     per_output = [row[0] if single else tuple(row) for row in blocks]
     result = per_output[0] if structure is None else rebuilt(structure, per_output, nodes=(tuple,))
     if all(np.shape(b) == () for row in blocks for b in row):
-        return _floats(result)
+        return _floats(result, dtype)
     return result
 
 
-def _floats(result):
-    """Number blocks as one float array; nested tuples of them (a nested tuple output)
-    as tuples of such arrays where they do not stack."""
+def _floats(result, dtype=float):
+    """Number blocks as one array of ``dtype``; nested tuples of them (a nested tuple
+    output) as tuples of such arrays where they do not stack."""
     try:
-        return np.array(result, dtype=float)[()]
+        return np.array(result, dtype=dtype)[()]
     except ValueError:                      # ragged: np.array cannot stack them
-        return tuple(_floats(entry) for entry in result)
+        return tuple(_floats(entry, dtype) for entry in result)
+
+
+def _common(values, positions):
+    """The dtype of the inputs at ``positions`` together."""
+    return np.result_type(*[_dtype(values[p]) for p in positions])
 
 
 def copies(values):
@@ -118,9 +136,9 @@ def by_columns(jvp, values, positions, tuple_output, single):
             entries.append(_outputs(out_dot, tuple_output, out))
         columns.append(entries)
     blocks = [[_block([e[o] for e in columns[k]], _shape(outputs[o]),
-                      _shape(values[position])) for k, position in enumerate(positions)]
-              for o in range(len(outputs))]
-    return _arranged(blocks, out if tuple_output else None, single)
+                      _shape(values[position]), _dtype(values[position]))
+               for k, position in enumerate(positions)] for o in range(len(outputs))]
+    return _arranged(blocks, out if tuple_output else None, single, _common(values, positions))
 
 
 def by_rows(pullback, values, positions, outputs, tuple_output, single):
@@ -138,10 +156,11 @@ def by_rows(pullback, values, positions, outputs, tuple_output, single):
             if tuple_output:     # one per entry of the output, each shaped like it
                 cotangents = list(rebuilt(value, cotangents, nodes=(tuple,)))
             rows.append(pullback(*copies(values), *cotangents))
-        blocks.append([np.stack([_filled(row[k], _shape(values[p])) for row in rows])
-                       .reshape(_shape(output) + _shape(values[p]))
+        blocks.append([np.stack([_filled(row[k], _shape(values[p]), _dtype(values[p]))
+                                 for row in rows]).reshape(_shape(output) + _shape(values[p]))
                        for k, p in enumerate(positions)])
-    return _arranged(blocks, value if tuple_output else None, single)
+    return _arranged(blocks, value if tuple_output else None, single,
+                     _common(values, positions))
 
 
 def hessian_products(jvp, values, names, positions, name):
@@ -170,9 +189,15 @@ def hessian_products(jvp, values, names, positions, name):
             code = specialised(code, type(instance[0]), attributes_of(unbound))
         reverse = pipeline.generate(code, kind, names, False)
         products = reverse(*instance, *arguments, 0.0, 1.0)   # seeds: value 0, tangent 1
-        return [float(p) if _shape(values[position]) == () else
-                _filled(p, _shape(values[position])) for p, position in zip(products, positions)]
+        return [_number(p, values[position]) if _shape(values[position]) == () else
+                _filled(p, _shape(values[position]), _dtype(values[position]))
+                for p, position in zip(products, positions)]
     return product
+
+
+def _number(product, value):
+    """The product for the number ``value``: a float, or a NumPy scalar of its dtype."""
+    return _dtype(value).type(product) if isinstance(value, np.generic) else float(product)
 
 
 def hessian_by_columns(jvp, values, names, positions, single, name):
@@ -188,6 +213,8 @@ def hessian_by_columns(jvp, values, names, positions, single, name):
             tangents[k] = _unit(values[position], index)
             entries.append(product(tangents))
         columns.append(entries)
-    blocks = [[_block([e[i] for e in columns[j]], _shape(values[row]), _shape(values[column]))
+    blocks = [[_block([e[i] for e in columns[j]], _shape(values[row]), _shape(values[column]),
+                      np.result_type(_dtype(values[row]), _dtype(values[column])))
                for j, column in enumerate(positions)] for i, row in enumerate(positions)]
-    return _arranged(blocks, None if single else tuple(positions), single)
+    return _arranged(blocks, None if single else tuple(positions), single,
+                     _common(values, positions))

@@ -11,6 +11,7 @@ as the user's function binds them, then passed to the specialised code by positi
 
 import ast
 import inspect
+import re
 import threading
 import traceback
 from typing import Any, Callable, Sequence
@@ -34,14 +35,14 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
     """``name(*args)``: the code generated for the arguments' kinds, made on first use.
 
     The key is each argument's ``(shape, dtype)`` for arrays and its type otherwise, then
-    the same of each free data value ``free`` (keys of ``free_data``, read through
-    ``parsed``'s globals and closure cells as the function reads them); the only per-call
-    cost is computing it and one dictionary lookup.  ``parameter_reads``: attributes of
-    parameters the function reads as data (``self.w``), keyed the same way.  ``flat``:
-    ``params`` are the leaves of tree parameters (``trees.flatten``), each passed by
-    position.  ``missing(args, error)``: what a call whose key reads an attribute the
-    argument lacks returns (``self.l1.W`` of a model whose ``l1`` is now of another
-    class, ``attribute_methods.py``); without it the ``AttributeError`` stands.
+    the same of each free data value ``free`` (keys of ``free_data`` and ``free_entries``,
+    read through ``parsed``'s globals and closure cells as the function reads them); the
+    only per-call cost is computing it and one dictionary lookup.  ``parameter_reads``:
+    attributes of parameters the function reads as data (``self.w``), keyed the same way.
+    ``flat``: ``params`` are the leaves of tree parameters (``trees.flatten``), each
+    passed by position.  ``missing(args, error)``: what a call whose key reads an
+    attribute the argument lacks returns (``self.l1.W`` of a model whose ``l1`` is now of
+    another class, ``attribute_methods.py``); without it the ``AttributeError`` stands.
     """
     table = {}
     lock = threading.Lock()
@@ -150,7 +151,7 @@ def _free_key(free, parsed):
     ``s2sdiff_``: the dispatcher's parameters are the user's names)."""
     names, parts = {"s2sdiff_ndarray": np.ndarray, "s2sdiff_other": _value_key}, []
     for key in free:
-        root, *attributes = key.split(".")
+        root = _ROOT.match(key).group()      # X, data.X, CFG['scale'] (free_entries)
         if root in parsed.closure:
             names[f"s2sdiff_cell{len(parts)}"] = parsed.closure[root]
             read = f"s2sdiff_cell{len(parts)}.cell_contents"
@@ -159,7 +160,7 @@ def _free_key(free, parsed):
             read = f"s2sdiff_globals.get({root!r})"
         else:
             continue
-        read += "".join(f".{a}" for a in attributes)
+        read += key[len(root):]
         parts.append(f"(s2sdiff_v.shape, s2sdiff_v.dtype) if type(s2sdiff_v := {read}) is "
                      f"s2sdiff_ndarray else s2sdiff_other(s2sdiff_v)")
     namespace = dict(names)
@@ -167,6 +168,9 @@ def _free_key(free, parsed):
     exec(syntax.compile(f"def free_key():\n    return ({source})\n", "<s2sdiff dispatcher>",
                  "exec"), namespace)
     return namespace["free_key"], parts, names
+
+
+_ROOT = re.compile(r"\w+")
 
 
 def _steps(key):

@@ -341,9 +341,9 @@ def compile_listing(listing):
     if listing.retry and program.kinds is None:     # where the retry fails too
         refuse = argument_checker(program, filename).refuse_arrays
         params = [a.arg for a in signature.posonlyargs + signature.args]
-        name = program.name
+        own_name = program.name            # (`name` is rebound below: not that)
         injected[listing.retry[0]].refuse_arrays = lambda error, args, kwargs: refuse(
-            error, name, sequences, {**dict(zip(params, args)), **kwargs})
+            error, own_name, sequences, {**dict(zip(params, args)), **kwargs})
 
     outer_params = list(injected) + [n for n in parsed.closure if n not in injected]
     inner = _define(source, filename, listing.name, outer_params,

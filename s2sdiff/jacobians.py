@@ -61,17 +61,27 @@ def _jacobian_layout(f: Callable[..., Any], columns: Callable[..., Any]) -> Call
     parameters), mirroring ``grad``'s conventions."""
     @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
     def jacobian_at(*args: Any, **kwargs: Any) -> Any:
-        return _stacked(columns(*args, **kwargs))
+        return _stacked(columns(*args, **kwargs), _table_dtype(args, kwargs))
     return jacobian_at
 
 
-def _stacked(blocks: Any) -> Any:
+def _stacked(blocks: Any, dtype: Any = float) -> Any:
     """``blocks`` as one float array; blocks of different shapes (the gradient of a list
     parameter beside a number's) as nested tuples of arrays, as NumPy code lays them out."""
     try:
-        return np.array(blocks, dtype=float)[()]
+        return np.array(blocks, dtype=dtype)[()]
     except ValueError:                      # ragged: np.array cannot stack them
-        return tuple(_stacked(block) for block in blocks)
+        return tuple(_stacked(block, dtype) for block in blocks)
+
+
+def _table_dtype(args: Any, kwargs: Any) -> Any:
+    """The dtype of a Jacobian of code on numbers: float64, but the NumPy float scalars'
+    own (float32) when every real argument is one, as their gradients have it."""
+    values = [*args, *kwargs.values()]
+    dtypes = [v.dtype for v in values if isinstance(v, np.floating)]
+    if not dtypes or any(type(v) is float for v in values):
+        return float
+    return np.result_type(*dtypes)
 
 
 def _for_trees(f: Callable[..., Any], wrt: Wrt,

@@ -60,6 +60,7 @@ from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, 
     UnsupportedError, firewall
 from .forward import forward
 from .forward.arrays import forward_refused
+from .free_entries import free_entries
 from .kinds import free_data
 from .normalize import normalize
 from .methods import check_instance, instance_variant
@@ -383,7 +384,8 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
             line = parsed.node.lineno
             raise error.at(parsed.filename, line, parsed.source_line(line))
     result = dispatch.dispatcher(func, f"{_LISTING_NAMES.get(kind, kind)}_{program.name}",
-                                 program.params, specialise, free_data(program), parsed,
+                                 program.params, specialise,
+                                 free_data(program) + free_entries(program), parsed,
                                  program.parameter_reads, flat=bool(layout),
                                  missing=_other_attributes(func, renewal, program))
     dispatched.append(result)
@@ -568,6 +570,8 @@ class IEEERetry:
             self.generated = self.build(args)
         try:
             return self.generated(*args, **kwargs)
+        except NotScalarError:          # an array output at arrays: grad's own refusal
+            raise
         except (ArithmeticError, ValueError):
             if self.refuse_arrays is not None:      # an array where numbers go: say so
                 self.refuse_arrays(error, args, kwargs)

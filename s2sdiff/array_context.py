@@ -267,9 +267,12 @@ class RuleContext:
 
     def transposed_back(self):
         axes = self.static("axes")
-        if axes is None:
+        if axes is None or axes == ():
             return self.g.T
-        inverse = tuple(int(i) for i in np.argsort(axes))
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = axes[0]                                  # x.transpose((1, 0))
+        nd = len(axes)
+        inverse = tuple(int(i) for i in np.argsort([a % nd for a in axes]))   # -1: the last
         return self.np.transpose(self.g, Expr(ast.Constant(inverse)))
 
     def _axes(self):

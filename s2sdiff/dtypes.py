@@ -191,7 +191,9 @@ def _represent(node, env):
             dtype = np.asarray(values[0]).dtype
             if name in ("sum", "prod", "cumsum", "cumprod") and dtype.kind in "bi":
                 dtype = np.dtype(np.int64)
-        elif name in _PROMOTING or name == "einsum":
+        elif name == "einsum":          # its Python numbers become float64 arrays first
+            dtype = np.result_type(*[np.asarray(v) for v in values])
+        elif name in _PROMOTING:
             dtype = np.result_type(*(values[1:] if name == "where" else values))
         else:
             dtype = np.asarray(values[0]).dtype

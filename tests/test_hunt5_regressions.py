@@ -38,6 +38,22 @@ def concatenate_flat(A):
     return np.sum(np.concatenate([A, A[:1] ** 2], axis=None) * np.arange(16.0))
 
 
+T3 = RNG.normal(size=(2, 3, 4))
+W423 = RNG.normal(size=(4, 2, 3))
+
+
+def transpose_negative(T):
+    return np.sum(np.transpose(T, (-1, 0, -2)) * W423)
+
+
+def transpose_method_negative(T):
+    return np.sum(T.transpose(-1, 0, 1) * W423)
+
+
+def transpose_method_tuple(T):
+    return np.sum(T.transpose((2, 0, 1)) * W423)
+
+
 def triu_of_vector(x):
     return np.sum(np.triu(x) * W33)
 
@@ -49,7 +65,8 @@ def tril_of_vector(x):
 @pytest.mark.parametrize("function, x", [
     (reshape_fortran, A), (np_reshape_fortran, A), (cumsum_flat, A),
     (cumsum_method_flat, A), (cumprod_flat, A), (concatenate_flat, A), (triu_of_vector, RNG.normal(size=3)),
-    (tril_of_vector, RNG.normal(size=3)),
+    (tril_of_vector, RNG.normal(size=3)), (transpose_negative, T3),
+    (transpose_method_negative, T3), (transpose_method_tuple, T3),
 ])
 def test_reverse_and_forward_mode_match_central_differences(function, x):
     expected = central(function, [x], 0)
@@ -144,3 +161,14 @@ def test_a_nested_helper_returning_a_tuple_in_numpy_code(function, args):
     gradients = gradients if isinstance(gradients, tuple) else (gradients,)
     for k, gradient in enumerate(gradients):
         assert np.allclose(gradient, central(function, args, k), rtol=1e-6, atol=1e-8)
+
+
+def einsum_dot(x):
+    return np.einsum("i,i->", x, x)
+
+
+def test_a_scalar_einsum_keeps_float32():
+    x = np.array([0.3, -0.7, 1.1], dtype=np.float32)
+    gradient = grad(einsum_dot)(x)
+    assert gradient.dtype == np.float32
+    assert np.allclose(gradient, 2 * x)

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import aliases, argument_aliases, backends, pipeline, trees
 from .methods import for_bound_method
+from .nested_transforms import is_dispatcher, per_specialization
 from .output_leaves import reads_as_lists
 from .reverse import schedules
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
@@ -121,6 +122,9 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
         raise S2SDiffError(f"checkpoint= runs with the default backend only, not "
                            f"backend={backend!r}", construct="checkpoint")
     backends.check(backend)
+    if kind in ("grad", "value_and_grad", "derivative") and is_dispatcher(func):
+        return per_specialization(func, lambda code: _generate(      # grad(grad(np_tanh))
+            code, kind, wrt, optimize, explain, backend, checkpoint, has_aux))
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
         generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single, optimize,

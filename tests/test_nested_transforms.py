@@ -1,0 +1,58 @@
+"""grad of a gradient s2sdiff generated for NumPy code (nested_transforms.py): autograd's
+first README example, grad(grad(grad(tanh))), against central differences of the
+derivative one order below and the closed forms of tanh's derivatives."""
+
+import numpy as np
+import pytest
+
+from s2sdiff import NotScalarError, derivative, grad, value_and_grad
+
+
+def tanh(x):
+    y = np.exp(-2.0 * x)
+    return (1.0 - y) / (1.0 + y)
+
+
+def scaled_tanh(a, b):
+    return np.tanh(a) * b
+
+
+def summed(x):
+    return np.sum(np.tanh(x))
+
+
+def central(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("x", [1.0, -0.3, np.float64(0.7)])
+def test_third_derivative_of_tanh(x):
+    t = np.tanh(x)
+    first = grad(tanh)
+    second = grad(first)
+    third = grad(second)
+    assert first(x) == pytest.approx(1 - t ** 2, rel=1e-12)
+    assert second(x) == pytest.approx(-2 * t * (1 - t ** 2), rel=1e-12)
+    assert third(x) == pytest.approx(-2 * (1 - t ** 2) * (1 - 3 * t ** 2), rel=1e-10)
+    assert third(x) == pytest.approx(central(second, x), rel=1e-6)
+
+
+def test_other_transforms_and_wrt():
+    first = grad(tanh)
+    value, slope = value_and_grad(first)(0.4)
+    assert value == pytest.approx(first(0.4)) and slope == pytest.approx(central(first, 0.4))
+    assert derivative(first)(0.4) == pytest.approx(central(first, 0.4), rel=1e-6)
+    mixed = grad(grad(scaled_tanh, wrt="a"), wrt="b")(0.4, 2.0)
+    assert mixed == pytest.approx(1 - np.tanh(0.4) ** 2, rel=1e-12)
+
+
+def test_the_code_for_the_arguments_is_readable():
+    second = grad(grad(tanh))
+    source = second.specialize(0.5).source
+    assert source.startswith("def grad_grad_tanh(x):")
+    assert second.specialize(0.5)(0.5) == second(0.5)
+
+
+def test_a_gradient_that_is_an_array_is_not_differentiated_again():
+    with pytest.raises(NotScalarError, match="returns an array of shape"):
+        grad(grad(summed))(np.array([0.1, 0.2]))

@@ -27,6 +27,7 @@ from .ir import is_array_program
 from .normalize import normalize
 from .output_leaves import NODES, leaves, nested, reads_as_lists, rebuilt, transposed, unit_cotangents
 from .parse import parse
+from .purity import refuse_draws_per_sweep
 from .tree_calls import TreeCall, reads_trees
 from .typing import GeneratedFunction, JacobianMode, Primals, Wrt
 
@@ -180,6 +181,7 @@ def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
     each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``); tree
     parameters give trees of blocks (``tree_calls``)."""
+    refuse_draws_per_sweep(f, "Jacobian")
     per_class = _per_class(jacfwd, f, wrt)
     if per_class is not None:
         return per_class
@@ -262,6 +264,7 @@ def jacrev(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
     arguments or NumPy code, one per entry of each output with a unit cotangent
     (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
+    refuse_draws_per_sweep(f, "Jacobian")
     per_class = _per_class(jacrev, f, wrt)
     if per_class is not None:
         return per_class
@@ -332,6 +335,7 @@ def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
                            construct="mode")
     if mode != "auto":
         return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
+    refuse_draws_per_sweep(f, "Jacobian")
     per_class = _per_class(jacobian, f, wrt)
     if per_class is not None:
         return per_class
@@ -444,6 +448,7 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
     code, and a list parameter (which forward mode takes as a tangent list): one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
     ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
     never differentiates a rule's code."""
+    refuse_draws_per_sweep(f, "Hessian")
     per_class = _per_class(hessian, f, wrt)
     if per_class is not None:
         return per_class

@@ -20,6 +20,7 @@ import contextlib
 import os
 import random
 import time
+import types
 
 import numpy as np
 
@@ -108,3 +109,28 @@ def _restore(owner, state):
         owner.set_state(state)
     else:
         owner.setstate(state)
+
+
+def refuse_draws_per_sweep(func, transform):
+    """An ``UnsupportedError`` at the first call in ``func`` (the user's function) that
+    draws anew, directly or through a helper of yours: ``transform`` (a Jacobian by
+    columns or rows, a Hessian) runs the function once per column or row, and each run
+    would draw other numbers, so the result would belong to no single draw."""
+    func = getattr(func, "__func__", func)          # a bound method: its function
+    if not isinstance(func, types.FunctionType) or hasattr(func, "__s2sdiff_origin__"):
+        return
+    try:
+        parsed = parse(func)
+    except S2SDiffError:
+        return                          # refused with its reason when it is generated
+    local = _bound_names(parsed.node)
+    for node in parsed.of(ast.Call):
+        if calls_a_draw(_resolve_in(parsed, node.func, local)):
+            raise parsed.error(
+                node, f"s2sdiff cannot compute the {transform} of {parsed.node.name}: "
+                f"`{ast.unparse(node)}` gives a new value at each call, and the {transform} "
+                f"runs {parsed.node.name} once per column or row, each with other draws",
+                construct="random draw in a Jacobian or Hessian",
+                hint="Draw the numbers once, outside the function, and pass them in (or read "
+                     "them from a module-level array); grad, vjp and hvp evaluate a draw "
+                     "outside loops once.")

@@ -286,6 +286,11 @@ def _same_shapes(what: str, values: Sequence[Any], given: Sequence[Any],
     the number or array it goes with in ``values`` (NumPy would broadcast it into a result
     of the wrong shape, or fail inside the generated code)."""
     for name, value, other in zip(names, values, given):
+        if other is None and value is not None:
+            zero = "np.zeros_like(...)" if isinstance(value, np.ndarray) else "0.0"
+            raise ArgumentError(f"{what} {name} is None", construct="tangent None",
+                                hint=f"Pass zeros for a value that does not matter ({zero}, "
+                                     f"with its shape).")
         if isinstance(value, (np.ndarray, np.number, float, int)) \
                 and isinstance(other, (np.ndarray, np.number, float, int)) \
                 and np.shape(value) != np.shape(other):

@@ -204,3 +204,17 @@ def test_grad_of_a_draw_is_the_gradient_for_that_draw():
     np.random.seed(7)
     eps = np.random.normal(size=3)
     assert np.allclose(gradient, 3 * x ** 2 * eps)
+
+
+def two_outputs(x):
+    return np.sum(x), x * 2
+
+
+def test_a_none_cotangent_is_refused_naming_the_output():
+    """It was refused naming the generated adjoint `dtwo_outputs1` as a parameter."""
+    from s2sdiff import ArgumentError, vjp
+    _, pullback = vjp(two_outputs, np.array([0.3, -0.7, 1.1]))
+    with pytest.raises(ArgumentError, match="cotangent of output 1 is None") as caught:
+        pullback((1.0, None))
+    assert "dtwo" not in str(caught.value) and "np.zeros_like" in str(caught.value)
+    assert np.allclose(pullback((1.0, np.zeros(3)))[0], 1.0)

@@ -96,6 +96,9 @@ class _Row:
         kind = self.kinds.get(_atom_key(node))
         if kind is not None and kind.value is not None:
             return kind.value
+        negated = negated_constant(self.program, self.kinds, node)
+        if negated is not None:                         # -np.inf, bound to a temporary
+            return negated
         self.refuse(f"{self.step.rule.name} with a `{name}` that is not a constant",
                     f"Write `{name}` as a literal.")
 
@@ -148,6 +151,25 @@ _MISSING = object()
 
 def _is_display(node):
     return isinstance(node, (ast.List, ast.Tuple))
+
+
+def negated_constant(program, kinds, node):
+    """The value of ``node``, a name bound once to ``-c`` with ``c`` a literal or a number
+    the kinds know (``-np.inf``, which the normalizer binds to a temporary), or None."""
+    if not isinstance(node, ast.Name):
+        return None
+    steps = [s for s in program.steps if s.target == node.id]
+    value = steps[0].value if len(steps) == 1 else None
+    if not (isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)):
+        return None
+    operand = value.operand
+    kind = kinds.get(_atom_key(operand))
+    known = operand.value if isinstance(operand, ast.Constant) else \
+        kind.value if kind is not None else None
+    if known is None:
+        found = _free_value(program, operand)
+        known = None if found is _MISSING else found
+    return -known if type(known) in (int, float) else None
 
 
 def _atom_key(node):

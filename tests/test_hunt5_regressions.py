@@ -218,3 +218,18 @@ def test_a_none_cotangent_is_refused_naming_the_output():
         pullback((1.0, None))
     assert "dtwo" not in str(caught.value) and "np.zeros_like" in str(caught.value)
     assert np.allclose(pullback((1.0, np.zeros(3)))[0], 1.0)
+
+
+def norm_minus_inf(x):
+    return np.linalg.norm(x, -np.inf)
+
+
+def norm_minus_inf_keyword(x):
+    return np.linalg.norm(x, ord=-np.inf) * np.linalg.norm(x, ord=np.inf)
+
+
+@pytest.mark.parametrize("function", [norm_minus_inf, norm_minus_inf_keyword])
+def test_ord_minus_inf(function):
+    """-np.inf was refused as "not a constant" (hunt 5 bug_02); numpy.md lists it."""
+    x = np.array([0.5, -2.0, 1.5])
+    assert np.allclose(grad(function)(x), central(function, [x], 0), rtol=1e-6, atol=1e-8)

@@ -11,7 +11,9 @@ first entry alone and ``aux`` is ordinary forward code:
   of those: each leaf is assigned to a readable name (``mae = np.mean(...)``, the dict's
   key, else ``aux``, ``aux_0``...) where the function returned, and the function then
   returns ``out, <leaves>``; the structure must be the same at every ``return``; a leaf
-  that is the same constant at every ``return`` (``None``, a string) stays a constant;
+  that is the same constant at every ``return`` (``None``, a string) stays a constant,
+  one that is another such constant at another ``return`` (``"pos"``, ``"neg"``) is an
+  index into them (``("pos", "neg")[aux]``);
 * after ``normalize``, ``detach(program, spec)`` makes ``out`` the program's single
   output and keeps the leaves' SSA names in ``program.aux``;
 * ``reverse`` returns ``returned(...)``: ``(gradients, aux)``, or ``((value, aux),
@@ -56,6 +58,15 @@ class _Leaf:
 @dataclasses.dataclass(frozen=True)
 class _Const:
     value: object
+
+
+@dataclasses.dataclass(frozen=True)
+class _Choice:
+    """A leaf that is one of several constants that are not numbers, depending on the
+    return (``return loss, "pos"`` / ``return loss, "neg"``): its name holds the index
+    into ``values`` (a number, which the normaliser takes), the aux the constant."""
+    values: tuple
+    index: int = None
 
 
 def split(parsed):
@@ -177,6 +188,9 @@ def _display(structure, atoms):
         return copy.deepcopy(atoms[structure.index])
     if isinstance(structure, _Const):
         return ast.Constant(structure.value)
+    if isinstance(structure, _Choice):
+        return ast.Subscript(ast.Constant(structure.values),
+                             copy.deepcopy(atoms[structure.index]), ast.Load())
     kind, keys, children = structure
     values = [_display(child, atoms) for child in children]
     if kind == "dict":
@@ -282,6 +296,10 @@ def _merge(parsed, name, sites, shapes):
             return None
         if a == b and isinstance(a, _Const) and type(a.value) is type(b.value):
             return a
+        choices = [c.values if isinstance(c, _Choice) else (c.value,) for c in (a, b)
+                   if isinstance(c, (_Const, _Choice))]
+        if len(choices) == 2 and not any(_is_number(v) for c in choices for v in c):
+            return _Choice(tuple(dict.fromkeys(choices[0] + choices[1])))
         return _Leaf(None)
 
     merged = skeleton(shapes[0][1])
@@ -297,6 +315,10 @@ def _merge(parsed, name, sites, shapes):
     return merged
 
 
+def _is_number(value):
+    return type(value) in (int, float, complex, bool)
+
+
 def _has_none(structure):
     return isinstance(structure, tuple) and any(c is None or _has_none(c) for c in structure[2])
 
@@ -307,7 +329,7 @@ def _name_leaves(structure, path, leaves, namer):
         for i, child in enumerate(structure[2]):
             key = structure[1][i] if structure[0] == "dict" else i
             _name_leaves(child, path + (key,), leaves, namer)
-    elif isinstance(structure, _Leaf):
+    elif isinstance(structure, (_Leaf, _Choice)):
         parts = [str(p) for p in path]
         if parts and isinstance(path[0], str) and all(p.isidentifier() or p.isdigit()
                                                       for p in parts):
@@ -326,6 +348,8 @@ def _numbered(structure, counter):
                 tuple(_numbered(c, counter) for c in structure[2]))
     if isinstance(structure, _Leaf):
         return _Leaf(next(counter))
+    if isinstance(structure, _Choice):
+        return _Choice(structure.values, next(counter))
     return structure
 
 
@@ -336,3 +360,5 @@ def _leaf_exprs(aux, structure):
             yield from _leaf_exprs(child_aux, child)
     elif isinstance(structure, _Leaf):
         yield aux
+    elif isinstance(structure, _Choice):         # the index of this return's constant
+        yield ast.copy_location(ast.Constant(structure.values.index(aux.value)), aux)

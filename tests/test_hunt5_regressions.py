@@ -233,3 +233,26 @@ def test_ord_minus_inf(function):
     """-np.inf was refused as "not a constant" (hunt 5 bug_02); numpy.md lists it."""
     x = np.array([0.5, -2.0, 1.5])
     assert np.allclose(grad(function)(x), central(function, [x], 0), rtol=1e-6, atol=1e-8)
+
+
+def tagged_branches(x):
+    if x[0] > 0:
+        return np.sum(x ** 2), "pos"
+    if x[1] > 0:
+        return np.sum(x), None
+    return np.sum(x ** 3), "neg"
+
+
+@pytest.mark.parametrize("x, tag, slope", [
+    (np.array([0.3, -0.7, 1.1]), "pos", lambda x: 2 * x),
+    (np.array([-0.3, 0.7, 1.1]), None, lambda x: np.ones(3)),
+    (np.array([-0.3, -0.7, 1.1]), "neg", lambda x: 3 * x ** 2),
+])
+def test_an_aux_that_is_another_string_at_each_return(x, tag, slope):
+    """It was refused as "constant 'pos' is not supported" (hunt 5 bug_17)."""
+    from s2sdiff import value_and_grad
+    (value, aux), gradient = value_and_grad(tagged_branches, has_aux=True)(x)
+    assert aux == tag and value == pytest.approx(tagged_branches(x)[0])
+    assert np.allclose(gradient, slope(x))
+    source = value_and_grad(tagged_branches, has_aux=True).specialize(x).source
+    assert "('pos', None, 'neg')[" in source

@@ -608,8 +608,10 @@ nondifferentiable(
     _np.logical_and, _np.logical_or, _np.logical_not, _np.greater, _np.less,
     _np.equal, _np.not_equal, _np.tri, _np.triu_indices, _np.tril_indices, _np.nonzero,
 )
-# Boolean reductions: x.all(), x.any() as np.all(x), np.any(x) (a test's value).
-nondifferentiable(Method("all"), Method("any"))
+# Boolean reductions: x.all(), x.any() as np.all(x), np.any(x) (a test's value); indices
+# and roundings as methods, x.argmax(), x.argsort(), x.round(1), as their functions.
+nondifferentiable(Method("all"), Method("any"), Method("argmax"), Method("argmin"),
+                  Method("argsort"), Method("round"), Method("nonzero"))
 # Attributes whose values do not depend on the array's values (x.shape, x.ndim...).
 nondifferentiable(*(Attribute(a) for a in ("shape", "ndim", "size", "dtype", "itemsize",
                                            "nbytes")))

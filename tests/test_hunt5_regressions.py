@@ -256,3 +256,19 @@ def test_an_aux_that_is_another_string_at_each_return(x, tag, slope):
     assert np.allclose(gradient, slope(x))
     source = value_and_grad(tagged_branches, has_aux=True).specialize(x).source
     assert "('pos', None, 'neg')[" in source
+
+
+def index_methods(x):
+    return x[x.argmax()] ** 2 + np.sum(x[x.argsort()] * np.arange(4.0)) - x[x.argmin()]
+
+
+def rounded_weights(x):
+    return np.sum(x.round(1) * x)
+
+
+@pytest.mark.parametrize("function", [index_methods, rounded_weights])
+def test_constant_valued_array_methods(function):
+    """x.argmax(), x.argsort(), x.argmin() and x.round(n) were refused, though their
+    functions work (hunt 5 bug_20); away from ties they are constants."""
+    x = np.array([0.31, -0.74, 1.12, 0.23])
+    assert np.allclose(grad(function)(x), central(function, [x], 0), rtol=1e-6, atol=1e-8)

@@ -17,6 +17,7 @@ dataclass, a tree s2sdiff differentiates leaf by leaf).
 
 import ast
 import inspect
+import random
 import re
 import threading
 import types
@@ -217,6 +218,13 @@ def refusal(parsed, func):
     construct = f"method call `{what}(...)` of the parameter `{param}`"
     if hasattr(np.ndarray, func.attr) and lookup(Method(func.attr)) is None:   # x.tolist()
         return construct, _array_method_hint(param, func.attr)
+    if any(hasattr(cls, func.attr) for cls in (np.random.Generator, random.Random)):
+        return construct, (                 # rng.normal(...), rng passed in
+            f"If `{param}` is a random generator: s2sdiff does not follow a generator passed "
+            f"as an argument.  Draw the numbers outside and pass them in (`noise = "
+            f"{param}.{func.attr}(...)`, then the function of `noise`), or draw from a "
+            f"module-level generator (`RNG = np.random.default_rng(0)`, then "
+            f"`RNG.{func.attr}(...)`), whose draws outside loops are evaluated once.")
     return construct, (
         f"s2sdiff follows `{what}(...)` when `{param}` is not differentiated (left out of "
         f"wrt=, its attributes are then data) and holds an object of a class defined in "

@@ -272,3 +272,15 @@ def test_constant_valued_array_methods(function):
     functions work (hunt 5 bug_20); away from ties they are constants."""
     x = np.array([0.31, -0.74, 1.12, 0.23])
     assert np.allclose(grad(function)(x), central(function, [x], 0), rtol=1e-6, atol=1e-8)
+
+
+def with_generator(x, rng):
+    eps = rng.normal(size=x.shape)
+    return np.sum((x + eps) ** 2)
+
+
+def test_a_generator_passed_in_is_refused_with_what_works():
+    """The hint spoke of classes defined in your files (hunt 5 bug_24)."""
+    with pytest.raises(S2SDiffError, match="random generator") as caught:
+        grad(with_generator, wrt="x")(np.ones(3), np.random.default_rng(5))
+    assert "module-level generator" in str(caught.value)

@@ -225,6 +225,10 @@ def sequence_parameters(program):
         if isinstance(item, Step) and item.callee is not None and item.rule is None \
                 and item.custom is None and item.differentiable:
             names.update(a.id for a in item.args if isinstance(a, ast.Name))
+    copies = [(s.target, s.args[0].id) for s in walk_steps(program.body)
+              if getattr(s.rule, "key", None) == Syntax("copy") and isinstance(s.args[0], ast.Name)]
+    for _ in copies:       # state = state0, then h, c = state: state0 is a sequence too
+        names.update([source for target, source in copies if target in names])
     return names & set(program.params)
 
 

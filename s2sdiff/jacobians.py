@@ -450,11 +450,34 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
         refused = getattr(made, "__s2sdiff_refusal__", None)
         if refused is not None:
             raise refused                       # lists: the Hessian by entries, below
-        return made
+        return _entries_for_sequences(f, wrt, made)
     except UnsupportedError as refusal:
         if refusal.construct != "forward mode over a list parameter":
             raise
     return _hessian_by_entries(f, wrt)      # a list parameter: one hvp per entry
+
+
+def _entries_for_sequences(f: Callable[..., Any], wrt: Wrt, made: Any) -> Any:
+    """``made`` (forward mode over generated code), but one hvp per entry
+    (``_hessian_by_entries``) at a call that passes a list, tuple or array for a
+    differentiated parameter: scalar code that only hands it on to a helper
+    (``ys = scale(xs)``) is only known to take a sequence when called, and ``made`` would
+    take it as one number."""
+    names, _ = resolve_wrt(f, wrt)
+    entries: list[Any] = []
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def hessian_at(*args: Any, **kwargs: Any) -> Any:
+        params, values = _bound_values(f, args, kwargs)
+        if any(isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim > 0)
+               for v in (values[params.index(n)] for n in names)):
+            if not entries:
+                entries.append(_hessian_by_entries(f, wrt))
+            return entries[0](*args, **kwargs)
+        return made(*args, **kwargs)
+
+    hessian_at.source = made.source  # type: ignore[attr-defined]
+    return hessian_at
 
 
 def _hessian_by_entries(f: Callable[..., Any], wrt: Wrt) -> Any:

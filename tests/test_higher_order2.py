@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from s2sdiff import derivative, grad, hessian, hvp
-from s2sdiff.errors import UnsupportedError
+from s2sdiff import derivative, grad, hessian, hvp, jacfwd
+from s2sdiff.errors import ArgumentError, UnsupportedError
 from s2sdiff.runtime import prod_of_others, prod_of_others_tangent
 
 
@@ -211,3 +211,74 @@ def test_prod_of_others_tangent_is_the_derivative_of_prod_of_others(shape, axis)
     # symmetric (np.prod's Hessian), so it is also the adjoint
     assert np.sum(s * got) == pytest.approx(np.sum(t * prod_of_others_tangent(a, s, axis)),
                                             abs=1e-12)
+
+
+# --- 4. messages from code made from generated code name the user's function ------------
+
+INTERNAL = ("derivative_", "jvp_", "jacfwd_", "_dot", "s2sdiff-", "prod_of_others", "zeros_like")
+
+
+def _user_facing(error, function):
+    text = str(error)
+    assert not any(word in text for word in INTERNAL), text
+    assert error.filename == __file__, text
+    assert f"of {function.__name__}" in text, text
+
+
+def sines(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + math.sin(x) ** i
+    return s
+
+
+@pytest.mark.parametrize("call", [
+    lambda: hessian(sum_of_squares_scaled)(None),
+    lambda: hessian(sum_of_squares_scaled)("ab"),
+])
+def test_a_bad_argument_to_a_hessian_names_the_users_function_and_file(call):
+    with pytest.raises(ArgumentError) as caught:
+        call()
+    _user_facing(caught.value, sum_of_squares_scaled)
+    assert caught.value.lineno == sum_of_squares_scaled.__code__.co_firstlineno
+
+
+@pytest.mark.parametrize("state", [None, {"h": 1.0}])
+def test_a_bad_data_argument_beside_the_differentiated_one(state):
+    with pytest.raises(ArgumentError, match="argument 'state0' of lstm_like") as caught:
+        hessian(lstm_like, wrt="a")(state, 1.5)
+    _user_facing(caught.value, lstm_like)
+
+
+def test_forward_over_a_generated_derivative_names_the_users_line():
+    with pytest.raises(ArgumentError, match="argument 'x' of sines") as caught:
+        jacfwd(derivative(sines, wrt="x"), wrt="x")(np.array([0.5, 1.0]), 3)
+    _user_facing(caught.value, sines)
+    assert caught.value.source_line.strip() == "s = s + math.sin(x) ** i"
+
+
+def test_forward_over_a_derivative_calling_a_helper_names_neither_generated_function():
+    """It named `derivative_f calls jvp_scale ... argument 'xs_dot_2' of jvp_scale`."""
+    with pytest.raises(ArgumentError) as caught:
+        jacfwd(derivative(sum_of_squares_scaled))(np.array([0.5, 1.5, -0.7]))
+    _user_facing(caught.value, sum_of_squares_scaled)
+    assert caught.value.source_line.strip() == "ys = scale(xs)"
+
+
+def writes_then_cumprod(x):
+    y = x.copy()
+    y[0] = y[1] * 2.0
+    return np.cumprod(y)
+
+
+def squares_of_cumprod(z):
+    return np.sum(writes_then_cumprod(z) ** 2)
+
+
+def test_hvp_through_cumprod_after_a_write_is_refused_for_cumprod_not_for_an_alias():
+    """The tangent of np.cumprod, a call of s2sdiff's helper, was taken for a view of the
+    written array: the refusal named the generated tangent `squares_of_cumprod1_dot`."""
+    x = np.array([0.3, 1.2, 0.8])
+    with pytest.raises(UnsupportedError, match="second derivatives through np.cumprod") as caught:
+        hvp(squares_of_cumprod, (x,), (x,))
+    assert "_dot" not in str(caught.value) and caught.value.filename == __file__

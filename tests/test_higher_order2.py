@@ -282,3 +282,28 @@ def test_hvp_through_cumprod_after_a_write_is_refused_for_cumprod_not_for_an_ali
     with pytest.raises(UnsupportedError, match="second derivatives through np.cumprod") as caught:
         hvp(squares_of_cumprod, (x,), (x,))
     assert "_dot" not in str(caught.value) and caught.value.filename == __file__
+
+
+def pad_then_stencil(x):
+    y = np.zeros(x.shape[0] + 2)
+    y[1:-1] = x
+    y[1:-1] += 0.3 * (y[2:] - 2 * y[1:-1] + y[:-2])
+    return y
+
+
+def squares_of_stencil(z):
+    return np.sum(pad_then_stencil(z) ** 2)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda x: grad(squares_of_stencil)(x),
+    lambda x: hvp(squares_of_stencil, (x,), (x,)),
+])
+def test_a_refusal_inside_an_inlined_helper_names_its_local_as_written(transform):
+    """It named `pad_then_stencil_y`, the inlined helper's renamed local (bug_24 under
+    hvp); now `y`, and the helper it is in."""
+    with pytest.raises(UnsupportedError) as caught:
+        transform(np.array([0.3, -1.2, 0.8, 1.5]))
+    text = str(caught.value)
+    assert "pad_then_stencil_y" not in text and "`y[...] = ...` in `pad_then_stencil`" in text
+    assert "`y[1:-1]`" in text and "Build `y` without writing into it" in caught.value.hint

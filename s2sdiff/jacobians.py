@@ -432,7 +432,8 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
     columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
     with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  NumPy
     code, and a list parameter (which forward mode takes as a tangent list): one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
-    ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
+    ``in.shape + in.shape``; so too a call passing a list, tuple or array for a parameter
+    that scalar code hands on to a helper (``_entries_for_sequences``).  A function that calls a custom rule has none here: s2sdiff
     never differentiates a rule's code."""
     per_class = _per_class(hessian, f, wrt)
     if per_class is not None:

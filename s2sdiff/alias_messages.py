@@ -4,7 +4,8 @@ write instead, at the user's line (``Messages``, a base of its analysis)."""
 import ast
 import re
 
-from .errors import UnsupportedError
+from .errors import SourceError, UnsupportedError
+from .listing import program_of
 from .ir import walk_steps
 from .rules import Syntax
 
@@ -14,24 +15,50 @@ class Messages:
     and ``summary`` (a summary of a helper reports nothing)."""
 
     def user(self, name):
-        """The user's spelling of an SSA name (``a_2`` is ``a``)."""
-        if name in self.locals or name in self.program.params:
+        """The user's spelling of an SSA name (``a_2`` is ``a``; ``smooth_y``, the local
+        ``y`` of the inlined helper ``smooth``, is ``y``)."""
+        if name in self.program.params:
             return name
-        base = re.sub(r"_\d+$", "", name)
+        base = name if name in self.locals else re.sub(r"_\d+$", "", name)
         if base in self.locals:
-            return base
+            return self.inlined_local(base) or base
         for step in walk_steps(self.program.body):   # a temporary: what it holds (`B[1]`)
             if step.target == name and step.store is None:
-                return self.program.spelled(step.value)
+                return re.sub(r"\b[A-Za-z_]\w*\b", lambda m: self.inlined_local(m[0]) or m[0],
+                              self.program.spelled(step.value))
         return name
+
+    def inlined_local(self, name):
+        """``y`` for ``smooth_y``, the local ``y`` of the inlined helper ``smooth``, else None."""
+        found = self._inlined(name)
+        return found and found[1]
+
+    def helper_of(self, name):
+        """`` in `smooth``` when ``name`` (or the version it is of) is a local of the inlined
+        helper ``smooth``, else ``""``."""
+        found = self._inlined(name) or self._inlined(re.sub(r"_\d+$", "", name))
+        return f" in `{found[2]}`" if found else ""
+
+    def _inlined(self, name):
+        """The match of ``(local, helper)`` for an inlined helper's renamed local, read in
+        the user's program (also for code generated from it: a Hessian reads the jvp the
+        helper was inlined in)."""
+        parsed = self.program.parsed
+        if getattr(parsed.func, "__s2sdiff_origin__", None) is not None:
+            try:
+                parsed = program_of(parsed.func).parsed
+            except (KeyError, TypeError, AttributeError, SourceError):
+                return None
+        return re.fullmatch(r"`(\w+)` in `([\w.]+)`", parsed.returns.get(name, ""))
 
     def _describe_write(self, step):
         if step.augmented:
             op = _OPS.get(type(step.value.op), "op") if isinstance(step.value, ast.BinOp) else ""
-            return f"`{self.user(step.args[0].id)} {op}= ...`"
+            name = step.args[0].id
+            return f"`{self.user(name)} {op}= ...`{self.helper_of(name)}"
         if getattr(step.rule, "key", None) == Syntax("append"):
-            return f"`{self.user(step.target)}.append(...)`"
-        return f"`{self.user(step.target)}[...] = ...`"
+            return f"`{self.user(step.target)}.append(...)`{self.helper_of(step.target)}"
+        return f"`{self.user(step.target)}[...] = ...`{self.helper_of(step.target)}"
 
     def refuse_alias(self, step, what, name, reader, item, later=False):
         shown = self.user(reader)

@@ -38,6 +38,7 @@ import weakref
 
 import numpy as np
 
+from . import runtime
 from .rules import ArrayRule, Syntax
 from .errors import S2SDiffError
 from .ir import If, Loop, Passive, Step, store_names, walk_steps
@@ -58,6 +59,7 @@ _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 _SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL, _APPEND = (
     Syntax(form) for form in ("setitem", "copy", "display", "getitem", "array getitem", "call",
                               "append"))
+_RUNTIME = runtime.__name__    # its helpers (a derivative's, in generated code) return new arrays
 
 
 def _the(label):
@@ -403,7 +405,7 @@ class _Analysis(Messages, EachPass):
                                                  else args[:1])))
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
             return self.add(t, self.atom(args[0]) | {self.fresh(step)})
-        if syntax and key == _CALL:
+        if syntax and key == _CALL and getattr(step.callee, "__module__", None) != _RUNTIME:
             reached = self.reach(set().union(*[self.atom(a) for a in args]) if args else set())
             return self.add(t, {self.fresh(step)} | reached)
         if isinstance(value, ast.BinOp) and not self.known_mutable(t):

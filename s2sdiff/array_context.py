@@ -323,6 +323,11 @@ class RuleContext:
         return Expr(runtime_call(self.backprop.modules, runtime.cumprod_back, self.bound,
                                  as_node(self.g)))
 
+    def others_product_back(self):
+        """``prod_of_others_tangent(a, g, axis)`` (runtime.py): prod_of_others's adjoint."""
+        return Expr(runtime_call(self.backprop.modules, runtime.prod_of_others_tangent,
+                                 self.bound, as_node(self.g)))
+
     def spread_to_extrema(self):
         """The adjoint of a max/min reduction, shared evenly by the entries of each reduced
         slice that equal its extremum: ``tied = a == out`` (a line of its own), then

@@ -44,6 +44,7 @@ import types
 from . import extrema, sorting, sources
 from .build import unparse, unparser
 from .errors import ArgumentError
+from .generated_origin import located
 from .ir import Loop, Step, walk_items, walk_steps
 from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
@@ -225,6 +226,10 @@ def sequence_parameters(program):
         if isinstance(item, Step) and item.callee is not None and item.rule is None \
                 and item.custom is None and item.differentiable:
             names.update(a.id for a in item.args if isinstance(a, ast.Name))
+    copies = [(s.target, s.args[0].id) for s in walk_steps(program.body)
+              if getattr(s.rule, "key", None) == Syntax("copy") and isinstance(s.args[0], ast.Name)]
+    for _ in copies:       # state = state0, then h, c = state: state0 is a sequence too
+        names.update([source for target, source in copies if target in names])
     return names & set(program.params)
 
 
@@ -480,13 +485,12 @@ def argument_checker(program, filename):
     ``filename``): its errors carry the file and ``def`` line of the user's function, and an
     ``ArgumentError`` of a function it calls, about a value the user's function built (a
     list passed to a helper), is blamed on that call and its line."""
-    parsed = program.parsed
-    where = (parsed.filename, parsed.node.lineno, parsed.source_line(parsed.node.lineno))
-    lines = {step.number: step.lineno for step in program.steps}
+    where, lines, rename = located(program)      # generated code differentiated again: the user's
     numbers = program.kinds is None          # code generated for numbers (the program is not kept)
 
     def checker(function_name, sequences=(), /, **arguments):
         inner = sys.exc_info()[1]          # what the generated code is handling
+        function_name, sequences, arguments = rename(function_name, sequences, arguments)
         if isinstance(inner, ArgumentError) and inner.construct in RUN_TIME_REFUSALS:
             return                         # the code's own check of its arguments: complete
         check_arguments(function_name, sequences, where, **arguments)

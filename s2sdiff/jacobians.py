@@ -446,7 +446,8 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
     columns) over the reverse-mode gradient, ``jacfwd(grad(f, wrt), wrt)``; for a function
     with branches, loops or calls, over the forward-mode ``derivative(f, wrt)``.  NumPy
     code, and a list parameter (which forward mode takes as a tangent list): one ``hvp`` per entry (reverse mode over the generated jvp), each block shaped
-    ``in.shape + in.shape``.  A function that calls a custom rule has none here: s2sdiff
+    ``in.shape + in.shape``; so too a call passing a list, tuple or array for a parameter
+    that scalar code hands on to a helper (``_entries_for_sequences``).  A function that calls a custom rule has none here: s2sdiff
     never differentiates a rule's code."""
     refuse_draws_per_sweep(f, "Hessian")
     per_class = _per_class(hessian, f, wrt)
@@ -465,11 +466,34 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
         refused = getattr(made, "__s2sdiff_refusal__", None)
         if refused is not None:
             raise refused                       # lists: the Hessian by entries, below
-        return made
+        return _entries_for_sequences(f, wrt, made)
     except UnsupportedError as refusal:
         if refusal.construct != "forward mode over a list parameter":
             raise
     return _hessian_by_entries(f, wrt)      # a list parameter: one hvp per entry
+
+
+def _entries_for_sequences(f: Callable[..., Any], wrt: Wrt, made: Any) -> Any:
+    """``made`` (forward mode over generated code), but one hvp per entry
+    (``_hessian_by_entries``) at a call that passes a list, tuple or array for a
+    differentiated parameter: scalar code that only hands it on to a helper
+    (``ys = scale(xs)``) is only known to take a sequence when called, and ``made`` would
+    take it as one number."""
+    names, _ = resolve_wrt(f, wrt)
+    entries: list[Any] = []
+
+    @functools.wraps(getattr(f, "__s2sdiff_origin__", f))
+    def hessian_at(*args: Any, **kwargs: Any) -> Any:
+        params, values = _bound_values(f, args, kwargs)
+        if any(isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim > 0)
+               for v in (values[params.index(n)] for n in names)):
+            if not entries:
+                entries.append(_hessian_by_entries(f, wrt))
+            return entries[0](*args, **kwargs)
+        return made(*args, **kwargs)
+
+    hessian_at.source = made.source  # type: ignore[attr-defined]
+    return hessian_at
 
 
 def _hessian_by_entries(f: Callable[..., Any], wrt: Wrt) -> Any:

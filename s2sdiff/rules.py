@@ -608,6 +608,9 @@ nondifferentiable(
     _np.logical_and, _np.logical_or, _np.logical_not, _np.greater, _np.less,
     _np.equal, _np.not_equal, _np.tri, _np.triu_indices, _np.tril_indices, _np.nonzero,
 )
+# The zero adjoint or tangent of a sequence in generated code (runtime.py), which
+# second derivatives differentiate again: zeros whatever the values.
+nondifferentiable(runtime.zeros_like)
 # Boolean reductions: x.all(), x.any() as np.all(x), np.any(x) (a test's value); indices
 # and roundings as methods, x.argmax(), x.argsort(), x.round(1), as their functions.
 nondifferentiable(Method("all"), Method("any"), Method("argmax"), Method("argmin"),
@@ -1071,6 +1074,12 @@ for _function, _vjp, _jvp, _sample in (
          lambda t: t.product(), Sample(Array((3, 4)), axis=0))):
     defvjp(Function(_function), _REDUCE, a=_vjp, jvp=_jvp, sample=_sample)
     defvjp(Method(_function.__name__), _REDUCE, a=_vjp, jvp=_jvp, sample=_sample)
+# prod_of_others (runtime.py), np.prod's derivative in generated code, which second
+# derivatives differentiate again: its Jacobian, np.prod's Hessian, is symmetric, so its
+# tangent and its adjoint are one function, prod_of_others_tangent (exact at zeros).
+defvjp(Function(runtime.prod_of_others), lambda a, axis=None: None,
+       a=lambda c: c.others_product_back(), jvp=lambda t: t.others_product(),
+       sample=Sample(Array((3, 4)), 0))
 defvjp(Function(_np.amax), _REDUCE, a=lambda c: c.spread_to_extrema(),
        jvp=lambda t: t.extrema(), sample=Sample(Array((3, 4)), axis=0))
 defvjp(Function(_np.amin), _REDUCE, a=lambda c: c.spread_to_extrema(),

@@ -186,6 +186,12 @@ class RowTangents:
         a, t = self._whole("a")
         return runtime_call(self.modules, runtime.cumprod_tangent, {**self.bound, "a": a}, t)
 
+    def others_product(self):
+        """prod_of_others (np.prod's derivative): ``prod_of_others_tangent(a, t, axis)``."""
+        a, t = self._whole("a")
+        return runtime_call(self.modules, runtime.prod_of_others_tangent,
+                            {**self.bound, "a": a}, t)
+
     def sorted_like(self):
         """sort: the tangent reordered as the values are, by the stable argsort of ``a``
         (of the flattened ``a`` when ``axis`` is None), the order reverse mode undoes."""

@@ -52,9 +52,11 @@ class CalleeJvps:
         return name
 
 
-def structural_tangents(program, step, active, tangent, callees, out, modules=None):
+def structural_tangents(program, step, active, tangent, callees, out, modules=None,
+                        zero=lambda name: ast.Constant(0.0)):
     """Tangents of moving values (an element's tangent is the tangent's element) and of a
-    call of the user's function (its generated jvp, ``t, t_dot = jvp_g(x, y, x_dot)``)."""
+    call of the user's function (its generated jvp, ``t, t_dot = jvp_g(x, y, x_dot)``);
+    ``zero(name)``: the zero tangent of ``name`` (a sequence's is a sequence)."""
     key = step.rule.key
     if key in extrema.FORMS:                 # max(xs) of a list (extrema.py)
         extrema.tangents(program, step, active, tangent, out)
@@ -71,7 +73,7 @@ def structural_tangents(program, step, active, tangent, callees, out, modules=No
         wrt = [p for p, a in zip(params, step.args) if facts.is_active(a)]
         target = tangent(step.target, direction)
         if not wrt:
-            out.append(Line(assign(target, ast.Constant(0.0)), step.number))
+            out.append(Line(assign(target, zero(step.target)), step.number))
             continue
         name = callees.name(step.callee, wrt)
         tangents = [ast.Name(tangent(a.id, direction), ast.Load())

@@ -36,7 +36,9 @@ from ..listing import Block, Line, assign
 from ..modules import ModuleAliases
 from ..optimize import fold
 from ..primal import loop_head, loop_unbound_line, primal_lines, step_line, unbound_line
+from ..reverse.loops import sequences
 from ..rules import Structural
+from ..runtime import zeros_like
 from . import arrays
 from .calls import CalleeJvps, custom_tangents, structural_tangents
 
@@ -56,6 +58,7 @@ class Sweep:
         self.modules = ModuleAliases(program)
         self.kinds = program.kinds       # NumPy code, specialised on shapes
         self.callees = CalleeJvps(program.namer, jvp_of, own_name)
+        self._sequences = None           # names whose values are sequences, when asked
 
     def lines(self, items):
         """The statements of ``items``, each step followed by its tangents."""
@@ -76,10 +79,18 @@ class Sweep:
 
     def zero_of(self, name, unbound=False):
         """A zero tangent: ``0.0``, or zeros of the array's shape in NumPy code (of its
-        kind's shape when ``name`` is ``unbound``: ``Unbound`` has none)."""
+        kind's shape when ``name`` is ``unbound``: ``Unbound`` has none); for a sequence
+        (indexed, iterated over or measured: a tuple of data copied into a loop state,
+        ``state = state0``), ``zeros_like(name)``, whose entries the tangents read."""
         if self.kinds and name in self.kinds and self.kinds[name].array:
             shape = self.kinds[name].shape if unbound else None
             return arrays.zeros_of(self.modules, name, shape)
+        if not self.kinds and not unbound:
+            if self._sequences is None:
+                self._sequences = sequences(self.program)
+            if name in self._sequences:
+                return ast.Call(ast.Name(self.modules.helper(zeros_like), ast.Load()),
+                                [ast.Name(name, ast.Load())], [])
         return ast.Constant(0.0)
 
     # steps --------------------------------------------------------------------------
@@ -108,7 +119,7 @@ class Sweep:
             return
         if isinstance(step.rule, Structural):
             structural_tangents(self.program, step, active, self.tangent, self.callees, out,
-                                self.modules)
+                                self.modules, self.zero_of)
             return
         if step.custom is not None:          # the user's rule, called visibly (custom.py)
             custom_tangents(self.program, step, active, self.tangent, out)

@@ -364,6 +364,8 @@ class _Inliner:
             if base.startswith("out") and base != name:
                 self.returns[mapping[name].id] = f"the value `{label}` returns" \
                     if base == "out" else f"entry {entry} of the tuple `{label}` returns"
+            elif not name.startswith(f"{node.name}_"):       # the helper's own local
+                self.returns[mapping[name].id] = f"`{name}` in `{label}`"
             self.locals.add(mapping[name].id)
         renamed = fold_none_tests([_Rename(mapping).visit(with_origin(
             copy.deepcopy(s), parsed.filename, node.name)) for s in body])

@@ -106,7 +106,7 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     return listing
 
 # what each helper of runtime.py that generated code calls is the derivative of
-_SECOND_ORDER = {"prod_of_others": "np.prod", "cumprod_back": "np.cumprod",
+_SECOND_ORDER = {"prod_of_others_tangent": "np.prod", "cumprod_back": "np.cumprod",
                  "cumprod_tangent": "np.cumprod"}
 
 

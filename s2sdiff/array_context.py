@@ -395,24 +395,6 @@ class RuleContext:
                           self.np.reshape(piece, Expr(ast.Constant(tuple(shape)))))
         return pieces
 
-    def take_back(self):
-        """``np.take(a, indices, axis)``'s adjoint: ``g`` scattered back by the index
-        ``a[..., indices]`` (``axis``) or ``a[np.unravel_index(indices, a.shape)]`` (no
-        axis), repeated indices accumulating (``np.add.at``)."""
-        axis, indices = self.static("axis"), copy.deepcopy(self.bound["indices"])
-        if axis is None and self.ndim("a") > 1:
-            shape = tuple(self.shape("a"))
-            try:
-                negative = bool(np.any(np.asarray(ast.literal_eval(indices)) < 0))
-            except ValueError:
-                negative = True                      # a name: maybe
-            flat = self.np.mod(Expr(indices), int(np.prod(shape))) if negative else Expr(indices)
-            return self.scatter_back(self.np.unravel_index(flat, Expr(ast.Constant(shape))).node)
-        if axis is None or axis % self.ndim("a") == 0:
-            return self.scatter_back(indices)
-        slices = [ast.Slice() for _ in range(axis % self.ndim("a"))]
-        return self.scatter_back(ast.Tuple(slices + [indices], ast.Load()))
-
     def statics(self, *names):
         """The keyword arguments ``name=value`` of those of ``names`` the call passes, as
         constants (``np.flip(g, axis=1)``)."""

@@ -71,6 +71,7 @@ where the forward succeeds (``log(nan)``): the guarded call then runs and return
 
 import ast
 import builtins
+import copy
 from ast import Constant
 import inspect
 import math
@@ -1122,8 +1123,29 @@ defvjp(Function(_np.sort), lambda a, axis=-1, kind=None: None, a=lambda c: _sort
 defvjp(Function(_np.bincount), lambda x, weights=None, minlength=0: None,
        weights=lambda c: Expr(ast.Subscript(c.g.node, c.arg("x").node, ast.Load())),
        sample=Sample([0, 2, 2, 1], weights=Array((4,)), minlength=4))
+
+
+def _take_back(c):
+    """``np.take(a, indices, axis)``'s adjoint: ``g`` scattered back by the index
+    ``a[..., indices]`` (``axis``) or ``a[np.unravel_index(indices, a.shape)]`` (no
+    axis), repeated indices accumulating (``np.add.at``)."""
+    axis, indices = c.static("axis"), copy.deepcopy(c.bound["indices"])
+    if axis is None and c.ndim("a") > 1:
+        shape = tuple(c.shape("a"))
+        try:
+            negative = bool(_np.any(_np.asarray(ast.literal_eval(indices)) < 0))
+        except ValueError:
+            negative = True                      # a name: maybe
+        flat = c.np.mod(Expr(indices), int(_np.prod(shape))) if negative else Expr(indices)
+        return c.scatter_back(c.np.unravel_index(flat, Expr(ast.Constant(shape))).node)
+    if axis is None or axis % c.ndim("a") == 0:
+        return c.scatter_back(indices)
+    slices = [ast.Slice() for _ in range(axis % c.ndim("a"))]
+    return c.scatter_back(ast.Tuple(slices + [indices], ast.Load()))
+
+
 # np.take: scattered back with np.add.at, so a repeated index accumulates.
-defvjp(Function(_np.take), lambda a, indices, axis=None: None, a=lambda c: c.take_back(),
+defvjp(Function(_np.take), lambda a, indices, axis=None: None, a=_take_back,
        sample=Sample(Array((3, 4)), [2, 0, 2], axis=1))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from .build import Expr
 from .ir import is_display, leaves
 from .rules import (RULES, Array, Function, Method, Operator, Sample, _constant, _elementwise,
+                    _take_back,
                     _trace_back, defrule, defvjp)
 
 # --- elementwise: ufunc aliases of rows the table has -----------------------------------
@@ -497,7 +498,7 @@ def _take_along_axis_back(c):
 
 defvjp(Function(np.take_along_axis), lambda a, indices, axis=-1: None, a=_take_along_axis_back,
        sample=Sample(Array((3, 4)), Array((3, 2), int), axis=1))
-defvjp(Method("take"), lambda a, indices, axis=None: None, a=lambda c: c.take_back(),
+defvjp(Method("take"), lambda a, indices, axis=None: None, a=_take_back,
        sample=Sample(Array((4,)), [3, 3, 0]))
 
 

@@ -284,3 +284,19 @@ def test_a_generator_passed_in_is_refused_with_what_works():
     with pytest.raises(S2SDiffError, match="random generator") as caught:
         grad(with_generator, wrt="x")(np.ones(3), np.random.default_rng(5))
     assert "module-level generator" in str(caught.value)
+
+
+def inner_loss(x):
+    return np.sum(np.sin(x) * x ** 2)
+
+
+def via_jvp(x):
+    _, t = jvp(inner_loss, (x,), (np.ones_like(x),))
+    return t ** 2
+
+
+def test_a_transform_called_inside_is_refused_naming_it():
+    """The hints treated s2sdiff's jvp as the user's helper (hunt 5 bug_16)."""
+    with pytest.raises(S2SDiffError, match="call of s2sdiff's `jvp` inside") as caught:
+        grad(via_jvp)(np.array([0.3, -0.7, 1.1]))
+    assert "hessian" in str(caught.value)

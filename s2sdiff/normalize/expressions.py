@@ -36,6 +36,10 @@ _IEEE_OPERATORS = {"/": ast.Div, "**": ast.Pow, "%": ast.Mod, "//": ast.FloorDiv
 _UNRESOLVED = object()       # what ``resolve`` gives for what no free name denotes
 
 
+_TRANSFORMS = ("s2sdiff.api", "s2sdiff.jacobians", "s2sdiff.check", "s2sdiff.eject",
+               "s2sdiff.finite_differences")
+
+
 class Destination:
     """Where an expression's value goes: ``target`` (None: a temporary named after the
     value), the ``hint`` its operands' temporaries are named after, its source line."""
@@ -256,6 +260,12 @@ class Expressions:
         """A call of a math function, a built-in, a custom rule or the user's function."""
         hint, lineno = into.hint, into.lineno
         callee = self.callee(node.func)
+        if getattr(callee, "__module__", None) in _TRANSFORMS:       # grad(jvp(f, ...))
+            name = ast.unparse(node.func)
+            raise self.error(node, f"call of s2sdiff's `{name}` inside the function",
+                             "s2sdiff does not differentiate its own transforms: take "
+                             "second derivatives with s2sdiff.hessian(f), s2sdiff.hvp(f, "
+                             "primals, tangents) or grad(grad(f)).")
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error(arg)

@@ -300,3 +300,16 @@ def test_a_transform_called_inside_is_refused_naming_it():
     with pytest.raises(S2SDiffError, match="call of s2sdiff's `jvp` inside") as caught:
         grad(via_jvp)(np.array([0.3, -0.7, 1.1]))
     assert "hessian" in str(caught.value)
+
+
+def zero_diagonal(A):
+    B = A.copy()
+    np.fill_diagonal(B, 0.0)
+    return np.sum(B ** 2)
+
+
+def test_an_in_place_numpy_function_is_refused_as_one():
+    """np.fill_diagonal got the hint to use its result, which is None (hunt 5 bug_04)."""
+    with pytest.raises(S2SDiffError, match="writes into `B` in place") as caught:
+        grad(zero_diagonal)(np.ones((3, 3)))
+    assert "np.eye" in str(caught.value)

@@ -63,6 +63,11 @@ for _name, _hint in (("Match", "`match` statement"), ("TryStar", "`try`/`except*
 _GENERIC_HINT = "Rewrite it as assignments of arithmetic and calls of math functions."
 
 
+# NumPy functions that write into their first argument and return None
+_NUMPY_IN_PLACE = {"fill_diagonal", "copyto", "put", "place", "putmask", "put_along_axis",
+                   "shuffle"}
+
+
 class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
     """Normalises one parsed function: ``Normalizer(parsed).run()`` is its ``Program``."""
 
@@ -222,6 +227,14 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             raise self.error(stmt, f"sorting in place (`{target}.sort()`)",
                              f"Sort into a new list, `{target} = sorted({target}{words})`, or "
                              f"`{target} = np.sort({target})` for an array.")
+        if isinstance(call, ast.Call) and call.args \
+                and (getattr(called, "__module__", None) or "").startswith("numpy") \
+                and getattr(called, "__name__", None) in _NUMPY_IN_PLACE:
+            out = ast.unparse(call.args[0])          # np.fill_diagonal(B, 0.0): None
+            raise self.error(stmt, f"`{ast.unparse(call.func)}(...)`, which writes into "
+                             f"`{out}` in place", f"Build the result as a new array (for "
+                             f"np.fill_diagonal, `{out} = {out} * (1 - np.eye(n))` or `{out} "
+                             f"= {out} - np.diag(np.diag({out}))`, plus the new diagonal).")
         raise self.error(stmt, "expression statement whose result is discarded",
                          "s2sdiff follows values, not side effects: use the result "
                          "(`y = f(x)`), and have functions return new values rather than "

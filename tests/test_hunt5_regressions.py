@@ -313,3 +313,15 @@ def test_an_in_place_numpy_function_is_refused_as_one():
     with pytest.raises(S2SDiffError, match="writes into `B` in place") as caught:
         grad(zero_diagonal)(np.ones((3, 3)))
     assert "np.eye" in str(caught.value)
+
+
+def clip_out(x):
+    y = x * 1.0
+    z = np.clip(y, -1.0, 1.0, out=y)
+    return np.sum(z)
+
+
+def test_out_is_refused_as_a_write_in_place_when_the_result_is_read():
+    """Reading the result gave "no derivative rule for numpy.clip" (hunt 5 bug_12)."""
+    with pytest.raises(S2SDiffError, match="`out=` in `np.clip"):
+        grad(clip_out)(np.array([0.7, 2.3, -1.6]))

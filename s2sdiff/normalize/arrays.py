@@ -155,6 +155,7 @@ class ArraySyntax:
                 raise self.error(arg)
         if any(k.arg is None for k in node.keywords):
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
+        self.refuse_out(node)
         value = self._call_value(node, copy_load(node.func), into)
         value.keywords = [k for k in value.keywords if not _is_none_out(k)]
         args = self.array_args(value)

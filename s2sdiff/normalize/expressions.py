@@ -118,6 +118,15 @@ class Expressions:
             return self.unbound_call
         return self.function_call
 
+    def refuse_out(self, node):
+        """An error for ``out=`` (not None) in the call ``node``: a write in place."""
+        out = next((k.value for k in node.keywords if k.arg == "out"
+                    and not (isinstance(k.value, ast.Constant) and k.value.value is None)), None)
+        if out is not None:                                  # np.exp(y, out=y)
+            raise self.error(node, f"`out=` in `{ast.unparse(node)}`, which writes into "
+                             f"`{ast.unparse(out)}` in place", "Assign the result to a new "
+                             "name instead: `y = np.exp(x)`, not `np.exp(x, out=y)`.")
+
     def unsupported(self, node, into):
         raise self.error(node)
 
@@ -271,6 +280,7 @@ class Expressions:
                 raise self.error(arg)
         if any(k.arg is None for k in node.keywords):
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
+        self.refuse_out(node)
         if callee is len and len(node.args) == 1 and not node.keywords \
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
             # len(key) of a dict's key, unrolled to its literal: a literal too

@@ -325,3 +325,22 @@ def test_out_is_refused_as_a_write_in_place_when_the_result_is_read():
     """Reading the result gave "no derivative rule for numpy.clip" (hunt 5 bug_12)."""
     with pytest.raises(S2SDiffError, match="`out=` in `np.clip"):
         grad(clip_out)(np.array([0.7, 2.3, -1.6]))
+
+
+def joined_r(x, y):
+    return np.sum(np.r_[x, y, 2.0] ** 2 * np.arange(1.0, 5.0))
+
+
+def joined_c(x):
+    return np.sum(np.c_[x, x ** 2] * np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+
+@pytest.mark.parametrize("function, args", [
+    (joined_r, (np.array([0.3, -0.7]), np.array([1.1]))), (joined_c, (np.array([0.3, -0.7]),)),
+])
+def test_np_r_and_np_c_join(function, args):
+    """They were refused as indexing with a differentiated index (hunt 5 bug_19)."""
+    gradients = grad(function)(*args)
+    gradients = gradients if isinstance(gradients, tuple) else (gradients,)
+    for k, gradient in enumerate(gradients):
+        assert np.allclose(gradient, central(function, args, k), rtol=1e-6, atol=1e-8)

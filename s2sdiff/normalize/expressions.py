@@ -16,6 +16,8 @@ import keyword
 import math
 import types
 
+import numpy as np
+
 from .. import custom, extrema, object_parameters, rules, runtime, sorting
 from ..ir import Step
 from ..names import is_one, suggest_name
@@ -117,6 +119,30 @@ class Expressions:
         if callee is runtime.Unbound:
             return self.unbound_call
         return self.function_call
+
+    def index_trick(self, node):
+        """``np.r_[a, b]`` as ``np.concatenate((np.atleast_1d(a), np.atleast_1d(b)))``
+        and ``np.c_[a, b]`` as ``np.column_stack((a, b))``, when no entry is a slice or a
+        string (which make ranges and directives), else None."""
+        if not isinstance(node.value, ast.Attribute) or not self.is_free(node.value) \
+                or not isinstance(node.ctx, ast.Load):
+            return None                     # (r_ imported alone: left as it is)
+        trick = self.resolve(node.value)
+        if trick is not np.r_ and trick is not np.c_:
+            return None
+        entries = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if any(isinstance(e, (ast.Slice, ast.Starred)) or isinstance(e, ast.Constant)
+               and isinstance(e.value, str) for e in entries):
+            return None
+        module = node.value.value           # np
+        if trick is np.c_:
+            call = ast.Call(ast.Attribute(module, "column_stack", ast.Load()),
+                            [ast.Tuple(list(entries), ast.Load())], [])
+        else:
+            call = ast.Call(ast.Attribute(module, "concatenate", ast.Load()), [ast.Tuple(
+                [ast.Call(ast.Attribute(module, "atleast_1d", ast.Load()), [e], [])
+                 for e in entries], ast.Load())], [])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def refuse_out(self, node):
         """An error for ``out=`` (not None) in the call ``node``: a write in place."""
@@ -221,6 +247,9 @@ class Expressions:
     expression_List = expression_Tuple
 
     def expression_Subscript(self, node, into):
+        joined = self.index_trick(node)                 # np.r_[a, b], np.c_[a, b]
+        if joined is not None:
+            return self.handler(joined)(joined, into)
         if self.split_part(node):                       # np.split(x, 2)[0] (arrays.py)
             return self.array_split_part(node, into)
         if self.array_code and (entry := tuple_entries.entry(self, node)) is not None:

@@ -227,6 +227,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
             raise self.error(stmt, f"sorting in place (`{target}.sort()`)",
                              f"Sort into a new list, `{target} = sorted({target}{words})`, or "
                              f"`{target} = np.sort({target})` for an array.")
+        if isinstance(call, ast.Call):
+            self.refuse_out(call)                       # np.multiply(x, 2.0, out=y)
         if isinstance(call, ast.Call) and call.args \
                 and (getattr(called, "__module__", None) or "").startswith("numpy") \
                 and getattr(called, "__name__", None) in _NUMPY_IN_PLACE:

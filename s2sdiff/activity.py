@@ -14,10 +14,13 @@ are only ever tested for membership, so generated code does not depend on set or
 """
 
 import ast
+import linecache
 import types
 from dataclasses import dataclass
 
 from . import custom, linalg_rules
+from .errors import UnsupportedError
+from .generated_origin import Origin
 from .ir import Loop, walk_items
 from .kinds import constant_names
 from .rules import Function
@@ -218,6 +221,18 @@ def _no_rule(program, step, varied):
     if why is not None:
         hint = why[1]
     headline, construct = f"has no derivative rule for `{what}`", f"call to {what}"
+    origin = Origin.of(program) if (getattr(callee, "__module__", None) or "").startswith(
+        "s2sdiff.") else None
+    if origin is not None:             # a second derivative through norm_jvp, eigvalsh_jvp
+        filename, _, _ = origin.where
+        lineno = origin.line(step.lineno)
+        raise UnsupportedError(
+            f"s2sdiff cannot differentiate {origin.user_name} twice: its derivative calls "
+            f"s2sdiff's `{callee.__name__}`, which has no derivative of its own"
+            + ("" if why is None else f" ({why[0]})"),
+            filename=filename, lineno=lineno,
+            source_line=linecache.getline(filename, lineno).rstrip("\n"),
+            construct=f"second derivative through {callee.__name__}", hint=hint)
     if _method_of_an_object(callee, step):
         headline = f"does not follow the method call `{what}(...)` of an object"
         construct = f"method call `{what}(...)` of an object"

@@ -344,3 +344,17 @@ def test_np_r_and_np_c_join(function, args):
     gradients = gradients if isinstance(gradients, tuple) else (gradients,)
     for k, gradient in enumerate(gradients):
         assert np.allclose(gradient, central(function, args, k), rtol=1e-6, atol=1e-8)
+
+
+def p_norm_squared(x):
+    return np.linalg.norm(x, 3) ** 2
+
+
+def test_a_second_derivative_through_an_own_helper_names_the_users_function():
+    """It named s2sdiff.linalg_runtime.norm_jvp, jvp_pnorm and pnorm1 (hunt 5 bug_14)."""
+    from s2sdiff import hessian
+    with pytest.raises(S2SDiffError, match="cannot differentiate p_norm_squared twice") as caught:
+        hessian(p_norm_squared)(np.array([0.5, -1.0, 2.0]))
+    error = caught.value
+    assert error.filename == __file__ and "np.linalg.norm(x, 3)" in error.source_line
+    assert "jvp_p_norm" not in str(error)

@@ -358,3 +358,16 @@ def test_a_second_derivative_through_an_own_helper_names_the_users_function():
     error = caught.value
     assert error.filename == __file__ and "np.linalg.norm(x, 3)" in error.source_line
     assert "jvp_p_norm" not in str(error)
+
+
+def zero_the_diagonal(A):
+    B = A * 1.0
+    B[np.arange(3), np.array([0, 1, 2])] = 0.0
+    return np.sum(B ** 2)
+
+
+def test_a_write_through_integer_arrays_quotes_the_users_index():
+    """The message quoted the normalizer's temporaries, `B[B1, B2]` (hunt 5 bug_03)."""
+    with pytest.raises(S2SDiffError) as caught:
+        grad(zero_the_diagonal)(np.ones((3, 3)))
+    assert "`B[np.arange(3), np.array([0, 1, 2])] = ...`" in str(caught.value)

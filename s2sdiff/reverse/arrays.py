@@ -193,6 +193,20 @@ class Backprop:
             else:
                 self._unstack(element, _entry(value, i if spans else 0), shape[1:], step, out)
 
+    def _as_written(self, step):
+        """The target of ``step``'s ``a[idx] = e`` as the user's line spells it (the
+        normalizer named its index's parts), else as generated."""
+        try:
+            written = ast.parse(self.program.parsed.source_line(step.lineno).strip()).body
+        except SyntaxError:
+            written = []
+        if len(written) == 1 and isinstance(written[0], (ast.Assign, ast.AugAssign)):
+            target = written[0].targets[0] if isinstance(written[0], ast.Assign) \
+                else written[0].target
+            if isinstance(target, ast.Subscript):
+                return ast.unparse(target)
+        return unparse(step.store.targets[0])
+
     def set_item(self, step, active, out):
         """``a[idx] = e``, in reverse: ``de += da[idx]`` (summed to e's shape),
         ``da[idx] = 0.0`` (the overwritten elements no longer reach the output), then
@@ -204,7 +218,7 @@ class Backprop:
         if active and not distinct_index(index, self.kinds, self.shape(array.id)):
             raise self.program.parsed.error(
                 step.store, f"s2sdiff cannot differentiate {self.program.name}: the assignment "
-                f"`{unparse(step.store.targets[0])} = ...` writes through an index that may "
+                f"`{self._as_written(step)} = ...` writes through an index that may "
                 f"repeat a position (NumPy does not say which write wins)",
                 construct="assignment through an "
                 "integer-array index", cls=UnsupportedError,

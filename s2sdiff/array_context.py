@@ -21,7 +21,7 @@ from .build import Expr, Namespace, as_node, unparse
 from .errors import UnsupportedError
 from .ir import atom_key, is_display, read_names
 from .kinds import node_kind
-from .linalg_rules import negated_constant
+from .linalg_rules import bound_constant
 from .listing import Line, assign
 
 
@@ -229,9 +229,9 @@ class RuleContext:
         kind = self.backprop.kinds.get(atom_key(node))
         if kind is not None and kind.value is not None:
             return kind.value
-        negated = negated_constant(self.backprop.program, self.backprop.kinds, node)
-        if negated is not None:                         # -np.inf, bound to a temporary
-            return negated
+        bound = bound_constant(self.backprop.program, self.backprop.kinds, node)
+        if bound is not None:                   # -np.inf, float("inf"): bound to a temporary
+            return bound
         self.refuse(f"{self.rule.name} with a `{name}` that is not a constant",
                     f"Write `{name}` as a literal.")
 

@@ -96,9 +96,9 @@ class _Row:
         kind = self.kinds.get(_atom_key(node))
         if kind is not None and kind.value is not None:
             return kind.value
-        negated = negated_constant(self.program, self.kinds, node)
-        if negated is not None:                         # -np.inf, bound to a temporary
-            return negated
+        bound = bound_constant(self.program, self.kinds, node)
+        if bound is not None:                   # -np.inf, float("inf"): bound to a temporary
+            return bound
         self.refuse(f"{self.step.rule.name} with a `{name}` that is not a constant",
                     f"Write `{name}` as a literal.")
 
@@ -153,13 +153,16 @@ def _is_display(node):
     return isinstance(node, (ast.List, ast.Tuple))
 
 
-def negated_constant(program, kinds, node):
-    """The value of ``node``, a name bound once to ``-c`` with ``c`` a literal or a number
-    the kinds know (``-np.inf``, which the normalizer binds to a temporary), or None."""
+def bound_constant(program, kinds, node):
+    """The value of ``node``, a name bound once to a number (``float("inf")``) or to
+    ``-c`` with ``c`` a literal or a number the kinds know (``-np.inf``), which the
+    normalizer binds to temporaries; else None."""
     if not isinstance(node, ast.Name):
         return None
     steps = [s for s in program.steps if s.target == node.id]
     value = steps[0].value if len(steps) == 1 else None
+    if isinstance(value, ast.Constant) and type(value.value) in (int, float):
+        return value.value
     if not (isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)):
         return None
     operand = value.operand

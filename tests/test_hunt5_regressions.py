@@ -371,3 +371,23 @@ def test_a_write_through_integer_arrays_quotes_the_users_index():
     with pytest.raises(S2SDiffError) as caught:
         grad(zero_the_diagonal)(np.ones((3, 3)))
     assert "`B[np.arange(3), np.array([0, 1, 2])] = ...`" in str(caught.value)
+
+
+def running_minimum(x):
+    best = float("inf")
+    for v in (x, 2 * x, x * x):
+        if v < best:
+            best = v
+    return best * 3.0 + float("1.5") * x
+
+
+def norm_float_inf(x):
+    return np.linalg.norm(x, float("inf"))
+
+
+def test_float_of_a_string_is_its_number():
+    """float("inf") was refused as a string constant, with a hint about dict keys."""
+    for x in (0.7, -0.7):
+        assert grad(running_minimum)(x) == pytest.approx(central(running_minimum, [x], 0))
+    x = np.array([0.5, -2.0, 1.5])
+    assert np.allclose(grad(norm_float_inf)(x), [0.0, -1.0, 0.0])

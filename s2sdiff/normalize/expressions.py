@@ -310,6 +310,14 @@ class Expressions:
         if any(k.arg is None for k in node.keywords):
             raise self.error(node, "`**` in a call", "Pass keyword arguments by name.")
         self.refuse_out(node)
+        if callee is float and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            try:                                    # float("inf"): the number
+                number = float(node.args[0].value)
+            except ValueError:
+                number = None
+            if number is not None:
+                return self.expression_Constant(ast.copy_location(ast.Constant(number), node), into)
         if callee is len and len(node.args) == 1 and not node.keywords \
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
             # len(key) of a dict's key, unrolled to its literal: a literal too

@@ -59,6 +59,7 @@ class _Flattener(Idioms, ast.NodeTransformer):
                    and (not isinstance(n.ctx, ast.Load) or id(n) in called)}
         self.once = {name for name in self.assigned if stores.count(name) == 1} - mutated
         self.depth = 0                # inside an `if`, `while` or loop not unrolled
+        self.baked = {}               # free name -> the keys unrolled (tree_keys.py)
 
     def refuse(self, node, message, hint=None):
         return self.parsed.error(node, message, construct="tree parameter", hint=hint or (
@@ -191,9 +192,11 @@ class _Flattener(Idioms, ast.NodeTransformer):
                 if _is_leaf(tree) or not issubclass(tree[0], (list, tuple)):
                     return None
                 kind = "list" if issubclass(tree[0], list) else "tuple"
-                return _Sequence(kind, [ast.copy_location(ast.Subscript(
+                return _Sequence(kind, [ast.copy_location(ast.Constant(child[1]) if child[0]
+                                                          == "value" and type(child[1]) is str
+                                                          else ast.Subscript(
                     copy.deepcopy(node), ast.Constant(i), ast.Load()), node)
-                    for i in range(len(tree[2]))])
+                    for i, child in enumerate(tree[2])])     # names=("a", "b"): the keys
         if isinstance(node, ast.Subscript) and self.derived(node.value):
             inner = self.sequence(node.value)
             if inner is None:
@@ -263,25 +266,6 @@ class _Flattener(Idioms, ast.NodeTransformer):
             return _Sequence("list", [ast.Tuple([c.elements[j] for c in columns], ast.Load())
                                       for j in range(width)])
         return None
-
-    def dict_view(self, node):
-        """``params.items()``, ``.values()`` or ``.keys()`` of a dict (part of a) tree: its
-        ``(key, leaf)`` pairs, leaves or keys in the dict's order; else None."""
-        func = node.func
-        if not (isinstance(func, ast.Attribute) and func.attr in ("items", "values", "keys")
-                and not node.args and not node.keywords):
-            return None
-        found = self.part(func.value)
-        if found is None or _is_leaf(found[1]) or not issubclass(found[1][0], dict):
-            return None
-        keys = [k.value for k in self.keys_of(node, found)]
-
-        def read(key):
-            return ast.copy_location(ast.Subscript(copy.deepcopy(func.value), ast.Constant(key),
-                                                   ast.Load()), node)
-        entries = {"keys": [ast.Constant(k) for k in keys], "values": [read(k) for k in keys],
-                   "items": [ast.Tuple([ast.Constant(k), read(k)], ast.Load()) for k in keys]}
-        return _Sequence("list", entries[func.attr])
 
     def display(self, sequence):
         """A list or tuple display of the entries of ``sequence``."""
@@ -585,7 +569,8 @@ def flatten(parsed, layout):
     for found in names.values():
         for _, local, _ in found:
             namer.reserve(local)
-    flat = _Flattener(parsed, trees, namer).visit(copy.deepcopy(node))
+    flattener = _Flattener(parsed, trees, namer)
+    flat = flattener.visit(copy.deepcopy(node))
     params = []
     for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
         if arg.arg in trees:
@@ -596,4 +581,4 @@ def flatten(parsed, layout):
     flat.args = ast.arguments(posonlyargs=[], args=params, vararg=None, kwonlyargs=[],
                               kw_defaults=[], kwarg=None, defaults=[])
     ast.fix_missing_locations(flat)
-    return dataclasses.replace(parsed, node=flat)
+    return dataclasses.replace(parsed, node=flat, baked={**parsed.baked, **flattener.baked})

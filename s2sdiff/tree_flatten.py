@@ -35,6 +35,7 @@ import dataclasses
 
 from .names import Namer
 from .normalize.substitute import Substitute
+from . import tree_jumps
 from .tree_helpers import constant_range, inline_tree_helpers
 from .tree_idioms import UNROLLABLE, Idioms, Sequence as _Sequence, constant_key, \
     describe as _describe, method_calls
@@ -226,6 +227,9 @@ class _Flattener(Idioms, ast.NodeTransformer):
                 else:
                     elements.append(element)
             return _Sequence("list" if isinstance(node, ast.List) else "tuple", elements)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and all(   # [k for k in p if]
+                self.derived(g.iter) and not g.is_async for g in node.generators):
+            return _Sequence("list", self._unrolled(node, node.generators, {}))
         if isinstance(node, ast.Call) and self.sorted_sequence(node) is not None:
             return self.sorted_sequence(node)
         if not isinstance(node, ast.Call) or node.keywords and not (self.builtin(
@@ -468,22 +472,16 @@ class _Flattener(Idioms, ast.NodeTransformer):
             finally:
                 self.depth -= 1
         name = ast.unparse(node.iter)
-        if node.orelse or any(isinstance(s, (ast.Break, ast.Continue))
-                              for stmt in node.body for s in ast.walk(stmt)):
-            raise self.refuse(node, f"the loop over {name} (a tree) has a "
-                                    f"`break`, `continue` or `else`",
-                              "Loop over the tree without them, or over range(len(...)) "
-                              "with constant bounds.")
         targets = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         if any(isinstance(n, ast.Name) and n.id in targets and not isinstance(n.ctx, ast.Load)
                for stmt in node.body for n in ast.walk(stmt)):
             raise self.refuse(node, f"the loop over {name} (a tree) assigns "
                                     f"its variable {', '.join(sorted(targets))} in its body",
                               "Assign to a new name.")
-        statements = []
+        statements, jump, subtrees = [], None, {}
         entries = [self.capture(e, statements) for e in sequence.elements]
         constants = sequence.substituted and isinstance(node.target, ast.Name)
-        for entry in entries:
+        for count, entry in enumerate(entries, 1):
             bound = {}
             self._bind_names(node, node.target, entry, bound)
             leaves = {n: v for n, v in bound.items() if not self._subtree(v) and not constants}
@@ -492,12 +490,19 @@ class _Flattener(Idioms, ast.NodeTransformer):
                     [ast.Name(target, ast.Store())], self.visit(copy.deepcopy(value))), node))
             subtrees = {n: v for n, v in bound.items()
                         if n not in leaves or self.int_key(n, v, node)}     # params[3]
-            for stmt in node.body:
-                stmt = _Renamed(subtrees).visit(copy.deepcopy(stmt)) if subtrees else \
-                    copy.deepcopy(stmt)
+            body = [_Renamed(subtrees).visit(copy.deepcopy(stmt)) if subtrees else
+                    copy.deepcopy(stmt) for stmt in node.body]
+            body, jump = tree_jumps.straight(self, body)       # `if ...: continue` per key
+            for stmt in body:
                 visited = self.visit(stmt)
                 statements += visited if isinstance(visited, list) else [visited]
-        return statements + (self.after_loop(node, entries[-1]) if constants and entries else [])
+            if jump is ast.Break:
+                break
+        for stmt in node.orelse if jump is not ast.Break else []:     # no `break` reached
+            visited = self.visit(_Renamed(subtrees).visit(copy.deepcopy(stmt)))
+            statements += visited if isinstance(visited, list) else [visited]
+        return statements + (self.after_loop(node, entries[count - 1])
+                             if constants and entries else [])
 
     def _subtree(self, value):
         """Whether ``value`` (pure) is a part of a tree or a display, read by the body."""

@@ -239,7 +239,11 @@ class Idioms:
         if not isinstance(last.value, str):
             return [ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], last), loop)]
         span = ((loop.lineno, loop.col_offset), (loop.end_lineno, loop.end_col_offset))
-        if any(isinstance(n, ast.Name) and n.id == name
+        own = {id(n) for c in ast.walk(self.parsed.node) if isinstance(c, (
+            ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) and any(
+                isinstance(t, ast.Name) and t.id == name for g in c.generators
+                for t in ast.walk(g.target)) for n in ast.walk(c)}   # [k for k in p]: its own
+        if any(isinstance(n, ast.Name) and n.id == name and id(n) not in own
                and not span[0] <= (n.lineno, n.col_offset) <= span[1]
                for n in ast.walk(self.parsed.node)):   # the function as written: a copy here
             raise self.refuse(loop, f"{name}, the key of the loop over {ast.unparse(loop.iter)}, "

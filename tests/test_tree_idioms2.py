@@ -129,3 +129,100 @@ def test_a_rebound_or_mutated_global_of_keys_generates_the_code_again():
     h = grad(scalar_loop_over_global)
     h({"hidden": 0.7, "output": -1.3})
     assert "if LAYERS is not" in h.source          # the check that generates it again
+
+
+# --- 2. `continue`, `break` and keys filtered first in a loop over a tree (bug_21) -------
+
+W = {"w1": R.normal(size=3), "b1": R.normal(size=2), "w2": R.normal(size=(2, 2))}
+WS = {"w1": 0.8, "b1": -0.3, "w2": 1.4}
+
+
+def decay_with_continue(params):
+    t = 0.0
+    for k in params:
+        if not k.startswith("w"):
+            continue
+        t = t + np.sum(np.sin(params[k]) ** 2)
+    return t
+
+
+def keys_filtered_first(params):
+    ws = [k for k in params if k.startswith("w")]
+    return sum(np.sum(params[k] ** 2) * (1.0 + len(k)) for k in ws)
+
+
+def scalar_keys_filtered_first(params):
+    ws = [k for k in params if k.endswith("1")]
+    t = 0.0
+    for k in ws:
+        t = t + params[k] ** 3
+    return t
+
+
+def items_with_break_and_else(params):
+    t = 1.0
+    for k, v in params.items():
+        if k == "w2":
+            break
+        elif k == "b1":
+            t = t * 2.0
+            continue
+        t = t + np.sum(v ** 2)
+    else:
+        t = t * 10.0
+    return t
+
+
+def loop_else_without_break(params):
+    t = 0.0
+    for k in params:
+        if k == "zz":
+            break
+        t = t + np.sum(np.cos(params[k]))
+    else:
+        t = t * 3.0
+    return t
+
+
+def range_loop_with_continue(params):
+    t = 0.0
+    for i in range(len(params)):
+        if i == 1:
+            continue
+        t = t + np.sum(params[i] ** 2)
+    return t
+
+
+def continue_on_a_value(params):
+    t = 0.0
+    for k in params:
+        if np.sum(params[k]) > 0.0:
+            continue
+        t = t + np.sum(params[k] ** 2)
+    return t
+
+
+def test_continue_decided_by_the_key():
+    g = check(decay_with_continue, (W,))
+    assert np.all(g["b1"] == 0.0)
+
+
+def test_keys_filtered_into_a_list_first():
+    g = check(keys_filtered_first, (W,))
+    assert np.all(g["b1"] == 0.0)
+    assert check(scalar_keys_filtered_first, (WS,))["w2"] == 0.0
+
+
+def test_break_elif_and_loop_else():
+    g = check(items_with_break_and_else, (W,))
+    assert np.all(g["w2"] == 0.0) and np.all(g["b1"] == 0.0)
+    check(loop_else_without_break, (W,))
+    check(range_loop_with_continue, ([R.normal(size=2), R.normal(size=3), R.normal(size=1)],))
+
+
+def test_continue_on_a_value_is_refused_naming_the_test():
+    with pytest.raises(S2SDiffError) as caught:
+        grad(continue_on_a_value)(W)
+    message = str(caught.value)
+    assert "`continue`" in message and "np.sum(params[k]) > 0.0" in message, message
+    assert "test_tree_idioms2.py" in message and "startswith" in message

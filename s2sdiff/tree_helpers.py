@@ -85,9 +85,15 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
         for param, own in named.items():
             wrt = [own] if param in wrt_names else []
             if own in candidates(inner, wrt, inner_sequences) \
+                    or own in extra_candidates(inner, _params(inner), wrt) \
                     or own in tree_arguments(inner, wrt, inner_sequences, seen + (callee,)):
                 found.add(param)
     return found
+
+
+def _params(parsed):
+    args = parsed.node.args
+    return {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
 
 
 def _matched(callee, call, passed):

@@ -117,9 +117,10 @@ def extra_candidates(parsed, params, wrt_names):
         if isinstance(sub.func, ast.Attribute) \
                 and isinstance(sub.func.value, ast.Name) and sub.func.value.id in params:
             name, attr = sub.func.value.id, sub.func.attr
-            if attr == "get" and sub.args and isinstance(sub.args[0], (ast.Constant,
-                                                                        ast.JoinedStr)):
-                found.add(name)
+            if attr == "get" and sub.args and (isinstance(sub.args[0], (
+                    ast.Constant, ast.JoinedStr)) or isinstance(sub.args[0], ast.Name) and (
+                    sub.args[0].id in dict_keys or sub.args[0].id in loop_keys)):
+                found.add(name)             # scale.get(k, 1.0), k a key of a loop
             elif name in wrt_names and attr not in ARRAY_ATTRIBUTES and attr != "get" \
                     and not hasattr(math, attr) and not hasattr(np, attr):
                 found.add(name)       # not `math.exp(x)` of a parameter named math

@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import defaults, sources
-from .errors import ArgumentError
+from .errors import ArgumentError, S2SDiffError
 from . import syntax
 from .libraries import is_array_like
 from .typing import GeneratedFunction
@@ -524,9 +524,14 @@ class TreeDispatcher:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fast = self.fast          # the entry of the latest structures, checking them
-        if fast is not None and not kwargs and len(args) == len(self.params):
-            return fast(*args)
-        return self._call(*args, **kwargs)
+        try:
+            if fast is not None and not kwargs and len(args) == len(self.params):
+                return fast(*args)
+            return self._call(*args, **kwargs)
+        except S2SDiffError as error:        # about loss_leaves: the user's loss
+            name = getattr(self.__wrapped__, "__name__", "")
+            error.renamed(f"{name}_leaves", name)
+            raise
 
     def _call(self, *args, **kwargs):
         values = args if not kwargs and len(args) == len(self.params) \

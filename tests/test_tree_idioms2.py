@@ -226,3 +226,79 @@ def test_continue_on_a_value_is_refused_naming_the_test():
     message = str(caught.value)
     assert "`continue`" in message and "np.sum(params[k]) > 0.0" in message, message
     assert "test_tree_idioms2.py" in message and "startswith" in message
+
+
+# --- 3. a data dict read with loop keys in a helper, or with get (bug_16) ------------------
+
+D = {"a": R.normal(size=3), "b": R.normal(size=2)}
+SCALE = {"a": 2.0, "b": -3.0}
+
+
+def weighted(params, scale):
+    t = 0.0
+    for k in params:
+        t = t + scale[k] * np.sum(np.sin(params[k]))
+    return t
+
+
+def calls_weighted(params, scale):
+    return weighted(params, scale) ** 2
+
+
+def weighted_items(params, scale):
+    return sum(scale[k] * np.sum(v ** 2) for k, v in params.items())
+
+
+def calls_weighted_items(params, scale, x):
+    return x * weighted_items(params, scale)
+
+
+def with_get(params, scale):
+    return sum(scale.get(k, 1.0) * np.sum(v ** 2) for k, v in params.items())
+
+
+def scalar_with_get(params, scale):
+    t = 0.0
+    for k in sorted(params):
+        t = t + scale.get(k, 0.5) * params[k] ** 2
+    return t
+
+
+def get_with_a_computed_key(params, scale, which):
+    return np.sum(params["a"]) * scale.get(which + "x", 1.0)
+
+
+def data_dict_read_whole(params, cfg):
+    return np.sum(params["a"]) * len(cfg)
+
+
+def test_a_data_dict_read_with_loop_keys_in_a_helper():
+    g = check(calls_weighted, (D, SCALE))
+    inner = 2 * weighted(D, SCALE)
+    assert np.allclose(g["b"], inner * SCALE["b"] * np.cos(D["b"]))
+    check(calls_weighted_items, (D, SCALE, 1.7))
+    check(calls_weighted_items, (D, SCALE, 1.7), wrt="x")
+
+
+def test_get_with_a_loop_key_on_a_data_dict():
+    g = check(with_get, (D, SCALE))
+    assert np.allclose(g["a"], 2 * SCALE["a"] * D["a"])
+    g = check(with_get, (D, {"b": 4.0}))                  # "a" missing: the default
+    assert np.allclose(g["a"], 2 * D["a"])
+    g = check(scalar_with_get, ({"a": 0.3, "b": -1.1}, {"a": 3.0}))
+    assert g["b"] == pytest.approx(2 * 0.5 * -1.1)
+
+
+def test_get_with_a_computed_key_names_dicts_not_classes():
+    with pytest.raises(S2SDiffError) as caught:
+        grad(get_with_a_computed_key, wrt="params")(D, {"ax": 2.0}, "a")
+    message = str(caught.value)
+    assert "scale.get" in message and "If `scale` is a dict" in message, message
+    assert "dataclass" not in message and "pass it as an argument" in message
+
+
+def test_an_error_about_a_data_argument_names_the_users_function():
+    with pytest.raises(S2SDiffError) as caught:
+        grad(data_dict_read_whole, wrt="params")(D, {"x": "text"})
+    message = str(caught.value)
+    assert "of data_dict_read_whole " in message and "_leaves" not in message, message

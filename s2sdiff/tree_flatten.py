@@ -36,7 +36,7 @@ import dataclasses
 from .names import Namer
 from .normalize.substitute import Substitute
 from . import tree_jumps
-from .tree_helpers import constant_range, inline_tree_helpers
+from .tree_helpers import constant_range, inline_tree_helpers, outside_objects
 from .tree_idioms import UNROLLABLE, Idioms, Sequence as _Sequence, constant_key, \
     describe as _describe, method_calls
 from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
@@ -556,6 +556,7 @@ def flatten(parsed, layout):
     replaced by their leaves' parameters (every parameter positional, no defaults: the
     entry passes each one), named ``NAME_leaves``; helpers given a part of a tree are
     inlined first (``tree_helpers.py``), methods of dataclass trees too (``tree_idioms``)."""
+    parsed = outside_objects(parsed)
     for _ in range(8):                  # an inlined method may call another
         resolver = _Flattener(parsed, {name: (tree, {}) for name, tree in layout}, None)
         inlined = inline_tree_helpers(method_calls(parsed, resolver),

@@ -32,8 +32,11 @@ def loss(params, x):
 
 import ast
 import copy
+import dataclasses
 import inspect
+import types
 
+from . import methods, objects
 from .errors import S2SDiffError
 from .normalize.helpers import _bound_names, _resolve_in, inline_helpers, is_helper
 from .parse import parse
@@ -71,14 +74,16 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
     local = _bound_names(node, parsed)
     found = set()
     for call in calls:
-        callee = _resolve_in(parsed, call.func, local)
-        if not is_helper(callee) or callee in seen:
+        callee = _resolve_in(parsed, call.func, local) or _own_method(parsed, call.func)
+        method = callee.__func__ if inspect.ismethod(callee) \
+            and not isinstance(callee.__self__, type) else None     # NET.predict(params, x)
+        if not is_helper(method or callee) or callee in seen:
             continue
         named = _matched(callee, call, passed)
         if not named:
             continue
         try:
-            inner = parse(callee)
+            inner = parse(method or callee)
         except S2SDiffError:
             continue                  # refused where it is called, as before
         inner_sequences = sequences or uses_numpy(inner)
@@ -89,6 +94,23 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
                     or own in tree_arguments(inner, wrt, inner_sequences, seen + (callee,)):
                 found.add(param)
     return found
+
+
+def _own_method(parsed, func):
+    """``self.predict`` in a method specialised on its class (``methods.py``): that
+    class's function, bound (to a stand-in for the instance) so that its parameters are
+    matched without ``self``; else None."""
+    cls = methods.class_of(parsed.func)
+    first = (parsed.node.args.posonlyargs + parsed.node.args.args)[:1]
+    if cls is None or not first or not isinstance(func, ast.Attribute) \
+            or not isinstance(func.value, ast.Name) or func.value.id != first[0].arg:
+        return None
+    found = inspect.getattr_static(cls, func.attr, None)
+    return types.MethodType(found, _INSTANCE) if isinstance(found, types.FunctionType) \
+        else None
+
+
+_INSTANCE = object()
 
 
 def _params(parsed):
@@ -138,6 +160,21 @@ def _inline_round(parsed, tree_params):
                 return True
         return False
     return inline_helpers(parsed, force=given_a_tree)
+
+
+def outside_objects(parsed):
+    """``parsed`` with ``NET.predict(params, x)``, ``NET`` an object of the user's class
+    read from outside, written ``type(NET).predict(NET, params, x)`` (``objects.py``, on a
+    copy), which the inliner follows when given a tree; ``parsed`` when there is none."""
+    if not any(isinstance(c.func, ast.Attribute) for c in parsed.of(ast.Call)):
+        return parsed
+    copied = dataclasses.replace(parsed, node=copy.deepcopy(parsed.node))
+    before = [(c, c.func) for c in copied.of(ast.Call)]
+    if methods.class_of(parsed.func) is not None:      # self.predict(params, x) too
+        methods.rewrite(copied)
+        return copied
+    objects.rewrite(copied, None, None)         # each call rewritten gets a new func
+    return copied if any(c.func is not func for c, func in before) else parsed
 
 
 def _derived_names(node, names):

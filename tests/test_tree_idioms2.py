@@ -302,3 +302,75 @@ def test_an_error_about_a_data_argument_names_the_users_function():
         grad(data_dict_read_whole, wrt="params")(D, {"x": "text"})
     message = str(caught.value)
     assert "of data_dict_read_whole " in message and "_leaves" not in message, message
+
+
+# --- 4. a tree parameter of a method (bug_14) -----------------------------------------------
+
+X = R.normal(size=(4, 3))
+Y = R.normal(size=(4, 2))
+NET_PARAMS = {"W": R.normal(size=(3, 2)), "b": R.normal(size=2)}
+LAYER_LIST = [(R.normal(size=(3, 2)), R.normal(size=2)), (R.normal(size=(2, 2)), R.normal(size=2))]
+
+
+class Net:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def predict(self, params, x):
+        return np.tanh(x @ params["W"] + params["b"]) * self.scale
+
+    def loss(self, params, x, y):
+        return np.mean((x @ params["W"] + params["b"] - y) ** 2) * self.scale
+
+    def loss_via_predict(self, params, x, y):
+        return np.mean((self.predict(params, x) - y) ** 2)
+
+    def loss_of_layers(self, params, x, y):
+        for W, b in params:
+            x = np.tanh(x @ W + b)
+        return np.mean((x - y) ** 2) * self.scale
+
+
+class Doubled(Net):
+    def predict(self, params, x):
+        return 2.0 * np.sin(x @ params["W"] + params["b"])
+
+
+NET = Net(1.5)
+
+
+def loss_with_module_model(params, x, y):
+    return np.mean((NET.predict(params, x) - y) ** 2)
+
+
+def test_grad_of_a_method_with_a_tree_parameter():
+    net = Net(0.7)
+    for method in (net.loss, net.loss_via_predict):
+        g = grad(method, wrt="params")(NET_PARAMS, X, Y)
+        value, again = value_and_grad(method, wrt="params")(NET_PARAMS, X, Y)
+        assert value == pytest.approx(method(NET_PARAMS, X, Y))
+        for key in ("W", "b"):
+            theirs = central_at(lambda p, x, y: method(p, x, y), (NET_PARAMS, X, Y), 0, (key,))
+            assert np.allclose(g[key], theirs, atol=1e-6), key
+            assert np.array_equal(again[key], g[key])
+    g = grad(net.loss_of_layers, wrt="params")(LAYER_LIST, X, Y)
+    for i in range(2):
+        for j in range(2):
+            theirs = central_at(lambda p, x, y: net.loss_of_layers(p, x, y),
+                                (LAYER_LIST, X, Y), 0, (i, j))
+            assert np.allclose(g[i][j], theirs, atol=1e-6), (i, j)
+
+
+def test_a_module_level_model_called_with_a_tree():
+    global NET
+    g = check(loss_with_module_model, (NET_PARAMS, X, Y))
+    saved = NET
+    try:
+        NET = Doubled(1.0)               # another class: its predict, code of its own
+        again = grad(loss_with_module_model, wrt="params")(NET_PARAMS, X, Y)
+        assert not np.allclose(again["b"], g["b"])
+        check(loss_with_module_model, (NET_PARAMS, X, Y))
+        NET = Net(3.0)                   # the same class, another scale: read when run
+        check(loss_with_module_model, (NET_PARAMS, X, Y))
+    finally:
+        NET = saved

@@ -374,3 +374,24 @@ def test_a_module_level_model_called_with_a_tree():
         check(loss_with_module_model, (NET_PARAMS, X, Y))
     finally:
         NET = saved
+
+
+def test_the_other_transforms_of_a_method_with_a_tree_parameter():
+    from s2sdiff import hessian, jacobian, jvp, vjp
+    net = Net(0.9)
+    small = {"W": R.normal(size=(3, 2)), "b": R.normal(size=2)}
+    g = grad(net.loss_via_predict, wrt="params")(small, X, Y)
+    jac = jacobian(net.loss_via_predict, wrt="params")(small, X, Y)
+    _, pullback = vjp(net.loss_via_predict, small, X, Y)
+    back = pullback(1.0)[0]
+    tangent = {"W": R.normal(size=(3, 2)), "b": R.normal(size=2)}
+    _, forward = jvp(net.loss_via_predict, (small, X, Y),
+                     (tangent, np.zeros_like(X), np.zeros_like(Y)))
+    assert forward == pytest.approx(sum(np.sum(g[k] * tangent[k]) for k in ("W", "b")))
+    for key in ("W", "b"):
+        assert np.allclose(jac[key], g[key]) and np.allclose(back[key], g[key])
+    h = hessian(net.loss_via_predict, wrt="params")(small, X, Y)
+    for key in ("W", "b"):          # a column of the Hessian: central differences of grad
+        column = central_at(lambda p, x, y: grad(net.loss_via_predict, wrt="params")(
+            p, x, y)["b"][0], (small, X, Y), 0, (key,))
+        assert np.allclose(h["b"][key][0], column, atol=1e-5), key

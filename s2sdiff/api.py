@@ -126,7 +126,7 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
         if kind in ("grad", "value_and_grad", "derivative") and backend == "python":
             generated = pipeline.generate_for_trees(     # loss(self, params, x): params["W"]
                 for_bound_method(func), kind, wrt_names, single, optimize, explain,
-                checkpoint=checkpoint, has_aux=has_aux)
+                checkpoint=checkpoint, has_aux=has_aux, follow_objects=False)
         else:
             generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single,
                                           optimize, explain, backend=backend,

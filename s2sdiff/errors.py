@@ -52,7 +52,7 @@ class S2SDiffError(Exception):
             self.hint = self.hint and word.sub(new, self.hint)
             self.args = (self._render(),)
         if getattr(self, "function_name", None) == old:
-            self.function_name = new
+            setattr(self, "function_name", new)     # ArgumentError's
 
     def _render(self) -> str:
         parts = [self.message]

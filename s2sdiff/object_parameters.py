@@ -48,7 +48,6 @@ def called(parsed, wrt_names):
     except (TypeError, ValueError):
         return {}
     found = {}
-    me = params[0] if params and getattr(parsed.func, "__s2sdiff_class__", None) else None
     for sub in parsed.of(ast.Call):
         func = sub.func
         if isinstance(func, ast.Name):
@@ -57,8 +56,8 @@ def called(parsed, wrt_names):
             owner, name = func.value.id, func.attr
         else:
             continue
-        if owner not in params or owner in wrt_names or owner in stored or owner == me:
-            continue                          # self.m(x) of a bound method: methods.py
+        if owner not in params or owner in wrt_names or owner in stored:
+            continue
         if func.__class__ is ast.Attribute and lookup(Method(name)) is not None:
             continue                          # an array method: x.sum()
         default = signature.parameters[owner].default

@@ -48,8 +48,8 @@ class S2SDiffError(Exception):
         the function of a tree's leaves, is the user's ``loss``) in this error."""
         word = re.compile(rf"\b{re.escape(old)}\b")
         if word.search(self.message) or self.hint and word.search(self.hint):
-            self.message = word.sub(new, self.message)
-            self.hint = self.hint and word.sub(new, self.hint)
+            self.message = word.sub(lambda _: new, self.message)
+            self.hint = self.hint and word.sub(lambda _: new, self.hint)
             self.args = (self._render(),)
         if getattr(self, "function_name", None) == old:
             setattr(self, "function_name", new)     # ArgumentError's

@@ -324,6 +324,10 @@ def _read(name, path, tree):
     return text
 
 
+def _quoted(text):
+    return text if '"' in text else text.replace("'", '"')     # params["W"], as written
+
+
 def _rebuild(tree, path, adjoints, classes):
     """The source that builds the gradient of ``tree`` from the leaves' ``adjoints``."""
     if _is_leaf(tree):
@@ -531,6 +535,8 @@ class TreeDispatcher:
         except S2SDiffError as error:        # about loss_leaves: the user's loss
             name = getattr(self.__wrapped__, "__name__", "")
             error.renamed(f"{name}_leaves", name)
+            for local, spelled in getattr(self.latest, "spellings", {}).items():
+                error.renamed(local, spelled)      # params_W: params["W"]
             raise
 
     def _call(self, *args, **kwargs):
@@ -569,6 +575,8 @@ class TreeDispatcher:
         exec(syntax.compile(source, filename, "exec"), namespace)
         entry = namespace[self.__name__]
         entry.leaves = leaves_function
+        entry.spellings = {local: _quoted(_read(name, path, tree)) for name, tree in layout
+                           for path, local, _ in locals_[name]}
         entry.entry_source = entry.source = source
         # the same entry checking the structures first, which calls skip computing
         key_params = [self.params[i] for i in self.tree_indices]

@@ -395,3 +395,25 @@ def test_the_other_transforms_of_a_method_with_a_tree_parameter():
         column = central_at(lambda p, x, y: grad(net.loss_via_predict, wrt="params")(
             p, x, y)["b"][0], (small, X, Y), 0, (key,))
         assert np.allclose(h["b"][key][0], column, atol=1e-5), key
+
+
+# --- messages about a leaf name the leaf as the user reads it -----------------------------
+
+def leaf_times_x(params, x):
+    return params["W"] * x
+
+
+def sum_of_leaves(params):
+    return np.sum(params["W"] ** 2) + np.sum(params["b"])
+
+
+def test_messages_about_a_leaf_spell_it_as_written():
+    with pytest.raises(S2SDiffError) as caught:
+        grad(leaf_times_x, wrt="params")({"W": np.ones(2)}, 2.0)
+    message = str(caught.value)
+    assert '`params["W"]` is an array of shape (2,)' in message, message
+    assert "params_W" not in message and "_leaves" not in message
+    with pytest.raises(S2SDiffError) as caught:
+        grad(sum_of_leaves, wrt="params")({"W": np.ones(2), "b": np.array([1 + 2j])})
+    message = str(caught.value)
+    assert """'params["b"]' of sum_of_leaves""" in message and "params_b" not in message, message

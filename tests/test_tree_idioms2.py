@@ -417,3 +417,42 @@ def test_messages_about_a_leaf_spell_it_as_written():
         grad(sum_of_leaves, wrt="params")({"W": np.ones(2), "b": np.array([1 + 2j])})
     message = str(caught.value)
     assert """'params["b"]' of sum_of_leaves""" in message and "params_b" not in message, message
+
+
+# --- a module-level callable model and a model passed as data, given a tree ---------------
+
+class Mlp:
+    def __call__(self, params, x):
+        h = x
+        for W, b in params[:-1]:
+            h = np.tanh(h @ W + b)
+        W, b = params[-1]
+        return h @ W + b
+
+
+class Affine:
+    def apply(self, params, x):
+        return np.sin(x @ params["W"] + params["b"])
+
+
+MLP_MODEL = Mlp()
+AFFINE_MODEL = Affine()
+
+
+def loss_calling_a_model(params, x, y):
+    return np.mean((MLP_MODEL(params, x) - y) ** 2)
+
+
+def loss_with_a_model_parameter(params, x, y, model=AFFINE_MODEL):
+    return np.mean((model.apply(params, x) - y) ** 2)
+
+
+def test_a_callable_module_level_model_and_a_model_parameter_given_a_tree():
+    layers = [(R.normal(size=(3, 4)), R.normal(size=4)), (R.normal(size=(4, 2)), R.normal(size=2))]
+    g = grad(loss_calling_a_model, wrt="params")(layers, X, Y)
+    for i in range(2):
+        for j in range(2):
+            theirs = central_at(loss_calling_a_model, (layers, X, Y), 0, (i, j))
+            assert np.allclose(g[i][j], theirs, atol=1e-6), (i, j)
+    check(loss_with_a_model_parameter, (NET_PARAMS, X, Y))
+    check(loss_with_a_model_parameter, (NET_PARAMS, X, Y, Affine()))

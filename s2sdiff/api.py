@@ -127,9 +127,14 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
             code, kind, wrt, optimize, explain, backend, checkpoint, has_aux))
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
-        generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single, optimize,
-                                      explain, backend=backend, checkpoint=checkpoint,
-                                      has_aux=has_aux)
+        if kind in ("grad", "value_and_grad", "derivative") and backend == "python":
+            generated = pipeline.generate_for_trees(     # loss(self, params, x): params["W"]
+                for_bound_method(func), kind, wrt_names, single, optimize, explain,
+                checkpoint=checkpoint, has_aux=has_aux, follow_objects=False)
+        else:
+            generated = pipeline.generate(for_bound_method(func), kind, wrt_names, single,
+                                          optimize, explain, backend=backend,
+                                          checkpoint=checkpoint, has_aux=has_aux)
         return types.MethodType(generated, func.__self__)
     if backend != "python":
         try:

@@ -236,6 +236,10 @@ def comment(guards):
         names = ", ".join(ast.unparse(s.left.args[0]) for s in numbers)
         what = f"the type of {names} changed" if len(numbers) == len(guards) \
             else f"{what}, or the type of {names} changed,"
+    keys = [s.s2sdiff_keys for s, name in guards if getattr(s, "s2sdiff_keys", None)]
+    if keys:                                # for k in LAYERS (tree_keys.py)
+        held = f"{', '.join(keys)} changed (the keys unrolled below)"
+        what = held if len(keys) == len(guards) else f"{what}, or {held},"
     return f"if {what} since this code was generated, generate it again"
 
 

@@ -50,7 +50,7 @@ from .listing import Block, Comment, Line, built_with, program_of, register
 from .rules import Structural, Syntax
 from .scalar_inputs import NUMBERS_ONLY, array_argument, indexed_parameters, truth_tested
 from . import syntax
-from . import defaults, methods, module_numbers, objects
+from . import defaults, methods, module_numbers, objects, tree_keys
 
 INDENT = "    "
 TAG_COLUMN_LIMIT = 60
@@ -332,6 +332,7 @@ def compile_listing(listing):
         guards = objects.entry_tests(parsed, guards) + guards   # type(AFFINE) is not Affine
         guards += methods.shadow_tests(program, guards)     # 'm' in self.__dict__
         guards += module_numbers.number_tests(program, real)  # type(D) is not float
+        guards += tree_keys.baked_tests(program, injected)    # LAYERS: the keys unrolled
         guards += defaults.entry_tests(program, guards, injected, own and func, signature,
                                         renew, values)
         if guards:

@@ -12,6 +12,7 @@ original chained, and records it in ``INTERNAL_ERRORS`` (the tests assert it sta
 import contextlib
 import linecache
 import os
+import re
 import sys
 from types import CodeType
 from typing import Any, Iterator, TypeVar
@@ -41,6 +42,17 @@ class S2SDiffError(Exception):
             self.filename, self.lineno, self.source_line = filename, lineno, source_line
             self.args = (self._render(),)
         return self
+
+    def renamed(self, old: str, new: str) -> None:
+        """Write ``new`` for the word ``old`` (a generated function's name: ``loss_leaves``,
+        the function of a tree's leaves, is the user's ``loss``) in this error."""
+        word = re.compile(rf"\b{re.escape(old)}\b")
+        if word.search(self.message) or self.hint and word.search(self.hint):
+            self.message = word.sub(lambda _: new, self.message)
+            self.hint = self.hint and word.sub(lambda _: new, self.hint)
+            self.args = (self._render(),)
+        if getattr(self, "function_name", None) == old:
+            setattr(self, "function_name", new)     # ArgumentError's
 
     def _render(self) -> str:
         parts = [self.message]

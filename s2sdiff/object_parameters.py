@@ -200,6 +200,10 @@ def _array_method_hint(param, method):
             f"`.{method}()`; {instead}.  The array methods s2sdiff knows are {known}.")
 
 
+_DICT_METHODS = frozenset(("get", "items", "keys", "values", "pop", "popitem", "setdefault",
+                           "update", "copy"))
+
+
 def refusal(parsed, func):
     """``(construct, hint)`` for ``model.loss(...)`` or ``model(...)`` (``func``), ``model``
     a parameter of ``parsed``'s function, that nothing resolved; else None."""
@@ -225,6 +229,14 @@ def refusal(parsed, func):
             f"{param}.{func.attr}(...)`, then the function of `noise`), or draw from a "
             f"module-level generator (`RNG = np.random.default_rng(0)`, then "
             f"`RNG.{func.attr}(...)`), whose draws outside loops are evaluated once.")
+    if func.attr in _DICT_METHODS and not hasattr(np.ndarray, func.attr):   # scale.get(name)
+        return construct, (
+            f"If `{param}` is a dict: s2sdiff reads a dict parameter leaf by leaf when the "
+            f"keys it reads are known when the code is generated: `{param}.get(\"w\", 1.0)`, "
+            f"`{param}[k]` or `{param}.get(k, 1.0)` with `k` the variable of a loop over a "
+            f"dict's keys or items or over a tuple of keys, `{param}.items()`, `.keys()`, "
+            f"`.values()`.  For a key computed otherwise, read the value before the call "
+            f"and pass it as an argument; methods that change the dict are not supported.")
     return construct, (
         f"s2sdiff follows `{what}(...)` when `{param}` is not differentiated (left out of "
         f"wrt=, its attributes are then data) and holds an object of a class defined in "

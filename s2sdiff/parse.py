@@ -54,6 +54,7 @@ class Parsed:
     inlined: tuple = ()     # (spelling, function) of each helper inlined (normalize/helpers.py)
     opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
     returns: dict = field(default_factory=dict)   # name of an inlined helper's result -> words
+    baked: dict = field(default_factory=dict)     # free name -> the keys built in (tree_keys.py)
     walked: list = field(default=None, repr=False, compare=False)  # [node, nodes, by class, stored]
 
     def nodes(self):

@@ -25,7 +25,7 @@ import weakref
 
 import numpy as np
 
-from . import array_jacobians, pipeline, tree_helpers, trees
+from . import array_jacobians, methods, pipeline, tree_helpers, trees
 from .errors import ArgumentError, S2SDiffError
 from .parse import parse
 
@@ -81,7 +81,11 @@ def _build(node, leaf):
 
 def reads_trees(f, wrt_names):
     """Whether ``f`` reads one of its parameters as a tree (``trees.candidates``)."""
-    return bool(_tree_parameters(getattr(f, "__s2sdiff_origin__", f), tuple(wrt_names)))
+    func = getattr(f, "__s2sdiff_origin__", f)
+    if isinstance(func, types.MethodType) and not isinstance(func.__self__, type) \
+            and isinstance(func.__func__, types.FunctionType):
+        func = methods.for_bound_method(func)          # net.loss: specialised, as grad's
+    return bool(_tree_parameters(func, tuple(wrt_names)))
 
 
 class TreeCall:
@@ -110,7 +114,12 @@ class TreeCall:
         """A ``TreeCall`` if ``f`` reads a parameter of ``wrt_names`` as a tree and
         ``values`` (one per parameter of ``params``, in order) has a tree there, else
         ``None``."""
-        func = getattr(f, "__s2sdiff_origin__", f)
+        func, skip = getattr(f, "__s2sdiff_origin__", f), 0
+        if isinstance(func, types.MethodType) and not isinstance(func.__self__, type) \
+                and isinstance(func.__func__, types.FunctionType):     # net.loss: its
+            instance, func = func.__self__, methods.for_bound_method(func)   # instance is
+            params, values, skip = [func.__code__.co_varnames[0], *params], \
+                [instance, *values], 1                                     # data, first
         found = _tree_parameters(func, tuple(wrt_names))
         if not found:
             return None
@@ -118,7 +127,9 @@ class TreeCall:
                        if name in found and trees.structure(value) is not None)
         if not layout:
             return None
-        return cls(func, params, list(values), wrt_names, layout)
+        call = cls(func, params, list(values), wrt_names, layout)
+        call.skip = skip
+        return call
 
     def generate(self, kind):
         return pipeline.generate(self.func, kind, self.flat_wrt, False, layout=self.layout)
@@ -144,7 +155,7 @@ class TreeCall:
         per parameter; a tree for a tree parameter, of its structure)."""
         structures = dict(self.layout)
         by_local = {}
-        for name, tangent in zip(self.params, tangents):
+        for name, tangent in zip(self.params[self.skip:], tangents):    # not a method's self
             if name not in structures:
                 by_local[name] = tangent
                 continue

@@ -35,7 +35,8 @@ import dataclasses
 
 from .names import Namer
 from .normalize.substitute import Substitute
-from .tree_helpers import constant_range, inline_tree_helpers
+from . import tree_jumps
+from .tree_helpers import constant_range, inline_tree_helpers, outside_objects
 from .tree_idioms import UNROLLABLE, Idioms, Sequence as _Sequence, constant_key, \
     describe as _describe, method_calls
 from .trees import _NOT_CONSTANT, _constant, _is_leaf, local_names
@@ -59,6 +60,7 @@ class _Flattener(Idioms, ast.NodeTransformer):
                    and (not isinstance(n.ctx, ast.Load) or id(n) in called)}
         self.once = {name for name in self.assigned if stores.count(name) == 1} - mutated
         self.depth = 0                # inside an `if`, `while` or loop not unrolled
+        self.baked = {}               # free name -> the keys unrolled (tree_keys.py)
 
     def refuse(self, node, message, hint=None):
         return self.parsed.error(node, message, construct="tree parameter", hint=hint or (
@@ -191,9 +193,11 @@ class _Flattener(Idioms, ast.NodeTransformer):
                 if _is_leaf(tree) or not issubclass(tree[0], (list, tuple)):
                     return None
                 kind = "list" if issubclass(tree[0], list) else "tuple"
-                return _Sequence(kind, [ast.copy_location(ast.Subscript(
+                return _Sequence(kind, [ast.copy_location(ast.Constant(child[1]) if child[0]
+                                                          == "value" and type(child[1]) is str
+                                                          else ast.Subscript(
                     copy.deepcopy(node), ast.Constant(i), ast.Load()), node)
-                    for i in range(len(tree[2]))])
+                    for i, child in enumerate(tree[2])])     # names=("a", "b"): the keys
         if isinstance(node, ast.Subscript) and self.derived(node.value):
             inner = self.sequence(node.value)
             if inner is None:
@@ -223,6 +227,9 @@ class _Flattener(Idioms, ast.NodeTransformer):
                 else:
                     elements.append(element)
             return _Sequence("list" if isinstance(node, ast.List) else "tuple", elements)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and all(   # [k for k in p if]
+                self.derived(g.iter) and not g.is_async for g in node.generators):
+            return _Sequence("list", self._unrolled(node, node.generators, {}))
         if isinstance(node, ast.Call) and self.sorted_sequence(node) is not None:
             return self.sorted_sequence(node)
         if not isinstance(node, ast.Call) or node.keywords and not (self.builtin(
@@ -263,25 +270,6 @@ class _Flattener(Idioms, ast.NodeTransformer):
             return _Sequence("list", [ast.Tuple([c.elements[j] for c in columns], ast.Load())
                                       for j in range(width)])
         return None
-
-    def dict_view(self, node):
-        """``params.items()``, ``.values()`` or ``.keys()`` of a dict (part of a) tree: its
-        ``(key, leaf)`` pairs, leaves or keys in the dict's order; else None."""
-        func = node.func
-        if not (isinstance(func, ast.Attribute) and func.attr in ("items", "values", "keys")
-                and not node.args and not node.keywords):
-            return None
-        found = self.part(func.value)
-        if found is None or _is_leaf(found[1]) or not issubclass(found[1][0], dict):
-            return None
-        keys = [k.value for k in self.keys_of(node, found)]
-
-        def read(key):
-            return ast.copy_location(ast.Subscript(copy.deepcopy(func.value), ast.Constant(key),
-                                                   ast.Load()), node)
-        entries = {"keys": [ast.Constant(k) for k in keys], "values": [read(k) for k in keys],
-                   "items": [ast.Tuple([ast.Constant(k), read(k)], ast.Load()) for k in keys]}
-        return _Sequence("list", entries[func.attr])
 
     def display(self, sequence):
         """A list or tuple display of the entries of ``sequence``."""
@@ -484,22 +472,16 @@ class _Flattener(Idioms, ast.NodeTransformer):
             finally:
                 self.depth -= 1
         name = ast.unparse(node.iter)
-        if node.orelse or any(isinstance(s, (ast.Break, ast.Continue))
-                              for stmt in node.body for s in ast.walk(stmt)):
-            raise self.refuse(node, f"the loop over {name} (a tree) has a "
-                                    f"`break`, `continue` or `else`",
-                              "Loop over the tree without them, or over range(len(...)) "
-                              "with constant bounds.")
         targets = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         if any(isinstance(n, ast.Name) and n.id in targets and not isinstance(n.ctx, ast.Load)
                for stmt in node.body for n in ast.walk(stmt)):
             raise self.refuse(node, f"the loop over {name} (a tree) assigns "
                                     f"its variable {', '.join(sorted(targets))} in its body",
                               "Assign to a new name.")
-        statements = []
+        statements, jump, subtrees = [], None, {}
         entries = [self.capture(e, statements) for e in sequence.elements]
         constants = sequence.substituted and isinstance(node.target, ast.Name)
-        for entry in entries:
+        for count, entry in enumerate(entries, 1):
             bound = {}
             self._bind_names(node, node.target, entry, bound)
             leaves = {n: v for n, v in bound.items() if not self._subtree(v) and not constants}
@@ -508,12 +490,19 @@ class _Flattener(Idioms, ast.NodeTransformer):
                     [ast.Name(target, ast.Store())], self.visit(copy.deepcopy(value))), node))
             subtrees = {n: v for n, v in bound.items()
                         if n not in leaves or self.int_key(n, v, node)}     # params[3]
-            for stmt in node.body:
-                stmt = _Renamed(subtrees).visit(copy.deepcopy(stmt)) if subtrees else \
-                    copy.deepcopy(stmt)
+            body = [_Renamed(subtrees).visit(copy.deepcopy(stmt)) if subtrees else
+                    copy.deepcopy(stmt) for stmt in node.body]
+            body, jump = tree_jumps.straight(self, body)       # `if ...: continue` per key
+            for stmt in body:
                 visited = self.visit(stmt)
                 statements += visited if isinstance(visited, list) else [visited]
-        return statements + (self.after_loop(node, entries[-1]) if constants and entries else [])
+            if jump is ast.Break:
+                break
+        for stmt in node.orelse if jump is not ast.Break else []:     # no `break` reached
+            visited = self.visit(_Renamed(subtrees).visit(copy.deepcopy(stmt)))
+            statements += visited if isinstance(visited, list) else [visited]
+        return statements + (self.after_loop(node, entries[count - 1])
+                             if constants and entries else [])
 
     def _subtree(self, value):
         """Whether ``value`` (pure) is a part of a tree or a display, read by the body."""
@@ -567,6 +556,7 @@ def flatten(parsed, layout):
     replaced by their leaves' parameters (every parameter positional, no defaults: the
     entry passes each one), named ``NAME_leaves``; helpers given a part of a tree are
     inlined first (``tree_helpers.py``), methods of dataclass trees too (``tree_idioms``)."""
+    parsed = outside_objects(parsed)
     for _ in range(8):                  # an inlined method may call another
         resolver = _Flattener(parsed, {name: (tree, {}) for name, tree in layout}, None)
         inlined = inline_tree_helpers(method_calls(parsed, resolver),
@@ -585,7 +575,8 @@ def flatten(parsed, layout):
     for found in names.values():
         for _, local, _ in found:
             namer.reserve(local)
-    flat = _Flattener(parsed, trees, namer).visit(copy.deepcopy(node))
+    flattener = _Flattener(parsed, trees, namer)
+    flat = flattener.visit(copy.deepcopy(node))
     params = []
     for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
         if arg.arg in trees:
@@ -596,4 +587,4 @@ def flatten(parsed, layout):
     flat.args = ast.arguments(posonlyargs=[], args=params, vararg=None, kwonlyargs=[],
                               kw_defaults=[], kwarg=None, defaults=[])
     ast.fix_missing_locations(flat)
-    return dataclasses.replace(parsed, node=flat)
+    return dataclasses.replace(parsed, node=flat, baked={**parsed.baked, **flattener.baked})

@@ -11,7 +11,11 @@ code too):
 * ``tree_arguments(parsed, wrt_names, sequences)``: the caller's parameters that it
   passes whole to a helper reading that parameter as a tree (``trees.candidates`` of the
   helper, and of the helpers it passes it on to): parameters of the caller that are trees
-  although its own body only passes them on;
+  although its own body only passes them on; a helper may be a method: ``NET.predict``
+  and ``MODEL(params, x)`` (``__call__``) of an object read from outside, ``self.predict``
+  in a method, ``model.apply`` of a parameter the function was made for the class of;
+* ``outside_objects(parsed)``: such calls written ``type(NET).predict(NET, ...)``
+  (``objects.py``, ``methods.py``) before inlining, the objects passed being data;
 * ``inline_tree_helpers(parsed, tree_params)``: ``parsed`` with the calls of helpers
   inlined whose arguments are rooted in a tree parameter or in a name bound from one
   (``for layer in params: h = apply(layer, h)``); the helpers stay in ``parsed.inlined``,
@@ -32,8 +36,11 @@ def loss(params, x):
 
 import ast
 import copy
+import dataclasses
 import inspect
+import types
 
+from . import methods, objects
 from .errors import S2SDiffError
 from .normalize.helpers import _bound_names, _resolve_in, inline_helpers, is_helper
 from .parse import parse
@@ -71,23 +78,59 @@ def tree_arguments(parsed, wrt_names, sequences, seen=()):
     local = _bound_names(node, parsed)
     found = set()
     for call in calls:
-        callee = _resolve_in(parsed, call.func, local)
-        if not is_helper(callee) or callee in seen:
+        callee = _called_object(_resolve_in(parsed, call.func, local)) \
+            or _own_method(parsed, call.func)
+        method = callee.__func__ if inspect.ismethod(callee) \
+            and not isinstance(callee.__self__, type) else None     # NET.predict(params, x)
+        if not is_helper(method or callee) or callee in seen:
             continue
         named = _matched(callee, call, passed)
         if not named:
             continue
         try:
-            inner = parse(callee)
+            inner = parse(method or callee)
         except S2SDiffError:
             continue                  # refused where it is called, as before
         inner_sequences = sequences or uses_numpy(inner)
         for param, own in named.items():
             wrt = [own] if param in wrt_names else []
             if own in candidates(inner, wrt, inner_sequences) \
+                    or own in extra_candidates(inner, _params(inner), wrt) \
                     or own in tree_arguments(inner, wrt, inner_sequences, seen + (callee,)):
                 found.add(param)
     return found
+
+
+def _own_method(parsed, func):
+    """``self.predict`` in a method specialised on its class (``methods.py``), or
+    ``model.apply`` of a parameter whose class the function was made for
+    (``object_parameters.variant``): that class's function, bound (to a stand-in for the
+    instance) so that its parameters are matched without ``self``; else None."""
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+        return None
+    first = (parsed.node.args.posonlyargs + parsed.node.args.args)[:1]
+    known = {entry[0]: entry[1] for entry in getattr(parsed.func, "__s2sdiff_objects__", ())}
+    if first and methods.class_of(parsed.func) is not None:
+        known[first[0].arg] = methods.class_of(parsed.func)
+    cls = known.get(func.value.id)
+    found = inspect.getattr_static(cls, func.attr, None) if cls is not None else None
+    return types.MethodType(found, _INSTANCE) if isinstance(found, types.FunctionType) \
+        else None
+
+
+def _called_object(value):
+    """``a.__call__`` bound, for an object ``a`` of the user's class called as ``a(x)``."""
+    call = inspect.getattr_static(type(value), "__call__", None)
+    return types.MethodType(call, value) if isinstance(call, types.FunctionType) \
+        and not isinstance(value, (type, types.FunctionType, types.MethodType)) else value
+
+
+_INSTANCE = object()
+
+
+def _params(parsed):
+    args = parsed.node.args
+    return {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
 
 
 def _matched(callee, call, passed):
@@ -132,6 +175,26 @@ def _inline_round(parsed, tree_params):
                 return True
         return False
     return inline_helpers(parsed, force=given_a_tree)
+
+
+def outside_objects(parsed):
+    """``parsed`` with ``NET.predict(params, x)``, ``NET`` an object of the user's class
+    read from outside, written ``type(NET).predict(NET, params, x)`` (``objects.py``, on a
+    copy), which the inliner follows when given a tree; ``parsed`` when there is none."""
+    if not any(isinstance(c.func, ast.Attribute) for c in parsed.of(ast.Call)):
+        return parsed
+    copied = dataclasses.replace(parsed, node=copy.deepcopy(parsed.node))
+    before = [(c, c.func) for c in copied.of(ast.Call)]
+    if methods.class_of(parsed.func) is not None:      # self.predict(params, x) too
+        methods.rewrite(copied)
+        return copied
+    objects.rewrite(copied, None, None)         # each call rewritten gets a new func
+    changed = [c for c, func in before if c.func is not func]
+    args = copied.node.args
+    params = {a.arg: a for a in args.posonlyargs + args.args + args.kwonlyargs}
+    owners = {objects.marked(c.func)[0] for c in changed if objects.marked(c.func)}
+    copied.opaque = {**{o: params[o] for o in owners if o in params}, **copied.opaque}
+    return copied if changed else parsed       # model.apply(...), model a parameter: data
 
 
 def _derived_names(node, names):

@@ -28,6 +28,7 @@ import types
 
 import numpy as np
 
+from . import tree_keys
 from .normalize.comprehensions import desugar
 from .trees import _NOT_CONSTANT, ARRAY_ATTRIBUTES, _constant, _is_leaf
 
@@ -91,6 +92,8 @@ def extra_candidates(parsed, params, wrt_names):
                 loop_keys[target.id] = ""
             elif isinstance(iterated, ast.Name) and iterated.id in params:
                 loop_keys[target.id] = iterated.id
+            elif tree_keys.global_keys(parsed, iterated, params | parsed.stored()):
+                loop_keys[target.id] = ""               # for k in LAYERS (tree_keys.py)
     found = set()
     for sub in parsed.of(ast.Subscript):
         root = sub.value
@@ -100,8 +103,10 @@ def extra_candidates(parsed, params, wrt_names):
             continue
         key = sub.slice
         if isinstance(key, ast.JoinedStr) or isinstance(key, ast.Name) and (
-                loop_keys.get(key.id, None) in ("", root.id)):
-            found.add(root.id)
+                loop_keys.get(key.id, None) is not None):
+            found.add(root.id)          # for k in names: params[k], names a parameter too
+            if isinstance(key, ast.Name) and loop_keys[key.id]:
+                found.add(loop_keys[key.id])
     for sub in parsed.of(ast.Subscript):     # scale[k], k a key of the dict p: keyed too
         key = sub.slice
         if isinstance(sub.value, ast.Name) and sub.value.id in params \
@@ -112,9 +117,10 @@ def extra_candidates(parsed, params, wrt_names):
         if isinstance(sub.func, ast.Attribute) \
                 and isinstance(sub.func.value, ast.Name) and sub.func.value.id in params:
             name, attr = sub.func.value.id, sub.func.attr
-            if attr == "get" and sub.args and isinstance(sub.args[0], (ast.Constant,
-                                                                        ast.JoinedStr)):
-                found.add(name)
+            if attr == "get" and sub.args and (isinstance(sub.args[0], (
+                    ast.Constant, ast.JoinedStr)) or isinstance(sub.args[0], ast.Name) and (
+                    sub.args[0].id in dict_keys or sub.args[0].id in loop_keys)):
+                found.add(name)             # scale.get(k, 1.0), k a key of a loop
             elif name in wrt_names and attr not in ARRAY_ATTRIBUTES and attr != "get" \
                     and not hasattr(math, attr) and not hasattr(np, attr):
                 found.add(name)       # not `math.exp(x)` of a parameter named math
@@ -204,18 +210,26 @@ class Idioms:
         return Sequence("list", [copy.deepcopy(e) for e in ordered])
 
     def literal_loop(self, loop):
-        """``for name in ("hidden", "output"):`` whose body indexes a tree with ``name``:
-        the constants, for the loop to be unrolled; else None."""
-        if not (isinstance(loop.iter, (ast.List, ast.Tuple)) and loop.iter.elts
-                and isinstance(loop.target, ast.Name) and all(
-                    isinstance(e, ast.Constant) and type(e.value) in _KEYS
-                    for e in loop.iter.elts)):
+        """``for name in ("hidden", "output"):`` whose body indexes a tree with ``name``
+        (or over a free name holding such keys now, ``for name in LAYERS:``, the code
+        then checking it still does: ``tree_keys.py``): the constants, for the loop to be
+        unrolled; else None."""
+        free = tree_keys.global_keys(self.parsed, loop.iter, self.assigned)
+        if free is None and not (isinstance(loop.iter, (ast.List, ast.Tuple))
+                                 and loop.iter.elts and all(
+                                     isinstance(e, ast.Constant) and type(e.value) in _KEYS
+                                     for e in loop.iter.elts)):
+            return None
+        if not isinstance(loop.target, ast.Name):
             return None
         name = loop.target.id
         if not any(isinstance(n, ast.Subscript) and self.derived(n.value)
                    and any(isinstance(m, ast.Name) and m.id == name for m in ast.walk(n.slice))
                    for stmt in loop.body for n in ast.walk(stmt)):
             return None
+        if free is not None:
+            tree_keys.record(self.baked, loop.iter.id, free)
+            return Sequence("range", [ast.Constant(v) for v in free])
         return Sequence("range", [copy.deepcopy(e) for e in loop.iter.elts])
 
     def after_loop(self, loop, last):
@@ -226,12 +240,35 @@ class Idioms:
         if not isinstance(last.value, str):
             return [ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], last), loop)]
         span = ((loop.lineno, loop.col_offset), (loop.end_lineno, loop.end_col_offset))
-        if any(isinstance(n, ast.Name) and n.id == name
+        own = {id(n) for c in ast.walk(self.parsed.node) if isinstance(c, (
+            ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) and any(
+                isinstance(t, ast.Name) and t.id == name for g in c.generators
+                for t in ast.walk(g.target)) for n in ast.walk(c)}   # [k for k in p]: its own
+        if any(isinstance(n, ast.Name) and n.id == name and id(n) not in own
                and not span[0] <= (n.lineno, n.col_offset) <= span[1]
                for n in ast.walk(self.parsed.node)):   # the function as written: a copy here
             raise self.refuse(loop, f"{name}, the key of the loop over {ast.unparse(loop.iter)}, "
                                     f"is used outside the loop", "Use a new name there.")
         return []
+
+    def dict_view(self, node):
+        """``params.items()``, ``.values()`` or ``.keys()`` of a dict (part of a) tree: its
+        ``(key, leaf)`` pairs, leaves or keys in the dict's order; else None."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("items", "values", "keys")
+                and not node.args and not node.keywords):
+            return None
+        found = self.part(func.value)
+        if found is None or _is_leaf(found[1]) or not issubclass(found[1][0], dict):
+            return None
+        keys = [k.value for k in self.keys_of(node, found)]
+
+        def read(key):
+            return ast.copy_location(ast.Subscript(copy.deepcopy(func.value), ast.Constant(key),
+                                                   ast.Load()), node)
+        entries = {"keys": [ast.Constant(k) for k in keys], "values": [read(k) for k in keys],
+                   "items": [ast.Tuple([ast.Constant(k), read(k)], ast.Load()) for k in keys]}
+        return Sequence("list", entries[func.attr])
 
     def dict_get(self, node):
         """``params.get(key, default)`` of a dict (part of a) tree: the leaf's read when

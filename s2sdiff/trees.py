@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import defaults, sources
-from .errors import ArgumentError
+from .errors import ArgumentError, S2SDiffError
 from . import syntax
 from .libraries import is_array_like
 from .typing import GeneratedFunction
@@ -324,6 +324,10 @@ def _read(name, path, tree):
     return text
 
 
+def _quoted(text):
+    return text if '"' in text else text.replace("'", '"')     # params["W"], as written
+
+
 def _rebuild(tree, path, adjoints, classes):
     """The source that builds the gradient of ``tree`` from the leaves' ``adjoints``."""
     if _is_leaf(tree):
@@ -524,9 +528,16 @@ class TreeDispatcher:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fast = self.fast          # the entry of the latest structures, checking them
-        if fast is not None and not kwargs and len(args) == len(self.params):
-            return fast(*args)
-        return self._call(*args, **kwargs)
+        try:
+            if fast is not None and not kwargs and len(args) == len(self.params):
+                return fast(*args)
+            return self._call(*args, **kwargs)
+        except S2SDiffError as error:        # about loss_leaves: the user's loss
+            name = getattr(self.__wrapped__, "__name__", "")
+            error.renamed(f"{name}_leaves", name)
+            for local, spelled in getattr(self.latest, "spellings", {}).items():
+                error.renamed(local, spelled)      # params_W: params["W"]
+            raise
 
     def _call(self, *args, **kwargs):
         values = args if not kwargs and len(args) == len(self.params) \
@@ -564,6 +575,8 @@ class TreeDispatcher:
         exec(syntax.compile(source, filename, "exec"), namespace)
         entry = namespace[self.__name__]
         entry.leaves = leaves_function
+        entry.spellings = {local: _quoted(_read(name, path, tree)) for name, tree in layout
+                           for path, local, _ in locals_[name]}
         entry.entry_source = entry.source = source
         # the same entry checking the structures first, which calls skip computing
         key_params = [self.params[i] for i in self.tree_indices]

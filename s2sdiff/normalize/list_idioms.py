@@ -9,7 +9,8 @@ normaliser runs (``comprehensions.py`` then writes those as loops):
 * ``sum(xs, start=s)`` is ``sum(xs, s)``;
 * ``ys = [0.0] + xs`` (a list display or comprehension among the operands of ``+``, in
   code without NumPy) is ``joined = [0.0]``, then ``for e in xs: joined.append(e)``, then
-  ``ys = joined``; ``ys.extend(zs)`` is ``for e in zs: ys.append(e)``.
+  ``ys = joined``; ``ys.extend(zs)`` is ``for e in zs: ys.append(e)`` (in NumPy code
+  too: no array has ``extend``).
 
 Only the builtins: a function that binds ``list``, ``range`` or ``sum`` itself (a
 parameter too), or reads
@@ -42,7 +43,7 @@ def rewrite(parsed):
     node = copy.deepcopy(parsed.node)
     rewriter = _Rewrite(found, Unused(node))
     node.body = [rewriter.visit(stmt) for stmt in node.body]
-    if "join" in found:
+    if "join" in found or "extend" in found:
         node.body = rewriter.joins(node.body)
     ast.fix_missing_locations(node)
     return dataclasses.replace(parsed, node=node)
@@ -68,9 +69,10 @@ def _found(parsed):
         found.add("list")
     if "sum" in names and _builtin(parsed, "sum"):
         found.add("sum")
-    if not numpy and (any(_joined(a.value) for a in parsed.of(ast.Assign))
-                      or any(_extended(e) for e in parsed.of(ast.Expr))):
+    if not numpy and any(_joined(a.value) for a in parsed.of(ast.Assign)):
         found.add("join")
+    if any(_extended(e) for e in parsed.of(ast.Expr)):      # no array has .extend
+        found.add("extend")
     return found
 
 
@@ -143,7 +145,7 @@ class _Rewrite(ast.NodeTransformer):
             if extended is not None:       # ys.extend(zs): for e in zs: ys.append(e)
                 out.append(self.appends(extended[0], extended[1], stmt))
                 continue
-            operands = _joined(stmt.value) if isinstance(stmt, ast.Assign) \
+            operands = _joined(stmt.value) if "join" in self.found and isinstance(stmt, ast.Assign) \
                 and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
             if operands is None:
                 out.append(stmt)

@@ -1,0 +1,188 @@
+"""List methods and nested lists in code on numbers (normalize/list_methods.py and
+friends): ``ys.pop()``, ``ys.pop(0)``, ``ys.insert(i, v)``, ``xs.copy()``.  They were
+refused ("result is discarded", "method call not supported", "NumPy code"); each gradient
+here is checked against central differences, each refusal for naming what was written."""
+
+import math
+
+import pytest
+
+from s2sdiff import UnsupportedError, grad
+
+
+def central(f, xs, h=1e-6):
+    """Central differences of ``f`` at the list ``xs``, entry by entry."""
+    out = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        out.append((f(up) - f(down)) / (2 * h))
+    return out
+
+
+def check(f, xs):
+    got = grad(f)(list(xs))
+    assert got == pytest.approx(central(f, xs), rel=1e-6, abs=1e-8), f.__name__
+    return got
+
+
+def inserted_first(xs):
+    ys = list(xs)
+    ys.insert(0, 2.0 * xs[1])
+    return ys[0] * ys[1] + ys[2] ** 2
+
+
+def inserted_inside(xs):
+    ys = [x * x for x in xs]
+    ys.insert(1, math.sin(xs[0]))
+    return ys[1] * ys[2] + ys[0]
+
+
+def inserted_before_last(xs):
+    ys = [x * x for x in xs]
+    ys.insert(-1, xs[0] * 3.0)
+    return ys[0] * ys[-2] + ys[-1] * ys[1]
+
+
+def inserted_out_of_range(xs):
+    ys = [x * x for x in xs]
+    ys.insert(10, xs[0] * 3.0)          # at the end, as Python does
+    ys.insert(-10, xs[1])               # at the start
+    return ys[0] * ys[-1] + ys[1]
+
+
+def reversed_by_insert(xs):
+    ys = []
+    for x in xs:
+        ys.insert(0, x * 2.0)
+    return ys[0] * ys[-1] + ys[1]
+
+
+def popped_last(xs):
+    ys = list(xs)
+    v = ys.pop()
+    return v * sum(ys)
+
+
+def popped_first(xs):
+    ys = list(xs)
+    v = ys.pop(0)
+    return v * v + sum(y * y * y for y in ys)
+
+
+def popped_inside(xs):
+    ys = [x * x for x in xs]
+    v = ys.pop(1)
+    w = ys.pop(-2)
+    return v * w + sum(ys) * 2.0
+
+
+def stack(xs):
+    st = [xs[0]]
+    for x in xs[1:]:
+        st.append(x * st[-1])
+    t = 0.0
+    while st:
+        t = t * 0.5 + st.pop()
+    return t
+
+
+def discarded_pop(xs):
+    ys = [x * x for x in xs]
+    ys.insert(0, 1.0)
+    ys.pop()
+    return sum(y * y for y in ys)
+
+
+@pytest.mark.parametrize("f", [inserted_first, inserted_inside, inserted_before_last,
+                               inserted_out_of_range, reversed_by_insert, popped_last,
+                               popped_first, popped_inside, stack, discarded_pop])
+def test_pop_and_insert_against_central_differences(f):
+    check(f, [0.5, 1.5, -2.0, 0.75])
+
+
+def test_the_list_left_is_python_s():
+    """The values too: the rewrite leaves the list Python's method leaves."""
+    from s2sdiff import value_and_grad
+    xs = [0.5, 1.5, -2.0, 0.75]
+    for f in (inserted_out_of_range, reversed_by_insert, popped_inside, stack):
+        assert value_and_grad(f)(list(xs))[0] == pytest.approx(f(list(xs)), rel=1e-15)
+
+
+def test_an_empty_pop_raises_index_error():
+    with pytest.raises(IndexError):
+        grad(popped_last)([])
+
+
+def copied(xs):
+    ys = xs.copy()
+    ys[0] = ys[0] ** 2
+    return sum(y * xs[1] for y in ys)
+
+
+def test_copy_of_a_list_parameter():
+    """`xs.copy()` made the function NumPy code, which refused the list argument."""
+    import numpy as np
+    got = check(copied, [0.5, 1.5, 2.0])
+    assert isinstance(got, list)
+    assert grad(copied)(np.array([0.5, 1.5, 2.0])) == pytest.approx(got)
+
+
+def aliased(xs):
+    ys = [x * x for x in xs]
+    zs = ys
+    v = ys.pop()
+    return zs[-1] * v
+
+
+def read_in_the_statement(xs):
+    ys = [x * x for x in xs]
+    t = ys[0] * ys.pop()
+    return t + sum(ys)
+
+
+def popped_while_looping(xs):
+    ys = [x for x in xs]
+    t = 0.0
+    for y in ys:
+        t = t + y * ys.pop()
+    return t
+
+
+def inserted_at(xs, i):
+    ys = [x for x in xs]
+    ys.insert(i, 1.0)
+    return sum(ys)
+
+
+@pytest.mark.parametrize("f, words", [
+    (aliased, r"`ys.pop\(...\)` on a list that another name may also hold"),
+    (read_in_the_statement, r"`ys.pop\(...\)` in a statement that also reads `ys`"),
+    (popped_while_looping, r"`ys.pop\(...\)` on a list .* loops over"),
+])
+def test_what_is_not_rewritten_is_refused_by_name(f, words):
+    """A new list bound to `ys` would not be the list `zs` holds, nor the one the loop
+    runs over: refused, naming the call, with the rebinding that works."""
+    with pytest.raises(UnsupportedError, match=words) as caught:
+        grad(f)([0.5, 1.5, 2.0])
+    assert "ys = [e for e in ys[:-1]]" in str(caught.value)
+
+
+def test_an_index_not_written_in_the_call_is_refused():
+    with pytest.raises(UnsupportedError, match=r"`ys.insert\(...\)` with an index") as caught:
+        grad(inserted_at, wrt="xs")([0.5, 1.5], 1)
+    assert "ys = [e for e in ys[:i]] + [1.0] + [e for e in ys[i:]]" in str(caught.value)
+
+
+def the_rewrite_suggested(xs):
+    ys = [x for x in xs]
+    i = 1
+    ys = [e for e in ys[:i]] + [1.0] + [e for e in ys[i:]]
+    v = ys[-1]
+    ys = [e for e in ys[:-1]]
+    return sum(y * y for y in ys) * v
+
+
+def test_the_suggested_rewrite_works():
+    check(the_rewrite_suggested, [0.5, 1.5, 2.0])

@@ -4,12 +4,16 @@
 ``v = items``: the flow-insensitive analysis sees ``v`` and ``items`` share one list, but
 each pass appends into a new list and ``v`` only ever holds a list whose appends are over.
 ``copied_each_pass`` finds the names of which that holds, for ``_check_write`` to leave
-out; ``_bound_after``, ``_later_versions`` and ``sums`` are its other tests of what a write
+out (and a list of such rows: ``m = [[f(i, j) for j in ...] for i in ...]`` appends each
+pass's new row once its appends are over, so ``m``, its rows ``m[i]`` and a loop over
+them ``for r in m`` hold only finished rows); ``_bound_after``, ``_later_versions`` and ``sums`` are its other tests of what a write
 may reach.  The analysis provides ``order``, ``defined``, ``objects``, ``reach``,
 ``program``, ``carried`` and the IR classes.
 """
 
 import ast
+
+from .rules import Syntax
 
 
 class EachPass:
@@ -91,14 +95,41 @@ class EachPass:
         of the list made between ``after`` (the end of the loop or branch holding the
         append, which may run it again) and ``last`` (the block's end), a copy of a safe
         copy, or a list display nothing written was put in."""
+        if isinstance(item, self.Loop) and item.kind == "for":
+            iterated = self._iterated(item.iterable)      # the rows of a safe copy
+            return bool(iterated) and all(n in copies for n in iterated)
         if not isinstance(item, self.Step):
             return False
         value = item.value
         if value.__class__ is ast.Name:
             return value.id in copies or value.id in lineage and after < position <= last
+        if value.__class__ is ast.Subscript and value.value.__class__ is ast.Name \
+                and value.value.id in copies:
+            return True                 # a row of a safe copy: its appends are over
         held = self.objects.get(("step", item.target, item.lineno))   # what was put in it too
+        if isinstance(value, ast.List) and not value.elts:
+            return self._rows_safe(item.target, after, last, lineage, copies)
         return isinstance(value, ast.List) and held is not None \
             and not self.reach({held}) & written
+
+    def _rows_safe(self, name, after, last, lineage, copies):
+        """Whether the list ``name``, bound to ``[]``, is only appended to, each time a name
+        of ``lineage`` after its appends are over (between ``after`` and ``last``) or a safe
+        copy: the rows of ``[[f(i, j) for j in ...] for i in ...]``, each row a new list
+        of its own pass."""
+        for position, (other, _, _) in enumerate(self.order):
+            if not isinstance(other, self.Step) or not other.mutates \
+                    or other.target != name:
+                continue
+            if getattr(other.rule, "key", None) != Syntax("append"):
+                return False
+            element = other.args[1] if len(other.args) == 2 else None
+            if not isinstance(element, ast.Name):
+                return False
+            if not (element.id in copies
+                    or element.id in lineage and after < position <= last):
+                return False
+        return True
 
     def _block(self, position):
         """(items, position of the first) of the block (a loop's body, a branch's arm) that

@@ -66,9 +66,7 @@ class EachPass:
         if len(sites) != 1 or not (isinstance(self.order[sites[0]][0], self.Step)
                                    and isinstance(self.order[sites[0]][0].value, ast.List)):
             return set()
-        block = self._block(sites[0])
-        if block is None:
-            return set()
+        block = self._block(sites[0]) or (self.program.body, 0)   # or the function's body
         after = last = None          # the end of the block's item holding the append, its end
         position = block[1]
         for item in block[0]:
@@ -107,27 +105,34 @@ class EachPass:
                 and value.value.id in copies:
             return True                 # a row of a safe copy: its appends are over
         held = self.objects.get(("step", item.target, item.lineno))   # what was put in it too
-        if isinstance(value, ast.List) and not value.elts:
-            return self._rows_safe(item.target, after, last, lineage, copies)
+        if isinstance(value, ast.List) and all(
+                not isinstance(e, ast.Name) or e.id in copies
+                or e.id not in lineage and not self.reach(self.atom(e)) & written
+                for e in value.elts):
+            return self._rows_safe(item.target, after, last, lineage, copies, written)
         return isinstance(value, ast.List) and held is not None \
             and not self.reach({held}) & written
 
-    def _rows_safe(self, name, after, last, lineage, copies):
-        """Whether the list ``name``, bound to ``[]``, is only appended to, each time a name
-        of ``lineage`` after its appends are over (between ``after`` and ``last``) or a safe
-        copy: the rows of ``[[f(i, j) for j in ...] for i in ...]``, each row a new list
-        of its own pass."""
+    def _rows_safe(self, name, after, last, lineage, copies, written):
+        """Whether the list ``name``, bound to ``[]``, is only appended to or has entries
+        replaced (``m[i] = row``), each time with a number, a name that does not reach the
+        written storage, a safe copy, or a name of ``lineage`` after its appends are over
+        (between ``after`` and ``last``): the rows of ``[[f(i, j) for j in ...] for i in
+        ...]``, each row a new list of its own pass."""
         for position, (other, _, _) in enumerate(self.order):
             if not isinstance(other, self.Step) or not other.mutates \
                     or other.target != name:
                 continue
-            if getattr(other.rule, "key", None) != Syntax("append"):
+            key = getattr(other.rule, "key", None)
+            if key not in (Syntax("append"), Syntax("setitem")) or other.augmented:
                 return False
-            element = other.args[1] if len(other.args) == 2 else None
+            element = other.args[-1]
             if not isinstance(element, ast.Name):
-                return False
+                continue                                  # a number
             if not (element.id in copies
-                    or element.id in lineage and after < position <= last):
+                    or element.id in lineage and after < position <= last
+                    or element.id not in lineage
+                    and not self.reach(self.atom(element)) & written):
                 return False
         return True
 

@@ -39,6 +39,7 @@ import weakref
 import numpy as np
 
 from .rules import ArrayRule, Syntax
+from .runtime import zeros_like
 from .errors import S2SDiffError
 from .ir import If, Loop, Passive, Step, store_names, walk_steps
 from .liveness import loads_in_order, stores
@@ -404,6 +405,8 @@ class _Analysis(Messages, EachPass):
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
             return self.add(t, self.atom(args[0]) | {self.fresh(step)})
         if syntax and key == _CALL:
+            if step.callee is zeros_like:          # a new list of zeros (forward code's)
+                return self.add(t, {self.fresh(step)})
             reached = self.reach(set().union(*[self.atom(a) for a in args]) if args else set())
             return self.add(t, {self.fresh(step)} | reached)
         if isinstance(value, ast.BinOp) and not self.known_mutable(t):

@@ -61,6 +61,7 @@ from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
 from .list_idioms import rewrite as rewrite_list_idioms
 from .list_methods import rewrite as rewrite_list_methods
+from .nested_lists import rewrite as rewrite_nested_lists
 from .statements import Normalizer
 from .tuples import split as split_tuples
 from .walrus import hoist as hoist_walrus
@@ -70,7 +71,7 @@ def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
     parsed = hoist_walrus(rewrite_methods(parsed))  # self.m(x) (methods.py); := (walrus.py)
     parsed = as_generators(loop_else.rewrite(parsed))   # loop else: a flag; map(f, xs)
-    parsed = rewrite_list_methods(parsed)                # ys.pop(), ys.insert(0, v)
+    parsed = rewrite_nested_lists(rewrite_list_methods(parsed))  # ys.pop(); m[i][j] = v
     parsed = desugar(split_tuples(rewrite_list_idioms(parsed)))  # [0.0] * n; state = (h, c)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...

@@ -330,3 +330,71 @@ def a_row_changed_through_its_name(x):
 def test_a_row_written_through_another_name_is_still_refused():
     with pytest.raises(UnsupportedError, match=r"`r.append\(...\)` writes in place"):
         grad(a_row_changed_through_its_name)(0.7)
+
+
+# a loop over a constant sequence of functions (normalize/function_loops.py) ------------
+
+import functools  # noqa: E402
+
+
+def _square(z):
+    return z * z
+
+
+FUNCTIONS = (math.sin, math.cos)
+
+
+def composed_in_a_loop(x):
+    for f in [math.sin, math.cos, math.exp]:
+        x = f(x)
+    return x
+
+
+def composed_with_lambda_and_helper(x):
+    for f in (math.sin, _square, lambda z: 3.0 * z):
+        x = f(x) + 0.5
+    return x
+
+
+def composed_by_reduce(x):
+    fs = [math.tanh, _square, math.exp]
+    return functools.reduce(lambda acc, g: g(acc), fs, x)
+
+
+def summed_over_functions(x):
+    t = 0.0
+    for f in [math.sin, math.cos]:
+        for k in range(1, 3):
+            t = t + f(x * k)
+    return t
+
+
+@pytest.mark.parametrize("f", [composed_in_a_loop, composed_with_lambda_and_helper,
+                               composed_by_reduce, summed_over_functions])
+def test_a_loop_over_functions_is_unrolled(f):
+    """It was refused: "call of `f`" (and "call of `item`" for reduce, a name the user
+    never wrote)."""
+    from s2sdiff import derivative
+    assert grad(f)(0.3) == pytest.approx(scalar_central(f, 0.3), rel=1e-6)
+    assert derivative(f)(0.3) == pytest.approx(scalar_central(f, 0.3), rel=1e-6)
+
+
+def reduce_over_a_module_tuple(x):
+    return functools.reduce(lambda acc, f: f(acc), FUNCTIONS, x)
+
+
+def loop_over_a_changed_list(x):
+    fs = [math.sin, math.cos]
+    fs.append(math.exp)
+    for f in fs:
+        x = f(x)
+    return x
+
+
+@pytest.mark.parametrize("f", [reduce_over_a_module_tuple, loop_over_a_changed_list])
+def test_a_loop_over_functions_not_unrolled_names_the_user_s_variable(f):
+    with pytest.raises(UnsupportedError, match=r"call of `f`, a loop variable over "
+                       r"functions") as caught:
+        grad(f)(0.3)
+    assert "item" not in str(caught.value).split("\n")[0]
+    assert "for f in [math.sin, math.cos]" in str(caught.value)

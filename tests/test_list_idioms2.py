@@ -398,3 +398,48 @@ def test_a_loop_over_functions_not_unrolled_names_the_user_s_variable(f):
         grad(f)(0.3)
     assert "item" not in str(caught.value).split("\n")[0]
     assert "for f in [math.sin, math.cos]" in str(caught.value)
+
+
+# repeated displays, statistics.mean, math.dist (list_idioms.py) ------------------------
+
+import statistics  # noqa: E402
+
+
+def repeated_variable(x):
+    ys = [x] * 3
+    return sum(y * y for y in ys)
+
+
+def repeated_display(x):
+    ys = [x, 2 * x] * 2
+    return ys[0] * ys[3] + ys[2]
+
+
+def repeated_by_count(x, n):
+    ys = n * [x, 1.0]
+    return sum(ys) * x
+
+
+def mean_of_list(xs):
+    return statistics.mean(xs) ** 2 + statistics.fmean([xs[0], 2.0 * xs[1]])
+
+
+def distance(p):
+    return math.dist(p, [1.0, 2.0]) + math.dist((p[0], 1.5), p)
+
+
+def test_repeated_displays_of_variables():
+    """`[x] * n`, `[x, 2 * x] * 2` were refused as list arithmetic."""
+    for f in (repeated_variable, repeated_display):
+        assert grad(f)(0.3) == pytest.approx(scalar_central(f, 0.3), rel=1e-6)
+    for n in (0, 1, 3):
+        assert grad(repeated_by_count, wrt="x")(0.3, n) == pytest.approx(
+            scalar_central(lambda x: repeated_by_count(x, n), 0.3), rel=1e-6, abs=1e-9)
+
+
+def test_mean_and_dist_of_lists():
+    """`statistics.mean`, `math.dist` had no rule (and made no NumPy code of a list)."""
+    check(mean_of_list, [0.3, 0.5, 2.0])
+    check(distance, [0.3, 0.5])
+    with pytest.raises(IndexError):            # lengths that differ: math.dist's ValueError
+        grad(lambda p, q: math.dist(p, q), wrt="p")([0.3, 0.5], [1.0, 2.0, 3.0])

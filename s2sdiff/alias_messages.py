@@ -47,8 +47,10 @@ class Messages:
         if self.summary:
             return
         written_line = self.program.parsed.source_line(step.lineno) or ""
-        if not re.search(rf"\b{re.escape(self.user(name))}\b", written_line):
-            raise self.error(          # a list a comprehension builds: no name of the user's
+        if getattr(step.rule, "key", None) == Syntax("append") \
+                and re.search(r"\[.*\bfor\b.*\]", written_line) \
+                and not re.search(rf"\b{re.escape(self.user(name))}\b", written_line):
+            raise self.error(          # the list a comprehension builds: no name of the user's
                 step, f"the list of lists built on line {step.lineno} has rows replaced or "
                 f"written in place while `{shown}` also refers to them{where}; s2sdiff follows each name "
                 f"separately, so `{shown}` would not see the write", NESTED_HINT,

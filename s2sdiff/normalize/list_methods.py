@@ -9,9 +9,10 @@ normaliser then writes as loops):
 * ``ys.insert(i, v)`` (``i`` an integer literal, of any sign) is ``ys`` bound to a new
   list of the entries before ``i``, ``v``, then the others: ``ys[:i] + [v] + ys[i:]``,
   which is ``list.insert`` for every ``i`` (slices clamp as ``insert`` does);
-* ``xs.copy()`` of a name is ``[e for e in xs]`` (it read as an array method, which made
-  the function NumPy code), unless the function reads ``xs`` as an array
-  (``a[i, j]``, an array attribute such as ``.shape``).
+* ``ys = xs.copy()`` of a name is ``ys = [e for e in xs]`` (it read as an array method,
+  which made the function NumPy code), when ``ys`` is a list the function owns (below)
+  and is never returned or passed whole, and neither is read as an array (``a[i, j]``,
+  an array attribute such as ``.shape``): an array argument then gives what it gave.
 
 A new list is the list the method leaves only when no other name holds it, so ``pop``
 and ``insert`` are rewritten only for a list the function owns: a local name (not a
@@ -129,8 +130,8 @@ def _fresh_list(value):
 class _Owned:
     """Which local lists no other name can hold (module docstring)."""
 
-    def __init__(self, func):
-        self.func = func
+    def __init__(self, func, strict=False):
+        self.func, self.strict = func, strict       # strict: never read whole by return
         self.parents = {}
         for parent in ast.walk(func):
             for child in ast.iter_child_nodes(parent):
@@ -190,13 +191,14 @@ class _Owned:
         node = parent
         while node is not None and not isinstance(node, ast.stmt):
             node = self.parents.get(node)
-        return isinstance(node, ast.Return)
+        return isinstance(node, ast.Return) and not self.strict
 
 
 class _Rewrite:
     def __init__(self, func, names):
         self.func, self.fresh = func, names.fresh
         self.owned = _Owned(func)
+        self.copy_owned = _Owned(func, strict=True)
         self.changed = False
         self.refused = []               # (call, why) of a list the function builds
         self.built = {}                 # name: whether every binding is a new list
@@ -227,26 +229,18 @@ class _Rewrite:
         return out
 
     def copies(self, stmt):
-        """``xs.copy()`` as ``[e for e in xs]`` in the expressions of ``stmt`` itself."""
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return
-        for field, value in ast.iter_fields(stmt):
-            if field in ("body", "orelse", "finalbody", "handlers"):
-                continue
-            for node in ast.walk(value) if isinstance(value, ast.AST) else ():
-                for name, child in ast.iter_fields(node):
-                    if _method_call(child, ("copy",)) and not child.args \
-                            and not child.keywords \
-                            and child.func.value.id not in self.array_reads:
-                        setattr(node, name, self.copied(child))
-                    elif isinstance(child, list):
-                        child[:] = [self.copied(c) if _method_call(c, ("copy",))
-                                    and not c.args and not c.keywords
-                                    and c.func.value.id not in self.array_reads else c
-                                    for c in child]
-            if _method_call(value, ("copy",)) and not value.args and not value.keywords \
-                    and value.func.value.id not in self.array_reads:
-                setattr(stmt, field, self.copied(value))
+        """``ys = xs.copy()`` as ``ys = [e for e in xs]`` when ``ys`` is read only in ways
+        a list and an array (of numbers) give the same for: its entries, ``len``, ``sum``,
+        loops (``_Owned``, strict: never returned or passed whole), so an array argument
+        gives what it gave."""
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) \
+                and _method_call(value, ("copy",)) and not value.args and not value.keywords \
+                and value.func.value.id not in self.array_reads \
+                and stmt.targets[0].id not in self.array_reads \
+                and self.copy_owned(stmt.targets[0].id):
+            stmt.value = self.copied(value)
 
     def copied(self, call):
         self.changed = True

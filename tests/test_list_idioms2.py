@@ -443,3 +443,26 @@ def test_mean_and_dist_of_lists():
     check(distance, [0.3, 0.5])
     with pytest.raises(IndexError):            # lengths that differ: math.dist's ValueError
         grad(lambda p, q: math.dist(p, q), wrt="p")([0.3, 0.5], [1.0, 2.0, 3.0])
+
+
+GLOBAL_LIST = [1.0, 2.0, 3.0]
+GLOBAL_TABLE = [[0.0, 1.0], [2.0, 3.0]]
+
+
+def pops_a_global(x):
+    v = GLOBAL_LIST.pop()
+    return v * x
+
+
+def writes_a_global_table(x):
+    GLOBAL_TABLE[0][1] = x
+    return GLOBAL_TABLE[0][1] * x
+
+
+@pytest.mark.parametrize("f", [pops_a_global, writes_a_global_table])
+def test_a_list_the_function_does_not_own_is_not_rewritten(f):
+    """A new list bound to the name would make it local (UnboundLocalError inside
+    generated code): refused as before, and the module's lists are left as they were."""
+    with pytest.raises(UnsupportedError):
+        grad(f)(0.7)
+    assert GLOBAL_LIST == [1.0, 2.0, 3.0] and GLOBAL_TABLE == [[0.0, 1.0], [2.0, 3.0]]

@@ -147,6 +147,9 @@ class _Owned:
         return self.memo[name]
 
     def _owned(self, name):
+        if not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                   for n in ast.walk(self.func)):
+            return False                             # a global or closure list
         for node in ast.walk(self.func):
             if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
                 return False
@@ -220,7 +223,9 @@ class _Rewrite:
         for stmt in statements:
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt) \
+                        and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                  ast.ClassDef)):     # their own names
                     setattr(stmt, field, self.block(inner))
             for handler in getattr(stmt, "handlers", ()):
                 handler.body = self.block(handler.body)

@@ -116,8 +116,10 @@ class _Rows:
         self.params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
 
     def owned(self, name):
-        if name in self.params:
-            return False
+        if name in self.params or not any(
+                isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+                for n in ast.walk(self.func)):
+            return False                                # a parameter, a global list
         for node in ast.walk(self.func):
             if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
                 return False
@@ -210,7 +212,9 @@ class _Rewrite:
         for stmt in statements:
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt) \
+                        and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                  ast.ClassDef)):     # their own names
                     setattr(stmt, field, self.block(inner))
             for handler in getattr(stmt, "handlers", ()):
                 handler.body = self.block(handler.body)

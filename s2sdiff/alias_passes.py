@@ -61,8 +61,18 @@ class EachPass:
         each pass appends into a new list, and a
         copy holds the list of a pass whose appends are over
         (``for _ in range(n): v = [f(u) for u in v]``), or copies of such names, or list
-        displays of values that do not reach the written list."""
+        displays of values that do not reach the written list.  An append into ``q`` bound
+        once by ``q = items`` from such a list, ``items`` read nowhere after that, is one
+        into ``items`` (``q = [e for e in q[1:]]``, then ``q.append(e)``)."""
         sites = self.defined.get(step.args[0].id, ())
+        if len(sites) == 1 and isinstance(self.order[sites[0]][0], self.Step) \
+                and self.order[sites[0]][0].value.__class__ is ast.Name:
+            source = self.order[sites[0]][0].value.id       # q = items, then q.append(e)
+            first = self.defined.get(source, ())
+            if len(first) == 1 and first[0] < sites[0] \
+                    and self._block(first[0]) == self._block(sites[0]) \
+                    and all(first[0] <= p <= sites[0] for p, _ in self.reads.get(source, ())):
+                sites, lineage = first, set(lineage) | {source}
         if len(sites) != 1 or not (isinstance(self.order[sites[0]][0], self.Step)
                                    and isinstance(self.order[sites[0]][0].value, ast.List)):
             return set()

@@ -466,3 +466,44 @@ def test_a_list_the_function_does_not_own_is_not_rewritten(f):
     with pytest.raises(UnsupportedError):
         grad(f)(0.7)
     assert GLOBAL_LIST == [1.0, 2.0, 3.0] and GLOBAL_TABLE == [[0.0, 1.0], [2.0, 3.0]]
+
+
+def queue(xs):
+    q = list(xs)
+    while len(q) > 1:
+        a = q.pop(0)
+        b = q.pop(0)
+        q.append(a * b + 0.5)
+    return q[0]
+
+
+def rebuilt_then_appended(xs):
+    q = [2.0 * e for e in xs]
+    for _ in range(2):
+        q = [2.0 * e for e in q]
+        q.append(q[0] * q[1])
+    return q[-1] + q[0]
+
+
+def alias_read_after_append(x):
+    t = 0.0
+    for i in range(2):
+        a = []
+        b = a
+        b.append(x)
+        t = t + len(a) * x
+    return t
+
+
+def test_a_list_rebuilt_in_a_loop_then_appended():
+    """`q = [... for e in q]` (or `q.pop(0)`) then `q.append(...)` in a loop was refused:
+    "`q.append(...)` writes into storage that `q` also refers to" (the comprehension's
+    list, new on each pass, alias_passes.copied_each_pass)."""
+    check(queue, [0.5, 1.5, -2.0, 0.75])
+    check(rebuilt_then_appended, [0.5, 1.5, -2.0])
+
+
+def test_an_alias_read_after_the_append_is_still_refused():
+    """Python's `len(a)` sees `b.append(x)`; the SSA program's `a` would not."""
+    with pytest.raises(UnsupportedError, match=r"`b.append\(...\)` writes in place"):
+        grad(alias_read_after_append)(0.7)

@@ -10,6 +10,13 @@ from .ir import walk_steps
 from .rules import Syntax
 
 
+NESTED_HINT = ("A list of lists is differentiated when it is built whole and then only read: "
+               "`m = [[f(i, j) for j in range(n)] for i in range(n)]`, or `m.append(row)` of "
+               "each new row, then `m[i][j]`; do not replace or write rows afterwards "
+               "(`m[i] = [...]`, `m[i][j] = ...`): build each row first, or use a NumPy "
+               "array (`m = np.zeros((n, n))`, `m[i, j] = ...`).")
+
+
 class Messages:
     """What ``aliases._Analysis`` reports; it provides ``program``, ``locals``, ``pts``
     and ``summary`` (a summary of a helper reports nothing)."""
@@ -66,6 +73,15 @@ class Messages:
         where = f" (read on line {line})" if line else " (returned)"
         if self.summary:
             return
+        written_line = self.program.parsed.source_line(step.lineno) or ""
+        if getattr(step.rule, "key", None) == Syntax("append") \
+                and re.search(r"\[.*\bfor\b.*\]", written_line) \
+                and not re.search(rf"\b{re.escape(self.user(name))}\b", written_line):
+            raise self.error(          # the list a comprehension builds: no name of the user's
+                step, f"the list of lists built on line {step.lineno} has rows replaced or "
+                f"written in place while `{shown}` also refers to them{where}; s2sdiff follows each name "
+                f"separately, so `{shown}` would not see the write", NESTED_HINT,
+                construct="write into a row of a list of lists")
         lists = any(o.kind == "list" or o.kind == "tuple" for o in self.pts.get(name, ()))
         if shown == self.user(name) and not lists:     # two versions of one variable
             raise self.error(

@@ -4,12 +4,16 @@
 ``v = items``: the flow-insensitive analysis sees ``v`` and ``items`` share one list, but
 each pass appends into a new list and ``v`` only ever holds a list whose appends are over.
 ``copied_each_pass`` finds the names of which that holds, for ``_check_write`` to leave
-out; ``_bound_after``, ``_later_versions`` and ``sums`` are its other tests of what a write
+out (and a list of such rows: ``m = [[f(i, j) for j in ...] for i in ...]`` appends each
+pass's new row once its appends are over, so ``m``, its rows ``m[i]`` and a loop over
+them ``for r in m`` hold only finished rows); ``_bound_after``, ``_later_versions`` and ``sums`` are its other tests of what a write
 may reach.  The analysis provides ``order``, ``defined``, ``objects``, ``reach``,
 ``program``, ``carried`` and the IR classes.
 """
 
 import ast
+
+from .rules import Syntax
 
 
 class EachPass:
@@ -57,14 +61,22 @@ class EachPass:
         each pass appends into a new list, and a
         copy holds the list of a pass whose appends are over
         (``for _ in range(n): v = [f(u) for u in v]``), or copies of such names, or list
-        displays of values that do not reach the written list."""
+        displays of values that do not reach the written list.  An append into ``q`` bound
+        once by ``q = items`` from such a list, ``items`` read nowhere after that, is one
+        into ``items`` (``q = [e for e in q[1:]]``, then ``q.append(e)``)."""
         sites = self.defined.get(step.args[0].id, ())
+        if len(sites) == 1 and isinstance(self.order[sites[0]][0], self.Step) \
+                and self.order[sites[0]][0].value.__class__ is ast.Name:
+            source = self.order[sites[0]][0].value.id       # q = items, then q.append(e)
+            first = self.defined.get(source, ())
+            if len(first) == 1 and first[0] < sites[0] \
+                    and self._block(first[0]) == self._block(sites[0]) \
+                    and all(first[0] <= p <= sites[0] for p, _ in self.reads.get(source, ())):
+                sites, lineage = first, set(lineage) | {source}
         if len(sites) != 1 or not (isinstance(self.order[sites[0]][0], self.Step)
                                    and isinstance(self.order[sites[0]][0].value, ast.List)):
             return set()
-        block = self._block(sites[0])
-        if block is None:
-            return set()
+        block = self._block(sites[0]) or (self.program.body, 0)   # or the function's body
         after = last = None          # the end of the block's item holding the append, its end
         position = block[1]
         for item in block[0]:
@@ -91,14 +103,48 @@ class EachPass:
         of the list made between ``after`` (the end of the loop or branch holding the
         append, which may run it again) and ``last`` (the block's end), a copy of a safe
         copy, or a list display nothing written was put in."""
+        if isinstance(item, self.Loop) and item.kind == "for":
+            iterated = self._iterated(item.iterable)      # the rows of a safe copy
+            return bool(iterated) and all(n in copies for n in iterated)
         if not isinstance(item, self.Step):
             return False
         value = item.value
         if value.__class__ is ast.Name:
             return value.id in copies or value.id in lineage and after < position <= last
+        if value.__class__ is ast.Subscript and value.value.__class__ is ast.Name \
+                and value.value.id in copies:
+            return True                 # a row of a safe copy: its appends are over
         held = self.objects.get(("step", item.target, item.lineno))   # what was put in it too
+        if isinstance(value, ast.List) and all(
+                not isinstance(e, ast.Name) or e.id in copies
+                or e.id not in lineage and not self.reach(self.atom(e)) & written
+                for e in value.elts):
+            return self._rows_safe(item.target, after, last, lineage, copies, written)
         return isinstance(value, ast.List) and held is not None \
             and not self.reach({held}) & written
+
+    def _rows_safe(self, name, after, last, lineage, copies, written):
+        """Whether the list ``name``, bound to ``[]``, is only appended to or has entries
+        replaced (``m[i] = row``), each time with a number, a name that does not reach the
+        written storage, a safe copy, or a name of ``lineage`` after its appends are over
+        (between ``after`` and ``last``): the rows of ``[[f(i, j) for j in ...] for i in
+        ...]``, each row a new list of its own pass."""
+        for position, (other, _, _) in enumerate(self.order):
+            if not isinstance(other, self.Step) or not other.mutates \
+                    or other.target != name:
+                continue
+            key = getattr(other.rule, "key", None)
+            if key not in (Syntax("append"), Syntax("setitem")) or other.augmented:
+                return False
+            element = other.args[-1]
+            if not isinstance(element, ast.Name):
+                continue                                  # a number
+            if not (element.id in copies
+                    or element.id in lineage and after < position <= last
+                    or element.id not in lineage
+                    and not self.reach(self.atom(element)) & written):
+                return False
+        return True
 
     def _block(self, position):
         """(items, position of the first) of the block (a loop's body, a branch's arm) that

@@ -136,9 +136,11 @@ class _Loops:
                                      ast.Slice(ast.Constant(1), None, None), ast.Load())
         step = _applied(function, ast.Name(acc, ast.Load()), ast.Name(item, ast.Load()))
         before.append(ast.Assign([ast.Name(acc, ast.Store())], start, **where))
-        before.append(ast.For(ast.Name(item, ast.Store()), iterated,
-                              [ast.Assign([ast.Name(acc, ast.Store())], step, **where)], [],
-                              **where))
+        loop = ast.For(ast.Name(item, ast.Store()), iterated,
+                       [ast.Assign([ast.Name(acc, ast.Store())], step, **where)], [], **where)
+        if isinstance(function, ast.Lambda) and len(function.args.args) == 2:
+            loop.s2sdiff_reduce = (function.args.args[1].arg, ast.unparse(call))   # messages
+        before.append(loop)
         return ast.Name(acc, ast.Load(), **where)
 
     def operator(self, function):

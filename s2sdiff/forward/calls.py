@@ -25,6 +25,7 @@ from ..build import Expr
 from ..emit import Later
 from ..listing import Line, assign
 from ..rules import Syntax
+from ..runtime import zeros_like
 
 
 class CalleeJvps:
@@ -65,8 +66,9 @@ def structural_tangents(program, step, active, tangent, callees, out, modules=No
         sorting.tangents(program, modules, step, active, tangent, out)
         return
     if key != Syntax("call"):
+        zero = _zero_rows(program, modules)
         for direction, facts in active:
-            _sequence_tangents(step, direction, facts, tangent, out)
+            _sequence_tangents(step, direction, facts, tangent, out, zero)
         return
     params = list(inspect.signature(step.callee).parameters)
     for k, (direction, facts) in enumerate(active):
@@ -90,7 +92,29 @@ def structural_tangents(program, step, active, tangent, callees, out, modules=No
             out.append(line)
 
 
-def _sequence_tangents(step, direction, facts, tangent, out):
+def _zero_rows(program, modules):
+    """``zero(atom)``: the tangent of a constant element put in a list, ``zeros_like(row)``
+    for a list the function builds (a row of a list of lists, whose tangent is indexed),
+    else None (``0.0``)."""
+    lists = getattr(program, "built_lists", None)
+    if lists is None:
+        display = Syntax("display")
+        lists = program.built_lists = {s.target for s in program.steps
+                                       if s.rule is not None and s.rule.key == display
+                                       and isinstance(s.value, ast.List)
+                                       or getattr(s, "callee", None) is zeros_like}
+    if not lists or modules is None:
+        return lambda atom: None
+
+    def zero(atom):
+        if isinstance(atom, ast.Name) and atom.id in lists:
+            return ast.Call(ast.Name(modules.helper(zeros_like), ast.Load()),
+                            [ast.Name(atom.id, ast.Load())], [])
+        return None
+    return zero
+
+
+def _sequence_tangents(step, direction, facts, tangent, out, zero=lambda atom: None):
     """A list's tangent is a list of its elements' tangents (``0.0`` for a constant one):
     ``v_dot = [x_dot, 0.0]``, ``t_dot = v_dot[i]``, ``v_dot[i] = e_dot``,
     ``v_dot.append(e_dot)``."""
@@ -99,7 +123,7 @@ def _sequence_tangents(step, direction, facts, tangent, out):
     def of(atom):
         if facts.is_active(atom):
             return ast.Name(tangent(atom.id, direction), ast.Load())
-        return ast.Constant(0.0)
+        return zero(atom) or ast.Constant(0.0)
     target = tangent(step.target, direction)
     if key == Syntax("display"):
         value = type(step.value)([of(a) for a in step.args], ast.Load())

@@ -60,6 +60,9 @@ from .helpers import inline_helpers
 from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
 from .list_idioms import rewrite as rewrite_list_idioms
+from .function_loops import rewrite as unroll_function_loops
+from .list_methods import rewrite as rewrite_list_methods
+from .nested_lists import rewrite as rewrite_nested_lists
 from .statements import Normalizer
 from .record_calls import inline_record_calls
 from .records import as_tuples
@@ -69,8 +72,10 @@ from .walrus import hoist as hoist_walrus
 
 def normalize(parsed):
     """The ``Program`` of ``parsed``: its body in SSA form (see the module docstring)."""
+    parsed = unroll_function_loops(parsed)         # for f in [math.sin, math.cos]: x = f(x)
     parsed = hoist_walrus(rewrite_methods(parsed))  # self.m(x) (methods.py); := (walrus.py)
     parsed = as_generators(loop_else.rewrite(parsed))   # loop else: a flag; map(f, xs)
+    parsed = rewrite_nested_lists(rewrite_list_methods(parsed))  # ys.pop(); m[i][j] = v
     parsed = inline_record_calls(rewrite_list_idioms(parsed))   # [0.0] * n; v.norm()
     parsed = desugar(split_tuples(as_tuples(parsed)))   # v = Vec(a, b); state = (h, c)
     inlined = inline_helpers(parsed)

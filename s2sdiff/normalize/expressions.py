@@ -41,6 +41,15 @@ _UNRESOLVED = object()       # what ``resolve`` gives for what no free name deno
 _TRANSFORMS = ("s2sdiff.api", "s2sdiff.jacobians", "s2sdiff.check", "s2sdiff.eject",
                "s2sdiff.finite_differences")
 
+FUNCTION_LOOP_HINT = (
+    "s2sdiff follows a call it can name when the code is generated: a loop over functions "
+    "is unrolled when its sequence is a list or tuple of functions written in the loop "
+    "(`for f in [math.sin, math.cos]: x = f(x)`) or a local name bound once to one and "
+    "not changed (`fs = [math.sin, math.cos]`, then `for f in fs` or "
+    "`reduce(lambda acc, f: f(acc), fs, x)`); a module-level sequence: write its "
+    "functions in the loop. In a method, `for layer in self.layers: h = layer(h)` (or "
+    "`layer.forward(h)`) is unrolled; or keep the layers' parameters in a list of arrays "
+    "and loop over those (`for W in self.weights: h = np.tanh(h @ W)`).")
 
 class Destination:
     """Where an expression's value goes: ``target`` (None: a temporary named after the
@@ -445,17 +454,14 @@ class Expressions:
             passed = object_parameters.refusal(self.parsed, func)   # model(x), model.loss(x)
             if passed is not None and methods.unresolved(self.parsed, func) is None:
                 raise self.error(func, *passed)
-            if isinstance(func, ast.Name) and any(
-                    isinstance(n, ast.Name) and n.id == what for loop in self.parsed.of(ast.For)
-                    for n in ast.walk(loop.target)):
+            loop = next((loop for loop in self.parsed.of(ast.For) if isinstance(func, ast.Name)
+                         and any(isinstance(n, ast.Name) and n.id == what
+                                 for n in ast.walk(loop.target))), None)
+            if loop is not None:
+                what, reduced = getattr(loop, "s2sdiff_reduce", (what, None))
                 raise self.error(func, f"call of `{what}`, a loop variable over functions "
-                                 f"or objects", "s2sdiff follows a call it can name when the "
-                                 "code is generated: in a method, `for layer in self.layers: "
-                                 "h = layer(h)` (or `layer.forward(h)`, the call in the loop "
-                                 "itself) is unrolled; otherwise call each by name (`h = "
-                                 "self.l1(h)`), or keep the layers' parameters in a list of "
-                                 "arrays and loop over those (`for W in self.weights: "
-                                 "h = np.tanh(h @ W)`).")
+                                 f"or objects" + (f" (of `{reduced}`)" if reduced else ""),
+                                 FUNCTION_LOOP_HINT)
             if isinstance(func, ast.Name):
                 raise self.error(func, f"call of the local variable `{what}`",
                                  f"Call a function defined outside {self.node.name}, and do not "

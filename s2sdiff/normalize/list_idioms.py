@@ -3,13 +3,20 @@ normaliser runs (``comprehensions.py`` then writes those as loops):
 
 * ``[0.0] * n`` and ``n * [0.0]`` (one number in the display) are
   ``[0.0 for _ in range(n)]``: a new list of ``n`` entries (none when ``n <= 0``);
+  ``[x, 2 * x] * n`` (entries of names, numbers and arithmetic, in code without NumPy) is
+  ``[e for _ in range(n) for e in [x, 2 * x]]``;
 * ``list(xs)`` is ``[e for e in xs]``, a new list of the same entries (``list(xs[1:])``,
   ``list(reversed(xs))`` too), in code that calls no NumPy function (NumPy code reads ``list(x)`` of an array
   as its rows, which the normaliser handles or refuses itself);
-* ``sum(xs, start=s)`` is ``sum(xs, s)``;
+* ``sum(xs, start=s)`` is ``sum(xs, s)``; ``statistics.mean(xs)`` (``fmean``) is
+  ``math.fsum(xs) / len(xs)`` (``sum`` without ``math``) and ``math.dist(p, q)`` is
+  ``math.sqrt(sum((p[i] - q[i]) ** 2 for i in range(max(len(p), len(q)))))``, in code
+  without NumPy, of names or displays (``mean``'s value may differ in its last bit:
+  ``statistics`` rounds the exact mean once);
 * ``ys = [0.0] + xs`` (a list display or comprehension among the operands of ``+``, in
   code without NumPy) is ``joined = [0.0]``, then ``for e in xs: joined.append(e)``, then
-  ``ys = joined``; ``ys.extend(zs)`` is ``for e in zs: ys.append(e)``.
+  ``ys = joined``; ``ys.extend(zs)`` is ``for e in zs: ys.append(e)`` (in NumPy code
+  too: no array has ``extend``).
 
 Only the builtins: a function that binds ``list``, ``range`` or ``sum`` itself (a
 parameter too), or reads
@@ -29,6 +36,8 @@ import ast
 import builtins
 import copy
 import dataclasses
+import math
+import statistics
 
 from ..syntax import Unused
 from ..trees import uses_numpy
@@ -40,9 +49,9 @@ def rewrite(parsed):
     if not found:
         return parsed
     node = copy.deepcopy(parsed.node)
-    rewriter = _Rewrite(found, Unused(node))
+    rewriter = _Rewrite(found, Unused(node), parsed)
     node.body = [rewriter.visit(stmt) for stmt in node.body]
-    if "join" in found:
+    if "join" in found or "extend" in found:
         node.body = rewriter.joins(node.body)
     ast.fix_missing_locations(node)
     return dataclasses.replace(parsed, node=node)
@@ -58,20 +67,46 @@ def _builtin(parsed, name):
 def _found(parsed):
     """The spellings to rewrite that the function has, by kind."""
     found = set()
-    if _builtin(parsed, "range") and any(_repeated(b) is not None
+    numpy = uses_numpy(parsed)
+    if _builtin(parsed, "range") and any(_repeated(b, not numpy) is not None
                                          for b in parsed.of(ast.BinOp)):
-        found.add("repeat")
+        found.add("repeat" if numpy else "repeat entries")
     calls = parsed.of(ast.Call)
     names = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
-    numpy = uses_numpy(parsed)
     if "list" in names and _builtin(parsed, "list") and not numpy:
         found.add("list")
     if "sum" in names and _builtin(parsed, "sum"):
         found.add("sum")
-    if not numpy and (any(_joined(a.value) for a in parsed.of(ast.Assign))
-                      or any(_extended(e) for e in parsed.of(ast.Expr))):
+    if not numpy and any(_joined(a.value) for a in parsed.of(ast.Assign)):
         found.add("join")
+    if any(_extended(e) for e in parsed.of(ast.Expr)):      # no array has .extend
+        found.add("extend")
+    if not numpy and _builtin(parsed, "sum") and _builtin(parsed, "len") \
+            and any(_library(parsed, c) for c in calls):
+        found.add("library")
     return found
+
+
+def _library(parsed, call):
+    """``"mean"`` for ``statistics.mean(xs)`` (``fmean`` too), ``"dist"`` for
+    ``math.dist(p, q)``, of names or displays of plain entries; else None."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+            and func.value.id not in parsed.stored():
+        found = getattr(parsed.lookup(func.value.id, None), func.attr, None)
+    elif isinstance(func, ast.Name) and func.id not in parsed.stored():
+        found = parsed.lookup(func.id, None)
+    else:
+        return None
+    plain = [isinstance(a, ast.Name) or isinstance(a, (ast.List, ast.Tuple))
+             and all(_plain(e) for e in a.elts) for a in call.args]
+    if call.keywords or not all(plain):
+        return None
+    if found in (statistics.mean, statistics.fmean) and len(call.args) == 1:
+        return "mean"
+    if found is math.dist and len(call.args) == 2:
+        return "dist"
+    return None
 
 
 def _extended(stmt):
@@ -98,8 +133,10 @@ def _joined(node):
     return None
 
 
-def _repeated(node):
-    """``(number, count)`` of ``[number] * count`` or ``count * [number]``; else None."""
+def _repeated(node, entries=True):
+    """``(number, count)`` of ``[number] * count`` or ``count * [number]``, ``(display,
+    count)`` of ``[x, 2 * x] * count`` (entries that read names and numbers alone, which
+    give the same values however often they are evaluated); else None."""
     if not isinstance(node.op, ast.Mult):
         return None
     for display, count in ((node.left, node.right), (node.right, node.left)):
@@ -109,7 +146,24 @@ def _repeated(node):
                 element = element.operand
             if isinstance(element, ast.Constant) and type(element.value) in (int, float):
                 return display.elts[0], count
+        if entries and isinstance(display, ast.List) and display.elts \
+                and not isinstance(count, (ast.List, ast.ListComp)) \
+                and all(_plain(e) for e in display.elts):
+            return display, count
     return None
+
+
+def _plain(node):
+    """An expression of names, numbers and arithmetic (``x``, ``2 * x``, ``xs[0]``)."""
+    if isinstance(node, ast.Name) or isinstance(node, ast.Constant) \
+            and type(node.value) in (int, float):
+        return True
+    if isinstance(node, ast.UnaryOp):
+        return _plain(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _plain(node.left) and _plain(node.right)
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+        and _plain(node.slice)
 
 
 def _copied(node):
@@ -122,8 +176,36 @@ def _copied(node):
 
 
 class _Rewrite(ast.NodeTransformer):
-    def __init__(self, found, names):
-        self.found, self.fresh = found, names.fresh
+    def __init__(self, found, names, parsed=None):
+        self.found, self.fresh, self.parsed = found, names.fresh, parsed
+
+    def library(self, kind, node):
+        """``sum(xs) / len(xs)`` (``math.fsum`` when ``math`` is there); ``sqrt(sum((p[i]
+        - q[i]) ** 2 for i in range(max(len(p), len(q)))))``: an ``IndexError`` where
+        ``math.dist`` raises ``ValueError`` (lengths that differ)."""
+        has_math = "math" not in self.parsed.stored() \
+            and self.parsed.lookup("math", None) is math
+        if kind == "mean":
+            xs = node.args[0]
+            total = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "fsum", ast.Load())
+                             if has_math else ast.Name("sum", ast.Load()), [xs], [])
+            return ast.BinOp(total, ast.Div(), ast.Call(ast.Name("len", ast.Load()),
+                                                        [copy.deepcopy(xs)], []))
+        p, q = node.args
+        i = self.fresh("i")
+
+        def entry(v):
+            return ast.Subscript(copy.deepcopy(v), ast.Name(i, ast.Load()), ast.Load())
+        square = ast.BinOp(ast.BinOp(entry(p), ast.Sub(), entry(q)), ast.Pow(), ast.Constant(2))
+        length = ast.Call(ast.Name("max", ast.Load()), [
+            ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(v)], []) for v in (p, q)], [])
+        loop = ast.comprehension(ast.Name(i, ast.Store()), ast.Call(
+            ast.Name("range", ast.Load()), [length], []), [], 0)
+        total = ast.Call(ast.Name("sum", ast.Load()), [ast.GeneratorExp(square, [loop])], [])
+        if has_math:
+            return ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "sqrt", ast.Load()),
+                            [total], [])
+        return ast.BinOp(total, ast.Pow(), ast.Constant(0.5))
 
     def comprehension(self, element, target, iterable, node):
         loop = ast.comprehension(ast.Name(target, ast.Store()), iterable, [], 0)
@@ -143,7 +225,7 @@ class _Rewrite(ast.NodeTransformer):
             if extended is not None:       # ys.extend(zs): for e in zs: ys.append(e)
                 out.append(self.appends(extended[0], extended[1], stmt))
                 continue
-            operands = _joined(stmt.value) if isinstance(stmt, ast.Assign) \
+            operands = _joined(stmt.value) if "join" in self.found and isinstance(stmt, ast.Assign) \
                 and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None
             if operands is None:
                 out.append(stmt)
@@ -171,15 +253,24 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
-        pair = _repeated(node) if "repeat" in self.found else None
+        pair = _repeated(node, "repeat entries" in self.found) \
+            if "repeat" in self.found or "repeat entries" in self.found else None
         if pair is None:
             return node
         number, count = pair
         iterable = ast.Call(ast.Name("range", ast.Load()), [count], [])
+        if isinstance(number, ast.List):       # [x, 2 * x] * n: each entry, n times
+            entry = self.fresh("e")
+            loops = [ast.comprehension(ast.Name(self.fresh("_"), ast.Store()), iterable, [], 0),
+                     ast.comprehension(ast.Name(entry, ast.Store()), number, [], 0)]
+            return ast.copy_location(ast.ListComp(ast.Name(entry, ast.Load()), loops), node)
         return self.comprehension(number, self.fresh("_"), iterable, node)
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        library = _library(self.parsed, node) if "library" in self.found else None
+        if library is not None:
+            return ast.copy_location(self.library(library, node), node)
         func = node.func.id if isinstance(node.func, ast.Name) else None
         if func == "list" and "list" in self.found and len(node.args) == 1 \
                 and not node.keywords and _copied(node.args[0]):

@@ -18,6 +18,7 @@ from ..listing import Block, Comment, Line, assign, copy_items
 from ..modules import ModuleAliases
 from ..primal import loop_head, loop_unbound_line, primal_lines, step_line
 from ..rules import Structural, Syntax
+from ..runtime import zeros_like
 from . import loops
 from .adjoints import Adjoints, Explanation
 from .arrays import Backprop
@@ -396,9 +397,16 @@ def _backprop_structure(self, step, d_target, out):
         entry = ast.Subscript(ast.Name(d_name, ast.Load()), copy.deepcopy(index), ast.Load())
         if self.activity.is_active(element):
             self.adjoints.write(element, Expr(entry), out, step.number)
+        zero = ast.Constant(0.0)
+        if isinstance(element, ast.Name) and element.id in self.adjoints.sequences \
+                and step.saved is not None:      # a row of a list of lists: its zeros,
+            zero = ast.Subscript(ast.Call(     # which add entry by entry, as zeros_like's rows
+                ast.Name(self.adjoints.modules.helper(zeros_like), ast.Load()),
+                [ast.List([ast.Name(step.saved, ast.Load())], ast.Load())], []),
+                ast.Constant(0), ast.Load())
         out.append(Line(ast.Assign([ast.Subscript(ast.Name(d_name, ast.Load()),
                                                   copy.deepcopy(index), ast.Store())],
-                                   ast.Constant(0.0), lineno=0), step.number,
+                                   zero, lineno=0), step.number,
                         "the overwritten element no longer reaches the output"))
         _restore(step, index, out)
     elif key == Syntax("call"):

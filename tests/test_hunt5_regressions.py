@@ -391,3 +391,24 @@ def test_float_of_a_string_is_its_number():
         assert grad(running_minimum)(x) == pytest.approx(central(running_minimum, [x], 0))
     x = np.array([0.5, -2.0, 1.5])
     assert np.allclose(grad(norm_float_inf)(x), [0.0, -1.0, 0.0])
+
+
+def square(t):
+    return t * t
+
+
+def numpy_of_a_comprehension(x):
+    return np.sum([v ** 2 for v in x]) + np.mean([np.sin(v) * v for v in x])
+
+
+def numpy_of_a_mapped_list(x):
+    return np.sum(np.array(list(map(square, x))) * np.arange(1.0, 4.0))
+
+
+@pytest.mark.parametrize("function, x", [
+    (numpy_of_a_comprehension, np.array([0.7, 2.3, -1.6])),
+    (numpy_of_a_mapped_list, np.array([0.7, 2.3, -1.6])),
+])
+def test_numpy_of_a_list_comprehension(function, x):
+    """np.sum([...]) and np.array(list(map(f, x))) were refused naming `items` (bug_11)."""
+    assert np.allclose(grad(function)(x), central(function, [x], 0), rtol=1e-6, atol=1e-8)

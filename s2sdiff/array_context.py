@@ -13,6 +13,7 @@ apply scalar rows elementwise.
 import ast
 import copy
 import inspect
+import re
 
 import numpy as np
 
@@ -207,10 +208,13 @@ class RuleContext:
         return kind
 
     def refuse_sequence(self, node):
-        self.refuse(f"{self.rule.name} of the list or tuple `{unparse(node)}` built in the "
-                    f"function", "Write its elements in the call (np.array([a, b]), "
-                    "np.stack([a, b])), or preallocate an array with np.zeros and assign "
-                    "into it.")
+        line = self.backprop.program.parsed.source_line(self.step.lineno)
+        what = f"the list or tuple `{unparse(node)}`" if re.search(
+            rf"\b{re.escape(unparse(node))}\b", line) else "a list"   # `items`: a comprehension's
+        self.refuse(f"{self.rule.name} of {what} built in the function",
+                    "Write its elements in the call (np.array([a, b]), np.stack([a, b]), "
+                    "np.stack([f(r) for r in X]): a comprehension in np.array or np.stack), "
+                    "or preallocate an array with np.zeros and assign into it.")
 
     def shape(self, name):
         return self.kind(name).shape

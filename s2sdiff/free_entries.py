@@ -16,25 +16,13 @@ is an array, a number, or a list or tuple of them is keyed on each call.
 
 import ast
 
-from .ir import If, Loop, Step, store_names, walk_items
-from .kinds import _free_kind
+from .kinds import _free_kind, read_nodes
 
 
 def free_entries(program):
     """The spellings of the constant-key entries of free containers ``program`` reads
     whose values are data, in the order they are read."""
-    local = set(program.params) | set(program.temps)
-    nodes = []
-    for item in walk_items(program.body):
-        if isinstance(item, Step):
-            local.add(item.target)
-            nodes.append(item.value)
-        elif isinstance(item, If):
-            nodes.append(item.test)
-        elif isinstance(item, Loop):
-            local.update(item.carried, store_names(item.target))
-            nodes += [n for n in (item.iterable, item.test) if n is not None]
-    nodes += program.outputs
+    local, nodes = read_nodes(program)
     found = {}
     for node in (sub for root in nodes for sub in ast.walk(root)):
         if not isinstance(node, ast.Subscript) or not isinstance(node.ctx, ast.Load):

@@ -134,10 +134,10 @@ def free_data(program):
         ".".join(key.split(".")[:i]) in values for i in range(1, key.count(".") + 1))]
 
 
-def _free_values(program, kinds):
-    """``atom_key -> value`` for the free data (arrays, numbers, lists and tuples of
-    them) the program reads, except the keys already in ``kinds``."""
-    found = {}
+def read_nodes(program):
+    """``(local, nodes)``: the names ``program`` binds (parameters, temporaries, targets,
+    loop variables) and the expressions it evaluates (values, stores, tests, iterables,
+    outputs), in its order."""
     local = set(program.params) | set(program.temps)
     nodes = []
     for item in walk_items(program.body):
@@ -149,7 +149,14 @@ def _free_values(program, kinds):
         elif isinstance(item, Loop):
             local.update(item.carried, store_names(item.target))
             nodes += [n for n in (item.iterable, item.test) if n is not None]
-    nodes += program.outputs
+    return local, nodes + list(program.outputs)
+
+
+def _free_values(program, kinds):
+    """``atom_key -> value`` for the free data (arrays, numbers, lists and tuples of
+    them) the program reads, except the keys already in ``kinds``."""
+    found = {}
+    local, nodes = read_nodes(program)
     for node in (sub for root in nodes for sub in ast.walk(root)):
         key = atom_key(node)
         if key is None or key in kinds or key in found or key.split(".")[0] in local:

@@ -40,7 +40,7 @@ import dataclasses
 import functools
 import operator
 
-from .syntax import Unused
+from .syntax import Unused, rewrite_inner_blocks
 
 _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
                 ast.GeneratorExp)
@@ -82,11 +82,7 @@ class _Loops:
     def block(self, statements):
         out = []
         for stmt in statements:
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt) \
-                        and not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
-                    setattr(stmt, field, self.block(inner))
+            rewrite_inner_blocks(stmt, self.block)
             before = []
             if isinstance(stmt, _SIMPLE) and stmt.value is not None:
                 stmt.value = self.expression(stmt.value, before)

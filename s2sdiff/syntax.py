@@ -76,6 +76,33 @@ def bound_names(node, parsed=None):
     return names
 
 
+_OWN_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def rewrite_inner_blocks(stmt, block):
+    """Replace each list of statements nested in ``stmt`` (an ``if``'s or a loop's body and
+    ``else``, a ``try``'s and its handlers') by ``block(that list)``; a nested function or
+    class keeps its own, whose names are its own."""
+    if isinstance(stmt, _OWN_SCOPES):
+        return
+    for field in ("body", "orelse", "finalbody"):
+        inner = getattr(stmt, field, None)
+        if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+            setattr(stmt, field, block(inner))
+    for handler in getattr(stmt, "handlers", ()):
+        handler.body = block(handler.body)
+
+
+def parents_and_parameters(func):
+    """``({node: its parent node}, the names of every parameter)`` of the function
+    definition ``func``."""
+    parents = {child: parent for parent in ast.walk(func)
+               for child in ast.iter_child_nodes(parent)}
+    args = func.args
+    params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    return parents, params | {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+
+
 class Unused:
     """Names ``node`` does not use (its names and parameters): ``fresh("acc")`` is ``acc``,
     or ``acc_``, ``acc__``... when taken; each one given is taken from then on."""

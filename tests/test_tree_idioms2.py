@@ -4,37 +4,15 @@ a loop over a tree, a data dict read with loop keys in a helper or with `get`, a
 parameter of a method.  Every gradient against central differences of the program
 itself, leaf by leaf (tests/differences.py); the refusals name the user's construct."""
 
-import copy
-import inspect
-
 import numpy as np
 import pytest
 
 from s2sdiff import S2SDiffError, grad, value_and_grad
-from differences import at, central_at, leaves
+from differences import central_at
+from test_tree_idioms import check  # grad and value_and_grad, leaf by leaf
 
 R = np.random.default_rng(21)
 P = {"hidden": R.normal(size=3), "output": R.normal(size=2)}
-
-
-def check(function, args, wrt=None, rtol=1e-5):
-    """grad and value_and_grad of ``function`` at ``args`` against central differences,
-    leaf by leaf, for the parameter ``wrt`` (a name or None: the first)."""
-    names = list(inspect.signature(function).parameters)
-    name = wrt or names[0]
-    position = names.index(name)
-    gradient = grad(function, wrt=name)(*copy.deepcopy(args))
-    value, again = value_and_grad(function, wrt=name)(*copy.deepcopy(args))
-    assert value == pytest.approx(function(*copy.deepcopy(args)), rel=1e-12)
-    found = leaves(args[position])
-    assert found
-    for path, _ in found:
-        ours = np.asarray(at(gradient, path), dtype=float)
-        theirs = central_at(function, args, position, path)
-        assert ours.shape == theirs.shape, (path, ours.shape, theirs.shape)
-        assert np.allclose(ours, theirs, rtol=rtol, atol=1e-6), (path, ours, theirs)
-        assert np.array_equal(np.asarray(at(again, path)), np.asarray(at(gradient, path)))
-    return gradient
 
 
 # --- 1. key names from a module-level tuple or list, or from a default (bug_15) ----------

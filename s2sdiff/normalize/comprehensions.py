@@ -42,12 +42,11 @@ import dataclasses
 import math
 import types
 
-import numpy as np
-
 from .. import custom, rules, split_rules
 from ..ir import assigned_names
 from ..names import Namer
 from . import dicts, filtered, headers
+from .numpy_of_lists import array_of_list, as_list_comprehension
 from .substitute import Substitute
 from . import sequences
 from .sequences import _COMPREHENSIONS, _start_and_operator, _unrollable, _where
@@ -470,10 +469,6 @@ class _Desugarer:
         return out
 
 
-_TAKE_SEQUENCES = {"array", "asarray", "stack", "concatenate", "vstack", "hstack", "dstack",
-                   "column_stack", "row_stack", "block"}
-
-
 class _Hoister(sequences.Rewrites, ast.NodeTransformer):
     """Rewrites one statement's expression, appending to ``before`` what it needs."""
 
@@ -498,8 +493,8 @@ class _Hoister(sequences.Rewrites, ast.NodeTransformer):
             node.args = [e for a in node.args for e in (
                 a.value.elts if isinstance(a, ast.Starred)
                 and isinstance(a.value, (ast.List, ast.Tuple)) else [a])]
-        node.args = [self._as_list_comprehension(a) for a in node.args]   # list(f(v) for ...)
-        if (array := self._array_of_list(node)) is not None:
+        node.args = [as_list_comprehension(desugarer, a) for a in node.args]   # list(f(v) ...)
+        if (array := array_of_list(desugarer, node)) is not None:
             node.args[0] = array                        # np.sum([v ** 2 for v in x])
         if sequences.stacks(desugarer, node):
             return self.stacked(node)
@@ -533,31 +528,6 @@ class _Hoister(sequences.Rewrites, ast.NodeTransformer):
                                   "it (`for column in zip(*rows): ...`), or pass the rows as "
                                   "a list or tuple (a tree), whose length is known.")
         return self.generic_visit(node)
-
-    def _as_list_comprehension(self, node):
-        """``list(e for v in xs)`` (``list(map(f, xs))`` after ``maps.py``) as ``[e for v in
-        xs]``; any other node as it is."""
-        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords \
-                and isinstance(node.args[0], ast.GeneratorExp) \
-                and self.desugarer.resolve(node.func) is list:
-            generator = node.args[0]
-            return ast.copy_location(ast.ListComp(generator.elt, generator.generators), node)
-        return node
-
-    def _array_of_list(self, node):
-        """``np.array(c)`` for the list comprehension ``c`` a NumPy function (other than those
-        that take a sequence of arrays) gets first, as NumPy converts it (``np.sum([v ** 2 for
-        v in x])``): the comprehension is then rows written into an array; else None."""
-        func = node.func
-        if not (node.args and isinstance(node.args[0], ast.ListComp)
-                and isinstance(func, ast.Attribute) and func.attr not in _TAKE_SEQUENCES):
-            return None
-        callee = self.desugarer.resolve(func)
-        module = (getattr(callee, "__module__", None) or "").split(".")[0]
-        if module != "numpy" and not isinstance(callee, np.ufunc):
-            return None
-        return ast.copy_location(ast.Call(ast.Attribute(copy.deepcopy(func.value), "array",
-                                                        ast.Load()), [node.args[0]], []), node)
 
 
 def _refuse_inside(desugarer, node, where):

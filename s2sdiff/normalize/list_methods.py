@@ -43,7 +43,7 @@ import dataclasses
 
 import numpy as np
 
-from ..syntax import Unused
+from ..syntax import Unused, parents_and_parameters, rewrite_inner_blocks
 from ..trees import uses_numpy
 
 _CONDITIONAL = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
@@ -132,13 +132,7 @@ class _Owned:
 
     def __init__(self, func, strict=False):
         self.func, self.strict = func, strict       # strict: never read whole by return
-        self.parents = {}
-        for parent in ast.walk(func):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[child] = parent
-        args = func.args
-        self.params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-        self.params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        self.parents, self.params = parents_and_parameters(func)
         self.memo = {}
 
     def __call__(self, name):
@@ -221,14 +215,7 @@ class _Rewrite:
     def block(self, statements):
         out = []
         for stmt in statements:
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt) \
-                        and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                  ast.ClassDef)):     # their own names
-                    setattr(stmt, field, self.block(inner))
-            for handler in getattr(stmt, "handlers", ()):
-                handler.body = self.block(handler.body)
+            rewrite_inner_blocks(stmt, self.block)
             self.copies(stmt)
             out += self.statement(stmt)
         return out

@@ -37,7 +37,7 @@ import ast
 import copy
 import dataclasses
 
-from ..syntax import Unused
+from ..syntax import Unused, parents_and_parameters, rewrite_inner_blocks
 from ..trees import uses_numpy
 
 _READERS = {"len", "sum", "min", "max", "sorted", "list", "tuple", "any", "all", "print"}
@@ -107,13 +107,7 @@ def _new_rows(node):
 class _Rows:
     def __init__(self, func):
         self.func = func
-        self.parents = {}
-        for parent in ast.walk(func):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[child] = parent
-        args = func.args
-        self.params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-        self.params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        self.parents, self.params = parents_and_parameters(func)
 
     def owned(self, name):
         if name in self.params or not any(
@@ -210,14 +204,7 @@ class _Rewrite:
     def block(self, statements):
         out = []
         for stmt in statements:
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt) \
-                        and not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                  ast.ClassDef)):     # their own names
-                    setattr(stmt, field, self.block(inner))
-            for handler in getattr(stmt, "handlers", ()):
-                handler.body = self.block(handler.body)
+            rewrite_inner_blocks(stmt, self.block)
             write = _entry_write(stmt)
             if write is None or write[0] not in self.owned:
                 out.append(stmt)

@@ -37,9 +37,8 @@ import dataclasses
 import types
 
 from ..syntax import Unused
-from .tuples import _Split
+from .tuples import _Split, kept_names
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _MISSING = object()
 
 
@@ -183,13 +182,7 @@ def _candidates(parsed):
                if None not in found and all(f[0] is found[0][0] for f in found)}
     if not classes:
         return {}
-    args = parsed.node.args
-    excluded = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    for declared in parsed.of(ast.Global, ast.Nonlocal):
-        excluded.update(declared.names)
-    for scope in parsed.of(*_SCOPES):
-        if scope is not parsed.node:
-            excluded.update(n.id for n in ast.walk(scope) if isinstance(n, ast.Name))
+    excluded = kept_names(parsed)
     classes = {n: c for n, c in classes.items() if n not in excluded}
     allowed = set()
     for stmt in parsed.of(ast.Assign):

@@ -66,13 +66,7 @@ def _candidates(parsed):
             displays.setdefault(stmt.targets[0].id, set()).add(len(stmt.value.elts))
     if not displays:
         return {}
-    args = parsed.node.args
-    excluded = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    for declared in parsed.of(ast.Global, ast.Nonlocal):
-        excluded.update(declared.names)
-    for scope in parsed.of(*_SCOPES):
-        if scope is not parsed.node:
-            excluded.update(n.id for n in ast.walk(scope) if isinstance(n, ast.Name))
+    excluded = kept_names(parsed)
     lengths = {name: next(iter(n)) for name, n in displays.items()
                if len(n) == 1 and name not in excluded and next(iter(n)) > 0}
     allowed = set()                    # the ids of the Name nodes read or written as wanted
@@ -100,6 +94,20 @@ def _candidates(parsed):
         if name.id in lengths and id(name) not in allowed:
             del lengths[name.id]        # read or written some other way: left as it is
     return lengths
+
+
+def kept_names(parsed):
+    """The names a pass that splits a local name into several must leave as they are: the
+    parameters, names declared ``global`` or ``nonlocal``, and names a nested function,
+    lambda or class reads or writes."""
+    args = parsed.node.args
+    kept = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for declared in parsed.of(ast.Global, ast.Nonlocal):
+        kept.update(declared.names)
+    for scope in parsed.of(*_SCOPES):
+        if scope is not parsed.node:
+            kept.update(n.id for n in ast.walk(scope) if isinstance(n, ast.Name))
+    return kept
 
 
 def _index(node, length):

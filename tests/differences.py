@@ -37,6 +37,17 @@ def central(f, args, k, h=1e-6):
     return out
 
 
+def central_list(f, xs, h=1e-6):
+    """Central differences of ``f`` at the list ``xs``, entry by entry, as a list."""
+    out = []
+    for i in range(len(xs)):
+        up, down = list(xs), list(xs)
+        up[i] += h
+        down[i] -= h
+        out.append((f(up) - f(down)) / (2 * h))
+    return out
+
+
 def at(tree, path):
     """The leaf at ``path`` (keys, indices, field names) of ``tree``."""
     for key in path:

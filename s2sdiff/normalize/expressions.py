@@ -189,9 +189,13 @@ class Expressions:
         return ast.Name(self.version.get(name, name), ast.Load())
 
     def is_free(self, node):
+        """Whether ``node`` is a name or dotted name read from outside the function: not a
+        local, nor a temporary or SSA name the normalizer made (``z1.T``, an inlined
+        function's parameter bound to an expression's value)."""
         while isinstance(node, ast.Attribute):
             node = node.value
-        return isinstance(node, ast.Name) and node.id not in self.locals
+        return isinstance(node, ast.Name) and node.id not in self.locals \
+            and node.id not in self.temps and node.id not in self.user_names
 
     # one handler per class of expression -------------------------------------------
 

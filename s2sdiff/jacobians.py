@@ -26,6 +26,7 @@ from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
 from .ir import is_array_program
 from .normalize import normalize
 from .output_leaves import NODES, leaves, nested, reads_as_lists, rebuilt, transposed, unit_cotangents
+from .nested_transforms import is_dispatcher, per_specialization
 from .parse import parse
 from .purity import refuse_draws_per_sweep
 from .tree_calls import TreeCall, reads_trees
@@ -181,6 +182,8 @@ def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
     each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``); tree
     parameters give trees of blocks (``tree_calls``)."""
+    if is_dispatcher(f):                    # jacfwd(grad(f)) of NumPy code
+        return per_specialization(f, lambda code: jacfwd(code, wrt=wrt))
     refuse_draws_per_sweep(f, "Jacobian")
     per_class = _per_class(jacfwd, f, wrt)
     if per_class is not None:
@@ -264,6 +267,8 @@ def jacrev(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
     arguments or NumPy code, one per entry of each output with a unit cotangent
     (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
+    if is_dispatcher(f):                    # jacrev(grad(f)) of NumPy code
+        return per_specialization(f, lambda code: jacrev(code, wrt=wrt))
     refuse_draws_per_sweep(f, "Jacobian")
     per_class = _per_class(jacrev, f, wrt)
     if per_class is not None:
@@ -335,6 +340,8 @@ def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
                            construct="mode")
     if mode != "auto":
         return (jacfwd if mode == "forward" else jacrev)(f, wrt=wrt)
+    if is_dispatcher(f):                    # jacobian(grad(f)) of NumPy code
+        return per_specialization(f, lambda code: jacobian(code, wrt=wrt))
     refuse_draws_per_sweep(f, "Jacobian")
     per_class = _per_class(jacobian, f, wrt)
     if per_class is not None:
@@ -449,6 +456,8 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
     ``in.shape + in.shape``; so too a call passing a list, tuple or array for a parameter
     that scalar code hands on to a helper (``_entries_for_sequences``).  A function that calls a custom rule has none here: s2sdiff
     never differentiates a rule's code."""
+    if is_dispatcher(f):                    # hessian(grad(f)) of NumPy code
+        return per_specialization(f, lambda code: hessian(code, wrt=wrt))
     refuse_draws_per_sweep(f, "Hessian")
     per_class = _per_class(hessian, f, wrt)
     if per_class is not None:

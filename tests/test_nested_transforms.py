@@ -56,3 +56,19 @@ def test_the_code_for_the_arguments_is_readable():
 def test_a_gradient_that_is_an_array_is_not_differentiated_again():
     with pytest.raises(NotScalarError, match="returns an array of shape"):
         grad(grad(summed))(np.array([0.1, 0.2]))
+
+
+def mixed(x):
+    return np.sum(np.sin(x) * x[::-1]) + np.prod(x)
+
+
+@pytest.mark.parametrize("transform", ["jacfwd", "jacrev", "jacobian"])
+def test_a_jacobian_of_the_gradient_is_the_hessian(transform):
+    """JAX's spelling of a Hessian, jacfwd(grad(f)), was refused as a function without
+    source naming the dispatcher (hunt 6 bug_06)."""
+    import s2sdiff
+    x = np.array([0.3, -0.4, 1.2])
+    gradient = grad(mixed)
+    by_columns = np.array([central(lambda t: gradient(x + t * e), 0.0) for e in np.eye(3)]).T
+    assert np.allclose(getattr(s2sdiff, transform)(gradient)(x), by_columns, rtol=1e-6)
+    assert np.allclose(getattr(s2sdiff, transform)(gradient)(x), s2sdiff.hessian(mixed)(x))

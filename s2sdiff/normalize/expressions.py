@@ -40,6 +40,9 @@ _UNRESOLVED = object()       # what ``resolve`` gives for what no free name deno
 
 _TRANSFORMS = ("s2sdiff.api", "s2sdiff.jacobians", "s2sdiff.check", "s2sdiff.eject",
                "s2sdiff.finite_differences")
+_OWN_TRANSFORMS_HINT = ("s2sdiff does not differentiate its own transforms: take second "
+                        "derivatives with s2sdiff.hessian(f), s2sdiff.hvp(f, primals, "
+                        "tangents) or grad(grad(f)).")
 
 FUNCTION_LOOP_HINT = (
     "s2sdiff follows a call it can name when the code is generated: a loop over functions "
@@ -314,9 +317,7 @@ class Expressions:
         if getattr(callee, "__module__", None) in _TRANSFORMS:       # grad(jvp(f, ...))
             name = ast.unparse(node.func)
             raise self.error(node, f"call of s2sdiff's `{name}` inside the function",
-                             "s2sdiff does not differentiate its own transforms: take "
-                             "second derivatives with s2sdiff.hessian(f), s2sdiff.hvp(f, "
-                             "primals, tangents) or grad(grad(f)).")
+                             _OWN_TRANSFORMS_HINT)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error(arg)
@@ -474,6 +475,10 @@ class Expressions:
                 raise self.error(func, "call of a lambda where it is written",
                                  "Bind it to a name first (`square = lambda t: t * t`, then "
                                  "`square(x)`), which s2sdiff inlines, or write its body inline.")
+            made_by = self.resolve(func.func) if isinstance(func, ast.Call) else None
+            if getattr(made_by, "__module__", None) in _TRANSFORMS:     # grad(sq)(z) inside
+                raise self.error(func, f"call of s2sdiff's `{what}` inside the function",
+                                 _OWN_TRANSFORMS_HINT)
             if not isinstance(func, ast.Attribute):
                 raise self.error(func, f"call of the value of `{what}`",
                                  "Call a function by its name (math.sin(x), a function you "

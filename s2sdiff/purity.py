@@ -48,6 +48,13 @@ def calls_a_draw(callee, seen=()):
     calls one, directly or through its own helpers."""
     if draws_anew(callee):
         return True
+    if isinstance(callee, types.MethodType):             # MODEL.loss: its function
+        callee = callee.__func__
+    elif isinstance(callee, type):                       # State(...): its methods may run
+        return any(calls_a_draw(m, seen) for m in vars(callee).values()
+                   if isinstance(m, types.FunctionType) and is_helper(m))
+    elif callable(callee) and not isinstance(callee, types.FunctionType):
+        callee = getattr(type(callee), "__call__", None)     # MODEL(x): its __call__
     if not is_helper(callee) or callee in seen:
         return False
     try:
@@ -124,13 +131,35 @@ def refuse_draws_per_sweep(func, transform):
     except S2SDiffError:
         return                          # refused with its reason when it is generated
     local = _bound_names(parsed.node)
-    for node in parsed.of(ast.Call):
-        if calls_a_draw(_resolve_in(parsed, node.func, local)):
+    # every call, and every other name of a function of yours (`for f in [np.tanh, noisy]`,
+    # `act=noisy`), which the code may call under another name
+    named = [n for n in parsed.of(ast.Name) if isinstance(n.ctx, ast.Load)
+             and n.id not in local and is_helper(parsed.lookup(n.id, None))]
+    for node in parsed.of(ast.Call) + named:
+        if calls_a_draw(_resolve_in(parsed, node.func if isinstance(node, ast.Call) else node,
+                                    local)):
             raise parsed.error(
                 node, f"s2sdiff cannot compute the {transform} of {parsed.node.name}: "
-                f"`{ast.unparse(node)}` gives a new value at each call, and the {transform} "
-                f"runs {parsed.node.name} once per column or row, each with other draws",
+                f"`{ast.unparse(node)}` draws random numbers (itself, or through your "
+                f"helpers or its methods), and the {transform} runs {parsed.node.name} once "
+                f"per column or row, each with other draws",
                 construct="random draw in a Jacobian or Hessian",
                 hint="Draw the numbers once, outside the function, and pass them in (or read "
                      "them from a module-level array); grad, vjp and hvp evaluate a draw "
                      "outside loops once.")
+
+
+def refuse_drawing_helper(program, step, derivative):
+    """An ``UnsupportedError`` when ``step`` calls a helper of yours that draws (directly or
+    through its own helpers): the ``derivative`` generated from it (its pullback, its jvp)
+    runs it again, which draws other numbers than the forward's call drew."""
+    if step.callee is None or draws_anew(step.callee) or not calls_a_draw(step.callee):
+        return                        # a draw itself: its value is a constant, read once
+    name = getattr(step.callee, "__name__", "the function")
+    raise program.parsed.error(
+        ast.Expr(step.value, lineno=step.lineno),
+        f"s2sdiff cannot differentiate {program.name}: `{name}(...)` draws random numbers "
+        f"(itself or through its helpers), and the {derivative} s2sdiff generates from "
+        f"`{name}` runs it again, with other draws", construct="random draw evaluated again",
+        hint="Draw the numbers in the function you differentiate, outside loops (`noise = "
+             "random.gauss(0.0, 1.0)`), and pass them to the helper.")

@@ -42,3 +42,67 @@ def test_a_transform_applied_inside_is_refused_naming_it():
     from s2sdiff import S2SDiffError
     with pytest.raises(S2SDiffError, match="call of s2sdiff's `grad\\(square_sum\\)` inside"):
         grad(calls_a_gradient_inside)(np.ones(3))
+
+
+import math  # noqa: E402
+import random  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+from s2sdiff import S2SDiffError, derivative, jacfwd, jacrev  # noqa: E402
+
+NOISE = np.random.default_rng(0)
+
+
+def kicked(x):
+    return x * random.gauss(0.0, 1.0)
+
+
+def kicked_in_a_loop(x0):
+    t = x0
+    for _ in range(3):
+        t = kicked(t) + math.sin(t)
+    return t
+
+
+def kicked_once(x0):
+    return kicked(x0) * x0
+
+
+@pytest.mark.parametrize("function", [kicked_in_a_loop, kicked_once])
+@pytest.mark.parametrize("transform", [grad, derivative])
+def test_a_helper_that_draws_is_refused(function, transform):
+    """Its generated pullback or jvp ran it again, with other draws: value_and_grad gave
+    the forward's value with another draw's gradient (hunt 6 bug_21)."""
+    with pytest.raises(S2SDiffError, match=r"`kicked\(\.\.\.\)` draws random numbers"):
+        transform(function)(0.4)
+
+
+class Noise(NamedTuple):
+    s: float
+
+    def draw(self):
+        return self.s * NOISE.normal()
+
+
+def record_method_draws(x):
+    n = Noise(1.0)
+    return x * n.draw()
+
+
+def noisy(z):
+    return z * NOISE.normal()
+
+
+def loop_over_functions(x):
+    out = x
+    for fn in [np.tanh, noisy]:
+        out = fn(out)
+    return out
+
+
+@pytest.mark.parametrize("function", [record_method_draws, loop_over_functions])
+@pytest.mark.parametrize("transform", [jacfwd, jacrev])
+def test_a_draw_in_a_method_or_a_function_value_under_a_jacobian(function, transform):
+    """Each column drew anew: the Jacobian of no single draw (hunt 6 bug_19)."""
+    with pytest.raises(S2SDiffError, match="draws random numbers"):
+        transform(function)(np.array([0.3, -0.5, 1.1]))

@@ -10,7 +10,7 @@ import ast
 import copy
 import inspect
 
-from .. import custom, extrema, sorting
+from .. import custom, extrema, purity, sorting
 from ..build import Expr, unparse, unparser
 from ..emit import Later
 from ..ir import If, Loop, Step, store_names, walk_items, walk_steps
@@ -436,6 +436,7 @@ def _backprop_call(self, step, d_target, out):
     if not wrt:
         self.adjoints.forget(d_target.node.id)
         return
+    purity.refuse_drawing_helper(self.program, step, "pullback")
     pullback = self.pullback_of(step.callee, wrt)
     name = next((n for n, f in self.pullbacks.items() if f is pullback), None)
     if name is None:

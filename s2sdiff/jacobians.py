@@ -143,7 +143,9 @@ def _per_class(transform: Callable[..., Any], f: Callable[..., Any], wrt: Wrt,
         entries = None if values is None else object_parameters.key(f, methods, values)
         code = made.get(entries)
         if code is None:
-            target = f if entries is None else object_parameters.variant(f, entries)
+            # no class of yours among the objects: a copy that knows none, refused at the
+            # call (f itself would come back here)
+            target = object_parameters.variant(f, () if entries is None else entries)
             code = made[entries] = transform(target, wrt=wrt, **options)
             transform_at.source = code.source  # type: ignore[attr-defined]
         return code(*args, **kwargs)

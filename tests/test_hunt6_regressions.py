@@ -106,3 +106,14 @@ def test_a_draw_in_a_method_or_a_function_value_under_a_jacobian(function, trans
     """Each column drew anew: the Jacobian of no single draw (hunt 6 bug_19)."""
     with pytest.raises(S2SDiffError, match="draws random numbers"):
         transform(function)(np.array([0.3, -0.5, 1.1]))
+
+
+def tanh_times_draws(x, rng):
+    return np.tanh(x) * rng.normal(size=3)
+
+
+@pytest.mark.parametrize("transform", [jacfwd, jacrev])
+def test_a_library_object_parameter_under_a_jacobian_is_refused(transform):
+    """A Generator passed in made the Jacobians recurse until RecursionError (bug_20)."""
+    with pytest.raises(S2SDiffError, match="random generator"):
+        transform(tanh_times_draws, wrt="x")(np.ones(3), np.random.default_rng(0))

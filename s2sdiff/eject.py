@@ -163,6 +163,28 @@ def _literal_node(value, what, func):
     return syntax.parse(text, mode="eval").body
 
 
+def _runtime_sources(value, name, copied):
+    """The source of s2sdiff's runtime helper ``value`` under ``name``, after those of the
+    runtime's functions and classes it uses itself (``zeros_like`` builds ``_Adjoints``),
+    each once (``copied``)."""
+    if name in copied:
+        return []
+    copied.add(name)
+    sources, codes, names = [], [getattr(value, "__code__", None)], []
+    for code in codes:                  # and the code of its comprehensions
+        if code is not None:
+            names += [n for n in code.co_names if n not in names]
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    for used in names:
+        found = getattr(runtime, used, None)
+        if used != name and getattr(found, "__module__", None) == runtime.__name__ \
+                and (isinstance(found, type) or inspect.isfunction(found)):
+            sources += _runtime_sources(found, used, copied)
+    keyword = "class" if isinstance(value, type) else "def"
+    return sources + [inspect.getsource(value).replace(
+        f"{keyword} {value.__name__}", f"{keyword} {name}", 1).rstrip("\n")]
+
+
 def _free_names(code):
     """Names the function in ``code`` reads from its module (sorted)."""
     names = set()
@@ -180,6 +202,7 @@ def _bindings(code, listing):
     parsed = listing.origin.parsed
     func = parsed.func
     imports, from_imports, constants, helpers = set(), {}, [], []
+    copied = set()                      # s2sdiff's runtime helpers copied in, by name
     for name in _free_names(code):
         if name == listing.name:
             continue
@@ -191,9 +214,7 @@ def _bindings(code, listing):
             continue
         if getattr(value, "__module__", None) == runtime.__name__:   # s2sdiff's helpers: copied in
             imports.add("import numpy as np")
-            keyword = "class" if isinstance(value, type) else "def"
-            helpers.append(inspect.getsource(value).replace(
-                f"{keyword} {value.__name__}", f"{keyword} {name}", 1).rstrip("\n"))
+            helpers += _runtime_sources(value, name, copied)
             continue
         if isinstance(value, types.ModuleType):
             module = _importable_module(value.__name__, value)

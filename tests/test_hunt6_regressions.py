@@ -117,3 +117,23 @@ def test_a_library_object_parameter_under_a_jacobian_is_refused(transform):
     """A Generator passed in made the Jacobians recurse until RecursionError (bug_20)."""
     with pytest.raises(S2SDiffError, match="random generator"):
         transform(tanh_times_draws, wrt="x")(np.ones(3), np.random.default_rng(0))
+
+
+def test_an_ejected_module_of_list_of_lists_code_is_standalone(tmp_path, monkeypatch):
+    """It copied s2sdiff's zeros_like without the _Adjoints class it builds: NameError
+    when the shipped gradient ran (hunt 6 bug_16)."""
+    from s2sdiff.eject import eject
+    (tmp_path / "grid_model.py").write_text(
+        "def mat(x, y):\n"
+        "    m = [[0.0] * 2 for _ in range(2)]\n"
+        "    for i in range(2):\n"
+        "        for j in range(2):\n"
+        "            m[i][j] = x * (i + 1) + y * j\n"
+        "    return m[0][0] * m[1][1] - m[0][1] * m[1][0]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import grid_model
+    source = eject(grid_model.mat)
+    assert "import s2sdiff" not in source and "class _Adjoints" in source
+    namespace = {}
+    exec(source, namespace)
+    assert namespace["grad_mat"](0.3, 0.4) == pytest.approx(grad(grid_model.mat)(0.3, 0.4))

@@ -74,9 +74,16 @@ def refuse_redrawn(program, steps, why, hint):
         if step.callee is not None and calls_a_draw(step.callee):
             raise program.parsed.error(
                 ast.Expr(step.value, lineno=step.lineno),
-                f"s2sdiff cannot differentiate {program.name}: `{ast.unparse(step.value)}` "
+                f"s2sdiff cannot differentiate {program.name}: `{_spelled(step.value)}` "
                 f"gives a new value at each call, and {why}",
                 construct="random draw evaluated again", hint=hint)
+
+
+def _spelled(value):
+    """A call as the message quotes it: its function and ``(...)`` (its arguments are the
+    normalizer's temporaries), anything else as it is."""
+    return f"{ast.unparse(value.func)}(...)" if isinstance(value, ast.Call) \
+        else ast.unparse(value)
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import aliases, argument_aliases, backends, pipeline, trees
 from .methods import for_bound_method
-from .nested_transforms import is_dispatcher, per_specialization
+from .nested_transforms import forward_first, is_dispatcher, per_specialization
 from .output_leaves import reads_as_lists
 from .reverse import schedules
 from .errors import ArgumentError, S2SDiffError, UnsupportedError
@@ -124,7 +124,10 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
     backends.check(backend)
     if kind in ("grad", "value_and_grad", "derivative") and is_dispatcher(func):
         return per_specialization(func, lambda code: _generate(      # grad(grad(np_tanh))
-            code, kind, wrt, optimize, explain, backend, checkpoint, has_aux))
+            forward_first(code, derivative), kind, wrt, optimize, explain, backend,
+            checkpoint, has_aux))
+    if kind in ("grad", "value_and_grad", "derivative"):
+        func = forward_first(func, derivative)       # grad(grad(f)) of a loop: no tape
     wrt_names, single = resolve_wrt(func, wrt)
     if inspect.ismethod(func) and isinstance(func.__func__, types.FunctionType):
         if kind in ("grad", "value_and_grad", "derivative") and backend == "python":

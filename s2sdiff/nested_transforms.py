@@ -7,10 +7,18 @@ that, called, asks the dispatcher for its code at those arguments (which has its
 and calls ``transform`` of that code, made once per code: ``grad(grad(np_tanh))(0.4)``
 is the second derivative, as for code on numbers, whose ``grad`` is a plain function.
 ``.specialize(*args)`` gives the code that runs for ``args`` (``.source`` to read it).
+
+``forward_first(gradient, derivative)``: a gradient of code on numbers with loops,
+branches or calls pops a tape in its reverse sweep, which s2sdiff does not differentiate
+again; the same derivative in forward mode (``derivative(f, wrt=x)``) has none, so
+``grad(grad(f))`` differentiates that one, as ``hessian`` does.
 """
 
 import functools
 import threading
+
+from .errors import S2SDiffError
+from .listing import has_blocks_or_calls
 
 
 def is_dispatcher(func):
@@ -43,3 +51,17 @@ def per_specialization(dispatcher, transform):
                      f"dtypes of the arguments, when first called;\n# "
                      f"{nested.__name__}.specialize(*args).source shows it.\n")
     return nested
+
+
+def forward_first(gradient, derivative):
+    """``derivative(f, wrt=x)`` for ``gradient``, ``grad(f, wrt=x)`` of code on numbers
+    with one parameter differentiated and loops, branches or calls (module docstring);
+    else ``gradient`` itself (and where forward mode refuses ``f``)."""
+    made = getattr(gradient, "__s2sdiff_made__", None)
+    if made is None or made[0] != "grad" or not made[2] or len(made[1]) != 1 \
+            or not has_blocks_or_calls(gradient):
+        return gradient
+    try:
+        return derivative(gradient.__s2sdiff_origin__, wrt=made[1][0])
+    except S2SDiffError:
+        return gradient

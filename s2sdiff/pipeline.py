@@ -280,6 +280,7 @@ def _build(func, kind, wrt_names, single, optimize, explain, options, per_functi
         generated.__s2sdiff_repeated_guards__ = getattr(listing, "repeated_guards", {})
         renewal.stale = weakref.ref(generated)
         _describe(generated, func, program)
+        generated.__s2sdiff_made__ = (kind, tuple(wrt_names), single)   # grad(grad(f))
         per_function[options] = generated
         if keep:
             return generated
@@ -366,6 +367,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
         listing.renew = renewal
         generated = compile_listing(listing)
         generated.__s2sdiff_origin__ = func
+        generated.__s2sdiff_made__ = (kind, tuple(wrt_names), single)   # grad(grad(f))
         return generated
 
     parsed = program.parsed

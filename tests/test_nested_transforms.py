@@ -72,3 +72,44 @@ def test_a_jacobian_of_the_gradient_is_the_hessian(transform):
     by_columns = np.array([central(lambda t: gradient(x + t * e), 0.0) for e in np.eye(3)]).T
     assert np.allclose(getattr(s2sdiff, transform)(gradient)(x), by_columns, rtol=1e-6)
     assert np.allclose(getattr(s2sdiff, transform)(gradient)(x), s2sdiff.hessian(mixed)(x))
+
+
+def stepped(x):
+    a, b = x, x * x
+    for _ in range(3):
+        a, b = a * b, b + np.tanh(a)
+    return a + b
+
+
+def running_minimum_squared(x):
+    best = float("inf")
+    for c in (x, x * x, 2 - x):
+        best = min(best, c)
+    return best ** 2
+
+
+def popped(x, y):
+    ys = [x, y, x * y]
+    last = ys.pop()
+    return last * y + sum(ys)
+
+
+@pytest.mark.parametrize("function, args, wrt", [
+    (stepped, (0.7,), "x"), (running_minimum_squared, (0.7,), "x"),
+    (popped, (0.3, 0.7), "y"),
+])
+def test_grad_of_a_gradient_with_loops_is_the_forward_derivatives(function, args, wrt):
+    """The first gradient's reverse sweep pops a tape, which was refused naming the
+    generated code (`tape.pop`, `grad_f6`, `es.pop`: hunt 6 bug_13, bug_15); the forward
+    mode derivative has none, and equals it."""
+    from s2sdiff import hessian
+    second = grad(grad(function, wrt=wrt), wrt=wrt)(*args)
+    first = grad(function, wrt=wrt)
+    k = list(function.__code__.co_varnames).index(wrt)
+
+    def slope(t):
+        moved = list(args)
+        moved[k] = moved[k] + t
+        return first(*moved)
+    assert second == pytest.approx(central(slope, 0.0), rel=1e-6)
+    assert second == pytest.approx(np.asarray(hessian(function, wrt=wrt)(*args)).item(), rel=1e-10)

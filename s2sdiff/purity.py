@@ -16,8 +16,10 @@ and stays allowed: its gradient is the gradient for that draw.
 """
 
 import ast
+import collections
 import contextlib
 import os
+import queue
 import random
 import time
 import types
@@ -30,14 +32,20 @@ from .parse import parse
 
 _MODULES = ("random", "secrets", "time", "uuid", "numpy.random")
 _STATEFUL = (random.Random, np.random.Generator, np.random.RandomState, np.random.BitGenerator)
-_FUNCTIONS = (os.urandom, time.time, time.perf_counter, time.monotonic)
+_FUNCTIONS = (os.urandom, time.time, time.perf_counter, time.monotonic, next)
+_QUEUES = (collections.deque, queue.Queue, queue.SimpleQueue)
+_TAKES = ("pop", "popleft", "get", "get_nowait")
 
 
 def draws_anew(callee):
-    """Whether ``callee`` is a random draw or a clock: a function of ``random``,
-    ``numpy.random``, ``secrets``, ``time`` or ``uuid``, or a method of a random
-    generator object."""
-    if isinstance(getattr(callee, "__self__", None), _STATEFUL) or callee in _FUNCTIONS:
+    """Whether ``callee`` is a random draw, a clock or a read that advances a state: a
+    function of ``random``, ``numpy.random``, ``secrets``, ``time`` or ``uuid``, a method
+    of a random generator object, ``next`` (of an iterator or a generator) and the
+    methods that take from a deque or a queue (``popleft``, ``get``)."""
+    owner = getattr(callee, "__self__", None)
+    if isinstance(owner, _STATEFUL) or callee in _FUNCTIONS:
+        return True
+    if isinstance(owner, _QUEUES) and getattr(callee, "__name__", None) in _TAKES:
         return True
     module = getattr(callee, "__module__", None) or ""
     return any(module == m or module.startswith(m + ".") for m in _MODULES)
@@ -147,9 +155,9 @@ def refuse_draws_per_sweep(func, transform):
                                     local)):
             raise parsed.error(
                 node, f"s2sdiff cannot compute the {transform} of {parsed.node.name}: "
-                f"`{ast.unparse(node)}` draws random numbers (itself, or through your "
-                f"helpers or its methods), and the {transform} runs {parsed.node.name} once "
-                f"per column or row, each with other draws",
+                f"`{ast.unparse(node)}` draws random numbers or reads a state that changes "
+                f"(itself, or through your helpers or its methods), and the {transform} runs "
+                f"{parsed.node.name} once per column or row, each with other draws",
                 construct="random draw in a Jacobian or Hessian",
                 hint="Draw the numbers once, outside the function, and pass them in (or read "
                      "them from a module-level array); grad, vjp and hvp evaluate a draw "
@@ -166,7 +174,8 @@ def refuse_drawing_helper(program, step, derivative):
     raise program.parsed.error(
         ast.Expr(step.value, lineno=step.lineno),
         f"s2sdiff cannot differentiate {program.name}: `{name}(...)` draws random numbers "
-        f"(itself or through its helpers), and the {derivative} s2sdiff generates from "
+        f"or reads a state that changes (`next`), itself or through its helpers, and the "
+        f"{derivative} s2sdiff generates from "
         f"`{name}` runs it again, with other draws", construct="random draw evaluated again",
         hint="Draw the numbers in the function you differentiate, outside loops (`noise = "
              "random.gauss(0.0, 1.0)`), and pass them to the helper.")

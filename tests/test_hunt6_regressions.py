@@ -137,3 +137,27 @@ def test_an_ejected_module_of_list_of_lists_code_is_standalone(tmp_path, monkeyp
     namespace = {}
     exec(source, namespace)
     assert namespace["grad_mat"](0.3, 0.4) == pytest.approx(grad(grid_model.mat)(0.3, 0.4))
+
+
+VALUES = [0.5, -1.2, 2.0, 0.3, -0.7, 1.1, 0.9, -0.4]
+STREAM = iter(VALUES * 1000)
+
+
+def scaled_by_next(x):
+    return x * next(STREAM)
+
+
+def next_in_a_loop(x0):
+    t = x0
+    for _ in range(3):
+        t = scaled_by_next(t) + math.sin(t)
+    return t
+
+
+def test_next_of_an_iterator_is_a_read_that_changes():
+    """The reverse sweep read the iterator again and got the gradient of other values;
+    jacfwd read one value per column (hunt 6 bug_31)."""
+    with pytest.raises(S2SDiffError, match="reads a state that changes"):
+        grad(next_in_a_loop)(0.4)
+    with pytest.raises(S2SDiffError, match="reads a state that changes"):
+        jacfwd(scaled_by_next)(np.array([0.3, -0.5, 1.1]))

@@ -1,4 +1,5 @@
-"""Calls whose value differs from one call to the next (random draws, clocks).
+"""Calls whose value differs from one call to the next (random draws, clocks, ``next``:
+``draws.py`` tells them apart), refused where generated code would evaluate them again.
 
 Generated reverse-mode code may evaluate a forward statement again: a loop's reverse
 recomputes the values of an iteration from what it pushed (``reverse/loops.py``), and
@@ -16,40 +17,16 @@ and stays allowed: its gradient is the gradient for that draw.
 """
 
 import ast
-import collections
 import contextlib
-import os
-import queue
 import random
-import time
 import types
 
 import numpy as np
 
+from .draws import _STATEFUL, draws_anew
 from .errors import S2SDiffError
 from .normalize.helpers import _bound_names, _resolve_in, is_helper
 from .parse import parse
-
-_MODULES = ("random", "secrets", "time", "uuid", "numpy.random")
-_STATEFUL = (random.Random, np.random.Generator, np.random.RandomState, np.random.BitGenerator)
-_FUNCTIONS = (os.urandom, time.time, time.perf_counter, time.monotonic, next)
-_QUEUES = (collections.deque, queue.Queue, queue.SimpleQueue)
-_TAKES = ("pop", "popleft", "get", "get_nowait")
-
-
-def draws_anew(callee):
-    """Whether ``callee`` is a random draw, a clock or a read that advances a state: a
-    function of ``random``, ``numpy.random``, ``secrets``, ``time`` or ``uuid``, a method
-    of a random generator object, ``next`` (of an iterator or a generator) and the
-    methods that take from a deque or a queue (``popleft``, ``get``)."""
-    owner = getattr(callee, "__self__", None)
-    if isinstance(owner, _STATEFUL) or callee in _FUNCTIONS:
-        return True
-    if isinstance(owner, _QUEUES) and getattr(callee, "__name__", None) in _TAKES:
-        return True
-    module = getattr(callee, "__module__", None) or ""
-    return any(module == m or module.startswith(m + ".") for m in _MODULES)
-
 
 def calls_a_draw(callee, seen=()):
     """Whether ``callee`` draws anew, or is the user's helper (``normalize.helpers``) that

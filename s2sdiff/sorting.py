@@ -30,6 +30,7 @@ import copy
 
 from . import rules, runtime
 from .build import Expr
+from .draws import draws_anew
 from .listing import Block, Line, assign
 from .rules import Syntax
 
@@ -41,6 +42,17 @@ def key_function(normalizer, node, keyword, name):
     goes into the generated code: a free name (``abs``, a module-level function) or a
     lambda of one parameter that reads no local variable; else an ``UnsupportedError``."""
     value = keyword.value
+    drawn = next((n for n in ast.walk(value) if isinstance(n, ast.Call)
+                  and normalizer.is_free(n.func) and draws_anew(normalizer.resolve(n.func))),
+                 None)
+    if drawn is not None or isinstance(value, (ast.Name, ast.Attribute)) \
+            and normalizer.is_free(value) and draws_anew(normalizer.resolve(value)):
+        raise normalizer.error(node, f"{name} with a `key=` that draws random numbers "
+                                     f"(`{ast.unparse(drawn or value)}`)",
+                               "The derivative computes the keys again, which would draw "
+                               "others: draw the keys first (`keys = [random.random() for _ "
+                               "in xs]`) and order the indices by them (`[xs[i] for i in "
+                               "sorted(range(len(xs)), key=keys.__getitem__)]`).")
     if isinstance(value, ast.Lambda):
         params = value.args
         if len(params.args) != 1 or params.posonlyargs or params.kwonlyargs \

@@ -161,3 +161,15 @@ def test_next_of_an_iterator_is_a_read_that_changes():
         grad(next_in_a_loop)(0.4)
     with pytest.raises(S2SDiffError, match="reads a state that changes"):
         jacfwd(scaled_by_next)(np.array([0.3, -0.5, 1.1]))
+
+
+def shuffled_by_key(x, y, z):
+    ys = sorted([x, 2 * y, 3 * z], key=lambda _: random.random())
+    return ys[0] * 1.0 + ys[1] * 2.0 + ys[2] * 3.0
+
+
+def test_a_sort_key_that_draws_is_refused():
+    """The reverse sweep computed the keys again: the gradient of another permutation
+    (hunt 6 bug_35)."""
+    with pytest.raises(S2SDiffError, match="`key=` that draws random numbers"):
+        grad(shuffled_by_key)(0.1, 0.2, 0.3)

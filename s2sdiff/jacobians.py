@@ -28,7 +28,7 @@ from .normalize import normalize
 from .output_leaves import NODES, leaves, nested, reads_as_lists, rebuilt, transposed, unit_cotangents
 from .nested_transforms import is_dispatcher, per_specialization
 from .parse import parse
-from .purity import refuse_draws_per_sweep
+from .purity import refuse_draws_per_sweep, refuse_drawing_objects
 from .tree_calls import TreeCall, reads_trees
 from .typing import GeneratedFunction, JacobianMode, Primals, Wrt
 
@@ -140,6 +140,7 @@ def _per_class(transform: Callable[..., Any], f: Callable[..., Any], wrt: Wrt,
     @functools.wraps(f)
     def transform_at(*args: Any, **kwargs: Any) -> Any:
         values = object_parameters.bound_values(f, args, kwargs)
+        refuse_drawing_objects(f, transform.__name__, values or {})     # p(x) draws per run
         entries = None if values is None else object_parameters.key(f, methods, values)
         code = made.get(entries)
         if code is None:

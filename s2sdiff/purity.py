@@ -20,11 +20,12 @@ import ast
 import contextlib
 import random
 import types
+import weakref
 
 import numpy as np
 
 from .draws import _STATEFUL, draws_anew
-from .errors import S2SDiffError
+from .errors import S2SDiffError, UnsupportedError
 from .normalize.helpers import _bound_names, _resolve_in, is_helper
 from .parse import parse
 
@@ -156,3 +157,26 @@ def refuse_drawing_helper(program, step, derivative):
         f"`{name}` runs it again, with other draws", construct="random draw evaluated again",
         hint="Draw the numbers in the function you differentiate, outside loops (`noise = "
              "random.gauss(0.0, 1.0)`), and pass them to the helper.")
+
+
+_DRAWING_CLASSES = weakref.WeakKeyDictionary()      # class -> whether its methods draw
+
+
+def refuse_drawing_objects(func, transform, values):
+    """An ``UnsupportedError`` when one of ``values`` (``func``'s arguments by name) is an
+    object of a class of yours whose methods draw: ``transform`` (a Jacobian, a Hessian)
+    runs ``func`` once per column or row, each with other draws."""
+    for name, value in values.items():
+        cls = type(value)
+        if cls.__module__ == "builtins" or isinstance(value, np.ndarray):
+            continue
+        if cls not in _DRAWING_CLASSES:                 # found once per class
+            _DRAWING_CLASSES[cls] = calls_a_draw(cls)
+        if _DRAWING_CLASSES[cls]:
+            raise UnsupportedError(
+                f"s2sdiff cannot compute {transform} of {func.__name__}: the argument {name!r} "
+                f"is a {cls.__name__}, whose methods draw random numbers or read a state "
+                f"that changes, and {transform} runs {func.__name__} once per column or row, "
+                f"each with other draws", construct="random draw in a Jacobian or Hessian",
+                hint="Draw the numbers once, outside the function, and pass them in; grad, "
+                     "vjp and hvp run the function once.")

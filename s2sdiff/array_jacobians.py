@@ -31,6 +31,7 @@ from .argument_aliases import overlap
 from .errors import NotScalarError
 from .methods import attributes_of, specialised
 from .output_leaves import leaves, rebuilt
+from .parse import current
 
 
 def _shape(value):
@@ -183,6 +184,10 @@ def hessian_products(jvp, values, names, positions, name):
         arguments = (*copies(values), *tangents)
         code = unbound.specialize(*instance, *arguments) if hasattr(unbound, "specialize") \
             else unbound
+        renewed = current(code)         # a function it calls rebound: the code made again
+        if renewed is not code:
+            code = renewed.specialize(*instance, *arguments) \
+                if hasattr(renewed, "specialize") else renewed
         # scalar code (no specialisation) given arrays takes them as sequences (x[0] ** 2)
         kind = "vjp_arrays" if code is not unbound else "vjp"
         if instance:            # self.m(...) resolves for the instance's class (methods.py)

@@ -195,3 +195,20 @@ def test_an_object_argument_whose_methods_draw_under_a_jacobian(transform):
     """Each column drew anew through the object's __call__ (hunt 6 bug_34)."""
     with pytest.raises(S2SDiffError, match="whose methods draw random numbers"):
         transform(apply_noisy, wrt="x")(NoisyScale(np.ones(3)), np.array([0.3, -0.5, 1.1]))
+
+
+def test_a_hessian_made_before_a_helper_is_rebound(tmp_path, monkeypatch):
+    """A Hessian object of NumPy code used again after a helper it calls was rebound
+    raised SourceError naming jvp_fa (hunt 6 bug_29)."""
+    from s2sdiff import hessian
+    (tmp_path / "rebound_hessian.py").write_text(
+        "import numpy as np\n\n"
+        "def ga(x):\n    return np.sum(x ** 2)\n\n"
+        "def fa(x):\n    return ga(x) * 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import rebound_hessian as m
+    x = np.array([0.5, 1.0])
+    H = hessian(m.fa)
+    assert np.allclose(H(x), 4 * np.eye(2))
+    m.ga = lambda x: np.sum(x ** 3)
+    assert np.allclose(H(x), np.diag(12 * x))

@@ -233,10 +233,13 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
                 and (getattr(called, "__module__", None) or "").startswith("numpy") \
                 and getattr(called, "__name__", None) in _NUMPY_IN_PLACE:
             out = ast.unparse(call.args[0])          # np.fill_diagonal(B, 0.0): None
+            example = (f"`{out} = {out} * (1 - np.eye(n))` or `{out} = {out} - "
+                       f"np.diag(np.diag({out}))`, plus the new diagonal"
+                       if called.__name__ == "fill_diagonal" else
+                       f"`{out} = np.where(mask, values, {out})`, or `np.concatenate`")
             raise self.error(stmt, f"`{ast.unparse(call.func)}(...)`, which writes into "
-                             f"`{out}` in place", f"Build the result as a new array (for "
-                             f"np.fill_diagonal, `{out} = {out} * (1 - np.eye(n))` or `{out} "
-                             f"= {out} - np.diag(np.diag({out}))`, plus the new diagonal).")
+                             f"`{out}` in place", f"Build the result as a new array "
+                             f"({example}).")
         raise self.error(stmt, "expression statement whose result is discarded",
                          "s2sdiff follows values, not side effects: use the result "
                          "(`y = f(x)`), and have functions return new values rather than "

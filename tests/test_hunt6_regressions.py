@@ -212,3 +212,21 @@ def test_a_hessian_made_before_a_helper_is_rebound(tmp_path, monkeypatch):
     assert np.allclose(H(x), 4 * np.eye(2))
     m.ga = lambda x: np.sum(x ** 3)
     assert np.allclose(H(x), np.diag(12 * x))
+
+
+import statistics  # noqa: E402
+
+
+def mean_with_calls(x):
+    return statistics.mean([x, x * x, math.sin(x)])
+
+
+def dist_with_calls(x):
+    return math.dist([x, math.sin(x)], [0.5, abs(x - 2.0)])
+
+
+@pytest.mark.parametrize("function", [mean_with_calls, dist_with_calls])
+def test_mean_and_dist_of_displays_with_calls(function):
+    """Refused as "no derivative rule for statistics.mean" once an entry was a call
+    (hunt 6 bug_14)."""
+    assert grad(function)(0.7) == pytest.approx(central(function, [0.7], 0), rel=1e-6)

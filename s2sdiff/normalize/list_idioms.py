@@ -98,14 +98,16 @@ def _library(parsed, call):
         found = parsed.lookup(func.id, None)
     else:
         return None
-    plain = [isinstance(a, ast.Name) or isinstance(a, (ast.List, ast.Tuple))
-             and all(_plain(e) for e in a.elts) for a in call.args]
+    displays = [isinstance(a, (ast.List, ast.Tuple))
+                and not any(isinstance(e, ast.Starred) for e in a.elts) for a in call.args]
+    plain = [isinstance(a, ast.Name) or shown for a, shown in zip(call.args, displays)]
     if call.keywords or not all(plain):
         return None
     if found in (statistics.mean, statistics.fmean) and len(call.args) == 1:
         return "mean"
-    if found is math.dist and len(call.args) == 2:
-        return "dist"
+    if found is math.dist and len(call.args) == 2 and (not any(displays) or all(
+            displays) and len(call.args[0].elts) == len(call.args[1].elts)):
+        return "dist"           # (displays of two lengths: left to Python's ValueError)
     return None
 
 
@@ -189,9 +191,20 @@ class _Rewrite(ast.NodeTransformer):
             xs = node.args[0]
             total = ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "fsum", ast.Load())
                              if has_math else ast.Name("sum", ast.Load()), [xs], [])
-            return ast.BinOp(total, ast.Div(), ast.Call(ast.Name("len", ast.Load()),
-                                                        [copy.deepcopy(xs)], []))
+            count = ast.Constant(len(xs.elts)) if isinstance(xs, (ast.List, ast.Tuple)) \
+                else ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(xs)], [])
+            return ast.BinOp(total, ast.Div(), count)     # a display is evaluated once
         p, q = node.args
+        if isinstance(p, (ast.List, ast.Tuple)):         # displays: the squares written out
+            squares = [ast.BinOp(ast.BinOp(a, ast.Sub(), b), ast.Pow(), ast.Constant(2))
+                       for a, b in zip(p.elts, q.elts)]
+            total = squares[0] if squares else ast.Constant(0.0)
+            for square in squares[1:]:
+                total = ast.BinOp(total, ast.Add(), square)
+            if has_math:
+                return ast.Call(ast.Attribute(ast.Name("math", ast.Load()), "sqrt", ast.Load()),
+                                [total], [])
+            return ast.BinOp(total, ast.Pow(), ast.Constant(0.5))
         i = self.fresh("i")
 
         def entry(v):

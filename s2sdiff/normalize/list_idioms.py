@@ -105,9 +105,11 @@ def _library(parsed, call):
         return None
     if found in (statistics.mean, statistics.fmean) and len(call.args) == 1:
         return "mean"
-    if found is math.dist and len(call.args) == 2 and (not any(displays) or all(
-            displays) and len(call.args[0].elts) == len(call.args[1].elts)):
-        return "dist"           # (displays of two lengths: left to Python's ValueError)
+    if found is math.dist and len(call.args) == 2:
+        if all(displays):       # written out (displays of two lengths: Python's ValueError)
+            return "dist" if len(call.args[0].elts) == len(call.args[1].elts) else None
+        if all(_plain(e) for a, shown in zip(call.args, displays) if shown for e in a.elts):
+            return "dist"       # indexed in a loop: a display's entries evaluated again
     return None
 
 
@@ -195,7 +197,7 @@ class _Rewrite(ast.NodeTransformer):
                 else ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(xs)], [])
             return ast.BinOp(total, ast.Div(), count)     # a display is evaluated once
         p, q = node.args
-        if isinstance(p, (ast.List, ast.Tuple)):         # displays: the squares written out
+        if isinstance(p, (ast.List, ast.Tuple)) and isinstance(q, (ast.List, ast.Tuple)):
             squares = [ast.BinOp(ast.BinOp(a, ast.Sub(), b), ast.Pow(), ast.Constant(2))
                        for a, b in zip(p.elts, q.elts)]
             total = squares[0] if squares else ast.Constant(0.0)

@@ -230,3 +230,15 @@ def test_mean_and_dist_of_displays_with_calls(function):
     """Refused as "no derivative rule for statistics.mean" once an entry was a call
     (hunt 6 bug_14)."""
     assert grad(function)(0.7) == pytest.approx(central(function, [0.7], 0), rel=1e-6)
+
+
+def cumprod_flat(x):
+    return np.sum(np.cumprod(x.reshape(2, 2), axis=None) * np.arange(1.0, 5.0))
+
+
+def test_a_second_derivative_through_cumprod_with_axis_none():
+    """It said "constant None is not supported" where np.cumprod without axis gets the
+    refusal naming np.cumprod (hunt 6 bug_07)."""
+    from s2sdiff import hessian
+    with pytest.raises(S2SDiffError, match="second derivatives through np.cumprod"):
+        hessian(cumprod_flat)(np.array([0.3, -0.45, 1.1, 0.7]))

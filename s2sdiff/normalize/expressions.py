@@ -349,7 +349,10 @@ class Expressions:
                 args = [ast.Name(self.atom(ast.List(args, ast.Load()), "items", lineno).id,
                                  ast.Load())]
             return extrema.step(self, node, callee, args, node.keywords, into)
-        keywords = [ast.keyword(k.arg, self.atom(k.value, hint, lineno)) for k in node.keywords]
+        own = getattr(callee, "__module__", None) == runtime.__name__   # cumprod_tangent(...,
+        keywords = [ast.keyword(k.arg, copy.deepcopy(k.value) if own and isinstance(  # axis=None)
+            k.value, ast.Constant) and k.value.value is None else self.atom(k.value, hint, lineno))
+            for k in node.keywords]
         value = ast.Call(copy_load(node.func), args, keywords)
         rule = rules.lookup(Function(callee, len(args)))
         if callee in extrema.KEYS and len(args) == 1:        # max(xs): extrema.py

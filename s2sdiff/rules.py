@@ -882,9 +882,12 @@ defvjp(Function(_np.reshape), lambda a, newshape=None, order="C", shape=None: No
        a=_reshape_back, jvp=_reshape_jvp, sample=Sample(Array((3, 4)), (2, 6), order="F"))
 defvjp(Method("reshape"), lambda a, *shape, order="C": None, a=_reshape_back,
        jvp=_reshape_jvp, sample=Sample(Array((3, 4)), 6, 2))
-defvjp(Function(_np.ravel), lambda a: None, **_RESHAPED, sample=Sample(Array((3, 2))))
-defvjp(Method("ravel"), lambda a: None, **_RESHAPED, sample=Sample(Array((3, 2))))
-defvjp(Method("flatten"), lambda a: None, **_RESHAPED, sample=Sample(Array((2, 3))))
+defvjp(Function(_np.ravel), lambda a, order="C": None, a=_reshape_back, jvp=_reshape_jvp,
+       sample=Sample(Array((3, 2)), order="F"))
+defvjp(Method("ravel"), lambda a, order="C": None, a=_reshape_back, jvp=_reshape_jvp,
+       sample=Sample(Array((3, 2))))
+defvjp(Method("flatten"), lambda a, order="C": None, a=_reshape_back, jvp=_reshape_jvp,
+       sample=Sample(Array((2, 3)), "F"))
 defvjp(Function(_np.squeeze), lambda a, axis=None: None, **_RESHAPED,
        sample=Sample(Array((3, 1))))
 defvjp(Function(_np.expand_dims), lambda a, axis: None, **_RESHAPED,

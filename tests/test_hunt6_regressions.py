@@ -242,3 +242,22 @@ def test_a_second_derivative_through_cumprod_with_axis_none():
     from s2sdiff import hessian
     with pytest.raises(S2SDiffError, match="second derivatives through np.cumprod"):
         hessian(cumprod_flat)(np.array([0.3, -0.45, 1.1, 0.7]))
+
+
+W6 = np.arange(6.0)
+
+
+def ravel_fortran(a):
+    return np.sum(np.ravel(a, order="F") * W6)
+
+
+def flatten_fortran(a):
+    return np.sum(a.flatten("F") * W6) + np.sum(a.ravel(order="F") ** 2)
+
+
+@pytest.mark.parametrize("function", [ravel_fortran, flatten_fortran])
+def test_ravel_and_flatten_in_fortran_order(function):
+    """They were refused, though reshape(order="F") works (hunt 6 bug_26)."""
+    a = np.arange(6.0).reshape(2, 3) / 10
+    assert np.allclose(grad(function)(a), central(function, [a], 0), rtol=1e-6, atol=1e-8)
+    assert np.allclose(jacfwd(function)(a), central(function, [a], 0), rtol=1e-6, atol=1e-8)

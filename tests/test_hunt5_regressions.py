@@ -412,3 +412,19 @@ def numpy_of_a_mapped_list(x):
 def test_numpy_of_a_list_comprehension(function, x):
     """np.sum([...]) and np.array(list(map(f, x))) were refused naming `items` (bug_11)."""
     assert np.allclose(grad(function)(x), central(function, [x], 0), rtol=1e-6, atol=1e-8)
+
+
+def nested_returns_a_bound_once_local(x):
+    y = x + 1
+    def h(z):
+        return z * 2, z
+    p, q = h(y)
+    return np.sum(p) + np.sum(q * q)
+
+
+def test_a_nested_helper_returning_a_local_bound_once():
+    """`a, b = h(y)` with h returning y itself was refused (hunt 6 bug_02)."""
+    x = RNG.normal(size=3)
+    function = nested_returns_a_bound_once_local
+    assert np.allclose(grad(function)(x), central(function, [x], 0), rtol=1e-6, atol=1e-8)
+

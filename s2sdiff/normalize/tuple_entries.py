@@ -6,9 +6,9 @@ made during SSA is out of its reach: what an inlined nested function returns, un
 (``a, b = h(x)``, desugared as ``unpacked = h(x)``, ``a = unpacked[0]``...).  So:
 
 * ``note(normalizer, name, elements)``: a name the function binds in one place, to a tuple
-  display whose entries are temporaries, literals or names the function never assigns,
-  is noted with its atoms; those still hold what the display holds wherever the name is
-  read (a temporary is bound once, next to the display);
+  display whose entries are temporaries, literals, names the function never assigns or
+  assigns once outside loops, is noted with its atoms; those still hold what the display
+  holds wherever the name is read (a temporary is bound once, next to the display);
 * ``entry(normalizer, node)``: ``t[i]`` of such a name, an int literal in range, is the
   atom itself (``a = xsqr``);
 * ``drop_unread(body, displays)``: once nothing reads the display but the length checks
@@ -23,13 +23,24 @@ from ..ir import If, Loop, Passive, Step, item_loads, walk_items
 
 def note(normalizer, name, elements):
     """Remember ``name = (elements)`` when its entries may stand for its reads."""
-    if sum(1 for n in normalizer.parsed.of(ast.Name)
-           if n.id == name and not isinstance(n.ctx, ast.Load)) != 1:
+    if len(_stores(normalizer.parsed, name)) != 1:
         return
     stored = normalizer.parsed.stored()
     if all(isinstance(e, ast.Constant) or e.id in normalizer.temps or e.id not in stored
-           for e in elements):
+           or _fixed(normalizer.parsed, e.id) for e in elements):
         normalizer.tuple_displays[name] = elements
+
+
+def _stores(parsed, name):
+    return [n for n in parsed.of(ast.Name) if n.id == name and not isinstance(n.ctx, ast.Load)]
+
+
+def _fixed(parsed, name):
+    """Whether the function binds ``name`` once, outside any loop: from then on it holds
+    one value (``y = x * 2``, then ``a, b = h(y)``, ``h`` returning ``y`` itself)."""
+    stores = _stores(parsed, name)
+    return len(stores) == 1 and not any(
+        stores[0] is n for loop in parsed.of(ast.For, ast.While) for n in ast.walk(loop))
 
 
 def entry(normalizer, node):

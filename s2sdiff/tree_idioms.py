@@ -328,6 +328,10 @@ class Idioms:
             right = [constant_key(e) for e in right.elts]
             if any(r is _NOT_CONSTANT for r in right):
                 return None
+        elif isinstance(op, (ast.In, ast.NotIn)) and (keys := tree_keys.global_keys(
+                self.parsed, right, self.assigned)) is not None:
+            tree_keys.record(self.baked, right.id, keys)     # k in KEYS: checked on entry
+            right = list(keys)
         else:
             right = constant_key(right)
         if left is _NOT_CONSTANT or right is _NOT_CONSTANT \

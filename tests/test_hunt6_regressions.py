@@ -261,3 +261,25 @@ def test_ravel_and_flatten_in_fortran_order(function):
     a = np.arange(6.0).reshape(2, 3) / 10
     assert np.allclose(grad(function)(a), central(function, [a], 0), rtol=1e-6, atol=1e-8)
     assert np.allclose(jacfwd(function)(a), central(function, [a], 0), rtol=1e-6, atol=1e-8)
+
+
+WEIGHT_KEYS = ("w1", "w2")
+
+
+def decay_on_listed_keys(params, x):
+    total = 0.0
+    for k in params:
+        if k not in WEIGHT_KEYS:
+            continue
+        total = total + params[k] ** 2 * x
+    return total
+
+
+def test_continue_on_a_membership_test_of_module_level_keys(monkeypatch):
+    """`if k not in KEYS: continue` was refused as a test s2sdiff cannot decide (hunt 6
+    bug_25); the keys are checked on entry, so a rebound KEYS generates again."""
+    params = {"w1": 1.0, "w2": 2.0, "b": 3.0}
+    gradient = grad(decay_on_listed_keys, wrt="params")
+    assert gradient(params, 2.0) == {"w1": 4.0, "w2": 8.0, "b": 0.0}
+    monkeypatch.setitem(globals(), "WEIGHT_KEYS", ("b",))
+    assert gradient(params, 2.0) == {"w1": 0.0, "w2": 0.0, "b": 12.0}

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import sympy
 
+from differences import central_list
 from s2sdiff import UnsupportedError, grad, jvp, value_and_grad, vjp
 
 
@@ -115,13 +116,7 @@ def central(f, args, position, h=1e-6):
     arg = args[position]
     if not isinstance(arg, list):
         return (at(arg + h) - at(arg - h)) / (2 * h)
-    out = []
-    for j in range(len(arg)):
-        up, down = list(arg), list(arg)
-        up[j] += h
-        down[j] -= h
-        out.append((at(up) - at(down)) / (2 * h))
-    return out
+    return central_list(at, arg, h)
 
 
 PROGRAMS = [

@@ -10,6 +10,7 @@ import random
 import numpy as np
 import pytest
 
+from differences import central_list
 from s2sdiff import UnsupportedError, derivative, grad, hessian, jvp, value_and_grad
 
 W = [1.0, -2.0, 3.0, 0.5, -1.5, 2.5, 4.0]
@@ -100,13 +101,7 @@ def _stable_weights(x, order):
 
 
 def _central(f, xs, h=1e-6):
-    out = []
-    for i in range(len(xs)):
-        up, down = list(xs), list(xs)
-        up[i] += h
-        down[i] -= h
-        out.append((f(up) - f(down)) / (2 * h))
-    return np.array(out)
+    return np.array(central_list(f, xs, h))
 
 
 def _draws(seed, n=6, ties=False):

@@ -144,8 +144,9 @@ def refuse_draws_per_sweep(func, transform):
 
 def refuse_drawing_helper(program, step, derivative):
     """An ``UnsupportedError`` when ``step`` calls a helper of yours that draws (directly or
-    through its own helpers): the ``derivative`` generated from it (its pullback, its jvp)
-    runs it again, which draws other numbers than the forward's call drew."""
+    through its own helpers): the ``derivative`` generated from it (its pullback) runs it
+    again, which draws other numbers than the forward's call drew.  (Forward mode calls
+    the helper's jvp alone, once: no second run.)"""
     if step.callee is None or draws_anew(step.callee) or not calls_a_draw(step.callee):
         return                        # a draw itself: its value is a constant, read once
     name = getattr(step.callee, "__name__", "the function")

@@ -248,3 +248,35 @@ def test_a_rebound_class_without_the_method_is_checked_before_the_method(tmp_pat
     m.V = V                 # no `area` any more: generated again, and refused there
     with pytest.raises(S2SDiffError, match="`v.area` of `v`, a V"):
         g(0.3, 0.7)
+
+
+def negative_indices(x):
+    v = Vec(x, 2.0)
+    return v[-2] * v[-1] ** 2
+
+
+def summed_fields(x, y):
+    v = Vec(x * y, math.sin(y))
+    return sum(v) * max(v)
+
+
+@pytest.mark.parametrize("function, args", [(negative_indices, (0.7,)),
+                                            (summed_fields, (0.7, 1.3))])
+def test_a_namedtuple_indexed_from_the_end_or_passed_whole(function, args):
+    """`v[-1]` and `sum(v)` were refused at the constructor line as "no derivative rule
+    for S" (hunt 6 bug_10)."""
+    gradients = grad(function)(*args)
+    gradients = gradients if isinstance(gradients, tuple) else (gradients,)
+    for k, gradient in enumerate(gradients):
+        assert gradient == pytest.approx(float(central(function, args, k)), rel=1e-6)
+
+
+def library_method_of_record(x):
+    v = Vec(x, 2.0)
+    d = v._asdict()
+    return d["x"] * d["y"]
+
+
+def test_a_library_method_of_a_record_is_refused_naming_it():
+    with pytest.raises(S2SDiffError, match="`v._asdict` of `v`, a Vec"):
+        grad(library_method_of_record)(0.7)

@@ -37,10 +37,10 @@ import ast
 import copy
 import dataclasses
 import inspect
-import types
 
 from .helpers import inline_helpers
 from .records import builds_records, constructor_class, fields_of
+from ..user_functions import is_helper
 
 
 def inline_record_calls(parsed):
@@ -114,7 +114,7 @@ def _method_of(call, records):
     if func.attr in [f for f, _ in fields_of(cls)]:
         return None
     method = inspect.getattr_static(cls, func.attr, None)
-    return method if isinstance(method, types.FunctionType) else None
+    return method if is_helper(method) else None     # yours: not _asdict, _replace
 
 
 class _AsFunctionCalls(ast.NodeTransformer):

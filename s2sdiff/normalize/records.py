@@ -5,16 +5,17 @@ A record class is a ``NamedTuple`` or a dataclass whose ``__init__`` the decorat
 closure and never rebound in the function.  When every assignment of a local name is
 ``v = C(...)`` (one class ``C``; arguments by position or by field name, no ``*`` or
 ``**``; a field left out has a number, string, bool or None default) and every read of
-the name is a field, ``v.x`` (for a ``NamedTuple`` also an index by an int literal or an
-unpacking), the construction becomes the display ``v = (a, b)`` and each field read
-``v[0]``, and then, as ``tuples.py`` does, each field gets a name of its own: ``v_x, v_y =
-(a, b)``, ``v.x`` is ``v_x``.  The fields flow through loops and branches as any number
-or array.
+the name is a field, ``v.x`` (for a ``NamedTuple`` also an index by an int literal, an
+unpacking, or an argument of a call: ``sum(v)``, a tuple of the fields), the construction
+becomes the display ``v = (a, b)`` and each field read ``v[0]``, and then, as
+``tuples.py`` does, each field gets a name of its own: ``v_x, v_y = (a, b)``, ``v.x`` is
+``v_x``.  The fields flow through loops and branches as any number or array.
 
 Arguments by field name out of the fields' order are evaluated first, in the order
-written (``p_b_arg = math.sin(b)``), unless each is a name or a literal.  A name written or read
-any other way (returned, passed to a function, compared, ``v.x = e``, a method call, a
-field the class computes) is left as it is: the normalizer refuses it as before.
+written (``p_b_arg = math.sin(b)``), unless each is a name or a literal.  A name written
+or read any other way (returned, iterated, compared, ``v.x = e``, a method
+``record_calls.py`` did not inline, a field the class computes) is left as it is: the
+normalizer refuses it.
 
 >>> import ast, typing
 >>> from s2sdiff.parse import parse
@@ -37,7 +38,7 @@ import dataclasses
 import types
 
 from ..syntax import Unused
-from .tuples import _Split, kept_names
+from .tuples import _Split, _index, kept_names
 
 _MISSING = object()
 
@@ -206,9 +207,11 @@ def _candidates(parsed):
         value = sub.value
         if isinstance(value, ast.Name) and value.id in classes \
                 and _is_tuple_class(classes[value.id][0]) and isinstance(sub.ctx, ast.Load) \
-                and isinstance(sub.slice, ast.Constant) and type(sub.slice.value) is int \
-                and 0 <= sub.slice.value < len(classes[value.id][1]):
-            allowed.add(id(value))
+                and _index(sub.slice, len(classes[value.id][1])) is not None:
+            allowed.add(id(value))                      # v[0], v[-1] (a NamedTuple)
+    for call in parsed.of(ast.Call):                    # sum(v), np.stack(v): its fields
+        allowed.update(id(a) for a in call.args if isinstance(a, ast.Name)
+                       and a.id in classes and _is_tuple_class(classes[a.id][0]))
     for name in parsed.of(ast.Name):
         if name.id in classes and id(name) not in allowed:
             del classes[name.id]        # read or written some other way: left as it is
@@ -248,6 +251,13 @@ class _AsTuples(ast.NodeTransformer):
             names = [f for f, _ in self.classes[node.value.id][1]]
             return ast.copy_location(ast.Subscript(
                 node.value, ast.Constant(names.index(node.attr)), ast.Load()), node)
+        return self.generic_visit(node)
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, ast.Name) and node.value.id in self.classes:
+            length = len(self.classes[node.value.id][1])      # v[-1]: v[1]
+            node.slice = ast.copy_location(ast.Constant(_index(node.slice, length)), node.slice)
+            return node
         return self.generic_visit(node)
 
 

@@ -28,7 +28,8 @@ class Messages:
             return name
         base = name if name in self.locals else re.sub(r"_\d+$", "", name)
         if base in self.locals:
-            return self.inlined_local(base) or base
+            field = re.fullmatch(r"`(\w+\.\w+)`", self.program.parsed.returns.get(base, ""))
+            return self.inlined_local(base) or (field[1] if field else base)   # s.q for s_q
         for step in walk_steps(self.program.body):   # a temporary: what it holds (`B[1]`)
             if step.target == name and step.store is None:
                 return re.sub(r"\b[A-Za-z_]\w*\b", lambda m: self.inlined_local(m[0]) or m[0],

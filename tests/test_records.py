@@ -280,3 +280,25 @@ def library_method_of_record(x):
 def test_a_library_method_of_a_record_is_refused_naming_it():
     with pytest.raises(S2SDiffError, match="`v._asdict` of `v`, a Vec"):
         grad(library_method_of_record)(0.7)
+
+
+@dataclass
+class Phase:
+    q: np.ndarray
+    p: np.ndarray
+
+
+def shared_field_written(x):
+    s = Phase(x * 1.0, x * 1.0)
+    t = s.q
+    s = Phase(t, t)
+    s.q[0] = 3.0
+    return np.sum(s.p ** 2)
+
+
+def test_an_alias_refusal_names_the_fields_as_written():
+    """It quoted the fields' generated names `s_q`, `s_p` (hunt 6 bug_11)."""
+    with pytest.raises(S2SDiffError) as caught:
+        grad(shared_field_written)(np.ones(3))
+    message = str(caught.value).splitlines()[0]
+    assert "s_q" not in message and "s_p" not in message and "`s." in message

@@ -60,7 +60,11 @@ def as_tuples(parsed):
     # it, before the checks of its methods inlined (record_calls.py), which read it
     checked = tuple((copy.deepcopy(func), cls) for func, (cls, _)
                     in _spellings(parsed, classes).values())
-    return dataclasses.replace(parsed, node=node, inlined=checked + tuple(parsed.inlined))
+    spelled = {entry: f"`{name}.{field}`" for name, (_, fields) in classes.items()
+               for entry, (field, _) in zip(entries[name], fields)}    # for messages: s.q
+    result = dataclasses.replace(parsed, node=node, inlined=checked + tuple(parsed.inlined))
+    result.returns = {**parsed.returns, **spelled}
+    return result
 
 
 def _spellings(parsed, classes):

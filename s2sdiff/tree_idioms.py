@@ -316,6 +316,15 @@ class Idioms:
             return all(values) if isinstance(test.op, ast.And) else any(values)
         if isinstance(test, ast.Call):
             return _string_test(test)
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 \
+                and isinstance(test.ops[0], (ast.Is, ast.IsNot)) \
+                and isinstance(test.comparators[0], ast.Constant) \
+                and test.comparators[0].value is None \
+                and isinstance(test.left, (ast.Subscript, ast.Attribute)):
+            found = self.part(test.left)                  # p["s"] is None: a None leaf
+            if found is not None and _is_leaf(found[1]):
+                none = found[1][0] == "value" and found[1][1] is None
+                return none if isinstance(test.ops[0], ast.Is) else not none
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1
                 and type(test.ops[0]) in _COMPARISONS):
             return None

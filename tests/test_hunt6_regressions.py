@@ -294,3 +294,16 @@ def test_continue_on_a_membership_test_of_module_level_keys(monkeypatch):
     assert gradient(params, 2.0) == {"w1": 4.0, "w2": 8.0, "b": 0.0}
     monkeypatch.setitem(globals(), "WEIGHT_KEYS", ("b",))
     assert gradient(params, 2.0) == {"w1": 0.0, "w2": 0.0, "b": 12.0}
+
+
+def optional_scale(p):
+    return p["w"] * (p["s"] if p["s"] is not None else 1.0)
+
+
+def test_a_none_leaf_tested_with_is_none():
+    """`p["s"] if p["s"] is not None else 1.0` with a None leaf was refused as "constant
+    None is not supported" (hunt 6 bug_25)."""
+    gradient = grad(optional_scale)
+    assert gradient({"w": 1.5, "s": None}) == {"w": 1.0, "s": None}
+    assert gradient({"w": 1.5, "s": 2.0}) == {"w": 2.0, "s": 1.5}
+    assert gradient({"w": 1.5, "s": None}) == {"w": 1.0, "s": None}

@@ -4,9 +4,10 @@ A record (``records.py``) is followed field by field only while the function doe
 nothing but read its fields.  So before that pass, for each local name that only ever
 holds records of one class (``s = State(...)`` in every assignment):
 
-* a method call ``s.m(a)``, ``m`` a plain function of the class (not a property, a
-  staticmethod or a classmethod), becomes ``State.m(s, a)``, spelled with the name the
-  function builds the record with;
+* a method call ``s.m(a)``, ``m`` a function of the class written in your files (not a
+  property, a staticmethod or a classmethod), becomes ``State.m(s, a)``, spelled with the
+  name the function builds the record with; ``s._replace(x=e)`` (a NamedTuple) and
+  ``dataclasses.replace(s, x=e)`` become ``State(x=e, v=s.v)``;
 * each call of a user's function that takes such a name as an argument (``step(s, dt)``,
   ``State.m(s, a)``) is inlined (``helpers.py``, ``force``), in code on numbers as in
   NumPy code: the helper's ``self.x`` becomes ``s.x``, its ``return State(...)`` an
@@ -48,10 +49,11 @@ def inline_record_calls(parsed):
     records = _records(parsed) if builds_records(parsed) else None
     if not records:
         return parsed
-    methods = [c for c in parsed.of(ast.Call) if _method_of(c, records) is not None]
+    methods = [c for c in parsed.of(ast.Call) if _method_of(c, records) is not None
+               or _replaced(parsed, c, records) is not None]
     if methods:
         node = copy.deepcopy(parsed.node)
-        _AsFunctionCalls(records).visit(node)
+        _AsFunctionCalls(parsed, records).visit(node)
         ast.fix_missing_locations(node)
         parsed = dataclasses.replace(parsed, node=node)
 
@@ -117,14 +119,49 @@ def _method_of(call, records):
     return method if is_helper(method) else None     # yours: not _asdict, _replace
 
 
-class _AsFunctionCalls(ast.NodeTransformer):
-    """``v.m(a)`` -> ``Cls.m(v, a)``."""
+def _replaced(parsed, call, records):
+    """The record name ``call`` copies with some fields changed, ``v._replace(x=e)`` (a
+    NamedTuple) or ``dataclasses.replace(v, x=e)``, each keyword a field; else None."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "_replace" and not call.args \
+            and isinstance(func.value, ast.Name) and func.value.id in records:
+        name = func.value.id
+    elif len(call.args) == 1 and isinstance(call.args[0], ast.Name) \
+            and call.args[0].id in records and isinstance(func, (ast.Name, ast.Attribute)) \
+            and _resolved(parsed, func) is dataclasses.replace:
+        name = call.args[0].id
+    else:
+        return None
+    fields = [f for f, _ in fields_of(records[name][0])]
+    keys = [k.arg for k in call.keywords]
+    return name if all(k in fields for k in keys) and len(set(keys)) == len(keys) else None
 
-    def __init__(self, records):
-        self.records = records
+
+def _resolved(parsed, func):
+    """What the free name or module attribute ``func`` denotes, or None."""
+    if isinstance(func, ast.Name):
+        return None if func.id in parsed.stored() else parsed.lookup(func.id, None)
+    if isinstance(func.value, ast.Name) and func.value.id not in parsed.stored():
+        return getattr(parsed.lookup(func.value.id, None), func.attr, None)
+    return None
+
+
+class _AsFunctionCalls(ast.NodeTransformer):
+    """``v.m(a)`` -> ``Cls.m(v, a)``; ``v._replace(x=e)`` -> ``Cls(x=e, y=v.y)``."""
+
+    def __init__(self, parsed, records):
+        self.parsed, self.records = parsed, records
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        name = _replaced(self.parsed, node, self.records)
+        if name is not None:            # the changed fields first, as written, then the rest
+            cls, spelling = self.records[name]
+            given = [k.arg for k in node.keywords]
+            rest = [ast.keyword(f, ast.Attribute(ast.Name(name, ast.Load()), f, ast.Load()))
+                    for f, _ in fields_of(cls) if f not in given]
+            return ast.copy_location(ast.Call(copy.deepcopy(spelling), [],
+                                              list(node.keywords) + rest), node)
         if _method_of(node, self.records) is not None:
             instance = node.func.value
             spelling = copy.deepcopy(self.records[instance.id][1])

@@ -39,7 +39,7 @@ import copy
 import dataclasses
 import inspect
 
-from .helpers import inline_helpers
+from .helpers import _resolve_in, inline_helpers
 from .records import builds_records, constructor_class, fields_of
 from ..user_functions import is_helper
 
@@ -128,22 +128,13 @@ def _replaced(parsed, call, records):
         name = func.value.id
     elif len(call.args) == 1 and isinstance(call.args[0], ast.Name) \
             and call.args[0].id in records and isinstance(func, (ast.Name, ast.Attribute)) \
-            and _resolved(parsed, func) is dataclasses.replace:
+            and _resolve_in(parsed, func, parsed.stored()) is dataclasses.replace:
         name = call.args[0].id
     else:
         return None
     fields = [f for f, _ in fields_of(records[name][0])]
     keys = [k.arg for k in call.keywords]
     return name if all(k in fields for k in keys) and len(set(keys)) == len(keys) else None
-
-
-def _resolved(parsed, func):
-    """What the free name or module attribute ``func`` denotes, or None."""
-    if isinstance(func, ast.Name):
-        return None if func.id in parsed.stored() else parsed.lookup(func.id, None)
-    if isinstance(func.value, ast.Name) and func.value.id not in parsed.stored():
-        return getattr(parsed.lookup(func.value.id, None), func.attr, None)
-    return None
 
 
 class _AsFunctionCalls(ast.NodeTransformer):

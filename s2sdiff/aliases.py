@@ -400,7 +400,7 @@ class _Analysis(Messages, EachPass):
             if local and self.known_mutable(base.id) and not self.kinds[base.id].array:
                 return self.add(t, elements)     # an entry of a list
             return self.add(t, held | elements)  # a view, or an entry
-        if shares_storage(step, key):
+        if shares_storage(step, key) and not self._of_lists(args[0]):
             return self.add(t, set().union(*map(self.atom, args if key in EVERY_ARGUMENT
                                                  else args[:1])))
         if step.augmented and isinstance(args[0], ast.Name):    # v += e: v itself, in place
@@ -416,6 +416,12 @@ class _Analysis(Messages, EachPass):
                     o.contents |= held.contents
             return self.add(t, {o}) or len(o.contents) != before
         return self.add(t, {self.fresh(step)})
+
+    def _of_lists(self, arg):
+        """Whether ``arg`` holds only lists or tuples built in the function: NumPy copies
+        them into a new array (``np.asarray(hs)`` is no view)."""
+        held = self.atom(arg) if isinstance(arg, ast.Name) else ()
+        return bool(held) and all(o.kind in ("list", "tuple") for o in held)
 
     def fresh(self, step):
         known = self.known_mutable(step.target)

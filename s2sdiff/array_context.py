@@ -22,6 +22,7 @@ from .build import Expr, Namespace, as_node, unparse
 from .errors import UnsupportedError
 from .ir import atom_key, is_display, read_names
 from .kinds import node_kind
+from .joins import JoinBacks
 from .linalg_rules import bound_constant
 from .listing import Line, assign
 
@@ -157,7 +158,7 @@ def attribute_node(name, attribute):
     return ast.Attribute(ast.Name(name, ast.Load()), attribute, ast.Load())
 
 
-class RuleContext:
+class RuleContext(JoinBacks):
     """What an ``ArrayRule``'s vjp sees (the ``c`` of ``rules.py``)."""
 
     def __init__(self, backprop, step, d_target, lines):
@@ -367,37 +368,6 @@ class RuleContext:
         bounds, 0 outside, and at a bound the ``maximum``/``minimum`` rows' tie share 1/2
         (1/4 where low == high == a): ``np.where(a == low, 0.5, a > low) * ... * g``."""
         return Expr(clip_factors(self.np, self.arg("a").node, self.bound, self.g.node))
-
-    def split_back(self, stacked, name="arrays", promote=None, axis=None):
-        """The adjoint of a join of the display ``name``, one piece per entry: ``g[i]``
-        (``stacked``) or a slice along ``axis`` (default the ``axis`` argument; ``None``:
-        of the flattened entries); an entry that ``promote(shape)`` gives more axes before
-        the join gets its own shape back."""
-        axis = self.static("axis", 0) if axis is None else axis
-        sequence = self.bound[name]
-        if not is_display(sequence):
-            self.refuse_sequence(sequence)
-        g = self.g
-        pieces, offset = [], 0
-        flat = axis is None and not stacked         # np.concatenate(..., axis=None)
-        axis = 0 if flat else axis % len(self.out_shape)
-        for element in sequence.elts:
-            shape = self.kind_of(element).shape
-            joined = promote(shape) if promote else shape
-            if flat:
-                joined = (int(np.prod(shape)),)     # each entry flattened, then joined
-            if stacked:
-                part = ast.Constant(len(pieces))
-            else:
-                size = joined[axis]
-                part = ast.Slice(ast.Constant(offset), ast.Constant(offset + size))
-                offset += size
-            index = [ast.Slice() for _ in range(axis)] + [part]
-            index = index[0] if len(index) == 1 else ast.Tuple(index, ast.Load())
-            piece = Expr(ast.Subscript(copy.deepcopy(g.node), index, ast.Load()))
-            pieces.append(piece if tuple(joined) == tuple(shape) else
-                          self.np.reshape(piece, Expr(ast.Constant(tuple(shape)))))
-        return pieces
 
     def statics(self, *names):
         """The keyword arguments ``name=value`` of those of ``names`` the call passes, as

@@ -4,7 +4,8 @@ NumPy code is generated for the kinds (shapes, dtypes) of its arguments, from a 
 the first call's values (``kinds.infer``).  ``X[X[:, 0] > 0]`` keeps as many rows as the
 mask has ``True`` entries, and ``np.nonzero``, ``np.flatnonzero``, ``np.argwhere``,
 ``np.unique``, ``np.extract``, ``np.compress``, ``np.bincount`` and ``np.where`` with one
-argument return as many entries as the data calls for: code generated for one count
+argument return as many entries as the data calls for, and a join of a list the function
+built (``np.stack(hs)``) has as many as the appends that ran: code generated for one count
 would fold that count into what follows (``np.mean``'s ``1 / n``, an adjoint's
 broadcast) and be wrong for another.  ``guard`` therefore follows each such value in
 the forward sweep with a test of its shape against the one the code was generated for;
@@ -29,6 +30,8 @@ from .listing import Block, Comment, Line
 AGAIN = "specialise_again"
 _COUNTED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.extract, np.compress,
             np.bincount}
+_JOINS = {np.stack, np.array, np.asarray, np.concatenate, np.vstack, np.hstack,
+          np.column_stack, np.dstack}
 
 
 def dependent_steps(program):
@@ -40,7 +43,7 @@ def dependent_steps(program):
         kind = kinds.get(step.target)
         if kind is None or not kind.array or step.mutates:
             continue
-        if _masks(step, kinds) or _counts(step):
+        if _masks(step, kinds) or _counts(step) or _joins_list(step, kinds):
             found.append((step.target, tuple(kind.shape), ast.unparse(step.value)))
     return found
 
@@ -51,6 +54,13 @@ def _masks(step, kinds):
         return False
     return any(isinstance(n, ast.Name) and n.id in kinds and kinds[n.id].array
                and kinds[n.id].dtype == "b" for n in ast.walk(step.value.slice))
+
+
+def _joins_list(step, kinds):
+    """``np.stack(hs)``, ``np.array(hs)``...: a join of a list the function built, as long
+    as the appends that ran (a ``while`` loop's, a branch's)."""
+    return step.callee in _JOINS and bool(step.args) and isinstance(step.args[0], ast.Name) \
+        and getattr(kinds.get(step.args[0].id), "dtype", None) == "S"
 
 
 def _counts(step):

@@ -898,9 +898,9 @@ defvjp(Function(_np.atleast_3d), lambda a: None, **_RESHAPED, sample=Sample(Arra
 defvjp(Method("copy"), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
 defvjp(Function(_np.copy), lambda a: None, a=lambda c: c.g, sample=Sample(Array((3,))))
 # np.array(x, copy=False) (or None) may return x itself: an alias (views.py).
-defvjp(Function(_np.array), lambda a, dtype=None, *, copy=True: None, a=lambda c: c.g,
+defvjp(Function(_np.array), lambda a, dtype=None, *, copy=True: None, a=lambda c: c.list_or_g(),
        sample=Sample(Array((3,))))
-defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g,
+defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.list_or_g(),
        sample=Sample(Array((2, 2))))
 # np.float64(x) and np.float32(x): conversions, the identity's derivative; a float32
 # tangent stays float32 (the row is linear: ``np.float32(x_dot)``), and a gradient takes
@@ -908,10 +908,10 @@ defvjp(Function(_np.asarray), lambda a, dtype=None: None, a=lambda c: c.g,
 defvjp(Function(_np.float64), lambda x: None, x=lambda c: c.g, sample=Sample(Array((3,))))
 defvjp(Function(_np.float32), lambda x: None, x=lambda c: c.g, sample=Sample(Array((3,))))
 defvjp(Function(_np.concatenate), lambda arrays, axis=0: None,
-       arrays=lambda c: c.split_back(stacked=False),
+       arrays=lambda c: c.split_back(stacked=False, form="concatenate"),
        sample=Sample([Array((2, 3)), Array((2, 2))], axis=1))
 defvjp(Function(_np.stack), lambda arrays, axis=0: None,
-       arrays=lambda c: c.split_back(stacked=True),
+       arrays=lambda c: c.split_back(stacked=True, form="stack"),
        sample=Sample([Array((3,)), Array((3,))]))
 
 def _negated(value):
@@ -1006,19 +1006,20 @@ defvjp(Function(_np.tile), lambda A, reps: None, A=_tile_back,
 # vector a row, column_stack a column, dstack a vector (1, n, 1) and a matrix (m, n, 1)).
 defvjp(Function(_np.hstack), lambda tup: None,
        tup=lambda c: c.split_back(False, "tup", lambda s: _np.atleast_1d(_np.zeros(s)).shape,
-                                  axis=0 if c.out_shape and len(c.out_shape) == 1 else 1),
+                                  axis=0 if c.out_shape and len(c.out_shape) == 1 else 1,
+                                  form="hstack"),
        sample=Sample([Array((2, 3)), Array((2, 1))]))
 defvjp(Function(_np.vstack), lambda tup: None,
        tup=lambda c: c.split_back(False, "tup", lambda s: _np.atleast_2d(_np.zeros(s)).shape,
-                                  axis=0),
+                                  axis=0, form="vstack"),
        sample=Sample([Array((3,)), Array((2, 3))]))
 defvjp(Function(_np.column_stack), lambda tup: None,
        tup=lambda c: c.split_back(False, "tup", lambda s: s if len(s) > 1 else s + (1,),
-                                  axis=1),
+                                  axis=1, form="column_stack"),
        sample=Sample([Array((3,)), Array((3, 2))]))
 defvjp(Function(_np.dstack), lambda tup: None,
        tup=lambda c: c.split_back(False, "tup", lambda s: _np.atleast_3d(_np.zeros(s)).shape,
-                                  axis=2),
+                                  axis=2, form="dstack"),
        sample=Sample([Array((2,)), Array((1, 2, 2))]))
 # Cumulative sums and products, and differences, along axis (None: of the flattened array).
 # cumprod's adjoint and tangent (runtime.py) are exact where entries are 0.

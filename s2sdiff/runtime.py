@@ -123,6 +123,42 @@ def add_sequences(total, more):
     return total + more
 
 
+def split_join(g, parts, form="concatenate", axis=0):
+    """The adjoint of each entry of the list ``parts``, built in the function, from ``g``,
+    the adjoint of their join ``np.<form>(parts, axis)``: a fresh array of the entry's
+    shape each (``form``: stack, array, concatenate, hstack, vstack, column_stack, dstack).
+
+    >>> [p.tolist() for p in split_join(np.arange(5.0), [np.ones(2), np.ones(3)])]
+    [[0.0, 1.0], [2.0, 3.0, 4.0]]
+    >>> [p.shape for p in split_join(np.zeros((2, 3)), [np.ones(3), np.ones(3)], "vstack")]
+    [(3,), (3,)]
+    """
+    g = np.asarray(g)
+    if form in ("stack", "array"):
+        return [np.array(piece) for piece in np.moveaxis(g, axis, 0)]
+    shapes = [np.shape(p) for p in parts]
+    if axis is None:                       # np.concatenate(parts, axis=None): flattened
+        g, shapes, joined, axis = g.ravel(), shapes, [(int(np.prod(s)),) for s in shapes], 0
+    elif form == "concatenate":
+        joined = shapes
+    else:
+        promote = {"hstack": lambda s: s or (1,),
+                   "vstack": lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else s,
+                   "column_stack": lambda s: s if len(s) > 1 else (s + (1,) if s else (1, 1)),
+                   "dstack": lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(
+                       len(s), s)}[form]
+        joined = [promote(s) for s in shapes]
+        axis = {"hstack": 0 if g.ndim == 1 else 1, "vstack": 0, "column_stack": 1,
+                "dstack": 2}[form]
+    axis %= g.ndim
+    pieces, offset = [], 0
+    for shape, size in zip(shapes, (s[axis] for s in joined)):
+        piece = g[(slice(None),) * axis + (slice(offset, offset + size),)]
+        pieces.append(np.array(piece).reshape(shape))
+        offset += size
+    return pieces
+
+
 def ieee(function, *args):
     """``function(*args)`` (a ``math`` function, or an operator named by its symbol), or,
     where Python raises for it, the IEEE value NumPy gives: ``ieee("/", 0.5, 0.0)`` is inf,

@@ -127,9 +127,10 @@ class Adjoints:
                 self._held.add(target)
             element = ast.Subscript(ast.Name(target, ast.Load()), copy.deepcopy(index), ast.Store())
             out.append(Line(ast.AugAssign(element, ast.Add(), as_node(value), lineno=0), tag, note))
-        elif self.kinds is not None:
+        elif self.kinds is not None and getattr(self.kinds.get(atom.id), "dtype", None) != "S":
             out.append(Line(self._add_array(atom, target, value, shape), tag, note))
-        elif target in self._held and atom.id in self.sequences:    # a list: entry by entry
+        elif target in self._held and (atom.id in self.sequences or self.kinds is not None):
+            # a list (in NumPy code, one the function built): entry by entry
             add = ast.Name(self.modules.helper(add_sequences), ast.Load())
             out.append(Line(assign(target, ast.Call(add, [ast.Name(target, ast.Load()),
                                                           as_node(value)], [])), tag, note))

@@ -41,15 +41,22 @@ class Plan:
 @dataclass(frozen=True)
 class Snapshot:
     """A list or array the loop mutates: pushed as a copy, restored in place
-    (``v[:] = ...``)."""
+    (``v[:] = ...``); a list the function only ever appends to pushes its length instead
+    (``length``, the name it is popped into), restored by ``del v[n:]`` (``truncations``):
+    a copy per step would make the tape grow with the square of the steps."""
     name: str
     array: bool = False
+    length: str = None
 
 
 def pack(names, ctx=None):
     ctx = ctx or ast.Load()
 
     def one(name):
+        if isinstance(name, Snapshot) and name.length is not None:
+            if isinstance(ctx, ast.Load):
+                return ast.Call(ast.Name("len", ast.Load()), [ast.Name(name.name, ast.Load())], [])
+            return ast.Name(name.length, ast.Store())
         if isinstance(name, Snapshot):
             if isinstance(ctx, ast.Load) and name.array:
                 return ast.Call(ast.Attribute(ast.Name(name.name, ast.Load()), "copy",
@@ -61,6 +68,24 @@ def pack(names, ctx=None):
     if len(names) == 1:
         return one(names[0])
     return ast.Tuple([one(n) for n in names], ctx)
+
+
+def truncations(names):
+    """``del v[n:]`` for each list of ``names`` pushed by its length (``Snapshot.length``),
+    after the pop that set ``n``: the list as it was when the step started."""
+    return [Line(ast.Delete([ast.Subscript(ast.Name(n.name, ast.Load()), ast.Slice(
+        ast.Name(n.length, ast.Load())), ast.Del())]))
+        for n in names if isinstance(n, Snapshot) and n.length is not None]
+
+
+def appended_only(program):
+    """Names of lists the function changes only by ``v.append(e)``."""
+    mutations = {}
+    for step in walk_steps(program.body):
+        if step.mutates:
+            mutations.setdefault(step.target, set()).add(
+                isinstance(step.rule, Structural) and step.rule.key == Syntax("append"))
+    return {name for name, appends in mutations.items() if appends == {True}}
 
 
 def replayable(loop, replayable):

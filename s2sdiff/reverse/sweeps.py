@@ -113,6 +113,14 @@ class Sweeps:
 
     # planning a loop's reverse ------------------------------------------------------
 
+    def _snapshot(self, name, appended):
+        """How a list or array ``name`` the loop mutates is pushed (``loops.Snapshot``)."""
+        if self.kinds and name in self.kinds and self.kinds[name].array:
+            return loops.Snapshot(name, True)
+        if name in appended:
+            return loops.Snapshot(name, length=self.program.namer.fresh(f"{name}_length"))
+        return loops.Snapshot(name)
+
     def plan(self, loop):
         """What the reverse of ``loop`` needs: its reverse body, the recomputation, the
         values to push per iteration and whether iterations must be counted."""
@@ -148,9 +156,9 @@ class Sweeps:
         reads = set(reverse_reads) | recomputed_reads
         entry = list(loop.carried) + (store_names(loop.target) if exits else [])
         mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
+        appended = loops.appended_only(self.program)
         pushed = [n for n in entry if n in reads] + [
-            loops.Snapshot(n, bool(self.kinds and n in self.kinds and self.kinds[n].array))
-            for n in dict.fromkeys(mutated)
+            self._snapshot(n, appended) for n in dict.fromkeys(mutated)
             if n in recomputed_reads or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
         plan = loops.Plan(reverse_body, recompute, pushed, counter, elements_written,
@@ -298,6 +306,7 @@ class Sweeps:
             body.append(Line(ast.Assign([loops.pack(plan.pushed, ast.Store())], ast.Call(
                 ast.Attribute(ast.Name(self.tape, ast.Load()), "pop", ast.Load()), [], []),
                 lineno=0)))
+            body += loops.truncations(plan.pushed)
         body += plan.recompute
         body += copy_items(plan.reverse_body)
         for carried in plan.unwritten_carried:

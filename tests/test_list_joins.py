@@ -1,0 +1,191 @@
+"""NumPy joins of a list the function built with appends (``hs.append(h)`` then
+``np.stack(hs)``): the RNN idiom, and np.array / np.vstack / np.hstack / np.concatenate /
+np.column_stack / np.dstack of such a list.  Oracle: central differences of the function
+itself (``differences.central``), and the same function written without the list."""
+
+import numpy as np
+import pytest
+
+import s2sdiff
+from differences import central
+
+RNG = np.random.default_rng(7)
+W = RNG.normal(size=(4, 4)) * 0.4
+U = RNG.normal(size=(4, 3)) * 0.4
+X = RNG.normal(size=(6, 3))
+
+
+def rnn(W, U, X):
+    h = np.zeros(4)
+    hs = []
+    for t in range(X.shape[0]):
+        h = np.tanh(W @ h + U @ X[t])
+        hs.append(h)
+    H = np.stack(hs)
+    return np.sum(H ** 2) + np.sum(H[-1])
+
+
+def rnn_without_list(W, U, X):
+    h = np.zeros(4)
+    total = 0.0
+    for t in range(X.shape[0]):
+        h = np.tanh(W @ h + U @ X[t])
+        total = total + np.sum(h ** 2)
+    return total + np.sum(h)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_rnn_stack_of_appended_states(k):
+    got = s2sdiff.grad(rnn, wrt=k)(W, U, X)
+    assert np.allclose(got, central(rnn, (W, U, X), k), atol=1e-7)
+    assert np.allclose(got, s2sdiff.grad(rnn_without_list, wrt=k)(W, U, X), atol=1e-12)
+
+
+def test_rnn_generated_code_reads_as_written():
+    """The join's adjoint is split back into the list's (one line), and the loop pushes
+    the list's length, not a copy of it: the tape grows with the steps, not their square."""
+    g = s2sdiff.grad(rnn, wrt=0)
+    g(W, U, X)
+    source = g.specialize(W, U, X).source
+    assert "dhs = split_join(dH, hs, 'stack', 0)" in source
+    assert "tape.append((h_2, len(hs)))" in source
+    assert "del hs[hs_length:]" in source
+    assert "list(hs)" not in source
+
+
+def test_value_and_grad_vjp_jvp_and_hessian():
+    small_w, small_x = W[:2, :2], X[:3, :2] * 0.5
+
+    def f(W, X):
+        h = np.zeros(2)
+        hs = []
+        for t in range(X.shape[0]):
+            h = np.tanh(W @ h + X[t])
+            hs.append(h)
+        return np.sum(np.stack(hs) ** 2)
+
+    expected = central(f, (small_w, small_x), 0)
+    value, gradient = s2sdiff.value_and_grad(f, wrt=0)(small_w, small_x)
+    assert value == pytest.approx(f(small_w, small_x)) and np.allclose(gradient, expected)
+    _, pullback = s2sdiff.vjp(f, small_w, small_x)
+    assert np.allclose(pullback(1.0)[0], expected)
+    direction = RNG.normal(size=small_w.shape)
+    _, tangent = s2sdiff.jvp(f, (small_w, small_x), (direction, np.zeros_like(small_x)))
+    assert tangent == pytest.approx(np.sum(expected * direction), rel=1e-6)
+    hessian = s2sdiff.hessian(f, wrt=0)(small_w, small_x)
+    gradient_of = s2sdiff.grad(f, wrt=0)
+    for i in np.ndindex(small_w.shape):
+        step = np.zeros_like(small_w)
+        step[i] = 1e-5
+        column = (gradient_of(small_w + step, small_x) - gradient_of(small_w - step, small_x)) / 2e-5
+        assert np.allclose(hessian[(Ellipsis,) + i], column, atol=1e-6)
+
+
+def grow(x, n):
+    hs = []
+    h = x
+    k = 0
+    while k < n:
+        h = np.sin(h) + 0.1 * k
+        hs.append(h)
+        k = k + 1
+    return np.sum(np.stack(hs) ** 2)
+
+
+def test_list_length_set_by_a_while_loop():
+    x = RNG.normal(size=3)
+    g = s2sdiff.grad(grow, wrt=0)
+    for n in (3, 5, 2, 3):
+        assert np.allclose(g(x, n), central(grow, (x, n), 0), atol=1e-7)
+
+
+def branch_list(x, b):
+    hs = [x]
+    if np.sum(x) > 0:
+        hs.append(x * 2)
+    H = np.array(hs)
+    return np.sum((H + b) ** 2)
+
+
+def test_list_length_set_by_the_data_is_generated_per_length():
+    """Same argument kinds, one or two rows: the join's shape is checked (data_shapes),
+    so the broadcasting of ``b`` is summed for the rows there are."""
+    x, b = np.abs(RNG.normal(size=3)), RNG.normal(size=(1, 3))
+    g = s2sdiff.grad(branch_list, wrt=(0, 1))
+    for point in (x, -x, x):
+        got = g(point, b)
+        for k in (0, 1):
+            assert np.allclose(got[k], central(branch_list, (point, b), k), atol=1e-7)
+    source = g.specialize(x, b).source
+    assert "the shape of np.array(hs) depends on the data" in source
+
+
+def joins(A):
+    rows = []
+    for i in range(A.shape[0]):
+        rows.append(A[i] * (i + 1.0))
+    M = np.vstack(rows)
+    V = np.hstack(rows)
+    C = np.column_stack(rows)
+    D = np.dstack(rows)
+    F = np.concatenate(rows, axis=None)
+    return np.sum(M ** 2) + np.sum(np.sin(V)) + np.sum(C ** 3) + np.sum(np.cos(D)) + np.sum(F ** 4)
+
+
+def blocks(A):
+    bs = []
+    for i in range(2):
+        bs.append(A * (i + 1.0))
+    return np.sum(np.concatenate(bs, axis=1) ** 2) + np.sum(np.hstack(bs) ** 3) \
+        + np.sum(np.vstack(bs) * A[0]) + np.sum(np.stack(bs, axis=2) * A[:, :1, None])
+
+
+@pytest.mark.parametrize("f", [joins, blocks])
+def test_every_join_of_a_list(f):
+    A = RNG.normal(size=(3, 2))
+    assert np.allclose(s2sdiff.grad(f)(A), central(f, (A,), 0), atol=1e-6)
+    assert np.allclose(s2sdiff.jacfwd(f)(A), central(f, (A,), 0), atol=1e-6)
+
+
+def comprehension_list(W, X):
+    outs = [np.tanh(W @ x) for x in X]
+    return np.mean(np.array(outs)) + np.sum(np.asarray(outs) ** 2) + np.sum(np.vstack(outs))
+
+
+def test_np_array_and_asarray_of_a_comprehension_list():
+    """np.asarray of a list copies it: no alias of the list the appends write into."""
+    w, x = RNG.normal(size=(2, 2)), RNG.normal(size=(4, 2))
+    for k in (0, 1):
+        assert np.allclose(s2sdiff.grad(comprehension_list, wrt=k)(w, x),
+                           central(comprehension_list, (w, x), k), atol=1e-7)
+
+
+def floats_and_reuse(x):
+    vals, hs = [], []
+    for i in range(3):
+        vals.append(np.sum(x) * i)
+        hs.append(x * i + x ** 2)
+    H = np.stack(hs, axis=1)
+    total = 0.0
+    for h in hs:                     # the list is read again after the join
+        total = total + np.sum(np.cos(h))
+    return np.sum(np.array(vals) ** 2) + np.sum(H * np.arange(3.0)) + total
+
+
+def test_list_of_numbers_and_a_list_read_twice():
+    x = RNG.normal(size=3)
+    assert np.allclose(s2sdiff.grad(floats_and_reuse)(x), central(floats_and_reuse, (x,), 0),
+                       atol=1e-6)
+
+
+def test_split_join_gives_each_entry_its_shape():
+    from s2sdiff.runtime import split_join
+    g = np.arange(12.0).reshape(3, 4)
+    pieces = split_join(g, [np.ones((2, 4)), np.ones(4)], "vstack")
+    assert [p.tolist() for p in pieces] == [g[:2].tolist(), g[2].tolist()]
+    pieces = split_join(g, [np.ones((3, 1)), np.ones((3, 3))], "hstack")
+    assert [p.shape for p in pieces] == [(3, 1), (3, 3)] and pieces[1].tolist() == g[:, 1:].tolist()
+    pieces = split_join(g, [np.ones(3), np.ones(3), np.ones(3), np.ones(3)], "stack", 1)
+    assert [p.tolist() for p in pieces] == [g[:, i].tolist() for i in range(4)]
+    pieces[0][0] = -1.0                        # fresh arrays: g is not written through them
+    assert g[0, 0] == 0.0

@@ -379,8 +379,11 @@ class RuleContext(JoinBacks):
         ``index`` (default the step's own) is what the output read of ``operand``."""
         bp = self.backprop
         base = self.bound[operand]
-        self.kind(operand)           # a list built in the function is refused here
         index = self.bound["index"] if index is None else index
+        if _entry_of_list(base, index, bp.kinds):       # hs[-1], hs[t]: dhs[-1] += g
+            self.adjoints.write(base, self.g_lazy, self.lines, self.step.number, index=index)
+            return None
+        self.kind(operand)           # a list built in the function is refused here
         g = self.g_lazy              # += and np.add.at broadcast it
         foreign = getattr(bp.program, "foreign", None)
         if foreign is not None and not (basic_index(index, bp.kinds) and not any(
@@ -406,6 +409,19 @@ class RuleContext(JoinBacks):
             stmt = ast.AugAssign(target, ast.Add(), g.node)
         self.lines.append(Line(stmt, self.step.number))
         return None
+
+
+def _entry_of_list(base, index, kinds):
+    """``hs[i]``, one entry (an int) of a list the function built (kind "S")."""
+    kind = kinds.get(base.id) if isinstance(base, ast.Name) else None
+    if kind is None or kind.dtype != "S":
+        return False
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+    if isinstance(index, ast.Constant):
+        return type(index.value) is int
+    return isinstance(index, ast.Name) and getattr(kinds.get(index.id), "dtype", None) == "i" \
+        and kinds[index.id].shape == ()
 
 
 def basic_index(index, kinds):

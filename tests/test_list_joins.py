@@ -189,3 +189,59 @@ def test_split_join_gives_each_entry_its_shape():
     assert [p.tolist() for p in pieces] == [g[:, i].tolist() for i in range(4)]
     pieces[0][0] = -1.0                        # fresh arrays: g is not written through them
     assert g[0, 0] == 0.0
+
+
+# --- NumPy functions of such a list, and its entries read back ---------------------------
+
+def mean_of_losses(W, X, y):
+    losses = []
+    for i in range(X.shape[0]):
+        p = np.tanh(W @ X[i])
+        losses.append(np.sum((p - y[i]) ** 2))
+    return np.mean(losses) + np.max(losses)
+
+
+def reductions_of_rows(W, X, y):
+    zs, errs = [], []
+    for x in X:
+        zs.append(W @ x)
+        errs.append(np.tanh(W[0] @ x) - y[0])
+    return np.sum(np.mean(zs, axis=0) ** 2) + np.sum(np.maximum(zs, 0.0) ** 2) \
+        + np.linalg.norm(errs) + np.std(errs)
+
+
+@pytest.mark.parametrize("f", [mean_of_losses, reductions_of_rows])
+def test_numpy_functions_of_a_list_built_by_appends(f):
+    """np.mean(losses) reads the list as np.array(losses) (normalize/numpy_of_lists.py)."""
+    w, x, y = RNG.normal(size=(3, 3)), RNG.normal(size=(4, 3)), RNG.normal(size=4)
+    for k in (0, 1):
+        assert np.allclose(s2sdiff.grad(f, wrt=k)(w, x, y), central(f, (w, x, y), k), atol=1e-6)
+
+
+def entries_read_back(W, X):
+    hs = [np.zeros(3)]
+    for t in range(X.shape[0]):
+        hs.append(np.tanh(W @ hs[t] + X[t]))     # the state read back from the list
+    return np.sum(hs[-1] ** 2) + np.sum(hs[1] * hs[-2])
+
+
+def entries_of_a_while_list(W, X):
+    hs = []
+    k = 0
+    h = X[0]
+    while k < 3:
+        h = np.sin(W @ h)
+        hs.append(h)
+        k = k + 1
+    return np.sum(hs[k - 1]) + np.sum(hs[0] * hs[1])
+
+
+@pytest.mark.parametrize("f", [entries_read_back, entries_of_a_while_list])
+def test_entries_of_a_list_of_arrays(f):
+    """hs[-1], hs[t]: the adjoint goes to the list's entry (dhs[-1] += g); forward mode
+    gives the constant first entry an array of zeros as its tangent (W @ hs_dot[0])."""
+    w, x = RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(4, 3))
+    for k in (0, 1):
+        expected = central(f, (w, x), k)
+        assert np.allclose(s2sdiff.grad(f, wrt=k)(w, x), expected, atol=1e-6)
+        assert np.allclose(s2sdiff.jacfwd(f, wrt=k)(w, x), expected, atol=1e-6)

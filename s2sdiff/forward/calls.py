@@ -23,6 +23,7 @@ import operator
 from .. import custom, extrema, sorting
 from ..build import Expr
 from ..emit import Later
+from .arrays import zeros_of
 from ..listing import Line, assign
 from ..rules import Syntax
 from ..runtime import zeros_like
@@ -95,7 +96,7 @@ def structural_tangents(program, step, active, tangent, callees, out, modules=No
 def _zero_rows(program, modules):
     """``zero(atom)``: the tangent of a constant element put in a list, ``zeros_like(row)``
     for a list the function builds (a row of a list of lists, whose tangent is indexed),
-    else None (``0.0``)."""
+    zeros of an array's shape in NumPy code, else None (``0.0``)."""
     lists = getattr(program, "built_lists", None)
     if lists is None:
         display = Syntax("display")
@@ -103,13 +104,16 @@ def _zero_rows(program, modules):
                                        if s.rule is not None and s.rule.key == display
                                        and isinstance(s.value, ast.List)
                                        or getattr(s, "callee", None) is zeros_like}
-    if not lists or modules is None:
+    kinds = program.kinds or {}
+    if not (lists or kinds) or modules is None:
         return lambda atom: None
 
     def zero(atom):
         if isinstance(atom, ast.Name) and atom.id in lists:
             return ast.Call(ast.Name(modules.helper(zeros_like), ast.Load()),
                             [ast.Name(atom.id, ast.Load())], [])
+        if isinstance(atom, ast.Name) and getattr(kinds.get(atom.id), "array", False):
+            return zeros_of(modules, atom.id)     # `W @ hs_dot[0]` needs an array
         return None
     return zero
 

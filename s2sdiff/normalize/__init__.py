@@ -39,8 +39,9 @@ functions and lambdas inlined, function-valued parameters); ``walrus.py`` first 
 each ``:=`` as an assignment, ``loop_else.py`` rewrites a loop's ``else`` clause into a
 flag, ``comprehensions.py`` then rewrites comprehensions (``map(f, xs)`` one too,
 ``maps.py``), ``sum``/``max``/``min`` of iterables and unpackings into loops, lists and
-indexing (after ``list_idioms.py`` wrote ``[0.0] * n``, ``list(xs)`` as comprehensions and
-``tuples.py`` split a name holding only tuple displays into one name per entry), then ``helpers.py`` inlines the user's functions that NumPy code calls.
+indexing (after ``list_idioms.py`` wrote ``[0.0] * n``, ``list(xs)`` as comprehensions,
+``numpy_of_lists.py`` gave ``np.mean(losses)`` of a list built by appends its
+``np.array(losses)``, and ``tuples.py`` split a name holding only tuple displays into one name per entry), then ``helpers.py`` inlines the user's functions that NumPy code calls.
 
 >>> import math
 >>> from s2sdiff.ir import format_program
@@ -63,6 +64,7 @@ from .list_idioms import rewrite as rewrite_list_idioms
 from .function_loops import rewrite as unroll_function_loops
 from .list_methods import rewrite as rewrite_list_methods
 from .nested_lists import rewrite as rewrite_nested_lists
+from .numpy_of_lists import arrays_of_lists
 from .statements import Normalizer
 from .record_calls import inline_record_calls
 from .records import as_tuples
@@ -77,6 +79,7 @@ def normalize(parsed):
     parsed = as_generators(loop_else.rewrite(parsed))   # loop else: a flag; map(f, xs)
     parsed = rewrite_nested_lists(rewrite_list_methods(parsed))  # ys.pop(); m[i][j] = v
     parsed = inline_record_calls(rewrite_list_idioms(parsed))   # [0.0] * n; v.norm()
+    parsed = arrays_of_lists(parsed)               # np.mean(losses), losses built by appends
     parsed = desugar(split_tuples(as_tuples(parsed)))   # v = Vec(a, b); state = (h, c)
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...

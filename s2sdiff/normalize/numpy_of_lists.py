@@ -7,7 +7,12 @@ Before comprehensions become loops (``comprehensions.py``):
 * a NumPy function (a ufunc too) whose first argument is a list comprehension gets
   ``np.array`` of it, as NumPy converts it anyway: ``np.sum([v ** 2 for v in x])`` is
   ``np.sum(np.array([v ** 2 for v in x]))``, whose comprehension the desugarer writes as
-  rows of a preallocated array.  Not the functions that take a sequence of arrays
+  rows of a preallocated array;
+* so does a name that only ever holds a list the function built (``arrays_of_lists``):
+  ``np.mean(losses)`` after ``losses.append(...)`` in a loop is
+  ``np.mean(np.array(losses))``, whose adjoint ``joins.py`` splits back into the list's.
+
+Not the functions that take a sequence of arrays
   (``np.stack``, ``np.concatenate``...): ``np.array`` of arrays of several shapes fails
   where they do not.
 
@@ -24,6 +29,8 @@ np.sum(np.array([v * v for v in x]))
 
 import ast
 import copy
+import dataclasses
+import types
 
 import numpy as np
 
@@ -55,3 +62,78 @@ def array_of_list(desugarer, node):
         return None
     return ast.copy_location(ast.Call(ast.Attribute(copy.deepcopy(func.value), "array",
                                                     ast.Load()), [node.args[0]], []), node)
+
+
+def arrays_of_lists(parsed):
+    """``parsed`` with ``np.f(xs, ...)`` written ``np.f(np.array(xs), ...)`` where ``xs``
+    only ever holds a list the function built (``built_lists``) and ``np.f`` takes an
+    array; ``parsed`` itself when there is none."""
+    if not parsed.of(ast.List, ast.ListComp):
+        return parsed
+    lists = built_lists(parsed.node)
+
+    def converts(call):
+        func = call.func
+        if not (call.args and isinstance(call.args[0], ast.Name) and call.args[0].id in lists
+                and isinstance(func, ast.Attribute) and func.attr not in _TAKE_SEQUENCES):
+            return False
+        root = _root(func)                          # np of np.mean, np.linalg.norm
+        if root is None or root.id in lists or parsed.lookup(root.id, None) is not np:
+            return False
+        module = np
+        for attribute in reversed(_attributes(func.value)):
+            module = getattr(module, attribute, None)
+        return isinstance(module, types.ModuleType)
+    if not lists or not any(converts(c) for c in parsed.of(ast.Call)):
+        return parsed
+
+    class Convert(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if converts(node):
+                array = ast.Attribute(copy.deepcopy(_root(node.func)), "array", ast.Load())
+                node.args[0] = ast.copy_location(ast.Call(array, [node.args[0]], []), node)
+            return node
+    node = Convert().visit(copy.deepcopy(parsed.node))
+    return dataclasses.replace(parsed, node=ast.fix_missing_locations(node))
+
+
+def _root(func):
+    """The name ``np`` of ``np.linalg.norm``, or None."""
+    while isinstance(func, ast.Attribute):
+        func = func.value
+    return func if isinstance(func, ast.Name) else None
+
+
+def _attributes(node):
+    """``["linalg"]`` of ``np.linalg``: the attributes read, innermost last."""
+    names = []
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    return names
+
+
+def built_lists(function):
+    """The local names of ``function`` every binding of which is a list display or a list
+    comprehension (``losses = []`` filled by appends)."""
+    listed, lists, other = set(), set(), set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            pairs = [(node.targets[0], node.value)]         # zs, errs = [], []
+            if isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Tuple) \
+                    and len(node.targets[0].elts) == len(node.value.elts):
+                pairs = list(zip(node.targets[0].elts, node.value.elts))
+            for target, value in pairs:
+                if isinstance(target, ast.Name) and isinstance(value, (ast.List, ast.ListComp)):
+                    listed.add(id(target))
+                    lists.add(target.id)
+        elif isinstance(node, ast.arg):
+            other.add(node.arg)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            other.update(node.names)
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) \
+                and id(node) not in listed:
+            other.add(node.id)
+    return lists - other

@@ -156,7 +156,7 @@ class Sweeps:
         reads = set(reverse_reads) | recomputed_reads
         entry = list(loop.carried) + (store_names(loop.target) if exits else [])
         mutated = [s.target for s in walk_steps(loop.body) if s.mutates and s.target not in local]
-        appended = loops.appended_only(self.program)
+        appended = loops.appended_only(self.program) if mutated else set()
         pushed = [n for n in entry if n in reads] + [
             self._snapshot(n, appended) for n in dict.fromkeys(mutated)
             if n in recomputed_reads or n in self.read_in_loops]

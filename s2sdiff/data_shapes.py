@@ -25,7 +25,8 @@ import ast
 import numpy as np
 
 from .ir import walk_steps
-from .listing import Block, Comment, Line
+from .listing import Block, Comment, Line, assign
+from .liveness import stores
 
 AGAIN = "specialise_again"
 _COUNTED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.extract, np.compress,
@@ -71,10 +72,16 @@ def _counts(step):
     return callee in _COUNTED
 
 
-def guard(listing, shapes, params, again=AGAIN):
+def guard(listing, shapes, params, again=AGAIN, fresh=None):
     """Insert after the forward statement of each ``(target, shape, _)`` of ``shapes`` the
     test of its shape; ``params``: the generated function's parameters, passed on to
-    ``again`` (the name the dispatcher's ``specialise_again`` is bound to)."""
+    ``again`` (the name the dispatcher's ``specialise_again`` is bound to) as the caller
+    gave them: a parameter the function rebinds (``while x < 5.0: x = 1.5 * x``) is kept
+    first under a name of its own (``fresh``), ``x_argument = x``."""
+    stored = _stored(listing.body, set())
+    kept = {p: fresh(f"{p}_argument") for p in params if p in stored and fresh is not None}
+    listing.body[0:0] = [Line(assign(name, ast.Name(p, ast.Load()))) for p, name in kept.items()]
+    params = [kept.get(p, p) for p in params]
     for k, (target, shape, spelled) in enumerate(shapes):
         seen = [ast.Constant(s) for _, s, _ in shapes[:k]]
         observed = ast.Attribute(ast.Name(target, ast.Load()), "shape", ast.Load())
@@ -85,6 +92,18 @@ def guard(listing, shapes, params, again=AGAIN):
         check = Block(ast.If(test, [], []), [Line(back)], [])
         note = Comment(f"the shape of {spelled} depends on the data: code is made per shape")
         _insert_after(listing.body, target, [note, check])
+
+
+def _stored(items, out):
+    """The names the statements of ``items`` (blocks' heads included) bind."""
+    for item in items:
+        if isinstance(item, Line):
+            stores(item.stmt, out)
+        elif isinstance(item, Block):
+            stores(item.head, out)
+            _stored(item.body, out)
+            _stored(item.orelse, out)
+    return out
 
 
 def _insert_after(items, target, new):

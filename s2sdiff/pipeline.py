@@ -361,7 +361,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
             again = program.namer.fresh(data_shapes.AGAIN)
             params = [a.arg for a in listing.signature.args] if listing.signature \
                 else list(program.params)
-            data_shapes.guard(listing, shapes, params, again)
+            data_shapes.guard(listing, shapes, params, again, program.namer.fresh)
             listing.injected[again] = lambda seen, *args: dispatched[0].specialise_again(
                 seen, *args)
         listing.renew = renewal

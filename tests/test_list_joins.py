@@ -245,3 +245,36 @@ def test_entries_of_a_list_of_arrays(f):
         expected = central(f, (w, x), k)
         assert np.allclose(s2sdiff.grad(f, wrt=k)(w, x), expected, atol=1e-6)
         assert np.allclose(s2sdiff.jacfwd(f, wrt=k)(w, x), expected, atol=1e-6)
+
+
+# --- code made again for another length gets the arguments the caller passed -------------
+
+def rebinds_its_parameter(x):
+    vals = []
+    while x < 5.0:
+        x = x * 1.5 + 0.1
+        vals.append(np.sin(x))
+    return np.sum(np.array(vals) ** 2)
+
+
+def masks_after_rebinding(x):
+    k = 0
+    while k < 2:
+        x = np.sin(x) * 1.5
+        k = k + 1
+    kept = x[x > 0]
+    return np.sum(kept ** 3)
+
+
+def test_specialising_again_passes_the_arguments_not_their_rebound_values():
+    """A parameter the loop rebinds is kept first (x_argument = x): specialise_again got
+    the value after the loop, replayed a loop of other trips and returned 0.0 (hunt 7)."""
+    g = s2sdiff.grad(rebinds_its_parameter)
+    for x in (4.9, 0.1, 3.0):                   # lists of 1, 6 and 2 entries
+        h = 1e-6
+        expected = (rebinds_its_parameter(x + h) - rebinds_its_parameter(x - h)) / (2 * h)
+        assert g(x) == pytest.approx(expected, rel=1e-6)
+        assert float(s2sdiff.jacfwd(rebinds_its_parameter)(x)) == pytest.approx(expected, rel=1e-6)
+    g = s2sdiff.grad(masks_after_rebinding)
+    for x in (np.array([0.5, -0.4, 1.0]), np.array([0.5, 0.4, 1.0]), np.array([-2.0, 2.5, -1.0])):
+        assert np.allclose(g(x), central(masks_after_rebinding, (x,), 0), atol=1e-6)

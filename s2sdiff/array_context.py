@@ -22,7 +22,7 @@ from .build import Expr, Namespace, as_node, unparse
 from .errors import UnsupportedError
 from .ir import atom_key, is_display, read_names
 from .kinds import node_kind
-from .joins import JoinBacks
+from .joins import JoinBacks, held_list
 from .linalg_rules import bound_constant
 from .listing import Line, assign
 
@@ -413,8 +413,7 @@ class RuleContext(JoinBacks):
 
 def _entry_of_list(base, index, kinds):
     """``hs[i]``, one entry (an int) of a list the function built (kind "S")."""
-    kind = kinds.get(base.id) if isinstance(base, ast.Name) else None
-    if kind is None or kind.dtype != "S":
+    if not held_list(kinds, base):
         return False
     if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
         index = index.operand

@@ -25,6 +25,7 @@ import ast
 import numpy as np
 
 from .ir import walk_steps
+from .joins import held_list
 from .listing import Block, Comment, Line, assign
 from .liveness import stores
 
@@ -60,8 +61,7 @@ def _masks(step, kinds):
 def _joins_list(step, kinds):
     """``np.stack(hs)``, ``np.array(hs)``...: a join of a list the function built, as long
     as the appends that ran (a ``while`` loop's, a branch's)."""
-    return step.callee in _JOINS and bool(step.args) and isinstance(step.args[0], ast.Name) \
-        and getattr(kinds.get(step.args[0].id), "dtype", None) == "S"
+    return step.callee in _JOINS and bool(step.args) and held_list(kinds, step.args[0])
 
 
 def _counts(step):

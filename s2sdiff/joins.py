@@ -15,7 +15,12 @@ import numpy as np
 from . import runtime
 from .build import Expr
 from .ir import is_display
-from .kinds import node_kind
+
+
+def held_list(kinds, node):
+    """Whether ``node`` names a list or tuple the function built (kind ``"S"``, no shape:
+    ``hs = []`` filled by appends), not an array NumPy would make of data."""
+    return isinstance(node, ast.Name) and getattr(kinds.get(node.id), "dtype", None) == "S"
 
 
 class JoinBacks:
@@ -57,8 +62,7 @@ class JoinBacks:
     def list_or_g(self):
         """The adjoint of ``np.array(a)``: ``g``, or for a list the function built (kind
         "S") the pieces of ``g`` along its first axis, one per entry."""
-        kind = node_kind(self.backprop.kinds, self.bound["a"])
-        if isinstance(self.bound["a"], ast.Name) and kind is not None and kind.dtype == "S":
+        if held_list(self.backprop.kinds, self.bound["a"]):
             return self.split_list_back("a", "array")
         return self.g
 
@@ -67,8 +71,7 @@ class JoinBacks:
         kind "S", built in the function) that ``np.<form>`` joined, a list of pieces, which
         ``Adjoints.write`` adds entry by entry (its ``result_shape`` is the list's: none)."""
         sequence = self.bound[name]
-        kind = node_kind(self.backprop.kinds, sequence)
-        if not isinstance(sequence, ast.Name) or kind is None or kind.dtype != "S":
+        if not held_list(self.backprop.kinds, sequence):
             self.refuse_sequence(sequence)
         axis = self.bound.get("axis", ast.Constant(0))
         self.result_shape = ()

@@ -138,7 +138,7 @@ def split_join(g, parts, form="concatenate", axis=0):
         return [np.array(piece) for piece in np.moveaxis(g, axis, 0)]
     shapes = [np.shape(p) for p in parts]
     if axis is None:                       # np.concatenate(parts, axis=None): flattened
-        g, shapes, joined, axis = g.ravel(), shapes, [(int(np.prod(s)),) for s in shapes], 0
+        g, joined, axis = g.ravel(), [(int(np.prod(s)),) for s in shapes], 0
     elif form == "concatenate":
         joined = shapes
     else:

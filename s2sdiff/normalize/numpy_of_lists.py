@@ -34,6 +34,8 @@ import types
 
 import numpy as np
 
+from .tuples import kept_names
+
 _TAKE_SEQUENCES = {"array", "asarray", "stack", "concatenate", "vstack", "hstack", "dstack",
                    "column_stack", "row_stack", "block"}
 
@@ -70,7 +72,7 @@ def arrays_of_lists(parsed):
     array; ``parsed`` itself when there is none."""
     if not parsed.of(ast.List, ast.ListComp):
         return parsed
-    lists = built_lists(parsed.node)
+    lists = built_lists(parsed)
 
     def converts(call):
         func = call.func
@@ -114,26 +116,20 @@ def _attributes(node):
     return names
 
 
-def built_lists(function):
-    """The local names of ``function`` every binding of which is a list display or a list
-    comprehension (``losses = []`` filled by appends)."""
-    listed, lists, other = set(), set(), set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            pairs = [(node.targets[0], node.value)]         # zs, errs = [], []
-            if isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Tuple) \
-                    and len(node.targets[0].elts) == len(node.value.elts):
-                pairs = list(zip(node.targets[0].elts, node.value.elts))
-            for target, value in pairs:
-                if isinstance(target, ast.Name) and isinstance(value, (ast.List, ast.ListComp)):
-                    listed.add(id(target))
-                    lists.add(target.id)
-        elif isinstance(node, ast.arg):
-            other.add(node.arg)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            other.update(node.names)
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) \
-                and id(node) not in listed:
-            other.add(node.id)
-    return lists - other
+def built_lists(parsed):
+    """The local names every binding of which is a list display or a list comprehension
+    (``losses = []`` filled by appends; ``zs, errs = [], []``), parameters, ``global``
+    names and names nested scopes use excepted (``tuples.kept_names``)."""
+    listed, lists = set(), set()
+    for node in parsed.of(ast.Assign):
+        pairs = [(node.targets[0], node.value)] if len(node.targets) == 1 else []
+        if pairs and isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Tuple) \
+                and len(node.targets[0].elts) == len(node.value.elts):
+            pairs = list(zip(node.targets[0].elts, node.value.elts))
+        for target, value in pairs:
+            if isinstance(target, ast.Name) and isinstance(value, (ast.List, ast.ListComp)):
+                listed.add(id(target))
+                lists.add(target.id)
+    other = {n.id for n in parsed.of(ast.Name)
+             if not isinstance(n.ctx, ast.Load) and id(n) not in listed}
+    return lists - other - kept_names(parsed)

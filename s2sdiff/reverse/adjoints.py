@@ -34,6 +34,7 @@ import numpy as np
 from ..array_context import attribute_node, broadcast
 from ..build import Expr, as_node, unparse
 from ..ir import Loop, atom_key, walk_items
+from ..joins import held_list
 from ..kinds import integral_names
 from ..listing import Comment, Line, accumulate, assign
 from ..names import AdjointNames
@@ -127,7 +128,7 @@ class Adjoints:
                 self._held.add(target)
             element = ast.Subscript(ast.Name(target, ast.Load()), copy.deepcopy(index), ast.Store())
             out.append(Line(ast.AugAssign(element, ast.Add(), as_node(value), lineno=0), tag, note))
-        elif self.kinds is not None and getattr(self.kinds.get(atom.id), "dtype", None) != "S":
+        elif self.kinds is not None and not held_list(self.kinds, atom):
             out.append(Line(self._add_array(atom, target, value, shape), tag, note))
         elif target in self._held and (atom.id in self.sequences or self.kinds is not None):
             # a list (in NumPy code, one the function built): entry by entry

@@ -128,12 +128,20 @@ def dispatcher(func: Callable[..., Any], name: str, params: Sequence[str],
         return generated(*args)
 
     def specialize(*args, **kwargs):
-        """The generated function for arguments of these kinds (with ``.source``)."""
+        """The generated function for arguments of these kinds (with ``.source``), and of
+        these data shapes where some depend on the data (``X[mask]``, ``np.stack(hs)``):
+        the code a Hessian differentiates again must be the one these values run."""
         args = positional(args, kwargs)
         try:
-            return table[_key(args)]
+            generated = table[_key(args)]
         except (KeyError, TypeError):
             return make(args)
+        if not getattr(generated, "__s2sdiff_data_shapes__", None):
+            return generated
+        with lock:
+            generated = specialise(args)
+            key = (_key(args), generated.__s2sdiff_data_shapes__)
+            return by_data.setdefault(key, generated)
 
     dispatch.__name__ = dispatch.__qualname__ = name
     dispatch.specialize = specialize

@@ -368,6 +368,7 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
         generated = compile_listing(listing)
         generated.__s2sdiff_origin__ = func
         generated.__s2sdiff_made__ = (kind, tuple(wrt_names), single)   # grad(grad(f))
+        generated.__s2sdiff_data_shapes__ = tuple(shape for _, shape, _ in shapes)
         return generated
 
     parsed = program.parsed

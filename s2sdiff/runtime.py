@@ -133,9 +133,14 @@ def split_join(g, parts, form="concatenate", axis=0):
     >>> [p.shape for p in split_join(np.zeros((2, 3)), [np.ones(3), np.ones(3)], "vstack")]
     [(3,), (3,)]
     """
+    def _shaped_like(piece, part):     # a fresh array; rows of it for a list (``row`` of
+        if isinstance(part, (list, tuple)):     # ``rows.append(row)``, which the sweep pops)
+            return [_shaped_like(p, q) for p, q in zip(piece, part)]
+        return np.array(piece)
+
     g = np.asarray(g)
     if form in ("stack", "array"):
-        return [np.array(piece) for piece in np.moveaxis(g, axis, 0)]
+        return [_shaped_like(piece, part) for piece, part in zip(np.moveaxis(g, axis, 0), parts)]
     shapes = [np.shape(p) for p in parts]
     if axis is None:                       # np.concatenate(parts, axis=None): flattened
         g, joined, axis = g.ravel(), [(int(np.prod(s)),) for s in shapes], 0
@@ -152,9 +157,9 @@ def split_join(g, parts, form="concatenate", axis=0):
                 "dstack": 2}[form]
     axis %= g.ndim
     pieces, offset = [], 0
-    for shape, size in zip(shapes, (s[axis] for s in joined)):
+    for part, shape, size in zip(parts, shapes, (s[axis] for s in joined)):
         piece = g[(slice(None),) * axis + (slice(offset, offset + size),)]
-        pieces.append(np.array(piece).reshape(shape))
+        pieces.append(_shaped_like(np.reshape(piece, shape), part))
         offset += size
     return pieces
 

@@ -278,3 +278,60 @@ def test_specialising_again_passes_the_arguments_not_their_rebound_values():
     g = s2sdiff.grad(masks_after_rebinding)
     for x in (np.array([0.5, -0.4, 1.0]), np.array([0.5, 0.4, 1.0]), np.array([-2.0, 2.5, -1.0])):
         assert np.allclose(g(x), central(masks_after_rebinding, (x,), 0), atol=1e-6)
+
+
+# --- hunt 7: internal errors --------------------------------------------------------------
+
+def loop_over_an_array_with_a_constant_gradient(x):
+    hs = []
+    for v in x:
+        hs.append(v * v)
+    s = 0.0
+    for v in x:
+        s = s + v ** 3
+    return np.sum(np.array(hs)) + s + np.sum(x)
+
+
+def list_of_lists(x):
+    rows = []
+    for i in range(2):
+        row = []
+        for j in range(3):
+            row.append(x[j] * (i + 1.0))
+        rows.append(row)
+    return np.sum(np.array(rows) ** 2)
+
+
+@pytest.mark.parametrize("f", [loop_over_an_array_with_a_constant_gradient, list_of_lists])
+def test_former_internal_errors(f):
+    """`dx = 1.0` (of np.sum(x)) then `dx[k] += dv` raised TypeError: dx is made whole
+    first; np.array of a list of lists split its adjoint into arrays, where the sweep pops
+    each row's adjoint as a list (AttributeError)."""
+    x = np.array([0.3, -0.2, 0.5])
+    assert np.allclose(s2sdiff.grad(f)(x), central(f, (x,), 0), atol=1e-6)
+
+
+def growing(x):
+    h = x
+    hs = []
+    while np.sum(h) < 3.0:
+        h = h * 1.3 + 0.05 * h ** 2
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def masked_cubes(x):
+    return np.sum(x[x > 0] ** 3)
+
+
+@pytest.mark.parametrize("f, points", [
+    (growing, [np.array([0.2, 0.1]), np.array([1.0, 1.2]), np.array([0.2, 0.1])]),
+    (masked_cubes, [np.array([0.2, -0.1]), np.array([1.0, 1.2])]),
+])
+def test_hessian_where_the_data_sets_a_shape(f, points):
+    """The Hessian differentiates the gradient's code for these data shapes (it raised
+    ValueError on a second shape); oracle: central differences of the gradient."""
+    hessian, gradient = s2sdiff.hessian(f), s2sdiff.grad(f)
+    for x in points:
+        columns = [(gradient(x + e) - gradient(x - e)) / 2e-5 for e in np.eye(x.size) * 1e-5]
+        assert np.allclose(hessian(x), np.array(columns).T, rtol=1e-5, atol=1e-4)

@@ -324,6 +324,9 @@ class Sweeps:
                 if not self.adjoints.holds(self.adjoints.name(sequence)):
                     out.append(Line(assign(self.adjoints.name(sequence), self.adjoints.zero(sequence))))
                     self.adjoints.mark_held(self.adjoints.name(sequence))
+                elif self.arrays is not None and getattr(self.kinds.get(sequence), "array", False):
+                    # `dx[k] += dv` needs all of dx, its own (not `dx = 1.0` of np.sum(x))
+                    self.adjoints.materialize(sequence, self.kinds[sequence].shape, out, True)
         out.append(Block(loops.reverse_head(loop, plan, index), body))
         self.blocks.setdefault(id(loop), {})["reverse"] = out[-1]
         return out

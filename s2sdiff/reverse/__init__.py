@@ -59,7 +59,9 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     ``bare``: a single gradient is returned alone even with ``cotangents``;
     ``pullback_of(func, wrt)``: the generated pullback of a user function ``program``
     calls (``pipeline.pullback_of``)."""
-    if program.kinds is not None and not has_control_flow(program.body):
+    if program.kinds is not None and not has_control_flow(program.body) and not any(
+            isinstance(s.rule, Structural) and s.rule.key == Syntax("append")
+            for s in program.steps):        # appends: the sweeps pop the list's adjoint
         listing = _reverse_arrays(program, activity, with_value=with_value, single=single,
                                   name=name, cotangents=cotangents)
         if bare and isinstance(listing.returns, ast.Tuple) and len(listing.returns.elts) == 1:

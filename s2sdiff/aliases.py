@@ -488,7 +488,8 @@ class _Analysis(Messages, EachPass):
                 self.augmented_params.update(o.param for o in self.atom(step.args[0])
                                              if o.param is not None)
             written = {o for o in self.atom(step.args[0]) if o.mutable}
-            if isinstance(step.value, ast.BinOp) and self._list(step.args[0]):
+            if isinstance(step.value, ast.BinOp) and any(   # xs *= 2, even in a loop
+                    o.kind == "list" for o in self.atom(step.args[0])):
                 self.refuse_list_arithmetic(step, step.args[0])
             if written:
                 self._check_write(step, index, loop, written, {old, step.target}, old)

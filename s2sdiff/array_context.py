@@ -204,7 +204,7 @@ class RuleContext(JoinBacks):
         if kind is not None and kind.dtype == "S":
             self.refuse_sequence(node)
         if kind is None or kind.shape is None:
-            self.refuse(f"{self.rule.name} of `{unparse(node)}`, whose shape s2sdiff cannot "
+            self.refuse(f"{self.rule.name} of `{self.backprop.program.spelled(node)}`, whose shape s2sdiff cannot "
                         f"tell", "Pass an array, or build it with np.array.")
         return kind
 

@@ -330,7 +330,7 @@ def _differ(a, b, parameter=False):
 def _kind_error(program, name, first, then, lineno, paths=None):
     """The error for a name with two kinds: ``then`` assigned at ``lineno`` after
     ``first`` in one run, or (``paths``: the line assigning ``first``) on another path."""
-    user = program.user_names.get(name, name)
+    user = program.spelled(ast.Name(name, ast.Load()))     # np.stack(hs) for stackhs
     if name == program.name and any(getattr(o, "id", None) == name for o in program.outputs):
         user = "the value returned"
     else:

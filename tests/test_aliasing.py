@@ -450,7 +450,6 @@ OTHER = [
     (helper_writes_list, 3.0, "helper_writes(a, x)", "a"),
     (helper_writes_through_another, 3.0, "helper_passes_on(a, x)", "a"),
     (helper_appends_to_list, 3.0, "helper_appends(a, x)", "a"),
-    (list_augmented, 3.0, "a += [x]", "a"),
     (list_repeated, 3.0, "a * 2", "a"),
 ]
 
@@ -459,6 +458,35 @@ def test_a_list_joined_with_a_display_is_a_new_list():
     """`a + [x]` was refused as list arithmetic; it is a new list now
     (normalize/list_idioms.py), and c[2] is x."""
     assert grad(list_joined)(3.0) == 1.0
+
+
+def test_a_list_extended_by_a_display_is_the_same_list_extended():
+    """`a += [x]` was refused as list arithmetic; of a name that only holds lists it is
+    `a.extend([x])` (normalize/list_idioms.py), in a loop too (it was silently 0.0 there):
+    a[2] is x, and after two `xs += [x * x]` the last entry is x ** 2."""
+    assert grad(list_augmented)(3.0) == 1.0
+    assert grad(list_extended_in_a_loop)(0.7) == pytest.approx(1.4)
+
+
+def list_extended_in_a_loop(x):
+    xs = [x]
+    for t in range(2):
+        xs += [x * x]
+    return xs[-1]
+
+
+def list_repeated_in_a_loop(x):
+    xs = [x]
+    for t in range(2):
+        xs.append(x * t)
+        xs *= 2
+    return sum(xs)
+
+
+def test_a_list_repeated_in_a_loop_is_refused():
+    """`xs *= 2` in a loop raised IndexError from the generated code (hunt 8)."""
+    with pytest.raises(UnsupportedError, match="joins or repeats the list `xs`"):
+        grad(list_repeated_in_a_loop)(0.7)
 
 
 def test_a_helper_writing_into_an_array_of_numpy_code_is_inlined():

@@ -350,3 +350,34 @@ def test_appends_without_a_loop():
     adjoint (it was refused as `list.append in NumPy code`, while jacfwd took it)."""
     x = np.array([0.3, -0.5, 0.8])
     assert np.allclose(s2sdiff.grad(features)(x), central(features, (x,), 0), atol=1e-6)
+
+
+# --- hunt 8 -------------------------------------------------------------------------------
+
+def appends_to_its_list_parameter(x, xs):
+    xs.append(x * x)
+    return sum(xs)
+
+
+def test_forward_mode_of_a_list_parameter_appended_to():
+    """The list's tangent is a list of zeros (it was 0.0: AttributeError `append`):
+    d/dx (x ** 2 + sum) = 2 x, d2/dx2 = 2."""
+    assert s2sdiff.jacfwd(appends_to_its_list_parameter, wrt=0)(0.7, [1.0]) == pytest.approx(1.4)
+    assert s2sdiff.hessian(appends_to_its_list_parameter, wrt=0)(0.7, [1.0]) == pytest.approx(2.0)
+
+
+def stack_read_in_the_loop(x):
+    hs = []
+    h = x
+    for i in range(3):
+        hs.append(h)
+        h = h + np.mean(np.stack(hs), axis=0)
+    return np.sum(h)
+
+
+def test_refusals_spell_the_join_as_written():
+    """A join whose shape grows in the loop is refused naming `np.stack(hs)`, not the
+    normalizer's `stackhs`."""
+    with pytest.raises(s2sdiff.UnsupportedError) as caught:
+        s2sdiff.grad(stack_read_in_the_loop)(np.ones(3))
+    assert "`np.stack(hs)` is first an array of shape (1, 3)" in str(caught.value)

@@ -84,14 +84,16 @@ def forward(program, activity, *, jvp_of, jvp=False, with_value=False, single=Fa
         directions = [(p, analyze(program, [p], program.kinds)) for p in activity.wrt]
         for p, _ in directions:
             listing.body.append(Line(assign(tangent(p, p), ast.Constant(1.0))))
+    sweep = Sweep(program, directions, tangent, jvp_of, listing.name)
     for direction, facts in directions:
-        # a parameter a loop reassigns from another one varies along it from then on
+        # a parameter a loop reassigns from another one varies along it from then on; a
+        # list parameter appended to (xs.append(x * x)) has a list of zeros as tangent
         seeded = activity.wrt if direction is None else [direction]
         for p in program.params:
             if p not in seeded and facts.is_active(ast.Name(p)):
-                listing.body.append(Line(assign(tangent(p, direction), ast.Constant(0.0))))
+                zero = ast.Constant(0.0) if program.kinds else sweep.zero_of(p)
+                listing.body.append(Line(assign(tangent(p, direction), zero)))
 
-    sweep = Sweep(program, directions, tangent, jvp_of, listing.name)
     # copied on paths where the user never reads it
     listing.body += sweep.unbound_lines(program.unbound)
     listing.body += sweep.lines(program.body)

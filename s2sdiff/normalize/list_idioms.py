@@ -16,7 +16,8 @@ normaliser runs (``comprehensions.py`` then writes those as loops):
 * ``ys = [0.0] + xs`` (a list display or comprehension among the operands of ``+``, in
   code without NumPy) is ``joined = [0.0]``, then ``for e in xs: joined.append(e)``, then
   ``ys = joined``; ``ys.extend(zs)`` is ``for e in zs: ys.append(e)`` (in NumPy code
-  too: no array has ``extend``).
+  too: no array has ``extend``), and so is ``ys += [a, b]`` where ``ys`` only ever holds
+  lists (``numpy_of_lists.built_lists``: an array's ``+=`` adds).
 
 Only the builtins: a function that binds ``list``, ``range`` or ``sum`` itself (a
 parameter too), or reads
@@ -40,6 +41,7 @@ import math
 import statistics
 
 from ..syntax import Unused
+from .numpy_of_lists import built_lists
 from ..trees import uses_numpy
 
 
@@ -50,6 +52,7 @@ def rewrite(parsed):
         return parsed
     node = copy.deepcopy(parsed.node)
     rewriter = _Rewrite(found, Unused(node), parsed)
+    rewriter.lists = built_lists(parsed) if "extend" in found else set()
     node.body = [rewriter.visit(stmt) for stmt in node.body]
     if "join" in found or "extend" in found:
         node.body = rewriter.joins(node.body)
@@ -79,7 +82,8 @@ def _found(parsed):
         found.add("sum")
     if not numpy and any(_joined(a.value) for a in parsed.of(ast.Assign)):
         found.add("join")
-    if any(_extended(e) for e in parsed.of(ast.Expr)):      # no array has .extend
+    if any(_extended(e) for e in parsed.of(ast.Expr)) or any(   # no array has .extend
+            _list_display(a) for a in parsed.of(ast.AugAssign)):
         found.add("extend")
     if not numpy and _builtin(parsed, "sum") and _builtin(parsed, "len") \
             and any(_library(parsed, c) for c in calls):
@@ -121,6 +125,14 @@ def _extended(stmt):
             and len(call.args) == 1 and not call.keywords \
             and not isinstance(call.args[0], ast.Starred):
         return call.func.value.id, call.args[0]
+    return None
+
+
+def _list_display(stmt):
+    """``(name, display)`` of ``name += [a, b]`` (a list comprehension too); else None."""
+    if isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name) \
+            and isinstance(stmt.value, (ast.List, ast.ListComp)):
+        return stmt.target.id, stmt.value
     return None
 
 
@@ -237,6 +249,9 @@ class _Rewrite(ast.NodeTransformer):
                 if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
                     setattr(stmt, field, self.joins(inner))
             extended = _extended(stmt) if isinstance(stmt, ast.Expr) else None
+            if isinstance(stmt, ast.AugAssign) and (augmented := _list_display(stmt)) \
+                    and augmented[0] in self.lists:
+                extended = augmented       # xs += [v] of a list: xs.extend([v])
             if extended is not None:       # ys.extend(zs): for e in zs: ys.append(e)
                 out.append(self.appends(extended[0], extended[1], stmt))
                 continue

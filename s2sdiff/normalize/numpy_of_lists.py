@@ -118,8 +118,8 @@ def _attributes(node):
 
 def built_lists(parsed):
     """The local names every binding of which is a list display or a list comprehension
-    (``losses = []`` filled by appends; ``zs, errs = [], []``), parameters, ``global``
-    names and names nested scopes use excepted (``tuples.kept_names``)."""
+    (``losses = []`` filled by appends; ``zs, errs = [], []``; ``xs += [v]`` extends it),
+    parameters, ``global`` names and names nested scopes use excepted (``tuples.kept_names``)."""
     listed, lists = set(), set()
     for node in parsed.of(ast.Assign):
         pairs = [(node.targets[0], node.value)] if len(node.targets) == 1 else []
@@ -130,6 +130,9 @@ def built_lists(parsed):
             if isinstance(target, ast.Name) and isinstance(value, (ast.List, ast.ListComp)):
                 listed.add(id(target))
                 lists.add(target.id)
+    for node in parsed.of(ast.AugAssign):          # xs += [v]: the same list, extended
+        if isinstance(node.op, ast.Add) and isinstance(node.value, (ast.List, ast.ListComp)):
+            listed.add(id(node.target))
     other = {n.id for n in parsed.of(ast.Name)
              if not isinstance(n.ctx, ast.Load) and id(n) not in listed}
     return lists - other - kept_names(parsed)

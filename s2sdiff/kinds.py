@@ -552,7 +552,8 @@ def constant_names(program, kinds, varied):
         kind = kinds.get(step.target)
         if kind is not None and kind.shape is None and step.target in varied \
                 and step.differentiable and step.rule is not None \
-                and not isinstance(step.rule, rules.Structural) and any(
+                and not isinstance(step.rule, rules.Structural) \
+                and not (kind.dtype == "S" and step.rule.key == rules.Syntax("copy")) and any(
                     isinstance(a, ast.Name) and a.id in varied for a in step.args):
             sequence = kind.dtype == "S"
             returned = "list or tuple" if sequence else type(kind.value).__name__ \

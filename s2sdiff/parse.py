@@ -55,6 +55,7 @@ class Parsed:
     opaque: dict = field(default_factory=dict)    # parameter called as an inlined helper -> node
     returns: dict = field(default_factory=dict)   # name of an inlined helper's result -> words
     baked: dict = field(default_factory=dict)     # free name -> the keys built in (tree_keys.py)
+    written: dict = field(default_factory=dict)   # name a pass made -> what the user wrote
     walked: list = field(default=None, repr=False, compare=False)  # [node, nodes, by class, stored]
 
     def nodes(self):

@@ -516,6 +516,7 @@ class _Hoister(sequences.Rewrites, ast.NodeTransformer):
                     total = ast.BinOp(total, op, term)
                 return total
             total = desugarer.namer.fresh("total")
+            desugarer.parsed.written[total] = ast.unparse(node)     # messages say `sum(hs)`
             self.before.extend(desugarer.reduction(node, total, self.stmt, self.before))
             return ast.Name(total, ast.Load())
         if callee in (max, min) and simple and len(node.args) == 1:

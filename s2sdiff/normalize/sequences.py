@@ -174,6 +174,7 @@ class Rewrites:
         generator = comprehension.generators[0]
         names = {n: desugarer.namer.fresh(n) for n in ("rows", "count", "first", "shape",
                                                        "stacked", "i", "row", "row_shape")}
+        desugarer.parsed.written[names["stacked"]] = ast.unparse(node)
         sequence = self.visit(generator.iter)
         if not isinstance(sequence, ast.Name):
             self.before.append(ast.Assign([ast.Name(names["rows"], ast.Store())], sequence,

@@ -92,7 +92,8 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.loops = []            # the carried names of each enclosing loop, innermost last
         self.open_blocks = []      # the blocks being built around the current one
         self.base_names = {}       # SSA version -> the user's name (x_2 -> x), for temps
-        self.user_names = {}       # every SSA version -> the user's name, for messages
+        self.user_names = dict(parsed.written)  # every SSA version -> the user's name
+                                   # (or what a pass's name stands for), for messages
         self.frames = []           # [statements, index] of each block being normalised, or
                                    # a loop statement: what may run after the current one
         self.retired = set()       # user names whose version was dropped where dead

@@ -46,6 +46,7 @@ from ..build import Expr, as_node, unparse
 from ..dtypes import UNKNOWN, dtype_of, static_dtypes
 from ..errors import InternalError, UnsupportedError
 from ..ir import is_display, leaves
+from ..joins import held_list
 from ..kinds import node_kind
 from ..listing import Comment, Line, assign
 from ..optimize import fold, fresh_array
@@ -80,6 +81,12 @@ class Backprop:
                 raise InternalError(f"array rule {step.rule.name} reads its own target "
                                     f"{step.target} (normalize keeps NumPy code in SSA)")
             self._array_rule(step, d_target, out)
+            return []
+        if step.rule.key == rules.Syntax("copy") and held_list(self.kinds, step.args[0]):
+            atom = step.args[0]         # hs = collect_hs: the list's adjoint, entry by entry
+            if self.activity.is_active(atom):
+                adjoints.write(atom, Expr.name(d_target), out, step.number,
+                               Explanation(step, atom, Expr(ast.Constant(1))))
             return []
         m = self._namespace_for(step)
         partials = self.modules.partials(step, m, partial_arguments(self.modules, self.kinds, step),

@@ -53,7 +53,7 @@ import weakref
 
 from . import activity, aliases, argument_aliases, aux, backends, custom, data_shapes, \
     defaults, dispatch, ir, none_arguments, object_parameters, objects, tree_flatten, \
-    tree_helpers, trees
+    tree_helpers, tree_keys, trees
 from .emit import Later, compile_listing, guarded_calls, sequence_parameters
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
@@ -401,10 +401,11 @@ def _array_dispatcher(func, program, kind, wrt_names, single, optimize, explain,
 
 def _other_attributes(func, renewal, program):
     """``missing`` of the dispatcher: an instance whose attributes are of other classes, an
-    object of another class (``objects.changed``), goes to ``renewal``; else the user's."""
+    object of another class (``objects.changed``), a dict read by ``G.get(key)`` or keys
+    of a loop that changed (``tree_keys.changed``) go to ``renewal``; else the user's."""
     def missing(args, error):
         if instance_variant(func, args) is None and not objects.changed(
-                program.parsed, guarded_calls(program)):
+                program.parsed, guarded_calls(program)) and not tree_keys.changed(program.parsed):
             raise error
         return renewal(*args)
     return missing

@@ -8,7 +8,8 @@ that code runs only while the name still holds those keys.
 * ``global_keys(parsed, node, assigned)``: the keys a free name holds now, a non-empty
   tuple or list of strings and ints, or None (a local or a parameter, another value);
 * ``record(parsed, name, value)``: what the flat function's ``Parsed`` keeps
-  (``Parsed.baked``) for the generated code to check;
+  (``Parsed.baked``) for the generated code to check (also the keys of a dict read by
+  ``G.get(key)``: ``normalize/free_gets.py``);
 * ``baked_tests(program, injected)``: the entry tests (``emit.compile_listing``'s
   ``(test, None)`` guards) ``NAME is not <the object seen> or NAME != <its keys then>``;
   when one holds, the code is generated again for what the name holds now (the
@@ -47,10 +48,29 @@ def baked_tests(program, injected):
         seen = program.namer.fresh(f"{name}_seen")
         then = program.namer.fresh(f"{name}_keys")
         injected[seen] = value
-        injected[then] = list(keys) if type(value) is list else keys
+        held = ast.Name(name, ast.Load())
+        if type(value) is dict:             # G.get(key) (normalize/free_gets.py): its keys
+            injected[then] = frozenset(keys)
+            held = ast.Call(ast.Attribute(held, "keys", ast.Load()), [], [])
+        else:
+            injected[then] = list(keys) if type(value) is list else keys
         test = ast.BoolOp(ast.Or(), [
             ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()], [ast.Name(seen, ast.Load())]),
-            ast.Compare(ast.Name(name, ast.Load()), [ast.NotEq()], [ast.Name(then, ast.Load())])])
+            ast.Compare(held, [ast.NotEq()], [ast.Name(then, ast.Load())])])
         test.s2sdiff_keys = name            # for the comment above (defaults.comment)
         tests.append((test, None))
     return tests
+
+
+def changed(parsed):
+    """Whether a name whose keys the code was built with holds another object or other
+    keys now (what ``baked_tests`` tests on entry), for the dispatcher of NumPy code, whose
+    key reads those entries first (``CFG['scale']``, gone from ``CFG``)."""
+    for name, (value, keys) in getattr(parsed, "baked", {}).items():
+        now = parsed.lookup(name, None)
+        if now is not value:
+            return True
+        if (frozenset(now) != frozenset(keys)) if type(now) is dict else tuple(now) != keys:
+            return True
+    return False
+

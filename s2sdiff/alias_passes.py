@@ -4,7 +4,8 @@
 ``v = items``: the flow-insensitive analysis sees ``v`` and ``items`` share one list, but
 each pass appends into a new list and ``v`` only ever holds a list whose appends are over.
 ``copied_each_pass`` finds the names of which that holds, for ``_check_write`` to leave
-out (and a list of such rows: ``m = [[f(i, j) for j in ...] for i in ...]`` appends each
+out; so for an array made anew each pass, written into, then copied (``u_new =
+u.copy()``, ``u_new[1:-1] = ...``, ``u = u_new``: the explicit finite-difference step) (and a list of such rows: ``m = [[f(i, j) for j in ...] for i in ...]`` appends each
 pass's new row once its appends are over, so ``m``, its rows ``m[i]`` and a loop over
 them ``for r in m`` hold only finished rows); ``_bound_after``, ``_later_versions`` and ``sums`` are its other tests of what a write
 may reach.  The analysis provides ``order``, ``defined``, ``objects``, ``reach``,
@@ -14,6 +15,9 @@ may reach.  The analysis provides ``order``, ``defined``, ``objects``, ``reach``
 import ast
 
 from .rules import Syntax
+
+_NEW_ARRAYS = ("array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+               "empty_like", "full_like")     # np.array copies, as np.copy and a.copy() do
 
 
 class EachPass:
@@ -54,7 +58,7 @@ class EachPass:
             isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub))
             or isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)))
 
-    def copied_each_pass(self, step, index, lineage, written):
+    def copied_each_pass(self, step, index, lineage, written, arrays=False):
         """Names bound to the appended list only by copies made after this append (after the
         loop or branch holding it) in the block (loop body or branch arm) that binds the
         list to a new list display (``items = []``, its only binding) before the append:
@@ -63,7 +67,9 @@ class EachPass:
         (``for _ in range(n): v = [f(u) for u in v]``), or copies of such names, or list
         displays of values that do not reach the written list.  An append into ``q`` bound
         once by ``q = items`` from such a list, ``items`` read nowhere after that, is one
-        into ``items`` (``q = [e for e in q[1:]]``, then ``q.append(e)``)."""
+        into ``items`` (``q = [e for e in q[1:]]``, then ``q.append(e)``).  With ``arrays``
+        (a write into an array), a new array (``u.copy()``, ``np.zeros(n)``) stands for the
+        new list display."""
         sites = self.defined.get(step.args[0].id, ())
         if len(sites) == 1 and isinstance(self.order[sites[0]][0], self.Step) \
                 and self.order[sites[0]][0].value.__class__ is ast.Name:
@@ -74,7 +80,7 @@ class EachPass:
                     and all(first[0] <= p <= sites[0] for p, _ in self.reads.get(source, ())):
                 sites, lineage = first, set(lineage) | {source}
         if len(sites) != 1 or not (isinstance(self.order[sites[0]][0], self.Step)
-                                   and isinstance(self.order[sites[0]][0].value, ast.List)):
+                                   and self._new(self.order[sites[0]][0].value, arrays)):
             return set()
         block = self._block(sites[0]) or (self.program.body, 0)   # or the function's body
         after = last = None          # the end of the block's item holding the append, its end
@@ -93,12 +99,22 @@ class EachPass:
             changed = False
             for name in sorted(copies):
                 if not all(self._copy_safe(self.order[p][0], p, after, last, lineage, copies,
-                                           written) for p in self.defined[name]):
+                                           written, arrays) for p in self.defined[name]):
                     copies.discard(name)
                     changed = True
         return copies
 
-    def _copy_safe(self, item, position, after, last, lineage, copies, written):
+    @staticmethod
+    def _new(value, arrays):
+        """Whether ``value`` makes a new list (a display) or, with ``arrays``, a new array:
+        ``a.copy()``, ``np.copy(a)``, ``np.array(a)``, ``np.zeros(...)`` and their kin."""
+        if isinstance(value, ast.List):
+            return True
+        func = getattr(value, "func", None)
+        return arrays and isinstance(func, ast.Attribute) and (func.attr == "copy" or (
+            func.attr in _NEW_ARRAYS and isinstance(func.value, ast.Name)))
+
+    def _copy_safe(self, item, position, after, last, lineage, copies, written, arrays=False):
         """Whether the binding ``item`` (at ``position``) keeps its name a safe copy: a copy
         of the list made between ``after`` (the end of the loop or branch holding the
         append, which may run it again) and ``last`` (the block's end), a copy of a safe
@@ -110,7 +126,9 @@ class EachPass:
             return False
         value = item.value
         if value.__class__ is ast.Name:
-            return value.id in copies or value.id in lineage and after < position <= last
+            return value.id in copies or value.id in lineage and after < position <= last \
+                or arrays and value.id not in lineage \
+                and not self.reach(self.atom(value)) & written      # u = u0, a parameter
         if value.__class__ is ast.Subscript and value.value.__class__ is ast.Name \
                 and value.value.id in copies:
             return True                 # a row of a safe copy: its appends are over
@@ -120,7 +138,7 @@ class EachPass:
                 or e.id not in lineage and not self.reach(self.atom(e)) & written
                 for e in value.elts):
             return self._rows_safe(item.target, after, last, lineage, copies, written)
-        return isinstance(value, ast.List) and held is not None \
+        return self._new(value, arrays) and held is not None \
             and not self.reach({held}) & written
 
     def _rows_safe(self, name, after, last, lineage, copies, written):

@@ -56,9 +56,9 @@ from .views import EVERY_ARGUMENT, shares_storage
 
 _MUTABLE_TYPES = (list, dict, set, bytearray, np.ndarray)
 # the forms ``_step`` tests, made once (it runs for every step in every round)
-_SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL, _APPEND = (
+_SETITEM, _COPY, _DISPLAY, _GETITEM, _ARRAY_GETITEM, _CALL, _APPEND, _ARRAY_SETITEM = (
     Syntax(form) for form in ("setitem", "copy", "display", "getitem", "array getitem", "call",
-                              "append"))
+                              "append", "array setitem"))
 _RUNTIME = runtime.__name__    # its helpers (a derivative's, in generated code) return new arrays
 
 
@@ -507,8 +507,9 @@ class _Analysis(Messages, EachPass):
                 self.written_params.setdefault(o.param, step)
         appends = getattr(step.rule, "key", None) == _APPEND
         fresh = self._bound_from(lineage, loop[1] if loop is not None else index, copies=appends)
-        if appends and loop is not None:
-            fresh |= self.copied_each_pass(step, index, lineage, written)
+        rows = getattr(step.rule, "key", None) == _ARRAY_SETITEM    # u_new[1:-1] = ...
+        if (appends or rows) and loop is not None:
+            fresh |= self.copied_each_pass(step, index, lineage, written, arrays=rows)
         for reader, uses in self.reads.items():
             if reader in lineage or reader in fresh:
                 continue
@@ -531,6 +532,13 @@ class _Analysis(Messages, EachPass):
                                                   else index, lineage)
                     if later and all(self.sums(u) for _, u in uses):
                         break           # y[2:] += 2 after y[:2] += 1: its value is not read
+                    if later and (not step.mutates or getattr(
+                            step.rule, "key", None) == _ARRAY_SETITEM):
+                        break   # a /= s, then a[:, None]: generated code binds a new array
+                        # (a_2 = a / s), which the view reads; u[0] = 0.0 (or writes in a
+                        # loop), then u[2:]: the reverse sweep restores u[0] after the
+                        # view's derivatives ran, and first copies an adjoint that may
+                        # view u (reverse/arrays.py)
                     self.refuse_alias(step, what, name, reader, item, later=later)
 
     def _bound_from(self, lineage, after, copies=False):

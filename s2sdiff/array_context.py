@@ -231,14 +231,28 @@ class RuleContext(JoinBacks):
             return ast.literal_eval(node)
         except ValueError:
             pass
+        value = self._known(node)
+        if value is not None:
+            return value
+        self.refuse(f"{self.rule.name} with a `{name}` that is not a constant",
+                    f"Write `{name}` as a literal.")
+
+    def _known(self, node):
+        """The value ``node`` has in every call of this code, or None: a literal, a name
+        whose kind holds its value (``k // 2`` of a shape), a tuple or list of those
+        (``np.pad(x, (k // 2, k // 2))``), a temporary bound to ``-np.inf``."""
+        if isinstance(node, (ast.Tuple, ast.List)):
+            values = [self._known(e) for e in node.elts]
+            return None if None in values else tuple(values) if isinstance(
+                node, ast.Tuple) else values
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            pass
         kind = self.backprop.kinds.get(atom_key(node))
         if kind is not None and kind.value is not None:
             return kind.value
-        bound = bound_constant(self.backprop.program, self.backprop.kinds, node)
-        if bound is not None:                   # -np.inf, float("inf"): bound to a temporary
-            return bound
-        self.refuse(f"{self.rule.name} with a `{name}` that is not a constant",
-                    f"Write `{name}` as a literal.")
+        return bound_constant(self.backprop.program, self.backprop.kinds, node)
 
     def refuse(self, what, hint):
         program = self.backprop.program

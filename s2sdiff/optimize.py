@@ -27,6 +27,7 @@ import ast
 import collections
 
 from .custom import stop_gradient
+from .rules import Syntax
 from .folding import (_CHILD_FIELDS, _Assign, _Name, _child_fields, _fold, _integral, _number,
                       _without_sign, fold)  # noqa: F401  (others import fold from here)
 from .listing import Block, Comment, Line, assign, copy_tree, walk_lines
@@ -386,6 +387,7 @@ def _drop_empty_comments(body):
     return kept
 
 
+ARRAY_SETITEM = Syntax("array setitem")
 VIEWS = {"T", "reshape", "broadcast_to", "transpose", "expand_dims", "swapaxes", "ravel",
          "moveaxis", "flip", "fliplr", "flipud", "squeeze",
          "diag", "diagonal",       # of a 2-D array: a read-only view of its diagonal
@@ -425,18 +427,37 @@ def _is_copy_of(value, name):
         and value.func.value.id == name and not value.args
 
 
+def _restores(listing):
+    """The forward names of a listing that restores entries of arrays written in place
+    (``a[i] = e``, whose reverse ends with ``a[i] = a_saved``), other than parameters; an
+    empty set when it restores none."""
+    program = listing.origin
+    if not any(getattr(s.rule, "key", None) == ARRAY_SETITEM for s in program.steps):
+        return set()
+    return {s.target for s in program.steps} - set(program.params)
+
+
 def no_writes_through_aliases(listing):
     """After ``optimize`` (which may fold ``1.0 * s`` to ``s``): an adjoint that is ever
     bound to another array itself or a view of it (``ds = s``) is never written in place:
     ``ds += t`` becomes ``ds = ds + t``, and ``ds[i] += t`` first copies ``ds``.  Nothing
-    the caller passed in, and no forward value, is ever modified."""
+    the caller passed in, and no forward value, is ever modified.  In a listing that
+    restores entries written in place (``a[i] = a_saved``), an adjoint is never bound to a
+    forward array: ``dw = z.copy()``, not ``dw = z`` (``z`` may view ``a``)."""
     derivatives = listing.derivative_names
+    restores = _restores(listing)
     aliased = set()
     for line in walk_lines(listing.body):
         stmt = line.stmt
         if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
                 and stmt.targets[0].id in derivatives and not fresh_array(stmt.value) \
                 and not isinstance(stmt.value, ast.Constant):
+            if restores and any(n.id in restores for n in ast.walk(stmt.value)
+                                if isinstance(n, ast.Name)):
+                # `dw = z` of a forward array that a restore `a[i] = a_saved` may change
+                # (z a view or a copy of a): its own copy
+                stmt.value = ast.Call(ast.Attribute(stmt.value, "copy", ast.Load()), [], [])
+                continue
             aliased.add(stmt.targets[0].id)
     if not aliased:
         return

@@ -366,11 +366,21 @@ def zero_the_diagonal(A):
     return np.sum(B ** 2)
 
 
+def repeat_into_the_diagonal(A, v):
+    B = A * 1.0
+    B[np.array([0, 1, 1]), np.array([0, 1, 1])] = v
+    return np.sum(B ** 2)
+
+
 def test_a_write_through_integer_arrays_quotes_the_users_index():
-    """The message quoted the normalizer's temporaries, `B[B1, B2]` (hunt 5 bug_03)."""
+    """The message quoted the normalizer's temporaries, `B[B1, B2]` (hunt 5 bug_03).  A
+    constant written is exact whatever the positions (zero_the_diagonal: 2 A off the
+    diagonal, 0 on it)."""
+    a = np.arange(9.0).reshape(3, 3)
+    assert np.allclose(grad(zero_the_diagonal)(a), 2 * a * (1 - np.eye(3)), atol=0)
     with pytest.raises(S2SDiffError) as caught:
-        grad(zero_the_diagonal)(np.ones((3, 3)))
-    assert "`B[np.arange(3), np.array([0, 1, 2])] = ...`" in str(caught.value)
+        grad(repeat_into_the_diagonal, wrt=1)(np.ones((3, 3)), np.ones(3))
+    assert "`B[np.array([0, 1, 1]), np.array([0, 1, 1])] = ...`" in str(caught.value)
 
 
 def running_minimum(x):

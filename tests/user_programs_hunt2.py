@@ -1366,7 +1366,7 @@ for _name in ("alias_then_write", "slice_view_inplace", "reshape_view_written",
               "full_slice_alias", "ellipsis_alias", "np_reshape_alias", "np_ravel_alias",
               "transpose_call_alias", "squeeze_alias", "newaxis_alias", "asarray_dtype_alias",
               "astype_no_copy_alias", "dict_holding_array_write", "tuple_unpack_alias",
-              "alias_through_helper", "helper_writes_argument", "rows_iterated_and_scaled",
+              "alias_through_helper", "rows_iterated_and_scaled",
               "rows_enumerated_written", "stale_slice_1d", "stale_row_2d", "contiguous_alias"):
     CONSTRUCTS[_name] = "writes in place"
 

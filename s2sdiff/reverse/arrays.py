@@ -222,7 +222,9 @@ class Backprop:
         index = step.store.targets[0].slice
         adjoints = self.adjoints
         d_array = adjoints.name(array.id)
-        if active and not distinct_index(index, self.kinds, self.shape(array.id)):
+        if active and self.activity.is_active(element) and not distinct_index(
+                index, self.kinds, self.shape(array.id)) and not _distinct_by_construction(
+                index, self.program, self.kinds):     # a constant written: none wins
             raise self.program.parsed.error(
                 step.store, f"s2sdiff cannot differentiate {self.program.name}: the assignment "
                 f"`{self._as_written(step)} = ...` writes through an index that may "
@@ -320,3 +322,34 @@ def _entry(value, i):
         return ast.Subscript(ast.Name(value.value.id, ast.Load()), ast.Tuple(
             [ast.Constant(k) for k in index + [i]], ast.Load()), ast.Load())
     return ast.Subscript(copy.deepcopy(value), ast.Constant(i), ast.Load())
+
+
+# index arrays whose positions never repeat: the tuples these return, and 1-D arange
+_DISTINCT_TUPLES = (np.triu_indices, np.tril_indices, np.diag_indices, np.nonzero)
+_DISTINCT_ROWS = (np.arange, np.flatnonzero)
+
+
+def _distinct_by_construction(index, program, kinds):
+    """Whether ``index`` selects distinct positions by how its parts were made: a name
+    bound (once) to ``np.triu_indices(...)``, ``np.tril_indices``, ``np.diag_indices``,
+    ``np.nonzero``, or a 1-D ``np.arange`` / ``np.flatnonzero``; or a tuple of ints and
+    1-D integer arrays of one shape, one of them such an arange (``Y[np.arange(n), y]``:
+    the pairs differ in their first entry)."""
+    made = {}
+    for s in program.steps:
+        made[s.target] = s.callee if s.target not in made else None   # bound twice: unknown
+
+    def by(node, callees):
+        return isinstance(node, ast.Name) and made.get(node.id) in callees
+    if not isinstance(index, ast.Tuple):
+        return by(index, _DISTINCT_TUPLES + _DISTINCT_ROWS)
+    shapes = set()
+    for element in index.elts:
+        kind = kinds.get(element.id) if isinstance(element, ast.Name) else None
+        if isinstance(element, ast.Constant) and type(element.value) is int:
+            continue
+        if kind is None or kind.dtype not in "iu" or len(kind.shape or ()) > 1:
+            return False
+        if kind.shape:
+            shapes.add(kind.shape)
+    return len(shapes) == 1 and any(by(e, _DISTINCT_ROWS) for e in index.elts)

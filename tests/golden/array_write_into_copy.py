@@ -7,14 +7,14 @@ def grad_written_copy(x):
         y[0] = 0.0             # (3)
         # backprop ytx = y * x
         dy = x                 # (4)
-        dx = y                 # (4)
+        dx = y.copy()          # (4)
         # backprop y[0] = 0.0
         dy = dy.copy()
         dy[0] = 0.0            # (3)
         dx = dx.copy()
         y[0] = y_saved         # (3)
         # backprop y = x.copy()
-        dx = dx + dy           # (1)
+        dx += dy               # (1)
         return dx
     except TypeError:
         check_arguments('written_copy', x=x)

@@ -77,11 +77,16 @@ def zeros_like(value):
 
 
 class _Adjoints(list):
-    """The adjoint of a sequence inside a sequence: ``+=`` adds entry by entry."""
+    """The adjoint of a sequence inside a sequence: ``+=`` adds entry by entry, and so on
+    down (an entry that is itself such an adjoint is added into, not joined: ``[0.0, 0.0]
+    + [dw, db]`` would be a list of four)."""
 
     def __iadd__(self, other):
         for i, v in enumerate(other):
-            self[i] = self[i] + v
+            if isinstance(self[i], _Adjoints):
+                self[i] += v
+            else:
+                self[i] = self[i] + v
         return self
 
 

@@ -38,9 +38,33 @@ _CONVERSIONS = {-1: format, 115: lambda v, spec: format(str(v), spec),
 _KEYS = (str, int)
 
 
+def joined(node):
+    """``"W" + str(l)`` (string literals and ``str()`` of values joined by ``+``) as the
+    f-string it equals, ``f"W{l!s}"``; else None."""
+    parts = []
+
+    def add(part):
+        if isinstance(part, ast.BinOp) and isinstance(part.op, ast.Add):
+            return add(part.left) and add(part.right)
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            parts.append(ast.Constant(part.value))
+            return True
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) \
+                and part.func.id == "str" and len(part.args) == 1 and not part.keywords:
+            parts.append(ast.FormattedValue(part.args[0], 115, None))
+            return True
+        return False
+    if not (isinstance(node, ast.BinOp) and add(node)
+            and any(isinstance(p, ast.Constant) for p in parts)):
+        return None
+    return ast.copy_location(ast.JoinedStr(parts), node)
+
+
 def constant_key(node):
     """``trees._constant(node)``, and the text of an f-string whose parts are constants
-    (``f"w{0}"`` once a loop made ``i`` the constant 0)."""
+    (``f"w{0}"`` once a loop made ``i`` the constant 0), or of such a string written with
+    ``+`` (``"W" + str(1)``: ``joined``)."""
+    node = joined(node) or node
     if not isinstance(node, ast.JoinedStr):
         return _constant(node)
     text = []
@@ -101,7 +125,7 @@ def extra_candidates(parsed, params, wrt_names):
             root = root.value
         if not isinstance(root, ast.Name) or root.id not in params:
             continue
-        key = sub.slice
+        key = joined(sub.slice) or sub.slice       # parameters["W" + str(l)]
         if isinstance(key, ast.JoinedStr) or isinstance(key, ast.Name) and (
                 loop_keys.get(key.id, None) is not None):
             found.add(root.id)          # for k in names: params[k], names a parameter too

@@ -139,3 +139,48 @@ def test_tiled_bias_closed_form():
     b = np.array([0.1, -0.4, 0.3])
     want = np.sum(1 - np.tanh(X[:4] + b) ** 2, axis=0)
     assert np.allclose(s2sdiff.grad(tiled_bias, wrt=0)(b, X[:4]), want, atol=1e-12)
+
+
+# --- keys written with + (hunt 10, D4) and a loop of no pass (C3) ------------------------
+
+def cost_concatenated(parameters, X):
+    A = X
+    for l in range(1, 3):
+        A = np.tanh(parameters["W" + str(l)] @ A + parameters["b" + str(l)])
+    return np.sum(A ** 2)
+
+
+def cost_formatted(parameters, X):
+    A = X
+    for l in range(1, 3):
+        A = np.tanh(parameters[f"W{l}"] @ A + parameters[f"b{l}"])
+    return np.sum(A ** 2)
+
+
+def test_keys_joined_with_plus_are_the_f_string():
+    p = {"W1": RNG.normal(size=(4, 3)), "b1": RNG.normal(size=(4, 1)),
+         "W2": RNG.normal(size=(1, 4)), "b2": RNG.normal(size=(1, 1))}
+    x = RNG.normal(size=(3, 5))
+    got = s2sdiff.grad(cost_concatenated, wrt="parameters")(p, x)
+    want = s2sdiff.grad(cost_formatted, wrt="parameters")(p, x)
+    assert sorted(got) == sorted(p) and all(np.array_equal(got[k], want[k]) for k in p)
+    w1 = central(lambda w: cost_concatenated({**p, "W1": w}, x), (p["W1"],), 0)
+    assert np.allclose(got["W1"], w1, atol=1e-7)
+
+
+def windows(K, img):
+    kh, kw = K.shape
+    out = np.zeros((img.shape[0] - kh + 1, img.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(img[i:i + kh, j:j + kw] * K)
+    return np.sum(np.tanh(out))
+
+
+def test_a_loop_of_no_pass_is_named_as_such():
+    """An image smaller than the kernel: it was refused as "an index that may repeat"."""
+    K = np.ones((2, 2))
+    assert np.allclose(s2sdiff.grad(windows, wrt=0)(K, np.ones((3, 3))),
+                       central(windows, (K, np.ones((3, 3))), 0), atol=1e-7)
+    with pytest.raises(s2sdiff.UnsupportedError, match="runs no pass for arguments"):
+        s2sdiff.grad(windows, wrt=0)(K, np.ones((1, 3)))

@@ -95,14 +95,15 @@ def structural_tangents(program, step, active, tangent, callees, out, modules=No
 
 def _zero_rows(program, modules):
     """``zero(atom)``: the tangent of a constant element put in a list, ``zeros_like(row)``
-    for a list the function builds (a row of a list of lists, whose tangent is indexed),
+    for a list or tuple the function builds (a row of a list of lists, a state ``(1.0,
+    0.0)`` put in a list of states: its tangent is indexed),
     zeros of an array's shape in NumPy code, else None (``0.0``)."""
     lists = getattr(program, "built_lists", None)
     if lists is None:
         display = Syntax("display")
         lists = program.built_lists = {s.target for s in program.steps
                                        if s.rule is not None and s.rule.key == display
-                                       and isinstance(s.value, ast.List)
+                                       and isinstance(s.value, (ast.List, ast.Tuple))
                                        or getattr(s, "callee", None) is zeros_like}
     kinds = program.kinds or {}
     if not (lists or kinds) or modules is None:

@@ -97,7 +97,7 @@ def _rewritable(node):
     if cls in _ALWAYS_REWRITTEN:
         return True
     if cls is ast.For:
-        return bool(headers.candidate(node.iter))
+        return bool(headers.candidate(node.iter)) or headers.unpacks(node.target, node.iter)
     if cls is ast.Call:             # sum(...), max, min, zip, prod, f(*xs)
         return getattr(node.func, "id", None) in ("sum", "max", "min", "zip", "prod") or getattr(
             node.func, "attr", None) == "prod" or any(isinstance(a, ast.Starred) for a in node.args)

@@ -12,6 +12,9 @@ calls ``loop`` for ``for`` statements and comprehension clauses):
   xs[1:]`` (and ``sum(xs[1:])``, a comprehension over it) ``for i in range(1, len(xs)):
   v = xs[i]``, over the indices Python's slice takes (``_span``: steps, negative bounds,
   bounds ``i + 3`` of any sign): pure-Python code that slices a list stays code on lists;
+* ``for w, b in layers`` binds each entry whole, then unpacks it: ``for layers_entry in
+  layers: w, b = layers_entry`` (a tuple inside ``enumerate``'s or ``zip``'s target too:
+  ``for i, (w, b) in enumerate(layers)``);
 * ``for p in enumerate(xs)`` (or ``zip(xs, ys)``), one name bound to each tuple, becomes
   ``for p_0, p_1 in enumerate(xs): p = (p_0, p_1)``, whose elements the normalizer
   follows (the tuple itself has no adjoint layout in a loop header).
@@ -68,9 +71,77 @@ def reversed_name(desugarer, iterable):
         and not iterable.keywords
 
 
+def unpacks(target, iterable):
+    """Whether ``for target in iterable`` unpacks each entry of a name (``for w, b in
+    layers``) or has a tuple, or a name bound to a tuple of ``zip``, inside its target
+    (``for i, (w, b) in enumerate(layers)``, ``for i, pair in enumerate(zip(xs, ys))``)."""
+    if not isinstance(target, (ast.Tuple, ast.List)):
+        return False
+    return isinstance(iterable, ast.Name) or bool(_rebound_parts(target, iterable))
+
+
+def _sequences(target, iterable):
+    """The sequence each part of a target over ``enumerate(...)`` or ``zip(...)`` takes
+    its entries from (None for the index ``enumerate`` counts)."""
+    func = getattr(iterable.func, "id", None) if isinstance(iterable, ast.Call) else None
+    if func == "enumerate" and len(iterable.args) == 1 and len(target.elts) == 2:
+        return [None, iterable.args[0]]
+    if func == "zip" and len(iterable.args) == len(target.elts) and not any(
+            isinstance(a, ast.Starred) for a in iterable.args):
+        return list(iterable.args)
+    return []
+
+
+def _zipped(node):
+    return isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("zip", "enumerate")
+
+
+def _rebound_parts(target, iterable):
+    """The positions of the target's parts that ``_entries_whole`` rebinds: a tuple over
+    a sequence that is not ``zip``/``enumerate`` (which the normalizer unpacks itself),
+    a name over one that is."""
+    return [k for k, (part, sequence) in enumerate(zip(target.elts, _sequences(
+        target, iterable))) if sequence is not None and (
+        isinstance(part, (ast.Tuple, ast.List)) and not _zipped(sequence)
+        or isinstance(part, ast.Name) and _zipped(sequence))]
+
+
+def _entries_whole(desugarer, target, iterable, body, where):
+    """``(target, body)`` for ``unpacks``: ``for w, b in layers`` is ``for layers_entry in
+    layers: w, b = layers_entry``, ``for i, (w, b) in enumerate(layers)`` is ``for i, entry
+    in enumerate(layers): w, b = entry`` (what Python does; the normalizer follows an
+    entry read whole and an unpacking), and ``for i, pair in enumerate(zip(xs, ys))`` is
+    ``for i, (pair_0, pair_1) in ...: pair = (pair_0, pair_1)`` (the tuple zip makes,
+    whose entries the normalizer follows when the target names them)."""
+    if isinstance(iterable, ast.Name):
+        name = desugarer.namer.fresh(f"{iterable.id}_entry")
+        unpack = [ast.Assign([target], ast.Name(name, ast.Load()), **where)]
+        return ast.Name(name, ast.Store()), unpack + body
+    parts, sequences, first = list(target.elts), _sequences(target, iterable), []
+    for k in _rebound_parts(target, iterable):
+        part = parts[k]
+        if isinstance(part, ast.Name):
+            inner = sequences[k]
+            count = 2 if inner.func.id == "enumerate" else len(inner.args)
+            names = [desugarer.namer.fresh(f"{part.id}_{j}") for j in range(count)]
+            first.append(ast.Assign([ast.Name(part.id, ast.Store())], ast.Tuple(
+                [ast.Name(n, ast.Load()) for n in names], ast.Load()), **where))
+            parts[k] = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+        else:
+            name = desugarer.namer.fresh("entry")
+            first.append(ast.Assign([part], ast.Name(name, ast.Load()), **where))
+            parts[k] = ast.Name(name, ast.Store())
+    return ast.Tuple(parts, ast.Store()), first + body
+
+
 def loop(desugarer, target, iterable, body, where):
     """``for target in iterable: body`` over indices (module docstring), or None when
-    ``iterable`` is not one of the two forms."""
+    ``iterable`` is not one of the two forms; a target that unpacks each entry binds it
+    whole first (``_entries_whole``)."""
+    if unpacks(target, iterable):
+        target, body = _entries_whole(desugarer, target, iterable, body, where)
+        return loop(desugarer, target, iterable, body, where) \
+            or ast.For(target, iterable, body, [], **where)
     if reversed_name(desugarer, iterable):
         sequence = iterable.args[0].id
         index = desugarer.namer.fresh("i")

@@ -212,7 +212,7 @@ class Backprop:
                 else written[0].target
             if isinstance(target, ast.Subscript):
                 return ast.unparse(target)
-        return unparse(step.store.targets[0])
+        return self.program.spelled(step.store.targets[0])   # the rows of np.stack([...])
 
     def set_item(self, step, active, out):
         """``a[idx] = e``, in reverse: ``de += da[idx]`` (summed to e's shape),
@@ -225,6 +225,15 @@ class Backprop:
         if active and self.activity.is_active(element) and not distinct_index(
                 index, self.kinds, self.shape(array.id)) and not _distinct_by_construction(
                 index, self.program, self.kinds):     # a constant written: none wins
+            if any(isinstance(n, ast.Name) and n.id not in self.kinds for n in ast.walk(index)):
+                raise self.program.parsed.error(     # `for i in range(0)`: i never bound
+                    step.store, f"s2sdiff cannot differentiate {self.program.name}: the "
+                    f"assignment `{self._as_written(step)} = ...` is in a loop that runs no "
+                    f"pass for arguments of these shapes, and generated NumPy code is shaped "
+                    f"after what a run of the function binds", construct="loop of no pass",
+                    cls=UnsupportedError,
+                    hint="Differentiate it at arguments for which the loop runs (an image "
+                         "at least as large as the kernel, a batch of two rows or more).")
             raise self.program.parsed.error(
                 step.store, f"s2sdiff cannot differentiate {self.program.name}: the assignment "
                 f"`{self._as_written(step)} = ...` writes through an index that may "

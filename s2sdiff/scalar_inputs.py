@@ -221,5 +221,6 @@ def refuse_lists_of_lists(program):
                     ast.Pass(lineno=step.lineno),
                     f"s2sdiff cannot differentiate {program.name}: a list or tuple of lists "
                     f"or tuples is not supported", construct="a list of lists",
-                    hint="Keep one list per row and read each by name, or make it a NumPy "
-                         "array (`np.array([[x, y], [y, x]])`), whose rows s2sdiff follows.")
+                    hint="Write the rows in the display (`m = [[x, y], [y, x]]`) or append "
+                         "them (`m.append([x, y])`), which s2sdiff follows row by row, or "
+                         "make it a NumPy array (`np.array([[x, y], [y, x]])`).")

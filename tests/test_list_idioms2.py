@@ -498,3 +498,36 @@ def test_an_alias_read_after_the_append_is_still_refused():
     """Python's `len(a)` sees `b.append(x)`; the SSA program's `a` would not."""
     with pytest.raises(UnsupportedError, match=r"`b.append\(...\)` writes in place"):
         grad(alias_read_after_append)(0.7)
+
+
+# --- rows written in a display (hunt 9 bug_13) -----------------------------------------------
+
+def determinant_of_rows(a):
+    m = [[a, 1.0], [2.0, a * a]]
+    return m[0][0] * m[1][1] - m[0][1] * m[1][0]
+
+
+def rows_of_a_display_looped(a):
+    m = [[a, 1.0], [2.0, a * a]]
+    total = 0.0
+    for row in m:
+        for v in row:
+            total += v * v
+    return total
+
+
+def rows_named_first(a):
+    r0 = [a, 1.0]
+    r1 = [2.0, a * a]
+    m = [r0, r1]
+    return m[0][0] * m[1][1]
+
+
+def test_a_display_of_rows():
+    """d/da (a^3 - 2) = 3 a^2; d/da (a^2 + 1 + 4 + a^4) = 2 a + 4 a^3 (it was refused: "a
+    list or tuple of lists or tuples")."""
+    assert grad(determinant_of_rows)(0.7) == pytest.approx(3 * 0.49, rel=1e-14)
+    assert grad(rows_of_a_display_looped)(0.7) == pytest.approx(1.4 + 4 * 0.343, rel=1e-14)
+    with pytest.raises(UnsupportedError, match="list or tuple of lists") as caught:
+        grad(rows_named_first)(0.7)
+    assert "m.append([x, y])" in caught.value.hint

@@ -474,3 +474,16 @@ def test_copies_of_lists_from_two_calls():
     assert np.allclose(s2sdiff.grad(two_calls_and_a_copy)(x), want, atol=1e-12)
     assert np.allclose(s2sdiff.jacfwd(two_calls_and_a_copy)(x), want, atol=1e-12)
     assert np.allclose(central(two_calls_and_a_copy, (x,), 0), want, atol=1e-6)
+
+
+def table_of_rows(x):
+    m = [[x[0], 2.0 * x[1]], [x[0] * x[1], 1.0]]
+    return np.sum(np.array(m) ** 2)
+
+
+def test_a_display_of_rows_in_numpy_code():
+    """d/dx0 = 2 x0 + 2 x0 x1^2, d/dx1 = 8 x1 + 2 x0^2 x1."""
+    x = np.array([0.3, -0.7])
+    want = [2 * x[0] + 2 * x[0] * x[1] ** 2, 8 * x[1] + 2 * x[0] ** 2 * x[1]]
+    assert np.allclose(s2sdiff.grad(table_of_rows)(x), want, atol=1e-12)
+    assert np.allclose(s2sdiff.jacfwd(table_of_rows)(x), want, atol=1e-12)

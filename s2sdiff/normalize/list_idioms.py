@@ -17,7 +17,10 @@ normaliser runs (``comprehensions.py`` then writes those as loops):
   code without NumPy) is ``joined = [0.0]``, then ``for e in xs: joined.append(e)``, then
   ``ys = joined``; ``ys.extend(zs)`` is ``for e in zs: ys.append(e)`` (in NumPy code
   too: no array has ``extend``), and so is ``ys += [a, b]`` where ``ys`` only ever holds
-  lists (``numpy_of_lists.built_lists``: an array's ``+=`` adds).
+  lists (``numpy_of_lists.built_lists``: an array's ``+=`` adds);
+* ``m = [[a, 1.0], [2.0, a * a]]`` (rows that are list displays, not all literals) is
+  ``m = []``, then ``m.append([a, 1.0])``, ``m.append([2.0, a * a])``: a list of new
+  rows, which the normaliser follows as it follows appends (``nested_lists.py``).
 
 Only the builtins: a function that binds ``list``, ``range`` or ``sum`` itself (a
 parameter too), or reads
@@ -54,7 +57,7 @@ def rewrite(parsed):
     rewriter = _Rewrite(found, Unused(node), parsed)
     rewriter.lists = built_lists(parsed) if "extend" in found else set()
     node.body = [rewriter.visit(stmt) for stmt in node.body]
-    if "join" in found or "extend" in found:
+    if "join" in found or "extend" in found or "rows" in found:
         node.body = rewriter.joins(node.body)
     ast.fix_missing_locations(node)
     return dataclasses.replace(parsed, node=node)
@@ -85,6 +88,8 @@ def _found(parsed):
     if any(_extended(e) for e in parsed.of(ast.Expr)) or any(   # no array has .extend
             _list_display(a) for a in parsed.of(ast.AugAssign)):
         found.add("extend")
+    if any(_rows(a) for a in parsed.of(ast.Assign)):
+        found.add("rows")
     if not numpy and _builtin(parsed, "sum") and _builtin(parsed, "len") \
             and any(_library(parsed, c) for c in calls):
         found.add("library")
@@ -134,6 +139,23 @@ def _list_display(stmt):
             and isinstance(stmt.value, (ast.List, ast.ListComp)):
         return stmt.target.id, stmt.value
     return None
+
+
+def _rows(stmt):
+    """The rows of ``m = [[a, 1.0], [2.0, a * a]]`` (one name bound to a display of list
+    displays, not all of literals, that does not read the name); else None."""
+    value = stmt.value
+    if not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(value, ast.List) and value.elts
+            and all(isinstance(r, ast.List) and not any(isinstance(e, ast.Starred)
+                                                         for e in r.elts) for r in value.elts)):
+        return None
+    name = stmt.targets[0].id
+    nodes = list(ast.walk(value))
+    if all(isinstance(n, (ast.List, ast.Constant, ast.Load, ast.UnaryOp, ast.USub))
+           for n in nodes) or any(isinstance(n, ast.Name) and n.id == name for n in nodes):
+        return None                     # a table of literals is data
+    return value.elts
 
 
 def _joined(node):
@@ -254,6 +276,15 @@ class _Rewrite(ast.NodeTransformer):
                 extended = augmented       # xs += [v] of a list: xs.extend([v])
             if extended is not None:       # ys.extend(zs): for e in zs: ys.append(e)
                 out.append(self.appends(extended[0], extended[1], stmt))
+                continue
+            rows = _rows(stmt) if "rows" in self.found and isinstance(stmt, ast.Assign) else None
+            if rows is not None:      # m = [[a, 1.0], [2.0, a * a]]: m = [], each row appended
+                name = stmt.targets[0].id
+                out.append(ast.copy_location(ast.Assign(
+                    [ast.Name(name, ast.Store())], ast.List([], ast.Load())), stmt))
+                out += [ast.copy_location(ast.Expr(ast.Call(ast.Attribute(
+                    ast.Name(name, ast.Load()), "append", ast.Load()), [row], [])), stmt)
+                    for row in rows]
                 continue
             operands = _joined(stmt.value) if "join" in self.found and isinstance(stmt, ast.Assign) \
                 and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) else None

@@ -432,7 +432,11 @@ def _refuse_active_integers(program, args, param):
             what, fix = f"an array of {value.dtype}", f"an array of floats ({param}.astype(float))"
         else:
             what, fix = f"the {type(value).__name__} {value!r}", f"a float ({float(value)!r})"
+        others = [p for p in program.params if p != param]
+        closed = f"vjp(lambda {', '.join(others)}: {program.name}({', '.join(program.params)})" \
+                 f", {', '.join(others)})"
         raise ArgumentError(
             f"argument {param!r} of {program.name} is differentiated, but it is {what} and "
             f"the output depends on it through arithmetic: its gradient would be zero. Pass "
-            f"{fix}, or leave {param!r} out of wrt=", construct="argument")
+            f"{fix}, or leave {param!r} out of wrt= (vjp differentiates every argument: "
+            f"close over it, `{closed}`)", construct="argument")

@@ -76,6 +76,20 @@ def zeros_like(value):
             zeros_like(v) if hasattr(v, "__array_function__") else 0.0 for v in value]
 
 
+def structured_as(adjoint, value):
+    """``adjoint`` (the lists generated code accumulates a sequence's adjoint in) with the
+    structure of ``value``: a tuple where ``value`` has a tuple, a list where a list, down.
+
+    >>> structured_as([1.0, _Adjoints([2.0, 3.0])], (0.5, (0.1, 0.2)))
+    (1.0, (2.0, 3.0))
+    """
+    if type(value) is tuple or type(adjoint) is _Adjoints or type(value) is list and any(
+            type(v) is tuple or type(v) is list for v in value):
+        entries = [structured_as(a, v) for a, v in zip(adjoint, value)]
+        return tuple(entries) if type(value) is tuple else entries
+    return adjoint
+
+
 class _Adjoints(list):
     """The adjoint of a sequence inside a sequence: ``+=`` adds entry by entry, and so on
     down (an entry that is itself such an adjoint is added into, not joined: ``[0.0, 0.0]

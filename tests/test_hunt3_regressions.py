@@ -19,7 +19,7 @@ def test_a_list_parameter_only_measured_gets_a_list_of_zeros():
     """`len(ys)` alone: the gradient of `ys` was the number 0.0 (bug_02); a list of
     zeros, like the array's zeros; a mode string's stays 0.0."""
     assert grad(total_times_count)([1.0, 2.0], [1.0, 2.0, 3.0]) == ([3.0, 3.0], [0.0, 0.0, 0.0])
-    assert vjp(total_times_count, [1.0, 2.0], (5.0,))[1](1.0) == ([1.0, 1.0], [0.0])
+    assert vjp(total_times_count, [1.0, 2.0], (5.0,))[1](1.0) == ([1.0, 1.0], (0.0,))
     assert grad(times_length)(2.0, "abc") == (3.0, 0.0)
 
 

@@ -129,7 +129,7 @@ def test_golden_source():
         "            dv = i * ds",
         "            ds = 0.5 * ds",
         "            dxs[i1] += dv",
-        "        return dxs",
+        "        return structured_as(dxs, xs)",
     ]
 
 

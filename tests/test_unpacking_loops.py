@@ -124,3 +124,19 @@ def pair_bound_whole(xs, ys):
 def test_a_pair_of_zip_bound_whole_in_enumerate():
     """d/dxs sum (i + 1) x_i y_i = (i + 1) y_i: it gave 0.0 (the pair's adjoint was lost)."""
     assert grad(pair_bound_whole)([1.0, 2.0], [3.0, 4.0]) == ([3.0, 8.0], [1.0, 4.0])
+
+
+def params_tuple(theta):
+    a, b, c = theta
+    return a * math.exp(b) + c ** 2
+
+
+def test_a_gradient_has_its_parameters_structure():
+    """A tuple's gradient is a tuple, a list of tuples' a list of tuples (DESIGN: pytrees;
+    they came back as a list, and a list of the runtime's _Adjoints)."""
+    g = grad(params_tuple)((0.5, 0.2, -1.0))
+    assert type(g) is tuple and g == pytest.approx((math.exp(0.2), 0.5 * math.exp(0.2), -2.0))
+    layers = grad(net, wrt=0)(LAYERS, 0.9)
+    assert type(layers) is list and all(type(layer) is tuple for layer in layers)
+    nested = grad(nested_target, wrt=0)(NESTED, 0.9)
+    assert [(type(a), type(a[0])) for a in nested] == [(tuple, tuple)] * 2

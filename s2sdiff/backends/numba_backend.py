@@ -43,6 +43,8 @@ def compile_numba(generated, kind):
     for key, value in list(namespace.items()):
         if value is _ZEROS_LIKE:
             namespace[key] = _numba_zeros_like()
+        elif value is runtime.structured_as:    # a sequence's gradient is an array here
+            namespace[key] = _numba_as_it_is()
     namespace["TypedList"] = numba.typed.List
     build = _NumbaBuild(generated, origin, namespace)
     lock = threading.Lock()
@@ -567,6 +569,18 @@ def _rewrite_tape(func, tape, loop, push, pop_owner, pop, values, dtypes):
 
 _ZEROS_LIKE = runtime.zeros_like
 _numba_helpers = {}
+
+
+def _numba_as_it_is():
+    """numba's ``structured_as``: the adjoint as it is (numba reads lists as arrays)."""
+    if "structured_as" not in _numba_helpers:
+        import numba
+
+        @numba.njit
+        def structured_as(adjoint, value):
+            return adjoint
+        _numba_helpers["structured_as"] = structured_as
+    return _numba_helpers["structured_as"]
 
 
 def _numba_zeros_like():

@@ -94,6 +94,9 @@ def reverse(program, activity, *, pullback_of, with_value=False, single=False, n
     if sweep.arrays is not None:
         sweep.arrays.finish(activity.wrt, listing.body)   # every gradient with its parameter's shape
     grads = [ast.Name(adjoints.name(p), ast.Load()) for p in activity.wrt]
+    grads = [ast.Call(ast.Name(sweep.modules.helper(runtime.structured_as), ast.Load()),
+                      [g, ast.Name(p, ast.Load())], []) if p in adjoints.sequences else g
+             for g, p in zip(grads, activity.wrt)]      # a tuple's gradient is a tuple
     result = grads[0] if (single and not cotangents) or (bare and len(grads) == 1) \
         else ast.Tuple(grads, ast.Load())
     listing.returns = ast.Tuple([value, result], ast.Load()) if with_value else result

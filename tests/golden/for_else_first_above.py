@@ -48,7 +48,7 @@ def grad_first_above_else(xs, t):
                 dv += dfound_2          # (3)
                 dfound = 0.0
             dxs[k] += dv
-        return dxs, dt
+        return structured_as(dxs, xs), dt
     except TypeError:
         check_arguments('first_above_else', ('xs',), xs=xs, t=t)
         raise

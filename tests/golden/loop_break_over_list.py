@@ -41,7 +41,7 @@ def grad_first_crossing(x, xs):
             dv = x * dvtx           # (2)
             dx += v * dvtx          # (2)
             dxs[k] += dv
-        return dx, dxs
+        return dx, structured_as(dxs, xs)
     except (TypeError, ValueError):
         check_arguments('first_crossing', ('xs',), x=x, xs=xs)
         raise

@@ -15,7 +15,7 @@ def grad_top_two(xs):
         dxs = zeros_like(xs)
         for j, i in enumerate(order):
             dxs[i] += ds[j]                # (1)
-        return dxs
+        return structured_as(dxs, xs)
     except TypeError:
         check_arguments('top_two', ('xs',), xs=xs)
         raise

@@ -14,6 +14,7 @@ are only ever tested for membership, so generated code does not depend on set or
 """
 
 import ast
+import functools
 import linecache
 import types
 from dataclasses import dataclass
@@ -209,6 +210,10 @@ def _no_rule(program, step, varied):
                 f"read: call a function defined with `def` in your files instead (s2sdiff "
                 f"inlines those), or call `{what}` only on values that do not depend on the "
                 f"differentiated inputs.")
+        if type(callee) is functools.partial and isinstance(callee.func, types.FunctionType):
+            hint = (f"`{what}` binds arguments by position: bind them by keyword "
+                    f"(functools.partial({callee.func.__name__}, name=value)), which s2sdiff "
+                    f"reads, or call {callee.func.__name__} with all its arguments.")
     elif callable(callee) and hasattr(callee, "__code__"):
         hint = (f"s2sdiff inlines your own functions, not those of the standard library or "
                 f"of installed packages: write `{what}` as a function of your own with "

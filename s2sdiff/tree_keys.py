@@ -49,6 +49,10 @@ def baked_tests(program, injected):
         then = program.namer.fresh(f"{name}_keys")
         injected[seen] = value
         held = ast.Name(name, ast.Load())
+        if keys is value:                   # a partial called (normalize/partials.py)
+            tests.append((ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()],
+                                      [ast.Name(seen, ast.Load())]), None))
+            continue
         if type(value) is dict:             # G.get(key) (normalize/free_gets.py): its keys
             injected[then] = frozenset(keys)
             held = ast.Call(ast.Attribute(held, "keys", ast.Load()), [], [])
@@ -70,6 +74,8 @@ def changed(parsed):
         now = parsed.lookup(name, None)
         if now is not value:
             return True
+        if keys is value:                   # a partial: the same object is enough
+            continue
         if (frozenset(now) != frozenset(keys)) if type(now) is dict else tuple(now) != keys:
             return True
     return False

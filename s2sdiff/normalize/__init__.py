@@ -55,7 +55,7 @@ f = sinxty + x  # (3)
 return f
 """
 
-from . import free_gets, loop_else
+from . import free_gets, loop_else, partials
 from .comprehensions import desugar
 from .helpers import inline_helpers
 from .maps import as_generators
@@ -84,4 +84,5 @@ def normalize(parsed):
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(split_tuples(as_tuples(hoist_walrus(inlined))))
-    return Normalizer(free_gets.rewrite(parsed)).run()     # SCALE.get("a", 1.0)
+    parsed = partials.rewrite(free_gets.rewrite(parsed))  # SCALE.get("a"); rate(T) of a partial
+    return Normalizer(parsed).run()

@@ -487,3 +487,28 @@ def test_a_display_of_rows_in_numpy_code():
     want = [2 * x[0] + 2 * x[0] * x[1] ** 2, 8 * x[1] + 2 * x[0] ** 2 * x[1]]
     assert np.allclose(s2sdiff.grad(table_of_rows)(x), want, atol=1e-12)
     assert np.allclose(s2sdiff.jacfwd(table_of_rows)(x), want, atol=1e-12)
+
+
+def mean_of_parts(x):
+    parts = [x[:2], x[2:]]
+    return np.mean([np.sum(p ** 2) for p in parts])
+
+
+COEFFS = [1.0, -3.0, 0.5, 2.0, -0.25]
+
+
+def horner(x):
+    result = 0.0
+    for c in reversed(COEFFS):
+        result = result * x + c
+    return result
+
+
+def test_refusals_spell_a_comprehension_variable_and_a_loop_header_as_written():
+    """They named `p_2` (the variable of np.array's rows) and `reversed(n2)` (hunt 9)."""
+    with pytest.raises(s2sdiff.UnsupportedError) as caught:
+        s2sdiff.grad(mean_of_parts)(np.array([0.5, -1.0, 2.0]))
+    assert "`p` is first an array of shape (2,)" in str(caught.value)
+    with pytest.raises(s2sdiff.UnsupportedError) as caught:
+        s2sdiff.grad(horner, checkpoint="sqrt")(0.7)
+    assert "over `reversed(range(len(COEFFS)))`" in str(caught.value)

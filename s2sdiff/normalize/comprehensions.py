@@ -323,6 +323,7 @@ class _Desugarer:
                 if isinstance(target, ast.Name) and target.id not in renames and (
                         target.id in self.user_names or target.id in self.bound):
                     renames[target.id] = self.namer.fresh(target.id)
+                    self.parsed.written[renames[target.id]] = target.id    # p_2: `p`
         if any(not isinstance(t, (ast.Name, ast.Tuple, ast.List, ast.Store, ast.Load))
                for g in node.generators for t in ast.walk(g.target)):
             raise self.error(node, "comprehension target that is not a name or a tuple of names",

@@ -181,6 +181,7 @@ class Rewrites:
                                           **where))
             sequence = ast.Name(names["rows"], ast.Load())
         target = desugarer.namer.fresh(generator.target.id)
+        desugarer.parsed.written[target] = generator.target.id
         element = Substitute({generator.target.id: ast.Name(target, ast.Load())}).visit(
             copy.deepcopy(comprehension.elt))
         numpy = ast.unparse(node.func.value)

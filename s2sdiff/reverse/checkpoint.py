@@ -89,7 +89,7 @@ def refuse_unsupported(program, top_loops):
             continue
         if loop.kind != "for" or not _is_range(loop.iterable):
             what = "a while loop" if loop.kind == "while" else "a for loop over " \
-                f"`{unparse(loop.iterable)}`"
+                f"`{program.spelled(loop.iterable)}`"
             raise _error(program, loop, f"checkpoint= needs the number of steps before the "
                          f"loop starts, and this is {what}",
                          f"checkpointed {loop.kind} loop",

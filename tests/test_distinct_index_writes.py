@@ -184,3 +184,49 @@ def test_a_loop_of_no_pass_is_named_as_such():
                        central(windows, (K, np.ones((3, 3))), 0), atol=1e-7)
     with pytest.raises(s2sdiff.UnsupportedError, match="runs no pass for arguments"):
         s2sdiff.grad(windows, wrt=0)(K, np.ones((1, 3)))
+
+
+# --- second derivatives of these writes (hunt 10 bug_10: they were refused) ---------------
+
+def bag_of_embeddings(E, docs, w):
+    feats = np.stack([E[d].mean(axis=0) for d in docs])
+    return np.sum(np.tanh(feats @ w))
+
+
+def squared_margins(W, X, y):
+    n = X.shape[0]
+    s = X @ W
+    m = np.maximum(0, s - s[np.arange(n), y][:, None] + 1.0)
+    m[np.arange(n), y] = 0
+    return np.sum(m ** 2)
+
+
+def masked_scores(W, X):
+    s = (X @ W) @ X.T
+    s[np.triu_indices(3, 1)] = -1e9
+    return np.sum(np.exp(s - s.max()))
+
+
+def differences_of_the_gradient(f, args, k, h=1e-5):
+    g = s2sdiff.grad(f, wrt=k)
+    x = np.asarray(args[k], dtype=float)
+    columns = []
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step.flat[i] = h
+        plus, minus = list(args), list(args)
+        plus[k], minus[k] = x + step, x - step
+        columns.append(((g(*plus) - g(*minus)) / (2 * h)).ravel())
+    return np.array(columns).T
+
+
+@pytest.mark.parametrize("f, args", [
+    (bag_of_embeddings, (RNG.normal(size=(5, 2)), np.array([[0, 3], [4, 4], [1, 2]]),
+                         RNG.normal(size=2))),
+    (squared_margins, (RNG.normal(size=(2, 3)), RNG.normal(size=(3, 2)), np.array([0, 2, 1]))),
+    (masked_scores, (RNG.normal(size=(2, 2)) * 0.3, RNG.normal(size=(3, 2)) * 0.5))])
+def test_hessians_against_differences_of_the_gradient(f, args):
+    got = s2sdiff.hessian(f, wrt=0)(*args)
+    n = np.size(args[0])
+    assert np.allclose(got.reshape(n, n), differences_of_the_gradient(f, args, 0),
+                       rtol=1e-4, atol=1e-6)

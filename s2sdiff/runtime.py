@@ -83,8 +83,10 @@ def structured_as(adjoint, value):
     >>> structured_as([1.0, _Adjoints([2.0, 3.0])], (0.5, (0.1, 0.2)))
     (1.0, (2.0, 3.0))
     """
-    if type(value) is tuple or type(adjoint) is _Adjoints or type(value) is list and any(
-            type(v) is tuple or type(v) is list for v in value):
+    if type(value) is list and type(adjoint) is list \
+            and {list, tuple}.isdisjoint(map(type, value)):
+        return adjoint              # a list of numbers or arrays: as it is (at C speed)
+    if isinstance(value, (list, tuple)) and isinstance(adjoint, list):
         entries = [structured_as(a, v) for a, v in zip(adjoint, value)]
         return tuple(entries) if type(value) is tuple else entries
     return adjoint

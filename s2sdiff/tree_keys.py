@@ -9,7 +9,7 @@ that code runs only while the name still holds those keys.
   tuple or list of strings and ints, or None (a local or a parameter, another value);
 * ``record(parsed, name, value)``: what the flat function's ``Parsed`` keeps
   (``Parsed.baked``) for the generated code to check (also the keys of a dict read by
-  ``G.get(key)``: ``normalize/free_gets.py``);
+  ``G.get(key)``: ``normalize/free_calls.py``);
 * ``baked_tests(program, injected)``: the entry tests (``emit.compile_listing``'s
   ``(test, None)`` guards) ``NAME is not <the object seen> or NAME != <its keys then>``;
   when one holds, the code is generated again for what the name holds now (the
@@ -49,11 +49,11 @@ def baked_tests(program, injected):
         then = program.namer.fresh(f"{name}_keys")
         injected[seen] = value
         held = ast.Name(name, ast.Load())
-        if keys is value:                   # a partial called (normalize/partials.py)
+        if keys is value:                   # a partial called (normalize/free_calls.py)
             tests.append((ast.Compare(ast.Name(name, ast.Load()), [ast.IsNot()],
                                       [ast.Name(seen, ast.Load())]), None))
             continue
-        if type(value) is dict:             # G.get(key) (normalize/free_gets.py): its keys
+        if type(value) is dict:             # G.get(key) (normalize/free_calls.py): its keys
             injected[then] = frozenset(keys)
             held = ast.Call(ast.Attribute(held, "keys", ast.Load()), [], [])
         else:

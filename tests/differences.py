@@ -24,9 +24,10 @@ def _size_1_arrays_are_numbers():
 SIZE_1_ARRAYS_ARE_NUMBERS = _size_1_arrays_are_numbers()
 
 
-def central(f, args, k, h=1e-6):
-    """d f / d args[k], entry by entry, by central differences of ``f`` itself."""
-    args = [np.array(a, dtype=float) for a in args]
+def central(f, args, k, h=1e-6, floats=True):
+    """d f / d args[k], entry by entry, by central differences of ``f`` itself; the
+    other arguments as floats, or (``floats=False``) as given (int labels stay ints)."""
+    args = [np.array(a, dtype=float) if floats or i == k else a for i, a in enumerate(args)]
     out = np.zeros_like(args[k])
     for i in np.ndindex(args[k].shape):
         step = np.zeros_like(args[k])

@@ -1,4 +1,4 @@
-"""``G.get(key, default)`` of a dict held by the module (``normalize/free_gets.py``): the
+"""``G.get(key, default)`` of a dict held by the module (``normalize/free_calls.py``): the
 read it is now, the entry read live, the code generated again when the dict's keys change.
 Oracles: closed forms worked out by hand, and central differences."""
 

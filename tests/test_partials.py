@@ -1,6 +1,6 @@
 """Calls of a functools.partial held by the module (hunt 9 bug_10): ``rate =
 functools.partial(arrhenius, A=1e7, Ea=5e4)``, then ``rate(T)`` in the differentiated
-function, is the call it makes (normalize/partials.py); the partial's keywords are read
+function, is the call it makes (normalize/free_calls.py); the partial's keywords are read
 when the code runs, and the code generates itself again for another partial.  Oracle:
 the closed form, and central differences."""
 

@@ -55,7 +55,7 @@ f = sinxty + x  # (3)
 return f
 """
 
-from . import free_gets, loop_else, partials
+from . import free_calls, loop_else
 from .comprehensions import desugar
 from .helpers import inline_helpers
 from .maps import as_generators
@@ -84,5 +84,5 @@ def normalize(parsed):
     inlined = inline_helpers(parsed)
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(split_tuples(as_tuples(hoist_walrus(inlined))))
-    parsed = partials.rewrite(free_gets.rewrite(parsed))  # SCALE.get("a"); rate(T) of a partial
+    parsed = free_calls.rewrite(parsed)     # SCALE.get("a", 1.0); rate(T) of a partial
     return Normalizer(parsed).run()

@@ -248,7 +248,9 @@ def _columns_at_arrays(f: Callable[..., Any], names: list[str], single: bool,
         if any(isinstance(values[p], (list, tuple)) for p in positions) or not any(
                 isinstance(values[p], np.ndarray) and values[p].ndim > 0 for p in positions):
             raise refusal
-        if not reads_as_lists(jvp_code, values, _call(f, array_jacobians.copies(values))):
+        bound = (f.__self__,) if inspect.ismethod(f) else ()   # S.energy: self first
+        if not reads_as_lists(jvp_code, bound + values,
+                              _call(f, array_jacobians.copies(values))):
             raise UnsupportedError(
                 f"jacfwd({name}): {name} calls no NumPy function, so its code is generated "
                 f"for numbers and lists of numbers; it reads an array as a list when the "

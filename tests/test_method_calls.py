@@ -820,3 +820,54 @@ def test_jacobians_of_bound_methods():
     for transform in (jacobian, jacfwd, jacrev):
         assert np.allclose(np.array(transform(p.both)(1.0, 2.0), dtype=float), expected)
     assert np.allclose(np.array(jacobian(p.one)(1.0, 2.0), dtype=float), [4.0 + math.cos(1.0), 2.0])
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+
+    def chain_energy(self, xs):
+        E = 0.0
+        for i in range(len(xs) - 1):
+            E += 0.5 * self.k * (xs[i + 1] - xs[i] - 1.0) ** 2
+        return E
+
+
+def test_jacfwd_of_a_bound_method_at_a_1d_array():
+    """Code on lists read at a 1-D array: jacfwd of the bound method was refused (its
+    generated code takes `self` first), while jacrev and a plain function worked (hunt 9
+    bug_09).  dE/dx_i = k (d_{i-1} - d_i), d_i = x_{i+1} - x_i - 1."""
+    from s2sdiff import jacfwd, jacrev
+    spring = Spring(3.0)
+    x = np.array([0.0, 1.2, 2.1, 3.5])
+    d = np.diff(x) - 1.0
+    want = 3.0 * (np.concatenate(([0.0], d)) - np.concatenate((d, [0.0])))
+    assert np.allclose(jacfwd(spring.chain_energy)(x), want, atol=1e-12)
+    assert np.allclose(jacrev(spring.chain_energy)(x), want, atol=1e-12)
+
+
+class Reactor:
+    def __init__(self, A):
+        self.A = A
+
+    def rate(self, T):
+        return self.A * np.exp(-300.0 / T)
+
+    def simulate(self, T):
+        return 1.0 - 0.1 * self.rate(T)
+
+
+REACTOR = Reactor(2.0)
+
+
+def conversion(T):
+    return 1.0 - REACTOR.simulate(T)
+
+
+def test_hessian_through_a_method_of_a_module_object_says_what_works():
+    """It told the user to call s2sdiff.hessian(f), which they had (hunt 9 bug_08)."""
+    assert grad(conversion)(350.0) == pytest.approx(
+        0.2 * 300.0 / 350.0 ** 2 * math.exp(-300.0 / 350.0), rel=1e-12)
+    with pytest.raises(UnsupportedError) as caught:
+        hessian(conversion)(350.0)
+    assert "`Reactor.simulate`" in caught.value.hint and "def simulate(" in caught.value.hint

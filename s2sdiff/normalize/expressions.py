@@ -428,9 +428,15 @@ class Expressions:
             raise self.error(node, f"call of `{name}`, whose signature cannot be read") from None
         if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
             if hasattr(callee, "__s2sdiff_origin__"):    # generated for each argument kind
+                origin = callee.__s2sdiff_origin__
+                owner = getattr(origin, "__qualname__", "").rpartition(".")[0]
                 raise self.error(
                     node, f"call of `{name}`, a derivative s2sdiff generates for the shapes "
                           f"of its arguments at its first call (NumPy code)",
+                    f"A method of an object of your module (`{owner}.{origin.__name__}`) is "
+                    f"differentiated twice only as a function: write it as "
+                    f"`def {origin.__name__}(..., data)` called with the object's data."
+                    if owner and "<locals>" not in owner else
                     "Differentiate the original function to second order instead: "
                     "s2sdiff.hessian(f) or s2sdiff.hvp(f, primals, tangents).")
             raise self.error(node, f"call of `{name}`, which takes *args or **kwargs",

@@ -4,11 +4,12 @@
 ``v = items``: the flow-insensitive analysis sees ``v`` and ``items`` share one list, but
 each pass appends into a new list and ``v`` only ever holds a list whose appends are over.
 ``copied_each_pass`` finds the names of which that holds, for ``_check_write`` to leave
-out; so for an array made anew each pass, written into, then copied (``u_new =
-u.copy()``, ``u_new[1:-1] = ...``, ``u = u_new``: the explicit finite-difference step) (and a list of such rows: ``m = [[f(i, j) for j in ...] for i in ...]`` appends each
+out (and a list of such rows: ``m = [[f(i, j) for j in ...] for i in ...]`` appends each
 pass's new row once its appends are over, so ``m``, its rows ``m[i]`` and a loop over
-them ``for r in m`` hold only finished rows); ``_bound_after``, ``_later_versions`` and ``sums`` are its other tests of what a write
-may reach.  The analysis provides ``order``, ``defined``, ``objects``, ``reach``,
+them ``for r in m`` hold only finished rows).  The same holds of an array made anew each
+pass, written into, then copied: ``u_new = u.copy()``, ``u_new[1:-1] = ...``, ``u =
+u_new``, the explicit finite-difference step.  ``_bound_after``, ``_later_versions`` and
+``sums`` are its other tests of what a write may reach.  The analysis provides ``order``, ``defined``, ``objects``, ``reach``,
 ``program``, ``carried`` and the IR classes.
 """
 

@@ -537,8 +537,8 @@ class _Analysis(Messages, EachPass):
                         break   # a /= s, then a[:, None]: generated code binds a new array
                         # (a_2 = a / s), which the view reads; u[0] = 0.0 (or writes in a
                         # loop), then u[2:]: the reverse sweep restores u[0] after the
-                        # view's derivatives ran, and first copies an adjoint that may
-                        # view u (reverse/arrays.py)
+                        # view's derivatives ran, and no adjoint is bound to a forward
+                        # array there (optimize.no_writes_through_aliases)
                     self.refuse_alias(step, what, name, reader, item, later=later)
 
     def _bound_from(self, lineage, after, copies=False):

@@ -43,7 +43,8 @@ from typing import Any, Callable
 from . import runtime, syntax
 from .api import derivative, grad
 from .check import check_grad_function, verify_function
-from .emit import render, sequence_parameters
+from .emit import render
+from .scalar_inputs import sequence_parameters
 from .listing import listing_of
 from .errors import S2SDiffError
 from .ir import has_control_flow

@@ -41,14 +41,15 @@ import re
 import sys
 import types
 
-from . import extrema, sorting, sources
+from . import sources
 from .build import unparse, unparser
 from .errors import ArgumentError
 from .generated_origin import located
-from .ir import Loop, Step, walk_items, walk_steps
+from .ir import walk_steps
 from .listing import Block, Comment, Line, built_with, program_of, register
-from .rules import Structural, Syntax
-from .scalar_inputs import NUMBERS_ONLY, array_argument, indexed_parameters, truth_tested
+from .rules import Syntax
+from .scalar_inputs import NUMBERS_ONLY, array_argument, indexed_parameters, \
+    sequence_parameters, truth_tested, unchecked_parameters
 from . import syntax
 from . import defaults, methods, module_numbers, objects, tree_keys
 
@@ -176,72 +177,6 @@ def _head_text(head, text=unparse):
             else text(target)
         return f"for {names} in {text(head.iter)}:"
     return f"while {text(head.test)}:"
-
-
-def unchecked_parameters(program, sequences=None):
-    """Parameters a non-real value could pass through without any ``TypeError``.
-
-    ``math.exp("a")`` and ``math.exp(1j)`` raise, and the ``except`` clause then names the
-    argument; ``"a" * 3`` and ``1j + 2.0`` do not.  A parameter is checked by the code
-    itself when it reaches a ``math`` function (or ``float``, or the sigmoid gate) through
-    arithmetic alone, which keeps a string, a complex number or a list what it is.  The
-    others need an explicit type test, which costs a few nanoseconds only where needed.
-    ``sequences``: ``sequence_parameters(program)``, if found already.
-    """
-    if program.kinds is not None:
-        return []              # dispatch.py checked the arguments when it specialised
-    sources = {p: {p} for p in program.params}
-    checked = set()
-    used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
-    checked |= sequence_parameters(program) if sequences is None else sequences
-    candidates = set(program.params) - set(program.opaque_params)
-    for step in program.steps:
-        names = [a.id for a in step.args if isinstance(a, ast.Name)]
-        used.update(names)
-        reached = set().union(*(sources.get(n, set()) for n in names))
-        if _rejects_non_reals(step):
-            checked |= reached
-            if checked >= candidates:
-                return []          # every parameter checked: the rest changes nothing
-        elif isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)):
-            sources[step.target] = reached
-    return [p for p in program.params if p in used and p not in checked
-            and p not in program.opaque_params]
-
-
-def sequence_parameters(program):
-    """Parameters that may be lists, tuples or arrays of reals: indexed, iterated over,
-    or passed to a function that is not one of the rule table's."""
-    names = set()
-    for item in walk_items(program.body):
-        if isinstance(item, Step) and isinstance(item.rule, Structural) \
-                and item.rule.key in (Syntax("getitem"), Syntax("setitem"), Syntax("append"),
-                                      *extrema.FORMS, sorting.KEY):
-            names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
-        if isinstance(item, Loop) and item.iterable is not None:
-            counts = {id(a) for n in ast.walk(item.iterable) if isinstance(n, ast.Call)
-                      and getattr(n.func, "id", None) == "range" for a in n.args}
-            names.update(n.id for n in ast.walk(item.iterable)      # range(steps): a count
-                         if isinstance(n, ast.Name) and id(n) not in counts)
-        if isinstance(item, Step) and item.callee is not None and item.rule is None \
-                and item.custom is None and item.differentiable:
-            names.update(a.id for a in item.args if isinstance(a, ast.Name))
-    copies = [(s.target, s.args[0].id) for s in walk_steps(program.body)
-              if getattr(s.rule, "key", None) == Syntax("copy") and isinstance(s.args[0], ast.Name)]
-    for _ in copies:       # state = state0, then h, c = state: state0 is a sequence too
-        names.update([source for target, source in copies if target in names])
-    return names & set(program.params)
-
-
-def _rejects_non_reals(step):
-    """Whether the step raises TypeError for a non-real argument, or passes its arguments
-    to a function that takes what it takes (``map(float, xs)``, the user's helper)."""
-    if step.rule is not None and step.rule.key == Syntax("sigmoid"):
-        return True
-    if step.callee is not None and step.custom is None and (
-            step.rule is None or isinstance(step.rule, Structural)):
-        return True
-    return getattr(step.callee, "__module__", None) == "math" or step.callee is float
 
 
 class Later:

@@ -60,8 +60,8 @@ class Memo:
     statement: each round of ``optimize`` then costs in proportion to what changed, not
     to the listing.  ``entry(stmt)`` is ``[stmt, reads, names, settled, literal, written,
     bases]``: ``settled`` once folding has nothing to do on it, ``literal`` whether its
-    value holds a literal or a unary operation, ``written`` the name it assigns or None,
-    ``bases`` the names it subscripts.  A pass that changes a statement in place calls
+    value holds something folding may act on (``scan``), ``written`` the name it assigns
+    or None, ``bases`` the names it subscripts.  A pass that changes a statement in place calls
     ``forget``; ``optimize`` leaves its ``Memo`` to ``prune_forward`` (``listing._memo``),
     which runs right after it."""
 
@@ -84,7 +84,17 @@ class Memo:
 
     def entry(self, stmt):
         entry = self.entries.get(id(stmt))
-        if entry is None or entry[0] is not stmt:
+        if entry is not None and entry[0] is stmt:
+            return entry
+        targets = getattr(stmt, "targets", None)
+        if stmt.__class__ is _Assign and len(targets) == 1 \
+                and targets[0].__class__ is _Name:  # d = e, most statements: no field loop
+            loads, names, bases = set(), set(), set()
+            literal = scan(stmt.value, loads, names, bases)
+            names.add(targets[0].id)
+            entry = self.entries[id(stmt)] = [stmt, loads, names, False, literal,
+                                              targets[0].id, bases]
+        else:
             loads, names, bases = set(), set(), set()
             value = getattr(stmt, "value", None)
             literal = scan(value, loads, names, bases) if isinstance(value, AST) else False
@@ -116,7 +126,7 @@ class Memo:
         return self.entry(stmt)[2]
 
     def has_literal(self, stmt):
-        """Whether ``stmt.value`` holds a literal or a unary operator (what folding needs)."""
+        """Whether ``stmt.value`` holds something folding may act on (``scan``)."""
         return self.entry(stmt)[4]
 
     def forget(self, stmt):
@@ -166,8 +176,9 @@ def nodes(node):
 
 
 AST = ast.AST
-_Name, _Load, _Store, _Constant, _UnaryOp, _Subscript = (
-    ast.Name, ast.Load, ast.Store, ast.Constant, ast.UnaryOp, ast.Subscript)
+_Name, _Load, _Store, _Constant, _UnaryOp, _Subscript, _Assign = (
+    ast.Name, ast.Load, ast.Store, ast.Constant, ast.UnaryOp, ast.Subscript, ast.Assign)
+_Compare, _IfExp, _BinOp = ast.Compare, ast.IfExp, ast.BinOp
 # fields that never hold a name, a literal or a unary operation (operators, contexts, strings)
 _LEAF_FIELDS = {"ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment", "name",
                 "module", "names", "level", "conversion", "is_async", "simple"}
@@ -184,8 +195,10 @@ def _fields(cls):
 def scan(node, loads, names, bases=None):
     """Add the ids of the ``Name`` nodes under ``node`` to ``names``, those read (``Load``)
     to ``loads`` too, and to ``bases`` (if given) the names subscripted (``v`` of
-    ``v[i]``); return whether a literal (``Constant``) or a ``UnaryOp`` occurs.  The one
-    walk every pass asks its questions of (``ast.walk`` costs several times more)."""
+    ``v[i]``); return whether something folding may act on occurs (``folding.py``): a
+    unary operation, a comparison, a conditional expression, an operation on two literals,
+    a literal that is not a number or is 0, 1 or negative (``0.25 * d`` has none).  The
+    one walk every pass asks its questions of (``ast.walk`` costs several times more)."""
     literal = False
     todo = [node]
     pop, push = todo.pop, todo.append
@@ -198,10 +211,16 @@ def scan(node, loads, names, bases=None):
                 loads.add(node.id)
             continue
         if cls is _Constant:
-            literal = True
+            value = node.value
+            if value.__class__ is not float and value.__class__ is not int or value <= 0 \
+                    or value == 1:
+                literal = True
             continue
-        if cls is _UnaryOp:
+        if cls is _UnaryOp or cls is _Compare or cls is _IfExp:
             literal = True
+        elif cls is _BinOp:
+            if node.left.__class__ is _Constant and node.right.__class__ is _Constant:
+                literal = True
         elif cls is _Subscript and bases is not None and node.value.__class__ is _Name:
             bases.add(node.value.id)
         fields = _FIELDS.get(cls) or _fields(cls)
@@ -319,7 +338,7 @@ def _without_repeated_guard(body, listing, shadowed, unbound):
                 and len(item.body) == 1 and isinstance(item.body[0], Line) \
                 and isinstance(item.body[0].stmt, ast.Expr) \
                 and _converts_like(item.head.test, item.body[0].stmt.value):
-            statement = _repeated(item.head.test, body[i + 1:], listing.origin, shadowed,
+            statement = _repeated(item.head.test, body, i + 1, listing.origin, shadowed,
                                   unbound)
             if statement is not None:
                 guarded = item.body[0].stmt.value
@@ -328,11 +347,12 @@ def _without_repeated_guard(body, listing, shadowed, unbound):
     return body
 
 
-def _repeated(condition, rest, program, shadowed, unbound):
-    """The first statement of ``rest`` that can raise if it calls a function whose
+def _repeated(condition, body, start, program, shadowed, unbound):
+    """The first statement of ``body[start:]`` that can raise if it calls a function whose
     ``fails`` condition is ``condition``, first thing (see ``_without_repeated_guard``),
     else None."""
-    for following in rest:
+    for index in range(start, len(body)):
+        following = body[index]
         if isinstance(following, Block):
             return None
         if not isinstance(following, Line):

@@ -24,7 +24,6 @@ The forward statements nobody reads go in ``liveness.prune_forward``, after ``op
 """
 
 import ast
-import collections
 
 from .custom import stop_gradient
 from .rules import Syntax
@@ -203,13 +202,13 @@ def _propagate_in_blocks(listing, derivatives, protected, memo):
     the same body, before ``db`` changes, is substituted (``dtanh = ds`` in a loop)."""
     if not any(isinstance(item, Block) for item in listing.body):
         return False
-    writes, reads = collections.Counter(), collections.Counter()
+    writes, reads = {}, {}          # plain dicts: Counter.update costs an ABC test a call
     entry = memo.entry
     for line in walk_lines(listing.body):
-        stmt = line.stmt
-        known = entry(stmt)
-        writes[known[5]] += 1
-        reads.update(known[1])
+        known = entry(line.stmt)
+        writes[known[5]] = writes.get(known[5], 0) + 1
+        for name in known[1]:
+            reads[name] = reads.get(name, 0) + 1
     changed = False
     for item in listing.body:
         if isinstance(item, Block):

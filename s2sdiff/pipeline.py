@@ -54,7 +54,7 @@ import weakref
 from . import activity, aliases, argument_aliases, aux, backends, custom, data_shapes, \
     defaults, dispatch, ir, none_arguments, object_parameters, objects, tree_flatten, \
     tree_helpers, tree_keys, trees
-from .emit import Later, compile_listing, guarded_calls, sequence_parameters
+from .emit import Later, compile_listing, guarded_calls
 from .listing import release, retry_of
 from .errors import ArgumentError, InternalError, NotScalarError, S2SDiffError, \
     UnsupportedError, firewall
@@ -69,7 +69,7 @@ from .parse import parse
 from .reverse import reverse
 from .reverse.checkpoint import apply as checkpoint_loops, refuse_unsupported as refuse_unchecked
 from .reverse.schedules import Report
-from .scalar_inputs import no_writes_into_parameters
+from .scalar_inputs import no_writes_into_parameters, sequence_parameters
 
 # the kinds of generated function: grad, value_and_grad, derivative, jvp, vjp, vjp_arrays
 # (vjp of code without NumPy calls given arrays), jacfwd, jacrev, pullback, pullback_tuple

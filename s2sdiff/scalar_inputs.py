@@ -13,15 +13,21 @@ error, naming the parameter and what to write instead, not NumPy's ``ValueError`
 
 A list of lists built from variables has no adjoint layout in such code:
 ``refuse_lists_of_lists`` refuses it at its line (``aliases.check`` calls it).
+
+``sequence_parameters`` (parameters that may be lists, tuples or arrays) and
+``unchecked_parameters`` (those a non-real value could pass through without a
+``TypeError``) decide the run-time checks ``emit`` writes.
 """
 
 import ast
+import collections
 
 import numpy as np
 
+from . import extrema, sorting
 from .errors import ArgumentError
 from .libraries import is_array_of_entries
-from .ir import If, Loop, walk_items, walk_steps
+from .ir import If, Loop, Step, walk_items, walk_steps
 from .listing import Block, Line, assign
 from .rules import Structural, Syntax
 
@@ -224,3 +230,74 @@ def refuse_lists_of_lists(program):
                     hint="Write the rows in the display (`m = [[x, y], [y, x]]`) or append "
                          "them (`m.append([x, y])`), which s2sdiff follows row by row, or "
                          "make it a NumPy array (`np.array([[x, y], [y, x]])`).")
+
+
+def unchecked_parameters(program, sequences=None):
+    """Parameters a non-real value could pass through without any ``TypeError``.
+
+    ``math.exp("a")`` and ``math.exp(1j)`` raise, and the ``except`` clause then names the
+    argument; ``"a" * 3`` and ``1j + 2.0`` do not.  A parameter is checked by the code
+    itself when it reaches a ``math`` function (or ``float``, or the sigmoid gate) through
+    arithmetic alone, which keeps a string, a complex number or a list what it is.  The
+    others need an explicit type test, which costs a few nanoseconds only where needed.
+    ``sequences``: ``sequence_parameters(program)``, if found already.
+    """
+    if program.kinds is not None:
+        return []              # dispatch.py checked the arguments when it specialised
+    sources = {p: {p} for p in program.params}
+    checked = set()
+    used = {n.id for o in program.outputs for n in ast.walk(o) if isinstance(n, ast.Name)}
+    checked |= sequence_parameters(program) if sequences is None else sequences
+    candidates = set(program.params) - set(program.opaque_params)
+    for step in program.steps:
+        names = [a.id for a in step.args if isinstance(a, ast.Name)]
+        used.update(names)
+        reached = set().union(*(sources.get(n, set()) for n in names))
+        if _rejects_non_reals(step):
+            checked |= reached
+            if checked >= candidates:
+                return []          # every parameter checked: the rest changes nothing
+        elif isinstance(step.value, (ast.BinOp, ast.UnaryOp, ast.Name)):
+            sources[step.target] = reached
+    return [p for p in program.params if p in used and p not in checked
+            and p not in program.opaque_params]
+
+
+def sequence_parameters(program):
+    """Parameters that may be lists, tuples or arrays of reals: indexed, iterated over,
+    or passed to a function that is not one of the rule table's."""
+    names, sources = set(), collections.defaultdict(list)  # copies: target -> sources
+    indexing = (Syntax("getitem"), Syntax("setitem"), Syntax("append"), *extrema.FORMS, sorting.KEY)
+    copy = Syntax("copy")
+    for item in walk_items(program.body):
+        if isinstance(item, Step) and isinstance(item.rule, Structural) \
+                and item.rule.key in indexing:
+            names.update(a.id for a in item.args[:1] if isinstance(a, ast.Name))
+        elif isinstance(item, Step) and getattr(item.rule, "key", None) == copy \
+                and isinstance(item.args[0], ast.Name):
+            sources[item.target].append(item.args[0].id)
+        if isinstance(item, Loop) and item.iterable is not None:
+            counts = {id(a) for n in ast.walk(item.iterable) if isinstance(n, ast.Call)
+                      and getattr(n.func, "id", None) == "range" for a in n.args}
+            names.update(n.id for n in ast.walk(item.iterable)      # range(steps): a count
+                         if isinstance(n, ast.Name) and id(n) not in counts)
+        if isinstance(item, Step) and item.callee is not None and item.rule is None \
+                and item.custom is None and item.differentiable:
+            names.update(a.id for a in item.args if isinstance(a, ast.Name))
+    todo = list(names)          # state = state0, then h, c = state: state0 is one too
+    while todo:
+        new = [source for source in sources.get(todo.pop(), ()) if source not in names]
+        names.update(new)
+        todo += new
+    return names & set(program.params)
+
+
+def _rejects_non_reals(step):
+    """Whether the step raises TypeError for a non-real argument, or passes its arguments
+    to a function that takes what it takes (``map(float, xs)``, the user's helper)."""
+    if step.rule is not None and step.rule.key == Syntax("sigmoid"):
+        return True
+    if step.callee is not None and step.custom is None and (
+            step.rule is None or isinstance(step.rule, Structural)):
+        return True
+    return getattr(step.callee, "__module__", None) == "math" or step.callee is float

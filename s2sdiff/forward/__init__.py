@@ -42,7 +42,7 @@ the user's functions and custom rules; ``arrays.py`` the tangents of NumPy rows.
 import ast
 
 from ..activity import analyze
-from ..emit import sequence_parameters
+from ..scalar_inputs import sequence_parameters
 from ..listing import Line, Listing, assign, header
 from ..names import TangentNames
 from ..primal import bound_checks

@@ -17,6 +17,66 @@ from .expressions import copy_load
 
 
 PRELUDE_TEST = "while_test"      # the name a computed `while` condition is assigned to
+_ABSENT = object()
+
+
+class Versions(dict):
+    """The normalizer's ``version``: user name -> its current SSA name, with a log of the
+    writes since a ``mark`` to ``undo`` them, so that an ``if`` costs what its arms wrote,
+    not the number of names in the function.  ``order`` keeps each name's position as a
+    dict copied at each ``if`` would have it (``undo`` puts a name popped back where it was)."""
+
+    def __init__(self):
+        super().__init__()
+        self.log, self.order, self.count = [], {}, 0
+
+    def __setitem__(self, user, name):
+        self.log.append((user, dict.get(self, user, _ABSENT), self.order.get(user)))
+        if user not in self.order:
+            self.order[user] = self.count = self.count + 1
+        dict.__setitem__(self, user, name)
+
+    def pop(self, user, *default):
+        if user in self:
+            self.log.append((user, dict.__getitem__(self, user), self.order.pop(user)))
+        return dict.pop(self, user, *default)
+
+    def mark(self):
+        return len(self.log)
+
+    def since(self, mark):
+        """``{user: (its name at mark or _ABSENT, its position then)}`` of the users written
+        since ``mark``."""
+        first = {}
+        for user, old, position in self.log[mark:]:
+            first.setdefault(user, (old, position))
+        return first
+
+    def state(self, users):
+        """``{user: (its name or _ABSENT, its position)}`` now."""
+        return {u: (dict.get(self, u, _ABSENT), self.order.get(u)) for u in users}
+
+    def undo(self, mark):
+        log = self.log
+        while len(log) > mark:
+            user, old, position = log.pop()
+            if old is _ABSENT:
+                dict.pop(self, user, None)
+                self.order.pop(user, None)
+            else:
+                dict.__setitem__(self, user, old)
+                self.order[user] = position
+
+    def restore(self, state):
+        """Set each user of ``state`` (from ``state``) back to its name and position."""
+        for user, (name, position) in state.items():
+            self.log.append((user, dict.get(self, user, _ABSENT), self.order.get(user)))
+            if name is _ABSENT:
+                dict.pop(self, user, None)
+                self.order.pop(user, None)
+            else:
+                dict.__setitem__(self, user, name)
+                self.order[user] = position
 
 
 class ControlFlow:
@@ -61,31 +121,41 @@ class ControlFlow:
         """``synthetic``: an ``if`` the pass wrote (``a if c else b``), assigning its
         own names only."""
         test = self.atom(stmt.test, "c", stmt.lineno)
-        before = dict(self.version)
+        versions = self.version
+        mark = versions.mark()
         then, then_jumps = self.nested(stmt.body)
-        then_versions, self.version = self.version, dict(before)
+        then_before = versions.since(mark)
+        then_state = versions.state(then_before)
+        versions.undo(mark)
         orelse, else_jumps = self.nested(stmt.orelse)
-        else_versions = self.version
-        arms = [(then, then_versions)] * (not then_jumps) + [(orelse, else_versions)] * (not else_jumps)
-        merged = dict(before)
+        before = {**then_before, **versions.since(mark)}    # each user an arm wrote, before
+        else_state = versions.state(before)
+        versions.undo(mark)
+        then_state = {**before, **then_state}
+        arms = [(then, then_state)] * (not then_jumps) + [(orelse, else_state)] * (not else_jumps)
         if len(arms) == 1:
-            merged = dict(arms[0][1])
+            versions.restore(arms[0][1])
         elif len(arms) == 2:
-            # the users whose version an arm changed, in order (the others keep theirs)
-            changed = {user for user, _ in then_versions.items() ^ before.items()}
-            changed.update(user for user, _ in else_versions.items() ^ before.items())
-            users = list(filter(changed.__contains__,
-                                dict.fromkeys([*then_versions, *else_versions])))
+            # the users whose version an arm changed, in the order of the arms' dicts
+            changed = {u for u in before if then_state[u][0] != before[u][0]
+                       or else_state[u][0] != before[u][0]}
+            in_then = sorted((then_state[u][1], u) for u in changed
+                             if then_state[u][0] is not _ABSENT)
+            users = [u for _, u in in_then] + [u for _, u in sorted(
+                (else_state[u][1], u) for u in changed
+                if else_state[u][0] is not _ABSENT and then_state[u][0] is _ABSENT)]
             for user in users:
-                names = [versions.get(user) for _, versions in arms]
+                names = [None if state[user][0] is _ABSENT else state[user][0]
+                         for _, state in arms]
                 if names[0] != names[1] and not synthetic and not self._live_after(user):
-                    merged.pop(user, None)       # nothing reads it again: no copy, and
+                    versions.pop(user, None)     # nothing reads it again: no copy, and
                     self.retired.add(user)       # the next assignment gets a new name
                     continue
                 if names[0] == names[1] or None in names:
-                    merged[user] = names[0] or names[1]
+                    versions[user] = names[0] or names[1]
                     continue
-                created = [n != before.get(user) for n in names]
+                old = before[user][0]
+                created = [n != old for n in names]
                 phi = names[0] if created[0] else names[1] if created[1] else self.fresh_version(user)
                 for (items, _), name, new in zip(arms, names, created):
                     if name == phi:
@@ -94,8 +164,7 @@ class ControlFlow:
                         _rename(items, name, phi)
                     else:
                         _append_fallthrough(items, self._copy_step(phi, name, stmt.lineno))
-                merged[user] = phi
-        self.version = merged
+                versions[user] = phi
         self.body.append(If(test, then, orelse, stmt.lineno))
 
     statement_If = if_statement
@@ -126,7 +195,7 @@ class ControlFlow:
                 self.body.append(self._copy_step(carried[user], before, stmt.lineno))
             self.version[user] = carried[user]
         if isinstance(stmt, ast.For):
-            before = dict(self.version)
+            before = {user: self.version.get(user) for user in _target_names(stmt)}
             target = self.loop_target(stmt.target)
             self._carry_targets(stmt, carried, unbound, before)
         body_stmts = list(stmt.body)

@@ -24,7 +24,7 @@ from ..names import Namer
 from ..rules import Syntax
 from .arrays import ArraySyntax
 from .callables import Callables
-from .control_flow import ControlFlow
+from .control_flow import ControlFlow, Versions
 from .expressions import Expressions
 
 
@@ -82,7 +82,7 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         self.body = []
         self.temps = set()
         self.tuple_displays = {}   # a name bound once to a tuple display -> its atoms
-        self.version = {}          # user name -> its current SSA name
+        self.version = Versions()  # user name -> its current SSA name
         self.returns_tuple = False
         self.return_stmt = None
         stores = {n.id for n in nodes

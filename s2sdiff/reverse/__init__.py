@@ -40,7 +40,7 @@ from .. import aux as has_aux
 from .. import runtime
 from ..errors import ArgumentError
 from ..build import Expr, unparse
-from ..emit import sequence_parameters
+from ..scalar_inputs import sequence_parameters
 from ..ir import Loop, has_control_flow, is_array_program, walk_items, walk_steps
 from ..libraries import is_array_of_entries
 from ..listing import Block, Comment, Line, Listing, assign, header

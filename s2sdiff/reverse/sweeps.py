@@ -140,7 +140,7 @@ class Sweeps:
                                  and self._has_adjoint(c)]
             elements_written = {e for e, _ in self._active_sequences(loop)
                                 if self.adjoints.holds(self.adjoints.name(e))}
-        touched = loops.adjoints_in(reverse_body, self.listing.derivative_names)
+        touched = loops.adjoints_in(reverse_body, outside)       # adjoint names all
         counter = None
         exits = loop.exits or loop.kind == "while" or not loops.replayable(loop, self.replayable)
         reverse_reads = loops.loads(reverse_body)
@@ -162,7 +162,7 @@ class Sweeps:
             if n in recomputed_reads or n in self.read_in_loops]
         sequences = self._active_sequences(loop)
         plan = loops.Plan(reverse_body, recompute, pushed, counter, elements_written,
-                     self.adjoints.name.in_order(set(touched) & outside)
+                     self.adjoints.name.in_order(touched)
                      + [self.adjoints.name(c) for c in unwritten_carried],
                      unwritten_carried, sequences)
         self.plans[id(loop)] = plan

@@ -291,7 +291,8 @@ def prune_forward(listing, safe=False):
     shadowed = set(listing.origin.params) | set(steps)
     kept = []
     for item in reversed(listing.body):
-        if isinstance(item, Block):         # kept whole; everything it reads is read
+        if item.__class__ is not Line and isinstance(item, Block):
+            # kept whole; everything it reads is read
             for line in walk_lines([item]):
                 known = entries.get(id(line.stmt))
                 if known is not None and known[0] is line.stmt:
@@ -300,10 +301,10 @@ def prune_forward(listing, safe=False):
                     scan(line.stmt, read, read)
             for head in _heads(item):       # `for i in range(n)` of nested loops too
                 scan(head, read, read)
-        elif isinstance(item, Line):
+        elif item.__class__ is Line:
             stmt = item.stmt
-            target = stmt.targets[0].id if isinstance(stmt, ast.Assign) and isinstance(
-                stmt.targets[0], ast.Name) else None
+            target = stmt.targets[0].id if stmt.__class__ is _Assign and \
+                stmt.targets[0].__class__ is _Name else None
             if target is not None and target not in derivatives and target not in read:
                 if not safe or _cannot_raise(stmt.value, unbound):
                     continue

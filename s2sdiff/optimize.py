@@ -48,11 +48,14 @@ def optimize(listing):
     # so does ``_propagate`` right after its own pass (substitutions go forward within
     # it), which saves a second pass over the whole listing.
     quiet = 0
+    entries = memo.entries
     while True:
         folded = False
         for line in lines:
             stmt = line.stmt
-            known = entry(stmt)
+            known = entries.get(id(stmt))       # entry(stmt), inlined: every line, each round
+            if known is None or known[0] is not stmt:
+                known = entry(stmt)
             if known[3]:
                 continue            # folded already
             if known[5] not in derivatives:
@@ -127,8 +130,9 @@ def _integral_names(program):
         integral |= {n for n, k in kinds.items() if k.dtype in "biu"}
     # an int read from the module (K = 3), checked on entry (objects.number_tests)
     ints = {read for read, kind in free_numbers(program).items() if kind is int}
-    integral |= ints | {s.target for s in steps if s.value is not None and isinstance(
-        s.value, (ast.Subscript, ast.Attribute)) and ast.unparse(s.value) in ints}  # LST[0]
+    if ints:
+        integral |= ints | {s.target for s in steps if s.value is not None and isinstance(
+            s.value, (ast.Subscript, ast.Attribute)) and ast.unparse(s.value) in ints}  # LST[0]
     return frozenset(integral)
 
 
@@ -159,17 +163,15 @@ def _propagate(listing, derivatives, protected, memo, integral=None):
     lines, writes, last_write = [], {}, {}
     for item in listing.body:
         if item.__class__ is Line:
-            stmt = item.stmt
-            known = entry(stmt)
+            known = entry(item.stmt)
             name = known[5]
             writes[name] = writes.get(name, 0) + 1
             last_write[name] = len(lines)
-            lines.append(item)
+            lines.append((item, known))     # still its entry when the loop below gets to it
     substitutions, removed = {}, set()
     kept = listing.kept
-    for index, line in enumerate(lines):
+    for index, (line, known) in enumerate(lines):
         stmt = line.stmt
-        known = entry(stmt)
         if substitutions and not substitutions.keys().isdisjoint(known[1]):
             _substitute(stmt, substitutions)
             memo.forget(stmt)
@@ -328,9 +330,21 @@ def _remove_dead(listing, derivatives, protected, memo):
     read nowhere."""
     read_anywhere = None                # computed at the first block
     read_later = set(protected)
-    entry = memo.entry
+    entry, entries = memo.entry, memo.entries
     dead = set()
     for item in reversed(listing.body):
+        if item.__class__ is Line:          # most items: entry(stmt) inlined
+            stmt = item.stmt
+            known = entries.get(id(stmt))
+            if known is None or known[0] is not stmt:
+                known = entry(stmt)
+            if (known[5] in derivatives and known[5] not in read_later) or (
+                    stmt.__class__ is _Assign and stmt.value.__class__ is _Name
+                    and _is_self_copy(stmt)):
+                dead.add(id(item))
+                continue
+            read_later.update(known[1])
+            continue
         if isinstance(item, Block):
             if read_anywhere is None:
                 read_anywhere = set(protected)
@@ -351,18 +365,6 @@ def _remove_dead(listing, derivatives, protected, memo):
                     dead.add(id(line))
                 read_later |= known[1]
             scan(item.head, read_later, read_later)
-            continue
-        if item.__class__ is not Line:
-            continue
-        stmt = item.stmt
-        known = entry(stmt)
-        name = known[5]
-        if (name in derivatives and name not in read_later) or (
-                stmt.__class__ is _Assign and stmt.value.__class__ is _Name
-                and _is_self_copy(stmt)):
-            dead.add(id(item))
-            continue
-        read_later.update(known[1])
     _remove(listing, dead, memo)
     return bool(dead)
 

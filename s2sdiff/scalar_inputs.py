@@ -41,18 +41,18 @@ def no_writes_into_parameters(listing):
     signature = listing.signature
     params = [a.arg for a in signature.posonlyargs + signature.args + signature.kwonlyargs] \
         if signature is not None else list(listing.origin.params)
-    copies = _assignments(listing.body)
-    sources = set(params)
-    changed = True
-    while changed:              # plain copies of parameters (`z = y`) hold them too
-        changed = False
-        for target, value in copies:
-            if isinstance(value, ast.Name) and value.id in sources and target not in sources:
+    copies = _copies(listing.body)
+    holders = collections.defaultdict(list)        # name -> the names copied from it
+    for target, source in copies:
+        holders[source].append(target)
+    sources, todo = set(params), list(params)
+    while todo:                 # plain copies of parameters (`z = y`) hold them too
+        for target in holders.get(todo.pop(), ()):
+            if target not in sources:
                 sources.add(target)
-                changed = True
+                todo.append(target)
     derivatives = listing.derivative_names
-    aliased = {target for target, value in copies if target in derivatives
-               and isinstance(value, ast.Name) and value.id in sources}
+    aliased = {target for target, source in copies if target in derivatives and source in sources}
     if aliased:
         _rewrite(listing.body, aliased)
 
@@ -69,15 +69,17 @@ def _rewrite(items, aliased):
                                                item.stmt.value))
 
 
-def _assignments(items):
-    """``(target, value)`` of every ``name = value`` in ``items``, blocks included."""
+def _copies(items):
+    """``(target, source)`` of every ``name = name`` in ``items``, blocks included."""
     found = []
     for item in items:
-        if isinstance(item, Block):
-            found += _assignments(item.body) + _assignments(item.orelse)
-        elif isinstance(item, Line) and isinstance(item.stmt, ast.Assign) \
-                and len(item.stmt.targets) == 1 and isinstance(item.stmt.targets[0], ast.Name):
-            found.append((item.stmt.targets[0].id, item.stmt.value))
+        if item.__class__ is Line:
+            stmt = item.stmt
+            if stmt.__class__ is ast.Assign and stmt.value.__class__ is ast.Name \
+                    and len(stmt.targets) == 1 and stmt.targets[0].__class__ is ast.Name:
+                found.append((stmt.targets[0].id, stmt.value.id))
+        elif isinstance(item, Block):
+            found += _copies(item.body) + _copies(item.orelse)
     return found
 
 

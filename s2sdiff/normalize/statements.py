@@ -461,9 +461,15 @@ class Normalizer(ControlFlow, Expressions, ArraySyntax, Callables):
         or tuple.  ``nodes``: the function's, in ``ast.walk``'s order."""
         appends = set()      # ast.walk visits a call before its function: one walk
         data = {}            # free name or dotted name -> whether it holds an array
+        names = set()        # the names read so far (the answer depends on the name only)
         for node in nodes:
-            if node.__class__ not in _ARRAY_FEATURE_CLASSES:
+            cls = node.__class__
+            if cls not in _ARRAY_FEATURE_CLASSES:
                 continue
+            if cls is ast.Name:
+                if node.id in names or node.ctx.__class__ is not ast.Load:
+                    continue
+                names.add(node.id)
             if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) \
                     and self.is_free(node) and self._free_array(node, data):
                 self.reads_arrays = True

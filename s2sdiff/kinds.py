@@ -18,6 +18,7 @@ import numpy as np
 from . import rules, syntax
 from .build import unparse
 from .errors import UnsupportedError, user_code
+from .kind_errors import IntStart, as_float_start, describe, int_start, kind_error
 from .libraries import is_array_like
 from .purity import draws_undone
 from .ir import (If, Jump, Loop, Passive, Step, atom_key, has_control_flow, is_display,
@@ -177,9 +178,14 @@ def infer(program, args, scalar=None):
     """The ``Kind`` of every name of ``program``, by running its steps once on ``args``;
     ``scalar``: the transform (``"grad"``) for which an output that is an array on a path
     the run did not take is a ``NotScalarError``.  The random generators the steps draw
-    from are put back as they were (``purity.draws_undone``)."""
-    with draws_undone(program):
-        return _infer(program, args, scalar)
+    from are put back as they were (``purity.draws_undone``).  A name started as an int
+    literal that then holds floats starts as a float instead (``kind_errors.py``)."""
+    while True:
+        try:
+            with draws_undone(program):
+                return _infer(program, args, scalar)
+        except IntStart as start:
+            as_float_start(program, start.name)
 
 
 def _infer(program, args, scalar):
@@ -262,7 +268,9 @@ def _infer_blocks(program, env, kinds, saving, scalar):
         kind = kind_of(value)
         known = kinds.get(name)
         if known is not None and _differ(known, kind, name in program.params):
-            raise _kind_error(program, name, known, kind, lineno)
+            if int_start(program, name, known, kind):
+                raise IntStart(name)             # total = 0, then floats: 0.0 (infer)
+            raise kind_error(program, name, known, kind, lineno)
         kinds[name] = kind
         program.assigned_at[name] = lineno
         values[name] = value
@@ -327,41 +335,6 @@ def _differ(a, b, parameter=False):
     return (a.shape, a.dtype, a.array) != (b.shape, b.dtype, b.array)
 
 
-def _kind_error(program, name, first, then, lineno, paths=None):
-    """The error for a name with two kinds: ``then`` assigned at ``lineno`` after
-    ``first`` in one run, or (``paths``: the line assigning ``first``) on another path."""
-    user = program.spelled(ast.Name(name, ast.Load()))     # np.stack(hs) for stackhs
-    if name == program.name and any(getattr(o, "id", None) == name for o in program.outputs):
-        user = "the value returned"
-    else:
-        user = f"`{user}`"
-    numbers = {first.dtype, then.dtype} <= {"i", "b", "f"} and not (first.array or then.array)
-    if paths is None:
-        what = f"{user} is first {_describe(first)}, then {_describe(then)}"
-    else:
-        what = (f"{user} is {_describe(first)} on one path (line {paths}) and "
-                f"{_describe(then)} on another (line {lineno})")
-    hint = ("Start it as a float (`0.0`, not `0`): ints are constants in NumPy code."
-            if numbers else
-            "Keep every variable's shape fixed: preallocate the result with np.zeros(final "
-            "shape) and assign each piece into it (`out[i] = ...`), or write the pieces in "
-            "one call (np.stack([a, b, c])).")
-    if paths is not None and not numbers:
-        hint = ("Give the variable the same shape on every path (np.full(x.shape, s) for "
-                "a number spread over an array, or reduce the array), use different names "
-                "on the two paths, or branch on shapes (`x.ndim`, `len(x)`) or outside the "
-                "differentiated function.")
-    if first.shape == then.shape == () and first.array != then.array:
-        hint = ("NumPy's functions and arithmetic turn a 0-d array into a NumPy scalar "
-                "(np.exp of it is an np.float64), so a 0-d array argument changes kind: pass "
-                "a number instead (x.item(), float(x)), or an array of shape (1,).")
-    return program.parsed.error(
-        ast.Pass(lineno=lineno), f"s2sdiff cannot differentiate {program.name}: {what}; "
-        f"generated array code is specialised to one shape per name",
-        construct="a shape that changes" if paths is None else "a shape that depends on the path",
-        cls=UnsupportedError, hint=hint)
-
-
 def _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar):
     """The kinds of the steps that the run did not reach (a branch it did not take, a
     loop it ran no times): they run once each, in order, on the values the run left; a
@@ -400,10 +373,12 @@ def _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar
                 if scalar and step.target == getattr(program.output, "id", None) and (
                         kind.shape != () or known.shape != ()):
                     raise program.not_scalar(
-                        scalar, f"{_describe(kind if kind.shape != () else known)} on one "
+                        scalar, f"{describe(kind if kind.shape != () else known)} on one "
                         "of its paths", NOT_SCALAR_HINT,
                         lineno if kind.shape != () else first)
-                raise _kind_error(program, step.target, known, kind, lineno, paths=first)
+                if int_start(program, step.target, known, kind):
+                    raise IntStart(step.target)
+                raise kind_error(program, step.target, known, kind, lineno, paths=first)
             if known is None:
                 kinds[step.target] = kind
                 seen[step.target] = lineno
@@ -530,12 +505,6 @@ def _no_list_item_assignment(program, name, value, lineno):
 def integral_names(kinds):
     """The names that hold ints or bools (arrays or numbers)."""
     return frozenset(n for n, k in kinds.items() if k.dtype in "biu")
-
-
-def _describe(kind):
-    if kind.array:
-        return f"an array of shape {kind.shape}"
-    return {"f": "a float", "i": "an int", "b": "a bool"}.get(kind.dtype, "another value")
 
 
 NOT_SCALAR_HINT = ("Reduce it (np.sum, np.mean) or use s2sdiff.vjp(f, *args) for a "

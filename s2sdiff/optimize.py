@@ -141,7 +141,15 @@ def _fold_statement(stmt, integral, memo):
     forgets it when it changed."""
     if not memo.has_literal(stmt):
         return stmt, False          # every rule needs a literal or a sign to act on
-    stmt.value, folded = _fold(stmt.value, integral)
+    value = stmt.value
+    if value.__class__ is ast.BinOp and value.op.__class__ is ast.Mult \
+            and value.right.__class__ is _Name and value.left.__class__ is ast.Constant \
+            and value.left.value.__class__ is int and value.left.value in (1, -1):
+        # `1 * d`, `-1 * d` (a third of the reverse sweep): what _fold gives, in one step
+        stmt.value = value.right if value.left.value == 1 else ast.UnaryOp(ast.USub(), value.right)
+        folded = True
+    else:
+        stmt.value, folded = _fold(value, integral)
     if folded:
         memo.forget(stmt)
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):

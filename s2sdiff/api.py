@@ -122,6 +122,10 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
         raise S2SDiffError(f"checkpoint= runs with the default backend only, not "
                            f"backend={backend!r}", construct="checkpoint")
     backends.check(backend)
+    if kind in ("grad", "value_and_grad", "derivative") and isinstance(func, functools.partial) \
+            and isinstance(func.func, types.FunctionType):
+        return of_partial(func, lambda f, names: _generate(
+            f, kind, names, optimize, explain, backend, checkpoint, has_aux), wrt)
     if kind in ("grad", "value_and_grad", "derivative") and is_dispatcher(func):
         return per_specialization(func, lambda code: _generate(      # grad(grad(np_tanh))
             forward_first(code, derivative), kind, wrt, optimize, explain, backend,
@@ -162,6 +166,44 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
                              checkpoint=checkpoint, has_aux=has_aux)
 
 
+def of_partial(bound: Any, generate: Callable[..., Any], wrt: Wrt) -> Any:
+    """``grad`` (``value_and_grad``, ``derivative``, the Jacobians, ``hessian``) of ``functools.partial(f, *args,
+    **keywords)``: the code generated for ``f`` with respect to the partial's parameters
+    ``wrt`` names (ints count the partial's own parameters; by default those it leaves
+    unbound whose default is not data), called with the bound arguments: the result is
+    ``functools.partial(generated, *args, **keywords)``, with the generated ``.source``."""
+    f = bound.func
+    if wrt is None:
+        names = [p for p in _parameter_names(f)[len(bound.args):]
+                 if p not in bound.keywords and not _data_default(f, p)]
+        if not names:
+            raise S2SDiffError(f"{bound!r} binds every parameter of {f.__name__}: there is "
+                               f"nothing to differentiate", construct="wrt",
+                               hint="Name the parameter with wrt=.")
+        spec: Wrt = names[0] if len(names) == 1 else tuple(names)
+    else:
+        names, single = resolve_wrt(bound, wrt)
+        spec = names[0] if single else tuple(names)
+    generated = generate(f, spec)
+    result = functools.partial(generated, *bound.args, **bound.keywords)
+    if hasattr(generated, "source"):
+        result.source = generated.source  # type: ignore[attr-defined]
+    return result
+
+
+def _refuse_partial(f: Any, transform: str) -> None:
+    """``jvp`` and ``vjp`` take primals per parameter of ``f``: a partial's are not its
+    function's."""
+    if isinstance(f, functools.partial):
+        name = getattr(f.func, "__name__", "f")
+        raise UnsupportedError(
+            f"{transform} of a functools.partial ({f!r}) is not supported",
+            construct="functools.partial",
+            hint=f"grad, value_and_grad, derivative, the Jacobians and hessian take it; for "
+                 f"{transform}, write the function it stands for (`def g(x): return "
+                 f"{name}(x, ...)` with the bound values).")
+
+
 def _check_has_aux(has_aux: Any, backend: Backend, checkpoint: Any) -> None:
     if not isinstance(has_aux, bool):
         raise S2SDiffError(f"has_aux must be True or False, got {has_aux!r}",
@@ -184,7 +226,8 @@ def grad(f: Callable[..., Any], *, wrt: Wrt = None, optimize: bool = True, expla
     ``wrt=None``: every parameter but those whose default is data (a function, a string
     or None: ``act=np.tanh``, ``mode="mean"``, ``axis=None``), a gradient alone for one
     such parameter, otherwise a tuple in parameter order; an int or a name: that gradient
-    alone; a tuple or list: a tuple in that order.  The result has ``.source``.  With
+    alone; a tuple or list: a tuple in that order.  ``f`` may be a ``functools.partial``
+    (``of_partial``): ``wrt`` then counts its parameters.  The result has ``.source``.  With
     ``explain=True`` every reverse statement also says which local partial it applies and
     the line of your source it comes from.  ``backend``: ``"python"`` (the generated
     Python runs as it is), ``"numba"`` (scalar and loop code compiled by ``numba.njit``)
@@ -248,6 +291,7 @@ def jvp(f: Callable[..., Any], primals: Any = None, tangents: Any = None, *,
     generated function, ``jvp_f(x, y, x_dot, y_dot)`` returning ``(f, f_dot)``, is made
     once per function; ``jvp(f)`` alone returns it (with ``.source``).
     """
+    _refuse_partial(f, "jvp")
     if primals is None and tangents is None:
         return _generate(f, "jvp", None, True, backend=backend)
     primals, tangents = _with_defaults(f, primals, tangents)
@@ -369,6 +413,7 @@ def vjp(f: Callable[..., Any], *primals: Any, backend: Backend = "python",
     ``has_aux=True`` (JAX's convention): ``f`` returns ``(output, aux)``; the result is
     ``(output, pullback, aux)``, from one call of ``f`` (numbers and arrays, not trees).
     """
+    _refuse_partial(f, "vjp")
     if has_aux is not False:
         _check_has_aux(has_aux, backend, checkpoint)
     if primals:

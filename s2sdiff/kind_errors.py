@@ -1,47 +1,77 @@
-"""What kinds inference (``kinds.py``) says when a name holds two kinds, and the one case
-it resolves itself: a name started as an int literal that then holds floats
-(``total = 0``, then ``total += (pred - y[i]) ** 2`` in a loop), the most common way to
-start a sum.  The literal becomes a float (``total = 0.0`` in the generated code), which
-changes no value the function computes: ``0 + x`` and ``0.0 + x`` are the same float.
-Any other int (``n = len(xs)``, a parameter's int) stays a constant, and the change of
-kind is refused as before.
+"""What kinds inference (``kinds.py``) says when a name holds two kinds, and the two
+cases it resolves itself, the usual ways to start a sum:
+
+* a name started as an int literal that then holds floats (``total = 0``, then ``total
+  += (pred - y[i]) ** 2`` in a loop, or a float on another path): the literal becomes a
+  float (``total = 0.0`` in the generated code), which changes no value the function
+  computes (``0 + x`` and ``0.0 + x`` are the same float);
+* a name started as the literal ``0`` (or ``0.0``) that then holds arrays of floats of
+  one shape (``acc = 0``, then ``acc = acc + row * w``; ``sum(hs)`` of arrays, which
+  starts from ``0``): the literal becomes ``np.zeros(shape)`` of that array's shape and
+  dtype, the same values (``0 + a`` is ``a``) for the shapes the code is generated for.
+
+Any other int (``n = len(xs)``, a parameter's int), any other literal, and arrays of
+another library stay as they are, and the change of kind is refused as before.
 """
 
 import ast
+
+import numpy as np
 
 from .errors import UnsupportedError
 from .ir import walk_steps
 
 
-class IntStart(Exception):
-    """``name`` started as an int literal, then held a float (``kinds.infer`` retries)."""
+class NumberStart(Exception):
+    """``name`` started as a number literal, then held a float or an array of floats:
+    ``rewrite(step)`` is what its literal steps become (``kinds.infer`` runs again)."""
 
-    def __init__(self, name):
+    def __init__(self, name, rewrite):
         super().__init__(name)
-        self.name = name
+        self.name, self.rewrite = name, rewrite
 
 
-def int_start(program, name, first, then):
-    """Whether ``name`` is an int number in one run or path and a float number in another,
-    and an int literal is assigned to it, directly or through copies (``s = 0`` in one
-    arm of an ``if``, then ``s_2 = s`` carried by a loop); ``_differ`` said they differ."""
-    return not (first.array or then.array) and first.shape == then.shape == () \
-        and {first.dtype, then.dtype} == {"i", "f"} and any(
-            _int_literal(s.value) for s in walk_steps(program.body)
-            if s.target in _copied_into(program, name))
-
-
-def as_float_start(program, name):
-    """Make each int literal assigned to ``name`` (directly or through copies) a float
-    literal, a new node: the user's tree, which other specialisations normalise again,
-    is left as it is."""
+def number_start(program, name, first, then):
+    """The ``NumberStart`` for ``name``, whose kinds ``first`` and ``then`` (one run, or
+    two paths) ``kinds._differ`` said differ, when a number literal assigned to it,
+    directly or through copies (``s = 0`` in one arm, then ``s_2 = s`` carried by a
+    loop), explains the difference; else None."""
     sources = _copied_into(program, name)
-    for step in walk_steps(program.body):
-        if step.target in sources and _int_literal(step.value):
-            old = step.value
-            new = ast.copy_location(ast.Constant(float(old.value)), old)
-            step.value = new
-            step.args = [new if a is old else a for a in step.args]
+    literals = [s.value.value for s in walk_steps(program.body)
+                if s.target in sources and _number_literal(s.value)]
+    number, other = (first, then) if not first.array else (then, first)
+    if not literals or number.array or number.shape != () or number.dtype not in "if":
+        return None
+    if not other.array and other.shape == () and {number.dtype, other.dtype} == {"i", "f"} \
+            and int in map(type, literals):
+        return NumberStart(name, lambda step: _float_literal(step, sources))
+    alias = next((n for n, v in program.parsed.globals.items() if v is np), None)
+    if other.array and other.dtype == "f" and isinstance(other.exact, np.dtype) \
+            and all(v == 0 for v in literals) and alias is not None \
+            and program.foreign is None:
+        return NumberStart(name, lambda step: _zeros(step, sources, alias, other))
+    return None
+
+
+def _float_literal(step, sources):
+    """``s = 0`` as ``s = 0.0`` (a new node: the user's tree, which other specialisations
+    normalise again, is left as it is)."""
+    if step.target in sources and _number_literal(step.value) and type(step.value.value) is int:
+        old = step.value
+        step.value = ast.copy_location(ast.Constant(float(old.value)), old)
+        step.args = [step.value if a is old else a for a in step.args]
+
+
+def _zeros(step, sources, alias, kind):
+    """``s = 0`` as ``s = np.zeros(shape)`` (``dtype`` too when not float64)."""
+    if step.target in sources and _number_literal(step.value):
+        shape = ast.Tuple([ast.Constant(n) for n in kind.shape], ast.Load())
+        args = [shape] + ([] if kind.exact == np.float64 else [ast.Attribute(
+            ast.Name(alias, ast.Load()), kind.exact.name, ast.Load())])
+        step.value = ast.copy_location(ast.Call(ast.Attribute(
+            ast.Name(alias, ast.Load()), "zeros", ast.Load()), args, []), step.value)
+        ast.fix_missing_locations(step.value)
+        step.args, step.rule, step.callee, step.differentiable = [], None, np.zeros, False
 
 
 def _copied_into(program, name):
@@ -58,8 +88,8 @@ def _copied_into(program, name):
     return names
 
 
-def _int_literal(node):
-    return isinstance(node, ast.Constant) and type(node.value) is int
+def _number_literal(node):
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
 def kind_error(program, name, first, then, lineno, paths=None):

@@ -18,7 +18,7 @@ import numpy as np
 from . import rules, syntax
 from .build import unparse
 from .errors import UnsupportedError, user_code
-from .kind_errors import IntStart, as_float_start, describe, int_start, kind_error
+from .kind_errors import NumberStart, describe, kind_error, number_start
 from .libraries import is_array_like
 from .purity import draws_undone
 from .ir import (If, Jump, Loop, Passive, Step, atom_key, has_control_flow, is_display,
@@ -178,14 +178,15 @@ def infer(program, args, scalar=None):
     """The ``Kind`` of every name of ``program``, by running its steps once on ``args``;
     ``scalar``: the transform (``"grad"``) for which an output that is an array on a path
     the run did not take is a ``NotScalarError``.  The random generators the steps draw
-    from are put back as they were (``purity.draws_undone``).  A name started as an int
-    literal that then holds floats starts as a float instead (``kind_errors.py``)."""
+    from are put back as they were (``purity.draws_undone``).  A sum started as a number
+    literal that then holds floats or arrays starts as one (``kind_errors.py``)."""
     while True:
         try:
             with draws_undone(program):
                 return _infer(program, args, scalar)
-        except IntStart as start:
-            as_float_start(program, start.name)
+        except NumberStart as start:
+            for step in walk_steps(program.body):
+                start.rewrite(step)
 
 
 def _infer(program, args, scalar):
@@ -268,8 +269,9 @@ def _infer_blocks(program, env, kinds, saving, scalar):
         kind = kind_of(value)
         known = kinds.get(name)
         if known is not None and _differ(known, kind, name in program.params):
-            if int_start(program, name, known, kind):
-                raise IntStart(name)             # total = 0, then floats: 0.0 (infer)
+            start = number_start(program, name, known, kind)
+            if start is not None:
+                raise start                      # total = 0, then floats: 0.0 (infer)
             raise kind_error(program, name, known, kind, lineno)
         kinds[name] = kind
         program.assigned_at[name] = lineno
@@ -376,8 +378,9 @@ def _infer_untaken(program, env, kinds, values, chains, entered, reached, scalar
                         scalar, f"{describe(kind if kind.shape != () else known)} on one "
                         "of its paths", NOT_SCALAR_HINT,
                         lineno if kind.shape != () else first)
-                if int_start(program, step.target, known, kind):
-                    raise IntStart(step.target)
+                start = number_start(program, step.target, known, kind)
+                if start is not None:
+                    raise start
                 raise kind_error(program, step.target, known, kind, lineno, paths=first)
             if known is None:
                 kinds[step.target] = kind

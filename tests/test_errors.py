@@ -192,10 +192,6 @@ class _Scale:
         return 2.0 * x
 
 
-def _two_args(x, y):
-    return x * y
-
-
 def _wrapping(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -215,7 +211,8 @@ SOURCELESS = [
     pytest.param(_exec_defined("h = lambda x: x * 3.0\n", "h"), "exec", id="exec lambda"),
     pytest.param(_exec_defined("k = lambda x: math.sin(x)\n", "k", "<stdin>"), "interactive",
                  id="REPL lambda"),
-    pytest.param(functools.partial(_two_args, y=2.0), "partial", id="functools.partial"),
+    # a partial of a Python function is differentiated (test_partial_transforms.py)
+    pytest.param(functools.partial(math.hypot, 2.0), "partial", id="functools.partial"),
     pytest.param(_Scale(), "_Scale", id="callable instance"),
     pytest.param(_decorated, "__wrapped__", id="functools.wraps decorator"),
 ]

@@ -1,8 +1,10 @@
-"""A sum started as an int literal in NumPy code (``total = 0``, then floats added in a
-loop or assigned on another path) starts as a float (``kind_errors.py``): the generated
-code reads ``total = 0.0``, and the gradient is checked against central differences.
-An int that is not a literal (a count, ``len(x)``) stays a constant and the change of
-kind stays refused, and so does a number that becomes an array."""
+"""A sum started as a number literal in NumPy code starts as what it becomes
+(``kind_errors.py``): ``total = 0``, then floats added in a loop or assigned on another
+path, reads ``total = 0.0`` in the generated code; ``acc = 0`` (or ``sum(hs)``, which
+starts from 0), then arrays of one shape, reads ``acc = np.zeros(shape)``.  Gradients are
+checked against central differences.  An int that is not a literal (a count, ``len(x)``)
+stays a constant and the change of kind stays refused, and so does a sum started from
+another literal that becomes an array."""
 import numpy as np
 import pytest
 
@@ -53,6 +55,20 @@ def accumulated_array(w, X):
     for row in X:
         acc = acc + row * w
     return np.sum(acc ** 2)
+
+
+def summed_list(W, xs, ys):
+    losses = []
+    for x, y in zip(xs, ys):
+        losses.append((np.tanh(W @ x) - y) ** 2)
+    return np.sum(sum(losses))
+
+
+def started_at_one(w, X):
+    acc = 1
+    for row in X:
+        acc = acc * (row * w)
+    return np.sum(acc)
 
 
 def rnn_loss(Whh, Wxh, Why, xs, targets):
@@ -122,8 +138,34 @@ def test_an_int_that_is_not_a_literal_is_refused():
     assert "`s` is first an int, then a float" in str(error.value)
 
 
-def test_a_number_that_becomes_an_array_is_refused():
+def test_a_zero_that_becomes_an_array_starts_as_zeros():
+    np.testing.assert_allclose(grad(accumulated_array, wrt="w")(W, X),
+                               central(accumulated_array, W, X), rtol=1e-6, atol=1e-8)
+    g = grad(accumulated_array, wrt="w")
+    g(W, X)
+    assert "acc = np.zeros((3,))" in g.source
+    single = grad(accumulated_array, wrt="w")
+    gradient = single(W.astype(np.float32), X.astype(np.float32))
+    assert gradient.dtype == np.float32
+    assert "np.zeros((3,), np.float32)" in single.specialize(
+        W.astype(np.float32), X.astype(np.float32)).source
+
+
+def test_sum_of_a_list_of_arrays():
+    r = np.random.default_rng(2)
+    Wm, xs, ys = r.normal(size=(2, 3)), r.normal(size=(4, 3)), r.normal(size=(4, 2))
+    gradient = grad(summed_list, wrt="W")(Wm, xs, ys)
+    h, expected = 1e-6, np.zeros((2, 3))
+    for index in np.ndindex(2, 3):
+        step = np.zeros((2, 3))
+        step[index] = h
+        expected[index] = (summed_list(Wm + step, xs, ys)
+                           - summed_list(Wm - step, xs, ys)) / (2 * h)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_another_literal_that_becomes_an_array_is_refused():
     with pytest.raises(UnsupportedError) as error:
-        grad(accumulated_array, wrt="w")(W, X)
+        grad(started_at_one, wrt="w")(W, X)
     assert "`acc` is first an int, then an array of shape (3,)" in str(error.value)
     assert "np.zeros" in str(error.value)

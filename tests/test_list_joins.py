@@ -388,7 +388,7 @@ def sum_of_appended_arrays(x):
     for i in range(3):
         x = np.sin(x) + x * 0.5
         hs.append(x)
-    return np.sum(sum(hs) ** 2)
+    return np.sum(sum(hs, 1.0) ** 2)      # from 0, the sum starts as zeros (kind_errors.py)
 
 
 def stack_of_comprehension_in_the_loop(x):
@@ -402,7 +402,7 @@ def stack_of_comprehension_in_the_loop(x):
 
 
 @pytest.mark.parametrize("f, written", [
-    (sum_of_appended_arrays, "`sum(hs)` is first a float, then an array of shape (3,)"),
+    (sum_of_appended_arrays, "`sum(hs, 1.0)` is first a float, then an array of shape (3,)"),
     (stack_of_comprehension_in_the_loop,
      "`np.stack([p * p for p in hs])` is first an array of shape (1, 3)")])
 def test_refusals_spell_rewritten_calls_as_written(f, written):

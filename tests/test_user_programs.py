@@ -6,7 +6,7 @@ import inspect
 import numpy as np
 import pytest
 
-from s2sdiff import S2SDiffError, grad, value_and_grad
+from s2sdiff import grad, value_and_grad
 from s2sdiff.api import resolve_wrt
 from user_programs import PROGRAMS, REFUSED
 
@@ -60,13 +60,7 @@ def test_gradient_matches_central_differences(program):
         assert np.array_equal(np.asarray(ours), np.asarray(first))
 
 
-@pytest.mark.parametrize("program, construct", REFUSED,
-                         ids=[p.function.__name__ for p, _ in REFUSED])
-def test_refused_with_a_clear_error(program, construct):
-    with pytest.raises(S2SDiffError) as caught:
-        grad(program.function, wrt=program.wrt)(*program.args)
-    message = str(caught.value)
-    assert construct in message and "user_programs.py" in message
+# the programs refused with a clear error: test_user_programs_hunt.py (REFUSED)
 
 
 def test_the_corpus_is_large_enough():

@@ -58,6 +58,7 @@ return f
 from . import free_calls, loop_else
 from .comprehensions import desugar
 from .helpers import inline_helpers
+from .factories import rewrite as make_functions
 from .maps import as_generators
 from ..methods import rewrite as rewrite_methods
 from .list_idioms import rewrite as rewrite_list_idioms
@@ -81,7 +82,7 @@ def normalize(parsed):
     parsed = inline_record_calls(rewrite_list_idioms(parsed))   # [0.0] * n; v.norm()
     parsed = arrays_of_lists(parsed)               # np.mean(losses), losses built by appends
     parsed = desugar(split_tuples(as_tuples(parsed)))   # v = Vec(a, b); state = (h, c)
-    inlined = inline_helpers(parsed)
+    inlined = inline_helpers(make_functions(parsed))   # rhs = make_rhs(a): its def
     if inlined is not parsed:          # the helpers' own comprehensions, unpackings...
         parsed = desugar(split_tuples(as_tuples(hoist_walrus(inlined))))
     parsed = free_calls.rewrite(parsed)     # SCALE.get("a", 1.0); rate(T) of a partial

@@ -479,7 +479,9 @@ class Expressions:
             if isinstance(func, ast.Name):
                 raise self.error(func, f"call of the local variable `{what}`",
                                  f"Call a function defined outside {self.node.name}, and do not "
-                                 f"assign to `{what}` inside it.")
+                                 f"assign to `{what}` inside it. A function made by a factory "
+                                 f"of your module (`{what} = make(a)`) is inlined when the "
+                                 f"factory has no defaults and only defines and returns it.")
             if isinstance(func, ast.Lambda):
                 raise self.error(func, "call of a lambda where it is written",
                                  "Bind it to a name first (`square = lambda t: t * t`, then "

@@ -5,10 +5,11 @@ cases it resolves itself, the usual ways to start a sum:
   += (pred - y[i]) ** 2`` in a loop, or a float on another path): the literal becomes a
   float (``total = 0.0`` in the generated code), which changes no value the function
   computes (``0 + x`` and ``0.0 + x`` are the same float);
-* a name started as the literal ``0`` (or ``0.0``) that then holds arrays of floats of
+* a sum started as the literal ``0`` (or ``0.0``) that then holds arrays of floats of
   one shape (``acc = 0``, then ``acc = acc + row * w``; ``sum(hs)`` of arrays, which
   starts from ``0``): the literal becomes ``np.zeros(shape)`` of that array's shape and
-  dtype, the same values (``0 + a`` is ``a``) for the shapes the code is generated for.
+  dtype, the same values (``0 + a`` is ``a``) for the shapes the code is generated for,
+  and over no terms the zero array, as NumPy's sum of no rows.
 
 Any other int (``n = len(xs)``, a parameter's int), any other literal, and arrays of
 another library stay as they are, and the change of kind is refused as before.
@@ -48,9 +49,20 @@ def number_start(program, name, first, then):
     alias = next((n for n, v in program.parsed.globals.items() if v is np), None)
     if other.array and other.dtype == "f" and isinstance(other.exact, np.dtype) \
             and all(v == 0 for v in literals) and alias is not None \
-            and program.foreign is None:
+            and program.foreign is None and _added_to(program, sources):
         return NumberStart(name, lambda step: _zeros(step, sources, alias, other))
     return None
+
+
+def _added_to(program, sources):
+    """Whether one of ``sources`` is added to (``s + e``, ``e + s``, ``s += e``): the
+    literal starts a sum, whose value over no terms of shape ``S`` is ``np.zeros(S)``, as
+    NumPy's ``np.sum`` of no rows is.  A 0 that is the value of a branch
+    (``s = 0.0 if c else x``) is not a sum's start and stays refused."""
+    return any(isinstance(s.value, ast.BinOp) and isinstance(s.value.op, ast.Add)
+               and any(isinstance(a, ast.Name) and a.id in sources
+                       for a in (s.value.left, s.value.right))
+               for s in walk_steps(program.body))
 
 
 def _float_literal(step, sources):

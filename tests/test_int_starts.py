@@ -98,6 +98,14 @@ def test_min_char_rnn_against_central_differences():
     np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-8)
 
 
+def zero_on_one_branch(x, c):
+    if c > 0:
+        s = 0.0
+    else:
+        s = x * 2.0
+    return np.sum(s * s)
+
+
 def central(f, w, *args, h=1e-6):
     return np.array([(f(w + h * e, *args) - f(w - h * e, *args)) / (2 * h)
                      for e in np.eye(len(w))])
@@ -169,3 +177,10 @@ def test_another_literal_that_becomes_an_array_is_refused():
         grad(started_at_one, wrt="w")(W, X)
     assert "`acc` is first an int, then an array of shape (3,)" in str(error.value)
     assert "np.zeros" in str(error.value)
+
+
+def test_a_zero_that_no_sum_adds_to_is_refused():
+    # a branch's value, not a sum's start: returned as it is, 0.0 and np.zeros(2) differ
+    with pytest.raises(UnsupportedError) as error:
+        grad(zero_on_one_branch, wrt=0)(W[:2], 1.0)
+    assert "`s` is a float on one path" in str(error.value)

@@ -60,23 +60,22 @@ class Versions(dict):
         log = self.log
         while len(log) > mark:
             user, old, position = log.pop()
-            if old is _ABSENT:
-                dict.pop(self, user, None)
-                self.order.pop(user, None)
-            else:
-                dict.__setitem__(self, user, old)
-                self.order[user] = position
+            self._put(user, old, position)
 
     def restore(self, state):
         """Set each user of ``state`` (from ``state``) back to its name and position."""
         for user, (name, position) in state.items():
             self.log.append((user, dict.get(self, user, _ABSENT), self.order.get(user)))
-            if name is _ABSENT:
-                dict.pop(self, user, None)
-                self.order.pop(user, None)
-            else:
-                dict.__setitem__(self, user, name)
-                self.order[user] = position
+            self._put(user, name, position)
+
+    def _put(self, user, name, position):
+        """``user`` holding ``name`` at ``position`` (or absent), unlogged."""
+        if name is _ABSENT:
+            dict.pop(self, user, None)
+            self.order.pop(user, None)
+        else:
+            dict.__setitem__(self, user, name)
+            self.order[user] = position
 
 
 class ControlFlow:

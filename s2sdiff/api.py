@@ -122,8 +122,7 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
         raise S2SDiffError(f"checkpoint= runs with the default backend only, not "
                            f"backend={backend!r}", construct="checkpoint")
     backends.check(backend)
-    if kind in ("grad", "value_and_grad", "derivative") and isinstance(func, functools.partial) \
-            and isinstance(func.func, types.FunctionType):
+    if kind in ("grad", "value_and_grad", "derivative") and is_partial(func):
         return of_partial(func, lambda f, names: _generate(
             f, kind, names, optimize, explain, backend, checkpoint, has_aux), wrt)
     if kind in ("grad", "value_and_grad", "derivative") and is_dispatcher(func):
@@ -166,12 +165,18 @@ def _generate(func: Callable[..., Any], kind: str, wrt: Wrt, optimize: bool, exp
                              checkpoint=checkpoint, has_aux=has_aux)
 
 
+def is_partial(f: Any) -> bool:
+    """Whether ``f`` is a ``functools.partial`` of a Python function (``of_partial``)."""
+    return isinstance(f, functools.partial) and isinstance(f.func, types.FunctionType)
+
+
 def of_partial(bound: Any, generate: Callable[..., Any], wrt: Wrt) -> Any:
-    """``grad`` (``value_and_grad``, ``derivative``, the Jacobians, ``hessian``) of ``functools.partial(f, *args,
-    **keywords)``: the code generated for ``f`` with respect to the partial's parameters
-    ``wrt`` names (ints count the partial's own parameters; by default those it leaves
-    unbound whose default is not data), called with the bound arguments: the result is
-    ``functools.partial(generated, *args, **keywords)``, with the generated ``.source``."""
+    """``grad`` (``value_and_grad``, ``derivative``, the Jacobians, ``hessian``) of
+    ``functools.partial(f, *args, **keywords)``: the code ``generate(f, wrt)`` makes for
+    ``f`` with respect to the partial's parameters ``wrt`` names (ints count the partial's
+    own parameters; by default those it leaves unbound whose default is not data), called
+    with the bound arguments: ``functools.partial(generated, *args, **keywords)``, with
+    the generated ``.source``."""
     f = bound.func
     if wrt is None:
         names = [p for p in _parameter_names(f)[len(bound.args):]

@@ -19,7 +19,7 @@ import numpy as np
 from . import array_jacobians, custom, object_parameters
 from .api import (_call, _check_per_parameter, _decorator, _generate, _name,
                   _named_parameters, _parameter_names, _same_shapes, derivative, grad,
-                  of_partial, resolve_wrt)
+                  is_partial, of_partial, resolve_wrt)
 from .listing import has_blocks_or_calls
 from .methods import for_bound_method
 from .errors import ArgumentError, S2SDiffError, UnsupportedError, firewall
@@ -185,7 +185,7 @@ def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     or NumPy code, the generated jvp run once per entry of each input with a unit tangent,
     each block shaped ``out.shape + in.shape`` (``array_jacobians.by_columns``); tree
     parameters give trees of blocks (``tree_calls``)."""
-    if _is_partial(f):                      # functools.partial(f, A=...)
+    if is_partial(f):                      # functools.partial(f, A=...)
         return of_partial(f, lambda g, names: jacfwd(g, wrt=names), wrt)
     if is_dispatcher(f):                    # jacfwd(grad(f)) of NumPy code
         return per_specialization(f, lambda code: jacfwd(code, wrt=wrt))
@@ -198,10 +198,6 @@ def jacfwd(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
         return _for_trees(f, wrt, lambda tree, values: tree.jacfwd(single),
                           lambda: _jacfwd(f, wrt, names, single))
     return _jacfwd(f, wrt, names, single)
-
-
-def _is_partial(f: Any) -> bool:
-    return isinstance(f, functools.partial) and isinstance(f.func, types.FunctionType)
 
 
 def _jacfwd(f: Callable[..., Any], wrt: Wrt, names: list[str], single: bool) -> Any:
@@ -278,7 +274,7 @@ def jacrev(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]:
     """The Jacobian by rows: one reverse sweep (a ``vjp`` pullback) per output; with array
     arguments or NumPy code, one per entry of each output with a unit cotangent
     (``array_jacobians.by_rows``); tree parameters give trees of blocks."""
-    if _is_partial(f):                      # functools.partial(f, A=...)
+    if is_partial(f):                      # functools.partial(f, A=...)
         return of_partial(f, lambda g, names: jacrev(g, wrt=names), wrt)
     if is_dispatcher(f):                    # jacrev(grad(f)) of NumPy code
         return per_specialization(f, lambda code: jacrev(code, wrt=wrt))
@@ -348,7 +344,7 @@ def jacobian(f: Callable[..., Any], *, wrt: Wrt = None,
     and a row one reverse sweep; counted in entries for NumPy code, at each
     call.  ``auto`` never picks a mode that cannot run: when the code for one mode is
     refused (forward mode over a list, a ``custom_vjp`` rule), it takes the other."""
-    if _is_partial(f):
+    if is_partial(f):
         return of_partial(f, lambda g, names: jacobian(g, wrt=names, mode=mode), wrt)
     if mode not in ("auto", "forward", "reverse"):
         raise S2SDiffError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}",
@@ -471,7 +467,7 @@ def hessian(f: Callable[..., Any], *, wrt: Wrt = None) -> GeneratedFunction[...]
     ``in.shape + in.shape``; so too a call passing a list, tuple or array for a parameter
     that scalar code hands on to a helper (``_entries_for_sequences``).  A function that calls a custom rule has none here: s2sdiff
     never differentiates a rule's code."""
-    if _is_partial(f):                      # functools.partial(f, A=...)
+    if is_partial(f):                      # functools.partial(f, A=...)
         return of_partial(f, lambda g, names: hessian(g, wrt=names), wrt)
     if is_dispatcher(f):                    # hessian(grad(f)) of NumPy code
         return per_specialization(f, lambda code: hessian(code, wrt=wrt))

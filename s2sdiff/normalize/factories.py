@@ -52,7 +52,9 @@ def rewrite(parsed):
     if not found:
         return parsed
     node = copy.deepcopy(node)
-    namer = Namer(bound_names(node) | {n.id for n in ast.walk(node) if isinstance(n, ast.Name)})
+    trees = [node] + [inner for _, (_, inner, _) in found]    # fresh names clash with none
+    namer = Namer(bound_names(node) | {n.id for tree in trees for n in ast.walk(tree)
+                                       if isinstance(n, ast.Name)})
     inlined = list(parsed.inlined)
     for i, (factory, inner, bound) in reversed(found):
         stmt = node.body[i]

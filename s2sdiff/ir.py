@@ -389,6 +389,17 @@ def all_targets(items):
     return names
 
 
+def reached(names, edges):
+    """``names`` and every name ``edges`` (name -> the names it leads to) leads to from
+    them, in any number of steps (copies followed: ``state0`` of ``state = state0``)."""
+    found, todo = set(names), list(names)
+    while todo:
+        new = [n for n in edges.get(todo.pop(), ()) if n not in found]
+        found.update(new)
+        todo += new
+    return found
+
+
 def copied_unbound(items, bound):
     """The names a copy reads where they may be unbound, in first-read order.
 

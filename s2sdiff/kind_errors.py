@@ -20,7 +20,7 @@ import ast
 import numpy as np
 
 from .errors import UnsupportedError
-from .ir import walk_steps
+from .ir import reached, walk_steps
 
 
 class NumberStart(Exception):
@@ -88,16 +88,11 @@ def _zeros(step, sources, alias, kind):
 
 def _copied_into(program, name):
     """``name`` and the names whose values plain copies (``s_2 = s``) carry into it."""
-    copies = [(s.target, s.value.id) for s in walk_steps(program.body)
-              if isinstance(s.value, ast.Name)]
-    names, grown = {name}, True
-    while grown:
-        grown = False
-        for target, source in copies:
-            if target in names and source not in names:
-                names.add(source)
-                grown = True
-    return names
+    sources = {}
+    for s in walk_steps(program.body):
+        if isinstance(s.value, ast.Name):
+            sources.setdefault(s.target, []).append(s.value.id)
+    return reached({name}, sources)
 
 
 def _number_literal(node):

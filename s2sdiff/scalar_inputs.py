@@ -27,7 +27,7 @@ import numpy as np
 from . import extrema, sorting
 from .errors import ArgumentError
 from .libraries import is_array_of_entries
-from .ir import If, Loop, Step, walk_items, walk_steps
+from .ir import If, Loop, Step, reached, walk_items, walk_steps
 from .listing import Block, Line, assign
 from .rules import Structural, Syntax
 
@@ -45,12 +45,7 @@ def no_writes_into_parameters(listing):
     holders = collections.defaultdict(list)        # name -> the names copied from it
     for target, source in copies:
         holders[source].append(target)
-    sources, todo = set(params), list(params)
-    while todo:                 # plain copies of parameters (`z = y`) hold them too
-        for target in holders.get(todo.pop(), ()):
-            if target not in sources:
-                sources.add(target)
-                todo.append(target)
+    sources = reached(params, holders)     # plain copies of parameters (`z = y`) hold them too
     derivatives = listing.derivative_names
     aliased = {target for target, source in copies if target in derivatives and source in sources}
     if aliased:
@@ -286,12 +281,8 @@ def sequence_parameters(program):
         if isinstance(item, Step) and item.callee is not None and item.rule is None \
                 and item.custom is None and item.differentiable:
             names.update(a.id for a in item.args if isinstance(a, ast.Name))
-    todo = list(names)          # state = state0, then h, c = state: state0 is one too
-    while todo:
-        new = [source for source in sources.get(todo.pop(), ()) if source not in names]
-        names.update(new)
-        todo += new
-    return names & set(program.params)
+    # state = state0, then h, c = state: state0 is one too
+    return reached(names, sources) & set(program.params)
 
 
 def _rejects_non_reals(step):

@@ -42,6 +42,7 @@ from ..errors import S2SDiffError
 from ..names import Namer
 from ..parse import parse
 from ..syntax import bound_names
+from .substitute import Substitute
 
 
 def rewrite(parsed):
@@ -62,7 +63,8 @@ def rewrite(parsed):
         fresh = {p: namer.fresh(f"{name}_{p}") for p in bound}
         statements = [ast.copy_location(ast.Assign([ast.Name(fresh[p], ast.Store())], value), stmt)
                       for p, value in bound.items()]
-        inner = _Renamed(fresh).visit(copy.deepcopy(inner))
+        inner = Substitute({p: ast.Name(f, ast.Load()) for p, f in fresh.items()}).visit(
+            copy.deepcopy(inner))      # it binds none of them (_made)
         inner.name = name
         statements.append(ast.copy_location(inner, stmt))
         for new in statements:
@@ -127,15 +129,3 @@ def _inner(factory):
             and body[1].value.id == body[0].name:
         return body[0]
     return None
-
-
-class _Renamed(ast.NodeTransformer):
-    """The factory's parameters read under their fresh names."""
-
-    def __init__(self, fresh):
-        self.fresh = fresh
-
-    def visit_Name(self, node):
-        if node.id in self.fresh and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(ast.Name(self.fresh[node.id], ast.Load()), node)
-        return node
